@@ -1,0 +1,62 @@
+"""Where the data lives and the few settings needed before any window exists.
+
+One table of defaults; the database URL comes from ``--db``, else the ``GUICHET_DB_URL`` environment
+variable, else a SQLite file in the user data directory. Secrets never live here (keyring only).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from platformdirs import user_data_dir, user_log_dir
+
+APP_DIR_NAME = "GuichetEnfance"
+DB_URL_ENV = "GUICHET_DB_URL"
+
+DEFAULTS: dict[str, object] = {
+    "database_file": "guichet-enfance.sqlite3",
+    "sqlite_busy_timeout_s": 30,
+    "pg_connect_timeout_s": 5,
+    "pg_statement_timeout_ms": 15000,
+    "pg_lock_timeout_ms": 10000,
+    "school_zone": "C",
+}
+
+
+def data_dir() -> Path:
+    return Path(user_data_dir(APP_DIR_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    return Path(user_log_dir(APP_DIR_NAME, appauthor=False))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / str(DEFAULTS['database_file'])}"
+
+
+@dataclass(frozen=True)
+class DatabaseChoice:
+    url: str
+    is_default_local: bool
+    """True when no URL was given: the per-user SQLite file, which may be created and migrated freely."""
+
+
+def choose_database(cli_url: str | None = None) -> DatabaseChoice:
+    if cli_url:
+        return DatabaseChoice(cli_url, False)
+    env = os.environ.get(DB_URL_ENV, "").strip()
+    if env:
+        return DatabaseChoice(env, False)
+    return DatabaseChoice(default_database_url(), True)
+
+
+def resources_dir() -> Path:
+    """``resources/`` beside the sources, or inside the PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"

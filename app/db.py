@@ -1,0 +1,202 @@
+"""Engines, sessions and schema migrations (no engine is created at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .config import DEFAULTS
+from .services.errors import DatabaseUnreachable, InvalidDatabaseUrl, SchemaBehind, SchemaUnknown
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+
+def parse_url(url: str) -> URL:
+    """Parse and normalise a database URL; PostgreSQL always goes through psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise InvalidDatabaseUrl(url, "format non reconnu") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgres":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        backend = "postgresql"
+    if backend not in SUPPORTED_BACKENDS:
+        raise InvalidDatabaseUrl(url, "seuls sqlite:/// et postgresql+psycopg:// sont pris en charge")
+    if backend == "postgresql" and parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and parsed.database in (None, ""):
+        raise InvalidDatabaseUrl(url, "chemin du fichier SQLite manquant")
+    if backend == "postgresql" and not parsed.host and not parsed.query.get("host"):
+        parsed = parsed.set(host="127.0.0.1")
+    return parsed
+
+
+def describe(url: URL) -> str:
+    """A short, password-free description of where the data is, for messages."""
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite « {url.database} »"
+    return f"PostgreSQL « {url.database or ''} » sur {url.host}:{url.port or 5432}"
+
+
+def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+    parsed = parse_url(url) if isinstance(url, str) else url
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        db = parsed.database or ""
+        if db != ":memory:" and not db.startswith("file:"):
+            try:
+                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnreachable(describe(parsed), "dossier impossible à créer") from exc
+        engine = create_engine(
+            parsed,
+            echo=echo,
+            connect_args={"timeout": DEFAULTS["sqlite_busy_timeout_s"]},
+        )
+        _configure_sqlite(engine)
+    else:
+        options = (
+            f"-c statement_timeout={DEFAULTS['pg_statement_timeout_ms']} "
+            f"-c lock_timeout={DEFAULTS['pg_lock_timeout_ms']} -c TimeZone=UTC"
+        )
+        try:
+            engine = create_engine(
+                parsed,
+                echo=echo,
+                pool_pre_ping=True,
+                connect_args={
+                    "connect_timeout": DEFAULTS["pg_connect_timeout_s"],
+                    "options": options,
+                    "application_name": "guichet-enfance",
+                },
+            )
+        except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency
+            raise InvalidDatabaseUrl(str(url), "pilote PostgreSQL absent") from exc
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Foreign keys on, WAL, and explicit transactions: BEGIN, or BEGIN IMMEDIATE for write units."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        if conn.get_execution_options().get("sqlite_immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def write_bind(engine: Engine) -> Engine:
+    """The engine to bind a writing unit of work to: on SQLite it takes the write lock at BEGIN."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_immediate=True)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def ping(engine: Engine) -> None:
+    """Open one connection, or raise DatabaseUnreachable with a French reason."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        raise DatabaseUnreachable(describe(engine.url), _reason(exc)) from exc
+
+
+def _reason(exc: DBAPIError) -> str:
+    text = str(exc.orig or exc).strip().splitlines()[0] if (exc.orig or exc) else ""
+    lowered = text.lower()
+    if "does not exist" in lowered:
+        return "la base n'existe pas"
+    if "password authentication failed" in lowered or "authentification" in lowered:
+        return "identifiant ou mot de passe refusé"
+    if "connection refused" in lowered or "could not connect" in lowered or "timeout" in lowered:
+        return "serveur injoignable"
+    if "unable to open database file" in lowered:
+        return "fichier impossible à ouvrir"
+    return text[:160]
+
+
+# --- migrations -----------------------------------------------------------------------------------
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}"
+    return heads[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except DBAPIError as exc:
+        raise DatabaseUnreachable(describe(engine.url), _reason(exc)) from exc
+
+
+def is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        names = [n for n in inspect(conn).get_table_names() if n != "alembic_version"]
+    return not names
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    except DBAPIError as exc:
+        raise DatabaseUnreachable(describe(engine.url), _reason(exc)) from exc
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaBehind / SchemaUnknown unless the database is exactly at head."""
+    head = head_revision()
+    current = current_revision(engine)
+    if current == head:
+        return
+    known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaUnknown(current)
+    raise SchemaBehind(current, head)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that rolls back unless the caller commits."""
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()

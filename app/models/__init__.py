@@ -1,0 +1,71 @@
+"""SQLAlchemy mapped classes, one module per aggregate. No Qt here."""
+
+from .activity import Activity, ActivityDay, DeadlineRule, Period, PriceBracket, PublicHoliday, SchoolHoliday
+from .audit import AuditEntry
+from .base import Base, search_key
+from .closing import ClosingLine, DayClosing
+from .enums import (
+    LIVE_STATUSES,
+    ActivityKind,
+    AidKind,
+    Attendance,
+    ClosingStatus,
+    DeadlineKind,
+    LedgerKind,
+    OpeningKind,
+    OutboxStatus,
+    PaymentMethod,
+    PeriodOpeningRule,
+    ReservationStatus,
+    Role,
+    WalletKind,
+)
+from .family import Adult, Child, Family
+from .money import AidType, FamilyAid, LedgerEntry, Payment, ReceiptCounter, Wallet
+from .notification import InfoMessage, OutboxMessage
+from .organisation import Agent, Structure, agent_structures
+from .reservation import Reservation
+
+__all__ = [
+    "LIVE_STATUSES",
+    "Activity",
+    "ActivityDay",
+    "ActivityKind",
+    "Adult",
+    "Agent",
+    "AidKind",
+    "AidType",
+    "Attendance",
+    "AuditEntry",
+    "Base",
+    "Child",
+    "ClosingLine",
+    "ClosingStatus",
+    "DayClosing",
+    "DeadlineKind",
+    "DeadlineRule",
+    "Family",
+    "FamilyAid",
+    "InfoMessage",
+    "LedgerEntry",
+    "LedgerKind",
+    "OpeningKind",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Payment",
+    "PaymentMethod",
+    "Period",
+    "PeriodOpeningRule",
+    "PriceBracket",
+    "PublicHoliday",
+    "ReceiptCounter",
+    "Reservation",
+    "ReservationStatus",
+    "Role",
+    "SchoolHoliday",
+    "Structure",
+    "Wallet",
+    "WalletKind",
+    "agent_structures",
+    "search_key",
+]

@@ -1,0 +1,201 @@
+"""Activities, their booking policy (stored as data), periods, days and the calendars they use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
+
+from .base import Base, str_enum
+from .enums import ActivityKind, DeadlineKind, OpeningKind, PeriodOpeningRule, WalletKind
+
+if TYPE_CHECKING:
+    from .organisation import Structure
+
+
+@dataclass
+class DeadlineRule:
+    """A booking or cancellation deadline.
+
+    ``COUNTED_DAYS``: count back ``days`` days from the day, not counting the weekdays listed in
+    ``skip_weekdays`` ("4,5" = Friday and Saturday, Monday = 0) nor, optionally, public holidays;
+    allowed until ``at`` on the last counted day.
+    ``LAST_WEEKDAY``: allowed until ``at`` on the last ``weekday`` strictly before the day.
+    """
+
+    kind: DeadlineKind
+    days: int | None
+    skip_weekdays: str
+    skip_public_holidays: bool
+    weekday: int | None
+    at: time
+
+    @property
+    def skipped_weekdays(self) -> frozenset[int]:
+        return frozenset(int(x) for x in self.skip_weekdays.split(",") if x.strip())
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (
+        UniqueConstraint("structure_id", "code"),
+        CheckConstraint("price_cents >= 0", name="price_non_negative"),
+        CheckConstraint("default_capacity >= 0", name="capacity_non_negative"),
+        CheckConstraint("horizon_days IS NULL OR horizon_days >= 0", name="horizon_non_negative"),
+        CheckConstraint("book_deadline_days IS NULL OR book_deadline_days >= 0", name="book_days"),
+        CheckConstraint("cancel_deadline_days IS NULL OR cancel_deadline_days >= 0", name="cancel_days"),
+        CheckConstraint(
+            "book_deadline_weekday IS NULL OR book_deadline_weekday BETWEEN 0 AND 6", name="book_wd"
+        ),
+        CheckConstraint(
+            "cancel_deadline_weekday IS NULL OR cancel_deadline_weekday BETWEEN 0 AND 6", name="cancel_wd"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="RESTRICT"), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[ActivityKind] = mapped_column(str_enum(ActivityKind, "activity_kind"))
+    wallet_kind: Mapped[WalletKind] = mapped_column(str_enum(WalletKind, "wallet_kind"))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    default_capacity: Mapped[int] = mapped_column(Integer)
+    waitlist_enabled: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    opening_kind: Mapped[OpeningKind] = mapped_column(str_enum(OpeningKind, "opening_kind"))
+    horizon_days: Mapped[int | None] = mapped_column(Integer)
+
+    book_deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind, "book_deadline_kind"))
+    book_deadline_days: Mapped[int | None]
+    book_deadline_skip_weekdays: Mapped[str] = mapped_column(String(20), default="")
+    book_deadline_skip_public_holidays: Mapped[bool] = mapped_column(default=False)
+    book_deadline_weekday: Mapped[int | None]
+    book_deadline_at: Mapped[time] = mapped_column(Time)
+    cancel_deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind, "cancel_deadline_kind"))
+    cancel_deadline_days: Mapped[int | None]
+    cancel_deadline_skip_weekdays: Mapped[str] = mapped_column(String(20), default="")
+    cancel_deadline_skip_public_holidays: Mapped[bool] = mapped_column(default=False)
+    cancel_deadline_weekday: Mapped[int | None]
+    cancel_deadline_at: Mapped[time] = mapped_column(Time)
+
+    booking_deadline: Mapped[DeadlineRule] = composite(
+        DeadlineRule,
+        "book_deadline_kind",
+        "book_deadline_days",
+        "book_deadline_skip_weekdays",
+        "book_deadline_skip_public_holidays",
+        "book_deadline_weekday",
+        "book_deadline_at",
+    )
+    cancel_deadline: Mapped[DeadlineRule] = composite(
+        DeadlineRule,
+        "cancel_deadline_kind",
+        "cancel_deadline_days",
+        "cancel_deadline_skip_weekdays",
+        "cancel_deadline_skip_public_holidays",
+        "cancel_deadline_weekday",
+        "cancel_deadline_at",
+    )
+
+    structure: Mapped[Structure] = relationship(back_populates="activities")
+    brackets: Mapped[list[PriceBracket]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="PriceBracket.qf_min"
+    )
+    periods: Mapped[list[Period]] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", order_by="Period.start_date"
+    )
+
+    def __repr__(self) -> str:
+        return f"Activity({self.code!r})"
+
+
+class PriceBracket(Base):
+    """Price of a day for families whose quotient familial is in [qf_min, qf_max] (qf_max None = no top)."""
+
+    __tablename__ = "price_brackets"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "qf_min"),
+        CheckConstraint("price_cents >= 0", name="price_non_negative"),
+        CheckConstraint("qf_max IS NULL OR qf_max >= qf_min", name="qf_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    qf_min: Mapped[int]
+    qf_max: Mapped[int | None]
+    price_cents: Mapped[int]
+
+    activity: Mapped[Activity] = relationship(back_populates="brackets")
+
+
+class Period(Base):
+    """A holiday range of an ALSH activity, with the rule that sets its opening date."""
+
+    __tablename__ = "periods"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "start_date"),
+        CheckConstraint("end_date >= start_date", name="date_range"),
+        CheckConstraint("opening_weeks IS NULL OR opening_weeks >= 0", name="opening_weeks"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    school_year: Mapped[str] = mapped_column(String(9))
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+    opening_rule: Mapped[PeriodOpeningRule] = mapped_column(str_enum(PeriodOpeningRule, "opening_rule"))
+    opening_weeks: Mapped[int | None]
+    opening_date: Mapped[date]
+
+    activity: Mapped[Activity] = relationship(back_populates="periods")
+
+
+class ActivityDay(Base):
+    """Journée: a date on which an activity runs, with its capacity."""
+
+    __tablename__ = "activity_days"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "day"),
+        CheckConstraint("capacity >= 0", name="capacity_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"))
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("periods.id", ondelete="RESTRICT"), index=True)
+    day: Mapped[date] = mapped_column(index=True)
+    capacity: Mapped[int]
+    closed: Mapped[bool] = mapped_column(default=False)
+    closed_reason: Mapped[str | None] = mapped_column(String(200))
+
+    activity: Mapped[Activity] = relationship()
+    period: Mapped[Period | None] = relationship()
+
+
+class SchoolHoliday(Base):
+    """School holidays of a zone (seeded from vacances-scolaires-france, editable by an administrator)."""
+
+    __tablename__ = "school_holidays"
+    __table_args__ = (
+        UniqueConstraint("zone", "start_date"),
+        CheckConstraint("end_date >= start_date", name="date_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone: Mapped[str] = mapped_column(String(1))
+    name: Mapped[str] = mapped_column(String(80))
+    school_year: Mapped[str] = mapped_column(String(9))
+    start_date: Mapped[date]
+    end_date: Mapped[date]
+
+
+class PublicHoliday(Base):
+    """Jours fériés (seeded from the holidays package, editable by an administrator)."""
+
+    __tablename__ = "public_holidays"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))

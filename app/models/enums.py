@@ -1,0 +1,89 @@
+"""Enumerations shared by the models and the services (values are what the database stores)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class WalletKind(enum.StrEnum):
+    ALAE = "alae"
+    ALSH = "alsh"
+    CANTINE = "cantine"
+
+
+class ActivityKind(enum.StrEnum):
+    """How an activity's days are laid out: ALAE Wednesdays or ALSH holiday periods."""
+
+    ALAE_WEDNESDAY = "alae_wednesday"
+    ALSH_HOLIDAYS = "alsh_holidays"
+
+
+class OpeningKind(enum.StrEnum):
+    """When a day becomes bookable: a rolling horizon (today + N days) or its period's opening date."""
+
+    ROLLING = "rolling"
+    PERIOD = "period"
+
+
+class PeriodOpeningRule(enum.StrEnum):
+    FIXED_DATE = "fixed_date"
+    WEEKS_BEFORE = "weeks_before"
+    AFTER_PREVIOUS_HOLIDAYS = "after_previous_holidays"
+
+
+class DeadlineKind(enum.StrEnum):
+    COUNTED_DAYS = "counted_days"
+    LAST_WEEKDAY = "last_weekday"
+
+
+class ReservationStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+LIVE_STATUSES = (ReservationStatus.ACCEPTED, ReservationStatus.WAITLISTED)
+
+
+class Attendance(enum.StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+class LedgerKind(enum.StrEnum):
+    PAYMENT = "payment"
+    CHARGE = "charge"
+    REFUND = "refund"
+    REVERSAL = "reversal"
+    ADJUSTMENT = "adjustment"
+
+
+class PaymentMethod(enum.StrEnum):
+    CASH = "cash"
+    CHEQUE = "cheque"
+    CARD = "card"
+    TRANSFER = "transfer"
+
+
+class AidKind(enum.StrEnum):
+    CAF = "caf"
+    MSA = "msa"
+    EMPLOYER = "employer"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ClosingStatus(enum.StrEnum):
+    CLOSED = "closed"
+    VALIDATED = "validated"

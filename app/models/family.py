@@ -1,0 +1,88 @@
+"""Families (household accounts), their responsible adults and their children."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+
+if TYPE_CHECKING:
+    from .money import FamilyAid, Wallet
+
+
+class Family(Base):
+    __tablename__ = "families"
+    __table_args__ = (
+        CheckConstraint("quotient_familial IS NULL OR quotient_familial >= 0", name="qf_non_negative"),
+        Index("ix_families_name_key", "name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    quotient_familial: Mapped[int | None]
+    portal_login: Mapped[str | None] = mapped_column(String(64), unique=True)
+    portal_password_hash: Mapped[str | None] = mapped_column(String(255))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    name_key: Mapped[str] = mapped_column(String(120), default="")
+    """Accent- and case-free family name (prefix search and ordering)."""
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    """Accent- and case-free text of the family, its adults and children (names, phones, e-mails)."""
+    created_at: Mapped[datetime]
+    anonymized_at: Mapped[datetime | None]
+
+    adults: Mapped[list[Adult]] = relationship(
+        back_populates="family", cascade="all, delete-orphan", order_by="Adult.id"
+    )
+    children: Mapped[list[Child]] = relationship(
+        back_populates="family", cascade="all, delete-orphan", order_by="Child.birth_date"
+    )
+    wallets: Mapped[list[Wallet]] = relationship(back_populates="family", order_by="Wallet.kind")
+    aids: Mapped[list[FamilyAid]] = relationship(back_populates="family", order_by="FamilyAid.valid_from")
+
+    def __repr__(self) -> str:
+        return f"Family({self.id}, {self.name!r})"
+
+
+class Adult(Base):
+    """A responsible adult of the family (parent, guardian)."""
+
+    __tablename__ = "adults"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    relationship_label: Mapped[str] = mapped_column(String(40), default="")
+    phone: Mapped[str | None] = mapped_column(String(30))
+    email: Mapped[str | None] = mapped_column(String(200))
+
+    family: Mapped[Family] = relationship(back_populates="adults")
+
+
+class Child(Base):
+    __tablename__ = "children"
+    __table_args__ = (Index("ix_children_names", "last_name", "first_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    first_name: Mapped[str] = mapped_column(String(80))
+    last_name: Mapped[str] = mapped_column(String(80))
+    birth_date: Mapped[date]
+    school_level: Mapped[str] = mapped_column(String(20), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    family: Mapped[Family] = relationship(back_populates="children")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __repr__(self) -> str:
+        return f"Child({self.id}, {self.full_name!r})"

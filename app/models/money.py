@@ -1,0 +1,134 @@
+"""Wallets, the immutable ledger, counter payments with numbered receipts, and aids.
+
+Amounts are integer cents (``*_cents``), never floats.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, str_enum
+from .enums import AidKind, LedgerKind, PaymentMethod, WalletKind
+
+if TYPE_CHECKING:
+    from .family import Family
+
+
+class Wallet(Base):
+    """Porte-monnaie: one per family and kind; ``balance_cents`` always equals the sum of its entries."""
+
+    __tablename__ = "wallets"
+    __table_args__ = (UniqueConstraint("family_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="RESTRICT"))
+    kind: Mapped[WalletKind] = mapped_column(str_enum(WalletKind, "wallet_kind"))
+    balance_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    family: Mapped[Family] = relationship(back_populates="wallets")
+
+
+class LedgerEntry(Base):
+    """Écriture: never updated nor deleted; a mistake is corrected by a reversing entry."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
+        Index("ix_ledger_entries_wallet_created", "wallet_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="RESTRICT"))
+    kind: Mapped[LedgerKind] = mapped_column(str_enum(LedgerKind, "ledger_kind"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    label: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    business_date: Mapped[date] = mapped_column(index=True)
+    structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id", ondelete="RESTRICT"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
+    reservation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reservations.id", ondelete="RESTRICT"), index=True
+    )
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), index=True)
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
+    )
+    reason: Mapped[str | None] = mapped_column(String(400))
+
+
+class ReceiptCounter(Base):
+    """Last receipt sequence per structure and year; its row is locked to number without gaps."""
+
+    __tablename__ = "receipt_counters"
+
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id", ondelete="RESTRICT"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Payment(Base):
+    """Règlement taken at the counter, with its receipt number (e.g. ``2026-000123``)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("structure_id", "receipt_year", "receipt_seq"),
+        UniqueConstraint("structure_id", "receipt_number"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("receipt_seq > 0", name="receipt_seq_positive"),
+        Index("ix_payments_structure_business_date", "structure_id", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="RESTRICT"))
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="RESTRICT"), index=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="RESTRICT"))
+    receipt_year: Mapped[int]
+    receipt_seq: Mapped[int]
+    receipt_number: Mapped[str] = mapped_column(String(20))
+    method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    cheque_bank: Mapped[str | None] = mapped_column(String(80))
+    cheque_number: Mapped[str | None] = mapped_column(String(40))
+    paid_at: Mapped[datetime]
+    business_date: Mapped[date]
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
+
+    family: Mapped[Family] = relationship()
+    wallet: Mapped[Wallet] = relationship()
+
+
+class AidType(Base):
+    """Catalogue of aids (CAF "Aide au temps libre", MSA "Pass accueil", employer aid…)."""
+
+    __tablename__ = "aid_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AidKind] = mapped_column(str_enum(AidKind, "aid_kind"))
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+class FamilyAid(Base):
+    """An aid a family is entitled to: amount deducted per day for one activity kind, between two dates."""
+
+    __tablename__ = "family_aids"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint("valid_to >= valid_from", name="valid_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    aid_type_id: Mapped[int] = mapped_column(ForeignKey("aid_types.id", ondelete="RESTRICT"))
+    wallet_kind: Mapped[WalletKind] = mapped_column(str_enum(WalletKind, "wallet_kind"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date]
+    valid_to: Mapped[date]
+
+    family: Mapped[Family] = relationship(back_populates="aids")
+    aid_type: Mapped[AidType] = relationship()

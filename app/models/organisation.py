@@ -1,0 +1,61 @@
+"""Structures (organising sites) and the agents who work in them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, str_enum
+from .enums import Role
+
+if TYPE_CHECKING:
+    from .activity import Activity
+
+agent_structures = Table(
+    "agent_structures",
+    Base.metadata,
+    Column("agent_id", ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("structure_id", ForeignKey("structures.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Structure(Base):
+    __tablename__ = "structures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    school_zone: Mapped[str] = mapped_column(String(1), default="C")
+
+    activities: Mapped[list[Activity]] = relationship(back_populates="structure")
+
+    def __repr__(self) -> str:
+        return f"Structure({self.code!r})"
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("login"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64))
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    structures: Mapped[list[Structure]] = relationship(secondary=agent_structures)
+
+    def __repr__(self) -> str:
+        return f"Agent({self.login!r}, {self.role.value})"

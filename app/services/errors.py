@@ -1,0 +1,76 @@
+"""Typed domain errors. Each carries a French message for the agent (``str(error)``).
+
+Services raise them; the GUI and the command line turn them into a message in one place each
+(``app.ui.operations`` and ``app.__main__``).
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: an expected refusal, explained to the agent in French."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigurationError(DomainError):
+    pass
+
+
+class InvalidDatabaseUrl(ConfigurationError):
+    def __init__(self, url: str, detail: str = "") -> None:
+        msg = f"Adresse de base de données invalide : « {url} »"
+        if detail:
+            msg += f" ({detail})"
+        super().__init__(msg + ".")
+        self.url = url
+
+
+class DatabaseUnreachable(ConfigurationError):
+    def __init__(self, target: str, detail: str = "") -> None:
+        msg = f"Impossible de se connecter à la base de données {target}"
+        if detail:
+            msg += f" : {detail}"
+        super().__init__(msg + ".")
+        self.target = target
+
+
+class SchemaBehind(ConfigurationError):
+    def __init__(self, current: str | None, head: str) -> None:
+        where = f"version {current}" if current else "base vide"
+        super().__init__(
+            f"La base de données n'est pas à jour ({where}, version attendue {head}) : "
+            "lancez « python -m app migrate » ou demandez-le à un superviseur."
+        )
+        self.current = current
+        self.head = head
+
+
+class SchemaUnknown(ConfigurationError):
+    def __init__(self, current: str) -> None:
+        super().__init__(
+            f"La base de données est dans une version inconnue de cette application ({current}) : "
+            "mettez l'application à jour."
+        )
+        self.current = current
+
+
+class DatabaseNotEmpty(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"La base de données contient déjà des données ({what}) : "
+            "ajoutez --force pour les remplacer par la démonstration."
+        )
+
+
+class NotFound(DomainError):
+    pass
+
+
+class ValidationError(DomainError):
+    """Bad input from the agent: nothing was written."""
