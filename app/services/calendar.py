@@ -1,0 +1,226 @@
+"""School and public holiday calendars, and the opening days of activities (DESIGN.md §2.1).
+
+Holidays are seeded from the ``vacances-scolaires-france`` and ``holidays`` packages into tables that an
+administrator can edit; every rule reads the tables, never the packages directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import holidays as holidays_pkg
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
+
+from ..models import Activity, ActivityDay, Period, PeriodOpeningRule, PublicHoliday, SchoolHoliday
+from .errors import ValidationError
+
+WEDNESDAY = 2
+
+
+def school_year_of(d: date) -> str:
+    """ "2026-2027" for any date from 1 September 2026 to 31 August 2027."""
+    y = d.year if d.month >= 9 else d.year - 1
+    return f"{y}-{y + 1}"
+
+
+def _first_year(school_year: str) -> int:
+    try:
+        first, second = (int(x) for x in school_year.split("-"))
+    except ValueError as exc:
+        raise ValidationError(f"Année scolaire invalide : « {school_year} » (attendu 2026-2027).") from exc
+    if second != first + 1:
+        raise ValidationError(f"Année scolaire invalide : « {school_year} » (attendu 2026-2027).")
+    return first
+
+
+@dataclass(frozen=True)
+class HolidayRange:
+    name: str
+    start: date
+    end: date
+
+
+def package_school_holidays(zone: str, school_year: str) -> list[HolidayRange]:
+    """School holiday ranges of a zone whose start falls in the school year (summer included, at its end)."""
+    first = _first_year(school_year)
+    source = SchoolHolidayDates()
+    days: dict[date, str] = {}
+    for year in (first, first + 1):
+        try:
+            for d, info in source.holidays_for_year_and_zone(year, zone.upper()).items():
+                days[d] = info["nom_vacances"]
+        except UnsupportedYearException as exc:
+            raise ValidationError(
+                f"Le calendrier scolaire {school_year} n'est pas connu pour la zone {zone}."
+            ) from exc
+    ranges: list[HolidayRange] = []
+    for d in sorted(days):
+        if ranges and (d - ranges[-1].end).days == 1 and ranges[-1].name == days[d]:
+            ranges[-1] = HolidayRange(ranges[-1].name, ranges[-1].start, d)
+        else:
+            ranges.append(HolidayRange(days[d], d, d))
+    return [r for r in ranges if school_year_of(r.start) == school_year]
+
+
+def seed_school_holidays(session: Session, zone: str, school_years: Iterable[str]) -> list[SchoolHoliday]:
+    created = []
+    for school_year in school_years:
+        for r in package_school_holidays(zone, school_year):
+            exists = session.scalar(
+                select(SchoolHoliday).where(SchoolHoliday.zone == zone, SchoolHoliday.start_date == r.start)
+            )
+            if exists is None:
+                row = SchoolHoliday(
+                    zone=zone, name=r.name, school_year=school_year, start_date=r.start, end_date=r.end
+                )
+                session.add(row)
+                created.append(row)
+    session.flush()
+    return created
+
+
+def seed_public_holidays(session: Session, years: Iterable[int]) -> None:
+    for d, name in sorted(holidays_pkg.France(years=list(years), language="fr").items()):
+        if session.get(PublicHoliday, d) is None:
+            session.add(PublicHoliday(day=d, name=name))
+    session.flush()
+
+
+def public_holidays(session: Session, start: date, end: date) -> set[date]:
+    return set(session.scalars(select(PublicHoliday.day).where(PublicHoliday.day.between(start, end))))
+
+
+def school_holidays(session: Session, zone: str, school_year: str | None = None) -> list[SchoolHoliday]:
+    stmt = select(SchoolHoliday).where(SchoolHoliday.zone == zone).order_by(SchoolHoliday.start_date)
+    if school_year:
+        stmt = stmt.where(SchoolHoliday.school_year == school_year)
+    return list(session.scalars(stmt))
+
+
+def school_holiday_on(session: Session, zone: str, d: date) -> SchoolHoliday | None:
+    return session.scalar(
+        select(SchoolHoliday).where(
+            SchoolHoliday.zone == zone, SchoolHoliday.start_date <= d, SchoolHoliday.end_date >= d
+        )
+    )
+
+
+def _summer(session: Session, zone: str, school_year: str) -> SchoolHoliday | None:
+    for h in school_holidays(session, zone, school_year):
+        if h.start_date.month in (6, 7):
+            return h
+    return None
+
+
+def school_year_bounds(session: Session, zone: str, school_year: str) -> tuple[date, date]:
+    """First and last school days: the day after the previous summer, the day before this summer."""
+    first = _first_year(school_year)
+    previous_summer = _summer(session, zone, f"{first - 1}-{first}")
+    this_summer = _summer(session, zone, school_year)
+    start = previous_summer.end_date + timedelta(days=1) if previous_summer else date(first, 9, 1)
+    if this_summer is None:
+        raise ValidationError(
+            f"Les vacances d'été {school_year} ne sont pas dans le calendrier (zone {zone})."
+        )
+    return start, this_summer.start_date - timedelta(days=1)
+
+
+def alae_wednesdays(session: Session, zone: str, school_year: str) -> list[date]:
+    """Every Wednesday of the school year outside school holidays and public holidays."""
+    start, end = school_year_bounds(session, zone, school_year)
+    closed = public_holidays(session, start, end)
+    ranges = [(h.start_date, h.end_date) for h in school_holidays(session, zone)]
+    d = start + timedelta(days=(WEDNESDAY - start.weekday()) % 7)
+    days = []
+    while d <= end:
+        if d not in closed and not any(a <= d <= b for a, b in ranges):
+            days.append(d)
+        d += timedelta(days=7)
+    return days
+
+
+def weekdays_between(start: date, end: date, closed: set[date]) -> list[date]:
+    days = []
+    d = start
+    while d <= end:
+        if d.weekday() < 5 and d not in closed:
+            days.append(d)
+        d += timedelta(days=1)
+    return days
+
+
+def period_opening_date(
+    session: Session,
+    zone: str,
+    start: date,
+    rule: PeriodOpeningRule,
+    *,
+    weeks: int | None = None,
+    fixed: date | None = None,
+) -> date:
+    if rule is PeriodOpeningRule.FIXED_DATE:
+        if fixed is None:
+            raise ValidationError("Date d'ouverture des réservations manquante.")
+        return fixed
+    if rule is PeriodOpeningRule.WEEKS_BEFORE:
+        if weeks is None or weeks < 0:
+            raise ValidationError("Nombre de semaines avant la période invalide.")
+        return start - timedelta(weeks=weeks)
+    previous = session.scalar(
+        select(SchoolHoliday)
+        .where(SchoolHoliday.zone == zone, SchoolHoliday.end_date < start)
+        .order_by(SchoolHoliday.end_date.desc())
+        .limit(1)
+    )
+    if previous is None:
+        raise ValidationError("Aucunes vacances précédentes connues pour calculer l'ouverture.")
+    return previous.end_date + timedelta(days=1)
+
+
+def add_period(
+    session: Session,
+    activity: Activity,
+    holiday: SchoolHoliday,
+    rule: PeriodOpeningRule,
+    *,
+    weeks: int | None = None,
+    fixed: date | None = None,
+) -> Period:
+    """Create an ALSH period over a school holiday, with its opening date and its weekday activity days."""
+    period = Period(
+        activity_id=activity.id,
+        name=holiday.name,
+        school_year=holiday.school_year,
+        start_date=holiday.start_date,
+        end_date=holiday.end_date,
+        opening_rule=rule,
+        opening_weeks=weeks,
+        opening_date=period_opening_date(
+            session, holiday.zone, holiday.start_date, rule, weeks=weeks, fixed=fixed
+        ),
+    )
+    session.add(period)
+    session.flush()
+    closed = public_holidays(session, holiday.start_date, holiday.end_date)
+    for d in weekdays_between(holiday.start_date, holiday.end_date, closed):
+        session.add(
+            ActivityDay(
+                activity_id=activity.id, period_id=period.id, day=d, capacity=activity.default_capacity
+            )
+        )
+    session.flush()
+    return period
+
+
+def add_alae_days(session: Session, activity: Activity, zone: str, school_year: str) -> list[ActivityDay]:
+    rows = [
+        ActivityDay(activity_id=activity.id, day=d, capacity=activity.default_capacity)
+        for d in alae_wednesdays(session, zone, school_year)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows

@@ -1,0 +1,70 @@
+"""Posting ledger entries: the only way a wallet balance changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..clock import PARIS
+from ..models import Family, LedgerEntry, LedgerKind, Wallet, WalletKind
+
+
+def wallet_for(session: Session, family_id: int, kind: WalletKind) -> Wallet:
+    """The family's wallet of that kind, created on first use."""
+    wallet = session.scalar(select(Wallet).where(Wallet.family_id == family_id, Wallet.kind == kind))
+    if wallet is None:
+        wallet = Wallet(family_id=family_id, kind=kind, balance_cents=0)
+        session.add(wallet)
+        session.flush()
+    return wallet
+
+
+def open_wallets(session: Session, family: Family) -> None:
+    for kind in WalletKind:
+        wallet_for(session, family.id, kind)
+
+
+def post(
+    session: Session,
+    wallet: Wallet,
+    *,
+    kind: LedgerKind,
+    amount_cents: int,
+    label: str,
+    at: datetime,
+    structure_id: int | None = None,
+    agent_id: int | None = None,
+    reservation_id: int | None = None,
+    payment_id: int | None = None,
+    reverses_id: int | None = None,
+    reason: str | None = None,
+) -> LedgerEntry:
+    """Insert an immutable entry and move the wallet's balance by the same amount, atomically in SQL."""
+    if amount_cents == 0:
+        raise ValueError("a ledger entry cannot be zero")
+    entry = LedgerEntry(
+        wallet_id=wallet.id,
+        kind=kind,
+        amount_cents=amount_cents,
+        label=label,
+        created_at=at,
+        business_date=at.astimezone(PARIS).date(),
+        structure_id=structure_id,
+        agent_id=agent_id,
+        reservation_id=reservation_id,
+        payment_id=payment_id,
+        reverses_id=reverses_id,
+        reason=reason,
+    )
+    session.add(entry)
+    session.execute(
+        update(Wallet)
+        .where(Wallet.id == wallet.id)
+        .values(balance_cents=Wallet.balance_cents + amount_cents)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(wallet, ["balance_cents"])
+    return entry

@@ -1,0 +1,36 @@
+"""Money helpers: exact cents, French formatting and parsing (Babel, locale fr_FR)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import format_currency
+
+from .errors import ValidationError
+
+MAX_PAYMENT_CENTS = 1_000_000  # 10 000,00 €
+
+
+def format_eur(cents: int) -> str:
+    """``1300`` → ``"13,00 €"`` (narrow no-break spaces as the French locale wants)."""
+    return format_currency(Decimal(cents) / 100, "EUR", locale="fr_FR")
+
+
+def parse_amount(text: str) -> int:
+    """Parse an amount typed by an agent ("13", "13,5", "13,50 €", "1 300,00") into cents.
+
+    Raises ValidationError with a French message for anything else (more than two decimals, letters…).
+    """
+    raw = (text or "").strip().replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if not raw:
+        raise ValidationError("Montant manquant.")
+    if not re.fullmatch(r"[+-]?\d+([.,]\d+)?", raw):
+        raise ValidationError(f"Montant invalide : « {text.strip()} ».")
+    try:
+        cents = Decimal(raw.replace(",", ".")) * 100
+    except InvalidOperation as exc:  # pragma: no cover - the pattern above already filters
+        raise ValidationError(f"Montant invalide : « {text.strip()} ».") from exc
+    if cents != cents.to_integral_value():
+        raise ValidationError(f"Montant invalide : « {text.strip()} » (deux décimales au plus).")
+    return int(cents)
