@@ -1,0 +1,124 @@
+"""Composition root and command line: ``python -m app [gui|demo|migrate|…]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date, datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import __version__
+from .clock import FixedClock, SystemClock, local_today, paris
+from .config import DB_URL_ENV
+
+log = logging.getLogger("app")
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, French, exit 2
+        self.exit(2, f"Erreur : arguments invalides ({message}). Voir « python -m app --help ».\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, no time
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"date invalide « {text} », attendu AAAA-MM-JJ") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help=f"base de données (sqlite:///chemin.sqlite3 ou postgresql+psycopg://…); sinon ${DB_URL_ENV}, "
+        "sinon le fichier local de l'utilisateur",
+    )
+    parser = FrenchArgumentParser(
+        prog="python -m app",
+        description="Guichet Enfance : réservations ALAE / ALSH au guichet enfance-jeunesse.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"Guichet Enfance {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchArgumentParser)
+
+    gui = sub.add_parser("gui", parents=[common], help="lancer l'application (par défaut)")
+    gui.add_argument("--selftest", action="store_true", help="ouvrir la fenêtre, afficher OK et quitter")
+    gui.add_argument("--screenshot", metavar="PNG", help="avec --selftest : enregistrer la fenêtre en image")
+
+    demo = sub.add_parser("demo", parents=[common], help="créer une base de démonstration")
+    demo.add_argument("--today", type=_date, help="date du jour de la démonstration (AAAA-MM-JJ)")
+    demo.add_argument("--force", action="store_true", help="remplacer les données existantes")
+
+    sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    command = args.command or "gui"
+    from .services.errors import DomainError
+
+    try:
+        if command == "migrate":
+            return cmd_migrate(args)
+        if command == "demo":
+            return cmd_demo(args)
+        return cmd_gui(args)
+    except DomainError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        log.debug("database error", exc_info=True)
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        print(f"Erreur de base de données : {detail}", file=sys.stderr)
+        return 3
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .config import choose_database
+    from .db import current_revision, describe, head_revision, make_engine, ping, upgrade
+
+    engine = make_engine(choose_database(getattr(args, "db", None)).url)
+    ping(engine)
+    before = current_revision(engine)
+    upgrade(engine)
+    after = head_revision()
+    where = describe(engine.url)
+    if before == after:
+        print(f"{where} : déjà à jour (version {after}).")
+    else:
+        print(f"{where} : mise à jour de la version {before or 'vide'} à la version {after}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .config import choose_database
+    from .db import make_engine, ping, upgrade
+    from .services.demo import load_demo
+    from .services.uow import Database
+
+    engine = make_engine(choose_database(getattr(args, "db", None)).url)
+    ping(engine)
+    upgrade(engine)
+    today = args.today or local_today(SystemClock())
+    summary = load_demo(Database(engine, FixedClock(paris(today))), today, force=args.force)
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .bootstrap import open_database
+
+    db = open_database(getattr(args, "db", None), first_run_demo=True)
+    from .ui.application import run
+
+    return run(db, selftest=getattr(args, "selftest", False), screenshot=getattr(args, "screenshot", None))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The one place where the GUI runs a service call and turns a domain error into a French message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..services.errors import DomainError
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Operations(QObject):
+    """Runs service calls for the widgets; emits ``changed`` after a successful write."""
+
+    changed = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent_widget: QWidget | None = None) -> None:
+        super().__init__()
+        self.parent_widget = parent_widget
+
+    def message_for(self, exc: BaseException) -> str:
+        if isinstance(exc, DomainError):
+            return str(exc)
+        if isinstance(exc, SQLAlchemyError):
+            return "La base de données ne répond pas ou a refusé l'opération ; rien n'a été enregistré."
+        return "Erreur inattendue ; rien n'a été enregistré. Le détail est dans le journal."
+
+    def read(self, call: Callable[[], T], default: T) -> T:
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
+            self._report(exc)
+            return default
+
+    def write(self, call: Callable[[], T]) -> T | None:
+        try:
+            result = call()
+        except Exception as exc:  # noqa: BLE001
+            self._report(exc)
+            return None
+        self.changed.emit()
+        return result
+
+    def _report(self, exc: BaseException) -> None:
+        if not isinstance(exc, DomainError):
+            log.exception("operation failed", exc_info=exc)
+        text = self.message_for(exc)
+        self.failed.emit(text)
+        if self.parent_widget is not None:
+            QMessageBox.warning(self.parent_widget, "Guichet Enfance", text)
