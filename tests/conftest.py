@@ -1,0 +1,159 @@
+"""Test fixtures: a fresh, migrated database per test on the selected backend (SQLite or PostgreSQL).
+
+Select the backend with ``--backend sqlite|postgresql`` or ``GUICHET_TEST_BACKEND``. PostgreSQL tests create a
+database of their own (``GUICHET_TEST_PG_URL`` points at the server, default ``postgres@127.0.0.1:5432``) and
+drop it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from app.clock import FixedClock, paris
+from app.db import make_engine, upgrade
+from app.models import Base
+from app.services.uow import Database
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TODAY = date(2026, 11, 26)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("GUICHET_TEST_BACKEND", "sqlite"),
+        help="database backend for the integration tests",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"guichet-enfance backend: {config.getoption('--backend')}"
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.config.getoption("--backend")
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> str:
+    return os.environ.get("GUICHET_TEST_PG_URL", DEFAULT_PG)
+
+
+def _admin_engine(admin_url: str) -> Engine:
+    return make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_database_factory(backend: str, pg_admin_url: str):
+    """Creates empty PostgreSQL databases for this run and drops them all at the end."""
+    created: list[str] = []
+    admin = _admin_engine(pg_admin_url)
+
+    def create() -> str:
+        name = f"guichet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+
+    yield create
+    with admin.connect() as conn:
+        for name in created:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_url(backend: str, tmp_path: Path, pg_database_factory) -> str:
+    """URL of a brand-new, empty database on the selected backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    return pg_database_factory()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(backend: str, tmp_path_factory: pytest.TempPathFactory, pg_database_factory) -> str:
+    """A database migrated to head once per run (a file to copy on SQLite, a database on PostgreSQL)."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        engine = make_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        return str(path)
+    url = pg_database_factory()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def db_url(backend: str, migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated database with no rows, private to the test."""
+    if backend == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(migrated_template, path)
+        yield f"sqlite:///{path}"
+        return
+    yield migrated_template
+    engine = make_engine(migrated_template)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(paris(TODAY, time(10, 0)))
+
+
+@pytest.fixture
+def db(engine: Engine, clock: FixedClock) -> Database:
+    return Database(engine, clock)
+
+
+@pytest.fixture(scope="session")
+def demo_template(backend: str, tmp_path_factory: pytest.TempPathFactory, pg_database_factory) -> str:
+    """A database holding the demonstration data for 2026-11-26, built once per run (read-only use)."""
+    from app.services.demo import load_demo
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
+    else:
+        url = pg_database_factory()
+    engine = make_engine(url)
+    upgrade(engine)
+    load_demo(Database(engine, FixedClock(paris(TODAY, time(9, 0)))), TODAY)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def demo_db(demo_template: str, clock: FixedClock) -> Iterator[Database]:
+    engine = make_engine(demo_template)
+    yield Database(engine, clock)
+    engine.dispose()
