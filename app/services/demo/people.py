@@ -1,0 +1,163 @@
+"""Demo families: names as a French counter meets them, adults, children, wallets and aids."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, timedelta
+
+from ...models import (
+    Adult,
+    AidKind,
+    AidType,
+    Child,
+    Family,
+    FamilyAid,
+    Wallet,
+    WalletKind,
+)
+from ..families import refresh_search_text
+from ..security import hash_password
+from .reference import ReferenceBuilder
+
+# Surnames that a French counter really meets: accents, hyphens, apostrophes.
+SURNAMES = [
+    "Dupont-Lefèvre", "Lefèvre", "Dupuis", "N'Diaye", "D'Almeida", "Éluard", "Bénard", "Gréau",
+    "Castaño", "Lemaître", "Perrin-Giraud", "Faure", "L'Hôte", "Noël", "Mégret", "Hébert",
+    "Da Silva", "Ould-Ahmed", "Lefébure", "Lacôte", "Saint-Hilaire", "Garnier", "Roussel", "Béranger",
+]  # fmt: skip
+CHILD_NAMES = [
+    "Léa", "Louise", "Jade", "Emma", "Chloé", "Inès", "Zoé", "Lina", "Manon", "Camille", "Anaïs", "Maëlys",
+    "Noémie", "Élise", "Rose", "Ambre", "Lou", "Mia", "Juliette", "Agathe", "Héloïse", "Anaëlle", "Gabriel",
+    "Léo", "Raphaël", "Louis", "Arthur", "Jules", "Noah", "Adam", "Hugo", "Maël", "Éthan", "Timéo", "Nathan",
+    "Sacha", "Théo", "Lucas", "Mathéo", "Enzo", "Aaron", "Noé", "Yanis", "Ibrahim", "Clément", "Marius",
+]  # fmt: skip
+LEVELS = {3: "PS", 4: "MS", 5: "GS", 6: "CP", 7: "CE1", 8: "CE2", 9: "CM1", 10: "CM2", 11: "CM2"}
+
+
+def _ascii(text: str) -> str:
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c) and c.isalnum()
+    ).lower()
+
+
+class PeopleBuilder(ReferenceBuilder):
+    def _family(self, i: int, aid_types: dict[AidKind, AidType]) -> Family:
+        rng, fake = self.rng, self.fake
+        surname = SURNAMES[i] if i < len(SURNAMES) else fake.last_name()
+        mother = rng.random() < 0.7
+        first_parent = fake.first_name_female() if mother else fake.first_name_male()
+        family = Family(
+            name=surname.upper(),
+            email=None,
+            phone=self._phone(),
+            address=fake.street_address(),
+            postal_code="82700",
+            city="Montech",
+            quotient_familial=rng.choice([None, rng.randint(350, 2200), rng.randint(350, 2200)]),
+            created_at=self.now - timedelta(days=rng.randint(30, 1500)),
+        )
+        if rng.random() < 0.85:
+            family.email = f"{_ascii(first_parent)}.{_ascii(surname)}@{fake.safe_domain_name()}"
+        if rng.random() < 0.6:
+            family.portal_login = f"{_ascii(surname)[:12]}{i + 1:03d}"
+            family.portal_password_hash = hash_password(f"portail-{i}") if i < 3 else None
+        family.adults.append(
+            Adult(
+                first_name=first_parent,
+                last_name=surname,
+                relationship_label="mère" if mother else "père",
+                phone=family.phone,
+                email=family.email,
+            )
+        )
+        if rng.random() < 0.6:
+            family.adults.append(
+                Adult(
+                    first_name=fake.first_name_male() if mother else fake.first_name_female(),
+                    last_name=surname if rng.random() < 0.7 else fake.last_name(),
+                    relationship_label="père" if mother else "mère",
+                    phone=self._phone(),
+                    email=None,
+                )
+            )
+        n_children = rng.choices([1, 2, 3, 4], weights=[35, 40, 20, 5])[0]
+        for _ in range(n_children):
+            age = rng.randint(3, 11)
+            born = date(self.today.year - age, rng.randint(1, 12), rng.randint(1, 28))
+            family.children.append(
+                Child(
+                    first_name=rng.choice(CHILD_NAMES),
+                    last_name=surname,
+                    birth_date=born,
+                    school_level=LEVELS[age],
+                    notes=rng.choice(
+                        ["", "", "", "Allergie aux arachides", "PAI asthme", "Ne mange pas de porc"]
+                    ),
+                )
+            )
+        refresh_search_text(family)
+        self.s.add(family)
+        self.s.flush()
+        for kind in WalletKind:
+            wallet = Wallet(family_id=family.id, kind=kind, balance_cents=0)
+            self.s.add(wallet)
+            self.wallets[(family.id, kind)] = wallet
+        self._aids(family, i, aid_types)
+        self.s.flush()
+        return family
+
+    def _phone(self) -> str:
+        first = self.rng.choice(["05 63", "05 63", "06", "07", "05 61"])
+        digits = [f"{self.rng.randint(0, 99):02d}" for _ in range(4 if first in ("06", "07") else 3)]
+        return " ".join([first, *digits])
+
+    def _aids(self, family: Family, i: int, aid_types: dict[AidKind, AidType]) -> None:
+        first = int(self.school_year[:4])
+        year_start, year_end = date(first, 9, 1), date(first + 1, 8, 31)
+        if i % 5 == 1:
+            self.s.add(
+                FamilyAid(
+                    family_id=family.id,
+                    aid_type_id=aid_types[AidKind.CAF].id,
+                    wallet_kind=WalletKind.ALSH,
+                    amount_cents=400,
+                    valid_from=date(first + 1, 1, 1) if i == 1 else year_start,
+                    valid_to=year_end,
+                )
+            )
+            if i == 1:  # last year's aid, expired
+                self.s.add(
+                    FamilyAid(
+                        family_id=family.id,
+                        aid_type_id=aid_types[AidKind.CAF].id,
+                        wallet_kind=WalletKind.ALSH,
+                        amount_cents=400,
+                        valid_from=date(first - 1, 9, 1),
+                        valid_to=date(first, 8, 31),
+                    )
+                )
+        elif i % 11 == 3:
+            self.s.add(
+                FamilyAid(
+                    family_id=family.id,
+                    aid_type_id=aid_types[AidKind.MSA].id,
+                    wallet_kind=WalletKind.ALSH,
+                    amount_cents=300,
+                    valid_from=year_start,
+                    valid_to=year_end,
+                )
+            )
+        elif i % 13 == 7:
+            for kind in (WalletKind.ALSH, WalletKind.ALAE):
+                self.s.add(
+                    FamilyAid(
+                        family_id=family.id,
+                        aid_type_id=aid_types[AidKind.EMPLOYER].id,
+                        wallet_kind=kind,
+                        amount_cents=250,
+                        valid_from=year_start,
+                        valid_to=year_end,
+                    )
+                )
+
+    # --- reservations ---------------------------------------------------------------------------

@@ -1,0 +1,241 @@
+"""Demo reference data: calendars, structures, agents, activities with their periods, aid types, messages."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+from faker import Faker
+from sqlalchemy.orm import Session
+
+from ...clock import paris
+from ...models import (
+    Activity,
+    ActivityKind,
+    Agent,
+    AidKind,
+    AidType,
+    DeadlineKind,
+    InfoMessage,
+    OpeningKind,
+    PeriodOpeningRule,
+    Role,
+    Structure,
+    Wallet,
+    WalletKind,
+)
+from .. import calendar
+from ..errors import ValidationError
+from ..security import hash_password
+
+ZONE = "C"
+DEMO_PASSWORD = "demo"
+SUNDAY = 6
+
+
+@dataclass
+class DemoSummary:
+    today: date
+    school_year: str
+    structures: int = 0
+    agents: int = 0
+    families: int = 0
+    children: int = 0
+    activities: int = 0
+    activity_days: int = 0
+    payments: int = 0
+    reservations: Counter[str] = field(default_factory=Counter)
+    balances: Counter[str] = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        states = ", ".join(f"{k} {v}" for k, v in sorted(self.reservations.items()))
+        bal = ", ".join(f"{k} {v}" for k, v in sorted(self.balances.items()))
+        return [
+            f"Démonstration créée pour le {self.today:%d/%m/%Y} (année scolaire {self.school_year}, zone {ZONE}).",
+            f"{self.structures} structures, {self.agents} agents (mot de passe « {DEMO_PASSWORD} »), "
+            f"{self.families} familles, {self.children} enfants.",
+            f"{self.activities} activités, {self.activity_days} journées, {self.payments} règlements.",
+            f"Réservations : {states}.",
+            f"Soldes des familles : {bal}.",
+        ]
+
+
+class ReferenceBuilder:
+    def __init__(self, session: Session, today: date, seed: int) -> None:
+        self.s = session
+        self.today = today
+        self.rng = random.Random(seed)
+        self.fake = Faker("fr_FR")
+        self.fake.seed_instance(seed)
+        self.school_year = demo_school_year(today)
+        self.now = paris(today, time(9, 30))
+        self.summary = DemoSummary(today, self.school_year)
+        self.wallets: dict[tuple[int, WalletKind], Wallet] = {}
+        self.balances: defaultdict[int, int] = defaultdict(int)
+
+    # --- reference data -------------------------------------------------------------------------
+    def _calendars(self, first: int) -> None:
+        years = [f"{first - 1}-{first}", self.school_year]
+        calendar.seed_school_holidays(self.s, ZONE, years)
+        with contextlib.suppress(ValidationError):  # the package may not know that far ahead yet
+            calendar.seed_school_holidays(self.s, ZONE, [f"{first + 1}-{first + 2}"])
+        calendar.seed_public_holidays(self.s, range(first - 1, first + 3))
+
+    def _structures(self) -> tuple[Structure, Structure]:
+        common = {
+            "address": "Place de la Mairie",
+            "postal_code": "82700",
+            "city": "Montech",
+            "phone": "05 63 64 82 44",
+            "email": "enfance-jeunesse@example.org",
+            "school_zone": ZONE,
+        }
+        alae = Structure(code="ALAE-MONTECH", name="ALAE Montech", **common)
+        alsh = Structure(code="ALSH-MONTECH", name="ALSH Montech", **common)
+        self.s.add_all([alae, alsh])
+        self.s.flush()
+        return alae, alsh
+
+    def _agents(self, structures: list[Structure]) -> list[Agent]:
+        password = hash_password(DEMO_PASSWORD)
+        people = [
+            ("admin", "Nathalie Roques", Role.ADMIN),
+            ("mdurand", "Michel Durand", Role.SUPERVISOR),
+            ("smartin", "Sophie Martin", Role.AGENT),
+            ("kbenali", "Karim Benali", Role.AGENT),
+        ]
+        agents = [
+            Agent(
+                login=login,
+                full_name=name,
+                role=role,
+                password_hash=password,
+                created_at=self.now - timedelta(days=400),
+                structures=list(structures),
+            )
+            for login, name, role in people
+        ]
+        self.s.add_all(agents)
+        self.s.flush()
+        return agents
+
+    def _activities(self, alae_structure: Structure, alsh_structure: Structure):
+        wed = {
+            "kind": DeadlineKind.LAST_WEEKDAY,
+            "days": None,
+            "skip_weekdays": "",
+            "skip_public_holidays": False,
+            "weekday": SUNDAY,
+            "at": time(23, 59),
+        }
+        alae = Activity(
+            structure_id=alae_structure.id,
+            code="ALAE-MER",
+            name="ALAE Mercredi après-midi",
+            kind=ActivityKind.ALAE_WEDNESDAY,
+            wallet_kind=WalletKind.ALAE,
+            price_cents=650,
+            default_capacity=30,
+            waitlist_enabled=False,
+            opening_kind=OpeningKind.ROLLING,
+            horizon_days=90,
+            **_deadline_kwargs("book_deadline", wed),
+            **_deadline_kwargs("cancel_deadline", wed),
+        )
+        alsh_common = {
+            "structure_id": alsh_structure.id,
+            "kind": ActivityKind.ALSH_HOLIDAYS,
+            "wallet_kind": WalletKind.ALSH,
+            "price_cents": 1300,
+            "waitlist_enabled": True,
+            "opening_kind": OpeningKind.PERIOD,
+            **_deadline_kwargs(
+                "book_deadline",
+                {
+                    "kind": DeadlineKind.COUNTED_DAYS,
+                    "days": 2,
+                    "skip_weekdays": "4,5",
+                    "skip_public_holidays": False,
+                    "weekday": None,
+                    "at": time(23, 59),
+                },
+            ),
+            **_deadline_kwargs(
+                "cancel_deadline",
+                {
+                    "kind": DeadlineKind.COUNTED_DAYS,
+                    "days": 15,
+                    "skip_weekdays": "",
+                    "skip_public_holidays": False,
+                    "weekday": None,
+                    "at": time(23, 59),
+                },
+            ),
+        }
+        petites = Activity(code="CLSH-PV", name="CLSH Petites vacances", default_capacity=24, **alsh_common)
+        ete = Activity(code="CLSH-ETE", name="CLSH Vacances d'été", default_capacity=40, **alsh_common)
+        self.s.add_all([alae, petites, ete])
+        self.s.flush()
+        calendar.add_alae_days(self.s, alae, ZONE, self.school_year)
+        for holiday in calendar.school_holidays(self.s, ZONE, self.school_year):
+            if holiday.name.startswith("Pont"):
+                continue
+            if holiday.start_date.month in (6, 7):
+                opening = date(holiday.start_date.year, 5, 6)
+                calendar.add_period(self.s, ete, holiday, PeriodOpeningRule.FIXED_DATE, fixed=opening)
+            elif "Noël" in holiday.name or "printemps" in holiday.name:
+                calendar.add_period(self.s, petites, holiday, PeriodOpeningRule.WEEKS_BEFORE, weeks=5)
+            else:
+                calendar.add_period(self.s, petites, holiday, PeriodOpeningRule.AFTER_PREVIOUS_HOLIDAYS)
+        self.summary.activities = 3
+        return alae, petites, ete
+
+    def _aid_types(self) -> dict[AidKind, AidType]:
+        types = {
+            AidKind.CAF: AidType(kind=AidKind.CAF, name="CAF – Aide au temps libre"),
+            AidKind.MSA: AidType(kind=AidKind.MSA, name="MSA – Pass accueil"),
+            AidKind.EMPLOYER: AidType(kind=AidKind.EMPLOYER, name="Aide CE Airbus"),
+        }
+        self.s.add_all(types.values())
+        self.s.flush()
+        return types
+
+    # --- families ---------------------------------------------------------------------------------
+    def _messages(self, alae: Structure, alsh: Structure) -> None:
+        self.s.add_all(
+            [
+                InfoMessage(
+                    structure_id=alsh.id,
+                    title="Vacances de Noël",
+                    body="Les réservations du CLSH pour les vacances de Noël sont ouvertes. "
+                    "Attention, le nombre de places est limité.",
+                    valid_from=self.today - timedelta(days=10),
+                    valid_to=self.today + timedelta(days=30),
+                    created_at=self.now - timedelta(days=10),
+                ),
+                InfoMessage(
+                    structure_id=alae.id,
+                    title="Rappel",
+                    body="Réservation et annulation de l'ALAE du mercredi jusqu'au dimanche soir précédent.",
+                    valid_from=self.today - timedelta(days=60),
+                    valid_to=None,
+                    created_at=self.now - timedelta(days=60),
+                ),
+            ]
+        )
+
+
+def _deadline_kwargs(prefix: str, rule: dict) -> dict:
+    return {f"{prefix}_{key}": value for key, value in rule.items()}
+
+
+def demo_school_year(today: date) -> str:
+    """The school year whose activities are still ahead (the next one once the summer centre is over)."""
+    year = calendar.school_year_of(today)
+    if today >= date(int(year[:4]) + 1, 8, 1):
+        first = int(year[:4]) + 1
+        year = f"{first}-{first + 1}"
+    return year
