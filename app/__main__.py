@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="remplacer les données existantes")
 
     sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
+    sub.add_parser("check", parents=[common], help="vérifier les invariants (places, soldes, reçus…)")
     return parser
 
 
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_migrate(args)
         if command == "demo":
             return cmd_demo(args)
+        if command == "check":
+            return cmd_check(args)
         return cmd_gui(args)
     except DomainError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
@@ -109,6 +112,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = load_demo(Database(engine, FixedClock(paris(today))), today, force=args.force)
     print("\n".join(summary.lines()))
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .bootstrap import open_database
+    from .db import describe
+    from .services.invariants import check
+
+    db = open_database(getattr(args, "db", None))
+    problems = check(db)
+    where = describe(db.engine.url)
+    if not problems:
+        print(f"{where} : aucune anomalie.")
+        return 0
+    print(f"{where} : {len(problems)} anomalie(s) :")
+    for line in problems:
+        print(f"- {line}")
+    return 1
 
 
 def cmd_gui(args: argparse.Namespace) -> int:

@@ -157,3 +157,31 @@ def demo_db(demo_template: str, clock: FixedClock) -> Iterator[Database]:
     engine = make_engine(demo_template)
     yield Database(engine, clock)
     engine.dispose()
+
+
+@pytest.fixture
+def demo_rw(backend: str, demo_template: str, tmp_path: Path, pg_admin_url: str, clock: FixedClock):
+    """A private, writable copy of the demonstration database (file copy, or PostgreSQL TEMPLATE)."""
+    if backend == "sqlite":
+        path = tmp_path / "demo-copy.sqlite3"
+        source = make_url(demo_template).database
+        engine = make_engine(demo_template)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        engine.dispose()
+        shutil.copyfile(source, path)
+        url = f"sqlite:///{path}"
+    else:
+        name = f"guichet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        template = make_url(demo_template).database
+        admin = _admin_engine(pg_admin_url)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    yield Database(engine, clock)
+    engine.dispose()
+    if backend == "postgresql":
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -11,12 +11,21 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import holidays as holidays_pkg
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
 
-from ..models import Activity, ActivityDay, Period, PeriodOpeningRule, PublicHoliday, SchoolHoliday
+from ..models import (
+    Activity,
+    ActivityDay,
+    ActivityKind,
+    Period,
+    PeriodOpeningRule,
+    PublicHoliday,
+    SchoolHoliday,
+)
 from .errors import ValidationError
+from .rules import DayFacts
 
 WEDNESDAY = 2
 
@@ -224,3 +233,74 @@ def add_alae_days(session: Session, activity: Activity, zone: str, school_year: 
     session.add_all(rows)
     session.flush()
     return rows
+
+
+# --- what the calendar says about given dates, for the booking rules ------------------------------
+
+
+def activity_coverage(session: Session, activity: Activity) -> tuple[date, date] | None:
+    """The span of school years in which the activity has days (1 September … 31 August), or None."""
+    first, last = session.execute(
+        select(func.min(ActivityDay.day), func.max(ActivityDay.day)).where(
+            ActivityDay.activity_id == activity.id
+        )
+    ).one()
+    if first is None:
+        return None
+    start_year = int(school_year_of(first)[:4])
+    end_year = int(school_year_of(last)[:4]) + 1
+    return date(start_year, 9, 1), date(end_year, 8, 31)
+
+
+def day_facts(session: Session, activity: Activity, dates: Iterable[date]) -> dict[date, DayFacts]:
+    """DayFacts for each date: does the activity run, and if not, why; its period's opening date."""
+    wanted = sorted(set(dates))
+    if not wanted:
+        return {}
+    start, end = wanted[0], wanted[-1]
+    rows = {
+        d.day: d
+        for d in session.scalars(
+            select(ActivityDay)
+            .where(ActivityDay.activity_id == activity.id, ActivityDay.day.between(start, end))
+            .options(selectinload(ActivityDay.period))
+        )
+    }
+    feries = dict(
+        session.execute(
+            select(PublicHoliday.day, PublicHoliday.name).where(PublicHoliday.day.between(start, end))
+        ).all()
+    )
+    zone = activity.structure.school_zone
+    vacations = list(
+        session.scalars(
+            select(SchoolHoliday).where(
+                SchoolHoliday.zone == zone, SchoolHoliday.end_date >= start, SchoolHoliday.start_date <= end
+            )
+        )
+    )
+    facts: dict[date, DayFacts] = {}
+    for d in wanted:
+        row = rows.get(d)
+        if row is not None and not row.closed:
+            opening = row.period.opening_date if row.period is not None else None
+            facts[d] = DayFacts(d, True, None, opening)
+            continue
+        if row is not None:
+            reason = row.closed_reason or "journée fermée par la structure"
+        elif d in feries:
+            reason = f"jour férié ({feries[d]})"
+        elif d.weekday() >= 5:
+            reason = "pas d'accueil le week-end"
+        else:
+            holiday = next((h for h in vacations if h.start_date <= d <= h.end_date), None)
+            if holiday is not None and activity.kind is ActivityKind.ALAE_WEDNESDAY:
+                reason = f"vacances scolaires ({holiday.name})"
+            else:
+                reason = "pas d'accueil ce jour-là"
+        facts[d] = DayFacts(d, False, reason, None)
+    return facts
+
+
+def public_holiday_set(session: Session, start: date, end: date) -> frozenset[date]:
+    return frozenset(public_holidays(session, start, end))

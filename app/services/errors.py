@@ -74,3 +74,62 @@ class NotFound(DomainError):
 
 class ValidationError(DomainError):
     """Bad input from the agent: nothing was written."""
+
+
+class PermissionDenied(DomainError):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"Action réservée à un superviseur (régisseur) : {what}.")
+
+
+class UnknownEntity(NotFound):
+    """An identifier that does not exist (child, family, activity, day, reservation…)."""
+
+
+class WrongFamily(ValidationError):
+    pass
+
+
+class WrongStructure(ValidationError):
+    pass
+
+
+class DateOutsideCalendar(ValidationError):
+    pass
+
+
+class EmptyBasket(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("Aucune demande en cours : cliquez sur des jours du calendrier avant de valider.")
+
+
+class OverrideReasonRequired(ValidationError):
+    def __init__(self) -> None:
+        super().__init__("Un dépassement de délai ou de capacité exige un motif.")
+
+
+class InsufficientBalance(DomainError):
+    """The basket costs more than the account holds (or the account is in debit): nothing was written."""
+
+    def __init__(self, missing_cents: int, message: str) -> None:
+        super().__init__(message)
+        self.missing_cents = missing_cents
+
+
+class AccountInDebit(InsufficientBalance):
+    pass
+
+
+class InvalidCapacity(ValidationError):
+    pass
+
+
+class CertificateRefused(DomainError):
+    pass
+
+
+class BusyRetryExhausted(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "La base de données est très occupée : l'opération n'a pas pu aboutir, rien n'a été enregistré. "
+            "Réessayez dans un instant."
+        )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from types import TracebackType
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock, SystemClock
 from ..db import make_session_factory, write_bind
+
+T = TypeVar("T")
 
 
 class Database:
@@ -47,10 +53,39 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() rolls back whatever was not committed, without expiring the objects already loaded.
+        self.session.close()
 
     def commit(self) -> None:
         self.session.commit()
+
+
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A transient concurrency failure that a new attempt of the whole transaction can cure."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    text = str(orig).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def with_retry(work: Callable[[], T], attempts: int = 8) -> T:
+    """Run ``work`` (a whole unit of work) again after a deadlock, serialization failure or busy database."""
+    from .errors import BusyRetryExhausted
+
+    for attempt in range(attempts):
+        try:
+            return work()
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
+            time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
+    raise BusyRetryExhausted()

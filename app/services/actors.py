@@ -1,0 +1,39 @@
+"""Who is acting: the agent at the counter (or the portal), their role and the structure they work in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ..models import Agent, Role
+from .errors import PermissionDenied, UnknownEntity
+
+
+@dataclass(frozen=True)
+class Actor:
+    agent_id: int | None
+    role: Role
+    name: str = ""
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+    def require_supervisor(self, what: str) -> None:
+        if not self.is_supervisor:
+            raise PermissionDenied(what)
+
+    def require_admin(self, what: str) -> None:
+        if self.role is not Role.ADMIN:
+            raise PermissionDenied(what)
+
+
+SYSTEM = Actor(None, Role.ADMIN, "système")
+
+
+def actor_for(session: Session, agent_id: int) -> Actor:
+    agent = session.get(Agent, agent_id)
+    if agent is None or not agent.active:
+        raise UnknownEntity(f"Agent inconnu ou désactivé (n° {agent_id}).")
+    return Actor(agent.id, agent.role, agent.full_name)

@@ -1,0 +1,185 @@
+"""The basket ("demandes en cours") and what the recap and the confirmation return.
+
+Plain data, no database: the calendar toggles lines (orange = to book, green = to remove); nothing is written
+until ``booking.confirm``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+
+from .rules import RuleCheck
+
+
+class Action(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class BasketLine:
+    child_id: int
+    activity_id: int
+    day: date
+    action: Action
+    override_deadline: bool = False
+    """Supervisor only: ignore the opening date and the booking/cancellation deadline for this line."""
+    override_capacity: bool = False
+    """Supervisor only: when the day is full, raise its capacity by one place to accept this line."""
+
+    @property
+    def key(self) -> tuple[int, int, date]:
+        return (self.child_id, self.activity_id, self.day)
+
+    @property
+    def overridden(self) -> bool:
+        return self.override_deadline or self.override_capacity
+
+
+@dataclass
+class Basket:
+    family_id: int
+    structure_id: int | None = None
+    """The structure the agent works in: lines of another structure's activities are refused."""
+    lines: list[BasketLine] = field(default_factory=list)
+    override_reason: str | None = None
+
+    def toggle(self, child_id: int, activity_id: int, day: date, action: Action) -> bool:
+        """Click on a day: add the request, or undo it when it is already in the basket. True if now present."""
+        for i, line in enumerate(self.lines):
+            if line.key == (child_id, activity_id, day):
+                del self.lines[i]
+                return False
+        self.lines.append(BasketLine(child_id, activity_id, day, action))
+        return True
+
+    def clear(self) -> None:
+        """ "Annuler les opérations"."""
+        self.lines.clear()
+        self.override_reason = None
+
+    def pending(self, child_id: int, activity_id: int) -> dict[date, Action]:
+        return {
+            ln.day: ln.action
+            for ln in self.lines
+            if ln.child_id == child_id and ln.activity_id == activity_id
+        }
+
+    def set_override(self, index: int, *, deadline: bool = False, capacity: bool = False) -> None:
+        self.lines[index] = replace(self.lines[index], override_deadline=deadline, override_capacity=capacity)
+
+    @property
+    def additions(self) -> list[BasketLine]:
+        return [ln for ln in self.lines if ln.action is Action.ADD]
+
+    @property
+    def removals(self) -> list[BasketLine]:
+        return [ln for ln in self.lines if ln.action is Action.REMOVE]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class Likely(StrEnum):
+    ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class RecapLine:
+    line: BasketLine
+    child_name: str
+    activity_name: str
+    check: RuleCheck
+    amount_cents: int
+    """Price of an addition, refund of a removal (0 when nothing is refunded)."""
+    places_left: int | None
+    """Places left before this line (informative: it can change until confirmation)."""
+    likely: Likely
+    waitlist_rank: int | None = None
+    reservation_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.check.ok
+
+
+@dataclass(frozen=True)
+class Recap:
+    family_id: int
+    family_name: str
+    additions: list[RecapLine]
+    removals: list[RecapLine]
+    cost_cents: int
+    refunds_cents: int
+    balance_cents: int
+    override_reason: str | None = None
+
+    @property
+    def needed_cents(self) -> int:
+        return self.cost_cents - self.refunds_cents
+
+    @property
+    def balance_after_cents(self) -> int:
+        return self.balance_cents - self.needed_cents
+
+    @property
+    def in_debit(self) -> bool:
+        return self.balance_cents < 0
+
+    @property
+    def missing_cents(self) -> int:
+        """What the family must pay before confirming: not in debit and balance ≥ cost − refunds."""
+        return max(0, max(0, self.needed_cents) - self.balance_cents)
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.missing_cents == 0 and bool(self.additions or self.removals)
+
+    @property
+    def has_overrides(self) -> bool:
+        return any(r.line.overridden for r in self.additions + self.removals)
+
+
+class OutcomeStatus(StrEnum):
+    ACCEPTED = "accepted"
+    WAITLISTED = "waitlisted"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+    NOT_CANCELLED = "not_cancelled"
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    line: BasketLine
+    child_name: str
+    activity_name: str
+    status: OutcomeStatus
+    reason: str = ""
+    rank: int | None = None
+    amount_cents: int = 0
+    reservation_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The portal's wording: acceptée / en liste d'attente rang n / refusée : motif / annulée."""
+        if self.status is OutcomeStatus.ACCEPTED:
+            return "Acceptée"
+        if self.status is OutcomeStatus.WAITLISTED:
+            return f"En liste d'attente rang {self.rank}"
+        if self.status is OutcomeStatus.CANCELLED:
+            return "Annulée"
+        if self.status is OutcomeStatus.NOT_CANCELLED:
+            return f"Annulation refusée : {self.reason}"
+        return f"Refusée : {self.reason}"
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    outcomes: list[LineOutcome]
+    balance_after_cents: int
+    promoted_ids: list[int]
+    batch_id: str

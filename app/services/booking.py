@@ -1,0 +1,476 @@
+"""Basket → recap → confirm: the two-step validation of the portal (DESIGN.md §2.5), with no Qt.
+
+``recap`` reads and explains; ``confirm`` re-checks everything in one transaction with the days locked, applies
+the balance rule to the whole basket, writes reservations, charges, refunds and promotions, and returns each
+line's outcome. A refused basket (bad input, balance) writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..clock import PARIS
+from ..models import (
+    LIVE_STATUSES,
+    Activity,
+    ActivityDay,
+    Child,
+    Family,
+    LedgerKind,
+    Reservation,
+    ReservationStatus,
+    Wallet,
+)
+from . import audit, calendar, ledger
+from .actors import Actor
+from .basket import (
+    Action,
+    Basket,
+    BasketLine,
+    ConfirmResult,
+    Likely,
+    LineOutcome,
+    OutcomeStatus,
+    Recap,
+    RecapLine,
+)
+from .errors import (
+    AccountInDebit,
+    DateOutsideCalendar,
+    EmptyBasket,
+    InsufficientBalance,
+    OverrideReasonRequired,
+    UnknownEntity,
+    ValidationError,
+    WrongFamily,
+    WrongStructure,
+)
+from .money import format_eur
+from .pricing import day_price
+from .rules import DayFacts, RuleCheck, Verdict, check_booking, check_cancellation
+from .uow import Database, with_retry
+from .waitlist import (
+    accepted_counts,
+    charge_reservation,
+    fill_places,
+    lock_days,
+    next_position,
+    rank_of,
+    renumber,
+    waitlist_lengths,
+)
+
+FULL_REASON = "Complet : plus de place disponible ce jour-là"
+
+
+@dataclass
+class _Context:
+    family: Family
+    children: dict[int, Child]
+    activities: dict[int, Activity]
+    days: dict[tuple[int, date], ActivityDay]
+    facts: dict[tuple[int, date], DayFacts]
+    holidays: frozenset[date]
+    live: dict[tuple[int, int], Reservation]
+    """Live (accepted or waitlisted) reservations by (child id, activity day id)."""
+
+
+def _load(session: Session, basket: Basket, actor: Actor) -> _Context:
+    """Validate the basket against the database; raise a typed error for anything that does not fit."""
+    if not basket.lines:
+        raise EmptyBasket()
+    if len({ln.key for ln in basket.lines}) != len(basket.lines):
+        raise ValidationError("Le même jour est demandé deux fois pour le même enfant et la même activité.")
+    if any(ln.overridden for ln in basket.lines):
+        actor.require_supervisor("passer outre un délai ou la capacité")
+        if not (basket.override_reason or "").strip():
+            raise OverrideReasonRequired()
+    family = session.get(Family, basket.family_id, options=[selectinload(Family.aids)])
+    if family is None or family.anonymized_at is not None:
+        raise UnknownEntity(f"Famille inconnue (n° {basket.family_id}).")
+    children: dict[int, Child] = {}
+    for child_id in {ln.child_id for ln in basket.lines}:
+        child = session.get(Child, child_id)
+        if child is None:
+            raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
+        if child.family_id != family.id:
+            raise WrongFamily(
+                f"{child.first_name} {child.last_name} n'est pas un enfant de la famille {family.name}."
+            )
+        children[child_id] = child
+    activities: dict[int, Activity] = {}
+    for activity_id in {ln.activity_id for ln in basket.lines}:
+        activity = session.get(Activity, activity_id, options=[selectinload(Activity.brackets)])
+        if activity is None or not activity.active:
+            raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
+        if basket.structure_id is not None and activity.structure_id != basket.structure_id:
+            raise WrongStructure(
+                f"L'activité « {activity.name} » dépend de la structure {activity.structure.name}, "
+                "pas de celle où vous travaillez."
+            )
+        activities[activity_id] = activity
+    facts: dict[tuple[int, date], DayFacts] = {}
+    for activity in activities.values():
+        dates = [ln.day for ln in basket.lines if ln.activity_id == activity.id]
+        coverage = calendar.activity_coverage(session, activity)
+        for d in dates:
+            if coverage is None or not coverage[0] <= d <= coverage[1]:
+                raise DateOutsideCalendar(
+                    f"Le {d:%d/%m/%Y} est en dehors du calendrier de l'activité « {activity.name} »."
+                )
+        for d, fact in calendar.day_facts(session, activity, dates).items():
+            facts[(activity.id, d)] = fact
+    days = {
+        (d.activity_id, d.day): d
+        for d in session.scalars(
+            select(ActivityDay).where(
+                ActivityDay.activity_id.in_(list(activities)),
+                ActivityDay.day.in_(sorted({ln.day for ln in basket.lines})),
+            )
+        )
+    }
+    all_dates = [ln.day for ln in basket.lines]
+    holidays = calendar.public_holiday_set(session, min(all_dates) - _MARGIN, max(all_dates))
+    live = {
+        (r.child_id, r.activity_day_id): r
+        for r in session.scalars(
+            select(Reservation).where(
+                Reservation.child_id.in_(list(children)),
+                Reservation.activity_day_id.in_([d.id for d in days.values()] or [-1]),
+                Reservation.status.in_(LIVE_STATUSES),
+            )
+        )
+    }
+    return _Context(family, children, activities, days, facts, holidays, live)
+
+
+_MARGIN = timedelta(days=40)  # deadlines count back over public holidays before the first day
+
+
+def _check(ctx: _Context, line: BasketLine, now: datetime) -> tuple[RuleCheck, Reservation | None]:
+    activity = ctx.activities[line.activity_id]
+    day = ctx.days.get((line.activity_id, line.day))
+    existing = ctx.live.get((line.child_id, day.id)) if day is not None else None
+    if line.action is Action.ADD:
+        if existing is not None:
+            return RuleCheck(Verdict.ALREADY_BOOKED, "Déjà inscrit ce jour-là"), existing
+        return (
+            check_booking(
+                opening_kind=activity.opening_kind,
+                horizon_days=activity.horizon_days,
+                booking_deadline=activity.booking_deadline,
+                facts=ctx.facts[(line.activity_id, line.day)],
+                now=now,
+                public_holidays=ctx.holidays,
+                ignore_deadlines=line.override_deadline,
+            ),
+            None,
+        )
+    if existing is None:
+        return RuleCheck(Verdict.NOT_BOOKED, "Aucune réservation à annuler ce jour-là"), None
+    if existing.status is ReservationStatus.WAITLISTED:
+        # Leaving a waitlist frees no place and refunds nothing: allowed until the day.
+        if line.day < now.astimezone(PARIS).date():
+            return RuleCheck(Verdict.PAST, "Journée passée"), existing
+        return RuleCheck(Verdict.OK), existing
+    check = check_cancellation(
+        cancel_deadline=activity.cancel_deadline,
+        day=line.day,
+        now=now,
+        public_holidays=ctx.holidays,
+        ignore_deadlines=line.override_deadline,
+    )
+    return check, existing
+
+
+def _price(ctx: _Context, line: BasketLine) -> int:
+    activity = ctx.activities[line.activity_id]
+    return day_price(activity, line.day, ctx.family.quotient_familial, ctx.family.aids).cents
+
+
+def _balance(session: Session, family_id: int, *, lock: bool) -> int:
+    stmt = select(Wallet).where(Wallet.family_id == family_id).order_by(Wallet.id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return sum(w.balance_cents for w in session.scalars(stmt))
+
+
+def _names(ctx: _Context, line: BasketLine) -> tuple[str, str]:
+    return ctx.children[line.child_id].first_name, ctx.activities[line.activity_id].name
+
+
+# --- recap ----------------------------------------------------------------------------------------
+
+
+def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
+    """ "Valider": the recap of the basket, without writing anything."""
+    with db.reading() as uow:
+        s = uow.session
+        now = db.clock.now()
+        ctx = _load(s, basket, actor)
+        day_ids = [d.id for d in ctx.days.values()]
+        taken = accepted_counts(s, day_ids)
+        queued = waitlist_lengths(s, day_ids)
+        additions: list[RecapLine] = []
+        removals: list[RecapLine] = []
+        claimed: dict[int, int] = {}
+        for line in basket.lines:
+            check, existing = _check(ctx, line, now)
+            child_name, activity_name = _names(ctx, line)
+            day = ctx.days.get((line.activity_id, line.day))
+            places = None if day is None else day.capacity - taken[day.id] - claimed.get(day.id, 0)
+            if line.action is Action.ADD:
+                likely, rank = Likely.REFUSED, None
+                if check.ok and day is not None:
+                    claimed[day.id] = claimed.get(day.id, 0) + 1
+                    activity = ctx.activities[line.activity_id]
+                    if places > 0 or line.override_capacity:
+                        likely = Likely.ACCEPTED
+                    elif activity.waitlist_enabled:
+                        likely, rank = Likely.WAITLISTED, queued[day.id] + (1 - places)
+                additions.append(
+                    RecapLine(line, child_name, activity_name, check, _price(ctx, line), places, likely, rank)
+                )
+            else:
+                refund = 0
+                if check.ok and existing is not None and existing.status is ReservationStatus.ACCEPTED:
+                    refund = existing.price_cents or 0
+                rank = rank_of(s, existing) if existing is not None else None
+                removals.append(
+                    RecapLine(
+                        line,
+                        child_name,
+                        activity_name,
+                        check,
+                        refund,
+                        places,
+                        Likely.ACCEPTED if check.ok else Likely.REFUSED,
+                        rank,
+                        existing.id if existing is not None else None,
+                    )
+                )
+        return Recap(
+            family_id=ctx.family.id,
+            family_name=ctx.family.name,
+            additions=additions,
+            removals=removals,
+            cost_cents=sum(r.amount_cents for r in additions if r.ok),
+            refunds_cents=sum(r.amount_cents for r in removals if r.ok),
+            balance_cents=_balance(s, ctx.family.id, lock=False),
+            override_reason=basket.override_reason,
+        )
+
+
+# --- confirm --------------------------------------------------------------------------------------
+
+
+def confirm(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
+    """ "Confirmer": re-check and apply the whole basket in one transaction (retried on deadlock/busy)."""
+    return with_retry(lambda: _confirm_once(db, actor, basket))
+
+
+def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
+    with db.writing() as uow:
+        s = uow.session
+        now = db.clock.now()
+        ctx = _load(s, basket, actor)
+        locked = lock_days(s, [d.id for d in ctx.days.values()])
+        balance = _balance(s, ctx.family.id, lock=True)
+        checks = {line.key: _check(ctx, line, now) for line in basket.lines}
+        cost = sum(_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
+        refunds = sum(
+            (res.price_cents or 0)
+            for ln in basket.removals
+            for check, res in [checks[ln.key]]
+            if check.ok and res is not None and res.status is ReservationStatus.ACCEPTED
+        )
+        _require_balance(balance, cost - refunds)
+
+        batch = str(uuid.uuid4())
+        outcomes: dict[tuple[int, int, date], LineOutcome] = {}
+        freed: set[int] = set()
+        for line in basket.removals:
+            outcomes[line.key] = _apply_removal(s, ctx, line, checks[line.key], now, actor, basket, freed)
+        promoted: list[int] = []
+        for day_id in sorted(freed):
+            promoted += [r.id for r in fill_places(s, locked[day_id], now, actor)]
+        for line in basket.additions:
+            outcomes[line.key] = _apply_addition(s, ctx, line, checks[line.key][0], now, actor, basket, batch)
+        s.flush()
+        balance_after = _balance(s, ctx.family.id, lock=False)
+        uow.commit()
+    return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)
+
+
+def _require_balance(balance: int, needed: int) -> None:
+    missing = max(0, max(0, needed) - balance)
+    if missing == 0:
+        return
+    if balance < 0:
+        raise AccountInDebit(
+            missing,
+            f"Compte famille débiteur ({format_eur(balance)}) : aucune réservation ne peut être validée ; "
+            f"il manque {format_eur(missing)}.",
+        )
+    raise InsufficientBalance(
+        missing,
+        f"Solde insuffisant : il manque {format_eur(missing)} "
+        f"(demandes {format_eur(needed)}, solde {format_eur(balance)}).",
+    )
+
+
+def _apply_removal(
+    s: Session,
+    ctx: _Context,
+    line: BasketLine,
+    checked: tuple[RuleCheck, Reservation | None],
+    now: datetime,
+    actor: Actor,
+    basket: Basket,
+    freed: set[int],
+) -> LineOutcome:
+    check, res = checked
+    child_name, activity_name = _names(ctx, line)
+    if not check.ok or res is None:
+        return LineOutcome(line, child_name, activity_name, OutcomeStatus.NOT_CANCELLED, check.reason)
+    activity = ctx.activities[line.activity_id]
+    was = res.status
+    refund = (res.price_cents or 0) if was is ReservationStatus.ACCEPTED else 0
+    res.status = ReservationStatus.CANCELLED
+    res.waitlist_position = None
+    res.cancelled_at = now
+    res.transmitted_at = None
+    if line.overridden:
+        res.override_reason = basket.override_reason
+    s.flush()
+    if refund:
+        ledger.post(
+            s,
+            ledger.wallet_for(s, ctx.family.id, activity.wallet_kind),
+            kind=LedgerKind.REFUND,
+            amount_cents=refund,
+            label=f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
+            at=now,
+            structure_id=activity.structure_id,
+            agent_id=actor.agent_id,
+            reservation_id=res.id,
+        )
+    if was is ReservationStatus.ACCEPTED:
+        freed.add(res.activity_day_id)
+    else:
+        renumber(s, res.activity_day_id)
+    audit.record(
+        s,
+        at=now,
+        action="reservation.cancel",
+        entity="reservation",
+        entity_id=res.id,
+        agent_id=actor.agent_id,
+        structure_id=activity.structure_id,
+        family_id=ctx.family.id,
+        before={"status": was},
+        after={"status": "cancelled", "refund_cents": refund},
+        reason=basket.override_reason if line.overridden else None,
+    )
+    return LineOutcome(
+        line, child_name, activity_name, OutcomeStatus.CANCELLED, amount_cents=refund, reservation_id=res.id
+    )
+
+
+def _apply_addition(
+    s: Session,
+    ctx: _Context,
+    line: BasketLine,
+    check: RuleCheck,
+    now: datetime,
+    actor: Actor,
+    basket: Basket,
+    batch: str,
+) -> LineOutcome:
+    child_name, activity_name = _names(ctx, line)
+    activity = ctx.activities[line.activity_id]
+    day = ctx.days.get((line.activity_id, line.day))
+    if check.verdict is Verdict.ALREADY_BOOKED or day is None:
+        return LineOutcome(line, child_name, activity_name, OutcomeStatus.REFUSED, check.reason)
+    res = Reservation(
+        child_id=line.child_id,
+        activity_day_id=day.id,
+        requested_at=now,
+        decided_at=now,
+        agent_id=actor.agent_id,
+        batch_id=batch,
+        override_reason=basket.override_reason if line.overridden else None,
+    )
+    res.child = ctx.children[line.child_id]
+    if not check.ok:
+        res.status, res.refusal_reason = ReservationStatus.REFUSED, check.reason
+    else:
+        taken = accepted_counts(s, [day.id])[day.id]
+        if taken >= day.capacity and line.override_capacity:
+            _raise_capacity(s, day, taken + 1, now, actor, basket.override_reason or "")
+        if taken < day.capacity:
+            res.status = ReservationStatus.ACCEPTED
+        elif activity.waitlist_enabled:
+            res.status, res.waitlist_position = ReservationStatus.WAITLISTED, next_position(s, day.id)
+        else:
+            res.status, res.refusal_reason = ReservationStatus.REFUSED, FULL_REASON
+    s.add(res)
+    s.flush()
+    if res.status is ReservationStatus.ACCEPTED:
+        charge_reservation(s, res, ctx.family, activity, day, now, actor)
+    ctx.live[(line.child_id, day.id)] = res
+    audit.record(
+        s,
+        at=now,
+        action="reservation.create",
+        entity="reservation",
+        entity_id=res.id,
+        agent_id=actor.agent_id,
+        structure_id=activity.structure_id,
+        family_id=ctx.family.id,
+        after={
+            "child_id": line.child_id,
+            "day": line.day,
+            "activity_id": activity.id,
+            "status": res.status,
+            "waitlist_position": res.waitlist_position,
+            "price_cents": res.price_cents,
+            "refusal_reason": res.refusal_reason,
+        },
+        reason=basket.override_reason if line.overridden else None,
+    )
+    status = OutcomeStatus(res.status.value)
+    return LineOutcome(
+        line,
+        child_name,
+        activity_name,
+        status,
+        res.refusal_reason or "",
+        res.waitlist_position,
+        res.price_cents or 0,
+        res.id,
+    )
+
+
+def _raise_capacity(
+    s: Session, day: ActivityDay, capacity: int, now: datetime, actor: Actor, reason: str
+) -> None:
+    before = day.capacity
+    day.capacity = capacity
+    audit.record(
+        s,
+        at=now,
+        action="activity_day.capacity_override",
+        entity="activity_day",
+        entity_id=day.id,
+        agent_id=actor.agent_id,
+        structure_id=day.activity.structure_id,
+        before={"capacity": before},
+        after={"capacity": capacity},
+        reason=reason,
+    )

@@ -1,0 +1,99 @@
+"""The invariant checker (``python -m app check``): what must hold in the data at every moment."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    LIVE_STATUSES,
+    ActivityDay,
+    LedgerEntry,
+    Payment,
+    ReceiptCounter,
+    Reservation,
+    ReservationStatus,
+    Wallet,
+)
+from .uow import Database
+
+
+def violations(session: Session) -> list[str]:
+    """Every violated invariant, one French line each (empty when all is well)."""
+    problems: list[str] = []
+    capacity = dict(session.execute(select(ActivityDay.id, ActivityDay.capacity)).all())
+    day_of = dict(session.execute(select(ActivityDay.id, ActivityDay.day)).all())
+    accepted = dict(
+        session.execute(
+            select(Reservation.activity_day_id, func.count())
+            .where(Reservation.status == ReservationStatus.ACCEPTED)
+            .group_by(Reservation.activity_day_id)
+        ).all()
+    )
+    for day_id, n in sorted(accepted.items()):
+        if n > capacity[day_id]:
+            problems.append(
+                f"Surréservation : journée {day_id} ({day_of[day_id]}) a {n} acceptées pour {capacity[day_id]} places."
+            )
+
+    for child_id, day_id, n in session.execute(
+        select(Reservation.child_id, Reservation.activity_day_id, func.count())
+        .where(Reservation.status.in_(LIVE_STATUSES))
+        .group_by(Reservation.child_id, Reservation.activity_day_id)
+        .having(func.count() > 1)
+    ):
+        problems.append(f"Doublon : l'enfant {child_id} a {n} réservations actives le jour {day_id}.")
+
+    positions: dict[int, list[int]] = defaultdict(list)
+    for day_id, position in session.execute(
+        select(Reservation.activity_day_id, Reservation.waitlist_position)
+        .where(Reservation.status == ReservationStatus.WAITLISTED)
+        .order_by(Reservation.activity_day_id, Reservation.waitlist_position)
+    ):
+        positions[day_id].append(position)
+    for day_id, ranks in sorted(positions.items()):
+        if ranks != list(range(1, len(ranks) + 1)):
+            problems.append(f"Liste d'attente non contiguë : journée {day_id}, rangs {ranks}.")
+        if accepted.get(day_id, 0) < capacity[day_id]:
+            problems.append(
+                f"Place libre non attribuée : journée {day_id} a {accepted.get(day_id, 0)}/{capacity[day_id]} "
+                f"acceptées et {len(ranks)} en liste d'attente."
+            )
+
+    sums = dict(
+        session.execute(
+            select(LedgerEntry.wallet_id, func.sum(LedgerEntry.amount_cents)).group_by(LedgerEntry.wallet_id)
+        ).all()
+    )
+    for wallet_id, balance in session.execute(select(Wallet.id, Wallet.balance_cents)):
+        expected = int(sums.get(wallet_id) or 0)
+        if balance != expected:
+            problems.append(
+                f"Solde faux : porte-monnaie {wallet_id} affiche {balance} centimes, écritures {expected}."
+            )
+
+    seqs: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for structure_id, year, seq in session.execute(
+        select(Payment.structure_id, Payment.receipt_year, Payment.receipt_seq).order_by(
+            Payment.structure_id, Payment.receipt_year, Payment.receipt_seq
+        )
+    ):
+        seqs[(structure_id, year)].append(seq)
+    counters = {(c.structure_id, c.year): c.last_seq for c in session.scalars(select(ReceiptCounter))}
+    for key in sorted(set(seqs) | set(counters)):
+        numbers = seqs.get(key, [])
+        if numbers != list(range(1, len(numbers) + 1)):
+            problems.append(f"Numéros de reçus avec trous : structure {key[0]}, année {key[1]}.")
+        if counters.get(key, 0) != len(numbers):
+            problems.append(
+                f"Compteur de reçus incohérent : structure {key[0]}, année {key[1]} "
+                f"({counters.get(key, 0)} contre {len(numbers)} reçus)."
+            )
+    return problems
+
+
+def check(db: Database) -> list[str]:
+    with db.reading() as uow:
+        return violations(uow.session)

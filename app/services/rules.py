@@ -1,0 +1,162 @@
+"""The portal's booking rules (DESIGN.md §2.2), as pure functions of the policy data and an instant.
+
+Nothing here reads the database or the system clock: the caller passes the activity, the day's calendar facts
+and ``now`` (aware). All dates are Europe/Paris local dates; "until 23:59" means allowed during that whole
+minute, i.e. while local time is before the next midnight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from babel.dates import format_date
+
+from ..clock import PARIS
+from ..models import DeadlineKind, DeadlineRule, OpeningKind
+
+
+def long_date(d: date) -> str:
+    """ "dimanche 6 décembre 2026"."""
+    return format_date(d, "EEEE d MMMM y", locale="fr_FR")
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    PAST = "past"
+    CLOSED = "closed"
+    NOT_OPEN = "not_open"
+    TOO_FAR = "too_far"
+    DEADLINE_PASSED = "deadline_passed"
+    ALREADY_BOOKED = "already_booked"
+    NOT_BOOKED = "not_booked"
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    verdict: Verdict
+    reason: str = ""
+    limit: datetime | None = None
+    """For a deadline: the first instant at which the action is no longer allowed (aware, UTC)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is Verdict.OK
+
+
+OK = RuleCheck(Verdict.OK)
+
+
+@dataclass(frozen=True)
+class DayFacts:
+    """What the calendar says about one date for one activity."""
+
+    day: date
+    runs: bool
+    """An open activity day exists for this date."""
+    closed_reason: str | None = None
+    """Why the activity does not run that day (public holiday, school holidays, closed by the structure…)."""
+    opening_date: date | None = None
+    """For period-based activities: the period's booking opening date."""
+
+
+def deadline_day(rule: DeadlineRule, day: date, public_holidays: frozenset[date] | set[date]) -> date:
+    """The last local date on which the action is allowed (until ``rule.at``)."""
+    if rule.kind is DeadlineKind.LAST_WEEKDAY:
+        if rule.weekday is None:
+            raise ValueError("a LAST_WEEKDAY rule needs a weekday")
+        d = day - timedelta(days=1)
+        while d.weekday() != rule.weekday:
+            d -= timedelta(days=1)
+        return d
+    n = rule.days or 0
+    skipped = rule.skipped_weekdays
+    d = day
+    counted = 0
+    while counted < n:
+        d -= timedelta(days=1)
+        if d.weekday() in skipped or (rule.skip_public_holidays and d in public_holidays):
+            continue
+        counted += 1
+    return d
+
+
+def deadline_limit(rule: DeadlineRule, day: date, public_holidays: frozenset[date] | set[date]) -> datetime:
+    """First instant (UTC) at which the action is refused: the end of the minute ``rule.at`` on the deadline day."""
+    last = deadline_day(rule, day, public_holidays)
+    wall = datetime.combine(last, rule.at, tzinfo=PARIS)
+    return wall.astimezone(UTC) + timedelta(minutes=1)
+
+
+def _deadline_check(
+    rule: DeadlineRule, day: date, now: datetime, holidays: frozenset[date] | set[date], what: str
+) -> RuleCheck:
+    limit = deadline_limit(rule, day, holidays)
+    if now < limit:
+        return RuleCheck(Verdict.OK, limit=limit)
+    last = deadline_day(rule, day, holidays)
+    return RuleCheck(
+        Verdict.DEADLINE_PASSED,
+        f"Délai dépassé : {what} possible jusqu'au {long_date(last)} à {rule.at:%H:%M}",
+        limit,
+    )
+
+
+def check_booking(
+    *,
+    opening_kind: OpeningKind,
+    horizon_days: int | None,
+    booking_deadline: DeadlineRule,
+    facts: DayFacts,
+    now: datetime,
+    public_holidays: frozenset[date] | set[date],
+    ignore_deadlines: bool = False,
+) -> RuleCheck:
+    """May a place be requested for ``facts.day`` at ``now``? (closing, past, opening, deadline)."""
+    today = now.astimezone(PARIS).date()
+    if not facts.runs:
+        return RuleCheck(Verdict.CLOSED, f"Fermé : {facts.closed_reason or 'pas d’accueil ce jour-là'}")
+    if facts.day < today:
+        return RuleCheck(Verdict.PAST, "Journée passée")
+    if ignore_deadlines:
+        return OK
+    if opening_kind is OpeningKind.ROLLING:
+        horizon = horizon_days or 0
+        if facts.day > today + timedelta(days=horizon):
+            opens = facts.day - timedelta(days=horizon)
+            return RuleCheck(
+                Verdict.TOO_FAR,
+                f"Trop tôt : réservation possible {horizon} jours à l'avance au plus (à partir du {long_date(opens)})",
+            )
+    else:
+        if facts.opening_date is None:
+            return RuleCheck(Verdict.CLOSED, "Fermé : aucune période de réservation pour ce jour")
+        if now < datetime.combine(facts.opening_date, datetime.min.time(), tzinfo=PARIS):
+            return RuleCheck(
+                Verdict.NOT_OPEN,
+                f"Pas encore ouvert : réservations à partir du {long_date(facts.opening_date)}",
+            )
+    return _deadline_check(booking_deadline, facts.day, now, public_holidays, "réservation")
+
+
+def check_cancellation(
+    *,
+    cancel_deadline: DeadlineRule,
+    day: date,
+    now: datetime,
+    public_holidays: frozenset[date] | set[date],
+    ignore_deadlines: bool = False,
+) -> RuleCheck:
+    """May an accepted reservation of ``day`` be cancelled at ``now`` (with a refund)?"""
+    if day < now.astimezone(PARIS).date():
+        return RuleCheck(Verdict.PAST, "Journée passée")
+    if ignore_deadlines:
+        return OK
+    return _deadline_check(cancel_deadline, day, now, public_holidays, "annulation")
+
+
+def certificate_limit(day: date) -> datetime:
+    """A medical certificate is accepted within 48 hours after the absent day (its end at midnight)."""
+    end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=PARIS)
+    return end_of_day.astimezone(UTC) + timedelta(hours=48)

@@ -1,0 +1,118 @@
+"""Helpers for booking tests on a writable demo copy: fresh families with a known balance, actors, counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from app.models import (
+    Activity,
+    ActivityDay,
+    Agent,
+    AidType,
+    AuditEntry,
+    Child,
+    Family,
+    FamilyAid,
+    LedgerEntry,
+    LedgerKind,
+    OutboxMessage,
+    Reservation,
+    Role,
+    WalletKind,
+)
+from app.services import ledger
+from app.services.actors import Actor
+from app.services.families import refresh_search_text
+from app.services.uow import Database
+
+SETUP_TIME = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+def new_family(
+    db: Database,
+    name: str = "Testeur",
+    *,
+    children: tuple[str, ...] = ("Léa",),
+    balance_cents: int = 0,
+    aids: tuple[tuple[str, int, date, date], ...] = (),
+    email: str | None = "test@example.org",
+) -> tuple[int, list[int]]:
+    """A family with children and ``balance_cents`` on its ALSH wallet (aids: (aid type kind, cents, from, to))."""
+    with db.writing() as uow:
+        s = uow.session
+        family = Family(name=name.upper(), email=email, phone="05 63 11 22 33", created_at=SETUP_TIME)
+        for first in children:
+            family.children.append(Child(first_name=first, last_name=name, birth_date=date(2018, 3, 1)))
+        refresh_search_text(family)
+        s.add(family)
+        s.flush()
+        ledger.open_wallets(s, family)
+        if balance_cents:
+            wallet = ledger.wallet_for(s, family.id, WalletKind.ALSH)
+            ledger.post(
+                s,
+                wallet,
+                kind=LedgerKind.ADJUSTMENT,
+                amount_cents=balance_cents,
+                label="Solde de départ (test)",
+                at=SETUP_TIME,
+            )
+        for kind, cents, start, end in aids:
+            aid_type = s.scalar(select(AidType).where(AidType.kind == kind))
+            s.add(
+                FamilyAid(
+                    family_id=family.id,
+                    aid_type_id=aid_type.id,
+                    wallet_kind=WalletKind.ALSH,
+                    amount_cents=cents,
+                    valid_from=start,
+                    valid_to=end,
+                )
+            )
+        uow.commit()
+        return family.id, [c.id for c in family.children]
+
+
+def activity_id(db: Database, code: str) -> int:
+    with db.reading() as uow:
+        return uow.session.scalar(select(Activity.id).where(Activity.code == code))
+
+
+def structure_of(db: Database, code: str) -> int:
+    with db.reading() as uow:
+        return uow.session.scalar(select(Activity.structure_id).where(Activity.code == code))
+
+
+def day_row(db: Database, code: str, d: date) -> ActivityDay:
+    with db.reading() as uow:
+        return uow.session.scalar(
+            select(ActivityDay).join(Activity).where(Activity.code == code, ActivityDay.day == d)
+        )
+
+
+def actor(db: Database, role: Role) -> Actor:
+    with db.reading() as uow:
+        agent = uow.session.scalar(select(Agent).where(Agent.role == role).order_by(Agent.id))
+        return Actor(agent.id, agent.role, agent.full_name)
+
+
+def balance(db: Database, family_id: int) -> int:
+    with db.reading() as uow:
+        from app.models import Wallet
+
+        return (
+            uow.session.scalar(select(func.sum(Wallet.balance_cents)).where(Wallet.family_id == family_id))
+            or 0
+        )
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    """Rows of every table a booking writes, to show that a refused operation wrote nothing."""
+    with db.reading() as uow:
+        s = uow.session
+        return {
+            model.__tablename__: s.scalar(select(func.count()).select_from(model))
+            for model in (Reservation, LedgerEntry, AuditEntry, OutboxMessage, ActivityDay)
+        } | {"capacity": s.scalar(select(func.sum(ActivityDay.capacity)))}
