@@ -160,28 +160,43 @@ def demo_db(demo_template: str, clock: FixedClock) -> Iterator[Database]:
 
 
 @pytest.fixture
-def demo_rw(backend: str, demo_template: str, tmp_path: Path, pg_admin_url: str, clock: FixedClock):
-    """A private, writable copy of the demonstration database (file copy, or PostgreSQL TEMPLATE)."""
-    if backend == "sqlite":
-        path = tmp_path / "demo-copy.sqlite3"
-        source = make_url(demo_template).database
-        engine = make_engine(demo_template)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
-        shutil.copyfile(source, path)
-        url = f"sqlite:///{path}"
-    else:
-        name = f"guichet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        template = make_url(demo_template).database
-        admin = _admin_engine(pg_admin_url)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    yield Database(engine, clock)
-    engine.dispose()
-    if backend == "postgresql":
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def demo_copies(backend: str, demo_template: str, tmp_path: Path, pg_admin_url: str, clock: FixedClock):
+    """A factory of private, writable copies of the demonstration database (file copy or PostgreSQL TEMPLATE)."""
+    made: list[tuple[Database, str | None]] = []
+    admin = _admin_engine(pg_admin_url) if backend == "postgresql" else None
+
+    def make() -> Database:
+        name = None
+        if backend == "sqlite":
+            path = tmp_path / f"demo-copy-{len(made)}.sqlite3"
+            engine = make_engine(demo_template)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            shutil.copyfile(make_url(demo_template).database, path)
+            url = f"sqlite:///{path}"
+        else:
+            name = f"guichet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as conn:
+                conn.exec_driver_sql(
+                    f'CREATE DATABASE "{name}" TEMPLATE "{make_url(demo_template).database}"'
+                )
+            url = make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+        db = Database(make_engine(url), FixedClock(clock.now()))
+        made.append((db, name))
+        return db
+
+    yield make
+    for db, name in made:
+        db.engine.dispose()
+        if name is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    if admin is not None:
         admin.dispose()
+
+
+@pytest.fixture
+def demo_rw(demo_copies) -> Database:
+    """A private, writable copy of the demonstration database."""
+    return demo_copies()

@@ -122,7 +122,7 @@ class DemoBuilder(PeopleBuilder):
             for family, child in candidates[:need]:
                 self._book(family, child, activity, day, agents, allow_cancel=False, margin=0)
             for rank, (_family, child) in enumerate(candidates[need : need + overflow], start=1):
-                requested = self.now - timedelta(hours=rank)
+                requested = self.now - timedelta(hours=overflow + 1 - rank)  # FIFO: rank 1 asked first
                 if activity.waitlist_enabled:
                     self._reservation(
                         child, day, ReservationStatus.WAITLISTED, requested, agents, position=rank
