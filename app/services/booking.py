@@ -8,25 +8,17 @@ line's outcome. A refused basket (bad input, balance) writes nothing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from ..clock import PARIS
 from ..models import (
-    LIVE_STATUSES,
-    Activity,
     ActivityDay,
-    Child,
-    Family,
     LedgerKind,
     Reservation,
     ReservationStatus,
-    Wallet,
 )
-from . import audit, calendar, ledger
+from . import audit, ledger
 from .actors import Actor
 from .basket import (
     Action,
@@ -39,20 +31,13 @@ from .basket import (
     Recap,
     RecapLine,
 )
+from .basket_context import BasketContext, check_line, family_balance, line_names, line_price, load_basket
 from .errors import (
     AccountInDebit,
-    DateOutsideCalendar,
-    EmptyBasket,
     InsufficientBalance,
-    OverrideReasonRequired,
-    UnknownEntity,
-    ValidationError,
-    WrongFamily,
-    WrongStructure,
 )
 from .money import format_eur
-from .pricing import day_price
-from .rules import DayFacts, RuleCheck, Verdict, check_booking, check_cancellation
+from .rules import RuleCheck, Verdict
 from .uow import Database, with_retry
 from .waitlist import (
     accepted_counts,
@@ -68,142 +53,6 @@ from .waitlist import (
 FULL_REASON = "Complet : plus de place disponible ce jour-là"
 
 
-@dataclass
-class _Context:
-    family: Family
-    children: dict[int, Child]
-    activities: dict[int, Activity]
-    days: dict[tuple[int, date], ActivityDay]
-    facts: dict[tuple[int, date], DayFacts]
-    holidays: frozenset[date]
-    live: dict[tuple[int, int], Reservation]
-    """Live (accepted or waitlisted) reservations by (child id, activity day id)."""
-
-
-def _load(session: Session, basket: Basket, actor: Actor) -> _Context:
-    """Validate the basket against the database; raise a typed error for anything that does not fit."""
-    if not basket.lines:
-        raise EmptyBasket()
-    if len({ln.key for ln in basket.lines}) != len(basket.lines):
-        raise ValidationError("Le même jour est demandé deux fois pour le même enfant et la même activité.")
-    if any(ln.overridden for ln in basket.lines):
-        actor.require_supervisor("passer outre un délai ou la capacité")
-        if not (basket.override_reason or "").strip():
-            raise OverrideReasonRequired()
-    family = session.get(Family, basket.family_id, options=[selectinload(Family.aids)])
-    if family is None or family.anonymized_at is not None:
-        raise UnknownEntity(f"Famille inconnue (n° {basket.family_id}).")
-    children: dict[int, Child] = {}
-    for child_id in {ln.child_id for ln in basket.lines}:
-        child = session.get(Child, child_id)
-        if child is None:
-            raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
-        if child.family_id != family.id:
-            raise WrongFamily(
-                f"{child.first_name} {child.last_name} n'est pas un enfant de la famille {family.name}."
-            )
-        children[child_id] = child
-    activities: dict[int, Activity] = {}
-    for activity_id in {ln.activity_id for ln in basket.lines}:
-        activity = session.get(Activity, activity_id, options=[selectinload(Activity.brackets)])
-        if activity is None or not activity.active:
-            raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
-        if basket.structure_id is not None and activity.structure_id != basket.structure_id:
-            raise WrongStructure(
-                f"L'activité « {activity.name} » dépend de la structure {activity.structure.name}, "
-                "pas de celle où vous travaillez."
-            )
-        activities[activity_id] = activity
-    facts: dict[tuple[int, date], DayFacts] = {}
-    for activity in activities.values():
-        dates = [ln.day for ln in basket.lines if ln.activity_id == activity.id]
-        coverage = calendar.activity_coverage(session, activity)
-        for d in dates:
-            if coverage is None or not coverage[0] <= d <= coverage[1]:
-                raise DateOutsideCalendar(
-                    f"Le {d:%d/%m/%Y} est en dehors du calendrier de l'activité « {activity.name} »."
-                )
-        for d, fact in calendar.day_facts(session, activity, dates).items():
-            facts[(activity.id, d)] = fact
-    days = {
-        (d.activity_id, d.day): d
-        for d in session.scalars(
-            select(ActivityDay).where(
-                ActivityDay.activity_id.in_(list(activities)),
-                ActivityDay.day.in_(sorted({ln.day for ln in basket.lines})),
-            )
-        )
-    }
-    all_dates = [ln.day for ln in basket.lines]
-    holidays = calendar.public_holiday_set(session, min(all_dates) - _MARGIN, max(all_dates))
-    live = {
-        (r.child_id, r.activity_day_id): r
-        for r in session.scalars(
-            select(Reservation).where(
-                Reservation.child_id.in_(list(children)),
-                Reservation.activity_day_id.in_([d.id for d in days.values()] or [-1]),
-                Reservation.status.in_(LIVE_STATUSES),
-            )
-        )
-    }
-    return _Context(family, children, activities, days, facts, holidays, live)
-
-
-_MARGIN = timedelta(days=40)  # deadlines count back over public holidays before the first day
-
-
-def _check(ctx: _Context, line: BasketLine, now: datetime) -> tuple[RuleCheck, Reservation | None]:
-    activity = ctx.activities[line.activity_id]
-    day = ctx.days.get((line.activity_id, line.day))
-    existing = ctx.live.get((line.child_id, day.id)) if day is not None else None
-    if line.action is Action.ADD:
-        if existing is not None:
-            return RuleCheck(Verdict.ALREADY_BOOKED, "Déjà inscrit ce jour-là"), existing
-        return (
-            check_booking(
-                opening_kind=activity.opening_kind,
-                horizon_days=activity.horizon_days,
-                booking_deadline=activity.booking_deadline,
-                facts=ctx.facts[(line.activity_id, line.day)],
-                now=now,
-                public_holidays=ctx.holidays,
-                ignore_deadlines=line.override_deadline,
-            ),
-            None,
-        )
-    if existing is None:
-        return RuleCheck(Verdict.NOT_BOOKED, "Aucune réservation à annuler ce jour-là"), None
-    if existing.status is ReservationStatus.WAITLISTED:
-        # Leaving a waitlist frees no place and refunds nothing: allowed until the day.
-        if line.day < now.astimezone(PARIS).date():
-            return RuleCheck(Verdict.PAST, "Journée passée"), existing
-        return RuleCheck(Verdict.OK), existing
-    check = check_cancellation(
-        cancel_deadline=activity.cancel_deadline,
-        day=line.day,
-        now=now,
-        public_holidays=ctx.holidays,
-        ignore_deadlines=line.override_deadline,
-    )
-    return check, existing
-
-
-def _price(ctx: _Context, line: BasketLine) -> int:
-    activity = ctx.activities[line.activity_id]
-    return day_price(activity, line.day, ctx.family.quotient_familial, ctx.family.aids).cents
-
-
-def _balance(session: Session, family_id: int, *, lock: bool) -> int:
-    stmt = select(Wallet).where(Wallet.family_id == family_id).order_by(Wallet.id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return sum(w.balance_cents for w in session.scalars(stmt))
-
-
-def _names(ctx: _Context, line: BasketLine) -> tuple[str, str]:
-    return ctx.children[line.child_id].first_name, ctx.activities[line.activity_id].name
-
-
 # --- recap ----------------------------------------------------------------------------------------
 
 
@@ -212,7 +61,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
     with db.reading() as uow:
         s = uow.session
         now = db.clock.now()
-        ctx = _load(s, basket, actor)
+        ctx = load_basket(s, basket, actor)
         day_ids = [d.id for d in ctx.days.values()]
         taken = accepted_counts(s, day_ids)
         queued = waitlist_lengths(s, day_ids)
@@ -220,8 +69,8 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
         removals: list[RecapLine] = []
         claimed: dict[int, int] = {}
         for line in basket.lines:
-            check, existing = _check(ctx, line, now)
-            child_name, activity_name = _names(ctx, line)
+            check, existing = check_line(ctx, line, now)
+            child_name, activity_name = line_names(ctx, line)
             day = ctx.days.get((line.activity_id, line.day))
             places = None if day is None else day.capacity - taken[day.id] - claimed.get(day.id, 0)
             if line.action is Action.ADD:
@@ -234,7 +83,9 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                     elif activity.waitlist_enabled:
                         likely, rank = Likely.WAITLISTED, queued[day.id] + (1 - places)
                 additions.append(
-                    RecapLine(line, child_name, activity_name, check, _price(ctx, line), places, likely, rank)
+                    RecapLine(
+                        line, child_name, activity_name, check, line_price(ctx, line), places, likely, rank
+                    )
                 )
             else:
                 refund = 0
@@ -261,7 +112,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
             removals=removals,
             cost_cents=sum(r.amount_cents for r in additions if r.ok),
             refunds_cents=sum(r.amount_cents for r in removals if r.ok),
-            balance_cents=_balance(s, ctx.family.id, lock=False),
+            balance_cents=family_balance(s, ctx.family.id, lock=False),
             override_reason=basket.override_reason,
         )
 
@@ -278,18 +129,18 @@ def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
     with db.writing() as uow:
         s = uow.session
         now = db.clock.now()
-        ctx = _load(s, basket, actor)
+        ctx = load_basket(s, basket, actor)
         locked = lock_days(s, [d.id for d in ctx.days.values()])
-        balance = _balance(s, ctx.family.id, lock=True)
-        checks = {line.key: _check(ctx, line, now) for line in basket.lines}
-        cost = sum(_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
+        balance = family_balance(s, ctx.family.id, lock=True)
+        checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
+        cost = sum(line_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
         refunds = sum(
             (res.price_cents or 0)
             for ln in basket.removals
             for check, res in [checks[ln.key]]
             if check.ok and res is not None and res.status is ReservationStatus.ACCEPTED
         )
-        _require_balance(balance, cost - refunds)
+        _requirefamily_balance(balance, cost - refunds)
 
         batch = str(uuid.uuid4())
         outcomes: dict[tuple[int, int, date], LineOutcome] = {}
@@ -302,12 +153,12 @@ def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
         for line in basket.additions:
             outcomes[line.key] = _apply_addition(s, ctx, line, checks[line.key][0], now, actor, basket, batch)
         s.flush()
-        balance_after = _balance(s, ctx.family.id, lock=False)
+        balance_after = family_balance(s, ctx.family.id, lock=False)
         uow.commit()
     return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)
 
 
-def _require_balance(balance: int, needed: int) -> None:
+def _requirefamily_balance(balance: int, needed: int) -> None:
     missing = max(0, max(0, needed) - balance)
     if missing == 0:
         return
@@ -326,7 +177,7 @@ def _require_balance(balance: int, needed: int) -> None:
 
 def _apply_removal(
     s: Session,
-    ctx: _Context,
+    ctx: BasketContext,
     line: BasketLine,
     checked: tuple[RuleCheck, Reservation | None],
     now: datetime,
@@ -335,7 +186,7 @@ def _apply_removal(
     freed: set[int],
 ) -> LineOutcome:
     check, res = checked
-    child_name, activity_name = _names(ctx, line)
+    child_name, activity_name = line_names(ctx, line)
     if not check.ok or res is None:
         return LineOutcome(line, child_name, activity_name, OutcomeStatus.NOT_CANCELLED, check.reason)
     activity = ctx.activities[line.activity_id]
@@ -384,7 +235,7 @@ def _apply_removal(
 
 def _apply_addition(
     s: Session,
-    ctx: _Context,
+    ctx: BasketContext,
     line: BasketLine,
     check: RuleCheck,
     now: datetime,
@@ -392,7 +243,7 @@ def _apply_addition(
     basket: Basket,
     batch: str,
 ) -> LineOutcome:
-    child_name, activity_name = _names(ctx, line)
+    child_name, activity_name = line_names(ctx, line)
     activity = ctx.activities[line.activity_id]
     day = ctx.days.get((line.activity_id, line.day))
     if check.verdict is Verdict.ALREADY_BOOKED or day is None:
