@@ -55,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
     sub.add_parser("check", parents=[common], help="vérifier les invariants (places, soldes, reçus…)")
+
+    shots = sub.add_parser(
+        "screenshots",
+        parents=[common],
+        help="enregistrer les écrans principaux en PNG (données de démonstration)",
+    )
+    shots.add_argument("outdir", metavar="DOSSIER")
+    shots.add_argument("--today", type=_date, help="date du jour de la démonstration (AAAA-MM-JJ)")
     return parser
 
 
@@ -71,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if command == "check":
             return cmd_check(args)
+        if command == "screenshots":
+            return cmd_screenshots(args)
         return cmd_gui(args)
     except DomainError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
@@ -129,6 +139,50 @@ def cmd_check(args: argparse.Namespace) -> int:
     for line in problems:
         print(f"- {line}")
     return 1
+
+
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    """Render the counter's main screens offscreen; without --db, on a fresh temporary demo database."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .db import make_engine, ping, upgrade
+    from .services.demo import load_demo
+    from .services.uow import Database
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    today = args.today or local_today(SystemClock())
+    clock = FixedClock(paris(today, datetime.min.time().replace(hour=10)))
+    with tempfile.TemporaryDirectory() as tmp:
+        url = getattr(args, "db", None)
+        if url is None:
+            url = f"sqlite:///{Path(tmp) / 'demo.sqlite3'}"
+            engine = make_engine(url)
+            upgrade(engine)
+            load_demo(Database(engine, clock), today)
+        else:
+            from .bootstrap import open_database
+
+            engine = open_database(url).engine
+        ping(engine)
+        from .ui.screenshots import take_screenshots
+
+        db = Database(engine, clock)
+        for offset in range(0, 4):
+            index = today.year * 12 + today.month - 1 + offset
+            try:
+                saved = take_screenshots(db, Path(args.outdir), index // 12, index % 12 + 1)
+                break
+            except LookupError:
+                continue
+        else:
+            print("Erreur : aucune famille de démonstration ne convient pour les captures.", file=sys.stderr)
+            return 2
+        engine.dispose()
+    for path in saved:
+        print(path)
+    return 0
 
 
 def cmd_gui(args: argparse.Namespace) -> int:

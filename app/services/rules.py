@@ -160,3 +160,8 @@ def certificate_limit(day: date) -> datetime:
     """A medical certificate is accepted within 48 hours after the absent day (its end at midnight)."""
     end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=PARIS)
     return end_of_day.astimezone(UTC) + timedelta(hours=48)
+
+
+def short_date(d: date) -> str:
+    """ "lun. 21/12/2026"."""
+    return format_date(d, "EEE dd/MM/y", locale="fr_FR")

@@ -11,15 +11,21 @@ from PySide6.QtWidgets import QApplication
 from .. import APP_NAME, __version__
 from ..config import resources_dir
 from ..services.uow import Database
-from .main_window import MainWindow
 
 
-def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) -> int:
+def prepare_application() -> QApplication:
     QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(resources_dir() / "icon.png")))
+    return app
+
+
+def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) -> int:
+    from .main_window import MainWindow
+
+    app = prepare_application()
     window = MainWindow(db)
     window.show()
     if selftest:

@@ -2,68 +2,63 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..services.families import FamilyRow
 from ..services.money import format_eur
+from .table_model import Column, RowsModel
 
-COLUMNS = ("Famille", "Responsables", "Enfants", "Téléphone", "E-mail", "Solde")
 DEBIT = QColor("#b00020")
 
 
-class FamilyTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[FamilyRow] = []
-
-    def set_rows(self, rows: list[FamilyRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (row.name, row.adults, row.children, row.phone, row.email, format_eur(row.balance_cents))[
-                col
-            ]
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 5:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 5 and row.balance_cents < 0:
-            return QBrush(DEBIT)
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
-        return None
+def family_columns() -> list[Column]:
+    return [
+        Column(
+            "Famille",
+            lambda r: r.name,
+            tooltip=lambda r: "\n".join(x for x in (r.adults, r.phone, r.email) if x),
+        ),
+        Column("Responsables", lambda r: r.adults),
+        Column("Enfants", lambda r: r.children),
+        Column("Téléphone", lambda r: r.phone),
+        Column("E-mail", lambda r: r.email),
+        Column(
+            "Solde",
+            lambda r: format_eur(r.balance_cents),
+            right=True,
+            colour=lambda r: DEBIT if r.balance_cents < 0 else None,
+        ),
+    ]
 
 
 class FamilyList(QWidget):
-    """Search box + table. Emits ``search_changed`` (debounced) and ``family_activated``."""
+    """Search box + table. Emits ``search_changed`` (debounced), ``family_activated`` and ``new_family_requested``.
+
+    Keyboard: type in the box, Up/Down move in the list, Enter opens the selected family.
+    """
 
     search_changed = Signal(str)
     family_activated = Signal(int)
+    new_family_requested = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, compact: bool = False) -> None:
         super().__init__()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Rechercher une famille, un enfant, un téléphone, un e-mail…")
+        self.search.setPlaceholderText("Nom, enfant, téléphone, e-mail…")
         self.search.setClearButtonEnabled(True)
-        self.model = FamilyTableModel()
+        self.search.setAccessibleName("Rechercher une famille")
+        self.model = RowsModel(family_columns())
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -71,15 +66,27 @@ class FamilyList(QWidget):
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        if compact:
+            for column in (1, 3, 4):
+                self.table.setColumnHidden(column, True)
         self.count = QLabel()
+        self.new_family = QPushButton("+ Nouvelle famille")
+        label = QLabel("&Rechercher")
+        label.setBuddy(self.search)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Rechercher"))
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(label)
         layout.addWidget(self.search)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.count)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count)
+        bottom.addStretch(1)
+        bottom.addWidget(self.new_family)
+        layout.addLayout(bottom)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -87,9 +94,21 @@ class FamilyList(QWidget):
         self._debounce.timeout.connect(lambda: self.search_changed.emit(self.search.text()))
         self.search.textChanged.connect(self._debounce.start)
         self.search.returnPressed.connect(self._activate_current)
+        self.search.installEventFilter(self)
         self.table.activated.connect(
             lambda index: self.family_activated.emit(self.model.rows[index.row()].id)
         )
+        self.new_family.clicked.connect(self.new_family_requested)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.search and event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.model.rows:
+                row = self.table.currentIndex().row()
+                row = max(0, min(len(self.model.rows) - 1, row + (1 if key == Qt.Key.Key_Down else -1)))
+                self.table.selectRow(row)
+                return True
+        return super().eventFilter(watched, event)
 
     def set_rows(self, rows: list[FamilyRow]) -> None:
         self.model.set_rows(rows)
@@ -98,7 +117,11 @@ class FamilyList(QWidget):
         if rows:
             self.table.selectRow(0)
 
-    def _activate_current(self) -> None:
+    def selected_id(self) -> int | None:
         index = self.table.currentIndex()
-        if index.isValid():
-            self.family_activated.emit(self.model.rows[index.row()].id)
+        return self.model.rows[index.row()].id if index.isValid() else None
+
+    def _activate_current(self) -> None:
+        family_id = self.selected_id()
+        if family_id is not None:
+            self.family_activated.emit(family_id)

@@ -1,15 +1,26 @@
-"""The main window: for now the family list (the counter screens come with the next issues)."""
+"""The counter's main window: top bar, family search on the left, the family page on the right."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from .. import APP_NAME, __version__
 from ..db import describe
+from ..services import booking
+from ..services.counter import default_session, last_update
 from ..services.families import find_families
+from ..services.family_edit import create_family
 from ..services.uow import Database
+from .context import CounterContext
+from .family_dialog import FamilyDialog
 from .family_list import FamilyList
+from .family_page import FamilyPage
 from .operations import Operations
+from .recap_dialog import RecapDialog, RecapResult
+from .theme import STYLE_SHEET
+from .top_bar import TopBar
 
 
 class MainWindow(QMainWindow):
@@ -17,17 +28,114 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.db = db
         self.ops = Operations(self)
+        session = self.ops.read(lambda: default_session(db), None)
+        if session is None:  # pragma: no cover - the database answered a moment ago
+            raise RuntimeError("no counter session")
+        self.ctx = CounterContext(db, self.ops, session)
         self.setWindowTitle(f"{APP_NAME} {__version__}")
-        self.families = FamilyList()
-        self.setCentralWidget(self.families)
-        self.where = QLabel(describe(db.engine.url))
-        self.statusBar().addPermanentWidget(self.where)
-        self.families.search_changed.connect(self.refresh)
-        self.ops.changed.connect(self.refresh)
-        self.resize(1280, 720)
-        self.refresh()
+        self.setStyleSheet(STYLE_SHEET)
 
-    def refresh(self, query: str | None = None) -> None:
+        self.top_bar = TopBar(self.ctx)
+        self.families = FamilyList(compact=True)
+        self.page = FamilyPage(self.ctx)
+        self.placeholder = QLabel("Recherchez une famille (nom, enfant, téléphone, e-mail) puis Entrée.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color:#607d8b; font-size:12pt;")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.page)
+        splitter = QSplitter()
+        splitter.addWidget(self.families)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 980])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.top_bar)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.statusBar().addPermanentWidget(QLabel(describe(db.engine.url)))
+        self.recap_dialog: RecapDialog | None = None
+        self.family_dialog: FamilyDialog | None = None
+
+        self.families.search_changed.connect(self.refresh_families)
+        self.families.family_activated.connect(self.open_family)
+        self.families.new_family_requested.connect(self.new_family)
+        self.page.booking.validate_requested.connect(self.open_recap)
+        self.ops.changed.connect(self.refresh_all)
+        self.ctx.structure_changed.connect(lambda _sid: self.refresh_all())
+        self.top_bar.logout_requested.connect(self.logout)
+        QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
+        QShortcut(QKeySequence("F3"), self, activated=self.focus_search)
+        self.resize(1366, 768)
+        self.refresh_families()
+        self.refresh_last_update()
+        QTimer.singleShot(0, self.focus_search)
+
+    # --- navigation ------------------------------------------------------------------------------
+    def focus_search(self) -> None:
+        self.families.search.setFocus()
+        self.families.search.selectAll()
+
+    def refresh_families(self, query: str | None = None) -> None:
         text = self.families.search.text() if query is None else query
+        selected = self.families.selected_id()
         rows = self.ops.read(lambda: find_families(self.db, text), [])
         self.families.set_rows(rows)
+        ids = [r.id for r in rows]
+        if selected in ids:
+            self.families.table.selectRow(ids.index(selected))
+
+    def open_family(self, family_id: int) -> None:
+        if self.page.show_family(family_id):
+            self.stack.setCurrentWidget(self.page)
+            self.page.tabs.setCurrentWidget(self.page.booking)
+            self.page.booking.child.setFocus()
+
+    def refresh_all(self) -> None:
+        self.refresh_families()
+        if self.stack.currentWidget() is self.page:
+            self.page.booking.reload_activities()
+            self.page.refresh()
+        self.refresh_last_update()
+
+    def refresh_last_update(self) -> None:
+        self.top_bar.show_last_update(self.ops.read(lambda: last_update(self.db), None))
+
+    def logout(self) -> None:
+        """Until agents log in (a later version): leave the current family and clear the search."""
+        self.page.booking.set_family(None)
+        self.page.summary = None
+        self.stack.setCurrentWidget(self.placeholder)
+        self.families.search.clear()
+        self.focus_search()
+
+    # --- new family ------------------------------------------------------------------------------
+    def new_family(self) -> None:
+        def save(data):
+            return self.ops.attempt(lambda: create_family(self.db, self.ctx.actor, data))
+
+        self.family_dialog = FamilyDialog(self, save)
+        self.family_dialog.accepted.connect(lambda: self.open_family(self.family_dialog.result_value))
+        self.family_dialog.open()
+
+    # --- recap -----------------------------------------------------------------------------------
+    def open_recap(self) -> None:
+        basket = self.page.booking.basket
+        summary = self.ops.read(lambda: booking.recap(self.db, self.ctx.actor, basket), None)
+        if summary is None:
+            return
+        dialog = RecapDialog(
+            self, summary, lambda: self.ops.write(lambda: booking.confirm(self.db, self.ctx.actor, basket))
+        )
+        dialog.finished.connect(lambda _code: self._recap_closed(dialog))
+        self.recap_dialog = dialog
+        dialog.open()
+
+    def _recap_closed(self, dialog: RecapDialog) -> None:
+        if dialog.result_value in (RecapResult.CONFIRMED, RecapResult.ABANDON):
+            self.page.booking.clear_basket()
+        self.page.booking.refresh()
+        self.page.booking.grid.setFocus()

@@ -16,22 +16,27 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+def message_for(exc: BaseException) -> str:
+    """The French message the agent sees for any failure (the one place where errors become words)."""
+    if isinstance(exc, DomainError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        return "La base de données ne répond pas ou a refusé l'opération ; rien n'a été enregistré."
+    return "Erreur inattendue ; rien n'a été enregistré. Le détail est dans le journal."
+
+
 class Operations(QObject):
     """Runs service calls for the widgets; emits ``changed`` after a successful write."""
 
     changed = Signal()
     failed = Signal(str)
+    informed = Signal(str)
 
     def __init__(self, parent_widget: QWidget | None = None) -> None:
         super().__init__()
         self.parent_widget = parent_widget
-
-    def message_for(self, exc: BaseException) -> str:
-        if isinstance(exc, DomainError):
-            return str(exc)
-        if isinstance(exc, SQLAlchemyError):
-            return "La base de données ne répond pas ou a refusé l'opération ; rien n'a été enregistré."
-        return "Erreur inattendue ; rien n'a été enregistré. Le détail est dans le journal."
+        self.show_messages = True
+        """Tests switch message boxes off and listen to ``failed`` / ``informed`` instead."""
 
     def read(self, call: Callable[[], T], default: T) -> T:
         try:
@@ -49,10 +54,29 @@ class Operations(QObject):
         self.changed.emit()
         return result
 
+    def attempt(self, call: Callable[[], T]) -> T:
+        """Run a write whose failure the caller shows itself (e.g. a form highlighting its fields)."""
+        try:
+            result = call()
+        except DomainError:
+            raise
+        except Exception:
+            log.exception("operation failed")
+            raise
+        self.changed.emit()
+        return result
+
+    def inform(self, title: str, text: str) -> None:
+        """A non-blocking information message."""
+        self.informed.emit(text)
+        if self.parent_widget is not None and self.show_messages:
+            box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.parent_widget)
+            box.open()
+
     def _report(self, exc: BaseException) -> None:
         if not isinstance(exc, DomainError):
             log.exception("operation failed", exc_info=exc)
-        text = self.message_for(exc)
+        text = message_for(exc)
         self.failed.emit(text)
-        if self.parent_widget is not None:
+        if self.parent_widget is not None and self.show_messages:
             QMessageBox.warning(self.parent_widget, "Guichet Enfance", text)

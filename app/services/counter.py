@@ -1,0 +1,75 @@
+"""The counter's session context: who works, in which structures, on which activities; data freshness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..models import Activity, Agent, AuditEntry, Role, Structure
+from .actors import Actor
+from .uow import Database
+
+
+@dataclass(frozen=True)
+class StructureRow:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    id: int
+    name: str
+    structure_id: int
+    waitlist_enabled: bool
+
+
+@dataclass(frozen=True)
+class CounterSession:
+    actor: Actor
+    structures: list[StructureRow]
+
+
+def default_session(db: Database) -> CounterSession:
+    """Until login exists: the first active counter agent (else any active agent) and their structures."""
+    with db.reading() as uow:
+        s = uow.session
+        agents = list(
+            s.scalars(
+                select(Agent)
+                .where(Agent.active.is_(True))
+                .options(selectinload(Agent.structures))
+                .order_by(Agent.id)
+            )
+        )
+        agent = next((a for a in agents if a.role is Role.AGENT), agents[0] if agents else None)
+        if agent is None:
+            structures = list(s.scalars(select(Structure).order_by(Structure.name)))
+            actor = Actor(None, Role.AGENT, "Agent du guichet")
+        else:
+            structures = sorted(agent.structures, key=lambda x: x.name) or list(
+                s.scalars(select(Structure).order_by(Structure.name))
+            )
+            actor = Actor(agent.id, agent.role, agent.full_name)
+        return CounterSession(actor, [StructureRow(x.id, x.name) for x in structures])
+
+
+def activities_for(db: Database, structure_id: int) -> list[ActivityRow]:
+    with db.reading() as uow:
+        return [
+            ActivityRow(a.id, a.name, a.structure_id, a.waitlist_enabled)
+            for a in uow.session.scalars(
+                select(Activity)
+                .where(Activity.structure_id == structure_id, Activity.active.is_(True))
+                .order_by(Activity.name)
+            )
+        ]
+
+
+def last_update(db: Database) -> datetime | None:
+    """When the data last changed (the newest audit entry)."""
+    with db.reading() as uow:
+        return uow.session.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))

@@ -1,0 +1,167 @@
+"""The booking calendar of one child for one activity and one month: each day's state and places.
+
+A constant number of queries per month (never one per day cell); the rules come from ``rules.py``.
+"""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..clock import local_today
+from ..models import LIVE_STATUSES, Activity, ActivityDay, Child, Reservation, ReservationStatus
+from . import calendar
+from .errors import UnknownEntity, WrongFamily
+from .rules import Verdict, check_booking, check_cancellation
+from .uow import Database
+from .waitlist import accepted_counts, waitlist_lengths
+
+
+class DayState(StrEnum):
+    PAST = "past"
+    CLOSED = "closed"
+    NOT_OPEN = "not_open"
+    DEADLINE_PASSED = "deadline_passed"
+    FREE = "free"
+    FULL = "full"
+    BOOKED = "booked"
+    WAITLISTED = "waitlisted"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class DayCell:
+    day: date
+    state: DayState
+    reason: str = ""
+    """Why the day is closed / not bookable, or why the last request was refused (for a tooltip)."""
+    places_left: int | None = None
+    capacity: int | None = None
+    rank: int | None = None
+    can_book: bool = False
+    """A click marks it orange (to book)."""
+    can_remove: bool = False
+    """A click marks it green (to remove)."""
+    waitlist_if_booked: bool = False
+    reservation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class MonthView:
+    child_id: int
+    activity_id: int
+    year: int
+    month: int
+    cells: list[DayCell]
+    limited_places: bool = True
+
+    def cell(self, d: date) -> DayCell | None:
+        return next((c for c in self.cells if c.day == d), None)
+
+
+def month_dates(year: int, month: int) -> list[date]:
+    last = pycalendar.monthrange(year, month)[1]
+    return [date(year, month, d) for d in range(1, last + 1)]
+
+
+def month_view(
+    db: Database, family_id: int, child_id: int, activity_id: int, year: int, month: int
+) -> MonthView:
+    with db.reading() as uow:
+        s = uow.session
+        now = db.clock.now()
+        today = local_today(db.clock)
+        child = s.get(Child, child_id)
+        if child is None:
+            raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
+        if child.family_id != family_id:
+            raise WrongFamily(f"{child.first_name} {child.last_name} n'est pas un enfant de cette famille.")
+        activity = s.get(Activity, activity_id, options=[selectinload(Activity.structure)])
+        if activity is None:
+            raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
+        dates = month_dates(year, month)
+        facts = calendar.day_facts(s, activity, dates)
+        days = {
+            d.day: d
+            for d in s.scalars(
+                select(ActivityDay).where(
+                    ActivityDay.activity_id == activity.id, ActivityDay.day.between(dates[0], dates[-1])
+                )
+            )
+        }
+        day_ids = [d.id for d in days.values()]
+        taken = accepted_counts(s, day_ids)
+        queued = waitlist_lengths(s, day_ids)
+        mine: dict[int, Reservation] = {}
+        for res in s.scalars(
+            select(Reservation)
+            .where(Reservation.child_id == child_id, Reservation.activity_day_id.in_(day_ids or [-1]))
+            .order_by(Reservation.requested_at, Reservation.id)
+        ):
+            current = mine.get(res.activity_day_id)
+            if current is None or current.status not in LIVE_STATUSES:
+                mine[res.activity_day_id] = res  # live wins, else the latest request
+        holidays = calendar.public_holiday_set(s, dates[0] - timedelta(days=40), dates[-1])
+        cells = [
+            _cell(activity, facts[d], days.get(d), taken, queued, mine, now, today, holidays) for d in dates
+        ]
+        return MonthView(child_id, activity_id, year, month, cells)
+
+
+def _cell(activity, fact, day, taken, queued, mine, now, today, holidays) -> DayCell:
+    if not fact.runs or day is None:
+        return DayCell(fact.day, DayState.CLOSED, fact.closed_reason or "")
+    places = day.capacity - taken.get(day.id, 0)
+    res = mine.get(day.id)
+    base = {"places_left": places, "capacity": day.capacity}
+    if fact.day < today:
+        booked = res is not None and res.status is ReservationStatus.ACCEPTED
+        return DayCell(
+            fact.day,
+            DayState.PAST,
+            "Réservé" if booked else "",
+            reservation_id=res.id if res else None,
+            **base,
+        )
+    if res is not None and res.status is ReservationStatus.ACCEPTED:
+        cancel = check_cancellation(
+            cancel_deadline=activity.cancel_deadline, day=fact.day, now=now, public_holidays=holidays
+        )
+        return DayCell(fact.day, DayState.BOOKED, "" if cancel.ok else cancel.reason, can_remove=cancel.ok,
+                       reservation_id=res.id, **base)  # fmt: skip
+    if res is not None and res.status is ReservationStatus.WAITLISTED:
+        return DayCell(fact.day, DayState.WAITLISTED, "", rank=res.waitlist_position, can_remove=True,
+                       reservation_id=res.id, **base)  # fmt: skip
+    check = check_booking(
+        opening_kind=activity.opening_kind,
+        horizon_days=activity.horizon_days,
+        booking_deadline=activity.booking_deadline,
+        facts=fact,
+        now=now,
+        public_holidays=holidays,
+    )
+    if not check.ok:
+        state = {
+            Verdict.NOT_OPEN: DayState.NOT_OPEN,
+            Verdict.TOO_FAR: DayState.NOT_OPEN,
+            Verdict.DEADLINE_PASSED: DayState.DEADLINE_PASSED,
+        }.get(check.verdict, DayState.CLOSED)
+        return DayCell(fact.day, state, check.reason, **base)
+    if res is not None and res.status is ReservationStatus.REFUSED:
+        return DayCell(fact.day, DayState.REFUSED, res.refusal_reason or "", can_book=places > 0 or activity.waitlist_enabled,
+                       waitlist_if_booked=places <= 0, reservation_id=res.id, **base)  # fmt: skip
+    if places > 0:
+        return DayCell(fact.day, DayState.FREE, "", can_book=True, **base)
+    reason = (
+        f"Complet : liste d'attente possible ({queued.get(day.id, 0)} en attente)"
+        if activity.waitlist_enabled
+        else "Complet : plus de place disponible"
+    )
+    return DayCell(
+        fact.day, DayState.FULL, reason, can_book=activity.waitlist_enabled, waitlist_if_booked=True, **base
+    )

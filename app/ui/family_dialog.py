@@ -1,0 +1,178 @@
+"""Dialogs that collect a family's or a child's fields; the caller saves them through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..services.errors import DomainError
+from ..services.family_edit import SCHOOL_LEVELS, AdultInput, ChildInput, FamilyInput, FieldErrors
+from ..services.family_view import ChildRow, FamilySummary
+from .operations import message_for
+
+INVALID = "border: 1px solid #b00020; background: #fff5f5;"
+
+
+class _SavingDialog(QDialog):
+    """OK runs ``save`` (a service call); field errors are shown in the dialog, which stays open."""
+
+    def __init__(self, parent: QWidget | None, save: Callable[[], object]) -> None:
+        super().__init__(parent)
+        self._save = save
+        self.result_value: object = None
+        self.errors = QLabel()
+        self.errors.setObjectName("alert")
+        self.errors.setProperty("severe", True)
+        self.errors.setWordWrap(True)
+        self.errors.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("Enregistrer")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
+        self.buttons.accepted.connect(self._try_save)
+        self.buttons.rejected.connect(self.reject)
+        self.fields: dict[str, QWidget] = {}
+
+    def _try_save(self) -> None:
+        for widget in self.fields.values():
+            widget.setStyleSheet("")
+        try:
+            self.result_value = self._save()
+        except FieldErrors as exc:
+            for name in exc.fields:
+                if name in self.fields:
+                    self.fields[name].setStyleSheet(INVALID)
+            self.errors.setText(str(exc))
+            self.errors.show()
+            return
+        except DomainError as exc:
+            self.errors.setText(message_for(exc))
+            self.errors.show()
+            return
+        self.accept()
+
+
+class FamilyDialog(_SavingDialog):
+    def __init__(
+        self,
+        parent: QWidget | None,
+        save: Callable[[FamilyInput], object],
+        family: FamilySummary | None = None,
+    ):
+        super().__init__(parent, lambda: save(self.value()))
+        self.setWindowTitle("Modifier la famille" if family else "Nouvelle famille")
+        self.name = QLineEdit(family.name if family else "")
+        self.phone = QLineEdit(family.phone if family else "")
+        self.email = QLineEdit(family.email if family else "")
+        self.address = QLineEdit(family.address if family else "")
+        self.postal_code = QLineEdit(family.postal_code if family else "")
+        self.city = QLineEdit(family.city if family else "")
+        qf = family.quotient_familial if family else None
+        self.qf = QLineEdit("" if qf is None else str(qf))
+        self.fields = {"name": self.name, "phone": self.phone, "email": self.email, "postal_code": self.postal_code,
+                       "quotient_familial": self.qf}  # fmt: skip
+        form = QFormLayout()
+        for label, widget in (("Nom de la famille *", self.name), ("Téléphone", self.phone), ("E-mail", self.email),
+                              ("Adresse", self.address), ("Code postal", self.postal_code), ("Ville", self.city),
+                              ("Quotient familial", self.qf)):  # fmt: skip
+            form.addRow(label, widget)
+        self.adults: list[tuple[QLineEdit, ...]] = []
+        adults_box = QGroupBox("Responsables")
+        grid = QGridLayout(adults_box)
+        for col, text in enumerate(("Prénom", "Nom", "Lien", "Téléphone", "E-mail")):
+            grid.addWidget(QLabel(text), 0, col)
+        existing = family.adults if family else []
+        for i in range(2):
+            adult = existing[i] if i < len(existing) else None
+            edits = tuple(
+                QLineEdit(getattr(adult, attr) if adult else "")
+                for attr in ("first_name", "last_name", "relationship", "phone", "email")
+            )
+            for col, edit in enumerate(edits):
+                grid.addWidget(edit, i + 1, col)
+            self.fields[f"adult{i}name"] = edits[0]
+            self.fields[f"adult{i}phone"] = edits[3]
+            self.fields[f"adult{i}email"] = edits[4]
+            self.adults.append(edits)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(adults_box)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+        self.resize(760, 420)
+
+    def value(self) -> FamilyInput:
+        return FamilyInput(
+            name=self.name.text(),
+            phone=self.phone.text(),
+            email=self.email.text(),
+            address=self.address.text(),
+            postal_code=self.postal_code.text(),
+            city=self.city.text(),
+            quotient_familial=self.qf.text(),
+            adults=[AdultInput(*(e.text() for e in edits)) for edits in self.adults],
+        )
+
+
+class ChildDialog(_SavingDialog):
+    def __init__(
+        self,
+        parent: QWidget | None,
+        save: Callable[[ChildInput], object],
+        family_name: str,
+        today: date,
+        child: ChildRow | None = None,
+    ):
+        super().__init__(parent, lambda: save(self.value()))
+        self.setWindowTitle("Modifier l'enfant" if child else "Nouvel enfant")
+        self.first_name = QLineEdit(child.first_name if child else "")
+        self.last_name = QLineEdit(child.last_name if child else family_name.title())
+        self.birth_date = QDateEdit()
+        self.birth_date.setDisplayFormat("dd/MM/yyyy")
+        self.birth_date.setCalendarPopup(True)
+        born = child.birth_date if child else date(today.year - 6, 1, 1)
+        self.birth_date.setDate(QDate(born.year, born.month, born.day))
+        self.level = QComboBox()
+        self.level.addItems(SCHOOL_LEVELS)
+        self.level.setCurrentText(child.school_level if child else "")
+        self.notes = QPlainTextEdit(child.notes if child else "")
+        self.notes.setPlaceholderText("Allergies, PAI, consignes…")
+        self.notes.setMaximumHeight(70)
+        self.fields = {"first_name": self.first_name, "last_name": self.last_name, "birth_date": self.birth_date,
+                       "school_level": self.level}  # fmt: skip
+        form = QFormLayout()
+        for label, widget in (("Prénom *", self.first_name), ("Nom *", self.last_name),
+                              ("Date de naissance *", self.birth_date), ("Niveau scolaire", self.level),
+                              ("Remarques", self.notes)):  # fmt: skip
+            form.addRow(label, widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+
+    def value(self) -> ChildInput:
+        qd = self.birth_date.date()
+        return ChildInput(
+            first_name=self.first_name.text(),
+            last_name=self.last_name.text(),
+            birth_date=date(qd.year(), qd.month(), qd.day()),
+            school_level=self.level.currentText(),
+            notes=self.notes.toPlainText(),
+        )

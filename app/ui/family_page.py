@@ -1,0 +1,252 @@
+"""The family page: header with balance, alerts, and the tabs Réservation, Réservations, Soldes et paiements,
+Famille. Everything comes from plain rows returned by the services."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..clock import local_today
+from ..services.family_edit import save_child, update_family
+from ..services.family_view import FamilySummary, family_summary, reservation_rows
+from ..services.money import format_eur
+from ..services.rules import short_date
+from .booking_view import BookingView
+from .context import CounterContext
+from .family_dialog import ChildDialog, FamilyDialog
+from .table_model import Column, RowsModel
+from .theme import DEBIT
+
+
+def state_colour(state: str) -> QColor | None:
+    if state == "Acceptée":
+        return QColor("#1b5e20")
+    if state.startswith("En liste"):
+        return QColor("#5e35b1")
+    if state.startswith("Refusée"):
+        return DEBIT
+    return QColor("#757575")
+
+
+def _table(model: RowsModel, stretch: int | None = None) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(24)
+    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    else:
+        header.setStretchLastSection(True)
+    return view
+
+
+class FamilyPage(QWidget):
+    family_changed = Signal(int)
+
+    def __init__(self, ctx: CounterContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.summary: FamilySummary | None = None
+        self.title = QLabel()
+        self.title.setObjectName("familyTitle")
+        self.balance = QLabel()
+        self.balance.setObjectName("balance")
+        self.wallets = QLabel()
+        self.alerts = QVBoxLayout()
+        self.alerts.setSpacing(2)
+
+        self.booking = BookingView(ctx)
+        self.reservations = RowsModel(
+            [
+                Column("Jour", lambda r: short_date(r.day)),
+                Column("Enfant", lambda r: r.child_name),
+                Column("Activité", lambda r: r.activity_name),
+                Column("Transmission", lambda r: r.transmission),
+                Column("État", lambda r: r.state, colour=lambda r: state_colour(r.state)),
+                Column(
+                    "Prix", lambda r: "" if r.price_cents is None else format_eur(r.price_cents), right=True
+                ),
+            ]
+        )
+        self.wallet_model = RowsModel(
+            [
+                Column("Porte-monnaie", lambda w: w.label),
+                Column(
+                    "Solde",
+                    lambda w: format_eur(w.balance_cents),
+                    right=True,
+                    colour=lambda w: DEBIT if w.balance_cents < 0 else None,
+                ),  # fmt: skip
+            ]
+        )
+        self.children_model = RowsModel(
+            [
+                Column("Prénom", lambda c: c.first_name),
+                Column("Nom", lambda c: c.last_name),
+                Column("Né(e) le", lambda c: f"{c.birth_date:%d/%m/%Y}"),
+                Column("Âge", lambda c: f"{c.age} ans"),
+                Column("Niveau", lambda c: c.school_level),
+                Column("Remarques", lambda c: c.notes),
+            ]
+        )
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.booking, "Réservation")
+        self.reservations_view = _table(self.reservations, stretch=4)
+        self.tabs.addTab(self.reservations_view, "Réservations")
+        self.tabs.addTab(self._balances_tab(), "Soldes et paiements")
+        self.tabs.addTab(self._family_tab(), "Famille")
+
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(QLabel("Solde"))
+        header.addWidget(self.balance)
+        header.addWidget(self.wallets)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(header)
+        layout.addLayout(self.alerts)
+        layout.addWidget(self.tabs, 1)
+
+    def _balances_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.wallet_view = _table(self.wallet_model)
+        self.wallet_view.setMaximumHeight(110)
+        layout.addWidget(QLabel("Solde du compte famille, par porte-monnaie :"))
+        layout.addWidget(self.wallet_view)
+        layout.addStretch(1)
+        return page
+
+    def _family_tab(self) -> QWidget:
+        page = QWidget()
+        self.contacts = QLabel()
+        self.contacts.setTextFormat(Qt.TextFormat.RichText)
+        self.contacts.setWordWrap(True)
+        self.contacts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.children_view = _table(self.children_model, stretch=5)
+        self.edit_family = QPushButton("Modifier la famille…")
+        self.add_child = QPushButton("Ajouter un enfant…")
+        self.edit_child = QPushButton("Modifier l'enfant…")
+        buttons = QHBoxLayout()
+        for button in (self.edit_family, self.add_child, self.edit_child):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.contacts)
+        layout.addWidget(QLabel("<b>Enfants</b>"))
+        layout.addWidget(self.children_view, 1)
+        layout.addLayout(buttons)
+        self.edit_family.clicked.connect(self.open_family_dialog)
+        self.add_child.clicked.connect(lambda: self.open_child_dialog(None))
+        self.edit_child.clicked.connect(self._edit_selected_child)
+        self.children_view.activated.connect(
+            lambda index: self.open_child_dialog(self.children_model.rows[index.row()])
+        )
+        return page
+
+    # --- data ------------------------------------------------------------------------------------
+    def show_family(self, family_id: int) -> bool:
+        summary = self.ctx.ops.read(lambda: family_summary(self.ctx.db, family_id), None)
+        if summary is None:
+            return False
+        self.summary = summary
+        self.title.setText(f"Famille {summary.name}")
+        self.balance.setText(format_eur(summary.balance_cents))
+        self.balance.setProperty("debit", summary.in_debit)
+        self.balance.style().unpolish(self.balance)
+        self.balance.style().polish(self.balance)
+        self.wallets.setText(
+            "("
+            + " · ".join(
+                f"{w.label} {format_eur(w.balance_cents)}" for w in summary.wallets if w.balance_cents
+            )
+            + ")"
+            if any(w.balance_cents for w in summary.wallets)
+            else ""
+        )
+        while self.alerts.count():
+            item = self.alerts.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for text in summary.alerts[:4]:
+            label = QLabel(text)
+            label.setObjectName("alert")
+            label.setProperty("severe", text.startswith("Compte débiteur"))
+            self.alerts.addWidget(label)
+        if len(summary.alerts) > 4:
+            self.alerts.addWidget(QLabel(f"… et {len(summary.alerts) - 4} autre(s) alerte(s)"))
+        self.wallet_model.set_rows(summary.wallets)
+        self.children_model.set_rows(summary.children)
+        adults = "<br>".join(
+            f"{a.first_name} {a.last_name}" + (f" ({a.relationship})" if a.relationship else "")
+            + "".join(f" · {x}" for x in (a.phone, a.email) if x)
+            for a in summary.adults
+        )  # fmt: skip
+        address = ", ".join(
+            x for x in (summary.address, f"{summary.postal_code} {summary.city}".strip()) if x
+        )
+        qf = "non renseigné" if summary.quotient_familial is None else str(summary.quotient_familial)
+        self.contacts.setText(
+            f"<b>Responsables</b><br>{adults or '—'}<br><b>Contact</b> : {summary.phone or '—'} · "
+            f"{summary.email or 'pas d’e-mail'}<br><b>Adresse</b> : {address or '—'}<br>"
+            f"<b>Quotient familial</b> : {qf}"
+        )
+        rows = self.ctx.ops.read(lambda: reservation_rows(self.ctx.db, family_id), [])
+        self.reservations.set_rows(rows)
+        self.booking.set_family(summary)
+        return True
+
+    def refresh(self) -> None:
+        if self.summary is not None:
+            self.show_family(self.summary.id)
+
+    # --- editing ---------------------------------------------------------------------------------
+    def open_family_dialog(self) -> None:
+        if self.summary is None:
+            return
+        family_id = self.summary.id
+        dialog = FamilyDialog(
+            self,
+            lambda data: self.ctx.ops.attempt(
+                lambda: update_family(self.ctx.db, self.ctx.actor, family_id, data)
+            ),
+            self.summary,
+        )
+        dialog.exec()
+
+    def open_child_dialog(self, child) -> None:
+        if self.summary is None:
+            return
+        family_id = self.summary.id
+        child_id = child.id if child else None
+        dialog = ChildDialog(
+            self,
+            lambda data: self.ctx.ops.attempt(
+                lambda: save_child(self.ctx.db, self.ctx.actor, family_id, data, child_id)
+            ),
+            self.summary.name,
+            local_today(self.ctx.db.clock),
+            child,
+        )
+        dialog.exec()
+
+    def _edit_selected_child(self) -> None:
+        index = self.children_view.currentIndex()
+        if index.isValid():
+            self.open_child_dialog(self.children_model.rows[index.row()])

@@ -1,0 +1,266 @@
+"""The recap ("Récapitulatif") over the family page: Modifier, Abandonner, Confirmer; then each line's outcome."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..services.basket import ConfirmResult, Likely, LineOutcome, OutcomeStatus, Recap, RecapLine
+from ..services.money import format_eur
+from ..services.rules import short_date
+from .table_model import Column, RowsModel
+from .theme import DEBIT
+
+OK_COLOUR, BAD_COLOUR, WAIT_COLOUR = QColor("#1b5e20"), QColor("#b00020"), QColor("#5e35b1")
+
+
+class RecapResult(IntEnum):
+    MODIFY = 0  # back to the calendar, basket kept (also Esc)
+    CONFIRMED = 1
+    ABANDON = 2
+
+
+def _likely(line: RecapLine) -> str:
+    if not line.ok:
+        return "refusée"
+    if line.likely is Likely.WAITLISTED:
+        return f"liste d'attente (rang {line.waitlist_rank} probable)"
+    if line.likely is Likely.REFUSED:
+        return "refusée : complet"
+    return "acceptée" + (" (dépassement)" if line.line.overridden else "")
+
+
+def _table(model: RowsModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.verticalHeader().setVisible(False)
+    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+    view.setSelectionMode(QTableView.SelectionMode.NoSelection)
+    view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    view.setWordWrap(False)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return view
+
+
+ROW_HEIGHT = 26
+
+
+def _fit(view: QTableView, rows: int) -> None:
+    """Tall enough for every row (up to 8, then it scrolls), never a cut-off table."""
+    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+    height = (
+        view.horizontalHeader().sizeHint().height()
+        + 2 * view.frameWidth()
+        + ROW_HEIGHT * max(1, min(rows, 8))
+    )
+    view.setFixedHeight(height + 2)
+
+
+class RecapDialog(QDialog):
+    """Shows a Recap; ``confirm_callback`` runs the confirmation (through the operation helper)."""
+
+    def __init__(self, parent: QWidget, recap: Recap, confirm_callback) -> None:
+        super().__init__(parent)
+        self.recap = recap
+        self.confirm_callback = confirm_callback
+        self.result_value = RecapResult.MODIFY
+        self.outcomes: ConfirmResult | None = None
+        self.setWindowTitle(f"Récapitulatif des demandes – Famille {recap.family_name}")
+
+        check = Column(
+            "Contrôle",
+            lambda r: "OK" if r.ok else r.check.reason,
+            colour=lambda r: OK_COLOUR if r.ok else BAD_COLOUR,
+            tooltip=lambda r: r.check.reason,
+        )
+        places = Column(
+            "Places", lambda r: "" if r.places_left is None else str(max(0, r.places_left)), right=True
+        )
+        self.additions = RowsModel(
+            [
+                Column("Enfant", lambda r: r.child_name),
+                Column("Activité", lambda r: r.activity_name),
+                Column("Jour", lambda r: short_date(r.line.day)),
+                Column("Prix", lambda r: format_eur(r.amount_cents), right=True),
+                check,
+                places,
+                Column(
+                    "Prévision",
+                    _likely,
+                    colour=lambda r: WAIT_COLOUR if r.likely is Likely.WAITLISTED else None,
+                ),
+            ]
+        )
+        self.removals = RowsModel(
+            [
+                Column("Enfant", lambda r: r.child_name),
+                Column("Activité", lambda r: r.activity_name),
+                Column("Jour", lambda r: short_date(r.line.day)),
+                Column("Remboursement", lambda r: format_eur(r.amount_cents), right=True),
+                check,
+            ]
+        )
+        self.additions.set_rows(recap.additions)
+        self.removals.set_rows(recap.removals)
+        self.additions_view, self.removals_view = _table(self.additions), _table(self.removals)
+        _fit(self.additions_view, len(recap.additions))
+        _fit(self.removals_view, len(recap.removals))
+
+        self.totals = QLabel(self._totals_text())
+        self.totals.setTextFormat(Qt.TextFormat.RichText)
+        self.missing = QLabel()
+        self.missing.setObjectName("alert")
+        self.missing.setProperty("severe", True)
+        self.missing.setWordWrap(True)
+        self.note = QLabel(
+            "Une vérification des places est faite au moment de la confirmation. "
+            "Les réservations confirmées restent « Non transmises » jusqu'à la clôture de la journée."
+        )
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color:#607d8b;")
+        if recap.has_overrides:
+            self.note.setText(
+                self.note.text() + f"\nDépassement accordé par un superviseur : {recap.override_reason}"
+            )
+
+        self.modify = QPushButton("&Modifier")
+        self.abandon = QPushButton("A&bandonner")
+        self.confirm = QPushButton("&Confirmer")
+        self.confirm.setObjectName("primary")
+        self.confirm.setToolTip("Enregistrer les demandes (Entrée ou Ctrl+Entrée)")
+        self.close_button = QPushButton("&Fermer")
+        self.close_button.hide()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.modify)
+        buttons.addWidget(self.abandon)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.confirm)
+
+        self.heading = QLabel(f"<b>Famille {recap.family_name}</b> – récapitulatif des demandes")
+        self.heading.setObjectName("familyTitle")
+        self.title_additions = QLabel(f"<b>Réservations demandées</b> ({len(recap.additions)})")
+        self.title_removals = QLabel(f"<b>Annulations demandées</b> ({len(recap.removals)})")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.title_additions)
+        layout.addWidget(self.additions_view)
+        layout.addWidget(self.title_removals)
+        layout.addWidget(self.removals_view)
+        for widget, hidden in ((self.title_additions, not recap.additions), (self.additions_view, not recap.additions),
+                               (self.title_removals, not recap.removals), (self.removals_view, not recap.removals)):  # fmt: skip
+            widget.setHidden(hidden)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.missing)
+        layout.addWidget(self.note)
+        layout.addSpacing(8)
+        layout.addLayout(buttons)
+
+        self.modify.clicked.connect(self._modify)
+        self.abandon.clicked.connect(self._abandon)
+        self.confirm.clicked.connect(self._confirm)
+        self.close_button.clicked.connect(self.accept)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._confirm)
+        self._show_balance_rule()
+        self.resize(940, min(640, self.sizeHint().height()))
+
+    def _totals_text(self) -> str:
+        r = self.recap
+        after_colour = DEBIT.name() if r.balance_after_cents < 0 else "#000000"
+        return (
+            f"Total des réservations : <b>{format_eur(r.cost_cents)}</b> &nbsp;·&nbsp; "
+            f"Remboursements : <b>{format_eur(r.refunds_cents)}</b> &nbsp;·&nbsp; "
+            f"Solde actuel : <b>{format_eur(r.balance_cents)}</b> &nbsp;·&nbsp; "
+            f"Solde après : <b style='color:{after_colour}'>{format_eur(r.balance_after_cents)}</b>"
+        )
+
+    def _show_balance_rule(self) -> None:
+        r = self.recap
+        if r.missing_cents:
+            why = "Compte famille débiteur. " if r.in_debit else ""
+            self.missing.setText(
+                f"{why}Il manque {format_eur(r.missing_cents)} : la famille doit régler au moins ce montant "
+                "avant de confirmer."
+            )
+            self.missing.show()
+        else:
+            self.missing.hide()
+        self.confirm.setEnabled(r.can_confirm)
+        self.confirm.setDefault(r.can_confirm)
+        self.modify.setDefault(not r.can_confirm)
+
+    def _modify(self) -> None:
+        self.result_value = RecapResult.MODIFY
+        self.reject()
+
+    def _abandon(self) -> None:
+        self.result_value = RecapResult.ABANDON
+        self.reject()
+
+    def _confirm(self) -> None:
+        if not self.confirm.isEnabled() or not self.confirm.isVisible():
+            return
+        result = self.confirm_callback()
+        if result is None:  # refused: the operation helper has said why; the basket is intact
+            return
+        self.outcomes = result
+        self.result_value = RecapResult.CONFIRMED
+        self.show_outcomes(result)
+
+    def show_outcomes(self, result: ConfirmResult) -> None:
+        """After Confirmer: each line's outcome stays on screen until the agent closes the dialog."""
+        self.setWindowTitle(f"Demandes enregistrées – Famille {self.recap.family_name}")
+        self.heading.setText(f"<b>Famille {self.recap.family_name}</b> – résultat des demandes")
+
+        def colour(o: LineOutcome) -> QColor:
+            return {
+                OutcomeStatus.ACCEPTED: OK_COLOUR,
+                OutcomeStatus.CANCELLED: OK_COLOUR,
+                OutcomeStatus.WAITLISTED: WAIT_COLOUR,
+            }.get(o.status, BAD_COLOUR)
+
+        outcome_model = RowsModel(
+            [
+                Column("Enfant", lambda o: o.child_name),
+                Column("Activité", lambda o: o.activity_name),
+                Column("Jour", lambda o: short_date(o.line.day)),
+                Column("Demande", lambda o: "réservation" if o.line.action.value == "add" else "annulation"),
+                Column("Montant", lambda o: format_eur(o.amount_cents) if o.amount_cents else "", right=True),
+                Column("Résultat", lambda o: o.label, colour=colour),
+            ]
+        )
+        outcome_model.set_rows(result.outcomes)
+        self.outcome_model = outcome_model
+        self.additions_view.setModel(outcome_model)
+        _fit(self.additions_view, len(result.outcomes))
+        self.title_additions.setText(f"<b>Résultat des demandes</b> ({len(result.outcomes)})")
+        for widget in (self.title_additions, self.additions_view):
+            widget.show()
+        for widget in (
+            self.title_removals,
+            self.removals_view,
+            self.missing,
+            self.modify,
+            self.abandon,
+            self.confirm,
+        ):
+            widget.hide()
+        self.totals.setText(f"Solde après confirmation : <b>{format_eur(result.balance_after_cents)}</b>")
+        self.note.setText("Les réservations restent « Non transmises » jusqu'à la clôture de la journée.")
+        self.close_button.show()
+        self.close_button.setDefault(True)
+        self.close_button.setFocus()

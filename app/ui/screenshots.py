@@ -1,0 +1,94 @@
+"""``python -m app screenshots OUTDIR``: the main screens rendered offscreen on demo data, as PNG files."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from ..services.counter import activities_for, default_session
+from ..services.families import find_families
+from ..services.family_view import family_summary
+from ..services.month_view import DayState, month_view
+from ..services.uow import Database
+from .application import prepare_application
+from .main_window import MainWindow
+
+
+def _settle(ms: int = 120) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+    QCoreApplication.processEvents()
+
+
+def _save(widget: QWidget, path: Path, saved: list[Path]) -> None:
+    _settle()
+    widget.grab().save(str(path))
+    saved.append(path)
+
+
+def pick_example(db: Database, year: int, month: int) -> tuple[int, int, int, int, date, date] | None:
+    """A family whose child has a cancellable booked day and a free day in that month of a holiday centre."""
+    session = default_session(db)
+    for structure in reversed(session.structures):  # the holiday centre first: its calendar says more
+        for activity in sorted(activities_for(db, structure.id), key=lambda a: not a.waitlist_enabled):
+            for row in find_families(db):
+                if row.balance_cents < 2600:
+                    continue
+                for child in family_summary(db, row.id).children:
+                    view = month_view(db, row.id, child.id, activity.id, year, month)
+                    booked = [c.day for c in view.cells if c.state is DayState.BOOKED and c.can_remove]
+                    free = [c.day for c in view.cells if c.state is DayState.FREE]
+                    if booked and len(free) >= 2:
+                        return structure.id, row.id, child.id, activity.id, booked[0], free[0]
+    return None
+
+
+def take_screenshots(db: Database, outdir: Path, year: int, month: int) -> list[Path]:
+    outdir.mkdir(parents=True, exist_ok=True)
+    prepare_application()
+    saved: list[Path] = []
+    window = MainWindow(db)
+    window.ops.show_messages = False
+    window.show()
+    example = pick_example(db, year, month)
+    if example is None:
+        window.close()
+        raise LookupError(f"no demo family fits the screenshots in {month:02d}/{year}")
+    structure_id, family_id, child_id, activity_id, booked, free = example
+    name = next(r.name for r in find_families(db) if r.id == family_id)
+
+    window.families.search.setText(name[:4].lower())
+    window.refresh_families(name[:4].lower())
+    _save(window, outdir / "1-recherche-famille.png", saved)
+
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findData(structure_id))
+    window.open_family(family_id)
+    booking = window.page.booking
+    booking.child.setCurrentIndex(booking.child.findData(child_id))
+    booking.activity.setCurrentIndex(booking.activity.findData(activity_id))
+    booking.show_month(year, month)
+    _save(window, outdir / "2-page-famille.png", saved)
+
+    booking.toggle(free)
+    second_free = next(c.day for c in booking.view.cells if c.state is DayState.FREE and c.day != free)
+    booking.toggle(second_free)
+    booking.toggle(booked)
+    _save(window, outdir / "3-calendrier-orange-vert.png", saved)
+
+    window.open_recap()
+    dialog = window.recap_dialog
+    _save(dialog, outdir / "4-recapitulatif.png", saved)
+    dialog.confirm.click()
+    _save(dialog, outdir / "5-resultats.png", saved)
+    dialog.accept()
+    window.page.tabs.setCurrentIndex(1)
+    _save(window, outdir / "6-reservations.png", saved)
+    window.page.tabs.setCurrentIndex(3)
+    _save(window, outdir / "7-famille.png", saved)
+    window.close()
+    QApplication.processEvents()
+    return saved

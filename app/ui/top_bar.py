@@ -1,0 +1,48 @@
+"""Top bar: structure drop-down, agent's name, data freshness, Déconnexion."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton
+
+from ..clock import PARIS
+from .context import CounterContext
+
+
+class TopBar(QFrame):
+    logout_requested = Signal()
+
+    def __init__(self, ctx: CounterContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("topBar")
+        self.structure = QComboBox()
+        self.structure.setAccessibleName("Structure")
+        for row in ctx.structures:
+            self.structure.addItem(row.name, row.id)
+        self.agent = QLabel(f"Agent : {ctx.actor.name}")
+        self.updated = QLabel()
+        self.logout = QPushButton("Déconnexion")
+        label = QLabel("Structure")
+        label.setBuddy(self.structure)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(label)
+        layout.addWidget(self.structure)
+        layout.addSpacing(16)
+        layout.addWidget(self.agent)
+        layout.addStretch(1)
+        layout.addWidget(self.updated)
+        layout.addSpacing(16)
+        layout.addWidget(self.logout)
+        self.structure.currentIndexChanged.connect(lambda _i: ctx.set_structure(self.structure.currentData()))
+        self.logout.clicked.connect(self.logout_requested)
+
+    def show_last_update(self, at: datetime | None) -> None:
+        if at is None:
+            self.updated.setText("Dernière mise à jour : —")
+        else:
+            local = at.astimezone(PARIS)
+            self.updated.setText(f"Dernière mise à jour : {local:%d/%m/%Y %H:%M}")
