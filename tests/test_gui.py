@@ -56,3 +56,19 @@ def test_family_list_shows_debit_balances_in_red(qtbot, demo_db):
     assert brush is not None and brush.color().name() == "#b00020"
     assert model.data(model.index(debit_rows[0], 5)).startswith("-")
     assert os.environ["QT_QPA_PLATFORM"] == "offscreen"
+
+
+def test_screenshots_command_renders_the_main_screens(tmp_path):
+    result = run_app("screenshots", str(tmp_path / "shots"), "--today", "2026-11-26")
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
+    assert names == [
+        "1-recherche-famille.png",
+        "2-page-famille.png",
+        "3-calendrier-orange-vert.png",
+        "4-recapitulatif.png",
+        "5-resultats.png",
+        "6-reservations.png",
+        "7-famille.png",
+    ]
+    assert all((tmp_path / "shots" / n).stat().st_size > 15_000 for n in names)

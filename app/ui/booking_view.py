@@ -6,7 +6,7 @@ from datetime import date
 
 from babel.dates import format_date
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -120,11 +120,19 @@ class BookingView(QWidget):
         self.clear.clicked.connect(self.clear_basket)
         self.copy.clicked.connect(self.copy_to)
         self.validate.clicked.connect(self.request_validation)
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.request_validation)
-        QShortcut(QKeySequence("PgUp"), self, activated=lambda: self.shift_month(-1))
-        QShortcut(QKeySequence("PgDown"), self, activated=lambda: self.shift_month(1))
         self._update_pending()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Ctrl+Entrée = Valider; Page préc./suiv. = month (keys the calendar and selectors pass up)."""
+        key, ctrl = event.key(), bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if ctrl and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.request_validation()
+        elif key == Qt.Key.Key_PageUp:
+            self.shift_month(-1)
+        elif key == Qt.Key.Key_PageDown:
+            self.shift_month(1)
+        else:
+            super().keyPressEvent(event)
 
     # --- loading ---------------------------------------------------------------------------------
     def set_family(self, family: FamilySummary | None) -> None:

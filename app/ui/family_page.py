@@ -235,7 +235,7 @@ class FamilyPage(QWidget):
             return
         family_id = self.summary.id
         child_id = child.id if child else None
-        dialog = ChildDialog(
+        self.dialog = ChildDialog(
             self,
             lambda data: self.ctx.ops.attempt(
                 lambda: save_child(self.ctx.db, self.ctx.actor, family_id, data, child_id)
@@ -244,7 +244,7 @@ class FamilyPage(QWidget):
             local_today(self.ctx.db.clock),
             child,
         )
-        dialog.exec()
+        self.dialog.open()
 
     def _edit_selected_child(self) -> None:
         index = self.children_view.currentIndex()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -174,9 +174,16 @@ class RecapDialog(QDialog):
         self.abandon.clicked.connect(self._abandon)
         self.confirm.clicked.connect(self._confirm)
         self.close_button.clicked.connect(self.accept)
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._confirm)
         self._show_balance_rule()
         self.resize(940, min(640, self.sizeHint().height()))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Entrée triggers the default button (Confirmer when allowed); Ctrl+Entrée confirms; Échap = Modifier."""
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if ctrl and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._confirm()
+            return
+        super().keyPressEvent(event)
 
     def _totals_text(self) -> str:
         r = self.recap
