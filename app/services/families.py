@@ -36,6 +36,8 @@ class FamilyRow:
     phone: str
     email: str
     balance_cents: int
+    main_adult: str = ""
+    """First name of the first responsible adult, shown beside the family name."""
 
 
 def search_families(session: Session, query: str = "", limit: int = 200) -> list[FamilyRow]:
@@ -68,6 +70,7 @@ def search_families(session: Session, query: str = "", limit: int = 200) -> list
             phone=f.phone or "",
             email=f.email or "",
             balance_cents=int(balances.get(f.id) or 0),
+            main_adult=f.adults[0].first_name if f.adults else "",
         )
         for f in families
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..clock import PARIS
@@ -19,6 +19,15 @@ def wallet_for(session: Session, family_id: int, kind: WalletKind) -> Wallet:
         session.add(wallet)
         session.flush()
     return wallet
+
+
+def family_balance(session: Session, family_id: int) -> int:
+    """The account balance: the sum of the family's wallets."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(Wallet.balance_cents), 0)).where(Wallet.family_id == family_id)
+        )
+    )
 
 
 def open_wallets(session: Session, family: Family) -> None:

@@ -41,8 +41,8 @@ class Legend(QWidget):
             swatch = QLabel()
             swatch.setFixedSize(14, 14)
             swatch.setStyleSheet(f"background:{background}; border:1px solid #90a4ae; border-radius:2px;")
-            grid.addWidget(swatch, i // 2, (i % 2) * 2)
-            grid.addWidget(QLabel(text), i // 2, (i % 2) * 2 + 1)
+            grid.addWidget(swatch, i // 4, (i % 4) * 2)
+            grid.addWidget(QLabel(text), i // 4, (i % 4) * 2 + 1)
 
 
 class BookingView(QWidget):

@@ -17,6 +17,7 @@ from .theme import GREEN, ORANGE, STATE_STYLE
 
 DAY_NAMES = ("lu", "ma", "me", "je", "ve")
 HEADER = 22
+THIN = 0.4
 
 
 class CalendarGrid(QWidget):
@@ -66,14 +67,23 @@ class CalendarGrid(QWidget):
             monday += timedelta(days=7)
         return weeks
 
+    def _row_weights(self) -> list[float]:
+        """Weeks with no day that runs get a thin row, so that the open days have the room."""
+        states = {c.day: c.state for c in self._cells()}
+        weights = []
+        for monday in self._weeks():
+            week = [states.get(monday + timedelta(days=i)) for i in range(5)]
+            weights.append(1.0 if any(st not in (None, DayState.CLOSED) for st in week) else THIN)
+        return weights
+
     def cell_rect(self, d: date) -> QRect:
         weeks = self._weeks()
         row = next(i for i, monday in enumerate(weeks) if monday <= d < monday + timedelta(days=7))
+        weights = self._row_weights()
+        unit = (self.height() - HEADER - 1) / max(THIN, sum(weights))
+        top = HEADER + unit * sum(weights[:row])
         width = (self.width() - 1) / 5
-        height = (self.height() - HEADER - 1) / max(1, len(weeks))
-        return QRect(
-            int(d.weekday() * width) + 1, int(HEADER + row * height) + 1, int(width) - 2, int(height) - 2
-        )
+        return QRect(int(d.weekday() * width) + 1, int(top) + 1, int(width) - 2, int(unit * weights[row]) - 2)
 
     def day_at(self, pos: QPoint) -> date | None:
         for cell in self._cells():
@@ -177,12 +187,19 @@ class CalendarGrid(QWidget):
                 p.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 4, 4)
             p.setPen(QColor(foreground))
             p.setFont(bold)
+            if rect.height() < 40:  # thin row: number and label on one line
+                p.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                           f"{cell.day.day}")  # fmt: skip
+                p.setFont(small)
+                p.drawText(rect.adjusted(30, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                           self._label(cell, action))  # fmt: skip
+                continue
             p.drawText(
                 rect.adjusted(6, 3, -4, -4),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                 f"{cell.day.day}",
             )
-            p.setFont(small)
+            p.setFont(bold if action is not None else small)
             p.drawText(
                 rect.adjusted(4, 3, -4, -4),
                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap,

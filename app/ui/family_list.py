@@ -26,7 +26,7 @@ def family_columns() -> list[Column]:
     return [
         Column(
             "Famille",
-            lambda r: r.name,
+            lambda r: f"{r.name} {r.main_adult}".strip(),
             tooltip=lambda r: "\n".join(x for x in (r.adults, r.phone, r.email) if x),
         ),
         Column("Responsables", lambda r: r.adults),
@@ -38,6 +38,7 @@ def family_columns() -> list[Column]:
             lambda r: format_eur(r.balance_cents),
             right=True,
             colour=lambda r: DEBIT if r.balance_cents < 0 else None,
+            tooltip=lambda r: "Compte débiteur" if r.balance_cents < 0 else "",
         ),
     ]
 

@@ -76,7 +76,11 @@ class FamilyPage(QWidget):
                 Column("Jour", lambda r: short_date(r.day)),
                 Column("Enfant", lambda r: r.child_name),
                 Column("Activité", lambda r: r.activity_name),
-                Column("Transmission", lambda r: r.transmission),
+                Column(
+                    "Transmission",
+                    lambda r: r.transmission,
+                    colour=lambda r: QColor("#8a4b00") if r.transmission == "Non transmise" else None,
+                ),
                 Column("État", lambda r: r.state, colour=lambda r: state_colour(r.state)),
                 Column(
                     "Prix", lambda r: "" if r.price_cents is None else format_eur(r.price_cents), right=True
@@ -106,7 +110,7 @@ class FamilyPage(QWidget):
         )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.booking, "Réservation")
-        self.reservations_view = _table(self.reservations, stretch=4)
+        self.reservations_view = _table(self.reservations, stretch=2)
         self.tabs.addTab(self.reservations_view, "Réservations")
         self.tabs.addTab(self._balances_tab(), "Soldes et paiements")
         self.tabs.addTab(self._family_tab(), "Famille")
@@ -155,6 +159,9 @@ class FamilyPage(QWidget):
         self.edit_family.clicked.connect(self.open_family_dialog)
         self.add_child.clicked.connect(lambda: self.open_child_dialog(None))
         self.edit_child.clicked.connect(self._edit_selected_child)
+        self.children_view.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self.edit_child.setEnabled(current.isValid())
+        )
         self.children_view.activated.connect(
             lambda index: self.open_child_dialog(self.children_model.rows[index.row()])
         )
@@ -202,11 +209,15 @@ class FamilyPage(QWidget):
             x for x in (summary.address, f"{summary.postal_code} {summary.city}".strip()) if x
         )
         qf = "non renseigné" if summary.quotient_familial is None else str(summary.quotient_familial)
+        first = summary.adults[0] if summary.adults else None
+        contact = ""
+        if not first or (summary.phone, summary.email) != (first.phone, first.email):
+            contact = f"<b>Contact de la famille</b> : {summary.phone or '—'} · {summary.email or 'pas d’e-mail'}<br>"
         self.contacts.setText(
-            f"<b>Responsables</b><br>{adults or '—'}<br><b>Contact</b> : {summary.phone or '—'} · "
-            f"{summary.email or 'pas d’e-mail'}<br><b>Adresse</b> : {address or '—'}<br>"
+            f"<b>Responsables</b><br>{adults or '—'}<br>{contact}<b>Adresse</b> : {address or '—'}<br>"
             f"<b>Quotient familial</b> : {qf}"
         )
+        self.edit_child.setEnabled(False)
         rows = self.ctx.ops.read(lambda: reservation_rows(self.ctx.db, family_id), [])
         self.reservations.set_rows(rows)
         self.booking.set_family(summary)

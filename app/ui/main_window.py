@@ -38,7 +38,9 @@ class MainWindow(QMainWindow):
         self.top_bar = TopBar(self.ctx)
         self.families = FamilyList(compact=True)
         self.page = FamilyPage(self.ctx)
-        self.placeholder = QLabel("Recherchez une famille (nom, enfant, téléphone, e-mail) puis Entrée.")
+        self.placeholder = QLabel(
+            "Recherchez une famille (nom, enfant, téléphone, e-mail),\nchoisissez-la avec ↑/↓ puis Entrée pour l'ouvrir."
+        )
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setStyleSheet("color:#607d8b; font-size:12pt;")
         self.stack = QStackedWidget()
@@ -56,7 +58,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.top_bar)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        self.statusBar().addPermanentWidget(QLabel(describe(db.engine.url)))
+        where = QLabel("Base locale" if db.dialect == "sqlite" else "Serveur partagé")
+        where.setToolTip(describe(db.engine.url))
+        self.statusBar().addPermanentWidget(where)
         self.recap_dialog: RecapDialog | None = None
         self.family_dialog: FamilyDialog | None = None
 

@@ -24,6 +24,7 @@ from .table_model import Column, RowsModel
 from .theme import DEBIT
 
 OK_COLOUR, BAD_COLOUR, WAIT_COLOUR = QColor("#1b5e20"), QColor("#b00020"), QColor("#5e35b1")
+CANCEL_COLOUR = QColor("#616161")
 
 
 class RecapResult(IntEnum):
@@ -34,12 +35,12 @@ class RecapResult(IntEnum):
 
 def _likely(line: RecapLine) -> str:
     if not line.ok:
-        return "refusée"
+        return "Refusée"
     if line.likely is Likely.WAITLISTED:
-        return f"liste d'attente (rang {line.waitlist_rank} probable)"
+        return f"En liste d'attente (rang {line.waitlist_rank} probable)"
     if line.likely is Likely.REFUSED:
-        return "refusée : complet"
-    return "acceptée" + (" (dépassement)" if line.line.overridden else "")
+        return "Refusée : complet"
+    return "Acceptée" + (" (dépassement)" if line.line.overridden else "")
 
 
 def _table(model: RowsModel) -> QTableView:
@@ -83,7 +84,7 @@ class RecapDialog(QDialog):
 
         check = Column(
             "Contrôle",
-            lambda r: "OK" if r.ok else r.check.reason,
+            lambda r: "Conforme" if r.ok else r.check.reason,
             colour=lambda r: OK_COLOUR if r.ok else BAD_COLOUR,
             tooltip=lambda r: r.check.reason,
         )
@@ -236,28 +237,38 @@ class RecapDialog(QDialog):
         def colour(o: LineOutcome) -> QColor:
             return {
                 OutcomeStatus.ACCEPTED: OK_COLOUR,
-                OutcomeStatus.CANCELLED: OK_COLOUR,
+                OutcomeStatus.CANCELLED: CANCEL_COLOUR,
                 OutcomeStatus.WAITLISTED: WAIT_COLOUR,
             }.get(o.status, BAD_COLOUR)
+
+        def amount(o: LineOutcome) -> str:
+            if not o.amount_cents:
+                return ""
+            if o.status is OutcomeStatus.CANCELLED:
+                return f"+{format_eur(o.amount_cents)} remboursés"
+            return format_eur(o.amount_cents) if o.status is OutcomeStatus.ACCEPTED else ""
+
+        def transmission(o: LineOutcome) -> str:
+            return "Non transmise" if o.reservation_id is not None else ""
 
         outcome_model = RowsModel(
             [
                 Column("Enfant", lambda o: o.child_name),
                 Column("Activité", lambda o: o.activity_name),
                 Column("Jour", lambda o: short_date(o.line.day)),
-                Column("Demande", lambda o: "réservation" if o.line.action.value == "add" else "annulation"),
-                Column("Montant", lambda o: format_eur(o.amount_cents) if o.amount_cents else "", right=True),
+                Column("Demande", lambda o: "Réservation" if o.line.action.value == "add" else "Annulation"),
+                Column("Montant", amount, right=True),
                 Column("Résultat", lambda o: o.label, colour=colour),
+                Column("Transmission", transmission),
             ]
         )
         outcome_model.set_rows(result.outcomes)
         self.outcome_model = outcome_model
         self.additions_view.setModel(outcome_model)
         _fit(self.additions_view, len(result.outcomes))
-        self.title_additions.setText(f"<b>Résultat des demandes</b> ({len(result.outcomes)})")
-        for widget in (self.title_additions, self.additions_view):
-            widget.show()
+        self.additions_view.show()
         for widget in (
+            self.title_additions,
             self.title_removals,
             self.removals_view,
             self.missing,

@@ -6,32 +6,32 @@ from PySide6.QtGui import QColor
 
 from ..services.month_view import DayState
 
-ORANGE = QColor("#f28c28")
-GREEN = QColor("#2e9e4f")
+ORANGE = QColor("#b35400")  # white text on it: contrast ≥ 4.5:1
+GREEN = QColor("#1b7a3a")
 DEBIT = QColor("#b00020")
 
 STATE_STYLE: dict[DayState, tuple[str, str, str]] = {
     # state: (background, text colour, short label)
-    DayState.PAST: ("#eceff1", "#90a4ae", "passé"),
-    DayState.CLOSED: ("#f5f5f5", "#9e9e9e", "fermé"),
-    DayState.NOT_OPEN: ("#f5f5f5", "#757575", "pas ouvert"),
-    DayState.DEADLINE_PASSED: ("#f5f5f5", "#757575", "délai dépassé"),
+    DayState.PAST: ("#e3e7ea", "#607d8b", "passé"),
+    DayState.CLOSED: ("#e6e6e6", "#5f5f5f", "fermé"),
+    DayState.NOT_OPEN: ("#e6e6e6", "#5f5f5f", "pas ouvert"),
+    DayState.DEADLINE_PASSED: ("#e6e6e6", "#5f5f5f", "délai dépassé"),
     DayState.FREE: ("#ffffff", "#1b5e20", "libre"),
-    DayState.FULL: ("#fdecea", "#b71c1c", "complet"),
+    DayState.FULL: ("#f6c6cb", "#8e0000", "complet"),
     DayState.BOOKED: ("#1f6fb2", "#ffffff", "réservé"),
     DayState.WAITLISTED: ("#7e57c2", "#ffffff", "attente"),
-    DayState.REFUSED: ("#fff3e0", "#bf360c", "refusé"),
+    DayState.REFUSED: ("#ffe082", "#6d4c00", "refusé"),
 }
 
 STATE_LEGEND: list[tuple[str, str]] = [
-    ("#ffffff", "Libre (places restantes)"),
-    ("#fdecea", "Complet (liste d'attente si possible)"),
+    ("#ffffff", "Libre (places)"),
+    ("#f6c6cb", "Complet"),
     ("#1f6fb2", "Réservé"),
-    ("#7e57c2", "En liste d'attente (rang)"),
-    ("#fff3e0", "Refusé"),
-    ("#f5f5f5", "Fermé / pas encore ouvert / délai dépassé"),
-    (ORANGE.name(), "À réserver (demande en cours)"),
-    (GREEN.name(), "À supprimer (demande en cours)"),
+    ("#7e57c2", "Liste d'attente (rang)"),
+    ("#ffe082", "Refusé"),
+    ("#e6e6e6", "Fermé / pas ouvert / délai dépassé"),
+    (ORANGE.name(), "À réserver"),
+    (GREEN.name(), "À supprimer"),
 ]
 
 STYLE_SHEET = """

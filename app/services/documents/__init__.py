@@ -1,0 +1,1 @@
+"""Printed documents (reportlab): one small toolkit (styles, letterhead, tables, page numbers) for all of them."""

@@ -1,0 +1,311 @@
+"""Counter payments ("règlements") with gapless receipt numbers, reversals and adjustments (DESIGN.md §2.3).
+
+Receipt numbers are taken from a per-structure-and-year counter row incremented inside the payment's own
+transaction: a rolled-back payment never consumes a number, and two counters never get the same one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..clock import PARIS
+from ..models import (
+    Agent,
+    Family,
+    LedgerEntry,
+    LedgerKind,
+    Payment,
+    PaymentMethod,
+    ReceiptCounter,
+    Structure,
+    WalletKind,
+)
+from . import audit, ledger
+from .actors import Actor
+from .closing_lock import ensure_day_open
+from .errors import OverrideReasonRequired, UnknownEntity, ValidationError
+from .family_edit import FieldErrors
+from .family_view import WALLET_LABELS
+from .money import MAX_PAYMENT_CENTS, format_eur, parse_amount
+from .uow import Database, with_retry
+
+METHOD_LABELS = {
+    PaymentMethod.CASH: "Espèces",
+    PaymentMethod.CHEQUE: "Chèque",
+    PaymentMethod.CARD: "Carte bancaire",
+    PaymentMethod.TRANSFER: "Virement",
+}
+
+
+@dataclass
+class PaymentInput:
+    family_id: int
+    wallet_kind: WalletKind
+    method: PaymentMethod
+    amount: str
+    """As typed by the agent ("65", "65,00 €")."""
+    cheque_bank: str = ""
+    cheque_number: str = ""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    payment_id: int
+    number: str
+    amount_cents: int
+    balance_after_cents: int
+
+
+def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
+    errors: dict[str, str] = {}
+    cents = 0
+    try:
+        cents = parse_amount(data.amount)
+    except ValidationError as exc:
+        errors["amount"] = str(exc)
+    else:
+        if cents <= 0:
+            errors["amount"] = f"Le montant d'un règlement doit être positif (saisi : {data.amount.strip()})."
+        elif cents > MAX_PAYMENT_CENTS:
+            errors["amount"] = (
+                f"Montant trop élevé : {format_eur(cents)} (au plus {format_eur(MAX_PAYMENT_CENTS)})."
+            )
+    bank = number = None
+    if data.method is PaymentMethod.CHEQUE:
+        bank, number = data.cheque_bank.strip() or None, data.cheque_number.strip() or None
+        if not number:
+            errors["cheque_number"] = "Le numéro du chèque est obligatoire."
+        elif not number.isdigit() or len(number) > 20:
+            errors["cheque_number"] = f"Numéro de chèque invalide : « {number} » (des chiffres)."
+        if not bank:
+            errors["cheque_bank"] = "La banque du chèque est obligatoire."
+    if errors:
+        raise FieldErrors(errors)
+    return cents, bank, number
+
+
+def next_receipt_seq(session: Session, structure_id: int, year: int) -> int:
+    """Increment and return the counter of (structure, year), creating it on first use; the row stays locked."""
+    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
+    return session.execute(
+        update(ReceiptCounter)
+        .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
+        .values(last_seq=ReceiptCounter.last_seq + 1)
+        .returning(ReceiptCounter.last_seq)
+    ).scalar_one()
+
+
+def record_payment(db: Database, actor: Actor, structure_id: int, data: PaymentInput) -> Receipt:
+    """Take a payment at the counter: a numbered receipt and a ledger entry on the chosen wallet."""
+    cents, bank, number = validate_payment(data)
+
+    def work() -> Receipt:
+        with db.writing() as uow:
+            s = uow.session
+            now = db.clock.now()
+            local = now.astimezone(PARIS)
+            family = s.get(Family, data.family_id)
+            if family is None or family.anonymized_at is not None:
+                raise UnknownEntity(f"Famille inconnue (n° {data.family_id}).")
+            if s.get(Structure, structure_id) is None:
+                raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+            ensure_day_open(s, structure_id, local.date(), actor.agent_id)
+            seq = next_receipt_seq(s, structure_id, local.year)
+            wallet = ledger.wallet_for(s, family.id, data.wallet_kind)
+            payment = Payment(
+                structure_id=structure_id,
+                family_id=family.id,
+                wallet_id=wallet.id,
+                receipt_year=local.year,
+                receipt_seq=seq,
+                receipt_number=f"{local.year}-{seq:06d}",
+                method=data.method,
+                amount_cents=cents,
+                cheque_bank=bank,
+                cheque_number=number,
+                paid_at=now,
+                business_date=local.date(),
+                agent_id=actor.agent_id,
+            )
+            s.add(payment)
+            s.flush()
+            ledger.post(s, wallet, kind=LedgerKind.PAYMENT, amount_cents=cents,
+                        label=f"Règlement {payment.receipt_number} – {METHOD_LABELS[data.method]}", at=now,
+                        structure_id=structure_id, agent_id=actor.agent_id, payment_id=payment.id)  # fmt: skip
+            audit.record(s, at=now, action="payment.create", entity="payment", entity_id=payment.id,
+                         agent_id=actor.agent_id, structure_id=structure_id, family_id=family.id,
+                         after={"receipt": payment.receipt_number, "amount_cents": cents, "method": data.method,
+                                "wallet": data.wallet_kind})  # fmt: skip
+            balance = ledger.family_balance(s, family.id)
+            uow.commit()
+            return Receipt(payment.id, payment.receipt_number, cents, balance)
+
+    return with_retry(work)
+
+
+def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: str) -> int:
+    """Supervisor: cancel a payment by a reversing entry (the payment and its entry stay). Returns the entry id."""
+    actor.require_supervisor("annuler un règlement")
+    if not (reason or "").strip():
+        raise OverrideReasonRequired()
+
+    def work() -> int:
+        with db.writing() as uow:
+            s = uow.session
+            now = db.clock.now()
+            payment = s.get(Payment, payment_id)
+            if payment is None:
+                raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
+            ensure_day_open(s, payment.structure_id, now.astimezone(PARIS).date(), actor.agent_id)
+            original = s.scalar(
+                select(LedgerEntry).where(
+                    LedgerEntry.payment_id == payment.id, LedgerEntry.kind == LedgerKind.PAYMENT
+                )
+            )
+            if s.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)) is not None:
+                raise ValidationError(f"Le règlement {payment.receipt_number} est déjà annulé.")
+            entry = ledger.post(s, payment.wallet, kind=LedgerKind.REVERSAL, amount_cents=-payment.amount_cents,
+                                label=f"Annulation du règlement {payment.receipt_number}", at=now,
+                                structure_id=payment.structure_id, agent_id=actor.agent_id, payment_id=payment.id,
+                                reverses_id=original.id, reason=reason.strip())  # fmt: skip
+            audit.record(s, at=now, action="payment.reverse", entity="payment", entity_id=payment.id,
+                         agent_id=actor.agent_id, structure_id=payment.structure_id, family_id=payment.family_id,
+                         before={"amount_cents": payment.amount_cents}, after={"reversal_entry": entry.id},
+                         reason=reason.strip())  # fmt: skip
+            uow.commit()
+            return entry.id
+
+    return with_retry(work)
+
+
+def adjust(
+    db: Database,
+    actor: Actor,
+    structure_id: int,
+    family_id: int,
+    wallet_kind: WalletKind,
+    amount: str,
+    reason: str,
+) -> int:
+    """Supervisor: a manual adjustment (signed amount) with a mandatory reason. Returns the entry id."""
+    actor.require_supervisor("faire un ajustement de solde")
+    if not (reason or "").strip():
+        raise OverrideReasonRequired()
+    cents = parse_amount(amount)
+    if cents == 0 or abs(cents) > MAX_PAYMENT_CENTS:
+        raise ValidationError(f"Montant d'ajustement invalide : « {amount.strip()} ».")
+
+    def work() -> int:
+        with db.writing() as uow:
+            s = uow.session
+            now = db.clock.now()
+            if s.get(Family, family_id) is None:
+                raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+            ensure_day_open(s, structure_id, now.astimezone(PARIS).date(), actor.agent_id)
+            wallet = ledger.wallet_for(s, family_id, wallet_kind)
+            entry = ledger.post(s, wallet, kind=LedgerKind.ADJUSTMENT, amount_cents=cents,
+                                label=f"Ajustement – {reason.strip()}"[:200], at=now, structure_id=structure_id,
+                                agent_id=actor.agent_id, reason=reason.strip())  # fmt: skip
+            audit.record(s, at=now, action="ledger.adjust", entity="ledger_entry", entity_id=entry.id,
+                         agent_id=actor.agent_id, structure_id=structure_id, family_id=family_id,
+                         after={"amount_cents": cents, "wallet": wallet_kind}, reason=reason.strip())  # fmt: skip
+            uow.commit()
+            return entry.id
+
+    return with_retry(work)
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: int
+    at: datetime
+    wallet: str
+    label: str
+    amount_cents: int
+    running_cents: int
+    """The account balance (all wallets) after this entry."""
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    id: int
+    paid_at: datetime
+    receipt_number: str
+    method: str
+    amount_cents: int
+    wallet: str
+    agent: str
+    reversed: bool
+
+
+def ledger_rows(db: Database, family_id: int, limit: int = 200) -> list[LedgerRow]:
+    """The most recent entries of the family's account, newest first, with the running account balance."""
+    with db.reading() as uow:
+        s = uow.session
+        rows = s.execute(
+            select(LedgerEntry, ledger.Wallet.kind)
+            .join(ledger.Wallet)
+            .where(ledger.Wallet.family_id == family_id)
+            .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
+            .limit(limit)
+        ).all()
+        running = ledger.family_balance(s, family_id)
+        result = []
+        for entry, kind in rows:
+            result.append(
+                LedgerRow(
+                    entry.id, entry.created_at, WALLET_LABELS[kind], entry.label, entry.amount_cents, running
+                )
+            )
+            running -= entry.amount_cents
+        return result
+
+
+def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
+    """Historique des règlements, newest first."""
+    with db.reading() as uow:
+        s = uow.session
+        reversed_ids = set(
+            s.scalars(
+                select(LedgerEntry.payment_id).where(
+                    LedgerEntry.kind == LedgerKind.REVERSAL, LedgerEntry.payment_id.is_not(None)
+                )
+            )
+        )
+        rows = s.execute(
+            select(Payment, ledger.Wallet.kind, Agent.full_name)
+            .join(ledger.Wallet, Payment.wallet_id == ledger.Wallet.id)
+            .outerjoin(Agent, Payment.agent_id == Agent.id)
+            .where(Payment.family_id == family_id)
+            .order_by(Payment.paid_at.desc(), Payment.id.desc())
+        ).all()
+        return [
+            PaymentRow(
+                p.id,
+                p.paid_at,
+                p.receipt_number,
+                METHOD_LABELS[p.method] + (f" n° {p.cheque_number}" if p.cheque_number else ""),
+                p.amount_cents,
+                WALLET_LABELS[kind],
+                agent or "portail",
+                p.id in reversed_ids,
+            )
+            for p, kind, agent in rows
+        ]
+
+
+def suggested_amount(missing_cents: int) -> str:
+    """The amount proposed in the payment dialog ("65,00"), editable by the agent."""
+    return f"{missing_cents // 100},{missing_cents % 100:02d}" if missing_cents > 0 else ""
