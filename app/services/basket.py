@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
+from ..models import WalletKind
 from .rules import RuleCheck
 
 
@@ -101,6 +102,8 @@ class RecapLine:
     likely: Likely
     waitlist_rank: int | None = None
     reservation_id: int | None = None
+    wallet_kind: WalletKind | None = None
+    """The wallet an addition will be charged to (where a payment taken from the recap goes)."""
 
     @property
     def ok(self) -> bool:
@@ -138,6 +141,15 @@ class Recap:
     @property
     def can_confirm(self) -> bool:
         return self.missing_cents == 0 and bool(self.additions or self.removals)
+
+    @property
+    def main_wallet(self) -> WalletKind | None:
+        """The wallet that carries most of the additions' cost."""
+        costs: dict[WalletKind, int] = {}
+        for r in self.additions:
+            if r.ok and r.wallet_kind is not None:
+                costs[r.wallet_kind] = costs.get(r.wallet_kind, 0) + r.amount_cents
+        return max(costs, key=lambda k: costs[k]) if costs else None
 
     @property
     def has_overrides(self) -> bool:

@@ -84,7 +84,15 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                         likely, rank = Likely.WAITLISTED, queued[day.id] + (1 - places)
                 additions.append(
                     RecapLine(
-                        line, child_name, activity_name, check, line_price(ctx, line), places, likely, rank
+                        line,
+                        child_name,
+                        activity_name,
+                        check,
+                        line_price(ctx, line),
+                        places,
+                        likely,
+                        rank,
+                        wallet_kind=ctx.activities[line.activity_id].wallet_kind,
                     )
                 )
             else:

@@ -29,7 +29,7 @@ from .operations import message_for
 INVALID = "border: 1px solid #b00020; background: #fff5f5;"
 
 
-class _SavingDialog(QDialog):
+class SavingDialog(QDialog):
     """OK runs ``save`` (a service call); field errors are shown in the dialog, which stays open."""
 
     def __init__(self, parent: QWidget | None, save: Callable[[], object]) -> None:
@@ -69,7 +69,7 @@ class _SavingDialog(QDialog):
         self.accept()
 
 
-class FamilyDialog(_SavingDialog):
+class FamilyDialog(SavingDialog):
     def __init__(
         self,
         parent: QWidget | None,
@@ -131,7 +131,7 @@ class FamilyDialog(_SavingDialog):
         )
 
 
-class ChildDialog(_SavingDialog):
+class ChildDialog(SavingDialog):
     def __init__(
         self,
         parent: QWidget | None,

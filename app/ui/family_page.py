@@ -17,10 +17,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
+from ..services.aids import add_aid, aid_types, family_aids, remove_aid
 from ..services.family_edit import save_child, update_family
 from ..services.family_view import FamilySummary, family_summary, reservation_rows
 from ..services.money import format_eur
 from ..services.rules import short_date
+from .aid_dialog import AidDialog
+from .balances_tab import BalancesTab
 from .booking_view import BookingView
 from .context import CounterContext
 from .family_dialog import ChildDialog, FamilyDialog
@@ -87,14 +90,16 @@ class FamilyPage(QWidget):
                 ),
             ]
         )
-        self.wallet_model = RowsModel(
+        self.aids = RowsModel(
             [
-                Column("Porte-monnaie", lambda w: w.label),
+                Column("Aide", lambda a: a.name),
+                Column("Activité", lambda a: a.wallet),
+                Column("Par jour", lambda a: format_eur(a.amount_cents), right=True),
+                Column("Valable", lambda a: f"du {a.valid_from:%d/%m/%Y} au {a.valid_to:%d/%m/%Y}"),
                 Column(
-                    "Solde",
-                    lambda w: format_eur(w.balance_cents),
-                    right=True,
-                    colour=lambda w: DEBIT if w.balance_cents < 0 else None,
+                    "",
+                    lambda a: "en cours" if a.current else "expirée",
+                    colour=lambda a: None if a.current else QColor("#757575"),
                 ),  # fmt: skip
             ]
         )
@@ -112,7 +117,8 @@ class FamilyPage(QWidget):
         self.tabs.addTab(self.booking, "Réservation")
         self.reservations_view = _table(self.reservations, stretch=2)
         self.tabs.addTab(self.reservations_view, "Réservations")
-        self.tabs.addTab(self._balances_tab(), "Soldes et paiements")
+        self.balances = BalancesTab(ctx)
+        self.tabs.addTab(self.balances, "Soldes et paiements")
         self.tabs.addTab(self._family_tab(), "Famille")
 
         header = QHBoxLayout()
@@ -126,16 +132,6 @@ class FamilyPage(QWidget):
         layout.addLayout(header)
         layout.addLayout(self.alerts)
         layout.addWidget(self.tabs, 1)
-
-    def _balances_tab(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        self.wallet_view = _table(self.wallet_model)
-        self.wallet_view.setMaximumHeight(110)
-        layout.addWidget(QLabel("Solde du compte famille, par porte-monnaie :"))
-        layout.addWidget(self.wallet_view)
-        layout.addStretch(1)
-        return page
 
     def _family_tab(self) -> QWidget:
         page = QWidget()
@@ -151,11 +147,24 @@ class FamilyPage(QWidget):
         for button in (self.edit_family, self.add_child, self.edit_child):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        self.aids_view = _table(self.aids, stretch=3)
+        self.aids_view.setMaximumHeight(130)
+        self.add_aid = QPushButton("Ajouter une aide…")
+        self.remove_aid = QPushButton("Supprimer l'aide")
+        aid_buttons = QHBoxLayout()
+        aid_buttons.addWidget(QLabel("<b>Aides</b> (CAF, MSA, employeur) : déduites du prix de chaque jour"))
+        aid_buttons.addStretch(1)
+        aid_buttons.addWidget(self.add_aid)
+        aid_buttons.addWidget(self.remove_aid)
         layout = QVBoxLayout(page)
         layout.addWidget(self.contacts)
         layout.addWidget(QLabel("<b>Enfants</b>"))
         layout.addWidget(self.children_view, 1)
         layout.addLayout(buttons)
+        layout.addLayout(aid_buttons)
+        layout.addWidget(self.aids_view)
+        self.add_aid.clicked.connect(self.open_aid_dialog)
+        self.remove_aid.clicked.connect(self.remove_selected_aid)
         self.edit_family.clicked.connect(self.open_family_dialog)
         self.add_child.clicked.connect(lambda: self.open_child_dialog(None))
         self.edit_child.clicked.connect(self._edit_selected_child)
@@ -198,7 +207,10 @@ class FamilyPage(QWidget):
             self.alerts.addWidget(label)
         if len(summary.alerts) > 4:
             self.alerts.addWidget(QLabel(f"… et {len(summary.alerts) - 4} autre(s) alerte(s)"))
-        self.wallet_model.set_rows(summary.wallets)
+        self.balances.set_family(summary)
+        self.aids.set_rows(
+            self.ctx.ops.read(lambda: family_aids(self.ctx.db, family_id, local_today(self.ctx.db.clock)), [])
+        )
         self.children_model.set_rows(summary.children)
         adults = "<br>".join(
             f"{a.first_name} {a.last_name}" + (f" ({a.relationship})" if a.relationship else "")
@@ -256,6 +268,27 @@ class FamilyPage(QWidget):
             child,
         )
         self.dialog.open()
+
+    def open_aid_dialog(self) -> None:
+        if self.summary is None:
+            return
+        family_id = self.summary.id
+        types = self.ctx.ops.read(lambda: aid_types(self.ctx.db), [])
+        self.dialog = AidDialog(
+            self,
+            types,
+            lambda type_id, wallets, amount, start, end: self.ctx.ops.attempt(
+                lambda: add_aid(self.ctx.db, self.ctx.actor, family_id, type_id, wallets, amount, start, end)
+            ),
+            local_today(self.ctx.db.clock),
+        )
+        self.dialog.open()
+
+    def remove_selected_aid(self) -> None:
+        index = self.aids_view.currentIndex()
+        if index.isValid():
+            aid_id = self.aids.rows[index.row()].id
+            self.ctx.ops.write(lambda: remove_aid(self.ctx.db, self.ctx.actor, aid_id))
 
     def _edit_selected_child(self) -> None:
         index = self.children_view.currentIndex()

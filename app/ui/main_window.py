@@ -8,10 +8,12 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QV
 
 from .. import APP_NAME, __version__
 from ..db import describe
+from ..models import WalletKind
 from ..services import booking
-from ..services.counter import default_session, last_update
+from ..services.counter import CounterSession, default_session, last_update
 from ..services.families import find_families
 from ..services.family_edit import create_family
+from ..services.payments import suggested_amount
 from ..services.uow import Database
 from .context import CounterContext
 from .family_dialog import FamilyDialog
@@ -24,11 +26,11 @@ from .top_bar import TopBar
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, session: CounterSession | None = None) -> None:
         super().__init__()
         self.db = db
         self.ops = Operations(self)
-        session = self.ops.read(lambda: default_session(db), None)
+        session = session or self.ops.read(lambda: default_session(db), None)
         if session is None:  # pragma: no cover - the database answered a moment ago
             raise RuntimeError("no counter session")
         self.ctx = CounterContext(db, self.ops, session)
@@ -135,8 +137,27 @@ class MainWindow(QMainWindow):
             self, summary, lambda: self.ops.write(lambda: booking.confirm(self.db, self.ctx.actor, basket))
         )
         dialog.finished.connect(lambda _code: self._recap_closed(dialog))
+        dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))
         self.recap_dialog = dialog
         dialog.open()
+
+    def _pay_from_recap(self, dialog: RecapDialog) -> None:
+        """ "Encaisser" from the recap: the payment dialog prefilled with the missing amount; then a fresh recap."""
+        missing = dialog.recap.missing_cents
+        basket = self.page.booking.basket
+
+        def paid() -> None:
+            fresh = self.ops.read(lambda: booking.recap(self.db, self.ctx.actor, basket), None)
+            if fresh is not None:
+                dialog.set_recap(fresh)
+
+        self.page.balances.open_payment(
+            suggested_amount(missing),
+            dialog.recap.main_wallet or WalletKind.ALSH,
+            missing,
+            parent=dialog,
+            on_paid=paid,
+        )
 
     def _recap_closed(self, dialog: RecapDialog) -> None:
         if dialog.result_value in (RecapResult.CONFIRMED, RecapResult.ABANDON):

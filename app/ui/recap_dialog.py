@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -72,7 +72,12 @@ def _fit(view: QTableView, rows: int) -> None:
 
 
 class RecapDialog(QDialog):
-    """Shows a Recap; ``confirm_callback`` runs the confirmation (through the operation helper)."""
+    """Shows a Recap; ``confirm_callback`` runs the confirmation (through the operation helper).
+
+    ``pay_requested`` asks the window to take the missing amount; it then calls ``set_recap``.
+    """
+
+    pay_requested = Signal()
 
     def __init__(self, parent: QWidget, recap: Recap, confirm_callback) -> None:
         super().__init__(parent)
@@ -145,10 +150,13 @@ class RecapDialog(QDialog):
         self.confirm.setToolTip("Enregistrer les demandes (Entrée ou Ctrl+Entrée)")
         self.close_button = QPushButton("&Fermer")
         self.close_button.hide()
+        self.pay = QPushButton("&Encaisser…")
+        self.pay.setToolTip("Encaisser le montant manquant, puis confirmer")
         buttons = QHBoxLayout()
         buttons.addWidget(self.modify)
         buttons.addWidget(self.abandon)
         buttons.addStretch(1)
+        buttons.addWidget(self.pay)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.confirm)
 
@@ -175,6 +183,7 @@ class RecapDialog(QDialog):
         self.abandon.clicked.connect(self._abandon)
         self.confirm.clicked.connect(self._confirm)
         self.close_button.clicked.connect(self.accept)
+        self.pay.clicked.connect(lambda: self.pay_requested.emit())
         self._show_balance_rule()
         self.resize(940, min(640, self.sizeHint().height()))
 
@@ -196,8 +205,17 @@ class RecapDialog(QDialog):
             f"Solde après : <b style='color:{after_colour}'>{format_eur(r.balance_after_cents)}</b>"
         )
 
+    def set_recap(self, recap: Recap) -> None:
+        """Show a fresh recap (e.g. after a payment taken from this dialog): same basket, new figures."""
+        self.recap = recap
+        self.additions.set_rows(recap.additions)
+        self.removals.set_rows(recap.removals)
+        self.totals.setText(self._totals_text())
+        self._show_balance_rule()
+
     def _show_balance_rule(self) -> None:
         r = self.recap
+        self.pay.setVisible(r.missing_cents > 0)
         if r.missing_cents:
             why = "Compte famille débiteur. " if r.in_debit else ""
             self.missing.setText(
@@ -272,6 +290,7 @@ class RecapDialog(QDialog):
             self.title_removals,
             self.removals_view,
             self.missing,
+            self.pay,
             self.modify,
             self.abandon,
             self.confirm,

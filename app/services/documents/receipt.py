@@ -53,7 +53,7 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: str = "") -> bytes:
                 esc(f"Reçu de la famille {family.name} la somme de {format_eur(p.amount_cents)}."), st["big"]
             ),
             Spacer(1, 5 * mm),
-            table(("", ""), rows, (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH)),
+            table(None, rows, (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH)),
             Spacer(1, 6 * mm),
         ]
         if reversal is not None:

@@ -80,39 +80,44 @@ def styles() -> dict[str, ParagraphStyle]:
 
 
 def table(
-    header: Sequence[str],
+    header: Sequence[str] | None,
     rows: Sequence[Sequence[str]],
     widths: Sequence[float],
     *,
     right: Sequence[int] = (),
     total: Sequence[str] | None = None,
 ) -> Table:
-    """A zebra table with a repeated header row; cells wrap instead of overflowing."""
+    """A zebra table (header row repeated on each page, if any); cells wrap instead of overflowing."""
     st = styles()
-    head = [
-        Paragraph(f"<b>{esc(h)}</b>", st["cell_right"] if i in right else st["cell"])
-        for i, h in enumerate(header)
-    ]
-    body = [
-        [Paragraph(esc(str(v)), st["cell_right"] if i in right else st["cell"]) for i, v in enumerate(row)]
-        for row in rows
-    ]
-    data = [head, *body]
+
+    def cells(values: Sequence[str], bold: bool = False) -> list[Paragraph]:
+        return [
+            Paragraph(
+                f"<b>{esc(str(v))}</b>" if bold else esc(str(v)),
+                st["cell_right"] if i in right else st["cell"],
+            )
+            for i, v in enumerate(values)
+        ]
+
+    data = [cells(header, bold=True)] if header is not None else []
+    first = len(data)
+    data += [cells(row) for row in rows]
     if total is not None:
-        data.append([Paragraph(f"<b>{esc(v)}</b>", st["cell_right"] if i in right else st["cell"])
-                     for i, v in enumerate(total)])  # fmt: skip
-    t = Table(data, colWidths=list(widths), repeatRows=1)
+        data.append(cells(total, bold=True))
+    t = Table(data, colWidths=list(widths), repeatRows=first)
     commands = [
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f0")),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.8, HEAD_BG),
         ("GRID", (0, 0), (-1, -1), 0.25, GRID),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
-    for i in range(1, len(body) + 1):
-        if i % 2 == 0:
-            commands.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
+    if header is not None:
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f0")),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, HEAD_BG),
+        ]
+    for i in range(first + 1, first + len(rows), 2):
+        commands.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
     if total is not None:
         commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, HEAD_BG))
     t.setStyle(TableStyle(commands))

@@ -1,0 +1,76 @@
+"""Recording an aid on a family (type, activities it applies to, amount per day, validity)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..models import WalletKind
+from ..services.aids import AidTypeRow
+from ..services.family_view import WALLET_LABELS
+from .family_dialog import SavingDialog
+
+
+def _date_edit(d: date) -> QDateEdit:
+    edit = QDateEdit(QDate(d.year, d.month, d.day))
+    edit.setDisplayFormat("dd/MM/yyyy")
+    edit.setCalendarPopup(True)
+    return edit
+
+
+def _value(edit: QDateEdit) -> date:
+    q = edit.date()
+    return date(q.year(), q.month(), q.day())
+
+
+class AidDialog(SavingDialog):
+    def __init__(
+        self,
+        parent: QWidget | None,
+        types: list[AidTypeRow],
+        save: Callable[[int, list[WalletKind], str, date, date], object],
+        today: date,
+    ) -> None:
+        super().__init__(parent, lambda: save(self.kind.currentData(), self.wallets(), self.amount.text(),
+                                              _value(self.valid_from), _value(self.valid_to)))  # fmt: skip
+        self.setWindowTitle("Ajouter une aide")
+        self.kind = QComboBox()
+        for t in types:
+            self.kind.addItem(t.name, t.id)
+        self.checks = {kind: QCheckBox(WALLET_LABELS[kind]) for kind in WalletKind}
+        self.checks[WalletKind.ALSH].setChecked(True)
+        checks = QHBoxLayout()
+        for box in self.checks.values():
+            checks.addWidget(box)
+        checks.addStretch(1)
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText("ex. 4,00")
+        start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+        self.valid_from = _date_edit(start)
+        self.valid_to = _date_edit(date(start.year + 1, 8, 31))
+        self.fields = {"amount": self.amount, "dates": self.valid_to}
+        form = QFormLayout()
+        form.addRow("Aide", self.kind)
+        form.addRow("S'applique à", checks)
+        form.addRow("Montant par jour (€)", self.amount)
+        form.addRow("Valable du", self.valid_from)
+        form.addRow("au", self.valid_to)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+
+    def wallets(self) -> list[WalletKind]:
+        return [kind for kind, box in self.checks.items() if box.isChecked()]

@@ -1,0 +1,123 @@
+"""Dialogs for money at the counter: take a payment, give a reason (reversal), make an adjustment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from ..models import PaymentMethod, WalletKind
+from ..services.family_view import WALLET_LABELS
+from ..services.money import format_eur
+from ..services.payments import METHOD_LABELS, PaymentInput
+from .family_dialog import SavingDialog
+
+
+class PaymentDialog(SavingDialog):
+    """Collects a payment; ``save(PaymentInput)`` records it (through the operation helper)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        save: Callable[[PaymentInput], object],
+        family_id: int,
+        family_name: str,
+        balance_cents: int,
+        suggested: str = "",
+        wallet: WalletKind = WalletKind.ALSH,
+        missing_cents: int = 0,
+    ) -> None:
+        super().__init__(parent, lambda: save(self.value()))
+        self.family_id = family_id
+        self.setWindowTitle(f"Encaisser un règlement – Famille {family_name}")
+        self.buttons.button(self.buttons.StandardButton.Save).setText("Encaisser")
+        self.wallet = QComboBox()
+        for kind in WalletKind:
+            self.wallet.addItem(f"Porte-monnaie {WALLET_LABELS[kind]}", kind)
+        self.wallet.setCurrentIndex(self.wallet.findData(wallet))
+        self.method = QComboBox()
+        for method in PaymentMethod:
+            self.method.addItem(METHOD_LABELS[method], method)
+        self.amount = QLineEdit(suggested)
+        self.amount.setPlaceholderText("ex. 65,00")
+        self.bank = QLineEdit()
+        self.number = QLineEdit()
+        self.fields = {"amount": self.amount, "cheque_bank": self.bank, "cheque_number": self.number}
+        info = f"Solde actuel du compte : {format_eur(balance_cents)}"
+        if missing_cents:
+            info += f" · il manque {format_eur(missing_cents)} pour les demandes en cours"
+        form = QFormLayout()
+        form.addRow("Porte-monnaie", self.wallet)
+        form.addRow("Mode de règlement", self.method)
+        form.addRow("Montant (€)", self.amount)
+        form.addRow("Banque du chèque", self.bank)
+        form.addRow("N° du chèque", self.number)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(info))
+        layout.addWidget(QLabel("Le montant proposé peut être modifié (par exemple pour payer d'avance)."))
+        layout.addLayout(form)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+        self.method.currentIndexChanged.connect(self._cheque_fields)
+        self._cheque_fields()
+        self.amount.setFocus()
+        self.amount.selectAll()
+
+    def _cheque_fields(self) -> None:
+        cheque = self.method.currentData() is PaymentMethod.CHEQUE
+        self.bank.setEnabled(cheque)
+        self.number.setEnabled(cheque)
+
+    def value(self) -> PaymentInput:
+        return PaymentInput(
+            family_id=self.family_id,
+            wallet_kind=self.wallet.currentData(),
+            method=self.method.currentData(),
+            amount=self.amount.text(),
+            cheque_bank=self.bank.text(),
+            cheque_number=self.number.text(),
+        )
+
+
+class ReasonDialog(SavingDialog):
+    """A mandatory reason for a supervisor's action (reversal of a payment)."""
+
+    def __init__(
+        self, parent: QWidget | None, title: str, question: str, save: Callable[[str], object]
+    ) -> None:
+        super().__init__(parent, lambda: save(self.reason.text()))
+        self.setWindowTitle(title)
+        self.buttons.button(self.buttons.StandardButton.Save).setText("Valider")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Motif (obligatoire)")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(question))
+        layout.addWidget(self.reason)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+
+
+class AdjustmentDialog(SavingDialog):
+    """A supervisor's manual adjustment: wallet, signed amount, reason."""
+
+    def __init__(self, parent: QWidget | None, save: Callable[[WalletKind, str, str], object]) -> None:
+        super().__init__(
+            parent, lambda: save(self.wallet.currentData(), self.amount.text(), self.reason.text())
+        )
+        self.setWindowTitle("Ajustement de solde")
+        self.buttons.button(self.buttons.StandardButton.Save).setText("Enregistrer l'ajustement")
+        self.wallet = QComboBox()
+        for kind in WalletKind:
+            self.wallet.addItem(f"Porte-monnaie {WALLET_LABELS[kind]}", kind)
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText("ex. -6,50 ou 13,00")
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Motif (obligatoire)")
+        form = QFormLayout()
+        form.addRow("Porte-monnaie", self.wallet)
+        form.addRow("Montant (€, signé)", self.amount)
+        form.addRow("Motif", self.reason)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
