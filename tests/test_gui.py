@@ -70,5 +70,7 @@ def test_screenshots_command_renders_the_main_screens(tmp_path):
         "5-resultats.png",
         "6-reservations.png",
         "7-famille.png",
+        "8-soldes-et-paiements.png",
+        "9-encaisser.png",
     ]
     assert all((tmp_path / "shots" / n).stat().st_size > 15_000 for n in names)

@@ -74,6 +74,7 @@ def add_aid(
 ) -> list[int]:
     """Record an aid for one or several activity kinds. Returns the new rows' ids."""
     errors: dict[str, str] = {}
+    wallet_kinds = [WalletKind(k) for k in wallet_kinds]
     cents = 0
     try:
         cents = parse_amount(amount)

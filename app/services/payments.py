@@ -64,6 +64,8 @@ class Receipt:
 
 def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
     errors: dict[str, str] = {}
+    data.method = PaymentMethod(data.method)  # widgets hand plain strings back
+    data.wallet_kind = WalletKind(data.wallet_kind)
     cents = 0
     try:
         cents = parse_amount(data.amount)
@@ -198,6 +200,7 @@ def adjust(
 ) -> int:
     """Supervisor: a manual adjustment (signed amount) with a mandatory reason. Returns the entry id."""
     actor.require_supervisor("faire un ajustement de solde")
+    wallet_kind = WalletKind(wallet_kind)
     if not (reason or "").strip():
         raise OverrideReasonRequired()
     cents = parse_amount(amount)

@@ -89,6 +89,11 @@ def take_screenshots(db: Database, outdir: Path, year: int, month: int) -> list[
     _save(window, outdir / "6-reservations.png", saved)
     window.page.tabs.setCurrentIndex(3)
     _save(window, outdir / "7-famille.png", saved)
+    window.page.tabs.setCurrentWidget(window.page.balances)
+    _save(window, outdir / "8-soldes-et-paiements.png", saved)
+    payment = window.page.balances.open_payment("20,00", missing_cents=2000)
+    _save(payment, outdir / "9-encaisser.png", saved)
+    payment.reject()
     window.close()
     QApplication.processEvents()
     return saved

@@ -1,0 +1,132 @@
+"""pytest-qt: money at the counter through the real widgets."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from pypdf import PdfReader
+
+from app.models import Role
+from app.services.counter import CounterSession, default_session
+from app.services.money import format_eur
+from app.ui.main_window import MainWindow
+from tests.helpers import actor, balance, new_family
+from tests.test_counter_gui import NOW, choose, click_day, open_family
+
+
+def _window(qtbot, db, role=Role.AGENT):
+    db.clock.set(NOW)
+    session = default_session(db)
+    if role is not Role.AGENT:
+        session = CounterSession(actor(db, role), session.structures)
+    window = MainWindow(db, session)
+    window.ops.show_messages = False
+    window.messages = []
+    window.ops.failed.connect(window.messages.append)
+    window.ops.informed.connect(window.messages.append)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_take_the_missing_payment_from_the_recap_then_confirm(qtbot, demo_rw):
+    family_id, _ = new_family(demo_rw, "Testeur", balance_cents=1000)
+    window = _window(qtbot, demo_rw)
+    open_family(qtbot, window, "Testeur")
+    booking = choose(window)
+    for d in (date(2026, 12, 21), date(2026, 12, 28)):
+        click_day(qtbot, booking, d)
+    booking.validate.click()
+    recap = window.recap_dialog
+    assert not recap.confirm.isEnabled() and recap.pay.isVisible()
+    assert "Il manque 16,00" in recap.missing.text().replace("\xa0", " ")
+    recap.pay.click()
+    payment = window.page.balances.dialog
+    assert payment.amount.text() == "16,00" and payment.wallet.currentText() == "Porte-monnaie ALSH"
+    payment._try_save()
+    assert not payment.isVisible()
+    assert window.messages[-1].startswith("Règlement de 16,00")
+    assert recap.confirm.isEnabled() and recap.missing.isHidden() and not recap.pay.isVisible()
+    recap.confirm.click()
+    assert [o.label for o in recap.outcomes.outcomes] == ["Acceptée", "Acceptée"]
+    recap.close_button.click()
+    assert balance(demo_rw, family_id) == 0
+
+    window.page.tabs.setCurrentWidget(window.page.balances)
+    tab = window.page.balances
+    assert tab.total.text() == format_eur(0)
+    assert [w.balance_cents for w in tab.wallets.rows] == [0, 0, 0]
+    labels = [e.label for e in tab.ledger.rows]
+    assert labels[0].startswith("CLSH Petites vacances") and any(
+        x.startswith("Règlement 2026-") for x in labels
+    )
+    assert tab.ledger.rows[0].running_cents == 0
+    assert [p.amount_cents for p in tab.payments.rows] == [1600]
+    assert not tab.reverse.isVisible() and not tab.adjust.isVisible()  # an agent cannot
+
+
+def test_bad_amount_in_the_payment_dialog_is_refused_and_nothing_written(qtbot, demo_rw):
+    family_id, _ = new_family(demo_rw, "Testeur")
+    window = _window(qtbot, demo_rw)
+    open_family(qtbot, window, "Testeur")
+    dialog = window.page.balances.open_payment()
+    for text in ("-5", "0", "12,345", "abc", "10001"):
+        dialog.amount.setText(text)
+        dialog._try_save()
+        assert dialog.isVisible() and dialog.errors.isVisible() and dialog.amount.styleSheet()
+    dialog.method.setCurrentText("Chèque")
+    dialog.amount.setText("20")
+    dialog._try_save()
+    assert "numéro du chèque est obligatoire" in dialog.errors.text()
+    assert balance(demo_rw, family_id) == 0 and window.page.balances.payments.rows == []
+
+
+def test_supervisor_reverses_a_payment_and_prints_its_receipt(qtbot, demo_rw, tmp_path):
+    family_id, _ = new_family(demo_rw, "Testeur")
+    window = _window(qtbot, demo_rw, Role.SUPERVISOR)
+    open_family(qtbot, window, "Testeur")
+    tab = window.page.balances
+    window.page.tabs.setCurrentWidget(tab)
+    assert tab.reverse.isVisible() and tab.adjust.isVisible()
+    dialog = tab.open_payment()
+    dialog.amount.setText("65")
+    dialog._try_save()
+    tab.payment_view.selectRow(0)
+    pdf = tab.save_selected_receipt(str(tmp_path / "recu.pdf"))
+    text = " ".join(
+        PdfReader(io.BytesIO(pdf.read_bytes())).pages[0].extract_text().replace("\xa0", " ").split()
+    )
+    assert "65,00 €" in text and "TESTEUR" in text and "Espèces" in text
+    tab.payment_view.selectRow(0)
+    tab.reverse_selected()
+    reason = tab.dialog
+    reason._try_save()
+    assert reason.isVisible() and "motif" in reason.errors.text()
+    reason.reason.setText("erreur de famille")
+    reason._try_save()
+    assert not reason.isVisible()
+    assert tab.payments.rows[0].reversed and balance(demo_rw, family_id) == 0
+    tab.open_adjustment()
+    adjustment = tab.dialog
+    adjustment.amount.setText("-6,50")
+    adjustment.reason.setText("journée non pointée")
+    adjustment._try_save()
+    assert balance(demo_rw, family_id) == -650
+    assert window.page.balance.property("debit") is True
+
+
+def test_aid_added_on_the_family_tab(qtbot, demo_rw):
+    new_family(demo_rw, "Testeur")
+    window = _window(qtbot, demo_rw)
+    open_family(qtbot, window, "Testeur")
+    window.page.add_aid.click()
+    dialog = window.page.dialog
+    dialog.kind.setCurrentIndex(dialog.kind.findText("CAF – Aide au temps libre"))
+    dialog.amount.setText("4")
+    dialog._try_save()
+    assert not dialog.isVisible()
+    assert [(a.name, a.wallet, a.amount_cents) for a in window.page.aids.rows] == [
+        ("CAF – Aide au temps libre", "ALSH", 400)
+    ]
