@@ -264,7 +264,9 @@ class DemoBuilder(PeopleBuilder):
                 parts = [amount] if amount < 8000 else [amount - amount // 2, amount // 2]
                 for j, part in enumerate(p for p in parts if p > 0):
                     day = self.today - timedelta(days=rng.randint(1, 70))
-                    when = paris(day, time(rng.randint(8, 17), rng.choice([0, 10, 20, 30, 40, 50])))  # opening hours
+                    when = paris(
+                        day, time(rng.randint(8, 17), rng.choice([0, 10, 20, 30, 40, 50]))
+                    )  # opening hours
                     if i % 9 == 0 and j == 0:
                         when = self.now - timedelta(minutes=rng.randint(10, 60))  # taken today
                     planned.append((when, family, wallet, part))
