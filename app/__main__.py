@@ -16,8 +16,19 @@ from .config import DB_URL_ENV
 log = logging.getLogger("app")
 
 
+ARGPARSE_FRENCH = {
+    "the following arguments are required": "arguments obligatoires manquants",
+    "unrecognized arguments": "arguments inconnus",
+    "invalid choice": "choix invalide",
+    "expected one argument": "une valeur est attendue",
+    "invalid int value": "nombre entier attendu au lieu de",
+}
+
+
 class FrenchArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, French, exit 2
+        for english, french in ARGPARSE_FRENCH.items():
+            message = message.replace(english, french)
         self.exit(2, f"Erreur : arguments invalides ({message}). Voir « python -m app --help ».\n")
 
 
@@ -56,6 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
     sub.add_parser("check", parents=[common], help="vérifier les invariants (places, soldes, reçus…)")
 
+    printing = sub.add_parser(
+        "print", help="imprimer une fiche de réservations ou une liste de présence en PDF"
+    )
+    documents = printing.add_subparsers(
+        dest="document", metavar="DOCUMENT", parser_class=FrenchArgumentParser
+    )
+    documents.required = True
+    sheet = documents.add_parser("sheet", parents=[common], help="fiche de réservations d'une famille")
+    sheet.add_argument("--family", type=int, required=True, metavar="ID", help="numéro de la famille")
+    sheet.add_argument(
+        "--from", dest="start", type=_date, metavar="AAAA-MM-JJ", help="début (défaut : année scolaire)"
+    )
+    sheet.add_argument("--to", dest="end", type=_date, metavar="AAAA-MM-JJ", help="fin")
+    sheet.add_argument("out", metavar="FICHIER.pdf")
+    attendance = documents.add_parser("attendance", parents=[common], help="liste de présence d'une journée")
+    attendance.add_argument("--activity", type=int, required=True, metavar="ID", help="numéro de l'activité")
+    attendance.add_argument("--day", type=_date, required=True, metavar="AAAA-MM-JJ", help="la journée")
+    attendance.add_argument("out", metavar="FICHIER.pdf")
+
     shots = sub.add_parser(
         "screenshots",
         parents=[common],
@@ -81,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if command == "screenshots":
             return cmd_screenshots(args)
+        if command == "print":
+            return cmd_print(args)
         return cmd_gui(args)
     except DomainError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
@@ -139,6 +171,34 @@ def cmd_check(args: argparse.Namespace) -> int:
     for line in problems:
         print(f"- {line}")
     return 1
+
+
+def cmd_print(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bootstrap import open_database
+
+    db = open_database(getattr(args, "db", None))
+    if args.document == "sheet":
+        from .services.documents.sheet import reservation_sheet_pdf
+
+        pdf = reservation_sheet_pdf(
+            db, args.family, args.start, args.end, printed_by="impression automatique"
+        )
+    else:
+        from .services.documents.attendance import attendance_pdf
+
+        pdf = attendance_pdf(db, args.activity, args.day, printed_by="impression automatique")
+    out = Path(args.out)
+    try:
+        out.write_bytes(pdf)
+    except OSError:
+        print(
+            f"Erreur : impossible d'écrire « {out} » (dossier introuvable ou accès refusé).", file=sys.stderr
+        )
+        return 2
+    print(f"{out} ({len(pdf) // 1024} Ko)")
+    return 0
 
 
 def cmd_screenshots(args: argparse.Namespace) -> int:

@@ -94,7 +94,10 @@ def test_supervisor_reverses_a_payment_and_prints_its_receipt(qtbot, demo_rw, tm
     dialog.amount.setText("65")
     dialog._try_save()
     tab.payment_view.selectRow(0)
-    pdf = tab.save_selected_receipt(str(tmp_path / "recu.pdf"))
+    preview = tab.preview_selected_receipt()
+    assert preview.count.text() == "1 page"
+    pdf = preview.save(str(tmp_path / "recu.pdf"))
+    preview.accept()
     text = " ".join(
         PdfReader(io.BytesIO(pdf.read_bytes())).pages[0].extract_text().replace("\xa0", " ").split()
     )

@@ -3,11 +3,8 @@ taking a payment, the receipt PDF; reversing a payment and adjusting a balance f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,6 +22,7 @@ from ..services.money import format_eur
 from ..services.payments import adjust, ledger_rows, payment_rows, record_payment, reverse_payment
 from .context import CounterContext
 from .payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
+from .print_preview import PrintPreview
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 
@@ -108,7 +106,7 @@ class BalancesTab(QWidget):
         self.total.setObjectName("balance")
         self.pay = QPushButton("&Encaisser un règlement…")
         self.pay.setObjectName("primary")
-        self.receipt = QPushButton("Reçu PDF…")
+        self.receipt = QPushButton("Imprimer le reçu…")
         self.reverse = QPushButton("Annuler le règlement…")
         self.adjust = QPushButton("Ajustement…")
         supervisor = ctx.actor.is_supervisor
@@ -135,7 +133,7 @@ class BalancesTab(QWidget):
         layout.addWidget(self.payment_view, 2)
 
         self.pay.clicked.connect(lambda: self.open_payment())
-        self.receipt.clicked.connect(self.save_selected_receipt)
+        self.receipt.clicked.connect(self.preview_selected_receipt)
         self.reverse.clicked.connect(self.reverse_selected)
         self.adjust.clicked.connect(self.open_adjustment)
 
@@ -186,22 +184,19 @@ class BalancesTab(QWidget):
         self.dialog.open()
         return self.dialog
 
-    def save_selected_receipt(self, path: str | None = None) -> Path | None:
+    def preview_selected_receipt(self) -> PrintPreview | None:
         payment = self.selected_payment()
         if payment is None:
             self.ctx.ops.inform("Reçu", "Sélectionnez un règlement dans l'historique.")
             return None
-        if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Enregistrer le reçu", f"recu-{payment.receipt_number}.pdf",
-                                                  "PDF (*.pdf)")  # fmt: skip
-            if not path:
-                return None
-        data = self.ctx.ops.read(lambda: receipt_pdf(self.ctx.db, payment.id, self.ctx.actor.name), None)
-        if data is None:
+        pdf = self.ctx.ops.read(lambda: receipt_pdf(self.ctx.db, payment.id, self.ctx.actor.name), None)
+        if pdf is None:
             return None
-        target = Path(path)
-        target.write_bytes(data)
-        return target
+        self.preview = PrintPreview(
+            self, pdf, f"Reçu {payment.receipt_number}", f"recu-{payment.receipt_number}.pdf"
+        )
+        self.preview.open()
+        return self.preview
 
     def reverse_selected(self) -> None:
         payment = self.selected_payment()

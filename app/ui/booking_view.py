@@ -22,11 +22,13 @@ from ..clock import local_today
 from ..services.basket import Action, Basket
 from ..services.copying import copy_days
 from ..services.counter import ActivityRow, activities_for
+from ..services.documents.attendance import attendance_pdf
 from ..services.family_view import FamilySummary
 from ..services.month_view import MonthView, month_view
 from .calendar_grid import CalendarGrid
 from .context import CounterContext
 from .copy_dialog import CopyDialog
+from .print_preview import PrintPreview
 from .theme import STATE_LEGEND
 
 
@@ -76,6 +78,8 @@ class BookingView(QWidget):
         self.pending.setObjectName("pending")
         self.clear = QPushButton("Annuler les opérations")
         self.copy = QPushButton("Copier vers…")
+        self.attendance = QPushButton("Liste de présence…")
+        self.attendance.setToolTip("Imprimer la liste de présence du jour sélectionné (animateurs)")
         self.validate = QPushButton("&Valider")
         self.validate.setObjectName("primary")
         self.validate.setToolTip("Afficher le récapitulatif (Ctrl+Entrée)")
@@ -96,6 +100,7 @@ class BookingView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.clear)
         buttons.addWidget(self.copy)
+        buttons.addWidget(self.attendance)
         buttons.addStretch(1)
         buttons.addWidget(self.pending)
         buttons.addSpacing(12)
@@ -119,6 +124,7 @@ class BookingView(QWidget):
         self.grid.toggled.connect(self.toggle)
         self.clear.clicked.connect(self.clear_basket)
         self.copy.clicked.connect(self.copy_to)
+        self.attendance.clicked.connect(self.preview_attendance)
         self.validate.clicked.connect(self.request_validation)
         self._update_pending()
 
@@ -221,6 +227,21 @@ class BookingView(QWidget):
     def request_validation(self) -> None:
         if len(self.basket):
             self.validate_requested.emit()
+
+    def preview_attendance(self) -> PrintPreview | None:
+        day, activity_id = self.grid.focus_day, self.activity.currentData()
+        if day is None or activity_id is None:
+            return None
+        pdf = self.ctx.ops.read(
+            lambda: attendance_pdf(self.ctx.db, activity_id, day, self.ctx.actor.name), None
+        )
+        if pdf is None:
+            return None
+        self.preview = PrintPreview(
+            self, pdf, f"Liste de présence du {day:%d/%m/%Y}", f"presence-{day:%Y-%m-%d}.pdf"
+        )
+        self.preview.open()
+        return self.preview
 
     def copy_to(self) -> None:
         """Open "Copier vers…" (non-modal open(): the view stays usable and testable)."""

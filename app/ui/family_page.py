@@ -3,9 +3,12 @@ Famille. Everything comes from plain rows returned by the services."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..clock import local_today
 from ..services.aids import add_aid, aid_types, family_aids, remove_aid
+from ..services.documents.sheet import reservation_sheet_pdf, school_year_range
 from ..services.family_edit import save_child, update_family
 from ..services.family_view import FamilySummary, family_summary, reservation_rows
 from ..services.money import format_eur
@@ -27,6 +31,7 @@ from .balances_tab import BalancesTab
 from .booking_view import BookingView
 from .context import CounterContext
 from .family_dialog import ChildDialog, FamilyDialog
+from .print_preview import PrintPreview
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 
@@ -116,7 +121,7 @@ class FamilyPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.booking, "Réservation")
         self.reservations_view = _table(self.reservations, stretch=2)
-        self.tabs.addTab(self.reservations_view, "Réservations")
+        self.tabs.addTab(self._reservations_tab(), "Réservations")
         self.balances = BalancesTab(ctx)
         self.tabs.addTab(self.balances, "Soldes et paiements")
         self.tabs.addTab(self._family_tab(), "Famille")
@@ -234,6 +239,47 @@ class FamilyPage(QWidget):
         self.reservations.set_rows(rows)
         self.booking.set_family(summary)
         return True
+
+    def _reservations_tab(self) -> QWidget:
+        page = QWidget()
+        start, end = school_year_range(local_today(self.ctx.db.clock))
+        self.sheet_from = QDateEdit(QDate(start.year, start.month, start.day))
+        self.sheet_to = QDateEdit(QDate(end.year, end.month, end.day))
+        for edit in (self.sheet_from, self.sheet_to):
+            edit.setDisplayFormat("dd/MM/yyyy")
+            edit.setCalendarPopup(True)
+        self.print_sheet = QPushButton("&Imprimer la fiche…")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Fiche de réservations du"))
+        bar.addWidget(self.sheet_from)
+        bar.addWidget(QLabel("au"))
+        bar.addWidget(self.sheet_to)
+        bar.addWidget(self.print_sheet)
+        bar.addStretch(1)
+        layout = QVBoxLayout(page)
+        layout.addLayout(bar)
+        layout.addWidget(self.reservations_view, 1)
+        self.print_sheet.clicked.connect(self.preview_sheet)
+        return page
+
+    def preview_sheet(self) -> PrintPreview | None:
+        if self.summary is None:
+            return None
+        family_id, name = self.summary.id, self.summary.name
+        start, end = (
+            date(d.year(), d.month(), d.day()) for d in (self.sheet_from.date(), self.sheet_to.date())
+        )
+        pdf = self.ctx.ops.read(
+            lambda: reservation_sheet_pdf(
+                self.ctx.db, family_id, start, end, self.ctx.actor.name, self.ctx.structure_id
+            ),
+            None,
+        )
+        if pdf is None:
+            return None
+        self.preview = PrintPreview(self, pdf, f"Fiche de réservations {name}", f"fiche-{name.lower()}.pdf")
+        self.preview.open()
+        return self.preview
 
     def refresh(self) -> None:
         if self.summary is not None:

@@ -1,0 +1,105 @@
+"""Print preview of a PDF document: its pages as images, "Imprimer…" (print dialog) and "Enregistrer en PDF…"."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def page_images(pdf: bytes, dpi: int = 110) -> list[QImage]:
+    document = pdfium.PdfDocument(pdf)
+    images = []
+    try:
+        for page in document:
+            bitmap = page.render(scale=dpi / 72)
+            buffer = io.BytesIO()
+            bitmap.to_pil().save(buffer, format="PNG")
+            images.append(QImage.fromData(buffer.getvalue(), "PNG"))
+            page.close()
+    finally:
+        document.close()
+    return images
+
+
+class PrintPreview(QDialog):
+    def __init__(self, parent: QWidget | None, pdf: bytes, title: str, filename: str) -> None:
+        super().__init__(parent)
+        self.pdf = pdf
+        self.filename = filename
+        self.setWindowTitle(f"Aperçu – {title}")
+        self.pages = page_images(pdf)
+        column = QWidget()
+        pages_layout = QVBoxLayout(column)
+        pages_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        for image in self.pages:
+            label = QLabel()
+            label.setPixmap(
+                QPixmap.fromImage(image).scaledToWidth(720, Qt.TransformationMode.SmoothTransformation)
+            )
+            label.setStyleSheet("border: 1px solid #90a4ae; background: white;")
+            pages_layout.addWidget(label)
+        scroll = QScrollArea()
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setStyleSheet("background: #cfd8dc;")
+        self.count = QLabel(f"{len(self.pages)} page{'s' if len(self.pages) > 1 else ''}")
+        self.print_button = QPushButton("&Imprimer…")
+        self.save_button = QPushButton("&Enregistrer en PDF…")
+        self.close_button = QPushButton("&Fermer")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.count)
+        buttons.addStretch(1)
+        for button in (self.print_button, self.save_button, self.close_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        self.resize(800, 700)
+        self.print_button.clicked.connect(self.print_document)
+        self.save_button.clicked.connect(lambda: self.save())
+        self.close_button.clicked.connect(self.accept)
+
+    def save(self, path: str | None = None) -> Path | None:
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Enregistrer en PDF", self.filename, "PDF (*.pdf)")
+            if not path:
+                return None
+        target = Path(path)
+        target.write_bytes(self.pdf)
+        return target
+
+    def print_document(self, printer: QPrinter | None = None) -> bool:
+        """Print every page scaled to the printable area (asks for the printer unless one is given)."""
+        if printer is None:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            dialog = QPrintDialog(printer, self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+        painter = QPainter()
+        if not painter.begin(printer):
+            return False
+        try:
+            for i, image in enumerate(self.pages):
+                if i:
+                    printer.newPage()
+                area = painter.viewport()
+                size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
+        finally:
+            painter.end()
+        return True
