@@ -67,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
     sub.add_parser("check", parents=[common], help="vérifier les invariants (places, soldes, reçus…)")
 
+    nightly = sub.add_parser(
+        "nightly", parents=[common], help="fin de journée : transmission, comptes-rendus, envoi des e-mails"
+    )
+    nightly.add_argument("--date", type=_date, help="journée à traiter (défaut : aujourd'hui)")
+    nightly.add_argument(
+        "--no-send", action="store_true", help="ne pas envoyer les e-mails (file d'envoi seulement)"
+    )
+    sub.add_parser("smtp-password", help="enregistrer le mot de passe SMTP dans le trousseau du système")
+
     printing = sub.add_parser(
         "print", help="imprimer une fiche de réservations ou une liste de présence en PDF"
     )
@@ -113,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_screenshots(args)
         if command == "print":
             return cmd_print(args)
+        if command == "nightly":
+            return cmd_nightly(args)
+        if command == "smtp-password":
+            return cmd_smtp_password()
         return cmd_gui(args)
     except DomainError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
@@ -171,6 +184,42 @@ def cmd_check(args: argparse.Namespace) -> int:
     for line in problems:
         print(f"- {line}")
     return 1
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    """The scheduled end of day: transmit the day's requests, queue the comptes-rendus, send the outbox."""
+    from .bootstrap import open_database
+    from .services.mailer import SmtpSettings, send_pending
+    from .services.nightly import transmit_day
+
+    db = open_database(getattr(args, "db", None))
+    day = args.date or local_today(db.clock)
+    report = transmit_day(db, day)
+    print("\n".join(report.lines()))
+    settings = SmtpSettings.from_env()
+    if args.no_send:
+        print("Envoi des e-mails non demandé.")
+    elif settings is None:
+        print("Pas de serveur SMTP configuré (GUICHET_SMTP_HOST) : les e-mails restent en file d'envoi.")
+    else:
+        print("\n".join(send_pending(db, settings).lines()))
+    return 0
+
+
+def cmd_smtp_password() -> int:
+    import getpass
+
+    from .services.mailer import SmtpSettings, store_password
+
+    settings = SmtpSettings.from_env()
+    if settings is None or not settings.user:
+        print("Erreur : définissez GUICHET_SMTP_HOST et GUICHET_SMTP_USER avant d'enregistrer le mot de passe.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    password = getpass.getpass(f"Mot de passe SMTP de {settings.user}@{settings.host} : ")
+    store_password(settings, password)
+    print("Mot de passe enregistré dans le trousseau du système.")
+    return 0
 
 
 def cmd_print(args: argparse.Namespace) -> int:

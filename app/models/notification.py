@@ -28,6 +28,10 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    """The RFC 5322 Message-ID, fixed at the first attempt and kept for every retry."""
+    claimed_until: Mapped[datetime | None]
+    """A sending job holds the message until then; after it (job killed), another run may take it."""
 
 
 class InfoMessage(Base):

@@ -1,0 +1,221 @@
+"""Cash closing ("clôture de caisse") per agent, structure and day (DESIGN.md §2.6).
+
+Expected totals per payment method come from the day's receipts taken by the agent, minus the reversals the
+agent made that day. The agent enters the counted cash and cheques; the discrepancy needs a comment; a
+supervisor validates. Once closed, the agent's day is locked (``closing_lock``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..clock import local_today
+from ..models import (
+    Agent,
+    ClosingLine,
+    ClosingStatus,
+    DayClosing,
+    LedgerEntry,
+    LedgerKind,
+    Payment,
+    PaymentMethod,
+    Structure,
+)
+from . import audit
+from .actors import Actor
+from .errors import DomainError, UnknownEntity, ValidationError
+from .family_edit import FieldErrors
+from .money import format_eur, parse_amount
+from .payments import METHOD_LABELS
+from .uow import Database, with_retry
+
+COUNTED_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE)
+"""What the agent counts in the till; card and transfer totals are taken as recorded."""
+
+
+class AlreadyClosed(DomainError):
+    def __init__(self, day: date) -> None:
+        super().__init__(f"Votre caisse du {day:%d/%m/%Y} est déjà clôturée.")
+
+
+@dataclass(frozen=True)
+class MethodTotal:
+    method: PaymentMethod
+    label: str
+    count: int
+    cents: int
+
+
+@dataclass
+class CountedInput:
+    cash: str = ""
+    cheque_count: str = ""
+    cheque_total: str = ""
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ClosingRow:
+    id: int
+    agent: str
+    business_date: date
+    status: ClosingStatus
+    discrepancy_cents: int
+    comment: str
+    validated_by: str
+    lines: list[tuple[str, int, int, int | None, int | None]]
+    """(method label, expected count, expected cents, counted count, counted cents)."""
+
+
+def expected_totals(session, structure_id: int, agent_id: int | None, day: date) -> list[MethodTotal]:
+    totals = {m: [0, 0] for m in PaymentMethod}
+    for method, cents in session.execute(
+        select(Payment.method, Payment.amount_cents).where(
+            Payment.structure_id == structure_id, Payment.agent_id == agent_id, Payment.business_date == day
+        )
+    ):
+        totals[method][0] += 1
+        totals[method][1] += cents
+    for method, cents in session.execute(
+        select(Payment.method, LedgerEntry.amount_cents)
+        .join(Payment, LedgerEntry.payment_id == Payment.id)
+        .where(
+            LedgerEntry.kind == LedgerKind.REVERSAL,
+            LedgerEntry.structure_id == structure_id,
+            LedgerEntry.agent_id == agent_id,
+            LedgerEntry.business_date == day,
+        )
+    ):
+        totals[method][0] -= 1
+        totals[method][1] += cents  # reversal entries are negative
+    return [MethodTotal(m, METHOD_LABELS[m], totals[m][0], totals[m][1]) for m in PaymentMethod]
+
+
+def day_expected(db: Database, actor: Actor, structure_id: int, day: date | None = None) -> list[MethodTotal]:
+    with db.reading() as uow:
+        return expected_totals(uow.session, structure_id, actor.agent_id, day or local_today(db.clock))
+
+
+def _parse_counted(data: CountedInput) -> tuple[int, int, int]:
+    errors: dict[str, str] = {}
+    values = {}
+    for key, text, label in (("cash", data.cash, "espèces"), ("cheque_total", data.cheque_total, "chèques")):
+        try:
+            values[key] = parse_amount(text or "0")
+            if values[key] < 0:
+                errors[key] = f"Montant compté ({label}) négatif : « {text} »."
+        except ValidationError as exc:
+            errors[key] = f"Montant compté ({label}) : {exc}"
+    count_text = (data.cheque_count or "0").strip()
+    if not count_text.isdigit():
+        errors["cheque_count"] = f"Nombre de chèques invalide : « {count_text} »."
+    if errors:
+        raise FieldErrors(errors)
+    return values["cash"], int(count_text), values["cheque_total"]
+
+
+def close_cash(db: Database, actor: Actor, structure_id: int, data: CountedInput) -> int:
+    """The agent closes their cash for today: counted vs expected per method, discrepancy and comment."""
+    cash, cheque_count, cheque_total = _parse_counted(data)
+
+    def work() -> int:
+        with db.writing() as uow:
+            s = uow.session
+            now = db.clock.now()
+            day = local_today(db.clock)
+            if s.get(Structure, structure_id) is None:
+                raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+            if s.scalar(select(DayClosing.id).where(DayClosing.structure_id == structure_id,
+                                                    DayClosing.agent_id == actor.agent_id,
+                                                    DayClosing.business_date == day)) is not None:  # fmt: skip
+                raise AlreadyClosed(day)
+            expected = expected_totals(s, structure_id, actor.agent_id, day)
+            counted = {PaymentMethod.CASH: (None, cash), PaymentMethod.CHEQUE: (cheque_count, cheque_total)}
+            discrepancy = sum(counted[t.method][1] - t.cents for t in expected if t.method in counted)
+            comment = data.comment.strip()
+            if discrepancy and not comment:
+                raise FieldErrors(
+                    {"comment": f"Écart de {format_eur(discrepancy)} : un commentaire est obligatoire."}
+                )
+            closing = DayClosing(structure_id=structure_id, agent_id=actor.agent_id, business_date=day,
+                                 status=ClosingStatus.CLOSED, discrepancy_cents=discrepancy, comment=comment,
+                                 closed_at=now)  # fmt: skip
+            for t in expected:
+                count, cents = counted.get(t.method, (t.count, t.cents))
+                closing.lines.append(ClosingLine(method=t.method, expected_count=t.count, expected_cents=t.cents,
+                                                 counted_count=count, counted_cents=cents))  # fmt: skip
+            s.add(closing)
+            try:
+                s.flush()
+            except IntegrityError as exc:  # another session closed the same day at the same moment
+                raise AlreadyClosed(day) from exc
+            audit.record(s, at=now, action="closing.close", entity="day_closing", entity_id=closing.id,
+                         agent_id=actor.agent_id, structure_id=structure_id,
+                         after={"day": day, "discrepancy_cents": discrepancy,
+                                "counted": {"cash": cash, "cheques": [cheque_count, cheque_total]}},
+                         reason=comment or None)  # fmt: skip
+            uow.commit()
+            return closing.id
+
+    return with_retry(work)
+
+
+def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
+    actor.require_supervisor("valider une clôture de caisse")
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            closing = s.get(DayClosing, closing_id)
+            if closing is None:
+                raise UnknownEntity(f"Clôture inconnue (n° {closing_id}).")
+            if closing.status is ClosingStatus.VALIDATED:
+                raise ValidationError("Cette clôture est déjà validée.")
+            now = db.clock.now()
+            closing.status = ClosingStatus.VALIDATED
+            closing.validated_by_id = actor.agent_id
+            closing.validated_at = now
+            audit.record(s, at=now, action="closing.validate", entity="day_closing", entity_id=closing.id,
+                         agent_id=actor.agent_id, structure_id=closing.structure_id,
+                         before={"status": "closed"}, after={"status": "validated"})  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
+
+
+def closings_of_day(db: Database, structure_id: int, day: date) -> list[ClosingRow]:
+    with db.reading() as uow:
+        s = uow.session
+        names = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+        rows = []
+        for c in s.scalars(
+            select(DayClosing)
+            .where(DayClosing.structure_id == structure_id, DayClosing.business_date == day)
+            .order_by(DayClosing.closed_at)
+        ):
+            rows.append(
+                ClosingRow(
+                    c.id,
+                    names.get(c.agent_id, "?"),
+                    c.business_date,
+                    c.status,
+                    c.discrepancy_cents,
+                    c.comment,
+                    names.get(c.validated_by_id, "") if c.validated_by_id else "",
+                    [
+                        (
+                            METHOD_LABELS[ln.method],
+                            ln.expected_count,
+                            ln.expected_cents,
+                            ln.counted_count,
+                            ln.counted_cents,
+                        )
+                        for ln in sorted(c.lines, key=lambda x: list(PaymentMethod).index(x.method))
+                    ],  # fmt: skip
+                )
+            )
+        return rows

@@ -1,0 +1,118 @@
+"""The daily closing report ("arrêté journalier") of a structure: cash per agent, receipts, absences, e-mails."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, Spacer
+from sqlalchemy import select
+
+from ...clock import PARIS
+from ...models import Agent, ClosingStatus, Family, Payment, PaymentMethod, Structure
+from ..closing import closings_of_day
+from ..errors import UnknownEntity
+from ..money import format_eur
+from ..nightly import absences, families_without_email
+from ..payments import METHOD_LABELS
+from ..uow import Database
+from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
+
+
+def _count(n: int | None) -> str:
+    return "" if n is None else str(n)
+
+
+def _money(cents: int | None) -> str:
+    return "" if cents is None else format_eur(cents)
+
+
+def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: str = "") -> bytes:
+    with db.reading() as uow:
+        s = uow.session
+        structure = s.get(Structure, structure_id)
+        if structure is None:
+            raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+        names = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+        payments = s.execute(
+            select(Payment, Family.name)
+            .join(Family, Payment.family_id == Family.id)
+            .where(Payment.structure_id == structure_id, Payment.business_date == day)
+            .order_by(Payment.paid_at)
+        ).all()
+    st = styles()
+    closings = closings_of_day(db, structure_id, day)
+    story = [
+        Paragraph(
+            esc(f"Arrêté journalier du {format_date(day, 'EEEE d MMMM y', locale='fr_FR')}"), st["title"]
+        ),
+        Paragraph(
+            esc(f"{structure.name} – clôture de caisse, règlements, absences et comptes-rendus"), st["normal"]
+        ),
+        Spacer(1, 3 * mm),
+        Paragraph(esc("Caisse par agent"), st["h2"]),
+    ]
+    closed_agents = set()
+    for c in closings:
+        closed_agents.add(c.agent)
+        status = (
+            "validée par " + c.validated_by if c.status is ClosingStatus.VALIDATED else "clôturée, à valider"
+        )
+        story.append(Paragraph(esc(f"{c.agent} – caisse {status}"), st["normal"]))
+        rows = []
+        for label, e_count, e_cents, c_count, c_cents in c.lines:
+            diff = None if c_cents is None else c_cents - e_cents
+            rows.append((label, _count(e_count), _money(e_cents), _count(c_count), _money(c_cents),
+                         _money(diff)))  # fmt: skip
+        story.append(table(("Mode", "Nb attendu", "Attendu", "Nb compté", "Compté", "Écart"), rows,
+                           [w * CONTENT_WIDTH for w in (0.24, 0.12, 0.16, 0.12, 0.18, 0.18)],
+                           right=(1, 2, 3, 4, 5),
+                           total=("Écart total", "", "", "", "", format_eur(c.discrepancy_cents))))  # fmt: skip
+        if c.comment:
+            story.append(Paragraph(esc(f"Commentaire : {c.comment}"), st["small"]))
+        story.append(Spacer(1, 3 * mm))
+    takers = {names.get(p.agent_id, "portail") for p, _ in payments}
+    for agent in sorted(takers - closed_agents):
+        story.append(Paragraph(esc(f"Caisse non clôturée : {agent}"), st["normal"]))
+    if not closings and not payments:
+        story.append(Paragraph(esc("Aucun règlement ni clôture ce jour."), st["small"]))
+
+    story.append(Paragraph(esc("Règlements du jour"), st["h2"]))
+    if payments:
+        rows = []
+        totals = dict.fromkeys(PaymentMethod, 0)
+        for p, family in payments:
+            totals[p.method] += p.amount_cents
+            method = METHOD_LABELS[p.method] + (f" n° {p.cheque_number}" if p.cheque_number else "")
+            rows.append((p.receipt_number, f"{p.paid_at.astimezone(PARIS):%H:%M}", family, method,
+                         names.get(p.agent_id, "portail"), format_eur(p.amount_cents)))  # fmt: skip
+        story.append(table(("Reçu", "Heure", "Famille", "Mode", "Agent", "Montant"), rows,
+                           [w * CONTENT_WIDTH for w in (0.15, 0.08, 0.25, 0.22, 0.16, 0.14)], right=(5,),
+                           total=("Total", "", "", "", "", format_eur(sum(totals.values())))))  # fmt: skip
+        story.append(Paragraph(esc(" · ".join(f"{METHOD_LABELS[m]} {format_eur(v)}" for m, v in totals.items() if v)),
+                               st["small"]))  # fmt: skip
+    else:
+        story.append(Paragraph(esc("Aucun règlement."), st["small"]))
+
+    story.append(Paragraph(esc("Absences du jour"), st["h2"]))
+    rows = [(a.child, a.family, a.activity, format_eur(a.price_cents),
+             "remboursée (certificat médical)" if a.certificate else "facturée") for a in absences(db, structure_id, day)]  # fmt: skip
+    if rows:
+        story.append(table(("Enfant", "Famille", "Activité", "Prix", "Situation"), rows,
+                           [w * CONTENT_WIDTH for w in (0.22, 0.2, 0.24, 0.1, 0.24)], right=(3,)))  # fmt: skip
+        story.append(
+            Paragraph(
+                esc("Un certificat médical présenté dans les 48 heures rembourse la journée."), st["small"]
+            )
+        )
+    else:
+        story.append(Paragraph(esc("Aucune absence pointée."), st["small"]))
+
+    story.append(Paragraph(esc("Familles sans adresse e-mail"), st["h2"]))
+    missing = families_without_email(db, structure_id, day)
+    story.append(Paragraph(esc(", ".join(missing) + " : le compte-rendu n'a pas pu leur être envoyé.") if missing
+                           else esc("Toutes les familles ayant fait une demande ce jour recevront leur compte-rendu."),
+                           st["normal"]))  # fmt: skip
+    return render(story, title=f"Arrêté journalier {structure.name} {day:%d/%m/%Y}", letterhead=Letterhead.of(structure),
+                  printed_at=db.clock.now(), printed_by=printed_by or "Guichet Enfance")  # fmt: skip

@@ -1,0 +1,225 @@
+"""Sending the outbox over SMTP: retried with backoff, marked sent, never twice from a finished attempt.
+
+Each message is claimed (a lease, committed) before it is sent and marked sent right after the server accepts
+it; a job killed mid-run leaves at most the message it was sending claimed, and the next run takes it again when
+the lease has expired. The Message-ID is fixed at the first attempt, so a retry carries the same identity.
+The SMTP password lives in the OS keyring, never in a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import keyring
+from keyring.errors import KeyringError
+from sqlalchemy import func, or_, select, update
+
+from ..models import OutboxMessage, OutboxStatus
+from .errors import ConfigurationError
+from .uow import Database
+
+KEYRING_SERVICE = "guichet-enfance-smtp"
+MAX_ATTEMPTS = 8
+LEASE = timedelta(seconds=float(os.environ.get("GUICHET_OUTBOX_LEASE_SECONDS", "120")))
+"""How long a sending job holds a message; a message of a killed job is taken again after it."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    user: str = ""
+    sender: str = "enfance-jeunesse@localhost"
+    timeout: float = 20.0
+
+    @classmethod
+    def from_env(cls) -> SmtpSettings | None:
+        """GUICHET_SMTP_HOST, _PORT, _SECURITY, _USER, _FROM; None when no host is configured."""
+        host = os.environ.get("GUICHET_SMTP_HOST", "").strip()
+        if not host:
+            return None
+        security = os.environ.get("GUICHET_SMTP_SECURITY", "starttls").strip().lower()
+        if security not in ("starttls", "ssl", "none"):
+            raise ConfigurationError(
+                f"GUICHET_SMTP_SECURITY invalide : « {security} » (starttls, ssl ou none)."
+            )
+        try:
+            port = int(os.environ.get("GUICHET_SMTP_PORT", "465" if security == "ssl" else "587"))
+        except ValueError as exc:
+            raise ConfigurationError("GUICHET_SMTP_PORT doit être un nombre.") from exc
+        return cls(host, port, security, os.environ.get("GUICHET_SMTP_USER", "").strip(),
+                   os.environ.get("GUICHET_SMTP_FROM", "enfance-jeunesse@localhost").strip())  # fmt: skip
+
+    def password(self) -> str | None:
+        if not self.user:
+            return None
+        try:
+            secret = keyring.get_password(KEYRING_SERVICE, f"{self.user}@{self.host}")
+        except KeyringError as exc:
+            raise ConfigurationError(f"Trousseau de mots de passe indisponible : {exc}.") from exc
+        if secret is None:
+            raise ConfigurationError(
+                f"Aucun mot de passe SMTP dans le trousseau pour {self.user}@{self.host} : "
+                "enregistrez-le avec « python -m app smtp-password »."
+            )
+        return secret
+
+
+def store_password(settings: SmtpSettings, password: str) -> None:
+    keyring.set_password(KEYRING_SERVICE, f"{settings.user}@{settings.host}", password)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: list[str] = field(default_factory=list)
+    remaining: int = 0
+
+    def lines(self) -> list[str]:
+        lines = [f"E-mails envoyés : {self.sent}."]
+        if self.retried:
+            lines.append(f"{self.retried} envoi(s) en échec, nouvel essai plus tard.")
+        if self.failed:
+            lines.append("Abandonnés après plusieurs essais : " + ", ".join(self.failed) + ".")
+        if self.remaining:
+            lines.append(f"{self.remaining} message(s) restent en attente.")
+        return lines
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(minutes=1) * (2 ** max(0, attempts - 1)), timedelta(hours=6))
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib only sends ASCII credentials: accented passwords go as UTF-8 in AUTH PLAIN (RFC 4616)."""
+    if (user + password).isascii():
+        smtp.login(user, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    token = base64.b64encode(f"\0{user}\0{password}".encode()).decode("ascii")
+    code, response = smtp.docmd("AUTH", f"PLAIN {token}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, response)
+
+
+class _Connection:
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.secret = settings.password()  # a missing keyring entry stops the job before any claim
+        self.smtp: smtplib.SMTP | None = None
+
+    def get(self) -> smtplib.SMTP:
+        if self.smtp is None:
+            s = self.settings
+            if s.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
+                                                      context=ssl.create_default_context())  # fmt: skip
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+                if s.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if s.user and self.secret is not None:
+                _login(smtp, s.user, self.secret)
+            self.smtp = smtp
+        return self.smtp
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self.smtp.quit()
+            self.smtp = None
+
+
+def _claim(db: Database) -> tuple[int, str, str, str, str] | None:
+    """Take the next due message with a lease, committed before any SMTP exchange."""
+    with db.writing() as uow:
+        s = uow.session
+        now = db.clock.now()
+        msg = s.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if msg is None:
+            return None
+        msg.claimed_until = now + LEASE
+        if msg.message_id is None:
+            msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
+        uow.commit()
+        return msg.id, msg.recipient, msg.subject, msg.body, msg.message_id
+
+
+def send_pending(
+    db: Database, settings: SmtpSettings, *, pace: float = 0.0, limit: int | None = None
+) -> SendReport:
+    """Send every due message; each one is marked sent as soon as the server has accepted it."""
+    report = SendReport()
+    connection = _Connection(settings)
+    try:
+        while limit is None or report.sent + report.retried < limit:
+            claimed = _claim(db)
+            if claimed is None:
+                break
+            msg_id, recipient, subject, body, message_id = claimed
+            email = EmailMessage()
+            email["From"] = settings.sender
+            email["To"] = recipient
+            email["Subject"] = subject
+            email["Date"] = formatdate(localtime=True)
+            email["Message-ID"] = message_id
+            email.set_content(body)
+            try:
+                connection.get().send_message(email)
+            except (smtplib.SMTPException, OSError) as exc:
+                connection.close()
+                _record_failure(db, msg_id, exc, report, recipient)
+                continue
+            with db.writing() as uow:
+                uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(
+                    status=OutboxStatus.SENT, sent_at=db.clock.now(), claimed_until=None, last_error=None))  # fmt: skip
+                uow.commit()
+            report.sent += 1
+            if pace:
+                time.sleep(pace)
+    finally:
+        connection.close()
+    with db.reading() as uow:
+        report.remaining = uow.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING)
+        )
+    return report
+
+
+def _record_failure(db: Database, msg_id: int, exc: Exception, report: SendReport, recipient: str) -> None:
+    with db.writing() as uow:
+        msg = uow.session.get(OutboxMessage, msg_id)
+        now = db.clock.now()
+        msg.attempts += 1
+        msg.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        msg.claimed_until = None
+        if msg.attempts >= MAX_ATTEMPTS:
+            msg.status = OutboxStatus.FAILED
+            report.failed.append(recipient)
+        else:
+            msg.next_attempt_at = now + backoff(msg.attempts)
+            report.retried += 1
+        uow.commit()
