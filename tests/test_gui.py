@@ -61,7 +61,7 @@ def test_family_list_shows_debit_balances_in_red(qtbot, demo_db):
 def test_screenshots_command_renders_the_main_screens(tmp_path):
     result = run_app("screenshots", str(tmp_path / "shots"), "--today", "2026-11-26")
     assert result.returncode == 0, result.stderr
-    names = sorted(p.name for p in (tmp_path / "shots").glob("*.png"))
+    names = sorted((p.name for p in (tmp_path / "shots").glob("*.png")), key=lambda n: int(n.split("-")[0]))
     assert names == [
         "1-recherche-famille.png",
         "2-page-famille.png",
@@ -72,5 +72,6 @@ def test_screenshots_command_renders_the_main_screens(tmp_path):
         "7-famille.png",
         "8-soldes-et-paiements.png",
         "9-encaisser.png",
+        "10-cloture.png",
     ]
     assert all((tmp_path / "shots" / n).stat().st_size > 15_000 for n in names)

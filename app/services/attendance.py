@@ -3,10 +3,23 @@ recorded within 48 hours after the absent day, which refunds the charge."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from babel.dates import format_datetime
+from sqlalchemy import select
 
 from ..clock import PARIS
-from ..models import Attendance, LedgerKind, Reservation, ReservationStatus
+from ..models import (
+    ActivityDay,
+    Attendance,
+    Child,
+    Family,
+    LedgerKind,
+    Reservation,
+    ReservationStatus,
+    search_key,
+)
 from . import audit, ledger
 from .actors import Actor
 from .errors import CertificateRefused, UnknownEntity, ValidationError
@@ -105,3 +118,47 @@ def record_certificate(db: Database, actor: Actor, reservation_id: int) -> int:
             return refund
 
     return with_retry(work)
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    reservation_id: int
+    child: str
+    family: str
+    attendance: Attendance | None
+    certificate: bool
+
+    @property
+    def label(self) -> str:
+        if self.certificate:
+            return "Absent (certificat médical)"
+        return {Attendance.PRESENT: "Présent", Attendance.ABSENT: "Absent (facturé)"}.get(
+            self.attendance, "—"
+        )
+
+
+def day_attendance(db: Database, activity_id: int, day: date) -> list[AttendanceRow]:
+    """The accepted children of an activity day, with what has been recorded for them."""
+    with db.reading() as uow:
+        rows = uow.session.execute(
+            select(Reservation, Child, Family.name)
+            .join(Reservation.child)
+            .join(Child.family)
+            .join(Reservation.activity_day)
+            .where(
+                ActivityDay.activity_id == activity_id,
+                ActivityDay.day == day,
+                Reservation.status == ReservationStatus.ACCEPTED,
+            )
+        ).all()
+        result = [
+            AttendanceRow(
+                res.id,
+                f"{c.last_name.upper()} {c.first_name}",
+                fam,
+                res.attendance,
+                res.certificate_at is not None,
+            )  # fmt: skip
+            for res, c, fam in rows
+        ]
+        return sorted(result, key=lambda r: search_key(r.child))

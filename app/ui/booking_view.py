@@ -25,6 +25,7 @@ from ..services.counter import ActivityRow, activities_for
 from ..services.documents.attendance import attendance_pdf
 from ..services.family_view import FamilySummary
 from ..services.month_view import MonthView, month_view
+from .attendance_dialog import AttendanceDialog
 from .calendar_grid import CalendarGrid
 from .context import CounterContext
 from .copy_dialog import CopyDialog
@@ -79,6 +80,8 @@ class BookingView(QWidget):
         self.clear = QPushButton("Annuler les opérations")
         self.copy = QPushButton("Copier vers…")
         self.attendance = QPushButton("Liste de présence…")
+        self.presences = QPushButton("Présences…")
+        self.presences.setToolTip("Pointer les présences et absences du jour sélectionné")
         self.attendance.setToolTip("Imprimer la liste de présence du jour sélectionné (animateurs)")
         self.validate = QPushButton("&Valider")
         self.validate.setObjectName("primary")
@@ -101,6 +104,7 @@ class BookingView(QWidget):
         buttons.addWidget(self.clear)
         buttons.addWidget(self.copy)
         buttons.addWidget(self.attendance)
+        buttons.addWidget(self.presences)
         buttons.addStretch(1)
         buttons.addWidget(self.pending)
         buttons.addSpacing(12)
@@ -125,6 +129,7 @@ class BookingView(QWidget):
         self.clear.clicked.connect(self.clear_basket)
         self.copy.clicked.connect(self.copy_to)
         self.attendance.clicked.connect(self.preview_attendance)
+        self.presences.clicked.connect(self.open_presences)
         self.validate.clicked.connect(self.request_validation)
         self._update_pending()
 
@@ -242,6 +247,15 @@ class BookingView(QWidget):
         )
         self.preview.open()
         return self.preview
+
+    def open_presences(self) -> AttendanceDialog | None:
+        day, activity_id = self.grid.focus_day, self.activity.currentData()
+        if day is None or activity_id is None:
+            return None
+        self.presence_dialog = AttendanceDialog(self, self.ctx, activity_id, self.activity.currentText(), day)
+        self.presence_dialog.finished.connect(lambda _code: self.refresh())
+        self.presence_dialog.open()
+        return self.presence_dialog
 
     def copy_to(self) -> None:
         """Open "Copier vers…" (non-modal open(): the view stays usable and testable)."""

@@ -49,6 +49,7 @@ class SavingDialog(QDialog):
         self.buttons.accepted.connect(self._try_save)
         self.buttons.rejected.connect(self.reject)
         self.fields: dict[str, QWidget] = {}
+        self.keep_open = False
 
     def _try_save(self) -> None:
         for widget in self.fields.values():
@@ -66,7 +67,9 @@ class SavingDialog(QDialog):
             self.errors.setText(message_for(exc))
             self.errors.show()
             return
-        self.accept()
+        self.errors.hide()
+        if not self.keep_open:
+            self.accept()
 
 
 class FamilyDialog(SavingDialog):

@@ -15,6 +15,7 @@ from ..services.families import find_families
 from ..services.family_edit import create_family
 from ..services.payments import suggested_amount
 from ..services.uow import Database
+from .closing_dialog import ClosingDialog
 from .context import CounterContext
 from .family_dialog import FamilyDialog
 from .family_list import FamilyList
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         self.ops.changed.connect(self.refresh_all)
         self.ctx.structure_changed.connect(lambda _sid: self.refresh_all())
         self.top_bar.logout_requested.connect(self.logout)
+        self.top_bar.closing.clicked.connect(self.open_closing)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
         QShortcut(QKeySequence("F3"), self, activated=self.focus_search)
         self.resize(1366, 768)
@@ -117,6 +119,11 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.placeholder)
         self.families.search.clear()
         self.focus_search()
+
+    def open_closing(self) -> ClosingDialog:
+        self.closing_dialog = ClosingDialog(self, self.ctx)
+        self.closing_dialog.open()
+        return self.closing_dialog
 
     # --- new family ------------------------------------------------------------------------------
     def new_family(self) -> None:

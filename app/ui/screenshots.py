@@ -94,6 +94,9 @@ def take_screenshots(db: Database, outdir: Path, year: int, month: int) -> list[
     payment = window.page.balances.open_payment("20,00", missing_cents=2000)
     _save(payment, outdir / "9-encaisser.png", saved)
     payment.reject()
+    closing = window.open_closing()
+    _save(closing, outdir / "10-cloture.png", saved)
+    closing.reject()
     window.close()
     QApplication.processEvents()
     return saved

@@ -1,0 +1,95 @@
+"""Recording the day's attendance: present / absent, and a medical certificate within 48 hours."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel.dates import format_date
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..models import Attendance
+from ..services.attendance import day_attendance, record_attendance, record_certificate
+from .context import CounterContext
+from .table_model import Column, RowsModel
+
+
+class AttendanceDialog(QDialog):
+    def __init__(
+        self, parent: QWidget | None, ctx: CounterContext, activity_id: int, activity_name: str, day: date
+    ):
+        super().__init__(parent)
+        self.ctx, self.activity_id, self.day = ctx, activity_id, day
+        self.setWindowTitle(f"Présences – {activity_name}")
+        self.model = RowsModel(
+            [
+                Column("Enfant", lambda r: r.child),
+                Column("Famille", lambda r: r.family),
+                Column("Présence", lambda r: r.label),
+            ]
+        )
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.verticalHeader().setVisible(False)
+        self.view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.present = QPushButton("&Présent")
+        self.absent = QPushButton("&Absent")
+        self.certificate = QPushButton("&Certificat médical")
+        self.certificate.setToolTip("Présenté dans les 48 heures après l'absence : la journée est remboursée")
+        close = QPushButton("&Fermer")
+        buttons = QHBoxLayout()
+        for button in (self.present, self.absent, self.certificate):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(f"<b>{activity_name}</b> – {format_date(day, 'EEEE d MMMM y', locale='fr_FR')}")
+        )
+        layout.addWidget(self.view, 1)
+        layout.addWidget(
+            QLabel("Une absence est facturée, sauf certificat médical présenté dans les 48 heures.")
+        )
+        layout.addLayout(buttons)
+        self.resize(620, 520)
+        self.present.clicked.connect(lambda: self.mark(Attendance.PRESENT))
+        self.absent.clicked.connect(lambda: self.mark(Attendance.ABSENT))
+        self.certificate.clicked.connect(self.add_certificate)
+        close.clicked.connect(self.accept)
+        self.refresh()
+
+    def refresh(self) -> None:
+        row = self.view.currentIndex().row()
+        self.model.set_rows(
+            self.ctx.ops.read(lambda: day_attendance(self.ctx.db, self.activity_id, self.day), [])
+        )
+        if self.model.rows:
+            self.view.selectRow(max(0, min(row, len(self.model.rows) - 1)))
+
+    def _selected(self) -> int | None:
+        index = self.view.currentIndex()
+        return self.model.rows[index.row()].reservation_id if index.isValid() else None
+
+    def mark(self, attendance: Attendance) -> None:
+        res_id = self._selected()
+        if res_id is not None:
+            self.ctx.ops.write(lambda: record_attendance(self.ctx.db, self.ctx.actor, res_id, attendance))
+            self.refresh()
+            self.view.selectRow(min(self.view.currentIndex().row() + 1, len(self.model.rows) - 1))
+
+    def add_certificate(self) -> None:
+        res_id = self._selected()
+        if res_id is not None:
+            self.ctx.ops.write(lambda: record_certificate(self.ctx.db, self.ctx.actor, res_id))
+            self.refresh()
