@@ -6,11 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -144,7 +140,14 @@ def _reason(exc: DBAPIError) -> str:
 # --- migrations -----------------------------------------------------------------------------------
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+SCHEMA_HEAD = "0002"
+"""The newest migration; checked against the migration scripts by a test, so that starting the application
+does not need to load Alembic (it is imported only to migrate)."""
+
+
+def alembic_config(engine: Engine | None = None):
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -153,15 +156,23 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
-    assert len(heads) == 1, f"several migration heads: {heads}"
-    return heads[0]
+    return SCHEMA_HEAD
+
+
+def script_heads() -> list[str]:
+    """The heads of the migration scripts themselves (loads Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    return list(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The schema version recorded in the database (None when it was never migrated)."""
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except DBAPIError as exc:
         raise DatabaseUnreachable(describe(engine.url), _reason(exc)) from exc
 
@@ -173,6 +184,8 @@ def is_empty(engine: Engine) -> bool:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     try:
         command.upgrade(alembic_config(engine), revision)
     except DBAPIError as exc:
@@ -185,6 +198,8 @@ def check_schema(engine: Engine) -> None:
     current = current_revision(engine)
     if current == head:
         return
+    from alembic.script import ScriptDirectory
+
     known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if current is not None and current not in known:
         raise SchemaUnknown(current)

@@ -52,3 +52,9 @@ def test_schema_behind_is_refused_with_a_french_message(empty_url):
     assert "n'est pas à jour" in str(info.value)
     assert "python -m app migrate" in str(info.value)
     engine.dispose()
+
+
+def test_schema_head_constant_matches_the_migration_scripts():
+    from app.db import SCHEMA_HEAD, script_heads
+
+    assert script_heads() == [SCHEMA_HEAD]

@@ -16,6 +16,7 @@ from .enums import AidKind, LedgerKind, PaymentMethod, WalletKind
 
 if TYPE_CHECKING:
     from .family import Family
+    from .reservation import Reservation
 
 
 class Wallet(Base):
@@ -58,6 +59,8 @@ class LedgerEntry(Base):
         ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
     )
     reason: Mapped[str | None] = mapped_column(String(400))
+
+    reservation: Mapped[Reservation | None] = relationship()
 
 
 class ReceiptCounter(Base):

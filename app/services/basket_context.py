@@ -19,7 +19,7 @@ from ..models import (
     ReservationStatus,
     Wallet,
 )
-from . import calendar
+from . import calendar, ledger
 from .actors import Actor
 from .basket import (
     Action,
@@ -164,9 +164,11 @@ def line_price(ctx: BasketContext, line: BasketLine) -> int:
 
 
 def family_balance(session: Session, family_id: int, *, lock: bool) -> int:
+    """The account balance as stored now; with ``lock``, the family's wallet rows are locked (in id order)."""
+    if not lock:
+        return ledger.family_balance(session, family_id)
     stmt = select(Wallet).where(Wallet.family_id == family_id).order_by(Wallet.id)
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return sum(w.balance_cents for w in session.scalars(stmt))
 
 

@@ -8,6 +8,7 @@ line's outcome. A refused basket (bad input, balance) writes nothing.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -136,10 +137,10 @@ def confirm(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
 def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
     with db.writing() as uow:
         s = uow.session
-        now = db.clock.now()
         ctx = load_basket(s, basket, actor)
         locked = lock_days(s, [d.id for d in ctx.days.values()])
         balance = family_balance(s, ctx.family.id, lock=True)
+        now = db.clock.now()  # taken once the days are locked: request order = waitlist order
         checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
         cost = sum(line_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
         refunds = sum(
@@ -148,7 +149,7 @@ def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
             for check, res in [checks[ln.key]]
             if check.ok and res is not None and res.status is ReservationStatus.ACCEPTED
         )
-        _requirefamily_balance(balance, cost - refunds)
+        _require_balance(balance, cost - refunds)
 
         batch = str(uuid.uuid4())
         outcomes: dict[tuple[int, int, date], LineOutcome] = {}
@@ -158,15 +159,29 @@ def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
         promoted: list[int] = []
         for day_id in sorted(freed):
             promoted += [r.id for r in fill_places(s, locked[day_id], now, actor)]
+        # Additions: the places are counted once, under the locks, then followed in memory.
+        taken = accepted_counts(s, [d.id for d in ctx.days.values()])
+        entries = ledger.LedgerBatch(s)
+        created: list[tuple[BasketLine, Reservation]] = []
         for line in basket.additions:
-            outcomes[line.key] = _apply_addition(s, ctx, line, checks[line.key][0], now, actor, basket, batch)
+            outcome, res = _apply_addition(
+                s, ctx, line, checks[line.key][0], now, actor, basket, batch, taken, entries
+            )
+            outcomes[line.key] = outcome
+            if res is not None:
+                created.append((line, res))
+        s.flush()
+        entries.apply()
+        for line, res in created:
+            _audit_creation(s, ctx, line, res, now, actor, basket)
+            outcomes[line.key] = replace(outcomes[line.key], reservation_id=res.id)
         s.flush()
         balance_after = family_balance(s, ctx.family.id, lock=False)
         uow.commit()
     return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)
 
 
-def _requirefamily_balance(balance: int, needed: int) -> None:
+def _require_balance(balance: int, needed: int) -> None:
     missing = max(0, max(0, needed) - balance)
     if missing == 0:
         return
@@ -250,12 +265,15 @@ def _apply_addition(
     actor: Actor,
     basket: Basket,
     batch: str,
-) -> LineOutcome:
+    taken: dict[int, int],
+    entries: ledger.LedgerBatch,
+) -> tuple[LineOutcome, Reservation | None]:
+    """Create the line's reservation (accepted, waitlisted or refused) and its charge; no flush here."""
     child_name, activity_name = line_names(ctx, line)
     activity = ctx.activities[line.activity_id]
     day = ctx.days.get((line.activity_id, line.day))
     if check.verdict is Verdict.ALREADY_BOOKED or day is None:
-        return LineOutcome(line, child_name, activity_name, OutcomeStatus.REFUSED, check.reason)
+        return LineOutcome(line, child_name, activity_name, OutcomeStatus.REFUSED, check.reason), None
     res = Reservation(
         child_id=line.child_id,
         activity_day_id=day.id,
@@ -269,20 +287,41 @@ def _apply_addition(
     if not check.ok:
         res.status, res.refusal_reason = ReservationStatus.REFUSED, check.reason
     else:
-        taken = accepted_counts(s, [day.id])[day.id]
-        if taken >= day.capacity and line.override_capacity:
-            _raise_capacity(s, day, taken + 1, now, actor, basket.override_reason or "")
-        if taken < day.capacity:
+        if taken[day.id] >= day.capacity and line.override_capacity:
+            _raise_capacity(s, day, taken[day.id] + 1, now, actor, basket.override_reason or "")
+        if taken[day.id] < day.capacity:
             res.status = ReservationStatus.ACCEPTED
+            taken[day.id] += 1
         elif activity.waitlist_enabled:
             res.status, res.waitlist_position = ReservationStatus.WAITLISTED, next_position(s, day.id)
         else:
             res.status, res.refusal_reason = ReservationStatus.REFUSED, FULL_REASON
     s.add(res)
-    s.flush()
     if res.status is ReservationStatus.ACCEPTED:
-        charge_reservation(s, res, ctx.family, activity, day, now, actor)
+        charge_reservation(s, res, ctx.family, activity, day, now, actor, entries)
     ctx.live[(line.child_id, day.id)] = res
+    outcome = LineOutcome(
+        line,
+        child_name,
+        activity_name,
+        OutcomeStatus(res.status.value),
+        res.refusal_reason or "",
+        res.waitlist_position,
+        res.price_cents or 0,
+    )
+    return outcome, res
+
+
+def _audit_creation(
+    s: Session,
+    ctx: BasketContext,
+    line: BasketLine,
+    res: Reservation,
+    now: datetime,
+    actor: Actor,
+    basket: Basket,
+) -> None:
+    activity = ctx.activities[line.activity_id]
     audit.record(
         s,
         at=now,
@@ -302,17 +341,6 @@ def _apply_addition(
             "refusal_reason": res.refusal_reason,
         },
         reason=basket.override_reason if line.overridden else None,
-    )
-    status = OutcomeStatus(res.status.value)
-    return LineOutcome(
-        line,
-        child_name,
-        activity_name,
-        status,
-        res.refusal_reason or "",
-        res.waitlist_position,
-        res.price_cents or 0,
-        res.id,
     )
 
 

@@ -10,10 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import holidays as holidays_pkg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
-from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
 
 from ..models import (
     Activity,
@@ -36,6 +34,12 @@ def school_year_of(d: date) -> str:
     return f"{y}-{y + 1}"
 
 
+def school_year_range(d: date) -> tuple[date, date]:
+    """1 September … 31 August of the school year of ``d``."""
+    first = int(school_year_of(d)[:4])
+    return date(first, 9, 1), date(first + 1, 8, 31)
+
+
 def _first_year(school_year: str) -> int:
     try:
         first, second = (int(x) for x in school_year.split("-"))
@@ -55,6 +59,8 @@ class HolidayRange:
 
 def package_school_holidays(zone: str, school_year: str) -> list[HolidayRange]:
     """School holiday ranges of a zone whose start falls in the school year (summer included, at its end)."""
+    from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
+
     first = _first_year(school_year)
     source = SchoolHolidayDates()
     days: dict[date, str] = {}
@@ -93,6 +99,8 @@ def seed_school_holidays(session: Session, zone: str, school_years: Iterable[str
 
 
 def seed_public_holidays(session: Session, years: Iterable[int]) -> None:
+    import holidays as holidays_pkg
+
     for d, name in sorted(holidays_pkg.France(years=list(years), language="fr").items()):
         if session.get(PublicHoliday, d) is None:
             session.add(PublicHoliday(day=d, name=name))

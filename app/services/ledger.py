@@ -77,3 +77,44 @@ def post(
     session.flush()
     session.refresh(wallet, ["balance_cents"])
     return entry
+
+
+class LedgerBatch:
+    """Entries added to the session without a flush each; the wallets move by one UPDATE each at ``apply``.
+
+    For use inside one transaction whose wallets are locked (a basket's confirmation).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.deltas: dict[int, int] = {}
+        self.wallets: dict[tuple[int, WalletKind], Wallet] = {}
+
+    def wallet(self, family_id: int, kind: WalletKind) -> Wallet:
+        key = (family_id, WalletKind(kind))
+        if key not in self.wallets:
+            self.wallets[key] = wallet_for(self.session, family_id, key[1])
+        return self.wallets[key]
+
+    def add(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
+            structure_id: int | None = None, agent_id: int | None = None, reservation=None) -> LedgerEntry:  # fmt: skip
+        if amount_cents == 0:
+            raise ValueError("a ledger entry cannot be zero")
+        entry = LedgerEntry(wallet_id=wallet.id, kind=kind, amount_cents=amount_cents, label=label, created_at=at,
+                            business_date=at.astimezone(PARIS).date(), structure_id=structure_id, agent_id=agent_id)  # fmt: skip
+        if reservation is not None:
+            entry.reservation = reservation
+        self.session.add(entry)
+        self.deltas[wallet.id] = self.deltas.get(wallet.id, 0) + amount_cents
+        return entry
+
+    def apply(self) -> None:
+        for wallet_id, delta in self.deltas.items():
+            if delta:
+                self.session.execute(
+                    update(Wallet)
+                    .where(Wallet.id == wallet_id)
+                    .values(balance_cents=Wallet.balance_cents + delta)
+                    .execution_options(synchronize_session=False)
+                )
+        self.deltas.clear()

@@ -19,8 +19,6 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-import keyring
-from keyring.errors import KeyringError
 from sqlalchemy import func, or_, select, update
 
 from ..models import OutboxMessage, OutboxStatus
@@ -63,6 +61,9 @@ class SmtpSettings:
     def password(self) -> str | None:
         if not self.user:
             return None
+        import keyring
+        from keyring.errors import KeyringError
+
         try:
             secret = keyring.get_password(KEYRING_SERVICE, f"{self.user}@{self.host}")
         except KeyringError as exc:
@@ -76,6 +77,8 @@ class SmtpSettings:
 
 
 def store_password(settings: SmtpSettings, password: str) -> None:
+    import keyring
+
     keyring.set_password(KEYRING_SERVICE, f"{settings.user}@{settings.host}", password)
 
 

@@ -112,23 +112,22 @@ def charge_reservation(
     day: ActivityDay,
     now: datetime,
     actor: Actor,
+    batch: ledger.LedgerBatch | None = None,
 ) -> None:
     """Post the charge of an accepted reservation (its price after aids) and remember the price."""
     price = day_price(activity, day.day, family.quotient_familial, family.aids).cents
     res.price_cents = price
-    if price:
-        wallet = ledger.wallet_for(session, family.id, activity.wallet_kind)
-        ledger.post(
-            session,
-            wallet,
-            kind=LedgerKind.CHARGE,
-            amount_cents=-price,
-            label=f"{activity.name} – {res.child.first_name} – {day.day:%d/%m/%Y}",
-            at=now,
-            structure_id=activity.structure_id,
-            agent_id=actor.agent_id,
-            reservation_id=res.id,
-        )
+    if not price:
+        return
+    label = f"{activity.name} – {res.child.first_name} – {day.day:%d/%m/%Y}"
+    if batch is not None:
+        wallet = batch.wallet(family.id, activity.wallet_kind)
+        batch.add(wallet, kind=LedgerKind.CHARGE, amount_cents=-price, label=label, at=now,
+                  structure_id=activity.structure_id, agent_id=actor.agent_id, reservation=res)  # fmt: skip
+        return
+    wallet = ledger.wallet_for(session, family.id, activity.wallet_kind)
+    ledger.post(session, wallet, kind=LedgerKind.CHARGE, amount_cents=-price, label=label, at=now,
+                structure_id=activity.structure_id, agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
 
 
 def fill_places(session: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[Reservation]:

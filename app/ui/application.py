@@ -37,5 +37,5 @@ def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) 
             print(f"OK : fenêtre principale affichée, {n} familles.")
             app.quit()
 
-        QTimer.singleShot(300, finish)
+        QTimer.singleShot(0, finish)  # as soon as the event loop runs: the window is shown
     return app.exec()

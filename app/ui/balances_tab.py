@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 
 from ..clock import PARIS
 from ..models import WalletKind
-from ..services.documents.receipt import receipt_pdf
 from ..services.family_view import FamilySummary
 from ..services.money import format_eur
 from ..services.payments import adjust, ledger_rows, payment_rows, record_payment, reverse_payment
@@ -189,6 +188,8 @@ class BalancesTab(QWidget):
         if payment is None:
             self.ctx.ops.inform("Reçu", "Sélectionnez un règlement dans l'historique.")
             return None
+        from ..services.documents.receipt import receipt_pdf  # reportlab only when printing
+
         pdf = self.ctx.ops.read(lambda: receipt_pdf(self.ctx.db, payment.id, self.ctx.actor.name), None)
         if pdf is None:
             return None

@@ -22,7 +22,6 @@ from ..clock import local_today
 from ..services.basket import Action, Basket
 from ..services.copying import copy_days
 from ..services.counter import ActivityRow, activities_for
-from ..services.documents.attendance import attendance_pdf
 from ..services.family_view import FamilySummary
 from ..services.month_view import MonthView, month_view
 from .attendance_dialog import AttendanceDialog
@@ -237,6 +236,8 @@ class BookingView(QWidget):
         day, activity_id = self.grid.focus_day, self.activity.currentData()
         if day is None or activity_id is None:
             return None
+        from ..services.documents.attendance import attendance_pdf  # reportlab only when printing
+
         pdf = self.ctx.ops.read(
             lambda: attendance_pdf(self.ctx.db, activity_id, day, self.ctx.actor.name), None
         )

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from ..clock import local_today
 from ..services.closing import CountedInput, close_cash, closings_of_day, day_expected, validate_closing
-from ..services.documents.closing_report import closing_report_pdf
 from ..services.mailer import SmtpSettings, send_pending
 from ..services.money import format_eur
 from ..services.nightly import transmit_day
@@ -192,6 +191,8 @@ class ClosingDialog(SavingDialog):
 
     def preview_report(self) -> PrintPreview | None:
         sid = self.ctx.structure_id
+        from ..services.documents.closing_report import closing_report_pdf  # reportlab only when printing
+
         pdf = self.ctx.ops.read(
             lambda: closing_report_pdf(self.ctx.db, sid, self.day, self.ctx.actor.name), None
         )

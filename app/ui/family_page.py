@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..clock import local_today
 from ..services.aids import add_aid, aid_types, family_aids, remove_aid
-from ..services.documents.sheet import reservation_sheet_pdf, school_year_range
+from ..services.calendar import school_year_range
 from ..services.family_edit import save_child, update_family
 from ..services.family_view import FamilySummary, family_summary, reservation_rows
 from ..services.money import format_eur
@@ -269,6 +269,8 @@ class FamilyPage(QWidget):
         start, end = (
             date(d.year(), d.month(), d.day()) for d in (self.sheet_from.date(), self.sheet_to.date())
         )
+        from ..services.documents.sheet import reservation_sheet_pdf  # reportlab only when printing
+
         pdf = self.ctx.ops.read(
             lambda: reservation_sheet_pdf(
                 self.ctx.db, family_id, start, end, self.ctx.actor.name, self.ctx.structure_id

@@ -5,10 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pypdfium2 as pdfium
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -22,6 +20,8 @@ from PySide6.QtWidgets import (
 
 
 def page_images(pdf: bytes, dpi: int = 110) -> list[QImage]:
+    import pypdfium2 as pdfium
+
     document = pdfium.PdfDocument(pdf)
     images = []
     try:
@@ -83,8 +83,10 @@ class PrintPreview(QDialog):
         target.write_bytes(self.pdf)
         return target
 
-    def print_document(self, printer: QPrinter | None = None) -> bool:
+    def print_document(self, printer=None) -> bool:
         """Print every page scaled to the printable area (asks for the printer unless one is given)."""
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
         if printer is None:
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             dialog = QPrintDialog(printer, self)

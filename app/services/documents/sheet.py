@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from ...clock import local_today
 from ...models import Activity, ActivityDay, Family, Reservation, ReservationStatus, Structure
 from .. import ledger
-from ..calendar import school_year_of
+from ..calendar import school_year_range
 from ..errors import UnknownEntity, ValidationError
 from ..family_view import state_label
 from ..money import format_eur
@@ -23,11 +23,6 @@ from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 
 WIDTHS = (0.22, 0.46, 0.17, 0.15)
-
-
-def school_year_range(today: date) -> tuple[date, date]:
-    first = int(school_year_of(today)[:4])
-    return date(first, 9, 1), date(first + 1, 8, 31)
 
 
 def reservation_sheet_pdf(

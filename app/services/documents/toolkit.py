@@ -79,6 +79,11 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
+CELL_FONT, CELL_SIZE = "Helvetica", 8.5
+CHAR_WIDTH = 0.55 * CELL_SIZE  # a generous average width of a Helvetica character
+PADDING = 6
+
+
 def table(
     header: Sequence[str] | None,
     rows: Sequence[Sequence[str]],
@@ -87,17 +92,24 @@ def table(
     right: Sequence[int] = (),
     total: Sequence[str] | None = None,
 ) -> Table:
-    """A zebra table (header row repeated on each page, if any); cells wrap instead of overflowing."""
-    st = styles()
+    """A zebra table (header row repeated on each page, if any).
 
-    def cells(values: Sequence[str], bold: bool = False) -> list[Paragraph]:
-        return [
-            Paragraph(
-                f"<b>{esc(str(v))}</b>" if bold else esc(str(v)),
-                st["cell_right"] if i in right else st["cell"],
-            )
-            for i, v in enumerate(values)
-        ]
+    Short cells are plain strings (fast); a cell too long for its column becomes a wrapping Paragraph, so that
+    nothing overflows.
+    """
+    st = styles()
+    fits = [max(1, int((w - PADDING) / CHAR_WIDTH)) for w in widths]
+
+    def cells(values: Sequence[str], bold: bool = False) -> list:
+        out: list = []
+        for i, v in enumerate(values):
+            text = pdf_text(str(v))
+            if len(text) <= fits[i]:
+                out.append(text)
+            else:
+                style = st["cell_right"] if i in right else st["cell"]
+                out.append(Paragraph(f"<b>{esc(text)}</b>" if bold else esc(text), style))
+        return out
 
     data = [cells(header, bold=True)] if header is not None else []
     first = len(data)
@@ -106,20 +118,26 @@ def table(
         data.append(cells(total, bold=True))
     t = Table(data, colWidths=list(widths), repeatRows=first)
     commands = [
+        ("FONT", (0, 0), (-1, -1), CELL_FONT, CELL_SIZE),
         ("GRID", (0, 0), (-1, -1), 0.25, GRID),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
+    commands += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i in right]
     if header is not None:
         commands += [
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", CELL_SIZE),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f0")),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, HEAD_BG),
         ]
     for i in range(first + 1, first + len(rows), 2):
         commands.append(("BACKGROUND", (0, i), (-1, i), ZEBRA))
     if total is not None:
-        commands.append(("LINEABOVE", (0, -1), (-1, -1), 0.8, HEAD_BG))
+        commands += [
+            ("LINEABOVE", (0, -1), (-1, -1), 0.8, HEAD_BG),
+            ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", CELL_SIZE),
+        ]
     t.setStyle(TableStyle(commands))
     return t
 

@@ -1,0 +1,1 @@
+"""City-scale benchmarks (``python -m bench``)."""
