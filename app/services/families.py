@@ -40,7 +40,11 @@ class FamilyRow:
     """First name of the first responsible adult, shown beside the family name."""
 
 
-def search_families(session: Session, query: str = "", limit: int = 200) -> list[FamilyRow]:
+SEARCH_LIMIT = 60
+"""Rows shown for one search: the agent types a few more letters rather than scroll a city."""
+
+
+def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT) -> list[FamilyRow]:
     """Families whose names, children, phones or e-mails contain every word typed (accents and case ignored)."""
     stmt = (
         select(Family)
@@ -76,7 +80,7 @@ def search_families(session: Session, query: str = "", limit: int = 200) -> list
     ]
 
 
-def find_families(db: Database, query: str = "", limit: int = 200) -> list[FamilyRow]:
+def find_families(db: Database, query: str = "", limit: int = SEARCH_LIMIT) -> list[FamilyRow]:
     """Use case for the counter's search box."""
     with db.reading() as uow:
         return search_families(uow.session, query, limit)

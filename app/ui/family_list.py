@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services.families import FamilyRow
+from ..services.families import SEARCH_LIMIT, FamilyRow
 from ..services.money import format_eur
 from .table_model import Column, RowsModel
 
@@ -114,7 +114,10 @@ class FamilyList(QWidget):
     def set_rows(self, rows: list[FamilyRow]) -> None:
         self.model.set_rows(rows)
         n = len(rows)
-        self.count.setText("Aucune famille trouvée" if n == 0 else f"{n} famille{'s' if n > 1 else ''}")
+        if n >= SEARCH_LIMIT:
+            self.count.setText(f"{n} premières familles : précisez la recherche")
+        else:
+            self.count.setText("Aucune famille trouvée" if n == 0 else f"{n} famille{'s' if n > 1 else ''}")
         if rows:
             self.table.selectRow(0)
 
