@@ -295,12 +295,14 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from .bootstrap import open_database
+    from .ui.application import prepare_application, run, start_database
 
-    db = open_database(getattr(args, "db", None), first_run_demo=True)
-    from .ui.application import run
-
-    return run(db, selftest=getattr(args, "selftest", False), screenshot=getattr(args, "screenshot", None))
+    selftest = getattr(args, "selftest", False)
+    prepare_application()
+    db = start_database(getattr(args, "db", None), interactive=not selftest)
+    if db is None:  # the agent closed the first-run or migration dialog
+        return 1
+    return run(db, selftest=selftest, screenshot=getattr(args, "screenshot", None))
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
 from .clock import Clock, SystemClock, local_today
-from .config import choose_database
+from .config import DatabaseChoice, choose_database
 from .db import check_schema, current_revision, head_revision, is_empty, make_engine, ping, upgrade
 from .services.uow import Database
 
@@ -19,6 +20,7 @@ def open_database(
     clock: Clock | None = None,
     first_run_demo: bool = False,
     demo_today: date | None = None,
+    saved_url: str | None = None,
 ) -> Database:
     """Connect and make sure the schema is at head.
 
@@ -27,6 +29,8 @@ def open_database(
     the demonstration data the first time, so that a newcomer sees something real.
     """
     choice = choose_database(cli_url)
+    if saved_url is not None and choice.is_default_local:  # no --db and no environment variable: the settings
+        choice = DatabaseChoice(saved_url, saved_url == choice.url)
     engine = make_engine(choice.url)
     ping(engine)
     clock = clock or SystemClock()
@@ -41,3 +45,50 @@ def open_database(
             load_demo(Database(engine, clock), demo_today or local_today(clock))
     check_schema(engine)
     return Database(engine, clock)
+
+
+def saved_database_url(settings, ask_password: Callable[[str], str | None] | None = None) -> str | None:
+    """The URL the settings point at (None when no choice was ever made).
+
+    For a server, the password comes from the keyring; without a keyring (or without a stored password),
+    ``ask_password(account)`` is asked and the answer is kept in memory only.
+    """
+    from .config import default_database_url
+    from .connection import NoKeyring, load_password
+
+    if settings.mode == "local":
+        path = settings.get("database/path")
+        return f"sqlite:///{path}" if path else default_database_url()
+    if settings.mode != "server":
+        return None
+    server = settings.server()
+    try:
+        password = load_password(server)
+    except NoKeyring:
+        password = None
+    if password is None and ask_password is not None:
+        password = ask_password(server.account)
+    return server.url(password).render_as_string(hide_password=False)
+
+
+def migrate_shared_server(engine, login: str, password: str) -> None:
+    """Bring a shared server's schema to head once a supervisor has confirmed with their own credentials.
+
+    A server whose schema has no agents yet (a brand-new database) is initialised on the confirmation alone.
+    """
+    from sqlalchemy import select
+
+    from .models import Agent, Role
+    from .services.errors import PermissionDenied
+    from .services.security import verify_password
+
+    if current_revision(engine) is not None:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(Agent.password_hash, Agent.role, Agent.active).where(Agent.login == login.strip())
+            ).first()
+        if row is None or not row.active or row.role not in (Role.SUPERVISOR, Role.ADMIN):
+            raise PermissionDenied("mettre à jour la base du serveur (identifiant de superviseur requis)")
+        if not verify_password(row.password_hash, password):
+            raise PermissionDenied("mettre à jour la base du serveur (mot de passe incorrect)")
+    upgrade(engine)

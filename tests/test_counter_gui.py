@@ -25,6 +25,7 @@ def counter(qtbot, demo_rw):
     demo_rw.clock.set(NOW)
     window = MainWindow(demo_rw)
     window.ops.show_messages = False
+    window.ops.asynchronous = False  # confirmations inline; the threaded path has its own test
     window.messages = []
     window.ops.failed.connect(window.messages.append)
     window.ops.informed.connect(window.messages.append)

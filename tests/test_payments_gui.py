@@ -22,6 +22,7 @@ def _window(qtbot, db, role=Role.AGENT):
         session = CounterSession(actor(db, role), session.structures)
     window = MainWindow(db, session)
     window.ops.show_messages = False
+    window.ops.asynchronous = False
     window.messages = []
     window.ops.failed.connect(window.messages.append)
     window.ops.informed.connect(window.messages.append)

@@ -133,3 +133,11 @@ class BusyRetryExhausted(DomainError):
             "La base de données est très occupée : l'opération n'a pas pu aboutir, rien n'a été enregistré. "
             "Réessayez dans un instant."
         )
+
+
+class ConnectionLost(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "La connexion à la base de données a été perdue pendant l'opération : rien n'a été enregistré. "
+            "Vos demandes en cours sont conservées ; réessayez quand le serveur répond."
+        )

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock, SystemClock
 from ..db import make_session_factory, write_bind
 
 T = TypeVar("T")
+CHANGES_CHANNEL = "guichet_changes"
 
 
 class Database:
@@ -57,6 +58,9 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.session.get_bind().dialect.name == "postgresql":
+            # other counters LISTEN on this channel (sent by PostgreSQL only if the commit succeeds)
+            self.session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
         self.session.commit()
 
 
@@ -77,14 +81,33 @@ def is_retryable(exc: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
+def is_connection_lost(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return (
+        bool(exc.connection_invalidated)
+        or sqlstate.startswith("08")
+        or sqlstate in ("57P01", "57P02", "57P03")
+    )
+
+
 def with_retry(work: Callable[[], T], attempts: int = 8) -> T:
-    """Run ``work`` (a whole unit of work) again after a deadlock, serialization failure or busy database."""
-    from .errors import BusyRetryExhausted
+    """Run ``work`` (a whole unit of work) again after a deadlock, serialization failure or busy database.
+
+    A connection lost in the middle becomes ConnectionLost: the transaction was rolled back by the server, so
+    nothing was written, and the caller may simply try again.
+    """
+    from .errors import BusyRetryExhausted, ConnectionLost
 
     for attempt in range(attempts):
         try:
             return work()
         except Exception as exc:
+            if is_connection_lost(exc):
+                raise ConnectionLost() from exc
             if not is_retryable(exc):
                 raise
             time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))

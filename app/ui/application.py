@@ -22,6 +22,48 @@ def prepare_application() -> QApplication:
     return app
 
 
+def start_database(cli_url: str | None, *, interactive: bool) -> Database | None:
+    """Open the database for the GUI: the saved choice (asking the server password when there is no keyring),
+    the first-run choice on a new counter, and a supervisor's confirmation before migrating a shared server."""
+    from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+    from ..bootstrap import migrate_shared_server, open_database, saved_database_url
+    from ..config import choose_database
+    from ..db import make_engine
+    from ..services.errors import SchemaBehind
+    from ..settings import Settings
+    from .settings_dialog import FirstRunDialog, MigrationDialog, SettingsDialog
+
+    settings = Settings()
+    saved = None
+    if choose_database(cli_url).is_default_local and interactive:
+        if settings.mode == "":
+            first = FirstRunDialog()
+            if not first.exec():
+                return None
+            if first.choice == "local":
+                settings.use_local("")
+            elif not SettingsDialog(None, settings).exec():
+                return None
+
+        def ask(account: str) -> str | None:
+            text, ok = QInputDialog.getText(None, "Mot de passe du serveur", f"Mot de passe de {account} :",
+                                            QLineEdit.EchoMode.Password)  # fmt: skip
+            return text if ok else None
+
+        saved = saved_database_url(settings, ask)
+    try:
+        return open_database(cli_url, first_run_demo=True, saved_url=saved)
+    except SchemaBehind:
+        if not interactive:
+            raise
+        engine = make_engine(saved or choose_database(cli_url).url)
+        dialog = MigrationDialog(None, lambda login, secret: migrate_shared_server(engine, login, secret))
+        if not dialog.exec():
+            return None
+        return open_database(cli_url, saved_url=saved)
+
+
 def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) -> int:
     from .main_window import MainWindow
 

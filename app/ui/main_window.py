@@ -20,6 +20,7 @@ from .context import CounterContext
 from .family_dialog import FamilyDialog
 from .family_list import FamilyList
 from .family_page import FamilyPage
+from .live import ChangeWatcher
 from .operations import Operations
 from .recap_dialog import RecapDialog, RecapResult
 from .theme import STYLE_SHEET
@@ -75,6 +76,14 @@ class MainWindow(QMainWindow):
         self.ctx.structure_changed.connect(lambda _sid: self.refresh_all())
         self.top_bar.logout_requested.connect(self.logout)
         self.top_bar.closing.clicked.connect(self.open_closing)
+        self.top_bar.settings.clicked.connect(self.open_settings)
+        self.watcher = ChangeWatcher(db)
+        self._live = QTimer(self)
+        self._live.setSingleShot(True)
+        self._live.setInterval(150)
+        self._live.timeout.connect(self.refresh_all)
+        self.watcher.changed.connect(self._live.start)
+        self.watcher.start()
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.focus_search)
         QShortcut(QKeySequence("F3"), self, activated=self.focus_search)
         self.resize(1366, 768)
@@ -112,6 +121,23 @@ class MainWindow(QMainWindow):
     def refresh_last_update(self) -> None:
         self.top_bar.show_last_update(self.ops.read(lambda: last_update(self.db), None))
 
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.watcher.stop()
+        super().closeEvent(event)
+
+    def open_settings(self):
+        from ..settings import Settings
+        from .settings_dialog import SettingsDialog
+
+        self.settings_dialog = SettingsDialog(self, Settings())
+        self.settings_dialog.accepted.connect(
+            lambda: self.ops.inform(
+                "Base de données", "Réglages enregistrés : ils s'appliquent au prochain démarrage."
+            )
+        )
+        self.settings_dialog.open()
+        return self.settings_dialog
+
     def logout(self) -> None:
         """Until agents log in (a later version): leave the current family and clear the search."""
         self.page.booking.set_family(None)
@@ -141,7 +167,9 @@ class MainWindow(QMainWindow):
         if summary is None:
             return
         dialog = RecapDialog(
-            self, summary, lambda: self.ops.write(lambda: booking.confirm(self.db, self.ctx.actor, basket))
+            self,
+            summary,
+            lambda done: self.ops.write_async(lambda: booking.confirm(self.db, self.ctx.actor, basket), done),
         )
         dialog.finished.connect(lambda _code: self._recap_closed(dialog))
         dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))

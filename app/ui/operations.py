@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..services.errors import DomainError
 
 T = TypeVar("T")
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guichet-write")
 log = logging.getLogger(__name__)
 
 
@@ -37,6 +39,8 @@ class Operations(QObject):
         self.parent_widget = parent_widget
         self.show_messages = True
         """Tests switch message boxes off and listen to ``failed`` / ``informed`` instead."""
+        self.asynchronous = True
+        """Long writes run on a worker thread (the window stays responsive); tests may run them inline."""
 
     def read(self, call: Callable[[], T], default: T) -> T:
         try:
@@ -53,6 +57,27 @@ class Operations(QObject):
             return None
         self.changed.emit()
         return result
+
+    def write_async(self, call: Callable[[], T], on_done: Callable[[T | None], None]) -> None:
+        """Run a long write off the GUI thread; ``on_done(result)`` runs on the GUI thread (None on failure)."""
+        if not self.asynchronous:
+            on_done(self.write(call))
+            return
+        future = _executor.submit(call)
+
+        def poll() -> None:
+            if not future.done():
+                QTimer.singleShot(25, poll)
+                return
+            exc = future.exception()
+            if exc is not None:
+                self._report(exc)
+                on_done(None)
+                return
+            self.changed.emit()
+            on_done(future.result())
+
+        QTimer.singleShot(25, poll)
 
     def attempt(self, call: Callable[[], T]) -> T:
         """Run a write whose failure the caller shows itself (e.g. a form highlighting its fields)."""

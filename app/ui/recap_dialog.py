@@ -240,8 +240,19 @@ class RecapDialog(QDialog):
     def _confirm(self) -> None:
         if not self.confirm.isEnabled() or not self.confirm.isVisible():
             return
-        result = self.confirm_callback()
-        if result is None:  # refused: the operation helper has said why; the basket is intact
+        for button in (self.confirm, self.modify, self.abandon, self.pay):
+            button.setEnabled(False)
+        self.note.setText("Confirmation en cours…")
+        self.confirm_callback(self._confirmed)
+
+    def _confirmed(self, result: ConfirmResult | None) -> None:
+        if (
+            result is None
+        ):  # refused or connection lost: the operation helper has said why; the basket is intact
+            for button in (self.modify, self.abandon, self.pay):
+                button.setEnabled(True)
+            self.note.setText("Rien n'a été enregistré : vous pouvez réessayer, modifier ou abandonner.")
+            self._show_balance_rule()
             return
         self.outcomes = result
         self.result_value = RecapResult.CONFIRMED

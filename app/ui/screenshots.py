@@ -53,6 +53,7 @@ def take_screenshots(db: Database, outdir: Path, year: int, month: int) -> list[
     saved: list[Path] = []
     window = MainWindow(db)
     window.ops.show_messages = False
+    window.ops.asynchronous = False
     window.show()
     example = pick_example(db, year, month)
     if example is None:

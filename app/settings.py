@@ -1,0 +1,65 @@
+"""The application's settings: one typed module over QSettings, with one table of defaults.
+
+Only the composition root and the GUI use it (it needs QtCore); services receive plain values. Secrets are never
+stored here: the server password lives in the keyring (``app.connection``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSettings
+
+from .connection import ServerSettings
+
+DEFAULTS: dict[str, Any] = {
+    "database/mode": "",  # "" (never chosen), "local" or "server"
+    "database/path": "",  # a local SQLite file ("" = the default file in the user data directory)
+    "database/host": "",
+    "database/port": 5432,
+    "database/name": "guichet",
+    "database/user": "guichet",
+    "database/sslmode": "prefer",
+}
+
+
+class Settings:
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store or QSettings(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, "GuichetEnfance", "guichet-enfance"
+        )
+
+    def get(self, key: str) -> Any:
+        default = DEFAULTS[key]
+        value = self.store.value(key, default)
+        return type(default)(value) if value is not None else default
+
+    def set(self, key: str, value: Any) -> None:
+        if key not in DEFAULTS:
+            raise KeyError(key)
+        self.store.setValue(key, value)
+        self.store.sync()
+
+    @property
+    def mode(self) -> str:
+        return self.get("database/mode")
+
+    def server(self) -> ServerSettings:
+        return ServerSettings(
+            host=self.get("database/host"),
+            port=self.get("database/port"),
+            database=self.get("database/name"),
+            user=self.get("database/user"),
+            sslmode=self.get("database/sslmode"),
+        )
+
+    def use_server(self, server: ServerSettings) -> None:
+        server.validate()
+        for key, value in (("host", server.host), ("port", server.port), ("name", server.database),
+                           ("user", server.user), ("sslmode", server.sslmode)):  # fmt: skip
+            self.set(f"database/{key}", value)
+        self.set("database/mode", "server")
+
+    def use_local(self, path: str = "") -> None:
+        self.set("database/path", path)
+        self.set("database/mode", "local")
