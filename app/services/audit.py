@@ -54,3 +54,27 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def audit_rows(
+    session: Session,
+    *,
+    family_id: int | None = None,
+    agent_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 500,
+) -> list[AuditEntry]:
+    """The audit trail, newest first, filtered by family, agent and period (for the viewer)."""
+    from sqlalchemy import select
+
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if family_id is not None:
+        stmt = stmt.where(AuditEntry.family_id == family_id)
+    if agent_id is not None:
+        stmt = stmt.where(AuditEntry.agent_id == agent_id)
+    if start is not None:
+        stmt = stmt.where(AuditEntry.at >= start)
+    if end is not None:
+        stmt = stmt.where(AuditEntry.at < end)
+    return list(session.scalars(stmt))

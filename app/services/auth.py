@@ -1,0 +1,94 @@
+"""Agents' login (argon2id hashes), temporary lockout after repeated failures, password change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..clock import PARIS
+from ..models import Agent
+from . import audit
+from .actors import Actor
+from .counter import CounterSession, StructureRow
+from .errors import DomainError, ValidationError
+from .security import hash_password, verify_password
+from .uow import Database, with_retry
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD = 8
+
+
+class LoginRefused(DomainError):
+    def __init__(self) -> None:
+        super().__init__("Identifiant ou mot de passe incorrect.")
+
+
+class AccountLocked(DomainError):
+    def __init__(self, until_text: str) -> None:
+        super().__init__(f"Trop d'essais : compte bloqué jusqu'à {until_text}. Réessayez plus tard ou appelez un "
+                         "administrateur.")  # fmt: skip
+
+
+def login(db: Database, identifier: str, password: str) -> CounterSession:
+    """Check the agent's password; after MAX_FAILURES failures in a row the account is locked for LOCKOUT."""
+
+    def work() -> tuple[CounterSession | None, DomainError | None]:
+        with db.writing() as uow:
+            s = uow.session
+            now = db.clock.now()
+            agent = s.scalar(
+                select(Agent).where(Agent.login == identifier.strip()).options(selectinload(Agent.structures))
+            )
+            if agent is None or not agent.active:
+                return None, LoginRefused()
+            if agent.locked_until is not None and agent.locked_until > now:
+                return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
+            if not verify_password(agent.password_hash, password):
+                agent.failed_logins += 1
+                error: DomainError = LoginRefused()
+                action = "auth.failed"
+                if agent.failed_logins >= MAX_FAILURES:
+                    agent.locked_until = now + LOCKOUT
+                    agent.failed_logins = 0
+                    action = "auth.locked"
+                    error = AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
+                audit.record(s, at=now, action=action, entity="agent", entity_id=agent.id, agent_id=agent.id)
+                uow.commit()  # the failure is counted even though the login is refused
+                return None, error
+            agent.failed_logins = 0
+            agent.locked_until = None
+            audit.record(
+                s, at=now, action="auth.login", entity="agent", entity_id=agent.id, agent_id=agent.id
+            )
+            uow.commit()
+            structures = sorted(agent.structures, key=lambda x: x.name)
+            return CounterSession(Actor(agent.id, agent.role, agent.full_name),
+                                  [StructureRow(x.id, x.name) for x in structures]), None  # fmt: skip
+
+    session, error = with_retry(work)
+    if error is not None:
+        raise error
+    return session
+
+
+def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
+    if len(new) < MIN_PASSWORD:
+        raise ValidationError(f"Le nouveau mot de passe doit compter au moins {MIN_PASSWORD} caractères.")
+    if new == current:
+        raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            agent = s.get(Agent, actor.agent_id)
+            if agent is None or not verify_password(agent.password_hash, current):
+                raise LoginRefused()
+            agent.password_hash = hash_password(new)
+            audit.record(s, at=db.clock.now(), action="auth.password", entity="agent", entity_id=agent.id,
+                         agent_id=agent.id)  # fmt: skip
+            uow.commit()
+
+    with_retry(work)

@@ -1,0 +1,184 @@
+"""A family's portal account and personal data: temporary portal password (stored only as a hash), export of
+everything held about a family, anonymisation of a family that has left (accounting entries kept)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..models import AuditEntry, Family, FamilyAid, LedgerEntry, Payment, Reservation, Wallet
+from . import audit
+from .actors import Actor
+from .errors import UnknownEntity, ValidationError
+from .families import refresh_search_text
+from .notifications import queue_email
+from .security import hash_password
+from .uow import Database, with_retry
+
+ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+
+
+def _family(s, family_id: int) -> Family:
+    family = s.get(Family, family_id, options=[selectinload(Family.adults), selectinload(Family.children)])
+    if family is None or family.anonymized_at is not None:
+        raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+    return family
+
+
+@dataclass(frozen=True)
+class PortalCredentials:
+    login: str
+    temporary_password: str
+    """Shown once (on the letter) or e-mailed; only its hash is stored."""
+
+
+def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_email: bool) -> PortalCredentials:
+    """A new temporary portal password: returned once (to print on a letter) or queued by e-mail; only its
+    argon2 hash is stored, so it can never be displayed again."""
+    temporary = "".join(secrets.choice(ALPHABET) for _ in range(10))
+
+    def work() -> str:
+        with db.writing() as uow:
+            s = uow.session
+            family = _family(s, family_id)
+            if by_email and not family.email:
+                raise ValidationError("Cette famille n'a pas d'adresse e-mail : imprimez le courrier.")
+            family.portal_login = family.portal_login or f"famille{family.id:05d}"
+            family.portal_password_hash = hash_password(temporary)
+            now = db.clock.now()
+            if by_email:
+                queue_email(s, kind="portal_password", dedup_key=f"portal:{family.id}:{now.isoformat()}", family=family,
+                            subject="Votre accès au portail famille",
+                            body=(f"Bonjour,\n\nVotre identifiant : {family.portal_login}\nMot de passe provisoire : "
+                                  f"{temporary}\n\nChangez-le à votre première connexion.\n\nLe service "
+                                  "enfance-jeunesse"), now=now)  # fmt: skip
+            audit.record(s, at=now, action="portal.password", entity="family", entity_id=family.id,
+                         agent_id=actor.agent_id, family_id=family.id,
+                         after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
+            uow.commit()
+            return family.portal_login
+
+    return PortalCredentials(with_retry(work), temporary)
+
+
+def export_family(db: Database, actor: Actor, family_id: int) -> dict:
+    """Everything held about a family, as plain data (for a JSON file or a PDF)."""
+    with db.reading() as uow:
+        s = uow.session
+        family = _family(s, family_id)
+        wallets = list(s.scalars(select(Wallet).where(Wallet.family_id == family.id)))
+        child_ids = [c.id for c in family.children]
+        data = {
+            "famille": {
+                "id": family.id,
+                "nom": family.name,
+                "email": family.email,
+                "téléphone": family.phone,
+                "adresse": family.address,
+                "code_postal": family.postal_code,
+                "ville": family.city,
+                "quotient_familial": family.quotient_familial,
+                "identifiant_portail": family.portal_login,
+                "créée_le": family.created_at.isoformat(),
+            },  # fmt: skip
+            "responsables": [
+                {
+                    "prénom": a.first_name,
+                    "nom": a.last_name,
+                    "lien": a.relationship_label,
+                    "téléphone": a.phone,
+                    "email": a.email,
+                }
+                for a in family.adults
+            ],  # fmt: skip
+            "enfants": [
+                {
+                    "id": c.id,
+                    "prénom": c.first_name,
+                    "nom": c.last_name,
+                    "naissance": c.birth_date.isoformat(),
+                    "niveau": c.school_level,
+                    "remarques": c.notes,
+                }
+                for c in family.children
+            ],  # fmt: skip
+            "aides": [
+                {
+                    "montant_centimes": a.amount_cents,
+                    "porte_monnaie": a.wallet_kind.value,
+                    "du": a.valid_from.isoformat(),
+                    "au": a.valid_to.isoformat(),
+                }
+                for a in s.scalars(select(FamilyAid).where(FamilyAid.family_id == family.id))
+            ],  # fmt: skip
+            "porte_monnaie": {w.kind.value: w.balance_cents for w in wallets},
+            "réservations": [
+                {
+                    "enfant": r.child_id,
+                    "journée": r.activity_day.day.isoformat(),
+                    "activité": r.activity_day.activity.name,
+                    "état": r.status.value,
+                    "prix_centimes": r.price_cents,
+                    "demandée_le": r.requested_at.isoformat(),
+                }
+                for r in s.scalars(select(Reservation).where(Reservation.child_id.in_(child_ids or [-1])))
+            ],  # fmt: skip
+            "écritures": [
+                {"date": e.created_at.isoformat(), "libellé": e.label, "montant_centimes": e.amount_cents}
+                for e in s.scalars(
+                    select(LedgerEntry).where(LedgerEntry.wallet_id.in_([w.id for w in wallets] or [-1]))
+                )
+            ],  # fmt: skip
+            "règlements": [
+                {
+                    "reçu": p.receipt_number,
+                    "montant_centimes": p.amount_cents,
+                    "mode": p.method.value,
+                    "date": p.paid_at.isoformat(),
+                }
+                for p in s.scalars(select(Payment).where(Payment.family_id == family.id))
+            ],  # fmt: skip
+            "journal": [
+                {"date": a.at.isoformat(), "action": a.action}
+                for a in s.scalars(select(AuditEntry).where(AuditEntry.family_id == family.id))
+            ],  # fmt: skip
+        }
+    with db.writing() as uow:  # the export itself is a write worth auditing (personal data left the system)
+        audit.record(uow.session, at=db.clock.now(), action="family.export", entity="family", entity_id=family_id,
+                     agent_id=actor.agent_id, family_id=family_id)  # fmt: skip
+        uow.commit()
+    return data
+
+
+def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
+    """A family that has left: names and contacts removed, children renamed, portal closed; the accounting
+    entries and payments stay (a public cash office keeps them)."""
+    actor.require_supervisor("anonymiser une famille")
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            family = _family(s, family_id)
+            now = db.clock.now()
+            family.name = f"FAMILLE ANONYMISÉE {family.id}"
+            family.email = family.phone = None
+            family.address, family.postal_code, family.city, family.notes = "", "", "", ""
+            family.portal_login = family.portal_password_hash = None
+            for adult in list(family.adults):
+                s.delete(adult)
+            for i, child in enumerate(family.children, start=1):
+                child.first_name, child.last_name, child.notes = f"Enfant {i}", "Anonyme", ""
+                child.birth_date = date(child.birth_date.year, 1, 1)
+            family.adults = []
+            refresh_search_text(family)
+            family.anonymized_at = now
+            audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,
+                         agent_id=actor.agent_id, family_id=family.id)  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
