@@ -68,7 +68,16 @@ def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) 
     from .main_window import MainWindow
 
     app = prepare_application()
-    window = MainWindow(db)
+    session = None
+    if not selftest:  # agents log in; the self-test opens the window with the default counter session
+        from .login_dialog import LoginDialog
+
+        dialog = LoginDialog(None, db)
+        if not dialog.exec():
+            return 0
+        session = dialog.session
+    window = MainWindow(db, session)
+    window.require_login = not selftest
     window.show()
     if selftest:
 

@@ -139,6 +139,8 @@ class BalancesTab(QWidget):
     # --- data ------------------------------------------------------------------------------------
     def set_family(self, family: FamilySummary) -> None:
         self.family = family
+        self.reverse.setVisible(self.ctx.actor.is_supervisor)
+        self.adjust.setVisible(self.ctx.actor.is_supervisor)
         self.total.setText(_money(family.balance_cents))
         self.total.setProperty("debit", family.in_debit)
         self.total.style().unpolish(self.total)

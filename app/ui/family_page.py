@@ -148,10 +148,16 @@ class FamilyPage(QWidget):
         self.edit_family = QPushButton("Modifier la famille…")
         self.add_child = QPushButton("Ajouter un enfant…")
         self.edit_child = QPushButton("Modifier l'enfant…")
+        self.portal = QPushButton("Accès portail…")
+        self.portal.setToolTip("Nouveau mot de passe provisoire du portail famille (courrier ou e-mail)")
+        self.export = QPushButton("Exporter les données…")
+        self.anonymise = QPushButton("Anonymiser…")
         buttons = QHBoxLayout()
         for button in (self.edit_family, self.add_child, self.edit_child):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        for button in (self.portal, self.export, self.anonymise):
+            buttons.addWidget(button)
         self.aids_view = _table(self.aids, stretch=3)
         self.aids_view.setMaximumHeight(130)
         self.add_aid = QPushButton("Ajouter une aide…")
@@ -171,6 +177,9 @@ class FamilyPage(QWidget):
         self.add_aid.clicked.connect(self.open_aid_dialog)
         self.remove_aid.clicked.connect(self.remove_selected_aid)
         self.edit_family.clicked.connect(self.open_family_dialog)
+        self.portal.clicked.connect(self.issue_portal)
+        self.export.clicked.connect(lambda: self.export_data())
+        self.anonymise.clicked.connect(self.anonymise_family)
         self.add_child.clicked.connect(lambda: self.open_child_dialog(None))
         self.edit_child.clicked.connect(self._edit_selected_child)
         self.children_view.selectionModel().currentRowChanged.connect(
@@ -235,6 +244,7 @@ class FamilyPage(QWidget):
             f"<b>Quotient familial</b> : {qf}"
         )
         self.edit_child.setEnabled(False)
+        self.anonymise.setVisible(self.ctx.actor.is_supervisor)
         rows = self.ctx.ops.read(lambda: reservation_rows(self.ctx.db, family_id), [])
         self.reservations.set_rows(rows)
         self.booking.set_family(summary)
@@ -316,6 +326,62 @@ class FamilyPage(QWidget):
             child,
         )
         self.dialog.open()
+
+    def issue_portal(self):
+        if self.summary is None:
+            return None
+        from ..services.privacy import issue_portal_password
+
+        family_id, by_email = self.summary.id, bool(self.summary.email)
+        credentials = self.ctx.ops.write(
+            lambda: issue_portal_password(self.ctx.db, self.ctx.actor, family_id, by_email=by_email)
+        )
+        if credentials is not None:
+            how = "envoyé par e-mail" if by_email else "à remettre à la famille par courrier"
+            self.ctx.ops.inform(
+                "Accès portail",
+                f"Identifiant : {credentials.login}\nMot de passe provisoire : {credentials.temporary_password}\n"
+                f"({how} ; il ne pourra plus être affiché).",
+            )
+        return credentials
+
+    def export_data(self, path: str | None = None):
+        """Everything held about the family, as a JSON file (right of access)."""
+        if self.summary is None:
+            return None
+        import json
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        from ..services.privacy import export_family
+
+        family_id, name = self.summary.id, self.summary.name
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Exporter les données", f"donnees-{name.lower()}.json",
+                                                  "JSON (*.json)")  # fmt: skip
+            if not path:
+                return None
+        data = self.ctx.ops.read(lambda: export_family(self.ctx.db, self.ctx.actor, family_id), None)
+        if data is None:
+            return None
+        target = Path(path)
+        target.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        return target
+
+    def anonymise_family(self) -> bool:
+        if self.summary is None:
+            return False
+        from ..services.privacy import anonymise_family
+
+        family_id = self.summary.id
+        done = bool(
+            self.ctx.ops.write(lambda: anonymise_family(self.ctx.db, self.ctx.actor, family_id) or True)
+        )
+        if done:
+            self.summary = None
+            self.family_changed.emit(family_id)
+        return done
 
     def open_aid_dialog(self) -> None:
         if self.summary is None:

@@ -72,11 +72,17 @@ class MainWindow(QMainWindow):
         self.families.family_activated.connect(self.open_family)
         self.families.new_family_requested.connect(self.new_family)
         self.page.booking.validate_requested.connect(self.open_recap)
+        self.page.family_changed.connect(lambda _id: self.logout_family())
         self.ops.changed.connect(self.refresh_all)
         self.ctx.structure_changed.connect(lambda _sid: self.refresh_all())
         self.top_bar.logout_requested.connect(self.logout)
         self.top_bar.closing.clicked.connect(self.open_closing)
         self.top_bar.settings.clicked.connect(self.open_settings)
+        self.top_bar.admin.clicked.connect(self.open_admin)
+        self.top_bar.password.clicked.connect(self.open_password)
+        self.top_bar.show_session()
+        self.require_login = False
+        """Set by the application when agents log in: Déconnexion then asks for a login again."""
         self.watcher = ChangeWatcher(db)
         self._live = QTimer(self)
         self._live.setSingleShot(True)
@@ -89,6 +95,7 @@ class MainWindow(QMainWindow):
         self.resize(1366, 768)
         self.refresh_families()
         self.refresh_last_update()
+        self.show_messages()
         QTimer.singleShot(0, self.focus_search)
 
     # --- navigation ------------------------------------------------------------------------------
@@ -113,10 +120,27 @@ class MainWindow(QMainWindow):
 
     def refresh_all(self) -> None:
         self.refresh_families()
+        self.show_messages()
         if self.stack.currentWidget() is self.page:
             self.page.booking.reload_activities()
             self.page.refresh()
         self.refresh_last_update()
+
+    def show_messages(self) -> None:
+        """The structure's information messages on the home screen (no family open)."""
+        from ..clock import local_today
+        from ..services.admin import current_messages
+
+        sid = self.ctx.structure_id
+        rows = (
+            self.ops.read(lambda: current_messages(self.db, sid, local_today(self.db.clock)), [])
+            if sid
+            else []
+        )
+        text = "Recherchez une famille (nom, enfant, téléphone, e-mail),\nchoisissez-la avec ↑/↓ puis Entrée pour l'ouvrir."
+        if rows:
+            text += "\n\n" + "\n\n".join(f"{m.title}\n{m.body}" for m in rows)
+        self.placeholder.setText(text)
 
     def refresh_last_update(self) -> None:
         self.top_bar.show_last_update(self.ops.read(lambda: last_update(self.db), None))
@@ -139,12 +163,44 @@ class MainWindow(QMainWindow):
         return self.settings_dialog
 
     def logout(self) -> None:
-        """Until agents log in (a later version): leave the current family and clear the search."""
+        """Leave the current family, clear the search and, when agents log in, ask for the next login."""
         self.page.booking.set_family(None)
         self.page.summary = None
         self.stack.setCurrentWidget(self.placeholder)
         self.families.search.clear()
+        if self.require_login:
+            from .login_dialog import LoginDialog
+
+            self.login_dialog = LoginDialog(self, self.db)
+            self.login_dialog.accepted.connect(lambda: self.switch_session(self.login_dialog.session))
+            self.login_dialog.open()
         self.focus_search()
+
+    def logout_family(self) -> None:
+        """Back to the search (the family was anonymised)."""
+        self.page.booking.set_family(None)
+        self.stack.setCurrentWidget(self.placeholder)
+        self.refresh_families()
+
+    def switch_session(self, session: CounterSession) -> None:
+        self.ctx.session = session
+        self.ctx.structure_id = session.structures[0].id if session.structures else None
+        self.top_bar.show_session()
+        self.refresh_all()
+
+    def open_admin(self):
+        from .admin_dialog import AdminDialog
+
+        self.admin_dialog = AdminDialog(self, self.ctx)
+        self.admin_dialog.open()
+        return self.admin_dialog
+
+    def open_password(self):
+        from .login_dialog import PasswordDialog
+
+        self.password_dialog = PasswordDialog(self, self.db, self.ctx.actor)
+        self.password_dialog.open()
+        return self.password_dialog
 
     def open_closing(self) -> ClosingDialog:
         self.closing_dialog = ClosingDialog(self, self.ctx)

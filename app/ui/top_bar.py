@@ -27,6 +27,8 @@ class TopBar(QFrame):
         self.logout = QPushButton("Déconnexion")
         self.closing = QPushButton("Clôture de la journée…")
         self.settings = QPushButton("Base de données…")
+        self.admin = QPushButton("Administration…")
+        self.password = QPushButton("Mot de passe…")
         label = QLabel("Structure")
         label.setBuddy(self.structure)
         layout = QHBoxLayout(self)
@@ -40,9 +42,22 @@ class TopBar(QFrame):
         layout.addSpacing(16)
         layout.addWidget(self.closing)
         layout.addWidget(self.settings)
+        layout.addWidget(self.admin)
+        layout.addWidget(self.password)
         layout.addWidget(self.logout)
         self.structure.currentIndexChanged.connect(lambda _i: ctx.set_structure(self.structure.currentData()))
         self.logout.clicked.connect(self.logout_requested)
+
+    def show_session(self) -> None:
+        """After a login: the agent's name, their structures, what their role may open."""
+        self.agent.setText(f"Agent : {self.ctx.actor.name}")
+        self.structure.blockSignals(True)
+        self.structure.clear()
+        for row in self.ctx.structures:
+            self.structure.addItem(row.name, row.id)
+        self.structure.blockSignals(False)
+        self.admin.setVisible(self.ctx.actor.is_supervisor)
+        self.password.setVisible(self.ctx.actor.agent_id is not None)
 
     def show_last_update(self, at: datetime | None) -> None:
         if at is None:

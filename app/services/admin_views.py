@@ -1,0 +1,172 @@
+"""Plain rows for the administration screens and the audit viewer (read only)."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from ..clock import PARIS
+from ..models import Activity, ActivityDay, Agent, AidType, Family, InfoMessage, Period, Structure
+from . import audit
+from .uow import Database
+from .waitlist import accepted_counts, waitlist_lengths
+
+
+@dataclass(frozen=True)
+class StructureRow:
+    id: int
+    code: str
+    name: str
+    city: str
+
+
+@dataclass(frozen=True)
+class ActivityDetail:
+    id: int
+    name: str
+    structure: str
+    price_cents: int
+    default_capacity: int
+    waitlist_enabled: bool
+    wallet: str
+    opening_kind: str
+    horizon_days: int | None
+    booking: object
+    cancel: object
+    brackets: list[tuple[int, int | None, int]]
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    id: int
+    name: str
+    school_year: str
+    start: date
+    end: date
+    opening: date
+    rule: str
+
+
+@dataclass(frozen=True)
+class DayRow:
+    id: int
+    day: date
+    capacity: int
+    accepted: int
+    waiting: int
+    closed: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: datetime
+    agent: str
+    action: str
+    entity: str
+    family: str
+    reason: str
+    details: str
+
+
+def structures(db: Database) -> list[StructureRow]:
+    with db.reading() as uow:
+        return [
+            StructureRow(s.id, s.code, s.name, s.city)
+            for s in uow.session.scalars(select(Structure).order_by(Structure.name))
+        ]
+
+
+def activities(db: Database) -> list[ActivityDetail]:
+    with db.reading() as uow:
+        rows = []
+        for a in uow.session.scalars(select(Activity).order_by(Activity.name)):
+            rows.append(
+                ActivityDetail(
+                    a.id,
+                    a.name,
+                    a.structure.name,
+                    a.price_cents,
+                    a.default_capacity,
+                    a.waitlist_enabled,
+                    a.wallet_kind.value,
+                    a.opening_kind.value,
+                    a.horizon_days,
+                    a.booking_deadline,
+                    a.cancel_deadline,
+                    [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets],
+                )  # fmt: skip
+            )
+        return rows
+
+
+def periods(db: Database, activity_id: int) -> list[PeriodRow]:
+    with db.reading() as uow:
+        return [
+            PeriodRow(
+                p.id, p.name, p.school_year, p.start_date, p.end_date, p.opening_date, p.opening_rule.value
+            )
+            for p in uow.session.scalars(
+                select(Period).where(Period.activity_id == activity_id).order_by(Period.start_date)
+            )
+        ]
+
+
+def days(db: Database, activity_id: int, year: int, month: int) -> list[DayRow]:
+    first, last = date(year, month, 1), date(year, month, pycalendar.monthrange(year, month)[1])
+    with db.reading() as uow:
+        s = uow.session
+        rows = list(s.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity_id,
+                                                        ActivityDay.day.between(first, last)).order_by(ActivityDay.day)))  # fmt: skip
+        taken = accepted_counts(s, [d.id for d in rows])
+        waiting = waitlist_lengths(s, [d.id for d in rows])
+        return [
+            DayRow(d.id, d.day, d.capacity, taken[d.id], waiting[d.id], d.closed, d.closed_reason or "")
+            for d in rows
+        ]
+
+
+def aid_catalogue(db: Database) -> list[tuple[int, str, str]]:
+    with db.reading() as uow:
+        return [
+            (t.id, t.kind.value, t.name) for t in uow.session.scalars(select(AidType).order_by(AidType.name))
+        ]
+
+
+def messages(db: Database, structure_id: int) -> list[tuple[int, str, date, date | None]]:
+    with db.reading() as uow:
+        return [(m.id, m.title, m.valid_from, m.valid_to) for m in uow.session.scalars(
+            select(InfoMessage).where(InfoMessage.structure_id == structure_id).order_by(InfoMessage.valid_from.desc()))]  # fmt: skip
+
+
+def agents(db: Database) -> list[tuple[int, str]]:
+    with db.reading() as uow:
+        return [(a.id, a.full_name) for a in uow.session.scalars(select(Agent).order_by(Agent.full_name))]
+
+
+def audit_view(
+    db: Database, *, family_id: int | None = None, agent_id: int | None = None, start: date | None = None,
+    end: date | None = None,
+) -> list[AuditRow]:  # fmt: skip
+    begin = datetime.combine(start, time(0, 0), tzinfo=PARIS) if start else None
+    finish = datetime.combine(end + timedelta(days=1), time(0, 0), tzinfo=PARIS) if end else None
+    with db.reading() as uow:
+        s = uow.session
+        names = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+        families = dict(s.execute(select(Family.id, Family.name)).all())
+        entries = audit.audit_rows(s, family_id=family_id, agent_id=agent_id, start=begin, end=finish)
+        return [
+            AuditRow(
+                e.at,
+                names.get(e.agent_id, "système"),
+                e.action,
+                f"{e.entity} {e.entity_id or ''}".strip(),
+                families.get(e.family_id, ""),
+                e.reason or "",
+                "; ".join(f"{k}: {v}" for k, v in (e.after or {}).items())[:200],
+            )  # fmt: skip
+            for e in entries
+        ]
