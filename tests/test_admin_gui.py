@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 
+from pypdf import PdfReader
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QPushButton
 
@@ -147,11 +149,24 @@ def test_portal_access_export_and_anonymisation_from_the_family_tab(qtbot, demo_
     new_family(demo_rw, "Testeur", email="testeur@example.org")
     window = _window(qtbot, demo_rw, Role.SUPERVISOR)
     open_family(qtbot, window, "Testeur")
-    credentials = window.page.issue_portal()
-    assert credentials is not None and credentials.temporary_password in window.messages[-1]
+    credentials = window.page.issue_portal()  # the family has an e-mail address: sent by e-mail
+    assert credentials is not None and "envoyé par e-mail" in window.messages[-1]
+    assert credentials.temporary_password not in window.messages[-1]
     path = window.page.export_data(str(tmp_path / "export.json"))
     assert json.loads(path.read_text())["famille"]["nom"] == "TESTEUR"
+    text = PdfReader(str(path.with_suffix(".pdf"))).pages[0].extract_text()
+    assert "Données détenues sur la famille TESTEUR" in text
     assert not window.page.anonymise.isHidden()
     assert window.page.anonymise_family()
     assert window.stack.currentWidget() is window.placeholder
     assert "TESTEUR" not in [r.name for r in window.families.model.rows]
+
+
+def test_portal_letter_for_a_family_without_e_mail(qtbot, demo_rw):
+    new_family(demo_rw, "Papier", email=None)
+    window = _window(qtbot, demo_rw, Role.AGENT)
+    open_family(qtbot, window, "Papier")
+    credentials = window.page.issue_portal()
+    text = PdfReader(io.BytesIO(window.page.preview.pdf)).pages[0].extract_text()
+    assert credentials.login in text and credentials.temporary_password in text
+    assert "Objet : votre accès au portail famille" in text

@@ -16,7 +16,9 @@ from . import audit
 from .actors import Actor
 from .errors import UnknownEntity, ValidationError
 from .families import refresh_search_text
+from .family_view import state_label
 from .notifications import queue_email
+from .payments import METHOD_LABELS
 from .security import hash_password
 from .uow import Database, with_retry
 
@@ -122,7 +124,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict:
                     "enfant": r.child_id,
                     "journée": r.activity_day.day.isoformat(),
                     "activité": r.activity_day.activity.name,
-                    "état": r.status.value,
+                    "état": state_label(r),
                     "prix_centimes": r.price_cents,
                     "demandée_le": r.requested_at.isoformat(),
                 }
@@ -138,7 +140,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict:
                 {
                     "reçu": p.receipt_number,
                     "montant_centimes": p.amount_cents,
-                    "mode": p.method.value,
+                    "mode": METHOD_LABELS[p.method],
                     "date": p.paid_at.isoformat(),
                 }
                 for p in s.scalars(select(Payment).where(Payment.family_id == family.id))

@@ -336,13 +336,20 @@ class FamilyPage(QWidget):
         credentials = self.ctx.ops.write(
             lambda: issue_portal_password(self.ctx.db, self.ctx.actor, family_id, by_email=by_email)
         )
-        if credentials is not None:
-            how = "envoyé par e-mail" if by_email else "à remettre à la famille par courrier"
-            self.ctx.ops.inform(
-                "Accès portail",
-                f"Identifiant : {credentials.login}\nMot de passe provisoire : {credentials.temporary_password}\n"
-                f"({how} ; il ne pourra plus être affiché).",
-            )
+        if credentials is not None and by_email:
+            self.ctx.ops.inform("Accès portail", f"Identifiant {credentials.login} : mot de passe provisoire envoyé "
+                                                 "par e-mail (il ne pourra plus être affiché).")  # fmt: skip
+        elif credentials is not None:
+            from ..services.documents.family_papers import portal_letter_pdf  # reportlab only when printing
+
+            pdf = self.ctx.ops.read(lambda: portal_letter_pdf(self.ctx.db, family_id, credentials.login,
+                                                              credentials.temporary_password, self.ctx.actor.name,
+                                                              self.ctx.structure_id), None)  # fmt: skip
+            if pdf is not None:
+                self.preview = PrintPreview(
+                    self, pdf, "Courrier d'accès au portail", f"portail-{credentials.login}.pdf"
+                )
+                self.preview.open()
         return credentials
 
     def export_data(self, path: str | None = None):
@@ -365,8 +372,15 @@ class FamilyPage(QWidget):
         data = self.ctx.ops.read(lambda: export_family(self.ctx.db, self.ctx.actor, family_id), None)
         if data is None:
             return None
+        from ..services.documents.family_papers import family_export_pdf  # reportlab only when exporting
+
         target = Path(path)
         target.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        pdf = self.ctx.ops.read(
+            lambda: family_export_pdf(self.ctx.db, data, self.ctx.actor.name, self.ctx.structure_id), None
+        )
+        if pdf is not None:
+            target.with_suffix(".pdf").write_bytes(pdf)
         return target
 
     def anonymise_family(self) -> bool:

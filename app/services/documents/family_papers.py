@@ -1,0 +1,98 @@
+"""Papers for a family: the portal access letter, and the export of everything held about the family."""
+
+from __future__ import annotations
+
+from babel.dates import format_date
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, Spacer
+from sqlalchemy import select
+
+from ...clock import local_today
+from ...models import Family, Structure
+from ..errors import UnknownEntity
+from ..money import format_eur
+from ..uow import Database
+from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
+
+
+def _letterhead(db: Database, structure_id: int | None) -> Letterhead:
+    with db.reading() as uow:
+        s = uow.session
+        structure = s.get(Structure, structure_id) if structure_id else None
+        return Letterhead.of(structure or s.scalar(select(Structure).order_by(Structure.id)))
+
+
+def portal_letter_pdf(db: Database, family_id: int, login: str, temporary_password: str, printed_by: str,
+                      structure_id: int | None = None) -> bytes:  # fmt: skip
+    """The letter handed to the family: identifier and temporary password (never stored in clear)."""
+    with db.reading() as uow:
+        family = uow.session.get(Family, family_id)
+        if family is None:
+            raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+        name, address = (
+            family.name,
+            ", ".join(x for x in (family.address, f"{family.postal_code} {family.city}".strip()) if x),
+        )
+    st = styles()
+    today = format_date(local_today(db.clock), "d MMMM y", locale="fr_FR")
+    story = [
+        Paragraph(esc(f"Famille {name}"), st["big"]),
+        Paragraph(esc(address), st["normal"]),
+        Spacer(1, 10 * mm),
+        Paragraph(esc(f"Le {today}"), st["normal"]),
+        Spacer(1, 6 * mm),
+        Paragraph(esc("Objet : votre accès au portail famille"), st["h2"]),
+        Paragraph(
+            esc(
+                "Madame, Monsieur, voici vos codes d'accès au portail famille, qui permet de réserver en ligne "
+                "l'ALAE du mercredi et l'ALSH des vacances et de consulter votre solde."
+            ),
+            st["normal"],
+        ),  # fmt: skip
+        Spacer(1, 5 * mm),
+        table(
+            None,
+            [("Identifiant", login), ("Mot de passe provisoire", temporary_password)],
+            (0.4 * CONTENT_WIDTH, 0.6 * CONTENT_WIDTH),
+        ),  # fmt: skip
+        Spacer(1, 5 * mm),
+        Paragraph(
+            esc(
+                "Changez ce mot de passe à votre première connexion. Le service ne peut pas le relire : en cas "
+                "d'oubli, un nouveau mot de passe provisoire vous sera remis."
+            ),
+            st["normal"],
+        ),  # fmt: skip
+    ]
+    return render(story, title=f"Accès portail famille {name}", letterhead=_letterhead(db, structure_id),
+                  printed_at=db.clock.now(), printed_by=printed_by)  # fmt: skip
+
+
+def family_export_pdf(db: Database, data: dict, printed_by: str, structure_id: int | None = None) -> bytes:
+    """The export of ``privacy.export_family`` laid out for reading (right of access)."""
+    st = styles()
+    f = data["famille"]
+    story = [Paragraph(esc(f"Données détenues sur la famille {f['nom']}"), st["title"])]
+    story.append(table(None, [(k.replace("_", " "), str(v if v is not None else "—")) for k, v in f.items()],
+                       (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH)))  # fmt: skip
+    sections = [
+        ("Responsables", ("Prénom", "Nom", "Lien", "Téléphone", "E-mail"),
+         [(a["prénom"], a["nom"], a["lien"], a["téléphone"] or "", a["email"] or "") for a in data["responsables"]]),
+        ("Enfants", ("Prénom", "Nom", "Naissance", "Niveau", "Remarques"),
+         [(c["prénom"], c["nom"], c["naissance"], c["niveau"], c["remarques"]) for c in data["enfants"]]),
+        ("Réservations", ("Journée", "Activité", "État", "Prix"),
+         [(r["journée"], r["activité"], r["état"], format_eur(r["prix_centimes"]) if r["prix_centimes"] else "")
+          for r in data["réservations"]]),
+        ("Règlements", ("Reçu", "Date", "Mode", "Montant"),
+         [(p["reçu"], p["date"][:10], p["mode"], format_eur(p["montant_centimes"])) for p in data["règlements"]]),
+        ("Écritures", ("Date", "Libellé", "Montant"),
+         [(e["date"][:10], e["libellé"], format_eur(e["montant_centimes"])) for e in data["écritures"]]),
+        ("Journal", ("Date", "Action"), [(j["date"][:16].replace("T", " "), j["action"]) for j in data["journal"]]),
+    ]  # fmt: skip
+    for title, header, rows in sections:
+        story.append(Paragraph(esc(f"{title} ({len(rows)})"), st["h2"]))
+        if rows:
+            width = CONTENT_WIDTH / len(header)
+            story.append(table(header, rows, [width] * len(header)))
+    return render(story, title=f"Export des données {f['nom']}", letterhead=_letterhead(db, structure_id),
+                  printed_at=db.clock.now(), printed_by=printed_by)  # fmt: skip
