@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"Guichet Enfance {__version__}")
+    parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="vérifier l'installation : base SQLite temporaire migrée, fenêtre principale hors écran, OK",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", parser_class=FrenchArgumentParser)
 
     gui = sub.add_parser("gui", parents=[common], help="lancer l'application (par défaut)")
@@ -74,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     nightly.add_argument(
         "--no-send", action="store_true", help="ne pas envoyer les e-mails (file d'envoi seulement)"
     )
+    restore = sub.add_parser("restore", parents=[common], help="remplacer la base locale par une sauvegarde")
+    restore.add_argument("file", metavar="SAUVEGARDE.sqlite3")
     sub.add_parser("smtp-password", help="enregistrer le mot de passe SMTP dans le trousseau du système")
 
     printing = sub.add_parser(
@@ -102,13 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shots.add_argument("outdir", metavar="DOSSIER")
     shots.add_argument("--today", type=_date, help="date du jour de la démonstration (AAAA-MM-JJ)")
+    shots.add_argument(
+        "--size", default="1366x768", metavar="LxH", help="taille de la fenêtre (défaut 1366x768)"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    command = args.command or "gui"
+    command = args.command or ("selftest" if args.selftest else "gui")
     from .services.errors import DomainError
 
     try:
@@ -122,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_screenshots(args)
         if command == "print":
             return cmd_print(args)
+        if command == "selftest":
+            return cmd_selftest()
+        if command == "restore":
+            return cmd_restore(args)
         if command == "nightly":
             return cmd_nightly(args)
         if command == "smtp-password":
@@ -184,6 +198,47 @@ def cmd_check(args: argparse.Namespace) -> int:
     for line in problems:
         print(f"- {line}")
     return 1
+
+
+def cmd_selftest() -> int:
+    """For a freshly installed (or packaged) program: migrate a temporary database and show the window."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .db import check_schema, make_engine, upgrade
+    from .services.uow import Database
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'selftest.sqlite3'}")
+        upgrade(engine)
+        check_schema(engine)
+        from .ui.application import run
+
+        code = run(Database(engine), selftest=True)
+        engine.dispose()
+    return code
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .backup import restore
+    from .config import choose_database
+    from .db import parse_url
+
+    url = parse_url(choose_database(getattr(args, "db", None)).url)
+    if url.get_backend_name() != "sqlite":
+        print("Erreur : la restauration concerne une base locale SQLite ; un serveur partagé se restaure avec "
+              "les outils de PostgreSQL.", file=sys.stderr)  # fmt: skip
+        return 2
+    kept = restore(Path(args.file), Path(url.database))
+    print(
+        f"Base restaurée depuis « {args.file} »."
+        + (f" L'ancienne base est conservée : {kept}" if kept else "")
+    )
+    return 0
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
@@ -281,7 +336,10 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
         for offset in range(0, 4):
             index = today.year * 12 + today.month - 1 + offset
             try:
-                saved = take_screenshots(db, Path(args.outdir), index // 12, index % 12 + 1)
+                width, _, height = args.size.partition("x")
+                saved = take_screenshots(
+                    db, Path(args.outdir), index // 12, index % 12 + 1, (int(width), int(height))
+                )
                 break
             except LookupError:
                 continue

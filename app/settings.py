@@ -20,6 +20,7 @@ DEFAULTS: dict[str, Any] = {
     "database/name": "guichet",
     "database/user": "guichet",
     "database/sslmode": "prefer",
+    "backup/keep": 14,  # daily copies of a local database kept in its "sauvegardes" folder
 }
 
 

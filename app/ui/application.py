@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QLocale, QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from .. import APP_NAME, __version__
@@ -15,7 +15,12 @@ from ..services.uow import Database
 
 def prepare_application() -> QApplication:
     QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
+    if QApplication.instance() is None:  # high-DPI screens: exact scale factors (125 %, 150 %…)
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    style = resources_dir() / "style.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setWindowIcon(QIcon(str(resources_dir() / "icon.png")))
@@ -64,10 +69,43 @@ def start_database(cli_url: str | None, *, interactive: bool) -> Database | None
         return open_database(cli_url, saved_url=saved)
 
 
+def _install_crash_handler() -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from ..logging_setup import install_excepthook, setup_logging
+
+    path = setup_logging()
+
+    def show(text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Critical, "Guichet Enfance – erreur", text)
+        box.open()  # non-blocking: the counter keeps working
+
+    install_excepthook(path, show)
+
+
+def _backup_local(db: Database) -> None:
+    """Once a day, a copy of a local SQLite database (SQLite's online backup), N copies kept."""
+    if db.dialect != "sqlite" or not db.engine.url.database:
+        return
+    import logging
+    from pathlib import Path
+
+    from ..backup import daily_backup
+    from ..clock import local_today
+    from ..settings import Settings
+
+    try:
+        daily_backup(Path(db.engine.url.database), local_today(db.clock), Settings().get("backup/keep"))
+    except OSError:
+        logging.getLogger(__name__).exception("sauvegarde quotidienne impossible")
+
+
 def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) -> int:
     from .main_window import MainWindow
 
     app = prepare_application()
+    _install_crash_handler()
+    _backup_local(db)
     session = None
     if not selftest:  # agents log in; the self-test opens the window with the default counter session
         from .login_dialog import LoginDialog

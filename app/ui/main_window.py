@@ -23,7 +23,6 @@ from .family_page import FamilyPage
 from .live import ChangeWatcher
 from .operations import Operations
 from .recap_dialog import RecapDialog, RecapResult
-from .theme import STYLE_SHEET
 from .top_bar import TopBar
 
 
@@ -37,7 +36,6 @@ class MainWindow(QMainWindow):
             raise RuntimeError("no counter session")
         self.ctx = CounterContext(db, self.ops, session)
         self.setWindowTitle(f"{APP_NAME} {__version__}")
-        self.setStyleSheet(STYLE_SHEET)
 
         self.top_bar = TopBar(self.ctx)
         self.families = FamilyList(compact=True)

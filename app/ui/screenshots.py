@@ -47,13 +47,16 @@ def pick_example(db: Database, year: int, month: int) -> tuple[int, int, int, in
     return None
 
 
-def take_screenshots(db: Database, outdir: Path, year: int, month: int) -> list[Path]:
+def take_screenshots(
+    db: Database, outdir: Path, year: int, month: int, size: tuple[int, int] = (1366, 768)
+) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
     prepare_application()
     saved: list[Path] = []
     window = MainWindow(db)
     window.ops.show_messages = False
     window.ops.asynchronous = False
+    window.resize(*size)
     window.show()
     example = pick_example(db, year, month)
     if example is None:

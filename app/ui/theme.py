@@ -33,17 +33,3 @@ STATE_LEGEND: list[tuple[str, str]] = [
     (ORANGE.name(), "À réserver"),
     (GREEN.name(), "À supprimer"),
 ]
-
-STYLE_SHEET = """
-QWidget { font-size: 10pt; }
-QLabel#familyTitle { font-size: 15pt; font-weight: 600; }
-QLabel#balance { font-size: 12pt; font-weight: 600; }
-QLabel#balance[debit="true"] { color: #b00020; }
-QLabel#alert { background: #fff4e5; color: #8a4b00; border: 1px solid #f0c36d; border-radius: 3px; padding: 3px 6px; }
-QLabel#alert[severe="true"] { background: #fdecea; color: #b00020; border-color: #f5a3a3; }
-QFrame#topBar { background: #1f4e79; }
-QFrame#topBar QLabel { color: white; }
-QLabel#pending { font-weight: 600; color: #8a4b00; }
-QPushButton#primary { font-weight: 600; padding: 4px 14px; }
-QTableView { gridline-color: #dde3ea; }
-"""
