@@ -133,8 +133,8 @@ def test_admin_screens_main_paths(qtbot, demo_rw):
     assert "Fermeture le 31" in [m[1] for m in dialog.message_rows.rows]
     assert "Fermeture le 31" in window.placeholder.text()  # shown on the home screen
 
-    dialog.load_journal()
-    actions = {r.action for r in dialog.journal_rows.rows}
+    dialog.journal.load()
+    actions = {r.action for r in dialog.journal.rows.rows}
     assert {"structure.create", "activity.policy", "activity_day.close", "message.save"} <= actions
     dialog.accept()
 

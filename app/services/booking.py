@@ -14,7 +14,6 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from ..models import (
-    ActivityDay,
     LedgerKind,
     Reservation,
     ReservationStatus,
@@ -42,6 +41,7 @@ from .rules import RuleCheck, Verdict
 from .uow import Database, with_retry
 from .waitlist import (
     accepted_counts,
+    change_capacity,
     charge_reservation,
     fill_places,
     lock_days,
@@ -288,7 +288,8 @@ def _apply_addition(
         res.status, res.refusal_reason = ReservationStatus.REFUSED, check.reason
     else:
         if taken[day.id] >= day.capacity and line.override_capacity:
-            _raise_capacity(s, day, taken[day.id] + 1, now, actor, basket.override_reason or "")
+            change_capacity(s, day, taken[day.id] + 1, now, actor, basket.override_reason or "",
+                            "activity_day.capacity_override")  # fmt: skip
         if taken[day.id] < day.capacity:
             res.status = ReservationStatus.ACCEPTED
             taken[day.id] += 1
@@ -341,23 +342,4 @@ def _audit_creation(
             "refusal_reason": res.refusal_reason,
         },
         reason=basket.override_reason if line.overridden else None,
-    )
-
-
-def _raise_capacity(
-    s: Session, day: ActivityDay, capacity: int, now: datetime, actor: Actor, reason: str
-) -> None:
-    before = day.capacity
-    day.capacity = capacity
-    audit.record(
-        s,
-        at=now,
-        action="activity_day.capacity_override",
-        entity="activity_day",
-        entity_id=day.id,
-        agent_id=actor.agent_id,
-        structure_id=day.activity.structure_id,
-        before={"capacity": before},
-        after={"capacity": capacity},
-        reason=reason,
     )

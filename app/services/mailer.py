@@ -27,7 +27,7 @@ from .uow import Database
 
 KEYRING_SERVICE = "guichet-enfance-smtp"
 MAX_ATTEMPTS = 8
-LEASE = timedelta(seconds=float(os.environ.get("GUICHET_OUTBOX_LEASE_SECONDS", "120")))
+LEASE = timedelta(seconds=int(os.environ.get("GUICHET_OUTBOX_LEASE_SECONDS", "120")))
 """How long a sending job holds a message; a message of a killed job is taken again after it."""
 
 

@@ -51,30 +51,37 @@ def accepted_count(session: Session, day_id: int) -> int:
     )
 
 
-def accepted_counts(session: Session, day_ids: list[int]) -> dict[int, int]:
+def _counts(session: Session, day_ids: list[int], status: ReservationStatus) -> dict[int, int]:
+    """Reservations in ``status`` per day, in one grouped query (0 for the days without any)."""
     if not day_ids:
         return {}
     rows = session.execute(
         select(Reservation.activity_day_id, func.count())
-        .where(Reservation.activity_day_id.in_(day_ids), Reservation.status == ReservationStatus.ACCEPTED)
+        .where(Reservation.activity_day_id.in_(day_ids), Reservation.status == status)
         .group_by(Reservation.activity_day_id)
     ).all()
     counts = dict.fromkeys(day_ids, 0)
     counts.update(dict(rows))
     return counts
+
+
+def accepted_counts(session: Session, day_ids: list[int]) -> dict[int, int]:
+    return _counts(session, day_ids, ReservationStatus.ACCEPTED)
 
 
 def waitlist_lengths(session: Session, day_ids: list[int]) -> dict[int, int]:
-    if not day_ids:
-        return {}
-    rows = session.execute(
-        select(Reservation.activity_day_id, func.count())
-        .where(Reservation.activity_day_id.in_(day_ids), Reservation.status == ReservationStatus.WAITLISTED)
-        .group_by(Reservation.activity_day_id)
-    ).all()
-    counts = dict.fromkeys(day_ids, 0)
-    counts.update(dict(rows))
-    return counts
+    return _counts(session, day_ids, ReservationStatus.WAITLISTED)
+
+
+def change_capacity(
+    session: Session, day: ActivityDay, capacity: int, now: datetime, actor: Actor, reason: str, action: str
+) -> None:
+    """Set a day's capacity, audited with its reason (the caller checks the invariant and promotes)."""
+    before = day.capacity
+    day.capacity = capacity
+    audit.record(session, at=now, action=action, entity="activity_day", entity_id=day.id, agent_id=actor.agent_id,
+                 structure_id=day.activity.structure_id, before={"capacity": before}, after={"capacity": capacity},
+                 reason=reason)  # fmt: skip
 
 
 def waitlist(session: Session, day_id: int) -> list[Reservation]:
@@ -201,20 +208,7 @@ def set_capacity(db: Database, actor: Actor, day_id: int, capacity: int, reason:
                     f"Capacité {capacity} impossible : {taken} places sont déjà acceptées le "
                     f"{long_date(day.day)}."
                 )
-            before = day.capacity
-            day.capacity = capacity
-            audit.record(
-                s,
-                at=now,
-                action="activity_day.capacity",
-                entity="activity_day",
-                entity_id=day.id,
-                agent_id=actor.agent_id,
-                structure_id=day.activity.structure_id,
-                before={"capacity": before},
-                after={"capacity": capacity},
-                reason=reason.strip(),
-            )
+            change_capacity(s, day, capacity, now, actor, reason.strip(), "activity_day.capacity")
             promoted = [r.id for r in fill_places(s, day, now, actor)]
             uow.commit()
             return promoted

@@ -2,105 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, time
-
-from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QTableView,
     QTabWidget,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from ..clock import PARIS, local_today
-from ..models import AidKind, DeadlineKind, DeadlineRule, OpeningKind
+from ..clock import local_today
+from ..models import AidKind, OpeningKind
 from ..services import admin, admin_views, waitlist
 from ..services.money import format_eur
+from .audit_panel import AuditPanel
 from .context import CounterContext
+from .deadline_editor import DeadlineEditor
 from .table_model import Column, RowsModel
-
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-
-
-def _view(model: RowsModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
-
-
-def _date_edit(d: date) -> QDateEdit:
-    edit = QDateEdit(QDate(d.year, d.month, d.day))
-    edit.setDisplayFormat("dd/MM/yyyy")
-    edit.setCalendarPopup(True)
-    return edit
-
-
-def _date(edit: QDateEdit) -> date:
-    q = edit.date()
-    return date(q.year(), q.month(), q.day())
-
-
-class DeadlineEditor(QWidget):
-    """A deadline rule: "N jours décomptés (sans vendredi, samedi…) à HH:MM" or "le dernier <jour> à HH:MM"."""
-
-    def __init__(self, rule: DeadlineRule) -> None:
-        super().__init__()
-        self.kind = QComboBox()
-        self.kind.addItem("jours décomptés avant le jour", DeadlineKind.COUNTED_DAYS.value)
-        self.kind.addItem("dernier jour de la semaine avant", DeadlineKind.LAST_WEEKDAY.value)
-        self.days = QSpinBox()
-        self.days.setRange(0, 120)
-        self.skips = [QCheckBox(name[:3] + ".") for name in WEEKDAYS]
-        self.weekday = QComboBox()
-        self.weekday.addItems(WEEKDAYS)
-        self.at = QTimeEdit(QTime(rule.at.hour, rule.at.minute))
-        self.at.setDisplayFormat("HH:mm")
-        self.kind.setCurrentIndex(0 if rule.kind is DeadlineKind.COUNTED_DAYS else 1)
-        self.days.setValue(rule.days or 0)
-        for i in rule.skipped_weekdays:
-            self.skips[i].setChecked(True)
-        self.weekday.setCurrentIndex(rule.weekday if rule.weekday is not None else 6)
-        self.kind.currentIndexChanged.connect(self._enable)
-        self._enable()
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.kind, self.days, QLabel("sans"), *self.skips, self.weekday, QLabel("à"), self.at):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-
-    def _enable(self) -> None:
-        counted = self.kind.currentData() == DeadlineKind.COUNTED_DAYS.value
-        for widget in (self.days, *self.skips):
-            widget.setEnabled(counted)
-        self.weekday.setEnabled(not counted)
-
-    def rule(self) -> DeadlineRule:
-        kind = DeadlineKind(self.kind.currentData())
-        t = self.at.time()
-        if kind is DeadlineKind.COUNTED_DAYS:
-            skip = ",".join(str(i) for i, box in enumerate(self.skips) if box.isChecked())
-            return DeadlineRule(kind, self.days.value(), skip, False, None, time(t.hour(), t.minute()))
-        return DeadlineRule(kind, None, "", False, self.weekday.currentIndex(), time(t.hour(), t.minute()))
+from .widgets import date_edit, date_of, table_view
 
 
 class AdminDialog(QDialog):
@@ -118,7 +44,8 @@ class AdminDialog(QDialog):
         if is_admin:
             self.tabs.addTab(self._aids(), "Aides")
             self.tabs.addTab(self._messages(), "Messages")
-        self.tabs.addTab(self._journal(), "Journal")
+        self.journal = AuditPanel(ctx)
+        self.tabs.addTab(self.journal, "Journal")
         close = QPushButton("&Fermer")
         close.clicked.connect(self.accept)
         layout = QVBoxLayout(self)
@@ -134,6 +61,8 @@ class AdminDialog(QDialog):
     def refresh(self) -> None:
         for loader in getattr(self, "_loaders", []):
             loader()
+        if hasattr(self, "journal"):
+            self.journal.load()
 
     def _loader(self, fn) -> None:
         self.__dict__.setdefault("_loaders", []).append(fn)
@@ -151,7 +80,7 @@ class AdminDialog(QDialog):
         form.addRow("Nom", self.new_name)
         form.addRow("Ville", self.new_city)
         layout = QVBoxLayout(page)
-        layout.addWidget(_view(self.structure_rows))
+        layout.addWidget(table_view(self.structure_rows))
         layout.addLayout(form)
         layout.addWidget(create)
         create.clicked.connect(lambda: self._write(lambda: admin.create_structure(
@@ -288,8 +217,8 @@ class AdminDialog(QDialog):
             Column("Période", lambda p: p.name), Column("Année", lambda p: p.school_year),
             Column("Du", lambda p: f"{p.start:%d/%m/%Y}"), Column("Au", lambda p: f"{p.end:%d/%m/%Y}"),
             Column("Ouverture des réservations", lambda p: f"{p.opening:%d/%m/%Y}")])  # fmt: skip
-        self.period_view = _view(self.period_rows)
-        self.opening_date = _date_edit(today)
+        self.period_view = table_view(self.period_rows)
+        self.opening_date = date_edit(today)
         import_button = QPushButton("Importer depuis le calendrier scolaire")
         change = QPushButton("Changer la date d'ouverture de la période choisie")
         top = QHBoxLayout()
@@ -319,7 +248,7 @@ class AdminDialog(QDialog):
             period_id = self.period_rows.rows[index.row()].id
             self._write(
                 lambda: admin.set_opening_date(
-                    self.ctx.db, self.ctx.actor, period_id, _date(self.opening_date)
+                    self.ctx.db, self.ctx.actor, period_id, date_of(self.opening_date)
                 )
             )
 
@@ -329,14 +258,14 @@ class AdminDialog(QDialog):
         self.day_activity = QComboBox()
         for a in self.ctx.ops.read(lambda: admin_views.activities(self.ctx.db), []):
             self.day_activity.addItem(a.name, a.id)
-        self.day_month = _date_edit(local_today(self.ctx.db.clock))
+        self.day_month = date_edit(local_today(self.ctx.db.clock))
         self.day_month.setDisplayFormat("MM/yyyy")
         self.day_rows = RowsModel([
             Column("Jour", lambda d: f"{d.day:%d/%m/%Y}"), Column("Capacité", lambda d: str(d.capacity), right=True),
             Column("Acceptées", lambda d: str(d.accepted), right=True),
             Column("En attente", lambda d: str(d.waiting), right=True),
             Column("État", lambda d: f"fermée : {d.reason}" if d.closed else "ouverte")])  # fmt: skip
-        self.day_view = _view(self.day_rows)
+        self.day_view = table_view(self.day_rows)
         self.capacity = QSpinBox()
         self.capacity.setRange(0, 10_000)
         self.day_reason = QLineEdit()
@@ -412,7 +341,7 @@ class AdminDialog(QDialog):
         for w in (self.aid_kind, self.aid_name, add):
             row.addWidget(w)
         layout = QVBoxLayout(page)
-        layout.addWidget(_view(self.aid_rows))
+        layout.addWidget(table_view(self.aid_rows))
         layout.addLayout(row)
         add.clicked.connect(lambda: self._write(lambda: admin.create_aid_type(
             self.ctx.db, self.ctx.actor, AidKind(self.aid_kind.currentData()), self.aid_name.text())))  # fmt: skip
@@ -431,7 +360,7 @@ class AdminDialog(QDialog):
         self.msg_body = QPlainTextEdit()
         self.msg_body.setMaximumHeight(90)
         today = local_today(self.ctx.db.clock)
-        self.msg_from, self.msg_to = _date_edit(today), _date_edit(today.replace(year=today.year + 1))
+        self.msg_from, self.msg_to = date_edit(today), date_edit(today.replace(year=today.year + 1))
         publish = QPushButton("Publier le message")
         form = QFormLayout()
         form.addRow("Titre", self.msg_title)
@@ -440,46 +369,12 @@ class AdminDialog(QDialog):
         form.addRow("au", self.msg_to)
         layout = QVBoxLayout(page)
         layout.addWidget(QLabel("Messages de la structure en cours, affichés sur l'écran d'accueil :"))
-        layout.addWidget(_view(self.message_rows))
+        layout.addWidget(table_view(self.message_rows))
         layout.addLayout(form)
         layout.addWidget(publish)
         publish.clicked.connect(lambda: self._write(lambda: admin.save_message(
             self.ctx.db, self.ctx.actor, self.ctx.structure_id, self.msg_title.text(), self.msg_body.toPlainText(),
-            _date(self.msg_from), _date(self.msg_to))))  # fmt: skip
+            date_of(self.msg_from), date_of(self.msg_to))))  # fmt: skip
         self._loader(lambda: self.message_rows.set_rows(self.ctx.ops.read(
             lambda: admin_views.messages(self.ctx.db, self.ctx.structure_id or 0), [])))  # fmt: skip
         return page
-
-    # --- journal ------------------------------------------------------------------------------------------
-    def _journal(self) -> QWidget:
-        page = QWidget()
-        self.journal_agent = QComboBox()
-        self.journal_agent.addItem("tous les agents", None)
-        for agent_id, name in self.ctx.ops.read(lambda: admin_views.agents(self.ctx.db), []):
-            self.journal_agent.addItem(name, agent_id)
-        self.journal_family = QLineEdit()
-        self.journal_family.setPlaceholderText("n° de famille (facultatif)")
-        today = local_today(self.ctx.db.clock)
-        self.journal_from, self.journal_to = _date_edit(today.replace(day=1)), _date_edit(today)
-        self.journal_rows = RowsModel([
-            Column("Date", lambda r: f"{r.at.astimezone(PARIS):%d/%m/%Y %H:%M}"), Column("Agent", lambda r: r.agent),
-            Column("Action", lambda r: r.action), Column("Objet", lambda r: r.entity), Column("Famille", lambda r: r.family),
-            Column("Motif", lambda r: r.reason), Column("Détail", lambda r: r.details)])  # fmt: skip
-        search = QPushButton("Afficher")
-        filters = QHBoxLayout()
-        for w in (QLabel("Agent"), self.journal_agent, QLabel("Famille"), self.journal_family, QLabel("du"),
-                  self.journal_from, QLabel("au"), self.journal_to, search):  # fmt: skip
-            filters.addWidget(w)
-        layout = QVBoxLayout(page)
-        layout.addLayout(filters)
-        layout.addWidget(_view(self.journal_rows))
-        search.clicked.connect(self.load_journal)
-        self._loader(self.load_journal)
-        return page
-
-    def load_journal(self) -> None:
-        family = self.journal_family.text().strip()
-        rows = self.ctx.ops.read(lambda: admin_views.audit_view(
-            self.ctx.db, family_id=int(family) if family.isdigit() else None, agent_id=self.journal_agent.currentData(),
-            start=_date(self.journal_from), end=_date(self.journal_to)), [])  # fmt: skip
-        self.journal_rows.set_rows(rows)

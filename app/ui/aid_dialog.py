@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -21,18 +19,7 @@ from ..models import WalletKind
 from ..services.aids import AidTypeRow
 from ..services.family_view import WALLET_LABELS
 from .family_dialog import SavingDialog
-
-
-def _date_edit(d: date) -> QDateEdit:
-    edit = QDateEdit(QDate(d.year, d.month, d.day))
-    edit.setDisplayFormat("dd/MM/yyyy")
-    edit.setCalendarPopup(True)
-    return edit
-
-
-def _value(edit: QDateEdit) -> date:
-    q = edit.date()
-    return date(q.year(), q.month(), q.day())
+from .widgets import date_edit, date_of
 
 
 class AidDialog(SavingDialog):
@@ -44,7 +31,7 @@ class AidDialog(SavingDialog):
         today: date,
     ) -> None:
         super().__init__(parent, lambda: save(self.kind.currentData(), self.wallets(), self.amount.text(),
-                                              _value(self.valid_from), _value(self.valid_to)))  # fmt: skip
+                                              date_of(self.valid_from), date_of(self.valid_to)))  # fmt: skip
         self.setWindowTitle("Ajouter une aide")
         self.kind = QComboBox()
         for t in types:
@@ -58,8 +45,8 @@ class AidDialog(SavingDialog):
         self.amount = QLineEdit()
         self.amount.setPlaceholderText("ex. 4,00")
         start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-        self.valid_from = _date_edit(start)
-        self.valid_to = _date_edit(date(start.year + 1, 8, 31))
+        self.valid_from = date_edit(start)
+        self.valid_to = date_edit(date(start.year + 1, 8, 31))
         self.fields = {"amount": self.amount, "dates": self.valid_to}
         form = QFormLayout()
         form.addRow("Aide", self.kind)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -24,22 +22,9 @@ from .payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
 from .print_preview import PrintPreview
 from .table_model import Column, RowsModel
 from .theme import DEBIT
+from .widgets import table_view
 
 GREY = QColor("#757575")
-
-
-def _view(model: RowsModel, stretch: int) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-    view.setAlternatingRowColors(True)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return view
 
 
 def _money(cents: int) -> str:
@@ -97,10 +82,10 @@ class BalancesTab(QWidget):
                 ),  # fmt: skip
             ]
         )
-        self.wallet_view = _view(self.wallets, 0)
+        self.wallet_view = table_view(self.wallets, 0)
         self.wallet_view.setMaximumHeight(104)
-        self.ledger_view = _view(self.ledger, 2)
-        self.payment_view = _view(self.payments, 2)
+        self.ledger_view = table_view(self.ledger, 2)
+        self.payment_view = table_view(self.payments, 2)
         self.total = QLabel()
         self.total.setObjectName("balance")
         self.pay = QPushButton("&Encaisser un règlement…")

@@ -9,12 +9,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QProgressDialog,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -28,18 +26,7 @@ from .context import CounterContext
 from .family_dialog import SavingDialog
 from .print_preview import PrintPreview
 from .table_model import Column, RowsModel
-
-
-def _view(model: RowsModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view
+from .widgets import table_view
 
 
 class ClosingDialog(SavingDialog):
@@ -77,7 +64,7 @@ class ClosingDialog(SavingDialog):
         form.addRow("Nombre de chèques", self.cheque_count)
         form.addRow("Total des chèques (€)", self.cheque_total)
         form.addRow("Commentaire", self.comment)
-        expected_view = _view(self.expected)
+        expected_view = table_view(self.expected)
         expected_view.setMaximumHeight(140)
         cash_layout = QVBoxLayout(cash_box)
         cash_layout.addWidget(
@@ -95,7 +82,7 @@ class ClosingDialog(SavingDialog):
                 Column("Commentaire", lambda c: c.comment),
             ]
         )
-        self.closings_view = _view(self.closings)
+        self.closings_view = table_view(self.closings)
         self.closings_view.setMaximumHeight(120)
         self.validate_button = QPushButton("Valider la clôture sélectionnée")
         self.validate_button.setVisible(ctx.actor.is_supervisor)

@@ -3,17 +3,12 @@ Famille. Everything comes from plain rows returned by the services."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QDateEdit,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -34,6 +29,7 @@ from .family_dialog import ChildDialog, FamilyDialog
 from .print_preview import PrintPreview
 from .table_model import Column, RowsModel
 from .theme import DEBIT
+from .widgets import date_edit, date_of, table_view
 
 
 def state_colour(state: str) -> QColor | None:
@@ -44,23 +40,6 @@ def state_colour(state: str) -> QColor | None:
     if state.startswith("Refusée"):
         return DEBIT
     return QColor("#757575")
-
-
-def _table(model: RowsModel, stretch: int | None = None) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    if stretch is not None:
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    else:
-        header.setStretchLastSection(True)
-    return view
 
 
 class FamilyPage(QWidget):
@@ -120,7 +99,7 @@ class FamilyPage(QWidget):
         )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.booking, "Réservation")
-        self.reservations_view = _table(self.reservations, stretch=2)
+        self.reservations_view = table_view(self.reservations, stretch=2)
         self.tabs.addTab(self._reservations_tab(), "Réservations")
         self.balances = BalancesTab(ctx)
         self.tabs.addTab(self.balances, "Soldes et paiements")
@@ -144,7 +123,7 @@ class FamilyPage(QWidget):
         self.contacts.setTextFormat(Qt.TextFormat.RichText)
         self.contacts.setWordWrap(True)
         self.contacts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.children_view = _table(self.children_model, stretch=5)
+        self.children_view = table_view(self.children_model, stretch=5)
         self.edit_family = QPushButton("Modifier la famille…")
         self.add_child = QPushButton("Ajouter un enfant…")
         self.edit_child = QPushButton("Modifier l'enfant…")
@@ -158,7 +137,7 @@ class FamilyPage(QWidget):
         buttons.addStretch(1)
         for button in (self.portal, self.export, self.anonymise):
             buttons.addWidget(button)
-        self.aids_view = _table(self.aids, stretch=3)
+        self.aids_view = table_view(self.aids, stretch=3)
         self.aids_view.setMaximumHeight(130)
         self.add_aid = QPushButton("Ajouter une aide…")
         self.remove_aid = QPushButton("Supprimer l'aide")
@@ -253,11 +232,7 @@ class FamilyPage(QWidget):
     def _reservations_tab(self) -> QWidget:
         page = QWidget()
         start, end = school_year_range(local_today(self.ctx.db.clock))
-        self.sheet_from = QDateEdit(QDate(start.year, start.month, start.day))
-        self.sheet_to = QDateEdit(QDate(end.year, end.month, end.day))
-        for edit in (self.sheet_from, self.sheet_to):
-            edit.setDisplayFormat("dd/MM/yyyy")
-            edit.setCalendarPopup(True)
+        self.sheet_from, self.sheet_to = date_edit(start), date_edit(end)
         self.print_sheet = QPushButton("&Imprimer la fiche…")
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Fiche de réservations du"))
@@ -276,9 +251,7 @@ class FamilyPage(QWidget):
         if self.summary is None:
             return None
         family_id, name = self.summary.id, self.summary.name
-        start, end = (
-            date(d.year(), d.month(), d.day()) for d in (self.sheet_from.date(), self.sheet_to.date())
-        )
+        start, end = date_of(self.sheet_from), date_of(self.sheet_to)
         from ..services.documents.sheet import reservation_sheet_pdf  # reportlab only when printing
 
         pdf = self.ctx.ops.read(
