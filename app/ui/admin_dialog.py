@@ -286,6 +286,11 @@ class AdminDialog(QDialog):
         layout.addWidget(self.day_view)
         layout.addLayout(bottom)
         layout.addWidget(self.day_result)
+        self.day_view.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: (
+                current.isValid() and self.capacity.setValue(self.day_rows.rows[current.row()].capacity)
+            )
+        )
         set_capacity.clicked.connect(self._set_capacity)
         close_day.clicked.connect(self._close_day)
         self.day_activity.currentIndexChanged.connect(lambda _i: self.refresh())
