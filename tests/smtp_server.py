@@ -26,6 +26,14 @@ class Recorder:
     on_mail: list = field(default_factory=list)
     """Callables run when a MAIL FROM arrives (before the message's data), with the count received so far."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    refuse: set[str] = field(default_factory=set)
+    """Recipients the server answers 550 for."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd hook
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd hook
         for hook in self.on_mail:

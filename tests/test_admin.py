@@ -276,3 +276,36 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
             uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "closing.validate")).agent_id
             == supervisor.agent_id
         )
+
+
+def test_admin_input_checks_brackets_weekdays_and_past_days(db):
+    pv = activity_id(db, "CLSH-PV")
+    administrator = actor(db, Role.ADMIN)
+    admin.set_brackets(db, administrator, pv, [(0, 800, "9"), (801, None, "13")])
+    admin.set_brackets(db, administrator, pv, [(0, 900, "8"), (901, None, "13")])  # same qf_min again
+    from app.services.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="négatifs"):
+        admin.set_brackets(db, administrator, pv, [(0, None, "-1")])
+    every_day = DeadlineRule(DeadlineKind.COUNTED_DAYS, 2, "0,1,2,3,4,5,6", False, None, time(23, 59))
+    with pytest.raises(ValidationError, match="Jours à ne pas décompter"):
+        admin.set_booking_policy(db, administrator, pv, booking=every_day, cancel=every_day,
+                                 opening_kind=OpeningKind.PERIOD, horizon_days=None)  # fmt: skip
+    with pytest.raises(ValidationError, match="est passée"):
+        past = day_row(db, "ALAE-MER", date(2026, 11, 25))
+        admin.close_day(db, actor(db, Role.SUPERVISOR), past.id, "trop tard")
+
+
+def test_closing_a_day_does_not_refund_a_certificate_twice(db):
+    family_id, (child,) = new_family(db, "Certifié", balance_cents=1300)
+    basket = Basket(family_id)
+    basket.toggle(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD)
+    result = confirm(db, actor(db, Role.AGENT), basket)
+    db.clock.set(paris(date(2026, 12, 21), time(17, 0)))
+    record_attendance(db, actor(db, Role.AGENT), result.outcomes[0].reservation_id, Attendance.ABSENT)
+    record_certificate(db, actor(db, Role.AGENT), result.outcomes[0].reservation_id)
+    assert balance(db, family_id) == 1300
+    admin.close_day(
+        db, actor(db, Role.SUPERVISOR), day_row(db, "CLSH-PV", date(2026, 12, 21)).id, "inondation"
+    )
+    assert balance(db, family_id) == 1300

@@ -148,7 +148,7 @@ def test_password_comes_from_the_keyring(db, tmp_path):
         server.stop()
 
 
-def test_server_down_means_retry_with_backoff_then_sent(db):
+def test_server_down_stops_the_run_without_charging_the_messages(db):
     family_id, (child,) = new_family(db, "Patience", balance_cents=1300, email="patience@example.org")
     _book(db, family_id, child, [date(2026, 12, 21)])
     transmit_day(db, TODAY)
@@ -156,22 +156,62 @@ def test_server_down_means_retry_with_backoff_then_sent(db):
 
     port = free_port()  # nobody listens there
     report = send_pending(db, SmtpSettings("127.0.0.1", port, "none", timeout=2))
-    assert report.sent == 0 and report.retried >= 1
+    assert report.sent == 0 and report.unreachable and "injoignable" in " ".join(report.lines())
     with db.reading() as uow:
-        msg = uow.session.scalar(
-            select(OutboxMessage).where(OutboxMessage.recipient == "patience@example.org")
+        pending = list(
+            uow.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING))
         )
-        assert msg.status is OutboxStatus.PENDING and msg.attempts == 1 and msg.last_error
-        assert msg.next_attempt_at == NOW + timedelta(minutes=1)
+        assert pending and all(m.attempts == 0 and m.claimed_until is None for m in pending)
     server = Server()
     try:
-        settings = SmtpSettings("127.0.0.1", server.port, "none")
-        assert send_pending(db, settings).sent == 0  # not due yet
-        db.clock.set(NOW + timedelta(minutes=2))
-        assert send_pending(db, settings).sent >= 1
+        assert send_pending(db, SmtpSettings("127.0.0.1", server.port, "none")).sent >= 1
         assert [m.recipients for m in server.recorder.messages].count(["patience@example.org"]) == 1
     finally:
         server.stop()
+
+
+def test_a_refused_message_is_retried_with_backoff_the_others_are_sent(db, smtp):
+    _, (a,) = new_family(db, "Refus", balance_cents=1300, email="refus@example.org")
+    ok_family, (b,) = new_family(db, "Accord", balance_cents=1300, email="accord@example.org")
+    _book(db, _, a, [date(2026, 12, 21)])
+    _book(db, ok_family, b, [date(2026, 12, 21)])
+    transmit_day(db, TODAY)
+    smtp.recorder.refuse.add("refus@example.org")
+    report = send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))
+    assert report.retried == 1 and report.sent >= 1
+    assert any(m.recipients == ["accord@example.org"] for m in smtp.recorder.messages)
+    with db.reading() as uow:
+        msg = uow.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "refus@example.org"))
+        assert msg.attempts == 1 and msg.next_attempt_at == NOW + timedelta(minutes=1) and msg.last_error
+    smtp.recorder.refuse.clear()
+    assert send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none")).sent == 0  # not due yet
+    db.clock.set(NOW + timedelta(minutes=2))
+    assert send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none")).sent == 1
+
+
+def test_requests_made_after_a_first_transmission_get_their_own_compte_rendu(db, smtp):
+    family_id, (child,) = new_family(db, "Deux", balance_cents=5000, email="deux@example.org")
+    _book(db, family_id, child, [date(2026, 12, 21)])
+    transmit_day(db, TODAY)
+    db.clock.set(NOW + timedelta(hours=3))
+    _book(db, family_id, child, [date(2026, 12, 28)])
+    second = transmit_day(db, TODAY)
+    assert second.transmitted == 1 and second.families_notified == 1
+    send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))
+    bodies = [m.body for m in smtp.recorder.messages if m.recipients == ["deux@example.org"]]
+    assert len(bodies) == 2 and "28/12/2026" in bodies[1] and "28/12/2026" not in bodies[0]
+
+
+def test_a_portal_password_is_not_kept_in_the_outbox_once_sent(db, smtp):
+    from app.services.privacy import issue_portal_password
+
+    family_id, _ = new_family(db, "Secret", email="secret@example.org")
+    credentials = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True)
+    send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))
+    assert any(credentials.temporary_password in m.body for m in smtp.recorder.messages)
+    with db.reading() as uow:
+        msg = uow.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "portal_password"))
+        assert msg.status is OutboxStatus.SENT and credentials.temporary_password not in msg.body
 
 
 def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_once(db, smtp):

@@ -270,3 +270,36 @@ def test_confirmation_runs_off_the_gui_thread_and_a_lost_connection_keeps_the_ba
     qtbot.waitUntil(lambda: dialog.outcomes is not None, timeout=10_000)
     assert [o.label for o in dialog.outcomes.outcomes] == ["Acceptée"]
     assert balance(demo_rw, family_id) == 3700
+
+
+def test_a_reservation_cancelled_by_another_counter_meanwhile_is_not_refunded_twice(backend, demo_rw):
+    """Counter B has read the reservation, counter A cancels it while B waits for the day's lock."""
+    if backend != "postgresql":
+        pytest.skip("SQLite takes its write lock at the first read: B cannot read before A commits")
+    from app.services.uow import Database
+
+    db = demo_rw
+    db.clock.set(NOW)
+    family_id, (child,) = new_family(db, balance_cents=1300)
+    pv = activity_id(db, "CLSH-PV")
+    book = Basket(family_id)
+    book.toggle(child, pv, date(2026, 12, 28), Action.ADD)
+    confirm(db, actor(db, Role.AGENT), book)
+    cancel = Basket(family_id)
+    cancel.toggle(child, pv, date(2026, 12, 28), Action.REMOVE)
+    other = Database(make_engine(db.engine.url), db.clock)
+    done = []
+
+    def other_counter_first(conn, cursor, statement, *args):
+        if "FROM activity_days" in statement and "FOR UPDATE" in statement and not done:
+            done.append(confirm(other, actor(other, Role.AGENT), cancel))  # commits before B gets the lock
+
+    event.listen(db.engine, "before_cursor_execute", other_counter_first)
+    try:
+        second = confirm(db, actor(db, Role.AGENT), cancel)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", other_counter_first)
+        other.engine.dispose()
+    assert done[0].outcomes[0].label == "Annulée"
+    assert second.outcomes[0].label == "Annulation refusée : Aucune réservation à annuler ce jour-là"
+    assert balance(db, family_id) == 1300  # one refund only

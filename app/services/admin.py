@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from ..clock import PARIS
 from ..models import (
     LIVE_STATUSES,
     Activity,
@@ -103,6 +104,8 @@ def set_brackets(
     """Prices by quotient familial: [(qf_min, qf_max or None, price text)], contiguous and without overlap."""
     actor.require_admin("modifier les tranches de quotient familial")
     parsed = sorted((lo, hi, parse_amount(p)) for lo, hi, p in brackets)
+    if any(price < 0 or lo < 0 for lo, _hi, price in parsed):
+        raise ValidationError("Les tranches et les prix ne peuvent pas être négatifs.")
     for (lo, hi, _), nxt in zip(parsed, parsed[1:] + [None], strict=True):
         if hi is not None and hi < lo:
             raise ValidationError(f"Tranche invalide : {lo} – {hi}.")
@@ -114,6 +117,8 @@ def set_brackets(
             s = uow.session
             a = _get(s, Activity, activity_id, "Activité")
             before = [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets]
+            a.brackets.clear()
+            s.flush()  # the old brackets go before the new ones come (the same qf_min may come back)
             a.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in parsed]
             audit.record(s, at=db.clock.now(), action="activity.brackets", entity="activity", entity_id=a.id,
                          agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
@@ -136,6 +141,11 @@ def set_booking_policy(
     """The booking policy is data: changing it changes every rule outcome from now on."""
     actor.require_admin("modifier la politique de réservation")
     for rule in (booking, cancel):
+        parts = [x.strip() for x in rule.skip_weekdays.split(",") if x.strip()]
+        if any(len(x) != 1 or x not in "0123456" for x in parts) or len(set(parts)) >= 7:
+            raise ValidationError(
+                "Jours à ne pas décompter invalides (lundi = 0 … dimanche = 6, six au plus)."
+            )
         if rule.kind.value == "counted_days" and (rule.days is None or rule.days < 0):
             raise ValidationError("Un délai en jours décomptés demande un nombre de jours positif.")
         if rule.kind.value == "last_weekday" and rule.weekday not in range(7):
@@ -232,20 +242,24 @@ def close_day(db: Database, actor: Actor, day_id: int, reason: str) -> ClosedDay
             day = s.scalar(select(ActivityDay).where(ActivityDay.id == day_id).with_for_update())
             if day is None:
                 raise UnknownEntity(f"Journée inconnue (n° {day_id}).")
+            if day.day < now.astimezone(PARIS).date():
+                raise ValidationError(
+                    f"La journée du {day.day:%d/%m/%Y} est passée : elle ne peut plus être fermée."
+                )
             activity = day.activity
             families, refunded, emails = [], 0, 0
             batch = ledger.LedgerBatch(s)
             for res in s.scalars(select(Reservation).where(Reservation.activity_day_id == day.id,
                                                            Reservation.status.in_(LIVE_STATUSES))):  # fmt: skip
                 family = res.child.family
-                refund = (
-                    res.price_cents if res.status is ReservationStatus.ACCEPTED and res.price_cents else 0
-                )
+                already_refunded = res.certificate_at is not None  # a medical certificate refunded it already
+                accepted = res.status is ReservationStatus.ACCEPTED
+                refund = res.price_cents if accepted and res.price_cents and not already_refunded else 0
                 if refund:
                     batch.add(batch.wallet(family.id, activity.wallet_kind), kind=LedgerKind.REFUND,
                               amount_cents=res.price_cents, label=f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}",
                               at=now, structure_id=activity.structure_id, agent_id=actor.agent_id, reservation=res)  # fmt: skip
-                    refunded += res.price_cents
+                    refunded += refund
                 res.status, res.waitlist_position, res.cancelled_at, res.transmitted_at = (
                     ReservationStatus.CANCELLED, None, now, None)  # fmt: skip
                 families.append(family.name)

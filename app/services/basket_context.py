@@ -109,17 +109,22 @@ def load_basket(session: Session, basket: Basket, actor: Actor) -> BasketContext
     }
     all_dates = [ln.day for ln in basket.lines]
     holidays = calendar.public_holiday_set(session, min(all_dates) - HOLIDAY_MARGIN, max(all_dates))
-    live = {
-        (r.child_id, r.activity_day_id): r
-        for r in session.scalars(
-            select(Reservation).where(
-                Reservation.child_id.in_(list(children)),
-                Reservation.activity_day_id.in_([d.id for d in days.values()] or [-1]),
-                Reservation.status.in_(LIVE_STATUSES),
-            )
-        )
-    }
-    return BasketContext(family, children, activities, days, facts, holidays, live)
+    ctx = BasketContext(family, children, activities, days, facts, holidays, {})
+    reload_live(session, ctx, lock=False)
+    return ctx
+
+
+def reload_live(session: Session, ctx: BasketContext, *, lock: bool) -> None:
+    """The children's live reservations on the basket's days, read again (and locked) once the days are locked:
+    another counter may have cancelled or added one meanwhile."""
+    stmt = select(Reservation).where(
+        Reservation.child_id.in_(list(ctx.children)),
+        Reservation.activity_day_id.in_([d.id for d in ctx.days.values()] or [-1]),
+        Reservation.status.in_(LIVE_STATUSES),
+    )
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    ctx.live = {(r.child_id, r.activity_day_id): r for r in session.scalars(stmt)}
 
 
 def check_line(ctx: BasketContext, line: BasketLine, now: datetime) -> tuple[RuleCheck, Reservation | None]:

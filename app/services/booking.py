@@ -31,7 +31,15 @@ from .basket import (
     Recap,
     RecapLine,
 )
-from .basket_context import BasketContext, check_line, family_balance, line_names, line_price, load_basket
+from .basket_context import (
+    BasketContext,
+    check_line,
+    family_balance,
+    line_names,
+    line_price,
+    load_basket,
+    reload_live,
+)
 from .errors import (
     AccountInDebit,
     InsufficientBalance,
@@ -139,6 +147,7 @@ def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
         s = uow.session
         ctx = load_basket(s, basket, actor)
         locked = lock_days(s, [d.id for d in ctx.days.values()])
+        reload_live(s, ctx, lock=True)
         balance = family_balance(s, ctx.family.id, lock=True)
         now = db.clock.now()  # taken once the days are locked: request order = waitlist order
         checks = {line.key: check_line(ctx, line, now) for line in basket.lines}

@@ -30,7 +30,7 @@ from .actors import Actor
 from .errors import DomainError, UnknownEntity, ValidationError
 from .family_edit import FieldErrors
 from .money import format_eur, parse_amount
-from .payments import METHOD_LABELS
+from .payments import METHOD_LABELS, lock_till
 from .uow import Database, with_retry
 
 COUNTED_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE)
@@ -129,6 +129,7 @@ def close_cash(db: Database, actor: Actor, structure_id: int, data: CountedInput
             day = local_today(db.clock)
             if s.get(Structure, structure_id) is None:
                 raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+            lock_till(s, structure_id, day.year)  # no payment of this structure can commit meanwhile
             if s.scalar(select(DayClosing.id).where(DayClosing.structure_id == structure_id,
                                                     DayClosing.agent_id == actor.agent_id,
                                                     DayClosing.business_date == day)) is not None:  # fmt: skip

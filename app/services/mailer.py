@@ -23,10 +23,11 @@ from sqlalchemy import func, or_, select, update
 
 from ..models import OutboxMessage, OutboxStatus
 from .errors import ConfigurationError
-from .uow import Database
+from .uow import Database, with_retry
 
 KEYRING_SERVICE = "guichet-enfance-smtp"
 MAX_ATTEMPTS = 8
+SECRET_KINDS = ("portal_password",)
 LEASE = timedelta(seconds=int(os.environ.get("GUICHET_OUTBOX_LEASE_SECONDS", "120")))
 """How long a sending job holds a message; a message of a killed job is taken again after it."""
 
@@ -88,6 +89,7 @@ class SendReport:
     retried: int = 0
     failed: list[str] = field(default_factory=list)
     remaining: int = 0
+    unreachable: str = ""
 
     def lines(self) -> list[str]:
         lines = [f"E-mails envoyés : {self.sent}."]
@@ -95,6 +97,10 @@ class SendReport:
             lines.append(f"{self.retried} envoi(s) en échec, nouvel essai plus tard.")
         if self.failed:
             lines.append("Abandonnés après plusieurs essais : " + ", ".join(self.failed) + ".")
+        if self.unreachable:
+            lines.append(
+                f"Serveur d'envoi injoignable ({self.unreachable}) : nouvel essai à la prochaine exécution."
+            )
         if self.remaining:
             lines.append(f"{self.remaining} message(s) restent en attente.")
         return lines
@@ -144,35 +150,52 @@ class _Connection:
             self.smtp = None
 
 
-def _claim(db: Database) -> tuple[int, str, str, str, str] | None:
+def _claim(db: Database) -> tuple[int, str, str, str, str, str] | None:
     """Take the next due message with a lease, committed before any SMTP exchange."""
-    with db.writing() as uow:
-        s = uow.session
-        now = db.clock.now()
-        msg = s.scalar(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+
+    def work():
+        with db.writing() as uow:
+            s = uow.session
+            now = db.clock.now()
+            msg = s.scalar(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
             )
-            .order_by(OutboxMessage.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if msg is None:
-            return None
-        msg.claimed_until = now + LEASE
-        if msg.message_id is None:
-            msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
-        uow.commit()
-        return msg.id, msg.recipient, msg.subject, msg.body, msg.message_id
+            if msg is None:
+                return None
+            msg.claimed_until = now + LEASE
+            if msg.message_id is None:
+                msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
+            uow.commit()
+            return msg.id, msg.kind, msg.recipient, msg.subject, msg.body, msg.message_id
+
+    return with_retry(work)
+
+
+def _update(db: Database, msg_id: int, **values) -> None:
+    def work() -> None:
+        with db.writing() as uow:
+            uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(**values))
+            uow.commit()
+
+    with_retry(work)
 
 
 def send_pending(
     db: Database, settings: SmtpSettings, *, pace: float = 0.0, limit: int | None = None
 ) -> SendReport:
-    """Send every due message; each one is marked sent as soon as the server has accepted it."""
+    """Send every due message; each one is marked sent as soon as the server has accepted it.
+
+    When the server cannot be reached (or refuses the login), the run stops without charging the messages an
+    attempt: they wait for the next run. A message the server refuses is retried later with backoff.
+    """
     report = SendReport()
     connection = _Connection(settings)
     try:
@@ -180,7 +203,13 @@ def send_pending(
             claimed = _claim(db)
             if claimed is None:
                 break
-            msg_id, recipient, subject, body, message_id = claimed
+            msg_id, kind, recipient, subject, body, message_id = claimed
+            try:
+                smtp = connection.get()
+            except (smtplib.SMTPException, OSError) as exc:
+                _update(db, msg_id, claimed_until=None, last_error=f"{type(exc).__name__}: {exc}"[:1000])
+                report.unreachable = f"{settings.host}:{settings.port} ({type(exc).__name__})"
+                break
             email = EmailMessage()
             email["From"] = settings.sender
             email["To"] = recipient
@@ -189,15 +218,20 @@ def send_pending(
             email["Message-ID"] = message_id
             email.set_content(body)
             try:
-                connection.get().send_message(email)
+                smtp.send_message(email)
             except (smtplib.SMTPException, OSError) as exc:
                 connection.close()
                 _record_failure(db, msg_id, exc, report, recipient)
                 continue
-            with db.writing() as uow:
-                uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(
-                    status=OutboxStatus.SENT, sent_at=db.clock.now(), claimed_until=None, last_error=None))  # fmt: skip
-                uow.commit()
+            done = {
+                "status": OutboxStatus.SENT,
+                "sent_at": db.clock.now(),
+                "claimed_until": None,
+                "last_error": None,
+            }
+            if kind in SECRET_KINDS:  # a temporary password is not kept in clear once delivered
+                done["body"] = "(message envoyé ; contenu effacé car il contenait un mot de passe provisoire)"
+            _update(db, msg_id, **done)
             report.sent += 1
             if pace:
                 time.sleep(pace)
@@ -213,6 +247,12 @@ def send_pending(
 
 
 def _record_failure(db: Database, msg_id: int, exc: Exception, report: SendReport, recipient: str) -> None:
+    with_retry(lambda: _record_failure_once(db, msg_id, exc, report, recipient))
+
+
+def _record_failure_once(
+    db: Database, msg_id: int, exc: Exception, report: SendReport, recipient: str
+) -> None:
     with db.writing() as uow:
         msg = uow.session.get(OutboxMessage, msg_id)
         now = db.clock.now()

@@ -104,7 +104,7 @@ def transmit_day(
                     report.families_without_email.append(family.name)
                     continue
                 body = _compte_rendu(family, items, day)
-                if queue_email(s, kind="compte_rendu", dedup_key=f"compte-rendu:{family_id}:{day.isoformat()}",
+                if queue_email(s, kind="compte_rendu", dedup_key=f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
                                family=family, subject=f"Compte-rendu de vos réservations du {day:%d/%m/%Y}",
                                body=body, now=now) is not None:  # fmt: skip
                     report.families_notified += 1

@@ -106,6 +106,19 @@ def next_receipt_seq(session: Session, structure_id: int, year: int) -> int:
     ).scalar_one()
 
 
+def lock_till(session: Session, structure_id: int, year: int) -> None:
+    """Lock the structure's till for the year (its receipt counter row): payments, reversals, adjustments and
+    the cash closing of the same structure wait for each other, so none lands on a day being closed."""
+    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
+    session.execute(
+        select(ReceiptCounter.last_seq)
+        .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
+        .with_for_update()
+    )
+
+
 def record_payment(db: Database, actor: Actor, structure_id: int, data: PaymentInput) -> Receipt:
     """Take a payment at the counter: a numbered receipt and a ledger entry on the chosen wallet."""
     cents, bank, number = validate_payment(data)
@@ -120,8 +133,8 @@ def record_payment(db: Database, actor: Actor, structure_id: int, data: PaymentI
                 raise UnknownEntity(f"Famille inconnue (n° {data.family_id}).")
             if s.get(Structure, structure_id) is None:
                 raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+            seq = next_receipt_seq(s, structure_id, local.year)  # locks the till first, as a closing does
             ensure_day_open(s, structure_id, local.date(), actor.agent_id)
-            seq = next_receipt_seq(s, structure_id, local.year)
             wallet = ledger.wallet_for(s, family.id, data.wallet_kind)
             payment = Payment(
                 structure_id=structure_id,
@@ -164,9 +177,10 @@ def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: str) ->
         with db.writing() as uow:
             s = uow.session
             now = db.clock.now()
-            payment = s.get(Payment, payment_id)
+            payment = s.get(Payment, payment_id, with_for_update=True)
             if payment is None:
                 raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
+            lock_till(s, payment.structure_id, now.astimezone(PARIS).year)
             ensure_day_open(s, payment.structure_id, now.astimezone(PARIS).date(), actor.agent_id)
             original = s.scalar(
                 select(LedgerEntry).where(
@@ -213,6 +227,7 @@ def adjust(
             now = db.clock.now()
             if s.get(Family, family_id) is None:
                 raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+            lock_till(s, structure_id, now.astimezone(PARIS).year)
             ensure_day_open(s, structure_id, now.astimezone(PARIS).date(), actor.agent_id)
             wallet = ledger.wallet_for(s, family_id, wallet_kind)
             entry = ledger.post(s, wallet, kind=LedgerKind.ADJUSTMENT, amount_cents=cents,

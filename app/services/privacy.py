@@ -8,10 +8,20 @@ import string
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
-from ..models import AuditEntry, Family, FamilyAid, LedgerEntry, Payment, Reservation, Wallet
+from ..models import (
+    AuditEntry,
+    Family,
+    FamilyAid,
+    LedgerEntry,
+    OutboxMessage,
+    OutboxStatus,
+    Payment,
+    Reservation,
+    Wallet,
+)
 from . import audit
 from .actors import Actor
 from .errors import UnknownEntity, ValidationError
@@ -177,6 +187,10 @@ def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
                 child.first_name, child.last_name, child.notes = f"Enfant {i}", "Anonyme", ""
                 child.birth_date = date(child.birth_date.year, 1, 1)
             family.adults = []
+            s.execute(delete(OutboxMessage).where(OutboxMessage.family_id == family.id,
+                                                  OutboxMessage.status != OutboxStatus.SENT))  # fmt: skip
+            s.execute(update(OutboxMessage).where(OutboxMessage.family_id == family.id)
+                      .values(recipient="(anonymisé)", body="(anonymisé)"))  # fmt: skip
             refresh_search_text(family)
             family.anonymized_at = now
             audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,

@@ -72,6 +72,8 @@ def deadline_day(rule: DeadlineRule, day: date, public_holidays: frozenset[date]
         return d
     n = rule.days or 0
     skipped = rule.skipped_weekdays
+    if len(skipped) >= 7:
+        raise ValueError("a deadline cannot skip every weekday")
     d = day
     counted = 0
     while counted < n:
