@@ -140,11 +140,15 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
     pv_days = _future_days(db, loaded.alsh_summer_id, 40)
 
     def make_basket() -> tuple[Basket, int]:
-        family_id, child = _fresh_family(db, rng, alae_children)
-        with db.reading() as uow:
-            taken = set(uow.session.scalars(select(Reservation.activity_day_id).where(
-                Reservation.child_id == child, Reservation.status.in_(["accepted", "waitlisted"]))))  # fmt: skip
-        days = rng.sample([d for d in pv_days if d.id not in taken], 12)
+        for _ in range(100):  # a child with at least 12 summer days still free (reused databases fill up)
+            family_id, child = _fresh_family(db, rng, alae_children)
+            with db.reading() as uow:
+                taken = set(uow.session.scalars(select(Reservation.activity_day_id).where(
+                    Reservation.child_id == child, Reservation.status.in_(["accepted", "waitlisted"]))))  # fmt: skip
+            free = [d for d in pv_days if d.id not in taken]
+            if len(free) >= 12:
+                break
+        days = rng.sample(free, 12)
         first = Basket(family_id)
         for d in days[:2]:
             first.toggle(child, loaded.alsh_summer_id, d.day, Action.ADD)

@@ -53,10 +53,10 @@ from .waitlist import (
     charge_reservation,
     fill_places,
     lock_days,
-    next_position,
     rank_of,
     renumber,
     waitlist_lengths,
+    waitlist_tails,
 )
 
 FULL_REASON = "Complet : plus de place disponible ce jour-là"
@@ -170,11 +170,12 @@ def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
             promoted += [r.id for r in fill_places(s, locked[day_id], now, actor)]
         # Additions: the places are counted once, under the locks, then followed in memory.
         taken = accepted_counts(s, [d.id for d in ctx.days.values()])
+        tails = waitlist_tails(s, [d.id for d in ctx.days.values()])
         entries = ledger.LedgerBatch(s)
         created: list[tuple[BasketLine, Reservation]] = []
         for line in basket.additions:
             outcome, res = _apply_addition(
-                s, ctx, line, checks[line.key][0], now, actor, basket, batch, taken, entries
+                s, ctx, line, checks[line.key][0], now, actor, basket, batch, taken, tails, entries
             )
             outcomes[line.key] = outcome
             if res is not None:
@@ -275,6 +276,7 @@ def _apply_addition(
     basket: Basket,
     batch: str,
     taken: dict[int, int],
+    tails: dict[int, int],
     entries: ledger.LedgerBatch,
 ) -> tuple[LineOutcome, Reservation | None]:
     """Create the line's reservation (accepted, waitlisted or refused) and its charge; no flush here."""
@@ -303,7 +305,8 @@ def _apply_addition(
             res.status = ReservationStatus.ACCEPTED
             taken[day.id] += 1
         elif activity.waitlist_enabled:
-            res.status, res.waitlist_position = ReservationStatus.WAITLISTED, next_position(s, day.id)
+            tails[day.id] += 1  # positions followed in memory under the day's lock
+            res.status, res.waitlist_position = ReservationStatus.WAITLISTED, tails[day.id]
         else:
             res.status, res.refusal_reason = ReservationStatus.REFUSED, FULL_REASON
     s.add(res)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from babel.dates import format_date
 
@@ -17,6 +18,7 @@ from ..clock import PARIS
 from ..models import DeadlineKind, DeadlineRule, OpeningKind
 
 
+@lru_cache(maxsize=4096)
 def long_date(d: date) -> str:
     """ "dimanche 6 décembre 2026"."""
     return format_date(d, "EEEE d MMMM y", locale="fr_FR")
@@ -164,6 +166,7 @@ def certificate_limit(day: date) -> datetime:
     return end_of_day.astimezone(UTC) + timedelta(hours=48)
 
 
+@lru_cache(maxsize=4096)
 def short_date(d: date) -> str:
     """ "lun. 21/12/2026"."""
     return format_date(d, "EEE dd/MM/y", locale="fr_FR")

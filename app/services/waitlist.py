@@ -102,13 +102,18 @@ def renumber(session: Session, day_id: int) -> None:
     session.flush()
 
 
-def next_position(session: Session, day_id: int) -> int:
-    top = session.scalar(
-        select(func.max(Reservation.waitlist_position)).where(
-            Reservation.activity_day_id == day_id, Reservation.status == ReservationStatus.WAITLISTED
-        )
-    )
-    return (top or 0) + 1
+def waitlist_tails(session: Session, day_ids: list[int]) -> dict[int, int]:
+    """The last waitlist position of each day (0 when empty), in one query."""
+    if not day_ids:
+        return {}
+    rows = session.execute(
+        select(Reservation.activity_day_id, func.max(Reservation.waitlist_position))
+        .where(Reservation.activity_day_id.in_(day_ids), Reservation.status == ReservationStatus.WAITLISTED)
+        .group_by(Reservation.activity_day_id)
+    ).all()
+    tails = dict.fromkeys(day_ids, 0)
+    tails.update({day_id: top or 0 for day_id, top in rows})
+    return tails
 
 
 def charge_reservation(
