@@ -53,7 +53,7 @@ class BasketContext:
     """Live (accepted or waitlisted) reservations by (child id, activity day id)."""
 
 
-def load_basket(session: Session, basket: Basket, actor: Actor) -> BasketContext:
+def load_basket(session: Session, basket: Basket, actor: Actor, *, with_live: bool = True) -> BasketContext:
     """Validate the basket against the database; raise a typed error for anything that does not fit."""
     if not basket.lines:
         raise EmptyBasket()
@@ -110,7 +110,8 @@ def load_basket(session: Session, basket: Basket, actor: Actor) -> BasketContext
     all_dates = [ln.day for ln in basket.lines]
     holidays = calendar.public_holiday_set(session, min(all_dates) - HOLIDAY_MARGIN, max(all_dates))
     ctx = BasketContext(family, children, activities, days, facts, holidays, {})
-    reload_live(session, ctx, lock=False)
+    if with_live:  # a confirmation reads them once the days are locked instead
+        reload_live(session, ctx, lock=False)
     return ctx
 
 

@@ -145,7 +145,7 @@ def confirm(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
 def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
     with db.writing() as uow:
         s = uow.session
-        ctx = load_basket(s, basket, actor)
+        ctx = load_basket(s, basket, actor, with_live=False)
         locked = lock_days(s, [d.id for d in ctx.days.values()])
         reload_live(s, ctx, lock=True)
         balance = family_balance(s, ctx.family.id, lock=True)

@@ -35,6 +35,26 @@ def open_wallets(session: Session, family: Family) -> None:
         wallet_for(session, family.id, kind)
 
 
+def new_entry(
+    wallet_id: int, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime, **references
+) -> LedgerEntry:
+    """An immutable entry (never zero), dated on its Europe/Paris business day; the caller moves the wallet."""
+    if amount_cents == 0:
+        raise ValueError("a ledger entry cannot be zero")
+    return LedgerEntry(wallet_id=wallet_id, kind=kind, amount_cents=amount_cents, label=label, created_at=at,
+                       business_date=at.astimezone(PARIS).date(), **references)  # fmt: skip
+
+
+def _move(session: Session, wallet_id: int, delta: int) -> None:
+    """Move a wallet's balance in SQL (safe against concurrent movements of the same row)."""
+    session.execute(
+        update(Wallet)
+        .where(Wallet.id == wallet_id)
+        .values(balance_cents=Wallet.balance_cents + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def post(
     session: Session,
     wallet: Wallet,
@@ -51,29 +71,11 @@ def post(
     reason: str | None = None,
 ) -> LedgerEntry:
     """Insert an immutable entry and move the wallet's balance by the same amount, atomically in SQL."""
-    if amount_cents == 0:
-        raise ValueError("a ledger entry cannot be zero")
-    entry = LedgerEntry(
-        wallet_id=wallet.id,
-        kind=kind,
-        amount_cents=amount_cents,
-        label=label,
-        created_at=at,
-        business_date=at.astimezone(PARIS).date(),
-        structure_id=structure_id,
-        agent_id=agent_id,
-        reservation_id=reservation_id,
-        payment_id=payment_id,
-        reverses_id=reverses_id,
-        reason=reason,
-    )
+    entry = new_entry(wallet.id, kind=kind, amount_cents=amount_cents, label=label, at=at, structure_id=structure_id,
+                      agent_id=agent_id, reservation_id=reservation_id, payment_id=payment_id,
+                      reverses_id=reverses_id, reason=reason)  # fmt: skip
     session.add(entry)
-    session.execute(
-        update(Wallet)
-        .where(Wallet.id == wallet.id)
-        .values(balance_cents=Wallet.balance_cents + amount_cents)
-        .execution_options(synchronize_session=False)
-    )
+    _move(session, wallet.id, amount_cents)
     session.flush()
     session.refresh(wallet, ["balance_cents"])
     return entry
@@ -98,10 +100,8 @@ class LedgerBatch:
 
     def add(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
             structure_id: int | None = None, agent_id: int | None = None, reservation=None) -> LedgerEntry:  # fmt: skip
-        if amount_cents == 0:
-            raise ValueError("a ledger entry cannot be zero")
-        entry = LedgerEntry(wallet_id=wallet.id, kind=kind, amount_cents=amount_cents, label=label, created_at=at,
-                            business_date=at.astimezone(PARIS).date(), structure_id=structure_id, agent_id=agent_id)  # fmt: skip
+        entry = new_entry(wallet.id, kind=kind, amount_cents=amount_cents, label=label, at=at,
+                          structure_id=structure_id, agent_id=agent_id)  # fmt: skip
         if reservation is not None:
             entry.reservation = reservation
         self.session.add(entry)
@@ -111,10 +111,5 @@ class LedgerBatch:
     def apply(self) -> None:
         for wallet_id, delta in self.deltas.items():
             if delta:
-                self.session.execute(
-                    update(Wallet)
-                    .where(Wallet.id == wallet_id)
-                    .values(balance_cents=Wallet.balance_cents + delta)
-                    .execution_options(synchronize_session=False)
-                )
+                _move(self.session, wallet_id, delta)
         self.deltas.clear()

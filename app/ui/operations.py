@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -16,6 +16,20 @@ from ..services.errors import DomainError
 T = TypeVar("T")
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guichet-write")
 log = logging.getLogger(__name__)
+
+
+def in_background(call: Callable[[], T], on_done: Callable[[Future], None]) -> Future:
+    """Run ``call`` on a worker thread; ``on_done(future)`` then runs on the GUI thread (polled, no blocking)."""
+    future = _executor.submit(call)
+
+    def poll() -> None:
+        if future.done():
+            on_done(future)
+        else:
+            QTimer.singleShot(25, poll)
+
+    QTimer.singleShot(25, poll)
+    return future
 
 
 def message_for(exc: BaseException) -> str:
@@ -63,12 +77,8 @@ class Operations(QObject):
         if not self.asynchronous:
             on_done(self.write(call))
             return
-        future = _executor.submit(call)
 
-        def poll() -> None:
-            if not future.done():
-                QTimer.singleShot(25, poll)
-                return
+        def finished(future: Future) -> None:
             exc = future.exception()
             if exc is not None:
                 self._report(exc)
@@ -77,7 +87,7 @@ class Operations(QObject):
             self.changed.emit()
             on_done(future.result())
 
-        QTimer.singleShot(25, poll)
+        in_background(call, finished)
 
     def attempt(self, call: Callable[[], T]) -> T:
         """Run a write whose failure the caller shows itself (e.g. a form highlighting its fields)."""

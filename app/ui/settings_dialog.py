@@ -4,9 +4,8 @@ the password saved in the keyring (never in a file); the first-run choice; the s
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -33,8 +32,7 @@ from ..connection import (
 )
 from ..settings import Settings
 from .family_dialog import SavingDialog
-
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guichet-io")
+from .operations import in_background
 
 
 class SettingsDialog(SavingDialog):
@@ -124,17 +122,12 @@ class SettingsDialog(SavingDialog):
         """Test off the GUI thread: the window stays responsive; the answer comes within the connect timeout."""
         self.test_button.setEnabled(False)
         self.result.setText("Connexion en cours…")
-        self.pending = _executor.submit(check_connection, self.target_url())
-        self._poll()
+        url = self.target_url()
+        self.pending = in_background(lambda: check_connection(url), self._tested)
         return self.pending
 
-    def _poll(self) -> None:
-        if self.pending is None:
-            return
-        if not self.pending.done():
-            QTimer.singleShot(50, self._poll)
-            return
-        report = self.pending.result()
+    def _tested(self, future: Future) -> None:
+        report = future.result()
         self.result.setText(report.message)
         self.result.setStyleSheet("color:#1b5e20;" if report.ok else "color:#b00020;")
         self.test_button.setEnabled(True)

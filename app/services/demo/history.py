@@ -14,7 +14,6 @@ from ...models import (
     Agent,
     Attendance,
     Family,
-    LedgerEntry,
     LedgerKind,
     Payment,
     PaymentMethod,
@@ -26,7 +25,7 @@ from ...models import (
     Wallet,
     WalletKind,
 )
-from .. import audit
+from .. import audit, ledger
 from ..pricing import day_price
 from .people import PeopleBuilder
 from .reference import DemoSummary
@@ -230,13 +229,12 @@ class DemoBuilder(PeopleBuilder):
 
     def _entry(self, wallet, kind, amount, label, at, structure_id, res=None, payment=None) -> None:
         self.s.add(
-            LedgerEntry(
-                wallet_id=wallet.id,
+            ledger.new_entry(
+                wallet.id,
                 kind=kind,
                 amount_cents=amount,
                 label=label,
-                created_at=at,
-                business_date=at.astimezone(PARIS).date(),
+                at=at,
                 structure_id=structure_id,
                 reservation_id=res.id if res is not None else None,
                 payment_id=payment.id if payment is not None else None,
