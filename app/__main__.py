@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import __version__
 from .clock import FixedClock, SystemClock, local_today, paris
-from .config import DB_URL_ENV
+from .config import DB_URL_ENV, SCHOOL_ZONES
 
 log = logging.getLogger("app")
 
@@ -102,6 +102,51 @@ def build_parser() -> argparse.ArgumentParser:
     attendance.add_argument("--day", type=_date, required=True, metavar="AAAA-MM-JJ", help="la journée")
     attendance.add_argument("out", metavar="FICHIER.pdf")
 
+    setup = sub.add_parser(
+        "setup",
+        parents=[common],
+        help="mettre en service une commune sur une base vide (structures, administrateur, année scolaire)",
+    )
+    setup.add_argument(
+        "--structure",
+        action="append",
+        required=True,
+        metavar="NOM",
+        help="nom d'une structure (répétable), créée avec les activités habituelles",
+    )
+    setup.add_argument("--zone", required=True, choices=list(SCHOOL_ZONES), help="zone de vacances scolaires")
+    setup.add_argument(
+        "--school-year", metavar="AAAA", help="année scolaire à préparer (ex. 2026 pour 2026-2027)"
+    )
+    setup.add_argument(
+        "--admin", required=True, metavar="IDENTIFIANT", help="identifiant du premier administrateur"
+    )
+    setup.add_argument("--admin-name", metavar="NOM", help="nom complet de l'administrateur")
+    setup.add_argument("--address", default="", metavar="ADRESSE", help="adresse des structures")
+    setup.add_argument("--postal-code", default="", metavar="CP", help="code postal")
+    setup.add_argument("--city", default="", metavar="VILLE", help="ville")
+    setup.add_argument("--phone", default="", metavar="TÉL", help="téléphone")
+    setup.add_argument("--email", default="", metavar="E-MAIL", help="adresse e-mail")
+    setup.add_argument("--logo", metavar="FICHIER", help="logo PNG ou JPEG imprimé sur les documents")
+
+    school = sub.add_parser(
+        "school-year", parents=[common], help="préparer une année scolaire : vacances, jours fériés, journées"
+    )
+    school.add_argument(
+        "--year", required=True, metavar="AAAA", help="année scolaire (ex. 2027 pour 2027-2028)"
+    )
+
+    imp = sub.add_parser(
+        "import-families", parents=[common], help="importer les familles d'un fichier CSV ou .xlsx"
+    )
+    imp.add_argument("file", metavar="FICHIER")
+    imp.add_argument("--dry-run", action="store_true", help="afficher l'aperçu sans rien écrire")
+    imp.add_argument("--skip-invalid", action="store_true", help="importer sans les lignes rejetées")
+    exp = sub.add_parser(
+        "export-families", parents=[common], help="exporter toutes les familles (format de l'import)"
+    )
+    exp.add_argument("file", metavar="FICHIER.csv")
+
     shots = sub.add_parser(
         "screenshots",
         parents=[common],
@@ -140,6 +185,14 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_nightly(args)
         if command == "smtp-password":
             return cmd_smtp_password()
+        if command == "setup":
+            return cmd_setup(args)
+        if command == "school-year":
+            return cmd_school_year(args)
+        if command == "import-families":
+            return cmd_import_families(args)
+        if command == "export-families":
+            return cmd_export_families(args)
         return cmd_gui(args)
     except DomainError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
@@ -258,6 +311,119 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         print("Pas de serveur SMTP configuré (GUICHET_SMTP_HOST) : les e-mails restent en file d'envoi.")
     else:
         print("\n".join(send_pending(db, settings).lines()))
+    return 0
+
+
+COMMAND_LINE = "ligne de commande"
+
+
+def _command_line_actor():
+    """Who acts for a scripted command: the IT department, with the database's own access (audited as such)."""
+    from .models import Role
+    from .services.actors import Actor
+
+    return Actor(None, Role.ADMIN, COMMAND_LINE)
+
+
+def _read_new_password(login: str) -> str:
+    """From standard input when it is not a terminal (a script), else asked twice without echo."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass(f"Mot de passe de l'administrateur {login} : ")
+    if getpass.getpass("Confirmez le mot de passe : ") != first:
+        from .services.errors import ValidationError
+
+        raise ValidationError("Les deux mots de passe ne sont pas identiques.")
+    return first
+
+
+def _read_file(path: str) -> bytes:
+    from pathlib import Path
+
+    from .services.errors import ValidationError
+
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ValidationError(
+            f"Impossible de lire « {path} » (fichier introuvable ou accès refusé)."
+        ) from exc
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    """A real town on an empty database: structures with their usual activities, the first administrator,
+    the zone and (optionally) the school year prepared at once."""
+    from .config import choose_database
+    from .db import describe, make_engine, ping, upgrade
+    from .services.setup.install import InstallInput, install
+    from .services.setup.structures import StructureInput
+    from .services.uow import Database
+
+    logo = _read_file(args.logo) if args.logo else None
+    password = _read_new_password(args.admin)
+    structures = [StructureInput(name=name, address=args.address, postal_code=args.postal_code, city=args.city,
+                                 phone=args.phone, email=args.email, zone=args.zone, logo=logo)
+                  for name in args.structure]  # fmt: skip
+    engine = make_engine(choose_database(getattr(args, "db", None)).url)
+    ping(engine)
+    upgrade(engine)
+    report = install(Database(engine), InstallInput(structures, args.admin, args.admin_name or args.admin, password,
+                                                    args.zone, args.school_year))  # fmt: skip
+    print(f"{describe(engine.url)} :")
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_school_year(args: argparse.Namespace) -> int:
+    from .bootstrap import open_database
+    from .services.setup.school_year import generate_days
+
+    db = open_database(getattr(args, "db", None))
+    report = generate_days(db, _command_line_actor(), args.year)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_import_families(args: argparse.Namespace) -> int:
+    """Print the preview; exit 1 (nothing written) when a line is rejected, unless --skip-invalid."""
+    from pathlib import Path
+
+    from .bootstrap import open_database
+    from .services.setup.family_import import import_families, preview_import, read_source
+
+    db = open_database(getattr(args, "db", None))
+    table = read_source(Path(args.file).name, _read_file(args.file))
+    preview = preview_import(db, table)
+    print("\n".join(preview.summary()))
+    if preview.rejected and not args.skip_invalid:
+        print("Rien n'a été importé : corrigez les lignes rejetées ou ajoutez --skip-invalid.")
+        return 1
+    if args.dry_run:
+        print("Essai à blanc (--dry-run) : rien n'a été écrit.")
+        return 0
+    result = import_families(db, _command_line_actor(), table, skip_invalid=args.skip_invalid)
+    print("\n".join(result.lines()))
+    return 0
+
+
+def cmd_export_families(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bootstrap import open_database
+    from .services.setup.family_import import export_families
+
+    db = open_database(getattr(args, "db", None))
+    content = export_families(db)
+    try:
+        Path(args.file).write_bytes(content)
+    except OSError:
+        print(f"Erreur : impossible d'écrire « {args.file} » (dossier introuvable ou accès refusé).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    lines = content.count(b"\n") - 1
+    print(f"{args.file} : {lines} ligne(s) exportée(s).")
     return 0
 
 

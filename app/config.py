@@ -14,6 +14,8 @@ from pathlib import Path
 from platformdirs import user_data_dir, user_log_dir
 
 APP_DIR_NAME = "GuichetEnfance"
+SCHOOL_ZONES: tuple[str, ...] = ("A", "B", "C", "Corse", "DOM")
+"""The school holiday zones an administrator chooses from (A, B, C come with their calendar)."""
 DB_URL_ENV = "GUICHET_DB_URL"
 
 DEFAULTS: dict[str, object] = {

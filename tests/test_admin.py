@@ -22,12 +22,15 @@ from app.models import (
     OpeningKind,
     OutboxMessage,
     Payment,
+    Period,
     PaymentMethod,
     Role,
     Wallet,
 )
 from app.models import WalletKind as W
 from app.services import admin, waitlist
+from app.services.setup import activities, school_year, structures
+from app.services.setup.structures import StructureInput
 from app.services.aids import add_aid, remove_aid
 from app.services.attendance import record_attendance, record_certificate
 from app.services.audit import audit_rows
@@ -79,9 +82,9 @@ def test_permissions_per_role_are_enforced_in_the_services(db):
     day = day_row(db, "CLSH-PV", date(2026, 12, 22)).id
     rule = DeadlineRule(DeadlineKind.COUNTED_DAYS, 1, "", False, None, time(23, 59))
     admin_only = [
-        lambda a: admin.create_structure(db, a, "X", "Structure X"),
-        lambda a: admin.update_activity(db, a, pv, price="14"),
-        lambda a: admin.set_booking_policy(
+        lambda a: structures.create_structure(db, a, StructureInput("Structure X")),
+        lambda a: activities.update_activity(db, a, pv, price="14"),
+        lambda a: activities.set_booking_policy(
             db, a, pv, booking=rule, cancel=rule, opening_kind=OpeningKind.PERIOD, horizon_days=None
         ),  # fmt: skip
         lambda a: admin.create_aid_type(db, a, AidKind.EMPLOYER, "CE Mairie"),
@@ -111,7 +114,7 @@ def test_an_admin_change_of_the_booking_policy_changes_the_rule_outcome(db):
     db.clock.set(paris(date(2026, 12, 18), time(9, 0)))  # example 9: refused, deadline Thursday 17
     assert not recap(db, actor(db, Role.AGENT), basket).additions[0].ok
     one_day = DeadlineRule(DeadlineKind.COUNTED_DAYS, 1, "", False, None, time(12, 0))
-    admin.set_booking_policy(db, actor(db, Role.ADMIN), activity_id(db, "CLSH-PV"), booking=one_day,
+    activities.set_booking_policy(db, actor(db, Role.ADMIN), activity_id(db, "CLSH-PV"), booking=one_day,
                              cancel=one_day, opening_kind=OpeningKind.PERIOD, horizon_days=None)  # fmt: skip
     line = recap(db, actor(db, Role.AGENT), basket).additions[0]
     assert line.ok and line.check.limit is not None  # now allowed until Sunday 20 at 12:00
@@ -141,9 +144,11 @@ def test_messages_and_periods_import(db):
     titles = [m.title for m in admin.current_messages(db, sid, date(2026, 11, 26))]
     assert "Inscriptions été" in titles and "Vacances de Noël" in titles
     assert "Inscriptions été" not in [m.title for m in admin.current_messages(db, sid, date(2027, 1, 5))]
-    created = admin.import_periods(db, actor(db, Role.ADMIN), activity_id(db, "CLSH-PV"), "C", "2027-2028")
-    assert len(created) >= 4
-    admin.set_opening_date(db, actor(db, Role.ADMIN), created[0], date(2027, 9, 15))
+    report = school_year.generate_days(db, actor(db, Role.ADMIN), "2027-2028", [activity_id(db, "CLSH-PV")])
+    assert report.activities[0].periods_created == 4 and report.activities[0].created == 38
+    with db.reading() as uow:
+        period = uow.session.scalar(select(Period.id).where(Period.school_year == "2027-2028").order_by(Period.id))
+    school_year.set_opening_date(db, actor(db, Role.ADMIN), period, date(2027, 9, 15))
 
 
 def test_portal_password_is_only_stored_as_a_hash(db):
@@ -226,14 +231,16 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
     transmit_day(db, date(2026, 11, 26))
     issue_portal_password(db, agent, family_id, by_email=True)
     export_family(db, agent, family_id)
-    admin.create_structure(db, administrator, "NEW", "Nouvelle structure")
-    admin.update_activity(db, administrator, pv, price="13")
-    admin.set_brackets(db, administrator, pv, [(0, 800, "9"), (801, None, "13")])
+    structures.create_structure(db, administrator, StructureInput("Nouvelle structure"))
+    activities.update_activity(db, administrator, pv, price="13")
+    activities.set_brackets(db, administrator, pv, [(0, 800, "9"), (801, None, "13")])
     rule = DeadlineRule(DeadlineKind.COUNTED_DAYS, 2, "4,5", False, None, time(23, 59))
-    admin.set_booking_policy(db, administrator, pv, booking=rule, cancel=rule, opening_kind=OpeningKind.PERIOD,
+    activities.set_booking_policy(db, administrator, pv, booking=rule, cancel=rule, opening_kind=OpeningKind.PERIOD,
                              horizon_days=None)  # fmt: skip
-    periods = admin.import_periods(db, administrator, pv, "C", "2027-2028")
-    admin.set_opening_date(db, administrator, periods[0], date(2027, 9, 20))
+    school_year.generate_days(db, administrator, "2027-2028", [pv])
+    with db.reading() as uow:
+        period = uow.session.scalar(select(Period.id).where(Period.school_year == "2027-2028").order_by(Period.id))
+    school_year.set_opening_date(db, administrator, period, date(2027, 9, 20))
     admin.create_aid_type(db, administrator, AidKind.EMPLOYER, "CE Mairie")
     admin.save_message(db, administrator, sid, "Info", "Texte", date(2026, 11, 26))
     admin.close_day(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "grève")
@@ -262,7 +269,7 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
         "child.update", "aid.create", "aid.delete", "payment.create", "reservation.create", "reservation.cancel",
         "waitlist.reorder", "activity_day.capacity", "reservation.promote", "ledger.adjust", "payment.reverse",
         "nightly.transmit", "portal.password", "family.export", "structure.create", "activity.update",
-        "activity.brackets", "activity.policy", "period.import", "period.opening", "aid_type.create",
+        "activity.brackets", "activity.policy", "school_year.generate", "period.opening", "aid_type.create",
         "message.save", "activity_day.close", "closing.close", "closing.validate", "reservation.attendance",
         "reservation.certificate", "family.anonymise",
     } <= actions  # fmt: skip
@@ -281,15 +288,15 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
 def test_admin_input_checks_brackets_weekdays_and_past_days(db):
     pv = activity_id(db, "CLSH-PV")
     administrator = actor(db, Role.ADMIN)
-    admin.set_brackets(db, administrator, pv, [(0, 800, "9"), (801, None, "13")])
-    admin.set_brackets(db, administrator, pv, [(0, 900, "8"), (901, None, "13")])  # same qf_min again
+    activities.set_brackets(db, administrator, pv, [(0, 800, "9"), (801, None, "13")])
+    activities.set_brackets(db, administrator, pv, [(0, 900, "8"), (901, None, "13")])  # same qf_min again
     from app.services.errors import ValidationError
 
-    with pytest.raises(ValidationError, match="négatifs"):
-        admin.set_brackets(db, administrator, pv, [(0, None, "-1")])
+    with pytest.raises(ValidationError, match="entre 0 et 1 000,00"):
+        activities.set_brackets(db, administrator, pv, [(0, None, "-1")])
     every_day = DeadlineRule(DeadlineKind.COUNTED_DAYS, 2, "0,1,2,3,4,5,6", False, None, time(23, 59))
     with pytest.raises(ValidationError, match="Jours à ne pas décompter"):
-        admin.set_booking_policy(db, administrator, pv, booking=every_day, cancel=every_day,
+        activities.set_booking_policy(db, administrator, pv, booking=every_day, cancel=every_day,
                                  opening_kind=OpeningKind.PERIOD, horizon_days=None)  # fmt: skip
     with pytest.raises(ValidationError, match="est passée"):
         past = day_row(db, "ALAE-MER", date(2026, 11, 25))

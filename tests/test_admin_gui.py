@@ -73,7 +73,7 @@ def test_logout_then_login_as_someone_else_changes_what_is_shown(qtbot, demo_rw)
     change.new.setText("court")
     change.again.setText("court")
     change._try_save()
-    assert "au moins 8" in change.errors.text()
+    assert "de 8 à 128 caractères" in change.errors.text()
 
 
 def test_admin_screens_main_paths(qtbot, demo_rw):

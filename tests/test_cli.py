@@ -14,7 +14,10 @@ from app.db import current_revision, head_revision, make_engine
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_app(*args: str, env: dict[str, str] | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
+def run_app(
+    *args: str, env: dict[str, str] | None = None, timeout: int = 180, input_text: str | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m app ARGS`` in a subprocess; ``input_text`` is written to its standard input."""
     full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
@@ -23,7 +26,8 @@ def run_app(*args: str, env: dict[str, str] | None = None, timeout: int = 180) -
         text=True,
         timeout=timeout,
         env=full_env,
-        stdin=subprocess.DEVNULL,
+        input=input_text,
+        stdin=None if input_text is not None else subprocess.DEVNULL,
     )
 
 

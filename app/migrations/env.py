@@ -21,18 +21,36 @@ def _engine():
     return make_engine(url or choose_database().url)
 
 
+def _sqlite_foreign_keys(connection, on: bool) -> None:
+    """SQLite rebuilds a table to alter it (batch mode): foreign keys are switched off meanwhile, outside any
+    transaction (SQLite ignores the pragma inside one), and checked before they are switched on again."""
+    raw = connection.connection.dbapi_connection
+    if on:
+        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"foreign keys broken by the migration: {problems[:5]}")
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def run_migrations_online() -> None:
     engine = _engine()
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=sqlite,
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
 
 
 if context.is_offline_mode():  # pragma: no cover

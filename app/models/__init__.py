@@ -1,6 +1,15 @@
 """SQLAlchemy mapped classes, one module per aggregate. No Qt here."""
 
-from .activity import Activity, ActivityDay, DeadlineRule, Period, PriceBracket, PublicHoliday, SchoolHoliday
+from .activity import (
+    Activity,
+    ActivityDay,
+    DeadlineRule,
+    LocalClosing,
+    Period,
+    PriceBracket,
+    PublicHoliday,
+    SchoolHoliday,
+)
 from .audit import AuditEntry
 from .base import Base, search_key
 from .closing import ClosingLine, DayClosing
@@ -16,6 +25,7 @@ from .enums import (
     OutboxStatus,
     PaymentMethod,
     PeriodOpeningRule,
+    PeriodScope,
     ReservationStatus,
     Role,
     WalletKind,
@@ -49,6 +59,7 @@ __all__ = [
     "InfoMessage",
     "LedgerEntry",
     "LedgerKind",
+    "LocalClosing",
     "OpeningKind",
     "OutboxMessage",
     "OutboxStatus",
@@ -56,6 +67,7 @@ __all__ = [
     "PaymentMethod",
     "Period",
     "PeriodOpeningRule",
+    "PeriodScope",
     "PriceBracket",
     "PublicHoliday",
     "ReceiptCounter",

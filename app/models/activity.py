@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Time, Uniqu
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from .base import Base, str_enum
-from .enums import ActivityKind, DeadlineKind, OpeningKind, PeriodOpeningRule, WalletKind
+from .enums import ActivityKind, DeadlineKind, OpeningKind, PeriodOpeningRule, PeriodScope, WalletKind
 
 if TYPE_CHECKING:
     from .organisation import Structure
@@ -53,6 +53,7 @@ class Activity(Base):
         CheckConstraint(
             "cancel_deadline_weekday IS NULL OR cancel_deadline_weekday BETWEEN 0 AND 6", name="cancel_wd"
         ),
+        CheckConstraint("period_opening_weeks IS NULL OR period_opening_weeks >= 0", name="opening_weeks"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +68,19 @@ class Activity(Base):
     active: Mapped[bool] = mapped_column(default=True)
     opening_kind: Mapped[OpeningKind] = mapped_column(str_enum(OpeningKind, "opening_kind"))
     horizon_days: Mapped[int | None] = mapped_column(Integer)
+    period_scope: Mapped[PeriodScope] = mapped_column(
+        str_enum(PeriodScope, "period_scope"), default=PeriodScope.ALL, server_default=PeriodScope.ALL.value
+    )
+    """ALSH: the school holidays in which the activity runs (generated periods)."""
+    period_opening_rule: Mapped[PeriodOpeningRule] = mapped_column(
+        str_enum(PeriodOpeningRule, "period_opening_rule"),
+        default=PeriodOpeningRule.WEEKS_BEFORE,
+        server_default=PeriodOpeningRule.WEEKS_BEFORE.value,
+    )
+    """ALSH: how a generated period's opening date is set (editable per period afterwards)."""
+    period_opening_weeks: Mapped[int | None] = mapped_column(Integer, default=5, server_default="5")
+    period_opening_fixed: Mapped[str | None] = mapped_column(String(5))
+    """For a fixed opening: day and month "MM-DD" in the calendar year of the period's start (e.g. "05-06")."""
 
     book_deadline_kind: Mapped[DeadlineKind] = mapped_column(str_enum(DeadlineKind, "book_deadline_kind"))
     book_deadline_days: Mapped[int | None]
@@ -185,7 +199,7 @@ class SchoolHoliday(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    zone: Mapped[str] = mapped_column(String(1))
+    zone: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(80))
     school_year: Mapped[str] = mapped_column(String(9))
     start_date: Mapped[date]
@@ -198,4 +212,19 @@ class PublicHoliday(Base):
     __tablename__ = "public_holidays"
 
     day: Mapped[date] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class LocalClosing(Base):
+    """A local closing day ("fermeture exceptionnelle", "pont"): no activity runs that day.
+
+    ``structure_id`` None closes every structure of the town.
+    """
+
+    __tablename__ = "local_closings"
+    __table_args__ = (UniqueConstraint("day", "structure_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(index=True)
+    structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(80))

@@ -37,6 +37,14 @@ class PeriodOpeningRule(enum.StrEnum):
     AFTER_PREVIOUS_HOLIDAYS = "after_previous_holidays"
 
 
+class PeriodScope(enum.StrEnum):
+    """Which school holidays an ALSH activity runs in: the short ones, the summer, or all."""
+
+    SHORT = "short"
+    SUMMER = "summer"
+    ALL = "all"
+
+
 class DeadlineKind(enum.StrEnum):
     COUNTED_DAYS = "counted_days"
     LAST_WEEKDAY = "last_weekday"
@@ -63,6 +71,8 @@ class LedgerKind(enum.StrEnum):
     REFUND = "refund"
     REVERSAL = "reversal"
     ADJUSTMENT = "adjustment"
+    OPENING = "opening"
+    """ "Solde repris": the balance a family had in the town's previous software, imported once."""
 
 
 class PaymentMethod(enum.StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum
@@ -33,7 +33,10 @@ class Structure(Base):
     city: Mapped[str] = mapped_column(String(80), default="")
     phone: Mapped[str] = mapped_column(String(30), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
-    school_zone: Mapped[str] = mapped_column(String(1), default="C")
+    school_zone: Mapped[str] = mapped_column(String(12), default="C")
+    """School holiday zone: A, B, C (calendar from vacances-scolaires-france), Corse or DOM (entered by hand)."""
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """The structure's logo (PNG or JPEG bytes) printed on its documents; None = the application's logo."""
 
     activities: Mapped[list[Activity]] = relationship(back_populates="structure")
 
@@ -53,6 +56,8 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Set by an administrator's password reset: the agent chooses a new password at the next login."""
     created_at: Mapped[datetime]
 
     structures: Mapped[list[Structure]] = relationship(secondary=agent_structures)

@@ -13,12 +13,11 @@ from . import audit
 from .actors import Actor
 from .counter import CounterSession, StructureRow
 from .errors import DomainError, ValidationError
-from .security import hash_password, verify_password
+from .security import check_new_password, hash_password, verify_password
 from .uow import Database, with_retry
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
-MIN_PASSWORD = 8
 
 
 class LoginRefused(DomainError):
@@ -66,7 +65,8 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:
             uow.commit()
             structures = sorted(agent.structures, key=lambda x: x.name)
             return CounterSession(Actor(agent.id, agent.role, agent.full_name),
-                                  [StructureRow(x.id, x.name) for x in structures]), None  # fmt: skip
+                                  [StructureRow(x.id, x.name) for x in structures],
+                                  agent.must_change_password), None  # fmt: skip
 
     session, error = with_retry(work)
     if error is not None:
@@ -75,8 +75,8 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:
 
 
 def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
-    if len(new) < MIN_PASSWORD:
-        raise ValidationError(f"Le nouveau mot de passe doit compter au moins {MIN_PASSWORD} caractères.")
+    """Change one's own password (also the forced change after an administrator's reset)."""
+    check_new_password(new)
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
 
@@ -87,6 +87,7 @@ def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
             if agent is None or not verify_password(agent.password_hash, current):
                 raise LoginRefused()
             agent.password_hash = hash_password(new)
+            agent.must_change_password = False
             audit.record(s, at=db.clock.now(), action="auth.password", entity="agent", entity_id=agent.id,
                          agent_id=agent.id)  # fmt: skip
             uow.commit()

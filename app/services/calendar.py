@@ -17,6 +17,7 @@ from ..models import (
     Activity,
     ActivityDay,
     ActivityKind,
+    LocalClosing,
     Period,
     PeriodOpeningRule,
     PublicHoliday,
@@ -111,6 +112,18 @@ def public_holidays(session: Session, start: date, end: date) -> set[date]:
     return set(session.scalars(select(PublicHoliday.day).where(PublicHoliday.day.between(start, end))))
 
 
+def local_closings(session: Session, start: date, end: date, structure_id: int | None) -> dict[date, str]:
+    """The town's local closing days between two dates (those of every structure and of this one)."""
+    stmt = select(LocalClosing.day, LocalClosing.name).where(LocalClosing.day.between(start, end))
+    stmt = stmt.where(LocalClosing.structure_id.is_(None) | (LocalClosing.structure_id == structure_id))
+    return dict(session.execute(stmt).all())
+
+
+def closed_dates(session: Session, start: date, end: date, structure_id: int | None) -> set[date]:
+    """Days on which no activity of the structure runs: public holidays and local closings."""
+    return public_holidays(session, start, end) | set(local_closings(session, start, end, structure_id))
+
+
 def school_holidays(session: Session, zone: str, school_year: str | None = None) -> list[SchoolHoliday]:
     stmt = select(SchoolHoliday).where(SchoolHoliday.zone == zone).order_by(SchoolHoliday.start_date)
     if school_year:
@@ -146,10 +159,12 @@ def school_year_bounds(session: Session, zone: str, school_year: str) -> tuple[d
     return start, this_summer.start_date - timedelta(days=1)
 
 
-def alae_wednesdays(session: Session, zone: str, school_year: str) -> list[date]:
-    """Every Wednesday of the school year outside school holidays and public holidays."""
+def alae_wednesdays(
+    session: Session, zone: str, school_year: str, structure_id: int | None = None
+) -> list[date]:
+    """Every Wednesday of the school year outside school holidays, public holidays and local closings."""
     start, end = school_year_bounds(session, zone, school_year)
-    closed = public_holidays(session, start, end)
+    closed = closed_dates(session, start, end, structure_id)
     ranges = [(h.start_date, h.end_date) for h in school_holidays(session, zone)]
     d = start + timedelta(days=(WEDNESDAY - start.weekday()) % 7)
     days = []
@@ -222,7 +237,7 @@ def add_period(
     )
     session.add(period)
     session.flush()
-    closed = public_holidays(session, holiday.start_date, holiday.end_date)
+    closed = closed_dates(session, holiday.start_date, holiday.end_date, activity.structure_id)
     for d in weekdays_between(holiday.start_date, holiday.end_date, closed):
         session.add(
             ActivityDay(
@@ -236,7 +251,7 @@ def add_period(
 def add_alae_days(session: Session, activity: Activity, zone: str, school_year: str) -> list[ActivityDay]:
     rows = [
         ActivityDay(activity_id=activity.id, day=d, capacity=activity.default_capacity)
-        for d in alae_wednesdays(session, zone, school_year)
+        for d in alae_wednesdays(session, zone, school_year, activity.structure_id)
     ]
     session.add_all(rows)
     session.flush()
@@ -280,6 +295,7 @@ def day_facts(session: Session, activity: Activity, dates: Iterable[date]) -> di
         ).all()
     )
     zone = activity.structure.school_zone
+    local = local_closings(session, start, end, activity.structure_id)
     vacations = list(
         session.scalars(
             select(SchoolHoliday).where(
@@ -298,6 +314,8 @@ def day_facts(session: Session, activity: Activity, dates: Iterable[date]) -> di
             reason = row.closed_reason or "journée fermée par la structure"
         elif d in feries:
             reason = f"jour férié ({feries[d]})"
+        elif d in local:
+            reason = f"fermeture ({local[d]})"
         elif d.weekday() >= 5:
             reason = "pas d'accueil le week-end"
         else:

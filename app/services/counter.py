@@ -31,6 +31,8 @@ class ActivityRow:
 class CounterSession:
     actor: Actor
     structures: list[StructureRow]
+    must_change_password: bool = False
+    """The password was reset by an administrator: the agent chooses a new one before working."""
 
 
 def default_session(db: Database) -> CounterSession:

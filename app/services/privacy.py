@@ -3,8 +3,6 @@ everything held about a family, anonymisation of a family that has left (account
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,10 +27,8 @@ from .families import refresh_search_text
 from .family_view import state_label
 from .notifications import queue_email
 from .payments import METHOD_LABELS
-from .security import hash_password
+from .security import hash_password, temporary_password
 from .uow import Database, with_retry
-
-ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
 
 
 def _family(s, family_id: int) -> Family:
@@ -52,7 +48,7 @@ class PortalCredentials:
 def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_email: bool) -> PortalCredentials:
     """A new temporary portal password: returned once (to print on a letter) or queued by e-mail; only its
     argon2 hash is stored, so it can never be displayed again."""
-    temporary = "".join(secrets.choice(ALPHABET) for _ in range(10))
+    temporary = temporary_password()
 
     def work() -> str:
         with db.writing() as uow:

@@ -13,14 +13,10 @@ from sqlalchemy.orm import Session
 
 from ...clock import paris
 from ...models import (
-    Activity,
-    ActivityKind,
     Agent,
     AidKind,
     AidType,
-    DeadlineKind,
     InfoMessage,
-    OpeningKind,
     PeriodOpeningRule,
     Role,
     Structure,
@@ -30,6 +26,7 @@ from ...models import (
 from .. import calendar
 from ..errors import ValidationError
 from ..security import hash_password
+from ..setup.defaults import new_activity, template
 
 ZONE = "C"
 DEMO_PASSWORD = "demo"
@@ -123,60 +120,9 @@ class ReferenceBuilder:
         return agents
 
     def _activities(self, alae_structure: Structure, alsh_structure: Structure):
-        wed = {
-            "kind": DeadlineKind.LAST_WEEKDAY,
-            "days": None,
-            "skip_weekdays": "",
-            "skip_public_holidays": False,
-            "weekday": SUNDAY,
-            "at": time(23, 59),
-        }
-        alae = Activity(
-            structure_id=alae_structure.id,
-            code="ALAE-MER",
-            name="ALAE Mercredi après-midi",
-            kind=ActivityKind.ALAE_WEDNESDAY,
-            wallet_kind=WalletKind.ALAE,
-            price_cents=650,
-            default_capacity=30,
-            waitlist_enabled=False,
-            opening_kind=OpeningKind.ROLLING,
-            horizon_days=90,
-            **_deadline_kwargs("book_deadline", wed),
-            **_deadline_kwargs("cancel_deadline", wed),
-        )
-        alsh_common = {
-            "structure_id": alsh_structure.id,
-            "kind": ActivityKind.ALSH_HOLIDAYS,
-            "wallet_kind": WalletKind.ALSH,
-            "price_cents": 1300,
-            "waitlist_enabled": True,
-            "opening_kind": OpeningKind.PERIOD,
-            **_deadline_kwargs(
-                "book_deadline",
-                {
-                    "kind": DeadlineKind.COUNTED_DAYS,
-                    "days": 2,
-                    "skip_weekdays": "4,5",
-                    "skip_public_holidays": False,
-                    "weekday": None,
-                    "at": time(23, 59),
-                },
-            ),
-            **_deadline_kwargs(
-                "cancel_deadline",
-                {
-                    "kind": DeadlineKind.COUNTED_DAYS,
-                    "days": 15,
-                    "skip_weekdays": "",
-                    "skip_public_holidays": False,
-                    "weekday": None,
-                    "at": time(23, 59),
-                },
-            ),
-        }
-        petites = Activity(code="CLSH-PV", name="CLSH Petites vacances", default_capacity=24, **alsh_common)
-        ete = Activity(code="CLSH-ETE", name="CLSH Vacances d'été", default_capacity=40, **alsh_common)
+        alae = new_activity(alae_structure.id, template("ALAE-MER"))
+        petites = new_activity(alsh_structure.id, template("CLSH-PV"))
+        ete = new_activity(alsh_structure.id, template("CLSH-ETE"))
         self.s.add_all([alae, petites, ete])
         self.s.flush()
         calendar.add_alae_days(self.s, alae, ZONE, self.school_year)
@@ -226,10 +172,6 @@ class ReferenceBuilder:
                 ),
             ]
         )
-
-
-def _deadline_kwargs(prefix: str, rule: dict) -> dict:
-    return {f"{prefix}_{key}": value for key, value in rule.items()}
 
 
 def demo_school_year(today: date) -> str:

@@ -12,6 +12,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
@@ -41,6 +42,8 @@ class Letterhead:
     name: str
     address: str
     contact: str
+    logo: bytes | None = None
+    """The structure's own logo (PNG or JPEG); None = the application's logo."""
 
     @classmethod
     def of(cls, structure: Structure) -> Letterhead:
@@ -48,7 +51,7 @@ class Letterhead:
             x for x in (structure.address, f"{structure.postal_code} {structure.city}".strip()) if x
         )
         contact = " · ".join(x for x in (structure.phone, structure.email) if x)
-        return cls(structure.name, address, contact)
+        return cls(structure.name, address, contact, structure.logo)
 
 
 def styles() -> dict[str, ParagraphStyle]:
@@ -164,6 +167,21 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
+def _logo_image(own: bytes | None) -> ImageReader | str | None:
+    """The structure's logo when it has one (and reportlab can read it), else the application's."""
+    if own:
+        try:
+            image = ImageReader(io.BytesIO(own))
+            image.getSize()
+            return image
+        except Exception:  # noqa: BLE001 - a damaged logo must not stop a receipt from printing
+            pass
+    for name in ("logo.png", "icon.png"):
+        if (resources_dir() / name).exists():
+            return str(resources_dir() / name)
+    return None
+
+
 def render(
     story: list[Flowable],
     *,
@@ -174,17 +192,17 @@ def render(
 ) -> bytes:
     """Lay out ``story`` on A4 pages with the letterhead and footer; returns the PDF bytes."""
     buffer = io.BytesIO()
-    logo = resources_dir() / "logo.png"
-    if not logo.exists():
-        logo = resources_dir() / "icon.png"
+    logo = _logo_image(letterhead.logo)
     local = printed_at.astimezone(PARIS)
     footer = pdf_text(f"{title} – imprimé le {local:%d/%m/%Y à %H:%M} par {printed_by}")
 
     def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
         top = A4[1] - MARGIN
-        if logo.exists():
-            canvas.drawImage(str(logo), MARGIN, top - 16 * mm, 16 * mm, 16 * mm, mask="auto")
+        if logo is not None:
+            canvas.drawImage(
+                logo, MARGIN, top - 16 * mm, 16 * mm, 16 * mm, mask="auto", preserveAspectRatio=True
+            )
         canvas.setFont("Helvetica-Bold", 12)
         canvas.drawString(MARGIN + 20 * mm, top - 6 * mm, pdf_text(letterhead.name))
         canvas.setFont("Helvetica", 8.5)

@@ -1,0 +1,446 @@
+"""Activities: create (the seed's policy prefilled by kind), edit, archive, delete an activity never booked;
+prices by quotient-familial bracket; the booking policy as data (DESIGN.md §2.2)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ...models import (
+    Activity,
+    ActivityDay,
+    ActivityKind,
+    DeadlineKind,
+    DeadlineRule,
+    OpeningKind,
+    Period,
+    PeriodOpeningRule,
+    PeriodScope,
+    PriceBracket,
+    Reservation,
+    Structure,
+    WalletKind,
+)
+from .. import audit
+from ..actors import Actor
+from ..errors import UnknownEntity, ValidationError
+from ..money import parse_amount
+from ..uow import Database, with_retry
+from .defaults import POLICIES, Policy
+
+NAME_MAX = 120
+MAX_PRICE_CENTS = 100_000  # 1 000,00 € a day
+MAX_CAPACITY = 10_000
+MAX_HORIZON = 400
+
+
+def policy_for(kind: ActivityKind) -> Policy:
+    """The seed's defaults for a kind of activity (what the creation form shows first)."""
+    return POLICIES[ActivityKind(kind)]
+
+
+@dataclass
+class ActivityInput:
+    """What the administrator types to create or edit an activity (prices as typed, e.g. "13,00")."""
+
+    structure_id: int
+    kind: ActivityKind
+    name: str
+    price: str
+    default_capacity: int
+    wallet_kind: WalletKind | None = None
+    """None: the kind's usual wallet (ALAE → ALAE, ALSH → ALSH)."""
+    waitlist_enabled: bool | None = None
+    period_scope: PeriodScope = PeriodScope.ALL
+    period_opening_rule: PeriodOpeningRule | None = None
+    period_opening_weeks: int | None = None
+    period_opening_fixed: str | None = None
+    """ "MM-DD" (or "JJ/MM") for a fixed opening date."""
+    brackets: list[tuple[int, int | None, str]] = field(default_factory=list)
+
+
+def _check_text_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("Le nom de l'activité est obligatoire.")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"Nom d'activité trop long ({NAME_MAX} caractères au plus).")
+    return name
+
+
+def _check_price(text: str) -> int:
+    cents = parse_amount(text)
+    if not 0 <= cents <= MAX_PRICE_CENTS:
+        raise ValidationError("Le prix d'une journée doit être compris entre 0 et 1 000,00 €.")
+    return cents
+
+
+def _check_capacity(capacity: int) -> int:
+    if not isinstance(capacity, int) or not 0 <= capacity <= MAX_CAPACITY:
+        raise ValidationError(f"La capacité par défaut doit être comprise entre 0 et {MAX_CAPACITY}.")
+    return capacity
+
+
+def _fixed_opening(text: str | None) -> str | None:
+    """ "05-06", "06/05" (jour/mois) → "05-06" (month-day), checked as a real date."""
+    if text is None or not text.strip():
+        return None
+    raw = text.strip()
+    if m := re.fullmatch(r"(\d{1,2})-(\d{1,2})", raw):
+        month, day = int(m.group(1)), int(m.group(2))
+    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})", raw):
+        day, month = int(m.group(1)), int(m.group(2))
+    else:
+        raise ValidationError(f"Date d'ouverture fixe invalide : « {raw[:10]} » (jour/mois, ex. 06/05).")
+    try:
+        date(2024, month, day)  # a leap year accepts 29/02
+    except ValueError as exc:
+        raise ValidationError(f"Date d'ouverture fixe impossible : « {raw[:10]} ».") from exc
+    return f"{month:02d}-{day:02d}"
+
+
+def check_brackets(brackets: list[tuple[int, int | None, str]]) -> list[tuple[int, int | None, int]]:
+    """Prices by quotient familial: [(qf_min, qf_max or None, price text)], without overlap."""
+    parsed = sorted((lo, hi, _check_price(p)) for lo, hi, p in brackets)
+    if any(lo < 0 or lo > 100_000 or (hi is not None and hi > 100_000) for lo, hi, _ in parsed):
+        raise ValidationError("Les tranches de quotient familial vont de 0 à 100 000 ; les prix ne peuvent pas "
+                              "être négatifs.")  # fmt: skip
+    for (lo, hi, _), nxt in zip(parsed, parsed[1:] + [None], strict=True):
+        if hi is not None and hi < lo:
+            raise ValidationError(f"Tranche invalide : {lo} – {hi}.")
+        if nxt is not None and (hi is None or nxt[0] <= hi):
+            raise ValidationError(f"Tranches qui se chevauchent : {lo}–{hi} et {nxt[0]}–{nxt[1]}.")
+    return parsed
+
+
+def check_deadline(rule: DeadlineRule) -> DeadlineRule:
+    parts = [x.strip() for x in rule.skip_weekdays.split(",") if x.strip()]
+    if any(len(x) != 1 or x not in "0123456" for x in parts) or len(set(parts)) >= 7:
+        raise ValidationError("Jours à ne pas décompter invalides (lundi = 0 … dimanche = 6, six au plus).")
+    if rule.kind is DeadlineKind.COUNTED_DAYS and (rule.days is None or not 0 <= rule.days <= MAX_HORIZON):
+        raise ValidationError("Un délai en jours décomptés demande un nombre de jours entre 0 et 400.")
+    if rule.kind is DeadlineKind.LAST_WEEKDAY and rule.weekday not in range(7):
+        raise ValidationError(
+            "Un délai « le dernier jour de la semaine » demande ce jour (lundi … dimanche)."
+        )
+    return replace(rule, skip_weekdays=",".join(sorted(set(parts))))
+
+
+def _code_for(s: Session, structure_id: int, name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Z0-9]+", "-", ascii_name.upper()).strip("-")[:28] or "ACTIVITE"
+    taken = set(s.scalars(select(Activity.code).where(Activity.structure_id == structure_id)))
+    code, n = base, 1
+    while code in taken:
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def _get(s: Session, activity_id: int) -> Activity:
+    activity = s.get(Activity, activity_id, options=[selectinload(Activity.brackets)])
+    if activity is None:
+        raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
+    return activity
+
+
+def _has_reservations(s: Session, activity_id: int) -> bool:
+    return bool(s.scalar(select(func.count()).select_from(Reservation).join(ActivityDay).where(
+        ActivityDay.activity_id == activity_id)))  # fmt: skip
+
+
+def _snapshot(a: Activity) -> dict[str, object]:
+    return {"name": a.name, "kind": a.kind, "structure_id": a.structure_id, "wallet": a.wallet_kind,
+            "price_cents": a.price_cents, "default_capacity": a.default_capacity,
+            "waitlist_enabled": a.waitlist_enabled, "active": a.active, "period_scope": a.period_scope,
+            "period_opening_rule": a.period_opening_rule, "period_opening_weeks": a.period_opening_weeks,
+            "period_opening_fixed": a.period_opening_fixed}  # fmt: skip
+
+
+def _validated(data: ActivityInput) -> dict[str, object]:
+    kind = ActivityKind(data.kind)
+    policy = policy_for(kind)
+    rule = data.period_opening_rule or policy.period_opening_rule
+    weeks = (
+        data.period_opening_weeks if data.period_opening_weeks is not None else policy.period_opening_weeks
+    )
+    if weeks is not None and not 0 <= weeks <= 52:
+        raise ValidationError("L'ouverture d'une période se fait de 0 à 52 semaines avant son début.")
+    fixed = _fixed_opening(data.period_opening_fixed)
+    if rule is PeriodOpeningRule.FIXED_DATE and fixed is None:
+        raise ValidationError("Une ouverture à date fixe demande cette date (jour/mois, ex. 06/05).")
+    return {
+        "kind": kind,
+        "name": _check_text_name(data.name),
+        "price_cents": _check_price(data.price),
+        "default_capacity": _check_capacity(data.default_capacity),
+        "wallet_kind": WalletKind(data.wallet_kind) if data.wallet_kind is not None else policy.wallet_kind,
+        "waitlist_enabled": policy.waitlist_enabled
+        if data.waitlist_enabled is None
+        else bool(data.waitlist_enabled),
+        "period_scope": PeriodScope(data.period_scope),
+        "period_opening_rule": PeriodOpeningRule(rule),
+        "period_opening_weeks": weeks,
+        "period_opening_fixed": fixed,
+    }
+
+
+def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
+    """A new activity with the seed's booking policy for its kind (editable afterwards). Returns its id."""
+    actor.require_admin("créer une activité")
+    values = _validated(data)
+    brackets = check_brackets(data.brackets)
+    policy = policy_for(ActivityKind(data.kind))
+
+    def work() -> int:
+        with db.writing() as uow:
+            s = uow.session
+            if s.get(Structure, data.structure_id) is None:
+                raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
+            activity = Activity(structure_id=data.structure_id, code=_code_for(s, data.structure_id, str(values["name"])),
+                                active=True, opening_kind=policy.opening_kind, horizon_days=policy.horizon_days,
+                                booking_deadline=replace(policy.booking), cancel_deadline=replace(policy.cancel),
+                                **values)  # fmt: skip
+            activity.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in brackets]
+            s.add(activity)
+            s.flush()
+            audit.record(s, at=db.clock.now(), action="activity.create", entity="activity", entity_id=activity.id,
+                         agent_id=actor.agent_id, structure_id=activity.structure_id,
+                         after=_snapshot(activity) | {"brackets": brackets})  # fmt: skip
+            uow.commit()
+            return activity.id
+
+    return with_retry(work)
+
+
+def update_activity(
+    db: Database,
+    actor: Actor,
+    activity_id: int,
+    *,
+    name: str | None = None,
+    price: str | None = None,
+    default_capacity: int | None = None,
+    waitlist_enabled: bool | None = None,
+    wallet_kind: WalletKind | None = None,
+    period_scope: PeriodScope | None = None,
+    period_opening_rule: PeriodOpeningRule | None = None,
+    period_opening_weeks: int | None = None,
+    period_opening_fixed: str | None = None,
+) -> None:
+    """Edit an activity (only what is given). Its wallet cannot change once it has reservations."""
+    actor.require_admin("modifier une activité")
+    changes: dict[str, object] = {}
+    if name is not None:
+        changes["name"] = _check_text_name(name)
+    if price is not None:
+        changes["price_cents"] = _check_price(price)
+    if default_capacity is not None:
+        changes["default_capacity"] = _check_capacity(default_capacity)
+    if waitlist_enabled is not None:
+        changes["waitlist_enabled"] = bool(waitlist_enabled)
+    if wallet_kind is not None:
+        changes["wallet_kind"] = WalletKind(wallet_kind)
+    if period_scope is not None:
+        changes["period_scope"] = PeriodScope(period_scope)
+    if period_opening_rule is not None:
+        changes["period_opening_rule"] = PeriodOpeningRule(period_opening_rule)
+    if period_opening_weeks is not None:
+        if not 0 <= period_opening_weeks <= 52:
+            raise ValidationError("L'ouverture d'une période se fait de 0 à 52 semaines avant son début.")
+        changes["period_opening_weeks"] = period_opening_weeks
+    if period_opening_fixed is not None:
+        changes["period_opening_fixed"] = _fixed_opening(period_opening_fixed)
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            a = _get(s, activity_id)
+            before = _snapshot(a)
+            if (
+                "wallet_kind" in changes
+                and changes["wallet_kind"] != a.wallet_kind
+                and _has_reservations(s, a.id)
+            ):
+                raise ValidationError(
+                    "Le porte-monnaie d'une activité déjà réservée ne peut pas changer (les débits et "
+                    "remboursements doivent rester sur le même porte-monnaie) : créez une nouvelle activité."
+                )
+            for key, value in changes.items():
+                setattr(a, key, value)
+            if a.period_opening_rule is PeriodOpeningRule.FIXED_DATE and not a.period_opening_fixed:
+                raise ValidationError("Une ouverture à date fixe demande cette date (jour/mois, ex. 06/05).")
+            audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
+                         agent_id=actor.agent_id, structure_id=a.structure_id, before=before, after=_snapshot(a))  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
+
+
+def set_brackets(
+    db: Database, actor: Actor, activity_id: int, brackets: list[tuple[int, int | None, str]]
+) -> None:
+    """Prices by quotient familial: [(qf_min, qf_max or None, price text)], contiguous and without overlap."""
+    actor.require_admin("modifier les tranches de quotient familial")
+    parsed = check_brackets(brackets)
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            a = _get(s, activity_id)
+            before = [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets]
+            a.brackets.clear()
+            s.flush()  # the old brackets go before the new ones come (the same qf_min may come back)
+            a.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in parsed]
+            audit.record(s, at=db.clock.now(), action="activity.brackets", entity="activity", entity_id=a.id,
+                         agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
+                         after={"brackets": parsed})  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
+
+
+def set_booking_policy(
+    db: Database,
+    actor: Actor,
+    activity_id: int,
+    *,
+    booking: DeadlineRule,
+    cancel: DeadlineRule,
+    opening_kind: OpeningKind,
+    horizon_days: int | None,
+) -> None:
+    """The booking policy is data: changing it changes every rule outcome from now on."""
+    actor.require_admin("modifier la politique de réservation")
+    booking, cancel = check_deadline(booking), check_deadline(cancel)
+    opening_kind = OpeningKind(opening_kind)
+    if opening_kind is OpeningKind.ROLLING and (horizon_days is None or not 0 <= horizon_days <= MAX_HORIZON):
+        raise ValidationError("Une ouverture glissante demande un nombre de jours entre 0 et 400.")
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            a = _get(s, activity_id)
+            before = {"booking": a.booking_deadline, "cancel": a.cancel_deadline, "opening": a.opening_kind,
+                      "horizon": a.horizon_days}  # fmt: skip
+            a.booking_deadline, a.cancel_deadline = booking, cancel
+            a.opening_kind, a.horizon_days = opening_kind, horizon_days
+            audit.record(s, at=db.clock.now(), action="activity.policy", entity="activity", entity_id=a.id,
+                         agent_id=actor.agent_id, structure_id=a.structure_id,
+                         before={k: str(v) for k, v in before.items()},
+                         after={"booking": str(booking), "cancel": str(cancel), "opening": str(opening_kind),
+                                "horizon": horizon_days})  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
+
+
+def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -> None:
+    """Archive an activity (no longer offered at the counter; history kept) or bring it back."""
+    actor.require_admin("archiver une activité")
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            a = _get(s, activity_id)
+            if a.active == (not archived):
+                return
+            a.active = not archived
+            audit.record(s, at=db.clock.now(), action="activity.archive" if archived else "activity.restore",
+                         entity="activity", entity_id=a.id, agent_id=actor.agent_id, structure_id=a.structure_id,
+                         before={"active": archived}, after={"active": not archived})  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
+
+
+def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
+    """Delete an activity created by mistake: refused once anything was booked on it (archive it instead)."""
+    actor.require_admin("supprimer une activité")
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            a = _get(s, activity_id)
+            if _has_reservations(s, a.id):
+                raise ValidationError(
+                    f"L'activité « {a.name} » a des réservations : elle ne peut pas être supprimée, "
+                    "archivez-la (elle ne sera plus proposée, son historique est conservé)."
+                )
+            before = _snapshot(a)
+            s.execute(delete(ActivityDay).where(ActivityDay.activity_id == a.id))
+            s.execute(delete(Period).where(Period.activity_id == a.id))
+            s.delete(a)
+            audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
+                         agent_id=actor.agent_id, structure_id=before["structure_id"], before=before)  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
+
+
+@dataclass(frozen=True)
+class ActivityDetail:
+    id: int
+    name: str
+    structure_id: int
+    structure: str
+    kind: ActivityKind
+    active: bool
+    price_cents: int
+    default_capacity: int
+    waitlist_enabled: bool
+    wallet: WalletKind
+    opening_kind: OpeningKind
+    horizon_days: int | None
+    booking: DeadlineRule
+    cancel: DeadlineRule
+    brackets: list[tuple[int, int | None, int]]
+    period_scope: PeriodScope
+    period_opening_rule: PeriodOpeningRule
+    period_opening_weeks: int | None
+    period_opening_fixed: str | None
+    days: int
+    booked: bool
+
+
+def activity_details(db: Database, *, include_archived: bool = True) -> list[ActivityDetail]:
+    with db.reading() as uow:
+        s = uow.session
+        days = dict(
+            s.execute(select(ActivityDay.activity_id, func.count()).group_by(ActivityDay.activity_id)).all()
+        )
+        booked = set(s.scalars(select(ActivityDay.activity_id).join(Reservation).distinct()))
+        stmt = select(Activity).options(selectinload(Activity.brackets), selectinload(Activity.structure))
+        if not include_archived:
+            stmt = stmt.where(Activity.active.is_(True))
+        return [
+            ActivityDetail(
+                a.id,
+                a.name,
+                a.structure_id,
+                a.structure.name,
+                a.kind,
+                a.active,
+                a.price_cents,
+                a.default_capacity,
+                a.waitlist_enabled,
+                a.wallet_kind,
+                a.opening_kind,
+                a.horizon_days,
+                a.booking_deadline,
+                a.cancel_deadline,
+                [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets],
+                a.period_scope,
+                a.period_opening_rule,
+                a.period_opening_weeks,
+                a.period_opening_fixed,
+                days.get(a.id, 0),
+                a.id in booked,
+            )  # fmt: skip
+            for a in s.scalars(stmt.order_by(Activity.structure_id, Activity.name))
+        ]

@@ -1,0 +1,255 @@
+"""Agents (Administration → Agents): create, change role, attach to structures, disable, reset a password
+(temporary, shown once, changed at the next login), unlock. The last active administrator can be neither
+disabled nor demoted. Administrators only; every change audited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ...models import Agent, Role, Structure
+from .. import audit
+from ..actors import Actor
+from ..errors import UnknownEntity, ValidationError
+from ..family_edit import FieldErrors
+from ..security import hash_password, temporary_password
+from ..uow import Database, with_retry
+
+LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+ROLE_LABELS = {Role.AGENT: "agent", Role.SUPERVISOR: "régisseur", Role.ADMIN: "administrateur"}
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    id: int
+    login: str
+    full_name: str
+    role: Role
+    active: bool
+    locked_until: datetime | None
+    must_change_password: bool
+    structure_ids: tuple[int, ...]
+    structures: str
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+@dataclass(frozen=True)
+class TemporaryPassword:
+    """Shown once to the administrator, who hands it to the agent; only its hash is stored."""
+
+    agent_id: int
+    login: str
+    password: str
+
+
+def check_login(login: str) -> str:
+    login = (login or "").strip().lower()
+    if not LOGIN.fullmatch(login):
+        raise FieldErrors({"login": "Identifiant invalide : 2 à 64 caractères, lettres minuscules sans accent, "
+                                    "chiffres, point, tiret ou tiret bas (ex. mdurand)."})  # fmt: skip
+    return login
+
+
+def check_full_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise FieldErrors({"full_name": "Le nom de l'agent est obligatoire (120 caractères au plus)."})
+    return name
+
+
+def _agent(s: Session, agent_id: int, *, lock: bool = False) -> Agent:
+    stmt = select(Agent).where(Agent.id == agent_id).options(selectinload(Agent.structures))
+    if lock:
+        stmt = stmt.with_for_update()
+    agent = s.scalar(stmt)
+    if agent is None:
+        raise UnknownEntity(f"Agent inconnu (n° {agent_id}).")
+    return agent
+
+
+def _structures(s: Session, ids: Sequence[int]) -> list[Structure]:
+    rows = list(s.scalars(select(Structure).where(Structure.id.in_(list(ids)))))
+    if len(rows) != len(set(ids)):
+        raise UnknownEntity("Structure inconnue dans la sélection.")
+    return rows
+
+
+def _keep_an_admin(s: Session, agent: Agent) -> None:
+    """Refuse to leave the town without an active administrator (the admins' rows are locked meanwhile)."""
+    others = s.scalars(select(Agent.id).where(Agent.role == Role.ADMIN, Agent.active.is_(True), Agent.id != agent.id)
+                       .order_by(Agent.id).with_for_update()).all()  # fmt: skip
+    if not others:
+        raise ValidationError(
+            f"{agent.full_name} est le dernier administrateur actif : nommez d'abord un autre administrateur."
+        )
+
+
+def add_agent(
+    s: Session,
+    actor: Actor,
+    now: datetime,
+    *,
+    login: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    must_change: bool,
+    structures: Sequence[Structure],
+) -> Agent:
+    """Inside a transaction: a new agent with a hashed password, audited."""
+    if s.scalar(select(Agent.id).where(Agent.login == login)) is not None:
+        raise FieldErrors({"login": f"L'identifiant « {login} » est déjà pris."})
+    agent = Agent(login=login, full_name=full_name, role=Role(role), password_hash=hash_password(password),
+                  active=True, failed_logins=0, must_change_password=must_change, created_at=now,
+                  structures=list(structures))  # fmt: skip
+    s.add(agent)
+    s.flush()
+    audit.record(s, at=now, action="agent.create", entity="agent", entity_id=agent.id,
+                 agent_id=actor.agent_id if actor.agent_id is not None else agent.id,
+                 after={"login": login, "full_name": full_name, "role": agent.role,
+                        "structures": [x.id for x in structures]})  # fmt: skip
+    return agent
+
+
+def create_agent(
+    db: Database, actor: Actor, login: str, full_name: str, role: Role, structure_ids: Sequence[int]
+) -> TemporaryPassword:
+    """A new agent with a temporary password (returned once) to change at the first login."""
+    actor.require_admin("créer un agent")
+    login, full_name = check_login(login), check_full_name(full_name)
+    role = Role(role)
+    password = temporary_password()
+
+    def work() -> int:
+        with db.writing() as uow:
+            s = uow.session
+            agent = add_agent(s, actor, db.clock.now(), login=login, full_name=full_name, role=role,
+                              password=password, must_change=True, structures=_structures(s, structure_ids))  # fmt: skip
+            uow.commit()
+            return agent.id
+
+    return TemporaryPassword(with_retry(work), login, password)
+
+
+def _change(db: Database, actor: Actor, agent_id: int, action: str, apply, reason: str | None = None) -> None:
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            agent = _agent(s, agent_id, lock=True)
+            before, after = apply(s, agent)
+            if before != after:
+                audit.record(s, at=db.clock.now(), action=action, entity="agent", entity_id=agent.id,
+                             agent_id=actor.agent_id, before=before, after=after, reason=reason)  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
+
+
+def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:
+    actor.require_admin("changer le rôle d'un agent")
+    role = Role(role)
+
+    def apply(s: Session, agent: Agent):
+        if agent.role is Role.ADMIN and role is not Role.ADMIN and agent.active:
+            _keep_an_admin(s, agent)
+        before = {"role": agent.role}
+        agent.role = role
+        return before, {"role": role}
+
+    _change(db, actor, agent_id, "agent.role", apply)
+
+
+def set_active(db: Database, actor: Actor, agent_id: int, active: bool) -> None:
+    """Disable an agent (they can no longer log in; their history stays) or enable them again."""
+    actor.require_admin("désactiver un agent")
+
+    def apply(s: Session, agent: Agent):
+        if not active and agent.active and agent.role is Role.ADMIN:
+            _keep_an_admin(s, agent)
+        before = {"active": agent.active}
+        agent.active = bool(active)
+        return before, {"active": agent.active}
+
+    _change(db, actor, agent_id, "agent.enable" if active else "agent.disable", apply)
+
+
+def set_structures(db: Database, actor: Actor, agent_id: int, structure_ids: Sequence[int]) -> None:
+    actor.require_admin("changer les structures d'un agent")
+    if not structure_ids:
+        raise ValidationError("Un agent travaille dans une structure au moins.")
+
+    def apply(s: Session, agent: Agent):
+        before = {"structures": sorted(x.id for x in agent.structures)}
+        agent.structures = _structures(s, structure_ids)
+        return before, {"structures": sorted(x.id for x in agent.structures)}
+
+    _change(db, actor, agent_id, "agent.structures", apply)
+
+
+def set_full_name(db: Database, actor: Actor, agent_id: int, full_name: str) -> None:
+    actor.require_admin("renommer un agent")
+    name = check_full_name(full_name)
+
+    def apply(_s: Session, agent: Agent):
+        before = {"full_name": agent.full_name}
+        agent.full_name = name
+        return before, {"full_name": name}
+
+    _change(db, actor, agent_id, "agent.rename", apply)
+
+
+def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPassword:
+    """A new temporary password (shown once), to change at the next login; the account is unlocked too."""
+    actor.require_admin("réinitialiser un mot de passe")
+    password = temporary_password()
+    login: list[str] = []
+
+    def apply(_s: Session, agent: Agent):
+        agent.password_hash = hash_password(password)
+        agent.must_change_password = True
+        agent.failed_logins, agent.locked_until = 0, None
+        login.append(agent.login)
+        return {"password": "ancien"}, {"password": "provisoire", "must_change_password": True}
+
+    _change(db, actor, agent_id, "agent.password_reset", apply)
+    return TemporaryPassword(agent_id, login[-1], password)
+
+
+def unlock(db: Database, actor: Actor, agent_id: int) -> None:
+    """Lift a lockout after too many wrong passwords."""
+    actor.require_admin("débloquer un compte")
+
+    def apply(_s: Session, agent: Agent):
+        before = {"locked_until": agent.locked_until, "failed_logins": agent.failed_logins}
+        agent.locked_until, agent.failed_logins = None, 0
+        return before, {"locked_until": None, "failed_logins": 0}
+
+    _change(db, actor, agent_id, "agent.unlock", apply)
+
+
+def agents(db: Database) -> list[AgentRow]:
+    with db.reading() as uow:
+        rows = uow.session.scalars(select(Agent).options(selectinload(Agent.structures)).order_by(
+            Agent.active.desc(), Agent.full_name))  # fmt: skip
+        return [
+            AgentRow(
+                a.id,
+                a.login,
+                a.full_name,
+                a.role,
+                a.active,
+                a.locked_until,
+                a.must_change_password,
+                tuple(sorted(x.id for x in a.structures)),
+                ", ".join(sorted(x.name for x in a.structures)),
+            )  # fmt: skip
+            for a in rows
+        ]

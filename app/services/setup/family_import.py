@@ -1,0 +1,794 @@
+"""Importing the families a town already has, from CSV (";" or ",", UTF-8 or Windows-1252) or Excel (.xlsx),
+and exporting all families in the same format (DESIGN.md §2.7).
+
+One row per child; the family's columns (responsible adult, contact, quotient familial, balances) are repeated
+on each of its children's lines. Nothing is written until the administrator confirms the preview; the import is
+one transaction; a family or child already known is not created again, so a second import of the same file
+creates nothing. Opening balances become "Solde repris" ledger entries of the new families, never a direct
+balance write.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ...clock import local_today
+from ...models import Adult, Child, Family, LedgerKind, Wallet, WalletKind, search_key
+from .. import audit, ledger
+from ..actors import Actor
+from ..errors import ValidationError
+from ..families import refresh_search_text
+from ..family_edit import EMAIL, MAX_CHILD_AGE, SCHOOL_LEVELS, normalise_phone
+from ..money import format_eur, parse_amount
+from ..uow import Database, with_retry
+
+Progress = Callable[[int, int], None]
+"""progress(done, total): called now and then during a long read or import."""
+
+MAX_FILE_BYTES = 50_000_000
+MAX_LINES = 100_000
+MAX_BALANCE_CENTS = 10_000_000  # ± 100 000,00 €
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class ImportFileError(ValidationError):
+    """The file itself cannot be read (not a spreadsheet, empty, wrong separator, missing column…)."""
+
+
+@dataclass(frozen=True)
+class ImportField:
+    key: str
+    label: str
+    required: bool
+    family: bool
+    """A family column (repeated on each child's line) or a child column."""
+    max_len: int
+    synonyms: tuple[str, ...] = ()
+
+
+FIELDS: tuple[ImportField, ...] = (
+    ImportField("famille", "Nom de la famille", True, True, 120, ("nom_famille", "nom_de_famille", "foyer")),
+    ImportField("responsable_nom", "Nom du responsable", False, True, 80,
+                ("nom_responsable", "nom_parent", "parent_nom", "responsable")),
+    ImportField("responsable_prenom", "Prénom du responsable", False, True, 80,
+                ("prenom_responsable", "prenom_parent", "parent_prenom")),
+    ImportField("email", "E-mail", False, True, 200, ("e_mail", "mail", "courriel", "adresse_email")),
+    ImportField("telephone", "Téléphone", False, True, 30, ("tel", "portable", "mobile", "telephone_famille")),
+    ImportField("adresse", "Adresse", False, True, 200, ("adresse_postale", "rue")),
+    ImportField("code_postal", "Code postal", False, True, 10, ("cp",)),
+    ImportField("ville", "Ville", False, True, 80, ("commune", "localite")),
+    ImportField("quotient_familial", "Quotient familial", False, True, 10, ("qf", "quotient")),
+    ImportField("enfant_nom", "Nom de l'enfant", True, False, 80, ("nom_enfant",)),
+    ImportField("enfant_prenom", "Prénom de l'enfant", True, False, 80, ("prenom_enfant", "prenom")),
+    ImportField("enfant_naissance", "Date de naissance", True, False, 20,
+                ("date_naissance", "date_de_naissance", "naissance", "ne_le")),
+    ImportField("enfant_niveau", "Niveau scolaire", False, False, 20, ("niveau", "classe", "niveau_scolaire")),
+    ImportField("solde_alae", "Solde ALAE", False, True, 20, ()),
+    ImportField("solde_alsh", "Solde ALSH", False, True, 20, ()),
+    ImportField("solde_cantine", "Solde cantine", False, True, 20, ()),
+)  # fmt: skip
+BY_KEY = {f.key: f for f in FIELDS}
+DEFAULT_HEADERS = [f.key for f in FIELDS if f.key != "solde_cantine"]
+BALANCE_FIELDS = {
+    "solde_alae": WalletKind.ALAE,
+    "solde_alsh": WalletKind.ALSH,
+    "solde_cantine": WalletKind.CANTINE,
+}
+FAMILY_FIELDS = [f.key for f in FIELDS if f.family]
+CHILD_FIELDS = [f.key for f in FIELDS if not f.family]
+LEVELS = {search_key(level): level for level in SCHOOL_LEVELS if level} | {
+    "6eme": "6e", "5eme": "5e", "4eme": "4e", "3eme": "3e", "petite section": "PS", "moyenne section": "MS",
+    "grande section": "GS",
+}  # fmt: skip
+
+
+# --- reading the file ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    line: int
+    """The line (CSV) or row (Excel) number in the file, the header being line 1."""
+    cells: tuple[str, ...]
+
+
+@dataclass
+class SourceTable:
+    filename: str
+    kind: str
+    """ "CSV" or "Excel"."""
+    detail: str
+    """e.g. "UTF-8, séparateur « ; »"."""
+    headers: list[str]
+    header_line: int
+    rows: list[SourceRow]
+
+
+def _header_key(text: str) -> str:
+    return re.sub(r"[\s\-'’.]+", "_", search_key(text)).strip("_")
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def _read_xlsx(filename: str, content: bytes, progress: Progress | None) -> SourceTable:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise ImportFileError(
+            f"Le fichier « {filename} » n'est pas un classeur Excel (.xlsx) lisible."
+        ) from exc
+    try:
+        sheet = book.worksheets[0]
+        headers: list[str] | None = None
+        header_line = 1
+        rows: list[SourceRow] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = tuple(_cell_text(v).strip() for v in values)
+            if headers is None:
+                if any(cells):
+                    headers, header_line = [c for c in cells], number
+                continue
+            if any(cells):
+                rows.append(SourceRow(number, cells))
+            if len(rows) > MAX_LINES:
+                raise ImportFileError(f"Fichier trop grand : plus de {MAX_LINES} lignes.")
+            if progress is not None and number % 2000 == 0:
+                progress(number, 0)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged workbook reads partly then fails anywhere
+        raise ImportFileError(
+            f"Le fichier « {filename} » n'est pas un classeur Excel (.xlsx) lisible."
+        ) from exc
+    finally:
+        book.close()
+    if headers is None:
+        raise ImportFileError(f"Le fichier « {filename} » est vide.")
+    while headers and not headers[-1]:
+        headers.pop()
+    return SourceTable(filename, "Excel", f"feuille « {sheet.title} »", headers, header_line, rows)
+
+
+def _decode(filename: str, content: bytes) -> tuple[str, str]:
+    for encoding, label in (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252")):
+        try:
+            return content.decode(encoding), label
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(
+        f"Le fichier « {filename} » n'est ni en UTF-8 ni en Windows-1252."
+    )  # pragma: no cover
+
+
+def _read_csv(filename: str, content: bytes) -> SourceTable:
+    text, encoding = _decode(filename, content)
+    lines = text.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise ImportFileError(f"Le fichier « {filename} » est vide.")
+    header = lines[first]
+    counts = {sep: len(next(csv.reader([header], delimiter=sep))) for sep in (";", ",")}
+    separator = max(counts, key=lambda sep: counts[sep])
+    if counts[separator] < 2:
+        raise ImportFileError(
+            f"Ligne {first + 1} (en-têtes) : séparateur de colonnes non reconnu ; les colonnes doivent être "
+            "séparées par « ; » ou « , » (enregistrez le fichier au format CSV)."
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    headers: list[str] | None = None
+    header_line = first + 1
+    rows: list[SourceRow] = []
+    line = 1
+    try:
+        for record in reader:
+            start, line = line, reader.line_num + 1
+            cells = tuple(c.strip() for c in record)
+            if headers is None:
+                if any(cells):
+                    headers, header_line = list(cells), start
+                continue
+            if any(cells):
+                rows.append(SourceRow(start, cells))
+            if len(rows) > MAX_LINES:
+                raise ImportFileError(f"Fichier trop grand : plus de {MAX_LINES} lignes.")
+    except csv.Error as exc:
+        raise ImportFileError(f"Ligne {line} : le fichier CSV est mal formé ({exc}).") from exc
+    assert headers is not None
+    sep = "point-virgule" if separator == ";" else "virgule"
+    return SourceTable(filename, "CSV", f"{encoding}, séparateur {sep}", headers, header_line, rows)
+
+
+def read_source(filename: str, content: bytes, progress: Progress | None = None) -> SourceTable:
+    """Read a CSV or .xlsx file into rows of text cells; a file that cannot be read raises ImportFileError."""
+    name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    if len(content) > MAX_FILE_BYTES:
+        raise ImportFileError(f"Le fichier « {name} » est trop lourd (50 Mo au plus).")
+    if not content.strip():
+        raise ImportFileError(f"Le fichier « {name} » est vide.")
+    lower = name.lower()
+    if lower.endswith(".xls") or content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError(
+            f"Le fichier « {name} » est au format Excel 97-2003 (.xls) : enregistrez-le en .xlsx ou en CSV."
+        )
+    if lower.endswith((".xlsx", ".xlsm")) or content.startswith(b"PK\x03\x04"):
+        return _read_xlsx(name, content, progress)
+    if b"\x00" in content[:4096]:
+        raise ImportFileError(f"Le fichier « {name} » n'est pas un fichier texte CSV ni un classeur .xlsx.")
+    return _read_csv(name, content)
+
+
+# --- the column mapping ----------------------------------------------------------------------------------
+
+Mapping = dict[str, int | None]
+"""field key → column index in the file (None: the file has no such column)."""
+
+
+def guess_mapping(headers: Sequence[str]) -> Mapping:
+    """Each field's column, by its default header or a usual synonym (accents, case and spaces ignored)."""
+    keys = [_header_key(h) for h in headers]
+    mapping: Mapping = {}
+    used: set[int] = set()
+    for f in FIELDS:
+        for wanted in (f.key, *f.synonyms):
+            index = next((i for i, k in enumerate(keys) if k == wanted and i not in used), None)
+            if index is not None:
+                mapping[f.key] = index
+                used.add(index)
+                break
+        else:
+            mapping[f.key] = None
+    return mapping
+
+
+def check_mapping(table: SourceTable, mapping: Mapping) -> None:
+    missing = [f.key for f in FIELDS if f.required and mapping.get(f.key) is None]
+    if missing:
+        raise ImportFileError(
+            f"Ligne {table.header_line} (en-têtes) : colonne obligatoire absente : {', '.join(missing)} "
+            f"(colonnes du fichier : {', '.join(h[:30] for h in table.headers) or 'aucune'})."
+        )
+    taken: dict[int, str] = {}
+    for key, index in mapping.items():
+        if index is None:
+            continue
+        if not 0 <= index < len(table.headers):
+            raise ImportFileError(f"Colonne inexistante choisie pour « {BY_KEY[key].label} ».")
+        if index in taken:
+            raise ImportFileError(
+                f"La colonne « {table.headers[index]} » est choisie deux fois ({taken[index]} et {key})."
+            )
+        taken[index] = key
+
+
+# --- checking the lines ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineError:
+    line: int
+    column: str
+    """The file's header of the faulty column ("" for the whole line)."""
+    message: str
+
+    def text(self) -> str:
+        where = f"ligne {self.line}" + (f", colonne {self.column}" if self.column else "")
+        return f"{where} : {self.message}"
+
+
+@dataclass(frozen=True)
+class LineNote:
+    line: int
+    message: str
+
+
+@dataclass
+class ChildPlan:
+    line: int
+    first_name: str
+    last_name: str
+    birth_date: date
+    school_level: str
+    existing_id: int | None = None
+
+
+@dataclass
+class FamilyPlan:
+    key: tuple[str, str]
+    lines: list[int]
+    values: dict[str, object]
+    """name, email, phone, address, postal_code, city, quotient_familial, adult (first, last) or None."""
+    balances: dict[WalletKind, int]
+    children: list[ChildPlan] = field(default_factory=list)
+    existing_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.values["name"])
+
+
+@dataclass
+class ImportPreview:
+    filename: str
+    detail: str
+    lines: int
+    families: list[FamilyPlan]
+    rejected: list[LineError]
+    duplicates: list[LineNote]
+
+    @property
+    def new_families(self) -> list[FamilyPlan]:
+        return [f for f in self.families if f.existing_id is None]
+
+    @property
+    def existing_families(self) -> list[FamilyPlan]:
+        return [f for f in self.families if f.existing_id is not None]
+
+    @property
+    def new_children(self) -> int:
+        return sum(1 for f in self.families for c in f.children if c.existing_id is None)
+
+    @property
+    def existing_children(self) -> int:
+        return sum(1 for f in self.families for c in f.children if c.existing_id is not None)
+
+    @property
+    def rejected_lines(self) -> list[int]:
+        return sorted({e.line for e in self.rejected})
+
+    @property
+    def balances(self) -> dict[WalletKind, int]:
+        total: dict[WalletKind, int] = defaultdict(int)
+        for f in self.new_families:
+            for kind, cents in f.balances.items():
+                total[kind] += cents
+        return dict(total)
+
+    @property
+    def writes_something(self) -> bool:
+        return bool(self.new_families or self.new_children)
+
+    def summary(self) -> list[str]:
+        balances = ", ".join(
+            f"{k.value.upper()} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
+        )
+        out = [
+            f"Fichier « {self.filename} » ({self.detail}) : {self.lines} ligne(s) de données.",
+            f"- {len(self.new_families)} famille(s) à créer, {self.new_children} enfant(s) à créer"
+            + (f" ; soldes repris : {balances}" if balances else ""),
+            f"- {len(self.existing_families)} famille(s) et {self.existing_children} enfant(s) déjà connus "
+            "(rien n'est modifié)",
+        ]
+        if self.duplicates:
+            out.append(f"- {len(self.duplicates)} ligne(s) en double ignorée(s) :")
+            out += [f"  ligne {d.line} : {d.message}" for d in self.duplicates]
+        if self.rejected:
+            out.append(f"- {len(self.rejected_lines)} ligne(s) rejetée(s) :")
+            out += [f"  {e.text()}" for e in self.rejected]
+        return out
+
+
+def _count(n: int) -> str:
+    """10000 → "10 000" (French thousands)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _parse_date(text: str) -> date | None | str:
+    """A date typed "jj/mm/aaaa" or "aaaa-mm-jj" (None if empty); an error message otherwise."""
+    raw = text.strip()
+    if not raw:
+        return None
+    if m := re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", raw):
+        day, month, year = (int(x) for x in m.groups())
+    elif m := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]00:00(?::00)?)?", raw):
+        year, month, day = (int(x) for x in m.groups())
+    else:
+        return f"date illisible « {raw[:20]} » (attendu jj/mm/aaaa ou aaaa-mm-jj)"
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return f"date impossible « {raw[:20]} »"
+
+
+class _Line:
+    """One row checked: its family values, its child (if any) and its errors."""
+
+    def __init__(self, row: SourceRow, table: SourceTable, mapping: Mapping, today: date) -> None:
+        self.line = row.line
+        self.errors: list[LineError] = []
+        self.raw: dict[str, str] = {}
+        for key, index in mapping.items():
+            value = row.cells[index] if index is not None and index < len(row.cells) else ""
+            header = table.headers[index] if index is not None else key
+            f = BY_KEY[key]
+            if CONTROL.search(value):
+                self._error(header, "caractère de contrôle interdit dans la cellule")
+                value = ""
+            elif len(value) > f.max_len:
+                self._error(
+                    header, f"texte trop long ({_count(len(value))} caractères ; {f.max_len} au plus)"
+                )
+                value = ""
+            self.raw[key] = value
+        self.headers = {k: (table.headers[i] if i is not None else k) for k, i in mapping.items()}
+        self.family = self._family()
+        self.child = self._child(today)
+
+    def _error(self, column: str, message: str) -> None:
+        self.errors.append(LineError(self.line, column, message))
+
+    def _family(self) -> dict[str, object]:
+        r, h = self.raw, self.headers
+        name = " ".join(r["famille"].split()).upper()
+        if not name:
+            self._error(h["famille"], "nom de la famille manquant")
+        email = r["email"].strip().lower()
+        if email and not EMAIL.match(email):
+            self._error(h["email"], f"adresse e-mail invalide « {email[:60]} »")
+        phone = None
+        if r["telephone"]:
+            phone = normalise_phone(r["telephone"]) if r["telephone"].isascii() else None
+            if phone is None:
+                self._error(h["telephone"], f"téléphone invalide « {r['telephone'][:30]} » (10 chiffres)")
+        postal = r["code_postal"]
+        if postal and not re.fullmatch(r"[0-9]{5}", postal):
+            self._error(h["code_postal"], f"code postal invalide « {postal} » (5 chiffres)")
+        qf = None
+        if r["quotient_familial"]:
+            if re.fullmatch(r"[0-9]{1,6}", r["quotient_familial"]) and int(r["quotient_familial"]) <= 100_000:
+                qf = int(r["quotient_familial"])
+            else:
+                self._error(h["quotient_familial"],
+                            f"quotient familial invalide « {r['quotient_familial']} » (nombre entier, ex. 850)")  # fmt: skip
+        first, last = " ".join(r["responsable_prenom"].split()), " ".join(r["responsable_nom"].split())
+        if bool(first) != bool(last):
+            column = h["responsable_prenom"] if not first else h["responsable_nom"]
+            self._error(column, "le nom et le prénom du responsable vont ensemble")
+        balances: dict[WalletKind, int] = {}
+        for key, kind in BALANCE_FIELDS.items():
+            if not r[key]:
+                continue
+            try:
+                if not r[key].replace("\u202f", "").replace("\xa0", "").isascii():
+                    raise ValidationError("chiffres non ASCII")
+                cents = parse_amount(r[key])
+            except ValidationError:
+                self._error(h[key], f"montant invalide « {r[key]} » (ex. 12,50 ou -3,00)")
+                continue
+            if abs(cents) > MAX_BALANCE_CENTS:
+                self._error(h[key], f"solde hors limites « {r[key]} » (± 100 000,00 € au plus)")
+            elif cents:
+                balances[kind] = cents
+        return {"name": name, "email": email or None, "phone": phone, "address": " ".join(r["adresse"].split()),
+                "postal_code": postal, "city": " ".join(r["ville"].split()), "quotient_familial": qf,
+                "adult": (first, last) if first else None, "balances": balances}  # fmt: skip
+
+    def _child(self, today: date) -> ChildPlan | None:
+        r, h = self.raw, self.headers
+        if not any(r[k] for k in CHILD_FIELDS):
+            return None  # a family without children on this line
+        first, last = " ".join(r["enfant_prenom"].split()), " ".join(r["enfant_nom"].split())
+        if not first:
+            self._error(h["enfant_prenom"], "prénom de l'enfant manquant")
+        if not last:
+            self._error(h["enfant_nom"], "nom de l'enfant manquant")
+        born = _parse_date(r["enfant_naissance"])
+        if born is None:
+            self._error(h["enfant_naissance"], "date de naissance manquante")
+        elif isinstance(born, str):
+            self._error(h["enfant_naissance"], born)
+        elif born > today:
+            self._error(h["enfant_naissance"], f"date de naissance dans le futur ({born:%d/%m/%Y})")
+        elif today.year - born.year - ((today.month, today.day) < (born.month, born.day)) > MAX_CHILD_AGE:
+            self._error(
+                h["enfant_naissance"], f"date de naissance improbable pour un enfant ({born:%d/%m/%Y})"
+            )
+        level = ""
+        if r["enfant_niveau"]:
+            level = LEVELS.get(search_key(r["enfant_niveau"]).replace("ème", "e"), "")
+            if not level:
+                self._error(h["enfant_niveau"], f"niveau scolaire inconnu « {r['enfant_niveau'][:20]} » "
+                                                f"({', '.join(x for x in SCHOOL_LEVELS if x)})")  # fmt: skip
+        if self.errors or not isinstance(born, date):
+            return None
+        return ChildPlan(self.line, first, last, born, level)
+
+    @property
+    def family_key(self) -> tuple[str, str]:
+        return search_key(str(self.family["name"])), str(self.family["email"] or "")
+
+
+FAMILY_COLUMN_OF = {"name": "famille", "email": "email", "phone": "telephone", "address": "adresse",
+                    "postal_code": "code_postal", "city": "ville", "quotient_familial": "quotient_familial",
+                    "adult": "responsable_nom", "balances": "solde_alsh"}  # fmt: skip
+
+
+def _child_key(c: ChildPlan) -> tuple[str, str, date]:
+    return search_key(c.first_name), search_key(c.last_name), c.birth_date
+
+
+def _plan(
+    s: Session, table: SourceTable, mapping: Mapping, today: date, progress: Progress | None = None
+) -> ImportPreview:
+    mapping = {f.key: mapping.get(f.key) for f in FIELDS}
+    check_mapping(table, mapping)
+    rejected: list[LineError] = []
+    duplicates: list[LineNote] = []
+    groups: dict[tuple[str, str], list[_Line]] = defaultdict(list)
+    for n, row in enumerate(table.rows, start=1):
+        checked = _Line(row, table, mapping, today)
+        if checked.errors:
+            rejected += checked.errors
+        else:
+            groups[checked.family_key].append(checked)
+        if progress is not None and n % 1000 == 0:
+            progress(n, len(table.rows))
+    families: list[FamilyPlan] = []
+    for key, lines in groups.items():
+        first = lines[0]
+        differing = [(ln, col) for ln in lines[1:] for col, v in ln.family.items() if first.family[col] != v]
+        if differing:
+            numbers = ", ".join(str(ln.line) for ln in lines)
+            for ln in lines:
+                col = next((c for other, c in differing if other is ln), None) or differing[0][1]
+                header = ln.headers[FAMILY_COLUMN_OF[col]]
+                rejected.append(LineError(ln.line, header, f"la famille « {first.family['name']} » est décrite "
+                                                           f"différemment selon les lignes ({numbers})"))  # fmt: skip
+            continue
+        plan = FamilyPlan(key, [ln.line for ln in lines],
+                          {k: v for k, v in first.family.items() if k != "balances"},
+                          dict(first.family["balances"]))  # type: ignore[arg-type]  # fmt: skip
+        seen: dict[tuple[str, str, date], int] = {}
+        for ln in lines:
+            if ln.child is None:
+                continue
+            ck = _child_key(ln.child)
+            if ck in seen:
+                duplicates.append(LineNote(ln.line, f"même enfant que la ligne {seen[ck]} "
+                                                    f"({ln.child.first_name} {ln.child.last_name})"))  # fmt: skip
+                continue
+            seen[ck] = ln.line
+            plan.children.append(ln.child)
+        families.append(plan)
+    _match_existing(s, families)
+    rejected.sort(key=lambda e: (e.line, e.column))
+    return ImportPreview(table.filename, f"{table.kind}, {table.detail}", len(table.rows), families, rejected,
+                         sorted(duplicates, key=lambda d: d.line))  # fmt: skip
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _match_existing(s: Session, families: list[FamilyPlan]) -> None:
+    """A family is known when a family of the same name has the same e-mail or one of the same children (same
+    names and birth date); a child is known when its family has it already."""
+    names = sorted({f.key[0] for f in families})
+    known: dict[str, list[Family]] = defaultdict(list)
+    for chunk in _chunks(names):
+        for fam in s.scalars(select(Family).where(Family.name_key.in_(chunk), Family.anonymized_at.is_(None))
+                             .options(selectinload(Family.children))):  # fmt: skip
+            known[fam.name_key].append(fam)
+    for plan in families:
+        candidates = known.get(plan.key[0], [])
+        wanted = {_child_key(c) for c in plan.children}
+        match = None
+        if plan.values["email"]:
+            match = next((f for f in candidates if (f.email or "").lower() == plan.values["email"]), None)
+        if match is None:
+            match = next((f for f in candidates if wanted & {_db_child_key(c) for c in f.children}), None)
+        if match is None:
+            continue
+        plan.existing_id = match.id
+        theirs = {_db_child_key(c): c.id for c in match.children}
+        for child in plan.children:
+            child.existing_id = theirs.get(_child_key(child))
+
+
+def _db_child_key(c: Child) -> tuple[str, str, date]:
+    return search_key(c.first_name), search_key(c.last_name), c.birth_date
+
+
+def preview_import(
+    db: Database, table: SourceTable, mapping: Mapping | None = None, progress: Progress | None = None
+) -> ImportPreview:
+    """What the import would do, without writing anything."""
+    mapping = guess_mapping(table.headers) if mapping is None else mapping
+    with db.reading() as uow:
+        return _plan(uow.session, table, mapping, local_today(db.clock), progress)
+
+
+class ImportRejected(ValidationError):
+    def __init__(self, preview: ImportPreview) -> None:
+        shown = "\n".join(e.text() for e in preview.rejected[:20])
+        more = f"\n… et {len(preview.rejected) - 20} autre(s)." if len(preview.rejected) > 20 else ""
+        super().__init__(f"{len(preview.rejected_lines)} ligne(s) rejetée(s) : rien n'a été importé. Corrigez le "
+                         f"fichier, ou importez sans les lignes rejetées.\n{shown}{more}")  # fmt: skip
+        self.preview = preview
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    families_created: int
+    children_created: int
+    families_existing: int
+    lines_rejected: int
+    balances: dict[WalletKind, int]
+
+    def lines(self) -> list[str]:
+        balances = ", ".join(
+            f"{k.value.upper()} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
+        )
+        out = [f"Import terminé : {self.families_created} famille(s) et {self.children_created} enfant(s) créés, "
+               f"{self.families_existing} famille(s) déjà connue(s)."]  # fmt: skip
+        if balances:
+            out.append(f"Soldes repris : {balances}.")
+        if self.lines_rejected:
+            out.append(f"{self.lines_rejected} ligne(s) rejetée(s) non importée(s).")
+        return out
+
+
+def import_families(
+    db: Database,
+    actor: Actor,
+    table: SourceTable,
+    mapping: Mapping | None = None,
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import the file in one transaction (all or nothing). With rejected lines it writes nothing unless
+    ``skip_invalid``; families and children already known are left as they are."""
+    actor.require_admin("importer des familles")
+    mapping = guess_mapping(table.headers) if mapping is None else mapping
+
+    def work() -> ImportResult:
+        with db.writing() as uow:
+            s = uow.session
+            now = db.clock.now()
+            preview = _plan(s, table, mapping, local_today(db.clock))
+            if preview.rejected and not skip_invalid:
+                raise ImportRejected(preview)
+            result = _write(s, actor, now, preview, progress)
+            audit.record(s, at=now, action="family.import_file", entity="import", entity_id=table.filename[:60],
+                         agent_id=actor.agent_id,
+                         after={"file": table.filename, "lines": preview.lines,
+                                "families_created": result.families_created,
+                                "children_created": result.children_created,
+                                "families_existing": result.families_existing,
+                                "rejected_lines": preview.rejected_lines[:200],
+                                "balances": {k.value: v for k, v in result.balances.items()}})  # fmt: skip
+            uow.commit()
+            return result
+
+    return with_retry(work)
+
+
+def _write(
+    s: Session, actor: Actor, now: datetime, preview: ImportPreview, progress: Progress | None
+) -> ImportResult:
+    label = f"Solde repris (import du {now:%d/%m/%Y})"
+    total = len(preview.families)
+    created: list[tuple[FamilyPlan, Family]] = []
+    children = 0
+    for n, plan in enumerate(preview.families, start=1):
+        new_children = [Child(first_name=c.first_name, last_name=c.last_name, birth_date=c.birth_date,
+                              school_level=c.school_level) for c in plan.children if c.existing_id is None]  # fmt: skip
+        children += len(new_children)
+        if plan.existing_id is not None:
+            if new_children:
+                family = s.get(Family, plan.existing_id)
+                assert family is not None
+                family.children.extend(new_children)
+                refresh_search_text(family)
+                s.flush()
+                for child in new_children:
+                    audit.record(s, at=now, action="child.import", entity="child", entity_id=child.id,
+                                 agent_id=actor.agent_id, family_id=family.id,
+                                 after={"first_name": child.first_name, "last_name": child.last_name,
+                                        "birth_date": child.birth_date})  # fmt: skip
+        else:
+            v = plan.values
+            family = Family(name=v["name"], email=v["email"], phone=v["phone"], address=v["address"],
+                            postal_code=v["postal_code"], city=v["city"], quotient_familial=v["quotient_familial"],
+                            created_at=now, children=new_children,
+                            wallets=[Wallet(kind=kind, balance_cents=0) for kind in WalletKind])  # fmt: skip
+            if v["adult"] is not None:
+                first, last = v["adult"]  # type: ignore[misc]
+                family.adults = [Adult(first_name=first, last_name=last, relationship_label="",
+                                       phone=v["phone"], email=v["email"])]  # fmt: skip
+            refresh_search_text(family)
+            s.add(family)
+            created.append((plan, family))
+        if n % 200 == 0 or n == total:
+            s.flush()
+            if progress is not None:
+                progress(n, total)
+    s.flush()
+    entries = ledger.LedgerBatch(s)
+    for plan, family in created:
+        wallets = {w.kind: w for w in family.wallets}
+        for kind, cents in sorted(plan.balances.items()):
+            entries.add(wallets[kind], kind=LedgerKind.OPENING, amount_cents=cents, label=label, at=now,
+                        agent_id=actor.agent_id)  # fmt: skip
+        audit.record(s, at=now, action="family.import", entity="family", entity_id=family.id,
+                     agent_id=actor.agent_id, family_id=family.id,
+                     after={"name": family.name, "email": family.email, "lines": plan.lines,
+                            "children": [f"{c.first_name} {c.last_name}" for c in family.children],
+                            "opening_balances": {k.value: v for k, v in plan.balances.items()}})  # fmt: skip
+    s.flush()
+    entries.apply()
+    s.flush()
+    return ImportResult(len(created), children, len(preview.existing_families), len(preview.rejected_lines),
+                        preview.balances)  # fmt: skip
+
+
+# --- exporting -------------------------------------------------------------------------------------------
+
+
+def _euros(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
+
+
+def export_families(db: Database) -> bytes:
+    """Every family (not anonymised) in the import format: CSV, UTF-8 with BOM, ";" separator (what French
+    spreadsheets open directly); one line per child, the family's columns repeated; current balances."""
+    headers = [f.key for f in FIELDS]
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    with db.reading() as uow:
+        s = uow.session
+        stmt = (select(Family).where(Family.anonymized_at.is_(None))
+                .options(selectinload(Family.adults), selectinload(Family.children), selectinload(Family.wallets))
+                .order_by(Family.name_key, Family.id))  # fmt: skip
+        for family in s.scalars(stmt):
+            adult = family.adults[0] if family.adults else None
+            balances = {w.kind: w.balance_cents for w in family.wallets}
+            common = {
+                "famille": family.name, "responsable_nom": adult.last_name if adult else "",
+                "responsable_prenom": adult.first_name if adult else "", "email": family.email or "",
+                "telephone": family.phone or "", "adresse": family.address, "code_postal": family.postal_code,
+                "ville": family.city,
+                "quotient_familial": "" if family.quotient_familial is None else str(family.quotient_familial),
+                "solde_alae": _euros(balances.get(WalletKind.ALAE, 0)),
+                "solde_alsh": _euros(balances.get(WalletKind.ALSH, 0)),
+                "solde_cantine": _euros(balances.get(WalletKind.CANTINE, 0)),
+            }  # fmt: skip
+            kids = family.children or [None]
+            for child in kids:
+                row = dict(common)
+                row.update({"enfant_nom": child.last_name if child else "",
+                            "enfant_prenom": child.first_name if child else "",
+                            "enfant_naissance": f"{child.birth_date:%d/%m/%Y}" if child else "",
+                            "enfant_niveau": child.school_level if child else ""})  # fmt: skip
+                writer.writerow([row[h] for h in headers])
+    return out.getvalue().encode("utf-8-sig")
