@@ -22,15 +22,13 @@ from app.models import (
     OpeningKind,
     OutboxMessage,
     Payment,
-    Period,
     PaymentMethod,
+    Period,
     Role,
     Wallet,
 )
 from app.models import WalletKind as W
 from app.services import admin, waitlist
-from app.services.setup import activities, school_year, structures
-from app.services.setup.structures import StructureInput
 from app.services.aids import add_aid, remove_aid
 from app.services.attendance import record_attendance, record_certificate
 from app.services.audit import audit_rows
@@ -45,6 +43,8 @@ from app.services.nightly import transmit_day
 from app.services.payments import PaymentInput, adjust, record_payment, reverse_payment
 from app.services.privacy import anonymise_family, export_family, issue_portal_password
 from app.services.security import verify_password
+from app.services.setup import activities, school_year, structures
+from app.services.setup.structures import StructureInput
 from tests.helpers import activity_id, actor, balance, day_row, new_family, structure_of
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -147,7 +147,9 @@ def test_messages_and_periods_import(db):
     report = school_year.generate_days(db, actor(db, Role.ADMIN), "2027-2028", [activity_id(db, "CLSH-PV")])
     assert report.activities[0].periods_created == 4 and report.activities[0].created == 38
     with db.reading() as uow:
-        period = uow.session.scalar(select(Period.id).where(Period.school_year == "2027-2028").order_by(Period.id))
+        period = uow.session.scalar(
+            select(Period.id).where(Period.school_year == "2027-2028").order_by(Period.id)
+        )
     school_year.set_opening_date(db, actor(db, Role.ADMIN), period, date(2027, 9, 15))
 
 
@@ -239,7 +241,9 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
                              horizon_days=None)  # fmt: skip
     school_year.generate_days(db, administrator, "2027-2028", [pv])
     with db.reading() as uow:
-        period = uow.session.scalar(select(Period.id).where(Period.school_year == "2027-2028").order_by(Period.id))
+        period = uow.session.scalar(
+            select(Period.id).where(Period.school_year == "2027-2028").order_by(Period.id)
+        )
     school_year.set_opening_date(db, administrator, period, date(2027, 9, 20))
     admin.create_aid_type(db, administrator, AidKind.EMPLOYER, "CE Mairie")
     admin.save_message(db, administrator, sid, "Info", "Texte", date(2026, 11, 26))

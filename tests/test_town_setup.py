@@ -77,7 +77,12 @@ def town_file(path: Path) -> dict[str, object]:
         writer = csv.DictWriter(f, fieldnames=DEFAULT_HEADERS, delimiter=";")
         writer.writeheader()
         writer.writerows(rows + bad + duplicates)
-    return {"rows": rows, "balances": balances, "bad_lines": list(range(322, 327)), "dup_lines": [327, 328, 329]}
+    return {
+        "rows": rows,
+        "balances": balances,
+        "bad_lines": list(range(322, 327)),
+        "dup_lines": [327, 328, 329],
+    }
 
 
 def test_a_town_from_an_empty_database(empty_url, tmp_path):
@@ -121,7 +126,9 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
         done = run_app("import-families", str(tmp_path / "familles.csv"), "--db", empty_url, "--skip-invalid")
         assert done.returncode == 0, done.stderr
         assert "Import terminé : 200 famille(s) et 320 enfant(s) créés" in done.stdout
-        second = run_app("import-families", str(tmp_path / "familles.csv"), "--db", empty_url, "--skip-invalid")
+        second = run_app(
+            "import-families", str(tmp_path / "familles.csv"), "--db", empty_url, "--skip-invalid"
+        )
         assert second.returncode == 0
         assert "- 0 famille(s) à créer, 0 enfant(s) à créer" in second.stdout
         assert "- 200 famille(s) et 320 enfant(s) déjà connus" in second.stdout
@@ -139,7 +146,9 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
         admin_session = login(db, "nroques", ADMIN_PASSWORD)
         assert admin_session.actor.role is Role.ADMIN and not admin_session.must_change_password
         structure_id = admin_session.structures[0].id
-        issued = agents.create_agent(db, admin_session.actor, "sbernard", "Sophie Bernard", Role.AGENT, [structure_id])
+        issued = agents.create_agent(
+            db, admin_session.actor, "sbernard", "Sophie Bernard", Role.AGENT, [structure_id]
+        )
         first = login(db, "sbernard", issued.password)
         assert first.must_change_password
         change_password(db, first.actor, issued.password, "Guichet-2026")
@@ -149,7 +158,9 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
         # 5. the agent books an ALSH day and an ALAE Wednesday for an imported child, with the imported balance
         first_family = made["rows"][0]
         (row,) = find_families(db, first_family["famille"])
-        assert row.balance_cents == 6500 + int(round(float(first_family["solde_alae"].replace(",", ".")) * 100))
+        assert row.balance_cents == 6500 + int(
+            round(float(first_family["solde_alae"].replace(",", ".")) * 100)
+        )
         with db.reading() as uow:
             s = uow.session
             child_id = s.scalar(select(Child.id).where(Child.family_id == row.id))
@@ -187,6 +198,10 @@ def test_export_of_all_families_round_trips(empty_url, tmp_path):
     assert "Import terminé : 200 famille(s) et 320 enfant(s) créés" in back.stdout
     again = run_app("export-families", str(tmp_path / "export2.csv"), "--db", other)
     assert again.returncode == 0
-    first = list(csv.reader(io.StringIO((tmp_path / "export.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
-    second = list(csv.reader(io.StringIO((tmp_path / "export2.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
+    first = list(
+        csv.reader(io.StringIO((tmp_path / "export.csv").read_text(encoding="utf-8-sig")), delimiter=";")
+    )
+    second = list(
+        csv.reader(io.StringIO((tmp_path / "export2.csv").read_text(encoding="utf-8-sig")), delimiter=";")
+    )
     assert first == second
