@@ -15,6 +15,7 @@ from .connection import ServerSettings
 DEFAULTS: dict[str, Any] = {
     "database/mode": "",  # "" (never chosen), "local" or "server"
     "database/path": "",  # a local SQLite file ("" = the default file in the user data directory)
+    "database/demo": True,  # a new default local file gets the demonstration (False: « Nouvelle installation »)
     "database/host": "",
     "database/port": 5432,
     "database/name": "guichet",
@@ -33,7 +34,11 @@ class Settings:
     def get(self, key: str) -> Any:
         default = DEFAULTS[key]
         value = self.store.value(key, default)
-        return type(default)(value) if value is not None else default
+        if value is None:
+            return default
+        if isinstance(default, bool):  # an INI file gives back the text "true" / "false"
+            return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "yes")
+        return type(default)(value)
 
     def set(self, key: str, value: Any) -> None:
         if key not in DEFAULTS:
@@ -61,6 +66,14 @@ class Settings:
             self.set(f"database/{key}", value)
         self.set("database/mode", "server")
 
-    def use_local(self, path: str = "") -> None:
+    def use_local(self, path: str = "", *, demo: bool | None = None) -> None:
+        """A local file; ``demo`` says whether a brand-new default file gets the demonstration data (the
+        first-run choice: True for the demonstration, False for a real town's installation)."""
         self.set("database/path", path)
+        if demo is not None:
+            self.set("database/demo", demo)
         self.set("database/mode", "local")
+
+    @property
+    def demo(self) -> bool:
+        return self.get("database/demo")

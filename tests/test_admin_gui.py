@@ -6,16 +6,35 @@ import io
 import json
 from datetime import date
 
+import pytest
 from pypdf import PdfReader
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QLabel, QPushButton
 
-from app.models import Role
+from app.config import resources_dir
+from app.models import ActivityKind, PeriodOpeningRule, PeriodScope, Role, WalletKind
+from app.services.audit import audit_rows
+from app.services.auth import AccountLocked, LoginRefused, change_password, login
 from app.services.counter import CounterSession, default_session
+from app.services.money import format_eur
+from app.services.setup.activities import policy_for
+from app.ui.admin_activities import GREY
 from app.ui.login_dialog import LoginDialog, PasswordDialog
 from app.ui.main_window import MainWindow
 from tests.helpers import actor, new_family
 from tests.test_counter_gui import NOW, open_family
+
+
+def audit_rows_of(db) -> list[str]:
+    """The audit trail's actions, newest first."""
+    with db.reading() as uow:
+        return [e.action for e in audit_rows(uow.session)]
+
+
+def answer(question, text: str) -> None:
+    """Click a question box's button by its text."""
+    next(b for b in question.buttons() if b.text() == text).click()
 
 
 def button(dialog, tab: int, text: str = "") -> QPushButton:
@@ -81,33 +100,31 @@ def test_admin_screens_main_paths(qtbot, demo_rw):
     window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
     dialog = window.open_admin()
     tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
-    assert tabs == ["Structures", "Activités", "Périodes", "Journées", "Aides", "Messages", "Journal"]
+    assert tabs == [
+        "Structures",
+        "Agents",
+        "Activités",
+        "Année scolaire",
+        "Familles",
+        "Périodes",
+        "Journées",
+        "Aides",
+        "Messages",
+        "Journal",
+    ]
 
-    dialog.new_code.setText("ALAE-SUD")
-    dialog.new_name.setText("ALAE Montech Sud")
-    button(dialog, 0).click()
-    assert "ALAE Montech Sud" in [r.name for r in dialog.structure_rows.rows]
-
-    dialog.activity.setCurrentIndex(next(i for i in range(dialog.activity.count())
-                                         if dialog.activity.itemText(i).startswith("CLSH Petites")))  # fmt: skip
-    dialog.act_price.setText("14,50")
-    dialog.act_brackets.setText("0-800: 9,00 ; 801-: 14,50")
-    dialog._save_activity()
-    activity = next(a for a in dialog.activity_rows if a.name == "CLSH Petites vacances")
-    assert activity.price_cents == 1450 and activity.brackets == [(0, 800, 900), (801, None, 1450)]
-    dialog.booking_rule.days.setValue(3)
-    dialog._save_policy()
-    assert next(a for a in dialog.activity_rows if a.id == activity.id).booking.days == 3
-
-    dialog.school_year.setText("2027-2028")
-    button(dialog, 2, "Importer").click()
-    assert any(p.school_year == "2027-2028" for p in dialog.period_rows.rows)
-    dialog.period_view.selectRow(0)
+    dialog.period_activity.setCurrentIndex(
+        dialog.period_activity.findText("CLSH Petites vacances – ALSH Montech")
+    )
+    noel = next(i for i, p in enumerate(dialog.period_rows.rows) if p.name.startswith("Vacances de Noël"))
+    dialog.period_view.selectRow(noel)
+    assert dialog.opening_date.date() == QDate(2026, 11, 14)  # the selected period's date prefills the field
     dialog.opening_date.setDate(QDate(2026, 11, 1))
     dialog._change_opening()
-    assert dialog.period_rows.rows[0].opening == date(2026, 11, 1)
+    assert dialog.period_rows.rows[noel].opening == date(2026, 11, 1)
+    assert dialog.period_rows.rows[noel].rule == "fixed_date"
 
-    dialog.day_activity.setCurrentIndex(dialog.day_activity.findText("CLSH Petites vacances"))
+    dialog.day_activity.setCurrentIndex(dialog.day_activity.findText("CLSH Petites vacances – ALSH Montech"))
     dialog.day_month.setDate(QDate(2026, 12, 1))
     row = next(i for i, d in enumerate(dialog.day_rows.rows) if d.day == date(2026, 12, 22))
     dialog.day_view.selectRow(row)
@@ -124,19 +141,321 @@ def test_admin_screens_main_paths(qtbot, demo_rw):
 
     dialog.aid_name.setText("CE Mairie")
     dialog.aid_kind.setCurrentIndex(2)
-    button(dialog, 4).click()
+    button(dialog, 7).click()
     assert "CE Mairie" in [r[2] for r in dialog.aid_rows.rows]
 
     dialog.msg_title.setText("Fermeture le 31")
     dialog.msg_body.setPlainText("Le centre est fermé le 31 décembre.")
-    button(dialog, 5).click()
+    button(dialog, 8).click()
     assert "Fermeture le 31" in [m[1] for m in dialog.message_rows.rows]
     assert "Fermeture le 31" in window.placeholder.text()  # shown on the home screen
 
     dialog.journal.load()
     actions = {r.action for r in dialog.journal.rows.rows}
-    assert {"structure.create", "activity.policy", "activity_day.close", "message.save"} <= actions
+    assert {"period.opening", "activity_day.close", "aid_type.create", "message.save"} <= actions
+    assert window.messages == []
     dialog.accept()
+
+
+# --- agents -----------------------------------------------------------------------------------------------
+
+
+def _agents(qtbot, db):
+    window = _window(qtbot, db)
+    dialog = window.open_admin()
+    dialog.tabs.setCurrentWidget(dialog.agents)
+    return window, dialog.agents
+
+
+def _state(panel, login_name: str) -> str:
+    row = next(i for i, a in enumerate(panel.rows.rows) if a.login == login_name)
+    return panel.rows.data(panel.rows.index(row, 4))
+
+
+def test_a_new_agent_gets_a_temporary_password_shown_once_and_changes_it_at_first_login(qtbot, demo_rw):
+    window, panel = _agents(qtbot, demo_rw)
+    form = panel.open_new()
+    form.login.setText("Mauvais Identifiant")
+    form._try_save()  # field errors, all at once; nothing saved
+    assert not form.errors.isHidden() and "Identifiant invalide" in form.errors.text()
+    assert (
+        "Le nom de l'agent est obligatoire" in form.errors.text()
+        and "Cochez au moins une structure" in form.errors.text()
+    )
+    assert form.login.styleSheet() and form.structures_hint.styleSheet()
+    form.login.setText("mdurand")
+    form.full_name.setText("Julie  Dupont")
+    form.structures[next(s for s, c in form.structures.items() if c.text() == "ALSH Montech")].setChecked(
+        True
+    )
+    form._try_save()
+    assert "L'identifiant « mdurand » est déjà pris." in form.errors.text() and form.isVisible()
+
+    form.login.setText("jdupont")
+    form.role.setCurrentIndex(form.role.findText("régisseur"))
+    form._try_save()
+    assert form.result() == form.DialogCode.Accepted
+    shown = panel.password_dialog
+    password = shown.password.text()
+    assert (
+        len(password) >= 8
+        and shown.password.isReadOnly()
+        and "jdupont" in shown.findChildren(QLabel)[0].text()
+    )
+    assert "à communiquer à l'agent, qui le changera à sa première connexion" in shown.note.text()
+    shown.copy()
+    assert QGuiApplication.clipboard().text() == password
+    row = next(a for a in panel.rows.rows if a.login == "jdupont")
+    assert (row.full_name, row.role_label, row.structures) == ("Julie Dupont", "régisseur", "ALSH Montech")
+    assert _state(panel, "jdupont") == "mot de passe à changer"
+    shown.accept()
+    assert shown.password.text() == ""  # shown once: nothing keeps it after the dialog
+    assert all(password not in m for m in window.messages)
+
+    session = login(demo_rw, "jdupont", password)
+    assert session.must_change_password and session.actor.role is Role.SUPERVISOR
+    change_password(demo_rw, session.actor, password, "un nouveau mot de passe")
+    panel.load()
+    assert _state(panel, "jdupont") == "actif"
+
+
+def test_agents_role_disable_reset_and_unlock(qtbot, demo_rw):
+    window, panel = _agents(qtbot, demo_rw)
+    panel.select_login("kbenali")
+    form = panel.open_edit()
+    assert not form.login.isEnabled() and form.login.text() == "kbenali"
+    form.role.setCurrentIndex(form.role.findText("régisseur"))
+    form.structures[next(s for s, c in form.structures.items() if c.text() == "ALAE Montech")].setChecked(
+        False
+    )
+    form._try_save()
+    row = next(a for a in panel.rows.rows if a.login == "kbenali")
+    assert (row.role_label, row.structures) == ("régisseur", "ALSH Montech")
+    assert login(demo_rw, "kbenali", "demo").actor.role is Role.SUPERVISOR
+
+    panel.select_login("smartin")
+    assert panel.toggle.text() == "Désactiver"
+    panel.toggle.click()
+    assert _state(panel, "smartin") == "désactivé" and panel.toggle.text() == "Réactiver"
+    assert not panel.reset.isEnabled()
+    with pytest.raises(LoginRefused):
+        login(demo_rw, "smartin", "demo")
+    panel.toggle.click()
+    assert _state(panel, "smartin") == "actif" and login(demo_rw, "smartin", "demo")
+
+    panel.select_login("smartin")
+    panel.reset.click()
+    answer(panel.question, "Réinitialiser")
+    password = panel.password_dialog.password.text()
+    assert panel.password_dialog.windowTitle() == "Mot de passe réinitialisé"
+    assert _state(panel, "smartin") == "mot de passe à changer"
+    with pytest.raises(LoginRefused):
+        login(demo_rw, "smartin", "demo")
+    assert login(demo_rw, "smartin", password).must_change_password
+
+    for _ in range(5):
+        with pytest.raises((LoginRefused, AccountLocked)):
+            login(demo_rw, "mdurand", "faux")
+    panel.load()
+    panel.select_login("mdurand")
+    assert _state(panel, "mdurand") == "bloqué jusqu'à 10:15" and panel.unlock_button.isEnabled()
+    panel.unlock_button.click()
+    assert _state(panel, "mdurand") == "actif" and not panel.unlock_button.isEnabled()
+    assert login(demo_rw, "mdurand", "demo")
+    assert window.messages == []
+    assert {"agent.update", "agent.disable", "agent.enable", "agent.password_reset",
+            "agent.unlock"} <= set(audit_rows_of(demo_rw))  # fmt: skip
+
+
+def test_the_last_administrator_can_be_neither_disabled_nor_demoted(qtbot, demo_rw):
+    window, panel = _agents(qtbot, demo_rw)
+    panel.select_login("admin")
+    panel.toggle.click()
+    assert "propre compte" in panel.question.text()
+    answer(panel.question, "Désactiver")
+    assert "Nathalie Roques est le dernier administrateur actif" in window.messages[-1]
+    assert _state(panel, "admin") == "actif"
+
+    form = panel.open_edit()
+    form.role.setCurrentIndex(form.role.findText("agent"))
+    form.full_name.setText("Nathalie Roques-Martin")
+    form._try_save()
+    assert "dernier administrateur actif" in form.errors.text() and form.isVisible()
+    row = next(a for a in panel.rows.rows if a.login == "admin")
+    assert (row.role, row.full_name, row.active) == (Role.ADMIN, "Nathalie Roques", True)  # nothing changed
+    assert not {"agent.role", "agent.rename", "agent.disable"} & set(audit_rows_of(demo_rw))
+
+
+# --- activities -------------------------------------------------------------------------------------------
+
+
+def _activities(qtbot, db):
+    window = _window(qtbot, db)
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
+    dialog = window.open_admin()
+    dialog.tabs.setCurrentWidget(dialog.activities)
+    return window, dialog, dialog.activities
+
+
+def test_a_new_activity_starts_from_the_defaults_of_its_kind(qtbot, demo_rw):
+    window, dialog, panel = _activities(qtbot, demo_rw)
+    form = panel.open_new()
+    assert form.kind.currentText() == "ALSH vacances" and form.structure.currentText() == "ALSH Montech"
+    form.kind.setCurrentIndex(form.kind.findText("ALAE mercredi"))
+    assert (form.wallet.currentText(), form.waitlist.isChecked(), form.horizon.value()) == ("ALAE", False, 90)
+    assert form.opening_kind.currentData() == "rolling" and not form.periods.isEnabled()
+    assert form.booking_rule.rule() == policy_for(ActivityKind.ALAE_WEDNESDAY).booking
+    form.kind.setCurrentIndex(form.kind.findText("ALSH vacances"))
+    alsh = policy_for(ActivityKind.ALSH_HOLIDAYS)
+    assert (form.wallet.currentText(), form.waitlist.isChecked()) == ("ALSH", True)
+    assert form.opening_kind.currentData() == "period" and form.periods.isEnabled()
+    assert form.opening_rule.currentData() == "weeks_before" and form.opening_weeks.value() == 5
+    assert (form.booking_rule.rule(), form.cancel_rule.rule()) == (alsh.booking, alsh.cancel)
+
+    form.price.setText("treize")
+    form._try_save()  # the form's own checks, all at once; nothing created
+    assert (
+        "Le nom de l'activité est obligatoire." in form.errors.text()
+        and "Montant invalide" in form.errors.text()
+    )
+    assert form.name.styleSheet() and form.price.styleSheet() and form.activity_id is None
+    form.name.setText("Stage sportif")
+    form.price.setText("15")
+    form.capacity.setValue(16)
+    form.scope.setCurrentIndex(form.scope.findText("petites vacances"))
+    form._try_save()
+    assert form.result() == form.DialogCode.Accepted
+    created = panel.selected()
+    assert (created.name, created.structure, created.kind, created.price_cents, created.default_capacity) == (
+        "Stage sportif", "ALSH Montech", ActivityKind.ALSH_HOLIDAYS, 1500, 16)  # fmt: skip
+    assert (created.wallet, created.waitlist_enabled, created.booking, created.cancel) == (
+        WalletKind.ALSH, True, alsh.booking, alsh.cancel)  # fmt: skip
+    assert (created.period_scope, created.period_opening_rule, created.period_opening_weeks) == (
+        PeriodScope.SHORT, PeriodOpeningRule.WEEKS_BEFORE, 5)  # fmt: skip
+    # the other tabs offer it at once
+    assert dialog.day_activity.findText("Stage sportif – ALSH Montech") >= 0
+    assert dialog.period_activity.findText("Stage sportif – ALSH Montech") >= 0
+
+    form = panel.open_new()
+    form.kind.setCurrentIndex(form.kind.findText("ALSH vacances"))
+    form.name.setText("Séjour d'été")
+    form.price.setText("20,00")
+    form.opening_rule.setCurrentIndex(form.opening_rule.findData("fixed_date"))
+    assert form.opening_fixed.isVisibleTo(form) and not form.opening_weeks.isVisibleTo(form)
+    form.opening_fixed.setText("15/05")
+    form.cancel_rule.days.setValue(20)
+    form._try_save()
+    summer = panel.selected()
+    assert (summer.period_opening_rule, summer.period_opening_fixed) == (
+        PeriodOpeningRule.FIXED_DATE,
+        "05-15",
+    )
+    assert summer.cancel.days == 20 and summer.booking == alsh.booking
+    assert window.messages == []
+
+
+def test_activities_edit_price_brackets_policy_archive_and_delete(qtbot, demo_rw):
+    window, dialog, panel = _activities(qtbot, demo_rw)
+    activity = panel.select(panel.find("CLSH Petites vacances", "ALSH Montech").id)
+    assert activity.booked
+    form = panel.open_edit()
+    assert not form.kind.isEnabled() and not form.structure.isEnabled() and not form.wallet.isEnabled()
+    form.price.setText("14,50")
+    form.brackets.set_brackets([(0, 800, "9,00"), (801, None, "14,50")])
+    form.brackets.add_row("1500", "x", "1,00")
+    form._try_save()
+    assert "Tranche 3" in form.errors.text() and form.brackets.table.styleSheet()
+    form.brackets.remove_row()
+    form.booking_rule.days.setValue(3)
+    form._try_save()
+    assert form.result() == form.DialogCode.Accepted
+    activity = panel.selected()
+    assert activity.price_cents == 1450 and activity.brackets == [(0, 800, 900), (801, None, 1450)]
+    assert activity.booking.days == 3
+    price = panel.rows.data(panel.rows.index(panel.view.currentIndex().row(), 3))
+    assert price == f"9,00 à {format_eur(1450)} (QF)"
+
+    panel.archive.click()
+    activity = panel.selected()
+    assert not activity.active and panel.archive.text() == "Réactiver"
+    row = panel.view.currentIndex().row()
+    assert panel.rows.data(panel.rows.index(row, 10)) == "archivée"
+    assert panel.rows.data(panel.rows.index(row, 0), Qt.ItemDataRole.ForegroundRole).color() == GREY
+    assert dialog.day_activity.findText("CLSH Petites vacances – ALSH Montech (archivée)") >= 0
+    panel.archive.click()
+    assert panel.selected().active
+
+    panel.delete.click()
+    answer(panel.question, "Supprimer")
+    assert "a des réservations : elle ne peut pas être supprimée, archivez-la" in window.messages[-1]
+    assert panel.find("CLSH Petites vacances", "ALSH Montech")
+
+    summer = panel.select(panel.find("CLSH Vacances d'été", "ALSH Montech").id)
+    assert not summer.booked and summer.days > 0  # never booked yet (it opens in May): it can go
+    assert panel.delete_selected()
+    assert "CLSH Vacances d'été" not in [a.name for a in panel.rows.rows]
+    actions = set(audit_rows_of(demo_rw))
+    assert {"activity.update", "activity.archive", "activity.restore", "activity.delete"} <= actions
+
+
+# --- structures -------------------------------------------------------------------------------------------
+
+
+def test_structures_create_with_a_logo_then_edit(qtbot, demo_rw, tmp_path):
+    window = _window(qtbot, demo_rw)
+    dialog = window.open_admin()
+    panel = dialog.structures
+    form = panel.open_new()
+    form.postal_code.setText("8270")
+    form.email.setText("pas-une-adresse")
+    not_an_image = tmp_path / "logo.png"
+    not_an_image.write_text("pas une image")
+    form.choose_logo(not_an_image)
+    form._try_save()
+    for text in ("Le nom de la structure est obligatoire.", "Code postal invalide", "Adresse e-mail invalide",
+                 "Le logo doit être une image PNG ou JPEG."):  # fmt: skip
+        assert text in form.errors.text()
+    assert form.name.styleSheet() and form.postal_code.styleSheet() and form.email.styleSheet()
+    assert form.logo_text.styleSheet() and not form.city.styleSheet()
+
+    form.name.setText("ALAE Montech Sud")
+    form.address.setText("12 rue des Écoles")
+    form.postal_code.setText("82700")
+    form.city.setText("Montech")
+    form.phone.setText("0563648245")
+    form.email.setText("alae-sud@example.org")
+    form.zone.setCurrentIndex(form.zone.findData("C"))
+    form.choose_logo(resources_dir() / "icon.png")
+    assert not form.logo_preview.pixmap().isNull() and "icon.png" in form.logo_text.text()
+    form._try_save()
+    assert form.result() == form.DialogCode.Accepted
+    row = panel.selected()
+    assert (row.name, row.postal_code, row.phone, row.zone, row.has_logo) == (
+        "ALAE Montech Sud", "82700", "05 63 64 82 45", "C", True)  # fmt: skip
+    assert (
+        panel.rows.data(panel.rows.index(panel.view.currentIndex().row(), 2))
+        == "12 rue des Écoles, 82700 Montech"
+    )
+    # it comes with the usual activities
+    assert sorted(a.name for a in dialog.activities.rows.rows if a.structure == "ALAE Montech Sud") == [
+        "ALAE Mercredi après-midi", "CLSH Petites vacances", "CLSH Vacances d'été"]  # fmt: skip
+
+    form = panel.open_edit()
+    assert form.name.text() == "ALAE Montech Sud" and "Logo de la structure" in form.logo_text.text()
+    assert not form.logo_preview.pixmap().isNull()  # the saved logo is shown
+    form.name.setText("ALAE Montech Sud – Les Tilleuls")
+    form.zone.setCurrentIndex(form.zone.findData("B"))
+    form._try_save()
+    row = panel.selected()
+    assert (row.name, row.zone, row.has_logo, row.city) == (
+        "ALAE Montech Sud – Les Tilleuls",
+        "B",
+        True,
+        "Montech",
+    )
+    actions = audit_rows_of(demo_rw)
+    assert "structure.create" in actions and "structure.update" in actions
+    assert window.messages == []
 
 
 def test_supervisor_sees_days_and_journal_only(qtbot, demo_rw):

@@ -16,7 +16,7 @@ import pytest
 from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 from PySide6.QtCore import QSettings
-from sqlalchemy import event, select, text
+from sqlalchemy import column, event, select, table, text
 
 from app.bootstrap import migrate_shared_server, saved_database_url
 from app.clock import paris
@@ -210,8 +210,15 @@ def test_shared_server_migration_needs_a_supervisor(backend, empty_url):
         pytest.skip("a local file is migrated without asking")
     engine = make_engine(empty_url)
     upgrade(engine, "0001")
+    old_agents = table(
+        "agents",
+        *(
+            column(c)
+            for c in ("login", "full_name", "role", "password_hash", "active", "failed_logins", "created_at")
+        ),
+    )  # schema 0001's columns
     with engine.begin() as conn:
-        conn.execute(Agent.__table__.insert(), [
+        conn.execute(old_agents.insert(), [
             {"login": "chef", "full_name": "Cheffe", "role": Role.SUPERVISOR, "password_hash": hash_password("juste"),
              "active": True, "failed_logins": 0, "created_at": NOW},
             {"login": "agent", "full_name": "Agent", "role": Role.AGENT, "password_hash": hash_password("juste"),

@@ -9,34 +9,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from ..clock import PARIS
-from ..models import Activity, ActivityDay, Agent, AidType, Family, InfoMessage, Period, Structure
+from ..models import ActivityDay, Agent, AidType, Family, InfoMessage, Period
 from . import audit
 from .uow import Database
 from .waitlist import accepted_counts, waitlist_lengths
-
-
-@dataclass(frozen=True)
-class StructureRow:
-    id: int
-    code: str
-    name: str
-    city: str
-
-
-@dataclass(frozen=True)
-class ActivityDetail:
-    id: int
-    name: str
-    structure: str
-    price_cents: int
-    default_capacity: int
-    waitlist_enabled: bool
-    wallet: str
-    opening_kind: str
-    horizon_days: int | None
-    booking: object
-    cancel: object
-    brackets: list[tuple[int, int | None, int]]
 
 
 @dataclass(frozen=True)
@@ -70,37 +46,6 @@ class AuditRow:
     family: str
     reason: str
     details: str
-
-
-def structures(db: Database) -> list[StructureRow]:
-    with db.reading() as uow:
-        return [
-            StructureRow(s.id, s.code, s.name, s.city)
-            for s in uow.session.scalars(select(Structure).order_by(Structure.name))
-        ]
-
-
-def activities(db: Database) -> list[ActivityDetail]:
-    with db.reading() as uow:
-        rows = []
-        for a in uow.session.scalars(select(Activity).order_by(Activity.name)):
-            rows.append(
-                ActivityDetail(
-                    a.id,
-                    a.name,
-                    a.structure.name,
-                    a.price_cents,
-                    a.default_capacity,
-                    a.waitlist_enabled,
-                    a.wallet_kind.value,
-                    a.opening_kind.value,
-                    a.horizon_days,
-                    a.booking_deadline,
-                    a.cancel_deadline,
-                    [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets],
-                )  # fmt: skip
-            )
-        return rows
 
 
 def periods(db: Database, activity_id: int) -> list[PeriodRow]:

@@ -75,3 +75,15 @@ def last_update(db: Database) -> datetime | None:
     """When the data last changed (the newest audit entry)."""
     with db.reading() as uow:
         return uow.session.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
+
+
+def agent_structures(db: Database, agent_id: int | None) -> list[StructureRow] | None:
+    """The structures an agent works in now (None for an unknown agent): the top bar follows changes made by
+    an administrator (a structure created, an agent attached elsewhere) without a new login."""
+    if agent_id is None:
+        return None
+    with db.reading() as uow:
+        agent = uow.session.get(Agent, agent_id, options=[selectinload(Agent.structures)])
+        if agent is None:
+            return None
+        return [StructureRow(x.id, x.name) for x in sorted(agent.structures, key=lambda x: x.name)]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -19,26 +21,61 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
-from ..models import AidKind, OpeningKind
+from ..models import AidKind, OpeningKind, PeriodOpeningRule
 from ..services import admin, admin_views, waitlist
 from ..services.money import format_eur
+from ..services.setup import school_year
+from ..services.setup.activities import ActivityDetail, activity_details
+from .admin_activities import ActivitiesPanel
+from .admin_agents import AgentsPanel
+from .admin_school_year import SchoolYearPanel
+from .admin_structures import StructuresPanel
 from .audit_panel import AuditPanel
 from .context import CounterContext
-from .deadline_editor import DeadlineEditor
+from .import_dialog import FamiliesPanel
 from .table_model import Column, RowsModel
 from .widgets import date_edit, date_of, table_view
 
+AID_KINDS = {AidKind.CAF.value: "CAF", AidKind.MSA.value: "MSA", AidKind.EMPLOYER.value: "Employeur (CE)"}
+OPENING_RULES = {
+    PeriodOpeningRule.WEEKS_BEFORE.value: "semaines avant le début",
+    PeriodOpeningRule.FIXED_DATE.value: "date fixe",
+    PeriodOpeningRule.AFTER_PREVIOUS_HOLIDAYS.value: "dès la fin des vacances précédentes",
+}
+
+
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+def _activity_label(a: ActivityDetail) -> str:
+    return f"{a.name} – {a.structure}" + (" (archivée)" if not a.active else "")
+
 
 class AdminDialog(QDialog):
+    """Tabs: Structures, Agents, Activités, Année scolaire, Familles, Périodes (administrators), Journées, Aides,
+    Messages (administrators), Journal."""
+
     def __init__(self, parent: QWidget | None, ctx: CounterContext) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle("Administration")
         self.tabs = QTabWidget()
+        self.panels: list[StructuresPanel | AgentsPanel | ActivitiesPanel] = []
         is_admin = ctx.actor.role.value == "admin"
         if is_admin:
-            self.tabs.addTab(self._structures(), "Structures")
-            self.tabs.addTab(self._activities(), "Activités")
+            self.structures = StructuresPanel(ctx)
+            self.agents = AgentsPanel(ctx)
+            self.activities = ActivitiesPanel(ctx)
+            for panel, title in ((self.structures, "Structures"), (self.agents, "Agents"),
+                                 (self.activities, "Activités")):  # fmt: skip
+                self.tabs.addTab(panel, title)
+                panel.changed.connect(self.refresh)
+                self.panels.append(panel)
+            self.school_year = SchoolYearPanel(ctx)
+            self.tabs.addTab(self.school_year, "Année scolaire")
+            self.families = FamiliesPanel(ctx)
+            self.tabs.addTab(self.families, "Familles")
             self.tabs.addTab(self._periods(), "Périodes")
         self.tabs.addTab(self._days(), "Journées")
         if is_admin:
@@ -48,10 +85,13 @@ class AdminDialog(QDialog):
         self.tabs.addTab(self.journal, "Journal")
         close = QPushButton("&Fermer")
         close.clicked.connect(self.accept)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(close)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
-        layout.addWidget(close)
-        self.resize(1000, 640)
+        layout.addLayout(bottom)
+        self.resize(1180, 680)
 
     def _write(self, call) -> object:
         result = self.ctx.ops.write(call)
@@ -59,6 +99,8 @@ class AdminDialog(QDialog):
         return result
 
     def refresh(self) -> None:
+        for panel in self.panels:
+            panel.load()
         for loader in getattr(self, "_loaders", []):
             loader()
         if hasattr(self, "journal"):
@@ -68,186 +110,76 @@ class AdminDialog(QDialog):
         self.__dict__.setdefault("_loaders", []).append(fn)
         fn()
 
-    # --- structures -------------------------------------------------------------------------------
-    def _structures(self) -> QWidget:
-        page = QWidget()
-        self.structure_rows = RowsModel([Column("Code", lambda r: r.code), Column("Nom", lambda r: r.name),
-                                         Column("Ville", lambda r: r.city)])  # fmt: skip
-        self.new_code, self.new_name, self.new_city = QLineEdit(), QLineEdit(), QLineEdit()
-        create = QPushButton("Créer la structure")
-        form = QFormLayout()
-        form.addRow("Code", self.new_code)
-        form.addRow("Nom", self.new_name)
-        form.addRow("Ville", self.new_city)
-        layout = QVBoxLayout(page)
-        layout.addWidget(table_view(self.structure_rows))
-        layout.addLayout(form)
-        layout.addWidget(create)
-        create.clicked.connect(lambda: self._write(lambda: admin.create_structure(
-            self.ctx.db, self.ctx.actor, self.new_code.text(), self.new_name.text(), city=self.new_city.text())))  # fmt: skip
-        self._loader(
-            lambda: self.structure_rows.set_rows(
-                self.ctx.ops.read(lambda: admin_views.structures(self.ctx.db), [])
-            )
-        )
-        return page
-
-    # --- activities -------------------------------------------------------------------------------
-    def _activities(self) -> QWidget:
-        page = QWidget()
-        self.activity = QComboBox()
-        self.act_name, self.act_price = QLineEdit(), QLineEdit()
-        self.act_capacity = QSpinBox()
-        self.act_capacity.setRange(0, 10_000)
-        self.act_waitlist = QCheckBox("liste d'attente quand c'est complet")
-        self.act_brackets = QLineEdit()
-        self.act_brackets.setPlaceholderText("ex. 0-800: 9,00 ; 801-: 13,00 (quotient familial : prix)")
-        self.opening = QComboBox()
-        self.opening.addItem("fenêtre glissante (jours à l'avance)", OpeningKind.ROLLING.value)
-        self.opening.addItem("date d'ouverture de la période", OpeningKind.PERIOD.value)
-        self.horizon = QSpinBox()
-        self.horizon.setRange(0, 400)
-        self.booking_rule = self.cancel_rule = None
-        self.rules_box = QVBoxLayout()
-        save = QPushButton("Enregistrer l'activité")
-        save_policy = QPushButton("Enregistrer la politique de réservation")
-        form = QFormLayout()
-        form.addRow("Activité", self.activity)
-        form.addRow("Nom", self.act_name)
-        form.addRow("Prix de la journée (€)", self.act_price)
-        form.addRow("Capacité par défaut", self.act_capacity)
-        form.addRow("", self.act_waitlist)
-        form.addRow("Tranches de QF", self.act_brackets)
-        form.addRow("Ouverture", self.opening)
-        form.addRow("Jours à l'avance", self.horizon)
-        layout = QVBoxLayout(page)
-        layout.addLayout(form)
-        layout.addLayout(self.rules_box)
-        buttons = QHBoxLayout()
-        buttons.addWidget(save)
-        buttons.addWidget(save_policy)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
-        self.activity.currentIndexChanged.connect(lambda _i: self._show_activity())
-        save.clicked.connect(self._save_activity)
-        save_policy.clicked.connect(self._save_policy)
-        self._loader(self._load_activities)
-        return page
-
-    def _load_activities(self) -> None:
-        self.activity_rows = self.ctx.ops.read(lambda: admin_views.activities(self.ctx.db), [])
-        current = self.activity.currentData()
-        self.activity.blockSignals(True)
-        self.activity.clear()
-        for a in self.activity_rows:
-            self.activity.addItem(f"{a.name} ({a.structure})", a.id)
-        index = self.activity.findData(current)
-        self.activity.setCurrentIndex(max(0, index))
-        self.activity.blockSignals(False)
-        self._show_activity()
-
-    def _current_activity(self):
-        return next((a for a in self.activity_rows if a.id == self.activity.currentData()), None)
-
-    def _show_activity(self) -> None:
-        a = self._current_activity()
-        if a is None:
-            return
-        self.act_name.setText(a.name)
-        self.act_price.setText(format_eur(a.price_cents).replace("\xa0€", "").replace(" €", ""))
-        self.act_capacity.setValue(a.default_capacity)
-        self.act_waitlist.setChecked(a.waitlist_enabled)
-        self.act_brackets.setText(" ; ".join(f"{lo}-{'' if hi is None else hi}: {p // 100},{p % 100:02d}"
-                                             for lo, hi, p in a.brackets))  # fmt: skip
-        self.opening.setCurrentIndex(0 if a.opening_kind == "rolling" else 1)
-        self.horizon.setValue(a.horizon_days or 0)
-        while self.rules_box.count():
-            item = self.rules_box.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        self.booking_rule, self.cancel_rule = DeadlineEditor(a.booking), DeadlineEditor(a.cancel)
-        for label, editor in (
-            ("Réservation jusqu'à :", self.booking_rule),
-            ("Annulation jusqu'à :", self.cancel_rule),
-        ):
-            self.rules_box.addWidget(QLabel(label))
-            self.rules_box.addWidget(editor)
-
-    def _save_activity(self) -> None:
-        a = self._current_activity()
-        if a is None:
-            return
-        brackets = []
-        for part in filter(None, (p.strip() for p in self.act_brackets.text().split(";"))):
-            span, _, price = part.partition(":")
-            lo, _, hi = span.partition("-")
-            brackets.append((int(lo or 0), int(hi) if hi.strip() else None, price.strip()))
-
-        def save() -> None:
-            admin.update_activity(self.ctx.db, self.ctx.actor, a.id, name=self.act_name.text(), price=self.act_price.text(),
-                                  default_capacity=self.act_capacity.value(), waitlist_enabled=self.act_waitlist.isChecked())  # fmt: skip
-            admin.set_brackets(self.ctx.db, self.ctx.actor, a.id, brackets)
-
-        self._write(save)
-
-    def _save_policy(self) -> None:
-        a = self._current_activity()
-        if a is None or self.booking_rule is None:
-            return
-        kind = OpeningKind(self.opening.currentData())
-        self._write(lambda: admin.set_booking_policy(
-            self.ctx.db, self.ctx.actor, a.id, booking=self.booking_rule.rule(), cancel=self.cancel_rule.rule(),
-            opening_kind=kind, horizon_days=self.horizon.value() if kind is OpeningKind.ROLLING else None))  # fmt: skip
+    def _fill_activities(self, combo: QComboBox, wanted=lambda a: True) -> None:
+        """(Re)fill an activity chooser, keeping the choice (activities come and go in the Activités tab)."""
+        current = combo.currentData()
+        rows = self.ctx.ops.read(lambda: activity_details(self.ctx.db), [])
+        combo.blockSignals(True)
+        combo.clear()
+        for a in sorted(rows, key=lambda a: (not a.active, a.structure, a.name)):
+            if wanted(a):
+                combo.addItem(_activity_label(a), a.id)
+        if current is None:  # at first: the current structure's first activity
+            here = [a.id for a in rows if a.structure_id == self.ctx.structure_id and a.active and wanted(a)]
+            current = min(here, key=lambda i: combo.findData(i), default=None)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        combo.blockSignals(False)
 
     # --- periods --------------------------------------------------------------------------------------
     def _periods(self) -> QWidget:
         page = QWidget()
         self.period_activity = QComboBox()
-        for a in self.ctx.ops.read(lambda: admin_views.activities(self.ctx.db), []):
-            if a.opening_kind == "period":
-                self.period_activity.addItem(a.name, a.id)
-        self.zone = QComboBox()
-        self.zone.addItems(["A", "B", "C"])
-        self.zone.setCurrentText("C")
+        self.period_activity.setMinimumContentsLength(34)
         today = local_today(self.ctx.db.clock)
-        first = today.year if today.month >= 9 else today.year - 1
-        self.school_year = QLineEdit(f"{first + 1}-{first + 2}")
         self.period_rows = RowsModel([
-            Column("Période", lambda p: p.name), Column("Année", lambda p: p.school_year),
+            Column("Période", lambda p: p.name), Column("Année scolaire", lambda p: p.school_year),
             Column("Du", lambda p: f"{p.start:%d/%m/%Y}"), Column("Au", lambda p: f"{p.end:%d/%m/%Y}"),
-            Column("Ouverture des réservations", lambda p: f"{p.opening:%d/%m/%Y}")])  # fmt: skip
+            Column("Ouverture des réservations", lambda p: f"{p.opening:%d/%m/%Y}"),
+            Column("Règle d'ouverture", lambda p: OPENING_RULES.get(p.rule, p.rule))])  # fmt: skip
         self.period_view = table_view(self.period_rows)
         self.opening_date = date_edit(today)
-        import_button = QPushButton("Importer depuis le calendrier scolaire")
         change = QPushButton("Changer la date d'ouverture de la période choisie")
         top = QHBoxLayout()
-        for w in (QLabel("Activité"), self.period_activity, QLabel("Zone"), self.zone, QLabel("Année"),
-                  self.school_year, import_button):  # fmt: skip
-            top.addWidget(w)
+        top.addWidget(QLabel("Activité"))
+        top.addWidget(self.period_activity)
+        top.addStretch(1)
+        hint = QLabel("Les périodes d'une activité des vacances viennent du calendrier de l'année scolaire ; "
+                      "leur date d'ouverture suit la règle de l'activité et peut être changée ici, période par "
+                      "période (elle est alors gardée telle quelle).")  # fmt: skip
+        hint.setWordWrap(True)
         bottom = QHBoxLayout()
+        bottom.addWidget(QLabel("Nouvelle date d'ouverture"))
         bottom.addWidget(self.opening_date)
         bottom.addWidget(change)
         bottom.addStretch(1)
         layout = QVBoxLayout(page)
         layout.addLayout(top)
+        layout.addWidget(hint)
         layout.addWidget(self.period_view)
         layout.addLayout(bottom)
-        import_button.clicked.connect(lambda: self._write(lambda: admin.import_periods(
-            self.ctx.db, self.ctx.actor, self.period_activity.currentData(), self.zone.currentText(),
-            self.school_year.text().strip())))  # fmt: skip
         change.clicked.connect(self._change_opening)
-        self.period_activity.currentIndexChanged.connect(lambda _i: self.refresh())
-        self._loader(lambda: self.period_rows.set_rows(self.ctx.ops.read(
-            lambda: admin_views.periods(self.ctx.db, self.period_activity.currentData() or 0), [])))  # fmt: skip
+        self.period_activity.currentIndexChanged.connect(lambda _i: self._load_periods())
+        self.period_view.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: current.isValid() and self.opening_date.setDate(
+                _qdate(self.period_rows.rows[current.row()].opening))
+        )  # fmt: skip
+        self._loader(self._load_periods_and_activities)
         return page
+
+    def _load_periods_and_activities(self) -> None:
+        self._fill_activities(self.period_activity, lambda a: a.opening_kind is OpeningKind.PERIOD)
+        self._load_periods()
+
+    def _load_periods(self) -> None:
+        activity = self.period_activity.currentData() or 0
+        self.period_rows.set_rows(self.ctx.ops.read(lambda: admin_views.periods(self.ctx.db, activity), []))
 
     def _change_opening(self) -> None:
         index = self.period_view.currentIndex()
         if index.isValid():
             period_id = self.period_rows.rows[index.row()].id
             self._write(
-                lambda: admin.set_opening_date(
+                lambda: school_year.set_opening_date(
                     self.ctx.db, self.ctx.actor, period_id, date_of(self.opening_date)
                 )
             )
@@ -256,8 +188,7 @@ class AdminDialog(QDialog):
     def _days(self) -> QWidget:
         page = QWidget()
         self.day_activity = QComboBox()
-        for a in self.ctx.ops.read(lambda: admin_views.activities(self.ctx.db), []):
-            self.day_activity.addItem(a.name, a.id)
+        self.day_activity.setMinimumContentsLength(34)
         self.day_month = date_edit(local_today(self.ctx.db.clock))
         self.day_month.setDisplayFormat("MM/yyyy")
         self.day_rows = RowsModel([
@@ -293,10 +224,14 @@ class AdminDialog(QDialog):
         )
         set_capacity.clicked.connect(self._set_capacity)
         close_day.clicked.connect(self._close_day)
-        self.day_activity.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.day_month.dateChanged.connect(lambda _d: self.refresh())
-        self._loader(self._load_days)
+        self.day_activity.currentIndexChanged.connect(lambda _i: self._load_days())
+        self.day_month.dateChanged.connect(lambda _d: self._load_days())
+        self._loader(self._load_days_and_activities)
         return page
+
+    def _load_days_and_activities(self) -> None:
+        self._fill_activities(self.day_activity)
+        self._load_days()
 
     def _load_days(self) -> None:
         q = self.day_month.date()
@@ -336,11 +271,14 @@ class AdminDialog(QDialog):
     # --- aids and messages --------------------------------------------------------------------------------
     def _aids(self) -> QWidget:
         page = QWidget()
-        self.aid_rows = RowsModel([Column("Type", lambda r: r[1]), Column("Aide", lambda r: r[2])])
+        self.aid_rows = RowsModel(
+            [Column("Type", lambda r: AID_KINDS.get(r[1], r[1])), Column("Aide", lambda r: r[2])]
+        )
         self.aid_kind = QComboBox()
-        for kind, label in ((AidKind.CAF, "CAF"), (AidKind.MSA, "MSA"), (AidKind.EMPLOYER, "Employeur (CE)")):
-            self.aid_kind.addItem(label, kind.value)
+        for kind, label in AID_KINDS.items():
+            self.aid_kind.addItem(label, kind)
         self.aid_name = QLineEdit()
+        self.aid_name.setPlaceholderText("nom de l'aide, ex. CAF – Aide au temps libre")
         add = QPushButton("Ajouter au catalogue")
         row = QHBoxLayout()
         for w in (self.aid_kind, self.aid_name, add):
@@ -367,16 +305,19 @@ class AdminDialog(QDialog):
         today = local_today(self.ctx.db.clock)
         self.msg_from, self.msg_to = date_edit(today), date_edit(today.replace(year=today.year + 1))
         publish = QPushButton("Publier le message")
+        dates = QHBoxLayout()
+        for w in (self.msg_from, QLabel("au"), self.msg_to):
+            dates.addWidget(w)
+        dates.addStretch(1)
+        dates.addWidget(publish)
         form = QFormLayout()
         form.addRow("Titre", self.msg_title)
         form.addRow("Texte", self.msg_body)
-        form.addRow("Affiché du", self.msg_from)
-        form.addRow("au", self.msg_to)
+        form.addRow("Affiché du", dates)
         layout = QVBoxLayout(page)
         layout.addWidget(QLabel("Messages de la structure en cours, affichés sur l'écran d'accueil :"))
-        layout.addWidget(table_view(self.message_rows))
+        layout.addWidget(table_view(self.message_rows), 1)
         layout.addLayout(form)
-        layout.addWidget(publish)
         publish.clicked.connect(lambda: self._write(lambda: admin.save_message(
             self.ctx.db, self.ctx.actor, self.ctx.structure_id, self.msg_title.text(), self.msg_body.toPlainText(),
             date_of(self.msg_from), date_of(self.msg_to))))  # fmt: skip

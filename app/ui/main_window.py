@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
@@ -10,7 +12,7 @@ from .. import APP_NAME, __version__
 from ..db import describe
 from ..models import WalletKind
 from ..services import booking
-from ..services.counter import CounterSession, default_session, last_update
+from ..services.counter import CounterSession, agent_structures, default_session, last_update
 from ..services.families import find_families
 from ..services.family_edit import create_family
 from ..services.payments import suggested_amount
@@ -117,12 +119,27 @@ class MainWindow(QMainWindow):
             self.page.booking.child.setFocus()
 
     def refresh_all(self) -> None:
+        self.refresh_structures()
         self.refresh_families()
         self.show_messages()
         if self.stack.currentWidget() is self.page:
             self.page.booking.reload_activities()
             self.page.refresh()
         self.refresh_last_update()
+
+    def refresh_structures(self) -> None:
+        """The agent's structures as they are now (an administrator may have created or detached one)."""
+        rows = self.ops.read(lambda: agent_structures(self.db, self.ctx.actor.agent_id), None)
+        if rows is None or rows == self.ctx.structures:
+            return
+        current = self.ctx.structure_id
+        self.ctx.session = replace(self.ctx.session, structures=rows)
+        self.top_bar.show_session()
+        ids = [r.id for r in rows]
+        chosen = current if current in ids else (ids[0] if ids else None)
+        if chosen is not None:
+            self.top_bar.structure.setCurrentIndex(ids.index(chosen))
+        self.ctx.structure_id = chosen
 
     def show_messages(self) -> None:
         """The structure's information messages on the home screen (no family open)."""

@@ -33,6 +33,7 @@ from ..connection import (
 from ..settings import Settings
 from .family_dialog import SavingDialog
 from .operations import in_background
+from .setup_wizard import fr
 
 
 class SettingsDialog(SavingDialog):
@@ -146,20 +147,38 @@ class SettingsDialog(SavingDialog):
 
 
 class FirstRunDialog(QDialog):
-    """The very first start: the local database with the demonstration, or a shared server."""
+    """The very first start: the local database with the demonstration, a new installation on this counter
+    (an empty local database and the set-up assistant), or a shared server. ``choice`` is "local", "install"
+    or "server"."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Guichet Enfance – premier démarrage")
         self.choice = ""
-        local = QPushButton("Base locale avec des données de &démonstration")
-        server = QPushButton("Se connecter à un &serveur partagé…")
+        self.demo = QPushButton("Base locale avec des données de &démonstration")
+        self.install = QPushButton(
+            "&Nouvelle installation sur ce poste (base vide, assistant de mise en service)"
+        )
+        self.server = QPushButton("Se connecter à un &serveur partagé…")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Où sont les données de ce guichet ?"))
-        layout.addWidget(local)
-        layout.addWidget(server)
-        local.clicked.connect(lambda: self._choose("local"))
-        server.clicked.connect(lambda: self._choose("server"))
+        title = QLabel("<b>Où sont les données de ce guichet ?</b>")
+        layout.addWidget(title)
+        for button, choice, note in (
+            (self.demo, "local", "Pour découvrir l'application : 40 familles fictives ; identifiant « admin », "
+                                 "mot de passe « demo »."),
+            (self.install, "install", "Pour mettre en service votre commune : vos structures, votre "
+                                      "administrateur et votre calendrier, sans données fictives."),
+            (self.server, "server", "Pour plusieurs guichets : la base PostgreSQL partagée de la commune "
+                                    "(vide, elle est mise en service par l'assistant)."),
+        ):  # fmt: skip
+            layout.addSpacing(6)
+            layout.addWidget(button)
+            caption = QLabel(fr(note))
+            caption.setWordWrap(True)
+            caption.setStyleSheet("color:#546e7a; margin-left:4px;")
+            layout.addWidget(caption)
+            button.clicked.connect(lambda _checked=False, c=choice: self._choose(c))
+        self.setMinimumWidth(560)
 
     def _choose(self, choice: str) -> None:
         self.choice = choice

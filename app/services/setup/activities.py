@@ -37,6 +37,10 @@ NAME_MAX = 120
 MAX_PRICE_CENTS = 100_000  # 1 000,00 € a day
 MAX_CAPACITY = 10_000
 MAX_HORIZON = 400
+WALLET_LOCKED = (
+    "Le porte-monnaie d'une activité déjà réservée ne peut pas changer (les débits et remboursements doivent "
+    "rester sur le même porte-monnaie) : créez une nouvelle activité."
+)
 
 
 def policy_for(kind: ActivityKind) -> Policy:
@@ -62,6 +66,11 @@ class ActivityInput:
     period_opening_fixed: str | None = None
     """ "MM-DD" (or "JJ/MM") for a fixed opening date."""
     brackets: list[tuple[int, int | None, str]] = field(default_factory=list)
+    booking: DeadlineRule | None = None
+    """The booking policy; None: the seed's for the kind (likewise ``cancel``, ``opening_kind``, ``horizon``)."""
+    cancel: DeadlineRule | None = None
+    opening_kind: OpeningKind | None = None
+    horizon_days: int | None = None
 
 
 def _check_text_name(name: str) -> str:
@@ -107,6 +116,8 @@ def _fixed_opening(text: str | None) -> str | None:
 def check_brackets(brackets: list[tuple[int, int | None, str]]) -> list[tuple[int, int | None, int]]:
     """Prices by quotient familial: [(qf_min, qf_max or None, price text)], without overlap."""
     parsed = sorted((lo, hi, _check_price(p)) for lo, hi, p in brackets)
+    if not parsed:
+        return parsed
     if any(lo < 0 or lo > 100_000 or (hi is not None and hi > 100_000) for lo, hi, _ in parsed):
         raise ValidationError("Les tranches de quotient familial vont de 0 à 100 000 ; les prix ne peuvent pas "
                               "être négatifs.")  # fmt: skip
@@ -129,6 +140,11 @@ def check_deadline(rule: DeadlineRule) -> DeadlineRule:
             "Un délai « le dernier jour de la semaine » demande ce jour (lundi … dimanche)."
         )
     return replace(rule, skip_weekdays=",".join(sorted(set(parts))))
+
+
+def _check_opening(opening_kind: OpeningKind, horizon_days: int | None) -> None:
+    if opening_kind is OpeningKind.ROLLING and (horizon_days is None or not 0 <= horizon_days <= MAX_HORIZON):
+        raise ValidationError("Une ouverture glissante demande un nombre de jours entre 0 et 400.")
 
 
 def _code_for(s: Session, structure_id: int, name: str) -> str:
@@ -190,12 +206,35 @@ def _validated(data: ActivityInput) -> dict[str, object]:
     }
 
 
+def _policy_of(data: ActivityInput) -> tuple[DeadlineRule, DeadlineRule, OpeningKind, int | None]:
+    """The booking policy given in the form, the seed's for the kind where it says nothing; checked."""
+    usual = policy_for(ActivityKind(data.kind))
+    booking = check_deadline(data.booking) if data.booking is not None else replace(usual.booking)
+    cancel = check_deadline(data.cancel) if data.cancel is not None else replace(usual.cancel)
+    opening_kind = OpeningKind(data.opening_kind) if data.opening_kind is not None else usual.opening_kind
+    horizon = data.horizon_days if data.opening_kind is not None else usual.horizon_days
+    _check_opening(opening_kind, horizon)
+    return booking, cancel, opening_kind, horizon
+
+
+def _apply_brackets(s: Session, a: Activity, parsed: list[tuple[int, int | None, int]]) -> None:
+    a.brackets.clear()
+    s.flush()  # the old brackets go before the new ones come (the same qf_min may come back)
+    a.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in parsed]
+
+
+def _full_snapshot(a: Activity) -> dict[str, object]:
+    return _snapshot(a) | {"brackets": [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets],
+                           "booking": str(a.booking_deadline), "cancel": str(a.cancel_deadline),
+                           "opening": str(a.opening_kind), "horizon": a.horizon_days}  # fmt: skip
+
+
 def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
-    """A new activity with the seed's booking policy for its kind (editable afterwards). Returns its id."""
+    """A new activity with the seed's booking policy for its kind unless the form gives one. Returns its id."""
     actor.require_admin("créer une activité")
     values = _validated(data)
     brackets = check_brackets(data.brackets)
-    policy = policy_for(ActivityKind(data.kind))
+    booking, cancel, opening_kind, horizon = _policy_of(data)
 
     def work() -> int:
         with db.writing() as uow:
@@ -203,19 +242,60 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
             if s.get(Structure, data.structure_id) is None:
                 raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
             activity = Activity(structure_id=data.structure_id, code=_code_for(s, data.structure_id, str(values["name"])),
-                                active=True, opening_kind=policy.opening_kind, horizon_days=policy.horizon_days,
-                                booking_deadline=replace(policy.booking), cancel_deadline=replace(policy.cancel),
-                                **values)  # fmt: skip
+                                active=True, opening_kind=opening_kind, horizon_days=horizon,
+                                booking_deadline=booking, cancel_deadline=cancel, **values)  # fmt: skip
             activity.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in brackets]
             s.add(activity)
             s.flush()
             audit.record(s, at=db.clock.now(), action="activity.create", entity="activity", entity_id=activity.id,
                          agent_id=actor.agent_id, structure_id=activity.structure_id,
-                         after=_snapshot(activity) | {"brackets": brackets})  # fmt: skip
+                         after=_full_snapshot(activity))  # fmt: skip
             uow.commit()
             return activity.id
 
     return with_retry(work)
+
+
+def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityInput) -> None:
+    """The activity form's "Enregistrer": every field, the brackets and the policy, in one transaction.
+
+    The kind and the structure of an activity that has days cannot change, nor the wallet of one that has
+    reservations (create a new activity instead)."""
+    actor.require_admin("modifier une activité")
+    values = _validated(data)
+    brackets = check_brackets(data.brackets)
+    booking, cancel, opening_kind, horizon = _policy_of(data)
+
+    def work() -> None:
+        with db.writing() as uow:
+            s = uow.session
+            a = _get(s, activity_id)
+            before = _full_snapshot(a)
+            has_days = s.scalar(
+                select(func.count()).select_from(ActivityDay).where(ActivityDay.activity_id == a.id)
+            )
+            if has_days and (values["kind"] != a.kind or data.structure_id != a.structure_id):
+                raise ValidationError(
+                    "Le genre et la structure d'une activité qui a des journées ne peuvent pas changer : "
+                    "créez une nouvelle activité."
+                )
+            if values["wallet_kind"] != a.wallet_kind and _has_reservations(s, a.id):
+                raise ValidationError(WALLET_LOCKED)
+            if s.get(Structure, data.structure_id) is None:
+                raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
+            for key, value in values.items():
+                setattr(a, key, value)
+            a.structure_id = data.structure_id
+            a.booking_deadline, a.cancel_deadline = booking, cancel
+            a.opening_kind, a.horizon_days = opening_kind, horizon
+            _apply_brackets(s, a, brackets)
+            s.flush()
+            audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
+                         agent_id=actor.agent_id, structure_id=a.structure_id, before=before,
+                         after=_full_snapshot(a))  # fmt: skip
+            uow.commit()
+
+    with_retry(work)
 
 
 def update_activity(
@@ -267,10 +347,7 @@ def update_activity(
                 and changes["wallet_kind"] != a.wallet_kind
                 and _has_reservations(s, a.id)
             ):
-                raise ValidationError(
-                    "Le porte-monnaie d'une activité déjà réservée ne peut pas changer (les débits et "
-                    "remboursements doivent rester sur le même porte-monnaie) : créez une nouvelle activité."
-                )
+                raise ValidationError(WALLET_LOCKED)
             for key, value in changes.items():
                 setattr(a, key, value)
             if a.period_opening_rule is PeriodOpeningRule.FIXED_DATE and not a.period_opening_fixed:
@@ -294,9 +371,7 @@ def set_brackets(
             s = uow.session
             a = _get(s, activity_id)
             before = [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets]
-            a.brackets.clear()
-            s.flush()  # the old brackets go before the new ones come (the same qf_min may come back)
-            a.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in parsed]
+            _apply_brackets(s, a, parsed)
             audit.record(s, at=db.clock.now(), action="activity.brackets", entity="activity", entity_id=a.id,
                          agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
                          after={"brackets": parsed})  # fmt: skip
@@ -319,8 +394,7 @@ def set_booking_policy(
     actor.require_admin("modifier la politique de réservation")
     booking, cancel = check_deadline(booking), check_deadline(cancel)
     opening_kind = OpeningKind(opening_kind)
-    if opening_kind is OpeningKind.ROLLING and (horizon_days is None or not 0 <= horizon_days <= MAX_HORIZON):
-        raise ValidationError("Une ouverture glissante demande un nombre de jours entre 0 et 400.")
+    _check_opening(opening_kind, horizon_days)
 
     def work() -> None:
         with db.writing() as uow:

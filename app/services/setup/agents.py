@@ -206,6 +206,27 @@ def set_full_name(db: Database, actor: Actor, agent_id: int, full_name: str) -> 
     _change(db, actor, agent_id, "agent.rename", apply)
 
 
+def update_agent(
+    db: Database, actor: Actor, agent_id: int, *, full_name: str, role: Role, structure_ids: Sequence[int]
+) -> None:
+    """Name, role and structures of an agent in one transaction (the agent form's "Enregistrer")."""
+    actor.require_admin("modifier un agent")
+    name, role = check_full_name(full_name), Role(role)
+    if not structure_ids:
+        raise FieldErrors({"structures": "Un agent travaille dans une structure au moins."})
+
+    def apply(s: Session, agent: Agent):
+        if agent.role is Role.ADMIN and role is not Role.ADMIN and agent.active:
+            _keep_an_admin(s, agent)
+        before = {"full_name": agent.full_name, "role": agent.role,
+                  "structures": sorted(x.id for x in agent.structures)}  # fmt: skip
+        agent.full_name, agent.role = name, role
+        agent.structures = _structures(s, structure_ids)
+        return before, {"full_name": name, "role": role, "structures": sorted(x.id for x in agent.structures)}
+
+    _change(db, actor, agent_id, "agent.update", apply)
+
+
 def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPassword:
     """A new temporary password (shown once), to change at the next login; the account is unlocked too."""
     actor.require_admin("réinitialiser un mot de passe")

@@ -256,7 +256,7 @@ def guess_mapping(headers: Sequence[str]) -> Mapping:
     mapping: Mapping = {}
     used: set[int] = set()
     for f in FIELDS:
-        for wanted in (f.key, *f.synonyms):
+        for wanted in (f.key, _header_key(f.label), *f.synonyms):
             index = next((i for i, k in enumerate(keys) if k == wanted and i not in used), None)
             if index is not None:
                 mapping[f.key] = index
@@ -268,7 +268,7 @@ def guess_mapping(headers: Sequence[str]) -> Mapping:
 
 
 def check_mapping(table: SourceTable, mapping: Mapping) -> None:
-    missing = [f.key for f in FIELDS if f.required and mapping.get(f.key) is None]
+    missing = [f"{f.key} (« {f.label} »)" for f in FIELDS if f.required and mapping.get(f.key) is None]
     if missing:
         raise ImportFileError(
             f"Ligne {table.header_line} (en-têtes) : colonne obligatoire absente : {', '.join(missing)} "
@@ -282,7 +282,8 @@ def check_mapping(table: SourceTable, mapping: Mapping) -> None:
             raise ImportFileError(f"Colonne inexistante choisie pour « {BY_KEY[key].label} ».")
         if index in taken:
             raise ImportFileError(
-                f"La colonne « {table.headers[index]} » est choisie deux fois ({taken[index]} et {key})."
+                f"La colonne « {table.headers[index]} » est choisie deux fois "
+                f"(« {BY_KEY[taken[index]].label} » et « {BY_KEY[key].label} »)."
             )
         taken[index] = key
 
@@ -673,7 +674,7 @@ def import_families(
         with db.writing() as uow:
             s = uow.session
             now = db.clock.now()
-            preview = _plan(s, table, mapping, local_today(db.clock))
+            preview = _plan(s, table, mapping, local_today(db.clock), progress)
             if preview.rejected and not skip_invalid:
                 raise ImportRejected(preview)
             result = _write(s, actor, now, preview, progress)

@@ -135,6 +135,26 @@ def _stored_holidays(s: Session, zone: str, school_year: str) -> list[HolidayRow
     ]
 
 
+def _halves(school_year: str) -> tuple[tuple[date, date], tuple[date, date]]:
+    """September–December and January–August: every school year has public holidays in both."""
+    start, end = school_year_span(school_year)
+    return (start, date(start.year, 12, 31)), (date(end.year, 1, 1), end)
+
+
+def _public_holidays_with_package(
+    s: Session, school_year: str
+) -> tuple[list[PublicHolidayRow], list[PublicHolidayRow]]:
+    """The stored public holidays of the school year, completed from the package for a half of the year that
+    has none stored (a calendar seeded by calendar year); returns (all, those to add)."""
+    stored = _stored_public_holidays(s, school_year)
+    missing: list[PublicHolidayRow] = []
+    package = _package_public_holidays(school_year)
+    for first, last in _halves(school_year):
+        if not any(first <= p.day <= last for p in stored):
+            missing += [p for p in package if first <= p.day <= last]
+    return sorted(stored + missing, key=lambda p: p.day), missing
+
+
 def _stored_public_holidays(s: Session, school_year: str) -> list[PublicHolidayRow]:
     start, end = school_year_span(school_year)
     rows = s.execute(
@@ -168,7 +188,7 @@ def school_calendar(db: Database, zone: str, school_year: str) -> SchoolCalendar
             if zone not in PACKAGE_ZONES:
                 note = (f"Le calendrier scolaire de la zone {zone} n'est pas fourni avec l'application : "
                         "saisissez les vacances scolaires de l'année.")  # fmt: skip
-        public = _stored_public_holidays(s, school_year) or _package_public_holidays(school_year)
+        public, _missing = _public_holidays_with_package(s, school_year)
         return SchoolCalendar(zone, school_year, holidays, public, _closings(s, school_year), stored, note)
 
 
@@ -322,6 +342,7 @@ def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
 @dataclass
 class ActivityGeneration:
     activity: str
+    structure: str = ""
     created: int = 0
     existing: int = 0
     removed: int = 0
@@ -346,8 +367,10 @@ class GenerationReport:
         out = [f"Année scolaire {self.school_year} :"]
         for zone in self.calendars_loaded:
             out.append(f"- calendrier de la zone {zone} chargé (vacances scolaires et jours fériés)")
+        several = len({a.structure for a in self.activities}) > 1
         for a in self.activities:
-            text = f"- {a.activity} : {a.created} journée(s) créée(s), {a.existing} déjà présente(s)"
+            name = f"{a.activity} ({a.structure})" if several else a.activity
+            text = f"- {name} : {a.created} journée(s) créée(s), {a.existing} déjà présente(s)"
             if a.removed:
                 text += f", {a.removed} retirée(s)"
             if a.periods_created or a.periods_updated or a.periods_removed:
@@ -370,8 +393,8 @@ def _ensure_calendar(s: Session, zone: str, school_year: str, report: Generation
         s.add_all(SchoolHoliday(zone=zone, name=h.name, school_year=school_year, start_date=h.start,
                                 end_date=h.end) for h in holidays)  # fmt: skip
         report.calendars_loaded.append(zone)
-    if not _stored_public_holidays(s, school_year):
-        s.add_all(PublicHoliday(day=p.day, name=p.name) for p in _package_public_holidays(school_year))
+    _all, missing = _public_holidays_with_package(s, school_year)
+    s.add_all(PublicHoliday(day=p.day, name=p.name) for p in missing)
     # the first school day follows the previous summer: know it when the package does
     first = int(school_year[:4])
     previous = f"{first - 1}-{first}"
@@ -523,7 +546,7 @@ def generate_in(
     for activity in activities:
         zone = activity.structure.school_zone
         _ensure_calendar(s, zone, school_year, report)
-        result = ActivityGeneration(activity.name)
+        result = ActivityGeneration(activity.name, activity.structure.name)
         if activity.kind is ActivityKind.ALAE_WEDNESDAY:
             _generate_alae(s, activity, zone, school_year, result)
         else:

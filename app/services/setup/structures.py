@@ -34,6 +34,8 @@ class StructureInput:
     zone: str = "C"
     logo: bytes | None = None
     """PNG or JPEG bytes (at most 1 Mo); None keeps the current logo (or the application's)."""
+    remove_logo: bool = False
+    """Back to the application's logo."""
 
 
 def check_logo(content: bytes) -> bytes:
@@ -97,6 +99,8 @@ def validate_structure(data: StructureInput) -> dict[str, object]:
     }
     if data.logo is not None:
         values["logo"] = data.logo
+    elif data.remove_logo:
+        values["logo"] = None
     return values
 
 
@@ -208,3 +212,9 @@ def structure_details(db: Database) -> list[StructureDetail]:
             )  # fmt: skip
             for x in uow.session.scalars(select(Structure).order_by(Structure.name))
         ]
+
+
+def structure_logo(db: Database, structure_id: int) -> bytes | None:
+    """The structure's own logo (to preview it in its form), None when it uses the application's."""
+    with db.reading() as uow:
+        return uow.session.scalar(select(Structure.logo).where(Structure.id == structure_id))

@@ -1,0 +1,255 @@
+"""Administration → Structures: the organising sites (name, address, contact, school zone, logo)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..config import SCHOOL_ZONES, resources_dir
+from ..services.setup.structures import (
+    LOGO_MAX_BYTES,
+    StructureDetail,
+    StructureInput,
+    create_structure,
+    structure_details,
+    structure_logo,
+    update_structure,
+)
+from .context import CounterContext
+from .family_dialog import SavingDialog
+from .table_model import Column, RowsModel
+from .widgets import table_view
+
+ZONE_LABELS = {"A": "zone A", "B": "zone B", "C": "zone C", "Corse": "Corse", "DOM": "outre-mer (DOM)"}
+PREVIEW = 72
+
+
+def _address(s: StructureDetail) -> str:
+    town = f"{s.postal_code} {s.city}".strip()
+    return ", ".join(x for x in (s.address, town) if x)
+
+
+class StructureDialog(SavingDialog):
+    """Create or edit a structure; ``save(StructureInput)`` is the service call (field errors stay here)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        save: Callable[[StructureInput], object],
+        structure: StructureDetail | None = None,
+        current_logo: bytes | None = None,
+    ) -> None:
+        super().__init__(parent, lambda: save(self.value()))
+        self.setWindowTitle(f"Modifier la structure {structure.name}" if structure else "Nouvelle structure")
+        s = structure
+        self.name = QLineEdit(s.name if s else "")
+        self.address = QLineEdit(s.address if s else "")
+        self.postal_code = QLineEdit(s.postal_code if s else "")
+        self.postal_code.setMaximumWidth(90)
+        self.city = QLineEdit(s.city if s else "")
+        self.phone = QLineEdit(s.phone if s else "")
+        self.email = QLineEdit(s.email if s else "")
+        self.zone = QComboBox()
+        for zone in SCHOOL_ZONES:
+            self.zone.addItem(ZONE_LABELS.get(zone, zone), zone)
+        self.zone.setCurrentIndex(max(0, self.zone.findData(s.zone if s else "C")))
+        self.logo: bytes | None = None
+        """The chosen file's bytes; None keeps the current logo."""
+        self.remove_logo = False
+        self.logo_preview = QLabel()
+        self.logo_preview.setFixedSize(PREVIEW, PREVIEW)
+        self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.logo_preview.setStyleSheet("border: 1px solid #c5ced8; background: white;")
+        if current_logo:
+            self.logo_text = QLabel("Logo de la structure (ci-contre) ; un autre fichier le remplace.")
+            self._preview(current_logo)
+        else:
+            self.logo_text = QLabel("Aucun : celui de l'application (ci-contre).")
+            self._preview(resources_dir() / "icon.png")
+        choose = QPushButton("Choisir un fichier…")
+        choose.clicked.connect(self._choose_logo)
+        self.remove = QPushButton("Revenir au logo de l'application")
+        self.remove.setVisible(bool(current_logo))
+        self.remove.clicked.connect(self.drop_logo)
+        logo_row = QHBoxLayout()
+        logo_row.addWidget(self.logo_preview)
+        logo_column = QVBoxLayout()
+        logo_column.addWidget(self.logo_text)
+        choices = QHBoxLayout()
+        choices.addWidget(choose)
+        choices.addWidget(self.remove)
+        choices.addStretch(1)
+        logo_column.addLayout(choices)
+        limit = f"{LOGO_MAX_BYTES // 1000:,}".replace(",", "\u202f")
+        logo_column.addWidget(QLabel(f"PNG ou JPEG, {limit} Ko au plus, imprimé sur ses documents."))
+        logo_row.addLayout(logo_column, 1)
+        self.logo_box = QWidget()
+        self.logo_box.setLayout(logo_row)
+        logo_row.setContentsMargins(0, 0, 0, 0)
+        town = QHBoxLayout()
+        town.addWidget(self.postal_code)
+        town.addWidget(self.city, 1)
+        form = QFormLayout()
+        form.addRow("Nom de la structure *", self.name)
+        form.addRow("Adresse", self.address)
+        form.addRow("Code postal, ville", town)
+        form.addRow("Téléphone", self.phone)
+        form.addRow("E-mail", self.email)
+        form.addRow("Zone de vacances scolaires", self.zone)
+        form.addRow("Logo", self.logo_box)
+        self.fields = {"name": self.name, "address": self.address, "postal_code": self.postal_code,
+                       "city": self.city, "phone": self.phone, "email": self.email, "zone": self.zone,
+                       "logo": self.logo_text}  # fmt: skip
+        layout = QVBoxLayout(self)
+        if s is None:
+            note = QLabel("La structure est créée avec les activités habituelles (ALAE mercredi après-midi,\n"
+                          "CLSH petites vacances, CLSH vacances d'été), à modifier ou archiver ensuite.")  # fmt: skip
+            layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+        self.resize(640, 0)
+
+    def _choose_logo(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Logo de la structure", "", "Images PNG ou JPEG (*.png *.jpg *.jpeg)"
+        )
+        if path:
+            self.choose_logo(path)
+
+    def choose_logo(self, path: str | Path) -> None:
+        """Take the logo from a file and show it (the service checks it when saving)."""
+        try:
+            content = Path(path).read_bytes()
+        except OSError:
+            self.errors.setText(f"Fichier illisible : {Path(path).name}.")
+            self.errors.show()
+            return
+        self.logo, self.remove_logo = content, False
+        self._preview(content)
+        name = Path(path).name
+        name = name if len(name) <= 40 else name[:39] + "…"
+        self.logo_text.setText(f"Nouveau logo : {name} ({max(1, len(content) // 1024)} Ko).")
+
+    def drop_logo(self) -> None:
+        """Back to the application's logo (saved with the form)."""
+        self.logo, self.remove_logo = None, True
+        self._preview(resources_dir() / "icon.png")
+        self.logo_text.setText("Le logo de l'application sera utilisé.")
+        self.remove.hide()
+
+    def _preview(self, source: bytes | Path) -> None:
+        pixmap = QPixmap()
+        loaded = pixmap.loadFromData(source) if isinstance(source, bytes) else pixmap.load(str(source))
+        if loaded:
+            self.logo_preview.setPixmap(pixmap.scaled(PREVIEW - 6, PREVIEW - 6, Qt.AspectRatioMode.KeepAspectRatio,
+                                                      Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+        else:
+            self.logo_preview.setPixmap(QPixmap())
+            self.logo_preview.setText("aperçu\nimpossible")
+
+    def value(self) -> StructureInput:
+        return StructureInput(
+            name=self.name.text(),
+            address=self.address.text(),
+            postal_code=self.postal_code.text(),
+            city=self.city.text(),
+            phone=self.phone.text(),
+            email=self.email.text(),
+            zone=self.zone.currentData(),
+            logo=self.logo,
+            remove_logo=self.remove_logo,
+        )
+
+
+class StructuresPanel(QWidget):
+    """The list of structures with "Nouvelle structure…" and "Modifier…" (administrators)."""
+
+    changed = Signal()
+
+    def __init__(self, ctx: CounterContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.dialog: StructureDialog | None = None
+        self.rows = RowsModel([
+            Column("Structure", lambda s: s.name), Column("Code", lambda s: s.code),
+            Column("Adresse", _address), Column("Téléphone", lambda s: s.phone), Column("E-mail", lambda s: s.email),
+            Column("Zone", lambda s: ZONE_LABELS.get(s.zone, s.zone)),
+            Column("Logo", lambda s: "personnalisé" if s.has_logo else "celui de l'application")])  # fmt: skip
+        self.view = table_view(self.rows, stretch=2)
+        self.view.doubleClicked.connect(lambda _index: self.open_edit())
+        new = QPushButton("Nouvelle structure…")
+        new.clicked.connect(self.open_new)
+        self.edit = QPushButton("Modifier…")
+        self.edit.clicked.connect(self.open_edit)
+        buttons = QHBoxLayout()
+        buttons.addWidget(new)
+        buttons.addWidget(self.edit)
+        buttons.addStretch(1)
+        hint = QLabel("Chaque structure a ses activités, ses agents, sa caisse et ses numéros de reçus ; "
+                      "son nom, son adresse et son logo sont imprimés sur ses documents.")  # fmt: skip
+        hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addWidget(self.view)
+        layout.addLayout(buttons)
+        self.load()
+
+    def load(self) -> None:
+        current = self.selected()
+        self.rows.set_rows(self.ctx.ops.read(lambda: structure_details(self.ctx.db), []))
+        if current is not None:
+            self.select(current.id)
+
+    def selected(self) -> StructureDetail | None:
+        index = self.view.currentIndex()
+        return self.rows.rows[index.row()] if index.isValid() and index.row() < len(self.rows.rows) else None
+
+    def select(self, structure_id: int) -> None:
+        row = next((i for i, s in enumerate(self.rows.rows) if s.id == structure_id), None)
+        if row is not None:
+            self.view.selectRow(row)
+
+    def open_new(self) -> StructureDialog:
+        def save(data: StructureInput) -> int:
+            structure_id = self.ctx.ops.attempt(lambda: create_structure(self.ctx.db, self.ctx.actor, data))
+            self._saved(structure_id)
+            return structure_id
+
+        self.dialog = StructureDialog(self, save)
+        self.dialog.open()
+        return self.dialog
+
+    def open_edit(self) -> StructureDialog | None:
+        structure = self.selected()
+        if structure is None:
+            self.ctx.ops.inform("Structures", "Sélectionnez une structure dans la liste.")
+            return None
+
+        def save(data: StructureInput) -> None:
+            self.ctx.ops.attempt(lambda: update_structure(self.ctx.db, self.ctx.actor, structure.id, data))
+            self._saved(structure.id)
+
+        logo = self.ctx.ops.read(lambda: structure_logo(self.ctx.db, structure.id), None)
+        self.dialog = StructureDialog(self, save, structure, logo)
+        self.dialog.open()
+        return self.dialog
+
+    def _saved(self, structure_id: int) -> None:
+        self.load()
+        self.select(structure_id)
+        self.changed.emit()
