@@ -297,8 +297,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_nightly(args: argparse.Namespace) -> int:
     """The scheduled end of day: transmit the day's requests, queue the comptes-rendus, send the outbox."""
     from .bootstrap import open_database
-    from .services.mailer import SmtpSettings, send_pending
-    from .services.nightly import transmit_day
+    from .services.end_of_day.mailer import SmtpSettings, send_pending
+    from .services.end_of_day.transmission import transmit_day
 
     db = open_database(getattr(args, "db", None))
     day = args.date or local_today(db.clock)
@@ -430,7 +430,7 @@ def cmd_export_families(args: argparse.Namespace) -> int:
 def cmd_smtp_password() -> int:
     import getpass
 
-    from .services.mailer import SmtpSettings, store_password
+    from .services.end_of_day.mailer import SmtpSettings, store_password
 
     settings = SmtpSettings.from_env()
     if settings is None or not settings.user:

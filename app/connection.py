@@ -49,7 +49,7 @@ class ServerSettings:
         )
 
     def validate(self) -> None:
-        from .services.family_edit import FieldErrors
+        from .services.families.edit import FieldErrors
 
         errors = {}
         if not self.host.strip():

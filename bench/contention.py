@@ -34,8 +34,8 @@ from app.models import (
     Structure,
     WalletKind,
 )
-from app.services import ledger
 from app.services.invariants import violations
+from app.services.money import ledger
 from app.services.uow import Database
 
 FIRST_DAY = date(2027, 7, 5)
@@ -124,8 +124,8 @@ def _client(
     url: str, activity_id: int, jobs: list[tuple[int, int, list[date]]], floor: bool, barrier, results
 ) -> None:
     from app.services.actors import Actor
-    from app.services.basket import Action, Basket
-    from app.services.booking import confirm
+    from app.services.booking.basket import Action, Basket
+    from app.services.booking.validation import confirm
 
     from .floor import floor_confirm
 

@@ -42,7 +42,7 @@ from app.models import (
     WalletKind,
     search_key,
 )
-from app.services import calendar
+from app.services.booking import calendar
 from app.services.uow import Database
 
 YEARS = ["2022-2023", "2023-2024", "2024-2025", "2025-2026", "2026-2027"]

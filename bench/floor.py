@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from app.services.basket import Action, Basket
+from app.services.booking.basket import Action, Basket
 from app.services.uow import Database
 
 

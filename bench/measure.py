@@ -27,15 +27,15 @@ from app.models import (
     Role,
     WalletKind,
 )
-from app.services import ledger
 from app.services.actors import Actor
-from app.services.basket import Action, Basket
-from app.services.booking import confirm, recap
+from app.services.booking.basket import Action, Basket
+from app.services.booking.month_view import month_view
+from app.services.booking.validation import confirm, recap
 from app.services.documents.attendance import attendance_pdf
 from app.services.documents.sheet import reservation_sheet_pdf
-from app.services.families import find_families
-from app.services.month_view import month_view
-from app.services.nightly import transmit_day
+from app.services.end_of_day.transmission import transmit_day
+from app.services.families.search import find_families
+from app.services.money import ledger
 from app.services.uow import Database
 
 from .dataset import BENCH_TODAY, Loaded

@@ -17,7 +17,7 @@ from app.models import (
     Structure,
     WalletKind,
 )
-from app.services.families import refresh_search_text
+from app.services.families.search import refresh_search_text
 
 NOON = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)
 

@@ -22,9 +22,9 @@ from app.models import (
     Role,
     WalletKind,
 )
-from app.services import ledger
 from app.services.actors import Actor
-from app.services.families import refresh_search_text
+from app.services.families.search import refresh_search_text
+from app.services.money import ledger
 from app.services.uow import Database
 
 SETUP_TIME = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)

@@ -28,22 +28,23 @@ from app.models import (
     Wallet,
 )
 from app.models import WalletKind as W
-from app.services import admin, waitlist
-from app.services.aids import add_aid, remove_aid
-from app.services.attendance import record_attendance, record_certificate
 from app.services.audit import audit_rows
 from app.services.auth import AccountLocked, LoginRefused, change_password, login
-from app.services.basket import Action, Basket
-from app.services.booking import confirm, recap
-from app.services.closing import CountedInput, close_cash, day_expected, validate_closing
+from app.services.booking import waitlist
+from app.services.booking.attendance import record_attendance, record_certificate
+from app.services.booking.basket import Action, Basket
+from app.services.booking.validation import confirm, recap
+from app.services.end_of_day.transmission import transmit_day
 from app.services.errors import PermissionDenied
-from app.services.families import find_families
-from app.services.family_edit import ChildInput, FamilyInput, create_family, save_child, update_family
-from app.services.nightly import transmit_day
-from app.services.payments import PaymentInput, adjust, record_payment, reverse_payment
-from app.services.privacy import anonymise_family, export_family, issue_portal_password
+from app.services.families.edit import ChildInput, FamilyInput, create_family, save_child, update_family
+from app.services.families.privacy import anonymise_family, export_family, issue_portal_password
+from app.services.families.search import find_families
+from app.services.money.aids import add_aid, remove_aid
+from app.services.money.cash_closing import CountedInput, close_cash, day_expected, validate_closing
+from app.services.money.payments import PaymentInput, adjust, record_payment, reverse_payment
 from app.services.security import verify_password
 from app.services.setup import activities, school_year, structures
+from app.services.setup import catalogue as admin
 from app.services.setup.structures import StructureInput
 from tests.helpers import activity_id, actor, balance, day_row, new_family, structure_of
 

@@ -17,7 +17,7 @@ from app.models import ActivityKind, PeriodOpeningRule, PeriodScope, Role, Walle
 from app.services.audit import audit_rows
 from app.services.auth import AccountLocked, LoginRefused, change_password, login
 from app.services.counter import CounterSession, default_session
-from app.services.money import format_eur
+from app.services.money.amounts import format_eur
 from app.services.setup.activities import policy_for
 from app.ui.admin_activities import GREY
 from app.ui.login_dialog import LoginDialog, PasswordDialog

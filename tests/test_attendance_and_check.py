@@ -9,9 +9,9 @@ from sqlalchemy import text, update
 
 from app.clock import paris
 from app.models import Attendance, Role, Wallet
-from app.services.attendance import record_attendance, record_certificate
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
+from app.services.booking.attendance import record_attendance, record_certificate
+from app.services.booking.basket import Action, Basket
+from app.services.booking.validation import confirm
 from app.services.errors import CertificateRefused, ValidationError
 from tests.helpers import activity_id, actor, balance, new_family
 from tests.test_cli import run_app

@@ -18,9 +18,9 @@ from app.models import (
     ReservationStatus,
     Role,
 )
-from app.services import waitlist
-from app.services.basket import Action, Basket, Likely, OutcomeStatus
-from app.services.booking import confirm, recap
+from app.services.booking import waitlist
+from app.services.booking.basket import Action, Basket, Likely, OutcomeStatus
+from app.services.booking.validation import confirm, recap
 from app.services.errors import AccountInDebit, InsufficientBalance
 from app.services.invariants import check
 from tests.helpers import activity_id, actor, balance, day_row, new_family, row_counts
@@ -74,7 +74,7 @@ def test_account_in_debit_refuses_even_a_cancellation(db):
     confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
     with db.writing() as uow:  # a later charge puts the account in debit
         from app.models import WalletKind
-        from app.services import ledger
+        from app.services.money import ledger
 
         ledger.post(uow.session, ledger.wallet_for(uow.session, family_id, WalletKind.ALAE),
                     kind=LedgerKind.ADJUSTMENT, amount_cents=-500, label="test", at=NOW)  # fmt: skip

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.clock import paris
 from app.models import AuditEntry, Reservation, Role
-from app.services.basket import Action, Basket, BasketLine
-from app.services.booking import confirm, recap
-from app.services.copying import copy_days
+from app.services.booking.basket import Action, Basket, BasketLine
+from app.services.booking.copying import copy_days
+from app.services.booking.validation import confirm, recap
 from app.services.errors import (
     DateOutsideCalendar,
     EmptyBasket,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.services import calendar
+from app.services.booking import calendar
 
 
 def test_school_year_of():

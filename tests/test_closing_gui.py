@@ -6,8 +6,8 @@ from datetime import date, time
 
 from app.clock import paris
 from app.models import Attendance, PaymentMethod, Role
-from app.services.closing import day_expected
-from app.services.payments import PaymentInput, record_payment
+from app.services.money.cash_closing import day_expected
+from app.services.money.payments import PaymentInput, record_payment
 from tests.helpers import actor, balance, new_family, structure_of
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.clock import FixedClock, paris
 from app.models import Reservation, ReservationStatus, Role
-from app.services import waitlist
+from app.services.booking import waitlist
 from app.services.invariants import check
 from tests.helpers import activity_id, day_row, new_family
 
@@ -29,8 +29,8 @@ def _counter(url: str, activity: int, families: list[tuple[int, int]], barrier, 
     """One counter: waits for the others, then confirms a basket of the same days for each of its families."""
     from app.db import make_engine
     from app.services.actors import Actor
-    from app.services.basket import Action, Basket
-    from app.services.booking import confirm
+    from app.services.booking.basket import Action, Basket
+    from app.services.booking.validation import confirm
     from app.services.uow import Database
 
     engine = make_engine(url)

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt
 
 from app.clock import paris
 from app.models import Role
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
-from app.services.family_view import reservation_rows
-from app.services.month_view import DayState
+from app.services.booking.basket import Action, Basket
+from app.services.booking.month_view import DayState
+from app.services.booking.validation import confirm
+from app.services.families.view import reservation_rows
 from app.ui.main_window import MainWindow
 from app.ui.recap_dialog import RecapResult
 from tests.helpers import activity_id, actor, balance, new_family

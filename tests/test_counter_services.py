@@ -9,11 +9,11 @@ from sqlalchemy import event, select
 
 from app.clock import paris
 from app.models import AuditEntry, Family, Role
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
+from app.services.booking.basket import Action, Basket
+from app.services.booking.month_view import DayState, month_view
+from app.services.booking.validation import confirm
 from app.services.counter import activities_for, default_session, last_update
-from app.services.families import find_families
-from app.services.family_edit import (
+from app.services.families.edit import (
     AdultInput,
     ChildInput,
     FamilyInput,
@@ -23,8 +23,8 @@ from app.services.family_edit import (
     save_child,
     update_family,
 )
-from app.services.family_view import family_summary, reservation_rows
-from app.services.month_view import DayState, month_view
+from app.services.families.search import find_families
+from app.services.families.view import family_summary, reservation_rows
 from tests.helpers import activity_id, actor, new_family, row_counts
 
 

@@ -14,8 +14,8 @@ from app.models import Activity, ActivityDay, Child, Family, Reservation, Reserv
 from app.services.documents.attendance import attendance_pdf
 from app.services.documents.sheet import reservation_sheet_pdf
 from app.services.errors import UnknownEntity, ValidationError
-from app.services.families import refresh_search_text
-from app.services.money import format_eur
+from app.services.families.search import refresh_search_text
+from app.services.money.amounts import format_eur
 from tests.helpers import activity_id, new_family
 from tests.test_cli import assert_one_line_french_error, run_app
 

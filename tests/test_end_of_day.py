@@ -21,10 +21,16 @@ from sqlalchemy import func, select
 from app.clock import paris
 from app.models import Attendance, OutboxMessage, OutboxStatus, PaymentMethod, Reservation, Role
 from app.models import WalletKind as W
-from app.services.attendance import record_attendance
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
-from app.services.closing import (
+from app.services.booking.attendance import record_attendance
+from app.services.booking.basket import Action, Basket
+from app.services.booking.rules import short_date
+from app.services.booking.validation import confirm
+from app.services.documents.closing_report import closing_report_pdf
+from app.services.end_of_day.mailer import SmtpSettings, send_pending, store_password
+from app.services.end_of_day.transmission import transmit_day
+from app.services.errors import PermissionDenied
+from app.services.families.edit import FieldErrors
+from app.services.money.cash_closing import (
     AlreadyClosed,
     CountedInput,
     close_cash,
@@ -32,14 +38,8 @@ from app.services.closing import (
     day_expected,
     validate_closing,
 )
-from app.services.closing_lock import DayClosed
-from app.services.documents.closing_report import closing_report_pdf
-from app.services.errors import PermissionDenied
-from app.services.family_edit import FieldErrors
-from app.services.mailer import SmtpSettings, send_pending, store_password
-from app.services.nightly import transmit_day
-from app.services.payments import PaymentInput, record_payment, reverse_payment
-from app.services.rules import short_date
+from app.services.money.payments import PaymentInput, record_payment, reverse_payment
+from app.services.money.till import DayClosed
 from tests.helpers import activity_id, actor, new_family, structure_of
 from tests.smtp_server import Server
 
@@ -63,7 +63,7 @@ def smtp():
 
 def full_wednesday(db) -> date:
     from app.models import Activity, ActivityDay
-    from app.services import waitlist
+    from app.services.booking import waitlist
 
     with db.reading() as uow:
         s = uow.session
@@ -114,7 +114,7 @@ def test_comptes_rendus_are_sent_once_with_french_outcomes(db, smtp):
 def test_waitlist_promotion_email_is_sent(db, smtp):
     family_id, (child,) = new_family(db, "Attente", balance_cents=5000, email="attente@example.org")
     _book(db, family_id, child, [date(2026, 12, 22)])  # full day: waitlisted rank 4
-    from app.services import waitlist
+    from app.services.booking import waitlist
     from tests.helpers import day_row
 
     waitlist.set_capacity(
@@ -203,7 +203,7 @@ def test_requests_made_after_a_first_transmission_get_their_own_compte_rendu(db,
 
 
 def test_a_portal_password_is_not_kept_in_the_outbox_once_sent(db, smtp):
-    from app.services.privacy import issue_portal_password
+    from app.services.families.privacy import issue_portal_password
 
     family_id, _ = new_family(db, "Secret", email="secret@example.org")
     credentials = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True)

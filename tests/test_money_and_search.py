@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.services.errors import ValidationError
-from app.services.families import find_families
-from app.services.money import format_eur, parse_amount
+from app.services.families.search import find_families
+from app.services.money.amounts import format_eur, parse_amount
 
 
 @pytest.mark.parametrize(

@@ -25,15 +25,14 @@ from app.models import (
     Role,
 )
 from app.models import WalletKind as W
-from app.services.aids import add_aid, family_aids
-from app.services.basket import Action, Basket
-from app.services.booking import recap
-from app.services.closing_lock import DayClosed
+from app.services.booking.basket import Action, Basket
+from app.services.booking.validation import recap
 from app.services.documents.receipt import receipt_pdf
 from app.services.errors import OverrideReasonRequired, PermissionDenied, ValidationError
-from app.services.family_edit import FieldErrors
+from app.services.families.edit import FieldErrors
 from app.services.invariants import violations
-from app.services.payments import (
+from app.services.money.aids import add_aid, family_aids
+from app.services.money.payments import (
     PaymentInput,
     adjust,
     ledger_rows,
@@ -41,6 +40,7 @@ from app.services.payments import (
     record_payment,
     reverse_payment,
 )
+from app.services.money.till import DayClosed
 from tests.helpers import activity_id, actor, balance, new_family, row_counts, structure_of
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -282,7 +282,7 @@ def test_wallet_balances_equal_ledger_sums_after_random_operations(db, ops):
             elif op == "book":
                 basket = Basket(family_id)
                 basket.toggle(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21 + n % 4), Action.ADD)
-                from app.services.booking import confirm
+                from app.services.booking.validation import confirm
 
                 confirm(db, actor(db, Role.AGENT), basket)
         except (ValidationError, FieldErrors) as exc:

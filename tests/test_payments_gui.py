@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from app.models import Role
 from app.services.counter import CounterSession, default_session
-from app.services.money import format_eur
+from app.services.money.amounts import format_eur
 from app.ui.main_window import MainWindow
 from tests.helpers import actor, balance, new_family
 from tests.test_counter_gui import NOW, choose, click_day, open_family

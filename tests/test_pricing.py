@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.models import Activity, FamilyAid, PriceBracket, WalletKind
-from app.services.pricing import day_price
+from app.services.money.pricing import day_price
 
 DAY = date(2026, 12, 21)
 

@@ -18,12 +18,13 @@ from sqlalchemy import select
 from app.clock import local_today, paris
 from app.models import LIVE_STATUSES as LIVE
 from app.models import ActivityDay, Attendance, LedgerKind, Reservation, ReservationStatus, Role, WalletKind
-from app.services import ledger, waitlist
-from app.services.attendance import record_attendance, record_certificate
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
+from app.services.booking import waitlist
+from app.services.booking.attendance import record_attendance, record_certificate
+from app.services.booking.basket import Action, Basket
+from app.services.booking.validation import confirm
 from app.services.errors import DomainError
 from app.services.invariants import violations
+from app.services.money import ledger
 from tests.helpers import activity_id, actor, day_row, new_family
 
 START = paris(date(2026, 11, 26), time(10, 0))

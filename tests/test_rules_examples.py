@@ -8,9 +8,9 @@ import pytest
 
 from app.clock import paris
 from app.models import Role
-from app.services.basket import Action, Basket
-from app.services.booking import confirm, recap
-from app.services.rules import Verdict
+from app.services.booking.basket import Action, Basket
+from app.services.booking.rules import Verdict
+from app.services.booking.validation import confirm, recap
 from tests.helpers import activity_id, actor, new_family
 
 

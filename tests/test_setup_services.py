@@ -28,11 +28,11 @@ from app.models import (
 )
 from app.services.actors import Actor
 from app.services.auth import AccountLocked, LoginRefused, change_password, login
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
+from app.services.booking.basket import Action, Basket
+from app.services.booking.validation import confirm
 from app.services.counter import activities_for
 from app.services.errors import PermissionDenied, ValidationError
-from app.services.family_edit import FieldErrors
+from app.services.families.edit import FieldErrors
 from app.services.setup import activities, agents, school_year
 from app.services.setup.family_import import (
     DEFAULT_HEADERS,

@@ -18,7 +18,7 @@ from app.db import current_revision, head_revision, make_engine
 from app.models import Activity, ActivityDay, Agent, Family, Role, Structure
 from app.services.auth import login
 from app.services.errors import ValidationError
-from app.services.family_edit import FieldErrors
+from app.services.families.edit import FieldErrors
 from app.services.setup.install import InstallInput, installed
 from app.services.uow import Database
 from app.settings import Settings

@@ -30,11 +30,11 @@ from app.connection import (
 )
 from app.db import current_revision, head_revision, make_engine, upgrade
 from app.models import Agent, Role, Structure
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
+from app.services.booking.basket import Action, Basket
+from app.services.booking.month_view import DayState
+from app.services.booking.validation import confirm
 from app.services.counter import default_session
 from app.services.errors import ConnectionLost, PermissionDenied
-from app.services.month_view import DayState
 from app.services.security import hash_password
 from app.settings import Settings
 from tests.helpers import activity_id, actor, balance, new_family, row_counts
@@ -174,8 +174,8 @@ from app.clock import FixedClock, paris
 from app.db import make_engine
 from app.models import Role
 from app.services.actors import Actor
-from app.services.basket import Action, Basket
-from app.services.booking import confirm
+from app.services.booking.basket import Action, Basket
+from app.services.booking.validation import confirm
 from app.services.uow import Database
 db = Database(make_engine(sys.argv[1]), FixedClock(paris(date(2026, 11, 26))))
 basket = Basket(int(sys.argv[2]))

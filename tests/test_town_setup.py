@@ -16,9 +16,9 @@ from app.clock import FixedClock, paris
 from app.db import make_engine
 from app.models import Activity, Child, Family, LedgerEntry, LedgerKind, Role, Wallet, WalletKind
 from app.services.auth import change_password, login
-from app.services.basket import Action, Basket, BasketLine, OutcomeStatus
-from app.services.booking import confirm, recap
-from app.services.families import find_families
+from app.services.booking.basket import Action, Basket, BasketLine, OutcomeStatus
+from app.services.booking.validation import confirm, recap
+from app.services.families.search import find_families
 from app.services.setup import agents
 from app.services.setup.family_import import DEFAULT_HEADERS
 from app.services.uow import Database

@@ -39,8 +39,8 @@ from ..models import (
     WalletKind,
 )
 from ..services.errors import ValidationError
-from ..services.family_edit import FieldErrors
-from ..services.money import format_eur, parse_amount
+from ..services.families.edit import FieldErrors
+from ..services.money.amounts import format_eur, parse_amount
 from ..services.setup.activities import (
     MAX_CAPACITY,
     MAX_HORIZON,

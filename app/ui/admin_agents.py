@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ..clock import PARIS
 from ..models import Role
-from ..services.family_edit import FieldErrors
+from ..services.families.edit import FieldErrors
 from ..services.setup.agents import (
     ROLE_LABELS,
     AgentRow,

@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 
 from ..clock import local_today
 from ..models import AidKind, OpeningKind, PeriodOpeningRule
-from ..services import admin, admin_views, waitlist
-from ..services.money import format_eur
+from ..services.booking import waitlist
+from ..services.money.amounts import format_eur
+from ..services.setup import catalogue as admin
 from ..services.setup import school_year
+from ..services.setup import views as admin_views
 from ..services.setup.activities import ActivityDetail, activity_details
 from .admin_activities import ActivitiesPanel
 from .admin_agents import AgentsPanel

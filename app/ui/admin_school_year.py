@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
-from ..services.calendar import school_year_of
+from ..services.booking.calendar import school_year_of
 from ..services.errors import DomainError
 from ..services.setup import activities, school_year, structures
 from ..services.setup.school_year import HolidayRow, PublicHolidayRow, SchoolCalendar

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import WalletKind
-from ..services.aids import AidTypeRow
-from ..services.family_view import WALLET_LABELS
+from ..services.families.view import WALLET_LABELS
+from ..services.money.aids import AidTypeRow
 from .family_dialog import SavingDialog
 from .widgets import date_edit, date_of
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..models import Attendance
-from ..services.attendance import day_attendance, record_attendance, record_certificate
+from ..services.booking.attendance import day_attendance, record_attendance, record_certificate
 from .context import CounterContext
 from .table_model import Column, RowsModel
 

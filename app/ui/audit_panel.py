@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..clock import PARIS, local_today
-from ..services import admin_views
+from ..services.setup import views as admin_views
 from .context import CounterContext
 from .table_model import Column, RowsModel
 from .widgets import date_edit, date_of, table_view

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
 
 from ..clock import PARIS
 from ..models import WalletKind
-from ..services.family_view import FamilySummary
-from ..services.money import format_eur
-from ..services.payments import adjust, ledger_rows, payment_rows, record_payment, reverse_payment
+from ..services.families.view import FamilySummary
+from ..services.money.amounts import format_eur
+from ..services.money.payments import adjust, ledger_rows, payment_rows, record_payment, reverse_payment
 from .context import CounterContext
 from .payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
 from .print_preview import PrintPreview

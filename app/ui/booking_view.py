@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
-from ..services.basket import Action, Basket
-from ..services.copying import copy_days
+from ..services.booking.basket import Action, Basket
+from ..services.booking.copying import copy_days
+from ..services.booking.month_view import MonthView, month_view
 from ..services.counter import ActivityRow, activities_for
-from ..services.family_view import FamilySummary
-from ..services.month_view import MonthView, month_view
+from ..services.families.view import FamilySummary
 from .attendance_dialog import AttendanceDialog
 from .calendar_grid import CalendarGrid
 from .context import CounterContext

@@ -11,8 +11,8 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ..services.basket import Action
-from ..services.month_view import DayCell, DayState, MonthView
+from ..services.booking.basket import Action
+from ..services.booking.month_view import DayCell, DayState, MonthView
 from .theme import GREEN, ORANGE, STATE_STYLE
 
 DAY_NAMES = ("lu", "ma", "me", "je", "ve")

@@ -18,10 +18,16 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
-from ..services.closing import CountedInput, close_cash, closings_of_day, day_expected, validate_closing
-from ..services.mailer import SmtpSettings, send_pending
-from ..services.money import format_eur
-from ..services.nightly import transmit_day
+from ..services.end_of_day.mailer import SmtpSettings, send_pending
+from ..services.end_of_day.transmission import transmit_day
+from ..services.money.amounts import format_eur
+from ..services.money.cash_closing import (
+    CountedInput,
+    close_cash,
+    closings_of_day,
+    day_expected,
+    validate_closing,
+)
 from .context import CounterContext
 from .family_dialog import SavingDialog
 from .print_preview import PrintPreview

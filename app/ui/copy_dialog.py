@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..services.counter import ActivityRow
-from ..services.family_view import FamilySummary
+from ..services.families.view import FamilySummary
 
 
 class CopyDialog(QDialog):

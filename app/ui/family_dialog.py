@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..services.errors import DomainError
-from ..services.family_edit import SCHOOL_LEVELS, AdultInput, ChildInput, FamilyInput, FieldErrors
-from ..services.family_view import ChildRow, FamilySummary
+from ..services.families.edit import SCHOOL_LEVELS, AdultInput, ChildInput, FamilyInput, FieldErrors
+from ..services.families.view import ChildRow, FamilySummary
 from .operations import message_for
 
 INVALID = "border: 1px solid #b00020; background: #fff5f5;"

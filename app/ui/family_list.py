@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services.families import SEARCH_LIMIT, FamilyRow
-from ..services.money import format_eur
+from ..services.families.search import SEARCH_LIMIT, FamilyRow
+from ..services.money.amounts import format_eur
 from .table_model import Column, RowsModel
 
 DEBIT = QColor("#b00020")

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
-from ..services.aids import add_aid, aid_types, family_aids, remove_aid
-from ..services.calendar import school_year_range
-from ..services.family_edit import save_child, update_family
-from ..services.family_view import FamilySummary, family_summary, reservation_rows
-from ..services.money import format_eur
-from ..services.rules import short_date
+from ..services.booking.calendar import school_year_range
+from ..services.booking.rules import short_date
+from ..services.families.edit import save_child, update_family
+from ..services.families.view import FamilySummary, family_summary, reservation_rows
+from ..services.money.aids import add_aid, aid_types, family_aids, remove_aid
+from ..services.money.amounts import format_eur
 from .aid_dialog import AidDialog
 from .balances_tab import BalancesTab
 from .booking_view import BookingView
@@ -303,7 +303,7 @@ class FamilyPage(QWidget):
     def issue_portal(self):
         if self.summary is None:
             return None
-        from ..services.privacy import issue_portal_password
+        from ..services.families.privacy import issue_portal_password
 
         family_id, by_email = self.summary.id, bool(self.summary.email)
         credentials = self.ctx.ops.write(
@@ -334,7 +334,7 @@ class FamilyPage(QWidget):
 
         from PySide6.QtWidgets import QFileDialog
 
-        from ..services.privacy import export_family
+        from ..services.families.privacy import export_family
 
         family_id, name = self.summary.id, self.summary.name
         if not path:
@@ -359,7 +359,7 @@ class FamilyPage(QWidget):
     def anonymise_family(self) -> bool:
         if self.summary is None:
             return False
-        from ..services.privacy import anonymise_family
+        from ..services.families.privacy import anonymise_family
 
         family_id = self.summary.id
         done = bool(

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from ..clock import local_today
 from ..services.errors import DomainError
-from ..services.money import format_eur
+from ..services.money.amounts import format_eur
 from ..services.setup import family_import
 from ..services.setup.family_import import FIELDS, FamilyPlan, ImportPreview, ImportResult, SourceTable
 from .context import CounterContext

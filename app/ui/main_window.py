@@ -11,11 +11,11 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QV
 from .. import APP_NAME, __version__
 from ..db import describe
 from ..models import WalletKind
-from ..services import booking
+from ..services.booking import validation as booking
 from ..services.counter import CounterSession, agent_structures, default_session, last_update
-from ..services.families import find_families
-from ..services.family_edit import create_family
-from ..services.payments import suggested_amount
+from ..services.families.edit import create_family
+from ..services.families.search import find_families
+from ..services.money.payments import suggested_amount
 from ..services.uow import Database
 from .closing_dialog import ClosingDialog
 from .context import CounterContext
@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
     def show_messages(self) -> None:
         """The structure's information messages on the home screen (no family open)."""
         from ..clock import local_today
-        from ..services.admin import current_messages
+        from ..services.setup.catalogue import current_messages
 
         sid = self.ctx.structure_id
         rows = (

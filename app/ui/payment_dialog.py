@@ -7,9 +7,9 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from ..models import PaymentMethod, WalletKind
-from ..services.family_view import WALLET_LABELS
-from ..services.money import format_eur
-from ..services.payments import METHOD_LABELS, PaymentInput
+from ..services.families.view import WALLET_LABELS
+from ..services.money.amounts import format_eur
+from ..services.money.payments import METHOD_LABELS, PaymentInput
 from .family_dialog import SavingDialog
 
 

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services.basket import ConfirmResult, Likely, LineOutcome, OutcomeStatus, Recap, RecapLine
-from ..services.money import format_eur
-from ..services.rules import short_date
+from ..services.booking.basket import ConfirmResult, Likely, LineOutcome, OutcomeStatus, Recap, RecapLine
+from ..services.booking.rules import short_date
+from ..services.money.amounts import format_eur
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
+from ..services.booking.month_view import DayState, month_view
 from ..services.counter import activities_for, default_session
-from ..services.families import find_families
-from ..services.family_view import family_summary
-from ..services.month_view import DayState, month_view
+from ..services.families.search import find_families
+from ..services.families.view import family_summary
 from ..services.uow import Database
 from .application import prepare_application
 from .main_window import MainWindow

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import DEFAULTS, SCHOOL_ZONES, resources_dir
-from ..services.calendar import school_year_of
+from ..services.booking.calendar import school_year_of
 from ..services.errors import DomainError, ValidationError
-from ..services.family_edit import FieldErrors
+from ..services.families.edit import FieldErrors
 from ..services.security import check_new_password
 from ..services.setup.agents import check_full_name, check_login
 from ..services.setup.defaults import USUAL_ACTIVITIES

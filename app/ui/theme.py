@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from ..services.month_view import DayState
+from ..services.booking.month_view import DayState
 
 ORANGE = QColor("#b35400")  # white text on it: contrast ≥ 4.5:1
 GREEN = QColor("#1b7a3a")

@@ -25,8 +25,9 @@ from ...models import (
     Wallet,
     WalletKind,
 )
-from .. import audit, ledger
-from ..pricing import day_price
+from .. import audit
+from ..money import ledger
+from ..money.pricing import day_price
 from .people import PeopleBuilder
 from .reference import DemoSummary
 

@@ -15,7 +15,7 @@ from ...models import (
     Wallet,
     WalletKind,
 )
-from ..families import refresh_search_text
+from ..families.search import refresh_search_text
 from ..security import hash_password
 from .reference import ReferenceBuilder
 

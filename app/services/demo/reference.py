@@ -23,7 +23,7 @@ from ...models import (
     Wallet,
     WalletKind,
 )
-from .. import calendar
+from ..booking import calendar
 from ..errors import ValidationError
 from ..security import hash_password
 from ..setup.defaults import new_activity, template

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from ...clock import PARIS
 from ...models import Agent, ClosingStatus, Family, Payment, PaymentMethod, Structure
-from ..closing import closings_of_day
+from ..end_of_day.transmission import absences, families_without_email
 from ..errors import UnknownEntity
-from ..money import format_eur
-from ..nightly import absences, families_without_email
-from ..payments import METHOD_LABELS
+from ..money.amounts import format_eur
+from ..money.cash_closing import closings_of_day
+from ..money.payments import METHOD_LABELS
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 

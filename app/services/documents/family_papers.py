@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ...clock import local_today
 from ...models import Family, Structure
 from ..errors import UnknownEntity
-from ..money import format_eur
+from ..money.amounts import format_eur
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from ...clock import PARIS
 from ...models import Agent, LedgerEntry, LedgerKind, Payment, PaymentMethod, Structure
 from ..errors import UnknownEntity
-from ..family_view import WALLET_LABELS
-from ..money import format_eur
-from ..payments import METHOD_LABELS
+from ..families.view import WALLET_LABELS
+from ..money.amounts import format_eur
+from ..money.payments import METHOD_LABELS
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 

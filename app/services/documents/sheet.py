@@ -13,12 +13,12 @@ from sqlalchemy.orm import selectinload
 
 from ...clock import local_today
 from ...models import Activity, ActivityDay, Family, Reservation, ReservationStatus, Structure
-from .. import ledger
-from ..calendar import school_year_range
+from ..booking.calendar import school_year_range
+from ..booking.rules import short_date
 from ..errors import UnknownEntity, ValidationError
-from ..family_view import state_label
-from ..money import format_eur
-from ..rules import short_date
+from ..families.view import state_label
+from ..money import ledger
+from ..money.amounts import format_eur
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 

@@ -29,7 +29,7 @@ from ...models import (
 from .. import audit
 from ..actors import Actor
 from ..errors import UnknownEntity, ValidationError
-from ..money import parse_amount
+from ..money.amounts import parse_amount
 from ..uow import Database, with_retry
 from .defaults import POLICIES, Policy
 

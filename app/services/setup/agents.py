@@ -16,7 +16,7 @@ from ...models import Agent, Role, Structure
 from .. import audit
 from ..actors import Actor
 from ..errors import UnknownEntity, ValidationError
-from ..family_edit import FieldErrors
+from ..families.edit import FieldErrors
 from ..security import hash_password, temporary_password
 from ..uow import Database, with_retry
 

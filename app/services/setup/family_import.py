@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...clock import local_today
 from ...models import Adult, Child, Family, LedgerKind, Wallet, WalletKind, search_key
-from .. import audit, ledger
+from .. import audit
 from ..actors import Actor
 from ..errors import ValidationError
-from ..families import refresh_search_text
-from ..family_edit import EMAIL, MAX_CHILD_AGE, SCHOOL_LEVELS, normalise_phone
-from ..money import format_eur, parse_amount
+from ..families.edit import EMAIL, MAX_CHILD_AGE, SCHOOL_LEVELS, normalise_phone
+from ..families.search import refresh_search_text
+from ..money import ledger
+from ..money.amounts import format_eur, parse_amount
 from ..uow import Database, with_retry
 
 Progress = Callable[[int, int], None]

@@ -12,7 +12,7 @@ from ...models import Agent, Role, Structure
 from .. import audit
 from ..actors import Actor
 from ..errors import DomainError, ValidationError
-from ..family_edit import FieldErrors
+from ..families.edit import FieldErrors
 from ..security import check_new_password
 from ..uow import Database, with_retry
 from .agents import add_agent, check_full_name, check_login

@@ -32,8 +32,9 @@ from ...models import (
     SchoolHoliday,
     Structure,
 )
-from .. import audit, calendar
+from .. import audit
 from ..actors import Actor
+from ..booking import calendar
 from ..errors import UnknownEntity, ValidationError
 from ..uow import Database, with_retry
 

@@ -14,7 +14,7 @@ from ...models import Agent, Structure
 from .. import audit
 from ..actors import Actor
 from ..errors import UnknownEntity
-from ..family_edit import EMAIL, FieldErrors, normalise_phone
+from ..families.edit import EMAIL, FieldErrors, normalise_phone
 from ..uow import Database, with_retry
 from .defaults import USUAL_ACTIVITIES, new_activity
 from .school_year import ZONES

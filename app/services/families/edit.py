@@ -6,13 +6,14 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from ..clock import local_today
-from ..models import Adult, Child, Family
-from . import audit, ledger
-from .actors import Actor
-from .errors import UnknownEntity, ValidationError
-from .families import refresh_search_text
-from .uow import Database, with_retry
+from ...clock import local_today
+from ...models import Adult, Child, Family
+from .. import audit
+from ..actors import Actor
+from ..errors import UnknownEntity, ValidationError
+from ..money import ledger
+from ..uow import Database, with_retry
+from .search import refresh_search_text
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 SCHOOL_LEVELS = ("", "TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", "6e", "5e", "4e", "3e")

@@ -8,11 +8,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from ..clock import PARIS
-from ..models import ActivityDay, Agent, AidType, Family, InfoMessage, Period
-from . import audit
-from .uow import Database
-from .waitlist import accepted_counts, waitlist_lengths
+from ...clock import PARIS
+from ...models import ActivityDay, Agent, AidType, Family, InfoMessage, Period
+from .. import audit
+from ..booking.waitlist import accepted_counts, waitlist_lengths
+from ..uow import Database
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from ..models import (
-    LedgerKind,
-    Reservation,
-    ReservationStatus,
-)
-from . import audit, ledger
-from .actors import Actor
+from ...models import LedgerKind, Reservation, ReservationStatus
+from .. import audit
+from ..actors import Actor
+from ..errors import AccountInDebit, InsufficientBalance
+from ..money import ledger
+from ..money.amounts import format_eur
+from ..uow import Database, with_retry
 from .basket import (
     Action,
     Basket,
@@ -31,7 +31,7 @@ from .basket import (
     Recap,
     RecapLine,
 )
-from .basket_context import (
+from .context import (
     BasketContext,
     check_line,
     family_balance,
@@ -40,13 +40,7 @@ from .basket_context import (
     load_basket,
     reload_live,
 )
-from .errors import (
-    AccountInDebit,
-    InsufficientBalance,
-)
-from .money import format_eur
 from .rules import RuleCheck, Verdict
-from .uow import Database, with_retry
 from .waitlist import (
     accepted_counts,
     change_capacity,

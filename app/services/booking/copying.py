@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .actors import Actor
+from ..actors import Actor
+from ..errors import ValidationError
+from ..uow import Database
 from .basket import Action, Basket, BasketLine
-from .booking import recap
-from .errors import ValidationError
-from .uow import Database
+from .validation import recap
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..clock import PARIS
-from ..models import Family, LedgerEntry, LedgerKind, Wallet, WalletKind
+from ...clock import PARIS
+from ...models import Family, LedgerEntry, LedgerKind, Wallet, WalletKind
 
 
 def wallet_for(session: Session, family_id: int, kind: WalletKind) -> Wallet:

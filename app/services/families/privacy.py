@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import selectinload
 
-from ..models import (
+from ...models import (
     AuditEntry,
     Family,
     FamilyAid,
@@ -20,15 +20,15 @@ from ..models import (
     Reservation,
     Wallet,
 )
-from . import audit
-from .actors import Actor
-from .errors import UnknownEntity, ValidationError
-from .families import refresh_search_text
-from .family_view import state_label
-from .notifications import queue_email
-from .payments import METHOD_LABELS
-from .security import hash_password, temporary_password
-from .uow import Database, with_retry
+from .. import audit
+from ..actors import Actor
+from ..end_of_day.outbox import queue_email
+from ..errors import UnknownEntity, ValidationError
+from ..money.payments import METHOD_LABELS
+from ..security import hash_password, temporary_password
+from ..uow import Database, with_retry
+from .search import refresh_search_text
+from .view import state_label
 
 
 def _family(s, family_id: int) -> Family:

@@ -9,8 +9,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..clock import PARIS
-from ..models import (
+from ...clock import PARIS
+from ...models import (
     LIVE_STATUSES,
     ActivityDay,
     AidKind,
@@ -20,13 +20,14 @@ from ..models import (
     Reservation,
     ReservationStatus,
 )
-from . import audit, ledger
-from .actors import Actor
-from .errors import UnknownEntity, ValidationError
-from .money import format_eur
-from .notifications import queue_email
-from .rules import long_date
-from .uow import Database, with_retry
+from .. import audit
+from ..actors import Actor
+from ..booking.rules import long_date
+from ..end_of_day.outbox import queue_email
+from ..errors import UnknownEntity, ValidationError
+from ..money import ledger
+from ..money.amounts import format_eur
+from ..uow import Database, with_retry
 
 
 def _get(s, model, ident, label):

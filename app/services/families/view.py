@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..clock import local_today
-from ..models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, Wallet, WalletKind
-from .errors import UnknownEntity
-from .money import format_eur
-from .uow import Database
+from ...clock import local_today
+from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, Wallet, WalletKind
+from ..errors import UnknownEntity
+from ..money.amounts import format_eur
+from ..uow import Database
 
 WALLET_LABELS = {WalletKind.ALAE: "ALAE", WalletKind.ALSH: "ALSH", WalletKind.CANTINE: "Cantine"}
 

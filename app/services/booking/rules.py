@@ -14,8 +14,8 @@ from functools import lru_cache
 
 from babel.dates import format_date
 
-from ..clock import PARIS
-from ..models import DeadlineKind, DeadlineRule, OpeningKind
+from ...clock import PARIS
+from ...models import DeadlineKind, DeadlineRule, OpeningKind
 
 
 @lru_cache(maxsize=4096)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Family, OutboxMessage, OutboxStatus
+from ...models import Family, OutboxMessage, OutboxStatus
 
 
 def queue_email(

@@ -13,12 +13,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..clock import local_today
-from ..models import LIVE_STATUSES, Activity, ActivityDay, Child, Reservation, ReservationStatus
+from ...clock import local_today
+from ...models import LIVE_STATUSES, Activity, ActivityDay, Child, Reservation, ReservationStatus
+from ..errors import UnknownEntity, WrongFamily
+from ..uow import Database
 from . import calendar
-from .errors import UnknownEntity, WrongFamily
 from .rules import Verdict, check_booking, check_cancellation
-from .uow import Database
 from .waitlist import accepted_counts, waitlist_lengths
 
 

@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import local_today
-from ..models import (
+from ...clock import local_today
+from ...models import (
     Agent,
     ClosingLine,
     ClosingStatus,
@@ -25,13 +25,13 @@ from ..models import (
     PaymentMethod,
     Structure,
 )
-from . import audit
-from .actors import Actor
-from .errors import DomainError, UnknownEntity, ValidationError
-from .family_edit import FieldErrors
-from .money import format_eur, parse_amount
+from .. import audit
+from ..actors import Actor
+from ..errors import DomainError, UnknownEntity, ValidationError
+from ..families.edit import FieldErrors
+from ..uow import Database, with_retry
+from .amounts import format_eur, parse_amount
 from .payments import METHOD_LABELS, lock_till
-from .uow import Database, with_retry
 
 COUNTED_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE)
 """What the agent counts in the till; card and transfer totals are taken as recorded."""

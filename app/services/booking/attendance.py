@@ -9,8 +9,8 @@ from datetime import date
 from babel.dates import format_datetime
 from sqlalchemy import select
 
-from ..clock import PARIS
-from ..models import (
+from ...clock import PARIS
+from ...models import (
     ActivityDay,
     Attendance,
     Child,
@@ -20,11 +20,12 @@ from ..models import (
     ReservationStatus,
     search_key,
 )
-from . import audit, ledger
-from .actors import Actor
-from .errors import CertificateRefused, UnknownEntity, ValidationError
+from .. import audit
+from ..actors import Actor
+from ..errors import CertificateRefused, UnknownEntity, ValidationError
+from ..money import ledger
+from ..uow import Database, with_retry
 from .rules import certificate_limit
-from .uow import Database, with_retry
 
 
 def _reservation(s, reservation_id: int) -> Reservation:

@@ -14,8 +14,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ..clock import PARIS
-from ..models import (
+from ...clock import PARIS
+from ...models import (
     Agent,
     Family,
     LedgerEntry,
@@ -26,14 +26,15 @@ from ..models import (
     Structure,
     WalletKind,
 )
-from . import audit, ledger
-from .actors import Actor
-from .closing_lock import ensure_day_open
-from .errors import OverrideReasonRequired, UnknownEntity, ValidationError
-from .family_edit import FieldErrors
-from .family_view import WALLET_LABELS
-from .money import MAX_PAYMENT_CENTS, format_eur, parse_amount
-from .uow import Database, with_retry
+from .. import audit
+from ..actors import Actor
+from ..errors import OverrideReasonRequired, UnknownEntity, ValidationError
+from ..families.edit import FieldErrors
+from ..families.view import WALLET_LABELS
+from ..uow import Database, with_retry
+from . import ledger
+from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
+from .till import ensure_day_open
 
 METHOD_LABELS = {
     PaymentMethod.CASH: "Espèces",

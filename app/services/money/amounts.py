@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from babel.numbers import format_currency
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 MAX_PAYMENT_CENTS = 1_000_000  # 10 000,00 €
 

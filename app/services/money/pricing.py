@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from ..models import Activity, FamilyAid
+from ...models import Activity, FamilyAid
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from ..models import WalletKind
+from ...models import WalletKind
 from .rules import RuleCheck
 
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import (
+from ...models import (
     Activity,
     ActivityDay,
     ActivityKind,
@@ -23,7 +23,7 @@ from ..models import (
     PublicHoliday,
     SchoolHoliday,
 )
-from .errors import ValidationError
+from ..errors import ValidationError
 from .rules import DayFacts
 
 WEDNESDAY = 2

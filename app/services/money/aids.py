@@ -8,14 +8,14 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..models import AidType, Family, FamilyAid, WalletKind
-from . import audit
-from .actors import Actor
-from .errors import UnknownEntity, ValidationError
-from .family_edit import FieldErrors
-from .family_view import WALLET_LABELS
-from .money import parse_amount
-from .uow import Database, with_retry
+from ...models import AidType, Family, FamilyAid, WalletKind
+from .. import audit
+from ..actors import Actor
+from ..errors import UnknownEntity, ValidationError
+from ..families.edit import FieldErrors
+from ..families.view import WALLET_LABELS
+from ..uow import Database, with_retry
+from .amounts import parse_amount
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..clock import PARIS
-from ..models import (
+from ...clock import PARIS
+from ...models import (
     LIVE_STATUSES,
     Activity,
     ActivityDay,
@@ -19,14 +19,8 @@ from ..models import (
     ReservationStatus,
     Wallet,
 )
-from . import calendar, ledger
-from .actors import Actor
-from .basket import (
-    Action,
-    Basket,
-    BasketLine,
-)
-from .errors import (
+from ..actors import Actor
+from ..errors import (
     DateOutsideCalendar,
     EmptyBasket,
     OverrideReasonRequired,
@@ -35,7 +29,10 @@ from .errors import (
     WrongFamily,
     WrongStructure,
 )
-from .pricing import day_price
+from ..money import ledger
+from ..money.pricing import day_price
+from . import calendar
+from .basket import Action, Basket, BasketLine
 from .rules import DayFacts, RuleCheck, Verdict, check_booking, check_cancellation
 
 HOLIDAY_MARGIN = timedelta(days=40)  # deadlines count back over public holidays before the first day

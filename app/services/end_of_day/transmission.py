@@ -12,14 +12,14 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
 
-from ..clock import PARIS
-from ..models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
-from . import audit
-from .family_view import state_label
-from .money import format_eur
-from .notifications import queue_email
-from .rules import long_date, short_date
-from .uow import Database, with_retry
+from ...clock import PARIS
+from ...models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
+from .. import audit
+from ..booking.rules import long_date, short_date
+from ..families.view import state_label
+from ..money.amounts import format_eur
+from ..uow import Database, with_retry
+from .outbox import queue_email
 
 
 @dataclass

@@ -12,23 +12,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import (
-    Activity,
-    ActivityDay,
-    Child,
-    Family,
-    LedgerKind,
-    Reservation,
-    ReservationStatus,
-)
-from . import audit, ledger
-from .actors import Actor
-from .errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
-from .money import format_eur
-from .notifications import queue_email
-from .pricing import day_price
+from ...models import Activity, ActivityDay, Child, Family, LedgerKind, Reservation, ReservationStatus
+from .. import audit
+from ..actors import Actor
+from ..end_of_day.outbox import queue_email
+from ..errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
+from ..money import ledger
+from ..money.amounts import format_eur
+from ..money.pricing import day_price
+from ..uow import Database, with_retry
 from .rules import long_date
-from .uow import Database, with_retry
 
 
 def lock_days(session: Session, day_ids: list[int]) -> dict[int, ActivityDay]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Family, Wallet, search_key
-from .uow import Database
+from ...models import Family, Wallet, search_key
+from ..uow import Database
 
 
 def refresh_search_text(family: Family) -> None:

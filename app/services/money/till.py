@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import DayClosing
-from .errors import DomainError
+from ...models import DayClosing
+from ..errors import DomainError
 
 
 class DayClosed(DomainError):

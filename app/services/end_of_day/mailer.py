@@ -21,9 +21,9 @@ from email.utils import formatdate, make_msgid
 
 from sqlalchemy import func, or_, select, update
 
-from ..models import OutboxMessage, OutboxStatus
-from .errors import ConfigurationError
-from .uow import Database, with_retry
+from ...models import OutboxMessage, OutboxStatus
+from ..errors import ConfigurationError
+from ..uow import Database, with_retry
 
 KEYRING_SERVICE = "guichet-enfance-smtp"
 MAX_ATTEMPTS = 8

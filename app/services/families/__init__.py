@@ -1,0 +1,1 @@
+"""Families: search, creation and edition, the family page's summary, portal access and privacy."""
