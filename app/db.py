@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -140,7 +138,7 @@ def _reason(exc: DBAPIError) -> str:
 # --- migrations -----------------------------------------------------------------------------------
 
 
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 """The newest migration; checked against the migration scripts by a test, so that starting the application
 does not need to load Alembic (it is imported only to migrate)."""
 
@@ -204,14 +202,3 @@ def check_schema(engine: Engine) -> None:
     if current is not None and current not in known:
         raise SchemaUnknown(current)
     raise SchemaBehind(current, head)
-
-
-@contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that rolls back unless the caller commits."""
-    session = factory()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()

@@ -43,6 +43,7 @@ from app.models import (
     search_key,
 )
 from app.services.booking import calendar
+from app.services.money.till import receipt_number
 from app.services.uow import Database
 
 YEARS = ["2022-2023", "2023-2024", "2024-2025", "2025-2026", "2026-2027"]
@@ -278,7 +279,7 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
         counters[key] += 1
         p["id"] = i
         p["receipt_seq"] = counters[key]
-        p["receipt_number"] = f"{key[1]}-{counters[key]:06d}"
+        p["receipt_number"] = receipt_number(key[1], counters[key])
         entries.append({"wallet_id": p["wallet_id"], "kind": LedgerKind.PAYMENT, "amount_cents": p["amount_cents"],
                         "label": f"Règlement {p['receipt_number']}", "created_at": p["paid_at"],
                         "business_date": p["business_date"], "payment_id": i})  # fmt: skip

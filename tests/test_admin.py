@@ -30,7 +30,7 @@ from app.models import (
 from app.models import WalletKind as W
 from app.services.audit import audit_rows
 from app.services.auth import AccountLocked, LoginRefused, change_password, login
-from app.services.booking import waitlist
+from app.services.booking import days, waitlist
 from app.services.booking.attendance import record_attendance, record_certificate
 from app.services.booking.basket import Action, Basket
 from app.services.booking.validation import confirm, recap
@@ -94,8 +94,8 @@ def test_permissions_per_role_are_enforced_in_the_services(db):
         ),
     ]
     supervisor_or_admin = [
-        lambda a: waitlist.set_capacity(db, a, day, 26, "renfort"),
-        lambda a: admin.close_day(db, a, day_row(db, "CLSH-PV", date(2026, 12, 31)).id, "grève"),
+        lambda a: days.set_capacity(db, a, day, 26, "renfort"),
+        lambda a: days.close_day(db, a, day_row(db, "CLSH-PV", date(2026, 12, 31)).id, "grève"),
     ]
     for call in admin_only:
         for who in (agent, supervisor):
@@ -128,7 +128,7 @@ def test_closing_a_day_cancels_refunds_and_notifies(db):
     confirm(db, actor(db, Role.AGENT), basket)
     assert balance(db, family_id) == 0
     day = day_row(db, "CLSH-PV", date(2026, 12, 28))
-    report = admin.close_day(db, actor(db, Role.SUPERVISOR), day.id, "travaux dans le centre")
+    report = days.close_day(db, actor(db, Role.SUPERVISOR), day.id, "travaux dans le centre")
     assert "FERMETURE" in report.families and report.refunded_cents >= 1300 and report.emails >= 1
     assert balance(db, family_id) == 1300
     with db.reading() as uow:
@@ -227,8 +227,8 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
     full = day_row(db, "CLSH-PV", date(2026, 12, 22))
     with db.reading() as uow:
         queue = [r.id for r in waitlist.waitlist(uow.session, full.id)]
-    waitlist.reorder(db, supervisor, full.id, queue[::-1], "priorité")
-    waitlist.set_capacity(db, supervisor, full.id, full.capacity + 1, "renfort")  # promotes
+    days.reorder(db, supervisor, full.id, queue[::-1], "priorité")
+    days.set_capacity(db, supervisor, full.id, full.capacity + 1, "renfort")  # promotes
     adjust(db, supervisor, sid, family_id, W.ALSH, "-1", "correction")
     reverse_payment(db, supervisor, receipt.payment_id, "erreur")
     transmit_day(db, date(2026, 11, 26))
@@ -248,7 +248,7 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
     school_year.set_opening_date(db, administrator, period, date(2027, 9, 20))
     admin.create_aid_type(db, administrator, AidKind.EMPLOYER, "CE Mairie")
     admin.save_message(db, administrator, sid, "Info", "Texte", date(2026, 11, 26))
-    admin.close_day(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "grève")
+    days.close_day(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "grève")
     expected = {t.method: t for t in day_expected(db, agent, sid)}
     euros = lambda c: f"{c // 100},{c % 100:02d}"  # noqa: E731
     closing = close_cash(db, agent, sid, CountedInput(euros(expected[PaymentMethod.CASH].cents),
@@ -305,7 +305,7 @@ def test_admin_input_checks_brackets_weekdays_and_past_days(db):
                                  opening_kind=OpeningKind.PERIOD, horizon_days=None)  # fmt: skip
     with pytest.raises(ValidationError, match="est passée"):
         past = day_row(db, "ALAE-MER", date(2026, 11, 25))
-        admin.close_day(db, actor(db, Role.SUPERVISOR), past.id, "trop tard")
+        days.close_day(db, actor(db, Role.SUPERVISOR), past.id, "trop tard")
 
 
 def test_closing_a_day_does_not_refund_a_certificate_twice(db):
@@ -317,7 +317,7 @@ def test_closing_a_day_does_not_refund_a_certificate_twice(db):
     record_attendance(db, actor(db, Role.AGENT), result.outcomes[0].reservation_id, Attendance.ABSENT)
     record_certificate(db, actor(db, Role.AGENT), result.outcomes[0].reservation_id)
     assert balance(db, family_id) == 1300
-    admin.close_day(
+    days.close_day(
         db, actor(db, Role.SUPERVISOR), day_row(db, "CLSH-PV", date(2026, 12, 21)).id, "inondation"
     )
     assert balance(db, family_id) == 1300

@@ -18,7 +18,7 @@ from app.models import (
     ReservationStatus,
     Role,
 )
-from app.services.booking import waitlist
+from app.services.booking import days, waitlist
 from app.services.booking.basket import Action, Basket, Likely, OutcomeStatus
 from app.services.booking.validation import confirm, recap
 from app.services.errors import AccountInDebit, InsufficientBalance
@@ -69,7 +69,9 @@ def test_balance_6499_is_refused_missing_one_cent_and_writes_nothing(db):
     assert row_counts(db) == before
 
 
-def test_account_in_debit_refuses_even_a_cancellation(db):
+def test_in_debit_cancellations_are_allowed_but_no_addition(db):
+    """DESIGN §2.3: a basket of in-time cancellations only is allowed even in debit (it lowers the debt); with an
+    addition, the debit must be paid back first. Example: −0,01 € and one 13,00 € day cancelled → 12,99 €."""
     family_id, (child,) = new_family(db, balance_cents=1300)
     confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
     with db.writing() as uow:  # a later charge puts the account in debit
@@ -77,15 +79,23 @@ def test_account_in_debit_refuses_even_a_cancellation(db):
         from app.services.money import ledger
 
         ledger.post(uow.session, ledger.wallet_for(uow.session, family_id, WalletKind.ALAE),
-                    kind=LedgerKind.ADJUSTMENT, amount_cents=-500, label="test", at=NOW)  # fmt: skip
+                    kind=LedgerKind.ADJUSTMENT, amount_cents=-1, label="test", at=NOW)  # fmt: skip
         uow.commit()
+    swap = _basket(db, family_id, child, NOEL[:1], action=Action.REMOVE)
+    swap.toggle(child, activity_id(db, "CLSH-PV"), NOEL[2], Action.ADD)
+    summary = recap(db, actor(db, Role.AGENT), swap)
+    assert summary.in_debit and summary.balance_cents == -1
+    assert summary.missing_cents == 1 and not summary.can_confirm  # an addition: the debit comes first
+    before = row_counts(db)
+    with pytest.raises(AccountInDebit) as info:
+        confirm(db, actor(db, Role.AGENT), swap)
+    assert "débiteur" in str(info.value) and "il manque 0,01" in str(info.value)
+    assert row_counts(db) == before
     removal = _basket(db, family_id, child, NOEL[:1], action=Action.REMOVE)
     summary = recap(db, actor(db, Role.AGENT), removal)
-    assert summary.in_debit and summary.balance_cents == -500
-    assert summary.missing_cents == 500  # the debit must be paid back first
-    with pytest.raises(AccountInDebit) as info:
-        confirm(db, actor(db, Role.AGENT), removal)
-    assert "débiteur" in str(info.value)
+    assert summary.missing_cents == 0 and summary.can_confirm and summary.balance_after_cents == 1299
+    result = confirm(db, actor(db, Role.AGENT), removal)
+    assert [o.label for o in result.outcomes] == ["Annulée"] and result.balance_after_cents == 1299
 
 
 def test_in_time_cancellation_refunds_and_counts_against_new_costs(db):
@@ -200,14 +210,14 @@ def test_capacity_raise_promotes_and_only_a_supervisor_may(db):
 
     day = day_row(db, "CLSH-PV", date(2026, 12, 22))
     with pytest.raises(PermissionDenied):
-        waitlist.set_capacity(db, actor(db, Role.AGENT), day.id, day.capacity + 2, "renfort")
+        days.set_capacity(db, actor(db, Role.AGENT), day.id, day.capacity + 2, "renfort")
     before = row_counts(db)
     with pytest.raises(InvalidCapacity):
-        waitlist.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, -1, "erreur")
+        days.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, -1, "erreur")
     with pytest.raises(InvalidCapacity):
-        waitlist.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, day.capacity - 1, "trop bas")
+        days.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, day.capacity - 1, "trop bas")
     assert row_counts(db) == before
-    promoted = waitlist.set_capacity(
+    promoted = days.set_capacity(
         db, actor(db, Role.SUPERVISOR), day.id, day.capacity + 2, "un animateur de plus"
     )
     assert len(promoted) == 2
@@ -221,8 +231,8 @@ def test_supervisor_reorders_a_waitlist_agent_cannot(db):
     with db.reading() as uow:
         ids = [r.id for r in waitlist.waitlist(uow.session, day.id)]
     with pytest.raises(PermissionDenied):
-        waitlist.reorder(db, actor(db, Role.AGENT), day.id, ids[::-1], "priorité")
-    waitlist.reorder(db, actor(db, Role.SUPERVISOR), day.id, ids[::-1], "situation familiale")
+        days.reorder(db, actor(db, Role.AGENT), day.id, ids[::-1], "priorité")
+    days.reorder(db, actor(db, Role.SUPERVISOR), day.id, ids[::-1], "situation familiale")
     with db.reading() as uow:
         s = uow.session
         assert [r.id for r in waitlist.waitlist(s, day.id)] == ids[::-1]

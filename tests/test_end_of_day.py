@@ -67,10 +67,10 @@ def full_wednesday(db) -> date:
 
     with db.reading() as uow:
         s = uow.session
-        days = s.scalars(
+        rows = s.scalars(
             select(ActivityDay).join(Activity).where(Activity.code == "ALAE-MER").order_by(ActivityDay.day)
         )
-        return next(d.day for d in days if d.day > TODAY and waitlist.accepted_count(s, d.id) == d.capacity)
+        return next(d.day for d in rows if d.day > TODAY and waitlist.accepted_count(s, d.id) == d.capacity)
 
 
 def _book(db, family_id, child, days, code="CLSH-PV"):
@@ -114,10 +114,10 @@ def test_comptes_rendus_are_sent_once_with_french_outcomes(db, smtp):
 def test_waitlist_promotion_email_is_sent(db, smtp):
     family_id, (child,) = new_family(db, "Attente", balance_cents=5000, email="attente@example.org")
     _book(db, family_id, child, [date(2026, 12, 22)])  # full day: waitlisted rank 4
-    from app.services.booking import waitlist
+    from app.services.booking import days
     from tests.helpers import day_row
 
-    waitlist.set_capacity(
+    days.set_capacity(
         db, actor(db, Role.SUPERVISOR), day_row(db, "CLSH-PV", date(2026, 12, 22)).id, 28, "renfort"
     )
     send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))

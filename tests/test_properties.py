@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.clock import local_today, paris
 from app.models import LIVE_STATUSES as LIVE
 from app.models import ActivityDay, Attendance, LedgerKind, Reservation, ReservationStatus, Role, WalletKind
-from app.services.booking import waitlist
+from app.services.booking import days, waitlist
 from app.services.booking.attendance import record_attendance, record_certificate
 from app.services.booking.basket import Action, Basket
 from app.services.booking.validation import confirm
@@ -109,7 +109,7 @@ def machine_for(fresh_database):
             with self.db.reading() as uow:
                 capacity = uow.session.get(ActivityDay, day_ids[slot]).capacity
             with contextlib.suppress(DomainError):
-                waitlist.set_capacity(self.db, supervisor, day_ids[slot], max(0, capacity + delta), "test")
+                days.set_capacity(self.db, supervisor, day_ids[slot], max(0, capacity + delta), "test")
 
         @rule(data=st.data(), cents=st.integers(1, 5000))
         def pay(self, data, cents):

@@ -33,6 +33,7 @@ from .enums import (
 from .family import Adult, Child, Family
 from .money import AidType, FamilyAid, LedgerEntry, Payment, ReceiptCounter, Wallet
 from .notification import InfoMessage, OutboxMessage
+from .operation import OperationRecord
 from .organisation import Agent, Structure, agent_structures
 from .reservation import Reservation
 
@@ -61,6 +62,7 @@ __all__ = [
     "LedgerKind",
     "LocalClosing",
     "OpeningKind",
+    "OperationRecord",
     "OutboxMessage",
     "OutboxStatus",
     "Payment",

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
-from ..models import Agent, Role
-from .errors import PermissionDenied, UnknownEntity
+from ..models import Role
+from .errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -27,13 +25,3 @@ class Actor:
     def require_admin(self, what: str) -> None:
         if self.role is not Role.ADMIN:
             raise PermissionDenied(what)
-
-
-SYSTEM = Actor(None, Role.ADMIN, "système")
-
-
-def actor_for(session: Session, agent_id: int) -> Actor:
-    agent = session.get(Agent, agent_id)
-    if agent is None or not agent.active:
-        raise UnknownEntity(f"Agent inconnu ou désactivé (n° {agent_id}).")
-    return Actor(agent.id, agent.role, agent.full_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..clock import PARIS
 from ..models import Agent
@@ -14,7 +14,7 @@ from .actors import Actor
 from .counter import CounterSession, StructureRow
 from .errors import DomainError, ValidationError
 from .security import check_new_password, hash_password, verify_password
-from .uow import Database, with_retry
+from .uow import Database
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -34,41 +34,35 @@ class AccountLocked(DomainError):
 def login(db: Database, identifier: str, password: str) -> CounterSession:
     """Check the agent's password; after MAX_FAILURES failures in a row the account is locked for LOCKOUT."""
 
-    def work() -> tuple[CounterSession | None, DomainError | None]:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            agent = s.scalar(
-                select(Agent).where(Agent.login == identifier.strip()).options(selectinload(Agent.structures))
-            )
-            if agent is None or not agent.active:
-                return None, LoginRefused()
-            if agent.locked_until is not None and agent.locked_until > now:
-                return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
-            if not verify_password(agent.password_hash, password):
-                agent.failed_logins += 1
-                error: DomainError = LoginRefused()
-                action = "auth.failed"
-                if agent.failed_logins >= MAX_FAILURES:
-                    agent.locked_until = now + LOCKOUT
-                    agent.failed_logins = 0
-                    action = "auth.locked"
-                    error = AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
-                audit.record(s, at=now, action=action, entity="agent", entity_id=agent.id, agent_id=agent.id)
-                uow.commit()  # the failure is counted even though the login is refused
-                return None, error
-            agent.failed_logins = 0
-            agent.locked_until = None
-            audit.record(
-                s, at=now, action="auth.login", entity="agent", entity_id=agent.id, agent_id=agent.id
-            )
-            uow.commit()
-            structures = sorted(agent.structures, key=lambda x: x.name)
-            return CounterSession(Actor(agent.id, agent.role, agent.full_name),
-                                  [StructureRow(x.id, x.name) for x in structures],
-                                  agent.must_change_password), None  # fmt: skip
+    def work(s: Session) -> tuple[CounterSession | None, DomainError | None]:
+        now = db.clock.now()
+        agent = s.scalar(
+            select(Agent).where(Agent.login == identifier.strip()).options(selectinload(Agent.structures))
+        )
+        if agent is None or not agent.active:
+            return None, LoginRefused()
+        if agent.locked_until is not None and agent.locked_until > now:
+            return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
+        if not verify_password(agent.password_hash, password):
+            agent.failed_logins += 1
+            error: DomainError = LoginRefused()
+            action = "auth.failed"
+            if agent.failed_logins >= MAX_FAILURES:
+                agent.locked_until = now + LOCKOUT
+                agent.failed_logins = 0
+                action = "auth.locked"
+                error = AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
+            audit.record(s, at=now, action=action, entity="agent", entity_id=agent.id, agent_id=agent.id)
+            return None, error
+        agent.failed_logins = 0
+        agent.locked_until = None
+        audit.record(s, at=now, action="auth.login", entity="agent", entity_id=agent.id, agent_id=agent.id)
+        structures = sorted(agent.structures, key=lambda x: x.name)
+        return CounterSession(Actor(agent.id, agent.role, agent.full_name),
+                              [StructureRow(x.id, x.name) for x in structures],
+                              agent.must_change_password), None  # fmt: skip
 
-    session, error = with_retry(work)
+    session, error = db.write(work)
     if error is not None:
         raise error
     return session
@@ -80,16 +74,13 @@ def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            agent = s.get(Agent, actor.agent_id)
-            if agent is None or not verify_password(agent.password_hash, current):
-                raise LoginRefused()
-            agent.password_hash = hash_password(new)
-            agent.must_change_password = False
-            audit.record(s, at=db.clock.now(), action="auth.password", entity="agent", entity_id=agent.id,
-                         agent_id=agent.id)  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        agent = s.get(Agent, actor.agent_id)
+        if agent is None or not verify_password(agent.password_hash, current):
+            raise LoginRefused()
+        agent.password_hash = hash_password(new)
+        agent.must_change_password = False
+        audit.record(s, at=db.clock.now(), action="auth.password", entity="agent", entity_id=agent.id,
+                     agent_id=agent.id)  # fmt: skip
 
-    with_retry(work)
+    db.write(work)

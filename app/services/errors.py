@@ -141,3 +141,18 @@ class ConnectionLost(DomainError):
             "La connexion à la base de données a été perdue pendant l'opération : rien n'a été enregistré. "
             "Vos demandes en cours sont conservées ; réessayez quand le serveur répond."
         )
+
+
+class OutcomeUnknown(DomainError):
+    """The COMMIT was sent but its answer was lost, and the server could not be asked yet."""
+
+    def __init__(self, keyed: bool = True) -> None:
+        then = (
+            "Réessayez quand le serveur répond : elle ne sera pas enregistrée deux fois."
+            if keyed
+            else "Vérifiez quand le serveur répond avant de la refaire."
+        )
+        super().__init__(
+            f"La connexion au serveur a été perdue au moment d'enregistrer : l'opération a peut-être été "
+            f"enregistrée. {then}"
+        )

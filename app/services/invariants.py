@@ -46,6 +46,16 @@ def violations(session: Session) -> list[str]:
     ):
         problems.append(f"Doublon : l'enfant {child_id} a {n} réservations actives le jour {day_id}.")
 
+    for day_id, day, n in session.execute(
+        select(ActivityDay.id, ActivityDay.day, func.count())
+        .join(Reservation, Reservation.activity_day_id == ActivityDay.id)
+        .where(ActivityDay.closed.is_(True), Reservation.status.in_(LIVE_STATUSES))
+        .group_by(ActivityDay.id, ActivityDay.day)
+    ):
+        problems.append(
+            f"Journée fermée encore réservée : journée {day_id} ({day}) a {n} réservation(s) active(s)."
+        )
+
     positions: dict[int, list[int]] = defaultdict(list)
     for day_id, position in session.execute(
         select(Reservation.activity_day_id, Reservation.waitlist_position)

@@ -1,14 +1,24 @@
-"""Unit of work: one session, rolled back unless the use case commits explicitly."""
+"""Unit of work and the one write wrapper of every use case.
+
+``Database.reading()`` gives a session that is rolled back at the end. ``Database.write(work, ...)`` runs a write
+use case: a unit of work, ``work(session)``, the role of the agent read again in that transaction, the operation
+key stored with the result, NOTIFY for the other counters, COMMIT; it tries again after a deadlock, a
+serialization failure or a busy database, and after an unclear end (the connection lost while the COMMIT was on
+its way) it looks the operation key up instead of writing twice.
+"""
 
 from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock, SystemClock
@@ -16,6 +26,22 @@ from ..db import make_session_factory, write_bind
 
 T = TypeVar("T")
 CHANGES_CHANNEL = "guichet_changes"
+ATTEMPTS = 8
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+def new_operation_key() -> str:
+    """A key for one write, made by the caller before its first try and kept for its retries."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Operation(Generic[T]):
+    """A write that moves money or places: its key, its kind and the type of its result (stored as JSON)."""
+
+    key: str
+    kind: str
+    result_type: type[T]
 
 
 class Database:
@@ -38,6 +64,71 @@ class Database:
         """A unit of work that will write: on SQLite it holds the write lock from its first statement."""
         return UnitOfWork(self.write_factory)
 
+    def write(
+        self,
+        work: Callable[[Session], T],
+        *,
+        operation: Operation[T] | None = None,
+        agent_id: int | None = None,
+    ) -> T:
+        """Run ``work(session)`` in one transaction and commit it (see the module's docstring).
+
+        With ``operation``, a key already committed returns its stored result without running ``work`` again.
+        ``agent_id`` is recorded with the operation key.
+        """
+        from .errors import BusyRetryExhausted, ConnectionLost
+
+        for attempt in range(ATTEMPTS):
+            committing = False
+            try:
+                with self.writing() as uow:
+                    s = uow.session
+                    if operation is not None:
+                        done = _stored_result(s, operation)
+                        if done is not _MISSING:
+                            return done  # type: ignore[no-any-return]
+                    result = work(s)
+                    if operation is not None:
+                        _store_result(s, operation, result, agent_id, self.clock)
+                    if (
+                        self.dialect == "postgresql"
+                    ):  # other counters LISTEN (sent only if the COMMIT succeeds)
+                        s.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
+                    committing = True
+                    s.commit()
+                    return result
+            except IntegrityError as exc:
+                if operation is not None and _is_key_clash(exc):
+                    continue  # the same key committed by another try meanwhile: its result is read next time
+                raise
+            except Exception as exc:
+                if committing and _is_unclear(exc):
+                    return self._after_unclear_commit(operation, exc)
+                if is_connection_lost(exc):
+                    raise ConnectionLost() from exc
+                if not is_retryable(exc):
+                    raise
+            time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
+        raise BusyRetryExhausted()
+
+    def _after_unclear_commit(self, operation: Operation[T] | None, exc: BaseException) -> T:
+        """The COMMIT was sent and no answer came back: ask the server whether the operation key committed."""
+        from .errors import ConnectionLost, OutcomeUnknown
+
+        if operation is None:
+            raise OutcomeUnknown(keyed=False) from exc
+        for wait in (0.0, 0.2, 0.5, 1.0, 2.0):
+            time.sleep(wait)
+            try:
+                with self.reading() as uow:
+                    done = _stored_result(uow.session, operation)
+            except DBAPIError:
+                continue
+            if done is _MISSING:
+                raise ConnectionLost() from exc  # the server answered: nothing of it was committed
+            return done  # type: ignore[no-any-return]
+        raise OutcomeUnknown() from exc
+
 
 class UnitOfWork:
     def __init__(self, factory: sessionmaker[Session]) -> None:
@@ -58,57 +149,75 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        """For scripts and tests that write outside a use case (the demonstration builder, fixtures)."""
         if self.session.get_bind().dialect.name == "postgresql":
-            # other counters LISTEN on this channel (sent by PostgreSQL only if the commit succeeds)
             self.session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
         self.session.commit()
 
 
-RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+# --- operation keys ------------------------------------------------------------------------------------
+
+_MISSING: Any = object()
+
+
+def _stored_result(s: Session, operation: Operation[T]) -> T | Any:
+    from ..models import OperationRecord
+    from .codec import load
+
+    row = s.execute(
+        select(OperationRecord.kind, OperationRecord.result).where(OperationRecord.key == operation.key)
+    ).first()
+    if row is None:
+        return _MISSING
+    if row.kind != operation.kind:
+        from .errors import ValidationError
+
+        raise ValidationError("Clé d'opération déjà utilisée pour une autre opération.")
+    return load(operation.result_type, row.result)
+
+
+def _store_result(s: Session, operation: Operation[T], result: T, agent_id: int | None, clock: Clock) -> None:
+    from ..models import OperationRecord
+    from .codec import dump
+
+    s.add(OperationRecord(key=operation.key, kind=operation.kind, agent_id=agent_id, created_at=clock.now(),
+                          result=dump(result)))  # fmt: skip
+    s.flush()
+
+
+def _is_key_clash(exc: IntegrityError) -> bool:
+    return "operation_keys" in str(exc.orig) or "pk_operation_keys" in str(exc.orig)
+
+
+# --- what a failure means --------------------------------------------------------------------------------
 
 
 def is_retryable(exc: BaseException) -> bool:
     """A transient concurrency failure that a new attempt of the whole transaction can cure."""
-    from sqlalchemy.exc import DBAPIError
-
     if not isinstance(exc, DBAPIError):
         return False
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in RETRYABLE_SQLSTATES:
         return True
-    text = str(orig).lower()
-    return "database is locked" in text or "database table is locked" in text
+    message = str(orig).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def is_connection_lost(exc: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError
-
+    """The server went away (or could not be reached): nothing of the transaction was committed by it."""
     if not isinstance(exc, DBAPIError):
         return False
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    unreachable = isinstance(exc, OperationalError) and not sqlstate and "connection" in str(exc.orig).lower()
     return (
         bool(exc.connection_invalidated)
+        or unreachable
         or sqlstate.startswith("08")
         or sqlstate in ("57P01", "57P02", "57P03")
     )
 
 
-def with_retry(work: Callable[[], T], attempts: int = 8) -> T:
-    """Run ``work`` (a whole unit of work) again after a deadlock, serialization failure or busy database.
-
-    A connection lost in the middle becomes ConnectionLost: the transaction was rolled back by the server, so
-    nothing was written, and the caller may simply try again.
-    """
-    from .errors import BusyRetryExhausted, ConnectionLost
-
-    for attempt in range(attempts):
-        try:
-            return work()
-        except Exception as exc:
-            if is_connection_lost(exc):
-                raise ConnectionLost() from exc
-            if not is_retryable(exc):
-                raise
-            time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
-    raise BusyRetryExhausted()
+def _is_unclear(exc: BaseException) -> bool:
+    """After the COMMIT was sent: a lost connection or any OperationalError leaves the outcome unknown."""
+    return is_connection_lost(exc) or isinstance(exc, OperationalError)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..clock import local_today
 from ..models import AidKind, OpeningKind, PeriodOpeningRule
-from ..services.booking import waitlist
+from ..services.booking import days
 from ..services.money.amounts import format_eur
 from ..services.setup import catalogue as admin
 from ..services.setup import school_year
@@ -249,7 +249,7 @@ class AdminDialog(QDialog):
     def _set_capacity(self) -> None:
         day = self._selected_day()
         if day is not None:
-            promoted = self._write(lambda: waitlist.set_capacity(self.ctx.db, self.ctx.actor, day.id,
+            promoted = self._write(lambda: days.set_capacity(self.ctx.db, self.ctx.actor, day.id,
                                                                  self.capacity.value(), self.day_reason.text()))  # fmt: skip
             if promoted is not None:
                 self.day_result.setText(
@@ -261,7 +261,7 @@ class AdminDialog(QDialog):
         if day is None:
             return
         report = self._write(
-            lambda: admin.close_day(self.ctx.db, self.ctx.actor, day.id, self.day_reason.text())
+            lambda: days.close_day(self.ctx.db, self.ctx.actor, day.id, self.day_reason.text())
         )
         if report is not None:
             self.day_result.setText(

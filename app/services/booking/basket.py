@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from ...models import WalletKind
-from .rules import RuleCheck
+from .rules import BalanceCheck, RuleCheck, check_balance
 
 
 class Action(StrEnum):
@@ -122,6 +122,12 @@ class Recap:
     override_reason: str | None = None
 
     @property
+    def balance_check(self) -> BalanceCheck:
+        """The balance rule (``rules.check_balance``): the same function decides at confirmation."""
+        return check_balance(balance_cents=self.balance_cents, additions_cents=self.cost_cents,
+                             refunds_cents=self.refunds_cents, has_additions=any(r.ok for r in self.additions))  # fmt: skip
+
+    @property
     def needed_cents(self) -> int:
         return self.cost_cents - self.refunds_cents
 
@@ -135,12 +141,12 @@ class Recap:
 
     @property
     def missing_cents(self) -> int:
-        """What the family must pay before confirming: not in debit and balance ≥ cost − refunds."""
-        return max(0, max(0, self.needed_cents) - self.balance_cents)
+        """What the family must pay before confirming (0 for cancellations only, even in debit)."""
+        return self.balance_check.missing_cents
 
     @property
     def can_confirm(self) -> bool:
-        return self.missing_cents == 0 and bool(self.additions or self.removals)
+        return self.balance_check.ok and bool(self.additions or self.removals)
 
     @property
     def main_wallet(self) -> WalletKind | None:

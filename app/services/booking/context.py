@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ...clock import PARIS
 from ...models import (
     LIVE_STATUSES,
     Activity,
@@ -33,7 +32,8 @@ from ..money import ledger
 from ..money.pricing import day_price
 from . import calendar
 from .basket import Action, Basket, BasketLine
-from .rules import DayFacts, RuleCheck, Verdict, check_booking, check_cancellation
+from .rules import DayFacts, RuleCheck, Verdict, check_booking, check_cancellation, check_leave_waitlist
+from .waitlist import lock_days
 
 HOLIDAY_MARGIN = timedelta(days=40)  # deadlines count back over public holidays before the first day
 
@@ -50,8 +50,11 @@ class BasketContext:
     """Live (accepted or waitlisted) reservations by (child id, activity day id)."""
 
 
-def load_basket(session: Session, basket: Basket, actor: Actor, *, with_live: bool = True) -> BasketContext:
-    """Validate the basket against the database; raise a typed error for anything that does not fit."""
+def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool = False) -> BasketContext:
+    """Validate the basket against the database; raise a typed error for anything that does not fit.
+
+    For a confirmation (``locked``), the days' facts (closed or not) and the live reservations are left out:
+    ``read_under_locks`` reads them once the days are locked, so that nothing read before decides."""
     if not basket.lines:
         raise EmptyBasket()
     if len({ln.key for ln in basket.lines}) != len(basket.lines):
@@ -84,17 +87,13 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, with_live: bo
                 "pas de celle où vous travaillez."
             )
         activities[activity_id] = activity
-    facts: dict[tuple[int, date], DayFacts] = {}
     for activity in activities.values():
-        dates = [ln.day for ln in basket.lines if ln.activity_id == activity.id]
         coverage = calendar.activity_coverage(session, activity)
-        for d in dates:
+        for d in (ln.day for ln in basket.lines if ln.activity_id == activity.id):
             if coverage is None or not coverage[0] <= d <= coverage[1]:
                 raise DateOutsideCalendar(
                     f"Le {d:%d/%m/%Y} est en dehors du calendrier de l'activité « {activity.name} »."
                 )
-        for d, fact in calendar.day_facts(session, activity, dates).items():
-            facts[(activity.id, d)] = fact
     days = {
         (d.activity_id, d.day): d
         for d in session.scalars(
@@ -106,15 +105,35 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, with_live: bo
     }
     all_dates = [ln.day for ln in basket.lines]
     holidays = calendar.public_holiday_set(session, min(all_dates) - HOLIDAY_MARGIN, max(all_dates))
-    ctx = BasketContext(family, children, activities, days, facts, holidays, {})
-    if with_live:  # a confirmation reads them once the days are locked instead
+    ctx = BasketContext(family, children, activities, days, {}, holidays, {})
+    if not locked:
+        read_facts(session, ctx, basket)
         reload_live(session, ctx, lock=False)
     return ctx
 
 
+def read_facts(session: Session, ctx: BasketContext, basket: Basket) -> None:
+    """What the calendar says of each requested day (open, closed and why, opening date)."""
+    ctx.facts = {}
+    for activity in ctx.activities.values():
+        dates = [ln.day for ln in basket.lines if ln.activity_id == activity.id]
+        for d, fact in calendar.day_facts(session, activity, dates).items():
+            ctx.facts[(activity.id, d)] = fact
+
+
+def read_under_locks(session: Session, ctx: BasketContext, basket: Basket) -> dict[int, ActivityDay]:
+    """Lock the basket's days (in id order), then read what decides: the days' rows (capacity, closed flag),
+    their facts and the children's live reservations (locked too). Returns the locked days by id."""
+    locked = lock_days(session, [d.id for d in ctx.days.values()])
+    ctx.days = {(d.activity_id, d.day): d for d in locked.values()}
+    read_facts(session, ctx, basket)
+    reload_live(session, ctx, lock=True)
+    return locked
+
+
 def reload_live(session: Session, ctx: BasketContext, *, lock: bool) -> None:
-    """The children's live reservations on the basket's days, read again (and locked) once the days are locked:
-    another counter may have cancelled or added one meanwhile."""
+    """The children's live reservations on the basket's days (locked under a confirmation): another counter
+    may have cancelled or added one meanwhile."""
     stmt = select(Reservation).where(
         Reservation.child_id.in_(list(ctx.children)),
         Reservation.activity_day_id.in_([d.id for d in ctx.days.values()] or [-1]),
@@ -147,10 +166,7 @@ def check_line(ctx: BasketContext, line: BasketLine, now: datetime) -> tuple[Rul
     if existing is None:
         return RuleCheck(Verdict.NOT_BOOKED, "Aucune réservation à annuler ce jour-là"), None
     if existing.status is ReservationStatus.WAITLISTED:
-        # Leaving a waitlist frees no place and refunds nothing: allowed until the day.
-        if line.day < now.astimezone(PARIS).date():
-            return RuleCheck(Verdict.PAST, "Journée passée"), existing
-        return RuleCheck(Verdict.OK), existing
+        return check_leave_waitlist(day=line.day, now=now), existing
     check = check_cancellation(
         cancel_deadline=activity.cancel_deadline,
         day=line.day,

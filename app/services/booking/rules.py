@@ -16,6 +16,7 @@ from babel.dates import format_date
 
 from ...clock import PARIS
 from ...models import DeadlineKind, DeadlineRule, OpeningKind
+from ..money.amounts import format_eur
 
 
 @lru_cache(maxsize=4096)
@@ -158,6 +159,50 @@ def check_cancellation(
     if ignore_deadlines:
         return OK
     return _deadline_check(cancel_deadline, day, now, public_holidays, "annulation")
+
+
+def check_leave_waitlist(*, day: date, now: datetime) -> RuleCheck:
+    """Leaving a waitlist frees no place and refunds nothing: allowed until the day itself."""
+    if day < now.astimezone(PARIS).date():
+        return RuleCheck(Verdict.PAST, "Journée passée")
+    return OK
+
+
+@dataclass(frozen=True)
+class BalanceCheck:
+    """The balance rule of a basket (DESIGN §2.3), with what is missing to confirm it."""
+
+    needed_cents: int
+    """Estimated cost of the requested additions (waitlisted ones included) − refunds of in-time cancellations."""
+    missing_cents: int
+    in_debit: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.missing_cents == 0
+
+
+def check_balance(
+    *, balance_cents: int, additions_cents: int, refunds_cents: int, has_additions: bool
+) -> BalanceCheck:
+    """A basket with additions is allowed only if the account is not in debit and the balance covers the
+    additions' estimated cost minus the refunds; a basket of in-time cancellations only is always allowed (it
+    lowers the debt). Examples: 65,00 € for five 13,00 € days → allowed; 64,99 € → 0,01 € missing;
+    −0,01 € and one cancellation of a 13,00 € day → allowed."""
+    needed = additions_cents - refunds_cents
+    if not has_additions:
+        return BalanceCheck(needed, 0, balance_cents < 0)
+    missing = max(0, max(0, needed) - balance_cents)
+    return BalanceCheck(needed, missing, balance_cents < 0)
+
+
+def balance_refusal(check: BalanceCheck, balance_cents: int) -> str:
+    """The agent's message for a refused basket."""
+    if check.in_debit:
+        return (f"Compte famille débiteur ({format_eur(balance_cents)}) : aucune réservation ne peut être "
+                f"validée ; il manque {format_eur(check.missing_cents)}.")  # fmt: skip
+    return (f"Solde insuffisant : il manque {format_eur(check.missing_cents)} "
+            f"(demandes {format_eur(max(0, check.needed_cents))}, solde {format_eur(balance_cents)}).")  # fmt: skip
 
 
 def certificate_limit(day: date) -> datetime:

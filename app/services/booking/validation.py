@@ -8,18 +8,16 @@ line's outcome. A refused basket (bad input, balance) writes nothing.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from ...models import LedgerKind, Reservation, ReservationStatus
-from .. import audit
+from ...models import Reservation, ReservationStatus
 from ..actors import Actor
 from ..errors import AccountInDebit, InsufficientBalance
 from ..money import ledger
-from ..money.amounts import format_eur
-from ..uow import Database, with_retry
+from ..uow import Database, Operation, new_operation_key
+from . import lifecycle
 from .basket import (
     Action,
     Basket,
@@ -38,23 +36,10 @@ from .context import (
     line_names,
     line_price,
     load_basket,
-    reload_live,
+    read_under_locks,
 )
-from .rules import RuleCheck, Verdict
-from .waitlist import (
-    accepted_counts,
-    change_capacity,
-    charge_reservation,
-    fill_places,
-    lock_days,
-    rank_of,
-    renumber,
-    waitlist_lengths,
-    waitlist_tails,
-)
-
-FULL_REASON = "Complet : plus de place disponible ce jour-là"
-
+from .rules import RuleCheck, Verdict, balance_refusal, check_balance
+from .waitlist import accepted_counts, rank_of, waitlist_lengths
 
 # --- recap ----------------------------------------------------------------------------------------
 
@@ -99,9 +84,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                     )
                 )
             else:
-                refund = 0
-                if check.ok and existing is not None and existing.status is ReservationStatus.ACCEPTED:
-                    refund = existing.price_cents or 0
+                refund = lifecycle.refund_due(existing) if check.ok and existing is not None else 0
                 rank = rank_of(s, existing) if existing is not None else None
                 removals.append(
                     RecapLine(
@@ -131,78 +114,78 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
 # --- confirm --------------------------------------------------------------------------------------
 
 
-def confirm(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
-    """ "Confirmer": re-check and apply the whole basket in one transaction (retried on deadlock/busy)."""
-    return with_retry(lambda: _confirm_once(db, actor, basket))
+def confirm(db: Database, actor: Actor, basket: Basket, *, key: str | None = None) -> ConfirmResult:
+    """ "Confirmer": re-check and apply the whole basket in one transaction (retried on deadlock/busy).
+
+    ``key`` is made by the caller before the first try and kept for its retries: a retry after an unclear end
+    returns the committed outcome instead of confirming again."""
+    operation = Operation(key or new_operation_key(), "basket.confirm", ConfirmResult)
+    return db.write(lambda s: _confirm_in(s, db, actor, basket), operation=operation, agent_id=actor.agent_id)
 
 
-def _confirm_once(db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
-    with db.writing() as uow:
-        s = uow.session
-        ctx = load_basket(s, basket, actor, with_live=False)
-        locked = lock_days(s, [d.id for d in ctx.days.values()])
-        reload_live(s, ctx, lock=True)
-        balance = family_balance(s, ctx.family.id, lock=True)
-        now = db.clock.now()  # taken once the days are locked: request order = waitlist order
-        checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
-        cost = sum(line_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
-        refunds = sum(
-            (res.price_cents or 0)
-            for ln in basket.removals
-            for check, res in [checks[ln.key]]
-            if check.ok and res is not None and res.status is ReservationStatus.ACCEPTED
-        )
-        _require_balance(balance, cost - refunds)
+def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
+    ctx = load_basket(s, basket, actor, locked=True)
+    locked = read_under_locks(s, ctx, basket)
+    balance = family_balance(s, ctx.family.id, lock=True)
+    now = db.clock.now()  # taken once the days are locked: request order = waitlist order
+    checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
+    cost = sum(line_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
+    refunds = sum(
+        lifecycle.refund_due(res)
+        for ln in basket.removals
+        for check, res in [checks[ln.key]]
+        if check.ok and res
+    )
+    verdict = check_balance(balance_cents=balance, additions_cents=cost, refunds_cents=refunds,
+                            has_additions=any(checks[ln.key][0].ok for ln in basket.additions))  # fmt: skip
+    if not verdict.ok:
+        error = AccountInDebit if verdict.in_debit else InsufficientBalance
+        raise error(verdict.missing_cents, balance_refusal(verdict, balance))
 
-        batch = str(uuid.uuid4())
-        outcomes: dict[tuple[int, int, date], LineOutcome] = {}
-        freed: set[int] = set()
-        for line in basket.removals:
-            outcomes[line.key] = _apply_removal(s, ctx, line, checks[line.key], now, actor, basket, freed)
-        promoted: list[int] = []
-        for day_id in sorted(freed):
-            promoted += [r.id for r in fill_places(s, locked[day_id], now, actor)]
-        # Additions: the places are counted once, under the locks, then followed in memory.
-        taken = accepted_counts(s, [d.id for d in ctx.days.values()])
-        tails = waitlist_tails(s, [d.id for d in ctx.days.values()])
-        entries = ledger.LedgerBatch(s)
-        created: list[tuple[BasketLine, Reservation]] = []
-        for line in basket.additions:
-            outcome, res = _apply_addition(
-                s, ctx, line, checks[line.key][0], now, actor, basket, batch, taken, tails, entries
+    outcomes: dict[tuple[int, int, date], LineOutcome] = {}
+    freed: set[int] = set()
+    for line in basket.removals:
+        outcomes[line.key] = _remove(s, ctx, line, checks[line.key], now, actor, basket, freed)
+    promoted: list[int] = []
+    for day_id in sorted(freed):
+        promoted += [r.id for r in lifecycle.promote(s, locked[day_id], now, actor)]
+    places = lifecycle.Places.count(s, list(locked))  # after the removals and promotions, under the locks
+    entries = ledger.LedgerBatch(s)
+    batch = str(uuid.uuid4())
+    created: list[tuple[BasketLine, Reservation]] = []
+    for line in basket.additions:
+        check = checks[line.key][0]
+        child_name, activity_name = line_names(ctx, line)
+        day = ctx.days.get((line.activity_id, line.day))
+        if check.verdict is Verdict.ALREADY_BOOKED or day is None:
+            outcomes[line.key] = LineOutcome(
+                line, child_name, activity_name, OutcomeStatus.REFUSED, check.reason
             )
-            outcomes[line.key] = outcome
-            if res is not None:
-                created.append((line, res))
-        s.flush()
-        entries.apply()
-        for line, res in created:
-            _audit_creation(s, ctx, line, res, now, actor, basket)
-            outcomes[line.key] = replace(outcomes[line.key], reservation_id=res.id)
-        s.flush()
-        balance_after = family_balance(s, ctx.family.id, lock=False)
-        uow.commit()
+            continue
+        res = lifecycle.request(
+            s, child=ctx.children[line.child_id], family=ctx.family, activity=ctx.activities[line.activity_id],
+            day=day, check=check, places=places, now=now, actor=actor, batch_id=batch, entries=entries,
+            override_reason=basket.override_reason if line.overridden else None,
+            override_capacity=line.override_capacity,
+        )  # fmt: skip
+        ctx.live[(line.child_id, day.id)] = res
+        created.append((line, res))
+    s.flush()
+    entries.apply()
+    lifecycle.audit_requests(
+        s, [(res, ctx.activities[line.activity_id], ctx.family.id) for line, res in created], now, actor
+    )
+    for line, res in created:
+        child_name, activity_name = line_names(ctx, line)
+        outcomes[line.key] = LineOutcome(line, child_name, activity_name, OutcomeStatus(res.status.value),
+                                         res.refusal_reason or "", res.waitlist_position, res.price_cents or 0,
+                                         res.id)  # fmt: skip
+    s.flush()
+    balance_after = family_balance(s, ctx.family.id, lock=False)
     return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)
 
 
-def _require_balance(balance: int, needed: int) -> None:
-    missing = max(0, max(0, needed) - balance)
-    if missing == 0:
-        return
-    if balance < 0:
-        raise AccountInDebit(
-            missing,
-            f"Compte famille débiteur ({format_eur(balance)}) : aucune réservation ne peut être validée ; "
-            f"il manque {format_eur(missing)}.",
-        )
-    raise InsufficientBalance(
-        missing,
-        f"Solde insuffisant : il manque {format_eur(missing)} "
-        f"(demandes {format_eur(needed)}, solde {format_eur(balance)}).",
-    )
-
-
-def _apply_removal(
+def _remove(
     s: Session,
     ctx: BasketContext,
     line: BasketLine,
@@ -217,135 +200,13 @@ def _apply_removal(
     if not check.ok or res is None:
         return LineOutcome(line, child_name, activity_name, OutcomeStatus.NOT_CANCELLED, check.reason)
     activity = ctx.activities[line.activity_id]
-    was = res.status
-    refund = (res.price_cents or 0) if was is ReservationStatus.ACCEPTED else 0
-    res.status = ReservationStatus.CANCELLED
-    res.waitlist_position = None
-    res.cancelled_at = now
-    res.transmitted_at = None
-    if line.overridden:
-        res.override_reason = basket.override_reason
-    s.flush()
-    if refund:
-        ledger.post(
-            s,
-            ledger.wallet_for(s, ctx.family.id, activity.wallet_kind),
-            kind=LedgerKind.REFUND,
-            amount_cents=refund,
-            label=f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
-            at=now,
-            structure_id=activity.structure_id,
-            agent_id=actor.agent_id,
-            reservation_id=res.id,
-        )
-    if was is ReservationStatus.ACCEPTED:
+    if res.status is ReservationStatus.ACCEPTED:
         freed.add(res.activity_day_id)
-    else:
-        renumber(s, res.activity_day_id)
-    audit.record(
-        s,
-        at=now,
-        action="reservation.cancel",
-        entity="reservation",
-        entity_id=res.id,
-        agent_id=actor.agent_id,
-        structure_id=activity.structure_id,
-        family_id=ctx.family.id,
-        before={"status": was},
-        after={"status": "cancelled", "refund_cents": refund},
-        reason=basket.override_reason if line.overridden else None,
-    )
+    refund = lifecycle.cancel(
+        s, res, family=ctx.family, activity=activity, now=now, actor=actor,
+        label=f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
+        override_reason=basket.override_reason if line.overridden else None,
+    )  # fmt: skip
     return LineOutcome(
         line, child_name, activity_name, OutcomeStatus.CANCELLED, amount_cents=refund, reservation_id=res.id
-    )
-
-
-def _apply_addition(
-    s: Session,
-    ctx: BasketContext,
-    line: BasketLine,
-    check: RuleCheck,
-    now: datetime,
-    actor: Actor,
-    basket: Basket,
-    batch: str,
-    taken: dict[int, int],
-    tails: dict[int, int],
-    entries: ledger.LedgerBatch,
-) -> tuple[LineOutcome, Reservation | None]:
-    """Create the line's reservation (accepted, waitlisted or refused) and its charge; no flush here."""
-    child_name, activity_name = line_names(ctx, line)
-    activity = ctx.activities[line.activity_id]
-    day = ctx.days.get((line.activity_id, line.day))
-    if check.verdict is Verdict.ALREADY_BOOKED or day is None:
-        return LineOutcome(line, child_name, activity_name, OutcomeStatus.REFUSED, check.reason), None
-    res = Reservation(
-        child_id=line.child_id,
-        activity_day_id=day.id,
-        requested_at=now,
-        decided_at=now,
-        agent_id=actor.agent_id,
-        batch_id=batch,
-        override_reason=basket.override_reason if line.overridden else None,
-    )
-    res.child = ctx.children[line.child_id]
-    if not check.ok:
-        res.status, res.refusal_reason = ReservationStatus.REFUSED, check.reason
-    else:
-        if taken[day.id] >= day.capacity and line.override_capacity:
-            change_capacity(s, day, taken[day.id] + 1, now, actor, basket.override_reason or "",
-                            "activity_day.capacity_override")  # fmt: skip
-        if taken[day.id] < day.capacity:
-            res.status = ReservationStatus.ACCEPTED
-            taken[day.id] += 1
-        elif activity.waitlist_enabled:
-            tails[day.id] += 1  # positions followed in memory under the day's lock
-            res.status, res.waitlist_position = ReservationStatus.WAITLISTED, tails[day.id]
-        else:
-            res.status, res.refusal_reason = ReservationStatus.REFUSED, FULL_REASON
-    s.add(res)
-    if res.status is ReservationStatus.ACCEPTED:
-        charge_reservation(s, res, ctx.family, activity, day, now, actor, entries)
-    ctx.live[(line.child_id, day.id)] = res
-    outcome = LineOutcome(
-        line,
-        child_name,
-        activity_name,
-        OutcomeStatus(res.status.value),
-        res.refusal_reason or "",
-        res.waitlist_position,
-        res.price_cents or 0,
-    )
-    return outcome, res
-
-
-def _audit_creation(
-    s: Session,
-    ctx: BasketContext,
-    line: BasketLine,
-    res: Reservation,
-    now: datetime,
-    actor: Actor,
-    basket: Basket,
-) -> None:
-    activity = ctx.activities[line.activity_id]
-    audit.record(
-        s,
-        at=now,
-        action="reservation.create",
-        entity="reservation",
-        entity_id=res.id,
-        agent_id=actor.agent_id,
-        structure_id=activity.structure_id,
-        family_id=ctx.family.id,
-        after={
-            "child_id": line.child_id,
-            "day": line.day,
-            "activity_id": activity.id,
-            "status": res.status,
-            "waitlist_position": res.waitlist_position,
-            "price_cents": res.price_cents,
-            "refusal_reason": res.refusal_reason,
-        },
-        reason=basket.override_reason if line.overridden else None,
     )

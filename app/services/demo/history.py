@@ -28,6 +28,7 @@ from ...models import (
 from .. import audit
 from ..money import ledger
 from ..money.pricing import day_price
+from ..money.till import receipt_number
 from .people import PeopleBuilder
 from .reference import DemoSummary
 
@@ -285,7 +286,7 @@ class DemoBuilder(PeopleBuilder):
                 wallet_id=wallet.id,
                 receipt_year=year,
                 receipt_seq=seq,
-                receipt_number=f"{year}-{seq:06d}",
+                receipt_number=receipt_number(year, seq),
                 method=method,
                 amount_cents=amount,
                 cheque_bank=rng.choice(["Crédit Agricole", "La Banque Postale", "CIC", "Caisse d'Épargne"])

@@ -20,10 +20,11 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
 
 from ...models import OutboxMessage, OutboxStatus
 from ..errors import ConfigurationError
-from ..uow import Database, with_retry
+from ..uow import Database
 
 KEYRING_SERVICE = "guichet-enfance-smtp"
 MAX_ATTEMPTS = 8
@@ -153,39 +154,34 @@ class _Connection:
 def _claim(db: Database) -> tuple[int, str, str, str, str, str] | None:
     """Take the next due message with a lease, committed before any SMTP exchange."""
 
-    def work():
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            msg = s.scalar(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
+    def work(s: Session):
+        now = db.clock.now()
+        msg = s.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
             )
-            if msg is None:
-                return None
-            msg.claimed_until = now + LEASE
-            if msg.message_id is None:
-                msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
-            uow.commit()
-            return msg.id, msg.kind, msg.recipient, msg.subject, msg.body, msg.message_id
+            .order_by(OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if msg is None:
+            return None
+        msg.claimed_until = now + LEASE
+        if msg.message_id is None:
+            msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
+        return msg.id, msg.kind, msg.recipient, msg.subject, msg.body, msg.message_id
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def _update(db: Database, msg_id: int, **values) -> None:
-    def work() -> None:
-        with db.writing() as uow:
-            uow.session.execute(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(**values))
-            uow.commit()
+    def work(s: Session) -> None:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(**values))
 
-    with_retry(work)
+    db.write(work)
 
 
 def send_pending(
@@ -247,22 +243,19 @@ def send_pending(
 
 
 def _record_failure(db: Database, msg_id: int, exc: Exception, report: SendReport, recipient: str) -> None:
-    with_retry(lambda: _record_failure_once(db, msg_id, exc, report, recipient))
-
-
-def _record_failure_once(
-    db: Database, msg_id: int, exc: Exception, report: SendReport, recipient: str
-) -> None:
-    with db.writing() as uow:
-        msg = uow.session.get(OutboxMessage, msg_id)
-        now = db.clock.now()
+    def work(s: Session) -> bool:
+        msg = s.get(OutboxMessage, msg_id)
+        assert msg is not None
         msg.attempts += 1
         msg.last_error = f"{type(exc).__name__}: {exc}"[:1000]
         msg.claimed_until = None
         if msg.attempts >= MAX_ATTEMPTS:
             msg.status = OutboxStatus.FAILED
-            report.failed.append(recipient)
-        else:
-            msg.next_attempt_at = now + backoff(msg.attempts)
-            report.retried += 1
-        uow.commit()
+            return False
+        msg.next_attempt_at = db.clock.now() + backoff(msg.attempts)
+        return True
+
+    if db.write(work):
+        report.retried += 1
+    else:
+        report.failed.append(recipient)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from ...clock import PARIS
 from ...models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
@@ -18,7 +19,7 @@ from .. import audit
 from ..booking.rules import long_date, short_date
 from ..families.view import state_label
 from ..money.amounts import format_eur
-from ..uow import Database, with_retry
+from ..uow import Database
 from .outbox import queue_email
 
 
@@ -68,56 +69,53 @@ def transmit_day(
         if progress is not None:
             progress(text, percent)
 
-    def work() -> EndOfDayReport:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            step("Recherche des demandes non transmises…", 10)
-            rows = s.execute(
-                select(Reservation, Child, Family, ActivityDay.day, Activity.name)
-                .join(Reservation.child)
-                .join(Child.family)
-                .join(Reservation.activity_day)
-                .join(ActivityDay.activity)
-                .where(
-                    Reservation.transmitted_at.is_(None),
-                    or_(Reservation.requested_at < _end_of(day), Reservation.cancelled_at < _end_of(day)),
-                )
-                .order_by(Family.id, Child.first_name, ActivityDay.day)
-            ).all()
-            if not rows:
-                report.already_done = True
-                step("Rien à transmettre.", 100)
-                return report
-            by_family: dict[int, list] = defaultdict(list)
-            families: dict[int, Family] = {}
-            outcomes: defaultdict[str, int] = defaultdict(int)
-            for res, child, family, the_day, activity_name in rows:
-                res.transmitted_at = now
-                by_family[family.id].append((res, child, the_day, activity_name))
-                families[family.id] = family
-                outcomes[res.status.value] += 1
-            step(f"{len(rows)} demande(s) transmise(s) ; préparation des comptes-rendus…", 50)
-            for family_id, items in by_family.items():
-                family = families[family_id]
-                if not family.email:
-                    report.families_without_email.append(family.name)
-                    continue
-                body = _compte_rendu(family, items, day)
-                if queue_email(s, kind="compte_rendu", dedup_key=f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
-                               family=family, subject=f"Compte-rendu de vos réservations du {day:%d/%m/%Y}",
-                               body=body, now=now) is not None:  # fmt: skip
-                    report.families_notified += 1
-            report.transmitted = len(rows)
-            report.outcomes = dict(outcomes)
-            audit.record(s, at=now, action="nightly.transmit", entity="day", entity_id=day.isoformat(),
-                         agent_id=actor_id, after={"transmitted": len(rows), "families": len(by_family),
-                                                   "without_email": report.families_without_email})  # fmt: skip
-            uow.commit()
-            step("Transmission terminée.", 100)
+    def work(s: Session) -> EndOfDayReport:
+        now = db.clock.now()
+        step("Recherche des demandes non transmises…", 10)
+        rows = s.execute(
+            select(Reservation, Child, Family, ActivityDay.day, Activity.name)
+            .join(Reservation.child)
+            .join(Child.family)
+            .join(Reservation.activity_day)
+            .join(ActivityDay.activity)
+            .where(
+                Reservation.transmitted_at.is_(None),
+                or_(Reservation.requested_at < _end_of(day), Reservation.cancelled_at < _end_of(day)),
+            )
+            .order_by(Family.id, Child.first_name, ActivityDay.day)
+        ).all()
+        if not rows:
+            report.already_done = True
+            step("Rien à transmettre.", 100)
             return report
+        by_family: dict[int, list] = defaultdict(list)
+        families: dict[int, Family] = {}
+        outcomes: defaultdict[str, int] = defaultdict(int)
+        for res, child, family, the_day, activity_name in rows:
+            res.transmitted_at = now
+            by_family[family.id].append((res, child, the_day, activity_name))
+            families[family.id] = family
+            outcomes[res.status.value] += 1
+        step(f"{len(rows)} demande(s) transmise(s) ; préparation des comptes-rendus…", 50)
+        for family_id, items in by_family.items():
+            family = families[family_id]
+            if not family.email:
+                report.families_without_email.append(family.name)
+                continue
+            body = _compte_rendu(family, items, day)
+            if queue_email(s, kind="compte_rendu", dedup_key=f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
+                           family=family, subject=f"Compte-rendu de vos réservations du {day:%d/%m/%Y}",
+                           body=body, now=now) is not None:  # fmt: skip
+                report.families_notified += 1
+        report.transmitted = len(rows)
+        report.outcomes = dict(outcomes)
+        audit.record(s, at=now, action="nightly.transmit", entity="day", entity_id=day.isoformat(),
+                     agent_id=actor_id, after={"transmitted": len(rows), "families": len(by_family),
+                                               "without_email": report.families_without_email})  # fmt: skip
+        step("Transmission terminée.", 100)
+        return report
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def _lower_first(text: str) -> str:

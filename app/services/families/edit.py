@@ -6,13 +6,15 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from sqlalchemy.orm import Session
+
 from ...clock import local_today
 from ...models import Adult, Child, Family
 from .. import audit
 from ..actors import Actor
 from ..errors import UnknownEntity, ValidationError
 from ..money import ledger
-from ..uow import Database, with_retry
+from ..uow import Database
 from .search import refresh_search_text
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -185,54 +187,48 @@ def create_family(db: Database, actor: Actor, data: FamilyInput, children: list[
     values = validate_family(data)
     kids = [validate_child(c, today) for c in children]
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            family = Family(**{k: v for k, v in values.items() if k != "adults"}, created_at=now)
-            family.adults = list(values["adults"])
-            family.children = [Child(**k) for k in kids]
-            refresh_search_text(family)
-            s.add(family)
-            s.flush()
-            ledger.open_wallets(s, family)
-            audit.record(s, at=now, action="family.create", entity="family", entity_id=family.id,
-                         agent_id=actor.agent_id, family_id=family.id, after=_snapshot(family))  # fmt: skip
-            uow.commit()
-            return family.id
+    def work(s: Session) -> int:
+        now = db.clock.now()
+        family = Family(**{k: v for k, v in values.items() if k != "adults"}, created_at=now)
+        family.adults = list(values["adults"])
+        family.children = [Child(**k) for k in kids]
+        refresh_search_text(family)
+        s.add(family)
+        s.flush()
+        ledger.open_wallets(s, family)
+        audit.record(s, at=now, action="family.create", entity="family", entity_id=family.id,
+                     agent_id=actor.agent_id, family_id=family.id, after=_snapshot(family))  # fmt: skip
+        return family.id
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def update_family(db: Database, actor: Actor, family_id: int, data: FamilyInput) -> None:
     values = validate_family(data)
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            family = s.get(Family, family_id)
-            if family is None or family.anonymized_at is not None:
-                raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
-            before = _snapshot(family)
-            for key, value in values.items():
-                if key != "adults":
-                    setattr(family, key, value)
-            family.adults = [
-                Adult(
-                    first_name=a.first_name,
-                    last_name=a.last_name,
-                    relationship_label=a.relationship_label,
-                    phone=a.phone,
-                    email=a.email,
-                )  # fmt: skip
-                for a in values["adults"]
-            ]
-            refresh_search_text(family)
-            audit.record(s, at=db.clock.now(), action="family.update", entity="family", entity_id=family.id,
-                         agent_id=actor.agent_id, family_id=family.id, before=before, after=_snapshot(family))  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        family = s.get(Family, family_id)
+        if family is None or family.anonymized_at is not None:
+            raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+        before = _snapshot(family)
+        for key, value in values.items():
+            if key != "adults":
+                setattr(family, key, value)
+        family.adults = [
+            Adult(
+                first_name=a.first_name,
+                last_name=a.last_name,
+                relationship_label=a.relationship_label,
+                phone=a.phone,
+                email=a.email,
+            )  # fmt: skip
+            for a in values["adults"]
+        ]
+        refresh_search_text(family)
+        audit.record(s, at=db.clock.now(), action="family.update", entity="family", entity_id=family.id,
+                     agent_id=actor.agent_id, family_id=family.id, before=before, after=_snapshot(family))  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def save_child(
@@ -241,29 +237,26 @@ def save_child(
     """Add a child to the family (``child_id`` None) or correct one. Returns the child's id."""
     values = validate_child(data, local_today(db.clock))
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            family = s.get(Family, family_id)
-            if family is None or family.anonymized_at is not None:
-                raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
-            before = None
-            if child_id is None:
-                child = Child(**values)
-                family.children.append(child)
-            else:
-                child = s.get(Child, child_id)
-                if child is None or child.family_id != family_id:
-                    raise UnknownEntity(f"Enfant inconnu dans cette famille (n° {child_id}).")
-                before = {k: getattr(child, k) for k in values}
-                for key, value in values.items():
-                    setattr(child, key, value)
-            s.flush()
-            refresh_search_text(family)
-            audit.record(s, at=db.clock.now(), action="child.create" if before is None else "child.update",
-                         entity="child", entity_id=child.id, agent_id=actor.agent_id, family_id=family_id,
-                         before=before, after=values)  # fmt: skip
-            uow.commit()
-            return child.id
+    def work(s: Session) -> int:
+        family = s.get(Family, family_id)
+        if family is None or family.anonymized_at is not None:
+            raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+        before = None
+        if child_id is None:
+            child = Child(**values)
+            family.children.append(child)
+        else:
+            child = s.get(Child, child_id)
+            if child is None or child.family_id != family_id:
+                raise UnknownEntity(f"Enfant inconnu dans cette famille (n° {child_id}).")
+            before = {k: getattr(child, k) for k in values}
+            for key, value in values.items():
+                setattr(child, key, value)
+        s.flush()
+        refresh_search_text(family)
+        audit.record(s, at=db.clock.now(), action="child.create" if before is None else "child.update",
+                     entity="child", entity_id=child.id, agent_id=actor.agent_id, family_id=family_id,
+                     before=before, after=values)  # fmt: skip
+        return child.id
 
-    return with_retry(work)
+    return db.write(work)

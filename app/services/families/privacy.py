@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
     AuditEntry,
@@ -26,7 +26,7 @@ from ..end_of_day.outbox import queue_email
 from ..errors import UnknownEntity, ValidationError
 from ..money.payments import METHOD_LABELS
 from ..security import hash_password, temporary_password
-from ..uow import Database, with_retry
+from ..uow import Database
 from .search import refresh_search_text
 from .view import state_label
 
@@ -50,28 +50,25 @@ def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_emai
     argon2 hash is stored, so it can never be displayed again."""
     temporary = temporary_password()
 
-    def work() -> str:
-        with db.writing() as uow:
-            s = uow.session
-            family = _family(s, family_id)
-            if by_email and not family.email:
-                raise ValidationError("Cette famille n'a pas d'adresse e-mail : imprimez le courrier.")
-            family.portal_login = family.portal_login or f"famille{family.id:05d}"
-            family.portal_password_hash = hash_password(temporary)
-            now = db.clock.now()
-            if by_email:
-                queue_email(s, kind="portal_password", dedup_key=f"portal:{family.id}:{now.isoformat()}", family=family,
-                            subject="Votre accès au portail famille",
-                            body=(f"Bonjour,\n\nVotre identifiant : {family.portal_login}\nMot de passe provisoire : "
-                                  f"{temporary}\n\nChangez-le à votre première connexion.\n\nLe service "
-                                  "enfance-jeunesse"), now=now)  # fmt: skip
-            audit.record(s, at=now, action="portal.password", entity="family", entity_id=family.id,
-                         agent_id=actor.agent_id, family_id=family.id,
-                         after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
-            uow.commit()
-            return family.portal_login
+    def work(s: Session) -> str:
+        family = _family(s, family_id)
+        if by_email and not family.email:
+            raise ValidationError("Cette famille n'a pas d'adresse e-mail : imprimez le courrier.")
+        family.portal_login = family.portal_login or f"famille{family.id:05d}"
+        family.portal_password_hash = hash_password(temporary)
+        now = db.clock.now()
+        if by_email:
+            queue_email(s, kind="portal_password", dedup_key=f"portal:{family.id}:{now.isoformat()}", family=family,
+                        subject="Votre accès au portail famille",
+                        body=(f"Bonjour,\n\nVotre identifiant : {family.portal_login}\nMot de passe provisoire : "
+                              f"{temporary}\n\nChangez-le à votre première connexion.\n\nLe service "
+                              "enfance-jeunesse"), now=now)  # fmt: skip
+        audit.record(s, at=now, action="portal.password", entity="family", entity_id=family.id,
+                     agent_id=actor.agent_id, family_id=family.id,
+                     after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
+        return family.portal_login
 
-    return PortalCredentials(with_retry(work), temporary)
+    return PortalCredentials(db.write(work), temporary)
 
 
 def export_family(db: Database, actor: Actor, family_id: int) -> dict:
@@ -156,10 +153,9 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict:
                 for a in s.scalars(select(AuditEntry).where(AuditEntry.family_id == family.id))
             ],  # fmt: skip
         }
-    with db.writing() as uow:  # the export itself is a write worth auditing (personal data left the system)
-        audit.record(uow.session, at=db.clock.now(), action="family.export", entity="family", entity_id=family_id,
-                     agent_id=actor.agent_id, family_id=family_id)  # fmt: skip
-        uow.commit()
+    # the export itself is a write worth auditing (personal data left the system)
+    db.write(lambda s: audit.record(s, at=db.clock.now(), action="family.export", entity="family",
+                                    entity_id=family_id, agent_id=actor.agent_id, family_id=family_id))  # fmt: skip
     return data
 
 
@@ -168,29 +164,26 @@ def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
     entries and payments stay (a public cash office keeps them)."""
     actor.require_supervisor("anonymiser une famille")
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            family = _family(s, family_id)
-            now = db.clock.now()
-            family.name = f"FAMILLE ANONYMISÉE {family.id}"
-            family.email = family.phone = None
-            family.address, family.postal_code, family.city, family.notes = "", "", "", ""
-            family.portal_login = family.portal_password_hash = None
-            for adult in list(family.adults):
-                s.delete(adult)
-            for i, child in enumerate(family.children, start=1):
-                child.first_name, child.last_name, child.notes = f"Enfant {i}", "Anonyme", ""
-                child.birth_date = date(child.birth_date.year, 1, 1)
-            family.adults = []
-            s.execute(delete(OutboxMessage).where(OutboxMessage.family_id == family.id,
-                                                  OutboxMessage.status != OutboxStatus.SENT))  # fmt: skip
-            s.execute(update(OutboxMessage).where(OutboxMessage.family_id == family.id)
-                      .values(recipient="(anonymisé)", body="(anonymisé)"))  # fmt: skip
-            refresh_search_text(family)
-            family.anonymized_at = now
-            audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,
-                         agent_id=actor.agent_id, family_id=family.id)  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        family = _family(s, family_id)
+        now = db.clock.now()
+        family.name = f"FAMILLE ANONYMISÉE {family.id}"
+        family.email = family.phone = None
+        family.address, family.postal_code, family.city, family.notes = "", "", "", ""
+        family.portal_login = family.portal_password_hash = None
+        for adult in list(family.adults):
+            s.delete(adult)
+        for i, child in enumerate(family.children, start=1):
+            child.first_name, child.last_name, child.notes = f"Enfant {i}", "Anonyme", ""
+            child.birth_date = date(child.birth_date.year, 1, 1)
+        family.adults = []
+        s.execute(delete(OutboxMessage).where(OutboxMessage.family_id == family.id,
+                                              OutboxMessage.status != OutboxStatus.SENT))  # fmt: skip
+        s.execute(update(OutboxMessage).where(OutboxMessage.family_id == family.id)
+                  .values(recipient="(anonymisé)", body="(anonymisé)"))  # fmt: skip
+        refresh_search_text(family)
+        family.anonymized_at = now
+        audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,
+                     agent_id=actor.agent_id, family_id=family.id)  # fmt: skip
 
-    with_retry(work)
+    db.write(work)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ...models import AidType, Family, FamilyAid, WalletKind
 from .. import audit
@@ -14,7 +15,7 @@ from ..actors import Actor
 from ..errors import UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
-from ..uow import Database, with_retry
+from ..uow import Database
 from .amounts import parse_amount
 
 
@@ -96,50 +97,44 @@ def add_aid(
     if errors:
         raise FieldErrors(errors)
 
-    def work() -> list[int]:
-        with db.writing() as uow:
-            s = uow.session
-            if s.get(Family, family_id) is None:
-                raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
-            aid_type = s.get(AidType, aid_type_id)
-            if aid_type is None:
-                raise UnknownEntity(f"Type d'aide inconnu (n° {aid_type_id}).")
-            rows = [
-                FamilyAid(
-                    family_id=family_id,
-                    aid_type_id=aid_type_id,
-                    wallet_kind=kind,
-                    amount_cents=cents,
-                    valid_from=valid_from,
-                    valid_to=valid_to,
-                )  # fmt: skip
-                for kind in wallet_kinds
-            ]
-            s.add_all(rows)
-            s.flush()
-            audit.record(s, at=db.clock.now(), action="aid.create", entity="family_aid",
-                         entity_id=",".join(str(r.id) for r in rows), agent_id=actor.agent_id, family_id=family_id,
-                         after={"type": aid_type.name, "wallets": wallet_kinds, "amount_cents": cents,
-                                "valid_from": valid_from, "valid_to": valid_to})  # fmt: skip
-            uow.commit()
-            return [r.id for r in rows]
+    def work(s: Session) -> list[int]:
+        if s.get(Family, family_id) is None:
+            raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+        aid_type = s.get(AidType, aid_type_id)
+        if aid_type is None:
+            raise UnknownEntity(f"Type d'aide inconnu (n° {aid_type_id}).")
+        rows = [
+            FamilyAid(
+                family_id=family_id,
+                aid_type_id=aid_type_id,
+                wallet_kind=kind,
+                amount_cents=cents,
+                valid_from=valid_from,
+                valid_to=valid_to,
+            )  # fmt: skip
+            for kind in wallet_kinds
+        ]
+        s.add_all(rows)
+        s.flush()
+        audit.record(s, at=db.clock.now(), action="aid.create", entity="family_aid",
+                     entity_id=",".join(str(r.id) for r in rows), agent_id=actor.agent_id, family_id=family_id,
+                     after={"type": aid_type.name, "wallets": wallet_kinds, "amount_cents": cents,
+                            "valid_from": valid_from, "valid_to": valid_to})  # fmt: skip
+        return [r.id for r in rows]
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def remove_aid(db: Database, actor: Actor, aid_id: int) -> None:
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            aid = s.get(FamilyAid, aid_id)
-            if aid is None:
-                raise UnknownEntity(f"Aide inconnue (n° {aid_id}).")
-            before = {"type": aid.aid_type.name, "wallet": aid.wallet_kind, "amount_cents": aid.amount_cents,
-                      "valid_from": aid.valid_from, "valid_to": aid.valid_to}  # fmt: skip
-            family_id = aid.family_id
-            s.delete(aid)
-            audit.record(s, at=db.clock.now(), action="aid.delete", entity="family_aid", entity_id=aid_id,
-                         agent_id=actor.agent_id, family_id=family_id, before=before)  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        aid = s.get(FamilyAid, aid_id)
+        if aid is None:
+            raise UnknownEntity(f"Aide inconnue (n° {aid_id}).")
+        before = {"type": aid.aid_type.name, "wallet": aid.wallet_kind, "amount_cents": aid.amount_cents,
+                  "valid_from": aid.valid_from, "valid_to": aid.valid_to}  # fmt: skip
+        family_id = aid.family_id
+        s.delete(aid)
+        audit.record(s, at=db.clock.now(), action="aid.delete", entity="family_aid", entity_id=aid_id,
+                     agent_id=actor.agent_id, family_id=family_id, before=before)  # fmt: skip
 
-    with_retry(work)
+    db.write(work)

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ...clock import local_today
 from ...models import (
@@ -29,9 +30,10 @@ from .. import audit
 from ..actors import Actor
 from ..errors import DomainError, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
-from ..uow import Database, with_retry
+from ..uow import Database, Operation, new_operation_key
 from .amounts import format_eur, parse_amount
-from .payments import METHOD_LABELS, lock_till
+from .payments import METHOD_LABELS
+from .till import lock_till
 
 COUNTED_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE)
 """What the agent counts in the till; card and transfer totals are taken as recorded."""
@@ -118,74 +120,72 @@ def _parse_counted(data: CountedInput) -> tuple[int, int, int]:
     return values["cash"], int(count_text), values["cheque_total"]
 
 
-def close_cash(db: Database, actor: Actor, structure_id: int, data: CountedInput) -> int:
+def close_cash(
+    db: Database, actor: Actor, structure_id: int, data: CountedInput, *, key: str | None = None
+) -> int:
     """The agent closes their cash for today: counted vs expected per method, discrepancy and comment."""
     cash, cheque_count, cheque_total = _parse_counted(data)
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            day = local_today(db.clock)
-            if s.get(Structure, structure_id) is None:
-                raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
-            lock_till(s, structure_id, day.year)  # no payment of this structure can commit meanwhile
-            if s.scalar(select(DayClosing.id).where(DayClosing.structure_id == structure_id,
-                                                    DayClosing.agent_id == actor.agent_id,
-                                                    DayClosing.business_date == day)) is not None:  # fmt: skip
-                raise AlreadyClosed(day)
-            expected = expected_totals(s, structure_id, actor.agent_id, day)
-            counted = {PaymentMethod.CASH: (None, cash), PaymentMethod.CHEQUE: (cheque_count, cheque_total)}
-            discrepancy = sum(counted[t.method][1] - t.cents for t in expected if t.method in counted)
-            comment = data.comment.strip()
-            if discrepancy and not comment:
-                raise FieldErrors(
-                    {"comment": f"Écart de {format_eur(discrepancy)} : un commentaire est obligatoire."}
-                )
-            closing = DayClosing(structure_id=structure_id, agent_id=actor.agent_id, business_date=day,
-                                 status=ClosingStatus.CLOSED, discrepancy_cents=discrepancy, comment=comment,
-                                 closed_at=now)  # fmt: skip
-            for t in expected:
-                count, cents = counted.get(t.method, (t.count, t.cents))
-                closing.lines.append(ClosingLine(method=t.method, expected_count=t.count, expected_cents=t.cents,
-                                                 counted_count=count, counted_cents=cents))  # fmt: skip
-            s.add(closing)
-            try:
-                s.flush()
-            except IntegrityError as exc:  # another session closed the same day at the same moment
-                raise AlreadyClosed(day) from exc
-            audit.record(s, at=now, action="closing.close", entity="day_closing", entity_id=closing.id,
-                         agent_id=actor.agent_id, structure_id=structure_id,
-                         after={"day": day, "discrepancy_cents": discrepancy,
-                                "counted": {"cash": cash, "cheques": [cheque_count, cheque_total]}},
-                         reason=comment or None)  # fmt: skip
-            uow.commit()
-            return closing.id
+    def work(s: Session) -> int:
+        now = db.clock.now()
+        day = local_today(db.clock)
+        if s.get(Structure, structure_id) is None:
+            raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+        lock_till(s, structure_id, day.year)  # no payment of this structure can commit meanwhile
+        if s.scalar(select(DayClosing.id).where(DayClosing.structure_id == structure_id,
+                                                DayClosing.agent_id == actor.agent_id,
+                                                DayClosing.business_date == day)) is not None:  # fmt: skip
+            raise AlreadyClosed(day)
+        expected = expected_totals(s, structure_id, actor.agent_id, day)
+        counted = {PaymentMethod.CASH: (None, cash), PaymentMethod.CHEQUE: (cheque_count, cheque_total)}
+        discrepancy = sum(counted[t.method][1] - t.cents for t in expected if t.method in counted)
+        comment = data.comment.strip()
+        if discrepancy and not comment:
+            raise FieldErrors(
+                {"comment": f"Écart de {format_eur(discrepancy)} : un commentaire est obligatoire."}
+            )
+        closing = DayClosing(structure_id=structure_id, agent_id=actor.agent_id, business_date=day,
+                             status=ClosingStatus.CLOSED, discrepancy_cents=discrepancy, comment=comment,
+                             closed_at=now)  # fmt: skip
+        for t in expected:
+            count, cents = counted.get(t.method, (t.count, t.cents))
+            closing.lines.append(ClosingLine(method=t.method, expected_count=t.count, expected_cents=t.cents,
+                                             counted_count=count, counted_cents=cents))  # fmt: skip
+        s.add(closing)
+        try:
+            s.flush()
+        except IntegrityError as exc:  # another session closed the same day at the same moment
+            raise AlreadyClosed(day) from exc
+        audit.record(s, at=now, action="closing.close", entity="day_closing", entity_id=closing.id,
+                     agent_id=actor.agent_id, structure_id=structure_id,
+                     after={"day": day, "discrepancy_cents": discrepancy,
+                            "counted": {"cash": cash, "cheques": [cheque_count, cheque_total]}},
+                     reason=comment or None)  # fmt: skip
+        return closing.id
 
-    return with_retry(work)
+    return db.write(
+        work, operation=Operation(key or new_operation_key(), "cash.close", int), agent_id=actor.agent_id
+    )
 
 
 def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
     actor.require_supervisor("valider une clôture de caisse")
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            closing = s.get(DayClosing, closing_id)
-            if closing is None:
-                raise UnknownEntity(f"Clôture inconnue (n° {closing_id}).")
-            if closing.status is ClosingStatus.VALIDATED:
-                raise ValidationError("Cette clôture est déjà validée.")
-            now = db.clock.now()
-            closing.status = ClosingStatus.VALIDATED
-            closing.validated_by_id = actor.agent_id
-            closing.validated_at = now
-            audit.record(s, at=now, action="closing.validate", entity="day_closing", entity_id=closing.id,
-                         agent_id=actor.agent_id, structure_id=closing.structure_id,
-                         before={"status": "closed"}, after={"status": "validated"})  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        closing = s.get(DayClosing, closing_id)
+        if closing is None:
+            raise UnknownEntity(f"Clôture inconnue (n° {closing_id}).")
+        if closing.status is ClosingStatus.VALIDATED:
+            raise ValidationError("Cette clôture est déjà validée.")
+        now = db.clock.now()
+        closing.status = ClosingStatus.VALIDATED
+        closing.validated_by_id = actor.agent_id
+        closing.validated_at = now
+        audit.record(s, at=now, action="closing.validate", entity="day_closing", entity_id=closing.id,
+                     agent_id=actor.agent_id, structure_id=closing.structure_id,
+                     before={"status": "closed"}, after={"status": "validated"})  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def closings_of_day(db: Database, structure_id: int, day: date) -> list[ClosingRow]:

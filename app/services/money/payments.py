@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
@@ -22,7 +20,6 @@ from ...models import (
     LedgerKind,
     Payment,
     PaymentMethod,
-    ReceiptCounter,
     Structure,
     WalletKind,
 )
@@ -31,10 +28,10 @@ from ..actors import Actor
 from ..errors import OverrideReasonRequired, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
-from ..uow import Database, with_retry
+from ..uow import Database, Operation, new_operation_key
 from . import ledger
 from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
-from .till import ensure_day_open
+from .till import ensure_day_open, lock_till, next_receipt_seq, receipt_number
 
 METHOD_LABELS = {
     PaymentMethod.CASH: "Espèces",
@@ -93,115 +90,92 @@ def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
     return cents, bank, number
 
 
-def next_receipt_seq(session: Session, structure_id: int, year: int) -> int:
-    """Increment and return the counter of (structure, year), creating it on first use; the row stays locked."""
-    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
-    return session.execute(
-        update(ReceiptCounter)
-        .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
-        .values(last_seq=ReceiptCounter.last_seq + 1)
-        .returning(ReceiptCounter.last_seq)
-    ).scalar_one()
+def record_payment(
+    db: Database, actor: Actor, structure_id: int, data: PaymentInput, *, key: str | None = None
+) -> Receipt:
+    """Take a payment at the counter: a numbered receipt and a ledger entry on the chosen wallet.
 
+    ``key``: made when the cash is handed over, kept for the retries; one handover is one payment."""
+    cents, bank, number = validate_payment(data)
 
-def lock_till(session: Session, structure_id: int, year: int) -> None:
-    """Lock the structure's till for the year (its receipt counter row): payments, reversals, adjustments and
-    the cash closing of the same structure wait for each other, so none lands on a day being closed."""
-    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
-    session.execute(
-        select(ReceiptCounter.last_seq)
-        .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
-        .with_for_update()
+    def work(s: Session) -> Receipt:
+        now = db.clock.now()
+        local = now.astimezone(PARIS)
+        family = s.get(Family, data.family_id)
+        if family is None or family.anonymized_at is not None:
+            raise UnknownEntity(f"Famille inconnue (n° {data.family_id}).")
+        if s.get(Structure, structure_id) is None:
+            raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+        seq = next_receipt_seq(s, structure_id, local.year)  # locks the till first, as a closing does
+        ensure_day_open(s, structure_id, local.date(), actor.agent_id)
+        wallet = ledger.wallet_for(s, family.id, data.wallet_kind)
+        payment = Payment(
+            structure_id=structure_id,
+            family_id=family.id,
+            wallet_id=wallet.id,
+            receipt_year=local.year,
+            receipt_seq=seq,
+            receipt_number=receipt_number(local.year, seq),
+            method=data.method,
+            amount_cents=cents,
+            cheque_bank=bank,
+            cheque_number=number,
+            paid_at=now,
+            business_date=local.date(),
+            agent_id=actor.agent_id,
+        )
+        s.add(payment)
+        s.flush()
+        ledger.post(s, wallet, kind=LedgerKind.PAYMENT, amount_cents=cents,
+                    label=f"Règlement {payment.receipt_number} – {METHOD_LABELS[data.method]}", at=now,
+                    structure_id=structure_id, agent_id=actor.agent_id, payment_id=payment.id)  # fmt: skip
+        audit.record(s, at=now, action="payment.create", entity="payment", entity_id=payment.id,
+                     agent_id=actor.agent_id, structure_id=structure_id, family_id=family.id,
+                     after={"receipt": payment.receipt_number, "amount_cents": cents, "method": data.method,
+                            "wallet": data.wallet_kind})  # fmt: skip
+        balance = ledger.family_balance(s, family.id)
+        return Receipt(payment.id, payment.receipt_number, cents, balance)
+
+    return db.write(
+        work, operation=Operation(key or new_operation_key(), "payment", Receipt), agent_id=actor.agent_id
     )
 
 
-def record_payment(db: Database, actor: Actor, structure_id: int, data: PaymentInput) -> Receipt:
-    """Take a payment at the counter: a numbered receipt and a ledger entry on the chosen wallet."""
-    cents, bank, number = validate_payment(data)
-
-    def work() -> Receipt:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            local = now.astimezone(PARIS)
-            family = s.get(Family, data.family_id)
-            if family is None or family.anonymized_at is not None:
-                raise UnknownEntity(f"Famille inconnue (n° {data.family_id}).")
-            if s.get(Structure, structure_id) is None:
-                raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
-            seq = next_receipt_seq(s, structure_id, local.year)  # locks the till first, as a closing does
-            ensure_day_open(s, structure_id, local.date(), actor.agent_id)
-            wallet = ledger.wallet_for(s, family.id, data.wallet_kind)
-            payment = Payment(
-                structure_id=structure_id,
-                family_id=family.id,
-                wallet_id=wallet.id,
-                receipt_year=local.year,
-                receipt_seq=seq,
-                receipt_number=f"{local.year}-{seq:06d}",
-                method=data.method,
-                amount_cents=cents,
-                cheque_bank=bank,
-                cheque_number=number,
-                paid_at=now,
-                business_date=local.date(),
-                agent_id=actor.agent_id,
-            )
-            s.add(payment)
-            s.flush()
-            ledger.post(s, wallet, kind=LedgerKind.PAYMENT, amount_cents=cents,
-                        label=f"Règlement {payment.receipt_number} – {METHOD_LABELS[data.method]}", at=now,
-                        structure_id=structure_id, agent_id=actor.agent_id, payment_id=payment.id)  # fmt: skip
-            audit.record(s, at=now, action="payment.create", entity="payment", entity_id=payment.id,
-                         agent_id=actor.agent_id, structure_id=structure_id, family_id=family.id,
-                         after={"receipt": payment.receipt_number, "amount_cents": cents, "method": data.method,
-                                "wallet": data.wallet_kind})  # fmt: skip
-            balance = ledger.family_balance(s, family.id)
-            uow.commit()
-            return Receipt(payment.id, payment.receipt_number, cents, balance)
-
-    return with_retry(work)
-
-
-def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: str) -> int:
+def reverse_payment(
+    db: Database, actor: Actor, payment_id: int, reason: str, *, key: str | None = None
+) -> int:
     """Supervisor: cancel a payment by a reversing entry (the payment and its entry stay). Returns the entry id."""
     actor.require_supervisor("annuler un règlement")
     if not (reason or "").strip():
         raise OverrideReasonRequired()
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            payment = s.get(Payment, payment_id, with_for_update=True)
-            if payment is None:
-                raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
-            lock_till(s, payment.structure_id, now.astimezone(PARIS).year)
-            ensure_day_open(s, payment.structure_id, now.astimezone(PARIS).date(), actor.agent_id)
-            original = s.scalar(
-                select(LedgerEntry).where(
-                    LedgerEntry.payment_id == payment.id, LedgerEntry.kind == LedgerKind.PAYMENT
-                )
+    def work(s: Session) -> int:
+        now = db.clock.now()
+        payment = s.get(Payment, payment_id, with_for_update=True)
+        if payment is None:
+            raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
+        lock_till(s, payment.structure_id, now.astimezone(PARIS).year)
+        ensure_day_open(s, payment.structure_id, now.astimezone(PARIS).date(), actor.agent_id)
+        original = s.scalar(
+            select(LedgerEntry).where(
+                LedgerEntry.payment_id == payment.id, LedgerEntry.kind == LedgerKind.PAYMENT
             )
-            if s.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)) is not None:
-                raise ValidationError(f"Le règlement {payment.receipt_number} est déjà annulé.")
-            entry = ledger.post(s, payment.wallet, kind=LedgerKind.REVERSAL, amount_cents=-payment.amount_cents,
-                                label=f"Annulation du règlement {payment.receipt_number}", at=now,
-                                structure_id=payment.structure_id, agent_id=actor.agent_id, payment_id=payment.id,
-                                reverses_id=original.id, reason=reason.strip())  # fmt: skip
-            audit.record(s, at=now, action="payment.reverse", entity="payment", entity_id=payment.id,
-                         agent_id=actor.agent_id, structure_id=payment.structure_id, family_id=payment.family_id,
-                         before={"amount_cents": payment.amount_cents}, after={"reversal_entry": entry.id},
-                         reason=reason.strip())  # fmt: skip
-            uow.commit()
-            return entry.id
+        )
+        if s.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)) is not None:
+            raise ValidationError(f"Le règlement {payment.receipt_number} est déjà annulé.")
+        entry = ledger.post(s, payment.wallet, kind=LedgerKind.REVERSAL, amount_cents=-payment.amount_cents,
+                            label=f"Annulation du règlement {payment.receipt_number}", at=now,
+                            structure_id=payment.structure_id, agent_id=actor.agent_id, payment_id=payment.id,
+                            reverses_id=original.id, reason=reason.strip())  # fmt: skip
+        audit.record(s, at=now, action="payment.reverse", entity="payment", entity_id=payment.id,
+                     agent_id=actor.agent_id, structure_id=payment.structure_id, family_id=payment.family_id,
+                     before={"amount_cents": payment.amount_cents}, after={"reversal_entry": entry.id},
+                     reason=reason.strip())  # fmt: skip
+        return entry.id
 
-    return with_retry(work)
+    return db.write(
+        work, operation=Operation(key or new_operation_key(), "payment.reverse", int), agent_id=actor.agent_id
+    )
 
 
 def adjust(
@@ -212,6 +186,8 @@ def adjust(
     wallet_kind: WalletKind,
     amount: str,
     reason: str,
+    *,
+    key: str | None = None,
 ) -> int:
     """Supervisor: a manual adjustment (signed amount) with a mandatory reason. Returns the entry id."""
     actor.require_supervisor("faire un ajustement de solde")
@@ -222,25 +198,24 @@ def adjust(
     if cents == 0 or abs(cents) > MAX_PAYMENT_CENTS:
         raise ValidationError(f"Montant d'ajustement invalide : « {amount.strip()} ».")
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            if s.get(Family, family_id) is None:
-                raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
-            lock_till(s, structure_id, now.astimezone(PARIS).year)
-            ensure_day_open(s, structure_id, now.astimezone(PARIS).date(), actor.agent_id)
-            wallet = ledger.wallet_for(s, family_id, wallet_kind)
-            entry = ledger.post(s, wallet, kind=LedgerKind.ADJUSTMENT, amount_cents=cents,
-                                label=f"Ajustement – {reason.strip()}"[:200], at=now, structure_id=structure_id,
-                                agent_id=actor.agent_id, reason=reason.strip())  # fmt: skip
-            audit.record(s, at=now, action="ledger.adjust", entity="ledger_entry", entity_id=entry.id,
-                         agent_id=actor.agent_id, structure_id=structure_id, family_id=family_id,
-                         after={"amount_cents": cents, "wallet": wallet_kind}, reason=reason.strip())  # fmt: skip
-            uow.commit()
-            return entry.id
+    def work(s: Session) -> int:
+        now = db.clock.now()
+        if s.get(Family, family_id) is None:
+            raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+        lock_till(s, structure_id, now.astimezone(PARIS).year)
+        ensure_day_open(s, structure_id, now.astimezone(PARIS).date(), actor.agent_id)
+        wallet = ledger.wallet_for(s, family_id, wallet_kind)
+        entry = ledger.post(s, wallet, kind=LedgerKind.ADJUSTMENT, amount_cents=cents,
+                            label=f"Ajustement – {reason.strip()}"[:200], at=now, structure_id=structure_id,
+                            agent_id=actor.agent_id, reason=reason.strip())  # fmt: skip
+        audit.record(s, at=now, action="ledger.adjust", entity="ledger_entry", entity_id=entry.id,
+                     agent_id=actor.agent_id, structure_id=structure_id, family_id=family_id,
+                     after={"amount_cents": cents, "wallet": wallet_kind}, reason=reason.strip())  # fmt: skip
+        return entry.id
 
-    return with_retry(work)
+    return db.write(
+        work, operation=Operation(key or new_operation_key(), "ledger.adjust", int), agent_id=actor.agent_id
+    )
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -1,13 +1,17 @@
-"""A closed cash day is locked: no payment, reversal or adjustment can be dated on it by that agent."""
+"""The till of a structure: its receipt counter (gapless numbers, locked in the payment's transaction), the lock
+that orders payments, reversals, adjustments and the cash closing, and the closed cash day that nothing can be
+dated on any more."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ...models import DayClosing
+from ...models import DayClosing, ReceiptCounter
 from ..errors import DomainError
 
 
@@ -29,3 +33,35 @@ def ensure_day_open(session: Session, structure_id: int, day: date, agent_id: in
     )
     if closed is not None:
         raise DayClosed(day)
+
+
+def receipt_number(year: int, seq: int) -> str:
+    """The printed receipt number: "2026-000123" (gapless per structure and year)."""
+    return f"{year}-{seq:06d}"
+
+
+def next_receipt_seq(session: Session, structure_id: int, year: int) -> int:
+    """Increment and return the counter of (structure, year), creating it on first use; the row stays locked."""
+    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
+    return session.execute(
+        update(ReceiptCounter)
+        .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
+        .values(last_seq=ReceiptCounter.last_seq + 1)
+        .returning(ReceiptCounter.last_seq)
+    ).scalar_one()
+
+
+def lock_till(session: Session, structure_id: int, year: int) -> None:
+    """Lock the structure's till for the year (its receipt counter row): payments, reversals, adjustments and
+    the cash closing of the same structure wait for each other, so none lands on a day being closed."""
+    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
+    session.execute(
+        select(ReceiptCounter.last_seq)
+        .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
+        .with_for_update()
+    )

@@ -30,7 +30,7 @@ from .. import audit
 from ..actors import Actor
 from ..errors import UnknownEntity, ValidationError
 from ..money.amounts import parse_amount
-from ..uow import Database, with_retry
+from ..uow import Database
 from .defaults import POLICIES, Policy
 
 NAME_MAX = 120
@@ -236,24 +236,21 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
     brackets = check_brackets(data.brackets)
     booking, cancel, opening_kind, horizon = _policy_of(data)
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            if s.get(Structure, data.structure_id) is None:
-                raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
-            activity = Activity(structure_id=data.structure_id, code=_code_for(s, data.structure_id, str(values["name"])),
-                                active=True, opening_kind=opening_kind, horizon_days=horizon,
-                                booking_deadline=booking, cancel_deadline=cancel, **values)  # fmt: skip
-            activity.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in brackets]
-            s.add(activity)
-            s.flush()
-            audit.record(s, at=db.clock.now(), action="activity.create", entity="activity", entity_id=activity.id,
-                         agent_id=actor.agent_id, structure_id=activity.structure_id,
-                         after=_full_snapshot(activity))  # fmt: skip
-            uow.commit()
-            return activity.id
+    def work(s: Session) -> int:
+        if s.get(Structure, data.structure_id) is None:
+            raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
+        activity = Activity(structure_id=data.structure_id, code=_code_for(s, data.structure_id, str(values["name"])),
+                            active=True, opening_kind=opening_kind, horizon_days=horizon,
+                            booking_deadline=booking, cancel_deadline=cancel, **values)  # fmt: skip
+        activity.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in brackets]
+        s.add(activity)
+        s.flush()
+        audit.record(s, at=db.clock.now(), action="activity.create", entity="activity", entity_id=activity.id,
+                     agent_id=actor.agent_id, structure_id=activity.structure_id,
+                     after=_full_snapshot(activity))  # fmt: skip
+        return activity.id
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityInput) -> None:
@@ -266,36 +263,33 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
     brackets = check_brackets(data.brackets)
     booking, cancel, opening_kind, horizon = _policy_of(data)
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            a = _get(s, activity_id)
-            before = _full_snapshot(a)
-            has_days = s.scalar(
-                select(func.count()).select_from(ActivityDay).where(ActivityDay.activity_id == a.id)
+    def work(s: Session) -> None:
+        a = _get(s, activity_id)
+        before = _full_snapshot(a)
+        has_days = s.scalar(
+            select(func.count()).select_from(ActivityDay).where(ActivityDay.activity_id == a.id)
+        )
+        if has_days and (values["kind"] != a.kind or data.structure_id != a.structure_id):
+            raise ValidationError(
+                "Le genre et la structure d'une activité qui a des journées ne peuvent pas changer : "
+                "créez une nouvelle activité."
             )
-            if has_days and (values["kind"] != a.kind or data.structure_id != a.structure_id):
-                raise ValidationError(
-                    "Le genre et la structure d'une activité qui a des journées ne peuvent pas changer : "
-                    "créez une nouvelle activité."
-                )
-            if values["wallet_kind"] != a.wallet_kind and _has_reservations(s, a.id):
-                raise ValidationError(WALLET_LOCKED)
-            if s.get(Structure, data.structure_id) is None:
-                raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
-            for key, value in values.items():
-                setattr(a, key, value)
-            a.structure_id = data.structure_id
-            a.booking_deadline, a.cancel_deadline = booking, cancel
-            a.opening_kind, a.horizon_days = opening_kind, horizon
-            _apply_brackets(s, a, brackets)
-            s.flush()
-            audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
-                         agent_id=actor.agent_id, structure_id=a.structure_id, before=before,
-                         after=_full_snapshot(a))  # fmt: skip
-            uow.commit()
+        if values["wallet_kind"] != a.wallet_kind and _has_reservations(s, a.id):
+            raise ValidationError(WALLET_LOCKED)
+        if s.get(Structure, data.structure_id) is None:
+            raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
+        for key, value in values.items():
+            setattr(a, key, value)
+        a.structure_id = data.structure_id
+        a.booking_deadline, a.cancel_deadline = booking, cancel
+        a.opening_kind, a.horizon_days = opening_kind, horizon
+        _apply_brackets(s, a, brackets)
+        s.flush()
+        audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
+                     agent_id=actor.agent_id, structure_id=a.structure_id, before=before,
+                     after=_full_snapshot(a))  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def update_activity(
@@ -337,26 +331,23 @@ def update_activity(
     if period_opening_fixed is not None:
         changes["period_opening_fixed"] = _fixed_opening(period_opening_fixed)
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            a = _get(s, activity_id)
-            before = _snapshot(a)
-            if (
-                "wallet_kind" in changes
-                and changes["wallet_kind"] != a.wallet_kind
-                and _has_reservations(s, a.id)
-            ):
-                raise ValidationError(WALLET_LOCKED)
-            for key, value in changes.items():
-                setattr(a, key, value)
-            if a.period_opening_rule is PeriodOpeningRule.FIXED_DATE and not a.period_opening_fixed:
-                raise ValidationError("Une ouverture à date fixe demande cette date (jour/mois, ex. 06/05).")
-            audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
-                         agent_id=actor.agent_id, structure_id=a.structure_id, before=before, after=_snapshot(a))  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        a = _get(s, activity_id)
+        before = _snapshot(a)
+        if (
+            "wallet_kind" in changes
+            and changes["wallet_kind"] != a.wallet_kind
+            and _has_reservations(s, a.id)
+        ):
+            raise ValidationError(WALLET_LOCKED)
+        for key, value in changes.items():
+            setattr(a, key, value)
+        if a.period_opening_rule is PeriodOpeningRule.FIXED_DATE and not a.period_opening_fixed:
+            raise ValidationError("Une ouverture à date fixe demande cette date (jour/mois, ex. 06/05).")
+        audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
+                     agent_id=actor.agent_id, structure_id=a.structure_id, before=before, after=_snapshot(a))  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def set_brackets(
@@ -366,18 +357,15 @@ def set_brackets(
     actor.require_admin("modifier les tranches de quotient familial")
     parsed = check_brackets(brackets)
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            a = _get(s, activity_id)
-            before = [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets]
-            _apply_brackets(s, a, parsed)
-            audit.record(s, at=db.clock.now(), action="activity.brackets", entity="activity", entity_id=a.id,
-                         agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
-                         after={"brackets": parsed})  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        a = _get(s, activity_id)
+        before = [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets]
+        _apply_brackets(s, a, parsed)
+        audit.record(s, at=db.clock.now(), action="activity.brackets", entity="activity", entity_id=a.id,
+                     agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
+                     after={"brackets": parsed})  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def set_booking_policy(
@@ -396,65 +384,56 @@ def set_booking_policy(
     opening_kind = OpeningKind(opening_kind)
     _check_opening(opening_kind, horizon_days)
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            a = _get(s, activity_id)
-            before = {"booking": a.booking_deadline, "cancel": a.cancel_deadline, "opening": a.opening_kind,
-                      "horizon": a.horizon_days}  # fmt: skip
-            a.booking_deadline, a.cancel_deadline = booking, cancel
-            a.opening_kind, a.horizon_days = opening_kind, horizon_days
-            audit.record(s, at=db.clock.now(), action="activity.policy", entity="activity", entity_id=a.id,
-                         agent_id=actor.agent_id, structure_id=a.structure_id,
-                         before={k: str(v) for k, v in before.items()},
-                         after={"booking": str(booking), "cancel": str(cancel), "opening": str(opening_kind),
-                                "horizon": horizon_days})  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        a = _get(s, activity_id)
+        before = {"booking": a.booking_deadline, "cancel": a.cancel_deadline, "opening": a.opening_kind,
+                  "horizon": a.horizon_days}  # fmt: skip
+        a.booking_deadline, a.cancel_deadline = booking, cancel
+        a.opening_kind, a.horizon_days = opening_kind, horizon_days
+        audit.record(s, at=db.clock.now(), action="activity.policy", entity="activity", entity_id=a.id,
+                     agent_id=actor.agent_id, structure_id=a.structure_id,
+                     before={k: str(v) for k, v in before.items()},
+                     after={"booking": str(booking), "cancel": str(cancel), "opening": str(opening_kind),
+                            "horizon": horizon_days})  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -> None:
     """Archive an activity (no longer offered at the counter; history kept) or bring it back."""
     actor.require_admin("archiver une activité")
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            a = _get(s, activity_id)
-            if a.active == (not archived):
-                return
-            a.active = not archived
-            audit.record(s, at=db.clock.now(), action="activity.archive" if archived else "activity.restore",
-                         entity="activity", entity_id=a.id, agent_id=actor.agent_id, structure_id=a.structure_id,
-                         before={"active": archived}, after={"active": not archived})  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        a = _get(s, activity_id)
+        if a.active == (not archived):
+            return
+        a.active = not archived
+        audit.record(s, at=db.clock.now(), action="activity.archive" if archived else "activity.restore",
+                     entity="activity", entity_id=a.id, agent_id=actor.agent_id, structure_id=a.structure_id,
+                     before={"active": archived}, after={"active": not archived})  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
     """Delete an activity created by mistake: refused once anything was booked on it (archive it instead)."""
     actor.require_admin("supprimer une activité")
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            a = _get(s, activity_id)
-            if _has_reservations(s, a.id):
-                raise ValidationError(
-                    f"L'activité « {a.name} » a des réservations : elle ne peut pas être supprimée, "
-                    "archivez-la (elle ne sera plus proposée, son historique est conservé)."
-                )
-            before = _snapshot(a)
-            s.execute(delete(ActivityDay).where(ActivityDay.activity_id == a.id))
-            s.execute(delete(Period).where(Period.activity_id == a.id))
-            s.delete(a)
-            audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
-                         agent_id=actor.agent_id, structure_id=before["structure_id"], before=before)  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        a = _get(s, activity_id)
+        if _has_reservations(s, a.id):
+            raise ValidationError(
+                f"L'activité « {a.name} » a des réservations : elle ne peut pas être supprimée, "
+                "archivez-la (elle ne sera plus proposée, son historique est conservé)."
+            )
+        before = _snapshot(a)
+        s.execute(delete(ActivityDay).where(ActivityDay.activity_id == a.id))
+        s.execute(delete(Period).where(Period.activity_id == a.id))
+        s.delete(a)
+        audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
+                     agent_id=actor.agent_id, structure_id=before["structure_id"], before=before)  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 @dataclass(frozen=True)

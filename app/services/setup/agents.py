@@ -18,7 +18,7 @@ from ..actors import Actor
 from ..errors import UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..security import hash_password, temporary_password
-from ..uow import Database, with_retry
+from ..uow import Database
 
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 ROLE_LABELS = {Role.AGENT: "agent", Role.SUPERVISOR: "régisseur", Role.ADMIN: "administrateur"}
@@ -128,29 +128,23 @@ def create_agent(
     role = Role(role)
     password = temporary_password()
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            agent = add_agent(s, actor, db.clock.now(), login=login, full_name=full_name, role=role,
-                              password=password, must_change=True, structures=_structures(s, structure_ids))  # fmt: skip
-            uow.commit()
-            return agent.id
+    def work(s: Session) -> int:
+        agent = add_agent(s, actor, db.clock.now(), login=login, full_name=full_name, role=role,
+                          password=password, must_change=True, structures=_structures(s, structure_ids))  # fmt: skip
+        return agent.id
 
-    return TemporaryPassword(with_retry(work), login, password)
+    return TemporaryPassword(db.write(work), login, password)
 
 
 def _change(db: Database, actor: Actor, agent_id: int, action: str, apply, reason: str | None = None) -> None:
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            agent = _agent(s, agent_id, lock=True)
-            before, after = apply(s, agent)
-            if before != after:
-                audit.record(s, at=db.clock.now(), action=action, entity="agent", entity_id=agent.id,
-                             agent_id=actor.agent_id, before=before, after=after, reason=reason)  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        agent = _agent(s, agent_id, lock=True)
+        before, after = apply(s, agent)
+        if before != after:
+            audit.record(s, at=db.clock.now(), action=action, entity="agent", entity_id=agent.id,
+                         agent_id=actor.agent_id, before=before, after=after, reason=reason)  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:

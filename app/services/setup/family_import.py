@@ -30,7 +30,7 @@ from ..families.edit import EMAIL, MAX_CHILD_AGE, SCHOOL_LEVELS, normalise_phone
 from ..families.search import refresh_search_text
 from ..money import ledger
 from ..money.amounts import format_eur, parse_amount
-from ..uow import Database, with_retry
+from ..uow import Database
 
 Progress = Callable[[int, int], None]
 """progress(done, total): called now and then during a long read or import."""
@@ -671,26 +671,23 @@ def import_families(
     actor.require_admin("importer des familles")
     mapping = guess_mapping(table.headers) if mapping is None else mapping
 
-    def work() -> ImportResult:
-        with db.writing() as uow:
-            s = uow.session
-            now = db.clock.now()
-            preview = _plan(s, table, mapping, local_today(db.clock), progress)
-            if preview.rejected and not skip_invalid:
-                raise ImportRejected(preview)
-            result = _write(s, actor, now, preview, progress)
-            audit.record(s, at=now, action="family.import_file", entity="import", entity_id=table.filename[:60],
-                         agent_id=actor.agent_id,
-                         after={"file": table.filename, "lines": preview.lines,
-                                "families_created": result.families_created,
-                                "children_created": result.children_created,
-                                "families_existing": result.families_existing,
-                                "rejected_lines": preview.rejected_lines[:200],
-                                "balances": {k.value: v for k, v in result.balances.items()}})  # fmt: skip
-            uow.commit()
-            return result
+    def work(s: Session) -> ImportResult:
+        now = db.clock.now()
+        preview = _plan(s, table, mapping, local_today(db.clock), progress)
+        if preview.rejected and not skip_invalid:
+            raise ImportRejected(preview)
+        result = _write(s, actor, now, preview, progress)
+        audit.record(s, at=now, action="family.import_file", entity="import", entity_id=table.filename[:60],
+                     agent_id=actor.agent_id,
+                     after={"file": table.filename, "lines": preview.lines,
+                            "families_created": result.families_created,
+                            "children_created": result.children_created,
+                            "families_existing": result.families_existing,
+                            "rejected_lines": preview.rejected_lines[:200],
+                            "balances": {k.value: v for k, v in result.balances.items()}})  # fmt: skip
+        return result
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def _write(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from ...models import Agent, Role, Structure
 from .. import audit
@@ -14,7 +15,7 @@ from ..actors import Actor
 from ..errors import DomainError, ValidationError
 from ..families.edit import FieldErrors
 from ..security import check_new_password
-from ..uow import Database, with_retry
+from ..uow import Database
 from .agents import add_agent, check_full_name, check_login
 from .school_year import GenerationReport, check_zone, generate_in, parse_school_year
 from .structures import StructureInput, add_structure, validate_structure
@@ -87,29 +88,24 @@ def install(db: Database, data: InstallInput) -> InstallReport:
         raise FieldErrors({"password": str(exc)}) from exc
     school_year = parse_school_year(data.school_year) if data.school_year else None
 
-    def work() -> InstallReport:
-        with db.writing() as uow:
-            s = uow.session
-            if db.dialect == "postgresql":  # two assistants on one empty server: one at a time
-                s.execute(text("SELECT pg_advisory_xact_lock(421001)"))
-            for model, label in ((Agent, "agents"), (Structure, "structures")):
-                n = s.scalar(select(func.count()).select_from(model))
-                if n:
-                    raise NotAnEmptyDatabase(f"{n} {label}")
-            now = db.clock.now()
-            admin = add_agent(s, INSTALLER, now, login=login, full_name=name, role=Role.ADMIN,
-                              password=data.admin_password, must_change=False, structures=[])  # fmt: skip
-            actor = Actor(admin.id, Role.ADMIN, admin.full_name)
-            created = [
-                add_structure(s, values, actor, usual_activities=True, now=now) for values in structures
-            ]
-            audit.record(s, at=now, action="setup.install", entity="town", agent_id=admin.id,
-                         after={"structures": [x.name for x in created], "zone": zone,
-                                "school_year": school_year})  # fmt: skip
-            report = InstallReport([x.id for x in created], admin.id, admin.login)
-            if school_year is not None:
-                report.generation = generate_in(s, actor, now, school_year)
-            uow.commit()
-            return report
+    def work(s: Session) -> InstallReport:
+        if db.dialect == "postgresql":  # two assistants on one empty server: one at a time
+            s.execute(text("SELECT pg_advisory_xact_lock(421001)"))
+        for model, label in ((Agent, "agents"), (Structure, "structures")):
+            n = s.scalar(select(func.count()).select_from(model))
+            if n:
+                raise NotAnEmptyDatabase(f"{n} {label}")
+        now = db.clock.now()
+        admin = add_agent(s, INSTALLER, now, login=login, full_name=name, role=Role.ADMIN,
+                          password=data.admin_password, must_change=False, structures=[])  # fmt: skip
+        actor = Actor(admin.id, Role.ADMIN, admin.full_name)
+        created = [add_structure(s, values, actor, usual_activities=True, now=now) for values in structures]
+        audit.record(s, at=now, action="setup.install", entity="town", agent_id=admin.id,
+                     after={"structures": [x.name for x in created], "zone": zone,
+                            "school_year": school_year})  # fmt: skip
+        report = InstallReport([x.id for x in created], admin.id, admin.login)
+        if school_year is not None:
+            report.generation = generate_in(s, actor, now, school_year)
+        return report
 
-    return with_retry(work)
+    return db.write(work)

@@ -36,7 +36,7 @@ from .. import audit
 from ..actors import Actor
 from ..booking import calendar
 from ..errors import UnknownEntity, ValidationError
-from ..uow import Database, with_retry
+from ..uow import Database
 
 ZONES = SCHOOL_ZONES
 PACKAGE_ZONES = frozenset({"A", "B", "C"})
@@ -263,20 +263,17 @@ def save_calendar(
     zone, school_year = check_zone(zone), parse_school_year(school_year)
     _check_calendar(school_year, holidays, public_holidays)
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            before = {"holidays": _stored_holidays(s, zone, school_year),
-                      "public_holidays": _stored_public_holidays(s, school_year)}  # fmt: skip
-            _store_calendar(s, zone, school_year, holidays, public_holidays)
-            audit.record(s, at=db.clock.now(), action="school_year.calendar", entity="school_year",
-                         entity_id=f"{zone}:{school_year}", agent_id=actor.agent_id,
-                         before={k: [_row(r) for r in v] for k, v in before.items()},
-                         after={"holidays": [_row(h) for h in holidays],
-                                "public_holidays": [_row(p) for p in public_holidays]})  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        before = {"holidays": _stored_holidays(s, zone, school_year),
+                  "public_holidays": _stored_public_holidays(s, school_year)}  # fmt: skip
+        _store_calendar(s, zone, school_year, holidays, public_holidays)
+        audit.record(s, at=db.clock.now(), action="school_year.calendar", entity="school_year",
+                     entity_id=f"{zone}:{school_year}", agent_id=actor.agent_id,
+                     before={k: [_row(r) for r in v] for k, v in before.items()},
+                     after={"holidays": [_row(h) for h in holidays],
+                            "public_holidays": [_row(p) for p in public_holidays]})  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 def _row(row: HolidayRow | PublicHolidayRow) -> dict[str, object]:
@@ -295,46 +292,40 @@ def add_local_closing(
     if not name or len(name) > NAME_MAX:
         raise ValidationError(f"Le motif de la fermeture est obligatoire ({NAME_MAX} caractères au plus).")
 
-    def work() -> int:
-        with db.writing() as uow:
-            s = uow.session
-            if structure_id is not None and s.get(Structure, structure_id) is None:
-                raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
-            clash = select(LocalClosing.id).where(LocalClosing.day == day)
-            clash = clash.where(
-                LocalClosing.structure_id.is_(None)
-                if structure_id is None
-                else LocalClosing.structure_id == structure_id
-            )
-            if s.scalar(clash) is not None:
-                raise ValidationError(f"Une fermeture existe déjà le {day:%d/%m/%Y}.")
-            row = LocalClosing(day=day, name=name, structure_id=structure_id)
-            s.add(row)
-            s.flush()
-            audit.record(s, at=db.clock.now(), action="closing_day.create", entity="local_closing", entity_id=row.id,
-                         agent_id=actor.agent_id, structure_id=structure_id, after={"day": day, "name": name})  # fmt: skip
-            uow.commit()
-            return row.id
+    def work(s: Session) -> int:
+        if structure_id is not None and s.get(Structure, structure_id) is None:
+            raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+        clash = select(LocalClosing.id).where(LocalClosing.day == day)
+        clash = clash.where(
+            LocalClosing.structure_id.is_(None)
+            if structure_id is None
+            else LocalClosing.structure_id == structure_id
+        )
+        if s.scalar(clash) is not None:
+            raise ValidationError(f"Une fermeture existe déjà le {day:%d/%m/%Y}.")
+        row = LocalClosing(day=day, name=name, structure_id=structure_id)
+        s.add(row)
+        s.flush()
+        audit.record(s, at=db.clock.now(), action="closing_day.create", entity="local_closing", entity_id=row.id,
+                     agent_id=actor.agent_id, structure_id=structure_id, after={"day": day, "name": name})  # fmt: skip
+        return row.id
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
     actor.require_admin("retirer une fermeture")
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            row = s.get(LocalClosing, closing_id)
-            if row is None:
-                raise UnknownEntity(f"Fermeture inconnue (n° {closing_id}).")
-            audit.record(s, at=db.clock.now(), action="closing_day.delete", entity="local_closing", entity_id=row.id,
-                         agent_id=actor.agent_id, structure_id=row.structure_id,
-                         before={"day": row.day, "name": row.name})  # fmt: skip
-            s.delete(row)
-            uow.commit()
+    def work(s: Session) -> None:
+        row = s.get(LocalClosing, closing_id)
+        if row is None:
+            raise UnknownEntity(f"Fermeture inconnue (n° {closing_id}).")
+        audit.record(s, at=db.clock.now(), action="closing_day.delete", entity="local_closing", entity_id=row.id,
+                     agent_id=actor.agent_id, structure_id=row.structure_id,
+                     before={"day": row.day, "name": row.name})  # fmt: skip
+        s.delete(row)
 
-    with_retry(work)
+    db.write(work)
 
 
 # --- generating the days ---------------------------------------------------------------------------------
@@ -570,30 +561,25 @@ def generate_days(
     actor.require_admin("préparer une année scolaire")
     school_year = parse_school_year(school_year)
 
-    def work() -> GenerationReport:
-        with db.writing() as uow:
-            report = generate_in(uow.session, actor, db.clock.now(), school_year, activity_ids)
-            uow.commit()
+    def work(s: Session) -> GenerationReport:
+        report = generate_in(s, actor, db.clock.now(), school_year, activity_ids)
         return report
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def set_opening_date(db: Database, actor: Actor, period_id: int, opening: date) -> None:
     """Move a period's booking opening date by hand (kept when the days are generated again)."""
     actor.require_admin("modifier une date d'ouverture")
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            p = s.get(Period, period_id)
-            if p is None:
-                raise UnknownEntity(f"Période inconnue (n° {period_id}).")
-            before = p.opening_date
-            p.opening_date, p.opening_rule = opening, PeriodOpeningRule.FIXED_DATE
-            audit.record(s, at=db.clock.now(), action="period.opening", entity="period", entity_id=p.id,
-                         agent_id=actor.agent_id, structure_id=p.activity.structure_id,
-                         before={"opening": before}, after={"opening": opening})  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        p = s.get(Period, period_id)
+        if p is None:
+            raise UnknownEntity(f"Période inconnue (n° {period_id}).")
+        before = p.opening_date
+        p.opening_date, p.opening_rule = opening, PeriodOpeningRule.FIXED_DATE
+        audit.record(s, at=db.clock.now(), action="period.opening", entity="period", entity_id=p.id,
+                     agent_id=actor.agent_id, structure_id=p.activity.structure_id,
+                     before={"opening": before}, after={"opening": opening})  # fmt: skip
 
-    with_retry(work)
+    db.write(work)

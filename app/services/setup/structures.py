@@ -15,7 +15,7 @@ from .. import audit
 from ..actors import Actor
 from ..errors import UnknownEntity
 from ..families.edit import EMAIL, FieldErrors, normalise_phone
-from ..uow import Database, with_retry
+from ..uow import Database
 from .defaults import USUAL_ACTIVITIES, new_activity
 from .school_year import ZONES
 
@@ -149,14 +149,12 @@ def create_structure(
     actor.require_admin("créer une structure")
     values = validate_structure(data)
 
-    def work() -> int:
-        with db.writing() as uow:
-            structure = add_structure(uow.session, values, actor, usual_activities=usual_activities,
-                                      now=db.clock.now())  # fmt: skip
-            uow.commit()
-            return structure.id
+    def work(s: Session) -> int:
+        structure = add_structure(s, values, actor, usual_activities=usual_activities,
+                                  now=db.clock.now())  # fmt: skip
+        return structure.id
 
-    return with_retry(work)
+    return db.write(work)
 
 
 def update_structure(db: Database, actor: Actor, structure_id: int, data: StructureInput) -> None:
@@ -164,21 +162,18 @@ def update_structure(db: Database, actor: Actor, structure_id: int, data: Struct
     actor.require_admin("modifier une structure")
     values = validate_structure(data)
 
-    def work() -> None:
-        with db.writing() as uow:
-            s = uow.session
-            structure = s.get(Structure, structure_id)
-            if structure is None:
-                raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
-            before = _snapshot(structure)
-            for key, value in values.items():
-                setattr(structure, key, value)
-            audit.record(s, at=db.clock.now(), action="structure.update", entity="structure",
-                         entity_id=structure.id, agent_id=actor.agent_id, structure_id=structure.id,
-                         before=before, after=_snapshot(structure))  # fmt: skip
-            uow.commit()
+    def work(s: Session) -> None:
+        structure = s.get(Structure, structure_id)
+        if structure is None:
+            raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+        before = _snapshot(structure)
+        for key, value in values.items():
+            setattr(structure, key, value)
+        audit.record(s, at=db.clock.now(), action="structure.update", entity="structure",
+                     entity_id=structure.id, agent_id=actor.agent_id, structure_id=structure.id,
+                     before=before, after=_snapshot(structure))  # fmt: skip
 
-    with_retry(work)
+    db.write(work)
 
 
 @dataclass(frozen=True)

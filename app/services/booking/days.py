@@ -1,0 +1,92 @@
+"""A supervisor's decisions on an activity day: its capacity (raising it promotes from the waitlist), the order
+of its waitlist, closing it (the families are cancelled, refunded and e-mailed). Each locks the day first and
+leaves the status changes to ``lifecycle``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from ...clock import PARIS
+from ..actors import Actor
+from ..errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
+from ..uow import Database, Operation, new_operation_key
+from . import lifecycle
+from .lifecycle import ClosedDay
+from .rules import long_date
+from .waitlist import accepted_count, change_capacity, lock_days
+
+__all__ = ["ClosedDay", "close_day", "reorder", "set_capacity"]
+
+
+def _locked_day(s: Session, day_id: int):
+    day = lock_days(s, [day_id]).get(day_id)
+    if day is None:
+        raise UnknownEntity(f"Journée inconnue (n° {day_id}).")
+    return day
+
+
+def set_capacity(
+    db: Database, actor: Actor, day_id: int, capacity: int, reason: str, *, key: str | None = None
+) -> list[int]:
+    """Change a day's capacity (supervisor); raising it promotes from the waitlist. Returns promoted ids."""
+    actor.require_supervisor("modifier la capacité d'une journée")
+    if capacity < 0:
+        raise InvalidCapacity("La capacité d'une journée ne peut pas être négative.")
+    if not (reason or "").strip():
+        raise OverrideReasonRequired()
+
+    def work(s: Session) -> list[int]:
+        now = db.clock.now()
+        day = _locked_day(s, day_id)
+        taken = accepted_count(s, day.id)
+        if capacity < taken:
+            raise InvalidCapacity(
+                f"Capacité {capacity} impossible : {taken} places sont déjà acceptées le {long_date(day.day)}."
+            )
+        change_capacity(s, day, capacity, now, actor, reason.strip(), "activity_day.capacity")
+        return [r.id for r in lifecycle.promote(s, day, now, actor)]
+
+    operation = Operation(key or new_operation_key(), "day.capacity", list[int])
+    return db.write(work, operation=operation, agent_id=actor.agent_id)
+
+
+def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[int], reason: str) -> None:
+    """Set a day's waitlist order (supervisor, audited): ``reservation_ids`` lists every waitlisted request."""
+    actor.require_supervisor("réordonner une liste d'attente")
+    if not (reason or "").strip():
+        raise OverrideReasonRequired()
+
+    def work(s: Session) -> None:
+        lifecycle.reorder(
+            s, _locked_day(s, day_id), list(reservation_ids), db.clock.now(), actor, reason.strip()
+        )
+
+    db.write(work)
+
+
+def close_day(db: Database, actor: Actor, day_id: int, reason: str, *, key: str | None = None) -> ClosedDay:
+    """Close an activity day (supervisor): every live request is cancelled, charges refunded, families e-mailed.
+
+    The day's row is locked first: a confirmation waiting for it then reads the day closed and is refused."""
+    actor.require_supervisor("fermer une journée")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Le motif de fermeture est obligatoire (il est envoyé aux familles).")
+
+    def work(s: Session) -> ClosedDay:
+        now = db.clock.now()
+        day = _locked_day(s, day_id)
+        if day.day < now.astimezone(PARIS).date():
+            raise ValidationError(
+                f"La journée du {day.day:%d/%m/%Y} est passée : elle ne peut plus être fermée."
+            )
+        if day.closed:
+            raise ValidationError(
+                f"La journée du {day.day:%d/%m/%Y} est déjà fermée ({day.closed_reason or 'sans motif'})."
+            )
+        return lifecycle.close_day(s, day, reason, now, actor)
+
+    operation = Operation(key or new_operation_key(), "day.close", ClosedDay)
+    return db.write(work, operation=operation, agent_id=actor.agent_id)

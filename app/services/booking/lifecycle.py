@@ -1,0 +1,357 @@
+"""The reservation lifecycle: the only code that changes a reservation's status or waitlist position, with its
+money (charges and refunds), its audit rows and its e-mails (DESIGN.md §2.3–2.5).
+
+Transitions: a request is accepted and charged, waitlisted with its rank, or refused; an accepted or waitlisted
+reservation is cancelled (refunded when accepted); the oldest waitlisted requests are promoted and charged when
+places free up; a closed day cancels, refunds and e-mails its families; an absence is billed (the charge stays)
+unless a medical certificate, recorded within 48 hours, refunds it; a supervisor reorders a waitlist.
+
+Every function runs inside the caller's transaction, on rows the caller read AFTER locking the days concerned
+(``waitlist.lock_days``): the rules that decide (closed day, capacity, deadline, duplicate, balance) are evaluated
+by the caller on those rows, never on rows read before the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...models import (
+    LIVE_STATUSES,
+    Activity,
+    ActivityDay,
+    Attendance,
+    Child,
+    Family,
+    LedgerKind,
+    Reservation,
+    ReservationStatus,
+)
+from .. import audit
+from ..actors import Actor
+from ..end_of_day.outbox import queue_email
+from ..errors import CertificateRefused, ValidationError
+from ..money import ledger
+from ..money.amounts import format_eur
+from ..money.pricing import day_price
+from .rules import RuleCheck, certificate_limit, long_date
+from .waitlist import accepted_counts, waitlist, waitlist_tails
+
+FULL_REASON = "Complet : plus de place disponible ce jour-là"
+
+
+@dataclass
+class Places:
+    """Accepted counts and waitlist tails of locked days, counted once under the locks and followed in memory."""
+
+    taken: dict[int, int]
+    tails: dict[int, int]
+
+    @classmethod
+    def count(cls, s: Session, day_ids: Sequence[int]) -> Places:
+        ids = sorted(set(day_ids))
+        return cls(accepted_counts(s, ids), waitlist_tails(s, ids))
+
+
+# --- a new request -------------------------------------------------------------------------------------
+
+
+def request(
+    s: Session,
+    *,
+    child: Child,
+    family: Family,
+    activity: Activity,
+    day: ActivityDay,
+    check: RuleCheck,
+    places: Places,
+    now: datetime,
+    actor: Actor,
+    batch_id: str,
+    entries: ledger.LedgerBatch,
+    override_reason: str | None = None,
+    override_capacity: bool = False,
+) -> Reservation:
+    """A new request for a locked day: refused when a rule refused it; else accepted and charged while places
+    remain (a supervisor's capacity override adds the place), waitlisted with its rank when full and the
+    activity has a waitlist, refused ("complet") otherwise. Not flushed; audited by ``audit_requests``."""
+    res = Reservation(child_id=child.id, activity_day_id=day.id, requested_at=now, decided_at=now,
+                      agent_id=actor.agent_id, batch_id=batch_id, override_reason=override_reason)  # fmt: skip
+    res.child = child
+    if not check.ok:
+        res.status, res.refusal_reason = ReservationStatus.REFUSED, check.reason
+    else:
+        if places.taken[day.id] >= day.capacity and override_capacity:
+            from .waitlist import change_capacity
+
+            change_capacity(s, day, places.taken[day.id] + 1, now, actor, override_reason or "",
+                            "activity_day.capacity_override")  # fmt: skip
+        if places.taken[day.id] < day.capacity:
+            res.status = ReservationStatus.ACCEPTED
+            places.taken[day.id] += 1
+        elif activity.waitlist_enabled:
+            places.tails[day.id] += 1
+            res.status, res.waitlist_position = ReservationStatus.WAITLISTED, places.tails[day.id]
+        else:
+            res.status, res.refusal_reason = ReservationStatus.REFUSED, FULL_REASON
+    s.add(res)
+    if res.status is ReservationStatus.ACCEPTED:
+        _charge(s, res, family, activity, day, now, actor, entries)
+    return res
+
+
+def audit_requests(
+    s: Session, created: Sequence[tuple[Reservation, Activity, int]], now: datetime, actor: Actor
+) -> None:
+    """The audit rows of new requests, once they have their ids: (reservation, activity, family id)."""
+    for res, activity, family_id in created:
+        audit.record(s, at=now, action="reservation.create", entity="reservation", entity_id=res.id,
+                     agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=family_id,
+                     after={"child_id": res.child_id, "day": res.activity_day.day if res.activity_day else None,
+                            "activity_id": activity.id, "status": res.status,
+                            "waitlist_position": res.waitlist_position, "price_cents": res.price_cents,
+                            "refusal_reason": res.refusal_reason},
+                     reason=res.override_reason)  # fmt: skip
+
+
+def _charge(
+    s: Session,
+    res: Reservation,
+    family: Family,
+    activity: Activity,
+    day: ActivityDay,
+    now: datetime,
+    actor: Actor,
+    entries: ledger.LedgerBatch | None = None,
+) -> None:
+    """Post the charge of an accepted reservation (its price after aids) and remember the price."""
+    price = day_price(activity, day.day, family.quotient_familial, family.aids).cents
+    res.price_cents = price
+    if not price:
+        return
+    label = f"{activity.name} – {res.child.first_name} – {day.day:%d/%m/%Y}"
+    if entries is not None:
+        entries.add(entries.wallet(family.id, activity.wallet_kind), kind=LedgerKind.CHARGE, amount_cents=-price,
+                    label=label, at=now, structure_id=activity.structure_id, agent_id=actor.agent_id,
+                    reservation=res)  # fmt: skip
+        return
+    wallet = ledger.wallet_for(s, family.id, activity.wallet_kind)
+    ledger.post(s, wallet, kind=LedgerKind.CHARGE, amount_cents=-price, label=label, at=now,
+                structure_id=activity.structure_id, agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
+
+
+# --- cancelling ------------------------------------------------------------------------------------------
+
+
+def refund_due(res: Reservation) -> int:
+    """What cancelling this reservation gives back: its price when accepted and not refunded by a certificate."""
+    if res.status is not ReservationStatus.ACCEPTED or res.certificate_at is not None:
+        return 0
+    return res.price_cents or 0
+
+
+def cancel(
+    s: Session,
+    res: Reservation,
+    *,
+    family: Family,
+    activity: Activity,
+    now: datetime,
+    actor: Actor,
+    label: str,
+    override_reason: str | None = None,
+    entries: ledger.LedgerBatch | None = None,
+    action: str = "reservation.cancel",
+) -> int:
+    """Cancel a live reservation whose cancellation the caller checked (in time, or a supervisor's override):
+    refund an accepted one, renumber the waitlist of a waitlisted one. Returns the refund in cents; the caller
+    promotes from the waitlist of the days whose places were freed (``promote``)."""
+    if res.status not in LIVE_STATUSES:
+        raise ValidationError("Seule une réservation acceptée ou en liste d'attente peut être annulée.")
+    was = res.status
+    refund = refund_due(res)
+    res.status, res.waitlist_position, res.cancelled_at, res.transmitted_at = (
+        ReservationStatus.CANCELLED, None, now, None)  # fmt: skip
+    if override_reason:
+        res.override_reason = override_reason
+    s.flush()
+    if refund:
+        if entries is not None:
+            entries.add(entries.wallet(family.id, activity.wallet_kind), kind=LedgerKind.REFUND,
+                        amount_cents=refund, label=label, at=now, structure_id=activity.structure_id,
+                        agent_id=actor.agent_id, reservation=res)  # fmt: skip
+        else:
+            ledger.post(s, ledger.wallet_for(s, family.id, activity.wallet_kind), kind=LedgerKind.REFUND,
+                        amount_cents=refund, label=label, at=now, structure_id=activity.structure_id,
+                        agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
+    if was is ReservationStatus.WAITLISTED:
+        renumber(s, res.activity_day_id)
+    audit.record(s, at=now, action=action, entity="reservation", entity_id=res.id, agent_id=actor.agent_id,
+                 structure_id=activity.structure_id, family_id=family.id, before={"status": was},
+                 after={"status": "cancelled", "refund_cents": refund}, reason=override_reason)  # fmt: skip
+    return refund
+
+
+# --- the waitlist ----------------------------------------------------------------------------------------
+
+
+def renumber(s: Session, day_id: int) -> None:
+    """Make the day's waitlist positions 1..n again, keeping their order."""
+    for position, res in enumerate(waitlist(s, day_id), start=1):
+        if res.waitlist_position != position:
+            res.waitlist_position = position
+    s.flush()
+
+
+def promote(s: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[Reservation]:
+    """Promote the oldest waitlisted requests of a locked day while it has free places; charge and e-mail each."""
+    from .waitlist import accepted_count
+
+    promoted: list[Reservation] = []
+    free = day.capacity - accepted_count(s, day.id)
+    if free <= 0 or day.closed:
+        return promoted
+    activity = day.activity
+    for res in waitlist(s, day.id)[:free]:
+        child: Child = res.child
+        family: Family = child.family
+        res.status, res.waitlist_position, res.decided_at = ReservationStatus.ACCEPTED, None, now
+        s.flush()
+        _charge(s, res, family, activity, day, now, actor)
+        audit.record(s, at=now, action="reservation.promote", entity="reservation", entity_id=res.id,
+                     agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=family.id,
+                     before={"status": "waitlisted"}, after={"status": "accepted", "price_cents": res.price_cents})  # fmt: skip
+        queue_email(
+            s,
+            kind="waitlist_promotion",
+            dedup_key=f"promotion:{res.id}",
+            family=family,
+            subject=f"Une place s'est libérée – {activity.name} le {day.day:%d/%m/%Y}",
+            body=(
+                f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente de {child.first_name} "
+                f"pour « {activity.name} » le {long_date(day.day)} est acceptée.\n"
+                f"Montant débité : {format_eur(res.price_cents or 0)}.\n\n"
+                "Si cette place ne vous intéresse plus, pensez à l'annuler au plus tôt.\n\n"
+                f"Le service enfance-jeunesse – {activity.structure.name}"
+            ),
+            now=now,
+        )
+        promoted.append(res)
+    renumber(s, day.id)
+    return promoted
+
+
+def reorder(
+    s: Session, day: ActivityDay, order: Sequence[int], now: datetime, actor: Actor, reason: str
+) -> None:
+    """A supervisor's new order for a locked day's waitlist: ``order`` lists every waitlisted request."""
+    current = waitlist(s, day.id)
+    if sorted(r.id for r in current) != sorted(order) or len(set(order)) != len(order):
+        raise ValidationError(
+            "La nouvelle liste d'attente doit reprendre exactement les demandes en attente."
+        )
+    by_id = {r.id: r for r in current}
+    for position, rid in enumerate(order, start=1):
+        by_id[rid].waitlist_position = position
+    audit.record(s, at=now, action="waitlist.reorder", entity="activity_day", entity_id=day.id,
+                 agent_id=actor.agent_id, structure_id=day.activity.structure_id,
+                 before={"order": [r.id for r in current]}, after={"order": list(order)}, reason=reason)  # fmt: skip
+
+
+# --- closing a day ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClosedDay:
+    families: list[str]
+    refunded_cents: int
+    emails: int
+
+
+def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: Actor) -> ClosedDay:
+    """Close a locked day: every live request is cancelled (accepted ones refunded, unless a certificate did it
+    already), each family with an address is e-mailed; the day is flagged closed so that no booking can come."""
+    activity = day.activity
+    families: list[str] = []
+    refunded = emails = 0
+    entries = ledger.LedgerBatch(s)
+    live = s.scalars(select(Reservation).where(Reservation.activity_day_id == day.id,
+                                               Reservation.status.in_(LIVE_STATUSES))
+                     .order_by(Reservation.id).with_for_update()).all()  # fmt: skip
+    day.closed, day.closed_reason = True, reason
+    for res in live:
+        family = res.child.family
+        refund = cancel(s, res, family=family, activity=activity, now=now, actor=actor,
+                        label=f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}", entries=entries,
+                        action="reservation.cancel_day_closed")  # fmt: skip
+        refunded += refund
+        families.append(family.name)
+        body = (f"Bonjour,\n\nLa journée du {long_date(day.day)} ({activity.name}) est fermée : {reason}.\n"
+                f"La réservation de {res.child.first_name} est annulée"
+                + (f" et {format_eur(refund)} sont recrédités sur votre compte." if refund else ".")
+                + "\n\nLe service enfance-jeunesse")  # fmt: skip
+        if queue_email(s, kind="day_closed", dedup_key=f"closed:{res.id}", family=family,
+                       subject=f"Journée annulée – {activity.name} le {day.day:%d/%m/%Y}", body=body, now=now):  # fmt: skip
+            emails += 1
+    s.flush()
+    entries.apply()
+    audit.record(s, at=now, action="activity_day.close", entity="activity_day", entity_id=day.id,
+                 agent_id=actor.agent_id, structure_id=activity.structure_id,
+                 after={"families": families, "refunded_cents": refunded}, reason=reason)  # fmt: skip
+    return ClosedDay(sorted(set(families)), refunded, emails)
+
+
+# --- attendance ------------------------------------------------------------------------------------------
+
+
+def record_attendance(
+    s: Session, res: Reservation, attendance: Attendance, now: datetime, actor: Actor
+) -> None:
+    """Present, or absent (billed: the charge stays unless a certificate comes within 48 hours)."""
+    from ...clock import PARIS
+
+    if res.status is not ReservationStatus.ACCEPTED:
+        raise ValidationError("Seule une réservation acceptée peut être pointée présente ou absente.")
+    if res.activity_day.day > now.astimezone(PARIS).date():
+        raise ValidationError("La présence se pointe le jour même ou après.")
+    if res.certificate_at is not None and attendance is Attendance.PRESENT:
+        raise ValidationError("Un certificat médical est enregistré pour cette absence.")
+    before = res.attendance
+    res.attendance = attendance
+    audit.record(s, at=now, action="reservation.attendance", entity="reservation", entity_id=res.id,
+                 agent_id=actor.agent_id, structure_id=res.activity_day.activity.structure_id,
+                 family_id=res.child.family_id, before={"attendance": before}, after={"attendance": attendance})  # fmt: skip
+
+
+def record_certificate(s: Session, res: Reservation, now: datetime, actor: Actor) -> int:
+    """A medical certificate for an absence, within 48 hours after the day: the charge is refunded."""
+    from babel.dates import format_datetime
+
+    from ...clock import PARIS
+
+    if res.status is not ReservationStatus.ACCEPTED or res.attendance is not Attendance.ABSENT:
+        raise CertificateRefused("Un certificat médical ne s'enregistre que pour une absence pointée.")
+    if res.certificate_at is not None:
+        raise CertificateRefused("Un certificat médical est déjà enregistré pour cette absence.")
+    limit = certificate_limit(res.activity_day.day)
+    if now >= limit:
+        last = format_datetime(limit.astimezone(PARIS), "EEEE d MMMM y 'à' HH:mm", locale="fr_FR")
+        raise CertificateRefused(
+            f"Certificat hors délai : il devait être présenté dans les 48 heures (avant le {last})."
+        )
+    refund = refund_due(res)
+    res.certificate_at = now
+    activity = res.activity_day.activity
+    if refund:
+        ledger.post(s, ledger.wallet_for(s, res.child.family_id, activity.wallet_kind), kind=LedgerKind.REFUND,
+                    amount_cents=refund, at=now, structure_id=activity.structure_id, agent_id=actor.agent_id,
+                    label=f"Certificat médical – {activity.name} – {res.child.first_name} – "
+                          f"{res.activity_day.day:%d/%m/%Y}", reservation_id=res.id)  # fmt: skip
+    audit.record(s, at=now, action="reservation.certificate", entity="reservation", entity_id=res.id,
+                 agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=res.child.family_id,
+                 after={"certificate_at": now, "refund_cents": refund})  # fmt: skip
+    return refund
