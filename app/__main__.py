@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from datetime import date, datetime
+from typing import NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,7 +27,7 @@ ARGPARSE_FRENCH = {
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, French, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, French, exit 2
         for english, french in ARGPARSE_FRENCH.items():
             message = message.replace(english, french)
         self.exit(2, f"Erreur : arguments invalides ({message}). Voir « python -m app --help ».\n")
@@ -40,7 +41,7 @@ def _date(text: str) -> date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = FrenchArgumentParser(add_help=False)  # only a parent: its arguments are copied
     common.add_argument(
         "--db",
         metavar="URL",
@@ -286,6 +287,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         print("Erreur : la restauration concerne une base locale SQLite ; un serveur partagé se restaure avec "
               "les outils de PostgreSQL.", file=sys.stderr)  # fmt: skip
         return 2
+    assert url.database is not None  # a local SQLite database is a file
     kept = restore(Path(args.file), Path(url.database))
     print(
         f"Base restaurée depuis « {args.file} »."

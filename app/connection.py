@@ -117,7 +117,7 @@ def check_connection(url: URL | str) -> ConnectionReport:
             version = ""
             if engine.dialect.name == "postgresql":
                 with engine.connect() as conn:
-                    version = " (" + conn.exec_driver_sql("SHOW server_version").scalar().split()[0] + ")"
+                    version = " (" + conn.exec_driver_sql("SHOW server_version").scalar_one().split()[0] + ")"
         finally:
             engine.dispose()
     except DomainError as exc:

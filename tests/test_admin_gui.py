@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -20,10 +22,14 @@ from app.services.counter import CounterSession, default_session
 from app.services.money.amounts import format_eur
 from app.services.setup.activities import policy_for
 from app.ui.admin_activities import GREY
+from app.ui.application import login_dialog, password_dialog
 from app.ui.login_dialog import LoginDialog, PasswordDialog
 from app.ui.main_window import MainWindow
+from app.ui.operations import Operations
 from tests.helpers import actor, new_family
 from tests.test_counter_gui import NOW, open_family
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def audit_rows_of(db) -> list[str]:
@@ -55,24 +61,108 @@ def _window(qtbot, db, role=Role.ADMIN):
     return window
 
 
+def _start_ops() -> Operations:
+    """The operations of the start-up, before the main window exists."""
+    ops = Operations()
+    ops.show_messages = False
+    return ops
+
+
 def test_login_dialog_refuses_then_locks_then_accepts(qtbot, demo_rw):
     demo_rw.clock.set(NOW)
-    dialog = LoginDialog(None, demo_rw)
+    ops = _start_ops()
+    dialog = login_dialog(demo_rw, ops)
     qtbot.addWidget(dialog)
     dialog.login.setText("mdurand")
     dialog.password.setText("faux")
     dialog._try_save()
     assert dialog.errors.text() == "Identifiant ou mot de passe incorrect." and dialog.password.text() == ""
+    assert dialog.login.text() == "mdurand" and dialog.result() != LoginDialog.DialogCode.Accepted
     for _ in range(4):
         dialog.password.setText("faux")
         dialog._try_save()
     assert "compte bloqué" in dialog.errors.text()
-    other = LoginDialog(None, demo_rw)
+    other = login_dialog(demo_rw, ops)
     qtbot.addWidget(other)
     other.login.setText("smartin")
     other.password.setText("demo")
     other._try_save()
     assert other.result() == LoginDialog.DialogCode.Accepted and other.session.actor.name == "Sophie Martin"
+
+
+SERVICE_NAMES = {"login", "change_password", "install", "migrate_shared_server", "check_connection"}
+
+
+def _imports_and_names(path: Path) -> tuple[set[str], set[str]]:
+    """The modules a source file imports, and the names it imports or calls (``f()``, ``module.f()``; not the
+    methods of its own widgets, ``self.login.text()``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules, names = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            modules.add("." * node.level + (node.module or ""))
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            names.add(node.func.id)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value  # a module's function, not a method of one of its own widgets
+            if isinstance(owner, ast.Name) and owner.id != "self":
+                names.add(node.func.attr)
+    return modules, names
+
+
+@pytest.mark.parametrize("name", ["login_dialog.py", "settings_dialog.py", "setup_wizard.py"])
+def test_the_start_up_dialogs_neither_import_nor_call_the_services_they_collect_values_for(name):
+    modules, names = _imports_and_names(ROOT / "app/ui" / name)
+    if name == "login_dialog.py":  # the login and password dialogs import no service at all
+        assert not [m for m in modules if m.lstrip(".").startswith(("services", "app.services"))], modules
+    assert not names & SERVICE_NAMES, names & SERVICE_NAMES
+
+
+def test_login_and_password_change_go_through_the_operations(qtbot, demo_rw, monkeypatch):
+    """The dialogs only collect values: the services run through ``Operations.form`` of their owner."""
+    import app.services.auth as auth
+
+    demo_rw.clock.set(NOW)
+    ops = _start_ops()
+    calls, failures, changed = [], [], []
+    ops.failed.connect(failures.append)
+    ops.changed.connect(lambda: changed.append(True))
+    real_login, real_change = auth.login, auth.change_password
+    monkeypatch.setattr(auth, "login", lambda *args: calls.append(("login", args[1:])) or real_login(*args))
+    monkeypatch.setattr(
+        auth, "change_password", lambda *args: calls.append(("change", args[2:])) or real_change(*args)
+    )
+    dialog = login_dialog(demo_rw, ops)
+    qtbot.addWidget(dialog)
+    dialog.login.setText("smartin")
+    dialog.password.setText("demo")
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    assert calls == [("login", ("smartin", "demo"))] and changed == [True]
+    assert dialog.result() == LoginDialog.DialogCode.Accepted
+    session = dialog.session
+
+    change = password_dialog(demo_rw, ops, session.actor)
+    qtbot.addWidget(change)
+    change.current.setText("demo")
+    change.new.setText("un nouveau mot de passe")
+    change.again.setText("un autre mot de passe")
+    change._try_save()  # the confirmation is the dialog's own check: nothing is sent
+    assert "La confirmation ne correspond pas" in change.errors.text() and change.again.styleSheet()
+    assert len(calls) == 1 and failures == []
+    change.again.setText("un nouveau mot de passe")
+    change.current.setText("faux")
+    change._try_save()
+    assert failures == ["Identifiant ou mot de passe incorrect."] and change.errors.text() == failures[0]
+    assert change.result() != PasswordDialog.DialogCode.Accepted and not change.again.styleSheet()
+    change.current.setText("demo")
+    change._try_save()
+    assert change.result() == PasswordDialog.DialogCode.Accepted
+    assert calls[1:] == [("change", ("faux", "un nouveau mot de passe")),
+                         ("change", ("demo", "un nouveau mot de passe"))]  # fmt: skip
+    assert login(demo_rw, "smartin", "un nouveau mot de passe").actor.name == "Sophie Martin"
 
 
 def test_logout_then_login_as_someone_else_changes_what_is_shown(qtbot, demo_rw):
@@ -155,6 +245,50 @@ def test_admin_screens_main_paths(qtbot, demo_rw):
     assert {"period.opening", "activity_day.close", "aid_type.create", "message.save"} <= actions
     assert window.messages == []
     dialog.accept()
+
+
+def test_closing_a_day_again_after_an_unclear_end_keeps_its_key_and_another_day_gets_a_new_one(
+    qtbot, demo_rw, monkeypatch
+):
+    from app.services.booking import days
+    from app.services.errors import OutcomeUnknown
+
+    window = _window(qtbot, demo_rw, Role.SUPERVISOR)
+    dialog = window.open_admin()
+    keys, real, lost = [], days.close_day, [True]
+
+    def close_day(db, actor, day_id, reason, *, key=None):
+        keys.append((day_id, key))
+        result = real(db, actor, day_id, reason, key=key)
+        if lost:  # written, but the answer of the COMMIT was lost on its way back
+            lost.pop()
+            raise OutcomeUnknown()
+        return result
+
+    monkeypatch.setattr(days, "close_day", close_day)
+    dialog.day_activity.setCurrentIndex(dialog.day_activity.findText("CLSH Petites vacances – ALSH Montech"))
+    dialog.day_month.setDate(QDate(2026, 12, 1))
+
+    def select(d: date) -> None:
+        dialog.day_view.selectRow(next(i for i, r in enumerate(dialog.day_rows.rows) if r.day == d))
+
+    select(date(2026, 12, 31))
+    dialog.day_reason.setText("fermeture exceptionnelle")
+    dialog._close_day()
+    assert "a peut-être été enregistrée" in window.messages[-1] and dialog.day_result.text() == ""
+    select(date(2026, 12, 31))
+    dialog._close_day()  # the supervisor tries again: the same key, the result of the first try comes back
+    assert keys[1] == keys[0] and keys[0][1] is not None
+    assert dialog.day_result.text().startswith("Journée du 31/12/2026 fermée :") and len(window.messages) == 1
+    assert audit_rows_of(demo_rw).count("activity_day.close") == 1  # closed once
+
+    select(date(2026, 12, 30))
+    dialog._close_day()  # another day: a new key
+    assert keys[2][0] != keys[0][0] and keys[2][1] not in (keys[0][1], None)
+    assert dialog.day_result.text().startswith("Journée du 30/12/2026 fermée :")
+    select(date(2026, 12, 31))
+    dialog._close_day()  # the same day once it succeeded: a new operation (refused, the day is closed)
+    assert keys[3][1] not in (keys[0][1], keys[2][1]) and "déjà fermée" in window.messages[-1]
 
 
 # --- agents -----------------------------------------------------------------------------------------------
@@ -417,6 +551,8 @@ def test_structures_create_with_a_logo_then_edit(qtbot, demo_rw, tmp_path):
         assert text in form.errors.text()
     assert form.name.styleSheet() and form.postal_code.styleSheet() and form.email.styleSheet()
     assert form.logo_text.styleSheet() and not form.city.styleSheet()
+    assert window.messages == [form.errors.text()]  # shown in the form (the operations' failed signal too)
+    window.messages.clear()
 
     form.name.setText("ALAE Montech Sud")
     form.address.setText("12 rue des Écoles")

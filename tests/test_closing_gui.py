@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, time
 
+from PySide6.QtCore import Qt
+
+import app.services.money.cash_closing as cash_closing
 from app.clock import paris
 from app.models import Attendance, PaymentMethod, Role
+from app.services.errors import ConnectionLost
 from app.services.money.cash_closing import day_expected
 from app.services.money.payments import PaymentInput, record_payment
+from app.ui import closing_dialog
+from app.ui.closing_dialog import Step
 from tests.helpers import actor, balance, new_family, structure_of
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window
@@ -39,25 +46,136 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
     dialog.cash.setText(euros(expected[PaymentMethod.CASH].cents - 500))
     dialog.cheque_count.setText(str(expected[PaymentMethod.CHEQUE].count))
     dialog.cheque_total.setText(euros(expected[PaymentMethod.CHEQUE].cents))
-    dialog._try_save()
+    dialog.cash_button.click()
     assert "un commentaire est obligatoire" in dialog.errors.text() and dialog.comment.styleSheet()
     dialog.comment.setText("un billet de 5 € introuvable")
-    dialog._try_save()
-    assert dialog.isVisible() and dialog.errors.isHidden()
+    dialog.cash_button.click()
+    assert dialog.isVisible() and dialog.errors.isHidden() and not dialog.comment.styleSheet()
     assert dialog.status.text().startswith("Caisse clôturée (écart -5,00")
-    assert not dialog.buttons.button(dialog.buttons.StandardButton.Save).isEnabled()
+    assert not dialog.cash_button.isEnabled() and not dialog.cash.isEnabled()
     assert [c.comment for c in dialog.closings.rows] == ["un billet de 5 € introuvable"]
     assert not dialog.validate_button.isVisible()  # an agent does not validate
 
-    lines = dialog.run_end_of_day()
+    dialog.run_button.click()
+    lines = dialog.end_of_day.lines
     assert any("demande(s) transmise(s)" in line for line in lines)
     assert any("tâche de nuit" in line for line in lines)
-    assert "transmise" in dialog.summary.text()
-    again = dialog.run_end_of_day()
-    assert again[0].endswith("déjà transmise, rien à faire.")
-    preview = dialog.preview_report()
+    assert "transmise" in dialog.summary.text() and dialog.summary.isVisible()
+    assert [row.mark.text() for row in dialog.steps] == ["✓", "✓", "–"]
+    assert dialog.steps[0].detail.text().endswith("demande(s) transmise(s).")
+    assert dialog.steps[0].detail.text() in lines[0]  # « Journée du … : 37 demande(s) transmise(s). »
+    dialog.run_button.click()
+    assert dialog.end_of_day.lines[0].endswith("déjà transmise, rien à faire.")
+    assert "déjà fait" in dialog.steps[0].detail.text()
+    dialog.preview_report()
+    preview = dialog.preview
     assert preview is not None and "Arrêté journalier" in preview.windowTitle()
     preview.accept()
+    assert window.messages == ["Écart de -5,00\xa0€ : un commentaire est obligatoire."]
+
+
+def test_the_end_of_day_runs_on_a_worker_thread_while_the_counter_keeps_working(qtbot, demo_rw, monkeypatch):
+    monkeypatch.delenv("GUICHET_SMTP_HOST", raising=False)
+    new_family(demo_rw, "Testeur", balance_cents=5000)
+    window = _window(qtbot, demo_rw)
+    window.ops.asynchronous = True  # as in the application: long calls on a worker thread
+    started, release, threads = threading.Event(), threading.Event(), []
+    transmit = closing_dialog.transmit_day
+
+    def slow_transmission(db, day, progress, actor_id):
+        """The transmission waits until the test has worked at the counter meanwhile."""
+        threads.append(threading.current_thread())
+        progress("Recherche des demandes non transmises…", 10)
+        started.set()
+        assert release.wait(30)
+        return transmit(db, day, progress, actor_id)
+
+    monkeypatch.setattr(closing_dialog, "transmit_day", slow_transmission)
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    assert dialog.windowModality() == Qt.WindowModality.NonModal and not dialog.isModal()
+    seen: list[tuple[Step, ...]] = []
+    dialog.end_of_day.changed.connect(lambda: seen.append(tuple(dialog.end_of_day.states)))
+    try:
+        dialog.run_button.click()
+        qtbot.waitUntil(started.is_set, timeout=5000)
+        qtbot.waitUntil(lambda: dialog.steps[0].detail.text() == "Recherche des demandes non transmises…")
+        assert threads[0] is not threading.main_thread()
+        assert dialog.steps[0].mark.text() == "►"
+        assert dialog.steps[0].title.text() == "Transmission des demandes"
+        assert not dialog.run_button.isEnabled() and dialog.run_button.text() == "Fin de journée en cours…"
+        assert dialog.progress.isVisible() and 0 < dialog.progress.value() < 100
+
+        # meanwhile the counter works: a search, a family opened, its calendar, a day chosen
+        open_family(qtbot, window, "Testeur")
+        booking = choose(window)
+        click_day(qtbot, booking, date(2026, 12, 21))
+        assert booking.grid.pending and dialog.end_of_day.running
+        # the dialog closed and opened again: the same run, still going
+        dialog.close_button.click()
+        window.top_bar.closing.click()
+        again = window.closing_dialog
+        assert again is not dialog and again.end_of_day is dialog.end_of_day
+        assert not again.run_button.isEnabled() and again.steps[0].mark.text() == "►"
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not again.end_of_day.running, timeout=20_000)
+    assert [row.mark.text() for row in again.steps] == ["✓", "✓", "–"]
+    assert "demande(s) transmise(s)" in again.summary.text() and "tâche de nuit" in again.summary.text()
+    assert again.run_button.isEnabled() and again.progress.value() == 100
+    # its steps, one after the other (the comptes-rendus' own report may come after their end: not shown then)
+    running = [[i for i, state in enumerate(states) if state is Step.RUNNING] for states in seen]
+    order = [r[0] for r in running if r]
+    assert order[0] == 0 and order[-1] == 2 and order == sorted(order) and all(len(r) <= 1 for r in running)
+
+    # closed before it ends: its summary comes in a message
+    again.close_button.click()
+    release.clear()
+    started.clear()
+    again.run_end_of_day()
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    release.set()
+    qtbot.waitUntil(lambda: any("déjà transmise" in m for m in window.messages), timeout=20_000)
+    assert not [m for m in window.messages if "déjà transmise" not in m]
+
+
+def test_a_cash_closing_tried_again_keeps_its_key(qtbot, demo_rw, monkeypatch):
+    """The same counted amounts tried again after a lost connection: the same key; other amounts: a new one."""
+    window = _window(qtbot, demo_rw)
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
+    keys, real, lost = [], cash_closing.close_cash, [True]
+
+    def close_cash(db, actor, structure_id, data, *, key=None):
+        keys.append((data.cash, key))
+        if lost:
+            lost.pop()
+            raise ConnectionLost()
+        return real(db, actor, structure_id, data, key=key)
+
+    monkeypatch.setattr(closing_dialog, "close_cash", close_cash)
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    dialog.cash.setText("12,00")
+    dialog.comment.setText("compté deux fois")
+    dialog.cash_button.click()
+    assert "connexion à la base de données a été perdue" in dialog.errors.text()
+    assert dialog.status.text() == "Caisse ouverte."
+    dialog.cash_button.click()
+    assert keys[0] == keys[1] and dialog.status.text().startswith("Caisse clôturée")
+    lost.append(True)
+    dialog.close_button.click()
+    other = _window(qtbot, demo_rw, Role.SUPERVISOR)
+    other.top_bar.structure.setCurrentIndex(other.top_bar.structure.findText("ALSH Montech"))
+    other.top_bar.closing.click()
+    boss = other.closing_dialog
+    boss.cash.setText("12,00")
+    boss.comment.setText("compté deux fois")
+    boss.cash_button.click()
+    boss.cash.setText("13,00")
+    boss.cash_button.click()
+    assert keys[2][1] not in (keys[0][1], None)  # another operation (another agent's cash)
+    assert keys[3][0] == "13,00" and keys[3][1] != keys[2][1]  # other amounts: a new operation
+    assert boss.status.text().startswith("Caisse clôturée (écart")
 
 
 def test_supervisor_validates_a_closing(qtbot, demo_rw):
@@ -70,7 +188,7 @@ def test_supervisor_validates_a_closing(qtbot, demo_rw):
     dialog.cash.setText(euros(expected[PaymentMethod.CASH].cents))
     dialog.cheque_count.setText(str(expected[PaymentMethod.CHEQUE].count))
     dialog.cheque_total.setText(euros(expected[PaymentMethod.CHEQUE].cents))
-    dialog._try_save()
+    dialog.cash_button.click()
     assert dialog.status.text().startswith("Caisse clôturée (écart 0,00")
     boss = _window(qtbot, demo_rw, Role.SUPERVISOR)
     boss.top_bar.structure.setCurrentIndex(boss.top_bar.structure.findText("ALSH Montech"))

@@ -44,6 +44,7 @@ def _town_file(path) -> str:
 
 def _panel(qtbot, db):
     window = _window(qtbot, db)
+    window.ops.asynchronous = True  # reading, checking, importing and exporting run on a worker thread
     panel = FamiliesPanel(window.ctx)
     qtbot.addWidget(panel)
     panel.show()

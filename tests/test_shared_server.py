@@ -113,26 +113,44 @@ def test_wrong_password_and_unreachable_server_give_french_messages_within_the_t
         silent.close()
 
 
-def test_settings_dialog_tests_and_saves(qtbot, file_keyring, settings, tmp_path):
-    from app.ui.settings_dialog import SettingsDialog
+def test_settings_dialog_tests_and_saves(qtbot, file_keyring, settings, tmp_path, monkeypatch):
+    import threading
 
-    dialog = SettingsDialog(None, settings)
+    import app.connection
+    from app.ui.application import settings_dialog
+    from app.ui.operations import Operations
+
+    ops = Operations()
+    ops.show_messages = False
+    threads = []
+    real_check = app.connection.check_connection
+
+    def check(url):
+        threads.append(threading.current_thread())
+        return real_check(url)
+
+    monkeypatch.setattr(app.connection, "check_connection", check)
+    dialog = settings_dialog(settings, ops)
     qtbot.addWidget(dialog)
     dialog.server.setChecked(True)
     dialog.host.setText("127.0.0.1")
     dialog.port.setValue(free_port())  # nobody there
     dialog.database.setText("guichet")
     dialog.password.setText("secret-du-guichet")
-    future = dialog.start_test()
+    dialog.start_test()
+    assert not dialog.test_button.isEnabled() and dialog.test_result.text() == "Connexion en cours…"
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=8000)
-    assert future.done() and "Impossible de se connecter" in dialog.result.text()
+    assert "Impossible de se connecter" in dialog.test_result.text()
+    assert threads and threads[0] is not threading.main_thread()  # off the GUI thread
+    dialog.host.setText("")
     dialog._try_save()
+    assert "obligatoire" in dialog.errors.text() and dialog.host.styleSheet() and settings.mode == ""
+    dialog.host.setText("127.0.0.1")
+    dialog._try_save()
+    assert dialog.result() == dialog.DialogCode.Accepted and dialog.result_value == "server"
     assert settings.mode == "server" and settings.server().host == "127.0.0.1"
     assert load_password(settings.server()) == "secret-du-guichet"
     assert "secret-du-guichet" not in (tmp_path / "settings.ini").read_text()
-    dialog.host.setText("")
-    dialog._try_save()
-    assert "obligatoire" in dialog.errors.text()
 
 
 def test_connection_cut_during_a_confirmation_writes_nothing_and_retry_works(backend, demo_rw):

@@ -65,6 +65,7 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:
     session, error = db.write(work)
     if error is not None:
         raise error
+    assert session is not None  # work() returns a session whenever it returns no error
     return session
 
 

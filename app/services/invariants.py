@@ -56,7 +56,7 @@ def violations(session: Session) -> list[str]:
             f"Journée fermée encore réservée : journée {day_id} ({day}) a {n} réservation(s) active(s)."
         )
 
-    positions: dict[int, list[int]] = defaultdict(list)
+    positions: dict[int, list[int | None]] = defaultdict(list)
     for day_id, position in session.execute(
         select(Reservation.activity_day_id, Reservation.waitlist_position)
         .where(Reservation.status == ReservationStatus.WAITLISTED)

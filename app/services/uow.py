@@ -86,7 +86,7 @@ class Database:
                     if operation is not None:
                         done = _stored_result(s, operation)
                         if done is not _MISSING:
-                            return done  # type: ignore[no-any-return]
+                            return done
                     result = work(s)
                     if operation is not None:
                         _store_result(s, operation, result, agent_id, self.clock)
@@ -126,7 +126,7 @@ class Database:
                 continue
             if done is _MISSING:
                 raise ConnectionLost() from exc  # the server answered: nothing of it was committed
-            return done  # type: ignore[no-any-return]
+            return done
         raise OutcomeUnknown() from exc
 
 

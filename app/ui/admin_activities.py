@@ -5,7 +5,6 @@ runs in with the opening of their bookings, and its booking policy (DESIGN.md §
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -208,20 +207,20 @@ class BracketsEditor(QWidget):
 
 
 class ActivityDialog(SavingDialog):
-    """Create an activity (the kind prefills the seed's defaults) or edit one, booking policy included."""
+    """Create an activity (the kind prefills the seed's defaults) or edit one, booking policy included;
+    ``value()`` is everything typed, the panel saves it in one service call."""
 
     def __init__(
         self,
         parent: QWidget | None,
-        save: Callable[[ActivityDialog], object],
         structures: list[StructureDetail],
         activity: ActivityDetail | None = None,
         structure_id: int | None = None,
     ) -> None:
-        super().__init__(parent, lambda: save(self))
+        super().__init__(parent)
         self.original = activity
         self.activity_id: int | None = activity.id if activity else None
-        """Set once created: saving again after a later error edits it, never creates a second one."""
+        """Set once created: saving the same form again edits it, never creates a second one."""
         self.setWindowTitle(f"Modifier l'activité {activity.name}" if activity else "Nouvelle activité")
         self.kind = QComboBox()
         for kind, label in KIND_LABELS.items():
@@ -401,8 +400,8 @@ class ActivityDialog(SavingDialog):
         self.horizon.setEnabled(OpeningKind(self.opening_kind.currentData()) is OpeningKind.ROLLING)
 
     # --- reading ---------------------------------------------------------------------------------------
-    def check(self) -> list[tuple[int, int | None, str]]:
-        """The form's own checks, all at once, before anything is saved; returns the brackets."""
+    def check(self) -> None:
+        """The form's own checks, all at once, before anything is saved."""
         errors: dict[str, str] = {}
         if not self.name.text().strip():
             errors["name"] = "Le nom de l'activité est obligatoire."
@@ -410,7 +409,6 @@ class ActivityDialog(SavingDialog):
             parse_amount(self.price.text())
         except ValidationError as exc:
             errors["price"] = f"Prix de la journée : {exc}"
-        brackets: list[tuple[int, int | None, str]] = []
         try:
             brackets = self.brackets.value()
             if brackets:
@@ -429,15 +427,15 @@ class ActivityDialog(SavingDialog):
                 errors[key] = f"{label} : {exc}"
         if errors:
             raise FieldErrors(errors)
-        return brackets
 
     def rule(self) -> PeriodOpeningRule:
         return PeriodOpeningRule(self.opening_rule.currentData())
 
-    def value(self, brackets: list[tuple[int, int | None, str]]) -> ActivityInput:
+    def value(self) -> ActivityInput:
+        """The activity as typed, booking policy included (FieldErrors for brackets that are not numbers)."""
         alsh = self.chosen_kind() is ActivityKind.ALSH_HOLIDAYS
         rule = self.rule()
-        return ActivityInput(
+        data = ActivityInput(
             structure_id=self.structure.currentData(),
             kind=self.chosen_kind(),
             name=self.name.text(),
@@ -451,8 +449,10 @@ class ActivityDialog(SavingDialog):
             if rule is PeriodOpeningRule.WEEKS_BEFORE
             else None,
             period_opening_fixed=self.opening_fixed.text() if rule is PeriodOpeningRule.FIXED_DATE else None,
-            brackets=brackets,
+            brackets=self.brackets.value(),
         )
+        data.booking, data.cancel, data.opening_kind, data.horizon_days = self.policy()
+        return data
 
     def policy(self) -> tuple[DeadlineRule, DeadlineRule, OpeningKind, int | None]:
         opening = OpeningKind(self.opening_kind.currentData())
@@ -520,7 +520,7 @@ class ActivitiesPanel(QWidget):
     # --- rows ---------------------------------------------------------------------------------------
     def load(self) -> None:
         current = self.selected()
-        self.rows.set_rows(self.ctx.ops.read(lambda: activity_details(self.ctx.db), []))
+        self.rows.set_rows(self.ctx.ops.run(lambda: activity_details(self.ctx.db), default=[]))
         if current is not None:
             self.select(current.id)
         self._enable()
@@ -557,41 +557,44 @@ class ActivitiesPanel(QWidget):
 
     # --- actions ------------------------------------------------------------------------------------
     def open_new(self) -> ActivityDialog:
-        structures = self.ctx.ops.read(lambda: structure_details(self.ctx.db), [])
-        self.dialog = ActivityDialog(self, self._save, structures, structure_id=self.ctx.structure_id)
-        self.dialog.open()
-        return self.dialog
+        structures = self.ctx.ops.run(lambda: structure_details(self.ctx.db), default=[])
+        return self._open(ActivityDialog(self, structures, structure_id=self.ctx.structure_id))
 
     def open_edit(self) -> ActivityDialog | None:
         a = self.selected()
         if a is None:
             return None
-        structures = self.ctx.ops.read(lambda: structure_details(self.ctx.db), [])
-        self.dialog = ActivityDialog(self, self._save, structures, a)
-        self.dialog.open()
-        return self.dialog
+        structures = self.ctx.ops.run(lambda: structure_details(self.ctx.db), default=[])
+        return self._open(ActivityDialog(self, structures, a))
 
-    def _save(self, form: ActivityDialog) -> int:
-        """One service call, one transaction: the fields, the brackets and the booking policy together."""
-        data = form.value(form.check())
-        data.booking, data.cancel, data.opening_kind, data.horizon_days = form.policy()
-        db, actor, attempt = self.ctx.db, self.ctx.actor, self.ctx.ops.attempt
-        try:
-            if form.activity_id is None:
-                form.activity_id = attempt(lambda: create_activity(db, actor, data))
-            else:
-                activity_id = form.activity_id
-                attempt(lambda: save_activity(db, actor, activity_id, data))
-            return form.activity_id
-        finally:
-            self._after(form.activity_id)
+    def _open(self, dialog: ActivityDialog) -> ActivityDialog:
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def save() -> int:
+            """One service call, one transaction: the fields, the brackets and the booking policy together."""
+            data, activity_id = dialog.value(), dialog.activity_id
+            if activity_id is None:
+                return create_activity(db, actor, data)
+            save_activity(db, actor, activity_id, data)
+            return activity_id
+
+        def saved(activity_id: int) -> None:
+            dialog.activity_id = activity_id
+            self._after(activity_id)
+
+        dialog.submitted.connect(lambda: self.ctx.ops.form(dialog, save, saved))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
     def toggle_archived(self) -> bool:
         """Archive the selected activity, or offer it again if it is archived."""
         a = self.selected()
         if a is None:
             return False
-        done = self.ctx.ops.write(lambda: set_archived(self.ctx.db, self.ctx.actor, a.id, a.active) or True)
+        done = self.ctx.ops.run(
+            lambda: set_archived(self.ctx.db, self.ctx.actor, a.id, a.active) or True, write=True
+        )
         self._after(a.id)
         return bool(done)
 
@@ -613,6 +616,8 @@ class ActivitiesPanel(QWidget):
         a = self.selected()
         if a is None:
             return False
-        done = self.ctx.ops.write(lambda: delete_activity(self.ctx.db, self.ctx.actor, a.id) or True)
+        done = self.ctx.ops.run(
+            lambda: delete_activity(self.ctx.db, self.ctx.actor, a.id) or True, write=True
+        )
         self._after(None if done else a.id)
         return bool(done)

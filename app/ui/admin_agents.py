@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication
@@ -41,6 +42,7 @@ from ..services.setup.agents import (
 from ..services.setup.structures import StructureDetail, structure_details
 from .context import CounterContext
 from .family_dialog import SavingDialog
+from .operations import Failure
 from .table_model import Column, RowsModel
 from .widgets import table_view
 
@@ -111,17 +113,27 @@ class TemporaryPasswordDialog(QDialog):
         super().done(result)
 
 
+@dataclass(frozen=True)
+class AgentValues:
+    """What the agent form collects."""
+
+    login: str
+    full_name: str
+    role: Role
+    structure_ids: list[int]
+
+
 class AgentDialog(SavingDialog):
-    """A new agent (identifiant, nom, rôle, structures) or an existing one (nom, rôle, structures)."""
+    """A new agent (identifiant, nom, rôle, structures) or an existing one (nom, rôle, structures); ``value()``
+    is what was typed, the panel saves it."""
 
     def __init__(
         self,
         parent: QWidget | None,
-        save: Callable[[AgentDialog], object],
         structures: list[StructureDetail],
         agent: AgentRow | None = None,
     ) -> None:
-        super().__init__(parent, lambda: save(self))
+        super().__init__(parent)
         self.agent = agent
         self.setWindowTitle(f"Modifier l'agent {agent.full_name}" if agent else "Nouvel agent")
         self.login = QLineEdit(agent.login if agent else "")
@@ -171,10 +183,14 @@ class AgentDialog(SavingDialog):
         layout.addWidget(self.buttons)
         self.resize(560, 0)
 
-    def _try_save(self) -> None:
-        super()._try_save()
-        if not self.errors.isHidden():
-            self.adjustSize()  # room for the messages, fields never squeezed
+    def show_failure(self, failure: Failure) -> None:
+        super().show_failure(failure)
+        self.adjustSize()  # room for the messages, fields never squeezed
+
+    def value(self) -> AgentValues:
+        return AgentValues(
+            self.login.text(), self.full_name.text(), self.chosen_role(), self.chosen_structures()
+        )
 
     def _show_hint(self) -> None:
         self.role_hint.setText(ROLE_HINTS[self.chosen_role()])
@@ -248,7 +264,7 @@ class AgentsPanel(QWidget):
     # --- rows ---------------------------------------------------------------------------------------
     def load(self) -> None:
         current = self.selected()
-        self.rows.set_rows(self.ctx.ops.read(lambda: agents(self.ctx.db), []))
+        self.rows.set_rows(self.ctx.ops.run(lambda: agents(self.ctx.db), default=[]))
         if current is not None:
             self.select(current.id)
         self._enable()
@@ -285,25 +301,23 @@ class AgentsPanel(QWidget):
         self.changed.emit()
 
     def _structures(self) -> list[StructureDetail]:
-        return self.ctx.ops.read(lambda: structure_details(self.ctx.db), [])
+        return self.ctx.ops.run(lambda: structure_details(self.ctx.db), default=[])
 
     # --- actions ------------------------------------------------------------------------------------
     def open_new(self) -> AgentDialog:
-        def save(form: AgentDialog) -> TemporaryPassword:
-            form.check()
-            temporary = self.ctx.ops.attempt(lambda: create_agent(
-                self.ctx.db, self.ctx.actor, form.login.text(), form.full_name.text(), form.chosen_role(),
-                form.chosen_structures()))  # fmt: skip
+        self.dialog = dialog = AgentDialog(self, self._structures())
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def create() -> TemporaryPassword:
+            v = dialog.value()
+            return create_agent(db, actor, v.login, v.full_name, v.role, v.structure_ids)
+
+        def created(temporary: TemporaryPassword) -> None:
+            dialog.result_value = None  # the password dialog alone holds the temporary password
             self._after(temporary.agent_id)
-            return temporary
-
-        self.dialog = dialog = AgentDialog(self, save, self._structures())
-
-        def created() -> None:
-            temporary, dialog.result_value = dialog.result_value, None  # the password dialog alone holds it
             self._show_password("Nouvel agent", dialog.full_name.text(), temporary)
 
-        dialog.accepted.connect(created)
+        dialog.submitted.connect(lambda: self.ctx.ops.form(dialog, create, created))
         dialog.open()
         return dialog
 
@@ -311,19 +325,20 @@ class AgentsPanel(QWidget):
         agent = self.selected()
         if agent is None:
             return None
+        self.dialog = dialog = AgentDialog(self, self._structures(), agent)
+        db, actor = self.ctx.db, self.ctx.actor
 
-        def save(form: AgentDialog) -> None:
-            form.check()
-            db, actor, attempt = self.ctx.db, self.ctx.actor, self.ctx.ops.attempt
-            try:  # one transaction: the last administrator's refusal leaves everything unchanged
-                attempt(lambda: update_agent(db, actor, agent.id, full_name=form.full_name.text(),
-                                             role=form.chosen_role(), structure_ids=form.chosen_structures()))  # fmt: skip
-            finally:
-                self._after(agent.id)
+        def update() -> None:  # one transaction: the last administrator's refusal leaves everything unchanged
+            v = dialog.value()
+            update_agent(
+                db, actor, agent.id, full_name=v.full_name, role=v.role, structure_ids=v.structure_ids
+            )
 
-        self.dialog = AgentDialog(self, save, self._structures(), agent)
-        self.dialog.open()
-        return self.dialog
+        dialog.submitted.connect(
+            lambda: self.ctx.ops.form(dialog, update, lambda _none: self._after(agent.id))
+        )
+        dialog.open()
+        return dialog
 
     def toggle_active(self) -> None:
         """Disable the selected agent (after a question when it is oneself) or enable them again."""
@@ -341,7 +356,9 @@ class AgentsPanel(QWidget):
         agent = self.selected()
         if agent is None:
             return False
-        done = self.ctx.ops.write(lambda: set_active(self.ctx.db, self.ctx.actor, agent.id, active) or True)
+        done = self.ctx.ops.run(
+            lambda: set_active(self.ctx.db, self.ctx.actor, agent.id, active) or True, write=True
+        )
         self._after(agent.id)
         return bool(done)
 
@@ -367,7 +384,9 @@ class AgentsPanel(QWidget):
         agent = self.selected()
         if agent is None:
             return None
-        temporary = self.ctx.ops.write(lambda: reset_password(self.ctx.db, self.ctx.actor, agent.id))
+        temporary = self.ctx.ops.run(
+            lambda: reset_password(self.ctx.db, self.ctx.actor, agent.id), write=True
+        )
         self._after(agent.id)
         if temporary is not None:
             self._show_password("Mot de passe réinitialisé", agent.full_name, temporary)
@@ -377,7 +396,7 @@ class AgentsPanel(QWidget):
         agent = self.selected()
         if agent is None:
             return
-        self.ctx.ops.write(lambda: unlock(self.ctx.db, self.ctx.actor, agent.id))
+        self.ctx.ops.run(lambda: unlock(self.ctx.db, self.ctx.actor, agent.id), write=True)
         self._after(agent.id)
 
     def _show_password(self, title: str, full_name: str, temporary: TemporaryPassword | None) -> None:

@@ -35,6 +35,7 @@ from .admin_structures import StructuresPanel
 from .audit_panel import AuditPanel
 from .context import CounterContext
 from .import_dialog import FamiliesPanel
+from .keys import kept_keys
 from .table_model import Column, RowsModel
 from .widgets import date_edit, date_of, table_view
 
@@ -95,8 +96,9 @@ class AdminDialog(QDialog):
         layout.addLayout(bottom)
         self.resize(1180, 680)
 
-    def _write(self, call) -> object:
-        result = self.ctx.ops.write(call)
+    def _write(self, call, on_done=None) -> object:
+        """A write through the operations (``on_done(result)`` after success); the tabs are read again after it."""
+        result = self.ctx.ops.run(call, on_done, write=True)
         self.refresh()
         return result
 
@@ -115,7 +117,7 @@ class AdminDialog(QDialog):
     def _fill_activities(self, combo: QComboBox, wanted=lambda a: True) -> None:
         """(Re)fill an activity chooser, keeping the choice (activities come and go in the Activités tab)."""
         current = combo.currentData()
-        rows = self.ctx.ops.read(lambda: activity_details(self.ctx.db), [])
+        rows = self.ctx.ops.run(lambda: activity_details(self.ctx.db), default=[])
         combo.blockSignals(True)
         combo.clear()
         for a in sorted(rows, key=lambda a: (not a.active, a.structure, a.name)):
@@ -174,7 +176,9 @@ class AdminDialog(QDialog):
 
     def _load_periods(self) -> None:
         activity = self.period_activity.currentData() or 0
-        self.period_rows.set_rows(self.ctx.ops.read(lambda: admin_views.periods(self.ctx.db, activity), []))
+        self.period_rows.set_rows(
+            self.ctx.ops.run(lambda: admin_views.periods(self.ctx.db, activity), default=[])
+        )
 
     def _change_opening(self) -> None:
         index = self.period_view.currentIndex()
@@ -239,7 +243,7 @@ class AdminDialog(QDialog):
         q = self.day_month.date()
         activity = self.day_activity.currentData() or 0
         self.day_rows.set_rows(
-            self.ctx.ops.read(lambda: admin_views.days(self.ctx.db, activity, q.year(), q.month()), [])
+            self.ctx.ops.run(lambda: admin_views.days(self.ctx.db, activity, q.year(), q.month()), default=[])
         )
 
     def _selected_day(self):
@@ -247,28 +251,47 @@ class AdminDialog(QDialog):
         return self.day_rows.rows[index.row()] if index.isValid() else None
 
     def _set_capacity(self) -> None:
-        day = self._selected_day()
-        if day is not None:
-            promoted = self._write(lambda: days.set_capacity(self.ctx.db, self.ctx.actor, day.id,
-                                                                 self.capacity.value(), self.day_reason.text()))  # fmt: skip
-            if promoted is not None:
-                self.day_result.setText(
-                    f"Capacité modifiée ; {len(promoted)} demande(s) de la liste d'attente acceptée(s)."
-                )
-
-    def _close_day(self) -> None:
+        """Places move: the operation's key is kept for its retries (same day, capacity and reason)."""
         day = self._selected_day()
         if day is None:
             return
-        report = self._write(
-            lambda: days.close_day(self.ctx.db, self.ctx.actor, day.id, self.day_reason.text())
+        db, actor, capacity, reason = (
+            self.ctx.db,
+            self.ctx.actor,
+            self.capacity.value(),
+            self.day_reason.text(),
         )
-        if report is not None:
+        keys = kept_keys(self.ctx)
+        operation = ("day.capacity", actor.agent_id, day.id, capacity, reason.strip())
+        key = keys.key(operation)
+
+        def done(promoted: list[int]) -> None:
+            keys.succeeded(operation)
+            self.day_result.setText(
+                f"Capacité modifiée ; {len(promoted)} demande(s) de la liste d'attente acceptée(s)."
+            )
+
+        self._write(lambda: days.set_capacity(db, actor, day.id, capacity, reason, key=key), done)
+
+    def _close_day(self) -> None:
+        """Money and places move: the operation's key is kept for its retries (same day and reason)."""
+        day = self._selected_day()
+        if day is None:
+            return
+        db, actor, reason = self.ctx.db, self.ctx.actor, self.day_reason.text()
+        keys = kept_keys(self.ctx)
+        operation = ("day.close", actor.agent_id, day.id, reason.strip())
+        key = keys.key(operation)
+
+        def done(report: days.ClosedDay) -> None:
+            keys.succeeded(operation)
             self.day_result.setText(
                 f"Journée du {day.day:%d/%m/%Y} fermée : {len(report.families)} famille(s) concernée(s) "
                 f"({', '.join(report.families)}), {format_eur(report.refunded_cents)} remboursés, "
                 f"{report.emails} e-mail(s) en file d'envoi."
             )
+
+        self._write(lambda: days.close_day(db, actor, day.id, reason, key=key), done)
 
     # --- aids and messages --------------------------------------------------------------------------------
     def _aids(self) -> QWidget:
@@ -292,7 +315,7 @@ class AdminDialog(QDialog):
             self.ctx.db, self.ctx.actor, AidKind(self.aid_kind.currentData()), self.aid_name.text())))  # fmt: skip
         self._loader(
             lambda: self.aid_rows.set_rows(
-                self.ctx.ops.read(lambda: admin_views.aid_catalogue(self.ctx.db), [])
+                self.ctx.ops.run(lambda: admin_views.aid_catalogue(self.ctx.db), default=[])
             )
         )
         return page
@@ -323,6 +346,6 @@ class AdminDialog(QDialog):
         publish.clicked.connect(lambda: self._write(lambda: admin.save_message(
             self.ctx.db, self.ctx.actor, self.ctx.structure_id, self.msg_title.text(), self.msg_body.toPlainText(),
             date_of(self.msg_from), date_of(self.msg_to))))  # fmt: skip
-        self._loader(lambda: self.message_rows.set_rows(self.ctx.ops.read(
-            lambda: admin_views.messages(self.ctx.db, self.ctx.structure_id or 0), [])))  # fmt: skip
+        self._loader(lambda: self.message_rows.set_rows(self.ctx.ops.run(
+            lambda: admin_views.messages(self.ctx.db, self.ctx.structure_id or 0), default=[])))  # fmt: skip
         return page

@@ -35,6 +35,7 @@ from ..services.errors import DomainError
 from ..services.setup import activities, school_year, structures
 from ..services.setup.school_year import HolidayRow, PublicHolidayRow, SchoolCalendar
 from .context import CounterContext
+from .operations import Failure
 from .table_model import Column, RowsModel
 from .widgets import date_edit, date_of, table_view
 
@@ -113,7 +114,7 @@ class SchoolYearPanel(QWidget):
         self._generating = False
         today = local_today(ctx.db.clock)
         current = int(school_year_of(today)[:4])
-        structure_rows = ctx.ops.read(lambda: structures.structure_details(ctx.db), [])
+        structure_rows = ctx.ops.run(lambda: structures.structure_details(ctx.db), default=[])
         self.structure_rows = structure_rows
 
         # --- zone and year ------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ class SchoolYearPanel(QWidget):
         self.activity_list = QListWidget()
         self.activity_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.activity_list.setTextElideMode(Qt.TextElideMode.ElideRight)
-        for a in ctx.ops.read(lambda: activities.activity_details(ctx.db, include_archived=False), []):
+        for a in ctx.ops.run(lambda: activities.activity_details(ctx.db, include_archived=False), default=[]):
             item = QListWidgetItem(f"{a.name} ({a.structure})")
             item.setToolTip(f"{a.name} ({a.structure})")
             item.setData(Qt.ItemDataRole.UserRole, a.id)
@@ -292,7 +293,7 @@ class SchoolYearPanel(QWidget):
 
     def load(self) -> None:
         zone, text = self.zone.currentText(), self.school_year_text()
-        loaded = self.ctx.ops.read(lambda: school_year.school_calendar(self.ctx.db, zone, text), None)
+        loaded = self.ctx.ops.run(lambda: school_year.school_calendar(self.ctx.db, zone, text))
         if loaded is None:
             return
         self.calendar = loaded
@@ -447,10 +448,11 @@ class SchoolYearPanel(QWidget):
             return False
         zone, year = self.calendar.zone, self.calendar.school_year
         holidays, public = self.holiday_rows(), self.public_rows()
-        done = self.ctx.ops.write(
+        done = self.ctx.ops.run(
             lambda: (
                 school_year.save_calendar(self.ctx.db, self.ctx.actor, zone, year, holidays, public) or True
-            )
+            ),
+            write=True,
         )
         if not done:
             return False
@@ -464,15 +466,16 @@ class SchoolYearPanel(QWidget):
         if self.calendar is None:
             return
         zone, year = self.calendar.zone, self.calendar.school_year
-        loaded = self.ctx.ops.read(lambda: school_year.school_calendar(self.ctx.db, zone, year), None)
+        loaded = self.ctx.ops.run(lambda: school_year.school_calendar(self.ctx.db, zone, year))
         if loaded is not None:
             self.closing_rows.set_rows(loaded.closings)
 
     def add_closing(self) -> int | None:
         day, name = date_of(self.closing_day), self.closing_name.text()
         structure_id = self.closing_structure.currentData()
-        closing_id = self.ctx.ops.write(
-            lambda: school_year.add_local_closing(self.ctx.db, self.ctx.actor, day, name, structure_id)
+        closing_id = self.ctx.ops.run(
+            lambda: school_year.add_local_closing(self.ctx.db, self.ctx.actor, day, name, structure_id),
+            write=True,
         )
         if closing_id is not None:
             self.closing_name.clear()
@@ -484,8 +487,9 @@ class SchoolYearPanel(QWidget):
         if not index.isValid():
             return False
         closing_id = self.closing_rows.rows[index.row()].id
-        done = self.ctx.ops.write(
-            lambda: school_year.remove_local_closing(self.ctx.db, self.ctx.actor, closing_id) or True
+        done = self.ctx.ops.run(
+            lambda: school_year.remove_local_closing(self.ctx.db, self.ctx.actor, closing_id) or True,
+            write=True,
         )
         self._reload_closings()
         return bool(done)
@@ -515,16 +519,23 @@ class SchoolYearPanel(QWidget):
         self._generating = True
         self._update_state()
         self.report.setPlainText(f"Génération des journées {year} en cours…")
-        self.ctx.ops.write_async(
-            lambda: school_year.generate_days(self.ctx.db, self.ctx.actor, year, ids), self._generated
+        db, actor = self.ctx.db, self.ctx.actor
+        self.ctx.ops.run(
+            lambda: school_year.generate_days(db, actor, year, ids),
+            self._generated,
+            write=True,
+            background=True,
+            on_error=self._not_generated,
         )
 
-    def _generated(self, report: school_year.GenerationReport | None) -> None:
+    def _not_generated(self, failure: Failure) -> None:
         self._generating = False
         self._update_state()
-        if report is None:
-            self.report.setPlainText("La génération n'a pas abouti ; rien n'a été modifié.")
-            return
+        self.report.setPlainText(f"La génération n'a pas abouti ; rien n'a été modifié.\n{failure.message}")
+
+    def _generated(self, report: school_year.GenerationReport) -> None:
+        self._generating = False
+        self._update_state()
         self.report.setPlainText("\n".join(report.lines()))
         if report.calendars_loaded:  # the service stored the proposed calendar: show it as stored now
             self.load()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -44,16 +43,16 @@ def _address(s: StructureDetail) -> str:
 
 
 class StructureDialog(SavingDialog):
-    """Create or edit a structure; ``save(StructureInput)`` is the service call (field errors stay here)."""
+    """Create or edit a structure: ``value()`` is the StructureInput typed; the panel saves it (field errors are
+    shown here)."""
 
     def __init__(
         self,
         parent: QWidget | None,
-        save: Callable[[StructureInput], object],
         structure: StructureDetail | None = None,
         current_logo: bytes | None = None,
     ) -> None:
-        super().__init__(parent, lambda: save(self.value()))
+        super().__init__(parent)
         self.setWindowTitle(f"Modifier la structure {structure.name}" if structure else "Nouvelle structure")
         s = structure
         self.name = QLineEdit(s.name if s else "")
@@ -211,7 +210,7 @@ class StructuresPanel(QWidget):
 
     def load(self) -> None:
         current = self.selected()
-        self.rows.set_rows(self.ctx.ops.read(lambda: structure_details(self.ctx.db), []))
+        self.rows.set_rows(self.ctx.ops.run(lambda: structure_details(self.ctx.db), default=[]))
         if current is not None:
             self.select(current.id)
 
@@ -225,29 +224,32 @@ class StructuresPanel(QWidget):
             self.view.selectRow(row)
 
     def open_new(self) -> StructureDialog:
-        def save(data: StructureInput) -> int:
-            structure_id = self.ctx.ops.attempt(lambda: create_structure(self.ctx.db, self.ctx.actor, data))
-            self._saved(structure_id)
-            return structure_id
-
-        self.dialog = StructureDialog(self, save)
-        self.dialog.open()
-        return self.dialog
+        self.dialog = dialog = StructureDialog(self)
+        db, actor = self.ctx.db, self.ctx.actor
+        dialog.submitted.connect(
+            lambda: self.ctx.ops.form(
+                dialog, lambda: create_structure(db, actor, dialog.value()), self._saved
+            )
+        )
+        dialog.open()
+        return dialog
 
     def open_edit(self) -> StructureDialog | None:
         structure = self.selected()
         if structure is None:
             self.ctx.ops.inform("Structures", "Sélectionnez une structure dans la liste.")
             return None
+        logo = self.ctx.ops.run(lambda: structure_logo(self.ctx.db, structure.id))
+        self.dialog = dialog = StructureDialog(self, structure, logo)
+        db, actor = self.ctx.db, self.ctx.actor
 
-        def save(data: StructureInput) -> None:
-            self.ctx.ops.attempt(lambda: update_structure(self.ctx.db, self.ctx.actor, structure.id, data))
-            self._saved(structure.id)
+        def update() -> int:
+            update_structure(db, actor, structure.id, dialog.value())
+            return structure.id
 
-        logo = self.ctx.ops.read(lambda: structure_logo(self.ctx.db, structure.id), None)
-        self.dialog = StructureDialog(self, save, structure, logo)
-        self.dialog.open()
-        return self.dialog
+        dialog.submitted.connect(lambda: self.ctx.ops.form(dialog, update, self._saved))
+        dialog.open()
+        return dialog
 
     def _saved(self, structure_id: int) -> None:
         self.load()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtWidgets import (
@@ -22,16 +22,20 @@ from .family_dialog import SavingDialog
 from .widgets import date_edit, date_of
 
 
+@dataclass(frozen=True)
+class AidValues:
+    aid_type_id: int
+    wallets: list[WalletKind]
+    amount: str
+    valid_from: date
+    valid_to: date
+
+
 class AidDialog(SavingDialog):
-    def __init__(
-        self,
-        parent: QWidget | None,
-        types: list[AidTypeRow],
-        save: Callable[[int, list[WalletKind], str, date, date], object],
-        today: date,
-    ) -> None:
-        super().__init__(parent, lambda: save(self.kind.currentData(), self.wallets(), self.amount.text(),
-                                              date_of(self.valid_from), date_of(self.valid_to)))  # fmt: skip
+    """An aid's fields (``value()``); the family page records it."""
+
+    def __init__(self, parent: QWidget | None, types: list[AidTypeRow], today: date) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Ajouter une aide")
         self.kind = QComboBox()
         for t in types:
@@ -61,3 +65,7 @@ class AidDialog(SavingDialog):
 
     def wallets(self) -> list[WalletKind]:
         return [kind for kind, box in self.checks.items() if box.isChecked()]
+
+    def value(self) -> AidValues:
+        return AidValues(self.kind.currentData(), self.wallets(), self.amount.text(), date_of(self.valid_from),
+                         date_of(self.valid_to))  # fmt: skip

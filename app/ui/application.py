@@ -1,8 +1,13 @@
-"""Starting the Qt application (one QApplication per process)."""
+"""Starting the Qt application (one QApplication per process), and what comes before the main window: the
+first-run choice, the database settings, the migration of a shared server, the set-up assistant and the login.
+
+Before the main window exists, an ``Operations`` of its own runs the service calls of these dialogs, the same way
+the main window's does afterwards: the dialogs only collect values, the functions below run the services."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, Qt, QTimer
@@ -12,14 +17,18 @@ from PySide6.QtWidgets import QApplication, QWidget
 from .. import APP_NAME, __version__
 from ..config import resources_dir
 from ..services.uow import Database
+from .operations import Failure, Operations
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from ..services.actors import Actor
     from ..services.counter import CounterSession
     from ..services.setup.install import InstallReport
     from ..settings import Settings
+    from .login_dialog import LoginDialog, PasswordDialog
     from .main_window import MainWindow
+    from .settings_dialog import SettingsDialog
     from .setup_wizard import SetupWizard
 
 
@@ -37,8 +46,81 @@ def prepare_application() -> QApplication:
     return app
 
 
+def _warn(ops: Operations, title: str) -> Callable[[Failure], None]:
+    """Show a failure in a message box (before the main window exists, nothing else is on screen); tests switch
+    the boxes off with ``ops.show_messages`` and listen to ``ops.failed``."""
+    from PySide6.QtWidgets import QMessageBox
+
+    def warn(failure: Failure) -> None:
+        if ops.show_messages:
+            QMessageBox.warning(None, title, failure.message)
+
+    return warn
+
+
+# --- the dialogs before (and beside) the main window, wired to their services ---------------------------------
+
+
+def login_dialog(db: Database, ops: Operations, parent: QWidget | None = None) -> LoginDialog:
+    """The login dialog; « Se connecter » runs ``auth.login`` through ``ops`` (``session`` once accepted)."""
+    from ..services.auth import login
+    from .login_dialog import LoginDialog
+
+    dialog = LoginDialog(parent)
+    dialog.submitted.connect(lambda: ops.form(dialog, lambda: login(db, *dialog.value())))
+    return dialog
+
+
+def password_dialog(
+    db: Database, ops: Operations, actor: Actor, parent: QWidget | None = None
+) -> PasswordDialog:
+    """« Changer mon mot de passe »: ``auth.change_password`` runs through ``ops``."""
+    from ..services.auth import change_password
+    from .login_dialog import PasswordDialog
+
+    dialog = PasswordDialog(parent)
+    dialog.submitted.connect(lambda: ops.form(dialog, lambda: change_password(db, actor, *dialog.value())))
+    return dialog
+
+
+def settings_dialog(settings: Settings, ops: Operations, parent: QWidget | None = None) -> SettingsDialog:
+    """« Base de données »: the connection test runs off the GUI thread, the choice is saved through ``ops``."""
+    from ..connection import check_connection
+    from .settings_dialog import SettingsDialog, save_choice
+
+    dialog = SettingsDialog(parent, settings)
+    dialog.submitted.connect(lambda: ops.form(dialog, lambda: save_choice(settings, dialog.value())))
+    dialog.test_requested.connect(
+        lambda url: ops.run(
+            lambda: check_connection(url),
+            dialog.show_test,
+            background=True,
+            on_error=dialog.show_test_failure,
+        )
+    )
+    return dialog
+
+
+def setup_wizard_for(db: Database, ops: Operations, parent: QWidget | None = None) -> SetupWizard:
+    """The set-up assistant bound to this database: « Terminer » installs the town on it through ``ops``."""
+    from ..clock import local_today
+    from ..services.setup import install as installation
+    from .setup_wizard import SetupWizard
+
+    wizard = SetupWizard(parent, local_today(db.clock))
+    wizard.submitted.connect(lambda: ops.form(wizard, lambda: installation.install(db, wizard.value())))
+    return wizard
+
+
+# --- start-up ------------------------------------------------------------------------------------------------
+
+
 def start_database(
-    cli_url: str | None, *, interactive: bool, settings: Settings | None = None
+    cli_url: str | None,
+    *,
+    interactive: bool,
+    settings: Settings | None = None,
+    ops: Operations | None = None,
 ) -> Database | None:
     """Open the database for the GUI: the saved choice (asking the server password when there is no keyring),
     the first-run choice on a new counter, and a supervisor's confirmation before migrating a shared server.
@@ -53,9 +135,10 @@ def start_database(
     from ..db import make_engine
     from ..services.errors import SchemaBehind
     from ..settings import Settings
-    from .settings_dialog import FirstRunDialog, SettingsDialog
+    from .settings_dialog import FirstRunDialog
 
     settings = settings or Settings()
+    ops = ops or Operations()
     saved = None
     chosen = ""
     if choose_database(cli_url).is_default_local and interactive:
@@ -66,7 +149,7 @@ def start_database(
             chosen = first.choice
             if chosen in ("local", "install"):
                 settings.use_local("", demo=chosen == "local")
-            elif not SettingsDialog(None, settings).exec():
+            elif not settings_dialog(settings, ops).exec():
                 return None
 
         def ask(account: str) -> str | None:
@@ -82,34 +165,41 @@ def start_database(
             raise
         engine = make_engine(saved or choose_database(cli_url).url)
         try:
-            if not bring_server_schema_up(engine):
+            if not bring_server_schema_up(engine, ops):
                 return None
         finally:
             engine.dispose()
         db = open_database(cli_url, saved_url=saved)
     if chosen == "local":
-        _demo_into_empty_file(db)
+        _demo_into_empty_file(db, ops)
     elif chosen == "install":
-        _explain_if_not_empty(db)
+        _explain_if_not_empty(db, ops)
     return db
 
 
-def bring_server_schema_up(engine: Engine) -> bool:
+def bring_server_schema_up(engine: Engine, ops: Operations | None = None) -> bool:
     """A shared server behind this version: a brand-new empty database is prepared on a plain confirmation (no
     agent exists yet; the set-up assistant follows), otherwise a supervisor confirms (MigrationDialog)."""
     from PySide6.QtWidgets import QMessageBox
 
     from ..bootstrap import migrate_shared_server
     from ..db import current_revision, describe, is_empty
-    from ..services.errors import DomainError
-    from .operations import message_for
     from .settings_dialog import MigrationDialog
     from .setup_wizard import fr
 
-    if current_revision(engine) is not None or not is_empty(engine):
-        dialog = MigrationDialog(None, lambda login, secret: migrate_shared_server(engine, login, secret))
+    ops = ops or Operations()
+    title = "Nouveau serveur partagé"
+    state = ops.run(lambda: (current_revision(engine), is_empty(engine)), on_error=_warn(ops, title))
+    if state is None:
+        return False
+    revision, empty = state
+    if revision is not None or not empty:
+        dialog = MigrationDialog(None)
+        dialog.submitted.connect(
+            lambda: ops.form(dialog, lambda: migrate_shared_server(engine, *dialog.value()))
+        )
         return bool(dialog.exec())
-    box = QMessageBox(QMessageBox.Icon.Question, "Nouveau serveur partagé",
+    box = QMessageBox(QMessageBox.Icon.Question, title,
                       fr(f"La base {describe(engine.url)} est vide.\n\nLa préparer pour Guichet Enfance ? "
                          "L'assistant de mise en service s'ouvrira ensuite pour créer les structures et le "
                          "premier administrateur."))  # fmt: skip
@@ -119,21 +209,19 @@ def bring_server_schema_up(engine: Engine) -> bool:
     box.exec()
     if box.clickedButton() is not prepare:
         return False
-    try:
-        migrate_shared_server(engine, "", "")  # an empty database: no supervisor to ask
-    except DomainError as exc:
-        QMessageBox.warning(None, "Nouveau serveur partagé", message_for(exc))
-        return False
-    return True
+    # an empty database: no supervisor to ask
+    return bool(
+        ops.run(lambda: migrate_shared_server(engine, "", "") or True, write=True, on_error=_warn(ops, title))
+    )
 
 
-def _explain_if_not_empty(db: Database) -> None:
+def _explain_if_not_empty(db: Database, ops: Operations) -> None:
     """« Nouvelle installation » on a local file that already holds data: nothing is replaced, the agent logs in."""
     from PySide6.QtWidgets import QMessageBox
 
     from ..services.setup.install import installed
 
-    what = installed(db)
+    what = ops.run(lambda: installed(db), on_error=_warn(ops, "Nouvelle installation"))
     if what is not None:
         QMessageBox.information(None, "Nouvelle installation",
                                 f"La base locale de ce poste contient déjà des données ({what}) : l'assistant de "
@@ -141,18 +229,24 @@ def _explain_if_not_empty(db: Database) -> None:
                                 f"Connectez-vous avec un compte existant.\n\nFichier : {db.engine.url.database}")  # fmt: skip
 
 
-def _demo_into_empty_file(db: Database) -> None:
+def _demo_into_empty_file(db: Database, ops: Operations) -> None:
     """The demonstration chosen on a local file that exists but is empty (an installation cancelled earlier)."""
-    import contextlib
-
     from ..clock import local_today
     from ..services.demo import load_demo
     from ..services.errors import DomainError
     from ..services.setup.install import installed
 
-    if installed(db) is None:
-        with contextlib.suppress(DomainError):  # the file holds something else (families…): left as it is
+    def fill() -> None:
+        if installed(db) is None:
             load_demo(db, local_today(db.clock))
+
+    def failed(failure: Failure) -> None:
+        if not isinstance(
+            failure.error, DomainError
+        ):  # a domain refusal: the file holds something else, kept
+            _warn(ops, "Démonstration")(failure)
+
+    ops.run(fill, write=True, on_error=failed)
 
 
 def forget_unfinished_installation(settings: Settings, db: Database) -> bool:
@@ -174,34 +268,33 @@ def forget_unfinished_installation(settings: Settings, db: Database) -> bool:
     return True
 
 
-def setup_wizard_for(db: Database, parent: QWidget | None = None) -> SetupWizard:
-    """The set-up assistant bound to this database: « Terminer » installs the town on it."""
-    from ..clock import local_today
-    from ..services.setup.install import install
-    from .setup_wizard import SetupWizard
-
-    return SetupWizard(parent, lambda data: install(db, data), local_today(db.clock))
-
-
 def first_session(
-    db: Database, parent: QWidget | None = None
+    db: Database, parent: QWidget | None = None, ops: Operations | None = None
 ) -> tuple[CounterSession, InstallReport | None] | None:
     """Who opens the counter: on an empty database the set-up assistant, then its administrator is logged in
     (no second login); otherwise the login dialog. Returns ``(session, install report or None)``, or None when
     the agent cancelled."""
     from ..services.auth import login
     from ..services.setup.install import installed
-    from .login_dialog import LoginDialog
 
-    if installed(db) is None:
-        wizard = setup_wizard_for(db, parent)
+    ops = ops or Operations(parent)
+    state = ops.run(lambda: (installed(db),), on_error=_warn(ops, "Guichet Enfance"))
+    if state is None:  # the database does not answer: said in a message box
+        return None
+    report = None
+    if state[0] is None:
+        wizard = setup_wizard_for(db, ops, parent)
         if not wizard.exec():
             return None
-        return login(db, wizard.admin_login, wizard.admin_password), wizard.report
-    dialog = LoginDialog(parent, db)
+        report = wizard.report
+        name, secret = wizard.admin_login, wizard.admin_password
+        session = ops.run(lambda: login(db, name, secret), on_error=_warn(ops, "Mise en service"))
+        if session is not None:
+            return session, report
+    dialog = login_dialog(db, ops, parent)  # installed but not logged in yet (the database did not answer)
     if not dialog.exec():
         return None
-    return dialog.session, None
+    return dialog.session, report
 
 
 NEXT_STEPS = (

@@ -1,4 +1,9 @@
-"""Recording the day's attendance: present / absent, and a medical certificate within 48 hours."""
+"""Recording the day's attendance: present / absent, and a medical certificate within 48 hours.
+
+A certificate refunds the day: its operation key is made at the first press for a reservation and kept by the
+counter window (``keys.kept_keys``) for every retry of that certificate (after a failure or an unclear end, even
+in a reopened dialog) until it succeeds, so a day is never refunded twice.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..models import Attendance
 from ..services.booking.attendance import day_attendance, record_attendance, record_certificate
 from .context import CounterContext
+from .keys import kept_keys
 from .table_model import Column, RowsModel
 
 
@@ -72,7 +78,7 @@ class AttendanceDialog(QDialog):
     def refresh(self) -> None:
         row = self.view.currentIndex().row()
         self.model.set_rows(
-            self.ctx.ops.read(lambda: day_attendance(self.ctx.db, self.activity_id, self.day), [])
+            self.ctx.ops.run(lambda: day_attendance(self.ctx.db, self.activity_id, self.day), default=[])
         )
         if self.model.rows:
             self.view.selectRow(max(0, min(row, len(self.model.rows) - 1)))
@@ -84,12 +90,19 @@ class AttendanceDialog(QDialog):
     def mark(self, attendance: Attendance) -> None:
         res_id = self._selected()
         if res_id is not None:
-            self.ctx.ops.write(lambda: record_attendance(self.ctx.db, self.ctx.actor, res_id, attendance))
+            self.ctx.ops.run(
+                lambda: record_attendance(self.ctx.db, self.ctx.actor, res_id, attendance), write=True
+            )
             self.refresh()
             self.view.selectRow(min(self.view.currentIndex().row() + 1, len(self.model.rows) - 1))
 
     def add_certificate(self) -> None:
         res_id = self._selected()
-        if res_id is not None:
-            self.ctx.ops.write(lambda: record_certificate(self.ctx.db, self.ctx.actor, res_id))
-            self.refresh()
+        if res_id is None:
+            return
+        db, actor, keys = self.ctx.db, self.ctx.actor, kept_keys(self.ctx)
+        operation = ("reservation.certificate", actor.agent_id, res_id)
+        key = keys.key(operation)
+        self.ctx.ops.run(lambda: record_certificate(db, actor, res_id, key=key),
+                         lambda _refunded: keys.succeeded(operation), write=True)  # fmt: skip
+        self.refresh()

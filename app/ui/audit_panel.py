@@ -17,7 +17,7 @@ class AuditPanel(QWidget):
         self.ctx = ctx
         self.agent = QComboBox()
         self.agent.addItem("tous les agents", None)
-        for agent_id, name in self.ctx.ops.read(lambda: admin_views.agents(self.ctx.db), []):
+        for agent_id, name in self.ctx.ops.run(lambda: admin_views.agents(self.ctx.db), default=[]):
             self.agent.addItem(name, agent_id)
         self.family = QLineEdit()
         self.family.setPlaceholderText("n° de famille (facultatif)")
@@ -40,7 +40,7 @@ class AuditPanel(QWidget):
 
     def load(self) -> None:
         family = self.family.text().strip()
-        rows = self.ctx.ops.read(lambda: admin_views.audit_view(
+        rows = self.ctx.ops.run(lambda: admin_views.audit_view(
             self.ctx.db, family_id=int(family) if family.isdigit() else None, agent_id=self.agent.currentData(),
-            start=date_of(self.since), end=date_of(self.until)), [])  # fmt: skip
+            start=date_of(self.since), end=date_of(self.until)), default=[])  # fmt: skip
         self.rows.set_rows(rows)

@@ -1,7 +1,14 @@
 """The "Soldes et paiements" tab: balances per wallet, the ledger with running balance, the payment history,
-taking a payment, the receipt PDF; reversing a payment and adjusting a balance for supervisors only."""
+taking a payment, the receipt PDF; reversing a payment and adjusting a balance for supervisors only.
+
+Each money dialog gets its operation key when it opens: every press of its button while it stays open (after a
+failure, an unclear end, a double press) sends the same key, so one handover is one payment; a new dialog is a
+new operation with a new key.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -16,10 +23,18 @@ from ..clock import PARIS
 from ..models import WalletKind
 from ..services.families.view import FamilySummary
 from ..services.money.amounts import format_eur
-from ..services.money.payments import adjust, ledger_rows, payment_rows, record_payment, reverse_payment
+from ..services.money.payments import (
+    Receipt,
+    adjust,
+    ledger_rows,
+    payment_rows,
+    record_payment,
+    reverse_payment,
+)
+from ..services.uow import new_operation_key
 from .context import CounterContext
 from .payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
-from .print_preview import PrintPreview
+from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 from .widgets import table_view
@@ -131,8 +146,8 @@ class BalancesTab(QWidget):
         self.total.style().unpolish(self.total)
         self.total.style().polish(self.total)
         self.wallets.set_rows(family.wallets)
-        self.ledger.set_rows(self.ctx.ops.read(lambda: ledger_rows(self.ctx.db, family.id), []))
-        self.payments.set_rows(self.ctx.ops.read(lambda: payment_rows(self.ctx.db, family.id), []))
+        self.ledger.set_rows(self.ctx.ops.run(lambda: ledger_rows(self.ctx.db, family.id), default=[]))
+        self.payments.set_rows(self.ctx.ops.run(lambda: payment_rows(self.ctx.db, family.id), default=[]))
 
     def selected_payment(self):
         index = self.payment_view.currentIndex()
@@ -145,45 +160,61 @@ class BalancesTab(QWidget):
         wallet: WalletKind = WalletKind.ALSH,
         missing_cents: int = 0,
         parent=None,
-        on_paid=None,
+        on_paid: Callable[[Receipt], object] | None = None,
     ) -> PaymentDialog | None:
-        """Open the payment dialog (also used from the recap, prefilled with the missing amount)."""
+        """Open the payment dialog (also used from the recap, prefilled with the missing amount).
+        ``on_paid(receipt)`` runs once the payment is recorded."""
         if self.family is None or self.ctx.structure_id is None:
             return None
         structure_id = self.ctx.structure_id
+        key = new_operation_key()  # the money handed over now: kept for every retry while the dialog is open
+        dialog = PaymentDialog(parent or self, self.family.id, self.family.name, self.family.balance_cents,
+                               suggested, wallet, missing_cents)  # fmt: skip
+        dialog.submitted.connect(lambda: self._record_payment(dialog, structure_id, key, on_paid))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
-        def save(data):
-            receipt = self.ctx.ops.attempt(
-                lambda: record_payment(self.ctx.db, self.ctx.actor, structure_id, data)
-            )
+    def _record_payment(
+        self,
+        dialog: PaymentDialog,
+        structure_id: int,
+        key: str,
+        on_paid: Callable[[Receipt], object] | None,
+    ) -> None:
+        data = dialog.value()
+
+        def paid(receipt: Receipt) -> None:
             self.ctx.ops.inform(
                 "Règlement enregistré",
                 f"Règlement de {_money(receipt.amount_cents)} enregistré : reçu n° {receipt.number}. "
                 f"Nouveau solde : {_money(receipt.balance_after_cents)}.",
             )
-            return receipt
+            if on_paid is not None:
+                on_paid(receipt)
 
-        self.dialog = PaymentDialog(parent or self, save, self.family.id, self.family.name, self.family.balance_cents,
-                                    suggested, wallet, missing_cents)  # fmt: skip
-        if on_paid is not None:
-            self.dialog.accepted.connect(on_paid)
-        self.dialog.open()
-        return self.dialog
+        self.ctx.ops.form(
+            dialog, lambda: record_payment(self.ctx.db, self.ctx.actor, structure_id, data, key=key), paid
+        )
 
     def preview_selected_receipt(self) -> PrintPreview | None:
+        """The receipt made and drawn on a worker thread; the preview opens when it is ready (returned when the
+        call ran inline)."""
         payment = self.selected_payment()
         if payment is None:
             self.ctx.ops.inform("Reçu", "Sélectionnez un règlement dans l'historique.")
             return None
         from ..services.documents.receipt import receipt_pdf  # reportlab only when printing
 
-        pdf = self.ctx.ops.read(lambda: receipt_pdf(self.ctx.db, payment.id, self.ctx.actor.name), None)
-        if pdf is None:
-            return None
-        self.preview = PrintPreview(
-            self, pdf, f"Reçu {payment.receipt_number}", f"recu-{payment.receipt_number}.pdf"
-        )
-        self.preview.open()
+        def show(document: Rendered) -> None:
+            self.preview = PrintPreview(
+                self, document, f"Reçu {payment.receipt_number}", f"recu-{payment.receipt_number}.pdf"
+            )
+            self.preview.open()
+
+        self.preview = None
+        self.ctx.ops.run(rendered(lambda: receipt_pdf(self.ctx.db, payment.id, self.ctx.actor.name)), show,
+                         background=True)  # fmt: skip
         return self.preview
 
     def reverse_selected(self) -> None:
@@ -193,25 +224,34 @@ class BalancesTab(QWidget):
                 "Annuler un règlement", "Sélectionnez un règlement encaissé dans l'historique."
             )
             return
-        self.dialog = ReasonDialog(
+        key = new_operation_key()
+        dialog = ReasonDialog(
             self,
             "Annuler un règlement",
             f"Annuler le règlement {payment.receipt_number} de {_money(payment.amount_cents)} ? "
             "Une écriture de contrepassation sera enregistrée ; le règlement reste dans l'historique.",
-            lambda reason: self.ctx.ops.attempt(
-                lambda: reverse_payment(self.ctx.db, self.ctx.actor, payment.id, reason)
-            ),
         )
-        self.dialog.open()
+        dialog.submitted.connect(lambda: self._reverse(dialog, payment.id, key))
+        self.dialog = dialog
+        dialog.open()
+
+    def _reverse(self, dialog: ReasonDialog, payment_id: int, key: str) -> None:
+        reason = dialog.value()
+        self.ctx.ops.form(
+            dialog, lambda: reverse_payment(self.ctx.db, self.ctx.actor, payment_id, reason, key=key)
+        )
 
     def open_adjustment(self) -> None:
         if self.family is None or self.ctx.structure_id is None:
             return
         family_id, structure_id = self.family.id, self.ctx.structure_id
-        self.dialog = AdjustmentDialog(
-            self,
-            lambda wallet, amount, reason: self.ctx.ops.attempt(
-                lambda: adjust(self.ctx.db, self.ctx.actor, structure_id, family_id, wallet, amount, reason)
-            ),
-        )
-        self.dialog.open()
+        key = new_operation_key()
+        dialog = AdjustmentDialog(self)
+        dialog.submitted.connect(lambda: self._adjust(dialog, structure_id, family_id, key))
+        self.dialog = dialog
+        dialog.open()
+
+    def _adjust(self, dialog: AdjustmentDialog, structure_id: int, family_id: int, key: str) -> None:
+        v = dialog.value()
+        self.ctx.ops.form(dialog, lambda: adjust(self.ctx.db, self.ctx.actor, structure_id, family_id, v.wallet,
+                                                 v.amount, v.reason, key=key))  # fmt: skip

@@ -28,7 +28,7 @@ from .attendance_dialog import AttendanceDialog
 from .calendar_grid import CalendarGrid
 from .context import CounterContext
 from .copy_dialog import CopyDialog
-from .print_preview import PrintPreview
+from .print_preview import PrintPreview, Rendered, rendered
 from .theme import STATE_LEGEND
 
 
@@ -166,7 +166,9 @@ class BookingView(QWidget):
         if self.basket.structure_id != self.ctx.structure_id:
             self.basket = Basket(self.basket.family_id, self.ctx.structure_id)
         sid = self.ctx.structure_id
-        self.activities = self.ctx.ops.read(lambda: activities_for(self.ctx.db, sid), []) if sid else []
+        self.activities = (
+            self.ctx.ops.run(lambda: activities_for(self.ctx.db, sid), default=[]) if sid else []
+        )
         current = self.activity.currentData()
         self.activity.blockSignals(True)
         self.activity.clear()
@@ -192,8 +194,8 @@ class BookingView(QWidget):
             self.view = None
         else:
             family_id, year, month = self.family.id, self.year, self.month
-            self.view = self.ctx.ops.read(
-                lambda: month_view(self.ctx.db, family_id, child_id, activity_id, year, month), None
+            self.view = self.ctx.ops.run(
+                lambda: month_view(self.ctx.db, family_id, child_id, activity_id, year, month)
             )
         self.grid.set_month(self.view, self._pending())
         self._update_pending()
@@ -233,20 +235,25 @@ class BookingView(QWidget):
             self.validate_requested.emit()
 
     def preview_attendance(self) -> PrintPreview | None:
+        """The day's attendance list made and drawn on a worker thread; the preview opens when it is ready (and
+        is returned when the call ran inline)."""
         day, activity_id = self.grid.focus_day, self.activity.currentData()
         if day is None or activity_id is None:
             return None
         from ..services.documents.attendance import attendance_pdf  # reportlab only when printing
 
-        pdf = self.ctx.ops.read(
-            lambda: attendance_pdf(self.ctx.db, activity_id, day, self.ctx.actor.name), None
+        agent = self.ctx.actor.name
+
+        def show(document: Rendered) -> None:
+            self.preview = PrintPreview(
+                self, document, f"Liste de présence du {day:%d/%m/%Y}", f"presence-{day:%Y-%m-%d}.pdf"
+            )
+            self.preview.open()
+
+        self.preview = None
+        self.ctx.ops.run(
+            rendered(lambda: attendance_pdf(self.ctx.db, activity_id, day, agent)), show, background=True
         )
-        if pdf is None:
-            return None
-        self.preview = PrintPreview(
-            self, pdf, f"Liste de présence du {day:%d/%m/%Y}", f"presence-{day:%Y-%m-%d}.pdf"
-        )
-        self.preview.open()
         return self.preview
 
     def open_presences(self) -> AttendanceDialog | None:
@@ -271,7 +278,7 @@ class BookingView(QWidget):
     def _copy_accepted(self) -> None:
         to_child, to_activity = self.copy_dialog.target()
         from_child, from_activity = self.child.currentData(), self.activity.currentData()
-        report = self.ctx.ops.read(
+        report = self.ctx.ops.run(
             lambda: copy_days(
                 self.ctx.db,
                 self.ctx.actor,
@@ -280,8 +287,7 @@ class BookingView(QWidget):
                 from_activity_id=from_activity,
                 to_child_id=to_child,
                 to_activity_id=to_activity,
-            ),
-            None,
+            )
         )
         if report is None:
             return

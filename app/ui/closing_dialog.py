@@ -1,25 +1,39 @@
-""" "Clôture de la journée": the agent's cash closing, the end-of-day run with progress, the daily report,
-and the supervisor's validation of the day's closings."""
+""" "Clôture de la journée": the agent's cash closing, the end of day (transmission, comptes-rendus, e-mails) on
+worker threads with its steps shown, the daily report, and the supervisor's validation of the day's closings.
+
+The dialog is not modal: the counter stays usable while the end of day runs. The run belongs to the counter
+window, not to the dialog: closing the dialog does not stop it, opening the dialog again shows where it is, and
+its summary is shown once it ends (in the dialog, or in a message when no dialog is open).
+"""
 
 from __future__ import annotations
 
+from datetime import date
+from enum import Enum
+from weakref import WeakKeyDictionary
+
 from babel.dates import format_date
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressDialog,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from ..clock import local_today
-from ..services.end_of_day.mailer import SmtpSettings, send_pending
-from ..services.end_of_day.transmission import transmit_day
+from ..services.actors import Actor
+from ..services.end_of_day.mailer import SendReport, SmtpSettings, send_pending
+from ..services.end_of_day.transmission import EndOfDayReport, transmit_day
 from ..services.money.amounts import format_eur
 from ..services.money.cash_closing import (
     CountedInput,
@@ -28,26 +42,207 @@ from ..services.money.cash_closing import (
     day_expected,
     validate_closing,
 )
+from ..services.uow import Database
 from .context import CounterContext
-from .family_dialog import SavingDialog
-from .print_preview import PrintPreview
+from .family_dialog import INVALID
+from .keys import kept_keys
+from .operations import Failure, Operations
+from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
 from .widgets import table_view
 
+NO_SMTP = "Pas de serveur d'envoi configuré : les e-mails partiront avec la tâche de nuit."
 
-class ClosingDialog(SavingDialog):
-    """The Save button closes the agent's cash; the other actions have their own buttons."""
+
+class Step(Enum):
+    WAITING = ("○", "#90a4ae")
+    RUNNING = ("►", "#1f4e79")
+    DONE = ("✓", "#1b5e20")
+    SKIPPED = ("–", "#607d8b")
+    FAILED = ("✗", "#b00020")
+
+
+STEPS = ("Transmission des demandes", "Comptes-rendus", "Envoi des e-mails")
+
+
+def _send_pending(db: Database) -> SendReport | None:
+    """The due e-mails sent now (20-second timeouts), or None when no SMTP server is configured."""
+    settings = SmtpSettings.from_env()
+    return None if settings is None else send_pending(db, settings)
+
+
+def _sending_step(report: SendReport) -> tuple[Step, str]:
+    """The e-mail step in a few words (the summary has the detail)."""
+    if report.unreachable:
+        return Step.FAILED, (f"Serveur d'envoi injoignable : {report.remaining} message(s) en attente, envoyés à "
+                             "la prochaine exécution.")  # fmt: skip
+    parts = [f"{report.sent} e-mail(s) envoyé(s)"]
+    if report.retried:
+        parts.append(f"{report.retried} à réessayer plus tard")
+    if report.failed:
+        parts.append(f"{len(report.failed)} abandonné(s)")
+    if report.remaining:
+        parts.append(f"{report.remaining} en attente")
+    return Step.DONE, ", ".join(parts) + "."
+
+
+class EndOfDay(QObject):
+    """One end of day of a counter window: the transmission (a write), then the e-mails, each on a worker thread
+    through the operations; ``changed`` after every step, ``finished`` at the end (``lines``: the summary)."""
+
+    changed = Signal()
+    finished = Signal()
+
+    def __init__(self, ops: Operations, db: Database, day: date) -> None:
+        super().__init__()
+        self.ops, self.db, self.day = ops, db, day
+        self.states = [Step.WAITING] * len(STEPS)
+        self.details = [""] * len(STEPS)
+        self.percent = 0
+        self.running = False
+        self.started = False
+        self.runs = 0
+        """How many times it was started: a late progress report of an earlier run is left out."""
+        self.lines: list[str] = []
+        self.viewers = 0
+        """Dialogs showing the run; with none when it ends, its summary is shown in a message."""
+
+    def start(self, actor: Actor) -> None:
+        """Start it for ``actor`` (recorded in the journal); nothing happens while it runs already."""
+        if self.running:
+            return
+        self.running = self.started = True
+        self.runs += 1
+        run = self.runs
+        self.states = [Step.WAITING] * len(STEPS)
+        self.details = [""] * len(STEPS)
+        self.lines = []
+        self._step(0, Step.RUNNING, "Recherche des demandes non transmises…", 5)
+        db, day, agent_id = self.db, self.day, actor.agent_id
+        progress = self.ops.reporter(lambda text, percent: self._progress(run, text, percent))
+        self.ops.run(lambda: transmit_day(db, day, progress, agent_id), self._transmitted, write=True,
+                     background=True, on_error=self._transmission_failed)  # fmt: skip
+
+    def _step(self, index: int, state: Step, detail: str | None = None, percent: int | None = None) -> None:
+        self.states[index] = state
+        if detail is not None:
+            self.details[index] = detail
+        if percent is not None:
+            self.percent = percent
+        self.changed.emit()
+
+    def _progress(self, run: int, text: str, percent: int) -> None:
+        """The transmission's own steps (from the worker, relayed here): its search, then the comptes-rendus."""
+        if run != self.runs or (self.states[0] is not Step.RUNNING and self.states[1] is not Step.RUNNING):
+            return  # a late report of a step already ended
+        if percent < 50:
+            self._step(0, Step.RUNNING, text, max(5, percent * 60 // 100))
+        elif percent < 100:
+            self.states[0] = Step.DONE
+            self.details[0] = text.partition(" ; ")[0]
+            self._step(1, Step.RUNNING, "Préparation des comptes-rendus aux familles…", 30)
+
+    def _transmitted(self, report: EndOfDayReport) -> None:
+        if report.already_done:
+            self.states[0], self.details[0] = Step.DONE, "Rien de nouveau à transmettre (déjà fait)."
+            self.states[1], self.details[1] = Step.SKIPPED, "Aucun compte-rendu à préparer."
+        else:
+            self.states[0], self.details[0] = Step.DONE, f"{report.transmitted} demande(s) transmise(s)."
+            without = len(report.families_without_email)
+            self.states[1] = Step.DONE
+            self.details[1] = f"{report.families_notified} compte(s)-rendu(s) mis en file d'envoi" + (
+                f", {without} famille(s) sans e-mail à prévenir autrement." if without else "."
+            )
+        self.lines = report.lines()
+        queued = "" if report.already_done else f"{report.families_notified} compte(s)-rendu(s) et "
+        self._step(2, Step.RUNNING, f"Envoi de {queued}des messages en attente (serveur d'envoi joint en 20 "
+                   "secondes au plus)…", 60)  # fmt: skip
+        db = self.db
+        self.ops.run(lambda: _send_pending(db), self._sent, background=True, on_error=self._send_failed)
+
+    def _transmission_failed(self, failure: Failure) -> None:
+        """One transaction: nothing of it was transmitted nor queued."""
+        self.states = [Step.FAILED, Step.WAITING, Step.WAITING]
+        self.details = [failure.message, "", ""]
+        self.lines = [f"La fin de journée n'a pas abouti : {failure.message}", "Vous pouvez la relancer."]
+        self._finish()
+
+    def _sent(self, report: SendReport | None) -> None:
+        if report is None:
+            self.states[2], self.details[2] = Step.SKIPPED, NO_SMTP
+            self.lines.append(NO_SMTP)
+        else:
+            self.states[2], self.details[2] = _sending_step(report)
+            self.lines += report.lines()
+        self._finish()
+
+    def _send_failed(self, failure: Failure) -> None:
+        self.states[2], self.details[2] = Step.FAILED, failure.message
+        self.lines.append(f"Envoi des e-mails impossible : {failure.message}")
+        self._finish()
+
+    def _finish(self) -> None:
+        self.running = False
+        self.percent = 100
+        self.changed.emit()
+        self.finished.emit()
+        if self.viewers == 0:  # nobody is looking at a closing dialog: the summary in a message
+            self.ops.inform("Fin de journée", "\n".join(self.lines))
+
+
+_runs: WeakKeyDictionary[CounterContext, EndOfDay] = WeakKeyDictionary()
+
+
+def end_of_day_for(ctx: CounterContext, day: date) -> EndOfDay:
+    """The counter window's end of day for ``day`` (running or ended), or a new one."""
+    run = _runs.get(ctx)
+    if run is None or (run.day != day and not run.running):
+        run = _runs[ctx] = EndOfDay(ctx.ops, ctx.db, day)
+    return run
+
+
+class StepRow:
+    """One step of the end of day on screen: its mark, its title and what it did."""
+
+    def __init__(self, grid: QGridLayout, row: int, title: str) -> None:
+        self.mark = QLabel()
+        self.mark.setFixedWidth(18)
+        self.mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = QLabel(title)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        grid.addWidget(self.mark, row, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.title, row, 1, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.detail, row, 2)
+
+    def show(self, state: Step, detail: str) -> None:
+        symbol, colour = state.value
+        self.mark.setText(symbol)
+        self.mark.setStyleSheet(f"color:{colour}; font-weight:600;")
+        weight = "600" if state is Step.RUNNING else "normal"
+        self.title.setStyleSheet(
+            f"font-weight:{weight}; color:{'#607d8b' if state is Step.WAITING else 'black'};"
+        )
+        self.detail.setText(detail)
+        self.detail.setStyleSheet(f"color:{'#b00020' if state is Step.FAILED else '#37474f'};")
+
+
+class ClosingDialog(QDialog):
+    """« Clôturer ma caisse » (the agent's cash), the day's closings (validated by a supervisor), the end of day and
+    the daily report. Every read and write goes through the window's operations."""
 
     def __init__(self, parent: QWidget | None, ctx: CounterContext) -> None:
-        super().__init__(parent, lambda: self._close_cash())
-        self.keep_open = True  # closing the cash is one step of the day; the dialog stays for the others
+        super().__init__(parent)
         self.ctx = ctx
         self.day = local_today(ctx.db.clock)
-        structure = next((s.name for s in ctx.structures if s.id == ctx.structure_id), "")
+        self.structure_id = ctx.structure_id
+        """The structure of the dialog, kept while it is open (the counter may change structure meanwhile)."""
+        self.preview: PrintPreview | None = None
+        structure = next((s.name for s in ctx.structures if s.id == self.structure_id), "")
         self.setWindowTitle(f"Clôture de la journée – {structure}")
-        self.buttons.button(self.buttons.StandardButton.Save).setText("Clôturer ma caisse")
-        self.buttons.button(self.buttons.StandardButton.Cancel).setText("Fermer")
 
+        # --- my cash ------------------------------------------------------------------------------------
         self.expected = RowsModel(
             [
                 Column("Mode", lambda t: t.label),
@@ -61,25 +256,44 @@ class ClosingDialog(SavingDialog):
         self.cheque_total = QLineEdit()
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("obligatoire en cas d'écart")
-        self.fields = {"cash": self.cash, "cheque_count": self.cheque_count, "cheque_total": self.cheque_total,
-                       "comment": self.comment}  # fmt: skip
+        self.fields: dict[str, QWidget] = {"cash": self.cash, "cheque_count": self.cheque_count,
+                                           "cheque_total": self.cheque_total, "comment": self.comment}  # fmt: skip
         self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.errors = QLabel()
+        self.errors.setObjectName("alert")
+        self.errors.setProperty("severe", True)
+        self.errors.setWordWrap(True)
+        self.errors.hide()
+        self.cash_button = QPushButton("Clôturer ma caisse")
+        self.cash_button.setObjectName("primary")
         cash_box = QGroupBox(f"Ma caisse – {ctx.actor.name}")
-        form = QFormLayout()
+        self.status.setStyleSheet("font-weight:600;")
+        self.counted = QWidget()
+        """What the agent counted; hidden once the cash is closed."""
+        form = QFormLayout(self.counted)
+        form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Espèces comptées (€)", self.cash)
         form.addRow("Nombre de chèques", self.cheque_count)
         form.addRow("Total des chèques (€)", self.cheque_total)
         form.addRow("Commentaire", self.comment)
-        expected_view = table_view(self.expected)
-        expected_view.setMaximumHeight(140)
+        expected_view = table_view(self.expected, stretch=0)
+        expected_view.setFixedHeight(  # the four payment methods, no scroll bar
+            expected_view.horizontalHeader().sizeHint().height() + 4 * 24 + 2 * expected_view.frameWidth()
+        )
+        cash_row = QHBoxLayout()
+        cash_row.addWidget(self.status, 1)
+        cash_row.addWidget(self.cash_button, 0, Qt.AlignmentFlag.AlignTop)
         cash_layout = QVBoxLayout(cash_box)
         cash_layout.addWidget(
-            QLabel("Attendu d'après les reçus du jour (carte et virement sont repris tels quels) :")
+            QLabel("Attendu d'après les reçus du jour (carte et virement repris tels quels) :")
         )
         cash_layout.addWidget(expected_view)
-        cash_layout.addLayout(form)
-        cash_layout.addWidget(self.status)
+        cash_layout.addWidget(self.counted)
+        cash_layout.addWidget(self.errors)
+        cash_layout.addLayout(cash_row)
 
+        # --- the day's closings -------------------------------------------------------------------------
         self.closings = RowsModel(
             [
                 Column("Agent", lambda c: c.agent),
@@ -89,44 +303,129 @@ class ClosingDialog(SavingDialog):
             ]
         )
         self.closings_view = table_view(self.closings)
-        self.closings_view.setMaximumHeight(120)
+        self.closings_view.setMinimumHeight(26 + 2 * 24 + 4)
         self.validate_button = QPushButton("Valider la clôture sélectionnée")
         self.validate_button.setVisible(ctx.actor.is_supervisor)
-        self.run_button = QPushButton("Lancer la fin de journée (transmission, e-mails)")
         self.report_button = QPushButton("Rapport du jour…")
+        self.day_note = QLabel()
+        self.day_note.setWordWrap(True)
+        self.day_note.setStyleSheet("color:#b00020;")
+        self.day_note.hide()
+        day_box = QGroupBox(
+            f"Clôtures de caisse du {format_date(self.day, 'EEEE d MMMM y', locale='fr_FR')} – {structure}"
+        )
+        actions = QHBoxLayout()
+        actions.addWidget(self.validate_button)
+        actions.addStretch(1)
+        actions.addWidget(self.report_button)
+        day_layout = QVBoxLayout(day_box)
+        day_layout.addWidget(self.closings_view, 1)
+        day_layout.addLayout(actions)
+        day_layout.addWidget(self.day_note)
+
+        # --- the end of day -----------------------------------------------------------------------------
+        self.run_button = QPushButton("Lancer la fin de journée")
+        self.run_button.setObjectName("primary")
+        explain = QLabel("Transmet les demandes du jour, prépare les comptes-rendus aux familles et envoie les "
+                         "e-mails. Vous pouvez continuer à travailler au guichet pendant ce temps.")  # fmt: skip
+        explain.setWordWrap(True)
+        explain.setStyleSheet("color:#546e7a;")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(10)
+        steps = QGridLayout()
+        steps.setColumnStretch(2, 1)
+        steps.setHorizontalSpacing(8)
+        steps.setVerticalSpacing(8)
+        self.steps = [StepRow(steps, i, title) for i, title in enumerate(STEPS)]
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        day_box = QGroupBox(f"Journée du {format_date(self.day, 'EEEE d MMMM y', locale='fr_FR')}")
-        day_layout = QVBoxLayout(day_box)
-        day_layout.addWidget(QLabel("Clôtures de caisse du jour :"))
-        day_layout.addWidget(self.closings_view)
-        actions = QHBoxLayout()
-        for button in (self.validate_button, self.run_button, self.report_button):
-            actions.addWidget(button)
-        actions.addStretch(1)
-        day_layout.addLayout(actions)
-        day_layout.addWidget(self.summary)
+        self.summary.setFrameShape(QFrame.Shape.StyledPanel)
+        self.summary.setStyleSheet("background:#f5f8fa; padding:6px;")
+        self.summary.hide()
+        self.summary_title = QLabel("Compte rendu de la fin de journée :")
+        self.summary_title.hide()
+        run_row = QHBoxLayout()
+        run_row.addStretch(1)
+        run_row.addWidget(self.run_button)
+        end_box = QGroupBox("Fin de journée")
+        end_layout = QVBoxLayout(end_box)
+        end_layout.addWidget(explain)
+        end_layout.addLayout(run_row)
+        end_layout.addWidget(self.progress)
+        end_layout.addLayout(steps)
+        end_layout.addWidget(self.summary_title)
+        end_layout.addWidget(self.summary)
+        end_layout.addStretch(1)
 
+        left = QVBoxLayout()
+        left.addWidget(cash_box)
+        left.addWidget(day_box, 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addWidget(end_box, 1)
+        self.close_button = QPushButton("&Fermer")
+        self.close_button.clicked.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(cash_box)
-        layout.addWidget(day_box)
-        layout.addWidget(self.errors)
-        layout.addWidget(self.buttons)
-        self.resize(760, 640)
+        layout.addLayout(columns, 1)
+        layout.addLayout(bottom)
+        screen = self.screen().availableGeometry()  # a 1366×768 screen, or smaller at 125 %
+        self.resize(min(1080, screen.width()), min(620, screen.height() - 48))
+
+        self.cash_button.clicked.connect(self.close_my_cash)
         self.validate_button.clicked.connect(self.validate_selected)
         self.run_button.clicked.connect(self.run_end_of_day)
         self.report_button.clicked.connect(self.preview_report)
+        ctx.ops.changed.connect(self._data_changed)
+        self.end_of_day = end_of_day_for(ctx, self.day)
+        self.end_of_day.changed.connect(self._show_run)
+        self.end_of_day.finished.connect(self._run_finished)
+        self._show_run()
+        if self.end_of_day.started and not self.end_of_day.running:
+            self._run_finished()
         self.refresh()
 
+    # --- not modal --------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Shown without blocking the main window: the counter stays usable (the end of day runs meanwhile)."""
+        self.setWindowModality(Qt.WindowModality.NonModal)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        if not event.spontaneous():
+            self.end_of_day.viewers += 1
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+        if not event.spontaneous():
+            self.end_of_day.viewers = max(0, self.end_of_day.viewers - 1)
+        super().hideEvent(event)
+
+    # --- reading ----------------------------------------------------------------------------------------
+    def _data_changed(self) -> None:
+        if self.isVisible():
+            self.refresh()
+
     def refresh(self) -> None:
-        sid = self.ctx.structure_id
-        self.expected.set_rows(self.ctx.ops.read(lambda: day_expected(self.ctx.db, self.ctx.actor, sid), []))
-        rows = self.ctx.ops.read(lambda: closings_of_day(self.ctx.db, sid, self.day), [])
+        ops, db, actor, sid = self.ctx.ops, self.ctx.db, self.ctx.actor, self.structure_id
+        if sid is None:
+            return
+        self.expected.set_rows(ops.run(lambda: day_expected(db, actor, sid), default=[]))
+        rows = ops.run(lambda: closings_of_day(db, sid, self.day), default=[])
         self.closings.set_rows(rows)
-        mine = next((r for r in rows if r.agent == self.ctx.actor.name), None)
-        save = self.buttons.button(self.buttons.StandardButton.Save)
-        save.setEnabled(mine is None)
+        mine = next((r for r in rows if r.agent == actor.name), None)
+        self.cash_button.setEnabled(mine is None)
+        for edit in self.fields.values():
+            edit.setEnabled(mine is None)
+        self.counted.setVisible(mine is None)
         self.status.setText(
             f"Caisse clôturée (écart {format_eur(mine.discrepancy_cents)}) : plus aucun règlement ne peut être "
             "enregistré aujourd'hui par vous."
@@ -134,64 +433,100 @@ class ClosingDialog(SavingDialog):
             else "Caisse ouverte."
         )
 
-    def _close_cash(self):
-        sid = self.ctx.structure_id
+    # --- my cash ----------------------------------------------------------------------------------------
+    def close_my_cash(self) -> None:
+        """Close the agent's cash; the operation's key is kept for its retries (same counted amounts)."""
+        for widget in self.fields.values():
+            widget.setStyleSheet("")
+        self.errors.hide()
+        db, actor, sid = self.ctx.db, self.ctx.actor, self.structure_id
+        if sid is None:
+            return
         data = CountedInput(
-            self.cash.text(), self.cheque_count.text(), self.cheque_total.text(), self.comment.text()
+            self.cash.text().strip(),
+            self.cheque_count.text().strip(),
+            self.cheque_total.text().strip(),
+            self.comment.text().strip(),
         )
-        closing_id = self.ctx.ops.attempt(lambda: close_cash(self.ctx.db, self.ctx.actor, sid, data))
-        self.refresh()
-        return closing_id
+        keys = kept_keys(self.ctx)
+        operation = ("cash.close", actor.agent_id, sid, self.day, data.cash, data.cheque_count,
+                     data.cheque_total, data.comment)  # fmt: skip
+        key = keys.key(operation)
 
+        def done(_closing_id: int) -> None:
+            keys.succeeded(operation)
+            self.refresh()
+
+        def failed(failure: Failure) -> None:
+            self.show_failure(failure)
+            self.refresh()  # after an unclear end: what really happened
+
+        self.ctx.ops.run(lambda: close_cash(db, actor, sid, data, key=key), done, write=True, on_error=failed)
+
+    def show_failure(self, failure: Failure) -> None:
+        for name in failure.fields:
+            if name in self.fields:
+                self.fields[name].setStyleSheet(INVALID)
+        self.errors.setText(failure.message)
+        self.errors.show()
+
+    # --- the day ----------------------------------------------------------------------------------------
     def validate_selected(self) -> None:
         index = self.closings_view.currentIndex()
         if not index.isValid():
             self.ctx.ops.inform("Valider", "Sélectionnez une clôture de caisse.")
             return
         closing_id = self.closings.rows[index.row()].id
-        self.ctx.ops.write(lambda: validate_closing(self.ctx.db, self.ctx.actor, closing_id))
+        db, actor = self.ctx.db, self.ctx.actor
+        self.ctx.ops.run(lambda: validate_closing(db, actor, closing_id), write=True)
         self.refresh()
 
-    def run_end_of_day(self) -> list[str]:
-        """Transmission then e-mails, with a progress dialog; the summary stays in the dialog."""
-        progress = QProgressDialog("Fin de journée…", None, 0, 100, self)
-        progress.setWindowTitle("Clôture de la journée")
-        progress.setMinimumDuration(0)
-        progress.setValue(0)
-
-        def step(text: str, percent: int) -> None:
-            progress.setLabelText(text)
-            progress.setValue(percent)
-            QCoreApplication.processEvents()
-
-        report = self.ctx.ops.write(
-            lambda: transmit_day(self.ctx.db, self.day, step, self.ctx.actor.agent_id)
-        )
-        lines = report.lines() if report is not None else []
-        settings = self.ctx.ops.read(SmtpSettings.from_env, None)
-        if settings is None:
-            lines.append("Pas de serveur d'envoi configuré : les e-mails partiront avec la tâche de nuit.")
-        else:
-            step("Envoi des e-mails…", 80)
-            sent = self.ctx.ops.read(lambda: send_pending(self.ctx.db, settings), None)
-            if sent is not None:
-                lines += sent.lines()
-        progress.setValue(100)
-        progress.close()
-        self.summary.setText("\n".join(lines))
-        self.refresh()
-        return lines
-
-    def preview_report(self) -> PrintPreview | None:
-        sid = self.ctx.structure_id
+    def preview_report(self) -> None:
+        """The daily report made and drawn on a worker thread, then previewed (``preview``)."""
         from ..services.documents.closing_report import closing_report_pdf  # reportlab only when printing
 
-        pdf = self.ctx.ops.read(
-            lambda: closing_report_pdf(self.ctx.db, sid, self.day, self.ctx.actor.name), None
-        )
-        if pdf is None:
-            return None
-        self.preview = PrintPreview(self, pdf, f"Arrêté journalier du {self.day:%d/%m/%Y}",
+        db, sid, day, name = self.ctx.db, self.structure_id, self.day, self.ctx.actor.name
+        if sid is None:
+            return
+        self.report_button.setEnabled(False)
+        self.report_button.setText("Rapport en préparation…")
+        self.day_note.hide()
+        self.ctx.ops.run(rendered(lambda: closing_report_pdf(db, sid, day, name)), self._show_report,
+                         background=True, on_error=self._report_failed)  # fmt: skip
+
+    def _report_ready(self) -> None:
+        self.report_button.setEnabled(True)
+        self.report_button.setText("Rapport du jour…")
+
+    def _show_report(self, document: Rendered) -> None:
+        self._report_ready()
+        self.preview = PrintPreview(self, document, f"Arrêté journalier du {self.day:%d/%m/%Y}",
                                     f"arrete-{self.day:%Y-%m-%d}.pdf")  # fmt: skip
         self.preview.open()
-        return self.preview
+
+    def _report_failed(self, failure: Failure) -> None:
+        self._report_ready()
+        self.day_note.setText(failure.message)
+        self.day_note.show()
+
+    # --- the end of day ---------------------------------------------------------------------------------
+    def run_end_of_day(self) -> None:
+        """Start the end of day (transmission, then e-mails) on worker threads; its steps are shown as they go."""
+        self.summary.hide()
+        self.summary_title.hide()
+        self.end_of_day.start(self.ctx.actor)
+
+    def _show_run(self) -> None:
+        run = self.end_of_day
+        self.run_button.setEnabled(not run.running)
+        self.run_button.setText("Fin de journée en cours…" if run.running else "Lancer la fin de journée")
+        self.progress.setValue(run.percent)
+        self.progress.setVisible(run.started)
+        for row, state, detail in zip(self.steps, run.states, run.details, strict=True):
+            row.show(state, detail)
+
+    def _run_finished(self) -> None:
+        self.summary.setText("\n".join(self.end_of_day.lines))
+        self.summary.show()
+        self.summary_title.show()
+        self.refresh()

@@ -1,4 +1,4 @@
-"""What every counter widget shares: the services (through the operation helper), the agent and structure."""
+"""What every counter widget shares: the way to the services (``ops.run``, ``ops.form``), the agent and structure."""
 
 from __future__ import annotations
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -24,17 +23,20 @@ from PySide6.QtWidgets import (
 from ..services.errors import DomainError
 from ..services.families.edit import SCHOOL_LEVELS, AdultInput, ChildInput, FamilyInput, FieldErrors
 from ..services.families.view import ChildRow, FamilySummary
-from .operations import message_for
+from .operations import Failure, message_for
 
 INVALID = "border: 1px solid #b00020; background: #fff5f5;"
 
 
 class SavingDialog(QDialog):
-    """OK runs ``save`` (a service call); field errors are shown in the dialog, which stays open."""
+    """A form that only collects values: OK runs ``check()`` (the form's own checks), then emits ``submitted``.
+    Whoever opened it runs the service through ``Operations.form`` and answers with ``saved(result)`` (the dialog
+    closes, or stays open with ``keep_open``) or ``show_failure(failure)`` (faulty fields marked, message shown)."""
 
-    def __init__(self, parent: QWidget | None, save: Callable[[], object]) -> None:
+    submitted = Signal()
+
+    def __init__(self, parent: QWidget | None) -> None:
         super().__init__(parent)
-        self._save = save
         self.result_value: object = None
         self.errors = QLabel()
         self.errors.setObjectName("alert")
@@ -51,35 +53,40 @@ class SavingDialog(QDialog):
         self.fields: dict[str, QWidget] = {}
         self.keep_open = False
 
+    def check(self) -> None:
+        """The form's own checks before anything is sent (e.g. two passwords that differ); raise FieldErrors."""
+
     def _try_save(self) -> None:
         for widget in self.fields.values():
             widget.setStyleSheet("")
+        self.errors.hide()
         try:
-            self.result_value = self._save()
-        except FieldErrors as exc:
-            for name in exc.fields:
-                if name in self.fields:
-                    self.fields[name].setStyleSheet(INVALID)
-            self.errors.setText(str(exc))
-            self.errors.show()
-            return
+            self.check()
         except DomainError as exc:
-            self.errors.setText(message_for(exc))
-            self.errors.show()
+            fields = dict(exc.fields) if isinstance(exc, FieldErrors) else {}
+            self.show_failure(Failure(message_for(exc), fields, exc))
             return
+        self.submitted.emit()
+
+    def saved(self, result: object) -> None:
+        self.result_value = result
         self.errors.hide()
         if not self.keep_open:
             self.accept()
 
+    def show_failure(self, failure: Failure) -> None:
+        for name in failure.fields:
+            if name in self.fields:
+                self.fields[name].setStyleSheet(INVALID)
+        self.errors.setText(failure.message)
+        self.errors.show()
+
 
 class FamilyDialog(SavingDialog):
-    def __init__(
-        self,
-        parent: QWidget | None,
-        save: Callable[[FamilyInput], object],
-        family: FamilySummary | None = None,
-    ):
-        super().__init__(parent, lambda: save(self.value()))
+    """A family's fields (new or edited); ``value()`` gives them to whoever saves them."""
+
+    def __init__(self, parent: QWidget | None, family: FamilySummary | None = None):
+        super().__init__(parent)
         self.setWindowTitle("Modifier la famille" if family else "Nouvelle famille")
         self.name = QLineEdit(family.name if family else "")
         self.phone = QLineEdit(family.phone if family else "")
@@ -135,15 +142,10 @@ class FamilyDialog(SavingDialog):
 
 
 class ChildDialog(SavingDialog):
-    def __init__(
-        self,
-        parent: QWidget | None,
-        save: Callable[[ChildInput], object],
-        family_name: str,
-        today: date,
-        child: ChildRow | None = None,
-    ):
-        super().__init__(parent, lambda: save(self.value()))
+    """A child's fields (new or edited); ``value()`` gives them to whoever saves them."""
+
+    def __init__(self, parent: QWidget | None, family_name: str, today: date, child: ChildRow | None = None):
+        super().__init__(parent)
         self.setWindowTitle("Modifier l'enfant" if child else "Nouvel enfant")
         self.first_name = QLineEdit(child.first_name if child else "")
         self.last_name = QLineEdit(child.last_name if child else family_name.title())

@@ -26,7 +26,7 @@ from .balances_tab import BalancesTab
 from .booking_view import BookingView
 from .context import CounterContext
 from .family_dialog import ChildDialog, FamilyDialog
-from .print_preview import PrintPreview
+from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 from .widgets import date_edit, date_of, table_view
@@ -171,7 +171,7 @@ class FamilyPage(QWidget):
 
     # --- data ------------------------------------------------------------------------------------
     def show_family(self, family_id: int) -> bool:
-        summary = self.ctx.ops.read(lambda: family_summary(self.ctx.db, family_id), None)
+        summary = self.ctx.ops.run(lambda: family_summary(self.ctx.db, family_id))
         if summary is None:
             return False
         self.summary = summary
@@ -202,7 +202,9 @@ class FamilyPage(QWidget):
             self.alerts.addWidget(QLabel(f"… et {len(summary.alerts) - 4} autre(s) alerte(s)"))
         self.balances.set_family(summary)
         self.aids.set_rows(
-            self.ctx.ops.read(lambda: family_aids(self.ctx.db, family_id, local_today(self.ctx.db.clock)), [])
+            self.ctx.ops.run(
+                lambda: family_aids(self.ctx.db, family_id, local_today(self.ctx.db.clock)), default=[]
+            )
         )
         self.children_model.set_rows(summary.children)
         adults = "<br>".join(
@@ -224,7 +226,7 @@ class FamilyPage(QWidget):
         )
         self.edit_child.setEnabled(False)
         self.anonymise.setVisible(self.ctx.actor.is_supervisor)
-        rows = self.ctx.ops.read(lambda: reservation_rows(self.ctx.db, family_id), [])
+        rows = self.ctx.ops.run(lambda: reservation_rows(self.ctx.db, family_id), default=[])
         self.reservations.set_rows(rows)
         self.booking.set_family(summary)
         return True
@@ -248,23 +250,27 @@ class FamilyPage(QWidget):
         return page
 
     def preview_sheet(self) -> PrintPreview | None:
+        """The sheet made and drawn on a worker thread; the preview opens when it is ready (and is returned when
+        the call ran inline)."""
         if self.summary is None:
             return None
         family_id, name = self.summary.id, self.summary.name
         start, end = date_of(self.sheet_from), date_of(self.sheet_to)
+        agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
         from ..services.documents.sheet import reservation_sheet_pdf  # reportlab only when printing
 
-        pdf = self.ctx.ops.read(
-            lambda: reservation_sheet_pdf(
-                self.ctx.db, family_id, start, end, self.ctx.actor.name, self.ctx.structure_id
-            ),
-            None,
-        )
-        if pdf is None:
-            return None
-        self.preview = PrintPreview(self, pdf, f"Fiche de réservations {name}", f"fiche-{name.lower()}.pdf")
-        self.preview.open()
+        self.preview = None
+        self.ctx.ops.run(
+            rendered(lambda: reservation_sheet_pdf(self.ctx.db, family_id, start, end, agent, structure_id)),
+            lambda document: self._open_preview(document, f"Fiche de réservations {name}",
+                                                f"fiche-{name.lower()}.pdf"),
+            background=True,
+        )  # fmt: skip
         return self.preview
+
+    def _open_preview(self, document: Rendered, title: str, filename: str) -> None:
+        self.preview = PrintPreview(self, document, title, filename)
+        self.preview.open()
 
     def refresh(self) -> None:
         if self.summary is not None:
@@ -275,39 +281,40 @@ class FamilyPage(QWidget):
         if self.summary is None:
             return
         family_id = self.summary.id
-        dialog = FamilyDialog(
-            self,
-            lambda data: self.ctx.ops.attempt(
-                lambda: update_family(self.ctx.db, self.ctx.actor, family_id, data)
-            ),
-            self.summary,
-        )
-        dialog.exec()
+        dialog = FamilyDialog(self, self.summary)
+        dialog.submitted.connect(lambda: self._update_family(dialog, family_id))
+        self.dialog = dialog
+        dialog.open()
+
+    def _update_family(self, dialog: FamilyDialog, family_id: int) -> None:
+        data = dialog.value()
+        self.ctx.ops.form(dialog, lambda: update_family(self.ctx.db, self.ctx.actor, family_id, data))
 
     def open_child_dialog(self, child) -> None:
         if self.summary is None:
             return
         family_id = self.summary.id
         child_id = child.id if child else None
-        self.dialog = ChildDialog(
-            self,
-            lambda data: self.ctx.ops.attempt(
-                lambda: save_child(self.ctx.db, self.ctx.actor, family_id, data, child_id)
-            ),
-            self.summary.name,
-            local_today(self.ctx.db.clock),
-            child,
-        )
-        self.dialog.open()
+        dialog = ChildDialog(self, self.summary.name, local_today(self.ctx.db.clock), child)
+        dialog.submitted.connect(lambda: self._save_child(dialog, family_id, child_id))
+        self.dialog = dialog
+        dialog.open()
+
+    def _save_child(self, dialog: ChildDialog, family_id: int, child_id: int | None) -> None:
+        data = dialog.value()
+        self.ctx.ops.form(dialog, lambda: save_child(self.ctx.db, self.ctx.actor, family_id, data, child_id))
 
     def issue_portal(self):
+        """A new temporary portal password: e-mailed (queued) when the family has an address, else a letter
+        (made and drawn on a worker thread, then previewed)."""
         if self.summary is None:
             return None
         from ..services.families.privacy import issue_portal_password
 
         family_id, by_email = self.summary.id, bool(self.summary.email)
-        credentials = self.ctx.ops.write(
-            lambda: issue_portal_password(self.ctx.db, self.ctx.actor, family_id, by_email=by_email)
+        credentials = self.ctx.ops.run(
+            lambda: issue_portal_password(self.ctx.db, self.ctx.actor, family_id, by_email=by_email),
+            write=True,
         )
         if credentials is not None and by_email:
             self.ctx.ops.inform("Accès portail", f"Identifiant {credentials.login} : mot de passe provisoire envoyé "
@@ -315,26 +322,24 @@ class FamilyPage(QWidget):
         elif credentials is not None:
             from ..services.documents.family_papers import portal_letter_pdf  # reportlab only when printing
 
-            pdf = self.ctx.ops.read(lambda: portal_letter_pdf(self.ctx.db, family_id, credentials.login,
-                                                              credentials.temporary_password, self.ctx.actor.name,
-                                                              self.ctx.structure_id), None)  # fmt: skip
-            if pdf is not None:
-                self.preview = PrintPreview(
-                    self, pdf, "Courrier d'accès au portail", f"portail-{credentials.login}.pdf"
-                )
-                self.preview.open()
+            agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
+            self.ctx.ops.run(
+                rendered(lambda: portal_letter_pdf(self.ctx.db, family_id, credentials.login,
+                                                   credentials.temporary_password, agent, structure_id)),
+                lambda document: self._open_preview(document, "Courrier d'accès au portail",
+                                                    f"portail-{credentials.login}.pdf"),
+                background=True,
+            )  # fmt: skip
         return credentials
 
     def export_data(self, path: str | None = None):
-        """Everything held about the family, as a JSON file (right of access)."""
+        """Everything held about the family, as a JSON file (right of access) and its PDF, written on a worker
+        thread; returns the JSON file's path (once written when the call ran inline)."""
         if self.summary is None:
             return None
-        import json
         from pathlib import Path
 
         from PySide6.QtWidgets import QFileDialog
-
-        from ..services.families.privacy import export_family
 
         family_id, name = self.summary.id, self.summary.name
         if not path:
@@ -342,19 +347,29 @@ class FamilyPage(QWidget):
                                                   "JSON (*.json)")  # fmt: skip
             if not path:
                 return None
-        data = self.ctx.ops.read(lambda: export_family(self.ctx.db, self.ctx.actor, family_id), None)
-        if data is None:
-            return None
-        from ..services.documents.family_papers import family_export_pdf  # reportlab only when exporting
-
         target = Path(path)
-        target.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        pdf = self.ctx.ops.read(
-            lambda: family_export_pdf(self.ctx.db, data, self.ctx.actor.name, self.ctx.structure_id), None
-        )
-        if pdf is not None:
-            target.with_suffix(".pdf").write_bytes(pdf)
-        return target
+        actor, agent, structure_id = self.ctx.actor, self.ctx.actor.name, self.ctx.structure_id
+
+        def export() -> Path:
+            import json
+
+            from ..services.documents.family_papers import family_export_pdf  # reportlab only when exporting
+            from ..services.families.privacy import export_family
+
+            data = export_family(self.ctx.db, actor, family_id)
+            target.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            target.with_suffix(".pdf").write_bytes(family_export_pdf(self.ctx.db, data, agent, structure_id))
+            return target
+
+        written: list[Path] = []
+
+        def exported(done: Path) -> None:
+            written.append(done)
+            self.ctx.ops.inform("Exporter les données", f"Données de la famille {name} enregistrées : {done} "
+                                                         f"(et {done.with_suffix('.pdf').name}).")  # fmt: skip
+
+        self.ctx.ops.run(export, exported, background=True)
+        return written[0] if written else None
 
     def anonymise_family(self) -> bool:
         if self.summary is None:
@@ -363,7 +378,11 @@ class FamilyPage(QWidget):
 
         family_id = self.summary.id
         done = bool(
-            self.ctx.ops.write(lambda: anonymise_family(self.ctx.db, self.ctx.actor, family_id) or True)
+            self.ctx.ops.run(
+                lambda: anonymise_family(self.ctx.db, self.ctx.actor, family_id) or True,
+                write=True,
+                default=False,
+            )
         )
         if done:
             self.summary = None
@@ -374,22 +393,22 @@ class FamilyPage(QWidget):
         if self.summary is None:
             return
         family_id = self.summary.id
-        types = self.ctx.ops.read(lambda: aid_types(self.ctx.db), [])
-        self.dialog = AidDialog(
-            self,
-            types,
-            lambda type_id, wallets, amount, start, end: self.ctx.ops.attempt(
-                lambda: add_aid(self.ctx.db, self.ctx.actor, family_id, type_id, wallets, amount, start, end)
-            ),
-            local_today(self.ctx.db.clock),
-        )
-        self.dialog.open()
+        types = self.ctx.ops.run(lambda: aid_types(self.ctx.db), default=[])
+        dialog = AidDialog(self, types, local_today(self.ctx.db.clock))
+        dialog.submitted.connect(lambda: self._add_aid(dialog, family_id))
+        self.dialog = dialog
+        dialog.open()
+
+    def _add_aid(self, dialog: AidDialog, family_id: int) -> None:
+        v = dialog.value()
+        self.ctx.ops.form(dialog, lambda: add_aid(self.ctx.db, self.ctx.actor, family_id, v.aid_type_id, v.wallets,
+                                                  v.amount, v.valid_from, v.valid_to))  # fmt: skip
 
     def remove_selected_aid(self) -> None:
         index = self.aids_view.currentIndex()
         if index.isValid():
             aid_id = self.aids.rows[index.row()].id
-            self.ctx.ops.write(lambda: remove_aid(self.ctx.db, self.ctx.actor, aid_id))
+            self.ctx.ops.run(lambda: remove_aid(self.ctx.db, self.ctx.actor, aid_id), write=True)
 
     def _edit_selected_child(self) -> None:
         index = self.children_view.currentIndex()

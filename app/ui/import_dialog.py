@@ -1,7 +1,7 @@
 """Administration → "Familles": importing the families a town already has (CSV or Excel) in three steps — the
 file, its columns, the preview — then the import itself; and exporting every family in the same format
-(DESIGN.md §2.7). Nothing is written before "Importer"; reading, checking and importing run off the GUI thread
-with a progress bar, the window staying responsive."""
+(DESIGN.md §2.7). Nothing is written before "Importer"; reading, checking, importing and exporting run off the GUI
+thread through ``Operations`` (progress reported by ``Operations.reporter``), the window staying responsive."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ import csv
 import io
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
@@ -45,7 +44,7 @@ from ..services.money.amounts import format_eur
 from ..services.setup import family_import
 from ..services.setup.family_import import FIELDS, FamilyPlan, ImportPreview, ImportResult, SourceTable
 from .context import CounterContext
-from .operations import in_background, message_for
+from .operations import Failure
 from .table_model import Column, RowsModel
 from .widgets import table_view
 
@@ -98,17 +97,6 @@ def fields_table() -> QTableWidget:
     return table
 
 
-class _Progress:
-    """Progress reported from a worker thread (plain attributes), shown by a timer of the GUI thread."""
-
-    def __init__(self) -> None:
-        self.done = 0
-        self.total = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        self.done, self.total = done, total
-
-
 def _count(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
@@ -153,14 +141,9 @@ class ImportDialog(QDialog):
         self.table: SourceTable | None = None
         self.preview: ImportPreview | None = None
         self.result: ImportResult | None = None
-        self.pending: Future | None = None
         self.task = ""
         """ "read", "preview" or "import" while a worker runs, else ""."""
-        self._progress = _Progress()
         self._status_text = ""
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._show_progress)
 
         self.step = QLabel()
         self.step.setStyleSheet("font-size: 12pt; font-weight: 600;")
@@ -374,14 +357,13 @@ class ImportDialog(QDialog):
         if not self.task and self.stack.currentIndex() in (1, 2):
             self._go(self.stack.currentIndex() - 1)
 
-    def go_next(self) -> Future | None:
+    def go_next(self) -> None:
         if self.task:
-            return None
+            return
         if self.stack.currentIndex() == 0:
-            return self.read_file()
-        if self.stack.currentIndex() == 1:
-            return self.show_preview()
-        return None
+            self.read_file()
+        elif self.stack.currentIndex() == 1:
+            self.show_preview()
 
     def reject(self) -> None:
         if self.task == "import":  # one transaction under way: the dialog stays until it ends
@@ -391,47 +373,53 @@ class ImportDialog(QDialog):
 
     # --- background work --------------------------------------------------------------------------------
     def _start(
-        self, task: str, text: str, call: Callable[[_Progress], Any], done: Callable[[Future], None]
-    ) -> Future:
+        self,
+        task: str,
+        text: str,
+        call: Callable[[Callable[[int, int], None]], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[Failure], None],
+        *,
+        write: bool = False,
+    ) -> None:
+        """Run ``call(progress)`` on a worker thread through the operations; ``done(result)`` or
+        ``failed(failure)`` then runs here."""
         self.task = task
-        self._progress = progress = _Progress()
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.show()
         self.status.setText(text)
         self._status_text = text
         self._update_buttons()
-        self._timer.start()
+        progress = self.ctx.ops.reporter(lambda n, total: self._show_progress(task, n, total))
 
-        def finished(future: Future) -> None:
+        def ended(then: Callable[[Any], None], value: Any) -> None:
             try:
-                self._timer.stop()
                 self.task = ""
                 self.progress.hide()
                 self.status.setText("")
-                done(future)
+                then(value)
                 self._update_buttons()
             except RuntimeError:  # the dialog was destroyed with its window meanwhile: nothing to show
                 log.info("import dialog closed before its %s ended", task)
 
-        self.pending = in_background(lambda: call(progress), finished)
-        return self.pending
+        self.ctx.ops.run(lambda: call(progress), lambda result: ended(done, result), write=write,
+                         background=True, on_error=lambda failure: ended(failed, failure))  # fmt: skip
 
-    def _show_progress(self) -> None:
-        p = self._progress
-        if p.total > 0:
-            self.progress.setRange(0, p.total)
-            self.progress.setValue(min(p.done, p.total))
-            self.status.setText(f"{self._status_text} {_count(p.done)} / {_count(p.total)}")
-        elif p.done:
-            self.status.setText(f"{self._status_text} ligne {_count(p.done)}")
+    def _show_progress(self, task: str, done: int, total: int) -> None:
+        if self.task != task:  # a late report of a step already ended
+            return
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(done, total))
+            self.status.setText(f"{self._status_text} {_count(done)} / {_count(total)}")
+        elif done:
+            self.status.setText(f"{self._status_text} ligne {_count(done)}")
 
     @staticmethod
-    def _message(exc: BaseException, filename: str = "") -> str:
-        if isinstance(exc, OSError):
-            return f"Impossible de lire le fichier « {filename} » : {os_reason(exc)}."
-        if not isinstance(exc, DomainError):
-            log.error("import failed", exc_info=exc)
-        return message_for(exc)
+    def _message(failure: Failure, filename: str = "") -> str:
+        if isinstance(failure.error, OSError):
+            return f"Impossible de lire le fichier « {filename} » : {os_reason(failure.error)}."
+        return failure.message
 
     # --- step 1: the file -------------------------------------------------------------------------------
     def browse(self) -> None:
@@ -441,7 +429,7 @@ class ImportDialog(QDialog):
             self.path.setText(path)
             self.read_file()
 
-    def read_file(self, path: str | None = None) -> Future | None:
+    def read_file(self, path: str | None = None) -> None:
         """Read the file off the GUI thread; then the columns' step (or the French message, nothing written)."""
         if path is not None:
             self.path.setText(path)
@@ -449,21 +437,20 @@ class ImportDialog(QDialog):
         self.file_error.clear()
         if not text:
             self.file_error.setText("Choisissez d'abord un fichier.")
-            return None
+            return
         name = Path(text).name
 
-        def work(progress: _Progress) -> SourceTable:
+        def work(progress: Callable[[int, int], None]) -> SourceTable:
             return family_import.read_source(name, Path(text).read_bytes(), progress)
 
-        def done(future: Future) -> None:
-            exc = future.exception()
-            if exc is not None:
-                self.file_error.setText(self._message(exc, name))
-                return
-            self._show_table(future.result())
+        def done(table: SourceTable) -> None:
+            self._show_table(table)
             self._go(1)
 
-        return self._start("read", f"Lecture de « {name} »…", work, done)
+        def failed(failure: Failure) -> None:
+            self.file_error.setText(self._message(failure, name))
+
+        self._start("read", f"Lecture de « {name} »…", work, done, failed)
 
     # --- step 2: the columns ----------------------------------------------------------------------------
     def _show_table(self, table: SourceTable) -> None:
@@ -539,36 +526,35 @@ class ImportDialog(QDialog):
         combo.setCurrentIndex(combo.findText(header) if header else 0)
 
     # --- step 3: the preview ----------------------------------------------------------------------------
-    def show_preview(self) -> Future | None:
+    def show_preview(self) -> None:
         """Check the mapping at once, then the lines off the GUI thread; nothing is written."""
         table = self.table
         if table is None:
-            return None
+            return
         mapping = self.mapping()
         problem = self._mapping_problem(mapping)
         if problem:
             self.mapping_error.setText(problem)
-            return None
+            return
         try:
             family_import.check_mapping(table, mapping)
         except DomainError as exc:
             self.mapping_error.setText(str(exc))
-            return None
+            return
         self.mapping_error.clear()
         db = self.ctx.db
 
-        def work(progress: _Progress) -> ImportPreview:
+        def work(progress: Callable[[int, int], None]) -> ImportPreview:
             return family_import.preview_import(db, table, mapping, progress)
 
-        def done(future: Future) -> None:
-            exc = future.exception()
-            if exc is not None:
-                self.mapping_error.setText(self._message(exc, table.filename))
-                return
-            self._show_preview(future.result())
+        def done(preview: ImportPreview) -> None:
+            self._show_preview(preview)
             self._go(2)
 
-        return self._start("preview", "Vérification des lignes…", work, done)
+        def failed(failure: Failure) -> None:
+            self.mapping_error.setText(self._message(failure, table.filename))
+
+        self._start("preview", "Vérification des lignes…", work, done, failed)
 
     def _show_preview(self, preview: ImportPreview) -> None:
         self.preview, self.result = preview, None
@@ -603,34 +589,32 @@ class ImportDialog(QDialog):
         self.import_error.clear()
 
     # --- the import -------------------------------------------------------------------------------------
-    def start_import(self) -> Future | None:
+    def start_import(self) -> None:
         table, preview = self.table, self.preview
         if table is None or preview is None or not self.import_button.isEnabled():
-            return None
+            return
         mapping, skip = self.mapping(), self.skip_invalid.isChecked()
         db, actor = self.ctx.db, self.ctx.actor
         self.import_error.clear()
 
-        def work(progress: _Progress) -> ImportResult:
+        def work(progress: Callable[[int, int], None]) -> ImportResult:
             return family_import.import_families(
                 db, actor, table, mapping, skip_invalid=skip, progress=progress
             )
 
-        def done(future: Future) -> None:
-            exc = future.exception()
-            if exc is not None:
-                self.import_error.setText(self._message(exc, table.filename))
-                return
-            self.result = future.result()
-            self.ctx.ops.changed.emit()
-            self.result_text.setText("\n".join(self.result.lines()))
+        def done(result: ImportResult) -> None:
+            self.result = result
+            self.result_text.setText("\n".join(result.lines()))
             for widget in (self.left_out, self.left_out_view):
-                widget.setVisible(bool(self.result.lines_rejected))
-            self.left_out_space.setVisible(not self.result.lines_rejected)
+                widget.setVisible(bool(result.lines_rejected))
+            self.left_out_space.setVisible(not result.lines_rejected)
             self._go(3)
-            self.imported.emit(self.result)
+            self.imported.emit(result)
 
-        return self._start("import", "Import en cours (une seule transaction)…", work, done)
+        def failed(failure: Failure) -> None:
+            self.import_error.setText(self._message(failure, table.filename))
+
+        self._start("import", "Import en cours (une seule transaction)…", work, done, failed, write=True)
 
 
 class FamiliesPanel(QWidget):
@@ -640,7 +624,6 @@ class FamiliesPanel(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.import_dialog: ImportDialog | None = None
-        self.pending: Future | None = None
         intro = QLabel(
             "Reprise des familles déjà connues de la commune depuis un fichier CSV ou Excel (.xlsx) : une ligne "
             "par enfant, les colonnes de la famille répétées sur chaque ligne. Un aperçu montre ce qui sera créé "
@@ -680,14 +663,14 @@ class FamiliesPanel(QWidget):
         dialog.open()
         return dialog
 
-    def export(self, path: str | None = None) -> Future | None:
+    def export(self, path: str | None = None) -> None:
         """Write every family to a CSV file off the GUI thread; the number of lines (or the error) is shown."""
         if not path:
             today = local_today(self.ctx.db.clock)
             path, _ = QFileDialog.getSaveFileName(self, "Exporter toutes les familles", f"familles-{today:%Y-%m-%d}.csv",
                                                   "Fichiers CSV (*.csv)")  # fmt: skip
             if not path:
-                return None
+                return
         target, db = Path(path), self.ctx.db
 
         def work() -> int:
@@ -695,22 +678,18 @@ class FamiliesPanel(QWidget):
             target.write_bytes(content)
             return sum(1 for _ in csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")) - 1
 
-        def done(future: Future) -> None:
+        def done(lines: int) -> None:
             self.export_button.setEnabled(True)
-            exc = future.exception()
-            if isinstance(exc, OSError):
-                self._say(f"Impossible d'enregistrer « {target} » : {os_reason(exc)}. "
+            self._say(f"{_count(lines)} ligne(s) exportée(s) (une par enfant) dans « {target} ».")
+
+        def failed(failure: Failure) -> None:
+            self.export_button.setEnabled(True)
+            if isinstance(failure.error, OSError):
+                self._say(f"Impossible d'enregistrer « {target} » : {os_reason(failure.error)}. "
                           "Choisissez un autre dossier ou un autre nom.", error=True)  # fmt: skip
-            elif exc is not None:
-                if not isinstance(exc, DomainError):
-                    log.error("export failed", exc_info=exc)
-                self._say(message_for(exc), error=True)
             else:
-                self._say(
-                    f"{_count(future.result())} ligne(s) exportée(s) (une par enfant) dans « {target} »."
-                )
+                self._say(failure.message, error=True)
 
         self.export_button.setEnabled(False)
         self._say(f"Export en cours vers « {target} »…")
-        self.pending = in_background(work, done)
-        return self.pending
+        self.ctx.ops.run(work, done, background=True, on_error=failed)

@@ -1,20 +1,24 @@
-"""Login at start (and after Déconnexion), and changing one's password."""
+"""Login at start (and after Déconnexion), and changing one's password.
+
+Both dialogs only collect what the agent types. Whoever opens them runs the service through ``Operations.form``
+(``application.login_dialog`` and ``application.password_dialog`` wire them): the dialog closes with the result or
+shows the refusal. Nothing here imports the services."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ..services.actors import Actor
-from ..services.auth import change_password, login
-from ..services.uow import Database
 from .family_dialog import SavingDialog
+from .operations import Failure
+
+MISMATCH = "La confirmation ne correspond pas au nouveau mot de passe."
 
 
 class LoginDialog(SavingDialog):
-    """``session`` holds the CounterSession once the agent is logged in."""
+    """``value()`` is (identifier, password); ``session`` holds the CounterSession once the agent is logged in."""
 
-    def __init__(self, parent: QWidget | None, db: Database) -> None:
-        super().__init__(parent, lambda: login(db, self.login.text(), self.password.text()))
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Guichet Enfance – connexion")
         self.buttons.button(self.buttons.StandardButton.Save).setText("Se connecter")
         self.buttons.button(self.buttons.StandardButton.Cancel).setText("Quitter")
@@ -33,27 +37,32 @@ class LoginDialog(SavingDialog):
         layout.addWidget(self.buttons)
         self.login.setFocus()
 
+    def value(self) -> tuple[str, str]:
+        return self.login.text(), self.password.text()
+
     @property
     def session(self):
         return self.result_value
 
-    def _try_save(self) -> None:
-        super()._try_save()
-        if not self.errors.isHidden():
-            self.password.clear()
-            self.password.setFocus()
+    def show_failure(self, failure: Failure) -> None:
+        """The refusal is shown and the password typed again (the identifier stays)."""
+        super().show_failure(failure)
+        self.password.clear()
+        self.password.setFocus()
 
 
 class PasswordDialog(SavingDialog):
-    def __init__(self, parent: QWidget | None, db: Database, actor: Actor) -> None:
-        super().__init__(parent, self._change)
-        self.db, self.actor = db, actor
+    """``value()`` is (current password, new password); the confirmation is checked here."""
+
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Changer mon mot de passe")
         self.current = QLineEdit()
         self.new = QLineEdit()
         self.again = QLineEdit()
         for edit in (self.current, self.new, self.again):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.fields = {"current": self.current, "new": self.new, "again": self.again}
         form = QFormLayout()
         form.addRow("Mot de passe actuel", self.current)
         form.addRow("Nouveau mot de passe", self.new)
@@ -63,9 +72,13 @@ class PasswordDialog(SavingDialog):
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
 
-    def _change(self) -> None:
-        from ..services.errors import ValidationError
+    def value(self) -> tuple[str, str]:
+        return self.current.text(), self.new.text()
 
-        if self.new.text() != self.again.text():
-            raise ValidationError("La confirmation ne correspond pas au nouveau mot de passe.")
-        change_password(self.db, self.actor, self.current.text(), self.new.text())
+    def _try_save(self) -> None:
+        if self.new.text() != self.again.text():  # the form's own check: nothing is sent
+            for widget in self.fields.values():
+                widget.setStyleSheet("")
+            self.show_failure(Failure(MISMATCH, {"again": MISMATCH}))
+            return
+        super()._try_save()

@@ -1,4 +1,9 @@
-"""The counter's main window: top bar, family search on the left, the family page on the right."""
+"""The counter's main window: top bar, family search on the left, the family page on the right.
+
+Every service call goes through ``Operations.run``; the status bar shows "Opération en cours…" while a long one
+(a confirmation, a PDF) runs on a worker thread. The recap's confirmation carries an operation key made when the
+recap opens and kept for every retry of it; a new recap makes a new key.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +11,36 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import APP_NAME, __version__
 from ..db import describe
 from ..models import WalletKind
-from ..services.booking import validation as booking
+from ..services.booking.basket import Basket
+from ..services.booking.validation import confirm as confirm_basket
+from ..services.booking.validation import recap as recap_of_basket
 from ..services.counter import CounterSession, agent_structures, default_session, last_update
 from ..services.families.edit import create_family
 from ..services.families.search import find_families
-from ..services.money.payments import suggested_amount
-from ..services.uow import Database
+from ..services.money.payments import Receipt, suggested_amount
+from ..services.uow import Database, new_operation_key
 from .closing_dialog import ClosingDialog
 from .context import CounterContext
 from .family_dialog import FamilyDialog
 from .family_list import FamilyList
 from .family_page import FamilyPage
 from .live import ChangeWatcher
-from .operations import Operations
+from .operations import Failure, Operations
 from .recap_dialog import RecapDialog, RecapResult
 from .top_bar import TopBar
 
@@ -33,7 +50,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.db = db
         self.ops = Operations(self)
-        session = session or self.ops.read(lambda: default_session(db), None)
+        session = session or self.ops.run(lambda: default_session(db))
         if session is None:  # pragma: no cover - the database answered a moment ago
             raise RuntimeError("no counter session")
         self.ctx = CounterContext(db, self.ops, session)
@@ -64,7 +81,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         where = QLabel("Base locale" if db.dialect == "sqlite" else "Serveur partagé")
         where.setToolTip(describe(db.engine.url))
+        self.stale = QLabel("⚠ Affichage non mis à jour")
+        self.stale.setStyleSheet("color:#b00020; font-weight:bold;")
+        self.stale.hide()
+        self.busy = BusyIndicator()
+        self.statusBar().addPermanentWidget(self.stale)
+        self.statusBar().addPermanentWidget(self.busy)
         self.statusBar().addPermanentWidget(where)
+        self.ops.busy.connect(self.busy.setVisible)
         self.recap_dialog: RecapDialog | None = None
         self.family_dialog: FamilyDialog | None = None
 
@@ -106,7 +130,7 @@ class MainWindow(QMainWindow):
     def refresh_families(self, query: str | None = None) -> None:
         text = self.families.search.text() if query is None else query
         selected = self.families.selected_id()
-        rows = self.ops.read(lambda: find_families(self.db, text), [])
+        rows = self.ops.run(lambda: find_families(self.db, text), default=[])
         self.families.set_rows(rows)
         ids = [r.id for r in rows]
         if selected in ids:
@@ -119,17 +143,36 @@ class MainWindow(QMainWindow):
             self.page.booking.child.setFocus()
 
     def refresh_all(self) -> None:
+        """Everything on screen read again (after a write here or at another counter). When the database does
+        not answer: one message and a warning in the status bar until it answers again, not one message per
+        view; the screens keep what they showed."""
+        self.ops.run(lambda: last_update(self.db), self._refresh_views, on_error=self._refresh_failed)
+
+    def _refresh_views(self, updated) -> None:
+        self.stale.hide()
+        self.top_bar.show_last_update(updated)
         self.refresh_structures()
         self.refresh_families()
         self.show_messages()
         if self.stack.currentWidget() is self.page:
             self.page.booking.reload_activities()
             self.page.refresh()
-        self.refresh_last_update()
+
+    def _refresh_failed(self, failure: Failure) -> None:
+        """The first failed refresh says why (non-blocking); the next ones only keep the status bar's warning."""
+        self.stale.setToolTip(failure.message)
+        if not self.stale.isHidden():
+            return
+        self.stale.show()
+        if self.ops.show_messages:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "Affichage non mis à jour", failure.message, parent=self
+            )
+            box.open()
 
     def refresh_structures(self) -> None:
         """The agent's structures as they are now (an administrator may have created or detached one)."""
-        rows = self.ops.read(lambda: agent_structures(self.db, self.ctx.actor.agent_id), None)
+        rows = self.ops.run(lambda: agent_structures(self.db, self.ctx.actor.agent_id))
         if rows is None or rows == self.ctx.structures:
             return
         current = self.ctx.structure_id
@@ -148,7 +191,7 @@ class MainWindow(QMainWindow):
 
         sid = self.ctx.structure_id
         rows = (
-            self.ops.read(lambda: current_messages(self.db, sid, local_today(self.db.clock)), [])
+            self.ops.run(lambda: current_messages(self.db, sid, local_today(self.db.clock)), default=[])
             if sid
             else []
         )
@@ -158,17 +201,18 @@ class MainWindow(QMainWindow):
         self.placeholder.setText(text)
 
     def refresh_last_update(self) -> None:
-        self.top_bar.show_last_update(self.ops.read(lambda: last_update(self.db), None))
+        self.ops.run(lambda: last_update(self.db), self.top_bar.show_last_update)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.watcher.stop()
         super().closeEvent(event)
 
     def open_settings(self):
+        """« Base de données… »: the dialog as ``application.settings_dialog`` wires it to its services."""
         from ..settings import Settings
-        from .settings_dialog import SettingsDialog
+        from .application import settings_dialog
 
-        self.settings_dialog = SettingsDialog(self, Settings())
+        self.settings_dialog = settings_dialog(Settings(), self.ops, self)
         self.settings_dialog.accepted.connect(
             lambda: self.ops.inform(
                 "Base de données", "Réglages enregistrés : ils s'appliquent au prochain démarrage."
@@ -184,9 +228,9 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.placeholder)
         self.families.search.clear()
         if self.require_login:
-            from .login_dialog import LoginDialog
+            from .application import login_dialog
 
-            self.login_dialog = LoginDialog(self, self.db)
+            self.login_dialog = login_dialog(self.db, self.ops, self)
             self.login_dialog.accepted.connect(lambda: self.switch_session(self.login_dialog.session))
             self.login_dialog.open()
         self.focus_search()
@@ -211,9 +255,9 @@ class MainWindow(QMainWindow):
         return self.admin_dialog
 
     def open_password(self):
-        from .login_dialog import PasswordDialog
+        from .application import password_dialog
 
-        self.password_dialog = PasswordDialog(self, self.db, self.ctx.actor)
+        self.password_dialog = password_dialog(self.db, self.ops, self.ctx.actor, self)
         self.password_dialog.open()
         return self.password_dialog
 
@@ -224,38 +268,45 @@ class MainWindow(QMainWindow):
 
     # --- new family ------------------------------------------------------------------------------
     def new_family(self) -> None:
-        def save(data):
-            return self.ops.attempt(lambda: create_family(self.db, self.ctx.actor, data))
+        dialog = FamilyDialog(self)
+        dialog.submitted.connect(lambda: self._create_family(dialog))
+        self.family_dialog = dialog
+        dialog.open()
 
-        self.family_dialog = FamilyDialog(self, save)
-        self.family_dialog.accepted.connect(lambda: self.open_family(self.family_dialog.result_value))
-        self.family_dialog.open()
+    def _create_family(self, dialog: FamilyDialog) -> None:
+        data = dialog.value()
+        self.ops.form(dialog, lambda: create_family(self.db, self.ctx.actor, data), self.open_family)
 
     # --- recap -----------------------------------------------------------------------------------
     def open_recap(self) -> None:
+        """The recap of the basket. Its operation key is made here, once: every Confirmer of this recap (after a
+        failure, an unclear end, a double press) sends the same key, so the basket is never recorded twice and
+        a retry after an unclear end shows what was recorded."""
         basket = self.page.booking.basket
-        summary = self.ops.read(lambda: booking.recap(self.db, self.ctx.actor, basket), None)
+        summary = self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket))
         if summary is None:
             return
-        dialog = RecapDialog(
-            self,
-            summary,
-            lambda done: self.ops.write_async(lambda: booking.confirm(self.db, self.ctx.actor, basket), done),
-        )
+        key = new_operation_key()
+        dialog = RecapDialog(self, summary)
+        dialog.confirm_requested.connect(lambda: self._confirm(dialog, basket, key))
         dialog.finished.connect(lambda _code: self._recap_closed(dialog))
         dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))
         self.recap_dialog = dialog
         dialog.open()
+
+    def _confirm(self, dialog: RecapDialog, basket: Basket, key: str) -> None:
+        """Confirmer: on a worker thread (the window stays responsive, the status bar shows it running). A failure
+        is shown in the recap, which keeps the basket for another try with the same key."""
+        self.ops.run(lambda: confirm_basket(self.db, self.ctx.actor, basket, key=key), dialog.show_outcomes, write=True,
+                     background=True, on_error=dialog.show_failure)  # fmt: skip
 
     def _pay_from_recap(self, dialog: RecapDialog) -> None:
         """ "Encaisser" from the recap: the payment dialog prefilled with the missing amount; then a fresh recap."""
         missing = dialog.recap.missing_cents
         basket = self.page.booking.basket
 
-        def paid() -> None:
-            fresh = self.ops.read(lambda: booking.recap(self.db, self.ctx.actor, basket), None)
-            if fresh is not None:
-                dialog.set_recap(fresh)
+        def paid(_receipt: Receipt) -> None:
+            self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket), dialog.set_recap)
 
         self.page.balances.open_payment(
             suggested_amount(missing),
@@ -270,3 +321,22 @@ class MainWindow(QMainWindow):
             self.page.booking.clear_basket()
         self.page.booking.refresh()
         self.page.booking.grid.setFocus()
+
+
+class BusyIndicator(QWidget):
+    """In the status bar while a long operation runs on a worker thread: the window stays usable meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # indeterminate
+        self.bar.setTextVisible(False)
+        self.bar.setFixedSize(110, 14)
+        self.label = QLabel("Opération en cours…")
+        self.setAccessibleName("Opération en cours")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 8, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.label)
+        self.hide()

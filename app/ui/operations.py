@@ -1,35 +1,44 @@
-"""The one place where the GUI runs a service call and turns a domain error into a French message."""
+"""The one way from a widget to a service, and the one place where a failure becomes words for the agent.
+
+``Operations.run(call, on_done)`` runs every service call: reads and writes, short ones on the GUI thread, long
+ones (confirmation, end of day, SMTP, PDF, import) on a worker thread with the busy indicator on and the window
+responsive. A write that succeeds emits ``changed`` (the views refresh from it). A failure is logged when it is not
+an expected refusal, turned into a French message by ``message_for`` (with the log's path for what is not a
+domain error), and given to the caller's ``on_error`` (a form shows it beside its fields) or shown non-blocking.
+Dialogs only collect values: ``Operations.form`` runs the service when a form is submitted and answers it.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..services.errors import DomainError
+from ..services.families.edit import FieldErrors
 
 T = TypeVar("T")
-_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guichet-write")
+_executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guichet-work")
 log = logging.getLogger(__name__)
 
 
-def in_background(call: Callable[[], T], on_done: Callable[[Future], None]) -> Future:
-    """Run ``call`` on a worker thread; ``on_done(future)`` then runs on the GUI thread (polled, no blocking)."""
-    future = _executor.submit(call)
+def log_path() -> str:
+    """Where the details of an unexpected failure are written (the rotating log file)."""
+    from logging.handlers import RotatingFileHandler
 
-    def poll() -> None:
-        if future.done():
-            on_done(future)
-        else:
-            QTimer.singleShot(25, poll)
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, RotatingFileHandler):
+            return handler.baseFilename
+    from ..config import log_dir
+    from ..logging_setup import LOG_FILE
 
-    QTimer.singleShot(25, poll)
-    return future
+    return str(log_dir() / LOG_FILE)
 
 
 def message_for(exc: BaseException) -> str:
@@ -37,8 +46,34 @@ def message_for(exc: BaseException) -> str:
     if isinstance(exc, DomainError):
         return str(exc)
     if isinstance(exc, SQLAlchemyError):
-        return "La base de données ne répond pas ou a refusé l'opération ; rien n'a été enregistré."
-    return "Erreur inattendue ; rien n'a été enregistré. Le détail est dans le journal."
+        return (
+            "La base de données ne répond pas ou a refusé l'opération ; rien n'a été enregistré. Vos saisies sont "
+            f"conservées : réessayez dans un instant. Le détail est dans le journal : {log_path()}"
+        )
+    return f"Erreur inattendue ; rien n'a été enregistré. Le détail est dans le journal : {log_path()}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong, for the widget that shows it: the message and, for a form, each faulty field's."""
+
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+class FormLike(Protocol):
+    """A dialog that collects values (``family_dialog.SavingDialog``)."""
+
+    def saved(self, result: Any) -> None: ...
+
+    def show_failure(self, failure: Failure) -> None: ...
+
+
+class _Relay(QObject):
+    """Carries a worker's progress to the GUI thread (a queued signal)."""
+
+    message = Signal(object, object)
 
 
 class Operations(QObject):
@@ -47,6 +82,8 @@ class Operations(QObject):
     changed = Signal()
     failed = Signal(str)
     informed = Signal(str)
+    busy = Signal(bool)
+    """True while at least one call runs on a worker thread (the window shows an indicator)."""
 
     def __init__(self, parent_widget: QWidget | None = None) -> None:
         super().__init__()
@@ -54,52 +91,64 @@ class Operations(QObject):
         self.show_messages = True
         """Tests switch message boxes off and listen to ``failed`` / ``informed`` instead."""
         self.asynchronous = True
-        """Long writes run on a worker thread (the window stays responsive); tests may run them inline."""
+        """Long calls run on a worker thread; tests may run them inline."""
+        self.running = 0
+        self._relays: list[_Relay] = []
 
-    def read(self, call: Callable[[], T], default: T) -> T:
-        try:
-            return call()
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
-            self._report(exc)
-            return default
-
-    def write(self, call: Callable[[], T]) -> T | None:
-        try:
-            result = call()
-        except Exception as exc:  # noqa: BLE001
-            self._report(exc)
+    # --- the one entry point ---------------------------------------------------------------------------
+    def run(
+        self,
+        call: Callable[[], T],
+        on_done: Callable[[T], object] | None = None,
+        *,
+        write: bool = False,
+        background: bool = False,
+        default: T | None = None,
+        on_error: Callable[[Failure], object] | None = None,
+    ) -> T | None:
+        """Run ``call``; ``on_done(result)`` runs on the GUI thread after it. Returns the result of a call run
+        here (``default`` when it failed); a background call returns None and answers through ``on_done``."""
+        if background and self.asynchronous:
+            self._start_background(call, on_done, write, on_error)
             return None
-        self.changed.emit()
-        return result
-
-    def write_async(self, call: Callable[[], T], on_done: Callable[[T | None], None]) -> None:
-        """Run a long write off the GUI thread; ``on_done(result)`` runs on the GUI thread (None on failure)."""
-        if not self.asynchronous:
-            on_done(self.write(call))
-            return
-
-        def finished(future: Future) -> None:
-            exc = future.exception()
-            if exc is not None:
-                self._report(exc)
-                on_done(None)
-                return
-            self.changed.emit()
-            on_done(future.result())
-
-        in_background(call, finished)
-
-    def attempt(self, call: Callable[[], T]) -> T:
-        """Run a write whose failure the caller shows itself (e.g. a form highlighting its fields)."""
         try:
             result = call()
-        except DomainError:
-            raise
-        except Exception:
-            log.exception("operation failed")
-            raise
-        self.changed.emit()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
+            self._fail(exc, on_error)
+            return default
+        if write:
+            self.changed.emit()
+        if on_done is not None:
+            on_done(result)
         return result
+
+    def form(
+        self,
+        dialog: FormLike,
+        call: Callable[[], T],
+        on_done: Callable[[T], object] | None = None,
+        *,
+        background: bool = False,
+    ) -> None:
+        """Run a submitted form's write: the dialog closes with the result, or shows the failure by its fields."""
+
+        def done(result: T) -> None:
+            dialog.saved(result)
+            if on_done is not None:
+                on_done(result)
+
+        self.run(call, done, write=True, background=background, on_error=dialog.show_failure)
+
+    def reporter(self, show: Callable[..., object]) -> Callable[..., None]:
+        """A progress callback a worker may call (``show(*args)`` then runs on the GUI thread)."""
+        relay = _Relay()
+        relay.message.connect(lambda args, _none: show(*args))
+        self._relays.append(relay)
+
+        def report(*args: object) -> None:
+            relay.message.emit(args, None)
+
+        return report
 
     def inform(self, title: str, text: str) -> None:
         """A non-blocking information message."""
@@ -108,10 +157,48 @@ class Operations(QObject):
             box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.parent_widget)
             box.open()
 
-    def _report(self, exc: BaseException) -> None:
+    # --- inside -----------------------------------------------------------------------------------------
+    def _start_background(
+        self,
+        call: Callable[[], T],
+        on_done: Callable[[T], object] | None,
+        write: bool,
+        on_error: Callable[[Failure], object] | None,
+    ) -> Future[T]:
+        future = _executor.submit(call)
+        self.running += 1
+        if self.running == 1:
+            self.busy.emit(True)
+
+        def poll() -> None:
+            if not future.done():
+                QTimer.singleShot(25, poll)
+                return
+            self.running -= 1
+            if self.running == 0:
+                self.busy.emit(False)
+            exc = future.exception()
+            if exc is not None:
+                self._fail(exc, on_error)
+                return
+            if write:
+                self.changed.emit()
+            if on_done is not None:
+                on_done(future.result())
+
+        QTimer.singleShot(25, poll)
+        return future
+
+    def _fail(self, exc: BaseException, on_error: Callable[[Failure], object] | None) -> None:
         if not isinstance(exc, DomainError):
-            log.exception("operation failed", exc_info=exc)
-        text = message_for(exc)
-        self.failed.emit(text)
-        if self.parent_widget is not None and self.show_messages:
-            QMessageBox.warning(self.parent_widget, "Guichet Enfance", text)
+            log.error("operation failed", exc_info=exc)
+        fields = dict(exc.fields) if isinstance(exc, FieldErrors) else {}
+        failure = Failure(message_for(exc), fields, exc)
+        self.failed.emit(failure.message)
+        if on_error is not None:
+            on_error(failure)
+        elif self.parent_widget is not None and self.show_messages:
+            box = QMessageBox(
+                QMessageBox.Icon.Warning, "Guichet Enfance", failure.message, parent=self.parent_widget
+            )
+            box.open()

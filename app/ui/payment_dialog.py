@@ -1,8 +1,12 @@
-"""Dialogs for money at the counter: take a payment, give a reason (reversal), make an adjustment."""
+"""Dialogs for money at the counter: take a payment, give a reason (reversal), make an adjustment.
+
+They only collect values; the tab that opens one records them through ``Operations.form``, with the operation
+key it made when the dialog opened (kept for every retry while the dialog stays open).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
@@ -13,13 +17,19 @@ from ..services.money.payments import METHOD_LABELS, PaymentInput
 from .family_dialog import SavingDialog
 
 
+@dataclass(frozen=True)
+class AdjustmentValues:
+    wallet: WalletKind
+    amount: str
+    reason: str
+
+
 class PaymentDialog(SavingDialog):
-    """Collects a payment; ``save(PaymentInput)`` records it (through the operation helper)."""
+    """Collects a payment (``value()``: a PaymentInput)."""
 
     def __init__(
         self,
         parent: QWidget | None,
-        save: Callable[[PaymentInput], object],
         family_id: int,
         family_name: str,
         balance_cents: int,
@@ -27,7 +37,7 @@ class PaymentDialog(SavingDialog):
         wallet: WalletKind = WalletKind.ALSH,
         missing_cents: int = 0,
     ) -> None:
-        super().__init__(parent, lambda: save(self.value()))
+        super().__init__(parent)
         self.family_id = family_id
         self.setWindowTitle(f"Encaisser un règlement – Famille {family_name}")
         self.buttons.button(self.buttons.StandardButton.Save).setText("Encaisser")
@@ -82,10 +92,8 @@ class PaymentDialog(SavingDialog):
 class ReasonDialog(SavingDialog):
     """A mandatory reason for a supervisor's action (reversal of a payment)."""
 
-    def __init__(
-        self, parent: QWidget | None, title: str, question: str, save: Callable[[str], object]
-    ) -> None:
-        super().__init__(parent, lambda: save(self.reason.text()))
+    def __init__(self, parent: QWidget | None, title: str, question: str) -> None:
+        super().__init__(parent)
         self.setWindowTitle(title)
         self.buttons.button(self.buttons.StandardButton.Save).setText("Valider")
         self.reason = QLineEdit()
@@ -96,14 +104,15 @@ class ReasonDialog(SavingDialog):
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
 
+    def value(self) -> str:
+        return self.reason.text()
+
 
 class AdjustmentDialog(SavingDialog):
     """A supervisor's manual adjustment: wallet, signed amount, reason."""
 
-    def __init__(self, parent: QWidget | None, save: Callable[[WalletKind, str, str], object]) -> None:
-        super().__init__(
-            parent, lambda: save(self.wallet.currentData(), self.amount.text(), self.reason.text())
-        )
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Ajustement de solde")
         self.buttons.button(self.buttons.StandardButton.Save).setText("Enregistrer l'ajustement")
         self.wallet = QComboBox()
@@ -121,3 +130,6 @@ class AdjustmentDialog(SavingDialog):
         layout.addLayout(form)
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
+
+    def value(self) -> AdjustmentValues:
+        return AdjustmentValues(self.wallet.currentData(), self.amount.text(), self.reason.text())

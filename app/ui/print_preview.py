@@ -1,8 +1,15 @@
-"""Print preview of a PDF document: its pages as images, "Imprimer…" (print dialog) and "Enregistrer en PDF…"."""
+"""Print preview of a PDF document: its pages as images, "Imprimer…" (print dialog) and "Enregistrer en PDF…".
+
+A document is made and drawn on a worker thread (``rendered``: the PDF, then its pages as QImage, which may be
+built off the GUI thread); the preview only shows them.
+"""
 
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QRect, Qt
@@ -18,31 +25,59 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+_pdfium = threading.Lock()  # pdfium is not thread-safe: one document drawn at a time
+
 
 def page_images(pdf: bytes, dpi: int = 110) -> list[QImage]:
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(pdf)
-    images = []
-    try:
-        for page in document:
-            bitmap = page.render(scale=dpi / 72)
-            buffer = io.BytesIO()
-            bitmap.to_pil().save(buffer, format="PNG")
-            images.append(QImage.fromData(buffer.getvalue(), "PNG"))
-            page.close()
-    finally:
-        document.close()
+    with _pdfium:
+        document = pdfium.PdfDocument(pdf)
+        images = []
+        try:
+            for page in document:
+                bitmap = page.render(scale=dpi / 72)
+                buffer = io.BytesIO()
+                bitmap.to_pil().save(buffer, format="PNG")
+                images.append(QImage.fromData(buffer.getvalue(), "PNG"))
+                page.close()
+        finally:
+            document.close()
     return images
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A PDF and its pages, ready to show."""
+
+    pdf: bytes
+    pages: list[QImage]
+
+
+def rendered(make_pdf: Callable[[], bytes]) -> Callable[[], Rendered]:
+    """The call to run in the background for a preview: the PDF made, then its pages drawn."""
+
+    def call() -> Rendered:
+        pdf = make_pdf()
+        return Rendered(pdf, page_images(pdf))
+
+    return call
+
+
 class PrintPreview(QDialog):
-    def __init__(self, parent: QWidget | None, pdf: bytes, title: str, filename: str) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None,
+        pdf: bytes | Rendered,
+        title: str,
+        filename: str,
+    ) -> None:
         super().__init__(parent)
-        self.pdf = pdf
+        document = pdf if isinstance(pdf, Rendered) else Rendered(pdf, page_images(pdf))
+        self.pdf = document.pdf
         self.filename = filename
         self.setWindowTitle(f"Aperçu – {title}")
-        self.pages = page_images(pdf)
+        self.pages = document.pages
         column = QWidget()
         pages_layout = QVBoxLayout(column)
         pages_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter)

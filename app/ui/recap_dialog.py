@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
 
 from ..services.booking.basket import ConfirmResult, Likely, LineOutcome, OutcomeStatus, Recap, RecapLine
 from ..services.booking.rules import short_date
+from ..services.errors import OutcomeUnknown
 from ..services.money.amounts import format_eur
+from .operations import Failure
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 
@@ -72,17 +74,18 @@ def _fit(view: QTableView, rows: int) -> None:
 
 
 class RecapDialog(QDialog):
-    """Shows a Recap; ``confirm_callback`` runs the confirmation (through the operation helper).
-
-    ``pay_requested`` asks the window to take the missing amount; it then calls ``set_recap``.
+    """Shows a Recap and, after Confirmer, each line's outcome. It never calls a service: ``confirm_requested``
+    asks the window to confirm (it answers with ``show_outcomes`` or ``show_failure``), ``pay_requested`` to take
+    the missing amount (it answers with ``set_recap``).
     """
 
+    confirm_requested = Signal()
     pay_requested = Signal()
 
-    def __init__(self, parent: QWidget, recap: Recap, confirm_callback) -> None:
+    def __init__(self, parent: QWidget, recap: Recap) -> None:
         super().__init__(parent)
         self.recap = recap
-        self.confirm_callback = confirm_callback
+        self.confirming = False
         self.result_value = RecapResult.MODIFY
         self.outcomes: ConfirmResult | None = None
         self.setWindowTitle(f"Récapitulatif des demandes – Famille {recap.family_name}")
@@ -132,6 +135,12 @@ class RecapDialog(QDialog):
         self.missing.setObjectName("alert")
         self.missing.setProperty("severe", True)
         self.missing.setWordWrap(True)
+        self.error = QLabel()
+        self.error.setObjectName("alert")
+        self.error.setProperty("severe", True)
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
         self.note = QLabel(
             "Une vérification des places est faite au moment de la confirmation. "
             "Les réservations confirmées restent « Non transmises » jusqu'à la clôture de la journée."
@@ -175,6 +184,7 @@ class RecapDialog(QDialog):
             widget.setHidden(hidden)
         layout.addWidget(self.totals)
         layout.addWidget(self.missing)
+        layout.addWidget(self.error)
         layout.addWidget(self.note)
         layout.addSpacing(8)
         layout.addLayout(buttons)
@@ -237,29 +247,53 @@ class RecapDialog(QDialog):
         self.result_value = RecapResult.ABANDON
         self.reject()
 
-    def _confirm(self) -> None:
-        if not self.confirm.isEnabled() or not self.confirm.isVisible():
+    def reject(self) -> None:
+        """Échap, Modifier, Abandonner: not while a confirmation runs (its outcome must be seen)."""
+        if self.confirming:
             return
+        super().reject()
+
+    def _confirm(self) -> None:
+        if self.confirming or not self.confirm.isEnabled() or not self.confirm.isVisible():
+            return
+        self.show_confirming()
+        self.confirm_requested.emit()
+
+    def show_confirming(self) -> None:
+        """The confirmation runs: every button waits (a second click cannot send it twice)."""
+        self.confirming = True
         for button in (self.confirm, self.modify, self.abandon, self.pay):
             button.setEnabled(False)
+        self.error.hide()
         self.note.setText("Confirmation en cours…")
-        self.confirm_callback(self._confirmed)
 
-    def _confirmed(self, result: ConfirmResult | None) -> None:
-        if (
-            result is None
-        ):  # refused or connection lost: the operation helper has said why; the basket is intact
-            for button in (self.modify, self.abandon, self.pay):
-                button.setEnabled(True)
-            self.note.setText("Rien n'a été enregistré : vous pouvez réessayer, modifier ou abandonner.")
-            self._show_balance_rule()
-            return
-        self.outcomes = result
-        self.result_value = RecapResult.CONFIRMED
-        self.show_outcomes(result)
+    def show_failure(self, failure: Failure) -> None:
+        """The confirmation failed: why, and the basket as it was, to confirm again, modify or abandon."""
+        self.confirming = False
+        for button in (self.modify, self.abandon, self.pay):
+            button.setEnabled(True)
+        self.error.setText(failure.message)
+        self.error.show()
+        if isinstance(failure.error, OutcomeUnknown):
+            self.note.setText("Cliquez de nouveau sur Confirmer quand le serveur répond : les demandes ne seront "
+                              "pas enregistrées deux fois et leur résultat s'affichera.")  # fmt: skip
+        else:
+            self.note.setText("Les demandes en cours sont conservées : vous pouvez confirmer de nouveau, modifier "
+                              "ou abandonner.")  # fmt: skip
+        self._show_balance_rule()
+        self._grow()
+
+    def _grow(self) -> None:
+        """Tall enough for what is now shown (a message appeared): the tables are never squeezed."""
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
     def show_outcomes(self, result: ConfirmResult) -> None:
         """After Confirmer: each line's outcome stays on screen until the agent closes the dialog."""
+        self.confirming = False
+        self.outcomes = result
+        self.result_value = RecapResult.CONFIRMED
+        self.error.hide()
         self.setWindowTitle(f"Demandes enregistrées – Famille {self.recap.family_name}")
         self.heading.setText(f"<b>Famille {self.recap.family_name}</b> – résultat des demandes")
 

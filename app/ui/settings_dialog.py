@@ -1,11 +1,15 @@
 """Settings "Base de données": a local file or a shared server, "Tester la connexion" off the GUI thread,
-the password saved in the keyring (never in a file); the first-run choice; the supervisor's migration check."""
+the password saved in the keyring (never in a file); the first-run choice; the supervisor's migration check.
+
+The dialogs only collect values: whoever opens them runs the test, the saving or the migration through
+``Operations`` (``application.settings_dialog`` and ``application.bring_server_schema_up`` wire them)."""
 
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import Future
+from dataclasses import dataclass
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -24,22 +28,49 @@ from PySide6.QtWidgets import (
 from ..config import default_database_url
 from ..connection import (
     SSL_MODES,
+    ConnectionReport,
     NoKeyring,
     ServerSettings,
-    check_connection,
     keyring_available,
     save_password,
 )
 from ..settings import Settings
 from .family_dialog import SavingDialog
-from .operations import in_background
+from .operations import Failure
 from .setup_wizard import fr
 
 
+@dataclass(frozen=True)
+class DatabaseChoice:
+    """What « Base de données » collects: a local file (``path``, empty for the default one) or a server and the
+    password typed (empty: keep the one in the keyring)."""
+
+    path: str = ""
+    server: ServerSettings | None = None
+    password: str = ""
+
+
+def save_choice(settings: Settings, choice: DatabaseChoice) -> str:
+    """Remember where the data is, for the next start; the password goes to the keyring, never to the settings
+    file. Returns "local" or "server"."""
+    if choice.server is None:
+        settings.use_local(choice.path)
+        return "local"
+    settings.use_server(choice.server)
+    if choice.password:
+        with contextlib.suppress(NoKeyring):  # the dialog's note says so; the password is asked at start
+            save_password(choice.server, choice.password)
+    return "server"
+
+
 class SettingsDialog(SavingDialog):
+    """``value()`` is the DatabaseChoice; « Tester la connexion » emits ``test_requested(url)`` and the owner
+    answers with ``show_test(report)`` or ``show_test_failure(failure)``."""
+
+    test_requested = Signal(str)
+
     def __init__(self, parent: QWidget | None, settings: Settings) -> None:
-        super().__init__(parent, self._save_settings)
-        self.settings = settings
+        super().__init__(parent)
         self.setWindowTitle("Base de données")
         self.local = QRadioButton("Base locale sur ce poste (un seul guichet)")
         self.server = QRadioButton("Serveur partagé PostgreSQL (plusieurs guichets)")
@@ -68,8 +99,8 @@ class SettingsDialog(SavingDialog):
             "sslmode": self.sslmode,
         }
         self.test_button = QPushButton("&Tester la connexion")
-        self.result = QLabel()
-        self.result.setWordWrap(True)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
         self.keyring_note = QLabel()
         self.keyring_note.setWordWrap(True)
         if not keyring_available():
@@ -84,7 +115,7 @@ class SettingsDialog(SavingDialog):
         form.addRow("SSL", self.sslmode)
         test = QHBoxLayout()
         test.addWidget(self.test_button)
-        test.addWidget(self.result, 1)
+        test.addWidget(self.test_result, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.local)
         layout.addWidget(self.server)
@@ -97,7 +128,6 @@ class SettingsDialog(SavingDialog):
         self.local.toggled.connect(self._enable)
         self.test_button.clicked.connect(self.start_test)
         self._enable()
-        self.pending: Future | None = None
         self.resize(620, 420)
 
     def _enable(self) -> None:
@@ -119,31 +149,31 @@ class SettingsDialog(SavingDialog):
             )
         return self.server_settings().url(self.password.text()).render_as_string(hide_password=False)
 
-    def start_test(self) -> Future:
-        """Test off the GUI thread: the window stays responsive; the answer comes within the connect timeout."""
+    def start_test(self) -> None:
+        """Ask for the test (the owner runs it off the GUI thread; the answer comes within the connect timeout)."""
         self.test_button.setEnabled(False)
-        self.result.setText("Connexion en cours…")
-        url = self.target_url()
-        self.pending = in_background(lambda: check_connection(url), self._tested)
-        return self.pending
+        self.test_result.setStyleSheet("")
+        self.test_result.setText("Connexion en cours…")
+        self.test_requested.emit(self.target_url())
 
-    def _tested(self, future: Future) -> None:
-        report = future.result()
-        self.result.setText(report.message)
-        self.result.setStyleSheet("color:#1b5e20;" if report.ok else "color:#b00020;")
+    def show_test(self, report: ConnectionReport) -> None:
+        self.test_result.setText(report.message)
+        self.test_result.setStyleSheet("color:#1b5e20;" if report.ok else "color:#b00020;")
         self.test_button.setEnabled(True)
 
-    def _save_settings(self) -> str:
+    def show_test_failure(self, failure: Failure) -> None:
+        self.test_result.setText(failure.message)
+        self.test_result.setStyleSheet("color:#b00020;")
+        self.test_button.setEnabled(True)
+
+    def check(self) -> None:
+        if self.server.isChecked():
+            self.server_settings().validate()
+
+    def value(self) -> DatabaseChoice:
         if self.local.isChecked():
-            self.settings.use_local(self.path.text().strip())
-            return "local"
-        server = self.server_settings()
-        server.validate()
-        self.settings.use_server(server)
-        if self.password.text():
-            with contextlib.suppress(NoKeyring):  # the dialog's note says so; the password is asked at start
-                save_password(server, self.password.text())
-        return "server"
+            return DatabaseChoice(path=self.path.text().strip())
+        return DatabaseChoice(server=self.server_settings(), password=self.password.text())
 
 
 class FirstRunDialog(QDialog):
@@ -186,10 +216,11 @@ class FirstRunDialog(QDialog):
 
 
 class MigrationDialog(SavingDialog):
-    """A shared server's schema is behind: a supervisor confirms with their own identifier and password."""
+    """A shared server's schema is behind: a supervisor confirms with their own identifier and password
+    (``value()``); the owner runs the migration."""
 
-    def __init__(self, parent: QWidget | None, migrate) -> None:
-        super().__init__(parent, lambda: migrate(self.login.text(), self.secret.text()))
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
         self.setWindowTitle("Mise à jour de la base du serveur")
         self.buttons.button(self.buttons.StandardButton.Save).setText("Mettre à jour la base")
         self.login = QLineEdit()
@@ -204,3 +235,6 @@ class MigrationDialog(SavingDialog):
         layout.addLayout(form)
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
+
+    def value(self) -> tuple[str, str]:
+        return self.login.text(), self.secret.text()

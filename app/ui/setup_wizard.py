@@ -1,19 +1,19 @@
 """The set-up assistant: the first run of a real town on an empty database (DESIGN.md §2.7).
 
-The assistant only collects values and checks them page by page; the ``install`` callable given by the
-composition root writes everything in one transaction when the agent clicks « Terminer ».
+The assistant only collects values and checks them page by page. « Terminer » emits ``submitted``; the
+composition root (``application.setup_wizard_for``) runs the installation through ``Operations.form``, which writes
+everything in one transaction and answers with ``saved(report)`` or ``show_failure(failure)``.
 """
 
 from __future__ import annotations
 
 import html
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from ..config import DEFAULTS, SCHOOL_ZONES, resources_dir
 from ..services.booking.calendar import school_year_of
-from ..services.errors import DomainError, ValidationError
+from ..services.errors import ValidationError
 from ..services.families.edit import FieldErrors
 from ..services.security import check_new_password
 from ..services.setup.agents import check_full_name, check_login
@@ -43,9 +43,7 @@ from ..services.setup.defaults import USUAL_ACTIVITIES
 from ..services.setup.install import InstallInput, InstallReport, NotAnEmptyDatabase
 from ..services.setup.structures import StructureInput, check_logo, validate_structure
 from .family_dialog import INVALID
-from .operations import message_for
-
-log = logging.getLogger(__name__)
+from .operations import Failure
 
 ZONE_LABELS = {"A": "Zone A", "B": "Zone B", "C": "Zone C", "Corse": "Corse", "DOM": "DOM (outre-mer)"}
 TYPED_LATER = frozenset({"Corse", "DOM"})
@@ -501,20 +499,16 @@ class SummaryPage(_Page):
 
 
 class SetupWizard(QWizard):
-    """« Mise en service » on an empty database. ``install`` runs on « Terminer »; once accepted,
-    ``report``, ``admin_login`` and ``admin_password`` say how to log in."""
+    """« Mise en service » on an empty database. « Terminer » emits ``submitted`` (the owner installs
+    ``value()``); once accepted, ``report``, ``admin_login`` and ``admin_password`` say how to log in."""
 
     WELCOME, STRUCTURES, ADMIN, CALENDAR, SUMMARY = range(5)
+    submitted = Signal()
 
-    def __init__(
-        self,
-        parent: QWidget | None,
-        install: Callable[[InstallInput], InstallReport],
-        today: date,
-    ) -> None:
+    def __init__(self, parent: QWidget | None, today: date) -> None:
         super().__init__(parent)
-        self._install = install
         self.report: InstallReport | None = None
+        self._submitting = False
         self.setWindowTitle("Guichet Enfance – mise en service")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
@@ -605,38 +599,38 @@ class SetupWizard(QWizard):
     def validateCurrentPage(self) -> bool:  # noqa: N802 - Qt's name
         if self.currentId() != self.SUMMARY:
             return super().validateCurrentPage()
-        return self._run_install()
-
-    def _run_install(self) -> bool:
-        data = self.value()
+        if self.report is not None:  # installed (answered after « Terminer »): the assistant may close
+            return True
         self.summary.clear_error()
+        self._submitting = True
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.report = self._install(data)
-        except FieldErrors as exc:
-            self._show_field_errors(exc)
-            return False
-        except NotAnEmptyDatabase as exc:
-            self.summary.show_error(str(exc))
-            return False
-        except ValidationError as exc:
-            if data.school_year is not None:  # the only other check left at this point: the year's calendar
-                self.go_to(self.CALENDAR)
-                self.calendar.show_error(f"{exc} Vous pouvez aussi décocher « Préparer l'année scolaire "
-                                         "maintenant » et la préparer plus tard.", ["school_year"])  # fmt: skip
-            else:
-                self.summary.show_error(str(exc))
-            return False
-        except DomainError as exc:
-            self.summary.show_error(message_for(exc))
-            return False
-        except Exception as exc:  # noqa: BLE001 - a database error or a bug: a French message, nothing written
-            log.exception("installation failed")
-            self.summary.show_error(message_for(exc))
-            return False
+            self.submitted.emit()
         finally:
             QGuiApplication.restoreOverrideCursor()
-        return True
+            self._submitting = False
+        return self.report is not None
+
+    def saved(self, report: InstallReport) -> None:
+        """The installation is written: the assistant closes (at once when the answer came during « Terminer »)."""
+        self.report = report
+        if not self._submitting:
+            self.accept()
+
+    def show_failure(self, failure: Failure) -> None:
+        """Nothing was written: the assistant stays open on the page to correct, what was typed kept."""
+        exc = failure.error
+        if isinstance(exc, FieldErrors):
+            self._show_field_errors(exc)
+        elif isinstance(exc, NotAnEmptyDatabase):
+            self.summary.show_error(failure.message)
+        elif isinstance(exc, ValidationError) and self.value().school_year is not None:
+            # the only other check left at this point: the school year's calendar
+            self.go_to(self.CALENDAR)
+            self.calendar.show_error(f"{failure.message} Vous pouvez aussi décocher « Préparer l'année scolaire "
+                                     "maintenant » et la préparer plus tard.", ["school_year"])  # fmt: skip
+        else:
+            self.summary.show_error(failure.message)
 
     def go_to(self, page_id: int) -> None:
         """Back to an earlier page (what was typed is kept)."""

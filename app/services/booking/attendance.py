@@ -62,9 +62,11 @@ class AttendanceRow:
     def label(self) -> str:
         if self.certificate:
             return "Absent (certificat médical)"
-        return {Attendance.PRESENT: "Présent", Attendance.ABSENT: "Absent (facturé)"}.get(
-            self.attendance, "—"
-        )
+        labels: dict[Attendance | None, str] = {
+            Attendance.PRESENT: "Présent",
+            Attendance.ABSENT: "Absent (facturé)",
+        }
+        return labels.get(self.attendance, "—")
 
 
 def day_attendance(db: Database, activity_id: int, day: date) -> list[AttendanceRow]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
+from ...models import ActivityDay
 from ..actors import Actor
 from ..errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
 from ..uow import Database, Operation, new_operation_key
@@ -20,7 +21,7 @@ from .waitlist import accepted_count, change_capacity, lock_days
 __all__ = ["ClosedDay", "close_day", "reorder", "set_capacity"]
 
 
-def _locked_day(s: Session, day_id: int):
+def _locked_day(s: Session, day_id: int) -> ActivityDay:
     day = lock_days(s, [day_id]).get(day_id)
     if day is None:
         raise UnknownEntity(f"Journée inconnue (n° {day_id}).")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import calendar as pycalendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,7 +19,7 @@ from ...models import LIVE_STATUSES, Activity, ActivityDay, Child, Reservation, 
 from ..errors import UnknownEntity, WrongFamily
 from ..uow import Database
 from . import calendar
-from .rules import Verdict, check_booking, check_cancellation
+from .rules import DayFacts, Verdict, check_booking, check_cancellation
 from .waitlist import accepted_counts, waitlist_lengths
 
 
@@ -113,12 +114,29 @@ def month_view(
         return MonthView(child_id, activity_id, year, month, cells)
 
 
-def _cell(activity, fact, day, taken, queued, mine, now, today, holidays) -> DayCell:
+class _Places(TypedDict):
+    """The keyword arguments of ``DayCell`` that every cell of an existing day has."""
+
+    places_left: int
+    capacity: int
+
+
+def _cell(
+    activity: Activity,
+    fact: DayFacts,
+    day: ActivityDay | None,
+    taken: dict[int, int],
+    queued: dict[int, int],
+    mine: dict[int, Reservation],
+    now: datetime,
+    today: date,
+    holidays: frozenset[date],
+) -> DayCell:
     if not fact.runs or day is None:
         return DayCell(fact.day, DayState.CLOSED, fact.closed_reason or "")
     places = day.capacity - taken.get(day.id, 0)
     res = mine.get(day.id)
-    base = {"places_left": places, "capacity": day.capacity}
+    base: _Places = {"places_left": places, "capacity": day.capacity}
     if fact.day < today:
         booked = res is not None and res.status is ReservationStatus.ACCEPTED
         return DayCell(

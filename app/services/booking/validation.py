@@ -64,6 +64,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
             if line.action is Action.ADD:
                 likely, rank = Likely.REFUSED, None
                 if check.ok and day is not None:
+                    assert places is not None  # set whenever the day exists
                     claimed[day.id] = claimed.get(day.id, 0) + 1
                     activity = ctx.activities[line.activity_id]
                     if places > 0 or line.override_capacity:

@@ -30,10 +30,13 @@ def lock_days(session: Session, day_ids: list[int]) -> dict[int, ActivityDay]:
 
 
 def accepted_count(session: Session, day_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Reservation)
-        .where(Reservation.activity_day_id == day_id, Reservation.status == ReservationStatus.ACCEPTED)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .where(Reservation.activity_day_id == day_id, Reservation.status == ReservationStatus.ACCEPTED)
+        )
+        or 0
     )
 
 
@@ -107,4 +110,4 @@ def rank_of(session: Session, res: Reservation) -> int | None:
             Reservation.waitlist_position < res.waitlist_position,
         )
     )
-    return ahead + 1
+    return (ahead or 0) + 1

@@ -13,6 +13,7 @@ from ...models import (
     ActivityDay,
     Agent,
     Attendance,
+    Child,
     Family,
     LedgerKind,
     Payment,
@@ -94,10 +95,19 @@ class DemoBuilder(PeopleBuilder):
         self.s.flush()
         self._full_days(children, alae, alsh[0], days, counter_agents)
 
-    def _full_days(self, children, alae: Activity, petites: Activity, days, agents) -> None:
+    def _full_days(
+        self,
+        children: list[tuple[Family, Child]],
+        alae: Activity,
+        petites: Activity,
+        days: dict[int, list[ActivityDay]],
+        agents: list[Agent],
+    ) -> None:
         """Fill one upcoming ALSH day (with a waitlist) and one upcoming Wednesday (refusals); nearly fill two."""
         upcoming_alsh = [
-            d for d in days[petites.id] if d.day > self.today and d.period.opening_date <= self.today
+            d
+            for d in days[petites.id]
+            if d.day > self.today and d.period is not None and d.period.opening_date <= self.today
         ]
         upcoming_alae = [d for d in days[alae.id] if self.today + timedelta(days=7) < d.day]
         plans = []
@@ -153,16 +163,27 @@ class DemoBuilder(PeopleBuilder):
         return paris(asked, time(self.rng.randint(8, 18), self.rng.choice([0, 15, 30, 45])))
 
     def _book(
-        self, family, child, activity, day, agents, *, allow_cancel: bool = True, margin: int = 3
+        self,
+        family: Family,
+        child: Child,
+        activity: Activity,
+        day: ActivityDay,
+        agents: list[Agent],
+        *,
+        allow_cancel: bool = True,
+        margin: int = 3,
     ) -> None:
         if day.day > self.today + timedelta(days=activity.horizon_days or 400):
             return
         if day.period is not None and day.period.opening_date > self.today:
             return
-        accepted = self.s.scalar(
-            select(func.count()).where(
-                Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.ACCEPTED
+        accepted = (
+            self.s.scalar(
+                select(func.count()).where(
+                    Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.ACCEPTED
+                )
             )
+            or 0
         )
         if accepted >= day.capacity - margin or self.s.scalar(
             select(Reservation.id).where(
@@ -209,7 +230,18 @@ class DemoBuilder(PeopleBuilder):
                         res,
                     )
 
-    def _reservation(self, child, day, status, requested, agents, *, price=None, position=None, reason=None):
+    def _reservation(
+        self,
+        child: Child,
+        day: ActivityDay,
+        status: ReservationStatus,
+        requested: datetime,
+        agents: list[Agent],
+        *,
+        price: int | None = None,
+        position: int | None = None,
+        reason: str | None = None,
+    ) -> Reservation:
         transmitted = None
         if requested.astimezone(PARIS).date() < self.today:
             transmitted = paris(requested.astimezone(PARIS).date(), time(23, 30))
@@ -229,7 +261,17 @@ class DemoBuilder(PeopleBuilder):
         self.s.flush()
         return res
 
-    def _entry(self, wallet, kind, amount, label, at, structure_id, res=None, payment=None) -> None:
+    def _entry(
+        self,
+        wallet: Wallet,
+        kind: LedgerKind,
+        amount: int,
+        label: str,
+        at: datetime,
+        structure_id: int,
+        res: Reservation | None = None,
+        payment: Payment | None = None,
+    ) -> None:
         self.s.add(
             ledger.new_entry(
                 wallet.id,
@@ -245,7 +287,9 @@ class DemoBuilder(PeopleBuilder):
         wallet.balance_cents += amount
 
     # --- payments -------------------------------------------------------------------------------
-    def _payments(self, families: list[Family], structures: dict[WalletKind, Structure], agents) -> None:
+    def _payments(
+        self, families: list[Family], structures: dict[WalletKind, Structure], agents: list[Agent]
+    ) -> None:
         """Payments so that balances end positive (most), zero or in debit, with gapless receipts."""
         rng = self.rng
         counter_agents = [a for a in agents if a.role is not Role.ADMIN]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import paris
 from ...models import (
+    Activity,
     Agent,
     AidKind,
     AidType,
@@ -119,7 +120,9 @@ class ReferenceBuilder:
         self.s.flush()
         return agents
 
-    def _activities(self, alae_structure: Structure, alsh_structure: Structure):
+    def _activities(
+        self, alae_structure: Structure, alsh_structure: Structure
+    ) -> tuple[Activity, Activity, Activity]:
         alae = new_activity(alae_structure.id, template("ALAE-MER"))
         petites = new_activity(alsh_structure.id, template("CLSH-PV"))
         ete = new_activity(alsh_structure.id, template("CLSH-ETE"))

@@ -46,7 +46,7 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: str = 
         accepted = [(c, phone) for status, _p, c, phone in rows if status is ReservationStatus.ACCEPTED]
         waiting = sorted(
             ((pos, c, phone) for status, pos, c, phone in rows if status is ReservationStatus.WAITLISTED),
-            key=lambda x: x[0],
+            key=lambda x: x[0] or 0,  # never None: a waitlisted reservation has a position (CHECK constraint)
         )
         st = styles()
         heading = f"Liste de présence – {activity.name}"

@@ -34,7 +34,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: s
         structure = s.get(Structure, structure_id)
         if structure is None:
             raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
-        names = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+        names: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name)).all())
         payments = s.execute(
             select(Payment, Family.name)
             .join(Family, Payment.family_id == Family.id)
@@ -60,7 +60,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: s
             "validée par " + c.validated_by if c.status is ClosingStatus.VALIDATED else "clôturée, à valider"
         )
         story.append(Paragraph(esc(f"{c.agent} – caisse {status}"), st["normal"]))
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for label, e_count, e_cents, c_count, c_cents in c.lines:
             diff = None if c_cents is None else c_cents - e_cents
             rows.append((label, _count(e_count), _money(e_cents), _count(c_count), _money(c_cents),

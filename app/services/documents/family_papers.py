@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from babel.dates import format_date
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 from sqlalchemy import select
 
 from ...clock import local_today
@@ -19,7 +21,9 @@ def _letterhead(db: Database, structure_id: int | None) -> Letterhead:
     with db.reading() as uow:
         s = uow.session
         structure = s.get(Structure, structure_id) if structure_id else None
-        return Letterhead.of(structure or s.scalar(select(Structure).order_by(Structure.id)))
+        structure = structure or s.scalar(select(Structure).order_by(Structure.id))
+        assert structure is not None  # papers are printed once the town has a structure
+        return Letterhead.of(structure)
 
 
 def portal_letter_pdf(db: Database, family_id: int, login: str, temporary_password: str, printed_by: str,
@@ -68,14 +72,16 @@ def portal_letter_pdf(db: Database, family_id: int, login: str, temporary_passwo
                   printed_at=db.clock.now(), printed_by=printed_by)  # fmt: skip
 
 
-def family_export_pdf(db: Database, data: dict, printed_by: str, structure_id: int | None = None) -> bytes:
+def family_export_pdf(
+    db: Database, data: dict[str, Any], printed_by: str, structure_id: int | None = None
+) -> bytes:
     """The export of ``privacy.export_family`` laid out for reading (right of access)."""
     st = styles()
     f = data["famille"]
-    story = [Paragraph(esc(f"Données détenues sur la famille {f['nom']}"), st["title"])]
+    story: list[Flowable] = [Paragraph(esc(f"Données détenues sur la famille {f['nom']}"), st["title"])]
     story.append(table(None, [(k.replace("_", " "), str(v if v is not None else "—")) for k, v in f.items()],
                        (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH)))  # fmt: skip
-    sections = [
+    sections: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
         ("Responsables", ("Prénom", "Nom", "Lien", "Téléphone", "E-mail"),
          [(a["prénom"], a["nom"], a["lien"], a["téléphone"] or "", a["email"] or "") for a in data["responsables"]]),
         ("Enfants", ("Prénom", "Nom", "Naissance", "Niveau", "Remarques"),

@@ -25,6 +25,7 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: str = "") -> bytes:
             raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
         family = p.family
         structure = s.get(Structure, p.structure_id)
+        assert structure is not None  # payments.structure_id is a foreign key
         agent = s.get(Agent, p.agent_id) if p.agent_id else None
         reversal = s.scalar(
             select(LedgerEntry).where(LedgerEntry.payment_id == p.id, LedgerEntry.kind == LedgerKind.REVERSAL)

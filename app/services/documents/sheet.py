@@ -58,6 +58,7 @@ def reservation_sheet_pdf(
         letterhead_id = structure_id or (rows[0][3] if rows else None)
         structure = s.get(Structure, letterhead_id) if letterhead_id else None
         structure = structure or s.scalar(select(Structure).order_by(Structure.id))
+        assert structure is not None  # sheets are printed once the town has a structure
         balance = ledger.family_balance(s, family.id)
         wallets = {w.kind.value: w.balance_cents for w in family.wallets}
         st = styles()
@@ -87,7 +88,7 @@ def reservation_sheet_pdf(
             ),  # fmt: skip
             Spacer(1, 4 * mm),
         ]
-        by_child: dict[int, list] = defaultdict(list)
+        by_child: dict[int, list[tuple[Reservation, date, str]]] = defaultdict(list)
         for res, day, activity_name, _sid in rows:
             by_child[res.child_id].append((res, day, activity_name))
         grand_total = 0
@@ -98,7 +99,7 @@ def reservation_sheet_pdf(
             if not items:
                 story.append(Paragraph(esc("Aucune réservation sur la période."), st["small"]))
                 continue
-            groups: dict[tuple[str, date], list] = defaultdict(list)
+            groups: dict[tuple[str, date], list[tuple[Reservation, date]]] = defaultdict(list)
             for res, day, activity_name in items:
                 groups[(activity_name, day.replace(day=1))].append((res, day))
             child_total = 0

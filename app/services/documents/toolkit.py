@@ -6,6 +6,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -103,8 +104,8 @@ def table(
     st = styles()
     fits = [max(1, int((w - PADDING) / CHAR_WIDTH)) for w in widths]
 
-    def cells(values: Sequence[str], bold: bool = False) -> list:
-        out: list = []
+    def cells(values: Sequence[str], bold: bool = False) -> list[str | Paragraph]:
+        out: list[str | Paragraph] = []
         for i, v in enumerate(values):
             text = pdf_text(str(v))
             if len(text) <= fits[i]:
@@ -120,7 +121,7 @@ def table(
     if total is not None:
         data.append(cells(total, bold=True))
     t = Table(data, colWidths=list(widths), repeatRows=first)
-    commands = [
+    commands: list[tuple[str, tuple[int, int], tuple[int, int], *tuple[object, ...]]] = [
         ("FONT", (0, 0), (-1, -1), CELL_FONT, CELL_SIZE),
         ("GRID", (0, 0), (-1, -1), 0.25, GRID),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -148,13 +149,13 @@ def table(
 class _NumberedCanvas(Canvas):
     """Draws "Page n/N" once the total number of pages is known."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._pages: list[dict] = []
+        self._pages: list[dict[str, Any]] = []
 
     def showPage(self) -> None:  # noqa: N802 - reportlab's name
         self._pages.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's private method, absent from its stubs
 
     def save(self) -> None:
         total = len(self._pages)
@@ -162,7 +163,7 @@ class _NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont("Helvetica", 8)
             self.setFillColor(colors.HexColor("#607d8b"))
-            self.drawRightString(A4[0] - MARGIN, 9 * mm, f"Page {self._pageNumber}/{total}")
+            self.drawRightString(A4[0] - MARGIN, 9 * mm, f"Page {self.getPageNumber()}/{total}")
             super().showPage()
         super().save()
 

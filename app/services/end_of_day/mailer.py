@@ -108,7 +108,8 @@ class SendReport:
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(timedelta(minutes=1) * (2 ** max(0, attempts - 1)), timedelta(hours=6))
+    factor: int = 2 ** max(0, attempts - 1)  # int ** int is typed Any (a negative exponent gives a float)
+    return min(timedelta(minutes=1) * factor, timedelta(hours=6))
 
 
 def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
@@ -154,7 +155,7 @@ class _Connection:
 def _claim(db: Database) -> tuple[int, str, str, str, str, str] | None:
     """Take the next due message with a lease, committed before any SMTP exchange."""
 
-    def work(s: Session):
+    def work(s: Session) -> tuple[int, str, str, str, str, str] | None:
         now = db.clock.now()
         msg = s.scalar(
             select(OutboxMessage)
@@ -177,7 +178,7 @@ def _claim(db: Database) -> tuple[int, str, str, str, str, str] | None:
     return db.write(work)
 
 
-def _update(db: Database, msg_id: int, **values) -> None:
+def _update(db: Database, msg_id: int, **values: object) -> None:
     def work(s: Session) -> None:
         s.execute(update(OutboxMessage).where(OutboxMessage.id == msg_id).values(**values))
 
@@ -234,10 +235,13 @@ def send_pending(
     finally:
         connection.close()
     with db.reading() as uow:
-        report.remaining = uow.session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.PENDING)
+        report.remaining = (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
+            )
+            or 0
         )
     return report
 

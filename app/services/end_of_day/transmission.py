@@ -88,7 +88,7 @@ def transmit_day(
             report.already_done = True
             step("Rien à transmettre.", 100)
             return report
-        by_family: dict[int, list] = defaultdict(list)
+        by_family: dict[int, list[tuple[Reservation, Child, date, str]]] = defaultdict(list)
         families: dict[int, Family] = {}
         outcomes: defaultdict[str, int] = defaultdict(int)
         for res, child, family, the_day, activity_name in rows:
@@ -122,7 +122,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _compte_rendu(family: Family, items: list, day: date) -> str:
+def _compte_rendu(family: Family, items: list[tuple[Reservation, Child, date, str]], day: date) -> str:
     lines = [
         "Bonjour,",
         "",

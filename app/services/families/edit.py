@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -92,7 +94,7 @@ def _check_contact(
     return phone_ok, email_ok
 
 
-def validate_family(data: FamilyInput) -> dict:
+def validate_family(data: FamilyInput) -> dict[str, Any]:
     errors: dict[str, str] = {}
     name = " ".join(data.name.split())
     if not name:
@@ -138,7 +140,7 @@ def validate_family(data: FamilyInput) -> dict:
     }
 
 
-def validate_child(data: ChildInput, today: date) -> dict:
+def validate_child(data: ChildInput, today: date) -> dict[str, Any]:
     errors: dict[str, str] = {}
     if not data.first_name.strip():
         errors["first_name"] = "Le prénom de l'enfant est obligatoire."
@@ -168,7 +170,7 @@ def validate_child(data: ChildInput, today: date) -> dict:
     }
 
 
-def _snapshot(family: Family) -> dict:
+def _snapshot(family: Family) -> dict[str, Any]:
     return {
         "name": family.name,
         "phone": family.phone,
@@ -181,7 +183,7 @@ def _snapshot(family: Family) -> dict:
     }
 
 
-def create_family(db: Database, actor: Actor, data: FamilyInput, children: list[ChildInput] = ()) -> int:
+def create_family(db: Database, actor: Actor, data: FamilyInput, children: Sequence[ChildInput] = ()) -> int:
     """A walk-in family: validated, created with its wallets and children, audited. Returns its id."""
     today = local_today(db.clock)
     values = validate_family(data)
@@ -242,6 +244,7 @@ def save_child(
         if family is None or family.anonymized_at is not None:
             raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
         before = None
+        child: Child | None
         if child_id is None:
             child = Child(**values)
             family.children.append(child)

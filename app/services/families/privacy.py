@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -31,7 +32,7 @@ from .search import refresh_search_text
 from .view import state_label
 
 
-def _family(s, family_id: int) -> Family:
+def _family(s: Session, family_id: int) -> Family:
     family = s.get(Family, family_id, options=[selectinload(Family.adults), selectinload(Family.children)])
     if family is None or family.anonymized_at is not None:
         raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
@@ -71,7 +72,7 @@ def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_emai
     return PortalCredentials(db.write(work), temporary)
 
 
-def export_family(db: Database, actor: Actor, family_id: int) -> dict:
+def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
     """Everything held about a family, as plain data (for a JSON file or a PDF)."""
     with db.reading() as uow:
         s = uow.session

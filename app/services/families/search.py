@@ -53,8 +53,8 @@ def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT
         .order_by(Family.name_key, Family.id)
         .limit(limit)
     )
-    for word in search_key(query).split():
-        word = _digits(word) if re.fullmatch(r"[\d .+-]{3,}", word) else word
+    for typed in search_key(query).split():
+        word = _digits(typed) if re.fullmatch(r"[\d .+-]{3,}", typed) else typed
         if word:
             stmt = stmt.where(Family.search_text.contains(word, autoescape=True))
     families = list(session.scalars(stmt))

@@ -73,7 +73,9 @@ class ClosingRow:
     """(method label, expected count, expected cents, counted count, counted cents)."""
 
 
-def expected_totals(session, structure_id: int, agent_id: int | None, day: date) -> list[MethodTotal]:
+def expected_totals(
+    session: Session, structure_id: int, agent_id: int | None, day: date
+) -> list[MethodTotal]:
     totals = {m: [0, 0] for m in PaymentMethod}
     for method, cents in session.execute(
         select(Payment.method, Payment.amount_cents).where(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import Family, LedgerEntry, LedgerKind, Wallet, WalletKind
+from ...models import Family, LedgerEntry, LedgerKind, Reservation, Wallet, WalletKind
 
 
 def wallet_for(session: Session, family_id: int, kind: WalletKind) -> Wallet:
@@ -27,6 +27,7 @@ def family_balance(session: Session, family_id: int) -> int:
         session.scalar(
             select(func.coalesce(func.sum(Wallet.balance_cents), 0)).where(Wallet.family_id == family_id)
         )
+        or 0
     )
 
 
@@ -36,7 +37,13 @@ def open_wallets(session: Session, family: Family) -> None:
 
 
 def new_entry(
-    wallet_id: int, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime, **references
+    wallet_id: int,
+    *,
+    kind: LedgerKind,
+    amount_cents: int,
+    label: str,
+    at: datetime,
+    **references: int | str | None,
 ) -> LedgerEntry:
     """An immutable entry (never zero), dated on its Europe/Paris business day; the caller moves the wallet."""
     if amount_cents == 0:
@@ -99,7 +106,7 @@ class LedgerBatch:
         return self.wallets[key]
 
     def add(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
-            structure_id: int | None = None, agent_id: int | None = None, reservation=None) -> LedgerEntry:  # fmt: skip
+            structure_id: int | None = None, agent_id: int | None = None, reservation: Reservation | None = None) -> LedgerEntry:  # fmt: skip
         entry = new_entry(wallet.id, kind=kind, amount_cents=amount_cents, label=label, at=at,
                           structure_id=structure_id, agent_id=agent_id)  # fmt: skip
         if reservation is not None:

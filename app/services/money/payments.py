@@ -21,6 +21,7 @@ from ...models import (
     Payment,
     PaymentMethod,
     Structure,
+    Wallet,
     WalletKind,
 )
 from .. import audit
@@ -161,6 +162,7 @@ def reverse_payment(
                 LedgerEntry.payment_id == payment.id, LedgerEntry.kind == LedgerKind.PAYMENT
             )
         )
+        assert original is not None  # every payment is posted with its ledger entry
         if s.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)) is not None:
             raise ValidationError(f"Le règlement {payment.receipt_number} est déjà annulé.")
         entry = ledger.post(s, payment.wallet, kind=LedgerKind.REVERSAL, amount_cents=-payment.amount_cents,
@@ -249,9 +251,9 @@ def ledger_rows(db: Database, family_id: int, limit: int = 200) -> list[LedgerRo
     with db.reading() as uow:
         s = uow.session
         rows = s.execute(
-            select(LedgerEntry, ledger.Wallet.kind)
-            .join(ledger.Wallet)
-            .where(ledger.Wallet.family_id == family_id)
+            select(LedgerEntry, Wallet.kind)
+            .join(Wallet)
+            .where(Wallet.family_id == family_id)
             .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
             .limit(limit)
         ).all()
@@ -279,8 +281,8 @@ def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
             )
         )
         rows = s.execute(
-            select(Payment, ledger.Wallet.kind, Agent.full_name)
-            .join(ledger.Wallet, Payment.wallet_id == ledger.Wallet.id)
+            select(Payment, Wallet.kind, Agent.full_name)
+            .join(Wallet, Payment.wallet_id == Wallet.id)
             .outerjoin(Agent, Payment.agent_id == Agent.id)
             .where(Payment.family_id == family_id)
             .order_by(Payment.paid_at.desc(), Payment.id.desc())

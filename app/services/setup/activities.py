@@ -431,7 +431,7 @@ def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
         s.execute(delete(Period).where(Period.activity_id == a.id))
         s.delete(a)
         audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
-                     agent_id=actor.agent_id, structure_id=before["structure_id"], before=before)  # fmt: skip
+                     agent_id=actor.agent_id, structure_id=a.structure_id, before=before)  # fmt: skip
 
     db.write(work)
 

@@ -5,9 +5,10 @@ disabled nor demoted. Administrators only; every change audited."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -22,6 +23,9 @@ from ..uow import Database
 
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 ROLE_LABELS = {Role.AGENT: "agent", Role.SUPERVISOR: "régisseur", Role.ADMIN: "administrateur"}
+
+_BeforeAfter = tuple[dict[str, Any], dict[str, Any]]
+"""What a change to an agent audits: the fields before, and after."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,14 @@ def create_agent(
     return TemporaryPassword(db.write(work), login, password)
 
 
-def _change(db: Database, actor: Actor, agent_id: int, action: str, apply, reason: str | None = None) -> None:
+def _change(
+    db: Database,
+    actor: Actor,
+    agent_id: int,
+    action: str,
+    apply: Callable[[Session, Agent], _BeforeAfter],
+    reason: str | None = None,
+) -> None:
     def work(s: Session) -> None:
         agent = _agent(s, agent_id, lock=True)
         before, after = apply(s, agent)
@@ -151,7 +162,7 @@ def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:
     actor.require_admin("changer le rôle d'un agent")
     role = Role(role)
 
-    def apply(s: Session, agent: Agent):
+    def apply(s: Session, agent: Agent) -> _BeforeAfter:
         if agent.role is Role.ADMIN and role is not Role.ADMIN and agent.active:
             _keep_an_admin(s, agent)
         before = {"role": agent.role}
@@ -165,7 +176,7 @@ def set_active(db: Database, actor: Actor, agent_id: int, active: bool) -> None:
     """Disable an agent (they can no longer log in; their history stays) or enable them again."""
     actor.require_admin("désactiver un agent")
 
-    def apply(s: Session, agent: Agent):
+    def apply(s: Session, agent: Agent) -> _BeforeAfter:
         if not active and agent.active and agent.role is Role.ADMIN:
             _keep_an_admin(s, agent)
         before = {"active": agent.active}
@@ -180,7 +191,7 @@ def set_structures(db: Database, actor: Actor, agent_id: int, structure_ids: Seq
     if not structure_ids:
         raise ValidationError("Un agent travaille dans une structure au moins.")
 
-    def apply(s: Session, agent: Agent):
+    def apply(s: Session, agent: Agent) -> _BeforeAfter:
         before = {"structures": sorted(x.id for x in agent.structures)}
         agent.structures = _structures(s, structure_ids)
         return before, {"structures": sorted(x.id for x in agent.structures)}
@@ -192,7 +203,7 @@ def set_full_name(db: Database, actor: Actor, agent_id: int, full_name: str) -> 
     actor.require_admin("renommer un agent")
     name = check_full_name(full_name)
 
-    def apply(_s: Session, agent: Agent):
+    def apply(_s: Session, agent: Agent) -> _BeforeAfter:
         before = {"full_name": agent.full_name}
         agent.full_name = name
         return before, {"full_name": name}
@@ -209,7 +220,7 @@ def update_agent(
     if not structure_ids:
         raise FieldErrors({"structures": "Un agent travaille dans une structure au moins."})
 
-    def apply(s: Session, agent: Agent):
+    def apply(s: Session, agent: Agent) -> _BeforeAfter:
         if agent.role is Role.ADMIN and role is not Role.ADMIN and agent.active:
             _keep_an_admin(s, agent)
         before = {"full_name": agent.full_name, "role": agent.role,
@@ -227,7 +238,7 @@ def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPasswo
     password = temporary_password()
     login: list[str] = []
 
-    def apply(_s: Session, agent: Agent):
+    def apply(_s: Session, agent: Agent) -> _BeforeAfter:
         agent.password_hash = hash_password(password)
         agent.must_change_password = True
         agent.failed_logins, agent.locked_until = 0, None
@@ -242,7 +253,7 @@ def unlock(db: Database, actor: Actor, agent_id: int) -> None:
     """Lift a lockout after too many wrong passwords."""
     actor.require_admin("débloquer un compte")
 
-    def apply(_s: Session, agent: Agent):
+    def apply(_s: Session, agent: Agent) -> _BeforeAfter:
         before = {"locked_until": agent.locked_until, "failed_logins": agent.failed_logins}
         agent.locked_until, agent.failed_logins = None, 0
         return before, {"locked_until": None, "failed_logins": 0}

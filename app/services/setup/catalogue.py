@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,8 +19,10 @@ from ..actors import Actor
 from ..errors import UnknownEntity, ValidationError
 from ..uow import Database
 
+M = TypeVar("M")
 
-def _get(s, model, ident, label):
+
+def _get(s: Session, model: type[M], ident: int, label: str) -> M:
     row = s.get(model, ident)
     if row is None:
         raise UnknownEntity(f"{label} inconnu(e) (n° {ident}).")

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -565,7 +566,7 @@ def _plan(
             continue
         plan = FamilyPlan(key, [ln.line for ln in lines],
                           {k: v for k, v in first.family.items() if k != "balances"},
-                          dict(first.family["balances"]))  # type: ignore[arg-type]  # fmt: skip
+                          dict(cast("dict[WalletKind, int]", first.family["balances"])))  # fmt: skip
         seen: dict[tuple[str, str, date], int] = {}
         for ln in lines:
             if ln.child is None:
@@ -720,7 +721,7 @@ def _write(
                             created_at=now, children=new_children,
                             wallets=[Wallet(kind=kind, balance_cents=0) for kind in WalletKind])  # fmt: skip
             if v["adult"] is not None:
-                first, last = v["adult"]  # type: ignore[misc]
+                first, last = cast("tuple[str, str]", v["adult"])
                 family.adults = [Adult(first_name=first, last_name=last, relationship_label="",
                                        phone=v["phone"], email=v["email"])]  # fmt: skip
             refresh_search_text(family)
@@ -782,7 +783,7 @@ def export_families(db: Database) -> bytes:
                 "solde_alsh": _euros(balances.get(WalletKind.ALSH, 0)),
                 "solde_cantine": _euros(balances.get(WalletKind.CANTINE, 0)),
             }  # fmt: skip
-            kids = family.children or [None]
+            kids: Sequence[Child | None] = family.children or [None]
             for child in kids:
                 row = dict(common)
                 row.update({"enfant_nom": child.last_name if child else "",

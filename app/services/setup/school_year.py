@@ -13,7 +13,7 @@ import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -166,7 +166,7 @@ def _stored_public_holidays(s: Session, school_year: str) -> list[PublicHolidayR
 
 def _closings(s: Session, school_year: str) -> list[ClosingRow]:
     start, end = school_year_span(school_year)
-    names = dict(s.execute(select(Structure.id, Structure.name)).all())
+    names: dict[int | None, str] = dict(s.execute(select(Structure.id, Structure.name)).all())
     rows = s.scalars(
         select(LocalClosing).where(LocalClosing.day.between(start, end)).order_by(LocalClosing.day)
     )
@@ -264,8 +264,10 @@ def save_calendar(
     _check_calendar(school_year, holidays, public_holidays)
 
     def work(s: Session) -> None:
-        before = {"holidays": _stored_holidays(s, zone, school_year),
-                  "public_holidays": _stored_public_holidays(s, school_year)}  # fmt: skip
+        before: dict[str, Sequence[HolidayRow | PublicHolidayRow]] = {
+            "holidays": _stored_holidays(s, zone, school_year),
+            "public_holidays": _stored_public_holidays(s, school_year),
+        }
         _store_calendar(s, zone, school_year, holidays, public_holidays)
         audit.record(s, at=db.clock.now(), action="school_year.calendar", entity="school_year",
                      entity_id=f"{zone}:{school_year}", agent_id=actor.agent_id,
@@ -522,7 +524,7 @@ def _generate_alsh(
 
 
 def generate_in(
-    s: Session, actor: Actor, now, school_year: str, activity_ids: Sequence[int] | None = None
+    s: Session, actor: Actor, now: datetime, school_year: str, activity_ids: Sequence[int] | None = None
 ) -> GenerationReport:
     """``generate_days`` inside the caller's transaction (the first run's installation uses it)."""
     school_year = parse_school_year(school_year)

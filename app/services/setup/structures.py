@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -123,7 +124,7 @@ def _snapshot(structure: Structure) -> dict[str, object]:
 
 
 def add_structure(
-    s: Session, values: dict[str, object], actor: Actor, *, usual_activities: bool, now
+    s: Session, values: dict[str, object], actor: Actor, *, usual_activities: bool, now: datetime
 ) -> Structure:
     """Inside a transaction: the structure, its usual activities, attached to the acting agent."""
     structure = Structure(code=_code_for(s, str(values["name"])), **values)

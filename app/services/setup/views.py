@@ -100,8 +100,8 @@ def audit_view(
     finish = datetime.combine(end + timedelta(days=1), time(0, 0), tzinfo=PARIS) if end else None
     with db.reading() as uow:
         s = uow.session
-        names = dict(s.execute(select(Agent.id, Agent.full_name)).all())
-        families = dict(s.execute(select(Family.id, Family.name)).all())
+        names: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+        families: dict[int | None, str] = dict(s.execute(select(Family.id, Family.name)).all())
         entries = audit.audit_rows(s, family_id=family_id, agent_id=agent_id, start=begin, end=finish)
         return [
             AuditRow(
