@@ -52,7 +52,3 @@ def local_today(clock: Clock) -> date:
 def paris(d: date, t: time = time(0, 0)) -> datetime:
     """Aware Europe/Paris datetime for a local date and wall-clock time."""
     return datetime.combine(d, t, tzinfo=PARIS)
-
-
-def clock_at_local_date(d: date, t: time = time(10, 0)) -> FixedClock:
-    return FixedClock(paris(d, t))

@@ -110,3 +110,97 @@ def _other_table(line: str) -> bool:
     path, _, number = where.rpartition(":")
     text = (ROOT / path).read_text(encoding="utf-8").splitlines()[int(number) - 1]
     return any(word in text for word in ("msg.", "closing.", "OutboxStatus", "ClosingStatus", "message."))
+
+
+def _db_functions() -> set[str]:
+    """Qualified names of the service functions that reach the database (their first parameter is ``db``)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import app.services
+
+    names = set()
+    for info in pkgutil.walk_packages(app.services.__path__, "app.services."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if inspect.isfunction(value) and value.__module__ == info.name:
+                params = list(inspect.signature(value).parameters)
+                if params and params[0] == "db":
+                    names.add(f"{info.name}.{name}")
+    return names
+
+
+def _ui_calls_outside_operations(path: Path, db_functions: set[str]) -> list[str]:
+    """Calls of database-reaching service functions that are not inside a lambda given to ops.run / ops.form."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = "app.ui"
+    imported: dict[str, str] = {}  # local name -> qualified function or module
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module is not None:
+            base = (
+                node.module
+                if node.level == 0
+                else ".".join(package.split(".")[: 2 - node.level + 1] + [node.module])
+            )
+            if node.level == 2:
+                base = "app." + node.module
+            for alias in node.names:
+                imported[alias.asname or alias.name] = f"{base}.{alias.name}"
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+
+    def target(call: ast.Call) -> str | None:
+        if isinstance(call.func, ast.Name):
+            return imported.get(call.func.id)
+        if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
+            module = imported.get(call.func.value.id)
+            return f"{module}.{call.func.attr}" if module else None
+        return None
+
+    def is_operation(call: ast.AST) -> bool:
+        return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
+            "run", "form")  # fmt: skip
+
+    handed = {  # local functions handed to (or called inside what is handed to) ops.run / ops.form
+        name.id
+        for call in ast.walk(tree)
+        if is_operation(call)
+        for arg in [*call.args, *(k.value for k in call.keywords)]  # type: ignore[attr-defined]
+        for name in ast.walk(arg)
+        if isinstance(name, ast.Name)
+    }
+
+    def inside_operation(node: ast.AST) -> bool:
+        """Inside a lambda that is (part of) an argument of ops.run / ops.form, or a function handed to them."""
+        in_lambda = False
+        while node in parents:
+            parent = parents[node]
+            in_lambda = in_lambda or isinstance(node, ast.Lambda)
+            if in_lambda and is_operation(parent):
+                return True
+            if isinstance(node, ast.FunctionDef) and node.name in handed:
+                return True
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                return False
+            node = parent
+        return False
+
+    offenders = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and target(node) in db_functions and not inside_operation(node):
+            offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {target(node)}")
+    return offenders
+
+
+def test_widgets_reach_the_database_only_through_the_operation_helper():
+    """Every service call that reaches the database is a lambda given to ``Operations.run`` or ``.form``."""
+    db_functions = _db_functions()
+    assert "app.services.booking.validation.confirm" in db_functions
+    offenders = [
+        line
+        for path in sorted((ROOT / "app/ui").glob("*.py"))
+        if path.name
+        not in ("operations.py", "screenshots.py")  # the screenshots command picks its example itself
+        for line in _ui_calls_outside_operations(path, db_functions)
+    ]
+    assert offenders == []

@@ -5,6 +5,7 @@ runs in with the opening of their bookings, and its booking policy (DESIGN.md §
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -59,6 +60,7 @@ from ..services.setup.structures import StructureDetail, structure_details
 from .context import CounterContext
 from .deadline_editor import WEEKDAYS, DeadlineEditor
 from .family_dialog import SavingDialog
+from .operations import succeeded
 from .table_model import Column, RowsModel
 from .widgets import table_view
 
@@ -181,20 +183,21 @@ class BracketsEditor(QWidget):
         row = self.table.currentRow()
         self.table.removeRow(row if row >= 0 else self.table.rowCount() - 1)
 
-    def set_brackets(self, brackets: list[tuple[int, int | None, int | str]]) -> None:
+    def set_brackets(self, brackets: Sequence[tuple[int, int | None, int | str]]) -> None:
         """Rows from (qf_min, qf_max or None, price in cents or as typed)."""
         self.table.setRowCount(0)
         for lo, hi, price in brackets:
             self.add_row(lo, hi, amount_text(price) if isinstance(price, int) else price)
 
+    def _text(self, row: int, col: int) -> str:
+        item = self.table.item(row, col)
+        return item.text().strip() if item else ""
+
     def value(self) -> list[tuple[int, int | None, str]]:
         """The brackets as the service takes them; empty rows are ignored; FieldErrors for what is not a number."""
         brackets = []
         for row in range(self.table.rowCount()):
-            lo, hi, price = (
-                (self.table.item(row, col).text().strip() if self.table.item(row, col) else "")
-                for col in range(3)
-            )
+            lo, hi, price = (self._text(row, col) for col in range(3))
             if not (lo or hi or price):
                 continue
             if not lo.isdigit() or (hi and not hi.isdigit()):
@@ -335,7 +338,9 @@ class ActivityDialog(SavingDialog):
     def _set_rules(self, booking: DeadlineRule, cancel: DeadlineRule) -> None:
         for holder in (self.booking_holder, self.cancel_holder):
             while holder.count():
-                widget = holder.takeAt(0).widget()
+                item = holder.takeAt(0)
+                assert item is not None, "count() > 0"
+                widget = item.widget()
                 if widget is not None:
                     widget.deleteLater()
         self.booking_rule, self.cancel_rule = DeadlineEditor(booking), DeadlineEditor(cancel)
@@ -421,6 +426,7 @@ class ActivityDialog(SavingDialog):
             errors["opening_fixed"] = "Une ouverture à date fixe demande cette date (jour/mois, ex. 06/05)."
         for key, editor, label in (("booking", self.booking_rule, "Réservation"),
                                    ("cancel", self.cancel_rule, "Annulation")):  # fmt: skip
+            assert editor is not None, "set by _set_rules()"
             try:
                 check_deadline(editor.rule())
             except ValidationError as exc:
@@ -456,6 +462,7 @@ class ActivityDialog(SavingDialog):
 
     def policy(self) -> tuple[DeadlineRule, DeadlineRule, OpeningKind, int | None]:
         opening = OpeningKind(self.opening_kind.currentData())
+        assert self.booking_rule is not None and self.cancel_rule is not None, "set by _set_rules()"
         return (self.booking_rule.rule(), self.cancel_rule.rule(), opening,
                 self.horizon.value() if opening is OpeningKind.ROLLING else None)  # fmt: skip
 
@@ -536,7 +543,8 @@ class ActivitiesPanel(QWidget):
         self._enable()
         return self.selected()
 
-    def find(self, name: str, structure: str | None = None) -> ActivityDetail:
+    # Not QWidget.find(WId) (never used on this panel): the activity shown with this name (tests look it up).
+    def find(self, name: str, structure: str | None = None) -> ActivityDetail:  # type: ignore[override]
         return next(a for a in self.rows.rows if a.name == name and structure in (None, a.structure))
 
     def _enable(self) -> None:
@@ -593,7 +601,7 @@ class ActivitiesPanel(QWidget):
         if a is None:
             return False
         done = self.ctx.ops.run(
-            lambda: set_archived(self.ctx.db, self.ctx.actor, a.id, a.active) or True, write=True
+            succeeded(lambda: set_archived(self.ctx.db, self.ctx.actor, a.id, a.active)), write=True
         )
         self._after(a.id)
         return bool(done)
@@ -617,7 +625,7 @@ class ActivitiesPanel(QWidget):
         if a is None:
             return False
         done = self.ctx.ops.run(
-            lambda: delete_activity(self.ctx.db, self.ctx.actor, a.id) or True, write=True
+            succeeded(lambda: delete_activity(self.ctx.db, self.ctx.actor, a.id)), write=True
         )
         self._after(None if done else a.id)
         return bool(done)

@@ -42,7 +42,7 @@ from ..services.setup.agents import (
 from ..services.setup.structures import StructureDetail, structure_details
 from .context import CounterContext
 from .family_dialog import SavingDialog
-from .operations import Failure
+from .operations import Failure, succeeded
 from .table_model import Column, RowsModel
 from .widgets import table_view
 
@@ -357,7 +357,7 @@ class AgentsPanel(QWidget):
         if agent is None:
             return False
         done = self.ctx.ops.run(
-            lambda: set_active(self.ctx.db, self.ctx.actor, agent.id, active) or True, write=True
+            succeeded(lambda: set_active(self.ctx.db, self.ctx.actor, agent.id, active)), write=True
         )
         self._after(agent.id)
         return bool(done)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QModelIndex
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -96,11 +96,15 @@ class AdminDialog(QDialog):
         layout.addLayout(bottom)
         self.resize(1180, 680)
 
-    def _write(self, call, on_done=None) -> object:
-        """A write through the operations (``on_done(result)`` after success); the tabs are read again after it."""
-        result = self.ctx.ops.run(call, on_done, write=True)
-        self.refresh()
-        return result
+    def _then_refresh(self, on_done=None):
+        """What runs after a write of these tabs: ``on_done(result)``, then every tab read again."""
+
+        def done(result: object) -> None:
+            if on_done is not None:
+                on_done(result)
+            self.refresh()
+
+        return done
 
     def refresh(self) -> None:
         for panel in self.panels:
@@ -163,10 +167,7 @@ class AdminDialog(QDialog):
         layout.addLayout(bottom)
         change.clicked.connect(self._change_opening)
         self.period_activity.currentIndexChanged.connect(lambda _i: self._load_periods())
-        self.period_view.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: current.isValid() and self.opening_date.setDate(
-                _qdate(self.period_rows.rows[current.row()].opening))
-        )  # fmt: skip
+        self.period_view.selectionModel().currentRowChanged.connect(self._period_chosen)
         self._loader(self._load_periods_and_activities)
         return page
 
@@ -180,15 +181,17 @@ class AdminDialog(QDialog):
             self.ctx.ops.run(lambda: admin_views.periods(self.ctx.db, activity), default=[])
         )
 
+    def _period_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.opening_date.setDate(_qdate(self.period_rows.rows[current.row()].opening))
+
     def _change_opening(self) -> None:
         index = self.period_view.currentIndex()
         if index.isValid():
             period_id = self.period_rows.rows[index.row()].id
-            self._write(
-                lambda: school_year.set_opening_date(
-                    self.ctx.db, self.ctx.actor, period_id, date_of(self.opening_date)
-                )
-            )
+            opening = date_of(self.opening_date)
+            self.ctx.ops.run(lambda: school_year.set_opening_date(self.ctx.db, self.ctx.actor, period_id, opening),
+                             self._then_refresh(), write=True)  # fmt: skip
 
     # --- days -------------------------------------------------------------------------------------------
     def _days(self) -> QWidget:
@@ -212,6 +215,7 @@ class AdminDialog(QDialog):
         self.day_result = QLabel()
         self.day_result.setWordWrap(True)
         top = QHBoxLayout()
+        w: QWidget
         for w in (QLabel("Activité"), self.day_activity, QLabel("Mois"), self.day_month):
             top.addWidget(w)
         top.addStretch(1)
@@ -223,11 +227,7 @@ class AdminDialog(QDialog):
         layout.addWidget(self.day_view)
         layout.addLayout(bottom)
         layout.addWidget(self.day_result)
-        self.day_view.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: (
-                current.isValid() and self.capacity.setValue(self.day_rows.rows[current.row()].capacity)
-            )
-        )
+        self.day_view.selectionModel().currentRowChanged.connect(self._day_chosen)
         set_capacity.clicked.connect(self._set_capacity)
         close_day.clicked.connect(self._close_day)
         self.day_activity.currentIndexChanged.connect(lambda _i: self._load_days())
@@ -245,6 +245,10 @@ class AdminDialog(QDialog):
         self.day_rows.set_rows(
             self.ctx.ops.run(lambda: admin_views.days(self.ctx.db, activity, q.year(), q.month()), default=[])
         )
+
+    def _day_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.capacity.setValue(self.day_rows.rows[current.row()].capacity)
 
     def _selected_day(self):
         index = self.day_view.currentIndex()
@@ -271,7 +275,8 @@ class AdminDialog(QDialog):
                 f"Capacité modifiée ; {len(promoted)} demande(s) de la liste d'attente acceptée(s)."
             )
 
-        self._write(lambda: days.set_capacity(db, actor, day.id, capacity, reason, key=key), done)
+        self.ctx.ops.run(lambda: days.set_capacity(db, actor, day.id, capacity, reason, key=key),
+                         self._then_refresh(done), write=True)  # fmt: skip
 
     def _close_day(self) -> None:
         """Money and places move: the operation's key is kept for its retries (same day and reason)."""
@@ -291,7 +296,8 @@ class AdminDialog(QDialog):
                 f"{report.emails} e-mail(s) en file d'envoi."
             )
 
-        self._write(lambda: days.close_day(db, actor, day.id, reason, key=key), done)
+        self.ctx.ops.run(lambda: days.close_day(db, actor, day.id, reason, key=key), self._then_refresh(done),
+                         write=True)  # fmt: skip
 
     # --- aids and messages --------------------------------------------------------------------------------
     def _aids(self) -> QWidget:
@@ -311,8 +317,9 @@ class AdminDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.addWidget(table_view(self.aid_rows))
         layout.addLayout(row)
-        add.clicked.connect(lambda: self._write(lambda: admin.create_aid_type(
-            self.ctx.db, self.ctx.actor, AidKind(self.aid_kind.currentData()), self.aid_name.text())))  # fmt: skip
+        add.clicked.connect(lambda: self.ctx.ops.run(lambda: admin.create_aid_type(
+            self.ctx.db, self.ctx.actor, AidKind(self.aid_kind.currentData()), self.aid_name.text()),
+            self._then_refresh(), write=True))  # fmt: skip
         self._loader(
             lambda: self.aid_rows.set_rows(
                 self.ctx.ops.run(lambda: admin_views.aid_catalogue(self.ctx.db), default=[])
@@ -343,9 +350,15 @@ class AdminDialog(QDialog):
         layout.addWidget(QLabel("Messages de la structure en cours, affichés sur l'écran d'accueil :"))
         layout.addWidget(table_view(self.message_rows), 1)
         layout.addLayout(form)
-        publish.clicked.connect(lambda: self._write(lambda: admin.save_message(
-            self.ctx.db, self.ctx.actor, self.ctx.structure_id, self.msg_title.text(), self.msg_body.toPlainText(),
-            date_of(self.msg_from), date_of(self.msg_to))))  # fmt: skip
+
+        def publish_message() -> int:
+            structure_id = self.ctx.structure_id
+            assert structure_id is not None, "the administration is opened at a structure's counter"
+            title, body = self.msg_title.text(), self.msg_body.toPlainText()
+            start, end = date_of(self.msg_from), date_of(self.msg_to)
+            return admin.save_message(self.ctx.db, self.ctx.actor, structure_id, title, body, start, end)
+
+        publish.clicked.connect(lambda: self.ctx.ops.run(publish_message, self._then_refresh(), write=True))
         self._loader(lambda: self.message_rows.set_rows(self.ctx.ops.run(
             lambda: admin_views.messages(self.ctx.db, self.ctx.structure_id or 0), default=[])))  # fmt: skip
         return page

@@ -35,7 +35,7 @@ from ..services.errors import DomainError
 from ..services.setup import activities, school_year, structures
 from ..services.setup.school_year import HolidayRow, PublicHolidayRow, SchoolCalendar
 from .context import CounterContext
-from .operations import Failure
+from .operations import Failure, succeeded
 from .table_model import Column, RowsModel
 from .widgets import date_edit, date_of, table_view
 
@@ -61,7 +61,7 @@ class DateDelegate(QStyledItemDelegate):
         return super().displayText(value, locale)
 
     def createEditor(  # noqa: N802 - Qt's name
-        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+        self, parent: QWidget, _option: QStyleOptionViewItem, _index: QModelIndex | QPersistentModelIndex
     ) -> QWidget:
         editor = QDateEdit(parent)
         editor.setDisplayFormat(DATE_FORMAT)
@@ -137,6 +137,7 @@ class SchoolYearPanel(QWidget):
         )
         self.zones_info.setWordWrap(True)
         top = QHBoxLayout()
+        w: QWidget
         for w in (QLabel("Zone"), self.zone, QLabel("Année scolaire"), self.year, self.load_button):
             top.addWidget(w)
         top.addSpacing(12)
@@ -404,10 +405,12 @@ class SchoolYearPanel(QWidget):
 
     @staticmethod
     def _edit_name(table: QTableWidget, row: int, column: int) -> None:
+        item = table.item(row, column)
+        assert item is not None, "the row was just appended with its items"
         table.selectRow(row)
-        table.scrollToItem(table.item(row, column))
+        table.scrollToItem(item)
         table.setCurrentCell(row, column)
-        table.editItem(table.item(row, column))
+        table.editItem(item)
 
     def _remove_row(self, table: QTableWidget) -> None:
         row = table.currentRow()
@@ -449,8 +452,8 @@ class SchoolYearPanel(QWidget):
         zone, year = self.calendar.zone, self.calendar.school_year
         holidays, public = self.holiday_rows(), self.public_rows()
         done = self.ctx.ops.run(
-            lambda: (
-                school_year.save_calendar(self.ctx.db, self.ctx.actor, zone, year, holidays, public) or True
+            succeeded(
+                lambda: school_year.save_calendar(self.ctx.db, self.ctx.actor, zone, year, holidays, public)
             ),
             write=True,
         )
@@ -488,7 +491,7 @@ class SchoolYearPanel(QWidget):
             return False
         closing_id = self.closing_rows.rows[index.row()].id
         done = self.ctx.ops.run(
-            lambda: school_year.remove_local_closing(self.ctx.db, self.ctx.actor, closing_id) or True,
+            succeeded(lambda: school_year.remove_local_closing(self.ctx.db, self.ctx.actor, closing_id)),
             write=True,
         )
         self._reload_closings()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from .. import APP_NAME, __version__
 from ..config import resources_dir
 from ..services.uow import Database
-from .operations import Failure, Operations
+from .operations import Failure, Operations, succeeded
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -37,6 +37,7 @@ def prepare_application() -> QApplication:
     if QApplication.instance() is None:  # high-DPI screens: exact scale factors (125 %, 150 %…)
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication), "a widgets application"
     style = resources_dir() / "style.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
@@ -211,7 +212,9 @@ def bring_server_schema_up(engine: Engine, ops: Operations | None = None) -> boo
         return False
     # an empty database: no supervisor to ask
     return bool(
-        ops.run(lambda: migrate_shared_server(engine, "", "") or True, write=True, on_error=_warn(ops, title))
+        ops.run(
+            succeeded(lambda: migrate_shared_server(engine, "", "")), write=True, on_error=_warn(ops, title)
+        )
     )
 
 
@@ -249,7 +252,7 @@ def _demo_into_empty_file(db: Database, ops: Operations) -> None:
     ops.run(fill, write=True, on_error=failed)
 
 
-def forget_unfinished_installation(settings: Settings, db: Database) -> bool:
+def forget_unfinished_installation(settings: Settings, db: Database, ops: Operations | None = None) -> bool:
     """The set-up assistant was cancelled on this counter's new local file: the next start asks the first-run
     question again (the demonstration stays reachable). Nothing is forgotten once the town is installed."""
     from pathlib import Path
@@ -262,7 +265,8 @@ def forget_unfinished_installation(settings: Settings, db: Database) -> bool:
     local = saved_database_url(settings) or ""
     if Path(local.removeprefix("sqlite:///")).resolve() != Path(db.engine.url.database).resolve():
         return False
-    if installed(db) is not None:
+    held = (ops or Operations()).run(lambda: installed(db), default="?")
+    if held is not None:
         return False
     settings.set("database/mode", "")
     return True

@@ -33,6 +33,7 @@ from ..services.money.payments import (
 )
 from ..services.uow import new_operation_key
 from .context import CounterContext
+from .family_dialog import SavingDialog
 from .payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
@@ -51,7 +52,8 @@ class BalancesTab(QWidget):
         super().__init__()
         self.ctx = ctx
         self.family: FamilySummary | None = None
-        self.dialog = None
+        self.dialog: SavingDialog | None = None
+        self.preview: PrintPreview | None = None
         self.wallets = RowsModel(
             [
                 Column("Porte-monnaie", lambda w: w.label),

@@ -61,14 +61,17 @@ class BookingView(QWidget):
         today = local_today(ctx.db.clock)
         self.year, self.month = today.year, today.month
         self.view: MonthView | None = None
+        self.preview: PrintPreview | None = None
 
         self.child = QComboBox()
         self.child.setAccessibleName("Enfant")
         self.activity = QComboBox()
         self.activity.setAccessibleName("Activité")
-        self.previous = QToolButton(text="<")
+        self.previous = QToolButton()
+        self.previous.setText("<")
         self.previous.setToolTip("Mois précédent (Page préc.)")
-        self.next = QToolButton(text=">")
+        self.next = QToolButton()
+        self.next.setText(">")
         self.next.setToolTip("Mois suivant (Page suiv.)")
         self.month_label = QLabel()
         self.month_label.setMinimumWidth(120)
@@ -94,6 +97,7 @@ class BookingView(QWidget):
         child_label.setBuddy(self.child)
         activity_label.setBuddy(self.activity)
         selectors = QHBoxLayout()
+        widget: QWidget
         for widget in (child_label, self.child, activity_label, self.activity):
             selectors.addWidget(widget)
         selectors.addStretch(1)

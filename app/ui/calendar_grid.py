@@ -120,7 +120,12 @@ class CalendarGrid(QWidget):
         if not days or self.focus_day is None:
             return super().keyPressEvent(event)
         key = event.key()
-        steps = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -5, Qt.Key.Key_Down: 5}
+        steps: dict[int, int] = {
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_Up: -5,
+            Qt.Key.Key_Down: 5,
+        }
         if key in steps:
             i = days.index(self.focus_day) + steps[key]
             self.focus_day = days[max(0, min(len(days) - 1, i))]
@@ -148,6 +153,7 @@ class CalendarGrid(QWidget):
         if action is Action.REMOVE:
             return "à supprimer"
         if cell.state is DayState.FREE:
+            assert cell.places_left is not None, "a free day has a capacity"
             return f"{cell.places_left} place{'s' if cell.places_left > 1 else ''}"
         if cell.state is DayState.WAITLISTED:
             return f"attente rang {cell.rank}"

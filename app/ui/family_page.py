@@ -25,7 +25,8 @@ from .aid_dialog import AidDialog
 from .balances_tab import BalancesTab
 from .booking_view import BookingView
 from .context import CounterContext
-from .family_dialog import ChildDialog, FamilyDialog
+from .family_dialog import ChildDialog, FamilyDialog, SavingDialog
+from .operations import succeeded
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
@@ -191,8 +192,10 @@ class FamilyPage(QWidget):
         )
         while self.alerts.count():
             item = self.alerts.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            assert item is not None, "count() > 0"
+            widget = item.widget()
+            if widget:
+                widget.deleteLater()
         for text in summary.alerts[:4]:
             label = QLabel(text)
             label.setObjectName("alert")
@@ -259,7 +262,7 @@ class FamilyPage(QWidget):
         agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
         from ..services.documents.sheet import reservation_sheet_pdf  # reportlab only when printing
 
-        self.preview = None
+        self.preview: PrintPreview | None = None
         self.ctx.ops.run(
             rendered(lambda: reservation_sheet_pdf(self.ctx.db, family_id, start, end, agent, structure_id)),
             lambda document: self._open_preview(document, f"Fiche de réservations {name}",
@@ -283,7 +286,7 @@ class FamilyPage(QWidget):
         family_id = self.summary.id
         dialog = FamilyDialog(self, self.summary)
         dialog.submitted.connect(lambda: self._update_family(dialog, family_id))
-        self.dialog = dialog
+        self.dialog: SavingDialog = dialog
         dialog.open()
 
     def _update_family(self, dialog: FamilyDialog, family_id: int) -> None:
@@ -379,7 +382,7 @@ class FamilyPage(QWidget):
         family_id = self.summary.id
         done = bool(
             self.ctx.ops.run(
-                lambda: anonymise_family(self.ctx.db, self.ctx.actor, family_id) or True,
+                succeeded(lambda: anonymise_family(self.ctx.db, self.ctx.actor, family_id)),
                 write=True,
                 default=False,
             )

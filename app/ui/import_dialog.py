@@ -140,7 +140,8 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Importer des familles")
         self.table: SourceTable | None = None
         self.preview: ImportPreview | None = None
-        self.result: ImportResult | None = None
+        self.import_result: ImportResult | None = None
+        """Not ``result``: that name is ``QDialog.result()``."""
         self.task = ""
         """ "read", "preview" or "import" while a worker runs, else ""."""
         self._status_text = ""
@@ -557,7 +558,7 @@ class ImportDialog(QDialog):
         self._start("preview", "Vérification des lignes…", work, done, failed)
 
     def _show_preview(self, preview: ImportPreview) -> None:
-        self.preview, self.result = preview, None
+        self.preview, self.import_result = preview, None
         lines = [line.removesuffix(" :") for line in preview.summary() if not line.startswith("  ")]
         self.summary.setText("\n".join(lines))
         self.new_rows.set_rows(preview.new_families)
@@ -603,7 +604,7 @@ class ImportDialog(QDialog):
             )
 
         def done(result: ImportResult) -> None:
-            self.result = result
+            self.import_result = result
             self.result_text.setText("\n".join(result.lines()))
             for widget in (self.left_out, self.left_out_view):
                 widget.setVisible(bool(result.lines_rejected))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from sqlalchemy.pool import PoolProxiedConnection
 
 from ..services.uow import CHANGES_CHANNEL, Database
 
@@ -25,8 +27,8 @@ class ChangeWatcher(QObject):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._timer: QTimer | None = None
-        self._sqlite = None
-        self._version = None
+        self._sqlite: PoolProxiedConnection | None = None
+        self._version: int | None = None
         self.interval_ms = interval_ms
 
     def start(self) -> None:
@@ -50,9 +52,12 @@ class ChangeWatcher(QObject):
 
     # --- SQLite -------------------------------------------------------------------------------------
     def _data_version(self) -> int:
+        assert self._sqlite is not None, "started on SQLite"
         cur = self._sqlite.cursor()
         cur.execute("PRAGMA data_version")
-        version = cur.fetchone()[0]
+        row = cur.fetchone()
+        assert row is not None, "PRAGMA data_version answers one row"
+        version: int = row[0]
         cur.close()
         return version
 
@@ -70,8 +75,9 @@ class ChangeWatcher(QObject):
         import psycopg
 
         url = self.db.engine.url
-        params = {"host": url.host, "port": url.port or 5432, "dbname": url.database, "user": url.username,
-                  "password": url.password, "connect_timeout": 5, **dict(url.query)}  # fmt: skip
+        params: dict[str, Any] = {"host": url.host, "port": url.port or 5432, "dbname": url.database,
+                                  "user": url.username, "password": url.password, "connect_timeout": 5,
+                                  **dict(url.query)}  # fmt: skip
         while not self._stop.is_set():
             try:
                 with psycopg.connect(

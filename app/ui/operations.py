@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, overload
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -24,6 +24,7 @@ from ..services.errors import DomainError
 from ..services.families.edit import FieldErrors
 
 T = TypeVar("T")
+D = TypeVar("D")
 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guichet-work")
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,17 @@ def message_for(exc: BaseException) -> str:
             f"conservées : réessayez dans un instant. Le détail est dans le journal : {log_path()}"
         )
     return f"Erreur inattendue ; rien n'a été enregistré. Le détail est dans le journal : {log_path()}"
+
+
+def succeeded(call: Callable[[], object]) -> Callable[[], bool]:
+    """``call``, answering True: ``run(succeeded(call))`` is True after a write that returns nothing, None if
+    it failed."""
+
+    def answer() -> bool:
+        call()
+        return True
+
+    return answer
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,21 @@ class Operations(QObject):
         self._relays: list[_Relay] = []
 
     # --- the one entry point ---------------------------------------------------------------------------
+    # With a ``default`` the call runs here and its result (or the default) is returned; ``default`` has its
+    # own type variable so that ``default=[]`` does not fix ``T`` to ``list[Never]``.
+    @overload
+    def run(
+        self,
+        call: Callable[[], T],
+        on_done: Callable[[T], object] | None = None,
+        *,
+        write: bool = False,
+        background: Literal[False] = False,
+        default: D,
+        on_error: Callable[[Failure], object] | None = None,
+    ) -> T | D: ...
+
+    @overload
     def run(
         self,
         call: Callable[[], T],
@@ -103,9 +130,20 @@ class Operations(QObject):
         *,
         write: bool = False,
         background: bool = False,
-        default: T | None = None,
+        default: None = None,
         on_error: Callable[[Failure], object] | None = None,
-    ) -> T | None:
+    ) -> T | None: ...
+
+    def run(
+        self,
+        call: Callable[[], T],
+        on_done: Callable[[T], object] | None = None,
+        *,
+        write: bool = False,
+        background: bool = False,
+        default: D | None = None,
+        on_error: Callable[[Failure], object] | None = None,
+    ) -> T | D | None:
         """Run ``call``; ``on_done(result)`` runs on the GUI thread after it. Returns the result of a call run
         here (``default`` when it failed); a background call returns None and answers through ``on_done``."""
         if background and self.asynchronous:

@@ -39,7 +39,8 @@ def page_images(pdf: bytes, dpi: int = 110) -> list[QImage]:
                 bitmap = page.render(scale=dpi / 72)
                 buffer = io.BytesIO()
                 bitmap.to_pil().save(buffer, format="PNG")
-                images.append(QImage.fromData(buffer.getvalue(), "PNG"))
+                # PySide6's stub types the format as bytes, but the binding refuses bytes and takes str.
+                images.append(QImage.fromData(buffer.getvalue(), "PNG"))  # type: ignore[arg-type]
                 page.close()
         finally:
             document.close()

@@ -285,7 +285,9 @@ class RecapDialog(QDialog):
 
     def _grow(self) -> None:
         """Tall enough for what is now shown (a message appeared): the tables are never squeezed."""
-        self.layout().activate()
+        layout = self.layout()
+        assert layout is not None, "the dialog is built with its layout"
+        layout.activate()
         self.resize(self.width(), max(self.height(), self.sizeHint().height()))
 
     def show_outcomes(self, result: ConfirmResult) -> None:

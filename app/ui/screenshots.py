@@ -78,6 +78,7 @@ def take_screenshots(
     _save(window, outdir / "2-page-famille.png", saved)
 
     booking.toggle(free)
+    assert booking.view is not None, "the month is shown"
     second_free = next(c.day for c in booking.view.cells if c.state is DayState.FREE and c.day != free)
     booking.toggle(second_free)
     booking.toggle(booked)
@@ -85,6 +86,7 @@ def take_screenshots(
 
     window.open_recap()
     dialog = window.recap_dialog
+    assert dialog is not None, "the basket is not empty"
     _save(dialog, outdir / "4-recapitulatif.png", saved)
     dialog.confirm.click()
     _save(dialog, outdir / "5-resultats.png", saved)
@@ -96,6 +98,7 @@ def take_screenshots(
     window.page.tabs.setCurrentWidget(window.page.balances)
     _save(window, outdir / "8-soldes-et-paiements.png", saved)
     payment = window.page.balances.open_payment("20,00", missing_cents=2000)
+    assert payment is not None, "a family is shown at a structure"
     _save(payment, outdir / "9-encaisser.png", saved)
     payment.reject()
     closing = window.open_closing()

@@ -249,7 +249,9 @@ class StructuresPage(_Page):
         self._loading = True
         try:
             for key in ("name", "address", "postal_code", "city", "phone", "email"):
-                self.fields[key].setText(getattr(draft, key))
+                edit = self.fields[key]
+                assert isinstance(edit, QLineEdit)
+                edit.setText(getattr(draft, key))
         finally:
             self._loading = False
         self.clear_error()

@@ -131,14 +131,6 @@ def school_holidays(session: Session, zone: str, school_year: str | None = None)
     return list(session.scalars(stmt))
 
 
-def school_holiday_on(session: Session, zone: str, d: date) -> SchoolHoliday | None:
-    return session.scalar(
-        select(SchoolHoliday).where(
-            SchoolHoliday.zone == zone, SchoolHoliday.start_date <= d, SchoolHoliday.end_date >= d
-        )
-    )
-
-
 def _summer(session: Session, zone: str, school_year: str) -> SchoolHoliday | None:
     for h in school_holidays(session, zone, school_year):
         if h.start_date.month in (6, 7):

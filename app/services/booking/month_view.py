@@ -59,7 +59,6 @@ class MonthView:
     year: int
     month: int
     cells: list[DayCell]
-    limited_places: bool = True
 
     def cell(self, d: date) -> DayCell | None:
         return next((c for c in self.cells if c.day == d), None)

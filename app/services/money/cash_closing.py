@@ -35,9 +35,6 @@ from .amounts import format_eur, parse_amount
 from .payments import METHOD_LABELS
 from .till import lock_till
 
-COUNTED_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE)
-"""What the agent counts in the till; card and transfer totals are taken as recorded."""
-
 
 class AlreadyClosed(DomainError):
     def __init__(self, day: date) -> None:

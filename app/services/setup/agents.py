@@ -186,31 +186,6 @@ def set_active(db: Database, actor: Actor, agent_id: int, active: bool) -> None:
     _change(db, actor, agent_id, "agent.enable" if active else "agent.disable", apply)
 
 
-def set_structures(db: Database, actor: Actor, agent_id: int, structure_ids: Sequence[int]) -> None:
-    actor.require_admin("changer les structures d'un agent")
-    if not structure_ids:
-        raise ValidationError("Un agent travaille dans une structure au moins.")
-
-    def apply(s: Session, agent: Agent) -> _BeforeAfter:
-        before = {"structures": sorted(x.id for x in agent.structures)}
-        agent.structures = _structures(s, structure_ids)
-        return before, {"structures": sorted(x.id for x in agent.structures)}
-
-    _change(db, actor, agent_id, "agent.structures", apply)
-
-
-def set_full_name(db: Database, actor: Actor, agent_id: int, full_name: str) -> None:
-    actor.require_admin("renommer un agent")
-    name = check_full_name(full_name)
-
-    def apply(_s: Session, agent: Agent) -> _BeforeAfter:
-        before = {"full_name": agent.full_name}
-        agent.full_name = name
-        return before, {"full_name": name}
-
-    _change(db, actor, agent_id, "agent.rename", apply)
-
-
 def update_agent(
     db: Database, actor: Actor, agent_id: int, *, full_name: str, role: Role, structure_ids: Sequence[int]
 ) -> None:

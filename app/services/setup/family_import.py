@@ -85,7 +85,6 @@ BALANCE_FIELDS = {
     "solde_alsh": WalletKind.ALSH,
     "solde_cantine": WalletKind.CANTINE,
 }
-FAMILY_FIELDS = [f.key for f in FIELDS if f.family]
 CHILD_FIELDS = [f.key for f in FIELDS if not f.family]
 LEVELS = {search_key(level): level for level in SCHOOL_LEVELS if level} | {
     "6eme": "6e", "5eme": "5e", "4eme": "4e", "3eme": "3e", "petite section": "PS", "moyenne section": "MS",

@@ -4,7 +4,7 @@ transaction. Used by the set-up assistant and by ``python -m app setup``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -48,7 +48,6 @@ class InstallReport:
     admin_id: int
     admin_login: str
     generation: GenerationReport | None = None
-    lines_before: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
