@@ -6,13 +6,17 @@ import argparse
 import logging
 import sys
 from datetime import date, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import __version__
 from .clock import FixedClock, SystemClock, local_today, paris
 from .config import DB_URL_ENV, SCHOOL_ZONES
+
+if TYPE_CHECKING:
+    from .services.actors import Actor
+    from .services.uow import Database
 
 log = logging.getLogger("app")
 
@@ -23,10 +27,29 @@ ARGPARSE_FRENCH = {
     "invalid choice": "choix invalide",
     "expected one argument": "une valeur est attendue",
     "invalid int value": "nombre entier attendu au lieu de",
+    "argument ": "paramètre ",
+    "the following arguments": "les paramètres suivants",
 }
 
 
+class FrenchHelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # argparse's own signature
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
 class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse with its own words in French too: headings, -h/--help, errors on one line (exit 2)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        add_help = kwargs.pop("add_help", True)
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
+
     def error(self, message: str) -> NoReturn:  # one line, French, exit 2
         for english, french in ARGPARSE_FRENCH.items():
             message = message.replace(english, french)
@@ -35,9 +58,12 @@ class FrenchArgumentParser(argparse.ArgumentParser):
 
 def _date(text: str) -> date:
     try:
-        return datetime.strptime(text, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, no time
+        day = datetime.strptime(text, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, no time
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"date invalide « {text} », attendu AAAA-MM-JJ") from exc
+    if not 2000 <= day.year <= 2100:
+        raise argparse.ArgumentTypeError(f"date « {text} » hors des années 2000 à 2100")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Guichet Enfance : réservations ALAE / ALSH au guichet enfance-jeunesse.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"Guichet Enfance {__version__}")
+    parser.add_argument("--version", action="version", version=f"Guichet Enfance {__version__}",
+                        help="afficher la version et quitter")  # fmt: skip
     parser.add_argument(
         "--selftest",
         action="store_true",
@@ -242,7 +269,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .db import describe
     from .services.invariants import check
 
-    db = open_database(getattr(args, "db", None))
+    db = open_database(getattr(args, "db", None), create=False)
     problems = check(db)
     where = describe(db.engine.url)
     if not problems:
@@ -288,6 +315,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
               "les outils de PostgreSQL.", file=sys.stderr)  # fmt: skip
         return 2
     assert url.database is not None  # a local SQLite database is a file
+    if not Path(url.database).is_file():
+        from .db import describe
+        from .services.errors import DatabaseMissing
+
+        raise DatabaseMissing(describe(url))
     kept = restore(Path(args.file), Path(url.database))
     print(
         f"Base restaurée depuis « {args.file} »."
@@ -302,9 +334,9 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from .services.end_of_day.mailer import SmtpSettings, send_pending
     from .services.end_of_day.transmission import transmit_day
 
-    db = open_database(getattr(args, "db", None))
+    db = open_database(getattr(args, "db", None), create=False)
     day = args.date or local_today(db.clock)
-    report = transmit_day(db, day)
+    report = transmit_day(db, day, actor_id=_command_line_actor(db).agent_id)
     print("\n".join(report.lines()))
     settings = SmtpSettings.from_env()
     if args.no_send:
@@ -316,15 +348,12 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMAND_LINE = "ligne de commande"
+def _command_line_actor(db: Database) -> Actor:
+    """Who acts for a scripted command: the "système" agent (the database's own access is the trust; audited)."""
+    from .services.actors import system_actor
 
-
-def _command_line_actor():
-    """Who acts for a scripted command: the IT department, with the database's own access (audited as such)."""
-    from .models import Role
-    from .services.actors import Actor
-
-    return Actor(None, Role.ADMIN, COMMAND_LINE)
+    with db.reading() as uow:
+        return system_actor(uow.session)
 
 
 def _read_new_password(login: str) -> str:
@@ -382,8 +411,8 @@ def cmd_school_year(args: argparse.Namespace) -> int:
     from .bootstrap import open_database
     from .services.setup.school_year import generate_days
 
-    db = open_database(getattr(args, "db", None))
-    report = generate_days(db, _command_line_actor(), args.year)
+    db = open_database(getattr(args, "db", None), create=False)
+    report = generate_days(db, _command_line_actor(db), args.year)
     print("\n".join(report.lines()))
     return 0
 
@@ -395,7 +424,7 @@ def cmd_import_families(args: argparse.Namespace) -> int:
     from .bootstrap import open_database
     from .services.setup.family_import import import_families, preview_import, read_source
 
-    db = open_database(getattr(args, "db", None))
+    db = open_database(getattr(args, "db", None), create=False)
     table = read_source(Path(args.file).name, _read_file(args.file))
     preview = preview_import(db, table)
     print("\n".join(preview.summary()))
@@ -405,7 +434,7 @@ def cmd_import_families(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Essai à blanc (--dry-run) : rien n'a été écrit.")
         return 0
-    result = import_families(db, _command_line_actor(), table, skip_invalid=args.skip_invalid)
+    result = import_families(db, _command_line_actor(db), table, skip_invalid=args.skip_invalid)
     print("\n".join(result.lines()))
     return 0
 
@@ -416,7 +445,7 @@ def cmd_export_families(args: argparse.Namespace) -> int:
     from .bootstrap import open_database
     from .services.setup.family_import import export_families
 
-    db = open_database(getattr(args, "db", None))
+    db = open_database(getattr(args, "db", None), create=False)
     content = export_families(db)
     try:
         Path(args.file).write_bytes(content)
@@ -450,7 +479,7 @@ def cmd_print(args: argparse.Namespace) -> int:
 
     from .bootstrap import open_database
 
-    db = open_database(getattr(args, "db", None))
+    db = open_database(getattr(args, "db", None), create=False)
     if args.document == "sheet":
         from .services.documents.sheet import reservation_sheet_pdf
 

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+from .files import private_dir, private_file
 from .services.errors import ValidationError
 
 PREFIX = "guichet-enfance-"
@@ -20,8 +21,7 @@ def daily_backup(database: Path, today: date, keep: int = 14, directory: Path | 
     """Copy the live database once a day (consistent even while it is being used); keep the newest ``keep``."""
     if not database.exists():
         return None
-    directory = directory or backup_dir_for(database)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(directory or backup_dir_for(database))
     target = directory / f"{PREFIX}{today.isoformat()}.sqlite3"
     if not target.exists():
         _copy(database, target)
@@ -37,6 +37,7 @@ def _copy(source: Path, target: Path) -> None:
         src.backup(dst)
     src.close()
     dst.close()
+    private_file(partial)
     partial.replace(target)
 
 
@@ -65,5 +66,6 @@ def restore(file: Path, database: Path) -> Path | None:
         Path(str(database) + suffix).unlink(missing_ok=True)
     database.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(file, database.with_suffix(".restore"))
+    private_file(database.with_suffix(".restore"))
     database.with_suffix(".restore").replace(database)
     return kept

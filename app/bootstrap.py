@@ -21,17 +21,19 @@ def open_database(
     first_run_demo: bool = False,
     demo_today: date | None = None,
     saved_url: str | None = None,
+    create: bool = True,
 ) -> Database:
     """Connect and make sure the schema is at head.
 
     A SQLite file is migrated automatically (it belongs to this counter); a shared PostgreSQL server is only
     migrated by ``python -m app migrate``. With ``first_run_demo``, the default local database is filled with
-    the demonstration data the first time, so that a newcomer sees something real.
+    the demonstration data the first time, so that a newcomer sees something real. Without ``create``, a local
+    file that does not exist is not created (``DatabaseMissing``): commands that read or repair a base.
     """
     choice = choose_database(cli_url)
     if saved_url is not None and choice.is_default_local:  # no --db and no environment variable: the settings
         choice = DatabaseChoice(saved_url, saved_url == choice.url)
-    engine = make_engine(choice.url)
+    engine = make_engine(choice.url, create=create)
     ping(engine)
     clock = clock or SystemClock()
     if engine.dialect.name == "sqlite" and current_revision(engine) != head_revision():

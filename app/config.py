@@ -24,6 +24,8 @@ DEFAULTS: dict[str, object] = {
     "pg_connect_timeout_s": 5,
     "pg_statement_timeout_ms": 15000,
     "pg_lock_timeout_ms": 10000,
+    "pg_idle_in_transaction_ms": 5000,
+    "pg_keepalive_idle_s": 5,
     "school_zone": "C",
 }
 

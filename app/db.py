@@ -10,7 +10,14 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import DEFAULTS
-from .services.errors import DatabaseUnreachable, InvalidDatabaseUrl, SchemaBehind, SchemaUnknown
+from .files import private_database, private_dir
+from .services.errors import (
+    DatabaseMissing,
+    DatabaseUnreachable,
+    InvalidDatabaseUrl,
+    SchemaBehind,
+    SchemaUnknown,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
@@ -44,14 +51,20 @@ def describe(url: URL) -> str:
     return f"PostgreSQL « {url.database or ''} » sur {url.host}:{url.port or 5432}"
 
 
-def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
+def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> Engine:
+    """An engine for the URL (nothing is connected yet). A local SQLite file that does not exist is created only
+    with ``create`` (the commands that read or repair an existing base never create one: ``DatabaseMissing``)."""
     parsed = parse_url(url) if isinstance(url, str) else url
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         db = parsed.database or ""
         if db != ":memory:" and not db.startswith("file:"):
+            path = Path(db).expanduser()
+            if not create and not path.is_file():
+                raise DatabaseMissing(describe(parsed))
             try:
-                Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                if not path.parent.exists():
+                    private_dir(path.parent)
             except OSError as exc:
                 raise DatabaseUnreachable(describe(parsed), "dossier impossible à créer") from exc
         engine = create_engine(
@@ -61,9 +74,14 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
     else:
+        # A counter that freezes must not hold the others: the server ends a session idle inside a transaction
+        # after a few seconds (its locks go with it) and TCP keepalives detect a counter or a server gone away.
         options = (
             f"-c statement_timeout={DEFAULTS['pg_statement_timeout_ms']} "
-            f"-c lock_timeout={DEFAULTS['pg_lock_timeout_ms']} -c TimeZone=UTC"
+            f"-c lock_timeout={DEFAULTS['pg_lock_timeout_ms']} "
+            f"-c idle_in_transaction_session_timeout={DEFAULTS['pg_idle_in_transaction_ms']} "
+            f"-c tcp_keepalives_idle={DEFAULTS['pg_keepalive_idle_s']} -c tcp_keepalives_interval=2 "
+            "-c tcp_keepalives_count=3 -c TimeZone=UTC"
         )
         try:
             engine = create_engine(
@@ -74,6 +92,10 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
                     "connect_timeout": DEFAULTS["pg_connect_timeout_s"],
                     "options": options,
                     "application_name": "guichet-enfance",
+                    "keepalives": 1,
+                    "keepalives_idle": DEFAULTS["pg_keepalive_idle_s"],
+                    "keepalives_interval": 2,
+                    "keepalives_count": 3,
                 },
             )
         except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency
@@ -82,7 +104,9 @@ def make_engine(url: str | URL, *, echo: bool = False) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """Foreign keys on, WAL, and explicit transactions: BEGIN, or BEGIN IMMEDIATE for write units."""
+    """Foreign keys on, WAL, explicit transactions (BEGIN, or BEGIN IMMEDIATE for write units), and the file and
+    its WAL/SHM companions readable by their owner only."""
+    database = engine.url.database if engine.url.database not in (None, "", ":memory:") else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
@@ -92,6 +116,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+        if database:
+            private_database(Path(database))
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
@@ -138,7 +164,7 @@ def _reason(exc: DBAPIError) -> str:
 # --- migrations -----------------------------------------------------------------------------------
 
 
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 """The newest migration; checked against the migration scripts by a test, so that starting the application
 does not need to load Alembic (it is imported only to migrate)."""
 

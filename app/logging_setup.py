@@ -11,22 +11,32 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from .config import log_dir
+from .files import private_dir, private_file
 
 LOG_FILE = "guichet-enfance.log"
 log = logging.getLogger("app")
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotating log whose files are readable by their owner only (0600), rollovers included."""
+
+    def _open(self):  # logging's own signature
+        stream = super()._open()
+        private_file(Path(self.baseFilename))
+        return stream
+
+
 def setup_logging(directory: Path | None = None, level: int = logging.INFO) -> Path:
     """Log to ``directory/guichet-enfance.log`` (1 MB, 5 files kept). Returns the log file's path."""
     directory = directory or log_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     path = directory / LOG_FILE
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, RotatingFileHandler):
             root.removeHandler(handler)
             handler.close()
-    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    handler = PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))

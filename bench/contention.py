@@ -30,7 +30,6 @@ from app.models import (
     OpeningKind,
     Reservation,
     ReservationStatus,
-    Role,
     Structure,
     WalletKind,
 )
@@ -123,7 +122,7 @@ def _setup(
 def _client(
     url: str, activity_id: int, jobs: list[tuple[int, int, list[date]]], floor: bool, barrier, results
 ) -> None:
-    from app.services.actors import Actor
+    from app.services.actors import system_actor
     from app.services.booking.basket import Action, Basket
     from app.services.booking.validation import confirm
 
@@ -131,6 +130,8 @@ def _client(
 
     engine = make_engine(url)
     db = Database(engine, SystemClock())
+    with db.reading() as uow:
+        agent = system_actor(uow.session)
     latencies, errors = [], []
     try:
         barrier.wait(timeout=300)
@@ -143,7 +144,7 @@ def _client(
                 if floor:
                     floor_confirm(db, basket, child_id, activity_id, waitlist=True)
                 else:
-                    confirm(db, Actor(None, Role.AGENT), basket)
+                    confirm(db, agent, basket)
             except Exception:  # noqa: BLE001 - reported
                 errors.append(traceback.format_exc(limit=3))
             latencies.append((time.perf_counter() - start) * 1000)

@@ -24,10 +24,9 @@ from app.models import (
     OutboxMessage,
     Reservation,
     ReservationStatus,
-    Role,
     WalletKind,
 )
-from app.services.actors import Actor
+from app.services.actors import system_actor
 from app.services.booking.basket import Action, Basket
 from app.services.booking.month_view import month_view
 from app.services.booking.validation import confirm, recap
@@ -105,7 +104,8 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
     rng = random.Random(7)
     runs = 30 if quick else 120
     results: list[Result] = []
-    actor = Actor(None, Role.AGENT, "bench")
+    with db.reading() as uow:
+        actor = system_actor(uow.session)
 
     with db.reading() as uow:
         s = uow.session

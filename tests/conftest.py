@@ -28,6 +28,11 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TODAY = date(2026, 11, 26)
+SYSTEM_AGENT = (
+    "INSERT INTO agents (login, full_name, role, password_hash, active, failed_logins, must_change_password, "
+    "system, created_at) VALUES ('systeme', 'Système (tâches planifiées, ligne de commande)', 'admin', NULL, "
+    "true, 0, false, true, now())"
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -116,6 +121,7 @@ def db_url(backend: str, migrated_template: str, tmp_path: Path) -> Iterator[str
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text(SYSTEM_AGENT))  # what the migration put there, as a fresh database has it
     engine.dispose()
 
 

@@ -94,7 +94,9 @@ def day_row(db: Database, code: str, d: date) -> ActivityDay:
 
 def actor(db: Database, role: Role) -> Actor:
     with db.reading() as uow:
-        agent = uow.session.scalar(select(Agent).where(Agent.role == role).order_by(Agent.id))
+        agent = uow.session.scalar(
+            select(Agent).where(Agent.role == role, Agent.system.is_(False)).order_by(Agent.id)
+        )
         return Actor(agent.id, agent.role, agent.full_name)
 
 

@@ -26,7 +26,9 @@ OTHER = date(2026, 12, 30)
 NOW = paris(date(2026, 11, 26), time(10, 0))
 
 
-def _counter(url: str, activity: int, families: list[tuple[int, int]], barrier, results) -> None:
+def _counter(
+    url: str, activity: int, families: list[tuple[int, int]], agent_id: int, barrier, results
+) -> None:
     from app.db import make_engine
     from app.services.actors import Actor
     from app.services.booking.basket import Action, Basket
@@ -43,7 +45,7 @@ def _counter(url: str, activity: int, families: list[tuple[int, int]], barrier, 
             basket.toggle(child_id, activity, CLOSED, Action.ADD)
             basket.toggle(child_id, activity, OTHER, Action.ADD)
             try:
-                result = confirm(db, Actor(None, Role.AGENT), basket)
+                result = confirm(db, Actor(agent_id, Role.AGENT), basket)
                 outcomes += [(o.line.day.isoformat(), o.status.value, o.reason) for o in result.outcomes]
             except Exception:  # noqa: BLE001 - reported to the test
                 errors.append(traceback.format_exc())
@@ -94,7 +96,7 @@ def test_a_day_closed_while_twelve_counters_book_it_keeps_no_live_reservation(ba
     barrier, results = ctx.Barrier(PROCESSES + 1), ctx.Queue()
     procs = [
         ctx.Process(target=_counter, args=(url, activity, pairs[i * FAMILIES_PER_PROCESS:(i + 1) * FAMILIES_PER_PROCESS],
-                                           barrier, results))
+                                           actor(db, Role.AGENT).agent_id, barrier, results))
         for i in range(PROCESSES)
     ] + [ctx.Process(target=_closer, args=(url, (supervisor.agent_id, supervisor.name), day.id, barrier, results))]  # fmt: skip
     for p in procs:

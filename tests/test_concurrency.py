@@ -17,7 +17,7 @@ from app.clock import FixedClock, paris
 from app.models import Reservation, ReservationStatus, Role
 from app.services.booking import waitlist
 from app.services.invariants import check
-from tests.helpers import activity_id, day_row, new_family
+from tests.helpers import activity_id, actor, day_row, new_family
 
 PROCESSES = 8
 FAMILIES_PER_PROCESS = 5
@@ -25,7 +25,9 @@ DAYS = [date(2026, 12, 28), date(2026, 12, 29), date(2026, 12, 30)]
 NOW = paris(date(2026, 11, 26), time(10, 0))
 
 
-def _counter(url: str, activity: int, families: list[tuple[int, int]], barrier, results) -> None:
+def _counter(
+    url: str, activity: int, families: list[tuple[int, int]], agent_id: int, barrier, results
+) -> None:
     """One counter: waits for the others, then confirms a basket of the same days for each of its families."""
     from app.db import make_engine
     from app.services.actors import Actor
@@ -43,7 +45,7 @@ def _counter(url: str, activity: int, families: list[tuple[int, int]], barrier, 
             for d in DAYS:
                 basket.toggle(child_id, activity, d, Action.ADD)
             try:
-                labels += [o.status.value for o in confirm(db, Actor(None, Role.AGENT), basket).outcomes]
+                labels += [o.status.value for o in confirm(db, Actor(agent_id, Role.AGENT), basket).outcomes]
             except Exception:  # noqa: BLE001 - reported to the test
                 errors.append(traceback.format_exc())
     finally:
@@ -75,6 +77,7 @@ def test_eight_counters_never_overbook(demo_rw):
                 url,
                 activity,
                 pairs[i * FAMILIES_PER_PROCESS : (i + 1) * FAMILIES_PER_PROCESS],
+                actor(db, Role.AGENT).agent_id,
                 barrier,
                 results,
             ),

@@ -40,7 +40,6 @@ def test_daily_backup_keeps_n_copies_and_restore_round_trips(tmp_path, demo_temp
     kept = sorted(p.name for p in (tmp_path / "sauvegardes").glob("*.sqlite3"))
     assert kept == [f"guichet-enfance-2026-11-0{d}.sqlite3" for d in (3, 4, 5)]
     with sqlite3.connect(database) as conn:
-        conn.execute("DELETE FROM audit_log")
         conn.execute("UPDATE families SET name = 'EFFACÉ'")
     result = run_app("restore", "--db", f"sqlite:///{database}", str(copies[-1]))
     assert result.returncode == 0, result.stderr

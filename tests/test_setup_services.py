@@ -59,6 +59,14 @@ def town(db):
     return db, session.actor, report.structure_ids[0]
 
 
+def system(db) -> Actor:
+    """The "système" agent every migrated database has (what the command line acts as)."""
+    from app.services.actors import system_actor
+
+    with db.reading() as uow:
+        return system_actor(uow.session)
+
+
 def days_of(db, code: str) -> set[date]:
     with db.reading() as uow:
         return set(uow.session.scalars(select(ActivityDay.day).join(Activity).where(Activity.code == code)))
@@ -100,7 +108,7 @@ def test_days_never_fall_on_public_holidays_nor_in_school_holidays_and_nothing_i
 def test_periods_generated_without_seeded_holidays_skip_public_holidays(db):
     """A structure created by hand, with no calendar in the database yet: generating loads the public
     holidays first, so that no bookable day falls on one (the defect of the old period import)."""
-    admin = Actor(None, Role.ADMIN, "test")
+    admin = system(db)
     from app.services.setup.structures import create_structure
 
     create_structure(db, admin, StructureInput("ALSH Sud"))
@@ -171,7 +179,7 @@ def test_a_closing_on_a_booked_day_is_reported_not_silently_removed(town):
 
 
 def test_zones_without_a_package_calendar_must_be_typed(db):
-    admin = Actor(None, Role.ADMIN, "test")
+    admin = system(db)
     calendar = school_year.school_calendar(db, "Corse", "2026-2027")
     assert calendar.holidays == [] and "saisissez" in calendar.note
     from app.services.setup.structures import create_structure
@@ -393,8 +401,9 @@ def test_a_mapping_chosen_by_hand_imports_other_headers(town):
     mapping["enfant_naissance"] = 4  # "Né(e) le", chosen by the administrator
     result = import_families(db, admin, table, mapping)
     assert result.families_created == 1 and result.balances == {WalletKind.ALSH: 2000}
-    with pytest.raises(PermissionDenied):
-        import_families(db, Actor(None, Role.AGENT, "agent"), table, mapping)
+    clerk = agents.create_agent(db, admin, "sbernard", "Sophie Bernard", Role.AGENT, [_sid])
+    with pytest.raises(PermissionDenied):  # the role is read from the database, whatever the caller claims
+        import_families(db, Actor(clerk.agent_id, Role.ADMIN, "Sophie Bernard"), table, mapping)
 
 
 def test_public_holidays_stored_by_calendar_year_are_completed_for_the_school_year(demo_rw):

@@ -174,7 +174,7 @@ def test_the_assistant_sets_up_two_structures_an_administrator_and_the_school_ye
         for structure in structures.values():
             codes = set(s.scalars(select(Activity.code).where(Activity.structure_id == structure.id)))
             assert codes == USUAL
-        (admin,) = s.scalars(select(Agent))
+        (admin,) = s.scalars(select(Agent).where(Agent.system.is_(False)))
         assert (admin.login, admin.full_name, admin.role) == ("nroques", "Nathalie Roques", Role.ADMIN)
         assert not admin.must_change_password
         assert {x.name for x in admin.structures} == set(structures)

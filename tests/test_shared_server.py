@@ -198,7 +198,7 @@ from app.services.uow import Database
 db = Database(make_engine(sys.argv[1]), FixedClock(paris(date(2026, 11, 26))))
 basket = Basket(int(sys.argv[2]))
 basket.toggle(int(sys.argv[3]), int(sys.argv[4]), date(2026, 12, 28), Action.ADD)
-print(confirm(db, Actor(None, Role.AGENT), basket).outcomes[0].label)
+print(confirm(db, Actor(int(sys.argv[5]), Role.AGENT), basket).outcomes[0].label)
 """
 
 
@@ -214,7 +214,8 @@ def test_a_booking_made_by_another_counter_shows_within_a_second(qtbot, demo_rw)
     assert booking.grid.cell_for(date(2026, 12, 28)).state is DayState.FREE
     url = demo_rw.engine.url.render_as_string(hide_password=False)
     other = subprocess.run([sys.executable, "-c", BOOK_ELSEWHERE, url, str(family_id), str(child),
-                            str(activity_id(demo_rw, "CLSH-PV"))], cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
+                            str(activity_id(demo_rw, "CLSH-PV")), str(actor(demo_rw, Role.AGENT).agent_id)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert other.stdout.strip() == "Acceptée", other.stderr
     committed = time.monotonic()
     qtbot.waitUntil(lambda: booking.grid.cell_for(date(2026, 12, 28)).state is DayState.BOOKED, timeout=1000)

@@ -57,6 +57,9 @@ class Agent(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    system: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """The one "système" agent: what the scheduled jobs and the command line do is recorded under it. It has no
+    password (nobody logs in as it) and is neither listed nor counted among the agents."""
     """Set by an administrator's password reset: the agent chooses a new password at the next login."""
     created_at: Mapped[datetime]
 

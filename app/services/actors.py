@@ -1,11 +1,22 @@
-"""Who is acting: the agent at the counter (or the portal), their role and the structure they work in."""
+"""Who is acting, and what they may do: read from the database, never trusted from the caller.
+
+An ``Actor`` names an agent (its id, and for display its role and name as known at login). The role a service
+obeys is read again from the ``agents`` table in the service's own transaction (``authorize``): an agent disabled
+or demoted a second ago is refused at once, and passing ``Actor(3, Role.ADMIN)`` for a plain agent grants
+nothing. The scheduled jobs and the command line act as the one "système" agent (``system_actor``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import Role
-from .errors import PermissionDenied
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Agent, Role
+from .errors import PermissionDenied, UnknownEntity
+
+RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
 
 
 @dataclass(frozen=True)
@@ -16,12 +27,34 @@ class Actor:
 
     @property
     def is_supervisor(self) -> bool:
+        """For what a screen shows; the services decide from the database (``authorize``)."""
         return self.role in (Role.SUPERVISOR, Role.ADMIN)
 
-    def require_supervisor(self, what: str) -> None:
-        if not self.is_supervisor:
-            raise PermissionDenied(what)
 
-    def require_admin(self, what: str) -> None:
-        if self.role is not Role.ADMIN:
-            raise PermissionDenied(what)
+class AgentRefused(UnknownEntity):
+    def __init__(self) -> None:
+        super().__init__("Agent inconnu ou désactivé : reconnectez-vous (ou demandez à un administrateur).")
+
+
+def authorize(s: Session, actor: Actor, need: Role | None = None, what: str = "") -> Actor:
+    """The agent as the database knows it now (active, role), refused below ``need``. Returns who really acts."""
+    if not isinstance(actor, Actor) or actor.agent_id is None:
+        raise AgentRefused()
+    agent = s.get(Agent, actor.agent_id)
+    if agent is None or not agent.active:
+        raise AgentRefused()
+    if need is not None and RANK[agent.role] < RANK[need]:
+        if need is Role.ADMIN:
+            raise PermissionDenied(
+                f"{what} (administrateur seulement)" if what else "action d'administrateur"
+            )
+        raise PermissionDenied(what or "action de superviseur")
+    return Actor(agent.id, agent.role, agent.full_name)
+
+
+def system_actor(s: Session) -> Actor:
+    """The "système" agent, for the scheduled jobs and the command line (their database access is the trust)."""
+    agent = s.scalar(select(Agent).where(Agent.system.is_(True)).order_by(Agent.id).limit(1))
+    if agent is None:
+        raise UnknownEntity("Agent « système » absent : lancez « python -m app migrate ».")
+    return Actor(agent.id, agent.role, agent.full_name)

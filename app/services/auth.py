@@ -37,7 +37,9 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:
     def work(s: Session) -> tuple[CounterSession | None, DomainError | None]:
         now = db.clock.now()
         agent = s.scalar(
-            select(Agent).where(Agent.login == identifier.strip()).options(selectinload(Agent.structures))
+            select(Agent)
+            .where(Agent.login == identifier.strip(), Agent.system.is_(False))
+            .options(selectinload(Agent.structures))
         )
         if agent is None or not agent.active:
             return None, LoginRefused()
@@ -84,4 +86,4 @@ def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
         audit.record(s, at=db.clock.now(), action="auth.password", entity="agent", entity_id=agent.id,
                      agent_id=agent.id)  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor)

@@ -42,7 +42,7 @@ def default_session(db: Database) -> CounterSession:
         agents = list(
             s.scalars(
                 select(Agent)
-                .where(Agent.active.is_(True))
+                .where(Agent.active.is_(True), Agent.system.is_(False))
                 .options(selectinload(Agent.structures))
                 .order_by(Agent.id)
             )

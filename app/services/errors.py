@@ -40,6 +40,15 @@ class DatabaseUnreachable(ConfigurationError):
         self.target = target
 
 
+class DatabaseMissing(ConfigurationError):
+    def __init__(self, target: str) -> None:
+        super().__init__(
+            f"La base de données {target} n'existe pas : vérifiez l'adresse donnée (--db). Une nouvelle base se "
+            "crée avec « python -m app migrate » (ou « setup ») ou au premier démarrage de l'application."
+        )
+        self.target = target
+
+
 class SchemaBehind(ConfigurationError):
     def __init__(self, current: str | None, head: str) -> None:
         where = f"version {current}" if current else "base vide"

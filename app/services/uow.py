@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -23,6 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock, SystemClock
 from ..db import make_session_factory, write_bind
+from ..models import Role
+
+if TYPE_CHECKING:
+    from .actors import Actor
 
 T = TypeVar("T")
 CHANGES_CHANNEL = "guichet_changes"
@@ -69,13 +73,17 @@ class Database:
         work: Callable[[Session], T],
         *,
         operation: Operation[T] | None = None,
-        agent_id: int | None = None,
+        actor: Actor | None = None,
+        need: Role | None = None,
+        what: str = "",
     ) -> T:
         """Run ``work(session)`` in one transaction and commit it (see the module's docstring).
 
-        With ``operation``, a key already committed returns its stored result without running ``work`` again.
-        ``agent_id`` is recorded with the operation key.
+        ``actor``: the agent is read again in this transaction (active, role at least ``need``: ``what`` names
+        the action in the refusal). With ``operation``, a key already committed returns its stored result
+        without running ``work`` again.
         """
+        from .actors import authorize
         from .errors import BusyRetryExhausted, ConnectionLost
 
         for attempt in range(ATTEMPTS):
@@ -83,13 +91,15 @@ class Database:
             try:
                 with self.writing() as uow:
                     s = uow.session
+                    if actor is not None:
+                        actor = authorize(s, actor, need, what)
                     if operation is not None:
                         done = _stored_result(s, operation)
                         if done is not _MISSING:
                             return done
                     result = work(s)
                     if operation is not None:
-                        _store_result(s, operation, result, agent_id, self.clock)
+                        _store_result(s, operation, result, actor.agent_id if actor else None, self.clock)
                     if (
                         self.dialect == "postgresql"
                     ):  # other counters LISTEN (sent only if the COMMIT succeeds)

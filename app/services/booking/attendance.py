@@ -40,14 +40,13 @@ def record_attendance(db: Database, actor: Actor, reservation_id: int, attendanc
     """Present or absent (billed unless a certificate comes), for an accepted reservation whose day has come."""
     attendance = Attendance(attendance)
     db.write(lambda s: lifecycle.record_attendance(s, _reservation(s, reservation_id), attendance,
-                                                   db.clock.now(), actor))  # fmt: skip
+                                                   db.clock.now(), actor), actor=actor)  # fmt: skip
 
 
 def record_certificate(db: Database, actor: Actor, reservation_id: int, *, key: str | None = None) -> int:
     """Record a medical certificate for an absence, refunding the day. Returns the refunded cents."""
     operation = Operation(key or new_operation_key(), "reservation.certificate", int)
-    return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor),
-                    operation=operation, agent_id=actor.agent_id)  # fmt: skip
+    return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ from ...models import (
     Family,
     Reservation,
     ReservationStatus,
+    Role,
     Wallet,
 )
-from ..actors import Actor
+from ..actors import Actor, authorize
 from ..errors import (
     DateOutsideCalendar,
     EmptyBasket,
@@ -59,10 +60,10 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
         raise EmptyBasket()
     if len({ln.key for ln in basket.lines}) != len(basket.lines):
         raise ValidationError("Le même jour est demandé deux fois pour le même enfant et la même activité.")
-    if any(ln.overridden for ln in basket.lines):
-        actor.require_supervisor("passer outre un délai ou la capacité")
-        if not (basket.override_reason or "").strip():
-            raise OverrideReasonRequired()
+    overridden = any(ln.overridden for ln in basket.lines)
+    authorize(session, actor, Role.SUPERVISOR if overridden else None, "passer outre un délai ou la capacité")
+    if overridden and not (basket.override_reason or "").strip():
+        raise OverrideReasonRequired()
     family = session.get(Family, basket.family_id, options=[selectinload(Family.aids)])
     if family is None or family.anonymized_at is not None:
         raise UnknownEntity(f"Famille inconnue (n° {basket.family_id}).")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import ActivityDay
+from ...models import ActivityDay, Role
 from ..actors import Actor
 from ..errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
 from ..uow import Database, Operation, new_operation_key
@@ -32,7 +32,6 @@ def set_capacity(
     db: Database, actor: Actor, day_id: int, capacity: int, reason: str, *, key: str | None = None
 ) -> list[int]:
     """Change a day's capacity (supervisor); raising it promotes from the waitlist. Returns promoted ids."""
-    actor.require_supervisor("modifier la capacité d'une journée")
     if capacity < 0:
         raise InvalidCapacity("La capacité d'une journée ne peut pas être négative.")
     if not (reason or "").strip():
@@ -50,12 +49,17 @@ def set_capacity(
         return [r.id for r in lifecycle.promote(s, day, now, actor)]
 
     operation = Operation(key or new_operation_key(), "day.capacity", list[int])
-    return db.write(work, operation=operation, agent_id=actor.agent_id)
+    return db.write(
+        work,
+        operation=operation,
+        actor=actor,
+        need=Role.SUPERVISOR,
+        what="modifier la capacité d'une journée",
+    )
 
 
 def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[int], reason: str) -> None:
     """Set a day's waitlist order (supervisor, audited): ``reservation_ids`` lists every waitlisted request."""
-    actor.require_supervisor("réordonner une liste d'attente")
     if not (reason or "").strip():
         raise OverrideReasonRequired()
 
@@ -64,14 +68,13 @@ def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[i
             s, _locked_day(s, day_id), list(reservation_ids), db.clock.now(), actor, reason.strip()
         )
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.SUPERVISOR, what="réordonner une liste d'attente")
 
 
 def close_day(db: Database, actor: Actor, day_id: int, reason: str, *, key: str | None = None) -> ClosedDay:
     """Close an activity day (supervisor): every live request is cancelled, charges refunded, families e-mailed.
 
     The day's row is locked first: a confirmation waiting for it then reads the day closed and is refused."""
-    actor.require_supervisor("fermer une journée")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("Le motif de fermeture est obligatoire (il est envoyé aux familles).")
@@ -90,4 +93,4 @@ def close_day(db: Database, actor: Actor, day_id: int, reason: str, *, key: str 
         return lifecycle.close_day(s, day, reason, now, actor)
 
     operation = Operation(key or new_operation_key(), "day.close", ClosedDay)
-    return db.write(work, operation=operation, agent_id=actor.agent_id)
+    return db.write(work, operation=operation, actor=actor, need=Role.SUPERVISOR, what="fermer une journée")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...models import Agent, Base, Family, Structure
@@ -31,26 +31,37 @@ __all__ = [
 
 def database_contents(session: Session) -> str | None:
     """A short French description of what the database holds, or None when it is empty."""
-    for model, label in ((Structure, "structures"), (Agent, "agents"), (Family, "familles")):
-        n = session.scalar(select(func.count()).select_from(model))
+    counts = (
+        (Structure, "structures", None),
+        (Agent, "agents", Agent.system.is_(False)),
+        (Family, "familles", None),
+    )
+    for model, label, where in counts:
+        stmt = select(func.count()).select_from(model)
+        n = session.scalar(stmt if where is None else stmt.where(where))
         if n:
             return f"{n} {label}"
     return None
 
 
-def wipe(session: Session) -> None:
-    for table in reversed(Base.metadata.sorted_tables):
-        session.execute(delete(table))
+def wipe(db: Database) -> None:
+    """Every table emptied by rebuilding the schema (ledger, payments and audit rows refuse a DELETE)."""
+    from ...db import upgrade
+
+    with db.engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade(db.engine)
 
 
 def load_demo(db: Database, today: date, *, force: bool = False, seed: int = 2026) -> DemoSummary:
+    with db.reading() as uow:
+        held = database_contents(uow.session)
+    if held and not force:
+        raise DatabaseNotEmpty(held)
+    if held:
+        wipe(db)
     with db.writing() as uow:
-        s = uow.session
-        held = database_contents(s)
-        if held and not force:
-            raise DatabaseNotEmpty(held)
-        if held:
-            wipe(s)
-        summary = DemoBuilder(s, today, seed).build()
+        summary = DemoBuilder(uow.session, today, seed).build()
         uow.commit()
     return summary

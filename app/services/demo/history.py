@@ -360,7 +360,7 @@ class DemoBuilder(PeopleBuilder):
     def _count(self, families: list[Family]) -> None:
         s, summary = self.s, self.summary
         summary.structures = s.scalar(select(func.count()).select_from(Structure)) or 0
-        summary.agents = s.scalar(select(func.count()).select_from(Agent)) or 0
+        summary.agents = s.scalar(select(func.count()).select_from(Agent).where(Agent.system.is_(False))) or 0
         summary.families = len(families)
         summary.children = sum(len(f.children) for f in families)
         summary.activity_days = s.scalar(select(func.count()).select_from(ActivityDay)) or 0

@@ -49,7 +49,9 @@ class DemoSummary:
     balances: Counter[str] = field(default_factory=Counter)
 
     def lines(self) -> list[str]:
-        states = ", ".join(f"{k} {v}" for k, v in sorted(self.reservations.items()))
+        words = {"accepted": "acceptées", "waitlisted": "en liste d'attente", "refused": "refusées",
+                 "cancelled": "annulées", "non transmise": "non transmises"}  # fmt: skip
+        states = ", ".join(f"{words.get(k, k)} {v}" for k, v in sorted(self.reservations.items()))
         bal = ", ".join(f"{k} {v}" for k, v in sorted(self.balances.items()))
         return [
             f"Démonstration créée pour le {self.today:%d/%m/%Y} (année scolaire {self.school_year}, zone {ZONE}).",

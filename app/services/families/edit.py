@@ -202,7 +202,7 @@ def create_family(db: Database, actor: Actor, data: FamilyInput, children: Seque
                      agent_id=actor.agent_id, family_id=family.id, after=_snapshot(family))  # fmt: skip
         return family.id
 
-    return db.write(work)
+    return db.write(work, actor=actor)
 
 
 def update_family(db: Database, actor: Actor, family_id: int, data: FamilyInput) -> None:
@@ -230,7 +230,7 @@ def update_family(db: Database, actor: Actor, family_id: int, data: FamilyInput)
         audit.record(s, at=db.clock.now(), action="family.update", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id, before=before, after=_snapshot(family))  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor)
 
 
 def save_child(
@@ -262,4 +262,4 @@ def save_child(
                      before=before, after=values)  # fmt: skip
         return child.id
 
-    return db.write(work)
+    return db.write(work, actor=actor)

@@ -19,6 +19,7 @@ from ...models import (
     OutboxStatus,
     Payment,
     Reservation,
+    Role,
     Wallet,
 )
 from .. import audit
@@ -69,7 +70,7 @@ def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_emai
                      after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
         return family.portal_login
 
-    return PortalCredentials(db.write(work), temporary)
+    return PortalCredentials(db.write(work, actor=actor), temporary)
 
 
 def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
@@ -156,14 +157,13 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
         }
     # the export itself is a write worth auditing (personal data left the system)
     db.write(lambda s: audit.record(s, at=db.clock.now(), action="family.export", entity="family",
-                                    entity_id=family_id, agent_id=actor.agent_id, family_id=family_id))  # fmt: skip
+                                    entity_id=family_id, agent_id=actor.agent_id, family_id=family_id), actor=actor)  # fmt: skip
     return data
 
 
 def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
     """A family that has left: names and contacts removed, children renamed, portal closed; the accounting
     entries and payments stay (a public cash office keeps them)."""
-    actor.require_supervisor("anonymiser une famille")
 
     def work(s: Session) -> None:
         family = _family(s, family_id)
@@ -187,4 +187,4 @@ def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
         audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id)  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.SUPERVISOR, what="anonymiser une famille")

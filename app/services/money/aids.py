@@ -122,7 +122,7 @@ def add_aid(
                             "valid_from": valid_from, "valid_to": valid_to})  # fmt: skip
         return [r.id for r in rows]
 
-    return db.write(work)
+    return db.write(work, actor=actor)
 
 
 def remove_aid(db: Database, actor: Actor, aid_id: int) -> None:
@@ -137,4 +137,4 @@ def remove_aid(db: Database, actor: Actor, aid_id: int) -> None:
         audit.record(s, at=db.clock.now(), action="aid.delete", entity="family_aid", entity_id=aid_id,
                      agent_id=actor.agent_id, family_id=family_id, before=before)  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor)

@@ -24,6 +24,7 @@ from ...models import (
     LedgerKind,
     Payment,
     PaymentMethod,
+    Role,
     Structure,
 )
 from .. import audit
@@ -162,13 +163,10 @@ def close_cash(
                      reason=comment or None)  # fmt: skip
         return closing.id
 
-    return db.write(
-        work, operation=Operation(key or new_operation_key(), "cash.close", int), agent_id=actor.agent_id
-    )
+    return db.write(work, operation=Operation(key or new_operation_key(), "cash.close", int), actor=actor)
 
 
 def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
-    actor.require_supervisor("valider une clôture de caisse")
 
     def work(s: Session) -> None:
         closing = s.get(DayClosing, closing_id)
@@ -184,7 +182,7 @@ def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
                      agent_id=actor.agent_id, structure_id=closing.structure_id,
                      before={"status": "closed"}, after={"status": "validated"})  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.SUPERVISOR, what="valider une clôture de caisse")
 
 
 def closings_of_day(db: Database, structure_id: int, day: date) -> list[ClosingRow]:

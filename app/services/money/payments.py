@@ -20,6 +20,7 @@ from ...models import (
     LedgerKind,
     Payment,
     PaymentMethod,
+    Role,
     Structure,
     Wallet,
     WalletKind,
@@ -137,16 +138,13 @@ def record_payment(
         balance = ledger.family_balance(s, family.id)
         return Receipt(payment.id, payment.receipt_number, cents, balance)
 
-    return db.write(
-        work, operation=Operation(key or new_operation_key(), "payment", Receipt), agent_id=actor.agent_id
-    )
+    return db.write(work, operation=Operation(key or new_operation_key(), "payment", Receipt), actor=actor)
 
 
 def reverse_payment(
     db: Database, actor: Actor, payment_id: int, reason: str, *, key: str | None = None
 ) -> int:
     """Supervisor: cancel a payment by a reversing entry (the payment and its entry stay). Returns the entry id."""
-    actor.require_supervisor("annuler un règlement")
     if not (reason or "").strip():
         raise OverrideReasonRequired()
 
@@ -176,7 +174,11 @@ def reverse_payment(
         return entry.id
 
     return db.write(
-        work, operation=Operation(key or new_operation_key(), "payment.reverse", int), agent_id=actor.agent_id
+        work,
+        operation=Operation(key or new_operation_key(), "payment.reverse", int),
+        actor=actor,
+        need=Role.SUPERVISOR,
+        what="annuler un règlement",
     )
 
 
@@ -192,7 +194,6 @@ def adjust(
     key: str | None = None,
 ) -> int:
     """Supervisor: a manual adjustment (signed amount) with a mandatory reason. Returns the entry id."""
-    actor.require_supervisor("faire un ajustement de solde")
     wallet_kind = WalletKind(wallet_kind)
     if not (reason or "").strip():
         raise OverrideReasonRequired()
@@ -216,7 +217,11 @@ def adjust(
         return entry.id
 
     return db.write(
-        work, operation=Operation(key or new_operation_key(), "ledger.adjust", int), agent_id=actor.agent_id
+        work,
+        operation=Operation(key or new_operation_key(), "ledger.adjust", int),
+        actor=actor,
+        need=Role.SUPERVISOR,
+        what="faire un ajustement de solde",
     )
 
 

@@ -23,6 +23,7 @@ from ...models import (
     PeriodScope,
     PriceBracket,
     Reservation,
+    Role,
     Structure,
     WalletKind,
 )
@@ -231,7 +232,6 @@ def _full_snapshot(a: Activity) -> dict[str, object]:
 
 def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
     """A new activity with the seed's booking policy for its kind unless the form gives one. Returns its id."""
-    actor.require_admin("créer une activité")
     values = _validated(data)
     brackets = check_brackets(data.brackets)
     booking, cancel, opening_kind, horizon = _policy_of(data)
@@ -250,7 +250,7 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
                      after=_full_snapshot(activity))  # fmt: skip
         return activity.id
 
-    return db.write(work)
+    return db.write(work, actor=actor, need=Role.ADMIN, what="créer une activité")
 
 
 def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityInput) -> None:
@@ -258,7 +258,6 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
 
     The kind and the structure of an activity that has days cannot change, nor the wallet of one that has
     reservations (create a new activity instead)."""
-    actor.require_admin("modifier une activité")
     values = _validated(data)
     brackets = check_brackets(data.brackets)
     booking, cancel, opening_kind, horizon = _policy_of(data)
@@ -289,7 +288,7 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before,
                      after=_full_snapshot(a))  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une activité")
 
 
 def update_activity(
@@ -308,7 +307,6 @@ def update_activity(
     period_opening_fixed: str | None = None,
 ) -> None:
     """Edit an activity (only what is given). Its wallet cannot change once it has reservations."""
-    actor.require_admin("modifier une activité")
     changes: dict[str, object] = {}
     if name is not None:
         changes["name"] = _check_text_name(name)
@@ -347,14 +345,13 @@ def update_activity(
         audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before, after=_snapshot(a))  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une activité")
 
 
 def set_brackets(
     db: Database, actor: Actor, activity_id: int, brackets: list[tuple[int, int | None, str]]
 ) -> None:
     """Prices by quotient familial: [(qf_min, qf_max or None, price text)], contiguous and without overlap."""
-    actor.require_admin("modifier les tranches de quotient familial")
     parsed = check_brackets(brackets)
 
     def work(s: Session) -> None:
@@ -365,7 +362,7 @@ def set_brackets(
                      agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
                      after={"brackets": parsed})  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="modifier les tranches de quotient familial")
 
 
 def set_booking_policy(
@@ -379,7 +376,6 @@ def set_booking_policy(
     horizon_days: int | None,
 ) -> None:
     """The booking policy is data: changing it changes every rule outcome from now on."""
-    actor.require_admin("modifier la politique de réservation")
     booking, cancel = check_deadline(booking), check_deadline(cancel)
     opening_kind = OpeningKind(opening_kind)
     _check_opening(opening_kind, horizon_days)
@@ -396,12 +392,11 @@ def set_booking_policy(
                      after={"booking": str(booking), "cancel": str(cancel), "opening": str(opening_kind),
                             "horizon": horizon_days})  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="modifier la politique de réservation")
 
 
 def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -> None:
     """Archive an activity (no longer offered at the counter; history kept) or bring it back."""
-    actor.require_admin("archiver une activité")
 
     def work(s: Session) -> None:
         a = _get(s, activity_id)
@@ -412,12 +407,11 @@ def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -
                      entity="activity", entity_id=a.id, agent_id=actor.agent_id, structure_id=a.structure_id,
                      before={"active": archived}, after={"active": not archived})  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="archiver une activité")
 
 
 def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
     """Delete an activity created by mistake: refused once anything was booked on it (archive it instead)."""
-    actor.require_admin("supprimer une activité")
 
     def work(s: Session) -> None:
         a = _get(s, activity_id)
@@ -433,7 +427,7 @@ def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
         audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before)  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="supprimer une activité")
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,11 @@ def check_full_name(name: str) -> str:
 
 
 def _agent(s: Session, agent_id: int, *, lock: bool = False) -> Agent:
-    stmt = select(Agent).where(Agent.id == agent_id).options(selectinload(Agent.structures))
+    stmt = (
+        select(Agent)
+        .where(Agent.id == agent_id, Agent.system.is_(False))
+        .options(selectinload(Agent.structures))
+    )
     if lock:
         stmt = stmt.with_for_update()
     agent = s.scalar(stmt)
@@ -88,7 +92,8 @@ def _structures(s: Session, ids: Sequence[int]) -> list[Structure]:
 
 def _keep_an_admin(s: Session, agent: Agent) -> None:
     """Refuse to leave the town without an active administrator (the admins' rows are locked meanwhile)."""
-    others = s.scalars(select(Agent.id).where(Agent.role == Role.ADMIN, Agent.active.is_(True), Agent.id != agent.id)
+    others = s.scalars(select(Agent.id).where(Agent.role == Role.ADMIN, Agent.active.is_(True), Agent.id != agent.id,
+                                              Agent.system.is_(False))
                        .order_by(Agent.id).with_for_update()).all()  # fmt: skip
     if not others:
         raise ValidationError(
@@ -127,7 +132,6 @@ def create_agent(
     db: Database, actor: Actor, login: str, full_name: str, role: Role, structure_ids: Sequence[int]
 ) -> TemporaryPassword:
     """A new agent with a temporary password (returned once) to change at the first login."""
-    actor.require_admin("créer un agent")
     login, full_name = check_login(login), check_full_name(full_name)
     role = Role(role)
     password = temporary_password()
@@ -137,7 +141,9 @@ def create_agent(
                           password=password, must_change=True, structures=_structures(s, structure_ids))  # fmt: skip
         return agent.id
 
-    return TemporaryPassword(db.write(work), login, password)
+    return TemporaryPassword(
+        db.write(work, actor=actor, need=Role.ADMIN, what="créer un agent"), login, password
+    )
 
 
 def _change(
@@ -155,11 +161,10 @@ def _change(
             audit.record(s, at=db.clock.now(), action=action, entity="agent", entity_id=agent.id,
                          agent_id=actor.agent_id, before=before, after=after, reason=reason)  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor)
 
 
 def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:
-    actor.require_admin("changer le rôle d'un agent")
     role = Role(role)
 
     def apply(s: Session, agent: Agent) -> _BeforeAfter:
@@ -174,7 +179,6 @@ def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:
 
 def set_active(db: Database, actor: Actor, agent_id: int, active: bool) -> None:
     """Disable an agent (they can no longer log in; their history stays) or enable them again."""
-    actor.require_admin("désactiver un agent")
 
     def apply(s: Session, agent: Agent) -> _BeforeAfter:
         if not active and agent.active and agent.role is Role.ADMIN:
@@ -190,7 +194,6 @@ def update_agent(
     db: Database, actor: Actor, agent_id: int, *, full_name: str, role: Role, structure_ids: Sequence[int]
 ) -> None:
     """Name, role and structures of an agent in one transaction (the agent form's "Enregistrer")."""
-    actor.require_admin("modifier un agent")
     name, role = check_full_name(full_name), Role(role)
     if not structure_ids:
         raise FieldErrors({"structures": "Un agent travaille dans une structure au moins."})
@@ -209,7 +212,6 @@ def update_agent(
 
 def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPassword:
     """A new temporary password (shown once), to change at the next login; the account is unlocked too."""
-    actor.require_admin("réinitialiser un mot de passe")
     password = temporary_password()
     login: list[str] = []
 
@@ -226,7 +228,6 @@ def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPasswo
 
 def unlock(db: Database, actor: Actor, agent_id: int) -> None:
     """Lift a lockout after too many wrong passwords."""
-    actor.require_admin("débloquer un compte")
 
     def apply(_s: Session, agent: Agent) -> _BeforeAfter:
         before = {"locked_until": agent.locked_until, "failed_logins": agent.failed_logins}
@@ -238,7 +239,7 @@ def unlock(db: Database, actor: Actor, agent_id: int) -> None:
 
 def agents(db: Database) -> list[AgentRow]:
     with db.reading() as uow:
-        rows = uow.session.scalars(select(Agent).options(selectinload(Agent.structures)).order_by(
+        rows = uow.session.scalars(select(Agent).where(Agent.system.is_(False)).options(selectinload(Agent.structures)).order_by(
             Agent.active.desc(), Agent.full_name))  # fmt: skip
         return [
             AgentRow(

@@ -13,6 +13,7 @@ from ...models import (
     AidKind,
     AidType,
     InfoMessage,
+    Role,
 )
 from .. import audit
 from ..actors import Actor
@@ -30,7 +31,6 @@ def _get(s: Session, model: type[M], ident: int, label: str) -> M:
 
 
 def create_aid_type(db: Database, actor: Actor, kind: AidKind, name: str) -> int:
-    actor.require_admin("ajouter une aide au catalogue")
     if not name.strip():
         raise ValidationError("Le nom de l'aide est obligatoire.")
 
@@ -42,7 +42,7 @@ def create_aid_type(db: Database, actor: Actor, kind: AidKind, name: str) -> int
                      agent_id=actor.agent_id, after={"kind": aid.kind, "name": aid.name})  # fmt: skip
         return aid.id
 
-    return db.write(work)
+    return db.write(work, actor=actor, need=Role.ADMIN, what="ajouter une aide au catalogue")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,6 @@ class MessageRow:
 
 def save_message(db: Database, actor: Actor, structure_id: int, title: str, body: str, valid_from: date,
                  valid_to: date | None = None, message_id: int | None = None) -> int:  # fmt: skip
-    actor.require_admin("publier un message")
     if not title.strip() or not body.strip():
         raise ValidationError("Le titre et le texte du message sont obligatoires.")
     if valid_to is not None and valid_to < valid_from:
@@ -79,7 +78,7 @@ def save_message(db: Database, actor: Actor, structure_id: int, title: str, body
                      after={"title": msg.title, "body": msg.body})  # fmt: skip
         return msg.id
 
-    return db.write(work)
+    return db.write(work, actor=actor, need=Role.ADMIN, what="publier un message")
 
 
 def current_messages(db: Database, structure_id: int, today: date) -> list[MessageRow]:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ...clock import local_today
-from ...models import Adult, Child, Family, LedgerKind, Wallet, WalletKind, search_key
+from ...models import Adult, Child, Family, LedgerKind, Role, Wallet, WalletKind, search_key
 from .. import audit
 from ..actors import Actor
 from ..errors import ValidationError
@@ -668,7 +668,6 @@ def import_families(
 ) -> ImportResult:
     """Import the file in one transaction (all or nothing). With rejected lines it writes nothing unless
     ``skip_invalid``; families and children already known are left as they are."""
-    actor.require_admin("importer des familles")
     mapping = guess_mapping(table.headers) if mapping is None else mapping
 
     def work(s: Session) -> ImportResult:
@@ -687,7 +686,7 @@ def import_families(
                             "balances": {k.value: v for k, v in result.balances.items()}})  # fmt: skip
         return result
 
-    return db.write(work)
+    return db.write(work, actor=actor, need=Role.ADMIN, what="importer des familles")
 
 
 def _write(

@@ -61,12 +61,16 @@ class InstallReport:
 def installed(db: Database) -> str | None:
     """What the database holds already (agents or structures), or None when a town can be set up on it."""
     with db.reading() as uow:
-        s = uow.session
-        for model, label in ((Agent, "agents"), (Structure, "structures")):
-            n = s.scalar(select(func.count()).select_from(model))
-            if n:
-                return f"{n} {label}"
-    return None
+        return _held(uow.session)
+
+
+def _held(s: Session) -> str | None:
+    """Agents (the "système" agent of every schema apart) or structures already there."""
+    agents = s.scalar(select(func.count()).select_from(Agent).where(Agent.system.is_(False)))
+    if agents:
+        return f"{agents} agents"
+    structures = s.scalar(select(func.count()).select_from(Structure))
+    return f"{structures} structures" if structures else None
 
 
 def install(db: Database, data: InstallInput) -> InstallReport:
@@ -90,10 +94,9 @@ def install(db: Database, data: InstallInput) -> InstallReport:
     def work(s: Session) -> InstallReport:
         if db.dialect == "postgresql":  # two assistants on one empty server: one at a time
             s.execute(text("SELECT pg_advisory_xact_lock(421001)"))
-        for model, label in ((Agent, "agents"), (Structure, "structures")):
-            n = s.scalar(select(func.count()).select_from(model))
-            if n:
-                raise NotAnEmptyDatabase(f"{n} {label}")
+        held = _held(s)
+        if held is not None:
+            raise NotAnEmptyDatabase(held)
         now = db.clock.now()
         admin = add_agent(s, INSTALLER, now, login=login, full_name=name, role=Role.ADMIN,
                           password=data.admin_password, must_change=False, structures=[])  # fmt: skip

@@ -29,6 +29,7 @@ from ...models import (
     PeriodScope,
     PublicHoliday,
     Reservation,
+    Role,
     SchoolHoliday,
     Structure,
 )
@@ -259,7 +260,6 @@ def save_calendar(
     """Store the zone's school holidays and the public holidays of the school year as edited (replacing them).
 
     Days already generated follow at the next generation (``generate_days``)."""
-    actor.require_admin("modifier le calendrier de l'année scolaire")
     zone, school_year = check_zone(zone), parse_school_year(school_year)
     _check_calendar(school_year, holidays, public_holidays)
 
@@ -275,7 +275,7 @@ def save_calendar(
                      after={"holidays": [_row(h) for h in holidays],
                             "public_holidays": [_row(p) for p in public_holidays]})  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="modifier le calendrier de l'année scolaire")
 
 
 def _row(row: HolidayRow | PublicHolidayRow) -> dict[str, object]:
@@ -289,7 +289,6 @@ def add_local_closing(
 ) -> int:
     """A local closing ("fermeture exceptionnelle") of one structure or of all; generated days follow at the
     next generation."""
-    actor.require_admin("ajouter une fermeture")
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX:
         raise ValidationError(f"Le motif de la fermeture est obligatoire ({NAME_MAX} caractères au plus).")
@@ -312,11 +311,10 @@ def add_local_closing(
                      agent_id=actor.agent_id, structure_id=structure_id, after={"day": day, "name": name})  # fmt: skip
         return row.id
 
-    return db.write(work)
+    return db.write(work, actor=actor, need=Role.ADMIN, what="ajouter une fermeture")
 
 
 def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
-    actor.require_admin("retirer une fermeture")
 
     def work(s: Session) -> None:
         row = s.get(LocalClosing, closing_id)
@@ -327,7 +325,7 @@ def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
                      before={"day": row.day, "name": row.name})  # fmt: skip
         s.delete(row)
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="retirer une fermeture")
 
 
 # --- generating the days ---------------------------------------------------------------------------------
@@ -560,19 +558,17 @@ def generate_days(
     ALAE Wednesdays outside school holidays, public holidays and local closings; ALSH weekdays of the periods
     in the activity's scope, except public holidays and local closings; each with the activity's default
     capacity, the periods with their opening dates. Running it again creates nothing twice."""
-    actor.require_admin("préparer une année scolaire")
     school_year = parse_school_year(school_year)
 
     def work(s: Session) -> GenerationReport:
         report = generate_in(s, actor, db.clock.now(), school_year, activity_ids)
         return report
 
-    return db.write(work)
+    return db.write(work, actor=actor, need=Role.ADMIN, what="préparer une année scolaire")
 
 
 def set_opening_date(db: Database, actor: Actor, period_id: int, opening: date) -> None:
     """Move a period's booking opening date by hand (kept when the days are generated again)."""
-    actor.require_admin("modifier une date d'ouverture")
 
     def work(s: Session) -> None:
         p = s.get(Period, period_id)
@@ -584,4 +580,4 @@ def set_opening_date(db: Database, actor: Actor, period_id: int, opening: date) 
                      agent_id=actor.agent_id, structure_id=p.activity.structure_id,
                      before={"opening": before}, after={"opening": opening})  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une date d'ouverture")

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Agent, Structure
+from ...models import Agent, Role, Structure
 from .. import audit
 from ..actors import Actor
 from ..errors import UnknownEntity
@@ -147,7 +147,6 @@ def create_structure(
     db: Database, actor: Actor, data: StructureInput, *, usual_activities: bool = True
 ) -> int:
     """A new structure (with the seed's usual activities unless told otherwise). Returns its id."""
-    actor.require_admin("créer une structure")
     values = validate_structure(data)
 
     def work(s: Session) -> int:
@@ -155,12 +154,11 @@ def create_structure(
                                   now=db.clock.now())  # fmt: skip
         return structure.id
 
-    return db.write(work)
+    return db.write(work, actor=actor, need=Role.ADMIN, what="créer une structure")
 
 
 def update_structure(db: Database, actor: Actor, structure_id: int, data: StructureInput) -> None:
     """Correct a structure's name, address, contact, zone or logo (``data.logo`` None keeps the logo)."""
-    actor.require_admin("modifier une structure")
     values = validate_structure(data)
 
     def work(s: Session) -> None:
@@ -174,7 +172,7 @@ def update_structure(db: Database, actor: Actor, structure_id: int, data: Struct
                      entity_id=structure.id, agent_id=actor.agent_id, structure_id=structure.id,
                      before=before, after=_snapshot(structure))  # fmt: skip
 
-    db.write(work)
+    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une structure")
 
 
 @dataclass(frozen=True)

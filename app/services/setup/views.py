@@ -89,7 +89,9 @@ def messages(db: Database, structure_id: int) -> list[tuple[int, str, date, date
 
 def agents(db: Database) -> list[tuple[int, str]]:
     with db.reading() as uow:
-        return [(a.id, a.full_name) for a in uow.session.scalars(select(Agent).order_by(Agent.full_name))]
+        return [
+            (a.id, a.full_name) for a in uow.session.scalars(select(Agent).order_by(Agent.full_name))
+        ]  # with "système"
 
 
 def audit_view(
