@@ -206,13 +206,14 @@ def test_no_waitlist_activity_refuses_when_full(db):
 
 
 def test_capacity_raise_promotes_and_only_a_supervisor_may(db):
+    from app.services.bounds import BadArgument
     from app.services.errors import InvalidCapacity, PermissionDenied
 
     day = day_row(db, "CLSH-PV", date(2026, 12, 22))
     with pytest.raises(PermissionDenied):
         days.set_capacity(db, actor(db, Role.AGENT), day.id, day.capacity + 2, "renfort")
     before = row_counts(db)
-    with pytest.raises(InvalidCapacity):
+    with pytest.raises(BadArgument, match="Capacité : -1 hors limites"):  # refused at the boundary
         days.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, -1, "erreur")
     with pytest.raises(InvalidCapacity):
         days.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, day.capacity - 1, "trop bas")

@@ -59,7 +59,7 @@ class Activity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120), info={"label": "nom de l'activité"})
     kind: Mapped[ActivityKind] = mapped_column(str_enum(ActivityKind, "activity_kind"))
     wallet_kind: Mapped[WalletKind] = mapped_column(str_enum(WalletKind, "wallet_kind"))
     price_cents: Mapped[int] = mapped_column(Integer)
@@ -157,7 +157,7 @@ class Period(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(80), info={"label": "nom"})
     school_year: Mapped[str] = mapped_column(String(9))
     start_date: Mapped[date]
     end_date: Mapped[date]
@@ -181,9 +181,9 @@ class ActivityDay(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="RESTRICT"))
     period_id: Mapped[int | None] = mapped_column(ForeignKey("periods.id", ondelete="RESTRICT"), index=True)
     day: Mapped[date] = mapped_column(index=True)
-    capacity: Mapped[int]
+    capacity: Mapped[int] = mapped_column(info={"label": "capacité", "range": (0, 10_000)})
     closed: Mapped[bool] = mapped_column(default=False)
-    closed_reason: Mapped[str | None] = mapped_column(String(200))
+    closed_reason: Mapped[str | None] = mapped_column(String(200), info={"label": "motif de fermeture"})
 
     activity: Mapped[Activity] = relationship()
     period: Mapped[Period | None] = relationship()
@@ -200,7 +200,7 @@ class SchoolHoliday(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     zone: Mapped[str] = mapped_column(String(12))
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(80), info={"label": "nom"})
     school_year: Mapped[str] = mapped_column(String(9))
     start_date: Mapped[date]
     end_date: Mapped[date]
@@ -212,7 +212,7 @@ class PublicHoliday(Base):
     __tablename__ = "public_holidays"
 
     day: Mapped[date] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(80), info={"label": "nom"})
 
 
 class LocalClosing(Base):
@@ -227,4 +227,4 @@ class LocalClosing(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(index=True)
     structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(80), info={"label": "nom"})

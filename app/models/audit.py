@@ -29,4 +29,4 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(60))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    reason: Mapped[str | None] = mapped_column(String(400))
+    reason: Mapped[str | None] = mapped_column(String(400), info={"label": "motif"})

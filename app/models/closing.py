@@ -21,7 +21,7 @@ class DayClosing(Base):
     business_date: Mapped[date]
     status: Mapped[ClosingStatus] = mapped_column(str_enum(ClosingStatus, "closing_status"))
     discrepancy_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    comment: Mapped[str] = mapped_column(Text, default="")
+    comment: Mapped[str] = mapped_column(Text, default="", info={"label": "commentaire", "length": 400})
     closed_at: Mapped[datetime]
     validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
     validated_at: Mapped[datetime | None]

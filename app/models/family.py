@@ -22,16 +22,18 @@ class Family(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    email: Mapped[str | None] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(30))
-    address: Mapped[str] = mapped_column(String(200), default="")
-    postal_code: Mapped[str] = mapped_column(String(10), default="")
-    city: Mapped[str] = mapped_column(String(80), default="")
-    quotient_familial: Mapped[int | None]
+    name: Mapped[str] = mapped_column(String(120), info={"label": "nom de la famille"})
+    email: Mapped[str | None] = mapped_column(String(200), info={"label": "e-mail"})
+    phone: Mapped[str | None] = mapped_column(String(30), info={"label": "téléphone"})
+    address: Mapped[str] = mapped_column(String(200), default="", info={"label": "adresse"})
+    postal_code: Mapped[str] = mapped_column(String(10), default="", info={"label": "code postal"})
+    city: Mapped[str] = mapped_column(String(80), default="", info={"label": "ville"})
+    quotient_familial: Mapped[int | None] = mapped_column(
+        info={"label": "quotient familial", "range": (0, 100_000)}
+    )
     portal_login: Mapped[str | None] = mapped_column(String(64), unique=True)
     portal_password_hash: Mapped[str | None] = mapped_column(String(255))
-    notes: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": "notes", "length": 2000})
     name_key: Mapped[str] = mapped_column(String(120), default="")
     """Accent- and case-free family name (prefix search and ordering)."""
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -58,11 +60,11 @@ class Adult(Base):
     __tablename__ = "adults"
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
-    first_name: Mapped[str] = mapped_column(String(80))
-    last_name: Mapped[str] = mapped_column(String(80))
-    relationship_label: Mapped[str] = mapped_column(String(40), default="")
-    phone: Mapped[str | None] = mapped_column(String(30))
-    email: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(String(80), info={"label": "prénom"})
+    last_name: Mapped[str] = mapped_column(String(80), info={"label": "nom"})
+    relationship_label: Mapped[str] = mapped_column(String(40), default="", info={"label": "lien"})
+    phone: Mapped[str | None] = mapped_column(String(30), info={"label": "téléphone"})
+    email: Mapped[str | None] = mapped_column(String(200), info={"label": "e-mail"})
 
     family: Mapped[Family] = relationship(back_populates="adults")
 
@@ -72,11 +74,11 @@ class Child(Base):
     __table_args__ = (Index("ix_children_names", "last_name", "first_name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
-    first_name: Mapped[str] = mapped_column(String(80))
-    last_name: Mapped[str] = mapped_column(String(80))
+    first_name: Mapped[str] = mapped_column(String(80), info={"label": "prénom de l'enfant"})
+    last_name: Mapped[str] = mapped_column(String(80), info={"label": "nom de l'enfant"})
     birth_date: Mapped[date]
-    school_level: Mapped[str] = mapped_column(String(20), default="")
-    notes: Mapped[str] = mapped_column(Text, default="")
+    school_level: Mapped[str] = mapped_column(String(20), default="", info={"label": "niveau scolaire"})
+    notes: Mapped[str] = mapped_column(Text, default="", info={"label": "notes", "length": 2000})
 
     family: Mapped[Family] = relationship(back_populates="children")
 

@@ -58,7 +58,7 @@ class LedgerEntry(Base):
     reverses_id: Mapped[int | None] = mapped_column(
         ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
     )
-    reason: Mapped[str | None] = mapped_column(String(400))
+    reason: Mapped[str | None] = mapped_column(String(400), info={"label": "motif"})
 
     reservation: Mapped[Reservation | None] = relationship()
 
@@ -96,8 +96,8 @@ class Payment(Base):
     receipt_number: Mapped[str] = mapped_column(String(20))
     method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    cheque_bank: Mapped[str | None] = mapped_column(String(80))
-    cheque_number: Mapped[str | None] = mapped_column(String(40))
+    cheque_bank: Mapped[str | None] = mapped_column(String(80), info={"label": "banque du chèque"})
+    cheque_number: Mapped[str | None] = mapped_column(String(40), info={"label": "numéro du chèque"})
     paid_at: Mapped[datetime]
     business_date: Mapped[date]
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
@@ -113,7 +113,7 @@ class AidType(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[AidKind] = mapped_column(str_enum(AidKind, "aid_kind"))
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True, info={"label": "nom de l'aide"})
 
 
 class FamilyAid(Base):

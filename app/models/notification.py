@@ -41,8 +41,8 @@ class InfoMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(120))
-    body: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(120), info={"label": "titre du message"})
+    body: Mapped[str] = mapped_column(Text, info={"label": "texte du message", "length": 4000})
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]
     created_at: Mapped[datetime]

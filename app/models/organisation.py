@@ -27,13 +27,13 @@ class Structure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    address: Mapped[str] = mapped_column(String(200), default="")
-    postal_code: Mapped[str] = mapped_column(String(10), default="")
-    city: Mapped[str] = mapped_column(String(80), default="")
-    phone: Mapped[str] = mapped_column(String(30), default="")
-    email: Mapped[str] = mapped_column(String(200), default="")
-    school_zone: Mapped[str] = mapped_column(String(12), default="C")
+    name: Mapped[str] = mapped_column(String(120), info={"label": "nom de la structure"})
+    address: Mapped[str] = mapped_column(String(200), default="", info={"label": "adresse"})
+    postal_code: Mapped[str] = mapped_column(String(10), default="", info={"label": "code postal"})
+    city: Mapped[str] = mapped_column(String(80), default="", info={"label": "ville"})
+    phone: Mapped[str] = mapped_column(String(30), default="", info={"label": "téléphone"})
+    email: Mapped[str] = mapped_column(String(200), default="", info={"label": "e-mail"})
+    school_zone: Mapped[str] = mapped_column(String(12), default="C", info={"label": "zone"})
     """School holiday zone: A, B, C (calendar from vacances-scolaires-france), Corse or DOM (entered by hand)."""
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     """The structure's logo (PNG or JPEG bytes) printed on its documents; None = the application's logo."""
@@ -49,8 +49,8 @@ class Agent(Base):
     __table_args__ = (UniqueConstraint("login"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    login: Mapped[str] = mapped_column(String(64))
-    full_name: Mapped[str] = mapped_column(String(120))
+    login: Mapped[str] = mapped_column(String(64), info={"label": "identifiant"})
+    full_name: Mapped[str] = mapped_column(String(120), info={"label": "nom de l'agent"})
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)

@@ -54,7 +54,7 @@ class Reservation(Base):
     cancelled_at: Mapped[datetime | None]
     attendance: Mapped[Attendance | None] = mapped_column(str_enum(Attendance, "attendance"))
     certificate_at: Mapped[datetime | None]
-    override_reason: Mapped[str | None] = mapped_column(String(300))
+    override_reason: Mapped[str | None] = mapped_column(String(300), info={"label": "motif du dépassement"})
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
     batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
 

@@ -11,6 +11,7 @@ from ..clock import PARIS
 from ..models import Agent
 from . import audit
 from .actors import Actor
+from .bounds import PasswordText, checked
 from .counter import CounterSession, StructureRow
 from .errors import DomainError, ValidationError
 from .security import check_new_password, hash_password, verify_password
@@ -31,22 +32,42 @@ class AccountLocked(DomainError):
                          "administrateur.")  # fmt: skip
 
 
-def login(db: Database, identifier: str, password: str) -> CounterSession:
-    """Check the agent's password; after MAX_FAILURES failures in a row the account is locked for LOCKOUT."""
+@checked
+def login(db: Database, identifier: str, password: str) -> CounterSession:  # checked below, same work always
+    """Check the agent's password; after MAX_FAILURES failures in a row the account is locked for LOCKOUT.
+
+    The password is checked against a hash in every case (a dummy one for an unknown identifier), so that the
+    time taken tells nothing; the failures are counted on the agent's locked row, so that attempts made at the
+    same moment from several counters all count."""
+    if not isinstance(identifier, str) or not isinstance(password, str):
+        raise LoginRefused()
+    identifier = identifier.strip()
+    if len(identifier) > 64 or len(password) > 1024 or "\x00" in identifier + password:
+        verify_password(None, password[:1024])
+        raise LoginRefused()
+    with db.reading() as uow:
+        row = uow.session.execute(
+            select(Agent.id, Agent.password_hash, Agent.active).where(
+                Agent.login == identifier, Agent.system.is_(False)
+            )  # fmt: skip
+        ).first()
+    checked_hash = row.password_hash if row is not None else None
+    ok = verify_password(checked_hash, password)  # a dummy hash when unknown: the same work
+    if row is None or not row.active:
+        raise LoginRefused()
+    agent_id = row.id
 
     def work(s: Session) -> tuple[CounterSession | None, DomainError | None]:
         now = db.clock.now()
-        agent = s.scalar(
-            select(Agent)
-            .where(Agent.login == identifier.strip(), Agent.system.is_(False))
-            .options(selectinload(Agent.structures))
-        )
+        agent = s.get(Agent, agent_id, with_for_update=True, populate_existing=True,
+                      options=[selectinload(Agent.structures)])  # fmt: skip
         if agent is None or not agent.active:
             return None, LoginRefused()
         if agent.locked_until is not None and agent.locked_until > now:
             return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
-        if not verify_password(agent.password_hash, password):
-            agent.failed_logins += 1
+        good = ok if agent.password_hash == checked_hash else verify_password(agent.password_hash, password)
+        if not good:
+            agent.failed_logins += 1  # the row is locked: concurrent failures all count
             error: DomainError = LoginRefused()
             action = "auth.failed"
             if agent.failed_logins >= MAX_FAILURES:
@@ -71,7 +92,8 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:
     return session
 
 
-def change_password(db: Database, actor: Actor, current: str, new: str) -> None:
+@checked
+def change_password(db: Database, actor: Actor, current: PasswordText, new: PasswordText) -> None:
     """Change one's own password (also the forced change after an administrator's reset)."""
     check_new_password(new)
     if new == current:

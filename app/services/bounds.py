@@ -22,7 +22,7 @@ import types
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Annotated, Any, ParamSpec, TypeVar, get_args, get_origin, get_type_hints
 
 from .errors import ValidationError
@@ -32,7 +32,7 @@ R = TypeVar("R")
 
 MAX_ID = 2**31 - 1
 MAX_INT = 2**31 - 1
-MAX_ITEMS = 10_000
+MAX_ITEMS = 100_000
 DEFAULT_TEXT = 1_000
 """A text parameter without a declared column: at most this many characters."""
 LONG_TEXT = 4_000
@@ -60,7 +60,8 @@ class Text:
         if self.max_len is not None:
             return self.max_len
         if self.column is not None:
-            length = getattr(self.column.property.columns[0].type, "length", None)
+            column = self.column.property.columns[0]
+            length = getattr(column.type, "length", None) or column.info.get("length")
             return int(length) if length else LONG_TEXT
         return DEFAULT_TEXT
 
@@ -78,6 +79,27 @@ class Range:
     lo: int
     hi: int
     label: str | None = None
+
+
+@dataclass(frozen=True)
+class Years:
+    """The years a date may fall in (default 2000 to 2100; a birth date goes back further)."""
+
+    lo: int
+    hi: int
+
+
+NAMES = {
+    "day": "jour", "birth_date": "date de naissance", "valid_from": "début de validité",
+    "valid_to": "fin de validité", "start": "début", "end": "fin", "opening": "date d'ouverture",
+    "today": "date du jour", "since": "depuis", "year": "année", "month": "mois", "limit": "nombre de lignes",
+    "key": "clé d'opération", "amount": "montant", "reason": "motif", "query": "recherche",
+}  # fmt: skip
+"""French words for parameter names, in messages about a parameter that has no label of its own."""
+
+
+def _label(name: str) -> str:
+    return NAMES.get(name, f"paramètre « {name} »")
 
 
 def text(value: object, bound: Text, name: str = "texte") -> str:
@@ -110,11 +132,11 @@ def identifier(value: object, label: str = "numéro") -> int:
     return value
 
 
-def calendar_date(value: object, label: str = "date") -> date:
+def calendar_date(value: object, label: str = "date", years: tuple[int, int] = YEARS) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
         raise BadArgument(f"{_cap(label)} : date attendue.")
-    if not YEARS[0] <= value.year <= YEARS[1]:
-        raise BadArgument(f"{_cap(label)} : {value:%d/%m/%Y} hors des années {YEARS[0]} à {YEARS[1]}.")
+    if not years[0] <= value.year <= years[1]:
+        raise BadArgument(f"{_cap(label)} : {value:%d/%m/%Y} hors des années {years[0]} à {years[1]}.")
     return value
 
 
@@ -154,48 +176,66 @@ def _check(value: Any, hint: Any, name: str, meta: tuple[Any, ...] = ()) -> Any:
                 return _check(value, option, name, meta)
             except BadArgument as exc:
                 errors.append(exc)
-        raise errors[0] if errors else BadArgument(f"Paramètre « {name} » invalide.")
+        raise errors[0] if errors else BadArgument(f"{_cap(_label(name))} invalide.")
     if hint is Any or hint is object:
         return value
     if origin in (list, Sequence, tuple, set, frozenset) or hint in (list, tuple):
         if isinstance(value, str | bytes) or not isinstance(value, list | tuple | set | frozenset):
-            raise BadArgument(f"Paramètre « {name} » : liste attendue.")
+            raise BadArgument(f"{_cap(_label(name))} : liste attendue.")
         if len(value) > MAX_ITEMS:
-            raise BadArgument(f"Paramètre « {name} » : trop d'éléments ({len(value)}).")
+            raise BadArgument(f"{_cap(_label(name))} : trop d'éléments ({len(value)}).")
         args = get_args(hint)
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise BadArgument(f"{_cap(_label(name))} : {len(args)} éléments attendus.")
+            return tuple(_check(v, a, name, meta) for v, a in zip(value, args, strict=True))
         if args and origin is not tuple:
             return type(value)(_check(v, args[0], name, meta) for v in value) if not isinstance(value, list) else [
                 _check(v, args[0], name, meta) for v in value]  # fmt: skip
         return value
     if origin is dict or hint is dict:
         if not isinstance(value, dict):
-            raise BadArgument(f"Paramètre « {name} » : table attendue.")
+            raise BadArgument(f"{_cap(_label(name))} : table attendue.")
         return value
     if origin is not None and inspect.isclass(origin) and origin.__module__ == "collections.abc":
         if origin.__name__ == "Callable":
             if not callable(value):
-                raise BadArgument(f"Paramètre « {name} » : fonction attendue.")
+                raise BadArgument(f"{_cap(_label(name))} : fonction attendue.")
             return value
         return value
     if hint is bool:
         if not isinstance(value, bool):
-            raise BadArgument(f"Paramètre « {name} » : oui ou non attendu.")
+            raise BadArgument(f"{_cap(_label(name))} : oui ou non attendu.")
+        return value
+    if hint is float:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or value != value
+            or abs(value) > 1e9
+        ):
+            raise BadArgument(f"{_cap(_label(name))} : nombre attendu.")
         return value
     if hint is int:
         span = next((m for m in meta if isinstance(m, Range)), None)
         if span is not None:
-            return integer(value, span.lo, span.hi, span.label or name)
+            return integer(value, span.lo, span.hi, span.label or _label(name))
         if name == "id" or name.endswith("_id"):
             return identifier(value, f"numéro ({name})")
-        return integer(value, label=name)
+        return integer(value, label=_label(name))
     if hint is str:
         bound = next((m for m in meta if isinstance(m, Text)), Text())
-        return text(value, bound, name)
+        return text(value, bound, _label(name))
     if hint is date:
-        return calendar_date(value, name)
+        years = next((m for m in meta if isinstance(m, Years)), None)
+        return calendar_date(value, _label(name), (years.lo, years.hi) if years else YEARS)
+    if hint is time:
+        if not isinstance(value, time):
+            raise BadArgument(f"{_cap(_label(name))} : heure attendue.")
+        return value
     if hint is datetime:
         if not isinstance(value, datetime) or value.tzinfo is None:
-            raise BadArgument(f"Paramètre « {name} » : date et heure avec fuseau attendues.")
+            raise BadArgument(f"{_cap(_label(name))} : date et heure avec fuseau attendues.")
         return value
     if inspect.isclass(hint) and issubclass(hint, enum.Enum):
         if isinstance(value, hint):
@@ -203,15 +243,15 @@ def _check(value: Any, hint: Any, name: str, meta: tuple[Any, ...] = ()) -> Any:
         try:
             return hint(value)
         except (ValueError, TypeError) as exc:
-            raise BadArgument(f"Paramètre « {name} » : valeur inconnue.") from exc
+            raise BadArgument(f"{_cap(_label(name))} : valeur inconnue.") from exc
     if inspect.isclass(hint) and dataclasses.is_dataclass(hint):
         if not isinstance(value, hint):
-            raise BadArgument(f"Paramètre « {name} » : {hint.__name__} attendu.")
+            raise BadArgument(f"{_cap(_label(name))} : {hint.__name__} attendu.")
         _check_fields(value)
         return value
     if inspect.isclass(hint):
         if not isinstance(value, hint):
-            raise BadArgument(f"Paramètre « {name} » : {hint.__name__} attendu.")
+            raise BadArgument(f"{_cap(_label(name))} : {hint.__name__} attendu.")
         return value
     return value
 
@@ -266,3 +306,25 @@ def checked(fn: Callable[P, R]) -> Callable[P, R]:
 
     setattr(wrapper, "__checked__", True)  # noqa: B010 - marks a service boundary for the tests
     return wrapper
+
+
+# --- the usual bounds of the services' parameters (from the columns that keep them) ------------------------
+
+
+def _column(model: str, attribute: str) -> Any:
+    from .. import models
+
+    return getattr(getattr(models, model), attribute)
+
+
+SearchText = Annotated[str, Text(max_len=100, label="recherche")]
+Reason = Annotated[str, Text(_column("AuditEntry", "reason"))]
+DayReason = Annotated[str, Text(_column("ActivityDay", "closed_reason"))]
+AmountText = Annotated[str, Text(max_len=30, label="montant")]
+PersonName = Annotated[str, Text(_column("Agent", "full_name"))]
+OperationKey = Annotated[str, Text(max_len=36, label="clé d'opération")]
+PasswordText = Annotated[str, Text(max_len=128, label="mot de passe")]
+Capacity = Annotated[int, Range(0, 10_000, "capacité")]
+Year = Annotated[int, Range(YEARS[0], YEARS[1], "année")]
+Month = Annotated[int, Range(1, 12, "mois")]
+RowLimit = Annotated[int, Range(1, 10_000, "nombre de lignes")]

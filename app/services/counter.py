@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..models import Activity, Agent, AuditEntry, Role, Structure
 from .actors import Actor
+from .bounds import checked
 from .uow import Database
 
 
@@ -35,6 +36,7 @@ class CounterSession:
     """The password was reset by an administrator: the agent chooses a new one before working."""
 
 
+@checked
 def default_session(db: Database) -> CounterSession:
     """Until login exists: the first active counter agent (else any active agent) and their structures."""
     with db.reading() as uow:
@@ -59,6 +61,7 @@ def default_session(db: Database) -> CounterSession:
         return CounterSession(actor, [StructureRow(x.id, x.name) for x in structures])
 
 
+@checked
 def activities_for(db: Database, structure_id: int) -> list[ActivityRow]:
     with db.reading() as uow:
         return [
@@ -71,12 +74,14 @@ def activities_for(db: Database, structure_id: int) -> list[ActivityRow]:
         ]
 
 
+@checked
 def last_update(db: Database) -> datetime | None:
     """When the data last changed (the newest audit entry)."""
     with db.reading() as uow:
         return uow.session.scalar(select(AuditEntry.at).order_by(AuditEntry.id.desc()).limit(1))
 
 
+@checked
 def agent_structures(db: Database, agent_id: int | None) -> list[StructureRow] | None:
     """The structures an agent works in now (None for an unknown agent): the top bar follows changes made by
     an administrator (a structure created, an agent attached elsewhere) without a new login."""

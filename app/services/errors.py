@@ -85,6 +85,14 @@ class ValidationError(DomainError):
     """Bad input from the agent: nothing was written."""
 
 
+class FieldErrors(ValidationError):
+    """Several invalid fields of a form: ``fields`` maps a field name to its French message."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("\n".join(fields.values()))
+        self.fields = fields
+
+
 class PermissionDenied(DomainError):
     def __init__(self, what: str) -> None:
         super().__init__(f"Action réservée à un superviseur (régisseur) : {what}.")

@@ -17,6 +17,7 @@ from ..models import (
     ReservationStatus,
     Wallet,
 )
+from .bounds import checked
 from .uow import Database
 
 
@@ -104,6 +105,7 @@ def violations(session: Session) -> list[str]:
     return problems
 
 
+@checked
 def check(db: Database) -> list[str]:
     with db.reading() as uow:
         return violations(uow.session)

@@ -15,11 +15,20 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash of nothing anybody types, checked when there is no real hash: the same argon2 work either way."""
+    if not _dummy:
+        _dummy.append(_hasher.hash(secrets.token_hex(16)))
+    return _dummy[0]
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    if not stored_hash:
-        return False
+    """True when ``password`` matches; without a stored hash, a dummy one is checked (and fails) in the same time."""
     try:
-        return _hasher.verify(stored_hash, password)
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and bool(stored_hash)
     except (VerificationError, InvalidHashError):
         return False
 

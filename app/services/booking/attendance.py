@@ -19,6 +19,7 @@ from ...models import (
     search_key,
 )
 from ..actors import Actor
+from ..bounds import OperationKey, checked
 from ..errors import UnknownEntity
 from ..uow import Database, Operation, new_operation_key
 from . import lifecycle
@@ -36,6 +37,7 @@ def _reservation(s: Session, reservation_id: int) -> Reservation:
     return res
 
 
+@checked
 def record_attendance(db: Database, actor: Actor, reservation_id: int, attendance: Attendance) -> None:
     """Present or absent (billed unless a certificate comes), for an accepted reservation whose day has come."""
     attendance = Attendance(attendance)
@@ -43,7 +45,10 @@ def record_attendance(db: Database, actor: Actor, reservation_id: int, attendanc
                                                    db.clock.now(), actor), actor=actor)  # fmt: skip
 
 
-def record_certificate(db: Database, actor: Actor, reservation_id: int, *, key: str | None = None) -> int:
+@checked
+def record_certificate(
+    db: Database, actor: Actor, reservation_id: int, *, key: OperationKey | None = None
+) -> int:
     """Record a medical certificate for an absence, refunding the day. Returns the refunded cents."""
     operation = Operation(key or new_operation_key(), "reservation.certificate", int)
     return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor)  # fmt: skip
@@ -68,6 +73,7 @@ class AttendanceRow:
         return labels.get(self.attendance, "—")
 
 
+@checked
 def day_attendance(db: Database, activity_id: int, day: date) -> list[AttendanceRow]:
     """The accepted children of an activity day, with what has been recorded for them."""
     with db.reading() as uow:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from ...models import WalletKind
+from ...models import Reservation, WalletKind
+from ..bounds import Text
 from .rules import BalanceCheck, RuleCheck, check_balance
 
 
@@ -45,7 +47,7 @@ class Basket:
     structure_id: int | None = None
     """The structure the agent works in: lines of another structure's activities are refused."""
     lines: list[BasketLine] = field(default_factory=list)
-    override_reason: str | None = None
+    override_reason: Annotated[str | None, Text(Reservation.override_reason)] = None
 
     def toggle(self, child_id: int, activity_id: int, day: date, action: Action) -> bool:
         """Click on a day: add the request, or undo it when it is already in the basket. True if now present."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..actors import Actor
+from ..bounds import checked
 from ..errors import ValidationError
 from ..uow import Database
 from .basket import Action, Basket, BasketLine
@@ -18,6 +19,7 @@ class CopyReport:
     """Copied days that cannot be booked now (closed, deadline, already booked…), with the reason."""
 
 
+@checked
 def copy_days(
     db: Database,
     actor: Actor,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ...clock import PARIS
 from ...models import ActivityDay, Role
 from ..actors import Actor
+from ..bounds import Capacity, DayReason, OperationKey, Reason, checked
 from ..errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
 from ..uow import Database, Operation, new_operation_key
 from . import lifecycle
@@ -28,8 +29,15 @@ def _locked_day(s: Session, day_id: int) -> ActivityDay:
     return day
 
 
+@checked
 def set_capacity(
-    db: Database, actor: Actor, day_id: int, capacity: int, reason: str, *, key: str | None = None
+    db: Database,
+    actor: Actor,
+    day_id: int,
+    capacity: Capacity,
+    reason: Reason,
+    *,
+    key: OperationKey | None = None,
 ) -> list[int]:
     """Change a day's capacity (supervisor); raising it promotes from the waitlist. Returns promoted ids."""
     if capacity < 0:
@@ -58,7 +66,8 @@ def set_capacity(
     )
 
 
-def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[int], reason: str) -> None:
+@checked
+def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[int], reason: Reason) -> None:
     """Set a day's waitlist order (supervisor, audited): ``reservation_ids`` lists every waitlisted request."""
     if not (reason or "").strip():
         raise OverrideReasonRequired()
@@ -71,7 +80,10 @@ def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[i
     db.write(work, actor=actor, need=Role.SUPERVISOR, what="réordonner une liste d'attente")
 
 
-def close_day(db: Database, actor: Actor, day_id: int, reason: str, *, key: str | None = None) -> ClosedDay:
+@checked
+def close_day(
+    db: Database, actor: Actor, day_id: int, reason: DayReason, *, key: OperationKey | None = None
+) -> ClosedDay:
     """Close an activity day (supervisor): every live request is cancelled, charges refunded, families e-mailed.
 
     The day's row is locked first: a confirmation waiting for it then reads the day closed and is refused."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ...clock import local_today
 from ...models import LIVE_STATUSES, Activity, ActivityDay, Child, Reservation, ReservationStatus
+from ..bounds import Month, Year, checked
 from ..errors import UnknownEntity, WrongFamily
 from ..uow import Database
 from . import calendar
@@ -69,8 +70,9 @@ def month_dates(year: int, month: int) -> list[date]:
     return [date(year, month, d) for d in range(1, last + 1)]
 
 
+@checked
 def month_view(
-    db: Database, family_id: int, child_id: int, activity_id: int, year: int, month: int
+    db: Database, family_id: int, child_id: int, activity_id: int, year: Year, month: Month
 ) -> MonthView:
     with db.reading() as uow:
         s = uow.session

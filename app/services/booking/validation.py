@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ...models import Reservation, ReservationStatus
 from ..actors import Actor
+from ..bounds import OperationKey, checked
 from ..errors import AccountInDebit, InsufficientBalance
 from ..money import ledger
 from ..uow import Database, Operation, new_operation_key
@@ -44,6 +45,7 @@ from .waitlist import accepted_counts, rank_of, waitlist_lengths
 # --- recap ----------------------------------------------------------------------------------------
 
 
+@checked
 def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
     """ "Valider": the recap of the basket, without writing anything."""
     with db.reading() as uow:
@@ -115,7 +117,8 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
 # --- confirm --------------------------------------------------------------------------------------
 
 
-def confirm(db: Database, actor: Actor, basket: Basket, *, key: str | None = None) -> ConfirmResult:
+@checked
+def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey | None = None) -> ConfirmResult:
     """ "Confirmer": re-check and apply the whole basket in one transaction (retried on deadlock/busy).
 
     ``key`` is made by the caller before the first try and kept for its retries: a retry after an unclear end

@@ -11,6 +11,7 @@ from reportlab.platypus import Paragraph, Spacer
 from sqlalchemy import select
 
 from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, search_key
+from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
@@ -22,7 +23,8 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: str = "") -> bytes:
+@checked
+def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: PersonName = "") -> bytes:
     with db.reading() as uow:
         s = uow.session
         activity = s.get(Activity, activity_id)

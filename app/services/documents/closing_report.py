@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ...clock import PARIS
 from ...models import Agent, ClosingStatus, Family, Payment, PaymentMethod, Structure
+from ..bounds import PersonName, checked
 from ..end_of_day.transmission import absences, families_without_email
 from ..errors import UnknownEntity
 from ..money.amounts import format_eur
@@ -28,7 +29,8 @@ def _money(cents: int | None) -> str:
     return "" if cents is None else format_eur(cents)
 
 
-def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: str = "") -> bytes:
+@checked
+def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: PersonName = "") -> bytes:
     with db.reading() as uow:
         s = uow.session
         structure = s.get(Structure, structure_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from babel.dates import format_date
 from reportlab.lib.units import mm
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ...clock import local_today
 from ...models import Family, Structure
+from ..bounds import PersonName, Text, checked
 from ..errors import UnknownEntity
 from ..money.amounts import format_eur
 from ..uow import Database
@@ -26,8 +27,10 @@ def _letterhead(db: Database, structure_id: int | None) -> Letterhead:
         return Letterhead.of(structure)
 
 
-def portal_letter_pdf(db: Database, family_id: int, login: str, temporary_password: str, printed_by: str,
-                      structure_id: int | None = None) -> bytes:  # fmt: skip
+@checked
+def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(max_len=64, label="identifiant")],
+                      temporary_password: Annotated[str, Text(max_len=64, label="mot de passe")],
+                      printed_by: PersonName, structure_id: int | None = None) -> bytes:  # fmt: skip
     """The letter handed to the family: identifier and temporary password (never stored in clear)."""
     with db.reading() as uow:
         family = uow.session.get(Family, family_id)
@@ -72,8 +75,9 @@ def portal_letter_pdf(db: Database, family_id: int, login: str, temporary_passwo
                   printed_at=db.clock.now(), printed_by=printed_by)  # fmt: skip
 
 
+@checked
 def family_export_pdf(
-    db: Database, data: dict[str, Any], printed_by: str, structure_id: int | None = None
+    db: Database, data: dict[str, Any], printed_by: PersonName, structure_id: int | None = None
 ) -> bytes:
     """The export of ``privacy.export_family`` laid out for reading (right of access)."""
     st = styles()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ...clock import PARIS
 from ...models import Agent, LedgerEntry, LedgerKind, Payment, PaymentMethod, Structure
+from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
 from ..families.view import WALLET_LABELS
 from ..money.amounts import format_eur
@@ -17,7 +18,8 @@ from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 
 
-def receipt_pdf(db: Database, payment_id: int, printed_by: str = "") -> bytes:
+@checked
+def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> bytes:
     with db.reading() as uow:
         s = uow.session
         p = s.get(Payment, payment_id)

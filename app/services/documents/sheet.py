@@ -15,6 +15,7 @@ from ...clock import local_today
 from ...models import Activity, ActivityDay, Family, Reservation, ReservationStatus, Structure
 from ..booking.calendar import school_year_range
 from ..booking.rules import short_date
+from ..bounds import PersonName, checked
 from ..errors import UnknownEntity, ValidationError
 from ..families.view import state_label
 from ..money import ledger
@@ -25,12 +26,13 @@ from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 WIDTHS = (0.22, 0.46, 0.17, 0.15)
 
 
+@checked
 def reservation_sheet_pdf(
     db: Database,
     family_id: int,
     start: date | None = None,
     end: date | None = None,
-    printed_by: str = "",
+    printed_by: PersonName = "",
     structure_id: int | None = None,
 ) -> bytes:
     """The sheet of a family over [start, end] (default: the current school year), on the letterhead of

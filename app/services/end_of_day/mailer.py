@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ...models import OutboxMessage, OutboxStatus
+from ..bounds import checked
 from ..errors import ConfigurationError
 from ..uow import Database
 
@@ -185,6 +186,7 @@ def _update(db: Database, msg_id: int, **values: object) -> None:
     db.write(work)
 
 
+@checked
 def send_pending(
     db: Database, settings: SmtpSettings, *, pace: float = 0.0, limit: int | None = None
 ) -> SendReport:

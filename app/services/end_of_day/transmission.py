@@ -17,6 +17,7 @@ from ...clock import PARIS
 from ...models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
 from .. import audit
 from ..booking.rules import long_date, short_date
+from ..bounds import checked
 from ..families.view import state_label
 from ..money.amounts import format_eur
 from ..uow import Database
@@ -58,6 +59,7 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=PARIS)
 
 
+@checked
 def transmit_day(
     db: Database, day: date, progress: Callable[[str, int], None] | None = None, actor_id: int | None = None
 ) -> EndOfDayReport:
@@ -159,6 +161,7 @@ class AbsenceRow:
     certificate: bool
 
 
+@checked
 def absences(db: Database, structure_id: int, day: date) -> list[AbsenceRow]:
     """Absences of the day in the structure's activities: billed unless a certificate was recorded."""
     with db.reading() as uow:
@@ -189,6 +192,7 @@ def absences(db: Database, structure_id: int, day: date) -> list[AbsenceRow]:
         ]
 
 
+@checked
 def families_without_email(db: Database, structure_id: int, day: date) -> list[str]:
     """Families who made requests in the structure that day and cannot receive the compte-rendu."""
     start = datetime.combine(day, time(0, 0), tzinfo=PARIS)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,8 @@ from ...clock import local_today
 from ...models import Adult, Child, Family
 from .. import audit
 from ..actors import Actor
-from ..errors import UnknownEntity, ValidationError
+from ..bounds import Text, Years, checked
+from ..errors import FieldErrors, UnknownEntity
 from ..money import ledger
 from ..uow import Database
 from .search import refresh_search_text
@@ -24,21 +25,16 @@ SCHOOL_LEVELS = ("", "TPS", "PS", "MS", "GS", "CP", "CE1", "CE2", "CM1", "CM2", 
 MAX_CHILD_AGE = 17
 
 
-class FieldErrors(ValidationError):
-    """Several invalid fields: ``fields`` maps a field name to its French message."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("\n".join(fields.values()))
-        self.fields = fields
+__all__ = ["FieldErrors"]  # kept here too: forms import it with the family inputs
 
 
 @dataclass
 class AdultInput:
-    first_name: str = ""
-    last_name: str = ""
-    relationship: str = ""
-    phone: str = ""
-    email: str = ""
+    first_name: Annotated[str, Text(Adult.first_name)] = ""
+    last_name: Annotated[str, Text(Adult.last_name)] = ""
+    relationship: Annotated[str, Text(Adult.relationship_label)] = ""
+    phone: Annotated[str, Text(Adult.phone)] = ""
+    email: Annotated[str, Text(Adult.email)] = ""
 
     @property
     def empty(self) -> bool:
@@ -47,23 +43,23 @@ class AdultInput:
 
 @dataclass
 class FamilyInput:
-    name: str = ""
-    phone: str = ""
-    email: str = ""
-    address: str = ""
-    postal_code: str = ""
-    city: str = ""
-    quotient_familial: str = ""
+    name: Annotated[str, Text(Family.name)] = ""
+    phone: Annotated[str, Text(Family.phone)] = ""
+    email: Annotated[str, Text(Family.email)] = ""
+    address: Annotated[str, Text(Family.address)] = ""
+    postal_code: Annotated[str, Text(Family.postal_code)] = ""
+    city: Annotated[str, Text(Family.city)] = ""
+    quotient_familial: Annotated[str, Text(max_len=6, label="quotient familial")] = ""
     adults: list[AdultInput] = field(default_factory=list)
 
 
 @dataclass
 class ChildInput:
-    first_name: str = ""
-    last_name: str = ""
-    birth_date: date | None = None
-    school_level: str = ""
-    notes: str = ""
+    first_name: Annotated[str, Text(Child.first_name)] = ""
+    last_name: Annotated[str, Text(Child.last_name)] = ""
+    birth_date: Annotated[date | None, Years(1900, 2100)] = None
+    school_level: Annotated[str, Text(Child.school_level)] = ""
+    notes: Annotated[str, Text(Child.notes, multiline=True)] = ""
 
 
 def normalise_phone(text: str) -> str | None:
@@ -73,7 +69,7 @@ def normalise_phone(text: str) -> str | None:
         digits = "0" + digits[3:]
     elif digits.startswith("0033"):
         digits = "0" + digits[4:]
-    if not re.fullmatch(r"0[1-9]\d{8}", digits):
+    if not re.fullmatch(r"0[1-9][0-9]{8}", digits):
         return None
     return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
 
@@ -102,7 +98,8 @@ def validate_family(data: FamilyInput) -> dict[str, Any]:
     phone, email = _check_contact(errors, "", "Famille : ", data.phone, data.email)
     qf = None
     if data.quotient_familial.strip():
-        if not data.quotient_familial.strip().isdigit() or int(data.quotient_familial) > 100_000:
+        qf_text = data.quotient_familial.strip()
+        if not re.fullmatch(r"[0-9]{1,6}", qf_text) or int(qf_text) > 100_000:
             errors["quotient_familial"] = (
                 f"Quotient familial invalide : « {data.quotient_familial.strip()} » (un nombre entier, ex. 850)."
             )
@@ -183,6 +180,7 @@ def _snapshot(family: Family) -> dict[str, Any]:
     }
 
 
+@checked
 def create_family(db: Database, actor: Actor, data: FamilyInput, children: Sequence[ChildInput] = ()) -> int:
     """A walk-in family: validated, created with its wallets and children, audited. Returns its id."""
     today = local_today(db.clock)
@@ -205,6 +203,7 @@ def create_family(db: Database, actor: Actor, data: FamilyInput, children: Seque
     return db.write(work, actor=actor)
 
 
+@checked
 def update_family(db: Database, actor: Actor, family_id: int, data: FamilyInput) -> None:
     values = validate_family(data)
 
@@ -233,6 +232,7 @@ def update_family(db: Database, actor: Actor, family_id: int, data: FamilyInput)
     db.write(work, actor=actor)
 
 
+@checked
 def save_child(
     db: Database, actor: Actor, family_id: int, data: ChildInput, child_id: int | None = None
 ) -> int:

@@ -24,6 +24,7 @@ from ...models import (
 )
 from .. import audit
 from ..actors import Actor
+from ..bounds import checked
 from ..end_of_day.outbox import queue_email
 from ..errors import UnknownEntity, ValidationError
 from ..money.payments import METHOD_LABELS
@@ -47,6 +48,7 @@ class PortalCredentials:
     """Shown once (on the letter) or e-mailed; only its hash is stored."""
 
 
+@checked
 def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_email: bool) -> PortalCredentials:
     """A new temporary portal password: returned once (to print on a letter) or queued by e-mail; only its
     argon2 hash is stored, so it can never be displayed again."""
@@ -73,6 +75,7 @@ def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_emai
     return PortalCredentials(db.write(work, actor=actor), temporary)
 
 
+@checked
 def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
     """Everything held about a family, as plain data (for a JSON file or a PDF)."""
     with db.reading() as uow:
@@ -161,6 +164,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
     return data
 
 
+@checked
 def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
     """A family that has left: names and contacts removed, children renamed, portal closed; the accounting
     entries and payments stay (a public cash office keeps them)."""

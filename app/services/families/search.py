@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import Family, Wallet, search_key
+from ..bounds import RowLimit, SearchText, checked
 from ..uow import Database
 
 
@@ -80,7 +81,8 @@ def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT
     ]
 
 
-def find_families(db: Database, query: str = "", limit: int = SEARCH_LIMIT) -> list[FamilyRow]:
+@checked
+def find_families(db: Database, query: SearchText = "", limit: RowLimit = SEARCH_LIMIT) -> list[FamilyRow]:
     """Use case for the counter's search box."""
     with db.reading() as uow:
         return search_families(uow.session, query, limit)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ...clock import local_today
 from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, Wallet, WalletKind
+from ..bounds import checked
 from ..errors import UnknownEntity
 from ..money.amounts import format_eur
 from ..uow import Database
@@ -72,6 +73,7 @@ def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+@checked
 def family_summary(db: Database, family_id: int) -> FamilySummary:
     with db.reading() as uow:
         s = uow.session
@@ -160,6 +162,7 @@ def state_label(res: Reservation) -> str:
     return "Annulée"
 
 
+@checked
 def reservation_rows(db: Database, family_id: int, since: date | None = None) -> list[ReservationRow]:
     """The family's reservations from ``since`` (default: 60 days ago) onwards, never the whole history."""
     with db.reading() as uow:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ...models import AidType, Family, FamilyAid, WalletKind
 from .. import audit
 from ..actors import Actor
+from ..bounds import AmountText, checked
 from ..errors import UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
@@ -36,11 +37,13 @@ class AidRow:
     current: bool
 
 
+@checked
 def aid_types(db: Database) -> list[AidTypeRow]:
     with db.reading() as uow:
         return [AidTypeRow(t.id, t.name) for t in uow.session.scalars(select(AidType).order_by(AidType.name))]
 
 
+@checked
 def family_aids(db: Database, family_id: int, today: date) -> list[AidRow]:
     with db.reading() as uow:
         rows = uow.session.execute(
@@ -63,13 +66,14 @@ def family_aids(db: Database, family_id: int, today: date) -> list[AidRow]:
         ]
 
 
+@checked
 def add_aid(
     db: Database,
     actor: Actor,
     family_id: int,
     aid_type_id: int,
     wallet_kinds: list[WalletKind],
-    amount: str,
+    amount: AmountText,
     valid_from: date | None,
     valid_to: date | None,
 ) -> list[int]:
@@ -125,6 +129,7 @@ def add_aid(
     return db.write(work, actor=actor)
 
 
+@checked
 def remove_aid(db: Database, actor: Actor, aid_id: int) -> None:
     def work(s: Session) -> None:
         aid = s.get(FamilyAid, aid_id)

@@ -10,6 +10,7 @@ from babel.numbers import format_currency
 from ..errors import ValidationError
 
 MAX_PAYMENT_CENTS = 1_000_000  # 10 000,00 €
+MAX_AMOUNT_CENTS = 10_000_000  # 100 000,00 €: no amount typed anywhere goes beyond
 
 
 def format_eur(cents: int) -> str:
@@ -22,10 +23,14 @@ def parse_amount(text: str) -> int:
 
     Raises ValidationError with a French message for anything else (more than two decimals, letters…).
     """
-    raw = (text or "").strip().replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    if not isinstance(text, str):
+        raise ValidationError("Montant invalide : un texte est attendu (ex. 13,50).")
+    if len(text) > 30:
+        raise ValidationError("Montant invalide : trop long.")
+    raw = text.strip().replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "")
     if not raw:
         raise ValidationError("Montant manquant.")
-    if not re.fullmatch(r"[+-]?\d+([.,]\d+)?", raw):
+    if not re.fullmatch(r"[+-]?[0-9]+([.,][0-9]+)?", raw):  # ASCII digits only: "١٢,٥٠" is not 12,50
         raise ValidationError(f"Montant invalide : « {text.strip()} ».")
     try:
         cents = Decimal(raw.replace(",", ".")) * 100
@@ -33,4 +38,6 @@ def parse_amount(text: str) -> int:
         raise ValidationError(f"Montant invalide : « {text.strip()} ».") from exc
     if cents != cents.to_integral_value():
         raise ValidationError(f"Montant invalide : « {text.strip()} » (deux décimales au plus).")
+    if abs(cents) > MAX_AMOUNT_CENTS:
+        raise ValidationError(f"Montant hors limites : « {text.strip()} » (100 000,00 € au plus).")
     return int(cents)

@@ -7,8 +7,10 @@ supervisor validates. Once closed, the agent's day is locked (``closing_lock``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +31,7 @@ from ...models import (
 )
 from .. import audit
 from ..actors import Actor
+from ..bounds import AmountText, OperationKey, Text, checked
 from ..errors import DomainError, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..uow import Database, Operation, new_operation_key
@@ -52,10 +55,10 @@ class MethodTotal:
 
 @dataclass
 class CountedInput:
-    cash: str = ""
-    cheque_count: str = ""
-    cheque_total: str = ""
-    comment: str = ""
+    cash: AmountText = ""
+    cheque_count: Annotated[str, Text(max_len=6, label="nombre de chèques")] = ""
+    cheque_total: AmountText = ""
+    comment: Annotated[str, Text(DayClosing.comment)] = ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ def expected_totals(
     return [MethodTotal(m, METHOD_LABELS[m], totals[m][0], totals[m][1]) for m in PaymentMethod]
 
 
+@checked
 def day_expected(db: Database, actor: Actor, structure_id: int, day: date | None = None) -> list[MethodTotal]:
     with db.reading() as uow:
         return expected_totals(uow.session, structure_id, actor.agent_id, day or local_today(db.clock))
@@ -113,15 +117,16 @@ def _parse_counted(data: CountedInput) -> tuple[int, int, int]:
         except ValidationError as exc:
             errors[key] = f"Montant compté ({label}) : {exc}"
     count_text = (data.cheque_count or "0").strip()
-    if not count_text.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", count_text):
         errors["cheque_count"] = f"Nombre de chèques invalide : « {count_text} »."
     if errors:
         raise FieldErrors(errors)
     return values["cash"], int(count_text), values["cheque_total"]
 
 
+@checked
 def close_cash(
-    db: Database, actor: Actor, structure_id: int, data: CountedInput, *, key: str | None = None
+    db: Database, actor: Actor, structure_id: int, data: CountedInput, *, key: OperationKey | None = None
 ) -> int:
     """The agent closes their cash for today: counted vs expected per method, discrepancy and comment."""
     cash, cheque_count, cheque_total = _parse_counted(data)
@@ -166,6 +171,7 @@ def close_cash(
     return db.write(work, operation=Operation(key or new_operation_key(), "cash.close", int), actor=actor)
 
 
+@checked
 def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
 
     def work(s: Session) -> None:
@@ -185,6 +191,7 @@ def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
     db.write(work, actor=actor, need=Role.SUPERVISOR, what="valider une clôture de caisse")
 
 
+@checked
 def closings_of_day(db: Database, structure_id: int, day: date) -> list[ClosingRow]:
     with db.reading() as uow:
         s = uow.session

@@ -6,8 +6,10 @@ transaction: a rolled-back payment never consumes a number, and two counters nev
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +29,7 @@ from ...models import (
 )
 from .. import audit
 from ..actors import Actor
+from ..bounds import AmountText, OperationKey, Reason, RowLimit, Text, checked
 from ..errors import OverrideReasonRequired, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
@@ -48,10 +51,10 @@ class PaymentInput:
     family_id: int
     wallet_kind: WalletKind
     method: PaymentMethod
-    amount: str
+    amount: AmountText
     """As typed by the agent ("65", "65,00 €")."""
-    cheque_bank: str = ""
-    cheque_number: str = ""
+    cheque_bank: Annotated[str, Text(Payment.cheque_bank)] = ""
+    cheque_number: Annotated[str, Text(Payment.cheque_number)] = ""
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
         bank, number = data.cheque_bank.strip() or None, data.cheque_number.strip() or None
         if not number:
             errors["cheque_number"] = "Le numéro du chèque est obligatoire."
-        elif not number.isdigit() or len(number) > 20:
+        elif not re.fullmatch(r"[0-9]{1,20}", number):
             errors["cheque_number"] = f"Numéro de chèque invalide : « {number} » (des chiffres)."
         if not bank:
             errors["cheque_bank"] = "La banque du chèque est obligatoire."
@@ -92,8 +95,9 @@ def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
     return cents, bank, number
 
 
+@checked
 def record_payment(
-    db: Database, actor: Actor, structure_id: int, data: PaymentInput, *, key: str | None = None
+    db: Database, actor: Actor, structure_id: int, data: PaymentInput, *, key: OperationKey | None = None
 ) -> Receipt:
     """Take a payment at the counter: a numbered receipt and a ledger entry on the chosen wallet.
 
@@ -141,6 +145,7 @@ def record_payment(
     return db.write(work, operation=Operation(key or new_operation_key(), "payment", Receipt), actor=actor)
 
 
+@checked
 def reverse_payment(
     db: Database, actor: Actor, payment_id: int, reason: str, *, key: str | None = None
 ) -> int:
@@ -182,16 +187,17 @@ def reverse_payment(
     )
 
 
+@checked
 def adjust(
     db: Database,
     actor: Actor,
     structure_id: int,
     family_id: int,
     wallet_kind: WalletKind,
-    amount: str,
-    reason: str,
+    amount: AmountText,
+    reason: Reason,
     *,
-    key: str | None = None,
+    key: OperationKey | None = None,
 ) -> int:
     """Supervisor: a manual adjustment (signed amount) with a mandatory reason. Returns the entry id."""
     wallet_kind = WalletKind(wallet_kind)
@@ -251,7 +257,8 @@ class PaymentRow:
     reversed: bool
 
 
-def ledger_rows(db: Database, family_id: int, limit: int = 200) -> list[LedgerRow]:
+@checked
+def ledger_rows(db: Database, family_id: int, limit: RowLimit = 200) -> list[LedgerRow]:
     """The most recent entries of the family's account, newest first, with the running account balance."""
     with db.reading() as uow:
         s = uow.session
@@ -274,6 +281,7 @@ def ledger_rows(db: Database, family_id: int, limit: int = 200) -> list[LedgerRo
         return result
 
 
+@checked
 def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
     """Historique des règlements, newest first."""
     with db.reading() as uow:

@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Annotated
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -29,6 +30,7 @@ from ...models import (
 )
 from .. import audit
 from ..actors import Actor
+from ..bounds import AmountText, Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..money.amounts import parse_amount
 from ..uow import Database
@@ -55,8 +57,8 @@ class ActivityInput:
 
     structure_id: int
     kind: ActivityKind
-    name: str
-    price: str
+    name: Annotated[str, Text(Activity.name)]
+    price: AmountText
     default_capacity: int
     wallet_kind: WalletKind | None = None
     """None: the kind's usual wallet (ALAE → ALAE, ALSH → ALSH)."""
@@ -64,7 +66,7 @@ class ActivityInput:
     period_scope: PeriodScope = PeriodScope.ALL
     period_opening_rule: PeriodOpeningRule | None = None
     period_opening_weeks: int | None = None
-    period_opening_fixed: str | None = None
+    period_opening_fixed: Annotated[str | None, Text(max_len=10, label="date d'ouverture fixe")] = None
     """ "MM-DD" (or "JJ/MM") for a fixed opening date."""
     brackets: list[tuple[int, int | None, str]] = field(default_factory=list)
     booking: DeadlineRule | None = None
@@ -230,6 +232,7 @@ def _full_snapshot(a: Activity) -> dict[str, object]:
                            "opening": str(a.opening_kind), "horizon": a.horizon_days}  # fmt: skip
 
 
+@checked
 def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
     """A new activity with the seed's booking policy for its kind unless the form gives one. Returns its id."""
     values = _validated(data)
@@ -253,6 +256,7 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
     return db.write(work, actor=actor, need=Role.ADMIN, what="créer une activité")
 
 
+@checked
 def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityInput) -> None:
     """The activity form's "Enregistrer": every field, the brackets and the policy, in one transaction.
 
@@ -291,20 +295,21 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
     db.write(work, actor=actor, need=Role.ADMIN, what="modifier une activité")
 
 
+@checked
 def update_activity(
     db: Database,
     actor: Actor,
     activity_id: int,
     *,
-    name: str | None = None,
-    price: str | None = None,
+    name: Annotated[str | None, Text(Activity.name)] = None,
+    price: AmountText | None = None,
     default_capacity: int | None = None,
     waitlist_enabled: bool | None = None,
     wallet_kind: WalletKind | None = None,
     period_scope: PeriodScope | None = None,
     period_opening_rule: PeriodOpeningRule | None = None,
     period_opening_weeks: int | None = None,
-    period_opening_fixed: str | None = None,
+    period_opening_fixed: Annotated[str | None, Text(max_len=10, label="date d'ouverture fixe")] = None,
 ) -> None:
     """Edit an activity (only what is given). Its wallet cannot change once it has reservations."""
     changes: dict[str, object] = {}
@@ -348,6 +353,7 @@ def update_activity(
     db.write(work, actor=actor, need=Role.ADMIN, what="modifier une activité")
 
 
+@checked
 def set_brackets(
     db: Database, actor: Actor, activity_id: int, brackets: list[tuple[int, int | None, str]]
 ) -> None:
@@ -365,6 +371,7 @@ def set_brackets(
     db.write(work, actor=actor, need=Role.ADMIN, what="modifier les tranches de quotient familial")
 
 
+@checked
 def set_booking_policy(
     db: Database,
     actor: Actor,
@@ -395,6 +402,7 @@ def set_booking_policy(
     db.write(work, actor=actor, need=Role.ADMIN, what="modifier la politique de réservation")
 
 
+@checked
 def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -> None:
     """Archive an activity (no longer offered at the counter; history kept) or bring it back."""
 
@@ -410,6 +418,7 @@ def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -
     db.write(work, actor=actor, need=Role.ADMIN, what="archiver une activité")
 
 
+@checked
 def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
     """Delete an activity created by mistake: refused once anything was booked on it (archive it instead)."""
 
@@ -455,6 +464,7 @@ class ActivityDetail:
     booked: bool
 
 
+@checked
 def activity_details(db: Database, *, include_archived: bool = True) -> list[ActivityDetail]:
     with db.reading() as uow:
         s = uow.session

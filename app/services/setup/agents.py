@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from ...models import Agent, Role, Structure
 from .. import audit
 from ..actors import Actor
+from ..bounds import PersonName, Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..security import hash_password, temporary_password
@@ -128,8 +129,14 @@ def add_agent(
     return agent
 
 
+@checked
 def create_agent(
-    db: Database, actor: Actor, login: str, full_name: str, role: Role, structure_ids: Sequence[int]
+    db: Database,
+    actor: Actor,
+    login: Annotated[str, Text(Agent.login)],
+    full_name: PersonName,
+    role: Role,
+    structure_ids: Sequence[int],
 ) -> TemporaryPassword:
     """A new agent with a temporary password (returned once) to change at the first login."""
     login, full_name = check_login(login), check_full_name(full_name)
@@ -164,6 +171,7 @@ def _change(
     db.write(work, actor=actor)
 
 
+@checked
 def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:
     role = Role(role)
 
@@ -177,6 +185,7 @@ def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:
     _change(db, actor, agent_id, "agent.role", apply)
 
 
+@checked
 def set_active(db: Database, actor: Actor, agent_id: int, active: bool) -> None:
     """Disable an agent (they can no longer log in; their history stays) or enable them again."""
 
@@ -190,8 +199,15 @@ def set_active(db: Database, actor: Actor, agent_id: int, active: bool) -> None:
     _change(db, actor, agent_id, "agent.enable" if active else "agent.disable", apply)
 
 
+@checked
 def update_agent(
-    db: Database, actor: Actor, agent_id: int, *, full_name: str, role: Role, structure_ids: Sequence[int]
+    db: Database,
+    actor: Actor,
+    agent_id: int,
+    *,
+    full_name: PersonName,
+    role: Role,
+    structure_ids: Sequence[int],
 ) -> None:
     """Name, role and structures of an agent in one transaction (the agent form's "Enregistrer")."""
     name, role = check_full_name(full_name), Role(role)
@@ -210,6 +226,7 @@ def update_agent(
     _change(db, actor, agent_id, "agent.update", apply)
 
 
+@checked
 def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPassword:
     """A new temporary password (shown once), to change at the next login; the account is unlocked too."""
     password = temporary_password()
@@ -226,6 +243,7 @@ def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPasswo
     return TemporaryPassword(agent_id, login[-1], password)
 
 
+@checked
 def unlock(db: Database, actor: Actor, agent_id: int) -> None:
     """Lift a lockout after too many wrong passwords."""
 
@@ -237,6 +255,7 @@ def unlock(db: Database, actor: Actor, agent_id: int) -> None:
     _change(db, actor, agent_id, "agent.unlock", apply)
 
 
+@checked
 def agents(db: Database) -> list[AgentRow]:
     with db.reading() as uow:
         rows = uow.session.scalars(select(Agent).where(Agent.system.is_(False)).options(selectinload(Agent.structures)).order_by(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from ...models import (
 )
 from .. import audit
 from ..actors import Actor
+from ..bounds import Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..uow import Database
 
@@ -30,7 +31,10 @@ def _get(s: Session, model: type[M], ident: int, label: str) -> M:
     return row
 
 
-def create_aid_type(db: Database, actor: Actor, kind: AidKind, name: str) -> int:
+@checked
+def create_aid_type(
+    db: Database, actor: Actor, kind: AidKind, name: Annotated[str, Text(AidType.name)]
+) -> int:
     if not name.strip():
         raise ValidationError("Le nom de l'aide est obligatoire.")
 
@@ -54,7 +58,9 @@ class MessageRow:
     valid_to: date | None
 
 
-def save_message(db: Database, actor: Actor, structure_id: int, title: str, body: str, valid_from: date,
+@checked
+def save_message(db: Database, actor: Actor, structure_id: int, title: Annotated[str, Text(InfoMessage.title)],
+                 body: Annotated[str, Text(InfoMessage.body, multiline=True)], valid_from: date,
                  valid_to: date | None = None, message_id: int | None = None) -> int:  # fmt: skip
     if not title.strip() or not body.strip():
         raise ValidationError("Le titre et le texte du message sont obligatoires.")
@@ -81,6 +87,7 @@ def save_message(db: Database, actor: Actor, structure_id: int, title: str, body
     return db.write(work, actor=actor, need=Role.ADMIN, what="publier un message")
 
 
+@checked
 def current_messages(db: Database, structure_id: int, today: date) -> list[MessageRow]:
     """The structure's messages to show on the home screen today."""
     with db.reading() as uow:

@@ -26,6 +26,7 @@ from ...clock import local_today
 from ...models import Adult, Child, Family, LedgerKind, Role, Wallet, WalletKind, search_key
 from .. import audit
 from ..actors import Actor
+from ..bounds import checked
 from ..errors import ValidationError
 from ..families.edit import EMAIL, MAX_CHILD_AGE, SCHOOL_LEVELS, normalise_phone
 from ..families.search import refresh_search_text
@@ -618,6 +619,7 @@ def _db_child_key(c: Child) -> tuple[str, str, date]:
     return search_key(c.first_name), search_key(c.last_name), c.birth_date
 
 
+@checked
 def preview_import(
     db: Database, table: SourceTable, mapping: Mapping | None = None, progress: Progress | None = None
 ) -> ImportPreview:
@@ -657,6 +659,7 @@ class ImportResult:
         return out
 
 
+@checked
 def import_families(
     db: Database,
     actor: Actor,
@@ -756,6 +759,7 @@ def _euros(cents: int) -> str:
     return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
 
 
+@checked
 def export_families(db: Database) -> bytes:
     """Every family (not anonymised) in the import format: CSV, UTF-8 with BOM, ";" separator (what French
     spreadsheets open directly); one line per child, the family's columns repeated; current balances."""

@@ -5,6 +5,7 @@ transaction. Used by the set-up assistant and by ``python -m app setup``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from ...models import Agent, Role, Structure
 from .. import audit
 from ..actors import Actor
+from ..bounds import PasswordText, PersonName, Text, checked
 from ..errors import DomainError, ValidationError
 from ..families.edit import FieldErrors
 from ..security import check_new_password
@@ -34,11 +36,11 @@ class NotAnEmptyDatabase(DomainError):
 @dataclass
 class InstallInput:
     structures: list[StructureInput]
-    admin_login: str
-    admin_name: str
-    admin_password: str
-    zone: str
-    school_year: str | None = None
+    admin_login: Annotated[str, Text(Agent.login)]
+    admin_name: PersonName
+    admin_password: PasswordText
+    zone: Annotated[str, Text(max_len=12, label="zone")]
+    school_year: Annotated[str | None, Text(max_len=9, label="année scolaire")] = None
     """The school year to prepare at once (holidays, public holidays, activity days); None: later."""
 
 
@@ -58,6 +60,7 @@ class InstallReport:
         return out
 
 
+@checked
 def installed(db: Database) -> str | None:
     """What the database holds already (agents or structures), or None when a town can be set up on it."""
     with db.reading() as uow:
@@ -73,6 +76,7 @@ def _held(s: Session) -> str | None:
     return f"{structures} structures" if structures else None
 
 
+@checked
 def install(db: Database, data: InstallInput) -> InstallReport:
     """Set a town up on an empty database; refuses a database that already holds agents or structures."""
     if not data.structures:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Annotated
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -36,10 +37,13 @@ from ...models import (
 from .. import audit
 from ..actors import Actor
 from ..booking import calendar
+from ..bounds import Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..uow import Database
 
 ZONES = SCHOOL_ZONES
+Zone = Annotated[str, Text(max_len=12, label="zone")]
+SchoolYearText = Annotated[str, Text(max_len=9, label="année scolaire")]
 PACKAGE_ZONES = frozenset({"A", "B", "C"})
 NAME_MAX = 80
 SUMMER_MONTHS = (6, 7)
@@ -85,7 +89,7 @@ def is_summer(start: date) -> bool:
 class HolidayRow:
     """A school holiday range (vacances scolaires)."""
 
-    name: str
+    name: Annotated[str, Text(SchoolHoliday.name)]
     start: date
     end: date
 
@@ -93,7 +97,7 @@ class HolidayRow:
 @dataclass(frozen=True)
 class PublicHolidayRow:
     day: date
-    name: str
+    name: Annotated[str, Text(PublicHoliday.name)]
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,8 @@ def _closings(s: Session, school_year: str) -> list[ClosingRow]:
     return [ClosingRow(c.id, c.day, c.name, names.get(c.structure_id, "toutes les structures")) for c in rows]
 
 
-def school_calendar(db: Database, zone: str, school_year: str) -> SchoolCalendar:
+@checked
+def school_calendar(db: Database, zone: Zone, school_year: SchoolYearText) -> SchoolCalendar:
     """The calendar of a zone and school year: what is stored, else what the packages propose (not saved)."""
     zone, school_year = check_zone(zone), parse_school_year(school_year)
     with db.reading() as uow:
@@ -249,11 +254,12 @@ def _store_calendar(
     s.flush()
 
 
+@checked
 def save_calendar(
     db: Database,
     actor: Actor,
-    zone: str,
-    school_year: str,
+    zone: Zone,
+    school_year: SchoolYearText,
     holidays: Sequence[HolidayRow],
     public_holidays: Sequence[PublicHolidayRow],
 ) -> None:
@@ -284,8 +290,13 @@ def _row(row: HolidayRow | PublicHolidayRow) -> dict[str, object]:
     return {"day": row.day, "name": row.name}
 
 
+@checked
 def add_local_closing(
-    db: Database, actor: Actor, day: date, name: str, structure_id: int | None = None
+    db: Database,
+    actor: Actor,
+    day: date,
+    name: Annotated[str, Text(LocalClosing.name)],
+    structure_id: int | None = None,
 ) -> int:
     """A local closing ("fermeture exceptionnelle") of one structure or of all; generated days follow at the
     next generation."""
@@ -314,6 +325,7 @@ def add_local_closing(
     return db.write(work, actor=actor, need=Role.ADMIN, what="ajouter une fermeture")
 
 
+@checked
 def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
 
     def work(s: Session) -> None:
@@ -551,8 +563,9 @@ def generate_in(
     return report
 
 
+@checked
 def generate_days(
-    db: Database, actor: Actor, school_year: str, activity_ids: Sequence[int] | None = None
+    db: Database, actor: Actor, school_year: SchoolYearText, activity_ids: Sequence[int] | None = None
 ) -> GenerationReport:
     """Generate the activity days of a school year for the given activities (default: every active one):
     ALAE Wednesdays outside school holidays, public holidays and local closings; ALSH weekdays of the periods
@@ -567,6 +580,7 @@ def generate_days(
     return db.write(work, actor=actor, need=Role.ADMIN, what="préparer une année scolaire")
 
 
+@checked
 def set_opening_date(db: Database, actor: Actor, period_id: int, opening: date) -> None:
     """Move a period's booking opening date by hand (kept when the days are generated again)."""
 

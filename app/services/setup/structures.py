@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from ...models import Agent, Role, Structure
 from .. import audit
 from ..actors import Actor
+from ..bounds import Text, checked
 from ..errors import UnknownEntity
 from ..families.edit import EMAIL, FieldErrors, normalise_phone
 from ..uow import Database
@@ -26,13 +28,13 @@ PNG, JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 
 @dataclass
 class StructureInput:
-    name: str = ""
-    address: str = ""
-    postal_code: str = ""
-    city: str = ""
-    phone: str = ""
-    email: str = ""
-    zone: str = "C"
+    name: Annotated[str, Text(Structure.name)] = ""
+    address: Annotated[str, Text(Structure.address)] = ""
+    postal_code: Annotated[str, Text(Structure.postal_code)] = ""
+    city: Annotated[str, Text(Structure.city)] = ""
+    phone: Annotated[str, Text(Structure.phone)] = ""
+    email: Annotated[str, Text(Structure.email)] = ""
+    zone: Annotated[str, Text(Structure.school_zone)] = "C"
     logo: bytes | None = None
     """PNG or JPEG bytes (at most 1 Mo); None keeps the current logo (or the application's)."""
     remove_logo: bool = False
@@ -143,6 +145,7 @@ def add_structure(
     return structure
 
 
+@checked
 def create_structure(
     db: Database, actor: Actor, data: StructureInput, *, usual_activities: bool = True
 ) -> int:
@@ -157,6 +160,7 @@ def create_structure(
     return db.write(work, actor=actor, need=Role.ADMIN, what="créer une structure")
 
 
+@checked
 def update_structure(db: Database, actor: Actor, structure_id: int, data: StructureInput) -> None:
     """Correct a structure's name, address, contact, zone or logo (``data.logo`` None keeps the logo)."""
     values = validate_structure(data)
@@ -189,6 +193,7 @@ class StructureDetail:
     has_logo: bool
 
 
+@checked
 def structure_details(db: Database) -> list[StructureDetail]:
     with db.reading() as uow:
         return [
@@ -208,6 +213,7 @@ def structure_details(db: Database) -> list[StructureDetail]:
         ]
 
 
+@checked
 def structure_logo(db: Database, structure_id: int) -> bytes | None:
     """The structure's own logo (to preview it in its form), None when it uses the application's."""
     with db.reading() as uow:

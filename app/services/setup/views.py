@@ -12,6 +12,7 @@ from ...clock import PARIS
 from ...models import ActivityDay, Agent, AidType, Family, InfoMessage, Period
 from .. import audit
 from ..booking.waitlist import accepted_counts, waitlist_lengths
+from ..bounds import Month, Year, checked
 from ..uow import Database
 
 
@@ -48,6 +49,7 @@ class AuditRow:
     details: str
 
 
+@checked
 def periods(db: Database, activity_id: int) -> list[PeriodRow]:
     with db.reading() as uow:
         return [
@@ -60,7 +62,8 @@ def periods(db: Database, activity_id: int) -> list[PeriodRow]:
         ]
 
 
-def days(db: Database, activity_id: int, year: int, month: int) -> list[DayRow]:
+@checked
+def days(db: Database, activity_id: int, year: Year, month: Month) -> list[DayRow]:
     first, last = date(year, month, 1), date(year, month, pycalendar.monthrange(year, month)[1])
     with db.reading() as uow:
         s = uow.session
@@ -74,6 +77,7 @@ def days(db: Database, activity_id: int, year: int, month: int) -> list[DayRow]:
         ]
 
 
+@checked
 def aid_catalogue(db: Database) -> list[tuple[int, str, str]]:
     with db.reading() as uow:
         return [
@@ -81,12 +85,14 @@ def aid_catalogue(db: Database) -> list[tuple[int, str, str]]:
         ]
 
 
+@checked
 def messages(db: Database, structure_id: int) -> list[tuple[int, str, date, date | None]]:
     with db.reading() as uow:
         return [(m.id, m.title, m.valid_from, m.valid_to) for m in uow.session.scalars(
             select(InfoMessage).where(InfoMessage.structure_id == structure_id).order_by(InfoMessage.valid_from.desc()))]  # fmt: skip
 
 
+@checked
 def agents(db: Database) -> list[tuple[int, str]]:
     with db.reading() as uow:
         return [
@@ -94,6 +100,7 @@ def agents(db: Database) -> list[tuple[int, str]]:
         ]  # with "système"
 
 
+@checked
 def audit_view(
     db: Database, *, family_id: int | None = None, agent_id: int | None = None, start: date | None = None,
     end: date | None = None,
