@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--today", type=_date, help="date du jour de la démonstration (AAAA-MM-JJ)")
     demo.add_argument("--force", action="store_true", help="remplacer les données existantes")
 
-    sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
+    migrate = sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
+    migrate.add_argument("--counter-login", metavar="IDENTIFIANT",
+                         help="PostgreSQL : créer l'identifiant de connexion des guichets (mot de passe demandé)")  # fmt: skip
     sub.add_parser("check", parents=[common], help="vérifier les invariants (places, soldes, reçus…)")
 
     nightly = sub.add_parser(
@@ -246,7 +248,27 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         print(f"{where} : déjà à jour (version {after}).")
     else:
         print(f"{where} : mise à jour de la version {before or 'vide'} à la version {after}.")
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.exc import DBAPIError
+
+        from .db import COUNTER_ROLE, create_counter_login, grant_counter_role
+
+        try:
+            grant_counter_role(engine)
+        except DBAPIError as exc:
+            print(f"Attention : droits du rôle « {COUNTER_ROLE} » non mis à jour ({_first_line(exc)}) : lancez la "
+                  "mise à jour avec un compte propriétaire de la base.", file=sys.stderr)  # fmt: skip
+            return 0
+        print(f"Rôle « {COUNTER_ROLE} » : les guichets lisent et écrivent tout, mais ne modifient ni ne suppriment "
+              "les écritures, règlements, journal d'audit et clés d'opération.")  # fmt: skip
+        if args.counter_login:
+            create_counter_login(engine, args.counter_login, _read_new_password(args.counter_login))
+            print(f"Identifiant de connexion « {args.counter_login} » créé (ou mis à jour) dans ce rôle.")
     return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:160]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

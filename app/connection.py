@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import URL
 
+from . import keyring_store
 from .services.errors import ConfigurationError
 
 KEYRING_SERVICE = "guichet-enfance-db"
@@ -65,36 +66,21 @@ class ServerSettings:
 
 
 def keyring_available() -> bool:
-    import keyring
-    from keyring.backends import fail
-
-    backend = keyring.get_keyring()
-    return not isinstance(backend, fail.Keyring) and getattr(backend, "priority", 1) > 0
+    """A keyring that keeps secrets safely (not a plain file): see ``keyring_store``."""
+    return keyring_store.available()
 
 
 def save_password(server: ServerSettings, password: str) -> None:
-    import keyring
-    from keyring.errors import KeyringError
-
     if not keyring_available():
         raise NoKeyring()
-    try:
-        keyring.set_password(KEYRING_SERVICE, server.account, password)
-    except KeyringError as exc:
-        raise ConfigurationError(f"Le trousseau a refusé le mot de passe : {exc}.") from exc
+    keyring_store.put(server.account, password, KEYRING_SERVICE)
 
 
 def load_password(server: ServerSettings) -> str | None:
-    """The stored password, or None when none is stored; NoKeyring when the system has no keyring at all."""
-    import keyring
-    from keyring.errors import KeyringError
-
+    """The stored password, or None when none is stored; NoKeyring when the system has no safe keyring."""
     if not keyring_available():
         raise NoKeyring()
-    try:
-        return keyring.get_password(KEYRING_SERVICE, server.account)
-    except KeyringError as exc:
-        raise ConfigurationError(f"Trousseau de mots de passe illisible : {exc}.") from exc
+    return keyring_store.get(server.account, KEYRING_SERVICE)
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,13 @@ def free_port() -> int:
 
 
 class Server:
-    """Start with ``Server(user=..., password=...)``; ``.port``, ``.recorder``; ``.stop()``."""
+    """Start with ``Server(user=..., password=...)``; ``.port``, ``.recorder``; ``.stop()``. ``recorder``: a
+    subclass of Recorder with hooks of its own (the fault tests kill a sender from inside the server)."""
 
-    def __init__(self, user: str | None = None, password: str | None = None) -> None:
-        self.recorder = Recorder()
+    def __init__(
+        self, user: str | None = None, password: str | None = None, recorder: Recorder | None = None
+    ) -> None:
+        self.recorder = recorder if recorder is not None else Recorder()
         self.port = free_port()
         kwargs = {}
         if user is not None:

@@ -202,16 +202,23 @@ def test_requests_made_after_a_first_transmission_get_their_own_compte_rendu(db,
     assert len(bodies) == 2 and "28/12/2026" in bodies[1] and "28/12/2026" not in bodies[0]
 
 
-def test_a_portal_password_is_not_kept_in_the_outbox_once_sent(db, smtp):
+def test_a_portal_password_is_e_mailed_at_once_and_never_stored_in_clear(db, smtp):
+    """The temporary password goes straight to the SMTP server from memory: no outbox row holds it, sent or not;
+    when the server cannot take it, the agent is told and prints the letter with the same password."""
     from app.services.families.privacy import issue_portal_password
 
     family_id, _ = new_family(db, "Secret", email="secret@example.org")
-    credentials = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True)
-    send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))
-    assert any(credentials.temporary_password in m.body for m in smtp.recorder.messages)
+    credentials = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True,
+                                        smtp=SmtpSettings("127.0.0.1", smtp.port, "none"))  # fmt: skip
+    assert credentials.emailed
+    assert [m.recipients for m in smtp.recorder.messages if credentials.temporary_password in m.body] == [
+        ["secret@example.org"]]  # fmt: skip
+    down = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True,
+                                 smtp=SmtpSettings("127.0.0.1", 9, "none", timeout=2))  # fmt: skip
+    assert not down.emailed and "ne répond pas" in down.email_error
     with db.reading() as uow:
-        msg = uow.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "portal_password"))
-        assert msg.status is OutboxStatus.SENT and credentials.temporary_password not in msg.body
+        bodies = uow.session.scalars(select(OutboxMessage.body)).all()
+    assert not any(c.temporary_password in body for body in bodies for c in (credentials, down))
 
 
 def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_once(db, smtp):

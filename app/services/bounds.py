@@ -267,7 +267,7 @@ def _field_hints(cls: type) -> dict[str, Any]:
 
 def _check_fields(obj: Any) -> None:
     """A dataclass input checked field by field; a text field out of bounds is a field error of the form."""
-    from .families.edit import FieldErrors
+    from .errors import FieldErrors
 
     hints = _field_hints(type(obj))
     errors: dict[str, str] = {}
@@ -279,8 +279,8 @@ def _check_fields(obj: Any) -> None:
         except BadArgument as exc:
             errors[f.name] = str(exc)
             continue
-        if checked_value is not getattr(obj, f.name) and not type(obj).__dataclass_params__.frozen:
-            setattr(obj, f.name, checked_value)  # an enum given as its text
+        if checked_value is not getattr(obj, f.name):
+            object.__setattr__(obj, f.name, checked_value)  # an enum given as its text (frozen or not)
     if errors:
         raise FieldErrors(errors)
 

@@ -39,7 +39,7 @@ from ..models import (
     WalletKind,
 )
 from ..services.errors import ValidationError
-from ..services.families.edit import FieldErrors
+from ..services.families.edit import FamilyInput, FieldErrors
 from ..services.money.amounts import format_eur, parse_amount
 from ..services.setup.activities import (
     MAX_CAPACITY,
@@ -62,7 +62,7 @@ from .deadline_editor import WEEKDAYS, DeadlineEditor
 from .family_dialog import SavingDialog
 from .operations import succeeded
 from .table_model import Column, RowsModel
-from .widgets import table_view
+from .widgets import EditorDelegate, amount, bound, digits, table_view
 
 KIND_LABELS = {ActivityKind.ALAE_WEDNESDAY: "ALAE mercredi", ActivityKind.ALSH_HOLIDAYS: "ALSH vacances"}
 WALLET_LABELS = {WalletKind.ALAE: "ALAE", WalletKind.ALSH: "ALSH", WalletKind.CANTINE: "Cantine"}
@@ -148,6 +148,11 @@ def details_text(a: ActivityDetail) -> str:
             f"annulation jusqu'à {deadline_text(a.cancel)}.")  # fmt: skip
 
 
+def _number(text: str) -> bool:
+    """A whole number in ASCII digits (« ١٢ » is not 12)."""
+    return text.isascii() and text.isdigit()
+
+
 class BracketsEditor(QWidget):
     """Prices by quotient familial: one row per bracket (QF from, QF to — empty: no limit —, price)."""
 
@@ -157,6 +162,12 @@ class BracketsEditor(QWidget):
         self.table.setHorizontalHeaderLabels(["QF de", "QF jusqu'à", "Prix (€)"])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        quotient = EditorDelegate(self.table, lambda e: digits(e, FamilyInput, "quotient_familial"))
+        for column in (0, 1):
+            self.table.setItemDelegateForColumn(column, quotient)
+        self.table.setItemDelegateForColumn(
+            2, EditorDelegate(self.table, lambda e: amount(e, ActivityInput, "price"))
+        )
         self.table.setToolTip(
             "« QF jusqu'à » vide : sans limite. Sans tranche, le prix de la journée s'applique."
         )
@@ -200,7 +211,7 @@ class BracketsEditor(QWidget):
             lo, hi, price = (self._text(row, col) for col in range(3))
             if not (lo or hi or price):
                 continue
-            if not lo.isdigit() or (hi and not hi.isdigit()):
+            if not _number(lo) or (hi and not _number(hi)):
                 raise FieldErrors({"brackets": f"Tranche {row + 1} : les quotients familiaux sont des nombres "
                                                "entiers (ex. 0 à 800)."})  # fmt: skip
             if not price:
@@ -231,9 +242,9 @@ class ActivityDialog(SavingDialog):
         self.structure = QComboBox()
         for s in structures:
             self.structure.addItem(s.name, s.id)
-        self.name = QLineEdit()
+        self.name = bound(QLineEdit(), ActivityInput, "name")
         self.name.setPlaceholderText("ex. CLSH Petites vacances")
-        self.price = QLineEdit()
+        self.price = amount(QLineEdit(), ActivityInput, "price")
         self.price.setPlaceholderText("ex. 13,00")
         self.price.setMaximumWidth(120)
         self.capacity = QSpinBox()
@@ -254,7 +265,7 @@ class ActivityDialog(SavingDialog):
         self.opening_weeks = QSpinBox()
         self.opening_weeks.setRange(0, 52)
         self.opening_weeks.setSuffix(" semaine(s) avant")
-        self.opening_fixed = QLineEdit()
+        self.opening_fixed = bound(QLineEdit(), ActivityInput, "period_opening_fixed")
         self.opening_fixed.setPlaceholderText("JJ/MM, ex. 06/05")
         self.opening_fixed.setMaximumWidth(130)
         self.opening_kind = QComboBox()

@@ -44,7 +44,7 @@ from .context import CounterContext
 from .family_dialog import SavingDialog
 from .operations import Failure, succeeded
 from .table_model import Column, RowsModel
-from .widgets import table_view
+from .widgets import bound, table_view
 
 ROLE_HINTS = {
     Role.AGENT: "réservations, règlements et clôture de sa caisse",
@@ -136,10 +136,10 @@ class AgentDialog(SavingDialog):
         super().__init__(parent)
         self.agent = agent
         self.setWindowTitle(f"Modifier l'agent {agent.full_name}" if agent else "Nouvel agent")
-        self.login = QLineEdit(agent.login if agent else "")
+        self.login = bound(QLineEdit(agent.login if agent else ""), create_agent, "login")
         self.login.setPlaceholderText("ex. mdurand")
         self.login.setEnabled(agent is None)  # an agent's login never changes
-        self.full_name = QLineEdit(agent.full_name if agent else "")
+        self.full_name = bound(QLineEdit(agent.full_name if agent else ""), update_agent, "full_name")
         self.full_name.setPlaceholderText("ex. Michel Durand")
         self.role = QComboBox()
         for role, label in ROLE_LABELS.items():

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..clock import local_today
 from ..models import AidKind, OpeningKind, PeriodOpeningRule
 from ..services.booking import days
+from ..services.bounds import Text
 from ..services.money.amounts import format_eur
 from ..services.setup import catalogue as admin
 from ..services.setup import school_year
@@ -37,7 +38,7 @@ from .context import CounterContext
 from .import_dialog import FamiliesPanel
 from .keys import kept_keys
 from .table_model import Column, RowsModel
-from .widgets import date_edit, date_of, table_view
+from .widgets import bound, date_edit, date_of, limit_of, number_range, table_view
 
 AID_KINDS = {AidKind.CAF.value: "CAF", AidKind.MSA.value: "MSA", AidKind.EMPLOYER.value: "Employeur (CE)"}
 OPENING_RULES = {
@@ -207,8 +208,9 @@ class AdminDialog(QDialog):
             Column("État", lambda d: f"fermée : {d.reason}" if d.closed else "ouverte")])  # fmt: skip
         self.day_view = table_view(self.day_rows)
         self.capacity = QSpinBox()
-        self.capacity.setRange(0, 10_000)
-        self.day_reason = QLineEdit()
+        self.capacity.setRange(*number_range(days.set_capacity, "capacity"))
+        reason = min(limit_of(days.set_capacity, "reason"), limit_of(days.close_day, "reason"))
+        self.day_reason = bound(QLineEdit(), Text(max_len=reason))  # the reason of both buttons
         self.day_reason.setPlaceholderText("motif (obligatoire)")
         set_capacity = QPushButton("Modifier la capacité")
         close_day = QPushButton("Fermer la journée…")
@@ -308,7 +310,7 @@ class AdminDialog(QDialog):
         self.aid_kind = QComboBox()
         for kind, label in AID_KINDS.items():
             self.aid_kind.addItem(label, kind)
-        self.aid_name = QLineEdit()
+        self.aid_name = bound(QLineEdit(), admin.create_aid_type, "name")
         self.aid_name.setPlaceholderText("nom de l'aide, ex. CAF – Aide au temps libre")
         add = QPushButton("Ajouter au catalogue")
         row = QHBoxLayout()
@@ -331,8 +333,8 @@ class AdminDialog(QDialog):
         page = QWidget()
         self.message_rows = RowsModel([Column("Titre", lambda m: m[1]), Column("Du", lambda m: f"{m[2]:%d/%m/%Y}"),
                                        Column("Au", lambda m: f"{m[3]:%d/%m/%Y}" if m[3] else "—")])  # fmt: skip
-        self.msg_title = QLineEdit()
-        self.msg_body = QPlainTextEdit()
+        self.msg_title = bound(QLineEdit(), admin.save_message, "title")
+        self.msg_body = bound(QPlainTextEdit(), admin.save_message, "body")
         self.msg_body.setMaximumHeight(90)
         today = local_today(self.ctx.db.clock)
         self.msg_from, self.msg_to = date_edit(today), date_edit(today.replace(year=today.year + 1))

@@ -37,7 +37,7 @@ from ..services.setup.school_year import HolidayRow, PublicHolidayRow, SchoolCal
 from .context import CounterContext
 from .operations import Failure, succeeded
 from .table_model import Column, RowsModel
-from .widgets import date_edit, date_of, table_view
+from .widgets import EditorDelegate, bound, date_edit, date_of, table_view
 
 DATE_FORMAT = "dd/MM/yyyy"
 EDIT = Qt.ItemDataRole.EditRole
@@ -125,6 +125,9 @@ class SchoolYearPanel(QWidget):
         self.zone.setCurrentText(zone)
         self.year = QComboBox()
         self.year.setEditable(True)
+        year_edit = self.year.lineEdit()
+        assert year_edit is not None, "an editable combo box has its line edit"
+        bound(year_edit, school_year.SchoolYearText)
         self.year.addItems([f"{y}-{y + 1}" for y in range(current, current + 3)])
         self.year.setMinimumContentsLength(10)
         self.load_button = QPushButton("Charger le calendrier")
@@ -149,6 +152,9 @@ class SchoolYearPanel(QWidget):
 
         # --- school holidays ----------------------------------------------------------------------------
         self.holidays = _editable_table(["Vacances", "Du", "Au"], (1, 2), stretch=0)
+        self.holidays.setItemDelegateForColumn(
+            0, EditorDelegate(self.holidays, lambda e: bound(e, HolidayRow, "name"))
+        )
         self.add_holiday_button = QPushButton("Ajouter des vacances")
         self.remove_holiday_button = QPushButton("Retirer")
         self.add_holiday_button.clicked.connect(self.add_holiday)
@@ -159,6 +165,9 @@ class SchoolYearPanel(QWidget):
 
         # --- public holidays ----------------------------------------------------------------------------
         self.public = _editable_table(["Date", "Jour férié"], (0,), stretch=1)
+        self.public.setItemDelegateForColumn(
+            1, EditorDelegate(self.public, lambda e: bound(e, PublicHolidayRow, "name"))
+        )
         self.add_public_button = QPushButton("Ajouter un jour férié")
         self.remove_public_button = QPushButton("Retirer")
         self.add_public_button.clicked.connect(self.add_public_holiday)
@@ -185,9 +194,8 @@ class SchoolYearPanel(QWidget):
             Column("Structure", lambda c: c.structure[:1].upper() + c.structure[1:])])  # fmt: skip
         self.closings = table_view(self.closing_rows, stretch=1)
         self.closing_day = date_edit(today)
-        self.closing_name = QLineEdit()
+        self.closing_name = bound(QLineEdit(), school_year.add_local_closing, "name")
         self.closing_name.setPlaceholderText("motif (ex. formation des animateurs)")
-        self.closing_name.setMaxLength(school_year.NAME_MAX)
         self.closing_structure = QComboBox()
         self.closing_structure.addItem(ALL_STRUCTURES, None)
         for s in structure_rows:

@@ -31,7 +31,7 @@ from ..services.setup.structures import (
 from .context import CounterContext
 from .family_dialog import SavingDialog
 from .table_model import Column, RowsModel
-from .widgets import table_view
+from .widgets import bound, digits, table_view
 
 ZONE_LABELS = {"A": "zone A", "B": "zone B", "C": "zone C", "Corse": "Corse", "DOM": "outre-mer (DOM)"}
 PREVIEW = 72
@@ -55,13 +55,13 @@ class StructureDialog(SavingDialog):
         super().__init__(parent)
         self.setWindowTitle(f"Modifier la structure {structure.name}" if structure else "Nouvelle structure")
         s = structure
-        self.name = QLineEdit(s.name if s else "")
-        self.address = QLineEdit(s.address if s else "")
-        self.postal_code = QLineEdit(s.postal_code if s else "")
+        self.name = bound(QLineEdit(s.name if s else ""), StructureInput, "name")
+        self.address = bound(QLineEdit(s.address if s else ""), StructureInput, "address")
+        self.postal_code = digits(QLineEdit(s.postal_code if s else ""), StructureInput, "postal_code")
         self.postal_code.setMaximumWidth(90)
-        self.city = QLineEdit(s.city if s else "")
-        self.phone = QLineEdit(s.phone if s else "")
-        self.email = QLineEdit(s.email if s else "")
+        self.city = bound(QLineEdit(s.city if s else ""), StructureInput, "city")
+        self.phone = bound(QLineEdit(s.phone if s else ""), StructureInput, "phone")
+        self.email = bound(QLineEdit(s.email if s else ""), StructureInput, "email")
         self.zone = QComboBox()
         for zone in SCHOOL_ZONES:
             self.zone.addItem(ZONE_LABELS.get(zone, zone), zone)

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 
 from ..models import WalletKind
 from ..services.families.view import WALLET_LABELS
-from ..services.money.aids import AidTypeRow
+from ..services.money.aids import AidTypeRow, add_aid
 from .family_dialog import SavingDialog
-from .widgets import date_edit, date_of
+from .widgets import amount, date_edit, date_of
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class AidDialog(SavingDialog):
         for box in self.checks.values():
             checks.addWidget(box)
         checks.addStretch(1)
-        self.amount = QLineEdit()
+        self.amount = amount(QLineEdit(), add_aid, "amount")
         self.amount.setPlaceholderText("ex. 4,00")
         start = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
         self.valid_from = date_edit(start)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..clock import PARIS, local_today
+from ..services.bounds import MAX_ID, Text
 from ..services.setup import views as admin_views
 from .context import CounterContext
 from .table_model import Column, RowsModel
-from .widgets import date_edit, date_of, table_view
+from .widgets import date_edit, date_of, digits, table_view
 
 
 class AuditPanel(QWidget):
@@ -19,7 +20,7 @@ class AuditPanel(QWidget):
         self.agent.addItem("tous les agents", None)
         for agent_id, name in self.ctx.ops.run(lambda: admin_views.agents(self.ctx.db), default=[]):
             self.agent.addItem(name, agent_id)
-        self.family = QLineEdit()
+        self.family = digits(QLineEdit(), Text(max_len=len(str(MAX_ID))))  # a family's number
         self.family.setPlaceholderText("n° de famille (facultatif)")
         today = local_today(self.ctx.db.clock)
         self.since, self.until = date_edit(today.replace(day=1)), date_edit(today)

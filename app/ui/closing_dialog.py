@@ -49,7 +49,7 @@ from .keys import kept_keys
 from .operations import Failure, Operations
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
-from .widgets import table_view
+from .widgets import amount, bound, digits, table_view
 
 NO_SMTP = "Pas de serveur d'envoi configuré : les e-mails partiront avec la tâche de nuit."
 
@@ -250,11 +250,11 @@ class ClosingDialog(QDialog):
                 Column("Montant attendu", lambda t: format_eur(t.cents), right=True),
             ]
         )
-        self.cash = QLineEdit()
+        self.cash = amount(QLineEdit(), CountedInput, "cash")
         self.cash.setPlaceholderText("ex. 152,50")
-        self.cheque_count = QLineEdit()
-        self.cheque_total = QLineEdit()
-        self.comment = QLineEdit()
+        self.cheque_count = digits(QLineEdit(), CountedInput, "cheque_count")
+        self.cheque_total = amount(QLineEdit(), CountedInput, "cheque_total")
+        self.comment = bound(QLineEdit(), CountedInput, "comment")
         self.comment.setPlaceholderText("obligatoire en cas d'écart")
         self.fields: dict[str, QWidget] = {"cash": self.cash, "cheque_count": self.cheque_count,
                                            "cheque_total": self.cheque_total, "comment": self.comment}  # fmt: skip

@@ -24,6 +24,7 @@ from ..services.errors import DomainError
 from ..services.families.edit import SCHOOL_LEVELS, AdultInput, ChildInput, FamilyInput, FieldErrors
 from ..services.families.view import ChildRow, FamilySummary
 from .operations import Failure, message_for
+from .widgets import bound, digits
 
 INVALID = "border: 1px solid #b00020; background: #fff5f5;"
 
@@ -88,14 +89,14 @@ class FamilyDialog(SavingDialog):
     def __init__(self, parent: QWidget | None, family: FamilySummary | None = None):
         super().__init__(parent)
         self.setWindowTitle("Modifier la famille" if family else "Nouvelle famille")
-        self.name = QLineEdit(family.name if family else "")
-        self.phone = QLineEdit(family.phone if family else "")
-        self.email = QLineEdit(family.email if family else "")
-        self.address = QLineEdit(family.address if family else "")
-        self.postal_code = QLineEdit(family.postal_code if family else "")
-        self.city = QLineEdit(family.city if family else "")
+        self.name = bound(QLineEdit(family.name if family else ""), FamilyInput, "name")
+        self.phone = bound(QLineEdit(family.phone if family else ""), FamilyInput, "phone")
+        self.email = bound(QLineEdit(family.email if family else ""), FamilyInput, "email")
+        self.address = bound(QLineEdit(family.address if family else ""), FamilyInput, "address")
+        self.postal_code = digits(QLineEdit(family.postal_code if family else ""), FamilyInput, "postal_code")
+        self.city = bound(QLineEdit(family.city if family else ""), FamilyInput, "city")
         qf = family.quotient_familial if family else None
-        self.qf = QLineEdit("" if qf is None else str(qf))
+        self.qf = digits(QLineEdit("" if qf is None else str(qf)), FamilyInput, "quotient_familial")
         self.fields = {"name": self.name, "phone": self.phone, "email": self.email, "postal_code": self.postal_code,
                        "quotient_familial": self.qf}  # fmt: skip
         form = QFormLayout()
@@ -112,7 +113,7 @@ class FamilyDialog(SavingDialog):
         for i in range(2):
             adult = existing[i] if i < len(existing) else None
             edits = tuple(
-                QLineEdit(getattr(adult, attr) if adult else "")
+                bound(QLineEdit(getattr(adult, attr) if adult else ""), AdultInput, attr)
                 for attr in ("first_name", "last_name", "relationship", "phone", "email")
             )
             for col, edit in enumerate(edits):
@@ -147,8 +148,10 @@ class ChildDialog(SavingDialog):
     def __init__(self, parent: QWidget | None, family_name: str, today: date, child: ChildRow | None = None):
         super().__init__(parent)
         self.setWindowTitle("Modifier l'enfant" if child else "Nouvel enfant")
-        self.first_name = QLineEdit(child.first_name if child else "")
-        self.last_name = QLineEdit(child.last_name if child else family_name.title())
+        self.first_name = bound(QLineEdit(child.first_name if child else ""), ChildInput, "first_name")
+        self.last_name = bound(
+            QLineEdit(child.last_name if child else family_name.title()), ChildInput, "last_name"
+        )
         self.birth_date = QDateEdit()
         self.birth_date.setDisplayFormat("dd/MM/yyyy")
         self.birth_date.setCalendarPopup(True)
@@ -157,7 +160,7 @@ class ChildDialog(SavingDialog):
         self.level = QComboBox()
         self.level.addItems(SCHOOL_LEVELS)
         self.level.setCurrentText(child.school_level if child else "")
-        self.notes = QPlainTextEdit(child.notes if child else "")
+        self.notes = bound(QPlainTextEdit(child.notes if child else ""), ChildInput, "notes")
         self.notes.setPlaceholderText("Allergies, PAI, consignes…")
         self.notes.setMaximumHeight(70)
         self.fields = {"first_name": self.first_name, "last_name": self.last_name, "birth_date": self.birth_date,

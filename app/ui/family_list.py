@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from ..services.families.search import SEARCH_LIMIT, FamilyRow
+from ..services.families.search import SEARCH_LIMIT, FamilyRow, find_families
 from ..services.money.amounts import format_eur
 from .table_model import Column, RowsModel
+from .widgets import bound, table_view
 
 DEBIT = QColor("#b00020")
 
@@ -55,22 +47,12 @@ class FamilyList(QWidget):
 
     def __init__(self, compact: bool = False) -> None:
         super().__init__()
-        self.search = QLineEdit()
+        self.search = bound(QLineEdit(), find_families, "query")
         self.search.setPlaceholderText("Nom, enfant, téléphone, e-mail…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Rechercher une famille")
         self.model = RowsModel(family_columns())
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table = table_view(self.model, stretch=2)  # long names cut with « … », whole in their tooltip
         if compact:
             for column in (1, 3, 4):
                 self.table.setColumnHidden(column, True)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
+from ..services.bounds import Text
 from ..services.errors import DomainError
 from ..services.money.amounts import format_eur
 from ..services.setup import family_import
@@ -46,7 +47,7 @@ from ..services.setup.family_import import FIELDS, FamilyPlan, ImportPreview, Im
 from .context import CounterContext
 from .operations import Failure
 from .table_model import Column, RowsModel
-from .widgets import table_view
+from .widgets import bound, table_view
 
 log = logging.getLogger(__name__)
 NONE = "(aucune)"
@@ -191,7 +192,7 @@ class ImportDialog(QDialog):
             "Rien n'est enregistré avant « Importer »."
         )
         intro.setWordWrap(True)
-        self.path = QLineEdit()
+        self.path = bound(QLineEdit(), Text(label="fichier"))
         self.path.setPlaceholderText("Chemin du fichier (.csv ou .xlsx)")
         self.path.returnPressed.connect(self.go_next)
         browse = QPushButton("&Parcourir…")

@@ -2,7 +2,7 @@
 
 Both dialogs only collect what the agent types. Whoever opens them runs the service through ``Operations.form``
 (``application.login_dialog`` and ``application.password_dialog`` wire them): the dialog closes with the result or
-shows the refusal. Nothing here imports the services."""
+shows the refusal. Nothing here imports the services (the fields' bounds come from ``widgets``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from .family_dialog import SavingDialog
 from .operations import Failure
+from .widgets import LOGIN, PASSWORD, bound
 
 MISMATCH = "La confirmation ne correspond pas au nouveau mot de passe."
 
@@ -22,9 +23,9 @@ class LoginDialog(SavingDialog):
         self.setWindowTitle("Guichet Enfance – connexion")
         self.buttons.button(self.buttons.StandardButton.Save).setText("Se connecter")
         self.buttons.button(self.buttons.StandardButton.Cancel).setText("Quitter")
-        self.login = QLineEdit()
+        self.login = bound(QLineEdit(), LOGIN)
         self.login.setAccessibleName("Identifiant")
-        self.password = QLineEdit()
+        self.password = bound(QLineEdit(), PASSWORD)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName("Mot de passe")
         form = QFormLayout()
@@ -57,9 +58,9 @@ class PasswordDialog(SavingDialog):
     def __init__(self, parent: QWidget | None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Changer mon mot de passe")
-        self.current = QLineEdit()
-        self.new = QLineEdit()
-        self.again = QLineEdit()
+        self.current = bound(QLineEdit(), PASSWORD)
+        self.new = bound(QLineEdit(), PASSWORD)
+        self.again = bound(QLineEdit(), PASSWORD)
         for edit in (self.current, self.new, self.again):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.fields = {"current": self.current, "new": self.new, "again": self.again}

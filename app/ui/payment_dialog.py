@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from ..models import PaymentMethod, WalletKind
+from ..services.bounds import Reason
 from ..services.families.view import WALLET_LABELS
 from ..services.money.amounts import format_eur
-from ..services.money.payments import METHOD_LABELS, PaymentInput
+from ..services.money.payments import METHOD_LABELS, PaymentInput, adjust
 from .family_dialog import SavingDialog
+from .widgets import amount, bound, digits
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,10 @@ class PaymentDialog(SavingDialog):
         self.method = QComboBox()
         for method in PaymentMethod:
             self.method.addItem(METHOD_LABELS[method], method)
-        self.amount = QLineEdit(suggested)
+        self.amount = amount(QLineEdit(suggested), PaymentInput, "amount")
         self.amount.setPlaceholderText("ex. 65,00")
-        self.bank = QLineEdit()
-        self.number = QLineEdit()
+        self.bank = bound(QLineEdit(), PaymentInput, "cheque_bank")
+        self.number = digits(QLineEdit(), PaymentInput, "cheque_number")
         self.fields = {"amount": self.amount, "cheque_bank": self.bank, "cheque_number": self.number}
         info = f"Solde actuel du compte : {format_eur(balance_cents)}"
         if missing_cents:
@@ -96,7 +98,7 @@ class ReasonDialog(SavingDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.buttons.button(self.buttons.StandardButton.Save).setText("Valider")
-        self.reason = QLineEdit()
+        self.reason = bound(QLineEdit(), Reason)
         self.reason.setPlaceholderText("Motif (obligatoire)")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(question))
@@ -118,9 +120,9 @@ class AdjustmentDialog(SavingDialog):
         self.wallet = QComboBox()
         for kind in WalletKind:
             self.wallet.addItem(f"Porte-monnaie {WALLET_LABELS[kind]}", kind)
-        self.amount = QLineEdit()
+        self.amount = amount(QLineEdit(), adjust, "amount", signed=True)
         self.amount.setPlaceholderText("ex. -6,50 ou 13,00")
-        self.reason = QLineEdit()
+        self.reason = bound(QLineEdit(), adjust, "reason")
         self.reason.setPlaceholderText("Motif (obligatoire)")
         form = QFormLayout()
         form.addRow("Porte-monnaie", self.wallet)

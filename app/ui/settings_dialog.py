@@ -34,10 +34,17 @@ from ..connection import (
     keyring_available,
     save_password,
 )
+from ..services.bounds import Text
 from ..settings import Settings
 from .family_dialog import SavingDialog
 from .operations import Failure
 from .setup_wizard import fr
+from .widgets import LOGIN, PASSWORD, bound
+
+HOST = Text(max_len=253, label="serveur")
+"""A server's name (a DNS name is 253 characters at most) or address."""
+SERVER_NAME = Text(max_len=63, label="nom")
+"""A PostgreSQL database's or user's name (63 characters at most: NAMEDATALEN - 1)."""
 
 
 @dataclass(frozen=True)
@@ -77,16 +84,16 @@ class SettingsDialog(SavingDialog):
         group = QButtonGroup(self)
         group.addButton(self.local)
         group.addButton(self.server)
-        self.path = QLineEdit(settings.get("database/path"))
+        self.path = bound(QLineEdit(settings.get("database/path")), Text(label="fichier"))
         self.path.setPlaceholderText(default_database_url().removeprefix("sqlite:///"))
         current = settings.server()
-        self.host = QLineEdit(current.host)
+        self.host = bound(QLineEdit(current.host), HOST)
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setValue(current.port)
-        self.database = QLineEdit(current.database)
-        self.user = QLineEdit(current.user)
-        self.password = QLineEdit()
+        self.database = bound(QLineEdit(current.database), SERVER_NAME)
+        self.user = bound(QLineEdit(current.user), SERVER_NAME)
+        self.password = bound(QLineEdit(), Text(label="mot de passe du serveur"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("enregistré dans le trousseau du système")
         self.sslmode = QComboBox()
@@ -223,8 +230,8 @@ class MigrationDialog(SavingDialog):
         super().__init__(parent)
         self.setWindowTitle("Mise à jour de la base du serveur")
         self.buttons.button(self.buttons.StandardButton.Save).setText("Mettre à jour la base")
-        self.login = QLineEdit()
-        self.secret = QLineEdit()
+        self.login = bound(QLineEdit(), LOGIN)
+        self.secret = bound(QLineEdit(), PASSWORD)
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         form = QFormLayout()
         form.addRow("Identifiant du superviseur", self.login)

@@ -44,6 +44,7 @@ from ..services.setup.install import InstallInput, InstallReport, NotAnEmptyData
 from ..services.setup.structures import StructureInput, check_logo, validate_structure
 from .family_dialog import INVALID
 from .operations import Failure
+from .widgets import bound, digits
 
 ZONE_LABELS = {"A": "Zone A", "B": "Zone B", "C": "Zone C", "Corse": "Corse", "DOM": "DOM (outre-mer)"}
 TYPED_LATER = frozenset({"Corse", "DOM"})
@@ -153,16 +154,15 @@ class StructuresPage(_Page):
         self.list.setMaximumWidth(220)
         self.add_button = QPushButton("Ajouter une autre structure")
         self.remove_button = QPushButton("Retirer cette structure")
-        self.name = QLineEdit()
+        self.name = bound(QLineEdit(), StructureInput, "name")
         self.name.setPlaceholderText("ex. Accueil de loisirs de Montech")
-        self.address = QLineEdit()
-        self.postal_code = QLineEdit()
-        self.postal_code.setMaxLength(5)
+        self.address = bound(QLineEdit(), StructureInput, "address")
+        self.postal_code = digits(QLineEdit(), StructureInput, "postal_code")
         self.postal_code.setMaximumWidth(80)
-        self.city = QLineEdit()
-        self.phone = QLineEdit()
+        self.city = bound(QLineEdit(), StructureInput, "city")
+        self.phone = bound(QLineEdit(), StructureInput, "phone")
         self.phone.setPlaceholderText("ex. 05 63 64 82 44")
-        self.email = QLineEdit()
+        self.email = bound(QLineEdit(), StructureInput, "email")
         self.email.setPlaceholderText("ex. alsh@mairie-montech.fr")
         self.logo_preview = QLabel("Aucun logo")
         self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -344,12 +344,12 @@ class AdminPage(_Page):
             "Administrateur",
             "Le premier compte administrateur : il crée ensuite les comptes des agents et règle les activités.",
         )
-        self.login = QLineEdit()
+        self.login = bound(QLineEdit(), InstallInput, "admin_login")
         self.login.setPlaceholderText("ex. nroques")
-        self.full_name = QLineEdit()
+        self.full_name = bound(QLineEdit(), InstallInput, "admin_name")
         self.full_name.setPlaceholderText("ex. Nathalie Roques")
-        self.password = QLineEdit()
-        self.confirm = QLineEdit()
+        self.password = bound(QLineEdit(), InstallInput, "admin_password")
+        self.confirm = bound(QLineEdit(), InstallInput, "admin_password")
         for edit in (self.password, self.confirm):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.fields = {"login": self.login, "full_name": self.full_name, "password": self.password,

@@ -38,6 +38,13 @@ def upgrade() -> None:
                                  "role": "admin", "password_hash": None, "active": True, "failed_logins": 0,
                                  "must_change_password": False, "system": True,
                                  "created_at": now if bind.dialect.name != "sqlite" else now.replace(tzinfo=None)}])  # fmt: skip
+    # Older versions queued temporary portal passwords in the outbox: none stays there in clear.
+    outbox = sa.table("outbox_messages", sa.column("kind"), sa.column("body"), sa.column("status"),
+                      sa.column("last_error"))  # fmt: skip
+    bind.execute(outbox.update().where(outbox.c.kind == "portal_password").values(
+        body="(effacé : contenait un mot de passe provisoire)"))  # fmt: skip
+    bind.execute(outbox.update().where(outbox.c.kind == "portal_password", outbox.c.status == "pending").values(
+        status="failed", last_error="mot de passe provisoire effacé : en réémettre un depuis « Accès portail »"))  # fmt: skip
     if bind.dialect.name == "sqlite":  # PostgreSQL: the counters' role has no UPDATE/DELETE on them (migrate)
         for table in APPEND_ONLY:
             for what in ("UPDATE", "DELETE"):

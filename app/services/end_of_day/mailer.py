@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ...models import OutboxMessage, OutboxStatus
 from ..bounds import checked
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, DomainError
 from ..uow import Database
 
 KEYRING_SERVICE = "guichet-enfance-smtp"
@@ -64,13 +64,9 @@ class SmtpSettings:
     def password(self) -> str | None:
         if not self.user:
             return None
-        import keyring
-        from keyring.errors import KeyringError
+        from ... import keyring_store
 
-        try:
-            secret = keyring.get_password(KEYRING_SERVICE, f"{self.user}@{self.host}")
-        except KeyringError as exc:
-            raise ConfigurationError(f"Trousseau de mots de passe indisponible : {exc}.") from exc
+        secret = keyring_store.get(f"{self.user}@{self.host}", KEYRING_SERVICE)
         if secret is None:
             raise ConfigurationError(
                 f"Aucun mot de passe SMTP dans le trousseau pour {self.user}@{self.host} : "
@@ -80,9 +76,9 @@ class SmtpSettings:
 
 
 def store_password(settings: SmtpSettings, password: str) -> None:
-    import keyring
+    from ... import keyring_store
 
-    keyring.set_password(KEYRING_SERVICE, f"{settings.user}@{settings.host}", password)
+    keyring_store.put(f"{settings.user}@{settings.host}", password, KEYRING_SERVICE)
 
 
 @dataclass
@@ -151,6 +147,31 @@ class _Connection:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.smtp.quit()
             self.smtp = None
+
+
+def send_now(settings: SmtpSettings, recipient: str, subject: str, body: str) -> None:
+    """Send one message at once, outside the outbox: for what must never be stored (a temporary password).
+
+    Raises ``SmtpUnavailable`` (French) when the server cannot take it."""
+    email = EmailMessage()
+    email["From"] = settings.sender
+    email["To"] = recipient
+    email["Subject"] = subject
+    email["Date"] = formatdate(localtime=True)
+    email["Message-ID"] = make_msgid(domain="guichet-enfance.local")
+    email.set_content(body)
+    connection = _Connection(settings)
+    try:
+        connection.get().send_message(email)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise SmtpUnavailable(f"{settings.host}:{settings.port} ({type(exc).__name__})") from exc
+    finally:
+        connection.close()
+
+
+class SmtpUnavailable(DomainError):
+    def __init__(self, where: str) -> None:
+        super().__init__(f"Le serveur d'envoi des e-mails ne répond pas ou a refusé le message ({where}).")
 
 
 def _claim(db: Database) -> tuple[int, str, str, str, str, str] | None:
@@ -228,7 +249,7 @@ def send_pending(
                 "claimed_until": None,
                 "last_error": None,
             }
-            if kind in SECRET_KINDS:  # a temporary password is not kept in clear once delivered
+            if kind in SECRET_KINDS:  # (older versions queued temporary passwords: none is kept once sent)
                 done["body"] = "(message envoyé ; contenu effacé car il contenait un mot de passe provisoire)"
             _update(db, msg_id, **done)
             report.sent += 1

@@ -25,8 +25,8 @@ from ...models import (
 from .. import audit
 from ..actors import Actor
 from ..bounds import checked
-from ..end_of_day.outbox import queue_email
-from ..errors import UnknownEntity, ValidationError
+from ..end_of_day.mailer import SmtpSettings, send_now
+from ..errors import DomainError, UnknownEntity, ValidationError
 from ..money.payments import METHOD_LABELS
 from ..security import hash_password, temporary_password
 from ..uow import Database
@@ -45,34 +45,45 @@ def _family(s: Session, family_id: int) -> Family:
 class PortalCredentials:
     login: str
     temporary_password: str
-    """Shown once (on the letter) or e-mailed; only its hash is stored."""
+    """Shown once (on the letter) or e-mailed at once; only its hash is stored, never the password itself."""
+    emailed: bool = False
+    email_error: str = ""
+    """Why the e-mail could not leave (the letter is then printed with the same temporary password)."""
 
 
 @checked
-def issue_portal_password(db: Database, actor: Actor, family_id: int, *, by_email: bool) -> PortalCredentials:
-    """A new temporary portal password: returned once (to print on a letter) or queued by e-mail; only its
-    argon2 hash is stored, so it can never be displayed again."""
+def issue_portal_password(
+    db: Database, actor: Actor, family_id: int, *, by_email: bool, smtp: SmtpSettings | None = None
+) -> PortalCredentials:
+    """A new temporary portal password: returned once (to print on a letter) or e-mailed AT ONCE from memory —
+    it is never written anywhere in clear (no outbox row): only its argon2 hash is stored. When the e-mail cannot
+    leave, the credentials come back with ``emailed`` False and the reason, for the letter."""
     temporary = temporary_password()
 
-    def work(s: Session) -> str:
+    def work(s: Session) -> tuple[str, str | None]:
         family = _family(s, family_id)
         if by_email and not family.email:
             raise ValidationError("Cette famille n'a pas d'adresse e-mail : imprimez le courrier.")
         family.portal_login = family.portal_login or f"famille{family.id:05d}"
         family.portal_password_hash = hash_password(temporary)
-        now = db.clock.now()
-        if by_email:
-            queue_email(s, kind="portal_password", dedup_key=f"portal:{family.id}:{now.isoformat()}", family=family,
-                        subject="Votre accès au portail famille",
-                        body=(f"Bonjour,\n\nVotre identifiant : {family.portal_login}\nMot de passe provisoire : "
-                              f"{temporary}\n\nChangez-le à votre première connexion.\n\nLe service "
-                              "enfance-jeunesse"), now=now)  # fmt: skip
-        audit.record(s, at=now, action="portal.password", entity="family", entity_id=family.id,
+        audit.record(s, at=db.clock.now(), action="portal.password", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id,
                      after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
-        return family.portal_login
+        return family.portal_login, family.email
 
-    return PortalCredentials(db.write(work, actor=actor), temporary)
+    login, email = db.write(work, actor=actor)
+    if not by_email or email is None:
+        return PortalCredentials(login, temporary)
+    settings = smtp or SmtpSettings.from_env()
+    if settings is None:
+        return PortalCredentials(login, temporary, False, "pas de serveur d'envoi configuré")
+    body = (f"Bonjour,\n\nVotre identifiant : {login}\nMot de passe provisoire : {temporary}\n\n"
+            "Changez-le à votre première connexion.\n\nLe service enfance-jeunesse")  # fmt: skip
+    try:
+        send_now(settings, email, "Votre accès au portail famille", body)
+    except DomainError as exc:
+        return PortalCredentials(login, temporary, False, str(exc))
+    return PortalCredentials(login, temporary, True)
 
 
 @checked

@@ -147,7 +147,7 @@ def record_payment(
 
 @checked
 def reverse_payment(
-    db: Database, actor: Actor, payment_id: int, reason: str, *, key: str | None = None
+    db: Database, actor: Actor, payment_id: int, reason: Reason, *, key: OperationKey | None = None
 ) -> int:
     """Supervisor: cancel a payment by a reversing entry (the payment and its entry stay). Returns the entry id."""
     if not (reason or "").strip():
@@ -211,6 +211,8 @@ def adjust(
         now = db.clock.now()
         if s.get(Family, family_id) is None:
             raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
+        if s.get(Structure, structure_id) is None:  # before the till row: it refers to the structure
+            raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
         lock_till(s, structure_id, now.astimezone(PARIS).year)
         ensure_day_open(s, structure_id, now.astimezone(PARIS).date(), actor.agent_id)
         wallet = ledger.wallet_for(s, family_id, wallet_kind)
