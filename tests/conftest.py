@@ -25,7 +25,8 @@ from app.services.uow import Database
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
-os.environ.setdefault("GUICHET_ALLOW_PLAINTEXT_KEYRING", "1")  # the tests' keyring is keyrings.alt's plain file
+# the tests' keyring is keyrings.alt's plain file
+os.environ.setdefault("GUICHET_ALLOW_PLAINTEXT_KEYRING", "1")
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TODAY = date(2026, 11, 26)
