@@ -62,7 +62,7 @@ from .deadline_editor import WEEKDAYS, DeadlineEditor
 from .family_dialog import SavingDialog
 from .operations import succeeded
 from .table_model import Column, RowsModel
-from .widgets import EditorDelegate, amount, bound, digits, table_view
+from .widgets import EditorDelegate, NameCombo, amount, bound, digits, table_view
 
 KIND_LABELS = {ActivityKind.ALAE_WEDNESDAY: "ALAE mercredi", ActivityKind.ALSH_HOLIDAYS: "ALSH vacances"}
 WALLET_LABELS = {WalletKind.ALAE: "ALAE", WalletKind.ALSH: "ALSH", WalletKind.CANTINE: "Cantine"}
@@ -239,7 +239,7 @@ class ActivityDialog(SavingDialog):
         self.kind = QComboBox()
         for kind, label in KIND_LABELS.items():
             self.kind.addItem(label, kind.value)
-        self.structure = QComboBox()
+        self.structure = NameCombo()
         for s in structures:
             self.structure.addItem(s.name, s.id)
         self.name = bound(QLineEdit(), ActivityInput, "name")

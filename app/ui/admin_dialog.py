@@ -38,7 +38,7 @@ from .context import CounterContext
 from .import_dialog import FamiliesPanel
 from .keys import kept_keys
 from .table_model import Column, RowsModel
-from .widgets import bound, date_edit, date_of, limit_of, number_range, table_view
+from .widgets import NameCombo, bound, date_edit, date_of, limit_of, number_range, table_view
 
 AID_KINDS = {AidKind.CAF.value: "CAF", AidKind.MSA.value: "MSA", AidKind.EMPLOYER.value: "Employeur (CE)"}
 OPENING_RULES = {
@@ -137,8 +137,7 @@ class AdminDialog(QDialog):
     # --- periods --------------------------------------------------------------------------------------
     def _periods(self) -> QWidget:
         page = QWidget()
-        self.period_activity = QComboBox()
-        self.period_activity.setMinimumContentsLength(34)
+        self.period_activity = NameCombo(34)
         today = local_today(self.ctx.db.clock)
         self.period_rows = RowsModel([
             Column("Période", lambda p: p.name), Column("Année scolaire", lambda p: p.school_year),
@@ -197,8 +196,7 @@ class AdminDialog(QDialog):
     # --- days -------------------------------------------------------------------------------------------
     def _days(self) -> QWidget:
         page = QWidget()
-        self.day_activity = QComboBox()
-        self.day_activity.setMinimumContentsLength(34)
+        self.day_activity = NameCombo(34)
         self.day_month = date_edit(local_today(self.ctx.db.clock))
         self.day_month.setDisplayFormat("MM/yyyy")
         self.day_rows = RowsModel([

@@ -37,7 +37,7 @@ from ..services.setup.school_year import HolidayRow, PublicHolidayRow, SchoolCal
 from .context import CounterContext
 from .operations import Failure, succeeded
 from .table_model import Column, RowsModel
-from .widgets import EditorDelegate, bound, date_edit, date_of, table_view
+from .widgets import EditorDelegate, NameCombo, bound, date_edit, date_of, table_view
 
 DATE_FORMAT = "dd/MM/yyyy"
 EDIT = Qt.ItemDataRole.EditRole
@@ -196,7 +196,7 @@ class SchoolYearPanel(QWidget):
         self.closing_day = date_edit(today)
         self.closing_name = bound(QLineEdit(), school_year.add_local_closing, "name")
         self.closing_name.setPlaceholderText("motif (ex. formation des animateurs)")
-        self.closing_structure = QComboBox()
+        self.closing_structure = NameCombo(24)
         self.closing_structure.addItem(ALL_STRUCTURES, None)
         for s in structure_rows:
             self.closing_structure.addItem(s.name, s.id)

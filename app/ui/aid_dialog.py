@@ -7,7 +7,6 @@ from datetime import date
 
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -19,7 +18,7 @@ from ..models import WalletKind
 from ..services.families.view import WALLET_LABELS
 from ..services.money.aids import AidTypeRow, add_aid
 from .family_dialog import SavingDialog
-from .widgets import amount, date_edit, date_of
+from .widgets import NameCombo, amount, date_edit, date_of
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class AidDialog(SavingDialog):
     def __init__(self, parent: QWidget | None, types: list[AidTypeRow], today: date) -> None:
         super().__init__(parent)
         self.setWindowTitle("Ajouter une aide")
-        self.kind = QComboBox()
+        self.kind = NameCombo()
         for t in types:
             self.kind.addItem(t.name, t.id)
         self.checks = {kind: QCheckBox(WALLET_LABELS[kind]) for kind in WalletKind}

@@ -8,6 +8,7 @@ in a reopened dialog) until it succeeds, so a day is never refunded twice.
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 
 from babel.dates import format_date
 from PySide6.QtWidgets import (
@@ -26,6 +27,7 @@ from ..services.booking.attendance import day_attendance, record_attendance, rec
 from .context import CounterContext
 from .keys import kept_keys
 from .table_model import Column, RowsModel
+from .widgets import elide_cells
 
 
 class AttendanceDialog(QDialog):
@@ -47,6 +49,7 @@ class AttendanceDialog(QDialog):
         self.view.verticalHeader().setVisible(False)
         self.view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        elide_cells(self.view)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.present = QPushButton("&Présent")
@@ -60,9 +63,11 @@ class AttendanceDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(f"<b>{activity_name}</b> – {format_date(day, 'EEEE d MMMM y', locale='fr_FR')}")
+        heading = QLabel(
+            f"<b>{escape(activity_name)}</b> – {format_date(day, 'EEEE d MMMM y', locale='fr_FR')}"
         )
+        heading.setWordWrap(True)  # a long activity name never widens the dialog
+        layout.addWidget(heading)
         layout.addWidget(self.view, 1)
         layout.addWidget(
             QLabel("Une absence est facturée, sauf certificat médical présenté dans les 48 heures.")

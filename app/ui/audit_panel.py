@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..clock import PARIS, local_today
 from ..services.bounds import MAX_ID, Text
 from ..services.setup import views as admin_views
 from .context import CounterContext
 from .table_model import Column, RowsModel
-from .widgets import date_edit, date_of, digits, table_view
+from .widgets import NameCombo, date_edit, date_of, digits, table_view
 
 
 class AuditPanel(QWidget):
     def __init__(self, ctx: CounterContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.agent = QComboBox()
+        self.agent = NameCombo(24)
         self.agent.addItem("tous les agents", None)
         for agent_id, name in self.ctx.ops.run(lambda: admin_views.agents(self.ctx.db), default=[]):
             self.agent.addItem(name, agent_id)
@@ -42,6 +42,6 @@ class AuditPanel(QWidget):
     def load(self) -> None:
         family = self.family.text().strip()
         rows = self.ctx.ops.run(lambda: admin_views.audit_view(
-            self.ctx.db, family_id=int(family) if family.isdigit() else None, agent_id=self.agent.currentData(),
+            self.ctx.db, family_id=int(family) if family.isascii() and family.isdigit() else None, agent_id=self.agent.currentData(),
             start=date_of(self.since), end=date_of(self.until)), default=[])  # fmt: skip
         self.rows.set_rows(rows)

@@ -8,7 +8,6 @@ from babel.dates import format_date
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -30,6 +29,7 @@ from .context import CounterContext
 from .copy_dialog import CopyDialog
 from .print_preview import PrintPreview, Rendered, rendered
 from .theme import STATE_LEGEND
+from .widgets import NameCombo
 
 
 class Legend(QWidget):
@@ -63,9 +63,9 @@ class BookingView(QWidget):
         self.view: MonthView | None = None
         self.preview: PrintPreview | None = None
 
-        self.child = QComboBox()
+        self.child = NameCombo(24)
         self.child.setAccessibleName("Enfant")
-        self.activity = QComboBox()
+        self.activity = NameCombo()
         self.activity.setAccessibleName("Activité")
         self.previous = QToolButton()
         self.previous.setText("<")

@@ -125,6 +125,7 @@ class FamilyDialog(SavingDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(adults_box)
+        layout.addStretch(1)  # the room left goes below the fields, not between the headings and the fields
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
         self.resize(760, 420)

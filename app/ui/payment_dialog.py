@@ -76,7 +76,7 @@ class PaymentDialog(SavingDialog):
         self.amount.selectAll()
 
     def _cheque_fields(self) -> None:
-        cheque = self.method.currentData() is PaymentMethod.CHEQUE
+        cheque = PaymentMethod(self.method.currentData()) is PaymentMethod.CHEQUE  # Qt hands the text back
         self.bank.setEnabled(cheque)
         self.number.setEnabled(cheque)
 

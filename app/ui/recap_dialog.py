@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntEnum
+from html import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
@@ -24,6 +25,7 @@ from ..services.money.amounts import format_eur
 from .operations import Failure
 from .table_model import Column, RowsModel
 from .theme import DEBIT
+from .widgets import elide_cells
 
 OK_COLOUR, BAD_COLOUR, WAIT_COLOUR = QColor("#1b5e20"), QColor("#b00020"), QColor("#5e35b1")
 CANCEL_COLOUR = QColor("#616161")
@@ -52,7 +54,7 @@ def _table(model: RowsModel) -> QTableView:
     view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
     view.setSelectionMode(QTableView.SelectionMode.NoSelection)
     view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    view.setWordWrap(False)
+    elide_cells(view)  # one line a row, a long name cut with « … » and whole in its tooltip
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
@@ -169,8 +171,9 @@ class RecapDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.confirm)
 
-        self.heading = QLabel(f"<b>Famille {recap.family_name}</b> – récapitulatif des demandes")
+        self.heading = QLabel(f"<b>Famille {escape(recap.family_name)}</b> – récapitulatif des demandes")
         self.heading.setObjectName("familyTitle")
+        self.heading.setWordWrap(True)  # a long family name goes on a second line, never widens the dialog
         self.title_additions = QLabel(f"<b>Réservations demandées</b> ({len(recap.additions)})")
         self.title_removals = QLabel(f"<b>Annulations demandées</b> ({len(recap.removals)})")
         layout = QVBoxLayout(self)
@@ -297,7 +300,7 @@ class RecapDialog(QDialog):
         self.result_value = RecapResult.CONFIRMED
         self.error.hide()
         self.setWindowTitle(f"Demandes enregistrées – Famille {self.recap.family_name}")
-        self.heading.setText(f"<b>Famille {self.recap.family_name}</b> – résultat des demandes")
+        self.heading.setText(f"<b>Famille {escape(self.recap.family_name)}</b> – résultat des demandes")
 
         def colour(o: LineOutcome) -> QColor:
             return {

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 from ..clock import PARIS
 from .context import CounterContext
+from .widgets import ElidedLabel, NameCombo
 
 
 class TopBar(QFrame):
@@ -18,11 +19,11 @@ class TopBar(QFrame):
         super().__init__()
         self.ctx = ctx
         self.setObjectName("topBar")
-        self.structure = QComboBox()
+        self.structure = NameCombo()
         self.structure.setAccessibleName("Structure")
         for row in ctx.structures:
             self.structure.addItem(row.name, row.id)
-        self.agent = QLabel(f"Agent : {ctx.actor.name}")
+        self.agent = ElidedLabel(f"Agent : {ctx.actor.name}")
         self.updated = QLabel()
         self.logout = QPushButton("Déconnexion")
         self.closing = QPushButton("Clôture de la journée…")

@@ -25,16 +25,27 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QHelpEvent, QRegularExpressionValidator, QTextCursor, QValidator
+from PySide6.QtGui import (
+    QHelpEvent,
+    QPaintEvent,
+    QRegularExpressionValidator,
+    QResizeEvent,
+    QTextCursor,
+    QValidator,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDateEdit,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QStyle,
     QStyledItemDelegate,
+    QStyleOptionComboBox,
     QStyleOptionViewItem,
+    QStylePainter,
     QTableView,
     QToolTip,
     QWidget,
@@ -99,8 +110,7 @@ class ElidingDelegate(QStyledItemDelegate):
             return False
         room = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, shown, widget).width()
         margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
-        lines = text.splitlines() or [text]
-        return len(lines) > 1 or shown.fontMetrics.horizontalAdvance(text) > room - 2 * margin
+        return "\n" in text or shown.fontMetrics.horizontalAdvance(text) > room - 2 * margin
 
     def tooltip(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> str:
         """What the cell's tooltip shows: its whole text when it is cut, then the model's tooltip."""
@@ -135,6 +145,106 @@ def elide_cells(view: QAbstractItemView, chars: int = CELL_CHARS) -> ElidingDele
     return delegate
 
 
+class ElidedLabel(QLabel):
+    """A one-line label cut with « … » to the width it is given (a long family name never widens the window), whole
+    in its tooltip when cut; ``text()`` is the whole text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self._text = text
+        self._elide()
+        self.updateGeometry()
+
+    def text(self) -> str:
+        return self._text
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().sizeHint()
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._text) + margins.left() + margins.right() + 2
+        return QSize(width, hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self.fontMetrics().averageCharWidth() * 10, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._elide()
+
+    def _elide(self) -> None:
+        margins = self.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        shown = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, max(room, 0))
+        QLabel.setText(self, shown)
+        self.setToolTip(self._text if shown != self._text else "")
+
+
+class NameCombo(QComboBox):
+    """A combo box of names, as wide as its longest name but never wider than ``chars`` characters (a 120-character
+    name never widens the window): a longer name is cut with « … », whole in the list and in the tooltip."""
+
+    def __init__(self, chars: int = CELL_CHARS, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.chars = chars
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
+    def _widest(self) -> int:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        text = QSize(self.fontMetrics().averageCharWidth() * self.chars, self.fontMetrics().height())
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_ComboBox, option, text, self).width()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().sizeHint()
+        return QSize(min(hint.width(), self._widest()), hint.height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self._widest()), hint.height())
+
+    def _room(self, option: QStyleOptionComboBox) -> int:
+        field = self.style().subControlRect(
+            QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, self
+        )
+        return field.width() - 4
+
+    def is_cut(self) -> bool:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        return self.fontMetrics().horizontalAdvance(self.currentText()) > self._room(option)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        if self.isEditable():
+            super().paintEvent(event)
+            return
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = self.fontMetrics().elidedText(
+            option.currentText, Qt.TextElideMode.ElideRight, self._room(option)
+        )
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent) and not self.toolTip():
+            if self.is_cut():
+                QToolTip.showText(event.globalPos(), self.currentText(), self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+
 def date_edit(d: date) -> QDateEdit:
     edit = QDateEdit(QDate(d.year, d.month, d.day))
     edit.setDisplayFormat("dd/MM/yyyy")
@@ -150,6 +260,8 @@ def date_of(edit: QDateEdit) -> date:
 # --- the bounds of what is typed -------------------------------------------------------------------------------
 
 Edit = TypeVar("Edit", QLineEdit, QPlainTextEdit)
+QT_MAX_LENGTH = 32767
+"""Qt's own maximum length of a QLineEdit, i.e. no bound."""
 MAX_LENGTH = "maxLength"
 """The property that keeps a QPlainTextEdit's bound (a QLineEdit has ``maxLength()``)."""
 
@@ -202,11 +314,13 @@ def limit_of(spec: Any, field: str | None = None) -> int:
 def bound(edit: Edit, spec: Any, field: str | None = None) -> Edit:
     """``edit`` cannot hold more characters than ``spec`` allows (see ``text_spec``); returns ``edit``.
 
-    A QLineEdit takes it as its maximum length; a QPlainTextEdit (several lines) cuts what goes beyond, as it is
-    typed or pasted, and keeps the bound in its ``maxLength`` property."""
+    A QLineEdit takes it as its maximum length (and shows the beginning of what it already holds); a QPlainTextEdit
+    (several lines) cuts what goes beyond as it is typed or pasted, and keeps the bound in its ``maxLength``
+    property."""
     limit = limit_of(spec, field)
     if isinstance(edit, QLineEdit):
         edit.setMaxLength(limit)
+        edit.setCursorPosition(0)  # a long value already there shows its beginning, not its end
     else:
         _PlainTextLimit(edit, limit)
     return edit
@@ -250,7 +364,7 @@ def max_length(edit: QLineEdit | QPlainTextEdit) -> int:
     if isinstance(edit, QLineEdit):
         return edit.maxLength()
     value = edit.property(MAX_LENGTH)
-    return int(value) if value is not None else QLineEdit().maxLength()
+    return int(value) if value is not None else QT_MAX_LENGTH
 
 
 AMOUNT_DIGITS = len(str(MAX_AMOUNT_CENTS // 100))
@@ -268,8 +382,8 @@ class AmountValidator(QValidator):
         super().__init__(parent)
         self.signed = signed
 
-    def validate(self, text: str, pos: int) -> QValidator.State:
-        return amount_state(text, self.signed)
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
+        return amount_state(text, self.signed), text, pos  # as QRegularExpressionValidator answers
 
 
 def amount_state(text: str, signed: bool = False) -> QValidator.State:
