@@ -600,13 +600,24 @@ def test_supervisor_sees_days_and_journal_only(qtbot, demo_rw):
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == ["Journées", "Journal"]
 
 
-def test_portal_access_export_and_anonymisation_from_the_family_tab(qtbot, demo_rw, tmp_path):
+def test_portal_access_export_and_anonymisation_from_the_family_tab(qtbot, demo_rw, tmp_path, monkeypatch):
+    from tests.smtp_server import Server
+
     new_family(demo_rw, "Testeur", email="testeur@example.org")
     window = _window(qtbot, demo_rw, Role.SUPERVISOR)
     open_family(qtbot, window, "Testeur")
-    credentials = window.page.issue_portal()  # the family has an e-mail address: sent by e-mail
-    assert credentials is not None and "envoyé par e-mail" in window.messages[-1]
+    smtp = Server()
+    try:
+        for name, value in (("HOST", "127.0.0.1"), ("PORT", str(smtp.port)), ("SECURITY", "none")):
+            monkeypatch.setenv(f"GUICHET_SMTP_{name}", value)
+        credentials = window.page.issue_portal()  # the family has an e-mail address: sent by e-mail at once
+    finally:
+        smtp.stop()
+    assert credentials is not None and credentials.emailed and "envoyé par e-mail" in window.messages[-1]
     assert credentials.temporary_password not in window.messages[-1]
+    [message] = smtp.recorder.messages
+    assert message.recipients == ["testeur@example.org"]
+    assert credentials.temporary_password in message.body and credentials.login in message.body
     path = window.page.export_data(str(tmp_path / "export.json"))
     assert json.loads(path.read_text())["famille"]["nom"] == "TESTEUR"
     text = PdfReader(str(path.with_suffix(".pdf"))).pages[0].extract_text()
@@ -625,3 +636,17 @@ def test_portal_letter_for_a_family_without_e_mail(qtbot, demo_rw):
     text = PdfReader(io.BytesIO(window.page.preview.pdf)).pages[0].extract_text()
     assert credentials.login in text and credentials.temporary_password in text
     assert "Objet : votre accès au portail famille" in text
+
+
+def test_portal_letter_when_the_e_mail_cannot_leave(qtbot, demo_rw, monkeypatch):
+    """No sending server configured: the agent is told why and gets the letter, with the same password."""
+    monkeypatch.delenv("GUICHET_SMTP_HOST", raising=False)
+    new_family(demo_rw, "Courriel", email="courriel@example.org")
+    window = _window(qtbot, demo_rw, Role.AGENT)
+    open_family(qtbot, window, "Courriel")
+    credentials = window.page.issue_portal()
+    assert not credentials.emailed
+    assert "n'a pas pu partir (pas de serveur d'envoi configuré)" in window.messages[-1]
+    assert credentials.temporary_password not in window.messages[-1]
+    text = PdfReader(io.BytesIO(window.page.preview.pdf)).pages[0].extract_text()
+    assert credentials.login in text and credentials.temporary_password in text

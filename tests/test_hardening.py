@@ -30,6 +30,7 @@ from app.services.money.payments import PaymentInput, adjust, record_payment, re
 from app.services.setup import agents
 from app.services.setup.activities import ActivityInput, create_activity
 from app.services.setup.catalogue import save_message
+from app.services.setup.school_year import parse_school_year
 from tests.helpers import activity_id, actor, day_row, new_family, row_counts, structure_of
 from tests.test_cli import assert_one_line_french_error, run_app
 
@@ -129,6 +130,12 @@ def test_only_ascii_digits_count_as_numbers(db, digits):
                                                                      "10", "Banque", digits)), "chèque")  # fmt: skip
     _refused(db, lambda: create_family(db, agent, FamilyInput(name="QF", quotient_familial=digits)),
              "Quotient familial")  # fmt: skip
+    _refused(
+        db, lambda: create_family(db, agent, FamilyInput(name="CP", postal_code="７５００１")), "Code postal"
+    )
+    _refused(db, lambda: create_family(db, agent, FamilyInput(name="CP", postal_code="٧٥٠٠١")), "Code postal")
+    with pytest.raises(DomainError, match="Année scolaire"):
+        parse_school_year("２０２６")
 
 
 # --- roles and login ---------------------------------------------------------------------------------------

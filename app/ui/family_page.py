@@ -30,7 +30,7 @@ from .operations import succeeded
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
-from .widgets import date_edit, date_of, table_view
+from .widgets import ElidedLabel, date_edit, date_of, table_view
 
 
 def state_colour(state: str) -> QColor | None:
@@ -50,7 +50,7 @@ class FamilyPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.summary: FamilySummary | None = None
-        self.title = QLabel()
+        self.title = ElidedLabel()  # a long name is cut, whole in its tooltip
         self.title.setObjectName("familyTitle")
         self.balance = QLabel()
         self.balance.setObjectName("balance")
@@ -308,31 +308,39 @@ class FamilyPage(QWidget):
         self.ctx.ops.form(dialog, lambda: save_child(self.ctx.db, self.ctx.actor, family_id, data, child_id))
 
     def issue_portal(self):
-        """A new temporary portal password: e-mailed (queued) when the family has an address, else a letter
-        (made and drawn on a worker thread, then previewed)."""
+        """A new temporary portal password: e-mailed at once when the family has an address, else — or when the
+        e-mail cannot leave, whose reason is shown — a letter with the same password (made and drawn on a worker
+        thread, then previewed)."""
         if self.summary is None:
             return None
+        from ..services.end_of_day.mailer import SmtpSettings
         from ..services.families.privacy import issue_portal_password
 
         family_id, by_email = self.summary.id, bool(self.summary.email)
         credentials = self.ctx.ops.run(
-            lambda: issue_portal_password(self.ctx.db, self.ctx.actor, family_id, by_email=by_email),
+            lambda: issue_portal_password(self.ctx.db, self.ctx.actor, family_id, by_email=by_email,
+                                          smtp=SmtpSettings.from_env() if by_email else None),
             write=True,
-        )
-        if credentials is not None and by_email:
+        )  # fmt: skip
+        if credentials is None:
+            return None
+        if credentials.emailed:
             self.ctx.ops.inform("Accès portail", f"Identifiant {credentials.login} : mot de passe provisoire envoyé "
                                                  "par e-mail (il ne pourra plus être affiché).")  # fmt: skip
-        elif credentials is not None:
-            from ..services.documents.family_papers import portal_letter_pdf  # reportlab only when printing
+            return credentials
+        if by_email:
+            self.ctx.ops.inform("Accès portail", f"L'e-mail n'a pas pu partir ({credentials.email_error}) : "
+                                                 "imprimez le courrier, il porte le même mot de passe provisoire.")  # fmt: skip
+        from ..services.documents.family_papers import portal_letter_pdf  # reportlab only when printing
 
-            agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
-            self.ctx.ops.run(
-                rendered(lambda: portal_letter_pdf(self.ctx.db, family_id, credentials.login,
-                                                   credentials.temporary_password, agent, structure_id)),
-                lambda document: self._open_preview(document, "Courrier d'accès au portail",
-                                                    f"portail-{credentials.login}.pdf"),
-                background=True,
-            )  # fmt: skip
+        agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
+        self.ctx.ops.run(
+            rendered(lambda: portal_letter_pdf(self.ctx.db, family_id, credentials.login,
+                                               credentials.temporary_password, agent, structure_id)),
+            lambda document: self._open_preview(document, "Courrier d'accès au portail",
+                                                f"portail-{credentials.login}.pdf"),
+            background=True,
+        )  # fmt: skip
         return credentials
 
     def export_data(self, path: str | None = None):

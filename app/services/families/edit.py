@@ -106,7 +106,7 @@ def validate_family(data: FamilyInput) -> dict[str, Any]:
         else:
             qf = int(data.quotient_familial)
     postal = data.postal_code.strip()
-    if postal and not re.fullmatch(r"\d{5}", postal):
+    if postal and not re.fullmatch(r"[0-9]{5}", postal):
         errors["postal_code"] = f"Code postal invalide : « {postal} » (5 chiffres)."
     adults = []
     for i, adult in enumerate(a for a in data.adults if not a.empty):

@@ -55,7 +55,7 @@ def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT
         .limit(limit)
     )
     for typed in search_key(query).split():
-        word = _digits(typed) if re.fullmatch(r"[\d .+-]{3,}", typed) else typed
+        word = _digits(typed) if re.fullmatch(r"[0-9 .+-]{3,}", typed) else typed
         if word:
             stmt = stmt.where(Family.search_text.contains(word, autoescape=True))
     families = list(session.scalars(stmt))

@@ -86,7 +86,7 @@ def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
         bank, number = data.cheque_bank.strip() or None, data.cheque_number.strip() or None
         if not number:
             errors["cheque_number"] = "Le numéro du chèque est obligatoire."
-        elif not re.fullmatch(r"[0-9]{1,20}", number):
+        elif not re.fullmatch(r"[0-9]{1,40}", number):
             errors["cheque_number"] = f"Numéro de chèque invalide : « {number} » (des chiffres)."
         if not bank:
             errors["cheque_bank"] = "La banque du chèque est obligatoire."

@@ -103,9 +103,9 @@ def _fixed_opening(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
     raw = text.strip()
-    if m := re.fullmatch(r"(\d{1,2})-(\d{1,2})", raw):
+    if m := re.fullmatch(r"([0-9]{1,2})-([0-9]{1,2})", raw):
         month, day = int(m.group(1)), int(m.group(2))
-    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})", raw):
+    elif m := re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})", raw):
         day, month = int(m.group(1)), int(m.group(2))
     else:
         raise ValidationError(f"Date d'ouverture fixe invalide : « {raw[:10]} » (jour/mois, ex. 06/05).")

@@ -55,7 +55,7 @@ SUMMER_MONTHS = (6, 7)
 def parse_school_year(text: str | int) -> str:
     """ "2026", 2026 or "2026-2027" → "2026-2027" (the school year starting in September 2026)."""
     raw = str(text).strip()
-    match = re.fullmatch(r"(\d{4})(?:\s*[-/]\s*(\d{4}))?", raw)
+    match = re.fullmatch(r"([0-9]{4})(?:\s*[-/]\s*([0-9]{4}))?", raw)
     if match is None:
         raise ValidationError(f"Année scolaire invalide : « {raw[:20]} » (attendu 2026 ou 2026-2027).")
     first = int(match.group(1))
