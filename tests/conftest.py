@@ -46,6 +46,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault-injection suite's figures (processes, kills, receipts, e-mails, seconds), after the results."""
+    from tests.faults import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("fault injection figures")
+        for name, figure in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {figure}")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"guichet-enfance backend: {config.getoption('--backend')}"
 

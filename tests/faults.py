@@ -13,6 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+FIGURES: dict[str, str] = {}
+"""What the fault-injection suite measured, by scenario: printed at the end of the run (conftest)."""
+
 COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"  # the simple-query message psycopg sends for a COMMIT
 
 

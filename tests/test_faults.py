@@ -51,6 +51,7 @@ from app.models import (
 )
 from app.services.invariants import check
 from app.services.uow import Database, new_operation_key
+from tests.faults import FIGURES
 from tests.helpers import activity_id, actor, new_family, row_counts, structure_of
 from tests.smtp_server import Recorder, Server
 
@@ -62,7 +63,6 @@ DAY_LOCKS = ("FROM activity_days", "FOR UPDATE")
 IDLE_TIMEOUT_S = (
     DEFAULTS["pg_idle_in_transaction_ms"] / 1000
 )  # the server ends a session idle in a transaction
-FIGURES: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -71,18 +71,8 @@ def _postgresql_only(backend):
         pytest.skip("fault injection needs a PostgreSQL server: backends, row locks and their timeouts")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _summary():
-    yield
-    if FIGURES:
-        print("\n--- fault injection figures ---")
-        for name, figure in FIGURES.items():
-            print(f"{name}: {figure}")
-
-
 def _figure(name: str, line: str) -> None:
-    FIGURES[name] = line
-    print(f"\n{name}: {line}")
+    FIGURES[name] = line  # printed in the run's summary (conftest)
 
 
 # --- helpers shared by the test and its children ---------------------------------------------------------
