@@ -290,6 +290,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .bootstrap import open_database
     from .db import describe
     from .services.invariants import check
+    from .text import count
 
     db = open_database(getattr(args, "db", None), create=False)
     problems = check(db)
@@ -297,7 +298,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not problems:
         print(f"{where} : aucune anomalie.")
         return 0
-    print(f"{where} : {len(problems)} anomalie(s) :")
+    print(f"{where} : {count(len(problems), 'anomalie')} :")
     for line in problems:
         print(f"- {line}")
     return 1
@@ -466,6 +467,7 @@ def cmd_export_families(args: argparse.Namespace) -> int:
 
     from .bootstrap import open_database
     from .services.setup.family_import import export_families
+    from .text import count
 
     db = open_database(getattr(args, "db", None), create=False)
     content = export_families(db)
@@ -476,7 +478,7 @@ def cmd_export_families(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return 2
     lines = content.count(b"\n") - 1
-    print(f"{args.file} : {lines} ligne(s) exportée(s).")
+    print(f"{args.file} : {count(lines, 'ligne exportée', 'lignes exportées')}.")
     return 0
 
 

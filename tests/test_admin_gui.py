@@ -221,7 +221,7 @@ def test_admin_screens_main_paths(qtbot, demo_rw):
     dialog.capacity.setValue(dialog.day_rows.rows[row].capacity + 1)
     dialog.day_reason.setText("un animateur de plus")
     dialog._set_capacity()
-    assert "1 demande(s) de la liste d'attente" in dialog.day_result.text()
+    assert "1 demande de la liste d'attente acceptée." in dialog.day_result.text()
     dialog.day_view.selectRow(
         next(i for i, d in enumerate(dialog.day_rows.rows) if d.day == date(2026, 12, 31))
     )

@@ -118,7 +118,7 @@ def test_attendance_list_of_300_children_with_waitlist(db):
         the_day = day.day
     text, pages = text_of(attendance_pdf(db, pv, the_day, printed_by="Michel Durand"))
     assert pages >= 5 and f"Page {pages}/{pages}" in text
-    assert "300 enfant(s) pour 300 places · 3 en liste d'attente" in text
+    assert "300 enfants pour 300 places · 3 en liste d'attente" in text
     assert "ÇELIK Élève000" in text and "ÑÚÑEZ Élève299" in text and "PAI asthme" in text
     assert "Liste d'attente" in text and "ÇELIK Élève302" not in text.split("Liste d'attente")[0]
     assert "Présent" in text and "05 63 00 00 00" in text

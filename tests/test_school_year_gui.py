@@ -93,7 +93,7 @@ def test_edit_save_and_generate_the_alae_wednesdays_then_again_and_after_editing
     report = panel.report.toPlainText()
     days = _days(demo_rw, alae, date(2027, 9, 1), date(2028, 8, 31))
     assert report.startswith("Année scolaire 2027-2028 :")
-    assert f"- ALAE Mercredi après-midi : {len(days)} journée(s) créée(s), 0 déjà présente(s)" in report
+    assert f"- ALAE Mercredi après-midi : {len(days)} journées créées, 0 déjà présente" in report
     assert "CLSH" not in report
     assert all(d.weekday() == 2 for d in days)
     for closed in (date(2027, 11, 10), date(2027, 12, 1), date(2028, 3, 15)):
@@ -104,7 +104,7 @@ def test_edit_save_and_generate_the_alae_wednesdays_then_again_and_after_editing
     window.ops.asynchronous = True
     panel.generate_button.click()
     qtbot.waitUntil(lambda: "déjà présente" in panel.report.toPlainText(), timeout=10_000)
-    assert f"0 journée(s) créée(s), {len(days)} déjà présente(s)" in panel.report.toPlainText()
+    assert f"0 journée créée, {len(days)} déjà présentes" in panel.report.toPlainText()
     assert _days(demo_rw, alae, date(2027, 9, 1), date(2028, 8, 31)) == days
     window.ops.asynchronous = False
 
@@ -116,7 +116,7 @@ def test_edit_save_and_generate_the_alae_wednesdays_then_again_and_after_editing
     assert panel.closing_rows.rows == []
     panel.save_button.click()
     panel.generate_button.click()
-    assert f"2 journée(s) créée(s), {len(days)} déjà présente(s)" in panel.report.toPlainText()
+    assert f"2 journées créées, {len(days)} déjà présentes" in panel.report.toPlainText()
     again = _days(demo_rw, alae, date(2027, 9, 1), date(2028, 8, 31))
     assert set(again) - set(days) == {date(2027, 11, 10), date(2027, 12, 1)}
     assert date(2028, 3, 15) not in again
@@ -135,7 +135,7 @@ def test_a_booked_wednesday_closed_after_generation_is_reported_as_a_conflict(qt
     panel.set_checked([alae])
     panel.generate_button.click()
     report = panel.report.toPlainText()
-    assert "  ! 02/12/2026 : n'est plus un jour d'accueil mais 22 réservation(s) existe(nt)" in report
+    assert "  ! 02/12/2026 : n'est plus un jour d'accueil mais 22 réservations existent" in report
     assert date(2026, 12, 2) in _days(demo_rw, alae, date(2026, 12, 1), date(2026, 12, 31))  # not removed
     assert window.messages == []
 

@@ -167,7 +167,7 @@ def test_a_closing_on_a_booked_day_is_reported_not_silently_removed(town):
     from tests.helpers import new_family
 
     family_id, (child,) = new_family(db, balance_cents=5000)
-    basket = Basket(family_id, sid)
+    basket = Basket(family_id)
     basket.toggle(child, activity(db, "ALAE-MER"), date(2026, 12, 9), Action.ADD)
     confirm(db, Actor(agent.agent_id, Role.AGENT, "Sophie Bernard"), basket)
     school_year.add_local_closing(db, admin, date(2026, 12, 9), "Grève", None)
@@ -255,14 +255,14 @@ def test_activities_created_with_the_seed_defaults_archived_and_never_deleted_on
     report = school_year.generate_days(db, admin, "2026-2027", [new])
     assert report.activities[0].created == 38
     activities.set_archived(db, admin, new, True)
-    assert new not in [a.id for a in activities_for(db, sid)]
+    assert new not in [a.id for a in activities_for(db, [sid])]
     activities.set_archived(db, admin, new, False)
     activities.delete_activity(db, admin, new)  # never booked: it may go
     assert new not in [a.id for a in activities.activity_details(db)]
     from tests.helpers import new_family
 
     family_id, (child,) = new_family(db, balance_cents=5000)
-    basket = Basket(family_id, sid)
+    basket = Basket(family_id)
     basket.toggle(child, activity(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD)
     confirm(db, admin, basket)
     with pytest.raises(ValidationError, match="archivez-la"):
@@ -385,7 +385,7 @@ def test_bad_lines_are_named_by_line_and_column_and_nothing_is_written(town):
     disagree = [t for t in texts if "décrite différemment" in t]
     assert len(disagree) == 2 and all("(2, 9)" in t for t in disagree)  # both lines of that family, named
     assert preview.rejected_lines == [2, 3, 4, 5, 6, 7, 8, 9]
-    with pytest.raises(ImportRejected, match="8 ligne\\(s\\) rejetée\\(s\\) : rien n'a été importé"):
+    with pytest.raises(ImportRejected, match="8 lignes rejetées : rien n'a été importé"):
         import_families(db, admin, table)
     assert counts(db) == before
 

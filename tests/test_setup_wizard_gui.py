@@ -90,7 +90,7 @@ def fill_admin(wizard: SetupWizard, *, confirm: str = PASSWORD) -> None:
 
 
 def go_to_summary(wizard: SetupWizard) -> None:
-    press(wizard, "next")  # Bienvenue → Structure(s)
+    press(wizard, "next")  # Bienvenue → Structures
     if not wizard.structures.name.text():
         fill_structure(wizard, "Accueil de loisirs de Montech")
     press(wizard, "next")
@@ -476,5 +476,5 @@ def test_an_installed_town_is_not_forgotten(qtbot, counter_home):
     assert not forget_unfinished_installation(settings, db) and settings.mode == "local"
     db.engine.dispose()
     later = start_database(None, interactive=True, settings=settings)  # no dialog: the saved choice
-    assert installed(later) == "1 agents" and families(later) == 0
+    assert installed(later) == "1 agent" and families(later) == 0
     later.engine.dispose()

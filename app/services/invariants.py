@@ -17,6 +17,7 @@ from ..models import (
     ReservationStatus,
     Wallet,
 )
+from ..text import count
 from .bounds import checked
 from .uow import Database
 
@@ -36,7 +37,8 @@ def violations(session: Session) -> list[str]:
     for day_id, n in sorted(accepted.items()):
         if n > capacity[day_id]:
             problems.append(
-                f"Surréservation : journée {day_id} ({day_of[day_id]}) a {n} acceptées pour {capacity[day_id]} places."
+                f"Surréservation : journée {day_id} ({day_of[day_id]}) a {count(n, 'acceptée')} pour "
+                f"{count(capacity[day_id], 'place')}."
             )
 
     for child_id, day_id, n in session.execute(
@@ -54,7 +56,8 @@ def violations(session: Session) -> list[str]:
         .group_by(ActivityDay.id, ActivityDay.day)
     ):
         problems.append(
-            f"Journée fermée encore réservée : journée {day_id} ({day}) a {n} réservation(s) active(s)."
+            f"Journée fermée encore réservée : journée {day_id} ({day}) a "
+            f"{count(n, 'réservation active', 'réservations actives')}."
         )
 
     positions: dict[int, list[int | None]] = defaultdict(list)
@@ -82,7 +85,8 @@ def violations(session: Session) -> list[str]:
         expected = int(sums.get(wallet_id) or 0)
         if balance != expected:
             problems.append(
-                f"Solde faux : porte-monnaie {wallet_id} affiche {balance} centimes, écritures {expected}."
+                f"Solde faux : porte-monnaie {wallet_id} affiche {count(balance, 'centime')}, "
+                f"écritures {expected}."
             )
 
     seqs: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -100,7 +104,7 @@ def violations(session: Session) -> list[str]:
         if counters.get(key, 0) != len(numbers):
             problems.append(
                 f"Compteur de reçus incohérent : structure {key[0]}, année {key[1]} "
-                f"({counters.get(key, 0)} contre {len(numbers)} reçus)."
+                f"({counters.get(key, 0)} contre {count(len(numbers), 'reçu')})."
             )
     return problems
 

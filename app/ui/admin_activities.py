@@ -57,6 +57,7 @@ from ..services.setup.activities import (
 )
 from ..services.setup.defaults import USUAL_ACTIVITIES
 from ..services.setup.structures import StructureDetail, structure_details
+from ..text import count, plural
 from .context import CounterContext
 from .deadline_editor import WEEKDAYS, DeadlineEditor
 from .family_dialog import SavingDialog
@@ -101,9 +102,20 @@ def deadline_text(rule: DeadlineRule, *, short: bool = False) -> str:
     return f"J-{rule.days or 0}" + (f" hors {skipped}" if skipped else "") + at
 
 
+def counted_suffix(spin: QSpinBox, noun: str, *, after: str = "") -> None:
+    """``spin``'s suffix: ``noun`` in the singular or the plural as its value goes (« 1 semaine avant »,
+    « 2 semaines avant »)."""
+
+    def follow(value: int) -> None:
+        spin.setSuffix(f" {plural(value, noun)}{after}")
+
+    spin.valueChanged.connect(follow)
+    follow(spin.value())
+
+
 def opening_text(a: ActivityDetail) -> str:
     if a.opening_kind is OpeningKind.ROLLING:
-        return f"{a.horizon_days or 0} jours à l'avance"
+        return f"{count(a.horizon_days or 0, 'jour')} à l'avance"
     scope = SCOPE_LABELS[a.period_scope]
     if a.period_opening_rule is PeriodOpeningRule.WEEKS_BEFORE:
         return f"{scope} : {a.period_opening_weeks} sem. avant"
@@ -133,10 +145,11 @@ def details_text(a: ActivityDetail) -> str:
         else f"{format_eur(a.price_cents)} pour toutes les familles"
     )
     if a.opening_kind is OpeningKind.ROLLING:
-        opening = f"réservable jusqu'à {a.horizon_days or 0} jours à l'avance"
+        opening = f"réservable jusqu'à {count(a.horizon_days or 0, 'jour')} à l'avance"
     else:
+        weeks = count(a.period_opening_weeks or 0, "semaine")
         when = {
-            PeriodOpeningRule.WEEKS_BEFORE: f"{a.period_opening_weeks} semaine(s) avant chaque période",
+            PeriodOpeningRule.WEEKS_BEFORE: f"{weeks} avant chaque période",
             PeriodOpeningRule.FIXED_DATE: f"le {fixed_text(a.period_opening_fixed)}",
             PeriodOpeningRule.AFTER_PREVIOUS_HOLIDAYS: "dès la fin des vacances précédentes",
         }[a.period_opening_rule]
@@ -249,7 +262,7 @@ class ActivityDialog(SavingDialog):
         self.price.setMaximumWidth(120)
         self.capacity = QSpinBox()
         self.capacity.setRange(0, MAX_CAPACITY)
-        self.capacity.setSuffix(" places")
+        counted_suffix(self.capacity, "place")
         self.capacity.setMaximumWidth(140)
         self.wallet = QComboBox()
         for wallet, label in WALLET_LABELS.items():
@@ -264,7 +277,7 @@ class ActivityDialog(SavingDialog):
             self.opening_rule.addItem(label, rule.value)
         self.opening_weeks = QSpinBox()
         self.opening_weeks.setRange(0, 52)
-        self.opening_weeks.setSuffix(" semaine(s) avant")
+        counted_suffix(self.opening_weeks, "semaine", after=" avant")
         self.opening_fixed = bound(QLineEdit(), ActivityInput, "period_opening_fixed")
         self.opening_fixed.setPlaceholderText("JJ/MM, ex. 06/05")
         self.opening_fixed.setMaximumWidth(130)
@@ -273,7 +286,7 @@ class ActivityDialog(SavingDialog):
             self.opening_kind.addItem(label, opening.value)
         self.horizon = QSpinBox()
         self.horizon.setRange(0, MAX_HORIZON)
-        self.horizon.setSuffix(" jours à l'avance")
+        counted_suffix(self.horizon, "jour", after=" à l'avance")
         self.booking_rule: DeadlineEditor | None = None
         self.cancel_rule: DeadlineEditor | None = None
         self.info = QLabel()
@@ -400,7 +413,8 @@ class ActivityDialog(SavingDialog):
         self._set_rules(a.booking, a.cancel)
         state = "archivée (plus proposée au guichet)" if not a.active else "proposée au guichet"
         booked = "déjà réservée" if a.booked else "jamais réservée"
-        self.info.setText(f"{a.structure} · {a.days} journée(s) · {state} · {booked}. La capacité par défaut "
+        days = count(a.days, "journée")
+        self.info.setText(f"{a.structure} · {days} · {state} · {booked}. La capacité par défaut "
                           "vaut pour les journées créées ensuite ; celle d'une journée se change dans "
                           "« Journées ».")  # fmt: skip
 
@@ -622,9 +636,9 @@ class ActivitiesPanel(QWidget):
         if a is None:
             return
         self.question = QMessageBox(QMessageBox.Icon.Question, "Supprimer l'activité",
-                                    f"Supprimer définitivement l'activité « {a.name} » ({a.structure}), ses "
-                                    f"{a.days} journée(s) et ses périodes ?", QMessageBox.StandardButton.NoButton,
-                                    self)  # fmt: skip
+                                    f"Supprimer définitivement l'activité « {a.name} » ({a.structure}), avec "
+                                    f"{count(a.days, 'journée')} et ses périodes ?",
+                                    QMessageBox.StandardButton.NoButton, self)  # fmt: skip
         yes = self.question.addButton("Supprimer", QMessageBox.ButtonRole.DestructiveRole)
         self.question.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
         yes.clicked.connect(lambda: self.delete_selected())

@@ -29,6 +29,7 @@ from ..services.setup import catalogue as admin
 from ..services.setup import school_year
 from ..services.setup import views as admin_views
 from ..services.setup.activities import ActivityDetail, activity_details
+from ..text import count
 from .admin_activities import ActivitiesPanel
 from .admin_agents import AgentsPanel
 from .admin_school_year import SchoolYearPanel
@@ -272,7 +273,13 @@ class AdminDialog(QDialog):
         def done(promoted: list[int]) -> None:
             keys.succeeded(operation)
             self.day_result.setText(
-                f"Capacité modifiée ; {len(promoted)} demande(s) de la liste d'attente acceptée(s)."
+                "Capacité modifiée ; "
+                + count(
+                    len(promoted),
+                    "demande de la liste d'attente acceptée",
+                    "demandes de la liste d'attente acceptées",
+                )
+                + "."
             )
 
         self.ctx.ops.run(lambda: days.set_capacity(db, actor, day.id, capacity, reason, key=key),
@@ -291,9 +298,11 @@ class AdminDialog(QDialog):
         def done(report: days.ClosedDay) -> None:
             keys.succeeded(operation)
             self.day_result.setText(
-                f"Journée du {day.day:%d/%m/%Y} fermée : {len(report.families)} famille(s) concernée(s) "
-                f"({', '.join(report.families)}), {format_eur(report.refunded_cents)} remboursés, "
-                f"{report.emails} e-mail(s) en file d'envoi."
+                f"Journée du {day.day:%d/%m/%Y} fermée : "
+                f"{count(len(report.families), 'famille concernée', 'familles concernées')}"
+                + (f" ({', '.join(report.families)})" if report.families else "")
+                + f", {format_eur(report.refunded_cents)} remboursés, "
+                f"{count(report.emails, 'e-mail')} en file d'envoi."
             )
 
         self.ctx.ops.run(lambda: days.close_day(db, actor, day.id, reason, key=key), self._then_refresh(done),

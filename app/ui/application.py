@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from .. import APP_NAME, __version__
 from ..config import resources_dir
 from ..services.uow import Database
+from ..text import count
 from .operations import Failure, Operations, succeeded
 
 if TYPE_CHECKING:
@@ -314,8 +315,9 @@ def installed_text(report: InstallReport) -> str:
     lines = report.lines()[:1]
     generation = report.generation
     if generation is not None:
-        lines.append(f"Année scolaire {generation.school_year} préparée : {generation.created} journée(s) "
-                     f"d'accueil créée(s) pour {len(generation.activities)} activité(s).")  # fmt: skip
+        days = count(generation.created, "journée d'accueil créée", "journées d'accueil créées")
+        lines.append(f"Année scolaire {generation.school_year} préparée : {days} pour "
+                     f"{count(len(generation.activities), 'activité')}.")  # fmt: skip
         lines += [f"! {a.activity} : {c}" for a in generation.activities for c in a.conflicts]
     else:
         lines.append("Année scolaire à préparer depuis l'administration.")
@@ -391,7 +393,7 @@ def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) 
             if screenshot:
                 window.grab().save(screenshot)
             n = window.families.model.rowCount()
-            print(f"OK : fenêtre principale affichée, {n} familles.")
+            print(f"OK : fenêtre principale affichée, {count(n, 'famille')}.")
             app.quit()
 
         QTimer.singleShot(0, finish)  # as soon as the event loop runs: the window is shown

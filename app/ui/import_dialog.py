@@ -44,6 +44,7 @@ from ..services.errors import DomainError
 from ..services.money.amounts import format_eur
 from ..services.setup import family_import
 from ..services.setup.family_import import FIELDS, FamilyPlan, ImportPreview, ImportResult, SourceTable
+from ..text import plural
 from .context import CounterContext
 from .operations import Failure
 from .table_model import Column, RowsModel
@@ -100,6 +101,11 @@ def fields_table() -> QTableWidget:
 
 def _count(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
+
+
+def _counted(n: int, singular: str, plural_form: str | None = None) -> str:
+    """``n`` (thousands apart) and its noun in the singular or the plural: « 1 ligne », « 12 000 lignes »."""
+    return f"{_count(n)} {plural(n, singular, plural_form)}"
 
 
 def os_reason(exc: OSError) -> str:
@@ -262,10 +268,10 @@ class ImportDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.new_rows = RowsModel([
-            Column("Famille", lambda f: f.name), Column("Ligne(s)", _lines),
+            Column("Famille", lambda f: f.name), Column("Lignes", _lines),
             Column("Enfants", _children), Column("Soldes repris", _balances)])  # fmt: skip
         self.known_rows = RowsModel([
-            Column("Famille", lambda f: f.name), Column("Ligne(s)", _lines),
+            Column("Famille", lambda f: f.name), Column("Lignes", _lines),
             Column("Enfants à ajouter", lambda f: _children(f, new_only=True))])  # fmt: skip
         self.duplicate_rows = RowsModel([Column("Ligne", lambda d: str(d.line), right=True),
                                          Column("Motif", lambda d: d.message)])  # fmt: skip
@@ -470,9 +476,11 @@ class ImportDialog(QDialog):
             self._show_example(f.key)
         found = sum(1 for v in guessed.values() if v is not None)
         self.file_info.setText(
-            f"Fichier « {table.filename} » ({table.kind}, {table.detail}) : {_count(len(table.rows))} ligne(s) de "
-            f"données, {len(table.headers)} colonne(s), {found} reconnue(s). Choisissez pour chaque information "
-            "la colonne du fichier qui la contient (* : obligatoire) ; « (aucune) » si le fichier ne l'a pas."
+            f"Fichier « {table.filename} » ({table.kind}, {table.detail}) : "
+            f"{_counted(len(table.rows), 'ligne de données', 'lignes de données')}, "
+            f"{_counted(len(table.headers), 'colonne')}, {_counted(found, 'reconnue')}. Choisissez pour "
+            "chaque information la colonne du fichier qui la contient (* : obligatoire) ; « (aucune) » si le "
+            "fichier ne l'a pas."
         )
         self.mapping_error.clear()
         sample = table.rows[:SAMPLE_ROWS]
@@ -575,7 +583,8 @@ class ImportDialog(QDialog):
         self.skip_invalid.setChecked(False)
         self.skip_invalid.setVisible(bool(preview.rejected))
         self.skip_invalid.setText(
-            f"Importer sans les lignes rejetées ({_count(len(preview.rejected_lines))} ligne(s) non importée(s) ; "
+            f"Importer sans les lignes rejetées "
+            f"({_counted(len(preview.rejected_lines), 'ligne non importée', 'lignes non importées')} ; "
             "corrigez-les puis importez à nouveau le fichier : rien ne sera créé deux fois)"
         )
         if not preview.writes_something:
@@ -682,7 +691,9 @@ class FamiliesPanel(QWidget):
 
         def done(lines: int) -> None:
             self.export_button.setEnabled(True)
-            self._say(f"{_count(lines)} ligne(s) exportée(s) (une par enfant) dans « {target} ».")
+            self._say(
+                f"{_counted(lines, 'ligne exportée', 'lignes exportées')} (une par enfant) dans « {target} »."
+            )
 
         def failed(failure: Failure) -> None:
             self.export_button.setEnabled(True)

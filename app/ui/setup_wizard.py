@@ -42,6 +42,7 @@ from ..services.setup.agents import check_full_name, check_login
 from ..services.setup.defaults import USUAL_ACTIVITIES
 from ..services.setup.install import InstallInput, InstallReport, NotAnEmptyDatabase
 from ..services.setup.structures import StructureInput, check_logo, validate_structure
+from ..text import plural
 from .family_dialog import INVALID
 from .operations import Failure
 from .widgets import bound, digits
@@ -137,7 +138,7 @@ class StructuresPage(_Page):
 
     def __init__(self) -> None:
         super().__init__(
-            "Structure(s)",
+            "Structures",
             "Les accueils de la commune : leurs coordonnées et leur logo figurent sur les documents remis "
             "aux familles. Seul le nom est obligatoire.",
         )
@@ -572,7 +573,7 @@ class SetupWizard(QWizard):
             return html.escape(text, quote=False)
 
         activities = e(", ".join(t.name for t in USUAL_ACTIVITIES))
-        parts = ["<h3>Structure(s)</h3><ul>"]
+        parts = [f"<h3>{plural(len(data.structures), 'Structure')}</h3><ul>"]
         for structure, logo in zip(data.structures, self.structures.logo_names, strict=True):
             town = " ".join(x for x in (structure.postal_code.strip(), structure.city.strip()) if x)
             where = ", ".join(x for x in (structure.address.strip(), town) if x)

@@ -11,6 +11,7 @@ from reportlab.platypus import Paragraph, Spacer
 from sqlalchemy import select
 
 from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, search_key
+from ...text import count
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
 from ..uow import Database
@@ -57,7 +58,8 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: Person
             Paragraph(esc(heading), st["title"]),
             Paragraph(
                 esc(
-                    f"{when.capitalize()} · {len(accepted)} enfant(s) pour {activity_day.capacity} places"
+                    f"{when.capitalize()} · {count(len(accepted), 'enfant')} pour "
+                    f"{count(activity_day.capacity, 'place')}"
                     + (f" · {len(waiting)} en liste d'attente" if waiting else "")
                 ),
                 st["normal"],
@@ -70,7 +72,7 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: Person
                 str(i),
                 f"{c.last_name.upper()} {c.first_name}",
                 c.school_level or "",
-                f"{_age(c.birth_date, day)} ans",
+                count(_age(c.birth_date, day), "an"),
                 phone or "",
                 c.notes,
                 "",

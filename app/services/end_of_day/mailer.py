@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ...models import OutboxMessage, OutboxStatus
+from ...text import count
 from ..bounds import checked
 from ..errors import ConfigurationError, DomainError
 from ..uow import Database
@@ -92,7 +93,9 @@ class SendReport:
     def lines(self) -> list[str]:
         lines = [f"E-mails envoyés : {self.sent}."]
         if self.retried:
-            lines.append(f"{self.retried} envoi(s) en échec, nouvel essai plus tard.")
+            lines.append(
+                f"{count(self.retried, 'envoi en échec', 'envois en échec')}, nouvel essai plus tard."
+            )
         if self.failed:
             lines.append("Abandonnés après plusieurs essais : " + ", ".join(self.failed) + ".")
         if self.unreachable:
@@ -100,7 +103,7 @@ class SendReport:
                 f"Serveur d'envoi injoignable ({self.unreachable}) : nouvel essai à la prochaine exécution."
             )
         if self.remaining:
-            lines.append(f"{self.remaining} message(s) restent en attente.")
+            lines.append(count(self.remaining, "message reste", "messages restent") + " en attente.")
         return lines
 
 

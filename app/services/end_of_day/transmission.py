@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import PARIS
 from ...models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
+from ...text import count
 from .. import audit
 from ..booking.rules import long_date, short_date
 from ..bounds import checked
@@ -22,6 +23,19 @@ from ..families.view import state_label
 from ..money.amounts import format_eur
 from ..uow import Database
 from .outbox import queue_email
+
+OUTCOMES = {
+    "accepted": ("acceptée", "acceptées"),
+    "waitlisted": ("en liste d'attente", "en liste d'attente"),
+    "refused": ("refusée", "refusées"),
+    "cancelled": ("annulée", "annulées"),
+}
+"""A reservation's outcome after a number of requests, singular and plural."""
+
+
+def transmitted(n: int) -> str:
+    """« 1 demande transmise », « 36 demandes transmises »."""
+    return count(n, "demande transmise", "demandes transmises")
 
 
 @dataclass
@@ -37,15 +51,13 @@ class EndOfDayReport:
         if self.already_done:
             return [f"Journée du {self.day:%d/%m/%Y} : déjà transmise, rien à faire."]
         lines = [
-            f"Journée du {self.day:%d/%m/%Y} : {self.transmitted} demande(s) transmise(s).",
-            f"{self.families_notified} compte(s)-rendu(s) mis en file d'envoi.",
+            f"Journée du {self.day:%d/%m/%Y} : {transmitted(self.transmitted)}.",
+            f"{count(self.families_notified, 'compte-rendu mis', 'comptes-rendus mis')} en file d'envoi.",
         ]
         if self.outcomes:
-            words = {"accepted": "acceptée(s)", "waitlisted": "en liste d'attente", "refused": "refusée(s)",
-                     "cancelled": "annulée(s)"}  # fmt: skip
             lines.append(
                 "Résultats : "
-                + ", ".join(f"{v} {words.get(k, k)}" for k, v in sorted(self.outcomes.items()))
+                + ", ".join(count(v, *OUTCOMES.get(k, (k, k))) for k, v in sorted(self.outcomes.items()))
                 + "."
             )
         if self.families_without_email:
@@ -98,7 +110,7 @@ def transmit_day(
             by_family[family.id].append((res, child, the_day, activity_name))
             families[family.id] = family
             outcomes[res.status.value] += 1
-        step(f"{len(rows)} demande(s) transmise(s) ; préparation des comptes-rendus…", 50)
+        step(f"{transmitted(len(rows))} ; préparation des comptes-rendus…", 50)
         for family_id, items in by_family.items():
             family = families[family_id]
             if not family.email:

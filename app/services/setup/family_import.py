@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...clock import local_today
 from ...models import Adult, Child, Family, LedgerKind, Role, Wallet, WalletKind, search_key
+from ...text import count
 from .. import audit
 from ..actors import Actor
 from ..bounds import checked
@@ -336,6 +337,11 @@ class FamilyPlan:
         return str(self.values["name"])
 
 
+def rejected(n: int) -> str:
+    """« 1 ligne rejetée », « 5 lignes rejetées »."""
+    return count(n, "ligne rejetée", "lignes rejetées")
+
+
 @dataclass
 class ImportPreview:
     filename: str
@@ -382,17 +388,22 @@ class ImportPreview:
             f"{k.value.upper()} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
         )
         out = [
-            f"Fichier « {self.filename} » ({self.detail}) : {self.lines} ligne(s) de données.",
-            f"- {len(self.new_families)} famille(s) à créer, {self.new_children} enfant(s) à créer"
+            f"Fichier « {self.filename} » ({self.detail}) : "
+            f"{count(self.lines, 'ligne de données', 'lignes de données')}.",
+            f"- {count(len(self.new_families), 'famille')} à créer, "
+            f"{count(self.new_children, 'enfant')} à créer"
             + (f" ; soldes repris : {balances}" if balances else ""),
-            f"- {len(self.existing_families)} famille(s) et {self.existing_children} enfant(s) déjà connus "
+            f"- {count(len(self.existing_families), 'famille')} et {count(self.existing_children, 'enfant')} "
+            "déjà connus "
             "(rien n'est modifié)",
         ]
         if self.duplicates:
-            out.append(f"- {len(self.duplicates)} ligne(s) en double ignorée(s) :")
+            out.append(
+                f"- {count(len(self.duplicates), 'ligne en double ignorée', 'lignes en double ignorées')} :"
+            )
             out += [f"  ligne {d.line} : {d.message}" for d in self.duplicates]
         if self.rejected:
-            out.append(f"- {len(self.rejected_lines)} ligne(s) rejetée(s) :")
+            out.append(f"- {rejected(len(self.rejected_lines))} :")
             out += [f"  {e.text()}" for e in self.rejected]
         return out
 
@@ -632,8 +643,8 @@ def preview_import(
 class ImportRejected(ValidationError):
     def __init__(self, preview: ImportPreview) -> None:
         shown = "\n".join(e.text() for e in preview.rejected[:20])
-        more = f"\n… et {len(preview.rejected) - 20} autre(s)." if len(preview.rejected) > 20 else ""
-        super().__init__(f"{len(preview.rejected_lines)} ligne(s) rejetée(s) : rien n'a été importé. Corrigez le "
+        more = f"\n… et {count(len(preview.rejected) - 20, 'autre')}." if len(preview.rejected) > 20 else ""
+        super().__init__(f"{rejected(len(preview.rejected_lines))} : rien n'a été importé. Corrigez le "
                          f"fichier, ou importez sans les lignes rejetées.\n{shown}{more}")  # fmt: skip
         self.preview = preview
 
@@ -650,12 +661,16 @@ class ImportResult:
         balances = ", ".join(
             f"{k.value.upper()} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
         )
-        out = [f"Import terminé : {self.families_created} famille(s) et {self.children_created} enfant(s) créés, "
-               f"{self.families_existing} famille(s) déjà connue(s)."]  # fmt: skip
+        known = count(self.families_existing, "famille déjà connue", "familles déjà connues")
+        out = [f"Import terminé : {count(self.families_created, 'famille')} et "
+               f"{count(self.children_created, 'enfant')} créés, {known}."]  # fmt: skip
         if balances:
             out.append(f"Soldes repris : {balances}.")
         if self.lines_rejected:
-            out.append(f"{self.lines_rejected} ligne(s) rejetée(s) non importée(s).")
+            out.append(
+                count(self.lines_rejected, "ligne rejetée non importée", "lignes rejetées non importées")
+                + "."
+            )
         return out
 
 

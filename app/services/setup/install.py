@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ...models import Agent, Role, Structure
+from ...text import count
 from .. import audit
 from ..actors import Actor
 from ..bounds import PasswordText, PersonName, Text, checked
@@ -53,7 +54,8 @@ class InstallReport:
 
     def lines(self) -> list[str]:
         out = [
-            f"Mise en service : {len(self.structure_ids)} structure(s), administrateur « {self.admin_login} »."
+            f"Mise en service : {count(len(self.structure_ids), 'structure')}, "
+            f"administrateur « {self.admin_login} »."
         ]
         if self.generation is not None:
             out += self.generation.lines()
@@ -71,9 +73,9 @@ def _held(s: Session) -> str | None:
     """Agents (the "système" agent of every schema apart) or structures already there."""
     agents = s.scalar(select(func.count()).select_from(Agent).where(Agent.system.is_(False)))
     if agents:
-        return f"{agents} agents"
+        return count(agents, "agent")
     structures = s.scalar(select(func.count()).select_from(Structure))
-    return f"{structures} structures" if structures else None
+    return count(structures, "structure") if structures else None
 
 
 @checked

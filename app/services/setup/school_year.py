@@ -34,6 +34,7 @@ from ...models import (
     SchoolHoliday,
     Structure,
 )
+from ...text import count
 from .. import audit
 from ..actors import Actor
 from ..booking import calendar
@@ -374,12 +375,14 @@ class GenerationReport:
         several = len({a.structure for a in self.activities}) > 1
         for a in self.activities:
             name = f"{a.activity} ({a.structure})" if several else a.activity
-            text = f"- {name} : {a.created} journée(s) créée(s), {a.existing} déjà présente(s)"
+            text = (f"- {name} : {count(a.created, 'journée créée', 'journées créées')}, "
+                    f"{count(a.existing, 'déjà présente', 'déjà présentes')}")  # fmt: skip
             if a.removed:
-                text += f", {a.removed} retirée(s)"
+                text += f", {count(a.removed, 'retirée')}"
             if a.periods_created or a.periods_updated or a.periods_removed:
-                text += (f" ; périodes : {a.periods_created} créée(s), {a.periods_updated} mise(s) à jour, "
-                         f"{a.periods_removed} retirée(s)")  # fmt: skip
+                text += (f" ; périodes : {count(a.periods_created, 'créée')}, "
+                         f"{count(a.periods_updated, 'mise à jour', 'mises à jour')}, "
+                         f"{count(a.periods_removed, 'retirée')}")  # fmt: skip
             out.append(text)
             out += [f"  ! {c}" for c in a.conflicts]
         return out
@@ -458,7 +461,8 @@ def _sync_days(
             continue
         if booked.get(row.id):
             result.conflicts.append(
-                f"{d:%d/%m/%Y} : n'est plus un jour d'accueil mais {booked[row.id]} réservation(s) existe(nt) ; "
+                f"{d:%d/%m/%Y} : n'est plus un jour d'accueil mais "
+                f"{count(booked[row.id], 'réservation existe', 'réservations existent')} ; "
                 "fermez cette journée (Administration → Journées) pour prévenir et rembourser les familles."
             )
         else:

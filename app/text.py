@@ -1,0 +1,38 @@
+"""French wording shared by the services, the command line and the screens: counted nouns with their plural.
+
+The plural rule is CLDR's, through Babel: in French, 0 and 1 take the singular ("0 jour copié", "1 place"),
+2 and more the plural ("5 jours copiés"); a million and more is "many" in CLDR and takes the plural too.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from babel import Locale
+
+
+@cache
+def _locale() -> Locale:
+    return Locale.parse("fr_FR")
+
+
+def is_singular(n: int) -> bool:
+    """French singular for ``n`` (0 and 1)."""
+    return _locale().plural_form(abs(n)) == "one"
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """``singular`` or ``plural_form`` for ``n``, without the number: ``plural(5, "jour copié", "jours copiés")``
+    → "jours copiés". A single word may leave out its plural form when it only takes an "s" ("place")."""
+    if plural_form is None:
+        if " " in singular:
+            raise ValueError(f"give the plural of « {singular} »")
+        plural_form = singular + "s"
+    return singular if is_singular(n) else plural_form
+
+
+def count(n: int, singular: str, plural_form: str | None = None) -> str:
+    """The number and its noun: ``count(5, "jour copié", "jours copiés")`` → "5 jours copiés", ``count(1, "place")``
+    → "1 place",
+    ``count(2, "demande en cours", "demandes en cours")`` → "2 demandes en cours"."""
+    return f"{n} {plural(n, singular, plural_form)}"
