@@ -5,17 +5,19 @@ from __future__ import annotations
 import threading
 from datetime import date, time
 
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from sqlalchemy import select
 
 import app.services.money.cash_closing as cash_closing
 from app.clock import paris
-from app.models import Attendance, PaymentMethod, Role
-from app.services.errors import ConnectionLost
-from app.services.money.cash_closing import day_expected
+from app.models import Attendance, DayClosing, PaymentMethod, Role
+from app.services.errors import ConnectionLost, FieldErrors
+from app.services.money.cash_closing import CountedInput, close_cash, closings_of_day, day_expected
 from app.services.money.payments import PaymentInput, record_payment
 from app.ui import closing_dialog
 from app.ui.closing_dialog import Step
-from tests.helpers import actor, balance, new_family, structure_of
+from tests.helpers import actor, balance, new_family, row_counts, structure_of
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window
 
@@ -58,12 +60,12 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
 
     dialog.run_button.click()
     lines = dialog.end_of_day.lines
-    assert any("demande(s) transmise(s)" in line for line in lines)
+    assert any("demandes transmises" in line for line in lines)
     assert any("tâche de nuit" in line for line in lines)
     assert "transmise" in dialog.summary.text() and dialog.summary.isVisible()
     assert [row.mark.text() for row in dialog.steps] == ["✓", "✓", "–"]
-    assert dialog.steps[0].detail.text().endswith("demande(s) transmise(s).")
-    assert dialog.steps[0].detail.text() in lines[0]  # « Journée du … : 37 demande(s) transmise(s). »
+    assert dialog.steps[0].detail.text().endswith("demandes transmises.")
+    assert dialog.steps[0].detail.text() in lines[0]  # « Journée du … : 37 demandes transmises. »
     dialog.run_button.click()
     assert dialog.end_of_day.lines[0].endswith("déjà transmise, rien à faire.")
     assert "déjà fait" in dialog.steps[0].detail.text()
@@ -121,7 +123,7 @@ def test_the_end_of_day_runs_on_a_worker_thread_while_the_counter_keeps_working(
         release.set()
     qtbot.waitUntil(lambda: not again.end_of_day.running, timeout=20_000)
     assert [row.mark.text() for row in again.steps] == ["✓", "✓", "–"]
-    assert "demande(s) transmise(s)" in again.summary.text() and "tâche de nuit" in again.summary.text()
+    assert "demandes transmises" in again.summary.text() and "tâche de nuit" in again.summary.text()
     assert again.run_button.isEnabled() and again.progress.value() == 100
     # its steps, one after the other (the comptes-rendus' own report may come after their end: not shown then)
     running = [[i for i, state in enumerate(states) if state is Step.RUNNING] for states in seen]
@@ -156,6 +158,8 @@ def test_a_cash_closing_tried_again_keeps_its_key(qtbot, demo_rw, monkeypatch):
     window.top_bar.closing.click()
     dialog = window.closing_dialog
     dialog.cash.setText("12,00")
+    dialog.cheque_count.setText("0")
+    dialog.cheque_total.setText("0")
     dialog.comment.setText("compté deux fois")
     dialog.cash_button.click()
     assert "connexion à la base de données a été perdue" in dialog.errors.text()
@@ -169,6 +173,8 @@ def test_a_cash_closing_tried_again_keeps_its_key(qtbot, demo_rw, monkeypatch):
     other.top_bar.closing.click()
     boss = other.closing_dialog
     boss.cash.setText("12,00")
+    boss.cheque_count.setText("0")
+    boss.cheque_total.setText("0")
     boss.comment.setText("compté deux fois")
     boss.cash_button.click()
     boss.cash.setText("13,00")
@@ -176,6 +182,106 @@ def test_a_cash_closing_tried_again_keeps_its_key(qtbot, demo_rw, monkeypatch):
     assert keys[2][1] not in (keys[0][1], None)  # another operation (another agent's cash)
     assert keys[3][0] == "13,00" and keys[3][1] != keys[2][1]  # other amounts: a new operation
     assert boss.status.text().startswith("Caisse clôturée (écart")
+
+
+def _closings(db) -> int:
+    with db.reading() as uow:
+        return len(uow.session.scalars(select(DayClosing.id)).all())
+
+
+NOT_COUNTED = {
+    "cash": "Saisissez le montant des espèces comptées (0,00 si la caisse est vide).",
+    "cheque_count": "Saisissez le nombre de chèques comptés (0 s'il n'y en a aucun).",
+    "cheque_total": "Saisissez le total des chèques comptés (0,00 s'il n'y en a aucun).",
+}
+
+
+@pytest.mark.parametrize("empty", ["cash", "cheque_count", "cheque_total"])
+def test_a_counted_field_left_empty_is_asked_for_not_taken_as_zero(qtbot, demo_rw, empty):
+    """An empty « compté » field is not 0: the agent is asked for the count, nothing is written; 0 typed is
+    a count."""
+    family_id, _ = new_family(demo_rw, "Testeur")
+    sid = structure_of(demo_rw, "CLSH-PV")
+    agent = actor(demo_rw, Role.AGENT)
+    record_payment(demo_rw, agent, sid, PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"))
+    window = _window(qtbot, demo_rw)
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    expected = {t.method: t for t in day_expected(demo_rw, agent, sid)}
+    assert expected[PaymentMethod.CASH].cents == 2000
+    counted = {"cash": "20,00", "cheque_count": str(expected[PaymentMethod.CHEQUE].count),
+               "cheque_total": euros(expected[PaymentMethod.CHEQUE].cents)}  # fmt: skip
+    for name, text in counted.items():
+        dialog.fields[name].setText("" if name == empty else text)
+    before = row_counts(demo_rw)
+    dialog.cash_button.click()
+
+    assert dialog.errors.isVisible() and dialog.errors.text() == NOT_COUNTED[empty]
+    assert dialog.fields[empty].styleSheet() and dialog.fields[empty].toolTip() == NOT_COUNTED[empty]
+    assert [name for name, field in dialog.fields.items() if field.styleSheet()] == [empty]
+    assert dialog.status.text() == "Caisse ouverte." and dialog.cash_button.isEnabled()
+    assert _closings(demo_rw) == 0 and row_counts(demo_rw) == before and not dialog.closings.rows
+
+    # 0 typed is a count: a real discrepancy, with its comment
+    dialog.fields[empty].setText("0")
+    dialog.comment.setText("recompté deux fois")
+    dialog.cash_button.click()
+    assert (
+        dialog.errors.isHidden()
+        and not dialog.fields[empty].styleSheet()
+        and not dialog.fields[empty].toolTip()
+    )
+    assert dialog.status.text().startswith("Caisse clôturée")
+    assert [c.comment for c in closings_of_day(demo_rw, sid, dialog.day)] == ["recompté deux fois"]
+
+
+def test_the_service_refuses_a_count_left_empty_before_writing(demo_rw):
+    sid = structure_of(demo_rw, "CLSH-PV")
+    agent = actor(demo_rw, Role.AGENT)
+    before = row_counts(demo_rw)
+    with pytest.raises(FieldErrors) as refused:
+        close_cash(demo_rw, agent, sid, CountedInput("  ", "", "", "rien compté"))
+    assert refused.value.fields == NOT_COUNTED
+    assert _closings(demo_rw) == 0 and row_counts(demo_rw) == before
+    assert close_cash(demo_rw, agent, sid, CountedInput("0", "1", "39", "")) > 0  # 0 typed: counted
+
+
+def _bottom(widget, dialog) -> int:
+    return widget.mapTo(dialog, QPoint(0, widget.height())).y()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1080, 620), (1080, 566)])
+def test_the_days_closings_take_the_room_left(qtbot, demo_rw, size):
+    """At the dialog's sizes on a 1366×768 screen (maximised; 1080×620 as it opens; 1080×566 at 125 %), the
+    day's closings take the height the cash form leaves: a table of several rows, nothing empty under it."""
+    window = _window(qtbot, demo_rw, Role.SUPERVISOR)
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    qtbot.waitExposed(dialog)
+    dialog.resize(*size)
+    qtbot.wait(50)  # the layouts settled
+    assert (dialog.width(), dialog.height()) == size
+    table = dialog.closings_view
+    rows = table.viewport().height() // table.verticalHeader().defaultSectionSize()
+    assert table.height() >= 0.35 * dialog.height() and rows >= 7, (table.height(), rows)
+    # below it only its buttons and « Fermer »; the end-of-day box ends where it ends
+    assert dialog.height() - _bottom(table, dialog) <= 2.5 * dialog.close_button.height() + 40
+    assert abs(_bottom(table.parentWidget(), dialog) - _bottom(dialog.run_button.parentWidget(), dialog)) <= 2
+    # the whole of « Attendu » readable: no scroll bar, no amount cut
+    assert dialog.expected_view.width() >= dialog.expected_view.minimumWidth() > 0
+
+    # the cash closed: the counted fields gone, the table takes their room
+    opened = table.height()
+    for field in ("cash", "cheque_count", "cheque_total"):
+        dialog.fields[field].setText("0")
+    dialog.comment.setText("contrôle")
+    dialog.cash_button.click()
+    qtbot.wait(50)
+    assert dialog.status.text().startswith("Caisse clôturée")
+    assert table.height() > opened
+    assert dialog.height() - _bottom(table, dialog) <= 2.5 * dialog.close_button.height() + 40
 
 
 def test_supervisor_validates_a_closing(qtbot, demo_rw):

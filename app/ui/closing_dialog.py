@@ -14,8 +14,9 @@ from weakref import WeakKeyDictionary
 
 from babel.dates import format_date
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QDialog,
     QFormLayout,
     QFrame,
@@ -26,6 +27,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,6 +46,7 @@ from ..services.money.cash_closing import (
     validate_closing,
 )
 from ..services.uow import Database
+from ..text import count, plural
 from .context import CounterContext
 from .family_dialog import INVALID
 from .keys import kept_keys
@@ -63,6 +67,7 @@ class Step(Enum):
 
 
 STEPS = ("Transmission des demandes", "Comptes-rendus", "Envoi des e-mails")
+REPORT, REPORTS = "compte-rendu", "comptes-rendus"
 
 
 def _send_pending(db: Database) -> SendReport | None:
@@ -74,13 +79,14 @@ def _send_pending(db: Database) -> SendReport | None:
 def _sending_step(report: SendReport) -> tuple[Step, str]:
     """The e-mail step in a few words (the summary has the detail)."""
     if report.unreachable:
-        return Step.FAILED, (f"Serveur d'envoi injoignable : {report.remaining} message(s) en attente, envoyés à "
-                             "la prochaine exécution.")  # fmt: skip
-    parts = [f"{report.sent} e-mail(s) envoyé(s)"]
+        waiting = count(report.remaining, "message en attente", "messages en attente")
+        sent = plural(report.remaining, "envoyé")
+        return Step.FAILED, f"Serveur d'envoi injoignable : {waiting}, {sent} à la prochaine exécution."
+    parts = [count(report.sent, "e-mail envoyé", "e-mails envoyés")]
     if report.retried:
         parts.append(f"{report.retried} à réessayer plus tard")
     if report.failed:
-        parts.append(f"{len(report.failed)} abandonné(s)")
+        parts.append(count(len(report.failed), "abandonné"))
     if report.remaining:
         parts.append(f"{report.remaining} en attente")
     return Step.DONE, ", ".join(parts) + "."
@@ -147,14 +153,21 @@ class EndOfDay(QObject):
             self.states[0], self.details[0] = Step.DONE, "Rien de nouveau à transmettre (déjà fait)."
             self.states[1], self.details[1] = Step.SKIPPED, "Aucun compte-rendu à préparer."
         else:
-            self.states[0], self.details[0] = Step.DONE, f"{report.transmitted} demande(s) transmise(s)."
+            self.states[0] = Step.DONE
+            self.details[0] = f"{count(report.transmitted, 'demande transmise', 'demandes transmises')}."
             without = len(report.families_without_email)
             self.states[1] = Step.DONE
-            self.details[1] = f"{report.families_notified} compte(s)-rendu(s) mis en file d'envoi" + (
-                f", {without} famille(s) sans e-mail à prévenir autrement." if without else "."
+            self.details[1] = (
+                count(report.families_notified, REPORT, REPORTS)
+                + " mis en file d'envoi"
+                + (
+                    f", {count(without, 'famille sans e-mail', 'familles sans e-mail')} à prévenir autrement."
+                    if without
+                    else "."
+                )
             )
         self.lines = report.lines()
-        queued = "" if report.already_done else f"{report.families_notified} compte(s)-rendu(s) et "
+        queued = "" if report.already_done else f"{count(report.families_notified, REPORT, REPORTS)} et "
         self._step(2, Step.RUNNING, f"Envoi de {queued}des messages en attente (serveur d'envoi joint en 20 "
                    "secondes au plus)…", 60)  # fmt: skip
         db = self.db
@@ -228,6 +241,13 @@ class StepRow:
         self.detail.setStyleSheet(f"color:{'#b00020' if state is Step.FAILED else '#37474f'};")
 
 
+def _fit_columns(view: QTableView) -> None:
+    """``view`` at least as wide as its columns' contents: never a horizontal scroll bar nor a cut amount."""
+    header, model = view.horizontalHeader(), view.model()
+    width = sum(max(view.sizeHintForColumn(c), header.sectionSizeHint(c)) for c in range(model.columnCount()))
+    view.setMinimumWidth(width + 2 * view.frameWidth())
+
+
 class ClosingDialog(QDialog):
     """« Clôturer ma caisse » (the agent's cash), the day's closings (validated by a supervisor), the end of day and
     the daily report. Every read and write goes through the window's operations."""
@@ -270,26 +290,44 @@ class ClosingDialog(QDialog):
         cash_box = QGroupBox(f"Ma caisse – {ctx.actor.name}")
         self.status.setStyleSheet("font-weight:600;")
         self.counted = QWidget()
-        """What the agent counted; hidden once the cash is closed."""
+        """What the agent counted, beside what was expected; hidden once the cash is closed."""
         form = QFormLayout(self.counted)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Espèces comptées (€)", self.cash)
         form.addRow("Nombre de chèques", self.cheque_count)
         form.addRow("Total des chèques (€)", self.cheque_total)
-        form.addRow("Commentaire", self.comment)
+        self.comment_row = QWidget()
+        """The comment, the whole width of the box; hidden once the cash is closed."""
+        comment_form = QFormLayout(self.comment_row)
+        comment_form.setContentsMargins(0, 0, 0, 0)
+        comment_form.addRow("Commentaire", self.comment)
+        self.comment_label = comment_form.labelForField(self.comment)
+        self.counted_labels = [
+            form.labelForField(edit) for edit in (self.cash, self.cheque_count, self.cheque_total)
+        ]
         expected_view = table_view(self.expected, stretch=0)
         expected_view.setFixedHeight(  # the four payment methods, no scroll bar
             expected_view.horizontalHeader().sizeHint().height() + 4 * 24 + 2 * expected_view.frameWidth()
         )
+        expected_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        expected_view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.expected_view = expected_view
         cash_row = QHBoxLayout()
         cash_row.addWidget(self.status, 1)
         cash_row.addWidget(self.cash_button, 0, Qt.AlignmentFlag.AlignTop)
+        for edit in (self.cash, self.cheque_count, self.cheque_total):  # never squeezed: « 100 000,00 » shows
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("100 000,00") + 16)
+        self.expected_and_counted = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        """Expected and counted side by side, so that the day's closings below keep the height; one above the
+        other when the dialog is too narrow for both (``_arrange``)."""
+        self.expected_and_counted.addWidget(expected_view, 1, Qt.AlignmentFlag.AlignTop)
+        self.expected_and_counted.addWidget(self.counted, 1, Qt.AlignmentFlag.AlignTop)
         cash_layout = QVBoxLayout(cash_box)
         cash_layout.addWidget(
             QLabel("Attendu d'après les reçus du jour (carte et virement repris tels quels) :")
         )
-        cash_layout.addWidget(expected_view)
-        cash_layout.addWidget(self.counted)
+        cash_layout.addLayout(self.expected_and_counted)
+        cash_layout.addWidget(self.comment_row)
         cash_layout.addWidget(self.errors)
         cash_layout.addLayout(cash_row)
 
@@ -343,9 +381,13 @@ class ClosingDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary.setFrameShape(QFrame.Shape.StyledPanel)
         self.summary.setStyleSheet("background:#f5f8fa; padding:6px;")
-        self.summary.hide()
+        self.summary_box = QScrollArea()
+        """The summary, scrolled when a long one (many families without e-mail) is taller than the room."""
+        self.summary_box.setWidget(self.summary)
+        self.summary_box.setWidgetResizable(True)
+        self.summary_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.summary_box.hide()
         self.summary_title = QLabel("Compte rendu de la fin de journée :")
         self.summary_title.hide()
         run_row = QHBoxLayout()
@@ -358,15 +400,15 @@ class ClosingDialog(QDialog):
         end_layout.addWidget(self.progress)
         end_layout.addLayout(steps)
         end_layout.addWidget(self.summary_title)
-        end_layout.addWidget(self.summary)
-        end_layout.addStretch(1)
+        end_layout.addWidget(self.summary_box, 1)
+        end_layout.addStretch(0)  # the steps at the top while no summary is shown
 
         left = QVBoxLayout()
         left.addWidget(cash_box)
         left.addWidget(day_box, 1)
-        columns = QHBoxLayout()
-        columns.addLayout(left, 1)
-        columns.addWidget(end_box, 1)
+        columns = QHBoxLayout()  # the cash form and the day's closings wider than the end of day's text
+        columns.addLayout(left, 3)
+        columns.addWidget(end_box, 2)
         self.close_button = QPushButton("&Fermer")
         self.close_button.clicked.connect(self.reject)
         bottom = QHBoxLayout()
@@ -399,6 +441,22 @@ class ClosingDialog(QDialog):
         self.raise_()
         self.activateWindow()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """The counted fields beside the expected totals when the cash column (three fifths of the dialog, less
+        its margins) holds both, else under them."""
+        need = self.expected_view.minimumWidth() + self.counted.minimumSizeHint().width() + 12
+        wide = self.width() * 3 // 5 - 60 >= need
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self.expected_and_counted.direction() != direction:
+            self.expected_and_counted.setDirection(direction)
+        # one above the other: the comment's field aligned with the counted ones
+        label = 0 if wide else max(label.sizeHint().width() for label in self.counted_labels)
+        self.comment_label.setMinimumWidth(label)
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
         if not event.spontaneous():
             self.end_of_day.viewers += 1
@@ -419,6 +477,8 @@ class ClosingDialog(QDialog):
         if sid is None:
             return
         self.expected.set_rows(ops.run(lambda: day_expected(db, actor, sid), default=[]))
+        _fit_columns(self.expected_view)
+        self._arrange()
         rows = ops.run(lambda: closings_of_day(db, sid, self.day), default=[])
         self.closings.set_rows(rows)
         mine = next((r for r in rows if r.agent == actor.name), None)
@@ -426,6 +486,7 @@ class ClosingDialog(QDialog):
         for edit in self.fields.values():
             edit.setEnabled(mine is None)
         self.counted.setVisible(mine is None)
+        self.comment_row.setVisible(mine is None)
         self.status.setText(
             f"Caisse clôturée (écart {format_eur(mine.discrepancy_cents)}) : plus aucun règlement ne peut être "
             "enregistré aujourd'hui par vous."
@@ -438,6 +499,7 @@ class ClosingDialog(QDialog):
         """Close the agent's cash; the operation's key is kept for its retries (same counted amounts)."""
         for widget in self.fields.values():
             widget.setStyleSheet("")
+            widget.setToolTip("")
         self.errors.hide()
         db, actor, sid = self.ctx.db, self.ctx.actor, self.structure_id
         if sid is None:
@@ -464,9 +526,15 @@ class ClosingDialog(QDialog):
         self.ctx.ops.run(lambda: close_cash(db, actor, sid, data, key=key), done, write=True, on_error=failed)
 
     def show_failure(self, failure: Failure) -> None:
-        for name in failure.fields:
+        """The message under the form; each faulty field marked, its own message as its tooltip, the first one
+        focused (an empty count is asked for there)."""
+        faulty = [self.fields[name] for name in failure.fields if name in self.fields]
+        for name, message in failure.fields.items():
             if name in self.fields:
                 self.fields[name].setStyleSheet(INVALID)
+                self.fields[name].setToolTip(message)
+        if faulty:
+            faulty[0].setFocus()
         self.errors.setText(failure.message)
         self.errors.show()
 
@@ -512,7 +580,7 @@ class ClosingDialog(QDialog):
     # --- the end of day ---------------------------------------------------------------------------------
     def run_end_of_day(self) -> None:
         """Start the end of day (transmission, then e-mails) on worker threads; its steps are shown as they go."""
-        self.summary.hide()
+        self.summary_box.hide()
         self.summary_title.hide()
         self.end_of_day.start(self.ctx.actor)
 
@@ -527,6 +595,6 @@ class ClosingDialog(QDialog):
 
     def _run_finished(self) -> None:
         self.summary.setText("\n".join(self.end_of_day.lines))
-        self.summary.show()
+        self.summary_box.show()
         self.summary_title.show()
         self.refresh()

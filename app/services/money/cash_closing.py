@@ -106,21 +106,36 @@ def day_expected(db: Database, actor: Actor, structure_id: int, day: date | None
         return expected_totals(uow.session, structure_id, actor.agent_id, day or local_today(db.clock))
 
 
+NOT_COUNTED = {
+    "cash": "Saisissez le montant des espèces comptées (0,00 si la caisse est vide).",
+    "cheque_count": "Saisissez le nombre de chèques comptés (0 s'il n'y en a aucun).",
+    "cheque_total": "Saisissez le total des chèques comptés (0,00 s'il n'y en a aucun).",
+}
+"""A counted field left empty: not counted, which is not 0 (0 is typed)."""
+
+
 def _parse_counted(data: CountedInput) -> tuple[int, int, int]:
+    """The counted cash (cents), number of cheques and cheques' total (cents); a field left empty is asked
+    for, never taken as 0 (a false discrepancy)."""
     errors: dict[str, str] = {}
     values = {}
     for key, text, label in (("cash", data.cash, "espèces"), ("cheque_total", data.cheque_total, "chèques")):
+        if not text.strip():
+            errors[key] = NOT_COUNTED[key]
+            continue
         try:
-            values[key] = parse_amount(text or "0")
+            values[key] = parse_amount(text)
             if values[key] < 0:
                 errors[key] = f"Montant compté ({label}) négatif : « {text} »."
         except ValidationError as exc:
             errors[key] = f"Montant compté ({label}) : {exc}"
-    count_text = (data.cheque_count or "0").strip()
-    if not re.fullmatch(r"[0-9]{1,6}", count_text):
+    count_text = data.cheque_count.strip()
+    if not count_text:
+        errors["cheque_count"] = NOT_COUNTED["cheque_count"]
+    elif not re.fullmatch(r"[0-9]{1,6}", count_text):
         errors["cheque_count"] = f"Nombre de chèques invalide : « {count_text} »."
     if errors:
-        raise FieldErrors(errors)
+        raise FieldErrors({key: errors[key] for key in NOT_COUNTED if key in errors})
     return values["cash"], int(count_text), values["cheque_total"]
 
 
@@ -128,7 +143,8 @@ def _parse_counted(data: CountedInput) -> tuple[int, int, int]:
 def close_cash(
     db: Database, actor: Actor, structure_id: int, data: CountedInput, *, key: OperationKey | None = None
 ) -> int:
-    """The agent closes their cash for today: counted vs expected per method, discrepancy and comment."""
+    """The agent closes their cash for today: counted vs expected per method, discrepancy and comment. Every
+    counted field is required (0 typed for an empty till): checked before anything is written."""
     cash, cheque_count, cheque_total = _parse_counted(data)
 
     def work(s: Session) -> int:
