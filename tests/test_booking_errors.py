@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.clock import paris
 from app.models import AuditEntry, Reservation, Role
+from app.services.actors import Actor
 from app.services.booking.basket import Action, Basket, BasketLine
 from app.services.booking.copying import copy_days
 from app.services.booking.validation import confirm, recap
@@ -58,10 +59,25 @@ def test_child_of_another_family(db):
 
 
 def test_day_of_another_structure(db):
+    """An agent books every activity of the structures they are attached to, and only those."""
+    from app.services.setup.agents import create_agent
+
     family_id, (child,) = new_family(db, balance_cents=5000)
-    basket = Basket(family_id, structure_id=structure_of(db, "ALAE-MER"))
+    created = create_agent(db, actor(db, Role.ADMIN), "alaeonly", "Agent Alaé", Role.AGENT,
+                           [structure_of(db, "ALAE-MER")])  # fmt: skip
+    alae_agent = Actor(created.agent_id, Role.AGENT, "Agent Alaé")
+    basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), DAY, Action.ADD)
-    _refused(db, basket, WrongStructure, "ALSH Montech")
+    before = row_counts(db)
+    for call in (recap, confirm):
+        with pytest.raises(WrongStructure) as info:
+            call(db, alae_agent, basket)
+        assert "ALSH Montech" in str(info.value)
+    assert row_counts(db) == before
+    # The same agent books the Wednesday club without switching anything.
+    wednesday = Basket(family_id)
+    wednesday.toggle(child, activity_id(db, "ALAE-MER"), date(2026, 12, 2), Action.ADD)
+    assert [r.ok for r in recap(db, alae_agent, wednesday).additions] == [True]
 
 
 def test_unknown_activity(db):

@@ -161,5 +161,5 @@ def test_counter_session_activities_and_last_update(db):
     assert session.actor.role is Role.AGENT and session.actor.name == "Sophie Martin"
     assert [s.name for s in session.structures] == ["ALAE Montech", "ALSH Montech"]
     alsh = session.structures[1].id
-    assert [a.name for a in activities_for(db, alsh)] == ["CLSH Petites vacances", "CLSH Vacances d'été"]
+    assert [a.name for a in activities_for(db, [alsh])] == ["CLSH Petites vacances", "CLSH Vacances d'été"]
     assert last_update(db) is not None

@@ -82,7 +82,7 @@ def test_over_long_texts_are_refused_before_the_database(db):
     for call in cases:
         error = _refused(db, call, "trop long")
         assert len(str(error)) < 300  # the message names the field, it does not repeat the text
-    basket = Basket(family_id, None, [BasketLine(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD,
+    basket = Basket(family_id, [BasketLine(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD,
                                                  override_deadline=True)], override_reason="m" * 301)  # fmt: skip
     _refused(db, lambda: confirm(db, supervisor, basket), "trop long")
 
@@ -109,9 +109,9 @@ def test_numbers_out_of_range_and_wrong_types_are_typed_errors(db):
     _refused(db, lambda: record_payment(db, agent, structure_of(db, "CLSH-PV"),
                                         PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, 1300)),  # type: ignore[arg-type]
              "texte attendu")  # fmt: skip
-    bogus = Basket(family_id, None, [BasketLine(child, pv, date(2026, 12, 21), "bogus")])  # type: ignore[arg-type]
+    bogus = Basket(family_id, [BasketLine(child, pv, date(2026, 12, 21), "bogus")])  # type: ignore[arg-type]
     _refused(db, lambda: confirm(db, agent, bogus), "valeur inconnue")
-    as_text = Basket(family_id, None, [BasketLine(child, pv, date(2026, 12, 21), "add")])  # type: ignore[arg-type]
+    as_text = Basket(family_id, [BasketLine(child, pv, date(2026, 12, 21), "add")])  # type: ignore[arg-type]
     assert confirm(db, agent, as_text).outcomes[0].label == "Acceptée"  # an action given as its text is read
     _refused(db, lambda: adjust(db, supervisor, 987_654, family_id, WalletKind.ALSH, "5", "essai"),
              "Structure inconnue")  # was an IntegrityError: the till row was inserted first  # fmt: skip

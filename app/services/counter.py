@@ -26,6 +26,7 @@ class ActivityRow:
     name: str
     structure_id: int
     waitlist_enabled: bool
+    structure_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,17 @@ def default_session(db: Database) -> CounterSession:
 
 
 @checked
-def activities_for(db: Database, structure_id: int) -> list[ActivityRow]:
+def activities_for(db: Database, structure_ids: list[int]) -> list[ActivityRow]:
+    """The active activities of the structures an agent works in, by structure then name: one list where the
+    agent books ALSH and ALAE alike, with no structure to switch."""
     with db.reading() as uow:
         return [
-            ActivityRow(a.id, a.name, a.structure_id, a.waitlist_enabled)
-            for a in uow.session.scalars(
-                select(Activity)
-                .where(Activity.structure_id == structure_id, Activity.active.is_(True))
-                .order_by(Activity.name)
+            ActivityRow(a.id, a.name, a.structure_id, a.waitlist_enabled, structure.name)
+            for a, structure in uow.session.execute(
+                select(Activity, Structure)
+                .join(Structure, Activity.structure_id == Structure.id)
+                .where(Activity.structure_id.in_(structure_ids or [-1]), Activity.active.is_(True))
+                .order_by(Structure.name, Activity.name)
             )
         ]
 

@@ -13,7 +13,8 @@ from typing import Annotated
 
 from ...models import Reservation, WalletKind
 from ..bounds import Text
-from .rules import BalanceCheck, RuleCheck, check_balance
+from ..money.pricing import DayPrice
+from .rules import BalanceCheck, RuleCheck, Verdict, check_balance
 
 
 class Action(StrEnum):
@@ -44,8 +45,6 @@ class BasketLine:
 @dataclass
 class Basket:
     family_id: int
-    structure_id: int | None = None
-    """The structure the agent works in: lines of another structure's activities are refused."""
     lines: list[BasketLine] = field(default_factory=list)
     override_reason: Annotated[str | None, Text(Reservation.override_reason)] = None
 
@@ -72,6 +71,14 @@ class Basket:
 
     def set_override(self, index: int, *, deadline: bool = False, capacity: bool = False) -> None:
         self.lines[index] = replace(self.lines[index], override_deadline=deadline, override_capacity=capacity)
+
+    def grant_override(self, key: tuple[int, int, date], *, deadline: bool, capacity: bool) -> None:
+        """A supervisor passes over the deadline and/or the capacity for the line with that key (added to what
+        the line already had)."""
+        for i, line in enumerate(self.lines):
+            if line.key == key:
+                self.lines[i] = replace(line, override_deadline=line.override_deadline or deadline,
+                                        override_capacity=line.override_capacity or capacity)  # fmt: skip
 
     @property
     def additions(self) -> list[BasketLine]:
@@ -106,10 +113,22 @@ class RecapLine:
     reservation_id: int | None = None
     wallet_kind: WalletKind | None = None
     """The wallet an addition will be charged to (where a payment taken from the recap goes)."""
+    price: DayPrice | None = None
+    """An addition's price with its aids (« 13,00 € − CAF 4,00 € = 9,00 € »)."""
 
     @property
     def ok(self) -> bool:
         return self.check.ok
+
+    @property
+    def overridable(self) -> bool:
+        """A supervisor may pass over what stops this line: a booking or cancellation deadline, an opening date
+        not reached, a full day (not a closed day, nor a child already booked)."""
+        if self.line.overridden:
+            return False
+        if not self.ok:
+            return self.check.verdict in (Verdict.NOT_OPEN, Verdict.TOO_FAR, Verdict.DEADLINE_PASSED)
+        return self.line.action is Action.ADD and self.likely is not Likely.ACCEPTED
 
 
 @dataclass(frozen=True)
@@ -131,11 +150,24 @@ class Recap:
 
     @property
     def needed_cents(self) -> int:
+        """What the balance rule weighs: every requested addition (waitlist included) minus the refunds."""
         return self.cost_cents - self.refunds_cents
 
     @property
+    def charged_cents(self) -> int:
+        """What the confirmation should debit now: the additions likely accepted."""
+        return sum(r.amount_cents for r in self.additions if r.ok and r.likely is Likely.ACCEPTED)
+
+    @property
+    def waitlist_cents(self) -> int:
+        """The additions likely waitlisted: debited only if a place frees (at the promotion)."""
+        return sum(r.amount_cents for r in self.additions if r.ok and r.likely is Likely.WAITLISTED)
+
+    @property
     def balance_after_cents(self) -> int:
-        return self.balance_cents - self.needed_cents
+        """The balance once confirmed, as the outcome will show it when nothing changes meanwhile: what is
+        charged now and refunded, not the waitlisted estimate."""
+        return self.balance_cents - self.charged_cents + self.refunds_cents
 
     @property
     def in_debit(self) -> bool:
@@ -181,6 +213,7 @@ class LineOutcome:
     reason: str = ""
     rank: int | None = None
     amount_cents: int = 0
+    """Charged (accepted), refunded (cancelled), or the estimate debited if a place frees (waitlisted)."""
     reservation_id: int | None = None
 
     @property
@@ -203,3 +236,16 @@ class ConfirmResult:
     balance_after_cents: int
     promoted_ids: list[int]
     batch_id: str
+
+    @property
+    def charged_cents(self) -> int:
+        return sum(o.amount_cents for o in self.outcomes if o.status is OutcomeStatus.ACCEPTED)
+
+    @property
+    def refunded_cents(self) -> int:
+        return sum(o.amount_cents for o in self.outcomes if o.status is OutcomeStatus.CANCELLED)
+
+    @property
+    def waitlist_cents(self) -> int:
+        """The waitlisted lines' estimate: debited only if a place frees."""
+        return sum(o.amount_cents for o in self.outcomes if o.status is OutcomeStatus.WAITLISTED)

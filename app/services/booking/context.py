@@ -14,10 +14,12 @@ from ...models import (
     ActivityDay,
     Child,
     Family,
+    FamilyAid,
     Reservation,
     ReservationStatus,
     Role,
     Wallet,
+    agent_structures,
 )
 from ..actors import Actor, authorize
 from ..errors import (
@@ -30,7 +32,7 @@ from ..errors import (
     WrongStructure,
 )
 from ..money import ledger
-from ..money.pricing import day_price
+from ..money.pricing import DayPrice, day_price
 from . import calendar
 from .basket import Action, Basket, BasketLine
 from .rules import DayFacts, RuleCheck, Verdict, check_booking, check_cancellation, check_leave_waitlist
@@ -64,7 +66,9 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
     authorize(session, actor, Role.SUPERVISOR if overridden else None, "passer outre un délai ou la capacité")
     if overridden and not (basket.override_reason or "").strip():
         raise OverrideReasonRequired()
-    family = session.get(Family, basket.family_id, options=[selectinload(Family.aids)])
+    family = session.get(
+        Family, basket.family_id, options=[selectinload(Family.aids).selectinload(FamilyAid.aid_type)]
+    )
     if family is None or family.anonymized_at is not None:
         raise UnknownEntity(f"Famille inconnue (n° {basket.family_id}).")
     children: dict[int, Child] = {}
@@ -77,15 +81,16 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
                 f"{child.first_name} {child.last_name} n'est pas un enfant de la famille {family.name}."
             )
         children[child_id] = child
+    allowed = agent_structure_ids(session, actor)
     activities: dict[int, Activity] = {}
     for activity_id in {ln.activity_id for ln in basket.lines}:
         activity = session.get(Activity, activity_id, options=[selectinload(Activity.brackets)])
         if activity is None or not activity.active:
             raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
-        if basket.structure_id is not None and activity.structure_id != basket.structure_id:
+        if allowed is not None and activity.structure_id not in allowed:
             raise WrongStructure(
                 f"L'activité « {activity.name} » dépend de la structure {activity.structure.name}, "
-                "pas de celle où vous travaillez."
+                "où vous ne travaillez pas."
             )
         activities[activity_id] = activity
     for activity in activities.values():
@@ -111,6 +116,19 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
         read_facts(session, ctx, basket)
         reload_live(session, ctx, lock=False)
     return ctx
+
+
+def agent_structure_ids(session: Session, actor: Actor) -> set[int] | None:
+    """The structures an agent books in (every activity of them, from one basket); None when not restricted
+    (the "système" agent of the command line, an agent attached to no structure)."""
+    if actor.agent_id is None:
+        return None
+    ids = set(
+        session.scalars(
+            select(agent_structures.c.structure_id).where(agent_structures.c.agent_id == actor.agent_id)
+        )
+    )
+    return ids or None
 
 
 def read_facts(session: Session, ctx: BasketContext, basket: Basket) -> None:
@@ -179,8 +197,13 @@ def check_line(ctx: BasketContext, line: BasketLine, now: datetime) -> tuple[Rul
 
 
 def line_price(ctx: BasketContext, line: BasketLine) -> int:
+    return line_day_price(ctx, line).cents
+
+
+def line_day_price(ctx: BasketContext, line: BasketLine) -> DayPrice:
+    """The day's price with the aids deducted (what the recap explains)."""
     activity = ctx.activities[line.activity_id]
-    return day_price(activity, line.day, ctx.family.quotient_familial, ctx.family.aids).cents
+    return day_price(activity, line.day, ctx.family.quotient_familial, ctx.family.aids)
 
 
 def family_balance(session: Session, family_id: int, *, lock: bool) -> int:

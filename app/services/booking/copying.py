@@ -55,7 +55,7 @@ def copy_days(
     ]
     if not candidates:
         return CopyReport([], [])
-    trial = Basket(basket.family_id, basket.structure_id, candidates)
+    trial = Basket(basket.family_id, candidates)
     checked = recap(db, actor, trial)  # validates the child's family, the activity's structure, the calendar
     added = [r.line for r in checked.additions if r.ok]
     skipped = [(r.line, r.check.reason) for r in checked.additions if not r.ok]

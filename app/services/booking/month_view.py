@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ...clock import local_today
-from ...models import LIVE_STATUSES, Activity, ActivityDay, Child, Reservation, ReservationStatus
+from ...models import LIVE_STATUSES, Activity, ActivityDay, Child, Period, Reservation, ReservationStatus
 from ..bounds import Month, Year, checked
 from ..errors import UnknownEntity, WrongFamily
 from ..uow import Database
@@ -51,6 +51,8 @@ class DayCell:
     """A click marks it green (to remove)."""
     waitlist_if_booked: bool = False
     reservation_id: int | None = None
+    waiting: int = 0
+    """Requests on the day's waitlist (all families)."""
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,28 @@ def month_dates(year: int, month: int) -> list[date]:
 def month_view(
     db: Database, family_id: int, child_id: int, activity_id: int, year: Year, month: Month
 ) -> MonthView:
+    """One child's month (see ``month_views``)."""
+    return month_views(db, family_id, [child_id], activity_id, year, month)[0]
+
+
+@checked
+def month_views(
+    db: Database, family_id: int, child_ids: list[int], activity_id: int, year: Year, month: Month
+) -> list[MonthView]:
+    """The month of several children of a family for one activity (siblings booked together), in the order of
+    ``child_ids``: the days, places and waitlists are read once for all of them."""
     with db.reading() as uow:
         s = uow.session
         now = db.clock.now()
         today = local_today(db.clock)
-        child = s.get(Child, child_id)
-        if child is None:
-            raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
-        if child.family_id != family_id:
-            raise WrongFamily(f"{child.first_name} {child.last_name} n'est pas un enfant de cette famille.")
+        for child_id in child_ids:
+            child = s.get(Child, child_id)
+            if child is None:
+                raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
+            if child.family_id != family_id:
+                raise WrongFamily(
+                    f"{child.first_name} {child.last_name} n'est pas un enfant de cette famille."
+                )
         activity = s.get(Activity, activity_id, options=[selectinload(Activity.structure)])
         if activity is None:
             raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
@@ -99,20 +114,76 @@ def month_view(
         day_ids = [d.id for d in days.values()]
         taken = accepted_counts(s, day_ids)
         queued = waitlist_lengths(s, day_ids)
-        mine: dict[int, Reservation] = {}
+        mine: dict[int, dict[int, Reservation]] = {child_id: {} for child_id in child_ids}
         for res in s.scalars(
             select(Reservation)
-            .where(Reservation.child_id == child_id, Reservation.activity_day_id.in_(day_ids or [-1]))
+            .where(
+                Reservation.child_id.in_(child_ids or [-1]), Reservation.activity_day_id.in_(day_ids or [-1])
+            )
             .order_by(Reservation.requested_at, Reservation.id)
         ):
-            current = mine.get(res.activity_day_id)
+            own = mine[res.child_id]
+            current = own.get(res.activity_day_id)
             if current is None or current.status not in LIVE_STATUSES:
-                mine[res.activity_day_id] = res  # live wins, else the latest request
+                own[res.activity_day_id] = res  # live wins, else the latest request
         holidays = calendar.public_holiday_set(s, dates[0] - timedelta(days=40), dates[-1])
-        cells = [
-            _cell(activity, facts[d], days.get(d), taken, queued, mine, now, today, holidays) for d in dates
-        ]
-        return MonthView(child_id, activity_id, year, month, cells)
+        return [
+            MonthView(child_id, activity_id, year, month,
+                      [_cell(activity, facts[d], days.get(d), taken, queued, mine[child_id], now, today, holidays)
+                       for d in dates])
+            for child_id in child_ids
+        ]  # fmt: skip
+
+
+@checked
+def bookable_month(db: Database, activity_id: int) -> tuple[int, int]:
+    """The month the calendar opens on for an activity: the first one, from this month on, with a day that can
+    be booked now (open, within its booking window; a full day counts, its waitlist is open); this month when
+    there is none within a year."""
+    with db.reading() as uow:
+        s = uow.session
+        now = db.clock.now()
+        today = local_today(db.clock)
+        activity = s.get(Activity, activity_id, options=[selectinload(Activity.structure)])
+        if activity is None:
+            raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
+        dates = list(
+            s.scalars(
+                select(ActivityDay.day)
+                .where(ActivityDay.activity_id == activity.id, ActivityDay.closed.is_(False),
+                       ActivityDay.day.between(today, today + timedelta(days=366)))
+                .order_by(ActivityDay.day)
+            )
+        )  # fmt: skip
+        if dates:
+            facts = calendar.day_facts(s, activity, dates)
+            holidays = calendar.public_holiday_set(s, today - timedelta(days=40), dates[-1])
+            for d in dates:
+                check = check_booking(opening_kind=activity.opening_kind, horizon_days=activity.horizon_days,
+                                      booking_deadline=activity.booking_deadline, facts=facts[d], now=now,
+                                      public_holidays=holidays)  # fmt: skip
+                if check.ok:
+                    return d.year, d.month
+        return today.year, today.month
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    name: str
+    start: date
+    end: date
+
+
+@checked
+def activity_period(db: Database, activity_id: int, day: date) -> PeriodRow | None:
+    """The holiday period of an activity that contains ``day`` (« toute la période »), None outside one."""
+    with db.reading() as uow:
+        period = uow.session.scalar(
+            select(Period).where(
+                Period.activity_id == activity_id, Period.start_date <= day, Period.end_date >= day
+            )
+        )
+        return None if period is None else PeriodRow(period.name, period.start_date, period.end_date)
 
 
 class _Places(TypedDict):
@@ -120,6 +191,7 @@ class _Places(TypedDict):
 
     places_left: int
     capacity: int
+    waiting: int
 
 
 def _cell(
@@ -137,7 +209,7 @@ def _cell(
         return DayCell(fact.day, DayState.CLOSED, fact.closed_reason or "")
     places = day.capacity - taken.get(day.id, 0)
     res = mine.get(day.id)
-    base: _Places = {"places_left": places, "capacity": day.capacity}
+    base: _Places = {"places_left": places, "capacity": day.capacity, "waiting": queued.get(day.id, 0)}
     if fact.day < today:
         booked = res is not None and res.status is ReservationStatus.ACCEPTED
         return DayCell(

@@ -34,6 +34,7 @@ from .context import (
     BasketContext,
     check_line,
     family_balance,
+    line_day_price,
     line_names,
     line_price,
     load_basket,
@@ -84,6 +85,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                         likely,
                         rank,
                         wallet_kind=ctx.activities[line.activity_id].wallet_kind,
+                        price=line_day_price(ctx, line),
                     )
                 )
             else:
@@ -181,9 +183,10 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
     )
     for line, res in created:
         child_name, activity_name = line_names(ctx, line)
-        outcomes[line.key] = LineOutcome(line, child_name, activity_name, OutcomeStatus(res.status.value),
-                                         res.refusal_reason or "", res.waitlist_position, res.price_cents or 0,
-                                         res.id)  # fmt: skip
+        status = OutcomeStatus(res.status.value)
+        amount = line_price(ctx, line) if status is OutcomeStatus.WAITLISTED else res.price_cents or 0
+        outcomes[line.key] = LineOutcome(line, child_name, activity_name, status, res.refusal_reason or "",
+                                         res.waitlist_position, amount, res.id)  # fmt: skip
     s.flush()
     balance_after = family_balance(s, ctx.family.id, lock=False)
     return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)

@@ -6,17 +6,35 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from ...models import Activity, FamilyAid
+from ...models import Activity, AidKind, FamilyAid
+from .amounts import format_eur
+
+AID_LABELS = {AidKind.CAF: "CAF", AidKind.MSA: "MSA", AidKind.EMPLOYER: "employeur"}
+
+
+def aid_label(aid: FamilyAid) -> str:
+    """The aid's short label in a price ("CAF"); "aide" when the aid has no known type."""
+    kind = aid.aid_type.kind if aid.aid_type is not None else None
+    return AID_LABELS.get(kind, "aide") if kind is not None else "aide"
 
 
 @dataclass(frozen=True)
 class DayPrice:
     base_cents: int
     aid_cents: int
+    aids: tuple[tuple[str, int], ...] = ()
+    """Each aid deducted, as (short label, cents): ("CAF", 400)."""
 
     @property
     def cents(self) -> int:
         return max(0, self.base_cents - self.aid_cents)
+
+    def explained(self) -> str:
+        """ "13,00 € − CAF 4,00 € = 9,00 €", or "13,00 €" without aid."""
+        if not self.aids:
+            return format_eur(self.cents)
+        deductions = "".join(f" − {label} {format_eur(cents)}" for label, cents in self.aids)
+        return f"{format_eur(self.base_cents)}{deductions} = {format_eur(self.cents)}"
 
 
 def base_price(activity: Activity, quotient_familial: int | None) -> int:
@@ -33,9 +51,13 @@ def base_price(activity: Activity, quotient_familial: int | None) -> int:
 def day_price(
     activity: Activity, day: date, quotient_familial: int | None, aids: Iterable[FamilyAid]
 ) -> DayPrice:
-    aid_total = sum(
-        aid.amount_cents
+    valid = [
+        aid
         for aid in aids
         if aid.wallet_kind == activity.wallet_kind and aid.valid_from <= day <= aid.valid_to
+    ]
+    return DayPrice(
+        base_price(activity, quotient_familial),
+        sum(aid.amount_cents for aid in valid),
+        tuple((aid_label(aid), aid.amount_cents) for aid in valid),
     )
-    return DayPrice(base_price(activity, quotient_familial), aid_total)
