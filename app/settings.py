@@ -77,3 +77,19 @@ class Settings:
     @property
     def demo(self) -> bool:
         return self.get("database/demo")
+
+    # --- what the counter remembers for each agent (on this computer) ------------------------------------
+    def remembered(self, key: str) -> int | None:
+        """A remembered id under "counter/…" (``CounterMemory`` makes the keys), None when there is none."""
+        value = self.store.value(f"counter/{key}", "")  # a default: PySide6 miscounts the None it returns
+        try:
+            return int(str(value)) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    def remember(self, key: str, value: int | None) -> None:
+        if value is None:
+            self.store.remove(f"counter/{key}")
+        else:
+            self.store.setValue(f"counter/{key}", int(value))
+        self.store.sync()

@@ -46,14 +46,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test has its own user settings (what the counter remembers per agent, the database choice): nothing
+    is read from or written to the real user's configuration, and no test sees another's choices."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The fault-injection suite's figures (processes, kills, receipts, e-mails, seconds), after the results."""
+    """The fault-injection suite's figures (processes, kills, receipts, e-mails, seconds) and the counter flow's
+    actions, after the results."""
     from tests.faults import FIGURES
 
     if FIGURES:
         terminalreporter.section("fault injection figures")
         for name, figure in FIGURES.items():
             terminalreporter.write_line(f"{name}: {figure}")
+    from tests.test_counter_flow import ACTION_LISTS
+
+    if ACTION_LISTS:
+        terminalreporter.section("counter flow: actions of the agent")
+        for name, actions in ACTION_LISTS.items():
+            terminalreporter.write_line(f"{name}: {len(actions)} actions")
+            for action in actions:
+                terminalreporter.write_line(f"    {action}")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -38,7 +38,7 @@ from .payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
-from .widgets import table_view
+from .widgets import keyed, table_view
 
 GREY = QColor("#757575")
 
@@ -105,11 +105,17 @@ class BalancesTab(QWidget):
         self.payment_view = table_view(self.payments, 2)
         self.total = QLabel()
         self.total.setObjectName("balance")
-        self.pay = QPushButton("&Encaisser un règlement…")
+        self.pay = keyed(QPushButton("&Encaisser un règlement…"), "Espèces, chèque, carte ou virement")
         self.pay.setObjectName("primary")
-        self.receipt = QPushButton("Imprimer le reçu…")
-        self.reverse = QPushButton("Annuler le règlement…")
-        self.adjust = QPushButton("Ajustement…")
+        self.receipt = keyed(QPushButton("Imprimer le &reçu…"), "Le reçu du règlement sélectionné")
+        self.reverse = keyed(
+            QPushButton("Annuler le rè&glement…"), "Régisseur : contrepasser le règlement sélectionné"
+        )
+        self.adjust = keyed(QPushButton("&Ajustement…"), "Régisseur : corriger un solde, avec un motif")
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        self.status.setStyleSheet("color:#1b5e20;")
+        self.last_receipt: Receipt | None = None
         supervisor = ctx.actor.is_supervisor
         self.reverse.setVisible(supervisor)
         self.adjust.setVisible(supervisor)
@@ -132,6 +138,7 @@ class BalancesTab(QWidget):
         layout.addWidget(self.ledger_view, 3)
         layout.addLayout(history_buttons)
         layout.addWidget(self.payment_view, 2)
+        layout.addWidget(self.status)
 
         self.pay.clicked.connect(lambda: self.open_payment())
         self.receipt.clicked.connect(self.preview_selected_receipt)
@@ -187,11 +194,11 @@ class BalancesTab(QWidget):
         data = dialog.value()
 
         def paid(receipt: Receipt) -> None:
-            self.ctx.ops.inform(
-                "Règlement enregistré",
-                f"Règlement de {_money(receipt.amount_cents)} enregistré : reçu n° {receipt.number}. "
-                f"Nouveau solde : {_money(receipt.balance_after_cents)}.",
-            )
+            self.last_receipt = receipt
+            text = (f"Règlement de {_money(receipt.amount_cents)} enregistré : reçu n° {receipt.number}. "
+                    f"Nouveau solde : {_money(receipt.balance_after_cents)}.")  # fmt: skip
+            self.status.setText(text)
+            self.ctx.ops.notice(text)  # said where the agent works: no message box to close
             if on_paid is not None:
                 on_paid(receipt)
 
@@ -204,27 +211,30 @@ class BalancesTab(QWidget):
         call ran inline)."""
         payment = self.selected_payment()
         if payment is None:
-            self.ctx.ops.inform("Reçu", "Sélectionnez un règlement dans l'historique.")
+            self.status.setText("Sélectionnez un règlement dans l'historique pour imprimer son reçu.")
             return None
+        return self.preview_receipt(payment.id, payment.receipt_number)
+
+    def preview_receipt(
+        self, payment_id: int, number: str, parent: QWidget | None = None
+    ) -> PrintPreview | None:
+        """A payment's receipt made and drawn on a worker thread; the preview opens when it is ready (returned
+        when the call ran inline)."""
         from ..services.documents.receipt import receipt_pdf  # reportlab only when printing
 
         def show(document: Rendered) -> None:
-            self.preview = PrintPreview(
-                self, document, f"Reçu {payment.receipt_number}", f"recu-{payment.receipt_number}.pdf"
-            )
+            self.preview = PrintPreview(parent or self, document, f"Reçu {number}", f"recu-{number}.pdf")
             self.preview.open()
 
         self.preview = None
-        self.ctx.ops.run(rendered(lambda: receipt_pdf(self.ctx.db, payment.id, self.ctx.actor.name)), show,
+        self.ctx.ops.run(rendered(lambda: receipt_pdf(self.ctx.db, payment_id, self.ctx.actor.name)), show,
                          background=True)  # fmt: skip
         return self.preview
 
     def reverse_selected(self) -> None:
         payment = self.selected_payment()
         if payment is None or payment.reversed:
-            self.ctx.ops.inform(
-                "Annuler un règlement", "Sélectionnez un règlement encaissé dans l'historique."
-            )
+            self.status.setText("Sélectionnez un règlement encaissé dans l'historique pour l'annuler.")
             return
         key = new_operation_key()
         dialog = ReasonDialog(

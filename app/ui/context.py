@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Signal
 from ..services.actors import Actor
 from ..services.counter import CounterSession, StructureRow
 from ..services.uow import Database
+from .memory import CounterMemory
 from .operations import Operations
 
 
@@ -15,12 +16,29 @@ class CounterContext(QObject):
 
     structure_changed = Signal(int)
 
-    def __init__(self, db: Database, ops: Operations, session: CounterSession) -> None:
+    def __init__(
+        self, db: Database, ops: Operations, session: CounterSession, memory: CounterMemory | None = None
+    ) -> None:
         super().__init__()
         self.db = db
         self.ops = ops
         self.session = session
-        self.structure_id: int | None = session.structures[0].id if session.structures else None
+        self.memory = memory
+        self.structure_id: int | None = self.first_structure()
+
+    def first_structure(self) -> int | None:
+        """The structure the agent worked in last on this counter, else their first."""
+        ids = [s.id for s in self.session.structures]
+        remembered = self.remembered("structure")
+        return remembered if remembered in ids else (ids[0] if ids else None)
+
+    def remembered(self, what: str) -> int | None:
+        """What this counter remembers for the agent ("structure", "activity")."""
+        return self.memory.get(self.actor.agent_id, what) if self.memory is not None else None
+
+    def remember(self, what: str, value: int | None) -> None:
+        if self.memory is not None:
+            self.memory.set(self.actor.agent_id, what, value)
 
     @property
     def actor(self) -> Actor:
@@ -33,4 +51,5 @@ class CounterContext(QObject):
     def set_structure(self, structure_id: int) -> None:
         if structure_id != self.structure_id:
             self.structure_id = structure_id
+            self.remember("structure", structure_id)
             self.structure_changed.emit(structure_id)

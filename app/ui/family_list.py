@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..services.families.search import SEARCH_LIMIT, FamilyRow, find_families
 from ..services.money.amounts import format_eur
+from ..text import count
 from .table_model import Column, RowsModel
-from .widgets import bound, table_view
+from .widgets import bound, keyed, table_view
 
 DEBIT = QColor("#b00020")
 
@@ -57,8 +58,9 @@ class FamilyList(QWidget):
             for column in (1, 3, 4):
                 self.table.setColumnHidden(column, True)
         self.count = QLabel()
-        self.new_family = QPushButton("+ Nouvelle famille")
-        label = QLabel("&Rechercher")
+        self.new_family = keyed(QPushButton("+ &Nouvelle famille"), "Créer une famille")
+        label = QLabel("Rec&hercher")
+        label.setToolTip("Rechercher une famille (Alt+H, Ctrl+F ou F3) ; ↑/↓ puis Entrée pour l'ouvrir")
         label.setBuddy(self.search)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -78,12 +80,26 @@ class FamilyList(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         self.search.returnPressed.connect(self._activate_current)
         self.search.installEventFilter(self)
-        self.table.activated.connect(
-            lambda index: self.family_activated.emit(self.model.rows[index.row()].id)
-        )
+        self.table.clicked.connect(lambda index: self.family_activated.emit(self.model.rows[index.row()].id))
+        self.table.installEventFilter(self)  # Entrée on the list opens the family highlighted
         self.new_family.clicked.connect(self.new_family_requested)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.search
+            and isinstance(event, QFocusEvent)
+            and event.type() == QEvent.Type.FocusIn
+            and event.reason() == Qt.FocusReason.MouseFocusReason
+        ):  # a click selects the last search: typing replaces it (once Qt has placed the cursor)
+            QTimer.singleShot(0, self.search.selectAll)
+        if (
+            watched is self.table
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self._activate_current()
+            return True
         if watched is self.search and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.model.rows:
@@ -99,7 +115,7 @@ class FamilyList(QWidget):
         if n >= SEARCH_LIMIT:
             self.count.setText(f"{n} premières familles : précisez la recherche")
         else:
-            self.count.setText("Aucune famille trouvée" if n == 0 else f"{n} famille{'s' if n > 1 else ''}")
+            self.count.setText("Aucune famille trouvée" if n == 0 else count(n, "famille"))
         if rows:
             self.table.selectRow(0)
 
@@ -107,7 +123,18 @@ class FamilyList(QWidget):
         index = self.table.currentIndex()
         return self.model.rows[index.row()].id if index.isValid() else None
 
+    def select(self, family_id: int) -> None:
+        """Highlight that family (the one open), when the list shows it."""
+        ids = [r.id for r in self.model.rows]
+        if family_id in ids:
+            self.table.selectRow(ids.index(family_id))
+
     def _activate_current(self) -> None:
+        """Entrée: the family highlighted, once the list shows what was typed (a search still waiting for its
+        pause is run first)."""
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self.search_changed.emit(self.search.text())
         family_id = self.selected_id()
         if family_id is not None:
             self.family_activated.emit(family_id)

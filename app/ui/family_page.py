@@ -3,6 +3,9 @@ Famille. Everything comes from plain rows returned by the services."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -21,13 +24,14 @@ from ..services.families.edit import save_child, update_family
 from ..services.families.view import FamilySummary, family_summary, reservation_rows
 from ..services.money.aids import add_aid, aid_types, family_aids, remove_aid
 from ..services.money.amounts import format_eur
+from ..text import count
 from .aid_dialog import AidDialog
 from .balances_tab import BalancesTab
 from .booking_view import BookingView
 from .context import CounterContext
 from .family_dialog import ChildDialog, FamilyDialog, SavingDialog
 from .operations import succeeded
-from .print_preview import PrintPreview, Rendered, rendered
+from .print_preview import PrintPreview, Rendered, print_pages, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 from .widgets import ElidedLabel, date_edit, date_of, table_view
@@ -50,6 +54,8 @@ class FamilyPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.summary: FamilySummary | None = None
+        self.last_sheet: Rendered | None = None
+        """The last reservation sheet made (printed or previewed)."""
         self.title = ElidedLabel()  # a long name is cut, whole in its tooltip
         self.title.setObjectName("familyTitle")
         self.balance = QLabel()
@@ -202,7 +208,9 @@ class FamilyPage(QWidget):
             label.setProperty("severe", text.startswith("Compte débiteur"))
             self.alerts.addWidget(label)
         if len(summary.alerts) > 4:
-            self.alerts.addWidget(QLabel(f"… et {len(summary.alerts) - 4} autre(s) alerte(s)"))
+            self.alerts.addWidget(
+                QLabel(f"… et {count(len(summary.alerts) - 4, 'autre alerte', 'autres alertes')}")
+            )
         self.balances.set_family(summary)
         self.aids.set_rows(
             self.ctx.ops.run(
@@ -252,27 +260,46 @@ class FamilyPage(QWidget):
         self.print_sheet.clicked.connect(self.preview_sheet)
         return page
 
-    def preview_sheet(self) -> PrintPreview | None:
+    def preview_sheet(
+        self, around: list[date] | None = None, parent: QWidget | None = None
+    ) -> PrintPreview | None:
         """The sheet made and drawn on a worker thread; the preview opens when it is ready (and is returned when
-        the call ran inline)."""
+        the call ran inline). ``around``: the days just booked (from the outcome), whose school years it covers."""
+        name = self.summary.name if self.summary is not None else ""
+        self.preview: PrintPreview | None = None
+        self._make_sheet(around, lambda document: self._open_preview(
+            document, f"Fiche de réservations {name}", f"fiche-{name.lower()}.pdf", parent))  # fmt: skip
+        return self.preview
+
+    def print_sheet_now(self, around: list[date] | None = None, parent: QWidget | None = None) -> None:
+        """« Imprimer la fiche » from the outcome: the sheet made, then straight to the print dialog (no preview
+        to go through; the Réservations tab keeps the preview and « Enregistrer en PDF »)."""
+        self._make_sheet(around, lambda document: print_pages(document.pages, parent or self))
+
+    def _make_sheet(self, around: list[date] | None, then: Callable[[Rendered], object]) -> None:
         if self.summary is None:
-            return None
-        family_id, name = self.summary.id, self.summary.name
+            return
+        family_id = self.summary.id
         start, end = date_of(self.sheet_from), date_of(self.sheet_to)
+        if around:
+            start, end = school_year_range(min(around))[0], school_year_range(max(around))[1]
         agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
         from ..services.documents.sheet import reservation_sheet_pdf  # reportlab only when printing
 
-        self.preview: PrintPreview | None = None
+        def made(document: Rendered) -> None:
+            self.last_sheet = document
+            then(document)
+
         self.ctx.ops.run(
             rendered(lambda: reservation_sheet_pdf(self.ctx.db, family_id, start, end, agent, structure_id)),
-            lambda document: self._open_preview(document, f"Fiche de réservations {name}",
-                                                f"fiche-{name.lower()}.pdf"),
+            made,
             background=True,
-        )  # fmt: skip
-        return self.preview
+        )
 
-    def _open_preview(self, document: Rendered, title: str, filename: str) -> None:
-        self.preview = PrintPreview(self, document, title, filename)
+    def _open_preview(
+        self, document: Rendered, title: str, filename: str, parent: QWidget | None = None
+    ) -> None:
+        self.preview = PrintPreview(parent or self, document, title, filename)
         self.preview.open()
 
     def refresh(self) -> None:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from .. import APP_NAME, __version__
 from ..db import describe
 from ..models import WalletKind
-from ..services.booking.basket import Basket
+from ..services.booking.basket import Basket, Likely, RecapLine
 from ..services.booking.validation import confirm as confirm_basket
 from ..services.booking.validation import recap as recap_of_basket
 from ..services.counter import CounterSession, agent_structures, default_session, last_update
@@ -40,20 +40,23 @@ from .family_dialog import FamilyDialog
 from .family_list import FamilyList
 from .family_page import FamilyPage
 from .live import ChangeWatcher
+from .memory import CounterMemory
 from .operations import Failure, Operations
 from .recap_dialog import RecapDialog, RecapResult
 from .top_bar import TopBar
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database, session: CounterSession | None = None) -> None:
+    def __init__(
+        self, db: Database, session: CounterSession | None = None, memory: CounterMemory | None = None
+    ) -> None:
         super().__init__()
         self.db = db
         self.ops = Operations(self)
         session = session or self.ops.run(lambda: default_session(db))
         if session is None:  # pragma: no cover - the database answered a moment ago
             raise RuntimeError("no counter session")
-        self.ctx = CounterContext(db, self.ops, session)
+        self.ctx = CounterContext(db, self.ops, session, memory or CounterMemory(db))
         self.setWindowTitle(f"{APP_NAME} {__version__}")
 
         self.top_bar = TopBar(self.ctx)
@@ -96,6 +99,8 @@ class MainWindow(QMainWindow):
         self.families.family_activated.connect(self.open_family)
         self.families.new_family_requested.connect(self.new_family)
         self.page.booking.validate_requested.connect(self.open_recap)
+        self.page.booking.add_child_requested.connect(lambda: self.page.open_child_dialog(None))
+        self.ops.noticed.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.page.family_changed.connect(lambda _id: self.logout_family())
         self.ops.changed.connect(self.refresh_all)
         self.ctx.structure_changed.connect(lambda _sid: self.refresh_all())
@@ -137,10 +142,19 @@ class MainWindow(QMainWindow):
             self.families.table.selectRow(ids.index(selected))
 
     def open_family(self, family_id: int) -> None:
-        if self.page.show_family(family_id):
-            self.stack.setCurrentWidget(self.page)
-            self.page.tabs.setCurrentWidget(self.page.booking)
-            self.page.booking.child.setFocus()
+        """The family's page on its booking tab, the calendar focused (arrows, space); the family highlighted in
+        the list (a family just created is looked for by its name when the search shows others)."""
+        if not self.page.show_family(family_id):
+            return
+        self.stack.setCurrentWidget(self.page)
+        self.page.tabs.setCurrentWidget(self.page.booking)
+        if family_id not in [r.id for r in self.families.model.rows] and self.page.summary is not None:
+            self.families.search.blockSignals(True)
+            self.families.search.setText(self.page.summary.name)
+            self.families.search.blockSignals(False)
+            self.refresh_families()
+        self.families.select(family_id)
+        self.page.booking.grid.setFocus()
 
     def refresh_all(self) -> None:
         """Everything on screen read again (after a write here or at another counter). When the database does
@@ -243,7 +257,8 @@ class MainWindow(QMainWindow):
 
     def switch_session(self, session: CounterSession) -> None:
         self.ctx.session = session
-        self.ctx.structure_id = session.structures[0].id if session.structures else None
+        self.ctx.structure_id = self.ctx.first_structure()
+        self.page.booking.activity.clear()  # the next agent's own last activity
         self.top_bar.show_session()
         self.refresh_all()
 
@@ -282,17 +297,27 @@ class MainWindow(QMainWindow):
         """The recap of the basket. Its operation key is made here, once: every Confirmer of this recap (after a
         failure, an unclear end, a double press) sends the same key, so the basket is never recorded twice and
         a retry after an unclear end shows what was recorded."""
+        if self.recap_dialog is not None and self.recap_dialog.isVisible():
+            return  # one recap at a time (Ctrl+Entrée pressed again over it)
         basket = self.page.booking.basket
         summary = self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket))
         if summary is None:
             return
         key = new_operation_key()
-        dialog = RecapDialog(self, summary)
+        dialog = RecapDialog(self, summary, can_override=self.ctx.actor.is_supervisor)
         dialog.confirm_requested.connect(lambda: self._confirm(dialog, basket, key))
         dialog.finished.connect(lambda _code: self._recap_closed(dialog))
         dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))
+        dialog.override_requested.connect(lambda lines, reason: self._override(dialog, basket, lines, reason))
+        dialog.sheet_requested.connect(
+            lambda: self.page.print_sheet_now(around=[ln.day for ln in basket.lines], parent=dialog)
+        )
+        dialog.receipt_requested.connect(
+            lambda receipt: self.page.balances.preview_receipt(receipt.payment_id, receipt.number, dialog)
+        )
         self.recap_dialog = dialog
         dialog.open()
+        dialog.activateWindow()  # its keys (Entrée, Ctrl+Entrée) are its own at once
 
     def _confirm(self, dialog: RecapDialog, basket: Basket, key: str) -> None:
         """Confirmer: on a worker thread (the window stays responsive, the status bar shows it running). A failure
@@ -301,11 +326,13 @@ class MainWindow(QMainWindow):
                      background=True, on_error=dialog.show_failure)  # fmt: skip
 
     def _pay_from_recap(self, dialog: RecapDialog) -> None:
-        """ "Encaisser" from the recap: the payment dialog prefilled with the missing amount; then a fresh recap."""
+        """ "Encaisser" from the recap: the payment dialog prefilled with the missing amount; then the recap says
+        the payment, shows fresh figures and has Confirmer focused (Entrée confirms)."""
         missing = dialog.recap.missing_cents
         basket = self.page.booking.basket
 
-        def paid(_receipt: Receipt) -> None:
+        def paid(receipt: Receipt) -> None:
+            dialog.note_payment(receipt)
             self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket), dialog.set_recap)
 
         self.page.balances.open_payment(
@@ -315,6 +342,16 @@ class MainWindow(QMainWindow):
             parent=dialog,
             on_paid=paid,
         )
+
+    def _override(self, dialog: RecapDialog, basket: Basket, lines: list[RecapLine], reason: str) -> None:
+        """A supervisor passes over refused lines (deadline, opening, full): the basket's lines carry it, the
+        recap is made again; the confirmation checks the role again and records the reason in the journal."""
+        for r in lines:
+            basket.grant_override(
+                r.line.key, deadline=not r.ok, capacity=r.ok and r.likely is not Likely.ACCEPTED
+            )
+        basket.override_reason = reason
+        self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket), dialog.set_recap)
 
     def _recap_closed(self, dialog: RecapDialog) -> None:
         if dialog.result_value in (RecapResult.CONFIRMED, RecapResult.ABANDON):

@@ -94,6 +94,8 @@ class Operations(QObject):
     changed = Signal()
     failed = Signal(str)
     informed = Signal(str)
+    noticed = Signal(str)
+    """A result to read, not to acknowledge (the status bar shows it): a payment recorded, days copied."""
     busy = Signal(bool)
     """True while at least one call runs on a worker thread (the window shows an indicator)."""
 
@@ -187,6 +189,11 @@ class Operations(QObject):
             relay.message.emit(args, None)
 
         return report
+
+    def notice(self, text: str) -> None:
+        """A result shown where the agent works (the window's status bar), with no message box to close."""
+        self.informed.emit(text)
+        self.noticed.emit(text)
 
     def inform(self, title: str, text: str) -> None:
         """A non-blocking information message."""

@@ -121,23 +121,29 @@ class PrintPreview(QDialog):
 
     def print_document(self, printer=None) -> bool:
         """Print every page scaled to the printable area (asks for the printer unless one is given)."""
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+        return print_pages(self.pages, self, printer)
 
-        if printer is None:
-            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-            dialog = QPrintDialog(printer, self)
-            if dialog.exec() != QDialog.DialogCode.Accepted:
-                return False
-        painter = QPainter()
-        if not painter.begin(printer):
+
+def print_pages(pages: list[QImage], parent: QWidget | None, printer=None) -> bool:
+    """Print ``pages`` scaled to the printable area; without ``printer``, the system's print dialog asks for
+    one (False when the agent cancels it)."""
+    from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+    if printer is None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        dialog = QPrintDialog(printer, parent)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-        try:
-            for i, image in enumerate(self.pages):
-                if i:
-                    printer.newPage()
-                area = painter.viewport()
-                size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-                painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
-        finally:
-            painter.end()
-        return True
+    painter = QPainter()
+    if not painter.begin(printer):
+        return False
+    try:
+        for i, image in enumerate(pages):
+            if i:
+                printer.newPage()
+            area = painter.viewport()
+            size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
+    finally:
+        painter.end()
+    return True

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 from ..clock import PARIS
 from .context import CounterContext
-from .widgets import ElidedLabel, NameCombo
+from .widgets import ElidedLabel, NameCombo, keyed
 
 
 class TopBar(QFrame):
@@ -21,16 +21,16 @@ class TopBar(QFrame):
         self.setObjectName("topBar")
         self.structure = NameCombo()
         self.structure.setAccessibleName("Structure")
-        for row in ctx.structures:
-            self.structure.addItem(row.name, row.id)
+        self.structure.setToolTip("La structure où vous encaissez et clôturez (Alt+S) ; les activités de toutes "
+                                  "vos structures se réservent sans en changer")  # fmt: skip
         self.agent = ElidedLabel(f"Agent : {ctx.actor.name}")
         self.updated = QLabel()
-        self.logout = QPushButton("Déconnexion")
-        self.closing = QPushButton("Clôture de la journée…")
-        self.settings = QPushButton("Base de données…")
-        self.admin = QPushButton("Administration…")
-        self.password = QPushButton("Mot de passe…")
-        label = QLabel("Structure")
+        self.logout = keyed(QPushButton("Déconne&xion"), "Quitter la famille et changer d'agent")
+        self.closing = keyed(QPushButton("C&lôture de la journée…"), "Caisse, transmission et comptes-rendus")
+        self.settings = keyed(QPushButton("&Base de données…"), "Où sont les données")
+        self.admin = keyed(QPushButton("A&dministration…"), "Structures, agents, activités, journées")
+        self.password = keyed(QPushButton("&Mot de passe…"), "Changer votre mot de passe")
+        label = QLabel("&Structure")
         label.setBuddy(self.structure)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -46,6 +46,7 @@ class TopBar(QFrame):
         layout.addWidget(self.admin)
         layout.addWidget(self.password)
         layout.addWidget(self.logout)
+        self.show_session()
         self.structure.currentIndexChanged.connect(lambda _i: ctx.set_structure(self.structure.currentData()))
         self.logout.clicked.connect(self.logout_requested)
 
@@ -56,6 +57,8 @@ class TopBar(QFrame):
         self.structure.clear()
         for row in self.ctx.structures:
             self.structure.addItem(row.name, row.id)
+        index = self.structure.findData(self.ctx.structure_id)
+        self.structure.setCurrentIndex(max(0, index))
         self.structure.blockSignals(False)
         self.admin.setVisible(self.ctx.actor.is_supervisor)
         self.password.setVisible(self.ctx.actor.agent_id is not None)

@@ -34,6 +34,7 @@ from PySide6.QtGui import (
     QValidator,
 )
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QComboBox,
     QDateEdit,
@@ -243,6 +244,28 @@ class NameCombo(QComboBox):
                 QToolTip.hideText()
             return True
         return super().event(event)
+
+
+def mnemonic(text: str) -> str | None:
+    """The letter after a single « & » in a label ("Co&pier vers…" → "P"), None without one."""
+    i = 0
+    while i < len(text) - 1:
+        if text[i] == "&":
+            if text[i + 1] != "&":
+                return text[i + 1].upper()
+            i += 1
+        i += 1
+    return None
+
+
+Button = TypeVar("Button", bound=QAbstractButton)
+
+
+def keyed(button: Button, tooltip: str) -> Button:
+    """``button`` with a tooltip that says what it does and its keyboard path (its mnemonic: "Alt+P")."""
+    letter = mnemonic(button.text())
+    button.setToolTip(f"{tooltip} (Alt+{letter})" if letter else tooltip)
+    return button
 
 
 def date_edit(d: date) -> QDateEdit:
