@@ -110,6 +110,7 @@ def take_screenshots(
     if dialog.recap.missing_cents:  # the family pays what is missing, from the recap
         dialog.pay.click()
         payment_dialog = window.page.balances.dialog
+        assert payment_dialog is not None, "Encaisser opens the payment dialog"
         payment_dialog._try_save()
         _settle()
     dialog.confirm.click()
