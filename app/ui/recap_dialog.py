@@ -338,7 +338,7 @@ class RecapDialog(QDialog):
         else:
             self.missing.hide()
         self.confirm.setEnabled(r.can_confirm)
-        default = self.confirm if r.can_confirm else self.pay if r.missing_cents else self.modify
+        default = self._default_button()
         for button in (self.confirm, self.pay, self.modify):
             button.setDefault(button is default)
         default.setFocus()
@@ -395,9 +395,15 @@ class RecapDialog(QDialog):
         """The recap is the active window again, its default button focused: Entrée confirms."""
         self.raise_()
         self.activateWindow()
-        default = next((b for b in (self.confirm, self.pay, self.modify) if b.isDefault()), None)
-        if default is not None and default.isEnabled():
+        default = self._default_button()
+        if default.isEnabled():
             default.setFocus()
+
+    def _default_button(self) -> QPushButton:
+        """Entrée's button for the recap shown: Confirmer when allowed, else Encaisser when money is missing,
+        else Modifier."""
+        r = self.recap
+        return self.confirm if r.can_confirm else self.pay if r.missing_cents else self.modify
 
     def show_confirming(self) -> None:
         """The confirmation runs: every button waits (a second click cannot send it twice)."""

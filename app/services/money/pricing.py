@@ -14,8 +14,7 @@ AID_LABELS = {AidKind.CAF: "CAF", AidKind.MSA: "MSA", AidKind.EMPLOYER: "employe
 
 def aid_label(aid: FamilyAid) -> str:
     """The aid's short label in a price ("CAF"); "aide" when the aid has no known type."""
-    kind = aid.aid_type.kind if aid.aid_type is not None else None
-    return AID_LABELS.get(kind, "aide") if kind is not None else "aide"
+    return AID_LABELS.get(aid.aid_type.kind, "aide") if aid.aid_type is not None else "aide"
 
 
 @dataclass(frozen=True)
