@@ -43,6 +43,7 @@ def authorize(s: Session, actor: Actor, need: Role | None = None, what: str = ""
     agent = s.get(Agent, actor.agent_id)
     if agent is None or not agent.active:
         raise AgentRefused()
+    s.info.setdefault("agents", set()).add(agent)  # held: a second check in this transaction reads no row
     if need is not None and RANK[agent.role] < RANK[need]:
         if need is Role.ADMIN:
             raise PermissionDenied(

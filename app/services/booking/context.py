@@ -56,8 +56,8 @@ class BasketContext:
 def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool = False) -> BasketContext:
     """Validate the basket against the database; raise a typed error for anything that does not fit.
 
-    For a confirmation (``locked``), the days' facts (closed or not) and the live reservations are left out:
-    ``read_under_locks`` reads them once the days are locked, so that nothing read before decides."""
+    For a confirmation (``locked``), the live reservations are left out: ``read_under_locks`` reads them once the
+    days are locked, with the days' closed flags, so that nothing read before decides."""
     if not basket.lines:
         raise EmptyBasket()
     if len({ln.key for ln in basket.lines}) != len(basket.lines):
@@ -112,8 +112,8 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
     all_dates = [ln.day for ln in basket.lines]
     holidays = calendar.public_holiday_set(session, min(all_dates) - HOLIDAY_MARGIN, max(all_dates))
     ctx = BasketContext(family, children, activities, days, {}, holidays, {})
+    read_facts(session, ctx, basket)
     if not locked:
-        read_facts(session, ctx, basket)
         reload_live(session, ctx, lock=False)
     return ctx
 
@@ -141,11 +141,17 @@ def read_facts(session: Session, ctx: BasketContext, basket: Basket) -> None:
 
 
 def read_under_locks(session: Session, ctx: BasketContext, basket: Basket) -> dict[int, ActivityDay]:
-    """Lock the basket's days (in id order), then read what decides: the days' rows (capacity, closed flag),
-    their facts and the children's live reservations (locked too). Returns the locked days by id."""
+    """Lock the basket's days (in id order), then read what decides: the days' rows (capacity, closed flag) and
+    the children's live reservations (locked too). Returns the locked days by id.
+
+    The calendar's facts (public holidays, closings, periods' opening dates) do not depend on the locked rows:
+    ``read_facts`` reads them before the lock; only if a day's closed flag changed meanwhile are they read again
+    here, so that the closed flag that decides is the locked one."""
+    seen = {key: d.closed for key, d in ctx.days.items()}
     locked = lock_days(session, [d.id for d in ctx.days.values()])
     ctx.days = {(d.activity_id, d.day): d for d in locked.values()}
-    read_facts(session, ctx, basket)
+    if not ctx.facts or {key: d.closed for key, d in ctx.days.items()} != seen:
+        read_facts(session, ctx, basket)
     reload_live(session, ctx, lock=True)
     return locked
 
@@ -210,9 +216,13 @@ def family_balance(session: Session, family_id: int, *, lock: bool) -> int:
     """The account balance as stored now; with ``lock``, the family's wallet rows are locked (in id order)."""
     if not lock:
         return ledger.family_balance(session, family_id)
+    return sum(w.balance_cents for w in locked_wallets(session, family_id))
+
+
+def locked_wallets(session: Session, family_id: int) -> list[Wallet]:
+    """The family's wallets, locked in id order (a confirmation's balance and where its entries go)."""
     stmt = select(Wallet).where(Wallet.family_id == family_id).order_by(Wallet.id)
-    stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return sum(w.balance_cents for w in session.scalars(stmt))
+    return list(session.scalars(stmt.with_for_update().execution_options(populate_existing=True)))
 
 
 def line_names(ctx: BasketContext, line: BasketLine) -> tuple[str, str]:

@@ -34,6 +34,7 @@ from .context import (
     BasketContext,
     check_line,
     family_balance,
+    locked_wallets,
     line_day_price,
     line_names,
     line_price,
@@ -132,7 +133,8 @@ def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey | N
 def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> ConfirmResult:
     ctx = load_basket(s, basket, actor, locked=True)
     locked = read_under_locks(s, ctx, basket)
-    balance = family_balance(s, ctx.family.id, lock=True)
+    entries = ledger.LedgerBatch(s, locked_wallets(s, ctx.family.id))
+    balance = sum(w.balance_cents for w in entries.wallets.values())
     now = db.clock.now()  # taken once the days are locked: request order = waitlist order
     checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
     cost = sum(line_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
@@ -151,12 +153,11 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
     outcomes: dict[tuple[int, int, date], LineOutcome] = {}
     freed: set[int] = set()
     for line in basket.removals:
-        outcomes[line.key] = _remove(s, ctx, line, checks[line.key], now, actor, basket, freed)
+        outcomes[line.key] = _remove(s, ctx, line, checks[line.key], now, actor, basket, freed, entries)
     promoted: list[int] = []
     for day_id in sorted(freed):
         promoted += [r.id for r in lifecycle.promote(s, locked[day_id], now, actor)]
     places = lifecycle.Places.count(s, list(locked))  # after the removals and promotions, under the locks
-    entries = ledger.LedgerBatch(s)
     batch = str(uuid.uuid4())
     created: list[tuple[BasketLine, Reservation]] = []
     for line in basket.additions:
@@ -201,6 +202,7 @@ def _remove(
     actor: Actor,
     basket: Basket,
     freed: set[int],
+    entries: ledger.LedgerBatch,
 ) -> LineOutcome:
     check, res = checked
     child_name, activity_name = line_names(ctx, line)
@@ -212,7 +214,7 @@ def _remove(
     refund = lifecycle.cancel(
         s, res, family=ctx.family, activity=activity, now=now, actor=actor,
         label=f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
-        override_reason=basket.override_reason if line.overridden else None,
+        override_reason=basket.override_reason if line.overridden else None, entries=entries,
     )  # fmt: skip
     return LineOutcome(
         line, child_name, activity_name, OutcomeStatus.CANCELLED, amount_cents=refund, reservation_id=res.id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -94,10 +96,11 @@ class LedgerBatch:
     For use inside one transaction whose wallets are locked (a basket's confirmation).
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, wallets: Iterable[Wallet] = ()) -> None:
+        """``wallets``: the family's wallets, already read (and locked) by the caller."""
         self.session = session
         self.deltas: dict[int, int] = {}
-        self.wallets: dict[tuple[int, WalletKind], Wallet] = {}
+        self.wallets: dict[tuple[int, WalletKind], Wallet] = {(w.family_id, WalletKind(w.kind)): w for w in wallets}
 
     def wallet(self, family_id: int, kind: WalletKind) -> Wallet:
         key = (family_id, WalletKind(kind))
