@@ -53,6 +53,14 @@ class ContentionResult:
     violations: list[str]
     accepted_equals_capacity: bool
     ranks_in_request_order: bool | None = None
+    p50_ms: float = 0.0
+    floor_seconds: float | None = None
+    floor_p50_ms: float | None = None
+    floor_p95_ms: float | None = None
+    floor_overbooked_days: int | None = None
+    lock_hold_p50_ms: float | None = None
+    """From locking the days to the commit, per basket (ours, then the floor's)."""
+    floor_lock_hold_p50_ms: float | None = None
 
     @property
     def throughput_ratio(self) -> float | None:
@@ -132,7 +140,8 @@ def _client(
     db = Database(engine, SystemClock())
     with db.reading() as uow:
         agent = system_actor(uow.session)
-    latencies, errors = [], []
+    latencies, errors, holds = [], [], []
+    _time_lock_holds(engine, holds)
     try:
         barrier.wait(timeout=300)
         for family_id, child_id, days in jobs:
@@ -142,7 +151,7 @@ def _client(
             start = time.perf_counter()
             try:
                 if floor:
-                    floor_confirm(db, basket, child_id, activity_id, waitlist=True)
+                    floor_confirm(db, basket, child_id, activity_id, waitlist=True, holds=holds)
                 else:
                     confirm(db, agent, basket)
             except Exception:  # noqa: BLE001 - reported
@@ -150,12 +159,35 @@ def _client(
             latencies.append((time.perf_counter() - start) * 1000)
     finally:
         engine.dispose()
-        results.put((latencies, errors))
+        results.put((latencies, errors, holds))
+
+
+def _time_lock_holds(engine, holds: list[float]) -> None:
+    """Through SQLAlchemy: the time from holding the days' locks (SELECT … activity_days … FOR UPDATE answered)
+    to the commit."""
+    from sqlalchemy import event
+
+    locked: dict[int, float] = {}
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _lock(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if "FOR UPDATE" in statement and "FROM activity_days" in statement:
+            locked.setdefault(id(conn), time.perf_counter())
+
+    @event.listens_for(engine, "commit")
+    def _commit(conn) -> None:  # noqa: ANN001
+        start = locked.pop(id(conn), None)
+        if start is not None:
+            holds.append((time.perf_counter() - start) * 1000)
+
+    @event.listens_for(engine, "rollback")
+    def _rollback(conn) -> None:  # noqa: ANN001
+        locked.pop(id(conn), None)
 
 
 def _run_clients(
     url: str, activity_id: int, jobs: list, clients: int, floor: bool
-) -> tuple[float, list[float], list[str]]:
+) -> tuple[float, list[float], list[str], list[float]]:
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(clients + 1), ctx.Queue()
     procs = [ctx.Process(target=_client, args=(url, activity_id, jobs[i::clients], floor, barrier, results))
@@ -168,7 +200,13 @@ def _run_clients(
     seconds = time.perf_counter() - start
     for p in procs:
         p.join(timeout=60)
-    return seconds, [x for lat, _ in collected for x in lat], [e for _, errs in collected for e in errs]
+    holds = [x for _, _, h in collected for x in h]
+    return (
+        seconds,
+        [x for lat, _, _ in collected for x in lat],
+        [e for _, errs, _ in collected for e in errs],
+        holds,
+    )
 
 
 def _check(url: str, activity_id: int, ranks: bool) -> tuple[int, list[str], bool, bool | None]:
@@ -207,37 +245,52 @@ def same_days(admin_url: str, quick: bool) -> ContentionResult:
         try:
             activity_id, days, pairs = _setup(url, n_days, capacity, families)
             jobs = [(f, c, days) for f, c in pairs]
-            seconds, latencies, errors = _run_clients(url, activity_id, jobs, clients, floor)
+            seconds, latencies, errors, holds = _run_clients(url, activity_id, jobs, clients, floor)
             if errors:
                 raise RuntimeError(errors[0])
             checks = _check(url, activity_id, ranks=False)
-            measures[floor] = (seconds, latencies, checks)
+            measures[floor] = (seconds, latencies, checks, holds)
         finally:
             _drop_database(admin_url, url)
-    seconds, latencies, (overbooked, problems, full_ok, _) = measures[False]
-    p95 = sorted(latencies)[int(0.95 * (len(latencies) - 1))]
+    seconds, latencies, (overbooked, problems, full_ok, _), holds = measures[False]
+    floor_seconds, floor_latencies, floor_checks, floor_holds = measures[True]
     return ContentionResult(f"{clients} guichets, 10 mêmes journées", clients, len(latencies), seconds,
-                            len(latencies) / seconds, p95, len(measures[True][1]) / measures[True][0], overbooked,
-                            problems, full_ok)  # fmt: skip
+                            len(latencies) / seconds, _p95(latencies), len(floor_latencies) / floor_seconds,
+                            overbooked, problems, full_ok, p50_ms=median(latencies), floor_seconds=floor_seconds,
+                            floor_p50_ms=median(floor_latencies), floor_p95_ms=_p95(floor_latencies),
+                            floor_overbooked_days=floor_checks[0], lock_hold_p50_ms=median(holds),
+                            floor_lock_hold_p50_ms=median(floor_holds))  # fmt: skip
+
+
+def _p95(values: list[float]) -> float:
+    return sorted(values)[int(0.95 * (len(values) - 1))]
 
 
 def opening_rush(admin_url: str, quick: bool) -> ContentionResult:
-    """Summer bookings open: 2,000 families each ask for about 15 of the 40 days, 16 clients at once."""
+    """Summer bookings open: 2,000 families each ask for 12 to 18 of the 40 days, 16 clients at once; the same
+    requests through the floor, in a database of their own."""
     clients, families, n_days, capacity = (8, 200, 40, 30) if quick else (16, 2000, 40, 300)
-    url = _create_database(admin_url)
-    try:
-        activity_id, days, pairs = _setup(url, n_days, capacity, families)
-        rng = random.Random(2027)
-        jobs = [(f, c, sorted(rng.sample(days, rng.randint(12, 18)))) for f, c in pairs]
-        seconds, latencies, errors = _run_clients(url, activity_id, jobs, clients, floor=False)
-        if errors:
-            raise RuntimeError(errors[0])
-        overbooked, problems, full_ok, in_order = _check(url, activity_id, ranks=True)
-    finally:
-        _drop_database(admin_url, url)
-    p95 = sorted(latencies)[int(0.95 * (len(latencies) - 1))]
+    measures = {}
+    for floor in (False, True):
+        url = _create_database(admin_url)
+        try:
+            activity_id, days, pairs = _setup(url, n_days, capacity, families)
+            rng = random.Random(2027)
+            jobs = [(f, c, sorted(rng.sample(days, rng.randint(12, 18)))) for f, c in pairs]
+            seconds, latencies, errors, holds = _run_clients(url, activity_id, jobs, clients, floor=floor)
+            if errors:
+                raise RuntimeError(errors[0])
+            measures[floor] = (seconds, latencies, _check(url, activity_id, ranks=True), holds)
+        finally:
+            _drop_database(admin_url, url)
+    seconds, latencies, (overbooked, problems, full_ok, in_order), holds = measures[False]
+    floor_seconds, floor_latencies, floor_checks, floor_holds = measures[True]
     return ContentionResult(f"Ouverture de l'été : {families} familles, {clients} clients", clients, len(latencies),
-                            seconds, len(latencies) / seconds, p95, None, overbooked, problems, full_ok, in_order)  # fmt: skip
+                            seconds, len(latencies) / seconds, _p95(latencies), len(floor_latencies) / floor_seconds,
+                            overbooked, problems, full_ok, in_order, p50_ms=median(latencies),
+                            floor_seconds=floor_seconds, floor_p50_ms=median(floor_latencies),
+                            floor_p95_ms=_p95(floor_latencies), floor_overbooked_days=floor_checks[0], lock_hold_p50_ms=median(holds),
+                            floor_lock_hold_p50_ms=median(floor_holds))  # fmt: skip
 
 
 def median(values: list[float]) -> float:
