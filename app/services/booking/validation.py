@@ -34,11 +34,11 @@ from .context import (
     BasketContext,
     check_line,
     family_balance,
-    locked_wallets,
     line_day_price,
     line_names,
     line_price,
     load_basket,
+    locked_wallets,
     read_under_locks,
 )
 from .rules import RuleCheck, Verdict, balance_refusal, check_balance

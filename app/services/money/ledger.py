@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -100,7 +99,9 @@ class LedgerBatch:
         """``wallets``: the family's wallets, already read (and locked) by the caller."""
         self.session = session
         self.deltas: dict[int, int] = {}
-        self.wallets: dict[tuple[int, WalletKind], Wallet] = {(w.family_id, WalletKind(w.kind)): w for w in wallets}
+        self.wallets: dict[tuple[int, WalletKind], Wallet] = {
+            (w.family_id, WalletKind(w.kind)): w for w in wallets
+        }
 
     def wallet(self, family_id: int, kind: WalletKind) -> Wallet:
         key = (family_id, WalletKind(kind))
