@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Builds the one-folder program with PyInstaller and runs its self-test (temporary database migrated, main
-# window built offscreen, "OK"). Usage: bash scripts/package.sh
+# Builds the one-folder program with PyInstaller, runs its self-test (temporary database migrated, main window
+# built offscreen, "OK") and checks its size: at most MAX_MB megabytes on disk (issue #18), else it fails.
+# Usage: bash scripts/package.sh   (needs gcc and binutils: build.spec strips the binaries and rebuilds ICU's data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MAX_MB=150
+for tool in gcc readelf strip; do
+  command -v "$tool" >/dev/null || { echo "Erreur : $tool est introuvable (paquets gcc et binutils)." >&2; exit 1; }
+done
 bash scripts/setup.sh
 .venv/bin/python -m pip install -q -e ".[package]" 2>&1 | grep -v -i "warning\|ignored\|neither a file" || true
-rm -rf build/guichet-enfance dist/guichet-enfance
+rm -rf build/build dist/guichet-enfance
 .venv/bin/pyinstaller --noconfirm --log-level ERROR build.spec
 QT_QPA_PLATFORM=offscreen QT_LOGGING_RULES="qt.qpa.*=false" dist/guichet-enfance/guichet-enfance --selftest
-echo "Programme construit : dist/guichet-enfance/ ($(du -sh dist/guichet-enfance | cut -f1))"
+size_mb=$(du -sm dist/guichet-enfance | cut -f1)
+echo "Programme construit : dist/guichet-enfance/ (${size_mb} Mo sur disque, limite ${MAX_MB} Mo)"
+if [ "$size_mb" -gt "$MAX_MB" ]; then
+  echo "Erreur : le programme empaqueté pèse ${size_mb} Mo, plus que la limite de ${MAX_MB} Mo. Les plus gros :" >&2
+  du -sm dist/guichet-enfance/_internal/* | sort -n | tail -15 >&2
+  exit 1
+fi

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,7 +20,15 @@ from app.backup import daily_backup, restore
 from app.logging_setup import install_excepthook, setup_logging
 from app.services.errors import ValidationError
 from app.settings import DEFAULTS, Settings
-from tests.test_cli import assert_one_line_french_error, run_app
+from tests.test_cli import ROOT, assert_one_line_french_error, run_app
+
+
+def _icu_data():
+    spec = importlib.util.spec_from_file_location("icu_data", ROOT / "scripts" / "icu_data.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _families(path: Path) -> int:
@@ -88,3 +101,80 @@ def test_settings_have_one_table_of_defaults(tmp_path):
     with pytest.raises(KeyError):
         settings.set("unknown/key", 1)
     assert set(DEFAULTS) >= {"database/mode", "database/host", "backup/keep"}
+
+
+def test_package_script_fails_above_150_mb():
+    script = (ROOT / "scripts" / "package.sh").read_text(encoding="utf-8")
+    assert "MAX_MB=150" in script
+    assert (
+        'if [ "$size_mb" -gt "$MAX_MB" ]; then' in script and "exit 1" in script.split('MAX_MB" ]; then')[1]
+    )
+    spec = (ROOT / "build.spec").read_text(encoding="utf-8")
+    assert "strip=True" in spec and "trimmed_library" in spec
+
+
+def test_icu_data_keeps_french_english_root_and_the_shared_data():
+    kept = _icu_data().kept
+    for name in (
+        "icudt73l/fr.res",
+        "icudt73l/fr_FR.res",
+        "icudt73l/en_US_POSIX.res",
+        "icudt73l/root.res",
+        "icudt73l/pool.res",
+        "icudt73l/res_index.res",
+        "icudt73l/zoneinfo64.res",
+        "icudt73l/metaZones.res",
+        "icudt73l/coll/fr_CA.res",
+        "icudt73l/coll/ucadata.icu",
+        "icudt73l/zone/fr.res",
+        "icudt73l/brkitr/line.brk",
+        "icudt73l/uprops.icu",
+        "icudt73l/cnvalias.icu",
+        "icudt73l/nfkc.nrm",
+    ):
+        assert kept(name), name  # fmt: skip
+    for name in (
+        "icudt73l/de.res",
+        "icudt73l/zh_Hant_HK.res",
+        "icudt73l/es_419.res",
+        "icudt73l/coll/ja.res",
+        "icudt73l/zone/sr_Latn_BA.res",
+        "icudt73l/brkitr/thaidict.dict",
+        "icudt73l/translit/root.res",
+        "icudt73l/ibm-943_P15A-2003.cnv",
+    ):
+        assert not kept(name), name  # fmt: skip
+
+
+@pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("readelf")), reason="needs gcc and binutils")
+def test_trimmed_icu_library_serves_qt_in_french(tmp_path):
+    """The library build.spec packages: much smaller, and Qt still collates and names time zones in French."""
+    icu = _icu_data()
+    import PySide6
+
+    source = next((Path(PySide6.__file__).parent / "Qt" / "lib").glob("libicudata.so.*"))
+    symbol, package = icu.package_of(source)
+    items = icu.items_of(package)
+    assert symbol.startswith("icudt") and len(items) > 3000 and items == sorted(items)  # ToC sorted by name
+    header = package[: int.from_bytes(package[:2], "little")]  # headerSize, then the ToC
+    assert icu.items_of(icu.build_package(header, items[:50])) == items[:50]
+    trimmed = icu.trimmed_library(source, tmp_path)
+    assert trimmed.name == source.name and trimmed.stat().st_size < source.stat().st_size / 4
+    probe = (
+        "from PySide6.QtCore import QCollator, QLocale, QTimeZone\n"
+        "fr = QLocale(QLocale.Language.French, QLocale.Country.France)\n"
+        "names = ['Zoé', 'éloïse', 'Émile', 'eva', 'Œdipe', 'adèle', 'Ange', 'Çédric', 'cedric']\n"
+        "print(sorted(names, key=QCollator(fr).sortKey))\n"
+        "zone = QTimeZone(b'Europe/Paris')\n"
+        "print(zone.displayName(QTimeZone.TimeType.StandardTime, QTimeZone.NameType.LongName, fr))\n"
+    )
+    env = {**os.environ, "LD_LIBRARY_PATH": str(tmp_path), "QT_QPA_PLATFORM": "offscreen", "LD_DEBUG": "libs"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"calling init: {trimmed}" in result.stderr  # the trimmed copy was the one loaded
+    assert result.stdout.splitlines() == [
+        "['adèle', 'Ange', 'cedric', 'Çédric', 'éloïse', 'Émile', 'eva', 'Œdipe', 'Zoé']",
+        "heure normale d’Europe centrale",
+    ]
