@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from pypdf import PdfReader
+from reportlab.platypus import Paragraph
 from sqlalchemy import select
 
 from app.clock import paris
 from app.models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus
 from app.services.documents.attendance import attendance_pdf
 from app.services.documents.sheet import reservation_sheet_pdf
+from app.services.documents.toolkit import styles
 from app.services.errors import UnknownEntity, ValidationError
 from app.services.families.search import refresh_search_text
 from app.services.money.amounts import format_eur
@@ -161,3 +163,48 @@ def test_print_command_line(db, tmp_path):
     ):
         result = run_app("print", args[0], "--db", url, *args[1:])
         assert_one_line_french_error(result, words)
+
+
+def _pixels(pdf: bytes) -> list:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [page.render(scale=2).to_pil().convert("L") for page in document]
+    finally:
+        document.close()
+
+
+def test_the_fast_table_draws_what_a_reportlab_table_draws():
+    """``PlainTable`` (drawn straight on the canvas) and ``table()`` (a reportlab Table) give the same pages: grid,
+    zebra, header repeated on a split, wrapped long cells, right-aligned amounts, totals, titled groups kept
+    together, the presence box."""
+    from PIL import ImageChops
+    from reportlab.lib import colors
+    from reportlab.lib.units import mm
+    from reportlab.platypus import KeepTogether, Spacer
+
+    from app.services.documents import attendance, sheet
+    from app.services.documents.toolkit import Letterhead, PlainTable, render, table
+
+    header = ("N°", "Enfant", "Niveau", "Âge", "Téléphone", "Remarques", "Présent")
+    rows = [(str(i), f"NOM{i} Élève", "CE1", "8 ans", "05 63 00 00 00",
+             ("PAI asthme, allergie aux arachides & <lait>, " * (i % 4)).strip(), "") for i in range(1, 90)]  # fmt: skip
+    boxed = table(header, rows, attendance.COLUMNS)
+    boxed.setStyle([("BOX", (6, 1), (6, -1), 0.8, colors.black)])
+    days = [(f"mer. 0{i}/10/2025", "Refusée : " + "motif très long " * (i * 3), "Transmise", "6,50 €") for i in range(1, 6)]  # fmt: skip
+    month = (("Jour", "État", "Transmission", "Prix"), days, sheet.COLUMNS)
+    total = ("Total du mois", "", "", "32,50 €")
+    slow: list = [boxed]
+    fast: list = [PlainTable(header, rows, attendance.COLUMNS, box=6)]
+    for k in range(6):
+        slow.append(KeepTogether([Paragraph(f"<b>Groupe {k}</b>", styles()["normal"]), Spacer(1, 1 * mm),
+                                  table(*month, right=(3,), total=total), Spacer(1, 3 * mm)]))  # fmt: skip
+        fast.append(PlainTable(*month, right=(3,), total=total, title=f"Groupe {k}"))
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    pages = [_pixels(render(story, title="t", letterhead=Letterhead("Structure", "Rue", ""), printed_at=at,
+                            printed_by="x")) for story in (slow, fast)]  # fmt: skip
+    assert len(pages[0]) == len(pages[1]) >= 5
+    for a, b in zip(*pages, strict=True):
+        different = sum(ImageChops.difference(a, b).histogram()[65:])
+        assert different < 20, different

@@ -2,28 +2,92 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from datetime import date
+from typing import NamedTuple
 
 from babel.dates import format_date
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, Paragraph, Spacer
+from reportlab.platypus import Paragraph, Spacer
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session
 
 from ...clock import local_today
-from ...models import Activity, ActivityDay, Family, Reservation, ReservationStatus, Structure
+from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, Structure, Wallet
 from ..booking.calendar import school_year_range
 from ..booking.rules import short_date
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity, ValidationError
-from ..families.view import state_label
-from ..money import ledger
 from ..money.amounts import format_eur
 from ..uow import Database
-from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
+from .toolkit import CONTENT_WIDTH, Letterhead, PlainTable, esc, render, styles
 
 WIDTHS = (0.22, 0.46, 0.17, 0.15)
+COLUMNS = [w * CONTENT_WIDTH for w in WIDTHS]
+
+
+class Entry(NamedTuple):
+    """One reservation as the sheet shows it."""
+
+    child_id: int
+    child_name: str
+    activity: str
+    structure_id: int
+    day: date
+    state: str
+    """Acceptée / En liste d'attente rang n / Refusée : motif / Annulée."""
+    transmission: str
+    """Transmise / Non transmise."""
+    price_cents: int | None
+    """The price of an accepted reservation, else None."""
+
+
+def _state(status: ReservationStatus, position: int | None, reason: str | None) -> str:
+    """The same wording as ``families.view.state_label``."""
+    if status is ReservationStatus.ACCEPTED:
+        return "Acceptée"
+    if status is ReservationStatus.WAITLISTED:
+        return f"En liste d'attente rang {position}"
+    if status is ReservationStatus.REFUSED:
+        return f"Refusée : {reason}"
+    return "Annulée"
+
+
+def entries(s: Session, family_id: int, start: date, end: date) -> list[Entry]:
+    """The family's reservations over [start, end] (one query), child by child (eldest first), by day, activity and
+    request time."""
+    rows = s.execute(
+        select(Child.id, Child.first_name, Child.last_name, Activity.name, Activity.structure_id, ActivityDay.day,
+               Reservation.status, Reservation.waitlist_position, Reservation.refusal_reason,
+               Reservation.transmitted_at.is_not(None), Reservation.price_cents)
+        .join(Reservation.child)
+        .join(Reservation.activity_day)
+        .join(ActivityDay.activity)
+        .where(Child.family_id == family_id, ActivityDay.day.between(start, end))
+        .order_by(Child.birth_date, Child.id, ActivityDay.day, Activity.name, Reservation.requested_at)
+    )  # fmt: skip
+    accepted = ReservationStatus.ACCEPTED
+    return [
+        Entry(child_id, f"{first} {last}", activity, structure, day, _state(status, position, reason),
+              "Transmise" if transmitted else "Non transmise", price if status is accepted else None)
+        for child_id, first, last, activity, structure, day, status, position, reason, transmitted, price in rows
+    ]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_date(day: date) -> str:
+    return short_date(day)
+
+
+@functools.lru_cache(maxsize=4096)
+def _month(month: date) -> str:
+    return format_date(month, "MMMM y", locale="fr_FR")
+
+
+@functools.lru_cache(maxsize=4096)
+def _eur(cents: int) -> str:
+    return format_eur(cents)
 
 
 @checked
@@ -44,25 +108,27 @@ def reservation_sheet_pdf(
         raise ValidationError(f"Période invalide : du {start:%d/%m/%Y} au {end:%d/%m/%Y}.")
     with db.reading() as uow:
         s = uow.session
-        family = s.get(Family, family_id, options=[selectinload(Family.children)])
-        if family is None or family.anonymized_at is not None:
+        family = s.execute(
+            select(
+                Family.name, Family.address, Family.postal_code, Family.city, Family.phone, Family.email
+            ).where(Family.id == family_id, Family.anonymized_at.is_(None))
+        ).one_or_none()
+        if family is None:
             raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
-        rows = s.execute(
-            select(Reservation, ActivityDay.day, Activity.name, Activity.structure_id)
-            .join(Reservation.activity_day)
-            .join(ActivityDay.activity)
-            .where(
-                Reservation.child_id.in_([c.id for c in family.children] or [-1]),
-                ActivityDay.day.between(start, end),
-            )
-            .order_by(ActivityDay.day, Activity.name, Reservation.requested_at)
+        children = s.execute(
+            select(Child.id, Child.first_name, Child.last_name, Child.school_level)
+            .where(Child.family_id == family_id)
+            .order_by(Child.birth_date, Child.id)
         ).all()
-        letterhead_id = structure_id or (rows[0][3] if rows else None)
+        rows = entries(s, family_id, start, end)
+        first = min(rows, key=lambda r: (r.day, r.activity), default=None)  # its structure heads the sheet
+        letterhead_id = structure_id or (first.structure_id if first else None)
         structure = s.get(Structure, letterhead_id) if letterhead_id else None
         structure = structure or s.scalar(select(Structure).order_by(Structure.id))
         assert structure is not None  # sheets are printed once the town has a structure
-        balance = ledger.family_balance(s, family.id)
-        wallets = {w.kind.value: w.balance_cents for w in family.wallets}
+        wallets = {kind.value: cents for kind, cents in s.execute(
+            select(Wallet.kind, Wallet.balance_cents).where(Wallet.family_id == family_id))}  # fmt: skip
+        balance = sum(wallets.values())
         st = styles()
         story = [
             Paragraph(esc(f"Fiche de réservations – Famille {family.name}"), st["title"]),
@@ -90,48 +156,34 @@ def reservation_sheet_pdf(
             ),  # fmt: skip
             Spacer(1, 4 * mm),
         ]
-        by_child: dict[int, list[tuple[Reservation, date, str]]] = defaultdict(list)
-        for res, day, activity_name, _sid in rows:
-            by_child[res.child_id].append((res, day, activity_name))
+        by_child: dict[int, list[Entry]] = defaultdict(list)
+        for row in rows:
+            by_child[row.child_id].append(row)
         grand_total = 0
-        for child in sorted(family.children, key=lambda c: c.birth_date):
+        for child in children:
             items = by_child.get(child.id, [])
             story.append(Paragraph(esc(f"{child.first_name} {child.last_name}"
                                        + (f" – {child.school_level}" if child.school_level else "")), st["h2"]))  # fmt: skip
             if not items:
                 story.append(Paragraph(esc("Aucune réservation sur la période."), st["small"]))
                 continue
-            groups: dict[tuple[str, date], list[tuple[Reservation, date]]] = defaultdict(list)
-            for res, day, activity_name in items:
-                groups[(activity_name, day.replace(day=1))].append((res, day))
+            groups: dict[tuple[date, str], list[Entry]] = defaultdict(list)
+            for row in items:
+                groups[(row.day.replace(day=1), row.activity)].append(row)
             child_total = 0
-            for (activity_name, month), entries in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0])):
+            for (month, activity_name), group in sorted(groups.items(), key=lambda g: g[0]):
                 lines, month_total = [], 0
-                for res, day in entries:
-                    price = res.price_cents if res.status is ReservationStatus.ACCEPTED else None
+                for row in group:
+                    price = row.price_cents
                     month_total += price or 0
-                    transmitted = "Transmise" if res.transmitted_at else "Non transmise"
                     lines.append(
-                        (short_date(day), state_label(res), transmitted, format_eur(price) if price else "")
+                        (_short_date(row.day), row.state, row.transmission, _eur(price) if price else "")
                     )
                 child_total += month_total
-                title = f"{activity_name} – {format_date(month, 'MMMM y', locale='fr_FR')}"
-                story.append(
-                    KeepTogether(
-                        [
-                            Paragraph(f"<b>{esc(title)}</b>", st["normal"]),
-                            Spacer(1, 1 * mm),
-                            table(
-                                ("Jour", "État", "Transmission", "Prix"),
-                                lines,
-                                [w * CONTENT_WIDTH for w in WIDTHS],
-                                right=(3,),
-                                total=("Total du mois", "", "", format_eur(month_total)),
-                            ),  # fmt: skip
-                            Spacer(1, 3 * mm),
-                        ]
-                    )
-                )
+                title = f"{activity_name} – {_month(month)}"
+                header = ("Jour", "État", "Transmission", "Prix")
+                total = ("Total du mois", "", "", _eur(month_total))
+                story.append(PlainTable(header, lines, COLUMNS, right=(3,), total=total, title=title))
             grand_total += child_total
             story.append(
                 Paragraph(esc(f"Total {child.first_name} : {format_eur(child_total)}"), st["normal"])
@@ -161,5 +213,6 @@ def reservation_sheet_pdf(
                 st["small"],
             ),  # fmt: skip
         ]
-        return render(story, title=f"Fiche de réservations {family.name}", letterhead=Letterhead.of(structure),
-                      printed_at=db.clock.now(), printed_by=printed_by or "Guichet Enfance")  # fmt: skip
+        letterhead = Letterhead.of(structure)
+    return render(story, title=f"Fiche de réservations {family.name}", letterhead=letterhead,
+                  printed_at=db.clock.now(), printed_by=printed_by or "Guichet Enfance")  # fmt: skip

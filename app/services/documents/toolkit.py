@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+import hashlib
 import io
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,9 +15,12 @@ from typing import Any
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfdoc import PDFImageXObject, PDFObjectReference
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
@@ -55,7 +62,9 @@ class Letterhead:
         return cls(structure.name, address, contact, structure.logo)
 
 
+@functools.cache
 def styles() -> dict[str, ParagraphStyle]:
+    """The documents' paragraph styles, built once per process (shared: never modify them)."""
     base = getSampleStyleSheet()
     normal = ParagraphStyle("normal", parent=base["Normal"], fontName="Helvetica", fontSize=9.5, leading=12)
     return {
@@ -146,6 +155,225 @@ def table(
     return t
 
 
+ROW_HEIGHT = 1.2 * CELL_SIZE + 2 + 2  # one line of text and the top and bottom paddings of ``table()``
+HEAD_FILL = colors.HexColor("#dce6f0")
+
+
+@functools.lru_cache(maxsize=4096)
+def _width(text: str, font: str) -> float:
+    return stringWidth(text, font, CELL_SIZE)
+
+
+class PlainTable(Flowable):
+    """What ``table()`` draws, drawn straight on the canvas: the same grid, header, zebra, total row, fonts and
+    wrapping of a body cell too long for its column, at a fraction of the cost of a reportlab ``Table`` (no
+    per-cell styles, one text object). Splits between rows, repeating the header. ``title``: a bold line above
+    the table, kept with it (with the spaces of a ``KeepTogether([title, 1 mm, table, 3 mm])``). ``box``: a column
+    framed by a thick black line (the presence column of the attendance list). The header and total rows are short
+    labels, one line each."""
+
+    TITLE_HEIGHT = 12.0  # one line of the "normal" style
+    TITLE_GAP, AFTER = 1 * mm, 3 * mm
+
+    def __init__(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str | Paragraph]],
+        widths: Sequence[float],
+        *,
+        right: Iterable[int] = (),
+        total: Sequence[str] | None = None,
+        title: str | None = None,
+        box: int | None = None,
+        first_index: int = 0,
+        after: bool | None = None,
+        last: bool = True,
+    ) -> None:
+        super().__init__()
+        self.shift = 0.0
+        self.header = [pdf_text(v) for v in header]
+        self.widths = list(widths)
+        self.right = frozenset(right)
+        limits = [max(1, int((w - PADDING) / CHAR_WIDTH)) for w in widths]
+        st = styles()
+        self.rows: list[list[str | Paragraph]] = []
+        self.heights: list[float] = []
+        for row in rows:
+            cells: list[str | Paragraph] = []
+            height = ROW_HEIGHT
+            for i, v in enumerate(row):
+                if isinstance(v, str):
+                    v = pdf_text(v)
+                    if len(v) > limits[i]:  # as table(): a wrapping paragraph
+                        v = Paragraph(esc(v), st["cell_right"] if i in self.right else st["cell"])
+                if isinstance(v, Paragraph):
+                    height = max(height, v.wrap(widths[i] - 2 * PADDING, 1e6)[1] + 4)
+                cells.append(v)
+            self.rows.append(cells)
+            self.heights.append(height)
+        self.total = [pdf_text(v) for v in total] if total is not None else None
+        self.title = pdf_text(title) if title is not None else None
+        self.box = box
+        self.first_index = first_index
+        """Index of the first row in the whole table (the zebra goes on across a split)."""
+        self.after = self.AFTER if (title is not None if after is None else after) else 0.0
+        self.last = last
+        """The end of the table (not the first part of a split): the box is closed at the bottom."""
+
+    def _top(self) -> float:
+        return self.TITLE_HEIGHT + self.TITLE_GAP if self.title is not None else 0.0
+
+    def _table_height(self) -> float:
+        return ROW_HEIGHT * (1 + (self.total is not None)) + sum(self.heights)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 - reportlab's names
+        self.width = availWidth
+        self.shift = (availWidth - sum(self.widths)) / 2  # as a Table: centred in the frame (may overhang it)
+        self.height = self._top() + self._table_height() + self.after
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803 - reportlab's names
+        frame = getattr(self, "_frame", None)
+        if self.title is not None and not getattr(frame, "_atTop", True):
+            return []  # kept together: to the next page, unless it does not fit on a page either
+        room, n = availHeight - self._top() - ROW_HEIGHT, 0
+        while n < len(self.rows) and self.heights[n] <= room + 1e-6:
+            room -= self.heights[n]
+            n += 1
+        if n < 1 or (n == len(self.rows) and self.total is None):
+            return []
+        first = PlainTable(self.header, self.rows[:n], self.widths, right=self.right, title=self.title,
+                           box=self.box, first_index=self.first_index, after=False, last=False)  # fmt: skip
+        rest = PlainTable(self.header, self.rows[n:], self.widths, right=self.right, total=self.total,
+                          box=self.box, first_index=self.first_index + n, after=bool(self.after),
+                          last=self.last)  # fmt: skip
+        return [first, rest]
+
+    def draw(self) -> None:
+        c = self.canv
+        cols = [0.0]
+        for cw in self.widths:
+            cols.append(cols[-1] + cw)
+        width = cols[-1]
+        top = self.height - self._top()  # of the table
+        rows: list[tuple[Sequence[str | Paragraph], bool]] = [(self.header, True)]
+        rows += [(r, False) for r in self.rows]
+        heights = [ROW_HEIGHT, *self.heights]
+        if self.total is not None:
+            rows.append((self.total, True))
+            heights.append(ROW_HEIGHT)
+        edges = [top]  # the top, then the bottom of each row
+        for row_height in heights:
+            edges.append(edges[-1] - row_height)
+        # Paths are written as PDF operators, each coordinate formatted once (reportlab's own formatting): a
+        # table is mostly lines, and formatting them point by point costs more than the rest of the drawing.
+        ex, ey = [fp_str(x) for x in cols], [fp_str(y) for y in edges]
+        w, h = fp_str(width), fp_str(ROW_HEIGHT)
+        fh = [h if x == ROW_HEIGHT else fp_str(x) for x in heights]
+        c.saveState()
+        if self.title is not None:
+            c.setFont("Helvetica-Bold", 9.5, 12)
+            c.drawString(0, self.height - 9.5, self.title)
+        c.translate(self.shift, 0)
+        c.setFillColor(HEAD_FILL)
+        c.addLiteral(f"n 0 {ey[1]} {w} {h} re f")
+        zebra = [i for i in range(2, len(self.rows) + 2) if (self.first_index + i - 2) % 2 == 1]
+        if zebra:
+            c.setFillColor(ZEBRA)
+            c.addLiteral(" ".join(f"n 0 {ey[i]} {w} {fh[i - 1]} re f" for i in zebra))
+        c.setFillColor(colors.black)
+        text = c.beginText()
+        font = ""
+        paragraphs: list[tuple[Paragraph, float, float]] = []
+        for (values, strong), y, row_height in zip(rows, edges[1:], heights, strict=True):
+            if ("Helvetica-Bold" if strong else CELL_FONT) != font:
+                font = "Helvetica-Bold" if strong else CELL_FONT
+                text.setFont(font, CELL_SIZE, 1.2 * CELL_SIZE)
+            # MIDDLE: (bottom padding + height - top padding + leading) / 2 - font size
+            base = y + (row_height + 1.2 * CELL_SIZE) / 2 - CELL_SIZE
+            for i, v in enumerate(values):
+                if isinstance(v, Paragraph):
+                    paragraphs.append((v, cols[i] + PADDING, y + (row_height - v.height) / 2))
+                elif v:
+                    right = i in self.right
+                    x = cols[i + 1] - PADDING - _width(v, font) if right else cols[i] + PADDING
+                    text.setTextOrigin(x, base)
+                    text.textLine(v)  # (textOut would measure each string to move the cursor along)
+        c.drawText(text)
+        for paragraph, x, y in paragraphs:
+            paragraph.drawOn(c, x, y)
+        c.setLineCap(1)
+        c.setLineJoin(1)
+        c.setStrokeColor(GRID)
+        c.setLineWidth(0.25)
+        grid = [f"0 {y} m {w} {y} l" for y in ey] + [f"{x} {ey[0]} m {x} {ey[-1]} l" for x in ex]
+        c.addLiteral("n " + " ".join(grid) + " S")
+        c.setStrokeColor(HEAD_BG)
+        c.setLineWidth(0.8)
+        thick = [f"0 {ey[1]} m {w} {ey[1]} l"]
+        if self.total is not None:
+            thick.append(f"0 {ey[-2]} m {w} {ey[-2]} l")
+        c.addLiteral("n " + " ".join(thick) + " S")
+        if self.box is not None:
+            c.setStrokeColor(colors.black)
+            x0, x1, y0, y1 = ex[self.box], ex[self.box + 1], ey[1], ey[-1]
+            box = [
+                f"{x0} {y0} m {x0} {y1} l",
+                f"{x1} {y0} m {x1} {y1} l",
+            ]  # as a split Table's BOX: closed at
+            if self.first_index == 0:  # the top of its first part and the bottom of its last one only
+                box.append(f"{x0} {y0} m {x1} {y0} l")
+            if self.last:
+                box.append(f"{x0} {y1} m {x1} {y1} l")
+            c.addLiteral("n " + " ".join(box) + " S")
+        c.restoreState()
+
+
+_ENCODED: dict[str, Any] = {}
+_ENCODED_LOCK = threading.Lock()
+
+
+def _preload(canvas: Canvas, image: ImageReader | str, mask: str) -> None:
+    """Register in the canvas's document the image that ``canvas.drawImage(image, mask=mask)`` would create, from
+    an encoding kept for the process: reportlab decodes, compresses and encodes an image anew in each document,
+    and the logo of the letterhead cost more than several pages of tables. The registration is the one
+    ``drawImage`` does for a new image (reportlab 4–5); when the canvas does not look as expected, nothing is
+    done and ``drawImage`` encodes the image itself."""
+    doc = getattr(canvas, "_doc", None)
+    needed = (getattr(canvas, "_setXObjects", None), getattr(doc, "getXObjectName", None),
+              getattr(doc, "idToObject", None), getattr(doc, "Reference", None), getattr(doc, "addForm", None))  # fmt: skip
+    if doc is None or any(x is None for x in needed):
+        return
+    if isinstance(image, ImageReader):  # the name drawImage gives it (reportlab.lib.utils._digester)
+        reader: Any = image
+        smask = getattr(reader, "_dataA", None)
+        mdata = smask.getRGBData() if mask == "auto" and smask else str(mask).encode("utf8")
+        name = hashlib.md5(reader.getRGBData() + mdata, usedforsecurity=False).hexdigest()
+    else:
+        name = hashlib.md5(f"{image}{mask}".encode(), usedforsecurity=False).hexdigest()
+    reg_name = doc.getXObjectName(name)
+    if doc.idToObject.get(reg_name) is not None:
+        return
+    with _ENCODED_LOCK:
+        template = _ENCODED.get(name)
+        if template is None:
+            template = _ENCODED[name] = PDFImageXObject(name, image, mask=mask)
+    obj: Any = copy.copy(template)
+    obj.name = name
+    canvas._setXObjects(obj)  # type: ignore[attr-defined]
+    doc.Reference(obj, reg_name)
+    doc.addForm(name, obj)
+    smask_obj = obj.__dict__.pop("_smask", None)
+    if smask_obj is not None:
+        smask_obj = copy.copy(smask_obj)
+        smask_name = doc.getXObjectName(smask_obj.name)
+        if doc.idToObject.get(smask_name) is None:
+            canvas._setXObjects(smask_obj)  # type: ignore[attr-defined]
+            obj.smask = doc.Reference(smask_obj, smask_name)
+        else:
+            obj.smask = PDFObjectReference(smask_name)
+
+
 class _NumberedCanvas(Canvas):
     """Draws "Page n/N" once the total number of pages is known."""
 
@@ -168,6 +396,7 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
+@functools.lru_cache(maxsize=8)
 def _logo_image(own: bytes | None) -> ImageReader | str | None:
     """The structure's logo when it has one (and reportlab can read it), else the application's."""
     if own:
@@ -201,6 +430,7 @@ def render(
         canvas.saveState()
         top = A4[1] - MARGIN
         if logo is not None:
+            _preload(canvas, logo, "auto")
             canvas.drawImage(
                 logo, MARGIN, top - 16 * mm, 16 * mm, 16 * mm, mask="auto", preserveAspectRatio=True
             )
