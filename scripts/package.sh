@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MAX_MB=150
+if ! command -v gcc >/dev/null || ! command -v readelf >/dev/null || ! command -v strip >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq gcc binutils >/dev/null
+  fi
+fi
 for tool in gcc readelf strip; do
   command -v "$tool" >/dev/null || { echo "Erreur : $tool est introuvable (paquets gcc et binutils)." >&2; exit 1; }
 done
