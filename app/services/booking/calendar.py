@@ -6,7 +6,7 @@ administrator can edit; every rule reads the tables, never the packages directly
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -295,15 +295,33 @@ def day_facts(session: Session, activity: Activity, dates: Iterable[date]) -> di
             )
         )
     )
+    days = {
+        d: (row.closed, row.closed_reason, row.period.opening_date if row.period else None)
+        for d, row in rows.items()
+    }
+    ranges = [(h.start_date, h.end_date, h.name) for h in vacations]
+    return facts_from(wanted, days, feries, local, ranges, activity.kind)
+
+
+def facts_from(
+    wanted: Iterable[date],
+    days: Mapping[date, tuple[bool, str | None, date | None]],
+    feries: Mapping[date, str],
+    local: Mapping[date, str],
+    vacations: Sequence[tuple[date, date, str]],
+    kind: ActivityKind,
+) -> dict[date, DayFacts]:
+    """DayFacts for each date from what the tables say: the activity's days (closed flag, closing reason, the
+    period's opening date), the public holidays, the local closings and the school holidays (start, end, name)
+    around those dates."""
     facts: dict[date, DayFacts] = {}
     for d in wanted:
-        row = rows.get(d)
-        if row is not None and not row.closed:
-            opening = row.period.opening_date if row.period is not None else None
-            facts[d] = DayFacts(d, True, None, opening)
+        row = days.get(d)
+        if row is not None and not row[0]:
+            facts[d] = DayFacts(d, True, None, row[2])
             continue
         if row is not None:
-            reason = row.closed_reason or "journée fermée par la structure"
+            reason = row[1] or "journée fermée par la structure"
         elif d in feries:
             reason = f"jour férié ({feries[d]})"
         elif d in local:
@@ -311,9 +329,9 @@ def day_facts(session: Session, activity: Activity, dates: Iterable[date]) -> di
         elif d.weekday() >= 5:
             reason = "pas d'accueil le week-end"
         else:
-            holiday = next((h for h in vacations if h.start_date <= d <= h.end_date), None)
-            if holiday is not None and activity.kind is ActivityKind.ALAE_WEDNESDAY:
-                reason = f"vacances scolaires ({holiday.name})"
+            holiday = next((name for start, end, name in vacations if start <= d <= end), None)
+            if holiday is not None and kind is ActivityKind.ALAE_WEDNESDAY:
+                reason = f"vacances scolaires ({holiday})"
             else:
                 reason = "pas d'accueil ce jour-là"
         facts[d] = DayFacts(d, False, reason, None)

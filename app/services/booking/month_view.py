@@ -1,6 +1,7 @@
 """The booking calendar of one child for one activity and one month: each day's state and places.
 
-A constant number of queries per month (never one per day cell); the rules come from ``rules.py``.
+Five Core statements per month whatever the number of children (never one per day cell, no entity loaded); the
+rules come from ``rules.py``.
 """
 
 from __future__ import annotations
@@ -9,19 +10,33 @@ import calendar as pycalendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TypedDict
+from typing import Any, TypedDict
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import selectinload
 
 from ...clock import local_today
-from ...models import LIVE_STATUSES, Activity, ActivityDay, Child, Period, Reservation, ReservationStatus
+from ...models import (
+    LIVE_STATUSES,
+    Activity,
+    ActivityDay,
+    ActivityKind,
+    Child,
+    DeadlineRule,
+    LocalClosing,
+    OpeningKind,
+    Period,
+    PublicHoliday,
+    Reservation,
+    ReservationStatus,
+    SchoolHoliday,
+    Structure,
+)
 from ..bounds import Month, Year, checked
 from ..errors import UnknownEntity, WrongFamily
 from ..uow import Database
 from . import calendar
 from .rules import DayFacts, Verdict, check_booking, check_cancellation
-from .waitlist import accepted_counts, waitlist_lengths
 
 
 class DayState(StrEnum):
@@ -77,7 +92,99 @@ def month_view(
     db: Database, family_id: int, child_id: int, activity_id: int, year: Year, month: Month
 ) -> MonthView:
     """One child's month (see ``month_views``)."""
-    return month_views(db, family_id, [child_id], activity_id, year, month)[0]
+    return _months(db, family_id, [child_id], activity_id, year, month)[0]
+
+
+_ACCEPTED = (
+    select(func.count())
+    .where(Reservation.activity_day_id == ActivityDay.id, Reservation.status == ReservationStatus.ACCEPTED)
+    .scalar_subquery()
+)
+_WAITING = (
+    select(func.count())
+    .where(Reservation.activity_day_id == ActivityDay.id, Reservation.status == ReservationStatus.WAITLISTED)
+    .scalar_subquery()
+)
+_SIBLINGS = select(Child.id).where(Child.family_id == bindparam("family_id")).scalar_subquery()
+_FAMILY = select(Child.id, Child.family_id, Child.first_name, Child.last_name).where(
+    Child.family_id == bindparam("family_id")
+)
+_STRANGERS = select(Child.id, Child.family_id, Child.first_name, Child.last_name).where(
+    Child.id.in_(bindparam("child_ids", expanding=True))
+)
+_POLICY = (
+    select(
+        Activity.kind, Activity.opening_kind, Activity.horizon_days, Activity.waitlist_enabled,
+        Activity.structure_id, Structure.school_zone,
+        Activity.book_deadline_kind, Activity.book_deadline_days, Activity.book_deadline_skip_weekdays,
+        Activity.book_deadline_skip_public_holidays, Activity.book_deadline_weekday, Activity.book_deadline_at,
+        Activity.cancel_deadline_kind, Activity.cancel_deadline_days, Activity.cancel_deadline_skip_weekdays,
+        Activity.cancel_deadline_skip_public_holidays, Activity.cancel_deadline_weekday, Activity.cancel_deadline_at,
+    )
+    .join(Structure, Structure.id == Activity.structure_id)
+    .where(Activity.id == bindparam("activity_id"))
+)  # fmt: skip
+_DAYS = (
+    select(ActivityDay.id, ActivityDay.day, ActivityDay.capacity, ActivityDay.closed, ActivityDay.closed_reason,
+           Period.opening_date, _ACCEPTED.label("taken"), _WAITING.label("queued"))
+    .outerjoin(Period, Period.id == ActivityDay.period_id)
+    .where(ActivityDay.activity_id == bindparam("activity_id"),
+           ActivityDay.day.between(bindparam("first"), bindparam("last")))
+)  # fmt: skip
+_MONTH_DAYS = (
+    select(ActivityDay.id)
+    .where(
+        ActivityDay.activity_id == bindparam("activity_id"),
+        ActivityDay.day.between(bindparam("first"), bindparam("last")),
+    )
+    .scalar_subquery()
+)
+_MINE = (
+    select(
+        Reservation.id,
+        Reservation.child_id,
+        Reservation.activity_day_id,
+        Reservation.status,
+        Reservation.waitlist_position,
+        Reservation.refusal_reason,
+    )
+    .where(Reservation.child_id.in_(_SIBLINGS), Reservation.activity_day_id.in_(_MONTH_DAYS))
+    .order_by(Reservation.requested_at, Reservation.id)
+)
+"""The reservations of the family's children on the month's days (those of the children shown are kept). Two
+IN subqueries, not a join: SQLite then reads the children's reservations, not every reservation of the days."""
+_CALENDAR = union_all(
+    select(literal("F"), PublicHoliday.day, PublicHoliday.day, PublicHoliday.name).where(
+        PublicHoliday.day.between(bindparam("holidays_from"), bindparam("last"))
+    ),
+    select(literal("L"), LocalClosing.day, LocalClosing.day, LocalClosing.name).where(
+        LocalClosing.day.between(bindparam("first"), bindparam("last")),
+        LocalClosing.structure_id.is_(None) | (LocalClosing.structure_id == bindparam("structure_id")),
+    ),
+    select(literal("S"), SchoolHoliday.start_date, SchoolHoliday.end_date, SchoolHoliday.name).where(
+        SchoolHoliday.zone == bindparam("zone"),
+        SchoolHoliday.end_date >= bindparam("first"),
+        SchoolHoliday.start_date <= bindparam("last"),
+    ),
+)
+"""The public holidays (from 40 days before the month: the deadlines count back), the local closings and the
+school holidays of the month, in one round trip."""
+
+
+_Row = Row[*tuple[Any, ...]]
+"""A row of one of the statements above (columns read by name)."""
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """What the cells need of the activity (read with Core, not as an entity)."""
+
+    kind: ActivityKind
+    opening_kind: OpeningKind
+    horizon_days: int | None
+    waitlist_enabled: bool
+    booking_deadline: DeadlineRule
+    cancel_deadline: DeadlineRule
 
 
 @checked
@@ -85,52 +192,79 @@ def month_views(
     db: Database, family_id: int, child_ids: list[int], activity_id: int, year: Year, month: Month
 ) -> list[MonthView]:
     """The month of several children of a family for one activity (siblings booked together), in the order of
-    ``child_ids``: the days, places and waitlists are read once for all of them."""
+    ``child_ids``: the days, places and waitlists are read once for all of them (five statements in all)."""
+    return _months(db, family_id, child_ids, activity_id, year, month)
+
+
+def _months(
+    db: Database, family_id: int, child_ids: list[int], activity_id: int, year: int, month: int
+) -> list[MonthView]:
     with db.reading() as uow:
-        s = uow.session
+        conn = uow.session.connection()
         now = db.clock.now()
         today = local_today(db.clock)
+        children = {row.id: row for row in conn.execute(_FAMILY, {"family_id": family_id})}
+        if not set(child_ids) <= children.keys():  # someone else's child, or none: say which
+            children.update((row.id, row) for row in conn.execute(_STRANGERS, {"child_ids": child_ids}))
         for child_id in child_ids:
-            child = s.get(Child, child_id)
+            child = children.get(child_id)
             if child is None:
                 raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
             if child.family_id != family_id:
                 raise WrongFamily(
                     f"{child.first_name} {child.last_name} n'est pas un enfant de cette famille."
                 )
-        activity = s.get(Activity, activity_id, options=[selectinload(Activity.structure)])
-        if activity is None:
+        found = conn.execute(_POLICY, {"activity_id": activity_id}).first()
+        if found is None:
             raise UnknownEntity(f"Activité inconnue (n° {activity_id}).")
+        policy = _Policy(
+            found.kind,
+            found.opening_kind,
+            found.horizon_days,
+            found.waitlist_enabled,
+            DeadlineRule(found.book_deadline_kind, found.book_deadline_days, found.book_deadline_skip_weekdays,
+                         found.book_deadline_skip_public_holidays, found.book_deadline_weekday, found.book_deadline_at),
+            DeadlineRule(found.cancel_deadline_kind, found.cancel_deadline_days, found.cancel_deadline_skip_weekdays,
+                         found.cancel_deadline_skip_public_holidays, found.cancel_deadline_weekday,
+                         found.cancel_deadline_at),
+        )  # fmt: skip
         dates = month_dates(year, month)
-        facts = calendar.day_facts(s, activity, dates)
+        first, last = dates[0], dates[-1]
         days = {
-            d.day: d
-            for d in s.scalars(
-                select(ActivityDay).where(
-                    ActivityDay.activity_id == activity.id, ActivityDay.day.between(dates[0], dates[-1])
-                )
-            )
+            row.day: row
+            for row in conn.execute(_DAYS, {"activity_id": activity_id, "first": first, "last": last})
         }
-        day_ids = [d.id for d in days.values()]
-        taken = accepted_counts(s, day_ids)
-        queued = waitlist_lengths(s, day_ids)
-        mine: dict[int, dict[int, Reservation]] = {child_id: {} for child_id in child_ids}
-        for res in s.scalars(
-            select(Reservation)
-            .where(
-                Reservation.child_id.in_(child_ids or [-1]), Reservation.activity_day_id.in_(day_ids or [-1])
-            )
-            .order_by(Reservation.requested_at, Reservation.id)
-        ):
-            own = mine[res.child_id]
-            current = own.get(res.activity_day_id)
-            if current is None or current.status not in LIVE_STATUSES:
-                own[res.activity_day_id] = res  # live wins, else the latest request
-        holidays = calendar.public_holiday_set(s, dates[0] - timedelta(days=40), dates[-1])
+        feries: dict[date, str] = {}
+        local: dict[date, str] = {}
+        vacations: list[tuple[date, date, str]] = []
+        holidays: set[date] = set()
+        window = {"holidays_from": first - timedelta(days=40), "first": first, "last": last,
+                  "structure_id": found.structure_id, "zone": found.school_zone}  # fmt: skip
+        for kind, start, end, name in conn.execute(_CALENDAR, window):
+            if kind == "F":
+                holidays.add(start)
+                if start >= first:
+                    feries[start] = name
+            elif kind == "L":
+                local[start] = name
+            else:
+                vacations.append((start, end, name))
+        shape = {d: (row.closed, row.closed_reason, row.opening_date) for d, row in days.items()}
+        facts = calendar.facts_from(dates, shape, feries, local, vacations, policy.kind)
+        mine: dict[int, dict[int, _Row]] = {child_id: {} for child_id in child_ids}
+        if days:
+            bounds = {"family_id": family_id, "activity_id": activity_id, "first": first, "last": last}
+            for res in conn.execute(_MINE, bounds):
+                own = mine.get(res.child_id)
+                if own is None:
+                    continue  # a brother or sister not shown
+                current = own.get(res.activity_day_id)
+                if current is None or current.status not in LIVE_STATUSES:
+                    own[res.activity_day_id] = res  # live wins, else the latest request
+        frozen = frozenset(holidays)
         return [
             MonthView(child_id, activity_id, year, month,
-                      [_cell(activity, facts[d], days.get(d), taken, queued, mine[child_id], now, today, holidays)
-                       for d in dates])
+                      [_cell(policy, facts[d], days.get(d), mine[child_id], now, today, frozen) for d in dates])
             for child_id in child_ids
         ]  # fmt: skip
 
@@ -194,22 +328,30 @@ class _Places(TypedDict):
     waiting: int
 
 
+_REFUSED_STATE = {
+    Verdict.NOT_OPEN: DayState.NOT_OPEN,
+    Verdict.TOO_FAR: DayState.NOT_OPEN,
+    Verdict.DEADLINE_PASSED: DayState.DEADLINE_PASSED,
+}
+"""A day the rules refuse to book, by the rules' verdict (anything else: closed)."""
+
+
 def _cell(
-    activity: Activity,
+    activity: _Policy,
     fact: DayFacts,
-    day: ActivityDay | None,
-    taken: dict[int, int],
-    queued: dict[int, int],
-    mine: dict[int, Reservation],
+    day: _Row | None,
+    mine: dict[int, _Row],
     now: datetime,
     today: date,
     holidays: frozenset[date],
 ) -> DayCell:
+    """``day``: the activity day's row (id, capacity, accepted count ``taken``, waitlist length ``queued``);
+    ``mine``: the child's reservation shown on each day (live, else the latest request), by day id."""
     if not fact.runs or day is None:
         return DayCell(fact.day, DayState.CLOSED, fact.closed_reason or "")
-    places = day.capacity - taken.get(day.id, 0)
+    places = day.capacity - day.taken
     res = mine.get(day.id)
-    base: _Places = {"places_left": places, "capacity": day.capacity, "waiting": queued.get(day.id, 0)}
+    base: _Places = {"places_left": places, "capacity": day.capacity, "waiting": day.queued}
     if fact.day < today:
         booked = res is not None and res.status is ReservationStatus.ACCEPTED
         return DayCell(
@@ -237,19 +379,14 @@ def _cell(
         public_holidays=holidays,
     )
     if not check.ok:
-        state = {
-            Verdict.NOT_OPEN: DayState.NOT_OPEN,
-            Verdict.TOO_FAR: DayState.NOT_OPEN,
-            Verdict.DEADLINE_PASSED: DayState.DEADLINE_PASSED,
-        }.get(check.verdict, DayState.CLOSED)
-        return DayCell(fact.day, state, check.reason, **base)
+        return DayCell(fact.day, _REFUSED_STATE.get(check.verdict, DayState.CLOSED), check.reason, **base)
     if res is not None and res.status is ReservationStatus.REFUSED:
         return DayCell(fact.day, DayState.REFUSED, res.refusal_reason or "", can_book=places > 0 or activity.waitlist_enabled,
                        waitlist_if_booked=places <= 0, reservation_id=res.id, **base)  # fmt: skip
     if places > 0:
         return DayCell(fact.day, DayState.FREE, "", can_book=True, **base)
     reason = (
-        f"Complet : liste d'attente possible ({queued.get(day.id, 0)} en attente)"
+        f"Complet : liste d'attente possible ({day.queued} en attente)"
         if activity.waitlist_enabled
         else "Complet : plus de place disponible"
     )

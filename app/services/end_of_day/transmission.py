@@ -9,12 +9,26 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
+from ...models import (
+    Activity,
+    ActivityDay,
+    Attendance,
+    Child,
+    Family,
+    OutboxMessage,
+    OutboxStatus,
+    Reservation,
+    ReservationStatus,
+)
 from ...text import count
 from .. import audit
 from ..booking.rules import long_date, short_date
@@ -22,7 +36,6 @@ from ..bounds import checked
 from ..families.view import state_label
 from ..money.amounts import format_eur
 from ..uow import Database
-from .outbox import queue_email
 
 OUTCOMES = {
     "accepted": ("acceptée", "acceptées"),
@@ -85,46 +98,45 @@ def transmit_day(
 
     def work(s: Session) -> EndOfDayReport:
         now = db.clock.now()
+        conn = s.connection()
         step("Recherche des demandes non transmises…", 10)
-        rows = s.execute(
-            select(Reservation, Child, Family, ActivityDay.day, Activity.name)
-            .join(Reservation.child)
-            .join(Child.family)
-            .join(Reservation.activity_day)
-            .join(ActivityDay.activity)
-            .where(
-                Reservation.transmitted_at.is_(None),
-                or_(Reservation.requested_at < _end_of(day), Reservation.cancelled_at < _end_of(day)),
-            )
-            .order_by(Family.id, Child.first_name, ActivityDay.day)
-        ).all()
+        rows = conn.execute(_PENDING, {"end": _end_of(day)}).all()
         if not rows:
             report.already_done = True
             step("Rien à transmettre.", 100)
             return report
-        by_family: dict[int, list[tuple[Reservation, Child, date, str]]] = defaultdict(list)
-        families: dict[int, Family] = {}
+        ids = [row.id for row in rows]
+        for i in range(0, len(ids), _CHUNK):
+            conn.execute(_TRANSMIT, {"ids": ids[i : i + _CHUNK], "now": now})
         outcomes: defaultdict[str, int] = defaultdict(int)
-        for res, child, family, the_day, activity_name in rows:
-            res.transmitted_at = now
-            by_family[family.id].append((res, child, the_day, activity_name))
-            families[family.id] = family
-            outcomes[res.status.value] += 1
+        for row in rows:
+            outcomes[row.status.value] += 1
         step(f"{transmitted(len(rows))} ; préparation des comptes-rendus…", 50)
-        for family_id, items in by_family.items():
-            family = families[family_id]
+        subject = f"Compte-rendu de vos réservations du {day:%d/%m/%Y}"
+        lines = _Lines()
+        messages: list[dict[str, object]] = []
+        families = 0
+        for family_id, group in groupby(rows, key=lambda row: row.family_id):
+            items = list(group)
+            families += 1
+            family = items[0]
             if not family.email:
                 report.families_without_email.append(family.name)
                 continue
-            body = _compte_rendu(family, items, day)
-            if queue_email(s, kind="compte_rendu", dedup_key=f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
-                           family=family, subject=f"Compte-rendu de vos réservations du {day:%d/%m/%Y}",
-                           body=body, now=now) is not None:  # fmt: skip
-                report.families_notified += 1
+            messages.append({"kind": "compte_rendu", "family_id": family_id, "recipient": family.email,
+                             "dedup_key": f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
+                             "subject": subject, "body": _compte_rendu(items, day, lines),
+                             "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
+                             "next_attempt_at": now})  # fmt: skip
+        if messages:  # one row per key: a key already queued keeps its message (idempotent)
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            conn.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"]),
+                         messages)  # fmt: skip
+        report.families_notified = len(messages)
         report.transmitted = len(rows)
         report.outcomes = dict(outcomes)
         audit.record(s, at=now, action="nightly.transmit", entity="day", entity_id=day.isoformat(),
-                     agent_id=actor_id, after={"transmitted": len(rows), "families": len(by_family),
+                     agent_id=actor_id, after={"transmitted": len(rows), "families": families,
                                                "without_email": report.families_without_email})  # fmt: skip
         step("Transmission terminée.", 100)
         return report
@@ -132,26 +144,72 @@ def transmit_day(
     return db.write(work)
 
 
+_PENDING = (
+    select(Reservation.id, Reservation.status, Reservation.price_cents, Reservation.waitlist_position,
+           Reservation.refusal_reason, Family.id.label("family_id"), Family.name, Family.email, Child.first_name,
+           ActivityDay.day, Activity.name.label("activity_name"))
+    .join(Child, Child.id == Reservation.child_id)
+    .join(Family, Family.id == Child.family_id)
+    .join(ActivityDay, ActivityDay.id == Reservation.activity_day_id)
+    .join(Activity, Activity.id == ActivityDay.activity_id)
+    .where(Reservation.transmitted_at.is_(None),
+           or_(Reservation.requested_at < bindparam("end"), Reservation.cancelled_at < bindparam("end")))
+    .order_by(Family.id, Child.first_name, ActivityDay.day, Reservation.id)
+)  # fmt: skip
+"""The requests made or cancelled up to the end of the day and not yet transmitted, with what their
+compte-rendu says, family by family (columns only: no entity is loaded)."""
+_TRANSMIT = (
+    update(Reservation)
+    .where(Reservation.id.in_(bindparam("ids", expanding=True)))
+    .values(transmitted_at=bindparam("now", type_=Reservation.transmitted_at.type))
+)
+_CHUNK = 10_000
+"""Requests marked per UPDATE (SQLite takes at most 32,766 parameters)."""
+
+
+class _Lines:
+    """The compte-rendu's texts that repeat across families (a day, an amount), formatted once per run."""
+
+    def __init__(self) -> None:
+        self._days: dict[date, str] = {}
+        self._amounts: dict[int, str] = {}
+
+    def day(self, d: date) -> str:
+        text = self._days.get(d)
+        if text is None:
+            text = self._days[d] = short_date(d)
+        return text
+
+    def amount(self, cents: int) -> str:
+        text = self._amounts.get(cents)
+        if text is None:
+            text = self._amounts[cents] = format_eur(cents)
+        return text
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _compte_rendu(family: Family, items: list[tuple[Reservation, Child, date, str]], day: date) -> str:
+def _compte_rendu(items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines) -> str:
+    """The body of one family's compte-rendu, from its rows of ``_PENDING`` (``state_label`` reads a row as it
+    reads a reservation: status, rank, refusal reason)."""
     lines = [
         "Bonjour,",
         "",
         f"Voici le compte-rendu du traitement de vos demandes enregistrées jusqu'au {long_date(day)} :",
         "",
     ]
-    for res, child, the_day, activity_name in items:
-        what = "Annulation" if res.status is ReservationStatus.CANCELLED else "Réservation"
+    for row in items:
+        what = "Annulation" if row.status is ReservationStatus.CANCELLED else "Réservation"
         price = (
-            f" – {format_eur(res.price_cents)}"
-            if res.status is ReservationStatus.ACCEPTED and res.price_cents
+            f" – {texts.amount(row.price_cents)}"
+            if row.status is ReservationStatus.ACCEPTED and row.price_cents
             else ""
         )
+        state = _lower_first(state_label(cast(Reservation, row)))
         lines.append(
-            f"- {child.first_name} – {activity_name} – {short_date(the_day)} : {what} {_lower_first(state_label(res))}{price}"
+            f"- {row.first_name} – {row.activity_name} – {texts.day(row.day)} : {what} {state}{price}"
         )
     lines += [
         "",

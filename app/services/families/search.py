@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
 
-from ...models import Family, Wallet, search_key
+from ...models import Adult, Child, Family, Wallet, search_key
 from ..bounds import RowLimit, SearchText, checked
 from ..uow import Database
 
@@ -46,39 +49,89 @@ SEARCH_LIMIT = 60
 
 
 def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT) -> list[FamilyRow]:
-    """Families whose names, children, phones or e-mails contain every word typed (accents and case ignored)."""
-    stmt = (
-        select(Family)
-        .where(Family.anonymized_at.is_(None))
-        .options(selectinload(Family.adults), selectinload(Family.children))
-        .order_by(Family.name_key, Family.id)
-        .limit(limit)
-    )
+    """Families whose names, children, phones or e-mails contain every word typed (accents and case ignored).
+
+    One statement: the families with their adults, children and balance gathered by the database."""
+    words = []
     for typed in search_key(query).split():
         word = _digits(typed) if re.fullmatch(r"[0-9 .+-]{3,}", typed) else typed
         if word:
-            stmt = stmt.where(Family.search_text.contains(word, autoescape=True))
-    families = list(session.scalars(stmt))
-    balances = dict(
-        session.execute(
-            select(Wallet.family_id, func.sum(Wallet.balance_cents))
-            .where(Wallet.family_id.in_([f.id for f in families]))
-            .group_by(Wallet.family_id)
-        ).all()
-    )
+            words.append(word)
+    conn = session.connection()
+    params: dict[str, object] = {f"w{i}": _contains(w) for i, w in enumerate(words)}
+    params["limit"] = limit
     return [
         FamilyRow(
-            id=f.id,
-            name=f.name,
-            adults=", ".join(f"{a.first_name} {a.last_name}" for a in f.adults),
-            children=", ".join(c.first_name for c in f.children),
-            phone=f.phone or "",
-            email=f.email or "",
-            balance_cents=int(balances.get(f.id) or 0),
-            main_adult=f.adults[0].first_name if f.adults else "",
+            id=row.id,
+            name=row.name,
+            adults=row.adults or "",
+            children=row.children or "",
+            phone=row.phone or "",
+            email=row.email or "",
+            balance_cents=int(row.balance or 0),
+            main_adult=row.main_adult or "",
         )
-        for f in families
+        for row in conn.execute(_statement(conn.dialect.name, len(words)), params)
     ]
+
+
+def _contains(word: str) -> str:
+    """The LIKE pattern of a word found anywhere, its ``%`` and ``_`` taken literally (escape ``/``)."""
+    return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+@functools.lru_cache(maxsize=32)
+def _statement(dialect: str, words: int) -> Select[Any]:
+    """The search for ``words`` typed words, built once per dialect and number of words."""
+    if dialect == "postgresql":
+        adults = (
+            select(func.string_agg(Adult.first_name + " " + Adult.last_name,
+                                   aggregate_order_by(literal(", "), Adult.id)))
+            .where(Adult.family_id == Family.id)
+            .scalar_subquery()
+        )  # fmt: skip
+        children = (
+            select(func.string_agg(Child.first_name, aggregate_order_by(literal(", "), Child.birth_date, Child.id)))
+            .where(Child.family_id == Family.id)
+            .scalar_subquery()
+        )  # fmt: skip
+    else:  # SQLite's group_concat keeps the order of the rows it is given
+        ordered_adults = (
+            select(Adult.first_name, Adult.last_name)
+            .where(Adult.family_id == Family.id)
+            .order_by(Adult.id)
+            .correlate(Family)
+            .subquery()
+        )
+        adults = select(
+            func.group_concat(ordered_adults.c.first_name + " " + ordered_adults.c.last_name, ", ")
+        ).scalar_subquery()
+        ordered_children = (
+            select(Child.first_name)
+            .where(Child.family_id == Family.id)
+            .order_by(Child.birth_date, Child.id)
+            .correlate(Family)
+            .subquery()
+        )
+        children = select(func.group_concat(ordered_children.c.first_name, ", ")).scalar_subquery()
+    balance = select(func.sum(Wallet.balance_cents)).where(Wallet.family_id == Family.id).scalar_subquery()
+    main_adult = (
+        select(Adult.first_name)
+        .where(Adult.family_id == Family.id)
+        .order_by(Adult.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Family.id, Family.name, Family.phone, Family.email, adults.label("adults"),
+               children.label("children"), balance.label("balance"), main_adult.label("main_adult"))
+        .where(Family.anonymized_at.is_(None))
+        .order_by(Family.name_key, Family.id)
+        .limit(bindparam("limit"))
+    )  # fmt: skip
+    for i in range(words):
+        stmt = stmt.where(Family.search_text.like(bindparam(f"w{i}"), escape="/"))
+    return stmt
 
 
 @checked
