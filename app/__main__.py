@@ -8,10 +8,7 @@ import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from . import __version__
-from .clock import FixedClock, SystemClock, local_today, paris
 from .config import DB_URL_ENV, SCHOOL_ZONES
 
 if TYPE_CHECKING:
@@ -92,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", parents=[common], help="lancer l'application (par défaut)")
     gui.add_argument("--selftest", action="store_true", help="ouvrir la fenêtre, afficher OK et quitter")
     gui.add_argument("--screenshot", metavar="PNG", help="avec --selftest : enregistrer la fenêtre en image")
+    gui.add_argument(
+        "--startup-probe",
+        action="store_true",
+        help="mesure du démarrage : afficher LOGIN_SHOWN puis READY, la connexion se faisant avec "
+        "$GUICHET_PROBE_LOGIN et $GUICHET_PROBE_PASSWORD, et quitter",
+    )
 
     demo = sub.add_parser("demo", parents=[common], help="créer une base de démonstration")
     demo.add_argument("--today", type=_date, help="date du jour de la démonstration (AAAA-MM-JJ)")
@@ -194,8 +197,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     command = args.command or ("selftest" if args.selftest else "gui")
-    from .services.errors import DomainError
-
     try:
         if command == "migrate":
             return cmd_migrate(args)
@@ -224,14 +225,29 @@ def main(argv: list[str] | None = None) -> int:
         if command == "export-families":
             return cmd_export_families(args)
         return cmd_gui(args)
-    except DomainError as exc:
+    except Exception as exc:
+        code = _failure_code(exc)
+        if code is None:
+            raise
+        return code
+
+
+def _failure_code(exc: Exception) -> int | None:
+    """A domain refusal (exit 2) or a database error (exit 3) in one French line on the standard error; None for
+    anything else. SQLAlchemy is imported here, not before: ``gui`` shows its login window without it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .services.errors import DomainError
+
+    if isinstance(exc, DomainError):
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
-    except SQLAlchemyError as exc:
+    if isinstance(exc, SQLAlchemyError):
         log.debug("database error", exc_info=True)
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
         print(f"Erreur de base de données : {detail}", file=sys.stderr)
         return 3
+    return None
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -272,6 +288,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from .clock import FixedClock, SystemClock, local_today, paris
     from .config import choose_database
     from .db import make_engine, ping, upgrade
     from .services.demo import load_demo
@@ -354,6 +371,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_nightly(args: argparse.Namespace) -> int:
     """The scheduled end of day: transmit the day's requests, queue the comptes-rendus, send the outbox."""
     from .bootstrap import open_database
+    from .clock import local_today
     from .services.end_of_day.mailer import SmtpSettings, send_pending
     from .services.end_of_day.transmission import transmit_day
 
@@ -532,6 +550,7 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
     import tempfile
     from pathlib import Path
 
+    from .clock import FixedClock, SystemClock, local_today, paris
     from .db import make_engine, ping, upgrade
     from .services.demo import load_demo
     from .services.uow import Database
@@ -574,11 +593,17 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    """The login window first, the database opened behind it (``ui.startup``); ``--selftest`` opens the main
+    window on the database directly."""
+    selftest = getattr(args, "selftest", False)
+    if not selftest:
+        from .ui.startup import start
+
+        return start(getattr(args, "db", None), probe=getattr(args, "startup_probe", False))
     from .ui.application import prepare_application, run, start_database
 
-    selftest = getattr(args, "selftest", False)
     prepare_application()
-    db = start_database(getattr(args, "db", None), interactive=not selftest)
+    db = start_database(getattr(args, "db", None), interactive=False)
     if db is None:  # the agent closed the first-run or migration dialog
         return 1
     return run(db, selftest=selftest, screenshot=getattr(args, "screenshot", None))

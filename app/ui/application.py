@@ -1,24 +1,22 @@
-"""Starting the Qt application (one QApplication per process), and what comes before the main window: the
-first-run choice, the database settings, the migration of a shared server, the set-up assistant and the login.
+"""What comes before the main window: the first-run choice, the database settings, the migration of a shared
+server, the set-up assistant and the login. ``startup`` shows the login window first and opens the database behind
+it, then comes here; the first start of a counter, the self-test and the tests use ``start_database`` and ``run``.
 
 Before the main window exists, an ``Operations`` of its own runs the service calls of these dialogs, the same way
 the main window's does afterwards: the dialogs only collect values, the functions below run the services."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QWidget
 
-from .. import APP_NAME, __version__
-from ..config import resources_dir
 from ..services.uow import Database
 from ..text import count
 from .operations import Failure, Operations, succeeded
+from .startup import install_crash_handler, prepare_application
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -27,25 +25,11 @@ if TYPE_CHECKING:
     from ..services.counter import CounterSession
     from ..services.setup.install import InstallReport
     from ..settings import Settings
-    from .login_dialog import LoginDialog, PasswordDialog
+    from .login_dialog import PasswordDialog
+    from .login_window import LoginDialog
     from .main_window import MainWindow
     from .settings_dialog import SettingsDialog
     from .setup_wizard import SetupWizard
-
-
-def prepare_application() -> QApplication:
-    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
-    if QApplication.instance() is None:  # high-DPI screens: exact scale factors (125 %, 150 %…)
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication), "a widgets application"
-    style = resources_dir() / "style.qss"
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setWindowIcon(QIcon(str(resources_dir() / "icon.png")))
-    return app
 
 
 def _warn(ops: Operations, title: str) -> Callable[[Failure], None]:
@@ -66,7 +50,7 @@ def _warn(ops: Operations, title: str) -> Callable[[Failure], None]:
 def login_dialog(db: Database, ops: Operations, parent: QWidget | None = None) -> LoginDialog:
     """The login dialog; « Se connecter » runs ``auth.login`` through ``ops`` (``session`` once accepted)."""
     from ..services.auth import login
-    from .login_dialog import LoginDialog
+    from .login_window import LoginDialog
 
     dialog = LoginDialog(parent)
     dialog.submitted.connect(lambda: ops.form(dialog, lambda: login(db, *dialog.value())))
@@ -342,20 +326,6 @@ def open_main_window(
     return window
 
 
-def _install_crash_handler() -> None:
-    from PySide6.QtWidgets import QMessageBox
-
-    from ..logging_setup import install_excepthook, setup_logging
-
-    path = setup_logging()
-
-    def show(text: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Critical, "Guichet Enfance – erreur", text)
-        box.open()  # non-blocking: the counter keeps working
-
-    install_excepthook(path, show)
-
-
 def _backup_local(db: Database) -> None:
     """Once a day, a copy of a local SQLite database (SQLite's online backup), N copies kept."""
     if db.dialect != "sqlite" or not db.engine.url.database:
@@ -375,7 +345,7 @@ def _backup_local(db: Database) -> None:
 
 def run(db: Database, *, selftest: bool = False, screenshot: str | None = None) -> int:
     app = prepare_application()
-    _install_crash_handler()
+    install_crash_handler()
     session = report = None
     if not selftest:  # agents log in; the self-test opens the window with the default counter session
         started = first_session(db)

@@ -2,54 +2,21 @@
 
 Both dialogs only collect what the agent types. Whoever opens them runs the service through ``Operations.form``
 (``application.login_dialog`` and ``application.password_dialog`` wire them): the dialog closes with the result or
-shows the refusal. Nothing here imports the services (the fields' bounds come from ``widgets``)."""
+shows the refusal. Nothing here imports the services (the fields' bounds come from ``widgets``). The login dialog
+itself lives in ``login_window`` (PySide6 only: it is shown before the rest of the application is imported)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
 from .family_dialog import SavingDialog
+from .login_window import LoginDialog
 from .operations import Failure
-from .widgets import LOGIN, PASSWORD, bound
+from .widgets import PASSWORD, bound
+
+__all__ = ["MISMATCH", "LoginDialog", "PasswordDialog"]
 
 MISMATCH = "La confirmation ne correspond pas au nouveau mot de passe."
-
-
-class LoginDialog(SavingDialog):
-    """``value()`` is (identifier, password); ``session`` holds the CounterSession once the agent is logged in."""
-
-    def __init__(self, parent: QWidget | None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Guichet Enfance – connexion")
-        self.buttons.button(self.buttons.StandardButton.Save).setText("Se connecter")
-        self.buttons.button(self.buttons.StandardButton.Cancel).setText("Quitter")
-        self.login = bound(QLineEdit(), LOGIN)
-        self.login.setAccessibleName("Identifiant")
-        self.password = bound(QLineEdit(), PASSWORD)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setAccessibleName("Mot de passe")
-        form = QFormLayout()
-        form.addRow("Identifiant", self.login)
-        form.addRow("Mot de passe", self.password)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Guichet enfance-jeunesse</b> – identifiez-vous"))
-        layout.addLayout(form)
-        layout.addWidget(self.errors)
-        layout.addWidget(self.buttons)
-        self.login.setFocus()
-
-    def value(self) -> tuple[str, str]:
-        return self.login.text(), self.password.text()
-
-    @property
-    def session(self):
-        return self.result_value
-
-    def show_failure(self, failure: Failure) -> None:
-        """The refusal is shown and the password typed again (the identifier stays)."""
-        super().show_failure(failure)
-        self.password.clear()
-        self.password.setFocus()
 
 
 class PasswordDialog(SavingDialog):

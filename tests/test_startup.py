@@ -1,0 +1,246 @@
+"""Start-up (issue #18): the login window is shown before SQLAlchemy, the models and the services are imported;
+the database is opened behind it on a worker thread; a failure there ends in a French message, never a hang."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+import app.ui.startup as startup
+from app.services.auth import login
+from app.ui.login_window import LOGIN_LENGTH, PASSWORD_LENGTH, LoginDialog
+from app.ui.widgets import LOGIN, PASSWORD, limit_of
+from tests.test_cli import assert_one_line_french_error
+
+ROOT = Path(__file__).resolve().parents[1]
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
+HEAVY = ("sqlalchemy", "alembic", "app.models", "app.services", "app.db", "app.bootstrap", "app.ui.operations",
+         "app.ui.main_window", "app.ui.widgets", "app.ui.family_dialog", "babel", "argon2")  # fmt: skip
+
+
+def url_of(db) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def probe(url: str, tmp_path: Path, login_name: str = "mdurand", password: str = "demo"):
+    """``python -m app gui --db URL --startup-probe`` offscreen, with its own home (settings, log file)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "c"),
+           "XDG_DATA_HOME": str(tmp_path / "d"), "XDG_STATE_HOME": str(tmp_path / "s"),
+           "XDG_CACHE_HOME": str(tmp_path / "k"), startup.PROBE_LOGIN_ENV: login_name,
+           startup.PROBE_PASSWORD_ENV: password}  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "app", "gui", "--db", url, "--startup-probe"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+# --- the probe, in a process of its own --------------------------------------------------------------------
+
+
+def test_the_probe_shows_the_login_without_sqlalchemy_then_the_counter_screen(demo_rw, tmp_path):
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    result = probe(url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines == ["LOGIN_SHOWN sqlalchemy=0", "READY"], result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_probe_logs_in_for_real_a_wrong_password_stops_it(demo_rw, tmp_path):
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    result = probe(url, tmp_path, password="pas-le-bon")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == ["LOGIN_SHOWN sqlalchemy=0"]
+    assert "Erreur : Identifiant ou mot de passe incorrect" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unreachable_server_ends_in_a_french_message_not_a_hang_nor_a_traceback(tmp_path):
+    result = probe(UNREACHABLE, tmp_path)
+    assert result.stdout.splitlines() == ["LOGIN_SHOWN sqlalchemy=0"]
+    assert result.returncode == 2
+    assert_one_line_french_error(
+        result,
+        "Impossible de se connecter à la base de données PostgreSQL « x » sur 127.0.0.1:1 : serveur injoignable.",
+    )
+
+
+def test_what_is_imported_before_the_login_window_is_pyside6_and_the_standard_library():
+    code = (
+        "import sys\n"
+        "import app.__main__, app.ui.startup, app.ui.login_window\n"
+        "app.__main__.build_parser().parse_args(['gui', '--db', 'sqlite://', '--startup-probe'])\n"
+        f"heavy = sorted(m for m in sys.modules if m.startswith({HEAVY!r}))\n"
+        "print(heavy); sys.exit(1 if heavy else 0)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_login_window_has_the_bounds_the_services_declare_and_reads_the_settings_file_they_write():
+    from app.settings import Settings
+
+    assert (limit_of(LOGIN), limit_of(PASSWORD)) == (LOGIN_LENGTH, PASSWORD_LENGTH)
+    light = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, *startup.SETTINGS_NAMES)
+    assert light.fileName() == Settings().store.fileName()
+
+
+# --- the start-up controller, in this process --------------------------------------------------------------
+
+
+@pytest.fixture
+def start_up(qtbot, monkeypatch):
+    """A ``Startup`` on a URL, its login window shown (the worker starts after its first paint); the crash
+    handler stays pytest-qt's."""
+    monkeypatch.setattr(startup, "install_crash_handler", lambda: None)
+    made: list[startup.Startup] = []
+
+    def make(url: str) -> startup.Startup:
+        controller = startup.Startup(url)
+        assert controller.ends_on_failure  # offscreen: nobody would read the window
+        controller.ends_on_failure = False  # the window as an agent sees it
+        qtbot.addWidget(controller.dialog)
+        controller.dialog.show()
+        qtbot.waitUntil(lambda: controller.painted, timeout=5000)
+        made.append(controller)
+        return controller
+
+    yield make
+    for controller in made:
+        if controller.worker is not None:
+            controller.worker.join(timeout=60)  # opened (or failed), warmed up, the day's backup made
+        if controller.db is not None:
+            controller.db.engine.dispose()
+
+
+def test_se_connecter_before_the_database_is_open_waits_for_it_then_logs_in(
+    qtbot, start_up, demo_rw, monkeypatch
+):
+    calls = []
+    monkeypatch.setattr("app.services.auth.login", lambda *args: calls.append(args[1:]) or login(*args))
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    controller = start_up(url)
+    dialog = controller.dialog
+    dialog.login.setText("mdurand")
+    dialog.password.setText("demo")
+    dialog.connect_button.click()
+    if controller.db is None:  # still opening: said, and « Se connecter » is not clicked twice
+        assert dialog.waiting.isVisible() and startup.OPENING in dialog.waiting.text()
+        assert not dialog.connect_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.result() == LoginDialog.DialogCode.Accepted, timeout=30000)
+    assert calls == [("mdurand", "demo")]
+    assert dialog.session.actor.name and dialog.connect_button.isEnabled()
+
+
+def test_a_refused_password_is_said_in_the_login_window(qtbot, start_up, demo_rw):
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    controller = start_up(url)
+    qtbot.waitUntil(lambda: controller.db is not None, timeout=30000)
+    dialog = controller.dialog
+    dialog.login.setText("mdurand")
+    dialog.password.setText("faux")
+    dialog.connect_button.click()
+    assert dialog.errors.isVisible() and "incorrect" in dialog.errors.text()
+    assert dialog.login.text() == "mdurand" and dialog.password.text() == ""
+    assert dialog.result() != LoginDialog.DialogCode.Accepted
+
+
+def test_a_database_that_cannot_be_opened_is_said_in_the_login_window_and_tried_again(
+    qtbot, start_up, capsys
+):
+    controller = start_up(UNREACHABLE)
+    dialog = controller.dialog
+    qtbot.waitUntil(lambda: dialog.errors.isVisible(), timeout=30000)
+    shown = dialog.errors.text()
+    assert "Impossible de se connecter à la base de données" in shown and "réessayer" in shown
+    assert controller.exit_code == 2 and dialog.connect_button.isEnabled() and dialog.isVisible()
+    assert "Impossible de se connecter" in capsys.readouterr().err  # as the command line said it before
+    dialog.connect_button.click()  # tried again: the same answer, still no hang
+    assert controller.working or dialog.errors.isVisible()
+    qtbot.waitUntil(lambda: not controller.working and dialog.errors.isVisible(), timeout=30000)
+    assert dialog.isVisible()
+
+
+def test_an_empty_database_gets_the_set_up_assistant_not_the_login(qtbot, start_up, db_url):
+    controller = start_up(db_url)
+    qtbot.waitUntil(lambda: controller.db is not None, timeout=30000)
+    assert controller.dialog.result() == startup.EMPTY
+
+
+def test_the_server_password_is_asked_on_the_gui_thread_while_the_worker_waits(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args: asked.append(args[2]) or ("secret", True))
+    controller = startup.Startup(None)
+    qtbot.addWidget(controller.dialog)
+    answers = []
+
+    def worker() -> None:
+        answers.append(controller._ask_password("guichet@serveur"))
+
+    import threading
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    qtbot.waitUntil(lambda: answers != [], timeout=5000)
+    thread.join()
+    assert asked == ["Mot de passe de guichet@serveur :"] and answers == ["secret"]
+    assert QApplication.instance() is not None
+
+
+def when_modal_is(kind: type, action) -> None:
+    """Run ``action`` on the first modal window of type ``kind`` (``exec()`` blocks the test until it closes)."""
+    from PySide6.QtCore import QTimer
+
+    def attempt() -> None:
+        widget = QApplication.activeModalWidget()
+        if not isinstance(widget, kind):
+            QTimer.singleShot(20, attempt)
+            return
+        action(widget)
+
+    QTimer.singleShot(0, attempt)
+
+
+def test_run_on_an_empty_database_opens_the_set_up_assistant_cancelled_it_ends(qtbot, monkeypatch, db_url):
+    from app.ui.setup_wizard import SetupWizard
+
+    monkeypatch.setattr(startup, "install_crash_handler", lambda: None)
+    controller = startup.Startup(db_url)
+    seen = []
+    when_modal_is(SetupWizard, lambda wizard: seen.append(wizard) or wizard.reject())
+    assert controller.run() == 0
+    assert len(seen) == 1 and controller.dialog.result() == startup.EMPTY
+    controller.worker.join(timeout=60)
+    controller.db.engine.dispose()
+
+
+def test_run_quitter_in_the_login_window_ends_with_0(qtbot, monkeypatch, demo_rw):
+    monkeypatch.setattr(startup, "install_crash_handler", lambda: None)
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    controller = startup.Startup(url)
+    when_modal_is(LoginDialog, lambda dialog: dialog.buttons.rejected.emit())
+    assert controller.run() == 0
+    if controller.worker is not None:  # quitting may come before the first paint: nothing was opened then
+        controller.worker.join(timeout=60)
+    if controller.db is not None:
+        controller.db.engine.dispose()
