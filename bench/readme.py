@@ -27,25 +27,23 @@ def render(report: dict) -> str:
         + (f", built in {dataset['seconds']} s" if "seconds" in dataset else "")
         + f"; whole run {report.get('seconds', '?')} s.",
         "",
-        "| measure | p50 ms | p95 ms | floor p50 / p95 ms | compared | ratio | target | met |",
-        "|---|---:|---:|---:|---|---:|---:|---|",
+        "| measure | p50 ms | p95 ms | floor p50 / p95 ms | ratio (compared) | target | met | details |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     missed = []
     for r in report["measures"]:
         floor = (
             f"{_n(r['floor_p50_ms'])} / {_n(r['floor_p95_ms'])}" if r.get("floor_p50_ms") is not None else ""
         )
+        ratio = f"{_n(r['ratio'], 2)} ({r['basis']})" if r.get("ratio") is not None else ""
         target = f"≤ {r['target_ratio']:.2f}" if r.get("target_ratio") else ""
         met = {True: "yes", False: "**no**", None: "not measured"}[r["ok"]]
-        note = f" ({r['note']})" if r.get("note") else ""
-        lines.append(f"| {r['name']}{note} | {_n(r['p50_ms'])} | {_n(r['p95_ms'])} | {floor} | {r['basis']} | "
-                     f"{_n(r['ratio'], 2)} | {target} | {met} |")  # fmt: skip
+        lines.append(f"| {r['name']} | {_n(r['p50_ms'])} | {_n(r['p95_ms'])} | {floor} | {ratio} | {target} | "
+                     f"{met} | {r.get('note', '')} |")  # fmt: skip
         if r["ok"] is False:
             missed.append(
                 f"- **{r['name']}** ({_n(r['ratio'], 2)} for ≤ {r['target_ratio']:.2f}): {r['why']}."
             )
-    lines += ["", "Floors: " + "; ".join(sorted({f"{r['name']} — {r['floor']}" for r in report["measures"]
-                                                  if r.get("floor")})) + "."]  # fmt: skip
     if missed:
         lines += ["", "Targets missed in this run, and why:", "", *missed]
     else:
