@@ -244,3 +244,27 @@ def test_run_quitter_in_the_login_window_ends_with_0(qtbot, monkeypatch, demo_rw
         controller.worker.join(timeout=60)
     if controller.db is not None:
         controller.db.engine.dispose()
+
+
+def test_a_brand_new_shared_server_is_prepared_then_opened_again_behind_the_login(
+    qtbot, start_up, backend, empty_url
+):
+    if backend != "postgresql":
+        pytest.skip("a local file is migrated without asking")
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.db import current_revision, head_revision, make_engine
+
+    asked = []
+
+    def prepare(box) -> None:
+        asked.append(box.text())
+        next(b for b in box.buttons() if b.text() == "Préparer la base").click()
+
+    when_modal_is(QMessageBox, prepare)
+    controller = start_up(empty_url)
+    qtbot.waitUntil(lambda: controller.dialog.result() == startup.EMPTY, timeout=60000)
+    assert len(asked) == 1 and "est vide" in asked[0]
+    engine = make_engine(empty_url)
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
