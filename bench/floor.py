@@ -12,6 +12,7 @@ length and the child's live reservation — fetched with one query, plus nothing
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
@@ -22,6 +23,19 @@ from app.services.uow import Database
 
 def _sql(engine: Engine, statement: str) -> str:
     return statement.replace("?", "%s") if engine.dialect.name == "postgresql" else statement
+
+
+def read_rows(engine: Engine, statement: str, params: Sequence[object]) -> list[tuple]:
+    """One plain query through DB-API ('?' placeholders), its rows as tuples; the read transaction ends."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(_sql(engine, statement), list(params))
+        rows = [tuple(r) for r in cur.fetchall()]
+        raw.rollback()
+        return rows
+    finally:
+        raw.close()
 
 
 def _day(value: object) -> str:
@@ -183,7 +197,7 @@ def floor_recap(
     """One query: per requested day (in date order) its id, date, capacity, closed flag, accepted count, waitlist
     length, the child's live reservation status (or None) and the family's balance."""
     marks = ",".join("?" * len(days))
-    statement = _sql(engine, f"""
+    statement = f"""
         SELECT d.id, d.day, d.capacity, d.closed,
                count(CASE WHEN r.status = 'accepted' THEN 1 END),
                count(CASE WHEN r.status = 'waitlisted' THEN 1 END),
@@ -191,13 +205,5 @@ def floor_recap(
                (SELECT sum(w.balance_cents) FROM wallets w WHERE w.family_id = ?)
         FROM activity_days d LEFT JOIN reservations r ON r.activity_day_id = d.id
         WHERE d.activity_id = ? AND d.day IN ({marks})
-        GROUP BY d.id, d.day, d.capacity, d.closed ORDER BY d.day""")  # fmt: skip
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute(statement, [child_id, family_id, activity_id, *sorted(days)])
-        rows = [tuple(r) for r in cur.fetchall()]
-        raw.rollback()
-        return rows
-    finally:
-        raw.close()
+        GROUP BY d.id, d.day, d.capacity, d.closed ORDER BY d.day"""  # fmt: skip
+    return read_rows(engine, statement, [child_id, family_id, activity_id, *sorted(days)])

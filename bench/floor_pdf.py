@@ -22,7 +22,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 from sqlalchemy import Engine
 
-from .floor import _sql
+from .floor import read_rows
 
 TITLE = getSampleStyleSheet()["Title"]
 STYLE = TableStyle(
@@ -54,20 +54,13 @@ def _draw(title: str, header: tuple[str, ...], rows: list[tuple]) -> bytes:
 
 def floor_sheet_pdf(engine: Engine, family_id: int, start: date, end: date) -> tuple[bytes, list[tuple]]:
     """Rows: (child, activity, day, state, transmission, price) per reservation of the family over the range."""
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute(_sql(engine, "SELECT c.first_name, c.last_name, a.name, d.day, r.status, r.waitlist_position, "
+    fetched = read_rows(engine, "SELECT c.first_name, c.last_name, a.name, d.day, r.status, r.waitlist_position, "
                                  "r.refusal_reason, r.transmitted_at, r.price_cents "
                                  "FROM reservations r JOIN children c ON c.id = r.child_id "
                                  "JOIN activity_days d ON d.id = r.activity_day_id JOIN activities a ON a.id = d.activity_id "
                                  "WHERE c.family_id = ? AND d.day BETWEEN ? AND ? "
-                                 "ORDER BY c.birth_date, c.id, d.day, a.name, r.requested_at"),
-                    [family_id, start, end])  # fmt: skip
-        fetched = cur.fetchall()
-        raw.commit()
-    finally:
-        raw.close()
+                                 "ORDER BY c.birth_date, c.id, d.day, a.name, r.requested_at",
+                        [family_id, start, end])  # fmt: skip
     states = {"accepted": "Acceptée", "cancelled": "Annulée"}
     rows = []
     for first, last, activity, day, status, position, reason, transmitted, price in fetched:
@@ -87,19 +80,12 @@ def floor_sheet_pdf(engine: Engine, family_id: int, start: date, end: date) -> t
 
 def floor_attendance_pdf(engine: Engine, activity_id: int, day: date) -> tuple[bytes, list[tuple]]:
     """Rows: (n°, child, level, age, phone, remarks, presence box) per accepted child of the day."""
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute(_sql(engine, "SELECT c.last_name, c.first_name, c.school_level, c.birth_date, f.phone, c.notes "
+    fetched = read_rows(engine, "SELECT c.last_name, c.first_name, c.school_level, c.birth_date, f.phone, c.notes "
                                  "FROM reservations r JOIN activity_days d ON d.id = r.activity_day_id "
                                  "JOIN children c ON c.id = r.child_id JOIN families f ON f.id = c.family_id "
                                  "WHERE d.activity_id = ? AND d.day = ? AND r.status = 'accepted' "
-                                 "ORDER BY c.last_name, c.first_name"),
-                    [activity_id, day])  # fmt: skip
-        fetched = cur.fetchall()
-        raw.commit()
-    finally:
-        raw.close()
+                                 "ORDER BY c.last_name, c.first_name",
+                        [activity_id, day])  # fmt: skip
     rows = []
     for i, (last, first, level, born, phone, notes) in enumerate(fetched, start=1):
         born = _date(born)

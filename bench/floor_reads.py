@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -32,23 +32,11 @@ from app.services.booking.rules import long_date, short_date
 from app.services.families.search import SEARCH_LIMIT
 from app.services.money.amounts import format_eur
 
-from .floor import _sql
+from .floor import _sql, read_rows
 
 
 def _is_pg(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
-
-
-def _read(engine: Engine, statement: str, params: Sequence[object]) -> list[tuple]:
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        cur.execute(_sql(engine, statement), list(params))
-        rows = [tuple(r) for r in cur.fetchall()]
-        raw.rollback()
-        return rows
-    finally:
-        raw.close()
 
 
 def _stamp(engine: Engine, moment: datetime) -> object:
@@ -103,7 +91,7 @@ def floor_search(engine: Engine, prefix: str, limit: int = SEARCH_LIMIT) -> list
     statement = template.format(words=" ".join("AND f.search_text LIKE ? ESCAPE '/'" for _ in words))
     return [
         (r[0], r[1], r[2], r[3], r[4], r[5], int(r[6]), r[7])
-        for r in _read(engine, statement, [*map(_like, words), limit])
+        for r in read_rows(engine, statement, [*map(_like, words), limit])
     ]
 
 
@@ -136,7 +124,7 @@ def floor_month(
     params: list[object] = [child_id, family_id, activity_id, first, last]
     if not _is_pg(engine):
         params = [child_id, family_id, activity_id, first.isoformat(), last.isoformat()]
-    rows = _read(engine, _MONTH, params)
+    rows = read_rows(engine, _MONTH, params)
     if _is_pg(engine):
         return rows
     return [

@@ -238,3 +238,17 @@ def demo_copies(backend: str, demo_template: str, tmp_path: Path, pg_admin_url: 
 def demo_rw(demo_copies) -> Database:
     """A private, writable copy of the demonstration database."""
     return demo_copies()
+
+
+@pytest.fixture
+def small_city(db: Database):
+    """The benchmark's city at a small size (two school years, full summer days with waitlists), on the bench's
+    clock: for the floors' tests."""
+    from bench.dataset import YEARS, Size, build
+    from bench.measure import NOW
+
+    db.clock = FixedClock(NOW)
+    loaded = build(
+        db, Size(families=60, children=90, years=YEARS[-2:], alae_capacity=40, alsh_capacity=6, payments=300)
+    )
+    return db, loaded

@@ -8,25 +8,20 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
-from app.clock import FixedClock
 from app.models import AuditEntry, Child, Family, OutboxMessage, Reservation, ReservationStatus
 from app.services.booking.month_view import DayState, month_view
 from app.services.end_of_day.transmission import transmit_day
 from app.services.errors import WrongFamily
 from app.services.families.search import find_families
 from app.services.uow import Database
-from bench.dataset import BENCH_TODAY, YEARS, Size, build
+from bench.dataset import BENCH_TODAY
 from bench.floor_reads import floor_end_of_day, floor_month, floor_search
 from bench.measure import NOW, _untransmit
 
 
 @pytest.fixture
-def city(db: Database):
-    db.clock = FixedClock(NOW)
-    loaded = build(
-        db, Size(families=60, children=90, years=YEARS[-2:], alae_capacity=40, alsh_capacity=6, payments=300)
-    )
-    return db, loaded
+def city(small_city):
+    return small_city
 
 
 def test_the_search_floor_finds_the_families_the_search_shows(city):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.clock import FixedClock
 from app.models import Child, LedgerEntry, Reservation, ReservationStatus, Wallet
 from app.services.actors import system_actor
 from app.services.booking.basket import Action, Basket
@@ -14,18 +13,13 @@ from app.services.booking.validation import confirm, recap
 from app.services.booking.waitlist import accepted_counts, waitlist_lengths
 from app.services.invariants import violations
 from app.services.uow import Database
-from bench.dataset import YEARS, Size, build
 from bench.floor import FloorRefused, floor_confirm, floor_recap
-from bench.measure import NOW, _fresh_family, _future_days
+from bench.measure import _fresh_family, _future_days
 
 
 @pytest.fixture
-def city(db: Database):
-    db.clock = FixedClock(NOW)
-    loaded = build(
-        db, Size(families=60, children=90, years=YEARS[-2:], alae_capacity=40, alsh_capacity=6, payments=300)
-    )
-    return db, loaded
+def city(small_city):
+    return small_city
 
 
 def _live(db: Database, child_id: int) -> dict[int, str]:

@@ -31,7 +31,6 @@ from ..errors import (
     WrongFamily,
     WrongStructure,
 )
-from ..money import ledger
 from ..money.pricing import DayPrice, day_price
 from . import calendar
 from .basket import Action, Basket, BasketLine
@@ -210,13 +209,6 @@ def line_day_price(ctx: BasketContext, line: BasketLine) -> DayPrice:
     """The day's price with the aids deducted (what the recap explains)."""
     activity = ctx.activities[line.activity_id]
     return day_price(activity, line.day, ctx.family.quotient_familial, ctx.family.aids)
-
-
-def family_balance(session: Session, family_id: int, *, lock: bool) -> int:
-    """The account balance as stored now; with ``lock``, the family's wallet rows are locked (in id order)."""
-    if not lock:
-        return ledger.family_balance(session, family_id)
-    return sum(w.balance_cents for w in locked_wallets(session, family_id))
 
 
 def locked_wallets(session: Session, family_id: int) -> list[Wallet]:

@@ -33,7 +33,6 @@ from .basket import (
 from .context import (
     BasketContext,
     check_line,
-    family_balance,
     line_day_price,
     line_names,
     line_price,
@@ -112,7 +111,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
             removals=removals,
             cost_cents=sum(r.amount_cents for r in additions if r.ok),
             refunds_cents=sum(r.amount_cents for r in removals if r.ok),
-            balance_cents=family_balance(s, ctx.family.id, lock=False),
+            balance_cents=ledger.family_balance(s, ctx.family.id),
             override_reason=basket.override_reason,
         )
 
@@ -189,7 +188,7 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
         outcomes[line.key] = LineOutcome(line, child_name, activity_name, status, res.refusal_reason or "",
                                          res.waitlist_position, amount, res.id)  # fmt: skip
     s.flush()
-    balance_after = family_balance(s, ctx.family.id, lock=False)
+    balance_after = ledger.family_balance(s, ctx.family.id)
     return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)
 
 
