@@ -194,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .console import protect_streams
+
+    protect_streams()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     command = args.command or ("selftest" if args.selftest else "gui")
@@ -489,12 +492,9 @@ def cmd_export_families(args: argparse.Namespace) -> int:
 
     db = open_database(getattr(args, "db", None), create=False)
     content = export_families(db)
-    try:
-        Path(args.file).write_bytes(content)
-    except OSError:
-        print(f"Erreur : impossible d'écrire « {args.file} » (dossier introuvable ou accès refusé).",
-              file=sys.stderr)  # fmt: skip
-        return 2
+    from .files import write_document
+
+    write_document(Path(args.file), content)  # FileNotWritable: one French line, exit 2
     lines = content.count(b"\n") - 1
     print(f"{args.file} : {count(lines, 'ligne exportée', 'lignes exportées')}.")
     return 0
@@ -532,14 +532,9 @@ def cmd_print(args: argparse.Namespace) -> int:
         from .services.documents.attendance import attendance_pdf
 
         pdf = attendance_pdf(db, args.activity, args.day, printed_by="impression automatique")
-    out = Path(args.out)
-    try:
-        out.write_bytes(pdf)
-    except OSError:
-        print(
-            f"Erreur : impossible d'écrire « {out} » (dossier introuvable ou accès refusé).", file=sys.stderr
-        )
-        return 2
+    from .files import write_document
+
+    out = write_document(Path(args.out), pdf)  # FileNotWritable: one French line, exit 2
     print(f"{out} ({len(pdf) // 1024} Ko)")
     return 0
 
@@ -607,6 +602,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
     if db is None:  # the agent closed the first-run or migration dialog
         return 1
     return run(db, selftest=selftest, screenshot=getattr(args, "screenshot", None))
+
+
+def main_windowed(argv: list[str] | None = None) -> int:
+    """The windowed program's entry (no console): failures shown in a French message box (``app.windowed``)."""
+    from .windowed import main_windowed as run_windowed
+
+    return run_windowed(argv)
 
 
 if __name__ == "__main__":

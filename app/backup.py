@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 
-from .files import private_dir, private_file
-from .services.errors import ValidationError
+from .files import private_database, private_dir, private_file
+from .services.errors import DatabaseInUse, ValidationError
 
 PREFIX = "guichet-enfance-"
 
@@ -33,12 +33,15 @@ def daily_backup(database: Path, today: date, keep: int = 14, directory: Path | 
 
 def _copy(source: Path, target: Path) -> None:
     partial = target.with_suffix(".partial")
-    with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
         src.backup(dst)
-    src.close()
-    dst.close()
     private_file(partial)
     partial.replace(target)
+
+
+def _read_only(file: Path) -> str:
+    """A URI that opens ``file`` read-only, whatever characters its path holds (spaces, #, ?, %)."""
+    return file.resolve().as_uri() + "?mode=ro"
 
 
 def check_backup(file: Path) -> None:
@@ -46,26 +49,52 @@ def check_backup(file: Path) -> None:
     if not file.is_file():
         raise ValidationError(f"Fichier de sauvegarde introuvable : « {file} ».")
     try:
-        with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
+        with closing(sqlite3.connect(_read_only(file), uri=True)) as conn:
             version = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        conn.close()
     except sqlite3.DatabaseError as exc:
         raise ValidationError(f"« {file.name} » n'est pas une sauvegarde de Guichet Enfance.") from exc
     if version is None:
         raise ValidationError(f"« {file.name} » n'est pas une sauvegarde de Guichet Enfance.")
 
 
+BUSY_TIMEOUT_S = 5.0
+"""How long a restore waits for another program's write to end before it says the database is in use."""
+
+
+def _nobody_writing(database: Path) -> None:
+    """``DatabaseInUse`` when another connection holds the write lock longer than ``BUSY_TIMEOUT_S``. (Python's
+    ``Connection.backup`` retries a busy destination for ever: it is only started once no one is writing.)"""
+    try:
+        with closing(sqlite3.connect(database, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as probe:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        raise DatabaseInUse(f"« {database} »") from exc
+
+
 def restore(file: Path, database: Path) -> Path | None:
-    """Replace the local database by a backup; the current one is first kept beside it. Returns that copy."""
+    """Replace the local database's content by a backup's; the current content is first kept beside it (returned).
+
+    The backup is copied into the database through SQLite's backup API, under SQLite's own locks: the file and its
+    -wal/-shm companions are never deleted, renamed or replaced — Windows refuses that while another program has
+    the file open (WinError 32) — and a program that has it open reads the restored data at its next transaction.
+    ``DatabaseInUse`` while another program is writing to it: then nothing is changed."""
     check_backup(file)
+    if database.exists():
+        _nobody_writing(database)
     kept = None
     if database.exists():
         kept = database.with_name(database.stem + ".avant-restauration.sqlite3")
         _copy(database, kept)
-    for suffix in ("-wal", "-shm"):
-        Path(str(database) + suffix).unlink(missing_ok=True)
-    database.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(file, database.with_suffix(".restore"))
-    private_file(database.with_suffix(".restore"))
-    database.with_suffix(".restore").replace(database)
+    private_dir(database.parent)
+    try:
+        with (
+            closing(sqlite3.connect(_read_only(file), uri=True)) as source,
+            closing(sqlite3.connect(database, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as target,
+        ):
+            source.backup(target)
+            target.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the restored pages into the file itself
+    except sqlite3.OperationalError as exc:
+        raise DatabaseInUse(f"« {database} »") from exc
+    private_database(database)
     return kept

@@ -30,12 +30,33 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+HOME_ENV = "GUICHET_HOME"
+"""A folder that holds everything this program keeps on the computer — ``data``, ``logs``, ``settings`` — instead
+of the system's places: a portable or a test installation. Unset (the usual case), platformdirs decides: on Windows
+``%LOCALAPPDATA%\\GuichetEnfance`` (logs in its ``Logs``), on Linux ``~/.local/share/GuichetEnfance`` and
+``~/.local/state/GuichetEnfance/log``."""
+
+
+def home_dir() -> Path | None:
+    home = os.environ.get(HOME_ENV, "").strip()
+    return Path(home).expanduser() if home else None
+
+
 def data_dir() -> Path:
-    return Path(user_data_dir(APP_DIR_NAME, appauthor=False))
+    home = home_dir()
+    return home / "data" if home else Path(user_data_dir(APP_DIR_NAME, appauthor=False))
 
 
 def log_dir() -> Path:
-    return Path(user_log_dir(APP_DIR_NAME, appauthor=False))
+    home = home_dir()
+    return home / "logs" if home else Path(user_log_dir(APP_DIR_NAME, appauthor=False))
+
+
+def settings_file() -> Path | None:
+    """The settings' INI file under ``$GUICHET_HOME``; None: Qt's own place (``%APPDATA%\\GuichetEnfance`` on
+    Windows, ``~/.config/GuichetEnfance`` on Linux)."""
+    home = home_dir()
+    return home / "settings" / "guichet-enfance.ini" if home else None
 
 
 def default_database_url() -> str:

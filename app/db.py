@@ -10,11 +10,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import DEFAULTS
-from .files import private_database, private_dir
+from .files import network_location, private_database, private_dir
 from .services.errors import (
     DatabaseMissing,
     DatabaseUnreachable,
     InvalidDatabaseUrl,
+    NetworkDatabase,
     SchemaBehind,
     SchemaUnknown,
 )
@@ -53,12 +54,16 @@ def describe(url: URL) -> str:
 
 def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> Engine:
     """An engine for the URL (nothing is connected yet). A local SQLite file that does not exist is created only
-    with ``create`` (the commands that read or repair an existing base never create one: ``DatabaseMissing``)."""
+    with ``create`` (the commands that read or repair an existing base never create one: ``DatabaseMissing``); one
+    on a network share, a mapped network drive or in OneDrive is refused (``NetworkDatabase``)."""
     parsed = parse_url(url) if isinstance(url, str) else url
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         db = parsed.database or ""
         if db != ":memory:" and not db.startswith("file:"):
+            where = network_location(db)
+            if where:  # refused before anything is created or opened there
+                raise NetworkDatabase(db, where)
             path = Path(db).expanduser()
             if not create and not path.is_file():
                 raise DatabaseMissing(describe(parsed))

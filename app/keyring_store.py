@@ -58,7 +58,10 @@ def get(account: str, service: str = SERVICE) -> str | None:
     try:
         return keyring.get_password(service, account)
     except Exception as exc:  # noqa: BLE001 - KeyringError, pywintypes.error on Windows…
-        raise KeyringUnavailable(f"Trousseau de mots de passe illisible ({type(exc).__name__}).") from exc
+        raise KeyringUnavailable(
+            f"Trousseau de mots de passe illisible ({type(exc).__name__}) : un mot de passe enregistré sous un autre "
+            "compte de l'ordinateur n'est pas lisible par celui-ci ; enregistrez-le de nouveau avec ce compte."
+        ) from exc
 
 
 def put(account: str, secret: str, service: str = SERVICE) -> None:

@@ -1,5 +1,10 @@
 """Logging to a rotating file in the user log directory, and the last-resort handler for unexpected errors:
-logged with their traceback and shown to the agent in French with the log's path — never a silent crash."""
+logged with their traceback and shown to the agent in French with the log's path — never a silent crash.
+
+Several instances write the same log (two windows on one computer, the scheduled ``nightly`` while the counter is
+open): the standard ``RotatingFileHandler`` renames the file while the other process holds it open, which Windows
+refuses (the rollover fails, records are lost, "--- Logging error ---" on every record). concurrent-log-handler
+takes a lock file around each write and rollover and closes the log between writes, so any instance may rotate it."""
 
 from __future__ import annotations
 
@@ -7,36 +12,43 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from concurrent_log_handler import ConcurrentRotatingFileHandler
+
 from .config import log_dir
-from .files import private_dir, private_file
+from .files import FILE_MODE, private_dir
 
 LOG_FILE = "guichet-enfance.log"
+MAX_BYTES = 1_000_000
+BACKUPS = 5
 log = logging.getLogger("app")
 
 
-class PrivateRotatingFileHandler(RotatingFileHandler):
-    """A rotating log whose files are readable by their owner only (0600), rollovers included."""
-
-    def _open(self):  # logging's own signature
-        stream = super()._open()
-        private_file(Path(self.baseFilename))
-        return stream
-
-
-def setup_logging(directory: Path | None = None, level: int = logging.INFO) -> Path:
-    """Log to ``directory/guichet-enfance.log`` (1 MB, 5 files kept). Returns the log file's path."""
+def setup_logging(
+    directory: Path | None = None,
+    level: int = logging.INFO,
+    *,
+    max_bytes: int = MAX_BYTES,
+    backups: int = BACKUPS,
+) -> Path:
+    """Log to ``directory/guichet-enfance.log`` (1 MB, 5 older files kept; 0600 on POSIX). Returns its path."""
     directory = directory or log_dir()
     private_dir(directory)
     path = directory / LOG_FILE
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if isinstance(handler, RotatingFileHandler):
+        if isinstance(handler, ConcurrentRotatingFileHandler):
             root.removeHandler(handler)
             handler.close()
-    handler = PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=5, encoding="utf-8")
+    handler = ConcurrentRotatingFileHandler(
+        str(path),
+        maxBytes=max_bytes,
+        backupCount=backups,
+        encoding="utf-8",
+        chmod=FILE_MODE if sys.platform != "win32" else None,
+        keep_file_open=False,  # as it must on Windows, everywhere: another instance may rename it
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))

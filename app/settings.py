@@ -6,11 +6,14 @@ stored here: the server password lives in the keyring (``app.connection``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings
 
-from .connection import ServerSettings
+from .config import settings_file
+
+if TYPE_CHECKING:  # app.connection loads SQLAlchemy: not before the login window (ui.startup reads the mode)
+    from .connection import ServerSettings
 
 DEFAULTS: dict[str, Any] = {
     "database/mode": "",  # "" (never chosen), "local" or "server"
@@ -22,11 +25,15 @@ DEFAULTS: dict[str, Any] = {
     "database/user": "guichet",
     "database/sslmode": "prefer",
     "backup/keep": 14,  # daily copies of a local database kept in its "sauvegardes" folder
+    "files/folder": "",  # the folder a document was last saved to or a file opened from ("" = « Documents »)
 }
 
 
 class Settings:
     def __init__(self, store: QSettings | None = None) -> None:
+        file = settings_file()
+        if store is None and file is not None:  # a portable or test installation: everything in $GUICHET_HOME
+            store = QSettings(str(file), QSettings.Format.IniFormat)
         self.store = store or QSettings(
             QSettings.Format.IniFormat, QSettings.Scope.UserScope, "GuichetEnfance", "guichet-enfance"
         )
@@ -51,6 +58,8 @@ class Settings:
         return self.get("database/mode")
 
     def server(self) -> ServerSettings:
+        from .connection import ServerSettings
+
         return ServerSettings(
             host=self.get("database/host"),
             port=self.get("database/port"),
@@ -68,7 +77,14 @@ class Settings:
 
     def use_local(self, path: str = "", *, demo: bool | None = None) -> None:
         """A local file; ``demo`` says whether a brand-new default file gets the demonstration data (the
-        first-run choice: True for the demonstration, False for a real town's installation)."""
+        first-run choice: True for the demonstration, False for a real town's installation). A file on a network
+        share, a mapped network drive or in OneDrive is refused (``NetworkDatabase``) and nothing is changed."""
+        from .files import network_location
+        from .services.errors import NetworkDatabase
+
+        where = network_location(path) if path.strip() else None
+        if where:
+            raise NetworkDatabase(path, where)
         self.set("database/path", path)
         if demo is not None:
             self.set("database/demo", demo)

@@ -15,15 +15,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_app(
-    *args: str, env: dict[str, str] | None = None, timeout: int = 180, input_text: str | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: int = 180,
+    input_text: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    """``python -m app ARGS`` in a subprocess; ``input_text`` is written to its standard input."""
-    full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
+    """``python -m app ARGS`` in a subprocess (from the repository, or ``cwd``); ``input_text`` is written to its
+    standard input."""
+    full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
+        cwd=cwd or ROOT,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
+        errors="replace",
         timeout=timeout,
         env=full_env,
         input=input_text,
@@ -66,7 +72,7 @@ def test_bad_database_url_gives_one_line_french_error(url, expected, command):
 
 def test_unwritable_sqlite_location_gives_one_line_french_error(tmp_path):
     blocker = tmp_path / "file"
-    blocker.write_text("x")
+    blocker.write_text("x", encoding="utf-8")
     result = run_app("migrate", "--db", f"sqlite:///{blocker}/sub/db.sqlite3")
     assert_one_line_french_error(result, "Impossible de se connecter", "dossier impossible à créer")
 

@@ -249,6 +249,6 @@ def test_export_writes_every_family_in_the_import_format(qtbot, demo_rw, tmp_pat
     panel.export(str(tmp_path / "absent" / "familles.csv"))
     qtbot.waitUntil(lambda: "Impossible" in panel.status.text(), timeout=20_000)
     assert panel.status.text().endswith(
-        ": fichier ou dossier introuvable. Choisissez un autre dossier ou un autre nom."
+        ": le dossier n'existe pas. Rien n'a été modifié : choisissez un autre dossier ou un autre nom."
     )
     assert not (tmp_path / "absent").exists()

@@ -49,6 +49,46 @@ class DatabaseMissing(ConfigurationError):
         self.target = target
 
 
+class NetworkDatabase(ConfigurationError):
+    """A local SQLite file on a network share, a mapped network drive or a synchronised folder (OneDrive): SQLite's
+    WAL needs shared memory on a local disk, and a share or a sync client can corrupt the file."""
+
+    def __init__(self, path: str, where: str) -> None:
+        super().__init__(
+            f"La base locale « {path} » est sur {where} : une base SQLite n'y est pas sûre (risque de corruption). "
+            "Placez-la sur un disque de ce poste (par exemple le dossier proposé par défaut) ou, pour plusieurs "
+            "guichets, utilisez un serveur partagé : « Se connecter à un serveur partagé… » (PostgreSQL)."
+        )
+        self.path = path
+        self.where = where
+
+
+class FileNotWritable(DomainError):
+    """A document could not be written where the agent asked (open in another program, read-only, full disk)."""
+
+    def __init__(self, path: str, reason: str, *, locked: bool = False) -> None:
+        advice = (
+            "fermez-le dans le programme qui l'a ouvert (un lecteur PDF, un tableur), puis recommencez, ou "
+            "choisissez un autre nom"
+            if locked
+            else "choisissez un autre dossier ou un autre nom"
+        )
+        super().__init__(f"Impossible d'enregistrer « {path} » : {reason}. Rien n'a été modifié : {advice}.")
+        self.path = path
+        self.locked = locked
+
+
+class DatabaseInUse(DomainError):
+    """The local database is being written by another program: it cannot be replaced now."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(
+            f"La base {target} est en cours d'utilisation par un autre programme (Guichet Enfance ouvert sur ce "
+            "poste ?) : rien n'a été modifié. Fermez l'application puis recommencez."
+        )
+        self.target = target
+
+
 class SchemaBehind(ConfigurationError):
     def __init__(self, current: str | None, head: str) -> None:
         where = f"version {current}" if current else "base vide"

@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -30,6 +29,7 @@ from ..services.setup.structures import (
 )
 from .context import CounterContext
 from .family_dialog import SavingDialog
+from .file_dialogs import ask_open_path
 from .table_model import Column, RowsModel
 from .widgets import bound, digits, table_view
 
@@ -124,9 +124,7 @@ class StructureDialog(SavingDialog):
         self.resize(640, 0)
 
     def _choose_logo(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(
-            self, "Logo de la structure", "", "Images PNG ou JPEG (*.png *.jpg *.jpeg)"
-        )
+        path = ask_open_path(self, "Logo de la structure", "Images PNG ou JPEG (*.png *.jpg *.jpeg)")
         if path:
             self.choose_logo(path)
 

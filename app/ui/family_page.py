@@ -31,7 +31,7 @@ from .booking_view import BookingView
 from .context import CounterContext
 from .family_dialog import ChildDialog, FamilyDialog, SavingDialog
 from .operations import succeeded
-from .print_preview import PrintPreview, Rendered, print_pages, rendered
+from .print_preview import PrintPreview, Rendered, print_pdf, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
 from .widgets import ElidedLabel, date_edit, date_of, table_view
@@ -274,7 +274,7 @@ class FamilyPage(QWidget):
     def print_sheet_now(self, around: list[date] | None = None, parent: QWidget | None = None) -> None:
         """« Imprimer la fiche » from the outcome: the sheet made, then straight to the print dialog (no preview
         to go through; the Réservations tab keeps the preview and « Enregistrer en PDF »)."""
-        self._make_sheet(around, lambda document: print_pages(document.pages, parent or self))
+        self._make_sheet(around, lambda document: print_pdf(document.pdf, parent or self))
 
     def _make_sheet(self, around: list[date] | None, then: Callable[[Rendered], object]) -> None:
         if self.summary is None:
@@ -377,26 +377,32 @@ class FamilyPage(QWidget):
             return None
         from pathlib import Path
 
-        from PySide6.QtWidgets import QFileDialog
+        from .file_dialogs import ask_save_path
 
         family_id, name = self.summary.id, self.summary.name
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Exporter les données", f"donnees-{name.lower()}.json",
-                                                  "JSON (*.json)")  # fmt: skip
-            if not path:
+            chosen = ask_save_path(
+                self, "Exporter les données", f"donnees-{name.lower()}.json", "JSON (*.json)"
+            )
+            if chosen is None:
                 return None
+            path = str(chosen)
         target = Path(path)
         actor, agent, structure_id = self.ctx.actor, self.ctx.actor.name, self.ctx.structure_id
 
         def export() -> Path:
             import json
 
+            from ..files import write_document
             from ..services.documents.family_papers import family_export_pdf  # reportlab only when exporting
             from ..services.families.privacy import export_family
 
             data = export_family(self.ctx.db, actor, family_id)
-            target.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-            target.with_suffix(".pdf").write_bytes(family_export_pdf(self.ctx.db, data, agent, structure_id))
+            pdf = family_export_pdf(self.ctx.db, data, agent, structure_id)
+            write_document(
+                target, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+            )
+            write_document(target.with_suffix(".pdf"), pdf)
             return target
 
         written: list[Path] = []

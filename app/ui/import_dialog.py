@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..clock import local_today
+from ..files import write_document
 from ..services.bounds import Text
 from ..services.errors import DomainError
 from ..services.money.amounts import format_eur
@@ -46,6 +46,7 @@ from ..services.setup import family_import
 from ..services.setup.family_import import FIELDS, FamilyPlan, ImportPreview, ImportResult, SourceTable
 from ..text import plural
 from .context import CounterContext
+from .file_dialogs import ask_open_path, ask_save_path
 from .operations import Failure
 from .table_model import Column, RowsModel
 from .widgets import bound, table_view
@@ -431,10 +432,10 @@ class ImportDialog(QDialog):
 
     # --- step 1: the file -------------------------------------------------------------------------------
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Fichier des familles", self.path.text(),
-                                              "Fichiers CSV ou Excel (*.csv *.txt *.xlsx);;Tous les fichiers (*)")  # fmt: skip
+        path = ask_open_path(self, "Fichier des familles",
+                             "Fichiers CSV ou Excel (*.csv *.txt *.xlsx);;Tous les fichiers (*)", self.path.text())  # fmt: skip
         if path:
-            self.path.setText(path)
+            self.path.setText(str(path))
             self.read_file()
 
     def read_file(self, path: str | None = None) -> None:
@@ -678,15 +679,16 @@ class FamiliesPanel(QWidget):
         """Write every family to a CSV file off the GUI thread; the number of lines (or the error) is shown."""
         if not path:
             today = local_today(self.ctx.db.clock)
-            path, _ = QFileDialog.getSaveFileName(self, "Exporter toutes les familles", f"familles-{today:%Y-%m-%d}.csv",
-                                                  "Fichiers CSV (*.csv)")  # fmt: skip
-            if not path:
+            chosen = ask_save_path(self, "Exporter toutes les familles", f"familles-{today:%Y-%m-%d}.csv",
+                                   "Fichiers CSV (*.csv)")  # fmt: skip
+            if chosen is None:
                 return
+            path = str(chosen)
         target, db = Path(path), self.ctx.db
 
         def work() -> int:
             content = family_import.export_families(db)
-            target.write_bytes(content)
+            write_document(target, content)
             return sum(1 for _ in csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")) - 1
 
         def done(lines: int) -> None:
@@ -697,11 +699,7 @@ class FamiliesPanel(QWidget):
 
         def failed(failure: Failure) -> None:
             self.export_button.setEnabled(True)
-            if isinstance(failure.error, OSError):
-                self._say(f"Impossible d'enregistrer « {target} » : {os_reason(failure.error)}. "
-                          "Choisissez un autre dossier ou un autre nom.", error=True)  # fmt: skip
-            else:
-                self._say(failure.message, error=True)
+            self._say(failure.message, error=True)  # FileNotWritable says why, in French
 
         self.export_button.setEnabled(False)
         self._say(f"Export en cours vers « {target} »…")

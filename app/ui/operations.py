@@ -31,10 +31,10 @@ log = logging.getLogger(__name__)
 
 def log_path() -> str:
     """Where the details of an unexpected failure are written (the rotating log file)."""
-    from logging.handlers import RotatingFileHandler
+    from logging.handlers import BaseRotatingHandler
 
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, RotatingFileHandler):
+        if isinstance(handler, BaseRotatingHandler):
             return handler.baseFilename
     from ..config import log_dir
     from ..logging_setup import LOG_FILE

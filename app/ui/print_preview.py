@@ -16,7 +16,6 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -24,6 +23,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ..files import write_document
+from .file_dialogs import ask_save_path
+from .operations import Operations
 
 _pdfium = threading.Lock()  # pdfium is not thread-safe: one document drawn at a time
 
@@ -77,6 +80,8 @@ class PrintPreview(QDialog):
         document = pdf if isinstance(pdf, Rendered) else Rendered(pdf, page_images(pdf))
         self.pdf = document.pdf
         self.filename = filename
+        self.ops = Operations(self)
+        """Saving a file is the preview's own operation: its failure is said over the preview."""
         self.setWindowTitle(f"Aperçu – {title}")
         self.pages = document.pages
         column = QWidget()
@@ -111,22 +116,42 @@ class PrintPreview(QDialog):
         self.close_button.clicked.connect(self.accept)
 
     def save(self, path: str | None = None) -> Path | None:
+        """« Enregistrer en PDF » (in the folder last used, else « Documents »): the file, or None when the agent
+        cancelled or it could not be written — then a French message says why (a PDF reader holds the old one…)
+        and an existing file is left as it was."""
         if not path:
-            path, _ = QFileDialog.getSaveFileName(self, "Enregistrer en PDF", self.filename, "PDF (*.pdf)")
-            if not path:
+            chosen = ask_save_path(self, "Enregistrer en PDF", self.filename, "PDF (*.pdf)")
+            if chosen is None:
                 return None
-        target = Path(path)
-        target.write_bytes(self.pdf)
-        return target
+            path = str(chosen)
+        target, pdf = Path(path), self.pdf
+        return self.ops.run(lambda: write_document(target, pdf))
 
     def print_document(self, printer=None) -> bool:
-        """Print every page scaled to the printable area (asks for the printer unless one is given)."""
-        return print_pages(self.pages, self, printer)
+        """Print every page at the printer's resolution (asks for the printer unless one is given)."""
+        return print_pdf(self.pdf, self, printer)
 
 
-def print_pages(pages: list[QImage], parent: QWidget | None, printer=None) -> bool:
-    """Print ``pages`` scaled to the printable area; without ``printer``, the system's print dialog asks for
-    one (False when the agent cancels it)."""
+PRINT_DPI_MIN, PRINT_DPI_MAX = 300, 600
+"""Pages are printed at the printer's resolution, within these bounds: 300 dpi at least, so that text is sharp on
+paper (the preview's images are 110 dpi), 600 at most (an A4 page is then 35 MB in memory, drawn one at a time)."""
+
+
+def print_dpi(printer) -> int:
+    return max(PRINT_DPI_MIN, min(int(printer.resolution()), PRINT_DPI_MAX))
+
+
+def _bitmap_image(bitmap) -> QImage:
+    """pdfium's RGB(A) bitmap as a QImage that owns its pixels (no PNG round trip)."""
+    kind = QImage.Format.Format_RGB888 if bitmap.n_channels == 3 else QImage.Format.Format_RGBA8888
+    return QImage(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, kind).copy()
+
+
+def print_pdf(pdf: bytes, parent: QWidget | None, printer=None) -> bool:
+    """Print a PDF: each page drawn by pdfium at the printer's resolution (``print_dpi``), one at a time, and
+    scaled to the printable area. Without ``printer``, the system's print dialog asks for one (False when the
+    agent cancels it)."""
+    import pypdfium2 as pdfium
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
     if printer is None:
@@ -134,16 +159,25 @@ def print_pages(pages: list[QImage], parent: QWidget | None, printer=None) -> bo
         dialog = QPrintDialog(printer, parent)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
+    dpi = print_dpi(printer)
     painter = QPainter()
     if not painter.begin(printer):
         return False
     try:
-        for i, image in enumerate(pages):
-            if i:
-                printer.newPage()
-            area = painter.viewport()
-            size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        with _pdfium:
+            document = pdfium.PdfDocument(pdf)
+            try:
+                for i, page in enumerate(document):
+                    if i:
+                        printer.newPage()
+                    image = _bitmap_image(page.render(scale=dpi / 72, rev_byteorder=True))
+                    page.close()
+                    area = painter.viewport()
+                    size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                    painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
+            finally:
+                document.close()
     finally:
         painter.end()
     return True

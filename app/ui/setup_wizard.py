@@ -18,7 +18,6 @@ from PySide6.QtGui import QGuiApplication, QPixmap, QTextDocument
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -44,6 +43,7 @@ from ..services.setup.install import InstallInput, InstallReport, NotAnEmptyData
 from ..services.setup.structures import StructureInput, check_logo, validate_structure
 from ..text import plural
 from .family_dialog import INVALID
+from .file_dialogs import ask_open_path
 from .operations import Failure
 from .widgets import bound, digits
 
@@ -277,8 +277,8 @@ class StructuresPage(_Page):
 
     # --- the logo ----------------------------------------------------------------------------------
     def _ask_file(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self, "Choisir un logo", "", "Images (*.png *.jpg *.jpeg)")
-        return path
+        path = ask_open_path(self, "Choisir un logo", "Images (*.png *.jpg *.jpeg)")
+        return str(path) if path else ""
 
     def _choose_logo(self) -> None:
         path = self.choose_file()

@@ -25,7 +25,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QLocale, QObject, QSettings, QTimer, Signal, qInstallMessageHandler
+from PySide6.QtCore import QEvent, QLocale, QObject, QTimer, Signal, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -42,8 +42,6 @@ if TYPE_CHECKING:  # PySide6 builds each class on first use: what the login wind
 log = logging.getLogger(__name__)
 
 PROBE_LOGIN_ENV, PROBE_PASSWORD_ENV = "GUICHET_PROBE_LOGIN", "GUICHET_PROBE_PASSWORD"
-SETTINGS_NAMES = ("GuichetEnfance", "guichet-enfance")
-"""``app.settings.Settings``' file (organisation, application): read here without importing that module."""
 OPENING = "Ouverture de la base de données…"
 RETRY = "Vérifiez la base de données, puis « Se connecter » pour réessayer, ou « Quitter »."
 EMPTY, STOP = 2, 3
@@ -88,8 +86,9 @@ def first_start(cli_url: str | None) -> bool:
     """No database given (``--db``, environment) and none chosen yet on this counter: the first-run question."""
     if not choose_database(cli_url).is_default_local:
         return False
-    store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, *SETTINGS_NAMES)
-    return str(store.value("database/mode", "") or "") == ""
+    from ..settings import Settings
+
+    return Settings().mode == ""
 
 
 def headless() -> bool:
