@@ -47,13 +47,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _private_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Each test has its own user settings (what the counter remembers per agent, the database choice): nothing
-    is read from or written to the real user's configuration, and no test sees another's choices."""
+def _private_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Each test has its own home (``GUICHET_HOME``: the database choice, what the counter remembers per agent, the
+    default local database, the log file): nothing is read from or written to the real user's folders — on Linux
+    as on Windows, where platformdirs ignores XDG_* — and no test sees another's choices."""
     from PySide6.QtCore import QSettings
 
-    folder = tmp_path_factory.mktemp("settings")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    folder = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("GUICHET_HOME", str(folder))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder / "qt"))
     yield
 
 

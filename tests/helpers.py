@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
@@ -118,3 +120,17 @@ def row_counts(db: Database) -> dict[str, int]:
             model.__tablename__: s.scalar(select(func.count()).select_from(model))
             for model in (Reservation, LedgerEntry, AuditEntry, OutboxMessage, ActivityDay)
         } | {"capacity": s.scalar(select(func.sum(ActivityDay.capacity)))}
+
+
+# --- killing a process the hard way, on any system -------------------------------------------------------------
+
+HARD_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+"""kill -9 on POSIX; on Windows ``os.kill`` with any other signal than the console's Ctrl events is
+TerminateProcess, as immediate (signal.SIGKILL does not exist there)."""
+KILLED_EXIT = -HARD_KILL if os.name == "posix" else HARD_KILL
+"""The exit code of a process killed so: minus the signal on POSIX, TerminateProcess's code on Windows."""
+
+
+def kill_hard(pid: int) -> None:
+    """End the process at once, with no clean-up of any kind (a counter's computer switched off)."""
+    os.kill(pid, HARD_KILL)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import sys
 import time as systime
@@ -40,7 +39,7 @@ from app.services.money.cash_closing import (
 )
 from app.services.money.payments import PaymentInput, record_payment, reverse_payment
 from app.services.money.till import DayClosed
-from tests.helpers import activity_id, actor, new_family, structure_of
+from tests.helpers import KILLED_EXIT, activity_id, actor, kill_hard, new_family, structure_of
 from tests.smtp_server import Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,22 +228,22 @@ def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_on
     env = {**os.environ, "GUICHET_SMTP_HOST": "127.0.0.1", "GUICHET_SMTP_PORT": str(smtp.port),
            "GUICHET_SMTP_SECURITY": "none", "GUICHET_OUTBOX_LEASE_SECONDS": "1"}  # fmt: skip
     job = subprocess.Popen([sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"], cwd=ROOT,
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")  # fmt: skip
     killed = []
 
     def kill_on_fourth(received: int) -> None:
         if received == 3 and not killed:
-            job.send_signal(signal.SIGKILL)  # mid-run: message 4 is claimed, its data not sent
+            kill_hard(job.pid)  # mid-run: message 4 is claimed, its data not sent
             killed.append(True)
 
     smtp.recorder.on_mail.append(kill_on_fourth)
     job.wait(timeout=120)
-    assert killed and job.returncode == -signal.SIGKILL
+    assert killed and job.returncode == KILLED_EXIT
     assert len(smtp.recorder.messages) == 3
     smtp.recorder.on_mail.clear()
     systime.sleep(1.2)  # the killed job's lease expires
     rerun = subprocess.run([sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"], cwd=ROOT,
-                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+                           env=env, capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
     assert rerun.returncode == 0, rerun.stderr
     assert "déjà transmise" in rerun.stdout
     ids = [m.message_id for m in smtp.recorder.messages]

@@ -12,12 +12,15 @@ from tests.test_cli import run_app
 
 def test_first_run_creates_the_default_database_with_demo_data_and_opens_the_window(tmp_path):
     """`python -m app` with no argument: default local database, created with the demo the first time."""
-    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path), "GUICHET_DB_URL": ""}
+    env = {
+        "GUICHET_HOME": str(tmp_path),
+        "GUICHET_DB_URL": "",
+    }  # data, logs and settings there, on any system
     shot = tmp_path / "main.png"
     result = run_app("gui", "--selftest", "--screenshot", str(shot), env=env)
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout and "40 familles" in result.stdout
-    assert list((tmp_path / "data" / "GuichetEnfance").glob("*.sqlite3"))
+    assert list((tmp_path / "data").glob("*.sqlite3"))
     assert shot.stat().st_size > 10_000
     second = run_app("gui", "--selftest", env=env)  # second start: same data, no second demo
     assert second.returncode == 0 and "40 familles" in second.stdout

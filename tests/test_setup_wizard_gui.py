@@ -426,7 +426,7 @@ def counter_home(backend, tmp_path, monkeypatch) -> Settings:
     """A new counter: its own user data directory and settings file, no database URL in the environment."""
     if backend != "sqlite":
         pytest.skip("the first-run choice concerns this counter's local file")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("GUICHET_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("GUICHET_DB_URL", raising=False)
     return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
@@ -444,7 +444,7 @@ def test_a_new_installation_is_remembered_and_never_gets_the_demonstration(qtbot
     first_run("install")
     db = start_database(None, interactive=True, settings=settings)
     path = Path(db.engine.url.database)
-    assert path.parent == Path(settings.store.fileName()).parent / "data" / "GuichetEnfance"
+    assert path.parent == Path(settings.store.fileName()).parent / "home" / "data"  # $GUICHET_HOME/data
     assert installed(db) is None and families(db) == 0  # empty: the assistant opens on it
     assert settings.mode == "local" and settings.demo is False
     db.engine.dispose()

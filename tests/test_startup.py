@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 import app.ui.startup as startup
@@ -30,16 +29,14 @@ def url_of(db) -> str:
 
 def probe(url: str, tmp_path: Path, login_name: str = "mdurand", password: str = "demo"):
     """``python -m app gui --db URL --startup-probe`` offscreen, with its own home (settings, log file)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "c"),
-           "XDG_DATA_HOME": str(tmp_path / "d"), "XDG_STATE_HOME": str(tmp_path / "s"),
-           "XDG_CACHE_HOME": str(tmp_path / "k"), startup.PROBE_LOGIN_ENV: login_name,
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUICHET_HOME": str(tmp_path), startup.PROBE_LOGIN_ENV: login_name,
            startup.PROBE_PASSWORD_ENV: password}  # fmt: skip
     return subprocess.run(
         [sys.executable, "-m", "app", "gui", "--db", url, "--startup-probe"],
         cwd=ROOT,
         env=env,
         capture_output=True,
-        text=True,
+        encoding="utf-8",
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
@@ -87,7 +84,7 @@ def test_what_is_imported_before_the_login_window_is_pyside6_and_the_standard_li
         "print(heavy); sys.exit(1 if heavy else 0)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -96,8 +93,9 @@ def test_the_login_window_has_the_bounds_the_services_declare_and_reads_the_sett
     from app.settings import Settings
 
     assert (limit_of(LOGIN), limit_of(PASSWORD)) == (LOGIN_LENGTH, PASSWORD_LENGTH)
-    light = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, *startup.SETTINGS_NAMES)
-    assert light.fileName() == Settings().store.fileName()
+    assert startup.first_start(None)
+    Settings().use_local("")
+    assert not startup.first_start(None)
 
 
 # --- the start-up controller, in this process --------------------------------------------------------------
