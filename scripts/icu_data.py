@@ -44,7 +44,7 @@ def kept(item: str) -> bool:
 
 def _readelf(library: Path) -> str:
     return subprocess.run(
-        ["readelf", "-sW", "-SW", str(library)], capture_output=True, text=True, check=True
+        ["readelf", "-sW", "-SW", str(library)], capture_output=True, encoding="utf-8", check=True
     ).stdout
 
 
@@ -109,7 +109,8 @@ def trimmed_library(library: Path, outdir: Path) -> Path:
     source.write_text(
         f"    .section .rodata\n    .globl {symbol}\n    .type {symbol}, @object\n    .balign 16\n{symbol}:\n"
         f'    .incbin "{data.resolve()}"\n    .size {symbol}, . - {symbol}\n'
-        '    .section .note.GNU-stack,"",@progbits\n'
+        '    .section .note.GNU-stack,"",@progbits\n',
+        encoding="utf-8",
     )
     target = outdir / library.name
     subprocess.run(

@@ -31,7 +31,7 @@ class PasswordServer:
         self.data = os.path.join(self.dir, "data")
         self.port = free_port()
         pwfile = os.path.join(self.dir, "pw")
-        with open(pwfile, "w") as f:
+        with open(pwfile, "w", encoding="utf-8") as f:
             f.write(PASSWORD)
         os.chmod(pwfile, 0o644)
         self._as_postgres(
@@ -42,7 +42,7 @@ class PasswordServer:
 
     def _as_postgres(self, command: str) -> None:
         prefix = ["su", "postgres", "-s", "/bin/sh", "-c"] if os.geteuid() == 0 else ["sh", "-c"]
-        result = subprocess.run([*prefix, command], capture_output=True, text=True, timeout=120)
+        result = subprocess.run([*prefix, command], capture_output=True, encoding="utf-8", timeout=120)
         if result.returncode != 0:
             pytest.skip(f"cannot start a password-checking PostgreSQL: {result.stderr[-300:]}")
 

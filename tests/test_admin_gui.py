@@ -543,7 +543,7 @@ def test_structures_create_with_a_logo_then_edit(qtbot, demo_rw, tmp_path):
     form.postal_code.setText("8270")
     form.email.setText("pas-une-adresse")
     not_an_image = tmp_path / "logo.png"
-    not_an_image.write_text("pas une image")
+    not_an_image.write_text("pas une image", encoding="utf-8")
     form.choose_logo(not_an_image)
     form._try_save()
     for text in ("Le nom de la structure est obligatoire.", "Code postal invalide", "Adresse e-mail invalide",
@@ -619,7 +619,7 @@ def test_portal_access_export_and_anonymisation_from_the_family_tab(qtbot, demo_
     assert message.recipients == ["testeur@example.org"]
     assert credentials.temporary_password in message.body and credentials.login in message.body
     path = window.page.export_data(str(tmp_path / "export.json"))
-    assert json.loads(path.read_text())["famille"]["nom"] == "TESTEUR"
+    assert json.loads(path.read_text(encoding="utf-8"))["famille"]["nom"] == "TESTEUR"
     text = PdfReader(str(path.with_suffix(".pdf"))).pages[0].extract_text()
     assert "Données détenues sur la famille TESTEUR" in text
     assert not window.page.anonymise.isHidden()

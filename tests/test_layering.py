@@ -42,7 +42,7 @@ def test_importing_every_model_and_service_module_loads_no_qt():
         "print(bad); sys.exit(1 if bad else 0)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

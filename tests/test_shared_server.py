@@ -73,7 +73,7 @@ def test_password_goes_to_a_real_keyring_not_to_the_settings_file(file_keyring, 
     settings.use_server(server)
     save_password(server, "s3cret-é")
     assert keyring_available() and load_password(server) == "s3cret-é"
-    assert "s3cret" not in (tmp_path / "settings.ini").read_text()
+    assert "s3cret" not in (tmp_path / "settings.ini").read_text(encoding="utf-8")
     url = saved_database_url(settings)
     assert "s3cret-" in url and url.startswith("postgresql+psycopg://agent:") and "sslmode=require" in url
 
@@ -87,7 +87,7 @@ def test_without_keyring_the_password_is_asked_and_never_stored(no_keyring, sett
     asked = []
     url = saved_database_url(settings, lambda account: asked.append(account) or "tapé-au-démarrage")
     assert asked == ["agent@127.0.0.1:5432/guichet"] and "tap" in url
-    assert "tap" not in (tmp_path / "settings.ini").read_text()
+    assert "tap" not in (tmp_path / "settings.ini").read_text(encoding="utf-8")
 
 
 def test_wrong_password_and_unreachable_server_give_french_messages_within_the_timeout():
@@ -150,7 +150,7 @@ def test_settings_dialog_tests_and_saves(qtbot, file_keyring, settings, tmp_path
     assert dialog.result() == dialog.DialogCode.Accepted and dialog.result_value == "server"
     assert settings.mode == "server" and settings.server().host == "127.0.0.1"
     assert load_password(settings.server()) == "secret-du-guichet"
-    assert "secret-du-guichet" not in (tmp_path / "settings.ini").read_text()
+    assert "secret-du-guichet" not in (tmp_path / "settings.ini").read_text(encoding="utf-8")
 
 
 def test_connection_cut_during_a_confirmation_writes_nothing_and_retry_works(backend, demo_rw):
@@ -215,7 +215,7 @@ def test_a_booking_made_by_another_counter_shows_within_a_second(qtbot, demo_rw)
     url = demo_rw.engine.url.render_as_string(hide_password=False)
     other = subprocess.run([sys.executable, "-c", BOOK_ELSEWHERE, url, str(family_id), str(child),
                             str(activity_id(demo_rw, "CLSH-PV")), str(actor(demo_rw, Role.AGENT).agent_id)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=120)  # fmt: skip
+                           capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
     assert other.stdout.strip() == "Acceptée", other.stderr
     committed = time.monotonic()
     qtbot.waitUntil(lambda: booking.grid.cell_for(date(2026, 12, 28)).state is DayState.BOOKED, timeout=1000)
