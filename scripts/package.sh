@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the one-folder program with PyInstaller, runs its self-test (temporary database migrated, main window
-# built offscreen, "OK") and checks its size: at most MAX_MB megabytes on disk (issue #18), else it fails.
+# Builds the one-folder program with PyInstaller (guichet-enfance, windowed, and guichet-enfance-cli, the command
+# line), runs its self-test (temporary database migrated, main window built offscreen, "OK"), asks the command
+# line its version, and checks its size: at most MAX_MB megabytes on disk (issue #18), else it fails.
 # Usage: bash scripts/package.sh   (needs gcc and binutils: build.spec strips the binaries and rebuilds ICU's data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,15 @@ bash scripts/setup.sh
 rm -rf build/build dist/guichet-enfance
 .venv/bin/pyinstaller --noconfirm --log-level ERROR build.spec
 QT_QPA_PLATFORM=offscreen QT_LOGGING_RULES="qt.qpa.*=false" dist/guichet-enfance/guichet-enfance --selftest
+# The console program beside it (guichet-enfance-cli: the command line, the nightly task) answers too.
+cli_version=$(dist/guichet-enfance/guichet-enfance-cli --version) || {
+  echo "Erreur : dist/guichet-enfance/guichet-enfance-cli --version a échoué." >&2
+  exit 1
+}
+case "$cli_version" in
+  "Guichet Enfance "*) echo "Programme en ligne de commande : $cli_version" ;;
+  *) echo "Erreur : guichet-enfance-cli --version affiche « $cli_version »." >&2; exit 1 ;;
+esac
 size_mb=$(du -sm dist/guichet-enfance | cut -f1)
 echo "Programme construit : dist/guichet-enfance/ (${size_mb} Mo sur disque, limite ${MAX_MB} Mo)"
 if [ "$size_mb" -gt "$MAX_MB" ]; then
