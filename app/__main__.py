@@ -358,6 +358,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
               "les outils de PostgreSQL.", file=sys.stderr)  # fmt: skip
         return 2
     assert url.database is not None  # a local SQLite database is a file
+    from .files import network_location
+
+    where = network_location(url.database)
+    if where:
+        from .services.errors import NetworkDatabase
+
+        raise NetworkDatabase(url.database, where)
     if not Path(url.database).is_file():
         from .db import describe
         from .services.errors import DatabaseMissing

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from .files import private_database, private_dir, private_file
-from .services.errors import DatabaseInUse, ValidationError
+from .services.errors import DatabaseInUse, DomainError, ValidationError
 
 PREFIX = "guichet-enfance-"
 
@@ -40,8 +42,12 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def _read_only(file: Path) -> str:
-    """A URI that opens ``file`` read-only, whatever characters its path holds (spaces, #, ?, %)."""
-    return file.resolve().as_uri() + "?mode=ro"
+    """A URI that opens ``file`` read-only, whatever characters its path holds (spaces, #, ?, %), on a local disk
+    or a share (``\\\\serveur\\partage`` becomes ``file:////serveur/partage``: no host part, which SQLite refuses)."""
+    path = os.path.abspath(file).replace("\\", "/")
+    if not path.startswith("/"):
+        path = "/" + path  # C:/… → /C:/…
+    return "file://" + quote(path, safe="/:") + "?mode=ro"
 
 
 def check_backup(file: Path) -> None:
@@ -61,6 +67,13 @@ BUSY_TIMEOUT_S = 5.0
 """How long a restore waits for another program's write to end before it says the database is in use."""
 
 
+def _in_use(database: Path, exc: sqlite3.Error) -> DomainError:
+    """Busy or locked: another program writes (``DatabaseInUse``); anything else, said as it is."""
+    if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return DatabaseInUse(f"« {database} »")
+    return ValidationError(f"La restauration de « {database} » a échoué ({exc}) : rien n'a été modifié.")
+
+
 def _nobody_writing(database: Path) -> None:
     """``DatabaseInUse`` when another connection holds the write lock longer than ``BUSY_TIMEOUT_S``. (Python's
     ``Connection.backup`` retries a busy destination for ever: it is only started once no one is writing.)"""
@@ -68,25 +81,36 @@ def _nobody_writing(database: Path) -> None:
         with closing(sqlite3.connect(database, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as probe:
             probe.execute("BEGIN IMMEDIATE")
             probe.execute("ROLLBACK")
-    except sqlite3.OperationalError as exc:
-        raise DatabaseInUse(f"« {database} »") from exc
+    except sqlite3.Error as exc:
+        raise _in_use(database, exc) from exc
 
 
-def restore(file: Path, database: Path) -> Path | None:
-    """Replace the local database's content by a backup's; the current content is first kept beside it (returned).
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def restore(file: Path, database: Path, now: datetime | None = None) -> Path | None:
+    """Replace the local database's content by a backup's; the current content is first kept beside it, in a file
+    named after the moment (``….avant-restauration-AAAA-MM-JJ-HHMMSS.sqlite3``, returned), so that a restore is
+    undone by restoring that file.
 
     The backup is copied into the database through SQLite's backup API, under SQLite's own locks: the file and its
     -wal/-shm companions are never deleted, renamed or replaced — Windows refuses that while another program has
     the file open (WinError 32) — and a program that has it open reads the restored data at its next transaction.
     ``DatabaseInUse`` while another program is writing to it: then nothing is changed."""
     check_backup(file)
-    if database.exists():
-        _nobody_writing(database)
+    if _same_file(file, database):
+        raise ValidationError(f"« {file.name} » est la base elle-même : choisissez une sauvegarde.")
     kept = None
     if database.exists():
-        kept = database.with_name(database.stem + ".avant-restauration.sqlite3")
+        _nobody_writing(database)
+        stamp = (now or datetime.now().astimezone()).strftime("%Y-%m-%d-%H%M%S")
+        kept = database.with_name(f"{database.stem}.avant-restauration-{stamp}.sqlite3")
         _copy(database, kept)
-    private_dir(database.parent)
+    database.parent.mkdir(parents=True, exist_ok=True)
     try:
         with (
             closing(sqlite3.connect(_read_only(file), uri=True)) as source,
@@ -94,7 +118,7 @@ def restore(file: Path, database: Path) -> Path | None:
         ):
             source.backup(target)
             target.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the restored pages into the file itself
-    except sqlite3.OperationalError as exc:
-        raise DatabaseInUse(f"« {database} »") from exc
+    except sqlite3.Error as exc:
+        raise _in_use(database, exc) from exc
     private_database(database)
     return kept

@@ -39,7 +39,7 @@ of the system's places: a portable or a test installation. Unset (the usual case
 
 def home_dir() -> Path | None:
     home = os.environ.get(HOME_ENV, "").strip()
-    return Path(home).expanduser() if home else None
+    return Path(home).expanduser().absolute() if home else None  # never relative to whichever working folder
 
 
 def data_dir() -> Path:

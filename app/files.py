@@ -12,6 +12,7 @@ import re
 import stat
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def private_database(database: Path) -> None:
 
 WINDOWS = os.name == "nt"
 NETWORK_FILESYSTEMS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs",
-                                 "davfs", "fuse.sshfs", "fuse.rclone"})  # fmt: skip
+                                 "davfs", "fuse.sshfs", "fuse.rclone", "fuse.gvfsd-fuse"})  # fmt: skip
 ONEDRIVE_VARIABLES = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
 _DRIVE = re.compile(r"^([A-Za-z]):")
 _ONEDRIVE_FOLDER = re.compile(r"^onedrive( - .+)?$", re.IGNORECASE)  # "OneDrive", "OneDrive - Mairie de …"
@@ -80,7 +81,7 @@ def mount_filesystem(path: Path, mounts: str | None = None) -> str | None:
         fields = line.split()
         if len(fields) < 3:
             continue
-        point = fields[1].replace("\\040", " ")
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])  # \040 is a space…
         inside = target == point or target.startswith(point.rstrip("/") + "/")
         if inside and len(point) >= len(best):
             best, kind = point, fields[2]
@@ -97,6 +98,8 @@ def network_location(
     share nor a sync client respects SQLite's locks."""
     environ = os.environ if environ is None else environ
     text = path.strip()
+    if WINDOWS and not text.replace("/", "\\").startswith("\\\\"):
+        text = os.path.abspath(text)  # a relative name in a working folder on a share or a mapped drive
     unc = text.replace("/", "\\") if WINDOWS else text
     if unc.startswith("\\\\"):
         if unc[2:4] not in ("?\\", ".\\"):
@@ -116,7 +119,7 @@ def network_location(
     if any(_ONEDRIVE_FOLDER.match(part) for part in re.split(r"[\\/]", text)):
         return "un dossier synchronisé par OneDrive"
     if sys.platform.startswith("linux") and (mounts is not None or not drive):
-        absolute = Path(os.path.abspath(os.path.expanduser(text)))
+        absolute = Path(os.path.realpath(os.path.expanduser(text)))  # a symbolic link to a mount is followed
         kind = mount_filesystem(absolute, mounts)
         if kind in NETWORK_FILESYSTEMS:
             return f"un dossier réseau ({kind})"
@@ -142,25 +145,64 @@ def _not_written(path: Path, exc: OSError) -> FileNotWritable:
     return FileNotWritable(str(path), exc.strerror or type(exc).__name__)
 
 
+DOCUMENT_MODE = 0o644
+"""POSIX mode of a new document the agent saves (others' programs open it; an existing file keeps its own)."""
+REPLACE_TRIES = 5
+"""Windows: an antivirus or the search indexer may hold a file just written for a moment: moved again a few times."""
+
+
+def _temporary_beside(path: Path) -> Path:
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    except PermissionError as exc:
+        raise FileNotWritable(str(path), "le dossier est protégé en écriture") from exc
+    except OSError as exc:
+        raise _not_written(path, exc) from exc
+    os.close(handle)
+    return Path(name)
+
+
+def _replace(temporary: Path, path: Path) -> None:
+    for attempt in range(REPLACE_TRIES):
+        try:
+            os.replace(temporary, path)
+            return
+        except PermissionError:
+            if not WINDOWS or attempt == REPLACE_TRIES - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
+def write_documents(documents: Mapping[Path, bytes]) -> list[Path]:
+    """Write files the agent asked for (a PDF, an export, a JSON and its PDF): each into a temporary file beside it,
+    then all moved over their targets, so that a failure leaves the existing files whole (the temporary files are
+    removed). ``FileNotWritable`` (French) when a target is read-only or locked — on Windows, a PDF open in a reader
+    is — or the folder cannot be written. A new file gets ``DOCUMENT_MODE``, an existing one keeps its mode."""
+    targets = [Path(p) for p in documents]
+    for path in targets:
+        if path.is_dir():
+            raise FileNotWritable(str(path), "c'est un dossier")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise FileNotWritable(str(path), "le fichier est en lecture seule")
+    written: list[tuple[Path, Path]] = []
+    try:
+        for path, data in zip(targets, documents.values(), strict=True):
+            temporary = _temporary_beside(path)
+            written.append((temporary, path))
+            temporary.write_bytes(data)
+            if POSIX:
+                temporary.chmod(stat.S_IMODE(path.stat().st_mode) if path.exists() else DOCUMENT_MODE)
+        for temporary, path in written:
+            _replace(temporary, path)
+    except OSError as exc:
+        raise _not_written(path, exc) from exc
+    finally:
+        for temporary, _path in written:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+    return targets
+
+
 def write_document(path: Path, data: bytes) -> Path:
-    """Write a file the agent asked for (a PDF, an export): into a temporary file beside it, then moved over the
-    target, so that a failure leaves an existing file whole. ``FileNotWritable`` (French) when the target is read-only
-    or locked — on Windows, a PDF open in a reader is — or the folder cannot be written."""
-    path = Path(path)
-    if path.is_dir():
-        raise FileNotWritable(str(path), "c'est un dossier")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise FileNotWritable(str(path), "le fichier est en lecture seule")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise _not_written(path, exc) from exc
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise _not_written(path, exc) from exc
-    return path
+    """One document, as ``write_documents``."""
+    return write_documents({Path(path): data})[0]

@@ -17,7 +17,7 @@ from pathlib import Path
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 
 from .config import log_dir
-from .files import FILE_MODE, private_dir
+from .files import FILE_MODE, POSIX, private_dir
 
 LOG_FILE = "guichet-enfance.log"
 MAX_BYTES = 1_000_000
@@ -46,7 +46,7 @@ def setup_logging(
         maxBytes=max_bytes,
         backupCount=backups,
         encoding="utf-8",
-        chmod=FILE_MODE if sys.platform != "win32" else None,
+        chmod=FILE_MODE if POSIX else None,
         keep_file_open=False,  # as it must on Windows, everywhere: another instance may rename it
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

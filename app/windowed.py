@@ -43,21 +43,31 @@ class _Capture(io.TextIOBase):
 
 
 def _command(argv: list[str]) -> str:
-    """The command asked for (``gui`` by default), the way ``python -m app`` reads it."""
+    """The command asked for (``gui`` by default), the way ``python -m app`` reads it (silently: ``main`` says
+    what is wrong with the arguments, once)."""
+    from contextlib import redirect_stderr, redirect_stdout
+
     from .__main__ import build_parser
 
     try:
-        namespace, _rest = build_parser().parse_known_args(argv)
+        with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
+            namespace, _rest = build_parser().parse_known_args(argv)
     except SystemExit:
         return "gui"
     return namespace.command or "gui"
 
 
-def what_to_show(stderr_text: str) -> str:
-    """The lines that say what went wrong (they start with "Erreur", as from the command line), else the end."""
-    lines = [line for line in stderr_text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("Erreur")]
-    return "\n".join(errors or lines[-8:])
+def what_to_show(stderr_text: str, said: set[str] | frozenset[str] = frozenset()) -> str:
+    """The lines that say what went wrong (they start with "Erreur", as from the command line) and were not already
+    ``said`` in a window; "" when none."""
+    return "\n".join(
+        line for line in stderr_text.splitlines() if line.startswith("Erreur") and line not in said
+    )
+
+
+def _said_in_window() -> set[str]:
+    startup = sys.modules.get("app.ui.startup")  # loaded only when the login window was shown
+    return set(getattr(startup, "SAID_IN_WINDOW", set()))
 
 
 def show_startup_error(message: str, log_file: str) -> None:
@@ -77,23 +87,40 @@ def show_startup_error(message: str, log_file: str) -> None:
     del app
 
 
+def show_text(text: str) -> None:
+    """What the command line would have printed (``--help``, ``--version``), in an information box."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    box = QMessageBox(QMessageBox.Icon.Information, TITLE, text)
+    box.addButton("&Fermer", QMessageBox.ButtonRole.AcceptRole)
+    box.exec()
+    del app
+
+
 def main_windowed(
-    argv: list[str] | None = None, *, show: Callable[[str, str], None] = show_startup_error
+    argv: list[str] | None = None,
+    *,
+    show: Callable[[str, str], None] = show_startup_error,
+    inform: Callable[[str], None] = show_text,
 ) -> int:
-    """``main`` for the program without a console: the exit code; a failure is logged and shown (``show``)."""
+    """``main`` for the program without a console: the exit code. A failure (a line starting with "Erreur", or a
+    crash) is logged and shown (``show``); what ``--help`` or ``--version`` print is shown by ``inform``. With
+    standard streams (Linux, a terminal, a scheduled task), it is ``main`` itself: everything is printed there."""
     from .__main__ import main
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    no_console = sys.stdout is None or sys.stderr is None
-    console_err = sys.stderr
+    if sys.stdout is not None and sys.stderr is not None:
+        return main(argv)
+    console_err, console_out = sys.stderr, sys.stdout
     capture = _Capture(console_err)  # type: ignore[arg-type]
-    if sys.stdout is None:
-        sys.stdout = io.StringIO()  # written to by nobody's console: kept in memory, then dropped
-    sys.stderr = capture
+    output = io.StringIO()  # nobody's console: kept, and shown when it is what was asked (--help, --version)
+    sys.stdout, sys.stderr = output, capture
     crashed: Exception | None = None
+    asks_text = any(arg in ("-h", "--help", "--version") for arg in argv)
     try:
         command = _command(argv)
-        if no_console and command not in WINDOW_COMMANDS and "--selftest" not in argv:
+        if command not in WINDOW_COMMANDS and "--selftest" not in argv and not asks_text:
             print(f"Erreur : « {command} » est une commande en ligne : lancez « {CONSOLE_PROGRAM} {command} » dans "
                   "une invite de commandes (ou depuis le Planificateur de tâches).", file=sys.stderr)  # fmt: skip
             code = 2
@@ -105,9 +132,15 @@ def main_windowed(
         crashed = exc
         code = 1
     finally:
-        sys.stderr = console_err
-    if code == 0:
-        return 0
+        sys.stdout, sys.stderr = console_out, console_err
+    printed = output.getvalue().strip()
+    if code == 0 and asks_text and printed:
+        inform(printed)
+    message = what_to_show(capture.text.getvalue(), _said_in_window())
+    if crashed is None and not message:
+        return (
+            code  # nothing went wrong that the agent did not see: the first-run question closed, « Quitter »
+        )
     from .logging_setup import crash_message, setup_logging
 
     log_file = setup_logging()
@@ -115,7 +148,6 @@ def main_windowed(
         log.critical("démarrage du programme", exc_info=crashed)
         message = crash_message(log_file)
     else:
-        message = what_to_show(capture.text.getvalue()) or f"Arrêt inattendu (code {code})."
         log.error("démarrage du programme (code %s) : %s", code, message)
     try:
         show(message, str(log_file))

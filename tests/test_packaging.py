@@ -60,7 +60,7 @@ def test_daily_backup_keeps_n_copies_and_restore_round_trips(tmp_path, demo_temp
     assert _families(database) == 40
     with closing(sqlite3.connect(database)) as conn:
         assert conn.execute("SELECT count(*) FROM families WHERE name = 'EFFACÉ'").fetchone()[0] == 0
-    assert (tmp_path / "guichet.avant-restauration.sqlite3").exists()  # the replaced base is kept
+    assert len(list(tmp_path.glob("guichet.avant-restauration-*.sqlite3"))) == 1  # the replaced base is kept
     (tmp_path / "not-a-backup.sqlite3").write_text("bonjour", encoding="utf-8")
     with pytest.raises(ValidationError, match="n'est pas une sauvegarde"):
         restore(tmp_path / "not-a-backup.sqlite3", database)

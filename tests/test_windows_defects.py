@@ -14,7 +14,7 @@ import pytest
 
 from app import backup, files
 from app.db import make_engine
-from app.services.errors import DatabaseInUse, FileNotWritable, NetworkDatabase
+from app.services.errors import DatabaseInUse, FileNotWritable, NetworkDatabase, ValidationError
 from tests.test_cli import assert_one_line_french_error, run_app
 
 # --- SQLite on a network drive ----------------------------------------------------------------------------------
@@ -29,7 +29,8 @@ from tests.test_cli import assert_one_line_french_error, run_app
         (r"C:\Users\agent\OneDrive\Documents\guichet.sqlite3", "OneDrive"),
     ],
 )
-def test_a_database_on_a_share_or_in_onedrive_is_refused(path, where, tmp_path):
+def test_a_database_on_a_share_or_in_onedrive_is_refused(path, where, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # on Linux these are relative names: they would be created here
     assert where in (files.network_location(path) or "")
     with pytest.raises(NetworkDatabase, match="serveur partagé") as refused:
         make_engine(f"sqlite:///{path}")
@@ -61,9 +62,10 @@ def test_a_database_on_a_network_mount_is_refused_on_linux():
 
 
 def test_the_command_line_and_the_settings_refuse_a_share(tmp_path):
-    result = run_app("migrate", "--db", r"sqlite:///\\serveur\partage\guichet.sqlite3", cwd=tmp_path)
-    assert_one_line_french_error(result, "partage réseau")
-    assert result.returncode == 2 and not list(tmp_path.iterdir())
+    for command in (("migrate",), ("restore", str(tmp_path / "sauvegarde.sqlite3"))):
+        result = run_app(*command, "--db", r"sqlite:///\\serveur\partage\guichet.sqlite3", cwd=tmp_path)
+        assert_one_line_french_error(result, "partage réseau")
+        assert result.returncode == 2 and not list(tmp_path.iterdir())
     from PySide6.QtCore import QSettings
 
     from app.settings import Settings
@@ -170,7 +172,33 @@ def test_restore_is_refused_while_another_program_writes(local_base, monkeypatch
         writer.close()
     names = _names(database)
     assert names[0] == "EN COURS" and set(names[1:]) == {"EFFACÉ"}  # the other program's write is kept
-    assert not (database.parent / "guichet.avant-restauration.sqlite3").exists()
+    assert not list(database.parent.glob("*avant-restauration*"))
+
+
+def test_a_restore_is_undone_by_restoring_the_copy_it_kept(local_base, tmp_path):
+    from datetime import datetime
+
+    database, saved = local_base
+    odd = tmp_path / "sauvegarde #2 ?.sqlite3"  # a name SQLite's URIs must not misread
+    odd.write_bytes(saved.read_bytes())
+    kept = backup.restore(odd, database, now=datetime(2026, 11, 27, 9, 30))
+    assert kept is not None and kept.name == "guichet.avant-restauration-2026-11-27-093000.sqlite3"
+    assert "EFFACÉ" not in _names(database)
+    again = backup.restore(kept, database, now=datetime(2026, 11, 27, 9, 31))  # undone
+    assert set(_names(database)) == {"EFFACÉ"} and again is not None and again != kept
+    assert "EFFACÉ" not in _names(again)  # what the first restore had put back is kept too
+    with pytest.raises(ValidationError, match="la base elle-même"):
+        backup.restore(database, database)
+
+
+def test_a_restore_that_fails_for_another_reason_says_so(local_base, tmp_path):
+    _database, saved = local_base
+    target = tmp_path / "pas-une-base.sqlite3"
+    target.write_text("bonjour", encoding="utf-8")
+    with pytest.raises(ValidationError, match="a échoué") as failed:
+        backup.restore(saved, target)
+    assert not isinstance(failed.value, DatabaseInUse)
+    assert target.read_text(encoding="utf-8") == "bonjour"
 
 
 def test_restore_from_the_command_line_says_the_database_is_in_use(local_base):
@@ -448,7 +476,7 @@ def test_a_sheet_is_printed_at_300_dpi_at_least(qtbot, demo_db, tmp_path):
     from PySide6.QtPrintSupport import QPrinter
 
     from app.services.documents.sheet import reservation_sheet_pdf
-    from app.ui.print_preview import PrintPreview, print_dpi
+    from app.ui.print_preview import PrintPreview
 
     preview = PrintPreview(
         None, reservation_sheet_pdf(demo_db, 1, None, None, printed_by="test"), "Fiche", "f.pdf"
@@ -457,7 +485,6 @@ def test_a_sheet_is_printed_at_300_dpi_at_least(qtbot, demo_db, tmp_path):
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)  # a PDF "printer": 1200 dpi
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "imprime.pdf"))
-    assert print_dpi(printer) == 600
     assert preview.print_document(printer)
     page = PdfReader(str(tmp_path / "imprime.pdf")).pages[0]
     objects = page["/Resources"]["/XObject"]
@@ -467,8 +494,6 @@ def test_a_sheet_is_printed_at_300_dpi_at_least(qtbot, demo_db, tmp_path):
     width_inches = float(page.mediabox.width) / 72
     assert int(image["/Width"]) / width_inches >= 300  # the page's picture: 300 dpi or more across the sheet
     assert int(image["/Width"]) >= 2400
-    low = QPrinter(QPrinter.PrinterMode.ScreenResolution)
-    assert print_dpi(low) == 300  # never below 300
 
 
 # --- two instances writing the same log --------------------------------------------------------------------------
@@ -610,3 +635,67 @@ def test_the_nightly_says_in_french_that_the_keyring_failed(demo_copies, tmp_pat
                             capture_output=True, encoding="utf-8", timeout=120, env=env)  # fmt: skip
     assert "Journée du 26/11/2026 : 36 demandes transmises." in result.stdout, result.stderr
     assert_one_line_french_error(result, "Trousseau de mots de passe illisible")
+
+
+def test_the_windowed_program_shows_version_and_argument_errors_once_and_nothing_after_a_choice(tmp_path):
+    code = (
+        "from app.windowed import main_windowed\n"
+        "said = []\n"
+        "show = lambda message, log_file: said.append(('box', message))\n"
+        "inform = lambda text: said.append(('info', text))\n"
+        "codes = [main_windowed(['--version'], show=show, inform=inform),\n"
+        "         main_windowed(['gui', '--pas-une-option'], show=show, inform=inform)]\n"
+        "import app.__main__\n"
+        "app.__main__.main = lambda argv=None: 1  # the first-run question closed: given up, nothing went wrong\n"
+        "codes.append(main_windowed([], show=show, inform=inform))\n"
+        "sys.__stdout__.write(repr((codes, said)))\n"
+    )
+    result = _windowed(code, tmp_path)
+    codes, said = __import__("ast").literal_eval(result.stdout)
+    assert codes == [0, 2, 1]
+    assert said[0] == ("info", "Guichet Enfance 0.1.0")
+    assert len(said) == 2 and said[1][0] == "box" and said[1][1].startswith("Erreur : arguments invalides")
+    assert "\n" not in said[1][1]  # said once
+
+
+def test_with_a_console_the_windowed_entry_is_the_command_line(tmp_path, capsys):
+    """The packaged Linux program (and a terminal): nothing to show in a box, everything printed as before."""
+    from app.windowed import main_windowed
+
+    def no_box(*args):
+        raise AssertionError("no message box where there is a console")
+
+    code = main_windowed(
+        ["check", "--db", f"sqlite:///{tmp_path / 'absente.sqlite3'}"], show=no_box, inform=no_box
+    )
+    assert code == 2 and "n'existe pas" in capsys.readouterr().err
+
+
+def test_documents_keep_sensible_modes_and_a_protected_folder_is_said_so(tmp_path):
+    import stat
+    import subprocess
+
+    new = files.write_document(tmp_path / "nouveau.pdf", b"%PDF")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644  # others' programs open it
+    private = tmp_path / "prive.csv"
+    private.write_bytes(b"a")
+    private.chmod(0o600)
+    files.write_document(private, b"b")
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600 and private.read_bytes() == b"b"
+    folder = tmp_path / "protege"
+    folder.mkdir()
+    folder.chmod(0o555)
+    immutable = (
+        os.geteuid() == 0
+        and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+    )
+    if os.geteuid() == 0 and not immutable:
+        pytest.skip("chattr +i is not available to protect a folder from root")
+    try:
+        with pytest.raises(FileNotWritable, match="le dossier est protégé en écriture.*autre dossier"):
+            files.write_document(folder / "fiche.pdf", b"%PDF")
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
+        folder.chmod(0o755)
+    assert list(folder.iterdir()) == []

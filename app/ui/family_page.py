@@ -393,16 +393,14 @@ class FamilyPage(QWidget):
         def export() -> Path:
             import json
 
-            from ..files import write_document
+            from ..files import write_documents
             from ..services.documents.family_papers import family_export_pdf  # reportlab only when exporting
             from ..services.families.privacy import export_family
 
             data = export_family(self.ctx.db, actor, family_id)
             pdf = family_export_pdf(self.ctx.db, data, agent, structure_id)
-            write_document(
-                target, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-            )
-            write_document(target.with_suffix(".pdf"), pdf)
+            content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+            write_documents({target: content, target.with_suffix(".pdf"): pdf})  # both, or neither
             return target
 
         written: list[Path] = []

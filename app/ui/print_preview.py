@@ -128,27 +128,23 @@ class PrintPreview(QDialog):
         return self.ops.run(lambda: write_document(target, pdf))
 
     def print_document(self, printer=None) -> bool:
-        """Print every page at the printer's resolution (asks for the printer unless one is given)."""
+        """Print every page at 300 dpi (asks for the printer unless one is given)."""
         return print_pdf(self.pdf, self, printer)
 
 
-PRINT_DPI_MIN, PRINT_DPI_MAX = 300, 600
-"""Pages are printed at the printer's resolution, within these bounds: 300 dpi at least, so that text is sharp on
-paper (the preview's images are 110 dpi), 600 at most (an A4 page is then 35 MB in memory, drawn one at a time)."""
-
-
-def print_dpi(printer) -> int:
-    return max(PRINT_DPI_MIN, min(int(printer.resolution()), PRINT_DPI_MAX))
+PRINT_DPI = 300
+"""Pages are printed at 300 dpi (the printer's own resolution when lower): text is sharp on paper, where the
+preview's 110-dpi images were blurry, and an A4 page is 26 MB in memory (RGB), drawn one at a time."""
 
 
 def _bitmap_image(bitmap) -> QImage:
-    """pdfium's RGB(A) bitmap as a QImage that owns its pixels (no PNG round trip)."""
+    """pdfium's RGB(A) bitmap seen as a QImage (no copy, no PNG round trip): ``bitmap`` must outlive it."""
     kind = QImage.Format.Format_RGB888 if bitmap.n_channels == 3 else QImage.Format.Format_RGBA8888
-    return QImage(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, kind).copy()
+    return QImage(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, kind)
 
 
 def print_pdf(pdf: bytes, parent: QWidget | None, printer=None) -> bool:
-    """Print a PDF: each page drawn by pdfium at the printer's resolution (``print_dpi``), one at a time, and
+    """Print a PDF: each page drawn by pdfium at ``PRINT_DPI``, one at a time, and
     scaled to the printable area. Without ``printer``, the system's print dialog asks for one (False when the
     agent cancels it)."""
     import pypdfium2 as pdfium
@@ -159,7 +155,7 @@ def print_pdf(pdf: bytes, parent: QWidget | None, printer=None) -> bool:
         dialog = QPrintDialog(printer, parent)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-    dpi = print_dpi(printer)
+    dpi = PRINT_DPI
     painter = QPainter()
     if not painter.begin(printer):
         return False
@@ -171,11 +167,14 @@ def print_pdf(pdf: bytes, parent: QWidget | None, printer=None) -> bool:
                 for i, page in enumerate(document):
                     if i:
                         printer.newPage()
-                    image = _bitmap_image(page.render(scale=dpi / 72, rev_byteorder=True))
-                    page.close()
+                    bitmap = page.render(scale=dpi / 72, rev_byteorder=True)
+                    image = _bitmap_image(bitmap)
                     area = painter.viewport()
                     size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
                     painter.drawImage(QRect(area.x(), area.y(), size.width(), size.height()), image)
+                    del image
+                    bitmap.close()
+                    page.close()
             finally:
                 document.close()
     finally:

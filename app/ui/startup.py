@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # PySide6 builds each class on first use: what the login wind
 log = logging.getLogger(__name__)
 
 PROBE_LOGIN_ENV, PROBE_PASSWORD_ENV = "GUICHET_PROBE_LOGIN", "GUICHET_PROBE_PASSWORD"
+SAID_IN_WINDOW: set[str] = set()
+"""Failures already shown in the login window (``app.windowed`` shows the others in a message box)."""
 OPENING = "Ouverture de la base de données…"
 RETRY = "Vérifiez la base de données, puis « Se connecter » pour réessayer, ou « Quitter »."
 EMPTY, STOP = 2, 3
@@ -312,6 +314,7 @@ class Startup(QObject):
         from .operations import Operations
 
         self.saved, self.ops = saved, Operations()
+        self.exit_code = 0  # an earlier failure to open it is over
         state = self.ops.run(
             lambda: (installed(db),),
             on_error=lambda failure: self._failed(failure.error or Exception(failure.message)),
@@ -350,6 +353,7 @@ class Startup(QObject):
         if self.ends_on_failure:
             self.dialog.done(STOP)
             return
+        SAID_IN_WINDOW.add(message)  # the windowed program does not say it again when the agent quits
         self.dialog.show_error(f"{message}\n{RETRY}")
 
     def _bring_schema_up(self) -> bool:
