@@ -30,7 +30,7 @@ from .enums import (
     Role,
     WalletKind,
 )
-from .family import Adult, Child, Family
+from .family import Adult, Child, Family, PortalResetToken
 from .money import AidType, FamilyAid, LedgerEntry, Payment, ReceiptCounter, Wallet
 from .notification import InfoMessage, OutboxMessage
 from .operation import OperationRecord
@@ -56,6 +56,7 @@ __all__ = [
     "DeadlineKind",
     "DeadlineRule",
     "Family",
+    "PortalResetToken",
     "FamilyAid",
     "InfoMessage",
     "LedgerEntry",

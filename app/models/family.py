@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -33,6 +33,10 @@ class Family(Base):
     )
     portal_login: Mapped[str | None] = mapped_column(String(64), unique=True)
     portal_password_hash: Mapped[str | None] = mapped_column(String(255))
+    portal_must_change: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A temporary password (issued at the counter): the family chooses its own at the next login."""
+    portal_failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    portal_locked_until: Mapped[datetime | None]
     notes: Mapped[str] = mapped_column(Text, default="", info={"label": "notes", "length": 2000})
     name_key: Mapped[str] = mapped_column(String(120), default="")
     """Accent- and case-free family name (prefix search and ordering)."""
@@ -88,3 +92,17 @@ class Child(Base):
 
     def __repr__(self) -> str:
         return f"Child({self.id}, {self.full_name!r})"
+
+
+class PortalResetToken(Base):
+    """« Mot de passe oublié » : a single-use link valid one hour, sent by e-mail through the outbox. Only the
+    token's SHA-256 is stored; the link itself is the e-mail's."""
+
+    __tablename__ = "portal_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Agent, Role
+from ..models import Agent, Family, Role
 from .errors import PermissionDenied, UnknownEntity
 
 RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
@@ -24,11 +24,25 @@ class Actor:
     agent_id: int | None
     role: Role
     name: str = ""
+    family_id: int | None = None
+    """A family acting for itself on the portal (``agent_id`` None): it books, cancels and copies for its own
+    children only, with no supervisor's power; its writes are audited with no agent and the family's id."""
 
     @property
     def is_supervisor(self) -> bool:
         """For what a screen shows; the services decide from the database (``authorize``)."""
-        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+        return self.family_id is None and self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+    @classmethod
+    def family(cls, family_id: int, name: str = "") -> Actor:
+        return cls(None, Role.AGENT, name, family_id)
+
+
+class FamilyRefused(UnknownEntity):
+    def __init__(self) -> None:
+        super().__init__(
+            "Compte famille inconnu ou fermé : reconnectez-vous (ou appelez le service enfance-jeunesse)."
+        )
 
 
 class AgentRefused(UnknownEntity):
@@ -37,7 +51,17 @@ class AgentRefused(UnknownEntity):
 
 
 def authorize(s: Session, actor: Actor, need: Role | None = None, what: str = "") -> Actor:
-    """The agent as the database knows it now (active, role), refused below ``need``. Returns who really acts."""
+    """The agent as the database knows it now (active, role), refused below ``need``. Returns who really acts.
+
+    A family (``Actor.family``) may act on the portal while its account exists and is open; it never has an
+    agent's role (``need``: refused)."""
+    if isinstance(actor, Actor) and actor.family_id is not None and actor.agent_id is None:
+        family = s.get(Family, actor.family_id)
+        if family is None or family.anonymized_at is not None or family.portal_password_hash is None:
+            raise FamilyRefused()
+        if need is not None:
+            raise PermissionDenied(what or "action réservée au guichet")
+        return Actor.family(family.id, family.name)
     if not isinstance(actor, Actor) or actor.agent_id is None:
         raise AgentRefused()
     agent = s.get(Agent, actor.agent_id)

@@ -65,6 +65,8 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
     authorize(session, actor, Role.SUPERVISOR if overridden else None, "passer outre un délai ou la capacité")
     if overridden and not (basket.override_reason or "").strip():
         raise OverrideReasonRequired()
+    if actor.family_id is not None and basket.family_id != actor.family_id:  # the portal: its own family only
+        raise UnknownEntity(f"Famille inconnue (n° {basket.family_id}).")
     family = session.get(
         Family, basket.family_id, options=[selectinload(Family.aids).selectinload(FamilyAid.aid_type)]
     )

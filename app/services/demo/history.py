@@ -362,6 +362,7 @@ class DemoBuilder(PeopleBuilder):
         summary.structures = s.scalar(select(func.count()).select_from(Structure)) or 0
         summary.agents = s.scalar(select(func.count()).select_from(Agent).where(Agent.system.is_(False))) or 0
         summary.families = len(families)
+        summary.portal_logins = sorted(f.portal_login for f in families if f.portal_login)
         summary.children = sum(len(f.children) for f in families)
         summary.activity_days = s.scalar(select(func.count()).select_from(ActivityDay)) or 0
         for status, transmitted, n in s.execute(

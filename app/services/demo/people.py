@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from datetime import date, timedelta
 
@@ -17,7 +18,7 @@ from ...models import (
 )
 from ..families.search import refresh_search_text
 from ..security import hash_password
-from .reference import ReferenceBuilder
+from .reference import DEMO_PASSWORD, ReferenceBuilder
 
 # Surnames that a French counter really meets: accents, hyphens, apostrophes.
 SURNAMES = [
@@ -41,6 +42,12 @@ def _ascii(text: str) -> str:
 
 
 class PeopleBuilder(ReferenceBuilder):
+    @functools.cached_property
+    def _portal_hash(self) -> str:
+        return hash_password(
+            DEMO_PASSWORD
+        )  # one hash for every demonstration family: argon2 is slow by design
+
     def _family(self, i: int, aid_types: dict[AidKind, AidType]) -> Family:
         rng, fake = self.rng, self.fake
         surname = SURNAMES[i] if i < len(SURNAMES) else fake.last_name()
@@ -60,7 +67,7 @@ class PeopleBuilder(ReferenceBuilder):
             family.email = f"{_ascii(first_parent)}.{_ascii(surname)}@{fake.safe_domain_name()}"
         if rng.random() < 0.6:
             family.portal_login = f"{_ascii(surname)[:12]}{i + 1:03d}"
-            family.portal_password_hash = hash_password(f"portail-{i}") if i < 3 else None
+            family.portal_password_hash = self._portal_hash  # « demo », like the agents'; no forced change
         family.adults.append(
             Adult(
                 first_name=first_parent,

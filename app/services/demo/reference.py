@@ -47,6 +47,7 @@ class DemoSummary:
     payments: int = 0
     reservations: Counter[str] = field(default_factory=Counter)
     balances: Counter[str] = field(default_factory=Counter)
+    portal_logins: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         words = {"accepted": "acceptées", "waitlisted": "en liste d'attente", "refused": "refusées",
@@ -60,6 +61,8 @@ class DemoSummary:
             f"{self.activities} activités, {self.activity_days} journées, {self.payments} règlements.",
             f"Réservations : {states}.",
             f"Soldes des familles : {bal}.",
+            f"Portail famille : {len(self.portal_logins)} familles ont un identifiant (mot de passe « {DEMO_PASSWORD} »)"
+            + (f", par exemple {', '.join(self.portal_logins[:3])}." if self.portal_logins else "."),
         ]
 
 

@@ -66,6 +66,9 @@ def issue_portal_password(
             raise ValidationError("Cette famille n'a pas d'adresse e-mail : imprimez le courrier.")
         family.portal_login = family.portal_login or f"famille{family.id:05d}"
         family.portal_password_hash = hash_password(temporary)
+        family.portal_must_change = True  # the family chooses its own at its next login
+        family.portal_failed_logins = 0
+        family.portal_locked_until = None
         audit.record(s, at=db.clock.now(), action="portal.password", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id,
                      after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip

@@ -1,0 +1,223 @@
+"""The family portal's accounts: login with the identifier and password issued at the counter (« Accès portail »),
+the same lockout as the agents', the forced change of a temporary password, and « mot de passe oublié » — a
+single-use link valid one hour, sent through the outbox (never the password itself). No web import here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ...clock import PARIS
+from ...models import Family, PortalResetToken
+from .. import audit
+from ..actors import Actor, FamilyRefused
+from ..auth import LOCKOUT, MAX_FAILURES, AccountLocked, LoginRefused
+from ..bounds import PasswordText, checked
+from ..end_of_day.outbox import queue_email
+from ..errors import ValidationError
+from ..security import check_new_password, hash_password, verify_password
+from ..uow import Database
+
+RESET_VALIDITY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FamilySession:
+    """A family logged in on the portal."""
+
+    family_id: int
+    name: str
+    login: str
+    must_change_password: bool
+    """A temporary password: the portal asks for a new one before anything else."""
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.family(self.family_id, self.name)
+
+
+class ResetLinkInvalid(ValidationError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce lien n'est plus valable (déjà utilisé, ou plus d'une heure) : demandez-en un nouveau."
+        )
+
+
+def _session_of(family: Family) -> FamilySession:
+    return FamilySession(family.id, family.name, family.portal_login or "", family.portal_must_change)
+
+
+@checked
+def family_login(db: Database, identifier: str, password: str) -> FamilySession:
+    """Check a family's portal password; after ``MAX_FAILURES`` failures in a row the account is locked for
+    ``LOCKOUT`` (as the agents'). The same work whatever the identifier (a dummy hash when it is unknown)."""
+    if not isinstance(identifier, str) or not isinstance(password, str):
+        raise LoginRefused()
+    identifier = identifier.strip()
+    if len(identifier) > 64 or len(password) > 1024 or "\x00" in identifier + password:
+        verify_password(None, password[:1024])
+        raise LoginRefused()
+    with db.reading() as uow:
+        row = uow.session.execute(
+            select(Family.id, Family.portal_password_hash, Family.anonymized_at).where(
+                func.lower(Family.portal_login) == identifier.lower()
+            )
+        ).first()
+    checked_hash = row.portal_password_hash if row is not None else None
+    ok = verify_password(checked_hash, password)
+    if row is None or row.anonymized_at is not None or checked_hash is None:
+        raise LoginRefused()
+    family_id = row.id
+
+    def work(s: Session) -> tuple[FamilySession | None, LoginRefused | AccountLocked | None]:
+        now = db.clock.now()
+        family = s.get(Family, family_id, with_for_update=True, populate_existing=True)
+        if family is None or family.portal_password_hash is None:
+            return None, LoginRefused()
+        if family.portal_locked_until is not None and family.portal_locked_until > now:
+            return None, AccountLocked(f"{family.portal_locked_until.astimezone(PARIS):%H:%M}")
+        good = ok if family.portal_password_hash == checked_hash else verify_password(family.portal_password_hash,
+                                                                                      password)  # fmt: skip
+        if not good:
+            family.portal_failed_logins += 1  # the row is locked: attempts at the same moment all count
+            error: LoginRefused | AccountLocked = LoginRefused()
+            action = "portal.failed"
+            if family.portal_failed_logins >= MAX_FAILURES:
+                family.portal_locked_until = now + LOCKOUT
+                family.portal_failed_logins = 0
+                action = "portal.locked"
+                error = AccountLocked(f"{family.portal_locked_until.astimezone(PARIS):%H:%M}")
+            audit.record(s, at=now, action=action, entity="family", entity_id=family.id, family_id=family.id)
+            return None, error
+        family.portal_failed_logins = 0
+        family.portal_locked_until = None
+        audit.record(
+            s, at=now, action="portal.login", entity="family", entity_id=family.id, family_id=family.id
+        )
+        return _session_of(family), None
+
+    session, error = db.write(work)
+    if error is not None:
+        raise error
+    assert session is not None
+    return session
+
+
+@checked
+def change_family_password(
+    db: Database, family_id: int, current: PasswordText, new: PasswordText
+) -> FamilySession:
+    """The family's own password (also the forced change of the counter's temporary one)."""
+    check_new_password(new)
+    if new == current:
+        raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
+
+    def work(s: Session) -> FamilySession:
+        family = s.get(Family, family_id, with_for_update=True)
+        if family is None or family.anonymized_at is not None:
+            raise FamilyRefused()
+        if not verify_password(family.portal_password_hash, current):
+            raise ValidationError("Mot de passe actuel incorrect.")
+        family.portal_password_hash = hash_password(new)
+        family.portal_must_change = False
+        audit.record(s, at=db.clock.now(), action="portal.password_changed", entity="family", entity_id=family.id,
+                     family_id=family.id)  # fmt: skip
+        return _session_of(family)
+
+    return db.write(work)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@checked
+def request_reset(db: Database, identifier: str, link_base: str) -> None:
+    """« Mot de passe oublié » for an identifier or the family's e-mail address: when one account matches and has
+    an e-mail, a link ``link_base + token`` valid ``RESET_VALIDITY`` is queued in the outbox (sent by the next
+    sending). Nothing tells whether an account matched (the same answer every time)."""
+    text = (identifier or "").strip().lower()
+    if not text or len(text) > 200:
+        return
+    token = secrets.token_urlsafe(32)
+
+    def work(s: Session) -> None:
+        now = db.clock.now()
+        matches = list(
+            s.scalars(
+                select(Family).where(
+                    Family.anonymized_at.is_(None),
+                    Family.portal_password_hash.is_not(None),
+                    (func.lower(Family.portal_login) == text) | (func.lower(Family.email) == text),
+                )
+            )
+        )
+        if len(matches) != 1 or not matches[0].email:
+            return
+        family = matches[0]
+        s.execute(  # one link at a time: an earlier one stops working
+            update(PortalResetToken)
+            .where(PortalResetToken.family_id == family.id, PortalResetToken.used_at.is_(None))
+            .values(used_at=now)
+        )
+        s.add(PortalResetToken(family_id=family.id, token_hash=_digest(token), created_at=now,
+                               expires_at=now + RESET_VALIDITY))  # fmt: skip
+        until = (now + RESET_VALIDITY).astimezone(PARIS)
+        queue_email(s, kind="portal_reset", dedup_key=f"portal-reset-{_digest(token)[:32]}", family=family,
+                    subject="Portail famille : choisir un nouveau mot de passe",
+                    body=(f"Bonjour,\n\nPour choisir un nouveau mot de passe pour le portail famille (identifiant "
+                          f"{family.portal_login}), ouvrez ce lien avant {until:%H:%M} le {until:%d/%m/%Y} :\n\n"
+                          f"{link_base}{token}\n\nIl ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce "
+                          "message : votre mot de passe ne change pas.\n\nLe service enfance-jeunesse"),
+                    now=now)  # fmt: skip
+        audit.record(s, at=now, action="portal.reset_requested", entity="family", entity_id=family.id,
+                     family_id=family.id)  # fmt: skip
+
+    db.write(work)
+
+
+@checked
+def reset_password(db: Database, token: str, new: PasswordText) -> FamilySession:
+    """A new password through a reset link: the link is used once, within the hour; the lockout is lifted."""
+    check_new_password(new)
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        raise ResetLinkInvalid()
+
+    def work(s: Session) -> FamilySession:
+        now = db.clock.now()
+        row = s.scalar(
+            select(PortalResetToken).where(PortalResetToken.token_hash == _digest(token)).with_for_update()
+        )
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            raise ResetLinkInvalid()
+        family = s.get(Family, row.family_id, with_for_update=True)
+        if family is None or family.anonymized_at is not None:
+            raise ResetLinkInvalid()
+        row.used_at = now
+        family.portal_password_hash = hash_password(new)
+        family.portal_must_change = False
+        family.portal_failed_logins = 0
+        family.portal_locked_until = None
+        audit.record(
+            s, at=now, action="portal.reset", entity="family", entity_id=family.id, family_id=family.id
+        )
+        return _session_of(family)
+
+    return db.write(work)
+
+
+def reset_link_valid(db: Database, token: str, now: datetime | None = None) -> bool:
+    """Whether a reset link may still be used (the page asks for a new password only then)."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return False
+    with db.reading() as uow:
+        row = uow.session.scalar(
+            select(PortalResetToken).where(PortalResetToken.token_hash == _digest(token))
+        )
+        moment = now or db.clock.now()
+        return row is not None and row.used_at is None and row.expires_at > moment
