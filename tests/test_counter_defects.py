@@ -9,11 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from sqlalchemy import select
 
+from app.calendar_words import availability
 from app.clock import paris
 from app.models import AuditEntry, Payment, PaymentMethod, Reservation, ReservationStatus, Role
 from app.services.booking.month_view import DayState
 from app.ui import recap_dialog
-from app.ui.calendar_grid import availability
 from tests.helpers import balance, new_family
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window

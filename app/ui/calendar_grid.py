@@ -25,10 +25,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from ..calendar_words import availability, child_label
+from ..calendar_words import colours as colour_names
 from ..services.booking.basket import Action
 from ..services.booking.month_view import DayCell, DayState, MonthView
 from ..text import count
-from .theme import GREEN, ORANGE, STATE_STYLE
+from .theme import STATE_STYLE
 
 DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
 THIN = 0.4
@@ -43,21 +45,6 @@ class ChildMonth:
     child_id: int
     name: str
     view: MonthView
-
-
-def availability(cell: DayCell) -> str:
-    """What the day offers to everyone: places left, or full with its waitlist, or why it is closed."""
-    if cell.state is DayState.CLOSED:
-        if "férié" in cell.reason:
-            return "férié"
-        if "vacances" in cell.reason:
-            return "vacances"
-        return "fermé"
-    if cell.state is DayState.PAST or cell.places_left is None:
-        return ""
-    if cell.places_left > 0:
-        return count(cell.places_left, "place")
-    return f"complet · {cell.waiting} en attente" if cell.waiting else "complet"
 
 
 def availability_texts(cell: DayCell) -> list[str]:
@@ -89,31 +76,6 @@ def supervisor_action(cell: DayCell) -> Action | None:
     if cell.state is DayState.BOOKED and not cell.can_remove:
         return Action.REMOVE
     return None
-
-
-def child_label(cell: DayCell, action: Action | None) -> str:
-    """What the day is for one child: what the basket asks, else its reservation, else whether it can be asked."""
-    if action is Action.ADD:
-        return "à réserver" + (" (attente)" if cell.waitlist_if_booked else "")
-    if action is Action.REMOVE:
-        return "à supprimer"
-    if cell.state is DayState.WAITLISTED:
-        return f"attente rang {cell.rank}"
-    if cell.state is DayState.PAST:
-        return "réservé (passé)" if cell.reason else "passé"
-    if cell.state is DayState.CLOSED:
-        return availability(cell)
-    return STATE_STYLE[cell.state][2]
-
-
-def colours(cell: DayCell, action: Action | None) -> tuple[QColor, QColor]:
-    """Background and text colours of a child's part of a day."""
-    if action is Action.ADD:
-        return ORANGE, QColor("#ffffff")
-    if action is Action.REMOVE:
-        return GREEN, QColor("#ffffff")
-    background, foreground, _ = STATE_STYLE[cell.state]
-    return QColor(background), QColor(foreground)
 
 
 class CalendarGrid(QWidget):
@@ -440,7 +402,7 @@ class CalendarGrid(QWidget):
                 part = QRect(
                     body.left(), int(body.top() + i * band), body.width(), int(band) - (1 if many else 0)
                 )
-                background, foreground = colours(cell, action)
+                background, foreground = (QColor(c) for c in colour_names(cell, action))
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(background)
                 p.drawRoundedRect(part, 3, 3)
