@@ -180,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("file", metavar="FICHIER.csv")
 
+    web = sub.add_parser(
+        "portal", parents=[common], help="le portail famille (serveur web, pour un essai ou un poste)"
+    )
+    web.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8000, help="port (défaut 8000)")
+
     shots = sub.add_parser(
         "screenshots",
         parents=[common],
@@ -227,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_import_families(args)
         if command == "export-families":
             return cmd_export_families(args)
+        if command == "portal":
+            return cmd_portal(args)
         return cmd_gui(args)
     except Exception as exc:
         code = _failure_code(exc)
@@ -591,6 +599,35 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
         engine.dispose()
     for path in saved:
         print(path)
+    return 0
+
+
+def cmd_portal(args: argparse.Namespace) -> int:
+    """The family portal in one process (uvicorn), on the counter's database: for a trial or a small town. A real
+    town runs ``app.web.asgi`` with several workers behind a reverse proxy with TLS (see the README)."""
+    import os
+    import secrets
+
+    try:
+        import uvicorn
+
+        from .web.app import create_app
+        from .web.asgi import SECRET_ENV
+    except ImportError:  # the counter's packaged program leaves the web server out
+        print("Erreur : le portail famille ne fait pas partie de ce programme : lancez-le depuis les sources "
+              "(python -m app portal) ou sur un serveur (uvicorn app.web.asgi:app).", file=sys.stderr)  # fmt: skip
+        return 2
+    from .bootstrap import open_database
+    from .db import describe
+
+    db = open_database(getattr(args, "db", None), create=False)
+    secret = os.environ.get(SECRET_ENV) or secrets.token_urlsafe(
+        32
+    )  # else: sessions end when the portal stops
+    web = create_app(db, secret_key=secret, secure_cookies=False)
+    print(f"Portail famille sur http://{args.host}:{args.port}/ ({describe(db.engine.url)}) ; Ctrl+C pour arrêter.",
+          flush=True)  # fmt: skip
+    uvicorn.run(web, host=args.host, port=args.port, log_level="warning", proxy_headers=True)
     return 0
 
 

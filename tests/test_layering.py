@@ -1,4 +1,4 @@
-"""Architecture rules: models and services never import Qt."""
+"""Architecture rules: models and services never import Qt nor the web; the portal (app/web) never imports Qt."""
 
 from __future__ import annotations
 
@@ -29,6 +29,27 @@ def test_models_and_services_sources_do_not_import_qt():
         if name.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6"}
     ]
     assert offenders == []
+
+
+WEB = {"fastapi", "starlette", "jinja2", "uvicorn", "itsdangerous", "multipart"}
+QT = {"PySide6", "PyQt5", "PyQt6", "shiboken6"}
+
+
+def test_services_import_no_web_framework_and_the_portal_no_qt():
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for packages, banned in ((("app/models", "app/services"), WEB), (("app/web",), QT))
+        for package in packages
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for name in _imports(path)
+        if name.split(".")[0] in banned
+    ]
+    assert offenders == []
+    code = "import sys, app.web.app\nprint(sorted(n for n in sys.modules if n.split('.')[0] in ('PySide6', 'shiboken6')))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=120
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 def test_importing_every_model_and_service_module_loads_no_qt():

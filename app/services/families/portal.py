@@ -7,21 +7,24 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import Family, PortalResetToken
+from ...models import Family, InfoMessage, PortalResetToken, Structure
 from .. import audit
-from ..actors import Actor, FamilyRefused
+from ..actors import Actor, FamilyRefused, authorize
 from ..auth import LOCKOUT, MAX_FAILURES, AccountLocked, LoginRefused
 from ..bounds import PasswordText, checked
+from ..counter import ActivityRow, activities_for
 from ..end_of_day.outbox import queue_email
-from ..errors import ValidationError
+from ..errors import FieldErrors, ValidationError
 from ..security import check_new_password, hash_password, verify_password
 from ..uow import Database
+from .edit import _check_contact
+from .search import refresh_search_text
 
 RESET_VALIDITY = timedelta(hours=1)
 
@@ -221,3 +224,61 @@ def reset_link_valid(db: Database, token: str, now: datetime | None = None) -> b
         )
         moment = now or db.clock.now()
         return row is not None and row.used_at is None and row.expires_at > moment
+
+
+# --- what the portal's pages read and write for a family ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortalMessage:
+    structure: str
+    title: str
+    body: str
+
+
+@checked
+def current_messages(db: Database, today: date) -> list[PortalMessage]:
+    """The structures' information messages valid today (« Accueil »: read them before booking)."""
+    with db.reading() as uow:
+        return [
+            PortalMessage(structure.name, message.title, message.body)
+            for message, structure in uow.session.execute(
+                select(InfoMessage, Structure)
+                .join(Structure, InfoMessage.structure_id == Structure.id)
+                .where(
+                    InfoMessage.valid_from <= today,
+                    (InfoMessage.valid_to.is_(None)) | (InfoMessage.valid_to >= today),
+                )  # fmt: skip
+                .order_by(Structure.name, InfoMessage.valid_from.desc())
+            )
+        ]
+
+
+@checked
+def portal_activities(db: Database) -> list[ActivityRow]:
+    """Every active activity a family may book online, by structure then name."""
+    with db.reading() as uow:
+        ids = list(uow.session.scalars(select(Structure.id)))
+    return activities_for(db, ids)
+
+
+@checked
+def update_contact(db: Database, actor: Actor, email: str, phone: str) -> None:
+    """« Mon compte »: the family's own e-mail (where the comptes-rendus and reset links go) and phone."""
+    errors: dict[str, str] = {}
+    phone_ok, email_ok = _check_contact(errors, "", "", phone or "", email or "")
+    if errors:
+        raise FieldErrors(errors)
+
+    def work(s: Session) -> None:
+        who = authorize(s, actor)
+        family = s.get(Family, who.family_id) if who.family_id is not None else None
+        if family is None:
+            raise FamilyRefused()
+        before = {"email": family.email, "phone": family.phone}
+        family.email, family.phone = email_ok, phone_ok
+        refresh_search_text(family)
+        audit.record(s, at=db.clock.now(), action="portal.contact", entity="family", entity_id=family.id,
+                     family_id=family.id, before=before, after={"email": email_ok, "phone": phone_ok})  # fmt: skip
+
+    db.write(work, actor=actor)

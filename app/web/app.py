@@ -1,0 +1,543 @@
+"""The family portal: server-rendered French pages (FastAPI + Jinja2) over the same ``app.services`` and the same
+database as the counters (DESIGN §5), so that the rules are one code path and both channels share the places.
+
+Every page works without JavaScript. A family sees and changes only its own data: the session holds its id, and
+every child or activity id a request names is checked against what that family may use (else 404). Sessions are
+signed, HttpOnly, SameSite=Lax cookies (Secure behind TLS); every form carries the session's CSRF token; login and
+« mot de passe oublié » are limited per address; each write goes through a service, audited with the family as
+author, and on PostgreSQL sends the same NOTIFY as a counter's (``services.uow``)."""
+
+from __future__ import annotations
+
+import calendar as pycalendar
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from ..calendar_words import GREEN, ORANGE, STATE_LEGEND, STATE_STYLE, availability, child_label
+from ..clock import local_today
+from ..services.actors import Actor
+from ..services.auth import AccountLocked, LoginRefused
+from ..services.booking.basket import Action, Basket, BasketLine, Likely, OutcomeStatus
+from ..services.booking.copying import copy_days
+from ..services.booking.month_view import bookable_month, month_views
+from ..services.booking.validation import confirm, recap
+from ..services.documents.sheet import reservation_sheet_pdf
+from ..services.errors import DomainError
+from ..services.families import portal
+from ..services.families.view import family_summary, reservation_rows
+from ..services.money.amounts import format_eur
+from ..services.money.payments import ledger_rows
+from ..services.uow import Database
+from .security import CSRF_FIELD, RateLimiter, csrf_ok, csrf_token
+
+HERE = Path(__file__).resolve().parent
+MAX_BASKET = 60
+"""Requests kept in the session's cookie at once (a cookie holds 4 kB)."""
+SESSION_HOURS = 4
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
+NAV = [("/", "Accueil"), ("/soldes", "Soldes et paiements"), ("/reserver", "Réserver"),
+       ("/reservations", "Mes réservations"), ("/compte", "Mon compte")]  # fmt: skip
+
+
+class NotYours(Exception):
+    """An id the session's family may not use: answered 404, as if it did not exist."""
+
+
+def day_text(day: date, pattern: str = "EEEE d MMMM y") -> str:
+    return format_date(day, pattern, locale="fr_FR")
+
+
+def create_app(
+    db: Database,
+    *,
+    secret_key: str,
+    secure_cookies: bool = False,
+    public_url: str = "",
+    login_limit: RateLimiter | None = None,
+    reset_limit: RateLimiter | None = None,
+) -> FastAPI:
+    """The portal on ``db``; ``secret_key`` signs the session cookies (the same for every worker), ``public_url``
+    is the address in the reset links (else the request's own)."""
+    web = FastAPI(title="Portail famille", docs_url=None, redoc_url=None, openapi_url=None)
+    web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="portail_famille",
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)  # fmt: skip
+    web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["eur"] = format_eur
+    templates.env.filters["jour"] = day_text
+    logins = login_limit or RateLimiter(10, 300)
+    resets = reset_limit or RateLimiter(5, 900)
+
+    @web.middleware("http")
+    async def headers(request: Request, call_next: Callable[..., Any]) -> Response:
+        response = await call_next(request)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"  # a reset link's token never leaves in a Referer
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+        )
+        return response
+
+    @web.get("/etats.css")
+    def state_colours() -> Response:
+        """The calendar's colours, from the one table the counter draws with too (``app.calendar_words``)."""
+        rules = [
+            f".st-{state.value}{{background:{bg};color:{fg}}}" for state, (bg, fg, _l) in STATE_STYLE.items()
+        ]
+        rules += [
+            f".st-add{{background:{ORANGE};color:#fff}}",
+            f".st-remove{{background:{GREEN};color:#fff}}",
+        ]
+        rules += [f".sw-{i}{{background:{colour}}}" for i, (colour, _t) in enumerate(STATE_LEGEND)]
+        return Response("\n".join(rules), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    @web.exception_handler(NotYours)
+    async def not_yours(request: Request, _exc: NotYours) -> Response:
+        return page(request, "erreur.html", {"title": "Page introuvable",
+                                             "message": "Cette page n'existe pas ou ne vous concerne pas."},
+                    status=404)  # fmt: skip
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+    def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
+        session = request.session
+        flash = session.pop("flash", None)
+        base = {"request": request, "csrf": csrf_token(session), "family": session.get("name"), "nav": NAV,
+                "path": request.url.path, "flash": flash, "csrf_field": CSRF_FIELD}  # fmt: skip
+        return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+
+    def go(url: str) -> RedirectResponse:
+        return RedirectResponse(url, status_code=303)
+
+    def say(request: Request, message: str, kind: str = "info") -> None:
+        request.session["flash"] = {"text": message, "kind": kind}
+
+    def family_id(request: Request) -> int | None:
+        value = request.session.get("family_id")
+        return value if isinstance(value, int) else None
+
+    def guard(request: Request) -> Response | int:
+        """The session's family, or where it must go first (the login, the forced password change)."""
+        fid = family_id(request)
+        if fid is None:
+            return go("/connexion")
+        if request.session.get("must_change"):
+            return go("/mot-de-passe")
+        return fid
+
+    async def posted(request: Request) -> dict[str, str] | None:
+        """The form's fields when its CSRF token is the session's; None (refused) otherwise."""
+        form = await request.form()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        return fields if csrf_ok(request.session, fields.get(CSRF_FIELD)) else None
+
+    def refused(request: Request) -> Response:
+        return page(request, "erreur.html", {"title": "Formulaire expiré", "message": (
+            "Ce formulaire a expiré ou ne vient pas du portail : rechargez la page et recommencez.")}, status=403)  # fmt: skip
+
+    def actor(request: Request, fid: int) -> Actor:
+        return Actor.family(fid, str(request.session.get("name", "")))
+
+    def basket_of(request: Request, fid: int) -> Basket:
+        lines = []
+        for item in request.session.get("basket", []):
+            try:
+                child, activity, day, action = item
+                lines.append(BasketLine(int(child), int(activity), date.fromisoformat(day), Action(action)))
+            except (TypeError, ValueError):
+                continue
+        return Basket(fid, lines)
+
+    def keep(request: Request, basket: Basket) -> None:
+        request.session["basket"] = [[ln.child_id, ln.activity_id, ln.day.isoformat(), ln.action.value]
+                                     for ln in basket.lines[:MAX_BASKET]]  # fmt: skip
+
+    def children_of(fid: int) -> dict[int, str]:
+        return {c.id: c.first_name for c in family_summary(db, fid).children}
+
+    def int_param(value: object) -> int | None:
+        try:
+            return int(str(value))
+        except (TypeError, ValueError):
+            return None
+
+    def client(request: Request) -> str:
+        return request.client.host if request.client else "?"
+
+    def sign_in(request: Request, session: portal.FamilySession) -> None:
+        request.session.clear()  # a new session: nothing of the anonymous one is kept (fixation)
+        request.session.update({"family_id": session.family_id, "name": session.name,
+                                "must_change": session.must_change_password})  # fmt: skip
+
+    # --- connexion -----------------------------------------------------------------------------------------------
+    @web.get("/connexion", response_class=HTMLResponse)
+    def login_page(request: Request) -> Response:
+        return page(request, "connexion.html", {"title": "Connexion", "login": ""})
+
+    @web.post("/connexion")
+    async def login_post(request: Request) -> Response:
+        form = await posted(request)
+        if form is None:
+            return refused(request)
+        login = form.get("identifiant", "").strip()
+        if not logins.allow(client(request)):
+            return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": (
+                "Trop de tentatives depuis cette connexion : réessayez dans quelques minutes.")}, status=429)  # fmt: skip
+        try:
+            session = portal.family_login(db, login, form.get("mot_de_passe", ""))
+        except (LoginRefused, AccountLocked) as exc:
+            return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": str(exc)},
+                        status=401)  # fmt: skip
+        sign_in(request, session)
+        return go("/mot-de-passe" if session.must_change_password else "/")
+
+    @web.post("/deconnexion")
+    async def logout(request: Request) -> Response:
+        if await posted(request) is None:
+            return refused(request)
+        request.session.clear()
+        say(request, "Vous êtes déconnecté.")
+        return go("/connexion")
+
+    # --- mots de passe -------------------------------------------------------------------------------------------
+    @web.get("/mot-de-passe", response_class=HTMLResponse)
+    def password_page(request: Request) -> Response:
+        if family_id(request) is None:
+            return go("/connexion")
+        return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe",
+                                                   "forced": bool(request.session.get("must_change"))})  # fmt: skip
+
+    @web.post("/mot-de-passe")
+    async def password_post(request: Request) -> Response:
+        fid = family_id(request)
+        if fid is None:
+            return go("/connexion")
+        form = await posted(request)
+        if form is None:
+            return refused(request)
+        new, again = form.get("nouveau", ""), form.get("confirmation", "")
+        forced = bool(request.session.get("must_change"))
+        if new != again:
+            return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe", "forced": forced,
+                                                       "error": "Les deux mots de passe ne sont pas identiques."},
+                        status=400)  # fmt: skip
+        try:
+            session = portal.change_family_password(db, fid, form.get("actuel", ""), new)
+        except DomainError as exc:
+            return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe", "forced": forced,
+                                                       "error": str(exc)}, status=400)  # fmt: skip
+        request.session["must_change"] = session.must_change_password
+        say(request, "Votre mot de passe est enregistré.", "ok")
+        return go("/")
+
+    @web.get("/mot-de-passe-oublie", response_class=HTMLResponse)
+    def forgot_page(request: Request) -> Response:
+        return page(request, "oublie.html", {"title": "Mot de passe oublié"})
+
+    @web.post("/mot-de-passe-oublie")
+    async def forgot_post(request: Request) -> Response:
+        form = await posted(request)
+        if form is None:
+            return refused(request)
+        if not resets.allow(client(request)):
+            return page(request, "oublie.html", {"title": "Mot de passe oublié", "error": (
+                "Trop de demandes depuis cette connexion : réessayez plus tard.")}, status=429)  # fmt: skip
+        base = (public_url or str(request.base_url)).rstrip("/")
+        portal.request_reset(db, form.get("identifiant", ""), f"{base}/nouveau-mot-de-passe?jeton=")
+        return page(request, "oublie.html", {"title": "Mot de passe oublié", "sent": True})
+
+    @web.get("/nouveau-mot-de-passe", response_class=HTMLResponse)
+    def reset_page(request: Request, jeton: str = "") -> Response:
+        valid = portal.reset_link_valid(db, jeton)
+        return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": jeton, "valid": valid},
+                    status=200 if valid else 410)  # fmt: skip
+
+    @web.post("/nouveau-mot-de-passe")
+    async def reset_post(request: Request) -> Response:
+        form = await posted(request)
+        if form is None:
+            return refused(request)
+        token = form.get("jeton", "")
+        if form.get("nouveau", "") != form.get("confirmation", ""):
+            return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token, "valid": True,
+                                                  "error": "Les deux mots de passe ne sont pas identiques."},
+                        status=400)  # fmt: skip
+        try:
+            session = portal.reset_password(db, token, form.get("nouveau", ""))
+        except DomainError as exc:
+            return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token,
+                                                  "valid": portal.reset_link_valid(db, token), "error": str(exc)},
+                        status=400)  # fmt: skip
+        sign_in(request, session)
+        say(request, "Votre nouveau mot de passe est enregistré : vous êtes connecté.", "ok")
+        return go("/")
+
+    # --- accueil, soldes -------------------------------------------------------------------------------------------
+    @web.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        today = local_today(db.clock)
+        return page(request, "accueil.html", {"title": "Accueil", "messages": portal.current_messages(db, today),
+                                              "today": today, "summary": family_summary(db, fid)})  # fmt: skip
+
+    @web.get("/soldes", response_class=HTMLResponse)
+    def balances(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        basket = basket_of(request, fid)
+        pending = None
+        if basket.lines:
+            try:
+                pending = recap(db, actor(request, fid), basket)
+            except DomainError:
+                pending = None
+        return page(request, "soldes.html", {"title": "Soldes et paiements", "summary": family_summary(db, fid),
+                                             "history": ledger_rows(db, fid, 100), "pending": pending})  # fmt: skip
+
+    # --- réserver ---------------------------------------------------------------------------------------------------
+    @web.get("/reserver", response_class=HTMLResponse)
+    def book(request: Request, enfant: str = "", activite: str = "", mois: str = "") -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        children = children_of(fid)
+        activities = {a.id: a for a in portal.portal_activities(db)}
+        if not children or not activities:
+            return page(request, "reserver.html", {"title": "Réserver", "empty": True})
+        child = int_param(enfant) if enfant else next(iter(children))
+        activity = int_param(activite) if activite else next(iter(activities))
+        if child not in children or activity not in activities:
+            raise NotYours()
+        year, month = _month(mois) or bookable_month(db, activity)
+        view = month_views(db, fid, [child], activity, year, month)[0]
+        basket = basket_of(request, fid)
+        pending = basket.pending(child, activity)
+        weeks = _weeks(year, month)
+        cells = {c.day: c for c in view.cells}
+        grid = [[_cell(cells.get(d), d, pending.get(d), month) for d in week] for week in weeks]
+        first = date(year, month, 1)
+        before = (first - timedelta(days=1)).replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+        return page(request, "reserver.html", {
+            "title": "Réserver", "children": children, "activities": activities, "child": child,
+            "activity": activity, "month_label": format_date(first, "MMMM y", locale="fr_FR"),
+            "mois": f"{year:04d}-{month:02d}", "before": f"{before:%Y-%m}", "after": f"{after:%Y-%m}",
+            "grid": grid, "weekdays": WEEKDAYS, "legend": STATE_LEGEND, "count": len(basket.lines),
+            "siblings": {k: v for k, v in children.items() if k != child},
+            "copyable": any(a is Action.ADD for a in pending.values()),
+            "waitlist": activities[activity].waitlist_enabled})  # fmt: skip
+
+    @web.post("/reserver/jour")
+    async def toggle(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        form = await posted(request)
+        if form is None:
+            return refused(request)
+        child, activity = int_param(form.get("enfant")), int_param(form.get("activite"))
+        if child not in children_of(fid) or activity not in {a.id for a in portal.portal_activities(db)}:
+            raise NotYours()
+        try:
+            day = date.fromisoformat(form.get("jour", ""))
+            action = Action(form.get("action", ""))
+        except ValueError:
+            raise NotYours() from None
+        basket = basket_of(request, fid)
+        if len(basket.lines) >= MAX_BASKET and not any(
+            ln.key == (child, activity, day) for ln in basket.lines
+        ):
+            say(request, f"Au plus {MAX_BASKET} demandes à la fois : validez celles-ci d'abord.", "error")
+        else:
+            basket.toggle(child, activity, day, action)
+            keep(request, basket)
+        return go(f"/reserver?enfant={child}&activite={activity}&mois={day:%Y-%m}#calendrier")
+
+    @web.post("/reserver/annuler")
+    async def abandon(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        if await posted(request) is None:
+            return refused(request)
+        request.session["basket"] = []
+        say(request, "Les demandes en cours sont abandonnées : rien n'a été enregistré.")
+        return go("/reserver")
+
+    @web.post("/copier")
+    async def copy(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        form = await posted(request)
+        if form is None:
+            return refused(request)
+        children = children_of(fid)
+        source, target = int_param(form.get("enfant")), int_param(form.get("vers"))
+        activity = int_param(form.get("activite"))
+        if source not in children or target not in children or activity is None:
+            raise NotYours()
+        basket = basket_of(request, fid)
+        try:
+            report = copy_days(db, actor(request, fid), basket, from_child_id=source, from_activity_id=activity,
+                               to_child_id=target)  # fmt: skip
+        except DomainError as exc:
+            say(request, str(exc), "error")
+            return go(f"/reserver?enfant={source}&activite={activity}")
+        keep(request, basket)
+        text = f"{len(report.added)} jour(s) copié(s) pour {children[target]}."
+        if report.skipped:
+            text += (
+                " Non copiés : " + "; ".join(f"{ln.day:%d/%m} ({why})" for ln, why in report.skipped) + "."
+            )
+        say(request, text, "ok" if report.added else "error")
+        month = report.added[0].day if report.added else None
+        return go(
+            f"/reserver?enfant={target}&activite={activity}" + (f"&mois={month:%Y-%m}" if month else "")
+        )
+
+    @web.get("/recapitulatif", response_class=HTMLResponse)
+    def summary(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        basket = basket_of(request, fid)
+        if not basket.lines:
+            say(request, "Aucune demande en cours : cliquez sur les jours à réserver ou à supprimer.")
+            return go("/reserver")
+        try:
+            result = recap(db, actor(request, fid), basket)
+        except DomainError as exc:
+            say(request, str(exc), "error")
+            return go("/reserver")
+        return page(
+            request, "recapitulatif.html", {"title": "Récapitulatif", "recap": result, "Likely": Likely}
+        )
+
+    @web.post("/confirmer")
+    async def confirm_post(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        if await posted(request) is None:
+            return refused(request)
+        basket = basket_of(request, fid)
+        try:
+            result = confirm(db, actor(request, fid), basket)
+        except DomainError as exc:
+            say(request, str(exc), "error")
+            return go("/recapitulatif" if basket.lines else "/reserver")
+        request.session["basket"] = []
+        request.session["outcomes"] = [
+            [o.child_name, o.activity_name, o.line.day.isoformat(), o.label, o.status.value]
+            for o in result.outcomes
+        ]
+        request.session["balance_after"] = result.balance_after_cents
+        return go("/resultat")
+
+    @web.get("/resultat", response_class=HTMLResponse)
+    def outcome(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        rows = [{"child": c, "activity": a, "day": date.fromisoformat(d), "label": label, "status": status}
+                for c, a, d, label, status in request.session.get("outcomes", [])]  # fmt: skip
+        if not rows:
+            return go("/reservations")
+        return page(request, "resultat.html", {"title": "Résultat de vos demandes", "rows": rows,
+                                               "balance": request.session.get("balance_after"),
+                                               "Status": OutcomeStatus})  # fmt: skip
+
+    # --- mes réservations, mon compte ---------------------------------------------------------------------------
+    @web.get("/reservations", response_class=HTMLResponse)
+    def reservations(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        today = local_today(db.clock)
+        rows = reservation_rows(db, fid, since=today - timedelta(days=31))
+        return page(request, "reservations.html", {"title": "Mes réservations", "rows": rows})
+
+    @web.get("/reservations/fiche.pdf")
+    def sheet(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        pdf = reservation_sheet_pdf(db, fid, None, None, printed_by="portail famille")
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": 'attachment; filename="fiche-reservations.pdf"',
+                                 "Cache-Control": "no-store"})  # fmt: skip
+
+    @web.get("/compte", response_class=HTMLResponse)
+    def account(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        summary = family_summary(db, fid)
+        return page(request, "compte.html", {"title": "Mon compte", "summary": summary,
+                                             "email": summary.email, "phone": summary.phone})  # fmt: skip
+
+    @web.post("/compte")
+    async def account_post(request: Request) -> Response:
+        fid = guard(request)
+        if isinstance(fid, Response):
+            return fid
+        form = await posted(request)
+        if form is None:
+            return refused(request)
+        email, phone = form.get("email", ""), form.get("telephone", "")
+        try:
+            portal.update_contact(db, actor(request, fid), email, phone)
+        except DomainError as exc:
+            return page(request, "compte.html", {"title": "Mon compte", "summary": family_summary(db, fid),
+                                                 "email": email, "phone": phone, "error": str(exc)}, status=400)  # fmt: skip
+        say(request, "Vos coordonnées sont enregistrées.", "ok")
+        return go("/compte")
+
+    return web
+
+
+def _month(text: str) -> tuple[int, int] | None:
+    try:
+        year, month = (int(x) for x in text.split("-"))
+    except ValueError:
+        return None
+    return (year, month) if 2000 <= year <= 2100 and 1 <= month <= 12 else None
+
+
+def _weeks(year: int, month: int) -> list[list[date]]:
+    """The month's weeks, Monday to Friday (no activity runs on a weekend)."""
+    return [[d for d in week[:5]] for week in pycalendar.Calendar().monthdatescalendar(year, month)
+            if any(d.month == month for d in week[:5])]  # fmt: skip
+
+
+def _cell(cell: Any, day: date, action: Action | None, month: int) -> dict[str, Any]:
+    """What the template shows of a day: its words, colours, and the request a click would make."""
+    if cell is None or day.month != month:
+        return {"day": day, "outside": day.month != month, "label": "", "places": ""}
+    click: Action | None = None
+    if action is not None:
+        click = action  # clicked again: the request is taken back
+    elif cell.can_book:
+        click = Action.ADD
+    elif cell.can_remove:
+        click = Action.REMOVE
+    label, places = child_label(cell, action), availability(cell)
+    verb = "Retirer la demande" if action is not None else "Réserver" if click is Action.ADD else "Supprimer"
+    css = f"st-{action.value}" if action is not None else f"st-{cell.state.value}"
+    return {"day": day, "outside": False, "label": label, "places": places, "css": css,
+            "click": click.value if click else None, "reason": cell.reason,
+            "aria": f"{verb} le {day_text(day, 'EEEE d MMMM')} ({label}{', ' + places if places else ''})"
+            if click else f"{day_text(day, 'EEEE d MMMM')} : {label}{', ' + places if places else ''}"}  # fmt: skip

@@ -1,0 +1,27 @@
+"""The portal for a real town: ``uvicorn app.web.asgi:app --workers 4 --proxy-headers`` behind a reverse proxy with
+TLS, every worker on the shared PostgreSQL server (``GUICHET_DB_URL``) and signing the sessions with the same key
+(``GUICHET_PORTAL_SECRET``, 32 characters at least); ``GUICHET_PORTAL_URL`` is the public address written in the
+reset links (``https://portail.ville.fr``). Cookies are Secure unless ``GUICHET_PORTAL_HTTP=1`` (a test on loopback)."""
+
+from __future__ import annotations
+
+import os
+
+from ..bootstrap import open_database
+from ..services.errors import ConfigurationError
+from .app import create_app
+
+SECRET_ENV, URL_ENV, HTTP_ENV = "GUICHET_PORTAL_SECRET", "GUICHET_PORTAL_URL", "GUICHET_PORTAL_HTTP"
+
+
+def from_environment():
+    secret = os.environ.get(SECRET_ENV, "")
+    if len(secret) < 32:
+        raise ConfigurationError(
+            f"{SECRET_ENV} doit contenir au moins 32 caractères (la même clé pour chaque processus)."
+        )
+    return create_app(open_database(None, create=False), secret_key=secret,
+                      secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=os.environ.get(URL_ENV, ""))  # fmt: skip
+
+
+app = from_environment() if os.environ.get(SECRET_ENV) else None
