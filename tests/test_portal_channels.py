@@ -4,11 +4,7 @@ the same days on the shared PostgreSQL server; and a counter's calendar showing 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -26,8 +22,8 @@ from app.services.booking.month_view import DayState
 from app.services.families.portal import change_family_password
 from app.services.families.privacy import issue_portal_password
 from app.services.invariants import check
+from bench.portal import portal_server
 from tests.helpers import activity_id, actor, new_family
-from tests.test_cli import ROOT
 
 PORTAL_CLIENTS = COUNTERS = 8
 CHILDREN = 2  # per family: siblings booked together
@@ -36,25 +32,6 @@ CAPACITY = 3  # 16 families × 2 children ask each day: more than 10 times its p
 TARGET = paris(date(2027, 1, 11), dtime(18, 0))  # bookings open since 4 January
 PASSWORD = "mot-de-passe-famille"
 SECRET = "une-cle-de-session-commune-aux-processus-du-portail"
-
-SERVER = """
-import sys
-from datetime import UTC, datetime, timedelta
-import uvicorn
-from app.db import make_engine
-from app.services.uow import Database
-from app.web.app import create_app
-from app.web.security import RateLimiter
-
-class Shifted:
-    def __init__(self, offset): self.offset = offset
-    def now(self): return datetime.now(UTC) + self.offset
-
-url, port, offset, secret = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
-db = Database(make_engine(url), Shifted(timedelta(seconds=offset)))
-app = create_app(db, secret_key=secret, login_limit=RateLimiter(10_000, 60))
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
-"""
 
 
 class ShiftedClock:
@@ -65,12 +42,6 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _csrf(page: str) -> str:
@@ -148,18 +119,7 @@ def test_portal_families_and_counters_share_the_places_without_overbooking(backe
         logins.append(letter.login)
     offset = (TARGET - datetime.now(UTC)).total_seconds()
     url = db.engine.url.render_as_string(hide_password=False)
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), str(offset), SECRET], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE,
-                              encoding="utf-8")  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/connexion", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with portal_server(url, TARGET, SECRET) as base:
         start = time.time() + 8  # logins and clicks first; then everybody confirms at once
         ctx = mp.get_context("spawn")
         results = ctx.Queue()
@@ -178,9 +138,6 @@ def test_portal_families_and_counters_share_the_places_without_overbooking(backe
         collected = [results.get(timeout=300) for _ in counters]
         for p in counters:
             p.join(timeout=60)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert [o for o in online if o[0] == "error"] == [] and len(online) == PORTAL_CLIENTS
     assert [e for _labels, errors in collected for e in errors] == []
     at_counter = Counter(label for labels, _ in collected for label in labels)

@@ -535,9 +535,11 @@ def _cell(cell: Any, day: date, action: Action | None, month: int) -> dict[str, 
     elif cell.can_remove:
         click = Action.REMOVE
     label, places = child_label(cell, action), availability(cell)
+    if places.startswith(label):  # "fermé" / "fermé", "complet" / "complet · 3 en attente": said once
+        places = places[len(label) :].lstrip(" ·")
     verb = "Retirer la demande" if action is not None else "Réserver" if click is Action.ADD else "Supprimer"
+    when = day_text(day, "EEEE d MMMM")
     css = f"st-{action.value}" if action is not None else f"st-{cell.state.value}"
-    return {"day": day, "outside": False, "label": label, "places": places, "css": css,
-            "click": click.value if click else None, "reason": cell.reason,
-            "aria": f"{verb} le {day_text(day, 'EEEE d MMMM')} ({label}{', ' + places if places else ''})"
-            if click else f"{day_text(day, 'EEEE d MMMM')} : {label}{', ' + places if places else ''}"}  # fmt: skip
+    return {"day": day, "outside": False, "label": label, "places": places, "css": css, "reason": cell.reason,
+            "click": click.value if click else None,
+            "hint": f"{verb} le {when}" if click else when}  # fmt: skip
