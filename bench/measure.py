@@ -300,6 +300,9 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
         eod_floor.append((time.perf_counter() - start) * 1000)
     results.append(compare(f"Fin de journée ({ops} opérations)", eod, eod_floor, 5, "p50",
                            "les mêmes lignes mises à jour en SQL nu"))  # fmt: skip
+    from .portal import portal_confirm
+
+    results.append(portal_confirm(db, loaded, quick))
     results += gui_start(db, quick)
     return results
 
