@@ -624,7 +624,9 @@ def cmd_portal(args: argparse.Namespace) -> int:
     secret = os.environ.get(SECRET_ENV) or secrets.token_urlsafe(
         32
     )  # else: sessions end when the portal stops
-    web = create_app(db, secret_key=secret, secure_cookies=False)
+    web = create_app(
+        db, secret_key=secret, public_url=f"http://{args.host}:{args.port}", secure_cookies=False
+    )
     print(f"Portail famille sur http://{args.host}:{args.port}/ ({describe(db.engine.url)}) ; Ctrl+C pour arrêter.",
           flush=True)  # fmt: skip
     uvicorn.run(web, host=args.host, port=args.port, log_level="warning", proxy_headers=True)

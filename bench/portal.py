@@ -47,7 +47,7 @@ class Shifted:
 
 url, port, offset, secret = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 app = create_app(Database(make_engine(url), Shifted(timedelta(seconds=offset))), secret_key=secret,
-                 login_limit=RateLimiter(100_000, 60))
+                 public_url=f"http://127.0.0.1:{port}", login_limit=RateLimiter(100_000, 60))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 """
 

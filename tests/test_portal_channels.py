@@ -183,7 +183,7 @@ def test_a_place_taken_online_shows_at_the_counter_within_a_second(qtbot, demo_r
     assert booking.grid.cell_for(day).state is DayState.FREE and places
     portal_db = Database(make_engine(demo_rw.engine.url.render_as_string(hide_password=False)), demo_rw.clock)
     try:
-        with TestClient(create_app(portal_db, secret_key=SECRET)) as web:
+        with TestClient(create_app(portal_db, secret_key=SECRET, public_url="http://testserver")) as web:
             web.post("/connexion", data={"csrf": _csrf(web.get("/connexion").text), "identifiant": letter.login,
                                          "mot_de_passe": PASSWORD})  # fmt: skip
             token = _csrf(web.get("/reserver").text)

@@ -24,6 +24,7 @@ from tests.test_rules_examples import EXAMPLES
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
 SECRET = "un-secret-de-test-assez-long-pour-signer-les-cookies"
+PUBLIC = "https://portail.ville.example"
 
 
 @pytest.fixture
@@ -35,7 +36,11 @@ def db(demo_rw):
 @pytest.fixture
 def client(db):
     app = create_app(
-        db, secret_key=SECRET, login_limit=RateLimiter(1000, 60), reset_limit=RateLimiter(1000, 60)
+        db,
+        secret_key=SECRET,
+        public_url=PUBLIC,
+        login_limit=RateLimiter(1000, 60),
+        reset_limit=RateLimiter(1000, 60),
     )
     with TestClient(app, base_url="http://portail.test") as c:
         yield c
@@ -115,7 +120,7 @@ def test_the_sixth_wrong_password_finds_the_account_locked(client, db):
 
 
 def test_logins_are_rate_limited_per_address(db):
-    app = create_app(db, secret_key=SECRET, login_limit=RateLimiter(3, 60))
+    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, login_limit=RateLimiter(3, 60))
     with TestClient(app) as c:
         codes = [login(c, "personne", "x").status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
@@ -141,7 +146,7 @@ def test_a_forgotten_password_goes_through_a_single_use_link_never_the_password(
     with db.reading() as uow:
         body = uow.session.scalar(select(OutboxMessage.body).where(OutboxMessage.family_id == family_id,
                                                                    OutboxMessage.kind == "portal_reset"))  # fmt: skip
-    link = re.search(r"http://portail\.test(/nouveau-mot-de-passe\?jeton=\S+)", body).group(1)
+    link = re.search(r"https://portail\.ville\.example(/nouveau-mot-de-passe\?jeton=\S+)", body).group(1)
     assert "mot-de-passe-famille" not in body
     client.cookies.clear()
     assert client.get(link).status_code == 200
@@ -247,7 +252,7 @@ def test_copy_to_a_sibling_then_abandon(client, db):
     toggle(client, child, pv, date(2026, 12, 22))
     copied = post(client, "/copier", {"enfant": child, "activite": pv, "vers": sibling}, page="/reserver")
     assert copied.headers["location"].startswith(f"/reserver?enfant={sibling}")
-    assert "2 jour(s) copié(s) pour Tom" in text(client.get(copied.headers["location"]))
+    assert "2 jours copiés pour Tom" in text(client.get(copied.headers["location"]))
     summary = text(client.get("/recapitulatif"))
     assert summary.count("lundi 21 décembre 2026") == 2
     abandoned = post(client, "/reserver/annuler", {}, page="/recapitulatif")
@@ -299,3 +304,88 @@ def test_my_account_changes_the_e_mail_and_refuses_a_wrong_one(client, db):
     with db.reading() as uow:
         entry = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "portal.contact"))
         assert entry.family_id == family_id and entry.agent_id is None
+
+
+# --- after a review: what a careful attacker or a hurried parent would do -----------------------------------------
+
+
+def test_every_form_is_refused_without_its_token(client, db):
+    _family_id, _children, identifier = family_with_access(db, balance_cents=10_000)
+    login(client, identifier)
+    for path in ("/deconnexion", "/mot-de-passe", "/mot-de-passe-oublie", "/nouveau-mot-de-passe", "/reserver/jour",
+                 "/reserver/annuler", "/copier", "/confirmer", "/compte", "/connexion"):  # fmt: skip
+        assert client.post(path, data={"csrf": "x" * 43}, follow_redirects=False).status_code == 403, path
+    assert client.get("/compte").status_code == 200  # still logged in: nothing happened
+
+
+def test_the_reset_link_names_the_portal_s_address_whatever_host_the_request_gives(client, db):
+    family_id, _children, identifier = family_with_access(db, email="parent@example.org")
+    token = csrf(client, "/mot-de-passe-oublie")
+    client.post("/mot-de-passe-oublie", data={"csrf": token, "identifiant": identifier},
+                headers={"host": "piege.example"})  # fmt: skip
+    with db.reading() as uow:
+        body = uow.session.scalar(select(OutboxMessage.body).where(OutboxMessage.family_id == family_id))
+    assert "https://portail.ville.example/nouveau-mot-de-passe?jeton=" in body and "piege" not in body
+
+
+def test_a_new_password_ends_the_other_sessions(client, db):
+    family_id, _children, identifier = family_with_access(db)
+    login(client, identifier)
+    with TestClient(client.app) as other:  # the same family on another computer
+        login(other, identifier)
+        changed = post(other, "/mot-de-passe", {"actuel": "mot-de-passe-famille", "nouveau": "un-autre-secret",
+                                                "confirmation": "un-autre-secret"})  # fmt: skip
+        assert (
+            changed.headers["location"] == "/" and other.get("/soldes").status_code == 200
+        )  # this one goes on
+    assert client.get("/soldes", follow_redirects=False).headers["location"] == "/connexion"
+    login(client, identifier, "un-autre-secret")
+    issue_portal_password(
+        db, actor(db, Role.AGENT), family_id, by_email=False
+    )  # the counter issues a new one
+    assert client.get("/soldes", follow_redirects=False).headers["location"] == "/connexion"
+
+
+def test_confirmer_sent_twice_confirms_once(client, db):
+    _family_id, (child,), identifier = family_with_access(db, balance_cents=10_000)
+    pv = activity_id(db, "CLSH-PV")
+    login(client, identifier)
+    toggle(client, child, pv, date(2026, 12, 21))
+    toggle(client, child, pv, date(2026, 12, 28))
+    token = csrf(client, "/recapitulatif")
+    before = dict(client.cookies)  # a double click: the second request leaves with the same cookie
+    first = client.post("/confirmer", data={"csrf": token}, follow_redirects=False)
+    client.cookies.clear()
+    client.cookies.update(before)
+    second = client.post("/confirmer", data={"csrf": token}, follow_redirects=False)
+    assert first.headers["location"] == second.headers["location"] == "/resultat"
+    result = text(client.get("/resultat"))
+    assert result.count("Acceptée") == 2 and "Refusée" not in result
+    with db.reading() as uow:
+        assert (
+            len(uow.session.scalars(select(Reservation.id).where(Reservation.child_id == child)).all()) == 2
+        )
+
+
+def test_the_session_cookie_stays_under_4_kb_with_a_full_basket(client, db):
+    from app.web.app import MAX_BASKET
+
+    _family_id, (child,), identifier = family_with_access(db, balance_cents=10_000)
+    pv = activity_id(db, "CLSH-PV")
+    login(client, identifier)
+    token = csrf(client, "/reserver")
+    for n in range(MAX_BASKET + 1):
+        day = date(2027, 1, 1).fromordinal(date(2027, 1, 1).toordinal() + n)
+        response = client.post("/reserver/jour", data={"csrf": token, "enfant": child, "activite": pv,
+                                                       "jour": day.isoformat(), "action": "add"}, follow_redirects=False)  # fmt: skip
+    assert len(client.cookies.get("portail_famille")) < 4000
+    assert f"Au plus {MAX_BASKET} demandes" in text(client.get(response.headers["location"]))
+
+
+def test_a_family_acting_for_itself_writes_only_through_the_portal_s_services(db):
+    from app.services.actors import Actor
+    from app.services.errors import PermissionDenied
+
+    family_id, _children, _identifier = family_with_access(db)
+    with pytest.raises(PermissionDenied):
+        issue_portal_password(db, Actor.family(family_id), family_id, by_email=False)

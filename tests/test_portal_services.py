@@ -141,8 +141,9 @@ def test_a_family_cannot_act_for_another_family_nor_pass_over_a_rule(db):
         recap(db, me, theirs)
     mixed = Basket(family_id, [])
     mixed.toggle(other_child, pv, date(2026, 12, 21), Action.ADD)  # another family's child in its own basket
-    with pytest.raises(ValidationError, match="n'est pas un enfant de la famille"):
+    with pytest.raises(UnknownEntity, match="Enfant inconnu") as unknown:  # no other family's names
         confirm(db, me, mixed)
+    assert "Autre" not in str(unknown.value).title()
     forced = Basket(family_id, [])
     forced.toggle(_children[0], pv, date(2026, 12, 21), Action.ADD)
     forced.grant_override(forced.lines[0].key, deadline=True, capacity=False)

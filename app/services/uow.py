@@ -76,15 +76,20 @@ class Database:
         actor: Actor | None = None,
         need: Role | None = None,
         what: str = "",
+        family: bool = False,
     ) -> T:
         """Run ``work(session)`` in one transaction and commit it (see the module's docstring).
 
         ``actor``: the agent is read again in this transaction (active, role at least ``need``: ``what`` names
-        the action in the refusal). With ``operation``, a key already committed returns its stored result
-        without running ``work`` again.
+        the action in the refusal). A family acting on the portal (``Actor.family``) writes only through the
+        services that say so (``family``: confirm a basket, its own contact details); any other is refused. With
+        ``operation``, a key already committed returns its stored result without running ``work`` again.
         """
         from .actors import authorize
-        from .errors import BusyRetryExhausted, ConnectionLost
+        from .errors import BusyRetryExhausted, ConnectionLost, PermissionDenied
+
+        if actor is not None and actor.family_id is not None and not family:
+            raise PermissionDenied(what or "action réservée au guichet")
 
         for attempt in range(ATTEMPTS):
             committing = False
@@ -168,6 +173,13 @@ class UnitOfWork:
 # --- operation keys ------------------------------------------------------------------------------------
 
 _MISSING: Any = object()
+
+
+def _read_stored(db: Database, operation: Operation[T]) -> T | None:
+    """The result an operation key committed (None when it never did): what a page shows after the write."""
+    with db.reading() as uow:
+        done = _stored_result(uow.session, operation)
+    return None if done is _MISSING else done
 
 
 def _stored_result(s: Session, operation: Operation[T]) -> T | Any:

@@ -10,6 +10,7 @@ author, and on PostgreSQL sends the same NOTIFY as a counter's (``services.uow``
 from __future__ import annotations
 
 import calendar as pycalendar
+import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from ..calendar_words import GREEN, ORANGE, STATE_LEGEND, STATE_STYLE, availabil
 from ..clock import local_today
 from ..services.actors import Actor
 from ..services.auth import AccountLocked, LoginRefused
-from ..services.booking.basket import Action, Basket, BasketLine, Likely, OutcomeStatus
+from ..services.booking.basket import Action, Basket, BasketLine, Likely
 from ..services.booking.copying import copy_days
 from ..services.booking.month_view import bookable_month, month_views
 from ..services.booking.validation import confirm, recap
@@ -36,7 +37,8 @@ from ..services.families import portal
 from ..services.families.view import family_summary, reservation_rows
 from ..services.money.amounts import format_eur
 from ..services.money.payments import ledger_rows
-from ..services.uow import Database
+from ..services.uow import Database, new_operation_key
+from ..text import count
 from .security import CSRF_FIELD, RateLimiter, csrf_ok, csrf_token
 
 HERE = Path(__file__).resolve().parent
@@ -60,13 +62,15 @@ def create_app(
     db: Database,
     *,
     secret_key: str,
+    public_url: str,
     secure_cookies: bool = False,
-    public_url: str = "",
     login_limit: RateLimiter | None = None,
     reset_limit: RateLimiter | None = None,
 ) -> FastAPI:
     """The portal on ``db``; ``secret_key`` signs the session cookies (the same for every worker), ``public_url``
-    is the address in the reset links (else the request's own)."""
+    is the portal's address written in the reset links — never the request's Host header, which anyone sets."""
+    if not public_url.startswith(("http://", "https://")):
+        raise ValueError("public_url: the portal's address, beginning with http:// or https://")
     web = FastAPI(title="Portail famille", docs_url=None, redoc_url=None, openapi_url=None)
     web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="portail_famille",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)  # fmt: skip
@@ -125,9 +129,25 @@ def create_app(
         value = request.session.get("family_id")
         return value if isinstance(value, int) else None
 
+    def current(request: Request) -> int | None:
+        """The session's family while its session holds: opened with the password the family has now (a new
+        password, a reset, a new temporary one from the counter end the others), within ``SESSION_HOURS`` of the
+        login, the account open and not locked. ``must_change`` is read from the database."""
+        fid = family_id(request)
+        if fid is None:
+            return None
+        state = portal.session_state(db, fid)
+        since = request.session.get("since")
+        fresh = isinstance(since, int | float) and 0 <= time.time() - since <= SESSION_HOURS * 3600
+        if state is None or state[0] != request.session.get("pw") or not fresh:
+            request.session.clear()
+            return None
+        request.session["must_change"] = state[1]
+        return fid
+
     def guard(request: Request) -> Response | int:
         """The session's family, or where it must go first (the login, the forced password change)."""
-        fid = family_id(request)
+        fid = current(request)
         if fid is None:
             return go("/connexion")
         if request.session.get("must_change"):
@@ -175,8 +195,12 @@ def create_app(
 
     def sign_in(request: Request, session: portal.FamilySession) -> None:
         request.session.clear()  # a new session: nothing of the anonymous one is kept (fixation)
-        request.session.update({"family_id": session.family_id, "name": session.name,
-                                "must_change": session.must_change_password})  # fmt: skip
+        state = portal.session_state(db, session.family_id)
+        request.session.update({"family_id": session.family_id, "name": session.name, "since": int(time.time()),
+                                "pw": state[0] if state else "", "must_change": session.must_change_password})  # fmt: skip
+
+    def basket_changed(request: Request) -> None:
+        request.session["op"] = new_operation_key()  # « Confirmer » sent twice confirms once
 
     # --- connexion -----------------------------------------------------------------------------------------------
     @web.get("/connexion", response_class=HTMLResponse)
@@ -189,12 +213,13 @@ def create_app(
         if form is None:
             return refused(request)
         login = form.get("identifiant", "").strip()
-        if not logins.allow(client(request)):
+        if logins.blocked(client(request)):
             return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": (
                 "Trop de tentatives depuis cette connexion : réessayez dans quelques minutes.")}, status=429)  # fmt: skip
         try:
             session = portal.family_login(db, login, form.get("mot_de_passe", ""))
         except (LoginRefused, AccountLocked) as exc:
+            logins.hit(client(request))  # failures only: a family logging in does not use up the address's
             return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": str(exc)},
                         status=401)  # fmt: skip
         sign_in(request, session)
@@ -211,14 +236,14 @@ def create_app(
     # --- mots de passe -------------------------------------------------------------------------------------------
     @web.get("/mot-de-passe", response_class=HTMLResponse)
     def password_page(request: Request) -> Response:
-        if family_id(request) is None:
+        if current(request) is None:
             return go("/connexion")
         return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe",
                                                    "forced": bool(request.session.get("must_change"))})  # fmt: skip
 
     @web.post("/mot-de-passe")
     async def password_post(request: Request) -> Response:
-        fid = family_id(request)
+        fid = current(request)
         if fid is None:
             return go("/connexion")
         form = await posted(request)
@@ -235,7 +260,7 @@ def create_app(
         except DomainError as exc:
             return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe", "forced": forced,
                                                        "error": str(exc)}, status=400)  # fmt: skip
-        request.session["must_change"] = session.must_change_password
+        sign_in(request, session)  # this session goes on with the new password; the others end
         say(request, "Votre mot de passe est enregistré.", "ok")
         return go("/")
 
@@ -251,7 +276,7 @@ def create_app(
         if not resets.allow(client(request)):
             return page(request, "oublie.html", {"title": "Mot de passe oublié", "error": (
                 "Trop de demandes depuis cette connexion : réessayez plus tard.")}, status=429)  # fmt: skip
-        base = (public_url or str(request.base_url)).rstrip("/")
+        base = public_url.rstrip("/")
         portal.request_reset(db, form.get("identifiant", ""), f"{base}/nouveau-mot-de-passe?jeton=")
         return page(request, "oublie.html", {"title": "Mot de passe oublié", "sent": True})
 
@@ -363,6 +388,7 @@ def create_app(
         else:
             basket.toggle(child, activity, day, action)
             keep(request, basket)
+            basket_changed(request)
         return go(f"/reserver?enfant={child}&activite={activity}&mois={day:%Y-%m}#calendrier")
 
     @web.post("/reserver/annuler")
@@ -373,6 +399,7 @@ def create_app(
         if await posted(request) is None:
             return refused(request)
         request.session["basket"] = []
+        basket_changed(request)
         say(request, "Les demandes en cours sont abandonnées : rien n'a été enregistré.")
         return go("/reserver")
 
@@ -396,8 +423,16 @@ def create_app(
         except DomainError as exc:
             say(request, str(exc), "error")
             return go(f"/reserver?enfant={source}&activite={activity}")
+        if len(basket.lines) > MAX_BASKET:
+            say(
+                request,
+                f"Au plus {MAX_BASKET} demandes à la fois : validez celles-ci avant de copier.",
+                "error",
+            )
+            return go(f"/reserver?enfant={source}&activite={activity}")
         keep(request, basket)
-        text = f"{len(report.added)} jour(s) copié(s) pour {children[target]}."
+        basket_changed(request)
+        text = f"{count(len(report.added), 'jour copié', 'jours copiés')} pour {children[target]}."
         if report.skipped:
             text += (
                 " Non copiés : " + "; ".join(f"{ln.day:%d/%m} ({why})" for ln, why in report.skipped) + "."
@@ -434,17 +469,15 @@ def create_app(
         if await posted(request) is None:
             return refused(request)
         basket = basket_of(request, fid)
+        key = request.session.get("op") or new_operation_key()
         try:
-            result = confirm(db, actor(request, fid), basket)
+            confirm(db, actor(request, fid), basket, key=key)
         except DomainError as exc:
             say(request, str(exc), "error")
             return go("/recapitulatif" if basket.lines else "/reserver")
         request.session["basket"] = []
-        request.session["outcomes"] = [
-            [o.child_name, o.activity_name, o.line.day.isoformat(), o.label, o.status.value]
-            for o in result.outcomes
-        ]
-        request.session["balance_after"] = result.balance_after_cents
+        basket_changed(request)
+        request.session["done"] = key  # the outcome is read from the database (no list in the cookie)
         return go("/resultat")
 
     @web.get("/resultat", response_class=HTMLResponse)
@@ -452,13 +485,14 @@ def create_app(
         fid = guard(request)
         if isinstance(fid, Response):
             return fid
-        rows = [{"child": c, "activity": a, "day": date.fromisoformat(d), "label": label, "status": status}
-                for c, a, d, label, status in request.session.get("outcomes", [])]  # fmt: skip
-        if not rows:
+        key = request.session.get("done")
+        result = portal.confirmed_outcome(db, fid, key) if isinstance(key, str) else None
+        if result is None:
             return go("/reservations")
+        rows = [{"child": o.child_name, "activity": o.activity_name, "day": o.line.day, "label": o.label,
+                 "status": o.status.value} for o in result.outcomes]  # fmt: skip
         return page(request, "resultat.html", {"title": "Résultat de vos demandes", "rows": rows,
-                                               "balance": request.session.get("balance_after"),
-                                               "Status": OutcomeStatus})  # fmt: skip
+                                               "balance": result.balance_after_cents})  # fmt: skip
 
     # --- mes réservations, mon compte ---------------------------------------------------------------------------
     @web.get("/reservations", response_class=HTMLResponse)

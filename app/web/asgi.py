@@ -16,12 +16,16 @@ SECRET_ENV, URL_ENV, HTTP_ENV = "GUICHET_PORTAL_SECRET", "GUICHET_PORTAL_URL", "
 
 def from_environment():
     secret = os.environ.get(SECRET_ENV, "")
+    url = os.environ.get(URL_ENV, "").strip()
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{URL_ENV} : l'adresse publique du portail (https://…), écrite dans les liens de "
+                                 "mot de passe oublié.")  # fmt: skip
     if len(secret) < 32:
         raise ConfigurationError(
             f"{SECRET_ENV} doit contenir au moins 32 caractères (la même clé pour chaque processus)."
         )
     return create_app(open_database(None, create=False), secret_key=secret,
-                      secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=os.environ.get(URL_ENV, ""))  # fmt: skip
+                      secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=url)  # fmt: skip
 
 
 app = from_environment() if os.environ.get(SECRET_ENV) else None

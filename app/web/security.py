@@ -35,6 +35,17 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def blocked(self, key: str) -> bool:
+        """Whether ``key`` used up its attempts (without counting one)."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.get(key, deque())
+            return sum(1 for t in hits if t > now - self.window) >= self.limit
+
+    def hit(self, key: str) -> None:
+        """Count one attempt (a failed login) for ``key``."""
+        self.allow(key)
+
     def allow(self, key: str) -> bool:
         now = self.clock()
         with self._lock:

@@ -77,6 +77,10 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
         child = session.get(Child, child_id)
         if child is None:
             raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
+        if (
+            child.family_id != family.id and actor.family_id is not None
+        ):  # the portal: no other family's names
+            raise UnknownEntity(f"Enfant inconnu (n° {child_id}).")
         if child.family_id != family.id:
             raise WrongFamily(
                 f"{child.first_name} {child.last_name} n'est pas un enfant de la famille {family.name}."

@@ -126,7 +126,9 @@ def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey | N
     ``key`` is made by the caller before the first try and kept for its retries: a retry after an unclear end
     returns the committed outcome instead of confirming again."""
     operation = Operation(key or new_operation_key(), "basket.confirm", ConfirmResult)
-    return db.write(lambda s: _confirm_in(s, db, actor, basket), operation=operation, actor=actor)
+    return db.write(
+        lambda s: _confirm_in(s, db, actor, basket), operation=operation, actor=actor, family=True
+    )
 
 
 def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> ConfirmResult:

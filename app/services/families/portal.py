@@ -13,16 +13,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import Family, InfoMessage, PortalResetToken, Structure
+from ...models import Child, Family, InfoMessage, PortalResetToken, Structure
 from .. import audit
 from ..actors import Actor, FamilyRefused, authorize
 from ..auth import LOCKOUT, MAX_FAILURES, AccountLocked, LoginRefused
-from ..bounds import PasswordText, checked
+from ..booking.basket import ConfirmResult
+from ..bounds import OperationKey, PasswordText, checked
 from ..counter import ActivityRow, activities_for
 from ..end_of_day.outbox import queue_email
 from ..errors import FieldErrors, ValidationError
 from ..security import check_new_password, hash_password, verify_password
-from ..uow import Database
+from ..uow import Database, Operation, _read_stored
 from .edit import _check_contact
 from .search import refresh_search_text
 
@@ -49,6 +50,26 @@ class ResetLinkInvalid(ValidationError):
         super().__init__(
             "Ce lien n'est plus valable (déjà utilisé, ou plus d'une heure) : demandez-en un nouveau."
         )
+
+
+def _answer(outcome: tuple[FamilySession | None, Exception | None]) -> FamilySession:
+    """A write that records a failure (counted, audited, committed) and only then refuses."""
+    session, error = outcome
+    if error is not None:
+        raise error
+    assert session is not None
+    return session
+
+
+def _failed(s: Session, family: Family, now: datetime) -> AccountLocked | None:
+    """One more wrong password: after ``MAX_FAILURES`` in a row the account is locked for ``LOCKOUT``."""
+    family.portal_failed_logins += 1  # the row is locked: attempts at the same moment all count
+    locked = family.portal_failed_logins >= MAX_FAILURES
+    if locked:
+        family.portal_locked_until, family.portal_failed_logins = now + LOCKOUT, 0
+    audit.record(s, at=now, action="portal.locked" if locked else "portal.failed", entity="family",
+                 entity_id=family.id, family_id=family.id)  # fmt: skip
+    return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}") if locked else None
 
 
 def _session_of(family: Family) -> FamilySession:
@@ -87,16 +108,7 @@ def family_login(db: Database, identifier: str, password: str) -> FamilySession:
         good = ok if family.portal_password_hash == checked_hash else verify_password(family.portal_password_hash,
                                                                                       password)  # fmt: skip
         if not good:
-            family.portal_failed_logins += 1  # the row is locked: attempts at the same moment all count
-            error: LoginRefused | AccountLocked = LoginRefused()
-            action = "portal.failed"
-            if family.portal_failed_logins >= MAX_FAILURES:
-                family.portal_locked_until = now + LOCKOUT
-                family.portal_failed_logins = 0
-                action = "portal.locked"
-                error = AccountLocked(f"{family.portal_locked_until.astimezone(PARIS):%H:%M}")
-            audit.record(s, at=now, action=action, entity="family", entity_id=family.id, family_id=family.id)
-            return None, error
+            return None, _failed(s, family, now) or LoginRefused()
         family.portal_failed_logins = 0
         family.portal_locked_until = None
         audit.record(
@@ -104,11 +116,7 @@ def family_login(db: Database, identifier: str, password: str) -> FamilySession:
         )
         return _session_of(family), None
 
-    session, error = db.write(work)
-    if error is not None:
-        raise error
-    assert session is not None
-    return session
+    return _answer(db.write(work))
 
 
 @checked
@@ -120,19 +128,57 @@ def change_family_password(
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
 
-    def work(s: Session) -> FamilySession:
+    def work(s: Session) -> tuple[FamilySession | None, Exception | None]:
+        now = db.clock.now()
         family = s.get(Family, family_id, with_for_update=True)
         if family is None or family.anonymized_at is not None:
             raise FamilyRefused()
-        if not verify_password(family.portal_password_hash, current):
-            raise ValidationError("Mot de passe actuel incorrect.")
+        if family.portal_locked_until is not None and family.portal_locked_until > now:
+            return None, AccountLocked(f"{family.portal_locked_until.astimezone(PARIS):%H:%M}")
+        if not verify_password(
+            family.portal_password_hash, current
+        ):  # a stolen session guessing: counted too
+            return None, _failed(s, family, now) or ValidationError("Mot de passe actuel incorrect.")
         family.portal_password_hash = hash_password(new)
         family.portal_must_change = False
-        audit.record(s, at=db.clock.now(), action="portal.password_changed", entity="family", entity_id=family.id,
+        family.portal_failed_logins = 0
+        cancel_reset_links(s, family.id, now)
+        audit.record(s, at=now, action="portal.password_changed", entity="family", entity_id=family.id,
                      family_id=family.id)  # fmt: skip
-        return _session_of(family)
+        return _session_of(family), None
 
-    return db.write(work)
+    return _answer(db.write(work))
+
+
+def cancel_reset_links(s: Session, family_id: int, now: datetime) -> None:
+    """The family's open « mot de passe oublié » links stop working (a new password, a new e-mail address)."""
+    s.execute(update(PortalResetToken).where(PortalResetToken.family_id == family_id,
+                                             PortalResetToken.used_at.is_(None)).values(used_at=now))  # fmt: skip
+
+
+def fingerprint(password_hash: str | None) -> str:
+    """What a portal session remembers of the password it was opened with: a new password ends the others."""
+    return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:24]
+
+
+@checked
+def session_state(db: Database, family_id: int) -> tuple[str, bool] | None:
+    """For each page: the password's fingerprint and whether it must be changed; None when the family may no
+    longer use the portal (access removed, family anonymised, account locked)."""
+    with db.reading() as uow:
+        row = uow.session.execute(
+            select(
+                Family.portal_password_hash,
+                Family.portal_must_change,
+                Family.anonymized_at,
+                Family.portal_locked_until,
+            ).where(Family.id == family_id)  # fmt: skip
+        ).first()
+    if row is None or row.portal_password_hash is None or row.anonymized_at is not None:
+        return None
+    if row.portal_locked_until is not None and row.portal_locked_until > db.clock.now():
+        return None
+    return fingerprint(row.portal_password_hash), row.portal_must_change
 
 
 def _digest(token: str) -> str:
@@ -163,11 +209,7 @@ def request_reset(db: Database, identifier: str, link_base: str) -> None:
         if len(matches) != 1 or not matches[0].email:
             return
         family = matches[0]
-        s.execute(  # one link at a time: an earlier one stops working
-            update(PortalResetToken)
-            .where(PortalResetToken.family_id == family.id, PortalResetToken.used_at.is_(None))
-            .values(used_at=now)
-        )
+        cancel_reset_links(s, family.id, now)  # one link at a time: an earlier one stops working
         s.add(PortalResetToken(family_id=family.id, token_hash=_digest(token), created_at=now,
                                expires_at=now + RESET_VALIDITY))  # fmt: skip
         until = (now + RESET_VALIDITY).astimezone(PARIS)
@@ -214,7 +256,8 @@ def reset_password(db: Database, token: str, new: PasswordText) -> FamilySession
     return db.write(work)
 
 
-def reset_link_valid(db: Database, token: str, now: datetime | None = None) -> bool:
+@checked
+def reset_link_valid(db: Database, token: str) -> bool:
     """Whether a reset link may still be used (the page asks for a new password only then)."""
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         return False
@@ -222,8 +265,7 @@ def reset_link_valid(db: Database, token: str, now: datetime | None = None) -> b
         row = uow.session.scalar(
             select(PortalResetToken).where(PortalResetToken.token_hash == _digest(token))
         )
-        moment = now or db.clock.now()
-        return row is not None and row.used_at is None and row.expires_at > moment
+        return row is not None and row.used_at is None and row.expires_at > db.clock.now()
 
 
 # --- what the portal's pages read and write for a family ------------------------------------------------------
@@ -276,9 +318,25 @@ def update_contact(db: Database, actor: Actor, email: str, phone: str) -> None:
         if family is None:
             raise FamilyRefused()
         before = {"email": family.email, "phone": family.phone}
+        if (family.email or "").lower() != (email_ok or "").lower():
+            cancel_reset_links(
+                s, family.id, db.clock.now()
+            )  # a link sent to the former address stops working
         family.email, family.phone = email_ok, phone_ok
         refresh_search_text(family)
         audit.record(s, at=db.clock.now(), action="portal.contact", entity="family", entity_id=family.id,
                      family_id=family.id, before=before, after={"email": email_ok, "phone": phone_ok})  # fmt: skip
 
-    db.write(work, actor=actor)
+    db.write(work, actor=actor, family=True)
+
+
+@checked
+def confirmed_outcome(db: Database, family_id: int, key: OperationKey) -> ConfirmResult | None:
+    """What a family's « Confirmer » gave (read back from its operation key, for the result page); None when that
+    key confirmed nothing, or another family's basket."""
+    result = _read_stored(db, Operation(key, "basket.confirm", ConfirmResult))
+    if result is None:
+        return None
+    with db.reading() as uow:
+        own = set(uow.session.scalars(select(Child.id).where(Child.family_id == family_id)))
+    return result if all(o.line.child_id in own for o in result.outcomes) else None

@@ -30,6 +30,7 @@ from ..errors import DomainError, UnknownEntity, ValidationError
 from ..money.payments import METHOD_LABELS
 from ..security import hash_password, temporary_password
 from ..uow import Database
+from .portal import cancel_reset_links
 from .search import refresh_search_text
 from .view import state_label
 
@@ -69,6 +70,9 @@ def issue_portal_password(
         family.portal_must_change = True  # the family chooses its own at its next login
         family.portal_failed_logins = 0
         family.portal_locked_until = None
+        cancel_reset_links(
+            s, family.id, db.clock.now()
+        )  # and every session opened with the former password ends
         audit.record(s, at=db.clock.now(), action="portal.password", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id,
                      after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
