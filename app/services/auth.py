@@ -32,6 +32,18 @@ class AccountLocked(DomainError):
                          "administrateur.")  # fmt: skip
 
 
+def credentials_shape(identifier: object, password: object) -> str:
+    """The identifier, stripped, when both could be credentials; else ``LoginRefused`` after the same password work
+    as a real check (a dummy hash), so that a malformed attempt takes as long as any other. For agents and families."""
+    if not isinstance(identifier, str) or not isinstance(password, str):
+        raise LoginRefused()
+    identifier = identifier.strip()
+    if len(identifier) > 64 or len(password) > 1024 or "\x00" in identifier + password:
+        verify_password(None, password[:1024])
+        raise LoginRefused()
+    return identifier
+
+
 @checked
 def login(db: Database, identifier: str, password: str) -> CounterSession:  # checked below, same work always
     """Check the agent's password; after MAX_FAILURES failures in a row the account is locked for LOCKOUT.
@@ -39,12 +51,7 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:  # ch
     The password is checked against a hash in every case (a dummy one for an unknown identifier), so that the
     time taken tells nothing; the failures are counted on the agent's locked row, so that attempts made at the
     same moment from several counters all count."""
-    if not isinstance(identifier, str) or not isinstance(password, str):
-        raise LoginRefused()
-    identifier = identifier.strip()
-    if len(identifier) > 64 or len(password) > 1024 or "\x00" in identifier + password:
-        verify_password(None, password[:1024])
-        raise LoginRefused()
+    identifier = credentials_shape(identifier, password)
     with db.reading() as uow:
         row = uow.session.execute(
             select(Agent.id, Agent.password_hash, Agent.active).where(

@@ -16,7 +16,7 @@ from ...clock import PARIS
 from ...models import Child, Family, InfoMessage, PortalResetToken, Structure
 from .. import audit
 from ..actors import Actor, FamilyRefused, authorize
-from ..auth import LOCKOUT, MAX_FAILURES, AccountLocked, LoginRefused
+from ..auth import LOCKOUT, MAX_FAILURES, AccountLocked, LoginRefused, credentials_shape
 from ..booking.basket import ConfirmResult
 from ..bounds import OperationKey, PasswordText, checked
 from ..counter import ActivityRow, activities_for
@@ -80,12 +80,7 @@ def _session_of(family: Family) -> FamilySession:
 def family_login(db: Database, identifier: str, password: str) -> FamilySession:
     """Check a family's portal password; after ``MAX_FAILURES`` failures in a row the account is locked for
     ``LOCKOUT`` (as the agents'). The same work whatever the identifier (a dummy hash when it is unknown)."""
-    if not isinstance(identifier, str) or not isinstance(password, str):
-        raise LoginRefused()
-    identifier = identifier.strip()
-    if len(identifier) > 64 or len(password) > 1024 or "\x00" in identifier + password:
-        verify_password(None, password[:1024])
-        raise LoginRefused()
+    identifier = credentials_shape(identifier, password)
     with db.reading() as uow:
         row = uow.session.execute(
             select(Family.id, Family.portal_password_hash, Family.anonymized_at).where(
