@@ -50,6 +50,18 @@ NAV = [("/", "Accueil"), ("/soldes", "Soldes et paiements"), ("/reserver", "Rés
        ("/reservations", "Mes réservations"), ("/compte", "Mon compte")]  # fmt: skip
 
 
+class GoTo(Exception):
+    """Not a page for this session (not logged in, a password to change first): answered by a redirection."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+class FormRefused(Exception):
+    """A form without the session's CSRF token: answered 403, nothing done."""
+
+
 class NotYours(Exception):
     """An id the session's family may not use: answered 404, as if it did not exist."""
 
@@ -145,22 +157,29 @@ def create_app(
         request.session["must_change"] = state[1]
         return fid
 
-    def guard(request: Request) -> Response | int:
-        """The session's family, or where it must go first (the login, the forced password change)."""
+    def guard(request: Request) -> int:
+        """The session's family; else ``GoTo`` where it must go first (the login, the forced password change)."""
         fid = current(request)
         if fid is None:
-            return go("/connexion")
+            raise GoTo("/connexion")
         if request.session.get("must_change"):
-            return go("/mot-de-passe")
+            raise GoTo("/mot-de-passe")
         return fid
 
-    async def posted(request: Request) -> dict[str, str] | None:
-        """The form's fields when its CSRF token is the session's; None (refused) otherwise."""
+    async def posted(request: Request) -> dict[str, str]:
+        """The form's fields when its CSRF token is the session's; else ``FormRefused`` (403)."""
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return fields if csrf_ok(request.session, fields.get(CSRF_FIELD)) else None
+        if not csrf_ok(request.session, fields.get(CSRF_FIELD)):
+            raise FormRefused()
+        return fields
 
-    def refused(request: Request) -> Response:
+    @web.exception_handler(GoTo)
+    async def go_to(_request: Request, exc: GoTo) -> Response:
+        return go(exc.url)
+
+    @web.exception_handler(FormRefused)
+    async def refused(request: Request, _exc: FormRefused) -> Response:
         return page(request, "erreur.html", {"title": "Formulaire expiré", "message": (
             "Ce formulaire a expiré ou ne vient pas du portail : rechargez la page et recommencez.")}, status=403)  # fmt: skip
 
@@ -210,8 +229,6 @@ def create_app(
     @web.post("/connexion")
     async def login_post(request: Request) -> Response:
         form = await posted(request)
-        if form is None:
-            return refused(request)
         login = form.get("identifiant", "").strip()
         if logins.blocked(client(request)):
             return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": (
@@ -227,8 +244,7 @@ def create_app(
 
     @web.post("/deconnexion")
     async def logout(request: Request) -> Response:
-        if await posted(request) is None:
-            return refused(request)
+        await posted(request)
         request.session.clear()
         say(request, "Vous êtes déconnecté.")
         return go("/connexion")
@@ -247,8 +263,6 @@ def create_app(
         if fid is None:
             return go("/connexion")
         form = await posted(request)
-        if form is None:
-            return refused(request)
         new, again = form.get("nouveau", ""), form.get("confirmation", "")
         forced = bool(request.session.get("must_change"))
         if new != again:
@@ -271,8 +285,6 @@ def create_app(
     @web.post("/mot-de-passe-oublie")
     async def forgot_post(request: Request) -> Response:
         form = await posted(request)
-        if form is None:
-            return refused(request)
         if not resets.allow(client(request)):
             return page(request, "oublie.html", {"title": "Mot de passe oublié", "error": (
                 "Trop de demandes depuis cette connexion : réessayez plus tard.")}, status=429)  # fmt: skip
@@ -289,8 +301,6 @@ def create_app(
     @web.post("/nouveau-mot-de-passe")
     async def reset_post(request: Request) -> Response:
         form = await posted(request)
-        if form is None:
-            return refused(request)
         token = form.get("jeton", "")
         if form.get("nouveau", "") != form.get("confirmation", ""):
             return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token, "valid": True,
@@ -310,8 +320,6 @@ def create_app(
     @web.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         today = local_today(db.clock)
         return page(request, "accueil.html", {"title": "Accueil", "messages": portal.current_messages(db, today),
                                               "today": today, "summary": family_summary(db, fid)})  # fmt: skip
@@ -319,8 +327,6 @@ def create_app(
     @web.get("/soldes", response_class=HTMLResponse)
     def balances(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         basket = basket_of(request, fid)
         pending = None
         if basket.lines:
@@ -335,8 +341,6 @@ def create_app(
     @web.get("/reserver", response_class=HTMLResponse)
     def book(request: Request, enfant: str = "", activite: str = "", mois: str = "") -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         children = children_of(fid)
         activities = {a.id: a for a in portal.portal_activities(db)}
         if not children or not activities:
@@ -367,11 +371,7 @@ def create_app(
     @web.post("/reserver/jour")
     async def toggle(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         form = await posted(request)
-        if form is None:
-            return refused(request)
         child, activity = int_param(form.get("enfant")), int_param(form.get("activite"))
         if child not in children_of(fid) or activity not in {a.id for a in portal.portal_activities(db)}:
             raise NotYours()
@@ -393,11 +393,8 @@ def create_app(
 
     @web.post("/reserver/annuler")
     async def abandon(request: Request) -> Response:
-        fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
-        if await posted(request) is None:
-            return refused(request)
+        guard(request)
+        await posted(request)
         request.session["basket"] = []
         basket_changed(request)
         say(request, "Les demandes en cours sont abandonnées : rien n'a été enregistré.")
@@ -406,11 +403,7 @@ def create_app(
     @web.post("/copier")
     async def copy(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         form = await posted(request)
-        if form is None:
-            return refused(request)
         children = children_of(fid)
         source, target = int_param(form.get("enfant")), int_param(form.get("vers"))
         activity = int_param(form.get("activite"))
@@ -446,8 +439,6 @@ def create_app(
     @web.get("/recapitulatif", response_class=HTMLResponse)
     def summary(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         basket = basket_of(request, fid)
         if not basket.lines:
             say(request, "Aucune demande en cours : cliquez sur les jours à réserver ou à supprimer.")
@@ -464,10 +455,7 @@ def create_app(
     @web.post("/confirmer")
     async def confirm_post(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
-        if await posted(request) is None:
-            return refused(request)
+        await posted(request)
         basket = basket_of(request, fid)
         key = request.session.get("op") or new_operation_key()
         try:
@@ -483,8 +471,6 @@ def create_app(
     @web.get("/resultat", response_class=HTMLResponse)
     def outcome(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         key = request.session.get("done")
         result = portal.confirmed_outcome(db, fid, key) if isinstance(key, str) else None
         if result is None:
@@ -498,8 +484,6 @@ def create_app(
     @web.get("/reservations", response_class=HTMLResponse)
     def reservations(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         today = local_today(db.clock)
         rows = reservation_rows(db, fid, since=today - timedelta(days=31))
         return page(request, "reservations.html", {"title": "Mes réservations", "rows": rows})
@@ -507,8 +491,6 @@ def create_app(
     @web.get("/reservations/fiche.pdf")
     def sheet(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         pdf = reservation_sheet_pdf(db, fid, None, None, printed_by="portail famille")
         return Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="fiche-reservations.pdf"',
@@ -517,8 +499,6 @@ def create_app(
     @web.get("/compte", response_class=HTMLResponse)
     def account(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         summary = family_summary(db, fid)
         return page(request, "compte.html", {"title": "Mon compte", "summary": summary,
                                              "email": summary.email, "phone": summary.phone})  # fmt: skip
@@ -526,11 +506,7 @@ def create_app(
     @web.post("/compte")
     async def account_post(request: Request) -> Response:
         fid = guard(request)
-        if isinstance(fid, Response):
-            return fid
         form = await posted(request)
-        if form is None:
-            return refused(request)
         email, phone = form.get("email", ""), form.get("telephone", "")
         try:
             portal.update_contact(db, actor(request, fid), email, phone)
