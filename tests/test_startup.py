@@ -266,3 +266,51 @@ def test_a_brand_new_shared_server_is_prepared_then_opened_again_behind_the_logi
     engine = make_engine(empty_url)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_worker_still_warming_up_when_the_window_is_gone_ends_quietly(qtbot, monkeypatch, demo_rw):
+    """After a refused password the program ends while the worker may still be warming up: PySide deletes the
+    controller's Qt object on the way out, and the worker's last news must not end in a traceback on the standard
+    error (CI saw « RuntimeError: Signal source has been deleted »)."""
+    import threading
+
+    import shiboken6
+
+    monkeypatch.setattr(startup, "install_crash_handler", lambda: None)
+    release, warming = threading.Event(), threading.Event()
+
+    def slow_warm_up() -> None:
+        warming.set()
+        release.wait(30)
+
+    monkeypatch.setattr(startup, "warm_up", slow_warm_up)
+    monkeypatch.setattr("app.ui.application._backup_local", lambda db: None)
+    crashes: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    controller = startup.Startup(url)
+    controller._start_worker()
+    assert warming.wait(30)
+    qtbot.waitUntil(lambda: controller.db is not None, timeout=30000)  # "opened" answered on this thread
+    worker, db = controller.worker, controller.db
+    assert worker is not None and db is not None
+    shiboken6.delete(controller)  # what PySide does to the objects left at exit (even before ``close``)
+    release.set()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    db.engine.dispose()
+    assert crashes == []
+
+
+def test_once_run_has_returned_the_worker_tells_nobody(qtbot):
+    controller = startup.Startup("sqlite:///inutile.sqlite3")
+    qtbot.addWidget(controller.dialog)
+    heard: list[str] = []
+    controller.news.disconnect(controller._news)
+    controller.news.connect(lambda what, value: heard.append(what))
+    assert controller._tell("warm", None)
+    controller.close()  # what ``start`` does once ``run`` has returned
+    assert not controller._tell("warm", None)
+    assert controller._ask_password("postgres") is None  # not waiting for an answer nobody will give
+    assert heard == ["warm"]

@@ -121,7 +121,11 @@ def start(cli_url: str | None, *, probe: bool = False) -> int:
         if db is None:  # the agent closed the first-run or migration dialog
             return 1
         return run(db)
-    return Startup(cli_url, probe=probe).run()
+    controller = Startup(cli_url, probe=probe)
+    try:
+        return controller.run()
+    finally:
+        controller.close()
 
 
 def failure_text(exc: BaseException) -> tuple[str, int]:
@@ -192,7 +196,7 @@ class Startup(QObject):
         """The URL read from the settings (with a password asked once), kept for an opening tried again."""
         self.pending = False
         """« Se connecter » was clicked before the database was open: the login runs once it is."""
-        self.working = self.warm = self.painted = self.logging = False
+        self.working = self.warm = self.painted = self.logging = self.closed = False
         self.exit_code = 0
         self.worker: threading.Thread | None = None
         self.ends_on_failure = probe or headless()
@@ -265,14 +269,14 @@ class Startup(QObject):
         try:
             opened = open_counter_database(self.cli_url, self.saved, self._ask_password)
         except Exception as exc:  # noqa: BLE001 - every failure is answered on the GUI thread
-            self.news.emit("failed", exc)
+            self._tell("failed", exc)
             return
-        self.news.emit("opened", opened)
+        self._tell("opened", opened)
         try:
             warm_up()
         except Exception:  # noqa: BLE001 - the GUI thread imports them itself (and says why it cannot)
             log.exception("préparation de l'écran du guichet")
-        self.news.emit("warm", None)
+        self._tell("warm", None)
         try:
             from .application import _backup_local
 
@@ -284,9 +288,24 @@ class Startup(QObject):
         """On the worker: the server's password, asked on the GUI thread (the worker waits for the answer)."""
         answer: list[str | None] = []
         done = threading.Event()
-        self.news.emit("ask", (account, answer, done))
-        done.wait()
+        if self._tell("ask", (account, answer, done)):
+            done.wait()
         return answer[0] if answer else None
+
+    def close(self) -> None:
+        """``run`` has returned: the program ends, and a worker still opening or warming up tells nobody."""
+        self.closed = True
+
+    def _tell(self, what: str, value: Any) -> bool:
+        """From the worker, ``news`` for the GUI thread; False once the program ends (``close``, or PySide
+        deleting this object on the way out while the worker still runs)."""
+        if self.closed:
+            return False
+        try:
+            self.news.emit(what, value)
+        except RuntimeError:  # « Signal source has been deleted »: the program is ending
+            return False
+        return True
 
     def _news(self, what: str, value: Any) -> None:
         if what == "ask":
