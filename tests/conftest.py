@@ -44,6 +44,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("GUICHET_TEST_BACKEND", "sqlite"),
         help="database backend for the integration tests",
     )
+    parser.addoption(
+        "--every-test",
+        action="store_true",
+        help="on PostgreSQL, also the tests that do not depend on the backend (they run on the SQLite pass)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, only the tests whose fixtures reach ``backend`` (every database fixture does): the others
+    (widgets without a database, files, texts, scripts, a server of their own) do the very same thing on both
+    passes, and the SQLite pass runs them."""
+    if config.getoption("--backend") != "postgresql" or config.getoption("--every-test"):
+        return
+    same = [item for item in items if "backend" not in getattr(item, "fixturenames", ())]
+    if same:
+        config.hook.pytest_deselected(items=same)
+        items[:] = [item for item in items if "backend" in getattr(item, "fixturenames", ())]
 
 
 @pytest.fixture(autouse=True)
