@@ -61,7 +61,7 @@ if ($windowed.ExitCode -ne 0) {
 Remove-Item Env:QT_QPA_PLATFORM
 
 $bytes = (Get-ChildItem -Path $program -Recurse -File | Measure-Object -Property Length -Sum).Sum
-$sizeMb = [math]::Ceiling($bytes / 1MB)
+$sizeMb = [math]::Ceiling($bytes / 1e6)  # megabytes (10^6 bytes), as package.sh and the benchmark
 Write-Host "Programme construit : dist\guichet-enfance\ ($sizeMb Mo, limite $MaxMb Mo) ; $shown"
 if ($sizeMb -gt $MaxMb) {
     Write-Warning "le programme empaqueté pèse $sizeMb Mo, plus que la limite de $MaxMb Mo (issue #18)."

@@ -301,7 +301,7 @@ def test_setup_ps1_finds_python_3_11_and_explains_where_to_get_it():
 def spec_executables() -> dict[str, bool]:
     """build.spec's EXE names and whether each has a console."""
     found = {}
-    for call in re.findall(r"^\w+ = EXE\((.*?)^\)", read(SPEC), re.MULTILINE | re.DOTALL):
+    for call in re.findall(r"^\s*\w+ = EXE\((.*?)^\s*\)", read(SPEC), re.MULTILINE | re.DOTALL):
         name = re.search(r'name="([^"]+)"', call)
         console = re.search(r"console=(True|False)", call)
         assert name and console, call
@@ -318,7 +318,9 @@ def spec_collect_name() -> str:
 def test_build_spec_makes_a_windowed_and_a_console_program_in_one_folder():
     assert spec_executables() == {"guichet-enfance": False, "guichet-enfance-cli": True}
     spec = read(SPEC)
-    assert re.search(r"^coll = COLLECT\(exe, exe_cli,", spec, re.MULTILINE)
+    assert re.search(r"^coll = COLLECT\(\*programs, ", spec, re.MULTILINE)
+    assert "programs = [exe]" in spec and "programs.append(exe_cli)" in spec
+    assert "SEPARATE_CLI = not IS_LINUX" in spec  # on Windows, two executables; on Linux, a link to the one
     assert spec_collect_name() == "guichet-enfance"
     for entry, function in (("pyinstaller_entry.py", "main_windowed"), ("pyinstaller_cli.py", "main")):
         assert f'Analysis(["scripts/{entry}"]' in spec
