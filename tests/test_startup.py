@@ -304,13 +304,27 @@ def test_the_worker_still_warming_up_when_the_window_is_gone_ends_quietly(qtbot,
 
 
 def test_once_run_has_returned_the_worker_tells_nobody(qtbot):
+    import threading
+
     controller = startup.Startup("sqlite:///inutile.sqlite3")
     qtbot.addWidget(controller.dialog)
     heard: list[str] = []
     controller.news.disconnect(controller._news)
     controller.news.connect(lambda what, value: heard.append(what))
     assert controller._tell("warm", None)
+    answers: list[str | None] = []
+    waiting = threading.Thread(target=lambda: answers.append(controller._ask_password("postgres")))
+    waiting.start()  # asked, and nobody answers (the program ends)
+    qtbot.waitUntil(lambda: heard == ["warm", "ask"])
     controller.close()  # what ``start`` does once ``run`` has returned
+    waiting.join(timeout=5)
+    assert not waiting.is_alive() and answers == [None]  # it stopped waiting
     assert not controller._tell("warm", None)
     assert controller._ask_password("postgres") is None  # not waiting for an answer nobody will give
-    assert heard == ["warm"]
+    assert heard == ["warm", "ask"]
+    # news queued before ``run`` returned, delivered by a later event loop (an error box): not acted on
+    done, answer = threading.Event(), []
+    controller._news("ask", ("postgres", answer, done))  # no password dialog: it would block this test
+    assert done.is_set() and answer == []
+    controller._news("failed", RuntimeError("trop tard"))
+    assert controller.exit_code == 0 and not controller.dialog.errors.isVisible()

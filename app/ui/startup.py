@@ -197,6 +197,8 @@ class Startup(QObject):
         self.pending = False
         """« Se connecter » was clicked before the database was open: the login runs once it is."""
         self.working = self.warm = self.painted = self.logging = self.closed = False
+        self.asking: list[threading.Event] = []
+        """The worker's questions (the server's password) waiting for their answer."""
         self.exit_code = 0
         self.worker: threading.Thread | None = None
         self.ends_on_failure = probe or headless()
@@ -288,13 +290,17 @@ class Startup(QObject):
         """On the worker: the server's password, asked on the GUI thread (the worker waits for the answer)."""
         answer: list[str | None] = []
         done = threading.Event()
+        self.asking.append(done)
         if self._tell("ask", (account, answer, done)):
             done.wait()
         return answer[0] if answer else None
 
     def close(self) -> None:
-        """``run`` has returned: the program ends, and a worker still opening or warming up tells nobody."""
+        """``run`` has returned: the program ends, and a worker still opening or warming up tells nobody. News
+        already queued is not acted on (``_news``), and a worker waiting for the server's password stops waiting."""
         self.closed = True
+        for done in self.asking:
+            done.set()
 
     def _tell(self, what: str, value: Any) -> bool:
         """From the worker, ``news`` for the GUI thread; False once the program ends (``close``, or PySide
@@ -308,6 +314,10 @@ class Startup(QObject):
         return True
 
     def _news(self, what: str, value: Any) -> None:
+        if self.closed:  # queued before ``run`` returned, delivered by a later event loop (an error box)
+            if what == "ask":
+                value[2].set()
+            return
         if what == "ask":
             from PySide6.QtWidgets import QInputDialog, QLineEdit
 
