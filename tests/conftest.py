@@ -134,7 +134,12 @@ def pg_database_factory(backend: str, pg_admin_url: str):
 
     yield create
     with admin.connect() as conn:
-        for name in created:
+        mine = (
+            conn.exec_driver_sql(  # with the copies of the demonstration database a failed test may have left
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"guichet_test_{os.getpid()}_%",)
+            ).scalars()
+        )
+        for name in {*created, *mine}:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
 
@@ -199,8 +204,17 @@ def db(engine: Engine, clock: FixedClock) -> Database:
     return Database(engine, clock)
 
 
+COPY_SOURCE = pytest.StashKey[str]()
+"""On PostgreSQL, the database the demonstration copies are made from (``PgCopies``)."""
+
+
 @pytest.fixture(scope="session")
-def demo_template(backend: str, tmp_path_factory: pytest.TempPathFactory, pg_database_factory) -> str:
+def demo_template(
+    backend: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_database_factory,
+    request: pytest.FixtureRequest,
+) -> str:
     """A database holding the demonstration data for 2026-11-26, built once per run (read-only use)."""
     from app.services.demo import load_demo
 
@@ -212,6 +226,10 @@ def demo_template(backend: str, tmp_path_factory: pytest.TempPathFactory, pg_dat
     upgrade(engine)
     load_demo(Database(engine, FixedClock(paris(TODAY, time(9, 0)))), TODAY)
     engine.dispose()
+    if backend == "postgresql":  # now, while nobody is connected to it (PostgreSQL copies no database in use)
+        request.config.stash[COPY_SOURCE] = str(
+            make_url(pg_database_factory(template=make_url(url).database)).database
+        )
     return url
 
 
@@ -225,8 +243,9 @@ class PgCopies:
     def __init__(self, admin_url: str, template: str, ahead: int = 2) -> None:
         self.admin_url, self.template = admin_url, template
         self.admin = _admin_engine(admin_url)
-        self.ready: queue.Queue[str | BaseException] = queue.Queue(maxsize=ahead)
+        self.ready: queue.Queue[str] = queue.Queue(maxsize=ahead)
         self.stopping = threading.Event()
+        self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._fill, name="copies-de-la-demo", daemon=True)
         self.thread.start()
 
@@ -236,8 +255,8 @@ class PgCopies:
             try:
                 with self.admin.connect() as conn:
                     conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
-            except Exception as exc:  # noqa: BLE001 - the test that waits for this copy raises it
-                self.ready.put(exc)
+            except Exception as exc:  # noqa: BLE001 - every test that asks for a copy from now on raises it
+                self.failure = exc
                 return
             while True:
                 try:
@@ -250,9 +269,15 @@ class PgCopies:
 
     def take(self) -> str:
         """The URL of a new copy, private to the caller (who drops it with ``drop``)."""
-        made = self.ready.get(timeout=300)
-        if isinstance(made, BaseException):
-            raise made
+        while True:
+            try:
+                made = self.ready.get(timeout=0.2)
+                break
+            except queue.Empty:
+                if self.failure is not None:
+                    raise self.failure from None
+                if not self.thread.is_alive():
+                    raise RuntimeError("copies de la base de démonstration : le fil s'est arrêté") from None
         return make_url(self.admin_url).set(database=made).render_as_string(hide_password=False)
 
     def drop(self, name: str) -> None:
@@ -263,10 +288,8 @@ class PgCopies:
         self.stopping.set()
         self.thread.join(timeout=60)
         while not self.ready.empty():
-            made = self.ready.get()
-            if isinstance(made, str):
-                self.drop(made)
-        self.admin.dispose()
+            self.drop(self.ready.get())
+        self.admin.dispose()  # a copy still being made then is dropped with the run's databases
 
 
 @pytest.fixture(scope="session")
@@ -275,9 +298,7 @@ def pg_copies(backend: str, demo_template: str, pg_admin_url: str, request: pyte
     if backend != "postgresql":
         yield None
         return
-    create = request.getfixturevalue("pg_database_factory")
-    source = make_url(create(template=make_url(demo_template).database)).database
-    copies = PgCopies(pg_admin_url, source)
+    copies = PgCopies(pg_admin_url, request.config.stash[COPY_SOURCE])
     yield copies
     copies.close()
 
