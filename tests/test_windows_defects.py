@@ -699,3 +699,22 @@ def test_documents_keep_sensible_modes_and_a_protected_folder_is_said_so(tmp_pat
             subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
         folder.chmod(0o755)
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("program", "called"), [("guichet-enfance", "main_windowed"), ("guichet-enfance-cli", "main")]
+)
+def test_the_frozen_entry_started_as_the_cli_link_is_the_command_line(monkeypatch, program, called):
+    """On Linux ``guichet-enfance-cli`` is a symbolic link to ``guichet-enfance`` (build.spec): under that name
+    the program is ``main`` (a scheduled ``nightly`` with its output closed runs), under its own ``main_windowed``."""
+    import app.__main__ as entry_module
+    from tests.test_cli import ROOT
+
+    calls: list[str] = []
+    monkeypatch.setattr(entry_module, "main", lambda: calls.append("main") or 0)
+    monkeypatch.setattr(entry_module, "main_windowed", lambda: calls.append("main_windowed") or 0)
+    monkeypatch.setattr("sys.argv", [f"/opt/guichet-enfance/{program}", "nightly"])
+    script = ROOT / "scripts" / "pyinstaller_entry.py"  # run as the bootloader runs it: sys.argv[0] kept
+    with pytest.raises(SystemExit) as ended:
+        exec(compile(script.read_text(encoding="utf-8"), str(script), "exec"), {"__name__": "__main__"})
+    assert ended.value.code == 0 and calls == [called]
