@@ -29,12 +29,4 @@ case "$cli_version" in
   "Guichet Enfance "*) echo "Programme en ligne de commande : $cli_version" ;;
   *) echo "Erreur : guichet-enfance-cli --version affiche « $cli_version »." >&2; exit 1 ;;
 esac
-# The files' sizes (links not followed), in megabytes of 10^6 bytes: what the benchmark and package.ps1 count.
-size_bytes=$(find dist/guichet-enfance -type f -printf '%s\n' | awk '{ total += $1 } END { printf "%d", total }')
-size_mb=$(awk -v bytes="$size_bytes" 'BEGIN { printf "%.0f", bytes / 1e6 }')
-echo "Programme construit : dist/guichet-enfance/ (${size_mb} Mo, limite ${MAX_MB} Mo)"
-if [ "$size_bytes" -gt $((MAX_MB * 1000000)) ]; then
-  echo "Erreur : le programme empaqueté pèse ${size_mb} Mo, plus que la limite de ${MAX_MB} Mo. Les plus gros :" >&2
-  du -s --apparent-size -B 1000000 dist/guichet-enfance/_internal/* | sort -n | tail -15 >&2
-  exit 1
-fi
+bash scripts/package_size.sh dist/guichet-enfance "$MAX_MB"

@@ -104,12 +104,32 @@ def test_settings_have_one_table_of_defaults(tmp_path):
     assert set(DEFAULTS) >= {"database/mode", "database/host", "backup/keep"}
 
 
-def test_package_script_fails_above_150_mb():
+def _size_check(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", "scripts/package_size.sh", str(folder), "150"], cwd=ROOT, capture_output=True,
+                          encoding="utf-8", timeout=60)  # fmt: skip
+
+
+def test_package_script_fails_above_150_mb(tmp_path):
     script = (ROOT / "scripts" / "package.sh").read_text(encoding="utf-8")
-    assert "MAX_MB=150" in script
+    assert "MAX_MB=150" in script and 'bash scripts/package_size.sh dist/guichet-enfance "$MAX_MB"' in script
+    folder = tmp_path / "guichet-enfance"
+    (folder / "_internal").mkdir(parents=True)
+    with open(folder / "guichet-enfance", "wb") as program:  # sparse: its size, not the disk's blocks
+        program.truncate(12_000_000)
+    with open(folder / "_internal" / "libQt6Core.so.6", "wb") as library:
+        library.truncate(137_000_000)
+    (folder / "guichet-enfance-cli").symlink_to("guichet-enfance")  # a link counts once (Linux's second name)
+    result = _size_check(folder)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Programme construit : {folder}/ (149 Mo, limite 150 Mo)"
+    with open(folder / "_internal" / "libQt6Core.so.6", "r+b") as library:
+        library.truncate(138_000_001)  # 150 000 001 bytes in all
+    result = _size_check(folder)
+    assert result.returncode == 1
+    assert "pèse 150 Mo, plus que la limite de 150 Mo. Les plus gros :" in result.stderr
     assert (
-        'if [ "$size_mb" -gt "$MAX_MB" ]; then' in script and "exit 1" in script.split('MAX_MB" ]; then')[1]
-    )
+        f"139\t{folder}/_internal" in result.stderr and "libQt6Core.so.6" in result.stderr
+    )  # the biggest parts
     spec = (ROOT / "build.spec").read_text(encoding="utf-8")
     assert "strip=IS_LINUX" in spec and "trimmed_library" in spec
 
