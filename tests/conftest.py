@@ -60,10 +60,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     passes, and the SQLite pass runs them."""
     if config.getoption("--backend") != "postgresql" or config.getoption("--every-test"):
         return
-    same = [item for item in items if "backend" not in getattr(item, "fixturenames", ())]
+    kept: list[pytest.Item] = []
+    same: list[pytest.Item] = []
+    for item in items:
+        (kept if "backend" in getattr(item, "fixturenames", ()) else same).append(item)
     if same:
         config.hook.pytest_deselected(items=same)
-        items[:] = [item for item in items if "backend" in getattr(item, "fixturenames", ())]
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +121,23 @@ def _admin_engine(admin_url: str) -> Engine:
     return make_engine(admin_url).execution_options(isolation_level="AUTOCOMMIT")
 
 
+RUN_PREFIX = f"guichet_test_{os.getpid()}_"
+"""The names of this run's PostgreSQL databases: the end of the run drops every one (``pg_database_factory``)."""
+
+
+def _new_database_name() -> str:
+    return f"{RUN_PREFIX}{uuid.uuid4().hex[:8]}"
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def pg_database_factory(backend: str, pg_admin_url: str):
     """Creates empty PostgreSQL databases for this run and drops them all at the end."""
@@ -125,23 +145,23 @@ def pg_database_factory(backend: str, pg_admin_url: str):
     admin = _admin_engine(pg_admin_url)
 
     def create(template: str | None = None) -> str:
-        name = f"guichet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        name = _new_database_name()
         with admin.connect() as conn:
             conn.exec_driver_sql(
                 f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
             )
         created.append(name)
-        return make_url(pg_admin_url).set(database=name).render_as_string(hide_password=False)
+        return _database_url(pg_admin_url, name)
 
     yield create
     with admin.connect() as conn:
         mine = (
             conn.exec_driver_sql(  # with the copies of the demonstration database a failed test may have left
-                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"guichet_test_{os.getpid()}_%",)
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{RUN_PREFIX}%",)
             ).scalars()
         )
-        for name in {*created, *mine}:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for name in {*created, *mine}:
+        _drop_database(admin, name)
     admin.dispose()
 
 
@@ -256,7 +276,7 @@ class PgCopies:
 
     def _fill(self) -> None:
         while not self.stopping.is_set():
-            name = f"guichet_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            name = _new_database_name()
             try:
                 with self.admin.connect() as conn:
                     conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
@@ -292,15 +312,14 @@ class PgCopies:
                     raise self.failure from None
                 if not self.thread.is_alive():
                     raise RuntimeError("copies de la base de démonstration : le fil s'est arrêté") from None
-        return make_url(self.admin_url).set(database=made).render_as_string(hide_password=False)
+        return _database_url(self.admin_url, made)
 
     def give_back(self, name: str) -> None:
         """A copy its test has finished with (its connections closed): dropped on the thread."""
         self.used.put(name)
 
     def drop(self, name: str) -> None:
-        with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(self.admin, name)
 
     def close(self) -> None:
         self.stopping.set()
