@@ -15,12 +15,14 @@ from .base import Base, search_key
 from .closing import ClosingLine, DayClosing
 from .enums import (
     LIVE_STATUSES,
+    TILL_METHODS,
     ActivityKind,
     AidKind,
     Attendance,
     ClosingStatus,
     DeadlineKind,
     LedgerKind,
+    OnlinePaymentStatus,
     OpeningKind,
     OutboxStatus,
     PaymentMethod,
@@ -31,9 +33,18 @@ from .enums import (
     WalletKind,
 )
 from .family import Adult, Child, Family, PortalResetToken
-from .money import AidType, FamilyAid, LedgerEntry, Payment, ReceiptCounter, Wallet
+from .money import (
+    AidType,
+    FamilyAid,
+    LedgerEntry,
+    OnlinePayment,
+    Payment,
+    PaymentSettings,
+    ReceiptCounter,
+    Wallet,
+)
 from .notification import InfoMessage, OutboxMessage
-from .operation import OperationRecord
+from .operation import OperationRecord, ScheduledJob
 from .organisation import Agent, Structure, agent_structures
 from .reservation import Reservation
 
@@ -62,12 +73,15 @@ __all__ = [
     "LedgerEntry",
     "LedgerKind",
     "LocalClosing",
+    "OnlinePayment",
+    "OnlinePaymentStatus",
     "OpeningKind",
     "OperationRecord",
     "OutboxMessage",
     "OutboxStatus",
     "Payment",
     "PaymentMethod",
+    "PaymentSettings",
     "Period",
     "PeriodOpeningRule",
     "PeriodScope",
@@ -77,8 +91,10 @@ __all__ = [
     "Reservation",
     "ReservationStatus",
     "Role",
+    "ScheduledJob",
     "SchoolHoliday",
     "Structure",
+    "TILL_METHODS",
     "Wallet",
     "WalletKind",
     "agent_structures",

@@ -80,6 +80,22 @@ class PaymentMethod(enum.StrEnum):
     CHEQUE = "cheque"
     CARD = "card"
     TRANSFER = "transfer"
+    ONLINE = "online"
+    """« Carte en ligne »: paid by the family on the portal (PayFiP…); in no till (DESIGN §2.9)."""
+
+
+TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CARD, PaymentMethod.TRANSFER)
+"""The methods a counter takes: what a till holds and a cash closing counts (not the online payments)."""
+
+
+class OnlinePaymentStatus(enum.StrEnum):
+    """An online payment's state: pending until the backend says how it ended (paid once, or not at all)."""
+
+    PENDING = "pending"
+    PAID = "paid"
+    REFUSED = "refused"
+    ABANDONED = "abandoned"
+    EXPIRED = "expired"
 
 
 class AidKind(enum.StrEnum):
@@ -90,6 +106,9 @@ class AidKind(enum.StrEnum):
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"
+    """Handed to the SMTP server by a sender that has not said how it ended: if that sender died, the message is
+    sent again (same Message-ID) once its lease has expired — at least once, rarely twice."""
     SENT = "sent"
     FAILED = "failed"
 

@@ -6,13 +6,13 @@ Amounts are integer cents (``*_cents``), never floats.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum
-from .enums import AidKind, LedgerKind, PaymentMethod, WalletKind
+from .enums import AidKind, LedgerKind, OnlinePaymentStatus, PaymentMethod, WalletKind
 
 if TYPE_CHECKING:
     from .family import Family
@@ -76,7 +76,8 @@ class ReceiptCounter(Base):
 
 
 class Payment(Base):
-    """Règlement taken at the counter, with its receipt number (e.g. ``2026-000123``)."""
+    """Règlement taken at the counter — or online by the family (``agent_id`` None, method ``online``) — with its
+    receipt number (e.g. ``2026-000123``) in its structure's sequence."""
 
     __tablename__ = "payments"
     __table_args__ = (
@@ -135,3 +136,68 @@ class FamilyAid(Base):
 
     family: Mapped[Family] = relationship(back_populates="aids")
     aid_type: Mapped[AidType] = relationship()
+
+
+class OnlinePayment(Base):
+    """A payment a family started on the portal (DESIGN §2.9): ``pending`` from the moment it is sent to the payment
+    site until the backend says how it ended; ``paid`` once, with the one ``Payment`` it recorded."""
+
+    __tablename__ = "online_payments"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("ix_online_payments_status_next_check", "status", "next_check_at"),
+        Index("ix_online_payments_structure_settled", "structure_id", "settled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(30), unique=True)
+    """Our own reference, sent to the backend (PayFiP's ``refdet``: 1 to 30 letters and digits)."""
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="RESTRICT"))
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="RESTRICT"), index=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="RESTRICT"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    backend: Mapped[str] = mapped_column(String(32))
+    """The eopayment backend it went through (``payfip_ws``, ``dummy``…)."""
+    test_mode: Mapped[bool] = mapped_column(default=False)
+    """A test payment (PayFiP ``saisie`` T, the demonstration backend): no money moved at the bank."""
+    status: Mapped[OnlinePaymentStatus] = mapped_column(
+        str_enum(OnlinePaymentStatus, "online_payment_status")
+    )
+    order_id: Mapped[str | None] = mapped_column(String(100))
+    """The backend's id of the request (PayFiP's ``idop``), what its status is asked with."""
+    transaction_id: Mapped[str | None] = mapped_column(String(200))
+    """The backend's transaction number once settled (PayFiP: refdet, idop and authorisation number)."""
+    bank_status: Mapped[str | None] = mapped_column(String(200))
+    """The backend's last word on it (« paid CB », « refused CB »…)."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None]
+    business_date: Mapped[date | None]
+    """The day (Paris) it was settled as paid: the day of the end-of-day report that lists it."""
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    """How many times the backend was asked (notifications, returns, the worker)."""
+    next_check_at: Mapped[datetime]
+    """When the worker asks the backend again if nothing was heard by then."""
+    claimed_until: Mapped[datetime | None]
+    """A worker holds the row (asking the backend) until then; another worker skips it meanwhile."""
+    payment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payments.id", ondelete="RESTRICT"), unique=True
+    )
+
+    payment: Mapped[Payment | None] = relationship()
+
+
+class PaymentSettings(Base):
+    """One structure's online payment (its régie): the eopayment backend and its options. Secrets are never here:
+    they are in the keyring or the environment of the portal's server (``services.money.online_backends``)."""
+
+    __tablename__ = "payment_settings"
+
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id", ondelete="CASCADE"), primary_key=True
+    )
+    backend: Mapped[str] = mapped_column(String(32))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enabled: Mapped[bool] = mapped_column(default=False)
+    """Open to the families: « Payer par carte » is offered for this structure's wallets."""
+    updated_at: Mapped[datetime]
