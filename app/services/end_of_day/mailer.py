@@ -1,8 +1,10 @@
 """Sending the outbox over SMTP: retried with backoff, marked sent, never twice from a finished attempt.
 
-Each message is claimed (a lease, committed) before it is sent and marked sent right after the server accepts
-it; a job killed mid-run leaves at most the message it was sending claimed, and the next run takes it again when
-the lease has expired. The Message-ID is fixed at the first attempt, so a retry carries the same identity.
+Each message is marked « sending » with a lease (committed) before the SMTP exchange and « sent » right after the
+server accepts it. A sender that dies in between leaves its message « sending »: once the lease has expired the next
+run sends it again, with the same Message-ID (fixed at the first attempt), and counts it as resent. Delivery is
+therefore at least once: the one message that can arrive twice is one whose acceptance by the server and the mark
+« sent » were separated by the sender's death (or by a sender frozen longer than the lease); no message is lost.
 The SMTP password lives in the OS keyring, never in a file.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import os
 import smtplib
 import ssl
@@ -28,6 +31,7 @@ from ..bounds import checked
 from ..errors import ConfigurationError, DomainError
 from ..uow import Database
 
+log = logging.getLogger(__name__)
 KEYRING_SERVICE = "guichet-enfance-smtp"
 MAX_ATTEMPTS = 8
 SECRET_KINDS = ("portal_password",)
@@ -89,9 +93,16 @@ class SendReport:
     failed: list[str] = field(default_factory=list)
     remaining: int = 0
     unreachable: str = ""
+    resent: int = 0
+    """Messages whose earlier sending was interrupted (the sender died): sent again, maybe received twice."""
 
     def lines(self) -> list[str]:
         lines = [f"E-mails envoyés : {self.sent}."]
+        if self.resent:
+            lines.append(
+                f"{count(self.resent, 'message renvoyé', 'messages renvoyés')} après un envoi interrompu "
+                "(peut-être reçu deux fois, avec le même identifiant)."
+            )
         if self.retried:
             lines.append(
                 f"{count(self.retried, 'envoi en échec', 'envois en échec')}, nouvel essai plus tard."
@@ -177,16 +188,23 @@ class SmtpUnavailable(DomainError):
         super().__init__(f"Le serveur d'envoi des e-mails ne répond pas ou a refusé le message ({where}).")
 
 
-def _claim(db: Database) -> tuple[int, str, str, str, str, str] | None:
-    """Take the next due message with a lease, committed before any SMTP exchange."""
+Claimed = tuple[int, str, str, str, str, str, bool]
+"""A message taken for sending: id, kind, recipient, subject, body, Message-ID, and whether an earlier sending of it
+was interrupted."""
 
-    def work(s: Session) -> tuple[int, str, str, str, str, str] | None:
+
+def _claim(db: Database) -> Claimed | None:
+    """Take the next due message — or one left « sending » by a sender whose lease has expired — and mark it
+    « sending » with a lease, committed before any SMTP exchange."""
+
+    def work(s: Session) -> Claimed | None:
         now = db.clock.now()
+        due = (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now)
+        abandoned = OutboxMessage.status == OutboxStatus.SENDING
         msg = s.scalar(
             select(OutboxMessage)
             .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
+                or_(due, abandoned),
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
             )
             .order_by(OutboxMessage.id)
@@ -195,10 +213,18 @@ def _claim(db: Database) -> tuple[int, str, str, str, str, str] | None:
         )
         if msg is None:
             return None
+        interrupted = msg.status is OutboxStatus.SENDING
+        if interrupted:
+            log.warning("outbox message %s: its sending was interrupted; sent again with the same Message-ID %s",
+                        msg.id, msg.message_id)  # fmt: skip
+            msg.last_error = (
+                "envoi précédent interrompu : renvoyé (même Message-ID), peut-être reçu deux fois"
+            )
+        msg.status = OutboxStatus.SENDING
         msg.claimed_until = now + LEASE
         if msg.message_id is None:
             msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
-        return msg.id, msg.kind, msg.recipient, msg.subject, msg.body, msg.message_id
+        return msg.id, msg.kind, msg.recipient, msg.subject, msg.body, msg.message_id, interrupted
 
     return db.write(work)
 
@@ -226,11 +252,12 @@ def send_pending(
             claimed = _claim(db)
             if claimed is None:
                 break
-            msg_id, kind, recipient, subject, body, message_id = claimed
+            msg_id, kind, recipient, subject, body, message_id, interrupted = claimed
             try:
                 smtp = connection.get()
             except (smtplib.SMTPException, OSError) as exc:
-                _update(db, msg_id, claimed_until=None, last_error=f"{type(exc).__name__}: {exc}"[:1000])
+                _update(db, msg_id, status=OutboxStatus.PENDING, claimed_until=None,
+                        last_error=f"{type(exc).__name__}: {exc}"[:1000])  # fmt: skip
                 report.unreachable = f"{settings.host}:{settings.port} ({type(exc).__name__})"
                 break
             email = EmailMessage()
@@ -256,6 +283,8 @@ def send_pending(
                 done["body"] = "(message envoyé ; contenu effacé car il contenait un mot de passe provisoire)"
             _update(db, msg_id, **done)
             report.sent += 1
+            if interrupted:
+                report.resent += 1
             if pace:
                 time.sleep(pace)
     finally:
@@ -265,7 +294,7 @@ def send_pending(
             uow.session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
-                .where(OutboxMessage.status == OutboxStatus.PENDING)
+                .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
             )
             or 0
         )
@@ -279,6 +308,7 @@ def _record_failure(db: Database, msg_id: int, exc: Exception, report: SendRepor
         msg.attempts += 1
         msg.last_error = f"{type(exc).__name__}: {exc}"[:1000]
         msg.claimed_until = None
+        msg.status = OutboxStatus.PENDING
         if msg.attempts >= MAX_ATTEMPTS:
             msg.status = OutboxStatus.FAILED
             return False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ...models import Family, OutboxMessage, OutboxStatus
@@ -12,24 +13,26 @@ from ...models import Family, OutboxMessage, OutboxStatus
 
 def queue_email(
     session: Session, *, kind: str, dedup_key: str, family: Family, subject: str, body: str, now: datetime
-) -> OutboxMessage | None:
-    """Write one outbox row (at most one per ``dedup_key``); None when the family has no e-mail address."""
+) -> bool:
+    """Write one outbox row (at most one per ``dedup_key``: a second one is left out, in one statement). False when
+    the family has no e-mail address (nothing queued)."""
     if not family.email:
-        return None
-    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key == dedup_key))
-    if existing is not None:
-        return existing
-    message = OutboxMessage(
-        kind=kind,
-        dedup_key=dedup_key,
-        family_id=family.id,
-        recipient=family.email,
-        subject=subject,
-        body=body,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
+        return False
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(OutboxMessage)
+        .values(
+            kind=kind,
+            dedup_key=dedup_key,
+            family_id=family.id,
+            recipient=family.email,
+            subject=subject,
+            body=body,
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )  # fmt: skip
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
     )
-    session.add(message)
-    return message
+    return True
