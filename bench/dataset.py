@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert, select
 
 from app.clock import PARIS
 from app.models import (
+    TILL_METHODS,
     Activity,
     ActivityDay,
     ActivityKind,
@@ -30,7 +31,6 @@ from app.models import (
     LedgerKind,
     OpeningKind,
     Payment,
-    PaymentMethod,
     Period,
     PeriodOpeningRule,
     ReceiptCounter,
@@ -269,7 +269,7 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
                                     time(rng.randint(8, 17), rng.randint(0, 59)), tzinfo=PARIS)  # fmt: skip
             payments.append({"structure_id": structure_id, "family_id": fid, "wallet_id": wallet_id,
                              "receipt_year": paid.year, "receipt_seq": 0, "receipt_number": "",
-                             "method": rng.choice(list(PaymentMethod)), "amount_cents": amount,
+                             "method": rng.choice(TILL_METHODS), "amount_cents": amount,
                              "paid_at": paid.astimezone(UTC), "business_date": paid.date(),
                              "agent_id": rng.choice(agent_ids)})  # fmt: skip
     payments.sort(key=lambda r: (r["structure_id"], r["paid_at"]))

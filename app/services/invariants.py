@@ -11,7 +11,10 @@ from ..models import (
     LIVE_STATUSES,
     ActivityDay,
     LedgerEntry,
+    OnlinePayment,
+    OnlinePaymentStatus,
     Payment,
+    PaymentMethod,
     ReceiptCounter,
     Reservation,
     ReservationStatus,
@@ -106,6 +109,48 @@ def violations(session: Session) -> list[str]:
                 f"Compteur de reçus incohérent : structure {key[0]}, année {key[1]} "
                 f"({counters.get(key, 0)} contre {count(len(numbers), 'reçu')})."
             )
+    problems += _online_payments(session)
+    return problems
+
+
+def _online_payments(session: Session) -> list[str]:
+    """Every paid online payment has its one payment (method « online », same family, wallet, structure, amount);
+    no other row has one, and no « online » payment exists without its online payment."""
+    problems: list[str] = []
+    online = session.execute(
+        select(
+            OnlinePayment.reference,
+            OnlinePayment.status,
+            OnlinePayment.payment_id,
+            OnlinePayment.amount_cents,
+            OnlinePayment.family_id,
+            OnlinePayment.wallet_id,
+            OnlinePayment.structure_id,
+        )  # fmt: skip
+    ).all()
+    payments = {p.id: p for p in session.execute(
+        select(Payment.id, Payment.method, Payment.amount_cents, Payment.family_id, Payment.wallet_id,
+               Payment.structure_id)).all()}  # fmt: skip
+    linked = set()
+    for o in online:
+        if (o.status is OnlinePaymentStatus.PAID) != (o.payment_id is not None):
+            problems.append(
+                f"Paiement en ligne {o.reference} : état {o.status.value} et règlement {o.payment_id}."
+            )
+            continue
+        if o.payment_id is None:
+            continue
+        linked.add(o.payment_id)
+        p = payments.get(o.payment_id)
+        if p is None or p.method is not PaymentMethod.ONLINE or (p.amount_cents, p.family_id, p.wallet_id,
+                                                                  p.structure_id) != (o.amount_cents, o.family_id,
+                                                                                      o.wallet_id, o.structure_id):  # fmt: skip
+            problems.append(
+                f"Paiement en ligne {o.reference} : son règlement {o.payment_id} ne lui correspond pas."
+            )
+    for p in payments.values():
+        if p.method is PaymentMethod.ONLINE and p.id not in linked:
+            problems.append(f"Règlement {p.id} « carte en ligne » sans paiement en ligne payé.")
     return problems
 
 

@@ -18,6 +18,7 @@ from ...models import (
     AidKind,
     AidType,
     InfoMessage,
+    PaymentSettings,
     PeriodOpeningRule,
     Role,
     Structure,
@@ -100,6 +101,9 @@ class ReferenceBuilder:
         alsh = Structure(code="ALSH-MONTECH", name="ALSH Montech", **common)
         self.s.add_all([alae, alsh])
         self.s.flush()
+        # families top up their wallets on the portal through the demonstration's payment site (no money moves)
+        self.s.add_all(PaymentSettings(structure_id=s.id, backend="dummy", enabled=True, updated_at=self.now,
+                                       options={"origin": f"{s.name} (démonstration)"}) for s in (alae, alsh))  # fmt: skip
         return alae, alsh
 
     def _agents(self, structures: list[Structure]) -> list[Agent]:

@@ -10,12 +10,13 @@ from reportlab.platypus import Paragraph, Spacer
 from sqlalchemy import select
 
 from ...clock import PARIS
-from ...models import Agent, ClosingStatus, Family, Payment, PaymentMethod, Structure
+from ...models import TILL_METHODS, Agent, ClosingStatus, Family, Payment, Structure
 from ..bounds import PersonName, checked
 from ..end_of_day.transmission import absences, families_without_email
 from ..errors import UnknownEntity
 from ..money.amounts import format_eur
 from ..money.cash_closing import closings_of_day
+from ..money.online import online_payments_of_day
 from ..money.payments import METHOD_LABELS
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
@@ -40,9 +41,11 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
         payments = s.execute(
             select(Payment, Family.name)
             .join(Family, Payment.family_id == Family.id)
-            .where(Payment.structure_id == structure_id, Payment.business_date == day)
+            .where(Payment.structure_id == structure_id, Payment.business_date == day,
+                   Payment.method.in_(TILL_METHODS))
             .order_by(Payment.paid_at)
-        ).all()
+        ).all()  # fmt: skip
+    online = online_payments_of_day(db, structure_id, day)
     st = styles()
     closings = closings_of_day(db, structure_id, day)
     story = [
@@ -83,7 +86,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
     story.append(Paragraph(esc("Règlements du jour"), st["h2"]))
     if payments:
         rows = []
-        totals = dict.fromkeys(PaymentMethod, 0)
+        totals = dict.fromkeys(TILL_METHODS, 0)
         for p, family in payments:
             totals[p.method] += p.amount_cents
             method = METHOD_LABELS[p.method] + (f" n° {p.cheque_number}" if p.cheque_number else "")
@@ -96,6 +99,18 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
                                st["small"]))  # fmt: skip
     else:
         story.append(Paragraph(esc("Aucun règlement."), st["small"]))
+
+    story.append(Paragraph(esc("Paiements en ligne du jour (hors caisse)"), st["h2"]))
+    if online:
+        rows = [(p.receipt_number, f"{p.at.astimezone(PARIS):%H:%M}", p.family, p.reference,
+                 p.transaction_id + (" (test)" if p.test_mode else ""), format_eur(p.amount_cents)) for p in online]  # fmt: skip
+        story.append(table(("Reçu", "Heure", "Famille", "Référence", "Transaction du site", "Montant"), rows,
+                           [w * CONTENT_WIDTH for w in (0.13, 0.07, 0.18, 0.2, 0.3, 0.12)], right=(5,),
+                           total=("Total", "", "", "", "", format_eur(sum(p.amount_cents for p in online)))))  # fmt: skip
+        story.append(Paragraph(esc("Encaissés par le site de paiement (PayFiP) : à rapprocher de son relevé, ils ne "
+                                   "sont dans la caisse d'aucun agent."), st["small"]))  # fmt: skip
+    else:
+        story.append(Paragraph(esc("Aucun paiement en ligne."), st["small"]))
 
     story.append(Paragraph(esc("Absences du jour"), st["h2"]))
     rows = [(a.child, a.family, a.activity, format_eur(a.price_cents),

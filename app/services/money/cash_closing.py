@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import local_today
 from ...models import (
+    TILL_METHODS,
     Agent,
     ClosingLine,
     ClosingStatus,
@@ -77,10 +78,13 @@ class ClosingRow:
 def expected_totals(
     session: Session, structure_id: int, agent_id: int | None, day: date
 ) -> list[MethodTotal]:
-    totals = {m: [0, 0] for m in PaymentMethod}
+    totals = {m: [0, 0] for m in TILL_METHODS}  # an online payment is in no till (DESIGN §2.9)
     for method, cents in session.execute(
         select(Payment.method, Payment.amount_cents).where(
-            Payment.structure_id == structure_id, Payment.agent_id == agent_id, Payment.business_date == day
+            Payment.structure_id == structure_id,
+            Payment.agent_id == agent_id,
+            Payment.business_date == day,
+            Payment.method.in_(TILL_METHODS),
         )
     ):
         totals[method][0] += 1
@@ -93,11 +97,12 @@ def expected_totals(
             LedgerEntry.structure_id == structure_id,
             LedgerEntry.agent_id == agent_id,
             LedgerEntry.business_date == day,
+            Payment.method.in_(TILL_METHODS),
         )
     ):
         totals[method][0] -= 1
         totals[method][1] += cents  # reversal entries are negative
-    return [MethodTotal(m, METHOD_LABELS[m], totals[m][0], totals[m][1]) for m in PaymentMethod]
+    return [MethodTotal(m, METHOD_LABELS[m], totals[m][0], totals[m][1]) for m in TILL_METHODS]
 
 
 @checked

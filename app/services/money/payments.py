@@ -20,6 +20,7 @@ from ...models import (
     Family,
     LedgerEntry,
     LedgerKind,
+    OnlinePayment,
     Payment,
     PaymentMethod,
     Role,
@@ -43,6 +44,7 @@ METHOD_LABELS = {
     PaymentMethod.CHEQUE: "Chèque",
     PaymentMethod.CARD: "Carte bancaire",
     PaymentMethod.TRANSFER: "Virement",
+    PaymentMethod.ONLINE: "Carte en ligne",
 }
 
 
@@ -249,7 +251,8 @@ class LedgerRow:
 
 @dataclass(frozen=True)
 class PaymentRow:
-    id: int
+    id: int | None
+    """The payment's; None for an online payment that was not paid (no receipt, nothing to reverse)."""
     paid_at: datetime
     receipt_number: str
     method: str
@@ -257,6 +260,10 @@ class PaymentRow:
     wallet: str
     agent: str
     reversed: bool
+    state: str = "Encaissé"
+    """« Encaissé », « Annulé », « Payé en ligne », or an unpaid online payment's state (« Refusé »…)."""
+    reference: str = ""
+    """An online payment's reference and the payment site's transaction number."""
 
 
 @checked
@@ -285,7 +292,10 @@ def ledger_rows(db: Database, family_id: int, limit: RowLimit = 200) -> list[Led
 
 @checked
 def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
-    """Historique des règlements, newest first."""
+    """Historique des règlements, newest first: the counter's and the online ones — paid (with their receipt), and
+    those still awaiting the payment site's word or that ended unpaid."""
+    from .online import STATUS_LABELS
+
     with db.reading() as uow:
         s = uow.session
         reversed_ids = set(
@@ -295,14 +305,7 @@ def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
                 )
             )
         )
-        rows = s.execute(
-            select(Payment, Wallet.kind, Agent.full_name)
-            .join(Wallet, Payment.wallet_id == Wallet.id)
-            .outerjoin(Agent, Payment.agent_id == Agent.id)
-            .where(Payment.family_id == family_id)
-            .order_by(Payment.paid_at.desc(), Payment.id.desc())
-        ).all()
-        return [
+        rows = [
             PaymentRow(
                 p.id,
                 p.paid_at,
@@ -312,9 +315,44 @@ def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
                 WALLET_LABELS[kind],
                 agent or "portail",
                 p.id in reversed_ids,
+                "Annulé" if p.id in reversed_ids else "Payé en ligne" if online else "Encaissé",
+                _online_reference(online) if online else "",
+            )  # fmt: skip
+            for p, kind, agent, online in s.execute(
+                select(Payment, Wallet.kind, Agent.full_name, OnlinePayment)
+                .join(Wallet, Payment.wallet_id == Wallet.id)
+                .outerjoin(Agent, Payment.agent_id == Agent.id)
+                .outerjoin(OnlinePayment, OnlinePayment.payment_id == Payment.id)
+                .where(Payment.family_id == family_id)
             )
-            for p, kind, agent in rows
         ]
+        rows += [
+            PaymentRow(
+                None,
+                o.created_at,
+                "",
+                METHOD_LABELS[PaymentMethod.ONLINE],
+                o.amount_cents,
+                WALLET_LABELS[kind],
+                "portail",
+                False,
+                STATUS_LABELS[o.status],
+                _online_reference(o),
+            )  # fmt: skip
+            for o, kind in s.execute(
+                select(OnlinePayment, Wallet.kind)
+                .join(Wallet, OnlinePayment.wallet_id == Wallet.id)
+                .where(OnlinePayment.family_id == family_id, OnlinePayment.payment_id.is_(None))
+            )
+        ]
+        return sorted(rows, key=lambda r: (r.paid_at, r.id or 0), reverse=True)
+
+
+def _online_reference(online: OnlinePayment) -> str:
+    test = " (test)" if online.test_mode else ""
+    return f"réf. {online.reference}{test}" + (
+        f" · transaction {online.transaction_id}" if online.transaction_id else ""
+    )
 
 
 def suggested_amount(missing_cents: int) -> str:
