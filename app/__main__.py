@@ -112,6 +112,29 @@ def build_parser() -> argparse.ArgumentParser:
     nightly.add_argument(
         "--no-send", action="store_true", help="ne pas envoyer les e-mails (file d'envoi seulement)"
     )
+    worker = sub.add_parser(
+        "worker",
+        parents=[common],
+        help="travaux de fond en continu : e-mails, paiements en ligne, fin de journée à son heure",
+    )
+    worker.add_argument("--once", action="store_true", help="un seul tour, puis quitter")
+    worker.add_argument("--interval", type=float, default=15.0, metavar="SECONDES",
+                        help="secondes entre deux tours (défaut 15)")  # fmt: skip
+    worker.add_argument(
+        "--end-of-day",
+        metavar="HH:MM",
+        help="heure de la fin de journée (défaut : $GUICHET_END_OF_DAY, sinon 19:30 ; « aucune » pour ne pas la faire)",
+    )
+    secret = sub.add_parser(
+        "payment-secret",
+        help="enregistrer un secret du service de paiement d'une structure dans le trousseau de ce serveur",
+    )
+    secret.add_argument(
+        "--structure", required=True, metavar="CODE", help="code de la structure (ex. ALSH-MONTECH)"
+    )
+    secret.add_argument(
+        "--option", required=True, metavar="NOM", help="nom de l'option secrète (ex. secret_test)"
+    )
     restore = sub.add_parser("restore", parents=[common], help="remplacer la base locale par une sauvegarde")
     restore.add_argument("file", metavar="SAUVEGARDE.sqlite3")
     sub.add_parser("smtp-password", help="enregistrer le mot de passe SMTP dans le trousseau du système")
@@ -225,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_nightly(args)
         if command == "smtp-password":
             return cmd_smtp_password()
+        if command == "worker":
+            return cmd_worker(args)
+        if command == "payment-secret":
+            return cmd_payment_secret(args)
         if command == "setup":
             return cmd_setup(args)
         if command == "school-year":
@@ -391,12 +418,11 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from .bootstrap import open_database
     from .clock import local_today
     from .services.end_of_day.mailer import SmtpSettings, send_pending
-    from .services.end_of_day.transmission import transmit_day
+    from .services.end_of_day.nightly import end_of_day
 
     db = open_database(getattr(args, "db", None), create=False)
     day = args.date or local_today(db.clock)
-    report = transmit_day(db, day, actor_id=_command_line_actor(db).agent_id)
-    print("\n".join(report.lines()))
+    print("\n".join(end_of_day(db, day, _command_line_actor(db).agent_id)))
     settings = SmtpSettings.from_env()
     if args.no_send:
         print("Envoi des e-mails non demandé.")
@@ -404,6 +430,73 @@ def cmd_nightly(args: argparse.Namespace) -> int:
         print("Pas de serveur SMTP configuré (GUICHET_SMTP_HOST) : les e-mails restent en file d'envoi.")
     else:
         print("\n".join(send_pending(db, settings).lines()))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The background work, continuously (or ``--once``): settles the online payments, runs the end of day at its
+    hour, sends the outbox. Stops cleanly on Ctrl+C or SIGTERM."""
+    import os
+    import signal
+    import threading
+
+    from .bootstrap import open_database
+    from .clock import local_now
+    from .logging_setup import setup_logging
+    from .services.end_of_day.mailer import SmtpSettings
+    from .services.money.online_backends import PaymentGateway
+    from .worker import END_OF_DAY_ENV, Worker, configured_end_of_day, parse_hour
+
+    try:
+        hour = parse_hour(args.end_of_day) if args.end_of_day is not None else configured_end_of_day()
+    except ValueError as exc:
+        print(f"Erreur : {exc} (--end-of-day ou {END_OF_DAY_ENV}).", file=sys.stderr)
+        return 2
+    if args.interval < 1 or args.interval > 3600:
+        print("Erreur : --interval entre 1 et 3600 secondes.", file=sys.stderr)
+        return 2
+    db = open_database(getattr(args, "db", None), create=False)
+    setup_logging()
+    smtp = SmtpSettings.from_env()
+    if smtp is not None:
+        smtp.password()  # a missing keyring entry stops here, in one French line (exit 2), not at every round
+
+    def say(line: str) -> None:
+        print(f"{local_now(db.clock):%d/%m/%Y %H:%M:%S} {line}", flush=True)
+        log.info(line)
+
+    worker = Worker(db, PaymentGateway(os.environ.get("GUICHET_PORTAL_URL", "")), smtp, hour, args.interval,
+                    _command_line_actor(db).agent_id, say=say)  # fmt: skip
+    if args.once:
+        for line in worker.round():
+            say(line)
+        return 0
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    worker.run(stop)
+    return 0
+
+
+def cmd_payment_secret(args: argparse.Namespace) -> int:
+    """A secret option of a structure's payment site (a signing key…) in this server's keyring, asked without echo."""
+    import getpass
+
+    from .services.money.online_backends import SECRET_OPTIONS, secret_env, store_secret
+
+    if args.option not in SECRET_OPTIONS:
+        print(f"Erreur : « {args.option} » n'est pas une option secrète ({', '.join(sorted(SECRET_OPTIONS))}).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    value = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else getpass.getpass(
+        f"{args.option} de {args.structure} : ")  # fmt: skip
+    if not value:
+        print("Erreur : secret vide, rien n'a été enregistré.", file=sys.stderr)
+        return 2
+    store_secret(args.structure, args.option, value)
+    print(
+        f"Secret enregistré dans le trousseau de ce serveur (sinon : variable {secret_env(args.structure, args.option)})."
+    )
     return 0
 
 
@@ -624,12 +717,28 @@ def cmd_portal(args: argparse.Namespace) -> int:
     secret = os.environ.get(SECRET_ENV) or secrets.token_urlsafe(
         32
     )  # else: sessions end when the portal stops
-    web = create_app(
-        db, secret_key=secret, public_url=f"http://{args.host}:{args.port}", secure_cookies=False
-    )
+    from .services.money.online_backends import PaymentGateway
+
+    public = f"http://{args.host}:{args.port}"
+    payments = PaymentGateway(public)  # a trial: the demonstration's payment site is allowed
+    web = create_app(db, secret_key=secret, public_url=public, secure_cookies=False, payments=payments)
     print(f"Portail famille sur http://{args.host}:{args.port}/ ({describe(db.engine.url)}) ; Ctrl+C pour arrêter.",
           flush=True)  # fmt: skip
-    uvicorn.run(web, host=args.host, port=args.port, log_level="warning", proxy_headers=True)
+    # the background work in the same process: e-mails within a minute, online payments settled, end of day
+    from .clock import local_now
+    from .services.end_of_day.mailer import SmtpSettings
+    from .worker import Worker, configured_end_of_day, start_in_thread
+
+    def say(line: str) -> None:
+        print(f"{local_now(db.clock):%H:%M:%S} {line}", flush=True)
+
+    worker = Worker(db, payments, SmtpSettings.from_env(), configured_end_of_day(),
+                    actor_id=_command_line_actor(db).agent_id, say=say)  # fmt: skip
+    _thread, stop = start_in_thread(worker)
+    try:
+        uvicorn.run(web, host=args.host, port=args.port, log_level="warning", proxy_headers=True)
+    finally:
+        stop.set()
     return 0
 
 
