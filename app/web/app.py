@@ -10,13 +10,14 @@ author, and on PostgreSQL sends the same NOTIFY as a counter's (``services.uow``
 from __future__ import annotations
 
 import calendar as pycalendar
+import functools
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -24,7 +25,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from ..calendar_words import GREEN, ORANGE, STATE_LEGEND, STATE_STYLE, availability, child_label
-from ..clock import local_today
+from ..clock import PARIS, local_today
 from ..services.actors import Actor
 from ..services.auth import AccountLocked, LoginRefused
 from ..services.booking.basket import Action, Basket, BasketLine, Likely
@@ -36,9 +37,10 @@ from ..services.errors import DomainError
 from ..services.families import portal
 from ..services.families.view import family_summary, reservation_rows
 from ..services.money.amounts import format_eur
-from ..services.money.payments import ledger_rows
+from ..services.money.online_backends import PaymentGateway
 from ..services.uow import Database, new_operation_key
 from ..text import count
+from .payments import PortalKit, add_payment_routes
 from .security import CSRF_FIELD, RateLimiter, csrf_ok, csrf_token
 
 HERE = Path(__file__).resolve().parent
@@ -70,6 +72,11 @@ def day_text(day: date, pattern: str = "EEEE d MMMM y") -> str:
     return format_date(day, pattern, locale="fr_FR")
 
 
+def moment_text(at: datetime, pattern: str = "dd/MM/y HH:mm") -> str:
+    """An instant as the family reads it: Paris time (« 26/11/2026 10:05 »)."""
+    return format_datetime(at, pattern, tzinfo=PARIS, locale="fr_FR")
+
+
 def create_app(
     db: Database,
     *,
@@ -78,9 +85,12 @@ def create_app(
     secure_cookies: bool = False,
     login_limit: RateLimiter | None = None,
     reset_limit: RateLimiter | None = None,
+    payments: PaymentGateway | None = None,
 ) -> FastAPI:
     """The portal on ``db``; ``secret_key`` signs the session cookies (the same for every worker), ``public_url``
-    is the portal's address written in the reset links — never the request's Host header, which anyone sets."""
+    is the portal's address written in the reset links and given to the payment sites — never the request's Host
+    header, which anyone sets. ``payments``: the payment sites (by default every backend, the demonstration's
+    included; a real town's portal refuses the demonstration, ``app.web.asgi``)."""
     if not public_url.startswith(("http://", "https://")):
         raise ValueError("public_url: the portal's address, beginning with http:// or https://")
     web = FastAPI(title="Portail famille", docs_url=None, redoc_url=None, openapi_url=None)
@@ -90,6 +100,7 @@ def create_app(
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["eur"] = format_eur
     templates.env.filters["jour"] = day_text
+    templates.env.filters["heure"] = moment_text
     logins = login_limit or RateLimiter(10, 300)
     resets = reset_limit or RateLimiter(5, 900)
 
@@ -324,18 +335,19 @@ def create_app(
         return page(request, "accueil.html", {"title": "Accueil", "messages": portal.current_messages(db, today),
                                               "today": today, "summary": family_summary(db, fid)})  # fmt: skip
 
-    @web.get("/soldes", response_class=HTMLResponse)
-    def balances(request: Request) -> Response:
-        fid = guard(request)
-        basket = basket_of(request, fid)
-        pending = None
-        if basket.lines:
-            try:
-                pending = recap(db, actor(request, fid), basket)
-            except DomainError:
-                pending = None
-        return page(request, "soldes.html", {"title": "Soldes et paiements", "summary": family_summary(db, fid),
-                                             "history": ledger_rows(db, fid, 100), "pending": pending})  # fmt: skip
+    @web.get("/licence", response_class=HTMLResponse)
+    def licence(request: Request) -> Response:
+        """The licence, and the program's source offered to whoever uses it over the network (GPL 3 § 13 and the
+        AGPL headers of eopayment's files)."""
+        return page(request, "licence.html", {"title": "Licence et code source"})
+
+    @web.get("/licence/sources.tar.gz")
+    def sources() -> Response:
+        return Response(source_archive(), media_type="application/gzip",
+                        headers={"Content-Disposition": 'attachment; filename="guichet-enfance-sources.tar.gz"'})  # fmt: skip
+
+    add_payment_routes(web, PortalKit(db, page, guard, posted, go, say, actor, basket_of, family_id),
+                       payments or PaymentGateway(public_url))  # fmt: skip
 
     # --- réserver ---------------------------------------------------------------------------------------------------
     @web.get("/reserver", response_class=HTMLResponse)
@@ -517,6 +529,25 @@ def create_app(
         return go("/compte")
 
     return web
+
+
+@functools.cache
+def source_archive() -> bytes:
+    """This program's own source (the ``app`` package, its licence and its project file) as a .tar.gz."""
+    import io
+    import tarfile
+
+    package = HERE.parent
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for path in sorted(package.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                archive.add(path, arcname=f"guichet-enfance/app/{path.relative_to(package)}")
+        for extra in ("COPYING", "pyproject.toml", "README.md"):
+            candidate = package.parent / extra
+            if candidate.is_file():
+                archive.add(candidate, arcname=f"guichet-enfance/{extra}")
+    return buffer.getvalue()
 
 
 def _month(text: str) -> tuple[int, int] | None:

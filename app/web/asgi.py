@@ -9,6 +9,7 @@ import os
 
 from ..bootstrap import open_database
 from ..services.errors import ConfigurationError
+from ..services.money.online_backends import PaymentGateway
 from .app import create_app
 
 SECRET_ENV, URL_ENV, HTTP_ENV = "GUICHET_PORTAL_SECRET", "GUICHET_PORTAL_URL", "GUICHET_PORTAL_HTTP"
@@ -24,8 +25,10 @@ def from_environment():
         raise ConfigurationError(
             f"{SECRET_ENV} doit contenir au moins 32 caractères (la même clé pour chaque processus)."
         )
+    # the demonstration's payment site believes any notification: never on a real town's portal
     return create_app(open_database(None, create=False), secret_key=secret,
-                      secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=url)  # fmt: skip
+                      secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=url,
+                      payments=PaymentGateway(url, allow_demo=False))  # fmt: skip
 
 
 app = from_environment() if os.environ.get(SECRET_ENV) else None
