@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -18,6 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import SCHOOL_ZONES, resources_dir
+from ..services.money.online import (
+    PaymentSettingsInput,
+    PaymentSettingsView,
+    payment_settings,
+    save_payment_settings,
+)
+from ..services.money.online_backends import DEMO, PAYFIP, BackendKind, backend_catalogue, secret_env
 from ..services.setup.structures import (
     LOGO_MAX_BYTES,
     StructureDetail,
@@ -173,6 +181,106 @@ class StructureDialog(SavingDialog):
         )
 
 
+class PaymentSettingsDialog(SavingDialog):
+    """Administration → Structures → « Paiement en ligne… »: the structure's payment site (its régie) and its options,
+    open to the families or not. A secret option is never typed here: it lives on the portal's server."""
+
+    def __init__(self, parent: QWidget | None, structure: StructureDetail, catalogue: list[BackendKind],
+                 current: PaymentSettingsView | None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.setWindowTitle(f"Paiement en ligne – {structure.name}")
+        self.structure = structure
+        self.catalogue = {k.kind: k for k in catalogue}
+        self.values: dict[str, str] = dict(current.options) if current else {}
+        self.backend = QComboBox()
+        for kind in catalogue:
+            self.backend.addItem(kind.label, kind.kind)
+        self.backend.setCurrentIndex(max(0, self.backend.findData(current.backend if current else PAYFIP)))
+        self.enabled = QCheckBox("Ouvert aux familles : « Payer par carte » sur le portail")
+        self.enabled.setChecked(bool(current and current.enabled))
+        self.options = QWidget()
+        """The chosen backend's options, made anew when the backend changes."""
+        self.option_widgets: dict[str, QLineEdit | QComboBox] = {}
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color:#37474f;")
+        form = QFormLayout()
+        form.addRow("Service de paiement", self.backend)
+        layout = QVBoxLayout(self)
+        intro = QLabel("Les familles créditent leurs porte-monnaie de cette structure en ligne, par carte ; chaque "
+                       "paiement reçoit un numéro de reçu de la structure et figure à part au rapport du jour.")  # fmt: skip
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.options)
+        self.layout_ = layout
+        layout.addWidget(self.note)
+        layout.addWidget(self.enabled)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+        self.fields = {"backend": self.backend, "options": self.note}
+        self.backend.currentIndexChanged.connect(lambda _i: self._show_options())
+        self._show_options()
+        self.resize(620, 0)
+
+    def _show_options(self) -> None:
+        for name, old in self.option_widgets.items():  # what was typed is kept if the agent comes back to it
+            self.values[name] = old.currentData() if isinstance(old, QComboBox) else old.text().strip()
+        options = QWidget()
+        rows = QFormLayout(options)
+        rows.setContentsMargins(0, 0, 0, 0)
+        self.layout_.replaceWidget(self.options, options)
+        self.options.hide()
+        self.options.deleteLater()
+        self.options = options
+        self.option_widgets = {}
+        self.fields = {"backend": self.backend, "options": self.note}
+        kind = self.catalogue[self.backend.currentData()]
+        secrets = []
+        for option in kind.options:
+            if option.secret:
+                secrets.append(option.name)
+                continue
+            widget: QLineEdit | QComboBox
+            if option.choices:
+                widget = QComboBox()
+                for value, label in option.choices:
+                    widget.addItem(label, value)
+                widget.setCurrentIndex(
+                    max(0, widget.findData(self.values.get(option.name) or option.default))
+                )
+            else:
+                widget = QLineEdit(self.values.get(option.name, ""))
+                if option.default:
+                    widget.setPlaceholderText(f"par défaut : {option.default}")
+            widget.setObjectName(option.name)
+            self.option_widgets[option.name] = widget
+            self.fields[option.name] = widget
+            rows.addRow(option.label + (" *" if option.required and not option.default else ""), widget)
+        notes = []
+        if kind.kind == PAYFIP:
+            notes.append("Le numéro de client (numcli) est donné à la régie par la DGFiP. Commencez en mode T (test, "
+                         "aucun débit réel), puis passez en W (production) quand la DGFiP a validé les essais.")  # fmt: skip
+        if kind.kind == DEMO:
+            notes.append("Démonstration : le portail joue lui-même la page de paiement, aucun argent ne circule. "
+                         "Le portail d'une commune (app.web.asgi) refuse ce service.")  # fmt: skip
+        if secrets:
+            notes.append(f"Secrets ({', '.join(secrets)}) : jamais dans la base. Sur le serveur du portail : « python -m "
+                         f"app payment-secret --structure {self.structure.code} --option {secrets[0]} » (trousseau), "
+                         f"ou la variable {secret_env(self.structure.code, secrets[0])} (de même pour les autres).")  # fmt: skip
+        self.note.setText("\n".join(notes))
+        self.note.setVisible(bool(notes))
+        if self.isVisible():  # a widget added to a window already shown is shown explicitly
+            options.show()
+
+    def value(self) -> PaymentSettingsInput:
+        options = {
+            name: str(w.currentData()) if isinstance(w, QComboBox) else w.text().strip()
+            for name, w in self.option_widgets.items()
+        }
+        return PaymentSettingsInput(self.backend.currentData(), options, self.enabled.isChecked())
+
+
 class StructuresPanel(QWidget):
     """The list of structures with "Nouvelle structure…" and "Modifier…" (administrators)."""
 
@@ -181,21 +289,30 @@ class StructuresPanel(QWidget):
     def __init__(self, ctx: CounterContext) -> None:
         super().__init__()
         self.ctx = ctx
-        self.dialog: StructureDialog | None = None
+        self.dialog: StructureDialog | PaymentSettingsDialog | None = None
         self.rows = RowsModel([
             Column("Structure", lambda s: s.name), Column("Code", lambda s: s.code),
             Column("Adresse", _address), Column("Téléphone", lambda s: s.phone), Column("E-mail", lambda s: s.email),
             Column("Zone", lambda s: ZONE_LABELS.get(s.zone, s.zone)),
-            Column("Logo", lambda s: "personnalisé" if s.has_logo else "celui de l'application")])  # fmt: skip
+            Column("Logo", lambda s: "personnalisé" if s.has_logo else "celui de l'application"),
+            Column("Paiement en ligne", self._payment_text)])  # fmt: skip
+        self.payments: dict[int, PaymentSettingsView | None] = {}
+        self.catalogue: list[BackendKind] = []
         self.view = table_view(self.rows, stretch=2)
         self.view.doubleClicked.connect(lambda _index: self.open_edit())
         new = QPushButton("Nouvelle structure…")
         new.clicked.connect(self.open_new)
         self.edit = QPushButton("Modifier…")
         self.edit.clicked.connect(self.open_edit)
+        self.payment = QPushButton("Paiement en ligne…")
+        self.payment.setToolTip(
+            "Le site de paiement de la régie (PayFiP…) par lequel les familles paient en ligne"
+        )
+        self.payment.clicked.connect(self.open_payment)
         buttons = QHBoxLayout()
         buttons.addWidget(new)
         buttons.addWidget(self.edit)
+        buttons.addWidget(self.payment)
         buttons.addStretch(1)
         hint = QLabel("Chaque structure a ses activités, ses agents, sa caisse et ses numéros de reçus ; "
                       "son nom, son adresse et son logo sont imprimés sur ses documents.")  # fmt: skip
@@ -206,9 +323,22 @@ class StructuresPanel(QWidget):
         layout.addLayout(buttons)
         self.load()
 
+    def _payment_text(self, structure: StructureDetail) -> str:
+        settings = self.payments.get(structure.id)
+        if settings is None:
+            return "au guichet seulement"
+        label = next((k.label.partition(" – ")[0] for k in self.catalogue if k.kind == settings.backend),
+                     settings.backend)  # fmt: skip
+        mode = " (test)" if settings.test_mode and settings.backend != DEMO else ""
+        return f"{label}{mode}" + ("" if settings.enabled else " — fermé")
+
     def load(self) -> None:
         current = self.selected()
-        self.rows.set_rows(self.ctx.ops.run(lambda: structure_details(self.ctx.db), default=[]))
+        db = self.ctx.db
+        rows = self.ctx.ops.run(lambda: structure_details(db), default=[])
+        self.catalogue = self.catalogue or self.ctx.ops.run(backend_catalogue, default=[])
+        self.payments = {s.id: self._settings_of(s.id) for s in rows}
+        self.rows.set_rows(rows)
         if current is not None:
             self.select(current.id)
 
@@ -246,6 +376,27 @@ class StructuresPanel(QWidget):
             return structure.id
 
         dialog.submitted.connect(lambda: self.ctx.ops.form(dialog, update, self._saved))
+        dialog.open()
+        return dialog
+
+    def _settings_of(self, structure_id: int) -> PaymentSettingsView | None:
+        return self.ctx.ops.run(lambda: payment_settings(self.ctx.db, structure_id))
+
+    def open_payment(self) -> PaymentSettingsDialog | None:
+        structure = self.selected()
+        if structure is None:
+            self.ctx.ops.inform("Structures", "Sélectionnez une structure dans la liste.")
+            return None
+        self.dialog = dialog = PaymentSettingsDialog(
+            self, structure, self.catalogue, self.payments.get(structure.id)
+        )
+        db, actor = self.ctx.db, self.ctx.actor
+
+        def save() -> int:
+            save_payment_settings(db, actor, structure.id, dialog.value())
+            return structure.id
+
+        dialog.submitted.connect(lambda: self.ctx.ops.form(dialog, save, self._saved))
         dialog.open()
         return dialog
 

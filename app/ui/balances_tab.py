@@ -94,9 +94,10 @@ class BalancesTab(QWidget):
                 Column("Agent", lambda p: p.agent),
                 Column(
                     "État",
-                    lambda p: "Annulé" if p.reversed else "Encaissé",
-                    colour=lambda p: DEBIT if p.reversed else None,
+                    lambda p: p.state,
+                    colour=lambda p: DEBIT if p.reversed else GREY if p.id is None else None,
                 ),  # fmt: skip
+                Column("Paiement en ligne", lambda p: p.reference),
             ]
         )
         self.wallet_view = table_view(self.wallets, 0)
@@ -210,8 +211,10 @@ class BalancesTab(QWidget):
         """The receipt made and drawn on a worker thread; the preview opens when it is ready (returned when the
         call ran inline)."""
         payment = self.selected_payment()
-        if payment is None:
-            self.status.setText("Sélectionnez un règlement dans l'historique pour imprimer son reçu.")
+        if payment is None or payment.id is None:
+            self.status.setText(
+                "Sélectionnez un règlement encaissé dans l'historique pour imprimer son reçu."
+            )
             return None
         return self.preview_receipt(payment.id, payment.receipt_number)
 
@@ -233,9 +236,10 @@ class BalancesTab(QWidget):
 
     def reverse_selected(self) -> None:
         payment = self.selected_payment()
-        if payment is None or payment.reversed:
+        if payment is None or payment.reversed or payment.id is None:
             self.status.setText("Sélectionnez un règlement encaissé dans l'historique pour l'annuler.")
             return
+        payment_id = payment.id
         key = new_operation_key()
         dialog = ReasonDialog(
             self,
@@ -243,7 +247,7 @@ class BalancesTab(QWidget):
             f"Annuler le règlement {payment.receipt_number} de {_money(payment.amount_cents)} ? "
             "Une écriture de contrepassation sera enregistrée ; le règlement reste dans l'historique.",
         )
-        dialog.submitted.connect(lambda: self._reverse(dialog, payment.id, key))
+        dialog.submitted.connect(lambda: self._reverse(dialog, payment_id, key))
         self.dialog = dialog
         dialog.open()
 

@@ -45,6 +45,7 @@ from ..services.money.cash_closing import (
     day_expected,
     validate_closing,
 )
+from ..services.money.online import online_payments_of_day
 from ..services.uow import Database
 from ..text import count, plural
 from .context import CounterContext
@@ -345,6 +346,9 @@ class ClosingDialog(QDialog):
         self.validate_button = QPushButton("Valider la clôture sélectionnée")
         self.validate_button.setVisible(ctx.actor.is_supervisor)
         self.report_button = QPushButton("Rapport du jour…")
+        self.online_note = QLabel()
+        """The day's online payments: in no till, listed apart (the report lists them one by one)."""
+        self.online_note.setStyleSheet("color:#37474f;")
         self.day_note = QLabel()
         self.day_note.setWordWrap(True)
         self.day_note.setStyleSheet("color:#b00020;")
@@ -355,6 +359,7 @@ class ClosingDialog(QDialog):
         actions = QHBoxLayout()
         actions.addWidget(self.validate_button)
         actions.addStretch(1)
+        actions.addWidget(self.online_note)
         actions.addWidget(self.report_button)
         day_layout = QVBoxLayout(day_box)
         day_layout.addWidget(self.closings_view, 1)
@@ -481,6 +486,13 @@ class ClosingDialog(QDialog):
         self._arrange()
         rows = ops.run(lambda: closings_of_day(db, sid, self.day), default=[])
         self.closings.set_rows(rows)
+        online = ops.run(lambda: online_payments_of_day(db, sid, self.day), default=[])
+        total = format_eur(sum(p.amount_cents for p in online))
+        self.online_note.setText(f"En ligne, hors caisse : {count(len(online), 'paiement')}, {total}")
+        self.online_note.setToolTip(
+            "Les paiements par carte sur le portail ne sont dans la caisse d'aucun agent : le rapport du jour les "
+            "liste un à un, à rapprocher du relevé du site de paiement (PayFiP)."
+        )
         mine = next((r for r in rows if r.agent == actor.name), None)
         self.cash_button.setEnabled(mine is None)
         for edit in self.fields.values():
