@@ -19,7 +19,10 @@ from app.models import (
     FamilyAid,
     LedgerEntry,
     LedgerKind,
+    OnlinePayment,
     OutboxMessage,
+    Payment,
+    PaymentSettings,
     Reservation,
     Role,
     WalletKind,
@@ -118,7 +121,16 @@ def row_counts(db: Database) -> dict[str, int]:
         s = uow.session
         return {
             model.__tablename__: s.scalar(select(func.count()).select_from(model))
-            for model in (Reservation, LedgerEntry, AuditEntry, OutboxMessage, ActivityDay)
+            for model in (
+                Reservation,
+                LedgerEntry,
+                AuditEntry,
+                OutboxMessage,
+                ActivityDay,
+                Payment,
+                OnlinePayment,
+                PaymentSettings,
+            )  # fmt: skip
         } | {"capacity": s.scalar(select(func.sum(ActivityDay.capacity)))}
 
 

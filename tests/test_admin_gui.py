@@ -650,3 +650,45 @@ def test_portal_letter_when_the_e_mail_cannot_leave(qtbot, demo_rw, monkeypatch)
     assert credentials.temporary_password not in window.messages[-1]
     text = PdfReader(io.BytesIO(window.page.preview.pdf)).pages[0].extract_text()
     assert credentials.login in text and credentials.temporary_password in text
+
+
+def test_structures_online_payment_settings_set_payfip_for_a_structure(qtbot, demo_rw, tmp_path):
+    """Administration → Structures → « Paiement en ligne… »: the backend, its options from eopayment's description
+    (a secret never typed: where it goes is said), open to the families; the list says what each structure takes."""
+    from app.services.money.online import payment_settings
+
+    window = _window(qtbot, demo_rw)
+    dialog = window.open_admin()
+    dialog.tabs.setCurrentWidget(dialog.structures)
+    panel = dialog.structures
+    panel.select(next(s.id for s in panel.rows.rows if s.name == "ALSH Montech"))
+    assert panel._payment_text(panel.selected()) == "Démonstration"
+    form = panel.open_payment()
+    assert form.backend.currentData() == "dummy" and form.enabled.isChecked()
+    form.backend.setCurrentIndex(form.backend.findData("payfip_ws"))
+    assert set(form.option_widgets) == {"numcli", "saisie"} and "DGFiP" in form.note.text()
+    form.option_widgets["numcli"].setText("12AB")
+    form._try_save()
+    assert "numcli" in form.errors.text() or "Numéro de client" in form.errors.text()
+    assert form.option_widgets["numcli"].styleSheet()  # the faulty field is marked
+    window.messages.clear()
+    form.option_widgets["numcli"].setText("123456")
+    form._try_save()
+    assert form.result() == form.DialogCode.Accepted
+    saved = payment_settings(demo_rw, panel.selected().id)
+    assert (saved.backend, saved.options, saved.enabled) == (
+        "payfip_ws",
+        {"numcli": "123456", "saisie": "T"},
+        True,
+    )
+    assert panel._payment_text(panel.selected()) == "PayFiP (DGFiP) (test)"
+    form = panel.open_payment()  # a backend with secrets: where they go, never a field for them
+    form.backend.setCurrentIndex(form.backend.findData("systempayv2"))
+    assert (
+        "secret_test" not in form.option_widgets
+        and "payment-secret --structure ALSH-MONTECH" in form.note.text()
+    )
+    form.resize(720, 560)
+    form.grab().save(str(tmp_path / "paiement-en-ligne.png"))
+    form.reject()
+    assert "structure.payment_settings" in audit_rows_of(demo_rw) and window.messages == []

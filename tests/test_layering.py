@@ -125,12 +125,38 @@ def test_reservation_status_and_refunds_are_written_only_by_the_lifecycle_module
     assert _writes(LIFECYCLE), "the lifecycle module is where they are written"
 
 
+ONLINE = ROOT / "app/services/money/online.py"
+"""An online payment's state is written there only (its settlement), a table of its own."""
+
+
 def _other_table(line: str) -> bool:
-    """Lines about the outbox (message status) or a cash closing's status, read back from the source."""
+    """Lines about the outbox (message status), a cash closing's status or an online payment's (in its own module),
+    read back from the source."""
     where, _, _what = line.partition(" ")
     path, _, number = where.rpartition(":")
+    if ROOT / path == ONLINE:
+        return True
     text = (ROOT / path).read_text(encoding="utf-8").splitlines()[int(number) - 1]
     return any(word in text for word in ("msg.", "closing.", "OutboxStatus", "ClosingStatus", "message."))
+
+
+def test_an_online_payments_state_is_written_only_by_its_settlement_module():
+    """« pending » → paid / refused / abandoned / expired: in ``money/online.py`` only (DESIGN §2.9)."""
+    offenders = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if "OnlinePayment" not in source:
+            continue
+        for node in ast.walk(ast.parse(source)):
+            targets = [t for target in getattr(node, "targets", []) if isinstance(node, ast.Assign)
+                       for t in (target.elts if isinstance(target, ast.Tuple) else [target])]  # fmt: skip
+            assigned = any(isinstance(t, ast.Attribute) and t.attr == "status" for t in targets)
+            built = (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "OnlinePayment"
+                     and any(k.arg == "status" for k in node.keywords))  # fmt: skip
+            if (assigned or built) and path != ONLINE:
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
+    assert "OnlinePaymentStatus.PAID" in ONLINE.read_text(encoding="utf-8")
 
 
 def _db_functions() -> set[str]:

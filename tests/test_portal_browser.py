@@ -167,7 +167,7 @@ def test_a_demo_family_books_three_days_one_full_in_chromium(portal_url, demo_rw
         _shows(driver, "Informations des structures")
         problems["accueil"] = _axe(driver)
         _go(driver, driver.find_element(By.LINK_TEXT, "Soldes et paiements"))
-        _shows(driver, "Le paiement se fait au guichet")
+        _shows(driver, "Payer par carte")
         problems["soldes"] = _axe(driver)
         _go(driver, driver.find_element(By.LINK_TEXT, "Réserver"))
         Select(driver.find_element(By.ID, "enfant")).select_by_visible_text(child)

@@ -96,7 +96,7 @@ def test_a_demo_family_logs_in_and_sees_every_page(client, db):
     assert done.status_code == 303 and done.headers["location"] == "/"
     cookie = done.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
-    for path, words in [("/", "Informations des structures"), ("/soldes", "Le paiement se fait au guichet"),
+    for path, words in [("/", "Informations des structures"), ("/soldes", "Payer par carte"),
                         ("/reserver", "Calendrier"), ("/reservations", "Vos réservations depuis un mois"),
                         ("/compte", "Vos coordonnées")]:  # fmt: skip
         response = client.get(path)
