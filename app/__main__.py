@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     secret.add_argument(
         "--option", required=True, metavar="NOM", help="nom de l'option secrète (ex. secret_test)"
     )
+    check_site = sub.add_parser(
+        "payment-check",
+        parents=[common],
+        help="demander au site de paiement d'une structure ce qu'il connaît d'elle",
+    )
+    check_site.add_argument("--structure", required=True, metavar="CODE", help="code de la structure")
     restore = sub.add_parser("restore", parents=[common], help="remplacer la base locale par une sauvegarde")
     restore.add_argument("file", metavar="SAUVEGARDE.sqlite3")
     sub.add_parser("smtp-password", help="enregistrer le mot de passe SMTP dans le trousseau du système")
@@ -252,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_worker(args)
         if command == "payment-secret":
             return cmd_payment_secret(args)
+        if command == "payment-check":
+            return cmd_payment_check(args)
         if command == "setup":
             return cmd_setup(args)
         if command == "school-year":
@@ -457,6 +465,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     db = open_database(getattr(args, "db", None), create=False)
     setup_logging()
+    for handler in logging.getLogger().handlers:  # the console shows the rounds' lines once (``say``), the log all
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(logging.WARNING)
     smtp = SmtpSettings.from_env()
     if smtp is not None:
         smtp.password()  # a missing keyring entry stops here, in one French line (exit 2), not at every round
@@ -497,6 +508,25 @@ def cmd_payment_secret(args: argparse.Namespace) -> int:
     print(
         f"Secret enregistré dans le trousseau de ce serveur (sinon : variable {secret_env(args.structure, args.option)})."
     )
+    return 0
+
+
+def cmd_payment_check(args: argparse.Namespace) -> int:
+    """The structure's payment site asked what it knows of the régie (PayFiP: the numcli's name), from this server."""
+    from sqlalchemy import select
+
+    from .bootstrap import open_database
+    from .models import Structure
+    from .services.errors import UnknownEntity
+    from .services.money.online import check_payment_site
+    from .services.money.online_backends import PaymentGateway
+
+    db = open_database(getattr(args, "db", None), create=False)
+    with db.reading() as uow:
+        structure_id = uow.session.scalar(select(Structure.id).where(Structure.code == args.structure))
+    if structure_id is None:
+        raise UnknownEntity(f"Structure inconnue : « {args.structure} » (son code, ex. ALSH-MONTECH).")
+    print(check_payment_site(db, PaymentGateway(), structure_id))
     return 0
 
 

@@ -303,6 +303,9 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
     from .portal import portal_confirm
 
     results.append(portal_confirm(db, loaded, quick))
+    from .payments import online_payment
+
+    results.append(online_payment(db, loaded, quick))
     results += gui_start(db, quick)
     return results
 

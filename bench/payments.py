@@ -35,8 +35,8 @@ def _online_families(db: Database, family_ids: list[int]) -> list[tuple[Actor, i
             family.portal_login = family.portal_login or f"paie{family.id:06d}"
             family.portal_password_hash = family.portal_password_hash or password
             family.email = family.email or f"famille{family.id}@example.org"
-        wallets = dict(s.execute(select(Wallet.family_id, Wallet.id).where(Wallet.family_id.in_(family_ids),
-                                                                           Wallet.kind == WalletKind.ALSH)).tuples().all())  # fmt: skip
+        wallets: dict[int, int] = dict(s.execute(select(Wallet.family_id, Wallet.id).where(Wallet.family_id.in_(family_ids),
+                                                                           Wallet.kind == WalletKind.ALSH)).all())  # fmt: skip
         uow.commit()
     return [(Actor.family(f), wallets[f]) for f in family_ids]
 

@@ -36,6 +36,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 import uvicorn
 from app.db import make_engine
+from app.services.money.online_backends import PaymentGateway
 from app.services.uow import Database
 from app.web.app import create_app
 from app.web.security import RateLimiter
@@ -45,9 +46,11 @@ class Shifted:
     def __init__(self, offset): self.offset = offset
     def now(self): return datetime.now(UTC) + self.offset
 
-url, port, offset, secret = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+url, port, offset, secret, double = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
+public = f"http://127.0.0.1:{port}"
 app = create_app(Database(make_engine(url), Shifted(timedelta(seconds=offset))), secret_key=secret,
-                 public_url=f"http://127.0.0.1:{port}", login_limit=RateLimiter(100_000, 60))
+                 public_url=public, login_limit=RateLimiter(100_000, 60),
+                 payments=PaymentGateway(public, payfip_double=double or None))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 """
 
@@ -59,12 +62,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def portal_server(url: str, now: datetime, secret: str = "x" * 40) -> Iterator[str]:
-    """The portal served by uvicorn in another process on ``url``, its clock at ``now`` and running; its address."""
+def portal_server(
+    url: str, now: datetime, secret: str = "x" * 40, payfip_double: str | None = None
+) -> Iterator[str]:
+    """The portal served by uvicorn in another process on ``url``, its clock at ``now`` and running; its address.
+    ``payfip_double``: the PayFiP test double's address (the tests' setting of ``PaymentGateway``)."""
     offset = (now - datetime.now(UTC)).total_seconds()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), str(offset), secret], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    server = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), str(offset), secret, payfip_double or ""],
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -398,3 +398,39 @@ def small_city(db: Database):
         db, Size(families=60, children=90, years=YEARS[-2:], alae_capacity=40, alsh_capacity=6, payments=300)
     )
     return db, loaded
+
+
+# --- online payments: the PayFiP test double and a town that pays through it (issue 26) ------------------------
+
+
+@pytest.fixture
+def double():
+    """The PayFiP test double on loopback; its notifications off (no portal listens in these tests: the tests
+    deliver the notification themselves)."""
+    from tests.payfip_double import PayFiPDouble
+
+    with PayFiPDouble() as d:
+        d.notify_enabled = False
+        yield d
+
+
+@pytest.fixture
+def gateway(double):
+    from app.services.money.online_backends import PaymentGateway
+
+    return PaymentGateway("https://portail.ville.example", payfip_double=double.url)
+
+
+@pytest.fixture
+def town(demo_rw):
+    """The demonstration town (at 26/11/2026 10:00) with its ALSH structure paid through PayFiP (mode test)."""
+    from app.models import Role
+    from app.services.money.online import PaymentSettingsInput, save_payment_settings
+    from tests.helpers import actor, structure_of
+
+    db = demo_rw
+    db.clock.set(paris(TODAY, time(10, 0)))
+    alsh = structure_of(db, "CLSH-PV")
+    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
+                          PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True))  # fmt: skip
+    return db, alsh

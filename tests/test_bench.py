@@ -20,3 +20,22 @@ def test_a_small_city_is_consistent(db):
         states = set(s.scalars(select(Reservation.status).distinct()))
         assert states == set(ReservationStatus)
         assert s.scalar(select(func.count()).select_from(Reservation)) == loaded.counts["reservations"]
+
+
+def test_the_online_payment_line_settles_each_payment_once_against_as_many_counter_payments(small_city):
+    """« Paiement en ligne : notification → solde crédité »: each run asks the PayFiP double once and records one
+    online payment; its floor records as many counter payments of the same amount; the data stays consistent."""
+    from app.models import OnlinePayment, OnlinePaymentStatus, Payment, PaymentMethod
+    from bench.payments import online_payment
+
+    db, loaded = small_city
+    result = online_payment(db, loaded, quick=True)
+    assert result.runs == 20 and result.ratio is not None and result.target_ratio == 1.5
+    assert result.note == "PayFiP (double de test) interrogé 22 fois en SOAP"
+    with db.reading() as uow:
+        s = uow.session
+        paid = s.scalar(select(func.count()).select_from(OnlinePayment).where(
+            OnlinePayment.status == OnlinePaymentStatus.PAID))  # fmt: skip
+        methods = dict(s.execute(select(Payment.method, func.count()).group_by(Payment.method)).all())
+        assert paid == 22 and methods[PaymentMethod.ONLINE] == 22
+        assert violations(s) == []

@@ -794,11 +794,16 @@ def test_two_senders_one_killed_mid_send_deliver_each_message_once(demo_rw, stag
             with pytest.raises(EOFError):
                 v.recv()
         assert left == 1  # the victim's message: claimed, its lease running
+        with db.reading() as uow:  # marked « sending » before the SMTP exchange the kill interrupted
+            interrupted = uow.session.execute(select(OutboxMessage.status, OutboxMessage.message_id).where(
+                OutboxMessage.status != OutboxStatus.SENT, OutboxMessage.id.in_(pending))).all()  # fmt: skip
+        assert [r.status for r in interrupted] == [OutboxStatus.SENDING]
         first_round = len(recorder.messages)
         # a sender run again once the killed job's lease has expired
         later = Database(db.engine, FixedClock(NOW + mailer.LEASE + timedelta(seconds=1)))
         report = mailer.send_pending(later, mailer.SmtpSettings("127.0.0.1", smtp.port, "none"))
-        assert (report.sent, report.remaining) == (1, 0)
+        assert (report.sent, report.remaining, report.resent) == (1, 0, 1)
+        assert "peut-être reçu deux fois" in " ".join(report.lines())
     finally:
         smtp.stop()
 
@@ -829,7 +834,7 @@ def test_two_senders_one_killed_mid_send_deliver_each_message_once(demo_rw, stag
     else:
         # killed after the server accepted its data, before the database knew: the README's one exception. That
         # message, and only it, went twice, both times with the same Message-ID (a receiver can drop the copy).
-        assert duplicates == {recorder.killed[0]: 2}
+        assert duplicates == {recorder.killed[0]: 2} and interrupted[0].message_id == recorder.killed[0]
         copies = [m for m in recorder.messages if m.message_id == recorder.killed[0]]
         assert copies[0].body == copies[1].body and copies[0].recipients == copies[1].recipients
     assert check(db) == []

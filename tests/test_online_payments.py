@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.clock import FixedClock, paris
 from app.models import (
@@ -23,6 +23,7 @@ from app.models import (
     OutboxMessage,
     Payment,
     PaymentMethod,
+    PaymentSettings,
     Role,
     Wallet,
     WalletKind,
@@ -50,30 +51,6 @@ from tests.payfip_double import PARIS, PayFiPDouble
 NOW = paris(date(2026, 11, 26), time(10, 0))
 PORTAL = "https://portail.ville.example"
 PAYFIP = {"numcli": "123456", "saisie": "T"}
-
-
-@pytest.fixture
-def double():
-    with PayFiPDouble() as d:
-        d.notify_enabled = False  # no portal here: the tests deliver the notification themselves
-        yield d
-
-
-@pytest.fixture
-def gateway(double):
-    return PaymentGateway(PORTAL, payfip_double=double.url)
-
-
-@pytest.fixture
-def town(demo_rw):
-    """The demonstration town with its ALSH structure paid through PayFiP (mode test)."""
-    db = demo_rw
-    db.clock.set(NOW)
-    alsh = structure_of(db, "CLSH-PV")
-    save_payment_settings(
-        db, actor(db, Role.ADMIN), alsh, PaymentSettingsInput("payfip_ws", dict(PAYFIP), True)
-    )
-    return db, alsh
 
 
 def wallet_of(db: Database, family_id: int, kind: WalletKind = WalletKind.ALSH) -> int:
@@ -500,3 +477,26 @@ def test_a_process_killed_between_payfips_paid_and_our_commit_loses_nothing_and_
     assert balance(db, family_id) == 7_500
     after = money_rows(db)
     assert after["payments"] - before["payments"] == 1 and check(db) == []
+
+
+def test_the_payment_site_is_asked_what_it_knows_of_the_regie_before_families_are_let_in(
+    town, gateway, double
+):
+    """``python -m app payment-check``: PayFiP's ``recupererDetailClient`` names the régie of the numcli."""
+    from app.services.money.online import check_payment_site
+
+    db, alsh = town
+    assert check_payment_site(db, gateway, alsh) == (
+        "PayFiP connaît le client 123456 : COMMUNE DE TEST / REGIE ENFANCE JEUNESSE.")  # fmt: skip
+    assert double.calls == {"recupererDetailClient": 1}
+    with PayFiPDouble() as gone:
+        pass
+    with pytest.raises(DomainError, match="site de paiement ne répond pas"):
+        check_payment_site(db, PaymentGateway(PORTAL, payfip_double=gone.url), alsh)
+    with pytest.raises(OnlinePaymentClosed, match="pas ouvert pour ALAE Montech"):  # no settings of its own
+        with db.writing() as uow:
+            uow.session.execute(
+                delete(PaymentSettings).where(PaymentSettings.structure_id == structure_of(db, "ALAE-MER"))
+            )
+            uow.commit()
+        check_payment_site(db, gateway, structure_of(db, "ALAE-MER"))

@@ -243,3 +243,92 @@ def test_a_demo_family_books_three_days_one_full_in_chromium(portal_url, demo_rw
     if os.environ.get("GUICHET_PORTAL_SHOTS_TO_DOCS") == "1":  # README's pictures: make them on purpose
         for name in ("portail-calendrier-390.png", "portail-recapitulatif-1366.png"):
             shutil.copy(SHOTS / name, ROOT / "docs" / name)
+
+
+def test_a_demo_family_pays_50_euros_by_card_on_payfip_then_books_in_chromium(backend, demo_rw, tmp_path):
+    """Issue 26: « Soldes et paiements » → « Payer par carte » → the PayFiP double's page filled in → back on the
+    portal with the payment in the balance and the history → a day booked with that money."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from app.models import OnlinePayment, OnlinePaymentStatus
+    from app.services.money.online import PaymentSettingsInput, save_payment_settings
+    from tests.helpers import balance, structure_of
+    from tests.payfip_double import PayFiPDouble
+
+    if backend != "sqlite":
+        pytest.skip("the browser test runs once, on the SQLite suite")
+    _browser_or_skip()
+    db = demo_rw
+    db.clock.set(NOW)
+    alsh = structure_of(db, "CLSH-PV")
+    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
+                          PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True))  # fmt: skip
+    with db.reading() as uow:
+        s = uow.session
+        money = (select(func.coalesce(func.sum(Wallet.balance_cents), 0)).where(Wallet.family_id == Family.id)
+                 .scalar_subquery())  # fmt: skip
+        family = s.scalars(select(Family).where(Family.portal_login.is_not(None), Family.email.is_not(None))
+                           .order_by(money)).first()  # fmt: skip
+        login, family_id, child = family.portal_login, family.id, family.children[0].first_name
+    before = balance(db, family_id)
+    pv = activity_id(db, "CLSH-PV")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems: dict[str, list[dict]] = {}
+    with PayFiPDouble() as double, portal_server(db.engine.url.render_as_string(hide_password=False), NOW,
+                                                 payfip_double=double.url) as portal_url:  # fmt: skip
+        driver = _driver(tmp_path, 1366, 768)
+        try:
+            driver.get(f"{portal_url}/connexion")
+            driver.find_element(By.ID, "identifiant").send_keys(login)
+            driver.find_element(By.ID, "mot_de_passe").send_keys("demo")
+            _go(driver, driver.find_element(By.CSS_SELECTOR, "button.primary"))
+            _shows(driver, "Informations des structures")
+            _go(driver, driver.find_element(By.LINK_TEXT, "Soldes et paiements"))
+            _shows(driver, "Payer par carte")
+            problems["soldes"] = _axe(driver)
+            form = driver.find_element(By.XPATH, "//form[.//legend[contains(., 'Porte-monnaie ALSH')]]")
+            amount = form.find_element(By.NAME, "montant")
+            amount.clear()
+            amount.send_keys("50,00")
+            _go(driver, form.find_element(By.XPATH, ".//button[text()='Payer par carte']"))
+            WebDriverWait(driver, 15).until(lambda d: d.current_url.startswith(double.url))
+            assert driver.find_element(By.ID, "montant").text == "50,00 €"
+            driver.find_element(By.ID, "carte").send_keys("4970 1000 0000 0000")
+            driver.find_element(By.ID, "expiration").send_keys("12/29")
+            driver.find_element(By.ID, "cryptogramme").send_keys("123")
+            _go(driver, driver.find_element(By.ID, "valider"))
+            paid = _shows(driver, "Paiement accepté")
+            assert "50,00 € crédités sur votre porte-monnaie ALSH (ALSH Montech)" in paid
+            problems["paiement"] = _axe(driver)
+            driver.save_screenshot(str(SHOTS / "portail-paiement-1366.png"))
+            _go(driver, driver.find_element(By.LINK_TEXT, "Soldes et paiements"))
+            history = _shows(driver, "Vos paiements en ligne")
+            assert "Payé · reçu 2026-" in history and "Paiement en ligne 2026-" in history
+            driver.set_window_size(390, 844)
+            driver.save_screenshot(str(SHOTS / "portail-soldes-390.png"))
+            driver.set_window_size(1366, 768)
+            _go(driver, driver.find_element(By.LINK_TEXT, "Réserver"))
+            Select(driver.find_element(By.ID, "enfant")).select_by_visible_text(child)
+            Select(driver.find_element(By.ID, "activite")).select_by_value(str(pv))
+            _go(driver, driver.find_element(By.XPATH, "//button[text()='Afficher']"))
+            WebDriverWait(driver, 15).until(lambda d: f"activite={pv}" in d.current_url)
+            _to_month(driver, "Décembre 2026")
+            free = "//button[contains(., 'Réserver le') and not(contains(., 'complet'))]"
+            _go(driver, driver.find_element(By.XPATH, free))  # the month's first day with a place
+            _go(driver, driver.find_element(By.LINK_TEXT, "Valider"))
+            _shows(driver, "Récapitulatif")
+            _go(driver, driver.find_element(By.XPATH, "//button[text()='Confirmer']"))
+            assert "Acceptée" in _shows(driver, "Lisez bien le résultat")
+        finally:
+            driver.quit()
+        notified = [n.status for n in double.notifications]
+    assert notified == [200]  # PayFiP's notification reached the portal (server to server)
+    with db.reading() as uow:
+        state = uow.session.scalar(select(OnlinePayment.status))
+        booked = uow.session.scalar(select(Reservation.price_cents).where(  # the day booked online, with its aids
+            Reservation.agent_id.is_(None), Reservation.status == ReservationStatus.ACCEPTED)
+            .order_by(Reservation.id.desc()).limit(1))  # fmt: skip
+    assert state is OnlinePaymentStatus.PAID and balance(db, family_id) == before + 5_000 - booked
+    found = {page: issues for page, issues in problems.items() if issues}
+    assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)

@@ -21,18 +21,9 @@ from app.services.money.online_backends import PaymentGateway
 from app.web.app import create_app
 from app.web.security import RateLimiter
 from tests.helpers import activity_id, actor, balance, row_counts, structure_of
-from tests.payfip_double import REFUSED_CARD, PayFiPDouble
+from tests.payfip_double import REFUSED_CARD
 from tests.test_online_payments import PAYFIP, wallet_of
 from tests.test_portal_http import NOW, PUBLIC, SECRET, family_with_access, login, page_text, post, toggle
-
-
-@pytest.fixture
-def double():
-    with PayFiPDouble() as d:
-        d.notify_enabled = (
-            False  # PayFiP cannot reach a TestClient: the tests post the notification themselves
-        )
-        yield d
 
 
 @pytest.fixture
@@ -82,7 +73,7 @@ def test_soldes_suggests_what_the_bookings_need_then_a_payment_is_notified_retur
     # three days at 13,00 € against 10,00 €: 29,00 € missing, proposed on the ALSH wallet, editable
     assert (
         "demandent un paiement d'au moins 29,00 €" in text
-        and "Montant proposé pour vos demandes en cours : 29,00 €" in text
+        and "Montant proposé : 29,00 €, ce que vos demandes en cours demandent" in text
     )
     assert re.search(r'name="montant"[^>]*value="29,00"', page.text)
     assert "Payé à ALSH Montech" in text and "Porte-monnaie ALAE" in text

@@ -103,7 +103,7 @@ class BalancesTab(QWidget):
         self.wallet_view = table_view(self.wallets, 0)
         self.wallet_view.setMaximumHeight(104)
         self.ledger_view = table_view(self.ledger, 2)
-        self.payment_view = table_view(self.payments, 2)
+        self.payment_view = table_view(self.payments, 7)  # the online payment's reference and transaction
         self.total = QLabel()
         self.total.setObjectName("balance")
         self.pay = keyed(QPushButton("&Encaisser un règlement…"), "Espèces, chèque, carte ou virement")

@@ -138,7 +138,8 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
                 "Votre paiement a bien été transmis. Connectez-vous pour le retrouver dans « Soldes et paiements ».")})  # fmt: skip
         balance = family_summary(db, state.family_id).balance_cents
         return kit.page(request, "paiement.html", {"title": "Votre paiement", "state": state, "balance": balance,
-                                                   "problem": problem})  # fmt: skip
+                                                   "problem": problem,
+                                                   "basket": bool(kit.basket_of(request, state.family_id).lines)})  # fmt: skip
 
     # --- the demonstration's payment site ---------------------------------------------------------------------
     @web.get(DEMO_PATH, response_class=HTMLResponse)

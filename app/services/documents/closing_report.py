@@ -103,9 +103,10 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
     story.append(Paragraph(esc("Paiements en ligne du jour (hors caisse)"), st["h2"]))
     if online:
         rows = [(p.receipt_number, f"{p.at.astimezone(PARIS):%H:%M}", p.family, p.reference,
-                 p.transaction_id + (" (test)" if p.test_mode else ""), format_eur(p.amount_cents)) for p in online]  # fmt: skip
+                 p.transaction_id.removeprefix(p.reference).strip() + (" (test)" if p.test_mode else ""),
+                 format_eur(p.amount_cents)) for p in online]  # fmt: skip
         story.append(table(("Reçu", "Heure", "Famille", "Référence", "Transaction du site", "Montant"), rows,
-                           [w * CONTENT_WIDTH for w in (0.13, 0.07, 0.18, 0.2, 0.3, 0.12)], right=(5,),
+                           [w * CONTENT_WIDTH for w in (0.13, 0.07, 0.16, 0.24, 0.28, 0.12)], right=(5,),
                            total=("Total", "", "", "", "", format_eur(sum(p.amount_cents for p in online)))))  # fmt: skip
         story.append(Paragraph(esc("Encaissés par le site de paiement (PayFiP) : à rapprocher de son relevé, ils ne "
                                    "sont dans la caisse d'aucun agent."), st["small"]))  # fmt: skip

@@ -49,7 +49,11 @@ def claim_daily(db: Database, name: JobName, day: date, holder: Holder, lease_mi
 
 @checked
 def finish_daily(
-    db: Database, name: JobName, day: date, holder: Holder, result: Annotated[str, Text(max_len=4000)] = ""
+    db: Database,
+    name: JobName,
+    day: date,
+    holder: Holder,
+    result: Annotated[str, Text(max_len=4000, multiline=True)] = "",
 ) -> None:
     """The job is done for ``day`` (its lease released); ``result``: what it did, for the record."""
 

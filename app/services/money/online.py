@@ -628,6 +628,23 @@ def online_payments_of_day(db: Database, structure_id: int, day: date) -> list[D
         ]
 
 
+@checked
+def check_payment_site(db: Database, gateway: PaymentGateway, structure_id: int) -> str:
+    """Ask the structure's payment site what it knows of the régie (``python -m app payment-check``): the numcli
+    and the server's access to PayFiP checked before the families are let in."""
+    with db.reading() as uow:
+        structure = uow.session.get(Structure, structure_id)
+        settings = uow.session.get(PaymentSettings, structure_id)
+        if structure is None:
+            raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
+        if settings is None:
+            raise OnlinePaymentClosed(structure.name)
+        config = BackendConfig(
+            structure.code, settings.backend, tuple(sorted((settings.options or {}).items()))
+        )
+    return gateway.client_info(config)
+
+
 # --- a structure's settings (Administration → Structures) ---------------------------------------------------------
 
 

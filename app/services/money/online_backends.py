@@ -373,6 +373,21 @@ class PaymentGateway:
                 return f"{self.payfip_double.rstrip('/')}/tpa/paiementws.web{target[len(PAYMENT_URL) :]}"
         return target
 
+    def client_info(self, config: BackendConfig) -> str:
+        """What the payment site knows of the régie (PayFiP: ``recupererDetailClient`` — the name the DGFiP gave the
+        numcli), to check a structure's settings before opening them; French text."""
+        import eopayment
+
+        if config.kind != PAYFIP:
+            return f"{LABELS.get(config.kind, config.kind)} : pas de vérification possible avant un premier paiement."
+        numcli = dict(config.options).get("numcli", "")
+        try:
+            answer = self._backend(config).backend.payfip.get_info_client(numcli, timeout=self.timeout)
+        except eopayment.PaymentException as exc:
+            raise PaymentSiteUnavailable(str(exc)[:160]) from exc
+        names = " / ".join(str(answer[k]) for k in ("libelleN1", "libelleN2", "libelleN3") if answer[k])
+        return f"PayFiP connaît le client {numcli} : {names or '(sans libellé)'}."
+
     def status(self, config: BackendConfig, order_id: str, age: timedelta, query: str = "") -> Answer:
         """What the backend says now of the payment ``order_id`` started ``age`` ago: asked to the backend when it
         can be asked (PayFiP), else read from the notification ``query`` the backend signed (the demonstration).
