@@ -465,7 +465,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 2
     db = open_database(getattr(args, "db", None), create=False)
     setup_logging()
-    for handler in logging.getLogger().handlers:  # the console shows the rounds' lines once (``say``), the log all
+    for (
+        handler
+    ) in logging.getLogger().handlers:  # the console shows the rounds' lines once (``say``), the log all
         if type(handler) is logging.StreamHandler:
             handler.setLevel(logging.WARNING)
     smtp = SmtpSettings.from_env()

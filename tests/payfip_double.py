@@ -65,6 +65,8 @@ class PayFiPDouble:
     lock: threading.Lock = field(default_factory=threading.Lock)
     notify_enabled: bool = True
     """False: the notification is lost (the family's return, or the worker, must settle the payment)."""
+    clients: dict[str, str] = field(default_factory=lambda: {"123456": "COMMUNE DE TEST"})
+    """The régies PayFiP knows (numcli → name); another numcli is refused (a functional error)."""
 
     def __post_init__(self) -> None:
         double = self
@@ -209,14 +211,17 @@ class PayFiPDouble:
         if operation == "recupererDetailPaiementSecurise":
             return self._detail(args.get("idOp", ""))
         if operation == "recupererDetailClient":
-            return 200, _response("recupererDetailClientResponse", {"libelleN1": "COMMUNE DE TEST", "libelleN2":
-                                  "REGIE ENFANCE JEUNESSE", "libelleN3": "", "numcli": args.get("numCli", "")})  # fmt: skip
+            numcli = args.get("numCli", "")
+            if numcli not in self.clients:
+                return 500, _fault("R1", "numéro de client inconnu")
+            return 200, _response("recupererDetailClientResponse", {"libelleN1": self.clients[numcli], "libelleN2":
+                                  "REGIE ENFANCE JEUNESSE", "libelleN3": "", "numcli": numcli})  # fmt: skip
         return 500, _fault("T1", "opération inconnue", technical=True)
 
     def _create(self, args: dict[str, str]) -> tuple[int, bytes]:
         montant, refdet = args.get("montant", ""), args.get("refdet", "")
-        if not (args.get("numcli", "").isdigit() and len(args.get("numcli", "")) == 6):
-            return 500, _fault("R1", "numcli invalide")
+        if args.get("numcli", "") not in self.clients:
+            return 500, _fault("R1", "numéro de client inconnu")
         if not montant.isdigit() or not 100 <= int(montant) <= 10_000_000:
             return 500, _fault("R3", "montant invalide")
         if not (refdet.isalnum() and refdet.isascii() and 1 <= len(refdet) <= 30):

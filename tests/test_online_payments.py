@@ -360,17 +360,21 @@ def test_another_familys_wallet_a_closed_structure_or_no_email_are_refused_and_w
 
 def test_the_payment_site_refusing_to_open_a_page_sends_the_family_nowhere(town, gateway, double):
     db, alsh = town
-    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
-                          PaymentSettingsInput("payfip_ws", {"numcli": "999999", "saisie": "T"}, True))  # fmt: skip
-    double.operations.clear()
     _family_id, wallet_id, who = family(db)
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch:  # an answer that is not PayFiP's: the site is not reached
         patch.setattr(double, "_create", lambda args: (500, b"<oops/>"))
         with pytest.raises(DomainError, match="site de paiement ne répond pas"):
             start_online_payment(db, gateway, who, alsh, wallet_id, "50")
+    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
+                          PaymentSettingsInput("payfip_ws", {"numcli": "999999", "saisie": "T"}, True))  # fmt: skip
+    with pytest.raises(DomainError, match="a refusé d'ouvrir ce paiement.*numéro de client inconnu"):
+        start_online_payment(db, gateway, who, alsh, wallet_id, "50")  # PayFiP does not know that régie
     with db.reading() as uow:
-        ended = uow.session.scalar(select(OnlinePayment))
-    assert ended.status is OnlinePaymentStatus.ABANDONED and ended.order_id is None and check(db) == []
+        ended = list(uow.session.scalars(select(OnlinePayment)))
+    assert {(e.status, e.order_id) for e in ended} == {(OnlinePaymentStatus.ABANDONED, None)} and len(
+        ended
+    ) == 2
+    assert double.operations == {} and check(db) == []
 
 
 # --- the structure's settings --------------------------------------------------------------------------------------

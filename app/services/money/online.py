@@ -354,9 +354,8 @@ def settle_online_payment(
     asked, its answer checked, and under the row's lock one payment is recorded on « paid » — or the row is marked
     refused / abandoned. A payment that has ended already changes no more. ``PaymentSiteUnavailable`` leaves it
     pending (the worker asks again)."""
-    with (
-        db.engine.connect() as conn
-    ):  # what asking the site needs: one statement, no session (every notification)
+    # what asking the site needs: one statement, no session (every notification takes this path)
+    with db.engine.connect() as conn:
         row = conn.execute(
             select(OnlinePayment.id, OnlinePayment.status, OnlinePayment.reference, OnlinePayment.order_id,
                    OnlinePayment.amount_cents, OnlinePayment.created_at, OnlinePayment.backend, Structure.code,

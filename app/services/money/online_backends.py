@@ -104,6 +104,23 @@ class PaymentSiteUnavailable(DomainError):
         )
 
 
+class PaymentRequestRefused(DomainError):
+    """The payment site answered, and refused to open a payment (a wrong numcli, an e-mail it does not take…)."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "Le site de paiement a refusé d'ouvrir ce paiement : rien n'a été débité. Réglez au guichet ou prévenez "
+            "le service enfance-jeunesse." + (f" ({detail})" if detail else "")
+        )
+
+
+UNREACHABLE_CODES = frozenset(
+    {"HTTP error", "SOAP error", "Unexpected error", "unknown", "Cound not initialize the SOAP client"}
+)
+"""PayFiP errors (eopayment's ``PayFiPError.code``) that say the site was not reached or answered nonsense, not that it
+refused (a refusal has PayFiP's own code: R1, P1…)."""
+
+
 @dataclass(frozen=True)
 class BackendOption:
     name: str
@@ -351,10 +368,15 @@ class PaymentGateway:
             order_id, kind, target = payment.request(amount, email=email or None, **extra)
         except eopayment.PaymentException as exc:
             log.warning("online payment %s: the backend refused the request: %s", reference, exc)
-            raise PaymentSiteUnavailable(str(exc)[:120]) from exc
-        except (OSError, ValueError) as exc:
+            if getattr(exc, "code", "HTTP error") in UNREACHABLE_CODES:
+                raise PaymentSiteUnavailable() from exc
+            raise PaymentRequestRefused(str(getattr(exc, "message", "") or exc)[:120]) from exc
+        except OSError as exc:
             log.warning("online payment %s: request failed: %s", reference, exc)
             raise PaymentSiteUnavailable() from exc
+        except ValueError as exc:  # eopayment's own checks of what it sends (the e-mail, the amount)
+            log.warning("online payment %s: request refused by eopayment: %s", reference, exc)
+            raise PaymentRequestRefused() from exc
         if kind != eopayment.URL:
             raise ConfigurationError(f"Le service de paiement « {config.kind} » demande un formulaire : non pris en "
                                      "charge par le portail.")  # fmt: skip
