@@ -39,6 +39,8 @@ INTERVAL_S = 15.0
 END_OF_DAY = time(19, 30)
 END_OF_DAY_ENV = "GUICHET_END_OF_DAY"
 END_OF_DAY_JOB = "end_of_day"
+RETRY_MINUTES = 10
+"""A failed end of day is tried again after this long (by any worker)."""
 
 
 def parse_hour(text: str) -> time | None:
@@ -72,14 +74,31 @@ class Worker:
     say: Callable[[str], None] = log.info
 
     def round(self) -> list[str]:
-        """One round of work; the French lines of what it did (nothing to say: an empty list)."""
-        lines = settle_due_online_payments(self.db, self.gateway).lines()
-        lines += self._end_of_day()
-        if self.smtp is not None:
-            report = send_pending(self.db, self.smtp)
-            if report.sent or report.retried or report.failed or report.unreachable:
-                lines += report.lines()
+        """One round of work; the French lines of what it did (nothing to say: an empty list). Each step stands
+        alone: one that fails (logged, said in a line) does not keep the others from running."""
+        lines: list[str] = []
+        for step, name in ((self._payments, "paiements en ligne"), (self._end_of_day, "fin de journée"),
+                           (self._outbox, "envoi des e-mails")):  # fmt: skip
+            try:
+                lines += step()
+            except DomainError as exc:
+                log.warning("worker step %s refused: %s", name, exc)
+                lines.append(f"{name[:1].upper()}{name[1:]} : {exc}")
+            except Exception:  # noqa: BLE001 - the database or a server away: the next round tries again
+                log.exception("worker step %s failed", name)
+                lines.append(
+                    f"{name[:1].upper()}{name[1:]} : erreur (détail dans le journal), nouvel essai plus tard."
+                )
         return lines
+
+    def _payments(self) -> list[str]:
+        return settle_due_online_payments(self.db, self.gateway).lines()
+
+    def _outbox(self) -> list[str]:
+        if self.smtp is None:
+            return []
+        report = send_pending(self.db, self.smtp)
+        return report.lines() if report.sent or report.retried or report.failed or report.unreachable else []
 
     def _end_of_day(self) -> list[str]:
         if self.end_of_day_at is None:
@@ -93,7 +112,8 @@ class Worker:
         try:
             lines = end_of_day(self.db, day, self.actor_id)
         except BaseException:
-            release_daily(self.db, END_OF_DAY_JOB, self.name[:120])
+            # tried again in a while, not at every round (the outbox and the payments go on meanwhile)
+            release_daily(self.db, END_OF_DAY_JOB, self.name[:120], retry_minutes=RETRY_MINUTES)
             raise
         finish_daily(self.db, END_OF_DAY_JOB, day, self.name[:120], "\n".join(lines)[:4000])
         return [f"Fin de journée du {day:%d/%m/%Y} :", *lines]

@@ -262,9 +262,9 @@ def test_a_payment_site_that_does_not_answer_is_asked_again_never_expired_blindl
         pass
     blind = PaymentGateway(PORTAL, payfip_double=elsewhere.url)
     db.clock.set(NOW + LIFETIME + timedelta(minutes=5))
-    with pytest.raises(DomainError, match="site de paiement ne répond pas"):
+    with pytest.raises(DomainError, match="vérifié automatiquement.*Ne payez pas une seconde fois"):
         settle_online_payment(db, blind, start.reference)
-    assert settle_due_online_payments(db, blind).unreachable == 1
+    assert settle_due_online_payments(db, blind).unanswered == 1
     assert row(db, start.reference).status is OnlinePaymentStatus.PENDING
     db.clock.set(NOW + LIFETIME + timedelta(minutes=25))
     assert settle_due_online_payments(db, gateway).paid == 1 and balance(db, family_id) == 6_000
@@ -504,3 +504,88 @@ def test_the_payment_site_is_asked_what_it_knows_of_the_regie_before_families_ar
             )
             uow.commit()
         check_payment_site(db, gateway, structure_of(db, "ALAE-MER"))
+
+
+def test_the_worker_checks_the_amount_as_a_notification_does(town, gateway, double, caplog):
+    """PayFiP says another amount: the notification is refused, and so is the worker's look at it — the payment stays
+    pending (flagged in its row and the log), nothing is credited, the other payments of the round go on."""
+    db, alsh = town
+    family_id, wallet_id, who = family(db)
+    odd = start_online_payment(db, gateway, who, alsh, wallet_id, "50")
+    fine = start_online_payment(db, gateway, who, alsh, wallet_id, "20")
+    double.operations[idop_of(odd.url)].montant = "100"
+    for start in (odd, fine):
+        double.pay(idop_of(start.url), "P")
+    with pytest.raises(NotificationRefused, match=r"montant 1,00\W€ au lieu de 50,00"):
+        settle_online_payment(db, gateway, odd.reference)
+    db.clock.set(NOW + LIFETIME + timedelta(minutes=5))  # even past the hour: never expired on such an answer
+    report = settle_due_online_payments(db, gateway)
+    assert (report.paid, report.unanswered) == (1, 1) and balance(db, family_id) == 2_000
+    flagged = row(db, odd.reference)
+    assert flagged.status is OnlinePaymentStatus.PENDING and "montant 1,00" in flagged.bank_status
+    assert caplog.text.count("notification refused (montant") == 2 and check(db) == []
+
+
+def test_a_real_portal_refuses_the_demonstrations_site_and_test_payments_even_when_notified(
+    town, gateway, double
+):
+    """The demonstration's site believes any notification, and PayFiP's mode T takes test cards: a real town's
+    portal (``allow_demo``/``allow_test`` off) offers neither, starts neither and settles neither."""
+    from app.services.money.online import online_wallets
+
+    db, alsh = town
+    family_id, wallet_id, who = family(db)
+    demo = PaymentGateway(
+        PORTAL
+    )  # a trial portal on the same base: the ALAE structure takes the demonstration's site
+    alae_wallet = wallet_of(db, family_id, WalletKind.ALAE)
+    started = start_online_payment(db, demo, who, structure_of(db, "ALAE-MER"), alae_wallet, "30")
+    forged = f"transaction_id={parse_qs(urlsplit(started.url).query)['transaction_id'][0]}&ok=1&signed=1&amount=30.00"
+    real = PaymentGateway(PORTAL, allow_demo=False, allow_test=False, payfip_double=double.url)
+    before = money_rows(db) | row_counts(db)
+    with pytest.raises(NotificationRefused, match="pas accepté par ce portail"):
+        settle_online_payment(db, real, started.reference, forged)
+    assert money_rows(db) | row_counts(db) == before and balance(db, family_id) == 0
+    assert [w.structures for w in online_wallets(db, real, family_id)] == [[], [], []]  # neither offered
+    with pytest.raises(OnlinePaymentClosed):  # PayFiP in mode T: not on a real portal
+        start_online_payment(db, real, who, alsh, wallet_id, "30")
+    validation = PaymentGateway(PORTAL, allow_demo=False, allow_test=True, payfip_double=double.url)
+    assert [w.structures for w in online_wallets(db, validation, family_id) if w.kind is WalletKind.ALSH] == [
+        [(alsh, "ALSH Montech")]]  # fmt: skip  # the DGFiP's validation: GUICHET_PAIEMENT_ESSAIS=1
+    assert (
+        settle_online_payment(db, demo, started.reference, forged).status is OnlinePaymentStatus.PAID
+    )  # a trial
+
+
+def test_a_payment_expired_then_said_paid_by_the_site_is_recorded_once(town, gateway, double, caplog):
+    """Expired is our guess after an hour, not the bank's word: a late « paid » still credits the wallet, once."""
+    db, alsh = town
+    family_id, wallet_id, who = family(db)
+    start = start_online_payment(db, gateway, who, alsh, wallet_id, "40")
+    db.clock.set(NOW + LIFETIME + timedelta(minutes=1))
+    assert settle_due_online_payments(db, gateway).ended == 1  # PayFiP: still running (P5) after an hour
+    assert row(db, start.reference).status is OnlinePaymentStatus.EXPIRED
+    double.pay(idop_of(start.url), "P")  # PayFiP's late word
+    for _ in range(2):
+        assert settle_online_payment(db, gateway, start.reference).status is OnlinePaymentStatus.PAID
+    assert balance(db, family_id) == 4_000 and "paid after it was expired" in caplog.text
+    with db.reading() as uow:
+        late = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.online"))
+    assert late.after["late"] is True and check(db) == []
+    refused = start_online_payment(db, gateway, who, alsh, wallet_id, "10")
+    double.pay(idop_of(refused.url), "R", at=datetime.now(PARIS) - timedelta(minutes=5))
+    settle_online_payment(db, gateway, refused.reference)
+    double.operations[idop_of(refused.url)].resultrans = "P"  # the bank's refusal was its word: final
+    assert settle_online_payment(db, gateway, refused.reference).status is OnlinePaymentStatus.REFUSED
+
+
+def test_a_counter_cannot_record_an_online_payment(town):
+    from app.services.money.payments import PaymentInput, record_payment
+
+    db, alsh = town
+    family_id, _wallet, _who = family(db)
+    before = row_counts(db)
+    with pytest.raises(FieldErrors, match="« Carte en ligne » est le paiement des familles sur le portail"):
+        record_payment(db, actor(db, Role.AGENT), alsh, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.ONLINE,
+                                                                     "30,00"))  # fmt: skip
+    assert row_counts(db) == before

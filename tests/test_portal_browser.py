@@ -107,6 +107,17 @@ def _to_month(driver, label: str) -> None:
     raise AssertionError(f"{label} never shown (last: {shown(driver)!r}, {driver.current_url})")
 
 
+def _log_in(driver, portal_url: str, login: str) -> None:
+    """The login page filled in with the demonstration's password, until the home page shows."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{portal_url}/connexion")
+    driver.find_element(By.ID, "identifiant").send_keys(login)
+    driver.find_element(By.ID, "mot_de_passe").send_keys("demo")
+    _go(driver, driver.find_element(By.CSS_SELECTOR, "button.primary"))
+    _shows(driver, "Informations des structures")
+
+
 def _axe(driver) -> list[dict]:
     """The serious and critical WCAG 2.1 A/AA violations axe-core finds on the page."""
     driver.execute_script(AXE.read_text(encoding="utf-8"))
@@ -220,11 +231,7 @@ def test_a_demo_family_books_three_days_one_full_in_chromium(portal_url, demo_rw
         driver.quit()
     phone = _driver(downloads, 390, 844)
     try:
-        phone.get(f"{portal_url}/connexion")
-        phone.find_element(By.ID, "identifiant").send_keys(login)
-        phone.find_element(By.ID, "mot_de_passe").send_keys("demo")
-        _go(phone, phone.find_element(By.CSS_SELECTOR, "button.primary"))
-        _shows(phone, "Informations des structures")
+        _log_in(phone, portal_url, login)
         phone.get(f"{portal_url}/reserver?activite={pv}&mois=2026-12")
         _shows(phone, "Décembre 2026")
         width = phone.execute_script("return document.documentElement.scrollWidth")
@@ -279,11 +286,7 @@ def test_a_demo_family_pays_50_euros_by_card_on_payfip_then_books_in_chromium(ba
                                                  payfip_double=double.url) as portal_url:  # fmt: skip
         driver = _driver(tmp_path, 1366, 768)
         try:
-            driver.get(f"{portal_url}/connexion")
-            driver.find_element(By.ID, "identifiant").send_keys(login)
-            driver.find_element(By.ID, "mot_de_passe").send_keys("demo")
-            _go(driver, driver.find_element(By.CSS_SELECTOR, "button.primary"))
-            _shows(driver, "Informations des structures")
+            _log_in(driver, portal_url, login)
             _go(driver, driver.find_element(By.LINK_TEXT, "Soldes et paiements"))
             _shows(driver, "Payer par carte")
             problems["soldes"] = _axe(driver)

@@ -245,3 +245,31 @@ def test_parse_hour():
     assert parse_hour("aucune") is None and parse_hour("none") is None
     with pytest.raises(ValueError, match="invalide"):
         parse_hour("25:00")
+
+
+def test_a_failing_step_does_not_stop_the_others_and_a_failed_end_of_day_waits_ten_minutes(
+    demo_rw, smtp, monkeypatch
+):
+    import app.worker as worker_module
+
+    db = demo_rw
+    db.clock.set(paris(date(2026, 11, 26), dtime(19, 45)))
+    _queue(db, 2, "isole")
+    calls = []
+
+    def broken(*args):
+        calls.append(args)
+        raise RuntimeError("base indisponible")
+
+    monkeypatch.setattr(worker_module, "end_of_day", broken)
+    worker = Worker(
+        db, PaymentGateway(PUBLIC), SmtpSettings("127.0.0.1", smtp.port, "none"), parse_hour("19:30")
+    )
+    lines = worker.round()
+    assert "Fin de journée : erreur (détail dans le journal), nouvel essai plus tard." in lines
+    assert "E-mails envoyés : 2." in lines  # the outbox went on
+    db.clock.set(paris(date(2026, 11, 26), dtime(19, 50)))
+    assert worker.round() == [] and len(calls) == 1  # not at every round
+    db.clock.set(paris(date(2026, 11, 26), dtime(19, 56)))
+    monkeypatch.setattr(worker_module, "end_of_day", lambda *a: ["Journée du 26/11/2026 : rien."])
+    assert worker.round() == ["Fin de journée du 26/11/2026 :", "Journée du 26/11/2026 : rien."]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ..models import PaymentMethod, WalletKind
+from ..models import TILL_METHODS, PaymentMethod, WalletKind
 from ..services.bounds import Reason
 from ..services.families.view import WALLET_LABELS
 from ..services.money.amounts import format_eur
@@ -48,7 +48,7 @@ class PaymentDialog(SavingDialog):
             self.wallet.addItem(f"Porte-monnaie {WALLET_LABELS[kind]}", kind)
         self.wallet.setCurrentIndex(self.wallet.findData(wallet))
         self.method = QComboBox()
-        for method in PaymentMethod:
+        for method in TILL_METHODS:  # what a counter takes (« Carte en ligne » is the portal's)
             self.method.addItem(METHOD_LABELS[method], method)
         self.amount = amount(QLineEdit(suggested), PaymentInput, "amount")
         self.amount.setPlaceholderText("ex. 65,00")

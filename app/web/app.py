@@ -346,7 +346,7 @@ def create_app(
         return Response(source_archive(), media_type="application/gzip",
                         headers={"Content-Disposition": 'attachment; filename="guichet-enfance-sources.tar.gz"'})  # fmt: skip
 
-    add_payment_routes(web, PortalKit(db, page, guard, posted, go, say, actor, basket_of, family_id),
+    add_payment_routes(web, PortalKit(db, page, guard, posted, go, say, actor, basket_of, current),
                        payments or PaymentGateway(public_url))  # fmt: skip
 
     # --- réserver ---------------------------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ from ..services.money.online_backends import PaymentGateway
 from .app import create_app
 
 SECRET_ENV, URL_ENV, HTTP_ENV = "GUICHET_PORTAL_SECRET", "GUICHET_PORTAL_URL", "GUICHET_PORTAL_HTTP"
+TEST_PAYMENTS_ENV = "GUICHET_PAIEMENT_ESSAIS"
+"""``1``: this portal takes payments in a test mode (PayFiP's T, test cards, no money) — for the DGFiP's validation
+of a régie only, then removed: test cards would otherwise credit real wallets."""
 
 
 def from_environment():
@@ -28,7 +31,8 @@ def from_environment():
     # the demonstration's payment site believes any notification: never on a real town's portal
     return create_app(open_database(None, create=False), secret_key=secret,
                       secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=url,
-                      payments=PaymentGateway(url, allow_demo=False))  # fmt: skip
+                      payments=PaymentGateway(url, allow_demo=False,
+                                              allow_test=os.environ.get(TEST_PAYMENTS_ENV) == "1"))  # fmt: skip
 
 
 app = from_environment() if os.environ.get(SECRET_ENV) else None

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..services.actors import Actor
 from ..services.booking.basket import Basket, Recap
@@ -48,7 +49,8 @@ class PortalKit:
     say: Callable[..., None]
     actor: Callable[[Request, int], Actor]
     basket_of: Callable[[Request, int], Basket]
-    family_id: Callable[[Request], int | None]
+    current: Callable[[Request], int | None]
+    """The session's family while its session holds (else None): a revoked session shows nothing."""
 
 
 def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) -> None:
@@ -87,9 +89,9 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         wallets: dict[int, OnlineWallet] = {w.id: w for w in online_wallets(db, gateway, fid)}
         wallet_id, structure_id = _int(form.get("porte_monnaie")), _int(form.get("structure"))
         typed = {str(wallet_id): form.get("montant", "")}
-        try:
-            start = start_online_payment(db, gateway, kit.actor(request, fid), structure_id or 0, wallet_id or 0,
-                                         form.get("montant", ""))  # fmt: skip
+        try:  # the payment site is asked for its page: off the server's event loop (it may take seconds)
+            start = await run_in_threadpool(start_online_payment, db, gateway, kit.actor(request, fid),
+                                            structure_id or 0, wallet_id or 0, form.get("montant", ""))  # fmt: skip
         except FieldErrors as exc:
             return balances_page(request, fid, error=str(exc), typed=typed, status=400)
         except DomainError as exc:
@@ -107,7 +109,7 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         """The payment site's notification, server to server: settled after asking the site (a plain answer)."""
         query = await query_of(request)
         try:
-            state = settle_online_payment(db, gateway, reference[:30], query[:4000])
+            state = await run_in_threadpool(settle_online_payment, db, gateway, reference[:30], query[:4000])
         except UnknownOnlinePayment:
             return PlainTextResponse("paiement inconnu", status_code=404)
         except NotificationRefused as exc:
@@ -123,7 +125,7 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         query = await query_of(request)
         problem = ""
         try:
-            settle_online_payment(db, gateway, reference[:30], query[:4000])
+            await run_in_threadpool(settle_online_payment, db, gateway, reference[:30], query[:4000])
         except UnknownOnlinePayment:
             return kit.page(request, "erreur.html", {"title": "Paiement inconnu", "message": (
                 "Ce paiement n'existe pas : rien n'a été enregistré.")}, status=404)  # fmt: skip
@@ -131,7 +133,7 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
             problem = str(exc)
         if request.method == "POST":
             return RedirectResponse(request.url.path, status_code=303)
-        fid = kit.family_id(request)
+        fid = kit.current(request)
         state = online_payment_state(db, fid, reference[:30]) if fid is not None else None
         if state is None:
             return kit.page(request, "erreur.html", {"title": "Retour du site de paiement", "message": (
@@ -169,7 +171,7 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         from urllib.parse import urlencode
 
         try:
-            settle_online_payment(db, gateway, reference, urlencode(fields))
+            await run_in_threadpool(settle_online_payment, db, gateway, reference, urlencode(fields))
         except UnknownOnlinePayment:
             return kit.page(request, "erreur.html", {"title": "Paiement inconnu", "message": (
                 "Ce paiement n'existe pas.")}, status=404)  # fmt: skip

@@ -127,6 +127,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    payments = sa.table("payments", sa.column("method"))
+    online = bind.execute(
+        sa.select(sa.func.count()).select_from(payments).where(payments.c.method == "online")
+    ).scalar()
+    if online:  # append-only: they cannot be removed, and the older schema has no place for them
+        raise RuntimeError(
+            f"Retour à la version 0006 impossible : {online} règlement(s) « carte en ligne » sont enregistrés et ne "
+            "peuvent être ni effacés ni représentés dans l'ancienne version."
+        )
     outbox = sa.table("outbox_messages", sa.column("status"))
     bind.execute(outbox.update().where(outbox.c.status == "sending").values(status="pending"))
     _values("outbox_messages", "status", "outbox_status", ("pending", "sent", "failed"))

@@ -68,13 +68,14 @@ def finish_daily(
 
 
 @checked
-def release_daily(db: Database, name: JobName, holder: Holder) -> None:
-    """The job failed: released at once for another try (the next round, or another worker)."""
+def release_daily(db: Database, name: JobName, holder: Holder, retry_minutes: Minutes = 10) -> None:
+    """The job failed: any worker takes it again ``retry_minutes`` later (not at each round meanwhile)."""
 
     def work(s: Session) -> None:
         job = s.get(ScheduledJob, name, with_for_update=True)
         if job is not None and job.claimed_by == holder:
-            job.claimed_until, job.claimed_by = None, None
+            job.claimed_until = db.clock.now() + timedelta(minutes=retry_minutes)
+            job.claimed_by = None  # nobody holds it: the lease alone keeps it until then
 
     db.write(work)
 

@@ -110,9 +110,10 @@ class LedgerBatch:
         return self.wallets[key]
 
     def add(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
-            structure_id: int | None = None, agent_id: int | None = None, reservation: Reservation | None = None) -> LedgerEntry:  # fmt: skip
+            structure_id: int | None = None, agent_id: int | None = None, reservation: Reservation | None = None,
+            payment_id: int | None = None) -> LedgerEntry:  # fmt: skip
         entry = new_entry(wallet.id, kind=kind, amount_cents=amount_cents, label=label, at=at,
-                          structure_id=structure_id, agent_id=agent_id)  # fmt: skip
+                          structure_id=structure_id, agent_id=agent_id, payment_id=payment_id)  # fmt: skip
         if reservation is not None:
             entry.reservation = reservation
         self.session.add(entry)

@@ -21,9 +21,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,7 +48,7 @@ from ..actors import Actor, FamilyRefused
 from ..booking.basket import Recap
 from ..bounds import AmountText, Range, Text, checked
 from ..end_of_day.outbox import queue_email
-from ..errors import FieldErrors, UnknownEntity, ValidationError, WrongFamily
+from ..errors import DomainError, FieldErrors, UnknownEntity, ValidationError, WrongFamily
 from ..families.view import WALLET_LABELS
 from ..uow import Database
 from . import ledger
@@ -57,7 +57,6 @@ from .online_backends import (
     Answer,
     BackendConfig,
     PaymentGateway,
-    PaymentSiteUnavailable,
     backend_kinds,
     check_options,
     notified_order,
@@ -124,16 +123,27 @@ def online_wallets(db: Database, gateway: PaymentGateway, family_id: int) -> lis
         wallets = list(s.execute(select(Wallet.id, Wallet.kind, Wallet.balance_cents)
                                  .where(Wallet.family_id == family_id).order_by(Wallet.kind)))  # fmt: skip
         open_to: dict[WalletKind, list[tuple[int, str]]] = {}
-        for kind, structure_id, name, backend in s.execute(
-            select(Activity.wallet_kind, Structure.id, Structure.name, PaymentSettings.backend)
+        for kind, structure_id, name, code, backend, options in s.execute(
+            select(
+                Activity.wallet_kind,
+                Structure.id,
+                Structure.name,
+                Structure.code,
+                PaymentSettings.backend,
+                PaymentSettings.options,
+            )  # fmt: skip
             .join(Structure, Activity.structure_id == Structure.id)
             .join(PaymentSettings, PaymentSettings.structure_id == Structure.id)
             .where(Activity.active.is_(True), PaymentSettings.enabled.is_(True))
-            .distinct()
-            .order_by(Structure.name)
+            .order_by(
+                Structure.name
+            )  # (no DISTINCT: PostgreSQL compares no JSON; the loop leaves out repeats)
         ):
             choices = open_to.setdefault(WalletKind(kind), [])
-            if gateway.usable(backend) and (structure_id, name) not in choices:
+            if (
+                gateway.usable(BackendConfig.of(code, backend, options))
+                and (structure_id, name) not in choices
+            ):
                 choices.append((structure_id, name))
     return [OnlineWallet(wid, WalletKind(kind), WALLET_LABELS[WalletKind(kind)], balance, open_to.get(kind, []))
             for wid, kind, balance in wallets]  # fmt: skip
@@ -191,9 +201,10 @@ class OnlineStart:
 
 def _config(s: Session, structure: Structure, gateway: PaymentGateway) -> BackendConfig:
     settings = s.get(PaymentSettings, structure.id)
-    if settings is None or not settings.enabled or not gateway.usable(settings.backend):
+    config = BackendConfig.of(structure.code, settings.backend, settings.options) if settings else None
+    if settings is None or config is None or not settings.enabled or not gateway.usable(config):
         raise OnlinePaymentClosed(structure.name)
-    return BackendConfig(structure.code, settings.backend, tuple(sorted((settings.options or {}).items())))
+    return config
 
 
 def _new_reference(now: datetime) -> str:
@@ -323,12 +334,16 @@ def _state(s: Session, row: OnlinePayment) -> OnlineState:
 
 
 @dataclass(frozen=True)
-class _Expected:
-    """What a notification and the site's answer must be about."""
+class _Facts:
+    """What settling a payment needs to know before asking its site (read without a session: every notification)."""
 
+    id: int
+    status: OnlinePaymentStatus
     reference: str
     order_id: str | None
     amount_cents: int
+    created_at: datetime
+    config: BackendConfig
 
     def refuse(self, why: str, query: str, answer: Answer | None = None) -> NotificationRefused:
         log.warning("online payment %s: notification refused (%s); query %r, answer %r", self.reference, why,
@@ -336,7 +351,8 @@ class _Expected:
         return NotificationRefused(why)
 
     def check(self, answer: Answer, query: str) -> None:
-        """The site's answer must be about this very payment: its order, its reference, its amount."""
+        """The site's answer must be about this very payment: its order, its reference, its amount — and a « paid »
+        must say the amount (a payment whose amount cannot be checked is not recorded)."""
         if answer.order_id and self.order_id and answer.order_id != self.order_id:
             raise self.refuse("le site de paiement parle d'un autre paiement", query, answer)
         if answer.reference and answer.reference != self.reference:
@@ -344,17 +360,11 @@ class _Expected:
         if answer.amount_cents is not None and answer.amount_cents != self.amount_cents:
             why = f"montant {format_eur(answer.amount_cents)} au lieu de {format_eur(self.amount_cents)}"
             raise self.refuse(why, query, answer)
+        if answer.outcome is OnlinePaymentStatus.PAID and answer.amount_cents is None:
+            raise self.refuse("le site de paiement ne dit pas le montant payé", query, answer)
 
 
-@checked
-def settle_online_payment(
-    db: Database, gateway: PaymentGateway, reference: Reference, query: Query = ""
-) -> OnlineState:
-    """The one way a pending payment ends (the site's notification, the family's return, the worker): the site is
-    asked, its answer checked, and under the row's lock one payment is recorded on « paid » — or the row is marked
-    refused / abandoned. A payment that has ended already changes no more. ``PaymentSiteUnavailable`` leaves it
-    pending (the worker asks again)."""
-    # what asking the site needs: one statement, no session (every notification takes this path)
+def _facts(db: Database, where: Any) -> _Facts | None:
     with db.engine.connect() as conn:
         row = conn.execute(
             select(OnlinePayment.id, OnlinePayment.status, OnlinePayment.reference, OnlinePayment.order_id,
@@ -362,57 +372,82 @@ def settle_online_payment(
                    PaymentSettings.backend.label("configured"), PaymentSettings.options)
             .join(Structure, OnlinePayment.structure_id == Structure.id)
             .outerjoin(PaymentSettings, PaymentSettings.structure_id == Structure.id)
-            .where(OnlinePayment.reference == reference)
+            .where(where)
         ).first()  # fmt: skip
     if row is None:
+        return None
+    options = row.options if row.configured == row.backend else {}  # the settings it was started with
+    return _Facts(row.id, row.status, row.reference, row.order_id, row.amount_cents, row.created_at,
+                  BackendConfig.of(row.code, row.backend, options))  # fmt: skip
+
+
+SETTLED = (OnlinePaymentStatus.PAID, OnlinePaymentStatus.REFUSED, OnlinePaymentStatus.ABANDONED)
+"""The site's own word: final. An expired payment is our guess only: a late « paid » from the site still counts."""
+
+
+@checked
+def settle_online_payment(
+    db: Database, gateway: PaymentGateway, reference: Reference, query: Query = ""
+) -> OnlineState:
+    """The one way a payment ends — the site's notification, the family's return, the worker (``_settle``): the site
+    is asked, its answer checked against the payment, and under the row's lock one payment is recorded on « paid »,
+    or the row is marked refused / abandoned. A payment that has ended changes no more (but for an expired one the
+    site says was paid: nothing is lost). ``StatusUnavailable`` leaves it pending: the worker asks again."""
+    facts = _facts(db, OnlinePayment.reference == reference)
+    if facts is None:
         log.warning(
             "online payment: notification for an unknown reference %r (query %r)", reference, query[:300]
         )
         raise UnknownOnlinePayment()
-    if row.status is not OnlinePaymentStatus.PENDING:
-        with db.reading() as uow:
-            ended = uow.session.get(OnlinePayment, row.id)
-            assert ended is not None
-            return _state(uow.session, ended)
-    options = row.options if row.configured == row.backend else {}
-    config = BackendConfig(row.code, row.backend, tuple(sorted((options or {}).items())))
-    age = db.clock.now() - row.created_at
-    if row.order_id is None:  # the family was never sent to the site: nothing can have been paid
-        return _apply(db, row.id, Answer(None, bank_status="page de paiement pas encore obtenue"))
-    expected = _Expected(row.reference, row.order_id, row.amount_cents)
+    return _settle(db, gateway, facts, query)
+
+
+def _settle(
+    db: Database, gateway: PaymentGateway, facts: _Facts, query: str, *, worker: bool = False
+) -> OnlineState:
+    """Asks the site (never believing ``query`` alone), checks its answer, records the outcome (``_apply``). The
+    worker's last word on a payment an hour old that the site does not say paid is « expired »."""
+    if facts.status in SETTLED:
+        return _read_state(db, facts.id)
+    expire = worker and db.clock.now() >= facts.created_at + LIFETIME
+    if not gateway.usable(
+        facts.config
+    ):  # the demonstration's site (or a test mode) where this portal refuses it
+        if not worker:
+            raise facts.refuse("ce service de paiement n'est pas accepté par ce portail", query)
+        return _apply(
+            db, facts.id, Answer(None, bank_status="service de paiement refusé par ce portail"), expire
+        )
+    if facts.order_id is None:  # the family was never sent to the site: nothing can have been paid
+        return _apply(db, facts.id, Answer(None, bank_status="page de paiement pas encore obtenue"), expire)
     named = notified_order(query)
-    if named is not None and named != row.order_id:  # refused before the site is asked anything
-        raise expected.refuse("elle concerne un autre paiement", query)
-    answer = gateway.status(config, row.order_id, age, query)
-    expected.check(answer, query)
-    return _apply(db, row.id, answer)
+    if named is not None and named != facts.order_id:  # refused before the site is asked anything
+        raise facts.refuse("elle concerne un autre paiement", query)
+    answer = gateway.status(facts.config, facts.order_id, db.clock.now() - facts.created_at, query)
+    facts.check(answer, query)
+    return _apply(db, facts.id, answer, expire)
 
 
-def _row_config(s: Session, row: OnlinePayment) -> BackendConfig:
-    """The configuration the payment went through (its structure's, with the backend it was started with)."""
-    structure, settings = s.get(Structure, row.structure_id), s.get(PaymentSettings, row.structure_id)
-    options = settings.options if settings is not None and settings.backend == row.backend else {}
-    return BackendConfig(
-        structure.code if structure else "", row.backend, tuple(sorted((options or {}).items()))
-    )
+def _read_state(db: Database, row_id: int) -> OnlineState:
+    with db.reading() as uow:
+        row = uow.session.get(OnlinePayment, row_id)
+        assert row is not None
+        return _state(uow.session, row)
 
 
-def _apply(db: Database, row_id: int, answer: Answer, *, expire: bool = False) -> OnlineState:
+def _apply(db: Database, row_id: int, answer: Answer, expire: bool = False) -> OnlineState:
     """Under the row's lock: record the payment once (paid), mark the end (refused, abandoned, expired), or note the
-    check and when to ask again. ``expire``: the worker's last word on a payment the site says is not paid.
+    check and when to ask again. ``expire``: the worker's last word on a payment the site does not say paid.
 
     The row is its own operation record: its reference is made before the site is ever asked, and its state moves
     from « pending » once, under its lock. A retry after an unclear COMMIT finds it « paid » (nothing more is
     written) or still « pending » (the payment is recorded then): one payment per online payment, whatever the
-    notifications, returns and workers do."""
+    notifications, returns and workers do. An expired payment the site says paid is recorded (the money was taken)."""
     outcome = answer.outcome
     if outcome is None and expire:
         outcome = OnlinePaymentStatus.EXPIRED
-
-    balance = (select(func.coalesce(func.sum(Wallet.balance_cents), 0))
-               .where(Wallet.family_id == OnlinePayment.family_id).correlate(OnlinePayment).scalar_subquery())  # fmt: skip
     locked = (
-        select(OnlinePayment, Wallet, Family, Structure, balance)
+        select(OnlinePayment, Wallet, Family, Structure.name)  # the name only: not the structure's logo
         .join(Wallet, Wallet.id == OnlinePayment.wallet_id)
         .join(Family, Family.id == OnlinePayment.family_id)
         .join(Structure, Structure.id == OnlinePayment.structure_id)
@@ -423,17 +458,20 @@ def _apply(db: Database, row_id: int, answer: Answer, *, expire: bool = False) -
 
     def work(s: Session) -> OnlineState:
         now = db.clock.now()
-        # the row locked, with what recording it needs (its wallet, family, structure, the account's balance)
-        row, wallet, family, structure, before = s.execute(locked).one()
-        if row.status is not OnlinePaymentStatus.PENDING:  # another notification, return or worker was first
-            return _state(s, row)
+        # the row locked, with what recording it needs (its wallet, family, structure's name)
+        row, wallet, family, structure = s.execute(locked).one()
+        late = row.status is OnlinePaymentStatus.EXPIRED
+        if row.status in SETTLED or (late and outcome is not OnlinePaymentStatus.PAID):
+            return _state(s, row)  # another notification, return or worker was first
         row.checks += 1
         row.updated_at, row.claimed_until = now, None
         row.bank_status = answer.bank_status[:200] or row.bank_status
         if answer.transaction_id:
             row.transaction_id = answer.transaction_id[:200]
         if outcome is OnlinePaymentStatus.PAID:
-            return _record(s, row, wallet, family, structure, int(before), now)
+            if late:
+                log.warning("online payment %s: paid after it was expired; recorded now", row.reference)
+            return _record(s, row, wallet, family, structure, now, late)
         if outcome is not None:
             row.status, row.settled_at = outcome, now
         else:
@@ -448,12 +486,12 @@ def _record(
     row: OnlinePayment,
     wallet: Wallet,
     family: Family,
-    structure: Structure,
-    before: int,
+    structure: str,
     now: datetime,
+    late: bool,
 ) -> OnlineState:
     """The payment the site took: a receipt in the structure's sequence, the wallet credited, audited with the family
-    as author, the receipt e-mailed (``before``: the account's balance until then)."""
+    as author, the receipt e-mailed (``structure``: its name)."""
     local = now.astimezone(PARIS)
     with s.no_autoflush:  # the row's changes go with the payment's, in one flush
         seq = next_receipt_seq(s, row.structure_id, local.year)
@@ -465,26 +503,31 @@ def _record(
     row.payment = payment
     s.add(payment)
     s.flush()
-    ledger.post(s, wallet, kind=LedgerKind.PAYMENT, amount_cents=row.amount_cents,
-                label=f"Paiement en ligne {payment.receipt_number} – réf. {row.reference}", at=now,
-                structure_id=row.structure_id, payment_id=payment.id)  # fmt: skip
+    credit = ledger.LedgerBatch(
+        s, [wallet]
+    )  # the entry flushed with the audit row and the e-mail, at the commit
+    credit.add(wallet, kind=LedgerKind.PAYMENT, amount_cents=row.amount_cents,
+               label=f"Paiement en ligne {payment.receipt_number} – réf. {row.reference}", at=now,
+               structure_id=row.structure_id, payment_id=payment.id)  # fmt: skip
+    credit.apply()
     kind = WalletKind(wallet.kind)
     audit.record(s, at=now, action="payment.online", entity="payment", entity_id=payment.id,
                  structure_id=row.structure_id, family_id=row.family_id,
                  after={"receipt": payment.receipt_number, "amount_cents": row.amount_cents, "method": "online",
                         "wallet": kind, "reference": row.reference, "transaction": row.transaction_id,
-                        "test": row.test_mode})  # fmt: skip
+                        "test": row.test_mode, "late": late})  # fmt: skip
+    balance = ledger.family_balance(s, family.id)
     queue_email(s, kind="online_receipt", dedup_key=f"online-receipt-{row.reference}", family=family,
                 subject=f"Paiement en ligne enregistré : reçu {payment.receipt_number}",
                 body=(f"Bonjour,\n\nVotre paiement par carte de {format_eur(row.amount_cents)} est enregistré le "
                       f"{local:%d/%m/%Y} à {local:%H:%M} sur votre porte-monnaie {WALLET_LABELS[kind]} "
-                      f"({structure.name}).\n\nReçu n° {payment.receipt_number}, référence {row.reference}"
+                      f"({structure}).\n\nReçu n° {payment.receipt_number}, référence {row.reference}"
                       + (f", transaction {row.transaction_id}" if row.transaction_id else "")
-                      + f".\nSolde de votre compte : {format_eur(before + row.amount_cents)}.\n\n"
+                      + f".\nSolde de votre compte : {format_eur(balance)}.\n\n"
                       + ("(Paiement de test : aucun débit réel.)\n\n" if row.test_mode else "")
                       + "Le service enfance-jeunesse"), now=now)  # fmt: skip
     return OnlineState(row.id, row.reference, row.family_id, row.status, row.amount_cents, WALLET_LABELS[kind],
-                       structure.name, row.created_at, payment.receipt_number, row.transaction_id, row.test_mode,
+                       structure, row.created_at, payment.receipt_number, row.transaction_id, row.test_mode,
                        row.bank_status)  # fmt: skip
 
 
@@ -497,17 +540,23 @@ class SettleReport:
     ended: int = 0
     """Refused, abandoned or expired."""
     waiting: int = 0
-    unreachable: int = 0
+    unanswered: int = 0
+    """Payments whose site could not be asked (or answered something not about them): asked again later."""
 
     def lines(self) -> list[str]:
-        if not (self.paid or self.ended or self.waiting or self.unreachable):
+        if not (self.paid or self.ended or self.waiting or self.unanswered):
             return []
         line = (f"Paiements en ligne vérifiés : {count(self.paid, 'payé', 'payés')}, "
                 f"{count(self.ended, 'terminé sans paiement', 'terminés sans paiement')}, "
                 f"{self.waiting} en attente")  # fmt: skip
-        if self.unreachable:
-            line += f", {count(self.unreachable, 'site injoignable', 'sites injoignables')} (nouvel essai plus tard)"
+        if self.unanswered:
+            line += (f", {count(self.unanswered, 'paiement', 'paiements')} sans réponse exploitable du site de "
+                     "paiement (nouvel essai plus tard)")  # fmt: skip
         return [line + "."]
+
+
+BATCH = 4
+"""Payments a worker claims at once: asking a site may take its whole timeout (15 s), and a claim lasts ``LEASE``."""
 
 
 def _claim_due(db: Database, limit: int) -> list[int]:
@@ -531,41 +580,47 @@ def _claim_due(db: Database, limit: int) -> list[int]:
 def settle_due_online_payments(
     db: Database, gateway: PaymentGateway, limit: Annotated[int, Range(1, 1000, "nombre de paiements")] = 50
 ) -> SettleReport:
-    """The worker's round: each pending payment whose time has come is asked to its site (several workers share the
-    rows: each one is claimed for ``LEASE``); one still not paid an hour after it started is expired."""
+    """The worker's round: each pending payment whose time has come is asked to its site, as a notification would
+    (``_settle``); one still not paid an hour after it started is expired. Several workers share the rows (each batch
+    claimed for ``LEASE``); a payment whose site does not answer, or answers about another payment, stays pending
+    and is asked again later, and does not stop the others."""
     report = SettleReport()
-    for row_id in _claim_due(db, limit):
-        with db.reading() as uow:
-            row = uow.session.get(OnlinePayment, row_id)
-            assert row is not None
-            config = _row_config(uow.session, row)
-            now = db.clock.now()
-            old = now >= row.created_at + LIFETIME
-            order_id, age = row.order_id, now - row.created_at
-        try:
-            answer = (gateway.status(config, order_id, age) if order_id is not None and gateway.usable(config.kind)
-                      else Answer(None, bank_status="jamais envoyé au site de paiement"))  # fmt: skip
-        except PaymentSiteUnavailable:
-            _retry_later(db, row_id)
-            report.unreachable += 1
-            continue
-        state = _apply(db, row_id, answer, expire=old)
-        if state.status is OnlinePaymentStatus.PAID:
-            report.paid += 1
-        elif state.status is OnlinePaymentStatus.PENDING:
-            report.waiting += 1
-        else:
-            report.ended += 1
+    done = 0
+    while done < limit:
+        batch = _claim_due(db, min(BATCH, limit - done))
+        if not batch:
+            break
+        done += len(batch)
+        for row_id in batch:
+            facts = _facts(db, OnlinePayment.id == row_id)
+            assert facts is not None
+            try:
+                state = _settle(db, gateway, facts, "", worker=True)
+            except DomainError as exc:  # the site away, or an answer that is not about this payment (logged)
+                _retry_later(db, row_id, str(exc))
+                report.unanswered += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - one payment's failure must not stop the others
+                log.exception("online payment %s: the worker could not settle it", facts.reference)
+                _retry_later(db, row_id, f"erreur : {type(exc).__name__}")
+                report.unanswered += 1
+                continue
+            if state.status is OnlinePaymentStatus.PAID:
+                report.paid += 1
+            elif state.status is OnlinePaymentStatus.PENDING:
+                report.waiting += 1
+            else:
+                report.ended += 1
     return report
 
 
-def _retry_later(db: Database, row_id: int) -> None:
+def _retry_later(db: Database, row_id: int, why: str) -> None:
     def work(s: Session) -> None:
         row = s.get(OnlinePayment, row_id, with_for_update=True)
         if row is not None and row.status is OnlinePaymentStatus.PENDING:
             now = db.clock.now()
             row.claimed_until, row.next_check_at, row.updated_at = None, now + RECHECK, now
-            row.bank_status = "site de paiement injoignable : nouvel essai"
+            row.bank_status = f"nouvel essai : {why}"[:200]
 
     db.write(work)
 
@@ -670,9 +725,10 @@ def payment_settings(db: Database, structure_id: int) -> PaymentSettingsView | N
         row = s.get(PaymentSettings, structure_id)
         if row is None:
             return None
-        options = {str(k): str(v) for k, v in (row.options or {}).items()}
-        config = BackendConfig("", row.backend, tuple(sorted(options.items())))
-        return PaymentSettingsView(structure_id, row.backend, options, row.enabled, config.test_mode)
+        config = BackendConfig.of("", row.backend, row.options)
+        return PaymentSettingsView(
+            structure_id, row.backend, dict(config.options), row.enabled, config.test_mode
+        )
 
 
 @checked

@@ -44,13 +44,14 @@ LABELS = {
     "payzen": "PayZen (Lyra)",
     "sips2": "Sips 2 (Worldline, Mercanet, Sherlock's)",
     "paybox": "Paybox (Verifone)",
-    "ogone": "Ogone / Ingenico",
-    "mollie": "Mollie",
-    "keyware": "Keyware",
-    "saga": "Saga (Futur System)",
-    "worldline": "Worldline",
 }
-"""The backends an administrator chooses from, PayFiP and the demonstration first."""
+"""The backends an administrator chooses from, PayFiP and the demonstration first: those whose answer says the amount
+paid (``AMOUNTS``), which a payment is checked against before it is recorded. eopayment has a few more (Ogone,
+Mollie, Keyware, Saga, Worldline): offering one is mapping where its answer carries the amount, here."""
+
+AMOUNTS = {PAYFIP: ("montant", 1), "tipi": ("montant", 1), DEMO: ("amount", 100), "systempayv2": ("vads_amount", 1),
+           "payzen": ("vads_amount", 1), "sips2": ("amount", 1), "paybox": ("montant", 1)}  # fmt: skip
+"""Where each backend's answer says the amount paid, and in what (1: cents, 100: euros)."""
 
 SECRET_OPTIONS = frozenset(
     {
@@ -101,6 +102,18 @@ class PaymentSiteUnavailable(DomainError):
         super().__init__(
             "Le site de paiement ne répond pas pour le moment : rien n'a été débité. Réessayez dans quelques "
             "minutes ou réglez au guichet." + (f" ({detail})" if detail else "")
+        )
+
+
+class StatusUnavailable(PaymentSiteUnavailable):
+    """The payment site could not be asked how a payment ended (it may have been paid): it is asked again later."""
+
+    def __init__(self, detail: str = "") -> None:
+        DomainError.__init__(
+            self,
+            "Le site de paiement n'a pas pu être interrogé pour l'instant : votre paiement sera vérifié "
+            "automatiquement dans les minutes qui viennent. Ne payez pas une seconde fois."
+            + (f" ({detail})" if detail else ""),
         )
 
 
@@ -258,6 +271,10 @@ class BackendConfig:
     kind: str
     options: tuple[tuple[str, str], ...]
 
+    @classmethod
+    def of(cls, structure_code: str, kind: str, options: dict[str, Any] | None) -> BackendConfig:
+        return cls(structure_code, kind, tuple(sorted((str(k), str(v)) for k, v in (options or {}).items())))
+
     @property
     def test_mode(self) -> bool:
         """No money moves at the bank: the demonstration, PayFiP in mode T, a backend on its test platform."""
@@ -295,19 +312,26 @@ class PaymentGateway:
     """
 
     def __init__(
-        self, portal_url: str = "", *, allow_demo: bool = True, payfip_double: str | None = None,
-        timeout: float = 15.0,
+        self, portal_url: str = "", *, allow_demo: bool = True, allow_test: bool = True,
+        payfip_double: str | None = None, timeout: float = 15.0,
     ) -> None:  # fmt: skip
-        self.portal_url, self.allow_demo, self.payfip_double, self.timeout = (
-            portal_url, allow_demo, payfip_double, timeout)  # fmt: skip
+        self.portal_url, self.allow_demo, self.allow_test = portal_url, allow_demo, allow_test
+        self.payfip_double, self.timeout = payfip_double, timeout
         self._local = threading.local()
         self._wsdl: str | None = None
 
     def __repr__(self) -> str:
-        return f"PaymentGateway({self.portal_url!r}, allow_demo={self.allow_demo})"
+        return (
+            f"PaymentGateway({self.portal_url!r}, allow_demo={self.allow_demo}, allow_test={self.allow_test})"
+        )
 
-    def usable(self, kind: str) -> bool:
-        return kind != DEMO or self.allow_demo
+    def usable(self, config: BackendConfig) -> bool:
+        """Whether this portal takes payments through ``config``: not the demonstration (it believes any
+        notification) where ``allow_demo`` is off; not a test mode (test cards, no money) where ``allow_test`` is
+        off — a real town's portal opens test payments only for the DGFiP's validation (see app.web.asgi)."""
+        if config.kind == DEMO:
+            return self.allow_demo
+        return self.allow_test or not config.test_mode
 
     def _backend(self, config: BackendConfig) -> Any:
         import eopayment
@@ -418,7 +442,7 @@ class PaymentGateway:
 
         try:
             payment = self._backend(config)
-            if payment.has_payment_status:
+            if payment.has_payment_status:  # asked to the site itself
                 # eopayment measures the payment's age against the real time: give it the age our clock says
                 started = datetime.now(UTC) - age
                 response = payment.payment_status(order_id, transaction_date=started, timeout=self.timeout)
@@ -430,10 +454,10 @@ class PaymentGateway:
                 return Answer(None, order_id, bank_status="ce service ne se questionne pas")
         except eopayment.PaymentException as exc:
             log.warning("online payment %s: status not available: %s", order_id, exc)
-            raise PaymentSiteUnavailable(str(exc)[:120]) from exc
+            raise StatusUnavailable() from exc
         except (OSError, ValueError) as exc:
             log.warning("online payment %s: status failed: %s", order_id, exc)
-            raise PaymentSiteUnavailable() from exc
+            raise StatusUnavailable() from exc
         return _answer(config.kind, response)
 
 
@@ -474,18 +498,12 @@ def _answer(kind: str, response: Any) -> Answer:
     outcome = OUTCOMES.get(response.result)
     if outcome is None and kind == DEMO and response.result == 99:  # the demonstration says "not ok" this way
         outcome = OnlinePaymentStatus.ABANDONED if one("abandon") else OnlinePaymentStatus.REFUSED
-    amount: int | None = None
-    reference: str | None = None
-    if kind in (PAYFIP, "tipi"):
-        montant = one("montant")
-        amount = int(montant) if montant and montant.isdigit() else None
-        reference = one("refdet")
-    else:
-        try:
-            raw = one("amount")
-            amount = int(Decimal(raw) * 100) if raw else None
-        except InvalidOperation:
-            amount = None
-        reference = one("orderid")
+    field, unit = AMOUNTS.get(kind, ("", 1))
+    try:
+        raw = one(field) if field else None
+        amount = int(Decimal(raw) * unit) if raw else None
+    except InvalidOperation:
+        amount = None
+    reference = one("refdet") if kind in (PAYFIP, "tipi") else one("orderid")
     return Answer(outcome, str(response.order_id or "") or None, reference, amount,
                   str(response.transaction_id or "")[:200], str(response.bank_status or "")[:200])  # fmt: skip

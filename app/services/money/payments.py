@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import PARIS
 from ...models import (
+    TILL_METHODS,
     Agent,
     Family,
     LedgerEntry,
@@ -71,6 +72,10 @@ def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
     errors: dict[str, str] = {}
     data.method = PaymentMethod(data.method)  # widgets hand plain strings back
     data.wallet_kind = WalletKind(data.wallet_kind)
+    if data.method not in TILL_METHODS:
+        errors["method"] = (
+            "« Carte en ligne » est le paiement des familles sur le portail : choisissez le mode du guichet."
+        )
     cents = 0
     try:
         cents = parse_amount(data.amount)
