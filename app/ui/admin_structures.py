@@ -260,7 +260,9 @@ class PaymentSettingsDialog(SavingDialog):
         notes = []
         if kind.kind == PAYFIP:
             notes.append("Le numéro de client (numcli) est donné à la régie par la DGFiP. Commencez en mode T (test, "
-                         "aucun débit réel), puis passez en W (production) quand la DGFiP a validé les essais.")  # fmt: skip
+                         "aucun débit réel : le portail ne l'accepte que si son serveur l'autorise, "
+                         "GUICHET_PAIEMENT_ESSAIS=1), puis passez en W (production) quand la DGFiP a validé les "
+                         "essais.")  # fmt: skip
         if kind.kind == DEMO:
             notes.append("Démonstration : le portail joue lui-même la page de paiement, aucun argent ne circule. "
                          "Le portail d'une commune (app.web.asgi) refuse ce service.")  # fmt: skip
