@@ -132,9 +132,14 @@ def downgrade() -> None:
         sa.select(sa.func.count()).select_from(payments).where(payments.c.method == "online")
     ).scalar()
     if online:  # append-only: they cannot be removed, and the older schema has no place for them
+        from app.text import count
+
         raise RuntimeError(
-            f"Retour à la version 0006 impossible : {online} règlement(s) « carte en ligne » sont enregistrés et ne "
-            "peuvent être ni effacés ni représentés dans l'ancienne version."
+            "Retour à la version 0006 impossible : "
+            + count(
+                online, "règlement « carte en ligne » enregistré", "règlements « carte en ligne » enregistrés"
+            )
+            + ", impossibles à effacer comme à représenter dans l'ancienne version."
         )
     outbox = sa.table("outbox_messages", sa.column("status"))
     bind.execute(outbox.update().where(outbox.c.status == "sending").values(status="pending"))
