@@ -58,3 +58,37 @@ def test_schema_head_constant_matches_the_migration_scripts():
     from app.db import SCHEMA_HEAD, script_heads
 
     assert script_heads() == [SCHEMA_HEAD]
+
+
+def test_going_back_before_the_online_payments_is_refused_once_one_is_recorded(empty_url):
+    """0007's downgrade: an online payment is append-only and the older schema has no method for it."""
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+
+    from app.db import alembic_config
+    from app.models import Family, Payment, PaymentMethod, Structure, Wallet, WalletKind
+    from app.services.uow import Database
+
+    engine = make_engine(empty_url)
+    upgrade(engine)
+    now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+    with Database(engine).writing() as uow:
+        s = uow.session
+        structure = Structure(code="ALSH", name="ALSH Montech")
+        family = Family(name="DUPONT", created_at=now)
+        s.add_all([structure, family])
+        s.flush()
+        wallet = Wallet(family_id=family.id, kind=WalletKind.ALSH, balance_cents=0)
+        s.add(wallet)
+        s.flush()
+        s.add(Payment(structure_id=structure.id, family_id=family.id, wallet_id=wallet.id, receipt_year=2026,
+                      receipt_seq=1, receipt_number="2026-000001", method=PaymentMethod.ONLINE, amount_cents=5000,
+                      paid_at=now, business_date=date(2026, 11, 26)))  # fmt: skip
+        uow.commit()
+    with pytest.raises(
+        RuntimeError, match="1 règlement « carte en ligne » enregistré : un règlement ne s'efface pas"
+    ):
+        command.downgrade(alembic_config(engine), "0006")
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

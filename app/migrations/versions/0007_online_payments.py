@@ -139,7 +139,7 @@ def downgrade() -> None:
             + count(
                 online, "règlement « carte en ligne » enregistré", "règlements « carte en ligne » enregistrés"
             )
-            + ", impossibles à effacer comme à représenter dans l'ancienne version."
+            + " : un règlement ne s'efface pas, et l'ancienne version ne sait pas les représenter."
         )
     outbox = sa.table("outbox_messages", sa.column("status"))
     bind.execute(outbox.update().where(outbox.c.status == "sending").values(status="pending"))
