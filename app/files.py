@@ -65,7 +65,7 @@ def drive_is_remote(letter: str) -> bool:
         return False
     import ctypes
 
-    return bool(ctypes.windll.kernel32.GetDriveTypeW(f"{letter}:\\") == DRIVE_REMOTE)  # type: ignore[attr-defined]
+    return bool(ctypes.windll.kernel32.GetDriveTypeW(f"{letter}:\\") == DRIVE_REMOTE)  # type: ignore[attr-defined,unused-ignore]
 
 
 def mount_filesystem(path: Path, mounts: str | None = None) -> str | None:

@@ -105,6 +105,18 @@ def actor(db: Database, role: Role) -> Actor:
         return Actor(agent.id, agent.role, agent.full_name)
 
 
+def new_agent(db: Database, login: str, name: str, role: Role, structure_ids: list[int]) -> Actor:
+    """An agent created by the administrator who has already chosen his own password (a temporary one lets him do
+    nothing else)."""
+    from app.services.auth import change_password
+    from app.services.setup.agents import create_agent
+
+    issued = create_agent(db, actor(db, Role.ADMIN), login, name, role, structure_ids)
+    me = Actor(issued.agent_id, role, name)
+    change_password(db, me, issued.password, "ardoise-tulipe-cheval-2026")
+    return me
+
+
 def balance(db: Database, family_id: int) -> int:
     with db.reading() as uow:
         from app.models import Wallet

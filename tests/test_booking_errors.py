@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from app.clock import paris
 from app.models import AuditEntry, Reservation, Role
-from app.services.actors import Actor
 from app.services.booking.basket import Action, Basket, BasketLine
 from app.services.booking.copying import copy_days
 from app.services.booking.validation import confirm, recap
@@ -24,7 +23,7 @@ from app.services.errors import (
     WrongStructure,
 )
 from app.services.invariants import check
-from tests.helpers import activity_id, actor, day_row, new_family, row_counts, structure_of
+from tests.helpers import activity_id, actor, day_row, new_agent, new_family, row_counts, structure_of
 
 DAY = date(2026, 12, 21)
 
@@ -60,12 +59,8 @@ def test_child_of_another_family(db):
 
 def test_day_of_another_structure(db):
     """An agent books every activity of the structures they are attached to, and only those."""
-    from app.services.setup.agents import create_agent
-
     family_id, (child,) = new_family(db, balance_cents=5000)
-    created = create_agent(db, actor(db, Role.ADMIN), "alaeonly", "Agent Alaé", Role.AGENT,
-                           [structure_of(db, "ALAE-MER")])  # fmt: skip
-    alae_agent = Actor(created.agent_id, Role.AGENT, "Agent Alaé")
+    alae_agent = new_agent(db, "alaeonly", "Agent Alaé", Role.AGENT, [structure_of(db, "ALAE-MER")])
     basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), DAY, Action.ADD)
     before = row_counts(db)

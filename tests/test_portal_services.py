@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.clock import paris
 from app.models import AuditEntry, Family, OutboxMessage, Reservation, ReservationStatus, Role
-from app.services.actors import Actor
+from app.services.actors import Actor, PasswordChangeRequired
 from app.services.auth import AccountLocked, LoginRefused
 from app.services.booking.basket import Action, Basket, OutcomeStatus
 from app.services.booking.validation import confirm, recap
@@ -34,6 +34,13 @@ def _with_access(db, name: str = "Portail", **kwargs) -> tuple[int, list[int], s
     family_id, children = new_family(db, name, **kwargs)
     letter = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=False)
     return family_id, children, letter.login, letter.temporary_password
+
+
+def _signed_in(db, family_id: int, login: str, temporary: str):
+    """The family's session once the counter's temporary password is replaced by its own (the portal asks that
+    before anything else; the services refuse a family still on a temporary password)."""
+    portal.change_family_password(db, family_id, temporary, "cheval-tulipe-ardoise")
+    return portal.family_login(db, login, "cheval-tulipe-ardoise")
 
 
 def test_a_temporary_password_must_be_changed_at_the_first_login(db):
@@ -115,10 +122,12 @@ def test_a_reset_request_says_nothing_of_unknown_accounts_and_a_new_link_cancels
 
 def test_a_family_books_through_the_counter_s_services_and_is_the_author(db):
     family_id, (child,), login, temporary = _with_access(db, balance_cents=10_000)
-    session = portal.family_login(db, login, temporary)
     pv = activity_id(db, "CLSH-PV")
     basket = Basket(family_id, [])
     basket.toggle(child, pv, date(2026, 12, 21), Action.ADD)
+    with pytest.raises(PasswordChangeRequired):  # the temporary password first
+        recap(db, portal.family_login(db, login, temporary).actor, basket)
+    session = _signed_in(db, family_id, login, temporary)
     assert recap(db, session.actor, basket).cost_cents == 1300
     result = confirm(db, session.actor, basket)
     assert [o.status for o in result.outcomes] == [OutcomeStatus.ACCEPTED]
@@ -133,7 +142,7 @@ def test_a_family_books_through_the_counter_s_services_and_is_the_author(db):
 def test_a_family_cannot_act_for_another_family_nor_pass_over_a_rule(db):
     family_id, _children, login, temporary = _with_access(db, balance_cents=10_000)
     other_id, (other_child,) = new_family(db, "Autre", balance_cents=10_000)
-    me = portal.family_login(db, login, temporary).actor
+    me = _signed_in(db, family_id, login, temporary).actor
     pv = activity_id(db, "CLSH-PV")
     theirs = Basket(other_id, [])
     theirs.toggle(other_child, pv, date(2026, 12, 21), Action.ADD)

@@ -163,13 +163,14 @@ def test_the_calendar_is_editable_before_and_after_generation(town):
 
 def test_a_closing_on_a_booked_day_is_reported_not_silently_removed(town):
     db, admin, sid = town
-    agent = agents.create_agent(db, admin, "sbernard", "Sophie Bernard", Role.AGENT, [sid])
-    from tests.helpers import new_family
+    from tests.helpers import new_agent, new_family
+
+    agent = new_agent(db, "sbernard", "Sophie Bernard", Role.AGENT, [sid])
 
     family_id, (child,) = new_family(db, balance_cents=5000)
     basket = Basket(family_id)
     basket.toggle(child, activity(db, "ALAE-MER"), date(2026, 12, 9), Action.ADD)
-    confirm(db, Actor(agent.agent_id, Role.AGENT, "Sophie Bernard"), basket)
+    confirm(db, agent, basket)
     school_year.add_local_closing(db, admin, date(2026, 12, 9), "Grève", None)
     report = school_year.generate_days(db, admin, "2026-2027")
     alae = next(a for a in report.activities if a.activity.startswith("ALAE"))
@@ -199,11 +200,11 @@ def test_zones_without_a_package_calendar_must_be_typed(db):
 def test_agents_created_reset_disabled_and_the_last_admin_kept(town):
     db, admin, sid = town
     issued = agents.create_agent(db, admin, "KBenali", "Karim Benali", Role.AGENT, [sid])
-    assert issued.login == "kbenali" and len(issued.password) == 10
+    assert issued.login == "kbenali" and len(issued.password) == 12
     first = login(db, "kbenali", issued.password)
     assert first.must_change_password
-    change_password(db, first.actor, issued.password, "nouveau-secret")
-    assert not login(db, "kbenali", "nouveau-secret").must_change_password
+    change_password(db, first.actor, issued.password, "cheval-tulipe-ardoise")
+    assert not login(db, "kbenali", "cheval-tulipe-ardoise").must_change_password
     with pytest.raises(FieldErrors, match="déjà pris"):
         agents.create_agent(db, admin, "kbenali", "Autre", Role.AGENT, [sid])
     with pytest.raises(PermissionDenied):
@@ -213,13 +214,13 @@ def test_agents_created_reset_disabled_and_the_last_admin_kept(town):
         with pytest.raises((LoginRefused, AccountLocked)):
             login(db, "kbenali", "faux")
     with pytest.raises(AccountLocked):
-        login(db, "kbenali", "nouveau-secret")
+        login(db, "kbenali", "cheval-tulipe-ardoise")
     agents.unlock(db, admin, issued.agent_id)
-    login(db, "kbenali", "nouveau-secret")
+    login(db, "kbenali", "cheval-tulipe-ardoise")
     # reset: a new temporary password, to change at the next login
     reset = agents.reset_password(db, admin, issued.agent_id)
     with pytest.raises(LoginRefused):
-        login(db, "kbenali", "nouveau-secret")
+        login(db, "kbenali", "cheval-tulipe-ardoise")
     assert login(db, "kbenali", reset.password).must_change_password
     # disabled: cannot log in, history kept
     agents.set_active(db, admin, issued.agent_id, False)

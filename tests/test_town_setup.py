@@ -151,8 +151,8 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
         )
         first = login(db, "sbernard", issued.password)
         assert first.must_change_password
-        change_password(db, first.actor, issued.password, "Guichet-2026")
-        agent = login(db, "sbernard", "Guichet-2026")
+        change_password(db, first.actor, issued.password, "Lanterne-Pivoine-82")
+        agent = login(db, "sbernard", "Lanterne-Pivoine-82")
         assert not agent.must_change_password and agent.structures[0].id == structure_id
 
         # 5. the agent books an ALSH day and an ALAE Wednesday for an imported child, with the imported balance

@@ -14,9 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Agent, Family, Role
-from .errors import PermissionDenied, UnknownEntity
-
-RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
+from .errors import DomainError, PermissionDenied, UnknownEntity
+from .permissions import RULES, Rule
 
 
 @dataclass(frozen=True)
@@ -45,22 +44,34 @@ class FamilyRefused(UnknownEntity):
         )
 
 
+class PasswordChangeRequired(DomainError):
+    """A temporary password (a new account, a reset): it is changed before anything else."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Mot de passe provisoire : choisissez d'abord votre propre mot de passe (« Mot de passe… »)."
+        )
+
+
 class AgentRefused(UnknownEntity):
     def __init__(self) -> None:
         super().__init__("Agent inconnu ou désactivé : reconnectez-vous (ou demandez à un administrateur).")
 
 
-def authorize(s: Session, actor: Actor, need: Role | None = None, what: str = "") -> Actor:
-    """The agent as the database knows it now (active, role), refused below ``need``. Returns who really acts.
+def authorize(s: Session, actor: Actor, rule: Rule | None = None) -> Actor:
+    """The agent as the database knows it now (active, role), refused where ``rule`` (``permissions.RULES``) does not
+    let that role in. Returns who really acts.
 
-    A family (``Actor.family``) may act on the portal while its account exists and is open; it never has an
-    agent's role (``need``: refused)."""
+    A family (``Actor.family``) may act on the portal while its account exists and is open, only where a rule says
+    ``family`` (a write without a rule is a counter's)."""
     if isinstance(actor, Actor) and actor.family_id is not None and actor.agent_id is None:
         family = s.get(Family, actor.family_id)
         if family is None or family.anonymized_at is not None or family.portal_password_hash is None:
             raise FamilyRefused()
-        if need is not None:
-            raise PermissionDenied(what or "action réservée au guichet")
+        if rule is None or not rule.family:
+            raise PermissionDenied(rule.what if rule else "action réservée au guichet", family=True)
+        if family.portal_must_change:
+            raise PasswordChangeRequired()
         return Actor.family(family.id, family.name)
     if not isinstance(actor, Actor) or actor.agent_id is None:
         raise AgentRefused()
@@ -68,12 +79,10 @@ def authorize(s: Session, actor: Actor, need: Role | None = None, what: str = ""
     if agent is None or not agent.active:
         raise AgentRefused()
     s.info.setdefault("agents", set()).add(agent)  # held: a second check in this transaction reads no row
-    if need is not None and RANK[agent.role] < RANK[need]:
-        if need is Role.ADMIN:
-            raise PermissionDenied(
-                f"{what} (administrateur seulement)" if what else "action d'administrateur"
-            )
-        raise PermissionDenied(what or "action de superviseur")
+    if rule is not None and not rule.allows(agent.role):
+        raise PermissionDenied(rule.what, rule.need)
+    if agent.must_change_password and rule is not RULES["auth.change_password"]:
+        raise PasswordChangeRequired()
     return Actor(agent.id, agent.role, agent.full_name)
 
 

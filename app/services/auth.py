@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -14,7 +14,8 @@ from .actors import Actor
 from .bounds import PasswordText, checked
 from .counter import CounterSession, StructureRow
 from .errors import DomainError, ValidationError
-from .security import check_new_password, hash_password, verify_password
+from .permissions import rule
+from .security import AGENT_MIN, check_new_password, fingerprint, hash_password, verify_password
 from .uow import Database
 
 MAX_FAILURES = 5
@@ -74,23 +75,14 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:  # ch
             return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
         good = ok if agent.password_hash == checked_hash else verify_password(agent.password_hash, password)
         if not good:
-            agent.failed_logins += 1  # the row is locked: concurrent failures all count
-            error: DomainError = LoginRefused()
-            action = "auth.failed"
-            if agent.failed_logins >= MAX_FAILURES:
-                agent.locked_until = now + LOCKOUT
-                agent.failed_logins = 0
-                action = "auth.locked"
-                error = AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
-            audit.record(s, at=now, action=action, entity="agent", entity_id=agent.id, agent_id=agent.id)
-            return None, error
+            return None, _failed(s, agent, now) or LoginRefused()
         agent.failed_logins = 0
         agent.locked_until = None
         audit.record(s, at=now, action="auth.login", entity="agent", entity_id=agent.id, agent_id=agent.id)
         structures = sorted(agent.structures, key=lambda x: x.name)
         return CounterSession(Actor(agent.id, agent.role, agent.full_name),
                               [StructureRow(x.id, x.name) for x in structures],
-                              agent.must_change_password), None  # fmt: skip
+                              agent.must_change_password, fingerprint(agent.password_hash)), None  # fmt: skip
 
     session, error = db.write(work)
     if error is not None:
@@ -99,20 +91,43 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:  # ch
     return session
 
 
+def _failed(s: Session, agent: Agent, now: datetime) -> AccountLocked | None:
+    """One more wrong password (at the login, or as the « current password » of a change): after MAX_FAILURES in a
+    row the account is locked for LOCKOUT. Audited; the caller commits it, then refuses."""
+    agent.failed_logins += 1  # the row is locked: concurrent failures all count
+    locked = agent.failed_logins >= MAX_FAILURES
+    if locked:
+        agent.locked_until, agent.failed_logins = now + LOCKOUT, 0
+    audit.record(s, at=now, action="auth.locked" if locked else "auth.failed", entity="agent", entity_id=agent.id,
+                 agent_id=agent.id)  # fmt: skip
+    return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}") if locked else None
+
+
 @checked
-def change_password(db: Database, actor: Actor, current: PasswordText, new: PasswordText) -> None:
-    """Change one's own password (also the forced change after an administrator's reset)."""
-    check_new_password(new)
+def change_password(db: Database, actor: Actor, current: PasswordText, new: PasswordText) -> str:
+    """Change one's own password (also the forced change of a temporary one). A wrong « current password » counts
+    as a failed login (five lock the account). Returns what the session now remembers of it (``fingerprint``)."""
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
 
-    def work(s: Session) -> None:
-        agent = s.get(Agent, actor.agent_id)
-        if agent is None or not verify_password(agent.password_hash, current):
-            raise LoginRefused()
+    def work(s: Session) -> tuple[str | None, DomainError | None]:
+        now = db.clock.now()
+        agent = s.get(Agent, actor.agent_id, with_for_update=True, populate_existing=True)
+        if agent is None:
+            return None, LoginRefused()
+        if agent.locked_until is not None and agent.locked_until > now:
+            return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
+        if not verify_password(agent.password_hash, current):
+            return None, _failed(s, agent, now) or ValidationError("Mot de passe actuel incorrect.")
+        check_new_password(new, minimum=AGENT_MIN, personal=(agent.login, agent.full_name))
         agent.password_hash = hash_password(new)
         agent.must_change_password = False
-        audit.record(s, at=db.clock.now(), action="auth.password", entity="agent", entity_id=agent.id,
-                     agent_id=agent.id)  # fmt: skip
+        agent.failed_logins = 0
+        audit.record(s, at=now, action="auth.password", entity="agent", entity_id=agent.id, agent_id=agent.id)
+        return fingerprint(agent.password_hash), None
 
-    db.write(work, actor=actor)
+    changed, error = db.write(work, actor=actor, rule=rule("auth.change_password"))
+    if error is not None:
+        raise error
+    assert changed is not None
+    return changed

@@ -289,6 +289,9 @@ def checked(fn: Callable[P, R]) -> Callable[P, R]:
     """Validate every argument of a service call from its annotations before the call (see the module's doc)."""
     signature = inspect.signature(fn)
     hints: dict[str, Any] | None = None
+    from .permissions import RULES
+
+    service = f"{fn.__module__.removeprefix('app.services.')}.{fn.__name__}"
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -302,10 +305,21 @@ def checked(fn: Callable[P, R]) -> Callable[P, R]:
         for name, value in bound.arguments.items():
             if name in hints and name != "return":
                 bound.arguments[name] = _check(value, hints[name], name)
+        if service in RULES and "actor" in bound.arguments and "db" in bound.arguments:
+            _let_in(bound.arguments["db"], bound.arguments["actor"], RULES[service])
         return fn(*bound.args, **bound.kwargs)
 
     setattr(wrapper, "__checked__", True)  # noqa: B010 - marks a service boundary for the tests
     return wrapper
+
+
+def _let_in(db: Any, actor: Any, rule: Any) -> None:
+    """Who may call the service (``permissions.RULES``), checked first, from the database: a refusal says so before
+    any other message. The write checks it again in its own transaction."""
+    from .actors import authorize
+
+    with db.reading() as uow:
+        authorize(uow.session, actor, rule)
 
 
 # --- the usual bounds of the services' parameters (from the columns that keep them) ------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..models import Activity, Agent, AuditEntry, Role, Structure
 from .actors import Actor
 from .bounds import checked
+from .security import fingerprint
 from .uow import Database
 
 
@@ -35,6 +36,21 @@ class CounterSession:
     structures: list[StructureRow]
     must_change_password: bool = False
     """The password was reset by an administrator: the agent chooses a new one before working."""
+    password: str = ""
+    """What the session remembers of the password it was opened with (``security.fingerprint``; "" without a
+    login): a new password — a reset by an administrator — ends it at its next action."""
+
+
+@dataclass(frozen=True)
+class AgentState:
+    """An agent as the database knows it now, for the counter the agent works at (read at every refresh)."""
+
+    active: bool
+    role: Role
+    full_name: str
+    structures: list[StructureRow]
+    password: str
+    must_change_password: bool
 
 
 @checked
@@ -86,13 +102,16 @@ def last_update(db: Database) -> datetime | None:
 
 
 @checked
-def agent_structures(db: Database, agent_id: int | None) -> list[StructureRow] | None:
-    """The structures an agent works in now (None for an unknown agent): the top bar follows changes made by
-    an administrator (a structure created, an agent attached elsewhere) without a new login."""
+def agent_state(db: Database, agent_id: int | None) -> AgentState | None:
+    """The agent now (None for an unknown one): the counter follows a role changed, an agent disabled or a password
+    reset by an administrator — the screens offer what the new role may do, a disabled agent or a reset password
+    ends the session — and the structures (one created, an agent attached elsewhere) without a new login."""
     if agent_id is None:
         return None
     with db.reading() as uow:
         agent = uow.session.get(Agent, agent_id, options=[selectinload(Agent.structures)])
         if agent is None:
             return None
-        return [StructureRow(x.id, x.name) for x in sorted(agent.structures, key=lambda x: x.name)]
+        return AgentState(agent.active, agent.role, agent.full_name,
+                          [StructureRow(x.id, x.name) for x in sorted(agent.structures, key=lambda x: x.name)],
+                          fingerprint(agent.password_hash), agent.must_change_password)  # fmt: skip

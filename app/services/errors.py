@@ -6,6 +6,11 @@ Services raise them; the GUI and the command line turn them into a message in on
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the login window imports this module before the models (and SQLAlchemy) are loaded
+    from ..models.enums import Role
+
 
 class DomainError(Exception):
     """Base class: an expected refusal, explained to the agent in French."""
@@ -134,8 +139,23 @@ class FieldErrors(ValidationError):
 
 
 class PermissionDenied(DomainError):
-    def __init__(self, what: str) -> None:
-        super().__init__(f"Action réservée à un superviseur (régisseur) : {what}.")
+    """Not for this role (``need``: the least that may; None: the family's own action on the portal)."""
+
+    WHO = {
+        "agent": "aux agents",
+        "supervisor": "à un superviseur (régisseur)",
+        "admin": "à un administrateur",
+    }
+
+    def __init__(self, what: str, need: Role | str | None = "supervisor", *, family: bool = False) -> None:
+        if family:
+            who = "au guichet"
+        elif need is None:
+            who = "à la famille, sur le portail"
+        else:
+            who = self.WHO[str(need)]  # a Role is a str (StrEnum)
+        super().__init__(f"Action réservée {who} : {what}.")
+        self.need = need
 
 
 class UnknownEntity(NotFound):

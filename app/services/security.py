@@ -25,6 +25,13 @@ def _dummy_hash() -> str:
     return _dummy[0]
 
 
+def fingerprint(password_hash: str | None) -> str:
+    """What a session remembers of the password it was opened with: another password (changed, reset) ends it."""
+    import hashlib
+
+    return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:24]
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; without a stored hash, a dummy one is checked (and fails) in the same time."""
     try:
@@ -34,21 +41,58 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 TEMPORARY_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
-MIN_PASSWORD = 8
+AGENT_MIN = 12
+"""The least length of an agent's (or an administrator's) password."""
+FAMILY_MIN = 10
+"""The least length of a family's portal password."""
 MAX_PASSWORD = 128
+STRENGTH = 3
+"""zxcvbn's score a new password must reach (0 to 4; 3: about 10^8 guesses — not a common word, a keyboard row, a
+date, a repeated or personal piece)."""
 
 
-def temporary_password(length: int = 10) -> str:
+FRENCH_COMMON = (
+    "motdepasse", "azerty", "azertyuiop", "soleil", "bonjour", "bonsoir", "doudou", "chouchou", "loulou", "coucou",
+    "jetaime", "chocolat", "princesse", "camille", "nicolas", "julien", "marseille", "toulouse", "paris", "france",
+    "mairie", "enfance", "jeunesse", "guichet", "loisirs", "centre", "ecole", "vacances", "famille", "maman", "papa",
+    "bebe", "amour", "secret", "admin", "administrateur", "utilisateur", "agent", "regisseur", "portail",
+    "montauban", "montech", "occitanie", "janvier", "fevrier", "mars", "avril", "juin", "juillet", "aout",
+    "septembre", "octobre", "novembre", "decembre", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+    "dimanche",
+)  # fmt: skip
+"""French words zxcvbn's English lists do not hold, counted as guessable as a personal piece."""
+
+
+def temporary_password(length: int = 12) -> str:
     """A random temporary password without look-alike characters (0/O, 1/l/I), to be changed at first use."""
     return "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(length))
 
 
-def check_new_password(password: str) -> str:
-    """The password policy: 8 to 128 characters, no control character."""
+def _plain(text: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def check_new_password(password: str, *, minimum: int = AGENT_MIN, personal: tuple[str, ...] = ()) -> str:
+    """The one password policy, for agents and families (DESIGN §2.8): ``minimum`` characters at least (12 for
+    agents, 10 for families), 128 at most, no control character, neither the identifier nor a name of ``personal``
+    inside it, and not a common or guessable one (zxcvbn's score ≥ ``STRENGTH``). French ``ValidationError``."""
     from .errors import ValidationError
 
-    if not MIN_PASSWORD <= len(password or "") <= MAX_PASSWORD:
-        raise ValidationError(f"Le mot de passe doit compter de {MIN_PASSWORD} à {MAX_PASSWORD} caractères.")
+    if not minimum <= len(password or "") <= MAX_PASSWORD:
+        raise ValidationError(f"Le mot de passe doit compter de {minimum} à {MAX_PASSWORD} caractères.")
     if any(ord(c) < 32 or ord(c) == 127 for c in password):
         raise ValidationError("Le mot de passe contient un caractère de contrôle.")
+    pieces = {_plain(word) for text in personal if text for word in [text, *text.replace("@", " ").split()]}
+    if any(len(piece) >= 3 and piece in _plain(password) for piece in pieces):
+        raise ValidationError("Le mot de passe ne doit contenir ni votre identifiant ni votre nom.")
+    from zxcvbn import zxcvbn
+
+    if zxcvbn(password[:72], user_inputs=[*FRENCH_COMMON, *(p for p in personal if p)])["score"] < STRENGTH:
+        raise ValidationError(
+            "Ce mot de passe est trop facile à deviner (mot courant, suite du clavier, date, répétition) : "
+            "choisissez par exemple trois ou quatre mots sans rapport entre eux."
+        )
     return password

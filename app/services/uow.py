@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock, SystemClock
 from ..db import make_session_factory, write_bind
-from ..models import Role
 
 if TYPE_CHECKING:
     from .actors import Actor
+    from .permissions import Rule
 
 T = TypeVar("T")
 CHANGES_CHANNEL = "guichet_changes"
@@ -74,22 +74,20 @@ class Database:
         *,
         operation: Operation[T] | None = None,
         actor: Actor | None = None,
-        need: Role | None = None,
-        what: str = "",
-        family: bool = False,
+        rule: Rule | None = None,
     ) -> T:
         """Run ``work(session)`` in one transaction and commit it (see the module's docstring).
 
-        ``actor``: the agent is read again in this transaction (active, role at least ``need``: ``what`` names
-        the action in the refusal). A family acting on the portal (``Actor.family``) writes only through the
-        services that say so (``family``: confirm a basket, its own contact details); any other is refused. With
-        ``operation``, a key already committed returns its stored result without running ``work`` again.
+        ``actor``: the agent is read again in this transaction (active, and let in by ``rule``: the service's line
+        of ``permissions.RULES``). A family acting on the portal (``Actor.family``) writes only through the services
+        whose rule says ``family``. With ``operation``, a key already committed returns its stored result without
+        running ``work`` again.
         """
         from .actors import authorize
         from .errors import BusyRetryExhausted, ConnectionLost, PermissionDenied
 
-        if actor is not None and actor.family_id is not None and not family:
-            raise PermissionDenied(what or "action réservée au guichet")
+        if actor is not None and actor.family_id is not None and (rule is None or not rule.family):
+            raise PermissionDenied(rule.what if rule else "action réservée au guichet", family=True)
 
         for attempt in range(ATTEMPTS):
             committing = False
@@ -97,7 +95,7 @@ class Database:
                 with self.writing() as uow:
                     s = uow.session
                     if actor is not None:
-                        actor = authorize(s, actor, need, what)
+                        actor = authorize(s, actor, rule)
                     if operation is not None:
                         done = _stored_result(s, operation)
                         if done is not _MISSING:

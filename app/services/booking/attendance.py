@@ -21,6 +21,7 @@ from ...models import (
 from ..actors import Actor
 from ..bounds import OperationKey, checked
 from ..errors import UnknownEntity
+from ..permissions import rule
 from ..uow import Database, Operation, new_operation_key
 from . import lifecycle
 from .waitlist import lock_days
@@ -42,7 +43,7 @@ def record_attendance(db: Database, actor: Actor, reservation_id: int, attendanc
     """Present or absent (billed unless a certificate comes), for an accepted reservation whose day has come."""
     attendance = Attendance(attendance)
     db.write(lambda s: lifecycle.record_attendance(s, _reservation(s, reservation_id), attendance,
-                                                   db.clock.now(), actor), actor=actor)  # fmt: skip
+                                                   db.clock.now(), actor), actor=actor, rule=rule("booking.attendance.record_attendance"))  # fmt: skip
 
 
 @checked
@@ -51,7 +52,7 @@ def record_certificate(
 ) -> int:
     """Record a medical certificate for an absence, refunding the day. Returns the refunded cents."""
     operation = Operation(key or new_operation_key(), "reservation.certificate", int)
-    return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor)  # fmt: skip
+    return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor, rule=rule("booking.attendance.record_certificate"))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from ...models import (
     FamilyAid,
     Reservation,
     ReservationStatus,
-    Role,
     Wallet,
     agent_structures,
 )
@@ -32,6 +31,7 @@ from ..errors import (
     WrongStructure,
 )
 from ..money.pricing import DayPrice, day_price
+from ..permissions import rule
 from . import calendar
 from .basket import Action, Basket, BasketLine
 from .rules import DayFacts, RuleCheck, Verdict, check_booking, check_cancellation, check_leave_waitlist
@@ -62,7 +62,7 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
     if len({ln.key for ln in basket.lines}) != len(basket.lines):
         raise ValidationError("Le même jour est demandé deux fois pour le même enfant et la même activité.")
     overridden = any(ln.overridden for ln in basket.lines)
-    authorize(session, actor, Role.SUPERVISOR if overridden else None, "passer outre un délai ou la capacité")
+    authorize(session, actor, rule("booking.override" if overridden else "booking.validation.recap"))
     if overridden and not (basket.override_reason or "").strip():
         raise OverrideReasonRequired()
     if actor.family_id is not None and basket.family_id != actor.family_id:  # the portal: its own family only

@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import ActivityDay, Role
+from ...models import ActivityDay
 from ..actors import Actor
 from ..bounds import Capacity, DayReason, OperationKey, Reason, checked
 from ..errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
+from ..permissions import rule
 from ..uow import Database, Operation, new_operation_key
 from . import lifecycle
 from .lifecycle import ClosedDay
@@ -57,13 +58,7 @@ def set_capacity(
         return [r.id for r in lifecycle.promote(s, day, now, actor)]
 
     operation = Operation(key or new_operation_key(), "day.capacity", list[int])
-    return db.write(
-        work,
-        operation=operation,
-        actor=actor,
-        need=Role.SUPERVISOR,
-        what="modifier la capacité d'une journée",
-    )
+    return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.set_capacity"))
 
 
 @checked
@@ -77,7 +72,7 @@ def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[i
             s, _locked_day(s, day_id), list(reservation_ids), db.clock.now(), actor, reason.strip()
         )
 
-    db.write(work, actor=actor, need=Role.SUPERVISOR, what="réordonner une liste d'attente")
+    db.write(work, actor=actor, rule=rule("booking.days.reorder"))
 
 
 @checked
@@ -105,4 +100,4 @@ def close_day(
         return lifecycle.close_day(s, day, reason, now, actor)
 
     operation = Operation(key or new_operation_key(), "day.close", ClosedDay)
-    return db.write(work, operation=operation, actor=actor, need=Role.SUPERVISOR, what="fermer une journée")
+    return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.close_day"))

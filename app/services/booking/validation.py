@@ -17,6 +17,7 @@ from ..actors import Actor
 from ..bounds import OperationKey, checked
 from ..errors import AccountInDebit, InsufficientBalance
 from ..money import ledger
+from ..permissions import rule
 from ..uow import Database, Operation, new_operation_key
 from . import lifecycle
 from .basket import (
@@ -127,7 +128,10 @@ def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey | N
     returns the committed outcome instead of confirming again."""
     operation = Operation(key or new_operation_key(), "basket.confirm", ConfirmResult)
     return db.write(
-        lambda s: _confirm_in(s, db, actor, basket), operation=operation, actor=actor, family=True
+        lambda s: _confirm_in(s, db, actor, basket),
+        operation=operation,
+        actor=actor,
+        rule=rule("booking.validation.confirm"),
     )
 
 

@@ -22,7 +22,8 @@ from ..bounds import OperationKey, PasswordText, checked
 from ..counter import ActivityRow, activities_for
 from ..end_of_day.outbox import queue_email
 from ..errors import FieldErrors, ValidationError
-from ..security import check_new_password, hash_password, verify_password
+from ..permissions import rule
+from ..security import FAMILY_MIN, check_new_password, fingerprint, hash_password, verify_password
 from ..uow import Database, Operation, _read_stored
 from .edit import _check_contact
 from .search import refresh_search_text
@@ -72,6 +73,11 @@ def _failed(s: Session, family: Family, now: datetime) -> AccountLocked | None:
     return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}") if locked else None
 
 
+def _personal(family: Family) -> tuple[str, ...]:
+    """What a family's password must not contain: its identifier, its name, its e-mail address."""
+    return tuple(x for x in (family.portal_login, family.name, family.email) if x)
+
+
 def _session_of(family: Family) -> FamilySession:
     return FamilySession(family.id, family.name, family.portal_login or "", family.portal_must_change)
 
@@ -119,7 +125,6 @@ def change_family_password(
     db: Database, family_id: int, current: PasswordText, new: PasswordText
 ) -> FamilySession:
     """The family's own password (also the forced change of the counter's temporary one)."""
-    check_new_password(new)
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
 
@@ -134,6 +139,7 @@ def change_family_password(
             family.portal_password_hash, current
         ):  # a stolen session guessing: counted too
             return None, _failed(s, family, now) or ValidationError("Mot de passe actuel incorrect.")
+        check_new_password(new, minimum=FAMILY_MIN, personal=_personal(family))
         family.portal_password_hash = hash_password(new)
         family.portal_must_change = False
         family.portal_failed_logins = 0
@@ -149,11 +155,6 @@ def cancel_reset_links(s: Session, family_id: int, now: datetime) -> None:
     """The family's open « mot de passe oublié » links stop working (a new password, a new e-mail address)."""
     s.execute(update(PortalResetToken).where(PortalResetToken.family_id == family_id,
                                              PortalResetToken.used_at.is_(None)).values(used_at=now))  # fmt: skip
-
-
-def fingerprint(password_hash: str | None) -> str:
-    """What a portal session remembers of the password it was opened with: a new password ends the others."""
-    return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:24]
 
 
 @checked
@@ -224,7 +225,6 @@ def request_reset(db: Database, identifier: str, link_base: str) -> None:
 @checked
 def reset_password(db: Database, token: str, new: PasswordText) -> FamilySession:
     """A new password through a reset link: the link is used once, within the hour; the lockout is lifted."""
-    check_new_password(new)
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         raise ResetLinkInvalid()
 
@@ -238,6 +238,7 @@ def reset_password(db: Database, token: str, new: PasswordText) -> FamilySession
         family = s.get(Family, row.family_id, with_for_update=True)
         if family is None or family.anonymized_at is not None:
             raise ResetLinkInvalid()
+        check_new_password(new, minimum=FAMILY_MIN, personal=_personal(family))
         row.used_at = now
         family.portal_password_hash = hash_password(new)
         family.portal_must_change = False
@@ -308,7 +309,7 @@ def update_contact(db: Database, actor: Actor, email: str, phone: str) -> None:
         raise FieldErrors(errors)
 
     def work(s: Session) -> None:
-        who = authorize(s, actor)
+        who = authorize(s, actor, rule("families.portal.update_contact"))
         family = s.get(Family, who.family_id) if who.family_id is not None else None
         if family is None:
             raise FamilyRefused()
@@ -322,7 +323,7 @@ def update_contact(db: Database, actor: Actor, email: str, phone: str) -> None:
         audit.record(s, at=db.clock.now(), action="portal.contact", entity="family", entity_id=family.id,
                      family_id=family.id, before=before, after={"email": email_ok, "phone": phone_ok})  # fmt: skip
 
-    db.write(work, actor=actor, family=True)
+    db.write(work, actor=actor, rule=rule("families.portal.update_contact"))
 
 
 @checked

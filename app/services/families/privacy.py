@@ -19,7 +19,6 @@ from ...models import (
     OutboxStatus,
     Payment,
     Reservation,
-    Role,
     Wallet,
 )
 from .. import audit
@@ -28,6 +27,7 @@ from ..bounds import checked
 from ..end_of_day.mailer import SmtpSettings, send_now
 from ..errors import DomainError, UnknownEntity, ValidationError
 from ..money.payments import METHOD_LABELS
+from ..permissions import rule
 from ..security import hash_password, temporary_password
 from ..uow import Database
 from .portal import cancel_reset_links
@@ -78,7 +78,7 @@ def issue_portal_password(
                      after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
         return family.portal_login, family.email
 
-    login, email = db.write(work, actor=actor)
+    login, email = db.write(work, actor=actor, rule=rule("families.privacy.issue_portal_password"))
     if not by_email or email is None:
         return PortalCredentials(login, temporary)
     settings = smtp or SmtpSettings.from_env()
@@ -178,7 +178,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
         }
     # the export itself is a write worth auditing (personal data left the system)
     db.write(lambda s: audit.record(s, at=db.clock.now(), action="family.export", entity="family",
-                                    entity_id=family_id, agent_id=actor.agent_id, family_id=family_id), actor=actor)  # fmt: skip
+                                    entity_id=family_id, agent_id=actor.agent_id, family_id=family_id), actor=actor, rule=rule("families.privacy.export_family"))  # fmt: skip
     return data
 
 
@@ -209,4 +209,4 @@ def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
         audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id)  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.SUPERVISOR, what="anonymiser une famille")
+    db.write(work, actor=actor, rule=rule("families.privacy.anonymise_family"))

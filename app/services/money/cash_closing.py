@@ -27,7 +27,6 @@ from ...models import (
     LedgerKind,
     Payment,
     PaymentMethod,
-    Role,
     Structure,
 )
 from .. import audit
@@ -35,6 +34,7 @@ from ..actors import Actor
 from ..bounds import AmountText, OperationKey, Text, checked
 from ..errors import DomainError, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
+from ..permissions import rule
 from ..uow import Database, Operation, new_operation_key
 from .amounts import format_eur, parse_amount
 from .payments import METHOD_LABELS
@@ -189,7 +189,12 @@ def close_cash(
                      reason=comment or None)  # fmt: skip
         return closing.id
 
-    return db.write(work, operation=Operation(key or new_operation_key(), "cash.close", int), actor=actor)
+    return db.write(
+        work,
+        operation=Operation(key or new_operation_key(), "cash.close", int),
+        actor=actor,
+        rule=rule("money.cash_closing.close_cash"),
+    )
 
 
 @checked
@@ -209,7 +214,7 @@ def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
                      agent_id=actor.agent_id, structure_id=closing.structure_id,
                      before={"status": "closed"}, after={"status": "validated"})  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.SUPERVISOR, what="valider une clôture de caisse")
+    db.write(work, actor=actor, rule=rule("money.cash_closing.validate_closing"))
 
 
 @checked

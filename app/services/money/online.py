@@ -37,7 +37,6 @@ from ...models import (
     Payment,
     PaymentMethod,
     PaymentSettings,
-    Role,
     Structure,
     Wallet,
     WalletKind,
@@ -50,6 +49,7 @@ from ..bounds import AmountText, Range, Text, checked
 from ..end_of_day.outbox import queue_email
 from ..errors import DomainError, FieldErrors, UnknownEntity, ValidationError, WrongFamily
 from ..families.view import WALLET_LABELS
+from ..permissions import rule
 from ..uow import Database
 from . import ledger
 from .amounts import format_eur, parse_amount
@@ -263,7 +263,9 @@ def start_online_payment(
 
     for _attempt in range(3):
         try:
-            row_id, reference, email, config, subject = db.write(create, actor=actor, family=True)
+            row_id, reference, email, config, subject = db.write(
+                create, actor=actor, rule=rule("money.online.start_online_payment")
+            )
             break
         except IntegrityError:  # the same random reference twice (one in 32^10): another one
             continue
@@ -763,7 +765,7 @@ def save_payment_settings(db: Database, actor: Actor, structure_id: int, data: P
                      agent_id=actor.agent_id, structure_id=structure_id, before=before,
                      after={"backend": data.backend, "options": options, "enabled": data.enabled})  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="régler le paiement en ligne d'une structure")
+    db.write(work, actor=actor, rule=rule("money.online.save_payment_settings"))
 
 
 @checked

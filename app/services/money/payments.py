@@ -24,7 +24,6 @@ from ...models import (
     OnlinePayment,
     Payment,
     PaymentMethod,
-    Role,
     Structure,
     Wallet,
     WalletKind,
@@ -35,6 +34,7 @@ from ..bounds import AmountText, OperationKey, Reason, RowLimit, Text, checked
 from ..errors import OverrideReasonRequired, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
+from ..permissions import rule
 from ..uow import Database, Operation, new_operation_key
 from . import ledger
 from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
@@ -149,7 +149,12 @@ def record_payment(
         balance = ledger.family_balance(s, family.id)
         return Receipt(payment.id, payment.receipt_number, cents, balance)
 
-    return db.write(work, operation=Operation(key or new_operation_key(), "payment", Receipt), actor=actor)
+    return db.write(
+        work,
+        operation=Operation(key or new_operation_key(), "payment", Receipt),
+        actor=actor,
+        rule=rule("money.payments.record_payment"),
+    )
 
 
 @checked
@@ -189,8 +194,7 @@ def reverse_payment(
         work,
         operation=Operation(key or new_operation_key(), "payment.reverse", int),
         actor=actor,
-        need=Role.SUPERVISOR,
-        what="annuler un règlement",
+        rule=rule("money.payments.reverse_payment"),
     )
 
 
@@ -235,8 +239,7 @@ def adjust(
         work,
         operation=Operation(key or new_operation_key(), "ledger.adjust", int),
         actor=actor,
-        need=Role.SUPERVISOR,
-        what="faire un ajustement de solde",
+        rule=rule("money.payments.adjust"),
     )
 
 

@@ -24,7 +24,6 @@ from ...models import (
     PeriodScope,
     PriceBracket,
     Reservation,
-    Role,
     Structure,
     WalletKind,
 )
@@ -33,6 +32,7 @@ from ..actors import Actor
 from ..bounds import AmountText, Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..money.amounts import parse_amount
+from ..permissions import rule
 from ..uow import Database
 from .defaults import POLICIES, Policy
 
@@ -253,7 +253,7 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
                      after=_full_snapshot(activity))  # fmt: skip
         return activity.id
 
-    return db.write(work, actor=actor, need=Role.ADMIN, what="créer une activité")
+    return db.write(work, actor=actor, rule=rule("setup.activities.create_activity"))
 
 
 @checked
@@ -292,7 +292,7 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before,
                      after=_full_snapshot(a))  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une activité")
+    db.write(work, actor=actor, rule=rule("setup.activities.save_activity"))
 
 
 @checked
@@ -350,7 +350,7 @@ def update_activity(
         audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before, after=_snapshot(a))  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une activité")
+    db.write(work, actor=actor, rule=rule("setup.activities.update_activity"))
 
 
 @checked
@@ -368,7 +368,7 @@ def set_brackets(
                      agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
                      after={"brackets": parsed})  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="modifier les tranches de quotient familial")
+    db.write(work, actor=actor, rule=rule("setup.activities.set_brackets"))
 
 
 @checked
@@ -399,7 +399,7 @@ def set_booking_policy(
                      after={"booking": str(booking), "cancel": str(cancel), "opening": str(opening_kind),
                             "horizon": horizon_days})  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="modifier la politique de réservation")
+    db.write(work, actor=actor, rule=rule("setup.activities.set_booking_policy"))
 
 
 @checked
@@ -415,7 +415,7 @@ def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -
                      entity="activity", entity_id=a.id, agent_id=actor.agent_id, structure_id=a.structure_id,
                      before={"active": archived}, after={"active": not archived})  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="archiver une activité")
+    db.write(work, actor=actor, rule=rule("setup.activities.set_archived"))
 
 
 @checked
@@ -436,7 +436,7 @@ def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
         audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before)  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="supprimer une activité")
+    db.write(work, actor=actor, rule=rule("setup.activities.delete_activity"))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from ..actors import Actor
 from ..bounds import PersonName, Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
+from ..permissions import rule
 from ..security import hash_password, temporary_password
 from ..uow import Database
 
@@ -149,7 +150,7 @@ def create_agent(
         return agent.id
 
     return TemporaryPassword(
-        db.write(work, actor=actor, need=Role.ADMIN, what="créer un agent"), login, password
+        db.write(work, actor=actor, rule=rule("setup.agents.create_agent")), login, password
     )
 
 
@@ -159,6 +160,7 @@ def _change(
     agent_id: int,
     action: str,
     apply: Callable[[Session, Agent], _BeforeAfter],
+    service: str,
     reason: str | None = None,
 ) -> None:
     def work(s: Session) -> None:
@@ -168,7 +170,7 @@ def _change(
             audit.record(s, at=db.clock.now(), action=action, entity="agent", entity_id=agent.id,
                          agent_id=actor.agent_id, before=before, after=after, reason=reason)  # fmt: skip
 
-    db.write(work, actor=actor)
+    db.write(work, actor=actor, rule=rule(service))
 
 
 @checked
@@ -182,7 +184,7 @@ def set_role(db: Database, actor: Actor, agent_id: int, role: Role) -> None:
         agent.role = role
         return before, {"role": role}
 
-    _change(db, actor, agent_id, "agent.role", apply)
+    _change(db, actor, agent_id, "agent.role", apply, "setup.agents.set_role")
 
 
 @checked
@@ -196,7 +198,9 @@ def set_active(db: Database, actor: Actor, agent_id: int, active: bool) -> None:
         agent.active = bool(active)
         return before, {"active": agent.active}
 
-    _change(db, actor, agent_id, "agent.enable" if active else "agent.disable", apply)
+    _change(
+        db, actor, agent_id, "agent.enable" if active else "agent.disable", apply, "setup.agents.set_active"
+    )
 
 
 @checked
@@ -223,7 +227,7 @@ def update_agent(
         agent.structures = _structures(s, structure_ids)
         return before, {"full_name": name, "role": role, "structures": sorted(x.id for x in agent.structures)}
 
-    _change(db, actor, agent_id, "agent.update", apply)
+    _change(db, actor, agent_id, "agent.update", apply, "setup.agents.update_agent")
 
 
 @checked
@@ -239,7 +243,7 @@ def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPasswo
         login.append(agent.login)
         return {"password": "ancien"}, {"password": "provisoire", "must_change_password": True}
 
-    _change(db, actor, agent_id, "agent.password_reset", apply)
+    _change(db, actor, agent_id, "agent.password_reset", apply, "setup.agents.reset_password")
     return TemporaryPassword(agent_id, login[-1], password)
 
 
@@ -252,7 +256,7 @@ def unlock(db: Database, actor: Actor, agent_id: int) -> None:
         agent.locked_until, agent.failed_logins = None, 0
         return before, {"locked_until": None, "failed_logins": 0}
 
-    _change(db, actor, agent_id, "agent.unlock", apply)
+    _change(db, actor, agent_id, "agent.unlock", apply, "setup.agents.unlock")
 
 
 @checked

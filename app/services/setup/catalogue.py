@@ -13,12 +13,12 @@ from ...models import (
     AidKind,
     AidType,
     InfoMessage,
-    Role,
 )
 from .. import audit
 from ..actors import Actor
 from ..bounds import Text, checked
 from ..errors import UnknownEntity, ValidationError
+from ..permissions import rule
 from ..uow import Database
 
 M = TypeVar("M")
@@ -46,7 +46,7 @@ def create_aid_type(
                      agent_id=actor.agent_id, after={"kind": aid.kind, "name": aid.name})  # fmt: skip
         return aid.id
 
-    return db.write(work, actor=actor, need=Role.ADMIN, what="ajouter une aide au catalogue")
+    return db.write(work, actor=actor, rule=rule("setup.catalogue.create_aid_type"))
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def save_message(db: Database, actor: Actor, structure_id: int, title: Annotated
                      after={"title": msg.title, "body": msg.body})  # fmt: skip
         return msg.id
 
-    return db.write(work, actor=actor, need=Role.ADMIN, what="publier un message")
+    return db.write(work, actor=actor, rule=rule("setup.catalogue.save_message"))
 
 
 @checked

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ...clock import local_today
-from ...models import Adult, Child, Family, LedgerKind, Role, Wallet, WalletKind, search_key
+from ...models import Adult, Child, Family, LedgerKind, Wallet, WalletKind, search_key
 from ...text import count
 from .. import audit
 from ..actors import Actor
@@ -33,6 +33,7 @@ from ..families.edit import EMAIL, MAX_CHILD_AGE, SCHOOL_LEVELS, normalise_phone
 from ..families.search import refresh_search_text
 from ..money import ledger
 from ..money.amounts import format_eur, parse_amount
+from ..permissions import rule
 from ..uow import Database
 
 Progress = Callable[[int, int], None]
@@ -704,7 +705,7 @@ def import_families(
                             "balances": {k.value: v for k, v in result.balances.items()}})  # fmt: skip
         return result
 
-    return db.write(work, actor=actor, need=Role.ADMIN, what="importer des familles")
+    return db.write(work, actor=actor, rule=rule("setup.family_import.import_families"))
 
 
 def _write(

@@ -92,7 +92,7 @@ def install(db: Database, data: InstallInput) -> InstallReport:
             raise FieldErrors({f"structure{i}.{k}": v for k, v in exc.fields.items()}) from exc
     login, name = check_login(data.admin_login), check_full_name(data.admin_name)
     try:
-        check_new_password(data.admin_password)
+        check_new_password(data.admin_password, personal=(data.admin_login, data.admin_name))
     except ValidationError as exc:
         raise FieldErrors({"password": str(exc)}) from exc
     school_year = parse_school_year(data.school_year) if data.school_year else None

@@ -30,7 +30,6 @@ from ...models import (
     PeriodScope,
     PublicHoliday,
     Reservation,
-    Role,
     SchoolHoliday,
     Structure,
 )
@@ -40,6 +39,7 @@ from ..actors import Actor
 from ..booking import calendar
 from ..bounds import Text, checked
 from ..errors import UnknownEntity, ValidationError
+from ..permissions import rule
 from ..uow import Database
 
 ZONES = SCHOOL_ZONES
@@ -282,7 +282,7 @@ def save_calendar(
                      after={"holidays": [_row(h) for h in holidays],
                             "public_holidays": [_row(p) for p in public_holidays]})  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="modifier le calendrier de l'année scolaire")
+    db.write(work, actor=actor, rule=rule("setup.school_year.save_calendar"))
 
 
 def _row(row: HolidayRow | PublicHolidayRow) -> dict[str, object]:
@@ -323,7 +323,7 @@ def add_local_closing(
                      agent_id=actor.agent_id, structure_id=structure_id, after={"day": day, "name": name})  # fmt: skip
         return row.id
 
-    return db.write(work, actor=actor, need=Role.ADMIN, what="ajouter une fermeture")
+    return db.write(work, actor=actor, rule=rule("setup.school_year.add_local_closing"))
 
 
 @checked
@@ -338,7 +338,7 @@ def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
                      before={"day": row.day, "name": row.name})  # fmt: skip
         s.delete(row)
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="retirer une fermeture")
+    db.write(work, actor=actor, rule=rule("setup.school_year.remove_local_closing"))
 
 
 # --- generating the days ---------------------------------------------------------------------------------
@@ -581,7 +581,7 @@ def generate_days(
         report = generate_in(s, actor, db.clock.now(), school_year, activity_ids)
         return report
 
-    return db.write(work, actor=actor, need=Role.ADMIN, what="préparer une année scolaire")
+    return db.write(work, actor=actor, rule=rule("setup.school_year.generate_days"))
 
 
 @checked
@@ -598,4 +598,4 @@ def set_opening_date(db: Database, actor: Actor, period_id: int, opening: date) 
                      agent_id=actor.agent_id, structure_id=p.activity.structure_id,
                      before={"opening": before}, after={"opening": opening})  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une date d'ouverture")
+    db.write(work, actor=actor, rule=rule("setup.school_year.set_opening_date"))

@@ -12,12 +12,13 @@ from typing import Annotated
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Agent, Role, Structure
+from ...models import Agent, Structure
 from .. import audit
 from ..actors import Actor
 from ..bounds import Text, checked
 from ..errors import UnknownEntity
 from ..families.edit import EMAIL, FieldErrors, normalise_phone
+from ..permissions import rule
 from ..uow import Database
 from .defaults import USUAL_ACTIVITIES, new_activity
 from .school_year import ZONES
@@ -157,7 +158,7 @@ def create_structure(
                                   now=db.clock.now())  # fmt: skip
         return structure.id
 
-    return db.write(work, actor=actor, need=Role.ADMIN, what="créer une structure")
+    return db.write(work, actor=actor, rule=rule("setup.structures.create_structure"))
 
 
 @checked
@@ -176,7 +177,7 @@ def update_structure(db: Database, actor: Actor, structure_id: int, data: Struct
                      entity_id=structure.id, agent_id=actor.agent_id, structure_id=structure.id,
                      before=before, after=_snapshot(structure))  # fmt: skip
 
-    db.write(work, actor=actor, need=Role.ADMIN, what="modifier une structure")
+    db.write(work, actor=actor, rule=rule("setup.structures.update_structure"))
 
 
 @dataclass(frozen=True)
