@@ -155,7 +155,7 @@ def test_login_and_password_change_go_through_the_operations(qtbot, demo_rw, mon
     change.again.setText("un nouveau mot de passe")
     change.current.setText("faux")
     change._try_save()
-    assert failures == ["Identifiant ou mot de passe incorrect."] and change.errors.text() == failures[0]
+    assert failures == ["Mot de passe actuel incorrect."] and change.errors.text() == failures[0]
     assert change.result() != PasswordDialog.DialogCode.Accepted and not change.again.styleSheet()
     change.current.setText("demo")
     change._try_save()
@@ -182,7 +182,7 @@ def test_logout_then_login_as_someone_else_changes_what_is_shown(qtbot, demo_rw)
     change.new.setText("court")
     change.again.setText("court")
     change._try_save()
-    assert "de 8 à 128 caractères" in change.errors.text()
+    assert "de 12 à 128 caractères" in change.errors.text()
 
 
 def test_admin_screens_main_paths(qtbot, demo_rw):

@@ -237,7 +237,7 @@ def test_passwords_that_differ_are_refused_on_the_administrator_page(qtbot, fres
     wizard.admin.password.setText("court")
     wizard.admin.confirm.setText("court")
     press(wizard, "next")
-    assert wizard.currentId() == SetupWizard.ADMIN and "de 8 à 128 caractères" in wizard.admin.errors.text()
+    assert wizard.currentId() == SetupWizard.ADMIN and "de 12 à 128 caractères" in wizard.admin.errors.text()
     wizard.admin.login.setText("Nathalie Roques")  # a space and capitals: not an identifier
     press(wizard, "next")
     assert "Identifiant invalide" in wizard.admin.errors.text() and wizard.admin.login.styleSheet()

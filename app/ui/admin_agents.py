@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -83,7 +83,8 @@ class TemporaryPasswordDialog(QDialog):
         font.setPointSize(font.pointSize() + 3)
         self.password.setFont(font)
         self.password.selectAll()
-        copy = QPushButton("Copier")
+        copy = self.copy_button = QPushButton("Copier")
+        copy.setToolTip("Copié dans le presse-papiers pour une minute, puis effacé")
         copy.clicked.connect(self.copy)
         row = QHBoxLayout()
         row.addWidget(self.password, 1)
@@ -104,9 +105,23 @@ class TemporaryPasswordDialog(QDialog):
         layout.addWidget(buttons)
         self.note.setMinimumWidth(500)
 
+    CLIPBOARD_SECONDS = 60
+    """How long a copied temporary password stays on the clipboard."""
+
     def copy(self) -> None:
-        QGuiApplication.clipboard().setText(self.password.text())
+        """The password on the clipboard for a minute: then the clipboard is emptied, if it still holds it (the
+        timer belongs to the clipboard: the dialog is long closed by then)."""
+        text = self.password.text()
+        clipboard = QGuiApplication.clipboard()
+        clipboard.setText(text)
         self.password.selectAll()
+        self.copy_button.setText("Copié (effacé dans 1 min)")
+
+        def forget() -> None:
+            if clipboard.text() == text:
+                clipboard.clear()
+
+        QTimer.singleShot(self.CLIPBOARD_SECONDS * 1000, clipboard, forget)
 
     def done(self, result: int) -> None:
         self.password.clear()  # shown once: nothing keeps it once the dialog is closed

@@ -67,7 +67,9 @@ class AdminDialog(QDialog):
         self.setWindowTitle("Administration")
         self.tabs = QTabWidget()
         self.panels: list[StructuresPanel | AgentsPanel | ActivitiesPanel] = []
-        is_admin = ctx.actor.role.value == "admin"
+        self.role = ctx.actor.role
+        ctx.role_changed.connect(self._role_changed)
+        is_admin = ctx.may("administration")
         if is_admin:
             self.structures = StructuresPanel(ctx)
             self.agents = AgentsPanel(ctx)
@@ -97,6 +99,20 @@ class AdminDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addLayout(bottom)
         self.resize(1180, 680)
+
+    def _role_changed(self) -> None:
+        """An administrator changed this agent's role while the window was open: its tabs were those of the old
+        role, so it closes (the services refuse what the new role may not do in any case)."""
+        if self.ctx.actor.role is self.role or not self.isVisible():
+            return
+        self.reject()
+        again = (
+            " Rouvrez-la pour les onglets de votre nouveau rôle."
+            if self.ctx.may("administration.days")
+            else ""
+        )
+        self.ctx.ops.inform("Rôle modifié", "Votre rôle vient d'être modifié par un administrateur : la fenêtre "
+                            f"d'administration est fermée.{again}")  # fmt: skip
 
     def _then_refresh(self, on_done=None):
         """What runs after a write of these tabs: ``on_done(result)``, then every tab read again."""

@@ -58,14 +58,21 @@ def login_dialog(db: Database, ops: Operations, parent: QWidget | None = None) -
 
 
 def password_dialog(
-    db: Database, ops: Operations, actor: Actor, parent: QWidget | None = None
+    db: Database,
+    ops: Operations,
+    actor: Actor,
+    parent: QWidget | None = None,
+    on_changed: Callable[[str], object] | None = None,
 ) -> PasswordDialog:
-    """« Changer mon mot de passe »: ``auth.change_password`` runs through ``ops``."""
+    """« Changer mon mot de passe »: ``auth.change_password`` runs through ``ops``; ``on_changed(fingerprint)`` once
+    it is changed (the session remembers the new password: it goes on)."""
     from ..services.auth import change_password
     from .login_dialog import PasswordDialog
 
     dialog = PasswordDialog(parent)
-    dialog.submitted.connect(lambda: ops.form(dialog, lambda: change_password(db, actor, *dialog.value())))
+    dialog.submitted.connect(
+        lambda: ops.form(dialog, lambda: change_password(db, actor, *dialog.value()), on_changed)
+    )
     return dialog
 
 
@@ -321,6 +328,8 @@ def open_main_window(
     window = MainWindow(db, session)
     window.require_login = require_login
     window.show()
+    if session is not None and session.must_change_password:
+        window.force_password_change()
     if report is not None:
         window.ops.inform("Mise en service", installed_text(report))
     return window

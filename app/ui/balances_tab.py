@@ -117,9 +117,8 @@ class BalancesTab(QWidget):
         self.status.setObjectName("status")
         self.status.setStyleSheet("color:#1b5e20;")
         self.last_receipt: Receipt | None = None
-        supervisor = ctx.actor.is_supervisor
-        self.reverse.setVisible(supervisor)
-        self.adjust.setVisible(supervisor)
+        self.show_rights()
+        ctx.role_changed.connect(self.show_rights)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Solde du compte famille :"))
@@ -149,8 +148,7 @@ class BalancesTab(QWidget):
     # --- data ------------------------------------------------------------------------------------
     def set_family(self, family: FamilySummary) -> None:
         self.family = family
-        self.reverse.setVisible(self.ctx.actor.is_supervisor)
-        self.adjust.setVisible(self.ctx.actor.is_supervisor)
+        self.show_rights()
         self.total.setText(_money(family.balance_cents))
         self.total.setProperty("debit", family.in_debit)
         self.total.style().unpolish(self.total)
@@ -158,6 +156,11 @@ class BalancesTab(QWidget):
         self.wallets.set_rows(family.wallets)
         self.ledger.set_rows(self.ctx.ops.run(lambda: ledger_rows(self.ctx.db, family.id), default=[]))
         self.payments.set_rows(self.ctx.ops.run(lambda: payment_rows(self.ctx.db, family.id), default=[]))
+
+    def show_rights(self) -> None:
+        """What the agent's role may do (asked again when it changes)."""
+        self.reverse.setVisible(self.ctx.may("payment.reverse"))
+        self.adjust.setVisible(self.ctx.may("payment.adjust"))
 
     def selected_payment(self):
         index = self.payment_view.currentIndex()

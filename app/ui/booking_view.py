@@ -108,7 +108,7 @@ class BookingView(QWidget):
         self.month_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.month_label.setObjectName("monthLabel")
         self.grid = CalendarGrid()
-        self.grid.supervisor = ctx.actor.is_supervisor
+        self.grid.supervisor = ctx.may("booking.override")
         self.grid.setToolTip("")
         self.no_child = QWidget()
         hint = QLabel("Cette famille n'a pas encore d'enfant : ajoutez-en un pour réserver.")
@@ -316,7 +316,7 @@ class BookingView(QWidget):
     def refresh(self) -> None:
         self.month_label.setText(format_date(date(self.year, self.month, 1), "MMMM y", locale="fr_FR"))
         has_children = bool(self.family and self.family.children)
-        self.grid.supervisor = self.ctx.actor.is_supervisor  # the agent at the counter may have changed
+        self.grid.supervisor = self.ctx.may("booking.override")  # the agent (or their role) may have changed
         self.calendar.setCurrentWidget(self.grid if has_children or self.family is None else self.no_child)
         child_ids, activity_id = self.checked_children(), self.activity.currentData()
         self.views = []

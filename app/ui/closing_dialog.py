@@ -344,7 +344,8 @@ class ClosingDialog(QDialog):
         self.closings_view = table_view(self.closings)
         self.closings_view.setMinimumHeight(26 + 2 * 24 + 4)
         self.validate_button = QPushButton("Valider la clôture sélectionnée")
-        self.validate_button.setVisible(ctx.actor.is_supervisor)
+        self.validate_button.setVisible(ctx.may("closing.validate"))
+        ctx.role_changed.connect(lambda: self.validate_button.setVisible(ctx.may("closing.validate")))
         self.report_button = QPushButton("Rapport du jour…")
         self.online_note = QLabel()
         """The day's online payments: in no till, listed apart (the report lists them one by one)."""

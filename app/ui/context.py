@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..services.actors import Actor
 from ..services.counter import CounterSession, StructureRow
+from ..services.permissions import may
 from ..services.uow import Database
 from .memory import CounterMemory
 from .operations import Operations
@@ -15,6 +16,8 @@ class CounterContext(QObject):
     """Holds the database handle for service calls (never a session), the actor and the current structure."""
 
     structure_changed = Signal(int)
+    role_changed = Signal()
+    """The agent's role changed while the window was open: the screens offer what the new role may do."""
 
     def __init__(
         self, db: Database, ops: Operations, session: CounterSession, memory: CounterMemory | None = None
@@ -43,6 +46,11 @@ class CounterContext(QObject):
     @property
     def actor(self) -> Actor:
         return self.session.actor
+
+    def may(self, action: str) -> bool:
+        """Whether the agent may take ``action`` (a service or a screen's action of ``permissions``), with the role
+        the database gave at the last refresh: what a screen asks before offering it."""
+        return may(self.actor.role, action)
 
     @property
     def structures(self) -> list[StructureRow]:

@@ -138,6 +138,7 @@ class FamilyPage(QWidget):
         self.portal.setToolTip("Nouveau mot de passe provisoire du portail famille (courrier ou e-mail)")
         self.export = QPushButton("Exporter les données…")
         self.anonymise = QPushButton("Anonymiser…")
+        self.ctx.role_changed.connect(lambda: self.anonymise.setVisible(self.ctx.may("family.anonymise")))
         buttons = QHBoxLayout()
         for button in (self.edit_family, self.add_child, self.edit_child):
             buttons.addWidget(button)
@@ -236,7 +237,7 @@ class FamilyPage(QWidget):
             f"<b>Quotient familial</b> : {qf}"
         )
         self.edit_child.setEnabled(False)
-        self.anonymise.setVisible(self.ctx.actor.is_supervisor)
+        self.anonymise.setVisible(self.ctx.may("family.anonymise"))
         rows = self.ctx.ops.run(lambda: reservation_rows(self.ctx.db, family_id), default=[])
         self.reservations.set_rows(rows)
         self.booking.set_family(summary)

@@ -7,7 +7,7 @@ itself lives in ``login_window`` (PySide6 only: it is shown before the rest of t
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from .family_dialog import SavingDialog
 from .login_window import LoginDialog
@@ -31,14 +31,23 @@ class PasswordDialog(SavingDialog):
         for edit in (self.current, self.new, self.again):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.fields = {"current": self.current, "new": self.new, "again": self.again}
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
         form = QFormLayout()
         form.addRow("Mot de passe actuel", self.current)
         form.addRow("Nouveau mot de passe", self.new)
         form.addRow("Confirmation", self.again)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
         layout.addLayout(form)
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
+
+    def explain(self, text: str) -> None:
+        """A line above the fields (why the change is asked)."""
+        self.note.setText(text)
+        self.note.show()
 
     def value(self) -> tuple[str, str]:
         return self.current.text(), self.new.text()

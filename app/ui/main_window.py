@@ -29,7 +29,7 @@ from ..models import WalletKind
 from ..services.booking.basket import Basket, Likely, RecapLine
 from ..services.booking.validation import confirm as confirm_basket
 from ..services.booking.validation import recap as recap_of_basket
-from ..services.counter import CounterSession, agent_structures, default_session, last_update
+from ..services.counter import CounterSession, agent_state, default_session, last_update
 from ..services.families.edit import create_family
 from ..services.families.search import find_families
 from ..services.money.payments import Receipt, suggested_amount
@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.top_bar)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
+        self.central = central
         where = QLabel("Base locale" if db.dialect == "sqlite" else "Serveur partagé")
         where.setToolTip(describe(db.engine.url))
         self.stale = QLabel("⚠ Affichage non mis à jour")
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.ops.noticed.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.page.family_changed.connect(lambda _id: self.logout_family())
         self.ops.changed.connect(self.refresh_all)
+        self.ops.on_session_refused = self.end_session
         self.ctx.structure_changed.connect(lambda _sid: self.refresh_all())
         self.top_bar.logout_requested.connect(self.logout)
         self.top_bar.closing.clicked.connect(self.open_closing)
@@ -185,9 +187,32 @@ class MainWindow(QMainWindow):
             box.open()
 
     def refresh_structures(self) -> None:
-        """The agent's structures as they are now (an administrator may have created or detached one)."""
-        rows = self.ops.run(lambda: agent_structures(self.db, self.ctx.actor.agent_id))
-        if rows is None or rows == self.ctx.structures:
+        """The agent as the database knows it now: the structures (an administrator may have created or detached
+        one), the role (the screens offer what the new one may do), and whether the session still holds (a disabled
+        agent, a password reset by an administrator: the session ends, at this very refresh)."""
+        agent_id = self.ctx.actor.agent_id
+        state = self.ops.run(lambda: agent_state(self.db, agent_id)) if agent_id is not None else None
+        if agent_id is None or state is None:
+            return
+        session = self.ctx.session
+        if not state.active:
+            self.end_session(
+                "Votre compte vient d'être désactivé par un administrateur : la session est fermée."
+            )
+            return
+        reset = state.must_change_password and not session.must_change_password
+        if reset or (session.password and state.password != session.password):
+            self.end_session("Votre mot de passe vient d'être changé (réinitialisé par un administrateur, ou "
+                             "depuis un autre poste) : reconnectez-vous.")  # fmt: skip
+            return
+        if state.role is not session.actor.role or state.full_name != session.actor.name:
+            self.ctx.session = replace(
+                session, actor=replace(session.actor, role=state.role, name=state.full_name)
+            )
+            self.top_bar.show_session()
+            self.ctx.role_changed.emit()
+        rows = state.structures
+        if rows == self.ctx.structures:
             return
         current = self.ctx.structure_id
         self.ctx.session = replace(self.ctx.session, structures=rows)
@@ -197,6 +222,19 @@ class MainWindow(QMainWindow):
         if chosen is not None:
             self.top_bar.structure.setCurrentIndex(ids.index(chosen))
         self.ctx.structure_id = chosen
+
+    def end_session(self, message: str) -> None:
+        """The session may not go on (agent disabled, password reset): every window of it closed, the reason said,
+        and the login asked for again (when agents log in)."""
+        for name in ("admin_dialog", "closing_dialog", "password_dialog", "recap_dialog", "family_dialog"):
+            dialog = getattr(self, name, None)
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+        self.ctx.session = replace(self.ctx.session, password="(fermée)")
+        self.ops.inform("Session fermée", message)
+        self.logout()
+        if not self.require_login:  # nobody may log in again here: the counter stays closed
+            self.central.setEnabled(False)
 
     def show_messages(self) -> None:
         """The structure's information messages on the home screen (no family open)."""
@@ -260,7 +298,36 @@ class MainWindow(QMainWindow):
         self.ctx.structure_id = self.ctx.first_structure()
         self.page.booking.activity.clear()  # the next agent's own last activity
         self.top_bar.show_session()
+        self.ctx.role_changed.emit()
         self.refresh_all()
+        if session.must_change_password:
+            self.force_password_change()
+
+    def force_password_change(self):
+        """A temporary password (a new account, a reset): the counter stays closed until the agent has chosen their
+        own; « Annuler » logs out."""
+        from .application import password_dialog
+
+        self.central.setEnabled(False)
+        dialog = self.password_dialog = password_dialog(
+            self.db, self.ops, self.ctx.actor, self, on_changed=self._password_chosen
+        )
+        dialog.setWindowTitle("Choisir votre mot de passe")
+        dialog.explain("Vous utilisez un mot de passe provisoire : choisissez le vôtre avant de commencer (12 caractères "
+                       "au moins, ni votre identifiant ni votre nom, rien de trop facile à deviner).")  # fmt: skip
+        dialog.rejected.connect(self._password_refused)
+        dialog.open()
+        return dialog
+
+    def _password_chosen(self, password: str) -> None:
+        self.ctx.session = replace(self.ctx.session, must_change_password=False, password=password)
+        self.central.setEnabled(True)
+        self.ops.notice("Votre mot de passe est enregistré.")
+
+    def _password_refused(self) -> None:
+        if self.ctx.session.must_change_password:
+            self.central.setEnabled(True)
+            self.logout()
 
     def open_admin(self):
         from .admin_dialog import AdminDialog
@@ -272,7 +339,8 @@ class MainWindow(QMainWindow):
     def open_password(self):
         from .application import password_dialog
 
-        self.password_dialog = password_dialog(self.db, self.ops, self.ctx.actor, self)
+        self.password_dialog = password_dialog(self.db, self.ops, self.ctx.actor, self,
+                                               on_changed=self._password_chosen)  # fmt: skip
         self.password_dialog.open()
         return self.password_dialog
 
@@ -304,7 +372,7 @@ class MainWindow(QMainWindow):
         if summary is None:
             return
         key = new_operation_key()
-        dialog = RecapDialog(self, summary, can_override=self.ctx.actor.is_supervisor)
+        dialog = RecapDialog(self, summary, can_override=self.ctx.may("booking.override"))
         dialog.confirm_requested.connect(lambda: self._confirm(dialog, basket, key))
         dialog.finished.connect(lambda _code: self._recap_closed(dialog))
         dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..services.actors import AgentRefused, PasswordChangeRequired
 from ..services.errors import DomainError
 from ..services.families.edit import FieldErrors
 
@@ -108,6 +109,9 @@ class Operations(QObject):
         """Long calls run on a worker thread; tests may run them inline."""
         self.running = 0
         self._relays: list[_Relay] = []
+        self.on_session_refused: Callable[[str], object] | None = None
+        """Set by the main window: a service refused the session itself (the agent disabled, his password reset
+        by an administrator) — the session ends there, with this message, instead of a message per call."""
 
     # --- the one entry point ---------------------------------------------------------------------------
     # With a ``default`` the call runs here and its result (or the default) is returned; ``default`` has its
@@ -170,14 +174,17 @@ class Operations(QObject):
         *,
         background: bool = False,
     ) -> None:
-        """Run a submitted form's write: the dialog closes with the result, or shows the failure by its fields."""
+        """Run a submitted form's write: the dialog closes with the result, or shows the failure by its fields.
+        ``on_done`` runs before the screens are read again (``changed``): what it keeps — a new password's
+        fingerprint in the session — is there when they are."""
 
         def done(result: T) -> None:
             dialog.saved(result)
             if on_done is not None:
                 on_done(result)
+            self.changed.emit()
 
-        self.run(call, done, write=True, background=background, on_error=dialog.show_failure)
+        self.run(call, done, background=background, on_error=dialog.show_failure)
 
     def reporter(self, show: Callable[..., object]) -> Callable[..., None]:
         """A progress callback a worker may call (``show(*args)`` then runs on the GUI thread)."""
@@ -237,6 +244,10 @@ class Operations(QObject):
     def _fail(self, exc: BaseException, on_error: Callable[[Failure], object] | None) -> None:
         if not isinstance(exc, DomainError):
             log.error("operation failed", exc_info=exc)
+        if isinstance(exc, AgentRefused | PasswordChangeRequired) and self.on_session_refused is not None:
+            self.failed.emit(message_for(exc))
+            self.on_session_refused(message_for(exc))
+            return
         fields = dict(exc.fields) if isinstance(exc, FieldErrors) else {}
         failure = Failure(message_for(exc), fields, exc)
         self.failed.emit(failure.message)

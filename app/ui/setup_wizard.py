@@ -380,7 +380,7 @@ class AdminPage(_Page):
             except FieldErrors as exc:
                 errors.update(exc.fields)
         try:
-            check_new_password(self.password.text())
+            check_new_password(self.password.text(), personal=(self.login.text(), self.full_name.text()))
         except ValidationError as exc:
             errors["password"] = str(exc)
         if "password" not in errors and self.password.text() != self.confirm.text():

@@ -60,7 +60,7 @@ class TopBar(QFrame):
         index = self.structure.findData(self.ctx.structure_id)
         self.structure.setCurrentIndex(max(0, index))
         self.structure.blockSignals(False)
-        self.admin.setVisible(self.ctx.actor.is_supervisor)
+        self.admin.setVisible(self.ctx.may("administration.days"))
         self.password.setVisible(self.ctx.actor.agent_id is not None)
 
     def show_last_update(self, at: datetime | None) -> None:
