@@ -35,7 +35,7 @@ from app.services.booking.attendance import record_attendance, record_certificat
 from app.services.booking.basket import Action, Basket
 from app.services.booking.validation import confirm, recap
 from app.services.end_of_day.transmission import transmit_day
-from app.services.errors import PermissionDenied
+from app.services.errors import PermissionDenied, ValidationError
 from app.services.families.edit import ChildInput, FamilyInput, create_family, save_child, update_family
 from app.services.families.privacy import anonymise_family, export_family, issue_portal_password
 from app.services.families.search import find_families
@@ -65,7 +65,7 @@ def test_login_lockout_and_password_change(db):
     for _ in range(4):
         with pytest.raises(LoginRefused):
             login(db, "smartin", "faux")
-    with pytest.raises(AccountLocked, match="bloqué jusqu'à 10:15"):
+    with pytest.raises(AccountLocked, match="bloqué sur ce poste jusqu'à 10:15"):
         login(db, "smartin", "faux")
     with pytest.raises(AccountLocked):
         login(db, "smartin", "demo")  # even the right password, while locked
@@ -75,6 +75,52 @@ def test_login_lockout_and_password_change(db):
     with pytest.raises(LoginRefused):
         login(db, "smartin", "demo")
     assert login(db, "smartin", "nouveau-mot-de-passe")
+
+
+def test_a_lockout_holds_on_the_workstation_it_came_from_and_everywhere_only_after_many(db):
+    """Someone at one counter cannot lock the only administrator out of the others (issue 27); many failures
+    spread over several counters lock the account everywhere; an attempt on a locked account is audited; a wrong
+    current password in « Mot de passe… » counts like a wrong login."""
+    from app.services.setup.agents import agents, unlock
+
+    for _ in range(5):
+        with pytest.raises((LoginRefused, AccountLocked)):
+            login(db, "admin", "faux", workstation="PC-ACCUEIL")
+    with pytest.raises(
+        AccountLocked, match="bloqué sur ce poste jusqu'à 10:15. Réessayez plus tard, depuis un autre"
+    ):
+        login(db, "admin", "demo", workstation="PC-ACCUEIL")
+    administrator = login(db, "admin", "demo", workstation="PC-MAIRIE").actor  # at his own desk: in
+    row = next(a for a in agents(db) if a.login == "admin")
+    assert row.locked_until is None and [w for w, _ in row.locked_at] == ["PC-ACCUEIL"]
+    with db.reading() as uow:
+        refused = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "auth.refused_locked")
+        ).all()
+    assert [e.after["poste"] for e in refused] == ["PC-ACCUEIL"]
+    for station in ("PC-1", "PC-2", "PC-3", "PC-4"):  # four counters, four wrong passwords each
+        for _ in range(4):
+            with pytest.raises(LoginRefused):
+                login(db, "smartin", "faux", workstation=station)
+    with pytest.raises(LoginRefused):
+        login(db, "smartin", "faux", workstation="PC-5")
+    with pytest.raises(LoginRefused):
+        login(db, "smartin", "faux", workstation="PC-5")
+    with pytest.raises(LoginRefused):
+        login(db, "smartin", "faux", workstation="PC-5")
+    with pytest.raises(AccountLocked, match="compte bloqué jusqu'à 10:15"):  # the twentieth: everywhere
+        login(db, "smartin", "faux", workstation="PC-5")
+    with pytest.raises(AccountLocked):
+        login(db, "smartin", "demo", workstation="PC-6")
+    unlock(db, administrator, actor(db, Role.AGENT).agent_id)
+    clerk = login(db, "smartin", "demo", workstation="PC-6").actor
+    for _ in range(4):
+        with pytest.raises(ValidationError, match="Mot de passe actuel incorrect"):
+            change_password(db, clerk, "faux", "cheval-tulipe-ardoise", workstation="PC-6")
+    with pytest.raises(AccountLocked, match="sur ce poste"):
+        change_password(db, clerk, "faux", "cheval-tulipe-ardoise", workstation="PC-6")
+    with pytest.raises(AccountLocked):
+        change_password(db, clerk, "demo", "cheval-tulipe-ardoise", workstation="PC-6")
 
 
 def test_permissions_per_role_are_enforced_in_the_services(db):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QPushButton
 from app.config import resources_dir
 from app.models import ActivityKind, PeriodOpeningRule, PeriodScope, Role, WalletKind
 from app.services.audit import audit_rows
-from app.services.auth import AccountLocked, LoginRefused, change_password, login
+from app.services.auth import AccountLocked, LoginRefused, change_password, login, this_workstation
 from app.services.counter import CounterSession, default_session
 from app.services.money.amounts import format_eur
 from app.services.setup.activities import policy_for
@@ -392,7 +392,10 @@ def test_agents_role_disable_reset_and_unlock(qtbot, demo_rw):
             login(demo_rw, "mdurand", "faux")
     panel.load()
     panel.select_login("mdurand")
-    assert _state(panel, "mdurand") == "bloqué jusqu'à 10:15" and panel.unlock_button.isEnabled()
+    assert (
+        _state(panel, "mdurand") == f"bloqué sur {this_workstation()} jusqu'à 10:15"
+        and panel.unlock_button.isEnabled()
+    )
     panel.unlock_button.click()
     assert _state(panel, "mdurand") == "actif" and not panel.unlock_button.isEnabled()
     assert login(demo_rw, "mdurand", "demo")

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select, update
 
 from app.clock import paris
-from app.models import Agent, PaymentMethod, Role, WalletKind
+from app.models import Agent, LoginFailure, PaymentMethod, Role, WalletKind
 from app.services.actors import Actor
-from app.services.auth import AccountLocked, LoginRefused, login
+from app.services.auth import AccountLocked, LoginRefused, login, this_workstation
 from app.services.booking import days
 from app.services.booking.basket import Action, Basket, BasketLine
 from app.services.booking.month_view import month_view
@@ -203,12 +203,16 @@ def test_sixteen_counters_guessing_a_password_lock_the_account(db):
     outcomes = [o for _ in procs for o in results.get(timeout=300)]
     for p in procs:
         p.join(timeout=60)
-    assert len(outcomes) == 48 and "locked" in outcomes
+    assert len(outcomes) == 48 and outcomes.count("refused") == 4 and outcomes.count("locked") == 44
     with db.reading() as uow:
         agent = uow.session.scalar(select(Agent).where(Agent.login == "smartin"))
-        assert agent.locked_until is not None and agent.locked_until > NOW
-    with pytest.raises(AccountLocked):
+        here = uow.session.get(LoginFailure, (agent.id, this_workstation()))
+        assert here.locked_until is not None and here.locked_until > NOW
+    with pytest.raises(AccountLocked, match="sur ce poste"):
         login(db, "smartin", "demo")
+    assert (
+        login(db, "smartin", "demo", workstation="PC-BUREAU").actor.name == "Sophie Martin"
+    )  # another counter
 
 
 def test_an_unknown_identifier_costs_the_same_password_check(db, monkeypatch):

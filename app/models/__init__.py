@@ -45,7 +45,7 @@ from .money import (
 )
 from .notification import InfoMessage, OutboxMessage
 from .operation import OperationRecord, ScheduledJob
-from .organisation import Agent, Structure, agent_structures
+from .organisation import Agent, LoginFailure, Structure, agent_structures
 from .reservation import Reservation
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "ActivityKind",
     "Adult",
     "Agent",
+    "LoginFailure",
     "AidKind",
     "AidType",
     "Attendance",

@@ -55,15 +55,29 @@ class Agent(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    """Wrong passwords in a row from every workstation together (``LoginFailure`` counts them per workstation)."""
     locked_until: Mapped[datetime | None]
+    """Locked on every workstation (many failures from several of them) until then."""
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Set by an administrator's password reset: the agent chooses a new password at the next login."""
     system: Mapped[bool] = mapped_column(default=False, server_default=false())
     """The one "système" agent: what the scheduled jobs and the command line do is recorded under it. It has no
     password (nobody logs in as it) and is neither listed nor counted among the agents."""
-    """Set by an administrator's password reset: the agent chooses a new password at the next login."""
     created_at: Mapped[datetime]
 
     structures: Mapped[list[Structure]] = relationship(secondary=agent_structures)
 
     def __repr__(self) -> str:
         return f"Agent({self.login!r}, {self.role.value})"
+
+
+class LoginFailure(Base):
+    """Wrong passwords in a row for an agent from one workstation, and that workstation's lockout: someone at one
+    counter who types a wrong password five times locks the account there only, not at the administrator's desk."""
+
+    __tablename__ = "login_failures"
+
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    workstation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]

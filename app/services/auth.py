@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ..clock import PARIS
-from ..models import Agent
+from ..models import Agent, LoginFailure
 from . import audit
 from .actors import Actor
 from .bounds import PasswordText, checked
@@ -19,7 +19,18 @@ from .security import AGENT_MIN, check_new_password, fingerprint, hash_password,
 from .uow import Database
 
 MAX_FAILURES = 5
+"""Wrong passwords in a row from one workstation that lock the account on that workstation."""
+MAX_FAILURES_EVERYWHERE = 20
+"""Wrong passwords in a row from every workstation together that lock the account everywhere (a guess spread over
+several counters): one counter alone, locked after five, never reaches it."""
 LOCKOUT = timedelta(minutes=15)
+
+
+def this_workstation() -> str:
+    """This computer's name (the counter the agent types at): failures and lockouts are counted per workstation."""
+    import platform
+
+    return (platform.node() or "poste inconnu")[:64]
 
 
 class LoginRefused(DomainError):
@@ -28,9 +39,11 @@ class LoginRefused(DomainError):
 
 
 class AccountLocked(DomainError):
-    def __init__(self, until_text: str) -> None:
-        super().__init__(f"Trop d'essais : compte bloqué jusqu'à {until_text}. Réessayez plus tard ou appelez un "
-                         "administrateur.")  # fmt: skip
+    def __init__(self, until_text: str, *, here: bool = False) -> None:
+        where = "sur ce poste " if here else ""
+        other = ", depuis un autre poste," if here else ""
+        super().__init__(f"Trop d'essais : compte bloqué {where}jusqu'à {until_text}. Réessayez plus tard{other} ou "
+                         "appelez un administrateur.")  # fmt: skip
 
 
 def credentials_shape(identifier: object, password: object) -> str:
@@ -46,13 +59,19 @@ def credentials_shape(identifier: object, password: object) -> str:
 
 
 @checked
-def login(db: Database, identifier: str, password: str) -> CounterSession:  # checked below, same work always
-    """Check the agent's password; after MAX_FAILURES failures in a row the account is locked for LOCKOUT.
+def login(
+    db: Database, identifier: str, password: str, *, workstation: str | None = None
+) -> CounterSession:  # checked below, same work always
+    """Check the agent's password; after MAX_FAILURES failures in a row from one workstation the account is locked
+    on that workstation for LOCKOUT, after MAX_FAILURES_EVERYWHERE from all of them together, everywhere (so that
+    nobody locks the only administrator out of every counter by typing at one of them). An attempt on a locked
+    account is refused and audited too.
 
     The password is checked against a hash in every case (a dummy one for an unknown identifier), so that the
-    time taken tells nothing; the failures are counted on the agent's locked row, so that attempts made at the
+    time taken tells nothing; the failures are counted under the agent's locked row, so that attempts made at the
     same moment from several counters all count."""
     identifier = credentials_shape(identifier, password)
+    station = (workstation or this_workstation())[:64]
     with db.reading() as uow:
         row = uow.session.execute(
             select(Agent.id, Agent.password_hash, Agent.active).where(
@@ -71,13 +90,13 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:  # ch
                       options=[selectinload(Agent.structures)])  # fmt: skip
         if agent is None or not agent.active:
             return None, LoginRefused()
-        if agent.locked_until is not None and agent.locked_until > now:
-            return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
+        locked = _locked(s, agent, station, now)
+        if locked is not None:
+            return None, locked
         good = ok if agent.password_hash == checked_hash else verify_password(agent.password_hash, password)
         if not good:
-            return None, _failed(s, agent, now) or LoginRefused()
-        agent.failed_logins = 0
-        agent.locked_until = None
+            return None, _failed(s, agent, station, now) or LoginRefused()
+        _succeeded(s, agent, station)
         audit.record(s, at=now, action="auth.login", entity="agent", entity_id=agent.id, agent_id=agent.id)
         structures = sorted(agent.structures, key=lambda x: x.name)
         return CounterSession(Actor(agent.id, agent.role, agent.full_name),
@@ -91,38 +110,81 @@ def login(db: Database, identifier: str, password: str) -> CounterSession:  # ch
     return session
 
 
-def _failed(s: Session, agent: Agent, now: datetime) -> AccountLocked | None:
-    """One more wrong password (at the login, or as the « current password » of a change): after MAX_FAILURES in a
-    row the account is locked for LOCKOUT. Audited; the caller commits it, then refuses."""
-    agent.failed_logins += 1  # the row is locked: concurrent failures all count
-    locked = agent.failed_logins >= MAX_FAILURES
-    if locked:
+def _station(s: Session, agent: Agent, station: str) -> LoginFailure:
+    row = s.get(LoginFailure, (agent.id, station))
+    if row is None:
+        row = LoginFailure(agent_id=agent.id, workstation=station, failures=0)
+        s.add(row)
+    return row
+
+
+def _locked(s: Session, agent: Agent, station: str, now: datetime) -> AccountLocked | None:
+    """The lockout that holds for this workstation now (everywhere, or here), the attempt audited; None if none."""
+    here = s.get(LoginFailure, (agent.id, station))
+    everywhere = agent.locked_until is not None and agent.locked_until > now
+    if not everywhere and (here is None or here.locked_until is None or here.locked_until <= now):
+        return None
+    until = agent.locked_until if everywhere else here.locked_until if here is not None else None
+    assert until is not None
+    audit.record(s, at=now, action="auth.refused_locked", entity="agent", entity_id=agent.id, agent_id=agent.id,
+                 after={"poste": station, "bloqué jusqu'à": until})  # fmt: skip
+    return AccountLocked(f"{until.astimezone(PARIS):%H:%M}", here=not everywhere)
+
+
+def _failed(s: Session, agent: Agent, station: str, now: datetime) -> AccountLocked | None:
+    """One more wrong password (at the login, or as the « current password » of a change) from ``station``: after
+    MAX_FAILURES in a row from it the account is locked there for LOCKOUT, after MAX_FAILURES_EVERYWHERE from all
+    workstations, everywhere. Audited; the caller commits it, then refuses."""
+    row = _station(s, agent, station)
+    row.failures += 1  # the agent's row is locked: concurrent failures all count
+    agent.failed_logins += 1
+    everywhere = agent.failed_logins >= MAX_FAILURES_EVERYWHERE
+    here = row.failures >= MAX_FAILURES
+    if everywhere:
         agent.locked_until, agent.failed_logins = now + LOCKOUT, 0
+    if here:
+        row.locked_until, row.failures = now + LOCKOUT, 0
+    locked = here or everywhere
     audit.record(s, at=now, action="auth.locked" if locked else "auth.failed", entity="agent", entity_id=agent.id,
-                 agent_id=agent.id)  # fmt: skip
-    return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}") if locked else None
+                 agent_id=agent.id, after={"poste": station, "partout": everywhere})  # fmt: skip
+    if not locked:
+        return None
+    return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}", here=not everywhere)
+
+
+def _succeeded(s: Session, agent: Agent, station: str) -> None:
+    """The right password: the failures of this workstation and of all of them start again from zero."""
+    agent.failed_logins, agent.locked_until = 0, None
+    row = s.get(LoginFailure, (agent.id, station))
+    if row is not None:
+        row.failures, row.locked_until = 0, None
 
 
 @checked
-def change_password(db: Database, actor: Actor, current: PasswordText, new: PasswordText) -> str:
+def change_password(
+    db: Database, actor: Actor, current: PasswordText, new: PasswordText, *, workstation: str | None = None
+) -> str:
     """Change one's own password (also the forced change of a temporary one). A wrong « current password » counts
-    as a failed login (five lock the account). Returns what the session now remembers of it (``fingerprint``)."""
+    as a failed login (five lock the account on this workstation). Returns what the session now remembers of it
+    (``fingerprint``)."""
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
+    station = (workstation or this_workstation())[:64]
 
     def work(s: Session) -> tuple[str | None, DomainError | None]:
         now = db.clock.now()
         agent = s.get(Agent, actor.agent_id, with_for_update=True, populate_existing=True)
         if agent is None:
             return None, LoginRefused()
-        if agent.locked_until is not None and agent.locked_until > now:
-            return None, AccountLocked(f"{agent.locked_until.astimezone(PARIS):%H:%M}")
+        locked = _locked(s, agent, station, now)
+        if locked is not None:
+            return None, locked
         if not verify_password(agent.password_hash, current):
-            return None, _failed(s, agent, now) or ValidationError("Mot de passe actuel incorrect.")
+            return None, _failed(s, agent, station, now) or ValidationError("Mot de passe actuel incorrect.")
         check_new_password(new, minimum=AGENT_MIN, personal=(agent.login, agent.full_name))
         agent.password_hash = hash_password(new)
         agent.must_change_password = False
-        agent.failed_logins = 0
+        _succeeded(s, agent, station)
         audit.record(s, at=now, action="auth.password", entity="agent", entity_id=agent.id, agent_id=agent.id)
         return fingerprint(agent.password_hash), None
 

@@ -54,12 +54,16 @@ ROLE_HINTS = {
 
 
 def agent_state(agent: AgentRow, now) -> str:
-    """The state shown: "actif", "désactivé", "bloqué jusqu'à 10:15", "mot de passe à changer" (several joined by " · ")."""
+    """The state shown: "actif", "désactivé", "bloqué sur PC-ACCUEIL jusqu'à 10:15", "mot de passe à changer" (several
+    joined by " · ")."""
     if not agent.active:
         return "désactivé"
     parts = []
     if agent.locked_until is not None and agent.locked_until > now:
-        parts.append(f"bloqué jusqu'à {agent.locked_until.astimezone(PARIS):%H:%M}")
+        parts.append(f"bloqué partout jusqu'à {agent.locked_until.astimezone(PARIS):%H:%M}")
+    for station, until in agent.locked_at:
+        if until > now:
+            parts.append(f"bloqué sur {station} jusqu'à {until.astimezone(PARIS):%H:%M}")
     if agent.must_change_password:
         parts.append("mot de passe à changer")
     return " · ".join(parts) or "actif"
@@ -306,8 +310,7 @@ class AgentsPanel(QWidget):
         if agent is None:
             return
         self.toggle.setText("Réactiver" if not agent.active else "Désactiver")
-        locked = agent.locked_until is not None and agent.locked_until > self.ctx.db.clock.now()
-        self.unlock_button.setEnabled(locked)
+        self.unlock_button.setEnabled(agent_state(agent, self.ctx.db.clock.now()).count("bloqué") > 0)
         self.reset.setEnabled(agent.active)
 
     def _after(self, agent_id: int) -> None:

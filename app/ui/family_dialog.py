@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ..services.errors import DomainError
 from ..services.families.edit import SCHOOL_LEVELS, AdultInput, ChildInput, FamilyInput, FieldErrors
 from ..services.families.view import ChildRow, FamilySummary
+from .login_window import fit_height
 from .operations import Failure, message_for
 from .widgets import bound, digits
 
@@ -81,6 +82,7 @@ class SavingDialog(QDialog):
                 self.fields[name].setStyleSheet(INVALID)
         self.errors.setText(failure.message)
         self.errors.show()
+        fit_height(self)
 
 
 class FamilyDialog(SavingDialog):

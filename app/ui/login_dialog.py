@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from .family_dialog import SavingDialog
-from .login_window import LoginDialog
+from .login_window import LoginDialog, fit_height
 from .operations import Failure
 from .widgets import PASSWORD, bound
 
@@ -34,6 +34,7 @@ class PasswordDialog(SavingDialog):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.hide()
+        self.setMinimumWidth(460)
         form = QFormLayout()
         form.addRow("Mot de passe actuel", self.current)
         form.addRow("Nouveau mot de passe", self.new)
@@ -48,6 +49,7 @@ class PasswordDialog(SavingDialog):
         """A line above the fields (why the change is asked)."""
         self.note.setText(text)
         self.note.show()
+        fit_height(self)
 
     def value(self) -> tuple[str, str]:
         return self.current.text(), self.new.text()

@@ -22,6 +22,18 @@ PASSWORD_LENGTH = 128
 """``widgets.PASSWORD``'s limit (``bounds.PasswordText``)."""
 
 
+def fit_height(dialog: QWidget) -> None:
+    """The dialog grows to a message's wrapped lines (a word-wrapped label shown later does not make a dialog
+    taller by itself: the end of a long message was cut)."""
+    layout = dialog.layout()
+    if layout is not None:
+        layout.activate()
+    if not dialog.isVisible():  # its size is not chosen yet (a widget not shown reports 640 × 480)
+        dialog.adjustSize()
+        return
+    dialog.resize(dialog.width(), max(dialog.height(), dialog.sizeHint().height()))
+
+
 class LoginDialog(QDialog):
     """``value()`` is (identifier, password); ``session`` holds the CounterSession once the agent is logged in.
 
@@ -36,6 +48,7 @@ class LoginDialog(QDialog):
         self.fields: dict[str, QWidget] = {}
         self.keep_open = False
         self.setWindowTitle("Guichet Enfance – connexion")
+        self.setMinimumWidth(380)
         self.errors = QLabel()
         self.errors.setObjectName("alert")
         self.errors.setProperty("severe", True)
@@ -103,8 +116,13 @@ class LoginDialog(QDialog):
         self.set_waiting(None)
         self.errors.setText(text)
         self.errors.show()
+        self._fit()
 
     def set_waiting(self, text: str | None) -> None:
         self.waiting.setText(text or "")
         self.waiting.setVisible(text is not None)
         self.connect_button.setEnabled(text is None)
+        self._fit()
+
+    def _fit(self) -> None:
+        fit_height(self)

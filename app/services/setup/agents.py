@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from ...models import Agent, Role, Structure
+from ...models import Agent, LoginFailure, Role, Structure
 from .. import audit
 from ..actors import Actor
 from ..bounds import PersonName, Text, checked
@@ -38,6 +38,9 @@ class AgentRow:
     role: Role
     active: bool
     locked_until: datetime | None
+    """Locked on every workstation until then (None: not, or no longer)."""
+    locked_at: tuple[tuple[str, datetime], ...]
+    """The workstations where it is locked now, and until when."""
     must_change_password: bool
     structure_ids: tuple[int, ...]
     structures: str
@@ -236,10 +239,11 @@ def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPasswo
     password = temporary_password()
     login: list[str] = []
 
-    def apply(_s: Session, agent: Agent) -> _BeforeAfter:
+    def apply(s: Session, agent: Agent) -> _BeforeAfter:
         agent.password_hash = hash_password(password)
         agent.must_change_password = True
         agent.failed_logins, agent.locked_until = 0, None
+        s.execute(delete(LoginFailure).where(LoginFailure.agent_id == agent.id))
         login.append(agent.login)
         return {"password": "ancien"}, {"password": "provisoire", "must_change_password": True}
 
@@ -249,11 +253,18 @@ def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPasswo
 
 @checked
 def unlock(db: Database, actor: Actor, agent_id: int) -> None:
-    """Lift a lockout after too many wrong passwords."""
+    """Lift a lockout after too many wrong passwords (everywhere and on every workstation)."""
 
-    def apply(_s: Session, agent: Agent) -> _BeforeAfter:
-        before = {"locked_until": agent.locked_until, "failed_logins": agent.failed_logins}
+    def apply(s: Session, agent: Agent) -> _BeforeAfter:
+        stations = {f.workstation: f.locked_until for f in s.scalars(select(LoginFailure).where(
+            LoginFailure.agent_id == agent.id, LoginFailure.locked_until.is_not(None)))}  # fmt: skip
+        before = {
+            "locked_until": agent.locked_until,
+            "failed_logins": agent.failed_logins,
+            "postes": stations,
+        }
         agent.locked_until, agent.failed_logins = None, 0
+        s.execute(delete(LoginFailure).where(LoginFailure.agent_id == agent.id))
         return before, {"locked_until": None, "failed_logins": 0}
 
     _change(db, actor, agent_id, "agent.unlock", apply, "setup.agents.unlock")
@@ -264,6 +275,11 @@ def agents(db: Database) -> list[AgentRow]:
     with db.reading() as uow:
         rows = uow.session.scalars(select(Agent).where(Agent.system.is_(False)).options(selectinload(Agent.structures)).order_by(
             Agent.active.desc(), Agent.full_name))  # fmt: skip
+        now = db.clock.now()
+        stations: dict[int, list[tuple[str, datetime]]] = {}
+        for f in uow.session.scalars(select(LoginFailure).where(LoginFailure.locked_until > now)):
+            assert f.locked_until is not None
+            stations.setdefault(f.agent_id, []).append((f.workstation, f.locked_until))
         return [
             AgentRow(
                 a.id,
@@ -271,7 +287,8 @@ def agents(db: Database) -> list[AgentRow]:
                 a.full_name,
                 a.role,
                 a.active,
-                a.locked_until,
+                a.locked_until if a.locked_until is not None and a.locked_until > now else None,
+                tuple(sorted(stations.get(a.id, []))),
                 a.must_change_password,
                 tuple(sorted(x.id for x in a.structures)),
                 ", ".join(sorted(x.name for x in a.structures)),
