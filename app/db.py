@@ -18,6 +18,7 @@ from .services.errors import (
     NetworkDatabase,
     SchemaBehind,
     SchemaUnknown,
+    cut,
 )
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -48,8 +49,8 @@ def parse_url(url: str) -> URL:
 def describe(url: URL) -> str:
     """A short, password-free description of where the data is, for messages."""
     if url.get_backend_name() == "sqlite":
-        return f"SQLite « {url.database} »"
-    return f"PostgreSQL « {url.database or ''} » sur {url.host}:{url.port or 5432}"
+        return f"SQLite « {cut(url.database or '')} »"
+    return f"PostgreSQL « {cut(url.database or '')} » sur {cut(str(url.host), 80)}:{url.port or 5432}"
 
 
 def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> Engine:

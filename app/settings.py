@@ -52,6 +52,21 @@ class Settings:
             raise KeyError(key)
         self.store.setValue(key, value)
         self.store.sync()
+        self._private()
+
+    def _private(self) -> None:
+        """The settings file readable by its user only (0600 in a 0700 folder): it says which server and which
+        login the counter uses."""
+        from pathlib import Path
+
+        from .files import private_dir, private_file
+
+        if self.store.format() is not QSettings.Format.IniFormat:  # the registry (Windows' native format)
+            return
+        path = Path(self.store.fileName())
+        if path.is_file():
+            private_dir(path.parent)
+            private_file(path)
 
     @property
     def mode(self) -> str:

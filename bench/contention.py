@@ -35,7 +35,7 @@ from app.models import (
 )
 from app.services.invariants import violations
 from app.services.money import ledger
-from app.services.uow import Database
+from app.services.uow import Database, new_operation_key
 
 FIRST_DAY = date(2027, 7, 5)
 
@@ -153,7 +153,7 @@ def _client(
                 if floor:
                     floor_confirm(db, basket, child_id, activity_id, waitlist=True, holds=holds)
                 else:
-                    confirm(db, agent, basket)
+                    confirm(db, agent, basket, key=new_operation_key())
             except Exception:  # noqa: BLE001 - reported
                 errors.append(traceback.format_exc(limit=3))
             latencies.append((time.perf_counter() - start) * 1000)

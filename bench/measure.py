@@ -35,7 +35,7 @@ from app.services.documents.sheet import reservation_sheet_pdf
 from app.services.end_of_day.transmission import transmit_day
 from app.services.families.search import find_families
 from app.services.money import ledger
-from app.services.uow import Database
+from app.services.uow import Database, new_operation_key
 
 from .dataset import BENCH_TODAY, Loaded
 from .floor import floor_confirm
@@ -237,7 +237,7 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
         first = Basket(family_id)
         for d in days[:2]:
             first.toggle(child, loaded.alsh_summer_id, d.day, Action.ADD)
-        confirm(db, actor, first)
+        confirm(db, actor, first, key=new_operation_key())
         basket = Basket(family_id)
         for d in days[:2]:
             basket.toggle(child, loaded.alsh_summer_id, d.day, Action.REMOVE)
@@ -259,7 +259,7 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
     for i in range(n_confirm + 2):  # the first two warm up
         ours_basket, floor_basket = next(pool), next(floor_pool)
         start = time.perf_counter()
-        confirm(db, actor, ours_basket[0])
+        confirm(db, actor, ours_basket[0], key=new_operation_key())
         ours_ms = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
         floor_confirm(db, floor_basket[0], floor_basket[1], loaded.alsh_summer_id)

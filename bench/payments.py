@@ -17,7 +17,7 @@ from app.services.money.online import start_online_payment as start
 from app.services.money.online_backends import PaymentGateway
 from app.services.money.payments import PaymentInput, record_payment
 from app.services.security import hash_password
-from app.services.uow import Database
+from app.services.uow import Database, new_operation_key
 
 from .dataset import Loaded
 from .measure import Result, compare
@@ -71,7 +71,7 @@ def online_payment(db: Database, loaded: Loaded, quick: bool) -> Result:
             assert state.receipt_number is not None
             t0 = time.perf_counter()
             record_payment(db, system, structure,
-                           PaymentInput(rng.choice(families), WalletKind.ALSH, PaymentMethod.CASH, AMOUNT))  # fmt: skip
+                           PaymentInput(rng.choice(families), WalletKind.ALSH, PaymentMethod.CASH, AMOUNT), key=new_operation_key())  # fmt: skip
             counter_ms = (time.perf_counter() - t0) * 1000
             if i >= 2:
                 ours.append(online_ms)

@@ -46,6 +46,7 @@ from app.services.security import verify_password
 from app.services.setup import activities, school_year, structures
 from app.services.setup import catalogue as admin
 from app.services.setup.structures import StructureInput
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, balance, day_row, new_family, structure_of
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -140,8 +141,10 @@ def test_permissions_per_role_are_enforced_in_the_services(db):
         ),
     ]
     supervisor_or_admin = [
-        lambda a: days.set_capacity(db, a, day, 26, "renfort"),
-        lambda a: days.close_day(db, a, day_row(db, "CLSH-PV", date(2026, 12, 31)).id, "grève"),
+        lambda a: days.set_capacity(db, a, day, 26, "renfort", key=new_operation_key()),
+        lambda a: days.close_day(
+            db, a, day_row(db, "CLSH-PV", date(2026, 12, 31)).id, "grève", key=new_operation_key()
+        ),
     ]
     for call in admin_only:
         for who in (agent, supervisor):
@@ -171,10 +174,12 @@ def test_closing_a_day_cancels_refunds_and_notifies(db):
     family_id, (child,) = new_family(db, "Fermeture", balance_cents=1300, email="fermeture@example.org")
     basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), date(2026, 12, 28), Action.ADD)
-    confirm(db, actor(db, Role.AGENT), basket)
+    confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     assert balance(db, family_id) == 0
     day = day_row(db, "CLSH-PV", date(2026, 12, 28))
-    report = days.close_day(db, actor(db, Role.SUPERVISOR), day.id, "travaux dans le centre")
+    report = days.close_day(
+        db, actor(db, Role.SUPERVISOR), day.id, "travaux dans le centre", key=new_operation_key()
+    )
     assert "FERMETURE" in report.families and report.refunded_cents >= 1300 and report.emails >= 1
     assert balance(db, family_id) == 1300
     with db.reading() as uow:
@@ -224,7 +229,7 @@ def test_export_then_anonymise_keeps_the_accounts(db):
         db, "Départ", children=("Zoé",), balance_cents=1300, email="depart@example.org"
     )
     record_payment(db, actor(db, Role.AGENT), structure_of(db, "CLSH-PV"),
-                   PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20"))  # fmt: skip
+                   PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20"), key=new_operation_key())  # fmt: skip
     data = export_family(db, actor(db, Role.AGENT), family_id)
     assert data["famille"]["nom"] == "DÉPART" and data["enfants"][0]["prénom"] == "Zoé"
     assert data["règlements"] and data["écritures"] and json.dumps(data, ensure_ascii=False)
@@ -263,22 +268,26 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
         caf = uow.session.scalar(select(AidType.id).where(AidType.kind == AidKind.CAF))
     (aid,) = add_aid(db, agent, family_id, caf, [W.ALSH], "4", date(2026, 9, 1), date(2027, 8, 31))
     remove_aid(db, agent, aid)
-    receipt = record_payment(db, agent, sid, PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "100"))
+    receipt = record_payment(
+        db, agent, sid, PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "100"), key=new_operation_key()
+    )
     pv = activity_id(db, "CLSH-PV")
     basket = Basket(family_id)
     for d in (date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 28)):
         basket.toggle(child, pv, d, Action.ADD)
-    confirm(db, agent, basket)
+    confirm(db, agent, basket, key=new_operation_key())
     cancel = Basket(family_id)
     cancel.toggle(child, pv, date(2026, 12, 28), Action.REMOVE)
-    confirm(db, agent, cancel)
+    confirm(db, agent, cancel, key=new_operation_key())
     full = day_row(db, "CLSH-PV", date(2026, 12, 22))
     with db.reading() as uow:
         queue = [r.id for r in waitlist.waitlist(uow.session, full.id)]
     days.reorder(db, supervisor, full.id, queue[::-1], "priorité")
-    days.set_capacity(db, supervisor, full.id, full.capacity + 1, "renfort")  # promotes
-    adjust(db, supervisor, sid, family_id, W.ALSH, "-1", "correction")
-    reverse_payment(db, supervisor, receipt.payment_id, "erreur")
+    days.set_capacity(
+        db, supervisor, full.id, full.capacity + 1, "renfort", key=new_operation_key()
+    )  # promotes
+    adjust(db, supervisor, sid, family_id, W.ALSH, "-1", "correction", key=new_operation_key())
+    reverse_payment(db, supervisor, receipt.payment_id, "erreur", key=new_operation_key())
     transmit_day(db, date(2026, 11, 26))
     issue_portal_password(db, agent, family_id, by_email=True)
     export_family(db, agent, family_id)
@@ -296,12 +305,14 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
     school_year.set_opening_date(db, administrator, period, date(2027, 9, 20))
     admin.create_aid_type(db, administrator, AidKind.EMPLOYER, "CE Mairie")
     admin.save_message(db, administrator, sid, "Info", "Texte", date(2026, 11, 26))
-    days.close_day(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "grève")
+    days.close_day(
+        db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "grève", key=new_operation_key()
+    )
     expected = {t.method: t for t in day_expected(db, agent, sid)}
     euros = lambda c: f"{c // 100},{c % 100:02d}"  # noqa: E731
     closing = close_cash(db, agent, sid, CountedInput(euros(expected[PaymentMethod.CASH].cents),
                                                       str(expected[PaymentMethod.CHEQUE].count),
-                                                      euros(expected[PaymentMethod.CHEQUE].cents)))  # fmt: skip
+                                                      euros(expected[PaymentMethod.CHEQUE].cents)), key=new_operation_key())  # fmt: skip
     validate_closing(db, supervisor, closing)
     db.clock.set(paris(date(2026, 12, 21), time(17, 0)))
     with db.reading() as uow:
@@ -311,7 +322,7 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
             select(Reservation.id).where(Reservation.child_id == child, Reservation.status == "accepted")
         )
     record_attendance(db, agent, res, Attendance.ABSENT)
-    record_certificate(db, agent, res)
+    record_certificate(db, agent, res, key=new_operation_key())
     anonymise_family(db, supervisor, family_id)
     with db.reading() as uow:
         actions = {e.action for e in audit_rows(uow.session, start=start, limit=10_000)}
@@ -353,19 +364,23 @@ def test_admin_input_checks_brackets_weekdays_and_past_days(db):
                                  opening_kind=OpeningKind.PERIOD, horizon_days=None)  # fmt: skip
     with pytest.raises(ValidationError, match="est passée"):
         past = day_row(db, "ALAE-MER", date(2026, 11, 25))
-        days.close_day(db, actor(db, Role.SUPERVISOR), past.id, "trop tard")
+        days.close_day(db, actor(db, Role.SUPERVISOR), past.id, "trop tard", key=new_operation_key())
 
 
 def test_closing_a_day_does_not_refund_a_certificate_twice(db):
     family_id, (child,) = new_family(db, "Certifié", balance_cents=1300)
     basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD)
-    result = confirm(db, actor(db, Role.AGENT), basket)
+    result = confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     db.clock.set(paris(date(2026, 12, 21), time(17, 0)))
     record_attendance(db, actor(db, Role.AGENT), result.outcomes[0].reservation_id, Attendance.ABSENT)
-    record_certificate(db, actor(db, Role.AGENT), result.outcomes[0].reservation_id)
+    record_certificate(db, actor(db, Role.AGENT), result.outcomes[0].reservation_id, key=new_operation_key())
     assert balance(db, family_id) == 1300
     days.close_day(
-        db, actor(db, Role.SUPERVISOR), day_row(db, "CLSH-PV", date(2026, 12, 21)).id, "inondation"
+        db,
+        actor(db, Role.SUPERVISOR),
+        day_row(db, "CLSH-PV", date(2026, 12, 21)).id,
+        "inondation",
+        key=new_operation_key(),
     )
     assert balance(db, family_id) == 1300

@@ -13,6 +13,7 @@ from app.services.booking.attendance import record_attendance, record_certificat
 from app.services.booking.basket import Action, Basket
 from app.services.booking.validation import confirm
 from app.services.errors import CertificateRefused, ValidationError
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, balance, new_family
 from tests.test_cli import run_app
 
@@ -26,7 +27,7 @@ def booked(demo_rw):
     family_id, (child,) = new_family(db, balance_cents=1300)
     basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), DAY, Action.ADD)
-    result = confirm(db, actor(db, Role.AGENT), basket)
+    result = confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     return db, family_id, result.outcomes[0].reservation_id
 
 
@@ -51,13 +52,13 @@ def test_certificate_within_48_hours_refunds(booked, at, refunded):
     assert balance(db, family_id) == 0  # the absence is billed
     db.clock.set(at)
     if refunded:
-        assert record_certificate(db, actor(db, Role.AGENT), res_id) == 1300
+        assert record_certificate(db, actor(db, Role.AGENT), res_id, key=new_operation_key()) == 1300
         assert balance(db, family_id) == 1300
         with pytest.raises(CertificateRefused, match="déjà"):
-            record_certificate(db, actor(db, Role.AGENT), res_id)
+            record_certificate(db, actor(db, Role.AGENT), res_id, key=new_operation_key())
     else:
         with pytest.raises(CertificateRefused) as info:
-            record_certificate(db, actor(db, Role.AGENT), res_id)
+            record_certificate(db, actor(db, Role.AGENT), res_id, key=new_operation_key())
         assert "hors délai" in str(info.value) and "jeudi 24 décembre 2026 à 00:00" in str(info.value)
         assert balance(db, family_id) == 0
 
@@ -67,7 +68,7 @@ def test_certificate_needs_an_absence(booked):
     db.clock.set(paris(DAY, time(17, 0)))
     record_attendance(db, actor(db, Role.AGENT), res_id, Attendance.PRESENT)
     with pytest.raises(CertificateRefused, match="absence"):
-        record_certificate(db, actor(db, Role.AGENT), res_id)
+        record_certificate(db, actor(db, Role.AGENT), res_id, key=new_operation_key())
 
 
 def test_check_command_passes_on_demo_and_lists_violations(demo_rw):

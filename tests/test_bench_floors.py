@@ -12,7 +12,7 @@ from app.services.booking.basket import Action, Basket
 from app.services.booking.validation import confirm, recap
 from app.services.booking.waitlist import accepted_counts, waitlist_lengths
 from app.services.invariants import violations
-from app.services.uow import Database
+from app.services.uow import Database, new_operation_key
 from bench.floor import FloorRefused, floor_confirm, floor_recap
 from bench.measure import _fresh_family, _future_days
 
@@ -48,7 +48,7 @@ def test_the_confirm_floor_reads_counts_and_writes_like_a_confirmation(city, see
     first = Basket(family_id)
     for d in days[:2]:
         first.toggle(child, loaded.alsh_summer_id, d.day, Action.ADD)
-    done = confirm(db, actor, first)
+    done = confirm(db, actor, first, key=new_operation_key())
     assert {o.status.value for o in done.outcomes} <= {"accepted", "waitlisted"}, done.outcomes
     with db.reading() as uow:
         taken_before = accepted_counts(uow.session, [d.id for d in days])

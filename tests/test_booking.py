@@ -23,6 +23,7 @@ from app.services.booking.basket import Action, Basket, Likely, OutcomeStatus
 from app.services.booking.validation import confirm, recap
 from app.services.errors import AccountInDebit, InsufficientBalance
 from app.services.invariants import check
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, balance, day_row, new_family, row_counts
 
 NOEL = [date(2026, 12, 21), date(2026, 12, 28), date(2026, 12, 29), date(2026, 12, 30), date(2026, 12, 31)]
@@ -49,7 +50,7 @@ def test_balance_65_allows_five_days_at_13(db):
     summary = recap(db, actor(db, Role.AGENT), basket)
     assert (summary.cost_cents, summary.missing_cents, summary.can_confirm) == (6500, 0, True)
     assert summary.balance_after_cents == 0
-    result = confirm(db, actor(db, Role.AGENT), basket)
+    result = confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     assert [o.status for o in result.outcomes] == [OutcomeStatus.ACCEPTED] * 5
     assert result.balance_after_cents == 0 == balance(db, family_id)
     assert check(db) == []
@@ -63,7 +64,7 @@ def test_balance_6499_is_refused_missing_one_cent_and_writes_nothing(db):
     assert (summary.missing_cents, summary.can_confirm) == (1, False)
     before = row_counts(db)
     with pytest.raises(InsufficientBalance) as info:
-        confirm(db, actor(db, Role.AGENT), basket)
+        confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     assert "il manque 0,01\xa0€" in str(info.value)
     assert info.value.missing_cents == 1
     assert row_counts(db) == before
@@ -73,7 +74,7 @@ def test_in_debit_cancellations_are_allowed_but_no_addition(db):
     """DESIGN §2.3: a basket of in-time cancellations only is allowed even in debit (it lowers the debt); with an
     addition, the debit must be paid back first. Example: −0,01 € and one 13,00 € day cancelled → 12,99 €."""
     family_id, (child,) = new_family(db, balance_cents=1300)
-    confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
+    confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]), key=new_operation_key())
     with db.writing() as uow:  # a later charge puts the account in debit
         from app.models import WalletKind
         from app.services.money import ledger
@@ -88,25 +89,25 @@ def test_in_debit_cancellations_are_allowed_but_no_addition(db):
     assert summary.missing_cents == 1 and not summary.can_confirm  # an addition: the debit comes first
     before = row_counts(db)
     with pytest.raises(AccountInDebit) as info:
-        confirm(db, actor(db, Role.AGENT), swap)
+        confirm(db, actor(db, Role.AGENT), swap, key=new_operation_key())
     assert "débiteur" in str(info.value) and "il manque 0,01" in str(info.value)
     assert row_counts(db) == before
     removal = _basket(db, family_id, child, NOEL[:1], action=Action.REMOVE)
     summary = recap(db, actor(db, Role.AGENT), removal)
     assert summary.missing_cents == 0 and summary.can_confirm and summary.balance_after_cents == 1299
-    result = confirm(db, actor(db, Role.AGENT), removal)
+    result = confirm(db, actor(db, Role.AGENT), removal, key=new_operation_key())
     assert [o.label for o in result.outcomes] == ["Annulée"] and result.balance_after_cents == 1299
 
 
 def test_in_time_cancellation_refunds_and_counts_against_new_costs(db):
     family_id, (child,) = new_family(db, balance_cents=2600)
-    confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:2]))
+    confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:2]), key=new_operation_key())
     assert balance(db, family_id) == 0
     swap = _basket(db, family_id, child, NOEL[:1], action=Action.REMOVE)
     swap.toggle(child, activity_id(db, "CLSH-PV"), NOEL[2], Action.ADD)
     summary = recap(db, actor(db, Role.AGENT), swap)
     assert (summary.cost_cents, summary.refunds_cents, summary.missing_cents) == (1300, 1300, 0)
-    result = confirm(db, actor(db, Role.AGENT), swap)
+    result = confirm(db, actor(db, Role.AGENT), swap, key=new_operation_key())
     assert [o.label for o in result.outcomes] == ["Annulée", "Acceptée"]
     assert balance(db, family_id) == 0
     with db.reading() as uow:
@@ -131,7 +132,9 @@ def test_caf_aid_lowers_the_price_and_an_expired_aid_does_not(db):
         family_id, (child,) = new_family(db, balance_cents=1300, aids=aids)
         summary = recap(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
         assert summary.additions[0].amount_cents == price
-        result = confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
+        result = confirm(
+            db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]), key=new_operation_key()
+        )
         assert result.outcomes[0].amount_cents == price
         assert balance(db, family_id) == 1300 - price
 
@@ -144,7 +147,9 @@ def test_full_day_goes_to_waitlist_with_rank_and_cancellation_promotes_fifo(db):
         summary = recap(db, actor(db, Role.AGENT), _basket(db, family_id, child, [day.day]))
         assert summary.additions[0].likely is Likely.WAITLISTED and summary.additions[0].places_left == 0
         outcomes.append(
-            confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, [day.day])).outcomes[0]
+            confirm(
+                db, actor(db, Role.AGENT), _basket(db, family_id, child, [day.day]), key=new_operation_key()
+            ).outcomes[0]
         )
     assert [o.label for o in outcomes] == ["En liste d'attente rang 4", "En liste d'attente rang 5"]
     assert all(balance(db, f) == 1300 for f, _ in families)  # no charge while waitlisted
@@ -163,7 +168,10 @@ def test_full_day_goes_to_waitlist_with_rank_and_cancellation_promotes_fifo(db):
         holder_family, holder_child, promoted_id = holder.child.family_id, holder.child_id, first.id
     demo_family_balance = balance(db, holder_family)
     result = confirm(
-        db, actor(db, Role.AGENT), _basket(db, holder_family, holder_child, [day.day], action=Action.REMOVE)
+        db,
+        actor(db, Role.AGENT),
+        _basket(db, holder_family, holder_child, [day.day], action=Action.REMOVE),
+        key=new_operation_key(),
     )
     assert result.outcomes[0].label == "Annulée"
     assert result.promoted_ids == [promoted_id]
@@ -200,7 +208,7 @@ def test_no_waitlist_activity_refuses_when_full(db):
     family_id, (child,) = new_family(db, balance_cents=650)
     basket = _basket(db, family_id, child, [full.day], code="ALAE-MER")
     assert recap(db, actor(db, Role.AGENT), basket).additions[0].likely is Likely.REFUSED
-    outcome = confirm(db, actor(db, Role.AGENT), basket).outcomes[0]
+    outcome = confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key()).outcomes[0]
     assert outcome.label == "Refusée : Complet : plus de place disponible ce jour-là"
     assert balance(db, family_id) == 650
 
@@ -211,15 +219,24 @@ def test_capacity_raise_promotes_and_only_a_supervisor_may(db):
 
     day = day_row(db, "CLSH-PV", date(2026, 12, 22))
     with pytest.raises(PermissionDenied):
-        days.set_capacity(db, actor(db, Role.AGENT), day.id, day.capacity + 2, "renfort")
+        days.set_capacity(
+            db, actor(db, Role.AGENT), day.id, day.capacity + 2, "renfort", key=new_operation_key()
+        )
     before = row_counts(db)
     with pytest.raises(BadArgument, match="Capacité : -1 hors limites"):  # refused at the boundary
-        days.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, -1, "erreur")
+        days.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, -1, "erreur", key=new_operation_key())
     with pytest.raises(InvalidCapacity):
-        days.set_capacity(db, actor(db, Role.SUPERVISOR), day.id, day.capacity - 1, "trop bas")
+        days.set_capacity(
+            db, actor(db, Role.SUPERVISOR), day.id, day.capacity - 1, "trop bas", key=new_operation_key()
+        )
     assert row_counts(db) == before
     promoted = days.set_capacity(
-        db, actor(db, Role.SUPERVISOR), day.id, day.capacity + 2, "un animateur de plus"
+        db,
+        actor(db, Role.SUPERVISOR),
+        day.id,
+        day.capacity + 2,
+        "un animateur de plus",
+        key=new_operation_key(),
     )
     assert len(promoted) == 2
     assert check(db) == []
@@ -245,7 +262,9 @@ def test_supervisor_reorders_a_waitlist_agent_cannot(db):
 
 def test_new_reservations_are_not_transmitted(db):
     family_id, (child,) = new_family(db, balance_cents=1300)
-    result = confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
+    result = confirm(
+        db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]), key=new_operation_key()
+    )
     with db.reading() as uow:
         res = uow.session.get(Reservation, result.outcomes[0].reservation_id)
         assert res.transmitted_at is None and res.batch_id == result.batch_id
@@ -258,14 +277,16 @@ def test_rule_refusals_are_recorded_with_their_reason(db):
     summary = recap(db, actor(db, Role.AGENT), basket)
     assert [r.ok for r in summary.additions] == [False, True]
     assert summary.cost_cents == 1300
-    result = confirm(db, actor(db, Role.AGENT), basket)
+    result = confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     assert [o.status for o in result.outcomes] == [OutcomeStatus.REFUSED, OutcomeStatus.ACCEPTED]
     assert result.outcomes[0].label.startswith("Refusée : Fermé : jour férié")
 
 
 def test_already_booked_day_is_refused_not_duplicated(db):
     family_id, (child,) = new_family(db, balance_cents=2600)
-    confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
-    again = confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]))
+    confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]), key=new_operation_key())
+    again = confirm(
+        db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]), key=new_operation_key()
+    )
     assert again.outcomes[0].label == "Refusée : Déjà inscrit ce jour-là"
     assert balance(db, family_id) == 1300

@@ -23,6 +23,7 @@ from app.services.errors import (
     WrongStructure,
 )
 from app.services.invariants import check
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, day_row, new_agent, new_family, row_counts, structure_of
 
 DAY = date(2026, 12, 21)
@@ -124,9 +125,9 @@ def test_override_refused_to_an_agent_and_without_reason(db):
                                                  override_deadline=True)])  # fmt: skip
     before = row_counts(db)
     with pytest.raises(PermissionDenied):
-        confirm(db, actor(db, Role.AGENT), basket)
+        confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     with pytest.raises(OverrideReasonRequired):
-        confirm(db, actor(db, Role.SUPERVISOR), basket)
+        confirm(db, actor(db, Role.SUPERVISOR), basket, key=new_operation_key())
     assert row_counts(db) == before
 
 
@@ -140,7 +141,7 @@ def test_supervisor_deadline_override_is_flagged_and_audited(db):
     basket.set_override(0, deadline=True)
     summary = recap(db, actor(db, Role.SUPERVISOR), basket)
     assert summary.additions[0].ok and summary.has_overrides
-    result = confirm(db, actor(db, Role.SUPERVISOR), basket)
+    result = confirm(db, actor(db, Role.SUPERVISOR), basket, key=new_operation_key())
     assert result.outcomes[0].label == "Acceptée"
     with db.reading() as uow:
         res = uow.session.get(Reservation, result.outcomes[0].reservation_id)
@@ -154,7 +155,7 @@ def test_supervisor_capacity_override_keeps_the_invariant(db):
     family_id, (child,) = new_family(db, balance_cents=5000)
     basket = Basket(family_id, override_reason="enfant suivi par les services sociaux")
     basket.lines.append(BasketLine(child, full.activity_id, full.day, Action.ADD, override_capacity=True))
-    result = confirm(db, actor(db, Role.SUPERVISOR), basket)
+    result = confirm(db, actor(db, Role.SUPERVISOR), basket, key=new_operation_key())
     assert result.outcomes[0].label == "Acceptée"
     assert day_row(db, "CLSH-PV", full.day).capacity == full.capacity + 1
     assert check(db) == []
@@ -185,5 +186,5 @@ def test_copy_to_another_child_and_to_another_activity(db):
         copy_days(
             db, actor(db, Role.AGENT), basket, from_child_id=lea, from_activity_id=pv, to_child_id=stranger
         )
-    result = confirm(db, actor(db, Role.AGENT), basket)
+    result = confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     assert [o.label for o in result.outcomes].count("Acceptée") == 4

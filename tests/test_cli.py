@@ -70,6 +70,13 @@ def test_bad_database_url_gives_one_line_french_error(url, expected, command):
     assert_one_line_french_error(result, expected)
 
 
+@pytest.mark.parametrize("url", ["x" * 100_000, "postgresql://u@127.0.0.1:1/" + "é" * 5_000])
+def test_a_huge_database_address_is_not_echoed_whole(url):
+    result = run_app("check", "--db", url)
+    assert_one_line_french_error(result)
+    assert len(result.stderr) < 600 and "caractères)" in result.stderr
+
+
 def test_unwritable_sqlite_location_gives_one_line_french_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")

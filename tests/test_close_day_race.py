@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from app.clock import FixedClock, paris
 from app.models import ActivityDay, LedgerEntry, LedgerKind, Reservation, ReservationStatus, Role
 from app.services.invariants import check
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, day_row, new_family
 
 PROCESSES = 12
@@ -45,7 +46,7 @@ def _counter(
             basket.toggle(child_id, activity, CLOSED, Action.ADD)
             basket.toggle(child_id, activity, OTHER, Action.ADD)
             try:
-                result = confirm(db, Actor(agent_id, Role.AGENT), basket)
+                result = confirm(db, Actor(agent_id, Role.AGENT), basket, key=new_operation_key())
                 outcomes += [(o.line.day.isoformat(), o.status.value, o.reason) for o in result.outcomes]
             except Exception:  # noqa: BLE001 - reported to the test
                 errors.append(traceback.format_exc())
@@ -67,7 +68,7 @@ def _closer(url: str, supervisor: tuple[int, str], day_id: int, barrier, results
         barrier.wait(timeout=120)
         clock.sleep(0.25)  # in the middle of the counters' confirmations
         report = close_day(Database(engine, FixedClock(NOW)), Actor(supervisor[0], Role.SUPERVISOR, supervisor[1]),
-                           day_id, "inondation du centre")  # fmt: skip
+                           day_id, "inondation du centre", key=new_operation_key())  # fmt: skip
         results.put(("closed", report.refunded_cents, len(report.families)))
     except Exception:  # noqa: BLE001
         results.put(("error", traceback.format_exc(), 0))

@@ -15,6 +15,7 @@ from app.models import Attendance, DayClosing, PaymentMethod, Role
 from app.services.errors import ConnectionLost, FieldErrors
 from app.services.money.cash_closing import CountedInput, close_cash, closings_of_day, day_expected
 from app.services.money.payments import PaymentInput, record_payment
+from app.services.uow import new_operation_key
 from app.ui import closing_dialog
 from app.ui.closing_dialog import Step
 from tests.helpers import actor, balance, new_family, row_counts, structure_of
@@ -33,7 +34,7 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
     window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
     sid = structure_of(demo_rw, "CLSH-PV")
     record_payment(demo_rw, actor(demo_rw, Role.AGENT), sid,
-                   PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"))  # fmt: skip
+                   PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"), key=new_operation_key())  # fmt: skip
     open_family(qtbot, window, "Testeur")
     booking = choose(window)
     click_day(qtbot, booking, date(2026, 12, 21))
@@ -203,7 +204,13 @@ def test_a_counted_field_left_empty_is_asked_for_not_taken_as_zero(qtbot, demo_r
     family_id, _ = new_family(demo_rw, "Testeur")
     sid = structure_of(demo_rw, "CLSH-PV")
     agent = actor(demo_rw, Role.AGENT)
-    record_payment(demo_rw, agent, sid, PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"))
+    record_payment(
+        demo_rw,
+        agent,
+        sid,
+        PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"),
+        key=new_operation_key(),
+    )
     window = _window(qtbot, demo_rw)
     window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
     window.top_bar.closing.click()
@@ -241,10 +248,12 @@ def test_the_service_refuses_a_count_left_empty_before_writing(demo_rw):
     agent = actor(demo_rw, Role.AGENT)
     before = row_counts(demo_rw)
     with pytest.raises(FieldErrors) as refused:
-        close_cash(demo_rw, agent, sid, CountedInput("  ", "", "", "rien compté"))
+        close_cash(demo_rw, agent, sid, CountedInput("  ", "", "", "rien compté"), key=new_operation_key())
     assert refused.value.fields == NOT_COUNTED
     assert _closings(demo_rw) == 0 and row_counts(demo_rw) == before
-    assert close_cash(demo_rw, agent, sid, CountedInput("0", "1", "39", "")) > 0  # 0 typed: counted
+    assert (
+        close_cash(demo_rw, agent, sid, CountedInput("0", "1", "39", ""), key=new_operation_key()) > 0
+    )  # 0 typed: counted
 
 
 def _bottom(widget, dialog) -> int:

@@ -17,6 +17,7 @@ from app.clock import FixedClock, paris
 from app.models import Reservation, ReservationStatus, Role
 from app.services.booking import waitlist
 from app.services.invariants import check
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, day_row, new_family
 
 PROCESSES = 8
@@ -45,7 +46,12 @@ def _counter(
             for d in DAYS:
                 basket.toggle(child_id, activity, d, Action.ADD)
             try:
-                labels += [o.status.value for o in confirm(db, Actor(agent_id, Role.AGENT), basket).outcomes]
+                labels += [
+                    o.status.value
+                    for o in confirm(
+                        db, Actor(agent_id, Role.AGENT), basket, key=new_operation_key()
+                    ).outcomes
+                ]
             except Exception:  # noqa: BLE001 - reported to the test
                 errors.append(traceback.format_exc())
     finally:

@@ -143,3 +143,30 @@ def test_one_wallet_per_family_and_kind(db):
             ]
         )
         s.flush()
+
+
+def test_append_only_tables_refuse_update_and_delete_on_sqlite_as_on_postgresql(demo_rw, backend):
+    """On PostgreSQL the counters' role has no UPDATE or DELETE on them (``test_shared_server``); on SQLite, triggers
+    — the operation keys included (issue 27): a stored outcome cannot be rewritten to replay another result."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL: the counters' role's rights, tested with that role")
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    db = demo_rw  # every table holds rows
+    with db.writing() as uow:
+        uow.session.execute(
+            text(
+                "INSERT INTO operation_keys (key, kind, created_at, result) VALUES ('k-1', 'payment', :at, '1')"
+            ),
+            {"at": datetime(2026, 11, 26, 9, tzinfo=UTC).replace(tzinfo=None)},
+        )
+        uow.commit()
+    for table in ("operation_keys", "audit_log", "ledger_entries", "payments"):
+        for statement in (f"UPDATE {table} SET created_at = created_at" if table == "operation_keys"
+                          else f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):  # fmt: skip
+            with db.writing() as uow, pytest.raises(IntegrityError, match="écritures définitives"):
+                uow.session.execute(
+                    text(statement + (" WHERE key = 'k-1'" if table == "operation_keys" else ""))
+                )

@@ -14,6 +14,7 @@ from app.services.booking.basket import Action, Basket
 from app.services.booking.month_view import DayState
 from app.services.booking.validation import confirm
 from app.services.families.view import reservation_rows
+from app.services.uow import new_operation_key
 from app.ui.main_window import MainWindow
 from app.ui.recap_dialog import RecapResult
 from tests.helpers import activity_id, actor, balance, new_family
@@ -153,7 +154,7 @@ def test_cancellation_in_green_refunds(qtbot, counter):
     family_id, (child,) = new_family(counter.db, "Testeur", balance_cents=1300)
     basket = Basket(family_id)
     basket.toggle(child, activity_id(counter.db, "CLSH-PV"), date(2026, 12, 28), Action.ADD)
-    confirm(counter.db, actor(counter.db, Role.AGENT), basket)
+    confirm(counter.db, actor(counter.db, Role.AGENT), basket, key=new_operation_key())
     open_family(qtbot, counter, "Testeur")
     booking = choose(counter)
     click_day(qtbot, booking, date(2026, 12, 28))

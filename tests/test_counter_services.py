@@ -25,6 +25,7 @@ from app.services.families.edit import (
 )
 from app.services.families.search import find_families
 from app.services.families.view import family_summary, reservation_rows
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, new_family, row_counts
 
 
@@ -41,7 +42,7 @@ def test_month_view_states_and_places(db):
     basket.toggle(child, pv, date(2026, 12, 21), Action.ADD)
     basket.toggle(child, pv, date(2026, 12, 22), Action.ADD)  # the demo's full day: waitlisted
     basket.toggle(child, pv, date(2026, 12, 25), Action.ADD)  # public holiday: refused
-    confirm(db, actor(db, Role.AGENT), basket)
+    confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     view = month_view(db, family_id, child, pv, 2026, 12)
     cells = {c.day: c for c in view.cells}
     assert cells[date(2026, 12, 21)].state is DayState.BOOKED and cells[date(2026, 12, 21)].can_remove
@@ -75,7 +76,7 @@ def test_family_summary_alerts_and_reservation_rows(db):
     family_id, (child,) = new_family(db, balance_cents=1300)
     basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), date(2026, 12, 22), Action.ADD)
-    confirm(db, actor(db, Role.AGENT), basket)
+    confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     summary = family_summary(db, family_id)
     assert [w.label for w in summary.wallets] == ["ALAE", "ALSH", "Cantine"]
     assert summary.balance_cents == 1300 and not summary.in_debit

@@ -27,7 +27,7 @@ from app.services.booking.validation import confirm
 from app.services.documents.closing_report import closing_report_pdf
 from app.services.end_of_day.mailer import SmtpSettings, send_pending, store_password
 from app.services.end_of_day.transmission import transmit_day
-from app.services.errors import PermissionDenied
+from app.services.errors import PermissionDenied, ValidationError
 from app.services.families.edit import FieldErrors
 from app.services.money.cash_closing import (
     AlreadyClosed,
@@ -39,7 +39,8 @@ from app.services.money.cash_closing import (
 )
 from app.services.money.payments import PaymentInput, record_payment, reverse_payment
 from app.services.money.till import DayClosed
-from tests.helpers import KILLED_EXIT, activity_id, actor, kill_hard, new_family, structure_of
+from app.services.uow import new_operation_key
+from tests.helpers import KILLED_EXIT, activity_id, actor, kill_hard, new_family, row_counts, structure_of
 from tests.smtp_server import Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,7 @@ def _book(db, family_id, child, days, code="CLSH-PV"):
     basket = Basket(family_id)
     for d in days:
         basket.toggle(child, activity_id(db, code), d, Action.ADD)
-    return confirm(db, actor(db, Role.AGENT), basket)
+    return confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
 
 
 def test_comptes_rendus_are_sent_once_with_french_outcomes(db, smtp):
@@ -117,7 +118,12 @@ def test_waitlist_promotion_email_is_sent(db, smtp):
     from tests.helpers import day_row
 
     days.set_capacity(
-        db, actor(db, Role.SUPERVISOR), day_row(db, "CLSH-PV", date(2026, 12, 22)).id, 28, "renfort"
+        db,
+        actor(db, Role.SUPERVISOR),
+        day_row(db, "CLSH-PV", date(2026, 12, 22)).id,
+        28,
+        "renfort",
+        key=new_operation_key(),
     )
     send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))
     promo = [m for m in smtp.recorder.messages if m.recipients == ["attente@example.org"]]
@@ -263,7 +269,7 @@ def euros(cents: int) -> str:
 
 def _pay(db, family_id, amount, method, role=Role.AGENT, **cheque):
     return record_payment(db, actor(db, role), structure_of(db, "CLSH-PV"),
-                          PaymentInput(family_id, W.ALSH, method, amount, **cheque))  # fmt: skip
+                          PaymentInput(family_id, W.ALSH, method, amount, **cheque), key=new_operation_key())  # fmt: skip
 
 
 def test_cash_closing_totals_discrepancy_lock_and_validation(db):
@@ -277,7 +283,7 @@ def test_cash_closing_totals_discrepancy_lock_and_validation(db):
     _pay(db, family_id, "30", PaymentMethod.CARD)
     wrong = _pay(db, family_id, "7", PaymentMethod.CASH)
     reverse_payment(
-        db, actor(db, Role.SUPERVISOR), wrong.payment_id, "erreur"
+        db, actor(db, Role.SUPERVISOR), wrong.payment_id, "erreur", key=new_operation_key()
     )  # by the supervisor: not in her till
     expected = {t.method: t.cents - before[t.method] for t in day_expected(db, agent, sid)}
     assert expected == {PaymentMethod.CASH: 4050, PaymentMethod.CHEQUE: 6500, PaymentMethod.CARD: 3000,
@@ -285,16 +291,22 @@ def test_cash_closing_totals_discrepancy_lock_and_validation(db):
     cash = before[PaymentMethod.CASH] + 4050
     cheques = before[PaymentMethod.CHEQUE] + 6500
     with pytest.raises(FieldErrors, match="un commentaire est obligatoire"):
-        close_cash(db, agent, sid, CountedInput(euros(cash - 100), "9", euros(cheques)))
+        close_cash(
+            db, agent, sid, CountedInput(euros(cash - 100), "9", euros(cheques)), key=new_operation_key()
+        )
     closing_id = close_cash(
-        db, agent, sid, CountedInput(euros(cash - 100), "9", euros(cheques), "une pièce de 1 € manque")
+        db,
+        agent,
+        sid,
+        CountedInput(euros(cash - 100), "9", euros(cheques), "une pièce de 1 € manque"),
+        key=new_operation_key(),
     )
     rows = closings_of_day(db, sid, TODAY)
     mine = next(r for r in rows if r.id == closing_id)
     assert mine.discrepancy_cents == -100 and mine.comment == "une pièce de 1 € manque"
     assert ("Espèces", mine.lines[0][1], cash, None, cash - 100) == mine.lines[0]
     with pytest.raises(AlreadyClosed):
-        close_cash(db, agent, sid, CountedInput("0", "0", "0", "again"))
+        close_cash(db, agent, sid, CountedInput("0", "0", "0", "again"), key=new_operation_key())
     with pytest.raises(DayClosed):
         _pay(db, family_id, "5", PaymentMethod.CASH)
     with pytest.raises(PermissionDenied):
@@ -303,6 +315,22 @@ def test_cash_closing_totals_discrepancy_lock_and_validation(db):
     assert (
         next(r for r in closings_of_day(db, sid, TODAY) if r.id == closing_id).validated_by == "Michel Durand"
     )
+    # segregation of duties: the régisseur who closed his own till does not validate it; an administrator does
+    supervisor = actor(db, Role.SUPERVISOR)
+    own = close_cash(
+        db, supervisor, sid, _counted(day_expected(db, supervisor, sid)), key=new_operation_key()
+    )
+    before = row_counts(db)
+    with pytest.raises(ValidationError, match="Vous ne pouvez pas valider votre propre clôture"):
+        validate_closing(db, supervisor, own)
+    assert row_counts(db) == before
+    validate_closing(db, actor(db, Role.ADMIN), own)
+
+
+def _counted(expected) -> CountedInput:
+    totals = {t.method: t for t in expected}
+    return CountedInput(euros(totals[PaymentMethod.CASH].cents), str(totals[PaymentMethod.CHEQUE].count),
+                        euros(totals[PaymentMethod.CHEQUE].cents))  # fmt: skip
 
 
 def test_closing_report_pdf(db, tmp_path):
@@ -313,7 +341,7 @@ def test_closing_report_pdf(db, tmp_path):
     expected = {t.method: t for t in day_expected(db, actor(db, Role.AGENT), sid)}
     close_cash(db, actor(db, Role.AGENT), sid, CountedInput(euros(expected[PaymentMethod.CASH].cents),
                                                             str(expected[PaymentMethod.CHEQUE].count),
-                                                            euros(expected[PaymentMethod.CHEQUE].cents), ""))  # fmt: skip
+                                                            euros(expected[PaymentMethod.CHEQUE].cents), ""), key=new_operation_key())  # fmt: skip
     # an absence on the day of the report (the 21st), billed
     db.clock.set(paris(date(2026, 12, 21), time(17, 0)))
     res_id = (

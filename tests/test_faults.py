@@ -257,7 +257,9 @@ def _contender(url: str, activity: int, family_id: int, child_id: int, agent_id:
         out.send(("ready", os.getpid()))
         go.wait(120)
         started = time.monotonic()
-        result = confirm(db, Actor(agent_id, Role.AGENT), _basket(activity, family_id, child_id))
+        result = confirm(
+            db, Actor(agent_id, Role.AGENT), _basket(activity, family_id, child_id), key=new_operation_key()
+        )
         out.send(("confirmed", [o.status.value for o in result.outcomes], started, got[0], time.monotonic()))
     except Exception as exc:  # noqa: BLE001 - reported to the test
         out.send(_error(exc))

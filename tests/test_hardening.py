@@ -31,6 +31,7 @@ from app.services.setup import agents
 from app.services.setup.activities import ActivityInput, create_activity
 from app.services.setup.catalogue import save_message
 from app.services.setup.school_year import parse_school_year
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, day_row, new_family, row_counts, structure_of
 from tests.test_cli import assert_one_line_french_error, run_app
 
@@ -61,22 +62,26 @@ def test_over_long_texts_are_refused_before_the_database(db):
     family_id, (child,) = new_family(db, "Longueurs", balance_cents=5000)
     sid = structure_of(db, "CLSH-PV")
     receipt = record_payment(
-        db, agent, sid, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, "10")
+        db,
+        agent,
+        sid,
+        PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, "10"),
+        key=new_operation_key(),
     )
     cases = [
         lambda: record_payment(db, agent, sid, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE, "10",
-                                                            "B" * 81, "123")),  # fmt: skip
-        lambda: reverse_payment(db, supervisor, receipt.payment_id, "r" * 401),
-        lambda: adjust(db, supervisor, sid, family_id, WalletKind.ALSH, "5", LONG),
-        lambda: days.close_day(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "r" * 201),
-        lambda: days.set_capacity(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, 30, LONG),
+                                                            "B" * 81, "123"), key=new_operation_key()),  # fmt: skip
+        lambda: reverse_payment(db, supervisor, receipt.payment_id, "r" * 401, key=new_operation_key()),
+        lambda: adjust(db, supervisor, sid, family_id, WalletKind.ALSH, "5", LONG, key=new_operation_key()),
+        lambda: days.close_day(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "r" * 201, key=new_operation_key()),
+        lambda: days.set_capacity(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, 30, LONG, key=new_operation_key()),
         lambda: create_family(db, agent, FamilyInput(name="N" * 121)),
         lambda: create_family(db, agent, FamilyInput(name="Ville", city=LONG)),
         lambda: create_family(db, agent, FamilyInput(name="Mail", email="a" * 200 + "@example.org")),
         lambda: save_child(db, agent, family_id, ChildInput(first_name=LONG, last_name="X", birth_date=date(2018, 1, 1))),
         lambda: save_message(db, admin, sid, "T" * 121, "texte", date(2026, 11, 26)),
         lambda: create_activity(db, admin, ActivityInput(sid, "alsh_holidays", "A" * 121, "13", 10)),
-        lambda: close_cash(db, agent, sid, CountedInput("10", "0", "0", LONG)),
+        lambda: close_cash(db, agent, sid, CountedInput("10", "0", "0", LONG), key=new_operation_key()),
         lambda: find_families(db, LONG),
     ]  # fmt: skip
     for call in cases:
@@ -84,7 +89,7 @@ def test_over_long_texts_are_refused_before_the_database(db):
         assert len(str(error)) < 300  # the message names the field, it does not repeat the text
     basket = Basket(family_id, [BasketLine(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD,
                                                  override_deadline=True)], override_reason="m" * 301)  # fmt: skip
-    _refused(db, lambda: confirm(db, supervisor, basket), "trop long")
+    _refused(db, lambda: confirm(db, supervisor, basket, key=new_operation_key()), "trop long")
 
 
 def test_nul_and_control_characters_are_refused(db):
@@ -103,17 +108,19 @@ def test_numbers_out_of_range_and_wrong_types_are_typed_errors(db):
     pv = activity_id(db, "CLSH-PV")
     _refused(db, lambda: family_summary(db, 2**70), "invalide")
     _refused(db, lambda: days.set_capacity(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, 2**40,
-                                           "renfort"), "hors limites")  # fmt: skip
+                                           "renfort", key=new_operation_key()), "hors limites")  # fmt: skip
     _refused(db, lambda: month_view(db, family_id, child, pv, "2026", 12), "nombre entier attendu")  # type: ignore[arg-type]
     _refused(db, lambda: reservation_rows(db, family_id, "2026-01-01"), "date attendue")  # type: ignore[arg-type]
     _refused(db, lambda: record_payment(db, agent, structure_of(db, "CLSH-PV"),
-                                        PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, 1300)),  # type: ignore[arg-type]
+                                        PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, 1300), key=new_operation_key()),  # type: ignore[arg-type]
              "texte attendu")  # fmt: skip
     bogus = Basket(family_id, [BasketLine(child, pv, date(2026, 12, 21), "bogus")])  # type: ignore[arg-type]
-    _refused(db, lambda: confirm(db, agent, bogus), "valeur inconnue")
+    _refused(db, lambda: confirm(db, agent, bogus, key=new_operation_key()), "valeur inconnue")
     as_text = Basket(family_id, [BasketLine(child, pv, date(2026, 12, 21), "add")])  # type: ignore[arg-type]
-    assert confirm(db, agent, as_text).outcomes[0].label == "Acceptée"  # an action given as its text is read
-    _refused(db, lambda: adjust(db, supervisor, 987_654, family_id, WalletKind.ALSH, "5", "essai"),
+    assert (
+        confirm(db, agent, as_text, key=new_operation_key()).outcomes[0].label == "Acceptée"
+    )  # an action given as its text is read
+    _refused(db, lambda: adjust(db, supervisor, 987_654, family_id, WalletKind.ALSH, "5", "essai", key=new_operation_key()),
              "Structure inconnue")  # was an IntegrityError: the till row was inserted first  # fmt: skip
     with pytest.raises(DomainError, match="trop long"):
         parse_amount("1" * 100_000)  # was InvalidOperation inside format_eur
@@ -125,9 +132,9 @@ def test_only_ascii_digits_count_as_numbers(db, digits):
     family_id, _children = new_family(db, "Chiffres")
     sid = structure_of(db, "CLSH-PV")
     _refused(db, lambda: record_payment(db, agent, sid, PaymentInput(family_id, WalletKind.ALSH,
-                                                                     PaymentMethod.CASH, digits)), "Montant")  # fmt: skip
+                                                                     PaymentMethod.CASH, digits), key=new_operation_key()), "Montant")  # fmt: skip
     _refused(db, lambda: record_payment(db, agent, sid, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE,
-                                                                     "10", "Banque", digits)), "chèque")  # fmt: skip
+                                                                     "10", "Banque", digits), key=new_operation_key()), "chèque")  # fmt: skip
     _refused(db, lambda: create_family(db, agent, FamilyInput(name="QF", quotient_familial=digits)),
              "Quotient familial")  # fmt: skip
     _refused(
@@ -150,24 +157,30 @@ def test_roles_are_read_from_the_database_not_from_the_caller(db):
         db, lambda: agents.create_agent(db, claimed, "pirate", "Pirate", Role.ADMIN, [sid]), "Action réservée"
     )
     _refused(
-        db, lambda: adjust(db, claimed, sid, family_id, WalletKind.ALSH, "500", "cadeau"), "Action réservée"
+        db,
+        lambda: adjust(
+            db, claimed, sid, family_id, WalletKind.ALSH, "500", "cadeau", key=new_operation_key()
+        ),
+        "Action réservée",
     )
-    _refused(db, lambda: adjust(db, Actor(None, Role.ADMIN), sid, family_id, WalletKind.ALSH, "500", "x"),
+    _refused(db, lambda: adjust(db, Actor(None, Role.ADMIN), sid, family_id, WalletKind.ALSH, "500", "x", key=new_operation_key()),
              "Agent inconnu")  # fmt: skip
-    adjust(db, supervisor, sid, family_id, WalletKind.ALSH, "1", "correction")
+    adjust(db, supervisor, sid, family_id, WalletKind.ALSH, "1", "correction", key=new_operation_key())
     with db.writing() as uow:  # demoted a second ago
         uow.session.execute(update(Agent).where(Agent.id == supervisor.agent_id).values(role=Role.AGENT))
         uow.commit()
     _refused(
         db,
-        lambda: adjust(db, supervisor, sid, family_id, WalletKind.ALSH, "1", "correction"),
+        lambda: adjust(
+            db, supervisor, sid, family_id, WalletKind.ALSH, "1", "correction", key=new_operation_key()
+        ),
         "Action réservée",
     )
     with db.writing() as uow:  # disabled a second ago
         uow.session.execute(update(Agent).where(Agent.id == clerk.agent_id).values(active=False))
         uow.commit()
     _refused(db, lambda: record_payment(db, clerk, sid, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH,
-                                                                     "5")), "désactivé")  # fmt: skip
+                                                                     "5"), key=new_operation_key()), "désactivé")  # fmt: skip
 
 
 def _three_wrong_passwords(url: str, barrier, results) -> None:
@@ -308,13 +321,22 @@ def test_help_and_summaries_are_in_french():
 def test_closing_a_closed_day_again_is_refused_and_keeps_its_reason(db):
     supervisor = actor(db, Role.SUPERVISOR)
     day = day_row(db, "CLSH-PV", date(2026, 12, 30))
-    days.close_day(db, supervisor, day.id, "grève")
-    _refused(db, lambda: days.close_day(db, supervisor, day.id, "autre motif"), "déjà fermée", "grève")
+    days.close_day(db, supervisor, day.id, "grève", key=new_operation_key())
+    _refused(
+        db,
+        lambda: days.close_day(db, supervisor, day.id, "autre motif", key=new_operation_key()),
+        "déjà fermée",
+        "grève",
+    )
     assert day_row(db, "CLSH-PV", date(2026, 12, 30)).closed_reason == "grève"
 
 
 def test_an_unknown_day_or_family_is_unknown_not_a_crash(db):
     supervisor = actor(db, Role.SUPERVISOR)
-    _refused(db, lambda: days.close_day(db, supervisor, 999_999, "motif"), "Journée inconnue")
+    _refused(
+        db,
+        lambda: days.close_day(db, supervisor, 999_999, "motif", key=new_operation_key()),
+        "Journée inconnue",
+    )
     with pytest.raises(UnknownEntity):
         family_summary(db, 999_999)

@@ -16,6 +16,7 @@ from app.services.money.amounts import format_eur
 from app.services.money.cash_closing import CountedInput, close_cash, day_expected
 from app.services.money.online import settle_online_payment, start_online_payment
 from app.services.money.payments import PaymentInput, payment_rows, record_payment
+from app.services.uow import new_operation_key
 from tests.helpers import actor
 from tests.test_online_payments import NOW, family, idop_of
 from tests.test_payments_gui import _window
@@ -26,7 +27,13 @@ def _day(town, gateway, double):
     db, alsh = town
     agent = actor(db, Role.AGENT)
     counter_family, wallet, _who = family(db, "Guichet")
-    record_payment(db, agent, alsh, PaymentInput(counter_family, "alsh", PaymentMethod.CASH, "30,00"))
+    record_payment(
+        db,
+        agent,
+        alsh,
+        PaymentInput(counter_family, "alsh", PaymentMethod.CASH, "30,00"),
+        key=new_operation_key(),
+    )
     online_family, wallet, who = family(db, "Enligne")
     paid = start_online_payment(db, gateway, who, alsh, wallet, "50")
     double.pay(idop_of(paid.url), "P")
@@ -44,7 +51,9 @@ def test_online_payments_are_in_no_till_and_listed_apart_in_the_report(town, gat
     assert PaymentMethod.ONLINE not in expected and expected[PaymentMethod.CASH][1] >= 3_000
     cash, cheques = expected[PaymentMethod.CASH][1], expected[PaymentMethod.CHEQUE]
     counted = CountedInput(format_eur(cash), str(cheques[0]), format_eur(cheques[1]))
-    assert close_cash(db, agent, alsh, counted) > 0  # the till holds what the agent took: no discrepancy
+    assert (
+        close_cash(db, agent, alsh, counted, key=new_operation_key()) > 0
+    )  # the till holds what the agent took: no discrepancy
     text = " ".join(
         p.extract_text() for p in PdfReader(io.BytesIO(closing_report_pdf(db, alsh, NOW.date()))).pages
     )

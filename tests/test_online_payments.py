@@ -44,7 +44,7 @@ from app.services.money.online import (
     start_online_payment,
 )
 from app.services.money.online_backends import PaymentGateway
-from app.services.uow import Database
+from app.services.uow import Database, new_operation_key
 from tests.helpers import KILLED_EXIT, actor, balance, new_family, row_counts, structure_of
 from tests.payfip_double import PARIS, PayFiPDouble
 
@@ -587,5 +587,5 @@ def test_a_counter_cannot_record_an_online_payment(town):
     before = row_counts(db)
     with pytest.raises(FieldErrors, match="« Carte en ligne » est le paiement des familles sur le portail"):
         record_payment(db, actor(db, Role.AGENT), alsh, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.ONLINE,
-                                                                     "30,00"))  # fmt: skip
+                                                                     "30,00"), key=new_operation_key())  # fmt: skip
     assert row_counts(db) == before

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from contextlib import closing
@@ -99,6 +100,8 @@ def test_settings_have_one_table_of_defaults(tmp_path):
     assert settings.get("backup/keep") == 14 and settings.mode == ""
     settings.set("backup/keep", 3)
     assert Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)).get("backup/keep") == 3
+    if os.name == "posix":  # which server and which login the counter uses: its user's only
+        assert stat.S_IMODE((tmp_path / "s.ini").stat().st_mode) == 0o600
     with pytest.raises(KeyError):
         settings.set("unknown/key", 1)
     assert set(DEFAULTS) >= {"database/mode", "database/host", "backup/keep"}

@@ -27,8 +27,9 @@ from app.models import (
 from app.models import WalletKind as W
 from app.services.booking.basket import Action, Basket
 from app.services.booking.validation import recap
+from app.services.bounds import BadArgument
 from app.services.documents.receipt import receipt_pdf
-from app.services.errors import OverrideReasonRequired, PermissionDenied, ValidationError
+from app.services.errors import PermissionDenied, ReasonRequired, ValidationError
 from app.services.families.edit import FieldErrors
 from app.services.invariants import violations
 from app.services.money.aids import add_aid, family_aids
@@ -41,6 +42,7 @@ from app.services.money.payments import (
     reverse_payment,
 )
 from app.services.money.till import DayClosed
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, balance, new_family, row_counts, structure_of
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -54,7 +56,7 @@ def db(demo_rw):
 
 def pay(db, family_id, amount="65", method=PaymentMethod.CASH, role=Role.AGENT, **cheque):
     return record_payment(db, actor(db, role), structure_of(db, "CLSH-PV"),
-                          PaymentInput(family_id, W.ALSH, method, amount, **cheque))  # fmt: skip
+                          PaymentInput(family_id, W.ALSH, method, amount, **cheque), key=new_operation_key())  # fmt: skip
 
 
 def _norm(text: str) -> str:
@@ -116,13 +118,19 @@ def test_reversal_is_for_supervisors_keeps_the_payment_and_happens_once(db):
     family_id, _ = new_family(db)
     receipt = pay(db, family_id, "40")
     with pytest.raises(PermissionDenied):
-        reverse_payment(db, actor(db, Role.AGENT), receipt.payment_id, "erreur de saisie")
-    with pytest.raises(OverrideReasonRequired):
-        reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "  ")
-    reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "erreur de saisie")
+        reverse_payment(
+            db, actor(db, Role.AGENT), receipt.payment_id, "erreur de saisie", key=new_operation_key()
+        )
+    with pytest.raises(ReasonRequired, match="^Indiquez le motif de l'annulation du règlement.$"):
+        reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "  ", key=new_operation_key())
+    with pytest.raises(BadArgument, match="Clé d'opération : 8 caractères au moins"):  # a retry needs its key
+        reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "erreur", key="")
+    reverse_payment(
+        db, actor(db, Role.SUPERVISOR), receipt.payment_id, "erreur de saisie", key=new_operation_key()
+    )
     assert balance(db, family_id) == 0
     with pytest.raises(ValidationError, match="déjà annulé"):
-        reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "encore")
+        reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "encore", key=new_operation_key())
     rows = payment_rows(db, family_id)
     assert len(rows) == 1 and rows[0].reversed
     with db.reading() as uow:
@@ -144,12 +152,21 @@ def test_adjustment_is_for_supervisors_with_a_reason(db):
     family_id, _ = new_family(db)
     sid = structure_of(db, "CLSH-PV")
     with pytest.raises(PermissionDenied):
-        adjust(db, actor(db, Role.AGENT), sid, family_id, W.ALAE, "-6,50", "geste")
-    with pytest.raises(OverrideReasonRequired):
-        adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALAE, "-6,50", "")
+        adjust(db, actor(db, Role.AGENT), sid, family_id, W.ALAE, "-6,50", "geste", key=new_operation_key())
+    with pytest.raises(ReasonRequired, match="^Indiquez le motif de l'ajustement.$"):
+        adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALAE, "-6,50", "", key=new_operation_key())
     with pytest.raises(ValidationError):
-        adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALAE, "0", "rien")
-    adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALAE, "-6,50", "journée oubliée")
+        adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALAE, "0", "rien", key=new_operation_key())
+    adjust(
+        db,
+        actor(db, Role.SUPERVISOR),
+        sid,
+        family_id,
+        W.ALAE,
+        "-6,50",
+        "journée oubliée",
+        key=new_operation_key(),
+    )
     assert balance(db, family_id) == -650
 
 
@@ -166,9 +183,9 @@ def test_a_closed_day_refuses_payments_reversals_and_adjustments(db):
     with pytest.raises(DayClosed, match="clôturée"):
         pay(db, family_id, "10")
     with pytest.raises(DayClosed):
-        reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "erreur")
+        reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "erreur", key=new_operation_key())
     with pytest.raises(DayClosed):
-        adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALSH, "5", "geste")
+        adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALSH, "5", "geste", key=new_operation_key())
     assert row_counts(db) == before
 
 
@@ -215,7 +232,7 @@ def _counter(url: str, family_ids: list[int], structure_id: int, agent_id: int, 
         for family_id in family_ids:
             try:
                 numbers.append(record_payment(db, Actor(agent_id, Role.AGENT), structure_id,
-                                              PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "10")).number)  # fmt: skip
+                                              PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "10"), key=new_operation_key()).number)  # fmt: skip
             except Exception:  # noqa: BLE001
                 errors.append(traceback.format_exc())
     finally:
@@ -268,7 +285,9 @@ def test_wallet_balances_equal_ledger_sums_after_random_operations(db, ops):
             if op == "pay":
                 receipts.append(pay(db, family_id, f"{n // 100},{n % 100:02d}").payment_id)
             elif op == "reverse" and receipts:
-                reverse_payment(db, actor(db, Role.SUPERVISOR), receipts.pop(), "test")
+                reverse_payment(
+                    db, actor(db, Role.SUPERVISOR), receipts.pop(), "test", key=new_operation_key()
+                )
             elif op == "adjust":
                 adjust(
                     db,
@@ -278,13 +297,14 @@ def test_wallet_balances_equal_ledger_sums_after_random_operations(db, ops):
                     W.ALAE,
                     f"-{n // 100 or 1}",
                     "t",
+                    key=new_operation_key(),
                 )
             elif op == "book":
                 basket = Basket(family_id)
                 basket.toggle(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21 + n % 4), Action.ADD)
                 from app.services.booking.validation import confirm
 
-                confirm(db, actor(db, Role.AGENT), basket)
+                confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
         except (ValidationError, FieldErrors) as exc:
             assert str(exc)
         except Exception as exc:  # a domain refusal (balance, deadline…) is fine, anything else is not

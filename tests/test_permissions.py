@@ -494,7 +494,7 @@ def test_role_matrix(demo_rw, request, service):
         if who == "family":
             assert "au guichet" in message or "réservée" in message
         elif rule.need is not None:
-            assert permissions.ROLE_WORDS[rule.need] in message, (who, message)
+            assert f"Action réservée {PermissionDenied.WHO[rule.need]} : " in message, (who, message)
         else:
             assert "sur le portail" in message
         assert _all_rows(db) == before, f"{service} as {who} wrote something"

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from app.clock import paris
 from app.models import Family, LedgerEntry, Reservation, ReservationStatus, Role, Wallet
 from app.services.booking import days
+from app.services.uow import new_operation_key
 from bench.portal import portal_server
 from tests.helpers import activity_id, actor, day_row
 from tests.test_cli import ROOT
@@ -161,7 +162,9 @@ def test_a_demo_family_books_three_days_one_full_in_chromium(portal_url, demo_rw
     with db.reading() as uow:
         taken = uow.session.scalar(select(func.count()).where(Reservation.activity_day_id == full.id,
                                                               Reservation.status == ReservationStatus.ACCEPTED))  # fmt: skip
-    days.set_capacity(db, actor(db, Role.SUPERVISOR), full.id, taken, "essai : journée complète")
+    days.set_capacity(
+        db, actor(db, Role.SUPERVISOR), full.id, taken, "essai : journée complète", key=new_operation_key()
+    )
     login, child = _demo_family(db)
     pv = activity_id(db, "CLSH-PV")
     SHOTS.mkdir(parents=True, exist_ok=True)

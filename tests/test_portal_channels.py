@@ -22,6 +22,7 @@ from app.services.booking.month_view import DayState
 from app.services.families.portal import change_family_password
 from app.services.families.privacy import issue_portal_password
 from app.services.invariants import check
+from app.services.uow import new_operation_key
 from bench.portal import portal_server
 from tests.helpers import activity_id, actor, new_family
 
@@ -93,7 +94,12 @@ def _counter(url: str, offset: float, families: list[tuple[int, list[int]]], act
                 for d in DAYS:
                     basket.toggle(child, activity, d, Action.ADD)
             try:
-                labels += [o.status.value for o in confirm(db, Actor(agent_id, Role.AGENT), basket).outcomes]
+                labels += [
+                    o.status.value
+                    for o in confirm(
+                        db, Actor(agent_id, Role.AGENT), basket, key=new_operation_key()
+                    ).outcomes
+                ]
             except Exception:  # noqa: BLE001
                 errors.append(traceback.format_exc())
     finally:

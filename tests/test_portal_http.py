@@ -17,6 +17,7 @@ from app.clock import paris
 from app.models import AuditEntry, Family, OutboxMessage, Reservation, ReservationStatus, Role
 from app.services.booking import days
 from app.services.families.privacy import issue_portal_password
+from app.services.uow import new_operation_key
 from app.web.app import create_app
 from app.web.security import RateLimiter
 from tests.helpers import activity_id, actor, day_row, new_family
@@ -212,7 +213,9 @@ def test_three_holiday_days_one_full_confirmed_with_outcomes_and_the_sheet(clien
     with db.reading() as uow:
         taken = len(list(uow.session.scalars(select(Reservation.id).where(
             Reservation.activity_day_id == full.id, Reservation.status == ReservationStatus.ACCEPTED))))  # fmt: skip
-    days.set_capacity(db, actor(db, Role.SUPERVISOR), full.id, taken, "test : journée complète")
+    days.set_capacity(
+        db, actor(db, Role.SUPERVISOR), full.id, taken, "test : journée complète", key=new_operation_key()
+    )
     login(client, identifier)
     calendar = text(client.get(f"/reserver?enfant={child}&activite={pv}&mois=2026-12"))
     assert "Réserver le lundi 21 décembre" in calendar and "complet" in calendar

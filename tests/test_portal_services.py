@@ -18,6 +18,7 @@ from app.services.booking.validation import confirm, recap
 from app.services.errors import PermissionDenied, UnknownEntity, ValidationError
 from app.services.families import portal
 from app.services.families.privacy import issue_portal_password
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, new_family
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -129,7 +130,7 @@ def test_a_family_books_through_the_counter_s_services_and_is_the_author(db):
         recap(db, portal.family_login(db, login, temporary).actor, basket)
     session = _signed_in(db, family_id, login, temporary)
     assert recap(db, session.actor, basket).cost_cents == 1300
-    result = confirm(db, session.actor, basket)
+    result = confirm(db, session.actor, basket, key=new_operation_key())
     assert [o.status for o in result.outcomes] == [OutcomeStatus.ACCEPTED]
     with db.reading() as uow:
         res = uow.session.scalar(select(Reservation).where(Reservation.child_id == child))
@@ -151,7 +152,7 @@ def test_a_family_cannot_act_for_another_family_nor_pass_over_a_rule(db):
     mixed = Basket(family_id, [])
     mixed.toggle(other_child, pv, date(2026, 12, 21), Action.ADD)  # another family's child in its own basket
     with pytest.raises(UnknownEntity, match="Enfant inconnu") as unknown:  # no other family's names
-        confirm(db, me, mixed)
+        confirm(db, me, mixed, key=new_operation_key())
     assert "Autre" not in str(unknown.value).title()
     forced = Basket(family_id, [])
     forced.toggle(_children[0], pv, date(2026, 12, 21), Action.ADD)

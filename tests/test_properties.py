@@ -25,6 +25,7 @@ from app.services.booking.validation import confirm
 from app.services.errors import DomainError
 from app.services.invariants import violations
 from app.services.money import ledger
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, day_row, new_family
 
 START = paris(date(2026, 11, 26), time(10, 0))
@@ -73,7 +74,7 @@ def machine_for(fresh_database):
                 activity, d = slots[slot]
                 basket.toggle(children[child_index], activity, d, Action.ADD if add else Action.REMOVE)
             try:
-                result = confirm(self.db, agent, basket)
+                result = confirm(self.db, agent, basket, key=new_operation_key())
             except DomainError:
                 Counter.stats["basket refused"] += 1
                 return
@@ -98,7 +99,7 @@ def machine_for(fresh_database):
             basket = Basket(children[child_id])
             basket.toggle(child_id, activity, d, Action.REMOVE)
             try:
-                result = confirm(self.db, agent, basket)
+                result = confirm(self.db, agent, basket, key=new_operation_key())
             except DomainError:
                 Counter.stats["basket refused"] += 1
                 return
@@ -109,7 +110,14 @@ def machine_for(fresh_database):
             with self.db.reading() as uow:
                 capacity = uow.session.get(ActivityDay, day_ids[slot]).capacity
             with contextlib.suppress(DomainError):
-                days.set_capacity(self.db, supervisor, day_ids[slot], max(0, capacity + delta), "test")
+                days.set_capacity(
+                    self.db,
+                    supervisor,
+                    day_ids[slot],
+                    max(0, capacity + delta),
+                    "test",
+                    key=new_operation_key(),
+                )
 
         @rule(data=st.data(), cents=st.integers(1, 5000))
         def pay(self, data, cents):
@@ -146,7 +154,7 @@ def machine_for(fresh_database):
             with contextlib.suppress(DomainError):
                 record_attendance(self.db, agent, res_id, Attendance.ABSENT if absent else Attendance.PRESENT)
                 if absent and certificate:
-                    record_certificate(self.db, agent, res_id)
+                    record_certificate(self.db, agent, res_id, key=new_operation_key())
                     Counter.stats["certificate"] += 1
 
         @invariant()

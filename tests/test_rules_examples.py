@@ -11,6 +11,7 @@ from app.models import Role
 from app.services.booking.basket import Action, Basket
 from app.services.booking.rules import Verdict
 from app.services.booking.validation import confirm, recap
+from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, new_family
 
 
@@ -74,7 +75,7 @@ def test_example_12_cancellation_until_15_days_before(demo_rw, at, allowed):
     basket = Basket(family_id)
     basket.toggle(children[0], activity_id(demo_rw, "CLSH-PV"), day, Action.ADD)
     demo_rw.clock.set(paris(date(2026, 11, 26), time(10, 0)))
-    booked = confirm(demo_rw, actor(demo_rw, Role.AGENT), basket)
+    booked = confirm(demo_rw, actor(demo_rw, Role.AGENT), basket, key=new_operation_key())
     assert booked.outcomes[0].label == "Acceptée"
     cancel = Basket(family_id)
     cancel.toggle(children[0], activity_id(demo_rw, "CLSH-PV"), day, Action.REMOVE)
@@ -86,6 +87,6 @@ def test_example_12_cancellation_until_15_days_before(demo_rw, at, allowed):
             line.check.reason
             == "Délai dépassé : annulation possible jusqu'au dimanche 13 décembre 2026 à 23:59"
         )
-    result = confirm(demo_rw, actor(demo_rw, Role.AGENT), cancel)
+    result = confirm(demo_rw, actor(demo_rw, Role.AGENT), cancel, key=new_operation_key())
     assert result.outcomes[0].label == ("Annulée" if allowed else f"Annulation refusée : {line.check.reason}")
     assert result.outcomes[0].amount_cents == (1300 if allowed else 0)

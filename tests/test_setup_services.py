@@ -45,6 +45,7 @@ from app.services.setup.family_import import (
 )
 from app.services.setup.install import InstallInput, NotAnEmptyDatabase, install
 from app.services.setup.structures import StructureInput
+from app.services.uow import new_operation_key
 
 PASSWORD = "Mairie-2026!"
 
@@ -170,7 +171,7 @@ def test_a_closing_on_a_booked_day_is_reported_not_silently_removed(town):
     family_id, (child,) = new_family(db, balance_cents=5000)
     basket = Basket(family_id)
     basket.toggle(child, activity(db, "ALAE-MER"), date(2026, 12, 9), Action.ADD)
-    confirm(db, agent, basket)
+    confirm(db, agent, basket, key=new_operation_key())
     school_year.add_local_closing(db, admin, date(2026, 12, 9), "Grève", None)
     report = school_year.generate_days(db, admin, "2026-2027")
     alae = next(a for a in report.activities if a.activity.startswith("ALAE"))
@@ -207,6 +208,8 @@ def test_agents_created_reset_disabled_and_the_last_admin_kept(town):
     assert not login(db, "kbenali", "cheval-tulipe-ardoise").must_change_password
     with pytest.raises(FieldErrors, match="déjà pris"):
         agents.create_agent(db, admin, "kbenali", "Autre", Role.AGENT, [sid])
+    with pytest.raises(FieldErrors, match="une structure au moins"):
+        agents.create_agent(db, admin, "sansstructure", "Sans Structure", Role.AGENT, [])
     with pytest.raises(PermissionDenied):
         agents.create_agent(db, first.actor, "x1", "X", Role.ADMIN, [sid])
     # locked after five failures, unlocked by the administrator
@@ -265,7 +268,7 @@ def test_activities_created_with_the_seed_defaults_archived_and_never_deleted_on
     family_id, (child,) = new_family(db, balance_cents=5000)
     basket = Basket(family_id)
     basket.toggle(child, activity(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD)
-    confirm(db, admin, basket)
+    confirm(db, admin, basket, key=new_operation_key())
     with pytest.raises(ValidationError, match="archivez-la"):
         activities.delete_activity(db, admin, activity(db, "CLSH-PV"))
     with pytest.raises(ValidationError, match="porte-monnaie"):

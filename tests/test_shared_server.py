@@ -36,6 +36,7 @@ from app.services.booking.validation import confirm
 from app.services.counter import default_session
 from app.services.errors import ConnectionLost, PermissionDenied
 from app.services.security import hash_password
+from app.services.uow import new_operation_key
 from app.settings import Settings
 from tests.helpers import activity_id, actor, balance, new_family, row_counts
 from tests.pg_password_server import PASSWORD, PasswordServer
@@ -176,11 +177,13 @@ def test_connection_cut_during_a_confirmation_writes_nothing_and_retry_works(bac
     event.listen(db.engine, "before_cursor_execute", kill_on_insert)
     try:
         with pytest.raises(ConnectionLost, match="rien n'a été enregistré"):
-            confirm(db, actor(db, Role.AGENT), basket)
+            confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     finally:
         event.remove(db.engine, "before_cursor_execute", kill_on_insert)
     assert cut and row_counts(db) == before and balance(db, family_id) == 5000
-    result = confirm(db, actor(db, Role.AGENT), basket)  # the server is still there: the retry goes through
+    result = confirm(
+        db, actor(db, Role.AGENT), basket, key=new_operation_key()
+    )  # the server is still there: the retry goes through
     assert [o.label for o in result.outcomes] == ["Acceptée"] * 3
     admin.dispose()
 
@@ -310,7 +313,7 @@ def test_a_reservation_cancelled_by_another_counter_meanwhile_is_not_refunded_tw
     pv = activity_id(db, "CLSH-PV")
     book = Basket(family_id)
     book.toggle(child, pv, date(2026, 12, 28), Action.ADD)
-    confirm(db, actor(db, Role.AGENT), book)
+    confirm(db, actor(db, Role.AGENT), book, key=new_operation_key())
     cancel = Basket(family_id)
     cancel.toggle(child, pv, date(2026, 12, 28), Action.REMOVE)
     other = Database(make_engine(db.engine.url), db.clock)
@@ -318,11 +321,13 @@ def test_a_reservation_cancelled_by_another_counter_meanwhile_is_not_refunded_tw
 
     def other_counter_first(conn, cursor, statement, *args):
         if "FROM activity_days" in statement and "FOR UPDATE" in statement and not done:
-            done.append(confirm(other, actor(other, Role.AGENT), cancel))  # commits before B gets the lock
+            done.append(
+                confirm(other, actor(other, Role.AGENT), cancel, key=new_operation_key())
+            )  # commits before B gets the lock
 
     event.listen(db.engine, "before_cursor_execute", other_counter_first)
     try:
-        second = confirm(db, actor(db, Role.AGENT), cancel)
+        second = confirm(db, actor(db, Role.AGENT), cancel, key=new_operation_key())
     finally:
         event.remove(db.engine, "before_cursor_execute", other_counter_first)
         other.engine.dispose()

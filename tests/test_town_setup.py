@@ -21,7 +21,7 @@ from app.services.booking.validation import confirm, recap
 from app.services.families.search import find_families
 from app.services.setup import agents
 from app.services.setup.family_import import DEFAULT_HEADERS
-from app.services.uow import Database
+from app.services.uow import Database, new_operation_key
 from tests.test_cli import run_app
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -171,7 +171,7 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
         ])  # fmt: skip
         summary = recap(db, agent.actor, basket)
         assert summary.can_confirm and summary.cost_cents == 1300 + 650
-        outcome = confirm(db, agent.actor, basket)
+        outcome = confirm(db, agent.actor, basket, key=new_operation_key())
         assert [o.status for o in outcome.outcomes] == [OutcomeStatus.ACCEPTED, OutcomeStatus.ACCEPTED]
         assert outcome.balance_after_cents == row.balance_cents - 1950
     finally:

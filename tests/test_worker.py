@@ -43,6 +43,7 @@ from app.services.money.online import (
     start_online_payment,
 )
 from app.services.money.online_backends import PaymentGateway
+from app.services.uow import new_operation_key
 from app.web.app import create_app
 from app.web.security import RateLimiter
 from app.worker import END_OF_DAY_JOB, Worker, parse_hour
@@ -113,7 +114,7 @@ def test_the_end_of_day_runs_once_a_day_at_its_hour(demo_rw):
     db.clock.set(NOW)
     basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD)
-    confirm(db, actor(db, Role.AGENT), basket)
+    confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     worker = Worker(db, PaymentGateway(PUBLIC), None, parse_hour("19:30"))
     db.clock.set(paris(date(2026, 11, 26), dtime(19, 29)))
     assert worker.round() == []

@@ -54,6 +54,8 @@ class Text:
     max_len: int | None = None
     label: str | None = None
     multiline: bool = False
+    min_len: int = 0
+    """The least length (an operation key may not be empty: every caller would share it)."""
 
     @property
     def limit(self) -> int:
@@ -114,6 +116,8 @@ def text(value: object, bound: Text, name: str = "texte") -> str:
         raise BadArgument(
             f"{_cap(label)} : trop long ({_count(len(value))} caractères ; {bound.limit} au plus)."
         )
+    if len(value.strip()) < bound.min_len:
+        raise BadArgument(f"{_cap(label)} : {bound.min_len} caractères au moins.")
     return value
 
 
@@ -336,7 +340,9 @@ Reason = Annotated[str, Text(_column("AuditEntry", "reason"))]
 DayReason = Annotated[str, Text(_column("ActivityDay", "closed_reason"))]
 AmountText = Annotated[str, Text(max_len=30, label="montant")]
 PersonName = Annotated[str, Text(_column("Agent", "full_name"))]
-OperationKey = Annotated[str, Text(max_len=36, label="clé d'opération")]
+OperationKey = Annotated[str, Text(max_len=36, label="clé d'opération", min_len=8)]
+"""Required by every service that moves money or places: the caller makes it once per operation
+(``uow.new_operation_key``) and sends the same one again when it retries, so that a retry never records twice."""
 PasswordText = Annotated[str, Text(max_len=128, label="mot de passe")]
 Capacity = Annotated[int, Range(0, 10_000, "capacité")]
 Year = Annotated[int, Range(YEARS[0], YEARS[1], "année")]

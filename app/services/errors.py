@@ -27,9 +27,16 @@ class ConfigurationError(DomainError):
     pass
 
 
+def cut(text: str, limit: int = 120) -> str:
+    """A text typed or given on a command line, cut for a message when it is long: its start and its end (a path
+    of 100 000 characters is not echoed whole)."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[: limit - 30]}…{text[-25:]} ({len(text)} caractères)"
+
+
 class InvalidDatabaseUrl(ConfigurationError):
     def __init__(self, url: str, detail: str = "") -> None:
-        msg = f"Adresse de base de données invalide : « {url} »"
+        msg = f"Adresse de base de données invalide : « {cut(url)} »"
         if detail:
             msg += f" ({detail})"
         super().__init__(msg + ".")
@@ -60,7 +67,7 @@ class NetworkDatabase(ConfigurationError):
 
     def __init__(self, path: str, where: str) -> None:
         super().__init__(
-            f"La base locale « {path} » est sur {where} : une base SQLite n'y est pas sûre (risque de corruption). "
+            f"La base locale « {cut(path)} » est sur {where} : une base SQLite n'y est pas sûre (risque de corruption). "
             "Placez-la sur un disque de ce poste (par exemple le dossier proposé par défaut) ou, pour plusieurs "
             "guichets, utilisez un serveur partagé : « Se connecter à un serveur partagé… » (PostgreSQL)."
         )
@@ -78,7 +85,9 @@ class FileNotWritable(DomainError):
             if locked
             else "choisissez un autre dossier ou un autre nom"
         )
-        super().__init__(f"Impossible d'enregistrer « {path} » : {reason}. Rien n'a été modifié : {advice}.")
+        super().__init__(
+            f"Impossible d'enregistrer « {cut(path)} » : {reason}. Rien n'a été modifié : {advice}."
+        )
         self.path = path
         self.locked = locked
 
@@ -182,6 +191,13 @@ class EmptyBasket(ValidationError):
 class OverrideReasonRequired(ValidationError):
     def __init__(self) -> None:
         super().__init__("Un dépassement de délai ou de capacité exige un motif.")
+
+
+class ReasonRequired(ValidationError):
+    """A supervisor's correction without its reason (« de l'annulation du règlement »)."""
+
+    def __init__(self, of_what: str) -> None:
+        super().__init__(f"Indiquez le motif {of_what}.")
 
 
 class InsufficientBalance(DomainError):

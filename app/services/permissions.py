@@ -17,11 +17,6 @@ from dataclasses import dataclass
 from ..models import Role
 
 RANK = {Role.AGENT: 0, Role.SUPERVISOR: 1, Role.ADMIN: 2}
-ROLE_WORDS = {
-    Role.AGENT: "un agent",
-    Role.SUPERVISOR: "un superviseur (régisseur)",
-    Role.ADMIN: "un administrateur",
-}
 
 
 @dataclass(frozen=True)

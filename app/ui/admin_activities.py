@@ -291,6 +291,7 @@ class ActivityDialog(SavingDialog):
         self.cancel_rule: DeadlineEditor | None = None
         self.info = QLabel()
         self.info.setWordWrap(True)
+        self.info.setTextFormat(Qt.TextFormat.PlainText)  # names of an activity and a structure: text
 
         main = QGroupBox("Activité")
         form = QFormLayout(main)
@@ -639,6 +640,7 @@ class ActivitiesPanel(QWidget):
                                     f"Supprimer définitivement l'activité « {a.name} » ({a.structure}), avec "
                                     f"{count(a.days, 'journée')} et ses périodes ?",
                                     QMessageBox.StandardButton.NoButton, self)  # fmt: skip
+        self.question.setTextFormat(Qt.TextFormat.PlainText)
         yes = self.question.addButton("Supprimer", QMessageBox.ButtonRole.DestructiveRole)
         self.question.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
         yes.clicked.connect(lambda: self.delete_selected())

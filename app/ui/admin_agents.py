@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -78,7 +79,8 @@ class TemporaryPasswordDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         intro = QLabel(
-            f"Mot de passe provisoire de <b>{full_name}</b> (identifiant <b>{temporary.login}</b>) :"
+            f"Mot de passe provisoire de <b>{html.escape(full_name)}</b> (identifiant "
+            f"<b>{html.escape(temporary.login)}</b>) :"
         )
         self.password = QLineEdit(temporary.password)
         self.password.setReadOnly(True)
@@ -393,6 +395,7 @@ class AgentsPanel(QWidget):
         """A non-blocking question; ``then`` runs when the agent clicks ``action``."""
         self.question = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
                                     self)  # fmt: skip
+        self.question.setTextFormat(Qt.TextFormat.PlainText)
         yes = self.question.addButton(action, QMessageBox.ButtonRole.AcceptRole)
         self.question.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
         yes.clicked.connect(lambda: then())

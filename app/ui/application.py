@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 from ..services.uow import Database
@@ -39,7 +39,9 @@ def _warn(ops: Operations, title: str) -> Callable[[Failure], None]:
 
     def warn(failure: Failure) -> None:
         if ops.show_messages:
-            QMessageBox.warning(None, title, failure.message)
+            box = QMessageBox(QMessageBox.Icon.Warning, title, failure.message)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.exec()
 
     return warn
 

@@ -283,6 +283,9 @@ class ClosingDialog(QDialog):
         self.status.setWordWrap(True)
         self.errors = QLabel()
         self.errors.setObjectName("alert")
+        self.errors.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a service's message holds names: text, never markup
         self.errors.setProperty("severe", True)
         self.errors.setWordWrap(True)
         self.errors.hide()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -42,6 +42,9 @@ class SavingDialog(QDialog):
         self.result_value: object = None
         self.errors = QLabel()
         self.errors.setObjectName("alert")
+        self.errors.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a service's message holds names: text, never markup
         self.errors.setProperty("severe", True)
         self.errors.setWordWrap(True)
         self.errors.hide()

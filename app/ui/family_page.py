@@ -3,6 +3,7 @@ Famille. Everything comes from plain rows returned by the services."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import date
 
@@ -205,6 +206,7 @@ class FamilyPage(QWidget):
                 widget.deleteLater()
         for text in summary.alerts[:4]:
             label = QLabel(text)
+            label.setTextFormat(Qt.TextFormat.PlainText)  # a child's name, a health note: text
             label.setObjectName("alert")
             label.setProperty("severe", text.startswith("Compte débiteur"))
             self.alerts.addWidget(label)
@@ -219,19 +221,21 @@ class FamilyPage(QWidget):
             )
         )
         self.children_model.set_rows(summary.children)
+        e = html.escape  # what the family typed is text: « <b>Anne</b> » is shown as typed
         adults = "<br>".join(
-            f"{a.first_name} {a.last_name}" + (f" ({a.relationship})" if a.relationship else "")
-            + "".join(f" · {x}" for x in (a.phone, a.email) if x)
+            e(f"{a.first_name} {a.last_name}" + (f" ({a.relationship})" if a.relationship else "")
+              + "".join(f" · {x}" for x in (a.phone, a.email) if x))
             for a in summary.adults
         )  # fmt: skip
-        address = ", ".join(
+        address = e(", ".join(
             x for x in (summary.address, f"{summary.postal_code} {summary.city}".strip()) if x
-        )
+        ))  # fmt: skip
         qf = "non renseigné" if summary.quotient_familial is None else str(summary.quotient_familial)
         first = summary.adults[0] if summary.adults else None
         contact = ""
         if not first or (summary.phone, summary.email) != (first.phone, first.email):
-            contact = f"<b>Contact de la famille</b> : {summary.phone or '—'} · {summary.email or 'pas d’e-mail'}<br>"
+            contact = (f"<b>Contact de la famille</b> : {e(summary.phone or '—')} · "
+                       f"{e(summary.email or 'pas d’e-mail')}<br>")  # fmt: skip
         self.contacts.setText(
             f"<b>Responsables</b><br>{adults or '—'}<br>{contact}<b>Adresse</b> : {address or '—'}<br>"
             f"<b>Quotient familial</b> : {qf}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
@@ -51,6 +51,9 @@ class LoginDialog(QDialog):
         self.setMinimumWidth(380)
         self.errors = QLabel()
         self.errors.setObjectName("alert")
+        self.errors.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a service's message holds names: text, never markup
         self.errors.setProperty("severe", True)
         self.errors.setWordWrap(True)
         self.errors.hide()

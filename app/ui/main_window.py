@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
             box = QMessageBox(
                 QMessageBox.Icon.Warning, "Affichage non mis à jour", failure.message, parent=self
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)
             box.open()
 
     def refresh_structures(self) -> None:

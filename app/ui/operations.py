@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, overload
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -207,6 +207,7 @@ class Operations(QObject):
         self.informed.emit(text)
         if self.parent_widget is not None and self.show_messages:
             box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=self.parent_widget)
+            box.setTextFormat(Qt.TextFormat.PlainText)
             box.open()
 
     # --- inside -----------------------------------------------------------------------------------------
@@ -257,4 +258,5 @@ class Operations(QObject):
             box = QMessageBox(
                 QMessageBox.Icon.Warning, "Guichet Enfance", failure.message, parent=self.parent_widget
             )
+            box.setTextFormat(Qt.TextFormat.PlainText)  # a message holds names: text, never markup
             box.open()

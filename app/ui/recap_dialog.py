@@ -190,6 +190,9 @@ class RecapDialog(QDialog):
         self.totals.setWordWrap(True)
         self.missing = QLabel()
         self.missing.setObjectName("alert")
+        self.missing.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a service's message holds names: text, never markup
         self.missing.setProperty("severe", True)
         self.missing.setWordWrap(True)
         self.paid = QLabel()
@@ -198,6 +201,9 @@ class RecapDialog(QDialog):
         self.paid.hide()
         self.error = QLabel()
         self.error.setObjectName("alert")
+        self.error.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a service's message holds names: text, never markup
         self.error.setProperty("severe", True)
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

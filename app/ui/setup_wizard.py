@@ -77,6 +77,9 @@ class _Page(QWizardPage):
         self.setSubTitle(subtitle)
         self.errors = QLabel()
         self.errors.setObjectName("alert")
+        self.errors.setTextFormat(
+            Qt.TextFormat.PlainText
+        )  # a service's message holds names: text, never markup
         self.errors.setProperty("severe", True)
         self.errors.setWordWrap(True)
         self.errors.hide()

@@ -153,6 +153,7 @@ class ElidedLabel(QLabel):
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._text = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)  # a name is text: « <b>Anne</b> » is shown as typed
         self.setText(text)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name

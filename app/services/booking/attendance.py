@@ -22,7 +22,7 @@ from ..actors import Actor
 from ..bounds import OperationKey, checked
 from ..errors import UnknownEntity
 from ..permissions import rule
-from ..uow import Database, Operation, new_operation_key
+from ..uow import Database, Operation
 from . import lifecycle
 from .waitlist import lock_days
 
@@ -47,11 +47,9 @@ def record_attendance(db: Database, actor: Actor, reservation_id: int, attendanc
 
 
 @checked
-def record_certificate(
-    db: Database, actor: Actor, reservation_id: int, *, key: OperationKey | None = None
-) -> int:
+def record_certificate(db: Database, actor: Actor, reservation_id: int, *, key: OperationKey) -> int:
     """Record a medical certificate for an absence, refunding the day. Returns the refunded cents."""
-    operation = Operation(key or new_operation_key(), "reservation.certificate", int)
+    operation = Operation(key, "reservation.certificate", int)
     return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor, rule=rule("booking.attendance.record_certificate"))  # fmt: skip
 
 

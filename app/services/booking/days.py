@@ -12,9 +12,9 @@ from ...clock import PARIS
 from ...models import ActivityDay
 from ..actors import Actor
 from ..bounds import Capacity, DayReason, OperationKey, Reason, checked
-from ..errors import InvalidCapacity, OverrideReasonRequired, UnknownEntity, ValidationError
+from ..errors import InvalidCapacity, ReasonRequired, UnknownEntity, ValidationError
 from ..permissions import rule
-from ..uow import Database, Operation, new_operation_key
+from ..uow import Database, Operation
 from . import lifecycle
 from .lifecycle import ClosedDay
 from .rules import long_date
@@ -38,13 +38,13 @@ def set_capacity(
     capacity: Capacity,
     reason: Reason,
     *,
-    key: OperationKey | None = None,
+    key: OperationKey,
 ) -> list[int]:
     """Change a day's capacity (supervisor); raising it promotes from the waitlist. Returns promoted ids."""
     if capacity < 0:
         raise InvalidCapacity("La capacité d'une journée ne peut pas être négative.")
     if not (reason or "").strip():
-        raise OverrideReasonRequired()
+        raise ReasonRequired("du changement de capacité")
 
     def work(s: Session) -> list[int]:
         now = db.clock.now()
@@ -57,7 +57,7 @@ def set_capacity(
         change_capacity(s, day, capacity, now, actor, reason.strip(), "activity_day.capacity")
         return [r.id for r in lifecycle.promote(s, day, now, actor)]
 
-    operation = Operation(key or new_operation_key(), "day.capacity", list[int])
+    operation = Operation(key, "day.capacity", list[int])
     return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.set_capacity"))
 
 
@@ -65,7 +65,7 @@ def set_capacity(
 def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[int], reason: Reason) -> None:
     """Set a day's waitlist order (supervisor, audited): ``reservation_ids`` lists every waitlisted request."""
     if not (reason or "").strip():
-        raise OverrideReasonRequired()
+        raise ReasonRequired("du nouvel ordre de la liste d'attente")
 
     def work(s: Session) -> None:
         lifecycle.reorder(
@@ -76,9 +76,7 @@ def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[i
 
 
 @checked
-def close_day(
-    db: Database, actor: Actor, day_id: int, reason: DayReason, *, key: OperationKey | None = None
-) -> ClosedDay:
+def close_day(db: Database, actor: Actor, day_id: int, reason: DayReason, *, key: OperationKey) -> ClosedDay:
     """Close an activity day (supervisor): every live request is cancelled, charges refunded, families e-mailed.
 
     The day's row is locked first: a confirmation waiting for it then reads the day closed and is refused."""
@@ -99,5 +97,5 @@ def close_day(
             )
         return lifecycle.close_day(s, day, reason, now, actor)
 
-    operation = Operation(key or new_operation_key(), "day.close", ClosedDay)
+    operation = Operation(key, "day.close", ClosedDay)
     return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.close_day"))

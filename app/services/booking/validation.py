@@ -18,7 +18,7 @@ from ..bounds import OperationKey, checked
 from ..errors import AccountInDebit, InsufficientBalance
 from ..money import ledger
 from ..permissions import rule
-from ..uow import Database, Operation, new_operation_key
+from ..uow import Database, Operation
 from . import lifecycle
 from .basket import (
     Action,
@@ -121,12 +121,12 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
 
 
 @checked
-def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey | None = None) -> ConfirmResult:
+def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey) -> ConfirmResult:
     """ "Confirmer": re-check and apply the whole basket in one transaction (retried on deadlock/busy).
 
     ``key`` is made by the caller before the first try and kept for its retries: a retry after an unclear end
     returns the committed outcome instead of confirming again."""
-    operation = Operation(key or new_operation_key(), "basket.confirm", ConfirmResult)
+    operation = Operation(key, "basket.confirm", ConfirmResult)
     return db.write(
         lambda s: _confirm_in(s, db, actor, basket),
         operation=operation,

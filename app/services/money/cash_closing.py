@@ -35,7 +35,7 @@ from ..bounds import AmountText, OperationKey, Text, checked
 from ..errors import DomainError, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..permissions import rule
-from ..uow import Database, Operation, new_operation_key
+from ..uow import Database, Operation
 from .amounts import format_eur, parse_amount
 from .payments import METHOD_LABELS
 from .till import lock_till
@@ -146,7 +146,7 @@ def _parse_counted(data: CountedInput) -> tuple[int, int, int]:
 
 @checked
 def close_cash(
-    db: Database, actor: Actor, structure_id: int, data: CountedInput, *, key: OperationKey | None = None
+    db: Database, actor: Actor, structure_id: int, data: CountedInput, *, key: OperationKey
 ) -> int:
     """The agent closes their cash for today: counted vs expected per method, discrepancy and comment. Every
     counted field is required (0 typed for an empty till): checked before anything is written."""
@@ -191,7 +191,7 @@ def close_cash(
 
     return db.write(
         work,
-        operation=Operation(key or new_operation_key(), "cash.close", int),
+        operation=Operation(key, "cash.close", int),
         actor=actor,
         rule=rule("money.cash_closing.close_cash"),
     )
@@ -199,6 +199,7 @@ def close_cash(
 
 @checked
 def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
+    """A régisseur (or an administrator) checks and validates another agent's closing, never his own."""
 
     def work(s: Session) -> None:
         closing = s.get(DayClosing, closing_id)
@@ -206,6 +207,12 @@ def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
             raise UnknownEntity(f"Clôture inconnue (n° {closing_id}).")
         if closing.status is ClosingStatus.VALIDATED:
             raise ValidationError("Cette clôture est déjà validée.")
+        if (
+            closing.agent_id == actor.agent_id
+        ):  # segregation of duties: who counted does not check his own count
+            raise ValidationError(
+                "Vous ne pouvez pas valider votre propre clôture : un autre régisseur ou un administrateur la valide."
+            )
         now = db.clock.now()
         closing.status = ClosingStatus.VALIDATED
         closing.validated_by_id = actor.agent_id

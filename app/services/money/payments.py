@@ -31,11 +31,11 @@ from ...models import (
 from .. import audit
 from ..actors import Actor
 from ..bounds import AmountText, OperationKey, Reason, RowLimit, Text, checked
-from ..errors import OverrideReasonRequired, UnknownEntity, ValidationError
+from ..errors import ReasonRequired, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
 from ..permissions import rule
-from ..uow import Database, Operation, new_operation_key
+from ..uow import Database, Operation
 from . import ledger
 from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
 from .till import ensure_day_open, lock_till, next_receipt_seq, receipt_number
@@ -104,7 +104,7 @@ def validate_payment(data: PaymentInput) -> tuple[int, str | None, str | None]:
 
 @checked
 def record_payment(
-    db: Database, actor: Actor, structure_id: int, data: PaymentInput, *, key: OperationKey | None = None
+    db: Database, actor: Actor, structure_id: int, data: PaymentInput, *, key: OperationKey
 ) -> Receipt:
     """Take a payment at the counter: a numbered receipt and a ledger entry on the chosen wallet.
 
@@ -151,19 +151,17 @@ def record_payment(
 
     return db.write(
         work,
-        operation=Operation(key or new_operation_key(), "payment", Receipt),
+        operation=Operation(key, "payment", Receipt),
         actor=actor,
         rule=rule("money.payments.record_payment"),
     )
 
 
 @checked
-def reverse_payment(
-    db: Database, actor: Actor, payment_id: int, reason: Reason, *, key: OperationKey | None = None
-) -> int:
+def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: Reason, *, key: OperationKey) -> int:
     """Supervisor: cancel a payment by a reversing entry (the payment and its entry stay). Returns the entry id."""
     if not (reason or "").strip():
-        raise OverrideReasonRequired()
+        raise ReasonRequired("de l'annulation du règlement")
 
     def work(s: Session) -> int:
         now = db.clock.now()
@@ -192,7 +190,7 @@ def reverse_payment(
 
     return db.write(
         work,
-        operation=Operation(key or new_operation_key(), "payment.reverse", int),
+        operation=Operation(key, "payment.reverse", int),
         actor=actor,
         rule=rule("money.payments.reverse_payment"),
     )
@@ -208,12 +206,12 @@ def adjust(
     amount: AmountText,
     reason: Reason,
     *,
-    key: OperationKey | None = None,
+    key: OperationKey,
 ) -> int:
     """Supervisor: a manual adjustment (signed amount) with a mandatory reason. Returns the entry id."""
     wallet_kind = WalletKind(wallet_kind)
     if not (reason or "").strip():
-        raise OverrideReasonRequired()
+        raise ReasonRequired("de l'ajustement")
     cents = parse_amount(amount)
     if cents == 0 or abs(cents) > MAX_PAYMENT_CENTS:
         raise ValidationError(f"Montant d'ajustement invalide : « {amount.strip()} ».")
@@ -237,7 +235,7 @@ def adjust(
 
     return db.write(
         work,
-        operation=Operation(key or new_operation_key(), "ledger.adjust", int),
+        operation=Operation(key, "ledger.adjust", int),
         actor=actor,
         rule=rule("money.payments.adjust"),
     )

@@ -145,6 +145,8 @@ def create_agent(
     """A new agent with a temporary password (returned once) to change at the first login."""
     login, full_name = check_login(login), check_full_name(full_name)
     role = Role(role)
+    if not structure_ids:
+        raise FieldErrors({"structures": "Un agent travaille dans une structure au moins."})
     password = temporary_password()
 
     def work(s: Session) -> int:
