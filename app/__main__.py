@@ -394,6 +394,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from .backup import restore
     from .config import choose_database
     from .db import parse_url
+    from .text import count
 
     url = parse_url(choose_database(getattr(args, "db", None)).url)
     if url.get_backend_name() != "sqlite":
@@ -414,10 +415,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
         raise DatabaseMissing(describe(url))
     kept = restore(Path(args.file), Path(url.database))
+    from .backup import reapply_after_restore
+    from .db import make_engine, upgrade
+
+    engine = make_engine(url, create=False)
+    try:
+        upgrade(engine)  # a backup made before an update is brought to this version first
+    finally:
+        engine.dispose()
+    again = reapply_after_restore(Path(url.database), kept)
     print(
         f"Base restaurée depuis « {args.file} »."
         + (f" L'ancienne base est conservée : {kept}" if kept else "")
-    )
+        + (" " + count(len(again), "famille anonymisée depuis cette sauvegarde l'est à nouveau",
+                       "familles anonymisées depuis cette sauvegarde le sont à nouveau") + "." if again else "")
+    )  # fmt: skip
     return 0
 
 
@@ -631,10 +643,10 @@ def cmd_export_families(args: argparse.Namespace) -> int:
     from .text import count
 
     db = open_database(getattr(args, "db", None), create=False)
-    content = export_families(db)
+    content = export_families(db, _command_line_actor(db))
     from .files import write_document
 
-    write_document(Path(args.file), content)  # FileNotWritable: one French line, exit 2
+    write_document(Path(args.file), content, private=True)  # FileNotWritable: one French line, exit 2
     lines = content.count(b"\n") - 1
     print(f"{args.file} : {count(lines, 'ligne exportée', 'lignes exportées')}.")
     return 0

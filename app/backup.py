@@ -1,4 +1,9 @@
-"""Daily backup of a local SQLite database (SQLite's online backup API, N copies kept) and restore."""
+"""Daily backup of a local SQLite database (SQLite's online backup API, N copies kept) and restore.
+
+A backup holds the families anonymised since it was made, with their names: a restore applies those anonymisations
+again (``reapply_after_restore``), from the database it replaced and from the journal the counter keeps beside the
+backups (``note_anonymisation``: a family's number, the moment and the choice made for its balance — no name), so
+that a family forgotten stays forgotten. The copies themselves are kept ``backup/keep`` days (14 by default)."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from .files import private_database, private_dir, private_file
 from .services.errors import DatabaseInUse, DomainError, ValidationError
 
 PREFIX = "guichet-enfance-"
+JOURNAL = "anonymisations.csv"
+"""Beside the backups: one line per anonymisation (family number;ISO moment;refund|keep), readable by its user only."""
 
 
 def backup_dir_for(database: Path) -> Path:
@@ -122,3 +129,67 @@ def restore(file: Path, database: Path, now: datetime | None = None) -> Path | N
         raise _in_use(database, exc) from exc
     private_database(database)
     return kept
+
+
+def note_anonymisation(database: Path, family_id: int, choice: str, at: datetime) -> Path:
+    """One more line in the journal of anonymisations kept beside the backups (see the module's docstring)."""
+    directory = private_dir(backup_dir_for(database))
+    journal = directory / JOURNAL
+    with open(journal, "a", encoding="utf-8", newline="") as out:
+        out.write(f"{family_id};{at.isoformat()};{choice}\n")
+    private_file(journal)
+    return journal
+
+
+def noted_anonymisations(database: Path) -> list[tuple[int, datetime, str]]:
+    """The journal's lines (a line that cannot be read is skipped: the database replaced is read too)."""
+    journal = backup_dir_for(database) / JOURNAL
+    if not journal.is_file():
+        return []
+    found = []
+    for line in journal.read_text(encoding="utf-8").splitlines():
+        number, _, rest = line.partition(";")
+        moment, _, choice = rest.partition(";")
+        try:
+            found.append((int(number), datetime.fromisoformat(moment), choice.strip()))
+        except ValueError:
+            continue
+    return found
+
+
+def reapply_after_restore(database: Path, replaced: Path | None) -> list[int]:
+    """After ``restore``: the anonymisations recorded in the database it replaced (``replaced``, the copy
+    ``restore`` kept) and in the journal, applied again to the restored one. Returns the families anonymised
+    again."""
+    from .clock import SystemClock
+    from .db import make_engine
+    from .services.actors import system_actor
+    from .services.families.forgetting import (
+        Anonymisation,
+        BalanceChoice,
+        anonymisations,
+        reapply_anonymisations,
+    )
+    from .services.uow import Database
+
+    done: dict[int, Anonymisation] = {}
+    if replaced is not None and replaced.is_file():
+        old = make_engine(f"sqlite:///{replaced}", create=False)
+        try:
+            for record in anonymisations(Database(old)):
+                done.setdefault(record.family_id, record)
+        except DomainError:
+            pass  # an unreadable copy: the journal says what it knew
+        finally:
+            old.dispose()
+    for family_id, at, choice in noted_anonymisations(database):
+        known = BalanceChoice(choice) if choice in set(BalanceChoice) else BalanceChoice.KEEP
+        done.setdefault(family_id, Anonymisation(family_id, at, known))
+    engine = make_engine(f"sqlite:///{database}", create=False)
+    try:
+        db = Database(engine, SystemClock())
+        with db.reading() as uow:
+            actor = system_actor(uow.session)
+        return reapply_anonymisations(db, actor, sorted(done.values(), key=lambda r: r.at))
+    finally:
+        engine.dispose()

@@ -173,11 +173,12 @@ def _replace(temporary: Path, path: Path) -> None:
             time.sleep(0.1 * (attempt + 1))
 
 
-def write_documents(documents: Mapping[Path, bytes]) -> list[Path]:
+def write_documents(documents: Mapping[Path, bytes], *, private: bool = False) -> list[Path]:
     """Write files the agent asked for (a PDF, an export, a JSON and its PDF): each into a temporary file beside it,
     then all moved over their targets, so that a failure leaves the existing files whole (the temporary files are
     removed). ``FileNotWritable`` (French) when a target is read-only or locked — on Windows, a PDF open in a reader
-    is — or the folder cannot be written. A new file gets ``DOCUMENT_MODE``, an existing one keeps its mode."""
+    is — or the folder cannot be written. A new file gets ``DOCUMENT_MODE``, an existing one keeps its mode; a
+    ``private`` one (an export of personal data) is readable by its user only (0600), whatever it was."""
     targets = [Path(p) for p in documents]
     for path in targets:
         if path.is_dir():
@@ -191,7 +192,8 @@ def write_documents(documents: Mapping[Path, bytes]) -> list[Path]:
             written.append((temporary, path))
             temporary.write_bytes(data)
             if POSIX:
-                temporary.chmod(stat.S_IMODE(path.stat().st_mode) if path.exists() else DOCUMENT_MODE)
+                mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else DOCUMENT_MODE
+                temporary.chmod(FILE_MODE if private else mode)
         for temporary, path in written:
             _replace(temporary, path)
     except OSError as exc:
@@ -203,6 +205,6 @@ def write_documents(documents: Mapping[Path, bytes]) -> list[Path]:
     return targets
 
 
-def write_document(path: Path, data: bytes) -> Path:
+def write_document(path: Path, data: bytes, *, private: bool = False) -> Path:
     """One document, as ``write_documents``."""
-    return write_documents({Path(path): data})[0]
+    return write_documents({Path(path): data}, private=private)[0]

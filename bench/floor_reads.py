@@ -249,7 +249,7 @@ def floor_end_of_day(
             start = i
         if messages:
             cur.executemany(_sql(engine, _OUTBOX), messages)
-        after = {"transmitted": len(rows), "families": families, "without_email": without_email}
+        after = {"transmitted": len(rows), "families": families, "without_email": len(without_email)}
         cur.execute(
             _sql(engine, _AUDIT.format(json="CAST(? AS json)" if pg else "?")),
             [stamp, agent_id, day.isoformat(), json.dumps(after)],

@@ -37,7 +37,8 @@ from app.services.booking.validation import confirm, recap
 from app.services.end_of_day.transmission import transmit_day
 from app.services.errors import PermissionDenied, ValidationError
 from app.services.families.edit import ChildInput, FamilyInput, create_family, save_child, update_family
-from app.services.families.privacy import anonymise_family, export_family, issue_portal_password
+from app.services.families.forgetting import BalanceChoice, anonymise_family
+from app.services.families.privacy import export_family, issue_portal_password
 from app.services.families.search import find_families
 from app.services.money.aids import add_aid, remove_aid
 from app.services.money.cash_closing import CountedInput, close_cash, day_expected, validate_closing
@@ -234,8 +235,12 @@ def test_export_then_anonymise_keeps_the_accounts(db):
     assert data["famille"]["nom"] == "DÉPART" and data["enfants"][0]["prénom"] == "Zoé"
     assert data["règlements"] and data["écritures"] and json.dumps(data, ensure_ascii=False)
     with pytest.raises(PermissionDenied):
-        anonymise_family(db, actor(db, Role.AGENT), family_id)
-    anonymise_family(db, actor(db, Role.SUPERVISOR), family_id)
+        anonymise_family(
+            db, actor(db, Role.AGENT), family_id, balance=BalanceChoice.KEEP, key=new_operation_key()
+        )
+    anonymise_family(
+        db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.KEEP, key=new_operation_key()
+    )
     with db.reading() as uow:
         s = uow.session
         family = s.get(Family, family_id)
@@ -286,7 +291,7 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
     days.set_capacity(
         db, supervisor, full.id, full.capacity + 1, "renfort", key=new_operation_key()
     )  # promotes
-    adjust(db, supervisor, sid, family_id, W.ALSH, "-1", "correction", key=new_operation_key())
+    adjust(db, supervisor, sid, family_id, W.ALSH, "1", "correction", key=new_operation_key())
     reverse_payment(db, supervisor, receipt.payment_id, "erreur", key=new_operation_key())
     transmit_day(db, date(2026, 11, 26))
     issue_portal_password(db, agent, family_id, by_email=True)
@@ -323,7 +328,7 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
         )
     record_attendance(db, agent, res, Attendance.ABSENT)
     record_certificate(db, agent, res, key=new_operation_key())
-    anonymise_family(db, supervisor, family_id)
+    anonymise_family(db, supervisor, family_id, balance=BalanceChoice.REFUND, key=new_operation_key())
     with db.reading() as uow:
         actions = {e.action for e in audit_rows(uow.session, start=start, limit=10_000)}
         by_family = {e.action for e in audit_rows(uow.session, family_id=family_id)}
@@ -384,3 +389,23 @@ def test_closing_a_day_does_not_refund_a_certificate_twice(db):
         key=new_operation_key(),
     )
     assert balance(db, family_id) == 1300
+
+
+def test_the_journal_pages_through_everything_shows_before_and_after_whole_and_finds_a_family_by_name(db):
+    from app.services.setup.views import JOURNAL_PAGE, audit_view
+
+    agent = actor(db, Role.AGENT)
+    family_id = create_family(db, agent, FamilyInput(name="Journalière", email="j@example.org"))
+    long_address = "Résidence des Tilleuls, bâtiment B, escalier 3, " * 3
+    for i in range(JOURNAL_PAGE + 30):
+        update_family(db, agent, family_id, FamilyInput(name="Journalière", email="j@example.org",
+                                                        address=f"{long_address}n° {i}"))  # fmt: skip
+    today = db.clock.now().date()
+    first = audit_view(db, family="journaliere", start=today, end=today)
+    assert first.total == JOURNAL_PAGE + 31 and len(first.rows) == JOURNAL_PAGE  # not a silent cut
+    second = audit_view(db, family="JOURNALIÈRE", start=today, end=today, offset=JOURNAL_PAGE)
+    assert len(second.rows) == 31 and second.rows[-1].action == "family.create"
+    newest = first.rows[0]
+    assert newest.family == "JOURNALIÈRE" and f"{long_address}n° {JOURNAL_PAGE + 29}" in newest.after
+    assert f"{long_address}n° {JOURNAL_PAGE + 28}" in newest.before  # the before side, whole too
+    assert audit_view(db, family="personne-de-ce-nom", start=today, end=today).total == 0

@@ -626,8 +626,17 @@ def test_portal_access_export_and_anonymisation_from_the_family_tab(qtbot, demo_
     text = PdfReader(str(path.with_suffix(".pdf"))).pages[0].extract_text()
     assert "Données détenues sur la famille TESTEUR" in text
     assert not window.page.anonymise.isHidden()
-    assert window.page.anonymise_family()
+    confirm = window.page.anonymise_family()  # the confirmation first: what is erased, « c'est définitif »
+    assert (
+        confirm.isVisible()
+        and not confirm.go.isEnabled()
+        and "TESTEUR" in confirm.windowTitle() + str([label.text() for label in confirm.findChildren(QLabel)])
+    )
+    confirm.sure.setChecked(True)
+    confirm.go.click()
     assert window.stack.currentWidget() is window.placeholder
+    assert not any("Famille inconnue" in m for m in window.messages)  # the page left before it was read again
+    assert any("est anonymisée" in m for m in window.messages)
     assert "TESTEUR" not in [r.name for r in window.families.model.rows]
 
 

@@ -23,6 +23,7 @@ from app.services.errors import (
     WrongStructure,
 )
 from app.services.invariants import check
+from app.services.sealing import opened
 from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, day_row, new_agent, new_family, row_counts, structure_of
 
@@ -37,9 +38,10 @@ def db(demo_rw):
 
 def _refused(db, basket, error, *words):
     before = row_counts(db)
-    for call in (recap, confirm):
+    who = actor(db, Role.SUPERVISOR if basket.override_reason else Role.AGENT)
+    for call in (lambda: recap(db, who, basket), lambda: confirm(db, who, basket, key=new_operation_key())):
         with pytest.raises(error) as info:
-            call(db, actor(db, Role.SUPERVISOR if basket.override_reason else Role.AGENT), basket)
+            call()
         for w in words:
             assert w in str(info.value)
     assert row_counts(db) == before
@@ -65,9 +67,12 @@ def test_day_of_another_structure(db):
     basket = Basket(family_id)
     basket.toggle(child, activity_id(db, "CLSH-PV"), DAY, Action.ADD)
     before = row_counts(db)
-    for call in (recap, confirm):
+    for call in (
+        lambda: recap(db, alae_agent, basket),
+        lambda: confirm(db, alae_agent, basket, key=new_operation_key()),
+    ):
         with pytest.raises(WrongStructure) as info:
-            call(db, alae_agent, basket)
+            call()
         assert "ALSH Montech" in str(info.value)
     assert row_counts(db) == before
     # The same agent books the Wednesday club without switching anything.
@@ -147,7 +152,7 @@ def test_supervisor_deadline_override_is_flagged_and_audited(db):
         res = uow.session.get(Reservation, result.outcomes[0].reservation_id)
         assert res.override_reason == "oubli de la famille, accord du responsable"
         entry = uow.session.scalar(select(AuditEntry).where(AuditEntry.entity_id == str(res.id)))
-        assert entry.reason == res.override_reason
+        assert opened(uow.session, entry.reason) == res.override_reason  # sealed with the family's key
 
 
 def test_supervisor_capacity_override_keeps_the_invariant(db):

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.models import Family, Payment, PaymentMethod, Role
+from app.models import Family, PaymentMethod, Role
 from app.services.bounds import SearchText, Text
 from app.services.families.edit import ChildInput, FamilyInput, create_family
 from app.services.families.search import find_families
@@ -166,7 +166,7 @@ def test_the_cheque_number_takes_ascii_digits_only(qtbot):
     dialog = PaymentDialog(None, 1, "TESTEUR", 0)
     qtbot.addWidget(dialog)
     dialog.method.setCurrentIndex(dialog.method.findData(PaymentMethod.CHEQUE))
-    assert max_length(dialog.number) == limit_of(Payment.cheque_number)
+    assert max_length(dialog.number) == limit_of(PaymentInput, "cheque_number")
     for text in ("12a", "A123", "١٢٣", "𝟏𝟐𝟑", "12-3", "12 3"):
         assert _refused(dialog.number, text), text
     qtbot.keyClicks(dialog.number, "0012345")

@@ -13,6 +13,7 @@ from app.calendar_words import availability
 from app.clock import paris
 from app.models import AuditEntry, Payment, PaymentMethod, Reservation, ReservationStatus, Role
 from app.services.booking.month_view import DayState
+from app.services.sealing import opened
 from app.ui import recap_dialog
 from tests.helpers import balance, new_family
 from tests.test_counter_gui import choose, click_day, open_family
@@ -56,7 +57,10 @@ def test_a_cheque_is_recorded_from_the_payment_dialog(qtbot, demo_rw):
     with demo_rw.reading() as uow:
         payment = uow.session.scalar(select(Payment).where(Payment.family_id == family_id))
         assert (payment.method, payment.amount_cents) == (PaymentMethod.CHEQUE, 2500)
-        assert (payment.cheque_bank, payment.cheque_number) == ("Crédit Agricole", "1234567")
+        assert (opened(uow.session, payment.cheque_bank), opened(uow.session, payment.cheque_number)) == (
+            "Crédit Agricole",
+            "1234567",
+        )  # sealed with the family's key
     assert balance(demo_rw, family_id) == 2500
 
 
@@ -241,7 +245,7 @@ def test_a_supervisor_passes_over_a_refused_line_with_a_reason(qtbot, demo_rw):
         assert res.status is ReservationStatus.ACCEPTED
         assert res.override_reason == "oubli de la famille, accord du responsable"
         entry = uow.session.scalar(select(AuditEntry).where(AuditEntry.entity_id == str(res.id)))
-        assert entry.reason == res.override_reason
+        assert opened(uow.session, entry.reason) == res.override_reason
 
 
 def test_an_agent_cannot_pass_over(qtbot, demo_rw):

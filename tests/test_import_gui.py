@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from app.models import Family, LedgerEntry, LedgerKind, Wallet, WalletKind
+from app.services.sealing import opened
 from app.services.setup.family_import import FIELDS, LineError, guess_mapping
 from app.ui.import_dialog import FamiliesPanel
 from tests.test_admin_gui import _window
@@ -77,7 +78,7 @@ def _opening_entries(db, name: str) -> dict[WalletKind, tuple[int, str]]:
         rows = uow.session.execute(
             select(Wallet.kind, LedgerEntry.amount_cents, LedgerEntry.label).join(Wallet).join(Family)
             .where(Family.name == name, LedgerEntry.kind == LedgerKind.OPENING)).all()  # fmt: skip
-    return {kind: (cents, label) for kind, cents, label in rows}
+        return {kind: (cents, opened(uow.session, label)) for kind, cents, label in rows}  # labels are sealed
 
 
 def test_preview_shows_rejected_and_duplicate_lines_then_import_without_them_then_nothing_twice(

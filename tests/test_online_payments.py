@@ -44,6 +44,7 @@ from app.services.money.online import (
     start_online_payment,
 )
 from app.services.money.online_backends import PaymentGateway
+from app.services.sealing import opened
 from app.services.uow import Database, new_operation_key
 from tests.helpers import KILLED_EXIT, actor, balance, new_family, row_counts, structure_of
 from tests.payfip_double import PARIS, PayFiPDouble
@@ -126,7 +127,7 @@ def test_a_paid_payment_is_recorded_once_with_its_receipt_ledger_audit_and_email
         assert (payment.structure_id, payment.family_id, payment.wallet_id, payment.amount_cents, payment.agent_id) == (
             alsh, family_id, wallet_id, 5_000, None)  # fmt: skip
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "payment.online"))
-        assert (entry.agent_id, entry.family_id, entry.after["reference"]) == (
+        assert (entry.agent_id, entry.family_id, opened(s, entry.after)["reference"]) == (
             None,
             family_id,
             start.reference,
@@ -571,7 +572,8 @@ def test_a_payment_expired_then_said_paid_by_the_site_is_recorded_once(town, gat
     assert balance(db, family_id) == 4_000 and "paid after it was expired" in caplog.text
     with db.reading() as uow:
         late = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "payment.online"))
-    assert late.after["late"] is True and check(db) == []
+        assert opened(uow.session, late.after)["late"] is True  # sealed with the family's key
+    assert check(db) == []
     refused = start_online_payment(db, gateway, who, alsh, wallet_id, "10")
     double.pay(idop_of(refused.url), "R", at=datetime.now(PARIS) - timedelta(minutes=5))
     settle_online_payment(db, gateway, refused.reference)

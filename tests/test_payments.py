@@ -42,6 +42,7 @@ from app.services.money.payments import (
     reverse_payment,
 )
 from app.services.money.till import DayClosed
+from app.services.sealing import opened
 from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, balance, new_family, row_counts, structure_of
 
@@ -141,10 +142,9 @@ def test_reversal_is_for_supervisors_keeps_the_payment_and_happens_once(db):
             )
         )
         assert kinds == [LedgerKind.PAYMENT, LedgerKind.REVERSAL]
-        assert (
-            uow.session.scalar(select(AuditEntry.reason).where(AuditEntry.action == "payment.reverse"))
-            == "erreur de saisie"
-        )
+        stored = uow.session.scalar(select(AuditEntry.reason).where(AuditEntry.action == "payment.reverse"))
+        assert stored.startswith("sealed:v1:")  # the family's key opens it; its anonymisation erases it
+        assert opened(uow.session, stored) == "erreur de saisie"
     assert violations_of(db) == []
 
 

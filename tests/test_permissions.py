@@ -35,6 +35,7 @@ from app.services import permissions
 from app.services.actors import Actor
 from app.services.booking.basket import Action, Basket
 from app.services.errors import PermissionDenied
+from app.services.families.forgetting import BalanceChoice
 from app.services.security import hash_password
 from app.services.uow import Database
 from tests.helpers import activity_id, actor, day_row, new_family, structure_of
@@ -318,8 +319,14 @@ SAMPLES: dict[str, Sample] = {
         "families.privacy.issue_portal_password", w, _new_family(w), by_email=False
     ),
     "families.privacy.export_family": lambda w: _with("families.privacy.export_family", w, w.family_id),
-    "families.privacy.anonymise_family": lambda w: _with(
-        "families.privacy.anonymise_family", w, _new_family(w)
+    "families.forgetting.anonymise_family": lambda w: _with(
+        "families.forgetting.anonymise_family", w, _new_family(w), balance=BalanceChoice.KEEP, key=_key()
+    ),
+    "families.forgetting.save_retention_years": lambda w: _with(
+        "families.forgetting.save_retention_years", w, 5
+    ),
+    "families.forgetting.reapply_anonymisations": lambda w: _with(
+        "families.forgetting.reapply_anonymisations", w, []
     ),
     "money.aids.add_aid": lambda w: _with(
         "money.aids.add_aid", w, w.family_id, w.caf, [W.ALSH], "4", date(2026, 9, 1), date(2027, 8, 31)
@@ -405,6 +412,7 @@ SAMPLES: dict[str, Sample] = {
     "setup.family_import.import_families": lambda w: _with(
         "setup.family_import.import_families", w, _import_table(w)
     ),
+    "setup.family_import.export_families": lambda w: _with("setup.family_import.export_families", w),
     "setup.school_year.save_calendar": _calendar,
     "setup.school_year.add_local_closing": lambda w: _with(
         "setup.school_year.add_local_closing",

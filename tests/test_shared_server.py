@@ -197,11 +197,11 @@ from app.models import Role
 from app.services.actors import Actor
 from app.services.booking.basket import Action, Basket
 from app.services.booking.validation import confirm
-from app.services.uow import Database
+from app.services.uow import Database, new_operation_key
 db = Database(make_engine(sys.argv[1]), FixedClock(paris(date(2026, 11, 26))))
 basket = Basket(int(sys.argv[2]))
 basket.toggle(int(sys.argv[3]), int(sys.argv[4]), date(2026, 12, 28), Action.ADD)
-print(confirm(db, Actor(int(sys.argv[5]), Role.AGENT), basket).outcomes[0].label)
+print(confirm(db, Actor(int(sys.argv[5]), Role.AGENT), basket, key=new_operation_key()).outcomes[0].label)
 """
 
 

@@ -32,7 +32,7 @@ from .enums import (
     Role,
     WalletKind,
 )
-from .family import Adult, Child, Family, PortalResetToken
+from .family import Adult, Child, Family, FamilyKey, PortalResetToken
 from .money import (
     AidType,
     FamilyAid,
@@ -45,7 +45,7 @@ from .money import (
 )
 from .notification import InfoMessage, OutboxMessage
 from .operation import OperationRecord, ScheduledJob
-from .organisation import Agent, LoginFailure, Structure, agent_structures
+from .organisation import Agent, LoginFailure, Structure, TownSetting, agent_structures
 from .reservation import Reservation
 
 __all__ = [
@@ -68,6 +68,7 @@ __all__ = [
     "DeadlineKind",
     "DeadlineRule",
     "Family",
+    "FamilyKey",
     "PortalResetToken",
     "FamilyAid",
     "InfoMessage",
@@ -95,6 +96,7 @@ __all__ = [
     "ScheduledJob",
     "SchoolHoliday",
     "Structure",
+    "TownSetting",
     "TILL_METHODS",
     "Wallet",
     "WalletKind",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -29,4 +29,5 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(60))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    reason: Mapped[str | None] = mapped_column(String(400), info={"label": "motif"})
+    reason: Mapped[str | None] = mapped_column(Text, info={"label": "motif"})
+    """Sealed with the family's key on a family's row (``services.sealing``)."""

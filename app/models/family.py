@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -106,3 +106,13 @@ class PortalResetToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class FamilyKey(Base):
+    """The key a family's personal data is sealed with where it cannot be rewritten (``services.sealing``): the
+    audit trail, ledger labels, cheque details, stored outcomes. Anonymisation deletes it."""
+
+    __tablename__ = "family_keys"
+
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -8,7 +8,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum
@@ -46,7 +56,8 @@ class LedgerEntry(Base):
     wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id", ondelete="RESTRICT"))
     kind: Mapped[LedgerKind] = mapped_column(str_enum(LedgerKind, "ledger_kind"))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    label: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(Text)
+    """Sealed with the family's key (``services.sealing``): anonymisation erases it, the amount stays."""
     created_at: Mapped[datetime]
     business_date: Mapped[date] = mapped_column(index=True)
     structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id", ondelete="RESTRICT"))
@@ -58,7 +69,7 @@ class LedgerEntry(Base):
     reverses_id: Mapped[int | None] = mapped_column(
         ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
     )
-    reason: Mapped[str | None] = mapped_column(String(400), info={"label": "motif"})
+    reason: Mapped[str | None] = mapped_column(Text, info={"label": "motif"})
 
     reservation: Mapped[Reservation | None] = relationship()
 
@@ -97,8 +108,9 @@ class Payment(Base):
     receipt_number: Mapped[str] = mapped_column(String(20))
     method: Mapped[PaymentMethod] = mapped_column(str_enum(PaymentMethod, "payment_method"))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    cheque_bank: Mapped[str | None] = mapped_column(String(80), info={"label": "banque du chèque"})
-    cheque_number: Mapped[str | None] = mapped_column(String(40), info={"label": "numéro du chèque"})
+    cheque_bank: Mapped[str | None] = mapped_column(Text, info={"label": "banque du chèque"})
+    """Sealed with the family's key, as ``cheque_number`` (``services.sealing``)."""
+    cheque_number: Mapped[str | None] = mapped_column(Text, info={"label": "numéro du chèque"})
     paid_at: Mapped[datetime]
     business_date: Mapped[date]
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Table, UniqueConstraint, false
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum
@@ -81,3 +81,14 @@ class LoginFailure(Base):
     workstation: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
+
+
+class TownSetting(Base):
+    """A setting of the town's own policy, shared by every counter (``services.families.forgetting``: how many years
+    a family's data is kept without activity)."""
+
+    __tablename__ = "town_settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime]

@@ -39,7 +39,19 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str | None = None,
+    sealed: bool = True,
 ) -> AuditEntry:
+    """One row of the trail. A family's row (``family_id``) has its before, after and reason sealed with the
+    family's key (``sealing``): anonymisation erases them, the row itself stays. ``sealed=False`` for a family's row
+    that holds nothing personal (the anonymisation's own row, written once the key is gone)."""
+    before_value = _jsonable(before) if before is not None else None
+    after_value = _jsonable(after) if after is not None else None
+    if family_id is not None and sealed:
+        from .sealing import seal, seal_json
+
+        before_value = seal_json(session, family_id, before_value) if before_value is not None else None
+        after_value = seal_json(session, family_id, after_value) if after_value is not None else None
+        reason = seal(session, family_id, reason) if reason is not None else None
     entry = AuditEntry(
         at=at,
         action=action,
@@ -48,33 +60,67 @@ def record(
         agent_id=agent_id,
         structure_id=structure_id,
         family_id=family_id,
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
+        before=before_value,
+        after=after_value,
         reason=reason,
     )
     session.add(entry)
     return entry
 
 
-def audit_rows(
-    session: Session,
-    *,
-    family_id: int | None = None,
-    agent_id: int | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    limit: int = 500,
-) -> list[AuditEntry]:
-    """The audit trail, newest first, filtered by family, agent and period (for the viewer)."""
-    from sqlalchemy import select
+def opened(session: Session, entry: AuditEntry) -> tuple[Any, Any, str]:
+    """An entry's before, after and reason as written (unsealed; ``sealing.ERASED`` once the family is
+    anonymised)."""
+    from .sealing import opened as unseal
+    from .sealing import opened_text
 
-    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if family_id is not None:
-        stmt = stmt.where(AuditEntry.family_id == family_id)
+    return unseal(session, entry.before), unseal(session, entry.after), opened_text(session, entry.reason)
+
+
+def _filtered(
+    stmt: Any, family_ids: Any, agent_id: int | None, start: datetime | None, end: datetime | None
+) -> Any:
+    if family_ids is not None:
+        stmt = stmt.where(AuditEntry.family_id.in_(family_ids))
     if agent_id is not None:
         stmt = stmt.where(AuditEntry.agent_id == agent_id)
     if start is not None:
         stmt = stmt.where(AuditEntry.at >= start)
     if end is not None:
         stmt = stmt.where(AuditEntry.at < end)
-    return list(session.scalars(stmt))
+    return stmt
+
+
+def audit_rows(
+    session: Session,
+    *,
+    family_id: int | None = None,
+    family_ids: Any = None,
+    agent_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[AuditEntry]:
+    """The audit trail, newest first, filtered by family (one, or a selection: ``family_ids``), agent and period;
+    ``limit`` rows from ``offset`` (a page of the viewer)."""
+    from sqlalchemy import select
+
+    chosen = [family_id] if family_id is not None else family_ids
+    stmt = _filtered(select(AuditEntry), chosen, agent_id, start, end)
+    return list(session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)))
+
+
+def audit_count(
+    session: Session,
+    *,
+    family_ids: Any = None,
+    agent_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> int:
+    """How many rows ``audit_rows`` pages through."""
+    from sqlalchemy import func, select
+
+    return int(session.scalar(_filtered(select(func.count()).select_from(AuditEntry), family_ids, agent_id, start,
+                                        end)) or 0)  # fmt: skip

@@ -336,7 +336,7 @@ def _column(model: str, attribute: str) -> Any:
 
 
 SearchText = Annotated[str, Text(max_len=100, label="recherche")]
-Reason = Annotated[str, Text(_column("AuditEntry", "reason"))]
+Reason = Annotated[str, Text(max_len=400, label="motif")]
 DayReason = Annotated[str, Text(_column("ActivityDay", "closed_reason"))]
 AmountText = Annotated[str, Text(max_len=30, label="montant")]
 PersonName = Annotated[str, Text(_column("Agent", "full_name"))]
@@ -348,3 +348,4 @@ Capacity = Annotated[int, Range(0, 10_000, "capacité")]
 Year = Annotated[int, Range(YEARS[0], YEARS[1], "année")]
 Month = Annotated[int, Range(1, 12, "mois")]
 RowLimit = Annotated[int, Range(1, 10_000, "nombre de lignes")]
+Offset = Annotated[int, Range(0, MAX_ID, "position dans la liste")]

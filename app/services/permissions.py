@@ -55,7 +55,9 @@ RULES: dict[str, Rule] = {
     "families.portal.update_contact": Rule(None, "modifier ses coordonnées sur le portail", family=True),
     "families.privacy.issue_portal_password": Rule(AGENT, "donner un accès au portail"),
     "families.privacy.export_family": Rule(AGENT, "exporter les données d'une famille"),
-    "families.privacy.anonymise_family": Rule(SUPERVISOR, "anonymiser une famille"),
+    "families.forgetting.anonymise_family": Rule(SUPERVISOR, "anonymiser une famille"),
+    "families.forgetting.save_retention_years": Rule(ADMIN, "régler la durée de conservation des données"),
+    "families.forgetting.reapply_anonymisations": Rule(ADMIN, "appliquer à nouveau des anonymisations"),
     # --- money
     "money.aids.add_aid": Rule(AGENT, "enregistrer une aide"),
     "money.aids.remove_aid": Rule(AGENT, "retirer une aide"),
@@ -84,6 +86,7 @@ RULES: dict[str, Rule] = {
     "setup.catalogue.create_aid_type": Rule(ADMIN, "ajouter une aide au catalogue"),
     "setup.catalogue.save_message": Rule(ADMIN, "publier un message"),
     "setup.family_import.import_families": Rule(ADMIN, "importer des familles"),
+    "setup.family_import.export_families": Rule(ADMIN, "exporter toutes les familles"),
     "setup.school_year.save_calendar": Rule(ADMIN, "modifier le calendrier de l'année scolaire"),
     "setup.school_year.add_local_closing": Rule(ADMIN, "ajouter une fermeture"),
     "setup.school_year.remove_local_closing": Rule(ADMIN, "retirer une fermeture"),
@@ -106,7 +109,7 @@ SCREENS: dict[str, str] = {
     "payment.reverse": "money.payments.reverse_payment",
     "payment.adjust": "money.payments.adjust",
     "closing.validate": "money.cash_closing.validate_closing",
-    "family.anonymise": "families.privacy.anonymise_family",
+    "family.anonymise": "families.forgetting.anonymise_family",
 }
 """What a screen offers, by the service it calls: the screen asks ``may`` with the rule of that service."""
 

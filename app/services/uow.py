@@ -46,6 +46,9 @@ class Operation(Generic[T]):
     key: str
     kind: str
     result_type: type[T]
+    family_id: int | None = None
+    """The family the outcome speaks of (a child's name in a basket's outcome): it is stored sealed with the family's
+    key (``sealing``), so that anonymisation erases it."""
 
 
 class Database:
@@ -97,7 +100,7 @@ class Database:
                     if actor is not None:
                         actor = authorize(s, actor, rule)
                     if operation is not None:
-                        done = _stored_result(s, operation)
+                        done = _stored_result(s, operation, actor.agent_id if actor else None)
                         if done is not _MISSING:
                             return done
                     result = work(s)
@@ -116,7 +119,7 @@ class Database:
                 raise
             except Exception as exc:
                 if committing and _is_unclear(exc):
-                    return self._after_unclear_commit(operation, exc)
+                    return self._after_unclear_commit(operation, exc, actor.agent_id if actor else None)
                 if is_connection_lost(exc):
                     raise ConnectionLost() from exc
                 if not is_retryable(exc):
@@ -124,7 +127,9 @@ class Database:
             time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
         raise BusyRetryExhausted()
 
-    def _after_unclear_commit(self, operation: Operation[T] | None, exc: BaseException) -> T:
+    def _after_unclear_commit(
+        self, operation: Operation[T] | None, exc: BaseException, agent_id: int | None = None
+    ) -> T:
         """The COMMIT was sent and no answer came back: ask the server whether the operation key committed."""
         from .errors import ConnectionLost, OutcomeUnknown
 
@@ -134,7 +139,7 @@ class Database:
             time.sleep(wait)
             try:
                 with self.reading() as uow:
-                    done = _stored_result(uow.session, operation)
+                    done = _stored_result(uow.session, operation, agent_id)
             except DBAPIError:
                 continue
             if done is _MISSING:
@@ -173,35 +178,51 @@ class UnitOfWork:
 _MISSING: Any = object()
 
 
-def _read_stored(db: Database, operation: Operation[T]) -> T | None:
-    """The result an operation key committed (None when it never did): what a page shows after the write."""
+def _read_stored(db: Database, operation: Operation[T], agent_id: int | None = None) -> T | None:
+    """The result an operation key committed for ``agent_id`` (None: a family on the portal) — None when it never
+    did, or did for someone else: what a page shows after the write."""
+    from .errors import ValidationError
+
     with db.reading() as uow:
-        done = _stored_result(uow.session, operation)
+        try:
+            done = _stored_result(uow.session, operation, agent_id)
+        except ValidationError:
+            return None
     return None if done is _MISSING else done
 
 
-def _stored_result(s: Session, operation: Operation[T]) -> T | Any:
+def _stored_result(s: Session, operation: Operation[T], agent_id: int | None) -> T | Any:
     from ..models import OperationRecord
     from .codec import load
+    from .errors import ValidationError
+    from .sealing import ERASED, opened
 
     row = s.execute(
-        select(OperationRecord.kind, OperationRecord.result).where(OperationRecord.key == operation.key)
+        select(OperationRecord.kind, OperationRecord.agent_id, OperationRecord.result).where(
+            OperationRecord.key == operation.key
+        )
     ).first()
     if row is None:
         return _MISSING
-    if row.kind != operation.kind:
-        from .errors import ValidationError
-
+    if row.kind != operation.kind or row.agent_id != agent_id:
         raise ValidationError("Clé d'opération déjà utilisée pour une autre opération.")
-    return load(operation.result_type, row.result)
+    result = opened(s, row.result)
+    if result == ERASED:
+        raise ValidationError("Cette opération a été enregistrée pour une famille depuis anonymisée.")
+    return load(operation.result_type, result)
 
 
 def _store_result(s: Session, operation: Operation[T], result: T, agent_id: int | None, clock: Clock) -> None:
     from ..models import OperationRecord
     from .codec import dump
 
+    stored = dump(result)
+    if operation.family_id is not None:
+        from .sealing import seal_json
+
+        stored = seal_json(s, operation.family_id, stored)
     s.add(OperationRecord(key=operation.key, kind=operation.kind, agent_id=agent_id, created_at=clock.now(),
-                          result=dump(result)))  # fmt: skip
+                          result=stored))  # fmt: skip
     s.flush()
 
 

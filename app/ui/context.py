@@ -17,6 +17,8 @@ class CounterContext(QObject):
 
     structure_changed = Signal(int)
     role_changed = Signal()
+    family_anonymised = Signal(int, str)
+    """A family was anonymised (its number, the choice for its balance): noted beside the backups (``backup``)."""
     """The agent's role changed while the window was open: the screens offer what the new role may do."""
 
     def __init__(

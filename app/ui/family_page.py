@@ -31,7 +31,6 @@ from .balances_tab import BalancesTab
 from .booking_view import BookingView
 from .context import CounterContext
 from .family_dialog import ChildDialog, FamilyDialog, SavingDialog
-from .operations import succeeded
 from .print_preview import PrintPreview, Rendered, print_pdf, rendered
 from .table_model import Column, RowsModel
 from .theme import DEBIT
@@ -405,7 +404,8 @@ class FamilyPage(QWidget):
             data = export_family(self.ctx.db, actor, family_id)
             pdf = family_export_pdf(self.ctx.db, data, agent, structure_id)
             content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-            write_documents({target: content, target.with_suffix(".pdf"): pdf})  # both, or neither
+            # both, or neither; readable by the agent's user only (a family's personal data)
+            write_documents({target: content, target.with_suffix(".pdf"): pdf}, private=True)
             return target
 
         written: list[Path] = []
@@ -418,23 +418,21 @@ class FamilyPage(QWidget):
         self.ctx.ops.run(export, exported, background=True)
         return written[0] if written else None
 
-    def anonymise_family(self) -> bool:
+    def anonymise_family(self):
+        """« Anonymiser… »: the confirmation (what will be erased, the balance's choice), then the anonymisation; the
+        page goes back to the search once it is done. Returns the dialog (None without a family)."""
         if self.summary is None:
-            return False
-        from ..services.families.privacy import anonymise_family
+            return None
+        from .anonymise_dialog import ask_anonymise
 
         family_id = self.summary.id
-        done = bool(
-            self.ctx.ops.run(
-                succeeded(lambda: anonymise_family(self.ctx.db, self.ctx.actor, family_id)),
-                write=True,
-                default=False,
-            )
-        )
-        if done:
+
+        def done(result, _name: str) -> None:
             self.summary = None
             self.family_changed.emit(family_id)
-        return done
+
+        self.anonymise_dialog = ask_anonymise(self, self.ctx, family_id, done)
+        return self.anonymise_dialog
 
     def open_aid_dialog(self) -> None:
         if self.summary is None:

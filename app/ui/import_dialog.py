@@ -662,7 +662,10 @@ class FamiliesPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(QLabel("Colonnes du fichier :"))
         layout.addWidget(fields_table())
-        layout.addStretch(1)
+        from .admin_retention import RetentionPanel
+
+        self.retention = RetentionPanel(ctx)
+        layout.addWidget(self.retention, 1)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)
@@ -684,11 +687,11 @@ class FamiliesPanel(QWidget):
             if chosen is None:
                 return
             path = str(chosen)
-        target, db = Path(path), self.ctx.db
+        target, db, actor = Path(path), self.ctx.db, self.ctx.actor
 
         def work() -> int:
-            content = family_import.export_families(db)
-            write_document(target, content)
+            content = family_import.export_families(db, actor)
+            write_document(target, content, private=True)  # every family's personal data: its user's only
             return sum(1 for _ in csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";")) - 1
 
         def done(lines: int) -> None:

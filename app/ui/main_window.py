@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.page.booking.add_child_requested.connect(lambda: self.page.open_child_dialog(None))
         self.ops.noticed.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.page.family_changed.connect(lambda _id: self.logout_family())
+        self.ctx.family_anonymised.connect(self._note_anonymisation)
         self.ops.changed.connect(self.refresh_all)
         self.ops.on_session_refused = self.end_session
         self.ctx.structure_changed.connect(lambda _sid: self.refresh_all())
@@ -236,6 +237,21 @@ class MainWindow(QMainWindow):
         self.logout()
         if not self.require_login:  # nobody may log in again here: the counter stays closed
             self.central.setEnabled(False)
+
+    def _note_anonymisation(self, family_id: int, choice: str) -> None:
+        """A local database: the anonymisation noted beside its backups, so that a restore applies it again."""
+        if self.db.dialect != "sqlite" or not self.db.engine.url.database:
+            return
+        from pathlib import Path
+
+        from ..backup import note_anonymisation
+
+        try:
+            note_anonymisation(Path(self.db.engine.url.database), family_id, choice, self.db.clock.now())
+        except OSError as exc:
+            self.ops.inform("Anonymisation", f"La note de l'anonymisation n'a pas pu être écrite près des "
+                                             f"sauvegardes ({exc.strerror}) : une restauration la retrouvera dans "
+                                             "la base remplacée.")  # fmt: skip
 
     def show_messages(self) -> None:
         """The structure's information messages on the home screen (no family open)."""

@@ -5,11 +5,13 @@ leaves the status changes to ``lifecycle``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import ActivityDay
+from ...models import ActivityDay, Family
 from ..actors import Actor
 from ..bounds import Capacity, DayReason, OperationKey, Reason, checked
 from ..errors import InvalidCapacity, ReasonRequired, UnknownEntity, ValidationError
@@ -98,4 +100,9 @@ def close_day(db: Database, actor: Actor, day_id: int, reason: DayReason, *, key
         return lifecycle.close_day(s, day, reason, now, actor)
 
     operation = Operation(key, "day.close", ClosedDay)
-    return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.close_day"))
+    closed = db.write(work, operation=operation, actor=actor, rule=rule("booking.days.close_day"))
+    with (
+        db.reading() as uow
+    ):  # the names now (never stored with the outcome: an anonymisation must erase them)
+        names = uow.session.scalars(select(Family.name).where(Family.id.in_(closed.family_ids)))
+        return replace(closed, families=sorted(names))

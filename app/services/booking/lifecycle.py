@@ -14,8 +14,8 @@ by the caller on those rows, never on rows read before the lock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -196,6 +196,28 @@ def cancel(
     return refund
 
 
+def cancel_future(s: Session, family: Family, after: date, now: datetime, actor: Actor) -> tuple[int, int]:
+    """Before a family is anonymised: every live request of its children for a day after ``after`` cancelled, the
+    accepted ones refunded, the places freed given to the waiting lists (no e-mail to the family: it is leaving).
+    Returns (requests cancelled, cents refunded)."""
+    from .waitlist import lock_days
+
+    live = s.scalars(select(Reservation).join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
+                     .join(Child, Reservation.child_id == Child.id).where(
+        Child.family_id == family.id, Reservation.status.in_(LIVE_STATUSES), ActivityDay.day > after)
+        .order_by(ActivityDay.day, Reservation.id)).all()  # fmt: skip
+    days = lock_days(s, [r.activity_day_id for r in live])
+    refunded = 0
+    for res in live:
+        day = days[res.activity_day_id]
+        refunded += cancel(s, res, family=family, activity=day.activity, now=now, actor=actor,
+                           label=f"Annulation avant anonymisation – {day.activity.name} – {day.day:%d/%m/%Y}",
+                           action="reservation.cancel_anonymised")  # fmt: skip
+    for day in days.values():
+        promote(s, day, now, actor)
+    return len(live), refunded
+
+
 # --- the waitlist ----------------------------------------------------------------------------------------
 
 
@@ -268,15 +290,17 @@ def reorder(
 @dataclass(frozen=True)
 class ClosedDay:
     families: list[str]
+    """The families concerned, by name (read when the result is shown: the stored outcome holds only numbers)."""
     refunded_cents: int
     emails: int
+    family_ids: list[int] = field(default_factory=list)
 
 
 def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: Actor) -> ClosedDay:
     """Close a locked day: every live request is cancelled (accepted ones refunded, unless a certificate did it
     already), each family with an address is e-mailed; the day is flagged closed so that no booking can come."""
     activity = day.activity
-    families: list[str] = []
+    families: list[int] = []
     refunded = emails = 0
     entries = ledger.LedgerBatch(s)
     live = s.scalars(select(Reservation).where(Reservation.activity_day_id == day.id,
@@ -289,7 +313,7 @@ def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: A
                         label=f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}", entries=entries,
                         action="reservation.cancel_day_closed")  # fmt: skip
         refunded += refund
-        families.append(family.name)
+        families.append(family.id)
         body = (f"Bonjour,\n\nLa journée du {long_date(day.day)} ({activity.name}) est fermée : {reason}.\n"
                 f"La réservation de {res.child.first_name} est annulée"
                 + (f" et {format_eur(refund)} sont recrédités sur votre compte." if refund else ".")
@@ -301,8 +325,8 @@ def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: A
     entries.apply()
     audit.record(s, at=now, action="activity_day.close", entity="activity_day", entity_id=day.id,
                  agent_id=actor.agent_id, structure_id=activity.structure_id,
-                 after={"families": families, "refunded_cents": refunded}, reason=reason)  # fmt: skip
-    return ClosedDay(sorted(set(families)), refunded, emails)
+                 after={"families": sorted(set(families)), "refunded_cents": refunded}, reason=reason)  # fmt: skip
+    return ClosedDay([], refunded, emails, sorted(set(families)))
 
 
 # --- attendance ------------------------------------------------------------------------------------------

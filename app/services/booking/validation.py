@@ -126,7 +126,7 @@ def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey) ->
 
     ``key`` is made by the caller before the first try and kept for its retries: a retry after an unclear end
     returns the committed outcome instead of confirming again."""
-    operation = Operation(key, "basket.confirm", ConfirmResult)
+    operation = Operation(key, "basket.confirm", ConfirmResult, family_id=basket.family_id)
     return db.write(
         lambda s: _confirm_in(s, db, actor, basket),
         operation=operation,

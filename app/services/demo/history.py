@@ -30,6 +30,7 @@ from .. import audit
 from ..money import ledger
 from ..money.pricing import day_price
 from ..money.till import receipt_number
+from ..sealing import seal
 from .people import PeopleBuilder
 from .reference import DemoSummary
 
@@ -274,7 +275,8 @@ class DemoBuilder(PeopleBuilder):
     ) -> None:
         self.s.add(
             ledger.new_entry(
-                wallet.id,
+                self.s,
+                wallet,
                 kind=kind,
                 amount_cents=amount,
                 label=label,
@@ -333,10 +335,16 @@ class DemoBuilder(PeopleBuilder):
                 receipt_number=receipt_number(year, seq),
                 method=method,
                 amount_cents=amount,
-                cheque_bank=rng.choice(["Crédit Agricole", "La Banque Postale", "CIC", "Caisse d'Épargne"])
+                cheque_bank=seal(
+                    self.s,
+                    family.id,
+                    rng.choice(["Crédit Agricole", "La Banque Postale", "CIC", "Caisse d'Épargne"]),
+                )
                 if method is PaymentMethod.CHEQUE
                 else None,
-                cheque_number=f"{rng.randint(1000000, 9999999)}" if method is PaymentMethod.CHEQUE else None,
+                cheque_number=seal(self.s, family.id, f"{rng.randint(1000000, 9999999)}")
+                if method is PaymentMethod.CHEQUE
+                else None,
                 paid_at=when,
                 business_date=when.astimezone(PARIS).date(),
                 agent_id=rng.choice(counter_agents).id,

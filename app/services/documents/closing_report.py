@@ -18,6 +18,7 @@ from ..money.amounts import format_eur
 from ..money.cash_closing import closings_of_day
 from ..money.online import online_payments_of_day
 from ..money.payments import METHOD_LABELS
+from ..sealing import opened_text
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 
@@ -45,6 +46,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
                    Payment.method.in_(TILL_METHODS))
             .order_by(Payment.paid_at)
         ).all()  # fmt: skip
+        cheques = {p.id: opened_text(s, p.cheque_number) for p, _ in payments if p.cheque_number}
     online = online_payments_of_day(db, structure_id, day)
     st = styles()
     closings = closings_of_day(db, structure_id, day)
@@ -89,7 +91,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
         totals = dict.fromkeys(TILL_METHODS, 0)
         for p, family in payments:
             totals[p.method] += p.amount_cents
-            method = METHOD_LABELS[p.method] + (f" n° {p.cheque_number}" if p.cheque_number else "")
+            method = METHOD_LABELS[p.method] + (f" n° {cheques[p.id]}" if p.id in cheques else "")
             rows.append((p.receipt_number, f"{p.paid_at.astimezone(PARIS):%H:%M}", family, method,
                          names.get(p.agent_id, "portail"), format_eur(p.amount_cents)))  # fmt: skip
         story.append(table(("Reçu", "Heure", "Famille", "Mode", "Agent", "Montant"), rows,

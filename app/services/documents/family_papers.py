@@ -85,19 +85,40 @@ def family_export_pdf(
     story: list[Flowable] = [Paragraph(esc(f"Données détenues sur la famille {f['nom']}"), st["title"])]
     story.append(table(None, [(k.replace("_", " "), str(v if v is not None else "—")) for k, v in f.items()],
                        (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH)))  # fmt: skip
+
+    def money(cents: int | None) -> str:
+        return format_eur(cents) if cents else ""
+
+    def day(text: str | None) -> str:
+        return (text or "")[:16].replace("T", " ")
+
+    portal = data["compte_portail"]
     sections: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
+        ("Compte du portail famille", ("Identifiant", "Ouvert", "Mot de passe à changer"),
+         [(portal["identifiant"] or "—", "oui" if portal["ouvert"] else "non",
+           "oui" if portal["mot_de_passe_à_changer"] else "non")]),
         ("Responsables", ("Prénom", "Nom", "Lien", "Téléphone", "E-mail"),
          [(a["prénom"], a["nom"], a["lien"], a["téléphone"] or "", a["email"] or "") for a in data["responsables"]]),
-        ("Enfants", ("Prénom", "Nom", "Naissance", "Niveau", "Remarques"),
-         [(c["prénom"], c["nom"], c["naissance"], c["niveau"], c["remarques"]) for c in data["enfants"]]),
-        ("Réservations", ("Journée", "Activité", "État", "Prix"),
-         [(r["journée"], r["activité"], r["état"], format_eur(r["prix_centimes"]) if r["prix_centimes"] else "")
+        ("Enfants", ("Prénom", "Nom", "Naissance", "Niveau", "Remarques et santé"),
+         [(c["prénom"], c["nom"], c["naissance"], c["niveau"], c["remarques_et_santé"]) for c in data["enfants"]]),
+        ("Aides", ("Aide", "Porte-monnaie", "Du", "Au", "Par jour"),
+         [(a["aide"], a["porte_monnaie"], a["du"], a["au"], money(a["montant_centimes"])) for a in data["aides"]]),
+        ("Soldes", ("Porte-monnaie", "Solde"), [(k, format_eur(v)) for k, v in data["porte_monnaie"].items()]),
+        ("Réservations", ("Enfant", "Journée", "Activité", "État", "Prix"),
+         [(r["enfant"], r["journée"], r["activité"], r["état"], money(r["prix_centimes"]))
           for r in data["réservations"]]),
-        ("Règlements", ("Reçu", "Date", "Mode", "Montant"),
-         [(p["reçu"], p["date"][:10], p["mode"], format_eur(p["montant_centimes"])) for p in data["règlements"]]),
-        ("Écritures", ("Date", "Libellé", "Montant"),
-         [(e["date"][:10], e["libellé"], format_eur(e["montant_centimes"])) for e in data["écritures"]]),
-        ("Journal", ("Date", "Action"), [(j["date"][:16].replace("T", " "), j["action"]) for j in data["journal"]]),
+        ("Règlements", ("Reçu", "Date", "Mode", "Chèque", "Montant"),
+         [(p["reçu"], p["date"][:10], p["mode"] + (" (annulé)" if p["annulé"] else ""),
+           " ".join(x for x in (p["banque_du_chèque"], p["numéro_du_chèque"]) if x), money(p["montant_centimes"]))
+          for p in data["règlements"]]),
+        ("Paiements en ligne", ("Référence", "Commencé le", "État", "Montant"),
+         [(o["référence"], day(o["commencé_le"]), o["état"], money(o["montant_centimes"]))
+          for o in data["paiements_en_ligne"]]),
+        ("Écritures", ("Date", "Nature", "Libellé", "Montant"),
+         [(e["date"][:10], e["nature"], e["libellé"], format_eur(e["montant_centimes"])) for e in data["écritures"]]),
+        ("E-mails", ("Créé le", "Objet", "État"),
+         [(day(m["créé_le"]), m["objet"], m["état"]) for m in data["e-mails"]]),
+        ("Journal", ("Date", "Action", "Par"), [(day(j["date"]), j["action"], j["par"]) for j in data["journal"]]),
     ]  # fmt: skip
     for title, header, rows in sections:
         story.append(Paragraph(esc(f"{title} ({len(rows)})"), st["h2"]))

@@ -14,6 +14,7 @@ from ..errors import UnknownEntity
 from ..families.view import WALLET_LABELS
 from ..money.amounts import format_eur
 from ..money.payments import METHOD_LABELS
+from ..sealing import opened_text
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 
@@ -38,7 +39,7 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> b
         )
         method = METHOD_LABELS[p.method]
         if p.method is PaymentMethod.CHEQUE:
-            method += f" n° {p.cheque_number} ({p.cheque_bank})"
+            method += f" n° {opened_text(s, p.cheque_number)} ({opened_text(s, p.cheque_bank)})"
         address = ", ".join(x for x in (family.address, f"{family.postal_code} {family.city}".strip()) if x)
         rows = [
             ("Reçu n°", p.receipt_number),
@@ -61,7 +62,7 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> b
         ]
         if reversal is not None:
             story.append(Paragraph(esc(f"Règlement annulé le {reversal.created_at.astimezone(PARIS):%d/%m/%Y} : "
-                                       f"{reversal.reason or ''}"), st["big"]))  # fmt: skip
+                                       f"{opened_text(s, reversal.reason)}"), st["big"]))  # fmt: skip
         story.append(
             Paragraph(
                 esc(

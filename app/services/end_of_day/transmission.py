@@ -73,9 +73,12 @@ class EndOfDayReport:
                 + ", ".join(count(v, *OUTCOMES.get(k, (k, k))) for k, v in sorted(self.outcomes.items()))
                 + "."
             )
-        if self.families_without_email:
+        if (
+            self.families_without_email
+        ):  # a count: this report goes to logs (their names are in the day's report)
             lines.append(
-                "Familles sans e-mail (prévenir autrement) : " + ", ".join(self.families_without_email) + "."
+                f"{count(len(self.families_without_email), 'famille', 'familles')} sans e-mail à prévenir autrement "
+                "(leurs noms : rapport de clôture du jour, au guichet)."
             )
         return lines
 
@@ -137,7 +140,7 @@ def transmit_day(
         report.outcomes = dict(outcomes)
         audit.record(s, at=now, action="nightly.transmit", entity="day", entity_id=day.isoformat(),
                      agent_id=actor_id, after={"transmitted": len(rows), "families": families,
-                                               "without_email": report.families_without_email})  # fmt: skip
+                                               "without_email": len(report.families_without_email)})  # fmt: skip
         step("Transmission terminée.", 100)
         return report
 

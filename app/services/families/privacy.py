@@ -1,22 +1,24 @@
-"""A family's portal account and personal data: temporary portal password (stored only as a hash), export of
-everything held about a family, anonymisation of a family that has left (accounting entries kept)."""
+"""A family's portal account and personal data: temporary portal password (stored only as a hash), and the export
+of everything held about a family (GDPR article 15). Its anonymisation is ``forgetting``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
+    Agent,
+    AidType,
     AuditEntry,
+    Child,
     Family,
     FamilyAid,
     LedgerEntry,
+    OnlinePayment,
     OutboxMessage,
-    OutboxStatus,
     Payment,
     Reservation,
     Wallet,
@@ -26,13 +28,14 @@ from ..actors import Actor
 from ..bounds import checked
 from ..end_of_day.mailer import SmtpSettings, send_now
 from ..errors import DomainError, UnknownEntity, ValidationError
+from ..money.ledger import KIND_LABELS
 from ..money.payments import METHOD_LABELS
 from ..permissions import rule
+from ..sealing import opened, opened_text, preload
 from ..security import hash_password, temporary_password
 from ..uow import Database
 from .portal import cancel_reset_links
-from .search import refresh_search_text
-from .view import state_label
+from .view import WALLET_LABELS, state_label
 
 
 def _family(s: Session, family_id: int) -> Family:
@@ -93,17 +96,35 @@ def issue_portal_password(
     return PortalCredentials(login, temporary, True)
 
 
+def _when(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
 @checked
 def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
-    """Everything held about a family, as plain data (for a JSON file or a PDF)."""
+    """Everything held about a family, as plain data in French (for a JSON file and its PDF): what the family may ask
+    for (GDPR article 15) — its contacts and adults, its children with their remarks, aids with their names,
+    reservations by child and activity, every ledger entry and payment (cheque details included), the online
+    payments, the e-mails sent to it, its portal account and the journal of what was done on its file. Audited."""
     with db.reading() as uow:
         s = uow.session
         family = _family(s, family_id)
-        wallets = list(s.scalars(select(Wallet).where(Wallet.family_id == family.id)))
-        child_ids = [c.id for c in family.children]
+        preload(s, {family.id})
+        wallets = {w.id: w for w in s.scalars(select(Wallet).where(Wallet.family_id == family.id))}
+        children = {c.id: c for c in family.children}
+        agents: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+
+        def child_name(child_id: int) -> str:
+            child = children.get(child_id)
+            return f"{child.first_name} {child.last_name}" if child else "?"
+
+        reservations = s.scalars(select(Reservation).join(Child).where(Child.family_id == family.id)
+                                 .order_by(Reservation.requested_at, Reservation.id)).all()  # fmt: skip
+        entries = s.scalars(select(LedgerEntry).where(LedgerEntry.wallet_id.in_(list(wallets) or [-1]))
+                            .order_by(LedgerEntry.created_at, LedgerEntry.id)).all()  # fmt: skip
+        reversed_ids = {e.payment_id for e in entries if e.kind.value == "reversal" and e.payment_id}
         data = {
             "famille": {
-                "id": family.id,
                 "nom": family.name,
                 "email": family.email,
                 "téléphone": family.phone,
@@ -111,9 +132,14 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                 "code_postal": family.postal_code,
                 "ville": family.city,
                 "quotient_familial": family.quotient_familial,
-                "identifiant_portail": family.portal_login,
-                "créée_le": family.created_at.isoformat(),
+                "remarques": family.notes,
+                "dossier_créé_le": _when(family.created_at),
             },  # fmt: skip
+            "compte_portail": {
+                "identifiant": family.portal_login,
+                "ouvert": family.portal_password_hash is not None,
+                "mot_de_passe_à_changer": family.portal_must_change,
+            },
             "responsables": [
                 {
                     "prénom": a.first_name,
@@ -126,87 +152,122 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
             ],  # fmt: skip
             "enfants": [
                 {
-                    "id": c.id,
                     "prénom": c.first_name,
                     "nom": c.last_name,
                     "naissance": c.birth_date.isoformat(),
                     "niveau": c.school_level,
-                    "remarques": c.notes,
+                    "remarques_et_santé": c.notes,
                 }
                 for c in family.children
             ],  # fmt: skip
             "aides": [
                 {
+                    "aide": name,
+                    "organisme": kind.value,
                     "montant_centimes": a.amount_cents,
-                    "porte_monnaie": a.wallet_kind.value,
+                    "porte_monnaie": WALLET_LABELS[a.wallet_kind],
                     "du": a.valid_from.isoformat(),
                     "au": a.valid_to.isoformat(),
                 }
-                for a in s.scalars(select(FamilyAid).where(FamilyAid.family_id == family.id))
+                for a, name, kind in s.execute(
+                    select(FamilyAid, AidType.name, AidType.kind)
+                    .join(AidType)
+                    .where(FamilyAid.family_id == family.id)
+                    .order_by(FamilyAid.valid_from)
+                )
             ],  # fmt: skip
-            "porte_monnaie": {w.kind.value: w.balance_cents for w in wallets},
+            "porte_monnaie": {WALLET_LABELS[w.kind]: w.balance_cents for w in wallets.values()},
             "réservations": [
                 {
-                    "enfant": r.child_id,
-                    "journée": r.activity_day.day.isoformat(),
+                    "enfant": child_name(r.child_id),
                     "activité": r.activity_day.activity.name,
+                    "journée": r.activity_day.day.isoformat(),
                     "état": state_label(r),
                     "prix_centimes": r.price_cents,
-                    "demandée_le": r.requested_at.isoformat(),
+                    "demandée_le": _when(r.requested_at),
+                    "présence": r.attendance.value if r.attendance else None,
+                    "certificat_médical_le": _when(r.certificate_at),
+                    "motif_de_dérogation": r.override_reason,
                 }
-                for r in s.scalars(select(Reservation).where(Reservation.child_id.in_(child_ids or [-1])))
+                for r in reservations
             ],  # fmt: skip
             "écritures": [
-                {"date": e.created_at.isoformat(), "libellé": e.label, "montant_centimes": e.amount_cents}
-                for e in s.scalars(
-                    select(LedgerEntry).where(LedgerEntry.wallet_id.in_([w.id for w in wallets] or [-1]))
-                )
+                {
+                    "date": _when(e.created_at),
+                    "porte_monnaie": WALLET_LABELS[wallets[e.wallet_id].kind],
+                    "nature": KIND_LABELS[e.kind],
+                    "libellé": opened_text(s, e.label),
+                    "montant_centimes": e.amount_cents,
+                    "motif": opened_text(s, e.reason) or None,
+                }
+                for e in entries
             ],  # fmt: skip
             "règlements": [
                 {
                     "reçu": p.receipt_number,
+                    "date": _when(p.paid_at),
                     "montant_centimes": p.amount_cents,
                     "mode": METHOD_LABELS[p.method],
-                    "date": p.paid_at.isoformat(),
+                    "banque_du_chèque": opened_text(s, p.cheque_bank) or None,
+                    "numéro_du_chèque": opened_text(s, p.cheque_number) or None,
+                    "annulé": p.id in reversed_ids,
+                    "encaissé_par": agents.get(p.agent_id, "portail"),
                 }
-                for p in s.scalars(select(Payment).where(Payment.family_id == family.id))
+                for p in s.scalars(
+                    select(Payment).where(Payment.family_id == family.id).order_by(Payment.paid_at)
+                )
+            ],  # fmt: skip
+            "paiements_en_ligne": [
+                {
+                    "référence": o.reference,
+                    "montant_centimes": o.amount_cents,
+                    "état": o.status.value,
+                    "commencé_le": _when(o.created_at),
+                    "payé_le": _when(o.settled_at),
+                }
+                for o in s.scalars(
+                    select(OnlinePayment)
+                    .where(OnlinePayment.family_id == family.id)
+                    .order_by(OnlinePayment.created_at)
+                )
+            ],  # fmt: skip
+            "e-mails": [
+                {
+                    "créé_le": _when(m.created_at),
+                    "envoyé_le": _when(m.sent_at),
+                    "état": m.status.value,
+                    "destinataire": m.recipient,
+                    "objet": m.subject,
+                    "texte": m.body,
+                }
+                for m in s.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.family_id == family.id)
+                    .order_by(OutboxMessage.created_at)
+                )
             ],  # fmt: skip
             "journal": [
-                {"date": a.at.isoformat(), "action": a.action}
-                for a in s.scalars(select(AuditEntry).where(AuditEntry.family_id == family.id))
+                {
+                    "date": _when(a.at),
+                    "action": a.action,
+                    "par": agents.get(a.agent_id, "la famille (portail)" if a.agent_id is None else "?"),
+                    "avant": opened(s, a.before),
+                    "après": opened(s, a.after),
+                    "motif": opened_text(s, a.reason) or None,
+                }
+                for a in s.scalars(
+                    select(AuditEntry)
+                    .where(AuditEntry.family_id == family.id)
+                    .order_by(AuditEntry.at, AuditEntry.id)
+                )
             ],  # fmt: skip
         }
-    # the export itself is a write worth auditing (personal data left the system)
-    db.write(lambda s: audit.record(s, at=db.clock.now(), action="family.export", entity="family",
-                                    entity_id=family_id, agent_id=actor.agent_id, family_id=family_id), actor=actor, rule=rule("families.privacy.export_family"))  # fmt: skip
+
+    def work(
+        s: Session,
+    ) -> None:  # the export itself is a write worth auditing (personal data left the system)
+        audit.record(s, at=db.clock.now(), action="family.export", entity="family", entity_id=family_id,
+                     agent_id=actor.agent_id, family_id=family_id, sealed=False)  # fmt: skip
+
+    db.write(work, actor=actor, rule=rule("families.privacy.export_family"))
     return data
-
-
-@checked
-def anonymise_family(db: Database, actor: Actor, family_id: int) -> None:
-    """A family that has left: names and contacts removed, children renamed, portal closed; the accounting
-    entries and payments stay (a public cash office keeps them)."""
-
-    def work(s: Session) -> None:
-        family = _family(s, family_id)
-        now = db.clock.now()
-        family.name = f"FAMILLE ANONYMISÉE {family.id}"
-        family.email = family.phone = None
-        family.address, family.postal_code, family.city, family.notes = "", "", "", ""
-        family.portal_login = family.portal_password_hash = None
-        for adult in list(family.adults):
-            s.delete(adult)
-        for i, child in enumerate(family.children, start=1):
-            child.first_name, child.last_name, child.notes = f"Enfant {i}", "Anonyme", ""
-            child.birth_date = date(child.birth_date.year, 1, 1)
-        family.adults = []
-        s.execute(delete(OutboxMessage).where(OutboxMessage.family_id == family.id,
-                                              OutboxMessage.status != OutboxStatus.SENT))  # fmt: skip
-        s.execute(update(OutboxMessage).where(OutboxMessage.family_id == family.id)
-                  .values(recipient="(anonymisé)", body="(anonymisé)"))  # fmt: skip
-        refresh_search_text(family)
-        family.anonymized_at = now
-        audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,
-                     agent_id=actor.agent_id, family_id=family.id)  # fmt: skip
-
-    db.write(work, actor=actor, rule=rule("families.privacy.anonymise_family"))

@@ -52,11 +52,7 @@ def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT
     """Families whose names, children, phones or e-mails contain every word typed (accents and case ignored).
 
     One statement: the families with their adults, children and balance gathered by the database."""
-    words = []
-    for typed in search_key(query).split():
-        word = _digits(typed) if re.fullmatch(r"[0-9 .+-]{3,}", typed) else typed
-        if word:
-            words.append(word)
+    words = _words(query)
     conn = session.connection()
     params: dict[str, object] = {f"w{i}": _contains(w) for i, w in enumerate(words)}
     params["limit"] = limit
@@ -73,6 +69,24 @@ def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT
         )
         for row in conn.execute(_statement(conn.dialect.name, len(words)), params)
     ]
+
+
+def _words(query: str) -> list[str]:
+    words = []
+    for typed in search_key(query).split():
+        word = _digits(typed) if re.fullmatch(r"[0-9 .+-]{3,}", typed) else typed
+        if word:
+            words.append(word)
+    return words
+
+
+def family_ids_matching(session: Session, query: str) -> Select[Any]:
+    """The families (anonymised ones too) whose names, children, phones or e-mails contain every word typed, as a
+    subquery of their numbers (the journal's « Famille » filter)."""
+    stmt = select(Family.id)
+    for word in _words(query):
+        stmt = stmt.where(Family.search_text.like(_contains(word), escape="/"))
+    return stmt
 
 
 def _contains(word: str) -> str:

@@ -10,6 +10,15 @@ from sqlalchemy.orm import Session
 
 from ...clock import PARIS
 from ...models import Family, LedgerEntry, LedgerKind, Reservation, Wallet, WalletKind
+from ..sealing import seal, seal_optional
+
+KIND_LABELS = {
+    LedgerKind(kind): label
+    for kind, label in (("payment", "Règlement"), ("charge", "Réservation"), ("refund", "Remboursement"),
+                        ("reversal", "Annulation de règlement"), ("adjustment", "Ajustement"),
+                        ("opening", "Solde repris"))
+}  # fmt: skip
+"""What an entry is, in French (its label once an anonymisation erased it)."""
 
 
 def wallet_for(session: Session, family_id: int, kind: WalletKind) -> Wallet:
@@ -38,19 +47,25 @@ def open_wallets(session: Session, family: Family) -> None:
 
 
 def new_entry(
-    wallet_id: int,
+    session: Session,
+    wallet: Wallet,
     *,
     kind: LedgerKind,
     amount_cents: int,
     label: str,
     at: datetime,
-    **references: int | str | None,
+    reason: str | None = None,
+    **references: int | None,
 ) -> LedgerEntry:
-    """An immutable entry (never zero), dated on its Europe/Paris business day; the caller moves the wallet."""
+    """An immutable entry (never zero), dated on its Europe/Paris business day; the caller moves the wallet. Its
+    label and reason (a child's first name, what the régisseur typed) are sealed with the family's key
+    (``sealing``): anonymisation erases them, the amount stays."""
     if amount_cents == 0:
         raise ValueError("a ledger entry cannot be zero")
-    return LedgerEntry(wallet_id=wallet_id, kind=kind, amount_cents=amount_cents, label=label, created_at=at,
-                       business_date=at.astimezone(PARIS).date(), **references)  # fmt: skip
+    return LedgerEntry(wallet_id=wallet.id, kind=kind, amount_cents=amount_cents,
+                       label=seal(session, wallet.family_id, label), created_at=at,
+                       business_date=at.astimezone(PARIS).date(), reason=seal_optional(session, wallet.family_id, reason),
+                       **references)  # fmt: skip
 
 
 def _move(session: Session, wallet_id: int, delta: int) -> None:
@@ -79,7 +94,7 @@ def post(
     reason: str | None = None,
 ) -> LedgerEntry:
     """Insert an immutable entry and move the wallet's balance by the same amount, atomically in SQL."""
-    entry = new_entry(wallet.id, kind=kind, amount_cents=amount_cents, label=label, at=at, structure_id=structure_id,
+    entry = new_entry(session, wallet, kind=kind, amount_cents=amount_cents, label=label, at=at, structure_id=structure_id,
                       agent_id=agent_id, reservation_id=reservation_id, payment_id=payment_id,
                       reverses_id=reverses_id, reason=reason)  # fmt: skip
     session.add(entry)
@@ -112,7 +127,7 @@ class LedgerBatch:
     def add(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
             structure_id: int | None = None, agent_id: int | None = None, reservation: Reservation | None = None,
             payment_id: int | None = None) -> LedgerEntry:  # fmt: skip
-        entry = new_entry(wallet.id, kind=kind, amount_cents=amount_cents, label=label, at=at,
+        entry = new_entry(self.session, wallet, kind=kind, amount_cents=amount_cents, label=label, at=at,
                           structure_id=structure_id, agent_id=agent_id, payment_id=payment_id)  # fmt: skip
         if reservation is not None:
             entry.reservation = reservation

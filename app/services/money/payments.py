@@ -35,6 +35,7 @@ from ..errors import ReasonRequired, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
 from ..permissions import rule
+from ..sealing import ERASED, opened_text, seal_optional
 from ..uow import Database, Operation
 from . import ledger
 from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
@@ -56,8 +57,8 @@ class PaymentInput:
     method: PaymentMethod
     amount: AmountText
     """As typed by the agent ("65", "65,00 €")."""
-    cheque_bank: Annotated[str, Text(Payment.cheque_bank)] = ""
-    cheque_number: Annotated[str, Text(Payment.cheque_number)] = ""
+    cheque_bank: Annotated[str, Text(max_len=80, label="banque du chèque")] = ""
+    cheque_number: Annotated[str, Text(max_len=40, label="numéro du chèque")] = ""
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ def record_payment(
             receipt_number=receipt_number(local.year, seq),
             method=data.method,
             amount_cents=cents,
-            cheque_bank=bank,
-            cheque_number=number,
+            cheque_bank=seal_optional(s, family.id, bank),  # erased with the family (``sealing``)
+            cheque_number=seal_optional(s, family.id, number),
             paid_at=now,
             business_date=local.date(),
             agent_id=actor.agent_id,
@@ -289,11 +290,22 @@ def ledger_rows(db: Database, family_id: int, limit: RowLimit = 200) -> list[Led
         for entry, kind in rows:
             result.append(
                 LedgerRow(
-                    entry.id, entry.created_at, WALLET_LABELS[kind], entry.label, entry.amount_cents, running
-                )
+                    entry.id,
+                    entry.created_at,
+                    WALLET_LABELS[kind],
+                    _label(s, entry),
+                    entry.amount_cents,
+                    running,
+                )  # fmt: skip
             )
             running -= entry.amount_cents
         return result
+
+
+def _label(s: Session, entry: LedgerEntry) -> str:
+    """The entry's label, or what it is once an anonymisation erased it (« Réservation (libellé effacé) »)."""
+    label = opened_text(s, entry.label)
+    return f"{ledger.KIND_LABELS[entry.kind]} (libellé effacé)" if label == ERASED else label
 
 
 @checked
@@ -316,7 +328,8 @@ def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
                 p.id,
                 p.paid_at,
                 p.receipt_number,
-                METHOD_LABELS[p.method] + (f" n° {p.cheque_number}" if p.cheque_number else ""),
+                METHOD_LABELS[p.method]
+                + (f" n° {opened_text(s, p.cheque_number)}" if p.cheque_number else ""),
                 p.amount_cents,
                 WALLET_LABELS[kind],
                 agent or "portail",

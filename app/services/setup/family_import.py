@@ -776,13 +776,15 @@ def _euros(cents: int) -> str:
 
 
 @checked
-def export_families(db: Database) -> bytes:
+def export_families(db: Database, actor: Actor) -> bytes:
     """Every family (not anonymised) in the import format: CSV, UTF-8 with BOM, ";" separator (what French
-    spreadsheets open directly); one line per child, the family's columns repeated; current balances."""
+    spreadsheets open directly); one line per child, the family's columns repeated; current balances. An
+    administrator's, audited (the personal data of every family leaves the application)."""
     headers = [f.key for f in FIELDS]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(headers)
+    exported = 0
     with db.reading() as uow:
         s = uow.session
         stmt = (select(Family).where(Family.anonymized_at.is_(None))
@@ -809,4 +811,11 @@ def export_families(db: Database) -> bytes:
                             "enfant_naissance": f"{child.birth_date:%d/%m/%Y}" if child else "",
                             "enfant_niveau": child.school_level if child else ""})  # fmt: skip
                 writer.writerow([row[h] for h in headers])
+            exported += 1
+
+    def work(s: Session) -> None:
+        audit.record(s, at=db.clock.now(), action="family.export_all", entity="family", agent_id=actor.agent_id,
+                     after={"familles": exported})  # fmt: skip
+
+    db.write(work, actor=actor, rule=rule("setup.family_import.export_families"))
     return out.getvalue().encode("utf-8-sig")

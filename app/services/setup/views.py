@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar as pycalendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -12,7 +13,8 @@ from ...clock import PARIS
 from ...models import ActivityDay, Agent, AidType, Family, InfoMessage, Period
 from .. import audit
 from ..booking.waitlist import accepted_counts, waitlist_lengths
-from ..bounds import Month, Year, checked
+from ..bounds import Month, Offset, SearchText, Year, checked
+from ..sealing import preload
 from ..uow import Database
 
 
@@ -46,7 +48,23 @@ class AuditRow:
     entity: str
     family: str
     reason: str
-    details: str
+    before: str
+    """What the row held before, whole (one « key : value » per line)."""
+    after: str
+
+    @property
+    def details(self) -> str:
+        """The after on one line (the table's column; the whole row under it)."""
+        return " ; ".join(self.after.splitlines())
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    total: int
+    """Rows matching the filters, all pages together."""
+    offset: int
+    limit: int
 
 
 @checked
@@ -100,27 +118,53 @@ def agents(db: Database) -> list[tuple[int, str]]:
         ]  # with "système"
 
 
+JOURNAL_PAGE = 100
+"""Rows of the journal shown at a time (« Précédents » / « Suivants » page through the rest)."""
+
+
+def _shown(value: Any) -> str:
+    """A before or an after, whole, one « key : value » per line (a list or a dict nested as JSON)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return "\n".join(f"{k} : {_shown_inline(v)}" for k, v in value.items())
+    return _shown_inline(value)
+
+
+def _shown_inline(value: Any) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 @checked
 def audit_view(
-    db: Database, *, family_id: int | None = None, agent_id: int | None = None, start: date | None = None,
-    end: date | None = None,
-) -> list[AuditRow]:  # fmt: skip
+    db: Database, *, family: SearchText = "", agent_id: int | None = None, start: date | None = None,
+    end: date | None = None, offset: Offset = 0,
+) -> AuditPage:  # fmt: skip
+    """A page of the journal, newest first: ``family`` is searched in the families' names, children and contacts
+    (as at the counter), the before and after come whole and unsealed (« (effacé) » for an anonymised family)."""
+    from ..families.search import family_ids_matching
+
     begin = datetime.combine(start, time(0, 0), tzinfo=PARIS) if start else None
     finish = datetime.combine(end + timedelta(days=1), time(0, 0), tzinfo=PARIS) if end else None
     with db.reading() as uow:
         s = uow.session
-        names: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name)).all())
-        families: dict[int | None, str] = dict(s.execute(select(Family.id, Family.name)).all())
-        entries = audit.audit_rows(s, family_id=family_id, agent_id=agent_id, start=begin, end=finish)
-        return [
-            AuditRow(
-                e.at,
-                names.get(e.agent_id, "système"),
-                e.action,
-                f"{e.entity} {e.entity_id or ''}".strip(),
-                families.get(e.family_id, ""),
-                e.reason or "",
-                "; ".join(f"{k}: {v}" for k, v in (e.after or {}).items())[:200],
-            )  # fmt: skip
-            for e in entries
-        ]
+        ids = family_ids_matching(s, family) if family.strip() else None
+        total = audit.audit_count(s, family_ids=ids, agent_id=agent_id, start=begin, end=finish)
+        entries = audit.audit_rows(s, family_ids=ids, agent_id=agent_id, start=begin, end=finish,
+                                   limit=JOURNAL_PAGE, offset=offset)  # fmt: skip
+        names: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name).where(
+            Agent.id.in_({e.agent_id for e in entries if e.agent_id is not None}))).all())  # fmt: skip
+        families: dict[int | None, str] = dict(s.execute(select(Family.id, Family.name).where(
+            Family.id.in_({e.family_id for e in entries if e.family_id is not None}))).all())  # fmt: skip
+        preload(s, {e.family_id for e in entries if e.family_id is not None})
+        rows = []
+        for e in entries:
+            before, after, reason = audit.opened(s, e)
+            rows.append(AuditRow(e.at, names.get(e.agent_id, "système"), e.action,
+                                 f"{e.entity} {e.entity_id or ''}".strip(), families.get(e.family_id, ""), reason,
+                                 _shown(before), _shown(after)))  # fmt: skip
+        return AuditPage(rows, total, offset, JOURNAL_PAGE)
