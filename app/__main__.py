@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
     migrate.add_argument("--counter-login", metavar="IDENTIFIANT",
                          help="PostgreSQL : créer l'identifiant de connexion des guichets (mot de passe demandé)")  # fmt: skip
+    migrate.add_argument("--service-login", metavar="IDENTIFIANT",
+                         help="PostgreSQL : créer l'identifiant de connexion de la tâche de fond et du portail "
+                              "(mot de passe demandé)")  # fmt: skip
     sub.add_parser("check", parents=[common], help="vérifier les invariants (places, soldes, reçus…)")
 
     nightly = sub.add_parser(
@@ -313,19 +316,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     if engine.dialect.name == "postgresql":
         from sqlalchemy.exc import DBAPIError
 
-        from .db import COUNTER_ROLE, create_counter_login, grant_counter_role
+        from .pg_security import create_login, grant_roles
 
         try:
-            grant_counter_role(engine)
+            counter, service = grant_roles(engine)
         except DBAPIError as exc:
-            print(f"Attention : droits du rôle « {COUNTER_ROLE} » non mis à jour ({_first_line(exc)}) : lancez la "
-                  "mise à jour avec un compte propriétaire de la base.", file=sys.stderr)  # fmt: skip
-            return 0
-        print(f"Rôle « {COUNTER_ROLE} » : les guichets lisent et écrivent tout, mais ne modifient ni ne suppriment "
-              "les écritures, règlements, journal d'audit et clés d'opération.")  # fmt: skip
-        if args.counter_login:
-            create_counter_login(engine, args.counter_login, _read_new_password(args.counter_login))
-            print(f"Identifiant de connexion « {args.counter_login} » créé (ou mis à jour) dans ce rôle.")
+            print(f"Attention : rôles des guichets et des services non mis à jour ({_first_line(exc)}) : lancez la "
+                  "mise à jour avec un compte propriétaire de la base, autorisé à créer des rôles.", file=sys.stderr)  # fmt: skip
+            return 1 if args.counter_login or args.service_login else 0
+        print(f"Rôle des guichets « {counter} » et des services (tâches, portail) « {service} », propres à cette "
+              "base : ils lisent et écrivent les données mais ne modifient ni ne suppriment les écritures, "
+              "règlements, journal et clés d'opération, ne lisent aucun mot de passe et ne changent aucun agent ; "
+              "aucun autre rôle du serveur ne se connecte à cette base.")  # fmt: skip
+        for name, kind in ((args.counter_login, "counter"), (args.service_login, "service")):
+            if name:
+                role = create_login(engine, name, _read_new_password(name, "de l'identifiant "), kind)
+                print(f"Identifiant de connexion « {name} » créé (ou mis à jour) dans le rôle « {role} ».")
     return 0
 
 
@@ -552,13 +558,13 @@ def _command_line_actor(db: Database) -> Actor:
         return system_actor(uow.session)
 
 
-def _read_new_password(login: str) -> str:
+def _read_new_password(login: str, who: str = "de l'administrateur ") -> str:
     """From standard input when it is not a terminal (a script), else asked twice without echo."""
     import getpass
 
     if not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass(f"Mot de passe de l'administrateur {login} : ")
+    first = getpass.getpass(f"Mot de passe {who}{login} : ")
     if getpass.getpass("Confirmez le mot de passe : ") != first:
         from .services.errors import ValidationError
 

@@ -79,16 +79,26 @@ def migrate_shared_server(engine, login: str, password: str) -> None:
     A server whose schema has no agents yet (a brand-new database) is initialised on the confirmation alone.
     """
     from sqlalchemy import select
+    from sqlalchemy.exc import DBAPIError
 
     from .models import Agent, Role
-    from .services.errors import PermissionDenied
+    from .services.errors import DatabaseRefused, PermissionDenied
     from .services.security import verify_password
 
     if current_revision(engine) is not None:
-        with engine.connect() as conn:
-            row = conn.execute(
-                select(Agent.password_hash, Agent.role, Agent.active).where(Agent.login == login.strip())
-            ).first()
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(
+                    select(Agent.password_hash, Agent.role, Agent.active).where(Agent.login == login.strip())
+                ).first()
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42501":
+                raise
+            # the counters' login of a shared server reads no password and changes no schema
+            raise DatabaseRefused(
+                "l'identifiant de connexion des guichets ne met pas la base à jour ; l'informaticien de la mairie "
+                "lance « python -m app migrate » avec le compte propriétaire de la base."
+            ) from exc
         if row is None or not row.active or row.role not in (Role.SUPERVISOR, Role.ADMIN):
             raise PermissionDenied("mettre à jour la base du serveur (identifiant de superviseur requis)")
         if not verify_password(row.password_hash, password):

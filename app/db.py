@@ -170,7 +170,7 @@ def _reason(exc: DBAPIError) -> str:
 # --- migrations -----------------------------------------------------------------------------------
 
 
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 """The newest migration; checked against the migration scripts by a test, so that starting the application
 does not need to load Alembic (it is imported only to migrate)."""
 
@@ -236,49 +236,9 @@ def check_schema(engine: Engine) -> None:
     raise SchemaBehind(current, head)
 
 
-# --- the counters' database role (PostgreSQL) -----------------------------------------------------------
-
-COUNTER_ROLE = "guichet_counter"
-APPEND_ONLY_TABLES = ("ledger_entries", "payments", "audit_log", "operation_keys")
+# --- what Alembic compares ---------------------------------------------------------------------------------
 
 
-def grant_counter_role(engine: Engine) -> None:
-    """The role the counters log in through (NOLOGIN group): every table to read and write, except that ledger
-    entries, payments, the audit trail and the operation keys can only be read and added to (no UPDATE, DELETE
-    or TRUNCATE: append-only in the database itself). Run by ``python -m app migrate`` after each upgrade."""
-    from sqlalchemy import text as sql
-
-    with engine.begin() as conn:
-        conn.execute(sql(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{COUNTER_ROLE}') "
-            f"THEN CREATE ROLE {COUNTER_ROLE} NOLOGIN; END IF; END $$"))  # fmt: skip
-        database = conn.execute(sql("SELECT current_database()")).scalar_one()
-        conn.exec_driver_sql(f'GRANT CONNECT, TEMPORARY ON DATABASE "{database}" TO {COUNTER_ROLE}')
-        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {COUNTER_ROLE}")
-        conn.exec_driver_sql(
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {COUNTER_ROLE}"
-        )
-        conn.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {COUNTER_ROLE}")
-        conn.exec_driver_sql(
-            f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(APPEND_ONLY_TABLES)} FROM {COUNTER_ROLE}"
-        )
-        conn.exec_driver_sql(
-            f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {COUNTER_ROLE}"
-        )
-
-
-def create_counter_login(engine: Engine, name: str, password: str) -> None:
-    """A login for the counters (member of the counters' role), with its password (sent to the server only)."""
-    from psycopg import sql
-
-    with engine.begin() as conn:
-        exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(n)s", {"n": name}).first()
-        statement = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}" if exists else
-                            "CREATE ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(name), sql.Literal(password))  # fmt: skip
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor:
-            cursor.execute(statement)
-            cursor.execute(
-                sql.SQL("GRANT {} TO {}").format(sql.Identifier(COUNTER_ROLE), sql.Identifier(name))
-            )
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """The shared server's own security tables (``guichet_*``, ``pg_security``) are not the models'."""
+    return not (type_ == "table" and (name or "").startswith("guichet_"))

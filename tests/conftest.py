@@ -162,6 +162,12 @@ def pg_database_factory(backend: str, pg_admin_url: str):
         )
     for name in {*created, *mine}:
         _drop_database(admin, name)
+    from app.pg_security import group
+
+    with admin.connect() as conn:  # the roles ``python -m app migrate`` made for them (one pair per database)
+        for name in {*created, *mine}:
+            for kind in ("counter", "service"):
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{group(name, kind)}"')
     admin.dispose()
 
 

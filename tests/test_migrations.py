@@ -6,7 +6,15 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from app.db import check_schema, current_revision, head_revision, is_empty, make_engine, upgrade
+from app.db import (
+    check_schema,
+    current_revision,
+    head_revision,
+    include_object,
+    is_empty,
+    make_engine,
+    upgrade,
+)
 from app.models import Base
 from app.services.errors import SchemaBehind
 
@@ -17,7 +25,10 @@ def test_empty_database_migrates_to_head_and_matches_the_models(empty_url):
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object}),
+            Base.metadata,
+        )
     assert diff == []
     check_schema(engine)
     engine.dispose()

@@ -94,7 +94,7 @@ def test_a_temporary_password_is_changed_before_anything_else(qtbot, demo_rw):
     dialog.again.setText("cheval-tulipe-ardoise")
     dialog._try_save()
     assert not dialog.isVisible() and window.central.isEnabled()
-    assert not window.ctx.session.must_change_password and window.ctx.session.password
+    assert not window.ctx.session.must_change_password and window.ctx.session.password_version == 1
     assert getattr(window, "login_dialog", None) is None  # the session goes on
     create_family(db, window.ctx.actor, FamilyInput(name="Après", email="apres@example.org"))
     assert login(db, "jpetit", "cheval-tulipe-ardoise").actor.name == "Jules Petit"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from app.db import include_object
 from app.models import Base
 
 config = context.config
@@ -44,6 +45,7 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                include_object=include_object,
             )
             with context.begin_transaction():
                 context.run_migrations()

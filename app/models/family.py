@@ -32,7 +32,8 @@ class Family(Base):
         info={"label": "quotient familial", "range": (0, 100_000)}
     )
     portal_login: Mapped[str | None] = mapped_column(String(64), unique=True)
-    portal_password_hash: Mapped[str | None] = mapped_column(String(255))
+    portal_password_hash: Mapped[str | None] = mapped_column(String(255), deferred=True)
+    """Read by the portal's login only (the counters' role may not read it on a shared server)."""
     portal_must_change: Mapped[bool] = mapped_column(default=False, server_default=false())
     """A temporary password (issued at the counter): the family chooses its own at the next login."""
     portal_failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -52,7 +52,11 @@ class Agent(Base):
     login: Mapped[str] = mapped_column(String(64), info={"label": "identifiant"})
     full_name: Mapped[str] = mapped_column(String(120), info={"label": "nom de l'agent"})
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
-    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255), deferred=True)
+    """Read only where a password is checked: on a shared server no role of the counters may read it at all (the
+    check is the database's own, ``pg_security``), so the row is loaded without it."""
+    password_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """One more at each new password (changed, reset): an open session opened with an older one ends."""
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     """Wrong passwords in a row from every workstation together (``LoginFailure`` counts them per workstation)."""

@@ -54,8 +54,22 @@ class PasswordChangeRequired(DomainError):
 
 
 class AgentRefused(UnknownEntity):
+    def __init__(
+        self,
+        message: str = "Agent inconnu ou désactivé : reconnectez-vous (ou demandez à un administrateur).",
+    ) -> None:
+        super().__init__(message)
+
+
+class SessionEnded(AgentRefused):
+    """On a shared server, the database no longer knows this counter's session (the password changed or reset, the
+    agent disabled, the working day's session expired): the agent logs in again."""
+
     def __init__(self) -> None:
-        super().__init__("Agent inconnu ou désactivé : reconnectez-vous (ou demandez à un administrateur).")
+        super().__init__(
+            "Votre session a pris fin sur le serveur (mot de passe changé, compte désactivé ou session de plus de "
+            "14 heures) : reconnectez-vous."
+        )
 
 
 def authorize(s: Session, actor: Actor, rule: Rule | None = None) -> Actor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from ..clock import PARIS
@@ -15,7 +15,7 @@ from .bounds import PasswordText, checked
 from .counter import CounterSession, StructureRow
 from .errors import DomainError, ValidationError
 from .permissions import rule
-from .security import AGENT_MIN, check_new_password, fingerprint, hash_password, verify_password
+from .security import AGENT_MIN, argon2_prefix, check_new_password, hash_password, proof, verify_password
 from .uow import Database
 
 MAX_FAILURES = 5
@@ -72,6 +72,8 @@ def login(
     same moment from several counters all count."""
     identifier = credentials_shape(identifier, password)
     station = (workstation or this_workstation())[:64]
+    if db.dialect == "postgresql":
+        return _login_on_server(db, identifier, password, station)
     with db.reading() as uow:
         row = uow.session.execute(
             select(Agent.id, Agent.password_hash, Agent.active).where(
@@ -98,16 +100,66 @@ def login(
             return None, _failed(s, agent, station, now) or LoginRefused()
         _succeeded(s, agent, station)
         audit.record(s, at=now, action="auth.login", entity="agent", entity_id=agent.id, agent_id=agent.id)
-        structures = sorted(agent.structures, key=lambda x: x.name)
-        return CounterSession(Actor(agent.id, agent.role, agent.full_name),
-                              [StructureRow(x.id, x.name) for x in structures],
-                              agent.must_change_password, fingerprint(agent.password_hash)), None  # fmt: skip
+        return _session_of(agent), None
 
     session, error = db.write(work)
     if error is not None:
         raise error
     assert session is not None  # work() returns a session whenever it returns no error
     return session
+
+
+def _session_of(agent: Agent) -> CounterSession:
+    structures = sorted(agent.structures, key=lambda x: x.name)
+    return CounterSession(Actor(agent.id, agent.role, agent.full_name), [StructureRow(x.id, x.name) for x in structures],
+                          agent.must_change_password, agent.password_version)  # fmt: skip
+
+
+def _refusal(outcome: str, until: datetime | None, here: bool | None, wrong: DomainError) -> DomainError:
+    if outcome == "locked" and until is not None:
+        return AccountLocked(f"{until.astimezone(PARIS):%H:%M}", here=bool(here))
+    return wrong
+
+
+def _login_on_server(db: Database, identifier: str, password: str, station: str) -> CounterSession:
+    """On a shared server the database checks the password itself (``pg_security.guichet_login``): the counter
+    sends the argon2 hash of what was typed, with the stored hash's salt (an unknown identifier gets a salt of its
+    own: the same work, the same answer). A login opens the agent's session (its token on every connection)."""
+    import secrets
+
+    with db.reading() as uow:
+        prefix = uow.session.scalar(text("SELECT guichet_login_params(:login, :default)"),
+                                    {"login": identifier, "default": argon2_prefix()})  # fmt: skip
+    sent = proof(str(prefix or ""), password)
+    token = secrets.token_urlsafe(32)
+
+    def work(s: Session) -> tuple[int | None, DomainError | None]:
+        row = s.execute(text("SELECT * FROM guichet_login(:login, :proof, :station, :token, :now)"),
+                        {"login": identifier, "proof": sent, "station": station, "token": token,
+                         "now": db.clock.now()}).one()  # fmt: skip
+        if row.outcome == "ok":
+            return row.agent_id, None
+        return None, _refusal(row.outcome, row.until, row.here, LoginRefused())
+
+    agent_id, error = db.write(work)
+    if error is not None:
+        raise error
+    assert agent_id is not None
+    db.open_session(token, agent_id)
+    with db.reading() as uow:
+        agent = uow.session.get(Agent, agent_id, options=[selectinload(Agent.structures)])
+        assert agent is not None  # the function found it a moment ago
+        return _session_of(agent)
+
+
+@checked
+def logout(db: Database) -> None:
+    """The counter's agent leaves: on a shared server his session ends in the database too."""
+    if db.dialect == "postgresql" and db.session_token:
+        with db.writing() as uow:
+            uow.session.execute(text("SELECT guichet_logout()"))
+            uow.commit()
+    db.close_session()
 
 
 def _station(s: Session, agent: Agent, station: str) -> LoginFailure:
@@ -163,15 +215,17 @@ def _succeeded(s: Session, agent: Agent, station: str) -> None:
 @checked
 def change_password(
     db: Database, actor: Actor, current: PasswordText, new: PasswordText, *, workstation: str | None = None
-) -> str:
+) -> int:
     """Change one's own password (also the forced change of a temporary one). A wrong « current password » counts
-    as a failed login (five lock the account on this workstation). Returns what the session now remembers of it
-    (``fingerprint``)."""
+    as a failed login (five lock the account on this workstation). Returns the password's new version (what the
+    session remembers: another one ends it)."""
     if new == current:
         raise ValidationError("Le nouveau mot de passe doit être différent de l'actuel.")
     station = (workstation or this_workstation())[:64]
+    if db.dialect == "postgresql" and db.session_agent == actor.agent_id:
+        return _change_on_server(db, actor, current, new, station)
 
-    def work(s: Session) -> tuple[str | None, DomainError | None]:
+    def work(s: Session) -> tuple[int | None, DomainError | None]:
         now = db.clock.now()
         agent = s.get(Agent, actor.agent_id, with_for_update=True, populate_existing=True)
         if agent is None:
@@ -184,9 +238,46 @@ def change_password(
         check_new_password(new, minimum=AGENT_MIN, personal=(agent.login, agent.full_name))
         agent.password_hash = hash_password(new)
         agent.must_change_password = False
+        agent.password_version += 1
         _succeeded(s, agent, station)
         audit.record(s, at=now, action="auth.password", entity="agent", entity_id=agent.id, agent_id=agent.id)
-        return fingerprint(agent.password_hash), None
+        return agent.password_version, None
+
+    changed, error = db.write(work, actor=actor, rule=rule("auth.change_password"))
+    if error is not None:
+        raise error
+    assert changed is not None
+    return changed
+
+
+def _change_on_server(db: Database, actor: Actor, current: str, new: str, station: str) -> int:
+    """On a shared server: the new password checked here (the policy needs it in clear), its hash and the proof of
+    the current one sent to the database, which checks, counts a failure or changes it (``guichet_change_password``)."""
+    with db.reading() as uow:
+        me = uow.session.execute(
+            select(Agent.login, Agent.full_name).where(Agent.id == actor.agent_id)
+        ).first()
+    if me is None:
+        raise LoginRefused()
+    check_new_password(new, minimum=AGENT_MIN, personal=(me.login, me.full_name))
+    with db.reading() as uow:
+        prefix = uow.session.scalar(text("SELECT guichet_login_params(:login, :default)"),
+                                    {"login": me.login, "default": argon2_prefix()})  # fmt: skip
+    sent, new_hash = proof(str(prefix or ""), current), hash_password(new)
+
+    def work(s: Session) -> tuple[int | None, DomainError | None]:
+        row = s.execute(text("SELECT * FROM guichet_change_password(:agent, :proof, :new, :station, :now)"),
+                        {"agent": actor.agent_id, "proof": sent, "new": new_hash, "station": station,
+                         "now": db.clock.now()}).one()  # fmt: skip
+        if row.outcome == "ok":
+            return row.version, None
+        if row.outcome == "no_session":
+            from .actors import AgentRefused
+
+            return None, AgentRefused()
+        return None, _refusal(
+            row.outcome, row.until, row.here, ValidationError("Mot de passe actuel incorrect.")
+        )
 
     changed, error = db.write(work, actor=actor, rule=rule("auth.change_password"))
     if error is not None:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import selectinload
 from ..models import Activity, Agent, AuditEntry, Role, Structure
 from .actors import Actor
 from .bounds import checked
-from .security import fingerprint
 from .uow import Database
 
 
@@ -36,9 +35,9 @@ class CounterSession:
     structures: list[StructureRow]
     must_change_password: bool = False
     """The password was reset by an administrator: the agent chooses a new one before working."""
-    password: str = ""
-    """What the session remembers of the password it was opened with (``security.fingerprint``; "" without a
-    login): a new password — a reset by an administrator — ends it at its next action."""
+    password_version: int | None = None
+    """The version of the password the session was opened with (None without a login): a newer one — a reset by
+    an administrator, a change at another counter — ends it at its next refresh."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class AgentState:
     role: Role
     full_name: str
     structures: list[StructureRow]
-    password: str
+    password_version: int
     must_change_password: bool
 
 
@@ -114,4 +113,4 @@ def agent_state(db: Database, agent_id: int | None) -> AgentState | None:
             return None
         return AgentState(agent.active, agent.role, agent.full_name,
                           [StructureRow(x.id, x.name) for x in sorted(agent.structures, key=lambda x: x.name)],
-                          fingerprint(agent.password_hash), agent.must_change_password)  # fmt: skip
+                          agent.password_version, agent.must_change_password)  # fmt: skip

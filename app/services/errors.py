@@ -167,6 +167,14 @@ class PermissionDenied(DomainError):
         self.need = need
 
 
+class DatabaseRefused(PermissionDenied):
+    """The shared server refused this counter's login the write (``pg_security``): said as the server says it."""
+
+    def __init__(self, message: str) -> None:
+        DomainError.__init__(self, f"Refusé par le serveur : {message}")
+        self.need = None
+
+
 class UnknownEntity(NotFound):
     """An identifier that does not exist (child, family, activity, day, reservation…)."""
 

@@ -25,6 +25,30 @@ def _dummy_hash() -> str:
     return _dummy[0]
 
 
+def argon2_prefix() -> str:
+    """The parameters of this application's hashes, without salt (``$argon2id$v=19$m=…,t=…,p=…``)."""
+    h = _hasher
+    return f"$argon2id$v=19$m={h.memory_cost},t={h.time_cost},p={h.parallelism}"
+
+
+def proof(prefix: str, password: str) -> str:
+    """The argon2 hash of ``password`` with the parameters and salt of ``prefix`` (a stored hash without its last
+    part): what a shared server compares with the hash it keeps, which never leaves it (``pg_security``). A prefix
+    that is not argon2id gives a proof that matches nothing, after the same work."""
+    import base64
+
+    from argon2.low_level import Type, hash_secret
+
+    parts = prefix.split("$")
+    if len(parts) != 5 or parts[1] != "argon2id" or not parts[2].startswith("v="):
+        parts = [*argon2_prefix().split("$"), "AAAAAAAAAAAAAAAAAAAAAA"]
+    params = dict(item.split("=", 1) for item in parts[3].split(","))
+    salt = base64.b64decode(parts[4] + "=" * (-len(parts[4]) % 4))
+    return hash_secret(password.encode("utf-8"), salt, time_cost=int(params["t"]), memory_cost=int(params["m"]),
+                       parallelism=int(params["p"]), hash_len=_hasher.hash_len, type=Type.ID,
+                       version=int(parts[2][2:])).decode("ascii")  # fmt: skip
+
+
 def fingerprint(password_hash: str | None) -> str:
     """What a session remembers of the password it was opened with: another password (changed, reset) ends it."""
     import hashlib

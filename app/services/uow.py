@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +52,37 @@ class Operation(Generic[T]):
     key (``sealing``), so that anonymisation erases it."""
 
 
+class _Token:
+    """The agent's session token on a shared server (``pg_security``), set on each connection of the engine."""
+
+    def __init__(self) -> None:
+        self.value = ""
+        self.agent_id: int | None = None
+
+
+_tokens: WeakKeyDictionary[Engine, _Token] = WeakKeyDictionary()
+
+
+def _token_of(engine: Engine) -> _Token:
+    """The engine's token holder; on PostgreSQL, a connection taken from the pool gets the current token
+    (``guichet.token``) when it has another one: the database knows which agent acts on it."""
+    holder = _tokens.get(engine)
+    if holder is not None:
+        return holder
+    holder = _tokens[engine] = _Token()
+    if engine.dialect.name == "postgresql":
+
+        def set_token(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            if record.info.get("guichet.token", "") != holder.value:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('guichet.token', %s, false)", (holder.value,))
+                dbapi_connection.commit()  # a session setting: not undone by the pool's rollback
+                record.info["guichet.token"] = holder.value
+
+        event.listen(engine, "checkout", set_token)
+    return holder
+
+
 class Database:
     """What services need to reach the data: session factories (read and write) and the clock."""
 
@@ -59,10 +91,29 @@ class Database:
         self.clock: Clock = clock or SystemClock()
         self.read_factory: sessionmaker[Session] = make_session_factory(engine)
         self.write_factory: sessionmaker[Session] = make_session_factory(write_bind(engine))
+        self._token = _token_of(engine)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def session_token(self) -> str:
+        """On a shared server, the token of the agent logged in at this counter ("" before a login): every
+        connection of the engine carries it, so that the database stamps the journal with that agent and lets an
+        administrator only change the agents (``pg_security``)."""
+        return self._token.value
+
+    @property
+    def session_agent(self) -> int | None:
+        """The agent whose session token this counter carries (None without one)."""
+        return self._token.agent_id if self._token.value else None
+
+    def open_session(self, token: str, agent_id: int) -> None:
+        self._token.value, self._token.agent_id = token, agent_id
+
+    def close_session(self) -> None:
+        self._token.value, self._token.agent_id = "", None
 
     def reading(self) -> UnitOfWork:
         return UnitOfWork(self.read_factory)
@@ -122,6 +173,9 @@ class Database:
                     return self._after_unclear_commit(operation, exc, actor.agent_id if actor else None)
                 if is_connection_lost(exc):
                     raise ConnectionLost() from exc
+                refused = _refused_by_the_database(exc)
+                if refused is not None:
+                    raise refused from exc
                 if not is_retryable(exc):
                     raise
             time.sleep(min(0.5, 0.01 * (2**attempt)) * (0.5 + random.random()))
@@ -224,6 +278,22 @@ def _store_result(s: Session, operation: Operation[T], result: T, agent_id: int 
     s.add(OperationRecord(key=operation.key, kind=operation.kind, agent_id=agent_id, created_at=clock.now(),
                           result=stored))  # fmt: skip
     s.flush()
+
+
+def _refused_by_the_database(exc: BaseException) -> Exception | None:
+    """A shared server's refusal of this login's rights (SQLSTATE 42501: a trigger of ``pg_security``, a column
+    it may not read): the database's own French sentence, as a domain error."""
+    from .actors import SessionEnded
+    from .errors import DatabaseRefused
+
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None) if isinstance(exc, DBAPIError) else None
+    if state == "28000":  # ``guichet_stamp_audit``: a counter's write without a valid session
+        return SessionEnded()
+    if state != "42501":
+        return None
+    diag = getattr(orig, "diag", None)
+    return DatabaseRefused(str(getattr(diag, "message_primary", None) or orig).splitlines()[0])
 
 
 def _is_key_clash(exc: IntegrityError) -> bool:

@@ -64,10 +64,10 @@ def password_dialog(
     ops: Operations,
     actor: Actor,
     parent: QWidget | None = None,
-    on_changed: Callable[[str], object] | None = None,
+    on_changed: Callable[[int], object] | None = None,
 ) -> PasswordDialog:
-    """« Changer mon mot de passe »: ``auth.change_password`` runs through ``ops``; ``on_changed(fingerprint)`` once
-    it is changed (the session remembers the new password: it goes on)."""
+    """« Changer mon mot de passe »: ``auth.change_password`` runs through ``ops``; ``on_changed(version)`` once it
+    is changed (the session remembers the new password's version: it goes on)."""
     from ..services.auth import change_password
     from .login_dialog import PasswordDialog
 

@@ -203,7 +203,8 @@ class MainWindow(QMainWindow):
             )
             return
         reset = state.must_change_password and not session.must_change_password
-        if reset or (session.password and state.password != session.password):
+        newer = session.password_version is not None and state.password_version != session.password_version
+        if reset or newer:
             self.end_session("Votre mot de passe vient d'être changé (réinitialisé par un administrateur, ou "
                              "depuis un autre poste) : reconnectez-vous.")  # fmt: skip
             return
@@ -232,7 +233,7 @@ class MainWindow(QMainWindow):
             dialog = getattr(self, name, None)
             if dialog is not None and dialog.isVisible():
                 dialog.reject()
-        self.ctx.session = replace(self.ctx.session, password="(fermée)")
+        self.ctx.session = replace(self.ctx.session, password_version=-1)
         self.ops.inform("Session fermée", message)
         self.logout()
         if not self.require_login:  # nobody may log in again here: the counter stays closed
@@ -291,7 +292,11 @@ class MainWindow(QMainWindow):
         return self.settings_dialog
 
     def logout(self) -> None:
-        """Leave the current family, clear the search and, when agents log in, ask for the next login."""
+        """Leave the current family, clear the search and, when agents log in, ask for the next login (on a shared
+        server the agent's session ends in the database too)."""
+        from ..services.auth import logout as end_in_database
+
+        self.ops.run(lambda: end_in_database(self.db))
         self.page.booking.set_family(None)
         self.page.summary = None
         self.stack.setCurrentWidget(self.placeholder)
@@ -336,8 +341,8 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def _password_chosen(self, password: str) -> None:
-        self.ctx.session = replace(self.ctx.session, must_change_password=False, password=password)
+    def _password_chosen(self, version: int) -> None:
+        self.ctx.session = replace(self.ctx.session, must_change_password=False, password_version=version)
         self.central.setEnabled(True)
         self.ops.notice("Votre mot de passe est enregistré.")
 

@@ -49,6 +49,10 @@ def wipe(db: Database) -> None:
     from ...db import upgrade
 
     with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # its sessions' table and functions depend on the agents' table
+            from ... import pg_security
+
+            pg_security.uninstall(conn)
         Base.metadata.drop_all(conn)
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade(db.engine)

@@ -137,7 +137,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
             },  # fmt: skip
             "compte_portail": {
                 "identifiant": family.portal_login,
-                "ouvert": family.portal_password_hash is not None,
+                "ouvert": family.portal_login is not None,
                 "mot_de_passe_à_changer": family.portal_must_change,
             },
             "responsables": [

@@ -244,6 +244,7 @@ def reset_password(db: Database, actor: Actor, agent_id: int) -> TemporaryPasswo
     def apply(s: Session, agent: Agent) -> _BeforeAfter:
         agent.password_hash = hash_password(password)
         agent.must_change_password = True
+        agent.password_version += 1  # an open session of the agent ends
         agent.failed_logins, agent.locked_until = 0, None
         s.execute(delete(LoginFailure).where(LoginFailure.agent_id == agent.id))
         login.append(agent.login)
