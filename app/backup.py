@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import closing
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,17 +27,32 @@ def backup_dir_for(database: Path) -> Path:
 
 
 def daily_backup(database: Path, today: date, keep: int = 14, directory: Path | None = None) -> Path | None:
-    """Copy the live database once a day (consistent even while it is being used); keep the newest ``keep``."""
+    """Copy the live database once a day (consistent even while it is being used); the copies of more than ``keep``
+    days ago are deleted (an anonymised family does not live on in old copies), and so are the databases a restore
+    replaced (``….avant-restauration-…``) that are as old. ``keep`` 0 or less: nothing is deleted."""
     if not database.exists():
         return None
     directory = private_dir(directory or backup_dir_for(database))
     target = directory / f"{PREFIX}{today.isoformat()}.sqlite3"
     if not target.exists():
         _copy(database, target)
-    copies = sorted(directory.glob(f"{PREFIX}*.sqlite3"))
-    for old in copies[:-keep] if keep > 0 else []:
-        old.unlink()
+    if keep > 0:
+        oldest = today - timedelta(days=keep - 1)
+        for copy in directory.glob(f"{PREFIX}*.sqlite3"):
+            if _day_of(copy.stem.removeprefix(PREFIX)) < oldest:
+                copy.unlink()
+        for replaced in database.parent.glob(f"{database.stem}.avant-restauration-*.sqlite3"):
+            if _day_of(replaced.stem.rsplit("avant-restauration-", 1)[-1]) < oldest:
+                replaced.unlink()
     return target
+
+
+def _day_of(stamp: str) -> date:
+    """The day a copy's name gives (``AAAA-MM-JJ…``); a name that gives none counts as today's (kept)."""
+    try:
+        return date.fromisoformat(stamp[:10])
+    except ValueError:
+        return date.max
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -62,6 +62,14 @@ def test_daily_backup_keeps_n_copies_and_restore_round_trips(tmp_path, demo_temp
     with closing(sqlite3.connect(database)) as conn:
         assert conn.execute("SELECT count(*) FROM families WHERE name = 'EFFACÉ'").fetchone()[0] == 0
     assert len(list(tmp_path.glob("guichet.avant-restauration-*.sqlite3"))) == 1  # the replaced base is kept
+    # kept ``keep`` days, not ``keep`` copies: after three weeks without a start, only the new copy stays, and the
+    # base the restore replaced goes too (an anonymised family does not live on in old files)
+    (replaced,) = tmp_path.glob("guichet.avant-restauration-*.sqlite3")
+    replaced.rename(tmp_path / "guichet.avant-restauration-2026-11-05-101500.sqlite3")
+    daily_backup(database, day + timedelta(days=25), keep=3)
+    kept = sorted(p.name for p in (tmp_path / "sauvegardes").glob("*.sqlite3"))
+    assert kept == ["guichet-enfance-2026-11-26.sqlite3"]
+    assert not list(tmp_path.glob("guichet.avant-restauration-*.sqlite3"))
     (tmp_path / "not-a-backup.sqlite3").write_text("bonjour", encoding="utf-8")
     with pytest.raises(ValidationError, match="n'est pas une sauvegarde"):
         restore(tmp_path / "not-a-backup.sqlite3", database)
