@@ -82,6 +82,7 @@ def test_a_temporary_password_is_changed_before_anything_else(qtbot, demo_rw):
     window = _window(qtbot, db, session)
     dialog = window.force_password_change()
     assert isinstance(dialog, PasswordDialog) and dialog.isVisible() and not window.central.isEnabled()
+    assert not window.central.isVisible()  # not even the families' list behind the dialog
     assert "mot de passe provisoire" in dialog.note.text()
     dialog.current.setText(issued.password)
     for weak in ("court", "jpetit-2026-xx", "azerty123456", "Jules Petit 2026!"):
@@ -93,7 +94,7 @@ def test_a_temporary_password_is_changed_before_anything_else(qtbot, demo_rw):
     dialog.new.setText("cheval-tulipe-ardoise")
     dialog.again.setText("cheval-tulipe-ardoise")
     dialog._try_save()
-    assert not dialog.isVisible() and window.central.isEnabled()
+    assert not dialog.isVisible() and window.central.isEnabled() and window.central.isVisible()
     assert not window.ctx.session.must_change_password and window.ctx.session.password_version == 1
     assert getattr(window, "login_dialog", None) is None  # the session goes on
     create_family(db, window.ctx.actor, FamilyInput(name="Après", email="apres@example.org"))

@@ -331,6 +331,7 @@ class MainWindow(QMainWindow):
         from .application import password_dialog
 
         self.central.setEnabled(False)
+        self.central.hide()  # not even the families' list behind the dialog
         dialog = self.password_dialog = password_dialog(
             self.db, self.ops, self.ctx.actor, self, on_changed=self._password_chosen
         )
@@ -344,11 +345,13 @@ class MainWindow(QMainWindow):
     def _password_chosen(self, version: int) -> None:
         self.ctx.session = replace(self.ctx.session, must_change_password=False, password_version=version)
         self.central.setEnabled(True)
+        self.central.show()
         self.ops.notice("Votre mot de passe est enregistré.")
 
     def _password_refused(self) -> None:
         if self.ctx.session.must_change_password:
             self.central.setEnabled(True)
+            self.central.show()
             self.logout()
 
     def open_admin(self):
