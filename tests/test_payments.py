@@ -41,7 +41,7 @@ from app.services.money.payments import (
     record_payment,
     reverse_payment,
 )
-from app.services.money.till import DayClosed
+from app.services.money.till import DayClosed, TillClosed
 from app.services.sealing import opened
 from app.services.uow import new_operation_key
 from tests.helpers import activity_id, actor, balance, new_family, row_counts, structure_of
@@ -182,7 +182,7 @@ def test_a_closed_day_refuses_payments_reversals_and_adjustments(db):
     before = row_counts(db)
     with pytest.raises(DayClosed, match="clôturée"):
         pay(db, family_id, "10")
-    with pytest.raises(DayClosed):
+    with pytest.raises(TillClosed, match="caisse de Sophie Martin du 26/11/2026, déjà clôturée"):
         reverse_payment(db, actor(db, Role.SUPERVISOR), receipt.payment_id, "erreur", key=new_operation_key())
     with pytest.raises(DayClosed):
         adjust(db, actor(db, Role.SUPERVISOR), sid, family_id, W.ALSH, "5", "geste", key=new_operation_key())

@@ -10,7 +10,7 @@ from reportlab.platypus import Paragraph, Spacer
 from sqlalchemy import select
 
 from ...clock import PARIS
-from ...models import TILL_METHODS, Agent, ClosingStatus, Family, Payment, Structure
+from ...models import TILL_METHODS, Agent, ClosingStatus, Family, LedgerEntry, LedgerKind, Payment, Structure
 from ..bounds import PersonName, checked
 from ..end_of_day.transmission import absences, families_without_email
 from ..errors import UnknownEntity
@@ -47,6 +47,15 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
             .order_by(Payment.paid_at)
         ).all()  # fmt: skip
         cheques = {p.id: opened_text(s, p.cheque_number) for p, _ in payments if p.cheque_number}
+        reversals = {
+            entry.payment_id: entry
+            for entry in s.scalars(
+                select(LedgerEntry).where(
+                    LedgerEntry.kind == LedgerKind.REVERSAL,
+                    LedgerEntry.payment_id.in_([p.id for p, _ in payments]),
+                )
+            )
+        }
     online = online_payments_of_day(db, structure_id, day)
     st = styles()
     closings = closings_of_day(db, structure_id, day)
@@ -94,11 +103,17 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
             method = METHOD_LABELS[p.method] + (f" n° {cheques[p.id]}" if p.id in cheques else "")
             rows.append((p.receipt_number, f"{p.paid_at.astimezone(PARIS):%H:%M}", family, method,
                          names.get(p.agent_id, "portail"), format_eur(p.amount_cents)))  # fmt: skip
+            reversal = reversals.get(p.id)
+            if reversal is not None:  # counted out of the till that took it, whoever reversed it and when
+                totals[p.method] += reversal.amount_cents
+                rows.append((p.receipt_number, f"{reversal.created_at.astimezone(PARIS):%d/%m %H:%M}", family,
+                             f"Annulé par {names.get(reversal.agent_id, '?')}", names.get(p.agent_id, "portail"),
+                             format_eur(reversal.amount_cents)))  # fmt: skip
         story.append(table(("Reçu", "Heure", "Famille", "Mode", "Agent", "Montant"), rows,
-                           [w * CONTENT_WIDTH for w in (0.15, 0.08, 0.25, 0.22, 0.16, 0.14)], right=(5,),
-                           total=("Total", "", "", "", "", format_eur(sum(totals.values())))))  # fmt: skip
-        story.append(Paragraph(esc(" · ".join(f"{METHOD_LABELS[m]} {format_eur(v)}" for m, v in totals.items() if v)),
-                               st["small"]))  # fmt: skip
+                           [w * CONTENT_WIDTH for w in (0.15, 0.1, 0.23, 0.22, 0.16, 0.14)], right=(5,),
+                           total=("Total net", "", "", "", "", format_eur(sum(totals.values())))))  # fmt: skip
+        story.append(Paragraph(esc("Net des annulations : " + " · ".join(
+            f"{METHOD_LABELS[m]} {format_eur(v)}" for m, v in totals.items() if v)), st["small"]))  # fmt: skip
     else:
         story.append(Paragraph(esc("Aucun règlement."), st["small"]))
 

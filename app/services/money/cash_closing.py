@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,7 @@ from ...models import (
     PaymentMethod,
     Structure,
 )
+from ...text import count
 from .. import audit
 from ..actors import Actor
 from ..bounds import AmountText, OperationKey, Text, checked
@@ -75,9 +76,18 @@ class ClosingRow:
     """(method label, expected count, expected cents, counted count, counted cents)."""
 
 
+def reversed_payments() -> Any:
+    """The ids of the payments reversed (whenever and by whomever: the reversal belongs to the payment's till)."""
+    return select(LedgerEntry.payment_id).where(
+        LedgerEntry.kind == LedgerKind.REVERSAL, LedgerEntry.payment_id.is_not(None)
+    )
+
+
 def expected_totals(
     session: Session, structure_id: int, agent_id: int | None, day: date
 ) -> list[MethodTotal]:
+    """What one till (a structure, the agent who took the payments, a day) should hold: its payments not reversed
+    (a reversal, made by a régisseur or later, takes the payment out of the till that took it — docs/regie.md)."""
     totals = {m: [0, 0] for m in TILL_METHODS}  # an online payment is in no till (DESIGN §2.9)
     for method, cents in session.execute(
         select(Payment.method, Payment.amount_cents).where(
@@ -85,23 +95,11 @@ def expected_totals(
             Payment.agent_id == agent_id,
             Payment.business_date == day,
             Payment.method.in_(TILL_METHODS),
+            Payment.id.not_in(reversed_payments()),
         )
     ):
         totals[method][0] += 1
         totals[method][1] += cents
-    for method, cents in session.execute(
-        select(Payment.method, LedgerEntry.amount_cents)
-        .join(Payment, LedgerEntry.payment_id == Payment.id)
-        .where(
-            LedgerEntry.kind == LedgerKind.REVERSAL,
-            LedgerEntry.structure_id == structure_id,
-            LedgerEntry.agent_id == agent_id,
-            LedgerEntry.business_date == day,
-            Payment.method.in_(TILL_METHODS),
-        )
-    ):
-        totals[method][0] -= 1
-        totals[method][1] += cents  # reversal entries are negative
     return [MethodTotal(m, METHOD_LABELS[m], totals[m][0], totals[m][1]) for m in TILL_METHODS]
 
 
@@ -165,18 +163,23 @@ def close_cash(
         expected = expected_totals(s, structure_id, actor.agent_id, day)
         counted = {PaymentMethod.CASH: (None, cash), PaymentMethod.CHEQUE: (cheque_count, cheque_total)}
         discrepancy = sum(counted[t.method][1] - t.cents for t in expected if t.method in counted)
+        cheques_expected = next(t.count for t in expected if t.method is PaymentMethod.CHEQUE)
         comment = data.comment.strip()
-        if discrepancy and not comment:
+        gaps = [f"écart de {format_eur(discrepancy)}"] if discrepancy else []
+        if cheque_count != cheques_expected:  # one cheque of 65,50 € is not two of 40,00 and 25,50 €
+            gaps.append(f"{count(cheque_count, 'chèque compté', 'chèques comptés')} pour "
+                        f"{count(cheques_expected, 'attendu', 'attendus')}")  # fmt: skip
+        if gaps and not comment:
             raise FieldErrors(
-                {"comment": f"Écart de {format_eur(discrepancy)} : un commentaire est obligatoire."}
+                {"comment": f"{'; '.join(gaps).capitalize()} : un commentaire est obligatoire."}
             )
         closing = DayClosing(structure_id=structure_id, agent_id=actor.agent_id, business_date=day,
                              status=ClosingStatus.CLOSED, discrepancy_cents=discrepancy, comment=comment,
                              closed_at=now)  # fmt: skip
         for t in expected:
-            count, cents = counted.get(t.method, (t.count, t.cents))
+            n, cents = counted.get(t.method, (t.count, t.cents))
             closing.lines.append(ClosingLine(method=t.method, expected_count=t.count, expected_cents=t.cents,
-                                             counted_count=count, counted_cents=cents))  # fmt: skip
+                                             counted_count=n, counted_cents=cents))  # fmt: skip
         s.add(closing)
         try:
             s.flush()

@@ -39,7 +39,7 @@ from ..sealing import ERASED, opened_text, seal_optional
 from ..uow import Database, Operation
 from . import ledger
 from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
-from .till import ensure_day_open, lock_till, next_receipt_seq, receipt_number
+from .till import TillClosed, ensure_day_open, lock_till, next_receipt_seq, receipt_number, till_closing
 
 METHOD_LABELS = {
     PaymentMethod.CASH: "Espèces",
@@ -169,8 +169,15 @@ def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: Reason,
         payment = s.get(Payment, payment_id, with_for_update=True)
         if payment is None:
             raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
-        lock_till(s, payment.structure_id, now.astimezone(PARIS).year)
-        ensure_day_open(s, payment.structure_id, now.astimezone(PARIS).date(), actor.agent_id)
+        # the reversal belongs to the till of the payment (who took it, that day), not to the reverser's: that
+        # till must still be open (docs/regie.md)
+        lock_till(s, payment.structure_id, payment.business_date.year)
+        if (
+            payment.method in TILL_METHODS
+            and till_closing(s, payment.structure_id, payment.agent_id, payment.business_date) is not None
+        ):
+            taker = s.get(Agent, payment.agent_id) if payment.agent_id is not None else None
+            raise TillClosed(payment.receipt_number, taker.full_name if taker else "?", payment.business_date)
         original = s.scalar(
             select(LedgerEntry).where(
                 LedgerEntry.payment_id == payment.id, LedgerEntry.kind == LedgerKind.PAYMENT

@@ -24,15 +24,29 @@ class DayClosed(DomainError):
 
 
 def ensure_day_open(session: Session, structure_id: int, day: date, agent_id: int | None) -> None:
-    closed = session.scalar(
+    if till_closing(session, structure_id, agent_id, day) is not None:
+        raise DayClosed(day)
+
+
+class TillClosed(DomainError):
+    """A payment whose till (the agent who took it, that day) is closed: its figures are those that were counted."""
+
+    def __init__(self, receipt: str, agent: str, day: date) -> None:
+        super().__init__(
+            f"Le règlement {receipt} appartient à la caisse de {agent} du {day:%d/%m/%Y}, déjà clôturée : il ne peut "
+            "plus être annulé. Pour rendre l'argent à la famille, faites un ajustement négatif (remboursement)."
+        )
+
+
+def till_closing(session: Session, structure_id: int, agent_id: int | None, day: date) -> int | None:
+    """The closing of one till (a structure, the agent who took the payments, a day), if it is closed."""
+    return session.scalar(
         select(DayClosing.id).where(
             DayClosing.structure_id == structure_id,
             DayClosing.business_date == day,
             DayClosing.agent_id == agent_id,
         )
     )
-    if closed is not None:
-        raise DayClosed(day)
 
 
 def receipt_number(year: int, seq: int) -> str:
