@@ -54,7 +54,7 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
     dialog.comment.setText("un billet de 5 € introuvable")
     dialog.cash_button.click()
     assert dialog.isVisible() and dialog.errors.isHidden() and not dialog.comment.styleSheet()
-    assert dialog.status.text().startswith("Caisse clôturée (écart -5,00")
+    assert dialog.status.text().startswith("Caisse ALSH Montech clôturée (écart -5,00")
     assert not dialog.cash_button.isEnabled() and not dialog.cash.isEnabled()
     assert [c.comment for c in dialog.closings.rows] == ["un billet de 5 € introuvable"]
     assert not dialog.validate_button.isVisible()  # an agent does not validate
@@ -166,7 +166,7 @@ def test_a_cash_closing_tried_again_keeps_its_key(qtbot, demo_rw, monkeypatch):
     assert "connexion à la base de données a été perdue" in dialog.errors.text()
     assert dialog.status.text() == "Caisse ouverte."
     dialog.cash_button.click()
-    assert keys[0] == keys[1] and dialog.status.text().startswith("Caisse clôturée")
+    assert keys[0] == keys[1] and dialog.status.text().startswith("Caisse ALSH Montech clôturée")
     lost.append(True)
     dialog.close_button.click()
     other = _window(qtbot, demo_rw, Role.SUPERVISOR)
@@ -182,7 +182,7 @@ def test_a_cash_closing_tried_again_keeps_its_key(qtbot, demo_rw, monkeypatch):
     boss.cash_button.click()
     assert keys[2][1] not in (keys[0][1], None)  # another operation (another agent's cash)
     assert keys[3][0] == "13,00" and keys[3][1] != keys[2][1]  # other amounts: a new operation
-    assert boss.status.text().startswith("Caisse clôturée (écart")
+    assert boss.status.text().startswith("Caisse ALSH Montech clôturée (écart")
 
 
 def _closings(db) -> int:
@@ -239,7 +239,7 @@ def test_a_counted_field_left_empty_is_asked_for_not_taken_as_zero(qtbot, demo_r
         and not dialog.fields[empty].styleSheet()
         and not dialog.fields[empty].toolTip()
     )
-    assert dialog.status.text().startswith("Caisse clôturée")
+    assert dialog.status.text().startswith("Caisse ALSH Montech clôturée")
     assert [c.comment for c in closings_of_day(demo_rw, sid, dialog.day)] == ["recompté deux fois"]
 
 
@@ -288,7 +288,7 @@ def test_the_days_closings_take_the_room_left(qtbot, demo_rw, size):
     dialog.comment.setText("contrôle")
     dialog.cash_button.click()
     qtbot.wait(50)
-    assert dialog.status.text().startswith("Caisse clôturée")
+    assert dialog.status.text().startswith("Caisse ALSH Montech clôturée")
     assert table.height() > opened
     assert dialog.height() - _bottom(table, dialog) <= 2.5 * dialog.close_button.height() + 40
 
@@ -304,7 +304,7 @@ def test_supervisor_validates_a_closing(qtbot, demo_rw):
     dialog.cheque_count.setText(str(expected[PaymentMethod.CHEQUE].count))
     dialog.cheque_total.setText(euros(expected[PaymentMethod.CHEQUE].cents))
     dialog.cash_button.click()
-    assert dialog.status.text().startswith("Caisse clôturée (écart 0,00")
+    assert dialog.status.text().startswith("Caisse ALSH Montech clôturée (écart 0,00")
     boss = _window(qtbot, demo_rw, Role.SUPERVISOR)
     boss.top_bar.structure.setCurrentIndex(boss.top_bar.structure.findText("ALSH Montech"))
     boss.top_bar.closing.click()
@@ -336,3 +336,33 @@ def test_attendance_and_certificate_from_the_calendar(qtbot, demo_rw):
     dialog.add_certificate()
     assert dialog.model.rows[row].label == "Absent (certificat médical)"
     assert balance(demo_rw, family_id) == 1300
+
+
+def test_bad_counts_get_a_french_message_at_their_field_and_write_nothing(qtbot, demo_rw):
+    """Letters, a negative amount, 10^12, a pasted 10 000-character comment: nothing cut or changed behind the agent's
+    back, a message at the field, no closing written; the limits are said in the fields."""
+    window = _window(qtbot, demo_rw)
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    assert "100 000,00 €" in dialog.cash.placeholderText() and "400 caractères" in dialog.comment.placeholderText()
+    assert "ALAE Montech" in dialog.cash_box.title()  # which till it closes: this structure's
+    before = row_counts(demo_rw)
+    cases = [
+        ("cash", "douze euros", "espèces"),
+        ("cash", "-20", "négatif"),
+        ("cash", "1000000000000", "100 000,00"),
+        ("cheque_total", "1000000000000", "100 000,00"),
+        ("cheque_count", "trois", "Nombre de chèques"),
+        ("cheque_count", "1000000000000", "Nombre de chèques"),
+        ("comment", "x" * 10_000, "400 au plus"),
+    ]
+    for field, bad, said in cases:
+        for name, value in (("cash", "0"), ("cheque_count", "0"), ("cheque_total", "0"), ("comment", "")):
+            getattr(dialog, name).setText(value)
+        getattr(dialog, field).setText(bad)
+        assert getattr(dialog, field).text() == bad  # kept whole, as typed or pasted
+        dialog.cash_button.click()
+        widget = getattr(dialog, field)
+        assert widget.styleSheet() and said in widget.toolTip(), (field, bad, widget.toolTip())
+        assert dialog.errors.isVisible() and dialog.cash_button.isEnabled()
+        assert row_counts(demo_rw) == before

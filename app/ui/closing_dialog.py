@@ -54,7 +54,7 @@ from .keys import kept_keys
 from .operations import Failure, Operations
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
-from .widgets import amount, bound, digits, table_view
+from .widgets import limit_of, table_view
 
 NO_SMTP = "Pas de serveur d'envoi configuré : les e-mails partiront avec la tâche de nuit."
 
@@ -260,7 +260,7 @@ class ClosingDialog(QDialog):
         self.structure_id = ctx.structure_id
         """The structure of the dialog, kept while it is open (the counter may change structure meanwhile)."""
         self.preview: PrintPreview | None = None
-        structure = next((s.name for s in ctx.structures if s.id == self.structure_id), "")
+        structure = self.structure_name = next((s.name for s in ctx.structures if s.id == self.structure_id), "")
         self.setWindowTitle(f"Clôture de la journée – {structure}")
 
         # --- my cash ------------------------------------------------------------------------------------
@@ -271,12 +271,18 @@ class ClosingDialog(QDialog):
                 Column("Montant attendu", lambda t: format_eur(t.cents), right=True),
             ]
         )
-        self.cash = amount(QLineEdit(), CountedInput, "cash")
-        self.cash.setPlaceholderText("ex. 152,50")
-        self.cheque_count = digits(QLineEdit(), CountedInput, "cheque_count")
-        self.cheque_total = amount(QLineEdit(), CountedInput, "cheque_total")
-        self.comment = bound(QLineEdit(), CountedInput, "comment")
-        self.comment.setPlaceholderText("obligatoire en cas d'écart")
+        # Plain fields: what is typed or pasted stays whole (no silent cut, no refused keystroke); the service says
+        # at the field what is wrong, and the limits are said in the fields.
+        self.cash = QLineEdit()
+        self.cash.setPlaceholderText("ex. 152,50 (jusqu'à 100 000,00 €)")
+        self.cheque_count = QLineEdit()
+        self.cheque_count.setPlaceholderText("ex. 3")
+        self.cheque_total = QLineEdit()
+        self.cheque_total.setPlaceholderText("ex. 65,50 (jusqu'à 100 000,00 €)")
+        self.comment = QLineEdit()
+        self.comment.setPlaceholderText(
+            f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)"
+        )
         self.fields: dict[str, QWidget] = {"cash": self.cash, "cheque_count": self.cheque_count,
                                            "cheque_total": self.cheque_total, "comment": self.comment}  # fmt: skip
         self.status = QLabel()
@@ -291,7 +297,8 @@ class ClosingDialog(QDialog):
         self.errors.hide()
         self.cash_button = QPushButton("Clôturer ma caisse")
         self.cash_button.setObjectName("primary")
-        cash_box = QGroupBox(f"Ma caisse – {ctx.actor.name}")
+        cash_box = self.cash_box = QGroupBox(f"Ma caisse – {ctx.actor.name} – {structure}")
+        """Which till it closes: this agent's at this structure (another structure's is closed from there)."""
         self.status.setStyleSheet("font-weight:600;")
         self.counted = QWidget()
         """What the agent counted, beside what was expected; hidden once the cash is closed."""
@@ -504,8 +511,8 @@ class ClosingDialog(QDialog):
         self.counted.setVisible(mine is None)
         self.comment_row.setVisible(mine is None)
         self.status.setText(
-            f"Caisse clôturée (écart {format_eur(mine.discrepancy_cents)}) : plus aucun règlement ne peut être "
-            "enregistré aujourd'hui par vous."
+            f"Caisse {self.structure_name} clôturée (écart {format_eur(mine.discrepancy_cents)}) : plus aucun "
+            f"règlement ne peut y être enregistré aujourd'hui par vous (une autre structure a sa propre caisse)."
             if mine
             else "Caisse ouverte."
         )
