@@ -36,3 +36,22 @@ def count(n: int, singular: str, plural_form: str | None = None) -> str:
     → "1 place",
     ``count(2, "demande en cours", "demandes en cours")`` → "2 demandes en cours"."""
     return f"{n} {plural(n, singular, plural_form)}"
+
+
+def amount_in_words(cents: int) -> str:
+    """An amount written out as a régie writes it (« arrêté à la somme de … », a receipt): « soixante-deux euros »,
+    « un euro et cinq centimes », « cent trente-huit euros et cinquante centimes », « un million d'euros ». The
+    numbers are num2words' (French rules: « vingt et un », « quatre-vingts »); a negative amount starts with
+    « moins »."""
+    from num2words import num2words
+
+    sign, cents = ("moins ", -cents) if cents < 0 else ("", cents)
+    euros, rest = divmod(cents, 100)
+    words = num2words(euros, lang="fr")
+    unit = "euro" if euros in (0, 1) else "euros"
+    # « un million d'euros », « deux milliards d'euros »
+    text = f"{words} d'euros" if euros and euros % 1_000_000 == 0 else f"{words} {unit}"
+    if rest:
+        centimes = f"{num2words(rest, lang='fr')} {'centime' if rest == 1 else 'centimes'}"
+        text = f"{text} et {centimes}" if euros else centimes
+    return sign + text

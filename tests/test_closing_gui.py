@@ -344,7 +344,10 @@ def test_bad_counts_get_a_french_message_at_their_field_and_write_nothing(qtbot,
     window = _window(qtbot, demo_rw)
     window.top_bar.closing.click()
     dialog = window.closing_dialog
-    assert "100 000,00 €" in dialog.cash.placeholderText() and "400 caractères" in dialog.comment.placeholderText()
+    assert (
+        "100 000,00 €" in dialog.cash.placeholderText()
+        and "400 caractères" in dialog.comment.placeholderText()
+    )
     assert "ALAE Montech" in dialog.cash_box.title()  # which till it closes: this structure's
     before = row_counts(demo_rw)
     cases = [

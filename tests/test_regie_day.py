@@ -14,6 +14,7 @@ from app.clock import paris
 from app.models import PaymentMethod, Role
 from app.models import WalletKind as W
 from app.services.documents.closing_report import closing_report_pdf
+from app.services.documents.receipt import receipt_pdf
 from app.services.families.edit import FieldErrors
 from app.services.invariants import check
 from app.services.money.cash_closing import CountedInput, close_cash, day_expected, validate_closing
@@ -79,7 +80,22 @@ def test_a_reversal_belongs_to_the_till_of_the_payment_and_the_arrete_counts_net
     with pytest.raises(TillClosed, match="Sophie Lefèvre"):
         reverse_payment(db, boss, mistyped.payment_id + 1, "erreur", key=new_operation_key())
 
-    text = pdf_text(closing_report_pdf(db, sid, DAY))
+    text = " ".join(pdf_text(closing_report_pdf(db, sid, DAY)).split())  # lines wrapped as they fall
     assert "Annulé" in text and "montant mal saisi" not in text  # the reason stays in the journal
     assert re.search(r"Total net\s+138,50 €", text), text  # 62 − 62 + 40 + 25,50 + 13 + 60
+    assert "Régie enfance-jeunesse de Montech (arrêté n° 2019-042 du 3 juin 2019)" in text
+    assert "Bordereau des chèques" in text and "1000001" in text and "2000002" in text
+    assert re.search(r"somme de cent trente-huit euros et cinquante centimes\s+\(138,50", text), text
+    assert "Le régisseur" in text and "Karim Dupont" in text
+    assert "reçus numérotés ALSH-MONTECH-AAAA-NNNNNN" in text  # ALAE's receipts are numbered apart
+
+    receipt = pdf_text(receipt_pdf(db, mistyped.payment_id))
+    assert "ANNULÉ" in receipt and "par Michel Durand" in receipt and "atteste le versement" not in receipt
+    good = " ".join(pdf_text(receipt_pdf(db, mistyped.payment_id + 4)).split())  # lines wrapped as they fall
+    assert "soixante euros" in good and "atteste le versement" in good and "ALSH-MONTECH-2026-" in good
+    assert (
+        "Régie enfance-jeunesse de Montech" in good
+        and "Reçu de la famille RÉGIE la somme de 60,00 € (soixante euros) pour : alimentation du compte famille RÉGIE"
+        in good
+    )
     assert check(db) == []

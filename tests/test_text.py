@@ -45,3 +45,17 @@ def test_no_message_of_the_program_says_s_in_brackets():
             if token.type == tokenize.STRING and bracketed.search(token.string):
                 found.append(f"{path}:{token.start[0]}: {token.string[:60]}")
     assert not found, "\n".join(found)
+
+
+def test_amounts_in_letters_as_a_regie_writes_them():
+    from app.text import amount_in_words
+
+    assert amount_in_words(6200) == "soixante-deux euros"
+    assert amount_in_words(100) == "un euro"
+    assert amount_in_words(13850) == "cent trente-huit euros et cinquante centimes"
+    assert amount_in_words(2101) == "vingt et un euros et un centime"
+    assert amount_in_words(8080) == "quatre-vingts euros et quatre-vingts centimes"
+    assert amount_in_words(50) == "cinquante centimes"
+    assert amount_in_words(0) == "zéro euro"
+    assert amount_in_words(100_000_000) == "un million d'euros"
+    assert amount_in_words(-200) == "moins deux euros"

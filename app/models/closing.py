@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, str_enum
@@ -25,6 +25,10 @@ class DayClosing(Base):
     closed_at: Mapped[datetime]
     validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
     validated_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
+    """Who counted, when a régisseur closes another agent's past day (``late``); None: the agent himself."""
+    late: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Closed after its day, by a régisseur (a till left open)."""
 
     lines: Mapped[list[ClosingLine]] = relationship(
         back_populates="closing", cascade="all, delete-orphan", order_by="ClosingLine.method"

@@ -111,6 +111,8 @@ class Payment(Base):
     cheque_bank: Mapped[str | None] = mapped_column(Text, info={"label": "banque du chèque"})
     """Sealed with the family's key, as ``cheque_number`` (``services.sealing``)."""
     cheque_number: Mapped[str | None] = mapped_column(Text, info={"label": "numéro du chèque"})
+    cheque_drawer: Mapped[str | None] = mapped_column(Text, info={"label": "tireur du chèque"})
+    """Who signed the cheque (the tireur, when it is not the family's name), sealed as the bank and number."""
     paid_at: Mapped[datetime]
     business_date: Mapped[date]
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))

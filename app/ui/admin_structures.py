@@ -70,6 +70,12 @@ class StructureDialog(SavingDialog):
         self.city = bound(QLineEdit(s.city if s else ""), StructureInput, "city")
         self.phone = bound(QLineEdit(s.phone if s else ""), StructureInput, "phone")
         self.email = bound(QLineEdit(s.email if s else ""), StructureInput, "email")
+        self.regie_name = bound(QLineEdit(s.regie_name if s else ""), StructureInput, "regie_name")
+        self.regie_name.setPlaceholderText(
+            "ex. Régie enfance-jeunesse de Montech (sur les reçus et l'arrêté)"
+        )
+        self.regie_act = bound(QLineEdit(s.regie_act if s else ""), StructureInput, "regie_act")
+        self.regie_act.setPlaceholderText("ex. arrêté n° 2019-042 du 3 juin 2019")
         self.zone = QComboBox()
         for zone in SCHOOL_ZONES:
             self.zone.addItem(ZONE_LABELS.get(zone, zone), zone)
@@ -117,9 +123,12 @@ class StructureDialog(SavingDialog):
         form.addRow("Téléphone", self.phone)
         form.addRow("E-mail", self.email)
         form.addRow("Zone de vacances scolaires", self.zone)
+        form.addRow("Régie de recettes", self.regie_name)
+        form.addRow("Acte constitutif", self.regie_act)
         form.addRow("Logo", self.logo_box)
         self.fields = {"name": self.name, "address": self.address, "postal_code": self.postal_code,
                        "city": self.city, "phone": self.phone, "email": self.email, "zone": self.zone,
+                       "regie_name": self.regie_name, "regie_act": self.regie_act,
                        "logo": self.logo_text}  # fmt: skip
         layout = QVBoxLayout(self)
         if s is None:
@@ -176,6 +185,8 @@ class StructureDialog(SavingDialog):
             phone=self.phone.text(),
             email=self.email.text(),
             zone=self.zone.currentData(),
+            regie_name=self.regie_name.text(),
+            regie_act=self.regie_act.text(),
             logo=self.logo,
             remove_logo=self.remove_logo,
         )

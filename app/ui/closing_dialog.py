@@ -54,7 +54,7 @@ from .keys import kept_keys
 from .operations import Failure, Operations
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
-from .widgets import limit_of, table_view
+from .widgets import limit_of, said_not_cut, table_view
 
 NO_SMTP = "Pas de serveur d'envoi configuré : les e-mails partiront avec la tâche de nuit."
 
@@ -260,7 +260,9 @@ class ClosingDialog(QDialog):
         self.structure_id = ctx.structure_id
         """The structure of the dialog, kept while it is open (the counter may change structure meanwhile)."""
         self.preview: PrintPreview | None = None
-        structure = self.structure_name = next((s.name for s in ctx.structures if s.id == self.structure_id), "")
+        structure = self.structure_name = next(
+            (s.name for s in ctx.structures if s.id == self.structure_id), ""
+        )
         self.setWindowTitle(f"Clôture de la journée – {structure}")
 
         # --- my cash ------------------------------------------------------------------------------------
@@ -273,15 +275,12 @@ class ClosingDialog(QDialog):
         )
         # Plain fields: what is typed or pasted stays whole (no silent cut, no refused keystroke); the service says
         # at the field what is wrong, and the limits are said in the fields.
-        self.cash = QLineEdit()
-        self.cash.setPlaceholderText("ex. 152,50 (jusqu'à 100 000,00 €)")
-        self.cheque_count = QLineEdit()
-        self.cheque_count.setPlaceholderText("ex. 3")
-        self.cheque_total = QLineEdit()
-        self.cheque_total.setPlaceholderText("ex. 65,50 (jusqu'à 100 000,00 €)")
-        self.comment = QLineEdit()
-        self.comment.setPlaceholderText(
-            f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)"
+        self.cash = said_not_cut(QLineEdit(), "ex. 152,50 (jusqu'à 100 000,00 €)")
+        self.cheque_count = said_not_cut(QLineEdit(), "ex. 3")
+        self.cheque_total = said_not_cut(QLineEdit(), "ex. 65,50 (jusqu'à 100 000,00 €)")
+        self.comment = said_not_cut(
+            QLineEdit(),
+            f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)",
         )
         self.fields: dict[str, QWidget] = {"cash": self.cash, "cheque_count": self.cheque_count,
                                            "cheque_total": self.cheque_total, "comment": self.comment}  # fmt: skip

@@ -54,7 +54,10 @@ class PaymentDialog(SavingDialog):
         self.amount.setPlaceholderText("ex. 65,00")
         self.bank = bound(QLineEdit(), PaymentInput, "cheque_bank")
         self.number = digits(QLineEdit(), PaymentInput, "cheque_number")
-        self.fields = {"amount": self.amount, "cheque_bank": self.bank, "cheque_number": self.number}
+        self.drawer = bound(QLineEdit(), PaymentInput, "cheque_drawer")
+        self.drawer.setPlaceholderText("si le chèque n'est pas signé d'un responsable de la famille")
+        self.fields = {"amount": self.amount, "cheque_bank": self.bank, "cheque_number": self.number,
+                       "cheque_drawer": self.drawer}  # fmt: skip
         info = f"Solde actuel du compte : {format_eur(balance_cents)}"
         if missing_cents:
             info += f" · il manque {format_eur(missing_cents)} pour les demandes en cours"
@@ -64,6 +67,7 @@ class PaymentDialog(SavingDialog):
         form.addRow("Montant (€)", self.amount)
         form.addRow("Banque du chèque", self.bank)
         form.addRow("N° du chèque", self.number)
+        form.addRow("Tireur du chèque", self.drawer)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(info))
         layout.addWidget(QLabel("Le montant proposé peut être modifié (par exemple pour payer d'avance)."))
@@ -79,6 +83,7 @@ class PaymentDialog(SavingDialog):
         cheque = PaymentMethod(self.method.currentData()) is PaymentMethod.CHEQUE  # Qt hands the text back
         self.bank.setEnabled(cheque)
         self.number.setEnabled(cheque)
+        self.drawer.setEnabled(cheque)
 
     def value(self) -> PaymentInput:
         return PaymentInput(
@@ -88,6 +93,7 @@ class PaymentDialog(SavingDialog):
             amount=self.amount.text(),
             cheque_bank=self.bank.text(),
             cheque_number=self.number.text(),
+            cheque_drawer=self.drawer.text(),
         )
 
 

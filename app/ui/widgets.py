@@ -350,6 +350,20 @@ def bound(edit: Edit, spec: Any, field: str | None = None) -> Edit:
     return edit
 
 
+PASTE_GUARD = 20_000
+"""The length a field checked by its service rather than cut (``said_not_cut``) still refuses: far beyond any bound, so
+that a paste is never cut without a word, yet not without end."""
+
+
+def said_not_cut(edit: QLineEdit, placeholder: str) -> QLineEdit:
+    """A field whose value the service checks and refuses at the field with a French message (the closing's counts):
+    what is typed or pasted stays whole — no keystroke refused, nothing cut to the bound behind the agent's back — and
+    the limit is said in the placeholder."""
+    edit.setMaxLength(PASTE_GUARD)
+    edit.setPlaceholderText(placeholder)
+    return edit
+
+
 class _PlainTextLimit(QObject):
     """A QPlainTextEdit's maximum length: what goes beyond is removed where it was typed or pasted."""
 

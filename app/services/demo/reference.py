@@ -96,6 +96,8 @@ class ReferenceBuilder:
             "phone": "05 63 64 82 44",
             "email": "enfance-jeunesse@example.org",
             "school_zone": ZONE,
+            "regie_name": "Régie enfance-jeunesse de Montech",
+            "regie_act": "arrêté n° 2019-042 du 3 juin 2019",
         }
         alae = Structure(code="ALAE-MONTECH", name="ALAE Montech", **common)
         alsh = Structure(code="ALSH-MONTECH", name="ALSH Montech", **common)

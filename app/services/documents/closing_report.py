@@ -6,11 +6,22 @@ from datetime import date
 
 from babel.dates import format_date
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 from sqlalchemy import select
 
 from ...clock import PARIS
-from ...models import TILL_METHODS, Agent, ClosingStatus, Family, LedgerEntry, LedgerKind, Payment, Structure
+from ...models import (
+    TILL_METHODS,
+    Agent,
+    ClosingStatus,
+    Family,
+    LedgerEntry,
+    LedgerKind,
+    Payment,
+    PaymentMethod,
+    Structure,
+)
+from ...text import amount_in_words
 from ..bounds import PersonName, checked
 from ..end_of_day.transmission import absences, families_without_email
 from ..errors import UnknownEntity
@@ -18,9 +29,10 @@ from ..money.amounts import format_eur
 from ..money.cash_closing import closings_of_day
 from ..money.online import online_payments_of_day
 from ..money.payments import METHOD_LABELS
+from ..money.till import regie_of
 from ..sealing import opened_text
 from ..uow import Database
-from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
+from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, signature_boxes, styles, table
 
 
 def _count(n: int | None) -> str:
@@ -47,6 +59,14 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
             .order_by(Payment.paid_at)
         ).all()  # fmt: skip
         cheques = {p.id: opened_text(s, p.cheque_number) for p, _ in payments if p.cheque_number}
+        cheque_rows = [
+            (p.receipt_number, opened_text(s, p.cheque_bank),
+             opened_text(s, p.cheque_number), opened_text(s, p.cheque_drawer) if p.cheque_drawer else family,
+             names.get(p.agent_id, "portail"), format_eur(p.amount_cents))
+            for p, family in payments if p.method is PaymentMethod.CHEQUE
+        ]  # fmt: skip
+        regie = regie_of(structure)
+        code = structure.code
         reversals = {
             entry.payment_id: entry
             for entry in s.scalars(
@@ -66,6 +86,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
         Paragraph(
             esc(f"{structure.name} – clôture de caisse, règlements, absences et comptes-rendus"), st["normal"]
         ),
+        Paragraph(esc(f"{regie} – reçus numérotés {code}-AAAA-NNNNNN"), st["normal"]),
         Spacer(1, 3 * mm),
         Paragraph(esc("Caisse par agent"), st["h2"]),
     ]
@@ -114,8 +135,14 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
                            total=("Total net", "", "", "", "", format_eur(sum(totals.values())))))  # fmt: skip
         story.append(Paragraph(esc("Net des annulations : " + " · ".join(
             f"{METHOD_LABELS[m]} {format_eur(v)}" for m, v in totals.items() if v)), st["small"]))  # fmt: skip
+        net = sum(totals.values())
     else:
+        net = 0
         story.append(Paragraph(esc("Aucun règlement."), st["small"]))
+    if cheque_rows:
+        story.append(Paragraph(esc("Bordereau des chèques"), st["h2"]))
+        story.append(table(("Reçu", "Banque", "N° du chèque", "Tireur", "Agent", "Montant"), cheque_rows,
+                           [w * CONTENT_WIDTH for w in (0.15, 0.19, 0.14, 0.24, 0.15, 0.13)], right=(5,)))  # fmt: skip
 
     story.append(Paragraph(esc("Paiements en ligne du jour (hors caisse)"), st["h2"]))
     if online:
@@ -149,5 +176,13 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
     story.append(Paragraph(esc(", ".join(missing) + " : le compte-rendu n'a pas pu leur être envoyé.") if missing
                            else esc("Toutes les familles ayant fait une demande ce jour recevront leur compte-rendu."),
                            st["normal"]))  # fmt: skip
+    closing_words: list[Flowable] = [Spacer(1, 4 * mm)]
+    closing_words.append(Paragraph(esc(f"Arrêté le présent état à la somme de {amount_in_words(net)} ({format_eur(net)}), "
+                               "encaissée aux caisses de la régie ce jour, hors paiements en ligne."), st["normal"]))  # fmt: skip
+    closing_words.append(Spacer(1, 4 * mm))
+    signers = sorted({c.agent for c in closings} | (takers if payments else set()))
+    boxes = [("Les agents", "\n".join(signers) or "—"), ("Le régisseur", "Nom, date et signature")]
+    closing_words.append(signature_boxes(boxes))
+    story.append(KeepTogether(closing_words))  # the sum and the signatures on one page
     return render(story, title=f"Arrêté journalier {structure.name} {day:%d/%m/%Y}", letterhead=Letterhead.of(structure),
                   printed_at=db.clock.now(), printed_by=printed_by or "Guichet Enfance")  # fmt: skip

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from babel.dates import format_datetime
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 from sqlalchemy import select
 
 from ...clock import PARIS
 from ...models import Agent, LedgerEntry, LedgerKind, Payment, PaymentMethod, Structure
+from ...text import amount_in_words
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
 from ..families.view import WALLET_LABELS
 from ..money.amounts import format_eur
 from ..money.payments import METHOD_LABELS
+from ..money.till import printed_receipt_number, regie_of
 from ..sealing import opened_text
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
@@ -37,44 +39,60 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> b
         when = format_datetime(
             p.paid_at.astimezone(PARIS), "d MMMM y 'à' HH:mm", tzinfo=PARIS, locale="fr_FR"
         )
+        drawer = opened_text(s, p.cheque_drawer) if p.cheque_drawer else ""
         method = METHOD_LABELS[p.method]
         if p.method is PaymentMethod.CHEQUE:
             method += f" n° {opened_text(s, p.cheque_number)} ({opened_text(s, p.cheque_bank)})"
+            if drawer:
+                method += f", tireur : {drawer}"
+        adult = min(family.adults, key=lambda a: a.id, default=None)
+        payer = drawer or (
+            f"{adult.first_name} {adult.last_name.upper()}" if adult else f"la famille {family.name}"
+        )
         address = ", ".join(x for x in (family.address, f"{family.postal_code} {family.city}".strip()) if x)
+        number = printed_receipt_number(structure.code, p.receipt_number)
+        purpose = f"alimentation du compte famille {family.name} – {WALLET_LABELS[p.wallet.kind]}"
         rows = [
-            ("Reçu n°", p.receipt_number),
+            ("Reçu n°", number),
+            ("Régie", regie_of(structure)),
             ("Date", when),
+            ("Versé par", payer),
             ("Famille", family.name),
             ("Adresse", address or "—"),
-            ("Montant", format_eur(p.amount_cents)),
+            ("Montant", f"{format_eur(p.amount_cents)} ({amount_in_words(p.amount_cents)})"),
             ("Mode de règlement", method),
-            ("Porte-monnaie crédité", WALLET_LABELS[p.wallet.kind]),
+            ("Objet", purpose),
             ("Reçu par", agent.full_name if agent else "portail famille"),
         ]
-        story = [
-            Paragraph(esc(f"Reçu de règlement n° {p.receipt_number}"), st["title"]),
-            Paragraph(
-                esc(f"Reçu de la famille {family.name} la somme de {format_eur(p.amount_cents)}."), st["big"]
-            ),
+        story: list[Flowable] = [Paragraph(esc(f"Reçu de règlement n° {number}"), st["title"])]
+        if reversal is not None:  # no longer a proof of payment: said first and large
+            by = s.get(Agent, reversal.agent_id) if reversal.agent_id else None
+            story.append(Paragraph(esc("ANNULÉ"), st["cancelled"]))
+            story.append(Paragraph(esc(
+                f"Règlement annulé le {reversal.created_at.astimezone(PARIS):%d/%m/%Y à %H:%M}"
+                + (f" par {by.full_name}" if by else "") + " : ce reçu n'atteste plus aucun versement."), st["big"]))  # fmt: skip
+        else:
+            story.append(Paragraph(esc(
+                f"Reçu de {payer} la somme de {format_eur(p.amount_cents)} "
+                f"({amount_in_words(p.amount_cents)}) pour : {purpose}."), st["big"]))  # fmt: skip
+        story += [
             Spacer(1, 5 * mm),
-            table(None, rows, (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH)),
+            table(None, rows, (0.3 * CONTENT_WIDTH, 0.7 * CONTENT_WIDTH)),
             Spacer(1, 6 * mm),
         ]
-        if reversal is not None:
-            story.append(Paragraph(esc(f"Règlement annulé le {reversal.created_at.astimezone(PARIS):%d/%m/%Y} : "
-                                       f"{opened_text(s, reversal.reason)}"), st["big"]))  # fmt: skip
-        story.append(
-            Paragraph(
-                esc(
-                    "Ce reçu atteste le versement sur le compte famille (ALAE – ALSH – Cantine). "
-                    "Il est à conserver."
-                ),  # fmt: skip
-                st["small"],
+        if reversal is None:
+            story.append(
+                Paragraph(
+                    esc(
+                        "Ce reçu atteste le versement sur le compte famille (ALAE – ALSH – Cantine). "
+                        "Il est à conserver."
+                    ),  # fmt: skip
+                    st["small"],
+                )
             )
-        )
         return render(
             story,
-            title=f"Reçu {p.receipt_number}",
+            title=f"Reçu {number}",
             letterhead=Letterhead.of(structure),
             printed_at=db.clock.now(),
             printed_by=printed_by or (agent.full_name if agent else "Guichet Enfance"),

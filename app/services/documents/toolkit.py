@@ -89,6 +89,15 @@ def styles() -> dict[str, ParagraphStyle]:
             "cell_right", parent=normal, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
         ),
         "big": ParagraphStyle("big", parent=normal, fontName="Helvetica-Bold", fontSize=13, leading=17),
+        "cancelled": ParagraphStyle(
+            "cancelled",
+            parent=normal,
+            fontName="Helvetica-Bold",
+            fontSize=30,
+            leading=36,
+            textColor=colors.HexColor("#b71c1c"),
+            spaceAfter=4,
+        ),  # fmt: skip
     }
 
 
@@ -464,3 +473,24 @@ def render(
 
 
 CONTENT_WIDTH = A4[0] - 2 * MARGIN
+
+
+def signature_boxes(boxes: Sequence[tuple[str, str]], height: float = 28 * mm) -> Table:
+    """Boxes side by side for signatures (« Les agents », « Le régisseur »): a title, a line of names under it and
+    room to sign."""
+    st = styles()
+    width = CONTENT_WIDTH / len(boxes)
+    cells = [
+        [
+            Paragraph(f"<b>{esc(title)}</b><br/>{esc(names).replace(chr(10), '<br/>')}", st["small"])
+            for title, names in boxes
+        ]
+    ]
+    t = Table(cells, colWidths=[width] * len(boxes), rowHeights=[height])
+    t.setStyle(
+        TableStyle(
+            [("BOX", (i, 0), (i, 0), 0.5, GRID) for i in range(len(boxes))]
+            + [("VALIGN", (0, 0), (-1, -1), "TOP")]
+        )
+    )
+    return t

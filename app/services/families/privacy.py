@@ -210,6 +210,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     "mode": METHOD_LABELS[p.method],
                     "banque_du_chèque": opened_text(s, p.cheque_bank) or None,
                     "numéro_du_chèque": opened_text(s, p.cheque_number) or None,
+                    "tireur_du_chèque": opened_text(s, p.cheque_drawer) or None,
                     "annulé": p.id in reversed_ids,
                     "encaissé_par": agents.get(p.agent_id, "portail"),
                 }

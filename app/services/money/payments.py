@@ -59,6 +59,8 @@ class PaymentInput:
     """As typed by the agent ("65", "65,00 €")."""
     cheque_bank: Annotated[str, Text(max_len=80, label="banque du chèque")] = ""
     cheque_number: Annotated[str, Text(max_len=40, label="numéro du chèque")] = ""
+    cheque_drawer: Annotated[str, Text(max_len=120, label="tireur du chèque")] = ""
+    """Who signed the cheque, when not a responsible adult of the family (optional)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ def record_payment(
             amount_cents=cents,
             cheque_bank=seal_optional(s, family.id, bank),  # erased with the family (``sealing``)
             cheque_number=seal_optional(s, family.id, number),
+            cheque_drawer=seal_optional(s, family.id, data.cheque_drawer.strip() or None)
+            if data.method is PaymentMethod.CHEQUE
+            else None,
             paid_at=now,
             business_date=local.date(),
             agent_id=actor.agent_id,

@@ -5,6 +5,7 @@ dated on any more."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -52,6 +53,18 @@ def till_closing(session: Session, structure_id: int, agent_id: int | None, day:
 def receipt_number(year: int, seq: int) -> str:
     """The printed receipt number: "2026-000123" (gapless per structure and year)."""
     return f"{year}-{seq:06d}"
+
+
+def printed_receipt_number(structure_code: str, number: str) -> str:
+    """The number on paper: the structure's code first (« ALSH-MONTECH-2026-000050 »), since each structure numbers
+    its receipts from 1 and two of them print the same « 2026-000050 »."""
+    return f"{structure_code}-{number}"
+
+
+def regie_of(structure: Any) -> str:
+    """The régie a structure's receipts and arrêté name: its own name and act, else the structure."""
+    name = structure.regie_name or f"Régie de {structure.name}"
+    return f"{name} ({structure.regie_act})" if structure.regie_act else name
 
 
 def next_receipt_seq(session: Session, structure_id: int, year: int) -> int:

@@ -36,6 +36,10 @@ class StructureInput:
     phone: Annotated[str, Text(Structure.phone)] = ""
     email: Annotated[str, Text(Structure.email)] = ""
     zone: Annotated[str, Text(Structure.school_zone)] = "C"
+    regie_name: Annotated[str, Text(Structure.regie_name)] = ""
+    """The régie de recettes (« Régie enfance-jeunesse de Montech »), printed on receipts and the arrêté."""
+    regie_act: Annotated[str, Text(Structure.regie_act)] = ""
+    """The act that created it (« arrêté n° 2019-042 du 3 juin 2019 »)."""
     logo: bytes | None = None
     """PNG or JPEG bytes (at most 1 Mo); None keeps the current logo (or the application's)."""
     remove_logo: bool = False
@@ -100,6 +104,8 @@ def validate_structure(data: StructureInput) -> dict[str, object]:
         "phone": phone or "",
         "email": email,
         "school_zone": data.zone,
+        "regie_name": data.regie_name.strip(),
+        "regie_act": data.regie_act.strip(),
     }
     if data.logo is not None:
         values["logo"] = data.logo
@@ -123,7 +129,8 @@ def _code_for(s: Session, name: str) -> str:
 def _snapshot(structure: Structure) -> dict[str, object]:
     return {"name": structure.name, "address": structure.address, "postal_code": structure.postal_code,
             "city": structure.city, "phone": structure.phone, "email": structure.email,
-            "zone": structure.school_zone, "logo": len(structure.logo) if structure.logo else None}  # fmt: skip
+            "zone": structure.school_zone, "régie": structure.regie_name, "acte": structure.regie_act,
+            "logo": len(structure.logo) if structure.logo else None}  # fmt: skip
 
 
 def add_structure(
@@ -192,6 +199,8 @@ class StructureDetail:
     email: str
     zone: str
     has_logo: bool
+    regie_name: str = ""
+    regie_act: str = ""
 
 
 @checked
@@ -209,6 +218,8 @@ def structure_details(db: Database) -> list[StructureDetail]:
                 x.email,
                 x.school_zone,
                 x.logo is not None,
+                x.regie_name,
+                x.regie_act,
             )  # fmt: skip
             for x in uow.session.scalars(select(Structure).order_by(Structure.name))
         ]
