@@ -290,15 +290,22 @@ def test_cash_closing_totals_discrepancy_lock_and_validation(db):
                         PaymentMethod.TRANSFER: 0}  # fmt: skip
     cash = before[PaymentMethod.CASH] + 3350
     cheques = before[PaymentMethod.CHEQUE] + 6500
+    cards = euros(before[PaymentMethod.CARD] + 3000)  # the card terminal's ticket
+    with pytest.raises(FieldErrors, match="terminal de carte bancaire"):
+        close_cash(db, agent, sid, CountedInput(euros(cash), "9", euros(cheques)), key=new_operation_key())
     with pytest.raises(FieldErrors, match="un commentaire est obligatoire"):
         close_cash(
-            db, agent, sid, CountedInput(euros(cash - 100), "9", euros(cheques)), key=new_operation_key()
+            db,
+            agent,
+            sid,
+            CountedInput(euros(cash - 100), "9", euros(cheques), card_total=cards),
+            key=new_operation_key(),
         )
     closing_id = close_cash(
         db,
         agent,
         sid,
-        CountedInput(euros(cash - 100), "9", euros(cheques), "une pièce de 1 € manque"),
+        CountedInput(euros(cash - 100), "9", euros(cheques), "une pièce de 1 € manque", cards),
         key=new_operation_key(),
     )
     rows = closings_of_day(db, sid, TODAY)
@@ -330,7 +337,7 @@ def test_cash_closing_totals_discrepancy_lock_and_validation(db):
 def _counted(expected) -> CountedInput:
     totals = {t.method: t for t in expected}
     return CountedInput(euros(totals[PaymentMethod.CASH].cents), str(totals[PaymentMethod.CHEQUE].count),
-                        euros(totals[PaymentMethod.CHEQUE].cents))  # fmt: skip
+                        euros(totals[PaymentMethod.CHEQUE].cents), card_total=euros(totals[PaymentMethod.CARD].cents))  # fmt: skip
 
 
 def test_closing_report_pdf(db, tmp_path):

@@ -11,7 +11,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
@@ -127,9 +127,28 @@ def _counted(expected: Any) -> Any:
 
     totals = {t.method: t for t in expected}
     euros = lambda c: f"{c // 100},{c % 100:02d}"  # noqa: E731
-    cash, cheque = totals.get(PaymentMethod.CASH), totals.get(PaymentMethod.CHEQUE)
+    cash, cheque, card = (
+        totals.get(m) for m in (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CARD)
+    )
     return CountedInput(euros(cash.cents if cash else 0), str(cheque.count if cheque else 0),
-                        euros(cheque.cents if cheque else 0), "Compté pour le test")  # fmt: skip
+                        euros(cheque.cents if cheque else 0), "Compté pour le test",
+                        euros(card.cents if card else 0))  # fmt: skip
+
+
+def _open_past_till(w: World) -> tuple[int, date]:
+    """A till of a past day left open: a payment taken by an agent that day, never closed (a new day each time)."""
+    from app.models import PaymentMethod
+    from app.services.money.payments import PaymentInput, record_payment
+
+    day = date(2026, 11, 2) + timedelta(days=next(w.n))
+    now = w.db.clock.now()
+    w.db.clock.set(paris(day, time(10, 0)))
+    try:
+        record_payment(w.db, w.people["agent"], w.sid, PaymentInput(w.family_id, W.ALSH, PaymentMethod.CASH, "10"),
+                       key=_key())  # fmt: skip
+    finally:
+        w.db.clock.set(now)
+    return w.people["agent"].agent_id, day
 
 
 def _payment(w: World) -> int:
@@ -354,6 +373,10 @@ SAMPLES: dict[str, Sample] = {
         w.sid,
         _counted(_svc("money.cash_closing.day_expected")(w.db, w.admin, w.sid)),
         key=_key(),
+    ),
+    "money.cash_closing.day_cheques": lambda w: _with("money.cash_closing.day_cheques", w, w.sid),
+    "money.cash_closing.close_late": lambda w: _with(
+        "money.cash_closing.close_late", w, w.sid, *_open_past_till(w), _counted([]), key=_key()
     ),
     "money.cash_closing.validate_closing": lambda w: _with(
         "money.cash_closing.validate_closing", w, _closing_by_someone_else(w)

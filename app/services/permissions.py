@@ -67,6 +67,8 @@ RULES: dict[str, Rule] = {
     "money.cash_closing.day_expected": Rule(AGENT, "lire sa caisse du jour"),
     "money.cash_closing.close_cash": Rule(AGENT, "clôturer sa caisse"),
     "money.cash_closing.validate_closing": Rule(SUPERVISOR, "valider une clôture de caisse"),
+    "money.cash_closing.day_cheques": Rule(AGENT, "lire les chèques de sa caisse"),
+    "money.cash_closing.close_late": Rule(SUPERVISOR, "clôturer en retard la caisse d'un jour passé"),
     "money.online.start_online_payment": Rule(None, "payer en ligne", family=True),
     "money.online.save_payment_settings": Rule(ADMIN, "régler le paiement en ligne d'une structure"),
     # --- setting up a town
@@ -109,6 +111,7 @@ SCREENS: dict[str, str] = {
     "payment.reverse": "money.payments.reverse_payment",
     "payment.adjust": "money.payments.adjust",
     "closing.validate": "money.cash_closing.validate_closing",
+    "closing.late": "money.cash_closing.close_late",
     "family.anonymise": "families.forgetting.anonymise_family",
 }
 """What a screen offers, by the service it calls: the screen asks ``may`` with the rule of that service."""

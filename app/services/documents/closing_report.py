@@ -23,7 +23,7 @@ from ...models import (
 )
 from ...text import amount_in_words
 from ..bounds import PersonName, checked
-from ..end_of_day.transmission import absences, families_without_email
+from ..end_of_day.transmission import absences, absences_recorded, families_without_email
 from ..errors import UnknownEntity
 from ..money.amounts import format_eur
 from ..money.cash_closing import closings_of_day
@@ -96,7 +96,8 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
         status = (
             "validée par " + c.validated_by if c.status is ClosingStatus.VALIDATED else "clôturée, à valider"
         )
-        story.append(Paragraph(esc(f"{c.agent} – caisse {status}"), st["normal"]))
+        late = f", clôturée en retard par {c.late_by}" if c.late_by else ""
+        story.append(Paragraph(esc(f"{c.agent} – caisse {status}{late}"), st["normal"]))
         rows: list[tuple[str, ...]] = []
         for label, e_count, e_cents, c_count, c_cents in c.lines:
             diff = None if c_cents is None else c_cents - e_cents
@@ -106,6 +107,8 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
                            [w * CONTENT_WIDTH for w in (0.24, 0.12, 0.16, 0.12, 0.18, 0.18)],
                            right=(1, 2, 3, 4, 5),
                            total=("Écart total", "", "", "", "", format_eur(c.discrepancy_cents))))  # fmt: skip
+        for note in c.notes:
+            story.append(Paragraph(esc(note), st["small"]))
         if c.comment:
             story.append(Paragraph(esc(f"Commentaire : {c.comment}"), st["small"]))
         story.append(Spacer(1, 3 * mm))
@@ -170,6 +173,16 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
         )
     else:
         story.append(Paragraph(esc("Aucune absence pointée."), st["small"]))
+
+    earlier = [a for a in absences_recorded(db, structure_id, day) if a.day != day]
+    if earlier:
+        story.append(
+            Paragraph(esc("Absences et certificats enregistrés ce jour pour d'autres journées"), st["h2"])
+        )
+        rows = [(f"{a.day:%d/%m/%Y}", a.child, a.family, a.activity, format_eur(a.price_cents),
+                 "remboursée (certificat médical)" if a.certificate else "facturée") for a in earlier]  # fmt: skip
+        story.append(table(("Journée", "Enfant", "Famille", "Activité", "Prix", "Situation"), rows,
+                           [w * CONTENT_WIDTH for w in (0.12, 0.19, 0.17, 0.2, 0.1, 0.22)], right=(4,)))  # fmt: skip
 
     story.append(Paragraph(esc("Familles sans adresse e-mail"), st["h2"]))
     missing = families_without_email(db, structure_id, day)

@@ -266,6 +266,41 @@ def absences(db: Database, structure_id: int, day: date) -> list[AbsenceRow]:
 
 
 @checked
+def absences_recorded(db: Database, structure_id: int, day: date) -> list[AbsenceRow]:
+    """Absences and medical certificates recorded on ``day`` at the structure, whatever day they concern (an absence
+    pointed on Monday for last Friday, a certificate brought two days later): the arrêté of the day they were
+    recorded shows them, as the refunds they bring are that day's."""
+    from datetime import datetime, time, timedelta
+
+    from ...clock import PARIS
+    from ...models import AuditEntry
+
+    start = datetime.combine(day, time(0, 0), tzinfo=PARIS)
+    with db.reading() as uow:
+        s = uow.session
+        ids = {int(i) for i in s.scalars(select(AuditEntry.entity_id).where(
+            AuditEntry.entity == "reservation", AuditEntry.at >= start, AuditEntry.at < start + timedelta(days=1),
+            AuditEntry.action.in_(("reservation.attendance", "reservation.certificate")))) if i and i.isdigit()}  # fmt: skip
+        if not ids:
+            return []
+        rows = s.execute(
+            select(Reservation, Child, Family.name, Activity.name, ActivityDay.day)
+            .join(Reservation.child)
+            .join(Child.family)
+            .join(Reservation.activity_day)
+            .join(ActivityDay.activity)
+            .where(Reservation.id.in_(ids), Activity.structure_id == structure_id,
+                   Reservation.attendance == Attendance.ABSENT)
+            .order_by(ActivityDay.day, Child.last_name, Child.first_name)
+        ).all()  # fmt: skip
+        return [
+            AbsenceRow(f"{c.first_name} {c.last_name}", fam, act, d, res.price_cents or 0,
+                       res.certificate_at is not None)
+            for res, c, fam, act, d in rows
+        ]  # fmt: skip
+
+
+@checked
 def families_without_email(db: Database, structure_id: int, day: date) -> list[str]:
     """Families who made requests in the structure that day and cannot receive the compte-rendu."""
     start = datetime.combine(day, time(0, 0), tzinfo=PARIS)
