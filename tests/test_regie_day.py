@@ -106,8 +106,12 @@ def test_the_regie_day_replayed(demo_rw):
     with pytest.raises(FieldErrors) as refused:
         close_cash(db, sophie, sid, counted, key=new_operation_key())
     assert "comment" in refused.value.fields, refused.value.fields
-    assert refused.value.fields["comment"].replace("\xa0", " ").startswith(
-        f"Écart de -27,50 € ; 1 chèque compté pour 2 attendus ; chèque manquant : {second.number} (25,50 €)"
+    assert (
+        refused.value.fields["comment"]
+        .replace("\xa0", " ")
+        .startswith(
+            f"Écart de -27,50 € ; 1 chèque compté pour 2 attendus ; chèque manquant : {second.number} (25,50 €)"
+        )
     )
     for bad, field in (("-5", "card_total"), ("douze", "card_total")):
         with pytest.raises(FieldErrors) as refused:
