@@ -369,3 +369,91 @@ def test_bad_counts_get_a_french_message_at_their_field_and_write_nothing(qtbot,
         assert widget.styleSheet() and said in widget.toolTip(), (field, bad, widget.toolTip())
         assert dialog.errors.isVisible() and dialog.cash_button.isEnabled()
         assert row_counts(demo_rw) == before
+
+
+def test_cheques_ticked_one_by_one_and_cash_by_denomination(qtbot, demo_rw, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+
+    from app.ui import till_count
+
+    sid = structure_of(demo_rw, "CLSH-PV")
+    family_id, _ = new_family(demo_rw, "Coches")
+    clerk = actor(demo_rw, Role.AGENT)
+    for number, amount in (("111", "40"), ("222", "25,50")):
+        record_payment(demo_rw, clerk, sid, PaymentInput(family_id, "alsh", PaymentMethod.CHEQUE, amount, "CIC", number),
+                       key=new_operation_key())  # fmt: skip
+    record_payment(demo_rw, clerk, sid, PaymentInput(family_id, "alsh", PaymentMethod.CASH, "23,45"),
+                   key=new_operation_key())  # fmt: skip
+    window = _window(qtbot, demo_rw)
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    expected = {t.method: t for t in day_expected(demo_rw, clerk, sid)}
+
+    def untick_the_last(self):  # the agent unticks the cheque he cannot find
+        last = self.list.item(self.list.count() - 1)
+        assert "222" in last.text() and "25,50" in last.text()
+        last.setCheckState(Qt.CheckState.Unchecked)
+        assert self.total.text().startswith(f"{expected[PaymentMethod.CHEQUE].count - 1} chèques cochés sur")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(till_count.ChequeChecklist, "exec", untick_the_last)
+    dialog.tick_cheques()
+    assert dialog.cheque_count.isReadOnly() and dialog.cheque_count.text() == str(
+        expected[PaymentMethod.CHEQUE].count - 1
+    )
+
+    cash = expected[PaymentMethod.CASH].cents
+
+    def count_the_notes(self):
+        self.spins[100].setValue(cash // 100)
+        self.spins[1].setValue(cash % 100)
+        assert self.cents() == cash
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(till_count.DenominationDialog, "exec", count_the_notes)
+    dialog.count_coins()
+    assert dialog.cash.text() == euros(cash)
+    dialog.card_total.setText(euros(expected[PaymentMethod.CARD].cents))
+    dialog.cash_button.click()
+    assert "chèque manquant" in dialog.errors.text() and "(25,50" in dialog.errors.text()
+    dialog.comment.setText("le chèque 222 est resté au coffre")
+    dialog.cash_button.click()
+    assert dialog.errors.isHidden(), dialog.errors.text()
+    (mine,) = [c for c in closings_of_day(demo_rw, sid, date(2026, 11, 26)) if c.agent == clerk.name]
+    assert any(note.startswith("Chèque : manquants : ") for note in mine.notes)
+    assert any(
+        note.startswith("Espèces : ") and "× 1 €" in note.replace("\xa0", " ") for note in mine.notes
+    ), mine.notes
+
+
+def test_a_regisseur_closes_a_past_till_left_open(qtbot, demo_rw):
+    window = _window(qtbot, demo_rw, Role.SUPERVISOR)
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    assert dialog.late_row.isVisible() and dialog.open_tills.count() > 0
+    till = dialog.open_tills.currentData()
+    left = dialog.open_tills.count()
+    dialog.close_late_till()
+    late = window.closing_dialog.findChild(till_count_dialog())
+    assert late is not None and late.isVisible() and till.agent in late.windowTitle()
+    late.cash.setText("douze")
+    late._try_save()
+    assert late.isVisible() and late.cash.styleSheet() and "espèces" in late.errors.text()
+    late.cash.setText("0")
+    late.cheque_count.setText("0")
+    late.cheque_total.setText("0")
+    late.card_total.setText("0")
+    late.comment.setText("caisse vide à l'ouverture du coffre")
+    late._try_save()
+    assert not late.isVisible()
+    rows = closings_of_day(demo_rw, till.structure_id, till.day)
+    assert [r.late_by for r in rows if r.agent == till.agent] == ["Michel Durand"]
+    assert dialog.open_tills.count() == left - 1
+
+
+def till_count_dialog():
+    from app.ui.till_count import LateClosingDialog
+
+    return LateClosingDialog

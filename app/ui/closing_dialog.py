@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QHideEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
+    QComboBox,
     QDialog,
     QFormLayout,
     QFrame,
@@ -40,9 +41,13 @@ from ..services.end_of_day.transmission import EndOfDayReport, transmit_day
 from ..services.money.amounts import format_eur
 from ..services.money.cash_closing import (
     CountedInput,
+    OpenTill,
     close_cash,
+    close_late,
     closings_of_day,
+    day_cheques,
     day_expected,
+    open_past_tills,
     validate_closing,
 )
 from ..services.money.online import online_payments_of_day
@@ -54,6 +59,7 @@ from .keys import kept_keys
 from .operations import Failure, Operations
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
+from .till_count import ChequeChecklist, DenominationDialog, LateClosingDialog
 from .widgets import limit_of, said_not_cut, table_view
 
 NO_SMTP = "Pas de serveur d'envoi configuré : les e-mails partiront avec la tâche de nuit."
@@ -275,15 +281,32 @@ class ClosingDialog(QDialog):
         )
         # Plain fields: what is typed or pasted stays whole (no silent cut, no refused keystroke); the service says
         # at the field what is wrong, and the limits are said in the fields.
-        self.cash = said_not_cut(QLineEdit(), "ex. 152,50 (jusqu'à 100 000,00 €)")
+        self.cash = said_not_cut(QLineEdit(), "100 000,00 € au plus")
         self.cheque_count = said_not_cut(QLineEdit(), "ex. 3")
-        self.cheque_total = said_not_cut(QLineEdit(), "ex. 65,50 (jusqu'à 100 000,00 €)")
+        self.cheque_total = said_not_cut(QLineEdit(), "100 000,00 € au plus")
         self.comment = said_not_cut(
             QLineEdit(),
             f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)",
         )
+        self.card_total = said_not_cut(QLineEdit(), "total du ticket du terminal")
+        self.cheques_present: list[int] | None = None
+        """The till's cheques ticked one by one (« Cocher… »); None: counted by number and total."""
+        self.cash_detail: list[tuple[int, int]] | None = None
+        """The cash counted by notes and coins (« Par coupures… »), while the cash typed is their total."""
+        self.tick_button = QPushButton("Cocher les chèques…")
+        self.tick_button.setToolTip(
+            "Cocher chaque chèque de la caisse : un chèque non coché est noté manquant."
+        )
+        self.tick_button.clicked.connect(self.tick_cheques)
+        self.coins_button = QPushButton("Compter par coupures…")
+        self.coins_button.setToolTip(
+            "Compter les billets et les pièces : leur total devient les espèces comptées."
+        )
+        self.coins_button.clicked.connect(self.count_coins)
+        self.cash.textEdited.connect(lambda _text: setattr(self, "cash_detail", None))
         self.fields: dict[str, QWidget] = {"cash": self.cash, "cheque_count": self.cheque_count,
-                                           "cheque_total": self.cheque_total, "comment": self.comment}  # fmt: skip
+                                           "cheque_total": self.cheque_total, "card_total": self.card_total,
+                                           "comment": self.comment}  # fmt: skip
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.errors = QLabel()
@@ -303,9 +326,12 @@ class ClosingDialog(QDialog):
         """What the agent counted, beside what was expected; hidden once the cash is closed."""
         form = QFormLayout(self.counted)
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("Espèces comptées (€)", self.cash)
-        form.addRow("Nombre de chèques", self.cheque_count)
-        form.addRow("Total des chèques (€)", self.cheque_total)
+        form.addRow("Espèces (€)", self.cash)
+        form.addRow("Nb de chèques", self.cheque_count)
+        form.addRow("Chèques (€)", self.cheque_total)
+        form.addRow("Ticket CB (€)", self.card_total)
+
+        self.card_total.setToolTip("Le total du ticket de fin de journée du terminal de carte bancaire")
         self.comment_row = QWidget()
         """The comment, the whole width of the box; hidden once the cash is closed."""
         comment_form = QFormLayout(self.comment_row)
@@ -313,7 +339,8 @@ class ClosingDialog(QDialog):
         comment_form.addRow("Commentaire", self.comment)
         self.comment_label = comment_form.labelForField(self.comment)
         self.counted_labels = [
-            form.labelForField(edit) for edit in (self.cash, self.cheque_count, self.cheque_total)
+            form.labelForField(field)
+            for field in (self.cash, self.cheque_count, self.cheque_total, self.card_total)
         ]
         expected_view = table_view(self.expected, stretch=0)
         expected_view.setFixedHeight(  # the four payment methods, no scroll bar
@@ -324,8 +351,15 @@ class ClosingDialog(QDialog):
         self.expected_view = expected_view
         cash_row = QHBoxLayout()
         cash_row.addWidget(self.status, 1)
+        for button in (self.coins_button, self.tick_button):  # the ways of counting more closely
+            cash_row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         cash_row.addWidget(self.cash_button, 0, Qt.AlignmentFlag.AlignTop)
-        for edit in (self.cash, self.cheque_count, self.cheque_total):  # never squeezed: « 100 000,00 » shows
+        for edit in (
+            self.cash,
+            self.cheque_count,
+            self.cheque_total,
+            self.card_total,
+        ):  # « 100 000,00 » shows
             edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("100 000,00") + 16)
         self.expected_and_counted = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         """Expected and counted side by side, so that the day's closings below keep the height; one above the
@@ -356,6 +390,23 @@ class ClosingDialog(QDialog):
         self.validate_button.setVisible(ctx.may("closing.validate"))
         ctx.role_changed.connect(lambda: self.validate_button.setVisible(ctx.may("closing.validate")))
         self.report_button = QPushButton("Rapport du jour…")
+        self.open_tills = QComboBox()
+        """The tills of past days left open (a régisseur closes them late)."""
+        self.late_button = QPushButton("Clôturer en retard…")
+        self.late_button.clicked.connect(self.close_late_till)
+        self.late_row = QWidget()
+        """The past days' tills left open, for a régisseur: beside the end of day, where there is room."""
+        late_layout = QVBoxLayout(self.late_row)
+        late_layout.setContentsMargins(0, 0, 0, 0)
+        late_title = QLabel("Caisses restées ouvertes les jours passés :")
+        late_title.setWordWrap(True)
+        late_layout.addWidget(late_title)
+        late_layout.addWidget(self.open_tills)
+        late_buttons = QHBoxLayout()
+        late_buttons.addStretch(1)
+        late_buttons.addWidget(self.late_button)
+        late_layout.addLayout(late_buttons)
+        self.late_row.hide()
         self.online_note = QLabel()
         """The day's online payments: in no till, listed apart (the report lists them one by one)."""
         self.online_note.setStyleSheet("color:#37474f;")
@@ -417,6 +468,7 @@ class ClosingDialog(QDialog):
         end_layout.addWidget(self.summary_title)
         end_layout.addWidget(self.summary_box, 1)
         end_layout.addStretch(0)  # the steps at the top while no summary is shown
+        end_layout.addWidget(self.late_row)
 
         left = QVBoxLayout()
         left.addWidget(cash_box)
@@ -503,8 +555,16 @@ class ClosingDialog(QDialog):
             "Les paiements par carte sur le portail ne sont dans la caisse d'aucun agent : le rapport du jour les "
             "liste un à un, à rapprocher du relevé du site de paiement (PayFiP)."
         )
+        tills = ops.run(lambda: open_past_tills(db, sid), default=[]) if self.ctx.may("closing.late") else []
+        self.open_tills.clear()
+        for till in tills:
+            self.open_tills.addItem(f"{till.agent} – {till.day:%d/%m/%Y} ({count(till.payments, 'règlement')}, "
+                                    f"{format_eur(till.cents)})", till)  # fmt: skip
+        self.late_row.setVisible(bool(tills))
         mine = next((r for r in rows if r.agent == actor.name), None)
         self.cash_button.setEnabled(mine is None)
+        self.coins_button.setVisible(mine is None)
+        self.tick_button.setVisible(mine is None)
         for edit in self.fields.values():
             edit.setEnabled(mine is None)
         self.counted.setVisible(mine is None)
@@ -531,10 +591,14 @@ class ClosingDialog(QDialog):
             self.cheque_count.text().strip(),
             self.cheque_total.text().strip(),
             self.comment.text().strip(),
+            self.card_total.text().strip(),
+            None if self.cheques_present is None else list(self.cheques_present),
+            None if self.cash_detail is None else list(self.cash_detail),
         )
         keys = kept_keys(self.ctx)
         operation = ("cash.close", actor.agent_id, sid, self.day, data.cash, data.cheque_count,
-                     data.cheque_total, data.comment)  # fmt: skip
+                     data.cheque_total, data.comment, data.card_total, tuple(data.cheques_present or ()),
+                     tuple(data.cash_by_denomination or ()))  # fmt: skip
         key = keys.key(operation)
 
         def done(_closing_id: int) -> None:
@@ -559,6 +623,54 @@ class ClosingDialog(QDialog):
             faulty[0].setFocus()
         self.errors.setText(failure.message)
         self.errors.show()
+
+    def tick_cheques(self) -> None:
+        """The till's cheques ticked one by one: the count and total follow the ticks (and are no longer typed)."""
+        ops, db, actor, sid = self.ctx.ops, self.ctx.db, self.ctx.actor, self.structure_id
+        if sid is None:
+            return
+        cheques = ops.run(lambda: day_cheques(db, actor, sid), default=None)
+        if cheques is None:
+            return
+        dialog = ChequeChecklist(self, cheques, self.cheques_present)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.cheques_present = dialog.value()
+        ticked = set(self.cheques_present)
+        cents = sum(c.cents for c in cheques if c.payment_id in ticked)
+        self.cheque_count.setText(str(len(ticked)))
+        self.cheque_total.setText(f"{cents // 100},{cents % 100:02d}")
+        for edit in (self.cheque_count, self.cheque_total):
+            edit.setReadOnly(True)
+            edit.setToolTip("D'après les chèques cochés (« Cocher un à un… »)")
+
+    def count_coins(self) -> None:
+        dialog = DenominationDialog(self, self.cash_detail)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.cash_detail = dialog.value() or None
+        cents = dialog.cents()
+        self.cash.setText(f"{cents // 100},{cents % 100:02d}")
+
+    def close_late_till(self) -> None:
+        """A régisseur closes a past day's till left open (its agent absent or forgetful)."""
+        till = self.open_tills.currentData()
+        if not isinstance(till, OpenTill):
+            return
+        db, actor = self.ctx.db, self.ctx.actor
+        dialog = self.late_dialog = LateClosingDialog(self, till)
+        keys = kept_keys(self.ctx)
+
+        def submit() -> None:
+            data = dialog.value()
+            operation = ("cash.close_late", actor.agent_id, till.structure_id, till.agent_id, till.day, data.cash,
+                         data.cheque_count, data.cheque_total, data.card_total, data.comment)  # fmt: skip
+            key = keys.key(operation)
+            self.ctx.ops.form(dialog, lambda: close_late(db, actor, till.structure_id, till.agent_id, till.day, data,
+                                                         key=key), lambda _id: keys.succeeded(operation))  # fmt: skip
+
+        dialog.submitted.connect(submit)
+        dialog.open()
 
     # --- the day ----------------------------------------------------------------------------------------
     def validate_selected(self) -> None:

@@ -280,7 +280,7 @@ def _close(s: Session, now: Any, actor: Actor, structure_id: int, agent_id: int,
         PaymentMethod.CHEQUE: ("manquants : " + ", ".join(c.receipt for c in missing))[:200]
         if missing
         else None,
-        PaymentMethod.CARD: "total du ticket du terminal" if card is not None else None,
+        PaymentMethod.CARD: "compté d'après le ticket du terminal" if card is not None else None,
     }
     for m, t in expected.items():
         n, cents = counted.get(m, (t.count, t.cents))
