@@ -7,6 +7,7 @@ The plural rule is CLDR's, through Babel: in French, 0 and 1 take the singular (
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from babel import Locale
 
@@ -55,3 +56,17 @@ def amount_in_words(cents: int) -> str:
         centimes = f"{num2words(rest, lang='fr')} {'centime' if rest == 1 else 'centimes'}"
         text = f"{text} et {centimes}" if euros else centimes
     return sign + text
+
+
+@cache
+def _collator() -> Any:
+    from pyuca import Collator  # the Unicode Collation Algorithm with its default table (DUCET)
+
+    return Collator()
+
+
+def collation_key(*parts: str | None) -> tuple[int, ...]:
+    """The key that sorts names as a French reader expects (« Adam, Élise, ÉLUARD, Emma, Maëlys, Œdipe, Zoé »):
+    accents, case and letters of every alphabet of Europe and Vietnam ordered by the Unicode collation, not by
+    their code points (which put « É » and « Œ » after « Z »)."""
+    return tuple(_collator().sort_key(" ".join(p for p in parts if p)))

@@ -54,7 +54,7 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
     dialog.comment.setText("un billet de 5 € introuvable")
     dialog.cash_button.click()
     assert dialog.isVisible() and dialog.errors.isHidden() and not dialog.comment.styleSheet()
-    assert dialog.status.text().startswith("Caisse ALSH Montech clôturée (écart -5,00")
+    assert dialog.status.text().startswith("Caisse ALSH Montech clôturée (écart −5,00")
     assert not dialog.cash_button.isEnabled() and not dialog.cash.isEnabled()
     assert [c.comment for c in dialog.closings.rows] == ["un billet de 5 € introuvable"]
     assert not dialog.validate_button.isVisible()  # an agent does not validate
@@ -74,7 +74,7 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
     preview = dialog.preview
     assert preview is not None and "Arrêté journalier" in preview.windowTitle()
     preview.accept()
-    assert window.messages == ["Écart de -5,00\xa0€ : un commentaire est obligatoire."]
+    assert window.messages == ["Écart de −5,00\xa0€ : un commentaire est obligatoire."]
 
 
 def test_the_end_of_day_runs_on_a_worker_thread_while_the_counter_keeps_working(qtbot, demo_rw, monkeypatch):

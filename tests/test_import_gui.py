@@ -109,7 +109,7 @@ def test_preview_shows_rejected_and_duplicate_lines_then_import_without_them_the
         (6, "même enfant que la ligne 2 (Léa Guimbaud)")
     ]
     assert [f.name for f in dialog.new_rows.rows] == ["GUIMBAUD", "BERTRANDOU"]
-    assert dialog.new_rows.data(dialog.new_rows.index(0, 3)) == "ALAE 12,50\xa0€ ; ALSH -3,00\xa0€"
+    assert dialog.new_rows.data(dialog.new_rows.index(0, 3)) == "ALAE 12,50\xa0€ ; ALSH −3,00\xa0€"
     tabs = [dialog.preview_tabs.tabText(i) for i in range(dialog.preview_tabs.count())]
     assert tabs == ["Lignes rejetées (1)", "Lignes en double ignorées (1)", "Familles déjà connues (0)"]
     assert dialog.preview_tabs.currentIndex() == 0 and dialog.new_title.text() == "Familles à créer (2)"

@@ -10,7 +10,7 @@ from app.services.money.amounts import format_eur, parse_amount
 
 
 @pytest.mark.parametrize(
-    ("cents", "text"), [(1300, "13,00 €"), (-1, "-0,01 €"), (123456, "1 234,56 €"), (0, "0,00 €")]
+    ("cents", "text"), [(1300, "13,00 €"), (-1, "−0,01 €"), (123456, "1 234,56 €"), (0, "0,00 €")]
 )
 def test_format_eur(cents, text):
     assert format_eur(cents).replace("\u202f", " ").replace("\xa0", " ") == text

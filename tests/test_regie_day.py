@@ -110,7 +110,7 @@ def test_the_regie_day_replayed(demo_rw):
         refused.value.fields["comment"]
         .replace("\xa0", " ")
         .startswith(
-            f"Écart de -27,50 € ; 1 chèque compté pour 2 attendus ; chèque manquant : {second.number} (25,50 €)"
+            f"Écart de −27,50 € ; 1 chèque compté pour 2 attendus ; chèque manquant : {second.number} (25,50 €)"
         )
     )
     for bad, field in (("-5", "card_total"), ("douze", "card_total")):

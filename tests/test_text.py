@@ -59,3 +59,26 @@ def test_amounts_in_letters_as_a_regie_writes_them():
     assert amount_in_words(0) == "zéro euro"
     assert amount_in_words(100_000_000) == "un million d'euros"
     assert amount_in_words(-200) == "moins deux euros"
+
+
+def test_names_sort_as_a_french_reader_expects():
+    from app.text import collation_key
+
+    names = [
+        "Zoé",
+        "ÉLUARD",
+        "Maëlys",
+        "Élise",
+        "Œdipe",
+        "Emma",
+        "eric",
+        "Adam",
+        "Ángel",
+        "Nguyễn",
+        "Ngô",
+        "Ødegaard",
+    ]
+    assert sorted(names, key=collation_key) == [
+        "Adam", "Ángel", "Élise", "ÉLUARD", "Emma", "eric", "Maëlys", "Ngô", "Nguyễn", "Ødegaard", "Œdipe", "Zoé"
+    ]  # fmt: skip
+    assert sorted(names) != sorted(names, key=collation_key)  # code points put « É » and « Œ » after « Z »

@@ -408,7 +408,7 @@ def max_length(edit: QLineEdit | QPlainTextEdit) -> int:
 AMOUNT_DIGITS = len(str(MAX_AMOUNT_CENTS // 100))
 """Digits before the comma in the largest amount the services accept (100 000,00 €)."""
 SPACES = " \u202f\xa0"
-_AMOUNT = re.compile(r"(?P<sign>[+-]?)(?P<units>[0-9 \u202f\xa0]*)(?:[.,](?P<cents>[0-9]*))?")
+_AMOUNT = re.compile(r"(?P<sign>[+\-\u2212]?)(?P<units>[0-9 \u202f\xa0]*)(?:[.,](?P<cents>[0-9]*))?")
 
 
 class AmountValidator(QValidator):

@@ -16,8 +16,8 @@ from ...models import (
     Family,
     Reservation,
     ReservationStatus,
-    search_key,
 )
+from ...text import collation_key
 from ..actors import Actor
 from ..bounds import OperationKey, checked
 from ..errors import UnknownEntity
@@ -97,4 +97,4 @@ def day_attendance(db: Database, activity_id: int, day: date) -> list[Attendance
             )  # fmt: skip
             for res, c, fam in rows
         ]
-        return sorted(result, key=lambda r: search_key(r.child))
+        return sorted(result, key=lambda r: collation_key(r.child))

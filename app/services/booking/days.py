@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import PARIS
 from ...models import ActivityDay, Family
+from ...text import collation_key
 from ..actors import Actor
 from ..bounds import Capacity, DayReason, OperationKey, Reason, checked
 from ..errors import InvalidCapacity, ReasonRequired, UnknownEntity, ValidationError
@@ -105,4 +106,4 @@ def close_day(db: Database, actor: Actor, day_id: int, reason: DayReason, *, key
         db.reading() as uow
     ):  # the names now (never stored with the outcome: an anonymisation must erase them)
         names = uow.session.scalars(select(Family.name).where(Family.id.in_(closed.family_ids)))
-        return replace(closed, families=sorted(names))
+        return replace(closed, families=sorted(names, key=collation_key))

@@ -11,8 +11,8 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, search_key
-from ...text import count
+from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus
+from ...text import collation_key, count
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
 from ..uow import Database
@@ -62,7 +62,7 @@ def children(s: Session, activity_day_id: int) -> tuple[list[Line], list[Line]]:
             accepted.append(Line(None, last, first, level or "", born, phone or "", notes or ""))
         else:  # a waitlisted reservation has a position (CHECK constraint)
             waiting.append(Line(position or 0, last, first, level or "", born, phone or "", notes or ""))
-    accepted.sort(key=lambda c: (search_key(c.last_name, c.first_name), c.last_name, c.first_name))
+    accepted.sort(key=lambda c: (collation_key(c.last_name, c.first_name), c.last_name, c.first_name))
     waiting.sort(key=lambda c: c.rank or 0)
     return accepted, waiting
 

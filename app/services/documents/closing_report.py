@@ -21,7 +21,7 @@ from ...models import (
     PaymentMethod,
     Structure,
 )
-from ...text import amount_in_words
+from ...text import amount_in_words, collation_key
 from ..bounds import PersonName, checked
 from ..end_of_day.transmission import absences, absences_recorded, families_without_email
 from ..errors import UnknownEntity
@@ -113,7 +113,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
             story.append(Paragraph(esc(f"Commentaire : {c.comment}"), st["small"]))
         story.append(Spacer(1, 3 * mm))
     takers = {names.get(p.agent_id, "portail") for p, _ in payments}
-    for agent in sorted(takers - closed_agents):
+    for agent in sorted(takers - closed_agents, key=collation_key):
         story.append(Paragraph(esc(f"Caisse non clôturée : {agent}"), st["normal"]))
     if not closings and not payments:
         story.append(Paragraph(esc("Aucun règlement ni clôture ce jour."), st["small"]))
@@ -193,7 +193,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
     closing_words.append(Paragraph(esc(f"Arrêté le présent état à la somme de {amount_in_words(net)} ({format_eur(net)}), "
                                "encaissée aux caisses de la régie ce jour, hors paiements en ligne."), st["normal"]))  # fmt: skip
     closing_words.append(Spacer(1, 4 * mm))
-    signers = sorted({c.agent for c in closings} | (takers if payments else set()))
+    signers = sorted({c.agent for c in closings} | (takers if payments else set()), key=collation_key)
     boxes = [("Les agents", "\n".join(signers) or "—"), ("Le régisseur", "Nom, date et signature")]
     closing_words.append(signature_boxes(boxes))
     story.append(KeepTogether(closing_words))  # the sum and the signatures on one page

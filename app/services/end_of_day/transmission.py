@@ -29,7 +29,7 @@ from ...models import (
     Reservation,
     ReservationStatus,
 )
-from ...text import count
+from ...text import collation_key, count
 from .. import audit
 from ..booking.rules import long_date, short_date
 from ..bounds import checked
@@ -252,17 +252,20 @@ def absences(db: Database, structure_id: int, day: date) -> list[AbsenceRow]:
             )
             .order_by(Child.last_name, Child.first_name)
         ).all()
-        return [
-            AbsenceRow(
-                f"{c.first_name} {c.last_name}",
-                fam,
-                act,
-                day,
-                res.price_cents or 0,
-                res.certificate_at is not None,
-            )
-            for res, c, fam, act in rows
-        ]
+        return sorted(
+            (
+                AbsenceRow(
+                    f"{c.first_name} {c.last_name}",
+                    fam,
+                    act,
+                    day,
+                    res.price_cents or 0,
+                    res.certificate_at is not None,
+                )
+                for res, c, fam, act in rows
+            ),
+            key=lambda a: collation_key(a.child.split(" ", 1)[-1], a.child),
+        )
 
 
 @checked
@@ -305,7 +308,7 @@ def families_without_email(db: Database, structure_id: int, day: date) -> list[s
     """Families who made requests in the structure that day and cannot receive the compte-rendu."""
     start = datetime.combine(day, time(0, 0), tzinfo=PARIS)
     with db.reading() as uow:
-        return list(
+        return sorted(
             uow.session.scalars(
                 select(Family.name)
                 .distinct()
@@ -321,6 +324,6 @@ def families_without_email(db: Database, structure_id: int, day: date) -> list[s
                         Reservation.cancelled_at.between(start, _end_of(day)),
                     ),
                 )
-                .order_by(Family.name)
-            )
+            ),
+            key=collation_key,
         )

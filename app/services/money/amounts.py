@@ -13,9 +13,15 @@ MAX_PAYMENT_CENTS = 1_000_000  # 10 000,00 €
 MAX_AMOUNT_CENTS = 10_000_000  # 100 000,00 €: no amount typed anywhere goes beyond
 
 
+MINUS = "\u2212"
+"""The minus sign of a negative amount (« −2,00 € »), not the hyphen Babel writes."""
+
+
 def format_eur(cents: int) -> str:
-    """``1300`` → ``"13,00 €"`` (narrow no-break spaces as the French locale wants)."""
-    return format_currency(Decimal(cents) / 100, "EUR", locale="fr_FR")
+    """``1300`` → ``"13,00 €"``, ``-200`` → ``"−2,00 €"`` (narrow no-break spaces as the French locale wants, and a
+    true minus sign)."""
+    text = format_currency(Decimal(cents) / 100, "EUR", locale="fr_FR")
+    return MINUS + text[1:] if text.startswith("-") else text
 
 
 def parse_amount(text: str) -> int:
@@ -28,6 +34,7 @@ def parse_amount(text: str) -> int:
     if len(text) > 30:
         raise ValidationError("Montant invalide : trop long.")
     raw = text.strip().replace("€", "").replace("\u202f", "").replace("\xa0", "").replace(" ", "")
+    raw = raw.replace(MINUS, "-")  # an amount copied from a document
     if not raw:
         raise ValidationError("Montant manquant.")
     if not re.fullmatch(r"[+-]?[0-9]+([.,][0-9]+)?", raw):  # ASCII digits only: "١٢,٥٠" is not 12,50

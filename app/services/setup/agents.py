@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import Agent, LoginFailure, Role, Structure
+from ...text import collation_key
 from .. import audit
 from ..actors import Actor
 from ..bounds import PersonName, Text, checked
@@ -294,7 +295,7 @@ def agents(db: Database) -> list[AgentRow]:
                 tuple(sorted(stations.get(a.id, []))),
                 a.must_change_password,
                 tuple(sorted(x.id for x in a.structures)),
-                ", ".join(sorted(x.name for x in a.structures)),
+                ", ".join(sorted((x.name for x in a.structures), key=collation_key)),
             )  # fmt: skip
-            for a in rows
+            for a in sorted(rows, key=lambda a: (not a.active, collation_key(a.full_name)))
         ]
