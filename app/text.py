@@ -6,6 +6,7 @@ The plural rule is CLDR's, through Babel: in French, 0 and 1 take the singular (
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -70,3 +71,17 @@ def collation_key(*parts: str | None) -> tuple[int, ...]:
     accents, case and letters of every alphabet of Europe and Vietnam ordered by the Unicode collation, not by
     their code points (which put « É » and « Œ » after « Z »)."""
     return tuple(_collator().sort_key(" ".join(p for p in parts if p)))
+
+
+def of(name: str) -> str:
+    """« de » before a name, elided before a vowel sound as French writes it: « d'Emma », « d'Élise »,
+    « d'Yvan » (a vowel), « de Lucas », « de Yanis » (a consonant y)."""
+    first = name.strip()[:1]
+    bare = unicodedata.normalize("NFKD", first)[:1].casefold()
+    vowel = bare in "aeiouœæ" or (bare == "y" and name.strip()[1:2].casefold() not in "aeiouéèêà")
+    return f"d'{name}" if first and vowel else f"de {name}"
+
+
+def signature(town: str | None) -> str:
+    """How the town's e-mails and letters to families end."""
+    return f"Le service enfance-jeunesse de la mairie de {town}" if town else "Le service enfance-jeunesse"

@@ -37,7 +37,7 @@ from app.services.money.cash_closing import (
     day_expected,
     validate_closing,
 )
-from app.services.money.payments import PaymentInput, record_payment, reverse_payment
+from app.services.money.payments import PaymentInput, adjust, record_payment, reverse_payment
 from app.services.money.till import DayClosed
 from app.services.uow import new_operation_key
 from tests.helpers import KILLED_EXIT, activity_id, actor, kill_hard, new_family, row_counts, structure_of
@@ -232,7 +232,8 @@ def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_on
         _book(db, family_id, child, [date(2026, 12, 28)])
     url = db.engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "GUICHET_SMTP_HOST": "127.0.0.1", "GUICHET_SMTP_PORT": str(smtp.port),
-           "GUICHET_SMTP_SECURITY": "none", "GUICHET_OUTBOX_LEASE_SECONDS": "1"}  # fmt: skip
+           "GUICHET_SMTP_SECURITY": "none", "GUICHET_OUTBOX_LEASE_SECONDS": "1",
+           "GUICHET_SMTP_FROM": "enfance@montech.example"}  # fmt: skip
     job = subprocess.Popen([sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"], cwd=ROOT,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")  # fmt: skip
     killed = []
@@ -373,3 +374,53 @@ def test_closing_report_pdf(db, tmp_path):
     absences = closing_report_pdf(db, sid, date(2026, 12, 21))
     text = " ".join(PdfReader(io.BytesIO(absences)).pages[0].extract_text().replace("\xa0", " ").split())
     assert "Léa Rapport" in text and "facturée" in text
+
+
+def test_the_compte_rendu_says_refunds_the_balance_and_a_debit_and_is_signed_by_the_town(db):
+    """A cancellation in time says what it refunded; the balance after comes last, with a warning when the account
+    is in debit; no waitlist paragraph without a waitlisted day; « de la mairie de Montech »."""
+    family_id, (emma,) = new_family(
+        db, "Débit", children=("Emma",), balance_cents=1300, email="debit@example.org"
+    )
+    _book(db, family_id, emma, [date(2026, 12, 21)])
+    basket = Basket(family_id)
+    basket.toggle(emma, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.REMOVE)
+    confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
+    adjust(db, actor(db, Role.SUPERVISOR), structure_of(db, "CLSH-PV"), family_id, W.ALSH, "-20", "régularisation",
+           key=new_operation_key())  # fmt: skip
+    transmit_day(db, TODAY)
+    with db.reading() as uow:
+        body = uow.session.scalar(
+            select(OutboxMessage.body).where(OutboxMessage.recipient == "debit@example.org")
+        )
+    body = body.replace("\xa0", " ").replace("\u202f", " ")
+    assert (
+        "Emma – CLSH Petites vacances – lun. 21/12/2026 : Annulation enregistrée, 13,00 € remboursés" in body
+    )
+    assert "Annulation annulée" not in body
+    assert "Solde de votre compte après ces opérations : −7,00 €." in body  # 13,00 − 13,00 + 13,00 − 20,00
+    assert "Attention : votre compte est débiteur de 7,00 €" in body
+    assert "liste d'attente" not in body
+    assert body.rstrip().endswith("Le service enfance-jeunesse de la mairie de Montech")
+
+
+def test_french_elision_in_the_familys_e_mails():
+    from app.text import of
+
+    assert [of(n) for n in ("Emma", "Élise", "Inès", "Lucas", "Yanis", "Yvan")] == [
+        "d'Emma", "d'Élise", "d'Inès", "de Lucas", "de Yanis", "d'Yvan"
+    ]  # fmt: skip
+
+
+def test_a_missing_sender_address_is_said_not_replaced_by_localhost(monkeypatch):
+    from app.services.errors import ConfigurationError
+
+    monkeypatch.setenv("GUICHET_SMTP_HOST", "smtp.montech.example")
+    monkeypatch.delenv("GUICHET_SMTP_FROM", raising=False)
+    with pytest.raises(ConfigurationError, match="GUICHET_SMTP_FROM manquant"):
+        SmtpSettings.from_env()
+    monkeypatch.setenv("GUICHET_SMTP_FROM", "enfance")
+    with pytest.raises(ConfigurationError, match="reçu « enfance »"):
+        SmtpSettings.from_env()
+    monkeypatch.setenv("GUICHET_SMTP_FROM", "enfance@montech.example")
+    assert SmtpSettings.from_env().sender == "enfance@montech.example"

@@ -632,7 +632,7 @@ def test_the_nightly_says_in_french_that_the_keyring_failed(demo_copies, tmp_pat
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "GUICHET_SMTP_HOST": "127.0.0.1",
-           "GUICHET_SMTP_PORT": "2", "GUICHET_SMTP_USER": "mairie", "GUICHET_SMTP_SECURITY": "none"}  # fmt: skip
+           "GUICHET_SMTP_FROM": "enfance@montech.example", "GUICHET_SMTP_PORT": "2", "GUICHET_SMTP_USER": "mairie", "GUICHET_SMTP_SECURITY": "none"}  # fmt: skip
     result = subprocess.run([sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"], cwd=ROOT,
                             capture_output=True, encoding="utf-8", timeout=120, env=env)  # fmt: skip
     assert "Journée du 26/11/2026 : 36 demandes transmises." in result.stdout, result.stderr

@@ -202,7 +202,8 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
     _queue(db, 3, "commande")
     url = db.engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "GUICHET_SMTP_HOST": "127.0.0.1", "GUICHET_SMTP_PORT": str(smtp.port),
-           "GUICHET_SMTP_SECURITY": "none", "PYTHONIOENCODING": "utf-8"}  # fmt: skip
+           "GUICHET_SMTP_SECURITY": "none", "PYTHONIOENCODING": "utf-8",
+           "GUICHET_SMTP_FROM": "enfance@montech.example"}  # fmt: skip
     env.pop("GUICHET_SMTP_USER", None)
     once = subprocess.run([sys.executable, "-m", "app", "worker", "--db", url, "--once", "--end-of-day", "aucune"],
                           cwd=ROOT, env=env, capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
@@ -231,7 +232,7 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
 def test_the_worker_command_refuses_a_missing_smtp_password_and_a_bad_hour(demo_rw, tmp_path):
     url = demo_rw.engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "GUICHET_SMTP_HOST": "127.0.0.1", "GUICHET_SMTP_USER": "guichet",
-           "GUICHET_SMTP_SECURITY": "none", "PYTHONIOENCODING": "utf-8",
+           "GUICHET_SMTP_SECURITY": "none", "PYTHONIOENCODING": "utf-8", "GUICHET_SMTP_FROM": "enfance@montech.example",
            "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
            "XDG_DATA_HOME": str(tmp_path)}  # fmt: skip
     missing = subprocess.run([sys.executable, "-m", "app", "worker", "--db", url, "--once"], cwd=ROOT, env=env,

@@ -31,6 +31,7 @@ from ...models import (
     Reservation,
     ReservationStatus,
 )
+from ...text import of, signature
 from .. import audit
 from ..actors import Actor
 from ..end_of_day.outbox import queue_email
@@ -254,17 +255,29 @@ def promote(s: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[R
             family=family,
             subject=f"Une place s'est libérée – {activity.name} le {day.day:%d/%m/%Y}",
             body=(
-                f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente de {child.first_name} "
+                f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente {of(child.first_name)} "
                 f"pour « {activity.name} » le {long_date(day.day)} est acceptée.\n"
-                f"Montant débité : {format_eur(res.price_cents or 0)}.\n\n"
-                "Si cette place ne vous intéresse plus, pensez à l'annuler au plus tôt.\n\n"
-                f"Le service enfance-jeunesse – {activity.structure.name}"
+                f"Montant débité : {format_eur(res.price_cents or 0)}. "
+                + _balance_after(s, family.id)
+                + "\n\nSi cette place ne vous intéresse plus, pensez à l'annuler au plus tôt.\n\n"
+                + f"{signature(activity.structure.city)} – {activity.structure.name}"
             ),
             now=now,
         )
         promoted.append(res)
     renumber(s, day.id)
     return promoted
+
+
+def _balance_after(s: Session, family_id: int) -> str:
+    """The account's balance after a debit, said to the family; a warning when it is in debit."""
+    s.flush()
+    balance = ledger.family_balance(s, family_id)
+    text = f"Solde de votre compte : {format_eur(balance)}."
+    if balance < 0:
+        text += (f"\nAttention : votre compte est débiteur de {format_eur(-balance)} ; merci de le régulariser au "
+                 "guichet ou par paiement en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée.")  # fmt: skip
+    return text
 
 
 def reorder(
@@ -315,9 +328,9 @@ def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: A
         refunded += refund
         families.append(family.id)
         body = (f"Bonjour,\n\nLa journée du {long_date(day.day)} ({activity.name}) est fermée : {reason}.\n"
-                f"La réservation de {res.child.first_name} est annulée"
+                f"La réservation {of(res.child.first_name)} est annulée"
                 + (f" et {format_eur(refund)} sont recrédités sur votre compte." if refund else ".")
-                + "\n\nLe service enfance-jeunesse")  # fmt: skip
+                + f"\n\n{signature(activity.structure.city)} – {activity.structure.name}")  # fmt: skip
         if queue_email(s, kind="day_closed", dedup_key=f"closed:{res.id}", family=family,
                        subject=f"Journée annulée – {activity.name} le {day.day:%d/%m/%Y}", body=body, now=now):  # fmt: skip
             emails += 1

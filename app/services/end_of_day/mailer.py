@@ -14,6 +14,7 @@ import base64
 import contextlib
 import logging
 import os
+import re
 import smtplib
 import ssl
 import time
@@ -63,8 +64,13 @@ class SmtpSettings:
             port = int(os.environ.get("GUICHET_SMTP_PORT", "465" if security == "ssl" else "587"))
         except ValueError as exc:
             raise ConfigurationError("GUICHET_SMTP_PORT doit être un nombre.") from exc
-        return cls(host, port, security, os.environ.get("GUICHET_SMTP_USER", "").strip(),
-                   os.environ.get("GUICHET_SMTP_FROM", "enfance-jeunesse@localhost").strip())  # fmt: skip
+        sender = os.environ.get("GUICHET_SMTP_FROM", "").strip()
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", sender):  # never a silent « …@localhost »
+            raise ConfigurationError(
+                "GUICHET_SMTP_FROM manquant ou invalide : l'adresse d'expéditeur des e-mails aux familles "
+                f"(ex. enfance-jeunesse@mairie-montech.fr){f', reçu « {sender[:60]} »' if sender else ''}."
+            )
+        return cls(host, port, security, os.environ.get("GUICHET_SMTP_USER", "").strip(), sender)
 
     def password(self) -> str | None:
         if not self.user:

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,12 +24,16 @@ from ...models import (
     Attendance,
     Child,
     Family,
+    LedgerEntry,
+    LedgerKind,
     OutboxMessage,
     OutboxStatus,
     Reservation,
     ReservationStatus,
+    Structure,
+    Wallet,
 )
-from ...text import collation_key, count
+from ...text import collation_key, count, signature
 from .. import audit
 from ..booking.rules import long_date, short_date
 from ..bounds import checked
@@ -117,6 +121,8 @@ def transmit_day(
         step(f"{transmitted(len(rows))} ; préparation des comptes-rendus…", 50)
         subject = f"Compte-rendu de vos réservations du {day:%d/%m/%Y}"
         lines = _Lines()
+        family_ids = sorted({row.family_id for row in rows})
+        balances, refunds = _balances_and_refunds(s, family_ids, ids)
         messages: list[dict[str, object]] = []
         families = 0
         for family_id, group in groupby(rows, key=lambda row: row.family_id):
@@ -128,7 +134,8 @@ def transmit_day(
                 continue
             messages.append({"kind": "compte_rendu", "family_id": family_id, "recipient": family.email,
                              "dedup_key": f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
-                             "subject": subject, "body": _compte_rendu(items, day, lines),
+                             "subject": subject,
+                             "body": _compte_rendu(items, day, lines, balances.get(family_id, 0), refunds),
                              "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
                              "next_attempt_at": now})  # fmt: skip
         if messages:  # one row per key: a key already queued keeps its message (idempotent)
@@ -150,11 +157,12 @@ def transmit_day(
 _PENDING = (
     select(Reservation.id, Reservation.status, Reservation.price_cents, Reservation.waitlist_position,
            Reservation.refusal_reason, Family.id.label("family_id"), Family.name, Family.email, Child.first_name,
-           ActivityDay.day, Activity.name.label("activity_name"))
+           ActivityDay.day, Activity.name.label("activity_name"), Structure.city.label("town"))
     .join(Child, Child.id == Reservation.child_id)
     .join(Family, Family.id == Child.family_id)
     .join(ActivityDay, ActivityDay.id == Reservation.activity_day_id)
     .join(Activity, Activity.id == ActivityDay.activity_id)
+    .join(Structure, Structure.id == Activity.structure_id)
     .where(Reservation.transmitted_at.is_(None),
            or_(Reservation.requested_at < bindparam("end"), Reservation.cancelled_at < bindparam("end")))
     .order_by(Family.id, Child.first_name, ActivityDay.day, Reservation.id)
@@ -194,33 +202,63 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _compte_rendu(items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines) -> str:
-    """The body of one family's compte-rendu, from its rows of ``_PENDING`` (``state_label`` reads a row as it
-    reads a reservation: status, rank, refusal reason)."""
+def _balances_and_refunds(
+    s: Session, family_ids: list[int], ids: list[int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Each family's balance now (all wallets) and what each request's cancellation refunded."""
+    balances: dict[int, int] = {}
+    refunds: dict[int, int] = {}
+    for i in range(0, len(family_ids), _CHUNK):
+        chunk = family_ids[i : i + _CHUNK]
+        balances.update((f, int(c or 0)) for f, c in s.execute(
+            select(Wallet.family_id, func.sum(Wallet.balance_cents)).where(Wallet.family_id.in_(chunk))
+            .group_by(Wallet.family_id)))  # fmt: skip
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        refunds.update((r, int(c or 0)) for r, c in s.execute(
+            select(LedgerEntry.reservation_id, func.sum(LedgerEntry.amount_cents))
+            .where(LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.reservation_id.in_(chunk))
+            .group_by(LedgerEntry.reservation_id)) if r is not None)  # fmt: skip
+    return balances, refunds
+
+
+def _compte_rendu(items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines, balance: int,
+                  refunds: dict[int, int]) -> str:  # fmt: skip
+    """The body of one family's compte-rendu, from its rows of ``_PENDING``: each request's outcome, what a
+    cancellation refunded, the account's balance after them (and a warning when it is in debit)."""
     lines = [
         "Bonjour,",
         "",
         f"Voici le compte-rendu du traitement de vos demandes enregistrées jusqu'au {long_date(day)} :",
         "",
     ]
+    waiting = False
     for row in items:
-        what = "Annulation" if row.status is ReservationStatus.CANCELLED else "Réservation"
+        head = f"- {row.first_name} – {row.activity_name} – {texts.day(row.day)} :"
+        if row.status is ReservationStatus.CANCELLED:
+            refunded = refunds.get(row.id, 0)
+            lines.append(f"{head} Annulation enregistrée"
+                         + (f", {texts.amount(refunded)} remboursés sur votre compte" if refunded else ""))  # fmt: skip
+            continue
         price = (
             f" – {texts.amount(row.price_cents)}"
             if row.status is ReservationStatus.ACCEPTED and row.price_cents
             else ""
         )
-        state = _lower_first(state_label(cast(Reservation, row)))
-        lines.append(
-            f"- {row.first_name} – {row.activity_name} – {texts.day(row.day)} : {what} {state}{price}"
-        )
-    lines += [
-        "",
-        "Les demandes en liste d'attente vous seront confirmées par e-mail si une place se libère ; "
-        "si elles ne vous intéressent plus, pensez à les annuler au plus tôt.",
-        "",
-        "Le service enfance-jeunesse",
-    ]
+        waiting = waiting or row.status is ReservationStatus.WAITLISTED
+        lines.append(f"{head} Réservation {_lower_first(state_label(cast(Reservation, row)))}{price}")
+    lines += ["", f"Solde de votre compte après ces opérations : {texts.amount(balance)}."]
+    if balance < 0:
+        lines.append(f"Attention : votre compte est débiteur de {texts.amount(-balance)} ; merci de le régulariser "
+                     "au guichet ou par paiement en ligne, sans quoi aucune nouvelle réservation ne pourra être "
+                     "acceptée.")  # fmt: skip
+    if waiting:
+        lines += [
+            "",
+            "Les demandes en liste d'attente vous seront confirmées par e-mail si une place se libère ; "
+            "si elles ne vous intéressent plus, pensez à les annuler au plus tôt.",
+        ]
+    lines += ["", signature(items[0].town)]
     return "\n".join(lines)
 
 
