@@ -457,3 +457,21 @@ def till_count_dialog():
     from app.ui.till_count import LateClosingDialog
 
     return LateClosingDialog
+
+
+def test_the_letters_of_the_families_without_e_mail_are_previewed_in_one_batch(qtbot, demo_rw):
+    family_id, (child,) = new_family(demo_rw, "Papier", balance_cents=1300, email=None)
+    window = _window(qtbot, demo_rw)
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
+    open_family(qtbot, window, "Papier")
+    booking = choose(window)
+    click_day(qtbot, booking, date(2026, 12, 21))
+    booking.validate.click()
+    window.recap_dialog.confirm.click()
+    window.recap_dialog.close_button.click()
+    window.top_bar.closing.click()
+    dialog = window.closing_dialog
+    dialog.letters_button.click()
+    preview = dialog.preview
+    assert preview is not None and "courriers" in preview.windowTitle()
+    preview.accept()

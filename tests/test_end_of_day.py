@@ -424,3 +424,28 @@ def test_a_missing_sender_address_is_said_not_replaced_by_localhost(monkeypatch)
         SmtpSettings.from_env()
     monkeypatch.setenv("GUICHET_SMTP_FROM", "enfance@montech.example")
     assert SmtpSettings.from_env().sender == "enfance@montech.example"
+
+
+def test_families_without_e_mail_get_their_compte_rendu_as_a_letter(db):
+    from app.services.documents.letters import letters_pdf
+
+    family_id, (tom,) = new_family(db, "Ørsted-Nguyen", children=("Tom",), balance_cents=1300, email=None)
+    _book(db, family_id, tom, [date(2026, 12, 21)])
+    sid = structure_of(db, "CLSH-PV")
+    elsewhere = letters_pdf(db, structure_of(db, "ALAE-MER"), TODAY) or b""
+    assert (
+        "RSTED" not in "".join(p.extract_text() for p in PdfReader(io.BytesIO(elsewhere)).pages)
+        if elsewhere
+        else True
+    )
+    transmit_day(db, TODAY)  # the letters are printed after the transmission as well
+    pdf = letters_pdf(db, sid, TODAY)
+    assert pdf is not None
+    text = " ".join(
+        "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\xa0", " ").split()
+    )
+    assert "ØRSTED-NGUYEN" in text and "Objet : compte-rendu de vos réservations du 26/11/2026" in text
+    assert "Tom – CLSH Petites vacances – lun. 21/12/2026 : Réservation acceptée – 13,00 €" in text
+    assert "Solde de votre compte après ces opérations : 0,00 €." in text
+    assert "Le service enfance-jeunesse de la mairie de Montech" in text
+    assert "Montech, le 26 novembre 2026" in text

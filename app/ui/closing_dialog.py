@@ -456,7 +456,13 @@ class ClosingDialog(QDialog):
         self.summary_box.hide()
         self.summary_title = QLabel("Compte rendu de la fin de journée :")
         self.summary_title.hide()
+        self.letters_button = QPushButton("Courriers…")
+        self.letters_button.setToolTip(
+            "Les comptes-rendus du jour sur papier, pour les familles sans adresse e-mail"
+        )
+        self.letters_button.clicked.connect(self.preview_letters)
         run_row = QHBoxLayout()
+        run_row.addWidget(self.letters_button)
         run_row.addStretch(1)
         run_row.addWidget(self.run_button)
         end_box = QGroupBox("Fin de journée")
@@ -695,6 +701,31 @@ class ClosingDialog(QDialog):
         self.day_note.hide()
         self.ctx.ops.run(rendered(lambda: closing_report_pdf(db, sid, day, name)), self._show_report,
                          background=True, on_error=self._report_failed)  # fmt: skip
+
+    def preview_letters(self) -> None:
+        """The day's comptes-rendus on paper for the families without e-mail, in one batch (a worker thread)."""
+        from ..services.documents.letters import letters_pdf  # reportlab only when printing
+
+        db, sid, day, name = self.ctx.db, self.structure_id, self.day, self.ctx.actor.name
+        if sid is None:
+            return
+
+        def make() -> Rendered | None:
+            pdf = letters_pdf(db, sid, day, name)
+            return None if pdf is None else rendered(lambda: pdf)()
+
+        self.day_note.hide()
+        self.ctx.ops.run(make, self._show_letters, background=True, on_error=self._report_failed)
+
+    def _show_letters(self, document: Rendered | None) -> None:
+        if document is None:
+            self.day_note.setText("Aucun courrier à imprimer : toutes les familles ayant fait une demande ce jour "
+                                  "ont une adresse e-mail.")  # fmt: skip
+            self.day_note.show()
+            return
+        self.preview = PrintPreview(self, document, f"Comptes-rendus du {self.day:%d/%m/%Y} – courriers",
+                                    f"courriers-{self.day:%Y-%m-%d}.pdf")  # fmt: skip
+        self.preview.open()
 
     def _report_ready(self) -> None:
         self.report_button.setEnabled(True)

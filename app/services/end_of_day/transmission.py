@@ -21,6 +21,7 @@ from ...clock import PARIS
 from ...models import (
     Activity,
     ActivityDay,
+    Adult,
     Attendance,
     Child,
     Family,
@@ -154,7 +155,7 @@ def transmit_day(
     return db.write(work)
 
 
-_PENDING = (
+_REQUESTS = (
     select(Reservation.id, Reservation.status, Reservation.price_cents, Reservation.waitlist_position,
            Reservation.refusal_reason, Family.id.label("family_id"), Family.name, Family.email, Child.first_name,
            ActivityDay.day, Activity.name.label("activity_name"), Structure.city.label("town"))
@@ -163,9 +164,13 @@ _PENDING = (
     .join(ActivityDay, ActivityDay.id == Reservation.activity_day_id)
     .join(Activity, Activity.id == ActivityDay.activity_id)
     .join(Structure, Structure.id == Activity.structure_id)
-    .where(Reservation.transmitted_at.is_(None),
-           or_(Reservation.requested_at < bindparam("end"), Reservation.cancelled_at < bindparam("end")))
-    .order_by(Family.id, Child.first_name, ActivityDay.day, Reservation.id)
+)  # fmt: skip
+"""What a compte-rendu says of each request (columns only: no entity is loaded)."""
+_ORDER = (Family.id, Child.first_name, ActivityDay.day, Reservation.id)
+_PENDING = (
+    _REQUESTS.where(Reservation.transmitted_at.is_(None),
+                    or_(Reservation.requested_at < bindparam("end"), Reservation.cancelled_at < bindparam("end")))
+    .order_by(*_ORDER)
 )  # fmt: skip
 """The requests made or cancelled up to the end of the day and not yet transmitted, with what their
 compte-rendu says, family by family (columns only: no entity is loaded)."""
@@ -260,6 +265,55 @@ def _compte_rendu(items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines, 
         ]
     lines += ["", signature(items[0].town)]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A compte-rendu on paper, for a family without an e-mail address."""
+
+    family: str
+    address: tuple[str, ...]
+    body: str
+
+
+@checked
+def compte_rendu_letters(db: Database, day: date, structure_id: int | None = None) -> list[Letter]:
+    """The comptes-rendus of the families without e-mail who made or cancelled requests on ``day`` (at
+    ``structure_id``, or at every structure), as the e-mail would say them: the end of day prints them in one
+    batch."""
+    start = datetime.combine(day, time(0, 0), tzinfo=PARIS)
+    query = (
+        _REQUESTS.add_columns(Family.address, Family.postal_code, Family.city)
+        .where(or_(Family.email.is_(None), Family.email == ""), Family.anonymized_at.is_(None),
+               or_(Reservation.requested_at.between(start, _end_of(day)),
+                   Reservation.cancelled_at.between(start, _end_of(day))))
+        .order_by(*_ORDER)
+    )  # fmt: skip
+    if structure_id is not None:
+        query = query.where(Activity.structure_id == structure_id)
+    with db.reading() as uow:
+        s = uow.session
+        rows = s.execute(query).all()
+        balances, refunds = _balances_and_refunds(
+            s, sorted({r.family_id for r in rows}), [r.id for r in rows]
+        )
+        addressees: dict[int, str] = {}
+        for fid, first_name, last_name in s.execute(
+            select(Adult.family_id, Adult.first_name, Adult.last_name)
+            .where(Adult.family_id.in_({r.family_id for r in rows}))
+            .order_by(Adult.id)
+        ):
+            addressees.setdefault(fid, f"{first_name} {last_name.upper()}")
+    lines = _Lines()
+    letters = []
+    for family_id, group in groupby(rows, key=lambda row: row.family_id):
+        items = list(group)
+        first = items[0]
+        to = addressees.get(family_id, f"Famille {first.name}")
+        address = tuple(x for x in (to, first.address, f"{first.postal_code} {first.city}".strip()) if x)
+        letters.append(Letter(first.name, address, _compte_rendu(items, day, lines, balances.get(family_id, 0),
+                                                                 refunds)))  # fmt: skip
+    return sorted(letters, key=lambda x: collation_key(x.family))
 
 
 @dataclass(frozen=True)
