@@ -18,7 +18,9 @@ from app.models import ActivityDay, Attendance, PaymentMethod, Reservation, Rese
 from app.models import WalletKind as W
 from app.services.booking.attendance import record_attendance, record_certificate
 from app.services.documents.closing_report import closing_report_pdf
+from app.services.documents.attendance import attendance_pdf
 from app.services.documents.receipt import receipt_pdf
+from app.services.documents.sheet import reservation_sheet_pdf
 from app.services.errors import PermissionDenied
 from app.services.families.edit import FieldErrors
 from app.services.invariants import check
@@ -176,4 +178,18 @@ def test_the_regie_day_replayed(demo_rw):
     )
     cheque = pdf_text(receipt_pdf(db, first.payment_id))
     assert "Reçu de Jean-Pierre Martin la somme de 40,00 € (quarante euros)" in cheque and "tireur" in cheque
+    # the day refunded by the certificate: neither « Acceptée » nor in the totals on the family's sheet; the
+    # attendance list of that Wednesday, printed afterwards, says what was recorded
+    with db.reading() as uow:
+        res = uow.session.get(Reservation, absent)
+        absent_family, absent_activity, price = (
+            res.child.family_id,
+            res.activity_day.activity_id,
+            res.price_cents,
+        )
+    sheet = pdf_text(reservation_sheet_pdf(db, absent_family, WEDNESDAY, WEDNESDAY))
+    assert "Absent – remboursée (certificat médical)" in sheet and "Total du mois 0,00 €" in sheet, sheet
+    presence = pdf_text(attendance_pdf(db, absent_activity, WEDNESDAY))
+    assert "absent (certificat)" in presence
+    assert price
     assert check(db) == []

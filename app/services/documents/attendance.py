@@ -11,7 +11,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus
+from ...models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
 from ...text import collation_key, count
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
@@ -37,6 +37,8 @@ class Line(NamedTuple):
     birth_date: date
     phone: str
     notes: str
+    attendance: str = ""
+    """What was recorded for a day gone (« présent », « absent », « absent (certificat) »); "" otherwise."""
 
     @property
     def name(self) -> str:
@@ -47,7 +49,8 @@ def children(s: Session, activity_day_id: int) -> tuple[list[Line], list[Line]]:
     """The accepted children (by name, accents ignored) and the waitlist (by rank) of a day, in one query."""
     rows = s.execute(
         select(Reservation.status, Reservation.waitlist_position, Child.last_name, Child.first_name,
-               Child.school_level, Child.birth_date, Family.phone, Child.notes)
+               Child.school_level, Child.birth_date, Family.phone, Child.notes, Reservation.attendance,
+               Reservation.certificate_at.is_not(None))
         .join(Reservation.child)
         .join(Child.family)
         .where(
@@ -57,9 +60,11 @@ def children(s: Session, activity_day_id: int) -> tuple[list[Line], list[Line]]:
     )  # fmt: skip
     accepted: list[Line] = []
     waiting: list[Line] = []
-    for status, position, last, first, level, born, phone, notes in rows:
+    for status, position, last, first, level, born, phone, notes, attendance, certified in rows:
         if status is ReservationStatus.ACCEPTED:
-            accepted.append(Line(None, last, first, level or "", born, phone or "", notes or ""))
+            seen = ("absent (certificat)" if certified else "absent") if attendance is Attendance.ABSENT else (
+                "présent" if attendance is Attendance.PRESENT else "")  # fmt: skip
+            accepted.append(Line(None, last, first, level or "", born, phone or "", notes or "", seen))
         else:  # a waitlisted reservation has a position (CHECK constraint)
             waiting.append(Line(position or 0, last, first, level or "", born, phone or "", notes or ""))
     accepted.sort(key=lambda c: (collation_key(c.last_name, c.first_name), c.last_name, c.first_name))
@@ -99,7 +104,7 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: Person
         Spacer(1, 4 * mm),
     ]
     lines = [
-        (str(i), c.name, c.school_level, count(_age(c.birth_date, day), "an"), c.phone, c.notes, "")
+        (str(i), c.name, c.school_level, count(_age(c.birth_date, day), "an"), c.phone, c.notes, c.attendance)
         for i, c in enumerate(accepted, start=1)
     ]
     if lines:

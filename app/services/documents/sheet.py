@@ -14,7 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...clock import local_today
-from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, Structure, Wallet
+from ...models import (
+    Activity,
+    ActivityDay,
+    Attendance,
+    Child,
+    Family,
+    Reservation,
+    ReservationStatus,
+    Structure,
+    Wallet,
+)
 from ..booking.calendar import school_year_range
 from ..booking.rules import short_date
 from ..bounds import PersonName, checked
@@ -43,10 +53,13 @@ class Entry(NamedTuple):
     """The price of an accepted reservation, else None."""
 
 
-def _state(status: ReservationStatus, position: int | None, reason: str | None) -> str:
-    """The same wording as ``families.view.state_label``."""
+def _state(status: ReservationStatus, position: int | None, reason: str | None, absent: bool = False,
+           certificate: bool = False) -> str:  # fmt: skip
+    """The same wording as ``families.view.state_label``; an absence says whether it is billed."""
     if status is ReservationStatus.ACCEPTED:
-        return "Acceptée"
+        if certificate:
+            return "Absent – remboursée (certificat médical)"
+        return "Absent – facturée" if absent else "Acceptée"
     if status is ReservationStatus.WAITLISTED:
         return f"En liste d'attente rang {position}"
     if status is ReservationStatus.REFUSED:
@@ -60,7 +73,8 @@ def entries(s: Session, family_id: int, start: date, end: date) -> list[Entry]:
     rows = s.execute(
         select(Child.id, Child.first_name, Child.last_name, Activity.name, Activity.structure_id, ActivityDay.day,
                Reservation.status, Reservation.waitlist_position, Reservation.refusal_reason,
-               Reservation.transmitted_at.is_not(None), Reservation.price_cents)
+               Reservation.transmitted_at.is_not(None), Reservation.price_cents, Reservation.attendance,
+               Reservation.certificate_at.is_not(None))
         .join(Reservation.child)
         .join(Reservation.activity_day)
         .join(ActivityDay.activity)
@@ -68,10 +82,14 @@ def entries(s: Session, family_id: int, start: date, end: date) -> list[Entry]:
         .order_by(Child.birth_date, Child.id, ActivityDay.day, Activity.name, Reservation.requested_at)
     )  # fmt: skip
     accepted = ReservationStatus.ACCEPTED
-    return [
-        Entry(child_id, f"{first} {last}", activity, structure, day, _state(status, position, reason),
-              "Transmise" if transmitted else "Non transmise", price if status is accepted else None)
-        for child_id, first, last, activity, structure, day, status, position, reason, transmitted, price in rows
+    absent = Attendance.ABSENT
+    return [  # a day refunded by a medical certificate costs nothing: no price, out of the totals
+        Entry(child_id, f"{first} {last}", activity, structure, day,
+              _state(status, position, reason, attendance is absent, certified),
+              "Transmise" if transmitted else "Non transmise",
+              price if status is accepted and not certified else None)
+        for (child_id, first, last, activity, structure, day, status, position, reason, transmitted, price,
+             attendance, certified) in rows
     ]  # fmt: skip
 
 
