@@ -268,40 +268,36 @@ BEGIN
     RAISE EXCEPTION 'Aucun agent connecté : écriture du journal refusée.' USING ERRCODE = '42501';
 END $$;
 
-DROP TRIGGER IF EXISTS guichet_guard ON agents;
-CREATE TRIGGER guichet_guard BEFORE INSERT OR UPDATE OR DELETE ON agents
-    FOR EACH ROW EXECUTE FUNCTION guichet_guard_agents();
-DROP TRIGGER IF EXISTS guichet_end_sessions ON agents;
-CREATE TRIGGER guichet_end_sessions AFTER UPDATE ON agents
-    FOR EACH ROW EXECUTE FUNCTION guichet_end_sessions();
-DROP TRIGGER IF EXISTS guichet_guard ON agent_structures;
-CREATE TRIGGER guichet_guard BEFORE INSERT OR UPDATE OR DELETE ON agent_structures
-    FOR EACH ROW EXECUTE FUNCTION guichet_guard_agents();
-DROP TRIGGER IF EXISTS guichet_guard ON login_failures;
-CREATE TRIGGER guichet_guard BEFORE INSERT OR UPDATE OR DELETE ON login_failures
-    FOR EACH ROW EXECUTE FUNCTION guichet_guard_agents();
-DROP TRIGGER IF EXISTS guichet_stamp ON audit_log;
-CREATE TRIGGER guichet_stamp BEFORE INSERT ON audit_log
-    FOR EACH ROW EXECUTE FUNCTION guichet_stamp_audit();
+{{triggers}}
 
 REVOKE ALL ON FUNCTION guichet_count_failure(agents, text, timestamptz) FROM PUBLIC;
 REVOKE ALL ON FUNCTION guichet_check(agents, text, text, timestamptz) FROM PUBLIC;
 """
-"""The tables, functions and triggers of the boundary (created by migration 0008 on PostgreSQL; the roles and their
+TRIGGERS = (
+    ("guichet_guard", "agents", "BEFORE INSERT OR UPDATE OR DELETE", "guichet_guard_agents"),
+    ("guichet_end_sessions", "agents", "AFTER UPDATE", "guichet_end_sessions"),
+    ("guichet_guard", "agent_structures", "BEFORE INSERT OR UPDATE OR DELETE", "guichet_guard_agents"),
+    ("guichet_guard", "login_failures", "BEFORE INSERT OR UPDATE OR DELETE", "guichet_guard_agents"),
+    ("guichet_stamp", "audit_log", "BEFORE INSERT", "guichet_stamp_audit"),
+)
+"""(trigger, table, when, function): who may change the agents, sessions ended, the journal's author stamped."""
+FUNCTIONS = FUNCTIONS.replace("{triggers}", "\n".join(
+    f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
+    f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}();"
+    for name, table, when, function in TRIGGERS))  # fmt: skip
+"""The tables, functions and triggers of the boundary (created by migration 0009 on PostgreSQL; the roles and their
 rights by ``grant_roles``, which needs the right to create roles)."""
 
-DROP = """
-DROP TRIGGER IF EXISTS guichet_guard ON agents;
-DROP TRIGGER IF EXISTS guichet_end_sessions ON agents;
-DROP TRIGGER IF EXISTS guichet_guard ON agent_structures;
-DROP TRIGGER IF EXISTS guichet_guard ON login_failures;
-DROP TRIGGER IF EXISTS guichet_stamp ON audit_log;
+DROP = (
+    "".join(f"DROP TRIGGER IF EXISTS {name} ON {table};\n" for name, table, _, _ in TRIGGERS)
+    + """
 DROP FUNCTION IF EXISTS guichet_forget_family, guichet_stamp_audit, guichet_end_sessions, guichet_guard_agents, guichet_current_admin,
     guichet_nobody_yet, guichet_logout, guichet_change_password, guichet_login, guichet_check,
     guichet_count_failure, guichet_login_params, guichet_current_agent, guichet_is_owner, guichet_member,
     guichet_group;
 DROP TABLE IF EXISTS guichet_agent_sessions, guichet_installing;
 """
+)
 
 
 def _run(conn: Connection, script: str) -> None:
@@ -312,7 +308,7 @@ def _run(conn: Connection, script: str) -> None:
 
 
 def install(conn: Connection) -> None:
-    """The boundary's tables, functions and triggers (migration 0008)."""
+    """The boundary's tables, functions and triggers (migration 0009)."""
     _run(conn, FUNCTIONS)
 
 

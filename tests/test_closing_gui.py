@@ -23,6 +23,16 @@ from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window
 
 
+def book_at_the_counter(qtbot, window, family: str, day: date) -> None:
+    """The family found, a day clicked in its calendar, Valider then Confirmer, as the agent does."""
+    open_family(qtbot, window, family)
+    booking = choose(window)
+    click_day(qtbot, booking, day)
+    booking.validate.click()
+    window.recap_dialog.confirm.click()
+    window.recap_dialog.close_button.click()
+
+
 def euros(cents: int) -> str:
     return f"{cents // 100},{cents % 100:02d}"
 
@@ -35,12 +45,7 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
     sid = structure_of(demo_rw, "CLSH-PV")
     record_payment(demo_rw, actor(demo_rw, Role.AGENT), sid,
                    PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"), key=new_operation_key())  # fmt: skip
-    open_family(qtbot, window, "Testeur")
-    booking = choose(window)
-    click_day(qtbot, booking, date(2026, 12, 21))
-    booking.validate.click()
-    window.recap_dialog.confirm.click()
-    window.recap_dialog.close_button.click()
+    book_at_the_counter(qtbot, window, "Testeur", date(2026, 12, 21))
 
     window.top_bar.closing.click()
     dialog = window.closing_dialog
@@ -463,12 +468,7 @@ def test_the_letters_of_the_families_without_e_mail_are_previewed_in_one_batch(q
     family_id, (child,) = new_family(demo_rw, "Papier", balance_cents=1300, email=None)
     window = _window(qtbot, demo_rw)
     window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
-    open_family(qtbot, window, "Papier")
-    booking = choose(window)
-    click_day(qtbot, booking, date(2026, 12, 21))
-    booking.validate.click()
-    window.recap_dialog.confirm.click()
-    window.recap_dialog.close_button.click()
+    book_at_the_counter(qtbot, window, "Papier", date(2026, 12, 21))
     window.top_bar.closing.click()
     dialog = window.closing_dialog
     dialog.letters_button.click()

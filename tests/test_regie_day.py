@@ -17,8 +17,8 @@ from app.clock import paris
 from app.models import ActivityDay, Attendance, PaymentMethod, Reservation, ReservationStatus, Role
 from app.models import WalletKind as W
 from app.services.booking.attendance import record_attendance, record_certificate
-from app.services.documents.closing_report import closing_report_pdf
 from app.services.documents.attendance import attendance_pdf
+from app.services.documents.closing_report import closing_report_pdf
 from app.services.documents.receipt import receipt_pdf
 from app.services.documents.sheet import reservation_sheet_pdf
 from app.services.errors import PermissionDenied
