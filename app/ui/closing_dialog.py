@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -59,8 +58,8 @@ from .keys import kept_keys
 from .operations import Failure, Operations
 from .print_preview import PrintPreview, Rendered, rendered
 from .table_model import Column, RowsModel
-from .till_count import ChequeChecklist, DenominationDialog, LateClosingDialog
-from .widgets import limit_of, said_not_cut, table_view
+from .till_count import ChequeChecklist, DenominationDialog, LateClosingDialog, counted_fields
+from .widgets import table_view
 
 NO_SMTP = "Pas de serveur d'envoi configuré : les e-mails partiront avec la tâche de nuit."
 
@@ -279,16 +278,13 @@ class ClosingDialog(QDialog):
                 Column("Montant attendu", lambda t: format_eur(t.cents), right=True),
             ]
         )
-        # Plain fields: what is typed or pasted stays whole (no silent cut, no refused keystroke); the service says
-        # at the field what is wrong, and the limits are said in the fields.
-        self.cash = said_not_cut(QLineEdit(), "100 000,00 € au plus")
-        self.cheque_count = said_not_cut(QLineEdit(), "ex. 3")
-        self.cheque_total = said_not_cut(QLineEdit(), "100 000,00 € au plus")
-        self.comment = said_not_cut(
-            QLineEdit(),
-            f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)",
+        counted = counted_fields()
+        self.cash, self.cheque_count, self.cheque_total = (
+            counted["cash"],
+            counted["cheque_count"],
+            counted["cheque_total"],
         )
-        self.card_total = said_not_cut(QLineEdit(), "total du ticket du terminal")
+        self.card_total, self.comment = counted["card_total"], counted["comment"]
         self.cheques_present: list[int] | None = None
         """The till's cheques ticked one by one (« Cocher… »); None: counted by number and total."""
         self.cash_detail: list[tuple[int, int]] | None = None
@@ -304,9 +300,7 @@ class ClosingDialog(QDialog):
         )
         self.coins_button.clicked.connect(self.count_coins)
         self.cash.textEdited.connect(lambda _text: setattr(self, "cash_detail", None))
-        self.fields: dict[str, QWidget] = {"cash": self.cash, "cheque_count": self.cheque_count,
-                                           "cheque_total": self.cheque_total, "card_total": self.card_total,
-                                           "comment": self.comment}  # fmt: skip
+        self.fields: dict[str, QWidget] = dict(counted)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.errors = QLabel()

@@ -26,6 +26,19 @@ from .family_dialog import SavingDialog
 from .widgets import limit_of, said_not_cut
 
 
+def counted_fields() -> dict[str, QLineEdit]:
+    """The fields a till is counted in (``CountedInput``'s): plain, what is typed or pasted stays whole (no silent
+    cut, no refused keystroke); the service says at the field what is wrong, and the limits are said in them."""
+    comment = f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)"
+    return {
+        "cash": said_not_cut(QLineEdit(), "100 000,00 € au plus"),
+        "cheque_count": said_not_cut(QLineEdit(), "ex. 3"),
+        "cheque_total": said_not_cut(QLineEdit(), "100 000,00 € au plus"),
+        "card_total": said_not_cut(QLineEdit(), "total du ticket du terminal"),
+        "comment": said_not_cut(QLineEdit(), comment),
+    }
+
+
 def _buttons(dialog: QDialog, ok: str) -> QDialogButtonBox:
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
     buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
@@ -131,16 +144,14 @@ class LateClosingDialog(SavingDialog):
         self.till = till
         self.setWindowTitle(f"Clôture en retard – caisse de {till.agent} du {till.day:%d/%m/%Y}")
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("Clôturer en retard")
-        self.cash = said_not_cut(QLineEdit(), "ex. 152,50 (jusqu'à 100 000,00 €)")
-        self.cheque_count = said_not_cut(QLineEdit(), "ex. 3")
-        self.cheque_total = said_not_cut(QLineEdit(), "ex. 65,50")
-        self.card_total = said_not_cut(QLineEdit(), "ticket du terminal, s'il y a eu des paiements par carte")
-        self.comment = said_not_cut(
-            QLineEdit(),
-            f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)",
+        fields = counted_fields()
+        self.fields = dict(fields)
+        self.cash, self.cheque_count, self.cheque_total = (
+            fields["cash"],
+            fields["cheque_count"],
+            fields["cheque_total"],
         )
-        self.fields = {"cash": self.cash, "cheque_count": self.cheque_count, "cheque_total": self.cheque_total,
-                       "card_total": self.card_total, "comment": self.comment}  # fmt: skip
+        self.card_total, self.comment = fields["card_total"], fields["comment"]
         form = QFormLayout()
         form.addRow("Espèces comptées (€)", self.cash)
         form.addRow("Nombre de chèques", self.cheque_count)
