@@ -145,12 +145,13 @@ def floor_month(
 
 _PENDING = """
 SELECT r.id, r.status, r.price_cents, r.waitlist_position, r.refusal_reason,
-       f.id, f.name, f.email, c.first_name, d.day, a.name
+       f.id, f.name, f.email, c.first_name, d.day, a.name, s.city
 FROM reservations r
 JOIN children c ON c.id = r.child_id
 JOIN families f ON f.id = c.family_id
 JOIN activity_days d ON d.id = r.activity_day_id
 JOIN activities a ON a.id = d.activity_id
+JOIN structures s ON s.id = a.structure_id
 WHERE r.transmitted_at IS NULL AND (r.requested_at < ? OR r.cancelled_at < ?)
 ORDER BY f.id, c.first_name, d.day, r.id"""
 
@@ -163,7 +164,10 @@ _AUDIT = """
 INSERT INTO audit_log (at, agent_id, action, entity, entity_id, after)
 VALUES (?, ?, 'nightly.transmit', 'day', ?, {json})"""
 
-_STATES = {"accepted": "acceptée", "cancelled": "annulée"}
+_STATES = {"accepted": "acceptée"}
+_BALANCES = "SELECT family_id, SUM(balance_cents) FROM wallets WHERE family_id IN ({ids}) GROUP BY family_id"
+_REFUNDS = """SELECT reservation_id, SUM(amount_cents) FROM ledger_entries
+WHERE kind = 'refund' AND reservation_id IN ({ids}) GROUP BY reservation_id"""
 _CHUNK = 5_000
 
 
@@ -179,26 +183,43 @@ def _memo(fn: Callable[[Any], str]) -> Callable[[Any], str]:
     return cached
 
 
-def _line(row: tuple, day_text: Callable[[Any], str], eur: Callable[[Any], str]) -> str:
-    _, status, price, position, refusal, _, _, _, first_name, _, activity = row
-    what = "Annulation" if status == "cancelled" else "Réservation"
+def _line(
+    row: tuple, day_text: Callable[[Any], str], eur: Callable[[Any], str], refunds: dict[int, int]
+) -> str:
+    rid, status, price, position, refusal, _, _, _, first_name, _, activity, _ = row
+    head = f"- {first_name} – {activity} – {day_text(row[9])} :"
+    if status == "cancelled":
+        refund = refunds.get(rid, 0)
+        return f"{head} Annulation enregistrée" + (
+            f", {eur(refund)} remboursés sur votre compte" if refund else ""
+        )
     state = _STATES.get(status) or (
         f"en liste d'attente rang {position}" if status == "waitlisted" else f"refusée : {refusal}"
     )
     money = f" – {eur(price)}" if status == "accepted" and price else ""
-    return f"- {first_name} – {activity} – {day_text(row[9])} : {what} {state}{money}"
+    return f"{head} Réservation {state}{money}"
 
 
-def _body(day: date, lines: list[str]) -> str:
-    head = (
+def _body(day: date, rows: list[tuple], lines: list[str], balance: int, eur: Callable[[Any], str]) -> str:
+    text = (
         "Bonjour,\n\nVoici le compte-rendu du traitement de vos demandes enregistrées jusqu'au "
-        f"{long_date(day)} :\n\n"
+        f"{long_date(day)} :\n\n" + "\n".join(lines)
+        + f"\n\nSolde de votre compte après ces opérations : {eur(balance)}."
+    )  # fmt: skip
+    if balance < 0:
+        text += (f"\nAttention : votre compte est débiteur de {eur(-balance)} ; merci de le régulariser au guichet ou "
+                 "par paiement en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée.")  # fmt: skip
+    if any(r[1] == "waitlisted" for r in rows):
+        text += (
+            "\n\nLes demandes en liste d'attente vous seront confirmées par e-mail si une place se libère ; "
+            "si elles ne vous intéressent plus, pensez à les annuler au plus tôt."
+        )
+    town = rows[0][11]
+    return (
+        text
+        + "\n\n"
+        + (f"Le service enfance-jeunesse de la mairie de {town}" if town else "Le service enfance-jeunesse")
     )
-    tail = (
-        "\n\nLes demandes en liste d'attente vous seront confirmées par e-mail si une place se libère ; "
-        "si elles ne vous intéressent plus, pensez à les annuler au plus tôt.\n\nLe service enfance-jeunesse"
-    )
-    return head + "\n".join(lines) + tail
 
 
 def floor_end_of_day(
@@ -230,6 +251,14 @@ def floor_end_of_day(
                     f"UPDATE reservations SET transmitted_at = ? WHERE id IN ({','.join('?' * len(chunk))})",
                     [stamp, *chunk],
                 )
+        balances: dict[int, int] = {}
+        refunds: dict[int, int] = {}
+        families_ids = sorted({r[5] for r in rows})
+        for query, keys, into in ((_BALANCES, families_ids, balances), (_REFUNDS, ids, refunds)):
+            for i in range(0, len(keys), _CHUNK):
+                chunk = keys[i : i + _CHUNK]
+                cur.execute(query.format(ids=",".join(str(int(k)) for k in chunk)))
+                into.update((k, int(v or 0)) for k, v in cur.fetchall() if k is not None)
         day_text = _memo(lambda d: short_date(d if isinstance(d, date) else date.fromisoformat(d)))
         eur = _memo(format_eur)
         subject = f"Compte-rendu de vos réservations du {day:%d/%m/%Y}"
@@ -241,7 +270,14 @@ def floor_end_of_day(
             family_id, name, email = rows[start][5:8]
             families += 1
             if email:
-                body = _body(day, [_line(r, day_text, eur) for r in rows[start:i]])
+                mine = rows[start:i]
+                body = _body(
+                    day,
+                    mine,
+                    [_line(r, day_text, eur, refunds) for r in mine],
+                    balances.get(family_id, 0),
+                    eur,
+                )
                 key = f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}"
                 messages.append([key, family_id, email, subject, body, stamp, stamp])
             else:

@@ -611,7 +611,12 @@ def test_portal_access_export_and_anonymisation_from_the_family_tab(qtbot, demo_
     open_family(qtbot, window, "Testeur")
     smtp = Server()
     try:
-        for name, value in (("HOST", "127.0.0.1"), ("PORT", str(smtp.port)), ("SECURITY", "none")):
+        for name, value in (
+            ("HOST", "127.0.0.1"),
+            ("PORT", str(smtp.port)),
+            ("SECURITY", "none"),
+            ("FROM", "enfance@montech.example"),
+        ):
             monkeypatch.setenv(f"GUICHET_SMTP_{name}", value)
         credentials = window.page.issue_portal()  # the family has an e-mail address: sent by e-mail at once
     finally:

@@ -57,7 +57,7 @@ def test_family_list_shows_debit_balances_in_red(qtbot, demo_db):
     assert debit_rows
     brush = model.data(model.index(debit_rows[0], 5), Qt.ItemDataRole.ForegroundRole)
     assert brush is not None and brush.color().name() == "#b00020"
-    assert model.data(model.index(debit_rows[0], 5)).startswith("-")
+    assert model.data(model.index(debit_rows[0], 5)).startswith("−")
     assert os.environ["QT_QPA_PLATFORM"] == "offscreen"
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -27,6 +27,7 @@ from ...models import (
     Attendance,
     Child,
     Family,
+    LedgerEntry,
     LedgerKind,
     Reservation,
     ReservationStatus,
@@ -267,6 +268,21 @@ def promote(s: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[R
         promoted.append(res)
     renumber(s, day.id)
     return promoted
+
+
+def refunded(s: Session, reservation_ids: Sequence[int]) -> dict[int, int]:
+    """What each of these requests' cancellations refunded (its refund entries), for what the family is told."""
+    return {
+        r: int(c or 0)
+        for r, c in s.execute(
+            select(LedgerEntry.reservation_id, func.sum(LedgerEntry.amount_cents))
+            .where(
+                LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.reservation_id.in_(list(reservation_ids))
+            )
+            .group_by(LedgerEntry.reservation_id)
+        )
+        if r is not None
+    }
 
 
 def _balance_after(s: Session, family_id: int) -> str:

@@ -25,8 +25,6 @@ from ...models import (
     Attendance,
     Child,
     Family,
-    LedgerEntry,
-    LedgerKind,
     OutboxMessage,
     OutboxStatus,
     Reservation,
@@ -36,6 +34,7 @@ from ...models import (
 )
 from ...text import collation_key, count, signature
 from .. import audit
+from ..booking.lifecycle import refunded
 from ..booking.rules import long_date, short_date
 from ..bounds import checked
 from ..families.view import state_label
@@ -219,11 +218,7 @@ def _balances_and_refunds(
             select(Wallet.family_id, func.sum(Wallet.balance_cents)).where(Wallet.family_id.in_(chunk))
             .group_by(Wallet.family_id)))  # fmt: skip
     for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i : i + _CHUNK]
-        refunds.update((r, int(c or 0)) for r, c in s.execute(
-            select(LedgerEntry.reservation_id, func.sum(LedgerEntry.amount_cents))
-            .where(LedgerEntry.kind == LedgerKind.REFUND, LedgerEntry.reservation_id.in_(chunk))
-            .group_by(LedgerEntry.reservation_id)) if r is not None)  # fmt: skip
+        refunds.update(refunded(s, ids[i : i + _CHUNK]))
     return balances, refunds
 
 
