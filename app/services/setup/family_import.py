@@ -224,7 +224,10 @@ def _read_csv(filename: str, content: bytes) -> SourceTable:
                 raise ImportFileError(f"Fichier trop grand : plus de {MAX_LINES} lignes.")
     except csv.Error as exc:
         raise ImportFileError(f"Ligne {line} : le fichier CSV est mal formé ({exc}).") from exc
-    assert headers is not None
+    if headers is None:
+        raise ImportFileError(
+            f"Le fichier « {filename} » n'a aucune ligne d'en-têtes : toutes ses cellules sont vides."
+        )
     sep = "point-virgule" if separator == ";" else "virgule"
     return SourceTable(filename, "CSV", f"{encoding}, séparateur {sep}", headers, header_line, rows)
 
@@ -272,6 +275,21 @@ def guess_mapping(headers: Sequence[str]) -> Mapping:
 
 
 def check_mapping(table: SourceTable, mapping: Mapping) -> None:
+    seen: dict[str, int] = {}
+    for i, header in enumerate(table.headers):
+        key = _header_key(header)
+        if key and key in seen:
+            raise ImportFileError(
+                f"Ligne {table.header_line} (en-têtes) : colonne « {header} » en double (colonnes {seen[key] + 1} "
+                f"et {i + 1}) : supprimez l'une des deux."
+            )
+        if key:
+            seen[key] = i
+    if not table.rows:
+        raise ImportFileError(
+            f"Le fichier « {table.filename} » n'a aucune ligne de données après ses en-têtes (ligne "
+            f"{table.header_line})."
+        )
     missing = [f"{f.key} (« {f.label} »)" for f in FIELDS if f.required and mapping.get(f.key) is None]
     if missing:
         raise ImportFileError(
@@ -438,6 +456,11 @@ class _Line:
         self.line = row.line
         self.errors: list[LineError] = []
         self.raw: dict[str, str] = {}
+        if table.kind == "CSV" and len(row.cells) != len(table.headers):
+            # « 81,40 » unquoted in a file separated by commas is two cells: the columns after it shift
+            self._error("", f"{len(row.cells)} cellules pour {len(table.headers)} colonnes : séparateur ou guillemet "
+                            "mal placé ? (avec la virgule pour séparateur, un montant comme « 81,40 » doit être "
+                            "entre guillemets ; enregistrez plutôt le fichier avec le point-virgule)")  # fmt: skip
         for key, index in mapping.items():
             value = row.cells[index] if index is not None and index < len(row.cells) else ""
             header = table.headers[index] if index is not None else key
@@ -478,6 +501,8 @@ class _Line:
         if r["quotient_familial"]:
             if re.fullmatch(r"[0-9]{1,6}", r["quotient_familial"]) and int(r["quotient_familial"]) <= 100_000:
                 qf = int(r["quotient_familial"])
+            elif re.fullmatch(r"[-−][0-9]+", r["quotient_familial"]):
+                self._error(h["quotient_familial"], f"quotient familial négatif « {r['quotient_familial']} »")
             else:
                 self._error(h["quotient_familial"],
                             f"quotient familial invalide « {r['quotient_familial']} » (nombre entier, ex. 850)")  # fmt: skip
@@ -536,12 +561,44 @@ class _Line:
 
     @property
     def family_key(self) -> tuple[str, str]:
-        return search_key(str(self.family["name"])), str(self.family["email"] or "")
+        """The family the line belongs to: the file's family column alone — never the e-mail, which families
+        mistype (two keys would make two families, each with the whole opening balance)."""
+        return search_key(str(self.family["name"])), ""
 
 
 FAMILY_COLUMN_OF = {"name": "famille", "email": "email", "phone": "telephone", "address": "adresse",
                     "postal_code": "code_postal", "city": "ville", "quotient_familial": "quotient_familial",
                     "adult": "responsable_nom", "balances": "solde_alsh"}  # fmt: skip
+
+
+def _shown(column: str, value: object) -> str:
+    if value in (None, "", {}):
+        return "(vide)"
+    if column == "adult" and isinstance(value, tuple):
+        return " ".join(value)
+    return str(value)
+
+
+def _differences(lines: list[_Line]) -> list[tuple[str, str]]:
+    """Each family column on which the lines of one family disagree: (its header, « value » ligne n, …). An opening
+    balance is a wallet's: two values for one wallet are a difference, the same one repeated is taken once."""
+    found: list[tuple[str, str]] = []
+    for column in lines[0].family:
+        if column == "balances":
+            for key, kind in BALANCE_FIELDS.items():
+                values = {
+                    ln.line: cast("dict[WalletKind, int]", ln.family["balances"]).get(kind, 0) for ln in lines
+                }
+                if len(set(values.values())) > 1:
+                    found.append((lines[0].headers[key], ", ".join(
+                        f"« {format_eur(v)} » ligne {n}" for n, v in values.items())))  # fmt: skip
+            continue
+        by_line = {ln.line: ln.family[column] for ln in lines}
+        if len({repr(v) for v in by_line.values()}) > 1:
+            label = "e-mail" if column == "email" else lines[0].headers[FAMILY_COLUMN_OF[column]]
+            found.append((lines[0].headers[FAMILY_COLUMN_OF[column]], f"{label} " + ", ".join(
+                f"« {_shown(column, v)} » ligne {n}" for n, v in by_line.items())))  # fmt: skip
+    return found
 
 
 def _child_key(c: ChildPlan) -> tuple[str, str, date]:
@@ -567,14 +624,14 @@ def _plan(
     families: list[FamilyPlan] = []
     for key, lines in groups.items():
         first = lines[0]
-        differing = [(ln, col) for ln in lines[1:] for col, v in ln.family.items() if first.family[col] != v]
-        if differing:
+        differences = _differences(lines)
+        if differences:  # rejected together: which value would be right is the town's to say
             numbers = ", ".join(str(ln.line) for ln in lines)
+            said = " ; ".join(text for _, text in differences)
             for ln in lines:
-                col = next((c for other, c in differing if other is ln), None) or differing[0][1]
-                header = ln.headers[FAMILY_COLUMN_OF[col]]
-                rejected.append(LineError(ln.line, header, f"la famille « {first.family['name']} » est décrite "
-                                                           f"différemment selon les lignes ({numbers})"))  # fmt: skip
+                rejected.append(LineError(ln.line, ", ".join(header for header, _ in differences),
+                                          f"la famille « {first.family['name']} » est décrite différemment selon "
+                                          f"les lignes ({numbers}) : {said}"))  # fmt: skip
             continue
         plan = FamilyPlan(key, [ln.line for ln in lines],
                           {k: v for k, v in first.family.items() if k != "balances"},

@@ -1,0 +1,74 @@
+"""The families' import with real towns' files (issue 29): it never invents or changes money, and says what is
+wrong with a file in French instead of crashing or misleading."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import WalletKind
+from app.services.setup.family_import import DEFAULT_HEADERS, ImportFileError, preview_import, read_source
+
+HEADER = ";".join(DEFAULT_HEADERS)
+
+
+def line(**cells: str) -> str:
+    return ";".join(cells.get(h, "") for h in DEFAULT_HEADERS)
+
+
+def family_line(child: str, **extra: str) -> str:
+    base = {"famille": "Dupont", "responsable_nom": "Dupont", "responsable_prenom": "Hélène",
+            "email": "dupont@example.org", "enfant_nom": "Dupont", "enfant_prenom": child,
+            "enfant_naissance": "12/03/2018", "solde_alsh": "40,00"}  # fmt: skip
+    return line(**(base | extra))
+
+
+def preview(db, text: str, name: str = "familles.csv"):
+    return preview_import(db, read_source(name, text.encode("cp1252")))
+
+
+def test_lines_of_one_family_with_different_e_mails_are_rejected_together_never_two_balances(db):
+    """One line with the e-mail, one without, one mistyped: one family, not three with 40,00 € each."""
+    result = preview(db, "\r\n".join([HEADER, family_line("Léa"), family_line("Tom", email=""),
+                                      family_line("Zoé", email="dupont@exemple.org")]))  # fmt: skip
+    assert result.balances.get(WalletKind.ALSH, 0) == 0 and not result.new_families
+    assert result.rejected_lines == [2, 3, 4]
+    message = " ".join(e.message for e in result.rejected)
+    assert "e-mail" in message and "dupont@exemple.org" in message and "(vide)" in message
+
+
+def test_two_balances_for_one_family_reject_it_and_one_balance_is_taken_once(db):
+    result = preview(db, "\r\n".join([HEADER, family_line("Léa"), family_line("Tom", solde_alsh="45,00")]))
+    assert not result.new_families and result.rejected_lines == [2, 3]
+    assert "solde_alsh" in " ".join(e.column for e in result.rejected)
+    assert "« 40,00 € » ligne 2, « 45,00 € » ligne 3" in " ".join(e.message for e in result.rejected).replace(
+        "\xa0", " "
+    )
+    once = preview(db, "\r\n".join([HEADER, family_line("Léa"), family_line("Tom")]))
+    assert once.balances == {WalletKind.ALSH: 4000} and len(once.new_families) == 1
+
+
+def test_a_comma_file_with_unquoted_french_amounts_is_rejected_not_rounded(db):
+    header = ",".join(DEFAULT_HEADERS)
+    row = ["Martin", "Martin", "Paul", "", "", "", "", "", "", "Martin", "Léo", "01/02/2019", "CE1", "12,50",
+           "81,40"]  # fmt: skip
+    result = preview(db, "\r\n".join([header, ",".join(row)]))
+    assert not result.new_families and result.rejected_lines == [2]
+    (error,) = result.rejected
+    assert "17 cellules pour 15 colonnes" in error.message and "séparateur" in error.message
+
+
+def test_a_file_of_empty_cells_or_only_headers_says_so(db):
+    with pytest.raises(ImportFileError, match="aucune ligne d'en-têtes"):
+        read_source("vide.csv", b";;;\r\n;;;\r\n")
+    with pytest.raises(ImportFileError, match="aucune ligne de données"):
+        preview(db, HEADER + "\r\n")
+
+
+def test_a_repeated_column_is_refused_by_name(db):
+    with pytest.raises(ImportFileError, match="« email » en double"):
+        preview(db, HEADER + ";email\r\n" + family_line("Léa") + ";autre@example.org")
+
+
+def test_a_negative_quotient_is_said_negative(db):
+    result = preview(db, "\r\n".join([HEADER, family_line("Léa", quotient_familial="-350")]))
+    assert "négatif" in result.rejected[0].message
