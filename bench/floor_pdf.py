@@ -18,17 +18,19 @@ from datetime import date
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 from sqlalchemy import Engine
 
+from app.services.documents.toolkit import FONT, FONT_BOLD
+
 from .floor import read_rows
 
-TITLE = getSampleStyleSheet()["Title"]
+TITLE = ParagraphStyle("floor_title", parent=getSampleStyleSheet()["Title"], fontName=FONT_BOLD)
 STYLE = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8.5),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5),
+        ("FONT", (0, 0), (-1, -1), FONT, 8.5),  # the documents' embedded font: the same glyph work
+        ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8.5),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
     ]

@@ -35,6 +35,32 @@ HEAD_BG = colors.HexColor("#1f4e79")
 ZEBRA = colors.HexColor("#f3f6f9")
 
 
+FONT, FONT_BOLD = "DejaVuSansCondensed", "DejaVuSansCondensed-Bold"
+"""The documents' one font family, embedded (a subset) in every PDF: DejaVu Sans Condensed, whose glyphs cover
+the alphabets of Europe and Vietnam (« Nguyễn », « Ștefănescu », « Łukasz ») where the standard Helvetica prints
+black boxes, and whose width is close to Helvetica's, so the pages keep their layout. Its licence is beside it in
+``resources/fonts``."""
+
+
+def _register_fonts() -> None:
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase.pdfmetrics import registerFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from ...config import resources_dir
+
+    folder = resources_dir() / "fonts"
+    for name in (FONT, FONT_BOLD):
+        registerFont(TTFont(name, str(folder / f"{name}.ttf")))
+    addMapping(FONT, 0, 0, FONT)  # <b> in a Paragraph: the bold face
+    addMapping(FONT, 1, 0, FONT_BOLD)
+    addMapping(FONT, 0, 1, FONT)
+    addMapping(FONT, 1, 1, FONT_BOLD)
+
+
+_register_fonts()
+
+
 def pdf_text(text: str) -> str:
     """Text safe for the standard PDF fonts: Babel's narrow no-break space becomes a no-break space."""
     return text.replace("\u202f", "\xa0")
@@ -66,19 +92,19 @@ class Letterhead:
 def styles() -> dict[str, ParagraphStyle]:
     """The documents' paragraph styles, built once per process (shared: never modify them)."""
     base = getSampleStyleSheet()
-    normal = ParagraphStyle("normal", parent=base["Normal"], fontName="Helvetica", fontSize=9.5, leading=12)
+    normal = ParagraphStyle("normal", parent=base["Normal"], fontName=FONT, fontSize=9.5, leading=12)
     return {
         "normal": normal,
         "small": ParagraphStyle(
             "small", parent=normal, fontSize=8, leading=10, textColor=colors.HexColor("#455a64")
         ),
         "title": ParagraphStyle(
-            "title", parent=normal, fontName="Helvetica-Bold", fontSize=15, leading=19, spaceAfter=6
+            "title", parent=normal, fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=6
         ),
         "h2": ParagraphStyle(
             "h2",
             parent=normal,
-            fontName="Helvetica-Bold",
+            fontName=FONT_BOLD,
             fontSize=11.5,
             leading=15,
             spaceBefore=8,
@@ -88,11 +114,11 @@ def styles() -> dict[str, ParagraphStyle]:
         "cell_right": ParagraphStyle(
             "cell_right", parent=normal, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
         ),
-        "big": ParagraphStyle("big", parent=normal, fontName="Helvetica-Bold", fontSize=13, leading=17),
+        "big": ParagraphStyle("big", parent=normal, fontName=FONT_BOLD, fontSize=13, leading=17),
         "cancelled": ParagraphStyle(
             "cancelled",
             parent=normal,
-            fontName="Helvetica-Bold",
+            fontName=FONT_BOLD,
             fontSize=30,
             leading=36,
             textColor=colors.HexColor("#b71c1c"),
@@ -101,8 +127,8 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-CELL_FONT, CELL_SIZE = "Helvetica", 8.5
-CHAR_WIDTH = 0.55 * CELL_SIZE  # a generous average width of a Helvetica character
+CELL_FONT, CELL_SIZE = FONT, 8.5
+CHAR_WIDTH = 0.55 * CELL_SIZE  # a generous average width of a character of the documents' font
 PADDING = 6
 
 
@@ -149,7 +175,7 @@ def table(
     commands += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i in right]
     if header is not None:
         commands += [
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", CELL_SIZE),
+            ("FONT", (0, 0), (-1, 0), FONT_BOLD, CELL_SIZE),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f0")),
             ("LINEBELOW", (0, 0), (-1, 0), 0.8, HEAD_BG),
         ]
@@ -158,7 +184,7 @@ def table(
     if total is not None:
         commands += [
             ("LINEABOVE", (0, -1), (-1, -1), 0.8, HEAD_BG),
-            ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", CELL_SIZE),
+            ("FONT", (0, -1), (-1, -1), FONT_BOLD, CELL_SIZE),
         ]
     t.setStyle(TableStyle(commands))
     return t
@@ -281,7 +307,7 @@ class PlainTable(Flowable):
         fh = [h if x == ROW_HEIGHT else fp_str(x) for x in heights]
         c.saveState()
         if self.title is not None:
-            c.setFont("Helvetica-Bold", 9.5, 12)
+            c.setFont(FONT_BOLD, 9.5, 12)
             c.drawString(0, self.height - 9.5, self.title)
         c.translate(self.shift, 0)
         c.setFillColor(HEAD_FILL)
@@ -295,8 +321,8 @@ class PlainTable(Flowable):
         font = ""
         paragraphs: list[tuple[Paragraph, float, float]] = []
         for (values, strong), y, row_height in zip(rows, edges[1:], heights, strict=True):
-            if ("Helvetica-Bold" if strong else CELL_FONT) != font:
-                font = "Helvetica-Bold" if strong else CELL_FONT
+            if (FONT_BOLD if strong else CELL_FONT) != font:
+                font = FONT_BOLD if strong else CELL_FONT
                 text.setFont(font, CELL_SIZE, 1.2 * CELL_SIZE)
             # MIDDLE: (bottom padding + height - top padding + leading) / 2 - font size
             base = y + (row_height + 1.2 * CELL_SIZE) / 2 - CELL_SIZE
@@ -387,6 +413,7 @@ class _NumberedCanvas(Canvas):
     """Draws "Page n/N" once the total number of pages is known."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["initialFontName"] = FONT  # not the standard Helvetica, even unused
         super().__init__(*args, **kwargs)
         self._pages: list[dict[str, Any]] = []
 
@@ -398,7 +425,7 @@ class _NumberedCanvas(Canvas):
         total = len(self._pages)
         for state in self._pages:
             self.__dict__.update(state)
-            self.setFont("Helvetica", 8)
+            self.setFont(FONT, 8)
             self.setFillColor(colors.HexColor("#607d8b"))
             self.drawRightString(A4[0] - MARGIN, 9 * mm, f"Page {self.getPageNumber()}/{total}")
             super().showPage()
@@ -443,16 +470,16 @@ def render(
             canvas.drawImage(
                 logo, MARGIN, top - 16 * mm, 16 * mm, 16 * mm, mask="auto", preserveAspectRatio=True
             )
-        canvas.setFont("Helvetica-Bold", 12)
+        canvas.setFont(FONT_BOLD, 12)
         canvas.drawString(MARGIN + 20 * mm, top - 6 * mm, pdf_text(letterhead.name))
-        canvas.setFont("Helvetica", 8.5)
+        canvas.setFont(FONT, 8.5)
         canvas.setFillColor(colors.HexColor("#37474f"))
         canvas.drawString(MARGIN + 20 * mm, top - 11 * mm, pdf_text(letterhead.address))
         canvas.drawString(MARGIN + 20 * mm, top - 15 * mm, pdf_text(letterhead.contact))
         canvas.setStrokeColor(HEAD_BG)
         canvas.setLineWidth(0.8)
         canvas.line(MARGIN, top - 19 * mm, A4[0] - MARGIN, top - 19 * mm)
-        canvas.setFont("Helvetica", 8)
+        canvas.setFont(FONT, 8)
         canvas.setFillColor(colors.HexColor("#607d8b"))
         canvas.drawString(MARGIN, 9 * mm, footer)
         canvas.restoreState()
