@@ -29,11 +29,13 @@ class DayPrice:
         return max(0, self.base_cents - self.aid_cents)
 
     def explained(self) -> str:
-        """ "13,00 € − CAF 4,00 € = 9,00 €", or "13,00 €" without aid."""
+        """ "13,00 € − CAF 4,00 € = 9,00 €", or "13,00 €" without aid; aids larger than the price are capped at it
+        (a day never costs less than nothing) and the explanation says so."""
         if not self.aids:
             return format_eur(self.cents)
         deductions = "".join(f" − {label} {format_eur(cents)}" for label, cents in self.aids)
-        return f"{format_eur(self.base_cents)}{deductions} = {format_eur(self.cents)}"
+        capped = " (aides plafonnées au prix de la journée)" if self.aid_cents > self.base_cents else ""
+        return f"{format_eur(self.base_cents)}{deductions} = {format_eur(self.cents)}{capped}"
 
 
 def base_price(activity: Activity, quotient_familial: int | None) -> int:

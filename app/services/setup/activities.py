@@ -124,11 +124,29 @@ def check_brackets(brackets: list[tuple[int, int | None, str]]) -> list[tuple[in
     if any(lo < 0 or lo > 100_000 or (hi is not None and hi > 100_000) for lo, hi, _ in parsed):
         raise ValidationError("Les tranches de quotient familial vont de 0 à 100 000 ; les prix ne peuvent pas "
                               "être négatifs.")  # fmt: skip
+
+    def shown(lo: int, hi: int | None) -> str:
+        return f"{lo}–{hi if hi is not None else '∞'}"
+
+    if parsed[0][0] != 0:
+        raise ValidationError(f"La première tranche de quotient familial commence à 0, pas à {parsed[0][0]} "
+                              f"(un quotient de 0 à {parsed[0][0] - 1} n'aurait pas de prix).")  # fmt: skip
     for (lo, hi, _), nxt in zip(parsed, parsed[1:] + [None], strict=True):
         if hi is not None and hi < lo:
             raise ValidationError(f"Tranche invalide : {lo} – {hi}.")
-        if nxt is not None and (hi is None or nxt[0] <= hi):
-            raise ValidationError(f"Tranches qui se chevauchent : {lo}–{hi} et {nxt[0]}–{nxt[1]}.")
+        if nxt is None:
+            if hi is not None:
+                raise ValidationError(f"La dernière tranche ({shown(lo, hi)}) va jusqu'à l'infini : laissez sa "
+                                      "borne haute vide (un quotient plus élevé n'aurait pas de prix).")  # fmt: skip
+            continue
+        if hi is None or nxt[0] <= hi:
+            raise ValidationError(
+                f"Tranches qui se chevauchent : {shown(lo, hi)} et {shown(nxt[0], nxt[1])}."
+            )
+        if nxt[0] > hi + 1:
+            raise ValidationError(f"Trou entre les tranches {shown(lo, hi)} et {shown(nxt[0], nxt[1])} : un quotient "
+                                  f"de {hi + 1} à {nxt[0] - 1} n'aurait pas de prix ; les tranches se suivent sans "
+                                  "trou.")  # fmt: skip
     return parsed
 
 
