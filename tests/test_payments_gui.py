@@ -134,3 +134,56 @@ def test_aid_added_on_the_family_tab(qtbot, demo_rw):
     assert [(a.name, a.wallet, a.amount_cents) for a in window.page.aids.rows] == [
         ("CAF – Aide au temps libre", "ALSH", 400)
     ]
+
+
+def test_a_payment_from_the_recap_goes_to_the_regie_of_the_basket(qtbot, demo_rw, monkeypatch):
+    """CLSH days validated, then the top bar back on ALAE: the payment for them is ALSH's (its till, its receipt
+    numbers), and the dialog says so; a basket over two structures asks which."""
+    from PySide6.QtWidgets import QInputDialog
+    from sqlalchemy import select
+
+    from app.models import Payment, Structure
+
+    new_family(demo_rw, "Tilleul", balance_cents=0)
+    window = _window(qtbot, demo_rw)
+    open_family(qtbot, window, "Tilleul")
+    booking = choose(window)
+    click_day(qtbot, booking, date(2026, 12, 21))
+    booking.validate.click()
+    recap = window.recap_dialog
+    window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALAE Montech"))
+    recap.pay.click()
+    payment = window.page.balances.dialog
+    assert payment.windowTitle().endswith("– ALSH Montech")
+    payment._try_save()
+    with demo_rw.reading() as uow:
+        last = uow.session.scalar(select(Payment).order_by(Payment.id.desc()).limit(1))
+        assert uow.session.get(Structure, last.structure_id).name == "ALSH Montech"
+    recap.confirm.click()
+    recap.close_button.click()
+
+    # two structures in one basket (a basket made by the services: the screen books one structure at a time)
+    from app.services.booking.basket import Action, Basket
+    from app.services.booking.validation import recap as recap_of
+    from tests.helpers import activity_id, structure_of
+
+    with demo_rw.reading() as uow:
+        from app.models import Child, Family
+
+        child = uow.session.scalar(select(Child.id).join(Family).where(Family.name == "TILLEUL"))
+    basket = Basket(window.page.summary.id)
+    basket.toggle(child, activity_id(demo_rw, "CLSH-PV"), date(2026, 12, 22), Action.ADD)
+    basket.toggle(child, activity_id(demo_rw, "ALAE-MER"), date(2026, 12, 9), Action.ADD)
+    both = recap_of(demo_rw, actor(demo_rw, Role.AGENT), basket).structure_ids
+    alae, alsh = structure_of(demo_rw, "ALAE-MER"), structure_of(demo_rw, "CLSH-PV")
+    assert both == sorted([alae, alsh])
+    asked = []
+
+    def get_item(parent, title, label, items, current, editable):
+        asked.append(list(items))
+        return "ALAE Montech", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(get_item))
+    assert window._regie_of(window, both) == alae and sorted(asked[0]) == ["ALAE Montech", "ALSH Montech"]
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a: ("", False)))
+    assert window._regie_of(window, both) is None  # cancelled: no payment dialog

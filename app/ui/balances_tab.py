@@ -174,15 +174,18 @@ class BalancesTab(QWidget):
         missing_cents: int = 0,
         parent=None,
         on_paid: Callable[[Receipt], object] | None = None,
+        structure_id: int | None = None,
     ) -> PaymentDialog | None:
-        """Open the payment dialog (also used from the recap, prefilled with the missing amount).
-        ``on_paid(receipt)`` runs once the payment is recorded."""
-        if self.family is None or self.ctx.structure_id is None:
+        """Open the payment dialog (also used from the recap, prefilled with the missing amount, for the structure
+        of the basket's activities). ``on_paid(receipt)`` runs once the payment is recorded. The payment goes to
+        ``structure_id``'s till and receipts (default: the structure chosen at the top), named in the title."""
+        structure_id = structure_id or self.ctx.structure_id
+        if self.family is None or structure_id is None:
             return None
-        structure_id = self.ctx.structure_id
         key = new_operation_key()  # the money handed over now: kept for every retry while the dialog is open
+        structure = next((x.name for x in self.ctx.structures if x.id == structure_id), "")
         dialog = PaymentDialog(parent or self, self.family.id, self.family.name, self.family.balance_cents,
-                               suggested, wallet, missing_cents)  # fmt: skip
+                               suggested, wallet, missing_cents, structure)  # fmt: skip
         dialog.submitted.connect(lambda: self._record_payment(dialog, structure_id, key, on_paid))
         self.dialog = dialog
         dialog.open()

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -428,13 +429,28 @@ class MainWindow(QMainWindow):
             dialog.note_payment(receipt)
             self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket), dialog.set_recap)
 
+        structure_id = self._regie_of(dialog, dialog.recap.structure_ids)
+        if structure_id is None:
+            return
         self.page.balances.open_payment(
             suggested_amount(missing),
             dialog.recap.main_wallet or WalletKind.ALSH,
             missing,
             parent=dialog,
             on_paid=paid,
+            structure_id=structure_id,
         )
+
+    def _regie_of(self, parent: QWidget, structure_ids: list[int]) -> int | None:
+        """The structure a payment from the recap goes to: the one of the basket's activities; over two
+        structures, the agent chooses (None: he cancelled)."""
+        if len(structure_ids) <= 1:
+            return structure_ids[0] if structure_ids else self.ctx.structure_id
+        names = {x.id: x.name for x in self.ctx.structures}
+        choices = [names.get(i, f"Structure n° {i}") for i in structure_ids]
+        chosen, ok = QInputDialog.getItem(parent, "Encaisser", "Les réservations sont dans plusieurs structures : "
+                                          "pour laquelle ce règlement ?", choices, 0, False)  # fmt: skip
+        return structure_ids[choices.index(chosen)] if ok and chosen in choices else None
 
     def _override(self, dialog: RecapDialog, basket: Basket, lines: list[RecapLine], reason: str) -> None:
         """A supervisor passes over refused lines (deadline, opening, full): the basket's lines carry it, the

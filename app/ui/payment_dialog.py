@@ -38,10 +38,15 @@ class PaymentDialog(SavingDialog):
         suggested: str = "",
         wallet: WalletKind = WalletKind.ALSH,
         missing_cents: int = 0,
+        structure: str = "",
     ) -> None:
         super().__init__(parent)
         self.family_id = family_id
-        self.setWindowTitle(f"Encaisser un règlement – Famille {family_name}")
+        self.structure = structure
+        """The structure whose till and receipts the payment goes to, named in the title."""
+        self.setWindowTitle(
+            f"Encaisser un règlement – Famille {family_name}" + (f" – {structure}" if structure else "")
+        )
         self.buttons.button(self.buttons.StandardButton.Save).setText("Encaisser")
         self.wallet = QComboBox()
         for kind in WalletKind:

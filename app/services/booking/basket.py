@@ -115,6 +115,8 @@ class RecapLine:
     """The wallet an addition will be charged to (where a payment taken from the recap goes)."""
     price: DayPrice | None = None
     """An addition's price with its aids (« 13,00 € − CAF 4,00 € = 9,00 € »)."""
+    structure_id: int | None = None
+    """The structure of an addition's activity: the régie a payment for it goes to."""
 
     @property
     def ok(self) -> bool:
@@ -190,6 +192,12 @@ class Recap:
             if r.ok and r.wallet_kind is not None:
                 costs[r.wallet_kind] = costs.get(r.wallet_kind, 0) + r.amount_cents
         return max(costs, key=lambda k: costs[k]) if costs else None
+
+    @property
+    def structure_ids(self) -> list[int]:
+        """The structures whose activities the additions are for (the régie of a payment taken from the recap;
+        several: the agent chooses)."""
+        return sorted({r.structure_id for r in self.additions if r.ok and r.structure_id is not None})
 
     @property
     def has_overrides(self) -> bool:

@@ -87,6 +87,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                         rank,
                         wallet_kind=ctx.activities[line.activity_id].wallet_kind,
                         price=line_day_price(ctx, line),
+                        structure_id=ctx.activities[line.activity_id].structure_id,
                     )
                 )
             else:

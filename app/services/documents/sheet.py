@@ -117,8 +117,8 @@ def reservation_sheet_pdf(
     printed_by: PersonName = "",
     structure_id: int | None = None,
 ) -> bytes:
-    """The sheet of a family over [start, end] (default: the current school year), on the letterhead of
-    ``structure_id`` (default: the structure of the first reservation)."""
+    """The sheet of a family over [start, end] (default: the current school year), on the letterhead of a structure
+    of the activities printed: ``structure_id`` (the counter's) when some are its, else the first reservation's."""
     today = local_today(db.clock)
     default_start, default_end = school_year_range(today)
     start, end = start or default_start, end or default_end
@@ -139,8 +139,14 @@ def reservation_sheet_pdf(
             .order_by(Child.birth_date, Child.id)
         ).all()
         rows = entries(s, family_id, start, end)
-        first = min(rows, key=lambda r: (r.day, r.activity), default=None)  # its structure heads the sheet
-        letterhead_id = structure_id or (first.structure_id if first else None)
+        # the letterhead is a structure of the activities printed: the counter's when it has some, else the first
+        first = min(rows, key=lambda r: (r.day, r.activity), default=None)
+        printed = {r.structure_id for r in rows}
+        letterhead_id = (
+            structure_id
+            if structure_id in printed or not printed
+            else (first.structure_id if first else None)
+        )
         structure = s.get(Structure, letterhead_id) if letterhead_id else None
         structure = structure or s.scalar(select(Structure).order_by(Structure.id))
         assert structure is not None  # sheets are printed once the town has a structure
