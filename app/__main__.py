@@ -12,6 +12,7 @@ from . import __version__
 from .config import DB_URL_ENV, SCHOOL_ZONES
 
 if TYPE_CHECKING:
+    from .clock import Clock
     from .services.actors import Actor
     from .services.uow import Database
 
@@ -193,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--phone", default="", metavar="TÉL", help="téléphone")
     setup.add_argument("--email", default="", metavar="E-MAIL", help="adresse e-mail")
     setup.add_argument("--logo", metavar="FICHIER", help="logo PNG ou JPEG imprimé sur les documents")
+    setup.add_argument(
+        "--today", type=_date, help="date du jour (AAAA-MM-JJ) : les journées d'avant ne sont pas créées"
+    )
 
     school = sub.add_parser(
         "school-year", parents=[common], help="préparer une année scolaire : vacances, jours fériés, journées"
@@ -200,6 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     school.add_argument(
         "--year", required=True, metavar="AAAA", help="année scolaire (ex. 2027 pour 2027-2028)"
     )
+    school.add_argument(
+        "--past", action="store_true", help="préparer une année déjà terminée (un historique)"
+    )
+    school.add_argument("--today", type=_date, help="date du jour (AAAA-MM-JJ) : les journées d'avant ne sont pas "
+                        "créées")  # fmt: skip
 
     imp = sub.add_parser(
         "import-families", parents=[common], help="importer les familles d'un fichier CSV ou .xlsx"
@@ -602,7 +611,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     engine = make_engine(choose_database(getattr(args, "db", None)).url)
     ping(engine)
     upgrade(engine)
-    report = install(Database(engine), InstallInput(structures, args.admin, args.admin_name or args.admin, password,
+    report = install(Database(engine, _clock_of(args)), InstallInput(structures, args.admin, args.admin_name or args.admin, password,
                                                     args.zone, args.school_year))  # fmt: skip
     print(f"{describe(engine.url)} :")
     print("\n".join(report.lines()))
@@ -613,10 +622,18 @@ def cmd_school_year(args: argparse.Namespace) -> int:
     from .bootstrap import open_database
     from .services.setup.school_year import generate_days
 
-    db = open_database(getattr(args, "db", None), create=False)
-    report = generate_days(db, _command_line_actor(db), args.year)
+    db = open_database(getattr(args, "db", None), create=False, clock=_clock_of(args))
+    report = generate_days(db, _command_line_actor(db), args.year, past=args.past)
     print("\n".join(report.lines()))
     return 0
+
+
+def _clock_of(args: argparse.Namespace) -> Clock:
+    """The system's clock, or the day given with ``--today`` (at 10:00, Paris)."""
+    from .clock import FixedClock, SystemClock, paris
+
+    today = getattr(args, "today", None)
+    return FixedClock(paris(today, datetime.min.time().replace(hour=10))) if today else SystemClock()
 
 
 def cmd_import_families(args: argparse.Namespace) -> int:

@@ -258,7 +258,7 @@ def test_activities_created_with_the_seed_defaults_archived_and_never_deleted_on
     assert detail.wallet is WalletKind.ALSH and detail.waitlist_enabled and detail.booking.days == 2
     assert detail.cancel.days == 15 and detail.brackets == [(0, 800, 1000), (801, None, 1550)]
     report = school_year.generate_days(db, admin, "2026-2027", [new])
-    assert report.activities[0].created == 38
+    assert report.activities[0].created == 28 and report.activities[0].skipped_past == 10  # Toussaint is gone
     activities.set_archived(db, admin, new, True)
     assert new not in [a.id for a in activities_for(db, [sid])]
     activities.set_archived(db, admin, new, False)
@@ -417,3 +417,22 @@ def test_public_holidays_stored_by_calendar_year_are_completed_for_the_school_ye
     calendar = school_year.school_calendar(demo_rw, "C", "2028-2029")
     days = [p.day for p in calendar.public_holidays]
     assert date(2028, 11, 11) in days and date(2029, 5, 1) in days and date(2029, 1, 1) in days
+
+
+def test_the_school_year_prepared_in_december_creates_no_day_already_gone_and_a_past_year_asks(db):
+    """Issue 29: on 6 December the Wednesdays and holidays already gone are not created (and the report says how
+    many); a school year already over is prepared only when asked with « past »."""
+    db.clock.set(paris(date(2026, 12, 6), time(10, 0)))
+    report = install(db, InstallInput([StructureInput("ALSH Montech", city="Montech")], "nroques",
+                                      "Nathalie Roques", PASSWORD, "C", "2026"))  # fmt: skip
+    assert report.generation is not None
+    skipped = sum(a.skipped_past for a in report.generation.activities)
+    assert skipped > 0 and any("journées passées non créées" in line for line in report.generation.lines())
+    assert min(days_of(db, "ALAE-MER")) == date(2026, 12, 9) and min(days_of(db, "CLSH-PV")) >= date(
+        2026, 12, 7
+    )
+    admin = login(db, "nroques", PASSWORD).actor
+    with pytest.raises(ValidationError, match="2025-2026 est terminée"):
+        school_year.generate_days(db, admin, "2025")
+    old = school_year.generate_days(db, admin, "2025", past=True)
+    assert old.created > 0 and all(a.skipped_past == 0 for a in old.activities)

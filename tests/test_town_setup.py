@@ -91,11 +91,12 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
     # 1. set-up on the empty database (password from standard input), then the school year (nothing twice)
     result = run_app("setup", "--db", empty_url, "--structure", "Accueil de loisirs de Montech", "--zone", "C",
                      "--school-year", "2026", "--admin", "nroques", "--admin-name", "Nathalie Roques",
-                     "--city", "Montech", "--postal-code", "82700", input_text=ADMIN_PASSWORD + "\n")  # fmt: skip
+                     "--city", "Montech", "--postal-code", "82700", "--today", "2026-08-24",
+                     input_text=ADMIN_PASSWORD + "\n")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "administrateur « nroques »" in result.stdout
     assert "CLSH Petites vacances : 38 journées créées" in result.stdout
-    again = run_app("school-year", "--db", empty_url, "--year", "2026")
+    again = run_app("school-year", "--db", empty_url, "--year", "2026", "--today", "2026-08-24")
     assert again.returncode == 0, again.stderr
     assert "ALAE Mercredi après-midi : 0 journée créée, 35 déjà présentes" in again.stdout
 

@@ -19,6 +19,7 @@ from typing import Annotated
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ...clock import PARIS
 from ...config import SCHOOL_ZONES
 from ...models import (
     Activity,
@@ -356,6 +357,8 @@ class ActivityGeneration:
     periods_removed: int = 0
     conflicts: list[str] = field(default_factory=list)
     """Days that should no longer exist but hold reservations: to close from the "Journées" screen."""
+    skipped_past: int = 0
+    """Days of the year already gone when it is prepared: not created (nobody can book them)."""
 
 
 @dataclass
@@ -379,6 +382,10 @@ class GenerationReport:
                     f"{count(a.existing, 'déjà présente', 'déjà présentes')}")  # fmt: skip
             if a.removed:
                 text += f", {count(a.removed, 'retirée')}"
+            if a.skipped_past:
+                text += (
+                    f", {count(a.skipped_past, 'journée passée non créée', 'journées passées non créées')}"
+                )
             if a.periods_created or a.periods_updated or a.periods_removed:
                 text += (f" ; périodes : {count(a.periods_created, 'créée')}, "
                          f"{count(a.periods_updated, 'mise à jour', 'mises à jour')}, "
@@ -442,12 +449,17 @@ def _sync_days(
     wanted: dict[date, int | None],
     existing: Sequence[ActivityDay],
     result: ActivityGeneration,
+    from_day: date | None = None,
 ) -> None:
-    """Create the wanted days that are missing (with their period), remove the surplus never booked."""
+    """Create the wanted days that are missing (with their period) from ``from_day`` on (None: all of them),
+    remove the surplus never booked."""
     have = {d.day: d for d in existing}
     booked = _reservations_per_day(s, (d.id for d in existing if d.day not in wanted))
     for d, period_id in sorted(wanted.items()):
         row = have.get(d)
+        if row is None and from_day is not None and d < from_day:
+            result.skipped_past += 1  # a day already gone: nobody can book it
+            continue
         if row is None:
             s.add(ActivityDay(activity_id=activity.id, period_id=period_id, day=d,
                               capacity=activity.default_capacity))  # fmt: skip
@@ -457,7 +469,7 @@ def _sync_days(
             if row.period_id != period_id and period_id is not None:
                 row.period_id = period_id
     for d, row in sorted(have.items()):
-        if d in wanted:
+        if d in wanted or (from_day is not None and d < from_day):  # the past stays as it was
             continue
         if booked.get(row.id):
             result.conflicts.append(
@@ -472,7 +484,12 @@ def _sync_days(
 
 
 def _generate_alae(
-    s: Session, activity: Activity, zone: str, school_year: str, result: ActivityGeneration
+    s: Session,
+    activity: Activity,
+    zone: str,
+    school_year: str,
+    result: ActivityGeneration,
+    from_day: date | None,
 ) -> None:
     wanted: dict[date, int | None] = dict.fromkeys(
         calendar.alae_wednesdays(s, zone, school_year, activity.structure_id)
@@ -480,7 +497,7 @@ def _generate_alae(
     start, end = school_year_span(school_year)
     existing = list(s.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity.id,
                                                         ActivityDay.day.between(start, end))))  # fmt: skip
-    _sync_days(s, activity, wanted, existing, result)
+    _sync_days(s, activity, wanted, existing, result, from_day)
 
 
 def _in_scope(activity: Activity, holiday: SchoolHoliday) -> bool:
@@ -494,7 +511,12 @@ def _in_scope(activity: Activity, holiday: SchoolHoliday) -> bool:
 
 
 def _generate_alsh(
-    s: Session, activity: Activity, zone: str, school_year: str, result: ActivityGeneration
+    s: Session,
+    activity: Activity,
+    zone: str,
+    school_year: str,
+    result: ActivityGeneration,
+    from_day: date | None,
 ) -> None:
     holidays = [h for h in calendar.school_holidays(s, zone, school_year) if _in_scope(activity, h)]
     periods = {p.name: p for p in s.scalars(select(Period).where(Period.activity_id == activity.id,
@@ -524,7 +546,7 @@ def _generate_alsh(
     period_ids = [p.id for p in periods.values()] + list(kept)
     existing = list(s.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity.id,
                                                         ActivityDay.period_id.in_(period_ids or [-1]))))  # fmt: skip
-    _sync_days(s, activity, wanted, existing, result)
+    _sync_days(s, activity, wanted, existing, result, from_day)
     for period in periods.values():
         if period.id in kept:
             continue
@@ -538,10 +560,23 @@ def _generate_alsh(
 
 
 def generate_in(
-    s: Session, actor: Actor, now: datetime, school_year: str, activity_ids: Sequence[int] | None = None
+    s: Session,
+    actor: Actor,
+    now: datetime,
+    school_year: str,
+    activity_ids: Sequence[int] | None = None,
+    *,
+    past: bool = False,
 ) -> GenerationReport:
     """``generate_days`` inside the caller's transaction (the first run's installation uses it)."""
     school_year = parse_school_year(school_year)
+    today = now.astimezone(PARIS).date()
+    if school_year_span(school_year)[1] < today and not past:
+        raise ValidationError(
+            f"L'année scolaire {school_year} est terminée : ses journées ne peuvent plus être réservées. Pour "
+            "l'enregistrer quand même (un historique), demandez-la explicitement (« --past » en ligne de commande)."
+        )
+    from_day = None if past else today
     report = GenerationReport(school_year)
     stmt = select(Activity).where(Activity.active.is_(True)).order_by(Activity.structure_id, Activity.id)
     if activity_ids is not None:
@@ -556,9 +591,9 @@ def generate_in(
         _ensure_calendar(s, zone, school_year, report)
         result = ActivityGeneration(activity.name, activity.structure.name)
         if activity.kind is ActivityKind.ALAE_WEDNESDAY:
-            _generate_alae(s, activity, zone, school_year, result)
+            _generate_alae(s, activity, zone, school_year, result, from_day)
         else:
-            _generate_alsh(s, activity, zone, school_year, result)
+            _generate_alsh(s, activity, zone, school_year, result, from_day)
         report.activities.append(result)
         audit.record(s, at=now, action="school_year.generate", entity="activity", entity_id=activity.id,
                      agent_id=actor.agent_id, structure_id=activity.structure_id,
@@ -569,16 +604,22 @@ def generate_in(
 
 @checked
 def generate_days(
-    db: Database, actor: Actor, school_year: SchoolYearText, activity_ids: Sequence[int] | None = None
+    db: Database,
+    actor: Actor,
+    school_year: SchoolYearText,
+    activity_ids: Sequence[int] | None = None,
+    *,
+    past: bool = False,
 ) -> GenerationReport:
     """Generate the activity days of a school year for the given activities (default: every active one):
     ALAE Wednesdays outside school holidays, public holidays and local closings; ALSH weekdays of the periods
     in the activity's scope, except public holidays and local closings; each with the activity's default
-    capacity, the periods with their opening dates. Running it again creates nothing twice."""
+    capacity, the periods with their opening dates. Running it again creates nothing twice. The days already gone
+    are not created (the report counts them); a school year already over is refused unless ``past``."""
     school_year = parse_school_year(school_year)
 
     def work(s: Session) -> GenerationReport:
-        report = generate_in(s, actor, db.clock.now(), school_year, activity_ids)
+        report = generate_in(s, actor, db.clock.now(), school_year, activity_ids, past=past)
         return report
 
     return db.write(work, actor=actor, rule=rule("setup.school_year.generate_days"))
