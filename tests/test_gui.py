@@ -78,3 +78,23 @@ def test_screenshots_command_renders_the_main_screens(tmp_path):
         "10-cloture.png",
     ]
     assert all((tmp_path / "shots" / n).stat().st_size > 15_000 for n in names)
+
+
+def test_a_family_of_seven_children_keeps_the_window_within_1366_pixels(qtbot, demo_rw):
+    """Issue 29: one check box per child on one line made the window 1,410 px wide with an imported family of seven;
+    the boxes go four to a line."""
+    from tests.helpers import new_family
+
+    names = ("Frédéric", "Marie-Clémentine", "Jean-Baptiste", "Anne-Sophie", "Pierre-Alexandre", "Maximilien",
+             "Gwendoline")  # fmt: skip
+    family_id, _ = new_family(demo_rw, "1034", children=names)
+    window = MainWindow(demo_rw)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_family(family_id)
+    qtbot.wait(20)
+    assert len(window.page.booking.child_boxes) == 7
+    assert window.minimumSizeHint().width() <= 1366, window.minimumSizeHint()
+    window.resize(1366, 768)
+    qtbot.wait(20)
+    assert window.width() == 1366

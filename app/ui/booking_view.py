@@ -44,6 +44,10 @@ CHILD_CHARS = 22
 """A child's check box shows that many characters of its name at most (whole in its tooltip)."""
 
 
+CHILDREN_PER_ROW = 4
+"""Check boxes of children on one row of the booking view (more: another row)."""
+
+
 class Legend(QWidget):
     def __init__(self) -> None:
         super().__init__()
@@ -88,8 +92,11 @@ class BookingView(QWidget):
         self.preview: PrintPreview | None = None
         self.child_boxes: dict[int, QCheckBox] = {}
 
-        self.children_row = QHBoxLayout()
-        self.children_row.setSpacing(14)
+        self.children_row = QGridLayout()
+        """« Enfants » and a check box per child, CHILDREN_PER_ROW to a row: a family of seven children keeps the
+        window within a 1366-pixel screen."""
+        self.children_row.setHorizontalSpacing(14)
+        self.children_row.setVerticalSpacing(2)
         self.children_label = QLabel("&Enfants")
         self.children_label.setToolTip(
             "Les jours marqués sont demandés pour chaque enfant coché (Alt+1, Alt+2…)"
@@ -154,7 +161,7 @@ class BookingView(QWidget):
         activity_label.setBuddy(self.activity)
         calendar_label.setBuddy(self.grid)
         calendar_label.setToolTip("Aller au calendrier (Alt+C) ; flèches : jour, espace : marquer")
-        self.children_row.addWidget(self.children_label)
+        self.children_row.addWidget(self.children_label, 0, 0)
         children = QHBoxLayout()
         children.addLayout(self.children_row)
         children.addStretch(1)
@@ -241,7 +248,7 @@ class BookingView(QWidget):
             box.setAccessibleName(f"Réserver pour {child.first_name}")
             box.setChecked(child.id in checked)
             box.toggled.connect(lambda _on: self.refresh())
-            self.children_row.addWidget(box)
+            self.children_row.addWidget(box, i // CHILDREN_PER_ROW, 1 + i % CHILDREN_PER_ROW)
             self.child_boxes[child.id] = box
         if children and not self.checked_children():
             self.child_boxes[children[0].id].setChecked(True)
