@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -644,8 +646,10 @@ def cmd_import_families(args: argparse.Namespace) -> int:
     from .services.setup.family_import import import_families, preview_import, read_source
 
     db = open_database(getattr(args, "db", None), create=False)
-    table = read_source(Path(args.file).name, _read_file(args.file))
-    preview = preview_import(db, table)
+    with _progress_bar("Lecture") as progress:
+        table = read_source(Path(args.file).name, _read_file(args.file), progress)
+    with _progress_bar("Vérification") as progress:
+        preview = preview_import(db, table, progress=progress)
     print("\n".join(preview.summary()))
     if preview.rejected and not args.skip_invalid:
         print("Rien n'a été importé : corrigez les lignes rejetées ou ajoutez --skip-invalid.")
@@ -653,9 +657,27 @@ def cmd_import_families(args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Essai à blanc (--dry-run) : rien n'a été écrit.")
         return 0
-    result = import_families(db, _command_line_actor(db), table, skip_invalid=args.skip_invalid)
+    with _progress_bar("Import") as progress:
+        result = import_families(db, _command_line_actor(db), table, skip_invalid=args.skip_invalid,
+                                 progress=progress)  # fmt: skip
     print("\n".join(result.lines()))
     return 0
+
+
+@contextmanager
+def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on the standard error while a long file is read, checked or imported (tqdm; nothing when
+    the output is not a terminal, so that scripts and their logs stay clean)."""
+    from tqdm import tqdm
+
+    with tqdm(desc=what, unit=" lignes", disable=not sys.stderr.isatty(), mininterval=0, miniters=1) as bar:
+
+        def progress(done: int, total: int) -> None:
+            if total and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        yield progress
 
 
 def cmd_export_families(args: argparse.Namespace) -> int:

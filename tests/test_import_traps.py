@@ -72,3 +72,16 @@ def test_a_repeated_column_is_refused_by_name(db):
 def test_a_negative_quotient_is_said_negative(db):
     result = preview(db, "\r\n".join([HEADER, family_line("Léa", quotient_familial="-350")]))
     assert "négatif" in result.rejected[0].message
+
+
+def test_the_command_line_shows_a_progress_bar_on_a_terminal(monkeypatch, capsys):
+    import sys
+
+    from app.__main__ import _progress_bar
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with _progress_bar("Import") as progress:
+        for done in range(0, 10_001, 1000):
+            progress(done, 10_000)
+    err = capsys.readouterr().err
+    assert "Import" in err and "10000/10000" in err and "lignes" in err
