@@ -178,3 +178,18 @@ def test_a_zone_without_a_package_calendar_says_so(qtbot, demo_rw):
     assert "n'est pas fourni avec l'application" in panel.note.text()
     assert panel.holidays.rowCount() == 0 and panel.public.rowCount() > 0
     assert panel.save_state.text() == "Calendrier proposé, pas encore enregistré."
+
+
+def test_the_ascension_bridge_is_offered_as_a_closing(qtbot, demo_rw):
+    """Issue 29: the Friday after Ascension (7 May 2027) is offered as a closing of every structure until it is
+    one."""
+    _window_, panel = _panel(qtbot, demo_rw)
+    _load(panel, "C", "2026-2027")
+    assert panel.bridge_button.isVisible()
+    assert panel.bridge_button.text() == "Fermer le pont de l'Ascension (vendredi 7 mai 2027)"
+    assert panel.close_bridge() is not None
+    assert not panel.bridge_button.isVisible()
+    closings = school_year.school_calendar(demo_rw, "C", "2026-2027").closings
+    assert [(c.day, c.name, c.structure) for c in closings if c.day == date(2027, 5, 7)] == [
+        (date(2027, 5, 7), "Pont de l'Ascension", "toutes les structures")
+    ]

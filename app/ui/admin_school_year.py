@@ -4,8 +4,10 @@ closings), editable before and after the days are generated, and the generation 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
+from babel.dates import format_date
 from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -215,6 +217,13 @@ class SchoolYearPanel(QWidget):
         remove_row = QHBoxLayout()
         remove_row.addWidget(self.remove_closing_button)
         remove_row.addStretch(1)
+        self.bridge_button = QPushButton()
+        """« Fermer le pont de l'Ascension (vendredi 7 mai 2027) »: offered while that Friday is open."""
+        self.bridge_button.setToolTip("Le vendredi après l'Ascension : la plupart des communes ferment l'accueil ce "
+                                      "jour-là ; une fermeture de toutes les structures est ajoutée.")  # fmt: skip
+        self.bridge_button.clicked.connect(self.close_bridge)
+        self.bridge_button.hide()
+        remove_row.addWidget(self.bridge_button)
         closings_layout.addLayout(remove_row)
 
         # --- generating the days ------------------------------------------------------------------------
@@ -316,6 +325,7 @@ class SchoolYearPanel(QWidget):
             self._append_public(p.day, p.name)
         self._filling = False
         self.closing_rows.set_rows(loaded.closings)
+        self._show_bridge()
         start = date(int(loaded.school_year[:4]), 9, 1)
         if not start <= date_of(self.closing_day) <= date(start.year + 1, 8, 31):
             self.closing_day.setDate(_qdate(start))
@@ -480,6 +490,8 @@ class SchoolYearPanel(QWidget):
         loaded = self.ctx.ops.run(lambda: school_year.school_calendar(self.ctx.db, zone, year))
         if loaded is not None:
             self.closing_rows.set_rows(loaded.closings)
+            self.calendar = replace(self.calendar, closings=loaded.closings, bridge=loaded.bridge)
+            self._show_bridge()
 
     def add_closing(self) -> int | None:
         day, name = date_of(self.closing_day), self.closing_name.text()
@@ -492,6 +504,27 @@ class SchoolYearPanel(QWidget):
             self.closing_name.clear()
             self._reload_closings()
         return closing_id
+
+    def close_bridge(self) -> int | None:
+        """The Friday after Ascension closed for every structure (the days generated next follow)."""
+        bridge = self.calendar.bridge if self.calendar is not None else None
+        if bridge is None:
+            return None
+        closing_id = self.ctx.ops.run(
+            lambda: school_year.add_local_closing(
+                self.ctx.db, self.ctx.actor, bridge, "Pont de l'Ascension", None
+            ),
+            write=True,
+        )
+        self._reload_closings()  # the holidays being edited stay as they are
+        return closing_id
+
+    def _show_bridge(self) -> None:
+        bridge = self.calendar.bridge if self.calendar is not None else None
+        if bridge is not None:
+            when = format_date(bridge, "EEEE d MMMM y", locale="fr_FR")
+            self.bridge_button.setText(f"Fermer le pont de l'Ascension ({when})")
+        self.bridge_button.setVisible(bridge is not None)
 
     def remove_closing(self) -> bool:
         index = self.closings.currentIndex()

@@ -33,6 +33,7 @@ from ...models import (
     Reservation,
     SchoolHoliday,
     Structure,
+    search_key,
 )
 from ...text import count
 from .. import audit
@@ -121,6 +122,9 @@ class SchoolCalendar:
     stored: bool
     """True when the calendar was saved already (else it is the packages' proposal)."""
     note: str = ""
+    bridge: date | None = None
+    """The Friday after Ascension, when no closing of every structure falls on it: the « pont » most towns close,
+    offered in the editor (a school holiday for the pupils, not for the leisure centre, until it is closed)."""
 
 
 def _package_holidays(zone: str, school_year: str) -> list[HolidayRow]:
@@ -171,13 +175,16 @@ def _stored_public_holidays(s: Session, school_year: str) -> list[PublicHolidayR
     return [PublicHolidayRow(d, n) for d, n in rows]
 
 
+ALL_STRUCTURES = "toutes les structures"
+
+
 def _closings(s: Session, school_year: str) -> list[ClosingRow]:
     start, end = school_year_span(school_year)
     names: dict[int | None, str] = dict(s.execute(select(Structure.id, Structure.name)).all())
     rows = s.scalars(
         select(LocalClosing).where(LocalClosing.day.between(start, end)).order_by(LocalClosing.day)
     )
-    return [ClosingRow(c.id, c.day, c.name, names.get(c.structure_id, "toutes les structures")) for c in rows]
+    return [ClosingRow(c.id, c.day, c.name, names.get(c.structure_id, ALL_STRUCTURES)) for c in rows]
 
 
 @checked
@@ -198,7 +205,20 @@ def school_calendar(db: Database, zone: Zone, school_year: SchoolYearText) -> Sc
                 note = (f"Le calendrier scolaire de la zone {zone} n'est pas fourni avec l'application : "
                         "saisissez les vacances scolaires de l'année.")  # fmt: skip
         public, _missing = _public_holidays_with_package(s, school_year)
-        return SchoolCalendar(zone, school_year, holidays, public, _closings(s, school_year), stored, note)
+        closings = _closings(s, school_year)
+        return SchoolCalendar(zone, school_year, holidays, public, closings, stored, note,
+                              ascension_bridge(public, closings))  # fmt: skip
+
+
+def ascension_bridge(public: Sequence[PublicHolidayRow], closings: Sequence[ClosingRow]) -> date | None:
+    """The Friday after Ascension Thursday (« pont de l'Ascension »), unless every structure is closed that day."""
+    thursday = next((p.day for p in public if search_key(p.name) == "ascension"), None)
+    if thursday is None:
+        return None
+    friday = thursday + timedelta(days=1)
+    if any(c.day == friday and c.structure == ALL_STRUCTURES for c in closings):
+        return None
+    return friday
 
 
 def _check_calendar(
