@@ -96,7 +96,7 @@ def test_preview_shows_rejected_and_duplicate_lines_then_import_without_them_the
     assert dialog.stack.currentIndex() == 1
     mapping = dialog.mapping()
     assert mapping["famille"] == 0 and mapping["enfant_naissance"] == 10 and mapping["solde_alsh"] == 13
-    assert [k for k, v in mapping.items() if v is None] == ["adresse", "solde_cantine"]
+    assert [k for k, v in mapping.items() if v is None] == ["nom_famille", "adresse", "solde_cantine"]
     assert dialog.combos["famille"].currentText() == "Nom de famille"
     assert "5 lignes de données" in dialog.file_info.text() and dialog.sample.rowCount() == 5
     dialog.next_button.click()
@@ -171,7 +171,7 @@ def test_a_workbook_with_other_headers_is_mapped_by_hand(qtbot, demo_rw, tmp_pat
     dialog.next_button.click()  # the required columns are not chosen yet
     assert dialog.stack.currentIndex() == 1 and dialog.task == ""
     assert dialog.mapping_error.text() == (
-        "Choisissez la colonne du fichier pour : « Nom de la famille », « Nom de l'enfant », "
+        "Choisissez la colonne du fichier pour : « Famille (nom ou n° de dossier) », « Nom de l'enfant », "
         "« Prénom de l'enfant », « Date de naissance » (obligatoire)."
     )
     assert dialog.field_labels["famille"].styleSheet() != dialog.field_labels["email"].styleSheet()

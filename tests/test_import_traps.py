@@ -85,3 +85,28 @@ def test_the_command_line_shows_a_progress_bar_on_a_terminal(monkeypatch, capsys
             progress(done, 10_000)
     err = capsys.readouterr().err
     assert "Import" in err and "10000/10000" in err and "lignes" in err
+
+
+def test_a_file_number_in_famille_is_the_familys_reference_never_its_name(db):
+    """Older software exports its file number in « famille »: the family is named after its responsible adult (or
+    « nom_famille »), keeps the number as its reference, and is found by it."""
+    from app.services.actors import system_actor
+    from app.services.families.search import find_families
+    from app.services.setup.family_import import import_families
+
+    text = "\r\n".join([HEADER, family_line("Léa", famille="1034", responsable_nom="Frédéric-Dupont"),
+                        family_line("Tom", famille="1034", responsable_nom="Frédéric-Dupont"),
+                        family_line("Zoé", famille="1035", responsable_nom="", responsable_prenom="")])  # fmt: skip
+    result = preview(db, text)
+    assert [f.name for f in result.new_families] == ["FRÉDÉRIC-DUPONT"]
+    assert [f.values["reference"] for f in result.new_families] == ["1034"]
+    assert "numéro de dossier" in " ".join(e.message for e in result.rejected) and result.rejected_lines == [
+        4
+    ]
+    with db.reading() as uow:
+        system = system_actor(uow.session)  # the command line's
+    import_families(db, system, read_source("f.csv", text.encode("cp1252")), skip_invalid=True)
+    (found,) = find_families(db, "1034")
+    assert found.name == "FRÉDÉRIC-DUPONT" and found.reference == "1034"
+    again = preview(db, text)  # the same file again: the family is known by its number
+    assert not again.new_families and len(again.existing_families) == 1

@@ -31,6 +31,9 @@ class Family(Base):
     quotient_familial: Mapped[int | None] = mapped_column(
         info={"label": "quotient familial", "range": (0, 100_000)}
     )
+    reference: Mapped[str | None] = mapped_column(String(32), index=True, info={"label": "n° de dossier"})
+    """The town's own file number for the family (older software's « famille » column, « 1034 »): shown in the
+    search results and found by the search, never its name."""
     portal_login: Mapped[str | None] = mapped_column(String(64), unique=True)
     portal_password_hash: Mapped[str | None] = mapped_column(String(255), deferred=True)
     """Read by the portal's login only (the counters' role may not read it on a shared server)."""

@@ -19,7 +19,7 @@ def family_columns() -> list[Column]:
     return [
         Column(
             "Famille",
-            lambda r: f"{r.name} {r.main_adult}".strip(),
+            lambda r: f"{r.name} {r.main_adult}".strip() + (f" · n° {r.reference}" if r.reference else ""),
             tooltip=lambda r: "\n".join(x for x in (r.adults, r.phone, r.email) if x),
         ),
         Column("Responsables", lambda r: r.adults),

@@ -18,7 +18,7 @@ from ..uow import Database
 
 def refresh_search_text(family: Family) -> None:
     """Recompute the family's search keys from its name, contacts, adults and children."""
-    parts: list[str | None] = [family.name, family.email, _digits(family.phone)]
+    parts: list[str | None] = [family.name, family.reference, family.email, _digits(family.phone)]
     for adult in family.adults:
         parts += [adult.first_name, adult.last_name, adult.email, _digits(adult.phone)]
     for child in family.children:
@@ -42,6 +42,8 @@ class FamilyRow:
     balance_cents: int
     main_adult: str = ""
     """First name of the first responsible adult, shown beside the family name."""
+    reference: str = ""
+    """The town's file number (« n° 1034 »), when the import kept one."""
 
 
 SEARCH_LIMIT = 60
@@ -66,6 +68,7 @@ def search_families(session: Session, query: str = "", limit: int = SEARCH_LIMIT
             email=row.email or "",
             balance_cents=int(row.balance or 0),
             main_adult=row.main_adult or "",
+            reference=row.reference or "",
         )
         for row in conn.execute(_statement(conn.dialect.name, len(words)), params)
     ]
@@ -138,7 +141,8 @@ def _statement(dialect: str, words: int) -> Select[Any]:
     )
     stmt = (
         select(Family.id, Family.name, Family.phone, Family.email, adults.label("adults"),
-               children.label("children"), balance.label("balance"), main_adult.label("main_adult"))
+               children.label("children"), balance.label("balance"), main_adult.label("main_adult"),
+               Family.reference)
         .where(Family.anonymized_at.is_(None))
         .order_by(Family.name_key, Family.id)
         .limit(bindparam("limit"))

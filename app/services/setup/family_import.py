@@ -61,7 +61,8 @@ class ImportField:
 
 
 FIELDS: tuple[ImportField, ...] = (
-    ImportField("famille", "Nom de la famille", True, True, 120, ("nom_famille", "nom_de_famille", "foyer")),
+    ImportField("famille", "Famille (nom ou n° de dossier)", True, True, 120, ("foyer", "dossier", "n_dossier")),
+    ImportField("nom_famille", "Nom de la famille", False, True, 120, ("nom_de_famille",)),
     ImportField("responsable_nom", "Nom du responsable", False, True, 80,
                 ("nom_responsable", "nom_parent", "parent_nom", "responsable")),
     ImportField("responsable_prenom", "Prénom du responsable", False, True, 80,
@@ -82,7 +83,7 @@ FIELDS: tuple[ImportField, ...] = (
     ImportField("solde_cantine", "Solde cantine", False, True, 20, ()),
 )  # fmt: skip
 BY_KEY = {f.key: f for f in FIELDS}
-DEFAULT_HEADERS = [f.key for f in FIELDS if f.key != "solde_cantine"]
+DEFAULT_HEADERS = [f.key for f in FIELDS if f.key not in ("solde_cantine", "nom_famille")]
 BALANCE_FIELDS = {
     "solde_alae": WalletKind.ALAE,
     "solde_alsh": WalletKind.ALSH,
@@ -271,6 +272,8 @@ def guess_mapping(headers: Sequence[str]) -> Mapping:
                 break
         else:
             mapping[f.key] = None
+    if mapping["famille"] is None and mapping["nom_famille"] is not None:  # the file's only family column
+        mapping["famille"], mapping["nom_famille"] = mapping["nom_famille"], None
     return mapping
 
 
@@ -432,6 +435,12 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
 
+def is_reference(text: str) -> bool:
+    """Whether the file's « famille » cell is a file number (« 1034 », « F-2019-042 ») rather than a name: digits, a
+    short prefix of letters at most."""
+    return bool(re.fullmatch(r"[A-Za-z]{0,4}[-/ ]?[0-9][0-9A-Za-z/-]{0,30}", text.strip()))
+
+
 def _parse_date(text: str) -> date | None | str:
     """A date typed "jj/mm/aaaa" or "aaaa-mm-jj" (None if empty); an error message otherwise."""
     raw = text.strip()
@@ -483,9 +492,17 @@ class _Line:
 
     def _family(self) -> dict[str, object]:
         r, h = self.raw, self.headers
-        name = " ".join(r["famille"].split()).upper()
-        if not name:
-            self._error(h["famille"], "nom de la famille manquant")
+        key = " ".join(r["famille"].split())
+        reference = key if is_reference(key) else None
+        # the family's name: its own column, else « famille » when it is a name, else the responsible adult's
+        name = " ".join(
+            (r["nom_famille"] or (key if reference is None else r["responsable_nom"])).split()
+        ).upper()
+        if not key:
+            self._error(h["famille"], "famille manquante (son nom ou son numéro de dossier)")
+        elif not name:
+            self._error(h["famille"], f"« {key} » est un numéro de dossier : le nom de la famille vient de la colonne "
+                                      "nom_famille ou du nom du responsable, absents ici")  # fmt: skip
         email = r["email"].strip().lower()
         if email and not EMAIL.match(email):
             self._error(h["email"], f"adresse e-mail invalide « {email[:60]} »")
@@ -525,7 +542,7 @@ class _Line:
                 self._error(h[key], f"solde hors limites « {r[key]} » (± 100 000,00 € au plus)")
             elif cents:
                 balances[kind] = cents
-        return {"name": name, "email": email or None, "phone": phone, "address": " ".join(r["adresse"].split()),
+        return {"name": name, "reference": reference, "email": email or None, "phone": phone, "address": " ".join(r["adresse"].split()),
                 "postal_code": postal, "city": " ".join(r["ville"].split()), "quotient_familial": qf,
                 "adult": (first, last) if first else None, "balances": balances}  # fmt: skip
 
@@ -561,12 +578,13 @@ class _Line:
 
     @property
     def family_key(self) -> tuple[str, str]:
-        """The family the line belongs to: the file's family column alone — never the e-mail, which families
-        mistype (two keys would make two families, each with the whole opening balance)."""
-        return search_key(str(self.family["name"])), ""
+        """The family the line belongs to: the file's family column alone (its name or the town's file number) —
+        never the e-mail, which families mistype (two keys would make two families, each with the whole opening
+        balance)."""
+        return search_key(self.raw["famille"]), ""
 
 
-FAMILY_COLUMN_OF = {"name": "famille", "email": "email", "phone": "telephone", "address": "adresse",
+FAMILY_COLUMN_OF = {"name": "famille", "reference": "famille", "email": "email", "phone": "telephone", "address": "adresse",
                     "postal_code": "code_postal", "city": "ville", "quotient_familial": "quotient_familial",
                     "adult": "responsable_nom", "balances": "solde_alsh"}  # fmt: skip
 
@@ -660,19 +678,25 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
 
 
 def _match_existing(s: Session, families: list[FamilyPlan]) -> None:
-    """A family is known when a family of the same name has the same e-mail or one of the same children (same
-    names and birth date); a child is known when its family has it already."""
-    names = sorted({f.key[0] for f in families})
+    """A family is known when a family has its file number (reference), or has its name and the same e-mail or one
+    of the same children (same names and birth date); a child is known when its family has it already."""
+    names = sorted({search_key(f.name) for f in families})
+    references = sorted({str(f.values["reference"]) for f in families if f.values.get("reference")})
     known: dict[str, list[Family]] = defaultdict(list)
+    by_reference: dict[str, Family] = {}
     for chunk in _chunks(names):
         for fam in s.scalars(select(Family).where(Family.name_key.in_(chunk), Family.anonymized_at.is_(None))
                              .options(selectinload(Family.children))):  # fmt: skip
             known[fam.name_key].append(fam)
+    for chunk in _chunks(references):
+        for fam in s.scalars(select(Family).where(Family.reference.in_(chunk), Family.anonymized_at.is_(None))
+                             .options(selectinload(Family.children))):  # fmt: skip
+            by_reference[str(fam.reference)] = fam
     for plan in families:
-        candidates = known.get(plan.key[0], [])
+        match = by_reference.get(str(plan.values.get("reference") or ""))
+        candidates = known.get(search_key(plan.name), [])
         wanted = {_child_key(c) for c in plan.children}
-        match = None
-        if plan.values["email"]:
+        if match is None and plan.values["email"]:
             match = next((f for f in candidates if (f.email or "").lower() == plan.values["email"]), None)
         if match is None:
             match = next((f for f in candidates if wanted & {_db_child_key(c) for c in f.children}), None)
@@ -790,7 +814,7 @@ def _write(
                                         "birth_date": child.birth_date})  # fmt: skip
         else:
             v = plan.values
-            family = Family(name=v["name"], email=v["email"], phone=v["phone"], address=v["address"],
+            family = Family(name=v["name"], reference=v["reference"], email=v["email"], phone=v["phone"], address=v["address"],
                             postal_code=v["postal_code"], city=v["city"], quotient_familial=v["quotient_familial"],
                             created_at=now, children=new_children,
                             wallets=[Wallet(kind=kind, balance_cents=0) for kind in WalletKind])  # fmt: skip
@@ -851,7 +875,8 @@ def export_families(db: Database, actor: Actor) -> bytes:
             adult = family.adults[0] if family.adults else None
             balances = {w.kind: w.balance_cents for w in family.wallets}
             common = {
-                "famille": family.name, "responsable_nom": adult.last_name if adult else "",
+                "famille": family.reference or family.name, "nom_famille": family.name,
+                "responsable_nom": adult.last_name if adult else "",
                 "responsable_prenom": adult.first_name if adult else "", "email": family.email or "",
                 "telephone": family.phone or "", "adresse": family.address, "code_postal": family.postal_code,
                 "ville": family.city,
