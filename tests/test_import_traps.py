@@ -108,5 +108,9 @@ def test_a_file_number_in_famille_is_the_familys_reference_never_its_name(db):
     import_families(db, system, read_source("f.csv", text.encode("cp1252")), skip_invalid=True)
     (found,) = find_families(db, "1034")
     assert found.name == "FRÉDÉRIC-DUPONT" and found.reference == "1034"
+    from app.services.invariants import check
+    from tests.helpers import balance
+
+    assert check(db) == [] and balance(db, found.id) == 4000  # the file's opening balance, once
     again = preview(db, text)  # the same file again: the family is known by its number
     assert not again.new_families and len(again.existing_families) == 1
