@@ -114,3 +114,19 @@ def test_a_file_number_in_famille_is_the_familys_reference_never_its_name(db):
     assert check(db) == [] and balance(db, found.id) == 4000  # the file's opening balance, once
     again = preview(db, text)  # the same file again: the family is known by its number
     assert not again.new_families and len(again.existing_families) == 1
+
+
+def test_a_separator_mix_up_and_a_stray_quote_are_said_as_such(db):
+    """Lines saved with « , » under a header with « ; », and a stray quote that swallows the next cells: the line
+    is refused for its cells, not for a « texte trop long » or a « nom du responsable manquant »."""
+    comma_line = ",".join(
+        ["Durand", "Durand", "Paul", "", "", "", "", "", "", "Durand", "Léo", "01/02/2019", "CE1"]
+    )
+    result = preview(db, "\r\n".join([HEADER, comma_line]))
+    (error,) = result.rejected
+    assert "1 cellules pour 15 colonnes" in error.message or "cellule" in error.message
+    assert "trop long" not in error.message
+    quoted = family_line("Léa", responsable_nom='"Dupont')
+    result = preview(db, "\r\n".join([HEADER, quoted, family_line("Tom")]))
+    assert result.rejected and all("cellules pour 15 colonnes" in e.message for e in result.rejected)
+    assert "nom du responsable" not in " ".join(e.message for e in result.rejected)

@@ -470,6 +470,8 @@ class _Line:
             self._error("", f"{len(row.cells)} cellules pour {len(table.headers)} colonnes : séparateur ou guillemet "
                             "mal placé ? (avec la virgule pour séparateur, un montant comme « 81,40 » doit être "
                             "entre guillemets ; enregistrez plutôt le fichier avec le point-virgule)")  # fmt: skip
+            self.family, self.child, self.headers = {}, None, {}
+            return  # its cells are not where the header says: what they would say is noise
         for key, index in mapping.items():
             value = row.cells[index] if index is not None and index < len(row.cells) else ""
             header = table.headers[index] if index is not None else key
