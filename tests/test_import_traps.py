@@ -130,3 +130,20 @@ def test_a_separator_mix_up_and_a_stray_quote_are_said_as_such(db):
     result = preview(db, "\r\n".join([HEADER, quoted, family_line("Tom")]))
     assert result.rejected and all("cellules pour 15 colonnes" in e.message for e in result.rejected)
     assert "nom du responsable" not in " ".join(e.message for e in result.rejected)
+
+
+def test_without_a_family_column_the_family_is_its_responsible_adults(db):
+    headers = [h for h in DEFAULT_HEADERS if h != "famille"]
+    rows = [
+        {"responsable_nom": "Martin", "responsable_prenom": "Paul", "enfant_nom": "Martin", "enfant_prenom": "Léo",
+         "enfant_naissance": "01/02/2019", "solde_alsh": "10,00"},
+        {"responsable_nom": "Martin", "responsable_prenom": "Paul", "enfant_nom": "Martin", "enfant_prenom": "Zoé",
+         "enfant_naissance": "03/04/2017", "solde_alsh": "10,00"},
+        {"responsable_nom": "Martin", "responsable_prenom": "Claire", "enfant_nom": "Martin", "enfant_prenom": "Ana",
+         "enfant_naissance": "05/06/2018"},
+    ]  # fmt: skip
+    text = "\r\n".join([";".join(headers), *(";".join(r.get(h, "") for h in headers) for r in rows)])
+    result = preview(db, text)
+    assert not result.rejected
+    assert sorted((f.name, len(f.children)) for f in result.new_families) == [("MARTIN", 1), ("MARTIN", 2)]
+    assert result.balances == {WalletKind.ALSH: 1000}  # Paul's balance, once

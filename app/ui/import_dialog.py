@@ -508,7 +508,7 @@ class ImportDialog(QDialog):
 
     def _mapping_problem(self, mapping: family_import.Mapping) -> str:
         """The columns still to choose, or chosen twice, named as on screen (their labels shown in red)."""
-        missing = [f for f in FIELDS if f.required and mapping.get(f.key) is None]
+        missing = family_import.missing_fields(mapping)
         by_column: dict[int, list[str]] = {}
         for key, index in mapping.items():
             if index is not None:

@@ -277,6 +277,14 @@ def guess_mapping(headers: Sequence[str]) -> Mapping:
     return mapping
 
 
+def missing_fields(mapping: Mapping) -> list[ImportField]:
+    """The required columns the mapping leaves out; « famille » may be, when the responsible adult is there (the
+    family is then his)."""
+    by_adult = mapping.get("responsable_nom") is not None
+    return [f for f in FIELDS
+            if f.required and mapping.get(f.key) is None and not (f.key == "famille" and by_adult)]  # fmt: skip
+
+
 def check_mapping(table: SourceTable, mapping: Mapping) -> None:
     seen: dict[str, int] = {}
     for i, header in enumerate(table.headers):
@@ -293,7 +301,7 @@ def check_mapping(table: SourceTable, mapping: Mapping) -> None:
             f"Le fichier « {table.filename} » n'a aucune ligne de données après ses en-têtes (ligne "
             f"{table.header_line})."
         )
-    missing = [f"{f.key} (« {f.label} »)" for f in FIELDS if f.required and mapping.get(f.key) is None]
+    missing = [f"{f.key} (« {f.label} »)" for f in missing_fields(mapping)]
     if missing:
         raise ImportFileError(
             f"Ligne {table.header_line} (en-têtes) : colonne obligatoire absente : {', '.join(missing)} "
@@ -498,10 +506,10 @@ class _Line:
         reference = key if is_reference(key) else None
         # the family's name: its own column, else « famille » when it is a name, else the responsible adult's
         name = " ".join(
-            (r["nom_famille"] or (key if reference is None else r["responsable_nom"])).split()
+            (r["nom_famille"] or (key if key and reference is None else r["responsable_nom"])).split()
         ).upper()
-        if not key:
-            self._error(h["famille"], "famille manquante (son nom ou son numéro de dossier)")
+        if not key and not r["responsable_nom"]:
+            self._error(h["famille"], "famille manquante (son nom, son numéro de dossier ou son responsable)")
         elif not name:
             self._error(h["famille"], f"« {key} » est un numéro de dossier : le nom de la famille vient de la colonne "
                                       "nom_famille ou du nom du responsable, absents ici")  # fmt: skip
@@ -583,7 +591,10 @@ class _Line:
         """The family the line belongs to: the file's family column alone (its name or the town's file number) —
         never the e-mail, which families mistype (two keys would make two families, each with the whole opening
         balance)."""
-        return search_key(self.raw["famille"]), ""
+        if self.raw["famille"].strip():
+            return search_key(self.raw["famille"]), ""
+        # no family column: the family is its responsible adult's (surname and first name)
+        return search_key(self.raw["responsable_nom"], self.raw["responsable_prenom"]), "responsable"
 
 
 FAMILY_COLUMN_OF = {"name": "famille", "reference": "famille", "email": "email", "phone": "telephone", "address": "adresse",
