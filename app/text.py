@@ -85,3 +85,9 @@ def of(name: str) -> str:
 def signature(town: str | None) -> str:
     """How the town's e-mails and letters to families end."""
     return f"Le service enfance-jeunesse de la mairie de {town}" if town else "Le service enfance-jeunesse"
+
+
+def debit_warning(amount: str) -> str:
+    """What a family is told when its account is in debit (``amount``: the debt, formatted)."""
+    return (f"Attention : votre compte est débiteur de {amount} ; merci de le régulariser au guichet ou par paiement "
+            "en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée.")  # fmt: skip

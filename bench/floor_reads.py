@@ -31,6 +31,7 @@ from app.models import search_key
 from app.services.booking.rules import long_date, short_date
 from app.services.families.search import SEARCH_LIMIT
 from app.services.money.amounts import format_eur
+from app.text import debit_warning, signature
 
 from .floor import _sql, read_rows
 
@@ -207,19 +208,13 @@ def _body(day: date, rows: list[tuple], lines: list[str], balance: int, eur: Cal
         + f"\n\nSolde de votre compte après ces opérations : {eur(balance)}."
     )  # fmt: skip
     if balance < 0:
-        text += (f"\nAttention : votre compte est débiteur de {eur(-balance)} ; merci de le régulariser au guichet ou "
-                 "par paiement en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée.")  # fmt: skip
+        text += "\n" + debit_warning(eur(-balance))
     if any(r[1] == "waitlisted" for r in rows):
         text += (
             "\n\nLes demandes en liste d'attente vous seront confirmées par e-mail si une place se libère ; "
             "si elles ne vous intéressent plus, pensez à les annuler au plus tôt."
         )
-    town = rows[0][11]
-    return (
-        text
-        + "\n\n"
-        + (f"Le service enfance-jeunesse de la mairie de {town}" if town else "Le service enfance-jeunesse")
-    )
+    return text + "\n\n" + signature(rows[0][11])
 
 
 def floor_end_of_day(

@@ -32,7 +32,7 @@ from ...models import (
     Reservation,
     ReservationStatus,
 )
-from ...text import of, signature
+from ...text import debit_warning, of, signature
 from .. import audit
 from ..actors import Actor
 from ..end_of_day.outbox import queue_email
@@ -291,8 +291,7 @@ def _balance_after(s: Session, family_id: int) -> str:
     balance = ledger.family_balance(s, family_id)
     text = f"Solde de votre compte : {format_eur(balance)}."
     if balance < 0:
-        text += (f"\nAttention : votre compte est débiteur de {format_eur(-balance)} ; merci de le régulariser au "
-                 "guichet ou par paiement en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée.")  # fmt: skip
+        text += "\n" + debit_warning(format_eur(-balance))
     return text
 
 

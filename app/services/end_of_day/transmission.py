@@ -32,7 +32,7 @@ from ...models import (
     Structure,
     Wallet,
 )
-from ...text import collation_key, count, signature
+from ...text import collation_key, count, debit_warning, signature
 from .. import audit
 from ..booking.lifecycle import refunded
 from ..booking.rules import long_date, short_date
@@ -249,9 +249,7 @@ def _compte_rendu(items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines, 
         lines.append(f"{head} Réservation {_lower_first(state_label(cast(Reservation, row)))}{price}")
     lines += ["", f"Solde de votre compte après ces opérations : {texts.amount(balance)}."]
     if balance < 0:
-        lines.append(f"Attention : votre compte est débiteur de {texts.amount(-balance)} ; merci de le régulariser "
-                     "au guichet ou par paiement en ligne, sans quoi aucune nouvelle réservation ne pourra être "
-                     "acceptée.")  # fmt: skip
+        lines.append(debit_warning(texts.amount(-balance)))
     if waiting:
         lines += [
             "",
@@ -337,22 +335,21 @@ def absences(db: Database, structure_id: int, day: date) -> list[AbsenceRow]:
                 Reservation.status == ReservationStatus.ACCEPTED,
                 Reservation.attendance == Attendance.ABSENT,
             )
-            .order_by(Child.last_name, Child.first_name)
         ).all()
-        return sorted(
-            (
-                AbsenceRow(
-                    f"{c.first_name} {c.last_name}",
-                    fam,
-                    act,
-                    day,
-                    res.price_cents or 0,
-                    res.certificate_at is not None,
-                )
-                for res, c, fam, act in rows
-            ),
-            key=lambda a: collation_key(a.child.split(" ", 1)[-1], a.child),
-        )
+        rows = sorted(
+            rows, key=lambda row: collation_key(row[1].last_name, row[1].first_name)
+        )  # by the child's name
+        return [
+            AbsenceRow(
+                f"{c.first_name} {c.last_name}",
+                fam,
+                act,
+                day,
+                res.price_cents or 0,
+                res.certificate_at is not None,
+            )
+            for res, c, fam, act in rows
+        ]
 
 
 @checked
