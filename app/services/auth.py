@@ -257,12 +257,11 @@ def _change_on_server(db: Database, actor: Actor, current: str, new: str, statio
         me = uow.session.execute(
             select(Agent.login, Agent.full_name).where(Agent.id == actor.agent_id)
         ).first()
-    if me is None:
-        raise LoginRefused()
-    check_new_password(new, minimum=AGENT_MIN, personal=(me.login, me.full_name))
-    with db.reading() as uow:
+        if me is None:
+            raise LoginRefused()
         prefix = uow.session.scalar(text("SELECT guichet_login_params(:login, :default)"),
                                     {"login": me.login, "default": argon2_prefix()})  # fmt: skip
+    check_new_password(new, minimum=AGENT_MIN, personal=(me.login, me.full_name))
     sent, new_hash = proof(str(prefix or ""), current), hash_password(new)
 
     def work(s: Session) -> tuple[int | None, DomainError | None]:

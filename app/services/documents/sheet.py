@@ -142,11 +142,7 @@ def reservation_sheet_pdf(
         # the letterhead is a structure of the activities printed: the counter's when it has some, else the first
         first = min(rows, key=lambda r: (r.day, r.activity), default=None)
         printed = {r.structure_id for r in rows}
-        letterhead_id = (
-            structure_id
-            if structure_id in printed or not printed
-            else (first.structure_id if first else None)
-        )
+        letterhead_id = structure_id if first is None or structure_id in printed else first.structure_id
         structure = s.get(Structure, letterhead_id) if letterhead_id else None
         structure = structure or s.scalar(select(Structure).order_by(Structure.id))
         assert structure is not None  # sheets are printed once the town has a structure

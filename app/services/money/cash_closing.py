@@ -1,8 +1,10 @@
-"""Cash closing ("clôture de caisse") per agent, structure and day (DESIGN.md §2.6).
+"""Cash closing ("clôture de caisse") per agent, structure and day (docs/regie.md).
 
-Expected totals per payment method come from the day's receipts taken by the agent, minus the reversals the
-agent made that day. The agent enters the counted cash and cheques; the discrepancy needs a comment; a
-supervisor validates. Once closed, the agent's day is locked (``closing_lock``).
+Expected totals per payment method come from the payments the agent took that day at the structure and that were
+not reversed (a reversal belongs to the till of the payment, whoever makes it). The agent enters the counted cash,
+cheques (by number and total, or ticked one by one) and the card terminal's ticket; a discrepancy in amount or in
+the number of cheques needs a comment; another régisseur or an administrator validates. Once closed, the till
+takes nothing more, and a régisseur closes late a past day's till left open.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def expected_totals(
 ) -> list[MethodTotal]:
     """What one till (a structure, the agent who took the payments, a day) should hold: its payments not reversed
     (a reversal, made by a régisseur or later, takes the payment out of the till that took it — docs/regie.md)."""
-    totals = {m: [0, 0] for m in TILL_METHODS}  # an online payment is in no till (DESIGN §2.9)
+    totals = {m: [0, 0] for m in TILL_METHODS}  # an online payment is in no till (docs/regie.md)
     for method, cents in session.execute(
         select(Payment.method, Payment.amount_cents).where(
             Payment.structure_id == structure_id,
