@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -158,3 +159,21 @@ KILLED_EXIT = -HARD_KILL if os.name == "posix" else HARD_KILL
 def kill_hard(pid: int) -> None:
     """End the process at once, with no clean-up of any kind (a counter's computer switched off)."""
     os.kill(pid, HARD_KILL)
+
+
+def counter_window(qtbot: Any, db: Database, session: Any = None, *, exposed: bool = False) -> Any:
+    """The counter's main window as the GUI tests drive it: operations inline, no message box (what they would say
+    is collected in ``window.messages``), shown (and exposed, when asked)."""
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(db, session) if session is not None else MainWindow(db)
+    window.ops.show_messages = False
+    window.ops.asynchronous = False  # confirmations inline; the threaded path has its own tests
+    window.messages = []
+    window.ops.failed.connect(window.messages.append)
+    window.ops.informed.connect(window.messages.append)
+    qtbot.addWidget(window)
+    window.show()
+    if exposed:
+        qtbot.waitExposed(window)
+    return window

@@ -24,9 +24,8 @@ from app.services.setup.activities import policy_for
 from app.ui.admin_activities import GREY
 from app.ui.application import login_dialog, password_dialog
 from app.ui.login_dialog import LoginDialog, PasswordDialog
-from app.ui.main_window import MainWindow
 from app.ui.operations import Operations
-from tests.helpers import actor, new_family
+from tests.helpers import actor, counter_window, new_family
 from tests.test_counter_gui import NOW, open_family
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,15 +49,7 @@ def button(dialog, tab: int, text: str = "") -> QPushButton:
 def _window(qtbot, db, role=Role.ADMIN):
     db.clock.set(NOW)
     session = CounterSession(actor(db, role), default_session(db).structures)
-    window = MainWindow(db, session)
-    window.ops.show_messages = False
-    window.ops.asynchronous = False
-    window.messages = []
-    window.ops.failed.connect(window.messages.append)
-    window.ops.informed.connect(window.messages.append)
-    qtbot.addWidget(window)
-    window.show()
-    return window
+    return counter_window(qtbot, db, session)
 
 
 def _start_ops() -> Operations:

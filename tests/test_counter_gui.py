@@ -15,9 +15,8 @@ from app.services.booking.month_view import DayState
 from app.services.booking.validation import confirm
 from app.services.families.view import reservation_rows
 from app.services.uow import new_operation_key
-from app.ui.main_window import MainWindow
 from app.ui.recap_dialog import RecapResult
-from tests.helpers import activity_id, actor, balance, new_family
+from tests.helpers import activity_id, actor, balance, counter_window, new_family
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
 
@@ -25,16 +24,7 @@ NOW = paris(date(2026, 11, 26), time(10, 0))
 @pytest.fixture
 def counter(qtbot, demo_rw):
     demo_rw.clock.set(NOW)
-    window = MainWindow(demo_rw)
-    window.ops.show_messages = False
-    window.ops.asynchronous = False  # confirmations inline; the threaded path has its own test
-    window.messages = []
-    window.ops.failed.connect(window.messages.append)
-    window.ops.informed.connect(window.messages.append)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return counter_window(qtbot, demo_rw, exposed=True)
 
 
 def open_family(qtbot, window, name):

@@ -10,8 +10,7 @@ from pypdf import PdfReader
 from app.models import Role
 from app.services.counter import CounterSession, default_session
 from app.services.money.amounts import format_eur
-from app.ui.main_window import MainWindow
-from tests.helpers import actor, balance, new_family
+from tests.helpers import actor, balance, counter_window, new_family
 from tests.test_counter_gui import NOW, choose, click_day, open_family
 
 
@@ -20,16 +19,7 @@ def _window(qtbot, db, role=Role.AGENT):
     session = default_session(db)
     if role is not Role.AGENT:
         session = CounterSession(actor(db, role), session.structures)
-    window = MainWindow(db, session)
-    window.ops.show_messages = False
-    window.ops.asynchronous = False
-    window.messages = []
-    window.ops.failed.connect(window.messages.append)
-    window.ops.informed.connect(window.messages.append)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+    return counter_window(qtbot, db, session, exposed=True)
 
 
 def test_take_the_missing_payment_from_the_recap_then_confirm(qtbot, demo_rw):

@@ -14,20 +14,13 @@ from app.services.setup import agents
 from app.ui.admin_dialog import AdminDialog
 from app.ui.login_dialog import PasswordDialog
 from app.ui.main_window import MainWindow
-from tests.helpers import new_agent, new_family, structure_of
+from tests.helpers import counter_window, new_agent, new_family, structure_of
 from tests.test_counter_gui import NOW
 
 
 def _window(qtbot, db, session) -> MainWindow:
-    window = MainWindow(db, session)
+    window = counter_window(qtbot, db, session)
     window.require_login = True
-    window.ops.show_messages = False
-    window.ops.asynchronous = False
-    window.messages = []
-    window.ops.failed.connect(window.messages.append)
-    window.ops.informed.connect(window.messages.append)
-    qtbot.addWidget(window)
-    window.show()
     return window
 
 
