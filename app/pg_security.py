@@ -322,6 +322,9 @@ LEGACY_ROLE = "guichet_counter"
 """The server-wide role of the versions before 0009: it loses every right on this database."""
 APPEND_ONLY_TABLES = ("ledger_entries", "payments", "audit_log", "operation_keys", "family_keys")
 """Read and added to only (a family's key is destroyed by ``guichet_forget_family``, an anonymisation)."""
+PORTAL_ONLY_TABLES = ("portal_sessions", "portal_login_guards", "portal_attempts")
+"""The portal's sessions and attempt counters: the services' role only (a counter could otherwise forge a family's
+session); the counters may end a family's sessions (a new temporary password, an anonymisation)."""
 SECRET_COLUMNS = {"agents": "password_hash", "families": "portal_password_hash"}
 """Columns the counters may not read (the portal's service reads the families' to log them in)."""
 
@@ -379,6 +382,11 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                 cur.execute(
                     sql.SQL("REVOKE ALL ON guichet_agent_sessions, guichet_installing FROM {}").format(who)
                 )
+                if role == counter:  # the portal's own tables: a counter only ends a family's sessions
+                    cur.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(
+                        sql.SQL(", ").join(map(ident, PORTAL_ONLY_TABLES)), who))  # fmt: skip
+                    cur.execute(sql.SQL("GRANT SELECT (family_id, ended_at), UPDATE (ended_at) ON portal_sessions "
+                                        "TO {}").format(who))  # fmt: skip
                 hidden = dict(SECRET_COLUMNS) if role == counter else {"agents": "password_hash"}
                 for table, secret in hidden.items():
                     columns = [c for (c,) in cur.execute(

@@ -39,7 +39,7 @@ from app.db import make_engine
 from app.services.money.online_backends import PaymentGateway
 from app.services.uow import Database
 from app.web.app import create_app
-from app.web.security import RateLimiter
+from app.web.security import Limits
 
 class Shifted:
     \"\"\"Real time moved by an offset: it runs (request order shows in requested_at).\"\"\"
@@ -49,7 +49,7 @@ class Shifted:
 url, port, offset, secret, double = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
 public = f"http://127.0.0.1:{port}"
 app = create_app(Database(make_engine(url), Shifted(timedelta(seconds=offset))), secret_key=secret,
-                 public_url=public, login_limit=RateLimiter(100_000, 60),
+                 public_url=public, limits=Limits((100_000, 60), (100_000, 60), 100_000),
                  payments=PaymentGateway(public, payfip_double=double or None))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 """

@@ -16,11 +16,13 @@ from sqlalchemy import select
 from app.clock import paris
 from app.models import AuditEntry, Family, OutboxMessage, Reservation, ReservationStatus, Role
 from app.services.booking import days
+from app.services.end_of_day.mailer import SmtpSettings, send_pending
 from app.services.families.privacy import issue_portal_password
 from app.services.uow import new_operation_key
 from app.web.app import create_app
-from app.web.security import RateLimiter
+from app.web.security import Limits
 from tests.helpers import activity_id, actor, day_row, new_family
+from tests.smtp_server import Server
 from tests.test_rules_examples import EXAMPLES
 
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -40,8 +42,7 @@ def client(db):
         db,
         secret_key=SECRET,
         public_url=PUBLIC,
-        login_limit=RateLimiter(1000, 60),
-        reset_limit=RateLimiter(1000, 60),
+        limits=Limits.relaxed(),
     )
     with TestClient(app, base_url="http://portail.test") as c:
         yield c
@@ -115,13 +116,15 @@ def test_the_sixth_wrong_password_finds_the_account_locked(client, db):
     for _ in range(4):
         wrong = login(client, identifier, "pas-le-bon")
         assert wrong.status_code == 401 and "Identifiant ou mot de passe incorrect" in text(wrong)
-    assert "Trop d'essais : compte bloqué jusqu'à 10:15" in text(login(client, identifier, "pas-le-bon"))
+    assert "Trop d'essais : l'accès avec cet identifiant est bloqué jusqu'à 10:15" in text(
+        login(client, identifier, "pas-le-bon")
+    )
     sixth = login(client, identifier)  # the right password, too late
-    assert sixth.status_code == 401 and "compte bloqué" in text(sixth)
+    assert sixth.status_code == 401 and "bloqué jusqu'à 10:15" in text(sixth)
 
 
 def test_logins_are_rate_limited_per_address(db):
-    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, login_limit=RateLimiter(3, 60))
+    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits(login_per_address=(3, 60)))
     with TestClient(app) as c:
         codes = [login(c, "personne", "x").status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
@@ -144,9 +147,13 @@ def test_a_forgotten_password_goes_through_a_single_use_link_never_the_password(
     family_id, _children, identifier = family_with_access(db, email="parent@example.org")
     sent = post(client, "/mot-de-passe-oublie", {"identifiant": identifier})
     assert sent.status_code == 200 and "lien" in text(sent)
-    with db.reading() as uow:
-        body = uow.session.scalar(select(OutboxMessage.body).where(OutboxMessage.family_id == family_id,
-                                                                   OutboxMessage.kind == "portal_reset"))  # fmt: skip
+    smtp = Server()
+    try:
+        send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))
+    finally:
+        smtp.stop()
+    (mail,) = [m for m in smtp.recorder.messages if m.recipients == ["parent@example.org"]]
+    body = mail.body  # the link is in the e-mail only (the outbox keeps no token)
     link = re.search(r"https://portail\.ville\.example(/nouveau-mot-de-passe\?jeton=\S+)", body).group(1)
     assert "mot-de-passe-famille" not in body
     client.cookies.clear()
@@ -282,8 +289,8 @@ def test_an_uncovered_basket_says_what_is_missing_and_cannot_be_confirmed(client
 def test_design_examples_through_the_portal(client, db, n, code, day, at, verdict, words):
     """DESIGN.md §2.2 example {n}, asked on the portal: its recap says the same as the counter's."""
     _family_id, (child,), identifier = family_with_access(db, balance_cents=100_000)
-    login(client, identifier)
     db.clock.set(at)
+    login(client, identifier)
     toggle(client, child, activity_id(db, code), day)
     summary = page_text(client.get("/recapitulatif"))
     if verdict.value == "ok":

@@ -19,7 +19,7 @@ from app.services.invariants import check
 from app.services.money.online import PaymentSettingsInput, save_payment_settings
 from app.services.money.online_backends import PaymentGateway
 from app.web.app import create_app
-from app.web.security import RateLimiter
+from app.web.security import Limits
 from tests.helpers import activity_id, actor, balance, row_counts, structure_of
 from tests.payfip_double import REFUSED_CARD
 from tests.test_online_payments import PAYFIP, wallet_of
@@ -35,8 +35,7 @@ def db(demo_rw):
 
 
 def _client(db, gateway):
-    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, login_limit=RateLimiter(1000, 60),
-                     reset_limit=RateLimiter(1000, 60), payments=gateway)  # fmt: skip
+    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed(), payments=gateway)  # fmt: skip
     return TestClient(app, base_url="http://portail.test")
 
 

@@ -164,6 +164,12 @@ def test_the_counters_credential_is_refused_what_would_let_it_rule_the_database(
     _refused(as_counter("SELECT * FROM guichet_agent_sessions"), "permission denied")
     _refused(as_counter("INSERT INTO guichet_agent_sessions VALUES (sha256('x'), 1, 'x', now(), now() + "
                         "interval '1 day')"), "permission denied")  # fmt: skip
+    # nor a family's portal session to read or forge (it only ends them: a new temporary password)
+    _refused(as_counter("SELECT token_hash FROM portal_sessions"), "permission denied for table portal_sessions")
+    _refused(as_counter("INSERT INTO portal_sessions (family_id, token_hash, created_at, expires_at) SELECT id, "
+                        "repeat('a', 64), now(), now() + interval '1 day' FROM families LIMIT 1"), "permission denied")  # fmt: skip
+    _refused(as_counter("DELETE FROM portal_attempts"), "permission denied for table portal_attempts")
+    assert as_counter("UPDATE portal_sessions SET ended_at = now() WHERE family_id = 1").returncode == 0
     # no agent changed: a role, a hash, an activation, a structure, a lockout
     refused_admin = "Action réservée à un administrateur"
     _refused(as_counter(f"UPDATE agents SET role = 'admin' WHERE id = {smartin_id}"), refused_admin)

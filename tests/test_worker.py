@@ -45,7 +45,7 @@ from app.services.money.online import (
 from app.services.money.online_backends import PaymentGateway
 from app.services.uow import new_operation_key
 from app.web.app import create_app
-from app.web.security import RateLimiter
+from app.web.security import Limits
 from app.worker import END_OF_DAY_JOB, Worker, parse_hour
 from tests.helpers import activity_id, actor, new_family, structure_of
 from tests.payfip_double import PayFiPDouble
@@ -79,7 +79,7 @@ def test_a_reset_link_asked_on_the_portal_arrives_within_a_minute(demo_rw, smtp)
     db = demo_rw
     db.clock.set(NOW)
     _family_id, _children, identifier = family_with_access(db, "Oubli", email="oubli@example.org")
-    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, reset_limit=RateLimiter(1000, 60))
+    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed())
     worker = Worker(
         db, PaymentGateway(PUBLIC), SmtpSettings("127.0.0.1", smtp.port, "none"), None, interval=2
     )

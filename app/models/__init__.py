@@ -32,7 +32,16 @@ from .enums import (
     Role,
     WalletKind,
 )
-from .family import Adult, Child, Family, FamilyKey, PortalResetToken
+from .family import (
+    Adult,
+    Child,
+    Family,
+    FamilyKey,
+    PortalAttempt,
+    PortalLoginGuard,
+    PortalResetToken,
+    PortalSession,
+)
 from .money import (
     AidType,
     FamilyAid,
@@ -69,7 +78,10 @@ __all__ = [
     "DeadlineRule",
     "Family",
     "FamilyKey",
+    "PortalAttempt",
+    "PortalLoginGuard",
     "PortalResetToken",
+    "PortalSession",
     "FamilyAid",
     "InfoMessage",
     "LedgerEntry",

@@ -112,6 +112,47 @@ class PortalResetToken(Base):
     used_at: Mapped[datetime | None]
 
 
+class PortalSession(Base):
+    """A family's session on the portal: the cookie carries a random token, only its SHA-256 is stored. A logout, a
+    new password, a lockout, a new temporary password from the counter or an anonymisation end it (``ended_at``);
+    it ends by itself at ``expires_at``. Checked on every page, so a copy of the cookie dies with it."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class PortalLoginGuard(Base):
+    """The failures in a row of a portal identifier that matches no account, kept as an account's are
+    (``Family.portal_failed_logins`` / ``portal_locked_until``), so that an unknown identifier locks exactly as a
+    known one and the lockout tells nothing of which identifiers exist. Keyed by the identifier's SHA-256."""
+
+    __tablename__ = "portal_login_guards"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class PortalAttempt(Base):
+    """One counted attempt on the portal (a failed login, a « mot de passe oublié ») from one client address (its
+    SHA-256): the limits per address hold across every worker of the portal. Kept one day."""
+
+    __tablename__ = "portal_attempts"
+    __table_args__ = (Index("ix_portal_attempts_kind_key_at", "kind", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
 class FamilyKey(Base):
     """The key a family's personal data is sealed with where it cannot be rewritten (``services.sealing``): the
     audit trail, ledger labels, cheque details, stored outcomes. Anonymisation deletes it."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..services.booking.basket import (
+    WAITLIST_MEANING,
     Action,
     ConfirmResult,
     Likely,
@@ -33,6 +34,7 @@ from ..services.booking.basket import (
     OutcomeStatus,
     Recap,
     RecapLine,
+    Total,
 )
 from ..services.booking.rules import short_date
 from ..services.bounds import Reason
@@ -47,7 +49,18 @@ from .widgets import bound, elide_cells, keyed
 
 OK_COLOUR, BAD_COLOUR, WAIT_COLOUR = QColor("#1b5e20"), QColor("#b00020"), QColor("#5e35b1")
 CANCEL_COLOUR = QColor("#616161")
-WAITLIST_MEANING = "débités seulement si une place se libère"
+
+
+def _totals_html(totals: list[Total]) -> str:
+    """The service's totals (``Recap.totals``, ``ConfirmResult.totals``: the portal shows the same), on two lines."""
+    lines: dict[int, list[str]] = {}
+    for t in totals:
+        bold = f"<b style='color:{DEBIT.name()}'>" if t.debit else "<b>"
+        text = f"{t.label} : {bold}{format_eur(t.cents)}</b>"
+        if t.note:
+            text += f" <i>({t.note})</i>"
+        lines.setdefault(t.line, []).append(text)
+    return "<br>".join(" &nbsp;·&nbsp; ".join(parts) for _n, parts in sorted(lines.items()))
 
 
 class RecapResult(IntEnum):
@@ -317,18 +330,7 @@ class RecapDialog(QDialog):
         self._grow()
 
     def _totals_text(self) -> str:
-        r = self.recap
-        after_colour = DEBIT.name() if r.balance_after_cents < 0 else "#000000"
-        first = f"Réservations : <b>{format_eur(r.cost_cents)}</b>"
-        if r.waitlist_cents:
-            first += (f", dont liste d'attente : <b>{format_eur(r.waitlist_cents)}</b> "
-                      f"<i>({WAITLIST_MEANING})</i>")  # fmt: skip
-        first += f" &nbsp;·&nbsp; Remboursements : <b>{format_eur(r.refunds_cents)}</b>"
-        second = (f"Solde actuel : <b>{format_eur(r.balance_cents)}</b> &nbsp;·&nbsp; "
-                  f"Solde après : <b style='color:{after_colour}'>{format_eur(r.balance_after_cents)}</b>")  # fmt: skip
-        if r.waitlist_cents:
-            second += " (liste d'attente non débitée)"
-        return f"{first}<br>{second}"
+        return _totals_html(self.recap.totals())
 
     def _show_balance_rule(self) -> None:
         r = self.recap
@@ -507,14 +509,7 @@ class RecapDialog(QDialog):
             "<b>Résultat</b> : " + ", ".join(p for p in parts if not p.startswith("0 "))
         )
         self.title_additions.show()
-        after_colour = DEBIT.name() if result.balance_after_cents < 0 else "#000000"
-        text = (f"Débité : <b>{format_eur(result.charged_cents)}</b> &nbsp;·&nbsp; "
-                f"Remboursé : <b>{format_eur(result.refunded_cents)}</b>")  # fmt: skip
-        if result.waitlist_cents:
-            text += (f" &nbsp;·&nbsp; Liste d'attente : <b>{format_eur(result.waitlist_cents)}</b> "
-                     f"<i>({WAITLIST_MEANING})</i>")  # fmt: skip
-        text += (f"<br>Solde après confirmation : <b style='color:{after_colour}'>"
-                 f"{format_eur(result.balance_after_cents)}</b>")  # fmt: skip
+        text = _totals_html(result.totals())
         self.totals.setText(text)
         self.note.setText("Les réservations restent « Non transmises » jusqu'à la clôture de la journée.")
         self.sheet.show()

@@ -1,17 +1,20 @@
 """The family portal: server-rendered French pages (FastAPI + Jinja2) over the same ``app.services`` and the same
 database as the counters (DESIGN §5), so that the rules are one code path and both channels share the places.
 
-Every page works without JavaScript. A family sees and changes only its own data: the session holds its id, and
-every child or activity id a request names is checked against what that family may use (else 404). Sessions are
-signed, HttpOnly, SameSite=Lax cookies (Secure behind TLS); every form carries the session's CSRF token; login and
-« mot de passe oublié » are limited per address; each write goes through a service, audited with the family as
-author, and on PostgreSQL sends the same NOTIFY as a counter's (``services.uow``)."""
+Every page works without JavaScript. A family sees and changes only its own data: the session is a row of the
+database (``portal.portal_session``, checked on every page: a logout, a new password or a lockout ends it for every
+copy of the cookie), and every child or activity id a request names is checked against what that family may use
+(else 404). The cookie is signed, HttpOnly, SameSite=Lax (Secure behind TLS); no logged-in page may be stored
+(``Cache-Control: no-store``); every form carries the session's CSRF token; failed logins and « mot de passe
+oublié » are limited per address in the database (``security.Limits``); a request body over ``MAX_BODY`` is refused
+unread; every error answers a French page with the security headers. Each write goes through a service, audited with
+the family as author, and on PostgreSQL sends the same NOTIFY as a counter's (``services.uow``)."""
 
 from __future__ import annotations
 
 import calendar as pycalendar
 import functools
-import time
+import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,16 +22,20 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..calendar_words import GREEN, ORANGE, STATE_LEGEND, STATE_STYLE, availability, child_label
 from ..clock import PARIS, local_today
 from ..services.actors import Actor
-from ..services.auth import AccountLocked, LoginRefused
-from ..services.booking.basket import Action, Basket, BasketLine, Likely
+from ..services.auth import LoginRefused
+from ..services.booking.basket import Action, Basket, BasketLine, Likely, OutcomeStatus
 from ..services.booking.copying import copy_days
 from ..services.booking.month_view import bookable_month, month_views
 from ..services.booking.validation import confirm, recap
@@ -41,12 +48,14 @@ from ..services.money.online_backends import PaymentGateway
 from ..services.uow import Database, new_operation_key
 from ..text import count
 from .payments import PortalKit, add_payment_routes
-from .security import CSRF_FIELD, RateLimiter, csrf_ok, csrf_token
+from .security import CSRF_FIELD, MAX_BODY, SECURITY_HEADERS, Limits, csrf_ok, csrf_token
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 MAX_BASKET = 60
 """Requests kept in the session's cookie at once (a cookie holds 4 kB)."""
 SESSION_HOURS = 4
+"""The cookie's own life; the session itself ends on the server (``portal.SESSION_LENGTH``, the same 4 hours)."""
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
 NAV = [("/", "Accueil"), ("/soldes", "Soldes et paiements"), ("/reserver", "Réserver"),
        ("/reservations", "Mes réservations"), ("/compte", "Mon compte")]  # fmt: skip
@@ -83,8 +92,7 @@ def create_app(
     secret_key: str,
     public_url: str,
     secure_cookies: bool = False,
-    login_limit: RateLimiter | None = None,
-    reset_limit: RateLimiter | None = None,
+    limits: Limits | None = None,
     payments: PaymentGateway | None = None,
 ) -> FastAPI:
     """The portal on ``db``; ``secret_key`` signs the session cookies (the same for every worker), ``public_url``
@@ -101,18 +109,20 @@ def create_app(
     templates.env.filters["eur"] = format_eur
     templates.env.filters["jour"] = day_text
     templates.env.filters["heure"] = moment_text
-    logins = login_limit or RateLimiter(10, 300)
-    resets = reset_limit or RateLimiter(5, 900)
+    limits = limits or Limits()
+    login_limit, login_window = Limits.window(limits.login_per_address)
+    reset_limit, reset_window = Limits.window(limits.reset_per_address)
 
     @web.middleware("http")
     async def headers(request: Request, call_next: Callable[..., Any]) -> Response:
         response = await call_next(request)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"  # a reset link's token never leaves in a Referer
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
-        )
+        secure(response)
+        return response
+
+    def secure(response: Response) -> Response:
+        """The headers every answer carries; nothing but the static files and the colours may be stored."""
+        response.headers.update(SECURITY_HEADERS)
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @web.get("/etats.css")
@@ -128,18 +138,52 @@ def create_app(
         rules += [f".sw-{i}{{background:{colour}}}" for i, (colour, _t) in enumerate(STATE_LEGEND)]
         return Response("\n".join(rules), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
+    # --- errors: a French page for each, with the headers -----------------------------------------------------------
+    def problem(request: Request, status: int, title: str, message: str) -> Response:
+        return secure(page(request, "erreur.html", {"title": title, "message": message}, status=status))
+
     @web.exception_handler(NotYours)
     async def not_yours(request: Request, _exc: NotYours) -> Response:
-        return page(request, "erreur.html", {"title": "Page introuvable",
-                                             "message": "Cette page n'existe pas ou ne vous concerne pas."},
-                    status=404)  # fmt: skip
+        return problem(request, 404, "Page introuvable", "Cette page n'existe pas ou ne vous concerne pas.")
+
+    @web.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return problem(
+                request, 404, "Page introuvable", "Cette page n'existe pas ou ne vous concerne pas."
+            )
+        if exc.status_code == 405:
+            return problem(
+                request, 405, "Page introuvable", "Cette adresse ne s'ouvre pas ainsi : revenez à l'accueil."
+            )
+        return problem(request, exc.status_code, "Demande refusée", "Cette demande ne peut pas être traitée.")
+
+    @web.exception_handler(RequestValidationError)
+    async def invalid(request: Request, _exc: RequestValidationError) -> Response:
+        return problem(request, 422, "Demande refusée", "Cette demande est incomplète ou mal formée.")
+
+    @web.exception_handler(DomainError)
+    async def refused_by_rule(request: Request, exc: DomainError) -> Response:
+        return problem(request, 400, "Demande refusée", str(exc))
+
+    @web.exception_handler(Exception)
+    async def failure(request: Request, exc: Exception) -> Response:
+        log.error("portal: %s %s failed", request.method, request.url.path, exc_info=exc)
+        return problem(request, 500, "Une erreur est survenue", (
+            "Une erreur est survenue de notre côté : rien n'a été enregistré par cette demande. Réessayez dans "
+            "un moment ; si elle revient, appelez le service enfance-jeunesse."))  # fmt: skip
+
+    web.add_middleware(BodyLimit, refuse=lambda scope: problem(Request(scope), 413, "Demande trop volumineuse", (
+        "Cette demande est trop volumineuse pour le portail : revenez à la page et recommencez.")))  # fmt: skip
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
-        session = request.session
+        session: dict[str, Any] = request.scope.get(
+            "session", {}
+        )  # none on a failure's page (outside the session)
         flash = session.pop("flash", None)
-        base = {"request": request, "csrf": csrf_token(session), "family": session.get("name"), "nav": NAV,
-                "path": request.url.path, "flash": flash, "csrf_field": CSRF_FIELD}  # fmt: skip
+        base = {"request": request, "csrf": csrf_token(session), "family": getattr(request.state, "family", None),
+                "nav": NAV, "path": request.url.path, "flash": flash, "csrf_field": CSRF_FIELD}  # fmt: skip
         return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
 
     def go(url: str) -> RedirectResponse:
@@ -148,25 +192,20 @@ def create_app(
     def say(request: Request, message: str, kind: str = "info") -> None:
         request.session["flash"] = {"text": message, "kind": kind}
 
-    def family_id(request: Request) -> int | None:
-        value = request.session.get("family_id")
-        return value if isinstance(value, int) else None
-
     def current(request: Request) -> int | None:
-        """The session's family while its session holds: opened with the password the family has now (a new
-        password, a reset, a new temporary one from the counter end the others), within ``SESSION_HOURS`` of the
-        login, the account open and not locked. ``must_change`` is read from the database."""
-        fid = family_id(request)
-        if fid is None:
+        """The session's family while its session holds on the server (``portal.portal_session``: not ended by a
+        logout, a new password, a lockout or the counter, within its hours, the account open); else None and the
+        cookie is emptied. ``must_change`` is read from the database."""
+        token = request.session.get("sid")
+        if not isinstance(token, str):
             return None
-        state = portal.session_state(db, fid)
-        since = request.session.get("since")
-        fresh = isinstance(since, int | float) and 0 <= time.time() - since <= SESSION_HOURS * 3600
-        if state is None or state[0] != request.session.get("pw") or not fresh:
+        found = portal.portal_session(db, token)
+        if found is None:
             request.session.clear()
             return None
-        request.session["must_change"] = state[1]
-        return fid
+        request.session["must_change"] = found.must_change_password
+        request.state.family = found.name
+        return found.family_id
 
     def guard(request: Request) -> int:
         """The session's family; else ``GoTo`` where it must go first (the login, the forced password change)."""
@@ -225,9 +264,8 @@ def create_app(
 
     def sign_in(request: Request, session: portal.FamilySession) -> None:
         request.session.clear()  # a new session: nothing of the anonymous one is kept (fixation)
-        state = portal.session_state(db, session.family_id)
-        request.session.update({"family_id": session.family_id, "name": session.name, "since": int(time.time()),
-                                "pw": state[0] if state else "", "must_change": session.must_change_password})  # fmt: skip
+        request.session.update({"sid": session.token, "name": session.name,
+                                "must_change": session.must_change_password})  # fmt: skip
 
     def basket_changed(request: Request) -> None:
         request.session["op"] = new_operation_key()  # « Confirmer » sent twice confirms once
@@ -240,15 +278,17 @@ def create_app(
     @web.post("/connexion")
     async def login_post(request: Request) -> Response:
         form = await posted(request)
-        login = form.get("identifiant", "").strip()
-        if logins.blocked(client(request)):
+        login = form.get("identifiant", "").strip()[:64]
+        if not portal.attempts_left(db, "login", client(request), login_limit, login_window):
             return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": (
                 "Trop de tentatives depuis cette connexion : réessayez dans quelques minutes.")}, status=429)  # fmt: skip
         try:
-            session = portal.family_login(db, login, form.get("mot_de_passe", ""))
-        except (LoginRefused, AccountLocked) as exc:
-            logins.hit(client(request))  # failures only: a family logging in does not use up the address's
-            return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": str(exc)},
+            session = portal.family_login(db, form.get("identifiant", ""), form.get("mot_de_passe", ""))
+        except DomainError as exc:  # a NUL, an identifier of 5,000 characters: refused as any wrong password
+            # failures only: a family logging in does not use up its address's attempts
+            portal.allow_attempt(db, "login", client(request), login_limit, login_window)
+            said = exc if isinstance(exc, portal.FamilyAccountLocked) else LoginRefused()
+            return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": str(said)},
                         status=401)  # fmt: skip
         sign_in(request, session)
         return go("/mot-de-passe" if session.must_change_password else "/")
@@ -256,6 +296,9 @@ def create_app(
     @web.post("/deconnexion")
     async def logout(request: Request) -> Response:
         await posted(request)
+        token = request.session.get("sid")
+        if isinstance(token, str):
+            portal.end_session(db, token)  # on the server: a copy of the cookie opens nothing any more
         request.session.clear()
         say(request, "Vous êtes déconnecté.")
         return go("/connexion")
@@ -296,23 +339,39 @@ def create_app(
     @web.post("/mot-de-passe-oublie")
     async def forgot_post(request: Request) -> Response:
         form = await posted(request)
-        if not resets.allow(client(request)):
+        if not portal.allow_attempt(db, "reset", client(request), reset_limit, reset_window):
             return page(request, "oublie.html", {"title": "Mot de passe oublié", "error": (
                 "Trop de demandes depuis cette connexion : réessayez plus tard.")}, status=429)  # fmt: skip
         base = public_url.rstrip("/")
-        portal.request_reset(db, form.get("identifiant", ""), f"{base}/nouveau-mot-de-passe?jeton=")
-        return page(request, "oublie.html", {"title": "Mot de passe oublié", "sent": True})
+        answer = page(request, "oublie.html", {"title": "Mot de passe oublié", "sent": True})
+        # the lookup and the e-mail are written once the answer has left: its time tells nothing of the accounts
+        answer.background = BackgroundTask(portal.request_reset, db, form.get("identifiant", "")[:200],
+                                           f"{base}/nouveau-mot-de-passe?jeton=", limits.reset_per_day)  # fmt: skip
+        return answer
+
+    def link_token(value: object) -> str:
+        """A reset link's token as the service may read it; "" for anything no link of ours carries."""
+        text = value if isinstance(value, str) else ""
+        return (
+            text
+            if 20 <= len(text) <= 100 and text.isascii() and text.replace("-", "").replace("_", "").isalnum()
+            else ""
+        )
 
     @web.get("/nouveau-mot-de-passe", response_class=HTMLResponse)
     def reset_page(request: Request, jeton: str = "") -> Response:
-        valid = portal.reset_link_valid(db, jeton)
-        return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": jeton, "valid": valid},
+        token = link_token(jeton)
+        valid = bool(token) and portal.reset_link_valid(db, token)
+        return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token, "valid": valid},
                     status=200 if valid else 410)  # fmt: skip
 
     @web.post("/nouveau-mot-de-passe")
     async def reset_post(request: Request) -> Response:
         form = await posted(request)
-        token = form.get("jeton", "")
+        token = link_token(form.get("jeton"))
+        if not token:
+            return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": "", "valid": False},
+                        status=410)  # fmt: skip
         if form.get("nouveau", "") != form.get("confirmation", ""):
             return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token, "valid": True,
                                                   "error": "Les deux mots de passe ne sont pas identiques."},
@@ -489,8 +548,12 @@ def create_app(
             return go("/reservations")
         rows = [{"child": o.child_name, "activity": o.activity_name, "day": o.line.day, "label": o.label,
                  "status": o.status.value} for o in result.outcomes]  # fmt: skip
+        kept = {OutcomeStatus.ACCEPTED, OutcomeStatus.WAITLISTED, OutcomeStatus.CANCELLED}
         return page(request, "resultat.html", {"title": "Résultat de vos demandes", "rows": rows,
-                                               "balance": result.balance_after_cents})  # fmt: skip
+                                               "totals": result.totals(),
+                                               "recorded": any(o.status in kept for o in result.outcomes),
+                                               "waitlisted": any(o.status is OutcomeStatus.WAITLISTED
+                                                                 for o in result.outcomes)})  # fmt: skip
 
     # --- mes réservations, mon compte ---------------------------------------------------------------------------
     @web.get("/reservations", response_class=HTMLResponse)
@@ -529,6 +592,39 @@ def create_app(
         return go("/compte")
 
     return web
+
+
+class BodyLimit:
+    """A request body over ``MAX_BODY`` is answered 413 before the application reads it (announced by its
+    Content-Length, or counted as it arrives); a smaller one is handed on as it came."""
+
+    def __init__(self, app: ASGIApp, refuse: Callable[[Scope], Response]) -> None:
+        self.app, self.refuse = app, refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        announced = dict(scope.get("headers") or []).get(b"content-length", b"0")
+        too_large = not announced.isdigit() or int(announced) > MAX_BODY
+        chunks: list[Message] = []
+        size = 0
+        while not too_large:
+            message = await receive()
+            chunks.append(message)
+            size += len(message.get("body", b""))
+            too_large = size > MAX_BODY
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        if too_large:
+            await self.refuse(scope)(scope, receive, send)
+            return
+        replay = iter(chunks)
+
+        async def replayed() -> Message:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
 
 
 @functools.cache

@@ -1,15 +1,23 @@
-"""The portal's protections that are the web's own: the CSRF token of every form, and login/reset attempts
-limited per address (the account lockout itself is the service's, in the database)."""
+"""The portal's protections that are the web's own: the CSRF token of every form, the attempts allowed per client
+address (counted in the database by ``services.families.portal.allow_attempt``, so that they hold across every
+worker), the request body's limit and the headers every answer carries — error pages included."""
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 CSRF_FIELD = "csrf"
+MAX_BODY = 64 * 1024
+"""The largest request body the portal reads (its forms are a few hundred bytes); a larger one answers 413 before it
+is read. The reverse proxy's ``client_max_body_size 64k`` matches it (README)."""
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # a reset link's token never leaves in a Referer
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+}
 
 
 def csrf_token(session: dict) -> str:
@@ -26,36 +34,22 @@ def csrf_ok(session: dict, sent: object) -> bool:
     return isinstance(expected, str) and isinstance(sent, str) and secrets.compare_digest(expected, sent)
 
 
-class RateLimiter:
-    """At most ``limit`` attempts per ``window`` seconds for one key (a client address), in this process. With
-    several uvicorn workers each counts its own: the account lockout (5 failures) still holds across them."""
+@dataclass(frozen=True)
+class Limits:
+    """What one client address may try, as (attempts, seconds): failed logins, « mot de passe oublié » requests; and
+    the reset e-mails one account receives a day (``portal.RESET_PER_ACCOUNT`` by default). The account lockout (5
+    failures in a row, any address) is the service's."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    login_per_address: tuple[int, int] = (10, 300)
+    reset_per_address: tuple[int, int] = (5, 900)
+    reset_per_day: int = 3
+    """Reset e-mails one account receives in 24 hours."""
 
-    def blocked(self, key: str) -> bool:
-        """Whether ``key`` used up its attempts (without counting one)."""
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.get(key, deque())
-            return sum(1 for t in hits if t > now - self.window) >= self.limit
+    @classmethod
+    def relaxed(cls) -> Limits:
+        """For tests that log in and reset many times from one address."""
+        return cls((1000, 60), (1000, 60), 1000)
 
-    def hit(self, key: str) -> None:
-        """Count one attempt (a failed login) for ``key``."""
-        self.allow(key)
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget the quiet addresses
-                for other in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-                    del self._hits[other]
-            return True
+    @staticmethod
+    def window(pair: tuple[int, int]) -> tuple[int, timedelta]:
+        return pair[0], timedelta(seconds=pair[1])

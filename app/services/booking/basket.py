@@ -92,6 +92,22 @@ class Basket:
         return len(self.lines)
 
 
+WAITLIST_MEANING = "débités seulement si une place se libère"
+
+
+@dataclass(frozen=True)
+class Total:
+    """One figure of the recap's totals, the same for the counter and the portal (each renders the list)."""
+
+    label: str
+    cents: int
+    note: str = ""
+    debit: bool = False
+    """Shown in red: a balance below zero."""
+    line: int = 1
+    """The counter puts the money asked on the first line and the balances on the second."""
+
+
 class Likely(StrEnum):
     ACCEPTED = "accepted"
     WAITLISTED = "waitlisted"
@@ -175,6 +191,19 @@ class Recap:
     def in_debit(self) -> bool:
         return self.balance_cents < 0
 
+    def totals(self) -> list[Total]:
+        """The recap's figures as the family and the agent read them (DESIGN §2.3): the reservations, the waitlist's
+        part of them as its own sub-total, the refunds, the balance now and after — the « solde après » leaves the
+        waitlist out, as the outcome will."""
+        figures = [Total("Réservations", self.cost_cents)]
+        if self.waitlist_cents:
+            figures.append(Total("dont liste d'attente", self.waitlist_cents, WAITLIST_MEANING))
+        figures += [Total("Remboursements", self.refunds_cents),
+                    Total("Solde actuel", self.balance_cents, debit=self.balance_cents < 0, line=2),
+                    Total("Solde après", self.balance_after_cents, debit=self.balance_after_cents < 0, line=2,
+                          note="liste d'attente non débitée" if self.waitlist_cents else "")]  # fmt: skip
+        return figures
+
     @property
     def missing_cents(self) -> int:
         """What the family must pay before confirming (0 for cancellations only, even in debit)."""
@@ -257,3 +286,13 @@ class ConfirmResult:
     def waitlist_cents(self) -> int:
         """The waitlisted lines' estimate: debited only if a place frees."""
         return sum(o.amount_cents for o in self.outcomes if o.status is OutcomeStatus.WAITLISTED)
+
+    def totals(self) -> list[Total]:
+        """The outcome's figures, the same for the counter and the portal: what was debited and refunded, the
+        waitlist's estimate apart, and the balance after."""
+        figures = [Total("Débité", self.charged_cents), Total("Remboursé", self.refunded_cents)]
+        if self.waitlist_cents:
+            figures.append(Total("Liste d'attente", self.waitlist_cents, WAITLIST_MEANING))
+        figures.append(Total("Solde après confirmation", self.balance_after_cents,
+                             debit=self.balance_after_cents < 0, line=2))  # fmt: skip
+        return figures

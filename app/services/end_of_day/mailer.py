@@ -30,6 +30,7 @@ from ...models import OutboxMessage, OutboxStatus
 from ...text import count
 from ..bounds import checked
 from ..errors import ConfigurationError, DomainError
+from ..families.portal import RESET_KIND, fresh_reset_link
 from ..uow import Database
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,8 @@ def _claim(db: Database) -> Claimed | None:
         msg.claimed_until = now + LEASE
         if msg.message_id is None:
             msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
-        return msg.id, msg.kind, msg.recipient, msg.subject, msg.body, msg.message_id, interrupted
+        body = fresh_reset_link(s, msg) if msg.kind == RESET_KIND else msg.body  # a link made as it leaves
+        return msg.id, msg.kind, msg.recipient, msg.subject, body, msg.message_id, interrupted
 
     return db.write(work)
 

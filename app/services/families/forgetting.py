@@ -49,6 +49,7 @@ from ..money.amounts import format_eur
 from ..permissions import rule
 from ..sealing import forget
 from ..uow import Database, Operation
+from .portal import end_sessions
 from .search import refresh_search_text
 
 
@@ -216,6 +217,7 @@ def _erase(s: Session, family: Family, now: datetime) -> None:
     s.execute(update(Reservation).where(Reservation.child_id.in_(child_ids), Reservation.override_reason.is_not(None))
               .values(override_reason="(effacé)"))  # fmt: skip
     s.execute(delete(PortalResetToken).where(PortalResetToken.family_id == family.id))
+    end_sessions(s, family.id, now)
     s.execute(delete(OutboxMessage).where(OutboxMessage.family_id == family.id,
                                           OutboxMessage.status != OutboxStatus.SENT))  # fmt: skip
     s.execute(update(OutboxMessage).where(OutboxMessage.family_id == family.id)

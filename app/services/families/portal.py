@@ -9,26 +9,43 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
-from ...models import Child, Family, InfoMessage, PortalResetToken, Structure
+from ...models import (
+    Child,
+    Family,
+    InfoMessage,
+    OutboxMessage,
+    PortalAttempt,
+    PortalLoginGuard,
+    PortalResetToken,
+    PortalSession,
+    Structure,
+)
 from .. import audit
 from ..actors import Actor, FamilyRefused, authorize
-from ..auth import LOCKOUT, MAX_FAILURES, AccountLocked, LoginRefused, credentials_shape
+from ..auth import LOCKOUT, MAX_FAILURES, LoginRefused, credentials_shape
 from ..booking.basket import ConfirmResult
 from ..bounds import OperationKey, PasswordText, checked
 from ..counter import ActivityRow, activities_for
 from ..end_of_day.outbox import queue_email
-from ..errors import FieldErrors, ValidationError
+from ..errors import DomainError, FieldErrors, ValidationError
 from ..permissions import rule
-from ..security import FAMILY_MIN, check_new_password, fingerprint, hash_password, verify_password
+from ..security import FAMILY_MIN, check_new_password, hash_password, verify_password
 from ..uow import Database, Operation, _read_stored
 from .edit import _check_contact
 from .search import refresh_search_text
 
 RESET_VALIDITY = timedelta(hours=1)
+SESSION_LENGTH = timedelta(hours=4)
+"""A portal session ends by itself this long after the login (the server's clock, not the cookie's)."""
+RESET_PER_DAY = 3
+"""At most 3 « mot de passe oublié » e-mails in 24 hours to one account (the others are dropped in silence)."""
+ATTEMPTS_KEPT = timedelta(days=1)
+LINK = "{lien}"
+"""Where the reset e-mail's link goes: written by the sender at the moment it sends (``fresh_reset_link``)."""
 
 
 @dataclass(frozen=True)
@@ -40,10 +57,21 @@ class FamilySession:
     login: str
     must_change_password: bool
     """A temporary password: the portal asks for a new one before anything else."""
+    token: str = ""
+    """The session's secret (the cookie's); only its SHA-256 is stored (``PortalSession``)."""
 
     @property
     def actor(self) -> Actor:
         return Actor.family(self.family_id, self.name)
+
+
+class FamilyAccountLocked(DomainError):
+    """Too many failures in a row: the same words whether the identifier exists or not (nothing tells which)."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"Trop d'essais : l'accès avec cet identifiant est bloqué jusqu'à "
+                         f"{until.astimezone(PARIS):%H:%M}. Réessayez plus tard ou appelez le service "
+                         "enfance-jeunesse de la mairie.")  # fmt: skip
 
 
 class ResetLinkInvalid(ValidationError):
@@ -62,15 +90,43 @@ def _answer(outcome: tuple[FamilySession | None, Exception | None]) -> FamilySes
     return session
 
 
-def _failed(s: Session, family: Family, now: datetime) -> AccountLocked | None:
-    """One more wrong password: after ``MAX_FAILURES`` in a row the account is locked for ``LOCKOUT``."""
-    family.portal_failed_logins += 1  # the row is locked: attempts at the same moment all count
-    locked = family.portal_failed_logins >= MAX_FAILURES
+def _failed(s: Session, family: Family, now: datetime) -> FamilyAccountLocked | None:
+    """One more wrong password: after ``MAX_FAILURES`` in a row the account is locked for ``LOCKOUT`` and its open
+    sessions end."""
+    family.portal_failed_logins, family.portal_locked_until, locked = _one_more_failure(family.portal_failed_logins,
+                                                                                        family.portal_locked_until, now)  # fmt: skip
     if locked:
-        family.portal_locked_until, family.portal_failed_logins = now + LOCKOUT, 0
+        end_sessions(s, family.id, now)
     audit.record(s, at=now, action="portal.locked" if locked else "portal.failed", entity="family",
                  entity_id=family.id, family_id=family.id)  # fmt: skip
-    return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}") if locked else None
+    return FamilyAccountLocked(now + LOCKOUT) if locked else None
+
+
+def _one_more_failure(
+    failures: int, locked_until: datetime | None, now: datetime
+) -> tuple[int, datetime | None, bool]:
+    """The lockout's one rule, for an account and for an identifier that matches none alike: the failures in a row
+    after this one, the end of the lock, and whether this failure locked."""
+    failures += 1
+    if failures >= MAX_FAILURES:
+        return 0, now + LOCKOUT, True
+    return failures, locked_until, False
+
+
+def _unknown_failed(s: Session, identifier: str, now: datetime) -> Exception:
+    """A failure for an identifier that matches no account, counted and locked as an account's would be."""
+    key = _digest(identifier.lower())
+    guard = s.get(PortalLoginGuard, key, with_for_update=True)
+    if guard is None:
+        guard = PortalLoginGuard(key_hash=key, failures=0, updated_at=now)
+        s.add(guard)
+    if guard.locked_until is not None and guard.locked_until > now:
+        return FamilyAccountLocked(guard.locked_until)
+    guard.failures, guard.locked_until, locked = _one_more_failure(guard.failures, guard.locked_until, now)
+    guard.updated_at = now
+    s.execute(delete(PortalLoginGuard).where(PortalLoginGuard.updated_at < now - ATTEMPTS_KEPT,
+                                             PortalLoginGuard.key_hash != key))  # fmt: skip
+    return FamilyAccountLocked(now + LOCKOUT) if locked else LoginRefused()
 
 
 def _personal(family: Family) -> tuple[str, ...]:
@@ -78,34 +134,63 @@ def _personal(family: Family) -> tuple[str, ...]:
     return tuple(x for x in (family.portal_login, family.name, family.email) if x)
 
 
-def _session_of(family: Family) -> FamilySession:
-    return FamilySession(family.id, family.name, family.portal_login or "", family.portal_must_change)
+def _session_of(family: Family, token: str = "") -> FamilySession:
+    return FamilySession(family.id, family.name, family.portal_login or "", family.portal_must_change, token)
+
+
+def _open_session(s: Session, family: Family, now: datetime) -> FamilySession:
+    token = secrets.token_urlsafe(32)
+    s.add(PortalSession(family_id=family.id, token_hash=_digest(token), created_at=now,
+                        expires_at=now + SESSION_LENGTH))  # fmt: skip
+    return _session_of(family, token)
+
+
+LOGIN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+"""A new identifier's letters: no 0/o, 1/l/i to mistake on a letter read aloud at the counter."""
+
+
+def new_portal_login(s: Session) -> str:
+    """A new family's portal identifier: random (« k7mq-2xpa »), so that nobody guesses the others' from his own."""
+    while True:
+        login = "-".join("".join(secrets.choice(LOGIN_ALPHABET) for _ in range(4)) for _ in range(2))
+        if s.scalar(select(Family.id).where(func.lower(Family.portal_login) == login)) is None:
+            return login
+
+
+def end_sessions(s: Session, family_id: int, now: datetime) -> None:
+    """Every open portal session of the family ends (a new password, a lockout, a new temporary password, an
+    anonymisation): a copy of a cookie opens nothing any more."""
+    s.execute(update(PortalSession).where(PortalSession.family_id == family_id, PortalSession.ended_at.is_(None))
+              .values(ended_at=now))  # fmt: skip
 
 
 @checked
 def family_login(db: Database, identifier: str, password: str) -> FamilySession:
-    """Check a family's portal password; after ``MAX_FAILURES`` failures in a row the account is locked for
-    ``LOCKOUT`` (as the agents'). The same work whatever the identifier (a dummy hash when it is unknown)."""
-    identifier = credentials_shape(identifier, password)
+    """Check a family's portal password and open a session; after ``MAX_FAILURES`` failures in a row the account
+    is locked for ``LOCKOUT`` (as the agents'). The same work and the same answers whatever the identifier: a dummy
+    hash when it is unknown, and its failures counted and locked as an account's (``PortalLoginGuard``)."""
+    try:
+        identifier = credentials_shape(identifier, password)
+    except DomainError:
+        raise LoginRefused() from None
     with db.reading() as uow:
         row = uow.session.execute(
             select(Family.id, Family.portal_password_hash, Family.anonymized_at).where(
                 func.lower(Family.portal_login) == identifier.lower()
             )
         ).first()
-    checked_hash = row.portal_password_hash if row is not None else None
+    usable = row is not None and row.anonymized_at is None and row.portal_password_hash is not None
+    checked_hash = row.portal_password_hash if usable and row is not None else None
     ok = verify_password(checked_hash, password)
-    if row is None or row.anonymized_at is not None or checked_hash is None:
-        raise LoginRefused()
-    family_id = row.id
+    family_id = row.id if usable and row is not None else None
 
-    def work(s: Session) -> tuple[FamilySession | None, LoginRefused | AccountLocked | None]:
+    def work(s: Session) -> tuple[FamilySession | None, Exception | None]:
         now = db.clock.now()
-        family = s.get(Family, family_id, with_for_update=True, populate_existing=True)
+        family = s.get(Family, family_id, with_for_update=True, populate_existing=True) if family_id else None
         if family is None or family.portal_password_hash is None:
-            return None, LoginRefused()
+            return None, _unknown_failed(s, identifier, now)
         if family.portal_locked_until is not None and family.portal_locked_until > now:
-            return None, AccountLocked(f"{family.portal_locked_until.astimezone(PARIS):%H:%M}")
+            return None, FamilyAccountLocked(family.portal_locked_until)
         good = ok if family.portal_password_hash == checked_hash else verify_password(family.portal_password_hash,
                                                                                       password)  # fmt: skip
         if not good:
@@ -115,9 +200,61 @@ def family_login(db: Database, identifier: str, password: str) -> FamilySession:
         audit.record(
             s, at=now, action="portal.login", entity="family", entity_id=family.id, family_id=family.id
         )
-        return _session_of(family), None
+        return _open_session(s, family, now), None
 
     return _answer(db.write(work))
+
+
+@checked
+def portal_session(db: Database, token: str) -> FamilySession | None:
+    """For each page: the family of the session whose cookie carries ``token`` while that session holds — not
+    ended (logout, new password, lockout, new temporary password), within ``SESSION_LENGTH`` of the login, the
+    account open and not locked; else None. ``must_change_password`` is read from the database."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    now = db.clock.now()
+    with db.reading() as uow:
+        row = uow.session.execute(
+            select(
+                Family.id,
+                Family.name,
+                Family.portal_login,
+                Family.portal_must_change,
+                Family.portal_password_hash.is_not(None).label("open"),
+                Family.anonymized_at,
+                Family.portal_locked_until,
+            )
+            .join(PortalSession, PortalSession.family_id == Family.id)
+            .where(
+                PortalSession.token_hash == _digest(token),
+                PortalSession.ended_at.is_(None),
+                PortalSession.expires_at > now,
+            )  # fmt: skip
+        ).first()
+    if row is None or not row.open or row.anonymized_at is not None:
+        return None
+    if row.portal_locked_until is not None and row.portal_locked_until > now:
+        return None
+    return FamilySession(row.id, row.name, row.portal_login or "", row.portal_must_change, token)
+
+
+@checked
+def end_session(db: Database, token: str) -> None:
+    """« Se déconnecter »: this session ends on the server (a copy of its cookie opens nothing any more)."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return
+
+    def work(s: Session) -> None:
+        now = db.clock.now()
+        row = s.scalar(select(PortalSession).where(PortalSession.token_hash == _digest(token),
+                                                   PortalSession.ended_at.is_(None)))  # fmt: skip
+        if row is None:
+            return
+        row.ended_at = now
+        audit.record(s, at=now, action="portal.logout", entity="family", entity_id=row.family_id,
+                     family_id=row.family_id)  # fmt: skip
+
+    db.write(work)
 
 
 @checked
@@ -134,7 +271,7 @@ def change_family_password(
         if family is None or family.anonymized_at is not None:
             raise FamilyRefused()
         if family.portal_locked_until is not None and family.portal_locked_until > now:
-            return None, AccountLocked(f"{family.portal_locked_until.astimezone(PARIS):%H:%M}")
+            return None, FamilyAccountLocked(family.portal_locked_until)
         if not verify_password(
             family.portal_password_hash, current
         ):  # a stolen session guessing: counted too
@@ -144,9 +281,10 @@ def change_family_password(
         family.portal_must_change = False
         family.portal_failed_logins = 0
         cancel_reset_links(s, family.id, now)
+        end_sessions(s, family.id, now)  # the other sessions end; this one goes on under a new token
         audit.record(s, at=now, action="portal.password_changed", entity="family", entity_id=family.id,
                      family_id=family.id)  # fmt: skip
-        return _session_of(family), None
+        return _open_session(s, family, now), None
 
     return _answer(db.write(work))
 
@@ -157,39 +295,20 @@ def cancel_reset_links(s: Session, family_id: int, now: datetime) -> None:
                                              PortalResetToken.used_at.is_(None)).values(used_at=now))  # fmt: skip
 
 
-@checked
-def session_state(db: Database, family_id: int) -> tuple[str, bool] | None:
-    """For each page: the password's fingerprint and whether it must be changed; None when the family may no
-    longer use the portal (access removed, family anonymised, account locked)."""
-    with db.reading() as uow:
-        row = uow.session.execute(
-            select(
-                Family.portal_password_hash,
-                Family.portal_must_change,
-                Family.anonymized_at,
-                Family.portal_locked_until,
-            ).where(Family.id == family_id)  # fmt: skip
-        ).first()
-    if row is None or row.portal_password_hash is None or row.anonymized_at is not None:
-        return None
-    if row.portal_locked_until is not None and row.portal_locked_until > db.clock.now():
-        return None
-    return fingerprint(row.portal_password_hash), row.portal_must_change
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @checked
-def request_reset(db: Database, identifier: str, link_base: str) -> None:
+def request_reset(db: Database, identifier: str, link_base: str, per_day: int = RESET_PER_DAY) -> None:
     """« Mot de passe oublié » for an identifier or the family's e-mail address: when one account matches and has
-    an e-mail, a link ``link_base + token`` valid ``RESET_VALIDITY`` is queued in the outbox (sent by the next
-    sending). Nothing tells whether an account matched (the same answer every time)."""
+    an e-mail, a link valid ``RESET_VALIDITY`` is queued in the outbox — at most ``per_day`` in 24 hours to one
+    account. The link's token is made by the sender at the moment it sends (``fresh_reset_link``): it is stored
+    nowhere in clear, only its SHA-256. Nothing tells whether an account matched (the portal answers before this
+    runs)."""
     text = (identifier or "").strip().lower()
     if not text or len(text) > 200:
         return
-    token = secrets.token_urlsafe(32)
 
     def work(s: Session) -> None:
         now = db.clock.now()
@@ -205,21 +324,77 @@ def request_reset(db: Database, identifier: str, link_base: str) -> None:
         if len(matches) != 1 or not matches[0].email:
             return
         family = matches[0]
+        sent = s.scalar(select(func.count()).select_from(PortalResetToken).where(
+            PortalResetToken.family_id == family.id, PortalResetToken.created_at > now - timedelta(hours=24)))  # fmt: skip
+        if (sent or 0) >= per_day:
+            audit.record(s, at=now, action="portal.reset_limited", entity="family", entity_id=family.id,
+                         family_id=family.id)  # fmt: skip
+            return
         cancel_reset_links(s, family.id, now)  # one link at a time: an earlier one stops working
-        s.add(PortalResetToken(family_id=family.id, token_hash=_digest(token), created_at=now,
-                               expires_at=now + RESET_VALIDITY))  # fmt: skip
+        row = PortalResetToken(
+            family_id=family.id,
+            token_hash=_digest(secrets.token_urlsafe(32)),
+            created_at=now,
+            expires_at=now + RESET_VALIDITY,
+        )  # a token nobody knows until the sender makes one
+        s.add(row)
+        s.flush()
         until = (now + RESET_VALIDITY).astimezone(PARIS)
-        queue_email(s, kind="portal_reset", dedup_key=f"portal-reset-{_digest(token)[:32]}", family=family,
+        queue_email(s, kind=RESET_KIND, dedup_key=f"portal-reset-{row.id}", family=family,
                     subject="Portail famille : choisir un nouveau mot de passe",
                     body=(f"Bonjour,\n\nPour choisir un nouveau mot de passe pour le portail famille (identifiant "
                           f"{family.portal_login}), ouvrez ce lien avant {until:%H:%M} le {until:%d/%m/%Y} :\n\n"
-                          f"{link_base}{token}\n\nIl ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce "
+                          f"{link_base}{LINK}\n\nIl ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce "
                           "message : votre mot de passe ne change pas.\n\nLe service enfance-jeunesse"),
                     now=now)  # fmt: skip
         audit.record(s, at=now, action="portal.reset_requested", entity="family", entity_id=family.id,
                      family_id=family.id)  # fmt: skip
 
     db.write(work)
+
+
+RESET_KIND = "portal_reset"
+
+
+def fresh_reset_link(s: Session, message: OutboxMessage) -> str:
+    """The reset e-mail's body as it leaves, with a new token whose SHA-256 replaces the one stored (called by the
+    sender in the transaction that takes the message): the link exists only in the e-mail. An interrupted sending
+    sent again makes a new token, and the first link stops working."""
+    reset_id = int(message.dedup_key.rsplit("-", 1)[1])
+    token = secrets.token_urlsafe(32)
+    s.execute(
+        update(PortalResetToken).where(PortalResetToken.id == reset_id).values(token_hash=_digest(token))
+    )
+    return message.body.replace(LINK, token)
+
+
+def allow_attempt(db: Database, kind: str, address: str, limit: int, window: timedelta) -> bool:
+    """Count one attempt of ``kind`` (« login », « reset ») from a client address and say whether it is within
+    ``limit`` per ``window``, in the database: every worker of the portal counts in the same place. The address is
+    kept as its SHA-256, for a day."""
+    key = _digest(address)
+
+    def work(s: Session) -> bool:
+        now = db.clock.now()
+        used = s.scalar(select(func.count()).select_from(PortalAttempt).where(
+            PortalAttempt.kind == kind, PortalAttempt.key_hash == key, PortalAttempt.at > now - window)) or 0  # fmt: skip
+        if used >= limit:
+            return False
+        s.add(PortalAttempt(kind=kind, key_hash=key, at=now))
+        s.execute(delete(PortalAttempt).where(PortalAttempt.at < now - ATTEMPTS_KEPT))
+        return True
+
+    return db.write(work)
+
+
+def attempts_left(db: Database, kind: str, address: str, limit: int, window: timedelta) -> bool:
+    """Whether the address has attempts of ``kind`` left (without counting one)."""
+    now = db.clock.now()
+    with db.reading() as uow:
+        used = uow.session.scalar(select(func.count()).select_from(PortalAttempt).where(
+            PortalAttempt.kind == kind, PortalAttempt.key_hash == _digest(address),
+            PortalAttempt.at > now - window)) or 0  # fmt: skip
+    return used < limit
 
 
 @checked
@@ -244,10 +419,11 @@ def reset_password(db: Database, token: str, new: PasswordText) -> FamilySession
         family.portal_must_change = False
         family.portal_failed_logins = 0
         family.portal_locked_until = None
+        end_sessions(s, family.id, now)
         audit.record(
             s, at=now, action="portal.reset", entity="family", entity_id=family.id, family_id=family.id
         )
-        return _session_of(family)
+        return _open_session(s, family, now)
 
     return db.write(work)
 

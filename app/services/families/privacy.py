@@ -34,7 +34,7 @@ from ..permissions import rule
 from ..sealing import opened, opened_text, preload
 from ..security import hash_password, temporary_password
 from ..uow import Database
-from .portal import cancel_reset_links
+from .portal import cancel_reset_links, end_sessions, new_portal_login
 from .view import WALLET_LABELS, state_label
 
 
@@ -68,14 +68,13 @@ def issue_portal_password(
         family = _family(s, family_id)
         if by_email and not family.email:
             raise ValidationError("Cette famille n'a pas d'adresse e-mail : imprimez le courrier.")
-        family.portal_login = family.portal_login or f"famille{family.id:05d}"
+        family.portal_login = family.portal_login or new_portal_login(s)
         family.portal_password_hash = hash_password(temporary)
         family.portal_must_change = True  # the family chooses its own at its next login
         family.portal_failed_logins = 0
         family.portal_locked_until = None
-        cancel_reset_links(
-            s, family.id, db.clock.now()
-        )  # and every session opened with the former password ends
+        cancel_reset_links(s, family.id, db.clock.now())
+        end_sessions(s, family.id, db.clock.now())  # every session opened with the former password ends
         audit.record(s, at=db.clock.now(), action="portal.password", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id,
                      after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
