@@ -461,6 +461,9 @@ SAMPLES: dict[str, Sample] = {
     "setup.structures.update_structure": lambda w: _with(
         "setup.structures.update_structure", w, w.sid, _structure(w)
     ),
+    "setup.town_settings.save_portal_address": lambda w: _with(
+        "setup.town_settings.save_portal_address", w, f"https://portail{w.fresh()}.ville.example"
+    ),
 }
 
 

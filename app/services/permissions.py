@@ -96,6 +96,7 @@ RULES: dict[str, Rule] = {
     "setup.school_year.set_opening_date": Rule(ADMIN, "modifier une date d'ouverture"),
     "setup.structures.create_structure": Rule(ADMIN, "créer une structure"),
     "setup.structures.update_structure": Rule(ADMIN, "modifier une structure"),
+    "setup.town_settings.save_portal_address": Rule(ADMIN, "régler l'adresse du portail famille"),
 }
 """Service (its module under ``app.services`` and its name) → who may call it. Every public service that takes an
 ``actor`` is here (a test checks it); the others read data and need no role."""

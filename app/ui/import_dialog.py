@@ -662,8 +662,11 @@ class FamiliesPanel(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(QLabel("Colonnes du fichier :"))
         layout.addWidget(fields_table())
+        from .admin_portal_address import PortalAddressPanel
         from .admin_retention import RetentionPanel
 
+        self.portal_address = PortalAddressPanel(ctx)
+        layout.addWidget(self.portal_address)
         self.retention = RetentionPanel(ctx)
         layout.addWidget(self.retention, 1)
 

@@ -14,6 +14,7 @@ from ...models import Family, Structure
 from ..bounds import PersonName, Text, checked
 from ..errors import UnknownEntity
 from ..money.amounts import format_eur
+from ..setup.town_settings import portal_access_sentence, portal_address
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 
@@ -31,7 +32,8 @@ def _letterhead(db: Database, structure_id: int | None) -> Letterhead:
 def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(max_len=64, label="identifiant")],
                       temporary_password: Annotated[str, Text(max_len=64, label="mot de passe")],
                       printed_by: PersonName, structure_id: int | None = None) -> bytes:  # fmt: skip
-    """The letter handed to the family: identifier and temporary password (never stored in clear)."""
+    """The letter handed to the family: the portal's address (the town's setting), the identifier and the temporary
+    password (never stored in clear)."""
     with db.reading() as uow:
         family = uow.session.get(Family, family_id)
         if family is None:
@@ -40,6 +42,10 @@ def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(m
             family.name,
             ", ".join(x for x in (family.address, f"{family.postal_code} {family.city}".strip()) if x),
         )
+    portal = portal_address(db)
+    where = esc(portal_access_sentence(portal, login))
+    if portal:  # the address as the family types it, in bold
+        where = where.replace(esc(portal), f"<b>{esc(portal)}</b>", 1)
     st = styles()
     today = format_date(local_today(db.clock), "d MMMM y", locale="fr_FR")
     story = [
@@ -56,10 +62,13 @@ def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(m
             ),
             st["normal"],
         ),  # fmt: skip
+        Spacer(1, 3 * mm),
+        Paragraph(where, st["normal"]),
         Spacer(1, 5 * mm),
         table(
             None,
-            [("Identifiant", login), ("Mot de passe provisoire", temporary_password)],
+            [("Adresse du portail", portal)] * bool(portal)
+            + [("Identifiant", login), ("Mot de passe provisoire", temporary_password)],
             (0.4 * CONTENT_WIDTH, 0.6 * CONTENT_WIDTH),
         ),  # fmt: skip
         Spacer(1, 5 * mm),

@@ -33,6 +33,7 @@ from ..money.payments import METHOD_LABELS
 from ..permissions import rule
 from ..sealing import opened, opened_text, preload
 from ..security import hash_password, temporary_password
+from ..setup.town_settings import portal_access_sentence, portal_address
 from ..uow import Database
 from .portal import cancel_reset_links, end_sessions, new_portal_login
 from .view import WALLET_LABELS, state_label
@@ -86,7 +87,8 @@ def issue_portal_password(
     settings = smtp or SmtpSettings.from_env()
     if settings is None:
         return PortalCredentials(login, temporary, False, "pas de serveur d'envoi configuré")
-    body = (f"Bonjour,\n\nVotre identifiant : {login}\nMot de passe provisoire : {temporary}\n\n"
+    body = (f"Bonjour,\n\nVotre accès au portail famille est ouvert. {portal_access_sentence(portal_address(db), login)}"
+            f"\n\nIdentifiant : {login}\nMot de passe provisoire : {temporary}\n\n"
             "Changez-le à votre première connexion.\n\nLe service enfance-jeunesse")  # fmt: skip
     try:
         send_now(settings, email, "Votre accès au portail famille", body)
