@@ -228,6 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     web.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
     web.add_argument("--port", type=int, default=8000, help="port (défaut 8000)")
+    web.add_argument("--url", help="adresse publique du portail, celle que tapent les familles (https://… derrière "
+                     "un proxy inverse avec TLS) ; défaut http://HÔTE:PORT")  # fmt: skip
 
     shots = sub.add_parser(
         "screenshots",
@@ -785,8 +787,10 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
 
 
 def cmd_portal(args: argparse.Namespace) -> int:
-    """The family portal in one process (uvicorn), on the counter's database: for a trial or a small town. A real
-    town runs ``app.web.asgi`` with several workers behind a reverse proxy with TLS (see the README)."""
+    """The family portal in one process (uvicorn), on the database of ``--db`` and at the address of ``--url``
+    (``asgi.command_serving``): for a trial or a small town. A real town runs ``app.web.asgi`` with several
+    workers behind a reverse proxy with TLS (see the README); this command reads none of its ``GUICHET_PORTAL_URL``
+    or ``GUICHET_PORTAL_HTTP`` — only its secret, when set, so that sessions outlive a restart."""
     import os
     import secrets
 
@@ -794,25 +798,27 @@ def cmd_portal(args: argparse.Namespace) -> int:
         import uvicorn
 
         from .web.app import create_app
-        from .web.asgi import SECRET_ENV
+        from .web.asgi import SECRET_ENV, command_serving
     except ImportError:  # the counter's packaged program leaves the web server out
         print("Erreur : le portail famille ne fait pas partie de ce programme : lancez-le depuis les sources "
               "(python -m app portal) ou sur un serveur (uvicorn app.web.asgi:app).", file=sys.stderr)  # fmt: skip
         return 2
     from .bootstrap import open_database
     from .db import describe
+    from .services.money.online_backends import PaymentGateway
 
+    serving = command_serving(args.host, args.port, args.url, os.environ.get(SECRET_ENV) or None)
+    if serving.warning:
+        print(serving.warning, file=sys.stderr, flush=True)
     db = open_database(getattr(args, "db", None), create=False)
     secret = os.environ.get(SECRET_ENV) or secrets.token_urlsafe(
         32
     )  # else: sessions end when the portal stops
-    from .services.money.online_backends import PaymentGateway
-
-    public = f"http://{args.host}:{args.port}"
+    public = serving.public_url
     payments = PaymentGateway(public)  # a trial: the demonstration's payment site is allowed
-    web = create_app(db, secret_key=secret, public_url=public, secure_cookies=False, payments=payments)
-    print(f"Portail famille sur http://{args.host}:{args.port}/ ({describe(db.engine.url)}) ; Ctrl+C pour arrêter.",
-          flush=True)  # fmt: skip
+    web = create_app(db, secret_key=secret, public_url=public, secure_cookies=serving.secure_cookies,
+                     payments=payments)  # fmt: skip
+    print(f"Portail famille sur {public}/ ({describe(db.engine.url)}) ; Ctrl+C pour arrêter.", flush=True)
     # the background work in the same process: e-mails within a minute, online payments settled, end of day
     from .clock import local_now
     from .services.end_of_day.mailer import SmtpSettings
