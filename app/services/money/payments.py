@@ -265,7 +265,7 @@ class LedgerRow:
     label: str
     amount_cents: int
     running_cents: int
-    """The account balance (all wallets) after this entry."""
+    """The balance of this entry's wallet after it (not the account's, the sum of the wallets)."""
 
 
 @dataclass(frozen=True)
@@ -287,30 +287,25 @@ class PaymentRow:
 
 @checked
 def ledger_rows(db: Database, family_id: int, limit: RowLimit = 200) -> list[LedgerRow]:
-    """The most recent entries of the family's account, newest first, with the running account balance."""
+    """The most recent entries of the family's account, newest first, each with its wallet's balance after it —
+    shown beside the wallet's name, a running total of every wallet would give an « ALAE » line the sum of ALAE and
+    ALSH. The one rule of the portal's history and of the counter's balances tab (both show these rows)."""
     with db.reading() as uow:
         s = uow.session
         rows = s.execute(
-            select(LedgerEntry, Wallet.kind)
+            select(LedgerEntry, Wallet.kind, Wallet.balance_cents)
             .join(Wallet)
             .where(Wallet.family_id == family_id)
             .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
             .limit(limit)
         ).all()
-        running = ledger.family_balance(s, family_id)
+        running: dict[int, int] = {}  # wallet → its balance after the row being read (going back in time)
         result = []
-        for entry, kind in rows:
-            result.append(
-                LedgerRow(
-                    entry.id,
-                    entry.created_at,
-                    WALLET_LABELS[kind],
-                    _label(s, entry),
-                    entry.amount_cents,
-                    running,
-                )  # fmt: skip
-            )
-            running -= entry.amount_cents
+        for entry, kind, balance in rows:
+            after = running.get(entry.wallet_id, balance)
+            result.append(LedgerRow(entry.id, entry.created_at, WALLET_LABELS[kind], _label(s, entry),
+                                    entry.amount_cents, after))  # fmt: skip
+            running[entry.wallet_id] = after - entry.amount_cents
         return result
 
 
