@@ -158,7 +158,7 @@ def logout(db: Database) -> None:
     if db.dialect == "postgresql" and db.session_token:
         with db.writing() as uow:
             uow.session.execute(text("SELECT guichet_logout()"))
-            uow.commit()
+            uow.commit(changed=())  # nothing the other counters show
     db.close_session()
 
 

@@ -2,13 +2,15 @@
 
 ``Database.reading()`` gives a session that is rolled back at the end. ``Database.write(work, ...)`` runs a write
 use case: a unit of work, ``work(session)``, the role of the agent read again in that transaction, the operation
-key stored with the result, NOTIFY for the other counters, COMMIT; it tries again after a deadlock, a
-serialization failure or a busy database, and after an unclear end (the connection lost while the COMMIT was on
-its way) it looks the operation key up instead of writing twice.
+key stored with the result, NOTIFY for the other counters when the write declares that it changed what they show
+(``changed``), COMMIT; it tries again after a deadlock, a serialization failure or a busy database, and after an
+unclear end (the connection lost while the COMMIT was on its way) it looks the operation key up instead of writing
+twice.
 """
 
 from __future__ import annotations
 
+import enum
 import random
 import time
 import uuid
@@ -33,6 +35,22 @@ T = TypeVar("T")
 CHANGES_CHANNEL = "guichet_changes"
 ATTEMPTS = 8
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+class Shown(enum.StrEnum):
+    """What a write changed that the counters show: a write declares it (``Database.write(..., changed=…)``) and
+    the other counters are told (``NOTIFY guichet_changes, '<what>'``), then read their screens again
+    (``ui.live``). A write that declares nothing — a login, a failure counted, a reset link, an e-mail's state, a
+    job's lease — wakes no counter."""
+
+    PLACES = "places"
+    """Days, reservations and waitlists, activities, calendars and closings: the counters' calendars."""
+    ACCOUNTS = "accounts"
+    """Ledger entries, balances, payments: the family's balances and payment history."""
+    FAMILIES = "families"
+    """Families, children and their aids: the search list and the family page."""
+    TOWN = "town"
+    """Structures, agents, messages, the payment sites' settings: the counter's frame."""
 
 
 def new_operation_key() -> str:
@@ -129,13 +147,15 @@ class Database:
         operation: Operation[T] | None = None,
         actor: Actor | None = None,
         rule: Rule | None = None,
+        changed: tuple[Shown, ...] = (),
     ) -> T:
         """Run ``work(session)`` in one transaction and commit it (see the module's docstring).
 
         ``actor``: the agent is read again in this transaction (active, and let in by ``rule``: the service's line
         of ``permissions.RULES``). A family acting on the portal (``Actor.family``) writes only through the services
         whose rule says ``family``. With ``operation``, a key already committed returns its stored result without
-        running ``work`` again.
+        running ``work`` again. ``changed``: what the write changes that the counters show (``Shown``); on
+        PostgreSQL they are told when it commits, and only then.
         """
         from .actors import authorize
         from .errors import BusyRetryExhausted, ConnectionLost, PermissionDenied
@@ -157,10 +177,8 @@ class Database:
                     result = work(s)
                     if operation is not None:
                         _store_result(s, operation, result, actor.agent_id if actor else None, self.clock)
-                    if (
-                        self.dialect == "postgresql"
-                    ):  # other counters LISTEN (sent only if the COMMIT succeeds)
-                        s.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
+                    if changed and self.dialect == "postgresql":
+                        notify(s, changed)  # other counters LISTEN (sent only if the COMMIT succeeds)
                     committing = True
                     s.commit()
                     return result
@@ -220,11 +238,18 @@ class UnitOfWork:
         # close() rolls back whatever was not committed, without expiring the objects already loaded.
         self.session.close()
 
-    def commit(self) -> None:
-        """For scripts and tests that write outside a use case (the demonstration builder, fixtures)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
+    def commit(self, changed: tuple[Shown, ...] = tuple(Shown)) -> None:
+        """For scripts and tests that write outside a use case (the demonstration builder, fixtures): the counters
+        are told that anything may have changed, unless ``changed`` says less (``()``: nothing they show)."""
+        if changed and self.session.get_bind().dialect.name == "postgresql":
+            notify(self.session, changed)
         self.session.commit()
+
+
+def notify(s: Session, changed: tuple[Shown, ...]) -> None:
+    """Tell the counters, when this transaction commits, what it changed (the payload: ``places,accounts``)."""
+    s.execute(text("SELECT pg_notify(:channel, :what)"),
+              {"channel": CHANGES_CHANNEL, "what": ",".join(sorted({str(Shown(c)) for c in changed}))})  # fmt: skip
 
 
 # --- operation keys ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Live places: other counters' writes refresh this counter's views within a second.
 
-PostgreSQL: every writing transaction sends ``NOTIFY guichet_changes`` (``services.uow``); a background thread
-LISTENs on its own connection. SQLite: a cheap ``PRAGMA data_version`` check twice a second.
+PostgreSQL: a write that changes what the counters show sends ``NOTIFY guichet_changes`` with what it changed
+(``services.uow.Shown``: places, accounts, families, town; a login sends none); a background thread LISTENs on its
+own connection. SQLite: a cheap ``PRAGMA data_version`` check twice a second (any write of another connection).
 """
 
 from __future__ import annotations

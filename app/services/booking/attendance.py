@@ -22,7 +22,7 @@ from ..actors import Actor
 from ..bounds import OperationKey, checked
 from ..errors import UnknownEntity
 from ..permissions import rule
-from ..uow import Database, Operation
+from ..uow import Database, Operation, Shown
 from . import lifecycle
 from .waitlist import lock_days
 
@@ -43,14 +43,14 @@ def record_attendance(db: Database, actor: Actor, reservation_id: int, attendanc
     """Present or absent (billed unless a certificate comes), for an accepted reservation whose day has come."""
     attendance = Attendance(attendance)
     db.write(lambda s: lifecycle.record_attendance(s, _reservation(s, reservation_id), attendance,
-                                                   db.clock.now(), actor), actor=actor, rule=rule("booking.attendance.record_attendance"))  # fmt: skip
+                                                   db.clock.now(), actor), actor=actor, rule=rule("booking.attendance.record_attendance"), changed=(Shown.PLACES,))  # fmt: skip
 
 
 @checked
 def record_certificate(db: Database, actor: Actor, reservation_id: int, *, key: OperationKey) -> int:
     """Record a medical certificate for an absence, refunding the day. Returns the refunded cents."""
     operation = Operation(key, "reservation.certificate", int)
-    return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor, rule=rule("booking.attendance.record_certificate"))  # fmt: skip
+    return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor, rule=rule("booking.attendance.record_certificate"), changed=(Shown.PLACES, Shown.ACCOUNTS))  # fmt: skip
 
 
 @dataclass(frozen=True)

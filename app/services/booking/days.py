@@ -17,7 +17,7 @@ from ..actors import Actor
 from ..bounds import Capacity, DayReason, OperationKey, Reason, checked
 from ..errors import InvalidCapacity, ReasonRequired, UnknownEntity, ValidationError
 from ..permissions import rule
-from ..uow import Database, Operation
+from ..uow import Database, Operation, Shown
 from . import lifecycle
 from .lifecycle import ClosedDay
 from .rules import long_date
@@ -61,7 +61,8 @@ def set_capacity(
         return [r.id for r in lifecycle.promote(s, day, now, actor)]
 
     operation = Operation(key, "day.capacity", list[int])
-    return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.set_capacity"))
+    return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.set_capacity"),
+                    changed=(Shown.PLACES, Shown.ACCOUNTS))  # fmt: skip
 
 
 @checked
@@ -75,7 +76,7 @@ def reorder(db: Database, actor: Actor, day_id: int, reservation_ids: Sequence[i
             s, _locked_day(s, day_id), list(reservation_ids), db.clock.now(), actor, reason.strip()
         )
 
-    db.write(work, actor=actor, rule=rule("booking.days.reorder"))
+    db.write(work, actor=actor, rule=rule("booking.days.reorder"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -101,7 +102,8 @@ def close_day(db: Database, actor: Actor, day_id: int, reason: DayReason, *, key
         return lifecycle.close_day(s, day, reason, now, actor)
 
     operation = Operation(key, "day.close", ClosedDay)
-    closed = db.write(work, operation=operation, actor=actor, rule=rule("booking.days.close_day"))
+    closed = db.write(work, operation=operation, actor=actor, rule=rule("booking.days.close_day"),
+                      changed=(Shown.PLACES, Shown.ACCOUNTS))  # fmt: skip
     with (
         db.reading() as uow
     ):  # the names now (never stored with the outcome: an anonymisation must erase them)

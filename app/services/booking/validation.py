@@ -18,7 +18,7 @@ from ..bounds import OperationKey, checked
 from ..errors import AccountInDebit, InsufficientBalance
 from ..money import ledger
 from ..permissions import rule
-from ..uow import Database, Operation
+from ..uow import Database, Operation, Shown
 from . import lifecycle
 from .basket import (
     Action,
@@ -133,6 +133,7 @@ def confirm(db: Database, actor: Actor, basket: Basket, *, key: OperationKey) ->
         operation=operation,
         actor=actor,
         rule=rule("booking.validation.confirm"),
+        changed=(Shown.PLACES, Shown.ACCOUNTS),
     )
 
 

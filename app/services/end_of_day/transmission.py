@@ -39,7 +39,7 @@ from ..booking.rules import long_date, short_date
 from ..bounds import checked
 from ..families.view import state_label
 from ..money.amounts import format_eur
-from ..uow import Database
+from ..uow import Database, Shown
 
 OUTCOMES = {
     "accepted": ("acceptée", "acceptées"),
@@ -151,7 +151,7 @@ def transmit_day(
         step("Transmission terminée.", 100)
         return report
 
-    return db.write(work)
+    return db.write(work, changed=(Shown.PLACES,))  # « transmise » on each reservation
 
 
 _REQUESTS = (

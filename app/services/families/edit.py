@@ -18,7 +18,7 @@ from ..bounds import Text, Years, checked
 from ..errors import FieldErrors, UnknownEntity
 from ..money import ledger
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 from .search import refresh_search_text
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
@@ -201,7 +201,7 @@ def create_family(db: Database, actor: Actor, data: FamilyInput, children: Seque
                      agent_id=actor.agent_id, family_id=family.id, after=_snapshot(family))  # fmt: skip
         return family.id
 
-    return db.write(work, actor=actor, rule=rule("families.edit.create_family"))
+    return db.write(work, actor=actor, rule=rule("families.edit.create_family"), changed=(Shown.FAMILIES,))
 
 
 @checked
@@ -230,7 +230,7 @@ def update_family(db: Database, actor: Actor, family_id: int, data: FamilyInput)
         audit.record(s, at=db.clock.now(), action="family.update", entity="family", entity_id=family.id,
                      agent_id=actor.agent_id, family_id=family.id, before=before, after=_snapshot(family))  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("families.edit.update_family"))
+    db.write(work, actor=actor, rule=rule("families.edit.update_family"), changed=(Shown.FAMILIES,))
 
 
 @checked
@@ -263,4 +263,4 @@ def save_child(
                      before=before, after=values)  # fmt: skip
         return child.id
 
-    return db.write(work, actor=actor, rule=rule("families.edit.save_child"))
+    return db.write(work, actor=actor, rule=rule("families.edit.save_child"), changed=(Shown.FAMILIES,))

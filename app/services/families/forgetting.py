@@ -48,7 +48,7 @@ from ..money import ledger
 from ..money.amounts import format_eur
 from ..permissions import rule
 from ..sealing import forget
-from ..uow import Database, Operation
+from ..uow import Database, Operation, Shown
 from .portal import end_sessions
 from .search import refresh_search_text
 
@@ -197,7 +197,8 @@ def anonymise_family(
         return Anonymised(cancelled, refunded, left, balance)
 
     operation = Operation(key, "family.anonymise", Anonymised)
-    return db.write(work, operation=operation, actor=actor, rule=rule("families.forgetting.anonymise_family"))
+    return db.write(work, operation=operation, actor=actor, rule=rule("families.forgetting.anonymise_family"),
+                    changed=(Shown.PLACES, Shown.ACCOUNTS, Shown.FAMILIES))  # fmt: skip
 
 
 def _erase(s: Session, family: Family, now: datetime) -> None:

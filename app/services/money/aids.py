@@ -17,7 +17,7 @@ from ..errors import UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 from .amounts import parse_amount
 
 
@@ -127,7 +127,7 @@ def add_aid(
                             "valid_from": valid_from, "valid_to": valid_to})  # fmt: skip
         return [r.id for r in rows]
 
-    return db.write(work, actor=actor, rule=rule("money.aids.add_aid"))
+    return db.write(work, actor=actor, rule=rule("money.aids.add_aid"), changed=(Shown.FAMILIES,))
 
 
 @checked
@@ -143,4 +143,4 @@ def remove_aid(db: Database, actor: Actor, aid_id: int) -> None:
         audit.record(s, at=db.clock.now(), action="aid.delete", entity="family_aid", entity_id=aid_id,
                      agent_id=actor.agent_id, family_id=family_id, before=before)  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("money.aids.remove_aid"))
+    db.write(work, actor=actor, rule=rule("money.aids.remove_aid"), changed=(Shown.FAMILIES,))

@@ -50,7 +50,7 @@ from ..end_of_day.outbox import queue_email
 from ..errors import DomainError, FieldErrors, UnknownEntity, ValidationError, WrongFamily
 from ..families.view import WALLET_LABELS
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 from . import ledger
 from .amounts import format_eur, parse_amount
 from .online_backends import (
@@ -264,7 +264,7 @@ def start_online_payment(
     for _attempt in range(3):
         try:
             row_id, reference, email, config, subject = db.write(
-                create, actor=actor, rule=rule("money.online.start_online_payment")
+                create, actor=actor, rule=rule("money.online.start_online_payment"), changed=(Shown.ACCOUNTS,)
             )
             break
         except IntegrityError:  # the same random reference twice (one in 32^10): another one
@@ -297,7 +297,7 @@ def _close_unsent(db: Database, row_id: int, exc: BaseException) -> None:
             row.status, row.updated_at, row.settled_at = OnlinePaymentStatus.ABANDONED, now, now
             row.bank_status = f"page de paiement non obtenue : {type(exc).__name__}"[:200]
 
-    db.write(work)
+    db.write(work, changed=(Shown.ACCOUNTS,))
 
 
 # --- settling ---------------------------------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def _apply(db: Database, row_id: int, answer: Answer, expire: bool = False) -> O
             row.next_check_at = min(now + RECHECK, max(now, row.created_at + LIFETIME))
         return _state(s, row)
 
-    return db.write(work)
+    return db.write(work, changed=(Shown.ACCOUNTS,) if outcome is not None else ())  # a check: not shown
 
 
 def _record(
@@ -765,7 +765,7 @@ def save_payment_settings(db: Database, actor: Actor, structure_id: int, data: P
                      agent_id=actor.agent_id, structure_id=structure_id, before=before,
                      after={"backend": data.backend, "options": options, "enabled": data.enabled})  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("money.online.save_payment_settings"))
+    db.write(work, actor=actor, rule=rule("money.online.save_payment_settings"), changed=(Shown.TOWN,))
 
 
 @checked

@@ -36,7 +36,7 @@ from ..families.edit import FieldErrors
 from ..families.view import WALLET_LABELS
 from ..permissions import rule
 from ..sealing import ERASED, opened_text, seal_optional
-from ..uow import Database, Operation
+from ..uow import Database, Operation, Shown
 from . import ledger
 from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
 from .till import TillClosed, ensure_day_open, lock_till, next_receipt_seq, receipt_number, till_closing
@@ -160,6 +160,7 @@ def record_payment(
         operation=Operation(key, "payment", Receipt),
         actor=actor,
         rule=rule("money.payments.record_payment"),
+        changed=(Shown.ACCOUNTS,),
     )
 
 
@@ -206,6 +207,7 @@ def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: Reason,
         operation=Operation(key, "payment.reverse", int),
         actor=actor,
         rule=rule("money.payments.reverse_payment"),
+        changed=(Shown.ACCOUNTS,),
     )
 
 
@@ -251,6 +253,7 @@ def adjust(
         operation=Operation(key, "ledger.adjust", int),
         actor=actor,
         rule=rule("money.payments.adjust"),
+        changed=(Shown.ACCOUNTS,),
     )
 
 

@@ -33,7 +33,7 @@ from ..bounds import AmountText, Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..money.amounts import parse_amount
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 from .defaults import POLICIES, Policy
 
 NAME_MAX = 120
@@ -271,7 +271,7 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
                      after=_full_snapshot(activity))  # fmt: skip
         return activity.id
 
-    return db.write(work, actor=actor, rule=rule("setup.activities.create_activity"))
+    return db.write(work, actor=actor, rule=rule("setup.activities.create_activity"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -310,7 +310,7 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before,
                      after=_full_snapshot(a))  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.activities.save_activity"))
+    db.write(work, actor=actor, rule=rule("setup.activities.save_activity"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -368,7 +368,7 @@ def update_activity(
         audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before, after=_snapshot(a))  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.activities.update_activity"))
+    db.write(work, actor=actor, rule=rule("setup.activities.update_activity"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -386,7 +386,7 @@ def set_brackets(
                      agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
                      after={"brackets": parsed})  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.activities.set_brackets"))
+    db.write(work, actor=actor, rule=rule("setup.activities.set_brackets"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -417,7 +417,7 @@ def set_booking_policy(
                      after={"booking": str(booking), "cancel": str(cancel), "opening": str(opening_kind),
                             "horizon": horizon_days})  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.activities.set_booking_policy"))
+    db.write(work, actor=actor, rule=rule("setup.activities.set_booking_policy"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -433,7 +433,7 @@ def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -
                      entity="activity", entity_id=a.id, agent_id=actor.agent_id, structure_id=a.structure_id,
                      before={"active": archived}, after={"active": not archived})  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.activities.set_archived"))
+    db.write(work, actor=actor, rule=rule("setup.activities.set_archived"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -454,7 +454,7 @@ def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
         audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
                      agent_id=actor.agent_id, structure_id=a.structure_id, before=before)  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.activities.delete_activity"))
+    db.write(work, actor=actor, rule=rule("setup.activities.delete_activity"), changed=(Shown.PLACES,))
 
 
 @dataclass(frozen=True)

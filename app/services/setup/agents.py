@@ -22,7 +22,7 @@ from ..errors import UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..permissions import rule
 from ..security import hash_password, temporary_password
-from ..uow import Database
+from ..uow import Database, Shown
 
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 ROLE_LABELS = {Role.AGENT: "agent", Role.SUPERVISOR: "régisseur", Role.ADMIN: "administrateur"}
@@ -156,7 +156,9 @@ def create_agent(
         return agent.id
 
     return TemporaryPassword(
-        db.write(work, actor=actor, rule=rule("setup.agents.create_agent")), login, password
+        db.write(work, actor=actor, rule=rule("setup.agents.create_agent"), changed=(Shown.TOWN,)),
+        login,
+        password,
     )
 
 
@@ -176,7 +178,7 @@ def _change(
             audit.record(s, at=db.clock.now(), action=action, entity="agent", entity_id=agent.id,
                          agent_id=actor.agent_id, before=before, after=after, reason=reason)  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule(service))
+    db.write(work, actor=actor, rule=rule(service), changed=(Shown.TOWN,))
 
 
 @checked

@@ -19,7 +19,7 @@ from ..actors import Actor
 from ..bounds import Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 
 M = TypeVar("M")
 
@@ -46,7 +46,7 @@ def create_aid_type(
                      agent_id=actor.agent_id, after={"kind": aid.kind, "name": aid.name})  # fmt: skip
         return aid.id
 
-    return db.write(work, actor=actor, rule=rule("setup.catalogue.create_aid_type"))
+    return db.write(work, actor=actor, rule=rule("setup.catalogue.create_aid_type"), changed=(Shown.TOWN,))
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def save_message(db: Database, actor: Actor, structure_id: int, title: Annotated
                      after={"title": msg.title, "body": msg.body})  # fmt: skip
         return msg.id
 
-    return db.write(work, actor=actor, rule=rule("setup.catalogue.save_message"))
+    return db.write(work, actor=actor, rule=rule("setup.catalogue.save_message"), changed=(Shown.TOWN,))
 
 
 @checked

@@ -34,7 +34,7 @@ from ..families.search import refresh_search_text
 from ..money import ledger
 from ..money.amounts import format_eur, parse_amount
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 
 Progress = Callable[[int, int], None]
 """progress(done, total): called now and then during a long read or import."""
@@ -799,7 +799,8 @@ def import_families(
                             "balances": {k.value: v for k, v in result.balances.items()}})  # fmt: skip
         return result
 
-    return db.write(work, actor=actor, rule=rule("setup.family_import.import_families"))
+    return db.write(work, actor=actor, rule=rule("setup.family_import.import_families"),
+                    changed=(Shown.FAMILIES, Shown.ACCOUNTS))  # fmt: skip
 
 
 def _write(

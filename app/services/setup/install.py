@@ -18,7 +18,7 @@ from ..bounds import PasswordText, PersonName, Text, checked
 from ..errors import DomainError, ValidationError
 from ..families.edit import FieldErrors
 from ..security import check_new_password
-from ..uow import Database
+from ..uow import Database, Shown
 from .agents import add_agent, check_full_name, check_login
 from .school_year import GenerationReport, check_zone, generate_in, parse_school_year
 from .structures import StructureInput, add_structure, validate_structure
@@ -116,4 +116,4 @@ def install(db: Database, data: InstallInput) -> InstallReport:
             report.generation = generate_in(s, actor, now, school_year)
         return report
 
-    return db.write(work)
+    return db.write(work, changed=tuple(Shown))  # a town from nothing: everything

@@ -42,7 +42,7 @@ from ..booking import calendar
 from ..bounds import Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 
 ZONES = SCHOOL_ZONES
 Zone = Annotated[str, Text(max_len=12, label="zone")]
@@ -303,7 +303,7 @@ def save_calendar(
                      after={"holidays": [_row(h) for h in holidays],
                             "public_holidays": [_row(p) for p in public_holidays]})  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.school_year.save_calendar"))
+    db.write(work, actor=actor, rule=rule("setup.school_year.save_calendar"), changed=(Shown.PLACES,))
 
 
 def _row(row: HolidayRow | PublicHolidayRow) -> dict[str, object]:
@@ -344,7 +344,9 @@ def add_local_closing(
                      agent_id=actor.agent_id, structure_id=structure_id, after={"day": day, "name": name})  # fmt: skip
         return row.id
 
-    return db.write(work, actor=actor, rule=rule("setup.school_year.add_local_closing"))
+    return db.write(
+        work, actor=actor, rule=rule("setup.school_year.add_local_closing"), changed=(Shown.PLACES,)
+    )
 
 
 @checked
@@ -359,7 +361,7 @@ def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
                      before={"day": row.day, "name": row.name})  # fmt: skip
         s.delete(row)
 
-    db.write(work, actor=actor, rule=rule("setup.school_year.remove_local_closing"))
+    db.write(work, actor=actor, rule=rule("setup.school_year.remove_local_closing"), changed=(Shown.PLACES,))
 
 
 # --- generating the days ---------------------------------------------------------------------------------
@@ -642,7 +644,7 @@ def generate_days(
         report = generate_in(s, actor, db.clock.now(), school_year, activity_ids, past=past)
         return report
 
-    return db.write(work, actor=actor, rule=rule("setup.school_year.generate_days"))
+    return db.write(work, actor=actor, rule=rule("setup.school_year.generate_days"), changed=(Shown.PLACES,))
 
 
 @checked
@@ -659,4 +661,4 @@ def set_opening_date(db: Database, actor: Actor, period_id: int, opening: date) 
                      agent_id=actor.agent_id, structure_id=p.activity.structure_id,
                      before={"opening": before}, after={"opening": opening})  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.school_year.set_opening_date"))
+    db.write(work, actor=actor, rule=rule("setup.school_year.set_opening_date"), changed=(Shown.PLACES,))

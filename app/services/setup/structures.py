@@ -19,7 +19,7 @@ from ..bounds import Text, checked
 from ..errors import UnknownEntity
 from ..families.edit import EMAIL, FieldErrors, normalise_phone
 from ..permissions import rule
-from ..uow import Database
+from ..uow import Database, Shown
 from .defaults import USUAL_ACTIVITIES, new_activity
 from .school_year import ZONES
 
@@ -165,7 +165,7 @@ def create_structure(
                                   now=db.clock.now())  # fmt: skip
         return structure.id
 
-    return db.write(work, actor=actor, rule=rule("setup.structures.create_structure"))
+    return db.write(work, actor=actor, rule=rule("setup.structures.create_structure"), changed=(Shown.TOWN,))
 
 
 @checked
@@ -184,7 +184,7 @@ def update_structure(db: Database, actor: Actor, structure_id: int, data: Struct
                      entity_id=structure.id, agent_id=actor.agent_id, structure_id=structure.id,
                      before=before, after=_snapshot(structure))  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("setup.structures.update_structure"))
+    db.write(work, actor=actor, rule=rule("setup.structures.update_structure"), changed=(Shown.TOWN,))
 
 
 @dataclass(frozen=True)
