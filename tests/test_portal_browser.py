@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from datetime import date
@@ -185,6 +186,7 @@ def test_a_demo_family_books_three_days_one_full_in_chromium(portal_url, demo_rw
         problems["soldes"] = _axe(driver)
         _go(driver, driver.find_element(By.LINK_TEXT, "Réserver"))
         Select(driver.find_element(By.ID, "enfant")).select_by_visible_text(child)
+        Select(driver.find_element(By.ID, "structure")).select_by_visible_text("ALSH Montech")
         Select(driver.find_element(By.ID, "activite")).select_by_value(str(pv))
         _go(driver, driver.find_element(By.XPATH, "//button[text()='Afficher']"))
         WebDriverWait(driver, 15).until(lambda d: f"activite={pv}" in d.current_url)
@@ -316,6 +318,7 @@ def test_a_demo_family_pays_50_euros_by_card_on_payfip_then_books_in_chromium(ba
             driver.set_window_size(1366, 768)
             _go(driver, driver.find_element(By.LINK_TEXT, "Réserver"))
             Select(driver.find_element(By.ID, "enfant")).select_by_visible_text(child)
+            Select(driver.find_element(By.ID, "structure")).select_by_visible_text("ALSH Montech")
             Select(driver.find_element(By.ID, "activite")).select_by_value(str(pv))
             _go(driver, driver.find_element(By.XPATH, "//button[text()='Afficher']"))
             WebDriverWait(driver, 15).until(lambda d: f"activite={pv}" in d.current_url)
@@ -338,3 +341,281 @@ def test_a_demo_family_pays_50_euros_by_card_on_payfip_then_books_in_chromium(ba
     assert state is OnlinePaymentStatus.PAID and balance(db, family_id) == before + 5_000 - booked
     found = {page: issues for page, issues in problems.items() if issues}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+# --- issue 30: the portal as families find it --------------------------------------------------------------------
+
+DESKTOP, PHONE = (1280, 800), (375, 812)
+
+
+def _ax(driver) -> list[dict]:
+    """The page's accessibility tree as Chromium gives it to screen readers (CDP), without the ignored nodes."""
+    nodes = driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
+    return [n for n in nodes if not n.get("ignored")]
+
+
+def _role(node: dict) -> str:
+    return str(node.get("role", {}).get("value", ""))
+
+
+def _name(node: dict) -> str:
+    return str(node.get("name", {}).get("value", ""))
+
+
+CUT_JS = """
+const cut = [];
+const shown = el => el.getClientRects().length > 0 && !el.closest('.sr-only');
+for (const el of document.querySelectorAll(
+    'header p, header span, header button, nav a, main h1, main h2, main h3, main caption, main label, main td, '
+    + 'main th, main p, main li, main .button, main button, main .day span')) {
+  if (!shown(el) || getComputedStyle(el).display === 'inline') continue;
+  if (el.scrollWidth > el.clientWidth + 1) cut.push(el.tagName + ': ' + el.textContent.trim().slice(0, 50));
+}
+const ctx = document.createElement('canvas').getContext('2d');
+for (const s of document.querySelectorAll('main select')) {
+  if (!shown(s)) continue;
+  const cs = getComputedStyle(s);
+  ctx.font = cs.fontWeight + ' ' + cs.fontSize + ' ' + cs.fontFamily;
+  const t = s.options[s.selectedIndex] ? s.options[s.selectedIndex].text : '';
+  const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;  // its arrow
+  if (ctx.measureText(t).width > room) cut.push('SELECT: ' + t);
+}
+return cut;
+"""
+
+
+def _cut(driver) -> list[str]:
+    """Words a person cannot read whole on the page: a box narrower than its text, a select narrower than the
+    option shown."""
+    return list(driver.execute_script(CUT_JS))
+
+
+def _key_family(db) -> tuple[str, int]:
+    """A demonstration family with a portal identifier, enough on its ALAE wallet for three Wednesdays, whose first
+    child (the one the Réserver page opens on) has no Wednesday booked in December 2026; its login, that child."""
+    from app.models import Activity, ActivityDay, WalletKind
+    from app.services.families.view import family_summary
+
+    with db.reading() as uow:
+        s = uow.session
+        candidates = s.execute(select(Family.id, Family.portal_login).join(Wallet).where(
+            Family.portal_login.is_not(None), Wallet.kind == WalletKind.ALAE, Wallet.balance_cents >= 3_000)
+            .order_by(Family.id)).all()  # fmt: skip
+    for family_id, login in candidates:
+        child = family_summary(db, family_id).children[0].id
+        with db.reading() as uow:
+            booked = uow.session.scalar(select(func.count()).select_from(Reservation).join(ActivityDay)
+                                        .join(Activity).where(Reservation.child_id == child,
+                                                              Activity.code == "ALAE-MER",
+                                                              ActivityDay.day.between(date(2026, 12, 1),
+                                                                                      date(2026, 12, 31))))  # fmt: skip
+        if not booked:
+            return login, child
+    raise AssertionError("no demonstration family fits")
+
+
+def accepted(db, child: int) -> int:
+    with db.reading() as uow:
+        return uow.session.scalar(select(func.count()).select_from(Reservation).where(
+            Reservation.child_id == child, Reservation.status == ReservationStatus.ACCEPTED))  # fmt: skip
+
+
+KEY_NAMES = {"\ue004": "Tab", "\ue007": "Enter", "\ue00d": "Space", "\ue015": "Down", "\ue014": "Right",
+             "\ue00f": "PageDown"}  # fmt: skip
+
+
+def test_a_family_books_three_days_and_confirms_with_the_keyboard_alone_in_25_keys(
+    portal_url, demo_rw, tmp_path
+):
+    """Issue 30: the calendar is one tab stop, the arrows move between its days, Enter books without reloading
+    the page (the focus stays on the day) and the next Tab reaches « Valider »; every key press is counted, from
+    the home page to the outcomes."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    login, child = _key_family(demo_rw)
+    before = accepted(demo_rw, child)
+    driver = _driver(tmp_path, *DESKTOP)
+    pressed: list[str] = []
+
+    def press(key: str) -> None:
+        ActionChains(driver).send_keys(key).perform()  # to the element that has the focus, as a person types
+        pressed.append(key)
+
+    def active() -> dict:
+        return driver.execute_script(
+            "const a = document.activeElement; return {tag: a.tagName, text: (a.innerText || '').trim(),"
+            " href: a.getAttribute('href') || '', jour: a.closest('[data-jour]') ?"
+            " a.closest('[data-jour]').dataset.jour : ''};"
+        )
+
+    def tab_to(wanted, limit: int = 30) -> None:
+        for _ in range(limit):
+            if wanted(active()):
+                return
+            press(Keys.TAB)
+        raise AssertionError(f"never reached with Tab (last: {active()})")
+
+    def shown_month() -> str:  # read in one go: the calendar may be replaced meanwhile
+        return str(driver.execute_script("return document.getElementById('mois').textContent"))
+
+    def loaded(path: str) -> None:
+        WebDriverWait(driver, 15).until(lambda d: d.current_url.split("#")[0].split("?")[0].endswith(path))
+        WebDriverWait(driver, 15).until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
+
+    try:
+        _log_in(driver, portal_url, login)
+        driver.get(f"{portal_url}/")  # the home page as it opens: nothing has the focus
+        tab_to(lambda a: a["text"] == "Réserver" and a["tag"] == "A")
+        press(Keys.ENTER)
+        loaded("/reserver")
+        driver.execute_script("window.sameDocument = true")  # gone if a page is loaded
+        tab_to(lambda a: a["text"] == "Aller au calendrier")
+        press(Keys.ENTER)
+        tab_to(lambda a: bool(a["jour"]), limit=3)
+        booked = 0
+        while booked < 3:  # the next day to book of the month, else PageDown: the next month
+            free = driver.execute_script(
+                "return [...document.querySelectorAll('#grille button.day')].filter(b =>"
+                " b.textContent.includes('Réserver le')).map(b => b.closest('td').dataset.jour);"
+            )
+            here = active()["jour"]
+            later = [d for d in free if d >= here]
+            if not later:
+                month = shown_month()
+                press(Keys.PAGE_DOWN)
+                WebDriverWait(driver, 15).until(lambda d, month=month: shown_month() != month)
+                WebDriverWait(driver, 15).until(lambda d: bool(active()["jour"]))
+                continue
+            target = later[0]
+            for _ in range(25):
+                here = active()["jour"]
+                if here == target:
+                    break
+                same_day = date.fromisoformat(here).weekday() == date.fromisoformat(target).weekday()
+                press(Keys.ARROW_DOWN if same_day else Keys.ARROW_RIGHT)
+            assert active()["jour"] == target
+            booked += 1
+            press(Keys.SPACE if booked == 2 else Keys.ENTER)
+            WebDriverWait(driver, 15).until(
+                lambda d, n=booked: d.find_element(By.ID, "nb-demandes").text.startswith(f"{n} demande")
+            )
+            WebDriverWait(driver, 15).until(lambda d, target=target: active()["jour"] == target)
+            assert "à réserver" in active()["text"]
+        assert driver.execute_script("return window.sameDocument === true")  # no page was loaded for the days
+        press(Keys.TAB)
+        assert active()["text"] == "Valider"
+        press(Keys.ENTER)
+        loaded("/recapitulatif")
+        if active()["text"] != "Confirmer":
+            tab_to(lambda a: a["text"] == "Aller au contenu")
+            press(Keys.ENTER)
+            tab_to(lambda a: a["text"] == "Confirmer")
+        press(Keys.ENTER)
+        loaded("/resultat")
+        assert _shows(driver, "Lisez bien le résultat").count("Acceptée") == 3
+    finally:
+        driver.quit()
+    print(f"{len(pressed)} keys:", " ".join(KEY_NAMES.get(k, k) for k in pressed))
+    assert len(pressed) <= 25, f"{len(pressed)} keys: {pressed}"
+    assert accepted(demo_rw, child) == before + 3
+
+
+def test_on_a_phone_the_calendar_keeps_its_places_and_the_tables_their_column_headings(
+    portal_url, demo_rw, tmp_path
+):
+    """Issue 30, at 375×812: what a screen reader is given (Chromium's accessibility tree): the places left and
+    the waitlists of the calendar, the column headings of the tables shown as cards."""
+    from selenium.webdriver.common.by import By
+
+    login, _child = _demo_family(demo_rw)
+    pv = activity_id(demo_rw, "CLSH-PV")
+    driver = _driver(tmp_path, *PHONE)
+    try:
+        _log_in(driver, portal_url, login)
+        driver.get(f"{portal_url}/reserver?activite={pv}&mois=2026-12")
+        _shows(driver, "Décembre 2026")
+        calendar = " | ".join(_name(n) for n in _ax(driver))
+        assert len(re.findall(r"\b\d+ places?\b", calendar)) >= 5, calendar
+        assert re.search(r"\b\d+ en attente\b", calendar), calendar
+        seen = driver.execute_script(
+            "return [...document.querySelectorAll('.day .p')].filter(p => p.textContent.trim())"
+            ".every(p => p.getBoundingClientRect().height > 0)"
+        )
+        assert seen  # shown to everyone, not only to screen readers
+        for label in ("Réserver le lundi 21 décembre", "Réserver le mardi 22 décembre"):
+            _go(driver, driver.find_element(By.XPATH, f"//button[contains(., '{label}')]"))
+        for path in ("/recapitulatif", "/reservations", "/soldes"):
+            driver.get(f"{portal_url}{path}")
+            wanted = len(driver.find_elements(By.CSS_SELECTOR, "table.table thead th"))
+            headings = [_name(n) for n in _ax(driver) if _role(n) == "columnheader"]
+            assert wanted and len(headings) == wanted, (path, headings)
+            labels = driver.execute_script(
+                "return [...document.querySelectorAll('table.table tbody td[data-label]')].map("
+                "td => getComputedStyle(td, '::before').content)"
+            )
+            assert labels and all(x not in ("none", "normal", '""') for x in labels), (path, labels)
+    finally:
+        driver.quit()
+
+
+PAGES = ["/connexion", "/mot-de-passe-oublie", "/", "/soldes", "/reserver", "/recapitulatif", "/reservations",
+         "/compte", "/mot-de-passe", "/licence", "/reserver?enfant=999999"]  # fmt: skip
+
+
+def test_every_page_at_1280_and_375_passes_axe_and_cuts_nothing(portal_url, demo_rw, tmp_path):
+    """Issue 30: every page at 1280×800 and 375×812 (axe-core: no serious or critical WCAG 2.1 AA violation; no
+    text cut; no sideways scrolling on the phone), with a screenshot of each (``GUICHET_PORTAL_SHOTS``)."""
+    from selenium.webdriver.common.by import By
+
+    login, child = _demo_family(demo_rw)
+    pv = activity_id(demo_rw, "CLSH-PV")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems: dict[str, object] = {}
+    driver = _driver(tmp_path, *DESKTOP)
+
+    def look(name: str) -> None:
+        for width, height in (DESKTOP, PHONE):
+            driver.set_window_size(width, height)
+            key = f"{name} {width}"
+            if found := _axe(driver):
+                problems[f"axe {key}"] = found
+            if cut := _cut(driver):
+                problems[f"cut {key}"] = cut
+            wide = driver.execute_script("return document.documentElement.scrollWidth")
+            if wide > width:
+                problems[f"scroll {key}"] = wide
+            driver.save_screenshot(
+                str(SHOTS / f"issue30-{name.strip('/').replace('/', '-') or 'accueil'}-{width}.png")
+            )
+            if name in ("/reserver", "/recapitulatif", "/reservations", "/soldes"):
+                height = driver.execute_script("return document.documentElement.scrollHeight")
+                driver.set_window_size(width, min(height + 120, 4000))
+                driver.save_screenshot(str(SHOTS / f"issue30-{name.strip('/')}-{width}-entier.png"))
+        driver.set_window_size(*DESKTOP)
+
+    try:
+        for path in PAGES[:2]:
+            driver.get(f"{portal_url}{path}")
+            look(path)
+        _log_in(driver, portal_url, login)
+        for label in ("Réserver le lundi 21 décembre", "Réserver le mardi 22 décembre"):
+            driver.get(f"{portal_url}/reserver?activite={pv}&mois=2026-12")
+            _go(driver, driver.find_element(By.XPATH, f"//button[contains(., '{label}')]"))
+        for path in PAGES[2:]:
+            driver.get(f"{portal_url}{path}")
+            if path == "/reserver":
+                driver.get(f"{portal_url}/reserver?activite={pv}&mois=2026-12")
+            look(path if "?" not in path else "/erreur")
+        driver.get(f"{portal_url}/recapitulatif")
+        _go(driver, driver.find_element(By.XPATH, "//button[text()='Confirmer']"))
+        _shows(driver, "Lisez bien le résultat")
+        look("/resultat")
+    finally:
+        driver.quit()
+    assert problems == {}, json.dumps(problems, ensure_ascii=False, indent=1)
+    assert child

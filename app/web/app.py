@@ -37,7 +37,7 @@ from ..services.actors import Actor
 from ..services.auth import LoginRefused
 from ..services.booking.basket import Action, Basket, BasketLine, Likely, OutcomeStatus
 from ..services.booking.copying import copy_days
-from ..services.booking.month_view import bookable_month, month_views
+from ..services.booking.month_view import DayState, bookable_month, month_views
 from ..services.booking.validation import confirm, recap
 from ..services.documents.sheet import reservation_sheet_pdf
 from ..services.errors import DomainError
@@ -183,7 +183,8 @@ def create_app(
         )  # none on a failure's page (outside the session)
         flash = session.pop("flash", None)
         base = {"request": request, "csrf": csrf_token(session), "family": getattr(request.state, "family", None),
-                "nav": NAV, "path": request.url.path, "flash": flash, "csrf_field": CSRF_FIELD}  # fmt: skip
+                "nav": NAV, "path": request.url.path, "flash": flash, "csrf_field": CSRF_FIELD,
+                "updated": moment_text(db.clock.now(), "dd/MM/y 'à' HH:mm")}  # fmt: skip
         return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
 
     def go(url: str) -> RedirectResponse:
@@ -410,16 +411,28 @@ def create_app(
 
     # --- réserver ---------------------------------------------------------------------------------------------------
     @web.get("/reserver", response_class=HTMLResponse)
-    def book(request: Request, enfant: str = "", activite: str = "", mois: str = "") -> Response:
+    def book(
+        request: Request, enfant: str = "", activite: str = "", mois: str = "", structure: str = ""
+    ) -> Response:
         fid = guard(request)
         children = children_of(fid)
         activities = {a.id: a for a in portal.portal_activities(db)}
         if not children or not activities:
             return page(request, "reserver.html", {"title": "Réserver", "empty": True})
+        structures = {a.structure_id: a.structure_name for a in activities.values()}
         child = int_param(enfant) if enfant else next(iter(children))
-        activity = int_param(activite) if activite else next(iter(activities))
-        if child not in children or activity not in activities:
+        activity = int_param(activite) if activite else None
+        chosen = int_param(structure) if structure else None
+        if (
+            child not in children
+            or (activite and activity not in activities)
+            or (structure and chosen not in structures)
+        ):
             raise NotYours()
+        if chosen is None:  # the structure of the activity asked for, else the first one
+            chosen = activities[activity].structure_id if activity is not None else next(iter(structures))
+        if activity is None or activities[activity].structure_id != chosen:  # another structure chosen
+            activity = next(a.id for a in activities.values() if a.structure_id == chosen)
         year, month = _month(mois) or bookable_month(db, activity)
         view = month_views(db, fid, [child], activity, year, month)[0]
         basket = basket_of(request, fid)
@@ -430,12 +443,18 @@ def create_app(
         first = date(year, month, 1)
         before = (first - timedelta(days=1)).replace(day=1)
         after = (first + timedelta(days=32)).replace(day=1)
+        others: dict[str, dict[int, str]] = {}  # « Copier » to another activity: by structure
+        for a in activities.values():
+            if a.id != activity:
+                others.setdefault(a.structure_name, {})[a.id] = a.name
         return page(request, "reserver.html", {
-            "title": "Réserver", "children": children, "activities": activities, "child": child,
-            "activity": activity, "month_label": format_date(first, "MMMM y", locale="fr_FR"),
+            "title": "Réserver", "children": children, "structures": structures, "structure": chosen,
+            "activities": activities, "child": child, "activity": activity,
+            "month_label": format_date(first, "MMMM y", locale="fr_FR"),
             "mois": f"{year:04d}-{month:02d}", "before": f"{before:%Y-%m}", "after": f"{after:%Y-%m}",
             "grid": grid, "weekdays": WEEKDAYS, "legend": STATE_LEGEND, "count": len(basket.lines),
-            "siblings": {k: v for k, v in children.items() if k != child},
+            "why": _why([c for week in grid for c in week]),
+            "siblings": {k: v for k, v in children.items() if k != child}, "other_activities": others,
             "copyable": any(a is Action.ADD for a in pending.values()),
             "waitlist": activities[activity].waitlist_enabled})  # fmt: skip
 
@@ -456,11 +475,12 @@ def create_app(
             ln.key == (child, activity, day) for ln in basket.lines
         ):
             say(request, f"Au plus {MAX_BASKET} demandes à la fois : validez celles-ci d'abord.", "error")
-        else:
-            basket.toggle(child, activity, day, action)
-            keep(request, basket)
-            basket_changed(request)
-        return go(f"/reserver?enfant={child}&activite={activity}&mois={day:%Y-%m}#calendrier")
+            return go(f"/reserver?enfant={child}&activite={activity}&mois={day:%Y-%m}")  # the message, on top
+        basket.toggle(child, activity, day, action)
+        keep(request, basket)
+        basket_changed(request)
+        # without JavaScript the page comes back on the day clicked: the next Tab goes on from there
+        return go(f"/reserver?enfant={child}&activite={activity}&mois={day:%Y-%m}#{_day_id(day)}")
 
     @web.post("/reserver/annuler")
     async def abandon(request: Request) -> Response:
@@ -473,39 +493,50 @@ def create_app(
 
     @web.post("/copier")
     async def copy(request: Request) -> Response:
+        """« Copier » the days to book of a child and an activity: to another child of the family
+        (``vers=enfant-<id>``), or to another activity of the same child (``vers=activite-<id>``); each copied day
+        is checked again (DESIGN §2.5)."""
         fid = guard(request)
         form = await posted(request)
         children = children_of(fid)
-        source, target = int_param(form.get("enfant")), int_param(form.get("vers"))
-        activity = int_param(form.get("activite"))
-        if source not in children or target not in children or activity is None:
+        activities = {a.id: a for a in portal.portal_activities(db)}
+        source, activity = int_param(form.get("enfant")), int_param(form.get("activite"))
+        kind, _, value = form.get("vers", "").rpartition("-")
+        target = int_param(value)
+        to_child = target if kind in ("", "enfant") else None  # a bare number: a child (the former form)
+        to_activity = target if kind == "activite" else None
+        if (source not in children or activity not in activities or (to_child is None and to_activity is None)
+                or (to_child is not None and to_child not in children)
+                or (to_activity is not None and to_activity not in activities)):  # fmt: skip
             raise NotYours()
+        back = f"/reserver?enfant={source}&activite={activity}"
         basket = basket_of(request, fid)
         try:
             report = copy_days(db, actor(request, fid), basket, from_child_id=source, from_activity_id=activity,
-                               to_child_id=target)  # fmt: skip
+                               to_child_id=to_child, to_activity_id=to_activity)  # fmt: skip
         except DomainError as exc:
             say(request, str(exc), "error")
-            return go(f"/reserver?enfant={source}&activite={activity}")
+            return go(back)
         if len(basket.lines) > MAX_BASKET:
             say(
                 request,
                 f"Au plus {MAX_BASKET} demandes à la fois : validez celles-ci avant de copier.",
                 "error",
             )
-            return go(f"/reserver?enfant={source}&activite={activity}")
+            return go(back)
         keep(request, basket)
         basket_changed(request)
-        text = f"{count(len(report.added), 'jour copié', 'jours copiés')} pour {children[target]}."
+        child = to_child if to_child is not None else source
+        where = to_activity if to_activity is not None else activity
+        who = children[child] if to_activity is None else f"{children[source]} – {activities[where].name}"
+        text = f"{count(len(report.added), 'jour copié', 'jours copiés')} pour {who}."
         if report.skipped:
             text += (
                 " Non copiés : " + "; ".join(f"{ln.day:%d/%m} ({why})" for ln, why in report.skipped) + "."
             )
         say(request, text, "ok" if report.added else "error")
         month = report.added[0].day if report.added else None
-        return go(
-            f"/reserver?enfant={target}&activite={activity}" + (f"&mois={month:%Y-%m}" if month else "")
-        )
+        return go(f"/reserver?enfant={child}&activite={where}" + (f"&mois={month:%Y-%m}" if month else ""))
 
     @web.get("/recapitulatif", response_class=HTMLResponse)
     def summary(request: Request) -> Response:
@@ -660,10 +691,18 @@ def _weeks(year: int, month: int) -> list[list[date]]:
             if any(d.month == month for d in week[:5])]  # fmt: skip
 
 
+def _day_id(day: date) -> str:
+    """The id of a day's cell in the calendar (« j-2026-12-09 »): where a click without JavaScript comes back."""
+    return f"j-{day.isoformat()}"
+
+
 def _cell(cell: Any, day: date, action: Action | None, month: int) -> dict[str, Any]:
-    """What the template shows of a day: its words, colours, and the request a click would make."""
+    """What the template shows of a day: its words, colours, and the request a click would make; ``locked``: a
+    booked day past its cancellation deadline (a style of its own, and said in words: « plus annulable »);
+    ``explained``: a day that cannot be clicked whose reason the note under the calendar gives (not the days the
+    activity does not run: « fermé » says it)."""
     if cell is None or day.month != month:
-        return {"day": day, "outside": day.month != month, "label": "", "places": ""}
+        return {"day": day, "id": _day_id(day), "outside": day.month != month, "label": "", "places": ""}
     click: Action | None = None
     if action is not None:
         click = action  # clicked again: the request is taken back
@@ -676,7 +715,35 @@ def _cell(cell: Any, day: date, action: Action | None, month: int) -> dict[str, 
         places = places[len(label) :].lstrip(" ·")
     verb = "Retirer la demande" if action is not None else "Réserver" if click is Action.ADD else "Supprimer"
     when = day_text(day, "EEEE d MMMM")
+    locked = click is None and cell.state is DayState.BOOKED
     css = f"st-{action.value}" if action is not None else f"st-{cell.state.value}"
-    return {"day": day, "outside": False, "label": label, "places": places, "css": css, "reason": cell.reason,
-            "click": click.value if click else None,
-            "hint": f"{verb} le {when}" if click else when}  # fmt: skip
+    generic = cell.state is DayState.CLOSED and cell.reason.startswith("pas d'accueil")
+    explained = click is None and bool(cell.reason) and cell.state is not DayState.PAST and not generic
+    return {"day": day, "id": _day_id(day), "outside": False, "label": label, "places": places,
+            "css": css + (" locked" if locked else ""), "reason": cell.reason, "click": click.value if click else None,
+            "locked": locked, "explained": explained, "hint": f"{verb} le {when}" if click else when}  # fmt: skip
+
+
+def _why(cells: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The note under the calendar: the days that cannot be clicked with the reason each gives, the days that give
+    the same one together (« du lundi 8 au vendredi 19 février »), in the order of the month."""
+    groups: dict[tuple[bool, str], list[date]] = {}
+    for c in cells:
+        if c.get("explained"):
+            groups.setdefault((c["locked"], c["reason"]), []).append(c["day"])
+    return [{"days": _days_text(days), "what": "réservé, plus annulable" if locked else "", "reason": reason}
+            for (locked, reason), days in groups.items()]  # fmt: skip
+
+
+def _days_text(days: list[date]) -> str:
+    """Days of one month in words, runs of weekdays that follow each other as one span."""
+    runs: list[list[date]] = []
+    for d in days:
+        gap = (d - runs[-1][-1]).days if runs else 0
+        if gap == 1 or (gap == 3 and d.weekday() == 0):  # the next day, or Friday then Monday
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = [day_text(r[0], "EEEE d MMMM") if len(r) == 1
+             else f"du {day_text(r[0], 'EEEE d')} au {day_text(r[-1], 'EEEE d MMMM')}" for r in runs]  # fmt: skip
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
