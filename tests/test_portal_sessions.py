@@ -241,7 +241,9 @@ def test_the_reset_link_is_stored_nowhere_in_clear(db, client):
         token_hash = uow.session.scalars(select(PortalResetToken.token_hash)
                                          .where(PortalResetToken.family_id == fid)).one()  # fmt: skip
     assert f"{PUBLIC}/nouveau-mot-de-passe?jeton=" in mail.body
-    assert not re.search(r"jeton=[A-Za-z0-9_-]{20}", mail.body) and not re.search(r"[A-Za-z0-9_-]{40}", mail.body)
+    assert not re.search(r"jeton=[A-Za-z0-9_-]{20}", mail.body) and not re.search(
+        r"[A-Za-z0-9_-]{40}", mail.body
+    )
     assert len(token_hash) == 64
 
 

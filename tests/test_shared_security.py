@@ -165,7 +165,9 @@ def test_the_counters_credential_is_refused_what_would_let_it_rule_the_database(
     _refused(as_counter("INSERT INTO guichet_agent_sessions VALUES (sha256('x'), 1, 'x', now(), now() + "
                         "interval '1 day')"), "permission denied")  # fmt: skip
     # nor a family's portal session to read or forge (it only ends them: a new temporary password)
-    _refused(as_counter("SELECT token_hash FROM portal_sessions"), "permission denied for table portal_sessions")
+    _refused(
+        as_counter("SELECT token_hash FROM portal_sessions"), "permission denied for table portal_sessions"
+    )
     _refused(as_counter("INSERT INTO portal_sessions (family_id, token_hash, created_at, expires_at) SELECT id, "
                         "repeat('a', 64), now(), now() + interval '1 day' FROM families LIMIT 1"), "permission denied")  # fmt: skip
     _refused(as_counter("DELETE FROM portal_attempts"), "permission denied for table portal_attempts")

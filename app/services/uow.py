@@ -179,6 +179,7 @@ class Database:
                         _store_result(s, operation, result, actor.agent_id if actor else None, self.clock)
                     if changed and self.dialect == "postgresql":
                         notify(s, changed)  # other counters LISTEN (sent only if the COMMIT succeeds)
+                    s.flush()  # the database's refusals (a trigger, a constraint) before the COMMIT, as refusals
                     committing = True
                     s.commit()
                     return result

@@ -34,7 +34,7 @@ from ..end_of_day.outbox import queue_email
 from ..errors import DomainError, FieldErrors, ValidationError
 from ..permissions import rule
 from ..security import FAMILY_MIN, check_new_password, hash_password, verify_password
-from ..uow import Database, Operation, _read_stored
+from ..uow import Database, Operation, Shown, _read_stored
 from .edit import _check_contact
 from .search import refresh_search_text
 
@@ -368,6 +368,7 @@ def fresh_reset_link(s: Session, message: OutboxMessage) -> str:
     return message.body.replace(LINK, token)
 
 
+@checked
 def allow_attempt(db: Database, kind: str, address: str, limit: int, window: timedelta) -> bool:
     """Count one attempt of ``kind`` (« login », « reset ») from a client address and say whether it is within
     ``limit`` per ``window``, in the database: every worker of the portal counts in the same place. The address is
@@ -387,6 +388,7 @@ def allow_attempt(db: Database, kind: str, address: str, limit: int, window: tim
     return db.write(work)
 
 
+@checked
 def attempts_left(db: Database, kind: str, address: str, limit: int, window: timedelta) -> bool:
     """Whether the address has attempts of ``kind`` left (without counting one)."""
     now = db.clock.now()
@@ -499,7 +501,7 @@ def update_contact(db: Database, actor: Actor, email: str, phone: str) -> None:
         audit.record(s, at=db.clock.now(), action="portal.contact", entity="family", entity_id=family.id,
                      family_id=family.id, before=before, after={"email": email_ok, "phone": phone_ok})  # fmt: skip
 
-    db.write(work, actor=actor, rule=rule("families.portal.update_contact"))
+    db.write(work, actor=actor, rule=rule("families.portal.update_contact"), changed=(Shown.FAMILIES,))
 
 
 @checked
