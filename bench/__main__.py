@@ -57,10 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Jeu de données construit en {loaded.seconds:.1f} s : {loaded.counts}")
     else:
         upgrade(engine)
-
         loaded = _reuse(db)
         report["dataset"] = {"reused": True}
         print("Jeu de données existant réutilisé (--fresh pour le reconstruire).")
+    if url.startswith("sqlite:///"):  # the measurements book and pay: they work on a copy, the dataset stays as built
+        engine.dispose()
+        engine = make_engine(working_copy(url))
+        db = Database(engine, FixedClock(NOW))
     started = time.perf_counter()
     results = run_single(db, loaded, args.quick)
     with db.reading() as uow:
@@ -134,6 +137,20 @@ def package_size() -> Result:
     mb = size / 1_000_000
     return Result("Programme empaqueté (Mo sur disque)", None, None, 1, target_ratio=1.0, basis="taille",
                   floor="150 Mo", note=f"{mb:.0f} Mo", ratio=mb / 150)  # fmt: skip
+
+
+def working_copy(url: str) -> str:
+    """A copy of the SQLite dataset ``url`` (beside it, ``….run.sqlite3``) for one run's measurements, which book,
+    confirm and pay: the next run starts from the same dataset, however many runs come in a row."""
+    import sqlite3
+
+    source = Path(url[len("sqlite:///") :])
+    target = source.with_suffix(".run.sqlite3")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+        original.backup(copy)
+    return f"sqlite:///{target}"
 
 
 def _reuse(db: Database):

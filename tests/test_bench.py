@@ -39,3 +39,23 @@ def test_the_online_payment_line_settles_each_payment_once_against_as_many_count
         methods = dict(s.execute(select(Payment.method, func.count()).group_by(Payment.method)).all())
         assert paid == 22 and methods[PaymentMethod.ONLINE] == 22
         assert violations(s) == []
+
+
+def test_each_run_measures_on_a_fresh_copy_of_the_dataset(tmp_path):
+    """``python -m bench`` run twice in a row: the second run starts from the dataset as built, not from the first
+    run's bookings (a reused dataset once kept them, and the portal's scenario ran out of free days)."""
+    import sqlite3
+
+    from bench.__main__ import working_copy
+
+    dataset = tmp_path / "quick.sqlite3"
+    with sqlite3.connect(dataset) as con:
+        con.execute("CREATE TABLE reservations (id INTEGER PRIMARY KEY)")
+        con.execute("INSERT INTO reservations VALUES (1)")
+    for _run in range(3):
+        copy = working_copy(f"sqlite:///{dataset}").removeprefix("sqlite:///")
+        with sqlite3.connect(copy) as con:
+            assert con.execute("SELECT count(*) FROM reservations").fetchone() == (1,)
+            con.execute("INSERT INTO reservations VALUES (2)")  # what a run books
+    with sqlite3.connect(dataset) as con:
+        assert con.execute("SELECT count(*) FROM reservations").fetchone() == (1,)
