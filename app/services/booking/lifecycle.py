@@ -40,24 +40,9 @@ from ..errors import CertificateRefused, ValidationError
 from ..money import ledger
 from ..money.amounts import format_eur
 from ..money.pricing import day_price
-from .rules import RuleCheck, certificate_limit, long_date
-from .waitlist import accepted_counts, waitlist, waitlist_tails
-
-FULL_REASON = "Complet : plus de place disponible ce jour-là"
-
-
-@dataclass
-class Places:
-    """Accepted counts and waitlist tails of locked days, counted once under the locks and followed in memory."""
-
-    taken: dict[int, int]
-    tails: dict[int, int]
-
-    @classmethod
-    def count(cls, s: Session, day_ids: Sequence[int]) -> Places:
-        ids = sorted(set(day_ids))
-        return cls(accepted_counts(s, ids), waitlist_tails(s, ids))
-
+from .decide import FULL_REASON, Accept, Decision, Refuse, Slot, Waitlist
+from .rules import certificate_limit, long_date
+from .waitlist import accepted_count, change_capacity, waitlist
 
 # --- a new request -------------------------------------------------------------------------------------
 
@@ -69,37 +54,29 @@ def request(
     family: Family,
     activity: Activity,
     day: ActivityDay,
-    check: RuleCheck,
-    places: Places,
+    decision: Decision,
     now: datetime,
     actor: Actor,
     batch_id: str,
     entries: ledger.LedgerBatch,
     override_reason: str | None = None,
-    override_capacity: bool = False,
 ) -> Reservation:
-    """A new request for a locked day: refused when a rule refused it; else accepted and charged while places
-    remain (a supervisor's capacity override adds the place), waitlisted with its rank when full and the
-    activity has a waitlist, refused ("complet") otherwise. Not flushed; audited by ``audit_requests``."""
+    """A new request for a locked day, as ``decide`` decided it: accepted and charged (a supervisor's capacity
+    override raises the day's capacity first), waitlisted at its position, or refused with its reason. Not flushed;
+    audited by ``audit_requests``."""
     res = Reservation(child_id=child.id, activity_day_id=day.id, requested_at=now, decided_at=now,
                       agent_id=actor.agent_id, batch_id=batch_id, override_reason=override_reason)  # fmt: skip
     res.child = child
-    if not check.ok:
-        res.status, res.refusal_reason = ReservationStatus.REFUSED, check.reason
-    else:
-        if places.taken[day.id] >= day.capacity and override_capacity:
-            from .waitlist import change_capacity
-
-            change_capacity(s, day, places.taken[day.id] + 1, now, actor, override_reason or "",
+    if isinstance(decision, Accept):
+        if decision.raised_capacity is not None:
+            change_capacity(s, day, decision.raised_capacity, now, actor, override_reason or "",
                             "activity_day.capacity_override")  # fmt: skip
-        if places.taken[day.id] < day.capacity:
-            res.status = ReservationStatus.ACCEPTED
-            places.taken[day.id] += 1
-        elif activity.waitlist_enabled:
-            places.tails[day.id] += 1
-            res.status, res.waitlist_position = ReservationStatus.WAITLISTED, places.tails[day.id]
-        else:
-            res.status, res.refusal_reason = ReservationStatus.REFUSED, FULL_REASON
+        res.status = ReservationStatus.ACCEPTED
+    elif isinstance(decision, Waitlist):
+        res.status, res.waitlist_position = ReservationStatus.WAITLISTED, decision.position
+    else:
+        res.status = ReservationStatus.REFUSED
+        res.refusal_reason = decision.reason if isinstance(decision, Refuse) else FULL_REASON
     s.add(res)
     if res.status is ReservationStatus.ACCEPTED:
         _charge(s, res, family, activity, day, now, actor, entries)
@@ -231,16 +208,23 @@ def renumber(s: Session, day_id: int) -> None:
     s.flush()
 
 
-def promote(s: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[Reservation]:
-    """Promote the oldest waitlisted requests of a locked day while it has free places; charge and e-mail each."""
-    from .waitlist import accepted_count
-
+def promote(
+    s: Session, day: ActivityDay, now: datetime, actor: Actor, *, chosen: Sequence[int] | None = None
+) -> list[Reservation]:
+    """Promote the oldest waitlisted requests of a locked day while it has free places — or, after a basket, the
+    ones ``decide`` chose (``chosen``) — charge and e-mail each."""
     promoted: list[Reservation] = []
-    free = day.capacity - accepted_count(s, day.id)
-    if free <= 0 or day.closed:
+    if chosen is not None:
+        queue = {r.id: r for r in waitlist(s, day.id)}
+        promoting = [queue[rid] for rid in chosen]
+    else:
+        slot = Slot(day.capacity, accepted_count(s, day.id), tuple(r.id for r in waitlist(s, day.id)),
+                    closed=day.closed)  # fmt: skip
+        promoting = [] if slot.closed else [r for r in waitlist(s, day.id)][: max(0, slot.free)]
+    if not promoting:
         return promoted
     activity = day.activity
-    for res in waitlist(s, day.id)[:free]:
+    for res in promoting:
         child: Child = res.child
         family: Family = child.family
         res.status, res.waitlist_position, res.decided_at = ReservationStatus.ACCEPTED, None, now

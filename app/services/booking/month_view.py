@@ -36,6 +36,7 @@ from ..bounds import Month, Year, checked
 from ..errors import UnknownEntity, WrongFamily
 from ..uow import Database
 from . import calendar
+from .decide import Accept, Refuse, Slot, Waitlist, place
 from .rules import DayFacts, Verdict, check_booking, check_cancellation
 
 
@@ -380,16 +381,18 @@ def _cell(
     )
     if not check.ok:
         return DayCell(fact.day, _REFUSED_STATE.get(check.verdict, DayState.CLOSED), check.reason, **base)
+    likely = place(
+        Slot(day.capacity, day.taken, waitlist=activity.waitlist_enabled), day.queued, day.queued, 0
+    )
     if res is not None and res.status is ReservationStatus.REFUSED:
-        return DayCell(fact.day, DayState.REFUSED, res.refusal_reason or "", can_book=places > 0 or activity.waitlist_enabled,
-                       waitlist_if_booked=places <= 0, reservation_id=res.id, **base)  # fmt: skip
-    if places > 0:
+        return DayCell(fact.day, DayState.REFUSED, res.refusal_reason or "", can_book=not isinstance(likely, Refuse),
+                       waitlist_if_booked=isinstance(likely, Waitlist), reservation_id=res.id, **base)  # fmt: skip
+    if isinstance(likely, Accept):
         return DayCell(fact.day, DayState.FREE, "", can_book=True, **base)
     reason = (
         f"Complet : liste d'attente possible ({day.queued} en attente)"
         if activity.waitlist_enabled
         else "Complet : plus de place disponible"
     )
-    return DayCell(
-        fact.day, DayState.FULL, reason, can_book=activity.waitlist_enabled, waitlist_if_booked=True, **base
-    )
+    return DayCell(fact.day, DayState.FULL, reason, can_book=isinstance(likely, Waitlist), waitlist_if_booked=True,
+                   **base)  # fmt: skip

@@ -25,7 +25,6 @@ from .basket import (
     Basket,
     BasketLine,
     ConfirmResult,
-    Likely,
     LineOutcome,
     OutcomeStatus,
     Recap,
@@ -41,8 +40,9 @@ from .context import (
     locked_wallets,
     read_under_locks,
 )
-from .rules import RuleCheck, Verdict, balance_refusal, check_balance
-from .waitlist import accepted_counts, rank_of, waitlist_lengths
+from .decide import Cancel, Request, Slot, Waitlist, decide, likely_of
+from .rules import RuleCheck, Verdict, balance_refusal
+from .waitlist import accepted_counts, rank_of, waitlist_queues
 
 # --- recap ----------------------------------------------------------------------------------------
 
@@ -56,25 +56,24 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
         ctx = load_basket(s, basket, actor)
         day_ids = [d.id for d in ctx.days.values()]
         taken = accepted_counts(s, day_ids)
-        queued = waitlist_lengths(s, day_ids)
+        checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
+        balance = ledger.family_balance(s, ctx.family.id)
+        decisions = decide(
+            _slots(ctx, taken, waitlist_queues(s, day_ids)), _requests(ctx, basket, checks), balance
+        )
         additions: list[RecapLine] = []
         removals: list[RecapLine] = []
         claimed: dict[int, int] = {}
         for line in basket.lines:
-            check, existing = check_line(ctx, line, now)
+            check, existing = checks[line.key]
             child_name, activity_name = line_names(ctx, line)
             day = ctx.days.get((line.activity_id, line.day))
             places = None if day is None else day.capacity - taken[day.id] - claimed.get(day.id, 0)
+            decision = decisions.lines[line.key]
             if line.action is Action.ADD:
-                likely, rank = Likely.REFUSED, None
+                rank = decision.rank if isinstance(decision, Waitlist) else None
                 if check.ok and day is not None:
-                    assert places is not None  # set whenever the day exists
                     claimed[day.id] = claimed.get(day.id, 0) + 1
-                    activity = ctx.activities[line.activity_id]
-                    if places > 0 or line.override_capacity:
-                        likely = Likely.ACCEPTED
-                    elif activity.waitlist_enabled:
-                        likely, rank = Likely.WAITLISTED, queued[day.id] + (1 - places)
                 additions.append(
                     RecapLine(
                         line,
@@ -83,7 +82,7 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                         check,
                         line_price(ctx, line),
                         places,
-                        likely,
+                        likely_of(decision),
                         rank,
                         wallet_kind=ctx.activities[line.activity_id].wallet_kind,
                         price=line_day_price(ctx, line),
@@ -91,7 +90,6 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                     )
                 )
             else:
-                refund = lifecycle.refund_due(existing) if check.ok and existing is not None else 0
                 rank = rank_of(s, existing) if existing is not None else None
                 removals.append(
                     RecapLine(
@@ -99,9 +97,9 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                         child_name,
                         activity_name,
                         check,
-                        refund,
+                        decision.refund_cents if isinstance(decision, Cancel) else 0,
                         places,
-                        Likely.ACCEPTED if check.ok else Likely.REFUSED,
+                        likely_of(decision),
                         rank,
                         existing.id if existing is not None else None,
                     )
@@ -113,9 +111,40 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
             removals=removals,
             cost_cents=sum(r.amount_cents for r in additions if r.ok),
             refunds_cents=sum(r.amount_cents for r in removals if r.ok),
-            balance_cents=ledger.family_balance(s, ctx.family.id),
+            balance_cents=balance,
             override_reason=basket.override_reason,
         )
+
+
+def _slots(
+    ctx: BasketContext, taken: dict[int, int], queues: dict[int, tuple[tuple[int, ...], int]]
+) -> dict[int, Slot]:
+    """The basket's days as the decision sees them (read for the recap, locked for the confirmation)."""
+    return {day.id: Slot(day.capacity, taken[day.id], queues[day.id][0], queues[day.id][1],
+                         ctx.activities[day.activity_id].waitlist_enabled, day.closed)
+            for day in ctx.days.values()}  # fmt: skip
+
+
+def _requests(
+    ctx: BasketContext,
+    basket: Basket,
+    checks: dict[tuple[int, int, date], tuple[RuleCheck, Reservation | None]],
+) -> list[Request]:
+    """The basket's lines as the decision sees them: checked, priced, refunds counted."""
+    requests = []
+    for line in basket.lines:
+        check, existing = checks[line.key]
+        day = ctx.days.get((line.activity_id, line.day))
+        if line.action is Action.ADD:
+            requests.append(Request(line.key, line.action, day.id if day else None, check, line_price(ctx, line),
+                                    override_capacity=line.override_capacity))  # fmt: skip
+        else:
+            refund = lifecycle.refund_due(existing) if check.ok and existing is not None else 0
+            requests.append(Request(line.key, line.action, day.id if day else None, check, refund,
+                                    existing_id=existing.id if existing is not None else None,
+                                    existing_accepted=existing is not None
+                                    and existing.status is ReservationStatus.ACCEPTED))  # fmt: skip
+    return requests
 
 
 # --- confirm --------------------------------------------------------------------------------------
@@ -144,15 +173,11 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
     balance = sum(w.balance_cents for w in entries.wallets.values())
     now = db.clock.now()  # taken once the days are locked: request order = waitlist order
     checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
-    cost = sum(line_price(ctx, ln) for ln in basket.additions if checks[ln.key][0].ok)
-    refunds = sum(
-        lifecycle.refund_due(res)
-        for ln in basket.removals
-        for check, res in [checks[ln.key]]
-        if check.ok and res
+    queues = waitlist_queues(s, list(locked))
+    decisions = decide(
+        _slots(ctx, accepted_counts(s, list(locked)), queues), _requests(ctx, basket, checks), balance
     )
-    verdict = check_balance(balance_cents=balance, additions_cents=cost, refunds_cents=refunds,
-                            has_additions=any(checks[ln.key][0].ok for ln in basket.additions))  # fmt: skip
+    verdict = decisions.balance
     if not verdict.ok:
         error = AccountInDebit if verdict.in_debit else InsufficientBalance
         raise error(verdict.missing_cents, balance_refusal(verdict, balance))
@@ -163,8 +188,8 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
         outcomes[line.key] = _remove(s, ctx, line, checks[line.key], now, actor, basket, freed, entries)
     promoted: list[int] = []
     for day_id in sorted(freed):
-        promoted += [r.id for r in lifecycle.promote(s, locked[day_id], now, actor)]
-    places = lifecycle.Places.count(s, list(locked))  # after the removals and promotions, under the locks
+        chosen = [p.reservation_id for p in decisions.promotions if p.day_id == day_id]
+        promoted += [r.id for r in lifecycle.promote(s, locked[day_id], now, actor, chosen=chosen)]
     batch = str(uuid.uuid4())
     created: list[tuple[BasketLine, Reservation]] = []
     for line in basket.additions:
@@ -178,9 +203,8 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
             continue
         res = lifecycle.request(
             s, child=ctx.children[line.child_id], family=ctx.family, activity=ctx.activities[line.activity_id],
-            day=day, check=check, places=places, now=now, actor=actor, batch_id=batch, entries=entries,
+            day=day, decision=decisions.lines[line.key], now=now, actor=actor, batch_id=batch, entries=entries,
             override_reason=basket.override_reason if line.overridden else None,
-            override_capacity=line.override_capacity,
         )  # fmt: skip
         ctx.live[(line.child_id, day.id)] = res
         created.append((line, res))
@@ -192,9 +216,11 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
     for line, res in created:
         child_name, activity_name = line_names(ctx, line)
         status = OutcomeStatus(res.status.value)
-        amount = line_price(ctx, line) if status is OutcomeStatus.WAITLISTED else res.price_cents or 0
+        decision = decisions.lines[line.key]
+        amount = decision.price_cents if isinstance(decision, Waitlist) else res.price_cents or 0
         outcomes[line.key] = LineOutcome(line, child_name, activity_name, status, res.refusal_reason or "",
-                                         res.waitlist_position, amount, res.id)  # fmt: skip
+                                         decision.rank if isinstance(decision, Waitlist) else None, amount,
+                                         res.id)  # fmt: skip
     s.flush()
     balance_after = ledger.family_balance(s, ctx.family.id)
     return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)

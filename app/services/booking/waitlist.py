@@ -83,6 +83,29 @@ def waitlist(session: Session, day_id: int) -> list[Reservation]:
     )
 
 
+def waitlist_queues(session: Session, day_ids: list[int]) -> dict[int, tuple[tuple[int, ...], int]]:
+    """Each day's waitlisted requests' ids, the next to get a place first, and its last position (0 when empty), in
+    one query: what ``decide.Slot`` needs."""
+    queues: dict[int, tuple[list[int], int]] = {day_id: ([], 0) for day_id in day_ids}
+    if day_ids:
+        for day_id, rid, position in session.execute(
+            select(Reservation.activity_day_id, Reservation.id, Reservation.waitlist_position)
+            .where(
+                Reservation.activity_day_id.in_(day_ids), Reservation.status == ReservationStatus.WAITLISTED
+            )
+            .order_by(
+                Reservation.activity_day_id,
+                Reservation.waitlist_position,
+                Reservation.requested_at,
+                Reservation.id,
+            )  # fmt: skip
+        ):
+            ids, _tail = queues[day_id]
+            ids.append(rid)
+            queues[day_id] = (ids, max(_tail, position or 0))
+    return {day_id: (tuple(ids), tail) for day_id, (ids, tail) in queues.items()}
+
+
 def waitlist_tails(session: Session, day_ids: list[int]) -> dict[int, int]:
     """The last waitlist position of each day (0 when empty), in one query."""
     if not day_ids:
