@@ -57,7 +57,9 @@ def test_a_cancelled_place_goes_to_the_oldest_waitlisted_request_before_the_bask
     got = decide({1: slot}, [add(1), remove(2, res_id=55)], balance_cents=10_000)
     assert got.promotions == [Promote(1, 101)]
     assert got.lines[remove(2, 55).key] == Cancel(1300)
-    assert got.lines[add(1).key] == Waitlist(2, 1300, 6)  # rank 2 behind 102, stored after position 5
+    assert got.lines[add(1).key] == Waitlist(2, 1300, 2)  # rank 2 behind 102: the list is numbered again
+    kept = decide({1: slot}, [add(1)], balance_cents=10_000)  # nothing freed: the list keeps its positions
+    assert kept.lines[add(1).key] == Waitlist(3, 1300, 6)  # rank 3, stored after position 5
 
 
 def test_a_full_day_without_a_waitlist_refuses_and_an_override_adds_the_place():

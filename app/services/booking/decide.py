@@ -32,7 +32,8 @@ class Slot:
     queue: tuple[int, ...] = ()
     """The waitlisted reservations' ids, the oldest first (ranks 1, 2, … in that order)."""
     tail: int = 0
-    """The last waitlist position given (positions order the list; a new request's is after it)."""
+    """The last waitlist position given (positions order the list; a new request's is after it). A promotion or a
+    cancelled request numbers the list again from 1 (``lifecycle.renumber``)."""
     waitlist: bool = True
     """The activity has a waitlist (else a full day refuses)."""
     closed: bool = False
@@ -144,13 +145,15 @@ def decide(slots: dict[int, Slot], requests: list[Request], balance_cents: int) 
             days[req.day_id] = replace(slot, taken=slot.taken - 1)
             freed.add(req.day_id)
         else:
-            days[req.day_id] = replace(slot, queue=tuple(i for i in slot.queue if i != req.existing_id))
+            queue = tuple(i for i in slot.queue if i != req.existing_id)
+            days[req.day_id] = replace(slot, queue=queue, tail=len(queue))  # the list is numbered again
     for day_id in sorted(freed):  # a place freed goes to the oldest waitlisted request of its day
         slot = days[day_id]
         promoted = () if slot.closed else slot.queue[: max(0, slot.free)]
         if promoted:
             promotions += [Promote(day_id, rid) for rid in promoted]
-            days[day_id] = replace(slot, taken=slot.taken + len(promoted), queue=slot.queue[len(promoted) :])
+            queue = slot.queue[len(promoted) :]
+            days[day_id] = replace(slot, taken=slot.taken + len(promoted), queue=queue, tail=len(queue))
     waiting = {day_id: (len(slot.queue), max(slot.tail, len(slot.queue))) for day_id, slot in days.items()}
     for req in requests:
         if req.action is not Action.ADD:
