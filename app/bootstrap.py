@@ -104,3 +104,7 @@ def migrate_shared_server(engine, login: str, password: str) -> None:
         if not verify_password(row.password_hash, password):
             raise PermissionDenied("mettre à jour la base du serveur (mot de passe incorrect)")
     upgrade(engine)
+    if engine.dialect.name == "postgresql":
+        from .pg_security import grant_again_if_set_up
+
+        grant_again_if_set_up(engine)  # the new tables' rights for the counters' and services' roles

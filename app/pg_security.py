@@ -382,9 +382,13 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                 cur.execute(
                     sql.SQL("REVOKE ALL ON guichet_agent_sessions, guichet_installing FROM {}").format(who)
                 )
-                if role == counter:  # the portal's own tables: a counter only ends a family's sessions
+                portal = [t for t in PORTAL_ONLY_TABLES  # (a schema older than 0012 has none of them)
+                          if cur.execute("SELECT to_regclass(%s)", (f"public.{t}",)).fetchone()[0] is not None]  # fmt: skip
+                if (
+                    role == counter and portal
+                ):  # the portal's own tables: a counter only ends a family's sessions
                     cur.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(
-                        sql.SQL(", ").join(map(ident, PORTAL_ONLY_TABLES)), who))  # fmt: skip
+                        sql.SQL(", ").join(map(ident, portal)), who))  # fmt: skip
                     cur.execute(sql.SQL("GRANT SELECT (family_id, ended_at), UPDATE (ended_at) ON portal_sessions "
                                         "TO {}").format(who))  # fmt: skip
                 hidden = dict(SECRET_COLUMNS) if role == counter else {"agents": "password_hash"}
@@ -397,6 +401,20 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                         sql.SQL(", ").join(map(ident, columns)), ident(table), who))  # fmt: skip
             cur.execute("REVOKE ALL ON guichet_agent_sessions, guichet_installing FROM PUBLIC")
         return counter, service
+
+
+def grant_again_if_set_up(engine: Engine) -> bool:
+    """After a migration by another way than ``python -m app migrate`` (a counter's « mettre à jour la base du
+    serveur »): when the database has its counters' and services' roles, their rights are given again, so that the
+    new tables are theirs too (the portal's sessions, say). False when it has none (nothing to do)."""
+    with engine.connect() as conn:
+        database = conn.exec_driver_sql("SELECT current_database()").scalar_one()
+        found = conn.exec_driver_sql("SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)",
+                                     (group(database, "counter"), group(database, "service"))).scalar_one()  # fmt: skip
+    if not found:
+        return False
+    grant_roles(engine)
+    return True
 
 
 def create_login(engine: Engine, name: str, password: str, kind: str = "counter") -> str:

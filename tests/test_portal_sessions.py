@@ -285,3 +285,132 @@ def test_the_reset_answer_is_sent_before_anything_is_looked_up(db, web, monkeypa
 
     assert asyncio.run(call("famille.temps%40example.org")) == ["answered", "lookup"]
     assert asyncio.run(call("personne%40example.org")) == ["answered", "lookup"]
+
+
+# --- found by a review: the sender, the guard's row, a busy database, IPv6, static files ------------------------
+
+
+def test_a_reset_e_mail_queued_by_an_older_version_does_not_stop_the_outbox(db):
+    from app.models import Family, OutboxStatus
+    from app.services.end_of_day.mailer import SmtpSettings, send_pending
+    from app.services.end_of_day.outbox import queue_email
+    from tests.smtp_server import Server
+
+    fid, _children, _ident = family_with_access(db, email="ancienne.version@example.org")
+    with db.writing() as uow:
+        family = uow.session.get(Family, fid)
+        queue_email(uow.session, kind="portal_reset", dedup_key="portal-reset-3fa9c0e1d2b34c5d6e7f8091a2b3c4d5",
+                    family=family, subject="Portail famille : choisir un nouveau mot de passe",
+                    body=f"Bonjour,\n\n{PUBLIC}/nouveau-mot-de-passe?jeton=ancien-jeton-de-la-version-11\n", now=NOW)  # fmt: skip
+        queue_email(uow.session, kind="test", dedup_key="apres-l-ancien", family=family, subject="Après",
+                    body="Bonjour.", now=NOW)  # fmt: skip
+        uow.commit()
+    smtp = Server()
+    try:
+        report = send_pending(db, SmtpSettings("127.0.0.1", smtp.port, "none"))
+    finally:
+        smtp.stop()
+    assert report.sent == 2 and len(smtp.recorder.messages) == 2
+    with db.reading() as uow:
+        assert {m.status for m in uow.session.scalars(select(OutboxMessage))} == {OutboxStatus.SENT}
+
+
+def test_a_reset_e_mail_sent_again_after_an_interruption_is_a_new_e_mail_with_the_only_link_that_works(
+    db, client
+):
+    from app.services.end_of_day import mailer
+    from app.services.families import portal
+    from tests.smtp_server import Server
+
+    fid, _children, ident = family_with_access(db, email="interrompu@example.org")
+    post(client, "/mot-de-passe-oublie", {"identifiant": ident})
+    first = mailer._claim(db)  # the sender takes it… and dies before the server answers
+    assert first is not None
+    db.clock.set(NOW + timedelta(minutes=30))  # its lease has run out
+    smtp = Server()
+    try:
+        mailer.send_pending(db, mailer.SmtpSettings("127.0.0.1", smtp.port, "none"))
+    finally:
+        smtp.stop()
+    (mail,) = smtp.recorder.messages
+    token = re.search(r"jeton=(\S+)", mail.body).group(1)
+    assert mail.message_id != first[5]  # not dropped as a copy of the first, whose link no longer works
+    assert portal.reset_link_valid(db, token)
+    assert not portal.reset_link_valid(db, re.search(r"jeton=(\S+)", first[4]).group(1))
+
+
+def test_failures_are_forgotten_after_a_day_alike_for_an_account_and_an_unknown_identifier(db, client):
+    _fid, _children, ident = family_with_access(db)
+    for who in (ident, "personne-inconnue"):
+        db.clock.set(NOW)
+        for _ in range(4):
+            login(client, who, "pas-le-bon-mot")
+        db.clock.set(NOW + timedelta(days=1, minutes=1))
+        answer = page_text(login(client, who, "pas-le-bon-mot"))
+        assert "Identifiant ou mot de passe incorrect" in answer and "bloqué" not in answer, who
+
+
+def test_a_busy_database_is_not_called_a_wrong_password_nor_counted(db, client, monkeypatch):
+    from app.models import PortalAttempt
+    from app.services.errors import BusyRetryExhausted
+    from app.services.families import portal
+
+    _fid, _children, ident = family_with_access(db)
+
+    def busy(*_a, **_k):
+        raise BusyRetryExhausted()
+
+    monkeypatch.setattr(portal, "family_login", busy)
+    answer = login(client, ident)
+    assert answer.status_code != 401 and "incorrect" not in page_text(answer)
+    assert "text/html" in answer.headers["content-type"]
+    with db.reading() as uow:
+        assert uow.session.scalars(select(PortalAttempt)).all() == []
+
+
+def test_an_ipv6_subscriber_counts_as_one_address():
+    from app.web.security import address_key
+
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::42") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("::ffff:192.0.2.7") == "192.0.2.7" == address_key("192.0.2.7")
+    assert address_key("testclient") == "testclient"
+
+
+def test_the_static_files_may_be_kept_and_nothing_else(client):
+    assert client.get("/static/portail.css").headers["cache-control"] == "max-age=3600"
+    assert client.get("/connexion").headers["cache-control"] == "no-store"
+
+
+def test_a_server_brought_up_to_date_from_a_counter_gives_the_new_tables_to_its_roles(
+    backend, pg_database_factory
+):
+    """« Mettre à jour la base du serveur » (a counter, the owner's login) and not ``python -m app migrate``: the
+    portal's new tables get the services' and counters' rights too, or every family login would be refused."""
+    if backend != "postgresql":
+        pytest.skip("roles and rights: PostgreSQL")
+    from sqlalchemy import text
+
+    from app.bootstrap import migrate_shared_server
+    from app.db import make_engine, upgrade
+    from app.pg_security import grant_roles
+    from app.services.security import hash_password
+
+    engine = make_engine(pg_database_factory())
+    try:
+        upgrade(engine, "0011")
+        counter, service = grant_roles(engine)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO agents (login, full_name, role, active, failed_logins, must_change_password, "
+                              "system, created_at, password_hash) VALUES ('regisseur', 'Régisseur', 'supervisor', true, "
+                              "0, false, false, now(), :h)"), {"h": hash_password("mot-de-passe-du-regisseur")})  # fmt: skip
+        migrate_shared_server(engine, "regisseur", "mot-de-passe-du-regisseur")
+        with engine.connect() as conn:
+            may = lambda role, what: conn.execute(text("SELECT has_table_privilege(:r, 'portal_sessions', :w)"),  # noqa: E731
+                                                  {"r": role, "w": what}).scalar_one()  # fmt: skip
+            assert may(service, "INSERT") and may(service, "SELECT")
+            assert not may(counter, "INSERT") and not may(counter, "SELECT")
+            ends = "SELECT has_column_privilege(:r, 'portal_sessions', 'ended_at', 'UPDATE')"
+            assert conn.execute(text(ends), {"r": counter}).scalar_one()  # it only ends a family's sessions
+    finally:
+        engine.dispose()

@@ -128,16 +128,16 @@ class PortalSession(Base):
 
 
 class PortalLoginGuard(Base):
-    """The failures in a row of a portal identifier that matches no account, kept as an account's are
-    (``Family.portal_failed_logins`` / ``portal_locked_until``), so that an unknown identifier locks exactly as a
-    known one and the lockout tells nothing of which identifiers exist. Keyed by the identifier's SHA-256."""
+    """The failures in a row of a portal identifier — an account's or one that matches none, counted alike and
+    forgotten alike a day after the last one — so that an unknown identifier locks exactly as a known one and the
+    lockout tells nothing of which identifiers exist. Keyed by the identifier's SHA-256."""
 
     __tablename__ = "portal_login_guards"
 
     key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
-    updated_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class PortalAttempt(Base):
@@ -150,7 +150,7 @@ class PortalAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime]
+    at: Mapped[datetime] = mapped_column(index=True)
 
 
 class FamilyKey(Base):

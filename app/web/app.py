@@ -39,6 +39,7 @@ from ..services.booking.basket import Action, Basket, BasketLine, Likely, Outcom
 from ..services.booking.copying import copy_days
 from ..services.booking.month_view import DayState, bookable_month, month_views
 from ..services.booking.validation import confirm, recap
+from ..services.bounds import BadArgument
 from ..services.documents.sheet import reservation_sheet_pdf
 from ..services.errors import DomainError
 from ..services.families import portal
@@ -48,7 +49,7 @@ from ..services.money.online_backends import PaymentGateway
 from ..services.uow import Database, new_operation_key
 from ..text import count
 from .payments import PortalKit, add_payment_routes
-from .security import CSRF_FIELD, MAX_BODY, SECURITY_HEADERS, Limits, csrf_ok, csrf_token
+from .security import CSRF_FIELD, MAX_BODY, SECURITY_HEADERS, Limits, address_key, csrf_ok, csrf_token
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -116,13 +117,14 @@ def create_app(
     @web.middleware("http")
     async def headers(request: Request, call_next: Callable[..., Any]) -> Response:
         response = await call_next(request)
-        secure(response)
+        secure(response, stored=request.url.path.startswith("/static/"))
         return response
 
-    def secure(response: Response) -> Response:
-        """The headers every answer carries; nothing but the static files and the colours may be stored."""
+    def secure(response: Response, *, stored: bool = False) -> Response:
+        """The headers every answer carries; nothing but the static files (``stored``) and the colours may be
+        stored."""
         response.headers.update(SECURITY_HEADERS)
-        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("Cache-Control", "max-age=3600" if stored else "no-store")
         return response
 
     @web.get("/etats.css")
@@ -261,7 +263,7 @@ def create_app(
             return None
 
     def client(request: Request) -> str:
-        return request.client.host if request.client else "?"
+        return address_key(request.client.host if request.client else "?")
 
     def sign_in(request: Request, session: portal.FamilySession) -> None:
         request.session.clear()  # a new session: nothing of the anonymous one is kept (fixation)
@@ -285,7 +287,11 @@ def create_app(
                 "Trop de tentatives depuis cette connexion : réessayez dans quelques minutes.")}, status=429)  # fmt: skip
         try:
             session = portal.family_login(db, form.get("identifiant", ""), form.get("mot_de_passe", ""))
-        except DomainError as exc:  # a NUL, an identifier of 5,000 characters: refused as any wrong password
+        except (
+            LoginRefused,
+            portal.FamilyAccountLocked,
+            BadArgument,
+        ) as exc:  # BadArgument: a NUL, 5,000 characters
             # failures only: a family logging in does not use up its address's attempts
             portal.allow_attempt(db, "login", client(request), login_limit, login_window)
             said = exc if isinstance(exc, portal.FamilyAccountLocked) else LoginRefused()

@@ -4,6 +4,7 @@ worker), the request body's limit and the headers every answer carries — error
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -53,3 +54,17 @@ class Limits:
     @staticmethod
     def window(pair: tuple[int, int]) -> tuple[int, timedelta]:
         return pair[0], timedelta(seconds=pair[1])
+
+
+def address_key(host: str) -> str:
+    """The address the limits count for: an IPv4 address, or an IPv6 address's /64 — one subscriber's, who would
+    otherwise have 2^64 addresses to try from."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("updated_at", WHEN, nullable=False),
         sa.PrimaryKeyConstraint("key_hash", name=op.f("pk_portal_login_guards")),
     )
+    with op.batch_alter_table("portal_login_guards") as batch_op:
+        batch_op.create_index(batch_op.f("ix_portal_login_guards_updated_at"), ["updated_at"], unique=False)
     op.create_table(
         "portal_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -60,12 +62,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("portal_attempts") as batch_op:
         batch_op.create_index("ix_portal_attempts_kind_key_at", ["kind", "key_hash", "at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_portal_attempts_at"), ["at"], unique=False)
+    # the reset e-mails sent by the older versions kept their link (its token) in the outbox: erased
+    op.execute("UPDATE outbox_messages SET body = '(message envoyé ; lien effacé)' "
+               "WHERE kind = 'portal_reset' AND status = 'sent'")  # fmt: skip
 
 
 def downgrade() -> None:
     with op.batch_alter_table("portal_attempts") as batch_op:
+        batch_op.drop_index(batch_op.f("ix_portal_attempts_at"))
         batch_op.drop_index("ix_portal_attempts_kind_key_at")
     op.drop_table("portal_attempts")
+    with op.batch_alter_table("portal_login_guards") as batch_op:
+        batch_op.drop_index(batch_op.f("ix_portal_login_guards_updated_at"))
     op.drop_table("portal_login_guards")
     with op.batch_alter_table("portal_sessions") as batch_op:
         batch_op.drop_index(batch_op.f("ix_portal_sessions_family_id"))

@@ -229,7 +229,7 @@ def _claim(db: Database) -> Claimed | None:
             )
         msg.status = OutboxStatus.SENDING
         msg.claimed_until = now + LEASE
-        if msg.message_id is None:
+        if msg.message_id is None or (interrupted and msg.kind == RESET_KIND):  # a new link: a new e-mail
             msg.message_id = make_msgid(domain="guichet-enfance.local", idstring=f"outbox{msg.id}")
         body = fresh_reset_link(s, msg) if msg.kind == RESET_KIND else msg.body  # a link made as it leaves
         return msg.id, msg.kind, msg.recipient, msg.subject, body, msg.message_id, interrupted

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ...clock import PARIS
@@ -113,19 +115,34 @@ def _one_more_failure(
     return failures, locked_until, False
 
 
-def _unknown_failed(s: Session, identifier: str, now: datetime) -> Exception:
-    """A failure for an identifier that matches no account, counted and locked as an account's would be."""
+def _guard(s: Session, identifier: str) -> PortalLoginGuard | None:
+    """The failures in a row of this identifier (any identifier, an account's or not), locked for this login."""
+    return s.get(PortalLoginGuard, _digest(identifier.lower()), with_for_update=True, populate_existing=True)
+
+
+def _identifier_failed(s: Session, identifier: str, family: Family | None, now: datetime) -> Exception:
+    """A wrong password for an identifier, an account's or not, counted the same way (``PortalLoginGuard``: the
+    same expiry after a day without failure, the same lock after ``MAX_FAILURES``), so that nothing tells whether
+    the identifier exists; an account's lock also ends its sessions and is written on the family's row."""
     key = _digest(identifier.lower())
-    guard = s.get(PortalLoginGuard, key, with_for_update=True)
-    if guard is None:
-        guard = PortalLoginGuard(key_hash=key, failures=0, updated_at=now)
-        s.add(guard)
-    if guard.locked_until is not None and guard.locked_until > now:
-        return FamilyAccountLocked(guard.locked_until)
+    s.execute(delete(PortalLoginGuard).where(PortalLoginGuard.updated_at < now - ATTEMPTS_KEPT))  # this one too
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    s.execute(
+        insert(PortalLoginGuard)
+        .values(key_hash=key, failures=0, locked_until=None, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["key_hash"])
+    )  # two workers at once: one row
+    guard = _guard(s, identifier)
+    assert guard is not None
     guard.failures, guard.locked_until, locked = _one_more_failure(guard.failures, guard.locked_until, now)
     guard.updated_at = now
-    s.execute(delete(PortalLoginGuard).where(PortalLoginGuard.updated_at < now - ATTEMPTS_KEPT,
-                                             PortalLoginGuard.key_hash != key))  # fmt: skip
+    if family is not None:
+        family.portal_failed_logins = guard.failures
+        if locked:
+            family.portal_locked_until = guard.locked_until
+            end_sessions(s, family.id, now)
+        audit.record(s, at=now, action="portal.locked" if locked else "portal.failed", entity="family",
+                     entity_id=family.id, family_id=family.id)  # fmt: skip
     return FamilyAccountLocked(now + LOCKOUT) if locked else LoginRefused()
 
 
@@ -187,14 +204,19 @@ def family_login(db: Database, identifier: str, password: str) -> FamilySession:
     def work(s: Session) -> tuple[FamilySession | None, Exception | None]:
         now = db.clock.now()
         family = s.get(Family, family_id, with_for_update=True, populate_existing=True) if family_id else None
-        if family is None or family.portal_password_hash is None:
-            return None, _unknown_failed(s, identifier, now)
-        if family.portal_locked_until is not None and family.portal_locked_until > now:
-            return None, FamilyAccountLocked(family.portal_locked_until)
-        good = ok if family.portal_password_hash == checked_hash else verify_password(family.portal_password_hash,
-                                                                                      password)  # fmt: skip
-        if not good:
-            return None, _failed(s, family, now) or LoginRefused()
+        if family is not None and family.portal_password_hash is None:
+            family = None
+        guard = _guard(s, identifier)
+        ends = [t for t in (guard.locked_until if guard else None,
+                            family.portal_locked_until if family else None) if t is not None and t > now]  # fmt: skip
+        if ends:
+            return None, FamilyAccountLocked(max(ends))
+        good = family is not None and (ok if family.portal_password_hash == checked_hash
+                                       else verify_password(family.portal_password_hash, password))  # fmt: skip
+        if not good or family is None:
+            return None, _identifier_failed(s, identifier, family, now)
+        if guard is not None:
+            s.delete(guard)
         family.portal_failed_logins = 0
         family.portal_locked_until = None
         audit.record(
@@ -359,11 +381,14 @@ RESET_KIND = "portal_reset"
 def fresh_reset_link(s: Session, message: OutboxMessage) -> str:
     """The reset e-mail's body as it leaves, with a new token whose SHA-256 replaces the one stored (called by the
     sender in the transaction that takes the message): the link exists only in the e-mail. An interrupted sending
-    sent again makes a new token, and the first link stops working."""
-    reset_id = int(message.dedup_key.rsplit("-", 1)[1])
+    sent again makes a new token (and the sender a new Message-ID, so that the second e-mail is not taken for the
+    first), and the first link stops working. A message queued by an older version carries its link already."""
+    number = message.dedup_key.removeprefix("portal-reset-")
+    if LINK not in message.body or not number.isdigit():
+        return message.body
     token = secrets.token_urlsafe(32)
     s.execute(
-        update(PortalResetToken).where(PortalResetToken.id == reset_id).values(token_hash=_digest(token))
+        update(PortalResetToken).where(PortalResetToken.id == int(number)).values(token_hash=_digest(token))
     )
     return message.body.replace(LINK, token)
 

@@ -158,7 +158,8 @@
     return fetch(form.getAttribute("action"), {method: "POST", body: new FormData(form), credentials: "same-origin"})
       .then(function (response) {
         if (!response.ok) {
-          form.submit(); /* nothing was done (an expired form, a page gone): the server's own page says why */
+          /* never sent again (a second click would take the day back): the page read again shows where it stands */
+          window.location.href = response.redirected ? response.url : window.location.href.split("#")[0];
           return null;
         }
         return response.text().then(function (html) {
@@ -168,7 +169,8 @@
         });
       })
       .catch(function () {
-        form.submit();
+        /* the request may or may not have reached the server: the page read again (a GET) says which */
+        window.location.href = window.location.href.split("#")[0];
       })
       .then(function () {
         section = document.getElementById("calendrier");
