@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = _reuse(db)
         report["dataset"] = {"reused": True}
         print("Jeu de données existant réutilisé (--fresh pour le reconstruire).")
-    if url.startswith("sqlite:///"):  # the measurements book and pay: they work on a copy, the dataset stays as built
+    if url.startswith("sqlite:///"):  # the runs book and pay: on a copy, the dataset stays as built
         engine.dispose()
         engine = make_engine(working_copy(url))
         db = Database(engine, FixedClock(NOW))

@@ -125,7 +125,8 @@ def _identifier_failed(s: Session, identifier: str, family: Family | None, now: 
     same expiry after a day without failure, the same lock after ``MAX_FAILURES``), so that nothing tells whether
     the identifier exists; an account's lock also ends its sessions and is written on the family's row."""
     key = _digest(identifier.lower())
-    s.execute(delete(PortalLoginGuard).where(PortalLoginGuard.updated_at < now - ATTEMPTS_KEPT))  # this one too
+    stale = delete(PortalLoginGuard).where(PortalLoginGuard.updated_at < now - ATTEMPTS_KEPT)
+    s.execute(stale)  # this identifier's too: a day without failure, they are forgotten
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     s.execute(
         insert(PortalLoginGuard)
