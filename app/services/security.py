@@ -49,13 +49,6 @@ def proof(prefix: str, password: str) -> str:
                        version=int(parts[2][2:])).decode("ascii")  # fmt: skip
 
 
-def fingerprint(password_hash: str | None) -> str:
-    """What a session remembers of the password it was opened with: another password (changed, reset) ends it."""
-    import hashlib
-
-    return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:24]
-
-
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; without a stored hash, a dummy one is checked (and fails) in the same time."""
     try:

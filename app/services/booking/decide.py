@@ -111,9 +111,6 @@ class Decisions:
     slots: dict[int, Slot] = field(default_factory=dict)
     """The days after the basket: taken places and waitlists as the confirmation leaves them."""
 
-    def likely(self, key: tuple[int, int, date]) -> Likely:
-        return likely_of(self.lines[key])
-
 
 def likely_of(decision: Decision) -> Likely:
     if isinstance(decision, Accept | Cancel):

@@ -40,7 +40,7 @@ from ..errors import CertificateRefused, ValidationError
 from ..money import ledger
 from ..money.amounts import format_eur
 from ..money.pricing import day_price
-from .decide import FULL_REASON, Accept, Decision, Refuse, Slot, Waitlist
+from .decide import FULL_REASON, Accept, Decision, Refuse, Waitlist
 from .rules import certificate_limit, long_date
 from .waitlist import accepted_count, change_capacity, waitlist
 
@@ -214,13 +214,12 @@ def promote(
     """Promote the oldest waitlisted requests of a locked day while it has free places — or, after a basket, the
     ones ``decide`` chose (``chosen``) — charge and e-mail each."""
     promoted: list[Reservation] = []
+    queue = waitlist(s, day.id)
     if chosen is not None:
-        queue = {r.id: r for r in waitlist(s, day.id)}
-        promoting = [queue[rid] for rid in chosen]
+        by_id = {r.id: r for r in queue}
+        promoting = [by_id[rid] for rid in chosen]
     else:
-        slot = Slot(day.capacity, accepted_count(s, day.id), tuple(r.id for r in waitlist(s, day.id)),
-                    closed=day.closed)  # fmt: skip
-        promoting = [] if slot.closed else [r for r in waitlist(s, day.id)][: max(0, slot.free)]
+        promoting = [] if day.closed else queue[: max(0, day.capacity - accepted_count(s, day.id))]
     if not promoting:
         return promoted
     activity = day.activity

@@ -106,20 +106,6 @@ def waitlist_queues(session: Session, day_ids: list[int]) -> dict[int, tuple[tup
     return {day_id: (tuple(ids), tail) for day_id, (ids, tail) in queues.items()}
 
 
-def waitlist_tails(session: Session, day_ids: list[int]) -> dict[int, int]:
-    """The last waitlist position of each day (0 when empty), in one query."""
-    if not day_ids:
-        return {}
-    rows = session.execute(
-        select(Reservation.activity_day_id, func.max(Reservation.waitlist_position))
-        .where(Reservation.activity_day_id.in_(day_ids), Reservation.status == ReservationStatus.WAITLISTED)
-        .group_by(Reservation.activity_day_id)
-    ).all()
-    tails = dict.fromkeys(day_ids, 0)
-    tails.update({day_id: top or 0 for day_id, top in rows})
-    return tails
-
-
 def rank_of(session: Session, res: Reservation) -> int | None:
     """The rank shown for a waitlisted request (1 = next to get a place)."""
     if res.status is not ReservationStatus.WAITLISTED:

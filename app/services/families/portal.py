@@ -233,7 +233,7 @@ def portal_session(db: Database, token: str) -> FamilySession | None:
     """For each page: the family of the session whose cookie carries ``token`` while that session holds — not
     ended (logout, new password, lockout, new temporary password), within ``SESSION_LENGTH`` of the login, the
     account open and not locked; else None. ``must_change_password`` is read from the database."""
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+    if not is_token(token):
         return None
     now = db.clock.now()
     with db.reading() as uow:
@@ -264,7 +264,7 @@ def portal_session(db: Database, token: str) -> FamilySession | None:
 @checked
 def end_session(db: Database, token: str) -> None:
     """« Se déconnecter »: this session ends on the server (a copy of its cookie opens nothing any more)."""
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+    if not is_token(token):
         return
 
     def work(s: Session) -> None:
@@ -316,6 +316,13 @@ def cancel_reset_links(s: Session, family_id: int, now: datetime) -> None:
     """The family's open « mot de passe oublié » links stop working (a new password, a new e-mail address)."""
     s.execute(update(PortalResetToken).where(PortalResetToken.family_id == family_id,
                                              PortalResetToken.used_at.is_(None)).values(used_at=now))  # fmt: skip
+
+
+def is_token(value: object) -> bool:
+    """Whether ``value`` could be one of the tokens this module makes (``secrets.token_urlsafe(32)``: a session's, a
+    reset link's): anything else is refused before any lookup."""
+    return (isinstance(value, str) and 20 <= len(value) <= 100 and value.isascii()
+            and value.replace("-", "").replace("_", "").isalnum())  # fmt: skip
 
 
 def _digest(token: str) -> str:
@@ -394,6 +401,11 @@ def fresh_reset_link(s: Session, message: OutboxMessage) -> str:
     return message.body.replace(LINK, token)
 
 
+def _attempts(s: Session, kind: str, key: str, window: timedelta, now: datetime) -> int:
+    return s.scalar(select(func.count()).select_from(PortalAttempt).where(
+        PortalAttempt.kind == kind, PortalAttempt.key_hash == key, PortalAttempt.at > now - window)) or 0  # fmt: skip
+
+
 @checked
 def allow_attempt(db: Database, kind: str, address: str, limit: int, window: timedelta) -> bool:
     """Count one attempt of ``kind`` (« login », « reset ») from a client address and say whether it is within
@@ -403,9 +415,7 @@ def allow_attempt(db: Database, kind: str, address: str, limit: int, window: tim
 
     def work(s: Session) -> bool:
         now = db.clock.now()
-        used = s.scalar(select(func.count()).select_from(PortalAttempt).where(
-            PortalAttempt.kind == kind, PortalAttempt.key_hash == key, PortalAttempt.at > now - window)) or 0  # fmt: skip
-        if used >= limit:
+        if _attempts(s, kind, key, window, now) >= limit:
             return False
         s.add(PortalAttempt(kind=kind, key_hash=key, at=now))
         s.execute(delete(PortalAttempt).where(PortalAttempt.at < now - ATTEMPTS_KEPT))
@@ -417,18 +427,14 @@ def allow_attempt(db: Database, kind: str, address: str, limit: int, window: tim
 @checked
 def attempts_left(db: Database, kind: str, address: str, limit: int, window: timedelta) -> bool:
     """Whether the address has attempts of ``kind`` left (without counting one)."""
-    now = db.clock.now()
     with db.reading() as uow:
-        used = uow.session.scalar(select(func.count()).select_from(PortalAttempt).where(
-            PortalAttempt.kind == kind, PortalAttempt.key_hash == _digest(address),
-            PortalAttempt.at > now - window)) or 0  # fmt: skip
-    return used < limit
+        return _attempts(uow.session, kind, _digest(address), window, db.clock.now()) < limit
 
 
 @checked
 def reset_password(db: Database, token: str, new: PasswordText) -> FamilySession:
     """A new password through a reset link: the link is used once, within the hour; the lockout is lifted."""
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+    if not is_token(token):
         raise ResetLinkInvalid()
 
     def work(s: Session) -> FamilySession:
@@ -459,7 +465,7 @@ def reset_password(db: Database, token: str, new: PasswordText) -> FamilySession
 @checked
 def reset_link_valid(db: Database, token: str) -> bool:
     """Whether a reset link may still be used (the page asks for a new password only then)."""
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+    if not is_token(token):
         return False
     with db.reading() as uow:
         row = uow.session.scalar(
