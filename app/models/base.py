@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 import unicodedata
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, Table, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -66,3 +67,8 @@ def search_key(*parts: str | None) -> str:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, for Core statements (a multi-row INSERT with the same columns in every row)."""
+    return cast(Table, model.__table__)

@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from ..models import AuditEntry
+from ..models import AuditEntry, table_of
 
 
 def _jsonable(value: Any) -> Any:
@@ -44,6 +45,30 @@ def record(
     """One row of the trail. A family's row (``family_id``) has its before, after and reason sealed with the
     family's key (``sealing``): anonymisation erases them, the row itself stays. ``sealed=False`` for a family's row
     that holds nothing personal (the anonymisation's own row, written once the key is gone)."""
+    entry = AuditEntry(**row(session, at=at, action=action, entity=entity, entity_id=entity_id, agent_id=agent_id,
+                             structure_id=structure_id, family_id=family_id, before=before, after=after,
+                             reason=reason, sealed=sealed))  # fmt: skip
+    session.add(entry)
+    return entry
+
+
+def row(
+    session: Session,
+    *,
+    at: datetime,
+    action: str,
+    entity: str,
+    entity_id: object | None = None,
+    agent_id: int | None = None,
+    structure_id: int | None = None,
+    family_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+    sealed: bool = True,
+) -> dict[str, Any]:
+    """The values of one row of the trail, sealed as ``record`` seals them: for ``insert_rows`` (many rows written
+    by one statement)."""
     before_value = _jsonable(before) if before is not None else None
     after_value = _jsonable(after) if after is not None else None
     if family_id is not None and sealed:
@@ -52,20 +77,16 @@ def record(
         before_value = seal_json(session, family_id, before_value) if before_value is not None else None
         after_value = seal_json(session, family_id, after_value) if after_value is not None else None
         reason = seal(session, family_id, reason) if reason is not None else None
-    entry = AuditEntry(
-        at=at,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        agent_id=agent_id,
-        structure_id=structure_id,
-        family_id=family_id,
-        before=before_value,
-        after=after_value,
-        reason=reason,
-    )
-    session.add(entry)
-    return entry
+    return {"at": at, "action": action, "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
+            "agent_id": agent_id, "structure_id": structure_id, "family_id": family_id, "before": before_value,
+            "after": after_value, "reason": reason}  # fmt: skip
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Rows made by ``row``, written in their order by one multi-row INSERT (after what the session holds)."""
+    if rows:
+        session.flush()
+        session.execute(insert(table_of(AuditEntry)), rows)
 
 
 def opened(session: Session, entry: AuditEntry) -> tuple[Any, Any, str]:

@@ -58,7 +58,7 @@ def set_capacity(
                 f"Capacité {capacity} impossible : {taken} places sont déjà acceptées le {long_date(day.day)}."
             )
         change_capacity(s, day, capacity, now, actor, reason.strip(), "activity_day.capacity")
-        return [r.id for r in lifecycle.promote(s, day, now, actor)]
+        return lifecycle.promote(s, day, now, actor)
 
     operation = Operation(key, "day.capacity", list[int])
     return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.set_capacity"),

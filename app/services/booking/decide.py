@@ -33,7 +33,7 @@ class Slot:
     """The waitlisted reservations' ids, the oldest first (ranks 1, 2, … in that order)."""
     tail: int = 0
     """The last waitlist position given (positions order the list; a new request's is after it). A promotion or a
-    cancelled request numbers the list again from 1 (``lifecycle.renumber``)."""
+    cancelled request numbers the list again from 1 (``lifecycle.apply``)."""
     waitlist: bool = True
     """The activity has a waitlist (else a full day refuses)."""
     closed: bool = False

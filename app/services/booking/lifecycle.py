@@ -6,9 +6,12 @@ reservation is cancelled (refunded when accepted); the oldest waitlisted request
 places free up; a closed day cancels, refunds and e-mails its families; an absence is billed (the charge stays)
 unless a medical certificate, recorded within 48 hours, refunds it; a supervisor reorders a waitlist.
 
-Every function runs inside the caller's transaction, on rows the caller read AFTER locking the days concerned
-(``waitlist.lock_days``): the rules that decide (closed day, capacity, deadline, duplicate, balance) are evaluated
-by the caller on those rows, never on rows read before the lock.
+The lifecycle applies decisions; it does not make them: ``decide`` (pure) says what becomes of each request, and a
+``Plan`` of those decisions is written by ``apply`` in a handful of set-based statements (a basket's confirmation,
+a day's promotions, a closed day, an anonymisation's cancellations). Every function runs inside the caller's
+transaction, on rows the caller read AFTER locking the days concerned (``waitlist.lock_days``): the rules that
+decide (closed day, capacity, deadline, duplicate, balance) are evaluated on those rows, never on rows read before
+the lock.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
     LIVE_STATUSES,
@@ -27,100 +31,262 @@ from ...models import (
     Attendance,
     Child,
     Family,
+    FamilyAid,
     LedgerEntry,
     LedgerKind,
     Reservation,
     ReservationStatus,
+    Wallet,
+    table_of,
 )
 from ...text import debit_warning, of, signature
 from .. import audit
 from ..actors import Actor
-from ..end_of_day.outbox import queue_email
+from ..end_of_day.outbox import Email, queue_emails
 from ..errors import CertificateRefused, ValidationError
 from ..money import ledger
 from ..money.amounts import format_eur
 from ..money.pricing import day_price
 from .decide import FULL_REASON, Accept, Decision, Refuse, Waitlist
 from .rules import certificate_limit, long_date
-from .waitlist import accepted_count, change_capacity, waitlist
+from .waitlist import accepted_count, change_capacity, lock_days, waitlist, waitlist_queues
 
-# --- a new request -------------------------------------------------------------------------------------
+# --- a basket's decisions, written in one plan --------------------------------------------------------
 
 
-def request(
-    s: Session,
-    *,
-    child: Child,
-    family: Family,
-    activity: Activity,
-    day: ActivityDay,
-    decision: Decision,
-    now: datetime,
-    actor: Actor,
-    batch_id: str,
-    entries: ledger.LedgerBatch,
-    override_reason: str | None = None,
-) -> Reservation:
-    """A new request for a locked day, as ``decide`` decided it: accepted and charged (a supervisor's capacity
-    override raises the day's capacity first), waitlisted at its position, or refused with its reason. Not flushed;
-    audited by ``audit_requests``."""
-    res = Reservation(child_id=child.id, activity_day_id=day.id, requested_at=now, decided_at=now,
-                      agent_id=actor.agent_id, batch_id=batch_id, override_reason=override_reason)  # fmt: skip
-    res.child = child
+@dataclass(frozen=True)
+class Cancelling:
+    """A live reservation to cancel, as ``decide`` decided it (``Cancel``: its refund)."""
+
+    reservation: Reservation
+    family_id: int
+    activity: Activity
+    refund_cents: int
+    label: str
+    """The refund's ledger label."""
+    override_reason: str | None = None
+    action: str = "reservation.cancel"
+    """The audit row's action (a closed day's, an anonymisation's)."""
+
+
+@dataclass(frozen=True)
+class Requesting:
+    """A new request on a locked day, as ``decide`` decided it (``Accept``, ``Waitlist`` or ``Refuse``)."""
+
+    child: Child
+    family: Family
+    activity: Activity
+    day: ActivityDay
+    decision: Decision
+    override_reason: str | None = None
+
+
+@dataclass
+class Plan:
+    """What a basket's decisions write, in the confirmation's order: the cancellations (refunded), the waitlisted
+    requests a freed place promotes (charged, e-mailed), the new requests (charged when accepted). ``apply`` writes
+    it in a handful of statements."""
+
+    now: datetime
+    actor: Actor
+    batch_id: str
+    entries: ledger.LedgerBatch
+    cancelling: list[Cancelling] = field(default_factory=list)
+    promoting: list[tuple[ActivityDay, int]] = field(default_factory=list)
+    """(locked day, waitlisted reservation id), each day's in its list's order."""
+    queues: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    """The waitlists as the plan leaves them before its new requests (``decide``'s slots): numbered 1..n again on
+    the days where a waitlisted request left (cancelled or promoted)."""
+    requesting: list[Requesting] = field(default_factory=list)
+    emails: list[Email] = field(default_factory=list)
+    """E-mails written after the promotions' (a closed day's families)."""
+    trail: list[dict[str, Any]] = field(default_factory=list)
+    """Audit rows written after the plan's own (``audit.row``)."""
+
+
+@dataclass(frozen=True)
+class Written:
+    request_ids: list[int]
+    """The new requests' ids, in the plan's order."""
+    promoted_ids: list[int]
+
+
+def apply(s: Session, plan: Plan) -> Written:
+    """Write a plan inside the caller's transaction, on rows read after locking the days and the family's wallets:
+    set-based UPDATEs for the cancellations, the promotions and the waitlists numbered again; one INSERT … RETURNING
+    for the new requests, one INSERT for the ledger entries, one UPDATE per wallet, one INSERT for the audit rows and
+    one for the e-mails. The ledger entries, audit rows and e-mails keep the plan's order."""
+    now, actor, entries = plan.now, plan.actor, plan.entries
+    trail: list[dict[str, Any]] = []
+    _cancel_all(s, plan.cancelling, now)
+    for c in plan.cancelling:
+        res = c.reservation
+        if c.refund_cents:
+            entries.row(entries.wallet(c.family_id, c.activity.wallet_kind), kind=LedgerKind.REFUND,
+                        amount_cents=c.refund_cents, label=c.label, at=now, structure_id=c.activity.structure_id,
+                        agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
+        trail.append(audit.row(s, at=now, action=c.action, entity="reservation", entity_id=res.id,
+                               agent_id=actor.agent_id, structure_id=c.activity.structure_id, family_id=c.family_id,
+                               before={"status": res.status}, after={"status": "cancelled",
+                                                                     "refund_cents": c.refund_cents},
+                               reason=c.override_reason))  # fmt: skip
+    promoted = _promote_all(s, plan.promoting, now, actor, entries, trail)
+    left = {c.reservation.activity_day_id for c in plan.cancelling
+            if c.reservation.status is ReservationStatus.WAITLISTED} | {day.id for day, _ in plan.promoting}  # fmt: skip
+    _number(s, {day_id: plan.queues.get(day_id, ()) for day_id in left})
+    for c in plan.cancelling:
+        s.expire(c.reservation)
+    for r in plan.requesting:
+        if isinstance(r.decision, Accept) and r.decision.raised_capacity is not None:
+            change_capacity(s, r.day, r.decision.raised_capacity, now, actor, r.override_reason or "",
+                            "activity_day.capacity_override", trail)  # fmt: skip
+    ids = _insert_requests(s, plan)
+    for r, rid in zip(plan.requesting, ids, strict=True):
+        decision, activity = r.decision, r.activity
+        if isinstance(decision, Accept) and decision.price_cents:
+            entries.row(entries.wallet(r.family.id, activity.wallet_kind), kind=LedgerKind.CHARGE,
+                        amount_cents=-decision.price_cents, label=_charge_label(activity, r.child, r.day), at=now,
+                        structure_id=activity.structure_id, agent_id=actor.agent_id, reservation_id=rid)  # fmt: skip
+    for r, rid in zip(plan.requesting, ids, strict=True):
+        status, position, price, refusal = _request_values(r.decision)
+        trail.append(audit.row(s, at=now, action="reservation.create", entity="reservation", entity_id=rid,
+                               agent_id=actor.agent_id, structure_id=r.activity.structure_id, family_id=r.family.id,
+                               after={"child_id": r.child.id, "day": r.day.day, "activity_id": r.activity.id,
+                                      "status": status, "waitlist_position": position, "price_cents": price,
+                                      "refusal_reason": refusal},
+                               reason=r.override_reason))  # fmt: skip
+    entries.apply()
+    audit.insert_rows(s, trail + plan.trail)
+    queue_emails(s, _promotion_emails(s, promoted) + plan.emails, now)
+    return Written(ids, [res.id for res, _ in promoted])
+
+
+def _request_values(decision: Decision) -> tuple[ReservationStatus, int | None, int | None, str | None]:
+    """A new request's status, waitlist position, price and refusal reason, as decided."""
     if isinstance(decision, Accept):
-        if decision.raised_capacity is not None:
-            change_capacity(s, day, decision.raised_capacity, now, actor, override_reason or "",
-                            "activity_day.capacity_override")  # fmt: skip
-        res.status = ReservationStatus.ACCEPTED
-    elif isinstance(decision, Waitlist):
-        res.status, res.waitlist_position = ReservationStatus.WAITLISTED, decision.position
-    else:
-        res.status = ReservationStatus.REFUSED
-        res.refusal_reason = decision.reason if isinstance(decision, Refuse) else FULL_REASON
-    s.add(res)
-    if res.status is ReservationStatus.ACCEPTED:
-        _charge(s, res, family, activity, day, now, actor, entries)
-    return res
+        return ReservationStatus.ACCEPTED, None, decision.price_cents, None
+    if isinstance(decision, Waitlist):
+        return ReservationStatus.WAITLISTED, decision.position, None, None
+    return (
+        ReservationStatus.REFUSED,
+        None,
+        None,
+        decision.reason if isinstance(decision, Refuse) else FULL_REASON,
+    )
 
 
-def audit_requests(
-    s: Session, created: Sequence[tuple[Reservation, Activity, int]], now: datetime, actor: Actor
-) -> None:
-    """The audit rows of new requests, once they have their ids: (reservation, activity, family id)."""
-    for res, activity, family_id in created:
-        audit.record(s, at=now, action="reservation.create", entity="reservation", entity_id=res.id,
-                     agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=family_id,
-                     after={"child_id": res.child_id, "day": res.activity_day.day if res.activity_day else None,
-                            "activity_id": activity.id, "status": res.status,
-                            "waitlist_position": res.waitlist_position, "price_cents": res.price_cents,
-                            "refusal_reason": res.refusal_reason},
-                     reason=res.override_reason)  # fmt: skip
+def _insert_requests(s: Session, plan: Plan) -> list[int]:
+    """The new requests in one INSERT … RETURNING, their ids in the plan's order."""
+    if not plan.requesting:
+        return []
+    rows = []
+    for r in plan.requesting:
+        status, position, price, refusal = _request_values(r.decision)
+        rows.append({"child_id": r.child.id, "activity_day_id": r.day.id, "status": status,
+                     "requested_at": plan.now, "decided_at": plan.now, "waitlist_position": position,
+                     "refusal_reason": refusal, "price_cents": price, "agent_id": plan.actor.agent_id,
+                     "batch_id": plan.batch_id, "override_reason": r.override_reason})  # fmt: skip
+    s.flush()
+    table = table_of(Reservation)
+    returning = insert(table).returning(table.c.id, table.c.child_id, table.c.activity_day_id)
+    ids = {(child_id, day_id): rid for rid, child_id, day_id in s.execute(returning, rows)}
+    return [ids[(r.child.id, r.day.id)] for r in plan.requesting]  # a child once per day in a basket
 
 
-def _charge(
+def _cancel_all(s: Session, cancelling: Sequence[Cancelling], now: datetime) -> None:
+    """The cancellations' status in one UPDATE (their override reasons with it)."""
+    if not cancelling:
+        return
+    if any(c.reservation.status not in LIVE_STATUSES for c in cancelling):
+        raise ValidationError("Seule une réservation acceptée ou en liste d'attente peut être annulée.")
+    values: dict[str, Any] = {"status": ReservationStatus.CANCELLED, "waitlist_position": None,
+                              "cancelled_at": now, "transmitted_at": None}  # fmt: skip
+    reasons = {c.reservation.id: c.override_reason for c in cancelling if c.override_reason}
+    if reasons:
+        values["override_reason"] = case(reasons, value=Reservation.id, else_=Reservation.override_reason)
+    s.flush()
+    s.execute(update(Reservation).where(Reservation.id.in_([c.reservation.id for c in cancelling])).values(values)
+              .execution_options(synchronize_session=False))  # fmt: skip
+
+
+def _number(s: Session, queues: dict[int, tuple[int, ...]]) -> None:
+    """The waitlists given, numbered 1..n in their order, in one UPDATE."""
+    positions = {rid: n for queue in queues.values() for n, rid in enumerate(queue, start=1)}
+    if positions:
+        s.execute(update(Reservation).where(Reservation.id.in_(list(positions)))
+                  .values(waitlist_position=case(positions, value=Reservation.id))
+                  .execution_options(synchronize_session=False))  # fmt: skip
+
+
+def _promote_all(
     s: Session,
-    res: Reservation,
-    family: Family,
-    activity: Activity,
-    day: ActivityDay,
+    promoting: Sequence[tuple[ActivityDay, int]],
     now: datetime,
     actor: Actor,
-    entries: ledger.LedgerBatch | None = None,
-) -> None:
-    """Post the charge of an accepted reservation (its price after aids) and remember the price."""
-    price = day_price(activity, day.day, family.quotient_familial, family.aids).cents
-    res.price_cents = price
-    if not price:
-        return
-    label = f"{activity.name} – {res.child.first_name} – {day.day:%d/%m/%Y}"
-    if entries is not None:
-        entries.add(entries.wallet(family.id, activity.wallet_kind), kind=LedgerKind.CHARGE, amount_cents=-price,
-                    label=label, at=now, structure_id=activity.structure_id, agent_id=actor.agent_id,
-                    reservation=res)  # fmt: skip
-        return
-    wallet = ledger.wallet_for(s, family.id, activity.wallet_kind)
-    ledger.post(s, wallet, kind=LedgerKind.CHARGE, amount_cents=-price, label=label, at=now,
-                structure_id=activity.structure_id, agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
+    entries: ledger.LedgerBatch,
+    trail: list[dict[str, Any]],
+) -> list[tuple[Reservation, ActivityDay]]:
+    """The promotions: one UPDATE (status, price of each family), their charges and audit rows in the plan."""
+    if not promoting:
+        return []
+    by_id = {r.id: r for r in s.scalars(
+        select(Reservation).where(Reservation.id.in_([rid for _, rid in promoting]))
+        .options(selectinload(Reservation.child).selectinload(Child.family).selectinload(Family.aids)
+                 .selectinload(FamilyAid.aid_type)))}  # fmt: skip
+    promoted = [(by_id[rid], day) for day, rid in promoting]
+    prices = {}
+    for res, day in promoted:
+        if res.status is not ReservationStatus.WAITLISTED:
+            raise ValidationError("Seule une demande en liste d'attente peut obtenir une place.")
+        family = res.child.family
+        prices[res.id] = day_price(day.activity, day.day, family.quotient_familial, family.aids).cents
+    s.execute(update(Reservation).where(Reservation.id.in_(list(prices)))
+              .values(status=ReservationStatus.ACCEPTED, waitlist_position=None, decided_at=now,
+                      price_cents=case(prices, value=Reservation.id))
+              .execution_options(synchronize_session=False))  # fmt: skip
+    for res, day in promoted:
+        s.expire(res)
+        activity, family_id, price = day.activity, res.child.family_id, prices[res.id]
+        if price:
+            entries.row(entries.wallet(family_id, activity.wallet_kind), kind=LedgerKind.CHARGE, amount_cents=-price,
+                        label=_charge_label(activity, res.child, day), at=now, structure_id=activity.structure_id,
+                        agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
+        trail.append(audit.row(s, at=now, action="reservation.promote", entity="reservation", entity_id=res.id,
+                               agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=family_id,
+                               before={"status": "waitlisted"}, after={"status": "accepted", "price_cents": price}))  # fmt: skip
+    return promoted
+
+
+def _promotion_emails(s: Session, promoted: Sequence[tuple[Reservation, ActivityDay]]) -> list[Email]:
+    """Each promoted family told (once the wallets moved: the balance said is the one after)."""
+    if not promoted:
+        return []
+    balances = {family_id: int(total or 0) for family_id, total in s.execute(
+        select(Wallet.family_id, func.sum(Wallet.balance_cents))
+        .where(Wallet.family_id.in_({res.child.family_id for res, _ in promoted})).group_by(Wallet.family_id))}  # fmt: skip
+    messages = []
+    for res, day in promoted:
+        child, activity = res.child, day.activity
+        family = child.family
+        messages.append(Email(
+            kind="waitlist_promotion",
+            dedup_key=f"promotion:{res.id}",
+            family=family,
+            subject=f"Une place s'est libérée – {activity.name} le {day.day:%d/%m/%Y}",
+            body=(
+                f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente {of(child.first_name)} "
+                f"pour « {activity.name} » le {long_date(day.day)} est acceptée.\n"
+                f"Montant débité : {format_eur(res.price_cents or 0)}. "
+                + _balance_text(balances.get(family.id, 0))
+                + "\n\nSi cette place ne vous intéresse plus, pensez à l'annuler au plus tôt.\n\n"
+                + f"{signature(activity.structure.city)} – {activity.structure.name}"
+            ),
+        ))  # fmt: skip
+    return messages
+
+
+def _charge_label(activity: Activity, child: Child, day: ActivityDay) -> str:
+    return f"{activity.name} – {child.first_name} – {day.day:%d/%m/%Y}"
 
 
 # --- cancelling ------------------------------------------------------------------------------------------
@@ -133,65 +299,26 @@ def refund_due(res: Reservation) -> int:
     return res.price_cents or 0
 
 
-def cancel(
-    s: Session,
-    res: Reservation,
-    *,
-    family: Family,
-    activity: Activity,
-    now: datetime,
-    actor: Actor,
-    label: str,
-    override_reason: str | None = None,
-    entries: ledger.LedgerBatch | None = None,
-    action: str = "reservation.cancel",
-) -> int:
-    """Cancel a live reservation whose cancellation the caller checked (in time, or a supervisor's override):
-    refund an accepted one, renumber the waitlist of a waitlisted one. Returns the refund in cents; the caller
-    promotes from the waitlist of the days whose places were freed (``promote``)."""
-    if res.status not in LIVE_STATUSES:
-        raise ValidationError("Seule une réservation acceptée ou en liste d'attente peut être annulée.")
-    was = res.status
-    refund = refund_due(res)
-    res.status, res.waitlist_position, res.cancelled_at, res.transmitted_at = (
-        ReservationStatus.CANCELLED, None, now, None)  # fmt: skip
-    if override_reason:
-        res.override_reason = override_reason
-    s.flush()
-    if refund:
-        if entries is not None:
-            entries.add(entries.wallet(family.id, activity.wallet_kind), kind=LedgerKind.REFUND,
-                        amount_cents=refund, label=label, at=now, structure_id=activity.structure_id,
-                        agent_id=actor.agent_id, reservation=res)  # fmt: skip
-        else:
-            ledger.post(s, ledger.wallet_for(s, family.id, activity.wallet_kind), kind=LedgerKind.REFUND,
-                        amount_cents=refund, label=label, at=now, structure_id=activity.structure_id,
-                        agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
-    if was is ReservationStatus.WAITLISTED:
-        renumber(s, res.activity_day_id)
-    audit.record(s, at=now, action=action, entity="reservation", entity_id=res.id, agent_id=actor.agent_id,
-                 structure_id=activity.structure_id, family_id=family.id, before={"status": was},
-                 after={"status": "cancelled", "refund_cents": refund}, reason=override_reason)  # fmt: skip
-    return refund
-
-
 def cancel_future(s: Session, family: Family, after: date, now: datetime, actor: Actor) -> tuple[int, int]:
     """Before a family is anonymised: every live request of its children for a day after ``after`` cancelled, the
     accepted ones refunded, the places freed given to the waiting lists (no e-mail to the family: it is leaving).
     Returns (requests cancelled, cents refunded)."""
-    from .waitlist import lock_days
-
     live = s.scalars(select(Reservation).join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
                      .join(Child, Reservation.child_id == Child.id).where(
         Child.family_id == family.id, Reservation.status.in_(LIVE_STATUSES), ActivityDay.day > after)
         .order_by(ActivityDay.day, Reservation.id)).all()  # fmt: skip
     days = lock_days(s, [r.activity_day_id for r in live])
-    refunded = 0
+    leaving = {r.id for r in live}
+    queues = {day_id: tuple(i for i in queue if i not in leaving)
+              for day_id, (queue, _) in waitlist_queues(s, list(days)).items()}  # fmt: skip
+    plan = Plan(now, actor, "", ledger.LedgerBatch(s), queues=queues)
     for res in live:
         day = days[res.activity_day_id]
-        refunded += cancel(s, res, family=family, activity=day.activity, now=now, actor=actor,
-                           label=f"Annulation avant anonymisation – {day.activity.name} – {day.day:%d/%m/%Y}",
-                           action="reservation.cancel_anonymised")  # fmt: skip
+        plan.cancelling.append(Cancelling(res, family.id, day.activity, refund_due(res),
+                                          f"Annulation avant anonymisation – {day.activity.name} – {day.day:%d/%m/%Y}",
+                                          action="reservation.cancel_anonymised"))  # fmt: skip
+    refunded = sum(c.refund_cents for c in plan.cancelling)
+    apply(s, plan)
     for day in days.values():
         promote(s, day, now, actor)
     return len(live), refunded
@@ -200,57 +327,16 @@ def cancel_future(s: Session, family: Family, after: date, now: datetime, actor:
 # --- the waitlist ----------------------------------------------------------------------------------------
 
 
-def renumber(s: Session, day_id: int) -> None:
-    """Make the day's waitlist positions 1..n again, keeping their order."""
-    for position, res in enumerate(waitlist(s, day_id), start=1):
-        if res.waitlist_position != position:
-            res.waitlist_position = position
-    s.flush()
-
-
-def promote(
-    s: Session, day: ActivityDay, now: datetime, actor: Actor, *, chosen: Sequence[int] | None = None
-) -> list[Reservation]:
-    """Promote the oldest waitlisted requests of a locked day while it has free places — or, after a basket, the
-    ones ``decide`` chose (``chosen``) — charge and e-mail each."""
-    promoted: list[Reservation] = []
-    queue = waitlist(s, day.id)
-    if chosen is not None:
-        by_id = {r.id: r for r in queue}
-        promoting = [by_id[rid] for rid in chosen]
-    else:
-        promoting = [] if day.closed else queue[: max(0, day.capacity - accepted_count(s, day.id))]
-    if not promoting:
-        return promoted
-    activity = day.activity
-    for res in promoting:
-        child: Child = res.child
-        family: Family = child.family
-        res.status, res.waitlist_position, res.decided_at = ReservationStatus.ACCEPTED, None, now
-        s.flush()
-        _charge(s, res, family, activity, day, now, actor)
-        audit.record(s, at=now, action="reservation.promote", entity="reservation", entity_id=res.id,
-                     agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=family.id,
-                     before={"status": "waitlisted"}, after={"status": "accepted", "price_cents": res.price_cents})  # fmt: skip
-        queue_email(
-            s,
-            kind="waitlist_promotion",
-            dedup_key=f"promotion:{res.id}",
-            family=family,
-            subject=f"Une place s'est libérée – {activity.name} le {day.day:%d/%m/%Y}",
-            body=(
-                f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente {of(child.first_name)} "
-                f"pour « {activity.name} » le {long_date(day.day)} est acceptée.\n"
-                f"Montant débité : {format_eur(res.price_cents or 0)}. "
-                + _balance_after(s, family.id)
-                + "\n\nSi cette place ne vous intéresse plus, pensez à l'annuler au plus tôt.\n\n"
-                + f"{signature(activity.structure.city)} – {activity.structure.name}"
-            ),
-            now=now,
-        )
-        promoted.append(res)
-    renumber(s, day.id)
-    return promoted
+def promote(s: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[int]:
+    """Promote the oldest waitlisted requests of a locked day while it has free places (``decide``'s rule): charged,
+    e-mailed, the list numbered again. Their ids."""
+    queue = waitlist_queues(s, [day.id])[day.id][0]
+    chosen = () if day.closed else queue[: max(0, day.capacity - accepted_count(s, day.id))]
+    if not chosen:
+        return []
+    plan = Plan(now, actor, "", ledger.LedgerBatch(s), promoting=[(day, rid) for rid in chosen],
+                queues={day.id: queue[len(chosen) :]})  # fmt: skip
+    return apply(s, plan).promoted_ids
 
 
 def refunded(s: Session, reservation_ids: Sequence[int]) -> dict[int, int]:
@@ -268,10 +354,8 @@ def refunded(s: Session, reservation_ids: Sequence[int]) -> dict[int, int]:
     }
 
 
-def _balance_after(s: Session, family_id: int) -> str:
+def _balance_text(balance: int) -> str:
     """The account's balance after a debit, said to the family; a warning when it is in debit."""
-    s.flush()
-    balance = ledger.family_balance(s, family_id)
     text = f"Solde de votre compte : {format_eur(balance)}."
     if balance < 0:
         text += "\n" + debit_warning(format_eur(-balance))
@@ -311,33 +395,30 @@ def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: A
     """Close a locked day: every live request is cancelled (accepted ones refunded, unless a certificate did it
     already), each family with an address is e-mailed; the day is flagged closed so that no booking can come."""
     activity = day.activity
-    families: list[int] = []
-    refunded = emails = 0
-    entries = ledger.LedgerBatch(s)
     live = s.scalars(select(Reservation).where(Reservation.activity_day_id == day.id,
                                                Reservation.status.in_(LIVE_STATUSES))
-                     .order_by(Reservation.id).with_for_update()).all()  # fmt: skip
+                     .order_by(Reservation.id).with_for_update()
+                     .options(selectinload(Reservation.child).selectinload(Child.family))).all()  # fmt: skip
     day.closed, day.closed_reason = True, reason
+    plan = Plan(now, actor, "", ledger.LedgerBatch(s), queues={day.id: ()})
     for res in live:
-        family = res.child.family
-        refund = cancel(s, res, family=family, activity=activity, now=now, actor=actor,
-                        label=f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}", entries=entries,
-                        action="reservation.cancel_day_closed")  # fmt: skip
-        refunded += refund
-        families.append(family.id)
+        family, refund = res.child.family, refund_due(res)
+        plan.cancelling.append(Cancelling(res, family.id, activity, refund,
+                                          f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}",
+                                          action="reservation.cancel_day_closed"))  # fmt: skip
         body = (f"Bonjour,\n\nLa journée du {long_date(day.day)} ({activity.name}) est fermée : {reason}.\n"
                 f"La réservation {of(res.child.first_name)} est annulée"
                 + (f" et {format_eur(refund)} sont recrédités sur votre compte." if refund else ".")
                 + f"\n\n{signature(activity.structure.city)} – {activity.structure.name}")  # fmt: skip
-        if queue_email(s, kind="day_closed", dedup_key=f"closed:{res.id}", family=family,
-                       subject=f"Journée annulée – {activity.name} le {day.day:%d/%m/%Y}", body=body, now=now):  # fmt: skip
-            emails += 1
-    s.flush()
-    entries.apply()
-    audit.record(s, at=now, action="activity_day.close", entity="activity_day", entity_id=day.id,
-                 agent_id=actor.agent_id, structure_id=activity.structure_id,
-                 after={"families": sorted(set(families)), "refunded_cents": refunded}, reason=reason)  # fmt: skip
-    return ClosedDay([], refunded, emails, sorted(set(families)))
+        plan.emails.append(Email("day_closed", f"closed:{res.id}", family,
+                                 f"Journée annulée – {activity.name} le {day.day:%d/%m/%Y}", body))  # fmt: skip
+    families = sorted({c.family_id for c in plan.cancelling})
+    refunded = sum(c.refund_cents for c in plan.cancelling)
+    plan.trail.append(audit.row(s, at=now, action="activity_day.close", entity="activity_day", entity_id=day.id,
+                                agent_id=actor.agent_id, structure_id=activity.structure_id,
+                                after={"families": families, "refunded_cents": refunded}, reason=reason))  # fmt: skip
+    apply(s, plan)
+    return ClosedDay([], refunded, sum(1 for e in plan.emails if e.family.email), families)
 
 
 # --- attendance ------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ line's outcome. A refused basket (bad input, balance) writes nothing.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,7 @@ from .context import (
     locked_wallets,
     read_under_locks,
 )
-from .decide import Cancel, Request, Slot, Waitlist, decide, likely_of
+from .decide import Accept, Cancel, Request, Slot, Waitlist, decide, likely_of
 from .rules import RuleCheck, Verdict, balance_refusal
 from .waitlist import accepted_counts, rank_of, waitlist_queues
 
@@ -182,73 +182,46 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
         error = AccountInDebit if verdict.in_debit else InsufficientBalance
         raise error(verdict.missing_cents, balance_refusal(verdict, balance))
 
+    plan = lifecycle.Plan(now, actor, str(uuid.uuid4()), entries,
+                          promoting=[(locked[p.day_id], p.reservation_id) for p in decisions.promotions],
+                          queues={day_id: slot.queue for day_id, slot in decisions.slots.items()})  # fmt: skip
     outcomes: dict[tuple[int, int, date], LineOutcome] = {}
-    freed: set[int] = set()
     for line in basket.removals:
-        outcomes[line.key] = _remove(s, ctx, line, checks[line.key], now, actor, basket, freed, entries)
-    promoted: list[int] = []
-    for day_id in sorted(freed):
-        chosen = [p.reservation_id for p in decisions.promotions if p.day_id == day_id]
-        promoted += [r.id for r in lifecycle.promote(s, locked[day_id], now, actor, chosen=chosen)]
-    batch = str(uuid.uuid4())
-    created: list[tuple[BasketLine, Reservation]] = []
+        (check, res), decision = checks[line.key], decisions.lines[line.key]
+        child_name, activity_name = line_names(ctx, line)
+        if not isinstance(decision, Cancel) or res is None:
+            outcomes[line.key] = LineOutcome(line, child_name, activity_name, OutcomeStatus.NOT_CANCELLED,
+                                             check.reason)  # fmt: skip
+            continue
+        activity = ctx.activities[line.activity_id]
+        plan.cancelling.append(lifecycle.Cancelling(
+            res, ctx.family.id, activity, decision.refund_cents,
+            f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
+            basket.override_reason if line.overridden else None))  # fmt: skip
+        outcomes[line.key] = LineOutcome(line, child_name, activity_name, OutcomeStatus.CANCELLED,
+                                         amount_cents=decision.refund_cents, reservation_id=res.id)  # fmt: skip
+    requested: list[BasketLine] = []
     for line in basket.additions:
         check = checks[line.key][0]
-        child_name, activity_name = line_names(ctx, line)
         day = ctx.days.get((line.activity_id, line.day))
         if check.verdict is Verdict.ALREADY_BOOKED or day is None:
             outcomes[line.key] = LineOutcome(
-                line, child_name, activity_name, OutcomeStatus.REFUSED, check.reason
+                line, *line_names(ctx, line), OutcomeStatus.REFUSED, check.reason
             )
             continue
-        res = lifecycle.request(
-            s, child=ctx.children[line.child_id], family=ctx.family, activity=ctx.activities[line.activity_id],
-            day=day, decision=decisions.lines[line.key], now=now, actor=actor, batch_id=batch, entries=entries,
-            override_reason=basket.override_reason if line.overridden else None,
-        )  # fmt: skip
-        ctx.live[(line.child_id, day.id)] = res
-        created.append((line, res))
-    s.flush()
-    entries.apply()
-    lifecycle.audit_requests(
-        s, [(res, ctx.activities[line.activity_id], ctx.family.id) for line, res in created], now, actor
-    )
-    for line, res in created:
-        child_name, activity_name = line_names(ctx, line)
-        status = OutcomeStatus(res.status.value)
+        plan.requesting.append(lifecycle.Requesting(
+            ctx.children[line.child_id], ctx.family, ctx.activities[line.activity_id], day, decisions.lines[line.key],
+            basket.override_reason if line.overridden else None))  # fmt: skip
+        requested.append(line)
+    written = lifecycle.apply(s, plan)
+    for line, rid in zip(requested, written.request_ids, strict=True):
         decision = decisions.lines[line.key]
-        amount = decision.price_cents if isinstance(decision, Waitlist) else res.price_cents or 0
-        outcomes[line.key] = LineOutcome(line, child_name, activity_name, status, res.refusal_reason or "",
-                                         decision.rank if isinstance(decision, Waitlist) else None, amount,
-                                         res.id)  # fmt: skip
-    s.flush()
-    balance_after = ledger.family_balance(s, ctx.family.id)
-    return ConfirmResult([outcomes[ln.key] for ln in basket.lines], balance_after, promoted, batch)
-
-
-def _remove(
-    s: Session,
-    ctx: BasketContext,
-    line: BasketLine,
-    checked: tuple[RuleCheck, Reservation | None],
-    now: datetime,
-    actor: Actor,
-    basket: Basket,
-    freed: set[int],
-    entries: ledger.LedgerBatch,
-) -> LineOutcome:
-    check, res = checked
-    child_name, activity_name = line_names(ctx, line)
-    if not check.ok or res is None:
-        return LineOutcome(line, child_name, activity_name, OutcomeStatus.NOT_CANCELLED, check.reason)
-    activity = ctx.activities[line.activity_id]
-    if res.status is ReservationStatus.ACCEPTED:
-        freed.add(res.activity_day_id)
-    refund = lifecycle.cancel(
-        s, res, family=ctx.family, activity=activity, now=now, actor=actor,
-        label=f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
-        override_reason=basket.override_reason if line.overridden else None, entries=entries,
-    )  # fmt: skip
-    return LineOutcome(
-        line, child_name, activity_name, OutcomeStatus.CANCELLED, amount_cents=refund, reservation_id=res.id
-    )
+        if isinstance(decision, Accept):
+            status, reason, rank, amount = OutcomeStatus.ACCEPTED, "", None, decision.price_cents
+        elif isinstance(decision, Waitlist):
+            status, reason, rank, amount = OutcomeStatus.WAITLISTED, "", decision.rank, decision.price_cents
+        else:
+            status, reason, rank, amount = OutcomeStatus.REFUSED, getattr(decision, "reason", ""), None, 0
+        outcomes[line.key] = LineOutcome(line, *line_names(ctx, line), status, reason, rank, amount, rid)
+    return ConfirmResult([outcomes[ln.key] for ln in basket.lines], entries.balance(ctx.family.id), written.promoted_ids,
+                         plan.batch_id)  # fmt: skip

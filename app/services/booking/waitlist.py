@@ -8,6 +8,7 @@ by ``lifecycle`` only; these functions read (and lock) inside the caller's trans
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -63,14 +64,26 @@ def waitlist_lengths(session: Session, day_ids: list[int]) -> dict[int, int]:
 
 
 def change_capacity(
-    session: Session, day: ActivityDay, capacity: int, now: datetime, actor: Actor, reason: str, action: str
+    session: Session,
+    day: ActivityDay,
+    capacity: int,
+    now: datetime,
+    actor: Actor,
+    reason: str,
+    action: str,
+    trail: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Set a day's capacity, audited with its reason (the caller checks the invariant and promotes)."""
+    """Set a day's capacity, audited with its reason (the caller checks the invariant and promotes); the audit row
+    goes to ``trail`` when given (a lifecycle's plan writes its rows together)."""
     before = day.capacity
     day.capacity = capacity
-    audit.record(session, at=now, action=action, entity="activity_day", entity_id=day.id, agent_id=actor.agent_id,
-                 structure_id=day.activity.structure_id, before={"capacity": before}, after={"capacity": capacity},
-                 reason=reason)  # fmt: skip
+    row = audit.row(session, at=now, action=action, entity="activity_day", entity_id=day.id, agent_id=actor.agent_id,
+                    structure_id=day.activity.structure_id, before={"capacity": before}, after={"capacity": capacity},
+                    reason=reason)  # fmt: skip
+    if trail is None:
+        audit.insert_rows(session, [row])
+    else:
+        trail.append(row)
 
 
 def waitlist(session: Session, day_id: int) -> list[Reservation]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ...clock import PARIS
-from ...models import Family, LedgerEntry, LedgerKind, Reservation, Wallet, WalletKind
+from ...models import Family, LedgerEntry, LedgerKind, Reservation, Wallet, WalletKind, table_of
 from ..sealing import seal, seal_optional
 
 KIND_LABELS = {
@@ -60,12 +62,29 @@ def new_entry(
     """An immutable entry (never zero), dated on its Europe/Paris business day; the caller moves the wallet. Its
     label and reason (a child's first name, what the régisseur typed) are sealed with the family's key
     (``sealing``): anonymisation erases them, the amount stays."""
+    return LedgerEntry(**entry_values(session, wallet, kind=kind, amount_cents=amount_cents, label=label, at=at,
+                                      reason=reason, **references))  # fmt: skip
+
+
+def entry_values(
+    session: Session,
+    wallet: Wallet,
+    *,
+    kind: LedgerKind,
+    amount_cents: int,
+    label: str,
+    at: datetime,
+    reason: str | None = None,
+    **references: int | None,
+) -> dict[str, Any]:
+    """The values of a new entry (see ``new_entry``), for a multi-row INSERT (``LedgerBatch.rows``)."""
     if amount_cents == 0:
         raise ValueError("a ledger entry cannot be zero")
-    return LedgerEntry(wallet_id=wallet.id, kind=kind, amount_cents=amount_cents,
-                       label=seal(session, wallet.family_id, label), created_at=at,
-                       business_date=at.astimezone(PARIS).date(), reason=seal_optional(session, wallet.family_id, reason),
-                       **references)  # fmt: skip
+    return {"wallet_id": wallet.id, "kind": kind, "amount_cents": amount_cents,
+            "label": seal(session, wallet.family_id, label), "created_at": at,
+            "business_date": at.astimezone(PARIS).date(), "reason": seal_optional(session, wallet.family_id, reason),
+            "structure_id": None, "agent_id": None, "reservation_id": None, "payment_id": None, "reverses_id": None,
+            **references}  # fmt: skip
 
 
 def _move(session: Session, wallet_id: int, delta: int) -> None:
@@ -105,15 +124,15 @@ def post(
 
 
 class LedgerBatch:
-    """Entries added to the session without a flush each; the wallets move by one UPDATE each at ``apply``.
-
-    For use inside one transaction whose wallets are locked (a basket's confirmation).
-    """
+    """Entries of one transaction whose wallets are locked (a basket's confirmation, a plan of the lifecycle): added
+    without a flush each (``add``, ORM objects) or as values (``row``, written together by one multi-row INSERT);
+    the wallets move by one UPDATE each at ``apply``."""
 
     def __init__(self, session: Session, wallets: Iterable[Wallet] = ()) -> None:
         """``wallets``: the family's wallets, already read (and locked) by the caller."""
         self.session = session
         self.deltas: dict[int, int] = {}
+        self.rows: list[dict[str, Any]] = []
         self.wallets: dict[tuple[int, WalletKind], Wallet] = {
             (w.family_id, WalletKind(w.kind)): w for w in wallets
         }
@@ -135,8 +154,31 @@ class LedgerBatch:
         self.deltas[wallet.id] = self.deltas.get(wallet.id, 0) + amount_cents
         return entry
 
+    def row(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
+            structure_id: int | None = None, agent_id: int | None = None,
+            reservation_id: int | None = None) -> None:  # fmt: skip
+        """An entry written with the others by ``apply``, in the order given."""
+        self.rows.append(entry_values(self.session, wallet, kind=kind, amount_cents=amount_cents, label=label,
+                                      at=at, structure_id=structure_id, agent_id=agent_id,
+                                      reservation_id=reservation_id))  # fmt: skip
+        self.deltas[wallet.id] = self.deltas.get(wallet.id, 0) + amount_cents
+
+    def balance(self, family_id: int) -> int:
+        """The family's balance from the wallets this batch holds (all of the family's when the caller gave them:
+        the locked ones), with what ``apply`` moved."""
+        return sum(w.balance_cents for (fid, _), w in self.wallets.items() if fid == family_id)
+
     def apply(self) -> None:
+        if self.rows:
+            self.session.flush()
+            self.session.execute(insert(table_of(LedgerEntry)), self.rows)
+            self.rows = []
+        held = {w.id: w for w in self.wallets.values()}
         for wallet_id, delta in self.deltas.items():
             if delta:
                 _move(self.session, wallet_id, delta)
+                if wallet_id in held:  # the row is locked: its balance is the one read plus the move
+                    set_committed_value(
+                        held[wallet_id], "balance_cents", held[wallet_id].balance_cents + delta
+                    )
         self.deltas.clear()
