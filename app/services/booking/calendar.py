@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ...models import (
     Activity,
@@ -22,6 +22,7 @@ from ...models import (
     PeriodOpeningRule,
     PublicHoliday,
     SchoolHoliday,
+    Structure,
 )
 from ..errors import ValidationError
 from .rules import DayFacts
@@ -273,33 +274,21 @@ def day_facts(session: Session, activity: Activity, dates: Iterable[date]) -> di
     if not wanted:
         return {}
     start, end = wanted[0], wanted[-1]
-    rows = {
-        d.day: d
-        for d in session.scalars(
-            select(ActivityDay)
-            .where(ActivityDay.activity_id == activity.id, ActivityDay.day.between(start, end))
-            .options(selectinload(ActivityDay.period))
-        )
-    }
+    days = {day: (closed, reason, opening) for day, closed, reason, opening in session.execute(
+        select(ActivityDay.day, ActivityDay.closed, ActivityDay.closed_reason, Period.opening_date)
+        .outerjoin(Period, ActivityDay.period_id == Period.id)
+        .where(ActivityDay.activity_id == activity.id, ActivityDay.day.in_(wanted)))}  # fmt: skip
     feries = dict(
         session.execute(
             select(PublicHoliday.day, PublicHoliday.name).where(PublicHoliday.day.between(start, end))
         ).all()
     )
-    zone = activity.structure.school_zone
     local = local_closings(session, start, end, activity.structure_id)
-    vacations = list(
-        session.scalars(
-            select(SchoolHoliday).where(
-                SchoolHoliday.zone == zone, SchoolHoliday.end_date >= start, SchoolHoliday.start_date <= end
-            )
-        )
-    )
-    days = {
-        d: (row.closed, row.closed_reason, row.period.opening_date if row.period else None)
-        for d, row in rows.items()
-    }
-    ranges = [(h.start_date, h.end_date, h.name) for h in vacations]
+    ranges = [(first, last, name) for first, last, name in session.execute(
+        select(SchoolHoliday.start_date, SchoolHoliday.end_date, SchoolHoliday.name)
+        .join(Structure, Structure.school_zone == SchoolHoliday.zone)
+        .where(Structure.id == activity.structure_id, SchoolHoliday.end_date >= start,
+               SchoolHoliday.start_date <= end))]  # fmt: skip
     return facts_from(wanted, days, feries, local, ranges, activity.kind)
 
 
