@@ -20,6 +20,7 @@ from app.models import (
 )
 from app.services.booking import days, waitlist
 from app.services.booking.basket import Action, Basket, Likely, OutcomeStatus
+from app.services.booking.decide import Slot, rank_in
 from app.services.booking.validation import confirm, recap
 from app.services.errors import AccountInDebit, InsufficientBalance
 from app.services.invariants import check
@@ -254,7 +255,8 @@ def test_supervisor_reorders_a_waitlist_agent_cannot(db):
     with db.reading() as uow:
         s = uow.session
         assert [r.id for r in waitlist.waitlist(s, day.id)] == ids[::-1]
-        assert waitlist.rank_of(s, s.get(Reservation, ids[-1])) == 1
+        queue = waitlist.waitlist_queues(s, [day.id])[day.id][0]
+        assert rank_in(Slot(1, 1, queue), ids[-1]) == 1 and s.get(Reservation, ids[-1]).waitlist_position == 1
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "waitlist.reorder"))
         assert entry.before == {"order": ids} and entry.reason == "situation familiale"
     assert check(db) == []

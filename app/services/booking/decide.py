@@ -120,6 +120,12 @@ def likely_of(decision: Decision) -> Likely:
     return Likely.REFUSED
 
 
+def rank_in(slot: Slot, reservation_id: int) -> int | None:
+    """A waitlisted request's rank on its day (1 = the next to get a place); None when it is not on the list. The
+    position the lifecycle stores is this rank (the list is kept numbered 1..n)."""
+    return slot.queue.index(reservation_id) + 1 if reservation_id in slot.queue else None
+
+
 def decide(slots: dict[int, Slot], requests: list[Request], balance_cents: int) -> Decisions:
     """Every line's decision, the promotions and the balance verdict (see the module's doc). ``slots``: the days the
     basket names, by id. The balance rule weighs every addition the rules allow (the waitlisted ones too) against

@@ -40,9 +40,9 @@ from .context import (
     locked_wallets,
     read_under_locks,
 )
-from .decide import Accept, Cancel, Request, Slot, Waitlist, decide, likely_of
+from .decide import Accept, Cancel, Request, Slot, Waitlist, decide, likely_of, rank_in
 from .rules import RuleCheck, Verdict, balance_refusal
-from .waitlist import accepted_counts, rank_of, waitlist_queues
+from .waitlist import accepted_counts, waitlist_queues
 
 # --- recap ----------------------------------------------------------------------------------------
 
@@ -58,9 +58,8 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
         taken = accepted_counts(s, day_ids)
         checks = {line.key: check_line(ctx, line, now) for line in basket.lines}
         balance = ledger.family_balance(s, ctx.family.id)
-        decisions = decide(
-            _slots(ctx, taken, waitlist_queues(s, day_ids)), _requests(ctx, basket, checks), balance
-        )
+        slots = _slots(ctx, taken, waitlist_queues(s, day_ids))
+        decisions = decide(slots, _requests(ctx, basket, checks), balance)
         additions: list[RecapLine] = []
         removals: list[RecapLine] = []
         claimed: dict[int, int] = {}
@@ -90,7 +89,9 @@ def recap(db: Database, actor: Actor, basket: Basket) -> Recap:
                     )
                 )
             else:
-                rank = rank_of(s, existing) if existing is not None else None
+                rank = (
+                    rank_in(slots[day.id], existing.id) if existing is not None and day is not None else None
+                )
                 removals.append(
                     RecapLine(
                         line,

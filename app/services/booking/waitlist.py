@@ -117,19 +117,3 @@ def waitlist_queues(session: Session, day_ids: list[int]) -> dict[int, tuple[tup
             ids.append(rid)
             queues[day_id] = (ids, max(_tail, position or 0))
     return {day_id: (tuple(ids), tail) for day_id, (ids, tail) in queues.items()}
-
-
-def rank_of(session: Session, res: Reservation) -> int | None:
-    """The rank shown for a waitlisted request (1 = next to get a place)."""
-    if res.status is not ReservationStatus.WAITLISTED:
-        return None
-    ahead = session.scalar(
-        select(func.count())
-        .select_from(Reservation)
-        .where(
-            Reservation.activity_day_id == res.activity_day_id,
-            Reservation.status == ReservationStatus.WAITLISTED,
-            Reservation.waitlist_position < res.waitlist_position,
-        )
-    )
-    return (ahead or 0) + 1
