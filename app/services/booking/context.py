@@ -98,13 +98,6 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
                 "où vous ne travaillez pas."
             )
         activities[activity_id] = activity
-    for activity in activities.values():
-        coverage = calendar.activity_coverage(session, activity)
-        for d in (ln.day for ln in basket.lines if ln.activity_id == activity.id):
-            if coverage is None or not coverage[0] <= d <= coverage[1]:
-                raise DateOutsideCalendar(
-                    f"Le {d:%d/%m/%Y} est en dehors du calendrier de l'activité « {activity.name} »."
-                )
     days = {
         (d.activity_id, d.day): d
         for d in session.scalars(
@@ -114,6 +107,18 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
             )
         )
     }
+    for activity in activities.values():  # a day with its row is in the calendar: the others are asked about
+        outside = [
+            ln.day
+            for ln in basket.lines
+            if ln.activity_id == activity.id and (activity.id, ln.day) not in days
+        ]
+        coverage = calendar.activity_coverage(session, activity) if outside else None
+        for d in outside:
+            if coverage is None or not coverage[0] <= d <= coverage[1]:
+                raise DateOutsideCalendar(
+                    f"Le {d:%d/%m/%Y} est en dehors du calendrier de l'activité « {activity.name} »."
+                )
     all_dates = [ln.day for ln in basket.lines]
     holidays = calendar.public_holiday_set(session, min(all_dates) - HOLIDAY_MARGIN, max(all_dates))
     ctx = BasketContext(family, children, activities, days, {}, holidays, {})
