@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from ...models import (
@@ -166,17 +166,27 @@ def read_under_locks(session: Session, ctx: BasketContext, basket: Basket) -> di
     return locked
 
 
+_LIVE = select(Reservation).where(
+    Reservation.child_id.in_(bindparam("children", expanding=True)),
+    Reservation.activity_day_id.in_(bindparam("days", expanding=True)),
+    Reservation.status.in_(LIVE_STATUSES),
+)
+_LIVE_LOCKED = _LIVE.with_for_update().execution_options(populate_existing=True)
+_WALLETS_LOCKED = (
+    select(Wallet)
+    .where(Wallet.family_id == bindparam("family"))
+    .order_by(Wallet.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def reload_live(session: Session, ctx: BasketContext, *, lock: bool) -> None:
     """The children's live reservations on the basket's days (locked under a confirmation): another counter
     may have cancelled or added one meanwhile."""
-    stmt = select(Reservation).where(
-        Reservation.child_id.in_(list(ctx.children)),
-        Reservation.activity_day_id.in_([d.id for d in ctx.days.values()] or [-1]),
-        Reservation.status.in_(LIVE_STATUSES),
-    )
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    ctx.live = {(r.child_id, r.activity_day_id): r for r in session.scalars(stmt)}
+    params = {"children": list(ctx.children), "days": [d.id for d in ctx.days.values()] or [-1]}
+    rows = session.scalars(_LIVE_LOCKED if lock else _LIVE, params)
+    ctx.live = {(r.child_id, r.activity_day_id): r for r in rows}
 
 
 def check_line(ctx: BasketContext, line: BasketLine, now: datetime) -> tuple[RuleCheck, Reservation | None]:
@@ -224,8 +234,7 @@ def line_day_price(ctx: BasketContext, line: BasketLine) -> DayPrice:
 
 def locked_wallets(session: Session, family_id: int) -> list[Wallet]:
     """The family's wallets, locked in id order (a confirmation's balance and where its entries go)."""
-    stmt = select(Wallet).where(Wallet.family_id == family_id).order_by(Wallet.id)
-    return list(session.scalars(stmt.with_for_update().execution_options(populate_existing=True)))
+    return list(session.scalars(_WALLETS_LOCKED, {"family": family_id}))
 
 
 def line_names(ctx: BasketContext, line: BasketLine) -> tuple[str, str]:

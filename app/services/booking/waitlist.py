@@ -10,23 +10,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ...models import ActivityDay, Reservation, ReservationStatus
 from .. import audit
 from ..actors import Actor
 
+_LOCK_DAYS = (
+    select(ActivityDay)
+    .where(ActivityDay.id.in_(bindparam("ids", expanding=True)))
+    .order_by(ActivityDay.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+"""Built once (a confirmation's statements are many: building each again costs more than running it)."""
+
 
 def lock_days(session: Session, day_ids: list[int]) -> dict[int, ActivityDay]:
     """Lock the days' rows in a fixed order (PostgreSQL: FOR UPDATE; SQLite holds the write lock already)."""
-    rows = session.scalars(
-        select(ActivityDay)
-        .where(ActivityDay.id.in_(sorted(set(day_ids))))
-        .order_by(ActivityDay.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    rows = session.scalars(_LOCK_DAYS, {"ids": sorted(set(day_ids))})
     return {d.id: d for d in rows}
 
 
@@ -41,17 +44,22 @@ def accepted_count(session: Session, day_id: int) -> int:
     )
 
 
+_COUNTS = (
+    select(Reservation.activity_day_id, func.count())
+    .where(
+        Reservation.activity_day_id.in_(bindparam("days", expanding=True)),
+        Reservation.status == bindparam("status"),
+    )
+    .group_by(Reservation.activity_day_id)
+)
+
+
 def _counts(session: Session, day_ids: list[int], status: ReservationStatus) -> dict[int, int]:
     """Reservations in ``status`` per day, in one grouped query (0 for the days without any)."""
     if not day_ids:
         return {}
-    rows = session.execute(
-        select(Reservation.activity_day_id, func.count())
-        .where(Reservation.activity_day_id.in_(day_ids), Reservation.status == status)
-        .group_by(Reservation.activity_day_id)
-    ).all()
     counts = dict.fromkeys(day_ids, 0)
-    counts.update(dict(rows))
+    counts.update({day_id: n for day_id, n in session.execute(_COUNTS, {"days": day_ids, "status": status})})
     return counts
 
 
@@ -96,23 +104,24 @@ def waitlist(session: Session, day_id: int) -> list[Reservation]:
     )
 
 
+_QUEUES = (
+    select(Reservation.activity_day_id, Reservation.id, Reservation.waitlist_position)
+    .where(
+        Reservation.activity_day_id.in_(bindparam("days", expanding=True)),
+        Reservation.status == ReservationStatus.WAITLISTED,
+    )
+    .order_by(
+        Reservation.activity_day_id, Reservation.waitlist_position, Reservation.requested_at, Reservation.id
+    )
+)
+
+
 def waitlist_queues(session: Session, day_ids: list[int]) -> dict[int, tuple[tuple[int, ...], int]]:
     """Each day's waitlisted requests' ids, the next to get a place first, and its last position (0 when empty), in
     one query: what ``decide.Slot`` needs."""
     queues: dict[int, tuple[list[int], int]] = {day_id: ([], 0) for day_id in day_ids}
     if day_ids:
-        for day_id, rid, position in session.execute(
-            select(Reservation.activity_day_id, Reservation.id, Reservation.waitlist_position)
-            .where(
-                Reservation.activity_day_id.in_(day_ids), Reservation.status == ReservationStatus.WAITLISTED
-            )
-            .order_by(
-                Reservation.activity_day_id,
-                Reservation.waitlist_position,
-                Reservation.requested_at,
-                Reservation.id,
-            )  # fmt: skip
-        ):
+        for day_id, rid, position in session.execute(_QUEUES, {"days": day_ids}):
             ids, _tail = queues[day_id]
             ids.append(rid)
             queues[day_id] = (ids, max(_tail, position or 0))
