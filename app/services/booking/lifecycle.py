@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ...models import (
     LIVE_STATUSES,
@@ -37,6 +37,7 @@ from ...models import (
     Reservation,
     ReservationStatus,
     Wallet,
+    WalletKind,
     table_of,
 )
 from ...text import debit_warning, of, signature
@@ -230,10 +231,14 @@ def _promote_all(
     if not promoting:
         return []
     by_id = {r.id: r for r in s.scalars(
-        select(Reservation).where(Reservation.id.in_([rid for _, rid in promoting]))
-        .options(selectinload(Reservation.child).selectinload(Child.family).selectinload(Family.aids)
+        select(Reservation).join(Reservation.child).join(Child.family)
+        .where(Reservation.id.in_([rid for _, rid in promoting]))
+        .options(contains_eager(Reservation.child).contains_eager(Child.family).selectinload(Family.aids)
                  .selectinload(FamilyAid.aid_type)))}  # fmt: skip
     promoted = [(by_id[rid], day) for day, rid in promoting]
+    families = {res.child.family_id for res, _ in promoted}
+    for wallet in s.scalars(select(Wallet).where(Wallet.family_id.in_(families))):  # read once, not per family
+        entries.wallets.setdefault((wallet.family_id, WalletKind(wallet.kind)), wallet)
     prices = {}
     for res, day in promoted:
         if res.status is not ReservationStatus.WAITLISTED:
