@@ -8,7 +8,16 @@ from datetime import date
 
 from .clock import Clock, SystemClock, local_today
 from .config import DatabaseChoice, choose_database
-from .db import check_schema, current_revision, head_revision, is_empty, make_engine, ping, upgrade
+from .db import (
+    PoolSettings,
+    check_schema,
+    current_revision,
+    head_revision,
+    is_empty,
+    make_engine,
+    ping,
+    upgrade,
+)
 from .services.uow import Database
 
 log = logging.getLogger(__name__)
@@ -22,18 +31,20 @@ def open_database(
     demo_today: date | None = None,
     saved_url: str | None = None,
     create: bool = True,
+    pool: PoolSettings | None = None,
 ) -> Database:
     """Connect and make sure the schema is at head.
 
     A SQLite file is migrated automatically (it belongs to this counter); a shared PostgreSQL server is only
     migrated by ``python -m app migrate``. With ``first_run_demo``, the default local database is filled with
     the demonstration data the first time, so that a newcomer sees something real. Without ``create``, a local
-    file that does not exist is not created (``DatabaseMissing``): commands that read or repair a base.
+    file that does not exist is not created (``DatabaseMissing``): commands that read or repair a base. ``pool``:
+    the PostgreSQL connections of this process (``db.pool_settings``; a counter's by default).
     """
     choice = choose_database(cli_url)
     if saved_url is not None and choice.is_default_local:  # no --db and no environment variable: the settings
         choice = DatabaseChoice(saved_url, saved_url == choice.url)
-    engine = make_engine(choice.url, create=create)
+    engine = make_engine(choice.url, create=create, pool=pool)
     ping(engine)
     clock = clock or SystemClock()
     if engine.dialect.name == "sqlite" and current_revision(engine) != head_revision():

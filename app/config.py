@@ -26,8 +26,16 @@ DEFAULTS: dict[str, object] = {
     "pg_lock_timeout_ms": 10000,
     "pg_idle_in_transaction_ms": 5000,
     "pg_keepalive_idle_s": 5,
+    "pg_pool_size": 5,
+    "pg_max_overflow": 10,
+    "portal_pool_size": 5,
+    "portal_max_overflow": 3,
     "school_zone": "C",
 }
+"""``pg_pool_size``/``pg_max_overflow``: the connections a process keeps open to PostgreSQL and the extra ones it may
+open at a busy moment (a counter: SQLAlchemy's own defaults, 1 to 3 in use at once); ``portal_*``: the same for one
+uvicorn worker of the portal (``app.web.asgi``). ``GUICHET_DB_POOL_SIZE``/``GUICHET_DB_MAX_OVERFLOW`` override both
+(``db.pool_settings``; the README's "Connections to PostgreSQL")."""
 
 
 HOME_ENV = "GUICHET_HOME"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
@@ -12,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .config import DEFAULTS
 from .files import network_location, private_database, private_dir
 from .services.errors import (
+    ConfigurationError,
     DatabaseMissing,
     DatabaseUnreachable,
     InvalidDatabaseUrl,
@@ -23,6 +27,59 @@ from .services.errors import (
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+POOL_SIZE_ENV, MAX_OVERFLOW_ENV = "GUICHET_DB_POOL_SIZE", "GUICHET_DB_MAX_OVERFLOW"
+PGBOUNCER_ENV = "GUICHET_DB_PGBOUNCER"
+"""``1``: the PostgreSQL URL is a PgBouncer in transaction mode (the portal's workers only, never a counter): no
+prepared statements, no session settings sent at connection (the server's role carries them, README)."""
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """A PostgreSQL engine's connections: ``size`` kept open, ``overflow`` more at a busy moment (closed when given
+    back), so at most ``size + overflow`` per process; ``pgbouncer``: through PgBouncer in transaction mode."""
+
+    size: int
+    overflow: int
+    pgbouncer: bool = False
+
+    @property
+    def most(self) -> int:
+        return self.size + self.overflow
+
+
+def pool_settings(
+    size: int | None = None, overflow: int | None = None, environ: Mapping[str, str] | None = None
+) -> PoolSettings:
+    """The pool of this process: ``GUICHET_DB_POOL_SIZE`` and ``GUICHET_DB_MAX_OVERFLOW`` when set, else ``size`` and
+    ``overflow`` (a portal worker's, ``app.web.asgi``), else a counter's (``DEFAULTS``); ``GUICHET_DB_PGBOUNCER=1``
+    says the URL is a PgBouncer in transaction mode. A value that is not a whole number in range:
+    ``ConfigurationError``."""
+    env = os.environ if environ is None else environ
+
+    def number(name: str, default: int, lowest: int) -> int:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = lowest - 1
+        if not lowest <= value <= 1000:
+            raise ConfigurationError(
+                f"{name} : un nombre entier de {lowest} à 1000 (pas « {cut(raw, 20)} »)."
+            )
+        return value
+
+    def default(key: str) -> int:
+        value = DEFAULTS[key]
+        assert isinstance(value, int), key
+        return value
+
+    return PoolSettings(
+        number(POOL_SIZE_ENV, default("pg_pool_size") if size is None else size, 1),
+        number(MAX_OVERFLOW_ENV, default("pg_max_overflow") if overflow is None else overflow, 0),
+        env.get(PGBOUNCER_ENV, "").strip() == "1",
+    )
 
 
 def parse_url(url: str) -> URL:
@@ -53,10 +110,13 @@ def describe(url: URL) -> str:
     return f"PostgreSQL « {cut(url.database or '')} » sur {cut(str(url.host), 80)}:{url.port or 5432}"
 
 
-def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> Engine:
+def make_engine(
+    url: str | URL, *, echo: bool = False, create: bool = True, pool: PoolSettings | None = None
+) -> Engine:
     """An engine for the URL (nothing is connected yet). A local SQLite file that does not exist is created only
     with ``create`` (the commands that read or repair an existing base never create one: ``DatabaseMissing``); one
-    on a network share, a mapped network drive or in OneDrive is refused (``NetworkDatabase``)."""
+    on a network share, a mapped network drive or in OneDrive is refused (``NetworkDatabase``). On PostgreSQL,
+    ``pool`` sizes the connections (default: ``pool_settings()``, a counter's unless the environment says)."""
     parsed = parse_url(url) if isinstance(url, str) else url
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -89,20 +149,30 @@ def make_engine(url: str | URL, *, echo: bool = False, create: bool = True) -> E
             f"-c tcp_keepalives_idle={DEFAULTS['pg_keepalive_idle_s']} -c tcp_keepalives_interval=2 "
             "-c tcp_keepalives_count=3 -c TimeZone=UTC"
         )
+        pool = pool or pool_settings()
+        connect_args: dict[str, object] = {
+            "connect_timeout": DEFAULTS["pg_connect_timeout_s"],
+            "options": options,
+            "application_name": "guichet-enfance",
+            "keepalives": 1,
+            "keepalives_idle": DEFAULTS["pg_keepalive_idle_s"],
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+        }
+        if pool.pgbouncer:
+            # Transaction mode: each transaction may run on another server connection. psycopg's prepared
+            # statements (prepared on one connection, used on another) are off; the settings above would be
+            # refused or lost at PgBouncer: the services' role carries them on the server (README).
+            del connect_args["options"]
+            connect_args["prepare_threshold"] = None
         try:
             engine = create_engine(
                 parsed,
                 echo=echo,
                 pool_pre_ping=True,
-                connect_args={
-                    "connect_timeout": DEFAULTS["pg_connect_timeout_s"],
-                    "options": options,
-                    "application_name": "guichet-enfance",
-                    "keepalives": 1,
-                    "keepalives_idle": DEFAULTS["pg_keepalive_idle_s"],
-                    "keepalives_interval": 2,
-                    "keepalives_count": 3,
-                },
+                pool_size=pool.size,
+                max_overflow=pool.overflow,
+                connect_args=connect_args,
             )
         except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency
             raise InvalidDatabaseUrl(str(url), "pilote PostgreSQL absent") from exc

@@ -26,12 +26,15 @@ from .dataset import Size, build
 from .measure import NOW, ROOT, WHY, Result, run_single
 
 RESULTS = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("memes-journees", "ouverture", "ouverture-portail")
+"""The PostgreSQL scenarios, in their order: 16 counters on the same days, the summer opening rush, the same rush
+through the portal (``bench.portal_rush``, compared with the rush's services measured just before)."""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="a tenth of the data, fewer runs (under 3 minutes)"
+        "--quick", action="store_true", help="a tenth of the data, fewer runs (a few minutes)"
     )
     parser.add_argument("--db", help="database for the single-counter measurements (default: a SQLite file)")
     parser.add_argument("--pg", default=os.environ.get("GUICHET_TEST_PG_URL",
@@ -40,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL scenarios")
     parser.add_argument("--fresh", action="store_true", help="rebuild the dataset even if the file exists")
     parser.add_argument("--json", type=Path, help="write the results there")
+    parser.add_argument("--only", nargs="+", choices=SCENARIOS, metavar="SCENARIO",
+                        help=f"only these PostgreSQL scenarios ({', '.join(SCENARIOS)}): no dataset, no single-counter "
+                             "measures; results in bench/results/only-quick.json (or only-city.json) unless --json")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.only:
+        return only(args)
     size = Size.quick() if args.quick else Size.full()
     RESULTS.mkdir(exist_ok=True)
     url = args.db or f"sqlite:///{RESULTS / ('quick.sqlite3' if args.quick else 'city.sqlite3')}"
@@ -71,17 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Invariants après les mesures : {'aucune anomalie' if not problems else problems[:5]}")
     report["invariants_after_single"] = problems
     if not args.no_pg:
-        try:
-            scenarios = [same_days(args.pg, args.quick), opening_rush(args.pg, args.quick)]
-        except Exception as exc:  # noqa: BLE001 - the single-counter part is still worth reporting
-            print(f"Scénarios PostgreSQL impossibles : {exc}", file=sys.stderr)
-            scenarios = []
-        for sc in scenarios:
-            print(f"{sc.name} : {sc.baskets} paniers en {sc.seconds:.1f} s ({sc.per_second:.1f}/s, plancher "
-                  f"{sc.floor_per_second or 0:.1f}/s en {sc.floor_seconds or 0:.1f} s), surréservation : "
-                  f"{sc.overbooked_days} jour(s), verrou tenu p50 {sc.lock_hold_p50_ms or 0:.1f} ms (plancher "
-                  f"{sc.floor_lock_hold_p50_ms or 0:.1f} ms), complets = capacité : {sc.accepted_equals_capacity}, "
-                  f"rangs dans l'ordre : {sc.ranks_in_request_order}, anomalies : {len(sc.violations)}")  # fmt: skip
+        scenarios = pg_scenarios(args.pg, args.quick)
         report["contention"] = [asdict(sc) | {"throughput_ratio": sc.throughput_ratio} for sc in scenarios]
         results += contention_results(scenarios)
     results.append(package_size())
@@ -95,6 +93,53 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def pg_scenarios(admin_url: str, quick: bool, names: tuple[str, ...] = SCENARIOS) -> list[ContentionResult]:
+    """The PostgreSQL scenarios ``names``, each printed; one that fails is said and the others still run (the
+    portal's rush without the opening rush of the same run measures the services' rush itself)."""
+    from .portal_rush import portal_rush
+
+    scenarios: list[ContentionResult] = []
+    rush = None
+    for name in SCENARIOS:
+        if name not in names:
+            continue
+        try:
+            if name == "memes-journees":
+                sc = same_days(admin_url, quick)
+            elif name == "ouverture":
+                sc = rush = opening_rush(admin_url, quick)
+            else:
+                sc = portal_rush(admin_url, quick, services=rush)
+        except Exception as exc:  # noqa: BLE001 - the other measures are still worth reporting
+            print(f"Scénario PostgreSQL « {name} » impossible : {exc}", file=sys.stderr)
+            continue
+        scenarios.append(sc)
+        print(f"{sc.name} : {sc.baskets} paniers en {sc.seconds:.1f} s ({sc.per_second:.1f}/s, comparé "
+              f"{sc.floor_per_second or 0:.1f}/s en {sc.floor_seconds or 0:.1f} s), surréservation : "
+              f"{sc.overbooked_days} jour(s), " + ("" if sc.lock_hold_p50_ms is None else f"verrou tenu p50 "
+              f"{sc.lock_hold_p50_ms:.1f} ms (plancher {sc.floor_lock_hold_p50_ms or 0:.1f} ms), ")
+              + f"complets = capacité : {sc.accepted_equals_capacity}, "
+              f"rangs dans l'ordre : {sc.ranks_in_request_order}, anomalies : {len(sc.violations)}"
+              + (f" ; {sc.detail}" if sc.detail else ""))  # fmt: skip
+    return scenarios
+
+
+def only(args: argparse.Namespace) -> int:
+    """``--only``: the PostgreSQL scenarios named, their lines and their JSON (no dataset, no single counter)."""
+    started = time.perf_counter()
+    scenarios = pg_scenarios(args.pg, args.quick, tuple(args.only))
+    results = contention_results(scenarios)
+    print(table(results))
+    report = {"quick": args.quick, "database": "postgresql", "machine": machine(), "only": args.only,
+              "contention": [asdict(sc) | {"throughput_ratio": sc.throughput_ratio} for sc in scenarios],
+              "measures": [r.as_json() for r in results], "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+    out = args.json or RESULTS / ("only-quick.json" if args.quick else "only-city.json")
+    RESULTS.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    print(f"Résultats : {out}")
+    return 0 if len(scenarios) == len(args.only) else 1
+
+
 def machine() -> dict[str, object]:
     return {"cores": os.cpu_count(), "date": datetime.now(PARIS).date().isoformat(),
             "python": platform.python_version(), "system": f"{platform.system()} {platform.machine()}"}  # fmt: skip
@@ -106,8 +151,12 @@ def contention_results(scenarios: list[ContentionResult]) -> list[Result]:
         sound = sc.overbooked_days == 0 and not sc.violations and sc.accepted_equals_capacity
         if sc.ranks_in_request_order is not None:
             sound = sound and sc.ranks_in_request_order
-        checks = (f"verrou tenu p50 {sc.lock_hold_p50_ms or 0:.1f} ms contre {sc.floor_lock_hold_p50_ms or 0:.1f} ms ; "
-                  f"surréservation {sc.overbooked_days}, anomalies {len(sc.violations)}"
+        lock = (
+            ""
+            if sc.lock_hold_p50_ms is None
+            else f"verrou tenu p50 {sc.lock_hold_p50_ms:.1f} ms contre {sc.floor_lock_hold_p50_ms or 0:.1f} ms ; "
+        )
+        checks = (f"{lock}surréservation {sc.overbooked_days}, anomalies {len(sc.violations)}"
                   + ("" if sc.ranks_in_request_order is None else f", rangs dans l'ordre : "
                      f"{'oui' if sc.ranks_in_request_order else 'NON'}"))  # fmt: skip
         if sc.ranks_in_request_order is None:  # the 16 counters: throughput and p95 against the floor's
@@ -120,10 +169,11 @@ def contention_results(scenarios: list[ContentionResult]) -> list[Result]:
                               sc.floor_p95_ms, 5, "p95", "le même scénario avec le plancher de confirmation",
                               checks, why=WHY["counters"], sound=sound))  # fmt: skip
         else:
-            out.append(Result(sc.name, sc.p50_ms, sc.p95_ms, sc.baskets, sc.floor_p50_ms, sc.floor_p95_ms, 2,
-                              "durée", "la même ruée avec le plancher de confirmation",
-                              f"{sc.seconds:.1f} s contre {sc.floor_seconds or 0:.1f} s ; {checks}",
-                              sc.seconds / (sc.floor_seconds or sc.seconds), WHY["counters"], sound))  # fmt: skip
+            out.append(Result(sc.name, sc.p50_ms, sc.p95_ms, sc.baskets, sc.floor_p50_ms, sc.floor_p95_ms,
+                              sc.target_ratio, "durée", sc.compared_with,
+                              f"{sc.seconds:.1f} s contre {sc.floor_seconds or 0:.1f} s ; {checks}"
+                              + (f" ; {sc.detail}" if sc.detail else ""),
+                              sc.seconds / (sc.floor_seconds or sc.seconds), sc.why or WHY["counters"], sound))  # fmt: skip
     return out
 
 

@@ -61,6 +61,15 @@ class ContentionResult:
     lock_hold_p50_ms: float | None = None
     """From locking the days to the commit, per basket (ours, then the floor's)."""
     floor_lock_hold_p50_ms: float | None = None
+    target_ratio: float = 2.0
+    """The rush's time against the compared one's (the floor's, or the services' for the portal's rush)."""
+    compared_with: str = "la même ruée avec le plancher de confirmation"
+    detail: str = ""
+    """Added to the line's note (the portal's: its phases, the HTTP requests, the machine's time)."""
+    why: str = ""
+    """Why the target is missed, measured ('' : the counters' reason, ``measure.WHY``)."""
+    extra: dict | None = None
+    """Further measures, written to the JSON as they are."""
 
     @property
     def throughput_ratio(self) -> float | None:
@@ -266,17 +275,27 @@ def _p95(values: list[float]) -> float:
     return sorted(values)[int(0.95 * (len(values) - 1))]
 
 
+def rush_size(quick: bool) -> tuple[int, int, int, int]:
+    """The summer opening rush: (clients, families, days, places a day)."""
+    return (8, 200, 40, 30) if quick else (16, 2000, 40, 300)
+
+
+def rush_jobs(days: list[date], pairs: list[tuple[int, int]]) -> list[tuple[int, int, list[date]]]:
+    """Each family's request: 12 to 18 of the days, drawn with the same seed by every way of doing the rush."""
+    rng = random.Random(2027)
+    return [(f, c, sorted(rng.sample(days, rng.randint(12, 18)))) for f, c in pairs]
+
+
 def opening_rush(admin_url: str, quick: bool) -> ContentionResult:
     """Summer bookings open: 2,000 families each ask for 12 to 18 of the 40 days, 16 clients at once; the same
     requests through the floor, in a database of their own."""
-    clients, families, n_days, capacity = (8, 200, 40, 30) if quick else (16, 2000, 40, 300)
+    clients, families, n_days, capacity = rush_size(quick)
     measures = {}
     for floor in (False, True):
         url = _create_database(admin_url)
         try:
             activity_id, days, pairs = _setup(url, n_days, capacity, families)
-            rng = random.Random(2027)
-            jobs = [(f, c, sorted(rng.sample(days, rng.randint(12, 18)))) for f, c in pairs]
+            jobs = rush_jobs(days, pairs)
             seconds, latencies, errors, holds = _run_clients(url, activity_id, jobs, clients, floor=floor)
             if errors:
                 raise RuntimeError(errors[0])

@@ -2,6 +2,9 @@
 TLS, every worker on the shared PostgreSQL server (``GUICHET_DB_URL``) and signing the sessions with the same key
 (``GUICHET_PORTAL_SECRET``, 32 characters at least); ``GUICHET_PORTAL_URL`` is the public address written in the
 reset links (``https://portail.ville.fr``). Cookies are Secure unless ``GUICHET_PORTAL_HTTP=1`` (a test on loopback).
+Each worker keeps ``portal_pool_size`` connections to PostgreSQL and opens up to ``portal_max_overflow`` more at a busy
+moment (``config.DEFAULTS``: 5 + 3; ``GUICHET_DB_POOL_SIZE``/``GUICHET_DB_MAX_OVERFLOW`` change them,
+``GUICHET_DB_PGBOUNCER=1`` behind PgBouncer in transaction mode: the README's "Connections to PostgreSQL").
 
 ``app`` is built from the environment when uvicorn asks for it, not when the module is imported: ``python -m app
 portal`` imports this module for ``command_serving`` and serves the database and the address of its own options."""
@@ -19,6 +22,8 @@ from ..services.setup.town_settings import web_address
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from ..db import PoolSettings
 
 SECRET_ENV, URL_ENV, HTTP_ENV = "GUICHET_PORTAL_SECRET", "GUICHET_PORTAL_URL", "GUICHET_PORTAL_HTTP"
 SECRET_MIN = 32
@@ -42,6 +47,16 @@ def _secret(secret: str) -> str:
     return secret
 
 
+def portal_pool() -> PoolSettings:
+    """The connections of one worker of the portal: ``DEFAULTS``' portal pool unless the environment says."""
+    from ..config import DEFAULTS
+    from ..db import pool_settings
+
+    size, overflow = DEFAULTS["portal_pool_size"], DEFAULTS["portal_max_overflow"]
+    assert isinstance(size, int) and isinstance(overflow, int)
+    return pool_settings(size, overflow)
+
+
 def from_environment() -> FastAPI:
     from ..bootstrap import open_database
     from ..services.money.online_backends import PaymentGateway
@@ -54,7 +69,7 @@ def from_environment() -> FastAPI:
     url = _public_address(raw, URL_ENV)
     secret = _secret(os.environ.get(SECRET_ENV, ""))
     # the demonstration's payment site believes any notification: never on a real town's portal
-    return create_app(open_database(None, create=False), secret_key=secret,
+    return create_app(open_database(None, create=False, pool=portal_pool()), secret_key=secret,
                       secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=url,
                       payments=PaymentGateway(url, allow_demo=False,
                                               allow_test=os.environ.get(TEST_PAYMENTS_ENV) == "1"))  # fmt: skip
