@@ -48,6 +48,7 @@ from ..services.money.amounts import format_eur
 from ..services.money.online_backends import PaymentGateway
 from ..services.uow import Database, new_operation_key
 from ..text import count
+from .forms import Fields
 from .payments import PortalKit, add_payment_routes
 from .security import CSRF_FIELD, MAX_BODY, SECURITY_HEADERS, Limits, address_key, csrf_ok, csrf_token
 
@@ -219,10 +220,8 @@ def create_app(
             raise GoTo("/mot-de-passe")
         return fid
 
-    async def posted(request: Request) -> dict[str, str]:
-        """The form's fields when its CSRF token is the session's; else ``FormRefused`` (403)."""
-        form = await request.form()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    def posted(request: Request, fields: dict[str, str]) -> dict[str, str]:
+        """The form's fields (``forms.Fields``) when its CSRF token is the session's; else ``FormRefused`` (403)."""
         if not csrf_ok(request.session, fields.get(CSRF_FIELD)):
             raise FormRefused()
         return fields
@@ -279,8 +278,8 @@ def create_app(
         return page(request, "connexion.html", {"title": "Connexion", "login": ""})
 
     @web.post("/connexion")
-    async def login_post(request: Request) -> Response:
-        form = await posted(request)
+    def login_post(request: Request, fields: Fields) -> Response:
+        form = posted(request, fields)
         login = form.get("identifiant", "").strip()[:64]
         if not portal.attempts_left(db, "login", client(request), login_limit, login_window):
             return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": (
@@ -301,8 +300,8 @@ def create_app(
         return go("/mot-de-passe" if session.must_change_password else "/")
 
     @web.post("/deconnexion")
-    async def logout(request: Request) -> Response:
-        await posted(request)
+    def logout(request: Request, fields: Fields) -> Response:
+        posted(request, fields)
         token = request.session.get("sid")
         if isinstance(token, str):
             portal.end_session(db, token)  # on the server: a copy of the cookie opens nothing any more
@@ -319,11 +318,11 @@ def create_app(
                                                    "forced": bool(request.session.get("must_change"))})  # fmt: skip
 
     @web.post("/mot-de-passe")
-    async def password_post(request: Request) -> Response:
+    def password_post(request: Request, fields: Fields) -> Response:
         fid = current(request)
         if fid is None:
             return go("/connexion")
-        form = await posted(request)
+        form = posted(request, fields)
         new, again = form.get("nouveau", ""), form.get("confirmation", "")
         forced = bool(request.session.get("must_change"))
         if new != again:
@@ -344,8 +343,8 @@ def create_app(
         return page(request, "oublie.html", {"title": "Mot de passe oublié"})
 
     @web.post("/mot-de-passe-oublie")
-    async def forgot_post(request: Request) -> Response:
-        form = await posted(request)
+    def forgot_post(request: Request, fields: Fields) -> Response:
+        form = posted(request, fields)
         if not portal.allow_attempt(db, "reset", client(request), reset_limit, reset_window):
             return page(request, "oublie.html", {"title": "Mot de passe oublié", "error": (
                 "Trop de demandes depuis cette connexion : réessayez plus tard.")}, status=429)  # fmt: skip
@@ -368,8 +367,8 @@ def create_app(
                     status=200 if valid else 410)  # fmt: skip
 
     @web.post("/nouveau-mot-de-passe")
-    async def reset_post(request: Request) -> Response:
-        form = await posted(request)
+    def reset_post(request: Request, fields: Fields) -> Response:
+        form = posted(request, fields)
         token = link_token(form.get("jeton"))
         if not token:
             return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": "", "valid": False},
@@ -460,11 +459,11 @@ def create_app(
             "waitlist": activities[activity].waitlist_enabled})  # fmt: skip
 
     @web.post("/reserver/jour")
-    async def toggle(request: Request) -> Response:
+    def toggle(request: Request, fields: Fields) -> Response:
         fid = guard(request)
-        form = await posted(request)
+        form = posted(request, fields)
         child, activity = int_param(form.get("enfant")), int_param(form.get("activite"))
-        if child not in children_of(fid) or activity not in {a.id for a in portal.portal_activities(db)}:
+        if child is None or activity is None or not portal.may_ask(db, fid, child, activity):
             raise NotYours()
         try:
             day = date.fromisoformat(form.get("jour", ""))
@@ -484,21 +483,21 @@ def create_app(
         return go(f"/reserver?enfant={child}&activite={activity}&mois={day:%Y-%m}#{_day_id(day)}")
 
     @web.post("/reserver/annuler")
-    async def abandon(request: Request) -> Response:
+    def abandon(request: Request, fields: Fields) -> Response:
         guard(request)
-        await posted(request)
+        posted(request, fields)
         request.session["basket"] = []
         basket_changed(request)
         say(request, "Les demandes en cours sont abandonnées : rien n'a été enregistré.")
         return go("/reserver")
 
     @web.post("/copier")
-    async def copy(request: Request) -> Response:
+    def copy(request: Request, fields: Fields) -> Response:
         """« Copier » the days to book of a child and an activity: to another child of the family
         (``vers=enfant-<id>``), or to another activity of the same child (``vers=activite-<id>``); each copied day
         is checked again (DESIGN §2.5)."""
         fid = guard(request)
-        form = await posted(request)
+        form = posted(request, fields)
         children = children_of(fid)
         activities = {a.id: a for a in portal.portal_activities(db)}
         source, activity = int_param(form.get("enfant")), int_param(form.get("activite"))
@@ -556,9 +555,9 @@ def create_app(
         )
 
     @web.post("/confirmer")
-    async def confirm_post(request: Request) -> Response:
+    def confirm_post(request: Request, fields: Fields) -> Response:
         fid = guard(request)
-        await posted(request)
+        posted(request, fields)
         basket = basket_of(request, fid)
         key = request.session.get("op") or new_operation_key()
         try:
@@ -611,9 +610,9 @@ def create_app(
                                              "email": summary.email, "phone": summary.phone})  # fmt: skip
 
     @web.post("/compte")
-    async def account_post(request: Request) -> Response:
+    def account_post(request: Request, fields: Fields) -> Response:
         fid = guard(request)
-        form = await posted(request)
+        form = posted(request, fields)
         email, phone = form.get("email", ""), form.get("telephone", "")
         try:
             portal.update_contact(db, actor(request, fid), email, phone)

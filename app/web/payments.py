@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from ..services.actors import Actor
 from ..services.booking.basket import Basket, Recap
@@ -35,6 +33,7 @@ from ..services.money.online import (
 from ..services.money.online_backends import DEMO_PATH, NOTIFY_PATH, RETURN_PATH, PaymentGateway
 from ..services.money.payments import ledger_rows, suggested_amount
 from ..services.uow import Database
+from .forms import MAX_QUERY, Fields, SiteQuery
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,8 @@ class PortalKit:
     db: Database
     page: Callable[..., Response]
     guard: Callable[[Request], int]
-    posted: Callable[[Request], Any]
+    posted: Callable[[Request, dict[str, str]], dict[str, str]]
+    """The form's fields (``forms.Fields``) once its CSRF token is checked."""
     go: Callable[[str], RedirectResponse]
     say: Callable[..., None]
     actor: Callable[[Request, int], Actor]
@@ -83,15 +83,15 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         return balances_page(request, kit.guard(request))
 
     @web.post("/paiement")
-    async def pay(request: Request) -> Response:
+    def pay(request: Request, fields: Fields) -> Response:
         fid = kit.guard(request)
-        form = await kit.posted(request)
+        form = kit.posted(request, fields)
         wallets: dict[int, OnlineWallet] = {w.id: w for w in online_wallets(db, gateway, fid)}
         wallet_id, structure_id = _int(form.get("porte_monnaie")), _int(form.get("structure"))
         typed = {str(wallet_id): form.get("montant", "")}
-        try:  # the payment site is asked for its page: off the server's event loop (it may take seconds)
-            start = await run_in_threadpool(start_online_payment, db, gateway, kit.actor(request, fid),
-                                            structure_id or 0, wallet_id or 0, form.get("montant", ""))  # fmt: skip
+        try:  # the payment site is asked for its page (it may take seconds: this runs in a server's thread)
+            start = start_online_payment(db, gateway, kit.actor(request, fid), structure_id or 0, wallet_id or 0,
+                                         form.get("montant", ""))  # fmt: skip
         except FieldErrors as exc:
             return balances_page(request, fid, error=str(exc), typed=typed, status=400)
         except DomainError as exc:
@@ -99,17 +99,11 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
             return balances_page(request, fid, error=str(exc), typed=typed if known else None, status=400)
         return RedirectResponse(start.url, status_code=303)
 
-    async def query_of(request: Request) -> str:
-        """What the site sent: the URL's query and a form body, as one query string (never trusted alone)."""
-        body = (await request.body()).decode("utf-8", "replace") if request.method == "POST" else ""
-        return "&".join(part for part in (request.url.query, body[:4000]) if part)
-
     @web.api_route(NOTIFY_PATH + "{reference}", methods=["GET", "POST"])
-    async def notification(request: Request, reference: str) -> Response:
+    def notification(request: Request, reference: str, query: SiteQuery) -> Response:
         """The payment site's notification, server to server: settled after asking the site (a plain answer)."""
-        query = await query_of(request)
         try:
-            state = await run_in_threadpool(settle_online_payment, db, gateway, reference[:30], query[:4000])
+            state = settle_online_payment(db, gateway, reference[:30], query[:MAX_QUERY])
         except UnknownOnlinePayment:
             return PlainTextResponse("paiement inconnu", status_code=404)
         except NotificationRefused as exc:
@@ -119,13 +113,12 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         return PlainTextResponse(f"ok {state.status.value}")
 
     @web.api_route(RETURN_PATH + "{reference}", methods=["GET", "POST"])
-    async def back(request: Request, reference: str) -> Response:
+    def back(request: Request, reference: str, query: SiteQuery) -> Response:
         """The family back from the payment site: the payment settled (the site asked), then its outcome shown on a
         page of its own (a POST from the site is answered by a redirection, so that the page is a plain GET)."""
-        query = await query_of(request)
         problem = ""
         try:
-            await run_in_threadpool(settle_online_payment, db, gateway, reference[:30], query[:4000])
+            settle_online_payment(db, gateway, reference[:30], query[:MAX_QUERY])
         except UnknownOnlinePayment:
             return kit.page(request, "erreur.html", {"title": "Paiement inconnu", "message": (
                 "Ce paiement n'existe pas : rien n'a été enregistré.")}, status=404)  # fmt: skip
@@ -156,22 +149,22 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
                                                         "amount": amount[:20], "orderid": orderid[:30]})  # fmt: skip
 
     @web.post(DEMO_PATH)
-    async def demo_pay(request: Request) -> Response:
-        form = await kit.posted(request)
+    def demo_pay(request: Request, fields: Fields) -> Response:
+        form = kit.posted(request, fields)
         if not gateway.allow_demo:
             return PlainTextResponse("introuvable", status_code=404)
         reference = form.get("orderid", "")[:30]
-        fields = {"transaction_id": form.get("transaction_id", ""), "amount": form.get("amount", ""),
+        answer = {"transaction_id": form.get("transaction_id", ""), "amount": form.get("amount", ""),
                   "orderid": reference, "signed": "1"}  # fmt: skip
         choice = form.get("choix", "")
         if choice == "payer":
-            fields["ok"] = "1"
+            answer["ok"] = "1"
         elif choice == "abandonner":
-            fields["abandon"] = "1"
+            answer["abandon"] = "1"
         from urllib.parse import urlencode
 
         try:
-            await run_in_threadpool(settle_online_payment, db, gateway, reference, urlencode(fields))
+            settle_online_payment(db, gateway, reference, urlencode(answer))
         except UnknownOnlinePayment:
             return kit.page(request, "erreur.html", {"title": "Paiement inconnu", "message": (
                 "Ce paiement n'existe pas.")}, status=404)  # fmt: skip

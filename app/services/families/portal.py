@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import PARIS
 from ...models import (
+    Activity,
     Child,
     Family,
     InfoMessage,
@@ -503,6 +504,19 @@ def current_messages(db: Database, today: date) -> list[PortalMessage]:
 
 
 @checked
+@checked
+def may_ask(db: Database, family_id: int, child_id: int | None, activity_id: int | None) -> bool:
+    """A day clicked on the portal names a child of the family and an activity open online: one small read for each
+    click (the confirmation checks everything again under the days' locks)."""
+    with db.reading() as uow:
+        s = uow.session
+        child = s.scalar(select(func.count()).select_from(Child).where(Child.id == child_id,
+                                                                       Child.family_id == family_id))  # fmt: skip
+        activity = s.scalar(select(func.count()).select_from(Activity).where(Activity.id == activity_id,
+                                                                             Activity.active.is_(True)))  # fmt: skip
+        return child == 1 and activity == 1
+
+
 def portal_activities(db: Database) -> list[ActivityRow]:
     """Every active activity a family may book online, by structure then name."""
     with db.reading() as uow:
