@@ -179,7 +179,7 @@ def _db_functions() -> set[str]:
 
 
 def _ui_calls_outside_operations(path: Path, db_functions: set[str]) -> list[str]:
-    """Calls of database-reaching service functions that are not inside a lambda given to ops.run / ops.form."""
+    """Calls of database-reaching service functions that are not inside a lambda given to ops.run / .form / .fetch."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     package = "app.ui"
     imported: dict[str, str] = {}  # local name -> qualified function or module
@@ -206,7 +206,7 @@ def _ui_calls_outside_operations(path: Path, db_functions: set[str]) -> list[str
 
     def is_operation(call: ast.AST) -> bool:
         return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
-            "run", "form")  # fmt: skip
+            "run", "form", "fetch")  # fmt: skip
 
     handed = {  # local functions handed to (or called inside what is handed to) ops.run / ops.form
         name.id
@@ -240,7 +240,8 @@ def _ui_calls_outside_operations(path: Path, db_functions: set[str]) -> list[str
 
 
 def test_widgets_reach_the_database_only_through_the_operation_helper():
-    """Every service call that reaches the database is a lambda given to ``Operations.run`` or ``.form``."""
+    """Every service call that reaches the database is a lambda given to ``Operations.run``, ``.form`` or
+    ``.fetch``."""
     db_functions = _db_functions()
     assert "app.services.booking.validation.confirm" in db_functions
     offenders = [

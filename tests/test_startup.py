@@ -146,6 +146,33 @@ def test_se_connecter_before_the_database_is_open_waits_for_it_then_logs_in(
     assert dialog.session.actor.name and dialog.connect_button.isEnabled()
 
 
+def test_the_counter_screen_is_built_while_the_agent_types_and_shown_for_who_logged_in(
+    qtbot, start_up, demo_rw
+):
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    controller = start_up(url)
+    qtbot.waitUntil(lambda: controller.window is not None, timeout=30000)  # nobody has typed anything yet
+    window = controller.window
+    assert window is not None and not window.isVisible() and not window.bound
+    assert window.ctx.actor.agent_id is None and window.top_bar.admin.isHidden()
+    dialog = controller.dialog
+    assert dialog.isVisible() and dialog.result() != LoginDialog.DialogCode.Accepted
+    window.ops.show_messages = False
+    dialog.login.setText("mdurand")
+    dialog.password.setText("demo")
+    dialog.connect_button.click()
+    assert dialog.result() == LoginDialog.DialogCode.Accepted
+    shown = controller.show_counter(dialog.session, None)
+    qtbot.addWidget(shown)
+    assert shown is window and window.isVisible() and window.bound
+    assert window.ctx.actor == dialog.session.actor and window.top_bar.agent.text() == "Agent : Michel Durand"
+    assert not window.top_bar.admin.isHidden()  # a supervisor's
+    assert window.families.said == "Chargement des familles…"  # read on a worker thread
+    qtbot.waitUntil(lambda: window.families.model.rowCount() > 0, timeout=10000)
+    window.close()
+
+
 def test_a_refused_password_is_said_in_the_login_window(qtbot, start_up, demo_rw):
     url = url_of(demo_rw)
     demo_rw.engine.dispose()

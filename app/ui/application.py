@@ -323,15 +323,24 @@ def open_main_window(
     report: InstallReport | None = None,
     *,
     require_login: bool = True,
+    prepared: MainWindow | None = None,
 ) -> MainWindow:
-    """The counter's main window for this session; after an installation, what was set up (non-blocking)."""
+    """The counter's main window for this session; after an installation, what was set up (non-blocking).
+    ``prepared``: the window built while the agent typed the password (``MainWindow(db, prepared=True)``), given
+    the session here and shown at once, its families' list read on a worker thread."""
     from .main_window import MainWindow
 
-    window = MainWindow(db, session)
-    window.require_login = require_login
-    window.show()
-    if session is not None and session.must_change_password:
-        window.force_password_change()
+    if prepared is not None and session is not None:
+        window = prepared
+        window.require_login = require_login
+        window.show()  # painted once the session is on it (``switch_session`` returns first)
+        window.switch_session(session)  # a temporary password: its change is asked first
+    else:
+        window = MainWindow(db, session)
+        window.require_login = require_login
+        window.show()
+        if session is not None and session.must_change_password:
+            window.force_password_change()
     if report is not None:
         window.ops.inform("Mise en service", installed_text(report))
     return window

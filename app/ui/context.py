@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from ..models import Role
 from ..services.actors import Actor
 from ..services.counter import CounterSession, StructureRow
 from ..services.permissions import may
 from ..services.uow import Database
 from .memory import CounterMemory
 from .operations import Operations
+
+
+def nobody() -> CounterSession:
+    """The session of a counter screen nobody is logged in to (built while the agent types the password, or
+    after a Déconnexion): no agent, no structure, the least rights; ``MainWindow.switch_session`` replaces it."""
+    return CounterSession(Actor(None, Role.AGENT, ""), [])
 
 
 class CounterContext(QObject):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..services.families.search import SEARCH_LIMIT, FamilyRow, find_families
 from ..services.money.amounts import format_eur
@@ -13,6 +21,8 @@ from .table_model import Column, RowsModel
 from .widgets import bound, keyed, table_view
 
 DEBIT = QColor("#b00020")
+LOADING = "Chargement des familles…"
+NOT_LOADED = "Liste des familles non chargée.\nTapez une recherche pour réessayer."
 
 
 def family_columns() -> list[Column]:
@@ -58,6 +68,15 @@ class FamilyList(QWidget):
             for column in (1, 3, 4):
                 self.table.setColumnHidden(column, True)
         self.count = QLabel()
+        self.count.setWordWrap(True)  # « 60 premières familles : précisez… » keeps the window in the screen
+        self.notice = QLabel()
+        """In the table's place while the list is read (« Chargement des familles… ») or could not be."""
+        self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color:#607d8b; font-size:11pt;")
+        self.body = QStackedWidget()
+        self.body.addWidget(self.table)
+        self.body.addWidget(self.notice)
         self.new_family = keyed(QPushButton("+ &Nouvelle famille"), "Créer une famille")
         label = QLabel("Rec&hercher")
         label.setToolTip("Rechercher une famille (Alt+H, Ctrl+F ou F3) ; ↑/↓ puis Entrée pour l'ouvrir")
@@ -66,10 +85,9 @@ class FamilyList(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(label)
         layout.addWidget(self.search)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.body, 1)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.count)
-        bottom.addStretch(1)
+        bottom.addWidget(self.count, 1)
         bottom.addWidget(self.new_family)
         layout.addLayout(bottom)
 
@@ -109,7 +127,28 @@ class FamilyList(QWidget):
                 return True
         return super().eventFilter(watched, event)
 
+    def set_loading(self) -> None:
+        """The list is being read (on a worker thread): « Chargement des familles… » in its place meanwhile; the
+        search box stays usable."""
+        self._say(LOADING)
+
+    def set_not_loaded(self) -> None:
+        """The reading failed (the reason is said in a message): said in the list's place until the next search."""
+        self._say(NOT_LOADED)
+
+    def _say(self, text: str) -> None:
+        self.model.set_rows([])
+        self.count.clear()
+        self.notice.setText(text)
+        self.body.setCurrentWidget(self.notice)
+
+    @property
+    def said(self) -> str:
+        """What is said in the list's place (empty while the list shows)."""
+        return self.notice.text() if self.body.currentWidget() is self.notice else ""
+
     def set_rows(self, rows: list[FamilyRow]) -> None:
+        self.body.setCurrentWidget(self.table)
         self.model.set_rows(rows)
         n = len(rows)
         if n >= SEARCH_LIMIT:

@@ -1,8 +1,16 @@
 """The counter's main window: top bar, family search on the left, the family page on the right.
 
 Every service call goes through ``Operations.run``; the status bar shows "Opération en cours…" while a long one
-(a confirmation, a PDF) runs on a worker thread. The recap's confirmation carries an operation key made when the
-recap opens and kept for every retry of it; a new recap makes a new key.
+(a confirmation, a PDF) runs on a worker thread.
+
+At start-up the window is built before anyone is logged in, while the agent types the password (``prepared``: no
+agent, the least rights, nothing read from the database); ``switch_session`` then gives it the agent who logged in
+and it is shown at once, the families' list read on a worker thread (« Chargement des familles… » meanwhile, the
+search box usable). « Déconnexion » takes the agent away again (``nobody``: the screens offer nothing, the counter
+hidden behind the login) until the next agent logs in.
+
+The recap's confirmation carries an operation key made when the recap opens and kept for every retry of it; a new
+recap makes a new key.
 """
 
 from __future__ import annotations
@@ -32,11 +40,11 @@ from ..services.booking.validation import confirm as confirm_basket
 from ..services.booking.validation import recap as recap_of_basket
 from ..services.counter import CounterSession, agent_state, default_session, last_update
 from ..services.families.edit import create_family
-from ..services.families.search import find_families
+from ..services.families.search import FamilyRow, find_families
 from ..services.money.payments import Receipt, suggested_amount
 from ..services.uow import Database, new_operation_key
 from .closing_dialog import ClosingDialog
-from .context import CounterContext
+from .context import CounterContext, nobody
 from .family_dialog import FamilyDialog
 from .family_list import FamilyList
 from .family_page import FamilyPage
@@ -49,14 +57,25 @@ from .top_bar import TopBar
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, db: Database, session: CounterSession | None = None, memory: CounterMemory | None = None
+        self,
+        db: Database,
+        session: CounterSession | None = None,
+        memory: CounterMemory | None = None,
+        *,
+        prepared: bool = False,
     ) -> None:
+        """The counter screen for ``session`` (None: ``default_session``, the self-test's), its views read at once;
+        ``prepared``: for nobody yet and nothing read (``switch_session`` gives it the agent who logged in)."""
         super().__init__()
         self.db = db
         self.ops = Operations(self)
-        session = session or self.ops.run(lambda: default_session(db))
+        session = nobody() if prepared else session or self.ops.run(lambda: default_session(db))
         if session is None:  # pragma: no cover - the database answered a moment ago
             raise RuntimeError("no counter session")
+        self.bound = not prepared
+        """An agent's session is on this screen (False while nobody is logged in: no refresh reads anything)."""
+        self._families_asked = 0
+        """The number of the last reading of the families' list: an older answer arriving late is dropped."""
         self.ctx = CounterContext(db, self.ops, session, memory or CounterMemory(db))
         self.setWindowTitle(f"{APP_NAME} {__version__}")
 
@@ -122,28 +141,63 @@ class MainWindow(QMainWindow):
         self._live.setInterval(150)
         self._live.timeout.connect(self.refresh_all)
         self.watcher.changed.connect(self._live.start)
-        self.watcher.start()
+        self.watching = False
+        """The watcher runs from the first agent's session on (a screen prepared for nobody opens no connection)."""
+        if not prepared:
+            self._watch()
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
         QShortcut(QKeySequence("F3"), self, self.focus_search)
         self.resize(1366, 768)
+        if prepared:
+            self.families.set_loading()
+            return
         self.refresh_families()
         self.refresh_last_update()
         self.show_messages()
         QTimer.singleShot(0, self.focus_search)
+
+    def _watch(self) -> None:
+        if not self.watching:
+            self.watching = True
+            self.watcher.start()
 
     # --- navigation ------------------------------------------------------------------------------
     def focus_search(self) -> None:
         self.families.search.setFocus()
         self.families.search.selectAll()
 
-    def refresh_families(self, query: str | None = None) -> None:
+    def refresh_families(self, query: str | None = None, *, background: bool = False) -> None:
+        """The families matching the search read again, the one highlighted kept. ``background``: on a worker
+        thread (the first list of a session), « Chargement des familles… » meanwhile; a search typed in between
+        is answered first and the late answer dropped."""
+        if not self.bound:
+            return
         text = self.families.search.text() if query is None else query
+        self._families_asked += 1
+        asked = self._families_asked
+        if not background:
+            self._show_families(asked, self.ops.run(lambda: find_families(self.db, text), default=[]))
+            return
+        self.families.set_loading()
+        self.ops.fetch(lambda: find_families(self.db, text), lambda rows: self._show_families(asked, rows),
+                       on_error=lambda failure: self._families_failed(asked, failure))  # fmt: skip
+
+    def _show_families(self, asked: int, rows: list[FamilyRow]) -> None:
+        if asked != self._families_asked or not self.bound:  # a newer reading, or the agent left meanwhile
+            return
         selected = self.families.selected_id()
-        rows = self.ops.run(lambda: find_families(self.db, text), default=[])
         self.families.set_rows(rows)
         ids = [r.id for r in rows]
         if selected in ids:
             self.families.table.selectRow(ids.index(selected))
+
+    def _families_failed(self, asked: int, failure: Failure) -> None:
+        """The list could not be read on the worker thread: said as a refresh that failed (the message, the status
+        bar's warning); the list says it is not loaded."""
+        if asked != self._families_asked or not self.bound:
+            return
+        self.families.set_not_loaded()
+        self._refresh_failed(failure)
 
     def open_family(self, family_id: int) -> None:
         """The family's page on its booking tab, the calendar focused (arrows, space); the family highlighted in
@@ -160,17 +214,23 @@ class MainWindow(QMainWindow):
         self.families.select(family_id)
         self.page.booking.grid.setFocus()
 
-    def refresh_all(self) -> None:
+    def refresh_all(self, *, families_in_background: bool = False) -> None:
         """Everything on screen read again (after a write here or at another counter). When the database does
         not answer: one message and a warning in the status bar until it answers again, not one message per
-        view; the screens keep what they showed."""
-        self.ops.run(lambda: last_update(self.db), self._refresh_views, on_error=self._refresh_failed)
+        view; the screens keep what they showed. Nothing while nobody is logged in. ``families_in_background``:
+        the families' list read on a worker thread (``refresh_families``)."""
+        if not self.bound:
+            return
+        self.ops.run(lambda: last_update(self.db), lambda updated: self._refresh_views(updated, families_in_background),
+                     on_error=self._refresh_failed)  # fmt: skip
 
-    def _refresh_views(self, updated) -> None:
+    def _refresh_views(self, updated, families_in_background: bool = False) -> None:
         self.stale.hide()
         self.top_bar.show_last_update(updated)
         self.refresh_structures()
-        self.refresh_families()
+        if not self.bound:  # the agent's session ended at this refresh (disabled, password reset)
+            return
+        self.refresh_families(background=families_in_background)
         self.show_messages()
         if self.stack.currentWidget() is self.page:
             self.page.booking.reload_activities()
@@ -230,10 +290,7 @@ class MainWindow(QMainWindow):
     def end_session(self, message: str) -> None:
         """The session may not go on (agent disabled, password reset): every window of it closed, the reason said,
         and the login asked for again (when agents log in)."""
-        for name in ("admin_dialog", "closing_dialog", "password_dialog", "recap_dialog", "family_dialog"):
-            dialog = getattr(self, name, None)
-            if dialog is not None and dialog.isVisible():
-                dialog.reject()
+        self._close_session_windows()
         self.ctx.session = replace(self.ctx.session, password_version=-1)
         self.ops.inform("Session fermée", message)
         self.logout()
@@ -292,23 +349,55 @@ class MainWindow(QMainWindow):
         self.settings_dialog.open()
         return self.settings_dialog
 
+    def _close_session_windows(self) -> None:
+        """The agent's own windows closed (the end of day goes on: it belongs to the counter, not to the dialog)."""
+        for name in ("admin_dialog", "closing_dialog", "password_dialog", "recap_dialog", "family_dialog"):
+            dialog = getattr(self, name, None)
+            if dialog is not None and dialog.isVisible():
+                dialog.reject()
+
     def logout(self) -> None:
         """Leave the current family, clear the search and, when agents log in, ask for the next login (on a shared
-        server the agent's session ends in the database too)."""
+        server the agent's session ends in the database too). Meanwhile nobody is logged in: the agent's windows
+        closed, the screens offering nothing and hidden behind the login; « Quitter » there closes the counter."""
         from ..services.auth import logout as end_in_database
 
+        if self.require_login:
+            self._close_session_windows()
         self.ops.run(lambda: end_in_database(self.db))
         self.page.booking.set_family(None)
         self.page.summary = None
         self.stack.setCurrentWidget(self.placeholder)
+        # no search for nobody: the next agent's list is read at login
+        self.families.search.blockSignals(True)
         self.families.search.clear()
+        self.families.search.blockSignals(False)
         if self.require_login:
             from .application import login_dialog
 
-            self.login_dialog = login_dialog(self.db, self.ops, self)
-            self.login_dialog.accepted.connect(lambda: self.switch_session(self.login_dialog.session))
-            self.login_dialog.open()
+            self._leave()
+            login_ops = Operations(self)  # its own: a login is not a write that reads the screens again
+            login_ops.show_messages, login_ops.asynchronous = self.ops.show_messages, self.ops.asynchronous
+            login_ops.failed.connect(self.ops.failed)
+            dialog = self.login_dialog = login_dialog(self.db, login_ops, self)
+            dialog.accepted.connect(lambda: self.switch_session(dialog.session))
+            dialog.rejected.connect(self.close)
+            dialog.open()
+            return
+        self.refresh_families()
         self.focus_search()
+
+    def _leave(self) -> None:
+        """Nobody is logged in any more: no agent, no structure, the least rights on every screen, the counter
+        hidden (not even the families' list behind the login)."""
+        self.bound = False
+        self._families_asked += 1  # a reading still running is dropped
+        self.ctx.session = nobody()
+        self.ctx.structure_id = None
+        self.families.set_rows([])
+        self.top_bar.show_session()
+        self.ctx.role_changed.emit()
+        self.central.hide()
 
     def logout_family(self) -> None:
         """Back to the search (the family was anonymised)."""
@@ -317,13 +406,23 @@ class MainWindow(QMainWindow):
         self.refresh_families()
 
     def switch_session(self, session: CounterSession) -> None:
+        """The agent who logged in, on this screen (built before the login, or after a Déconnexion): their name,
+        structures and rights; the views read again, the families' list on a worker thread."""
         self.ctx.session = session
         self.ctx.structure_id = self.ctx.first_structure()
-        self.page.booking.activity.clear()  # the next agent's own last activity
+        activity = self.page.booking.activity
+        activity.blockSignals(True)  # not « chosen »: the next agent's own last activity stays remembered
+        activity.clear()
+        activity.blockSignals(False)
+        self.bound = True
         self.top_bar.show_session()
         self.ctx.role_changed.emit()
-        self.refresh_all()
-        if session.must_change_password:
+        self.central.setEnabled(True)
+        self.central.show()
+        self._watch()
+        self.refresh_all(families_in_background=True)
+        QTimer.singleShot(0, self.focus_search)  # once it is shown
+        if self.bound and self.ctx.session.must_change_password:
             self.force_password_change()
 
     def force_password_change(self):

@@ -2,9 +2,11 @@
 
 ``Operations.run(call, on_done)`` runs every service call: reads and writes, short ones on the GUI thread, long
 ones (confirmation, end of day, SMTP, PDF, import) on a worker thread with the busy indicator on and the window
-responsive. A write that succeeds emits ``changed`` (the views refresh from it). A failure is logged when it is not
-an expected refusal, turned into a French message by ``message_for`` (with the log's path for what is not a
-domain error), and given to the caller's ``on_error`` (a form shows it beside its fields) or shown non-blocking.
+responsive; ``Operations.fetch`` reads for a view on a worker thread (the view says it is loading). A worker's
+result comes back to the GUI thread with a queued signal. A write that succeeds emits ``changed`` (the views
+refresh from it). A failure is logged when it is not an expected refusal, turned into a French message by
+``message_for`` (with the log's path for what is not a domain error), and given to the caller's ``on_error`` (a
+form shows it beside its fields) or shown non-blocking.
 Dialogs only collect values: ``Operations.form`` runs the service when a form is submitted and answers it.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar, overload
 
@@ -89,6 +92,26 @@ class _Relay(QObject):
     message = Signal(object, object)
 
 
+class _Delivery(QObject):
+    """Carries a worker's finished call to the GUI thread: ``arrived`` is emitted on the worker thread, ``answer``
+    runs on the GUI thread (queued: never inside ``run``, even when the call ended at once)."""
+
+    arrived = Signal(object)
+
+    def __init__(self, answer: Callable[[Future[Any]], object]) -> None:
+        super().__init__()
+        self.answer = answer
+        self.arrived.connect(self._answer, Qt.ConnectionType.QueuedConnection)
+
+    def _answer(self, future: Future[Any]) -> None:
+        self.answer(future)
+
+    def tell(self, future: Future[Any]) -> None:
+        """On the worker thread, once ``future`` is done."""
+        with suppress(RuntimeError):  # « Signal source has been deleted »: the program is ending
+            self.arrived.emit(future)
+
+
 class Operations(QObject):
     """Runs service calls for the widgets; emits ``changed`` after a successful write."""
 
@@ -109,6 +132,7 @@ class Operations(QObject):
         """Long calls run on a worker thread; tests may run them inline."""
         self.running = 0
         self._relays: list[_Relay] = []
+        self._deliveries: set[_Delivery] = set()
         self.on_session_refused: Callable[[str], object] | None = None
         """Set by the main window: a service refused the session itself (the agent disabled, his password reset
         by an administrator) — the session ends there, with this message, instead of a message per call."""
@@ -186,6 +210,21 @@ class Operations(QObject):
 
         self.run(call, done, background=background, on_error=dialog.show_failure)
 
+    def fetch(
+        self,
+        call: Callable[[], T],
+        on_done: Callable[[T], object],
+        *,
+        on_error: Callable[[Failure], object] | None = None,
+    ) -> None:
+        """A read for a view, on a worker thread: the window stays usable meanwhile (the view says it is loading;
+        no busy indicator), ``on_done(result)`` runs on the GUI thread once it is read, a failure goes as ``run``'s.
+        Inline when ``asynchronous`` is off (tests)."""
+        if not self.asynchronous:
+            self.run(call, on_done, on_error=on_error)
+            return
+        self._start_background(call, on_done, False, on_error, busy=False)
+
     def reporter(self, show: Callable[..., object]) -> Callable[..., None]:
         """A progress callback a worker may call (``show(*args)`` then runs on the GUI thread)."""
         relay = _Relay()
@@ -217,19 +256,20 @@ class Operations(QObject):
         on_done: Callable[[T], object] | None,
         write: bool,
         on_error: Callable[[Failure], object] | None,
+        *,
+        busy: bool = True,
     ) -> Future[T]:
-        future = _executor.submit(call)
-        self.running += 1
-        if self.running == 1:
-            self.busy.emit(True)
+        if busy:
+            self.running += 1
+            if self.running == 1:
+                self.busy.emit(True)
 
-        def poll() -> None:
-            if not future.done():
-                QTimer.singleShot(25, poll)
-                return
-            self.running -= 1
-            if self.running == 0:
-                self.busy.emit(False)
+        def answer(future: Future[T]) -> None:  # on the GUI thread
+            QTimer.singleShot(0, lambda: self._deliveries.discard(delivery))  # not inside its own slot
+            if busy:
+                self.running -= 1
+                if self.running == 0:
+                    self.busy.emit(False)
             exc = future.exception()
             if exc is not None:
                 self._fail(exc, on_error)
@@ -239,7 +279,10 @@ class Operations(QObject):
             if on_done is not None:
                 on_done(future.result())
 
-        QTimer.singleShot(25, poll)
+        delivery = _Delivery(answer)
+        self._deliveries.add(delivery)
+        future = _executor.submit(call)
+        future.add_done_callback(delivery.tell)
         return future
 
     def _fail(self, exc: BaseException, on_error: Callable[[Failure], object] | None) -> None:

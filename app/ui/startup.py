@@ -4,8 +4,11 @@
 the standard library and the light ``app.config`` / ``app.logging_setup`` only. A worker thread meanwhile imports
 SQLAlchemy, the models and the services, reads the saved choice (a server's password is asked on the GUI thread
 when no keyring holds it), connects, migrates a local file, checks whether the town is installed, then imports
-the counter screen's modules and makes the day's backup of a local file. « Se connecter » waits for the database
-if it is not open yet, then runs ``auth.login`` through ``Operations``; the main window follows.
+the counter screen's modules and makes the day's backup of a local file. Once the database is open and those
+modules imported, the counter screen is built, hidden and for nobody yet (``MainWindow(db, prepared=True)``: no
+database read), while the agent types. « Se connecter » waits for the database if it is not open yet, then runs
+``auth.login`` through ``Operations``; the prepared screen is given the agent who logged in and shown at once, its
+families' list read on a worker thread (built then, when the agent was quicker than the preparation).
 
 What the worker finds is answered on the GUI thread as before: a shared server behind this version (the migration
 dialogs of ``application``, then it is opened again), an empty database (the set-up assistant instead of the
@@ -37,6 +40,7 @@ if TYPE_CHECKING:  # PySide6 builds each class on first use: what the login wind
     from PySide6.QtCore import QMessageLogContext, QtMsgType
 
     from ..services.uow import Database
+    from .main_window import MainWindow
     from .operations import Operations
 
 log = logging.getLogger(__name__)
@@ -197,6 +201,12 @@ class Startup(QObject):
         self.pending = False
         """« Se connecter » was clicked before the database was open: the login runs once it is."""
         self.working = self.warm = self.painted = self.logging = self.closed = False
+        self.installed = False
+        """The database holds a town (the login follows, not the set-up assistant)."""
+        self.window: MainWindow | None = None
+        """The counter screen, built while the agent types (``_prepare``), shown after the login."""
+        self.preparing = self.tried = False
+        """``_prepare`` is on its way; it ran (once: a failure is not tried again before the login)."""
         self.asking: list[threading.Event] = []
         """The worker's questions (the server's password) waiting for their answer."""
         self.exit_code = 0
@@ -297,7 +307,8 @@ class Startup(QObject):
 
     def close(self) -> None:
         """``run`` has returned: the program ends, and a worker still opening or warming up tells nobody. News
-        already queued is not acted on (``_news``), and a worker waiting for the server's password stops waiting."""
+        already queued is not acted on (``_news``), and a worker waiting for the server's password stops waiting;
+        a counter screen prepared for nobody is not built nor shown any more."""
         self.closed = True
         for done in self.asking:
             done.set()
@@ -337,6 +348,7 @@ class Startup(QObject):
         elif what == "warm":
             self.warm = True
             self.warmed.emit()
+            self._prepare_soon()
 
     def _opened(self, db: Database, saved: str | None) -> None:
         from ..services.setup.install import installed
@@ -357,6 +369,8 @@ class Startup(QObject):
         if state[0] is None:
             self.dialog.done(EMPTY)
             return
+        self.installed = True
+        self._prepare_soon()
         if self.pending:
             self.pending = False
             self._login()
@@ -407,7 +421,32 @@ class Startup(QObject):
         self.dialog.done(STOP)
 
     # --- the counter screen --------------------------------------------------------------------------
-    def _main_window(self, session: Any, report: Any) -> int:
+    def _prepare_soon(self) -> None:
+        """The database open (a town in it) and the counter screen's modules imported: the screen is built once
+        the events waiting now are handled (the login window keeps answering the keys typed meanwhile)."""
+        if self.installed and self.warm and self.window is None and not self.preparing and not self.closed:
+            self.preparing = True
+            QTimer.singleShot(0, self._prepare)
+
+    def _prepare(self) -> None:
+        """The counter screen, hidden and for nobody (nothing read from the database): ``show_counter`` gives it
+        the agent who logged in. A failure here is said when the screen is built again after the login."""
+        if self.tried or self.closed or self.db is None:
+            return
+        if not self.dialog.isVisible() and self.dialog.result() != LoginDialog.DialogCode.Accepted:
+            return  # « Quitter »: nobody will log in
+        self.tried = True
+        from .main_window import MainWindow
+
+        try:
+            self.window = MainWindow(self.db, prepared=True)
+        except Exception:  # noqa: BLE001 - built again after the login, where the failure is shown
+            log.exception("préparation de l'écran du guichet")
+
+    def show_counter(self, session: Any, report: Any) -> MainWindow:
+        """The counter screen shown for the agent who logged in: the one prepared while they typed (built now
+        when they were quicker), their session given to it; after the set-up assistant, built for its
+        administrator and what was installed said."""
         if not self.warm:  # the worker is still importing the counter screen's modules
             from PySide6.QtCore import QEventLoop
 
@@ -418,7 +457,12 @@ class Startup(QObject):
         from .application import open_main_window
 
         assert self.db is not None
-        window = open_main_window(self.db, session, report)
+        if report is None and self.installed:
+            self._prepare()
+        return open_main_window(self.db, session, report, prepared=self.window)
+
+    def _main_window(self, session: Any, report: Any) -> int:
+        window = self.show_counter(session, report)
         app = QApplication.instance()
         assert app is not None
         if self.probe:
@@ -432,4 +476,5 @@ class Startup(QObject):
             QTimer.singleShot(0, ready)
         code = app.exec()
         del window
+        self.window = None
         return code
