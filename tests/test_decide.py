@@ -23,6 +23,7 @@ from app.services.booking.decide import (
     Slot,
     Waitlist,
     decide,
+    promoted,
 )
 from app.services.booking.rules import RuleCheck, Verdict
 from app.services.booking.validation import confirm, recap
@@ -60,6 +61,14 @@ def test_a_cancelled_place_goes_to_the_oldest_waitlisted_request_before_the_bask
     assert got.lines[add(1).key] == Waitlist(2, 1300, 2)  # rank 2 behind 102: the list is numbered again
     kept = decide({1: slot}, [add(1)], balance_cents=10_000)  # nothing freed: the list keeps its positions
     assert kept.lines[add(1).key] == Waitlist(3, 1300, 6)  # rank 3, stored after position 5
+
+
+def test_free_places_go_to_the_oldest_waitlisted_none_on_a_closed_day():
+    slot = Slot(capacity=5, taken=3, queue=(11, 12, 13), tail=3)
+    chosen, after = promoted(slot)
+    assert chosen == (11, 12) and after.queue == (13,) and after.tail == 1 and after.taken == 5
+    assert promoted(Slot(5, 3, (11, 12), 2, closed=True)) == ((), Slot(5, 3, (11, 12), 2, closed=True))
+    assert promoted(Slot(2, 2, (11,), 1))[0] == ()
 
 
 def test_a_full_day_without_a_waitlist_refuses_and_an_override_adds_the_place():

@@ -151,12 +151,8 @@ def decide(slots: dict[int, Slot], requests: list[Request], balance_cents: int) 
             queue = tuple(i for i in slot.queue if i != req.existing_id)
             days[req.day_id] = replace(slot, queue=queue, tail=len(queue))  # the list is numbered again
     for day_id in sorted(freed):  # a place freed goes to the oldest waitlisted request of its day
-        slot = days[day_id]
-        promoted = () if slot.closed else slot.queue[: max(0, slot.free)]
-        if promoted:
-            promotions += [Promote(day_id, rid) for rid in promoted]
-            queue = slot.queue[len(promoted) :]
-            days[day_id] = replace(slot, taken=slot.taken + len(promoted), queue=queue, tail=len(queue))
+        chosen, days[day_id] = promoted(days[day_id])
+        promotions += [Promote(day_id, rid) for rid in chosen]
     waiting = {day_id: (len(slot.queue), max(slot.tail, len(slot.queue))) for day_id, slot in days.items()}
     for req in requests:
         if req.action is not Action.ADD:
@@ -177,6 +173,16 @@ def decide(slots: dict[int, Slot], requests: list[Request], balance_cents: int) 
     verdict = check_balance(balance_cents=balance_cents, additions_cents=cost, refunds_cents=refunds,
                             has_additions=any(r.check.ok for r in requests if r.action is Action.ADD))  # fmt: skip
     return Decisions(lines, promotions, verdict, days)
+
+
+def promoted(slot: Slot) -> tuple[tuple[int, ...], Slot]:
+    """The waitlisted requests a day's free places go to — the oldest first, none on a closed day — and the day
+    after (its list numbered again from 1)."""
+    chosen = () if slot.closed else slot.queue[: max(0, slot.free)]
+    if not chosen:
+        return (), slot
+    queue = slot.queue[len(chosen) :]
+    return chosen, replace(slot, taken=slot.taken + len(chosen), queue=queue, tail=len(queue))
 
 
 def place(slot: Slot, waiting: int, tail: int, price_cents: int, override_capacity: bool = False) -> Decision:

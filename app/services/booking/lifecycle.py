@@ -48,7 +48,7 @@ from ..errors import CertificateRefused, ValidationError
 from ..money import ledger
 from ..money.amounts import format_eur
 from ..money.pricing import day_price
-from .decide import FULL_REASON, Accept, Decision, Refuse, Waitlist
+from .decide import FULL_REASON, Accept, Decision, Refuse, Slot, Waitlist, promoted
 from .rules import certificate_limit, long_date
 from .waitlist import accepted_count, change_capacity, lock_days, waitlist, waitlist_queues
 
@@ -237,7 +237,9 @@ def _promote_all(
                  .selectinload(FamilyAid.aid_type)))}  # fmt: skip
     promoted = [(by_id[rid], day) for day, rid in promoting]
     families = {res.child.family_id for res, _ in promoted}
-    for wallet in s.scalars(select(Wallet).where(Wallet.family_id.in_(families))):  # read once, not per family
+    for wallet in s.scalars(
+        select(Wallet).where(Wallet.family_id.in_(families))
+    ):  # read once, not per family
         entries.wallets.setdefault((wallet.family_id, WalletKind(wallet.kind)), wallet)
     prices = {}
     for res, day in promoted:
@@ -333,14 +335,14 @@ def cancel_future(s: Session, family: Family, after: date, now: datetime, actor:
 
 
 def promote(s: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[int]:
-    """Promote the oldest waitlisted requests of a locked day while it has free places (``decide``'s rule): charged,
+    """Promote the waitlisted requests of a locked day that its free places go to (``decide.promoted``): charged,
     e-mailed, the list numbered again. Their ids."""
-    queue = waitlist_queues(s, [day.id])[day.id][0]
-    chosen = () if day.closed else queue[: max(0, day.capacity - accepted_count(s, day.id))]
+    queue, tail = waitlist_queues(s, [day.id])[day.id]
+    chosen, after = promoted(Slot(day.capacity, accepted_count(s, day.id), queue, tail, closed=day.closed))
     if not chosen:
         return []
     plan = Plan(now, actor, "", ledger.LedgerBatch(s), promoting=[(day, rid) for rid in chosen],
-                queues={day.id: queue[len(chosen) :]})  # fmt: skip
+                queues={day.id: after.queue})  # fmt: skip
     return apply(s, plan).promoted_ids
 
 
