@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, table_of
+
+P = ParamSpec("P")
 
 
 def _jsonable(value: Any) -> Any:
@@ -27,33 +30,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def record(
-    session: Session,
-    *,
-    at: datetime,
-    action: str,
-    entity: str,
-    entity_id: object | None = None,
-    agent_id: int | None = None,
-    structure_id: int | None = None,
-    family_id: int | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str | None = None,
-    sealed: bool = True,
-) -> AuditEntry:
-    """One row of the trail. A family's row (``family_id``) has its before, after and reason sealed with the
-    family's key (``sealing``): anonymisation erases them, the row itself stays. ``sealed=False`` for a family's row
-    that holds nothing personal (the anonymisation's own row, written once the key is gone)."""
-    entry = AuditEntry(**row(session, at=at, action=action, entity=entity, entity_id=entity_id, agent_id=agent_id,
-                             structure_id=structure_id, family_id=family_id, before=before, after=after,
-                             reason=reason, sealed=sealed))  # fmt: skip
-    session.add(entry)
-    return entry
-
-
 def row(
     session: Session,
+    /,
     *,
     at: datetime,
     action: str,
@@ -67,8 +46,10 @@ def row(
     reason: str | None = None,
     sealed: bool = True,
 ) -> dict[str, Any]:
-    """The values of one row of the trail, sealed as ``record`` seals them: for ``insert_rows`` (many rows written
-    by one statement)."""
+    """The values of one row of the trail (``record`` adds it to the session, ``insert_rows`` writes many in one
+    statement). A family's row (``family_id``) has its before, after and reason sealed with the family's key
+    (``sealing``): anonymisation erases them, the row itself stays. ``sealed=False`` for a family's row that holds
+    nothing personal (the anonymisation's own row, written once the key is gone)."""
     before_value = _jsonable(before) if before is not None else None
     after_value = _jsonable(after) if after is not None else None
     if family_id is not None and sealed:
@@ -80,6 +61,23 @@ def row(
     return {"at": at, "action": action, "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
             "agent_id": agent_id, "structure_id": structure_id, "family_id": family_id, "before": before_value,
             "after": after_value, "reason": reason}  # fmt: skip
+
+
+def _added(
+    values: Callable[Concatenate[Session, P], dict[str, Any]],
+) -> Callable[Concatenate[Session, P], AuditEntry]:
+    def add(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> AuditEntry:
+        entry = AuditEntry(**values(session, *args, **kwargs))
+        session.add(entry)
+        return entry
+
+    add.__doc__ = (
+        "One row of the trail (``row``), added to the session: written with the transaction's next flush."
+    )
+    return add
+
+
+record = _added(row)
 
 
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:

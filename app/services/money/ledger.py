@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -13,6 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ...clock import PARIS
 from ...models import Family, LedgerEntry, LedgerKind, Reservation, Wallet, WalletKind, table_of
 from ..sealing import seal, seal_optional
+
+P = ParamSpec("P")
 
 KIND_LABELS = {
     LedgerKind(kind): label
@@ -48,27 +50,10 @@ def open_wallets(session: Session, family: Family) -> None:
         wallet_for(session, family.id, kind)
 
 
-def new_entry(
-    session: Session,
-    wallet: Wallet,
-    *,
-    kind: LedgerKind,
-    amount_cents: int,
-    label: str,
-    at: datetime,
-    reason: str | None = None,
-    **references: int | None,
-) -> LedgerEntry:
-    """An immutable entry (never zero), dated on its Europe/Paris business day; the caller moves the wallet. Its
-    label and reason (a child's first name, what the régisseur typed) are sealed with the family's key
-    (``sealing``): anonymisation erases them, the amount stays."""
-    return LedgerEntry(**entry_values(session, wallet, kind=kind, amount_cents=amount_cents, label=label, at=at,
-                                      reason=reason, **references))  # fmt: skip
-
-
 def entry_values(
     session: Session,
     wallet: Wallet,
+    /,
     *,
     kind: LedgerKind,
     amount_cents: int,
@@ -77,7 +62,10 @@ def entry_values(
     reason: str | None = None,
     **references: int | None,
 ) -> dict[str, Any]:
-    """The values of a new entry (see ``new_entry``), for a multi-row INSERT (``LedgerBatch.rows``)."""
+    """The values of an immutable entry (never zero), dated on its Europe/Paris business day (``new_entry`` makes the
+    row, ``LedgerBatch.row`` writes many in one INSERT); the caller moves the wallet. Its label and reason (a child's
+    first name, what the régisseur typed) are sealed with the family's key (``sealing``): anonymisation erases them,
+    the amount stays."""
     if amount_cents == 0:
         raise ValueError("a ledger entry cannot be zero")
     return {"wallet_id": wallet.id, "kind": kind, "amount_cents": amount_cents,
@@ -85,6 +73,19 @@ def entry_values(
             "business_date": at.astimezone(PARIS).date(), "reason": seal_optional(session, wallet.family_id, reason),
             "structure_id": None, "agent_id": None, "reservation_id": None, "payment_id": None, "reverses_id": None,
             **references}  # fmt: skip
+
+
+def _made(
+    values: Callable[Concatenate[Session, Wallet, P], dict[str, Any]],
+) -> Callable[Concatenate[Session, Wallet, P], LedgerEntry]:
+    def make(session: Session, wallet: Wallet, /, *args: P.args, **kwargs: P.kwargs) -> LedgerEntry:
+        return LedgerEntry(**values(session, wallet, *args, **kwargs))
+
+    make.__doc__ = "A new entry's row (``entry_values``), not yet added to the session."
+    return make
+
+
+new_entry = _made(entry_values)
 
 
 def _move(session: Session, wallet_id: int, delta: int) -> None:
