@@ -117,7 +117,7 @@ def _argon2_cost() -> tuple[float, float]:
 
 def _children(pid: int) -> list[int]:
     try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="ascii").split()]
     except OSError:
         return []
 
@@ -127,7 +127,7 @@ def _cpu_of(pids: list[int]) -> float | None:
     total, seen = 0, False
     for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
         except OSError:
             continue
         seen = True
@@ -137,7 +137,7 @@ def _cpu_of(pids: list[int]) -> float | None:
 
 def _machine_busy() -> float | None:
     try:
-        values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        values = [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]]
     except (OSError, ValueError, IndexError):
         return None
     idle = values[3] + (values[4] if len(values) > 4 else 0)
