@@ -95,8 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument(
         "--startup-probe",
         action="store_true",
-        help="mesure du démarrage : afficher LOGIN_SHOWN puis READY, la connexion se faisant avec "
+        help="mesure du démarrage : afficher LOGIN_SHOWN, CLICKED puis READY, la connexion se faisant avec "
         "$GUICHET_PROBE_LOGIN et $GUICHET_PROBE_PASSWORD, et quitter",
+    )
+    gui.add_argument(
+        "--startup-probe-typing",
+        type=float,
+        default=0.0,
+        metavar="SECONDES",
+        help="avec --startup-probe : attendre ce temps (un agent qui tape) avant de cliquer « Se connecter »",
     )
 
     demo = sub.add_parser("demo", parents=[common], help="créer une base de démonstration")
@@ -844,7 +851,14 @@ def cmd_gui(args: argparse.Namespace) -> int:
     if not selftest:
         from .ui.startup import start
 
-        return start(getattr(args, "db", None), probe=getattr(args, "startup_probe", False))
+        probe, typing = getattr(args, "startup_probe", False), getattr(args, "startup_probe_typing", 0.0)
+        if typing and not probe:
+            print("Erreur : --startup-probe-typing ne s'emploie qu'avec --startup-probe.", file=sys.stderr)
+            return 2
+        if not 0 <= typing <= 600:
+            print("Erreur : --startup-probe-typing entre 0 et 600 secondes.", file=sys.stderr)
+            return 2
+        return start(getattr(args, "db", None), probe=probe, typing=typing)
     from .ui.application import prepare_application, run, start_database
 
     prepare_application()

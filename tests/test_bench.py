@@ -59,3 +59,30 @@ def test_each_run_measures_on_a_fresh_copy_of_the_dataset(tmp_path):
             con.execute("INSERT INTO reservations VALUES (2)")  # what a run books
     with sqlite3.connect(dataset) as con:
         assert con.execute("SELECT count(*) FROM reservations").fetchone() == (1,)
+
+
+def test_the_start_up_lines_read_the_probes_markers_the_click_line_from_clicked_to_ready(db, monkeypatch):
+    """``gui_start``: the probe clicked at once (LOGIN_SHOWN, READY from the start), the probe that types
+    ``TYPING_S`` first (READY less CLICKED), each against the bare window's start of the same round."""
+    from bench import measure
+
+    started: list[list[str]] = []
+
+    def lines_at(args: list[str], env: dict[str, str], marks: tuple[str, ...]) -> dict[str, float]:
+        started.append(args)
+        if args[0] == "-c":
+            return {"OK": 200.0}
+        if "--startup-probe-typing" in args:
+            return {"CLICKED": 1800.0, "READY": 2300.0}
+        return {"LOGIN_SHOWN": 250.0, "READY": 2000.0}
+
+    monkeypatch.setattr(measure, "_probe_agent", lambda db: None)
+    monkeypatch.setattr(measure, "_lines_at", lines_at)
+    shown, usable, clicked = measure.gui_start(db, quick=True)
+    assert [r.name for r in (shown, usable, clicked)] == list(measure.STARTS)
+    assert clicked.name == "Clic « Se connecter » → écran du guichet utilisable (l'agent tape 1,5 s)"
+    assert (shown.ratio, usable.ratio, clicked.ratio) == (1.25, 10.0, 2.5)
+    assert clicked.target_ratio == 3 and clicked.basis == "p50" and clicked.why == measure.WHY["clicked"]
+    typing = [a for a in started if "--startup-probe-typing" in a]
+    assert len(typing) == 5 and typing[0][-2:] == ["--startup-probe-typing", "1.5"]
+    assert typing[0][:6] == ["-m", "app", "gui", "--db", typing[0][4], "--startup-probe"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,16 @@ def url_of(db) -> str:
     return db.engine.url.render_as_string(hide_password=False)
 
 
-def probe(url: str, tmp_path: Path, login_name: str = "mdurand", password: str = "demo"):
+def probe_env(tmp_path: Path, login_name: str = "mdurand", password: str = "demo") -> dict[str, str]:
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUICHET_HOME": str(tmp_path),
+            startup.PROBE_LOGIN_ENV: login_name, startup.PROBE_PASSWORD_ENV: password}  # fmt: skip
+
+
+def probe(url: str, tmp_path: Path, login_name: str = "mdurand", password: str = "demo", *more: str):
     """``python -m app gui --db URL --startup-probe`` offscreen, with its own home (settings, log file)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUICHET_HOME": str(tmp_path), startup.PROBE_LOGIN_ENV: login_name,
-           startup.PROBE_PASSWORD_ENV: password}  # fmt: skip
+    env = probe_env(tmp_path, login_name, password)
     return subprocess.run(
-        [sys.executable, "-m", "app", "gui", "--db", url, "--startup-probe"],
+        [sys.executable, "-m", "app", "gui", "--db", url, "--startup-probe", *more],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -51,8 +56,42 @@ def test_the_probe_shows_the_login_without_sqlalchemy_then_the_counter_screen(de
     result = probe(url, tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines == ["LOGIN_SHOWN sqlalchemy=0", "READY"], result.stdout + result.stderr
+    assert lines == ["LOGIN_SHOWN sqlalchemy=0", "CLICKED", "READY"], result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_probe_can_wait_as_an_agent_typing_before_it_clicks(demo_rw, tmp_path):
+    """``--startup-probe-typing S``: « Se connecter » clicked S seconds after the login window is shown
+    (``CLICKED``), the start going on behind the login window meanwhile: the benchmark's click → usable line."""
+    url = url_of(demo_rw)
+    demo_rw.engine.dispose()
+    typing = ["--startup-probe-typing", "1"]
+    command = [sys.executable, "-m", "app", "gui", "--db", url, "--startup-probe", *typing]
+    proc = subprocess.Popen(command, cwd=ROOT, env=probe_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, encoding="utf-8")  # fmt: skip
+    assert proc.stdout is not None
+    lines, at = [], []
+    for line in proc.stdout:
+        lines.append(line.rstrip("\n"))
+        at.append(time.perf_counter())
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert lines == ["LOGIN_SHOWN sqlalchemy=0", "CLICKED", "READY"], lines + [err]
+    assert at[1] - at[0] >= 0.9  # Qt's timer may be a little early, never this much
+    assert "Traceback" not in err
+
+
+def test_the_typing_option_is_the_probes_only(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "gui", "--db", UNREACHABLE, "--startup-probe-typing", "1.5"],
+        cwd=ROOT, env=probe_env(tmp_path), capture_output=True, encoding="utf-8", timeout=120,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert_one_line_french_error(result, "--startup-probe-typing", "--startup-probe")
+    result = probe(UNREACHABLE, tmp_path, "mdurand", "demo", "--startup-probe-typing", "-1")
+    assert result.returncode == 2
+    assert_one_line_french_error(result, "--startup-probe-typing entre 0 et 600 secondes")
 
 
 def test_the_probe_logs_in_for_real_a_wrong_password_stops_it(demo_rw, tmp_path):
@@ -60,14 +99,14 @@ def test_the_probe_logs_in_for_real_a_wrong_password_stops_it(demo_rw, tmp_path)
     demo_rw.engine.dispose()
     result = probe(url, tmp_path, password="pas-le-bon")
     assert result.returncode == 1
-    assert result.stdout.splitlines() == ["LOGIN_SHOWN sqlalchemy=0"]
+    assert result.stdout.splitlines() == ["LOGIN_SHOWN sqlalchemy=0", "CLICKED"]
     assert "Erreur : Identifiant ou mot de passe incorrect" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_an_unreachable_server_ends_in_a_french_message_not_a_hang_nor_a_traceback(tmp_path):
     result = probe(UNREACHABLE, tmp_path)
-    assert result.stdout.splitlines() == ["LOGIN_SHOWN sqlalchemy=0"]
+    assert result.stdout.splitlines() == ["LOGIN_SHOWN sqlalchemy=0", "CLICKED"]
     assert result.returncode == 2
     assert_one_line_french_error(
         result,

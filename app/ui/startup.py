@@ -17,8 +17,10 @@ tries again). The first start of a counter (no database chosen yet) asks where t
 else: that start goes the former way (``application.start_database``, then ``application.run``).
 
 ``--startup-probe`` (the start-up benchmark): ``LOGIN_SHOWN sqlalchemy=0`` once the login window is painted, then
-the credentials of ``GUICHET_PROBE_LOGIN`` / ``GUICHET_PROBE_PASSWORD`` are typed and « Se connecter » clicked,
-``READY`` once the main window is shown and the event loop idle, and the process quits (exit 0)."""
+the credentials of ``GUICHET_PROBE_LOGIN`` / ``GUICHET_PROBE_PASSWORD`` are typed and « Se connecter » clicked
+(``CLICKED`` just before), at once or, with ``--startup-probe-typing SECONDS``, that long after the login window
+was shown, as an agent typing would (the event loop runs meanwhile: what the start does behind the login window
+goes on), ``READY`` once the main window is shown and the event loop idle, and the process quits (exit 0)."""
 
 from __future__ import annotations
 
@@ -113,8 +115,10 @@ def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str)
         sys.stderr.write(qFormatLogMessage(mode, context, message) + "\n")
 
 
-def start(cli_url: str | None, *, probe: bool = False) -> int:
-    """``python -m app gui``: the exit code (0, 1 when the start was given up, 2 or 3 after a database failure)."""
+def start(cli_url: str | None, *, probe: bool = False, typing: float = 0.0) -> int:
+    """``python -m app gui``: the exit code (0, 1 when the start was given up, 2 or 3 after a database failure).
+    ``probe``: the start-up benchmark's probe, which clicks « Se connecter » ``typing`` seconds after the login
+    window is shown."""
     prepare_application()
     if headless():  # a failure then ends in one French line on the standard error, as from the command line
         qInstallMessageHandler(_quiet_offscreen)
@@ -125,7 +129,7 @@ def start(cli_url: str | None, *, probe: bool = False) -> int:
         if db is None:  # the agent closed the first-run or migration dialog
             return 1
         return run(db)
-    controller = Startup(cli_url, probe=probe)
+    controller = Startup(cli_url, probe=probe, typing=typing)
     try:
         return controller.run()
     finally:
@@ -187,9 +191,11 @@ class Startup(QObject):
     None)`` — a queued signal: the answer runs on the GUI thread."""
     warmed = Signal()
 
-    def __init__(self, cli_url: str | None, *, probe: bool = False) -> None:
+    def __init__(self, cli_url: str | None, *, probe: bool = False, typing: float = 0.0) -> None:
         super().__init__()
         self.cli_url, self.probe = cli_url, probe
+        self.typing = typing
+        """The probe's time between the login window shown and its click on « Se connecter » (seconds)."""
         self.dialog = LoginDialog(None)
         self.dialog.submitted.connect(self.submit)
         self.dialog.installEventFilter(self)
@@ -246,9 +252,19 @@ class Startup(QObject):
         if not self.working and self.db is None:
             self._start_worker()
         if self.probe:
-            self.dialog.login.setText(os.environ.get(PROBE_LOGIN_ENV, ""))
-            self.dialog.password.setText(os.environ.get(PROBE_PASSWORD_ENV, ""))
-            self.dialog.connect_button.click()
+            if self.typing > 0:  # an agent typing: the event loop runs meanwhile
+                QTimer.singleShot(round(self.typing * 1000), self._probe_click)
+            else:
+                self._probe_click()
+
+    def _probe_click(self) -> None:
+        """The probe types the credentials and clicks « Se connecter » (``CLICKED`` first, for the benchmark)."""
+        if self.closed or not self.dialog.isVisible():  # the start already stopped (a failure to open)
+            return
+        self.dialog.login.setText(os.environ.get(PROBE_LOGIN_ENV, ""))
+        self.dialog.password.setText(os.environ.get(PROBE_PASSWORD_ENV, ""))
+        print("CLICKED", flush=True)
+        self.dialog.connect_button.click()
 
     def submit(self) -> None:
         """« Se connecter »: the login now, or once the database is open (opened again after a failure)."""
