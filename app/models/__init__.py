@@ -11,7 +11,7 @@ from .activity import (
     SchoolHoliday,
 )
 from .audit import AuditEntry
-from .base import Base, search_key, table_of
+from .base import Base, configure, search_key, table_of
 from .closing import ClosingLine, DayClosing
 from .enums import (
     LIVE_STATUSES,
@@ -58,6 +58,7 @@ from .organisation import Agent, LoginFailure, Structure, TownSetting, agent_str
 from .reservation import Reservation
 
 __all__ = [
+    "configure",
     "table_of",
     "LIVE_STATUSES",
     "Activity",

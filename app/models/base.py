@@ -72,3 +72,11 @@ class Base(DeclarativeBase):
 def table_of(model: type[Base]) -> Table:
     """A mapped class's table, for Core statements (a multi-row INSERT with the same columns in every row)."""
     return cast(Table, model.__table__)
+
+
+def configure() -> None:
+    """Set up every model's mapping now (SQLAlchemy does it on the first query otherwise): a worker thread does it
+    while the login window waits for the agent."""
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()

@@ -176,8 +176,12 @@ def open_counter_database(cli_url: str | None, saved: str | None, ask: Any) -> t
 
 
 def warm_up() -> None:
-    """The counter screen's modules, imported while the agent types (the GUI thread then imports nothing)."""
+    """The counter screen's modules imported, and the models' mappings set up, while the agent types: the GUI thread
+    then imports nothing, and the login's first query does not pay for SQLAlchemy's set-up of the mappings."""
+    from ..models import configure
     from . import main_window  # noqa: F401
+
+    configure()
 
 
 # --- on the GUI thread --------------------------------------------------------------------------------------
