@@ -504,7 +504,6 @@ def current_messages(db: Database, today: date) -> list[PortalMessage]:
 
 
 @checked
-@checked
 def may_ask(db: Database, family_id: int, child_id: int | None, activity_id: int | None) -> bool:
     """A day clicked on the portal names a child of the family and an activity open online: one small read for each
     click (the confirmation checks everything again under the days' locks)."""
@@ -517,6 +516,7 @@ def may_ask(db: Database, family_id: int, child_id: int | None, activity_id: int
         return child == 1 and activity == 1
 
 
+@checked
 def portal_activities(db: Database) -> list[ActivityRow]:
     """Every active activity a family may book online, by structure then name."""
     with db.reading() as uow:
