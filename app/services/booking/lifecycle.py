@@ -141,18 +141,17 @@ def apply(s: Session, plan: Plan) -> Written:
         if isinstance(r.decision, Accept) and r.decision.raised_capacity is not None:
             change_capacity(s, r.day, r.decision.raised_capacity, now, actor, r.override_reason or "",
                             "activity_day.capacity_override", trail)  # fmt: skip
-    ids = _insert_requests(s, plan)
-    for r, rid in zip(plan.requesting, ids, strict=True):
-        decision, activity = r.decision, r.activity
-        if isinstance(decision, Accept) and decision.price_cents:
+    values = [request_values(r.decision) for r in plan.requesting]
+    ids = _insert_requests(s, plan, values)
+    for r, rid, (status, position, price, refusal) in zip(plan.requesting, ids, values, strict=True):
+        activity = r.activity
+        if price:
             entries.row(entries.wallet(r.family.id, activity.wallet_kind), kind=LedgerKind.CHARGE,
-                        amount_cents=-decision.price_cents, label=_charge_label(activity, r.child, r.day), at=now,
+                        amount_cents=-price, label=_charge_label(activity, r.child, r.day), at=now,
                         structure_id=activity.structure_id, agent_id=actor.agent_id, reservation_id=rid)  # fmt: skip
-    for r, rid in zip(plan.requesting, ids, strict=True):
-        status, position, price, refusal = _request_values(r.decision)
         trail.append(audit.row(s, at=now, action="reservation.create", entity="reservation", entity_id=rid,
-                               agent_id=actor.agent_id, structure_id=r.activity.structure_id, family_id=r.family.id,
-                               after={"child_id": r.child.id, "day": r.day.day, "activity_id": r.activity.id,
+                               agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=r.family.id,
+                               after={"child_id": r.child.id, "day": r.day.day, "activity_id": activity.id,
                                       "status": status, "waitlist_position": position, "price_cents": price,
                                       "refusal_reason": refusal},
                                reason=r.override_reason))  # fmt: skip
@@ -162,8 +161,9 @@ def apply(s: Session, plan: Plan) -> Written:
     return Written(ids, [res.id for res, _ in promoted])
 
 
-def _request_values(decision: Decision) -> tuple[ReservationStatus, int | None, int | None, str | None]:
-    """A new request's status, waitlist position, price and refusal reason, as decided."""
+def request_values(decision: Decision) -> tuple[ReservationStatus, int | None, int | None, str | None]:
+    """A new request's status, waitlist position, price charged and refusal reason, as decided (what its row holds;
+    the confirmation's outcome says the same)."""
     if isinstance(decision, Accept):
         return ReservationStatus.ACCEPTED, None, decision.price_cents, None
     if isinstance(decision, Waitlist):
@@ -176,17 +176,16 @@ def _request_values(decision: Decision) -> tuple[ReservationStatus, int | None, 
     )
 
 
-def _insert_requests(s: Session, plan: Plan) -> list[int]:
+def _insert_requests(
+    s: Session, plan: Plan, values: list[tuple[ReservationStatus, int | None, int | None, str | None]]
+) -> list[int]:
     """The new requests in one INSERT … RETURNING, their ids in the plan's order."""
     if not plan.requesting:
         return []
-    rows = []
-    for r in plan.requesting:
-        status, position, price, refusal = _request_values(r.decision)
-        rows.append({"child_id": r.child.id, "activity_day_id": r.day.id, "status": status,
-                     "requested_at": plan.now, "decided_at": plan.now, "waitlist_position": position,
-                     "refusal_reason": refusal, "price_cents": price, "agent_id": plan.actor.agent_id,
-                     "batch_id": plan.batch_id, "override_reason": r.override_reason})  # fmt: skip
+    rows = [{"child_id": r.child.id, "activity_day_id": r.day.id, "status": status, "requested_at": plan.now,
+             "decided_at": plan.now, "waitlist_position": position, "refusal_reason": refusal, "price_cents": price,
+             "agent_id": plan.actor.agent_id, "batch_id": plan.batch_id, "override_reason": r.override_reason}
+            for r, (status, position, price, refusal) in zip(plan.requesting, values, strict=True)]  # fmt: skip
     s.flush()
     table = table_of(Reservation)
     returning = insert(table).returning(table.c.id, table.c.child_id, table.c.activity_day_id)

@@ -217,12 +217,12 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
     written = lifecycle.apply(s, plan)
     for line, rid in zip(requested, written.request_ids, strict=True):
         decision = decisions.lines[line.key]
-        if isinstance(decision, Accept):
-            status, reason, rank, amount = OutcomeStatus.ACCEPTED, "", None, decision.price_cents
-        elif isinstance(decision, Waitlist):
-            status, reason, rank, amount = OutcomeStatus.WAITLISTED, "", decision.rank, decision.price_cents
-        else:
-            status, reason, rank, amount = OutcomeStatus.REFUSED, getattr(decision, "reason", ""), None, 0
-        outcomes[line.key] = LineOutcome(line, *line_names(ctx, line), status, reason, rank, amount, rid)
+        status, _position, _price, refusal = lifecycle.request_values(decision)
+        rank = decision.rank if isinstance(decision, Waitlist) else None
+        amount = (
+            decision.price_cents if isinstance(decision, Accept | Waitlist) else 0
+        )  # waitlisted: the estimate
+        outcomes[line.key] = LineOutcome(line, *line_names(ctx, line), OutcomeStatus(status.value), refusal or "",
+                                         rank, amount, rid)  # fmt: skip
     return ConfirmResult([outcomes[ln.key] for ln in basket.lines], entries.balance(ctx.family.id), written.promoted_ids,
                          plan.batch_id)  # fmt: skip
