@@ -80,8 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Guichet Enfance : réservations ALAE / ALSH au guichet enfance-jeunesse.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"Guichet Enfance {__version__}",
-                        help="afficher la version et quitter")  # fmt: skip
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"Guichet Enfance {__version__}",
+        help="afficher la version et quitter",
+    )
     parser.add_argument(
         "--selftest",
         action="store_true",
@@ -111,11 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="remplacer les données existantes")
 
     migrate = sub.add_parser("migrate", parents=[common], help="mettre la base de données à jour")
-    migrate.add_argument("--counter-login", metavar="IDENTIFIANT",
-                         help="PostgreSQL : créer l'identifiant de connexion des guichets (mot de passe demandé)")  # fmt: skip
-    migrate.add_argument("--service-login", metavar="IDENTIFIANT",
-                         help="PostgreSQL : créer l'identifiant de connexion de la tâche de fond et du portail "
-                              "(mot de passe demandé)")  # fmt: skip
+    migrate.add_argument(
+        "--counter-login",
+        metavar="IDENTIFIANT",
+        help="PostgreSQL : créer l'identifiant de connexion des guichets (mot de passe demandé)",
+    )
+    migrate.add_argument(
+        "--service-login",
+        metavar="IDENTIFIANT",
+        help="PostgreSQL : créer l'identifiant de connexion de la tâche de fond et du portail "
+        "(mot de passe demandé)",
+    )
     sub.add_parser("check", parents=[common], help="vérifier les invariants (places, soldes, reçus…)")
 
     nightly = sub.add_parser(
@@ -131,8 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="travaux de fond en continu : e-mails, paiements en ligne, fin de journée à son heure",
     )
     worker.add_argument("--once", action="store_true", help="un seul tour, puis quitter")
-    worker.add_argument("--interval", type=float, default=15.0, metavar="SECONDES",
-                        help="secondes entre deux tours (défaut 15)")  # fmt: skip
+    worker.add_argument(
+        "--interval",
+        type=float,
+        default=15.0,
+        metavar="SECONDES",
+        help="secondes entre deux tours (défaut 15)",
+    )
     worker.add_argument(
         "--end-of-day",
         metavar="HH:MM",
@@ -216,8 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     school.add_argument(
         "--past", action="store_true", help="préparer une année déjà terminée (un historique)"
     )
-    school.add_argument("--today", type=_date, help="date du jour (AAAA-MM-JJ) : les journées d'avant ne sont pas "
-                        "créées")  # fmt: skip
+    school.add_argument(
+        "--today", type=_date, help="date du jour (AAAA-MM-JJ) : les journées d'avant ne sont pas créées"
+    )
 
     imp = sub.add_parser(
         "import-families", parents=[common], help="importer les familles d'un fichier CSV ou .xlsx"
@@ -235,8 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     web.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
     web.add_argument("--port", type=int, default=8000, help="port (défaut 8000)")
-    web.add_argument("--url", help="adresse publique du portail, celle que tapent les familles (https://… derrière "
-                     "un proxy inverse avec TLS) ; défaut http://HÔTE:PORT")  # fmt: skip
+    web.add_argument(
+        "--url",
+        help="adresse publique du portail, celle que tapent les familles (https://… derrière "
+        "un proxy inverse avec TLS) ; défaut http://HÔTE:PORT",
+    )
 
     shots = sub.add_parser(
         "screenshots",
@@ -341,13 +360,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         try:
             counter, service = grant_roles(engine)
         except DBAPIError as exc:
-            print(f"Attention : rôles des guichets et des services non mis à jour ({_first_line(exc)}) : lancez la "
-                  "mise à jour avec un compte propriétaire de la base, autorisé à créer des rôles.", file=sys.stderr)  # fmt: skip
+            print(
+                f"Attention : rôles des guichets et des services non mis à jour ({_first_line(exc)}) : lancez la "
+                "mise à jour avec un compte propriétaire de la base, autorisé à créer des rôles.",
+                file=sys.stderr,
+            )
             return 1 if args.counter_login or args.service_login else 0
-        print(f"Rôle des guichets « {counter} » et des services (tâches, portail) « {service} », propres à cette "
-              "base : ils lisent et écrivent les données mais ne modifient ni ne suppriment les écritures, "
-              "règlements, journal et clés d'opération, ne lisent aucun mot de passe et ne changent aucun agent ; "
-              "aucun autre rôle du serveur ne se connecte à cette base.")  # fmt: skip
+        print(
+            f"Rôle des guichets « {counter} » et des services (tâches, portail) « {service} », propres à cette "
+            "base : ils lisent et écrivent les données mais ne modifient ni ne suppriment les écritures, "
+            "règlements, journal et clés d'opération, ne lisent aucun mot de passe et ne changent aucun agent ; "
+            "aucun autre rôle du serveur ne se connecte à cette base."
+        )
         for name, kind in ((args.counter_login, "counter"), (args.service_login, "service")):
             if name:
                 role = create_login(engine, name, _read_new_password(name, "de l'identifiant "), kind)
@@ -424,8 +448,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     url = parse_url(choose_database(getattr(args, "db", None)).url)
     if url.get_backend_name() != "sqlite":
-        print("Erreur : la restauration concerne une base locale SQLite ; un serveur partagé se restaure avec "
-              "les outils de PostgreSQL.", file=sys.stderr)  # fmt: skip
+        print(
+            "Erreur : la restauration concerne une base locale SQLite ; un serveur partagé se restaure avec "
+            "les outils de PostgreSQL.",
+            file=sys.stderr,
+        )
         return 2
     assert url.database is not None  # a local SQLite database is a file
     from .files import network_location
@@ -453,9 +480,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(
         f"Base restaurée depuis « {args.file} »."
         + (f" L'ancienne base est conservée : {kept}" if kept else "")
-        + (" " + count(len(again), "famille anonymisée depuis cette sauvegarde l'est à nouveau",
-                       "familles anonymisées depuis cette sauvegarde le sont à nouveau") + "." if again else "")
-    )  # fmt: skip
+        + (
+            " "
+            + count(
+                len(again),
+                "famille anonymisée depuis cette sauvegarde l'est à nouveau",
+                "familles anonymisées depuis cette sauvegarde le sont à nouveau",
+            )
+            + "."
+            if again
+            else ""
+        )
+    )
     return 0
 
 
@@ -516,8 +552,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print(f"{local_now(db.clock):%d/%m/%Y %H:%M:%S} {line}", flush=True)
         log.info(line)
 
-    worker = Worker(db, PaymentGateway(os.environ.get("GUICHET_PORTAL_URL", "")), smtp, hour, args.interval,
-                    _command_line_actor(db).agent_id, say=say)  # fmt: skip
+    worker = Worker(
+        db,
+        PaymentGateway(os.environ.get("GUICHET_PORTAL_URL", "")),
+        smtp,
+        hour,
+        args.interval,
+        _command_line_actor(db).agent_id,
+        say=say,
+    )
     if args.once:
         for line in worker.round():
             say(line)
@@ -536,11 +579,16 @@ def cmd_payment_secret(args: argparse.Namespace) -> int:
     from .services.money.online_backends import SECRET_OPTIONS, secret_env, store_secret
 
     if args.option not in SECRET_OPTIONS:
-        print(f"Erreur : « {args.option} » n'est pas une option secrète ({', '.join(sorted(SECRET_OPTIONS))}).",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"Erreur : « {args.option} » n'est pas une option secrète ({', '.join(sorted(SECRET_OPTIONS))}).",
+            file=sys.stderr,
+        )
         return 2
-    value = sys.stdin.readline().rstrip("\r\n") if not sys.stdin.isatty() else getpass.getpass(
-        f"{args.option} de {args.structure} : ")  # fmt: skip
+    value = (
+        sys.stdin.readline().rstrip("\r\n")
+        if not sys.stdin.isatty()
+        else getpass.getpass(f"{args.option} de {args.structure} : ")
+    )
     if not value:
         print("Erreur : secret vide, rien n'a été enregistré.", file=sys.stderr)
         return 2
@@ -616,14 +664,28 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
     logo = _read_file(args.logo) if args.logo else None
     password = _read_new_password(args.admin)
-    structures = [StructureInput(name=name, address=args.address, postal_code=args.postal_code, city=args.city,
-                                 phone=args.phone, email=args.email, zone=args.zone, logo=logo)
-                  for name in args.structure]  # fmt: skip
+    structures = [
+        StructureInput(
+            name=name,
+            address=args.address,
+            postal_code=args.postal_code,
+            city=args.city,
+            phone=args.phone,
+            email=args.email,
+            zone=args.zone,
+            logo=logo,
+        )
+        for name in args.structure
+    ]
     engine = make_engine(choose_database(getattr(args, "db", None)).url)
     ping(engine)
     upgrade(engine)
-    report = install(Database(engine, _clock_of(args)), InstallInput(structures, args.admin, args.admin_name or args.admin, password,
-                                                    args.zone, args.school_year))  # fmt: skip
+    report = install(
+        Database(engine, _clock_of(args)),
+        InstallInput(
+            structures, args.admin, args.admin_name or args.admin, password, args.zone, args.school_year
+        ),
+    )
     print(f"{describe(engine.url)} :")
     print("\n".join(report.lines()))
     return 0
@@ -667,8 +729,9 @@ def cmd_import_families(args: argparse.Namespace) -> int:
         print("Essai à blanc (--dry-run) : rien n'a été écrit.")
         return 0
     with _progress_bar("Import") as progress:
-        result = import_families(db, _command_line_actor(db), table, skip_invalid=args.skip_invalid,
-                                 progress=progress)  # fmt: skip
+        result = import_families(
+            db, _command_line_actor(db), table, skip_invalid=args.skip_invalid, progress=progress
+        )
     print("\n".join(result.lines()))
     return 0
 
@@ -713,8 +776,10 @@ def cmd_smtp_password() -> int:
 
     settings = SmtpSettings.from_env()
     if settings is None or not settings.user:
-        print("Erreur : définissez GUICHET_SMTP_HOST et GUICHET_SMTP_USER avant d'enregistrer le mot de passe.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "Erreur : définissez GUICHET_SMTP_HOST et GUICHET_SMTP_USER avant d'enregistrer le mot de passe.",
+            file=sys.stderr,
+        )
         return 2
     password = getpass.getpass(f"Mot de passe SMTP de {settings.user}@{settings.host} : ")
     store_password(settings, password)
@@ -807,8 +872,11 @@ def cmd_portal(args: argparse.Namespace) -> int:
         from .web.app import create_app
         from .web.asgi import SECRET_ENV, command_serving
     except ImportError:  # the counter's packaged program leaves the web server out
-        print("Erreur : le portail famille ne fait pas partie de ce programme : lancez-le depuis les sources "
-              "(python -m app portal) ou sur un serveur (uvicorn app.web.asgi:app).", file=sys.stderr)  # fmt: skip
+        print(
+            "Erreur : le portail famille ne fait pas partie de ce programme : lancez-le depuis les sources "
+            "(python -m app portal) ou sur un serveur (uvicorn app.web.asgi:app).",
+            file=sys.stderr,
+        )
         return 2
     from .bootstrap import open_database
     from .db import describe
@@ -823,8 +891,9 @@ def cmd_portal(args: argparse.Namespace) -> int:
     )  # else: sessions end when the portal stops
     public = serving.public_url
     payments = PaymentGateway(public)  # a trial: the demonstration's payment site is allowed
-    web = create_app(db, secret_key=secret, public_url=public, secure_cookies=serving.secure_cookies,
-                     payments=payments)  # fmt: skip
+    web = create_app(
+        db, secret_key=secret, public_url=public, secure_cookies=serving.secure_cookies, payments=payments
+    )
     print(f"Portail famille sur {public}/ ({describe(db.engine.url)}) ; Ctrl+C pour arrêter.", flush=True)
     # the background work in the same process: e-mails within a minute, online payments settled, end of day
     from .clock import local_now
@@ -834,8 +903,14 @@ def cmd_portal(args: argparse.Namespace) -> int:
     def say(line: str) -> None:
         print(f"{local_now(db.clock):%H:%M:%S} {line}", flush=True)
 
-    worker = Worker(db, payments, SmtpSettings.from_env(), configured_end_of_day(),
-                    actor_id=_command_line_actor(db).agent_id, say=say)  # fmt: skip
+    worker = Worker(
+        db,
+        payments,
+        SmtpSettings.from_env(),
+        configured_end_of_day(),
+        actor_id=_command_line_actor(db).agent_id,
+        say=say,
+    )
     _thread, stop = start_in_thread(worker)
     try:
         uvicorn.run(web, host=args.host, port=args.port, log_level="warning", proxy_headers=True)

@@ -51,8 +51,23 @@ def private_database(database: Path) -> None:
 # --- where a local database may live --------------------------------------------------------------------------
 
 WINDOWS = os.name == "nt"
-NETWORK_FILESYSTEMS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs",
-                                 "davfs", "fuse.sshfs", "fuse.rclone", "fuse.gvfsd-fuse"})  # fmt: skip
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb3",
+        "smbfs",
+        "9p",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "davfs",
+        "fuse.sshfs",
+        "fuse.rclone",
+        "fuse.gvfsd-fuse",
+    }
+)
 ONEDRIVE_VARIABLES = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
 _DRIVE = re.compile(r"^([A-Za-z]):")
 _ONEDRIVE_FOLDER = re.compile(r"^onedrive( - .+)?$", re.IGNORECASE)  # "OneDrive", "OneDrive - Mairie de …"
@@ -134,8 +149,11 @@ def _not_written(path: Path, exc: OSError) -> FileNotWritable:
     if getattr(exc, "winerror", None) in (32, 33):  # ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
         return FileNotWritable(str(path), "le fichier est ouvert dans un autre programme", locked=True)
     if isinstance(exc, PermissionError):
-        return FileNotWritable(str(path), "accès refusé (fichier ouvert dans un autre programme, en lecture seule, "
-                                          "ou dossier protégé)", locked=True)  # fmt: skip
+        return FileNotWritable(
+            str(path),
+            "accès refusé (fichier ouvert dans un autre programme, en lecture seule, ou dossier protégé)",
+            locked=True,
+        )
     if isinstance(exc, FileNotFoundError | NotADirectoryError):
         return FileNotWritable(str(path), "le dossier n'existe pas")
     if exc.errno == errno.ENOSPC:

@@ -16,8 +16,13 @@ from .services.errors import ConfigurationError
 
 SERVICE = "guichet-enfance"
 TEST_SWITCH = "GUICHET_ALLOW_PLAINTEXT_KEYRING"
-UNSAFE_MODULES = ("keyrings.alt.file", "keyrings.alt.Gnome", "keyrings.alt.multi", "keyring.backends.null",
-                  "keyring.backends.fail")  # fmt: skip
+UNSAFE_MODULES = (
+    "keyrings.alt.file",
+    "keyrings.alt.Gnome",
+    "keyrings.alt.multi",
+    "keyring.backends.null",
+    "keyring.backends.fail",
+)
 
 
 class KeyringUnavailable(ConfigurationError):

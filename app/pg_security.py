@@ -281,10 +281,14 @@ TRIGGERS = (
     ("guichet_stamp", "audit_log", "BEFORE INSERT", "guichet_stamp_audit"),
 )
 """(trigger, table, when, function): who may change the agents, sessions ended, the journal's author stamped."""
-FUNCTIONS = FUNCTIONS.replace("{triggers}", "\n".join(
-    f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
-    f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}();"
-    for name, table, when, function in TRIGGERS))  # fmt: skip
+FUNCTIONS = FUNCTIONS.replace(
+    "{triggers}",
+    "\n".join(
+        f"DROP TRIGGER IF EXISTS {name} ON {table};\n"
+        f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}();"
+        for name, table, when, function in TRIGGERS
+    ),
+)
 """The tables, functions and triggers of the boundary (created by migration 0009 on PostgreSQL; the roles and their
 rights by ``grant_roles``, which needs the right to create roles)."""
 
@@ -361,44 +365,68 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                 cur.execute(
                     sql.SQL("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {}").format(ident(LEGACY_ROLE))
                 )
-                cur.execute(sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(
-                    ident(LEGACY_ROLE)))  # fmt: skip
+                cur.execute(
+                    sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(ident(LEGACY_ROLE))
+                )
             for role in (counter, service):
                 who = ident(role)
                 cur.execute(
                     sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(ident(database), who)
                 )
                 cur.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(who))
-                cur.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}")
-                            .format(who))  # fmt: skip
+                cur.execute(
+                    sql.SQL(
+                        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}"
+                    ).format(who)
+                )
                 cur.execute(
                     sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(who)
                 )
-                cur.execute(sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
-                    sql.SQL(", ").join(map(ident, APPEND_ONLY_TABLES)), who))  # fmt: skip
+                cur.execute(
+                    sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+                        sql.SQL(", ").join(map(ident, APPEND_ONLY_TABLES)), who
+                    )
+                )
                 cur.execute(
                     sql.SQL("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {}").format(who)
                 )
                 cur.execute(
                     sql.SQL("REVOKE ALL ON guichet_agent_sessions, guichet_installing FROM {}").format(who)
                 )
-                portal = [t for t in PORTAL_ONLY_TABLES  # (a schema older than 0012 has none of them)
-                          if cur.execute("SELECT to_regclass(%s)", (f"public.{t}",)).fetchone()[0] is not None]  # fmt: skip
+                portal = [
+                    t
+                    for t in PORTAL_ONLY_TABLES  # (a schema older than 0012 has none of them)
+                    if cur.execute("SELECT to_regclass(%s)", (f"public.{t}",)).fetchone()[0] is not None
+                ]
                 if (
                     role == counter and portal
                 ):  # the portal's own tables: a counter only ends a family's sessions
-                    cur.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(
-                        sql.SQL(", ").join(map(ident, portal)), who))  # fmt: skip
-                    cur.execute(sql.SQL("GRANT SELECT (family_id, ended_at), UPDATE (ended_at) ON portal_sessions "
-                                        "TO {}").format(who))  # fmt: skip
+                    cur.execute(
+                        sql.SQL("REVOKE ALL ON {} FROM {}").format(
+                            sql.SQL(", ").join(map(ident, portal)), who
+                        )
+                    )
+                    cur.execute(
+                        sql.SQL(
+                            "GRANT SELECT (family_id, ended_at), UPDATE (ended_at) ON portal_sessions TO {}"
+                        ).format(who)
+                    )
                 hidden = dict(SECRET_COLUMNS) if role == counter else {"agents": "password_hash"}
                 for table, secret in hidden.items():
-                    columns = [c for (c,) in cur.execute(
-                        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
-                        "AND table_name = %s AND column_name <> %s ORDER BY ordinal_position", (table, secret))]  # fmt: skip
+                    columns = [
+                        c
+                        for (c,) in cur.execute(
+                            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                            "AND table_name = %s AND column_name <> %s ORDER BY ordinal_position",
+                            (table, secret),
+                        )
+                    ]
                     cur.execute(sql.SQL("REVOKE SELECT ON {} FROM {}").format(ident(table), who))
-                    cur.execute(sql.SQL("GRANT SELECT ({}) ON {} TO {}").format(
-                        sql.SQL(", ").join(map(ident, columns)), ident(table), who))  # fmt: skip
+                    cur.execute(
+                        sql.SQL("GRANT SELECT ({}) ON {} TO {}").format(
+                            sql.SQL(", ").join(map(ident, columns)), ident(table), who
+                        )
+                    )
             cur.execute("REVOKE ALL ON guichet_agent_sessions, guichet_installing FROM PUBLIC")
         return counter, service
 
@@ -409,8 +437,10 @@ def grant_again_if_set_up(engine: Engine) -> bool:
     new tables are theirs too (the portal's sessions, say). False when it has none (nothing to do)."""
     with engine.connect() as conn:
         database = conn.exec_driver_sql("SELECT current_database()").scalar_one()
-        found = conn.exec_driver_sql("SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)",
-                                     (group(database, "counter"), group(database, "service"))).scalar_one()  # fmt: skip
+        found = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_roles WHERE rolname IN (%s, %s)",
+            (group(database, "counter"), group(database, "service")),
+        ).scalar_one()
     if not found:
         return False
     grant_roles(engine)

@@ -85,8 +85,13 @@ class Settings:
 
     def use_server(self, server: ServerSettings) -> None:
         server.validate()
-        for key, value in (("host", server.host), ("port", server.port), ("name", server.database),
-                           ("user", server.user), ("sslmode", server.sslmode)):  # fmt: skip
+        for key, value in (
+            ("host", server.host),
+            ("port", server.port),
+            ("name", server.database),
+            ("user", server.user),
+            ("sslmode", server.sslmode),
+        ):
             self.set(f"database/{key}", value)
         self.set("database/mode", "server")
 

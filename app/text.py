@@ -89,5 +89,7 @@ def signature(town: str | None) -> str:
 
 def debit_warning(amount: str) -> str:
     """What a family is told when its account is in debit (``amount``: the debt, formatted)."""
-    return (f"Attention : votre compte est débiteur de {amount} ; merci de le régulariser au guichet ou par paiement "
-            "en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée.")  # fmt: skip
+    return (
+        f"Attention : votre compte est débiteur de {amount} ; merci de le régulariser au guichet ou par paiement "
+        "en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée."
+    )

@@ -121,8 +121,11 @@ def main_windowed(
     try:
         command = _command(argv)
         if command not in WINDOW_COMMANDS and "--selftest" not in argv and not asks_text:
-            print(f"Erreur : « {command} » est une commande en ligne : lancez « {CONSOLE_PROGRAM} {command} » dans "
-                  "une invite de commandes (ou depuis le Planificateur de tâches).", file=sys.stderr)  # fmt: skip
+            print(
+                f"Erreur : « {command} » est une commande en ligne : lancez « {CONSOLE_PROGRAM} {command} » dans "
+                "une invite de commandes (ou depuis le Planificateur de tâches).",
+                file=sys.stderr,
+            )
             code = 2
         else:
             code = main(argv)

@@ -77,8 +77,11 @@ class Worker:
         """One round of work; the French lines of what it did (nothing to say: an empty list). Each step stands
         alone: one that fails (logged, said in a line) does not keep the others from running."""
         lines: list[str] = []
-        for step, name in ((self._payments, "paiements en ligne"), (self._end_of_day, "fin de journée"),
-                           (self._outbox, "envoi des e-mails")):  # fmt: skip
+        for step, name in (
+            (self._payments, "paiements en ligne"),
+            (self._end_of_day, "fin de journée"),
+            (self._outbox, "envoi des e-mails"),
+        ):
             try:
                 lines += step()
             except DomainError as exc:
@@ -120,9 +123,12 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until ``stop`` is set; a failed round is logged, and the next one tries again."""
-        self.say(f"Travaux de fond démarrés ({self.name}) : un tour toutes les {self.interval:g} s"
-                 + (f", fin de journée à {self.end_of_day_at:%H:%M}" if self.end_of_day_at else "")
-                 + ("" if self.smtp else " ; pas de serveur SMTP configuré : les e-mails restent en file") + ".")  # fmt: skip
+        self.say(
+            f"Travaux de fond démarrés ({self.name}) : un tour toutes les {self.interval:g} s"
+            + (f", fin de journée à {self.end_of_day_at:%H:%M}" if self.end_of_day_at else "")
+            + ("" if self.smtp else " ; pas de serveur SMTP configuré : les e-mails restent en file")
+            + "."
+        )
         while not stop.is_set():
             try:
                 for line in self.round():

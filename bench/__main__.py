@@ -37,15 +37,24 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="a tenth of the data, fewer runs (a few minutes)"
     )
     parser.add_argument("--db", help="database for the single-counter measurements (default: a SQLite file)")
-    parser.add_argument("--pg", default=os.environ.get("GUICHET_TEST_PG_URL",
-                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
-                        help="PostgreSQL server (admin URL) for the contention scenarios")  # fmt: skip
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get(
+            "GUICHET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+        help="PostgreSQL server (admin URL) for the contention scenarios",
+    )
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL scenarios")
     parser.add_argument("--fresh", action="store_true", help="rebuild the dataset even if the file exists")
     parser.add_argument("--json", type=Path, help="write the results there")
-    parser.add_argument("--only", nargs="+", choices=SCENARIOS, metavar="SCENARIO",
-                        help=f"only these PostgreSQL scenarios ({', '.join(SCENARIOS)}): no dataset, no single-counter "
-                             "measures; results in bench/results/only-quick.json (or only-city.json) unless --json")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SCENARIOS,
+        metavar="SCENARIO",
+        help=f"only these PostgreSQL scenarios ({', '.join(SCENARIOS)}): no dataset, no single-counter "
+        "measures; results in bench/results/only-quick.json (or only-city.json) unless --json",
+    )
     args = parser.parse_args(argv)
     if args.only:
         return only(args)
@@ -114,13 +123,20 @@ def pg_scenarios(admin_url: str, quick: bool, names: tuple[str, ...] = SCENARIOS
             print(f"Scénario PostgreSQL « {name} » impossible : {exc}", file=sys.stderr)
             continue
         scenarios.append(sc)
-        print(f"{sc.name} : {sc.baskets} paniers en {sc.seconds:.1f} s ({sc.per_second:.1f}/s, comparé "
-              f"{sc.floor_per_second or 0:.1f}/s en {sc.floor_seconds or 0:.1f} s), surréservation : "
-              f"{sc.overbooked_days} jour(s), " + ("" if sc.lock_hold_p50_ms is None else f"verrou tenu p50 "
-              f"{sc.lock_hold_p50_ms:.1f} ms (plancher {sc.floor_lock_hold_p50_ms or 0:.1f} ms), ")
-              + f"complets = capacité : {sc.accepted_equals_capacity}, "
-              f"rangs dans l'ordre : {sc.ranks_in_request_order}, anomalies : {len(sc.violations)}"
-              + (f" ; {sc.detail}" if sc.detail else ""))  # fmt: skip
+        print(
+            f"{sc.name} : {sc.baskets} paniers en {sc.seconds:.1f} s ({sc.per_second:.1f}/s, comparé "
+            f"{sc.floor_per_second or 0:.1f}/s en {sc.floor_seconds or 0:.1f} s), surréservation : "
+            f"{sc.overbooked_days} jour(s), "
+            + (
+                ""
+                if sc.lock_hold_p50_ms is None
+                else f"verrou tenu p50 "
+                f"{sc.lock_hold_p50_ms:.1f} ms (plancher {sc.floor_lock_hold_p50_ms or 0:.1f} ms), "
+            )
+            + f"complets = capacité : {sc.accepted_equals_capacity}, "
+            f"rangs dans l'ordre : {sc.ranks_in_request_order}, anomalies : {len(sc.violations)}"
+            + (f" ; {sc.detail}" if sc.detail else "")
+        )
     return scenarios
 
 
@@ -130,9 +146,15 @@ def only(args: argparse.Namespace) -> int:
     scenarios = pg_scenarios(args.pg, args.quick, tuple(args.only))
     results = contention_results(scenarios)
     print(table(results))
-    report = {"quick": args.quick, "database": "postgresql", "machine": machine(), "only": args.only,
-              "contention": [asdict(sc) | {"throughput_ratio": sc.throughput_ratio} for sc in scenarios],
-              "measures": [r.as_json() for r in results], "seconds": round(time.perf_counter() - started, 1)}  # fmt: skip
+    report = {
+        "quick": args.quick,
+        "database": "postgresql",
+        "machine": machine(),
+        "only": args.only,
+        "contention": [asdict(sc) | {"throughput_ratio": sc.throughput_ratio} for sc in scenarios],
+        "measures": [r.as_json() for r in results],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     out = args.json or RESULTS / ("only-quick.json" if args.quick else "only-city.json")
     RESULTS.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
@@ -141,8 +163,12 @@ def only(args: argparse.Namespace) -> int:
 
 
 def machine() -> dict[str, object]:
-    return {"cores": os.cpu_count(), "date": datetime.now(PARIS).date().isoformat(),
-            "python": platform.python_version(), "system": f"{platform.system()} {platform.machine()}"}  # fmt: skip
+    return {
+        "cores": os.cpu_count(),
+        "date": datetime.now(PARIS).date().isoformat(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.machine()}",
+    }
 
 
 def contention_results(scenarios: list[ContentionResult]) -> list[Result]:
@@ -156,24 +182,64 @@ def contention_results(scenarios: list[ContentionResult]) -> list[Result]:
             if sc.lock_hold_p50_ms is None
             else f"verrou tenu p50 {sc.lock_hold_p50_ms:.1f} ms contre {sc.floor_lock_hold_p50_ms or 0:.1f} ms ; "
         )
-        checks = (f"{lock}surréservation {sc.overbooked_days}, anomalies {len(sc.violations)}"
-                  + ("" if sc.ranks_in_request_order is None else f", rangs dans l'ordre : "
-                     f"{'oui' if sc.ranks_in_request_order else 'NON'}"))  # fmt: skip
+        checks = f"{lock}surréservation {sc.overbooked_days}, anomalies {len(sc.violations)}" + (
+            ""
+            if sc.ranks_in_request_order is None
+            else f", rangs dans l'ordre : {'oui' if sc.ranks_in_request_order else 'NON'}"
+        )
         if sc.ranks_in_request_order is None:  # the 16 counters: throughput and p95 against the floor's
-            out.append(Result(f"{sc.name} : débit", sc.p50_ms, sc.p95_ms, sc.baskets, sc.floor_p50_ms,
-                              sc.floor_p95_ms, 1 / 0.6, "débit",
-                              "le même scénario avec le plancher de confirmation",
-                              f"{sc.per_second:.0f}/s contre {sc.floor_per_second or 0:.0f}/s ; {checks}",
-                              (sc.floor_per_second or 0) / sc.per_second, WHY["counters"], sound))  # fmt: skip
-            out.append(Result(f"{sc.name} : p95", sc.p50_ms, sc.p95_ms, sc.baskets, sc.floor_p50_ms,
-                              sc.floor_p95_ms, 5, "p95", "le même scénario avec le plancher de confirmation",
-                              checks, why=WHY["counters"], sound=sound))  # fmt: skip
+            out.append(
+                Result(
+                    f"{sc.name} : débit",
+                    sc.p50_ms,
+                    sc.p95_ms,
+                    sc.baskets,
+                    sc.floor_p50_ms,
+                    sc.floor_p95_ms,
+                    1 / 0.6,
+                    "débit",
+                    "le même scénario avec le plancher de confirmation",
+                    f"{sc.per_second:.0f}/s contre {sc.floor_per_second or 0:.0f}/s ; {checks}",
+                    (sc.floor_per_second or 0) / sc.per_second,
+                    WHY["counters"],
+                    sound,
+                )
+            )
+            out.append(
+                Result(
+                    f"{sc.name} : p95",
+                    sc.p50_ms,
+                    sc.p95_ms,
+                    sc.baskets,
+                    sc.floor_p50_ms,
+                    sc.floor_p95_ms,
+                    5,
+                    "p95",
+                    "le même scénario avec le plancher de confirmation",
+                    checks,
+                    why=WHY["counters"],
+                    sound=sound,
+                )
+            )
         else:
-            out.append(Result(sc.name, sc.p50_ms, sc.p95_ms, sc.baskets, sc.floor_p50_ms, sc.floor_p95_ms,
-                              sc.target_ratio, "durée", sc.compared_with,
-                              f"{sc.seconds:.1f} s contre {sc.floor_seconds or 0:.1f} s ; {checks}"
-                              + (f" ; {sc.detail}" if sc.detail else ""),
-                              sc.seconds / (sc.floor_seconds or sc.seconds), sc.why or WHY["counters"], sound))  # fmt: skip
+            out.append(
+                Result(
+                    sc.name,
+                    sc.p50_ms,
+                    sc.p95_ms,
+                    sc.baskets,
+                    sc.floor_p50_ms,
+                    sc.floor_p95_ms,
+                    sc.target_ratio,
+                    "durée",
+                    sc.compared_with,
+                    f"{sc.seconds:.1f} s contre {sc.floor_seconds or 0:.1f} s ; {checks}"
+                    + (f" ; {sc.detail}" if sc.detail else ""),
+                    sc.seconds / (sc.floor_seconds or sc.seconds),
+                    sc.why or WHY["counters"],
+                    sound,
+                )
+            )
     return out
 
 
@@ -181,12 +247,27 @@ def package_size() -> Result:
     """The packaged program's folder, when built (``bash scripts/package.sh``)."""
     folder = ROOT / "dist" / "guichet-enfance"
     if not folder.is_dir():
-        return Result("Programme empaqueté (Mo sur disque)", None, None, 0, basis="taille",
-                      note="non construit (bash scripts/package.sh)")  # fmt: skip
+        return Result(
+            "Programme empaqueté (Mo sur disque)",
+            None,
+            None,
+            0,
+            basis="taille",
+            note="non construit (bash scripts/package.sh)",
+        )
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
     mb = size / 1_000_000
-    return Result("Programme empaqueté (Mo sur disque)", None, None, 1, target_ratio=1.0, basis="taille",
-                  floor="150 Mo", note=f"{mb:.0f} Mo", ratio=mb / 150)  # fmt: skip
+    return Result(
+        "Programme empaqueté (Mo sur disque)",
+        None,
+        None,
+        1,
+        target_ratio=1.0,
+        basis="taille",
+        floor="150 Mo",
+        note=f"{mb:.0f} Mo",
+        ratio=mb / 150,
+    )
 
 
 def working_copy(url: str) -> str:
@@ -233,8 +314,10 @@ def table(results: list[Result]) -> str:
         )
         target = f"≤ {r.target_ratio:.2f}" if r.target_ratio else ""
         ok = {True: "oui", False: "NON", None: ""}[r.ok]
-        lines.append(f"{r.name[:52]:52} {_fmt(r.p50_ms):>8} {_fmt(r.p95_ms):>8} {floor:>17} "
-                     f"{_fmt(r.ratio, 2):>6} {target:>6}  {ok} ({r.basis}) {r.note}")  # fmt: skip
+        lines.append(
+            f"{r.name[:52]:52} {_fmt(r.p50_ms):>8} {_fmt(r.p95_ms):>8} {floor:>17} "
+            f"{_fmt(r.ratio, 2):>6} {target:>6}  {ok} ({r.basis}) {r.note}"
+        )
     for r in results:
         if r.ok is False:
             lines.append(f"  manqué — {r.name} : {r.why}")

@@ -98,18 +98,33 @@ def _setup(
     engine = make_engine(url)
     upgrade(engine)
     db = Database(engine, FixedClock(datetime(2027, 5, 6, 6, 0, tzinfo=PARIS)))
-    deadline = {"kind": DeadlineKind.COUNTED_DAYS, "days": 1, "skip_weekdays": "", "skip_public_holidays": False,
-                "weekday": None, "at": datetime.min.time().replace(hour=23, minute=59)}  # fmt: skip
+    deadline = {
+        "kind": DeadlineKind.COUNTED_DAYS,
+        "days": 1,
+        "skip_weekdays": "",
+        "skip_public_holidays": False,
+        "weekday": None,
+        "at": datetime.min.time().replace(hour=23, minute=59),
+    }
     with db.writing() as uow:
         s = uow.session
         structure = Structure(code="BENCH", name="ALSH Bench", school_zone="C")
         s.add(structure)
         s.flush()
-        activity = Activity(structure_id=structure.id, code="ETE", name="CLSH Été", kind=ActivityKind.ALSH_HOLIDAYS,
-                            wallet_kind=WalletKind.ALSH, price_cents=1300, default_capacity=capacity,
-                            waitlist_enabled=True, opening_kind=OpeningKind.ROLLING, horizon_days=400,
-                            **{f"book_deadline_{k}": v for k, v in deadline.items()},
-                            **{f"cancel_deadline_{k}": v for k, v in deadline.items()})  # fmt: skip
+        activity = Activity(
+            structure_id=structure.id,
+            code="ETE",
+            name="CLSH Été",
+            kind=ActivityKind.ALSH_HOLIDAYS,
+            wallet_kind=WalletKind.ALSH,
+            price_cents=1300,
+            default_capacity=capacity,
+            waitlist_enabled=True,
+            opening_kind=OpeningKind.ROLLING,
+            horizon_days=400,
+            **{f"book_deadline_{k}": v for k, v in deadline.items()},
+            **{f"cancel_deadline_{k}": v for k, v in deadline.items()},
+        )
         s.add(activity)
         s.flush()
         days, d = [], FIRST_DAY
@@ -127,8 +142,14 @@ def _setup(
             s.add(family)
             s.flush()
             ledger.open_wallets(s, family)
-            ledger.post(s, ledger.wallet_for(s, family.id, WalletKind.ALSH), kind=LedgerKind.PAYMENT,
-                        amount_cents=100_000, label="bench", at=db.clock.now())  # fmt: skip
+            ledger.post(
+                s,
+                ledger.wallet_for(s, family.id, WalletKind.ALSH),
+                kind=LedgerKind.PAYMENT,
+                amount_cents=100_000,
+                label="bench",
+                at=db.clock.now(),
+            )
             pairs.append((family.id, family.children[0].id))
         uow.commit()
         activity_id = activity.id
@@ -199,8 +220,10 @@ def _run_clients(
 ) -> tuple[float, list[float], list[str], list[float]]:
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(clients + 1), ctx.Queue()
-    procs = [ctx.Process(target=_client, args=(url, activity_id, jobs[i::clients], floor, barrier, results))
-             for i in range(clients)]  # fmt: skip
+    procs = [
+        ctx.Process(target=_client, args=(url, activity_id, jobs[i::clients], floor, barrier, results))
+        for i in range(clients)
+    ]
     for p in procs:
         p.start()
     barrier.wait(timeout=300)
@@ -225,19 +248,36 @@ def _check(url: str, activity_id: int, ranks: bool) -> tuple[int, list[str], boo
         s = uow.session
         problems = violations(s)
         days = list(s.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity_id)))
-        counts = dict(s.execute(select(Reservation.activity_day_id, func.count()).where(
-            Reservation.status == ReservationStatus.ACCEPTED).group_by(Reservation.activity_day_id)).all())  # fmt: skip
+        counts = dict(
+            s.execute(
+                select(Reservation.activity_day_id, func.count())
+                .where(Reservation.status == ReservationStatus.ACCEPTED)
+                .group_by(Reservation.activity_day_id)
+            ).all()
+        )
         overbooked = sum(1 for d in days if counts.get(d.id, 0) > d.capacity)
-        waiting = dict(s.execute(select(Reservation.activity_day_id, func.count()).where(
-            Reservation.status == ReservationStatus.WAITLISTED).group_by(Reservation.activity_day_id)).all())  # fmt: skip
+        waiting = dict(
+            s.execute(
+                select(Reservation.activity_day_id, func.count())
+                .where(Reservation.status == ReservationStatus.WAITLISTED)
+                .group_by(Reservation.activity_day_id)
+            ).all()
+        )
         full_ok = all(counts.get(d.id, 0) == d.capacity for d in days if waiting.get(d.id))
         in_order = None
         if ranks:
             in_order = True
             for d in days:
-                queue = list(s.execute(select(Reservation.waitlist_position, Reservation.requested_at).where(
-                    Reservation.activity_day_id == d.id, Reservation.status == ReservationStatus.WAITLISTED)
-                    .order_by(Reservation.waitlist_position)).all())  # fmt: skip
+                queue = list(
+                    s.execute(
+                        select(Reservation.waitlist_position, Reservation.requested_at)
+                        .where(
+                            Reservation.activity_day_id == d.id,
+                            Reservation.status == ReservationStatus.WAITLISTED,
+                        )
+                        .order_by(Reservation.waitlist_position)
+                    ).all()
+                )
                 times = [t for _, t in queue]
                 in_order &= times == sorted(times)
     engine.dispose()
@@ -263,12 +303,25 @@ def same_days(admin_url: str, quick: bool) -> ContentionResult:
             _drop_database(admin_url, url)
     seconds, latencies, (overbooked, problems, full_ok, _), holds = measures[False]
     floor_seconds, floor_latencies, floor_checks, floor_holds = measures[True]
-    return ContentionResult(f"{clients} guichets, 10 mêmes journées", clients, len(latencies), seconds,
-                            len(latencies) / seconds, _p95(latencies), len(floor_latencies) / floor_seconds,
-                            overbooked, problems, full_ok, p50_ms=median(latencies), floor_seconds=floor_seconds,
-                            floor_p50_ms=median(floor_latencies), floor_p95_ms=_p95(floor_latencies),
-                            floor_overbooked_days=floor_checks[0], lock_hold_p50_ms=median(holds),
-                            floor_lock_hold_p50_ms=median(floor_holds))  # fmt: skip
+    return ContentionResult(
+        f"{clients} guichets, 10 mêmes journées",
+        clients,
+        len(latencies),
+        seconds,
+        len(latencies) / seconds,
+        _p95(latencies),
+        len(floor_latencies) / floor_seconds,
+        overbooked,
+        problems,
+        full_ok,
+        p50_ms=median(latencies),
+        floor_seconds=floor_seconds,
+        floor_p50_ms=median(floor_latencies),
+        floor_p95_ms=_p95(floor_latencies),
+        floor_overbooked_days=floor_checks[0],
+        lock_hold_p50_ms=median(holds),
+        floor_lock_hold_p50_ms=median(floor_holds),
+    )
 
 
 def _p95(values: list[float]) -> float:
@@ -304,12 +357,26 @@ def opening_rush(admin_url: str, quick: bool) -> ContentionResult:
             _drop_database(admin_url, url)
     seconds, latencies, (overbooked, problems, full_ok, in_order), holds = measures[False]
     floor_seconds, floor_latencies, floor_checks, floor_holds = measures[True]
-    return ContentionResult(f"Ouverture de l'été : {families} familles, {clients} clients", clients, len(latencies),
-                            seconds, len(latencies) / seconds, _p95(latencies), len(floor_latencies) / floor_seconds,
-                            overbooked, problems, full_ok, in_order, p50_ms=median(latencies),
-                            floor_seconds=floor_seconds, floor_p50_ms=median(floor_latencies),
-                            floor_p95_ms=_p95(floor_latencies), floor_overbooked_days=floor_checks[0], lock_hold_p50_ms=median(holds),
-                            floor_lock_hold_p50_ms=median(floor_holds))  # fmt: skip
+    return ContentionResult(
+        f"Ouverture de l'été : {families} familles, {clients} clients",
+        clients,
+        len(latencies),
+        seconds,
+        len(latencies) / seconds,
+        _p95(latencies),
+        len(floor_latencies) / floor_seconds,
+        overbooked,
+        problems,
+        full_ok,
+        in_order,
+        p50_ms=median(latencies),
+        floor_seconds=floor_seconds,
+        floor_p50_ms=median(floor_latencies),
+        floor_p95_ms=_p95(floor_latencies),
+        floor_overbooked_days=floor_checks[0],
+        lock_hold_p50_ms=median(holds),
+        floor_lock_hold_p50_ms=median(floor_holds),
+    )
 
 
 def median(values: list[float]) -> float:

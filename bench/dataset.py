@@ -80,13 +80,25 @@ class Loaded:
 
 
 def _wed_deadline(prefix: str) -> dict:
-    return {f"{prefix}_kind": DeadlineKind.LAST_WEEKDAY, f"{prefix}_days": None, f"{prefix}_skip_weekdays": "",
-            f"{prefix}_skip_public_holidays": False, f"{prefix}_weekday": 6, f"{prefix}_at": time(23, 59)}  # fmt: skip
+    return {
+        f"{prefix}_kind": DeadlineKind.LAST_WEEKDAY,
+        f"{prefix}_days": None,
+        f"{prefix}_skip_weekdays": "",
+        f"{prefix}_skip_public_holidays": False,
+        f"{prefix}_weekday": 6,
+        f"{prefix}_at": time(23, 59),
+    }
 
 
 def _counted(prefix: str, days: int, skip: str) -> dict:
-    return {f"{prefix}_kind": DeadlineKind.COUNTED_DAYS, f"{prefix}_days": days, f"{prefix}_skip_weekdays": skip,
-            f"{prefix}_skip_public_holidays": False, f"{prefix}_weekday": None, f"{prefix}_at": time(23, 59)}  # fmt: skip
+    return {
+        f"{prefix}_kind": DeadlineKind.COUNTED_DAYS,
+        f"{prefix}_days": days,
+        f"{prefix}_skip_weekdays": skip,
+        f"{prefix}_skip_public_holidays": False,
+        f"{prefix}_weekday": None,
+        f"{prefix}_at": time(23, 59),
+    }
 
 
 def _batches(engine: Engine, table, rows: list[dict], size: int = 20_000) -> None:
@@ -111,12 +123,22 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
         first = int(size.years[0][:4])
         calendar.seed_school_holidays(s, "C", [f"{first - 1}-{first}", *size.years])
         calendar.seed_public_holidays(s, range(first - 1, int(size.years[-1][5:]) + 1))
-        structures = [Structure(code=f"S{i}", name=n, city="Montech", school_zone="C")
-                      for i, n in enumerate(["ALAE Centre", "ALAE Lalande", "ALSH Montech"])]  # fmt: skip
+        structures = [
+            Structure(code=f"S{i}", name=n, city="Montech", school_zone="C")
+            for i, n in enumerate(["ALAE Centre", "ALAE Lalande", "ALSH Montech"])
+        ]
         s.add_all(structures)
         s.flush()
-        agents = [Agent(login=f"agent{i}", full_name=f"Agent {i}", role=Role.AGENT if i else Role.SUPERVISOR,
-                        created_at=now, structures=structures) for i in range(4)]  # fmt: skip
+        agents = [
+            Agent(
+                login=f"agent{i}",
+                full_name=f"Agent {i}",
+                role=Role.AGENT if i else Role.SUPERVISOR,
+                created_at=now,
+                structures=structures,
+            )
+            for i in range(4)
+        ]
         s.add_all(agents)
         alae = [
             Activity(
@@ -132,13 +154,20 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
                 horizon_days=90,
                 **_wed_deadline("book_deadline"),
                 **_wed_deadline("cancel_deadline"),
-            )  # fmt: skip
+            )
             for i in range(2)
         ]
-        alsh_common = {"structure_id": structures[2].id, "kind": ActivityKind.ALSH_HOLIDAYS,
-                       "wallet_kind": WalletKind.ALSH, "price_cents": 1300, "default_capacity": size.alsh_capacity,
-                       "waitlist_enabled": True, "opening_kind": OpeningKind.PERIOD,
-                       **_counted("book_deadline", 2, "4,5"), **_counted("cancel_deadline", 15, "")}  # fmt: skip
+        alsh_common = {
+            "structure_id": structures[2].id,
+            "kind": ActivityKind.ALSH_HOLIDAYS,
+            "wallet_kind": WalletKind.ALSH,
+            "price_cents": 1300,
+            "default_capacity": size.alsh_capacity,
+            "waitlist_enabled": True,
+            "opening_kind": OpeningKind.PERIOD,
+            **_counted("book_deadline", 2, "4,5"),
+            **_counted("cancel_deadline", 15, ""),
+        }
         pv = Activity(code="CLSH-PV", name="CLSH Petites vacances", **alsh_common)
         ete = Activity(code="CLSH-ETE", name="CLSH Vacances d'été", **alsh_common)
         s.add_all([*alae, pv, ete])
@@ -150,8 +179,13 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
                 if holiday.name.startswith("Pont"):
                     continue
                 if holiday.start_date.month in (6, 7):
-                    calendar.add_period(s, ete, holiday, PeriodOpeningRule.FIXED_DATE,
-                                        fixed=date(holiday.start_date.year, 5, 6))  # fmt: skip
+                    calendar.add_period(
+                        s,
+                        ete,
+                        holiday,
+                        PeriodOpeningRule.FIXED_DATE,
+                        fixed=date(holiday.start_date.year, 5, 6),
+                    )
                 else:
                     calendar.add_period(s, pv, holiday, PeriodOpeningRule.WEEKS_BEFORE, weeks=5)
         uow.commit()
@@ -159,8 +193,17 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
         loaded.alae_ids = [a.id for a in alae]
         loaded.alsh_id, loaded.alsh_summer_id = pv.id, ete.id
         agent_ids = [a.id for a in agents]
-        days = list(s.execute(select(ActivityDay.id, ActivityDay.activity_id, ActivityDay.day, ActivityDay.capacity,
-                                     ActivityDay.period_id)).all())  # fmt: skip
+        days = list(
+            s.execute(
+                select(
+                    ActivityDay.id,
+                    ActivityDay.activity_id,
+                    ActivityDay.day,
+                    ActivityDay.capacity,
+                    ActivityDay.period_id,
+                )
+            ).all()
+        )
         openings = dict(s.execute(select(Period.id, Period.opening_date)).all())
 
     # --- families, adults, children, wallets ---------------------------------------------------------------
@@ -177,18 +220,46 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
         phone = f"05 63 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
         email = None if rng.random() < 0.12 else f"famille{fid}@example.org"
         kids = [fake.first_name() for _ in range(per_family[fid - 1])]
-        families.append({"id": fid, "name": name.upper(), "email": email, "phone": phone, "address": "",
-                         "postal_code": "82700", "city": "Montech", "quotient_familial": rng.randint(300, 2500),
-                         "notes": "", "created_at": now, "name_key": search_key(name),
-                         "search_text": search_key(name, parent, email, phone.replace(" ", ""), *kids)})  # fmt: skip
-        adults.append({"family_id": fid, "first_name": parent, "last_name": name, "relationship_label": "parent",
-                       "phone": phone, "email": email})  # fmt: skip
+        families.append(
+            {
+                "id": fid,
+                "name": name.upper(),
+                "email": email,
+                "phone": phone,
+                "address": "",
+                "postal_code": "82700",
+                "city": "Montech",
+                "quotient_familial": rng.randint(300, 2500),
+                "notes": "",
+                "created_at": now,
+                "name_key": search_key(name),
+                "search_text": search_key(name, parent, email, phone.replace(" ", ""), *kids),
+            }
+        )
+        adults.append(
+            {
+                "family_id": fid,
+                "first_name": parent,
+                "last_name": name,
+                "relationship_label": "parent",
+                "phone": phone,
+                "email": email,
+            }
+        )
         home = rng.randrange(2)
         for kid in kids:
             child_id += 1
-            children.append({"id": child_id, "family_id": fid, "first_name": kid, "last_name": name,
-                             "birth_date": date(2014 + rng.randrange(9), rng.randint(1, 12), rng.randint(1, 28)),
-                             "school_level": rng.choice(LEVELS), "notes": ""})  # fmt: skip
+            children.append(
+                {
+                    "id": child_id,
+                    "family_id": fid,
+                    "first_name": kid,
+                    "last_name": name,
+                    "birth_date": date(2014 + rng.randrange(9), rng.randint(1, 12), rng.randint(1, 28)),
+                    "school_level": rng.choice(LEVELS),
+                    "notes": "",
+                }
+            )
             child_rows.append((child_id, fid, home))
         for k, kind in enumerate(WalletKind):
             wallets.append({"id": (fid - 1) * 3 + k + 1, "family_id": fid, "kind": kind, "balance_cents": 0})
@@ -218,22 +289,44 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
         position = 0
         for cid, fid, _home in chosen:
             res_id += 1
-            asked = datetime.combine(asked_from + timedelta(days=rng.randint(0, 6)), time(rng.randint(8, 19)),
-                                     tzinfo=PARIS).astimezone(UTC) + timedelta(seconds=res_id % 3600)  # fmt: skip
+            asked = datetime.combine(
+                asked_from + timedelta(days=rng.randint(0, 6)), time(rng.randint(8, 19)), tzinfo=PARIS
+            ).astimezone(UTC) + timedelta(seconds=res_id % 3600)
             transmitted = asked + timedelta(hours=12) if asked < now else None
-            row = {"id": res_id, "child_id": cid, "activity_day_id": day_id, "requested_at": asked,
-                   "decided_at": asked, "transmitted_at": transmitted, "waitlist_position": None,
-                   "refusal_reason": None, "price_cents": None, "cancelled_at": None, "attendance": None,
-                   "certificate_at": None, "override_reason": None, "agent_id": None, "batch_id": None}  # fmt: skip
+            row = {
+                "id": res_id,
+                "child_id": cid,
+                "activity_day_id": day_id,
+                "requested_at": asked,
+                "decided_at": asked,
+                "transmitted_at": transmitted,
+                "waitlist_position": None,
+                "refusal_reason": None,
+                "price_cents": None,
+                "cancelled_at": None,
+                "attendance": None,
+                "certificate_at": None,
+                "override_reason": None,
+                "agent_id": None,
+                "batch_id": None,
+            }
             if accepted < capacity and rng.random() > 0.04:
                 accepted += 1
                 row.update(status=ReservationStatus.ACCEPTED, price_cents=price)
                 if the_day < BENCH_TODAY:
                     row["attendance"] = "absent" if rng.random() < 0.05 else "present"
                 wallet = wallet_of[(fid, kind)]
-                entries.append({"wallet_id": wallet, "kind": LedgerKind.CHARGE, "amount_cents": -price,
-                                "label": f"Réservation {the_day:%d/%m/%Y}", "created_at": asked,
-                                "business_date": asked.astimezone(PARIS).date(), "reservation_id": res_id})  # fmt: skip
+                entries.append(
+                    {
+                        "wallet_id": wallet,
+                        "kind": LedgerKind.CHARGE,
+                        "amount_cents": -price,
+                        "label": f"Réservation {the_day:%d/%m/%Y}",
+                        "created_at": asked,
+                        "business_date": asked.astimezone(PARIS).date(),
+                        "reservation_id": res_id,
+                    }
+                )
                 balances[wallet] -= price
             elif accepted >= capacity and activity_id not in alae_set:
                 position += 1
@@ -265,13 +358,26 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
             loaded.structure_ids[2] if kind is WalletKind.ALSH else loaded.structure_ids[rng.randrange(2)]
         )
         for amount in amounts:
-            paid = datetime.combine(BENCH_TODAY - timedelta(days=rng.randint(1, 365 * len(size.years))),
-                                    time(rng.randint(8, 17), rng.randint(0, 59)), tzinfo=PARIS)  # fmt: skip
-            payments.append({"structure_id": structure_id, "family_id": fid, "wallet_id": wallet_id,
-                             "receipt_year": paid.year, "receipt_seq": 0, "receipt_number": "",
-                             "method": rng.choice(TILL_METHODS), "amount_cents": amount,
-                             "paid_at": paid.astimezone(UTC), "business_date": paid.date(),
-                             "agent_id": rng.choice(agent_ids)})  # fmt: skip
+            paid = datetime.combine(
+                BENCH_TODAY - timedelta(days=rng.randint(1, 365 * len(size.years))),
+                time(rng.randint(8, 17), rng.randint(0, 59)),
+                tzinfo=PARIS,
+            )
+            payments.append(
+                {
+                    "structure_id": structure_id,
+                    "family_id": fid,
+                    "wallet_id": wallet_id,
+                    "receipt_year": paid.year,
+                    "receipt_seq": 0,
+                    "receipt_number": "",
+                    "method": rng.choice(TILL_METHODS),
+                    "amount_cents": amount,
+                    "paid_at": paid.astimezone(UTC),
+                    "business_date": paid.date(),
+                    "agent_id": rng.choice(agent_ids),
+                }
+            )
     payments.sort(key=lambda r: (r["structure_id"], r["paid_at"]))
     counters: defaultdict[tuple[int, int], int] = defaultdict(int)
     for i, p in enumerate(payments, start=1):
@@ -280,9 +386,17 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
         p["id"] = i
         p["receipt_seq"] = counters[key]
         p["receipt_number"] = receipt_number(key[1], counters[key])
-        entries.append({"wallet_id": p["wallet_id"], "kind": LedgerKind.PAYMENT, "amount_cents": p["amount_cents"],
-                        "label": f"Règlement {p['receipt_number']}", "created_at": p["paid_at"],
-                        "business_date": p["business_date"], "payment_id": i})  # fmt: skip
+        entries.append(
+            {
+                "wallet_id": p["wallet_id"],
+                "kind": LedgerKind.PAYMENT,
+                "amount_cents": p["amount_cents"],
+                "label": f"Règlement {p['receipt_number']}",
+                "created_at": p["paid_at"],
+                "business_date": p["business_date"],
+                "payment_id": i,
+            }
+        )
         balances[p["wallet_id"]] += p["amount_cents"]
     for w in wallets:
         w["balance_cents"] = balances.get(w["id"], 0)
@@ -309,6 +423,12 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
     loaded.seconds = systime.perf_counter() - started
-    loaded.counts = {"families": len(families), "children": len(children), "activity_days": len(days),
-                     "reservations": len(reservations), "ledger_entries": len(entries), "payments": len(payments)}  # fmt: skip
+    loaded.counts = {
+        "families": len(families),
+        "children": len(children),
+        "activity_days": len(days),
+        "reservations": len(reservations),
+        "ledger_entries": len(entries),
+        "payments": len(payments),
+    }
     return loaded

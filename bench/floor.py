@@ -72,24 +72,38 @@ def floor_confirm(
         dates = sorted(line.day for line in basket.lines)
         marks = ",".join("?" * len(dates))
         lock = " FOR UPDATE" if engine.dialect.name == "postgresql" else ""
-        cur.execute(q(f"SELECT id, day, capacity, closed FROM activity_days WHERE activity_id = ? AND day IN ({marks}) "
-                      f"ORDER BY id{lock}"), [activity_id, *dates])  # fmt: skip
+        cur.execute(
+            q(
+                f"SELECT id, day, capacity, closed FROM activity_days WHERE activity_id = ? AND day IN ({marks}) "
+                f"ORDER BY id{lock}"
+            ),
+            [activity_id, *dates],
+        )
         locked_at = time.perf_counter()  # the days' locks are held from here
         days = {_day(day): (day_id, capacity, closed) for day_id, day, capacity, closed in cur.fetchall()}
         day_ids = [v[0] for v in days.values()]
         id_marks = ",".join("?" * len(day_ids))
-        cur.execute(q(f"SELECT activity_day_id, id, status, price_cents, waitlist_position FROM reservations WHERE child_id = ? "
-                      f"AND activity_day_id IN ({id_marks}) AND status IN ('accepted', 'waitlisted'){lock}"),
-                    [child_id, *day_ids])  # fmt: skip
+        cur.execute(
+            q(
+                f"SELECT activity_day_id, id, status, price_cents, waitlist_position FROM reservations WHERE child_id = ? "
+                f"AND activity_day_id IN ({id_marks}) AND status IN ('accepted', 'waitlisted'){lock}"
+            ),
+            [child_id, *day_ids],
+        )
         live = {day_id: (res_id, status, paid, rank) for day_id, res_id, status, paid, rank in cur.fetchall()}
-        cur.execute(q("SELECT id, kind, balance_cents FROM wallets WHERE family_id = ? ORDER BY id" + lock),
-                    [basket.family_id])  # fmt: skip
+        cur.execute(
+            q("SELECT id, kind, balance_cents FROM wallets WHERE family_id = ? ORDER BY id" + lock),
+            [basket.family_id],
+        )
         wallets = cur.fetchall()
         wallet_id = next(w[0] for w in wallets if w[1] == "alsh")
         balance = sum(w[2] for w in wallets)
         additions = [ln for ln in basket.lines if ln.action is Action.ADD]
-        refunds = sum(live[days[str(ln.day)][0]][2] or 0 for ln in basket.lines
-                      if ln.action is Action.REMOVE and days[str(ln.day)][0] in live)  # fmt: skip
+        refunds = sum(
+            live[days[str(ln.day)][0]][2] or 0
+            for ln in basket.lines
+            if ln.action is Action.REMOVE and days[str(ln.day)][0] in live
+        )
         if additions and balance + refunds < price * len(additions):
             raise FloorRefused(balance + refunds - price * len(additions))
         delta = 0
@@ -100,25 +114,42 @@ def floor_confirm(
                     outcomes.append((str(line.day), "not_cancelled"))
                     continue
                 res_id, status, paid, position = live[day_id]
-                cur.execute(q("UPDATE reservations SET status = 'cancelled', waitlist_position = NULL, cancelled_at = ? "
-                              "WHERE id = ?"), [now, res_id])  # fmt: skip
+                cur.execute(
+                    q(
+                        "UPDATE reservations SET status = 'cancelled', waitlist_position = NULL, cancelled_at = ? "
+                        "WHERE id = ?"
+                    ),
+                    [now, res_id],
+                )
                 if paid:
-                    cur.execute(q("INSERT INTO ledger_entries (wallet_id, kind, amount_cents, label, created_at, "
-                                  "business_date, reservation_id) VALUES (?, 'refund', ?, 'Annulation', ?, ?, ?)"),
-                                [wallet_id, paid, now, line.day, res_id])  # fmt: skip
+                    cur.execute(
+                        q(
+                            "INSERT INTO ledger_entries (wallet_id, kind, amount_cents, label, created_at, "
+                            "business_date, reservation_id) VALUES (?, 'refund', ?, 'Annulation', ?, ?, ?)"
+                        ),
+                        [wallet_id, paid, now, line.day, res_id],
+                    )
                     delta += paid
                 if status == "accepted":  # the place goes to the first of the waitlist, charged
                     delta += _promote_first(cur, q, day_id, capacity, price, now, line.day, wallet_id)
                 else:  # the waitlist closes up behind it
-                    cur.execute(q("UPDATE reservations SET waitlist_position = waitlist_position - 1 "
-                                  "WHERE activity_day_id = ? AND status = 'waitlisted' AND waitlist_position > ?"),
-                                [day_id, position])  # fmt: skip
+                    cur.execute(
+                        q(
+                            "UPDATE reservations SET waitlist_position = waitlist_position - 1 "
+                            "WHERE activity_day_id = ? AND status = 'waitlisted' AND waitlist_position > ?"
+                        ),
+                        [day_id, position],
+                    )
                 outcomes.append((str(line.day), "cancelled"))
                 continue
             if closed or day_id in live:
-                cur.execute(q("INSERT INTO reservations (child_id, activity_day_id, status, requested_at, decided_at, "
-                              "refusal_reason) VALUES (?, ?, 'refused', ?, ?, ?)"),
-                            [child_id, day_id, now, now, "Fermé" if closed else "Déjà inscrit"])  # fmt: skip
+                cur.execute(
+                    q(
+                        "INSERT INTO reservations (child_id, activity_day_id, status, requested_at, decided_at, "
+                        "refusal_reason) VALUES (?, ?, 'refused', ?, ?, ?)"
+                    ),
+                    [child_id, day_id, now, now, "Fermé" if closed else "Déjà inscrit"],
+                )
                 outcomes.append((str(line.day), "refused"))
                 continue
             cur.execute(
@@ -128,19 +159,40 @@ def floor_confirm(
             accepted = cur.fetchone()[0] < capacity
             position = None
             if not accepted and waitlist:
-                cur.execute(q("SELECT coalesce(max(waitlist_position), 0) + 1 FROM reservations "
-                              "WHERE activity_day_id = ? AND status = 'waitlisted'"), [day_id])  # fmt: skip
+                cur.execute(
+                    q(
+                        "SELECT coalesce(max(waitlist_position), 0) + 1 FROM reservations "
+                        "WHERE activity_day_id = ? AND status = 'waitlisted'"
+                    ),
+                    [day_id],
+                )
                 position = cur.fetchone()[0]
             status = "accepted" if accepted else ("waitlisted" if waitlist else "refused")
-            cur.execute(q("INSERT INTO reservations (child_id, activity_day_id, status, requested_at, decided_at, "
-                          "price_cents, refusal_reason, waitlist_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
-                        [child_id, day_id, status, now, now, price if accepted else None,
-                         "Complet" if status == "refused" else None, position])  # fmt: skip
+            cur.execute(
+                q(
+                    "INSERT INTO reservations (child_id, activity_day_id, status, requested_at, decided_at, "
+                    "price_cents, refusal_reason, waitlist_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                ),
+                [
+                    child_id,
+                    day_id,
+                    status,
+                    now,
+                    now,
+                    price if accepted else None,
+                    "Complet" if status == "refused" else None,
+                    position,
+                ],
+            )
             (res_id,) = cur.fetchone()
             if accepted:
-                cur.execute(q("INSERT INTO ledger_entries (wallet_id, kind, amount_cents, label, created_at, "
-                              "business_date, reservation_id) VALUES (?, 'charge', ?, 'Réservation', ?, ?, ?)"),
-                            [wallet_id, -price, now, line.day, res_id])  # fmt: skip
+                cur.execute(
+                    q(
+                        "INSERT INTO ledger_entries (wallet_id, kind, amount_cents, label, created_at, "
+                        "business_date, reservation_id) VALUES (?, 'charge', ?, 'Réservation', ?, ?, ?)"
+                    ),
+                    [wallet_id, -price, now, line.day, res_id],
+                )
                 delta -= price
             outcomes.append((str(line.day), status))
         cur.execute(
@@ -167,22 +219,40 @@ def _promote_first(
     )
     if cur.fetchone()[0] >= capacity:
         return 0
-    cur.execute(q("UPDATE reservations SET status = 'accepted', waitlist_position = NULL, decided_at = ?, "
-                  "price_cents = ? WHERE id = (SELECT id FROM reservations WHERE activity_day_id = ? "
-                  "AND status = 'waitlisted' ORDER BY waitlist_position LIMIT 1) RETURNING id, child_id"),
-                [now, price, day_id])  # fmt: skip
+    cur.execute(
+        q(
+            "UPDATE reservations SET status = 'accepted', waitlist_position = NULL, decided_at = ?, "
+            "price_cents = ? WHERE id = (SELECT id FROM reservations WHERE activity_day_id = ? "
+            "AND status = 'waitlisted' ORDER BY waitlist_position LIMIT 1) RETURNING id, child_id"
+        ),
+        [now, price, day_id],
+    )
     row = cur.fetchone()
     if row is None:
         return 0
     promoted, child = row
-    cur.execute(q("SELECT w.id FROM wallets w JOIN children c ON c.family_id = w.family_id "
-                  "WHERE c.id = ? AND w.kind = 'alsh'" + (" FOR UPDATE OF w" if "%s" in q("?") else "")), [child])  # fmt: skip
+    cur.execute(
+        q(
+            "SELECT w.id FROM wallets w JOIN children c ON c.family_id = w.family_id "
+            "WHERE c.id = ? AND w.kind = 'alsh'" + (" FOR UPDATE OF w" if "%s" in q("?") else "")
+        ),
+        [child],
+    )
     (promoted_wallet,) = cur.fetchone()
-    cur.execute(q("INSERT INTO ledger_entries (wallet_id, kind, amount_cents, label, created_at, business_date, "
-                  "reservation_id) VALUES (?, 'charge', ?, 'Place libérée', ?, ?, ?)"),
-                [promoted_wallet, -price, now, day, promoted])  # fmt: skip
-    cur.execute(q("UPDATE reservations SET waitlist_position = waitlist_position - 1 WHERE activity_day_id = ? "
-                  "AND status = 'waitlisted'"), [day_id])  # fmt: skip
+    cur.execute(
+        q(
+            "INSERT INTO ledger_entries (wallet_id, kind, amount_cents, label, created_at, business_date, "
+            "reservation_id) VALUES (?, 'charge', ?, 'Place libérée', ?, ?, ?)"
+        ),
+        [promoted_wallet, -price, now, day, promoted],
+    )
+    cur.execute(
+        q(
+            "UPDATE reservations SET waitlist_position = waitlist_position - 1 WHERE activity_day_id = ? "
+            "AND status = 'waitlisted'"
+        ),
+        [day_id],
+    )
     if promoted_wallet == wallet_id:
         return -price
     cur.execute(
@@ -205,5 +275,5 @@ def floor_recap(
                (SELECT sum(w.balance_cents) FROM wallets w WHERE w.family_id = ?)
         FROM activity_days d LEFT JOIN reservations r ON r.activity_day_id = d.id
         WHERE d.activity_id = ? AND d.day IN ({marks})
-        GROUP BY d.id, d.day, d.capacity, d.closed ORDER BY d.day"""  # fmt: skip
+        GROUP BY d.id, d.day, d.capacity, d.closed ORDER BY d.day"""
     return read_rows(engine, statement, [child_id, family_id, activity_id, *sorted(days)])

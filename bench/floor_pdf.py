@@ -56,13 +56,16 @@ def _draw(title: str, header: tuple[str, ...], rows: list[tuple]) -> bytes:
 
 def floor_sheet_pdf(engine: Engine, family_id: int, start: date, end: date) -> tuple[bytes, list[tuple]]:
     """Rows: (child, activity, day, state, transmission, price) per reservation of the family over the range."""
-    fetched = read_rows(engine, "SELECT c.first_name, c.last_name, a.name, d.day, r.status, r.waitlist_position, "
-                                 "r.refusal_reason, r.transmitted_at, r.price_cents "
-                                 "FROM reservations r JOIN children c ON c.id = r.child_id "
-                                 "JOIN activity_days d ON d.id = r.activity_day_id JOIN activities a ON a.id = d.activity_id "
-                                 "WHERE c.family_id = ? AND d.day BETWEEN ? AND ? "
-                                 "ORDER BY c.birth_date, c.id, d.day, a.name, r.requested_at",
-                        [family_id, start, end])  # fmt: skip
+    fetched = read_rows(
+        engine,
+        "SELECT c.first_name, c.last_name, a.name, d.day, r.status, r.waitlist_position, "
+        "r.refusal_reason, r.transmitted_at, r.price_cents "
+        "FROM reservations r JOIN children c ON c.id = r.child_id "
+        "JOIN activity_days d ON d.id = r.activity_day_id JOIN activities a ON a.id = d.activity_id "
+        "WHERE c.family_id = ? AND d.day BETWEEN ? AND ? "
+        "ORDER BY c.birth_date, c.id, d.day, a.name, r.requested_at",
+        [family_id, start, end],
+    )
     states = {"accepted": "Acceptée", "cancelled": "Annulée"}
     rows = []
     for first, last, activity, day, status, position, reason, transmitted, price in fetched:
@@ -72,28 +75,53 @@ def floor_sheet_pdf(engine: Engine, family_id: int, start: date, end: date) -> t
             state = f"Refusée : {reason}"
         else:
             state = states[status]
-        rows.append((f"{first} {last}", activity, f"{_date(day):%d/%m/%Y}", state,
-                     "Transmise" if transmitted else "Non transmise",
-                     _eur(price) if status == "accepted" and price else ""))  # fmt: skip
-    pdf = _draw(f"Fiche de réservations du {start:%d/%m/%Y} au {end:%d/%m/%Y}",
-                ("Enfant", "Activité", "Jour", "État", "Transmission", "Prix"), rows)  # fmt: skip
+        rows.append(
+            (
+                f"{first} {last}",
+                activity,
+                f"{_date(day):%d/%m/%Y}",
+                state,
+                "Transmise" if transmitted else "Non transmise",
+                _eur(price) if status == "accepted" and price else "",
+            )
+        )
+    pdf = _draw(
+        f"Fiche de réservations du {start:%d/%m/%Y} au {end:%d/%m/%Y}",
+        ("Enfant", "Activité", "Jour", "État", "Transmission", "Prix"),
+        rows,
+    )
     return pdf, rows
 
 
 def floor_attendance_pdf(engine: Engine, activity_id: int, day: date) -> tuple[bytes, list[tuple]]:
     """Rows: (n°, child, level, age, phone, remarks, presence box) per accepted child of the day."""
-    fetched = read_rows(engine, "SELECT c.last_name, c.first_name, c.school_level, c.birth_date, f.phone, c.notes "
-                                 "FROM reservations r JOIN activity_days d ON d.id = r.activity_day_id "
-                                 "JOIN children c ON c.id = r.child_id JOIN families f ON f.id = c.family_id "
-                                 "WHERE d.activity_id = ? AND d.day = ? AND r.status = 'accepted' "
-                                 "ORDER BY c.last_name, c.first_name",
-                        [activity_id, day])  # fmt: skip
+    fetched = read_rows(
+        engine,
+        "SELECT c.last_name, c.first_name, c.school_level, c.birth_date, f.phone, c.notes "
+        "FROM reservations r JOIN activity_days d ON d.id = r.activity_day_id "
+        "JOIN children c ON c.id = r.child_id JOIN families f ON f.id = c.family_id "
+        "WHERE d.activity_id = ? AND d.day = ? AND r.status = 'accepted' "
+        "ORDER BY c.last_name, c.first_name",
+        [activity_id, day],
+    )
     rows = []
     for i, (last, first, level, born, phone, notes) in enumerate(fetched, start=1):
         born = _date(born)
         age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-        rows.append((str(i), f"{last.upper()} {first}", level or "", f"{age} an" + ("s" if age > 1 else ""),
-                     phone or "", notes or "", ""))  # fmt: skip
-    pdf = _draw(f"Liste de présence du {day:%d/%m/%Y}",
-                ("N°", "Enfant", "Niveau", "Âge", "Téléphone", "Remarques", "Présent"), rows)  # fmt: skip
+        rows.append(
+            (
+                str(i),
+                f"{last.upper()} {first}",
+                level or "",
+                f"{age} an" + ("s" if age > 1 else ""),
+                phone or "",
+                notes or "",
+                "",
+            )
+        )
+    pdf = _draw(
+        f"Liste de présence du {day:%d/%m/%Y}",
+        ("N°", "Enfant", "Niveau", "Âge", "Téléphone", "Remarques", "Présent"),
+        rows,
+    )
     return pdf, rows

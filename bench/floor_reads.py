@@ -204,9 +204,10 @@ def _line(
 def _body(day: date, rows: list[tuple], lines: list[str], balance: int, eur: Callable[[Any], str]) -> str:
     text = (
         "Bonjour,\n\nVoici le compte-rendu du traitement de vos demandes enregistrées jusqu'au "
-        f"{long_date(day)} :\n\n" + "\n".join(lines)
+        f"{long_date(day)} :\n\n"
+        + "\n".join(lines)
         + f"\n\nSolde de votre compte après ces opérations : {eur(balance)}."
-    )  # fmt: skip
+    )
     if balance < 0:
         text += "\n" + debit_warning(eur(-balance))
     if any(r[1] == "waitlisted" for r in rows):

@@ -141,15 +141,23 @@ def compare(
     floor_text: str,
     why: str = "",
 ) -> Result:
-    return Result(name, p50(ours), p95(ours), len(ours), p50(floor), p95(floor), target, basis, floor_text,
-                  why=why)  # fmt: skip
+    return Result(
+        name, p50(ours), p95(ours), len(ours), p50(floor), p95(floor), target, basis, floor_text, why=why
+    )
 
 
 def _future_days(db: Database, activity_id: int, count: int) -> list[ActivityDay]:
     with db.reading() as uow:
-        return list(uow.session.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity_id,
-                                                                   ActivityDay.day > BENCH_TODAY + timedelta(days=7))
-                                        .order_by(ActivityDay.day).limit(count)))  # fmt: skip
+        return list(
+            uow.session.scalars(
+                select(ActivityDay)
+                .where(
+                    ActivityDay.activity_id == activity_id, ActivityDay.day > BENCH_TODAY + timedelta(days=7)
+                )
+                .order_by(ActivityDay.day)
+                .limit(count)
+            )
+        )
 
 
 def _fresh_family(db: Database, rng: random.Random, children: list[int]) -> tuple[int, int]:
@@ -218,13 +226,14 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
             text(
                 "SELECT c.family_id FROM reservations r JOIN children c ON c.id = r.child_id "
                 "GROUP BY c.family_id ORDER BY count(*) DESC LIMIT 1"
-            )  # fmt: skip
+            )
         ).scalar_one()
     alae_children = list(child_family)
     prefixes = [n[:3] for n in names if len(n) >= 3]
     plain = "la même chose en une requête SQL (DB-API)"
-    ours, floor = paired(lambda p: find_families(db, p), lambda p: floor_search(engine, p),
-                         lambda: rng.choice(prefixes), runs)  # fmt: skip
+    ours, floor = paired(
+        lambda p: find_families(db, p), lambda p: floor_search(engine, p), lambda: rng.choice(prefixes), runs
+    )
     results.append(compare("Recherche famille (préfixe)", ours, floor, 3, "p95", plain))
 
     alae = loaded.alae_ids[0]
@@ -244,8 +253,13 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
         for _ in range(100):  # a child with at least 12 summer days still free (reused databases fill up)
             family_id, child = _fresh_family(db, rng, alae_children)
             with db.reading() as uow:
-                taken = set(uow.session.scalars(select(Reservation.activity_day_id).where(
-                    Reservation.child_id == child, Reservation.status.in_(["accepted", "waitlisted"]))))  # fmt: skip
+                taken = set(
+                    uow.session.scalars(
+                        select(Reservation.activity_day_id).where(
+                            Reservation.child_id == child, Reservation.status.in_(["accepted", "waitlisted"])
+                        )
+                    )
+                )
             free = [d for d in pv_days if d.id not in taken]
             if len(free) >= 12:
                 break
@@ -264,12 +278,17 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
     n_confirm = 24 if quick else 60
     baskets = [make_basket() for _ in range(n_confirm + 2)]
     floor_baskets = [make_basket() for _ in range(n_confirm + 2)]
-    ours, floor = paired(lambda b: recap(db, actor, b[0]),
-                         lambda b: floor_recap(engine, b[0].family_id, b[1], loaded.alsh_summer_id,
-                                               [ln.day for ln in b[0].lines]),
-                         lambda: rng.choice(baskets), runs)  # fmt: skip
-    results.append(compare("Récapitulatif (10 ajouts, 2 annulations)", ours, floor, 3, "p95", plain,
-                           WHY["recap"]))  # fmt: skip
+    ours, floor = paired(
+        lambda b: recap(db, actor, b[0]),
+        lambda b: floor_recap(
+            engine, b[0].family_id, b[1], loaded.alsh_summer_id, [ln.day for ln in b[0].lines]
+        ),
+        lambda: rng.choice(baskets),
+        runs,
+    )
+    results.append(
+        compare("Récapitulatif (10 ajouts, 2 annulations)", ours, floor, 3, "p95", plain, WHY["recap"])
+    )
     pool, floor_pool = iter(baskets), iter(floor_baskets)
     confirm_ms, floor_ms = [], []
     for i in range(n_confirm + 2):  # the first two warm up
@@ -282,22 +301,36 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
         if i >= 2:
             confirm_ms.append(ours_ms)
             floor_ms.append((time.perf_counter() - start) * 1000)
-    results.append(compare("Confirmation de ce panier", confirm_ms, floor_ms, 5, "p50",
-                           "verrous, solde, réservations vivantes, jours fermés, comptage et insertions en DB-API",
-                           WHY["confirm"]))  # fmt: skip
+    results.append(
+        compare(
+            "Confirmation de ce panier",
+            confirm_ms,
+            floor_ms,
+            5,
+            "p50",
+            "verrous, solde, réservations vivantes, jours fermés, comptage et insertions en DB-API",
+            WHY["confirm"],
+        )
+    )
 
     # --- documents -----------------------------------------------------------------------------------------
     year_start, year_end = date(2025, 9, 1), date(2026, 8, 31)
     doc_runs = 10 if quick else 30
     pdf_floor = "le même tableau en reportlab nu (SimpleDocTemplate + Table)"
-    ours, floor = paired(lambda _: reservation_sheet_pdf(db, busy_family, year_start, year_end),
-                         lambda _: floor_sheet_pdf(engine, busy_family, year_start, year_end),
-                         lambda: None, doc_runs)  # fmt: skip
+    ours, floor = paired(
+        lambda _: reservation_sheet_pdf(db, busy_family, year_start, year_end),
+        lambda _: floor_sheet_pdf(engine, busy_family, year_start, year_end),
+        lambda: None,
+        doc_runs,
+    )
     results.append(compare("Fiche de réservations PDF (une année)", ours, floor, 1.5, "p50", pdf_floor))
     day_300 = _day_with(db, 300)
-    ours, floor = paired(lambda _: attendance_pdf(db, day_300[0], day_300[1]),
-                         lambda _: floor_attendance_pdf(engine, day_300[0], day_300[1]),
-                         lambda: None, doc_runs)  # fmt: skip
+    ours, floor = paired(
+        lambda _: attendance_pdf(db, day_300[0], day_300[1]),
+        lambda _: floor_attendance_pdf(engine, day_300[0], day_300[1]),
+        lambda: None,
+        doc_runs,
+    )
     results.append(
         compare(f"Liste de présence PDF ({day_300[2]} enfants)", ours, floor, 1.5, "p50", pdf_floor)
     )
@@ -314,8 +347,16 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
         start = time.perf_counter()
         floor_end_of_day(engine, BENCH_TODAY)
         eod_floor.append((time.perf_counter() - start) * 1000)
-    results.append(compare(f"Fin de journée ({ops} opérations)", eod, eod_floor, 5, "p50",
-                           "les mêmes lignes mises à jour en SQL nu"))  # fmt: skip
+    results.append(
+        compare(
+            f"Fin de journée ({ops} opérations)",
+            eod,
+            eod_floor,
+            5,
+            "p50",
+            "les mêmes lignes mises à jour en SQL nu",
+        )
+    )
     from .portal import portal_confirm
 
     results.append(portal_confirm(db, loaded, quick))
@@ -329,9 +370,13 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
 def _day_with(db: Database, n: int) -> tuple[int, date, int]:
     """An activity day whose accepted count is closest to ``n``."""
     with db.reading() as uow:
-        row = uow.session.execute(text(
-            "SELECT d.activity_id, d.day, count(*) AS n FROM reservations r JOIN activity_days d ON d.id = r.activity_day_id "
-            "WHERE r.status = 'accepted' GROUP BY d.activity_id, d.day ORDER BY abs(count(*) - :n) LIMIT 1"), {"n": n}).one()  # fmt: skip
+        row = uow.session.execute(
+            text(
+                "SELECT d.activity_id, d.day, count(*) AS n FROM reservations r JOIN activity_days d ON d.id = r.activity_day_id "
+                "WHERE r.status = 'accepted' GROUP BY d.activity_id, d.day ORDER BY abs(count(*) - :n) LIMIT 1"
+            ),
+            {"n": n},
+        ).one()
         day = row[1] if isinstance(row[1], date) else date.fromisoformat(str(row[1]))
         return row[0], day, row[2]
 
@@ -341,10 +386,19 @@ def _untransmit(db: Database, ops: int) -> None:
     start = datetime.combine(BENCH_TODAY, datetime.min.time(), tzinfo=PARIS)
     with db.writing() as uow:
         s = uow.session
-        ids = list(s.scalars(select(Reservation.id).where(Reservation.status != ReservationStatus.CANCELLED)
-                             .order_by(Reservation.id.desc()).limit(ops)))  # fmt: skip
-        s.execute(update(Reservation).where(Reservation.id.in_(ids)).values(
-            transmitted_at=None, requested_at=start + timedelta(hours=9)))  # fmt: skip
+        ids = list(
+            s.scalars(
+                select(Reservation.id)
+                .where(Reservation.status != ReservationStatus.CANCELLED)
+                .order_by(Reservation.id.desc())
+                .limit(ops)
+            )
+        )
+        s.execute(
+            update(Reservation)
+            .where(Reservation.id.in_(ids))
+            .values(transmitted_at=None, requested_at=start + timedelta(hours=9))
+        )
         s.execute(OutboxMessage.__table__.delete().where(OutboxMessage.kind == "compte_rendu"))
         uow.commit()
 
@@ -377,8 +431,15 @@ def _probe_agent(db: Database) -> None:
 def _lines_at(args: list[str], env: dict[str, str], marks: tuple[str, ...]) -> dict[str, float]:
     """Start a process; the time (ms from the start) at which each of ``marks`` begins a line of its stdout."""
     begin = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, encoding="utf-8")  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
     seen: dict[str, float] = {}
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -406,8 +467,13 @@ def gui_start(db: Database, quick: bool) -> list[Result]:
     when the agent types ``TYPING_S`` before clicking, next to the same bare window's start."""
     _probe_agent(db)
     url = db.engine.url.render_as_string(hide_password=False)
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_LOGGING_RULES": "qt.qpa.*=false",
-           "GUICHET_PROBE_LOGIN": PROBE_LOGIN, "GUICHET_PROBE_PASSWORD": PROBE_PASSWORD}  # fmt: skip
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QT_LOGGING_RULES": "qt.qpa.*=false",
+        "GUICHET_PROBE_LOGIN": PROBE_LOGIN,
+        "GUICHET_PROBE_PASSWORD": PROBE_PASSWORD,
+    }
     runs = 5 if quick else 9
     login, ready, clicked, bare = [], [], [], []
     floor = "une fenêtre PySide6 nue dans un sous-processus"
@@ -422,8 +488,10 @@ def gui_start(db: Database, quick: bool) -> list[Result]:
             bare.append(_lines_at(["-c", BARE], env, ("OK",))["OK"])
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         print(f"Démarrage de l'interface non mesuré : {exc}", file=sys.stderr)
-        return [Result(name, None, None, 0, floor=floor, note="non mesuré (voir la sortie d'erreur)")
-                for name in STARTS]  # fmt: skip
+        return [
+            Result(name, None, None, 0, floor=floor, note="non mesuré (voir la sortie d'erreur)")
+            for name in STARTS
+        ]
     return [
         compare(STARTS[0], login, bare, 1.5, "p50", floor, WHY["gui"]),
         compare(STARTS[1], ready, bare, 3, "p50", floor, WHY["usable"]),

@@ -35,8 +35,13 @@ def _online_families(db: Database, family_ids: list[int]) -> list[tuple[Actor, i
             family.portal_login = family.portal_login or f"paie{family.id:06d}"
             family.portal_password_hash = family.portal_password_hash or password
             family.email = family.email or f"famille{family.id}@example.org"
-        wallets: dict[int, int] = dict(s.execute(select(Wallet.family_id, Wallet.id).where(Wallet.family_id.in_(family_ids),
-                                                                           Wallet.kind == WalletKind.ALSH)).all())  # fmt: skip
+        wallets: dict[int, int] = dict(
+            s.execute(
+                select(Wallet.family_id, Wallet.id).where(
+                    Wallet.family_id.in_(family_ids), Wallet.kind == WalletKind.ALSH
+                )
+            ).all()
+        )
         uow.commit()
     return [(Actor.family(f), wallets[f]) for f in family_ids]
 
@@ -55,8 +60,12 @@ def online_payment(db: Database, loaded: Loaded, quick: bool) -> Result:
     with PayFiPDouble() as double:
         double.notify_enabled = False  # the notification is the call measured below
         gateway = PaymentGateway("https://portail.bench.example", payfip_double=double.url)
-        save_payment_settings(db, system, structure,
-                              PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True))  # fmt: skip
+        save_payment_settings(
+            db,
+            system,
+            structure,
+            PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True),
+        )
         paid = []  # payments paid on PayFiP's page whose notification has not come yet
         for who, wallet in payers:
             started = start(db, gateway, who, structure, wallet, AMOUNT)
@@ -70,8 +79,13 @@ def online_payment(db: Database, loaded: Loaded, quick: bool) -> Result:
             online_ms = (time.perf_counter() - t0) * 1000
             assert state.receipt_number is not None
             t0 = time.perf_counter()
-            record_payment(db, system, structure,
-                           PaymentInput(rng.choice(families), WalletKind.ALSH, PaymentMethod.CASH, AMOUNT), key=new_operation_key())  # fmt: skip
+            record_payment(
+                db,
+                system,
+                structure,
+                PaymentInput(rng.choice(families), WalletKind.ALSH, PaymentMethod.CASH, AMOUNT),
+                key=new_operation_key(),
+            )
             counter_ms = (time.perf_counter() - t0) * 1000
             if i >= 2:
                 ours.append(online_ms)
@@ -80,8 +94,15 @@ def online_payment(db: Database, loaded: Loaded, quick: bool) -> Result:
         save_payment_settings(
             db, system, structure, PaymentSettingsInput("payfip_ws", {"numcli": "123456"}, False)
         )
-    result = compare("Paiement en ligne : notification → solde crédité", ours, floor, 1.5, "p50",
-                     "un règlement au guichet du même montant (record_payment)", WHY)  # fmt: skip
+    result = compare(
+        "Paiement en ligne : notification → solde crédité",
+        ours,
+        floor,
+        1.5,
+        "p50",
+        "un règlement au guichet du même montant (record_payment)",
+        WHY,
+    )
     result.note = f"PayFiP (double de test) interrogé {calls} fois en SOAP"
     return result
 

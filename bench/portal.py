@@ -69,8 +69,11 @@ def portal_server(
     ``payfip_double``: the PayFiP test double's address (the tests' setting of ``PaymentGateway``)."""
     offset = (now - datetime.now(UTC)).total_seconds()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, url, str(port), str(offset), secret, payfip_double or ""],
-                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, url, str(port), str(offset), secret, payfip_double or ""],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -114,8 +117,13 @@ def portal_confirm(db: Database, loaded: Loaded, quick: bool) -> Result:
     def basket_for(child_family: tuple[int, int]) -> Basket:
         family_id, child = child_family
         with db.reading() as uow:
-            taken = set(uow.session.scalars(select(Reservation.activity_day_id).where(
-                Reservation.child_id == child, Reservation.status.in_(["accepted", "waitlisted"]))))  # fmt: skip
+            taken = set(
+                uow.session.scalars(
+                    select(Reservation.activity_day_id).where(
+                        Reservation.child_id == child, Reservation.status.in_(["accepted", "waitlisted"])
+                    )
+                )
+            )
         basket = Basket(family_id)
         for d in rng.sample([d for d in summer if d.id not in taken], 10):
             basket.toggle(child, activity, d.day, Action.ADD)
@@ -128,12 +136,26 @@ def portal_confirm(db: Database, loaded: Loaded, quick: bool) -> Result:
             login = _with_portal(db, online[0])
             web_basket = basket_for(online)
             with httpx.Client(base_url=base, timeout=60) as web:
-                web.post("/connexion", data={"csrf": _csrf(web.get("/connexion").text), "identifiant": login,
-                                             "mot_de_passe": PASSWORD})  # fmt: skip
+                web.post(
+                    "/connexion",
+                    data={
+                        "csrf": _csrf(web.get("/connexion").text),
+                        "identifiant": login,
+                        "mot_de_passe": PASSWORD,
+                    },
+                )
                 token = _csrf(web.get("/reserver").text)
                 for line in web_basket.lines:
-                    web.post("/reserver/jour", data={"csrf": token, "enfant": line.child_id, "activite": activity,
-                                                     "jour": line.day.isoformat(), "action": "add"})  # fmt: skip
+                    web.post(
+                        "/reserver/jour",
+                        data={
+                            "csrf": token,
+                            "enfant": line.child_id,
+                            "activite": activity,
+                            "jour": line.day.isoformat(),
+                            "action": "add",
+                        },
+                    )
                 start = time.perf_counter()
                 done = web.post("/confirmer", data={"csrf": token}, follow_redirects=False)
                 web_ms = (time.perf_counter() - start) * 1000
@@ -147,5 +169,11 @@ def portal_confirm(db: Database, loaded: Loaded, quick: bool) -> Result:
             if i >= 2:
                 ours.append(web_ms)
                 floor.append(service_ms)
-    return compare("Confirmation par le portail (HTTP, 10 jours)", ours, floor, 1.5, "p50",
-                   "le même panier confirmé par l'appel du service seul, dans ce processus")  # fmt: skip
+    return compare(
+        "Confirmation par le portail (HTTP, 10 jours)",
+        ours,
+        floor,
+        1.5,
+        "p50",
+        "le même panier confirmé par l'appel du service seul, dans ce processus",
+    )

@@ -92,8 +92,13 @@ def _with_logins(url: str) -> dict[int, str]:
     engine = make_engine(url)
     digest = hash_password(PASSWORD)
     with engine.begin() as conn:
-        conn.execute(text("UPDATE families SET portal_login = 'ruee' || lpad(id::text, 6, '0'), "
-                          "portal_password_hash = :digest, portal_must_change = false"), {"digest": digest})  # fmt: skip
+        conn.execute(
+            text(
+                "UPDATE families SET portal_login = 'ruee' || lpad(id::text, 6, '0'), "
+                "portal_password_hash = :digest, portal_must_change = false"
+            ),
+            {"digest": digest},
+        )
         logins = {fid: login for fid, login in conn.execute(text("SELECT id, portal_login FROM families"))}
     engine.dispose()
     return logins
@@ -151,11 +156,33 @@ def asgi_server(url: str, workers: int = WORKERS) -> Iterator[tuple[str, int]]:
     as the services' rush (the days of ``contention._setup`` are bookable from today)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GUICHET_DB_URL": url, "GUICHET_PORTAL_URL": base,
-           "GUICHET_PORTAL_SECRET": secrets.token_urlsafe(48), "GUICHET_PORTAL_HTTP": "1"}  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.web.asgi:app", "--workers", str(workers),
-                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                               "--no-access-log"], cwd=ROOT, env=env)  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "GUICHET_DB_URL": url,
+        "GUICHET_PORTAL_URL": base,
+        "GUICHET_PORTAL_SECRET": secrets.token_urlsafe(48),
+        "GUICHET_PORTAL_HTTP": "1",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.web.asgi:app",
+            "--workers",
+            str(workers),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         _wait_ready(base, server, workers)
         yield base, server.pid
@@ -203,8 +230,11 @@ class _Backends(threading.Thread):
         self._seen = False
 
     def _sample(self, conn) -> None:  # noqa: ANN001
-        pids = list(conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
-                                 {"d": self.database}).scalars())  # fmt: skip
+        pids = list(
+            conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": self.database}
+            ).scalars()
+        )
         conn.rollback()
         self.peak = max(self.peak, len(pids))
         for pid in pids:
@@ -238,8 +268,10 @@ def _expect(response: httpx.Response, status: int, location: str | None = None) 
     if response.status_code != status or (
         location is not None and not response.headers.get("location", "").startswith(location)
     ):
-        raise AssertionError(f"{response.request.method} {response.request.url.path}: {response.status_code} "
-                             f"{response.headers.get('location', '')} {response.text[:300]}")  # fmt: skip
+        raise AssertionError(
+            f"{response.request.method} {response.request.url.path}: {response.status_code} "
+            f"{response.headers.get('location', '')} {response.text[:300]}"
+        )
     return response
 
 
@@ -247,8 +279,14 @@ def _log_in(web: httpx.Client, family: _Family, activity_id: int) -> None:
     web.cookies.clear()
     start = time.perf_counter()
     page = _expect(web.get("/connexion"), 200)
-    _expect(web.post("/connexion", data={"csrf": _csrf(page.text), "identifiant": family.login,
-                                         "mot_de_passe": PASSWORD}), 303, "/")  # fmt: skip
+    _expect(
+        web.post(
+            "/connexion",
+            data={"csrf": _csrf(page.text), "identifiant": family.login, "mot_de_passe": PASSWORD},
+        ),
+        303,
+        "/",
+    )
     family.login_ms = (time.perf_counter() - start) * 1000
     family.cookies = httpx.Cookies(web.cookies)
 
@@ -256,13 +294,30 @@ def _log_in(web: httpx.Client, family: _Family, activity_id: int) -> None:
 def _book(web: httpx.Client, family: _Family, activity_id: int) -> None:
     web.cookies = httpx.Cookies(family.cookies)
     start = time.perf_counter()
-    calendar = _expect(web.get("/reserver", params={"enfant": family.child_id, "activite": activity_id,
-                                                    "mois": f"{family.days[0]:%Y-%m}"}), 200)  # fmt: skip
+    calendar = _expect(
+        web.get(
+            "/reserver",
+            params={"enfant": family.child_id, "activite": activity_id, "mois": f"{family.days[0]:%Y-%m}"},
+        ),
+        200,
+    )
     token = _csrf(calendar.text)
     clicking = time.perf_counter()
     for day in family.days:
-        _expect(web.post("/reserver/jour", data={"csrf": token, "enfant": family.child_id, "activite": activity_id,
-                                                 "jour": day.isoformat(), "action": "add"}), 303, "/reserver")  # fmt: skip
+        _expect(
+            web.post(
+                "/reserver/jour",
+                data={
+                    "csrf": token,
+                    "enfant": family.child_id,
+                    "activite": activity_id,
+                    "jour": day.isoformat(),
+                    "action": "add",
+                },
+            ),
+            303,
+            "/reserver",
+        )
     confirming = time.perf_counter()
     family.clicks_ms = (confirming - clicking) * 1000
     _expect(web.post("/confirmer", data={"csrf": token}), 303, "/resultat")
@@ -317,9 +372,21 @@ def _services_rush(admin_url: str, quick: bool) -> ContentionResult:
         overbooked, problems, full_ok, in_order = _check(url, activity_id, ranks=True)
     finally:
         _drop_database(admin_url, url)
-    return ContentionResult("services", clients, len(latencies), seconds, len(latencies) / seconds,
-                            _p95(latencies), None, overbooked, problems, full_ok, in_order,
-                            p50_ms=median(latencies), lock_hold_p50_ms=median(holds))  # fmt: skip
+    return ContentionResult(
+        "services",
+        clients,
+        len(latencies),
+        seconds,
+        len(latencies) / seconds,
+        _p95(latencies),
+        None,
+        overbooked,
+        problems,
+        full_ok,
+        in_order,
+        p50_ms=median(latencies),
+        lock_hold_p50_ms=median(holds),
+    )
 
 
 def portal_rush(admin_url: str, quick: bool, services: ContentionResult | None = None) -> ContentionResult:
@@ -369,27 +436,49 @@ def portal_rush(admin_url: str, quick: bool, services: ContentionResult | None =
     confirms = [f.confirm_ms for f in families]
     clicks = [f.clicks_ms / len(f.days) for f in families]
     extra = {
-        "workers": WORKERS, "services_clients": services.clients, "logins_seconds": round(login_s, 2),
-        "bookings_seconds": round(booking_s, 2), "bookings_ratio": round(booking_s / services.seconds, 3),
+        "workers": WORKERS,
+        "services_clients": services.clients,
+        "logins_seconds": round(login_s, 2),
+        "bookings_seconds": round(booking_s, 2),
+        "bookings_ratio": round(booking_s / services.seconds, 3),
         "login_p50_ms": round(median([f.login_ms for f in families]), 1),
         "booking_p50_ms": round(median([f.booking_ms for f in families]), 1),
-        "click_p50_ms": round(median(clicks), 1), "click_p95_ms": round(_p95(clicks), 1),
+        "click_p50_ms": round(median(clicks), 1),
+        "click_p95_ms": round(_p95(clicks), 1),
         "clicks_share": round(sum(f.clicks_ms for f in families) / sum(f.booking_ms for f in families), 3),
-        "confirm_request_p50_ms": round(median(confirms), 1), "confirm_request_p95_ms": round(_p95(confirms), 1),
-        "http_requests": sum(len(f.days) + 5 for f in families), "argon2_wall_ms": round(argon2_wall_ms, 1),
-        "argon2_cpu_ms": round(argon2_cpu_ms, 1), "peak_connections": machine.peak_connections,
-        "cpu_seconds_machine": _round(machine.busy), "cpu_seconds_uvicorn": _round(machine.server),
-        "cpu_seconds_postgres": _round(machine.postgres), "cpu_seconds_clients": round(machine.clients, 1),
-        "cpu_seconds_others": _round(machine.others), "cores": os.cpu_count(),
-    }  # fmt: skip
+        "confirm_request_p50_ms": round(median(confirms), 1),
+        "confirm_request_p95_ms": round(_p95(confirms), 1),
+        "http_requests": sum(len(f.days) + 5 for f in families),
+        "argon2_wall_ms": round(argon2_wall_ms, 1),
+        "argon2_cpu_ms": round(argon2_cpu_ms, 1),
+        "peak_connections": machine.peak_connections,
+        "cpu_seconds_machine": _round(machine.busy),
+        "cpu_seconds_uvicorn": _round(machine.server),
+        "cpu_seconds_postgres": _round(machine.postgres),
+        "cpu_seconds_clients": round(machine.clients, 1),
+        "cpu_seconds_others": _round(machine.others),
+        "cores": os.cpu_count(),
+    }
     result = ContentionResult(
         f"Ouverture de l'été par le portail : {n_families} familles, {CLIENTS} clients HTTP, {WORKERS} workers",
-        CLIENTS, len(families), seconds, len(families) / seconds, _p95(per_family), services.per_second,
-        overbooked, problems, full_ok, in_order, p50_ms=median(per_family), floor_seconds=services.seconds,
-        floor_p50_ms=services.p50_ms, floor_p95_ms=services.p95_ms, target_ratio=TARGET,
+        CLIENTS,
+        len(families),
+        seconds,
+        len(families) / seconds,
+        _p95(per_family),
+        services.per_second,
+        overbooked,
+        problems,
+        full_ok,
+        in_order,
+        p50_ms=median(per_family),
+        floor_seconds=services.seconds,
+        floor_p50_ms=services.p50_ms,
+        floor_p95_ms=services.p95_ms,
+        target_ratio=TARGET,
         compared_with=f"la même ruée par les services ({services.clients} clients, même lancement)",
         extra=extra,
-    )  # fmt: skip
+    )
     result.detail = _detail(result, extra, services)
     result.why = _why(result, extra, services)
     return result
@@ -418,26 +507,36 @@ def _cpu_text(extra: dict, names: dict[str, str]) -> str:
 
 
 def _detail(result: ContentionResult, extra: dict, services: ContentionResult) -> str:
-    return (f"connexions {extra['logins_seconds']:.1f} s puis réservations {extra['bookings_seconds']:.1f} s "
-            f"({extra['bookings_ratio']:.2f}× les services) ; un jour cliqué p50 {extra['click_p50_ms']:.0f} ms, "
-            f"« Confirmer » p50 {extra['confirm_request_p50_ms']:.0f} ms (le service {services.p50_ms:.0f} ms) ; "
-            f"au plus {extra['peak_connections']} connexions PostgreSQL")  # fmt: skip
+    return (
+        f"connexions {extra['logins_seconds']:.1f} s puis réservations {extra['bookings_seconds']:.1f} s "
+        f"({extra['bookings_ratio']:.2f}× les services) ; un jour cliqué p50 {extra['click_p50_ms']:.0f} ms, "
+        f"« Confirmer » p50 {extra['confirm_request_p50_ms']:.0f} ms (le service {services.p50_ms:.0f} ms) ; "
+        f"au plus {extra['peak_connections']} connexions PostgreSQL"
+    )
 
 
 def _why(result: ContentionResult, extra: dict, services: ContentionResult) -> str:
     """The measured reason the rush misses its target (written only when it does)."""
     n = result.baskets
-    why = (f"every login checks its password with argon2 ({extra['argon2_cpu_ms']:.0f} ms of computation each, slow "
-           f"by design against guessing): the {n} logins take {extra['logins_seconds']:.1f} s of the rush's "
-           f"{result.seconds:.1f} s. Once logged in, the bookings take {extra['bookings_seconds']:.1f} s, "
-           f"{extra['bookings_ratio']:.2f}x the services' rush: each day a family clicks is a request (p50 "
-           f"{extra['click_p50_ms']:.0f} ms: the session, the family's summary — children, wallets, waitlist — and "
-           f"every bookable activity read again in the database each time), {extra['clicks_share']:.0%} of a family's "
-           f"booking time, and « Confirmer » through HTTP takes p50 "
-           f"{extra['confirm_request_p50_ms']:.0f} ms against {services.p50_ms:.0f} ms for the service call")  # fmt: skip
-    cpu = _cpu_text(extra, {"cpu_seconds_uvicorn": f"the {WORKERS} uvicorn workers", "cpu_seconds_postgres":
-                            "PostgreSQL", "cpu_seconds_clients": f"the {CLIENTS} clients",
-                            "cpu_seconds_others": "other processes"})  # fmt: skip
+    why = (
+        f"every login checks its password with argon2 ({extra['argon2_cpu_ms']:.0f} ms of computation each, slow "
+        f"by design against guessing): the {n} logins take {extra['logins_seconds']:.1f} s of the rush's "
+        f"{result.seconds:.1f} s. Once logged in, the bookings take {extra['bookings_seconds']:.1f} s, "
+        f"{extra['bookings_ratio']:.2f}x the services' rush: each day a family clicks is a request (p50 "
+        f"{extra['click_p50_ms']:.0f} ms: the session, the family's summary — children, wallets, waitlist — and "
+        f"every bookable activity read again in the database each time), {extra['clicks_share']:.0%} of a family's "
+        f"booking time, and « Confirmer » through HTTP takes p50 "
+        f"{extra['confirm_request_p50_ms']:.0f} ms against {services.p50_ms:.0f} ms for the service call"
+    )
+    cpu = _cpu_text(
+        extra,
+        {
+            "cpu_seconds_uvicorn": f"the {WORKERS} uvicorn workers",
+            "cpu_seconds_postgres": "PostgreSQL",
+            "cpu_seconds_clients": f"the {CLIENTS} clients",
+            "cpu_seconds_others": "other processes",
+        },
+    )
     if cpu:
         why += (
             f". The {extra['cores']} cores computed {extra['cpu_seconds_machine']:.0f} s in the "

@@ -38,8 +38,10 @@ def render(report: dict) -> str:
         ratio = f"{_n(r['ratio'], 2)} ({r['basis']})" if r.get("ratio") is not None else ""
         target = f"≤ {r['target_ratio']:.2f}" if r.get("target_ratio") else ""
         met = {True: "yes", False: "**no**", None: "not measured"}[r["ok"]]
-        lines.append(f"| {r['name']} | {_n(r['p50_ms'])} | {_n(r['p95_ms'])} | {floor} | {ratio} | {target} | "
-                     f"{met} | {r.get('note', '')} |")  # fmt: skip
+        lines.append(
+            f"| {r['name']} | {_n(r['p50_ms'])} | {_n(r['p95_ms'])} | {floor} | {ratio} | {target} | "
+            f"{met} | {r.get('note', '')} |"
+        )
         if r["ok"] is False:
             missed.append(
                 f"- **{r['name']}** ({_n(r['ratio'], 2)} for ≤ {r['target_ratio']:.2f}): {r['why']}."

@@ -70,10 +70,12 @@ def items_of(package: bytes) -> list[tuple[str, bytes]]:
     toc = [struct.unpack_from("<II", package, header + 4 + 8 * i) for i in range(count)]
     ends = [data for _, data in toc[1:]] + [len(package) - header]
     return [
-        (package[header + name : package.index(b"\0", header + name)].decode("ascii"),
-         package[header + data : header + end])
+        (
+            package[header + name : package.index(b"\0", header + name)].decode("ascii"),
+            package[header + data : header + end],
+        )
         for (name, data), end in zip(toc, ends, strict=True)
-    ]  # fmt: skip
+    ]
 
 
 def build_package(header: bytes, items: list[tuple[str, bytes]]) -> bytes:

@@ -437,6 +437,10 @@ def town(demo_rw):
     db = demo_rw
     db.clock.set(paris(TODAY, time(10, 0)))
     alsh = structure_of(db, "CLSH-PV")
-    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
-                          PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True))  # fmt: skip
+    save_payment_settings(
+        db,
+        actor(db, Role.ADMIN),
+        alsh,
+        PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True),
+    )
     return db, alsh

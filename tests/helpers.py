@@ -143,7 +143,7 @@ def row_counts(db: Database) -> dict[str, int]:
                 Payment,
                 OnlinePayment,
                 PaymentSettings,
-            )  # fmt: skip
+            )
         } | {"capacity": s.scalar(select(func.sum(ActivityDay.capacity)))}
 
 

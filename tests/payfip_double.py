@@ -139,8 +139,9 @@ class PayFiPDouble:
     def notify(self, idop: str) -> Notification:
         """PayFiP's notification: ``idOp=…`` posted to the payment's ``urlnotif``."""
         op = self.operations[idop]
-        request = urllib.request.Request(op.urlnotif, data=urllib.parse.urlencode({"idOp": idop}).encode(),
-                                         method="POST")  # fmt: skip
+        request = urllib.request.Request(
+            op.urlnotif, data=urllib.parse.urlencode({"idOp": idop}).encode(), method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 result = Notification(idop, response.status)
@@ -214,8 +215,15 @@ class PayFiPDouble:
             numcli = args.get("numCli", "")
             if numcli not in self.clients:
                 return 500, _fault("R1", "numéro de client inconnu")
-            return 200, _response("recupererDetailClientResponse", {"libelleN1": self.clients[numcli], "libelleN2":
-                                  "REGIE ENFANCE JEUNESSE", "libelleN3": "", "numcli": numcli})  # fmt: skip
+            return 200, _response(
+                "recupererDetailClientResponse",
+                {
+                    "libelleN1": self.clients[numcli],
+                    "libelleN2": "REGIE ENFANCE JEUNESSE",
+                    "libelleN3": "",
+                    "numcli": numcli,
+                },
+            )
         return 500, _fault("T1", "opération inconnue", technical=True)
 
     def _create(self, args: dict[str, str]) -> tuple[int, bytes]:
@@ -230,9 +238,18 @@ class PayFiPDouble:
             return 500, _fault("R2", "saisie ou mel invalide")
         idop = secrets.token_hex(18)
         with self.lock:
-            self.operations[idop] = Operation(idop, args["numcli"], args.get("exer", ""), montant, refdet,
-                                              args["mel"], args.get("objet", ""), args["saisie"],
-                                              args.get("urlnotif", ""), args.get("urlredirect", ""))  # fmt: skip
+            self.operations[idop] = Operation(
+                idop,
+                args["numcli"],
+                args.get("exer", ""),
+                montant,
+                refdet,
+                args["mel"],
+                args.get("objet", ""),
+                args["saisie"],
+                args.get("urlnotif", ""),
+                args.get("urlredirect", ""),
+            )
         return 200, _response("creerPaiementSecuriseResponse", {"idOp": idop})
 
     def _detail(self, idop: str) -> tuple[int, bytes]:
@@ -243,23 +260,38 @@ class PayFiPDouble:
             if op.resultrans is None:
                 return 500, _fault("P5", "Résultat de la transaction non connu")
             at = op.at or datetime.now(PARIS)
-            values = {"dattrans": f"{at:%d%m%Y}", "exer": op.exer, "heurtrans": f"{at:%H%M}", "idOp": op.idop,
-                      "mel": op.mel, "montant": op.montant, "numauto": op.numauto, "numcli": op.numcli,
-                      "objet": op.objet, "refdet": op.refdet, "resultrans": op.resultrans, "saisie": op.saisie}  # fmt: skip
+            values = {
+                "dattrans": f"{at:%d%m%Y}",
+                "exer": op.exer,
+                "heurtrans": f"{at:%H%M}",
+                "idOp": op.idop,
+                "mel": op.mel,
+                "montant": op.montant,
+                "numauto": op.numauto,
+                "numcli": op.numcli,
+                "objet": op.objet,
+                "refdet": op.refdet,
+                "resultrans": op.resultrans,
+                "saisie": op.saisie,
+            }
         return 200, _response("recupererDetailPaiementSecuriseResponse", values)
 
 
 def _response(name: str, values: dict[str, str]) -> bytes:
     inner = "".join(f"<{k}>{html.escape(v)}</{k}>" for k, v in values.items())
-    return (f'<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="{SOAP_ENV}"><S:Body>'
-            f'<ns2:{name} xmlns:ns2="{SERVICE_NS}"><return>{inner}</return></ns2:{name}>'
-            "</S:Body></S:Envelope>").encode()  # fmt: skip
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="{SOAP_ENV}"><S:Body>'
+        f'<ns2:{name} xmlns:ns2="{SERVICE_NS}"><return>{inner}</return></ns2:{name}>'
+        "</S:Body></S:Envelope>"
+    ).encode()
 
 
 def _fault(code: str, text: str, *, technical: bool = False) -> bytes:
     kind = "TechDysfonctionnementErreur" if technical else "FonctionnelleErreur"
-    return (f'<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="{SOAP_ENV}"><S:Body><S:Fault>'
-            f"<faultcode>S:Server</faultcode><faultstring>fr.gouv.finances.cp.tpa.webservice.exceptions.{kind}"
-            f'</faultstring><detail><ns2:{kind} xmlns:ns2="{SERVICE_NS}"><code>{code}</code>'
-            f"<descriptif>{html.escape(text)}</descriptif><libelle>{html.escape(text)}</libelle>"
-            f"<severite>2</severite></ns2:{kind}></detail></S:Fault></S:Body></S:Envelope>").encode()  # fmt: skip
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><S:Envelope xmlns:S="{SOAP_ENV}"><S:Body><S:Fault>'
+        f"<faultcode>S:Server</faultcode><faultstring>fr.gouv.finances.cp.tpa.webservice.exceptions.{kind}"
+        f'</faultstring><detail><ns2:{kind} xmlns:ns2="{SERVICE_NS}"><code>{code}</code>'
+        f"<descriptif>{html.escape(text)}</descriptif><libelle>{html.escape(text)}</libelle>"
+        f"<severite>2</severite></ns2:{kind}></detail></S:Fault></S:Body></S:Envelope>"
+    ).encode()

@@ -37,8 +37,10 @@ class PasswordServer:
         self._as_postgres(
             f"{self.bin}/initdb -D {self.data} -U guichet --auth=scram-sha-256 --pwfile={pwfile} -E UTF8"
         )
-        self._as_postgres(f"{self.bin}/pg_ctl -D {self.data} -w -o '-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1' "
-                          f"-l {self.dir}/log start")  # fmt: skip
+        self._as_postgres(
+            f"{self.bin}/pg_ctl -D {self.data} -w -o '-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1' "
+            f"-l {self.dir}/log start"
+        )
 
     def _as_postgres(self, command: str) -> None:
         prefix = ["su", "postgres", "-s", "/bin/sh", "-c"] if os.geteuid() == 0 else ["sh", "-c"]

@@ -51,7 +51,7 @@ class Recorder:
                     str(parsed["Subject"]),
                     parsed.get_content(),
                     str(parsed["Message-ID"]).strip(),
-                )  # fmt: skip
+                )
             )
         return "250 Message accepted for delivery"
 

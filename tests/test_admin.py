@@ -135,7 +135,7 @@ def test_permissions_per_role_are_enforced_in_the_services(db):
         lambda a: activities.update_activity(db, a, pv, price="14"),
         lambda a: activities.set_booking_policy(
             db, a, pv, booking=rule, cancel=rule, opening_kind=OpeningKind.PERIOD, horizon_days=None
-        ),  # fmt: skip
+        ),
         lambda a: admin.create_aid_type(db, a, AidKind.EMPLOYER, "CE Mairie"),
         lambda a: admin.save_message(
             db, a, structure_of(db, "CLSH-PV"), "Titre", "Texte", date(2026, 11, 26)
@@ -165,8 +165,15 @@ def test_an_admin_change_of_the_booking_policy_changes_the_rule_outcome(db):
     db.clock.set(paris(date(2026, 12, 18), time(9, 0)))  # example 9: refused, deadline Thursday 17
     assert not recap(db, actor(db, Role.AGENT), basket).additions[0].ok
     one_day = DeadlineRule(DeadlineKind.COUNTED_DAYS, 1, "", False, None, time(12, 0))
-    activities.set_booking_policy(db, actor(db, Role.ADMIN), activity_id(db, "CLSH-PV"), booking=one_day,
-                             cancel=one_day, opening_kind=OpeningKind.PERIOD, horizon_days=None)  # fmt: skip
+    activities.set_booking_policy(
+        db,
+        actor(db, Role.ADMIN),
+        activity_id(db, "CLSH-PV"),
+        booking=one_day,
+        cancel=one_day,
+        opening_kind=OpeningKind.PERIOD,
+        horizon_days=None,
+    )
     line = recap(db, actor(db, Role.AGENT), basket).additions[0]
     assert line.ok and line.check.limit is not None  # now allowed until Sunday 20 at 12:00
 
@@ -192,8 +199,15 @@ def test_closing_a_day_cancels_refunds_and_notifies(db):
 
 def test_messages_and_periods_import(db):
     sid = structure_of(db, "CLSH-PV")
-    admin.save_message(db, actor(db, Role.ADMIN), sid, "Inscriptions été", "Ouverture le 6 mai.",
-                       date(2026, 11, 20), date(2026, 12, 31))  # fmt: skip
+    admin.save_message(
+        db,
+        actor(db, Role.ADMIN),
+        sid,
+        "Inscriptions été",
+        "Ouverture le 6 mai.",
+        date(2026, 11, 20),
+        date(2026, 12, 31),
+    )
     titles = [m.title for m in admin.current_messages(db, sid, date(2026, 11, 26))]
     assert "Inscriptions été" in titles and "Vacances de Noël" in titles
     assert "Inscriptions été" not in [m.title for m in admin.current_messages(db, sid, date(2027, 1, 5))]
@@ -229,8 +243,13 @@ def test_export_then_anonymise_keeps_the_accounts(db):
     family_id, (child,) = new_family(
         db, "Départ", children=("Zoé",), balance_cents=1300, email="depart@example.org"
     )
-    record_payment(db, actor(db, Role.AGENT), structure_of(db, "CLSH-PV"),
-                   PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20"), key=new_operation_key())  # fmt: skip
+    record_payment(
+        db,
+        actor(db, Role.AGENT),
+        structure_of(db, "CLSH-PV"),
+        PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20"),
+        key=new_operation_key(),
+    )
     data = export_family(db, actor(db, Role.AGENT), family_id)
     assert data["famille"]["nom"] == "DÉPART" and data["enfants"][0]["prénom"] == "Zoé"
     assert data["règlements"] and data["écritures"] and json.dumps(data, ensure_ascii=False)
@@ -247,8 +266,11 @@ def test_export_then_anonymise_keeps_the_accounts(db):
         assert family.name.startswith("FAMILLE ANONYMISÉE") and family.email is None and not family.adults
         assert family.children[0].first_name == "Enfant 1"
         assert s.scalar(select(Payment.id).where(Payment.family_id == family_id)) is not None
-        entries = s.scalars(select(LedgerEntry).join(Wallet, LedgerEntry.wallet_id == Wallet.id)
-                            .where(Wallet.family_id == family_id)).all()  # fmt: skip
+        entries = s.scalars(
+            select(LedgerEntry)
+            .join(Wallet, LedgerEntry.wallet_id == Wallet.id)
+            .where(Wallet.family_id == family_id)
+        ).all()
         assert len(entries) >= 2
     assert family_id not in [r.id for r in find_families(db, "depart")]
 
@@ -300,8 +322,9 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
     activities.update_activity(db, administrator, pv, price="13")
     activities.set_brackets(db, administrator, pv, [(0, 800, "9"), (801, None, "13")])
     rule = DeadlineRule(DeadlineKind.COUNTED_DAYS, 2, "4,5", False, None, time(23, 59))
-    activities.set_booking_policy(db, administrator, pv, booking=rule, cancel=rule, opening_kind=OpeningKind.PERIOD,
-                             horizon_days=None)  # fmt: skip
+    activities.set_booking_policy(
+        db, administrator, pv, booking=rule, cancel=rule, opening_kind=OpeningKind.PERIOD, horizon_days=None
+    )
     school_year.generate_days(db, administrator, "2027-2028", [pv])
     with db.reading() as uow:
         period = uow.session.scalar(
@@ -315,9 +338,17 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
     )
     expected = {t.method: t for t in day_expected(db, agent, sid)}
     euros = lambda c: f"{c // 100},{c % 100:02d}"  # noqa: E731
-    closing = close_cash(db, agent, sid, CountedInput(euros(expected[PaymentMethod.CASH].cents),
-                                                      str(expected[PaymentMethod.CHEQUE].count),
-                                                      euros(expected[PaymentMethod.CHEQUE].cents)), key=new_operation_key())  # fmt: skip
+    closing = close_cash(
+        db,
+        agent,
+        sid,
+        CountedInput(
+            euros(expected[PaymentMethod.CASH].cents),
+            str(expected[PaymentMethod.CHEQUE].count),
+            euros(expected[PaymentMethod.CHEQUE].cents),
+        ),
+        key=new_operation_key(),
+    )
     validate_closing(db, supervisor, closing)
     db.clock.set(paris(date(2026, 12, 21), time(17, 0)))
     with db.reading() as uow:
@@ -334,14 +365,41 @@ def test_every_kind_of_write_leaves_an_audit_row(db):
         by_family = {e.action for e in audit_rows(uow.session, family_id=family_id)}
         by_agent = {e.action for e in audit_rows(uow.session, agent_id=agent.agent_id, start=start)}
     assert {
-        "auth.login", "auth.failed", "auth.password", "family.create", "family.update", "child.create",
-        "child.update", "aid.create", "aid.delete", "payment.create", "reservation.create", "reservation.cancel",
-        "waitlist.reorder", "activity_day.capacity", "reservation.promote", "ledger.adjust", "payment.reverse",
-        "nightly.transmit", "portal.password", "family.export", "structure.create", "activity.update",
-        "activity.brackets", "activity.policy", "school_year.generate", "period.opening", "aid_type.create",
-        "message.save", "activity_day.close", "closing.close", "closing.validate", "reservation.attendance",
-        "reservation.certificate", "family.anonymise",
-    } <= actions  # fmt: skip
+        "auth.login",
+        "auth.failed",
+        "auth.password",
+        "family.create",
+        "family.update",
+        "child.create",
+        "child.update",
+        "aid.create",
+        "aid.delete",
+        "payment.create",
+        "reservation.create",
+        "reservation.cancel",
+        "waitlist.reorder",
+        "activity_day.capacity",
+        "reservation.promote",
+        "ledger.adjust",
+        "payment.reverse",
+        "nightly.transmit",
+        "portal.password",
+        "family.export",
+        "structure.create",
+        "activity.update",
+        "activity.brackets",
+        "activity.policy",
+        "school_year.generate",
+        "period.opening",
+        "aid_type.create",
+        "message.save",
+        "activity_day.close",
+        "closing.close",
+        "closing.validate",
+        "reservation.attendance",
+        "reservation.certificate",
+        "family.anonymise",
+    } <= actions
     assert {"family.create", "reservation.create", "family.anonymise"} <= by_family
     assert "family.create" in by_agent and "activity.policy" not in by_agent
     with db.reading() as uow:
@@ -365,8 +423,15 @@ def test_admin_input_checks_brackets_weekdays_and_past_days(db):
         activities.set_brackets(db, administrator, pv, [(0, None, "-1")])
     every_day = DeadlineRule(DeadlineKind.COUNTED_DAYS, 2, "0,1,2,3,4,5,6", False, None, time(23, 59))
     with pytest.raises(ValidationError, match="Jours à ne pas décompter"):
-        activities.set_booking_policy(db, administrator, pv, booking=every_day, cancel=every_day,
-                                 opening_kind=OpeningKind.PERIOD, horizon_days=None)  # fmt: skip
+        activities.set_booking_policy(
+            db,
+            administrator,
+            pv,
+            booking=every_day,
+            cancel=every_day,
+            opening_kind=OpeningKind.PERIOD,
+            horizon_days=None,
+        )
     with pytest.raises(ValidationError, match="est passée"):
         past = day_row(db, "ALAE-MER", date(2026, 11, 25))
         days.close_day(db, actor(db, Role.SUPERVISOR), past.id, "trop tard", key=new_operation_key())
@@ -398,8 +463,12 @@ def test_the_journal_pages_through_everything_shows_before_and_after_whole_and_f
     family_id = create_family(db, agent, FamilyInput(name="Journalière", email="j@example.org"))
     long_address = "Résidence des Tilleuls, bâtiment B, escalier 3, " * 3
     for i in range(JOURNAL_PAGE + 30):
-        update_family(db, agent, family_id, FamilyInput(name="Journalière", email="j@example.org",
-                                                        address=f"{long_address}n° {i}"))  # fmt: skip
+        update_family(
+            db,
+            agent,
+            family_id,
+            FamilyInput(name="Journalière", email="j@example.org", address=f"{long_address}n° {i}"),
+        )
     today = db.clock.now().date()
     first = audit_view(db, family="journaliere", start=today, end=today)
     assert first.total == JOURNAL_PAGE + 31 and len(first.rows) == JOURNAL_PAGE  # not a silent cut

@@ -151,8 +151,10 @@ def test_login_and_password_change_go_through_the_operations(qtbot, demo_rw, mon
     change.current.setText("demo")
     change._try_save()
     assert change.result() == PasswordDialog.DialogCode.Accepted
-    assert calls[1:] == [("change", ("faux", "un nouveau mot de passe")),
-                         ("change", ("demo", "un nouveau mot de passe"))]  # fmt: skip
+    assert calls[1:] == [
+        ("change", ("faux", "un nouveau mot de passe")),
+        ("change", ("demo", "un nouveau mot de passe")),
+    ]
     assert login(demo_rw, "smartin", "un nouveau mot de passe").actor.name == "Sophie Martin"
 
 
@@ -391,8 +393,9 @@ def test_agents_role_disable_reset_and_unlock(qtbot, demo_rw):
     assert _state(panel, "mdurand") == "actif" and not panel.unlock_button.isEnabled()
     assert login(demo_rw, "mdurand", "demo")
     assert window.messages == []
-    assert {"agent.update", "agent.disable", "agent.enable", "agent.password_reset",
-            "agent.unlock"} <= set(audit_rows_of(demo_rw))  # fmt: skip
+    assert {"agent.update", "agent.disable", "agent.enable", "agent.password_reset", "agent.unlock"} <= set(
+        audit_rows_of(demo_rw)
+    )
 
 
 def test_the_last_administrator_can_be_neither_disabled_nor_demoted(qtbot, demo_rw):
@@ -455,11 +458,23 @@ def test_a_new_activity_starts_from_the_defaults_of_its_kind(qtbot, demo_rw):
     assert form.result() == form.DialogCode.Accepted
     created = panel.selected()
     assert (created.name, created.structure, created.kind, created.price_cents, created.default_capacity) == (
-        "Stage sportif", "ALSH Montech", ActivityKind.ALSH_HOLIDAYS, 1500, 16)  # fmt: skip
+        "Stage sportif",
+        "ALSH Montech",
+        ActivityKind.ALSH_HOLIDAYS,
+        1500,
+        16,
+    )
     assert (created.wallet, created.waitlist_enabled, created.booking, created.cancel) == (
-        WalletKind.ALSH, True, alsh.booking, alsh.cancel)  # fmt: skip
+        WalletKind.ALSH,
+        True,
+        alsh.booking,
+        alsh.cancel,
+    )
     assert (created.period_scope, created.period_opening_rule, created.period_opening_weeks) == (
-        PeriodScope.SHORT, PeriodOpeningRule.WEEKS_BEFORE, 5)  # fmt: skip
+        PeriodScope.SHORT,
+        PeriodOpeningRule.WEEKS_BEFORE,
+        5,
+    )
     # the other tabs offer it at once
     assert dialog.day_activity.findText("Stage sportif – ALSH Montech") >= 0
     assert dialog.period_activity.findText("Stage sportif – ALSH Montech") >= 0
@@ -540,8 +555,12 @@ def test_structures_create_with_a_logo_then_edit(qtbot, demo_rw, tmp_path):
     not_an_image.write_text("pas une image", encoding="utf-8")
     form.choose_logo(not_an_image)
     form._try_save()
-    for text in ("Le nom de la structure est obligatoire.", "Code postal invalide", "Adresse e-mail invalide",
-                 "Le logo doit être une image PNG ou JPEG."):  # fmt: skip
+    for text in (
+        "Le nom de la structure est obligatoire.",
+        "Code postal invalide",
+        "Adresse e-mail invalide",
+        "Le logo doit être une image PNG ou JPEG.",
+    ):
         assert text in form.errors.text()
     assert form.name.styleSheet() and form.postal_code.styleSheet() and form.email.styleSheet()
     assert form.logo_text.styleSheet() and not form.city.styleSheet()
@@ -561,14 +580,22 @@ def test_structures_create_with_a_logo_then_edit(qtbot, demo_rw, tmp_path):
     assert form.result() == form.DialogCode.Accepted
     row = panel.selected()
     assert (row.name, row.postal_code, row.phone, row.zone, row.has_logo) == (
-        "ALAE Montech Sud", "82700", "05 63 64 82 45", "C", True)  # fmt: skip
+        "ALAE Montech Sud",
+        "82700",
+        "05 63 64 82 45",
+        "C",
+        True,
+    )
     assert (
         panel.rows.data(panel.rows.index(panel.view.currentIndex().row(), 2))
         == "12 rue des Écoles, 82700 Montech"
     )
     # it comes with the usual activities
     assert sorted(a.name for a in dialog.activities.rows.rows if a.structure == "ALAE Montech Sud") == [
-        "ALAE Mercredi après-midi", "CLSH Petites vacances", "CLSH Vacances d'été"]  # fmt: skip
+        "ALAE Mercredi après-midi",
+        "CLSH Petites vacances",
+        "CLSH Vacances d'été",
+    ]
 
     form = panel.open_edit()
     assert form.name.text() == "ALAE Montech Sud" and "Logo de la structure" in form.logo_text.text()

@@ -80,10 +80,18 @@ def test_check_command_passes_on_demo_and_lists_violations(demo_rw):
         uow.session.execute(
             update(Wallet).where(Wallet.id == 1).values(balance_cents=Wallet.balance_cents + 1)
         )
-        uow.session.execute(text("UPDATE activity_days SET capacity = 0 WHERE id IN "
-                                 "(SELECT activity_day_id FROM reservations WHERE status = 'accepted' LIMIT 1)"))  # fmt: skip
-        uow.session.execute(text("UPDATE reservations SET waitlist_position = waitlist_position + 5 "
-                                 "WHERE status = 'waitlisted'"))  # fmt: skip
+        uow.session.execute(
+            text(
+                "UPDATE activity_days SET capacity = 0 WHERE id IN "
+                "(SELECT activity_day_id FROM reservations WHERE status = 'accepted' LIMIT 1)"
+            )
+        )
+        uow.session.execute(
+            text(
+                "UPDATE reservations SET waitlist_position = waitlist_position + 5 "
+                "WHERE status = 'waitlisted'"
+            )
+        )
         uow.commit()
     bad = run_app("check", "--db", url)
     assert bad.returncode == 1

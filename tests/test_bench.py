@@ -34,8 +34,11 @@ def test_the_online_payment_line_settles_each_payment_once_against_as_many_count
     assert result.note == "PayFiP (double de test) interrogé 22 fois en SOAP"
     with db.reading() as uow:
         s = uow.session
-        paid = s.scalar(select(func.count()).select_from(OnlinePayment).where(
-            OnlinePayment.status == OnlinePaymentStatus.PAID))  # fmt: skip
+        paid = s.scalar(
+            select(func.count())
+            .select_from(OnlinePayment)
+            .where(OnlinePayment.status == OnlinePaymentStatus.PAID)
+        )
         methods = dict(s.execute(select(Payment.method, func.count()).group_by(Payment.method)).all())
         assert paid == 22 and methods[PaymentMethod.ONLINE] == 22
         assert violations(s) == []

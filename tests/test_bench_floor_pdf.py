@@ -48,17 +48,22 @@ def city(db: Database) -> Database:
 
 def _busiest_family(db: Database) -> int:
     with db.reading() as uow:
-        return uow.session.execute(text(
-            "SELECT c.family_id FROM reservations r JOIN children c ON c.id = r.child_id "
-            "GROUP BY c.family_id ORDER BY count(*) DESC, c.family_id LIMIT 1")).scalar_one()  # fmt: skip
+        return uow.session.execute(
+            text(
+                "SELECT c.family_id FROM reservations r JOIN children c ON c.id = r.child_id "
+                "GROUP BY c.family_id ORDER BY count(*) DESC, c.family_id LIMIT 1"
+            )
+        ).scalar_one()
 
 
 def _busiest_day(db: Database) -> tuple[int, date, int]:
     with db.reading() as uow:
-        activity_id, day, day_id = uow.session.execute(text(
-            "SELECT d.activity_id, d.day, d.id FROM reservations r JOIN activity_days d ON d.id = r.activity_day_id "
-            "WHERE r.status = 'accepted' GROUP BY d.activity_id, d.day, d.id ORDER BY count(*) DESC, d.id LIMIT 1"
-        )).one()  # fmt: skip
+        activity_id, day, day_id = uow.session.execute(
+            text(
+                "SELECT d.activity_id, d.day, d.id FROM reservations r JOIN activity_days d ON d.id = r.activity_day_id "
+                "WHERE r.status = 'accepted' GROUP BY d.activity_id, d.day, d.id ORDER BY count(*) DESC, d.id LIMIT 1"
+            )
+        ).one()
     return activity_id, day if isinstance(day, date) else date.fromisoformat(str(day)), day_id
 
 
@@ -66,9 +71,17 @@ def test_the_sheet_floor_shows_the_rows_of_the_sheet(city):
     family_id = _busiest_family(city)
     pdf, rows = floor_sheet_pdf(city.engine, family_id, START, END)
     with city.reading() as uow:
-        expected = [(e.child_name, e.activity, f"{e.day:%d/%m/%Y}", e.state, e.transmission,
-                     pdf_text(format_eur(e.price_cents)) if e.price_cents else "")
-                    for e in entries(uow.session, family_id, START, END)]  # fmt: skip
+        expected = [
+            (
+                e.child_name,
+                e.activity,
+                f"{e.day:%d/%m/%Y}",
+                e.state,
+                e.transmission,
+                pdf_text(format_eur(e.price_cents)) if e.price_cents else "",
+            )
+            for e in entries(uow.session, family_id, START, END)
+        ]
     assert len(rows) >= 10 and sorted(rows) == sorted(expected)
     assert {r[3].split(" ")[0] for r in rows} >= {"Acceptée"}
     floor_text = pdf_text_of(pdf)

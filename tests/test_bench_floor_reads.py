@@ -102,11 +102,16 @@ def _outbox(db: Database) -> list[tuple]:
     with db.reading() as uow:
         return sorted(
             uow.session.execute(
-                select(OutboxMessage.family_id, OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body,
-                       OutboxMessage.status, OutboxMessage.created_at)
-                .where(OutboxMessage.kind == "compte_rendu")
+                select(
+                    OutboxMessage.family_id,
+                    OutboxMessage.recipient,
+                    OutboxMessage.subject,
+                    OutboxMessage.body,
+                    OutboxMessage.status,
+                    OutboxMessage.created_at,
+                ).where(OutboxMessage.kind == "compte_rendu")
             ).all()
-        )  # fmt: skip
+        )
 
 
 def _last_audit(db: Database) -> dict:
@@ -124,11 +129,22 @@ def test_the_end_of_day_floor_writes_what_the_end_of_day_writes(city):
     _untransmit(db, 40)
     with db.writing() as uow:  # a cancellation of the day, and a request of tomorrow (not transmitted)
         ids = list(uow.session.scalars(select(Reservation.id).order_by(Reservation.id.desc()).limit(45)))
-        uow.session.execute(update(Reservation).where(Reservation.id == ids[-2]).values(
-            transmitted_at=None, requested_at=NOW - timedelta(days=30), cancelled_at=NOW,
-            status=ReservationStatus.CANCELLED, waitlist_position=None))  # fmt: skip
-        uow.session.execute(update(Reservation).where(Reservation.id == ids[-1]).values(
-            transmitted_at=None, requested_at=NOW + timedelta(days=1)))  # fmt: skip
+        uow.session.execute(
+            update(Reservation)
+            .where(Reservation.id == ids[-2])
+            .values(
+                transmitted_at=None,
+                requested_at=NOW - timedelta(days=30),
+                cancelled_at=NOW,
+                status=ReservationStatus.CANCELLED,
+                waitlist_position=None,
+            )
+        )
+        uow.session.execute(
+            update(Reservation)
+            .where(Reservation.id == ids[-1])
+            .values(transmitted_at=None, requested_at=NOW + timedelta(days=1))
+        )
         uow.commit()
 
     report = transmit_day(db, BENCH_TODAY)

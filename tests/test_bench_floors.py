@@ -24,8 +24,11 @@ def city(small_city):
 
 def _live(db: Database, child_id: int) -> dict[int, str]:
     with db.reading() as uow:
-        rows = uow.session.execute(select(Reservation.activity_day_id, Reservation.status).where(
-            Reservation.child_id == child_id, Reservation.status.in_(["accepted", "waitlisted"]))).all()  # fmt: skip
+        rows = uow.session.execute(
+            select(Reservation.activity_day_id, Reservation.status).where(
+                Reservation.child_id == child_id, Reservation.status.in_(["accepted", "waitlisted"])
+            )
+        ).all()
         return {day_id: status.value for day_id, status in rows}
 
 
@@ -61,8 +64,13 @@ def test_the_confirm_floor_reads_counts_and_writes_like_a_confirmation(city, see
     for d in days[2:]:
         basket.toggle(child, loaded.alsh_summer_id, d.day, Action.ADD)
     with db.reading() as uow:
-        waiting_on_cancelled = uow.session.scalar(select(func.count()).select_from(Reservation).where(
-            Reservation.activity_day_id == days[0].id, Reservation.status == ReservationStatus.WAITLISTED))  # fmt: skip
+        waiting_on_cancelled = uow.session.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .where(
+                Reservation.activity_day_id == days[0].id, Reservation.status == ReservationStatus.WAITLISTED
+            )
+        )
     was_accepted = _live(db, child)[days[0].id] == "accepted"
     promoted = int(
         was_accepted and waiting_on_cancelled > 0
@@ -82,8 +90,11 @@ def test_the_confirm_floor_reads_counts_and_writes_like_a_confirmation(city, see
         charged += 1300 if expected == "accepted" else 0
     assert charged and seen_full  # both outcomes were exercised
     with db.reading() as uow:
-        refunded = uow.session.scalar(select(Reservation.price_cents).where(
-            Reservation.child_id == child, Reservation.activity_day_id == days[0].id))  # fmt: skip
+        refunded = uow.session.scalar(
+            select(Reservation.price_cents).where(
+                Reservation.child_id == child, Reservation.activity_day_id == days[0].id
+            )
+        )
         entries_after = uow.session.scalar(select(func.count()).select_from(LedgerEntry))
     assert _family_balance(db, family_id) == balance_before + (refunded or 0) - charged
     # one refund when the cancelled day was paid, one charge per accepted day
@@ -153,10 +164,16 @@ def test_the_confirm_floor_gives_a_freed_place_to_the_first_of_the_waitlist(city
         s = uow.session
         queued = waitlist_lengths(s, [d.id for d in days])
         day = next(d for d in days if queued[d.id] >= 1)
-        leaving = s.scalars(select(Reservation).where(Reservation.activity_day_id == day.id,
-                                                      Reservation.status == ReservationStatus.ACCEPTED)).first()  # fmt: skip
-        first = s.scalars(select(Reservation).where(Reservation.activity_day_id == day.id,
-                                                    Reservation.waitlist_position == 1)).one()  # fmt: skip
+        leaving = s.scalars(
+            select(Reservation).where(
+                Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.ACCEPTED
+            )
+        ).first()
+        first = s.scalars(
+            select(Reservation).where(
+                Reservation.activity_day_id == day.id, Reservation.waitlist_position == 1
+            )
+        ).one()
         child_id, family_id, first_id = leaving.child_id, leaving.child.family_id, first.id
     basket = Basket(family_id)
     basket.toggle(child_id, loaded.alsh_summer_id, day.day, Action.REMOVE)

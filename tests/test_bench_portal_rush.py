@@ -11,16 +11,37 @@ from bench.measure import WHY
 
 
 def _rush(**changes) -> ContentionResult:
-    values = dict(name="Ouverture", clients=32, baskets=200, seconds=90.0, per_second=2.2, p95_ms=20_000.0,
-                  floor_per_second=28.0, overbooked_days=0, violations=[], accepted_equals_capacity=True,
-                  ranks_in_request_order=True, p50_ms=10_000.0, floor_seconds=7.2, floor_p50_ms=200.0,
-                  floor_p95_ms=500.0)  # fmt: skip
+    values = dict(
+        name="Ouverture",
+        clients=32,
+        baskets=200,
+        seconds=90.0,
+        per_second=2.2,
+        p95_ms=20_000.0,
+        floor_per_second=28.0,
+        overbooked_days=0,
+        violations=[],
+        accepted_equals_capacity=True,
+        ranks_in_request_order=True,
+        p50_ms=10_000.0,
+        floor_seconds=7.2,
+        floor_p50_ms=200.0,
+        floor_p95_ms=500.0,
+    )
     return ContentionResult(**(values | changes))
 
 
 def test_the_portal_line_is_its_time_against_the_services_rush_with_its_measured_reason():
-    [line] = contention_results([_rush(target_ratio=1.5, compared_with="la même ruée par les services",
-                                       detail="connexions 25.5 s puis réservations 64.5 s", why="argon2 per login")])  # fmt: skip
+    [line] = contention_results(
+        [
+            _rush(
+                target_ratio=1.5,
+                compared_with="la même ruée par les services",
+                detail="connexions 25.5 s puis réservations 64.5 s",
+                why="argon2 per login",
+            )
+        ]
+    )
     assert (line.target_ratio, line.basis, line.floor) == (1.5, "durée", "la même ruée par les services")
     assert line.ratio == pytest.approx(90 / 7.2) and line.ok is False and line.why == "argon2 per login"
     assert "verrou" not in line.note  # the lock is held in the server's processes: not measured there
@@ -34,7 +55,10 @@ def test_the_portal_line_is_its_time_against_the_services_rush_with_its_measured
 def test_the_opening_rush_line_is_unchanged():
     [line] = contention_results([_rush(lock_hold_p50_ms=33.3, floor_lock_hold_p50_ms=15.7)])
     assert (line.target_ratio, line.floor, line.why) == (
-        2.0, "la même ruée avec le plancher de confirmation", WHY["counters"])  # fmt: skip
+        2.0,
+        "la même ruée avec le plancher de confirmation",
+        WHY["counters"],
+    )
     assert line.note.startswith(
         "90.0 s contre 7.2 s ; verrou tenu p50 33.3 ms contre 15.7 ms ; surréservation 0"
     )

@@ -80,8 +80,14 @@ def test_in_debit_cancellations_are_allowed_but_no_addition(db):
         from app.models import WalletKind
         from app.services.money import ledger
 
-        ledger.post(uow.session, ledger.wallet_for(uow.session, family_id, WalletKind.ALAE),
-                    kind=LedgerKind.ADJUSTMENT, amount_cents=-1, label="test", at=NOW)  # fmt: skip
+        ledger.post(
+            uow.session,
+            ledger.wallet_for(uow.session, family_id, WalletKind.ALAE),
+            kind=LedgerKind.ADJUSTMENT,
+            amount_cents=-1,
+            label="test",
+            at=NOW,
+        )
         uow.commit()
     swap = _basket(db, family_id, child, NOEL[:1], action=Action.REMOVE)
     swap.toggle(child, activity_id(db, "CLSH-PV"), NOEL[2], Action.ADD)

@@ -49,8 +49,12 @@ def _refused(db, basket, error, *words):
 
 def test_unknown_child(db):
     family_id, _ = new_family(db, balance_cents=5000)
-    _refused(db, Basket(family_id, lines=[BasketLine(999_999, activity_id(db, "CLSH-PV"), DAY, Action.ADD)]),
-             UnknownEntity, "Enfant inconnu")  # fmt: skip
+    _refused(
+        db,
+        Basket(family_id, lines=[BasketLine(999_999, activity_id(db, "CLSH-PV"), DAY, Action.ADD)]),
+        UnknownEntity,
+        "Enfant inconnu",
+    )
 
 
 def test_child_of_another_family(db):
@@ -89,8 +93,12 @@ def test_unknown_activity(db):
 
 
 def test_unknown_family(db):
-    _refused(db, Basket(777_777, lines=[BasketLine(1, activity_id(db, "CLSH-PV"), DAY, Action.ADD)]),
-             UnknownEntity, "Famille inconnue")  # fmt: skip
+    _refused(
+        db,
+        Basket(777_777, lines=[BasketLine(1, activity_id(db, "CLSH-PV"), DAY, Action.ADD)]),
+        UnknownEntity,
+        "Famille inconnue",
+    )
 
 
 def test_empty_basket(db):
@@ -126,8 +134,14 @@ def test_toggle_twice_undoes_and_clear_empties():
 
 def test_override_refused_to_an_agent_and_without_reason(db):
     family_id, (child,) = new_family(db, balance_cents=5000)
-    basket = Basket(family_id, lines=[BasketLine(child, activity_id(db, "ALAE-MER"), date(2026, 12, 2), Action.ADD,
-                                                 override_deadline=True)])  # fmt: skip
+    basket = Basket(
+        family_id,
+        lines=[
+            BasketLine(
+                child, activity_id(db, "ALAE-MER"), date(2026, 12, 2), Action.ADD, override_deadline=True
+            )
+        ],
+    )
     before = row_counts(db)
     with pytest.raises(PermissionDenied):
         confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())

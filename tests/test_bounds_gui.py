@@ -224,8 +224,11 @@ def test_every_text_field_of_the_forms_has_a_bound(qtbot, tmp_path):
         qtbot.addWidget(widget)
         fields = _text_fields(widget)
         assert fields, name
-        unbounded += [f"{name}: {e.objectName() or e.placeholderText() or type(e).__name__}" for e in fields
-                      if max_length(e) >= QT_DEFAULT]  # fmt: skip
+        unbounded += [
+            f"{name}: {e.objectName() or e.placeholderText() or type(e).__name__}"
+            for e in fields
+            if max_length(e) >= QT_DEFAULT
+        ]
     assert unbounded == []
 
 
@@ -277,8 +280,11 @@ def test_the_forms_never_write_a_length_of_their_own():
 
 
 def _long_family(db) -> int:
-    return create_family(db, actor(db, Role.AGENT), FamilyInput(name=LONG_NAME, phone="05 63 11 22 33",
-                                                                email="long@example.org"))  # fmt: skip
+    return create_family(
+        db,
+        actor(db, Role.AGENT),
+        FamilyInput(name=LONG_NAME, phone="05 63 11 22 33", email="long@example.org"),
+    )
 
 
 def _shown(qtbot, family_list: FamilyList, width: int, rows) -> None:

@@ -67,8 +67,13 @@ def _closer(url: str, supervisor: tuple[int, str], day_id: int, barrier, results
     try:
         barrier.wait(timeout=120)
         clock.sleep(0.25)  # in the middle of the counters' confirmations
-        report = close_day(Database(engine, FixedClock(NOW)), Actor(supervisor[0], Role.SUPERVISOR, supervisor[1]),
-                           day_id, "inondation du centre", key=new_operation_key())  # fmt: skip
+        report = close_day(
+            Database(engine, FixedClock(NOW)),
+            Actor(supervisor[0], Role.SUPERVISOR, supervisor[1]),
+            day_id,
+            "inondation du centre",
+            key=new_operation_key(),
+        )
         results.put(("closed", report.refunded_cents, len(report.families)))
     except Exception:  # noqa: BLE001
         results.put(("error", traceback.format_exc(), 0))
@@ -82,24 +87,43 @@ def test_a_day_closed_while_twelve_counters_book_it_keeps_no_live_reservation(ba
     db = demo_rw
     activity = activity_id(db, "CLSH-PV")
     day = day_row(db, "CLSH-PV", CLOSED)
-    families = [new_family(db, f"Fermeture{i}", balance_cents=10_000)
-                for i in range(PROCESSES * FAMILIES_PER_PROCESS)]  # fmt: skip
+    families = [
+        new_family(db, f"Fermeture{i}", balance_cents=10_000) for i in range(PROCESSES * FAMILIES_PER_PROCESS)
+    ]
     pairs = [(f, children[0]) for f, children in families]
     with db.writing() as uow:  # room for everybody: the closing, not the capacity, decides
         uow.session.execute(update(ActivityDay).where(ActivityDay.id == day.id).values(capacity=200))
         uow.commit()
     with db.reading() as uow:  # the demo's own bookings of that day are closed too
-        before = set(uow.session.scalars(select(Reservation.id).where(
-            Reservation.activity_day_id == day.id, Reservation.status.in_(["accepted", "waitlisted"]))))  # fmt: skip
+        before = set(
+            uow.session.scalars(
+                select(Reservation.id).where(
+                    Reservation.activity_day_id == day.id, Reservation.status.in_(["accepted", "waitlisted"])
+                )
+            )
+        )
     supervisor = actor(db, Role.SUPERVISOR)
     url = db.engine.url.render_as_string(hide_password=False)
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(PROCESSES + 1), ctx.Queue()
     procs = [
-        ctx.Process(target=_counter, args=(url, activity, pairs[i * FAMILIES_PER_PROCESS:(i + 1) * FAMILIES_PER_PROCESS],
-                                           actor(db, Role.AGENT).agent_id, barrier, results))
+        ctx.Process(
+            target=_counter,
+            args=(
+                url,
+                activity,
+                pairs[i * FAMILIES_PER_PROCESS : (i + 1) * FAMILIES_PER_PROCESS],
+                actor(db, Role.AGENT).agent_id,
+                barrier,
+                results,
+            ),
+        )
         for i in range(PROCESSES)
-    ] + [ctx.Process(target=_closer, args=(url, (supervisor.agent_id, supervisor.name), day.id, barrier, results))]  # fmt: skip
+    ] + [
+        ctx.Process(
+            target=_closer, args=(url, (supervisor.agent_id, supervisor.name), day.id, barrier, results)
+        )
+    ]
     for p in procs:
         p.start()
     collected = [results.get(timeout=300) for _ in procs]
@@ -119,21 +143,40 @@ def test_a_day_closed_while_twelve_counters_book_it_keeps_no_live_reservation(ba
     with db.reading() as uow:
         s = uow.session
         assert s.get(ActivityDay, day.id).closed
-        live = s.scalar(select(func.count()).select_from(Reservation).where(
-            Reservation.activity_day_id == day.id, Reservation.status.in_(["accepted", "waitlisted"])))  # fmt: skip
+        live = s.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .where(Reservation.activity_day_id == day.id, Reservation.status.in_(["accepted", "waitlisted"]))
+        )
         assert live == 0
-        cancelled = list(s.scalars(select(Reservation).where(
-            Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.CANCELLED)))  # fmt: skip
+        cancelled = list(
+            s.scalars(
+                select(Reservation).where(
+                    Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.CANCELLED
+                )
+            )
+        )
         ours = [r for r in cancelled if r.id not in before]
         assert len(ours) == on_closed["accepted"] and {r.id for r in cancelled} >= before
         for res in ours:
-            refunds = s.scalar(select(func.count()).select_from(LedgerEntry).where(
-                LedgerEntry.reservation_id == res.id, LedgerEntry.kind == LedgerKind.REFUND))  # fmt: skip
-            charges = s.scalar(select(func.count()).select_from(LedgerEntry).where(
-                LedgerEntry.reservation_id == res.id, LedgerEntry.kind == LedgerKind.CHARGE))  # fmt: skip
+            refunds = s.scalar(
+                select(func.count())
+                .select_from(LedgerEntry)
+                .where(LedgerEntry.reservation_id == res.id, LedgerEntry.kind == LedgerKind.REFUND)
+            )
+            charges = s.scalar(
+                select(func.count())
+                .select_from(LedgerEntry)
+                .where(LedgerEntry.reservation_id == res.id, LedgerEntry.kind == LedgerKind.CHARGE)
+            )
             assert (charges, refunds) == (1, 1)
-        refused = list(s.scalars(select(Reservation.refusal_reason).where(
-            Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.REFUSED)))  # fmt: skip
+        refused = list(
+            s.scalars(
+                select(Reservation.refusal_reason).where(
+                    Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.REFUSED
+                )
+            )
+        )
         assert len(refused) == on_closed["refused"] and all("inondation" in r for r in refused)
     assert check(db) == []
     print(

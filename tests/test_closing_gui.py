@@ -43,8 +43,13 @@ def test_cash_closing_then_end_of_day_then_report(qtbot, demo_rw, monkeypatch):
     window = _window(qtbot, demo_rw)
     window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
     sid = structure_of(demo_rw, "CLSH-PV")
-    record_payment(demo_rw, actor(demo_rw, Role.AGENT), sid,
-                   PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"), key=new_operation_key())  # fmt: skip
+    record_payment(
+        demo_rw,
+        actor(demo_rw, Role.AGENT),
+        sid,
+        PaymentInput(family_id, "alsh", PaymentMethod.CASH, "20"),
+        key=new_operation_key(),
+    )
     book_at_the_counter(qtbot, window, "Testeur", date(2026, 12, 21))
 
     window.top_bar.closing.click()
@@ -222,8 +227,11 @@ def test_a_counted_field_left_empty_is_asked_for_not_taken_as_zero(qtbot, demo_r
     dialog = window.closing_dialog
     expected = {t.method: t for t in day_expected(demo_rw, agent, sid)}
     assert expected[PaymentMethod.CASH].cents == 2000
-    counted = {"cash": "20,00", "cheque_count": str(expected[PaymentMethod.CHEQUE].count),
-               "cheque_total": euros(expected[PaymentMethod.CHEQUE].cents)}  # fmt: skip
+    counted = {
+        "cash": "20,00",
+        "cheque_count": str(expected[PaymentMethod.CHEQUE].count),
+        "cheque_total": euros(expected[PaymentMethod.CHEQUE].cents),
+    }
     for name, text in counted.items():
         dialog.fields[name].setText("" if name == empty else text)
     before = row_counts(demo_rw)
@@ -385,10 +393,20 @@ def test_cheques_ticked_one_by_one_and_cash_by_denomination(qtbot, demo_rw, monk
     family_id, _ = new_family(demo_rw, "Coches")
     clerk = actor(demo_rw, Role.AGENT)
     for number, amount in (("111", "40"), ("222", "25,50")):
-        record_payment(demo_rw, clerk, sid, PaymentInput(family_id, "alsh", PaymentMethod.CHEQUE, amount, "CIC", number),
-                       key=new_operation_key())  # fmt: skip
-    record_payment(demo_rw, clerk, sid, PaymentInput(family_id, "alsh", PaymentMethod.CASH, "23,45"),
-                   key=new_operation_key())  # fmt: skip
+        record_payment(
+            demo_rw,
+            clerk,
+            sid,
+            PaymentInput(family_id, "alsh", PaymentMethod.CHEQUE, amount, "CIC", number),
+            key=new_operation_key(),
+        )
+    record_payment(
+        demo_rw,
+        clerk,
+        sid,
+        PaymentInput(family_id, "alsh", PaymentMethod.CASH, "23,45"),
+        key=new_operation_key(),
+    )
     window = _window(qtbot, demo_rw)
     window.top_bar.structure.setCurrentIndex(window.top_bar.structure.findText("ALSH Montech"))
     window.top_bar.closing.click()

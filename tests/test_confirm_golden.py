@@ -42,9 +42,11 @@ def _basket(db) -> Basket:
     full = day_row(db, "CLSH-PV", FULL_DAY).id
     with db.reading() as uow:
         s = uow.session
-        res = s.scalars(select(Reservation).where(Reservation.activity_day_id == full,
-                                                  Reservation.status == ReservationStatus.ACCEPTED)
-                        .order_by(Reservation.id)).first()  # fmt: skip
+        res = s.scalars(
+            select(Reservation)
+            .where(Reservation.activity_day_id == full, Reservation.status == ReservationStatus.ACCEPTED)
+            .order_by(Reservation.id)
+        ).first()
         child = s.get(Child, res.child_id)
         family_id, children = child.family_id, sorted(c.id for c in child.family.children)
     basket = Basket(family_id)
@@ -77,17 +79,24 @@ def _canonical(db, since: dict[str, int]) -> dict[str, Any]:
 
     with db.reading() as uow:
         s = uow.session
-        reservations = s.scalars(select(Reservation).where(Reservation.id > since["reservation"])
-                                 .order_by(Reservation.id)).all()  # fmt: skip
-        changed = s.scalars(select(Reservation).where(Reservation.decided_at == db.clock.now())
-                            .order_by(Reservation.id)).all()  # fmt: skip
+        reservations = s.scalars(
+            select(Reservation).where(Reservation.id > since["reservation"]).order_by(Reservation.id)
+        ).all()
+        changed = s.scalars(
+            select(Reservation).where(Reservation.decided_at == db.clock.now()).order_by(Reservation.id)
+        ).all()
         audit = s.scalars(
             select(AuditEntry).where(AuditEntry.id > since["audit"]).order_by(AuditEntry.id)
         ).all()
-        entries = s.execute(select(LedgerEntry, Wallet.kind).join(Wallet).where(LedgerEntry.id > since["ledger"])
-                            .order_by(LedgerEntry.id)).all()  # fmt: skip
-        mails = s.scalars(select(OutboxMessage).where(OutboxMessage.id > since["outbox"])
-                          .order_by(OutboxMessage.id)).all()  # fmt: skip
+        entries = s.execute(
+            select(LedgerEntry, Wallet.kind)
+            .join(Wallet)
+            .where(LedgerEntry.id > since["ledger"])
+            .order_by(LedgerEntry.id)
+        ).all()
+        mails = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.id > since["outbox"]).order_by(OutboxMessage.id)
+        ).all()
         for r in changed:
             order("reservation", r.id)
         return {
@@ -102,7 +111,7 @@ def _canonical(db, since: dict[str, int]) -> dict[str, Any]:
                     "refusal": r.refusal_reason,
                 }
                 for r in [*changed, *reservations]
-            ],  # fmt: skip
+            ],
             "ledger": [
                 {
                     "wallet": kind.value,
@@ -112,7 +121,7 @@ def _canonical(db, since: dict[str, int]) -> dict[str, Any]:
                     "label": opened(s, e.label),
                 }
                 for e, kind in entries
-            ],  # fmt: skip
+            ],
             "audit": [
                 {
                     "action": a.action,
@@ -128,7 +137,7 @@ def _canonical(db, since: dict[str, int]) -> dict[str, Any]:
                 }
                 for a in audit
                 if a.entity != "operation"
-            ],  # fmt: skip
+            ],
             "outbox": [{"kind": m.kind, "subject": m.subject, "body": m.body} for m in mails],
         }
 
@@ -138,8 +147,15 @@ def _high_marks(db) -> dict[str, int]:
 
     with db.reading() as uow:
         s = uow.session
-        return {name: s.scalar(select(func.coalesce(func.max(model.id), 0))) for name, model in (
-            ("reservation", Reservation), ("audit", AuditEntry), ("ledger", LedgerEntry), ("outbox", OutboxMessage))}  # fmt: skip
+        return {
+            name: s.scalar(select(func.coalesce(func.max(model.id), 0)))
+            for name, model in (
+                ("reservation", Reservation),
+                ("audit", AuditEntry),
+                ("ledger", LedgerEntry),
+                ("outbox", OutboxMessage),
+            )
+        }
 
 
 def test_a_confirmation_writes_what_it_wrote_before(demo_rw):
@@ -162,8 +178,10 @@ def test_a_confirmation_writes_what_it_wrote_before(demo_rw):
     got["outcome"] = stored
     if os.environ.get("GUICHET_WRITE_GOLDEN") == "1":
         GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(got, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n",
-                          encoding="utf-8")  # fmt: skip
+        GOLDEN.write_text(
+            json.dumps(got, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n",
+            encoding="utf-8",
+        )
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert json.loads(json.dumps(got, sort_keys=True, default=str)) == expected
     statuses = {o["status"] for o in stored["outcomes"]}

@@ -164,8 +164,12 @@ def test_append_only_tables_refuse_update_and_delete_on_sqlite_as_on_postgresql(
         )
         uow.commit()
     for table in ("operation_keys", "audit_log", "ledger_entries", "payments"):
-        for statement in (f"UPDATE {table} SET created_at = created_at" if table == "operation_keys"
-                          else f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):  # fmt: skip
+        for statement in (
+            f"UPDATE {table} SET created_at = created_at"
+            if table == "operation_keys"
+            else f"UPDATE {table} SET id = id",
+            f"DELETE FROM {table}",
+        ):
             with db.writing() as uow, pytest.raises(IntegrityError, match="écritures définitives"):
                 uow.session.execute(
                     text(statement + (" WHERE key = 'k-1'" if table == "operation_keys" else ""))

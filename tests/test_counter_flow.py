@@ -221,8 +221,11 @@ def test_with_the_keyboard_only(qtbot, demo_rw, printed):
     window = _window(qtbot, demo_rw)
     _previous_family(qtbot, window)
     act = Actions(qtbot)
-    Alt, Shift, Ctrl = (Qt.KeyboardModifier.AltModifier, Qt.KeyboardModifier.ShiftModifier,
-                        Qt.KeyboardModifier.ControlModifier)  # fmt: skip
+    Alt, Shift, Ctrl = (
+        Qt.KeyboardModifier.AltModifier,
+        Qt.KeyboardModifier.ShiftModifier,
+        Qt.KeyboardModifier.ControlModifier,
+    )
 
     window.page.booking.grid.setFocus()  # wherever the agent left it
     act.key(Qt.Key.Key_H, "Alt+H (Rechercher)", Alt)

@@ -58,8 +58,16 @@ def test_the_environment_sizes_the_pool_of_a_counter_and_of_a_portal_worker(envi
     assert portal_pool() == PoolSettings(3, 3)
 
 
-@pytest.mark.parametrize(("name", "value"), [(POOL_SIZE_ENV, "0"), (POOL_SIZE_ENV, "cinq"), (POOL_SIZE_ENV, "2.5"),
-                                             (MAX_OVERFLOW_ENV, "-1"), (POOL_SIZE_ENV, "100000")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        (POOL_SIZE_ENV, "0"),
+        (POOL_SIZE_ENV, "cinq"),
+        (POOL_SIZE_ENV, "2.5"),
+        (MAX_OVERFLOW_ENV, "-1"),
+        (POOL_SIZE_ENV, "100000"),
+    ],
+)
 def test_a_size_that_is_not_a_whole_number_in_range_is_refused_in_french(environ, name, value):
     """0 or -1 would mean « no limit » to SQLAlchemy: exactly what the setting is there to prevent."""
     environ.setenv(name, value)

@@ -41,15 +41,25 @@ def add(n: int, day_id: int = 1, price: int = 1300, check: RuleCheck = OK, overr
 
 
 def remove(n: int, res_id: int, accepted: bool = True, day_id: int = 1, refund: int = 1300) -> Request:
-    return Request((n, 7, DAY + timedelta(days=day_id)), Action.REMOVE, day_id, OK, refund, existing_id=res_id,
-                   existing_accepted=accepted)  # fmt: skip
+    return Request(
+        (n, 7, DAY + timedelta(days=day_id)),
+        Action.REMOVE,
+        day_id,
+        OK,
+        refund,
+        existing_id=res_id,
+        existing_accepted=accepted,
+    )
 
 
 def test_a_day_with_one_place_accepts_one_then_waitlists_after_the_list():
     slot = Slot(capacity=10, taken=9, queue=(101, 102), tail=2)
     got = decide({1: slot}, [add(1), add(2), add(3)], balance_cents=10_000)
     assert [got.lines[r.key] for r in (add(1), add(2), add(3))] == [
-        Accept(1300), Waitlist(3, 1300, 3), Waitlist(4, 1300, 4)]  # fmt: skip
+        Accept(1300),
+        Waitlist(3, 1300, 3),
+        Waitlist(4, 1300, 4),
+    ]
     assert got.balance.ok and got.slots[1].taken == 10
 
 
@@ -97,20 +107,29 @@ slots = st.dictionaries(
         st.integers(0, 6),
         st.integers(0, 4),
         st.booleans(),
-    ),  # fmt: skip
+    ),
     min_size=1,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(slots, st.lists(st.tuples(st.integers(1, 4), st.booleans(), st.booleans()), max_size=20),
-       st.integers(-5_000, 50_000))  # fmt: skip
+@given(
+    slots,
+    st.lists(st.tuples(st.integers(1, 4), st.booleans(), st.booleans()), max_size=20),
+    st.integers(-5_000, 50_000),
+)
 def test_never_more_accepted_than_the_capacity_and_ranks_follow_the_list(days, lines, balance):
     requests = []
     for n, (day_id, removing, accepted) in enumerate(lines):
         if removing:
-            requests.append(remove(n, res_id=1000 + n, accepted=accepted and days.get(day_id, Slot(0, 0)).taken > 0,
-                                   day_id=day_id))  # fmt: skip
+            requests.append(
+                remove(
+                    n,
+                    res_id=1000 + n,
+                    accepted=accepted and days.get(day_id, Slot(0, 0)).taken > 0,
+                    day_id=day_id,
+                )
+            )
         else:
             requests.append(add(n, day_id=day_id))
     got = decide(days, requests, balance)
@@ -121,9 +140,18 @@ def test_never_more_accepted_than_the_capacity_and_ranks_follow_the_list(days, l
             d.rank for r in requests if r.day_id == day_id and isinstance(d := got.lines[r.key], Waitlist)
         ]
         promoted = sum(1 for p in got.promotions if p.day_id == day_id)
-        left = len(before.queue) - promoted - sum(
-            1 for r in requests if r.day_id == day_id and r.action is Action.REMOVE and not r.existing_accepted
-            and r.existing_id in before.queue)  # fmt: skip
+        left = (
+            len(before.queue)
+            - promoted
+            - sum(
+                1
+                for r in requests
+                if r.day_id == day_id
+                and r.action is Action.REMOVE
+                and not r.existing_accepted
+                and r.existing_id in before.queue
+            )
+        )
         assert ranks == list(range(left + 1, left + 1 + len(ranks)))  # contiguous, after those still waiting
         if not before.waitlist:
             assert not ranks
@@ -139,8 +167,9 @@ def test_the_recap_s_forecast_is_the_confirmation_s_result_when_nothing_changed(
     days = [date(2026, 12, 21) + timedelta(days=i) for i in range(12)]
     confirmed, waitlisted = 0, 0
     for n in range(8):
-        family_id, children = new_family(db, f"Prevision{n}", balance_cents=rng.choice([5_000, 50_000, 100_000]),
-                                         children=("Léa", "Tom"))  # fmt: skip
+        family_id, children = new_family(
+            db, f"Prevision{n}", balance_cents=rng.choice([5_000, 50_000, 100_000]), children=("Léa", "Tom")
+        )
         basket = Basket(family_id)
         for child in children:
             for day in rng.sample(days, rng.randint(1, 6)):
@@ -150,8 +179,11 @@ def test_the_recap_s_forecast_is_the_confirmation_s_result_when_nothing_changed(
         if not forecast.can_confirm:
             continue
         result = confirm(db, agent, basket, key=new_operation_key())
-        expected = {Likely.ACCEPTED: OutcomeStatus.ACCEPTED, Likely.WAITLISTED: OutcomeStatus.WAITLISTED,
-                    Likely.REFUSED: OutcomeStatus.REFUSED}  # fmt: skip
+        expected = {
+            Likely.ACCEPTED: OutcomeStatus.ACCEPTED,
+            Likely.WAITLISTED: OutcomeStatus.WAITLISTED,
+            Likely.REFUSED: OutcomeStatus.REFUSED,
+        }
         by_key = {o.line.key: o for o in result.outcomes}
         for line in forecast.additions:
             outcome = by_key[line.line.key]

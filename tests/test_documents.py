@@ -32,9 +32,18 @@ def text_of(pdf: bytes) -> tuple[str, int]:
 
 
 def _add(s, child_id, day_id, status, *, price=None, position=None, reason=None, transmitted=True):
-    s.add(Reservation(child_id=child_id, activity_day_id=day_id, status=status, requested_at=ASKED,
-                      price_cents=price, waitlist_position=position, refusal_reason=reason,
-                      transmitted_at=ASKED if transmitted else None))  # fmt: skip
+    s.add(
+        Reservation(
+            child_id=child_id,
+            activity_day_id=day_id,
+            status=status,
+            requested_at=ASKED,
+            price_cents=price,
+            waitlist_position=position,
+            refusal_reason=reason,
+            transmitted_at=ASKED if transmitted else None,
+        )
+    )
 
 
 @pytest.fixture
@@ -75,11 +84,23 @@ def test_reservation_sheet_lists_every_state_with_french_amounts_over_several_pa
         uow.commit()
     text, pages = text_of(reservation_sheet_pdf(db, family_id, printed_by="Sophie Martin"))
     assert pages >= 2 and f"Page 1/{pages}" in text and f"Page {pages}/{pages}" in text
-    for expected in ("Fiche de réservations – Famille LEFÈVRE-N'DIAYE", "Léa Lefèvre-N'Diaye", "Noé Lefèvre-N'Diaye",
-                     "Du 1 septembre 2026 au 31 août 2027", "ALAE Mercredi après-midi – décembre 2026",
-                     "Non transmise", "Transmise", "Acceptée", "En liste d'attente rang 2",
-                     "Refusée : Complet : plus de place disponible ce jour-là", "Annulée", "6,50 €", "13,00 €",
-                     "Solde du compte famille au 26/11/2026 : 26,00 €", "Sophie Martin"):  # fmt: skip
+    for expected in (
+        "Fiche de réservations – Famille LEFÈVRE-N'DIAYE",
+        "Léa Lefèvre-N'Diaye",
+        "Noé Lefèvre-N'Diaye",
+        "Du 1 septembre 2026 au 31 août 2027",
+        "ALAE Mercredi après-midi – décembre 2026",
+        "Non transmise",
+        "Transmise",
+        "Acceptée",
+        "En liste d'attente rang 2",
+        "Refusée : Complet : plus de place disponible ce jour-là",
+        "Annulée",
+        "6,50 €",
+        "13,00 €",
+        "Solde du compte famille au 26/11/2026 : 26,00 €",
+        "Sophie Martin",
+    ):
         assert expected in text, expected
     expected_total = " ".join(
         format_eur(650 * len(days) + 1300).replace("\xa0", " ").replace("\u202f", " ").split()
@@ -105,9 +126,15 @@ def test_attendance_list_of_300_children_with_waitlist(db):
         day.capacity = 300
         family = Family(name="GRANDE-FAMILLE", phone="05 63 00 00 00", created_at=ASKED)
         for i in range(303):
-            family.children.append(Child(first_name=f"Élève{i:03d}", last_name="Ñúñez" if i % 2 else "Çelik",
-                                         birth_date=date(2016, 1, 1) + timedelta(days=i), school_level="CE1",
-                                         notes="PAI asthme" if i % 10 == 0 else ""))  # fmt: skip
+            family.children.append(
+                Child(
+                    first_name=f"Élève{i:03d}",
+                    last_name="Ñúñez" if i % 2 else "Çelik",
+                    birth_date=date(2016, 1, 1) + timedelta(days=i),
+                    school_level="CE1",
+                    notes="PAI asthme" if i % 10 == 0 else "",
+                )
+            )
         refresh_search_text(family)
         s.add(family)
         s.flush()
@@ -137,8 +164,19 @@ def test_print_command_line(db, tmp_path):
     url = db.engine.url.render_as_string(hide_password=False)
     with db.reading() as uow:
         family_id = uow.session.scalar(select(Family.id).order_by(Family.id))
-    ok = run_app("print", "sheet", "--db", url, "--family", str(family_id), "--from", "2026-09-01", "--to",
-                 "2026-12-31", str(tmp_path / "fiche.pdf"))  # fmt: skip
+    ok = run_app(
+        "print",
+        "sheet",
+        "--db",
+        url,
+        "--family",
+        str(family_id),
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-12-31",
+        str(tmp_path / "fiche.pdf"),
+    )
     assert ok.returncode == 0, ok.stderr
     assert "Fiche de réservations – Famille" in text_of((tmp_path / "fiche.pdf").read_bytes())[0]
     pv = activity_id(db, "CLSH-PV")
@@ -188,22 +226,49 @@ def test_the_fast_table_draws_what_a_reportlab_table_draws():
     from app.services.documents.toolkit import Letterhead, PlainTable, render, table
 
     header = ("N°", "Enfant", "Niveau", "Âge", "Téléphone", "Remarques", "Présent")
-    rows = [(str(i), f"NOM{i} Élève", "CE1", "8 ans", "05 63 00 00 00",
-             ("PAI asthme, allergie aux arachides & <lait>, " * (i % 4)).strip(), "") for i in range(1, 90)]  # fmt: skip
+    rows = [
+        (
+            str(i),
+            f"NOM{i} Élève",
+            "CE1",
+            "8 ans",
+            "05 63 00 00 00",
+            ("PAI asthme, allergie aux arachides & <lait>, " * (i % 4)).strip(),
+            "",
+        )
+        for i in range(1, 90)
+    ]
     boxed = table(header, rows, attendance.COLUMNS)
     boxed.setStyle([("BOX", (6, 1), (6, -1), 0.8, colors.black)])
-    days = [(f"mer. 0{i}/10/2025", "Refusée : " + "motif très long " * (i * 3), "Transmise", "6,50 €") for i in range(1, 6)]  # fmt: skip
+    days = [
+        (f"mer. 0{i}/10/2025", "Refusée : " + "motif très long " * (i * 3), "Transmise", "6,50 €")
+        for i in range(1, 6)
+    ]
     month = (("Jour", "État", "Transmission", "Prix"), days, sheet.COLUMNS)
     total = ("Total du mois", "", "", "32,50 €")
     slow: list = [boxed]
     fast: list = [PlainTable(header, rows, attendance.COLUMNS, box=6)]
     for k in range(6):
-        slow.append(KeepTogether([Paragraph(f"<b>Groupe {k}</b>", styles()["normal"]), Spacer(1, 1 * mm),
-                                  table(*month, right=(3,), total=total), Spacer(1, 3 * mm)]))  # fmt: skip
+        slow.append(
+            KeepTogether(
+                [
+                    Paragraph(f"<b>Groupe {k}</b>", styles()["normal"]),
+                    Spacer(1, 1 * mm),
+                    table(*month, right=(3,), total=total),
+                    Spacer(1, 3 * mm),
+                ]
+            )
+        )
         fast.append(PlainTable(*month, right=(3,), total=total, title=f"Groupe {k}"))
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    pages = [_pixels(render(story, title="t", letterhead=Letterhead("Structure", "Rue", ""), printed_at=at,
-                            printed_by="x")) for story in (slow, fast)]  # fmt: skip
+    pages = [
+        _pixels(
+            render(
+                story, title="t", letterhead=Letterhead("Structure", "Rue", ""), printed_at=at, printed_by="x"
+            )
+        )
+        for story in (slow, fast)
+    ]
     assert len(pages[0]) == len(pages[1]) >= 5
     for a, b in zip(*pages, strict=True):
         different = sum(ImageChops.difference(a, b).histogram()[65:])

@@ -40,12 +40,22 @@ def missing_encodings(source: str) -> list[int]:
         text_io = (
             (name in ("read_text", "write_text") and isinstance(func, ast.Attribute))
             or (name == "open" and isinstance(func, ast.Name) and _text_mode(node, 1))
-            or (name == "open" and isinstance(func, ast.Attribute) and node.args and _text_mode(node, 0)
-                and isinstance(node.args[0], ast.Constant))  # Path.open("w"): a literal mode
-            or (name in SUBPROCESS and any(isinstance(keywords.get(k), ast.Constant) and keywords[k].value is True
-                                           for k in ("text", "universal_newlines")))
+            or (
+                name == "open"
+                and isinstance(func, ast.Attribute)
+                and node.args
+                and _text_mode(node, 0)
+                and isinstance(node.args[0], ast.Constant)
+            )  # Path.open("w"): a literal mode
+            or (
+                name in SUBPROCESS
+                and any(
+                    isinstance(keywords.get(k), ast.Constant) and keywords[k].value is True
+                    for k in ("text", "universal_newlines")
+                )
+            )
             or name == "TextIOWrapper"
-        )  # fmt: skip
+        )
         if text_io:
             lines.append(node.lineno)
     return lines

@@ -213,13 +213,20 @@ def test_a_portal_password_is_e_mailed_at_once_and_never_stored_in_clear(db, smt
     from app.services.families.privacy import issue_portal_password
 
     family_id, _ = new_family(db, "Secret", email="secret@example.org")
-    credentials = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True,
-                                        smtp=SmtpSettings("127.0.0.1", smtp.port, "none"))  # fmt: skip
+    credentials = issue_portal_password(
+        db, actor(db, Role.AGENT), family_id, by_email=True, smtp=SmtpSettings("127.0.0.1", smtp.port, "none")
+    )
     assert credentials.emailed
     assert [m.recipients for m in smtp.recorder.messages if credentials.temporary_password in m.body] == [
-        ["secret@example.org"]]  # fmt: skip
-    down = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True,
-                                 smtp=SmtpSettings("127.0.0.1", 9, "none", timeout=2))  # fmt: skip
+        ["secret@example.org"]
+    ]
+    down = issue_portal_password(
+        db,
+        actor(db, Role.AGENT),
+        family_id,
+        by_email=True,
+        smtp=SmtpSettings("127.0.0.1", 9, "none", timeout=2),
+    )
     assert not down.emailed and "ne répond pas" in down.email_error
     with db.reading() as uow:
         bodies = uow.session.scalars(select(OutboxMessage.body)).all()
@@ -231,11 +238,22 @@ def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_on
         family_id, (child,) = new_family(db, f"Kill{i}", balance_cents=1300, email=f"kill{i}@example.org")
         _book(db, family_id, child, [date(2026, 12, 28)])
     url = db.engine.url.render_as_string(hide_password=False)
-    env = {**os.environ, "GUICHET_SMTP_HOST": "127.0.0.1", "GUICHET_SMTP_PORT": str(smtp.port),
-           "GUICHET_SMTP_SECURITY": "none", "GUICHET_OUTBOX_LEASE_SECONDS": "1",
-           "GUICHET_SMTP_FROM": "enfance@montech.example"}  # fmt: skip
-    job = subprocess.Popen([sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"], cwd=ROOT,
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8")  # fmt: skip
+    env = {
+        **os.environ,
+        "GUICHET_SMTP_HOST": "127.0.0.1",
+        "GUICHET_SMTP_PORT": str(smtp.port),
+        "GUICHET_SMTP_SECURITY": "none",
+        "GUICHET_OUTBOX_LEASE_SECONDS": "1",
+        "GUICHET_SMTP_FROM": "enfance@montech.example",
+    }
+    job = subprocess.Popen(
+        [sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+    )
     killed = []
 
     def kill_on_fourth(received: int) -> None:
@@ -249,8 +267,14 @@ def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_on
     assert len(smtp.recorder.messages) == 3
     smtp.recorder.on_mail.clear()
     systime.sleep(1.2)  # the killed job's lease expires
-    rerun = subprocess.run([sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"], cwd=ROOT,
-                           env=env, capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
+    rerun = subprocess.run(
+        [sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert "déjà transmise" in rerun.stdout
     ids = [m.message_id for m in smtp.recorder.messages]
@@ -269,8 +293,13 @@ def euros(cents: int) -> str:
 
 
 def _pay(db, family_id, amount, method, role=Role.AGENT, **cheque):
-    return record_payment(db, actor(db, role), structure_of(db, "CLSH-PV"),
-                          PaymentInput(family_id, W.ALSH, method, amount, **cheque), key=new_operation_key())  # fmt: skip
+    return record_payment(
+        db,
+        actor(db, role),
+        structure_of(db, "CLSH-PV"),
+        PaymentInput(family_id, W.ALSH, method, amount, **cheque),
+        key=new_operation_key(),
+    )
 
 
 def test_cash_closing_totals_discrepancy_lock_and_validation(db):
@@ -287,8 +316,12 @@ def test_cash_closing_totals_discrepancy_lock_and_validation(db):
         db, actor(db, Role.SUPERVISOR), wrong.payment_id, "erreur", key=new_operation_key()
     )  # by the supervisor, out of her till: she took it (issue 28)
     expected = {t.method: t.cents - before[t.method] for t in day_expected(db, agent, sid)}
-    assert expected == {PaymentMethod.CASH: 3350, PaymentMethod.CHEQUE: 6500, PaymentMethod.CARD: 3000,
-                        PaymentMethod.TRANSFER: 0}  # fmt: skip
+    assert expected == {
+        PaymentMethod.CASH: 3350,
+        PaymentMethod.CHEQUE: 6500,
+        PaymentMethod.CARD: 3000,
+        PaymentMethod.TRANSFER: 0,
+    }
     cash = before[PaymentMethod.CASH] + 3350
     cheques = before[PaymentMethod.CHEQUE] + 6500
     cards = euros(before[PaymentMethod.CARD] + 3000)  # the card terminal's ticket
@@ -337,8 +370,12 @@ def test_cash_closing_totals_discrepancy_lock_and_validation(db):
 
 def _counted(expected) -> CountedInput:
     totals = {t.method: t for t in expected}
-    return CountedInput(euros(totals[PaymentMethod.CASH].cents), str(totals[PaymentMethod.CHEQUE].count),
-                        euros(totals[PaymentMethod.CHEQUE].cents), card_total=euros(totals[PaymentMethod.CARD].cents))  # fmt: skip
+    return CountedInput(
+        euros(totals[PaymentMethod.CASH].cents),
+        str(totals[PaymentMethod.CHEQUE].count),
+        euros(totals[PaymentMethod.CHEQUE].cents),
+        card_total=euros(totals[PaymentMethod.CARD].cents),
+    )
 
 
 def test_closing_report_pdf(db, tmp_path):
@@ -347,9 +384,18 @@ def test_closing_report_pdf(db, tmp_path):
     _pay(db, family_id, "65", PaymentMethod.CHEQUE, cheque_bank="CIC", cheque_number="4242")
     _book(db, family_id, child, [date(2026, 12, 21)])
     expected = {t.method: t for t in day_expected(db, actor(db, Role.AGENT), sid)}
-    close_cash(db, actor(db, Role.AGENT), sid, CountedInput(euros(expected[PaymentMethod.CASH].cents),
-                                                            str(expected[PaymentMethod.CHEQUE].count),
-                                                            euros(expected[PaymentMethod.CHEQUE].cents), ""), key=new_operation_key())  # fmt: skip
+    close_cash(
+        db,
+        actor(db, Role.AGENT),
+        sid,
+        CountedInput(
+            euros(expected[PaymentMethod.CASH].cents),
+            str(expected[PaymentMethod.CHEQUE].count),
+            euros(expected[PaymentMethod.CHEQUE].cents),
+            "",
+        ),
+        key=new_operation_key(),
+    )
     # an absence on the day of the report (the 21st), billed
     db.clock.set(paris(date(2026, 12, 21), time(17, 0)))
     res_id = (
@@ -368,8 +414,15 @@ def test_closing_report_pdf(db, tmp_path):
     text = " ".join(
         PdfReader(io.BytesIO(pdf)).pages[0].extract_text().replace("\xa0", " ").replace("\u202f", " ").split()
     )
-    for expected in ("Arrêté journalier du jeudi 26 novembre 2026", "Sophie Martin – caisse clôturée, à valider",
-                     "Chèque n° 4242", "65,00 €", "RAPPORT", "Règlements du jour", "Familles sans adresse e-mail"):  # fmt: skip
+    for expected in (
+        "Arrêté journalier du jeudi 26 novembre 2026",
+        "Sophie Martin – caisse clôturée, à valider",
+        "Chèque n° 4242",
+        "65,00 €",
+        "RAPPORT",
+        "Règlements du jour",
+        "Familles sans adresse e-mail",
+    ):
         assert expected in text, expected
     absences = closing_report_pdf(db, sid, date(2026, 12, 21))
     text = " ".join(PdfReader(io.BytesIO(absences)).pages[0].extract_text().replace("\xa0", " ").split())
@@ -386,8 +439,16 @@ def test_the_compte_rendu_says_refunds_the_balance_and_a_debit_and_is_signed_by_
     basket = Basket(family_id)
     basket.toggle(emma, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.REMOVE)
     confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
-    adjust(db, actor(db, Role.SUPERVISOR), structure_of(db, "CLSH-PV"), family_id, W.ALSH, "-20", "régularisation",
-           key=new_operation_key())  # fmt: skip
+    adjust(
+        db,
+        actor(db, Role.SUPERVISOR),
+        structure_of(db, "CLSH-PV"),
+        family_id,
+        W.ALSH,
+        "-20",
+        "régularisation",
+        key=new_operation_key(),
+    )
     transmit_day(db, TODAY)
     with db.reading() as uow:
         body = uow.session.scalar(
@@ -408,8 +469,13 @@ def test_french_elision_in_the_familys_e_mails():
     from app.text import of
 
     assert [of(n) for n in ("Emma", "Élise", "Inès", "Lucas", "Yanis", "Yvan")] == [
-        "d'Emma", "d'Élise", "d'Inès", "de Lucas", "de Yanis", "d'Yvan"
-    ]  # fmt: skip
+        "d'Emma",
+        "d'Élise",
+        "d'Inès",
+        "de Lucas",
+        "de Yanis",
+        "d'Yvan",
+    ]
 
 
 def test_a_missing_sender_address_is_said_not_replaced_by_localhost(monkeypatch):

@@ -43,8 +43,10 @@ def test_the_database_allows_exactly_each_enum_s_values(empty_url):
             set(re.findall(r"'([^']*)'", text)) for text in checks
         ]  # SQLite: IN ('a', …); PostgreSQL: ANY
         if expected not in allowed:
-            problems.append(f"{table}.{column}: the database allows {allowed or 'nothing checked'}, "
-                            f"the enum has {sorted(expected)}")  # fmt: skip
+            problems.append(
+                f"{table}.{column}: the database allows {allowed or 'nothing checked'}, "
+                f"the enum has {sorted(expected)}"
+            )
         width = next(c["type"] for c in inspector.get_columns(table) if c["name"] == column)
         if isinstance(width, String) and width.length is not None and width.length < max(map(len, expected)):
             problems.append(

@@ -797,8 +797,11 @@ def test_two_senders_one_killed_mid_send_deliver_each_message_once(demo_rw, stag
                 v.recv()
         assert left == 1  # the victim's message: claimed, its lease running
         with db.reading() as uow:  # marked « sending » before the SMTP exchange the kill interrupted
-            interrupted = uow.session.execute(select(OutboxMessage.status, OutboxMessage.message_id).where(
-                OutboxMessage.status != OutboxStatus.SENT, OutboxMessage.id.in_(pending))).all()  # fmt: skip
+            interrupted = uow.session.execute(
+                select(OutboxMessage.status, OutboxMessage.message_id).where(
+                    OutboxMessage.status != OutboxStatus.SENT, OutboxMessage.id.in_(pending)
+                )
+            ).all()
         assert [r.status for r in interrupted] == [OutboxStatus.SENDING]
         first_round = len(recorder.messages)
         # a sender run again once the killed job's lease has expired

@@ -51,8 +51,19 @@ from app.services.setup.views import audit_view
 from app.services.uow import Database, new_operation_key
 from tests.helpers import activity_id, actor, balance, new_family, structure_of
 
-NEEDLES = ("Quennevillard", "Perpétue", "Ysolde", "Eudoxe", "05 63 98 76 54", "0563987654",
-           "perpetue.quennevillard@example.org", "Glycines-Bleues", "cajou", "bouleau", "7654321")  # fmt: skip
+NEEDLES = (
+    "Quennevillard",
+    "Perpétue",
+    "Ysolde",
+    "Eudoxe",
+    "05 63 98 76 54",
+    "0563987654",
+    "perpetue.quennevillard@example.org",
+    "Glycines-Bleues",
+    "cajou",
+    "bouleau",
+    "7654321",
+)
 """What names the family (its name, the mother's and the children's first names, phone, e-mail, address, health
 notes, a cheque's number): none of it may be read anywhere once it is anonymised."""
 
@@ -76,8 +87,11 @@ def found_anywhere(db: Database) -> list[str]:
                         continue
                     if isinstance(value, dict) and set(value) == {"sealed"}:
                         continue
-                    text = plain(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
-                                                                                  default=str))  # fmt: skip
+                    text = plain(
+                        value
+                        if isinstance(value, str)
+                        else json.dumps(value, ensure_ascii=False, default=str)
+                    )
                     hits += [f"{table.name}.{column}: {needle}" for needle, key in needles if key in text]
     return hits
 
@@ -103,12 +117,30 @@ def money(db: Database, family_id: int | None = None) -> dict[str, object]:
     with db.reading() as uow:
         s = uow.session
         return {
-            "payments": sorted(s.execute(select(Payment.id, Payment.receipt_number, Payment.amount_cents,
-                                                Payment.method, Payment.paid_at)).all()),
-            "entries": sorted(s.execute(select(LedgerEntry.id, LedgerEntry.wallet_id, LedgerEntry.kind,
-                                               LedgerEntry.amount_cents, LedgerEntry.created_at)).all()),
+            "payments": sorted(
+                s.execute(
+                    select(
+                        Payment.id,
+                        Payment.receipt_number,
+                        Payment.amount_cents,
+                        Payment.method,
+                        Payment.paid_at,
+                    )
+                ).all()
+            ),
+            "entries": sorted(
+                s.execute(
+                    select(
+                        LedgerEntry.id,
+                        LedgerEntry.wallet_id,
+                        LedgerEntry.kind,
+                        LedgerEntry.amount_cents,
+                        LedgerEntry.created_at,
+                    )
+                ).all()
+            ),
             "wallets": sorted(s.execute(select(Wallet.id, Wallet.balance_cents)).all()),
-        }  # fmt: skip
+        }
 
 
 def a_family_with_a_history(db: Database) -> tuple[int, list[int]]:
@@ -117,12 +149,34 @@ def a_family_with_a_history(db: Database) -> tuple[int, list[int]]:
     days to come, one in a day then closed), the night's compte-rendu e-mailed. Ends on 21/12/2026 at 17:00."""
     db.clock.set(paris(date(2026, 11, 26), time(10, 0)))
     clerk, boss = actor(db, Role.AGENT), actor(db, Role.SUPERVISOR)
-    family_id = create_family(db, clerk, FamilyInput(
-        name="Quennevillard", phone="05 63 98 76 54", email="perpetue.quennevillard@example.org",
-        address="12 impasse des Glycines-Bleues", postal_code="82700", city="Montech", quotient_familial="640",
-        adults=[AdultInput("Perpétue", "Quennevillard", "mère", "06 63 98 76 54", "perpetue.quennevillard@example.org")]),
-        [ChildInput("Ysolde", "Quennevillard", date(2018, 5, 14), "CE2", "PAI noix de cajou et pollen de bouleau"),
-         ChildInput("Eudoxe", "Quennevillard", date(2020, 2, 3), "GS")])  # fmt: skip
+    family_id = create_family(
+        db,
+        clerk,
+        FamilyInput(
+            name="Quennevillard",
+            phone="05 63 98 76 54",
+            email="perpetue.quennevillard@example.org",
+            address="12 impasse des Glycines-Bleues",
+            postal_code="82700",
+            city="Montech",
+            quotient_familial="640",
+            adults=[
+                AdultInput(
+                    "Perpétue",
+                    "Quennevillard",
+                    "mère",
+                    "06 63 98 76 54",
+                    "perpetue.quennevillard@example.org",
+                )
+            ],
+        ),
+        [
+            ChildInput(
+                "Ysolde", "Quennevillard", date(2018, 5, 14), "CE2", "PAI noix de cajou et pollen de bouleau"
+            ),
+            ChildInput("Eudoxe", "Quennevillard", date(2020, 2, 3), "GS"),
+        ],
+    )
     with db.reading() as uow:
         children = list(
             uow.session.scalars(select(Child.id).where(Child.family_id == family_id).order_by(Child.id))
@@ -131,10 +185,16 @@ def a_family_with_a_history(db: Database) -> tuple[int, list[int]]:
     issue_portal_password(db, clerk, family_id, by_email=False)
     add_aid(db, clerk, family_id, caf, [W.ALSH], "2", date(2026, 9, 1), date(2027, 8, 31))
     sid = structure_of(db, "CLSH-PV")
-    record_payment(db, clerk, sid, PaymentInput(family_id, W.ALSH, PaymentMethod.CHEQUE, "120", "Banque Tarnaise",
-                                                "7654321"), key=new_operation_key())  # fmt: skip
-    twice = record_payment(db, clerk, sid, PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20"),
-                           key=new_operation_key())  # fmt: skip
+    record_payment(
+        db,
+        clerk,
+        sid,
+        PaymentInput(family_id, W.ALSH, PaymentMethod.CHEQUE, "120", "Banque Tarnaise", "7654321"),
+        key=new_operation_key(),
+    )
+    twice = record_payment(
+        db, clerk, sid, PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20"), key=new_operation_key()
+    )
     reverse_payment(
         db, boss, twice.payment_id, "Mme Perpétue Quennevillard a payé deux fois", key=new_operation_key()
     )
@@ -150,15 +210,24 @@ def a_family_with_a_history(db: Database) -> tuple[int, list[int]]:
     transmit_day(db, date(2026, 11, 26))  # the compte-rendu names the children
     db.clock.set(paris(date(2026, 12, 21), time(17, 0)))
     with db.reading() as uow:
-        today = uow.session.scalar(select(Reservation.id).join(Reservation.activity_day).where(
-            Reservation.child_id == children[0], Reservation.status == ReservationStatus.ACCEPTED,
-            Reservation.activity_day.has(day=date(2026, 12, 21))))  # fmt: skip
+        today = uow.session.scalar(
+            select(Reservation.id)
+            .join(Reservation.activity_day)
+            .where(
+                Reservation.child_id == children[0],
+                Reservation.status == ReservationStatus.ACCEPTED,
+                Reservation.activity_day.has(day=date(2026, 12, 21)),
+            )
+        )
     record_attendance(db, clerk, today, Attendance.ABSENT)
     record_certificate(db, clerk, today, key=new_operation_key())
     with db.reading() as uow:
-        closed = uow.session.scalar(select(Reservation.activity_day_id).where(Reservation.child_id == children[0])
-                                    .join(Reservation.activity_day).where(Reservation.activity_day.has(
-                                        day=date(2026, 12, 28))))  # fmt: skip
+        closed = uow.session.scalar(
+            select(Reservation.activity_day_id)
+            .where(Reservation.child_id == children[0])
+            .join(Reservation.activity_day)
+            .where(Reservation.activity_day.has(day=date(2026, 12, 28)))
+        )
     close_day(
         db, boss, closed, "travaux", key=new_operation_key()
     )  # an e-mail to the family, names in the result
@@ -184,10 +253,16 @@ def test_an_anonymised_family_can_be_read_nowhere_and_the_money_stays(demo_rw, b
         backup = daily_backup(Path(str(db.engine.url.database)), date(2026, 12, 21), directory=tmp_path)
     before = money(db)
     with db.reading() as uow:  # the requests to come: after 21/12 (the 28th was closed)
-        live = uow.session.execute(select(Reservation.status, Reservation.price_cents).join(Child).join(
-            Reservation.activity_day).where(Child.family_id == family_id, Reservation.status.in_(
-                (ReservationStatus.ACCEPTED, ReservationStatus.WAITLISTED)),
-                Reservation.activity_day.has(ActivityDay.day > date(2026, 12, 21)))).all()  # fmt: skip
+        live = uow.session.execute(
+            select(Reservation.status, Reservation.price_cents)
+            .join(Child)
+            .join(Reservation.activity_day)
+            .where(
+                Child.family_id == family_id,
+                Reservation.status.in_((ReservationStatus.ACCEPTED, ReservationStatus.WAITLISTED)),
+                Reservation.activity_day.has(ActivityDay.day > date(2026, 12, 21)),
+            )
+        ).all()
     refund = sum(price for status, price in live if status is ReservationStatus.ACCEPTED)
     assert len(live) == 3 and refund > 0
     preview = anonymisation_preview(db, family_id)
@@ -197,8 +272,9 @@ def test_an_anonymised_family_can_be_read_nowhere_and_the_money_stays(demo_rw, b
         refund,
     )
     assert preview.can_anonymise and any("2 enfants" in line for line in preview.erased)
-    done = anonymise_family(db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.REFUND,
-                            key=new_operation_key())  # fmt: skip
+    done = anonymise_family(
+        db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.REFUND, key=new_operation_key()
+    )
     assert (done.cancelled, done.refunded_cents) == (3, refund)
 
     assert found_anywhere(db) == []
@@ -241,8 +317,9 @@ def test_a_family_in_debit_is_not_anonymised_and_nothing_is_written(demo_rw):
     assert not preview.can_anonymise and preview.debt_cents == 1500
     before = money(db)
     with pytest.raises(ValidationError, match="doit encore 15,00\u00a0€ : régularisez ce solde"):
-        anonymise_family(db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.KEEP,
-                         key=new_operation_key())  # fmt: skip
+        anonymise_family(
+            db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.KEEP, key=new_operation_key()
+        )
     assert money(db) == before
     with db.reading() as uow:
         assert uow.session.get(Family, family_id).anonymized_at is None
@@ -257,11 +334,21 @@ def test_kept_as_credit_the_balance_stays_and_the_waiting_list_gets_the_places(d
         waiting = select(Reservation.activity_day_id).where(
             Reservation.status == ReservationStatus.WAITLISTED
         )
-        day = uow.session.scalars(select(ActivityDay).where(
-            ActivityDay.activity_id == pv, ActivityDay.day > date(2026, 12, 20), ActivityDay.closed.is_(False),
-            ActivityDay.id.not_in(waiting)).order_by(ActivityDay.day)).first()  # fmt: skip
-        taken = uow.session.scalar(select(func.count()).select_from(Reservation).where(
-            Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.ACCEPTED))  # fmt: skip
+        day = uow.session.scalars(
+            select(ActivityDay)
+            .where(
+                ActivityDay.activity_id == pv,
+                ActivityDay.day > date(2026, 12, 20),
+                ActivityDay.closed.is_(False),
+                ActivityDay.id.not_in(waiting),
+            )
+            .order_by(ActivityDay.day)
+        ).first()
+        taken = uow.session.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .where(Reservation.activity_day_id == day.id, Reservation.status == ReservationStatus.ACCEPTED)
+        )
         day.capacity, full = taken + 1, day.day
         uow.commit()
     for fid, kid in ((family_id, child), (other_id, other)):
@@ -269,8 +356,9 @@ def test_kept_as_credit_the_balance_stays_and_the_waiting_list_gets_the_places(d
         basket.toggle(kid, pv, full, Action.ADD)
         confirm(db, actor(db, Role.AGENT), basket, key=new_operation_key())
     assert balance(db, family_id) == 10_000 - 1300
-    done = anonymise_family(db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.KEEP,
-                            key=new_operation_key())  # fmt: skip
+    done = anonymise_family(
+        db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.KEEP, key=new_operation_key()
+    )
     assert (
         done.choice is BalanceChoice.KEEP
         and done.balance_cents == 10_000
@@ -314,8 +402,11 @@ def test_exports_are_audited_and_readable_by_their_user_only(demo_rw, tmp_path):
     family_id, _ = new_family(db, "Exportée")
     data = export_family(db, actor(db, Role.AGENT), family_id)
     with db.reading() as uow:
-        actions = uow.session.execute(select(AuditEntry.action, AuditEntry.agent_id, AuditEntry.after).where(
-            AuditEntry.action.in_(("family.export_all", "family.export")))).all()  # fmt: skip
+        actions = uow.session.execute(
+            select(AuditEntry.action, AuditEntry.agent_id, AuditEntry.after).where(
+                AuditEntry.action.in_(("family.export_all", "family.export"))
+            )
+        ).all()
     assert ("family.export_all", admin.agent_id) in [(a, who) for a, who, _ in actions]
     assert next(after for a, _, after in actions if a == "family.export_all")["familles"] > 20
     assert "family.export" in [a for a, _, _ in actions]

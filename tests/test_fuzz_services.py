@@ -68,8 +68,11 @@ GARBAGE = st.one_of(
 
 def _value_strategy(name: str, people: dict[str, Actor]) -> st.SearchStrategy[Any]:
     if name == "actor":
-        return st.one_of(st.sampled_from(list(people.values())), st.builds(Actor, GARBAGE, st.sampled_from(list(Role))),
-                         GARBAGE)  # fmt: skip
+        return st.one_of(
+            st.sampled_from(list(people.values())),
+            st.builds(Actor, GARBAGE, st.sampled_from(list(Role))),
+            GARBAGE,
+        )
     return GARBAGE
 
 
@@ -106,8 +109,13 @@ def test_arbitrary_arguments_get_a_typed_refusal_and_write_nothing(demo_rw, name
         guess = _dataclass_guess(fn, p.name)
         strategies[p.name] = guess if guess is not None else _value_strategy(p.name, people)
 
-    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+    @settings(
+        max_examples=12,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(st.fixed_dictionaries(strategies))
     def probe(arguments: dict[str, Any]) -> None:
         before = row_counts(db)

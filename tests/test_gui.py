@@ -85,8 +85,15 @@ def test_a_family_of_seven_children_keeps_the_window_within_1366_pixels(qtbot, d
     the boxes go four to a line."""
     from tests.helpers import new_family
 
-    names = ("Frédéric", "Marie-Clémentine", "Jean-Baptiste", "Anne-Sophie", "Pierre-Alexandre", "Maximilien",
-             "Gwendoline")  # fmt: skip
+    names = (
+        "Frédéric",
+        "Marie-Clémentine",
+        "Jean-Baptiste",
+        "Anne-Sophie",
+        "Pierre-Alexandre",
+        "Maximilien",
+        "Gwendoline",
+    )
     family_id, _ = new_family(demo_rw, "1034", children=names)
     window = MainWindow(demo_rw)
     qtbot.addWidget(window)

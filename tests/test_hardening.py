@@ -69,26 +69,44 @@ def test_over_long_texts_are_refused_before_the_database(db):
         key=new_operation_key(),
     )
     cases = [
-        lambda: record_payment(db, agent, sid, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE, "10",
-                                                            "B" * 81, "123"), key=new_operation_key()),  # fmt: skip
+        lambda: record_payment(
+            db,
+            agent,
+            sid,
+            PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE, "10", "B" * 81, "123"),
+            key=new_operation_key(),
+        ),
         lambda: reverse_payment(db, supervisor, receipt.payment_id, "r" * 401, key=new_operation_key()),
         lambda: adjust(db, supervisor, sid, family_id, WalletKind.ALSH, "5", LONG, key=new_operation_key()),
-        lambda: days.close_day(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "r" * 201, key=new_operation_key()),
-        lambda: days.set_capacity(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, 30, LONG, key=new_operation_key()),
+        lambda: days.close_day(
+            db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, "r" * 201, key=new_operation_key()
+        ),
+        lambda: days.set_capacity(
+            db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, 30, LONG, key=new_operation_key()
+        ),
         lambda: create_family(db, agent, FamilyInput(name="N" * 121)),
         lambda: create_family(db, agent, FamilyInput(name="Ville", city=LONG)),
         lambda: create_family(db, agent, FamilyInput(name="Mail", email="a" * 200 + "@example.org")),
-        lambda: save_child(db, agent, family_id, ChildInput(first_name=LONG, last_name="X", birth_date=date(2018, 1, 1))),
+        lambda: save_child(
+            db, agent, family_id, ChildInput(first_name=LONG, last_name="X", birth_date=date(2018, 1, 1))
+        ),
         lambda: save_message(db, admin, sid, "T" * 121, "texte", date(2026, 11, 26)),
         lambda: create_activity(db, admin, ActivityInput(sid, "alsh_holidays", "A" * 121, "13", 10)),
         lambda: close_cash(db, agent, sid, CountedInput("10", "0", "0", LONG), key=new_operation_key()),
         lambda: find_families(db, LONG),
-    ]  # fmt: skip
+    ]
     for call in cases:
         error = _refused(db, call, "trop long")
         assert len(str(error)) < 300  # the message names the field, it does not repeat the text
-    basket = Basket(family_id, [BasketLine(child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD,
-                                                 override_deadline=True)], override_reason="m" * 301)  # fmt: skip
+    basket = Basket(
+        family_id,
+        [
+            BasketLine(
+                child, activity_id(db, "CLSH-PV"), date(2026, 12, 21), Action.ADD, override_deadline=True
+            )
+        ],
+        override_reason="m" * 301,
+    )
     _refused(db, lambda: confirm(db, supervisor, basket, key=new_operation_key()), "trop long")
 
 
@@ -107,21 +125,44 @@ def test_numbers_out_of_range_and_wrong_types_are_typed_errors(db):
     family_id, (child,) = new_family(db, "Types", balance_cents=5000)
     pv = activity_id(db, "CLSH-PV")
     _refused(db, lambda: family_summary(db, 2**70), "invalide")
-    _refused(db, lambda: days.set_capacity(db, supervisor, day_row(db, "CLSH-PV", date(2026, 12, 30)).id, 2**40,
-                                           "renfort", key=new_operation_key()), "hors limites")  # fmt: skip
+    _refused(
+        db,
+        lambda: days.set_capacity(
+            db,
+            supervisor,
+            day_row(db, "CLSH-PV", date(2026, 12, 30)).id,
+            2**40,
+            "renfort",
+            key=new_operation_key(),
+        ),
+        "hors limites",
+    )
     _refused(db, lambda: month_view(db, family_id, child, pv, "2026", 12), "nombre entier attendu")  # type: ignore[arg-type]
     _refused(db, lambda: reservation_rows(db, family_id, "2026-01-01"), "date attendue")  # type: ignore[arg-type]
-    _refused(db, lambda: record_payment(db, agent, structure_of(db, "CLSH-PV"),
-                                        PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, 1300), key=new_operation_key()),  # type: ignore[arg-type]
-             "texte attendu")  # fmt: skip
+    _refused(
+        db,
+        lambda: record_payment(
+            db,
+            agent,
+            structure_of(db, "CLSH-PV"),
+            PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, 1300),
+            key=new_operation_key(),
+        ),  # type: ignore[arg-type]
+        "texte attendu",
+    )
     bogus = Basket(family_id, [BasketLine(child, pv, date(2026, 12, 21), "bogus")])  # type: ignore[arg-type]
     _refused(db, lambda: confirm(db, agent, bogus, key=new_operation_key()), "valeur inconnue")
     as_text = Basket(family_id, [BasketLine(child, pv, date(2026, 12, 21), "add")])  # type: ignore[arg-type]
     assert (
         confirm(db, agent, as_text, key=new_operation_key()).outcomes[0].label == "Acceptée"
     )  # an action given as its text is read
-    _refused(db, lambda: adjust(db, supervisor, 987_654, family_id, WalletKind.ALSH, "5", "essai", key=new_operation_key()),
-             "Structure inconnue")  # was an IntegrityError: the till row was inserted first  # fmt: skip
+    _refused(
+        db,
+        lambda: adjust(
+            db, supervisor, 987_654, family_id, WalletKind.ALSH, "5", "essai", key=new_operation_key()
+        ),
+        "Structure inconnue",
+    )  # was an IntegrityError: the till row was inserted first
     with pytest.raises(DomainError, match="trop long"):
         parse_amount("1" * 100_000)  # was InvalidOperation inside format_eur
 
@@ -131,12 +172,33 @@ def test_only_ascii_digits_count_as_numbers(db, digits):
     agent = actor(db, Role.AGENT)
     family_id, _children = new_family(db, "Chiffres")
     sid = structure_of(db, "CLSH-PV")
-    _refused(db, lambda: record_payment(db, agent, sid, PaymentInput(family_id, WalletKind.ALSH,
-                                                                     PaymentMethod.CASH, digits), key=new_operation_key()), "Montant")  # fmt: skip
-    _refused(db, lambda: record_payment(db, agent, sid, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE,
-                                                                     "10", "Banque", digits), key=new_operation_key()), "chèque")  # fmt: skip
-    _refused(db, lambda: create_family(db, agent, FamilyInput(name="QF", quotient_familial=digits)),
-             "Quotient familial")  # fmt: skip
+    _refused(
+        db,
+        lambda: record_payment(
+            db,
+            agent,
+            sid,
+            PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, digits),
+            key=new_operation_key(),
+        ),
+        "Montant",
+    )
+    _refused(
+        db,
+        lambda: record_payment(
+            db,
+            agent,
+            sid,
+            PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE, "10", "Banque", digits),
+            key=new_operation_key(),
+        ),
+        "chèque",
+    )
+    _refused(
+        db,
+        lambda: create_family(db, agent, FamilyInput(name="QF", quotient_familial=digits)),
+        "Quotient familial",
+    )
     _refused(
         db, lambda: create_family(db, agent, FamilyInput(name="CP", postal_code="７５００１")), "Code postal"
     )
@@ -163,8 +225,13 @@ def test_roles_are_read_from_the_database_not_from_the_caller(db):
         ),
         "Action réservée",
     )
-    _refused(db, lambda: adjust(db, Actor(None, Role.ADMIN), sid, family_id, WalletKind.ALSH, "500", "x", key=new_operation_key()),
-             "Agent inconnu")  # fmt: skip
+    _refused(
+        db,
+        lambda: adjust(
+            db, Actor(None, Role.ADMIN), sid, family_id, WalletKind.ALSH, "500", "x", key=new_operation_key()
+        ),
+        "Agent inconnu",
+    )
     adjust(db, supervisor, sid, family_id, WalletKind.ALSH, "1", "correction", key=new_operation_key())
     with db.writing() as uow:  # demoted a second ago
         uow.session.execute(update(Agent).where(Agent.id == supervisor.agent_id).values(role=Role.AGENT))
@@ -179,8 +246,17 @@ def test_roles_are_read_from_the_database_not_from_the_caller(db):
     with db.writing() as uow:  # disabled a second ago
         uow.session.execute(update(Agent).where(Agent.id == clerk.agent_id).values(active=False))
         uow.commit()
-    _refused(db, lambda: record_payment(db, clerk, sid, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH,
-                                                                     "5"), key=new_operation_key()), "désactivé")  # fmt: skip
+    _refused(
+        db,
+        lambda: record_payment(
+            db,
+            clerk,
+            sid,
+            PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CASH, "5"),
+            key=new_operation_key(),
+        ),
+        "désactivé",
+    )
 
 
 def _three_wrong_passwords(url: str, barrier, results) -> None:
@@ -313,8 +389,11 @@ def test_a_plain_file_keyring_is_no_keyring(monkeypatch):
 
 def test_commands_never_create_a_database_and_refuse_absurd_dates(tmp_path):
     missing = tmp_path / "absent" / "x.sqlite3"
-    for args in (("check",), ("nightly", "--no-send"), ("print", "attendance", "--activity", "1", "--day",
-                                                           "2026-12-21", str(tmp_path / "a.pdf"))):  # fmt: skip
+    for args in (
+        ("check",),
+        ("nightly", "--no-send"),
+        ("print", "attendance", "--activity", "1", "--day", "2026-12-21", str(tmp_path / "a.pdf")),
+    ):
         result = run_app(*args, "--db", f"sqlite:///{missing}")
         assert_one_line_french_error(result, "n'existe pas")
         assert result.returncode == 2 and not missing.parent.exists()

@@ -16,11 +16,32 @@ from app.services.setup.family_import import FIELDS, LineError, guess_mapping
 from app.ui.import_dialog import FamiliesPanel
 from tests.test_admin_gui import _window
 
-HEADERS = ["Nom de famille", "Nom responsable", "Prénom responsable", "E-mail", "Téléphone", "Code postal",
-           "Ville", "QF", "Nom enfant", "Prénom enfant", "Date de naissance", "Niveau", "Solde ALAE",
-           "Solde ALSH"]  # fmt: skip
-GUIMBAUD = ["Guimbaud", "Guimbaud", "Claire", "claire.guimbaud@example.org", "05 63 12 34 56", "82700", "Montech",
-            "850"]  # fmt: skip
+HEADERS = [
+    "Nom de famille",
+    "Nom responsable",
+    "Prénom responsable",
+    "E-mail",
+    "Téléphone",
+    "Code postal",
+    "Ville",
+    "QF",
+    "Nom enfant",
+    "Prénom enfant",
+    "Date de naissance",
+    "Niveau",
+    "Solde ALAE",
+    "Solde ALSH",
+]
+GUIMBAUD = [
+    "Guimbaud",
+    "Guimbaud",
+    "Claire",
+    "claire.guimbaud@example.org",
+    "05 63 12 34 56",
+    "82700",
+    "Montech",
+    "850",
+]
 BERTRANDOU = ["Bertrandou", "Bertrandou", "Paul", "paul.bertrandou@example.org", "", "82700", "Montech", ""]
 
 
@@ -34,13 +55,16 @@ def _csv(path, rows, headers=HEADERS) -> str:
 
 def _town_file(path) -> str:
     """Two families (one with two children) with balances; line 5 rejected; line 6 repeats line 2."""
-    return _csv(path, [
-        GUIMBAUD + ["Guimbaud", "Léa", "14/03/2018", "CE1", "12,50", "-3,00"],
-        GUIMBAUD + ["Guimbaud", "Hugo", "2016-05-02", "CM1", "12,50", "-3,00"],
-        BERTRANDOU + ["Bertrandou", "Chloé", "01/09/2019", "GS", "", "20,00"],
-        ["Erreur", "", "", "", "", "82700", "Montech", "", "Erreur", "Jules", "31/02/2019", "", "", ""],
-        GUIMBAUD + ["Guimbaud", "Léa", "14/03/2018", "CE1", "12,50", "-3,00"],
-    ])  # fmt: skip
+    return _csv(
+        path,
+        [
+            GUIMBAUD + ["Guimbaud", "Léa", "14/03/2018", "CE1", "12,50", "-3,00"],
+            GUIMBAUD + ["Guimbaud", "Hugo", "2016-05-02", "CM1", "12,50", "-3,00"],
+            BERTRANDOU + ["Bertrandou", "Chloé", "01/09/2019", "GS", "", "20,00"],
+            ["Erreur", "", "", "", "", "82700", "Montech", "", "Erreur", "Jules", "31/02/2019", "", "", ""],
+            GUIMBAUD + ["Guimbaud", "Léa", "14/03/2018", "CE1", "12,50", "-3,00"],
+        ],
+    )
 
 
 def _panel(qtbot, db):
@@ -76,8 +100,11 @@ def _to_preview(qtbot, panel, path):
 def _opening_entries(db, name: str) -> dict[WalletKind, tuple[int, str]]:
     with db.reading() as uow:
         rows = uow.session.execute(
-            select(Wallet.kind, LedgerEntry.amount_cents, LedgerEntry.label).join(Wallet).join(Family)
-            .where(Family.name == name, LedgerEntry.kind == LedgerKind.OPENING)).all()  # fmt: skip
+            select(Wallet.kind, LedgerEntry.amount_cents, LedgerEntry.label)
+            .join(Wallet)
+            .join(Family)
+            .where(Family.name == name, LedgerEntry.kind == LedgerKind.OPENING)
+        ).all()
         return {kind: (cents, opened(uow.session, label)) for kind, cents, label in rows}  # labels are sealed
 
 
@@ -176,9 +203,14 @@ def test_a_workbook_with_other_headers_is_mapped_by_hand(qtbot, demo_rw, tmp_pat
     )
     assert dialog.field_labels["famille"].styleSheet() != dialog.field_labels["email"].styleSheet()
 
-    for key, header in (("famille", "Ménage"), ("email", "Courriel du foyer"), ("enfant_nom", "Élève : nom"),
-                        ("enfant_prenom", "Élève : nom"), ("enfant_naissance", "Né(e) le"),
-                        ("solde_alae", "Crédit mercredi")):  # fmt: skip
+    for key, header in (
+        ("famille", "Ménage"),
+        ("email", "Courriel du foyer"),
+        ("enfant_nom", "Élève : nom"),
+        ("enfant_prenom", "Élève : nom"),
+        ("enfant_naissance", "Né(e) le"),
+        ("solde_alae", "Crédit mercredi"),
+    ):
         dialog.set_column(key, header)
     assert dialog.combos["famille"].toolTip() == "ex. « Lacombe »"
     dialog.next_button.click()
@@ -218,10 +250,16 @@ def test_unreadable_files_give_a_french_message_and_nothing_is_written(qtbot, de
     for path, message in (
         (fake, "Le fichier « familles.xlsx » n'est pas un classeur Excel (.xlsx) lisible."),
         (empty, "Le fichier « vide.csv » est vide."),
-        (piped, "Ligne 1 (en-têtes) : séparateur de colonnes non reconnu ; les colonnes doivent être séparées "
-                "par « ; » ou « , » (enregistrez le fichier au format CSV)."),
-        (tmp_path / "absent.csv", "Impossible de lire le fichier « absent.csv » : fichier ou dossier introuvable."),
-    ):  # fmt: skip
+        (
+            piped,
+            "Ligne 1 (en-têtes) : séparateur de colonnes non reconnu ; les colonnes doivent être séparées "
+            "par « ; » ou « , » (enregistrez le fichier au format CSV).",
+        ),
+        (
+            tmp_path / "absent.csv",
+            "Impossible de lire le fichier « absent.csv » : fichier ou dossier introuvable.",
+        ),
+    ):
         dialog.read_file(str(path))
         _idle(qtbot, dialog)
         assert dialog.stack.currentIndex() == 0

@@ -16,9 +16,16 @@ def line(**cells: str) -> str:
 
 
 def family_line(child: str, **extra: str) -> str:
-    base = {"famille": "Dupont", "responsable_nom": "Dupont", "responsable_prenom": "Hélène",
-            "email": "dupont@example.org", "enfant_nom": "Dupont", "enfant_prenom": child,
-            "enfant_naissance": "12/03/2018", "solde_alsh": "40,00"}  # fmt: skip
+    base = {
+        "famille": "Dupont",
+        "responsable_nom": "Dupont",
+        "responsable_prenom": "Hélène",
+        "email": "dupont@example.org",
+        "enfant_nom": "Dupont",
+        "enfant_prenom": child,
+        "enfant_naissance": "12/03/2018",
+        "solde_alsh": "40,00",
+    }
     return line(**(base | extra))
 
 
@@ -28,8 +35,17 @@ def preview(db, text: str, name: str = "familles.csv"):
 
 def test_lines_of_one_family_with_different_e_mails_are_rejected_together_never_two_balances(db):
     """One line with the e-mail, one without, one mistyped: one family, not three with 40,00 € each."""
-    result = preview(db, "\r\n".join([HEADER, family_line("Léa"), family_line("Tom", email=""),
-                                      family_line("Zoé", email="dupont@exemple.org")]))  # fmt: skip
+    result = preview(
+        db,
+        "\r\n".join(
+            [
+                HEADER,
+                family_line("Léa"),
+                family_line("Tom", email=""),
+                family_line("Zoé", email="dupont@exemple.org"),
+            ]
+        ),
+    )
     assert result.balances.get(WalletKind.ALSH, 0) == 0 and not result.new_families
     assert result.rejected_lines == [2, 3, 4]
     message = " ".join(e.message for e in result.rejected)
@@ -49,8 +65,23 @@ def test_two_balances_for_one_family_reject_it_and_one_balance_is_taken_once(db)
 
 def test_a_comma_file_with_unquoted_french_amounts_is_rejected_not_rounded(db):
     header = ",".join(DEFAULT_HEADERS)
-    row = ["Martin", "Martin", "Paul", "", "", "", "", "", "", "Martin", "Léo", "01/02/2019", "CE1", "12,50",
-           "81,40"]  # fmt: skip
+    row = [
+        "Martin",
+        "Martin",
+        "Paul",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "Martin",
+        "Léo",
+        "01/02/2019",
+        "CE1",
+        "12,50",
+        "81,40",
+    ]
     result = preview(db, "\r\n".join([header, ",".join(row)]))
     assert not result.new_families and result.rejected_lines == [2]
     (error,) = result.rejected
@@ -94,9 +125,14 @@ def test_a_file_number_in_famille_is_the_familys_reference_never_its_name(db):
     from app.services.families.search import find_families
     from app.services.setup.family_import import import_families
 
-    text = "\r\n".join([HEADER, family_line("Léa", famille="1034", responsable_nom="Frédéric-Dupont"),
-                        family_line("Tom", famille="1034", responsable_nom="Frédéric-Dupont"),
-                        family_line("Zoé", famille="1035", responsable_nom="", responsable_prenom="")])  # fmt: skip
+    text = "\r\n".join(
+        [
+            HEADER,
+            family_line("Léa", famille="1034", responsable_nom="Frédéric-Dupont"),
+            family_line("Tom", famille="1034", responsable_nom="Frédéric-Dupont"),
+            family_line("Zoé", famille="1035", responsable_nom="", responsable_prenom=""),
+        ]
+    )
     result = preview(db, text)
     assert [f.name for f in result.new_families] == ["FRÉDÉRIC-DUPONT"]
     assert [f.values["reference"] for f in result.new_families] == ["1034"]
@@ -135,13 +171,30 @@ def test_a_separator_mix_up_and_a_stray_quote_are_said_as_such(db):
 def test_without_a_family_column_the_family_is_its_responsible_adults(db):
     headers = [h for h in DEFAULT_HEADERS if h != "famille"]
     rows = [
-        {"responsable_nom": "Martin", "responsable_prenom": "Paul", "enfant_nom": "Martin", "enfant_prenom": "Léo",
-         "enfant_naissance": "01/02/2019", "solde_alsh": "10,00"},
-        {"responsable_nom": "Martin", "responsable_prenom": "Paul", "enfant_nom": "Martin", "enfant_prenom": "Zoé",
-         "enfant_naissance": "03/04/2017", "solde_alsh": "10,00"},
-        {"responsable_nom": "Martin", "responsable_prenom": "Claire", "enfant_nom": "Martin", "enfant_prenom": "Ana",
-         "enfant_naissance": "05/06/2018"},
-    ]  # fmt: skip
+        {
+            "responsable_nom": "Martin",
+            "responsable_prenom": "Paul",
+            "enfant_nom": "Martin",
+            "enfant_prenom": "Léo",
+            "enfant_naissance": "01/02/2019",
+            "solde_alsh": "10,00",
+        },
+        {
+            "responsable_nom": "Martin",
+            "responsable_prenom": "Paul",
+            "enfant_nom": "Martin",
+            "enfant_prenom": "Zoé",
+            "enfant_naissance": "03/04/2017",
+            "solde_alsh": "10,00",
+        },
+        {
+            "responsable_nom": "Martin",
+            "responsable_prenom": "Claire",
+            "enfant_nom": "Martin",
+            "enfant_prenom": "Ana",
+            "enfant_naissance": "05/06/2018",
+        },
+    ]
     text = "\r\n".join([";".join(headers), *(";".join(r.get(h, "") for h in headers) for r in rows)])
     result = preview(db, text)
     assert not result.rejected

@@ -99,8 +99,11 @@ def _writes(path: Path) -> list[str]:
             targets = [node.target]
         for target in targets:
             for sub in target.elts if isinstance(target, ast.Tuple) else [target]:
-                if (isinstance(sub, ast.Attribute) and sub.attr in ("status", "waitlist_position")
-                        and not (isinstance(sub.value, ast.Name) and sub.value.id == "self")):  # fmt: skip
+                if (
+                    isinstance(sub, ast.Attribute)
+                    and sub.attr in ("status", "waitlist_position")
+                    and not (isinstance(sub.value, ast.Name) and sub.value.id == "self")
+                ):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno} assigns .{sub.attr}")
         is_refund = isinstance(node, ast.Attribute) and node.attr == "REFUND"
         if is_refund and isinstance(node.value, ast.Name) and node.value.id == "LedgerKind":
@@ -148,11 +151,19 @@ def test_an_online_payments_state_is_written_only_by_its_settlement_module():
         if "OnlinePayment" not in source:
             continue
         for node in ast.walk(ast.parse(source)):
-            targets = [t for target in getattr(node, "targets", []) if isinstance(node, ast.Assign)
-                       for t in (target.elts if isinstance(target, ast.Tuple) else [target])]  # fmt: skip
+            targets = [
+                t
+                for target in getattr(node, "targets", [])
+                if isinstance(node, ast.Assign)
+                for t in (target.elts if isinstance(target, ast.Tuple) else [target])
+            ]
             assigned = any(isinstance(t, ast.Attribute) and t.attr == "status" for t in targets)
-            built = (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "OnlinePayment"
-                     and any(k.arg == "status" for k in node.keywords))  # fmt: skip
+            built = (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "OnlinePayment"
+                and any(k.arg == "status" for k in node.keywords)
+            )
             if (assigned or built) and path != ONLINE:
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
@@ -205,8 +216,11 @@ def _ui_calls_outside_operations(path: Path, db_functions: set[str]) -> list[str
         return None
 
     def is_operation(call: ast.AST) -> bool:
-        return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in (
-            "run", "form", "fetch")  # fmt: skip
+        return (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr in ("run", "form", "fetch")
+        )
 
     handed = {  # local functions handed to (or called inside what is handed to) ops.run / ops.form
         name.id

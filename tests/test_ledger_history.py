@@ -29,8 +29,14 @@ def db(demo_rw):
 def _post(db, family_id: int, kind: WalletKind, cents: int, label: str, day: int) -> None:
     with db.writing() as uow:
         s = uow.session
-        ledger.post(s, ledger.wallet_for(s, family_id, kind), kind=LedgerKind.ADJUSTMENT, amount_cents=cents,
-                    label=label, at=datetime(2026, 10, day, 9, 0, tzinfo=UTC))  # fmt: skip
+        ledger.post(
+            s,
+            ledger.wallet_for(s, family_id, kind),
+            kind=LedgerKind.ADJUSTMENT,
+            amount_cents=cents,
+            label=label,
+            at=datetime(2026, 10, day, 9, 0, tzinfo=UTC),
+        )
         uow.commit()
 
 
@@ -77,8 +83,13 @@ def test_the_counter_s_balances_tab_shows_each_wallet_s_balance(qtbot, db):
     open_family(qtbot, window, "Deuxbourses")
     tab = window.page.balances
     model = tab.ledger
-    shown = [[" ".join(str(model.data(model.index(r, c))).split()).replace("−", "-")
-              for c in range(model.columnCount())] for r in range(model.rowCount())]  # fmt: skip
+    shown = [
+        [
+            " ".join(str(model.data(model.index(r, c))).split()).replace("−", "-")
+            for c in range(model.columnCount())
+        ]
+        for r in range(model.rowCount())
+    ]
     assert [row[1:] for row in shown] == [
         ["ALSH", "Acompte ALSH", "10,00 €", "-42,00 €"],
         ["ALAE", "Avance ALAE", "39,00 €", "39,00 €"],

@@ -37,8 +37,13 @@ def db(demo_rw, backend):
 @pytest.fixture
 def listener(db):
     url = db.engine.url
-    params: dict[str, Any] = {"host": url.host, "port": url.port or 5432, "dbname": url.database,
-                              "user": url.username, "password": url.password}  # fmt: skip
+    params: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port or 5432,
+        "dbname": url.database,
+        "user": url.username,
+        "password": url.password,
+    }
     conn = psycopg.connect(autocommit=True, **{k: v for k, v in params.items() if v is not None})
     conn.execute(f"LISTEN {CHANGES_CHANNEL}")
     yield conn
@@ -63,19 +68,40 @@ def test_a_portal_login_wakes_no_counter_a_booking_does(db, listener):
     assert heard(listener) == []  # the agent's login: nothing the other counters show
     web = create_app(db, secret_key=SECRET, public_url=PUBLIC)
     with TestClient(web, base_url="http://portail.test") as client:
-        wrong = client.post("/connexion", data={"csrf": _csrf(client, "/connexion"), "identifiant": identifier,
-                                                "mot_de_passe": "pas-le-bon"})  # fmt: skip
+        wrong = client.post(
+            "/connexion",
+            data={
+                "csrf": _csrf(client, "/connexion"),
+                "identifiant": identifier,
+                "mot_de_passe": "pas-le-bon",
+            },
+        )
         assert wrong.status_code in (200, 400, 401, 403)  # refused, counted, audited
         assert heard(listener) == []
-        done = client.post("/connexion", data={"csrf": _csrf(client, "/connexion"), "identifiant": identifier,
-                                               "mot_de_passe": "mot-de-passe-famille"}, follow_redirects=False)  # fmt: skip
+        done = client.post(
+            "/connexion",
+            data={
+                "csrf": _csrf(client, "/connexion"),
+                "identifiant": identifier,
+                "mot_de_passe": "mot-de-passe-famille",
+            },
+            follow_redirects=False,
+        )
         assert done.status_code == 303
         for page in ("/", "/soldes", "/reservations", "/compte"):
             assert client.get(page).status_code == 200
         assert heard(listener) == []  # logged in and reading: no counter woken
         token = _csrf(client, "/reserver")
-        client.post("/reserver/jour", data={"csrf": token, "enfant": child, "activite": activity_id(db, "CLSH-PV"),
-                                            "jour": "2026-12-28", "action": "add"})  # fmt: skip
+        client.post(
+            "/reserver/jour",
+            data={
+                "csrf": token,
+                "enfant": child,
+                "activite": activity_id(db, "CLSH-PV"),
+                "jour": "2026-12-28",
+                "action": "add",
+            },
+        )
         assert heard(listener) == []  # the basket is the family's own until it confirms
         confirmed = client.post("/confirmer", data={"csrf": token}, follow_redirects=False)
         assert confirmed.headers["location"] == "/resultat"
@@ -87,7 +113,12 @@ def test_a_payment_at_the_counter_still_wakes_the_others(db, listener):
     """A balance is on every counter's family page (and decides whether a basket may be confirmed)."""
     family_id, _children = new_family(db, "Reglement")
     heard(listener)
-    record_payment(db, actor(db, Role.AGENT), structure_of(db, "CLSH-PV"),
-                   PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20,00"), key=new_operation_key())  # fmt: skip
+    record_payment(
+        db,
+        actor(db, Role.AGENT),
+        structure_of(db, "CLSH-PV"),
+        PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "20,00"),
+        key=new_operation_key(),
+    )
     [payload] = heard(listener)
     assert "accounts" in payload.split(",")

@@ -93,9 +93,20 @@ def test_going_back_before_the_online_payments_is_refused_once_one_is_recorded(e
         wallet = Wallet(family_id=family.id, kind=WalletKind.ALSH, balance_cents=0)
         s.add(wallet)
         s.flush()
-        s.add(Payment(structure_id=structure.id, family_id=family.id, wallet_id=wallet.id, receipt_year=2026,
-                      receipt_seq=1, receipt_number="2026-000001", method=PaymentMethod.ONLINE, amount_cents=5000,
-                      paid_at=now, business_date=date(2026, 11, 26)))  # fmt: skip
+        s.add(
+            Payment(
+                structure_id=structure.id,
+                family_id=family.id,
+                wallet_id=wallet.id,
+                receipt_year=2026,
+                receipt_seq=1,
+                receipt_number="2026-000001",
+                method=PaymentMethod.ONLINE,
+                amount_cents=5000,
+                paid_at=now,
+                business_date=date(2026, 11, 26),
+            )
+        )
         uow.commit()
     command.downgrade(alembic_config(engine), "0007")
     with pytest.raises(

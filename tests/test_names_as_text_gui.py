@@ -100,7 +100,11 @@ def test_names_with_angle_brackets_are_shown_as_typed(qtbot, demo_rw):
     assert any("<B>BIZARRE</B>" in t for t in _check(recap))
     recap.reject()
 
-    dialog = TemporaryPasswordDialog(None, "Mot de passe", "<s>Karim</s> Durand",
-                                     TemporaryPassword(clerk.agent_id, "kdurand", "AbCdEf234567"))  # fmt: skip
+    dialog = TemporaryPasswordDialog(
+        None,
+        "Mot de passe",
+        "<s>Karim</s> Durand",
+        TemporaryPassword(clerk.agent_id, "kdurand", "AbCdEf234567"),
+    )
     qtbot.addWidget(dialog)
     assert any("<s>Karim</s> Durand" in t for t in _check(dialog))

@@ -76,7 +76,9 @@ def test_the_familys_payments_list_its_online_ones_with_their_state_reference_an
     db, _alsh, _agent, family_id, paid, refused = _day(town, gateway, double)
     rows = payment_rows(db, family_id)
     assert [(r.method, r.state, r.receipt_number != "") for r in rows] == [
-        ("Carte en ligne", "Refusé", False), ("Carte en ligne", "Payé en ligne", True)]  # fmt: skip
+        ("Carte en ligne", "Refusé", False),
+        ("Carte en ligne", "Payé en ligne", True),
+    ]
     assert rows[0].id is None and rows[0].reference.startswith(f"réf. {refused} (test) · transaction")
     assert (
         rows[1].reference.startswith(f"réf. {paid} (test) · transaction {paid} ")
@@ -104,7 +106,11 @@ def test_the_payments_tab_shows_them_and_prints_no_receipt_for_an_unpaid_one(
     assert tab.preview_selected_receipt() is None and "règlement encaissé" in tab.status.text()
     dialog = tab.open_payment()  # « Carte en ligne » is the portal's: not a counter's method
     assert [dialog.method.itemText(i) for i in range(dialog.method.count())] == [
-        "Espèces", "Chèque", "Carte bancaire", "Virement"]  # fmt: skip
+        "Espèces",
+        "Chèque",
+        "Carte bancaire",
+        "Virement",
+    ]
     dialog.reject()
     window.resize(1366, 768)
     tab.grab().save(str(tmp_path / "paiements.png"))

@@ -81,8 +81,10 @@ def idop_of(url: str) -> str:
 def money_rows(db: Database) -> dict[str, int]:
     with db.reading() as uow:
         s = uow.session
-        return {m.__tablename__: s.scalar(select(func.count()).select_from(m))
-                for m in (Payment, LedgerEntry, AuditEntry, OutboxMessage)}  # fmt: skip
+        return {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m))
+            for m in (Payment, LedgerEntry, AuditEntry, OutboxMessage)
+        }
 
 
 def row(db: Database, reference: str) -> OnlinePayment:
@@ -119,13 +121,22 @@ def test_a_paid_payment_is_recorded_once_with_its_receipt_ledger_audit_and_email
     assert state.status is OnlinePaymentStatus.PAID and state.receipt_number.startswith("2026-")
     assert balance(db, family_id) == 1_000 + 5_000
     after = money_rows(db)
-    assert {k: after[k] - before[k] for k in after} == {"payments": 1, "ledger_entries": 1, "audit_log": 1,
-                                                        "outbox_messages": 1}  # fmt: skip
+    assert {k: after[k] - before[k] for k in after} == {
+        "payments": 1,
+        "ledger_entries": 1,
+        "audit_log": 1,
+        "outbox_messages": 1,
+    }
     with db.reading() as uow:
         s = uow.session
         payment = s.scalar(select(Payment).where(Payment.method == PaymentMethod.ONLINE))
-        assert (payment.structure_id, payment.family_id, payment.wallet_id, payment.amount_cents, payment.agent_id) == (
-            alsh, family_id, wallet_id, 5_000, None)  # fmt: skip
+        assert (
+            payment.structure_id,
+            payment.family_id,
+            payment.wallet_id,
+            payment.amount_cents,
+            payment.agent_id,
+        ) == (alsh, family_id, wallet_id, 5_000, None)
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "payment.online"))
         assert (entry.agent_id, entry.family_id, opened(s, entry.after)["reference"]) == (
             None,
@@ -137,8 +148,11 @@ def test_a_paid_payment_is_recorded_once_with_its_receipt_ledger_audit_and_email
             payment.receipt_number in mail.subject and "50,00" in mail.body and start.reference in mail.body
         )
         # the receipt is in the structure's own gapless sequence, after the counter's receipts
-        last = s.scalar(select(func.max(Payment.receipt_seq)).where(Payment.structure_id == alsh,
-                                                                    Payment.id != payment.id))  # fmt: skip
+        last = s.scalar(
+            select(func.max(Payment.receipt_seq)).where(
+                Payment.structure_id == alsh, Payment.id != payment.id
+            )
+        )
         assert payment.receipt_seq == (last or 0) + 1
     paid = row(db, start.reference)
     assert (
@@ -156,7 +170,8 @@ def test_the_same_notification_five_times_and_from_eight_threads_records_one_pay
         double.pay(idop_of(start.url), "P")
     for _ in range(5):
         assert settle_online_payment(db, gateway, first.reference, f"idOp={idop_of(first.url)}").status is (
-            OnlinePaymentStatus.PAID)  # fmt: skip
+            OnlinePaymentStatus.PAID
+        )
     results, errors = [], []
     go = threading.Barrier(8)
 
@@ -179,8 +194,12 @@ def test_the_same_notification_five_times_and_from_eight_threads_records_one_pay
         {r.receipt_number for r in results}
     ) == 1
     with db.reading() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(Payment).where(
-            Payment.method == PaymentMethod.ONLINE)) == 2  # fmt: skip
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(Payment).where(Payment.method == PaymentMethod.ONLINE)
+            )
+            == 2
+        )
     assert balance(db, family_id) == 5_000
     assert check(db) == []
 
@@ -315,7 +334,7 @@ def test_forged_notifications_write_nothing(town, gateway, double, caplog):
         ("cinquante", "Montant invalide"),
         ("", "Montant manquant"),
         ("12,345", "deux décimales"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_amount_is_refused_in_french_and_writes_nothing(town, gateway, double, amount, words):
     db, alsh = town
@@ -366,8 +385,12 @@ def test_the_payment_site_refusing_to_open_a_page_sends_the_family_nowhere(town,
         patch.setattr(double, "_create", lambda args: (500, b"<oops/>"))
         with pytest.raises(DomainError, match="site de paiement ne répond pas"):
             start_online_payment(db, gateway, who, alsh, wallet_id, "50")
-    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
-                          PaymentSettingsInput("payfip_ws", {"numcli": "999999", "saisie": "T"}, True))  # fmt: skip
+    save_payment_settings(
+        db,
+        actor(db, Role.ADMIN),
+        alsh,
+        PaymentSettingsInput("payfip_ws", {"numcli": "999999", "saisie": "T"}, True),
+    )
     with pytest.raises(DomainError, match="a refusé d'ouvrir ce paiement.*numéro de client inconnu"):
         start_online_payment(db, gateway, who, alsh, wallet_id, "50")  # PayFiP does not know that régie
     with db.reading() as uow:
@@ -388,24 +411,47 @@ def test_payment_settings_are_an_administrators_checked_against_the_backend_and_
             db, actor(db, Role.SUPERVISOR), alsh, PaymentSettingsInput("payfip_ws", PAYFIP, True)
         )
     with pytest.raises(FieldErrors, match="6 chiffres|pas valable"):
-        save_payment_settings(db, actor(db, Role.ADMIN), alsh,
-                              PaymentSettingsInput("payfip_ws", {"numcli": "12AB", "saisie": "T"}, True))  # fmt: skip
+        save_payment_settings(
+            db,
+            actor(db, Role.ADMIN),
+            alsh,
+            PaymentSettingsInput("payfip_ws", {"numcli": "12AB", "saisie": "T"}, True),
+        )
     with pytest.raises(FieldErrors, match="n'est pas un choix"):
-        save_payment_settings(db, actor(db, Role.ADMIN), alsh,
-                              PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "Q"}, True))  # fmt: skip
+        save_payment_settings(
+            db,
+            actor(db, Role.ADMIN),
+            alsh,
+            PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "Q"}, True),
+        )
     with pytest.raises(FieldErrors, match="secret ne s'enregistre pas"):
-        save_payment_settings(db, actor(db, Role.ADMIN), alsh, PaymentSettingsInput(
-            "systempayv2", {"vads_site_id": "12345678", "secret_test": "abc"}, True))  # fmt: skip
+        save_payment_settings(
+            db,
+            actor(db, Role.ADMIN),
+            alsh,
+            PaymentSettingsInput("systempayv2", {"vads_site_id": "12345678", "secret_test": "abc"}, True),
+        )
     with pytest.raises(FieldErrors, match="inconnu"):
         save_payment_settings(db, actor(db, Role.ADMIN), alsh, PaymentSettingsInput("bitcoin", {}, True))
-    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
-                          PaymentSettingsInput("payfip_ws", {"numcli": "654321", "saisie": "W"}, True))  # fmt: skip
+    save_payment_settings(
+        db,
+        actor(db, Role.ADMIN),
+        alsh,
+        PaymentSettingsInput("payfip_ws", {"numcli": "654321", "saisie": "W"}, True),
+    )
     view = online.payment_settings(db, alsh)
     assert (view.backend, view.options, view.enabled, view.test_mode) == (
-        "payfip_ws", {"numcli": "654321", "saisie": "W"}, True, False)  # fmt: skip
+        "payfip_ws",
+        {"numcli": "654321", "saisie": "W"},
+        True,
+        False,
+    )
     with db.reading() as uow:
-        audited = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "structure.payment_settings")
-                                     .order_by(AuditEntry.id.desc()))  # fmt: skip
+        audited = uow.session.scalar(
+            select(AuditEntry)
+            .where(AuditEntry.action == "structure.payment_settings")
+            .order_by(AuditEntry.id.desc())
+        )
     assert (
         audited.after["options"] == {"numcli": "654321", "saisie": "W"}
         and audited.before["options"] == PAYFIP
@@ -465,8 +511,11 @@ def test_a_process_killed_between_payfips_paid_and_our_commit_loses_nothing_and_
     before = money_rows(db)
     ctx = mp.get_context("spawn")
     reader, writer = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_settle_and_die, args=(db.engine.url.render_as_string(hide_password=False), double.url,
-                                                       start.reference, writer), daemon=True)  # fmt: skip
+    child = ctx.Process(
+        target=_settle_and_die,
+        args=(db.engine.url.render_as_string(hide_password=False), double.url, start.reference, writer),
+        daemon=True,
+    )
     child.start()
     writer.close()
     assert reader.poll(60) and reader.recv()[0] == "dying"
@@ -492,7 +541,8 @@ def test_the_payment_site_is_asked_what_it_knows_of_the_regie_before_families_ar
 
     db, alsh = town
     assert check_payment_site(db, gateway, alsh) == (
-        "PayFiP connaît le client 123456 : COMMUNE DE TEST / REGIE ENFANCE JEUNESSE.")  # fmt: skip
+        "PayFiP connaît le client 123456 : COMMUNE DE TEST / REGIE ENFANCE JEUNESSE."
+    )
     assert double.calls == {"recupererDetailClient": 1}
     with PayFiPDouble() as gone:
         pass
@@ -552,7 +602,8 @@ def test_a_real_portal_refuses_the_demonstrations_site_and_test_payments_even_wh
         start_online_payment(db, real, who, alsh, wallet_id, "30")
     validation = PaymentGateway(PORTAL, allow_demo=False, allow_test=True, payfip_double=double.url)
     assert [w.structures for w in online_wallets(db, validation, family_id) if w.kind is WalletKind.ALSH] == [
-        [(alsh, "ALSH Montech")]]  # fmt: skip  # the DGFiP's validation: GUICHET_PAIEMENT_ESSAIS=1
+        [(alsh, "ALSH Montech")]
+    ]  # the DGFiP's validation: GUICHET_PAIEMENT_ESSAIS=1
     assert (
         settle_online_payment(db, demo, started.reference, forged).status is OnlinePaymentStatus.PAID
     )  # a trial
@@ -588,6 +639,11 @@ def test_a_counter_cannot_record_an_online_payment(town):
     family_id, _wallet, _who = family(db)
     before = row_counts(db)
     with pytest.raises(FieldErrors, match="« Carte en ligne » est le paiement des familles sur le portail"):
-        record_payment(db, actor(db, Role.AGENT), alsh, PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.ONLINE,
-                                                                     "30,00"), key=new_operation_key())  # fmt: skip
+        record_payment(
+            db,
+            actor(db, Role.AGENT),
+            alsh,
+            PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.ONLINE, "30,00"),
+            key=new_operation_key(),
+        )
     assert row_counts(db) == before

@@ -50,9 +50,14 @@ def _payments(db, family_id: int) -> tuple[int, int]:
     with db.reading() as uow:
         s = uow.session
         payments = s.scalar(select(func.count()).select_from(Payment).where(Payment.family_id == family_id))
-        credits = s.scalar(select(func.count()).select_from(LedgerEntry).where(
-            LedgerEntry.kind == LedgerKind.PAYMENT, LedgerEntry.payment_id.in_(
-                select(Payment.id).where(Payment.family_id == family_id))))  # fmt: skip
+        credits = s.scalar(
+            select(func.count())
+            .select_from(LedgerEntry)
+            .where(
+                LedgerEntry.kind == LedgerKind.PAYMENT,
+                LedgerEntry.payment_id.in_(select(Payment.id).where(Payment.family_id == family_id)),
+            )
+        )
         return payments, credits
 
 

@@ -73,8 +73,9 @@ def test_daily_backup_keeps_n_copies_and_restore_round_trips(tmp_path, demo_temp
     (tmp_path / "not-a-backup.sqlite3").write_text("bonjour", encoding="utf-8")
     with pytest.raises(ValidationError, match="n'est pas une sauvegarde"):
         restore(tmp_path / "not-a-backup.sqlite3", database)
-    assert_one_line_french_error(run_app("restore", "--db", f"sqlite:///{database}", str(tmp_path / "absent.sqlite3")),
-                                 "introuvable")  # fmt: skip
+    assert_one_line_french_error(
+        run_app("restore", "--db", f"sqlite:///{database}", str(tmp_path / "absent.sqlite3")), "introuvable"
+    )
 
 
 @pytest.mark.qt_no_exception_capture
@@ -116,8 +117,13 @@ def test_settings_have_one_table_of_defaults(tmp_path):
 
 
 def _size_check(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", "scripts/package_size.sh", str(folder), "150"], cwd=ROOT, capture_output=True,
-                          encoding="utf-8", timeout=60)  # fmt: skip
+    return subprocess.run(
+        ["bash", "scripts/package_size.sh", str(folder), "150"],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=60,
+    )
 
 
 def test_package_script_fails_above_150_mb(tmp_path):
@@ -164,7 +170,7 @@ def test_icu_data_keeps_french_english_root_and_the_shared_data():
         "icudt73l/cnvalias.icu",
         "icudt73l/nfkc.nrm",
     ):
-        assert kept(name), name  # fmt: skip
+        assert kept(name), name
     for name in (
         "icudt73l/de.res",
         "icudt73l/zh_Hant_HK.res",
@@ -175,7 +181,7 @@ def test_icu_data_keeps_french_english_root_and_the_shared_data():
         "icudt73l/translit/root.res",
         "icudt73l/ibm-943_P15A-2003.cnv",
     ):
-        assert not kept(name), name  # fmt: skip
+        assert not kept(name), name
 
 
 @pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("readelf")), reason="needs gcc and binutils")

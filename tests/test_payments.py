@@ -56,8 +56,13 @@ def db(demo_rw):
 
 
 def pay(db, family_id, amount="65", method=PaymentMethod.CASH, role=Role.AGENT, **cheque):
-    return record_payment(db, actor(db, role), structure_of(db, "CLSH-PV"),
-                          PaymentInput(family_id, W.ALSH, method, amount, **cheque), key=new_operation_key())  # fmt: skip
+    return record_payment(
+        db,
+        actor(db, role),
+        structure_of(db, "CLSH-PV"),
+        PaymentInput(family_id, W.ALSH, method, amount, **cheque),
+        key=new_operation_key(),
+    )
 
 
 def _norm(text: str) -> str:
@@ -67,8 +72,11 @@ def _norm(text: str) -> str:
 def test_payment_gets_the_next_receipt_number_and_credits_the_wallet(db):
     family_id, _ = new_family(db)
     with db.reading() as uow:
-        last = uow.session.scalar(select(func.max(Payment.receipt_seq)).where(
-            Payment.structure_id == structure_of(db, "CLSH-PV"), Payment.receipt_year == 2026))  # fmt: skip
+        last = uow.session.scalar(
+            select(func.max(Payment.receipt_seq)).where(
+                Payment.structure_id == structure_of(db, "CLSH-PV"), Payment.receipt_year == 2026
+            )
+        )
     first = pay(db, family_id, "65,00 €")
     second = pay(
         db, family_id, "13", PaymentMethod.CHEQUE, cheque_bank="La Banque Postale", cheque_number="0012345"
@@ -176,8 +184,15 @@ def test_a_closed_day_refuses_payments_reversals_and_adjustments(db):
     sid = structure_of(db, "CLSH-PV")
     with db.writing() as uow:
         for role in (Role.AGENT, Role.SUPERVISOR):
-            uow.session.add(DayClosing(structure_id=sid, agent_id=actor(db, role).agent_id, business_date=NOW.date(),
-                                       status=ClosingStatus.CLOSED, closed_at=NOW))  # fmt: skip
+            uow.session.add(
+                DayClosing(
+                    structure_id=sid,
+                    agent_id=actor(db, role).agent_id,
+                    business_date=NOW.date(),
+                    status=ClosingStatus.CLOSED,
+                    closed_at=NOW,
+                )
+            )
         uow.commit()
     before = row_counts(db)
     with pytest.raises(DayClosed, match="clôturée"):
@@ -199,8 +214,16 @@ def test_receipt_pdf_says_number_family_amount_method_agent_and_date(db):
             page.extract_text() for page in PdfReader(io.BytesIO(receipt_pdf(db, receipt.payment_id))).pages
         )
     )
-    for expected in (receipt.number, "DUPONT-LEFÈVRE", "65,00 €", "Chèque n° 7654321 (Crédit Agricole)",
-                     "Sophie Martin", "26 novembre 2026 à 10:00", "ALSH Montech", "Page 1/1"):  # fmt: skip
+    for expected in (
+        receipt.number,
+        "DUPONT-LEFÈVRE",
+        "65,00 €",
+        "Chèque n° 7654321 (Crédit Agricole)",
+        "Sophie Martin",
+        "26 novembre 2026 à 10:00",
+        "ALSH Montech",
+        "Page 1/1",
+    ):
         assert expected in text, expected
 
 
@@ -231,8 +254,15 @@ def _counter(url: str, family_ids: list[int], structure_id: int, agent_id: int, 
         barrier.wait(timeout=120)
         for family_id in family_ids:
             try:
-                numbers.append(record_payment(db, Actor(agent_id, Role.AGENT), structure_id,
-                                              PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "10"), key=new_operation_key()).number)  # fmt: skip
+                numbers.append(
+                    record_payment(
+                        db,
+                        Actor(agent_id, Role.AGENT),
+                        structure_id,
+                        PaymentInput(family_id, W.ALSH, PaymentMethod.CASH, "10"),
+                        key=new_operation_key(),
+                    ).number
+                )
             except Exception:  # noqa: BLE001
                 errors.append(traceback.format_exc())
     finally:
@@ -245,8 +275,14 @@ def test_concurrent_payments_get_gapless_unique_receipts(db):
     sid = structure_of(db, "CLSH-PV")
     families = [new_family(db, f"Payeur{i}")[0] for i in range(48)]
     with db.reading() as uow:
-        last = uow.session.scalar(select(func.max(Payment.receipt_seq)).where(
-            Payment.structure_id == sid, Payment.receipt_year == 2026)) or 0  # fmt: skip
+        last = (
+            uow.session.scalar(
+                select(func.max(Payment.receipt_seq)).where(
+                    Payment.structure_id == sid, Payment.receipt_year == 2026
+                )
+            )
+            or 0
+        )
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(8), ctx.Queue()
     url = db.engine.url.render_as_string(hide_password=False)

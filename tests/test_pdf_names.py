@@ -28,9 +28,13 @@ def test_every_name_prints_in_an_embedded_font_and_extracts_back(demo_rw):
     sid = structure_of(db, "CLSH-PV")
     for name in NAMES:
         family_id, _ = new_family(db, name, children=("Hương",))
-        receipt = record_payment(db, actor(db, Role.AGENT), sid,
-                                 PaymentInput(family_id, W.ALSH, PaymentMethod.CHEQUE, "10", "Banque", "123", name),
-                                 key=new_operation_key())  # fmt: skip
+        receipt = record_payment(
+            db,
+            actor(db, Role.AGENT),
+            sid,
+            PaymentInput(family_id, W.ALSH, PaymentMethod.CHEQUE, "10", "Banque", "123", name),
+            key=new_operation_key(),
+        )
         for pdf in (receipt_pdf(db, receipt.payment_id), reservation_sheet_pdf(db, family_id)):
             assert name.upper() in _text(pdf) or name in _text(pdf), name
             fonts = set(re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-]+)", pdf))

@@ -130,9 +130,13 @@ def _counted(expected: Any) -> Any:
     cash, cheque, card = (
         totals.get(m) for m in (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CARD)
     )
-    return CountedInput(euros(cash.cents if cash else 0), str(cheque.count if cheque else 0),
-                        euros(cheque.cents if cheque else 0), "Compté pour le test",
-                        euros(card.cents if card else 0))  # fmt: skip
+    return CountedInput(
+        euros(cash.cents if cash else 0),
+        str(cheque.count if cheque else 0),
+        euros(cheque.cents if cheque else 0),
+        "Compté pour le test",
+        euros(card.cents if card else 0),
+    )
 
 
 def _open_past_till(w: World) -> tuple[int, date]:
@@ -144,8 +148,13 @@ def _open_past_till(w: World) -> tuple[int, date]:
     now = w.db.clock.now()
     w.db.clock.set(paris(day, time(10, 0)))
     try:
-        record_payment(w.db, w.people["agent"], w.sid, PaymentInput(w.family_id, W.ALSH, PaymentMethod.CASH, "10"),
-                       key=_key())  # fmt: skip
+        record_payment(
+            w.db,
+            w.people["agent"],
+            w.sid,
+            PaymentInput(w.family_id, W.ALSH, PaymentMethod.CASH, "10"),
+            key=_key(),
+        )
     finally:
         w.db.clock.set(now)
     return w.people["agent"].agent_id, day
@@ -155,15 +164,21 @@ def _payment(w: World) -> int:
     from app.models import PaymentMethod
     from app.services.money.payments import PaymentInput, record_payment
 
-    return record_payment(w.db, w.people["agent"], w.sid, PaymentInput(w.family_id, W.ALSH, PaymentMethod.CASH, "10"),
-                          key=_key()).payment_id  # fmt: skip
+    return record_payment(
+        w.db,
+        w.people["agent"],
+        w.sid,
+        PaymentInput(w.family_id, W.ALSH, PaymentMethod.CASH, "10"),
+        key=_key(),
+    ).payment_id
 
 
 def _activity(w: World) -> int:
     from app.services.setup.activities import ActivityInput, create_activity
 
-    return create_activity(w.db, w.admin, ActivityInput(w.sid, ActivityKind.ALSH_HOLIDAYS, f"Stage {w.fresh()}",
-                                                        "15", 16))  # fmt: skip
+    return create_activity(
+        w.db, w.admin, ActivityInput(w.sid, ActivityKind.ALSH_HOLIDAYS, f"Stage {w.fresh()}", "15", 16)
+    )
 
 
 def _past_reservation(w: World, absent: bool = False) -> int:
@@ -174,11 +189,16 @@ def _past_reservation(w: World, absent: bool = False) -> int:
     taken = w.__dict__.setdefault("taken", set())
     with w.db.reading() as uow:
         rid = uow.session.scalar(
-            select(Reservation.id).join(ActivityDay).where(
-                Reservation.status == ReservationStatus.ACCEPTED, ActivityDay.day < date(2026, 11, 26),
-                Reservation.id.not_in(taken) if taken else True, Reservation.attendance == Attendance.PRESENT,
-            ).order_by(ActivityDay.day.desc(), Reservation.id)
-        )  # fmt: skip
+            select(Reservation.id)
+            .join(ActivityDay)
+            .where(
+                Reservation.status == ReservationStatus.ACCEPTED,
+                ActivityDay.day < date(2026, 11, 26),
+                Reservation.id.not_in(taken) if taken else True,
+                Reservation.attendance == Attendance.PRESENT,
+            )
+            .order_by(ActivityDay.day.desc(), Reservation.id)
+        )
     taken.add(rid)
     if absent:
         record_attendance(w.db, w.people["agent"], rid, Attendance.ABSENT)
@@ -199,11 +219,23 @@ def _import_table(w: World) -> Any:
     from app.services.setup.family_import import DEFAULT_HEADERS, read_source
 
     n = w.fresh()
-    row = {"famille": f"Importée {n}", "responsable_nom": "Importée", "responsable_prenom": "Anne",
-           "email": f"importee{n}@example.org", "telephone": "05 63 00 00 09", "adresse": "2 rue Haute",
-           "code_postal": "82700", "ville": "Montech", "quotient_familial": "850", "enfant_nom": "Importée",
-           "enfant_prenom": "Noé", "enfant_naissance": "12/03/2018", "enfant_niveau": "CE2", "solde_alae": "0",
-           "solde_alsh": "0"}  # fmt: skip
+    row = {
+        "famille": f"Importée {n}",
+        "responsable_nom": "Importée",
+        "responsable_prenom": "Anne",
+        "email": f"importee{n}@example.org",
+        "telephone": "05 63 00 00 09",
+        "adresse": "2 rue Haute",
+        "code_postal": "82700",
+        "ville": "Montech",
+        "quotient_familial": "850",
+        "enfant_nom": "Importée",
+        "enfant_prenom": "Noé",
+        "enfant_naissance": "12/03/2018",
+        "enfant_niveau": "CE2",
+        "solde_alae": "0",
+        "solde_alsh": "0",
+    }
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=DEFAULT_HEADERS, delimiter=";", lineterminator="\r\n")
     writer.writeheader()
@@ -221,9 +253,10 @@ def _target_agent(w: World) -> int:
 def _period(w: World) -> int:
     with w.db.reading() as uow:
         return uow.session.scalar(
-            select(Period.id).where(Period.school_year == "2026-2027", Period.opening_date > date(2026, 11, 26))
+            select(Period.id)
+            .where(Period.school_year == "2026-2027", Period.opening_date > date(2026, 11, 26))
             .order_by(Period.opening_date)
-        )  # fmt: skip
+        )
 
 
 def _local_closing(w: World) -> int:
@@ -250,8 +283,15 @@ def _structure(w: World) -> Any:
     from app.services.setup.structures import StructureInput, structure_details
 
     detail = next(d for d in structure_details(w.db) if d.id == w.sid)
-    return StructureInput(detail.name, detail.address or "", detail.postal_code or "", detail.city or "",
-                          detail.phone or "", detail.email or "", detail.zone or "C")  # fmt: skip
+    return StructureInput(
+        detail.name,
+        detail.address or "",
+        detail.postal_code or "",
+        detail.city or "",
+        detail.phone or "",
+        detail.email or "",
+        detail.zone or "C",
+    )
 
 
 def _settings() -> Any:
@@ -323,7 +363,7 @@ SAMPLES: dict[str, Sample] = {
         w.family_id,
         _edit_inputs().FamilyInput(
             name="Matrice", phone="05 63 00 00 0" + str(w.fresh()), email="matrice@example.org"
-        ),  # fmt: skip
+        ),
     ),
     "families.edit.save_child": lambda w: _with(
         "families.edit.save_child",
@@ -355,11 +395,11 @@ SAMPLES: dict[str, Sample] = {
         w,
         _svc("money.aids.add_aid")(
             w.db, w.admin, w.family_id, w.caf, [W.ALSH], "4", date(2026, 9, 1), date(2027, 8, 31)
-        )[0],  # fmt: skip
+        )[0],
     ),
     "money.payments.record_payment": lambda w: _with(
         "money.payments.record_payment", w, w.sid, _cash(w), key=_key()
-    ),  # fmt: skip
+    ),
     "money.payments.reverse_payment": lambda w: _with(
         "money.payments.reverse_payment", w, _payment(w), "erreur de saisie", key=_key()
     ),
@@ -405,7 +445,7 @@ SAMPLES: dict[str, Sample] = {
         w,
         _svc("setup.activities.ActivityInput")(
             w.sid, ActivityKind.ALSH_HOLIDAYS, f"Stage {w.fresh()}", "15", 16
-        ),  # fmt: skip
+        ),
     ),
     "setup.activities.save_activity": lambda w: _with(
         "setup.activities.save_activity",
@@ -413,7 +453,7 @@ SAMPLES: dict[str, Sample] = {
         _activity(w),
         _svc("setup.activities.ActivityInput")(
             w.sid, ActivityKind.ALSH_HOLIDAYS, f"Stage {w.fresh()}", "16", 12
-        ),  # fmt: skip
+        ),
     ),
     "setup.activities.update_activity": lambda w: _with(
         "setup.activities.update_activity", w, w.pv, price="14"

@@ -40,8 +40,14 @@ def test_the_address_is_an_administrator_s_audited_web_address(db):
     admin = actor(db, Role.ADMIN)
     assert save_portal_address(db, admin, f"  {ADDRESS}/ ") == ADDRESS
     assert portal_address(db) == ADDRESS
-    for wrong in ("portail.ville.fr", "ftp://portail.ville.fr", "https://", "https://portail ville.fr",
-                  "https://moi:secret@portail.ville.fr", "https://portail.ville.fr:80a"):  # fmt: skip
+    for wrong in (
+        "portail.ville.fr",
+        "ftp://portail.ville.fr",
+        "https://",
+        "https://portail ville.fr",
+        "https://moi:secret@portail.ville.fr",
+        "https://portail.ville.fr:80a",
+    ):
         with pytest.raises(ValidationError, match="adresse du portail famille"):
             save_portal_address(db, admin, wrong)
     with pytest.raises(PermissionDenied):
@@ -50,8 +56,9 @@ def test_the_address_is_an_administrator_s_audited_web_address(db):
     save_portal_address(db, admin, "http://192.168.1.20:8000/portail")  # the same: nothing written again
     assert portal_address(db) == "http://192.168.1.20:8000/portail"
     with db.reading() as uow:
-        rows = uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "town.portal_address")
-                                   .order_by(AuditEntry.id)).all()  # fmt: skip
+        rows = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "town.portal_address").order_by(AuditEntry.id)
+        ).all()
     assert [(r.before, r.after, r.agent_id) for r in rows] == [
         ({"adresse": ""}, {"adresse": ADDRESS}, admin.agent_id),
         ({"adresse": ADDRESS}, {"adresse": "http://192.168.1.20:8000/portail"}, admin.agent_id),
@@ -90,8 +97,13 @@ def test_the_access_e_mail_gives_the_portal_s_address(db):
     save_portal_address(db, actor(db, Role.ADMIN), ADDRESS)
     smtp = Server()
     try:
-        credentials = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=True,
-                                            smtp=SmtpSettings("127.0.0.1", smtp.port, "none"))  # fmt: skip
+        credentials = issue_portal_password(
+            db,
+            actor(db, Role.AGENT),
+            family_id,
+            by_email=True,
+            smtp=SmtpSettings("127.0.0.1", smtp.port, "none"),
+        )
     finally:
         smtp.stop()
     assert credentials.emailed

@@ -51,12 +51,24 @@ def _driver(downloads: Path, width: int, height: int):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=fr-FR",
-                f"--window-size={width},{height}", "--force-device-scale-factor=1"):  # fmt: skip
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--lang=fr-FR",
+        f"--window-size={width},{height}",
+        "--force-device-scale-factor=1",
+    ):
         options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False,
-                                              "plugins.always_open_pdf_externally": True})  # fmt: skip
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "plugins.always_open_pdf_externally": True,
+        },
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_window_size(width, height)
     return driver
@@ -146,8 +158,12 @@ def _demo_family(db) -> tuple[str, str]:
     """The demonstration family with a portal identifier and the most money on its account, and its first child."""
     with db.reading() as uow:
         s = uow.session
-        balance = (select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).join(Wallet)
-                   .where(Wallet.family_id == Family.id).scalar_subquery())  # fmt: skip
+        balance = (
+            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+            .join(Wallet)
+            .where(Wallet.family_id == Family.id)
+            .scalar_subquery()
+        )
         family = s.scalars(
             select(Family).where(Family.portal_login.is_not(None)).order_by(balance.desc())
         ).first()
@@ -161,8 +177,11 @@ def test_a_demo_family_books_three_days_one_full_in_chromium(portal_url, demo_rw
     db = demo_rw
     full = day_row(db, "CLSH-PV", date(2026, 12, 23))
     with db.reading() as uow:
-        taken = uow.session.scalar(select(func.count()).where(Reservation.activity_day_id == full.id,
-                                                              Reservation.status == ReservationStatus.ACCEPTED))  # fmt: skip
+        taken = uow.session.scalar(
+            select(func.count()).where(
+                Reservation.activity_day_id == full.id, Reservation.status == ReservationStatus.ACCEPTED
+            )
+        )
     days.set_capacity(
         db, actor(db, Role.SUPERVISOR), full.id, taken, "essai : journée complète", key=new_operation_key()
     )
@@ -249,8 +268,11 @@ def test_a_demo_family_books_three_days_one_full_in_chromium(portal_url, demo_rw
     found = {page: issues for page, issues in problems.items() if issues}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
     with db.reading() as uow:
-        rows = uow.session.scalars(select(Reservation.status).join(Reservation.child).where(
-            Reservation.agent_id.is_(None), Reservation.activity_day_id.is_not(None))).all()  # fmt: skip
+        rows = uow.session.scalars(
+            select(Reservation.status)
+            .join(Reservation.child)
+            .where(Reservation.agent_id.is_(None), Reservation.activity_day_id.is_not(None))
+        ).all()
     assert sorted(r.value for r in rows).count("waitlisted") >= 1
     if os.environ.get("GUICHET_PORTAL_SHOTS_TO_DOCS") == "1":  # README's pictures: make them on purpose
         for name in ("portail-calendrier-390.png", "portail-recapitulatif-1366.png"):
@@ -274,21 +296,33 @@ def test_a_demo_family_pays_50_euros_by_card_on_payfip_then_books_in_chromium(ba
     db = demo_rw
     db.clock.set(NOW)
     alsh = structure_of(db, "CLSH-PV")
-    save_payment_settings(db, actor(db, Role.ADMIN), alsh,
-                          PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True))  # fmt: skip
+    save_payment_settings(
+        db,
+        actor(db, Role.ADMIN),
+        alsh,
+        PaymentSettingsInput("payfip_ws", {"numcli": "123456", "saisie": "T"}, True),
+    )
     with db.reading() as uow:
         s = uow.session
-        money = (select(func.coalesce(func.sum(Wallet.balance_cents), 0)).where(Wallet.family_id == Family.id)
-                 .scalar_subquery())  # fmt: skip
-        family = s.scalars(select(Family).where(Family.portal_login.is_not(None), Family.email.is_not(None))
-                           .order_by(money)).first()  # fmt: skip
+        money = (
+            select(func.coalesce(func.sum(Wallet.balance_cents), 0))
+            .where(Wallet.family_id == Family.id)
+            .scalar_subquery()
+        )
+        family = s.scalars(
+            select(Family).where(Family.portal_login.is_not(None), Family.email.is_not(None)).order_by(money)
+        ).first()
         login, family_id, child = family.portal_login, family.id, family.children[0].first_name
     before = balance(db, family_id)
     pv = activity_id(db, "CLSH-PV")
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems: dict[str, list[dict]] = {}
-    with PayFiPDouble() as double, portal_server(db.engine.url.render_as_string(hide_password=False), NOW,
-                                                 payfip_double=double.url) as portal_url:  # fmt: skip
+    with (
+        PayFiPDouble() as double,
+        portal_server(
+            db.engine.url.render_as_string(hide_password=False), NOW, payfip_double=double.url
+        ) as portal_url,
+    ):
         driver = _driver(tmp_path, 1366, 768)
         try:
             _log_in(driver, portal_url, login)
@@ -335,9 +369,14 @@ def test_a_demo_family_pays_50_euros_by_card_on_payfip_then_books_in_chromium(ba
     assert notified == [200]  # PayFiP's notification reached the portal (server to server)
     with db.reading() as uow:
         state = uow.session.scalar(select(OnlinePayment.status))
-        booked = uow.session.scalar(select(Reservation.price_cents).where(  # the day booked online, with its aids
-            Reservation.agent_id.is_(None), Reservation.status == ReservationStatus.ACCEPTED)
-            .order_by(Reservation.id.desc()).limit(1))  # fmt: skip
+        booked = uow.session.scalar(
+            select(Reservation.price_cents)
+            .where(  # the day booked online, with its aids
+                Reservation.agent_id.is_(None), Reservation.status == ReservationStatus.ACCEPTED
+            )
+            .order_by(Reservation.id.desc())
+            .limit(1)
+        )
     assert state is OnlinePaymentStatus.PAID and balance(db, family_id) == before + 5_000 - booked
     found = {page: issues for page, issues in problems.items() if issues}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
@@ -398,17 +437,30 @@ def _key_family(db) -> tuple[str, int]:
 
     with db.reading() as uow:
         s = uow.session
-        candidates = s.execute(select(Family.id, Family.portal_login).join(Wallet).where(
-            Family.portal_login.is_not(None), Wallet.kind == WalletKind.ALAE, Wallet.balance_cents >= 3_000)
-            .order_by(Family.id)).all()  # fmt: skip
+        candidates = s.execute(
+            select(Family.id, Family.portal_login)
+            .join(Wallet)
+            .where(
+                Family.portal_login.is_not(None),
+                Wallet.kind == WalletKind.ALAE,
+                Wallet.balance_cents >= 3_000,
+            )
+            .order_by(Family.id)
+        ).all()
     for family_id, login in candidates:
         child = family_summary(db, family_id).children[0].id
         with db.reading() as uow:
-            booked = uow.session.scalar(select(func.count()).select_from(Reservation).join(ActivityDay)
-                                        .join(Activity).where(Reservation.child_id == child,
-                                                              Activity.code == "ALAE-MER",
-                                                              ActivityDay.day.between(date(2026, 12, 1),
-                                                                                      date(2026, 12, 31))))  # fmt: skip
+            booked = uow.session.scalar(
+                select(func.count())
+                .select_from(Reservation)
+                .join(ActivityDay)
+                .join(Activity)
+                .where(
+                    Reservation.child_id == child,
+                    Activity.code == "ALAE-MER",
+                    ActivityDay.day.between(date(2026, 12, 1), date(2026, 12, 31)),
+                )
+            )
         if not booked:
             return login, child
     raise AssertionError("no demonstration family fits")
@@ -416,12 +468,21 @@ def _key_family(db) -> tuple[str, int]:
 
 def accepted(db, child: int) -> int:
     with db.reading() as uow:
-        return uow.session.scalar(select(func.count()).select_from(Reservation).where(
-            Reservation.child_id == child, Reservation.status == ReservationStatus.ACCEPTED))  # fmt: skip
+        return uow.session.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .where(Reservation.child_id == child, Reservation.status == ReservationStatus.ACCEPTED)
+        )
 
 
-KEY_NAMES = {"\ue004": "Tab", "\ue007": "Enter", "\ue00d": "Space", "\ue015": "Down", "\ue014": "Right",
-             "\ue00f": "PageDown"}  # fmt: skip
+KEY_NAMES = {
+    "\ue004": "Tab",
+    "\ue007": "Enter",
+    "\ue00d": "Space",
+    "\ue015": "Down",
+    "\ue014": "Right",
+    "\ue00f": "PageDown",
+}
 
 
 def test_a_family_books_three_days_and_confirms_with_the_keyboard_alone_in_25_keys(
@@ -563,8 +624,19 @@ def test_on_a_phone_the_calendar_keeps_its_places_and_the_tables_their_column_he
         driver.quit()
 
 
-PAGES = ["/connexion", "/mot-de-passe-oublie", "/", "/soldes", "/reserver", "/recapitulatif", "/reservations",
-         "/compte", "/mot-de-passe", "/licence", "/reserver?enfant=999999"]  # fmt: skip
+PAGES = [
+    "/connexion",
+    "/mot-de-passe-oublie",
+    "/",
+    "/soldes",
+    "/reserver",
+    "/recapitulatif",
+    "/reservations",
+    "/compte",
+    "/mot-de-passe",
+    "/licence",
+    "/reserver?enfant=999999",
+]
 
 
 def test_every_page_at_1280_and_375_passes_axe_and_cuts_nothing(portal_url, demo_rw, tmp_path):

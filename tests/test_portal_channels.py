@@ -56,13 +56,25 @@ def _portal_family(
     try:
         with httpx.Client(base_url=base, timeout=120) as web:
             token = _csrf(web.get("/connexion").text)
-            assert web.post("/connexion", data={"csrf": token, "identifiant": login, "mot_de_passe": PASSWORD}
-                            ).status_code == 303  # fmt: skip
+            assert (
+                web.post(
+                    "/connexion", data={"csrf": token, "identifiant": login, "mot_de_passe": PASSWORD}
+                ).status_code
+                == 303
+            )
             token = _csrf(web.get("/reserver").text)
             for child in children:
                 for d in DAYS:
-                    web.post("/reserver/jour", data={"csrf": token, "enfant": child, "activite": activity,
-                                                     "jour": d.isoformat(), "action": "add"})  # fmt: skip
+                    web.post(
+                        "/reserver/jour",
+                        data={
+                            "csrf": token,
+                            "enfant": child,
+                            "activite": activity,
+                            "jour": d.isoformat(),
+                            "action": "add",
+                        },
+                    )
             while time.time() < start:
                 time.sleep(0.005)
             done = web.post("/confirmer", data={"csrf": token}, follow_redirects=False)
@@ -73,8 +85,15 @@ def _portal_family(
         out.append(("error", traceback.format_exc(), 0))
 
 
-def _counter(url: str, offset: float, families: list[tuple[int, list[int]]], activity: int, agent_id: int,
-             start: float, results) -> None:  # fmt: skip
+def _counter(
+    url: str,
+    offset: float,
+    families: list[tuple[int, list[int]]],
+    activity: int,
+    agent_id: int,
+    start: float,
+    results,
+) -> None:
     """One counter: an agent confirms, for a family at the desk, both children's days at ``start``."""
     from app.db import make_engine
     from app.services.actors import Actor
@@ -113,8 +132,11 @@ def test_portal_families_and_counters_share_the_places_without_overbooking(backe
     db = demo_rw
     activity = activity_id(db, "CLSH-PV")
     with db.writing() as uow:
-        uow.session.execute(update(ActivityDay).where(ActivityDay.activity_id == activity,
-                                                      ActivityDay.day.in_(DAYS)).values(capacity=CAPACITY))  # fmt: skip
+        uow.session.execute(
+            update(ActivityDay)
+            .where(ActivityDay.activity_id == activity, ActivityDay.day.in_(DAYS))
+            .values(capacity=CAPACITY)
+        )
         uow.commit()
     names = [f"Enligne{i}" for i in range(PORTAL_CLIENTS)] + [f"Guichet{i}" for i in range(COUNTERS)]
     families = [new_family(db, n, balance_cents=50_000, children=("Léa", "Tom")) for n in names]
@@ -130,13 +152,22 @@ def test_portal_families_and_counters_share_the_places_without_overbooking(backe
         ctx = mp.get_context("spawn")
         results = ctx.Queue()
         agent = actor(db, Role.AGENT).agent_id
-        counters = [ctx.Process(target=_counter, args=(url, offset, [families[PORTAL_CLIENTS + i]], activity, agent,
-                                                       start, results)) for i in range(COUNTERS)]  # fmt: skip
+        counters = [
+            ctx.Process(
+                target=_counter,
+                args=(url, offset, [families[PORTAL_CLIENTS + i]], activity, agent, start, results),
+            )
+            for i in range(COUNTERS)
+        ]
         for p in counters:
             p.start()
         online: list = []
-        threads = [threading.Thread(target=_portal_family, args=(base, logins[i], families[i][1], activity, start,
-                                                                 online)) for i in range(PORTAL_CLIENTS)]  # fmt: skip
+        threads = [
+            threading.Thread(
+                target=_portal_family, args=(base, logins[i], families[i][1], activity, start, online)
+            )
+            for i in range(PORTAL_CLIENTS)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -154,11 +185,18 @@ def test_portal_families_and_counters_share_the_places_without_overbooking(backe
     with db.reading() as uow:
         s = uow.session
         for d in DAYS:
-            rows = list(s.scalars(select(Reservation).join(ActivityDay).where(
-                ActivityDay.activity_id == activity, ActivityDay.day == d)))  # fmt: skip
+            rows = list(
+                s.scalars(
+                    select(Reservation)
+                    .join(ActivityDay)
+                    .where(ActivityDay.activity_id == activity, ActivityDay.day == d)
+                )
+            )
             accepted = [r for r in rows if r.status is ReservationStatus.ACCEPTED]
-            queued = sorted((r for r in rows if r.status is ReservationStatus.WAITLISTED),
-                            key=lambda r: r.waitlist_position)  # fmt: skip
+            queued = sorted(
+                (r for r in rows if r.status is ReservationStatus.WAITLISTED),
+                key=lambda r: r.waitlist_position,
+            )
             assert len(accepted) == CAPACITY, d  # 0 overbooking
             assert [r.waitlist_position for r in queued] == list(range(1, len(rows) - CAPACITY + 1))
             assert [r.requested_at for r in queued] == sorted(r.requested_at for r in queued)  # request order
@@ -190,11 +228,25 @@ def test_a_place_taken_online_shows_at_the_counter_within_a_second(qtbot, demo_r
     portal_db = Database(make_engine(demo_rw.engine.url.render_as_string(hide_password=False)), demo_rw.clock)
     try:
         with TestClient(create_app(portal_db, secret_key=SECRET, public_url="http://testserver")) as web:
-            web.post("/connexion", data={"csrf": _csrf(web.get("/connexion").text), "identifiant": letter.login,
-                                         "mot_de_passe": PASSWORD})  # fmt: skip
+            web.post(
+                "/connexion",
+                data={
+                    "csrf": _csrf(web.get("/connexion").text),
+                    "identifiant": letter.login,
+                    "mot_de_passe": PASSWORD,
+                },
+            )
             token = _csrf(web.get("/reserver").text)
-            web.post("/reserver/jour", data={"csrf": token, "enfant": child, "activite": activity_id(demo_rw, "CLSH-PV"),
-                                             "jour": day.isoformat(), "action": "add"})  # fmt: skip
+            web.post(
+                "/reserver/jour",
+                data={
+                    "csrf": token,
+                    "enfant": child,
+                    "activite": activity_id(demo_rw, "CLSH-PV"),
+                    "jour": day.isoformat(),
+                    "action": "add",
+                },
+            )
             assert (
                 web.post("/confirmer", data={"csrf": token}, follow_redirects=False).headers["location"]
                 == "/resultat"

@@ -76,12 +76,26 @@ def test_importing_the_asgi_module_builds_no_portal(tmp_path):
         "GUICHET_DB_URL": f"sqlite:///{tmp_path / 'autre.sqlite3'}",
     }
     env.pop("GUICHET_PORTAL_URL", None)
-    run = subprocess.run([sys.executable, "-c", "import app.web.asgi"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, encoding="utf-8", timeout=60)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-c", "import app.web.asgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
     assert run.returncode == 0, run.stderr
     assert not (tmp_path / "autre.sqlite3").exists()
-    asked = subprocess.run([sys.executable, "-c", "import app.web.asgi as m; m.app"], cwd=ROOT, env=env,
-                           capture_output=True, text=True, encoding="utf-8", timeout=60)  # fmt: skip
+    asked = subprocess.run(
+        [sys.executable, "-c", "import app.web.asgi as m; m.app"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
     assert asked.returncode != 0 and "GUICHET_PORTAL_URL" in asked.stderr
 
 
@@ -111,9 +125,11 @@ def _run_without_serving(monkeypatch, argv: list[str]) -> _Served:
 
 @pytest.mark.parametrize(
     ("options", "address", "secure"),
-    [([], "http://127.0.0.1:{port}", False), (["--url", "https://portail.ville.example"],
-                                              "https://portail.ville.example", True)],
-)  # fmt: skip
+    [
+        ([], "http://127.0.0.1:{port}", False),
+        (["--url", "https://portail.ville.example"], "https://portail.ville.example", True),
+    ],
+)
 def test_the_command_uses_its_own_database_and_address(
     monkeypatch, capsys, db_url, tmp_path, options, address, secure
 ):
@@ -149,19 +165,30 @@ def test_the_command_serves_over_http_end_to_end(db_url, tmp_path):
     """One real start, on a free port, with the environment of a real town's portal (its secret, another
     database): the page answers from the command's own database."""
     other = tmp_path / "base-de-l-environnement.sqlite3"
-    env = {**os.environ, "GUICHET_PORTAL_SECRET": SECRET, "GUICHET_DB_URL": f"sqlite:///{other}",
-           "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "GUICHET_PORTAL_SECRET": SECRET,
+        "GUICHET_DB_URL": f"sqlite:///{other}",
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("GUICHET_PORTAL_URL", None)
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "app", "portal", "--db", db_url, "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              encoding="utf-8")  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "portal", "--db", db_url, "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
     try:
         assert server.stdout is not None
         banner = server.stdout.readline()
-        assert banner.startswith(f"Portail famille sur http://127.0.0.1:{port}/"), (banner, server.stderr.read()
-                                                                                     if server.poll() is not None
-                                                                                     else "")  # fmt: skip
+        assert banner.startswith(f"Portail famille sur http://127.0.0.1:{port}/"), (
+            banner,
+            server.stderr.read() if server.poll() is not None else "",
+        )
         deadline = time.monotonic() + 20
         while True:
             try:

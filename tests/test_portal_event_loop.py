@@ -73,14 +73,31 @@ def test_a_confirmation_waiting_on_the_database_does_not_hold_up_another_family(
 
     monkeypatch.setattr(portal_app, "confirm", held_confirm)
     family = httpx.Client(base_url=base, timeout=60)
-    family.post("/connexion", data={"csrf": _csrf(family.get("/connexion").text), "identifiant": login,
-                                    "mot_de_passe": "mot-de-passe-famille"})  # fmt: skip
+    family.post(
+        "/connexion",
+        data={
+            "csrf": _csrf(family.get("/connexion").text),
+            "identifiant": login,
+            "mot_de_passe": "mot-de-passe-famille",
+        },
+    )
     token = _csrf(family.get("/reserver").text)
-    family.post("/reserver/jour", data={"csrf": token, "enfant": child, "activite": pv,
-                                        "jour": date(2026, 12, 21).isoformat(), "action": "add"})  # fmt: skip
+    family.post(
+        "/reserver/jour",
+        data={
+            "csrf": token,
+            "enfant": child,
+            "activite": pv,
+            "jour": date(2026, 12, 21).isoformat(),
+            "action": "add",
+        },
+    )
     confirmed: list[httpx.Response] = []
-    confirming = threading.Thread(target=lambda: confirmed.append(
-        family.post("/confirmer", data={"csrf": token}, follow_redirects=False)))  # fmt: skip
+    confirming = threading.Thread(
+        target=lambda: confirmed.append(
+            family.post("/confirmer", data={"csrf": token}, follow_redirects=False)
+        )
+    )
     confirming.start()
     try:
         assert inside.wait(timeout=30), "the confirmation never reached the service"

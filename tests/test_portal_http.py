@@ -81,8 +81,12 @@ def login(client, identifier: str, password: str = "mot-de-passe-famille"):
 
 
 def toggle(client, child: int, activity: int, day: date, action: str = "add"):
-    return post(client, "/reserver/jour", {"enfant": child, "activite": activity, "jour": day.isoformat(),
-                                           "action": action}, page="/reserver")  # fmt: skip
+    return post(
+        client,
+        "/reserver/jour",
+        {"enfant": child, "activite": activity, "jour": day.isoformat(), "action": action},
+        page="/reserver",
+    )
 
 
 # --- connexion ------------------------------------------------------------------------------------------------
@@ -98,9 +102,13 @@ def test_a_demo_family_logs_in_and_sees_every_page(client, db):
     assert done.status_code == 303 and done.headers["location"] == "/"
     cookie = done.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
-    for path, words in [("/", "Informations des structures"), ("/soldes", "Payer par carte"),
-                        ("/reserver", "Calendrier"), ("/reservations", "Vos réservations depuis un mois"),
-                        ("/compte", "Vos coordonnées")]:  # fmt: skip
+    for path, words in [
+        ("/", "Informations des structures"),
+        ("/soldes", "Payer par carte"),
+        ("/reserver", "Calendrier"),
+        ("/reservations", "Vos réservations depuis un mois"),
+        ("/compte", "Vos coordonnées"),
+    ]:
         response = client.get(path)
         assert response.status_code == 200 and words in text(response), path
         assert response.headers["x-frame-options"] == "DENY"
@@ -135,11 +143,17 @@ def test_a_temporary_password_is_changed_before_anything_else(client, db):
     letter = issue_portal_password(db, actor(db, Role.AGENT), family_id, by_email=False)
     assert login(client, letter.login, letter.temporary_password).headers["location"] == "/mot-de-passe"
     assert client.get("/reserver", follow_redirects=False).headers["location"] == "/mot-de-passe"
-    mismatch = post(client, "/mot-de-passe", {"actuel": letter.temporary_password, "nouveau": "aaaaaaaa1",
-                                              "confirmation": "aaaaaaaa2"})  # fmt: skip
+    mismatch = post(
+        client,
+        "/mot-de-passe",
+        {"actuel": letter.temporary_password, "nouveau": "aaaaaaaa1", "confirmation": "aaaaaaaa2"},
+    )
     assert mismatch.status_code == 400 and "pas identiques" in text(mismatch)
-    done = post(client, "/mot-de-passe", {"actuel": letter.temporary_password, "nouveau": "le-mien-enfin",
-                                          "confirmation": "le-mien-enfin"})  # fmt: skip
+    done = post(
+        client,
+        "/mot-de-passe",
+        {"actuel": letter.temporary_password, "nouveau": "le-mien-enfin", "confirmation": "le-mien-enfin"},
+    )
     assert done.headers["location"] == "/" and client.get("/reserver").status_code == 200
 
 
@@ -159,8 +173,12 @@ def test_a_forgotten_password_goes_through_a_single_use_link_never_the_password(
     client.cookies.clear()
     assert client.get(link).status_code == 200
     token = link.split("=", 1)[1]
-    done = post(client, "/nouveau-mot-de-passe", {"jeton": token, "nouveau": "choisi-par-lien",
-                                                  "confirmation": "choisi-par-lien"}, page=link)  # fmt: skip
+    done = post(
+        client,
+        "/nouveau-mot-de-passe",
+        {"jeton": token, "nouveau": "choisi-par-lien", "confirmation": "choisi-par-lien"},
+        page=link,
+    )
     assert done.headers["location"] == "/" and client.get("/").status_code == 200
     assert client.get(link).status_code == 410  # used
     client.cookies.clear()
@@ -172,12 +190,20 @@ def test_a_forgotten_password_goes_through_a_single_use_link_never_the_password(
 
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(client, db):
     family_id, (child,), identifier = family_with_access(db, balance_cents=10_000)
-    assert client.post("/connexion", data={"identifiant": identifier, "mot_de_passe": "mot-de-passe-famille"},
-                       follow_redirects=False).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            "/connexion",
+            data={"identifiant": identifier, "mot_de_passe": "mot-de-passe-famille"},
+            follow_redirects=False,
+        ).status_code
+        == 403
+    )
     login(client, identifier)
     pv = activity_id(db, "CLSH-PV")
-    forged = client.post("/reserver/jour", data={"csrf": "faux", "enfant": child, "activite": pv,
-                                                 "jour": "2026-12-21", "action": "add"})  # fmt: skip
+    forged = client.post(
+        "/reserver/jour",
+        data={"csrf": "faux", "enfant": child, "activite": pv, "jour": "2026-12-21", "action": "add"},
+    )
     assert forged.status_code == 403 and "expiré" in text(forged)
     toggle(client, child, pv, date(2026, 12, 21))
     assert client.post("/confirmer", data={}).status_code == 403
@@ -218,8 +244,16 @@ def test_three_holiday_days_one_full_confirmed_with_outcomes_and_the_sheet(clien
     pv = activity_id(db, "CLSH-PV")
     full = day_row(db, "CLSH-PV", date(2026, 12, 23))
     with db.reading() as uow:
-        taken = len(list(uow.session.scalars(select(Reservation.id).where(
-            Reservation.activity_day_id == full.id, Reservation.status == ReservationStatus.ACCEPTED))))  # fmt: skip
+        taken = len(
+            list(
+                uow.session.scalars(
+                    select(Reservation.id).where(
+                        Reservation.activity_day_id == full.id,
+                        Reservation.status == ReservationStatus.ACCEPTED,
+                    )
+                )
+            )
+        )
     days.set_capacity(
         db, actor(db, Role.SUPERVISOR), full.id, taken, "test : journée complète", key=new_operation_key()
     )
@@ -245,9 +279,14 @@ def test_three_holiday_days_one_full_confirmed_with_outcomes_and_the_sheet(clien
         rows = list(uow.session.scalars(select(Reservation).where(Reservation.child_id == child)))
         assert sorted(r.status.value for r in rows) == ["accepted", "accepted", "waitlisted"]
         assert all(r.agent_id is None for r in rows)
-        authors = {(e.agent_id, e.family_id) for e in uow.session.scalars(
-            select(AuditEntry).where(AuditEntry.entity == "reservation",
-                                     AuditEntry.entity_id.in_([str(r.id) for r in rows])))}  # fmt: skip
+        authors = {
+            (e.agent_id, e.family_id)
+            for e in uow.session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.entity == "reservation", AuditEntry.entity_id.in_([str(r.id) for r in rows])
+                )
+            )
+        }
         assert authors == {(None, family_id)}
     assert sibling  # (copied in the next test)
 
@@ -322,8 +361,18 @@ def test_my_account_changes_the_e_mail_and_refuses_a_wrong_one(client, db):
 def test_every_form_is_refused_without_its_token(client, db):
     _family_id, _children, identifier = family_with_access(db, balance_cents=10_000)
     login(client, identifier)
-    for path in ("/deconnexion", "/mot-de-passe", "/mot-de-passe-oublie", "/nouveau-mot-de-passe", "/reserver/jour",
-                 "/reserver/annuler", "/copier", "/confirmer", "/compte", "/connexion"):  # fmt: skip
+    for path in (
+        "/deconnexion",
+        "/mot-de-passe",
+        "/mot-de-passe-oublie",
+        "/nouveau-mot-de-passe",
+        "/reserver/jour",
+        "/reserver/annuler",
+        "/copier",
+        "/confirmer",
+        "/compte",
+        "/connexion",
+    ):
         assert client.post(path, data={"csrf": "x" * 43}, follow_redirects=False).status_code == 403, path
     assert client.get("/compte").status_code == 200  # still logged in: nothing happened
 
@@ -331,8 +380,11 @@ def test_every_form_is_refused_without_its_token(client, db):
 def test_the_reset_link_names_the_portal_s_address_whatever_host_the_request_gives(client, db):
     family_id, _children, identifier = family_with_access(db, email="parent@example.org")
     token = csrf(client, "/mot-de-passe-oublie")
-    client.post("/mot-de-passe-oublie", data={"csrf": token, "identifiant": identifier},
-                headers={"host": "piege.example"})  # fmt: skip
+    client.post(
+        "/mot-de-passe-oublie",
+        data={"csrf": token, "identifiant": identifier},
+        headers={"host": "piege.example"},
+    )
     with db.reading() as uow:
         body = uow.session.scalar(select(OutboxMessage.body).where(OutboxMessage.family_id == family_id))
     assert "https://portail.ville.example/nouveau-mot-de-passe?jeton=" in body and "piege" not in body
@@ -343,8 +395,15 @@ def test_a_new_password_ends_the_other_sessions(client, db):
     login(client, identifier)
     with TestClient(client.app) as other:  # the same family on another computer
         login(other, identifier)
-        changed = post(other, "/mot-de-passe", {"actuel": "mot-de-passe-famille", "nouveau": "un-autre-secret",
-                                                "confirmation": "un-autre-secret"})  # fmt: skip
+        changed = post(
+            other,
+            "/mot-de-passe",
+            {
+                "actuel": "mot-de-passe-famille",
+                "nouveau": "un-autre-secret",
+                "confirmation": "un-autre-secret",
+            },
+        )
         assert (
             changed.headers["location"] == "/" and other.get("/soldes").status_code == 200
         )  # this one goes on
@@ -386,8 +445,11 @@ def test_the_session_cookie_stays_under_4_kb_with_a_full_basket(client, db):
     token = csrf(client, "/reserver")
     for n in range(MAX_BASKET + 1):
         day = date(2027, 1, 1).fromordinal(date(2027, 1, 1).toordinal() + n)
-        response = client.post("/reserver/jour", data={"csrf": token, "enfant": child, "activite": pv,
-                                                       "jour": day.isoformat(), "action": "add"}, follow_redirects=False)  # fmt: skip
+        response = client.post(
+            "/reserver/jour",
+            data={"csrf": token, "enfant": child, "activite": pv, "jour": day.isoformat(), "action": "add"},
+            follow_redirects=False,
+        )
     assert len(client.cookies.get("portail_famille")) < 4000
     assert f"Au plus {MAX_BASKET} demandes" in text(client.get(response.headers["location"]))
 

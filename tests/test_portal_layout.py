@@ -34,8 +34,10 @@ def db(demo_rw):
 
 @pytest.fixture
 def client(db):
-    with TestClient(create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed()),
-                    base_url="http://portail.test") as c:  # fmt: skip
+    with TestClient(
+        create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed()),
+        base_url="http://portail.test",
+    ) as c:
         yield c
 
 
@@ -74,8 +76,13 @@ class Page(HTMLParser):
         elif self._table is not None and tag in ("thead", "tbody", "tfoot"):
             self._table["in"] = tag
         elif self._table is not None and tag in ("td", "th"):
-            self._cell = {"tag": tag, "label": a.get("data-label"), "colspan": a.get("colspan"), "text": [],
-                          "part": self._table["in"]}  # fmt: skip
+            self._cell = {
+                "tag": tag,
+                "label": a.get("data-label"),
+                "colspan": a.get("colspan"),
+                "text": [],
+                "part": self._table["in"],
+            }
         elif tag == "select":
             self._select, self._group = a.get("id", ""), ""
             self.selects[self._select] = []
@@ -138,8 +145,11 @@ def stage_activity(db) -> int:
         activity.code, activity.name = "STAGE-NOEL", "Stage sportif de Noël"
         s.add(activity)
         s.flush()
-        noel = s.scalars(select(SchoolHoliday).where(SchoolHoliday.name.like("%Noël%"),
-                                                     SchoolHoliday.start_date >= date(2026, 12, 1))).first()  # fmt: skip
+        noel = s.scalars(
+            select(SchoolHoliday).where(
+                SchoolHoliday.name.like("%Noël%"), SchoolHoliday.start_date >= date(2026, 12, 1)
+            )
+        ).first()
         calendar.add_period(s, activity, noel, PeriodOpeningRule.WEEKS_BEFORE, weeks=5)
         return activity.id
 
@@ -196,8 +206,10 @@ def test_a_booked_day_past_its_cancellation_deadline_says_so_and_why_in_words(cl
         "Délai dépassé : annulation possible jusqu'au dimanche 6 décembre 2026 à 23:59" in words
     )
     assert locked["tag"] == open_["tag"] == "td"
-    style = {d: re.search(rf'id="j-2026-12-{d}".*?class="day ([^"]+)"', response.text, re.S).group(1)
-             for d in (21, 28)}  # fmt: skip
+    style = {
+        d: re.search(rf'id="j-2026-12-{d}".*?class="day ([^"]+)"', response.text, re.S).group(1)
+        for d in (21, 28)
+    }
     assert style[21] != style[28]  # a style of its own, not the cancellable day's
     # the other days that cannot be clicked say why too: the bank holiday, and a month not open yet
     assert "Vendredi 25 décembre jour férié (Noël)" in words
@@ -255,10 +267,18 @@ def test_copy_to_another_activity_of_the_same_child_or_to_a_sibling(client, db):
         client, "/copier", {"enfant": lea, "activite": pv, "vers": f"enfant-{tom}"}, page="/reserver"
     )
     assert "2 jours copiés pour Tom" in text(client.get(sibling.headers["location"]))
-    assert post(client, "/copier", {"enfant": lea, "activite": pv, "vers": "activite-999999"},
-                page="/reserver").status_code == 404  # fmt: skip
-    assert post(client, "/copier", {"enfant": lea, "activite": pv, "vers": "enfant-999999"},
-                page="/reserver").status_code == 404  # fmt: skip
+    assert (
+        post(
+            client, "/copier", {"enfant": lea, "activite": pv, "vers": "activite-999999"}, page="/reserver"
+        ).status_code
+        == 404
+    )
+    assert (
+        post(
+            client, "/copier", {"enfant": lea, "activite": pv, "vers": "enfant-999999"}, page="/reserver"
+        ).status_code
+        == 404
+    )
 
 
 def test_an_only_child_copies_to_another_activity(client, db):

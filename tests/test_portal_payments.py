@@ -29,13 +29,17 @@ from tests.test_portal_http import NOW, PUBLIC, SECRET, family_with_access, logi
 @pytest.fixture
 def db(demo_rw):
     demo_rw.clock.set(NOW)
-    save_payment_settings(demo_rw, actor(demo_rw, Role.ADMIN), structure_of(demo_rw, "CLSH-PV"),
-                          PaymentSettingsInput("payfip_ws", dict(PAYFIP), True))  # fmt: skip
+    save_payment_settings(
+        demo_rw,
+        actor(demo_rw, Role.ADMIN),
+        structure_of(demo_rw, "CLSH-PV"),
+        PaymentSettingsInput("payfip_ws", dict(PAYFIP), True),
+    )
     return demo_rw
 
 
 def _client(db, gateway):
-    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed(), payments=gateway)  # fmt: skip
+    app = create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed(), payments=gateway)
     return TestClient(app, base_url="http://portail.test")
 
 
@@ -46,8 +50,12 @@ def client(db, double):
 
 
 def pay(client, wallet_id: int, structure_id: int, amount: str):
-    return post(client, "/paiement", {"porte_monnaie": wallet_id, "structure": structure_id, "montant": amount},
-                page="/soldes")  # fmt: skip
+    return post(
+        client,
+        "/paiement",
+        {"porte_monnaie": wallet_id, "structure": structure_id, "montant": amount},
+        page="/soldes",
+    )
 
 
 def local(url: str) -> str:
@@ -87,8 +95,11 @@ def test_soldes_suggests_what_the_bookings_need_then_a_payment_is_notified_retur
     assert httpx.get(sent.headers["location"]).status_code == 200  # the double's page, as the family sees it
     double.pay(idop, "P")
     for _ in range(3):  # PayFiP's notification (server to server, no session, no CSRF), replayed
-        notified = client.post(local(op.urlnotif), content=f"idOp={idop}",
-                               headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+        notified = client.post(
+            local(op.urlnotif),
+            content=f"idOp={idop}",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert (notified.status_code, notified.text) == (200, "ok paid")
     back = client.get(local(op.urlredirect))
     text = page_text(back)
@@ -101,8 +112,12 @@ def test_soldes_suggests_what_the_bookings_need_then_a_payment_is_notified_retur
     # the basket is still there: the recap can be confirmed now
     assert "il manque" not in page_text(client.get("/recapitulatif"))
     with db.reading() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(Payment).where(
-            Payment.method == PaymentMethod.ONLINE)) == 1  # fmt: skip
+        assert (
+            uow.session.scalar(
+                select(func.count()).select_from(Payment).where(Payment.method == PaymentMethod.ONLINE)
+            )
+            == 1
+        )
     assert check(db) == []
 
 
@@ -112,25 +127,38 @@ def test_a_return_without_notification_a_refused_card_and_an_abandonment(client,
     alsh, wallet = structure_of(db, "CLSH-PV"), wallet_of(db, family_id)
     # paid on the double's page, its notification lost: the return alone settles it (PayFiP asked)
     first = pay(client, wallet, alsh, "20").headers["location"]
-    done = httpx.post(f"{double.url}/tpa/paiementws.web", data={"idop": parse_qs(urlsplit(first).query)["idop"][0],
-                      "carte": "4970100000000000", "action": "payer"})  # fmt: skip
+    done = httpx.post(
+        f"{double.url}/tpa/paiementws.web",
+        data={
+            "idop": parse_qs(urlsplit(first).query)["idop"][0],
+            "carte": "4970100000000000",
+            "action": "payer",
+        },
+    )
     assert done.status_code == 303 and done.headers["location"].startswith(f"{PUBLIC}/paiement/retour/")
     assert "Paiement accepté : 20,00 €" in page_text(client.get(local(done.headers["location"])))
     # a refused card
     second = pay(client, wallet, alsh, "30").headers["location"]
-    done = httpx.post(f"{double.url}/tpa/paiementws.web", data={"idop": parse_qs(urlsplit(second).query)["idop"][0],
-                      "carte": REFUSED_CARD, "action": "payer"})  # fmt: skip
+    done = httpx.post(
+        f"{double.url}/tpa/paiementws.web",
+        data={"idop": parse_qs(urlsplit(second).query)["idop"][0], "carte": REFUSED_CARD, "action": "payer"},
+    )
     text = page_text(client.get(local(done.headers["location"])))
     assert "Paiement refusé : rien n'a été débité ni crédité" in text and "autre carte" in text
     # « Annuler » on PayFiP's page: waiting for PayFiP to confirm it (two minutes), nothing credited
     third = pay(client, wallet, alsh, "40").headers["location"]
-    done = httpx.post(f"{double.url}/tpa/paiementws.web", data={"idop": parse_qs(urlsplit(third).query)["idop"][0],
-                      "action": "annuler"})  # fmt: skip
+    done = httpx.post(
+        f"{double.url}/tpa/paiementws.web",
+        data={"idop": parse_qs(urlsplit(third).query)["idop"][0], "action": "annuler"},
+    )
     text = page_text(client.get(local(done.headers["location"])))
     assert "en attente de confirmation" in text and "Inutile de payer une seconde fois" in text
     assert balance(db, family_id) == 2_000
-    assert [r.status for r in online_rows(db)] == [OnlinePaymentStatus.PAID, OnlinePaymentStatus.REFUSED,
-                                                   OnlinePaymentStatus.PENDING]  # fmt: skip
+    assert [r.status for r in online_rows(db)] == [
+        OnlinePaymentStatus.PAID,
+        OnlinePaymentStatus.REFUSED,
+        OnlinePaymentStatus.PENDING,
+    ]
     assert check(db) == []
 
 
@@ -167,7 +195,7 @@ def test_forged_notifications_and_another_familys_return_show_and_write_nothing(
         ("10000000", "hors limites"),
         ("cinquante", "Montant invalide"),
         ("1 000,01", "1 000,00 € au plus"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_amount_gets_a_french_refusal_and_nothing_is_written(client, db, double, amount, words):
     family_id, _children, identifier = family_with_access(db)
@@ -201,8 +229,11 @@ def test_another_familys_wallet_a_closed_structure_and_a_form_without_its_token_
     assert refused.status_code == 400 and "pas ouvert pour ALAE Montech : réglez au guichet" in page_text(
         refused
     )
-    forged = client.post("/paiement", data={"porte_monnaie": wallet_of(db, family_a), "structure": alsh,
-                                            "montant": "50"}, follow_redirects=False)  # fmt: skip
+    forged = client.post(
+        "/paiement",
+        data={"porte_monnaie": wallet_of(db, family_a), "structure": alsh, "montant": "50"},
+        follow_redirects=False,
+    )
     assert forged.status_code == 403
     assert row_counts(db) == before and double.calls == {} and balance(db, family_b) == 0
     soldes = page_text(client.get("/soldes"))
@@ -216,8 +247,11 @@ def test_the_demonstrations_payment_page_pays_refuses_and_abandons(demo_rw):
     with _client(db, PaymentGateway(PUBLIC)) as client:
         login(client, identifier)
         wallet, alsh = wallet_of(db, family_id), structure_of(db, "CLSH-PV")
-        for choice, words in (("payer", "Paiement accepté : 15,00 €"), ("refuser", "Paiement refusé"),
-                              ("abandonner", "Paiement abandonné")):  # fmt: skip
+        for choice, words in (
+            ("payer", "Paiement accepté : 15,00 €"),
+            ("refuser", "Paiement refusé"),
+            ("abandonner", "Paiement abandonné"),
+        ):
             sent = pay(client, wallet, alsh, "15")
             assert sent.status_code == 303 and sent.headers["location"].startswith(
                 f"{PUBLIC}/paiement/demonstration?"

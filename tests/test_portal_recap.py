@@ -34,14 +34,21 @@ def db(demo_rw):
 
 @pytest.fixture
 def client(db):
-    with TestClient(create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed()),
-                    base_url="http://portail.test") as c:  # fmt: skip
+    with TestClient(
+        create_app(db, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed()),
+        base_url="http://portail.test",
+    ) as c:
         yield c
 
 
 def _figures(shown: str) -> dict[str, str]:
-    return dict(re.findall(r"(Réservations|dont liste d'attente|Remboursements|Solde actuel|Solde après"
-                           r"(?: confirmation)?|Débité|Remboursé|Liste d'attente) (−?[\d  ]+,\d\d €)", shown))  # fmt: skip
+    return dict(
+        re.findall(
+            r"(Réservations|dont liste d'attente|Remboursements|Solde actuel|Solde après"
+            r"(?: confirmation)?|Débité|Remboursé|Liste d'attente) (−?[\d  ]+,\d\d €)",
+            shown,
+        )
+    )
 
 
 def test_the_portal_shows_the_counter_s_totals_with_the_waitlist_apart(db, client):

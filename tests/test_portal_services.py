@@ -82,8 +82,13 @@ def test_five_wrong_passwords_lock_the_account_for_a_quarter_of_an_hour(db):
 
 def _outbox(db, family_id: int) -> list[OutboxMessage]:
     with db.reading() as uow:
-        return list(uow.session.scalars(select(OutboxMessage).where(OutboxMessage.family_id == family_id,
-                                                                    OutboxMessage.kind == "portal_reset")))  # fmt: skip
+        return list(
+            uow.session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.family_id == family_id, OutboxMessage.kind == "portal_reset"
+                )
+            )
+        )
 
 
 def _token(db, message: OutboxMessage) -> str:
@@ -144,8 +149,9 @@ def test_a_family_books_through_the_counter_s_services_and_is_the_author(db):
     with db.reading() as uow:
         res = uow.session.scalar(select(Reservation).where(Reservation.child_id == child))
         assert res.status is ReservationStatus.ACCEPTED and res.agent_id is None
-        entry = uow.session.scalar(select(AuditEntry).where(AuditEntry.entity == "reservation",
-                                                            AuditEntry.entity_id == str(res.id)))  # fmt: skip
+        entry = uow.session.scalar(
+            select(AuditEntry).where(AuditEntry.entity == "reservation", AuditEntry.entity_id == str(res.id))
+        )
         assert entry.agent_id is None and entry.family_id == family_id  # the family is the author
 
 

@@ -69,8 +69,15 @@ def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(db, web):
         login(phone, ident)
         login(office, ident)
         assert office.get("/soldes").status_code == 200
-        answer = post(phone, "/mot-de-passe", {"actuel": "mot-de-passe-famille", "nouveau": "Tout-autre-mot-42",
-                                               "confirmation": "Tout-autre-mot-42"})  # fmt: skip
+        answer = post(
+            phone,
+            "/mot-de-passe",
+            {
+                "actuel": "mot-de-passe-famille",
+                "nouveau": "Tout-autre-mot-42",
+                "confirmation": "Tout-autre-mot-42",
+            },
+        )
         assert answer.status_code == 303
         assert phone.get("/soldes").status_code == 200
         assert office.get("/soldes", follow_redirects=False).headers["location"] == "/connexion"
@@ -131,16 +138,22 @@ def test_a_reset_token_of_any_length_answers_a_french_page(client):
         shown = client.get("/nouveau-mot-de-passe", params={"jeton": token})
         assert shown.status_code in (400, 410, 414, 422), shown.status_code
         assert "Ce lien n'est plus valable" in page_text(shown)
-        sent = post(client, "/nouveau-mot-de-passe", {"jeton": token, "nouveau": "Un-mot-de-passe-42",
-                                                      "confirmation": "Un-mot-de-passe-42"},
-                    page="/mot-de-passe-oublie")  # fmt: skip
+        sent = post(
+            client,
+            "/nouveau-mot-de-passe",
+            {"jeton": token, "nouveau": "Un-mot-de-passe-42", "confirmation": "Un-mot-de-passe-42"},
+            page="/mot-de-passe-oublie",
+        )
         assert sent.status_code in (400, 410, 413, 422), sent.status_code
         assert "Ce lien n'est plus valable" in page_text(sent)
 
 
 def test_a_request_body_over_the_limit_is_refused_before_it_is_read(client):
-    answer = client.post("/connexion", content=b"identifiant=" + b"x" * 200_000,
-                         headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    answer = client.post(
+        "/connexion",
+        content=b"identifiant=" + b"x" * 200_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert answer.status_code == 413
     assert "trop volumineuse" in page_text(answer)
     assert answer.headers["x-frame-options"] == "DENY"
@@ -224,8 +237,9 @@ def test_reset_emails_are_limited_per_account_and_per_address_across_workers(db)
             who = a if i % 2 else b
             assert post(who, "/mot-de-passe-oublie", {"identifiant": ident}).status_code in (200, 429)
     with db.reading() as uow:
-        mails = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.family_id == fid,
-                                                                OutboxMessage.kind == "portal_reset")).all()  # fmt: skip
+        mails = uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.family_id == fid, OutboxMessage.kind == "portal_reset")
+        ).all()
     assert len(mails) == 3
     with _client(first) as a:
         for _ in range(5):
@@ -238,8 +252,9 @@ def test_the_reset_link_is_stored_nowhere_in_clear(db, client):
     post(client, "/mot-de-passe-oublie", {"identifiant": ident})
     with db.reading() as uow:
         mail = uow.session.scalars(select(OutboxMessage).where(OutboxMessage.family_id == fid)).one()
-        token_hash = uow.session.scalars(select(PortalResetToken.token_hash)
-                                         .where(PortalResetToken.family_id == fid)).one()  # fmt: skip
+        token_hash = uow.session.scalars(
+            select(PortalResetToken.token_hash).where(PortalResetToken.family_id == fid)
+        ).one()
     assert f"{PUBLIC}/nouveau-mot-de-passe?jeton=" in mail.body
     assert not re.search(r"jeton=[A-Za-z0-9_-]{20}", mail.body) and not re.search(
         r"[A-Za-z0-9_-]{40}", mail.body
@@ -274,12 +289,25 @@ def test_the_reset_answer_is_sent_before_anything_is_looked_up(db, web, monkeypa
                 events.append("answered")
             sent.append(message)
 
-        scope = {"type": "http", "method": "POST", "path": "/mot-de-passe-oublie", "raw_path": b"/mot-de-passe-oublie",
-                 "query_string": b"", "root_path": "", "scheme": "http", "server": ("portail.test", 80),
-                 "client": ("10.0.0.1", 1234), "http_version": "1.1", "app": web,
-                 "headers": [(b"host", b"portail.test"), (b"cookie", cookie.encode()),
-                             (b"content-type", b"application/x-www-form-urlencoded"),
-                             (b"content-length", str(len(body)).encode())]}  # fmt: skip
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/mot-de-passe-oublie",
+            "raw_path": b"/mot-de-passe-oublie",
+            "query_string": b"",
+            "root_path": "",
+            "scheme": "http",
+            "server": ("portail.test", 80),
+            "client": ("10.0.0.1", 1234),
+            "http_version": "1.1",
+            "app": web,
+            "headers": [
+                (b"host", b"portail.test"),
+                (b"cookie", cookie.encode()),
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
         await web(scope, receive, send)
         return list(events)
 
@@ -299,11 +327,24 @@ def test_a_reset_e_mail_queued_by_an_older_version_does_not_stop_the_outbox(db):
     fid, _children, _ident = family_with_access(db, email="ancienne.version@example.org")
     with db.writing() as uow:
         family = uow.session.get(Family, fid)
-        queue_email(uow.session, kind="portal_reset", dedup_key="portal-reset-3fa9c0e1d2b34c5d6e7f8091a2b3c4d5",
-                    family=family, subject="Portail famille : choisir un nouveau mot de passe",
-                    body=f"Bonjour,\n\n{PUBLIC}/nouveau-mot-de-passe?jeton=ancien-jeton-de-la-version-11\n", now=NOW)  # fmt: skip
-        queue_email(uow.session, kind="test", dedup_key="apres-l-ancien", family=family, subject="Après",
-                    body="Bonjour.", now=NOW)  # fmt: skip
+        queue_email(
+            uow.session,
+            kind="portal_reset",
+            dedup_key="portal-reset-3fa9c0e1d2b34c5d6e7f8091a2b3c4d5",
+            family=family,
+            subject="Portail famille : choisir un nouveau mot de passe",
+            body=f"Bonjour,\n\n{PUBLIC}/nouveau-mot-de-passe?jeton=ancien-jeton-de-la-version-11\n",
+            now=NOW,
+        )
+        queue_email(
+            uow.session,
+            kind="test",
+            dedup_key="apres-l-ancien",
+            family=family,
+            subject="Après",
+            body="Bonjour.",
+            now=NOW,
+        )
         uow.commit()
     smtp = Server()
     try:
@@ -401,13 +442,21 @@ def test_a_server_brought_up_to_date_from_a_counter_gives_the_new_tables_to_its_
         upgrade(engine, "0011")
         counter, service = grant_roles(engine)
         with engine.begin() as conn:
-            conn.execute(text("INSERT INTO agents (login, full_name, role, active, failed_logins, must_change_password, "
-                              "system, created_at, password_hash) VALUES ('regisseur', 'Régisseur', 'supervisor', true, "
-                              "0, false, false, now(), :h)"), {"h": hash_password("mot-de-passe-du-regisseur")})  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO agents (login, full_name, role, active, failed_logins, must_change_password, "
+                    "system, created_at, password_hash) VALUES ('regisseur', 'Régisseur', 'supervisor', true, "
+                    "0, false, false, now(), :h)"
+                ),
+                {"h": hash_password("mot-de-passe-du-regisseur")},
+            )
         migrate_shared_server(engine, "regisseur", "mot-de-passe-du-regisseur")
         with engine.connect() as conn:
-            may = lambda role, what: conn.execute(text("SELECT has_table_privilege(:r, 'portal_sessions', :w)"),  # noqa: E731
-                                                  {"r": role, "w": what}).scalar_one()  # fmt: skip
+
+            def may(role: str, what: str) -> bool:
+                query = text("SELECT has_table_privilege(:r, 'portal_sessions', :w)")
+                return bool(conn.execute(query, {"r": role, "w": what}).scalar_one())
+
             assert may(service, "INSERT") and may(service, "SELECT")
             assert not may(counter, "INSERT") and not may(counter, "SELECT")
             ends = "SELECT has_column_privilege(:r, 'portal_sessions', 'ended_at', 'UPDATE')"

@@ -23,8 +23,13 @@ def _aid(cents, kind=WalletKind.ALSH, start=date(2026, 9, 1), end=date(2027, 8, 
 def test_brackets_choose_the_price_by_quotient_familial():
     activity = _activity([(0, 599, 700), (600, 1199, 1000), (1200, None, 1300)])
     assert [day_price(activity, DAY, qf, []).cents for qf in (0, 599, 600, 1199, 1200, 5000)] == [
-        700, 700, 1000, 1000, 1300, 1300,
-    ]  # fmt: skip
+        700,
+        700,
+        1000,
+        1000,
+        1300,
+        1300,
+    ]
     assert day_price(activity, DAY, None, []).cents == 1300  # unknown QF: the full price
 
 

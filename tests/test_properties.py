@@ -124,8 +124,14 @@ def machine_for(fresh_database):
             family_id, _ = data.draw(st.sampled_from(self.families))
             with self.db.writing() as uow:
                 wallet = ledger.wallet_for(uow.session, family_id, WalletKind.ALSH)
-                ledger.post(uow.session, wallet, kind=LedgerKind.PAYMENT, amount_cents=cents, label="test",
-                            at=self.db.clock.now())  # fmt: skip
+                ledger.post(
+                    uow.session,
+                    wallet,
+                    kind=LedgerKind.PAYMENT,
+                    amount_cents=cents,
+                    label="test",
+                    at=self.db.clock.now(),
+                )
                 uow.commit()
 
         @rule(hours=st.integers(1, 240))

@@ -78,9 +78,17 @@ def test_the_regie_day_replayed(demo_rw):
     pay(karim, chèques, PaymentMethod.CHEQUE, "18", "CIC", "3000003")
     # an absence last Wednesday, pointed today, and its medical certificate: a refund of today
     with db.reading() as uow:
-        absent = uow.session.scalar(select(Reservation.id).join(ActivityDay).where(
-            ActivityDay.day == WEDNESDAY, Reservation.status == ReservationStatus.ACCEPTED,
-            ActivityDay.activity.has(structure_id=sid)).order_by(Reservation.id).limit(1))  # fmt: skip
+        absent = uow.session.scalar(
+            select(Reservation.id)
+            .join(ActivityDay)
+            .where(
+                ActivityDay.day == WEDNESDAY,
+                Reservation.status == ReservationStatus.ACCEPTED,
+                ActivityDay.activity.has(structure_id=sid),
+            )
+            .order_by(Reservation.id)
+            .limit(1)
+        )
     record_attendance(db, sophie, absent, Attendance.ABSENT)
     refunded = record_certificate(db, sophie, absent, key=new_operation_key())
     assert refunded > 0
@@ -91,11 +99,19 @@ def test_the_regie_day_replayed(demo_rw):
     good = pay(sophie, régie, PaymentMethod.CASH, "60")
 
     # the reversal is in Sophie's till (she took the payment), not in the régisseur's
-    assert expected(db, sophie, sid) == {PaymentMethod.CASH: (1, 6000), PaymentMethod.CHEQUE: (2, 6550),
-                                         PaymentMethod.CARD: (2, 4250), PaymentMethod.TRANSFER: (1, 8000)}  # fmt: skip
+    assert expected(db, sophie, sid) == {
+        PaymentMethod.CASH: (1, 6000),
+        PaymentMethod.CHEQUE: (2, 6550),
+        PaymentMethod.CARD: (2, 4250),
+        PaymentMethod.TRANSFER: (1, 8000),
+    }
     assert expected(db, boss, sid)[PaymentMethod.CASH] == (0, 0)
-    assert expected(db, karim, sid) == {PaymentMethod.CASH: (1, 1300), PaymentMethod.CHEQUE: (1, 1800),
-                                        PaymentMethod.CARD: (0, 0), PaymentMethod.TRANSFER: (0, 0)}  # fmt: skip
+    assert expected(db, karim, sid) == {
+        PaymentMethod.CASH: (1, 1300),
+        PaymentMethod.CHEQUE: (1, 1800),
+        PaymentMethod.CARD: (0, 0),
+        PaymentMethod.TRANSFER: (0, 0),
+    }
 
     # Sophie closes: 2,00 € short in cash; one cheque of the two ticked; the card terminal's ticket
     db.clock.set(at(17, 30))
@@ -103,8 +119,15 @@ def test_the_regie_day_replayed(demo_rw):
         (first.number, "Crédit Agricole", "1000001", "Jean-Pierre Martin", 4000),
         (second.number, "Banque Postale", "2000002", "", 2550),
     ]
-    counted = CountedInput("58", "", "", "", "42,50", cheques_present=[first.payment_id],
-                           cash_by_denomination=[(2000, 2), (1000, 1), (500, 1), (200, 1), (100, 1)])  # fmt: skip
+    counted = CountedInput(
+        "58",
+        "",
+        "",
+        "",
+        "42,50",
+        cheques_present=[first.payment_id],
+        cash_by_denomination=[(2000, 2), (1000, 1), (500, 1), (200, 1), (100, 1)],
+    )
     with pytest.raises(FieldErrors) as refused:
         close_cash(db, sophie, sid, counted, key=new_operation_key())
     assert "comment" in refused.value.fields, refused.value.fields

@@ -46,10 +46,22 @@ def alsh_facts(d: date) -> DayFacts:
 
 def book(kind: str, d: date, now: datetime):
     if kind == "ALAE":
-        return check_booking(opening_kind=OpeningKind.ROLLING, horizon_days=90, booking_deadline=ALAE_DEADLINE,
-                             facts=alae_facts(d), now=now, public_holidays=frozenset(FERIES))  # fmt: skip
-    return check_booking(opening_kind=OpeningKind.PERIOD, horizon_days=None, booking_deadline=ALSH_BOOKING,
-                         facts=alsh_facts(d), now=now, public_holidays=frozenset(FERIES))  # fmt: skip
+        return check_booking(
+            opening_kind=OpeningKind.ROLLING,
+            horizon_days=90,
+            booking_deadline=ALAE_DEADLINE,
+            facts=alae_facts(d),
+            now=now,
+            public_holidays=frozenset(FERIES),
+        )
+    return check_booking(
+        opening_kind=OpeningKind.PERIOD,
+        horizon_days=None,
+        booking_deadline=ALSH_BOOKING,
+        facts=alsh_facts(d),
+        now=now,
+        public_holidays=frozenset(FERIES),
+    )
 
 
 TEN = time(10, 0)
@@ -81,10 +93,18 @@ def test_design_examples_without_a_database(n, kind, day, at, verdict):
 
 def test_example_12_cancellation_until_fifteen_days_before():
     day = date(2026, 12, 28)
-    ok = check_cancellation(cancel_deadline=ALSH_CANCEL, day=day, now=paris(date(2026, 12, 13), time(23, 59)),
-                            public_holidays=frozenset(FERIES))  # fmt: skip
-    late = check_cancellation(cancel_deadline=ALSH_CANCEL, day=day, now=paris(date(2026, 12, 14), time(0, 0)),
-                              public_holidays=frozenset(FERIES))  # fmt: skip
+    ok = check_cancellation(
+        cancel_deadline=ALSH_CANCEL,
+        day=day,
+        now=paris(date(2026, 12, 13), time(23, 59)),
+        public_holidays=frozenset(FERIES),
+    )
+    late = check_cancellation(
+        cancel_deadline=ALSH_CANCEL,
+        day=day,
+        now=paris(date(2026, 12, 14), time(0, 0)),
+        public_holidays=frozenset(FERIES),
+    )
     assert ok.ok and late.verdict is Verdict.DEADLINE_PASSED and "dimanche 13 décembre 2026" in late.reason
 
 
@@ -94,9 +114,14 @@ def test_the_sunday_deadline_is_dst_safe_both_ways():
         sunday = wednesday - timedelta(days=3)
         last = paris(sunday, time(23, 59))
         assert book("ALAE", wednesday, last).ok if alae_facts(wednesday).runs else True
-        limit = check_booking(opening_kind=OpeningKind.ROLLING, horizon_days=400, booking_deadline=ALAE_DEADLINE,
-                              facts=DayFacts(wednesday, True), now=last,
-                              public_holidays=frozenset()).limit  # fmt: skip
+        limit = check_booking(
+            opening_kind=OpeningKind.ROLLING,
+            horizon_days=400,
+            booking_deadline=ALAE_DEADLINE,
+            facts=DayFacts(wednesday, True),
+            now=last,
+            public_holidays=frozenset(),
+        ).limit
         assert limit is not None and limit == paris(sunday + timedelta(days=1), time(0, 0)).astimezone(UTC)
 
 
@@ -120,7 +145,8 @@ def test_leaving_a_waitlist_is_allowed_until_the_day():
     ],
 )
 def test_the_balance_rule(balance, additions, refunds, has_additions, missing):
-    verdict = check_balance(balance_cents=balance, additions_cents=additions, refunds_cents=refunds,
-                            has_additions=has_additions)  # fmt: skip
+    verdict = check_balance(
+        balance_cents=balance, additions_cents=additions, refunds_cents=refunds, has_additions=has_additions
+    )
     assert verdict.missing_cents == missing and verdict.ok == (missing == 0)
     assert verdict.in_debit == (balance < 0)

@@ -43,8 +43,13 @@ def _set_date(table, row: int, column: int, d: date) -> None:
 
 def _days(db, activity: int, start: date, end: date) -> list[date]:
     with db.reading() as uow:
-        return list(uow.session.scalars(select(ActivityDay.day).where(
-            ActivityDay.activity_id == activity, ActivityDay.day.between(start, end)).order_by(ActivityDay.day)))  # fmt: skip
+        return list(
+            uow.session.scalars(
+                select(ActivityDay.day)
+                .where(ActivityDay.activity_id == activity, ActivityDay.day.between(start, end))
+                .order_by(ActivityDay.day)
+            )
+        )
 
 
 def _wednesdays(start: date, end: date) -> list[date]:

@@ -55,8 +55,17 @@ PASSWORD = "Mairie-2026!"
 def town(db):
     """A town set up through the installation service: one structure, its usual activities, 2026-2027."""
     db.clock.set(paris(date(2026, 11, 26), time(10, 0)))
-    report = install(db, InstallInput([StructureInput("ALSH Montech", city="Montech")], "nroques",
-                                      "Nathalie Roques", PASSWORD, "C", "2026"))  # fmt: skip
+    report = install(
+        db,
+        InstallInput(
+            [StructureInput("ALSH Montech", city="Montech")],
+            "nroques",
+            "Nathalie Roques",
+            PASSWORD,
+            "C",
+            "2026",
+        ),
+    )
     session = login(db, "nroques", PASSWORD)
     return db, session.actor, report.structure_ids[0]
 
@@ -146,8 +155,9 @@ def test_the_calendar_is_editable_before_and_after_generation(town):
     assert pv.periods_updated == 1 and pv.removed == 5 and pv.created == 5
     assert noel.start + timedelta(days=2) not in days_of(db, "CLSH-PV")
     with db.reading() as uow:
-        period = uow.session.scalar(select(Period).where(Period.name == "Vacances de Noël",
-                                                         Period.school_year == "2027-2028"))  # fmt: skip
+        period = uow.session.scalar(
+            select(Period).where(Period.name == "Vacances de Noël", Period.school_year == "2027-2028")
+        )
         assert period.start_date == noel.start + week and period.opening_date == period.start_date - 5 * week
     # after generation: a local closing removes the Wednesday, removing the closing brings it back
     closing = school_year.add_local_closing(db, admin, date(2028, 3, 22), "Fermeture exceptionnelle", sid)
@@ -159,8 +169,14 @@ def test_the_calendar_is_editable_before_and_after_generation(town):
     with pytest.raises(ValidationError, match="se chevauchent"):
         school_year.save_calendar(db, admin, "C", "2027-2028", [*moved, moved[1]], extra)
     with pytest.raises(ValidationError, match="précède"):
-        school_year.save_calendar(db, admin, "C", "2027-2028",
-                                  [school_year.HolidayRow("X", date(2027, 10, 5), date(2027, 10, 1))], extra)  # fmt: skip
+        school_year.save_calendar(
+            db,
+            admin,
+            "C",
+            "2027-2028",
+            [school_year.HolidayRow("X", date(2027, 10, 5), date(2027, 10, 1))],
+            extra,
+        )
 
 
 def test_a_closing_on_a_booked_day_is_reported_not_silently_removed(town):
@@ -242,8 +258,14 @@ def test_agents_created_reset_disabled_and_the_last_admin_kept(town):
     assert rows["kbenali"].role_label == "administrateur" and rows["nroques"].role_label == "régisseur"
     with db.reading() as uow:
         actions = set(uow.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "agent")))
-    assert {"agent.create", "agent.unlock", "agent.password_reset", "agent.disable", "agent.enable",
-            "agent.role"} <= actions  # fmt: skip
+    assert {
+        "agent.create",
+        "agent.unlock",
+        "agent.password_reset",
+        "agent.disable",
+        "agent.enable",
+        "agent.role",
+    } <= actions
 
 
 # --- activities -------------------------------------------------------------------------------------------
@@ -251,9 +273,19 @@ def test_agents_created_reset_disabled_and_the_last_admin_kept(town):
 
 def test_activities_created_with_the_seed_defaults_archived_and_never_deleted_once_booked(town):
     db, admin, sid = town
-    new = activities.create_activity(db, admin, activities.ActivityInput(
-        sid, ActivityKind.ALSH_HOLIDAYS, "Stage sportif", "15,50", 16, period_scope=PeriodScope.SHORT,
-        brackets=[(0, 800, "10"), (801, None, "15,50")]))  # fmt: skip
+    new = activities.create_activity(
+        db,
+        admin,
+        activities.ActivityInput(
+            sid,
+            ActivityKind.ALSH_HOLIDAYS,
+            "Stage sportif",
+            "15,50",
+            16,
+            period_scope=PeriodScope.SHORT,
+            brackets=[(0, 800, "10"), (801, None, "15,50")],
+        ),
+    )
     detail = next(a for a in activities.activity_details(db) if a.id == new)
     assert detail.wallet is WalletKind.ALSH and detail.waitlist_enabled and detail.booking.days == 2
     assert detail.cancel.days == 15 and detail.brackets == [(0, 800, 1000), (801, None, 1550)]
@@ -275,9 +307,18 @@ def test_activities_created_with_the_seed_defaults_archived_and_never_deleted_on
     with pytest.raises(ValidationError, match="porte-monnaie"):
         activities.update_activity(db, admin, activity(db, "CLSH-PV"), wallet_kind=WalletKind.ALAE)
     with pytest.raises(ValidationError, match="date fixe"):
-        activities.create_activity(db, admin, activities.ActivityInput(
-            sid, ActivityKind.ALSH_HOLIDAYS, "Été bis", "13", 10,
-            period_opening_rule=activities.PeriodOpeningRule.FIXED_DATE))  # fmt: skip
+        activities.create_activity(
+            db,
+            admin,
+            activities.ActivityInput(
+                sid,
+                ActivityKind.ALSH_HOLIDAYS,
+                "Été bis",
+                "13",
+                10,
+                period_opening_rule=activities.PeriodOpeningRule.FIXED_DATE,
+            ),
+        )
 
 
 # --- families' import -------------------------------------------------------------------------------------
@@ -291,11 +332,23 @@ def csv_bytes(rows: list[dict[str, str]], *, sep: str = ";", encoding: str = "ut
     return out.getvalue().encode(encoding)
 
 
-ROW = {"famille": "Dupont-Lefèvre", "responsable_nom": "Dupont", "responsable_prenom": "Hélène",
-       "email": "dupont@example.org", "telephone": "05 63 00 00 01", "adresse": "1 rue de l'Église",
-       "code_postal": "82700", "ville": "Montech", "quotient_familial": "850", "enfant_nom": "Dupont",
-       "enfant_prenom": "Léa", "enfant_naissance": "12/03/2018", "enfant_niveau": "CE2", "solde_alae": "12,50",
-       "solde_alsh": "-3,00"}  # fmt: skip
+ROW = {
+    "famille": "Dupont-Lefèvre",
+    "responsable_nom": "Dupont",
+    "responsable_prenom": "Hélène",
+    "email": "dupont@example.org",
+    "telephone": "05 63 00 00 01",
+    "adresse": "1 rue de l'Église",
+    "code_postal": "82700",
+    "ville": "Montech",
+    "quotient_familial": "850",
+    "enfant_nom": "Dupont",
+    "enfant_prenom": "Léa",
+    "enfant_naissance": "12/03/2018",
+    "enfant_niveau": "CE2",
+    "solde_alae": "12,50",
+    "solde_alsh": "-3,00",
+}
 
 
 def counts(db) -> tuple[int, int, int]:
@@ -397,8 +450,10 @@ def test_bad_lines_are_named_by_line_and_column_and_nothing_is_written(town):
 
 def test_a_mapping_chosen_by_hand_imports_other_headers(town):
     db, admin, _sid = town
-    content = ("Nom de famille;Mail;Prénom;Nom enfant;Né(e) le;Solde ALSH\r\n"
-               "Bernard;bernard@example.org;Jules;Bernard;01/09/2017;20,00\r\n").encode()  # fmt: skip
+    content = (
+        "Nom de famille;Mail;Prénom;Nom enfant;Né(e) le;Solde ALSH\r\n"
+        "Bernard;bernard@example.org;Jules;Bernard;01/09/2017;20,00\r\n"
+    ).encode()
     table = read_source("autre-logiciel.csv", content)
     mapping = guess_mapping(table.headers)
     assert mapping["famille"] == 0 and mapping["email"] == 1 and mapping["enfant_prenom"] == 2
@@ -423,8 +478,17 @@ def test_the_school_year_prepared_in_december_creates_no_day_already_gone_and_a_
     """Issue 29: on 6 December the Wednesdays and holidays already gone are not created (and the report says how
     many); a school year already over is prepared only when asked with « past »."""
     db.clock.set(paris(date(2026, 12, 6), time(10, 0)))
-    report = install(db, InstallInput([StructureInput("ALSH Montech", city="Montech")], "nroques",
-                                      "Nathalie Roques", PASSWORD, "C", "2026"))  # fmt: skip
+    report = install(
+        db,
+        InstallInput(
+            [StructureInput("ALSH Montech", city="Montech")],
+            "nroques",
+            "Nathalie Roques",
+            PASSWORD,
+            "C",
+            "2026",
+        ),
+    )
     assert report.generation is not None
     skipped = sum(a.skipped_past for a in report.generation.activities)
     assert skipped > 0 and any("journées passées non créées" in line for line in report.generation.lines())

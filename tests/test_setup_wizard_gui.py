@@ -66,8 +66,12 @@ def new_wizard(qtbot, db: Database) -> SetupWizard:
 
 def press(wizard: SetupWizard, which: str) -> None:
     """Click a wizard button as the agent would: "next", "back", "finish" or "cancel"."""
-    button = {"next": QWizard.WizardButton.NextButton, "back": QWizard.WizardButton.BackButton,
-              "finish": QWizard.WizardButton.FinishButton, "cancel": QWizard.WizardButton.CancelButton}[which]  # fmt: skip
+    button = {
+        "next": QWizard.WizardButton.NextButton,
+        "back": QWizard.WizardButton.BackButton,
+        "finish": QWizard.WizardButton.FinishButton,
+        "cancel": QWizard.WizardButton.CancelButton,
+    }[which]
     wizard.button(button).click()
 
 
@@ -153,8 +157,14 @@ def test_the_assistant_sets_up_two_structures_an_administrator_and_the_school_ye
     assert [calendar.school_year.itemText(i) for i in range(2)] == ["2026-2027", "2027-2028"]
     press(wizard, "next")
     summary = wizard.summary.plain_text()
-    for text in ("Accueil de loisirs de Montech", "ALAE École Jules-Ferry", "logo « icon.png »", "nroques",
-                 "Zone C", "Année scolaire 2026-2027 préparée"):  # fmt: skip
+    for text in (
+        "Accueil de loisirs de Montech",
+        "ALAE École Jules-Ferry",
+        "logo « icon.png »",
+        "nroques",
+        "Zone C",
+        "Année scolaire 2026-2027 préparée",
+    ):
         assert text in summary
     assert PASSWORD not in summary
     assert wizard.button(QWizard.WizardButton.FinishButton).text().replace("&", "") == "Terminer"
@@ -185,8 +195,11 @@ def test_the_assistant_sets_up_two_structures_an_administrator_and_the_school_ye
     qtbot.addWidget(window)
     assert window.top_bar.agent.text() == "Agent : Nathalie Roques" and not window.top_bar.admin.isHidden()
     assert window.top_bar.structure.count() == 2 and window.require_login
-    boxes = [b.text().replace("\u00a0", " ") for b in window.findChildren(QMessageBox)
-             if b.windowTitle() == "Mise en service"]  # fmt: skip
+    boxes = [
+        b.text().replace("\u00a0", " ")
+        for b in window.findChildren(QMessageBox)
+        if b.windowTitle() == "Mise en service"
+    ]
     assert (
         boxes and "administrateur « nroques »" in boxes[0] and "Année scolaire 2026-2027 préparée" in boxes[0]
     )
@@ -325,7 +338,7 @@ def test_errors_of_the_installation_keep_the_wizard_open_on_the_relevant_page(qt
         ValidationError(
             "Les vacances scolaires 2026-2027 de la zone C ne sont pas saisies : complétez le "
             "calendrier de l'année avant de générer les journées."
-        ),  # fmt: skip
+        ),
         OperationalError("INSERT", {}, Exception("server closed the connection")),
     ]
 

@@ -67,8 +67,25 @@ class Town:
         self, user: str, password: str, sql: str, database: str = "montech"
     ) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5", "LC_MESSAGES": "C"}
-        command = ["psql", "-h", "127.0.0.1", "-p", str(self.server.port), "-U", user, "-d", database,
-                   "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql]  # fmt: skip
+        command = [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.server.port),
+            "-U",
+            user,
+            "-d",
+            database,
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ]
         return subprocess.run(command, capture_output=True, encoding="utf-8", env=env, timeout=30)
 
     def owner(self, sql: str, database: str = "montech") -> str:
@@ -80,8 +97,15 @@ class Town:
         self, *logins: str, stdin: str, database: str = "montech"
     ) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "app", "migrate", "--db", self.url(database), *logins]
-        return subprocess.run(command, capture_output=True, encoding="utf-8", input=stdin, cwd=ROOT, timeout=120,
-                              env={**os.environ, "PYTHONIOENCODING": "utf-8"})  # fmt: skip
+        return subprocess.run(
+            command,
+            capture_output=True,
+            encoding="utf-8",
+            input=stdin,
+            cwd=ROOT,
+            timeout=120,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +122,12 @@ def town():
         other = make_engine(town.url("lafrancaise"))
         upgrade(other)
         # the versions before 0008 had one counters' role for the whole server: its logins lose this database
-        town.owner("CREATE ROLE guichet_counter NOLOGIN; GRANT CONNECT ON DATABASE lafrancaise TO guichet_counter; "
-                   "GRANT SELECT ON ALL TABLES IN SCHEMA public TO guichet_counter; "
-                   f"CREATE ROLE {LEGACY} LOGIN PASSWORD '{OTHER_PW}' IN ROLE guichet_counter", "lafrancaise")  # fmt: skip
+        town.owner(
+            "CREATE ROLE guichet_counter NOLOGIN; GRANT CONNECT ON DATABASE lafrancaise TO guichet_counter; "
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO guichet_counter; "
+            f"CREATE ROLE {LEGACY} LOGIN PASSWORD '{OTHER_PW}' IN ROLE guichet_counter",
+            "lafrancaise",
+        )
         assert town.psql(LEGACY, OTHER_PW, "SELECT count(*) FROM agents", "lafrancaise").returncode == 0
         grant_roles(other)
         create_login(other, OTHER_COUNTER, OTHER_PW)
@@ -125,8 +152,9 @@ def test_migrate_makes_this_databases_roles_and_refuses_an_empty_or_weak_login_p
             result.stderr
         )
         assert town.owner(f"SELECT count(*) FROM pg_roles WHERE rolname = '{COUNTER}'") == "0"
-    result = town.migrate("--counter-login", COUNTER, "--service-login", SERVICE,
-                          stdin=f"{COUNTER_PW}\n{SERVICE_PW}\n")  # fmt: skip
+    result = town.migrate(
+        "--counter-login", COUNTER, "--service-login", SERVICE, stdin=f"{COUNTER_PW}\n{SERVICE_PW}\n"
+    )
     assert result.returncode == 0, result.stderr
     counter, service = group("montech", "counter"), group("montech", "service")
     assert (counter, service) == ("guichet_montech_counter", "guichet_montech_service")
@@ -141,8 +169,9 @@ def test_migrate_makes_this_databases_roles_and_refuses_an_empty_or_weak_login_p
 @pytest.fixture(scope="module")
 def logins(town):
     if town.owner(f"SELECT count(*) FROM pg_roles WHERE rolname = '{COUNTER}'") == "0":
-        result = town.migrate("--counter-login", COUNTER, "--service-login", SERVICE,
-                              stdin=f"{COUNTER_PW}\n{SERVICE_PW}\n")  # fmt: skip
+        result = town.migrate(
+            "--counter-login", COUNTER, "--service-login", SERVICE, stdin=f"{COUNTER_PW}\n{SERVICE_PW}\n"
+        )
         assert result.returncode == 0, result.stderr
     return town
 
@@ -162,14 +191,23 @@ def test_the_counters_credential_is_refused_what_would_let_it_rule_the_database(
     _refused(as_counter("SELECT * FROM agents"), "permission denied for table agents")
     _refused(as_counter("SELECT portal_password_hash FROM families"), "permission denied for table families")
     _refused(as_counter("SELECT * FROM guichet_agent_sessions"), "permission denied")
-    _refused(as_counter("INSERT INTO guichet_agent_sessions VALUES (sha256('x'), 1, 'x', now(), now() + "
-                        "interval '1 day')"), "permission denied")  # fmt: skip
+    _refused(
+        as_counter(
+            "INSERT INTO guichet_agent_sessions VALUES (sha256('x'), 1, 'x', now(), now() + interval '1 day')"
+        ),
+        "permission denied",
+    )
     # nor a family's portal session to read or forge (it only ends them: a new temporary password)
     _refused(
         as_counter("SELECT token_hash FROM portal_sessions"), "permission denied for table portal_sessions"
     )
-    _refused(as_counter("INSERT INTO portal_sessions (family_id, token_hash, created_at, expires_at) SELECT id, "
-                        "repeat('a', 64), now(), now() + interval '1 day' FROM families LIMIT 1"), "permission denied")  # fmt: skip
+    _refused(
+        as_counter(
+            "INSERT INTO portal_sessions (family_id, token_hash, created_at, expires_at) SELECT id, "
+            "repeat('a', 64), now(), now() + interval '1 day' FROM families LIMIT 1"
+        ),
+        "permission denied",
+    )
     _refused(as_counter("DELETE FROM portal_attempts"), "permission denied for table portal_attempts")
     assert as_counter("UPDATE portal_sessions SET ended_at = now() WHERE family_id = 1").returncode == 0
     # no agent changed: a role, a hash, an activation, a structure, a lockout
@@ -179,9 +217,13 @@ def test_the_counters_credential_is_refused_what_would_let_it_rule_the_database(
         as_counter(f"UPDATE agents SET password_hash = '$argon2id$x' WHERE id = {admin_id}"), refused_admin
     )
     _refused(as_counter(f"UPDATE agents SET active = false WHERE id = {admin_id}"), refused_admin)
-    _refused(as_counter("INSERT INTO agents (login, full_name, role, active, failed_logins, must_change_password, "
-                        "system, created_at) VALUES ('pirate', 'Pirate', 'admin', true, 0, false, false, now())"),
-             refused_admin)  # fmt: skip
+    _refused(
+        as_counter(
+            "INSERT INTO agents (login, full_name, role, active, failed_logins, must_change_password, "
+            "system, created_at) VALUES ('pirate', 'Pirate', 'admin', true, 0, false, false, now())"
+        ),
+        refused_admin,
+    )
     _refused(as_counter(f"DELETE FROM agent_structures WHERE agent_id = {admin_id}"), refused_admin)
     _refused(as_counter("DELETE FROM audit_log"), "permission denied for table audit_log")
     _refused(as_counter("UPDATE ledger_entries SET amount_cents = 0"), "permission denied")
@@ -192,8 +234,10 @@ def test_the_counters_credential_is_refused_what_would_let_it_rule_the_database(
         as_counter("SELECT guichet_forget_family(family_id) FROM family_keys"), "réservée à un superviseur"
     )
     # the journal: no row without a session, and none under another agent's name
-    insert = (f"INSERT INTO audit_log (at, agent_id, action, entity, entity_id) "
-              f"VALUES (now(), {admin_id}, 'agent.role', 'agent', '{smartin_id}')")  # fmt: skip
+    insert = (
+        f"INSERT INTO audit_log (at, agent_id, action, entity, entity_id) "
+        f"VALUES (now(), {admin_id}, 'agent.role', 'agent', '{smartin_id}')"
+    )
     _refused(as_counter(insert), "Aucun agent connecté")
     # smartin logs in at a counter through the same credential; his session token on a psql of his own
     counter = town.db(COUNTER, COUNTER_PW)
@@ -205,8 +249,13 @@ def test_the_counters_credential_is_refused_what_would_let_it_rule_the_database(
     written = as_counter(with_token)
     assert written.returncode == 0, written.stderr
     assert written.stdout.split()[-1] == str(smartin_id)  # stamped with his own name, whatever he wrote
-    _refused(as_counter(f"SELECT set_config('guichet.token', '{counter.session_token}', false); "
-                        f"UPDATE agents SET role = 'admin' WHERE id = {smartin_id}"), refused_admin)  # fmt: skip
+    _refused(
+        as_counter(
+            f"SELECT set_config('guichet.token', '{counter.session_token}', false); "
+            f"UPDATE agents SET role = 'admin' WHERE id = {smartin_id}"
+        ),
+        refused_admin,
+    )
     # nothing changed
     assert town.owner(f"SELECT role FROM agents WHERE id = {smartin_id}") == "agent"
     assert town.owner("SELECT password_hash FROM agents WHERE login = 'admin'") == hashes
@@ -222,11 +271,16 @@ def test_the_counters_credential_is_refused_what_would_let_it_rule_the_database(
     )
     # the counter's own work goes on through the same credential, in his name
     family_id = int(town.owner("SELECT min(id) FROM families WHERE portal_login IS NOT NULL"))
-    receipt = record_payment(counter, session.actor, structure_of(counter, "CLSH-PV"),
-                             PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE, "20", "Banque Postale",
-                                          "1234567"), key=new_operation_key())  # fmt: skip
-    assert town.owner(f"SELECT agent_id FROM audit_log WHERE entity = 'payment' AND entity_id = '{receipt.payment_id}'"
-                      ) == str(smartin_id)  # fmt: skip
+    receipt = record_payment(
+        counter,
+        session.actor,
+        structure_of(counter, "CLSH-PV"),
+        PaymentInput(family_id, WalletKind.ALSH, PaymentMethod.CHEQUE, "20", "Banque Postale", "1234567"),
+        key=new_operation_key(),
+    )
+    assert town.owner(
+        f"SELECT agent_id FROM audit_log WHERE entity = 'payment' AND entity_id = '{receipt.payment_id}'"
+    ) == str(smartin_id)
     exported = export_family(counter, session.actor, family_id)
     assert exported["compte_portail"]["ouvert"] is True and exported["règlements"]
     auth.logout(counter)
@@ -247,8 +301,9 @@ def test_the_counter_works_through_its_credential_and_the_database_keeps_the_age
     issued = agents.create_agent(desk, admin, "lgarcia", "Léa Garcia", Role.AGENT, [sid])
     agents.set_role(desk, admin, issued.agent_id, Role.SUPERVISOR)
     assert town.owner(f"SELECT role FROM agents WHERE id = {issued.agent_id}") == "supervisor"
-    audit_authors = town.owner(f"SELECT DISTINCT agent_id FROM audit_log WHERE entity = 'agent' "
-                               f"AND entity_id = '{issued.agent_id}'")  # fmt: skip
+    audit_authors = town.owner(
+        f"SELECT DISTINCT agent_id FROM audit_log WHERE entity = 'agent' AND entity_id = '{issued.agent_id}'"
+    )
     assert audit_authors == str(admin.agent_id)
 
     # Léa at another counter: her temporary password changed inside the database
@@ -257,8 +312,9 @@ def test_the_counter_works_through_its_credential_and_the_database_keeps_the_age
     assert lea.must_change_password
     with pytest.raises(ValidationError):
         auth.change_password(other, lea.actor, issued.password, "azerty123456", workstation="GUICHET-3")
-    version = auth.change_password(other, lea.actor, issued.password, "ardoise-tulipe-cheval-2026",
-                                   workstation="GUICHET-3")  # fmt: skip
+    version = auth.change_password(
+        other, lea.actor, issued.password, "ardoise-tulipe-cheval-2026", workstation="GUICHET-3"
+    )
     assert version == 1
     # what an altered counter would send past the services: refused by the database itself
     forged = Actor(lea.actor.agent_id, Role.ADMIN, "Léa Garcia")
@@ -298,9 +354,13 @@ def test_the_counter_works_through_its_credential_and_the_database_keeps_the_age
     mdurand = auth.login(desk, "mdurand", "demo", workstation="GUICHET-5").actor
     assert mdurand.role is Role.SUPERVISOR
     # the régisseur anonymises a family through the counters' credential: its key is gone
-    family_id = int(town.owner("SELECT min(f.id) FROM families f JOIN family_keys k ON k.family_id = f.id "
-                               "WHERE NOT EXISTS (SELECT 1 FROM wallets w WHERE w.family_id = f.id "
-                               "AND w.balance_cents < 0)"))  # fmt: skip
+    family_id = int(
+        town.owner(
+            "SELECT min(f.id) FROM families f JOIN family_keys k ON k.family_id = f.id "
+            "WHERE NOT EXISTS (SELECT 1 FROM wallets w WHERE w.family_id = f.id "
+            "AND w.balance_cents < 0)"
+        )
+    )
     anonymise_family(desk, mdurand, family_id, balance=BalanceChoice.KEEP, key=new_operation_key())
     assert town.owner(f"SELECT count(*) FROM family_keys WHERE family_id = {family_id}") == "0"
     locked = town.owner(
@@ -326,11 +386,18 @@ def test_the_services_credential_logs_families_in_and_writes_only_as_the_system(
     as_service = lambda sql: town.psql(SERVICE, SERVICE_PW, sql)  # noqa: E731
     _refused(as_service("SELECT password_hash FROM agents"), "permission denied for table agents")
     admin_id = town.owner("SELECT id FROM agents WHERE login = 'admin'")
-    _refused(as_service(f"INSERT INTO audit_log (at, agent_id, action, entity, entity_id) "
-                        f"VALUES (now(), {admin_id}, 'x', 'agent', '1')"), "Aucun agent connecté")  # fmt: skip
+    _refused(
+        as_service(
+            f"INSERT INTO audit_log (at, agent_id, action, entity, entity_id) "
+            f"VALUES (now(), {admin_id}, 'x', 'agent', '1')"
+        ),
+        "Aucun agent connecté",
+    )
     system_id = town.owner("SELECT id FROM agents WHERE system")
-    done = as_service(f"INSERT INTO audit_log (at, agent_id, action, entity, entity_id) "
-                      f"VALUES (now(), {system_id}, 'worker.test', 'outbox', '1') RETURNING agent_id")  # fmt: skip
+    done = as_service(
+        f"INSERT INTO audit_log (at, agent_id, action, entity, entity_id) "
+        f"VALUES (now(), {system_id}, 'worker.test', 'outbox', '1') RETURNING agent_id"
+    )
     assert done.returncode == 0 and done.stdout.split() == [system_id], done.stderr
     _refused(
         as_service("UPDATE agents SET role = 'admin' WHERE login = 'smartin'"), "réservée à un administrateur"
@@ -346,8 +413,17 @@ def test_a_new_town_is_set_up_at_a_counter_through_the_counters_credential(login
 
     town = logins
     desk = town.db(OTHER_COUNTER, OTHER_PW, database="lafrancaise")
-    report = install(desk, InstallInput([StructureInput("ALSH La Française", city="La Française")], "nroques",
-                                        "Nathalie Roques", "Mairie-2026-tulipe", "C", "2026"))  # fmt: skip
+    report = install(
+        desk,
+        InstallInput(
+            [StructureInput("ALSH La Française", city="La Française")],
+            "nroques",
+            "Nathalie Roques",
+            "Mairie-2026-tulipe",
+            "C",
+            "2026",
+        ),
+    )
     admin = auth.login(desk, "nroques", "Mairie-2026-tulipe", workstation="MAIRIE-1").actor
     assert admin.agent_id == report.admin_id and admin.role is Role.ADMIN
     authors = town.owner("SELECT DISTINCT agent_id FROM audit_log WHERE agent_id IS NOT NULL", "lafrancaise")

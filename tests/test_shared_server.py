@@ -216,9 +216,22 @@ def test_a_booking_made_by_another_counter_shows_within_a_second(qtbot, demo_rw)
     places = booking.grid.cell_for(date(2026, 12, 28)).places_left
     assert booking.grid.cell_for(date(2026, 12, 28)).state is DayState.FREE
     url = demo_rw.engine.url.render_as_string(hide_password=False)
-    other = subprocess.run([sys.executable, "-c", BOOK_ELSEWHERE, url, str(family_id), str(child),
-                            str(activity_id(demo_rw, "CLSH-PV")), str(actor(demo_rw, Role.AGENT).agent_id)], cwd=ROOT,
-                           capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
+    other = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            BOOK_ELSEWHERE,
+            url,
+            str(family_id),
+            str(child),
+            str(activity_id(demo_rw, "CLSH-PV")),
+            str(actor(demo_rw, Role.AGENT).agent_id),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert other.stdout.strip() == "Acceptée", other.stderr
     committed = time.monotonic()
     qtbot.waitUntil(lambda: booking.grid.cell_for(date(2026, 12, 28)).state is DayState.BOOKED, timeout=1000)
@@ -240,12 +253,29 @@ def test_shared_server_migration_needs_a_supervisor(backend, empty_url):
         ),
     )  # schema 0001's columns
     with engine.begin() as conn:
-        conn.execute(old_agents.insert(), [
-            {"login": "chef", "full_name": "Cheffe", "role": Role.SUPERVISOR, "password_hash": hash_password("juste"),
-             "active": True, "failed_logins": 0, "created_at": NOW},
-            {"login": "agent", "full_name": "Agent", "role": Role.AGENT, "password_hash": hash_password("juste"),
-             "active": True, "failed_logins": 0, "created_at": NOW},
-        ])  # fmt: skip
+        conn.execute(
+            old_agents.insert(),
+            [
+                {
+                    "login": "chef",
+                    "full_name": "Cheffe",
+                    "role": Role.SUPERVISOR,
+                    "password_hash": hash_password("juste"),
+                    "active": True,
+                    "failed_logins": 0,
+                    "created_at": NOW,
+                },
+                {
+                    "login": "agent",
+                    "full_name": "Agent",
+                    "role": Role.AGENT,
+                    "password_hash": hash_password("juste"),
+                    "active": True,
+                    "failed_logins": 0,
+                    "created_at": NOW,
+                },
+            ],
+        )
     for login, secret in (("agent", "juste"), ("chef", "faux"), ("personne", "x")):
         with pytest.raises(PermissionDenied):
             migrate_shared_server(engine, login, secret)

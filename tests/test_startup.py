@@ -20,8 +20,20 @@ from tests.test_cli import assert_one_line_french_error
 
 ROOT = Path(__file__).resolve().parents[1]
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/x"
-HEAVY = ("sqlalchemy", "alembic", "app.models", "app.services", "app.db", "app.bootstrap", "app.ui.operations",
-         "app.ui.main_window", "app.ui.widgets", "app.ui.family_dialog", "babel", "argon2")  # fmt: skip
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "app.models",
+    "app.services",
+    "app.db",
+    "app.bootstrap",
+    "app.ui.operations",
+    "app.ui.main_window",
+    "app.ui.widgets",
+    "app.ui.family_dialog",
+    "babel",
+    "argon2",
+)
 
 
 def url_of(db) -> str:
@@ -29,8 +41,13 @@ def url_of(db) -> str:
 
 
 def probe_env(tmp_path: Path, login_name: str = "mdurand", password: str = "demo") -> dict[str, str]:
-    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUICHET_HOME": str(tmp_path),
-            startup.PROBE_LOGIN_ENV: login_name, startup.PROBE_PASSWORD_ENV: password}  # fmt: skip
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "GUICHET_HOME": str(tmp_path),
+        startup.PROBE_LOGIN_ENV: login_name,
+        startup.PROBE_PASSWORD_ENV: password,
+    }
 
 
 def probe(url: str, tmp_path: Path, login_name: str = "mdurand", password: str = "demo", *more: str):
@@ -67,8 +84,15 @@ def test_the_probe_can_wait_as_an_agent_typing_before_it_clicks(demo_rw, tmp_pat
     demo_rw.engine.dispose()
     typing = ["--startup-probe-typing", "1"]
     command = [sys.executable, "-m", "app", "gui", "--db", url, "--startup-probe", *typing]
-    proc = subprocess.Popen(command, cwd=ROOT, env=probe_env(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, encoding="utf-8")  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=probe_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        encoding="utf-8",
+    )
     assert proc.stdout is not None
     lines, at = [], []
     for line in proc.stdout:
@@ -84,9 +108,13 @@ def test_the_probe_can_wait_as_an_agent_typing_before_it_clicks(demo_rw, tmp_pat
 def test_the_typing_option_is_the_probes_only(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "app", "gui", "--db", UNREACHABLE, "--startup-probe-typing", "1.5"],
-        cwd=ROOT, env=probe_env(tmp_path), capture_output=True, encoding="utf-8", timeout=120,
+        cwd=ROOT,
+        env=probe_env(tmp_path),
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
         stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     assert result.returncode == 2
     assert_one_line_french_error(result, "--startup-probe-typing", "--startup-probe")
     result = probe(UNREACHABLE, tmp_path, "mdurand", "demo", "--startup-probe-typing", "-1")

@@ -12,11 +12,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def collected(*options: str) -> tuple[list[str], str]:
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--collect-only", "-q", *options,
-         "tests/test_text.py", "tests/test_booking.py"],
-        cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, capture_output=True, encoding="utf-8",
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--collect-only",
+            "-q",
+            *options,
+            "tests/test_text.py",
+            "tests/test_booking.py",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        encoding="utf-8",
         timeout=120,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return [line for line in result.stdout.splitlines() if "::" in line], result.stdout
 

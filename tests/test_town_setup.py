@@ -62,8 +62,15 @@ def town_file(path: Path) -> dict[str, object]:
         for k in range(1 if i < 80 else 2):
             born = date(2016 + k * 2 + i % 3, 1 + i % 12, 1 + i % 27)
             birth = f"{born:%d/%m/%Y}" if i % 2 else born.isoformat()  # both formats
-            rows.append(family | {"enfant_nom": name, "enfant_prenom": fake.first_name(), "enfant_naissance": birth,
-                                  "enfant_niveau": rng.choice(["CP", "CE1", "CE2", "CM1", "cm2", "GS"])})  # fmt: skip
+            rows.append(
+                family
+                | {
+                    "enfant_nom": name,
+                    "enfant_prenom": fake.first_name(),
+                    "enfant_naissance": birth,
+                    "enfant_niveau": rng.choice(["CP", "CE1", "CE2", "CM1", "cm2", "GS"]),
+                }
+            )
     base = dict(rows[0]) | {"email": "", "solde_alae": "", "solde_alsh": ""}
     bad = [
         base | {"famille": "ERREUR-DATE", "enfant_naissance": "31/02/2019"},
@@ -89,10 +96,28 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
     made = town_file(tmp_path / "familles.csv")
 
     # 1. set-up on the empty database (password from standard input), then the school year (nothing twice)
-    result = run_app("setup", "--db", empty_url, "--structure", "Accueil de loisirs de Montech", "--zone", "C",
-                     "--school-year", "2026", "--admin", "nroques", "--admin-name", "Nathalie Roques",
-                     "--city", "Montech", "--postal-code", "82700", "--today", "2026-08-24",
-                     input_text=ADMIN_PASSWORD + "\n")  # fmt: skip
+    result = run_app(
+        "setup",
+        "--db",
+        empty_url,
+        "--structure",
+        "Accueil de loisirs de Montech",
+        "--zone",
+        "C",
+        "--school-year",
+        "2026",
+        "--admin",
+        "nroques",
+        "--admin-name",
+        "Nathalie Roques",
+        "--city",
+        "Montech",
+        "--postal-code",
+        "82700",
+        "--today",
+        "2026-08-24",
+        input_text=ADMIN_PASSWORD + "\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "administrateur « nroques »" in result.stdout
     assert "CLSH Petites vacances : 38 journées créées" in result.stdout
@@ -138,9 +163,11 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
             assert s.scalar(select(func.count()).select_from(Family)) == 200
             assert s.scalar(select(func.count()).select_from(Child)) == 320
             for kind, cents in made["balances"].items():
-                opening = s.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-                                   .join(Wallet, Wallet.id == LedgerEntry.wallet_id)
-                                   .where(LedgerEntry.kind == LedgerKind.OPENING, Wallet.kind == kind))  # fmt: skip
+                opening = s.scalar(
+                    select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
+                    .join(Wallet, Wallet.id == LedgerEntry.wallet_id)
+                    .where(LedgerEntry.kind == LedgerKind.OPENING, Wallet.kind == kind)
+                )
                 assert opening == cents
 
         # 4. the administrator creates a counter agent, who changes the temporary password at first login
@@ -166,10 +193,13 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
             s = uow.session
             child_id = s.scalar(select(Child.id).where(Child.family_id == row.id))
             ids = dict(s.execute(select(Activity.code, Activity.id)).all())
-        basket = Basket(row.id, [
-            BasketLine(child_id, ids["CLSH-PV"], date(2026, 12, 21), Action.ADD),
-            BasketLine(child_id, ids["ALAE-MER"], date(2026, 12, 9), Action.ADD),
-        ])  # fmt: skip
+        basket = Basket(
+            row.id,
+            [
+                BasketLine(child_id, ids["CLSH-PV"], date(2026, 12, 21), Action.ADD),
+                BasketLine(child_id, ids["ALAE-MER"], date(2026, 12, 9), Action.ADD),
+            ],
+        )
         summary = recap(db, agent.actor, basket)
         assert summary.can_confirm and summary.cost_cents == 1300 + 650
         outcome = confirm(db, agent.actor, basket, key=new_operation_key())
@@ -185,15 +215,45 @@ def test_a_town_from_an_empty_database(empty_url, tmp_path):
 def test_export_of_all_families_round_trips(empty_url, tmp_path):
     """The export of every family is the import's format: importing it into another town gives the same."""
     town_file(tmp_path / "familles.csv")
-    assert run_app("setup", "--db", empty_url, "--structure", "ALSH", "--zone", "C", "--admin", "admin1",
-                   input_text=ADMIN_PASSWORD + "\n").returncode == 0  # fmt: skip
-    assert run_app("import-families", str(tmp_path / "familles.csv"), "--db", empty_url,
-                   "--skip-invalid").returncode == 0  # fmt: skip
+    assert (
+        run_app(
+            "setup",
+            "--db",
+            empty_url,
+            "--structure",
+            "ALSH",
+            "--zone",
+            "C",
+            "--admin",
+            "admin1",
+            input_text=ADMIN_PASSWORD + "\n",
+        ).returncode
+        == 0
+    )
+    assert (
+        run_app(
+            "import-families", str(tmp_path / "familles.csv"), "--db", empty_url, "--skip-invalid"
+        ).returncode
+        == 0
+    )
     exported = run_app("export-families", str(tmp_path / "export.csv"), "--db", empty_url)
     assert exported.returncode == 0 and "320 lignes exportées" in exported.stdout
     other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
-    assert run_app("setup", "--db", other, "--structure", "ALSH", "--zone", "C", "--admin", "admin1",
-                   input_text=ADMIN_PASSWORD + "\n").returncode == 0  # fmt: skip
+    assert (
+        run_app(
+            "setup",
+            "--db",
+            other,
+            "--structure",
+            "ALSH",
+            "--zone",
+            "C",
+            "--admin",
+            "admin1",
+            input_text=ADMIN_PASSWORD + "\n",
+        ).returncode
+        == 0
+    )
     back = run_app("import-families", str(tmp_path / "export.csv"), "--db", other)
     assert back.returncode == 0, back.stdout
     assert "Import terminé : 200 familles et 320 enfants créés" in back.stdout

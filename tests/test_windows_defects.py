@@ -322,8 +322,17 @@ def test_printing_to_a_locked_file_from_the_command_line_is_one_french_line(
     target.write_bytes(b"%PDF ancien")
     _read_only(target)
     try:
-        result = run_app("print", "attendance", "--activity", "1", "--day", "2026-12-02", "--db", demo_template,
-                         str(target))  # fmt: skip
+        result = run_app(
+            "print",
+            "attendance",
+            "--activity",
+            "1",
+            "--day",
+            "2026-12-02",
+            "--db",
+            demo_template,
+            str(target),
+        )
     finally:
         _writable(target)
     assert_one_line_french_error(result, "lecture seule", "Rien n'a été modifié")
@@ -349,9 +358,12 @@ def test_nightly_writes_a_romanian_name_to_a_cp1252_output(demo_copies):
     db.engine.dispose()
     result = subprocess.run(
         [sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26", "--no-send"],
-        cwd=ROOT, capture_output=True, encoding="cp1252", timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        encoding="cp1252",
+        timeout=120,
         env={**os.environ, "PYTHONIOENCODING": "cp1252"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     # its report goes to the scheduled task's log: families are counted, never named (issue 27)
@@ -384,9 +396,13 @@ def _windowed(code: str, home: Path, timeout: int = 120):
     from tests.test_cli import ROOT
 
     return subprocess.run(
-        [sys.executable, "-c", NO_CONSOLE + code], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=timeout,
+        [sys.executable, "-c", NO_CONSOLE + code],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=timeout,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUICHET_HOME": str(home)},
-    )  # fmt: skip
+    )
 
 
 def _log(home: Path) -> str:
@@ -553,10 +569,15 @@ def test_two_instances_rotate_the_same_log_without_losing_a_record(tmp_path):
     script.write_text(LOGGER, encoding="utf-8")
     start = str(time.time() + 2)
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(tmp_path / "logs"), name, "600", start], cwd=ROOT,
-                         stderr=subprocess.PIPE, encoding="utf-8", env={**os.environ, "PYTHONPATH": str(ROOT)})
+        subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path / "logs"), name, "600", start],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            encoding="utf-8",
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         for name in ("guichet", "nightly")
-    ]  # fmt: skip
+    ]
     errors = [p.communicate(timeout=180)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errors
     assert all("Logging error" not in e and "PermissionError" not in e for e in errors), errors
@@ -631,10 +652,23 @@ def test_the_nightly_says_in_french_that_the_keyring_failed(demo_copies, tmp_pat
         "keyring.set_keyring(_broken_windows_keyring())\n",
         encoding="utf-8",
     )
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "GUICHET_SMTP_HOST": "127.0.0.1",
-           "GUICHET_SMTP_FROM": "enfance@montech.example", "GUICHET_SMTP_PORT": "2", "GUICHET_SMTP_USER": "mairie", "GUICHET_SMTP_SECURITY": "none"}  # fmt: skip
-    result = subprocess.run([sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"], cwd=ROOT,
-                            capture_output=True, encoding="utf-8", timeout=120, env=env)  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+        "GUICHET_SMTP_HOST": "127.0.0.1",
+        "GUICHET_SMTP_FROM": "enfance@montech.example",
+        "GUICHET_SMTP_PORT": "2",
+        "GUICHET_SMTP_USER": "mairie",
+        "GUICHET_SMTP_SECURITY": "none",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"],
+        cwd=ROOT,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+        env=env,
+    )
     assert "Journée du 26/11/2026 : 36 demandes transmises." in result.stdout, result.stderr
     assert_one_line_french_error(result, "Trousseau de mots de passe illisible")
 

@@ -70,8 +70,15 @@ def _queue(db, n: int, prefix: str = "travail") -> None:
     families = [new_family(db, f"{prefix}{i}", email=f"{prefix}{i}@example.org")[0] for i in range(n)]
     with db.writing() as uow:
         for i, family_id in enumerate(families):
-            queue_email(uow.session, kind="test", dedup_key=f"{prefix}-{i}", family=uow.session.get(Family, family_id),
-                        subject=f"Message {i}", body="Bonjour.", now=NOW)  # fmt: skip
+            queue_email(
+                uow.session,
+                kind="test",
+                dedup_key=f"{prefix}-{i}",
+                family=uow.session.get(Family, family_id),
+                subject=f"Message {i}",
+                body="Bonjour.",
+                now=NOW,
+            )
         uow.commit()
 
 
@@ -129,8 +136,14 @@ def test_the_end_of_day_runs_once_a_day_at_its_hour(demo_rw):
         assert (
             job.done_for == date(2026, 11, 26) and job.claimed_by is None and "transmise" in job.last_result
         )
-        assert s.scalar(select(func.count()).select_from(Reservation).where(
-            Reservation.child_id == child, Reservation.transmitted_at.is_(None))) == 0  # fmt: skip
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Reservation)
+                .where(Reservation.child_id == child, Reservation.transmitted_at.is_(None))
+            )
+            == 0
+        )
         mail = s.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "soir@example.org"))
         assert mail.kind == "compte_rendu"
     db.clock.set(paris(date(2026, 11, 27), dtime(19, 31)))
@@ -163,7 +176,7 @@ def test_several_workers_at_once_do_no_work_twice(demo_rw, smtp):
                 SmtpSettings("127.0.0.1", smtp.port, "none"),
                 parse_hour("19:30"),
                 name=f"travailleur-{i}",
-            )  # fmt: skip
+            )
             for i in range(3)
         ]
         said: list[list[str]] = [[] for _ in workers]
@@ -184,12 +197,19 @@ def test_several_workers_at_once_do_no_work_twice(demo_rw, smtp):
     assert received and max(received.values()) == 1  # every e-mail once
     with db.reading() as uow:
         s = uow.session
-        pending = s.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status != OutboxStatus.SENT))  # fmt: skip
-        paid = s.scalar(select(func.count()).select_from(OnlinePayment).where(
-            OnlinePayment.status == OnlinePaymentStatus.PAID))  # fmt: skip
-        transmissions = s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "nightly.transmit", AuditEntry.entity_id == "2026-11-26"))  # fmt: skip
+        pending = s.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != OutboxStatus.SENT)
+        )
+        paid = s.scalar(
+            select(func.count())
+            .select_from(OnlinePayment)
+            .where(OnlinePayment.status == OnlinePaymentStatus.PAID)
+        )
+        transmissions = s.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "nightly.transmit", AuditEntry.entity_id == "2026-11-26")
+        )
     assert pending == 0 and len(received) >= 30 + 8  # the queued ones and the receipts of the payments
     assert paid == 8 and status_calls == 8  # each payment asked to PayFiP once, by one worker
     assert sum(line.startswith("Fin de journée") for lines in said for line in lines) == 1
@@ -201,18 +221,34 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
     db = demo_rw
     _queue(db, 3, "commande")
     url = db.engine.url.render_as_string(hide_password=False)
-    env = {**os.environ, "GUICHET_SMTP_HOST": "127.0.0.1", "GUICHET_SMTP_PORT": str(smtp.port),
-           "GUICHET_SMTP_SECURITY": "none", "PYTHONIOENCODING": "utf-8",
-           "GUICHET_SMTP_FROM": "enfance@montech.example"}  # fmt: skip
+    env = {
+        **os.environ,
+        "GUICHET_SMTP_HOST": "127.0.0.1",
+        "GUICHET_SMTP_PORT": str(smtp.port),
+        "GUICHET_SMTP_SECURITY": "none",
+        "PYTHONIOENCODING": "utf-8",
+        "GUICHET_SMTP_FROM": "enfance@montech.example",
+    }
     env.pop("GUICHET_SMTP_USER", None)
-    once = subprocess.run([sys.executable, "-m", "app", "worker", "--db", url, "--once", "--end-of-day", "aucune"],
-                          cwd=ROOT, env=env, capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
+    once = subprocess.run(
+        [sys.executable, "-m", "app", "worker", "--db", url, "--once", "--end-of-day", "aucune"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert once.returncode == 0, once.stderr
     assert "E-mails envoyés : 3." in once.stdout
     _queue(db, 2, "continu")
-    worker = subprocess.Popen([sys.executable, "-m", "app", "worker", "--db", url, "--interval", "1",
-                               "--end-of-day", "aucune"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, encoding="utf-8")  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app", "worker", "--db", url, "--interval", "1", "--end-of-day", "aucune"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+    )
     try:
         deadline = time.monotonic() + 60
         while sum(m.recipients[0].startswith("continu") for m in smtp.recorder.messages) < 2:
@@ -231,15 +267,33 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
 
 def test_the_worker_command_refuses_a_missing_smtp_password_and_a_bad_hour(demo_rw, tmp_path):
     url = demo_rw.engine.url.render_as_string(hide_password=False)
-    env = {**os.environ, "GUICHET_SMTP_HOST": "127.0.0.1", "GUICHET_SMTP_USER": "guichet",
-           "GUICHET_SMTP_SECURITY": "none", "PYTHONIOENCODING": "utf-8", "GUICHET_SMTP_FROM": "enfance@montech.example",
-           "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
-           "XDG_DATA_HOME": str(tmp_path)}  # fmt: skip
-    missing = subprocess.run([sys.executable, "-m", "app", "worker", "--db", url, "--once"], cwd=ROOT, env=env,
-                             capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
+    env = {
+        **os.environ,
+        "GUICHET_SMTP_HOST": "127.0.0.1",
+        "GUICHET_SMTP_USER": "guichet",
+        "GUICHET_SMTP_SECURITY": "none",
+        "PYTHONIOENCODING": "utf-8",
+        "GUICHET_SMTP_FROM": "enfance@montech.example",
+        "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
+        "XDG_DATA_HOME": str(tmp_path),
+    }
+    missing = subprocess.run(
+        [sys.executable, "-m", "app", "worker", "--db", url, "--once"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert missing.returncode == 2 and "mot de passe SMTP" in missing.stderr
-    bad = subprocess.run([sys.executable, "-m", "app", "worker", "--db", url, "--end-of-day", "25h"], cwd=ROOT,
-                         env=env, capture_output=True, encoding="utf-8", timeout=120)  # fmt: skip
+    bad = subprocess.run(
+        [sys.executable, "-m", "app", "worker", "--db", url, "--end-of-day", "25h"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=120,
+    )
     assert bad.returncode == 2 and "heure de fin de journée invalide" in bad.stderr
 
 

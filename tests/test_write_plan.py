@@ -73,8 +73,11 @@ def test_a_bigger_basket_takes_no_more_statements(demo_rw):
     db = demo_rw
     pv = activity_id(db, "CLSH-PV")
     with db.reading() as uow:
-        res = uow.session.scalars(select(Reservation).where(Reservation.status == ReservationStatus.ACCEPTED)
-                                  .order_by(Reservation.id)).first()  # fmt: skip
+        res = uow.session.scalars(
+            select(Reservation)
+            .where(Reservation.status == ReservationStatus.ACCEPTED)
+            .order_by(Reservation.id)
+        ).first()
         family_id, child_id = res.child.family_id, res.child_id
     days = [date(2026, 12, d) for d in (21, 22, 23, 24, 28, 29, 30, 31)]
     small, big = Basket(family_id), Basket(family_id)
@@ -118,8 +121,9 @@ def test_a_raised_capacity_promotes_in_set_based_statements(demo_rw):
     waiting = _live(db, day.id, ReservationStatus.WAITLISTED)
     assert waiting >= 2
     with writes(db) as seen:
-        promoted = set_capacity(db, actor(db, Role.SUPERVISOR), day.id, day.capacity + waiting, "Renfort",
-                                key=new_operation_key())  # fmt: skip
+        promoted = set_capacity(
+            db, actor(db, Role.SUPERVISOR), day.id, day.capacity + waiting, "Renfort", key=new_operation_key()
+        )
     assert len(promoted) == waiting and _live(db, day.id, ReservationStatus.WAITLISTED) == 0
     assert seen["UPDATE reservations"] <= 2
     assert seen["INSERT ledger_entries"] == 1

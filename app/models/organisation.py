@@ -37,12 +37,14 @@ class Structure(Base):
     """School holiday zone: A, B, C (calendar from vacances-scolaires-france), Corse or DOM (entered by hand)."""
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     """The structure's logo (PNG or JPEG bytes) printed on its documents; None = the application's logo."""
-    regie_name: Mapped[str] = mapped_column(String(120), default="", server_default="",
-                                            info={"label": "nom de la régie"})  # fmt: skip
+    regie_name: Mapped[str] = mapped_column(
+        String(120), default="", server_default="", info={"label": "nom de la régie"}
+    )
     """The régie de recettes the structure's tills belong to (« Régie enfance-jeunesse de Montech »): on receipts
     and on the arrêté journalier."""
-    regie_act: Mapped[str] = mapped_column(String(160), default="", server_default="",
-                                           info={"label": "acte constitutif de la régie"})  # fmt: skip
+    regie_act: Mapped[str] = mapped_column(
+        String(160), default="", server_default="", info={"label": "acte constitutif de la régie"}
+    )
     """The act that created it (« arrêté n° 2019-042 du 3 juin 2019 »)."""
 
     activities: Mapped[list[Activity]] = relationship(back_populates="structure")

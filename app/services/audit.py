@@ -58,9 +58,18 @@ def row(
         before_value = seal_json(session, family_id, before_value) if before_value is not None else None
         after_value = seal_json(session, family_id, after_value) if after_value is not None else None
         reason = seal(session, family_id, reason) if reason is not None else None
-    return {"at": at, "action": action, "entity": entity, "entity_id": None if entity_id is None else str(entity_id),
-            "agent_id": agent_id, "structure_id": structure_id, "family_id": family_id, "before": before_value,
-            "after": after_value, "reason": reason}  # fmt: skip
+    return {
+        "at": at,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "agent_id": agent_id,
+        "structure_id": structure_id,
+        "family_id": family_id,
+        "before": before_value,
+        "after": after_value,
+        "reason": reason,
+    }
 
 
 def _added(
@@ -141,5 +150,9 @@ def audit_count(
     """How many rows ``audit_rows`` pages through."""
     from sqlalchemy import func, select
 
-    return int(session.scalar(_filtered(select(func.count()).select_from(AuditEntry), family_ids, agent_id, start,
-                                        end)) or 0)  # fmt: skip
+    return int(
+        session.scalar(
+            _filtered(select(func.count()).select_from(AuditEntry), family_ids, agent_id, start, end)
+        )
+        or 0
+    )

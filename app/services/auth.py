@@ -42,8 +42,10 @@ class AccountLocked(DomainError):
     def __init__(self, until_text: str, *, here: bool = False) -> None:
         where = "sur ce poste " if here else ""
         other = ", depuis un autre poste," if here else ""
-        super().__init__(f"Trop d'essais : compte bloqué {where}jusqu'à {until_text}. Réessayez plus tard{other} ou "
-                         "appelez un administrateur.")  # fmt: skip
+        super().__init__(
+            f"Trop d'essais : compte bloqué {where}jusqu'à {until_text}. Réessayez plus tard{other} ou "
+            "appelez un administrateur."
+        )
 
 
 def credentials_shape(identifier: object, password: object) -> str:
@@ -78,7 +80,7 @@ def login(
         row = uow.session.execute(
             select(Agent.id, Agent.password_hash, Agent.active).where(
                 Agent.login == identifier, Agent.system.is_(False)
-            )  # fmt: skip
+            )
         ).first()
     checked_hash = row.password_hash if row is not None else None
     ok = verify_password(checked_hash, password)  # a dummy hash when unknown: the same work
@@ -88,8 +90,13 @@ def login(
 
     def work(s: Session) -> tuple[CounterSession | None, DomainError | None]:
         now = db.clock.now()
-        agent = s.get(Agent, agent_id, with_for_update=True, populate_existing=True,
-                      options=[selectinload(Agent.structures)])  # fmt: skip
+        agent = s.get(
+            Agent,
+            agent_id,
+            with_for_update=True,
+            populate_existing=True,
+            options=[selectinload(Agent.structures)],
+        )
         if agent is None or not agent.active:
             return None, LoginRefused()
         locked = _locked(s, agent, station, now)
@@ -111,8 +118,12 @@ def login(
 
 def _session_of(agent: Agent) -> CounterSession:
     structures = sorted(agent.structures, key=lambda x: x.name)
-    return CounterSession(Actor(agent.id, agent.role, agent.full_name), [StructureRow(x.id, x.name) for x in structures],
-                          agent.must_change_password, agent.password_version)  # fmt: skip
+    return CounterSession(
+        Actor(agent.id, agent.role, agent.full_name),
+        [StructureRow(x.id, x.name) for x in structures],
+        agent.must_change_password,
+        agent.password_version,
+    )
 
 
 def _refusal(outcome: str, until: datetime | None, here: bool | None, wrong: DomainError) -> DomainError:
@@ -128,15 +139,18 @@ def _login_on_server(db: Database, identifier: str, password: str, station: str)
     import secrets
 
     with db.reading() as uow:
-        prefix = uow.session.scalar(text("SELECT guichet_login_params(:login, :default)"),
-                                    {"login": identifier, "default": argon2_prefix()})  # fmt: skip
+        prefix = uow.session.scalar(
+            text("SELECT guichet_login_params(:login, :default)"),
+            {"login": identifier, "default": argon2_prefix()},
+        )
     sent = proof(str(prefix or ""), password)
     token = secrets.token_urlsafe(32)
 
     def work(s: Session) -> tuple[int | None, DomainError | None]:
-        row = s.execute(text("SELECT * FROM guichet_login(:login, :proof, :station, :token, :now)"),
-                        {"login": identifier, "proof": sent, "station": station, "token": token,
-                         "now": db.clock.now()}).one()  # fmt: skip
+        row = s.execute(
+            text("SELECT * FROM guichet_login(:login, :proof, :station, :token, :now)"),
+            {"login": identifier, "proof": sent, "station": station, "token": token, "now": db.clock.now()},
+        ).one()
         if row.outcome == "ok":
             return row.agent_id, None
         return None, _refusal(row.outcome, row.until, row.here, LoginRefused())
@@ -178,8 +192,15 @@ def _locked(s: Session, agent: Agent, station: str, now: datetime) -> AccountLoc
         return None
     until = agent.locked_until if everywhere else here.locked_until if here is not None else None
     assert until is not None
-    audit.record(s, at=now, action="auth.refused_locked", entity="agent", entity_id=agent.id, agent_id=agent.id,
-                 after={"poste": station, "bloqué jusqu'à": until})  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="auth.refused_locked",
+        entity="agent",
+        entity_id=agent.id,
+        agent_id=agent.id,
+        after={"poste": station, "bloqué jusqu'à": until},
+    )
     return AccountLocked(f"{until.astimezone(PARIS):%H:%M}", here=not everywhere)
 
 
@@ -197,8 +218,15 @@ def _failed(s: Session, agent: Agent, station: str, now: datetime) -> AccountLoc
     if here:
         row.locked_until, row.failures = now + LOCKOUT, 0
     locked = here or everywhere
-    audit.record(s, at=now, action="auth.locked" if locked else "auth.failed", entity="agent", entity_id=agent.id,
-                 agent_id=agent.id, after={"poste": station, "partout": everywhere})  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="auth.locked" if locked else "auth.failed",
+        entity="agent",
+        entity_id=agent.id,
+        agent_id=agent.id,
+        after={"poste": station, "partout": everywhere},
+    )
     if not locked:
         return None
     return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}", here=not everywhere)
@@ -259,15 +287,24 @@ def _change_on_server(db: Database, actor: Actor, current: str, new: str, statio
         ).first()
         if me is None:
             raise LoginRefused()
-        prefix = uow.session.scalar(text("SELECT guichet_login_params(:login, :default)"),
-                                    {"login": me.login, "default": argon2_prefix()})  # fmt: skip
+        prefix = uow.session.scalar(
+            text("SELECT guichet_login_params(:login, :default)"),
+            {"login": me.login, "default": argon2_prefix()},
+        )
     check_new_password(new, minimum=AGENT_MIN, personal=(me.login, me.full_name))
     sent, new_hash = proof(str(prefix or ""), current), hash_password(new)
 
     def work(s: Session) -> tuple[int | None, DomainError | None]:
-        row = s.execute(text("SELECT * FROM guichet_change_password(:agent, :proof, :new, :station, :now)"),
-                        {"agent": actor.agent_id, "proof": sent, "new": new_hash, "station": station,
-                         "now": db.clock.now()}).one()  # fmt: skip
+        row = s.execute(
+            text("SELECT * FROM guichet_change_password(:agent, :proof, :new, :station, :now)"),
+            {
+                "agent": actor.agent_id,
+                "proof": sent,
+                "new": new_hash,
+                "station": station,
+                "now": db.clock.now(),
+            },
+        ).one()
         if row.outcome == "ok":
             return row.version, None
         if row.outcome == "no_session":

@@ -92,11 +92,23 @@ class Years:
 
 
 NAMES = {
-    "day": "jour", "birth_date": "date de naissance", "valid_from": "début de validité",
-    "valid_to": "fin de validité", "start": "début", "end": "fin", "opening": "date d'ouverture",
-    "today": "date du jour", "since": "depuis", "year": "année", "month": "mois", "limit": "nombre de lignes",
-    "key": "clé d'opération", "amount": "montant", "reason": "motif", "query": "recherche",
-}  # fmt: skip
+    "day": "jour",
+    "birth_date": "date de naissance",
+    "valid_from": "début de validité",
+    "valid_to": "fin de validité",
+    "start": "début",
+    "end": "fin",
+    "opening": "date d'ouverture",
+    "today": "date du jour",
+    "since": "depuis",
+    "year": "année",
+    "month": "mois",
+    "limit": "nombre de lignes",
+    "key": "clé d'opération",
+    "amount": "montant",
+    "reason": "motif",
+    "query": "recherche",
+}
 """French words for parameter names, in messages about a parameter that has no label of its own."""
 
 
@@ -125,8 +137,10 @@ def integer(value: object, lo: int = -MAX_INT, hi: int = MAX_INT, label: str = "
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadArgument(f"{_cap(label)} : nombre entier attendu.")
     if not lo <= value <= hi:
-        raise BadArgument(f"{_cap(label)} : {_count(value) if abs(value) < 10**12 else 'valeur'} hors limites "
-                          f"({_count(lo)} à {_count(hi)}).")  # fmt: skip
+        raise BadArgument(
+            f"{_cap(label)} : {_count(value) if abs(value) < 10**12 else 'valeur'} hors limites "
+            f"({_count(lo)} à {_count(hi)})."
+        )
     return value
 
 
@@ -194,8 +208,11 @@ def _check(value: Any, hint: Any, name: str, meta: tuple[Any, ...] = ()) -> Any:
                 raise BadArgument(f"{_cap(_label(name))} : {len(args)} éléments attendus.")
             return tuple(_check(v, a, name, meta) for v, a in zip(value, args, strict=True))
         if args and origin is not tuple:
-            return type(value)(_check(v, args[0], name, meta) for v in value) if not isinstance(value, list) else [
-                _check(v, args[0], name, meta) for v in value]  # fmt: skip
+            return (
+                type(value)(_check(v, args[0], name, meta) for v in value)
+                if not isinstance(value, list)
+                else [_check(v, args[0], name, meta) for v in value]
+            )
         return value
     if origin is dict or hint is dict:
         if not isinstance(value, dict):

@@ -111,6 +111,11 @@ def agent_state(db: Database, agent_id: int | None) -> AgentState | None:
         agent = uow.session.get(Agent, agent_id, options=[selectinload(Agent.structures)])
         if agent is None:
             return None
-        return AgentState(agent.active, agent.role, agent.full_name,
-                          [StructureRow(x.id, x.name) for x in sorted(agent.structures, key=lambda x: x.name)],
-                          agent.password_version, agent.must_change_password)  # fmt: skip
+        return AgentState(
+            agent.active,
+            agent.role,
+            agent.full_name,
+            [StructureRow(x.id, x.name) for x in sorted(agent.structures, key=lambda x: x.name)],
+            agent.password_version,
+            agent.must_change_password,
+        )

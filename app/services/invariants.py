@@ -126,11 +126,21 @@ def _online_payments(session: Session) -> list[str]:
             OnlinePayment.family_id,
             OnlinePayment.wallet_id,
             OnlinePayment.structure_id,
-        )  # fmt: skip
+        )
     ).all()
-    payments = {p.id: p for p in session.execute(
-        select(Payment.id, Payment.method, Payment.amount_cents, Payment.family_id, Payment.wallet_id,
-               Payment.structure_id)).all()}  # fmt: skip
+    payments = {
+        p.id: p
+        for p in session.execute(
+            select(
+                Payment.id,
+                Payment.method,
+                Payment.amount_cents,
+                Payment.family_id,
+                Payment.wallet_id,
+                Payment.structure_id,
+            )
+        ).all()
+    }
     linked = set()
     for o in online:
         if (o.status is OnlinePaymentStatus.PAID) != (o.payment_id is not None):
@@ -142,9 +152,12 @@ def _online_payments(session: Session) -> list[str]:
             continue
         linked.add(o.payment_id)
         p = payments.get(o.payment_id)
-        if p is None or p.method is not PaymentMethod.ONLINE or (p.amount_cents, p.family_id, p.wallet_id,
-                                                                  p.structure_id) != (o.amount_cents, o.family_id,
-                                                                                      o.wallet_id, o.structure_id):  # fmt: skip
+        if (
+            p is None
+            or p.method is not PaymentMethod.ONLINE
+            or (p.amount_cents, p.family_id, p.wallet_id, p.structure_id)
+            != (o.amount_cents, o.family_id, o.wallet_id, o.structure_id)
+        ):
             problems.append(
                 f"Paiement en ligne {o.reference} : son règlement {o.payment_id} ne lui correspond pas."
             )

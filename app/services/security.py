@@ -44,9 +44,16 @@ def proof(prefix: str, password: str) -> str:
         parts = [*argon2_prefix().split("$"), "AAAAAAAAAAAAAAAAAAAAAA"]
     params = dict(item.split("=", 1) for item in parts[3].split(","))
     salt = base64.b64decode(parts[4] + "=" * (-len(parts[4]) % 4))
-    return hash_secret(password.encode("utf-8"), salt, time_cost=int(params["t"]), memory_cost=int(params["m"]),
-                       parallelism=int(params["p"]), hash_len=_hasher.hash_len, type=Type.ID,
-                       version=int(parts[2][2:])).decode("ascii")  # fmt: skip
+    return hash_secret(
+        password.encode("utf-8"),
+        salt,
+        time_cost=int(params["t"]),
+        memory_cost=int(params["m"]),
+        parallelism=int(params["p"]),
+        hash_len=_hasher.hash_len,
+        type=Type.ID,
+        version=int(parts[2][2:]),
+    ).decode("ascii")
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
@@ -69,14 +76,68 @@ date, a repeated or personal piece)."""
 
 
 FRENCH_COMMON = (
-    "motdepasse", "azerty", "azertyuiop", "soleil", "bonjour", "bonsoir", "doudou", "chouchou", "loulou", "coucou",
-    "jetaime", "chocolat", "princesse", "camille", "nicolas", "julien", "marseille", "toulouse", "paris", "france",
-    "mairie", "enfance", "jeunesse", "guichet", "loisirs", "centre", "ecole", "vacances", "famille", "maman", "papa",
-    "bebe", "amour", "secret", "admin", "administrateur", "utilisateur", "agent", "regisseur", "portail",
-    "montauban", "montech", "occitanie", "janvier", "fevrier", "mars", "avril", "juin", "juillet", "aout",
-    "septembre", "octobre", "novembre", "decembre", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+    "motdepasse",
+    "azerty",
+    "azertyuiop",
+    "soleil",
+    "bonjour",
+    "bonsoir",
+    "doudou",
+    "chouchou",
+    "loulou",
+    "coucou",
+    "jetaime",
+    "chocolat",
+    "princesse",
+    "camille",
+    "nicolas",
+    "julien",
+    "marseille",
+    "toulouse",
+    "paris",
+    "france",
+    "mairie",
+    "enfance",
+    "jeunesse",
+    "guichet",
+    "loisirs",
+    "centre",
+    "ecole",
+    "vacances",
+    "famille",
+    "maman",
+    "papa",
+    "bebe",
+    "amour",
+    "secret",
+    "admin",
+    "administrateur",
+    "utilisateur",
+    "agent",
+    "regisseur",
+    "portail",
+    "montauban",
+    "montech",
+    "occitanie",
+    "janvier",
+    "fevrier",
+    "mars",
+    "avril",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
     "dimanche",
-)  # fmt: skip
+)
 """French words zxcvbn's English lists do not hold, counted as guessable as a personal piece."""
 
 

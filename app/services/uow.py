@@ -249,8 +249,10 @@ class UnitOfWork:
 
 def notify(s: Session, changed: tuple[Shown, ...]) -> None:
     """Tell the counters, when this transaction commits, what it changed (the payload: ``places,accounts``)."""
-    s.execute(text("SELECT pg_notify(:channel, :what)"),
-              {"channel": CHANGES_CHANNEL, "what": ",".join(sorted({str(Shown(c)) for c in changed}))})  # fmt: skip
+    s.execute(
+        text("SELECT pg_notify(:channel, :what)"),
+        {"channel": CHANGES_CHANNEL, "what": ",".join(sorted({str(Shown(c)) for c in changed}))},
+    )
 
 
 # --- operation keys ------------------------------------------------------------------------------------
@@ -301,8 +303,11 @@ def _store_result(s: Session, operation: Operation[T], result: T, agent_id: int 
         from .sealing import seal_json
 
         stored = seal_json(s, operation.family_id, stored)
-    s.add(OperationRecord(key=operation.key, kind=operation.kind, agent_id=agent_id, created_at=clock.now(),
-                          result=stored))  # fmt: skip
+    s.add(
+        OperationRecord(
+            key=operation.key, kind=operation.kind, agent_id=agent_id, created_at=clock.now(), result=stored
+        )
+    )
     s.flush()
 
 

@@ -156,9 +156,11 @@ def details_text(a: ActivityDetail) -> str:
         opening = f"vacances : {SCOPE_LABELS[a.period_scope]} ; réservations ouvertes {when}"
     state = "archivée" if not a.active else "proposée au guichet"
     booked = "déjà réservée" if a.booked else "jamais réservée"
-    return (f"<b>{escape(a.name)}</b> ({escape(a.structure)}, {state}, {booked}) — tarif : {prices} ; "
-            f"porte-monnaie {WALLET_LABELS[a.wallet]} ; {opening} ; réservation jusqu'à {deadline_text(a.booking)}, "
-            f"annulation jusqu'à {deadline_text(a.cancel)}.")  # fmt: skip
+    return (
+        f"<b>{escape(a.name)}</b> ({escape(a.structure)}, {state}, {booked}) — tarif : {prices} ; "
+        f"porte-monnaie {WALLET_LABELS[a.wallet]} ; {opening} ; réservation jusqu'à {deadline_text(a.booking)}, "
+        f"annulation jusqu'à {deadline_text(a.cancel)}."
+    )
 
 
 def _number(text: str) -> bool:
@@ -225,8 +227,12 @@ class BracketsEditor(QWidget):
             if not (lo or hi or price):
                 continue
             if not _number(lo) or (hi and not _number(hi)):
-                raise FieldErrors({"brackets": f"Tranche {row + 1} : les quotients familiaux sont des nombres "
-                                               "entiers (ex. 0 à 800)."})  # fmt: skip
+                raise FieldErrors(
+                    {
+                        "brackets": f"Tranche {row + 1} : les quotients familiaux sont des nombres "
+                        "entiers (ex. 0 à 800)."
+                    }
+                )
             if not price:
                 raise FieldErrors({"brackets": f"Tranche {row + 1} : le prix manque."})
             brackets.append((int(lo), int(hi) if hi else None, price))
@@ -335,17 +341,23 @@ class ActivityDialog(SavingDialog):
         layout.addWidget(policy)
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)
-        self.fields = {"name": self.name, "price": self.price, "brackets": self.brackets.table,
-                       "opening_fixed": self.opening_fixed}  # fmt: skip
+        self.fields = {
+            "name": self.name,
+            "price": self.price,
+            "brackets": self.brackets.table,
+            "opening_fixed": self.opening_fixed,
+        }
 
         if activity is None:
             self.structure.setCurrentIndex(max(0, self.structure.findData(structure_id)))
             self.kind.setCurrentIndex(self.kind.findData(ActivityKind.ALSH_HOLIDAYS.value))
             self.prefill(ActivityKind.ALSH_HOLIDAYS)
             self.kind.currentIndexChanged.connect(lambda _i: self.prefill(self.chosen_kind()))
-            self.info.setText("Le type préremplit le porte-monnaie, la liste d'attente, l'ouverture des périodes et "
-                              "la politique de réservation habituels ; les journées sont créées avec l'année "
-                              "scolaire.")  # fmt: skip
+            self.info.setText(
+                "Le type préremplit le porte-monnaie, la liste d'attente, l'ouverture des périodes et "
+                "la politique de réservation habituels ; les journées sont créées avec l'année "
+                "scolaire."
+            )
         else:
             self.show_activity(activity)
         self.opening_rule.currentIndexChanged.connect(lambda _i: self._enable())
@@ -415,9 +427,11 @@ class ActivityDialog(SavingDialog):
         state = "archivée (plus proposée au guichet)" if not a.active else "proposée au guichet"
         booked = "déjà réservée" if a.booked else "jamais réservée"
         days = count(a.days, "journée")
-        self.info.setText(f"{a.structure} · {days} · {state} · {booked}. La capacité par défaut "
-                          "vaut pour les journées créées ensuite ; celle d'une journée se change dans "
-                          "« Journées ».")  # fmt: skip
+        self.info.setText(
+            f"{a.structure} · {days} · {state} · {booked}. La capacité par défaut "
+            "vaut pour les journées créées ensuite ; celle d'une journée se change dans "
+            "« Journées »."
+        )
 
     def _enable(self) -> None:
         alsh = self.chosen_kind() is ActivityKind.ALSH_HOLIDAYS
@@ -450,8 +464,10 @@ class ActivityDialog(SavingDialog):
             errors["brackets"] = str(exc)
         if self.rule() is PeriodOpeningRule.FIXED_DATE and not self.opening_fixed.text().strip():
             errors["opening_fixed"] = "Une ouverture à date fixe demande cette date (jour/mois, ex. 06/05)."
-        for key, editor, label in (("booking", self.booking_rule, "Réservation"),
-                                   ("cancel", self.cancel_rule, "Annulation")):  # fmt: skip
+        for key, editor, label in (
+            ("booking", self.booking_rule, "Réservation"),
+            ("cancel", self.cancel_rule, "Annulation"),
+        ):
             assert editor is not None, "set by _set_rules()"
             try:
                 check_deadline(editor.rule())
@@ -489,8 +505,12 @@ class ActivityDialog(SavingDialog):
     def policy(self) -> tuple[DeadlineRule, DeadlineRule, OpeningKind, int | None]:
         opening = OpeningKind(self.opening_kind.currentData())
         assert self.booking_rule is not None and self.cancel_rule is not None, "set by _set_rules()"
-        return (self.booking_rule.rule(), self.cancel_rule.rule(), opening,
-                self.horizon.value() if opening is OpeningKind.ROLLING else None)  # fmt: skip
+        return (
+            self.booking_rule.rule(),
+            self.cancel_rule.rule(),
+            opening,
+            self.horizon.value() if opening is OpeningKind.ROLLING else None,
+        )
 
 
 class ActivitiesPanel(QWidget):
@@ -507,21 +527,31 @@ class ActivitiesPanel(QWidget):
         def grey(a: ActivityDetail) -> QColor | None:
             return GREY if not a.active else None
 
-        self.rows = RowsModel([
-            Column("Activité", lambda a: a.name, colour=grey),
-            Column("Structure", lambda a: a.structure, colour=grey),
-            Column("Type", lambda a: KIND_LABELS[a.kind], colour=grey),
-            Column("Tarif", price_text, colour=grey, tooltip=brackets_tooltip),
-            Column("Places", lambda a: str(a.default_capacity), right=True, colour=grey),
-            Column("Attente", lambda a: "oui" if a.waitlist_enabled else "non", colour=grey),
-            Column("Ouverture", opening_text, colour=grey),
-            Column("Réservation", lambda a: deadline_text(a.booking, short=True), colour=grey,
-                   tooltip=lambda a: f"Réservation jusqu'à {deadline_text(a.booking)}"),
-            Column("Annulation", lambda a: deadline_text(a.cancel, short=True), colour=grey,
-                   tooltip=lambda a: f"Annulation jusqu'à {deadline_text(a.cancel)}"),
-            Column("Journées", lambda a: str(a.days), right=True, colour=grey),
-            Column("État", lambda a: "archivée" if not a.active else "proposée", colour=grey),
-        ])  # fmt: skip
+        self.rows = RowsModel(
+            [
+                Column("Activité", lambda a: a.name, colour=grey),
+                Column("Structure", lambda a: a.structure, colour=grey),
+                Column("Type", lambda a: KIND_LABELS[a.kind], colour=grey),
+                Column("Tarif", price_text, colour=grey, tooltip=brackets_tooltip),
+                Column("Places", lambda a: str(a.default_capacity), right=True, colour=grey),
+                Column("Attente", lambda a: "oui" if a.waitlist_enabled else "non", colour=grey),
+                Column("Ouverture", opening_text, colour=grey),
+                Column(
+                    "Réservation",
+                    lambda a: deadline_text(a.booking, short=True),
+                    colour=grey,
+                    tooltip=lambda a: f"Réservation jusqu'à {deadline_text(a.booking)}",
+                ),
+                Column(
+                    "Annulation",
+                    lambda a: deadline_text(a.cancel, short=True),
+                    colour=grey,
+                    tooltip=lambda a: f"Annulation jusqu'à {deadline_text(a.cancel)}",
+                ),
+                Column("Journées", lambda a: str(a.days), right=True, colour=grey),
+                Column("État", lambda a: "archivée" if not a.active else "proposée", colour=grey),
+            ]
+        )
         self.view = table_view(self.rows)
         self.view.doubleClicked.connect(lambda _index: self.open_edit())
         self.new = QPushButton("Nouvelle activité…")
@@ -536,8 +566,10 @@ class ActivitiesPanel(QWidget):
         for b in (self.new, self.edit, self.archive, self.delete):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        hint = QLabel("Une activité archivée n'est plus proposée au guichet ; ses réservations et son historique "
-                      "restent. Seule une activité jamais réservée peut être supprimée.")  # fmt: skip
+        hint = QLabel(
+            "Une activité archivée n'est plus proposée au guichet ; ses réservations et son historique "
+            "restent. Seule une activité jamais réservée peut être supprimée."
+        )
         hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
@@ -580,8 +612,11 @@ class ActivitiesPanel(QWidget):
         self.archive.setText("Réactiver" if a is not None and not a.active else "Archiver")
         if a is not None:
             self.delete.setToolTip("Activité déjà réservée : archivez-la plutôt." if a.booked else "")
-        self.details.setText(details_text(a) if a is not None else "Sélectionnez une activité pour la modifier, "
-                             "l'archiver ou la supprimer.")  # fmt: skip
+        self.details.setText(
+            details_text(a)
+            if a is not None
+            else "Sélectionnez une activité pour la modifier, l'archiver ou la supprimer."
+        )
 
     def _after(self, activity_id: int | None) -> None:
         self.load()
@@ -636,10 +671,14 @@ class ActivitiesPanel(QWidget):
         a = self.selected()
         if a is None:
             return
-        self.question = QMessageBox(QMessageBox.Icon.Question, "Supprimer l'activité",
-                                    f"Supprimer définitivement l'activité « {a.name} » ({a.structure}), avec "
-                                    f"{count(a.days, 'journée')} et ses périodes ?",
-                                    QMessageBox.StandardButton.NoButton, self)  # fmt: skip
+        self.question = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Supprimer l'activité",
+            f"Supprimer définitivement l'activité « {a.name} » ({a.structure}), avec "
+            f"{count(a.days, 'journée')} et ses périodes ?",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
         self.question.setTextFormat(Qt.TextFormat.PlainText)
         yes = self.question.addButton("Supprimer", QMessageBox.ButtonRole.DestructiveRole)
         self.question.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)

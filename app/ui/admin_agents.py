@@ -191,8 +191,12 @@ class AgentDialog(SavingDialog):
         form.addRow("Nom et prénom *", self.full_name)
         form.addRow("Rôle", self.role)
         form.addRow("", self.role_hint)
-        self.fields = {"login": self.login, "full_name": self.full_name, "role": self.role,
-                       "structures": self.structures_hint}  # fmt: skip
+        self.fields = {
+            "login": self.login,
+            "full_name": self.full_name,
+            "role": self.role,
+            "structures": self.structures_hint,
+        }
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(box)
@@ -247,10 +251,15 @@ class AgentsPanel(QWidget):
         self.dialog: AgentDialog | None = None
         self.password_dialog: TemporaryPasswordDialog | None = None
         self.question: QMessageBox | None = None
-        self.rows = RowsModel([
-            Column("Identifiant", lambda a: a.login), Column("Nom", lambda a: a.full_name),
-            Column("Rôle", lambda a: a.role_label), Column("Structures", lambda a: a.structures),
-            Column("État", lambda a: agent_state(a, self.ctx.db.clock.now()), colour=self._state_colour)])  # fmt: skip
+        self.rows = RowsModel(
+            [
+                Column("Identifiant", lambda a: a.login),
+                Column("Nom", lambda a: a.full_name),
+                Column("Rôle", lambda a: a.role_label),
+                Column("Structures", lambda a: a.structures),
+                Column("État", lambda a: agent_state(a, self.ctx.db.clock.now()), colour=self._state_colour),
+            ]
+        )
         self.view = table_view(self.rows)
         self.view.doubleClicked.connect(lambda _index: self.open_edit())
         self.new = QPushButton("Nouvel agent…")
@@ -267,9 +276,11 @@ class AgentsPanel(QWidget):
         for b in (self.new, self.edit, self.toggle, self.reset, self.unlock_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        hint = QLabel("Un agent désactivé ne peut plus se connecter ; son historique est conservé. "
-                      "Après trop d'essais de mot de passe, un compte est bloqué 15 minutes : « Débloquer » "
-                      "le rouvre tout de suite.")  # fmt: skip
+        hint = QLabel(
+            "Un agent désactivé ne peut plus se connecter ; son historique est conservé. "
+            "Après trop d'essais de mot de passe, un compte est bloqué 15 minutes : « Débloquer » "
+            "le rouvre tout de suite."
+        )
         hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
@@ -366,9 +377,13 @@ class AgentsPanel(QWidget):
         if agent is None:
             return
         if agent.active and agent.id == self.ctx.actor.agent_id:
-            self._ask("Désactiver votre compte", "Désactiver votre propre compte ? Vous ne pourrez plus vous "
-                      "connecter ; un autre administrateur devra le réactiver.", "Désactiver",
-                      lambda: self.set_active(False))  # fmt: skip
+            self._ask(
+                "Désactiver votre compte",
+                "Désactiver votre propre compte ? Vous ne pourrez plus vous "
+                "connecter ; un autre administrateur devra le réactiver.",
+                "Désactiver",
+                lambda: self.set_active(False),
+            )
             return
         self.set_active(not agent.active)
 
@@ -386,15 +401,19 @@ class AgentsPanel(QWidget):
         agent = self.selected()
         if agent is None:
             return
-        self._ask("Réinitialiser le mot de passe",
-                  f"Donner un nouveau mot de passe provisoire à {agent.full_name} ? Son mot de passe actuel ne "
-                  "fonctionnera plus ; il choisira le sien à sa prochaine connexion.", "Réinitialiser",
-                  self.reset_password)  # fmt: skip
+        self._ask(
+            "Réinitialiser le mot de passe",
+            f"Donner un nouveau mot de passe provisoire à {agent.full_name} ? Son mot de passe actuel ne "
+            "fonctionnera plus ; il choisira le sien à sa prochaine connexion.",
+            "Réinitialiser",
+            self.reset_password,
+        )
 
     def _ask(self, title: str, text: str, action: str, then: Callable[[], object]) -> None:
         """A non-blocking question; ``then`` runs when the agent clicks ``action``."""
-        self.question = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton,
-                                    self)  # fmt: skip
+        self.question = QMessageBox(
+            QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, self
+        )
         self.question.setTextFormat(Qt.TextFormat.PlainText)
         yes = self.question.addButton(action, QMessageBox.ButtonRole.AcceptRole)
         self.question.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)

@@ -74,8 +74,11 @@ class AdminDialog(QDialog):
             self.structures = StructuresPanel(ctx)
             self.agents = AgentsPanel(ctx)
             self.activities = ActivitiesPanel(ctx)
-            for panel, title in ((self.structures, "Structures"), (self.agents, "Agents"),
-                                 (self.activities, "Activités")):  # fmt: skip
+            for panel, title in (
+                (self.structures, "Structures"),
+                (self.agents, "Agents"),
+                (self.activities, "Activités"),
+            ):
                 self.tabs.addTab(panel, title)
                 panel.changed.connect(self.refresh)
                 self.panels.append(panel)
@@ -111,8 +114,11 @@ class AdminDialog(QDialog):
             if self.ctx.may("administration.days")
             else ""
         )
-        self.ctx.ops.inform("Rôle modifié", "Votre rôle vient d'être modifié par un administrateur : la fenêtre "
-                            f"d'administration est fermée.{again}")  # fmt: skip
+        self.ctx.ops.inform(
+            "Rôle modifié",
+            "Votre rôle vient d'être modifié par un administrateur : la fenêtre "
+            f"d'administration est fermée.{again}",
+        )
 
     def _then_refresh(self, on_done=None):
         """What runs after a write of these tabs: ``on_done(result)``, then every tab read again."""
@@ -156,11 +162,16 @@ class AdminDialog(QDialog):
         page = QWidget()
         self.period_activity = NameCombo(34)
         today = local_today(self.ctx.db.clock)
-        self.period_rows = RowsModel([
-            Column("Période", lambda p: p.name), Column("Année scolaire", lambda p: p.school_year),
-            Column("Du", lambda p: f"{p.start:%d/%m/%Y}"), Column("Au", lambda p: f"{p.end:%d/%m/%Y}"),
-            Column("Ouverture des réservations", lambda p: f"{p.opening:%d/%m/%Y}"),
-            Column("Règle d'ouverture", lambda p: OPENING_RULES.get(p.rule, p.rule))])  # fmt: skip
+        self.period_rows = RowsModel(
+            [
+                Column("Période", lambda p: p.name),
+                Column("Année scolaire", lambda p: p.school_year),
+                Column("Du", lambda p: f"{p.start:%d/%m/%Y}"),
+                Column("Au", lambda p: f"{p.end:%d/%m/%Y}"),
+                Column("Ouverture des réservations", lambda p: f"{p.opening:%d/%m/%Y}"),
+                Column("Règle d'ouverture", lambda p: OPENING_RULES.get(p.rule, p.rule)),
+            ]
+        )
         self.period_view = table_view(self.period_rows)
         self.opening_date = date_edit(today)
         change = QPushButton("Changer la date d'ouverture de la période choisie")
@@ -168,9 +179,11 @@ class AdminDialog(QDialog):
         top.addWidget(QLabel("Activité"))
         top.addWidget(self.period_activity)
         top.addStretch(1)
-        hint = QLabel("Les périodes d'une activité des vacances viennent du calendrier de l'année scolaire ; "
-                      "leur date d'ouverture suit la règle de l'activité et peut être changée ici, période par "
-                      "période (elle est alors gardée telle quelle).")  # fmt: skip
+        hint = QLabel(
+            "Les périodes d'une activité des vacances viennent du calendrier de l'année scolaire ; "
+            "leur date d'ouverture suit la règle de l'activité et peut être changée ici, période par "
+            "période (elle est alors gardée telle quelle)."
+        )
         hint.setWordWrap(True)
         bottom = QHBoxLayout()
         bottom.addWidget(QLabel("Nouvelle date d'ouverture"))
@@ -207,8 +220,11 @@ class AdminDialog(QDialog):
         if index.isValid():
             period_id = self.period_rows.rows[index.row()].id
             opening = date_of(self.opening_date)
-            self.ctx.ops.run(lambda: school_year.set_opening_date(self.ctx.db, self.ctx.actor, period_id, opening),
-                             self._then_refresh(), write=True)  # fmt: skip
+            self.ctx.ops.run(
+                lambda: school_year.set_opening_date(self.ctx.db, self.ctx.actor, period_id, opening),
+                self._then_refresh(),
+                write=True,
+            )
 
     # --- days -------------------------------------------------------------------------------------------
     def _days(self) -> QWidget:
@@ -216,11 +232,15 @@ class AdminDialog(QDialog):
         self.day_activity = NameCombo(34)
         self.day_month = date_edit(local_today(self.ctx.db.clock))
         self.day_month.setDisplayFormat("MM/yyyy")
-        self.day_rows = RowsModel([
-            Column("Jour", lambda d: f"{d.day:%d/%m/%Y}"), Column("Capacité", lambda d: str(d.capacity), right=True),
-            Column("Acceptées", lambda d: str(d.accepted), right=True),
-            Column("En attente", lambda d: str(d.waiting), right=True),
-            Column("État", lambda d: f"fermée : {d.reason}" if d.closed else "ouverte")])  # fmt: skip
+        self.day_rows = RowsModel(
+            [
+                Column("Jour", lambda d: f"{d.day:%d/%m/%Y}"),
+                Column("Capacité", lambda d: str(d.capacity), right=True),
+                Column("Acceptées", lambda d: str(d.accepted), right=True),
+                Column("En attente", lambda d: str(d.waiting), right=True),
+                Column("État", lambda d: f"fermée : {d.reason}" if d.closed else "ouverte"),
+            ]
+        )
         self.day_view = table_view(self.day_rows)
         self.capacity = QSpinBox()
         self.capacity.setRange(*number_range(days.set_capacity, "capacity"))
@@ -298,8 +318,11 @@ class AdminDialog(QDialog):
                 + "."
             )
 
-        self.ctx.ops.run(lambda: days.set_capacity(db, actor, day.id, capacity, reason, key=key),
-                         self._then_refresh(done), write=True)  # fmt: skip
+        self.ctx.ops.run(
+            lambda: days.set_capacity(db, actor, day.id, capacity, reason, key=key),
+            self._then_refresh(done),
+            write=True,
+        )
 
     def _close_day(self) -> None:
         """Money and places move: the operation's key is kept for its retries (same day and reason)."""
@@ -321,8 +344,9 @@ class AdminDialog(QDialog):
                 f"{count(report.emails, 'e-mail')} en file d'envoi."
             )
 
-        self.ctx.ops.run(lambda: days.close_day(db, actor, day.id, reason, key=key), self._then_refresh(done),
-                         write=True)  # fmt: skip
+        self.ctx.ops.run(
+            lambda: days.close_day(db, actor, day.id, reason, key=key), self._then_refresh(done), write=True
+        )
 
     # --- aids and messages --------------------------------------------------------------------------------
     def _aids(self) -> QWidget:
@@ -342,9 +366,15 @@ class AdminDialog(QDialog):
         layout = QVBoxLayout(page)
         layout.addWidget(table_view(self.aid_rows))
         layout.addLayout(row)
-        add.clicked.connect(lambda: self.ctx.ops.run(lambda: admin.create_aid_type(
-            self.ctx.db, self.ctx.actor, AidKind(self.aid_kind.currentData()), self.aid_name.text()),
-            self._then_refresh(), write=True))  # fmt: skip
+        add.clicked.connect(
+            lambda: self.ctx.ops.run(
+                lambda: admin.create_aid_type(
+                    self.ctx.db, self.ctx.actor, AidKind(self.aid_kind.currentData()), self.aid_name.text()
+                ),
+                self._then_refresh(),
+                write=True,
+            )
+        )
         self._loader(
             lambda: self.aid_rows.set_rows(
                 self.ctx.ops.run(lambda: admin_views.aid_catalogue(self.ctx.db), default=[])
@@ -354,8 +384,13 @@ class AdminDialog(QDialog):
 
     def _messages(self) -> QWidget:
         page = QWidget()
-        self.message_rows = RowsModel([Column("Titre", lambda m: m[1]), Column("Du", lambda m: f"{m[2]:%d/%m/%Y}"),
-                                       Column("Au", lambda m: f"{m[3]:%d/%m/%Y}" if m[3] else "—")])  # fmt: skip
+        self.message_rows = RowsModel(
+            [
+                Column("Titre", lambda m: m[1]),
+                Column("Du", lambda m: f"{m[2]:%d/%m/%Y}"),
+                Column("Au", lambda m: f"{m[3]:%d/%m/%Y}" if m[3] else "—"),
+            ]
+        )
         self.msg_title = bound(QLineEdit(), admin.save_message, "title")
         self.msg_body = bound(QPlainTextEdit(), admin.save_message, "body")
         self.msg_body.setMaximumHeight(90)
@@ -384,6 +419,11 @@ class AdminDialog(QDialog):
             return admin.save_message(self.ctx.db, self.ctx.actor, structure_id, title, body, start, end)
 
         publish.clicked.connect(lambda: self.ctx.ops.run(publish_message, self._then_refresh(), write=True))
-        self._loader(lambda: self.message_rows.set_rows(self.ctx.ops.run(
-            lambda: admin_views.messages(self.ctx.db, self.ctx.structure_id or 0), default=[])))  # fmt: skip
+        self._loader(
+            lambda: self.message_rows.set_rows(
+                self.ctx.ops.run(
+                    lambda: admin_views.messages(self.ctx.db, self.ctx.structure_id or 0), default=[]
+                )
+            )
+        )
         return page

@@ -62,5 +62,6 @@ class PortalAddressPanel(QGroupBox):
         def failed(failure: Failure) -> None:
             self.error.setText(failure.message)
 
-        self.ctx.ops.run(lambda: town_settings.save_portal_address(db, actor, text), done, write=True,
-                         on_error=failed)  # fmt: skip
+        self.ctx.ops.run(
+            lambda: town_settings.save_portal_address(db, actor, text), done, write=True, on_error=failed
+        )

@@ -24,10 +24,14 @@ class RetentionPanel(QGroupBox):
         self.years.setSuffix(" ans")
         self.save = QPushButton("Enregistrer la durée")
         self.heading = QLabel()
-        self.rows = RowsModel([
-            Column("Famille", lambda d: d.name), Column("Dernière activité", lambda d: f"{d.last_activity:%d/%m/%Y}"),
-            Column("Enfants", lambda d: str(d.children), right=True),
-            Column("Solde", lambda d: format_eur(d.balance_cents), right=True)])  # fmt: skip
+        self.rows = RowsModel(
+            [
+                Column("Famille", lambda d: d.name),
+                Column("Dernière activité", lambda d: f"{d.last_activity:%d/%m/%Y}"),
+                Column("Enfants", lambda d: str(d.children), right=True),
+                Column("Solde", lambda d: format_eur(d.balance_cents), right=True),
+            ]
+        )
         self.view = table_view(self.rows, stretch=0)
         self.anonymise = QPushButton("Anonymiser la famille sélectionnée…")
         note = QLabel(

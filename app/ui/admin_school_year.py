@@ -191,9 +191,13 @@ class SchoolYearPanel(QWidget):
         save_row.addWidget(self.save_state, 1)
 
         # --- local closings (saved at once) -------------------------------------------------------------
-        self.closing_rows = RowsModel([
-            Column("Date", lambda c: f"{c.day:%d/%m/%Y}"), Column("Motif", lambda c: c.name),
-            Column("Structure", lambda c: c.structure[:1].upper() + c.structure[1:])])  # fmt: skip
+        self.closing_rows = RowsModel(
+            [
+                Column("Date", lambda c: f"{c.day:%d/%m/%Y}"),
+                Column("Motif", lambda c: c.name),
+                Column("Structure", lambda c: c.structure[:1].upper() + c.structure[1:]),
+            ]
+        )
         self.closings = table_view(self.closing_rows, stretch=1)
         self.closing_day = date_edit(today)
         self.closing_name = bound(QLineEdit(), school_year.add_local_closing, "name")
@@ -219,8 +223,10 @@ class SchoolYearPanel(QWidget):
         remove_row.addStretch(1)
         self.bridge_button = QPushButton()
         """« Fermer le pont de l'Ascension (vendredi 7 mai 2027) »: offered while that Friday is open."""
-        self.bridge_button.setToolTip("Le vendredi après l'Ascension : la plupart des communes ferment l'accueil ce "
-                                      "jour-là ; une fermeture de toutes les structures est ajoutée.")  # fmt: skip
+        self.bridge_button.setToolTip(
+            "Le vendredi après l'Ascension : la plupart des communes ferment l'accueil ce "
+            "jour-là ; une fermeture de toutes les structures est ajoutée."
+        )
         self.bridge_button.clicked.connect(self.close_bridge)
         self.bridge_button.hide()
         remove_row.addWidget(self.bridge_button)
@@ -391,8 +397,10 @@ class SchoolYearPanel(QWidget):
         self.save_button.setEnabled(matches)
         self.generate_button.setEnabled(matches and not self.dirty and not self._generating)
         if self.calendar is not None and not matches:
-            hint = (f"Le calendrier affiché est celui de la zone {self.calendar.zone}, "
-                    f"{self.calendar.school_year} : « Charger le calendrier » pour changer.")  # fmt: skip
+            hint = (
+                f"Le calendrier affiché est celui de la zone {self.calendar.zone}, "
+                f"{self.calendar.school_year} : « Charger le calendrier » pour changer."
+            )
         elif self.dirty:
             hint = "Enregistrez d'abord le calendrier : la génération suit le calendrier enregistré."
         else:

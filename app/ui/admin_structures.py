@@ -126,14 +126,24 @@ class StructureDialog(SavingDialog):
         form.addRow("Régie de recettes", self.regie_name)
         form.addRow("Acte constitutif", self.regie_act)
         form.addRow("Logo", self.logo_box)
-        self.fields = {"name": self.name, "address": self.address, "postal_code": self.postal_code,
-                       "city": self.city, "phone": self.phone, "email": self.email, "zone": self.zone,
-                       "regie_name": self.regie_name, "regie_act": self.regie_act,
-                       "logo": self.logo_text}  # fmt: skip
+        self.fields = {
+            "name": self.name,
+            "address": self.address,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "phone": self.phone,
+            "email": self.email,
+            "zone": self.zone,
+            "regie_name": self.regie_name,
+            "regie_act": self.regie_act,
+            "logo": self.logo_text,
+        }
         layout = QVBoxLayout(self)
         if s is None:
-            note = QLabel("La structure est créée avec les activités habituelles (ALAE mercredi après-midi,\n"
-                          "CLSH petites vacances, CLSH vacances d'été), à modifier ou archiver ensuite.")  # fmt: skip
+            note = QLabel(
+                "La structure est créée avec les activités habituelles (ALAE mercredi après-midi,\n"
+                "CLSH petites vacances, CLSH vacances d'été), à modifier ou archiver ensuite."
+            )
             layout.addWidget(note)
         layout.addLayout(form)
         layout.addWidget(self.errors)
@@ -170,8 +180,14 @@ class StructureDialog(SavingDialog):
         pixmap = QPixmap()
         loaded = pixmap.loadFromData(source) if isinstance(source, bytes) else pixmap.load(str(source))
         if loaded:
-            self.logo_preview.setPixmap(pixmap.scaled(PREVIEW - 6, PREVIEW - 6, Qt.AspectRatioMode.KeepAspectRatio,
-                                                      Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+            self.logo_preview.setPixmap(
+                pixmap.scaled(
+                    PREVIEW - 6,
+                    PREVIEW - 6,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
         else:
             self.logo_preview.setPixmap(QPixmap())
             self.logo_preview.setText("aperçu\nimpossible")
@@ -196,8 +212,13 @@ class PaymentSettingsDialog(SavingDialog):
     """Administration → Structures → « Paiement en ligne… »: the structure's payment site (its régie) and its options,
     open to the families or not. A secret option is never typed here: it lives on the portal's server."""
 
-    def __init__(self, parent: QWidget | None, structure: StructureDetail, catalogue: list[BackendKind],
-                 current: PaymentSettingsView | None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        parent: QWidget | None,
+        structure: StructureDetail,
+        catalogue: list[BackendKind],
+        current: PaymentSettingsView | None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Paiement en ligne – {structure.name}")
         self.structure = structure
@@ -218,8 +239,10 @@ class PaymentSettingsDialog(SavingDialog):
         form = QFormLayout()
         form.addRow("Service de paiement", self.backend)
         layout = QVBoxLayout(self)
-        intro = QLabel("Les familles créditent leurs porte-monnaie de cette structure en ligne, par carte ; chaque "
-                       "paiement reçoit un numéro de reçu de la structure et figure à part au rapport du jour.")  # fmt: skip
+        intro = QLabel(
+            "Les familles créditent leurs porte-monnaie de cette structure en ligne, par carte ; chaque "
+            "paiement reçoit un numéro de reçu de la structure et figure à part au rapport du jour."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -270,17 +293,23 @@ class PaymentSettingsDialog(SavingDialog):
             rows.addRow(option.label + (" *" if option.required and not option.default else ""), widget)
         notes = []
         if kind.kind == PAYFIP:
-            notes.append("Le numéro de client (numcli) est donné à la régie par la DGFiP. Commencez en mode T (test, "
-                         "aucun débit réel : le portail ne l'accepte que si son serveur l'autorise, "
-                         "GUICHET_PAIEMENT_ESSAIS=1), puis passez en W (production) quand la DGFiP a validé les "
-                         "essais.")  # fmt: skip
+            notes.append(
+                "Le numéro de client (numcli) est donné à la régie par la DGFiP. Commencez en mode T (test, "
+                "aucun débit réel : le portail ne l'accepte que si son serveur l'autorise, "
+                "GUICHET_PAIEMENT_ESSAIS=1), puis passez en W (production) quand la DGFiP a validé les "
+                "essais."
+            )
         if kind.kind == DEMO:
-            notes.append("Démonstration : le portail joue lui-même la page de paiement, aucun argent ne circule. "
-                         "Le portail d'une commune (app.web.asgi) refuse ce service.")  # fmt: skip
+            notes.append(
+                "Démonstration : le portail joue lui-même la page de paiement, aucun argent ne circule. "
+                "Le portail d'une commune (app.web.asgi) refuse ce service."
+            )
         if secrets:
-            notes.append(f"Secrets ({', '.join(secrets)}) : jamais dans la base. Sur le serveur du portail : « python -m "
-                         f"app payment-secret --structure {self.structure.code} --option {secrets[0]} » (trousseau), "
-                         f"ou la variable {secret_env(self.structure.code, secrets[0])} (de même pour les autres).")  # fmt: skip
+            notes.append(
+                f"Secrets ({', '.join(secrets)}) : jamais dans la base. Sur le serveur du portail : « python -m "
+                f"app payment-secret --structure {self.structure.code} --option {secrets[0]} » (trousseau), "
+                f"ou la variable {secret_env(self.structure.code, secrets[0])} (de même pour les autres)."
+            )
         self.note.setText("\n".join(notes))
         self.note.setVisible(bool(notes))
         if self.isVisible():  # a widget added to a window already shown is shown explicitly
@@ -303,12 +332,18 @@ class StructuresPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.dialog: StructureDialog | PaymentSettingsDialog | None = None
-        self.rows = RowsModel([
-            Column("Structure", lambda s: s.name), Column("Code", lambda s: s.code),
-            Column("Adresse", _address), Column("Téléphone", lambda s: s.phone), Column("E-mail", lambda s: s.email),
-            Column("Zone", lambda s: ZONE_LABELS.get(s.zone, s.zone)),
-            Column("Logo", lambda s: "personnalisé" if s.has_logo else "celui de l'application"),
-            Column("Paiement en ligne", self._payment_text)])  # fmt: skip
+        self.rows = RowsModel(
+            [
+                Column("Structure", lambda s: s.name),
+                Column("Code", lambda s: s.code),
+                Column("Adresse", _address),
+                Column("Téléphone", lambda s: s.phone),
+                Column("E-mail", lambda s: s.email),
+                Column("Zone", lambda s: ZONE_LABELS.get(s.zone, s.zone)),
+                Column("Logo", lambda s: "personnalisé" if s.has_logo else "celui de l'application"),
+                Column("Paiement en ligne", self._payment_text),
+            ]
+        )
         self.payments: dict[int, PaymentSettingsView | None] = {}
         self.catalogue: list[BackendKind] = []
         self.view = table_view(self.rows, stretch=2)
@@ -327,8 +362,10 @@ class StructuresPanel(QWidget):
         buttons.addWidget(self.edit)
         buttons.addWidget(self.payment)
         buttons.addStretch(1)
-        hint = QLabel("Chaque structure a ses activités, ses agents, sa caisse et ses numéros de reçus ; "
-                      "son nom, son adresse et son logo sont imprimés sur ses documents.")  # fmt: skip
+        hint = QLabel(
+            "Chaque structure a ses activités, ses agents, sa caisse et ses numéros de reçus ; "
+            "son nom, son adresse et son logo sont imprimés sur ses documents."
+        )
         hint.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(hint)
@@ -340,8 +377,10 @@ class StructuresPanel(QWidget):
         settings = self.payments.get(structure.id)
         if settings is None:
             return "au guichet seulement"
-        label = next((k.label.partition(" – ")[0] for k in self.catalogue if k.kind == settings.backend),
-                     settings.backend)  # fmt: skip
+        label = next(
+            (k.label.partition(" – ")[0] for k in self.catalogue if k.kind == settings.backend),
+            settings.backend,
+        )
         mode = " (test)" if settings.test_mode and settings.backend != DEMO else ""
         return f"{label}{mode}" + ("" if settings.enabled else " — fermé")
 

@@ -66,5 +66,10 @@ class AidDialog(SavingDialog):
         return [kind for kind, box in self.checks.items() if box.isChecked()]
 
     def value(self) -> AidValues:
-        return AidValues(self.kind.currentData(), self.wallets(), self.amount.text(), date_of(self.valid_from),
-                         date_of(self.valid_to))  # fmt: skip
+        return AidValues(
+            self.kind.currentData(),
+            self.wallets(),
+            self.amount.text(),
+            date_of(self.valid_from),
+            date_of(self.valid_to),
+        )

@@ -43,15 +43,20 @@ class AnonymiseDialog(SavingDialog):
         erased.setTextFormat(Qt.TextFormat.RichText)
         future = QLabel(
             f"{count(preview.future_requests, 'demande à venir sera annulée', 'demandes à venir seront annulées')}"
-            + (f", {format_eur(preview.future_refund_cents)} remboursés sur le compte" if preview.future_refund_cents
-               else "")
+            + (
+                f", {format_eur(preview.future_refund_cents)} remboursés sur le compte"
+                if preview.future_refund_cents
+                else ""
+            )
             + " ; les places libérées vont aux listes d'attente."
             if preview.future_requests
             else "Aucune demande à venir à annuler."
-        )  # fmt: skip
+        )
         future.setWordWrap(True)
-        self.refund = QRadioButton(f"{BALANCE_LABELS[BalanceChoice.REFUND]} ({format_eur(preview.balance_after_cents)}"
-                                   ", par mandat de remboursement)")  # fmt: skip
+        self.refund = QRadioButton(
+            f"{BALANCE_LABELS[BalanceChoice.REFUND]} ({format_eur(preview.balance_after_cents)}"
+            ", par mandat de remboursement)"
+        )
         self.keep = QRadioButton(
             f"{BALANCE_LABELS[BalanceChoice.KEEP]} ({format_eur(preview.balance_after_cents)})"
         )
@@ -115,14 +120,25 @@ def ask_anonymise(
         keys.succeeded(operation)
         ctx.family_anonymised.emit(family_id, result.choice.value)
         on_done(result, preview.name)
-        kept = (f"{format_eur(result.balance_cents)} à rembourser par mandat" if result.choice is BalanceChoice.REFUND
-                else f"{format_eur(result.balance_cents)} gardés comme avoir non identifié")  # fmt: skip
-        ctx.ops.inform("Famille anonymisée", f"La famille {preview.name} est anonymisée : "
-                       f"{count(result.cancelled, 'demande annulée', 'demandes annulées')}"
-                       f" ({format_eur(result.refunded_cents)} recrédités), solde : "
-                       f"{kept if result.balance_cents else 'nul'}.")  # fmt: skip
+        kept = (
+            f"{format_eur(result.balance_cents)} à rembourser par mandat"
+            if result.choice is BalanceChoice.REFUND
+            else f"{format_eur(result.balance_cents)} gardés comme avoir non identifié"
+        )
+        ctx.ops.inform(
+            "Famille anonymisée",
+            f"La famille {preview.name} est anonymisée : "
+            f"{count(result.cancelled, 'demande annulée', 'demandes annulées')}"
+            f" ({format_eur(result.refunded_cents)} recrédités), solde : "
+            f"{kept if result.balance_cents else 'nul'}.",
+        )
 
-    dialog.submitted.connect(lambda: ctx.ops.form(dialog, lambda: anonymise_family(
-        db, actor, family_id, balance=dialog.value(), key=keys.key(operation)), done))  # fmt: skip
+    dialog.submitted.connect(
+        lambda: ctx.ops.form(
+            dialog,
+            lambda: anonymise_family(db, actor, family_id, balance=dialog.value(), key=keys.key(operation)),
+            done,
+        )
+    )
     dialog.open()
     return dialog

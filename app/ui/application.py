@@ -148,8 +148,9 @@ def start_database(
                 return None
 
         def ask(account: str) -> str | None:
-            text, ok = QInputDialog.getText(None, "Mot de passe du serveur", f"Mot de passe de {account} :",
-                                            QLineEdit.EchoMode.Password)  # fmt: skip
+            text, ok = QInputDialog.getText(
+                None, "Mot de passe du serveur", f"Mot de passe de {account} :", QLineEdit.EchoMode.Password
+            )
             return text if ok else None
 
         saved = saved_database_url(settings, ask)
@@ -194,10 +195,15 @@ def bring_server_schema_up(engine: Engine, ops: Operations | None = None) -> boo
             lambda: ops.form(dialog, lambda: migrate_shared_server(engine, *dialog.value()))
         )
         return bool(dialog.exec())
-    box = QMessageBox(QMessageBox.Icon.Question, title,
-                      fr(f"La base {describe(engine.url)} est vide.\n\nLa préparer pour Guichet Enfance ? "
-                         "L'assistant de mise en service s'ouvrira ensuite pour créer les structures et le "
-                         "premier administrateur."))  # fmt: skip
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        title,
+        fr(
+            f"La base {describe(engine.url)} est vide.\n\nLa préparer pour Guichet Enfance ? "
+            "L'assistant de mise en service s'ouvrira ensuite pour créer les structures et le "
+            "premier administrateur."
+        ),
+    )
     prepare = box.addButton("Préparer la base", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(prepare)
@@ -220,10 +226,13 @@ def _explain_if_not_empty(db: Database, ops: Operations) -> None:
 
     what = ops.run(lambda: installed(db), on_error=_warn(ops, "Nouvelle installation"))
     if what is not None:
-        QMessageBox.information(None, "Nouvelle installation",
-                                f"La base locale de ce poste contient déjà des données ({what}) : l'assistant de "
-                                "mise en service ne s'ouvre que sur une base vide, rien n'est remplacé. "
-                                f"Connectez-vous avec un compte existant.\n\nFichier : {db.engine.url.database}")  # fmt: skip
+        QMessageBox.information(
+            None,
+            "Nouvelle installation",
+            f"La base locale de ce poste contient déjà des données ({what}) : l'assistant de "
+            "mise en service ne s'ouvre que sur une base vide, rien n'est remplacé. "
+            f"Connectez-vous avec un compte existant.\n\nFichier : {db.engine.url.database}",
+        )
 
 
 def _demo_into_empty_file(db: Database, ops: Operations) -> None:
@@ -309,8 +318,10 @@ def installed_text(report: InstallReport) -> str:
     generation = report.generation
     if generation is not None:
         days = count(generation.created, "journée d'accueil créée", "journées d'accueil créées")
-        lines.append(f"Année scolaire {generation.school_year} préparée : {days} pour "
-                     f"{count(len(generation.activities), 'activité')}.")  # fmt: skip
+        lines.append(
+            f"Année scolaire {generation.school_year} préparée : {days} pour "
+            f"{count(len(generation.activities), 'activité')}."
+        )
         lines += [f"! {a.activity} : {c}" for a in generation.activities for c in a.conflicts]
     else:
         lines.append("Année scolaire à préparer depuis l'administration.")

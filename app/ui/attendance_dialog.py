@@ -108,6 +108,9 @@ class AttendanceDialog(QDialog):
         db, actor, keys = self.ctx.db, self.ctx.actor, kept_keys(self.ctx)
         operation = ("reservation.certificate", actor.agent_id, res_id)
         key = keys.key(operation)
-        self.ctx.ops.run(lambda: record_certificate(db, actor, res_id, key=key),
-                         lambda _refunded: keys.succeeded(operation), write=True)  # fmt: skip
+        self.ctx.ops.run(
+            lambda: record_certificate(db, actor, res_id, key=key),
+            lambda _refunded: keys.succeeded(operation),
+            write=True,
+        )
         self.refresh()

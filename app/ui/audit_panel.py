@@ -39,16 +39,32 @@ class AuditPanel(QWidget):
         self.family.setClearButtonEnabled(True)
         today = local_today(self.ctx.db.clock)
         self.since, self.until = date_edit(today.replace(day=1)), date_edit(today)
-        self.rows = RowsModel([
-            Column("Date", lambda r: f"{r.at.astimezone(PARIS):%d/%m/%Y %H:%M}"), Column("Agent", lambda r: r.agent),
-            Column("Action", lambda r: r.action), Column("Objet", lambda r: r.entity), Column("Famille", lambda r: r.family),
-            Column("Motif", lambda r: r.reason), Column("Après", lambda r: r.details)])  # fmt: skip
+        self.rows = RowsModel(
+            [
+                Column("Date", lambda r: f"{r.at.astimezone(PARIS):%d/%m/%Y %H:%M}"),
+                Column("Agent", lambda r: r.agent),
+                Column("Action", lambda r: r.action),
+                Column("Objet", lambda r: r.entity),
+                Column("Famille", lambda r: r.family),
+                Column("Motif", lambda r: r.reason),
+                Column("Après", lambda r: r.details),
+            ]
+        )
         search = QPushButton("Afficher")
         self.previous, self.next = QPushButton("◀ Précédents"), QPushButton("Suivants ▶")
         self.position = QLabel()
         filters = QHBoxLayout()
-        for w in (QLabel("Agent"), self.agent, QLabel("Famille"), self.family, QLabel("du"),
-                  self.since, QLabel("au"), self.until, search):  # fmt: skip
+        for w in (
+            QLabel("Agent"),
+            self.agent,
+            QLabel("Famille"),
+            self.family,
+            QLabel("du"),
+            self.since,
+            QLabel("au"),
+            self.until,
+            search,
+        ):
             filters.addWidget(w)
         paging = QHBoxLayout()
         paging.addWidget(self.position, 1)
@@ -89,8 +105,11 @@ class AuditPanel(QWidget):
     def show_page(self, offset: int) -> None:
         family, agent = self.family.text(), self.agent.currentData()
         since, until = date_of(self.since), date_of(self.until)
-        page = self.ctx.ops.run(lambda: admin_views.audit_view(self.ctx.db, family=family, agent_id=agent,
-                                                               start=since, end=until, offset=max(0, offset)))  # fmt: skip
+        page = self.ctx.ops.run(
+            lambda: admin_views.audit_view(
+                self.ctx.db, family=family, agent_id=agent, start=since, end=until, offset=max(0, offset)
+            )
+        )
         if page is None:
             return
         self.page, self.offset = page, page.offset

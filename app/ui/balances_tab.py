@@ -62,7 +62,7 @@ class BalancesTab(QWidget):
                     lambda w: _money(w.balance_cents),
                     right=True,
                     colour=lambda w: DEBIT if w.balance_cents < 0 else None,
-                ),  # fmt: skip
+                ),
             ]
         )
         self.ledger = RowsModel(
@@ -75,13 +75,13 @@ class BalancesTab(QWidget):
                     lambda e: _money(e.amount_cents),
                     right=True,
                     colour=lambda e: DEBIT if e.amount_cents < 0 else None,
-                ),  # fmt: skip
+                ),
                 Column(
                     "Solde",
                     lambda e: _money(e.running_cents),
                     right=True,
                     colour=lambda e: DEBIT if e.running_cents < 0 else None,
-                ),  # fmt: skip
+                ),
             ]
         )
         self.payments = RowsModel(
@@ -96,7 +96,7 @@ class BalancesTab(QWidget):
                     "État",
                     lambda p: p.state,
                     colour=lambda p: DEBIT if p.reversed else GREY if p.id is None else None,
-                ),  # fmt: skip
+                ),
                 Column("Paiement en ligne", lambda p: p.reference),
             ]
         )
@@ -184,8 +184,16 @@ class BalancesTab(QWidget):
             return None
         key = new_operation_key()  # the money handed over now: kept for every retry while the dialog is open
         structure = next((x.name for x in self.ctx.structures if x.id == structure_id), "")
-        dialog = PaymentDialog(parent or self, self.family.id, self.family.name, self.family.balance_cents,
-                               suggested, wallet, missing_cents, structure)  # fmt: skip
+        dialog = PaymentDialog(
+            parent or self,
+            self.family.id,
+            self.family.name,
+            self.family.balance_cents,
+            suggested,
+            wallet,
+            missing_cents,
+            structure,
+        )
         dialog.submitted.connect(lambda: self._record_payment(dialog, structure_id, key, on_paid))
         self.dialog = dialog
         dialog.open()
@@ -202,8 +210,10 @@ class BalancesTab(QWidget):
 
         def paid(receipt: Receipt) -> None:
             self.last_receipt = receipt
-            text = (f"Règlement de {_money(receipt.amount_cents)} enregistré : reçu n° {receipt.number}. "
-                    f"Nouveau solde : {_money(receipt.balance_after_cents)}.")  # fmt: skip
+            text = (
+                f"Règlement de {_money(receipt.amount_cents)} enregistré : reçu n° {receipt.number}. "
+                f"Nouveau solde : {_money(receipt.balance_after_cents)}."
+            )
             self.status.setText(text)
             self.ctx.ops.notice(text)  # said where the agent works: no message box to close
             if on_paid is not None:
@@ -236,8 +246,9 @@ class BalancesTab(QWidget):
             self.preview.open()
 
         self.preview = None
-        self.ctx.ops.run(rendered(lambda: receipt_pdf(self.ctx.db, payment_id, self.ctx.actor.name)), show,
-                         background=True)  # fmt: skip
+        self.ctx.ops.run(
+            rendered(lambda: receipt_pdf(self.ctx.db, payment_id, self.ctx.actor.name)), show, background=True
+        )
         return self.preview
 
     def reverse_selected(self) -> None:
@@ -275,5 +286,9 @@ class BalancesTab(QWidget):
 
     def _adjust(self, dialog: AdjustmentDialog, structure_id: int, family_id: int, key: str) -> None:
         v = dialog.value()
-        self.ctx.ops.form(dialog, lambda: adjust(self.ctx.db, self.ctx.actor, structure_id, family_id, v.wallet,
-                                                 v.amount, v.reason, key=key))  # fmt: skip
+        self.ctx.ops.form(
+            dialog,
+            lambda: adjust(
+                self.ctx.db, self.ctx.actor, structure_id, family_id, v.wallet, v.amount, v.reason, key=key
+            ),
+        )

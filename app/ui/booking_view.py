@@ -137,12 +137,18 @@ class BookingView(QWidget):
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color:#1b5e20;")
         self.clear = keyed(QPushButton("Ann&uler les opérations"), "Vider les demandes en cours")
-        self.copy = keyed(QPushButton("Co&pier vers…"), "Copier les jours à réserver vers un autre enfant ou "
-                                                           "une autre activité")  # fmt: skip
-        self.whole_period = keyed(QPushButton("&Toute la période"), "Marquer tous les jours ouverts de la période "
-                                                                   "de vacances du jour sélectionné")  # fmt: skip
-        self.attendance = keyed(QPushButton("L&iste de présence…"),
-                                "Imprimer la liste de présence du jour sélectionné (animateurs)")  # fmt: skip
+        self.copy = keyed(
+            QPushButton("Co&pier vers…"),
+            "Copier les jours à réserver vers un autre enfant ou une autre activité",
+        )
+        self.whole_period = keyed(
+            QPushButton("&Toute la période"),
+            "Marquer tous les jours ouverts de la période de vacances du jour sélectionné",
+        )
+        self.attendance = keyed(
+            QPushButton("L&iste de présence…"),
+            "Imprimer la liste de présence du jour sélectionné (animateurs)",
+        )
         self.presences = keyed(
             QPushButton("P&résences…"), "Pointer les présences et absences du jour sélectionné"
         )
@@ -243,8 +249,11 @@ class BookingView(QWidget):
         self.child_boxes = {}
         for i, child in enumerate(children):
             box = QCheckBox(child_text(child))
-            box.setToolTip(f"{child.first_name} {child.last_name} : réserver pour cet enfant (Alt+{i + 1})"
-                           if i < 9 else f"{child.first_name} {child.last_name}")  # fmt: skip
+            box.setToolTip(
+                f"{child.first_name} {child.last_name} : réserver pour cet enfant (Alt+{i + 1})"
+                if i < 9
+                else f"{child.first_name} {child.last_name}"
+            )
             box.setAccessibleName(f"Réserver pour {child.first_name}")
             box.setChecked(child.id in checked)
             box.toggled.connect(lambda _on: self.refresh())
@@ -393,8 +402,15 @@ class BookingView(QWidget):
         activity_id = self.activity.currentData()
         if activity_id is None:
             return
-        marked = self._mark([(v.child_id, c) for v in self.views for c in v.cells if lo <= c.day <= hi
-                             and c.day.weekday() < 5], activity_id)  # fmt: skip
+        marked = self._mark(
+            [
+                (v.child_id, c)
+                for v in self.views
+                for c in v.cells
+                if lo <= c.day <= hi and c.day.weekday() < 5
+            ],
+            activity_id,
+        )
         self.status.setText(f"{count(marked, 'jour marqué', 'jours marqués')} du {lo:%d/%m} au {hi:%d/%m}.")
         self._show_grid()
 
@@ -507,9 +523,16 @@ class BookingView(QWidget):
         to_child, to_activity = self.copy_dialog.target()
         from_child, from_activity = self.copy_from, self.activity.currentData()
         report = self.ctx.ops.run(
-            lambda: copy_days(self.ctx.db, self.ctx.actor, self.basket, from_child_id=from_child,
-                              from_activity_id=from_activity, to_child_id=to_child, to_activity_id=to_activity)
-        )  # fmt: skip
+            lambda: copy_days(
+                self.ctx.db,
+                self.ctx.actor,
+                self.basket,
+                from_child_id=from_child,
+                from_activity_id=from_activity,
+                to_child_id=to_child,
+                to_activity_id=to_activity,
+            )
+        )
         if report is None:
             return
         self.last_copy = report

@@ -348,8 +348,11 @@ class CalendarGrid(QWidget):
         if not self.months:
             p.setPen(QColor("#607d8b"))
             p.setFont(self._font(1.1))
-            p.drawText(self.rect().adjusted(20, 20, -20, -20), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                       self.empty_text)  # fmt: skip
+            p.drawText(
+                self.rect().adjusted(20, 20, -20, -20),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.empty_text,
+            )
             p.end()
             return
         width = self._column_width()
@@ -392,8 +395,11 @@ class CalendarGrid(QWidget):
         p.setFont(self._font(0.9, bold=first.state is DayState.FULL))
         p.setPen(QColor("#8e0000") if first.state is DayState.FULL else QColor("#455a64"))
         room = top.adjusted(QFontMetrics(number).horizontalAdvance("31") + 6, 0, 0, 0)
-        p.drawText(room, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                   fitted(availability_texts(first), QFontMetrics(p.font()), room.width()))  # fmt: skip
+        p.drawText(
+            room,
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            fitted(availability_texts(first), QFontMetrics(p.font()), room.width()),
+        )
         if not closed and rect.height() > line + 8:
             body = rect.adjusted(3, line + 2, -3, -3)
             band = body.height() / len(cells)

@@ -132,8 +132,13 @@ class EndOfDay(QObject):
         self._step(0, Step.RUNNING, "Recherche des demandes non transmises…", 5)
         db, day, agent_id = self.db, self.day, actor.agent_id
         progress = self.ops.reporter(lambda text, percent: self._progress(run, text, percent))
-        self.ops.run(lambda: transmit_day(db, day, progress, agent_id), self._transmitted, write=True,
-                     background=True, on_error=self._transmission_failed)  # fmt: skip
+        self.ops.run(
+            lambda: transmit_day(db, day, progress, agent_id),
+            self._transmitted,
+            write=True,
+            background=True,
+            on_error=self._transmission_failed,
+        )
 
     def _step(self, index: int, state: Step, detail: str | None = None, percent: int | None = None) -> None:
         self.states[index] = state
@@ -174,8 +179,12 @@ class EndOfDay(QObject):
             )
         self.lines = report.lines()
         queued = "" if report.already_done else f"{count(report.families_notified, REPORT, REPORTS)} et "
-        self._step(2, Step.RUNNING, f"Envoi de {queued}des messages en attente (serveur d'envoi joint en 20 "
-                   "secondes au plus)…", 60)  # fmt: skip
+        self._step(
+            2,
+            Step.RUNNING,
+            f"Envoi de {queued}des messages en attente (serveur d'envoi joint en 20 secondes au plus)…",
+            60,
+        )
         db = self.db
         self.ops.run(lambda: _send_pending(db), self._sent, background=True, on_error=self._send_failed)
 
@@ -424,8 +433,10 @@ class ClosingDialog(QDialog):
         # --- the end of day -----------------------------------------------------------------------------
         self.run_button = QPushButton("Lancer la fin de journée")
         self.run_button.setObjectName("primary")
-        explain = QLabel("Transmet les demandes du jour, prépare les comptes-rendus aux familles et envoie les "
-                         "e-mails. Vous pouvez continuer à travailler au guichet pendant ce temps.")  # fmt: skip
+        explain = QLabel(
+            "Transmet les demandes du jour, prépare les comptes-rendus aux familles et envoie les "
+            "e-mails. Vous pouvez continuer à travailler au guichet pendant ce temps."
+        )
         explain.setWordWrap(True)
         explain.setStyleSheet("color:#546e7a;")
         self.progress = QProgressBar()
@@ -558,8 +569,11 @@ class ClosingDialog(QDialog):
         tills = ops.run(lambda: open_past_tills(db, sid), default=[]) if self.ctx.may("closing.late") else []
         self.open_tills.clear()
         for till in tills:
-            self.open_tills.addItem(f"{till.agent} – {till.day:%d/%m/%Y} ({count(till.payments, 'règlement')}, "
-                                    f"{format_eur(till.cents)})", till)  # fmt: skip
+            self.open_tills.addItem(
+                f"{till.agent} – {till.day:%d/%m/%Y} ({count(till.payments, 'règlement')}, "
+                f"{format_eur(till.cents)})",
+                till,
+            )
         self.late_row.setVisible(bool(tills))
         mine = next((r for r in rows if r.agent == actor.name), None)
         self.cash_button.setEnabled(mine is None)
@@ -596,9 +610,19 @@ class ClosingDialog(QDialog):
             None if self.cash_detail is None else list(self.cash_detail),
         )
         keys = kept_keys(self.ctx)
-        operation = ("cash.close", actor.agent_id, sid, self.day, data.cash, data.cheque_count,
-                     data.cheque_total, data.comment, data.card_total, tuple(data.cheques_present or ()),
-                     tuple(data.cash_by_denomination or ()))  # fmt: skip
+        operation = (
+            "cash.close",
+            actor.agent_id,
+            sid,
+            self.day,
+            data.cash,
+            data.cheque_count,
+            data.cheque_total,
+            data.comment,
+            data.card_total,
+            tuple(data.cheques_present or ()),
+            tuple(data.cash_by_denomination or ()),
+        )
         key = keys.key(operation)
 
         def done(_closing_id: int) -> None:
@@ -663,11 +687,24 @@ class ClosingDialog(QDialog):
 
         def submit() -> None:
             data = dialog.value()
-            operation = ("cash.close_late", actor.agent_id, till.structure_id, till.agent_id, till.day, data.cash,
-                         data.cheque_count, data.cheque_total, data.card_total, data.comment)  # fmt: skip
+            operation = (
+                "cash.close_late",
+                actor.agent_id,
+                till.structure_id,
+                till.agent_id,
+                till.day,
+                data.cash,
+                data.cheque_count,
+                data.cheque_total,
+                data.card_total,
+                data.comment,
+            )
             key = keys.key(operation)
-            self.ctx.ops.form(dialog, lambda: close_late(db, actor, till.structure_id, till.agent_id, till.day, data,
-                                                         key=key), lambda _id: keys.succeeded(operation))  # fmt: skip
+            self.ctx.ops.form(
+                dialog,
+                lambda: close_late(db, actor, till.structure_id, till.agent_id, till.day, data, key=key),
+                lambda _id: keys.succeeded(operation),
+            )
 
         dialog.submitted.connect(submit)
         dialog.open()
@@ -693,8 +730,12 @@ class ClosingDialog(QDialog):
         self.report_button.setEnabled(False)
         self.report_button.setText("Rapport en préparation…")
         self.day_note.hide()
-        self.ctx.ops.run(rendered(lambda: closing_report_pdf(db, sid, day, name)), self._show_report,
-                         background=True, on_error=self._report_failed)  # fmt: skip
+        self.ctx.ops.run(
+            rendered(lambda: closing_report_pdf(db, sid, day, name)),
+            self._show_report,
+            background=True,
+            on_error=self._report_failed,
+        )
 
     def preview_letters(self) -> None:
         """The day's comptes-rendus on paper for the families without e-mail, in one batch (a worker thread)."""
@@ -713,12 +754,18 @@ class ClosingDialog(QDialog):
 
     def _show_letters(self, document: Rendered | None) -> None:
         if document is None:
-            self.day_note.setText("Aucun courrier à imprimer : toutes les familles ayant fait une demande ce jour "
-                                  "ont une adresse e-mail.")  # fmt: skip
+            self.day_note.setText(
+                "Aucun courrier à imprimer : toutes les familles ayant fait une demande ce jour "
+                "ont une adresse e-mail."
+            )
             self.day_note.show()
             return
-        self.preview = PrintPreview(self, document, f"Comptes-rendus du {self.day:%d/%m/%Y} – courriers",
-                                    f"courriers-{self.day:%Y-%m-%d}.pdf")  # fmt: skip
+        self.preview = PrintPreview(
+            self,
+            document,
+            f"Comptes-rendus du {self.day:%d/%m/%Y} – courriers",
+            f"courriers-{self.day:%Y-%m-%d}.pdf",
+        )
         self.preview.open()
 
     def _report_ready(self) -> None:
@@ -727,8 +774,9 @@ class ClosingDialog(QDialog):
 
     def _show_report(self, document: Rendered) -> None:
         self._report_ready()
-        self.preview = PrintPreview(self, document, f"Arrêté journalier du {self.day:%d/%m/%Y}",
-                                    f"arrete-{self.day:%Y-%m-%d}.pdf")  # fmt: skip
+        self.preview = PrintPreview(
+            self, document, f"Arrêté journalier du {self.day:%d/%m/%Y}", f"arrete-{self.day:%Y-%m-%d}.pdf"
+        )
         self.preview.open()
 
     def _report_failed(self, failure: Failure) -> None:

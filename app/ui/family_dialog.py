@@ -102,12 +102,23 @@ class FamilyDialog(SavingDialog):
         self.city = bound(QLineEdit(family.city if family else ""), FamilyInput, "city")
         qf = family.quotient_familial if family else None
         self.qf = digits(QLineEdit("" if qf is None else str(qf)), FamilyInput, "quotient_familial")
-        self.fields = {"name": self.name, "phone": self.phone, "email": self.email, "postal_code": self.postal_code,
-                       "quotient_familial": self.qf}  # fmt: skip
+        self.fields = {
+            "name": self.name,
+            "phone": self.phone,
+            "email": self.email,
+            "postal_code": self.postal_code,
+            "quotient_familial": self.qf,
+        }
         form = QFormLayout()
-        for label, widget in (("Nom de la famille *", self.name), ("Téléphone", self.phone), ("E-mail", self.email),
-                              ("Adresse", self.address), ("Code postal", self.postal_code), ("Ville", self.city),
-                              ("Quotient familial", self.qf)):  # fmt: skip
+        for label, widget in (
+            ("Nom de la famille *", self.name),
+            ("Téléphone", self.phone),
+            ("E-mail", self.email),
+            ("Adresse", self.address),
+            ("Code postal", self.postal_code),
+            ("Ville", self.city),
+            ("Quotient familial", self.qf),
+        ):
             form.addRow(label, widget)
         self.adults: list[tuple[QLineEdit, ...]] = []
         adults_box = QGroupBox("Responsables")
@@ -169,12 +180,20 @@ class ChildDialog(SavingDialog):
         self.notes = bound(QPlainTextEdit(child.notes if child else ""), ChildInput, "notes")
         self.notes.setPlaceholderText("Allergies, PAI, consignes…")
         self.notes.setMaximumHeight(70)
-        self.fields = {"first_name": self.first_name, "last_name": self.last_name, "birth_date": self.birth_date,
-                       "school_level": self.level}  # fmt: skip
+        self.fields = {
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "birth_date": self.birth_date,
+            "school_level": self.level,
+        }
         form = QFormLayout()
-        for label, widget in (("Prénom *", self.first_name), ("Nom *", self.last_name),
-                              ("Date de naissance *", self.birth_date), ("Niveau scolaire", self.level),
-                              ("Remarques", self.notes)):  # fmt: skip
+        for label, widget in (
+            ("Prénom *", self.first_name),
+            ("Nom *", self.last_name),
+            ("Date de naissance *", self.birth_date),
+            ("Niveau scolaire", self.level),
+            ("Remarques", self.notes),
+        ):
             form.addRow(label, widget)
         layout = QVBoxLayout(self)
         layout.addLayout(form)

@@ -91,7 +91,7 @@ class FamilyPage(QWidget):
                     "",
                     lambda a: "en cours" if a.current else "expirée",
                     colour=lambda a: None if a.current else QColor("#757575"),
-                ),  # fmt: skip
+                ),
             ]
         )
         self.children_model = RowsModel(
@@ -222,19 +222,24 @@ class FamilyPage(QWidget):
         self.children_model.set_rows(summary.children)
         e = html.escape  # what the family typed is text: « <b>Anne</b> » is shown as typed
         adults = "<br>".join(
-            e(f"{a.first_name} {a.last_name}" + (f" ({a.relationship})" if a.relationship else "")
-              + "".join(f" · {x}" for x in (a.phone, a.email) if x))
+            e(
+                f"{a.first_name} {a.last_name}"
+                + (f" ({a.relationship})" if a.relationship else "")
+                + "".join(f" · {x}" for x in (a.phone, a.email) if x)
+            )
             for a in summary.adults
-        )  # fmt: skip
-        address = e(", ".join(
-            x for x in (summary.address, f"{summary.postal_code} {summary.city}".strip()) if x
-        ))  # fmt: skip
+        )
+        address = e(
+            ", ".join(x for x in (summary.address, f"{summary.postal_code} {summary.city}".strip()) if x)
+        )
         qf = "non renseigné" if summary.quotient_familial is None else str(summary.quotient_familial)
         first = summary.adults[0] if summary.adults else None
         contact = ""
         if not first or (summary.phone, summary.email) != (first.phone, first.email):
-            contact = (f"<b>Contact de la famille</b> : {e(summary.phone or '—')} · "
-                       f"{e(summary.email or 'pas d’e-mail')}<br>")  # fmt: skip
+            contact = (
+                f"<b>Contact de la famille</b> : {e(summary.phone or '—')} · "
+                f"{e(summary.email or 'pas d’e-mail')}<br>"
+            )
         self.contacts.setText(
             f"<b>Responsables</b><br>{adults or '—'}<br>{contact}<b>Adresse</b> : {address or '—'}<br>"
             f"<b>Quotient familial</b> : {qf}"
@@ -271,8 +276,12 @@ class FamilyPage(QWidget):
         the call ran inline). ``around``: the days just booked (from the outcome), whose school years it covers."""
         name = self.summary.name if self.summary is not None else ""
         self.preview: PrintPreview | None = None
-        self._make_sheet(around, lambda document: self._open_preview(
-            document, f"Fiche de réservations {name}", f"fiche-{name.lower()}.pdf", parent))  # fmt: skip
+        self._make_sheet(
+            around,
+            lambda document: self._open_preview(
+                document, f"Fiche de réservations {name}", f"fiche-{name.lower()}.pdf", parent
+            ),
+        )
         return self.preview
 
     def print_sheet_now(self, around: list[date] | None = None, parent: QWidget | None = None) -> None:
@@ -349,29 +358,49 @@ class FamilyPage(QWidget):
 
         family_id, by_email = self.summary.id, bool(self.summary.email)
         credentials = self.ctx.ops.run(
-            lambda: issue_portal_password(self.ctx.db, self.ctx.actor, family_id, by_email=by_email,
-                                          smtp=SmtpSettings.from_env() if by_email else None),
+            lambda: issue_portal_password(
+                self.ctx.db,
+                self.ctx.actor,
+                family_id,
+                by_email=by_email,
+                smtp=SmtpSettings.from_env() if by_email else None,
+            ),
             write=True,
-        )  # fmt: skip
+        )
         if credentials is None:
             return None
         if credentials.emailed:
-            self.ctx.ops.inform("Accès portail", f"Identifiant {credentials.login} : mot de passe provisoire envoyé "
-                                                 "par e-mail (il ne pourra plus être affiché).")  # fmt: skip
+            self.ctx.ops.inform(
+                "Accès portail",
+                f"Identifiant {credentials.login} : mot de passe provisoire envoyé "
+                "par e-mail (il ne pourra plus être affiché).",
+            )
             return credentials
         if by_email:
-            self.ctx.ops.inform("Accès portail", f"L'e-mail n'a pas pu partir ({credentials.email_error}) : "
-                                                 "imprimez le courrier, il porte le même mot de passe provisoire.")  # fmt: skip
+            self.ctx.ops.inform(
+                "Accès portail",
+                f"L'e-mail n'a pas pu partir ({credentials.email_error}) : "
+                "imprimez le courrier, il porte le même mot de passe provisoire.",
+            )
         from ..services.documents.family_papers import portal_letter_pdf  # reportlab only when printing
 
         agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
         self.ctx.ops.run(
-            rendered(lambda: portal_letter_pdf(self.ctx.db, family_id, credentials.login,
-                                               credentials.temporary_password, agent, structure_id)),
-            lambda document: self._open_preview(document, "Courrier d'accès au portail",
-                                                f"portail-{credentials.login}.pdf"),
+            rendered(
+                lambda: portal_letter_pdf(
+                    self.ctx.db,
+                    family_id,
+                    credentials.login,
+                    credentials.temporary_password,
+                    agent,
+                    structure_id,
+                )
+            ),
+            lambda document: self._open_preview(
+                document, "Courrier d'accès au portail", f"portail-{credentials.login}.pdf"
+            ),
             background=True,
-        )  # fmt: skip
+        )
         return credentials
 
     def export_data(self, path: str | None = None):
@@ -412,8 +441,10 @@ class FamilyPage(QWidget):
 
         def exported(done: Path) -> None:
             written.append(done)
-            self.ctx.ops.inform("Exporter les données", f"Données de la famille {name} enregistrées : {done} "
-                                                         f"(et {done.with_suffix('.pdf').name}).")  # fmt: skip
+            self.ctx.ops.inform(
+                "Exporter les données",
+                f"Données de la famille {name} enregistrées : {done} (et {done.with_suffix('.pdf').name}).",
+            )
 
         self.ctx.ops.run(export, exported, background=True)
         return written[0] if written else None
@@ -446,8 +477,19 @@ class FamilyPage(QWidget):
 
     def _add_aid(self, dialog: AidDialog, family_id: int) -> None:
         v = dialog.value()
-        self.ctx.ops.form(dialog, lambda: add_aid(self.ctx.db, self.ctx.actor, family_id, v.aid_type_id, v.wallets,
-                                                  v.amount, v.valid_from, v.valid_to))  # fmt: skip
+        self.ctx.ops.form(
+            dialog,
+            lambda: add_aid(
+                self.ctx.db,
+                self.ctx.actor,
+                family_id,
+                v.aid_type_id,
+                v.wallets,
+                v.amount,
+                v.valid_from,
+                v.valid_to,
+            ),
+        )
 
     def remove_selected_aid(self) -> None:
         index = self.aids_view.currentIndex()

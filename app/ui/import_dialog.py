@@ -69,12 +69,23 @@ STEPS = (
 
 
 EXAMPLES = {
-    "famille": "MARTIN", "responsable_nom": "Martin", "responsable_prenom": "Claire",
-    "email": "claire.martin@example.org", "telephone": "05 63 12 34 56", "adresse": "3 rue des Écoles",
-    "code_postal": "82700", "ville": "Montech", "quotient_familial": "850", "enfant_nom": "Martin",
-    "enfant_prenom": "Léa", "enfant_naissance": "14/03/2018 ou 2018-03-14", "enfant_niveau": "CE1",
-    "solde_alae": "12,50", "solde_alsh": "-3,00", "solde_cantine": "0,00",
-}  # fmt: skip
+    "famille": "MARTIN",
+    "responsable_nom": "Martin",
+    "responsable_prenom": "Claire",
+    "email": "claire.martin@example.org",
+    "telephone": "05 63 12 34 56",
+    "adresse": "3 rue des Écoles",
+    "code_postal": "82700",
+    "ville": "Montech",
+    "quotient_familial": "850",
+    "enfant_nom": "Martin",
+    "enfant_prenom": "Léa",
+    "enfant_naissance": "14/03/2018 ou 2018-03-14",
+    "enfant_niveau": "CE1",
+    "solde_alae": "12,50",
+    "solde_alsh": "-3,00",
+    "solde_cantine": "0,00",
+}
 
 
 def fields_table() -> QTableWidget:
@@ -268,17 +279,31 @@ class ImportDialog(QDialog):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.new_rows = RowsModel([
-            Column("Famille", lambda f: f.name), Column("Lignes", _lines),
-            Column("Enfants", _children), Column("Soldes repris", _balances)])  # fmt: skip
-        self.known_rows = RowsModel([
-            Column("Famille", lambda f: f.name), Column("Lignes", _lines),
-            Column("Enfants à ajouter", lambda f: _children(f, new_only=True))])  # fmt: skip
-        self.duplicate_rows = RowsModel([Column("Ligne", lambda d: str(d.line), right=True),
-                                         Column("Motif", lambda d: d.message)])  # fmt: skip
-        self.rejected_rows = RowsModel([
-            Column("Ligne", lambda e: str(e.line), right=True), Column("Colonne", lambda e: e.column or "—"),
-            Column("Motif", lambda e: e.message)])  # fmt: skip
+        self.new_rows = RowsModel(
+            [
+                Column("Famille", lambda f: f.name),
+                Column("Lignes", _lines),
+                Column("Enfants", _children),
+                Column("Soldes repris", _balances),
+            ]
+        )
+        self.known_rows = RowsModel(
+            [
+                Column("Famille", lambda f: f.name),
+                Column("Lignes", _lines),
+                Column("Enfants à ajouter", lambda f: _children(f, new_only=True)),
+            ]
+        )
+        self.duplicate_rows = RowsModel(
+            [Column("Ligne", lambda d: str(d.line), right=True), Column("Motif", lambda d: d.message)]
+        )
+        self.rejected_rows = RowsModel(
+            [
+                Column("Ligne", lambda e: str(e.line), right=True),
+                Column("Colonne", lambda e: e.column or "—"),
+                Column("Motif", lambda e: e.message),
+            ]
+        )
         self.new_title = QLabel()
         self.new_title.setStyleSheet("font-weight: 600;")
         self.new_view = table_view(self.new_rows, stretch=2)
@@ -411,8 +436,13 @@ class ImportDialog(QDialog):
             except RuntimeError:  # the dialog was destroyed with its window meanwhile: nothing to show
                 log.info("import dialog closed before its %s ended", task)
 
-        self.ctx.ops.run(lambda: call(progress), lambda result: ended(done, result), write=write,
-                         background=True, on_error=lambda failure: ended(failed, failure))  # fmt: skip
+        self.ctx.ops.run(
+            lambda: call(progress),
+            lambda result: ended(done, result),
+            write=write,
+            background=True,
+            on_error=lambda failure: ended(failed, failure),
+        )
 
     def _show_progress(self, task: str, done: int, total: int) -> None:
         if self.task != task:  # a late report of a step already ended
@@ -432,8 +462,12 @@ class ImportDialog(QDialog):
 
     # --- step 1: the file -------------------------------------------------------------------------------
     def browse(self) -> None:
-        path = ask_open_path(self, "Fichier des familles",
-                             "Fichiers CSV ou Excel (*.csv *.txt *.xlsx);;Tous les fichiers (*)", self.path.text())  # fmt: skip
+        path = ask_open_path(
+            self,
+            "Fichier des familles",
+            "Fichiers CSV ou Excel (*.csv *.txt *.xlsx);;Tous les fichiers (*)",
+            self.path.text(),
+        )
         if path:
             self.path.setText(str(path))
             self.read_file()
@@ -524,8 +558,10 @@ class ImportDialog(QDialog):
         headers = self.table.headers if self.table is not None else []
         for index, keys in twice.items():
             names = " et ".join(f"« {family_import.BY_KEY[k].label} »" for k in keys)
-            problems.append(f"La colonne « {headers[index]} » est choisie pour {names} : "
-                            "une colonne ne sert qu'à une information.")  # fmt: skip
+            problems.append(
+                f"La colonne « {headers[index]} » est choisie pour {names} : "
+                "une colonne ne sert qu'à une information."
+            )
         return "\n".join(problems)
 
     def mapping(self) -> family_import.Mapping:
@@ -685,8 +721,9 @@ class FamiliesPanel(QWidget):
         """Write every family to a CSV file off the GUI thread; the number of lines (or the error) is shown."""
         if not path:
             today = local_today(self.ctx.db.clock)
-            chosen = ask_save_path(self, "Exporter toutes les familles", f"familles-{today:%Y-%m-%d}.csv",
-                                   "Fichiers CSV (*.csv)")  # fmt: skip
+            chosen = ask_save_path(
+                self, "Exporter toutes les familles", f"familles-{today:%Y-%m-%d}.csv", "Fichiers CSV (*.csv)"
+            )
             if chosen is None:
                 return
             path = str(chosen)

@@ -76,9 +76,15 @@ class ChangeWatcher(QObject):
         import psycopg
 
         url = self.db.engine.url
-        params: dict[str, Any] = {"host": url.host, "port": url.port or 5432, "dbname": url.database,
-                                  "user": url.username, "password": url.password, "connect_timeout": 5,
-                                  **dict(url.query)}  # fmt: skip
+        params: dict[str, Any] = {
+            "host": url.host,
+            "port": url.port or 5432,
+            "dbname": url.database,
+            "user": url.username,
+            "password": url.password,
+            "connect_timeout": 5,
+            **dict(url.query),
+        }
         while not self._stop.is_set():
             try:
                 with psycopg.connect(

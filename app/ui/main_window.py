@@ -179,8 +179,11 @@ class MainWindow(QMainWindow):
             self._show_families(asked, self.ops.run(lambda: find_families(self.db, text), default=[]))
             return
         self.families.set_loading()
-        self.ops.fetch(lambda: find_families(self.db, text), lambda rows: self._show_families(asked, rows),
-                       on_error=lambda failure: self._families_failed(asked, failure))  # fmt: skip
+        self.ops.fetch(
+            lambda: find_families(self.db, text),
+            lambda rows: self._show_families(asked, rows),
+            on_error=lambda failure: self._families_failed(asked, failure),
+        )
 
     def _show_families(self, asked: int, rows: list[FamilyRow]) -> None:
         if asked != self._families_asked or not self.bound:  # a newer reading, or the agent left meanwhile
@@ -221,8 +224,11 @@ class MainWindow(QMainWindow):
         the families' list read on a worker thread (``refresh_families``)."""
         if not self.bound:
             return
-        self.ops.run(lambda: last_update(self.db), lambda updated: self._refresh_views(updated, families_in_background),
-                     on_error=self._refresh_failed)  # fmt: skip
+        self.ops.run(
+            lambda: last_update(self.db),
+            lambda updated: self._refresh_views(updated, families_in_background),
+            on_error=self._refresh_failed,
+        )
 
     def _refresh_views(self, updated, families_in_background: bool = False) -> None:
         self.stale.hide()
@@ -266,8 +272,10 @@ class MainWindow(QMainWindow):
         reset = state.must_change_password and not session.must_change_password
         newer = session.password_version is not None and state.password_version != session.password_version
         if reset or newer:
-            self.end_session("Votre mot de passe vient d'être changé (réinitialisé par un administrateur, ou "
-                             "depuis un autre poste) : reconnectez-vous.")  # fmt: skip
+            self.end_session(
+                "Votre mot de passe vient d'être changé (réinitialisé par un administrateur, ou "
+                "depuis un autre poste) : reconnectez-vous."
+            )
             return
         if state.role is not session.actor.role or state.full_name != session.actor.name:
             self.ctx.session = replace(
@@ -308,9 +316,12 @@ class MainWindow(QMainWindow):
         try:
             note_anonymisation(Path(self.db.engine.url.database), family_id, choice, self.db.clock.now())
         except OSError as exc:
-            self.ops.inform("Anonymisation", f"La note de l'anonymisation n'a pas pu être écrite près des "
-                                             f"sauvegardes ({exc.strerror}) : une restauration la retrouvera dans "
-                                             "la base remplacée.")  # fmt: skip
+            self.ops.inform(
+                "Anonymisation",
+                f"La note de l'anonymisation n'a pas pu être écrite près des "
+                f"sauvegardes ({exc.strerror}) : une restauration la retrouvera dans "
+                "la base remplacée.",
+            )
 
     def show_messages(self) -> None:
         """The structure's information messages on the home screen (no family open)."""
@@ -436,8 +447,10 @@ class MainWindow(QMainWindow):
             self.db, self.ops, self.ctx.actor, self, on_changed=self._password_chosen
         )
         dialog.setWindowTitle("Choisir votre mot de passe")
-        dialog.explain("Vous utilisez un mot de passe provisoire : choisissez le vôtre avant de commencer (12 caractères "
-                       "au moins, ni votre identifiant ni votre nom, rien de trop facile à deviner).")  # fmt: skip
+        dialog.explain(
+            "Vous utilisez un mot de passe provisoire : choisissez le vôtre avant de commencer (12 caractères "
+            "au moins, ni votre identifiant ni votre nom, rien de trop facile à deviner)."
+        )
         dialog.rejected.connect(self._password_refused)
         dialog.open()
         return dialog
@@ -464,8 +477,9 @@ class MainWindow(QMainWindow):
     def open_password(self):
         from .application import password_dialog
 
-        self.password_dialog = password_dialog(self.db, self.ops, self.ctx.actor, self,
-                                               on_changed=self._password_chosen)  # fmt: skip
+        self.password_dialog = password_dialog(
+            self.db, self.ops, self.ctx.actor, self, on_changed=self._password_chosen
+        )
         self.password_dialog.open()
         return self.password_dialog
 
@@ -515,8 +529,13 @@ class MainWindow(QMainWindow):
     def _confirm(self, dialog: RecapDialog, basket: Basket, key: str) -> None:
         """Confirmer: on a worker thread (the window stays responsive, the status bar shows it running). A failure
         is shown in the recap, which keeps the basket for another try with the same key."""
-        self.ops.run(lambda: confirm_basket(self.db, self.ctx.actor, basket, key=key), dialog.show_outcomes, write=True,
-                     background=True, on_error=dialog.show_failure)  # fmt: skip
+        self.ops.run(
+            lambda: confirm_basket(self.db, self.ctx.actor, basket, key=key),
+            dialog.show_outcomes,
+            write=True,
+            background=True,
+            on_error=dialog.show_failure,
+        )
 
     def _pay_from_recap(self, dialog: RecapDialog) -> None:
         """ "Encaisser" from the recap: the payment dialog prefilled with the missing amount; then the recap says
@@ -547,8 +566,14 @@ class MainWindow(QMainWindow):
             return structure_ids[0] if structure_ids else self.ctx.structure_id
         names = {x.id: x.name for x in self.ctx.structures}
         choices = [names.get(i, f"Structure n° {i}") for i in structure_ids]
-        chosen, ok = QInputDialog.getItem(parent, "Encaisser", "Les réservations sont dans plusieurs structures : "
-                                          "pour laquelle ce règlement ?", choices, 0, False)  # fmt: skip
+        chosen, ok = QInputDialog.getItem(
+            parent,
+            "Encaisser",
+            "Les réservations sont dans plusieurs structures : pour laquelle ce règlement ?",
+            choices,
+            0,
+            False,
+        )
         return structure_ids[choices.index(chosen)] if ok and chosen in choices else None
 
     def _override(self, dialog: RecapDialog, basket: Basket, lines: list[RecapLine], reason: str) -> None:

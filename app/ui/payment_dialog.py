@@ -61,8 +61,12 @@ class PaymentDialog(SavingDialog):
         self.number = digits(QLineEdit(), PaymentInput, "cheque_number")
         self.drawer = bound(QLineEdit(), PaymentInput, "cheque_drawer")
         self.drawer.setPlaceholderText("si le chèque n'est pas signé d'un responsable de la famille")
-        self.fields = {"amount": self.amount, "cheque_bank": self.bank, "cheque_number": self.number,
-                       "cheque_drawer": self.drawer}  # fmt: skip
+        self.fields = {
+            "amount": self.amount,
+            "cheque_bank": self.bank,
+            "cheque_number": self.number,
+            "cheque_drawer": self.drawer,
+        }
         info = f"Solde actuel du compte : {format_eur(balance_cents)}"
         if missing_cents:
             info += f" · il manque {format_eur(missing_cents)} pour les demandes en cours"

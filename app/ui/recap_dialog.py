@@ -227,9 +227,11 @@ class RecapDialog(QDialog):
 
         self.override_reason = bound(QLineEdit(), Reason)
         self.override_reason.setPlaceholderText("Motif du dépassement (obligatoire)")
-        self.override = keyed(QPushButton("Accorder le &dépassement"),
-                              "Régisseur : accepter les lignes refusées (délai, complet) sélectionnées, ou toutes, "
-                              "avec un motif enregistré au journal")  # fmt: skip
+        self.override = keyed(
+            QPushButton("Accorder le &dépassement"),
+            "Régisseur : accepter les lignes refusées (délai, complet) sélectionnées, ou toutes, "
+            "avec un motif enregistré au journal",
+        )
         self.override_bar = QWidget()
         override_layout = QHBoxLayout(self.override_bar)
         override_layout.setContentsMargins(0, 0, 0, 0)
@@ -248,8 +250,16 @@ class RecapDialog(QDialog):
         )
         self.receipt = keyed(QPushButton("&Reçu"), "Le reçu du règlement encaissé")
         self.close_button = keyed(QPushButton("&Fermer"), "Revenir à la famille (Entrée)")
-        for button in (self.modify, self.abandon, self.pay, self.sheet, self.receipt, self.close_button,
-                       self.override, self.confirm):  # fmt: skip
+        for button in (
+            self.modify,
+            self.abandon,
+            self.pay,
+            self.sheet,
+            self.receipt,
+            self.close_button,
+            self.override,
+            self.confirm,
+        ):
             button.setAutoDefault(False)  # Entrée = the default button chosen below, whatever has the focus
         for button in (self.sheet, self.receipt, self.close_button):
             button.hide()
@@ -315,12 +325,18 @@ class RecapDialog(QDialog):
         self.title_removals.setText(f"<b>Annulations demandées</b> ({len(recap.removals)})")
         _fit(self.additions_view, len(recap.additions), self.room)
         _fit(self.removals_view, len(recap.removals), self.room)
-        for widget, hidden in ((self.title_additions, not recap.additions), (self.additions_view, not recap.additions),
-                               (self.title_removals, not recap.removals), (self.removals_view, not recap.removals)):  # fmt: skip
+        for widget, hidden in (
+            (self.title_additions, not recap.additions),
+            (self.additions_view, not recap.additions),
+            (self.title_removals, not recap.removals),
+            (self.removals_view, not recap.removals),
+        ):
             widget.setHidden(hidden)
         self.totals.setText(self._totals_text())
-        note = ("Une vérification des places est faite au moment de la confirmation. Les réservations confirmées "
-                "restent « Non transmises » jusqu'à la clôture de la journée.")  # fmt: skip
+        note = (
+            "Une vérification des places est faite au moment de la confirmation. Les réservations confirmées "
+            "restent « Non transmises » jusqu'à la clôture de la journée."
+        )
         if recap.has_overrides:
             note += f"\nDépassement accordé par un régisseur : {recap.override_reason}"
         self.note.setText(note)
@@ -337,8 +353,10 @@ class RecapDialog(QDialog):
         self.pay.setVisible(r.missing_cents > 0)
         if r.missing_cents:
             why = "Compte famille débiteur. " if r.in_debit else ""
-            text = (f"{why}Il manque {format_eur(r.missing_cents)} : la famille doit régler au moins ce montant "
-                    "avant de confirmer")  # fmt: skip
+            text = (
+                f"{why}Il manque {format_eur(r.missing_cents)} : la famille doit régler au moins ce montant "
+                "avant de confirmer"
+            )
             if r.waitlist_cents:
                 text += " (la liste d'attente compte : elle sera débitée si une place se libère)"
             self.missing.setText(text + ".")
@@ -394,8 +412,10 @@ class RecapDialog(QDialog):
         """A payment was taken from this recap: said here (no message box), its receipt offered after the
         confirmation."""
         self.receipts.append(receipt)
-        self.paid.setText(f"Règlement de {format_eur(receipt.amount_cents)} encaissé : reçu n° {receipt.number}. "
-                          f"Nouveau solde : {format_eur(receipt.balance_after_cents)}.")  # fmt: skip
+        self.paid.setText(
+            f"Règlement de {format_eur(receipt.amount_cents)} encaissé : reçu n° {receipt.number}. "
+            f"Nouveau solde : {format_eur(receipt.balance_after_cents)}."
+        )
         self.paid.show()
         QTimer.singleShot(0, self._come_back)  # once the payment dialog has closed
 
@@ -429,11 +449,15 @@ class RecapDialog(QDialog):
         self.error.setText(failure.message)
         self.error.show()
         if isinstance(failure.error, OutcomeUnknown):
-            self.note.setText("Cliquez de nouveau sur Confirmer quand le serveur répond : les demandes ne seront "
-                              "pas enregistrées deux fois et leur résultat s'affichera.")  # fmt: skip
+            self.note.setText(
+                "Cliquez de nouveau sur Confirmer quand le serveur répond : les demandes ne seront "
+                "pas enregistrées deux fois et leur résultat s'affichera."
+            )
         else:
-            self.note.setText("Les demandes en cours sont conservées : vous pouvez confirmer de nouveau, modifier "
-                              "ou abandonner.")  # fmt: skip
+            self.note.setText(
+                "Les demandes en cours sont conservées : vous pouvez confirmer de nouveau, modifier "
+                "ou abandonner."
+            )
         self._show_balance_rule()
         self._grow()
 
@@ -495,8 +519,16 @@ class RecapDialog(QDialog):
         self.additions_view.setSelectionMode(QTableView.SelectionMode.NoSelection)
         _fit(self.additions_view, len(result.outcomes), self.room)
         self.additions_view.show()
-        for widget in (self.title_removals, self.removals_view, self.missing, self.pay, self.modify, self.abandon,
-                       self.confirm, self.override_bar):  # fmt: skip
+        for widget in (
+            self.title_removals,
+            self.removals_view,
+            self.missing,
+            self.pay,
+            self.modify,
+            self.abandon,
+            self.confirm,
+            self.override_bar,
+        ):
             widget.hide()
         tally = {status: sum(1 for o in result.outcomes if o.status is status) for status in OutcomeStatus}
         parts = [

@@ -56,8 +56,20 @@ def pick_example(
                 ]
                 full = [c.day for c in first.cells if c.state is DayState.FULL and c.can_book]
                 if booked and free:
-                    found.append(((len(children) > 1, bool(full)), (structure.id, row.id, children, activity.id,
-                                                                      booked[0], free[0], full[0] if full else None)))  # fmt: skip
+                    found.append(
+                        (
+                            (len(children) > 1, bool(full)),
+                            (
+                                structure.id,
+                                row.id,
+                                children,
+                                activity.id,
+                                booked[0],
+                                free[0],
+                                full[0] if full else None,
+                            ),
+                        )
+                    )
                     if len(children) > 1 and full:
                         return found[-1][1]
     return max(found, key=lambda f: f[0])[1] if found else None

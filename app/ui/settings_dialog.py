@@ -144,8 +144,13 @@ class SettingsDialog(SavingDialog):
             widget.setEnabled(server)
 
     def server_settings(self) -> ServerSettings:
-        return ServerSettings(self.host.text().strip(), self.port.value(), self.database.text().strip(),
-                              self.user.text().strip(), self.sslmode.currentText())  # fmt: skip
+        return ServerSettings(
+            self.host.text().strip(),
+            self.port.value(),
+            self.database.text().strip(),
+            self.user.text().strip(),
+            self.sslmode.currentText(),
+        )
 
     def target_url(self) -> str:
         if self.local.isChecked():
@@ -201,13 +206,25 @@ class FirstRunDialog(QDialog):
         title = QLabel("<b>Où sont les données de ce guichet ?</b>")
         layout.addWidget(title)
         for button, choice, note in (
-            (self.demo, "local", "Pour découvrir l'application : 40 familles fictives ; identifiant « admin », "
-                                 "mot de passe « demo »."),
-            (self.install, "install", "Pour mettre en service votre commune : vos structures, votre "
-                                      "administrateur et votre calendrier, sans données fictives."),
-            (self.server, "server", "Pour plusieurs guichets : la base PostgreSQL partagée de la commune "
-                                    "(vide, elle est mise en service par l'assistant)."),
-        ):  # fmt: skip
+            (
+                self.demo,
+                "local",
+                "Pour découvrir l'application : 40 familles fictives ; identifiant « admin », "
+                "mot de passe « demo ».",
+            ),
+            (
+                self.install,
+                "install",
+                "Pour mettre en service votre commune : vos structures, votre "
+                "administrateur et votre calendrier, sans données fictives.",
+            ),
+            (
+                self.server,
+                "server",
+                "Pour plusieurs guichets : la base PostgreSQL partagée de la commune "
+                "(vide, elle est mise en service par l'assistant).",
+            ),
+        ):
             layout.addSpacing(6)
             layout.addWidget(button)
             caption = QLabel(fr(note))
@@ -237,8 +254,12 @@ class MigrationDialog(SavingDialog):
         form.addRow("Identifiant du superviseur", self.login)
         form.addRow("Mot de passe", self.secret)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("La base du serveur partagé doit être mise à jour pour cette version.\n"
-                                "Tous les guichets seront concernés : un superviseur doit confirmer."))  # fmt: skip
+        layout.addWidget(
+            QLabel(
+                "La base du serveur partagé doit être mise à jour pour cette version.\n"
+                "Tous les guichets seront concernés : un superviseur doit confirmer."
+            )
+        )
         layout.addLayout(form)
         layout.addWidget(self.errors)
         layout.addWidget(self.buttons)

@@ -55,8 +55,14 @@ NEW_STRUCTURE = "Nouvelle structure"
 
 def fr(text: str) -> str:
     """French typography: no line break between a word and « ; : ! ? » or inside guillemets."""
-    for plain, joined in ((" ;", "\u00a0;"), (" :", "\u00a0:"), (" !", "\u00a0!"), (" ?", "\u00a0?"),
-                          ("« ", "«\u00a0"), (" »", "\u00a0»")):  # fmt: skip
+    for plain, joined in (
+        (" ;", "\u00a0;"),
+        (" :", "\u00a0:"),
+        (" !", "\u00a0!"),
+        (" ?", "\u00a0?"),
+        ("« ", "«\u00a0"),
+        (" »", "\u00a0»"),
+    ):
         text = text.replace(plain, joined)
     return text
 
@@ -174,9 +180,15 @@ class StructuresPage(_Page):
         self.logo_preview.setFrameShape(QFrame.Shape.StyledPanel)
         self.logo_button = QPushButton("Choisir un logo…")
         self.logo_clear = QPushButton("Retirer le logo")
-        self.fields = {"name": self.name, "address": self.address, "postal_code": self.postal_code,
-                       "city": self.city, "phone": self.phone, "email": self.email,
-                       "logo": self.logo_preview}  # fmt: skip
+        self.fields = {
+            "name": self.name,
+            "address": self.address,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "phone": self.phone,
+            "email": self.email,
+            "logo": self.logo_preview,
+        }
 
         town = QHBoxLayout()
         town.addWidget(self.postal_code)
@@ -196,8 +208,13 @@ class StructuresPage(_Page):
         form.addRow("Téléphone", self.phone)
         form.addRow("E-mail", self.email)
         form.addRow("Logo", logo)
-        form.addRow("", _note("PNG ou JPEG, 1 Mo au plus, imprimé en tête des documents. Sans logo, celui "
-                              "de l'application est utilisé."))  # fmt: skip
+        form.addRow(
+            "",
+            _note(
+                "PNG ou JPEG, 1 Mo au plus, imprimé en tête des documents. Sans logo, celui "
+                "de l'application est utilisé."
+            ),
+        )
         side = QVBoxLayout()
         heading = QLabel("Structures de la commune")
         heading.setBuddy(self.list)
@@ -314,9 +331,13 @@ class StructuresPage(_Page):
         content = self.drafts[self.current].logo
         pixmap = QPixmap()
         if content is not None and pixmap.loadFromData(content):
-            self.logo_preview.setPixmap(pixmap.scaled(self.logo_preview.size() - QSize(8, 8),
-                                                      Qt.AspectRatioMode.KeepAspectRatio,
-                                                      Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+            self.logo_preview.setPixmap(
+                pixmap.scaled(
+                    self.logo_preview.size() - QSize(8, 8),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
             self.logo_preview.setToolTip(self.logo_names[self.current])
         else:
             self.logo_preview.setPixmap(QPixmap())
@@ -356,8 +377,12 @@ class AdminPage(_Page):
         self.confirm = bound(QLineEdit(), InstallInput, "admin_password")
         for edit in (self.password, self.confirm):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.fields = {"login": self.login, "full_name": self.full_name, "password": self.password,
-                       "confirm": self.confirm}  # fmt: skip
+        self.fields = {
+            "login": self.login,
+            "full_name": self.full_name,
+            "password": self.password,
+            "confirm": self.confirm,
+        }
         form = QFormLayout()
         form.addRow("Identifiant *", self.login)
         form.addRow("", _note("Lettres minuscules sans accent, chiffres, point, tiret ou tiret bas."))
@@ -430,7 +455,7 @@ class CalendarPage(_Page):
                 "Les mercredis d'ALAE hors vacances et les journées des petites vacances et de l'été sont "
                 "créés pour chaque structure ; l'administrateur peut ensuite modifier le calendrier, "
                 "fermer des journées ou préparer l'année suivante."
-            )  # fmt: skip
+            )
         )
         layout.addWidget(self.errors)
         layout.addStretch(1)
@@ -487,8 +512,11 @@ class SummaryPage(_Page):
         scroll.setWidget(self.text)
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
-        layout.addWidget(_note("« Terminer » enregistre tout en une fois, puis ouvre le guichet en tant "
-                               "qu'administrateur."))  # fmt: skip
+        layout.addWidget(
+            _note(
+                "« Terminer » enregistre tout en une fois, puis ouvre le guichet en tant qu'administrateur."
+            )
+        )
         layout.addWidget(self.errors)
 
     def plain_text(self) -> str:
@@ -518,12 +546,14 @@ class SetupWizard(QWizard):
         self.setWindowTitle("Guichet Enfance – mise en service")
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
-        for button, text in ((QWizard.WizardButton.BackButton, "< &Précédent"),
-                             (QWizard.WizardButton.NextButton, "&Suivant >"),
-                             (QWizard.WizardButton.CommitButton, "&Valider"),
-                             (QWizard.WizardButton.FinishButton, "&Terminer"),
-                             (QWizard.WizardButton.CancelButton, "Annuler"),
-                             (QWizard.WizardButton.HelpButton, "Aide")):  # fmt: skip
+        for button, text in (
+            (QWizard.WizardButton.BackButton, "< &Précédent"),
+            (QWizard.WizardButton.NextButton, "&Suivant >"),
+            (QWizard.WizardButton.CommitButton, "&Valider"),
+            (QWizard.WizardButton.FinishButton, "&Terminer"),
+            (QWizard.WizardButton.CancelButton, "Annuler"),
+            (QWizard.WizardButton.HelpButton, "Aide"),
+        ):
             self.setButtonText(button, text)
         icon = QPixmap(str(resources_dir() / "icon.png"))
         if not icon.isNull():
@@ -538,9 +568,13 @@ class SetupWizard(QWizard):
         self.admin = AdminPage()
         self.calendar = CalendarPage(today)
         self.summary = SummaryPage()
-        for page_id, page in ((self.WELCOME, self.welcome), (self.STRUCTURES, self.structures),
-                              (self.ADMIN, self.admin), (self.CALENDAR, self.calendar),
-                              (self.SUMMARY, self.summary)):  # fmt: skip
+        for page_id, page in (
+            (self.WELCOME, self.welcome),
+            (self.STRUCTURES, self.structures),
+            (self.ADMIN, self.admin),
+            (self.CALENDAR, self.calendar),
+            (self.SUMMARY, self.summary),
+        ):
             self.setPage(page_id, page)
         self.setStartId(self.WELCOME)
         screen = self.screen().availableGeometry()  # a 1366×768 screen, or smaller at 125 %
@@ -589,13 +623,17 @@ class SetupWizard(QWizard):
             lines.append(f"<span style='color:#546e7a'>activités habituelles : {activities}</span>")
             parts.append(f"<li style='margin-bottom:6px'>{'<br>'.join(lines)}</li>")
         parts.append("</ul><h3>Administrateur</h3><ul>")
-        parts.append(f"<li>{e(' '.join(data.admin_name.split()))}, identifiant "
-                     f"<b>{e(data.admin_login.strip().lower())}</b> ; mot de passe choisi (non affiché)</li>")  # fmt: skip
+        parts.append(
+            f"<li>{e(' '.join(data.admin_name.split()))}, identifiant "
+            f"<b>{e(data.admin_login.strip().lower())}</b> ; mot de passe choisi (non affiché)</li>"
+        )
         parts.append("</ul><h3>Calendrier</h3><ul>")
         parts.append(f"<li>Zone de vacances scolaires : {e(ZONE_LABELS.get(data.zone, data.zone))}</li>")
         if data.school_year:
-            parts.append(f"<li>Année scolaire {e(data.school_year)} préparée maintenant : vacances, jours "
-                         "fériés et journées d'accueil de chaque activité</li>")  # fmt: skip
+            parts.append(
+                f"<li>Année scolaire {e(data.school_year)} préparée maintenant : vacances, jours "
+                "fériés et journées d'accueil de chaque activité</li>"
+            )
         else:
             parts.append("<li>Année scolaire à préparer plus tard, depuis l'administration</li>")
         parts.append("</ul>")
@@ -633,8 +671,11 @@ class SetupWizard(QWizard):
         elif isinstance(exc, ValidationError) and self.value().school_year is not None:
             # the only other check left at this point: the school year's calendar
             self.go_to(self.CALENDAR)
-            self.calendar.show_error(f"{failure.message} Vous pouvez aussi décocher « Préparer l'année scolaire "
-                                     "maintenant » et la préparer plus tard.", ["school_year"])  # fmt: skip
+            self.calendar.show_error(
+                f"{failure.message} Vous pouvez aussi décocher « Préparer l'année scolaire "
+                "maintenant » et la préparer plus tard.",
+                ["school_year"],
+            )
         else:
             self.summary.show_error(failure.message)
 

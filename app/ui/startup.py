@@ -354,8 +354,12 @@ class Startup(QObject):
 
             account, answer, done = value
             try:
-                text, ok = QInputDialog.getText(self.dialog, "Mot de passe du serveur", f"Mot de passe de {account} :",
-                                                QLineEdit.EchoMode.Password)  # fmt: skip
+                text, ok = QInputDialog.getText(
+                    self.dialog,
+                    "Mot de passe du serveur",
+                    f"Mot de passe de {account} :",
+                    QLineEdit.EchoMode.Password,
+                )
                 answer.append(text if ok else None)
             finally:
                 done.set()

@@ -91,8 +91,10 @@ class ChequeChecklist(QDialog):
     def _sum(self) -> None:
         ticked = set(self.value())
         cents = sum(c.cents for c in self.cheques if c.payment_id in ticked)
-        self.total.setText(f"{count(len(ticked), 'chèque coché', 'chèques cochés')} sur {len(self.cheques)}, "
-                           f"{format_eur(cents)}")  # fmt: skip
+        self.total.setText(
+            f"{count(len(ticked), 'chèque coché', 'chèques cochés')} sur {len(self.cheques)}, "
+            f"{format_eur(cents)}"
+        )
 
 
 def _denomination_label(cents: int) -> str:
@@ -159,9 +161,11 @@ class LateClosingDialog(SavingDialog):
         form.addRow("Ticket du terminal CB (€)", self.card_total)
         form.addRow("Commentaire", self.comment)
         layout = QVBoxLayout(self)
-        note = QLabel(f"{count(till.payments, 'règlement')} au guichet ce jour-là pour {format_eur(till.cents)} "
-                      "(avant annulations). La clôture sera marquée « en retard », à votre nom ; un autre régisseur "
-                      "ou un administrateur la valide.")  # fmt: skip
+        note = QLabel(
+            f"{count(till.payments, 'règlement')} au guichet ce jour-là pour {format_eur(till.cents)} "
+            "(avant annulations). La clôture sera marquée « en retard », à votre nom ; un autre régisseur "
+            "ou un administrateur la valide."
+        )
         note.setWordWrap(True)
         layout.addWidget(note)
         layout.addLayout(form)
@@ -170,6 +174,10 @@ class LateClosingDialog(SavingDialog):
         self.resize(520, self.sizeHint().height())
 
     def value(self) -> CountedInput:
-        return CountedInput(self.cash.text().strip(), self.cheque_count.text().strip(),
-                            self.cheque_total.text().strip(), self.comment.text().strip(),
-                            self.card_total.text().strip())  # fmt: skip
+        return CountedInput(
+            self.cash.text().strip(),
+            self.cheque_count.text().strip(),
+            self.cheque_total.text().strip(),
+            self.comment.text().strip(),
+            self.card_total.text().strip(),
+        )

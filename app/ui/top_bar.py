@@ -21,8 +21,10 @@ class TopBar(QFrame):
         self.setObjectName("topBar")
         self.structure = NameCombo()
         self.structure.setAccessibleName("Structure")
-        self.structure.setToolTip("La structure où vous encaissez et clôturez (Alt+S) ; les activités de toutes "
-                                  "vos structures se réservent sans en changer")  # fmt: skip
+        self.structure.setToolTip(
+            "La structure où vous encaissez et clôturez (Alt+S) ; les activités de toutes "
+            "vos structures se réservent sans en changer"
+        )
         self.agent = ElidedLabel(f"Agent : {ctx.actor.name}")
         self.updated = QLabel()
         self.logout = keyed(QPushButton("Déconne&xion"), "Quitter la famille et changer d'agent")

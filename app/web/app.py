@@ -59,8 +59,13 @@ MAX_BASKET = 60
 SESSION_HOURS = 4
 """The cookie's own life; the session itself ends on the server (``portal.SESSION_LENGTH``, the same 4 hours)."""
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
-NAV = [("/", "Accueil"), ("/soldes", "Soldes et paiements"), ("/reserver", "Réserver"),
-       ("/reservations", "Mes réservations"), ("/compte", "Mon compte")]  # fmt: skip
+NAV = [
+    ("/", "Accueil"),
+    ("/soldes", "Soldes et paiements"),
+    ("/reserver", "Réserver"),
+    ("/reservations", "Mes réservations"),
+    ("/compte", "Mon compte"),
+]
 
 
 class GoTo(Exception):
@@ -104,8 +109,14 @@ def create_app(
     if not public_url.startswith(("http://", "https://")):
         raise ValueError("public_url: the portal's address, beginning with http:// or https://")
     web = FastAPI(title="Portail famille", docs_url=None, redoc_url=None, openapi_url=None)
-    web.add_middleware(SessionMiddleware, secret_key=secret_key, session_cookie="portail_famille",
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)  # fmt: skip
+    web.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key,
+        session_cookie="portail_famille",
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=secure_cookies,
+    )
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["eur"] = format_eur
@@ -172,12 +183,25 @@ def create_app(
     @web.exception_handler(Exception)
     async def failure(request: Request, exc: Exception) -> Response:
         log.error("portal: %s %s failed", request.method, request.url.path, exc_info=exc)
-        return problem(request, 500, "Une erreur est survenue", (
-            "Une erreur est survenue de notre côté : rien n'a été enregistré par cette demande. Réessayez dans "
-            "un moment ; si elle revient, appelez le service enfance-jeunesse."))  # fmt: skip
+        return problem(
+            request,
+            500,
+            "Une erreur est survenue",
+            (
+                "Une erreur est survenue de notre côté : rien n'a été enregistré par cette demande. Réessayez dans "
+                "un moment ; si elle revient, appelez le service enfance-jeunesse."
+            ),
+        )
 
-    web.add_middleware(BodyLimit, refuse=lambda scope: problem(Request(scope), 413, "Demande trop volumineuse", (
-        "Cette demande est trop volumineuse pour le portail : revenez à la page et recommencez.")))  # fmt: skip
+    web.add_middleware(
+        BodyLimit,
+        refuse=lambda scope: problem(
+            Request(scope),
+            413,
+            "Demande trop volumineuse",
+            ("Cette demande est trop volumineuse pour le portail : revenez à la page et recommencez."),
+        ),
+    )
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -185,9 +209,16 @@ def create_app(
             "session", {}
         )  # none on a failure's page (outside the session)
         flash = session.pop("flash", None)
-        base = {"request": request, "csrf": csrf_token(session), "family": getattr(request.state, "family", None),
-                "nav": NAV, "path": request.url.path, "flash": flash, "csrf_field": CSRF_FIELD,
-                "updated": moment_text(db.clock.now(), "dd/MM/y 'à' HH:mm")}  # fmt: skip
+        base = {
+            "request": request,
+            "csrf": csrf_token(session),
+            "family": getattr(request.state, "family", None),
+            "nav": NAV,
+            "path": request.url.path,
+            "flash": flash,
+            "csrf_field": CSRF_FIELD,
+            "updated": moment_text(db.clock.now(), "dd/MM/y 'à' HH:mm"),
+        }
         return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
 
     def go(url: str) -> RedirectResponse:
@@ -232,8 +263,17 @@ def create_app(
 
     @web.exception_handler(FormRefused)
     async def refused(request: Request, _exc: FormRefused) -> Response:
-        return page(request, "erreur.html", {"title": "Formulaire expiré", "message": (
-            "Ce formulaire a expiré ou ne vient pas du portail : rechargez la page et recommencez.")}, status=403)  # fmt: skip
+        return page(
+            request,
+            "erreur.html",
+            {
+                "title": "Formulaire expiré",
+                "message": (
+                    "Ce formulaire a expiré ou ne vient pas du portail : rechargez la page et recommencez."
+                ),
+            },
+            status=403,
+        )
 
     def actor(request: Request, fid: int) -> Actor:
         return Actor.family(fid, str(request.session.get("name", "")))
@@ -249,8 +289,10 @@ def create_app(
         return Basket(fid, lines)
 
     def keep(request: Request, basket: Basket) -> None:
-        request.session["basket"] = [[ln.child_id, ln.activity_id, ln.day.isoformat(), ln.action.value]
-                                     for ln in basket.lines[:MAX_BASKET]]  # fmt: skip
+        request.session["basket"] = [
+            [ln.child_id, ln.activity_id, ln.day.isoformat(), ln.action.value]
+            for ln in basket.lines[:MAX_BASKET]
+        ]
 
     def children_of(fid: int) -> dict[int, str]:
         return {c.id: c.first_name for c in family_summary(db, fid).children}
@@ -266,8 +308,9 @@ def create_app(
 
     def sign_in(request: Request, session: portal.FamilySession) -> None:
         request.session.clear()  # a new session: nothing of the anonymous one is kept (fixation)
-        request.session.update({"sid": session.token, "name": session.name,
-                                "must_change": session.must_change_password})  # fmt: skip
+        request.session.update(
+            {"sid": session.token, "name": session.name, "must_change": session.must_change_password}
+        )
 
     def basket_changed(request: Request) -> None:
         request.session["op"] = new_operation_key()  # « Confirmer » sent twice confirms once
@@ -282,8 +325,16 @@ def create_app(
         form = posted(request, fields)
         login = form.get("identifiant", "").strip()[:64]
         if not portal.attempts_left(db, "login", client(request), login_limit, login_window):
-            return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": (
-                "Trop de tentatives depuis cette connexion : réessayez dans quelques minutes.")}, status=429)  # fmt: skip
+            return page(
+                request,
+                "connexion.html",
+                {
+                    "title": "Connexion",
+                    "login": login,
+                    "error": ("Trop de tentatives depuis cette connexion : réessayez dans quelques minutes."),
+                },
+                status=429,
+            )
         try:
             session = portal.family_login(db, form.get("identifiant", ""), form.get("mot_de_passe", ""))
         except (
@@ -294,8 +345,12 @@ def create_app(
             # failures only: a family logging in does not use up its address's attempts
             portal.allow_attempt(db, "login", client(request), login_limit, login_window)
             said = exc if isinstance(exc, portal.FamilyAccountLocked) else LoginRefused()
-            return page(request, "connexion.html", {"title": "Connexion", "login": login, "error": str(said)},
-                        status=401)  # fmt: skip
+            return page(
+                request,
+                "connexion.html",
+                {"title": "Connexion", "login": login, "error": str(said)},
+                status=401,
+            )
         sign_in(request, session)
         return go("/mot-de-passe" if session.must_change_password else "/")
 
@@ -314,8 +369,11 @@ def create_app(
     def password_page(request: Request) -> Response:
         if current(request) is None:
             return go("/connexion")
-        return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe",
-                                                   "forced": bool(request.session.get("must_change"))})  # fmt: skip
+        return page(
+            request,
+            "mot_de_passe.html",
+            {"title": "Choisir un mot de passe", "forced": bool(request.session.get("must_change"))},
+        )
 
     @web.post("/mot-de-passe")
     def password_post(request: Request, fields: Fields) -> Response:
@@ -326,14 +384,25 @@ def create_app(
         new, again = form.get("nouveau", ""), form.get("confirmation", "")
         forced = bool(request.session.get("must_change"))
         if new != again:
-            return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe", "forced": forced,
-                                                       "error": "Les deux mots de passe ne sont pas identiques."},
-                        status=400)  # fmt: skip
+            return page(
+                request,
+                "mot_de_passe.html",
+                {
+                    "title": "Choisir un mot de passe",
+                    "forced": forced,
+                    "error": "Les deux mots de passe ne sont pas identiques.",
+                },
+                status=400,
+            )
         try:
             session = portal.change_family_password(db, fid, form.get("actuel", ""), new)
         except DomainError as exc:
-            return page(request, "mot_de_passe.html", {"title": "Choisir un mot de passe", "forced": forced,
-                                                       "error": str(exc)}, status=400)  # fmt: skip
+            return page(
+                request,
+                "mot_de_passe.html",
+                {"title": "Choisir un mot de passe", "forced": forced, "error": str(exc)},
+                status=400,
+            )
         sign_in(request, session)  # this session goes on with the new password; the others end
         say(request, "Votre mot de passe est enregistré.", "ok")
         return go("/")
@@ -346,13 +415,25 @@ def create_app(
     def forgot_post(request: Request, fields: Fields) -> Response:
         form = posted(request, fields)
         if not portal.allow_attempt(db, "reset", client(request), reset_limit, reset_window):
-            return page(request, "oublie.html", {"title": "Mot de passe oublié", "error": (
-                "Trop de demandes depuis cette connexion : réessayez plus tard.")}, status=429)  # fmt: skip
+            return page(
+                request,
+                "oublie.html",
+                {
+                    "title": "Mot de passe oublié",
+                    "error": ("Trop de demandes depuis cette connexion : réessayez plus tard."),
+                },
+                status=429,
+            )
         base = public_url.rstrip("/")
         answer = page(request, "oublie.html", {"title": "Mot de passe oublié", "sent": True})
         # the lookup and the e-mail are written once the answer has left: its time tells nothing of the accounts
-        answer.background = BackgroundTask(portal.request_reset, db, form.get("identifiant", "")[:200],
-                                           f"{base}/nouveau-mot-de-passe?jeton=", limits.reset_per_day)  # fmt: skip
+        answer.background = BackgroundTask(
+            portal.request_reset,
+            db,
+            form.get("identifiant", "")[:200],
+            f"{base}/nouveau-mot-de-passe?jeton=",
+            limits.reset_per_day,
+        )
         return answer
 
     def link_token(value: object) -> str:
@@ -363,26 +444,50 @@ def create_app(
     def reset_page(request: Request, jeton: str = "") -> Response:
         token = link_token(jeton)
         valid = bool(token) and portal.reset_link_valid(db, token)
-        return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token, "valid": valid},
-                    status=200 if valid else 410)  # fmt: skip
+        return page(
+            request,
+            "nouveau.html",
+            {"title": "Nouveau mot de passe", "token": token, "valid": valid},
+            status=200 if valid else 410,
+        )
 
     @web.post("/nouveau-mot-de-passe")
     def reset_post(request: Request, fields: Fields) -> Response:
         form = posted(request, fields)
         token = link_token(form.get("jeton"))
         if not token:
-            return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": "", "valid": False},
-                        status=410)  # fmt: skip
+            return page(
+                request,
+                "nouveau.html",
+                {"title": "Nouveau mot de passe", "token": "", "valid": False},
+                status=410,
+            )
         if form.get("nouveau", "") != form.get("confirmation", ""):
-            return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token, "valid": True,
-                                                  "error": "Les deux mots de passe ne sont pas identiques."},
-                        status=400)  # fmt: skip
+            return page(
+                request,
+                "nouveau.html",
+                {
+                    "title": "Nouveau mot de passe",
+                    "token": token,
+                    "valid": True,
+                    "error": "Les deux mots de passe ne sont pas identiques.",
+                },
+                status=400,
+            )
         try:
             session = portal.reset_password(db, token, form.get("nouveau", ""))
         except DomainError as exc:
-            return page(request, "nouveau.html", {"title": "Nouveau mot de passe", "token": token,
-                                                  "valid": portal.reset_link_valid(db, token), "error": str(exc)},
-                        status=400)  # fmt: skip
+            return page(
+                request,
+                "nouveau.html",
+                {
+                    "title": "Nouveau mot de passe",
+                    "token": token,
+                    "valid": portal.reset_link_valid(db, token),
+                    "error": str(exc),
+                },
+                status=400,
+            )
         sign_in(request, session)
         say(request, "Votre nouveau mot de passe est enregistré : vous êtes connecté.", "ok")
         return go("/")
@@ -392,8 +497,16 @@ def create_app(
     def home(request: Request) -> Response:
         fid = guard(request)
         today = local_today(db.clock)
-        return page(request, "accueil.html", {"title": "Accueil", "messages": portal.current_messages(db, today),
-                                              "today": today, "summary": family_summary(db, fid)})  # fmt: skip
+        return page(
+            request,
+            "accueil.html",
+            {
+                "title": "Accueil",
+                "messages": portal.current_messages(db, today),
+                "today": today,
+                "summary": family_summary(db, fid),
+            },
+        )
 
     @web.get("/licence", response_class=HTMLResponse)
     def licence(request: Request) -> Response:
@@ -403,11 +516,17 @@ def create_app(
 
     @web.get("/licence/sources.tar.gz")
     def sources() -> Response:
-        return Response(source_archive(), media_type="application/gzip",
-                        headers={"Content-Disposition": 'attachment; filename="guichet-enfance-sources.tar.gz"'})  # fmt: skip
+        return Response(
+            source_archive(),
+            media_type="application/gzip",
+            headers={"Content-Disposition": 'attachment; filename="guichet-enfance-sources.tar.gz"'},
+        )
 
-    add_payment_routes(web, PortalKit(db, page, guard, posted, go, say, actor, basket_of, current),
-                       payments or PaymentGateway(public_url))  # fmt: skip
+    add_payment_routes(
+        web,
+        PortalKit(db, page, guard, posted, go, say, actor, basket_of, current),
+        payments or PaymentGateway(public_url),
+    )
 
     # --- réserver ---------------------------------------------------------------------------------------------------
     @web.get("/reserver", response_class=HTMLResponse)
@@ -447,16 +566,32 @@ def create_app(
         for a in activities.values():
             if a.id != activity:
                 others.setdefault(a.structure_name, {})[a.id] = a.name
-        return page(request, "reserver.html", {
-            "title": "Réserver", "children": children, "structures": structures, "structure": chosen,
-            "activities": activities, "child": child, "activity": activity,
-            "month_label": format_date(first, "MMMM y", locale="fr_FR"),
-            "mois": f"{year:04d}-{month:02d}", "before": f"{before:%Y-%m}", "after": f"{after:%Y-%m}",
-            "grid": grid, "weekdays": WEEKDAYS, "legend": STATE_LEGEND, "count": len(basket.lines),
-            "why": _why([c for week in grid for c in week]),
-            "siblings": {k: v for k, v in children.items() if k != child}, "other_activities": others,
-            "copyable": any(a is Action.ADD for a in pending.values()),
-            "waitlist": activities[activity].waitlist_enabled})  # fmt: skip
+        return page(
+            request,
+            "reserver.html",
+            {
+                "title": "Réserver",
+                "children": children,
+                "structures": structures,
+                "structure": chosen,
+                "activities": activities,
+                "child": child,
+                "activity": activity,
+                "month_label": format_date(first, "MMMM y", locale="fr_FR"),
+                "mois": f"{year:04d}-{month:02d}",
+                "before": f"{before:%Y-%m}",
+                "after": f"{after:%Y-%m}",
+                "grid": grid,
+                "weekdays": WEEKDAYS,
+                "legend": STATE_LEGEND,
+                "count": len(basket.lines),
+                "why": _why([c for week in grid for c in week]),
+                "siblings": {k: v for k, v in children.items() if k != child},
+                "other_activities": others,
+                "copyable": any(a is Action.ADD for a in pending.values()),
+                "waitlist": activities[activity].waitlist_enabled,
+            },
+        )
 
     @web.post("/reserver/jour")
     def toggle(request: Request, fields: Fields) -> Response:
@@ -505,15 +640,26 @@ def create_app(
         target = int_param(value)
         to_child = target if kind in ("", "enfant") else None  # a bare number: a child (the former form)
         to_activity = target if kind == "activite" else None
-        if (source not in children or activity not in activities or (to_child is None and to_activity is None)
-                or (to_child is not None and to_child not in children)
-                or (to_activity is not None and to_activity not in activities)):  # fmt: skip
+        if (
+            source not in children
+            or activity not in activities
+            or (to_child is None and to_activity is None)
+            or (to_child is not None and to_child not in children)
+            or (to_activity is not None and to_activity not in activities)
+        ):
             raise NotYours()
         back = f"/reserver?enfant={source}&activite={activity}"
         basket = basket_of(request, fid)
         try:
-            report = copy_days(db, actor(request, fid), basket, from_child_id=source, from_activity_id=activity,
-                               to_child_id=to_child, to_activity_id=to_activity)  # fmt: skip
+            report = copy_days(
+                db,
+                actor(request, fid),
+                basket,
+                from_child_id=source,
+                from_activity_id=activity,
+                to_child_id=to_child,
+                to_activity_id=to_activity,
+            )
         except DomainError as exc:
             say(request, str(exc), "error")
             return go(back)
@@ -577,14 +723,28 @@ def create_app(
         result = portal.confirmed_outcome(db, fid, key) if isinstance(key, str) else None
         if result is None:
             return go("/reservations")
-        rows = [{"child": o.child_name, "activity": o.activity_name, "day": o.line.day, "label": o.label,
-                 "status": o.status.value} for o in result.outcomes]  # fmt: skip
+        rows = [
+            {
+                "child": o.child_name,
+                "activity": o.activity_name,
+                "day": o.line.day,
+                "label": o.label,
+                "status": o.status.value,
+            }
+            for o in result.outcomes
+        ]
         kept = {OutcomeStatus.ACCEPTED, OutcomeStatus.WAITLISTED, OutcomeStatus.CANCELLED}
-        return page(request, "resultat.html", {"title": "Résultat de vos demandes", "rows": rows,
-                                               "totals": result.totals(),
-                                               "recorded": any(o.status in kept for o in result.outcomes),
-                                               "waitlisted": any(o.status is OutcomeStatus.WAITLISTED
-                                                                 for o in result.outcomes)})  # fmt: skip
+        return page(
+            request,
+            "resultat.html",
+            {
+                "title": "Résultat de vos demandes",
+                "rows": rows,
+                "totals": result.totals(),
+                "recorded": any(o.status in kept for o in result.outcomes),
+                "waitlisted": any(o.status is OutcomeStatus.WAITLISTED for o in result.outcomes),
+            },
+        )
 
     # --- mes réservations, mon compte ---------------------------------------------------------------------------
     @web.get("/reservations", response_class=HTMLResponse)
@@ -598,16 +758,24 @@ def create_app(
     def sheet(request: Request) -> Response:
         fid = guard(request)
         pdf = reservation_sheet_pdf(db, fid, None, None, printed_by="portail famille")
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": 'attachment; filename="fiche-reservations.pdf"',
-                                 "Cache-Control": "no-store"})  # fmt: skip
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": 'attachment; filename="fiche-reservations.pdf"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @web.get("/compte", response_class=HTMLResponse)
     def account(request: Request) -> Response:
         fid = guard(request)
         summary = family_summary(db, fid)
-        return page(request, "compte.html", {"title": "Mon compte", "summary": summary,
-                                             "email": summary.email, "phone": summary.phone})  # fmt: skip
+        return page(
+            request,
+            "compte.html",
+            {"title": "Mon compte", "summary": summary, "email": summary.email, "phone": summary.phone},
+        )
 
     @web.post("/compte")
     def account_post(request: Request, fields: Fields) -> Response:
@@ -617,8 +785,18 @@ def create_app(
         try:
             portal.update_contact(db, actor(request, fid), email, phone)
         except DomainError as exc:
-            return page(request, "compte.html", {"title": "Mon compte", "summary": family_summary(db, fid),
-                                                 "email": email, "phone": phone, "error": str(exc)}, status=400)  # fmt: skip
+            return page(
+                request,
+                "compte.html",
+                {
+                    "title": "Mon compte",
+                    "summary": family_summary(db, fid),
+                    "email": email,
+                    "phone": phone,
+                    "error": str(exc),
+                },
+                status=400,
+            )
         say(request, "Vos coordonnées sont enregistrées.", "ok")
         return go("/compte")
 
@@ -687,8 +865,11 @@ def _month(text: str) -> tuple[int, int] | None:
 
 def _weeks(year: int, month: int) -> list[list[date]]:
     """The month's weeks, Monday to Friday (no activity runs on a weekend)."""
-    return [[d for d in week[:5]] for week in pycalendar.Calendar().monthdatescalendar(year, month)
-            if any(d.month == month for d in week[:5])]  # fmt: skip
+    return [
+        [d for d in week[:5]]
+        for week in pycalendar.Calendar().monthdatescalendar(year, month)
+        if any(d.month == month for d in week[:5])
+    ]
 
 
 def _day_id(day: date) -> str:
@@ -719,9 +900,19 @@ def _cell(cell: Any, day: date, action: Action | None, month: int) -> dict[str, 
     css = f"st-{action.value}" if action is not None else f"st-{cell.state.value}"
     generic = cell.state is DayState.CLOSED and cell.reason.startswith("pas d'accueil")
     explained = click is None and bool(cell.reason) and cell.state is not DayState.PAST and not generic
-    return {"day": day, "id": _day_id(day), "outside": False, "label": label, "places": places,
-            "css": css + (" locked" if locked else ""), "reason": cell.reason, "click": click.value if click else None,
-            "locked": locked, "explained": explained, "hint": f"{verb} le {when}" if click else when}  # fmt: skip
+    return {
+        "day": day,
+        "id": _day_id(day),
+        "outside": False,
+        "label": label,
+        "places": places,
+        "css": css + (" locked" if locked else ""),
+        "reason": cell.reason,
+        "click": click.value if click else None,
+        "locked": locked,
+        "explained": explained,
+        "hint": f"{verb} le {when}" if click else when,
+    }
 
 
 def _why(cells: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -731,8 +922,10 @@ def _why(cells: list[dict[str, Any]]) -> list[dict[str, str]]:
     for c in cells:
         if c.get("explained"):
             groups.setdefault((c["locked"], c["reason"]), []).append(c["day"])
-    return [{"days": _days_text(days), "what": "réservé, plus annulable" if locked else "", "reason": reason}
-            for (locked, reason), days in groups.items()]  # fmt: skip
+    return [
+        {"days": _days_text(days), "what": "réservé, plus annulable" if locked else "", "reason": reason}
+        for (locked, reason), days in groups.items()
+    ]
 
 
 def _days_text(days: list[date]) -> str:
@@ -744,6 +937,10 @@ def _days_text(days: list[date]) -> str:
             runs[-1].append(d)
         else:
             runs.append([d])
-    parts = [day_text(r[0], "EEEE d MMMM") if len(r) == 1
-             else f"du {day_text(r[0], 'EEEE d')} au {day_text(r[-1], 'EEEE d MMMM')}" for r in runs]  # fmt: skip
+    parts = [
+        day_text(r[0], "EEEE d MMMM")
+        if len(r) == 1
+        else f"du {day_text(r[0], 'EEEE d')} au {day_text(r[-1], 'EEEE d MMMM')}"
+        for r in runs
+    ]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]

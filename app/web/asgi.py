@@ -64,15 +64,20 @@ def from_environment() -> FastAPI:
 
     raw = os.environ.get(URL_ENV, "").strip()
     if not raw:
-        raise ConfigurationError(f"{URL_ENV} : l'adresse publique du portail (https://…), écrite dans les liens de "
-                                 "mot de passe oublié.")  # fmt: skip
+        raise ConfigurationError(
+            f"{URL_ENV} : l'adresse publique du portail (https://…), écrite dans les liens de "
+            "mot de passe oublié."
+        )
     url = _public_address(raw, URL_ENV)
     secret = _secret(os.environ.get(SECRET_ENV, ""))
     # the demonstration's payment site believes any notification: never on a real town's portal
-    return create_app(open_database(None, create=False, pool=portal_pool()), secret_key=secret,
-                      secure_cookies=os.environ.get(HTTP_ENV) != "1", public_url=url,
-                      payments=PaymentGateway(url, allow_demo=False,
-                                              allow_test=os.environ.get(TEST_PAYMENTS_ENV) == "1"))  # fmt: skip
+    return create_app(
+        open_database(None, create=False, pool=portal_pool()),
+        secret_key=secret,
+        secure_cookies=os.environ.get(HTTP_ENV) != "1",
+        public_url=url,
+        payments=PaymentGateway(url, allow_demo=False, allow_test=os.environ.get(TEST_PAYMENTS_ENV) == "1"),
+    )
 
 
 _built: dict[str, FastAPI] = {}

@@ -65,18 +65,38 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         except DomainError:
             return None
 
-    def balances_page(request: Request, fid: int, *, error: str = "", typed: dict[str, str] | None = None,
-                      status: int = 200) -> Response:  # fmt: skip
+    def balances_page(
+        request: Request, fid: int, *, error: str = "", typed: dict[str, str] | None = None, status: int = 200
+    ) -> Response:
         pending = pending_recap(request, fid)
         wallets = online_wallets(db, gateway, fid)
         suggested = suggested_amounts(pending, wallets)
-        forms = [{"wallet": w, "amount": (typed or {}).get(str(w.id)) or suggested_amount(suggested.get(w.kind, 0)),
-                  "suggested": suggested.get(w.kind, 0)} for w in wallets if w.structures]  # fmt: skip
-        return kit.page(request, "soldes.html", {
-            "title": "Soldes et paiements", "summary": family_summary(db, fid), "pending": pending,
-            "forms": forms, "counter_only": [w for w in wallets if not w.structures],
-            "online": online_payments_of_family(db, fid)[:20], "history": ledger_rows(db, fid, 100),
-            "min": format_eur(MIN_CENTS), "max": format_eur(MAX_CENTS), "error": error}, status=status)  # fmt: skip
+        forms = [
+            {
+                "wallet": w,
+                "amount": (typed or {}).get(str(w.id)) or suggested_amount(suggested.get(w.kind, 0)),
+                "suggested": suggested.get(w.kind, 0),
+            }
+            for w in wallets
+            if w.structures
+        ]
+        return kit.page(
+            request,
+            "soldes.html",
+            {
+                "title": "Soldes et paiements",
+                "summary": family_summary(db, fid),
+                "pending": pending,
+                "forms": forms,
+                "counter_only": [w for w in wallets if not w.structures],
+                "online": online_payments_of_family(db, fid)[:20],
+                "history": ledger_rows(db, fid, 100),
+                "min": format_eur(MIN_CENTS),
+                "max": format_eur(MAX_CENTS),
+                "error": error,
+            },
+            status=status,
+        )
 
     @web.get("/soldes", response_class=HTMLResponse)
     def balances(request: Request) -> Response:
@@ -90,8 +110,14 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         wallet_id, structure_id = _int(form.get("porte_monnaie")), _int(form.get("structure"))
         typed = {str(wallet_id): form.get("montant", "")}
         try:  # the payment site is asked for its page (it may take seconds: this runs in a server's thread)
-            start = start_online_payment(db, gateway, kit.actor(request, fid), structure_id or 0, wallet_id or 0,
-                                         form.get("montant", ""))  # fmt: skip
+            start = start_online_payment(
+                db,
+                gateway,
+                kit.actor(request, fid),
+                structure_id or 0,
+                wallet_id or 0,
+                form.get("montant", ""),
+            )
         except FieldErrors as exc:
             return balances_page(request, fid, error=str(exc), typed=typed, status=400)
         except DomainError as exc:
@@ -120,8 +146,15 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         try:
             settle_online_payment(db, gateway, reference[:30], query[:MAX_QUERY])
         except UnknownOnlinePayment:
-            return kit.page(request, "erreur.html", {"title": "Paiement inconnu", "message": (
-                "Ce paiement n'existe pas : rien n'a été enregistré.")}, status=404)  # fmt: skip
+            return kit.page(
+                request,
+                "erreur.html",
+                {
+                    "title": "Paiement inconnu",
+                    "message": ("Ce paiement n'existe pas : rien n'a été enregistré."),
+                },
+                status=404,
+            )
         except DomainError as exc:
             problem = str(exc)
         if request.method == "POST":
@@ -129,12 +162,28 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         fid = kit.current(request)
         state = online_payment_state(db, fid, reference[:30]) if fid is not None else None
         if state is None:
-            return kit.page(request, "erreur.html", {"title": "Retour du site de paiement", "message": (
-                "Votre paiement a bien été transmis. Connectez-vous pour le retrouver dans « Soldes et paiements ».")})  # fmt: skip
+            return kit.page(
+                request,
+                "erreur.html",
+                {
+                    "title": "Retour du site de paiement",
+                    "message": (
+                        "Votre paiement a bien été transmis. Connectez-vous pour le retrouver dans « Soldes et paiements »."
+                    ),
+                },
+            )
         balance = family_summary(db, state.family_id).balance_cents
-        return kit.page(request, "paiement.html", {"title": "Votre paiement", "state": state, "balance": balance,
-                                                   "problem": problem,
-                                                   "basket": bool(kit.basket_of(request, state.family_id).lines)})  # fmt: skip
+        return kit.page(
+            request,
+            "paiement.html",
+            {
+                "title": "Votre paiement",
+                "state": state,
+                "balance": balance,
+                "problem": problem,
+                "basket": bool(kit.basket_of(request, state.family_id).lines),
+            },
+        )
 
     # --- the demonstration's payment site ---------------------------------------------------------------------
     @web.get(DEMO_PATH, response_class=HTMLResponse)
@@ -142,11 +191,22 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         request: Request, transaction_id: str = "", amount: str = "", orderid: str = ""
     ) -> Response:
         if not gateway.allow_demo:
-            return kit.page(request, "erreur.html", {"title": "Page introuvable", "message": (
-                "Cette page n'existe pas.")}, status=404)  # fmt: skip
-        return kit.page(request, "paiement_demo.html", {"title": "Site de paiement de démonstration",
-                                                        "transaction_id": transaction_id[:100],
-                                                        "amount": amount[:20], "orderid": orderid[:30]})  # fmt: skip
+            return kit.page(
+                request,
+                "erreur.html",
+                {"title": "Page introuvable", "message": ("Cette page n'existe pas.")},
+                status=404,
+            )
+        return kit.page(
+            request,
+            "paiement_demo.html",
+            {
+                "title": "Site de paiement de démonstration",
+                "transaction_id": transaction_id[:100],
+                "amount": amount[:20],
+                "orderid": orderid[:30],
+            },
+        )
 
     @web.post(DEMO_PATH)
     def demo_pay(request: Request, fields: Fields) -> Response:
@@ -154,8 +214,12 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         if not gateway.allow_demo:
             return PlainTextResponse("introuvable", status_code=404)
         reference = form.get("orderid", "")[:30]
-        answer = {"transaction_id": form.get("transaction_id", ""), "amount": form.get("amount", ""),
-                  "orderid": reference, "signed": "1"}  # fmt: skip
+        answer = {
+            "transaction_id": form.get("transaction_id", ""),
+            "amount": form.get("amount", ""),
+            "orderid": reference,
+            "signed": "1",
+        }
         choice = form.get("choix", "")
         if choice == "payer":
             answer["ok"] = "1"
@@ -166,8 +230,12 @@ def add_payment_routes(web: FastAPI, kit: PortalKit, gateway: PaymentGateway) ->
         try:
             settle_online_payment(db, gateway, reference, urlencode(answer))
         except UnknownOnlinePayment:
-            return kit.page(request, "erreur.html", {"title": "Paiement inconnu", "message": (
-                "Ce paiement n'existe pas.")}, status=404)  # fmt: skip
+            return kit.page(
+                request,
+                "erreur.html",
+                {"title": "Paiement inconnu", "message": ("Ce paiement n'existe pas.")},
+                status=404,
+            )
         except DomainError as exc:
             kit.say(request, str(exc), "error")
         return kit.go(f"{RETURN_PATH}{reference}")

@@ -27,8 +27,14 @@ def _scope_existing_activities() -> None:
     """Existing ALSH activities whose periods are all summers run in the summer (opening on 6 May); the others
     in the short holidays: what the demonstration and the towns set up before this version did."""
     bind = op.get_bind()
-    activities = sa.table("activities", sa.column("id"), sa.column("kind"), sa.column("period_scope"),
-                          sa.column("period_opening_rule"), sa.column("period_opening_fixed"))  # fmt: skip
+    activities = sa.table(
+        "activities",
+        sa.column("id"),
+        sa.column("kind"),
+        sa.column("period_scope"),
+        sa.column("period_opening_rule"),
+        sa.column("period_opening_fixed"),
+    )
     periods = sa.table("periods", sa.column("activity_id"), sa.column("start_date"))
     alsh = (
         bind.execute(sa.select(activities.c.id).where(activities.c.kind == "alsh_holidays")).scalars().all()

@@ -22,9 +22,18 @@ APPEND_ONLY = ("ledger_entries", "payments", "audit_log")
 def upgrade() -> None:
     with op.batch_alter_table("agents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("system", sa.Boolean(), server_default=sa.false(), nullable=False))
-    agents = sa.table("agents", sa.column("login"), sa.column("full_name"), sa.column("role"),
-                      sa.column("password_hash"), sa.column("active"), sa.column("failed_logins"),
-                      sa.column("must_change_password"), sa.column("system"), sa.column("created_at"))  # fmt: skip
+    agents = sa.table(
+        "agents",
+        sa.column("login"),
+        sa.column("full_name"),
+        sa.column("role"),
+        sa.column("password_hash"),
+        sa.column("active"),
+        sa.column("failed_logins"),
+        sa.column("must_change_password"),
+        sa.column("system"),
+        sa.column("created_at"),
+    )
     bind = op.get_bind()
     if bind.execute(
         sa.select(sa.func.count()).select_from(agents).where(agents.c.login == SYSTEM_LOGIN)
@@ -34,17 +43,39 @@ def upgrade() -> None:
         )
     else:
         now = datetime.now(UTC)
-        op.bulk_insert(agents, [{"login": SYSTEM_LOGIN, "full_name": "Système (tâches planifiées, ligne de commande)",
-                                 "role": "admin", "password_hash": None, "active": True, "failed_logins": 0,
-                                 "must_change_password": False, "system": True,
-                                 "created_at": now if bind.dialect.name != "sqlite" else now.replace(tzinfo=None)}])  # fmt: skip
+        op.bulk_insert(
+            agents,
+            [
+                {
+                    "login": SYSTEM_LOGIN,
+                    "full_name": "Système (tâches planifiées, ligne de commande)",
+                    "role": "admin",
+                    "password_hash": None,
+                    "active": True,
+                    "failed_logins": 0,
+                    "must_change_password": False,
+                    "system": True,
+                    "created_at": now if bind.dialect.name != "sqlite" else now.replace(tzinfo=None),
+                }
+            ],
+        )
     # Older versions queued temporary portal passwords in the outbox: none stays there in clear.
-    outbox = sa.table("outbox_messages", sa.column("kind"), sa.column("body"), sa.column("status"),
-                      sa.column("last_error"))  # fmt: skip
-    bind.execute(outbox.update().where(outbox.c.kind == "portal_password").values(
-        body="(effacé : contenait un mot de passe provisoire)"))  # fmt: skip
-    bind.execute(outbox.update().where(outbox.c.kind == "portal_password", outbox.c.status == "pending").values(
-        status="failed", last_error="mot de passe provisoire effacé : en réémettre un depuis « Accès portail »"))  # fmt: skip
+    outbox = sa.table(
+        "outbox_messages", sa.column("kind"), sa.column("body"), sa.column("status"), sa.column("last_error")
+    )
+    bind.execute(
+        outbox.update()
+        .where(outbox.c.kind == "portal_password")
+        .values(body="(effacé : contenait un mot de passe provisoire)")
+    )
+    bind.execute(
+        outbox.update()
+        .where(outbox.c.kind == "portal_password", outbox.c.status == "pending")
+        .values(
+            status="failed",
+            last_error="mot de passe provisoire effacé : en réémettre un depuis « Accès portail »",
+        )
+    )
     if bind.dialect.name == "sqlite":  # PostgreSQL: the counters' role has no UPDATE/DELETE on them (migrate)
         for table in APPEND_ONLY:
             for what in ("UPDATE", "DELETE"):

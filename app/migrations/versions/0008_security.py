@@ -125,39 +125,84 @@ def _seal_existing_rows() -> None:
     def sealed_json(family_id: int, value: object) -> object:
         if value is None:
             return None
-        return {"sealed": encrypt(keys[family_id], family_id, json.dumps(value, ensure_ascii=False,
-                                                                         separators=(",", ":")))}  # fmt: skip
+        return {
+            "sealed": encrypt(
+                keys[family_id], family_id, json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            )
+        }
 
-    audit = sa.table("audit_log", sa.column("id"), sa.column("family_id"), sa.column("action"),
-                     sa.column("before", sa.JSON), sa.column("after", sa.JSON), sa.column("reason"))  # fmt: skip
-    _update(audit, [{"_id": row.id, "before": sealed_json(row.family_id, row.before),
-                     "after": sealed_json(row.family_id, row.after), "reason": sealed(row.family_id, row.reason)}
-                    for row in bind.execute(sa.select(audit).where(audit.c.family_id.is_not(None))).all()])  # fmt: skip
-    for row in bind.execute(sa.select(audit).where(audit.c.family_id.is_(None), audit.c.action.in_(
-            ("activity_day.close", "nightly.transmit")))).all():  # fmt: skip
+    audit = sa.table(
+        "audit_log",
+        sa.column("id"),
+        sa.column("family_id"),
+        sa.column("action"),
+        sa.column("before", sa.JSON),
+        sa.column("after", sa.JSON),
+        sa.column("reason"),
+    )
+    _update(
+        audit,
+        [
+            {
+                "_id": row.id,
+                "before": sealed_json(row.family_id, row.before),
+                "after": sealed_json(row.family_id, row.after),
+                "reason": sealed(row.family_id, row.reason),
+            }
+            for row in bind.execute(sa.select(audit).where(audit.c.family_id.is_not(None))).all()
+        ],
+    )
+    for row in bind.execute(
+        sa.select(audit).where(
+            audit.c.family_id.is_(None), audit.c.action.in_(("activity_day.close", "nightly.transmit"))
+        )
+    ).all():
         after = dict(row.after or {})
         for name in ("families", "without_email"):
             if isinstance(after.get(name), list):
                 after[name] = len(after[name])  # names of families: a count
         bind.execute(audit.update().where(audit.c.id == row.id).values(after=after))
 
-    ledger = sa.table("ledger_entries", sa.column("id"), sa.column("wallet_id"), sa.column("label"),
-                      sa.column("reason"))  # fmt: skip
+    ledger = sa.table(
+        "ledger_entries", sa.column("id"), sa.column("wallet_id"), sa.column("label"), sa.column("reason")
+    )
     wallets = sa.table("wallets", sa.column("id"), sa.column("family_id"))
     entries = sa.select(ledger.c.id, ledger.c.label, ledger.c.reason, wallets.c.family_id).join(
         wallets, wallets.c.id == ledger.c.wallet_id
     )
-    _update(ledger, [{"_id": row.id, "label": sealed(row.family_id, row.label),
-                      "reason": sealed(row.family_id, row.reason)} for row in bind.execute(entries).all()])  # fmt: skip
+    _update(
+        ledger,
+        [
+            {
+                "_id": row.id,
+                "label": sealed(row.family_id, row.label),
+                "reason": sealed(row.family_id, row.reason),
+            }
+            for row in bind.execute(entries).all()
+        ],
+    )
 
-    payments = sa.table("payments", sa.column("id"), sa.column("family_id"), sa.column("cheque_bank"),
-                        sa.column("cheque_number"))  # fmt: skip
+    payments = sa.table(
+        "payments",
+        sa.column("id"),
+        sa.column("family_id"),
+        sa.column("cheque_bank"),
+        sa.column("cheque_number"),
+    )
     cheques = sa.select(payments).where(
         sa.or_(payments.c.cheque_bank.is_not(None), payments.c.cheque_number.is_not(None))
     )
-    _update(payments, [{"_id": row.id, "cheque_bank": sealed(row.family_id, row.cheque_bank),
-                        "cheque_number": sealed(row.family_id, row.cheque_number)}
-                       for row in bind.execute(cheques).all()])  # fmt: skip
+    _update(
+        payments,
+        [
+            {
+                "_id": row.id,
+                "cheque_bank": sealed(row.family_id, row.cheque_bank),
+                "cheque_number": sealed(row.family_id, row.cheque_number),
+            }
+            for row in bind.execute(cheques).all()
+        ],
+    )
     bind.execute(sa.text("DELETE FROM operation_keys"))
 
 

@@ -36,7 +36,7 @@ def upgrade() -> None:
             ["families.id"],
             name=op.f("fk_portal_sessions_family_id_families"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_portal_sessions_token_hash")),
     )
@@ -64,8 +64,10 @@ def upgrade() -> None:
         batch_op.create_index("ix_portal_attempts_kind_key_at", ["kind", "key_hash", "at"], unique=False)
         batch_op.create_index(batch_op.f("ix_portal_attempts_at"), ["at"], unique=False)
     # the reset e-mails sent by the older versions kept their link (its token) in the outbox: erased
-    op.execute("UPDATE outbox_messages SET body = '(message envoyé ; lien effacé)' "
-               "WHERE kind = 'portal_reset' AND status = 'sent'")  # fmt: skip
+    op.execute(
+        "UPDATE outbox_messages SET body = '(message envoyé ; lien effacé)' "
+        "WHERE kind = 'portal_reset' AND status = 'sent'"
+    )
 
 
 def downgrade() -> None:

@@ -42,15 +42,27 @@ def _reservation(s: Session, reservation_id: int) -> Reservation:
 def record_attendance(db: Database, actor: Actor, reservation_id: int, attendance: Attendance) -> None:
     """Present or absent (billed unless a certificate comes), for an accepted reservation whose day has come."""
     attendance = Attendance(attendance)
-    db.write(lambda s: lifecycle.record_attendance(s, _reservation(s, reservation_id), attendance,
-                                                   db.clock.now(), actor), actor=actor, rule=rule("booking.attendance.record_attendance"), changed=(Shown.PLACES,))  # fmt: skip
+    db.write(
+        lambda s: lifecycle.record_attendance(
+            s, _reservation(s, reservation_id), attendance, db.clock.now(), actor
+        ),
+        actor=actor,
+        rule=rule("booking.attendance.record_attendance"),
+        changed=(Shown.PLACES,),
+    )
 
 
 @checked
 def record_certificate(db: Database, actor: Actor, reservation_id: int, *, key: OperationKey) -> int:
     """Record a medical certificate for an absence, refunding the day. Returns the refunded cents."""
     operation = Operation(key, "reservation.certificate", int)
-    return db.write(lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor), operation=operation, actor=actor, rule=rule("booking.attendance.record_certificate"), changed=(Shown.PLACES, Shown.ACCOUNTS))  # fmt: skip
+    return db.write(
+        lambda s: lifecycle.record_certificate(s, _reservation(s, reservation_id), db.clock.now(), actor),
+        operation=operation,
+        actor=actor,
+        rule=rule("booking.attendance.record_certificate"),
+        changed=(Shown.PLACES, Shown.ACCOUNTS),
+    )
 
 
 @dataclass(frozen=True)
@@ -94,7 +106,7 @@ def day_attendance(db: Database, activity_id: int, day: date) -> list[Attendance
                 fam,
                 res.attendance,
                 res.certificate_at is not None,
-            )  # fmt: skip
+            )
             for res, c, fam in rows
         ]
         return sorted(result, key=lambda r: collation_key(r.child))

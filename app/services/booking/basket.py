@@ -77,8 +77,11 @@ class Basket:
         the line already had)."""
         for i, line in enumerate(self.lines):
             if line.key == key:
-                self.lines[i] = replace(line, override_deadline=line.override_deadline or deadline,
-                                        override_capacity=line.override_capacity or capacity)  # fmt: skip
+                self.lines[i] = replace(
+                    line,
+                    override_deadline=line.override_deadline or deadline,
+                    override_capacity=line.override_capacity or capacity,
+                )
 
     @property
     def additions(self) -> list[BasketLine]:
@@ -163,8 +166,12 @@ class Recap:
     @property
     def balance_check(self) -> BalanceCheck:
         """The balance rule (``rules.check_balance``): the same function decides at confirmation."""
-        return check_balance(balance_cents=self.balance_cents, additions_cents=self.cost_cents,
-                             refunds_cents=self.refunds_cents, has_additions=any(r.ok for r in self.additions))  # fmt: skip
+        return check_balance(
+            balance_cents=self.balance_cents,
+            additions_cents=self.cost_cents,
+            refunds_cents=self.refunds_cents,
+            has_additions=any(r.ok for r in self.additions),
+        )
 
     @property
     def needed_cents(self) -> int:
@@ -198,10 +205,17 @@ class Recap:
         figures = [Total("Réservations", self.cost_cents)]
         if self.waitlist_cents:
             figures.append(Total("dont liste d'attente", self.waitlist_cents, WAITLIST_MEANING))
-        figures += [Total("Remboursements", self.refunds_cents),
-                    Total("Solde actuel", self.balance_cents, debit=self.balance_cents < 0, line=2),
-                    Total("Solde après", self.balance_after_cents, debit=self.balance_after_cents < 0, line=2,
-                          note="liste d'attente non débitée" if self.waitlist_cents else "")]  # fmt: skip
+        figures += [
+            Total("Remboursements", self.refunds_cents),
+            Total("Solde actuel", self.balance_cents, debit=self.balance_cents < 0, line=2),
+            Total(
+                "Solde après",
+                self.balance_after_cents,
+                debit=self.balance_after_cents < 0,
+                line=2,
+                note="liste d'attente non débitée" if self.waitlist_cents else "",
+            ),
+        ]
         return figures
 
     @property
@@ -293,6 +307,12 @@ class ConfirmResult:
         figures = [Total("Débité", self.charged_cents), Total("Remboursé", self.refunded_cents)]
         if self.waitlist_cents:
             figures.append(Total("Liste d'attente", self.waitlist_cents, WAITLIST_MEANING))
-        figures.append(Total("Solde après confirmation", self.balance_after_cents,
-                             debit=self.balance_after_cents < 0, line=2))  # fmt: skip
+        figures.append(
+            Total(
+                "Solde après confirmation",
+                self.balance_after_cents,
+                debit=self.balance_after_cents < 0,
+                line=2,
+            )
+        )
         return figures

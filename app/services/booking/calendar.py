@@ -274,21 +274,32 @@ def day_facts(session: Session, activity: Activity, dates: Iterable[date]) -> di
     if not wanted:
         return {}
     start, end = wanted[0], wanted[-1]
-    days = {day: (closed, reason, opening) for day, closed, reason, opening in session.execute(
-        select(ActivityDay.day, ActivityDay.closed, ActivityDay.closed_reason, Period.opening_date)
-        .outerjoin(Period, ActivityDay.period_id == Period.id)
-        .where(ActivityDay.activity_id == activity.id, ActivityDay.day.in_(wanted)))}  # fmt: skip
+    days = {
+        day: (closed, reason, opening)
+        for day, closed, reason, opening in session.execute(
+            select(ActivityDay.day, ActivityDay.closed, ActivityDay.closed_reason, Period.opening_date)
+            .outerjoin(Period, ActivityDay.period_id == Period.id)
+            .where(ActivityDay.activity_id == activity.id, ActivityDay.day.in_(wanted))
+        )
+    }
     feries = dict(
         session.execute(
             select(PublicHoliday.day, PublicHoliday.name).where(PublicHoliday.day.between(start, end))
         ).all()
     )
     local = local_closings(session, start, end, activity.structure_id)
-    ranges = [(first, last, name) for first, last, name in session.execute(
-        select(SchoolHoliday.start_date, SchoolHoliday.end_date, SchoolHoliday.name)
-        .join(Structure, Structure.school_zone == SchoolHoliday.zone)
-        .where(Structure.id == activity.structure_id, SchoolHoliday.end_date >= start,
-               SchoolHoliday.start_date <= end))]  # fmt: skip
+    ranges = [
+        (first, last, name)
+        for first, last, name in session.execute(
+            select(SchoolHoliday.start_date, SchoolHoliday.end_date, SchoolHoliday.name)
+            .join(Structure, Structure.school_zone == SchoolHoliday.zone)
+            .where(
+                Structure.id == activity.structure_id,
+                SchoolHoliday.end_date >= start,
+                SchoolHoliday.start_date <= end,
+            )
+        )
+    ]
     return facts_from(wanted, days, feries, local, ranges, activity.kind)
 
 

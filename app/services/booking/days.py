@@ -61,8 +61,13 @@ def set_capacity(
         return lifecycle.promote(s, day, now, actor)
 
     operation = Operation(key, "day.capacity", list[int])
-    return db.write(work, operation=operation, actor=actor, rule=rule("booking.days.set_capacity"),
-                    changed=(Shown.PLACES, Shown.ACCOUNTS))  # fmt: skip
+    return db.write(
+        work,
+        operation=operation,
+        actor=actor,
+        rule=rule("booking.days.set_capacity"),
+        changed=(Shown.PLACES, Shown.ACCOUNTS),
+    )
 
 
 @checked
@@ -102,8 +107,13 @@ def close_day(db: Database, actor: Actor, day_id: int, reason: DayReason, *, key
         return lifecycle.close_day(s, day, reason, now, actor)
 
     operation = Operation(key, "day.close", ClosedDay)
-    closed = db.write(work, operation=operation, actor=actor, rule=rule("booking.days.close_day"),
-                      changed=(Shown.PLACES, Shown.ACCOUNTS))  # fmt: skip
+    closed = db.write(
+        work,
+        operation=operation,
+        actor=actor,
+        rule=rule("booking.days.close_day"),
+        changed=(Shown.PLACES, Shown.ACCOUNTS),
+    )
     with (
         db.reading() as uow
     ):  # the names now (never stored with the outcome: an anonymisation must erase them)

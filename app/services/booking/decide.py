@@ -164,14 +164,19 @@ def decide(slots: dict[int, Slot], requests: list[Request], balance_cents: int) 
         decision = place(slot, *waiting[req.day_id], req.amount_cents, req.override_capacity)
         lines[req.key] = decision
         if isinstance(decision, Accept):
-            days[req.day_id] = replace(slot, taken=slot.taken + 1,
-                                       capacity=decision.raised_capacity or slot.capacity)  # fmt: skip
+            days[req.day_id] = replace(
+                slot, taken=slot.taken + 1, capacity=decision.raised_capacity or slot.capacity
+            )
         elif isinstance(decision, Waitlist):
             waiting[req.day_id] = (decision.rank, decision.position)
     cost = sum(r.amount_cents for r in requests if r.action is Action.ADD and r.check.ok)
     refunds = sum(d.refund_cents for d in lines.values() if isinstance(d, Cancel))
-    verdict = check_balance(balance_cents=balance_cents, additions_cents=cost, refunds_cents=refunds,
-                            has_additions=any(r.check.ok for r in requests if r.action is Action.ADD))  # fmt: skip
+    verdict = check_balance(
+        balance_cents=balance_cents,
+        additions_cents=cost,
+        refunds_cents=refunds,
+        has_additions=any(r.check.ok for r in requests if r.action is Action.ADD),
+    )
     return Decisions(lines, promotions, verdict, days)
 
 

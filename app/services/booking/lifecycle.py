@@ -123,38 +123,89 @@ def apply(s: Session, plan: Plan) -> Written:
     for c in plan.cancelling:
         res = c.reservation
         if c.refund_cents:
-            entries.row(entries.wallet(c.family_id, c.activity.wallet_kind), kind=LedgerKind.REFUND,
-                        amount_cents=c.refund_cents, label=c.label, at=now, structure_id=c.activity.structure_id,
-                        agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
-        trail.append(audit.row(s, at=now, action=c.action, entity="reservation", entity_id=res.id,
-                               agent_id=actor.agent_id, structure_id=c.activity.structure_id, family_id=c.family_id,
-                               before={"status": res.status}, after={"status": "cancelled",
-                                                                     "refund_cents": c.refund_cents},
-                               reason=c.override_reason))  # fmt: skip
+            entries.row(
+                entries.wallet(c.family_id, c.activity.wallet_kind),
+                kind=LedgerKind.REFUND,
+                amount_cents=c.refund_cents,
+                label=c.label,
+                at=now,
+                structure_id=c.activity.structure_id,
+                agent_id=actor.agent_id,
+                reservation_id=res.id,
+            )
+        trail.append(
+            audit.row(
+                s,
+                at=now,
+                action=c.action,
+                entity="reservation",
+                entity_id=res.id,
+                agent_id=actor.agent_id,
+                structure_id=c.activity.structure_id,
+                family_id=c.family_id,
+                before={"status": res.status},
+                after={"status": "cancelled", "refund_cents": c.refund_cents},
+                reason=c.override_reason,
+            )
+        )
     promoted = _promote_all(s, plan.promoting, now, actor, entries, trail)
-    left = {c.reservation.activity_day_id for c in plan.cancelling
-            if c.reservation.status is ReservationStatus.WAITLISTED} | {day.id for day, _ in plan.promoting}  # fmt: skip
+    left = {
+        c.reservation.activity_day_id
+        for c in plan.cancelling
+        if c.reservation.status is ReservationStatus.WAITLISTED
+    } | {day.id for day, _ in plan.promoting}
     _number(s, {day_id: plan.queues.get(day_id, ()) for day_id in left})
     for c in plan.cancelling:
         s.expire(c.reservation)
     for r in plan.requesting:
         if isinstance(r.decision, Accept) and r.decision.raised_capacity is not None:
-            change_capacity(s, r.day, r.decision.raised_capacity, now, actor, r.override_reason or "",
-                            "activity_day.capacity_override", trail)  # fmt: skip
+            change_capacity(
+                s,
+                r.day,
+                r.decision.raised_capacity,
+                now,
+                actor,
+                r.override_reason or "",
+                "activity_day.capacity_override",
+                trail,
+            )
     values = [request_values(r.decision) for r in plan.requesting]
     ids = _insert_requests(s, plan, values)
     for r, rid, (status, position, price, refusal) in zip(plan.requesting, ids, values, strict=True):
         activity = r.activity
         if price:
-            entries.row(entries.wallet(r.family.id, activity.wallet_kind), kind=LedgerKind.CHARGE,
-                        amount_cents=-price, label=_charge_label(activity, r.child, r.day), at=now,
-                        structure_id=activity.structure_id, agent_id=actor.agent_id, reservation_id=rid)  # fmt: skip
-        trail.append(audit.row(s, at=now, action="reservation.create", entity="reservation", entity_id=rid,
-                               agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=r.family.id,
-                               after={"child_id": r.child.id, "day": r.day.day, "activity_id": activity.id,
-                                      "status": status, "waitlist_position": position, "price_cents": price,
-                                      "refusal_reason": refusal},
-                               reason=r.override_reason))  # fmt: skip
+            entries.row(
+                entries.wallet(r.family.id, activity.wallet_kind),
+                kind=LedgerKind.CHARGE,
+                amount_cents=-price,
+                label=_charge_label(activity, r.child, r.day),
+                at=now,
+                structure_id=activity.structure_id,
+                agent_id=actor.agent_id,
+                reservation_id=rid,
+            )
+        trail.append(
+            audit.row(
+                s,
+                at=now,
+                action="reservation.create",
+                entity="reservation",
+                entity_id=rid,
+                agent_id=actor.agent_id,
+                structure_id=activity.structure_id,
+                family_id=r.family.id,
+                after={
+                    "child_id": r.child.id,
+                    "day": r.day.day,
+                    "activity_id": activity.id,
+                    "status": status,
+                    "waitlist_position": position,
+                    "price_cents": price,
+                    "refusal_reason": refusal,
+                },
+                reason=r.override_reason,
+            )
+        )
     entries.apply()
     audit.insert_rows(s, trail + plan.trail)
     queue_emails(s, _promotion_emails(s, promoted) + plan.emails, now)
@@ -182,10 +233,22 @@ def _insert_requests(
     """The new requests in one INSERT … RETURNING, their ids in the plan's order."""
     if not plan.requesting:
         return []
-    rows = [{"child_id": r.child.id, "activity_day_id": r.day.id, "status": status, "requested_at": plan.now,
-             "decided_at": plan.now, "waitlist_position": position, "refusal_reason": refusal, "price_cents": price,
-             "agent_id": plan.actor.agent_id, "batch_id": plan.batch_id, "override_reason": r.override_reason}
-            for r, (status, position, price, refusal) in zip(plan.requesting, values, strict=True)]  # fmt: skip
+    rows = [
+        {
+            "child_id": r.child.id,
+            "activity_day_id": r.day.id,
+            "status": status,
+            "requested_at": plan.now,
+            "decided_at": plan.now,
+            "waitlist_position": position,
+            "refusal_reason": refusal,
+            "price_cents": price,
+            "agent_id": plan.actor.agent_id,
+            "batch_id": plan.batch_id,
+            "override_reason": r.override_reason,
+        }
+        for r, (status, position, price, refusal) in zip(plan.requesting, values, strict=True)
+    ]
     s.flush()
     table = table_of(Reservation)
     returning = insert(table).returning(table.c.id, table.c.child_id, table.c.activity_day_id)
@@ -199,23 +262,34 @@ def _cancel_all(s: Session, cancelling: Sequence[Cancelling], now: datetime) -> 
         return
     if any(c.reservation.status not in LIVE_STATUSES for c in cancelling):
         raise ValidationError("Seule une réservation acceptée ou en liste d'attente peut être annulée.")
-    values: dict[str, Any] = {"status": ReservationStatus.CANCELLED, "waitlist_position": None,
-                              "cancelled_at": now, "transmitted_at": None}  # fmt: skip
+    values: dict[str, Any] = {
+        "status": ReservationStatus.CANCELLED,
+        "waitlist_position": None,
+        "cancelled_at": now,
+        "transmitted_at": None,
+    }
     reasons = {c.reservation.id: c.override_reason for c in cancelling if c.override_reason}
     if reasons:
         values["override_reason"] = case(reasons, value=Reservation.id, else_=Reservation.override_reason)
     s.flush()
-    s.execute(update(Reservation).where(Reservation.id.in_([c.reservation.id for c in cancelling])).values(values)
-              .execution_options(synchronize_session=False))  # fmt: skip
+    s.execute(
+        update(Reservation)
+        .where(Reservation.id.in_([c.reservation.id for c in cancelling]))
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _number(s: Session, queues: dict[int, tuple[int, ...]]) -> None:
     """The waitlists given, numbered 1..n in their order, in one UPDATE."""
     positions = {rid: n for queue in queues.values() for n, rid in enumerate(queue, start=1)}
     if positions:
-        s.execute(update(Reservation).where(Reservation.id.in_(list(positions)))
-                  .values(waitlist_position=case(positions, value=Reservation.id))
-                  .execution_options(synchronize_session=False))  # fmt: skip
+        s.execute(
+            update(Reservation)
+            .where(Reservation.id.in_(list(positions)))
+            .values(waitlist_position=case(positions, value=Reservation.id))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _promote_all(
@@ -229,11 +303,21 @@ def _promote_all(
     """The promotions: one UPDATE (status, price of each family), their charges and audit rows in the plan."""
     if not promoting:
         return []
-    by_id = {r.id: r for r in s.scalars(
-        select(Reservation).join(Reservation.child).join(Child.family)
-        .where(Reservation.id.in_([rid for _, rid in promoting]))
-        .options(contains_eager(Reservation.child).contains_eager(Child.family).selectinload(Family.aids)
-                 .selectinload(FamilyAid.aid_type)))}  # fmt: skip
+    by_id = {
+        r.id: r
+        for r in s.scalars(
+            select(Reservation)
+            .join(Reservation.child)
+            .join(Child.family)
+            .where(Reservation.id.in_([rid for _, rid in promoting]))
+            .options(
+                contains_eager(Reservation.child)
+                .contains_eager(Child.family)
+                .selectinload(Family.aids)
+                .selectinload(FamilyAid.aid_type)
+            )
+        )
+    }
     promoted = [(by_id[rid], day) for day, rid in promoting]
     families = {res.child.family_id for res, _ in promoted}
     for wallet in s.scalars(
@@ -246,20 +330,45 @@ def _promote_all(
             raise ValidationError("Seule une demande en liste d'attente peut obtenir une place.")
         family = res.child.family
         prices[res.id] = day_price(day.activity, day.day, family.quotient_familial, family.aids).cents
-    s.execute(update(Reservation).where(Reservation.id.in_(list(prices)))
-              .values(status=ReservationStatus.ACCEPTED, waitlist_position=None, decided_at=now,
-                      price_cents=case(prices, value=Reservation.id))
-              .execution_options(synchronize_session=False))  # fmt: skip
+    s.execute(
+        update(Reservation)
+        .where(Reservation.id.in_(list(prices)))
+        .values(
+            status=ReservationStatus.ACCEPTED,
+            waitlist_position=None,
+            decided_at=now,
+            price_cents=case(prices, value=Reservation.id),
+        )
+        .execution_options(synchronize_session=False)
+    )
     for res, day in promoted:
         s.expire(res)
         activity, family_id, price = day.activity, res.child.family_id, prices[res.id]
         if price:
-            entries.row(entries.wallet(family_id, activity.wallet_kind), kind=LedgerKind.CHARGE, amount_cents=-price,
-                        label=_charge_label(activity, res.child, day), at=now, structure_id=activity.structure_id,
-                        agent_id=actor.agent_id, reservation_id=res.id)  # fmt: skip
-        trail.append(audit.row(s, at=now, action="reservation.promote", entity="reservation", entity_id=res.id,
-                               agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=family_id,
-                               before={"status": "waitlisted"}, after={"status": "accepted", "price_cents": price}))  # fmt: skip
+            entries.row(
+                entries.wallet(family_id, activity.wallet_kind),
+                kind=LedgerKind.CHARGE,
+                amount_cents=-price,
+                label=_charge_label(activity, res.child, day),
+                at=now,
+                structure_id=activity.structure_id,
+                agent_id=actor.agent_id,
+                reservation_id=res.id,
+            )
+        trail.append(
+            audit.row(
+                s,
+                at=now,
+                action="reservation.promote",
+                entity="reservation",
+                entity_id=res.id,
+                agent_id=actor.agent_id,
+                structure_id=activity.structure_id,
+                family_id=family_id,
+                before={"status": "waitlisted"},
+                after={"status": "accepted", "price_cents": price},
+            )
+        )
     return promoted
 
 
@@ -267,27 +376,34 @@ def _promotion_emails(s: Session, promoted: Sequence[tuple[Reservation, Activity
     """Each promoted family told (once the wallets moved: the balance said is the one after)."""
     if not promoted:
         return []
-    balances = {family_id: int(total or 0) for family_id, total in s.execute(
-        select(Wallet.family_id, func.sum(Wallet.balance_cents))
-        .where(Wallet.family_id.in_({res.child.family_id for res, _ in promoted})).group_by(Wallet.family_id))}  # fmt: skip
+    balances = {
+        family_id: int(total or 0)
+        for family_id, total in s.execute(
+            select(Wallet.family_id, func.sum(Wallet.balance_cents))
+            .where(Wallet.family_id.in_({res.child.family_id for res, _ in promoted}))
+            .group_by(Wallet.family_id)
+        )
+    }
     messages = []
     for res, day in promoted:
         child, activity = res.child, day.activity
         family = child.family
-        messages.append(Email(
-            kind="waitlist_promotion",
-            dedup_key=f"promotion:{res.id}",
-            family=family,
-            subject=f"Une place s'est libérée – {activity.name} le {day.day:%d/%m/%Y}",
-            body=(
-                f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente {of(child.first_name)} "
-                f"pour « {activity.name} » le {long_date(day.day)} est acceptée.\n"
-                f"Montant débité : {format_eur(res.price_cents or 0)}. "
-                + _balance_text(balances.get(family.id, 0))
-                + "\n\nSi cette place ne vous intéresse plus, pensez à l'annuler au plus tôt.\n\n"
-                + f"{signature(activity.structure.city)} – {activity.structure.name}"
-            ),
-        ))  # fmt: skip
+        messages.append(
+            Email(
+                kind="waitlist_promotion",
+                dedup_key=f"promotion:{res.id}",
+                family=family,
+                subject=f"Une place s'est libérée – {activity.name} le {day.day:%d/%m/%Y}",
+                body=(
+                    f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente {of(child.first_name)} "
+                    f"pour « {activity.name} » le {long_date(day.day)} est acceptée.\n"
+                    f"Montant débité : {format_eur(res.price_cents or 0)}. "
+                    + _balance_text(balances.get(family.id, 0))
+                    + "\n\nSi cette place ne vous intéresse plus, pensez à l'annuler au plus tôt.\n\n"
+                    + f"{signature(activity.structure.city)} – {activity.structure.name}"
+                ),
+            )
+        )
     return messages
 
 
@@ -309,20 +425,32 @@ def cancel_future(s: Session, family: Family, after: date, now: datetime, actor:
     """Before a family is anonymised: every live request of its children for a day after ``after`` cancelled, the
     accepted ones refunded, the places freed given to the waiting lists (no e-mail to the family: it is leaving).
     Returns (requests cancelled, cents refunded)."""
-    live = s.scalars(select(Reservation).join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
-                     .join(Child, Reservation.child_id == Child.id).where(
-        Child.family_id == family.id, Reservation.status.in_(LIVE_STATUSES), ActivityDay.day > after)
-        .order_by(ActivityDay.day, Reservation.id)).all()  # fmt: skip
+    live = s.scalars(
+        select(Reservation)
+        .join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
+        .join(Child, Reservation.child_id == Child.id)
+        .where(Child.family_id == family.id, Reservation.status.in_(LIVE_STATUSES), ActivityDay.day > after)
+        .order_by(ActivityDay.day, Reservation.id)
+    ).all()
     days = lock_days(s, [r.activity_day_id for r in live])
     leaving = {r.id for r in live}
-    queues = {day_id: tuple(i for i in queue if i not in leaving)
-              for day_id, (queue, _) in waitlist_queues(s, list(days)).items()}  # fmt: skip
+    queues = {
+        day_id: tuple(i for i in queue if i not in leaving)
+        for day_id, (queue, _) in waitlist_queues(s, list(days)).items()
+    }
     plan = Plan(now, actor, "", ledger.LedgerBatch(s), queues=queues)
     for res in live:
         day = days[res.activity_day_id]
-        plan.cancelling.append(Cancelling(res, family.id, day.activity, refund_due(res),
-                                          f"Annulation avant anonymisation – {day.activity.name} – {day.day:%d/%m/%Y}",
-                                          action="reservation.cancel_anonymised"))  # fmt: skip
+        plan.cancelling.append(
+            Cancelling(
+                res,
+                family.id,
+                day.activity,
+                refund_due(res),
+                f"Annulation avant anonymisation – {day.activity.name} – {day.day:%d/%m/%Y}",
+                action="reservation.cancel_anonymised",
+            )
+        )
     refunded = sum(c.refund_cents for c in plan.cancelling)
     apply(s, plan)
     for day in days.values():
@@ -340,8 +468,14 @@ def promote(s: Session, day: ActivityDay, now: datetime, actor: Actor) -> list[i
     chosen, after = promoted(Slot(day.capacity, accepted_count(s, day.id), queue, tail, closed=day.closed))
     if not chosen:
         return []
-    plan = Plan(now, actor, "", ledger.LedgerBatch(s), promoting=[(day, rid) for rid in chosen],
-                queues={day.id: after.queue})  # fmt: skip
+    plan = Plan(
+        now,
+        actor,
+        "",
+        ledger.LedgerBatch(s),
+        promoting=[(day, rid) for rid in chosen],
+        queues={day.id: after.queue},
+    )
     return apply(s, plan).promoted_ids
 
 
@@ -380,9 +514,18 @@ def reorder(
     by_id = {r.id: r for r in current}
     for position, rid in enumerate(order, start=1):
         by_id[rid].waitlist_position = position
-    audit.record(s, at=now, action="waitlist.reorder", entity="activity_day", entity_id=day.id,
-                 agent_id=actor.agent_id, structure_id=day.activity.structure_id,
-                 before={"order": [r.id for r in current]}, after={"order": list(order)}, reason=reason)  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="waitlist.reorder",
+        entity="activity_day",
+        entity_id=day.id,
+        agent_id=actor.agent_id,
+        structure_id=day.activity.structure_id,
+        before={"order": [r.id for r in current]},
+        after={"order": list(order)},
+        reason=reason,
+    )
 
 
 # --- closing a day ---------------------------------------------------------------------------------------
@@ -401,28 +544,57 @@ def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: A
     """Close a locked day: every live request is cancelled (accepted ones refunded, unless a certificate did it
     already), each family with an address is e-mailed; the day is flagged closed so that no booking can come."""
     activity = day.activity
-    live = s.scalars(select(Reservation).where(Reservation.activity_day_id == day.id,
-                                               Reservation.status.in_(LIVE_STATUSES))
-                     .order_by(Reservation.id).with_for_update()
-                     .options(selectinload(Reservation.child).selectinload(Child.family))).all()  # fmt: skip
+    live = s.scalars(
+        select(Reservation)
+        .where(Reservation.activity_day_id == day.id, Reservation.status.in_(LIVE_STATUSES))
+        .order_by(Reservation.id)
+        .with_for_update()
+        .options(selectinload(Reservation.child).selectinload(Child.family))
+    ).all()
     day.closed, day.closed_reason = True, reason
     plan = Plan(now, actor, "", ledger.LedgerBatch(s), queues={day.id: ()})
     for res in live:
         family, refund = res.child.family, refund_due(res)
-        plan.cancelling.append(Cancelling(res, family.id, activity, refund,
-                                          f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}",
-                                          action="reservation.cancel_day_closed"))  # fmt: skip
-        body = (f"Bonjour,\n\nLa journée du {long_date(day.day)} ({activity.name}) est fermée : {reason}.\n"
-                f"La réservation {of(res.child.first_name)} est annulée"
-                + (f" et {format_eur(refund)} sont recrédités sur votre compte." if refund else ".")
-                + f"\n\n{signature(activity.structure.city)} – {activity.structure.name}")  # fmt: skip
-        plan.emails.append(Email("day_closed", f"closed:{res.id}", family,
-                                 f"Journée annulée – {activity.name} le {day.day:%d/%m/%Y}", body))  # fmt: skip
+        plan.cancelling.append(
+            Cancelling(
+                res,
+                family.id,
+                activity,
+                refund,
+                f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}",
+                action="reservation.cancel_day_closed",
+            )
+        )
+        body = (
+            f"Bonjour,\n\nLa journée du {long_date(day.day)} ({activity.name}) est fermée : {reason}.\n"
+            f"La réservation {of(res.child.first_name)} est annulée"
+            + (f" et {format_eur(refund)} sont recrédités sur votre compte." if refund else ".")
+            + f"\n\n{signature(activity.structure.city)} – {activity.structure.name}"
+        )
+        plan.emails.append(
+            Email(
+                "day_closed",
+                f"closed:{res.id}",
+                family,
+                f"Journée annulée – {activity.name} le {day.day:%d/%m/%Y}",
+                body,
+            )
+        )
     families = sorted({c.family_id for c in plan.cancelling})
     refunded = sum(c.refund_cents for c in plan.cancelling)
-    plan.trail.append(audit.row(s, at=now, action="activity_day.close", entity="activity_day", entity_id=day.id,
-                                agent_id=actor.agent_id, structure_id=activity.structure_id,
-                                after={"families": families, "refunded_cents": refunded}, reason=reason))  # fmt: skip
+    plan.trail.append(
+        audit.row(
+            s,
+            at=now,
+            action="activity_day.close",
+            entity="activity_day",
+            entity_id=day.id,
+            agent_id=actor.agent_id,
+            structure_id=activity.structure_id,
+            after={"families": families, "refunded_cents": refunded},
+            reason=reason,
+        )
+    )
     apply(s, plan)
     return ClosedDay([], refunded, sum(1 for e in plan.emails if e.family.email), families)
 
@@ -444,9 +616,18 @@ def record_attendance(
         raise ValidationError("Un certificat médical est enregistré pour cette absence.")
     before = res.attendance
     res.attendance = attendance
-    audit.record(s, at=now, action="reservation.attendance", entity="reservation", entity_id=res.id,
-                 agent_id=actor.agent_id, structure_id=res.activity_day.activity.structure_id,
-                 family_id=res.child.family_id, before={"attendance": before}, after={"attendance": attendance})  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="reservation.attendance",
+        entity="reservation",
+        entity_id=res.id,
+        agent_id=actor.agent_id,
+        structure_id=res.activity_day.activity.structure_id,
+        family_id=res.child.family_id,
+        before={"attendance": before},
+        after={"attendance": attendance},
+    )
 
 
 def record_certificate(s: Session, res: Reservation, now: datetime, actor: Actor) -> int:
@@ -469,11 +650,27 @@ def record_certificate(s: Session, res: Reservation, now: datetime, actor: Actor
     res.certificate_at = now
     activity = res.activity_day.activity
     if refund:
-        ledger.post(s, ledger.wallet_for(s, res.child.family_id, activity.wallet_kind), kind=LedgerKind.REFUND,
-                    amount_cents=refund, at=now, structure_id=activity.structure_id, agent_id=actor.agent_id,
-                    label=f"Certificat médical – {activity.name} – {res.child.first_name} – "
-                          f"{res.activity_day.day:%d/%m/%Y}", reservation_id=res.id)  # fmt: skip
-    audit.record(s, at=now, action="reservation.certificate", entity="reservation", entity_id=res.id,
-                 agent_id=actor.agent_id, structure_id=activity.structure_id, family_id=res.child.family_id,
-                 after={"certificate_at": now, "refund_cents": refund})  # fmt: skip
+        ledger.post(
+            s,
+            ledger.wallet_for(s, res.child.family_id, activity.wallet_kind),
+            kind=LedgerKind.REFUND,
+            amount_cents=refund,
+            at=now,
+            structure_id=activity.structure_id,
+            agent_id=actor.agent_id,
+            label=f"Certificat médical – {activity.name} – {res.child.first_name} – "
+            f"{res.activity_day.day:%d/%m/%Y}",
+            reservation_id=res.id,
+        )
+    audit.record(
+        s,
+        at=now,
+        action="reservation.certificate",
+        entity="reservation",
+        entity_id=res.id,
+        agent_id=actor.agent_id,
+        structure_id=activity.structure_id,
+        family_id=res.child.family_id,
+        after={"certificate_at": now, "refund_cents": refund},
+    )
     return refund

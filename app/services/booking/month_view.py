@@ -115,23 +115,45 @@ _STRANGERS = select(Child.id, Child.family_id, Child.first_name, Child.last_name
 )
 _POLICY = (
     select(
-        Activity.kind, Activity.opening_kind, Activity.horizon_days, Activity.waitlist_enabled,
-        Activity.structure_id, Structure.school_zone,
-        Activity.book_deadline_kind, Activity.book_deadline_days, Activity.book_deadline_skip_weekdays,
-        Activity.book_deadline_skip_public_holidays, Activity.book_deadline_weekday, Activity.book_deadline_at,
-        Activity.cancel_deadline_kind, Activity.cancel_deadline_days, Activity.cancel_deadline_skip_weekdays,
-        Activity.cancel_deadline_skip_public_holidays, Activity.cancel_deadline_weekday, Activity.cancel_deadline_at,
+        Activity.kind,
+        Activity.opening_kind,
+        Activity.horizon_days,
+        Activity.waitlist_enabled,
+        Activity.structure_id,
+        Structure.school_zone,
+        Activity.book_deadline_kind,
+        Activity.book_deadline_days,
+        Activity.book_deadline_skip_weekdays,
+        Activity.book_deadline_skip_public_holidays,
+        Activity.book_deadline_weekday,
+        Activity.book_deadline_at,
+        Activity.cancel_deadline_kind,
+        Activity.cancel_deadline_days,
+        Activity.cancel_deadline_skip_weekdays,
+        Activity.cancel_deadline_skip_public_holidays,
+        Activity.cancel_deadline_weekday,
+        Activity.cancel_deadline_at,
     )
     .join(Structure, Structure.id == Activity.structure_id)
     .where(Activity.id == bindparam("activity_id"))
-)  # fmt: skip
+)
 _DAYS = (
-    select(ActivityDay.id, ActivityDay.day, ActivityDay.capacity, ActivityDay.closed, ActivityDay.closed_reason,
-           Period.opening_date, _ACCEPTED.label("taken"), _WAITING.label("queued"))
+    select(
+        ActivityDay.id,
+        ActivityDay.day,
+        ActivityDay.capacity,
+        ActivityDay.closed,
+        ActivityDay.closed_reason,
+        Period.opening_date,
+        _ACCEPTED.label("taken"),
+        _WAITING.label("queued"),
+    )
     .outerjoin(Period, Period.id == ActivityDay.period_id)
-    .where(ActivityDay.activity_id == bindparam("activity_id"),
-           ActivityDay.day.between(bindparam("first"), bindparam("last")))
-)  # fmt: skip
+    .where(
+        ActivityDay.activity_id == bindparam("activity_id"),
+        ActivityDay.day.between(bindparam("first"), bindparam("last")),
+    )
+)
 _MONTH_DAYS = (
     select(ActivityDay.id)
     .where(
@@ -223,12 +245,23 @@ def _months(
             found.opening_kind,
             found.horizon_days,
             found.waitlist_enabled,
-            DeadlineRule(found.book_deadline_kind, found.book_deadline_days, found.book_deadline_skip_weekdays,
-                         found.book_deadline_skip_public_holidays, found.book_deadline_weekday, found.book_deadline_at),
-            DeadlineRule(found.cancel_deadline_kind, found.cancel_deadline_days, found.cancel_deadline_skip_weekdays,
-                         found.cancel_deadline_skip_public_holidays, found.cancel_deadline_weekday,
-                         found.cancel_deadline_at),
-        )  # fmt: skip
+            DeadlineRule(
+                found.book_deadline_kind,
+                found.book_deadline_days,
+                found.book_deadline_skip_weekdays,
+                found.book_deadline_skip_public_holidays,
+                found.book_deadline_weekday,
+                found.book_deadline_at,
+            ),
+            DeadlineRule(
+                found.cancel_deadline_kind,
+                found.cancel_deadline_days,
+                found.cancel_deadline_skip_weekdays,
+                found.cancel_deadline_skip_public_holidays,
+                found.cancel_deadline_weekday,
+                found.cancel_deadline_at,
+            ),
+        )
         dates = month_dates(year, month)
         first, last = dates[0], dates[-1]
         days = {
@@ -239,8 +272,13 @@ def _months(
         local: dict[date, str] = {}
         vacations: list[tuple[date, date, str]] = []
         holidays: set[date] = set()
-        window = {"holidays_from": first - timedelta(days=40), "first": first, "last": last,
-                  "structure_id": found.structure_id, "zone": found.school_zone}  # fmt: skip
+        window = {
+            "holidays_from": first - timedelta(days=40),
+            "first": first,
+            "last": last,
+            "structure_id": found.structure_id,
+            "zone": found.school_zone,
+        }
         for kind, start, end, name in conn.execute(_CALENDAR, window):
             if kind == "F":
                 holidays.add(start)
@@ -264,10 +302,15 @@ def _months(
                     own[res.activity_day_id] = res  # live wins, else the latest request
         frozen = frozenset(holidays)
         return [
-            MonthView(child_id, activity_id, year, month,
-                      [_cell(policy, facts[d], days.get(d), mine[child_id], now, today, frozen) for d in dates])
+            MonthView(
+                child_id,
+                activity_id,
+                year,
+                month,
+                [_cell(policy, facts[d], days.get(d), mine[child_id], now, today, frozen) for d in dates],
+            )
             for child_id in child_ids
-        ]  # fmt: skip
+        ]
 
 
 @checked
@@ -285,18 +328,26 @@ def bookable_month(db: Database, activity_id: int) -> tuple[int, int]:
         dates = list(
             s.scalars(
                 select(ActivityDay.day)
-                .where(ActivityDay.activity_id == activity.id, ActivityDay.closed.is_(False),
-                       ActivityDay.day.between(today, today + timedelta(days=366)))
+                .where(
+                    ActivityDay.activity_id == activity.id,
+                    ActivityDay.closed.is_(False),
+                    ActivityDay.day.between(today, today + timedelta(days=366)),
+                )
                 .order_by(ActivityDay.day)
             )
-        )  # fmt: skip
+        )
         if dates:
             facts = calendar.day_facts(s, activity, dates)
             holidays = calendar.public_holiday_set(s, today - timedelta(days=40), dates[-1])
             for d in dates:
-                check = check_booking(opening_kind=activity.opening_kind, horizon_days=activity.horizon_days,
-                                      booking_deadline=activity.booking_deadline, facts=facts[d], now=now,
-                                      public_holidays=holidays)  # fmt: skip
+                check = check_booking(
+                    opening_kind=activity.opening_kind,
+                    horizon_days=activity.horizon_days,
+                    booking_deadline=activity.booking_deadline,
+                    facts=facts[d],
+                    now=now,
+                    public_holidays=holidays,
+                )
                 if check.ok:
                     return d.year, d.month
         return today.year, today.month
@@ -366,11 +417,24 @@ def _cell(
         cancel = check_cancellation(
             cancel_deadline=activity.cancel_deadline, day=fact.day, now=now, public_holidays=holidays
         )
-        return DayCell(fact.day, DayState.BOOKED, "" if cancel.ok else cancel.reason, can_remove=cancel.ok,
-                       reservation_id=res.id, **base)  # fmt: skip
+        return DayCell(
+            fact.day,
+            DayState.BOOKED,
+            "" if cancel.ok else cancel.reason,
+            can_remove=cancel.ok,
+            reservation_id=res.id,
+            **base,
+        )
     if res is not None and res.status is ReservationStatus.WAITLISTED:
-        return DayCell(fact.day, DayState.WAITLISTED, "", rank=res.waitlist_position, can_remove=True,
-                       reservation_id=res.id, **base)  # fmt: skip
+        return DayCell(
+            fact.day,
+            DayState.WAITLISTED,
+            "",
+            rank=res.waitlist_position,
+            can_remove=True,
+            reservation_id=res.id,
+            **base,
+        )
     check = check_booking(
         opening_kind=activity.opening_kind,
         horizon_days=activity.horizon_days,
@@ -385,8 +449,15 @@ def _cell(
         Slot(day.capacity, day.taken, waitlist=activity.waitlist_enabled), day.queued, day.queued, 0
     )
     if res is not None and res.status is ReservationStatus.REFUSED:
-        return DayCell(fact.day, DayState.REFUSED, res.refusal_reason or "", can_book=not isinstance(likely, Refuse),
-                       waitlist_if_booked=isinstance(likely, Waitlist), reservation_id=res.id, **base)  # fmt: skip
+        return DayCell(
+            fact.day,
+            DayState.REFUSED,
+            res.refusal_reason or "",
+            can_book=not isinstance(likely, Refuse),
+            waitlist_if_booked=isinstance(likely, Waitlist),
+            reservation_id=res.id,
+            **base,
+        )
     if isinstance(likely, Accept):
         return DayCell(fact.day, DayState.FREE, "", can_book=True, **base)
     reason = (
@@ -394,5 +465,11 @@ def _cell(
         if activity.waitlist_enabled
         else "Complet : plus de place disponible"
     )
-    return DayCell(fact.day, DayState.FULL, reason, can_book=isinstance(likely, Waitlist), waitlist_if_booked=True,
-                   **base)  # fmt: skip
+    return DayCell(
+        fact.day,
+        DayState.FULL,
+        reason,
+        can_book=isinstance(likely, Waitlist),
+        waitlist_if_booked=True,
+        **base,
+    )

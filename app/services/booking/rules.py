@@ -199,10 +199,14 @@ def check_balance(
 def balance_refusal(check: BalanceCheck, balance_cents: int) -> str:
     """The agent's message for a refused basket."""
     if check.in_debit:
-        return (f"Compte famille débiteur ({format_eur(balance_cents)}) : aucune réservation ne peut être "
-                f"validée ; il manque {format_eur(check.missing_cents)}.")  # fmt: skip
-    return (f"Solde insuffisant : il manque {format_eur(check.missing_cents)} "
-            f"(demandes {format_eur(max(0, check.needed_cents))}, solde {format_eur(balance_cents)}).")  # fmt: skip
+        return (
+            f"Compte famille débiteur ({format_eur(balance_cents)}) : aucune réservation ne peut être "
+            f"validée ; il manque {format_eur(check.missing_cents)}."
+        )
+    return (
+        f"Solde insuffisant : il manque {format_eur(check.missing_cents)} "
+        f"(demandes {format_eur(max(0, check.needed_cents))}, solde {format_eur(balance_cents)})."
+    )
 
 
 def certificate_limit(day: date) -> datetime:

@@ -121,9 +121,17 @@ def _slots(
     ctx: BasketContext, taken: dict[int, int], queues: dict[int, tuple[tuple[int, ...], int]]
 ) -> dict[int, Slot]:
     """The basket's days as the decision sees them (read for the recap, locked for the confirmation)."""
-    return {day.id: Slot(day.capacity, taken[day.id], queues[day.id][0], queues[day.id][1],
-                         ctx.activities[day.activity_id].waitlist_enabled, day.closed)
-            for day in ctx.days.values()}  # fmt: skip
+    return {
+        day.id: Slot(
+            day.capacity,
+            taken[day.id],
+            queues[day.id][0],
+            queues[day.id][1],
+            ctx.activities[day.activity_id].waitlist_enabled,
+            day.closed,
+        )
+        for day in ctx.days.values()
+    }
 
 
 def _requests(
@@ -137,14 +145,29 @@ def _requests(
         check, existing = checks[line.key]
         day = ctx.days.get((line.activity_id, line.day))
         if line.action is Action.ADD:
-            requests.append(Request(line.key, line.action, day.id if day else None, check, line_price(ctx, line),
-                                    override_capacity=line.override_capacity))  # fmt: skip
+            requests.append(
+                Request(
+                    line.key,
+                    line.action,
+                    day.id if day else None,
+                    check,
+                    line_price(ctx, line),
+                    override_capacity=line.override_capacity,
+                )
+            )
         else:
             refund = lifecycle.refund_due(existing) if check.ok and existing is not None else 0
-            requests.append(Request(line.key, line.action, day.id if day else None, check, refund,
-                                    existing_id=existing.id if existing is not None else None,
-                                    existing_accepted=existing is not None
-                                    and existing.status is ReservationStatus.ACCEPTED))  # fmt: skip
+            requests.append(
+                Request(
+                    line.key,
+                    line.action,
+                    day.id if day else None,
+                    check,
+                    refund,
+                    existing_id=existing.id if existing is not None else None,
+                    existing_accepted=existing is not None and existing.status is ReservationStatus.ACCEPTED,
+                )
+            )
     return requests
 
 
@@ -183,24 +206,42 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
         error = AccountInDebit if verdict.in_debit else InsufficientBalance
         raise error(verdict.missing_cents, balance_refusal(verdict, balance))
 
-    plan = lifecycle.Plan(now, actor, str(uuid.uuid4()), entries,
-                          promoting=[(locked[p.day_id], p.reservation_id) for p in decisions.promotions],
-                          queues={day_id: slot.queue for day_id, slot in decisions.slots.items()})  # fmt: skip
+    plan = lifecycle.Plan(
+        now,
+        actor,
+        str(uuid.uuid4()),
+        entries,
+        promoting=[(locked[p.day_id], p.reservation_id) for p in decisions.promotions],
+        queues={day_id: slot.queue for day_id, slot in decisions.slots.items()},
+    )
     outcomes: dict[tuple[int, int, date], LineOutcome] = {}
     for line in basket.removals:
         (check, res), decision = checks[line.key], decisions.lines[line.key]
         child_name, activity_name = line_names(ctx, line)
         if not isinstance(decision, Cancel) or res is None:
-            outcomes[line.key] = LineOutcome(line, child_name, activity_name, OutcomeStatus.NOT_CANCELLED,
-                                             check.reason)  # fmt: skip
+            outcomes[line.key] = LineOutcome(
+                line, child_name, activity_name, OutcomeStatus.NOT_CANCELLED, check.reason
+            )
             continue
         activity = ctx.activities[line.activity_id]
-        plan.cancelling.append(lifecycle.Cancelling(
-            res, ctx.family.id, activity, decision.refund_cents,
-            f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
-            basket.override_reason if line.overridden else None))  # fmt: skip
-        outcomes[line.key] = LineOutcome(line, child_name, activity_name, OutcomeStatus.CANCELLED,
-                                         amount_cents=decision.refund_cents, reservation_id=res.id)  # fmt: skip
+        plan.cancelling.append(
+            lifecycle.Cancelling(
+                res,
+                ctx.family.id,
+                activity,
+                decision.refund_cents,
+                f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
+                basket.override_reason if line.overridden else None,
+            )
+        )
+        outcomes[line.key] = LineOutcome(
+            line,
+            child_name,
+            activity_name,
+            OutcomeStatus.CANCELLED,
+            amount_cents=decision.refund_cents,
+            reservation_id=res.id,
+        )
     requested: list[BasketLine] = []
     for line in basket.additions:
         check = checks[line.key][0]
@@ -210,9 +251,16 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
                 line, *line_names(ctx, line), OutcomeStatus.REFUSED, check.reason
             )
             continue
-        plan.requesting.append(lifecycle.Requesting(
-            ctx.children[line.child_id], ctx.family, ctx.activities[line.activity_id], day, decisions.lines[line.key],
-            basket.override_reason if line.overridden else None))  # fmt: skip
+        plan.requesting.append(
+            lifecycle.Requesting(
+                ctx.children[line.child_id],
+                ctx.family,
+                ctx.activities[line.activity_id],
+                day,
+                decisions.lines[line.key],
+                basket.override_reason if line.overridden else None,
+            )
+        )
         requested.append(line)
     written = lifecycle.apply(s, plan)
     for line, rid in zip(requested, written.request_ids, strict=True):
@@ -222,7 +270,12 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
         amount = (
             decision.price_cents if isinstance(decision, Accept | Waitlist) else 0
         )  # waitlisted: the estimate
-        outcomes[line.key] = LineOutcome(line, *line_names(ctx, line), OutcomeStatus(status.value), refusal or "",
-                                         rank, amount, rid)  # fmt: skip
-    return ConfirmResult([outcomes[ln.key] for ln in basket.lines], entries.balance(ctx.family.id), written.promoted_ids,
-                         plan.batch_id)  # fmt: skip
+        outcomes[line.key] = LineOutcome(
+            line, *line_names(ctx, line), OutcomeStatus(status.value), refusal or "", rank, amount, rid
+        )
+    return ConfirmResult(
+        [outcomes[ln.key] for ln in basket.lines],
+        entries.balance(ctx.family.id),
+        written.promoted_ids,
+        plan.batch_id,
+    )

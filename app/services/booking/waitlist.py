@@ -85,9 +85,18 @@ def change_capacity(
     goes to ``trail`` when given (a lifecycle's plan writes its rows together)."""
     before = day.capacity
     day.capacity = capacity
-    row = audit.row(session, at=now, action=action, entity="activity_day", entity_id=day.id, agent_id=actor.agent_id,
-                    structure_id=day.activity.structure_id, before={"capacity": before}, after={"capacity": capacity},
-                    reason=reason)  # fmt: skip
+    row = audit.row(
+        session,
+        at=now,
+        action=action,
+        entity="activity_day",
+        entity_id=day.id,
+        agent_id=actor.agent_id,
+        structure_id=day.activity.structure_id,
+        before={"capacity": before},
+        after={"capacity": capacity},
+        reason=reason,
+    )
     if trail is None:
         audit.insert_rows(session, [row])
     else:

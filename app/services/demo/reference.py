@@ -51,8 +51,13 @@ class DemoSummary:
     portal_logins: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        words = {"accepted": "acceptées", "waitlisted": "en liste d'attente", "refused": "refusées",
-                 "cancelled": "annulées", "non transmise": "non transmises"}  # fmt: skip
+        words = {
+            "accepted": "acceptées",
+            "waitlisted": "en liste d'attente",
+            "refused": "refusées",
+            "cancelled": "annulées",
+            "non transmise": "non transmises",
+        }
         states = ", ".join(f"{words.get(k, k)} {v}" for k, v in sorted(self.reservations.items()))
         bal = ", ".join(f"{k} {v}" for k, v in sorted(self.balances.items()))
         return [
@@ -104,8 +109,16 @@ class ReferenceBuilder:
         self.s.add_all([alae, alsh])
         self.s.flush()
         # families top up their wallets on the portal through the demonstration's payment site (no money moves)
-        self.s.add_all(PaymentSettings(structure_id=s.id, backend="dummy", enabled=True, updated_at=self.now,
-                                       options={"origin": f"{s.name} (démonstration)"}) for s in (alae, alsh))  # fmt: skip
+        self.s.add_all(
+            PaymentSettings(
+                structure_id=s.id,
+                backend="dummy",
+                enabled=True,
+                updated_at=self.now,
+                options={"origin": f"{s.name} (démonstration)"},
+            )
+            for s in (alae, alsh)
+        )
         return alae, alsh
 
     def _agents(self, structures: list[Structure]) -> list[Agent]:

@@ -48,22 +48,34 @@ class Line(NamedTuple):
 def children(s: Session, activity_day_id: int) -> tuple[list[Line], list[Line]]:
     """The accepted children (by name, accents ignored) and the waitlist (by rank) of a day, in one query."""
     rows = s.execute(
-        select(Reservation.status, Reservation.waitlist_position, Child.last_name, Child.first_name,
-               Child.school_level, Child.birth_date, Family.phone, Child.notes, Reservation.attendance,
-               Reservation.certificate_at.is_not(None))
+        select(
+            Reservation.status,
+            Reservation.waitlist_position,
+            Child.last_name,
+            Child.first_name,
+            Child.school_level,
+            Child.birth_date,
+            Family.phone,
+            Child.notes,
+            Reservation.attendance,
+            Reservation.certificate_at.is_not(None),
+        )
         .join(Reservation.child)
         .join(Child.family)
         .where(
             Reservation.activity_day_id == activity_day_id,
             Reservation.status.in_([ReservationStatus.ACCEPTED, ReservationStatus.WAITLISTED]),
         )
-    )  # fmt: skip
+    )
     accepted: list[Line] = []
     waiting: list[Line] = []
     for status, position, last, first, level, born, phone, notes, attendance, certified in rows:
         if status is ReservationStatus.ACCEPTED:
-            seen = ("absent (certificat)" if certified else "absent") if attendance is Attendance.ABSENT else (
-                "présent" if attendance is Attendance.PRESENT else "")  # fmt: skip
+            seen = (
+                ("absent (certificat)" if certified else "absent")
+                if attendance is Attendance.ABSENT
+                else ("présent" if attendance is Attendance.PRESENT else "")
+            )
             accepted.append(Line(None, last, first, level or "", born, phone or "", notes or "", seen))
         else:  # a waitlisted reservation has a position (CHECK constraint)
             waiting.append(Line(position or 0, last, first, level or "", born, phone or "", notes or ""))
@@ -100,7 +112,7 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: Person
                 f"{count(capacity, 'place')}" + (f" · {len(waiting)} en liste d'attente" if waiting else "")
             ),
             st["normal"],
-        ),  # fmt: skip
+        ),
         Spacer(1, 4 * mm),
     ]
     lines = [
@@ -118,5 +130,10 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: Person
             Paragraph(esc("Liste d'attente"), st["h2"]),
             PlainTable(("Rang", "Enfant", "Niveau", "Téléphone"), ranks, WAITLIST),
         ]
-    return render(story, title=f"{heading} – {day:%d/%m/%Y}", letterhead=letterhead,
-                  printed_at=db.clock.now(), printed_by=printed_by or "Guichet Enfance")  # fmt: skip
+    return render(
+        story,
+        title=f"{heading} – {day:%d/%m/%Y}",
+        letterhead=letterhead,
+        printed_at=db.clock.now(),
+        printed_by=printed_by or "Guichet Enfance",
+    )

@@ -29,9 +29,14 @@ def _letterhead(db: Database, structure_id: int | None) -> Letterhead:
 
 
 @checked
-def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(max_len=64, label="identifiant")],
-                      temporary_password: Annotated[str, Text(max_len=64, label="mot de passe")],
-                      printed_by: PersonName, structure_id: int | None = None) -> bytes:  # fmt: skip
+def portal_letter_pdf(
+    db: Database,
+    family_id: int,
+    login: Annotated[str, Text(max_len=64, label="identifiant")],
+    temporary_password: Annotated[str, Text(max_len=64, label="mot de passe")],
+    printed_by: PersonName,
+    structure_id: int | None = None,
+) -> bytes:
     """The letter handed to the family: the portal's address (the town's setting), the identifier and the temporary
     password (never stored in clear)."""
     with db.reading() as uow:
@@ -61,7 +66,7 @@ def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(m
                 "l'ALAE du mercredi et l'ALSH des vacances et de consulter votre solde."
             ),
             st["normal"],
-        ),  # fmt: skip
+        ),
         Spacer(1, 3 * mm),
         Paragraph(where, st["normal"]),
         Spacer(1, 5 * mm),
@@ -70,7 +75,7 @@ def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(m
             [("Adresse du portail", portal)] * bool(portal)
             + [("Identifiant", login), ("Mot de passe provisoire", temporary_password)],
             (0.4 * CONTENT_WIDTH, 0.6 * CONTENT_WIDTH),
-        ),  # fmt: skip
+        ),
         Spacer(1, 5 * mm),
         Paragraph(
             esc(
@@ -78,10 +83,15 @@ def portal_letter_pdf(db: Database, family_id: int, login: Annotated[str, Text(m
                 "d'oubli, un nouveau mot de passe provisoire vous sera remis."
             ),
             st["normal"],
-        ),  # fmt: skip
+        ),
     ]
-    return render(story, title=f"Accès portail famille {name}", letterhead=_letterhead(db, structure_id),
-                  printed_at=db.clock.now(), printed_by=printed_by)  # fmt: skip
+    return render(
+        story,
+        title=f"Accès portail famille {name}",
+        letterhead=_letterhead(db, structure_id),
+        printed_at=db.clock.now(),
+        printed_by=printed_by,
+    )
 
 
 @checked
@@ -92,8 +102,13 @@ def family_export_pdf(
     st = styles()
     f = data["famille"]
     story: list[Flowable] = [Paragraph(esc(f"Données détenues sur la famille {f['nom']}"), st["title"])]
-    story.append(table(None, [(k.replace("_", " "), str(v if v is not None else "—")) for k, v in f.items()],
-                       (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH)))  # fmt: skip
+    story.append(
+        table(
+            None,
+            [(k.replace("_", " "), str(v if v is not None else "—")) for k, v in f.items()],
+            (0.35 * CONTENT_WIDTH, 0.65 * CONTENT_WIDTH),
+        )
+    )
 
     def money(cents: int | None) -> str:
         return format_eur(cents) if cents else ""
@@ -103,36 +118,104 @@ def family_export_pdf(
 
     portal = data["compte_portail"]
     sections: list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]] = [
-        ("Compte du portail famille", ("Identifiant", "Ouvert", "Mot de passe à changer"),
-         [(portal["identifiant"] or "—", "oui" if portal["ouvert"] else "non",
-           "oui" if portal["mot_de_passe_à_changer"] else "non")]),
-        ("Responsables", ("Prénom", "Nom", "Lien", "Téléphone", "E-mail"),
-         [(a["prénom"], a["nom"], a["lien"], a["téléphone"] or "", a["email"] or "") for a in data["responsables"]]),
-        ("Enfants", ("Prénom", "Nom", "Naissance", "Niveau", "Remarques et santé"),
-         [(c["prénom"], c["nom"], c["naissance"], c["niveau"], c["remarques_et_santé"]) for c in data["enfants"]]),
-        ("Aides", ("Aide", "Porte-monnaie", "Du", "Au", "Par jour"),
-         [(a["aide"], a["porte_monnaie"], a["du"], a["au"], money(a["montant_centimes"])) for a in data["aides"]]),
-        ("Soldes", ("Porte-monnaie", "Solde"), [(k, format_eur(v)) for k, v in data["porte_monnaie"].items()]),
-        ("Réservations", ("Enfant", "Journée", "Activité", "État", "Prix"),
-         [(r["enfant"], r["journée"], r["activité"], r["état"], money(r["prix_centimes"]))
-          for r in data["réservations"]]),
-        ("Règlements", ("Reçu", "Date", "Mode", "Chèque", "Montant"),
-         [(p["reçu"], p["date"][:10], p["mode"] + (" (annulé)" if p["annulé"] else ""),
-           " ".join(x for x in (p["banque_du_chèque"], p["numéro_du_chèque"]) if x), money(p["montant_centimes"]))
-          for p in data["règlements"]]),
-        ("Paiements en ligne", ("Référence", "Commencé le", "État", "Montant"),
-         [(o["référence"], day(o["commencé_le"]), o["état"], money(o["montant_centimes"]))
-          for o in data["paiements_en_ligne"]]),
-        ("Écritures", ("Date", "Nature", "Libellé", "Montant"),
-         [(e["date"][:10], e["nature"], e["libellé"], format_eur(e["montant_centimes"])) for e in data["écritures"]]),
-        ("E-mails", ("Créé le", "Objet", "État"),
-         [(day(m["créé_le"]), m["objet"], m["état"]) for m in data["e-mails"]]),
-        ("Journal", ("Date", "Action", "Par"), [(day(j["date"]), j["action"], j["par"]) for j in data["journal"]]),
-    ]  # fmt: skip
+        (
+            "Compte du portail famille",
+            ("Identifiant", "Ouvert", "Mot de passe à changer"),
+            [
+                (
+                    portal["identifiant"] or "—",
+                    "oui" if portal["ouvert"] else "non",
+                    "oui" if portal["mot_de_passe_à_changer"] else "non",
+                )
+            ],
+        ),
+        (
+            "Responsables",
+            ("Prénom", "Nom", "Lien", "Téléphone", "E-mail"),
+            [
+                (a["prénom"], a["nom"], a["lien"], a["téléphone"] or "", a["email"] or "")
+                for a in data["responsables"]
+            ],
+        ),
+        (
+            "Enfants",
+            ("Prénom", "Nom", "Naissance", "Niveau", "Remarques et santé"),
+            [
+                (c["prénom"], c["nom"], c["naissance"], c["niveau"], c["remarques_et_santé"])
+                for c in data["enfants"]
+            ],
+        ),
+        (
+            "Aides",
+            ("Aide", "Porte-monnaie", "Du", "Au", "Par jour"),
+            [
+                (a["aide"], a["porte_monnaie"], a["du"], a["au"], money(a["montant_centimes"]))
+                for a in data["aides"]
+            ],
+        ),
+        (
+            "Soldes",
+            ("Porte-monnaie", "Solde"),
+            [(k, format_eur(v)) for k, v in data["porte_monnaie"].items()],
+        ),
+        (
+            "Réservations",
+            ("Enfant", "Journée", "Activité", "État", "Prix"),
+            [
+                (r["enfant"], r["journée"], r["activité"], r["état"], money(r["prix_centimes"]))
+                for r in data["réservations"]
+            ],
+        ),
+        (
+            "Règlements",
+            ("Reçu", "Date", "Mode", "Chèque", "Montant"),
+            [
+                (
+                    p["reçu"],
+                    p["date"][:10],
+                    p["mode"] + (" (annulé)" if p["annulé"] else ""),
+                    " ".join(x for x in (p["banque_du_chèque"], p["numéro_du_chèque"]) if x),
+                    money(p["montant_centimes"]),
+                )
+                for p in data["règlements"]
+            ],
+        ),
+        (
+            "Paiements en ligne",
+            ("Référence", "Commencé le", "État", "Montant"),
+            [
+                (o["référence"], day(o["commencé_le"]), o["état"], money(o["montant_centimes"]))
+                for o in data["paiements_en_ligne"]
+            ],
+        ),
+        (
+            "Écritures",
+            ("Date", "Nature", "Libellé", "Montant"),
+            [
+                (e["date"][:10], e["nature"], e["libellé"], format_eur(e["montant_centimes"]))
+                for e in data["écritures"]
+            ],
+        ),
+        (
+            "E-mails",
+            ("Créé le", "Objet", "État"),
+            [(day(m["créé_le"]), m["objet"], m["état"]) for m in data["e-mails"]],
+        ),
+        (
+            "Journal",
+            ("Date", "Action", "Par"),
+            [(day(j["date"]), j["action"], j["par"]) for j in data["journal"]],
+        ),
+    ]
     for title, header, rows in sections:
         story.append(Paragraph(esc(f"{title} ({len(rows)})"), st["h2"]))
         if rows:
             width = CONTENT_WIDTH / len(header)
             story.append(table(header, rows, [width] * len(header)))
-    return render(story, title=f"Export des données {f['nom']}", letterhead=_letterhead(db, structure_id),
-                  printed_at=db.clock.now(), printed_by=printed_by)  # fmt: skip
+    return render(
+        story,
+        title=f"Export des données {f['nom']}",
+        letterhead=_letterhead(db, structure_id),
+        printed_at=db.clock.now(),
+        printed_by=printed_by,
+    )

@@ -49,5 +49,10 @@ def letters_pdf(db: Database, structure_id: int, day: date, printed_by: PersonNa
         for paragraph in letter.body.split("\n\n"):
             story.append(Paragraph("<br/>".join(esc(line) for line in paragraph.split("\n")), st["normal"]))
             story.append(Spacer(1, 3 * mm))
-    return render(story, title=f"Comptes-rendus du {day:%d/%m/%Y} (courriers)", letterhead=letterhead,
-                  printed_at=db.clock.now(), printed_by=printed_by or "Guichet Enfance")  # fmt: skip
+    return render(
+        story,
+        title=f"Comptes-rendus du {day:%d/%m/%Y} (courriers)",
+        letterhead=letterhead,
+        printed_at=db.clock.now(),
+        printed_by=printed_by or "Guichet Enfance",
+    )

@@ -68,13 +68,26 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> b
         if reversal is not None:  # no longer a proof of payment: said first and large
             by = s.get(Agent, reversal.agent_id) if reversal.agent_id else None
             story.append(Paragraph(esc("ANNULÉ"), st["cancelled"]))
-            story.append(Paragraph(esc(
-                f"Règlement annulé le {reversal.created_at.astimezone(PARIS):%d/%m/%Y à %H:%M}"
-                + (f" par {by.full_name}" if by else "") + " : ce reçu n'atteste plus aucun versement."), st["big"]))  # fmt: skip
+            story.append(
+                Paragraph(
+                    esc(
+                        f"Règlement annulé le {reversal.created_at.astimezone(PARIS):%d/%m/%Y à %H:%M}"
+                        + (f" par {by.full_name}" if by else "")
+                        + " : ce reçu n'atteste plus aucun versement."
+                    ),
+                    st["big"],
+                )
+            )
         else:
-            story.append(Paragraph(esc(
-                f"Reçu de {payer} la somme de {format_eur(p.amount_cents)} "
-                f"({amount_in_words(p.amount_cents)}) pour : {purpose}."), st["big"]))  # fmt: skip
+            story.append(
+                Paragraph(
+                    esc(
+                        f"Reçu de {payer} la somme de {format_eur(p.amount_cents)} "
+                        f"({amount_in_words(p.amount_cents)}) pour : {purpose}."
+                    ),
+                    st["big"],
+                )
+            )
         story += [
             Spacer(1, 5 * mm),
             table(None, rows, (0.3 * CONTENT_WIDTH, 0.7 * CONTENT_WIDTH)),
@@ -86,7 +99,7 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> b
                     esc(
                         "Ce reçu atteste le versement sur le compte famille (ALAE – ALSH – Cantine). "
                         "Il est à conserver."
-                    ),  # fmt: skip
+                    ),
                     st["small"],
                 )
             )

@@ -53,8 +53,13 @@ class Entry(NamedTuple):
     """The price of an accepted reservation, else None."""
 
 
-def _state(status: ReservationStatus, position: int | None, reason: str | None, absent: bool = False,
-           certificate: bool = False) -> str:  # fmt: skip
+def _state(
+    status: ReservationStatus,
+    position: int | None,
+    reason: str | None,
+    absent: bool = False,
+    certificate: bool = False,
+) -> str:
     """The same wording as ``families.view.state_label``; an absence says whether it is billed."""
     if status is ReservationStatus.ACCEPTED:
         if certificate:
@@ -71,26 +76,56 @@ def entries(s: Session, family_id: int, start: date, end: date) -> list[Entry]:
     """The family's reservations over [start, end] (one query), child by child (eldest first), by day, activity and
     request time."""
     rows = s.execute(
-        select(Child.id, Child.first_name, Child.last_name, Activity.name, Activity.structure_id, ActivityDay.day,
-               Reservation.status, Reservation.waitlist_position, Reservation.refusal_reason,
-               Reservation.transmitted_at.is_not(None), Reservation.price_cents, Reservation.attendance,
-               Reservation.certificate_at.is_not(None))
+        select(
+            Child.id,
+            Child.first_name,
+            Child.last_name,
+            Activity.name,
+            Activity.structure_id,
+            ActivityDay.day,
+            Reservation.status,
+            Reservation.waitlist_position,
+            Reservation.refusal_reason,
+            Reservation.transmitted_at.is_not(None),
+            Reservation.price_cents,
+            Reservation.attendance,
+            Reservation.certificate_at.is_not(None),
+        )
         .join(Reservation.child)
         .join(Reservation.activity_day)
         .join(ActivityDay.activity)
         .where(Child.family_id == family_id, ActivityDay.day.between(start, end))
         .order_by(Child.birth_date, Child.id, ActivityDay.day, Activity.name, Reservation.requested_at)
-    )  # fmt: skip
+    )
     accepted = ReservationStatus.ACCEPTED
     absent = Attendance.ABSENT
     return [  # a day refunded by a medical certificate costs nothing: no price, out of the totals
-        Entry(child_id, f"{first} {last}", activity, structure, day,
-              _state(status, position, reason, attendance is absent, certified),
-              "Transmise" if transmitted else "Non transmise",
-              price if status is accepted and not certified else None)
-        for (child_id, first, last, activity, structure, day, status, position, reason, transmitted, price,
-             attendance, certified) in rows
-    ]  # fmt: skip
+        Entry(
+            child_id,
+            f"{first} {last}",
+            activity,
+            structure,
+            day,
+            _state(status, position, reason, attendance is absent, certified),
+            "Transmise" if transmitted else "Non transmise",
+            price if status is accepted and not certified else None,
+        )
+        for (
+            child_id,
+            first,
+            last,
+            activity,
+            structure,
+            day,
+            status,
+            position,
+            reason,
+            transmitted,
+            price,
+            attendance,
+            certified,
+        ) in rows
+    ]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -146,8 +181,12 @@ def reservation_sheet_pdf(
         structure = s.get(Structure, letterhead_id) if letterhead_id else None
         structure = structure or s.scalar(select(Structure).order_by(Structure.id))
         assert structure is not None  # sheets are printed once the town has a structure
-        wallets = {kind.value: cents for kind, cents in s.execute(
-            select(Wallet.kind, Wallet.balance_cents).where(Wallet.family_id == family_id))}  # fmt: skip
+        wallets = {
+            kind.value: cents
+            for kind, cents in s.execute(
+                select(Wallet.kind, Wallet.balance_cents).where(Wallet.family_id == family_id)
+            )
+        }
         balance = sum(wallets.values())
         st = styles()
         story = [
@@ -158,7 +197,7 @@ def reservation_sheet_pdf(
                     f"{format_date(end, 'd MMMM y', locale='fr_FR')}"
                 ),
                 st["normal"],
-            ),  # fmt: skip
+            ),
             Paragraph(
                 esc(
                     ", ".join(
@@ -173,7 +212,7 @@ def reservation_sheet_pdf(
                     )
                 ),
                 st["small"],
-            ),  # fmt: skip
+            ),
             Spacer(1, 4 * mm),
         ]
         by_child: dict[int, list[Entry]] = defaultdict(list)
@@ -182,8 +221,15 @@ def reservation_sheet_pdf(
         grand_total = 0
         for child in children:
             items = by_child.get(child.id, [])
-            story.append(Paragraph(esc(f"{child.first_name} {child.last_name}"
-                                       + (f" – {child.school_level}" if child.school_level else "")), st["h2"]))  # fmt: skip
+            story.append(
+                Paragraph(
+                    esc(
+                        f"{child.first_name} {child.last_name}"
+                        + (f" – {child.school_level}" if child.school_level else "")
+                    ),
+                    st["h2"],
+                )
+            )
             if not items:
                 story.append(Paragraph(esc("Aucune réservation sur la période."), st["small"]))
                 continue
@@ -219,7 +265,7 @@ def reservation_sheet_pdf(
                     + (" (compte débiteur)" if balance < 0 else "")
                 ),
                 st["big"],
-            ),  # fmt: skip
+            ),
             Paragraph(
                 esc(" · ".join(f"{k.upper()} {format_eur(v)}" for k, v in sorted(wallets.items()))),
                 st["small"],
@@ -231,8 +277,13 @@ def reservation_sheet_pdf(
                     "journée ; son état définitif est connu le lendemain."
                 ),
                 st["small"],
-            ),  # fmt: skip
+            ),
         ]
         letterhead = Letterhead.of(structure)
-    return render(story, title=f"Fiche de réservations {family.name}", letterhead=letterhead,
-                  printed_at=db.clock.now(), printed_by=printed_by or "Guichet Enfance")  # fmt: skip
+    return render(
+        story,
+        title=f"Fiche de réservations {family.name}",
+        letterhead=letterhead,
+        printed_at=db.clock.now(),
+        printed_by=printed_by or "Guichet Enfance",
+    )

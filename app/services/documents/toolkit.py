@@ -109,7 +109,7 @@ def styles() -> dict[str, ParagraphStyle]:
             leading=15,
             spaceBefore=8,
             spaceAfter=4,
-        ),  # fmt: skip
+        ),
         "cell": ParagraphStyle("cell", parent=normal, fontSize=8.5, leading=10.5),
         "cell_right": ParagraphStyle(
             "cell_right", parent=normal, fontSize=8.5, leading=10.5, alignment=TA_RIGHT
@@ -123,7 +123,7 @@ def styles() -> dict[str, ParagraphStyle]:
             leading=36,
             textColor=colors.HexColor("#b71c1c"),
             spaceAfter=4,
-        ),  # fmt: skip
+        ),
     }
 
 
@@ -277,11 +277,28 @@ class PlainTable(Flowable):
             n += 1
         if n < 1 or (n == len(self.rows) and self.total is None):
             return []
-        first = PlainTable(self.header, self.rows[:n], self.widths, right=self.right, title=self.title,
-                           box=self.box, first_index=self.first_index, after=False, last=False)  # fmt: skip
-        rest = PlainTable(self.header, self.rows[n:], self.widths, right=self.right, total=self.total,
-                          box=self.box, first_index=self.first_index + n, after=bool(self.after),
-                          last=self.last)  # fmt: skip
+        first = PlainTable(
+            self.header,
+            self.rows[:n],
+            self.widths,
+            right=self.right,
+            title=self.title,
+            box=self.box,
+            first_index=self.first_index,
+            after=False,
+            last=False,
+        )
+        rest = PlainTable(
+            self.header,
+            self.rows[n:],
+            self.widths,
+            right=self.right,
+            total=self.total,
+            box=self.box,
+            first_index=self.first_index + n,
+            after=bool(self.after),
+            last=self.last,
+        )
         return [first, rest]
 
     def draw(self) -> None:
@@ -375,8 +392,13 @@ def _preload(canvas: Canvas, image: ImageReader | str, mask: str) -> None:
     ``drawImage`` does for a new image (reportlab 4–5); when the canvas does not look as expected, nothing is
     done and ``drawImage`` encodes the image itself."""
     doc = getattr(canvas, "_doc", None)
-    needed = (getattr(canvas, "_setXObjects", None), getattr(doc, "getXObjectName", None),
-              getattr(doc, "idToObject", None), getattr(doc, "Reference", None), getattr(doc, "addForm", None))  # fmt: skip
+    needed = (
+        getattr(canvas, "_setXObjects", None),
+        getattr(doc, "getXObjectName", None),
+        getattr(doc, "idToObject", None),
+        getattr(doc, "Reference", None),
+        getattr(doc, "addForm", None),
+    )
     if doc is None or any(x is None for x in needed):
         return
     if isinstance(image, ImageReader):  # the name drawImage gives it (reportlab.lib.utils._digester)

@@ -152,8 +152,9 @@ class _Connection:
         if self.smtp is None:
             s = self.settings
             if s.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                      context=ssl.create_default_context())  # fmt: skip
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
                 if s.security == "starttls":
@@ -222,8 +223,11 @@ def _claim(db: Database) -> Claimed | None:
             return None
         interrupted = msg.status is OutboxStatus.SENDING
         if interrupted:
-            log.warning("outbox message %s: its sending was interrupted; sent again with the same Message-ID %s",
-                        msg.id, msg.message_id)  # fmt: skip
+            log.warning(
+                "outbox message %s: its sending was interrupted; sent again with the same Message-ID %s",
+                msg.id,
+                msg.message_id,
+            )
             msg.last_error = (
                 "envoi précédent interrompu : renvoyé (même Message-ID), peut-être reçu deux fois"
             )
@@ -264,8 +268,13 @@ def send_pending(
             try:
                 smtp = connection.get()
             except (smtplib.SMTPException, OSError) as exc:
-                _update(db, msg_id, status=OutboxStatus.PENDING, claimed_until=None,
-                        last_error=f"{type(exc).__name__}: {exc}"[:1000])  # fmt: skip
+                _update(
+                    db,
+                    msg_id,
+                    status=OutboxStatus.PENDING,
+                    claimed_until=None,
+                    last_error=f"{type(exc).__name__}: {exc}"[:1000],
+                )
                 report.unreachable = f"{settings.host}:{settings.port} ({type(exc).__name__})"
                 break
             email = EmailMessage()

@@ -35,9 +35,22 @@ def queue_email(
 def queue_emails(session: Session, emails: Sequence[Email], now: datetime) -> int:
     """Write the e-mails' outbox rows in one statement, in their order (at most one per ``dedup_key``: a second one
     is left out); the families without an e-mail address get none. Returns how many were for an address."""
-    rows = [{"kind": e.kind, "dedup_key": e.dedup_key, "family_id": e.family.id, "recipient": e.family.email,
-             "subject": e.subject, "body": e.body, "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
-             "next_attempt_at": now} for e in emails if e.family.email]  # fmt: skip
+    rows = [
+        {
+            "kind": e.kind,
+            "dedup_key": e.dedup_key,
+            "family_id": e.family.id,
+            "recipient": e.family.email,
+            "subject": e.subject,
+            "body": e.body,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for e in emails
+        if e.family.email
+    ]
     if rows:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(

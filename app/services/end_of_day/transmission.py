@@ -132,22 +132,39 @@ def transmit_day(
             if not family.email:
                 report.families_without_email.append(family.name)
                 continue
-            messages.append({"kind": "compte_rendu", "family_id": family_id, "recipient": family.email,
-                             "dedup_key": f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
-                             "subject": subject,
-                             "body": _compte_rendu(items, day, lines, balances.get(family_id, 0), refunds),
-                             "status": OutboxStatus.PENDING, "attempts": 0, "created_at": now,
-                             "next_attempt_at": now})  # fmt: skip
+            messages.append(
+                {
+                    "kind": "compte_rendu",
+                    "family_id": family_id,
+                    "recipient": family.email,
+                    "dedup_key": f"compte-rendu:{family_id}:{day.isoformat()}:{now.isoformat()}",
+                    "subject": subject,
+                    "body": _compte_rendu(items, day, lines, balances.get(family_id, 0), refunds),
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                    "next_attempt_at": now,
+                }
+            )
         if messages:  # one row per key: a key already queued keeps its message (idempotent)
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            conn.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"]),
-                         messages)  # fmt: skip
+            conn.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedup_key"]), messages)
         report.families_notified = len(messages)
         report.transmitted = len(rows)
         report.outcomes = dict(outcomes)
-        audit.record(s, at=now, action="nightly.transmit", entity="day", entity_id=day.isoformat(),
-                     agent_id=actor_id, after={"transmitted": len(rows), "families": families,
-                                               "without_email": len(report.families_without_email)})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="nightly.transmit",
+            entity="day",
+            entity_id=day.isoformat(),
+            agent_id=actor_id,
+            after={
+                "transmitted": len(rows),
+                "families": families,
+                "without_email": len(report.families_without_email),
+            },
+        )
         step("Transmission terminée.", 100)
         return report
 
@@ -155,22 +172,32 @@ def transmit_day(
 
 
 _REQUESTS = (
-    select(Reservation.id, Reservation.status, Reservation.price_cents, Reservation.waitlist_position,
-           Reservation.refusal_reason, Family.id.label("family_id"), Family.name, Family.email, Child.first_name,
-           ActivityDay.day, Activity.name.label("activity_name"), Structure.city.label("town"))
+    select(
+        Reservation.id,
+        Reservation.status,
+        Reservation.price_cents,
+        Reservation.waitlist_position,
+        Reservation.refusal_reason,
+        Family.id.label("family_id"),
+        Family.name,
+        Family.email,
+        Child.first_name,
+        ActivityDay.day,
+        Activity.name.label("activity_name"),
+        Structure.city.label("town"),
+    )
     .join(Child, Child.id == Reservation.child_id)
     .join(Family, Family.id == Child.family_id)
     .join(ActivityDay, ActivityDay.id == Reservation.activity_day_id)
     .join(Activity, Activity.id == ActivityDay.activity_id)
     .join(Structure, Structure.id == Activity.structure_id)
-)  # fmt: skip
+)
 """What a compte-rendu says of each request (columns only: no entity is loaded)."""
 _ORDER = (Family.id, Child.first_name, ActivityDay.day, Reservation.id)
-_PENDING = (
-    _REQUESTS.where(Reservation.transmitted_at.is_(None),
-                    or_(Reservation.requested_at < bindparam("end"), Reservation.cancelled_at < bindparam("end")))
-    .order_by(*_ORDER)
-)  # fmt: skip
+_PENDING = _REQUESTS.where(
+    Reservation.transmitted_at.is_(None),
+    or_(Reservation.requested_at < bindparam("end"), Reservation.cancelled_at < bindparam("end")),
+).order_by(*_ORDER)
 """The requests made or cancelled up to the end of the day and not yet transmitted, with what their
 compte-rendu says, family by family (columns only: no entity is loaded)."""
 _TRANSMIT = (
@@ -214,16 +241,22 @@ def _balances_and_refunds(
     refunds: dict[int, int] = {}
     for i in range(0, len(family_ids), _CHUNK):
         chunk = family_ids[i : i + _CHUNK]
-        balances.update((f, int(c or 0)) for f, c in s.execute(
-            select(Wallet.family_id, func.sum(Wallet.balance_cents)).where(Wallet.family_id.in_(chunk))
-            .group_by(Wallet.family_id)))  # fmt: skip
+        balances.update(
+            (f, int(c or 0))
+            for f, c in s.execute(
+                select(Wallet.family_id, func.sum(Wallet.balance_cents))
+                .where(Wallet.family_id.in_(chunk))
+                .group_by(Wallet.family_id)
+            )
+        )
     for i in range(0, len(ids), _CHUNK):
         refunds.update(refunded(s, ids[i : i + _CHUNK]))
     return balances, refunds
 
 
-def _compte_rendu(items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines, balance: int,
-                  refunds: dict[int, int]) -> str:  # fmt: skip
+def _compte_rendu(
+    items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines, balance: int, refunds: dict[int, int]
+) -> str:
     """The body of one family's compte-rendu, from its rows of ``_PENDING``: each request's outcome, what a
     cancellation refunded, the account's balance after them (and a warning when it is in debit)."""
     lines = [
@@ -237,8 +270,10 @@ def _compte_rendu(items: list[Row[*tuple[Any, ...]]], day: date, texts: _Lines, 
         head = f"- {row.first_name} – {row.activity_name} – {texts.day(row.day)} :"
         if row.status is ReservationStatus.CANCELLED:
             refunded = refunds.get(row.id, 0)
-            lines.append(f"{head} Annulation enregistrée"
-                         + (f", {texts.amount(refunded)} remboursés sur votre compte" if refunded else ""))  # fmt: skip
+            lines.append(
+                f"{head} Annulation enregistrée"
+                + (f", {texts.amount(refunded)} remboursés sur votre compte" if refunded else "")
+            )
             continue
         price = (
             f" – {texts.amount(row.price_cents)}"
@@ -277,11 +312,16 @@ def compte_rendu_letters(db: Database, day: date, structure_id: int | None = Non
     start = datetime.combine(day, time(0, 0), tzinfo=PARIS)
     query = (
         _REQUESTS.add_columns(Family.address, Family.postal_code, Family.city)
-        .where(or_(Family.email.is_(None), Family.email == ""), Family.anonymized_at.is_(None),
-               or_(Reservation.requested_at.between(start, _end_of(day)),
-                   Reservation.cancelled_at.between(start, _end_of(day))))
+        .where(
+            or_(Family.email.is_(None), Family.email == ""),
+            Family.anonymized_at.is_(None),
+            or_(
+                Reservation.requested_at.between(start, _end_of(day)),
+                Reservation.cancelled_at.between(start, _end_of(day)),
+            ),
+        )
         .order_by(*_ORDER)
-    )  # fmt: skip
+    )
     if structure_id is not None:
         query = query.where(Activity.structure_id == structure_id)
     with db.reading() as uow:
@@ -304,8 +344,9 @@ def compte_rendu_letters(db: Database, day: date, structure_id: int | None = Non
         first = items[0]
         to = addressees.get(family_id, f"Famille {first.name}")
         address = tuple(x for x in (to, first.address, f"{first.postal_code} {first.city}".strip()) if x)
-        letters.append(Letter(first.name, address, _compte_rendu(items, day, lines, balances.get(family_id, 0),
-                                                                 refunds)))  # fmt: skip
+        letters.append(
+            Letter(first.name, address, _compte_rendu(items, day, lines, balances.get(family_id, 0), refunds))
+        )
     return sorted(letters, key=lambda x: collation_key(x.family))
 
 
@@ -365,9 +406,18 @@ def absences_recorded(db: Database, structure_id: int, day: date) -> list[Absenc
     start = datetime.combine(day, time(0, 0), tzinfo=PARIS)
     with db.reading() as uow:
         s = uow.session
-        ids = {int(i) for i in s.scalars(select(AuditEntry.entity_id).where(
-            AuditEntry.entity == "reservation", AuditEntry.at >= start, AuditEntry.at < start + timedelta(days=1),
-            AuditEntry.action.in_(("reservation.attendance", "reservation.certificate")))) if i and i.isdigit()}  # fmt: skip
+        ids = {
+            int(i)
+            for i in s.scalars(
+                select(AuditEntry.entity_id).where(
+                    AuditEntry.entity == "reservation",
+                    AuditEntry.at >= start,
+                    AuditEntry.at < start + timedelta(days=1),
+                    AuditEntry.action.in_(("reservation.attendance", "reservation.certificate")),
+                )
+            )
+            if i and i.isdigit()
+        }
         if not ids:
             return []
         rows = s.execute(
@@ -376,15 +426,24 @@ def absences_recorded(db: Database, structure_id: int, day: date) -> list[Absenc
             .join(Child.family)
             .join(Reservation.activity_day)
             .join(ActivityDay.activity)
-            .where(Reservation.id.in_(ids), Activity.structure_id == structure_id,
-                   Reservation.attendance == Attendance.ABSENT)
+            .where(
+                Reservation.id.in_(ids),
+                Activity.structure_id == structure_id,
+                Reservation.attendance == Attendance.ABSENT,
+            )
             .order_by(ActivityDay.day, Child.last_name, Child.first_name)
-        ).all()  # fmt: skip
+        ).all()
         return [
-            AbsenceRow(f"{c.first_name} {c.last_name}", fam, act, d, res.price_cents or 0,
-                       res.certificate_at is not None)
+            AbsenceRow(
+                f"{c.first_name} {c.last_name}",
+                fam,
+                act,
+                d,
+                res.price_cents or 0,
+                res.certificate_at is not None,
+            )
             for res, c, fam, act, d in rows
-        ]  # fmt: skip
+        ]
 
 
 @checked

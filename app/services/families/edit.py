@@ -197,8 +197,16 @@ def create_family(db: Database, actor: Actor, data: FamilyInput, children: Seque
         s.add(family)
         s.flush()
         ledger.open_wallets(s, family)
-        audit.record(s, at=now, action="family.create", entity="family", entity_id=family.id,
-                     agent_id=actor.agent_id, family_id=family.id, after=_snapshot(family))  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="family.create",
+            entity="family",
+            entity_id=family.id,
+            agent_id=actor.agent_id,
+            family_id=family.id,
+            after=_snapshot(family),
+        )
         return family.id
 
     return db.write(work, actor=actor, rule=rule("families.edit.create_family"), changed=(Shown.FAMILIES,))
@@ -223,12 +231,21 @@ def update_family(db: Database, actor: Actor, family_id: int, data: FamilyInput)
                 relationship_label=a.relationship_label,
                 phone=a.phone,
                 email=a.email,
-            )  # fmt: skip
+            )
             for a in values["adults"]
         ]
         refresh_search_text(family)
-        audit.record(s, at=db.clock.now(), action="family.update", entity="family", entity_id=family.id,
-                     agent_id=actor.agent_id, family_id=family.id, before=before, after=_snapshot(family))  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="family.update",
+            entity="family",
+            entity_id=family.id,
+            agent_id=actor.agent_id,
+            family_id=family.id,
+            before=before,
+            after=_snapshot(family),
+        )
 
     db.write(work, actor=actor, rule=rule("families.edit.update_family"), changed=(Shown.FAMILIES,))
 
@@ -258,9 +275,17 @@ def save_child(
                 setattr(child, key, value)
         s.flush()
         refresh_search_text(family)
-        audit.record(s, at=db.clock.now(), action="child.create" if before is None else "child.update",
-                     entity="child", entity_id=child.id, agent_id=actor.agent_id, family_id=family_id,
-                     before=before, after=values)  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="child.create" if before is None else "child.update",
+            entity="child",
+            entity_id=child.id,
+            agent_id=actor.agent_id,
+            family_id=family_id,
+            before=before,
+            after=values,
+        )
         return child.id
 
     return db.write(work, actor=actor, rule=rule("families.edit.save_child"), changed=(Shown.FAMILIES,))

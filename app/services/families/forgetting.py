@@ -97,8 +97,12 @@ class Anonymised:
 
 
 def _family(s: Session, family_id: int, *, lock: bool = False) -> Family:
-    family = s.get(Family, family_id, with_for_update=lock,
-                   options=[selectinload(Family.adults), selectinload(Family.children)])  # fmt: skip
+    family = s.get(
+        Family,
+        family_id,
+        with_for_update=lock,
+        options=[selectinload(Family.adults), selectinload(Family.children)],
+    )
     if family is None or family.anonymized_at is not None:
         raise UnknownEntity(f"Famille inconnue (n° {family_id}).")
     return family
@@ -106,12 +110,14 @@ def _family(s: Session, family_id: int, *, lock: bool = False) -> Family:
 
 def _future(s: Session, family_id: int, today: date) -> tuple[int, dict[WalletKind, int]]:
     """The family's live requests for a day after ``today``, and what cancelling them refunds, by wallet."""
-    rows = s.execute(select(Reservation.status, Reservation.price_cents, Activity.wallet_kind).select_from(Reservation)
-                     .join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
-                     .join(Activity, ActivityDay.activity_id == Activity.id)
-                     .join(Child, Reservation.child_id == Child.id).where(Child.family_id == family_id,
-                                                       Reservation.status.in_(LIVE_STATUSES),
-                                                       ActivityDay.day > today)).all()  # fmt: skip
+    rows = s.execute(
+        select(Reservation.status, Reservation.price_cents, Activity.wallet_kind)
+        .select_from(Reservation)
+        .join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
+        .join(Activity, ActivityDay.activity_id == Activity.id)
+        .join(Child, Reservation.child_id == Child.id)
+        .where(Child.family_id == family_id, Reservation.status.in_(LIVE_STATUSES), ActivityDay.day > today)
+    ).all()
     refunds: dict[WalletKind, int] = {}
     for status, price, kind in rows:
         if status is ReservationStatus.ACCEPTED:
@@ -126,10 +132,19 @@ def anonymisation_preview(db: Database, family_id: int) -> AnonymisationPreview:
         family = _family(s, family_id)
         today = local_today(db.clock)
         requests, refunds = _future(s, family.id, today)
-        after = [w.balance_cents + refunds.get(w.kind, 0)
-                 for w in s.scalars(select(Wallet).where(Wallet.family_id == family.id))]  # fmt: skip
-        entries = s.scalar(select(func.count()).select_from(LedgerEntry).join(Wallet).where(
-            Wallet.family_id == family.id)) or 0  # fmt: skip
+        after = [
+            w.balance_cents + refunds.get(w.kind, 0)
+            for w in s.scalars(select(Wallet).where(Wallet.family_id == family.id))
+        ]
+        entries = (
+            s.scalar(
+                select(func.count())
+                .select_from(LedgerEntry)
+                .join(Wallet)
+                .where(Wallet.family_id == family.id)
+            )
+            or 0
+        )
         payments = (
             s.scalar(select(func.count()).select_from(Payment).where(Payment.family_id == family.id)) or 0
         )
@@ -142,21 +157,35 @@ def anonymisation_preview(db: Database, family_id: int) -> AnonymisationPreview:
         children = family.children
         erased = [
             "le nom, l'adresse, le téléphone, l'e-mail et les remarques de la famille",
-            count(len(family.adults), "responsable (nom, téléphone, e-mail)", "responsables (noms, téléphones, e-mails)"),
-            count(len(children), "enfant", "enfants") + " : prénoms, noms, remarques et santé (l'année de naissance"
+            count(
+                len(family.adults),
+                "responsable (nom, téléphone, e-mail)",
+                "responsables (noms, téléphones, e-mails)",
+            ),
+            count(len(children), "enfant", "enfants")
+            + " : prénoms, noms, remarques et santé (l'année de naissance"
             " reste)",
             "l'accès au portail famille",
             f"les libellés et motifs de {count(entries, 'écriture', 'écritures')} et le détail des chèques de "
             f"{count(payments, 'règlement', 'règlements')} (les montants, dates et numéros de reçu restent)",
-        ]  # fmt: skip
+        ]
         if journal:
-            erased.append(f"le détail de {count(journal, 'ligne', 'lignes')} du journal (qui a fait quoi, et quand, "
-                          "reste)")  # fmt: skip
+            erased.append(
+                f"le détail de {count(journal, 'ligne', 'lignes')} du journal (qui a fait quoi, et quand, "
+                "reste)"
+            )
         if emails:
             erased.append(f"l'adresse et le texte de {count(emails, 'e-mail', 'e-mails')} de la famille")
         debt = -sum(b for b in after if b < 0)
-        return AnonymisationPreview(family.id, family.name, erased, requests, sum(refunds.values()),
-                                    sum(b for b in after if b > 0), debt)  # fmt: skip
+        return AnonymisationPreview(
+            family.id,
+            family.name,
+            erased,
+            requests,
+            sum(refunds.values()),
+            sum(b for b in after if b > 0),
+            debt,
+        )
 
 
 @checked
@@ -174,8 +203,13 @@ def anonymise_family(
         now = db.clock.now()
         today = now.astimezone(PARIS).date()
         cancelled, refunded = lifecycle.cancel_future(s, family, today, now, actor)
-        wallets = s.scalars(select(Wallet).where(Wallet.family_id == family.id).order_by(Wallet.id)
-                            .with_for_update().execution_options(populate_existing=True)).all()  # fmt: skip
+        wallets = s.scalars(
+            select(Wallet)
+            .where(Wallet.family_id == family.id)
+            .order_by(Wallet.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
         debit = [w for w in wallets if w.balance_cents < 0]
         if debit:
             raise ValidationError(
@@ -186,19 +220,43 @@ def anonymise_family(
         if balance is BalanceChoice.REFUND:
             for wallet in wallets:
                 if wallet.balance_cents > 0:
-                    ledger.post(s, wallet, kind=LedgerKind.ADJUSTMENT, amount_cents=-wallet.balance_cents,
-                                label="Solde remboursé à la famille avant anonymisation", at=now,
-                                agent_id=actor.agent_id, reason="remboursement du solde (anonymisation)")  # fmt: skip
+                    ledger.post(
+                        s,
+                        wallet,
+                        kind=LedgerKind.ADJUSTMENT,
+                        amount_cents=-wallet.balance_cents,
+                        label="Solde remboursé à la famille avant anonymisation",
+                        at=now,
+                        agent_id=actor.agent_id,
+                        reason="remboursement du solde (anonymisation)",
+                    )
         _erase(s, family, now)
-        audit.record(s, at=now, action="family.anonymise", entity="family", entity_id=family.id,
-                     agent_id=actor.agent_id, family_id=family.id, sealed=False,
-                     after={"réservations annulées": cancelled, "remboursé (centimes)": refunded,
-                            "solde": balance.value, "solde (centimes)": left})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="family.anonymise",
+            entity="family",
+            entity_id=family.id,
+            agent_id=actor.agent_id,
+            family_id=family.id,
+            sealed=False,
+            after={
+                "réservations annulées": cancelled,
+                "remboursé (centimes)": refunded,
+                "solde": balance.value,
+                "solde (centimes)": left,
+            },
+        )
         return Anonymised(cancelled, refunded, left, balance)
 
     operation = Operation(key, "family.anonymise", Anonymised)
-    return db.write(work, operation=operation, actor=actor, rule=rule("families.forgetting.anonymise_family"),
-                    changed=(Shown.PLACES, Shown.ACCOUNTS, Shown.FAMILIES))  # fmt: skip
+    return db.write(
+        work,
+        operation=operation,
+        actor=actor,
+        rule=rule("families.forgetting.anonymise_family"),
+        changed=(Shown.PLACES, Shown.ACCOUNTS, Shown.FAMILIES),
+    )
 
 
 def _erase(s: Session, family: Family, now: datetime) -> None:
@@ -215,14 +273,23 @@ def _erase(s: Session, family: Family, now: datetime) -> None:
         child.first_name, child.last_name, child.notes = f"Enfant {i}", "ANONYME", ""
         child.birth_date = date(child.birth_date.year, 1, 1)
     child_ids = [c.id for c in family.children] or [-1]
-    s.execute(update(Reservation).where(Reservation.child_id.in_(child_ids), Reservation.override_reason.is_not(None))
-              .values(override_reason="(effacé)"))  # fmt: skip
+    s.execute(
+        update(Reservation)
+        .where(Reservation.child_id.in_(child_ids), Reservation.override_reason.is_not(None))
+        .values(override_reason="(effacé)")
+    )
     s.execute(delete(PortalResetToken).where(PortalResetToken.family_id == family.id))
     end_sessions(s, family.id, now)
-    s.execute(delete(OutboxMessage).where(OutboxMessage.family_id == family.id,
-                                          OutboxMessage.status != OutboxStatus.SENT))  # fmt: skip
-    s.execute(update(OutboxMessage).where(OutboxMessage.family_id == family.id)
-              .values(recipient="(anonymisé)", subject="(anonymisé)", body="(anonymisé)", last_error=None))  # fmt: skip
+    s.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.family_id == family.id, OutboxMessage.status != OutboxStatus.SENT
+        )
+    )
+    s.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.family_id == family.id)
+        .values(recipient="(anonymisé)", subject="(anonymisé)", body="(anonymisé)", last_error=None)
+    )
     refresh_search_text(family)
     family.anonymized_at = now
     forget(s, family.id)
@@ -254,8 +321,16 @@ def save_retention_years(db: Database, actor: Actor, years: RetentionYears) -> N
             row = TownSetting(key=RETENTION_KEY, value=years, updated_at=db.clock.now())
             s.add(row)
         row.value, row.updated_at = years, db.clock.now()
-        audit.record(s, at=db.clock.now(), action="town.retention", entity="town_setting", entity_id=RETENTION_KEY,
-                     agent_id=actor.agent_id, before={"années": before}, after={"années": years})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="town.retention",
+            entity="town_setting",
+            entity_id=RETENTION_KEY,
+            agent_id=actor.agent_id,
+            before={"années": before},
+            after={"années": years},
+        )
 
     db.write(work, actor=actor, rule=rule("families.forgetting.save_retention_years"))
 
@@ -283,28 +358,45 @@ def dormant_families(db: Database) -> list[Dormant]:
     with db.reading() as uow:
         s = uow.session
         last = {}
-        for family_id, at in s.execute(select(AuditEntry.family_id, func.max(AuditEntry.at))
-                                       .where(AuditEntry.family_id.is_not(None)).group_by(AuditEntry.family_id)):  # fmt: skip
+        for family_id, at in s.execute(
+            select(AuditEntry.family_id, func.max(AuditEntry.at))
+            .where(AuditEntry.family_id.is_not(None))
+            .group_by(AuditEntry.family_id)
+        ):
             last[family_id] = at.astimezone(PARIS).date()
-        for family_id, day in s.execute(select(Child.family_id, func.max(ActivityDay.day)).select_from(Reservation)
-                                        .join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
-                                        .join(Child, Reservation.child_id == Child.id).group_by(Child.family_id)):  # fmt: skip
+        for family_id, day in s.execute(
+            select(Child.family_id, func.max(ActivityDay.day))
+            .select_from(Reservation)
+            .join(ActivityDay, Reservation.activity_day_id == ActivityDay.id)
+            .join(Child, Reservation.child_id == Child.id)
+            .group_by(Child.family_id)
+        ):
             last[family_id] = max(last.get(family_id, day), day)
         for family_id, at in s.execute(
             select(Payment.family_id, func.max(Payment.paid_at)).group_by(Payment.family_id)
         ):
             day = at.astimezone(PARIS).date()
             last[family_id] = max(last.get(family_id, day), day)
-        balances = dict(s.execute(select(Wallet.family_id, func.sum(Wallet.balance_cents))
-                                  .group_by(Wallet.family_id)).all())  # fmt: skip
+        balances = dict(
+            s.execute(
+                select(Wallet.family_id, func.sum(Wallet.balance_cents)).group_by(Wallet.family_id)
+            ).all()
+        )
         children = dict(s.execute(select(Child.family_id, func.count()).group_by(Child.family_id)).all())
         rows = []
         for family in s.scalars(select(Family).where(Family.anonymized_at.is_(None))):
             created = family.created_at.astimezone(PARIS).date()
             seen = max(last.get(family.id, created), created)
             if seen < limit.date():
-                rows.append(Dormant(family.id, family.name, seen, int(balances.get(family.id) or 0),
-                                    int(children.get(family.id) or 0)))  # fmt: skip
+                rows.append(
+                    Dormant(
+                        family.id,
+                        family.name,
+                        seen,
+                        int(balances.get(family.id) or 0),
+                        int(children.get(family.id) or 0),
+                    )
+                )
         return sorted(rows, key=lambda r: (r.last_activity, r.name))
 
 
@@ -323,13 +415,19 @@ def anonymisations(db: Database) -> list[Anonymisation]:
     """Every anonymisation this database recorded (the choice made for the balance with it): what a restore
     applies again to an older copy."""
     with db.reading() as uow:
-        rows = uow.session.execute(select(AuditEntry.family_id, AuditEntry.at, AuditEntry.after).where(
-            AuditEntry.action == "family.anonymise", AuditEntry.family_id.is_not(None)).order_by(AuditEntry.at)).all()  # fmt: skip
+        rows = uow.session.execute(
+            select(AuditEntry.family_id, AuditEntry.at, AuditEntry.after)
+            .where(AuditEntry.action == "family.anonymise", AuditEntry.family_id.is_not(None))
+            .order_by(AuditEntry.at)
+        ).all()
     found = []
     for family_id, at, after in rows:
         choice = (after or {}).get("solde") if isinstance(after, dict) else None
-        found.append(Anonymisation(family_id, at, BalanceChoice(choice) if choice in set(BalanceChoice) else
-                                   BalanceChoice.KEEP))  # fmt: skip
+        found.append(
+            Anonymisation(
+                family_id, at, BalanceChoice(choice) if choice in set(BalanceChoice) else BalanceChoice.KEEP
+            )
+        )
     return found
 
 

@@ -72,9 +72,11 @@ class FamilyAccountLocked(DomainError):
     """Too many failures in a row: the same words whether the identifier exists or not (nothing tells which)."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__(f"Trop d'essais : l'accès avec cet identifiant est bloqué jusqu'à "
-                         f"{until.astimezone(PARIS):%H:%M}. Réessayez plus tard ou appelez le service "
-                         "enfance-jeunesse de la mairie.")  # fmt: skip
+        super().__init__(
+            f"Trop d'essais : l'accès avec cet identifiant est bloqué jusqu'à "
+            f"{until.astimezone(PARIS):%H:%M}. Réessayez plus tard ou appelez le service "
+            "enfance-jeunesse de la mairie."
+        )
 
 
 class ResetLinkInvalid(ValidationError):
@@ -96,12 +98,19 @@ def _answer(outcome: tuple[FamilySession | None, Exception | None]) -> FamilySes
 def _failed(s: Session, family: Family, now: datetime) -> FamilyAccountLocked | None:
     """One more wrong password: after ``MAX_FAILURES`` in a row the account is locked for ``LOCKOUT`` and its open
     sessions end."""
-    family.portal_failed_logins, family.portal_locked_until, locked = _one_more_failure(family.portal_failed_logins,
-                                                                                        family.portal_locked_until, now)  # fmt: skip
+    family.portal_failed_logins, family.portal_locked_until, locked = _one_more_failure(
+        family.portal_failed_logins, family.portal_locked_until, now
+    )
     if locked:
         end_sessions(s, family.id, now)
-    audit.record(s, at=now, action="portal.locked" if locked else "portal.failed", entity="family",
-                 entity_id=family.id, family_id=family.id)  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="portal.locked" if locked else "portal.failed",
+        entity="family",
+        entity_id=family.id,
+        family_id=family.id,
+    )
     return FamilyAccountLocked(now + LOCKOUT) if locked else None
 
 
@@ -143,8 +152,14 @@ def _identifier_failed(s: Session, identifier: str, family: Family | None, now: 
         if locked:
             family.portal_locked_until = guard.locked_until
             end_sessions(s, family.id, now)
-        audit.record(s, at=now, action="portal.locked" if locked else "portal.failed", entity="family",
-                     entity_id=family.id, family_id=family.id)  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="portal.locked" if locked else "portal.failed",
+            entity="family",
+            entity_id=family.id,
+            family_id=family.id,
+        )
     return FamilyAccountLocked(now + LOCKOUT) if locked else LoginRefused()
 
 
@@ -159,8 +174,11 @@ def _session_of(family: Family, token: str = "") -> FamilySession:
 
 def _open_session(s: Session, family: Family, now: datetime) -> FamilySession:
     token = secrets.token_urlsafe(32)
-    s.add(PortalSession(family_id=family.id, token_hash=_digest(token), created_at=now,
-                        expires_at=now + SESSION_LENGTH))  # fmt: skip
+    s.add(
+        PortalSession(
+            family_id=family.id, token_hash=_digest(token), created_at=now, expires_at=now + SESSION_LENGTH
+        )
+    )
     return _session_of(family, token)
 
 
@@ -179,8 +197,11 @@ def new_portal_login(s: Session) -> str:
 def end_sessions(s: Session, family_id: int, now: datetime) -> None:
     """Every open portal session of the family ends (a new password, a lockout, a new temporary password, an
     anonymisation): a copy of a cookie opens nothing any more."""
-    s.execute(update(PortalSession).where(PortalSession.family_id == family_id, PortalSession.ended_at.is_(None))
-              .values(ended_at=now))  # fmt: skip
+    s.execute(
+        update(PortalSession)
+        .where(PortalSession.family_id == family_id, PortalSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
 
 
 @checked
@@ -209,12 +230,18 @@ def family_login(db: Database, identifier: str, password: str) -> FamilySession:
         if family is not None and family.portal_password_hash is None:
             family = None
         guard = _guard(s, identifier)
-        ends = [t for t in (guard.locked_until if guard else None,
-                            family.portal_locked_until if family else None) if t is not None and t > now]  # fmt: skip
+        ends = [
+            t
+            for t in (guard.locked_until if guard else None, family.portal_locked_until if family else None)
+            if t is not None and t > now
+        ]
         if ends:
             return None, FamilyAccountLocked(max(ends))
-        good = family is not None and (ok if family.portal_password_hash == checked_hash
-                                       else verify_password(family.portal_password_hash, password))  # fmt: skip
+        good = family is not None and (
+            ok
+            if family.portal_password_hash == checked_hash
+            else verify_password(family.portal_password_hash, password)
+        )
         if not good or family is None:
             return None, _identifier_failed(s, identifier, family, now)
         if guard is not None:
@@ -253,7 +280,7 @@ def portal_session(db: Database, token: str) -> FamilySession | None:
                 PortalSession.token_hash == _digest(token),
                 PortalSession.ended_at.is_(None),
                 PortalSession.expires_at > now,
-            )  # fmt: skip
+            )
         ).first()
     if row is None or not row.open or row.anonymized_at is not None:
         return None
@@ -270,13 +297,22 @@ def end_session(db: Database, token: str) -> None:
 
     def work(s: Session) -> None:
         now = db.clock.now()
-        row = s.scalar(select(PortalSession).where(PortalSession.token_hash == _digest(token),
-                                                   PortalSession.ended_at.is_(None)))  # fmt: skip
+        row = s.scalar(
+            select(PortalSession).where(
+                PortalSession.token_hash == _digest(token), PortalSession.ended_at.is_(None)
+            )
+        )
         if row is None:
             return
         row.ended_at = now
-        audit.record(s, at=now, action="portal.logout", entity="family", entity_id=row.family_id,
-                     family_id=row.family_id)  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="portal.logout",
+            entity="family",
+            entity_id=row.family_id,
+            family_id=row.family_id,
+        )
 
     db.write(work)
 
@@ -306,8 +342,14 @@ def change_family_password(
         family.portal_failed_logins = 0
         cancel_reset_links(s, family.id, now)
         end_sessions(s, family.id, now)  # the other sessions end; this one goes on under a new token
-        audit.record(s, at=now, action="portal.password_changed", entity="family", entity_id=family.id,
-                     family_id=family.id)  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="portal.password_changed",
+            entity="family",
+            entity_id=family.id,
+            family_id=family.id,
+        )
         return _open_session(s, family, now), None
 
     return _answer(db.write(work))
@@ -315,15 +357,22 @@ def change_family_password(
 
 def cancel_reset_links(s: Session, family_id: int, now: datetime) -> None:
     """The family's open « mot de passe oublié » links stop working (a new password, a new e-mail address)."""
-    s.execute(update(PortalResetToken).where(PortalResetToken.family_id == family_id,
-                                             PortalResetToken.used_at.is_(None)).values(used_at=now))  # fmt: skip
+    s.execute(
+        update(PortalResetToken)
+        .where(PortalResetToken.family_id == family_id, PortalResetToken.used_at.is_(None))
+        .values(used_at=now)
+    )
 
 
 def is_token(value: object) -> bool:
     """Whether ``value`` could be one of the tokens this module makes (``secrets.token_urlsafe(32)``: a session's, a
     reset link's): anything else is refused before any lookup."""
-    return (isinstance(value, str) and 20 <= len(value) <= 100 and value.isascii()
-            and value.replace("-", "").replace("_", "").isalnum())  # fmt: skip
+    return (
+        isinstance(value, str)
+        and 20 <= len(value) <= 100
+        and value.isascii()
+        and value.replace("-", "").replace("_", "").isalnum()
+    )
 
 
 def _digest(token: str) -> str:
@@ -355,11 +404,23 @@ def request_reset(db: Database, identifier: str, link_base: str, per_day: int = 
         if len(matches) != 1 or not matches[0].email:
             return
         family = matches[0]
-        sent = s.scalar(select(func.count()).select_from(PortalResetToken).where(
-            PortalResetToken.family_id == family.id, PortalResetToken.created_at > now - timedelta(hours=24)))  # fmt: skip
+        sent = s.scalar(
+            select(func.count())
+            .select_from(PortalResetToken)
+            .where(
+                PortalResetToken.family_id == family.id,
+                PortalResetToken.created_at > now - timedelta(hours=24),
+            )
+        )
         if (sent or 0) >= per_day:
-            audit.record(s, at=now, action="portal.reset_limited", entity="family", entity_id=family.id,
-                         family_id=family.id)  # fmt: skip
+            audit.record(
+                s,
+                at=now,
+                action="portal.reset_limited",
+                entity="family",
+                entity_id=family.id,
+                family_id=family.id,
+            )
             return
         cancel_reset_links(s, family.id, now)  # one link at a time: an earlier one stops working
         row = PortalResetToken(
@@ -371,15 +432,28 @@ def request_reset(db: Database, identifier: str, link_base: str, per_day: int = 
         s.add(row)
         s.flush()
         until = (now + RESET_VALIDITY).astimezone(PARIS)
-        queue_email(s, kind=RESET_KIND, dedup_key=f"portal-reset-{row.id}", family=family,
-                    subject="Portail famille : choisir un nouveau mot de passe",
-                    body=(f"Bonjour,\n\nPour choisir un nouveau mot de passe pour le portail famille (identifiant "
-                          f"{family.portal_login}), ouvrez ce lien avant {until:%H:%M} le {until:%d/%m/%Y} :\n\n"
-                          f"{link_base}{LINK}\n\nIl ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce "
-                          "message : votre mot de passe ne change pas.\n\nLe service enfance-jeunesse"),
-                    now=now)  # fmt: skip
-        audit.record(s, at=now, action="portal.reset_requested", entity="family", entity_id=family.id,
-                     family_id=family.id)  # fmt: skip
+        queue_email(
+            s,
+            kind=RESET_KIND,
+            dedup_key=f"portal-reset-{row.id}",
+            family=family,
+            subject="Portail famille : choisir un nouveau mot de passe",
+            body=(
+                f"Bonjour,\n\nPour choisir un nouveau mot de passe pour le portail famille (identifiant "
+                f"{family.portal_login}), ouvrez ce lien avant {until:%H:%M} le {until:%d/%m/%Y} :\n\n"
+                f"{link_base}{LINK}\n\nIl ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce "
+                "message : votre mot de passe ne change pas.\n\nLe service enfance-jeunesse"
+            ),
+            now=now,
+        )
+        audit.record(
+            s,
+            at=now,
+            action="portal.reset_requested",
+            entity="family",
+            entity_id=family.id,
+            family_id=family.id,
+        )
 
     db.write(work)
 
@@ -403,8 +477,14 @@ def fresh_reset_link(s: Session, message: OutboxMessage) -> str:
 
 
 def _attempts(s: Session, kind: str, key: str, window: timedelta, now: datetime) -> int:
-    return s.scalar(select(func.count()).select_from(PortalAttempt).where(
-        PortalAttempt.kind == kind, PortalAttempt.key_hash == key, PortalAttempt.at > now - window)) or 0  # fmt: skip
+    return (
+        s.scalar(
+            select(func.count())
+            .select_from(PortalAttempt)
+            .where(PortalAttempt.kind == kind, PortalAttempt.key_hash == key, PortalAttempt.at > now - window)
+        )
+        or 0
+    )
 
 
 @checked
@@ -497,7 +577,7 @@ def current_messages(db: Database, today: date) -> list[PortalMessage]:
                 .where(
                     InfoMessage.valid_from <= today,
                     (InfoMessage.valid_to.is_(None)) | (InfoMessage.valid_to >= today),
-                )  # fmt: skip
+                )
                 .order_by(Structure.name, InfoMessage.valid_from.desc())
             )
         ]
@@ -509,10 +589,14 @@ def may_ask(db: Database, family_id: int, child_id: int | None, activity_id: int
     click (the confirmation checks everything again under the days' locks)."""
     with db.reading() as uow:
         s = uow.session
-        child = s.scalar(select(func.count()).select_from(Child).where(Child.id == child_id,
-                                                                       Child.family_id == family_id))  # fmt: skip
-        activity = s.scalar(select(func.count()).select_from(Activity).where(Activity.id == activity_id,
-                                                                             Activity.active.is_(True)))  # fmt: skip
+        child = s.scalar(
+            select(func.count()).select_from(Child).where(Child.id == child_id, Child.family_id == family_id)
+        )
+        activity = s.scalar(
+            select(func.count())
+            .select_from(Activity)
+            .where(Activity.id == activity_id, Activity.active.is_(True))
+        )
         return child == 1 and activity == 1
 
 
@@ -544,8 +628,16 @@ def update_contact(db: Database, actor: Actor, email: str, phone: str) -> None:
             )  # a link sent to the former address stops working
         family.email, family.phone = email_ok, phone_ok
         refresh_search_text(family)
-        audit.record(s, at=db.clock.now(), action="portal.contact", entity="family", entity_id=family.id,
-                     family_id=family.id, before=before, after={"email": email_ok, "phone": phone_ok})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="portal.contact",
+            entity="family",
+            entity_id=family.id,
+            family_id=family.id,
+            before=before,
+            after={"email": email_ok, "phone": phone_ok},
+        )
 
     db.write(work, actor=actor, rule=rule("families.portal.update_contact"), changed=(Shown.FAMILIES,))
 

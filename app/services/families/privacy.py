@@ -76,9 +76,16 @@ def issue_portal_password(
         family.portal_locked_until = None
         cancel_reset_links(s, family.id, db.clock.now())
         end_sessions(s, family.id, db.clock.now())  # every session opened with the former password ends
-        audit.record(s, at=db.clock.now(), action="portal.password", entity="family", entity_id=family.id,
-                     agent_id=actor.agent_id, family_id=family.id,
-                     after={"login": family.portal_login, "delivered": "email" if by_email else "letter"})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="portal.password",
+            entity="family",
+            entity_id=family.id,
+            agent_id=actor.agent_id,
+            family_id=family.id,
+            after={"login": family.portal_login, "delivered": "email" if by_email else "letter"},
+        )
         return family.portal_login, family.email
 
     login, email = db.write(work, actor=actor, rule=rule("families.privacy.issue_portal_password"))
@@ -87,9 +94,11 @@ def issue_portal_password(
     settings = smtp or SmtpSettings.from_env()
     if settings is None:
         return PortalCredentials(login, temporary, False, "pas de serveur d'envoi configuré")
-    body = (f"Bonjour,\n\nVotre accès au portail famille est ouvert. {portal_access_sentence(portal_address(db), login)}"
-            f"\n\nIdentifiant : {login}\nMot de passe provisoire : {temporary}\n\n"
-            "Changez-le à votre première connexion.\n\nLe service enfance-jeunesse")  # fmt: skip
+    body = (
+        f"Bonjour,\n\nVotre accès au portail famille est ouvert. {portal_access_sentence(portal_address(db), login)}"
+        f"\n\nIdentifiant : {login}\nMot de passe provisoire : {temporary}\n\n"
+        "Changez-le à votre première connexion.\n\nLe service enfance-jeunesse"
+    )
     try:
         send_now(settings, email, "Votre accès au portail famille", body)
     except DomainError as exc:
@@ -119,10 +128,17 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
             child = children.get(child_id)
             return f"{child.first_name} {child.last_name}" if child else "?"
 
-        reservations = s.scalars(select(Reservation).join(Child).where(Child.family_id == family.id)
-                                 .order_by(Reservation.requested_at, Reservation.id)).all()  # fmt: skip
-        entries = s.scalars(select(LedgerEntry).where(LedgerEntry.wallet_id.in_(list(wallets) or [-1]))
-                            .order_by(LedgerEntry.created_at, LedgerEntry.id)).all()  # fmt: skip
+        reservations = s.scalars(
+            select(Reservation)
+            .join(Child)
+            .where(Child.family_id == family.id)
+            .order_by(Reservation.requested_at, Reservation.id)
+        ).all()
+        entries = s.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.wallet_id.in_(list(wallets) or [-1]))
+            .order_by(LedgerEntry.created_at, LedgerEntry.id)
+        ).all()
         reversed_ids = {e.payment_id for e in entries if e.kind.value == "reversal" and e.payment_id}
         data = {
             "famille": {
@@ -135,7 +151,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                 "quotient_familial": family.quotient_familial,
                 "remarques": family.notes,
                 "dossier_créé_le": _when(family.created_at),
-            },  # fmt: skip
+            },
             "compte_portail": {
                 "identifiant": family.portal_login,
                 "ouvert": family.portal_login is not None,
@@ -150,7 +166,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     "email": a.email,
                 }
                 for a in family.adults
-            ],  # fmt: skip
+            ],
             "enfants": [
                 {
                     "prénom": c.first_name,
@@ -160,7 +176,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     "remarques_et_santé": c.notes,
                 }
                 for c in family.children
-            ],  # fmt: skip
+            ],
             "aides": [
                 {
                     "aide": name,
@@ -176,7 +192,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     .where(FamilyAid.family_id == family.id)
                     .order_by(FamilyAid.valid_from)
                 )
-            ],  # fmt: skip
+            ],
             "porte_monnaie": {WALLET_LABELS[w.kind]: w.balance_cents for w in wallets.values()},
             "réservations": [
                 {
@@ -191,7 +207,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     "motif_de_dérogation": r.override_reason,
                 }
                 for r in reservations
-            ],  # fmt: skip
+            ],
             "écritures": [
                 {
                     "date": _when(e.created_at),
@@ -202,7 +218,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     "motif": opened_text(s, e.reason) or None,
                 }
                 for e in entries
-            ],  # fmt: skip
+            ],
             "règlements": [
                 {
                     "reçu": p.receipt_number,
@@ -218,7 +234,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                 for p in s.scalars(
                     select(Payment).where(Payment.family_id == family.id).order_by(Payment.paid_at)
                 )
-            ],  # fmt: skip
+            ],
             "paiements_en_ligne": [
                 {
                     "référence": o.reference,
@@ -232,7 +248,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     .where(OnlinePayment.family_id == family.id)
                     .order_by(OnlinePayment.created_at)
                 )
-            ],  # fmt: skip
+            ],
             "e-mails": [
                 {
                     "créé_le": _when(m.created_at),
@@ -247,7 +263,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     .where(OutboxMessage.family_id == family.id)
                     .order_by(OutboxMessage.created_at)
                 )
-            ],  # fmt: skip
+            ],
             "journal": [
                 {
                     "date": _when(a.at),
@@ -262,14 +278,22 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     .where(AuditEntry.family_id == family.id)
                     .order_by(AuditEntry.at, AuditEntry.id)
                 )
-            ],  # fmt: skip
+            ],
         }
 
     def work(
         s: Session,
     ) -> None:  # the export itself is a write worth auditing (personal data left the system)
-        audit.record(s, at=db.clock.now(), action="family.export", entity="family", entity_id=family_id,
-                     agent_id=actor.agent_id, family_id=family_id, sealed=False)  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="family.export",
+            entity="family",
+            entity_id=family_id,
+            agent_id=actor.agent_id,
+            family_id=family_id,
+            sealed=False,
+        )
 
     db.write(work, actor=actor, rule=rule("families.privacy.export_family"))
     return data

@@ -102,16 +102,23 @@ def _statement(dialect: str, words: int) -> Select[Any]:
     """The search for ``words`` typed words, built once per dialect and number of words."""
     if dialect == "postgresql":
         adults = (
-            select(func.string_agg(Adult.first_name + " " + Adult.last_name,
-                                   aggregate_order_by(literal(", "), Adult.id)))
+            select(
+                func.string_agg(
+                    Adult.first_name + " " + Adult.last_name, aggregate_order_by(literal(", "), Adult.id)
+                )
+            )
             .where(Adult.family_id == Family.id)
             .scalar_subquery()
-        )  # fmt: skip
+        )
         children = (
-            select(func.string_agg(Child.first_name, aggregate_order_by(literal(", "), Child.birth_date, Child.id)))
+            select(
+                func.string_agg(
+                    Child.first_name, aggregate_order_by(literal(", "), Child.birth_date, Child.id)
+                )
+            )
             .where(Child.family_id == Family.id)
             .scalar_subquery()
-        )  # fmt: skip
+        )
     else:  # SQLite's group_concat keeps the order of the rows it is given
         ordered_adults = (
             select(Adult.first_name, Adult.last_name)
@@ -140,13 +147,21 @@ def _statement(dialect: str, words: int) -> Select[Any]:
         .scalar_subquery()
     )
     stmt = (
-        select(Family.id, Family.name, Family.phone, Family.email, adults.label("adults"),
-               children.label("children"), balance.label("balance"), main_adult.label("main_adult"),
-               Family.reference)
+        select(
+            Family.id,
+            Family.name,
+            Family.phone,
+            Family.email,
+            adults.label("adults"),
+            children.label("children"),
+            balance.label("balance"),
+            main_adult.label("main_adult"),
+            Family.reference,
+        )
         .where(Family.anonymized_at.is_(None))
         .order_by(Family.name_key, Family.id)
         .limit(bindparam("limit"))
-    )  # fmt: skip
+    )
     for i in range(words):
         stmt = stmt.where(Family.search_text.like(bindparam(f"w{i}"), escape="/"))
     return stmt

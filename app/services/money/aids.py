@@ -62,7 +62,7 @@ def family_aids(db: Database, family_id: int, today: date) -> list[AidRow]:
                 a.valid_from,
                 a.valid_to,
                 a.valid_from <= today <= a.valid_to,
-            )  # fmt: skip
+            )
             for a, name in rows
         ]
 
@@ -116,15 +116,27 @@ def add_aid(
                 amount_cents=cents,
                 valid_from=valid_from,
                 valid_to=valid_to,
-            )  # fmt: skip
+            )
             for kind in wallet_kinds
         ]
         s.add_all(rows)
         s.flush()
-        audit.record(s, at=db.clock.now(), action="aid.create", entity="family_aid",
-                     entity_id=",".join(str(r.id) for r in rows), agent_id=actor.agent_id, family_id=family_id,
-                     after={"type": aid_type.name, "wallets": wallet_kinds, "amount_cents": cents,
-                            "valid_from": valid_from, "valid_to": valid_to})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="aid.create",
+            entity="family_aid",
+            entity_id=",".join(str(r.id) for r in rows),
+            agent_id=actor.agent_id,
+            family_id=family_id,
+            after={
+                "type": aid_type.name,
+                "wallets": wallet_kinds,
+                "amount_cents": cents,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            },
+        )
         return [r.id for r in rows]
 
     return db.write(work, actor=actor, rule=rule("money.aids.add_aid"), changed=(Shown.FAMILIES,))
@@ -136,11 +148,24 @@ def remove_aid(db: Database, actor: Actor, aid_id: int) -> None:
         aid = s.get(FamilyAid, aid_id)
         if aid is None:
             raise UnknownEntity(f"Aide inconnue (n° {aid_id}).")
-        before = {"type": aid.aid_type.name, "wallet": aid.wallet_kind, "amount_cents": aid.amount_cents,
-                  "valid_from": aid.valid_from, "valid_to": aid.valid_to}  # fmt: skip
+        before = {
+            "type": aid.aid_type.name,
+            "wallet": aid.wallet_kind,
+            "amount_cents": aid.amount_cents,
+            "valid_from": aid.valid_from,
+            "valid_to": aid.valid_to,
+        }
         family_id = aid.family_id
         s.delete(aid)
-        audit.record(s, at=db.clock.now(), action="aid.delete", entity="family_aid", entity_id=aid_id,
-                     agent_id=actor.agent_id, family_id=family_id, before=before)  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="aid.delete",
+            entity="family_aid",
+            entity_id=aid_id,
+            agent_id=actor.agent_id,
+            family_id=family_id,
+            before=before,
+        )
 
     db.write(work, actor=actor, rule=rule("money.aids.remove_aid"), changed=(Shown.FAMILIES,))

@@ -217,10 +217,17 @@ def till_cheques(s: Session, structure_id: int, agent_id: int | None, day: date)
         .order_by(Payment.receipt_seq)
     ).all()
     return [
-        ExpectedCheque(p.id, p.receipt_number, opened_text(s, p.cheque_bank), opened_text(s, p.cheque_number),
-                       opened_text(s, p.cheque_drawer) if p.cheque_drawer else "", name, p.amount_cents)
+        ExpectedCheque(
+            p.id,
+            p.receipt_number,
+            opened_text(s, p.cheque_bank),
+            opened_text(s, p.cheque_number),
+            opened_text(s, p.cheque_drawer) if p.cheque_drawer else "",
+            name,
+            p.amount_cents,
+        )
         for p, name in rows
-    ]  # fmt: skip
+    ]
 
 
 @checked
@@ -232,15 +239,31 @@ def day_cheques(
         return till_cheques(uow.session, structure_id, actor.agent_id, day or local_today(db.clock))
 
 
-def _close(s: Session, now: Any, actor: Actor, structure_id: int, agent_id: int, day: date,
-           data: CountedInput, *, late: bool) -> int:  # fmt: skip
+def _close(
+    s: Session,
+    now: Any,
+    actor: Actor,
+    structure_id: int,
+    agent_id: int,
+    day: date,
+    data: CountedInput,
+    *,
+    late: bool,
+) -> int:
     """Inside a transaction: one till (structure, agent, day) counted, compared and closed."""
     if s.get(Structure, structure_id) is None:
         raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
     lock_till(s, structure_id, day.year)  # no payment or reversal of this till can commit meanwhile
-    if s.scalar(select(DayClosing.id).where(DayClosing.structure_id == structure_id,
-                                            DayClosing.agent_id == agent_id,
-                                            DayClosing.business_date == day)) is not None:  # fmt: skip
+    if (
+        s.scalar(
+            select(DayClosing.id).where(
+                DayClosing.structure_id == structure_id,
+                DayClosing.agent_id == agent_id,
+                DayClosing.business_date == day,
+            )
+        )
+        is not None
+    ):
         raise AlreadyClosed(day)
     expected = {t.method: t for t in expected_totals(s, structure_id, agent_id, day)}
     cash, cheque_count, cheque_total, card = _parse_counted(
@@ -268,15 +291,25 @@ def _close(s: Session, now: Any, actor: Actor, structure_id: int, agent_id: int,
     comment = data.comment.strip()
     gaps = [f"écart de {format_eur(discrepancy)}"] if discrepancy else []
     if cheque_count != cheques_expected:  # one cheque of 65,50 € is not two of 40,00 and 25,50 €
-        gaps.append(f"{count(cheque_count, 'chèque compté', 'chèques comptés')} pour "
-                    f"{count(cheques_expected, 'attendu', 'attendus')}")  # fmt: skip
+        gaps.append(
+            f"{count(cheque_count, 'chèque compté', 'chèques comptés')} pour "
+            f"{count(cheques_expected, 'attendu', 'attendus')}"
+        )
     if missing:
         gaps.append("chèque manquant : " + ", ".join(f"{c.receipt} ({format_eur(c.cents)})" for c in missing))
     if gaps and not comment:
         raise FieldErrors({"comment": f"{' ; '.join(gaps).capitalize()} : un commentaire est obligatoire."})
-    closing = DayClosing(structure_id=structure_id, agent_id=agent_id, business_date=day,
-                         status=ClosingStatus.CLOSED, discrepancy_cents=discrepancy, comment=comment,
-                         closed_at=now, late=late, closed_by_id=actor.agent_id if late else None)  # fmt: skip
+    closing = DayClosing(
+        structure_id=structure_id,
+        agent_id=agent_id,
+        business_date=day,
+        status=ClosingStatus.CLOSED,
+        discrepancy_cents=discrepancy,
+        comment=comment,
+        closed_at=now,
+        late=late,
+        closed_by_id=actor.agent_id if late else None,
+    )
     notes = {
         PaymentMethod.CASH: _denominations(data.cash_by_denomination),
         PaymentMethod.CHEQUE: ("manquants : " + ", ".join(c.receipt for c in missing))[:200]
@@ -286,19 +319,38 @@ def _close(s: Session, now: Any, actor: Actor, structure_id: int, agent_id: int,
     }
     for m, t in expected.items():
         n, cents = counted.get(m, (t.count, t.cents))
-        closing.lines.append(ClosingLine(method=m, expected_count=t.count, expected_cents=t.cents,
-                                         counted_count=n, counted_cents=cents, note=notes.get(m)))  # fmt: skip
+        closing.lines.append(
+            ClosingLine(
+                method=m,
+                expected_count=t.count,
+                expected_cents=t.cents,
+                counted_count=n,
+                counted_cents=cents,
+                note=notes.get(m),
+            )
+        )
     s.add(closing)
     try:
         s.flush()
     except IntegrityError as exc:  # another session closed the same till at the same moment
         raise AlreadyClosed(day) from exc
-    audit.record(s, at=now, action="closing.late" if late else "closing.close", entity="day_closing",
-                 entity_id=closing.id, agent_id=actor.agent_id, structure_id=structure_id,
-                 after={"day": day, "agent": agent_id, "discrepancy_cents": discrepancy,
-                        "counted": {"cash": cash, "cheques": [cheque_count, cheque_total], "card": card},
-                        "missing_cheques": [c.receipt for c in missing]},
-                 reason=comment or None)  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="closing.late" if late else "closing.close",
+        entity="day_closing",
+        entity_id=closing.id,
+        agent_id=actor.agent_id,
+        structure_id=structure_id,
+        after={
+            "day": day,
+            "agent": agent_id,
+            "discrepancy_cents": discrepancy,
+            "counted": {"cash": cash, "cheques": [cheque_count, cheque_total], "card": card},
+            "missing_cheques": [c.receipt for c in missing],
+        },
+        reason=comment or None,
+    )
     return closing.id
 
 
@@ -312,8 +364,9 @@ def close_cash(
 
     def work(s: Session) -> int:
         assert actor.agent_id is not None  # ``authorize`` has found the agent
-        return _close(s, db.clock.now(), actor, structure_id, actor.agent_id, local_today(db.clock), data,
-                      late=False)  # fmt: skip
+        return _close(
+            s, db.clock.now(), actor, structure_id, actor.agent_id, local_today(db.clock), data, late=False
+        )
 
     return db.write(
         work,
@@ -347,13 +400,23 @@ def open_past_tills(db: Database, structure_id: int) -> list[OpenTill]:
             DayClosing.business_date == Payment.business_date,
         )
         rows = s.execute(
-            select(Payment.agent_id, Agent.full_name, Payment.business_date, func.count(), func.sum(Payment.amount_cents))
+            select(
+                Payment.agent_id,
+                Agent.full_name,
+                Payment.business_date,
+                func.count(),
+                func.sum(Payment.amount_cents),
+            )
             .join(Agent, Agent.id == Payment.agent_id)
-            .where(Payment.structure_id == structure_id, Payment.business_date < today,
-                   Payment.method.in_(TILL_METHODS), ~closed.exists())
+            .where(
+                Payment.structure_id == structure_id,
+                Payment.business_date < today,
+                Payment.method.in_(TILL_METHODS),
+                ~closed.exists(),
+            )
             .group_by(Payment.agent_id, Agent.full_name, Payment.business_date)
             .order_by(Payment.business_date, Agent.full_name)
-        ).all()  # fmt: skip
+        ).all()
     return [
         OpenTill(structure_id, a, name, d, n, int(cents or 0))
         for a, name, d, n, cents in rows
@@ -363,16 +426,23 @@ def open_past_tills(db: Database, structure_id: int) -> list[OpenTill]:
 
 @checked
 def close_late(
-    db: Database, actor: Actor, structure_id: int, agent_id: int, day: date, data: CountedInput, *,
+    db: Database,
+    actor: Actor,
+    structure_id: int,
+    agent_id: int,
+    day: date,
+    data: CountedInput,
+    *,
     key: OperationKey,
-) -> int:  # fmt: skip
+) -> int:
     """A régisseur closes a till of a past day that was left open (its agent absent, forgotten): counted as he finds
     it, marked late, with who counted; validated afterwards by another régisseur or an administrator."""
 
     def work(s: Session) -> int:
         if day >= local_today(db.clock):
-            raise ValidationError("Seule une caisse d'un jour passé se clôture en retard ; celle du jour, son agent "
-                                  "la clôture.")  # fmt: skip
+            raise ValidationError(
+                "Seule une caisse d'un jour passé se clôture en retard ; celle du jour, son agent la clôture."
+            )
         if s.get(Agent, agent_id) is None:
             raise UnknownEntity(f"Agent inconnu (n° {agent_id}).")
         return _close(s, db.clock.now(), actor, structure_id, agent_id, day, data, late=True)
@@ -405,9 +475,17 @@ def validate_closing(db: Database, actor: Actor, closing_id: int) -> None:
         closing.status = ClosingStatus.VALIDATED
         closing.validated_by_id = actor.agent_id
         closing.validated_at = now
-        audit.record(s, at=now, action="closing.validate", entity="day_closing", entity_id=closing.id,
-                     agent_id=actor.agent_id, structure_id=closing.structure_id,
-                     before={"status": "closed"}, after={"status": "validated"})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="closing.validate",
+            entity="day_closing",
+            entity_id=closing.id,
+            agent_id=actor.agent_id,
+            structure_id=closing.structure_id,
+            before={"status": "closed"},
+            after={"status": "validated"},
+        )
 
     db.write(work, actor=actor, rule=rule("money.cash_closing.validate_closing"))
 
@@ -441,7 +519,7 @@ def closings_of_day(db: Database, structure_id: int, day: date) -> list[ClosingR
                             ln.counted_cents,
                         )
                         for ln in sorted(c.lines, key=lambda x: list(PaymentMethod).index(x.method))
-                    ],  # fmt: skip
+                    ],
                     names.get(c.closed_by_id or 0, "?") if c.late else "",
                     tuple(f"{METHOD_LABELS[ln.method]} : {ln.note}" for ln in c.lines if ln.note),
                 )

@@ -18,10 +18,15 @@ P = ParamSpec("P")
 
 KIND_LABELS = {
     LedgerKind(kind): label
-    for kind, label in (("payment", "Règlement"), ("charge", "Réservation"), ("refund", "Remboursement"),
-                        ("reversal", "Annulation de règlement"), ("adjustment", "Ajustement"),
-                        ("opening", "Solde repris"))
-}  # fmt: skip
+    for kind, label in (
+        ("payment", "Règlement"),
+        ("charge", "Réservation"),
+        ("refund", "Remboursement"),
+        ("reversal", "Annulation de règlement"),
+        ("adjustment", "Ajustement"),
+        ("opening", "Solde repris"),
+    )
+}
 """What an entry is, in French (its label once an anonymisation erased it)."""
 
 
@@ -68,11 +73,21 @@ def entry_values(
     the amount stays."""
     if amount_cents == 0:
         raise ValueError("a ledger entry cannot be zero")
-    return {"wallet_id": wallet.id, "kind": kind, "amount_cents": amount_cents,
-            "label": seal(session, wallet.family_id, label), "created_at": at,
-            "business_date": at.astimezone(PARIS).date(), "reason": seal_optional(session, wallet.family_id, reason),
-            "structure_id": None, "agent_id": None, "reservation_id": None, "payment_id": None, "reverses_id": None,
-            **references}  # fmt: skip
+    return {
+        "wallet_id": wallet.id,
+        "kind": kind,
+        "amount_cents": amount_cents,
+        "label": seal(session, wallet.family_id, label),
+        "created_at": at,
+        "business_date": at.astimezone(PARIS).date(),
+        "reason": seal_optional(session, wallet.family_id, reason),
+        "structure_id": None,
+        "agent_id": None,
+        "reservation_id": None,
+        "payment_id": None,
+        "reverses_id": None,
+        **references,
+    }
 
 
 def _made(
@@ -114,9 +129,20 @@ def post(
     reason: str | None = None,
 ) -> LedgerEntry:
     """Insert an immutable entry and move the wallet's balance by the same amount, atomically in SQL."""
-    entry = new_entry(session, wallet, kind=kind, amount_cents=amount_cents, label=label, at=at, structure_id=structure_id,
-                      agent_id=agent_id, reservation_id=reservation_id, payment_id=payment_id,
-                      reverses_id=reverses_id, reason=reason)  # fmt: skip
+    entry = new_entry(
+        session,
+        wallet,
+        kind=kind,
+        amount_cents=amount_cents,
+        label=label,
+        at=at,
+        structure_id=structure_id,
+        agent_id=agent_id,
+        reservation_id=reservation_id,
+        payment_id=payment_id,
+        reverses_id=reverses_id,
+        reason=reason,
+    )
     session.add(entry)
     _move(session, wallet.id, amount_cents)
     session.flush()
@@ -144,24 +170,62 @@ class LedgerBatch:
             self.wallets[key] = wallet_for(self.session, family_id, key[1])
         return self.wallets[key]
 
-    def add(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
-            structure_id: int | None = None, agent_id: int | None = None, reservation: Reservation | None = None,
-            payment_id: int | None = None) -> LedgerEntry:  # fmt: skip
-        entry = new_entry(self.session, wallet, kind=kind, amount_cents=amount_cents, label=label, at=at,
-                          structure_id=structure_id, agent_id=agent_id, payment_id=payment_id)  # fmt: skip
+    def add(
+        self,
+        wallet: Wallet,
+        *,
+        kind: LedgerKind,
+        amount_cents: int,
+        label: str,
+        at: datetime,
+        structure_id: int | None = None,
+        agent_id: int | None = None,
+        reservation: Reservation | None = None,
+        payment_id: int | None = None,
+    ) -> LedgerEntry:
+        entry = new_entry(
+            self.session,
+            wallet,
+            kind=kind,
+            amount_cents=amount_cents,
+            label=label,
+            at=at,
+            structure_id=structure_id,
+            agent_id=agent_id,
+            payment_id=payment_id,
+        )
         if reservation is not None:
             entry.reservation = reservation
         self.session.add(entry)
         self.deltas[wallet.id] = self.deltas.get(wallet.id, 0) + amount_cents
         return entry
 
-    def row(self, wallet: Wallet, *, kind: LedgerKind, amount_cents: int, label: str, at: datetime,
-            structure_id: int | None = None, agent_id: int | None = None,
-            reservation_id: int | None = None) -> None:  # fmt: skip
+    def row(
+        self,
+        wallet: Wallet,
+        *,
+        kind: LedgerKind,
+        amount_cents: int,
+        label: str,
+        at: datetime,
+        structure_id: int | None = None,
+        agent_id: int | None = None,
+        reservation_id: int | None = None,
+    ) -> None:
         """An entry written with the others by ``apply``, in the order given."""
-        self.rows.append(entry_values(self.session, wallet, kind=kind, amount_cents=amount_cents, label=label,
-                                      at=at, structure_id=structure_id, agent_id=agent_id,
-                                      reservation_id=reservation_id))  # fmt: skip
+        self.rows.append(
+            entry_values(
+                self.session,
+                wallet,
+                kind=kind,
+                amount_cents=amount_cents,
+                label=label,
+                at=at,
+                structure_id=structure_id,
+                agent_id=agent_id,
+                reservation_id=reservation_id,
+            )
+        )
         self.deltas[wallet.id] = self.deltas.get(wallet.id, 0) + amount_cents
 
     def balance(self, family_id: int) -> int:

@@ -86,8 +86,10 @@ Query = Annotated[str, Text(max_len=4000, label="notification")]
 
 class OnlinePaymentClosed(ValidationError):
     def __init__(self, structure: str) -> None:
-        super().__init__(f"Le paiement en ligne n'est pas ouvert pour {structure} : réglez au guichet du service "
-                         "enfance-jeunesse.")  # fmt: skip
+        super().__init__(
+            f"Le paiement en ligne n'est pas ouvert pour {structure} : réglez au guichet du service "
+            "enfance-jeunesse."
+        )
 
 
 class UnknownOnlinePayment(UnknownEntity):
@@ -120,8 +122,13 @@ def online_wallets(db: Database, gateway: PaymentGateway, family_id: int) -> lis
     """The family's wallets, each with the structures it may be paid to online (none: at the counter only)."""
     with db.reading() as uow:
         s = uow.session
-        wallets = list(s.execute(select(Wallet.id, Wallet.kind, Wallet.balance_cents)
-                                 .where(Wallet.family_id == family_id).order_by(Wallet.kind)))  # fmt: skip
+        wallets = list(
+            s.execute(
+                select(Wallet.id, Wallet.kind, Wallet.balance_cents)
+                .where(Wallet.family_id == family_id)
+                .order_by(Wallet.kind)
+            )
+        )
         open_to: dict[WalletKind, list[tuple[int, str]]] = {}
         for kind, structure_id, name, code, backend, options in s.execute(
             select(
@@ -131,7 +138,7 @@ def online_wallets(db: Database, gateway: PaymentGateway, family_id: int) -> lis
                 Structure.code,
                 PaymentSettings.backend,
                 PaymentSettings.options,
-            )  # fmt: skip
+            )
             .join(Structure, Activity.structure_id == Structure.id)
             .join(PaymentSettings, PaymentSettings.structure_id == Structure.id)
             .where(Activity.active.is_(True), PaymentSettings.enabled.is_(True))
@@ -145,8 +152,10 @@ def online_wallets(db: Database, gateway: PaymentGateway, family_id: int) -> lis
                 and (structure_id, name) not in choices
             ):
                 choices.append((structure_id, name))
-    return [OnlineWallet(wid, WalletKind(kind), WALLET_LABELS[WalletKind(kind)], balance, open_to.get(kind, []))
-            for wid, kind, balance in wallets]  # fmt: skip
+    return [
+        OnlineWallet(wid, WalletKind(kind), WALLET_LABELS[WalletKind(kind)], balance, open_to.get(kind, []))
+        for wid, kind, balance in wallets
+    ]
 
 
 def suggested_amounts(recap: Recap | None, wallets: list[OnlineWallet]) -> dict[WalletKind, int]:
@@ -181,11 +190,19 @@ def check_amount(amount: str) -> int:
     except ValidationError as exc:
         raise FieldErrors({"amount": str(exc)}) from exc
     if cents < MIN_CENTS:
-        raise FieldErrors({"amount": f"Le montant d'un paiement en ligne est d'au moins {format_eur(MIN_CENTS)} "
-                                     f"(saisi : {amount.strip()})."})  # fmt: skip
+        raise FieldErrors(
+            {
+                "amount": f"Le montant d'un paiement en ligne est d'au moins {format_eur(MIN_CENTS)} "
+                f"(saisi : {amount.strip()})."
+            }
+        )
     if cents > MAX_CENTS:
-        raise FieldErrors({"amount": f"Le montant d'un paiement en ligne est de {format_eur(MAX_CENTS)} au plus "
-                                     f"(saisi : {format_eur(cents)}) ; au-delà, réglez au guichet."})  # fmt: skip
+        raise FieldErrors(
+            {
+                "amount": f"Le montant d'un paiement en ligne est de {format_eur(MAX_CENTS)} au plus "
+                f"(saisi : {format_eur(cents)}) ; au-delà, réglez au guichet."
+            }
+        )
     return cents
 
 
@@ -240,24 +257,58 @@ def start_online_payment(
         if structure is None:
             raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
         config = _config(s, structure, gateway)
-        uses = s.scalar(select(Activity.id).where(Activity.structure_id == structure.id, Activity.active.is_(True),
-                                                  Activity.wallet_kind == wallet_kind).limit(1))  # fmt: skip
+        uses = s.scalar(
+            select(Activity.id)
+            .where(
+                Activity.structure_id == structure.id,
+                Activity.active.is_(True),
+                Activity.wallet_kind == wallet_kind,
+            )
+            .limit(1)
+        )
         if uses is None:
-            raise ValidationError(f"{structure.name} ne gère pas le porte-monnaie {WALLET_LABELS[wallet_kind]} : "
-                                  "choisissez la structure des activités à payer.")  # fmt: skip
+            raise ValidationError(
+                f"{structure.name} ne gère pas le porte-monnaie {WALLET_LABELS[wallet_kind]} : "
+                "choisissez la structure des activités à payer."
+            )
         if not family.email:
-            raise FieldErrors({"email": "Le site de paiement envoie son ticket par e-mail : indiquez votre adresse "
-                                        "e-mail dans « Mon compte », puis recommencez."})  # fmt: skip
-        row = OnlinePayment(reference=_new_reference(now), structure_id=structure.id, family_id=family.id,
-                            wallet_id=wallet.id, amount_cents=cents, backend=config.kind, test_mode=config.test_mode,
-                            status=OnlinePaymentStatus.PENDING, created_at=now, updated_at=now, checks=0,
-                            next_check_at=now + FIRST_CHECK)  # fmt: skip
+            raise FieldErrors(
+                {
+                    "email": "Le site de paiement envoie son ticket par e-mail : indiquez votre adresse "
+                    "e-mail dans « Mon compte », puis recommencez."
+                }
+            )
+        row = OnlinePayment(
+            reference=_new_reference(now),
+            structure_id=structure.id,
+            family_id=family.id,
+            wallet_id=wallet.id,
+            amount_cents=cents,
+            backend=config.kind,
+            test_mode=config.test_mode,
+            status=OnlinePaymentStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            checks=0,
+            next_check_at=now + FIRST_CHECK,
+        )
         s.add(row)
         s.flush()
-        audit.record(s, at=now, action="online_payment.start", entity="online_payment", entity_id=row.id,
-                     structure_id=structure.id, family_id=family.id,
-                     after={"reference": row.reference, "amount_cents": cents, "wallet": wallet_kind,
-                            "backend": config.kind})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="online_payment.start",
+            entity="online_payment",
+            entity_id=row.id,
+            structure_id=structure.id,
+            family_id=family.id,
+            after={
+                "reference": row.reference,
+                "amount_cents": cents,
+                "wallet": wallet_kind,
+                "backend": config.kind,
+            },
+        )
         subject = f"{structure.name} porte monnaie {WALLET_LABELS[wallet_kind]} famille {family.id}"
         return row.id, row.reference, family.email, config, subject
 
@@ -272,8 +323,14 @@ def start_online_payment(
     else:  # pragma: no cover - practically impossible
         raise ValidationError("Référence de paiement indisponible : réessayez.")
     try:
-        order_id, url = gateway.request(config, reference=reference, amount_cents=cents, email=email,
-                                        subject=subject, year=db.clock.now().astimezone(PARIS).year)  # fmt: skip
+        order_id, url = gateway.request(
+            config,
+            reference=reference,
+            amount_cents=cents,
+            email=email,
+            subject=subject,
+            year=db.clock.now().astimezone(PARIS).year,
+        )
     except Exception as exc:
         _close_unsent(db, row_id, exc)
         raise
@@ -329,10 +386,20 @@ def _state(s: Session, row: OnlinePayment) -> OnlineState:
     wallet, structure = s.get(Wallet, row.wallet_id), s.get(Structure, row.structure_id)
     payment = s.get(Payment, row.payment_id) if row.payment_id is not None else None
     assert wallet is not None and structure is not None  # foreign keys
-    return OnlineState(row.id, row.reference, row.family_id, row.status, row.amount_cents,
-                       WALLET_LABELS[WalletKind(wallet.kind)], structure.name, row.created_at,
-                       payment.receipt_number if payment is not None else None, row.transaction_id, row.test_mode,
-                       row.bank_status)  # fmt: skip
+    return OnlineState(
+        row.id,
+        row.reference,
+        row.family_id,
+        row.status,
+        row.amount_cents,
+        WALLET_LABELS[WalletKind(wallet.kind)],
+        structure.name,
+        row.created_at,
+        payment.receipt_number if payment is not None else None,
+        row.transaction_id,
+        row.test_mode,
+        row.bank_status,
+    )
 
 
 @dataclass(frozen=True)
@@ -348,8 +415,13 @@ class _Facts:
     config: BackendConfig
 
     def refuse(self, why: str, query: str, answer: Answer | None = None) -> NotificationRefused:
-        log.warning("online payment %s: notification refused (%s); query %r, answer %r", self.reference, why,
-                    query[:300], answer)  # fmt: skip
+        log.warning(
+            "online payment %s: notification refused (%s); query %r, answer %r",
+            self.reference,
+            why,
+            query[:300],
+            answer,
+        )
         return NotificationRefused(why)
 
     def check(self, answer: Answer, query: str) -> None:
@@ -369,18 +441,34 @@ class _Facts:
 def _facts(db: Database, where: Any) -> _Facts | None:
     with db.engine.connect() as conn:
         row = conn.execute(
-            select(OnlinePayment.id, OnlinePayment.status, OnlinePayment.reference, OnlinePayment.order_id,
-                   OnlinePayment.amount_cents, OnlinePayment.created_at, OnlinePayment.backend, Structure.code,
-                   PaymentSettings.backend.label("configured"), PaymentSettings.options)
+            select(
+                OnlinePayment.id,
+                OnlinePayment.status,
+                OnlinePayment.reference,
+                OnlinePayment.order_id,
+                OnlinePayment.amount_cents,
+                OnlinePayment.created_at,
+                OnlinePayment.backend,
+                Structure.code,
+                PaymentSettings.backend.label("configured"),
+                PaymentSettings.options,
+            )
             .join(Structure, OnlinePayment.structure_id == Structure.id)
             .outerjoin(PaymentSettings, PaymentSettings.structure_id == Structure.id)
             .where(where)
-        ).first()  # fmt: skip
+        ).first()
     if row is None:
         return None
     options = row.options if row.configured == row.backend else {}  # the settings it was started with
-    return _Facts(row.id, row.status, row.reference, row.order_id, row.amount_cents, row.created_at,
-                  BackendConfig.of(row.code, row.backend, options))  # fmt: skip
+    return _Facts(
+        row.id,
+        row.status,
+        row.reference,
+        row.order_id,
+        row.amount_cents,
+        row.created_at,
+        BackendConfig.of(row.code, row.backend, options),
+    )
 
 
 SETTLED = (OnlinePaymentStatus.PAID, OnlinePaymentStatus.REFUSED, OnlinePaymentStatus.ABANDONED)
@@ -497,10 +585,19 @@ def _record(
     local = now.astimezone(PARIS)
     with s.no_autoflush:  # the row's changes go with the payment's, in one flush
         seq = next_receipt_seq(s, row.structure_id, local.year)
-    payment = Payment(structure_id=row.structure_id, family_id=row.family_id, wallet_id=row.wallet_id,
-                      receipt_year=local.year, receipt_seq=seq, receipt_number=receipt_number(local.year, seq),
-                      method=PaymentMethod.ONLINE, amount_cents=row.amount_cents, paid_at=now,
-                      business_date=local.date(), agent_id=None)  # fmt: skip
+    payment = Payment(
+        structure_id=row.structure_id,
+        family_id=row.family_id,
+        wallet_id=row.wallet_id,
+        receipt_year=local.year,
+        receipt_seq=seq,
+        receipt_number=receipt_number(local.year, seq),
+        method=PaymentMethod.ONLINE,
+        amount_cents=row.amount_cents,
+        paid_at=now,
+        business_date=local.date(),
+        agent_id=None,
+    )
     row.status, row.settled_at, row.business_date = OnlinePaymentStatus.PAID, now, local.date()
     row.payment = payment
     s.add(payment)
@@ -508,29 +605,68 @@ def _record(
     credit = ledger.LedgerBatch(
         s, [wallet]
     )  # the entry flushed with the audit row and the e-mail, at the commit
-    credit.add(wallet, kind=LedgerKind.PAYMENT, amount_cents=row.amount_cents,
-               label=f"Paiement en ligne {payment.receipt_number} – réf. {row.reference}", at=now,
-               structure_id=row.structure_id, payment_id=payment.id)  # fmt: skip
+    credit.add(
+        wallet,
+        kind=LedgerKind.PAYMENT,
+        amount_cents=row.amount_cents,
+        label=f"Paiement en ligne {payment.receipt_number} – réf. {row.reference}",
+        at=now,
+        structure_id=row.structure_id,
+        payment_id=payment.id,
+    )
     credit.apply()
     kind = WalletKind(wallet.kind)
-    audit.record(s, at=now, action="payment.online", entity="payment", entity_id=payment.id,
-                 structure_id=row.structure_id, family_id=row.family_id,
-                 after={"receipt": payment.receipt_number, "amount_cents": row.amount_cents, "method": "online",
-                        "wallet": kind, "reference": row.reference, "transaction": row.transaction_id,
-                        "test": row.test_mode, "late": late})  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="payment.online",
+        entity="payment",
+        entity_id=payment.id,
+        structure_id=row.structure_id,
+        family_id=row.family_id,
+        after={
+            "receipt": payment.receipt_number,
+            "amount_cents": row.amount_cents,
+            "method": "online",
+            "wallet": kind,
+            "reference": row.reference,
+            "transaction": row.transaction_id,
+            "test": row.test_mode,
+            "late": late,
+        },
+    )
     balance = ledger.family_balance(s, family.id)
-    queue_email(s, kind="online_receipt", dedup_key=f"online-receipt-{row.reference}", family=family,
-                subject=f"Paiement en ligne enregistré : reçu {payment.receipt_number}",
-                body=(f"Bonjour,\n\nVotre paiement par carte de {format_eur(row.amount_cents)} est enregistré le "
-                      f"{local:%d/%m/%Y} à {local:%H:%M} sur votre porte-monnaie {WALLET_LABELS[kind]} "
-                      f"({structure}).\n\nReçu n° {payment.receipt_number}, référence {row.reference}"
-                      + (f", transaction {row.transaction_id}" if row.transaction_id else "")
-                      + f".\nSolde de votre compte : {format_eur(balance)}.\n\n"
-                      + ("(Paiement de test : aucun débit réel.)\n\n" if row.test_mode else "")
-                      + "Le service enfance-jeunesse"), now=now)  # fmt: skip
-    return OnlineState(row.id, row.reference, row.family_id, row.status, row.amount_cents, WALLET_LABELS[kind],
-                       structure, row.created_at, payment.receipt_number, row.transaction_id, row.test_mode,
-                       row.bank_status)  # fmt: skip
+    queue_email(
+        s,
+        kind="online_receipt",
+        dedup_key=f"online-receipt-{row.reference}",
+        family=family,
+        subject=f"Paiement en ligne enregistré : reçu {payment.receipt_number}",
+        body=(
+            f"Bonjour,\n\nVotre paiement par carte de {format_eur(row.amount_cents)} est enregistré le "
+            f"{local:%d/%m/%Y} à {local:%H:%M} sur votre porte-monnaie {WALLET_LABELS[kind]} "
+            f"({structure}).\n\nReçu n° {payment.receipt_number}, référence {row.reference}"
+            + (f", transaction {row.transaction_id}" if row.transaction_id else "")
+            + f".\nSolde de votre compte : {format_eur(balance)}.\n\n"
+            + ("(Paiement de test : aucun débit réel.)\n\n" if row.test_mode else "")
+            + "Le service enfance-jeunesse"
+        ),
+        now=now,
+    )
+    return OnlineState(
+        row.id,
+        row.reference,
+        row.family_id,
+        row.status,
+        row.amount_cents,
+        WALLET_LABELS[kind],
+        structure,
+        row.created_at,
+        payment.receipt_number,
+        row.transaction_id,
+        row.test_mode,
+        row.bank_status,
+    )
 
 
 # --- the worker's round -------------------------------------------------------------------------------------------
@@ -548,12 +684,16 @@ class SettleReport:
     def lines(self) -> list[str]:
         if not (self.paid or self.ended or self.waiting or self.unanswered):
             return []
-        line = (f"Paiements en ligne vérifiés : {count(self.paid, 'payé', 'payés')}, "
-                f"{count(self.ended, 'terminé sans paiement', 'terminés sans paiement')}, "
-                f"{self.waiting} en attente")  # fmt: skip
+        line = (
+            f"Paiements en ligne vérifiés : {count(self.paid, 'payé', 'payés')}, "
+            f"{count(self.ended, 'terminé sans paiement', 'terminés sans paiement')}, "
+            f"{self.waiting} en attente"
+        )
         if self.unanswered:
-            line += (f", {count(self.unanswered, 'paiement', 'paiements')} sans réponse exploitable du site de "
-                     "paiement (nouvel essai plus tard)")  # fmt: skip
+            line += (
+                f", {count(self.unanswered, 'paiement', 'paiements')} sans réponse exploitable du site de "
+                "paiement (nouvel essai plus tard)"
+            )
         return [line + "."]
 
 
@@ -564,13 +704,19 @@ BATCH = 4
 def _claim_due(db: Database, limit: int) -> list[int]:
     def work(s: Session) -> list[int]:
         now = db.clock.now()
-        rows = list(s.scalars(
-            select(OnlinePayment)
-            .where(OnlinePayment.status == OnlinePaymentStatus.PENDING, OnlinePayment.next_check_at <= now,
-                   or_(OnlinePayment.claimed_until.is_(None), OnlinePayment.claimed_until <= now))
-            .order_by(OnlinePayment.next_check_at, OnlinePayment.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)))  # fmt: skip
+        rows = list(
+            s.scalars(
+                select(OnlinePayment)
+                .where(
+                    OnlinePayment.status == OnlinePaymentStatus.PENDING,
+                    OnlinePayment.next_check_at <= now,
+                    or_(OnlinePayment.claimed_until.is_(None), OnlinePayment.claimed_until <= now),
+                )
+                .order_by(OnlinePayment.next_check_at, OnlinePayment.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
         for row in rows:
             row.claimed_until = now + LEASE
         return [row.id for row in rows]
@@ -634,8 +780,11 @@ def _retry_later(db: Database, row_id: int, why: str) -> None:
 def online_payment_state(db: Database, family_id: int, reference: Reference) -> OnlineState | None:
     """A family's own payment (the return page); None for a reference that is not the family's."""
     with db.reading() as uow:
-        row = uow.session.scalar(select(OnlinePayment).where(OnlinePayment.reference == reference,
-                                                              OnlinePayment.family_id == family_id))  # fmt: skip
+        row = uow.session.scalar(
+            select(OnlinePayment).where(
+                OnlinePayment.reference == reference, OnlinePayment.family_id == family_id
+            )
+        )
         return _state(uow.session, row) if row is not None else None
 
 
@@ -644,8 +793,11 @@ def online_payments_of_family(db: Database, family_id: int) -> list[OnlineState]
     """Every online payment of the family, newest first (the portal's history, the counter's payments tab)."""
     with db.reading() as uow:
         s = uow.session
-        rows = s.scalars(select(OnlinePayment).where(OnlinePayment.family_id == family_id)
-                         .order_by(OnlinePayment.created_at.desc(), OnlinePayment.id.desc()))  # fmt: skip
+        rows = s.scalars(
+            select(OnlinePayment)
+            .where(OnlinePayment.family_id == family_id)
+            .order_by(OnlinePayment.created_at.desc(), OnlinePayment.id.desc())
+        )
         return [_state(s, row) for row in rows]
 
 
@@ -673,7 +825,7 @@ def online_payments_of_day(db: Database, structure_id: int, day: date) -> list[D
                 o.transaction_id or "",
                 p.amount_cents,
                 o.test_mode,
-            )  # fmt: skip
+            )
             for o, p, name in uow.session.execute(
                 select(OnlinePayment, Payment, Family.name)
                 .join(Payment, OnlinePayment.payment_id == Payment.id)
@@ -756,14 +908,27 @@ def save_payment_settings(db: Database, actor: Actor, structure_id: int, data: P
             None if row is None else {"backend": row.backend, "options": row.options, "enabled": row.enabled}
         )
         if row is None:
-            row = PaymentSettings(structure_id=structure_id, backend=data.backend, options=options,
-                                  enabled=data.enabled, updated_at=now)  # fmt: skip
+            row = PaymentSettings(
+                structure_id=structure_id,
+                backend=data.backend,
+                options=options,
+                enabled=data.enabled,
+                updated_at=now,
+            )
             s.add(row)
         else:
             row.backend, row.options, row.enabled, row.updated_at = data.backend, options, data.enabled, now
-        audit.record(s, at=now, action="structure.payment_settings", entity="structure", entity_id=structure_id,
-                     agent_id=actor.agent_id, structure_id=structure_id, before=before,
-                     after={"backend": data.backend, "options": options, "enabled": data.enabled})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="structure.payment_settings",
+            entity="structure",
+            entity_id=structure_id,
+            agent_id=actor.agent_id,
+            structure_id=structure_id,
+            before=before,
+            after={"backend": data.backend, "options": options, "enabled": data.enabled},
+        )
 
     db.write(work, actor=actor, rule=rule("money.online.save_payment_settings"), changed=(Shown.TOWN,))
 
@@ -781,6 +946,8 @@ def online_day_summary(db: Database, day: date) -> list[str]:
     totals: dict[str, list[int]] = {}
     for name, cents in rows:
         totals.setdefault(name, []).append(cents)
-    return [f"Paiements en ligne du {day:%d/%m/%Y}, {name} : {count(len(amounts), 'paiement')}, "
-            f"{format_eur(sum(amounts))} (hors caisse, à rapprocher du relevé du site de paiement)."
-            for name, amounts in totals.items()]  # fmt: skip
+    return [
+        f"Paiements en ligne du {day:%d/%m/%Y}, {name} : {count(len(amounts), 'paiement')}, "
+        f"{format_eur(sum(amounts))} (hors caisse, à rapprocher du relevé du site de paiement)."
+        for name, amounts in totals.items()
+    ]

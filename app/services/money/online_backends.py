@@ -49,8 +49,15 @@ LABELS = {
 paid (``AMOUNTS``), which a payment is checked against before it is recorded. eopayment has a few more (Ogone,
 Mollie, Keyware, Saga, Worldline): offering one is mapping where its answer carries the amount, here."""
 
-AMOUNTS = {PAYFIP: ("montant", 1), "tipi": ("montant", 1), DEMO: ("amount", 100), "systempayv2": ("vads_amount", 1),
-           "payzen": ("vads_amount", 1), "sips2": ("amount", 1), "paybox": ("montant", 1)}  # fmt: skip
+AMOUNTS = {
+    PAYFIP: ("montant", 1),
+    "tipi": ("montant", 1),
+    DEMO: ("amount", 100),
+    "systempayv2": ("vads_amount", 1),
+    "payzen": ("vads_amount", 1),
+    "sips2": ("amount", 1),
+    "paybox": ("montant", 1),
+}
 """Where each backend's answer says the amount paid, and in what (1: cents, 100: euros)."""
 
 SECRET_OPTIONS = frozenset(
@@ -65,7 +72,7 @@ SECRET_OPTIONS = frozenset(
         "api_key",
         "api_secret",
         "password",
-    }  # fmt: skip
+    }
 )
 """Options that are secrets: never in the database, read from the portal server's environment or keyring."""
 PORTAL_OPTIONS = frozenset(
@@ -77,7 +84,7 @@ PORTAL_OPTIONS = frozenset(
         "callback",
         "next_url (replaced by normal_return_url)",
         "dummy_service_url",
-    }  # fmt: skip
+    }
 )
 """Options the portal sets itself (its own addresses): not asked of the administrator."""
 HIDDEN = {DEMO: frozenset({"consider_all_response_signed", "number", "choice", "choices", "capture_day"})}
@@ -86,13 +93,20 @@ OPTION_LABELS = {
     "saisie": "Mode",
     "origin": "Nom affiché sur la page de paiement",
 }
-CHOICE_LABELS = {("saisie", "T"): "T – test (aucun débit réel)", ("saisie", "X"): "X – activation",
-                 ("saisie", "W"): "W – production"}  # fmt: skip
+CHOICE_LABELS = {
+    ("saisie", "T"): "T – test (aucun débit réel)",
+    ("saisie", "X"): "X – activation",
+    ("saisie", "W"): "W – production",
+}
 KEYRING_SERVICE = "guichet-enfance-paiement"
 SECRET_ENV = "GUICHET_PAIEMENT_{code}_{option}"
 
-OUTCOMES = {3: OnlinePaymentStatus.PAID, 4: OnlinePaymentStatus.REFUSED, 5: OnlinePaymentStatus.ABANDONED,
-            7: OnlinePaymentStatus.EXPIRED}  # fmt: skip
+OUTCOMES = {
+    3: OnlinePaymentStatus.PAID,
+    4: OnlinePaymentStatus.REFUSED,
+    5: OnlinePaymentStatus.ABANDONED,
+    7: OnlinePaymentStatus.EXPIRED,
+}
 """eopayment's results (PAID, DENIED, CANCELLED, EXPIRED) as our states; the others (started, running, error) leave a
 payment pending: it is asked again later."""
 
@@ -188,12 +202,23 @@ def backend_options(kind: str) -> list[BackendOption]:
             continue
         if p.get("scope", "global") != "global" or p.get("type") in (bool, list, int):
             continue
-        choices = tuple((str(c[0]), CHOICE_LABELS.get((name, str(c[0])), str(c[1]))) if isinstance(c, tuple | list)
-                        else (str(c), str(c)) for c in p.get("choices") or ())  # fmt: skip
+        choices = tuple(
+            (str(c[0]), CHOICE_LABELS.get((name, str(c[0])), str(c[1])))
+            if isinstance(c, tuple | list)
+            else (str(c), str(c))
+            for c in p.get("choices") or ()
+        )
         default = p.get("default")
-        options.append(BackendOption(name, OPTION_LABELS.get(name, str(p.get("caption", name))),
-                                     bool(p.get("required")), "" if default is None else str(default), choices,
-                                     name in SECRET_OPTIONS))  # fmt: skip
+        options.append(
+            BackendOption(
+                name,
+                OPTION_LABELS.get(name, str(p.get("caption", name))),
+                bool(p.get("required")),
+                "" if default is None else str(default),
+                choices,
+                name in SECRET_OPTIONS,
+            )
+        )
     return options
 
 
@@ -312,9 +337,14 @@ class PaymentGateway:
     """
 
     def __init__(
-        self, portal_url: str = "", *, allow_demo: bool = True, allow_test: bool = True,
-        payfip_double: str | None = None, timeout: float = 15.0,
-    ) -> None:  # fmt: skip
+        self,
+        portal_url: str = "",
+        *,
+        allow_demo: bool = True,
+        allow_test: bool = True,
+        payfip_double: str | None = None,
+        timeout: float = 15.0,
+    ) -> None:
         self.portal_url, self.allow_demo, self.allow_test = portal_url, allow_demo, allow_test
         self.payfip_double, self.timeout = payfip_double, timeout
         self._local = threading.local()
@@ -367,8 +397,11 @@ class PaymentGateway:
             for xsd in source.glob("*.xsd"):
                 shutil.copy(xsd, folder / xsd.name)
             wsdl = (source / "PaiementSecuriseService.wsdl").read_text(encoding="utf-8")
-            wsdl = re.sub(r'location="[^"]*"', f'location="{self.payfip_double.rstrip("/")}/tpa/services/securite"',
-                          wsdl)  # fmt: skip
+            wsdl = re.sub(
+                r'location="[^"]*"',
+                f'location="{self.payfip_double.rstrip("/")}/tpa/services/securite"',
+                wsdl,
+            )
             (folder / "PaiementSecuriseService.wsdl").write_text(wsdl, encoding="utf-8")
             self._wsdl = (folder / "PaiementSecuriseService.wsdl").as_uri()
         return self._wsdl
@@ -402,8 +435,10 @@ class PaymentGateway:
             log.warning("online payment %s: request refused by eopayment: %s", reference, exc)
             raise PaymentRequestRefused() from exc
         if kind != eopayment.URL:
-            raise ConfigurationError(f"Le service de paiement « {config.kind} » demande un formulaire : non pris en "
-                                     "charge par le portail.")  # fmt: skip
+            raise ConfigurationError(
+                f"Le service de paiement « {config.kind} » demande un formulaire : non pris en "
+                "charge par le portail."
+            )
         return str(order_id), self._public_page(config.kind, str(target))
 
     def _public_page(self, kind: str, target: str) -> str:
@@ -505,5 +540,11 @@ def _answer(kind: str, response: Any) -> Answer:
     except InvalidOperation:
         amount = None
     reference = one("refdet") if kind in (PAYFIP, "tipi") else one("orderid")
-    return Answer(outcome, str(response.order_id or "") or None, reference, amount,
-                  str(response.transaction_id or "")[:200], str(response.bank_status or "")[:200])  # fmt: skip
+    return Answer(
+        outcome,
+        str(response.order_id or "") or None,
+        reference,
+        amount,
+        str(response.transaction_id or "")[:200],
+        str(response.bank_status or "")[:200],
+    )

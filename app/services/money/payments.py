@@ -145,13 +145,33 @@ def record_payment(
         )
         s.add(payment)
         s.flush()
-        ledger.post(s, wallet, kind=LedgerKind.PAYMENT, amount_cents=cents,
-                    label=f"Règlement {payment.receipt_number} – {METHOD_LABELS[data.method]}", at=now,
-                    structure_id=structure_id, agent_id=actor.agent_id, payment_id=payment.id)  # fmt: skip
-        audit.record(s, at=now, action="payment.create", entity="payment", entity_id=payment.id,
-                     agent_id=actor.agent_id, structure_id=structure_id, family_id=family.id,
-                     after={"receipt": payment.receipt_number, "amount_cents": cents, "method": data.method,
-                            "wallet": data.wallet_kind})  # fmt: skip
+        ledger.post(
+            s,
+            wallet,
+            kind=LedgerKind.PAYMENT,
+            amount_cents=cents,
+            label=f"Règlement {payment.receipt_number} – {METHOD_LABELS[data.method]}",
+            at=now,
+            structure_id=structure_id,
+            agent_id=actor.agent_id,
+            payment_id=payment.id,
+        )
+        audit.record(
+            s,
+            at=now,
+            action="payment.create",
+            entity="payment",
+            entity_id=payment.id,
+            agent_id=actor.agent_id,
+            structure_id=structure_id,
+            family_id=family.id,
+            after={
+                "receipt": payment.receipt_number,
+                "amount_cents": cents,
+                "method": data.method,
+                "wallet": data.wallet_kind,
+            },
+        )
         balance = ledger.family_balance(s, family.id)
         return Receipt(payment.id, payment.receipt_number, cents, balance)
 
@@ -192,14 +212,32 @@ def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: Reason,
         assert original is not None  # every payment is posted with its ledger entry
         if s.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)) is not None:
             raise ValidationError(f"Le règlement {payment.receipt_number} est déjà annulé.")
-        entry = ledger.post(s, payment.wallet, kind=LedgerKind.REVERSAL, amount_cents=-payment.amount_cents,
-                            label=f"Annulation du règlement {payment.receipt_number}", at=now,
-                            structure_id=payment.structure_id, agent_id=actor.agent_id, payment_id=payment.id,
-                            reverses_id=original.id, reason=reason.strip())  # fmt: skip
-        audit.record(s, at=now, action="payment.reverse", entity="payment", entity_id=payment.id,
-                     agent_id=actor.agent_id, structure_id=payment.structure_id, family_id=payment.family_id,
-                     before={"amount_cents": payment.amount_cents}, after={"reversal_entry": entry.id},
-                     reason=reason.strip())  # fmt: skip
+        entry = ledger.post(
+            s,
+            payment.wallet,
+            kind=LedgerKind.REVERSAL,
+            amount_cents=-payment.amount_cents,
+            label=f"Annulation du règlement {payment.receipt_number}",
+            at=now,
+            structure_id=payment.structure_id,
+            agent_id=actor.agent_id,
+            payment_id=payment.id,
+            reverses_id=original.id,
+            reason=reason.strip(),
+        )
+        audit.record(
+            s,
+            at=now,
+            action="payment.reverse",
+            entity="payment",
+            entity_id=payment.id,
+            agent_id=actor.agent_id,
+            structure_id=payment.structure_id,
+            family_id=payment.family_id,
+            before={"amount_cents": payment.amount_cents},
+            after={"reversal_entry": entry.id},
+            reason=reason.strip(),
+        )
         return entry.id
 
     return db.write(
@@ -240,12 +278,29 @@ def adjust(
         lock_till(s, structure_id, now.astimezone(PARIS).year)
         ensure_day_open(s, structure_id, now.astimezone(PARIS).date(), actor.agent_id)
         wallet = ledger.wallet_for(s, family_id, wallet_kind)
-        entry = ledger.post(s, wallet, kind=LedgerKind.ADJUSTMENT, amount_cents=cents,
-                            label=f"Ajustement – {reason.strip()}"[:200], at=now, structure_id=structure_id,
-                            agent_id=actor.agent_id, reason=reason.strip())  # fmt: skip
-        audit.record(s, at=now, action="ledger.adjust", entity="ledger_entry", entity_id=entry.id,
-                     agent_id=actor.agent_id, structure_id=structure_id, family_id=family_id,
-                     after={"amount_cents": cents, "wallet": wallet_kind}, reason=reason.strip())  # fmt: skip
+        entry = ledger.post(
+            s,
+            wallet,
+            kind=LedgerKind.ADJUSTMENT,
+            amount_cents=cents,
+            label=f"Ajustement – {reason.strip()}"[:200],
+            at=now,
+            structure_id=structure_id,
+            agent_id=actor.agent_id,
+            reason=reason.strip(),
+        )
+        audit.record(
+            s,
+            at=now,
+            action="ledger.adjust",
+            entity="ledger_entry",
+            entity_id=entry.id,
+            agent_id=actor.agent_id,
+            structure_id=structure_id,
+            family_id=family_id,
+            after={"amount_cents": cents, "wallet": wallet_kind},
+            reason=reason.strip(),
+        )
         return entry.id
 
     return db.write(
@@ -306,8 +361,16 @@ def ledger_rows(db: Database, family_id: int, limit: RowLimit = 200) -> list[Led
         result = []
         for entry, kind, balance in rows:
             after = running.get(entry.wallet_id, balance)
-            result.append(LedgerRow(entry.id, entry.created_at, WALLET_LABELS[kind], _label(s, entry),
-                                    entry.amount_cents, after))  # fmt: skip
+            result.append(
+                LedgerRow(
+                    entry.id,
+                    entry.created_at,
+                    WALLET_LABELS[kind],
+                    _label(s, entry),
+                    entry.amount_cents,
+                    after,
+                )
+            )
             running[entry.wallet_id] = after - entry.amount_cents
         return result
 
@@ -346,7 +409,7 @@ def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
                 p.id in reversed_ids,
                 "Annulé" if p.id in reversed_ids else "Payé en ligne" if online else "Encaissé",
                 _online_reference(online) if online else "",
-            )  # fmt: skip
+            )
             for p, kind, agent, online in s.execute(
                 select(Payment, Wallet.kind, Agent.full_name, OnlinePayment)
                 .join(Wallet, Payment.wallet_id == Wallet.id)
@@ -367,7 +430,7 @@ def payment_rows(db: Database, family_id: int) -> list[PaymentRow]:
                 False,
                 STATUS_LABELS[o.status],
                 _online_reference(o),
-            )  # fmt: skip
+            )
             for o, kind in s.execute(
                 select(OnlinePayment, Wallet.kind)
                 .join(Wallet, OnlinePayment.wallet_id == Wallet.id)

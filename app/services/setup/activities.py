@@ -122,31 +122,38 @@ def check_brackets(brackets: list[tuple[int, int | None, str]]) -> list[tuple[in
     if not parsed:
         return parsed
     if any(lo < 0 or lo > 100_000 or (hi is not None and hi > 100_000) for lo, hi, _ in parsed):
-        raise ValidationError("Les tranches de quotient familial vont de 0 à 100 000 ; les prix ne peuvent pas "
-                              "être négatifs.")  # fmt: skip
+        raise ValidationError(
+            "Les tranches de quotient familial vont de 0 à 100 000 ; les prix ne peuvent pas être négatifs."
+        )
 
     def shown(lo: int, hi: int | None) -> str:
         return f"{lo}–{hi if hi is not None else '∞'}"
 
     if parsed[0][0] != 0:
-        raise ValidationError(f"La première tranche de quotient familial commence à 0, pas à {parsed[0][0]} "
-                              f"(un quotient de 0 à {parsed[0][0] - 1} n'aurait pas de prix).")  # fmt: skip
+        raise ValidationError(
+            f"La première tranche de quotient familial commence à 0, pas à {parsed[0][0]} "
+            f"(un quotient de 0 à {parsed[0][0] - 1} n'aurait pas de prix)."
+        )
     for (lo, hi, _), nxt in zip(parsed, parsed[1:] + [None], strict=True):
         if hi is not None and hi < lo:
             raise ValidationError(f"Tranche invalide : {lo} – {hi}.")
         if nxt is None:
             if hi is not None:
-                raise ValidationError(f"La dernière tranche ({shown(lo, hi)}) va jusqu'à l'infini : laissez sa "
-                                      "borne haute vide (un quotient plus élevé n'aurait pas de prix).")  # fmt: skip
+                raise ValidationError(
+                    f"La dernière tranche ({shown(lo, hi)}) va jusqu'à l'infini : laissez sa "
+                    "borne haute vide (un quotient plus élevé n'aurait pas de prix)."
+                )
             continue
         if hi is None or nxt[0] <= hi:
             raise ValidationError(
                 f"Tranches qui se chevauchent : {shown(lo, hi)} et {shown(nxt[0], nxt[1])}."
             )
         if nxt[0] > hi + 1:
-            raise ValidationError(f"Trou entre les tranches {shown(lo, hi)} et {shown(nxt[0], nxt[1])} : un quotient "
-                                  f"de {hi + 1} à {nxt[0] - 1} n'aurait pas de prix ; les tranches se suivent sans "
-                                  "trou.")  # fmt: skip
+            raise ValidationError(
+                f"Trou entre les tranches {shown(lo, hi)} et {shown(nxt[0], nxt[1])} : un quotient "
+                f"de {hi + 1} à {nxt[0] - 1} n'aurait pas de prix ; les tranches se suivent sans "
+                "trou."
+            )
     return parsed
 
 
@@ -187,16 +194,31 @@ def _get(s: Session, activity_id: int) -> Activity:
 
 
 def _has_reservations(s: Session, activity_id: int) -> bool:
-    return bool(s.scalar(select(func.count()).select_from(Reservation).join(ActivityDay).where(
-        ActivityDay.activity_id == activity_id)))  # fmt: skip
+    return bool(
+        s.scalar(
+            select(func.count())
+            .select_from(Reservation)
+            .join(ActivityDay)
+            .where(ActivityDay.activity_id == activity_id)
+        )
+    )
 
 
 def _snapshot(a: Activity) -> dict[str, object]:
-    return {"name": a.name, "kind": a.kind, "structure_id": a.structure_id, "wallet": a.wallet_kind,
-            "price_cents": a.price_cents, "default_capacity": a.default_capacity,
-            "waitlist_enabled": a.waitlist_enabled, "active": a.active, "period_scope": a.period_scope,
-            "period_opening_rule": a.period_opening_rule, "period_opening_weeks": a.period_opening_weeks,
-            "period_opening_fixed": a.period_opening_fixed}  # fmt: skip
+    return {
+        "name": a.name,
+        "kind": a.kind,
+        "structure_id": a.structure_id,
+        "wallet": a.wallet_kind,
+        "price_cents": a.price_cents,
+        "default_capacity": a.default_capacity,
+        "waitlist_enabled": a.waitlist_enabled,
+        "active": a.active,
+        "period_scope": a.period_scope,
+        "period_opening_rule": a.period_opening_rule,
+        "period_opening_weeks": a.period_opening_weeks,
+        "period_opening_fixed": a.period_opening_fixed,
+    }
 
 
 def _validated(data: ActivityInput) -> dict[str, object]:
@@ -245,9 +267,13 @@ def _apply_brackets(s: Session, a: Activity, parsed: list[tuple[int, int | None,
 
 
 def _full_snapshot(a: Activity) -> dict[str, object]:
-    return _snapshot(a) | {"brackets": [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets],
-                           "booking": str(a.booking_deadline), "cancel": str(a.cancel_deadline),
-                           "opening": str(a.opening_kind), "horizon": a.horizon_days}  # fmt: skip
+    return _snapshot(a) | {
+        "brackets": [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets],
+        "booking": str(a.booking_deadline),
+        "cancel": str(a.cancel_deadline),
+        "opening": str(a.opening_kind),
+        "horizon": a.horizon_days,
+    }
 
 
 @checked
@@ -260,15 +286,29 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
     def work(s: Session) -> int:
         if s.get(Structure, data.structure_id) is None:
             raise UnknownEntity(f"Structure inconnue (n° {data.structure_id}).")
-        activity = Activity(structure_id=data.structure_id, code=_code_for(s, data.structure_id, str(values["name"])),
-                            active=True, opening_kind=opening_kind, horizon_days=horizon,
-                            booking_deadline=booking, cancel_deadline=cancel, **values)  # fmt: skip
+        activity = Activity(
+            structure_id=data.structure_id,
+            code=_code_for(s, data.structure_id, str(values["name"])),
+            active=True,
+            opening_kind=opening_kind,
+            horizon_days=horizon,
+            booking_deadline=booking,
+            cancel_deadline=cancel,
+            **values,
+        )
         activity.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in brackets]
         s.add(activity)
         s.flush()
-        audit.record(s, at=db.clock.now(), action="activity.create", entity="activity", entity_id=activity.id,
-                     agent_id=actor.agent_id, structure_id=activity.structure_id,
-                     after=_full_snapshot(activity))  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="activity.create",
+            entity="activity",
+            entity_id=activity.id,
+            agent_id=actor.agent_id,
+            structure_id=activity.structure_id,
+            after=_full_snapshot(activity),
+        )
         return activity.id
 
     return db.write(work, actor=actor, rule=rule("setup.activities.create_activity"), changed=(Shown.PLACES,))
@@ -306,9 +346,17 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
         a.opening_kind, a.horizon_days = opening_kind, horizon
         _apply_brackets(s, a, brackets)
         s.flush()
-        audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
-                     agent_id=actor.agent_id, structure_id=a.structure_id, before=before,
-                     after=_full_snapshot(a))  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="activity.update",
+            entity="activity",
+            entity_id=a.id,
+            agent_id=actor.agent_id,
+            structure_id=a.structure_id,
+            before=before,
+            after=_full_snapshot(a),
+        )
 
     db.write(work, actor=actor, rule=rule("setup.activities.save_activity"), changed=(Shown.PLACES,))
 
@@ -365,8 +413,17 @@ def update_activity(
             setattr(a, key, value)
         if a.period_opening_rule is PeriodOpeningRule.FIXED_DATE and not a.period_opening_fixed:
             raise ValidationError("Une ouverture à date fixe demande cette date (jour/mois, ex. 06/05).")
-        audit.record(s, at=db.clock.now(), action="activity.update", entity="activity", entity_id=a.id,
-                     agent_id=actor.agent_id, structure_id=a.structure_id, before=before, after=_snapshot(a))  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="activity.update",
+            entity="activity",
+            entity_id=a.id,
+            agent_id=actor.agent_id,
+            structure_id=a.structure_id,
+            before=before,
+            after=_snapshot(a),
+        )
 
     db.write(work, actor=actor, rule=rule("setup.activities.update_activity"), changed=(Shown.PLACES,))
 
@@ -382,9 +439,17 @@ def set_brackets(
         a = _get(s, activity_id)
         before = [(b.qf_min, b.qf_max, b.price_cents) for b in a.brackets]
         _apply_brackets(s, a, parsed)
-        audit.record(s, at=db.clock.now(), action="activity.brackets", entity="activity", entity_id=a.id,
-                     agent_id=actor.agent_id, structure_id=a.structure_id, before={"brackets": before},
-                     after={"brackets": parsed})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="activity.brackets",
+            entity="activity",
+            entity_id=a.id,
+            agent_id=actor.agent_id,
+            structure_id=a.structure_id,
+            before={"brackets": before},
+            after={"brackets": parsed},
+        )
 
     db.write(work, actor=actor, rule=rule("setup.activities.set_brackets"), changed=(Shown.PLACES,))
 
@@ -407,15 +472,30 @@ def set_booking_policy(
 
     def work(s: Session) -> None:
         a = _get(s, activity_id)
-        before = {"booking": a.booking_deadline, "cancel": a.cancel_deadline, "opening": a.opening_kind,
-                  "horizon": a.horizon_days}  # fmt: skip
+        before = {
+            "booking": a.booking_deadline,
+            "cancel": a.cancel_deadline,
+            "opening": a.opening_kind,
+            "horizon": a.horizon_days,
+        }
         a.booking_deadline, a.cancel_deadline = booking, cancel
         a.opening_kind, a.horizon_days = opening_kind, horizon_days
-        audit.record(s, at=db.clock.now(), action="activity.policy", entity="activity", entity_id=a.id,
-                     agent_id=actor.agent_id, structure_id=a.structure_id,
-                     before={k: str(v) for k, v in before.items()},
-                     after={"booking": str(booking), "cancel": str(cancel), "opening": str(opening_kind),
-                            "horizon": horizon_days})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="activity.policy",
+            entity="activity",
+            entity_id=a.id,
+            agent_id=actor.agent_id,
+            structure_id=a.structure_id,
+            before={k: str(v) for k, v in before.items()},
+            after={
+                "booking": str(booking),
+                "cancel": str(cancel),
+                "opening": str(opening_kind),
+                "horizon": horizon_days,
+            },
+        )
 
     db.write(work, actor=actor, rule=rule("setup.activities.set_booking_policy"), changed=(Shown.PLACES,))
 
@@ -429,9 +509,17 @@ def set_archived(db: Database, actor: Actor, activity_id: int, archived: bool) -
         if a.active == (not archived):
             return
         a.active = not archived
-        audit.record(s, at=db.clock.now(), action="activity.archive" if archived else "activity.restore",
-                     entity="activity", entity_id=a.id, agent_id=actor.agent_id, structure_id=a.structure_id,
-                     before={"active": archived}, after={"active": not archived})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="activity.archive" if archived else "activity.restore",
+            entity="activity",
+            entity_id=a.id,
+            agent_id=actor.agent_id,
+            structure_id=a.structure_id,
+            before={"active": archived},
+            after={"active": not archived},
+        )
 
     db.write(work, actor=actor, rule=rule("setup.activities.set_archived"), changed=(Shown.PLACES,))
 
@@ -451,8 +539,16 @@ def delete_activity(db: Database, actor: Actor, activity_id: int) -> None:
         s.execute(delete(ActivityDay).where(ActivityDay.activity_id == a.id))
         s.execute(delete(Period).where(Period.activity_id == a.id))
         s.delete(a)
-        audit.record(s, at=db.clock.now(), action="activity.delete", entity="activity", entity_id=activity_id,
-                     agent_id=actor.agent_id, structure_id=a.structure_id, before=before)  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="activity.delete",
+            entity="activity",
+            entity_id=activity_id,
+            agent_id=actor.agent_id,
+            structure_id=a.structure_id,
+            before=before,
+        )
 
     db.write(work, actor=actor, rule=rule("setup.activities.delete_activity"), changed=(Shown.PLACES,))
 
@@ -516,6 +612,6 @@ def activity_details(db: Database, *, include_archived: bool = True) -> list[Act
                 a.period_opening_fixed,
                 days.get(a.id, 0),
                 a.id in booked,
-            )  # fmt: skip
+            )
             for a in s.scalars(stmt.order_by(Activity.structure_id, Activity.name))
         ]

@@ -63,8 +63,12 @@ class TemporaryPassword:
 def check_login(login: str) -> str:
     login = (login or "").strip().lower()
     if not LOGIN.fullmatch(login):
-        raise FieldErrors({"login": "Identifiant invalide : 2 à 64 caractères, lettres minuscules sans accent, "
-                                    "chiffres, point, tiret ou tiret bas (ex. mdurand)."})  # fmt: skip
+        raise FieldErrors(
+            {
+                "login": "Identifiant invalide : 2 à 64 caractères, lettres minuscules sans accent, "
+                "chiffres, point, tiret ou tiret bas (ex. mdurand)."
+            }
+        )
     return login
 
 
@@ -98,9 +102,14 @@ def _structures(s: Session, ids: Sequence[int]) -> list[Structure]:
 
 def _keep_an_admin(s: Session, agent: Agent) -> None:
     """Refuse to leave the town without an active administrator (the admins' rows are locked meanwhile)."""
-    others = s.scalars(select(Agent.id).where(Agent.role == Role.ADMIN, Agent.active.is_(True), Agent.id != agent.id,
-                                              Agent.system.is_(False))
-                       .order_by(Agent.id).with_for_update()).all()  # fmt: skip
+    others = s.scalars(
+        select(Agent.id)
+        .where(
+            Agent.role == Role.ADMIN, Agent.active.is_(True), Agent.id != agent.id, Agent.system.is_(False)
+        )
+        .order_by(Agent.id)
+        .with_for_update()
+    ).all()
     if not others:
         raise ValidationError(
             f"{agent.full_name} est le dernier administrateur actif : nommez d'abord un autre administrateur."
@@ -122,15 +131,33 @@ def add_agent(
     """Inside a transaction: a new agent with a hashed password, audited."""
     if s.scalar(select(Agent.id).where(Agent.login == login)) is not None:
         raise FieldErrors({"login": f"L'identifiant « {login} » est déjà pris."})
-    agent = Agent(login=login, full_name=full_name, role=Role(role), password_hash=hash_password(password),
-                  active=True, failed_logins=0, must_change_password=must_change, created_at=now,
-                  structures=list(structures))  # fmt: skip
+    agent = Agent(
+        login=login,
+        full_name=full_name,
+        role=Role(role),
+        password_hash=hash_password(password),
+        active=True,
+        failed_logins=0,
+        must_change_password=must_change,
+        created_at=now,
+        structures=list(structures),
+    )
     s.add(agent)
     s.flush()
-    audit.record(s, at=now, action="agent.create", entity="agent", entity_id=agent.id,
-                 agent_id=actor.agent_id if actor.agent_id is not None else agent.id,
-                 after={"login": login, "full_name": full_name, "role": agent.role,
-                        "structures": [x.id for x in structures]})  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="agent.create",
+        entity="agent",
+        entity_id=agent.id,
+        agent_id=actor.agent_id if actor.agent_id is not None else agent.id,
+        after={
+            "login": login,
+            "full_name": full_name,
+            "role": agent.role,
+            "structures": [x.id for x in structures],
+        },
+    )
     return agent
 
 
@@ -151,8 +178,17 @@ def create_agent(
     password = temporary_password()
 
     def work(s: Session) -> int:
-        agent = add_agent(s, actor, db.clock.now(), login=login, full_name=full_name, role=role,
-                          password=password, must_change=True, structures=_structures(s, structure_ids))  # fmt: skip
+        agent = add_agent(
+            s,
+            actor,
+            db.clock.now(),
+            login=login,
+            full_name=full_name,
+            role=role,
+            password=password,
+            must_change=True,
+            structures=_structures(s, structure_ids),
+        )
         return agent.id
 
     return TemporaryPassword(
@@ -175,8 +211,17 @@ def _change(
         agent = _agent(s, agent_id, lock=True)
         before, after = apply(s, agent)
         if before != after:
-            audit.record(s, at=db.clock.now(), action=action, entity="agent", entity_id=agent.id,
-                         agent_id=actor.agent_id, before=before, after=after, reason=reason)  # fmt: skip
+            audit.record(
+                s,
+                at=db.clock.now(),
+                action=action,
+                entity="agent",
+                entity_id=agent.id,
+                agent_id=actor.agent_id,
+                before=before,
+                after=after,
+                reason=reason,
+            )
 
     db.write(work, actor=actor, rule=rule(service), changed=(Shown.TOWN,))
 
@@ -229,8 +274,11 @@ def update_agent(
     def apply(s: Session, agent: Agent) -> _BeforeAfter:
         if agent.role is Role.ADMIN and role is not Role.ADMIN and agent.active:
             _keep_an_admin(s, agent)
-        before = {"full_name": agent.full_name, "role": agent.role,
-                  "structures": sorted(x.id for x in agent.structures)}  # fmt: skip
+        before = {
+            "full_name": agent.full_name,
+            "role": agent.role,
+            "structures": sorted(x.id for x in agent.structures),
+        }
         agent.full_name, agent.role = name, role
         agent.structures = _structures(s, structure_ids)
         return before, {"full_name": name, "role": role, "structures": sorted(x.id for x in agent.structures)}
@@ -262,8 +310,14 @@ def unlock(db: Database, actor: Actor, agent_id: int) -> None:
     """Lift a lockout after too many wrong passwords (everywhere and on every workstation)."""
 
     def apply(s: Session, agent: Agent) -> _BeforeAfter:
-        stations = {f.workstation: f.locked_until for f in s.scalars(select(LoginFailure).where(
-            LoginFailure.agent_id == agent.id, LoginFailure.locked_until.is_not(None)))}  # fmt: skip
+        stations = {
+            f.workstation: f.locked_until
+            for f in s.scalars(
+                select(LoginFailure).where(
+                    LoginFailure.agent_id == agent.id, LoginFailure.locked_until.is_not(None)
+                )
+            )
+        }
         before = {
             "locked_until": agent.locked_until,
             "failed_logins": agent.failed_logins,
@@ -279,8 +333,12 @@ def unlock(db: Database, actor: Actor, agent_id: int) -> None:
 @checked
 def agents(db: Database) -> list[AgentRow]:
     with db.reading() as uow:
-        rows = uow.session.scalars(select(Agent).where(Agent.system.is_(False)).options(selectinload(Agent.structures)).order_by(
-            Agent.active.desc(), Agent.full_name))  # fmt: skip
+        rows = uow.session.scalars(
+            select(Agent)
+            .where(Agent.system.is_(False))
+            .options(selectinload(Agent.structures))
+            .order_by(Agent.active.desc(), Agent.full_name)
+        )
         now = db.clock.now()
         stations: dict[int, list[tuple[str, datetime]]] = {}
         for f in uow.session.scalars(select(LoginFailure).where(LoginFailure.locked_until > now)):
@@ -298,6 +356,6 @@ def agents(db: Database) -> list[AgentRow]:
                 a.must_change_password,
                 tuple(sorted(x.id for x in a.structures)),
                 ", ".join(sorted((x.name for x in a.structures), key=collation_key)),
-            )  # fmt: skip
+            )
             for a in sorted(rows, key=lambda a: (not a.active, collation_key(a.full_name)))
         ]

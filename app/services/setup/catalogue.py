@@ -42,8 +42,15 @@ def create_aid_type(
         aid = AidType(kind=AidKind(kind), name=name.strip())
         s.add(aid)
         s.flush()
-        audit.record(s, at=db.clock.now(), action="aid_type.create", entity="aid_type", entity_id=aid.id,
-                     agent_id=actor.agent_id, after={"kind": aid.kind, "name": aid.name})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="aid_type.create",
+            entity="aid_type",
+            entity_id=aid.id,
+            agent_id=actor.agent_id,
+            after={"kind": aid.kind, "name": aid.name},
+        )
         return aid.id
 
     return db.write(work, actor=actor, rule=rule("setup.catalogue.create_aid_type"), changed=(Shown.TOWN,))
@@ -59,17 +66,27 @@ class MessageRow:
 
 
 @checked
-def save_message(db: Database, actor: Actor, structure_id: int, title: Annotated[str, Text(InfoMessage.title)],
-                 body: Annotated[str, Text(InfoMessage.body, multiline=True)], valid_from: date,
-                 valid_to: date | None = None, message_id: int | None = None) -> int:  # fmt: skip
+def save_message(
+    db: Database,
+    actor: Actor,
+    structure_id: int,
+    title: Annotated[str, Text(InfoMessage.title)],
+    body: Annotated[str, Text(InfoMessage.body, multiline=True)],
+    valid_from: date,
+    valid_to: date | None = None,
+    message_id: int | None = None,
+) -> int:
     if not title.strip() or not body.strip():
         raise ValidationError("Le titre et le texte du message sont obligatoires.")
     if valid_to is not None and valid_to < valid_from:
         raise ValidationError("La fin d'affichage précède le début.")
 
     def work(s: Session) -> int:
-        msg = InfoMessage(structure_id=structure_id, created_at=db.clock.now()) if message_id is None else _get(
-            s, InfoMessage, message_id, "Message")  # fmt: skip
+        msg = (
+            InfoMessage(structure_id=structure_id, created_at=db.clock.now())
+            if message_id is None
+            else _get(s, InfoMessage, message_id, "Message")
+        )
         before = None if message_id is None else {"title": msg.title, "body": msg.body}
         msg.title, msg.body, msg.valid_from, msg.valid_to = (
             title.strip(),
@@ -79,9 +96,17 @@ def save_message(db: Database, actor: Actor, structure_id: int, title: Annotated
         )
         s.add(msg)
         s.flush()
-        audit.record(s, at=db.clock.now(), action="message.save", entity="info_message", entity_id=msg.id,
-                     agent_id=actor.agent_id, structure_id=structure_id, before=before,
-                     after={"title": msg.title, "body": msg.body})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="message.save",
+            entity="info_message",
+            entity_id=msg.id,
+            agent_id=actor.agent_id,
+            structure_id=structure_id,
+            before=before,
+            after={"title": msg.title, "body": msg.body},
+        )
         return msg.id
 
     return db.write(work, actor=actor, rule=rule("setup.catalogue.save_message"), changed=(Shown.TOWN,))

@@ -70,19 +70,35 @@ class ActivityTemplate:
 
 USUAL_ACTIVITIES: tuple[ActivityTemplate, ...] = (
     ActivityTemplate(
-        "ALAE-MER", "ALAE Mercredi après-midi", ActivityKind.ALAE_WEDNESDAY, 650, 30,
+        "ALAE-MER",
+        "ALAE Mercredi après-midi",
+        ActivityKind.ALAE_WEDNESDAY,
+        650,
+        30,
         POLICIES[ActivityKind.ALAE_WEDNESDAY],
     ),
     ActivityTemplate(
-        "CLSH-PV", "CLSH Petites vacances", ActivityKind.ALSH_HOLIDAYS, 1300, 24,
+        "CLSH-PV",
+        "CLSH Petites vacances",
+        ActivityKind.ALSH_HOLIDAYS,
+        1300,
+        24,
         replace(POLICIES[ActivityKind.ALSH_HOLIDAYS], period_scope=PeriodScope.SHORT),
     ),
     ActivityTemplate(
-        "CLSH-ETE", "CLSH Vacances d'été", ActivityKind.ALSH_HOLIDAYS, 1300, 40,
-        replace(POLICIES[ActivityKind.ALSH_HOLIDAYS], period_scope=PeriodScope.SUMMER,
-                period_opening_rule=PeriodOpeningRule.FIXED_DATE, period_opening_fixed="05-06"),
+        "CLSH-ETE",
+        "CLSH Vacances d'été",
+        ActivityKind.ALSH_HOLIDAYS,
+        1300,
+        40,
+        replace(
+            POLICIES[ActivityKind.ALSH_HOLIDAYS],
+            period_scope=PeriodScope.SUMMER,
+            period_opening_rule=PeriodOpeningRule.FIXED_DATE,
+            period_opening_fixed="05-06",
+        ),
     ),
-)  # fmt: skip
+)
 
 
 def new_activity(structure_id: int, template: ActivityTemplate) -> Activity:

@@ -61,27 +61,51 @@ class ImportField:
 
 
 FIELDS: tuple[ImportField, ...] = (
-    ImportField("famille", "Famille (nom ou n° de dossier)", True, True, 120, ("foyer", "dossier", "n_dossier")),
+    ImportField(
+        "famille", "Famille (nom ou n° de dossier)", True, True, 120, ("foyer", "dossier", "n_dossier")
+    ),
     ImportField("nom_famille", "Nom de la famille", False, True, 120, ("nom_de_famille",)),
-    ImportField("responsable_nom", "Nom du responsable", False, True, 80,
-                ("nom_responsable", "nom_parent", "parent_nom", "responsable")),
-    ImportField("responsable_prenom", "Prénom du responsable", False, True, 80,
-                ("prenom_responsable", "prenom_parent", "parent_prenom")),
+    ImportField(
+        "responsable_nom",
+        "Nom du responsable",
+        False,
+        True,
+        80,
+        ("nom_responsable", "nom_parent", "parent_nom", "responsable"),
+    ),
+    ImportField(
+        "responsable_prenom",
+        "Prénom du responsable",
+        False,
+        True,
+        80,
+        ("prenom_responsable", "prenom_parent", "parent_prenom"),
+    ),
     ImportField("email", "E-mail", False, True, 200, ("e_mail", "mail", "courriel", "adresse_email")),
-    ImportField("telephone", "Téléphone", False, True, 30, ("tel", "portable", "mobile", "telephone_famille")),
+    ImportField(
+        "telephone", "Téléphone", False, True, 30, ("tel", "portable", "mobile", "telephone_famille")
+    ),
     ImportField("adresse", "Adresse", False, True, 200, ("adresse_postale", "rue")),
     ImportField("code_postal", "Code postal", False, True, 10, ("cp",)),
     ImportField("ville", "Ville", False, True, 80, ("commune", "localite")),
     ImportField("quotient_familial", "Quotient familial", False, True, 10, ("qf", "quotient")),
     ImportField("enfant_nom", "Nom de l'enfant", True, False, 80, ("nom_enfant",)),
     ImportField("enfant_prenom", "Prénom de l'enfant", True, False, 80, ("prenom_enfant", "prenom")),
-    ImportField("enfant_naissance", "Date de naissance", True, False, 20,
-                ("date_naissance", "date_de_naissance", "naissance", "ne_le")),
-    ImportField("enfant_niveau", "Niveau scolaire", False, False, 20, ("niveau", "classe", "niveau_scolaire")),
+    ImportField(
+        "enfant_naissance",
+        "Date de naissance",
+        True,
+        False,
+        20,
+        ("date_naissance", "date_de_naissance", "naissance", "ne_le"),
+    ),
+    ImportField(
+        "enfant_niveau", "Niveau scolaire", False, False, 20, ("niveau", "classe", "niveau_scolaire")
+    ),
     ImportField("solde_alae", "Solde ALAE", False, True, 20, ()),
     ImportField("solde_alsh", "Solde ALSH", False, True, 20, ()),
     ImportField("solde_cantine", "Solde cantine", False, True, 20, ()),
-)  # fmt: skip
+)
 BY_KEY = {f.key: f for f in FIELDS}
 DEFAULT_HEADERS = [f.key for f in FIELDS if f.key not in ("solde_cantine", "nom_famille")]
 BALANCE_FIELDS = {
@@ -91,9 +115,14 @@ BALANCE_FIELDS = {
 }
 CHILD_FIELDS = [f.key for f in FIELDS if not f.family]
 LEVELS = {search_key(level): level for level in SCHOOL_LEVELS if level} | {
-    "6eme": "6e", "5eme": "5e", "4eme": "4e", "3eme": "3e", "petite section": "PS", "moyenne section": "MS",
+    "6eme": "6e",
+    "5eme": "5e",
+    "4eme": "4e",
+    "3eme": "3e",
+    "petite section": "PS",
+    "moyenne section": "MS",
     "grande section": "GS",
-}  # fmt: skip
+}
 
 
 # --- reading the file ------------------------------------------------------------------------------------
@@ -281,8 +310,11 @@ def missing_fields(mapping: Mapping) -> list[ImportField]:
     """The required columns the mapping leaves out; « famille » may be, when the responsible adult is there (the
     family is then his)."""
     by_adult = mapping.get("responsable_nom") is not None
-    return [f for f in FIELDS
-            if f.required and mapping.get(f.key) is None and not (f.key == "famille" and by_adult)]  # fmt: skip
+    return [
+        f
+        for f in FIELDS
+        if f.required and mapping.get(f.key) is None and not (f.key == "famille" and by_adult)
+    ]
 
 
 def check_mapping(table: SourceTable, mapping: Mapping) -> None:
@@ -475,9 +507,12 @@ class _Line:
         self.raw: dict[str, str] = {}
         if table.kind == "CSV" and len(row.cells) != len(table.headers):
             # « 81,40 » unquoted in a file separated by commas is two cells: the columns after it shift
-            self._error("", f"{len(row.cells)} cellules pour {len(table.headers)} colonnes : séparateur ou guillemet "
-                            "mal placé ? (avec la virgule pour séparateur, un montant comme « 81,40 » doit être "
-                            "entre guillemets ; enregistrez plutôt le fichier avec le point-virgule)")  # fmt: skip
+            self._error(
+                "",
+                f"{len(row.cells)} cellules pour {len(table.headers)} colonnes : séparateur ou guillemet "
+                "mal placé ? (avec la virgule pour séparateur, un montant comme « 81,40 » doit être "
+                "entre guillemets ; enregistrez plutôt le fichier avec le point-virgule)",
+            )
             self.family, self.child, self.headers = {}, None, {}
             return  # its cells are not where the header says: what they would say is noise
         for key, index in mapping.items():
@@ -511,8 +546,11 @@ class _Line:
         if not key and not r["responsable_nom"]:
             self._error(h["famille"], "famille manquante (son nom, son numéro de dossier ou son responsable)")
         elif not name:
-            self._error(h["famille"], f"« {key} » est un numéro de dossier : le nom de la famille vient de la colonne "
-                                      "nom_famille ou du nom du responsable, absents ici")  # fmt: skip
+            self._error(
+                h["famille"],
+                f"« {key} » est un numéro de dossier : le nom de la famille vient de la colonne "
+                "nom_famille ou du nom du responsable, absents ici",
+            )
         email = r["email"].strip().lower()
         if email and not EMAIL.match(email):
             self._error(h["email"], f"adresse e-mail invalide « {email[:60]} »")
@@ -531,8 +569,10 @@ class _Line:
             elif re.fullmatch(r"[-−][0-9]+", r["quotient_familial"]):
                 self._error(h["quotient_familial"], f"quotient familial négatif « {r['quotient_familial']} »")
             else:
-                self._error(h["quotient_familial"],
-                            f"quotient familial invalide « {r['quotient_familial']} » (nombre entier, ex. 850)")  # fmt: skip
+                self._error(
+                    h["quotient_familial"],
+                    f"quotient familial invalide « {r['quotient_familial']} » (nombre entier, ex. 850)",
+                )
         first, last = " ".join(r["responsable_prenom"].split()), " ".join(r["responsable_nom"].split())
         if bool(first) != bool(last):
             column = h["responsable_prenom"] if not first else h["responsable_nom"]
@@ -552,9 +592,18 @@ class _Line:
                 self._error(h[key], f"solde hors limites « {r[key]} » (± 100 000,00 € au plus)")
             elif cents:
                 balances[kind] = cents
-        return {"name": name, "reference": reference, "email": email or None, "phone": phone, "address": " ".join(r["adresse"].split()),
-                "postal_code": postal, "city": " ".join(r["ville"].split()), "quotient_familial": qf,
-                "adult": (first, last) if first else None, "balances": balances}  # fmt: skip
+        return {
+            "name": name,
+            "reference": reference,
+            "email": email or None,
+            "phone": phone,
+            "address": " ".join(r["adresse"].split()),
+            "postal_code": postal,
+            "city": " ".join(r["ville"].split()),
+            "quotient_familial": qf,
+            "adult": (first, last) if first else None,
+            "balances": balances,
+        }
 
     def _child(self, today: date) -> ChildPlan | None:
         r, h = self.raw, self.headers
@@ -580,8 +629,11 @@ class _Line:
         if r["enfant_niveau"]:
             level = LEVELS.get(search_key(r["enfant_niveau"]).replace("ème", "e"), "")
             if not level:
-                self._error(h["enfant_niveau"], f"niveau scolaire inconnu « {r['enfant_niveau'][:20]} » "
-                                                f"({', '.join(x for x in SCHOOL_LEVELS if x)})")  # fmt: skip
+                self._error(
+                    h["enfant_niveau"],
+                    f"niveau scolaire inconnu « {r['enfant_niveau'][:20]} » "
+                    f"({', '.join(x for x in SCHOOL_LEVELS if x)})",
+                )
         if self.errors or not isinstance(born, date):
             return None
         return ChildPlan(self.line, first, last, born, level)
@@ -597,9 +649,18 @@ class _Line:
         return search_key(self.raw["responsable_nom"], self.raw["responsable_prenom"]), "responsable"
 
 
-FAMILY_COLUMN_OF = {"name": "famille", "reference": "famille", "email": "email", "phone": "telephone", "address": "adresse",
-                    "postal_code": "code_postal", "city": "ville", "quotient_familial": "quotient_familial",
-                    "adult": "responsable_nom", "balances": "solde_alsh"}  # fmt: skip
+FAMILY_COLUMN_OF = {
+    "name": "famille",
+    "reference": "famille",
+    "email": "email",
+    "phone": "telephone",
+    "address": "adresse",
+    "postal_code": "code_postal",
+    "city": "ville",
+    "quotient_familial": "quotient_familial",
+    "adult": "responsable_nom",
+    "balances": "solde_alsh",
+}
 
 
 def _shown(column: str, value: object) -> str:
@@ -621,14 +682,22 @@ def _differences(lines: list[_Line]) -> list[tuple[str, str]]:
                     ln.line: cast("dict[WalletKind, int]", ln.family["balances"]).get(kind, 0) for ln in lines
                 }
                 if len(set(values.values())) > 1:
-                    found.append((lines[0].headers[key], ", ".join(
-                        f"« {format_eur(v)} » ligne {n}" for n, v in values.items())))  # fmt: skip
+                    found.append(
+                        (
+                            lines[0].headers[key],
+                            ", ".join(f"« {format_eur(v)} » ligne {n}" for n, v in values.items()),
+                        )
+                    )
             continue
         by_line = {ln.line: ln.family[column] for ln in lines}
         if len({repr(v) for v in by_line.values()}) > 1:
             label = "e-mail" if column == "email" else lines[0].headers[FAMILY_COLUMN_OF[column]]
-            found.append((lines[0].headers[FAMILY_COLUMN_OF[column]], f"{label} " + ", ".join(
-                f"« {_shown(column, v)} » ligne {n}" for n, v in by_line.items())))  # fmt: skip
+            found.append(
+                (
+                    lines[0].headers[FAMILY_COLUMN_OF[column]],
+                    f"{label} " + ", ".join(f"« {_shown(column, v)} » ligne {n}" for n, v in by_line.items()),
+                )
+            )
     return found
 
 
@@ -660,29 +729,47 @@ def _plan(
             numbers = ", ".join(str(ln.line) for ln in lines)
             said = " ; ".join(text for _, text in differences)
             for ln in lines:
-                rejected.append(LineError(ln.line, ", ".join(header for header, _ in differences),
-                                          f"la famille « {first.family['name']} » est décrite différemment selon "
-                                          f"les lignes ({numbers}) : {said}"))  # fmt: skip
+                rejected.append(
+                    LineError(
+                        ln.line,
+                        ", ".join(header for header, _ in differences),
+                        f"la famille « {first.family['name']} » est décrite différemment selon "
+                        f"les lignes ({numbers}) : {said}",
+                    )
+                )
             continue
-        plan = FamilyPlan(key, [ln.line for ln in lines],
-                          {k: v for k, v in first.family.items() if k != "balances"},
-                          dict(cast("dict[WalletKind, int]", first.family["balances"])))  # fmt: skip
+        plan = FamilyPlan(
+            key,
+            [ln.line for ln in lines],
+            {k: v for k, v in first.family.items() if k != "balances"},
+            dict(cast("dict[WalletKind, int]", first.family["balances"])),
+        )
         seen: dict[tuple[str, str, date], int] = {}
         for ln in lines:
             if ln.child is None:
                 continue
             ck = _child_key(ln.child)
             if ck in seen:
-                duplicates.append(LineNote(ln.line, f"même enfant que la ligne {seen[ck]} "
-                                                    f"({ln.child.first_name} {ln.child.last_name})"))  # fmt: skip
+                duplicates.append(
+                    LineNote(
+                        ln.line,
+                        f"même enfant que la ligne {seen[ck]} ({ln.child.first_name} {ln.child.last_name})",
+                    )
+                )
                 continue
             seen[ck] = ln.line
             plan.children.append(ln.child)
         families.append(plan)
     _match_existing(s, families)
     rejected.sort(key=lambda e: (e.line, e.column))
-    return ImportPreview(table.filename, f"{table.kind}, {table.detail}", len(table.rows), families, rejected,
-                         sorted(duplicates, key=lambda d: d.line))  # fmt: skip
+    return ImportPreview(
+        table.filename,
+        f"{table.kind}, {table.detail}",
+        len(table.rows),
+        families,
+        rejected,
+        sorted(duplicates, key=lambda d: d.line),
+    )
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -698,12 +785,18 @@ def _match_existing(s: Session, families: list[FamilyPlan]) -> None:
     known: dict[str, list[Family]] = defaultdict(list)
     by_reference: dict[str, Family] = {}
     for chunk in _chunks(names):
-        for fam in s.scalars(select(Family).where(Family.name_key.in_(chunk), Family.anonymized_at.is_(None))
-                             .options(selectinload(Family.children))):  # fmt: skip
+        for fam in s.scalars(
+            select(Family)
+            .where(Family.name_key.in_(chunk), Family.anonymized_at.is_(None))
+            .options(selectinload(Family.children))
+        ):
             known[fam.name_key].append(fam)
     for chunk in _chunks(references):
-        for fam in s.scalars(select(Family).where(Family.reference.in_(chunk), Family.anonymized_at.is_(None))
-                             .options(selectinload(Family.children))):  # fmt: skip
+        for fam in s.scalars(
+            select(Family)
+            .where(Family.reference.in_(chunk), Family.anonymized_at.is_(None))
+            .options(selectinload(Family.children))
+        ):
             by_reference[str(fam.reference)] = fam
     for plan in families:
         match = by_reference.get(str(plan.values.get("reference") or ""))
@@ -739,8 +832,10 @@ class ImportRejected(ValidationError):
     def __init__(self, preview: ImportPreview) -> None:
         shown = "\n".join(e.text() for e in preview.rejected[:20])
         more = f"\n… et {count(len(preview.rejected) - 20, 'autre')}." if len(preview.rejected) > 20 else ""
-        super().__init__(f"{rejected(len(preview.rejected_lines))} : rien n'a été importé. Corrigez le "
-                         f"fichier, ou importez sans les lignes rejetées.\n{shown}{more}")  # fmt: skip
+        super().__init__(
+            f"{rejected(len(preview.rejected_lines))} : rien n'a été importé. Corrigez le "
+            f"fichier, ou importez sans les lignes rejetées.\n{shown}{more}"
+        )
         self.preview = preview
 
 
@@ -757,8 +852,10 @@ class ImportResult:
             f"{k.value.upper()} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
         )
         known = count(self.families_existing, "famille déjà connue", "familles déjà connues")
-        out = [f"Import terminé : {count(self.families_created, 'famille')} et "
-               f"{count(self.children_created, 'enfant')} créés, {known}."]  # fmt: skip
+        out = [
+            f"Import terminé : {count(self.families_created, 'famille')} et "
+            f"{count(self.children_created, 'enfant')} créés, {known}."
+        ]
         if balances:
             out.append(f"Soldes repris : {balances}.")
         if self.lines_rejected:
@@ -789,18 +886,31 @@ def import_families(
         if preview.rejected and not skip_invalid:
             raise ImportRejected(preview)
         result = _write(s, actor, now, preview, progress)
-        audit.record(s, at=now, action="family.import_file", entity="import", entity_id=table.filename[:60],
-                     agent_id=actor.agent_id,
-                     after={"file": table.filename, "lines": preview.lines,
-                            "families_created": result.families_created,
-                            "children_created": result.children_created,
-                            "families_existing": result.families_existing,
-                            "rejected_lines": preview.rejected_lines[:200],
-                            "balances": {k.value: v for k, v in result.balances.items()}})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="family.import_file",
+            entity="import",
+            entity_id=table.filename[:60],
+            agent_id=actor.agent_id,
+            after={
+                "file": table.filename,
+                "lines": preview.lines,
+                "families_created": result.families_created,
+                "children_created": result.children_created,
+                "families_existing": result.families_existing,
+                "rejected_lines": preview.rejected_lines[:200],
+                "balances": {k.value: v for k, v in result.balances.items()},
+            },
+        )
         return result
 
-    return db.write(work, actor=actor, rule=rule("setup.family_import.import_families"),
-                    changed=(Shown.FAMILIES, Shown.ACCOUNTS))  # fmt: skip
+    return db.write(
+        work,
+        actor=actor,
+        rule=rule("setup.family_import.import_families"),
+        changed=(Shown.FAMILIES, Shown.ACCOUNTS),
+    )
 
 
 def _write(
@@ -811,8 +921,16 @@ def _write(
     created: list[tuple[FamilyPlan, Family]] = []
     children = 0
     for n, plan in enumerate(preview.families, start=1):
-        new_children = [Child(first_name=c.first_name, last_name=c.last_name, birth_date=c.birth_date,
-                              school_level=c.school_level) for c in plan.children if c.existing_id is None]  # fmt: skip
+        new_children = [
+            Child(
+                first_name=c.first_name,
+                last_name=c.last_name,
+                birth_date=c.birth_date,
+                school_level=c.school_level,
+            )
+            for c in plan.children
+            if c.existing_id is None
+        ]
         children += len(new_children)
         if plan.existing_id is not None:
             if new_children:
@@ -822,20 +940,46 @@ def _write(
                 refresh_search_text(family)
                 s.flush()
                 for child in new_children:
-                    audit.record(s, at=now, action="child.import", entity="child", entity_id=child.id,
-                                 agent_id=actor.agent_id, family_id=family.id,
-                                 after={"first_name": child.first_name, "last_name": child.last_name,
-                                        "birth_date": child.birth_date})  # fmt: skip
+                    audit.record(
+                        s,
+                        at=now,
+                        action="child.import",
+                        entity="child",
+                        entity_id=child.id,
+                        agent_id=actor.agent_id,
+                        family_id=family.id,
+                        after={
+                            "first_name": child.first_name,
+                            "last_name": child.last_name,
+                            "birth_date": child.birth_date,
+                        },
+                    )
         else:
             v = plan.values
-            family = Family(name=v["name"], reference=v["reference"], email=v["email"], phone=v["phone"], address=v["address"],
-                            postal_code=v["postal_code"], city=v["city"], quotient_familial=v["quotient_familial"],
-                            created_at=now, children=new_children,
-                            wallets=[Wallet(kind=kind, balance_cents=0) for kind in WalletKind])  # fmt: skip
+            family = Family(
+                name=v["name"],
+                reference=v["reference"],
+                email=v["email"],
+                phone=v["phone"],
+                address=v["address"],
+                postal_code=v["postal_code"],
+                city=v["city"],
+                quotient_familial=v["quotient_familial"],
+                created_at=now,
+                children=new_children,
+                wallets=[Wallet(kind=kind, balance_cents=0) for kind in WalletKind],
+            )
             if v["adult"] is not None:
                 first, last = cast("tuple[str, str]", v["adult"])
-                family.adults = [Adult(first_name=first, last_name=last, relationship_label="",
-                                       phone=v["phone"], email=v["email"])]  # fmt: skip
+                family.adults = [
+                    Adult(
+                        first_name=first,
+                        last_name=last,
+                        relationship_label="",
+                        phone=v["phone"],
+                        email=v["email"],
+                    )
+                ]
             refresh_search_text(family)
             s.add(family)
             created.append((plan, family))
@@ -848,18 +992,36 @@ def _write(
     for plan, family in created:
         wallets = {w.kind: w for w in family.wallets}
         for kind, cents in sorted(plan.balances.items()):
-            entries.add(wallets[kind], kind=LedgerKind.OPENING, amount_cents=cents, label=label, at=now,
-                        agent_id=actor.agent_id)  # fmt: skip
-        audit.record(s, at=now, action="family.import", entity="family", entity_id=family.id,
-                     agent_id=actor.agent_id, family_id=family.id,
-                     after={"name": family.name, "email": family.email, "lines": plan.lines,
-                            "children": [f"{c.first_name} {c.last_name}" for c in family.children],
-                            "opening_balances": {k.value: v for k, v in plan.balances.items()}})  # fmt: skip
+            entries.add(
+                wallets[kind],
+                kind=LedgerKind.OPENING,
+                amount_cents=cents,
+                label=label,
+                at=now,
+                agent_id=actor.agent_id,
+            )
+        audit.record(
+            s,
+            at=now,
+            action="family.import",
+            entity="family",
+            entity_id=family.id,
+            agent_id=actor.agent_id,
+            family_id=family.id,
+            after={
+                "name": family.name,
+                "email": family.email,
+                "lines": plan.lines,
+                "children": [f"{c.first_name} {c.last_name}" for c in family.children],
+                "opening_balances": {k.value: v for k, v in plan.balances.items()},
+            },
+        )
     s.flush()
     entries.apply()
     s.flush()
-    return ImportResult(len(created), children, len(preview.existing_families), len(preview.rejected_lines),
-                        preview.balances)  # fmt: skip
+    return ImportResult(
+        len(created), children, len(preview.existing_families), len(preview.rejected_lines), preview.balances
+    )
 
 
 # --- exporting -------------------------------------------------------------------------------------------
@@ -882,36 +1044,55 @@ def export_families(db: Database, actor: Actor) -> bytes:
     exported = 0
     with db.reading() as uow:
         s = uow.session
-        stmt = (select(Family).where(Family.anonymized_at.is_(None))
-                .options(selectinload(Family.adults), selectinload(Family.children), selectinload(Family.wallets))
-                .order_by(Family.name_key, Family.id))  # fmt: skip
+        stmt = (
+            select(Family)
+            .where(Family.anonymized_at.is_(None))
+            .options(selectinload(Family.adults), selectinload(Family.children), selectinload(Family.wallets))
+            .order_by(Family.name_key, Family.id)
+        )
         for family in s.scalars(stmt):
             adult = family.adults[0] if family.adults else None
             balances = {w.kind: w.balance_cents for w in family.wallets}
             common = {
-                "famille": family.reference or family.name, "nom_famille": family.name,
+                "famille": family.reference or family.name,
+                "nom_famille": family.name,
                 "responsable_nom": adult.last_name if adult else "",
-                "responsable_prenom": adult.first_name if adult else "", "email": family.email or "",
-                "telephone": family.phone or "", "adresse": family.address, "code_postal": family.postal_code,
+                "responsable_prenom": adult.first_name if adult else "",
+                "email": family.email or "",
+                "telephone": family.phone or "",
+                "adresse": family.address,
+                "code_postal": family.postal_code,
                 "ville": family.city,
-                "quotient_familial": "" if family.quotient_familial is None else str(family.quotient_familial),
+                "quotient_familial": ""
+                if family.quotient_familial is None
+                else str(family.quotient_familial),
                 "solde_alae": _euros(balances.get(WalletKind.ALAE, 0)),
                 "solde_alsh": _euros(balances.get(WalletKind.ALSH, 0)),
                 "solde_cantine": _euros(balances.get(WalletKind.CANTINE, 0)),
-            }  # fmt: skip
+            }
             kids: Sequence[Child | None] = family.children or [None]
             for child in kids:
                 row = dict(common)
-                row.update({"enfant_nom": child.last_name if child else "",
-                            "enfant_prenom": child.first_name if child else "",
-                            "enfant_naissance": f"{child.birth_date:%d/%m/%Y}" if child else "",
-                            "enfant_niveau": child.school_level if child else ""})  # fmt: skip
+                row.update(
+                    {
+                        "enfant_nom": child.last_name if child else "",
+                        "enfant_prenom": child.first_name if child else "",
+                        "enfant_naissance": f"{child.birth_date:%d/%m/%Y}" if child else "",
+                        "enfant_niveau": child.school_level if child else "",
+                    }
+                )
                 writer.writerow([row[h] for h in headers])
             exported += 1
 
     def work(s: Session) -> None:
-        audit.record(s, at=db.clock.now(), action="family.export_all", entity="family", agent_id=actor.agent_id,
-                     after={"familles": exported})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="family.export_all",
+            entity="family",
+            agent_id=actor.agent_id,
+            after={"familles": exported},
+        )
 
     db.write(work, actor=actor, rule=rule("setup.family_import.export_families"))
     return out.getvalue().encode("utf-8-sig")

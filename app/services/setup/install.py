@@ -104,13 +104,27 @@ def install(db: Database, data: InstallInput) -> InstallReport:
         if held is not None:
             raise NotAnEmptyDatabase(held)
         now = db.clock.now()
-        admin = add_agent(s, INSTALLER, now, login=login, full_name=name, role=Role.ADMIN,
-                          password=data.admin_password, must_change=False, structures=[])  # fmt: skip
+        admin = add_agent(
+            s,
+            INSTALLER,
+            now,
+            login=login,
+            full_name=name,
+            role=Role.ADMIN,
+            password=data.admin_password,
+            must_change=False,
+            structures=[],
+        )
         actor = Actor(admin.id, Role.ADMIN, admin.full_name)
         created = [add_structure(s, values, actor, usual_activities=True, now=now) for values in structures]
-        audit.record(s, at=now, action="setup.install", entity="town", agent_id=admin.id,
-                     after={"structures": [x.name for x in created], "zone": zone,
-                            "school_year": school_year})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="setup.install",
+            entity="town",
+            agent_id=admin.id,
+            after={"structures": [x.name for x in created], "zone": zone, "school_year": school_year},
+        )
         report = InstallReport([x.id for x in created], admin.id, admin.login)
         if school_year is not None:
             report.generation = generate_in(s, actor, now, school_year)

@@ -170,8 +170,10 @@ def _public_holidays_with_package(
 def _stored_public_holidays(s: Session, school_year: str) -> list[PublicHolidayRow]:
     start, end = school_year_span(school_year)
     rows = s.execute(
-        select(PublicHoliday.day, PublicHoliday.name).where(PublicHoliday.day.between(start, end)).order_by(
-            PublicHoliday.day)).all()  # fmt: skip
+        select(PublicHoliday.day, PublicHoliday.name)
+        .where(PublicHoliday.day.between(start, end))
+        .order_by(PublicHoliday.day)
+    ).all()
     return [PublicHolidayRow(d, n) for d, n in rows]
 
 
@@ -202,12 +204,15 @@ def school_calendar(db: Database, zone: Zone, school_year: SchoolYearText) -> Sc
             except ValidationError as exc:
                 note = f"{exc} Saisissez les vacances."
             if zone not in PACKAGE_ZONES:
-                note = (f"Le calendrier scolaire de la zone {zone} n'est pas fourni avec l'application : "
-                        "saisissez les vacances scolaires de l'année.")  # fmt: skip
+                note = (
+                    f"Le calendrier scolaire de la zone {zone} n'est pas fourni avec l'application : "
+                    "saisissez les vacances scolaires de l'année."
+                )
         public, _missing = _public_holidays_with_package(s, school_year)
         closings = _closings(s, school_year)
-        return SchoolCalendar(zone, school_year, holidays, public, closings, stored, note,
-                              ascension_bridge(public, closings))  # fmt: skip
+        return SchoolCalendar(
+            zone, school_year, holidays, public, closings, stored, note, ascension_bridge(public, closings)
+        )
 
 
 def ascension_bridge(public: Sequence[PublicHolidayRow], closings: Sequence[ClosingRow]) -> date | None:
@@ -297,11 +302,19 @@ def save_calendar(
             "public_holidays": _stored_public_holidays(s, school_year),
         }
         _store_calendar(s, zone, school_year, holidays, public_holidays)
-        audit.record(s, at=db.clock.now(), action="school_year.calendar", entity="school_year",
-                     entity_id=f"{zone}:{school_year}", agent_id=actor.agent_id,
-                     before={k: [_row(r) for r in v] for k, v in before.items()},
-                     after={"holidays": [_row(h) for h in holidays],
-                            "public_holidays": [_row(p) for p in public_holidays]})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="school_year.calendar",
+            entity="school_year",
+            entity_id=f"{zone}:{school_year}",
+            agent_id=actor.agent_id,
+            before={k: [_row(r) for r in v] for k, v in before.items()},
+            after={
+                "holidays": [_row(h) for h in holidays],
+                "public_holidays": [_row(p) for p in public_holidays],
+            },
+        )
 
     db.write(work, actor=actor, rule=rule("setup.school_year.save_calendar"), changed=(Shown.PLACES,))
 
@@ -340,8 +353,16 @@ def add_local_closing(
         row = LocalClosing(day=day, name=name, structure_id=structure_id)
         s.add(row)
         s.flush()
-        audit.record(s, at=db.clock.now(), action="closing_day.create", entity="local_closing", entity_id=row.id,
-                     agent_id=actor.agent_id, structure_id=structure_id, after={"day": day, "name": name})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="closing_day.create",
+            entity="local_closing",
+            entity_id=row.id,
+            agent_id=actor.agent_id,
+            structure_id=structure_id,
+            after={"day": day, "name": name},
+        )
         return row.id
 
     return db.write(
@@ -356,9 +377,16 @@ def remove_local_closing(db: Database, actor: Actor, closing_id: int) -> None:
         row = s.get(LocalClosing, closing_id)
         if row is None:
             raise UnknownEntity(f"Fermeture inconnue (n° {closing_id}).")
-        audit.record(s, at=db.clock.now(), action="closing_day.delete", entity="local_closing", entity_id=row.id,
-                     agent_id=actor.agent_id, structure_id=row.structure_id,
-                     before={"day": row.day, "name": row.name})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="closing_day.delete",
+            entity="local_closing",
+            entity_id=row.id,
+            agent_id=actor.agent_id,
+            structure_id=row.structure_id,
+            before={"day": row.day, "name": row.name},
+        )
         s.delete(row)
 
     db.write(work, actor=actor, rule=rule("setup.school_year.remove_local_closing"), changed=(Shown.PLACES,))
@@ -400,8 +428,10 @@ class GenerationReport:
         several = len({a.structure for a in self.activities}) > 1
         for a in self.activities:
             name = f"{a.activity} ({a.structure})" if several else a.activity
-            text = (f"- {name} : {count(a.created, 'journée créée', 'journées créées')}, "
-                    f"{count(a.existing, 'déjà présente', 'déjà présentes')}")  # fmt: skip
+            text = (
+                f"- {name} : {count(a.created, 'journée créée', 'journées créées')}, "
+                f"{count(a.existing, 'déjà présente', 'déjà présentes')}"
+            )
             if a.removed:
                 text += f", {count(a.removed, 'retirée')}"
             if a.skipped_past:
@@ -409,9 +439,11 @@ class GenerationReport:
                     f", {count(a.skipped_past, 'journée passée non créée', 'journées passées non créées')}"
                 )
             if a.periods_created or a.periods_updated or a.periods_removed:
-                text += (f" ; périodes : {count(a.periods_created, 'créée')}, "
-                         f"{count(a.periods_updated, 'mise à jour', 'mises à jour')}, "
-                         f"{count(a.periods_removed, 'retirée')}")  # fmt: skip
+                text += (
+                    f" ; périodes : {count(a.periods_created, 'créée')}, "
+                    f"{count(a.periods_updated, 'mise à jour', 'mises à jour')}, "
+                    f"{count(a.periods_removed, 'retirée')}"
+                )
             out.append(text)
             out += [f"  ! {c}" for c in a.conflicts]
         return out
@@ -426,8 +458,10 @@ def _ensure_calendar(s: Session, zone: str, school_year: str, report: Generation
                 f"Les vacances scolaires {school_year} de la zone {zone} ne sont pas saisies : "
                 "complétez le calendrier de l'année avant de générer les journées."
             )
-        s.add_all(SchoolHoliday(zone=zone, name=h.name, school_year=school_year, start_date=h.start,
-                                end_date=h.end) for h in holidays)  # fmt: skip
+        s.add_all(
+            SchoolHoliday(zone=zone, name=h.name, school_year=school_year, start_date=h.start, end_date=h.end)
+            for h in holidays
+        )
         report.calendars_loaded.append(zone)
     _all, missing = _public_holidays_with_package(s, school_year)
     s.add_all(PublicHoliday(day=p.day, name=p.name) for p in missing)
@@ -437,8 +471,12 @@ def _ensure_calendar(s: Session, zone: str, school_year: str, report: Generation
     if zone in PACKAGE_ZONES and not _stored_holidays(s, zone, previous):
         # (when the package does not go back that far, the school year starts on 1 September)
         with contextlib.suppress(ValidationError):
-            s.add_all(SchoolHoliday(zone=zone, name=h.name, school_year=previous, start_date=h.start,
-                                    end_date=h.end) for h in _package_holidays(zone, previous))  # fmt: skip
+            s.add_all(
+                SchoolHoliday(
+                    zone=zone, name=h.name, school_year=previous, start_date=h.start, end_date=h.end
+                )
+                for h in _package_holidays(zone, previous)
+            )
     s.flush()
 
 
@@ -460,8 +498,11 @@ def _reservations_per_day(s: Session, day_ids: Iterable[int]) -> dict[int, int]:
     ids = list(day_ids)
     if not ids:
         return {}
-    rows = s.execute(select(Reservation.activity_day_id, func.count()).where(
-        Reservation.activity_day_id.in_(ids)).group_by(Reservation.activity_day_id)).all()  # fmt: skip
+    rows = s.execute(
+        select(Reservation.activity_day_id, func.count())
+        .where(Reservation.activity_day_id.in_(ids))
+        .group_by(Reservation.activity_day_id)
+    ).all()
     return dict(rows)
 
 
@@ -483,8 +524,11 @@ def _sync_days(
             result.skipped_past += 1  # a day already gone: nobody can book it
             continue
         if row is None:
-            s.add(ActivityDay(activity_id=activity.id, period_id=period_id, day=d,
-                              capacity=activity.default_capacity))  # fmt: skip
+            s.add(
+                ActivityDay(
+                    activity_id=activity.id, period_id=period_id, day=d, capacity=activity.default_capacity
+                )
+            )
             result.created += 1
         else:
             result.existing += 1
@@ -517,8 +561,13 @@ def _generate_alae(
         calendar.alae_wednesdays(s, zone, school_year, activity.structure_id)
     )
     start, end = school_year_span(school_year)
-    existing = list(s.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity.id,
-                                                        ActivityDay.day.between(start, end))))  # fmt: skip
+    existing = list(
+        s.scalars(
+            select(ActivityDay).where(
+                ActivityDay.activity_id == activity.id, ActivityDay.day.between(start, end)
+            )
+        )
+    )
     _sync_days(s, activity, wanted, existing, result, from_day)
 
 
@@ -541,18 +590,30 @@ def _generate_alsh(
     from_day: date | None,
 ) -> None:
     holidays = [h for h in calendar.school_holidays(s, zone, school_year) if _in_scope(activity, h)]
-    periods = {p.name: p for p in s.scalars(select(Period).where(Period.activity_id == activity.id,
-                                                                 Period.school_year == school_year))}  # fmt: skip
+    periods = {
+        p.name: p
+        for p in s.scalars(
+            select(Period).where(Period.activity_id == activity.id, Period.school_year == school_year)
+        )
+    }
     wanted: dict[date, int | None] = {}
     kept: set[int] = set()
     for h in holidays:
         period = periods.get(h.name)
         if period is None:
             rule, opening = _opening_date(s, activity, zone, h.start_date)
-            period = Period(activity_id=activity.id, name=h.name, school_year=school_year, start_date=h.start_date,
-                            end_date=h.end_date, opening_rule=rule, opening_date=opening,
-                            opening_weeks=activity.period_opening_weeks if rule is PeriodOpeningRule.WEEKS_BEFORE
-                            else None)  # fmt: skip
+            period = Period(
+                activity_id=activity.id,
+                name=h.name,
+                school_year=school_year,
+                start_date=h.start_date,
+                end_date=h.end_date,
+                opening_rule=rule,
+                opening_date=opening,
+                opening_weeks=activity.period_opening_weeks
+                if rule is PeriodOpeningRule.WEEKS_BEFORE
+                else None,
+            )
             s.add(period)
             s.flush()
             result.periods_created += 1
@@ -566,8 +627,13 @@ def _generate_alsh(
         for d in calendar.weekdays_between(h.start_date, h.end_date, closed):
             wanted[d] = period.id
     period_ids = [p.id for p in periods.values()] + list(kept)
-    existing = list(s.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity.id,
-                                                        ActivityDay.period_id.in_(period_ids or [-1]))))  # fmt: skip
+    existing = list(
+        s.scalars(
+            select(ActivityDay).where(
+                ActivityDay.activity_id == activity.id, ActivityDay.period_id.in_(period_ids or [-1])
+            )
+        )
+    )
     _sync_days(s, activity, wanted, existing, result, from_day)
     for period in periods.values():
         if period.id in kept:
@@ -617,10 +683,21 @@ def generate_in(
         else:
             _generate_alsh(s, activity, zone, school_year, result, from_day)
         report.activities.append(result)
-        audit.record(s, at=now, action="school_year.generate", entity="activity", entity_id=activity.id,
-                     agent_id=actor.agent_id, structure_id=activity.structure_id,
-                     after={"school_year": school_year, "created": result.created, "removed": result.removed,
-                            "conflicts": len(result.conflicts)})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="school_year.generate",
+            entity="activity",
+            entity_id=activity.id,
+            agent_id=actor.agent_id,
+            structure_id=activity.structure_id,
+            after={
+                "school_year": school_year,
+                "created": result.created,
+                "removed": result.removed,
+                "conflicts": len(result.conflicts),
+            },
+        )
     return report
 
 
@@ -657,8 +734,16 @@ def set_opening_date(db: Database, actor: Actor, period_id: int, opening: date) 
             raise UnknownEntity(f"Période inconnue (n° {period_id}).")
         before = p.opening_date
         p.opening_date, p.opening_rule = opening, PeriodOpeningRule.FIXED_DATE
-        audit.record(s, at=db.clock.now(), action="period.opening", entity="period", entity_id=p.id,
-                     agent_id=actor.agent_id, structure_id=p.activity.structure_id,
-                     before={"opening": before}, after={"opening": opening})  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="period.opening",
+            entity="period",
+            entity_id=p.id,
+            agent_id=actor.agent_id,
+            structure_id=p.activity.structure_id,
+            before={"opening": before},
+            after={"opening": opening},
+        )
 
     db.write(work, actor=actor, rule=rule("setup.school_year.set_opening_date"), changed=(Shown.PLACES,))

@@ -127,10 +127,18 @@ def _code_for(s: Session, name: str) -> str:
 
 
 def _snapshot(structure: Structure) -> dict[str, object]:
-    return {"name": structure.name, "address": structure.address, "postal_code": structure.postal_code,
-            "city": structure.city, "phone": structure.phone, "email": structure.email,
-            "zone": structure.school_zone, "régie": structure.regie_name, "acte": structure.regie_act,
-            "logo": len(structure.logo) if structure.logo else None}  # fmt: skip
+    return {
+        "name": structure.name,
+        "address": structure.address,
+        "postal_code": structure.postal_code,
+        "city": structure.city,
+        "phone": structure.phone,
+        "email": structure.email,
+        "zone": structure.school_zone,
+        "régie": structure.regie_name,
+        "acte": structure.regie_act,
+        "logo": len(structure.logo) if structure.logo else None,
+    }
 
 
 def add_structure(
@@ -147,9 +155,16 @@ def add_structure(
         if agent is not None:
             agent.structures.append(structure)
     s.flush()
-    audit.record(s, at=now, action="structure.create", entity="structure", entity_id=structure.id,
-                 agent_id=actor.agent_id, structure_id=structure.id,
-                 after=_snapshot(structure) | {"usual_activities": usual_activities})  # fmt: skip
+    audit.record(
+        s,
+        at=now,
+        action="structure.create",
+        entity="structure",
+        entity_id=structure.id,
+        agent_id=actor.agent_id,
+        structure_id=structure.id,
+        after=_snapshot(structure) | {"usual_activities": usual_activities},
+    )
     return structure
 
 
@@ -161,8 +176,7 @@ def create_structure(
     values = validate_structure(data)
 
     def work(s: Session) -> int:
-        structure = add_structure(s, values, actor, usual_activities=usual_activities,
-                                  now=db.clock.now())  # fmt: skip
+        structure = add_structure(s, values, actor, usual_activities=usual_activities, now=db.clock.now())
         return structure.id
 
     return db.write(work, actor=actor, rule=rule("setup.structures.create_structure"), changed=(Shown.TOWN,))
@@ -180,9 +194,17 @@ def update_structure(db: Database, actor: Actor, structure_id: int, data: Struct
         before = _snapshot(structure)
         for key, value in values.items():
             setattr(structure, key, value)
-        audit.record(s, at=db.clock.now(), action="structure.update", entity="structure",
-                     entity_id=structure.id, agent_id=actor.agent_id, structure_id=structure.id,
-                     before=before, after=_snapshot(structure))  # fmt: skip
+        audit.record(
+            s,
+            at=db.clock.now(),
+            action="structure.update",
+            entity="structure",
+            entity_id=structure.id,
+            agent_id=actor.agent_id,
+            structure_id=structure.id,
+            before=before,
+            after=_snapshot(structure),
+        )
 
     db.write(work, actor=actor, rule=rule("setup.structures.update_structure"), changed=(Shown.TOWN,))
 
@@ -220,7 +242,7 @@ def structure_details(db: Database) -> list[StructureDetail]:
                 x.logo is not None,
                 x.regie_name,
                 x.regie_act,
-            )  # fmt: skip
+            )
             for x in uow.session.scalars(select(Structure).order_by(Structure.name))
         ]
 

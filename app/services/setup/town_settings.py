@@ -75,8 +75,16 @@ def save_portal_address(db: Database, actor: Actor, address: PortalAddress) -> s
             s.add(TownSetting(key=PORTAL_ADDRESS_KEY, value=address, updated_at=now))
         else:
             row.value, row.updated_at = address, now
-        audit.record(s, at=now, action="town.portal_address", entity="town_setting", entity_id=PORTAL_ADDRESS_KEY,
-                     agent_id=actor.agent_id, before={"adresse": before}, after={"adresse": address})  # fmt: skip
+        audit.record(
+            s,
+            at=now,
+            action="town.portal_address",
+            entity="town_setting",
+            entity_id=PORTAL_ADDRESS_KEY,
+            agent_id=actor.agent_id,
+            before={"adresse": before},
+            after={"adresse": address},
+        )
 
     db.write(work, actor=actor, rule=rule("setup.town_settings.save_portal_address"))
     return address

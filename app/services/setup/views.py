@@ -85,8 +85,13 @@ def days(db: Database, activity_id: int, year: Year, month: Month) -> list[DayRo
     first, last = date(year, month, 1), date(year, month, pycalendar.monthrange(year, month)[1])
     with db.reading() as uow:
         s = uow.session
-        rows = list(s.scalars(select(ActivityDay).where(ActivityDay.activity_id == activity_id,
-                                                        ActivityDay.day.between(first, last)).order_by(ActivityDay.day)))  # fmt: skip
+        rows = list(
+            s.scalars(
+                select(ActivityDay)
+                .where(ActivityDay.activity_id == activity_id, ActivityDay.day.between(first, last))
+                .order_by(ActivityDay.day)
+            )
+        )
         taken = accepted_counts(s, [d.id for d in rows])
         waiting = waitlist_lengths(s, [d.id for d in rows])
         return [
@@ -106,8 +111,14 @@ def aid_catalogue(db: Database) -> list[tuple[int, str, str]]:
 @checked
 def messages(db: Database, structure_id: int) -> list[tuple[int, str, date, date | None]]:
     with db.reading() as uow:
-        return [(m.id, m.title, m.valid_from, m.valid_to) for m in uow.session.scalars(
-            select(InfoMessage).where(InfoMessage.structure_id == structure_id).order_by(InfoMessage.valid_from.desc()))]  # fmt: skip
+        return [
+            (m.id, m.title, m.valid_from, m.valid_to)
+            for m in uow.session.scalars(
+                select(InfoMessage)
+                .where(InfoMessage.structure_id == structure_id)
+                .order_by(InfoMessage.valid_from.desc())
+            )
+        ]
 
 
 @checked
@@ -141,9 +152,14 @@ def _shown_inline(value: Any) -> str:
 
 @checked
 def audit_view(
-    db: Database, *, family: SearchText = "", agent_id: int | None = None, start: date | None = None,
-    end: date | None = None, offset: Offset = 0,
-) -> AuditPage:  # fmt: skip
+    db: Database,
+    *,
+    family: SearchText = "",
+    agent_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    offset: Offset = 0,
+) -> AuditPage:
     """A page of the journal, newest first: ``family`` is searched in the families' names, children and contacts
     (as at the counter), the before and after come whole and unsealed (« (effacé) » for an anonymised family)."""
     from ..families.search import family_ids_matching
@@ -154,17 +170,37 @@ def audit_view(
         s = uow.session
         ids = family_ids_matching(s, family) if family.strip() else None
         total = audit.audit_count(s, family_ids=ids, agent_id=agent_id, start=begin, end=finish)
-        entries = audit.audit_rows(s, family_ids=ids, agent_id=agent_id, start=begin, end=finish,
-                                   limit=JOURNAL_PAGE, offset=offset)  # fmt: skip
-        names: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name).where(
-            Agent.id.in_({e.agent_id for e in entries if e.agent_id is not None}))).all())  # fmt: skip
-        families: dict[int | None, str] = dict(s.execute(select(Family.id, Family.name).where(
-            Family.id.in_({e.family_id for e in entries if e.family_id is not None}))).all())  # fmt: skip
+        entries = audit.audit_rows(
+            s, family_ids=ids, agent_id=agent_id, start=begin, end=finish, limit=JOURNAL_PAGE, offset=offset
+        )
+        names: dict[int | None, str] = dict(
+            s.execute(
+                select(Agent.id, Agent.full_name).where(
+                    Agent.id.in_({e.agent_id for e in entries if e.agent_id is not None})
+                )
+            ).all()
+        )
+        families: dict[int | None, str] = dict(
+            s.execute(
+                select(Family.id, Family.name).where(
+                    Family.id.in_({e.family_id for e in entries if e.family_id is not None})
+                )
+            ).all()
+        )
         preload(s, {e.family_id for e in entries if e.family_id is not None})
         rows = []
         for e in entries:
             before, after, reason = audit.opened(s, e)
-            rows.append(AuditRow(e.at, names.get(e.agent_id, "système"), e.action,
-                                 f"{e.entity} {e.entity_id or ''}".strip(), families.get(e.family_id, ""), reason,
-                                 _shown(before), _shown(after)))  # fmt: skip
+            rows.append(
+                AuditRow(
+                    e.at,
+                    names.get(e.agent_id, "système"),
+                    e.action,
+                    f"{e.entity} {e.entity_id or ''}".strip(),
+                    families.get(e.family_id, ""),
+                    reason,
+                    _shown(before),
+                    _shown(after),
+                )
+            )
         return AuditPage(rows, total, offset, JOURNAL_PAGE)
