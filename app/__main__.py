@@ -431,7 +431,7 @@ def cmd_selftest() -> int:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'selftest.sqlite3'}")
         upgrade(engine)
         check_schema(engine)
-        from .ui.application import run
+        from .ui.shell.application import run
 
         code = run(Database(engine), selftest=True)
         engine.dispose()
@@ -836,7 +836,7 @@ def cmd_screenshots(args: argparse.Namespace) -> int:
 
             engine = open_database(url).engine
         ping(engine)
-        from .ui.screenshots import take_screenshots
+        from .ui.shell.screenshots import take_screenshots
 
         db = Database(engine, clock)
         for offset in range(0, 4):
@@ -924,7 +924,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     window on the database directly."""
     selftest = getattr(args, "selftest", False)
     if not selftest:
-        from .ui.startup import start
+        from .ui.shell.startup import start
 
         probe, typing = getattr(args, "startup_probe", False), getattr(args, "startup_probe_typing", 0.0)
         if typing and not probe:
@@ -934,7 +934,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
             print("Erreur : --startup-probe-typing entre 0 et 600 secondes.", file=sys.stderr)
             return 2
         return start(getattr(args, "db", None), probe=probe, typing=typing)
-    from .ui.application import prepare_application, run, start_database
+    from .ui.shell.application import prepare_application, run, start_database
 
     prepare_application()
     db = start_database(getattr(args, "db", None), interactive=False)

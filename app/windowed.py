@@ -66,7 +66,7 @@ def what_to_show(stderr_text: str, said: set[str] | frozenset[str] = frozenset()
 
 
 def _said_in_window() -> set[str]:
-    startup = sys.modules.get("app.ui.startup")  # loaded only when the login window was shown
+    startup = sys.modules.get("app.ui.shell.startup")  # loaded only when the login window was shown
     return set(getattr(startup, "SAID_IN_WINDOW", set()))
 
 

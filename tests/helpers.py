@@ -164,7 +164,7 @@ def kill_hard(pid: int) -> None:
 def counter_window(qtbot: Any, db: Database, session: Any = None, *, exposed: bool = False) -> Any:
     """The counter's main window as the GUI tests drive it: operations inline, no message box (what they would say
     is collected in ``window.messages``), shown (and exposed, when asked)."""
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     window = MainWindow(db, session) if session is not None else MainWindow(db)
     window.ops.show_messages = False

@@ -21,10 +21,10 @@ from app.services.auth import AccountLocked, LoginRefused, change_password, logi
 from app.services.counter import CounterSession, default_session
 from app.services.money.amounts import format_eur
 from app.services.setup.activities import policy_for
-from app.ui.admin_activities import GREY
-from app.ui.application import login_dialog, password_dialog
-from app.ui.login_dialog import LoginDialog, PasswordDialog
 from app.ui.operations import Operations
+from app.ui.setup.admin_activities import GREY
+from app.ui.shell.application import login_dialog, password_dialog
+from app.ui.shell.login_dialog import LoginDialog, PasswordDialog
 from tests.helpers import actor, counter_window, new_family
 from tests.test_counter_gui import NOW, open_family
 
@@ -104,10 +104,12 @@ def _imports_and_names(path: Path) -> tuple[set[str], set[str]]:
     return modules, names
 
 
-@pytest.mark.parametrize("name", ["login_dialog.py", "settings_dialog.py", "setup_wizard.py"])
+@pytest.mark.parametrize(
+    "name", ["shell/login_dialog.py", "shell/settings_dialog.py", "setup/setup_wizard.py"]
+)
 def test_the_start_up_dialogs_neither_import_nor_call_the_services_they_collect_values_for(name):
     modules, names = _imports_and_names(ROOT / "app/ui" / name)
-    if name == "login_dialog.py":  # the login and password dialogs import no service at all
+    if name == "shell/login_dialog.py":  # the login and password dialogs import no service at all
         assert not [m for m in modules if m.lstrip(".").startswith(("services", "app.services"))], modules
     assert not names & SERVICE_NAMES, names & SERVICE_NAMES
 

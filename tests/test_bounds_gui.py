@@ -29,16 +29,16 @@ from app.services.families.search import find_families
 from app.services.money.cash_closing import CountedInput
 from app.services.money.payments import PaymentInput
 from app.settings import Settings
-from app.ui.admin_activities import ActivityDialog
-from app.ui.admin_agents import AgentDialog
-from app.ui.admin_structures import StructureDialog
-from app.ui.aid_dialog import AidDialog
-from app.ui.family_dialog import ChildDialog, FamilyDialog
-from app.ui.family_list import FamilyList
-from app.ui.login_dialog import LoginDialog, PasswordDialog
-from app.ui.payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
-from app.ui.settings_dialog import MigrationDialog, SettingsDialog
-from app.ui.setup_wizard import SetupWizard
+from app.ui.families.family_dialog import ChildDialog, FamilyDialog
+from app.ui.families.family_list import FamilyList
+from app.ui.money.aid_dialog import AidDialog
+from app.ui.money.payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
+from app.ui.setup.admin_activities import ActivityDialog
+from app.ui.setup.admin_agents import AgentDialog
+from app.ui.setup.admin_structures import StructureDialog
+from app.ui.setup.setup_wizard import SetupWizard
+from app.ui.shell.login_dialog import LoginDialog, PasswordDialog
+from app.ui.shell.settings_dialog import MigrationDialog, SettingsDialog
 from app.ui.widgets import (
     LOGIN,
     PASSWORD,
@@ -259,11 +259,11 @@ def test_every_text_field_of_the_closing_and_of_the_administration_has_a_bound(q
 def test_the_forms_never_write_a_length_of_their_own():
     """Every maximum length comes from ``widgets.bound`` (the services' bounds), not from a number in a form. The
     login window is shown before the models are imported: its two lengths are the services' bounds, checked here."""
-    from app.ui.login_window import LOGIN_LENGTH, PASSWORD_LENGTH
+    from app.ui.shell.login_window import LOGIN_LENGTH, PASSWORD_LENGTH
 
     assert (limit_of(LOGIN), limit_of(PASSWORD)) == (LOGIN_LENGTH, PASSWORD_LENGTH)
     offenders = []
-    for path in sorted((ROOT / "app/ui").glob("*.py")):
+    for path in sorted((ROOT / "app/ui").rglob("*.py")):
         if path.name in ("widgets.py", "login_window.py"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -17,7 +17,7 @@ from app.services.money.cash_closing import CountedInput, close_cash, closings_o
 from app.services.money.payments import PaymentInput, record_payment
 from app.services.uow import new_operation_key
 from app.ui import closing_dialog
-from app.ui.closing_dialog import Step
+from app.ui.money.closing_dialog import Step
 from tests.helpers import actor, balance, new_family, row_counts, structure_of
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window
@@ -477,7 +477,7 @@ def test_a_regisseur_closes_a_past_till_left_open(qtbot, demo_rw):
 
 
 def till_count_dialog():
-    from app.ui.till_count import LateClosingDialog
+    from app.ui.money.till_count import LateClosingDialog
 
     return LateClosingDialog
 

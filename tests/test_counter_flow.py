@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from app.models import ActivityDay, Child, Family, Payment, Reservation, ReservationStatus
 from app.services.invariants import check
-from app.ui.main_window import MainWindow
+from app.ui.shell.main_window import MainWindow
 from tests.test_counter_gui import NOW
 
 CHRISTMAS = [date(2026, 12, d) for d in (21, 22, 23, 24, 28)]

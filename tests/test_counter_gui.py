@@ -15,7 +15,7 @@ from app.services.booking.month_view import DayState
 from app.services.booking.validation import confirm
 from app.services.families.view import reservation_rows
 from app.services.uow import new_operation_key
-from app.ui.recap_dialog import RecapResult
+from app.ui.booking.recap_dialog import RecapResult
 from tests.helpers import activity_id, actor, balance, counter_window, new_family
 
 NOW = paris(date(2026, 11, 26), time(10, 0))

@@ -14,14 +14,14 @@ from PySide6.QtWidgets import QDialogButtonBox
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-import app.ui.main_window as main_window
+import app.ui.shell.main_window as main_window
 from app.models import Role
 from app.services.auth import login
-from app.ui.application import open_main_window
-from app.ui.family_list import LOADING, NOT_LOADED
-from app.ui.login_window import LoginDialog
-from app.ui.main_window import MainWindow
+from app.ui.families.family_list import LOADING, NOT_LOADED
 from app.ui.operations import log_path
+from app.ui.shell.application import open_main_window
+from app.ui.shell.login_window import LoginDialog
+from app.ui.shell.main_window import MainWindow
 from tests.helpers import new_family
 
 

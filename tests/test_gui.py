@@ -6,7 +6,7 @@ import os
 
 from PySide6.QtCore import Qt
 
-from app.ui.main_window import MainWindow
+from app.ui.shell.main_window import MainWindow
 from tests.test_cli import run_app
 
 

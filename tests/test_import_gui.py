@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.models import Family, LedgerEntry, LedgerKind, Wallet, WalletKind
 from app.services.sealing import opened
 from app.services.setup.family_import import FIELDS, LineError, guess_mapping
-from app.ui.import_dialog import FamiliesPanel
+from app.ui.setup.import_dialog import FamiliesPanel
 from tests.test_admin_gui import _window
 
 HEADERS = [

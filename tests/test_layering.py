@@ -192,17 +192,16 @@ def _db_functions() -> set[str]:
 def _ui_calls_outside_operations(path: Path, db_functions: set[str]) -> list[str]:
     """Calls of database-reaching service functions that are not inside a lambda given to ops.run / .form / .fetch."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = "app.ui"
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])  # app.ui or app.ui.<capability>
     imported: dict[str, str] = {}  # local name -> qualified function or module
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module is not None:
+            parts = package.split(".")
             base = (
                 node.module
                 if node.level == 0
-                else ".".join(package.split(".")[: 2 - node.level + 1] + [node.module])
+                else ".".join(parts[: len(parts) - node.level + 1] + [node.module])
             )
-            if node.level == 2:
-                base = "app." + node.module
             for alias in node.names:
                 imported[alias.asname or alias.name] = f"{base}.{alias.name}"
     parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
@@ -260,7 +259,7 @@ def test_widgets_reach_the_database_only_through_the_operation_helper():
     assert "app.services.booking.validation.confirm" in db_functions
     offenders = [
         line
-        for path in sorted((ROOT / "app/ui").glob("*.py"))
+        for path in sorted((ROOT / "app/ui").rglob("*.py"))
         if path.name
         not in ("operations.py", "screenshots.py")  # the screenshots command picks its example itself
         for line in _ui_calls_outside_operations(path, db_functions)

@@ -12,14 +12,14 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy.exc import OperationalError
 
-import app.ui.attendance_dialog as attendance_dialog
-import app.ui.balances_tab as balances_tab
-import app.ui.main_window as main_window
+import app.ui.booking.attendance_dialog as attendance_dialog
+import app.ui.money.balances_tab as balances_tab
+import app.ui.shell.main_window as main_window
 from app.clock import paris
 from app.models import Attendance
 from app.services.errors import OutcomeUnknown
+from app.ui.booking.recap_dialog import RecapResult
 from app.ui.operations import log_path
-from app.ui.recap_dialog import RecapResult
 from tests.helpers import balance, new_family
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window

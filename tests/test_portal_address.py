@@ -114,7 +114,7 @@ def test_the_access_e_mail_gives_the_portal_s_address(db):
 
 
 def test_an_administrator_sets_the_address_in_the_families_tab(qtbot, db):
-    from app.ui.import_dialog import FamiliesPanel
+    from app.ui.setup.import_dialog import FamiliesPanel
     from tests.test_admin_gui import _window
 
     window = _window(qtbot, db)

@@ -11,9 +11,9 @@ from app.models import Role
 from app.services.auth import login
 from app.services.families.edit import FamilyInput, create_family
 from app.services.setup import agents
-from app.ui.admin_dialog import AdminDialog
-from app.ui.login_dialog import PasswordDialog
-from app.ui.main_window import MainWindow
+from app.ui.setup.admin_dialog import AdminDialog
+from app.ui.shell.login_dialog import PasswordDialog
+from app.ui.shell.main_window import MainWindow
 from tests.helpers import counter_window, new_agent, new_family, structure_of
 from tests.test_counter_gui import NOW
 
@@ -138,7 +138,7 @@ def test_a_write_refused_for_the_session_itself_ends_it(qtbot, demo_rw):
 
 def test_the_copied_temporary_password_leaves_the_clipboard(qtbot, demo_rw, monkeypatch):
     from app.services.setup.agents import TemporaryPassword
-    from app.ui.admin_agents import TemporaryPasswordDialog
+    from app.ui.setup.admin_agents import TemporaryPasswordDialog
 
     monkeypatch.setattr(TemporaryPasswordDialog, "CLIPBOARD_SECONDS", 0.05)
     dialog = TemporaryPasswordDialog(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.models import ActivityDay
 from app.services.setup import school_year
-from app.ui.admin_school_year import SchoolYearPanel
+from app.ui.setup.admin_school_year import SchoolYearPanel
 from tests.helpers import activity_id
 from tests.test_admin_gui import _window
 

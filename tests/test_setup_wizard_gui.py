@@ -22,7 +22,9 @@ from app.services.families.edit import FieldErrors
 from app.services.setup.install import InstallInput, installed
 from app.services.uow import Database
 from app.settings import Settings
-from app.ui.application import (
+from app.ui.operations import Operations
+from app.ui.setup.setup_wizard import SetupWizard
+from app.ui.shell.application import (
     bring_server_schema_up,
     first_session,
     forget_unfinished_installation,
@@ -30,10 +32,8 @@ from app.ui.application import (
     setup_wizard_for,
     start_database,
 )
-from app.ui.login_dialog import LoginDialog
-from app.ui.operations import Operations
-from app.ui.settings_dialog import FirstRunDialog
-from app.ui.setup_wizard import SetupWizard
+from app.ui.shell.login_dialog import LoginDialog
+from app.ui.shell.settings_dialog import FirstRunDialog
 
 PASSWORD = "Mairie-2026!"
 LOGO = resources_dir() / "icon.png"

@@ -118,8 +118,8 @@ def test_settings_dialog_tests_and_saves(qtbot, file_keyring, settings, tmp_path
     import threading
 
     import app.connection
-    from app.ui.application import settings_dialog
     from app.ui.operations import Operations
+    from app.ui.shell.application import settings_dialog
 
     ops = Operations()
     ops.show_messages = False

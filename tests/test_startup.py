@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-import app.ui.startup as startup
+import app.ui.shell.startup as startup
 from app.services.auth import login
-from app.ui.login_window import LOGIN_LENGTH, PASSWORD_LENGTH, LoginDialog
+from app.ui.shell.login_window import LOGIN_LENGTH, PASSWORD_LENGTH, LoginDialog
 from app.ui.widgets import LOGIN, PASSWORD, limit_of
 from tests.test_cli import assert_one_line_french_error
 
@@ -28,9 +28,9 @@ HEAVY = (
     "app.db",
     "app.bootstrap",
     "app.ui.operations",
-    "app.ui.main_window",
+    "app.ui.shell.main_window",
     "app.ui.widgets",
-    "app.ui.family_dialog",
+    "app.ui.families.family_dialog",
     "babel",
     "argon2",
 )
@@ -145,7 +145,7 @@ def test_an_unreachable_server_ends_in_a_french_message_not_a_hang_nor_a_traceba
 def test_what_is_imported_before_the_login_window_is_pyside6_and_the_standard_library():
     code = (
         "import sys\n"
-        "import app.__main__, app.ui.startup, app.ui.login_window\n"
+        "import app.__main__, app.ui.shell.startup, app.ui.shell.login_window\n"
         "app.__main__.build_parser().parse_args(['gui', '--db', 'sqlite://', '--startup-probe'])\n"
         f"heavy = sorted(m for m in sys.modules if m.startswith({HEAVY!r}))\n"
         "print(heavy); sys.exit(1 if heavy else 0)\n"
@@ -313,7 +313,7 @@ def when_modal_is(kind: type, action) -> None:
 
 
 def test_run_on_an_empty_database_opens_the_set_up_assistant_cancelled_it_ends(qtbot, monkeypatch, db_url):
-    from app.ui.setup_wizard import SetupWizard
+    from app.ui.setup.setup_wizard import SetupWizard
 
     monkeypatch.setattr(startup, "install_crash_handler", lambda: None)
     controller = startup.Startup(db_url)
@@ -378,7 +378,7 @@ def test_the_worker_still_warming_up_when_the_window_is_gone_ends_quietly(qtbot,
         release.wait(30)
 
     monkeypatch.setattr(startup, "warm_up", slow_warm_up)
-    monkeypatch.setattr("app.ui.application._backup_local", lambda db: None)
+    monkeypatch.setattr("app.ui.shell.application._backup_local", lambda db: None)
     crashes: list[threading.ExceptHookArgs] = []
     monkeypatch.setattr(threading, "excepthook", crashes.append)
     url = url_of(demo_rw)

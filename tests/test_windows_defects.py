@@ -275,8 +275,8 @@ def _pdf() -> bytes:
 def test_save_dialogs_open_in_documents_then_where_the_agent_saved_last(qtbot, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from app.ui.file_dialogs import documents_folder
-    from app.ui.print_preview import PrintPreview
+    from app.ui.documents.file_dialogs import documents_folder
+    from app.ui.documents.print_preview import PrintPreview
 
     monkeypatch.chdir(tmp_path)  # the working folder: on Windows, the installation folder
     chosen = tmp_path / "Mairie" / "fiche-dupont.pdf"
@@ -298,7 +298,7 @@ def test_save_dialogs_open_in_documents_then_where_the_agent_saved_last(qtbot, t
 
 
 def test_saving_a_pdf_over_one_open_in_a_reader_says_so_in_french(qtbot, tmp_path, monkeypatch):
-    from app.ui.print_preview import PrintPreview
+    from app.ui.documents.print_preview import PrintPreview
 
     target = tmp_path / "fiche.pdf"
     target.write_bytes(b"%PDF ancien")
@@ -494,7 +494,7 @@ def test_a_sheet_is_printed_at_300_dpi_at_least(qtbot, demo_db, tmp_path):
     from PySide6.QtPrintSupport import QPrinter
 
     from app.services.documents.sheet import reservation_sheet_pdf
-    from app.ui.print_preview import PrintPreview
+    from app.ui.documents.print_preview import PrintPreview
 
     preview = PrintPreview(
         None, reservation_sheet_pdf(demo_db, 1, None, None, printed_by="test"), "Fiche", "f.pdf"

@@ -9,8 +9,8 @@ from ..services.actors import Actor
 from ..services.counter import CounterSession, StructureRow
 from ..services.permissions import may
 from ..services.uow import Database
-from .memory import CounterMemory
 from .operations import Operations
+from .shell.memory import CounterMemory
 
 
 def nobody() -> CounterSession:

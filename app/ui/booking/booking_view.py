@@ -1,0 +1,545 @@
+"""The "Réservation" tab: the children being booked (check boxes), the activity, the month calendar, the basket
+and its buttons.
+
+Siblings are booked together: a day marked in the calendar is asked for every checked child, each line checked
+for its own child at the recap. Every action has a keyboard path, shown in its tooltip.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import partial
+
+from babel.dates import format_date
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...clock import local_today
+from ...services.booking.basket import Action, Basket
+from ...services.booking.copying import copy_days
+from ...services.booking.month_view import MonthView, activity_period, bookable_month, month_views
+from ...services.counter import ActivityRow, activities_for
+from ...services.families.view import ChildRow, FamilySummary
+from ...text import count
+from ..context import CounterContext
+from ..documents.print_preview import PrintPreview, Rendered, rendered
+from ..theme import STATE_LEGEND
+from ..widgets import NameCombo, keyed
+from .attendance_dialog import AttendanceDialog
+from .calendar_grid import CalendarGrid, ChildMonth, supervisor_action
+from .copy_dialog import CopyDialog
+
+CHILD_CHARS = 22
+"""A child's check box shows that many characters of its name at most (whole in its tooltip)."""
+
+
+CHILDREN_PER_ROW = 4
+"""Check boxes of children on one row of the booking view (more: another row)."""
+
+
+class Legend(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        for i, (background, text) in enumerate(STATE_LEGEND):
+            swatch = QLabel()
+            swatch.setFixedSize(14, 14)
+            swatch.setStyleSheet(f"background:{background}; border:1px solid #90a4ae; border-radius:2px;")
+            grid.addWidget(swatch, i // 4, (i % 4) * 2)
+            grid.addWidget(QLabel(text), i // 4, (i % 4) * 2 + 1)
+
+
+def child_text(child: ChildRow) -> str:
+    text = f"{child.first_name} ({child.school_level or f'{child.age} ans'})"
+    return text if len(text) <= CHILD_CHARS else text[: CHILD_CHARS - 1] + "…"
+
+
+def names(words: list[str]) -> str:
+    """ "Léa", "Léa et Tom", "Léa, Tom et Zoé"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " et " + words[-1]
+
+
+class BookingView(QWidget):
+    """Emits ``validate_requested`` when the agent asks for the recap of a non-empty basket and
+    ``add_child_requested`` from the hint shown for a family with no child."""
+
+    validate_requested = Signal()
+    add_child_requested = Signal()
+
+    def __init__(self, ctx: CounterContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.family: FamilySummary | None = None
+        self.basket = Basket(0)
+        self.activities: list[ActivityRow] = []
+        today = local_today(ctx.db.clock)
+        self.year, self.month = today.year, today.month
+        self.views: list[MonthView] = []
+        self.preview: PrintPreview | None = None
+        self.child_boxes: dict[int, QCheckBox] = {}
+
+        self.children_row = QGridLayout()
+        """« Enfants » and a check box per child, CHILDREN_PER_ROW to a row: a family of seven children keeps the
+        window within a 1366-pixel screen."""
+        self.children_row.setHorizontalSpacing(14)
+        self.children_row.setVerticalSpacing(2)
+        self.children_label = QLabel("&Enfants")
+        self.children_label.setToolTip(
+            "Les jours marqués sont demandés pour chaque enfant coché (Alt+1, Alt+2…)"
+        )
+        self.activity = NameCombo()
+        self.activity.setAccessibleName("Activité")
+        self.activity.setToolTip("Toutes les activités de vos structures (Alt+A, puis les premières lettres)")
+        self.previous = QToolButton()
+        self.previous.setText("<")
+        self.previous.setToolTip("Mois précédent (Page préc.)")
+        self.next = QToolButton()
+        self.next.setText(">")
+        self.next.setToolTip("Mois suivant (Page suiv.)")
+        self.month_label = QLabel()
+        self.month_label.setMinimumWidth(130)
+        self.month_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.month_label.setObjectName("monthLabel")
+        self.grid = CalendarGrid()
+        self.grid.supervisor = ctx.may("booking.override")
+        self.grid.setToolTip("")
+        self.no_child = QWidget()
+        hint = QLabel("Cette famille n'a pas encore d'enfant : ajoutez-en un pour réserver.")
+        hint.setStyleSheet("color:#455a64; font-size:12pt;")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.add_child = keyed(QPushButton("Ajouter un &enfant…"), "Ajouter un enfant à la famille")
+        no_child_layout = QVBoxLayout(self.no_child)
+        no_child_layout.addStretch(1)
+        no_child_layout.addWidget(hint)
+        no_child_layout.addWidget(self.add_child, 0, Qt.AlignmentFlag.AlignCenter)
+        no_child_layout.addStretch(2)
+        self.calendar = QStackedWidget()
+        self.calendar.addWidget(self.grid)
+        self.calendar.addWidget(self.no_child)
+        self.pending = QLabel()
+        self.pending.setObjectName("pending")
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color:#1b5e20;")
+        self.clear = keyed(QPushButton("Ann&uler les opérations"), "Vider les demandes en cours")
+        self.copy = keyed(
+            QPushButton("Co&pier vers…"),
+            "Copier les jours à réserver vers un autre enfant ou une autre activité",
+        )
+        self.whole_period = keyed(
+            QPushButton("&Toute la période"),
+            "Marquer tous les jours ouverts de la période de vacances du jour sélectionné",
+        )
+        self.attendance = keyed(
+            QPushButton("L&iste de présence…"),
+            "Imprimer la liste de présence du jour sélectionné (animateurs)",
+        )
+        self.presences = keyed(
+            QPushButton("P&résences…"), "Pointer les présences et absences du jour sélectionné"
+        )
+        self.validate = QPushButton("&Valider")
+        self.validate.setObjectName("primary")
+        self.validate.setToolTip("Afficher le récapitulatif (Alt+V ou Ctrl+Entrée)")
+        self.places_note = QLabel(
+            "Places indicatives : ce nombre peut évoluer, la vérification se fait à la confirmation. "
+            "Maj+clic ou Maj+flèches : tous les jours entre deux jours ; clic sur « sem. » : la semaine."
+        )
+        self.places_note.setWordWrap(True)
+        self.places_note.setStyleSheet("color:#607d8b;")
+
+        self.children_label.setBuddy(self.activity)  # set to the first child's box once the family is known
+        activity_label, calendar_label = QLabel("&Activité"), QLabel("&Calendrier")
+        activity_label.setBuddy(self.activity)
+        calendar_label.setBuddy(self.grid)
+        calendar_label.setToolTip("Aller au calendrier (Alt+C) ; flèches : jour, espace : marquer")
+        self.children_row.addWidget(self.children_label, 0, 0)
+        children = QHBoxLayout()
+        children.addLayout(self.children_row)
+        children.addStretch(1)
+        selectors = QHBoxLayout()
+        widget: QWidget
+        for widget in (activity_label, self.activity):
+            selectors.addWidget(widget)
+        selectors.addStretch(1)
+        for widget in (calendar_label, self.previous, self.month_label, self.next):
+            selectors.addWidget(widget)
+        buttons = QHBoxLayout()
+        for widget in (self.clear, self.copy, self.whole_period, self.attendance, self.presences):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        buttons.addWidget(self.pending)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.validate)
+        layout = QVBoxLayout(self)
+        layout.addLayout(children)
+        layout.addLayout(selectors)
+        layout.addWidget(self.calendar, 1)
+        layout.addWidget(self.places_note)
+        layout.addWidget(Legend())
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+
+        self.activity.currentIndexChanged.connect(lambda _i: self._activity_chosen())
+        self.previous.clicked.connect(lambda: self.shift_month(-1))
+        self.next.clicked.connect(lambda: self.shift_month(1))
+        self.grid.toggled.connect(self.toggle)
+        self.grid.range_requested.connect(self.mark_range)
+        self.clear.clicked.connect(self.clear_basket)
+        self.copy.clicked.connect(self.copy_to)
+        self.whole_period.clicked.connect(self.mark_period)
+        self.attendance.clicked.connect(self.preview_attendance)
+        self.presences.clicked.connect(self.open_presences)
+        self.validate.clicked.connect(self.request_validation)
+        self.add_child.clicked.connect(self.add_child_requested)
+        here = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for keys, slot in (
+            ("PgUp", lambda: self.shift_month(-1)),
+            ("PgDown", lambda: self.shift_month(1)),
+            ("Ctrl+Return", self.request_validation),
+            ("Ctrl+Enter", self.request_validation),
+        ):
+            shortcut = QShortcut(QKeySequence(keys), self, slot)
+            shortcut.setContext(here)
+        for i in range(1, 10):
+            shortcut = QShortcut(QKeySequence(f"Alt+{i}"), self, lambda n=i: self._toggle_child_box(n - 1))
+            shortcut.setContext(here)
+        self._update_pending()
+
+    # --- the children being booked ---------------------------------------------------------------
+    def checked_children(self) -> list[int]:
+        """The children being booked, in the family's order."""
+        return [child_id for child_id, box in self.child_boxes.items() if box.isChecked()]
+
+    def set_checked(self, child_ids: list[int]) -> None:
+        for child_id, box in self.child_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(child_id in child_ids)
+            box.blockSignals(False)
+        self.refresh()
+
+    def _toggle_child_box(self, index: int) -> None:
+        boxes = list(self.child_boxes.values())
+        if index < len(boxes):
+            boxes[index].toggle()
+
+    def _show_children(self, children: list[ChildRow]) -> None:
+        """One check box per child; the ones checked stay checked while the family stays open (the first child
+        is checked when none is)."""
+        if [(c, b.text()) for c, b in self.child_boxes.items()] == [(c.id, child_text(c)) for c in children]:
+            return
+        checked = set(self.checked_children())
+        for box in self.child_boxes.values():
+            self.children_row.removeWidget(box)
+            box.deleteLater()
+        self.child_boxes = {}
+        for i, child in enumerate(children):
+            box = QCheckBox(child_text(child))
+            box.setToolTip(
+                f"{child.first_name} {child.last_name} : réserver pour cet enfant (Alt+{i + 1})"
+                if i < 9
+                else f"{child.first_name} {child.last_name}"
+            )
+            box.setAccessibleName(f"Réserver pour {child.first_name}")
+            box.setChecked(child.id in checked)
+            box.toggled.connect(lambda _on: self.refresh())
+            self.children_row.addWidget(box, i // CHILDREN_PER_ROW, 1 + i % CHILDREN_PER_ROW)
+            self.child_boxes[child.id] = box
+        if children and not self.checked_children():
+            self.child_boxes[children[0].id].setChecked(True)
+        self.children_label.setBuddy(next(iter(self.child_boxes.values())) if children else self.activity)
+
+    # --- loading ---------------------------------------------------------------------------------
+    def set_family(self, family: FamilySummary | None) -> None:
+        """Show another family (or none): the basket belongs to one family, so it starts empty, and the calendar
+        opens on the first month the activity can be booked in."""
+        changed = family is None or self.family is None or family.id != self.family.id
+        self.family = family
+        if changed:
+            self.basket = Basket(family.id if family else 0)
+            self.status.clear()
+            self.grid.focus_day = self.grid.anchor = None  # the new family's first day that can change
+            for box in self.child_boxes.values():
+                box.blockSignals(True)
+                box.setChecked(False)
+                box.blockSignals(False)
+        self.blockSignals(True)
+        self._show_children(family.children if family else [])
+        self.blockSignals(False)
+        self.reload_activities(jump=changed)
+
+    def reload_activities(self, *, jump: bool = False) -> None:
+        """Every activity of the agent's structures (ALSH and ALAE in one list); the one chosen is kept, else
+        the agent's last one on this counter. ``jump``: open the calendar on the activity's first bookable
+        month."""
+        structure_ids = [s.id for s in self.ctx.structures]
+        self.activities = (
+            self.ctx.ops.run(lambda: activities_for(self.ctx.db, structure_ids), default=[]) or []
+        )
+        current = self.activity.currentData()
+        if current is None:
+            current = self.ctx.remembered("activity")
+        self.activity.blockSignals(True)
+        self.activity.clear()
+        repeated = {a.name for a in self.activities if [b.name for b in self.activities].count(a.name) > 1}
+        for a in self.activities:
+            self.activity.addItem(f"{a.name} ({a.structure_name})" if a.name in repeated else a.name, a.id)
+            self.activity.setItemData(
+                self.activity.count() - 1, a.structure_name, Qt.ItemDataRole.ToolTipRole
+            )
+        index = self.activity.findData(current)
+        self.activity.setCurrentIndex(index if index >= 0 else 0)
+        self.activity.blockSignals(False)
+        if jump:
+            self._jump_to_bookable_month()
+        self.refresh()
+
+    def _activity_chosen(self) -> None:
+        self.ctx.remember("activity", self.activity.currentData())
+        self._jump_to_bookable_month()
+        self.refresh()
+
+    def _jump_to_bookable_month(self) -> None:
+        activity_id = self.activity.currentData()
+        if activity_id is None:
+            return
+        month = self.ctx.ops.run(lambda: bookable_month(self.ctx.db, activity_id))
+        if month is not None:
+            self.year, self.month = month
+
+    def show_month(self, year: int, month: int) -> None:
+        self.year, self.month = year, month
+        self.refresh()
+
+    def shift_month(self, delta: int) -> None:
+        index = self.year * 12 + self.month - 1 + delta
+        self.show_month(index // 12, index % 12 + 1)
+
+    def refresh(self) -> None:
+        self.month_label.setText(format_date(date(self.year, self.month, 1), "MMMM y", locale="fr_FR"))
+        has_children = bool(self.family and self.family.children)
+        self.grid.supervisor = self.ctx.may("booking.override")  # the agent (or their role) may have changed
+        self.calendar.setCurrentWidget(self.grid if has_children or self.family is None else self.no_child)
+        child_ids, activity_id = self.checked_children(), self.activity.currentData()
+        self.views = []
+        if self.family is not None and child_ids and activity_id is not None:
+            family_id, year, month = self.family.id, self.year, self.month
+            self.views = (
+                self.ctx.ops.run(
+                    lambda: month_views(self.ctx.db, family_id, child_ids, activity_id, year, month),
+                    default=[],
+                )
+                or []
+            )
+        self.grid.empty_text = (
+            "Cochez un enfant pour voir ses jours." if has_children else "Choisissez une famille."
+        )
+        self._show_grid()
+
+    def _child_name(self, child_id: int) -> str:
+        family = self.family
+        return next((c.first_name for c in family.children if c.id == child_id), "") if family else ""
+
+    def _show_grid(self) -> None:
+        months = [ChildMonth(v.child_id, self._child_name(v.child_id), v) for v in self.views]
+        self.grid.set_month(months, self._pending())
+        self._update_pending()
+
+    def _pending(self) -> dict[tuple[int, date], Action]:
+        activity_id = self.activity.currentData()
+        if activity_id is None:
+            return {}
+        return {
+            (child_id, d): action
+            for child_id in self.checked_children()
+            for d, action in self.basket.pending(child_id, activity_id).items()
+        }
+
+    # --- basket ----------------------------------------------------------------------------------
+    def toggle(self, d: date) -> None:
+        """A day clicked: undone for every checked child when it was asked for one of them; else asked to book
+        for each child who can be booked that day, or else to remove for each child booked that day."""
+        activity_id = self.activity.currentData()
+        cells = [(m.child_id, c) for m, c in self.grid.cells(d)]
+        if activity_id is None or not cells:
+            return
+        pending = self._pending()
+        if any((child_id, d) in pending for child_id, _c in cells):
+            for child_id, _c in cells:
+                if (child_id, d) in pending:
+                    self.basket.toggle(child_id, activity_id, d, pending[(child_id, d)])
+        else:
+            adds = [child_id for child_id, c in cells if c.can_book]
+            removes = [child_id for child_id, c in cells if c.can_remove]
+            for child_id in adds or removes:
+                self.basket.toggle(child_id, activity_id, d, Action.ADD if adds else Action.REMOVE)
+            if not adds and not removes and self.grid.supervisor:  # to pass over in the recap
+                for child_id, c in cells:
+                    action = supervisor_action(c)
+                    if action is not None:
+                        self.basket.toggle(child_id, activity_id, d, action)
+        self.status.clear()
+        self._show_grid()
+
+    def mark_range(self, first: date, last: date) -> None:
+        """Every open day from ``first`` to ``last`` asked to book for each checked child who can be booked then
+        (days already asked stay as they are)."""
+        lo, hi = sorted((first, last))
+        activity_id = self.activity.currentData()
+        if activity_id is None:
+            return
+        marked = self._mark(
+            [
+                (v.child_id, c)
+                for v in self.views
+                for c in v.cells
+                if lo <= c.day <= hi and c.day.weekday() < 5
+            ],
+            activity_id,
+        )
+        self.status.setText(f"{count(marked, 'jour marqué', 'jours marqués')} du {lo:%d/%m} au {hi:%d/%m}.")
+        self._show_grid()
+
+    def _mark(self, cells, activity_id: int) -> int:
+        pending = {(ln.child_id, ln.day) for ln in self.basket.lines if ln.activity_id == activity_id}
+        marked = 0
+        for child_id, cell in cells:
+            if cell.can_book and (child_id, cell.day) not in pending:
+                self.basket.toggle(child_id, activity_id, cell.day, Action.ADD)
+                marked += 1
+        return marked
+
+    def mark_period(self) -> None:
+        """ "Toute la période": every open day of the holiday period of the selected day, for each checked child
+        (over several months when the period spans them)."""
+        day, activity_id, child_ids = (
+            self.grid.focus_day,
+            self.activity.currentData(),
+            self.checked_children(),
+        )
+        if day is None or activity_id is None or not child_ids or self.family is None:
+            return
+        period = self.ctx.ops.run(lambda: activity_period(self.ctx.db, activity_id, day))
+        if period is None:
+            self.status.setText(
+                f"Le {day:%d/%m/%Y} n'appartient à aucune période de vacances de cette activité."
+            )
+            return
+        family_id = self.family.id
+        first, last = (d.year * 12 + d.month - 1 for d in (period.start, period.end))
+        months = [(i // 12, i % 12 + 1) for i in range(first, last + 1)]
+
+        def month_of(year: int, month: int) -> list[MonthView]:
+            return month_views(self.ctx.db, family_id, child_ids, activity_id, year, month)
+
+        cells = []
+        for year, month in months:
+            views = self.ctx.ops.run(partial(month_of, year, month), default=[]) or []
+            cells += [(v.child_id, c) for v in views for c in v.cells if period.start <= c.day <= period.end]
+        marked = self._mark(cells, activity_id)
+        who = names([self._child_name(c) for c in child_ids])
+        self.status.setText(f"{period.name} : {count(marked, 'jour marqué', 'jours marqués')} pour {who}.")
+        self._show_grid()
+
+    def clear_basket(self) -> None:
+        self.basket.clear()
+        self.status.clear()
+        self._show_grid()
+
+    def _update_pending(self) -> None:
+        n = len(self.basket)
+        self.pending.setText(
+            count(n, "demande en cours", "demandes en cours") if n else "Aucune demande en cours"
+        )
+        self.validate.setEnabled(n > 0)
+        self.clear.setEnabled(n > 0)
+        self.copy.setEnabled(any(a is Action.ADD for a in self._pending().values()))
+        self.whole_period.setEnabled(bool(self.views))
+
+    def request_validation(self) -> None:
+        if len(self.basket):
+            self.validate_requested.emit()
+
+    def preview_attendance(self) -> PrintPreview | None:
+        """The day's attendance list made and drawn on a worker thread; the preview opens when it is ready (and
+        is returned when the call ran inline)."""
+        day, activity_id = self.grid.focus_day, self.activity.currentData()
+        if day is None or activity_id is None:
+            return None
+        from ...services.documents.attendance import attendance_pdf  # reportlab only when printing
+
+        agent = self.ctx.actor.name
+
+        def show(document: Rendered) -> None:
+            self.preview = PrintPreview(
+                self, document, f"Liste de présence du {day:%d/%m/%Y}", f"presence-{day:%Y-%m-%d}.pdf"
+            )
+            self.preview.open()
+
+        self.preview = None
+        self.ctx.ops.run(
+            rendered(lambda: attendance_pdf(self.ctx.db, activity_id, day, agent)), show, background=True
+        )
+        return self.preview
+
+    def open_presences(self) -> AttendanceDialog | None:
+        day, activity_id = self.grid.focus_day, self.activity.currentData()
+        if day is None or activity_id is None:
+            return None
+        self.presence_dialog = AttendanceDialog(self, self.ctx, activity_id, self.activity.currentText(), day)
+        self.presence_dialog.finished.connect(lambda _code: self.refresh())
+        self.presence_dialog.open()
+        return self.presence_dialog
+
+    def copy_to(self) -> None:
+        """Open "Copier vers…" (non-modal open(): the view stays usable and testable). The days of the first
+        checked child are copied."""
+        children = self.checked_children()
+        if self.family is None or not children:
+            return
+        self.copy_from = children[0]
+        self.copy_dialog = CopyDialog(
+            self, self.family, self.activities, self.copy_from, self.activity.currentData()
+        )
+        self.copy_dialog.accepted.connect(self._copy_accepted)
+        self.copy_dialog.open()
+
+    def _copy_accepted(self) -> None:
+        """The copy's result in the status line (no message to acknowledge)."""
+        to_child, to_activity = self.copy_dialog.target()
+        from_child, from_activity = self.copy_from, self.activity.currentData()
+        report = self.ctx.ops.run(
+            lambda: copy_days(
+                self.ctx.db,
+                self.ctx.actor,
+                self.basket,
+                from_child_id=from_child,
+                from_activity_id=from_activity,
+                to_child_id=to_child,
+                to_activity_id=to_activity,
+            )
+        )
+        if report is None:
+            return
+        self.last_copy = report
+        text = f"{count(len(report.added), 'jour copié', 'jours copiés')} dans les demandes en cours."
+        if report.skipped:
+            text += " Non copiés : " + " ; ".join(
+                f"{ln.day:%d/%m} ({reason})" for ln, reason in report.skipped
+            )
+        self.status.setText(text)
+        self._show_grid()

@@ -1,0 +1,1 @@
+"""Documents: the print preview (Imprimer…, Enregistrer en PDF…) and the file dialogs."""
