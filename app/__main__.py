@@ -934,7 +934,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
             print("Erreur : --startup-probe-typing entre 0 et 600 secondes.", file=sys.stderr)
             return 2
         return start(getattr(args, "db", None), probe=probe, typing=typing)
-    from .ui.shell.application import prepare_application, run, start_database
+    from .ui.shell.application import run, start_database
+    from .ui.shell.qt_app import prepare_application
 
     prepare_application()
     db = start_database(getattr(args, "db", None), interactive=False)

@@ -23,7 +23,7 @@ from app.services.money.amounts import format_eur
 from app.services.setup.activities import policy_for
 from app.ui.operations import Operations
 from app.ui.setup.admin_activities import GREY
-from app.ui.shell.application import login_dialog, password_dialog
+from app.ui.shell.dialogs import login_dialog, password_dialog
 from app.ui.shell.login_dialog import LoginDialog, PasswordDialog
 from tests.helpers import actor, counter_window, new_family
 from tests.test_counter_gui import NOW, open_family

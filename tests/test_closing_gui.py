@@ -16,7 +16,7 @@ from app.services.errors import ConnectionLost, FieldErrors
 from app.services.money.cash_closing import CountedInput, close_cash, closings_of_day, day_expected
 from app.services.money.payments import PaymentInput, record_payment
 from app.services.uow import new_operation_key
-from app.ui import closing_dialog
+from app.ui.money import closing_dialog
 from app.ui.money.closing_dialog import Step
 from tests.helpers import actor, balance, new_family, row_counts, structure_of
 from tests.test_counter_gui import choose, click_day, open_family
@@ -387,7 +387,7 @@ def test_bad_counts_get_a_french_message_at_their_field_and_write_nothing(qtbot,
 def test_cheques_ticked_one_by_one_and_cash_by_denomination(qtbot, demo_rw, monkeypatch):
     from PySide6.QtWidgets import QDialog
 
-    from app.ui import till_count
+    from app.ui.money import till_count
 
     sid = structure_of(demo_rw, "CLSH-PV")
     family_id, _ = new_family(demo_rw, "Coches")

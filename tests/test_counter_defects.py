@@ -14,7 +14,7 @@ from app.clock import paris
 from app.models import AuditEntry, Payment, PaymentMethod, Reservation, ReservationStatus, Role
 from app.services.booking.month_view import DayState
 from app.services.sealing import opened
-from app.ui import recap_dialog
+from app.ui.booking import recap_dialog
 from tests.helpers import balance, new_family
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window

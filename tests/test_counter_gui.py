@@ -133,7 +133,7 @@ def test_waitlisted_and_refused_lines(qtbot, counter):
     booking.basket.toggle(
         booking.checked_children()[0], booking.activity.currentData(), full_wednesday.day, Action.ADD
     )
-    counter.recap_dialog = None
+    counter.recap.dialog = None
     booking.request_validation()  # the button follows clicks on the calendar; this line bypassed it
     dialog = counter.recap_dialog
     dialog.confirm.click()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from sqlalchemy.exc import OperationalError
 
 import app.ui.booking.attendance_dialog as attendance_dialog
+import app.ui.booking.recap_flow as recap_flow
 import app.ui.money.balances_tab as balances_tab
 import app.ui.shell.main_window as main_window
 from app.clock import paris
@@ -72,7 +73,7 @@ def test_a_confirmation_runs_on_a_worker_thread_while_the_window_stays_responsiv
     window, family_id = testeur
     window.ops.asynchronous = True
     release = threading.Event()
-    real = main_window.confirm_basket
+    real = recap_flow.confirm_basket
     threads: list[threading.Thread] = []
 
     def slow_confirm(*args, **kwargs):
@@ -80,7 +81,7 @@ def test_a_confirmation_runs_on_a_worker_thread_while_the_window_stays_responsiv
         assert release.wait(10), "the test never released the confirmation"
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(main_window, "confirm_basket", slow_confirm)
+    monkeypatch.setattr(recap_flow, "confirm_basket", slow_confirm)
     busy: list[bool] = []
     window.ops.busy.connect(busy.append)
     dialog = recap_for(qtbot, window, date(2026, 12, 21))
@@ -112,7 +113,7 @@ def test_a_confirmation_runs_on_a_worker_thread_while_the_window_stays_responsiv
 def test_a_database_error_is_told_with_the_log_path_and_the_basket_is_kept(qtbot, testeur, monkeypatch):
     window, family_id = testeur
     window.ops.asynchronous = True
-    calls = recording(monkeypatch, main_window, "confirm_basket", [database_down()])
+    calls = recording(monkeypatch, recap_flow, "confirm_basket", [database_down()])
     dialog = recap_for(qtbot, window, date(2026, 12, 21))
     dialog.confirm.click()
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
@@ -131,7 +132,7 @@ def test_a_database_error_is_told_with_the_log_path_and_the_basket_is_kept(qtbot
 
 def test_a_retry_of_a_confirmation_keeps_its_key_and_a_new_recap_makes_a_new_one(qtbot, testeur, monkeypatch):
     window, family_id = testeur
-    calls = recording(monkeypatch, main_window, "confirm_basket", [database_down(), "committed, answer lost"])
+    calls = recording(monkeypatch, recap_flow, "confirm_basket", [database_down(), "committed, answer lost"])
     dialog = recap_for(qtbot, window, date(2026, 12, 21))
     dialog.confirm.click()  # the database refuses: nothing recorded
     assert dialog.outcomes is None and "rien n'a été enregistré" in dialog.error.text()

@@ -119,7 +119,7 @@ def test_settings_dialog_tests_and_saves(qtbot, file_keyring, settings, tmp_path
 
     import app.connection
     from app.ui.operations import Operations
-    from app.ui.shell.application import settings_dialog
+    from app.ui.shell.dialogs import settings_dialog
 
     ops = Operations()
     ops.show_messages = False

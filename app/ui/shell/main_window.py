@@ -20,12 +20,9 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -34,28 +31,25 @@ from PySide6.QtWidgets import (
 
 from ... import APP_NAME, __version__
 from ...db import describe
-from ...models import WalletKind
-from ...services.booking.basket import Basket, Likely, RecapLine
-from ...services.booking.validation import confirm as confirm_basket
-from ...services.booking.validation import recap as recap_of_basket
 from ...services.counter import CounterSession, agent_state, default_session, last_update
 from ...services.families.edit import create_family
 from ...services.families.search import FamilyRow, find_families
-from ...services.money.payments import Receipt, suggested_amount
-from ...services.uow import Database, new_operation_key
-from ..booking.recap_dialog import RecapDialog, RecapResult
+from ...services.uow import Database
+from ..booking.recap_dialog import RecapDialog
+from ..booking.recap_flow import RecapFlow
 from ..context import CounterContext, nobody
 from ..families.family_dialog import FamilyDialog
 from ..families.family_list import FamilyList
 from ..families.family_page import FamilyPage
 from ..money.closing_dialog import ClosingDialog
 from ..operations import Failure, Operations
+from .agent_session import AgentSession
 from .live import ChangeWatcher
 from .memory import CounterMemory
-from .top_bar import TopBar
+from .top_bar import BusyIndicator, TopBar
 
 
-class MainWindow(QMainWindow):
+class MainWindow(AgentSession, QMainWindow):
     def __init__(
         self,
         db: Database,
@@ -113,7 +107,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.busy)
         self.statusBar().addPermanentWidget(where)
         self.ops.busy.connect(self.busy.setVisible)
-        self.recap_dialog: RecapDialog | None = None
+        self.recap = RecapFlow(self.ctx, self.page, self)
         self.family_dialog: FamilyDialog | None = None
 
         self.families.search_changed.connect(self.refresh_families)
@@ -295,16 +289,6 @@ class MainWindow(QMainWindow):
             self.top_bar.structure.setCurrentIndex(ids.index(chosen))
         self.ctx.structure_id = chosen
 
-    def end_session(self, message: str) -> None:
-        """The session may not go on (agent disabled, password reset): every window of it closed, the reason said,
-        and the login asked for again (when agents log in)."""
-        self._close_session_windows()
-        self.ctx.session = replace(self.ctx.session, password_version=-1)
-        self.ops.inform("Session fermée", message)
-        self.logout()
-        if not self.require_login:  # nobody may log in again here: the counter stays closed
-            self.central.setEnabled(False)
-
     def _note_anonymisation(self, family_id: int, choice: str) -> None:
         """A local database: the anonymisation noted beside its backups, so that a restore applies it again."""
         if self.db.dialect != "sqlite" or not self.db.engine.url.database:
@@ -349,7 +333,7 @@ class MainWindow(QMainWindow):
     def open_settings(self):
         """« Base de données… »: the dialog as ``application.settings_dialog`` wires it to its services."""
         from ...settings import Settings
-        from .application import settings_dialog
+        from .dialogs import settings_dialog
 
         self.settings_dialog = settings_dialog(Settings(), self.ops, self)
         self.settings_dialog.accepted.connect(
@@ -360,112 +344,11 @@ class MainWindow(QMainWindow):
         self.settings_dialog.open()
         return self.settings_dialog
 
-    def _close_session_windows(self) -> None:
-        """The agent's own windows closed (the end of day goes on: it belongs to the counter, not to the dialog)."""
-        for name in ("admin_dialog", "closing_dialog", "password_dialog", "recap_dialog", "family_dialog"):
-            dialog = getattr(self, name, None)
-            if dialog is not None and dialog.isVisible():
-                dialog.reject()
-
-    def logout(self) -> None:
-        """Leave the current family, clear the search and, when agents log in, ask for the next login (on a shared
-        server the agent's session ends in the database too). Meanwhile nobody is logged in: the agent's windows
-        closed, the screens offering nothing and hidden behind the login; « Quitter » there closes the counter."""
-        from ...services.auth import logout as end_in_database
-
-        if self.require_login:
-            self._close_session_windows()
-        self.ops.run(lambda: end_in_database(self.db))
-        self.page.booking.set_family(None)
-        self.page.summary = None
-        self.stack.setCurrentWidget(self.placeholder)
-        # no search for nobody: the next agent's list is read at login
-        self.families.search.blockSignals(True)
-        self.families.search.clear()
-        self.families.search.blockSignals(False)
-        if self.require_login:
-            from .application import login_dialog
-
-            self._leave()
-            login_ops = Operations(self)  # its own: a login is not a write that reads the screens again
-            login_ops.show_messages, login_ops.asynchronous = self.ops.show_messages, self.ops.asynchronous
-            login_ops.failed.connect(self.ops.failed)
-            dialog = self.login_dialog = login_dialog(self.db, login_ops, self)
-            dialog.accepted.connect(lambda: self.switch_session(dialog.session))
-            dialog.rejected.connect(self.close)
-            dialog.open()
-            return
-        self.refresh_families()
-        self.focus_search()
-
-    def _leave(self) -> None:
-        """Nobody is logged in any more: no agent, no structure, the least rights on every screen, the counter
-        hidden (not even the families' list behind the login)."""
-        self.bound = False
-        self._families_asked += 1  # a reading still running is dropped
-        self.ctx.session = nobody()
-        self.ctx.structure_id = None
-        self.families.set_rows([])
-        self.top_bar.show_session()
-        self.ctx.role_changed.emit()
-        self.central.hide()
-
     def logout_family(self) -> None:
         """Back to the search (the family was anonymised)."""
         self.page.booking.set_family(None)
         self.stack.setCurrentWidget(self.placeholder)
         self.refresh_families()
-
-    def switch_session(self, session: CounterSession) -> None:
-        """The agent who logged in, on this screen (built before the login, or after a Déconnexion): their name,
-        structures and rights; the views read again, the families' list on a worker thread."""
-        self.ctx.session = session
-        self.ctx.structure_id = self.ctx.first_structure()
-        activity = self.page.booking.activity
-        activity.blockSignals(True)  # not « chosen »: the next agent's own last activity stays remembered
-        activity.clear()
-        activity.blockSignals(False)
-        self.bound = True
-        self.top_bar.show_session()
-        self.ctx.role_changed.emit()
-        self.central.setEnabled(True)
-        self.central.show()
-        self._watch()
-        self.refresh_all(families_in_background=True)
-        QTimer.singleShot(0, self.focus_search)  # once it is shown
-        if self.bound and self.ctx.session.must_change_password:
-            self.force_password_change()
-
-    def force_password_change(self):
-        """A temporary password (a new account, a reset): the counter stays closed until the agent has chosen their
-        own; « Annuler » logs out."""
-        from .application import password_dialog
-
-        self.central.setEnabled(False)
-        self.central.hide()  # not even the families' list behind the dialog
-        dialog = self.password_dialog = password_dialog(
-            self.db, self.ops, self.ctx.actor, self, on_changed=self._password_chosen
-        )
-        dialog.setWindowTitle("Choisir votre mot de passe")
-        dialog.explain(
-            "Vous utilisez un mot de passe provisoire : choisissez le vôtre avant de commencer (12 caractères "
-            "au moins, ni votre identifiant ni votre nom, rien de trop facile à deviner)."
-        )
-        dialog.rejected.connect(self._password_refused)
-        dialog.open()
-        return dialog
-
-    def _password_chosen(self, version: int) -> None:
-        self.ctx.session = replace(self.ctx.session, must_change_password=False, password_version=version)
-        self.central.setEnabled(True)
-        self.central.show()
-        self.ops.notice("Votre mot de passe est enregistré.")
-
-    def _password_refused(self) -> None:
-        if self.ctx.session.must_change_password:
-            self.central.setEnabled(True)
-            self.central.show()
-            self.logout()
 
     def open_admin(self):
         from ..setup.admin_dialog import AdminDialog
@@ -473,15 +356,6 @@ class MainWindow(QMainWindow):
         self.admin_dialog = AdminDialog(self, self.ctx)
         self.admin_dialog.open()
         return self.admin_dialog
-
-    def open_password(self):
-        from .application import password_dialog
-
-        self.password_dialog = password_dialog(
-            self.db, self.ops, self.ctx.actor, self, on_changed=self._password_chosen
-        )
-        self.password_dialog.open()
-        return self.password_dialog
 
     def open_closing(self) -> ClosingDialog:
         self.closing_dialog = ClosingDialog(self, self.ctx)
@@ -499,114 +373,13 @@ class MainWindow(QMainWindow):
         data = dialog.value()
         self.ops.form(dialog, lambda: create_family(self.db, self.ctx.actor, data), self.open_family)
 
-    # --- recap -----------------------------------------------------------------------------------
+    # --- recap ---------------------------------------------------------------------------------
     def open_recap(self) -> None:
-        """The recap of the basket. Its operation key is made here, once: every Confirmer of this recap (after a
-        failure, an unclear end, a double press) sends the same key, so the basket is never recorded twice and
-        a retry after an unclear end shows what was recorded."""
-        if self.recap_dialog is not None and self.recap_dialog.isVisible():
-            return  # one recap at a time (Ctrl+Entrée pressed again over it)
-        basket = self.page.booking.basket
-        summary = self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket))
-        if summary is None:
-            return
-        key = new_operation_key()
-        dialog = RecapDialog(self, summary, can_override=self.ctx.may("booking.override"))
-        dialog.confirm_requested.connect(lambda: self._confirm(dialog, basket, key))
-        dialog.finished.connect(lambda _code: self._recap_closed(dialog))
-        dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))
-        dialog.override_requested.connect(lambda lines, reason: self._override(dialog, basket, lines, reason))
-        dialog.sheet_requested.connect(
-            lambda: self.page.print_sheet_now(around=[ln.day for ln in basket.lines], parent=dialog)
-        )
-        dialog.receipt_requested.connect(
-            lambda receipt: self.page.balances.preview_receipt(receipt.payment_id, receipt.number, dialog)
-        )
-        self.recap_dialog = dialog
-        dialog.open()
-        dialog.activateWindow()  # its keys (Entrée, Ctrl+Entrée) are its own at once
+        self.recap.open()
 
-    def _confirm(self, dialog: RecapDialog, basket: Basket, key: str) -> None:
-        """Confirmer: on a worker thread (the window stays responsive, the status bar shows it running). A failure
-        is shown in the recap, which keeps the basket for another try with the same key."""
-        self.ops.run(
-            lambda: confirm_basket(self.db, self.ctx.actor, basket, key=key),
-            dialog.show_outcomes,
-            write=True,
-            background=True,
-            on_error=dialog.show_failure,
-        )
-
-    def _pay_from_recap(self, dialog: RecapDialog) -> None:
-        """ "Encaisser" from the recap: the payment dialog prefilled with the missing amount; then the recap says
-        the payment, shows fresh figures and has Confirmer focused (Entrée confirms)."""
-        missing = dialog.recap.missing_cents
-        basket = self.page.booking.basket
-
-        def paid(receipt: Receipt) -> None:
-            dialog.note_payment(receipt)
-            self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket), dialog.set_recap)
-
-        structure_id = self._regie_of(dialog, dialog.recap.structure_ids)
-        if structure_id is None:
-            return
-        self.page.balances.open_payment(
-            suggested_amount(missing),
-            dialog.recap.main_wallet or WalletKind.ALSH,
-            missing,
-            parent=dialog,
-            on_paid=paid,
-            structure_id=structure_id,
-        )
+    @property
+    def recap_dialog(self) -> RecapDialog | None:
+        return self.recap.dialog
 
     def _regie_of(self, parent: QWidget, structure_ids: list[int]) -> int | None:
-        """The structure a payment from the recap goes to: the one of the basket's activities; over two
-        structures, the agent chooses (None: he cancelled)."""
-        if len(structure_ids) <= 1:
-            return structure_ids[0] if structure_ids else self.ctx.structure_id
-        names = {x.id: x.name for x in self.ctx.structures}
-        choices = [names.get(i, f"Structure n° {i}") for i in structure_ids]
-        chosen, ok = QInputDialog.getItem(
-            parent,
-            "Encaisser",
-            "Les réservations sont dans plusieurs structures : pour laquelle ce règlement ?",
-            choices,
-            0,
-            False,
-        )
-        return structure_ids[choices.index(chosen)] if ok and chosen in choices else None
-
-    def _override(self, dialog: RecapDialog, basket: Basket, lines: list[RecapLine], reason: str) -> None:
-        """A supervisor passes over refused lines (deadline, opening, full): the basket's lines carry it, the
-        recap is made again; the confirmation checks the role again and records the reason in the journal."""
-        for r in lines:
-            basket.grant_override(
-                r.line.key, deadline=not r.ok, capacity=r.ok and r.likely is not Likely.ACCEPTED
-            )
-        basket.override_reason = reason
-        self.ops.run(lambda: recap_of_basket(self.db, self.ctx.actor, basket), dialog.set_recap)
-
-    def _recap_closed(self, dialog: RecapDialog) -> None:
-        if dialog.result_value in (RecapResult.CONFIRMED, RecapResult.ABANDON):
-            self.page.booking.clear_basket()
-        self.page.booking.refresh()
-        self.page.booking.grid.setFocus()
-
-
-class BusyIndicator(QWidget):
-    """In the status bar while a long operation runs on a worker thread: the window stays usable meanwhile."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 0)  # indeterminate
-        self.bar.setTextVisible(False)
-        self.bar.setFixedSize(110, 14)
-        self.label = QLabel("Opération en cours…")
-        self.setAccessibleName("Opération en cours")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 8, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.label)
-        self.hide()
+        return self.recap.regie_of(parent, structure_ids)

@@ -13,8 +13,8 @@ from ...services.counter import activities_for, default_session
 from ...services.families.search import find_families
 from ...services.families.view import family_summary
 from ...services.uow import Database
-from .application import prepare_application
 from .main_window import MainWindow
+from .qt_app import prepare_application
 
 
 def _settle(ms: int = 120) -> None:

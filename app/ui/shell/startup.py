@@ -30,17 +30,15 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QLocale, QObject, QTimer, Signal, qInstallMessageHandler
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
-from ... import APP_NAME, __version__
-from ...config import choose_database, resources_dir
+from ...config import choose_database
 from .login_window import LoginDialog
+from .opening import failure_text, first_start, open_counter_database, warm_up
+from .qt_app import headless, install_crash_handler, prepare_application, quiet_offscreen
 
 if TYPE_CHECKING:  # PySide6 builds each class on first use: what the login window does not need waits
-    from PySide6.QtCore import QMessageLogContext, QtMsgType
-
     from ...services.uow import Database
     from ..operations import Operations
     from .main_window import MainWindow
@@ -56,72 +54,13 @@ EMPTY, STOP = 2, 3
 """The login window's other endings: the database is empty (the set-up assistant follows), the start stops."""
 
 
-def prepare_application() -> QApplication:
-    QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
-    # high-DPI screens: exact scale factors (125 %, 150 %…). Said through Qt's environment variable: PySide6 builds
-    # its ``Qt`` namespace on first use, 15 ms before the login window could be shown.
-    os.environ.setdefault("QT_SCALE_FACTOR_ROUNDING_POLICY", "PassThrough")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication), "a widgets application"
-    style = resources_dir() / "style.qss"
-    if style.exists():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
-    app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setWindowIcon(QIcon(str(resources_dir() / "icon.png")))
-    return app
-
-
-def install_crash_handler() -> None:
-    """Every unexpected error is logged to the rotating file and shown (non-blocking) in French."""
-    from PySide6.QtWidgets import QMessageBox
-
-    from ...logging_setup import install_excepthook, setup_logging
-
-    path = setup_logging()
-    for handler in logging.getLogger().handlers:  # the console shows warnings only; the file gets INFO too
-        if type(handler) is logging.StreamHandler and handler.level == logging.NOTSET:
-            handler.setLevel(logging.WARNING)
-
-    def show(text: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Critical, "Guichet Enfance – erreur", text)
-        box.open()  # non-blocking: the counter keeps working
-
-    install_excepthook(path, show)
-
-
-def first_start(cli_url: str | None) -> bool:
-    """No database given (``--db``, environment) and none chosen yet on this counter: the first-run question."""
-    if not choose_database(cli_url).is_default_local:
-        return False
-    from ...settings import Settings
-
-    return Settings().mode == ""
-
-
-def headless() -> bool:
-    """Nobody sees the windows (``QT_QPA_PLATFORM=offscreen``): a failure ends the start, as on the command line."""
-    return QGuiApplication.platformName() in ("offscreen", "minimal")
-
-
-OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
-"""What Qt's offscreen platform says of every window shown: not a word for whoever reads the standard error."""
-
-
-def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
-    from PySide6.QtCore import qFormatLogMessage
-
-    if message != OFFSCREEN_NOISE:
-        sys.stderr.write(qFormatLogMessage(mode, context, message) + "\n")
-
-
 def start(cli_url: str | None, *, probe: bool = False, typing: float = 0.0) -> int:
     """``python -m app gui``: the exit code (0, 1 when the start was given up, 2 or 3 after a database failure).
     ``probe``: the start-up benchmark's probe, which clicks « Se connecter » ``typing`` seconds after the login
     window is shown."""
     prepare_application()
     if headless():  # a failure then ends in one French line on the standard error, as from the command line
-        qInstallMessageHandler(_quiet_offscreen)
+        qInstallMessageHandler(quiet_offscreen)
     if first_start(cli_url):
         from .application import run, start_database
 
@@ -134,54 +73,6 @@ def start(cli_url: str | None, *, probe: bool = False, typing: float = 0.0) -> i
         return controller.run()
     finally:
         controller.close()
-
-
-def failure_text(exc: BaseException) -> tuple[str, int]:
-    """A failure to open the database in French (as the command line says it) and the exit code it ends with."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ...services.errors import DomainError
-
-    if isinstance(exc, DomainError):
-        return f"Erreur : {exc}", 2
-    if isinstance(exc, SQLAlchemyError):
-        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-        return f"Erreur de base de données : {detail}", 3
-    from ..operations import log_path
-
-    return (
-        f"Erreur inattendue à l'ouverture de la base de données ; le détail est dans le journal : {log_path()}",
-        1,
-    )
-
-
-# --- on the worker thread: nothing below touches a widget ---------------------------------------------------
-
-
-def open_counter_database(cli_url: str | None, saved: str | None, ask: Any) -> tuple[Database, str | None]:
-    """The database this counter works on, open and at head, and the URL read from the settings.
-
-    The saved choice is read when no URL is given (``ask(account)`` asks a server's password missing from the
-    keyring, unless ``saved`` already holds it); ``SchemaBehind`` for a shared server not migrated yet."""
-    from ...bootstrap import open_database, saved_database_url
-    from ...services import auth  # noqa: F401 - imported here, not on the GUI thread when « Se connecter » runs
-    from ...services.setup import install  # noqa: F401 - ``installed`` is asked next, on the GUI thread
-    from ...settings import Settings
-    from . import application  # noqa: F401 - Operations and the dialogs the GUI thread opens next
-
-    settings = Settings()
-    if saved is None and choose_database(cli_url).is_default_local:
-        saved = saved_database_url(settings, ask)
-    return open_database(cli_url, first_run_demo=settings.demo, saved_url=saved), saved
-
-
-def warm_up() -> None:
-    """The counter screen's modules imported, and the models' mappings set up, while the agent types: the GUI thread
-    then imports nothing, and the login's first query does not pay for SQLAlchemy's set-up of the mappings."""
-    from ...models import configure
-    from . import main_window  # noqa: F401
-
-    configure()
 
 
 # --- on the GUI thread --------------------------------------------------------------------------------------

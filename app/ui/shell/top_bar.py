@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from ...clock import PARIS
 from ..context import CounterContext
@@ -71,3 +71,22 @@ class TopBar(QFrame):
         else:
             local = at.astimezone(PARIS)
             self.updated.setText(f"Dernière mise à jour : {local:%d/%m/%Y %H:%M}")
+
+
+class BusyIndicator(QWidget):
+    """In the status bar while a long operation runs on a worker thread: the window stays usable meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # indeterminate
+        self.bar.setTextVisible(False)
+        self.bar.setFixedSize(110, 14)
+        self.label = QLabel("Opération en cours…")
+        self.setAccessibleName("Opération en cours")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 8, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.label)
+        self.hide()
