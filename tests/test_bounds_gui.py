@@ -31,6 +31,7 @@ from app.services.money.payments import PaymentInput
 from app.settings import Settings
 from app.ui.families.family_dialog import ChildDialog, FamilyDialog
 from app.ui.families.family_list import FamilyList
+from app.ui.fields import LOGIN, PASSWORD, AmountValidator, limit_of, max_length
 from app.ui.money.aid_dialog import AidDialog
 from app.ui.money.payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
 from app.ui.setup.admin_activities import ActivityDialog
@@ -39,17 +40,7 @@ from app.ui.setup.admin_structures import StructureDialog
 from app.ui.setup.setup_wizard import SetupWizard
 from app.ui.shell.login_dialog import LoginDialog, PasswordDialog
 from app.ui.shell.settings_dialog import MigrationDialog, SettingsDialog
-from app.ui.widgets import (
-    LOGIN,
-    PASSWORD,
-    PASTE_GUARD,
-    AmountValidator,
-    ElidingDelegate,
-    NameCombo,
-    bound,
-    limit_of,
-    max_length,
-)
+from app.ui.widgets import PASTE_GUARD, ElidingDelegate, NameCombo, bound
 from tests.helpers import actor
 from tests.test_admin_gui import _window
 

@@ -272,7 +272,7 @@ def test_an_agent_cannot_pass_over(qtbot, demo_rw):
 def _visible_mnemonics(window) -> dict[str, list[str]]:
     from PySide6.QtWidgets import QAbstractButton, QLabel, QTabBar
 
-    from app.ui.widgets import mnemonic
+    from app.ui.fields import mnemonic
 
     found: dict[str, list[str]] = {}
     for widget in window.findChildren(QAbstractButton) + window.findChildren(QLabel):

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 import app.ui.shell.startup as startup
 from app.services.auth import login
+from app.ui.fields import LOGIN, PASSWORD, limit_of
 from app.ui.shell.login_window import LOGIN_LENGTH, PASSWORD_LENGTH, LoginDialog
-from app.ui.widgets import LOGIN, PASSWORD, limit_of
 from tests.test_cli import assert_one_line_french_error
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,43 +1,23 @@
-"""Small widget helpers shared by the screens: read-only tables over plain rows (long texts cut with « … » and
-shown whole in their tooltip), French date fields, and the bounds of what the agent may type.
+"""Widget helpers shared by the screens: read-only tables over plain rows (long texts cut with « … » and shown
+whole in their tooltip), a long name cut in a label or a combo box, an editable table's cell editor, and a typed
+field's bound.
 
-The bounds are the services': ``bound(edit, FamilyInput, "name")`` (a service input's annotated field),
-``bound(edit, Family.name)`` (a column) or ``bound(edit, bounds.Reason)`` (an annotated type) sets the field's
-maximum length from the same ``bounds.Text`` the service checks, so that the agent cannot type past it. Amounts,
-quotients familiaux and cheque numbers also take a validator: ASCII digits only (« ١٢ » or « 𝟏𝟐 » cannot be
-typed), two decimals at most, never more than the largest amount the services accept.
+``bound(edit, FamilyInput, "name")`` is the one place a field's maximum length is set: from the same ``bounds.Text``
+the service checks (read in ``fields``), so that the agent cannot type past it. Amounts, quotients familiaux and
+cheque numbers also take a validator (``amount``, ``digits``). The form fields' helpers the screens import from here
+(dates, mnemonics, the bounds' numbers) are in ``fields``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import date
-from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import Any, TypeVar
 
-from PySide6.QtCore import (
-    QDate,
-    QEvent,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QRegularExpression,
-    QSize,
-    Qt,
-)
-from PySide6.QtGui import (
-    QHelpEvent,
-    QPaintEvent,
-    QRegularExpressionValidator,
-    QResizeEvent,
-    QTextCursor,
-    QValidator,
-)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRegularExpression, QSize, Qt
+from PySide6.QtGui import QHelpEvent, QPaintEvent, QRegularExpressionValidator, QResizeEvent
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -52,10 +32,42 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..models import Agent
-from ..services.bounds import AmountText, PasswordText, Range, Text
-from ..services.money.amounts import MAX_AMOUNT_CENTS
+from ..services.bounds import AmountText
+from .fields import (
+    LOGIN,
+    PASSWORD,
+    AmountValidator,
+    PlainTextLimit,
+    date_edit,
+    date_of,
+    keyed,
+    limit_of,
+    number_range,
+)
 from .table_model import RowsModel
+
+__all__ = [
+    "CELL_CHARS",
+    "PASTE_GUARD",
+    "EditorDelegate",
+    "ElidedLabel",
+    "ElidingDelegate",
+    "NameCombo",
+    "amount",
+    "bound",
+    "digits",
+    "elide_cells",
+    "said_not_cut",
+    "table_view",
+    # the form fields' helpers of ``fields`` that the screens import from here
+    "LOGIN",
+    "PASSWORD",
+    "date_edit",
+    "date_of",
+    "keyed",
+    "limit_of",
+    "number_range",
+]
 
 CELL_CHARS = 32
 """A column fitted to its contents is at most this many average characters wide; longer texts are cut (« … »)."""
@@ -247,96 +259,29 @@ class NameCombo(QComboBox):
         return super().event(event)
 
 
-def mnemonic(text: str) -> str | None:
-    """The letter after a single « & » in a label ("Co&pier vers…" → "P"), None without one."""
-    i = 0
-    while i < len(text) - 1:
-        if text[i] == "&":
-            if text[i + 1] != "&":
-                return text[i + 1].upper()
-            i += 1
-        i += 1
-    return None
+class EditorDelegate(QStyledItemDelegate):
+    """An editable table's cells edited in a QLineEdit set up by ``setup`` (``lambda e: bound(e, …)``)."""
+
+    def __init__(self, parent: QObject | None, setup: Callable[[QLineEdit], object]) -> None:
+        super().__init__(parent)
+        self.setup = setup
+
+    def createEditor(  # noqa: N802 - Qt's name
+        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QWidget:
+        editor = super().createEditor(parent, option, index)
+        if isinstance(editor, QLineEdit):
+            self.setup(editor)
+        return editor
 
 
-Button = TypeVar("Button", bound=QAbstractButton)
-
-
-def keyed(button: Button, tooltip: str) -> Button:
-    """``button`` with a tooltip that says what it does and its keyboard path (its mnemonic: "Alt+P")."""
-    letter = mnemonic(button.text())
-    button.setToolTip(f"{tooltip} (Alt+{letter})" if letter else tooltip)
-    return button
-
-
-def date_edit(d: date) -> QDateEdit:
-    edit = QDateEdit(QDate(d.year, d.month, d.day))
-    edit.setDisplayFormat("dd/MM/yyyy")
-    edit.setCalendarPopup(True)
-    return edit
-
-
-def date_of(edit: QDateEdit) -> date:
-    q = edit.date()
-    return date(q.year(), q.month(), q.day())
-
-
-# --- the bounds of what is typed -------------------------------------------------------------------------------
+# --- a typed field's bound -----------------------------------------------------------------------------------
 
 Edit = TypeVar("Edit", QLineEdit, QPlainTextEdit)
-QT_MAX_LENGTH = 32767
-"""Qt's own maximum length of a QLineEdit, i.e. no bound."""
-MAX_LENGTH = "maxLength"
-"""The property that keeps a QPlainTextEdit's bound (a QLineEdit has ``maxLength()``)."""
-
-
-def text_spec(spec: Any, field: str | None = None) -> Text:
-    """The ``bounds.Text`` of ``spec``: a Text; a column (``Family.name``); an annotated type (``bounds.Reason``);
-    or, with ``field``, a service input (dataclass) or a service function and the name of its field or parameter
-    (``text_spec(FamilyInput, "name")``)."""
-    if field is not None:
-        hints = get_type_hints(spec, include_extras=True)
-        if field not in hints:
-            raise KeyError(f"{getattr(spec, '__name__', spec)} has no field {field!r}")
-        return text_spec(hints[field])
-    if isinstance(spec, Text):
-        return spec
-    found = _text_in(spec)
-    if found is not None:
-        return found
-    if hasattr(spec, "property") and hasattr(spec.property, "columns"):  # a mapped column
-        return Text(spec)
-    raise TypeError(f"no text bound in {spec!r}")
-
-
-def _text_in(hint: Any) -> Text | None:
-    if get_origin(hint) is Annotated:
-        base, *extra = get_args(hint)
-        return next((m for m in extra if isinstance(m, Text)), None) or _text_in(base)
-    for option in get_args(hint):  # ``AmountText | None``
-        found = _text_in(option)
-        if found is not None:
-            return found
-    return None
-
-
-def number_range(spec: Any, field: str | None = None) -> tuple[int, int]:
-    """The lowest and highest numbers ``spec`` allows: an annotated type (``bounds.Capacity``), or a service input
-    or function and its field or parameter; for a QSpinBox's ``setRange``."""
-    hint = get_type_hints(spec, include_extras=True)[field] if field is not None else spec
-    found = next((m for m in get_args(hint)[1:] if isinstance(m, Range)), None)
-    if get_origin(hint) is not Annotated or found is None:
-        raise TypeError(f"no number range in {hint!r}")
-    return found.lo, found.hi
-
-
-def limit_of(spec: Any, field: str | None = None) -> int:
-    """The number of characters ``spec`` allows (see ``text_spec``)."""
-    return text_spec(spec, field).limit
 
 
 def bound(edit: Edit, spec: Any, field: str | None = None) -> Edit:
-    """``edit`` cannot hold more characters than ``spec`` allows (see ``text_spec``); returns ``edit``.
+    """``edit`` cannot hold more characters than ``spec`` allows (see ``fields.text_spec``); returns ``edit``.
 
     A QLineEdit takes it as its maximum length (and shows the beginning of what it already holds); a QPlainTextEdit
     (several lines) cuts what goes beyond as it is typed or pasted, and keeps the bound in its ``maxLength``
@@ -346,7 +291,7 @@ def bound(edit: Edit, spec: Any, field: str | None = None) -> Edit:
         edit.setMaxLength(limit)
         edit.setCursorPosition(0)  # a long value already there shows its beginning, not its end
     else:
-        _PlainTextLimit(edit, limit)
+        PlainTextLimit(edit, limit)
     return edit
 
 
@@ -364,86 +309,6 @@ def said_not_cut(edit: QLineEdit, placeholder: str) -> QLineEdit:
     return edit
 
 
-class _PlainTextLimit(QObject):
-    """A QPlainTextEdit's maximum length: what goes beyond is removed where it was typed or pasted."""
-
-    def __init__(self, edit: QPlainTextEdit, limit: int) -> None:
-        super().__init__(edit)
-        self.edit, self.limit = edit, limit
-        edit.setProperty(MAX_LENGTH, limit)
-        edit.textChanged.connect(self.clip)
-        self.clip()
-
-    def clip(self) -> None:
-        document = self.edit.document()
-        excess = document.characterCount() - 1 - self.limit  # counted as Qt counts (UTF-16), never fewer
-        if excess <= 0:
-            return
-        cursor = self.edit.textCursor()
-        end = cursor.position()
-        if end >= excess:  # what was just typed or pasted ends at the cursor
-            cursor.setPosition(end - excess)
-            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-            cursor.removeSelectedText()
-            self.edit.setTextCursor(cursor)
-        if document.characterCount() - 1 > self.limit:
-            self.edit.setPlainText(self.edit.toPlainText()[: self.limit])
-            self.edit.moveCursor(QTextCursor.MoveOperation.End)
-
-
-LOGIN = Text(Agent.login)
-"""An agent's identifier, wherever it is typed (the login, a supervisor's confirmation, the set-up)."""
-PASSWORD = PasswordText
-"""An agent's password, wherever it is typed (what ``change_password`` and the set-up accept)."""
-
-
-def max_length(edit: QLineEdit | QPlainTextEdit) -> int:
-    """The bound of a field (Qt's default, 32767, when none was set)."""
-    if isinstance(edit, QLineEdit):
-        return edit.maxLength()
-    value = edit.property(MAX_LENGTH)
-    return int(value) if value is not None else QT_MAX_LENGTH
-
-
-AMOUNT_DIGITS = len(str(MAX_AMOUNT_CENTS // 100))
-"""Digits before the comma in the largest amount the services accept (100 000,00 €)."""
-SPACES = " \u202f\xa0"
-_AMOUNT = re.compile(r"(?P<sign>[+\-\u2212]?)(?P<units>[0-9 \u202f\xa0]*)(?:[.,](?P<cents>[0-9]*))?")
-
-
-class AmountValidator(QValidator):
-    """An amount as the services read it (``parse_amount``): ASCII digits, spaces between the thousands, a comma or
-    a point and two decimals at most, a final « € »; a sign only when ``signed``; never above the largest amount.
-    « ١٢,٥٠ », « 𝟏𝟐 » and « 12,345 » cannot be typed."""
-
-    def __init__(self, parent: QObject | None = None, signed: bool = False) -> None:
-        super().__init__(parent)
-        self.signed = signed
-
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        return amount_state(text, self.signed), text, pos  # as QRegularExpressionValidator answers
-
-
-def amount_state(text: str, signed: bool = False) -> QValidator.State:
-    """Acceptable (an amount ``parse_amount`` reads), Intermediate (empty, or on the way: « 12, ») or Invalid (no
-    amount begins so)."""
-    body = text.strip(SPACES)
-    if body.endswith("€"):
-        body = body[:-1].rstrip(SPACES)
-    match = _AMOUNT.fullmatch(body)
-    if match is None or (match["sign"] and not signed) or match["units"][:1] in tuple(SPACES):
-        return QValidator.State.Invalid
-    units = "".join(ch for ch in match["units"] if ch not in SPACES)
-    cents = match["cents"] or ""
-    if len(units) > AMOUNT_DIGITS or len(cents) > 2:
-        return QValidator.State.Invalid
-    if int(units or 0) * 100 + int(cents.ljust(2, "0")) > MAX_AMOUNT_CENTS:
-        return QValidator.State.Invalid
-    if not units or match["cents"] == "":  # « », « - », « ,5 », « 12, »: on the way to an amount
-        return QValidator.State.Intermediate
-    return QValidator.State.Acceptable
-
-
 def amount(
     edit: QLineEdit, spec: Any = AmountText, field: str | None = None, *, signed: bool = False
 ) -> QLineEdit:
@@ -459,19 +324,3 @@ def digits(edit: QLineEdit, spec: Any, field: str | None = None) -> QLineEdit:
     bound(edit, spec, field)
     edit.setValidator(QRegularExpressionValidator(QRegularExpression("[0-9]*"), edit))
     return edit
-
-
-class EditorDelegate(QStyledItemDelegate):
-    """An editable table's cells edited in a QLineEdit set up by ``setup`` (``lambda e: bound(e, …)``)."""
-
-    def __init__(self, parent: QObject | None, setup: Callable[[QLineEdit], object]) -> None:
-        super().__init__(parent)
-        self.setup = setup
-
-    def createEditor(  # noqa: N802 - Qt's name
-        self, parent: QWidget, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
-    ) -> QWidget:
-        editor = super().createEditor(parent, option, index)
-        if isinstance(editor, QLineEdit):
-            self.setup(editor)
-        return editor
