@@ -1,4 +1,5 @@
-"""Counter payments ("règlements") with gapless receipt numbers, reversals and adjustments (DESIGN.md §2.3).
+"""Counter payments ("règlements") with gapless receipt numbers, reversals and adjustments (the tills they
+belong to: docs/regie.md).
 
 Receipt numbers are taken from a per-structure-and-year counter row incremented inside the payment's own
 transaction: a rolled-back payment never consumes a number, and two counters never get the same one.
@@ -450,3 +451,23 @@ def _online_reference(online: OnlinePayment) -> str:
 def suggested_amount(missing_cents: int) -> str:
     """The amount proposed in the payment dialog ("65,00"), editable by the agent."""
     return f"{missing_cents // 100},{missing_cents % 100:02d}" if missing_cents > 0 else ""
+
+
+@checked
+def last_cheque_bank(db: Database, family_id: int) -> str:
+    """The bank of the family's last cheque ("" if none, or erased): a family pays from the same chequebook, so
+    the payment dialog proposes it (the agent may change it)."""
+    with db.reading() as uow:
+        s = uow.session
+        sealed = s.scalar(
+            select(Payment.cheque_bank)
+            .where(
+                Payment.family_id == family_id,
+                Payment.method == PaymentMethod.CHEQUE,
+                Payment.cheque_bank.is_not(None),
+            )
+            .order_by(Payment.paid_at.desc(), Payment.id.desc())
+            .limit(1)
+        )
+        bank = opened_text(s, sealed)
+        return "" if bank == ERASED else bank

@@ -26,6 +26,7 @@ from ...services.money.amounts import format_eur
 from ...services.money.payments import (
     Receipt,
     adjust,
+    last_cheque_bank,
     ledger_rows,
     payment_rows,
     record_payment,
@@ -184,6 +185,8 @@ class BalancesTab(QWidget):
             return None
         key = new_operation_key()  # the money handed over now: kept for every retry while the dialog is open
         structure = next((x.name for x in self.ctx.structures if x.id == structure_id), "")
+        family_id = self.family.id
+        bank = self.ctx.ops.run(lambda: last_cheque_bank(self.ctx.db, family_id), default="")
         dialog = PaymentDialog(
             parent or self,
             self.family.id,
@@ -193,6 +196,7 @@ class BalancesTab(QWidget):
             wallet,
             missing_cents,
             structure,
+            bank or "",
         )
         dialog.submitted.connect(lambda: self._record_payment(dialog, structure_id, key, on_paid))
         self.dialog = dialog
