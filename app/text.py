@@ -1,21 +1,170 @@
-"""French wording shared by the services, the command line and the screens: counted nouns with their plural.
+"""French formats and wording, the one home shared by every layer (services, documents, e-mails, command line,
+counter screens, family portal): dates, times, amounts, counted nouns, the labels of the school zones.
 
-The plural rule is CLDR's, through Babel: in French, 0 and 1 take the singular ("0 jour copié", "1 place"),
-2 and more the plural ("5 jours copiés"); a million and more is "many" in CLDR and takes the plural too.
+- Dates: ``long_date`` (« lundi 1er septembre 2026 », « 1er septembre 2026 », « 21 décembre »), ``short_date``
+  (« 01/09/2026 », « lun. 01/09/2026 », « 01/09 »), ``month_year`` (« décembre 2026 »), ``MONTHS``, ``WEEKDAYS``;
+  the first day of a month is written « 1er », every other day by its number. An aware datetime is read in Paris
+  time.
+- Times: ``clock_time`` (« 14:05 »), ``moment`` (« 01/09/2026 à 14:05 »), ``long_moment`` (« lundi 1er septembre
+  2026 à 14:05 »).
+- Amounts (cents in, Babel's fr_FR out): ``format_eur`` (« 13,00 € », « −4,50 € », « 1 234,50 € » with a narrow
+  no-break space), ``plain_amount`` (« 12,50 », what a field shows), ``amount_in_words``.
+- Counts: ``count`` / ``plural`` (CLDR's rule through Babel: in French 0 and 1 take the singular, « 0 jour copié »,
+  « 1 place »; 2 and more the plural, « 5 jours copiés »; a million and more is "many" in CLDR and takes the plural
+  too).
+- Labels: ``ZONE_LABELS`` / ``zone_label`` (« Zone C »).
+
+Nothing here imports the models, the services, Qt or the web: the login window imports it before SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import cache, lru_cache
 from typing import Any
 
 from babel import Locale
+from babel.dates import get_day_names, get_month_names
+from babel.numbers import format_currency, format_decimal
+
+from .clock import PARIS
+
+LOCALE = "fr_FR"
 
 
 @cache
 def _locale() -> Locale:
-    return Locale.parse("fr_FR")
+    return Locale.parse(LOCALE)
+
+
+# --- dates -----------------------------------------------------------------------------------------------------
+
+MONTHS: tuple[str, ...] = tuple(get_month_names("wide", locale=LOCALE)[m] for m in range(1, 13))
+"""« janvier » … « décembre »: ``MONTHS[d.month - 1]``."""
+WEEKDAYS: tuple[str, ...] = tuple(get_day_names("wide", locale=LOCALE)[d] for d in range(7))
+"""« lundi » … « dimanche »: ``WEEKDAYS[d.weekday()]`` (Monday is 0, as Python counts)."""
+_SHORT_WEEKDAYS: tuple[str, ...] = tuple(get_day_names("abbreviated", locale=LOCALE)[d] for d in range(7))
+
+
+def _paris(at: datetime) -> datetime:
+    """An aware instant in Paris time (what the family and the agent read); a naive one is already local."""
+    return at.astimezone(PARIS) if at.tzinfo is not None else at
+
+
+def _day(d: date) -> date:
+    """The calendar day of a date, or of an instant in Paris time."""
+    if isinstance(d, datetime):
+        return _paris(d).date()
+    return d
+
+
+def day_of_month(d: date) -> str:
+    """« 1er » for the first day of a month, as French writes it; the number for every other day (« 2 », « 21 »)."""
+    day = _day(d).day
+    return "1er" if day == 1 else str(day)
+
+
+@lru_cache(maxsize=512)
+def month_year(d: date) -> str:
+    """« décembre 2026 »."""
+    d = _day(d)
+    return f"{MONTHS[d.month - 1]} {d.year}"
+
+
+@lru_cache(maxsize=4096)
+def _long_date(d: date, weekday: bool, year: bool) -> str:
+    words = [WEEKDAYS[d.weekday()]] if weekday else []
+    words += [day_of_month(d), MONTHS[d.month - 1]]
+    if year:
+        words.append(str(d.year))
+    return " ".join(words)
+
+
+def long_date(d: date, *, weekday: bool = True, year: bool = True) -> str:
+    """« lundi 1er septembre 2026 »; without the weekday « 1er septembre 2026 » (a letter's date, a period), without
+    the year either « 21 décembre »."""
+    return _long_date(_day(d), weekday, year)
+
+
+def short_date(d: date, *, weekday: bool = False, year: bool = True) -> str:
+    """« 01/09/2026 » (tables, labels, subjects); with the weekday « lun. 01/09/2026 », without the year « 01/09 »."""
+    d = _day(d)
+    text = f"{d.day:02d}/{d.month:02d}" + (f"/{d.year:04d}" if year else "")
+    return f"{_SHORT_WEEKDAYS[d.weekday()]} {text}" if weekday else text
+
+
+def clock_time(at: time | datetime, *, seconds: bool = False) -> str:
+    """« 14:05 » (« 14:05:09 » with the seconds); an aware instant in Paris time."""
+    if isinstance(at, datetime):
+        at = _paris(at).timetz()
+    text = f"{at.hour:02d}:{at.minute:02d}"
+    return f"{text}:{at.second:02d}" if seconds else text
+
+
+def moment(at: datetime, *, compact: bool = False, seconds: bool = False) -> str:
+    """An instant in Paris time: « 01/09/2026 à 14:05 » in a sentence, « 01/09/2026 14:05 » ``compact`` (a table's
+    column, a log line)."""
+    return f"{short_date(at)}{' ' if compact else ' à '}{clock_time(at, seconds=seconds)}"
+
+
+def long_moment(at: datetime, *, weekday: bool = True) -> str:
+    """« lundi 1er septembre 2026 à 14:05 » (Paris time); without the weekday « 1er septembre 2026 à 14:05 »."""
+    return f"{long_date(at, weekday=weekday)} à {clock_time(at)}"
+
+
+# --- amounts ---------------------------------------------------------------------------------------------------
+
+MINUS = "\u2212"
+"""The minus sign of a negative amount (« −2,00 € »), not the hyphen Babel writes."""
+
+
+@lru_cache(maxsize=4096)
+def format_eur(cents: int) -> str:
+    """``1300`` → ``"13,00 €"``, ``-450`` → ``"−4,50 €"``, ``123450`` → ``"1 234,50 €"``: Babel's fr_FR (a narrow
+    no-break space between the thousands, a no-break space before « € ») and a true minus sign."""
+    text = format_currency(Decimal(cents) / 100, "EUR", locale=LOCALE)
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def plain_amount(cents: int) -> str:
+    """``1250`` → ``"12,50"``: the figure without « € » nor thousands separator, as a field shows it for the agent to
+    change and a spreadsheet reads it back (``parse_amount`` reads it); a negative one with a hyphen (« -4,50 »)."""
+    return format_decimal(Decimal(cents) / 100, "0.00", locale=LOCALE)
+
+
+def amount_in_words(cents: int) -> str:
+    """An amount written out as a régie writes it (« arrêté à la somme de … », a receipt): « soixante-deux euros »,
+    « un euro et cinq centimes », « cent trente-huit euros et cinquante centimes », « un million d'euros ». The
+    numbers are num2words' (French rules: « vingt et un », « quatre-vingts »); a negative amount starts with
+    « moins »."""
+    from num2words import num2words
+
+    sign, cents = ("moins ", -cents) if cents < 0 else ("", cents)
+    euros, rest = divmod(cents, 100)
+    words = num2words(euros, lang="fr")
+    unit = "euro" if euros in (0, 1) else "euros"
+    # « un million d'euros », « deux milliards d'euros »
+    text = f"{words} d'euros" if euros and euros % 1_000_000 == 0 else f"{words} {unit}"
+    if rest:
+        centimes = f"{num2words(rest, lang='fr')} {'centime' if rest == 1 else 'centimes'}"
+        text = f"{text} et {centimes}" if euros else centimes
+    return sign + text
+
+
+# --- labels ----------------------------------------------------------------------------------------------------
+
+ZONE_LABELS = {"A": "Zone A", "B": "Zone B", "C": "Zone C", "Corse": "Corse", "DOM": "DOM (outre-mer)"}
+"""The school holiday zones (``config.SCHOOL_ZONES``) as a list or a summary shows them."""
+
+
+def zone_label(zone: str) -> str:
+    """« Zone C », « DOM (outre-mer) »; a zone the application does not know by its code."""
+    return ZONE_LABELS.get(zone, zone)
+
+
+# --- counts ----------------------------------------------------------------------------------------------------
 
 
 def is_singular(n: int) -> bool:
@@ -38,25 +187,6 @@ def count(n: int, singular: str, plural_form: str | None = None) -> str:
     → "1 place",
     ``count(2, "demande en cours", "demandes en cours")`` → "2 demandes en cours"."""
     return f"{n} {plural(n, singular, plural_form)}"
-
-
-def amount_in_words(cents: int) -> str:
-    """An amount written out as a régie writes it (« arrêté à la somme de … », a receipt): « soixante-deux euros »,
-    « un euro et cinq centimes », « cent trente-huit euros et cinquante centimes », « un million d'euros ». The
-    numbers are num2words' (French rules: « vingt et un », « quatre-vingts »); a negative amount starts with
-    « moins »."""
-    from num2words import num2words
-
-    sign, cents = ("moins ", -cents) if cents < 0 else ("", cents)
-    euros, rest = divmod(cents, 100)
-    words = num2words(euros, lang="fr")
-    unit = "euro" if euros in (0, 1) else "euros"
-    # « un million d'euros », « deux milliards d'euros »
-    text = f"{words} d'euros" if euros and euros % 1_000_000 == 0 else f"{words} {unit}"
-    if rest:
-        centimes = f"{num2words(rest, lang='fr')} {'centime' if rest == 1 else 'centimes'}"
-        text = f"{text} et {centimes}" if euros else centimes
-    return sign + text
 
 
 @cache

@@ -1,27 +1,19 @@
-"""Money helpers: exact cents, French formatting and parsing (Babel, locale fr_FR)."""
+"""Money helpers: exact cents and the parsing of a typed amount. Amounts are written by ``app.text`` (``format_eur``,
+``plain_amount``): ``format_eur`` and ``MINUS`` are re-exported here for the screens that still import them from
+this module (transition, issue 32)."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import format_currency
-
+from ...text import MINUS, format_eur
 from ..errors import ValidationError
+
+__all__ = ["MAX_AMOUNT_CENTS", "MAX_PAYMENT_CENTS", "MINUS", "format_eur", "parse_amount"]
 
 MAX_PAYMENT_CENTS = 1_000_000  # 10 000,00 €
 MAX_AMOUNT_CENTS = 10_000_000  # 100 000,00 €: no amount typed anywhere goes beyond
-
-
-MINUS = "\u2212"
-"""The minus sign of a negative amount (« −2,00 € »), not the hyphen Babel writes."""
-
-
-def format_eur(cents: int) -> str:
-    """``1300`` → ``"13,00 €"``, ``-200`` → ``"−2,00 €"`` (narrow no-break spaces as the French locale wants, and a
-    true minus sign)."""
-    text = format_currency(Decimal(cents) / 100, "EUR", locale="fr_FR")
-    return MINUS + text[1:] if text.startswith("-") else text
 
 
 def parse_amount(text: str) -> int:
@@ -46,5 +38,7 @@ def parse_amount(text: str) -> int:
     if cents != cents.to_integral_value():
         raise ValidationError(f"Montant invalide : « {text.strip()} » (deux décimales au plus).")
     if abs(cents) > MAX_AMOUNT_CENTS:
-        raise ValidationError(f"Montant hors limites : « {text.strip()} » (100 000,00 € au plus).")
+        raise ValidationError(
+            f"Montant hors limites : « {text.strip()} » ({format_eur(MAX_AMOUNT_CENTS)} au plus)."
+        )
     return int(cents)
