@@ -1,4 +1,5 @@
-"""Opening days from the school and public holiday tables (DESIGN.md §2.1)."""
+"""Opening days from the school and public holiday tables: the school year of a date, the ALAE Wednesdays
+outside school and public holidays, the holiday periods' booking opening dates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every worked example of DESIGN.md §2.2, checked through the booking recap on the demo calendar (zone C)."""
+"""Every worked example of the booking rules (docs/architecture.md, « The booking rules' worked examples »),
+checked through the booking recap on the demo calendar (zone C)."""
 
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ EXAMPLES = [
 
 @pytest.mark.parametrize(("n", "code", "day", "at", "verdict", "words"), EXAMPLES)
 def test_design_booking_example(demo_rw, n, code, day, at, verdict, words):
-    """DESIGN.md §2.2 example {n}: the recap's rule check gives the expected verdict and French reason."""
+    """Worked example {n} of the booking rules: the recap's check gives the expected verdict and French reason."""
     check = _check(demo_rw, code, day, at)
     assert check.verdict is verdict, (n, check)
     assert words.lower() in check.reason.lower()
@@ -113,7 +114,7 @@ def test_example_10_refusal_names_the_deadline(demo_rw):
     [(paris(date(2026, 12, 13), time(23, 59)), True), (paris(date(2026, 12, 14), time(0, 0)), False)],
 )
 def test_example_12_cancellation_until_15_days_before(demo_rw, at, allowed):
-    """DESIGN.md §2.2 example 12: Mon 28 Dec 2026 can be cancelled until Sun 13 Dec 23:59, not on the 14th."""
+    """Worked example 12: Mon 28 Dec 2026 can be cancelled until Sun 13 Dec 23:59, not on the 14th."""
     family_id, children = new_family(demo_rw, balance_cents=10_000)
     day = date(2026, 12, 28)
     basket = Basket(family_id)

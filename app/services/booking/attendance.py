@@ -1,5 +1,5 @@
-"""Attendance and medical certificates (DESIGN.md §2.3): an absence is billed unless a certificate is
-recorded within 48 hours after the absent day, which refunds the charge."""
+"""Attendance and medical certificates: an absence is billed unless a certificate is recorded within 48 hours
+after the absent day, which refunds the charge."""
 
 from __future__ import annotations
 

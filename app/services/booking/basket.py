@@ -199,9 +199,9 @@ class Recap:
         return self.balance_cents < 0
 
     def totals(self) -> list[Total]:
-        """The recap's figures as the family and the agent read them (DESIGN §2.3): the reservations, the waitlist's
-        part of them as its own sub-total, the refunds, the balance now and after — the « solde après » leaves the
-        waitlist out, as the outcome will."""
+        """The recap's figures as the family and the agent read them, the same at the counter and on the portal:
+        the reservations, the waitlist's part of them as its own sub-total (debited only if a place frees), the
+        refunds, the balance now and after — the « solde après » leaves the waitlist out, as the outcome will."""
         figures = [Total("Réservations", self.cost_cents)]
         if self.waitlist_cents:
             figures.append(Total("dont liste d'attente", self.waitlist_cents, WAITLIST_MEANING))

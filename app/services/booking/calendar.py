@@ -1,4 +1,5 @@
-"""School and public holiday calendars, and the opening days of activities (DESIGN.md §2.1).
+"""School and public holiday calendars, and the opening days of activities: ALAE Wednesdays outside school
+holidays, public holidays and local closings; ALSH weekdays of the holiday periods.
 
 Holidays are seeded from the ``vacances-scolaires-france`` and ``holidays`` packages into tables that an
 administrator can edit; every rule reads the tables, never the packages directly.

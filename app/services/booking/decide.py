@@ -1,4 +1,5 @@
-"""The booking decision, pure: no session, no clock, no I/O (DESIGN §2.3–2.5).
+"""The booking decision, pure: no session, no clock, no I/O (places, waitlist ranks, promotions and the balance
+rule; its place in a booking's flow: docs/architecture.md, « A booking, from a click to the e-mail »).
 
 Given the facts read under the days' locks — each day's capacity, accepted count and waitlist (``Slot``) — the
 family's balance, and the basket's lines already checked by the rules (``Request``: the verdict, the price or the

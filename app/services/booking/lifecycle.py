@@ -1,5 +1,6 @@
 """The reservation lifecycle: the only code that changes a reservation's status or waitlist position, with its
-money (charges and refunds), its audit rows and its e-mails (DESIGN.md §2.3–2.5).
+money (charges and refunds), its audit rows and its e-mails (docs/architecture.md, « A booking, from a click to
+the e-mail »).
 
 Transitions: a request is accepted and charged, waitlisted with its rank, or refused; an accepted or waitlisted
 reservation is cancelled (refunded when accepted); the oldest waitlisted requests are promoted and charged when

@@ -1,4 +1,5 @@
-"""The portal's booking rules (DESIGN.md §2.2), as pure functions of the policy data and an instant.
+"""The portal's booking rules — booking window, booking and cancellation deadlines, the balance rule — as pure
+functions of the policy data and an instant (their worked examples: docs/architecture.md).
 
 Nothing here reads the database or the system clock: the caller passes the activity, the day's calendar facts
 and ``now`` (aware). All dates are Europe/Paris local dates; "until 23:59" means allowed during that whole
@@ -170,7 +171,8 @@ def check_leave_waitlist(*, day: date, now: datetime) -> RuleCheck:
 
 @dataclass(frozen=True)
 class BalanceCheck:
-    """The balance rule of a basket (DESIGN §2.3), with what is missing to confirm it."""
+    """The balance rule of a basket (no addition from an account in debit; the balance covers the additions'
+    estimated cost minus the refunds), with what is missing to confirm it."""
 
     needed_cents: int
     """Estimated cost of the requested additions (waitlisted ones included) − refunds of in-time cancellations."""

@@ -1,4 +1,5 @@
-"""Basket → recap → confirm: the two-step validation of the portal (DESIGN.md §2.5), with no Qt.
+"""Basket → recap → confirm: the two-step validation of the portal (« Valider » shows the recap, « Confirmer »
+records it), with no Qt.
 
 ``recap`` reads and explains; ``confirm`` re-checks everything in one transaction with the days locked, applies
 the balance rule to the whole basket, writes reservations, charges, refunds and promotions, and returns each

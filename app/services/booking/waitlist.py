@@ -1,4 +1,4 @@
-"""Places and waitlist of activity days (DESIGN.md §2.4): locking days, counting places, reading queues.
+"""Places and waitlist of activity days: locking days, counting places, reading queues.
 
 Invariant: accepted reservations ≤ capacity. Waitlist positions of a day are kept contiguous (1..n) in request
 order, unless a supervisor reorders them; the rank shown is the position. Status and position changes are made

@@ -1,4 +1,4 @@
-"""Online payments by card (DESIGN §2.9): a family tops up a wallet on the portal through its structure's payment
+"""Online payments by card: a family tops up a wallet on the portal through its structure's payment
 site (PayFiP for a town's régie), and exactly one payment is recorded when the site says it was paid.
 
 1. ``start_online_payment``: the amount (1,00 € to 1 000,00 €) and the wallet are checked, a ``pending`` row with our

@@ -1,5 +1,6 @@
-"""The payment sites a family is sent to (DESIGN §2.9), through ``eopayment``: PayFiP (``payfip_ws``, the DGFiP's
-service for a town's régie), ``dummy`` for the demonstration, and eopayment's other backends by configuration.
+"""The payment sites a family is sent to when it pays by card, through ``eopayment``: PayFiP (``payfip_ws``, the
+DGFiP's service for a town's régie), ``dummy`` for the demonstration, and eopayment's other backends by
+configuration.
 
 ``PaymentGateway`` is what the services call: ``request`` (the address of the payment page) and ``status`` (what the
 backend says of a payment, asked again every time: a notification or a return is never believed on its own). It
