@@ -11,6 +11,7 @@ from vacances_scolaires_france import SchoolHolidayDates
 
 from app.clock import paris
 from app.models import OpeningKind
+from app.services.booking.kinds import ALAE_DEADLINE, ALSH_BOOKING, ALSH_CANCEL
 from app.services.booking.rules import (
     DayFacts,
     Verdict,
@@ -19,7 +20,6 @@ from app.services.booking.rules import (
     check_cancellation,
     check_leave_waitlist,
 )
-from app.services.setup.defaults import ALAE_DEADLINE, ALSH_BOOKING, ALSH_CANCEL
 
 FERIES = holidays.France(years=[2026, 2027], language="fr")
 SCHOOL = SchoolHolidayDates()

@@ -18,7 +18,10 @@ class WalletKind(enum.StrEnum):
 
 
 class ActivityKind(enum.StrEnum):
-    """How an activity's days are laid out: ALAE Wednesdays or ALSH holiday periods."""
+    """How an activity's days are laid out: ALAE Wednesdays or ALSH holiday periods.
+
+    Each member has its entry in ``app.services.booking.kinds`` (labels, defaults, day generator) and its value in
+    the ``activities.kind`` CHECK constraint (a migration); a member without them is refused."""
 
     ALAE_WEDNESDAY = "alae_wednesday"
     ALSH_HOLIDAYS = "alsh_holidays"

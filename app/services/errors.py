@@ -6,6 +6,7 @@ Services raise them; the GUI and the command line turn them into a message in on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the login window imports this module before the models (and SQLAlchemy) are loaded
@@ -177,6 +178,18 @@ class DatabaseRefused(PermissionDenied):
 
 class UnknownEntity(NotFound):
     """An identifier that does not exist (child, family, activity, day, reservation…)."""
+
+
+class UnknownActivityKind(DomainError):
+    """A kind of activity the application has no entry for (``app.services.booking.kinds``): refused, never laid
+    out like another kind."""
+
+    def __init__(self, kind: str, known: Sequence[str]) -> None:
+        super().__init__(
+            f"Type d'activité inconnu de l'application : « {cut(kind, 40)} » (types connus : {', '.join(known)}). "
+            "Ses journées et ses réglages par défaut ne sont pas définis : rien n'a été fait."
+        )
+        self.kind = kind
 
 
 class WrongFamily(ValidationError):

@@ -26,9 +26,8 @@ from ...models import (
     Structure,
 )
 from ..errors import ValidationError
+from .kinds import Holiday, YearCalendar, kind_entry, school_wednesdays
 from .rules import DayFacts
-
-WEDNESDAY = 2
 
 
 def school_year_of(d: date) -> str:
@@ -133,40 +132,31 @@ def school_holidays(session: Session, zone: str, school_year: str | None = None)
     return list(session.scalars(stmt))
 
 
-def _summer(session: Session, zone: str, school_year: str) -> SchoolHoliday | None:
-    for h in school_holidays(session, zone, school_year):
-        if h.start_date.month in (6, 7):
-            return h
-    return None
+def _holidays(session: Session, zone: str, school_year: str) -> tuple[Holiday, ...]:
+    return tuple(
+        Holiday(h.name, h.start_date, h.end_date) for h in school_holidays(session, zone, school_year)
+    )
 
 
-def school_year_bounds(session: Session, zone: str, school_year: str) -> tuple[date, date]:
-    """First and last school days: the day after the previous summer, the day before this summer."""
+def year_calendar(
+    session: Session, zone: str, school_year: str, structure_id: int | None = None
+) -> YearCalendar:
+    """What the tables say about a school year for one structure: what the day generators (``kinds``) read."""
     first = _first_year(school_year)
-    previous_summer = _summer(session, zone, f"{first - 1}-{first}")
-    this_summer = _summer(session, zone, school_year)
-    start = previous_summer.end_date + timedelta(days=1) if previous_summer else date(first, 9, 1)
-    if this_summer is None:
-        raise ValidationError(
-            f"Les vacances d'été {school_year} ne sont pas dans le calendrier (zone {zone})."
-        )
-    return start, this_summer.start_date - timedelta(days=1)
+    holidays = _holidays(session, zone, school_year)
+    previous_summer = next((h for h in _holidays(session, zone, f"{first - 1}-{first}") if h.is_summer), None)
+    first_school_day = previous_summer.end + timedelta(days=1) if previous_summer else date(first, 9, 1)
+    start = min(first_school_day, date(first, 9, 1))
+    end = max([date(first + 1, 8, 31), *(h.end for h in holidays)])
+    closed = frozenset(closed_dates(session, start, end, structure_id))
+    return YearCalendar(zone, school_year, holidays, closed, first_school_day)
 
 
 def alae_wednesdays(
     session: Session, zone: str, school_year: str, structure_id: int | None = None
 ) -> list[date]:
     """Every Wednesday of the school year outside school holidays, public holidays and local closings."""
-    start, end = school_year_bounds(session, zone, school_year)
-    closed = closed_dates(session, start, end, structure_id)
-    ranges = [(h.start_date, h.end_date) for h in school_holidays(session, zone)]
-    d = start + timedelta(days=(WEDNESDAY - start.weekday()) % 7)
-    days = []
-    while d <= end:
-        if d not in closed and not any(a <= d <= b for a, b in ranges):
-            days.append(d)
-        d += timedelta(days=7)
-    return days
+    return school_wednesdays(year_calendar(session, zone, school_year, structure_id))
 
 
 def weekdays_between(start: date, end: date, closed: set[date]) -> list[date]:
@@ -314,7 +304,9 @@ def facts_from(
 ) -> dict[date, DayFacts]:
     """DayFacts for each date from what the tables say: the activity's days (closed flag, closing reason, the
     period's opening date), the public holidays, the local closings and the school holidays (start, end, name)
-    around those dates."""
+    around those dates; a date in the school holidays is said to be off for them when the activity's kind does
+    not run in them."""
+    entry = kind_entry(kind)
     facts: dict[date, DayFacts] = {}
     for d in wanted:
         row = days.get(d)
@@ -331,7 +323,7 @@ def facts_from(
             reason = "pas d'accueil le week-end"
         else:
             holiday = next((name for start, end, name in vacations if start <= d <= end), None)
-            if holiday is not None and kind is ActivityKind.ALAE_WEDNESDAY:
+            if holiday is not None and not entry.runs_in_school_holidays:
                 reason = f"vacances scolaires ({holiday})"
             else:
                 reason = "pas d'accueil ce jour-là"

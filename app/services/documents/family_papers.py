@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ...clock import local_today
 from ...models import Family, Structure
+from ..booking.kinds import all_kinds_text
 from ..bounds import PersonName, Text, checked
 from ..errors import UnknownEntity
 from ..money.amounts import format_eur
@@ -63,7 +64,7 @@ def portal_letter_pdf(
         Paragraph(
             esc(
                 "Madame, Monsieur, voici vos codes d'accès au portail famille, qui permet de réserver en ligne "
-                "l'ALAE du mercredi et l'ALSH des vacances et de consulter votre solde."
+                f"{all_kinds_text()} et de consulter votre solde."
             ),
             st["normal"],
         ),

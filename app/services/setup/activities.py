@@ -1,5 +1,6 @@
-"""Activities: create (the seed's policy prefilled by kind), edit, archive, delete an activity never booked;
-prices by quotient-familial bracket; the booking policy as data (DESIGN.md §2.2)."""
+"""Activities: create (the defaults of the kind prefilled, ``booking.kinds``), edit, archive, delete an activity
+never booked; prices by quotient-familial bracket; the booking policy (when days open, the booking and cancelling
+deadlines) stored as data on the activity, which the booking rules read."""
 
 from __future__ import annotations
 
@@ -29,12 +30,12 @@ from ...models import (
 )
 from .. import audit
 from ..actors import Actor
+from ..booking.kinds import Policy, kind_entry
 from ..bounds import AmountText, Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..money.amounts import parse_amount
 from ..permissions import rule
 from ..uow import Database, Shown
-from .defaults import POLICIES, Policy
 
 NAME_MAX = 120
 MAX_PRICE_CENTS = 100_000  # 1 000,00 € a day
@@ -47,8 +48,9 @@ WALLET_LOCKED = (
 
 
 def policy_for(kind: ActivityKind) -> Policy:
-    """The seed's defaults for a kind of activity (what the creation form shows first)."""
-    return POLICIES[ActivityKind(kind)]
+    """The defaults of a kind of activity (what the creation form shows first): its registry entry's policy;
+    ``UnknownActivityKind`` for a kind without one."""
+    return kind_entry(kind).policy
 
 
 @dataclass
@@ -222,8 +224,8 @@ def _snapshot(a: Activity) -> dict[str, object]:
 
 
 def _validated(data: ActivityInput) -> dict[str, object]:
-    kind = ActivityKind(data.kind)
-    policy = policy_for(kind)
+    entry = kind_entry(data.kind)  # a kind without an entry is refused here, before anything is written
+    kind, policy = entry.kind, entry.policy
     rule = data.period_opening_rule or policy.period_opening_rule
     weeks = (
         data.period_opening_weeks if data.period_opening_weeks is not None else policy.period_opening_weeks
@@ -251,7 +253,7 @@ def _validated(data: ActivityInput) -> dict[str, object]:
 
 def _policy_of(data: ActivityInput) -> tuple[DeadlineRule, DeadlineRule, OpeningKind, int | None]:
     """The booking policy given in the form, the seed's for the kind where it says nothing; checked."""
-    usual = policy_for(ActivityKind(data.kind))
+    usual = policy_for(data.kind)
     booking = check_deadline(data.booking) if data.booking is not None else replace(usual.booking)
     cancel = check_deadline(data.cancel) if data.cancel is not None else replace(usual.cancel)
     opening_kind = OpeningKind(data.opening_kind) if data.opening_kind is not None else usual.opening_kind

@@ -1,5 +1,5 @@
 """A school year: the zone's holiday calendar (school holidays, public holidays, local closings), editable before
-and after, and the activity days generated from it (DESIGN.md §2.1 and §2.7).
+and after, and the activity days generated from it, laid out as each activity's kind says (``booking.kinds``).
 
 The calendar comes from ``vacances-scolaires-france`` (zones A, B, C) and ``holidays`` (France) into tables the
 administrator edits; the rules and the generation read the tables only. Generating is idempotent: it creates the
@@ -24,11 +24,9 @@ from ...config import SCHOOL_ZONES
 from ...models import (
     Activity,
     ActivityDay,
-    ActivityKind,
     LocalClosing,
     Period,
     PeriodOpeningRule,
-    PeriodScope,
     PublicHoliday,
     Reservation,
     SchoolHoliday,
@@ -39,6 +37,7 @@ from ...text import count
 from .. import audit
 from ..actors import Actor
 from ..booking import calendar
+from ..booking.kinds import kind_entry
 from ..bounds import Text, checked
 from ..errors import UnknownEntity, ValidationError
 from ..permissions import rule
@@ -49,7 +48,6 @@ Zone = Annotated[str, Text(max_len=12, label="zone")]
 SchoolYearText = Annotated[str, Text(max_len=9, label="année scolaire")]
 PACKAGE_ZONES = frozenset({"A", "B", "C"})
 NAME_MAX = 80
-SUMMER_MONTHS = (6, 7)
 
 
 # --- school years ----------------------------------------------------------------------------------------
@@ -79,10 +77,6 @@ def check_zone(zone: str) -> str:
     if zone not in ZONES:
         raise ValidationError(f"Zone scolaire inconnue : « {zone[:20]} » (A, B, C, Corse ou DOM).")
     return zone
-
-
-def is_summer(start: date) -> bool:
-    return start.month in SUMMER_MONTHS
 
 
 # --- the calendar ----------------------------------------------------------------------------------------
@@ -549,7 +543,7 @@ def _sync_days(
     s.flush()
 
 
-def _generate_alae(
+def _generate(
     s: Session,
     activity: Activity,
     zone: str,
@@ -557,57 +551,29 @@ def _generate_alae(
     result: ActivityGeneration,
     from_day: date | None,
 ) -> None:
-    wanted: dict[date, int | None] = dict.fromkeys(
-        calendar.alae_wednesdays(s, zone, school_year, activity.structure_id)
+    """The activity's days of the school year as its kind lays them out (``kinds``), with the holiday periods
+    they belong to: a period is created for each holiday the activity runs in, follows the holiday's dates when
+    they change, and goes when its holiday no longer belongs and no day is left in it."""
+    plan = kind_entry(activity.kind).days(
+        calendar.year_calendar(s, zone, school_year, activity.structure_id), activity.period_scope
     )
-    start, end = school_year_span(school_year)
-    existing = list(
-        s.scalars(
-            select(ActivityDay).where(
-                ActivityDay.activity_id == activity.id, ActivityDay.day.between(start, end)
-            )
-        )
-    )
-    _sync_days(s, activity, wanted, existing, result, from_day)
-
-
-def _in_scope(activity: Activity, holiday: SchoolHoliday) -> bool:
-    if holiday.name.startswith("Pont"):
-        return False
-    if activity.period_scope is PeriodScope.SUMMER:
-        return is_summer(holiday.start_date)
-    if activity.period_scope is PeriodScope.SHORT:
-        return not is_summer(holiday.start_date)
-    return True
-
-
-def _generate_alsh(
-    s: Session,
-    activity: Activity,
-    zone: str,
-    school_year: str,
-    result: ActivityGeneration,
-    from_day: date | None,
-) -> None:
-    holidays = [h for h in calendar.school_holidays(s, zone, school_year) if _in_scope(activity, h)]
     periods = {
         p.name: p
         for p in s.scalars(
             select(Period).where(Period.activity_id == activity.id, Period.school_year == school_year)
         )
     }
-    wanted: dict[date, int | None] = {}
-    kept: set[int] = set()
-    for h in holidays:
+    kept: dict[str, int] = {}
+    for h in plan.periods:
         period = periods.get(h.name)
         if period is None:
-            rule, opening = _opening_date(s, activity, zone, h.start_date)
+            rule, opening = _opening_date(s, activity, zone, h.start)
             period = Period(
                 activity_id=activity.id,
                 name=h.name,
                 school_year=school_year,
-                start_date=h.start_date,
-                end_date=h.end_date,
+                start_date=h.start,
+                end_date=h.end,
                 opening_rule=rule,
                 opening_date=opening,
                 opening_weeks=activity.period_opening_weeks
@@ -617,26 +583,28 @@ def _generate_alsh(
             s.add(period)
             s.flush()
             result.periods_created += 1
-        elif (period.start_date, period.end_date) != (h.start_date, h.end_date):
-            period.start_date, period.end_date = h.start_date, h.end_date
+        elif (period.start_date, period.end_date) != (h.start, h.end):
+            period.start_date, period.end_date = h.start, h.end
             if period.opening_rule is not PeriodOpeningRule.FIXED_DATE:  # a date set by hand stays
-                period.opening_rule, period.opening_date = _opening_date(s, activity, zone, h.start_date)
+                period.opening_rule, period.opening_date = _opening_date(s, activity, zone, h.start)
             result.periods_updated += 1
-        kept.add(period.id)
-        closed = calendar.closed_dates(s, h.start_date, h.end_date, activity.structure_id)
-        for d in calendar.weekdays_between(h.start_date, h.end_date, closed):
-            wanted[d] = period.id
-    period_ids = [p.id for p in periods.values()] + list(kept)
-    existing = list(
+        kept[h.name] = period.id
+    wanted = {d: None if h is None else kept[h.name] for d, h in plan.days.items()}
+    kept_ids = set(kept.values())
+    start, end = school_year_span(school_year)
+    period_ids = [p.id for p in periods.values()] + list(kept.values())
+    existing = list(  # the activity's days of this school year: in its periods, or within the year's span
         s.scalars(
             select(ActivityDay).where(
-                ActivityDay.activity_id == activity.id, ActivityDay.period_id.in_(period_ids or [-1])
+                ActivityDay.activity_id == activity.id,
+                ActivityDay.period_id.in_(period_ids or [-1])
+                | (ActivityDay.period_id.is_(None) & ActivityDay.day.between(start, end)),
             )
         )
     )
     _sync_days(s, activity, wanted, existing, result, from_day)
     for period in periods.values():
-        if period.id in kept:
+        if period.id in kept_ids:
             continue
         left = s.scalar(
             select(func.count()).select_from(ActivityDay).where(ActivityDay.period_id == period.id)
@@ -678,10 +646,7 @@ def generate_in(
         zone = activity.structure.school_zone
         _ensure_calendar(s, zone, school_year, report)
         result = ActivityGeneration(activity.name, activity.structure.name)
-        if activity.kind is ActivityKind.ALAE_WEDNESDAY:
-            _generate_alae(s, activity, zone, school_year, result, from_day)
-        else:
-            _generate_alsh(s, activity, zone, school_year, result, from_day)
+        _generate(s, activity, zone, school_year, result, from_day)
         report.activities.append(result)
         audit.record(
             s,
@@ -710,9 +675,10 @@ def generate_days(
     *,
     past: bool = False,
 ) -> GenerationReport:
-    """Generate the activity days of a school year for the given activities (default: every active one):
-    ALAE Wednesdays outside school holidays, public holidays and local closings; ALSH weekdays of the periods
-    in the activity's scope, except public holidays and local closings; each with the activity's default
+    """Generate the activity days of a school year for the given activities (default: every active one), as
+    each one's kind lays them out (``booking.kinds``: ALAE Wednesdays outside school holidays, public holidays
+    and local closings; ALSH weekdays of the holidays in the activity's scope, except public holidays and local
+    closings; an activity whose kind has no entry is refused, nothing generated); each with the activity's default
     capacity, the periods with their opening dates. Running it again creates nothing twice. The days already gone
     are not created (the report counts them); a school year already over is refused unless ``past``."""
     school_year = parse_school_year(school_year)
