@@ -1,2 +1,2 @@
-"""Setting up a town from an empty database (DESIGN.md §2.7): structures, agents, activities, school years and
-the families the town already has. Administrators only; every change is audited."""
+"""Setting up a town from an empty database: structures, agents, activities, school years and the families the
+town already has. Administrators only; every change is audited."""

@@ -1,5 +1,5 @@
 """Importing the families a town already has, from CSV (";" or ",", UTF-8 or Windows-1252) or Excel (.xlsx),
-and exporting all families in the same format (DESIGN.md §2.7).
+and exporting all families in the same format (the same columns, one row per child).
 
 One row per child; the family's columns (responsible adult, contact, quotient familial, balances) are repeated
 on each of its children's lines. Nothing is written until the administrator confirms the preview; the import is
