@@ -17,11 +17,12 @@ import pytest
 import uvicorn
 from fastapi.routing import APIRoute
 
-from app.web import app as portal_app
 from app.web.app import create_app
+from app.web.pages import validation as validation_pages
 from app.web.security import Limits
 from tests.helpers import activity_id
 from tests.test_portal_http import NOW, PUBLIC, SECRET, family_with_access
+from tests.test_portal_structure import portal_routes
 
 
 def _free_port() -> int:
@@ -64,14 +65,14 @@ def test_a_confirmation_waiting_on_the_database_does_not_hold_up_another_family(
     _family, (child,), login = family_with_access(db, balance_cents=10_000)
     pv = activity_id(db, "CLSH-PV")
     inside, let_go = threading.Event(), threading.Event()
-    real_confirm = portal_app.confirm
+    real_confirm = validation_pages.confirm
 
     def held_confirm(*args, **kwargs):
         inside.set()
         let_go.wait(timeout=30)  # as behind the days' locks of another counter
         return real_confirm(*args, **kwargs)
 
-    monkeypatch.setattr(portal_app, "confirm", held_confirm)
+    monkeypatch.setattr(validation_pages, "confirm", held_confirm)
     family = httpx.Client(base_url=base, timeout=60)
     family.post(
         "/connexion",
@@ -119,9 +120,6 @@ def test_no_handler_of_the_portal_runs_on_the_event_loop(demo_rw):
     """Every route's own function is plain (uvicorn runs it in a thread): only the form's reading is awaited, by a
     dependency."""
     app = create_app(demo_rw, secret_key=SECRET, public_url=PUBLIC, limits=Limits.relaxed())
-    on_the_loop = [
-        route.path
-        for route in app.routes
-        if isinstance(route, APIRoute) and inspect.iscoroutinefunction(route.endpoint)
-    ]
-    assert on_the_loop == []
+    routes = [(route, path) for route, path, _d in portal_routes(app) if isinstance(route, APIRoute)]
+    on_the_loop = [path for route, path in routes if inspect.iscoroutinefunction(route.endpoint)]
+    assert on_the_loop == [] and len(routes) > 20

@@ -437,7 +437,7 @@ def test_confirmer_sent_twice_confirms_once(client, db):
 
 
 def test_the_session_cookie_stays_under_4_kb_with_a_full_basket(client, db):
-    from app.web.app import MAX_BASKET
+    from app.web.session import MAX_BASKET
 
     _family_id, (child,), identifier = family_with_access(db, balance_cents=10_000)
     pv = activity_id(db, "CLSH-PV")

@@ -1,1 +1,1 @@
-"""The family portal (issue 20): a web application over the same services and database as the counters."""
+"""The family portal: a web application over the same services and database as the counters."""

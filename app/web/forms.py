@@ -26,3 +26,11 @@ async def site_query(request: Request) -> str:
 
 Fields = Annotated[dict[str, str], Depends(form_fields)]
 SiteQuery = Annotated[str, Depends(site_query)]
+
+
+def int_param(value: object) -> int | None:
+    """A number a form or a query names (a child's, an activity's id); None for anything else."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
