@@ -36,8 +36,8 @@ from app.ui.money.aid_dialog import AidDialog
 from app.ui.money.payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
 from app.ui.setup.admin_activities import ActivityDialog
 from app.ui.setup.admin_agents import AgentDialog
-from app.ui.setup.admin_structures import StructureDialog
 from app.ui.setup.setup_wizard import SetupWizard
+from app.ui.setup.structure_dialog import StructureDialog
 from app.ui.shell.login_dialog import LoginDialog, PasswordDialog
 from app.ui.shell.settings_dialog import MigrationDialog, SettingsDialog
 from app.ui.widgets import PASTE_GUARD, ElidingDelegate, NameCombo, bound
