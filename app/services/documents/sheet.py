@@ -8,8 +8,9 @@ from datetime import date
 from typing import NamedTuple
 
 from babel.dates import format_date
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,14 +25,16 @@ from ...models import (
     ReservationStatus,
     Structure,
     Wallet,
+    WalletKind,
 )
 from ..booking.calendar import school_year_range
 from ..booking.rules import short_date
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity, ValidationError
+from ..families.view import WALLET_LABELS
 from ..money.amounts import format_eur
 from ..uow import Database
-from .toolkit import CONTENT_WIDTH, Letterhead, PlainTable, esc, render, styles
+from .toolkit import CONTENT_WIDTH, FONT, Letterhead, PlainTable, esc, render, styles
 
 WIDTHS = (0.22, 0.46, 0.17, 0.15)
 COLUMNS = [w * CONTENT_WIDTH for w in WIDTHS]
@@ -182,7 +185,7 @@ def reservation_sheet_pdf(
         structure = structure or s.scalar(select(Structure).order_by(Structure.id))
         assert structure is not None  # sheets are printed once the town has a structure
         wallets = {
-            kind.value: cents
+            kind: cents
             for kind, cents in s.execute(
                 select(Wallet.kind, Wallet.balance_cents).where(Wallet.family_id == family_id)
             )
@@ -254,31 +257,42 @@ def reservation_sheet_pdf(
             story.append(
                 Paragraph(esc(f"Total {child.first_name} : {format_eur(child_total)}"), st["normal"])
             )
-        story += [
-            Spacer(1, 5 * mm),
-            Paragraph(
-                esc(f"Total des réservations acceptées sur la période : {format_eur(grand_total)}"), st["big"]
-            ),
-            Paragraph(
-                esc(
-                    f"Solde du compte famille au {today:%d/%m/%Y} : {format_eur(balance)}"
-                    + (" (compte débiteur)" if balance < 0 else "")
-                ),
-                st["big"],
-            ),
-            Paragraph(
-                esc(" · ".join(f"{k.upper()} {format_eur(v)}" for k, v in sorted(wallets.items()))),
-                st["small"],
-            ),
-            Spacer(1, 3 * mm),
-            Paragraph(
-                esc(
-                    "« Non transmise » : la demande est enregistrée et sera transmise à la clôture de la "
-                    "journée ; son état définitif est connu le lendemain."
-                ),
-                st["small"],
-            ),
-        ]
+        # the balance lines, kept together and tight (the wallets beside the balance they make up): the sheet of
+        # two children over the holidays ends on its first page instead of leaving a line for a second one
+        summary = ParagraphStyle("summary", parent=st["big"], fontSize=11.5, leading=14)
+        note = ParagraphStyle("note", parent=st["small"], spaceBefore=2)
+        detail = " · ".join(
+            f"{WALLET_LABELS[k]} {format_eur(wallets[k])}" for k in WalletKind if k in wallets
+        )
+        detail_html = (
+            f" <font name='{FONT}' size='8' color='#455a64'>({esc(detail)})</font>" if detail else ""
+        )
+        story.append(
+            KeepTogether(
+                [
+                    Spacer(1, 3 * mm),
+                    Paragraph(
+                        esc(f"Total des réservations acceptées sur la période : {format_eur(grand_total)}"),
+                        summary,
+                    ),
+                    Paragraph(
+                        esc(
+                            f"Solde du compte famille au {today:%d/%m/%Y} : {format_eur(balance)}"
+                            + (" (compte débiteur)" if balance < 0 else "")
+                        )
+                        + detail_html,
+                        summary,
+                    ),
+                    Paragraph(
+                        esc(
+                            "« Non transmise » : la demande est enregistrée et sera transmise à la clôture de la "
+                            "journée ; son état définitif est connu le lendemain."
+                        ),
+                        note,
+                    ),
+                ]
+            )
+        )
         letterhead = Letterhead.of(structure)
     return render(
         story,
