@@ -15,7 +15,7 @@ from app.services.counter import CounterSession, default_session
 from app.services.errors import ValidationError
 from app.services.families.edit import AdultInput, ChildInput, FamilyInput, create_family
 from app.services.setup.agents import TemporaryPassword
-from app.ui.setup.admin_agents import TemporaryPasswordDialog
+from app.ui.setup.temporary_password_dialog import TemporaryPasswordDialog
 from app.ui.shell.main_window import MainWindow
 from tests.helpers import new_agent, structure_of
 from tests.test_counter_gui import NOW, choose, click_day

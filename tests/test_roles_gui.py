@@ -138,7 +138,7 @@ def test_a_write_refused_for_the_session_itself_ends_it(qtbot, demo_rw):
 
 def test_the_copied_temporary_password_leaves_the_clipboard(qtbot, demo_rw, monkeypatch):
     from app.services.setup.agents import TemporaryPassword
-    from app.ui.setup.admin_agents import TemporaryPasswordDialog
+    from app.ui.setup.temporary_password_dialog import TemporaryPasswordDialog
 
     monkeypatch.setattr(TemporaryPasswordDialog, "CLIPBOARD_SECONDS", 0.05)
     dialog = TemporaryPasswordDialog(

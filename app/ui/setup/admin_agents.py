@@ -1,39 +1,19 @@
-"""Administration → Agents: create, role, structures, disable or re-enable, reset a password, unlock."""
+"""Administration → Agents: create, role, structures, disable or re-enable, reset a password, unlock; the panel
+saves what its agent form collects and shows the temporary password."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QGuiApplication
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from ...clock import PARIS
-from ...models import Role
-from ...services.families.edit import FieldErrors
 from ...services.setup.agents import (
-    ROLE_LABELS,
     AgentRow,
     TemporaryPassword,
     agents,
-    check_full_name,
-    check_login,
     create_agent,
     reset_password,
     set_active,
@@ -42,16 +22,11 @@ from ...services.setup.agents import (
 )
 from ...services.setup.structures import StructureDetail, structure_details
 from ..context import CounterContext
-from ..families.family_dialog import SavingDialog
-from ..operations import Failure, succeeded
+from ..operations import succeeded
 from ..table_model import Column, RowsModel
-from ..widgets import bound, table_view
-
-ROLE_HINTS = {
-    Role.AGENT: "réservations, règlements et clôture de sa caisse",
-    Role.SUPERVISOR: "en plus : journées, contrepassations, validation des clôtures, journal",
-    Role.ADMIN: "en plus : structures, agents, activités, calendrier, aides et messages",
-}
+from ..widgets import table_view
+from .agent_dialog import AgentDialog
+from .temporary_password_dialog import TemporaryPasswordDialog
 
 
 def agent_state(agent: AgentRow, now) -> str:
@@ -68,176 +43,6 @@ def agent_state(agent: AgentRow, now) -> str:
     if agent.must_change_password:
         parts.append("mot de passe à changer")
     return " · ".join(parts) or "actif"
-
-
-class TemporaryPasswordDialog(QDialog):
-    """Shows a temporary password once; it is cleared from the dialog when the dialog closes."""
-
-    def __init__(
-        self, parent: QWidget | None, title: str, full_name: str, temporary: TemporaryPassword
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        intro = QLabel(
-            f"Mot de passe provisoire de <b>{html.escape(full_name)}</b> (identifiant "
-            f"<b>{html.escape(temporary.login)}</b>) :"
-        )
-        self.password = QLineEdit(temporary.password)
-        self.password.setReadOnly(True)
-        font = QFont("monospace")
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSize(font.pointSize() + 3)
-        self.password.setFont(font)
-        self.password.selectAll()
-        copy = self.copy_button = QPushButton("Copier")
-        copy.setToolTip("Copié dans le presse-papiers pour une minute, puis effacé")
-        copy.clicked.connect(self.copy)
-        row = QHBoxLayout()
-        row.addWidget(self.password, 1)
-        row.addWidget(copy)
-        self.note = QLabel(
-            "Mot de passe à communiquer à l'agent, qui le changera à sa première connexion. "
-            "Il n'est affiché qu'une fois : notez-le maintenant (seule son empreinte est enregistrée)."
-        )
-        self.note.setObjectName("alert")
-        self.note.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("J'ai noté le mot de passe")
-        buttons.accepted.connect(self.accept)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(row)
-        layout.addWidget(self.note)
-        layout.addWidget(buttons)
-        self.note.setMinimumWidth(500)
-
-    CLIPBOARD_SECONDS = 60
-    """How long a copied temporary password stays on the clipboard."""
-
-    def copy(self) -> None:
-        """The password on the clipboard for a minute: then the clipboard is emptied, if it still holds it (the
-        timer belongs to the clipboard: the dialog is long closed by then)."""
-        text = self.password.text()
-        clipboard = QGuiApplication.clipboard()
-        clipboard.setText(text)
-        self.password.selectAll()
-        self.copy_button.setText("Copié (effacé dans 1 min)")
-
-        def forget() -> None:
-            if clipboard.text() == text:
-                clipboard.clear()
-
-        QTimer.singleShot(self.CLIPBOARD_SECONDS * 1000, clipboard, forget)
-
-    def done(self, result: int) -> None:
-        self.password.clear()  # shown once: nothing keeps it once the dialog is closed
-        super().done(result)
-
-
-@dataclass(frozen=True)
-class AgentValues:
-    """What the agent form collects."""
-
-    login: str
-    full_name: str
-    role: Role
-    structure_ids: list[int]
-
-
-class AgentDialog(SavingDialog):
-    """A new agent (identifiant, nom, rôle, structures) or an existing one (nom, rôle, structures); ``value()``
-    is what was typed, the panel saves it."""
-
-    def __init__(
-        self,
-        parent: QWidget | None,
-        structures: list[StructureDetail],
-        agent: AgentRow | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.agent = agent
-        self.setWindowTitle(f"Modifier l'agent {agent.full_name}" if agent else "Nouvel agent")
-        self.login = bound(QLineEdit(agent.login if agent else ""), create_agent, "login")
-        self.login.setPlaceholderText("ex. mdurand")
-        self.login.setEnabled(agent is None)  # an agent's login never changes
-        self.full_name = bound(QLineEdit(agent.full_name if agent else ""), update_agent, "full_name")
-        self.full_name.setPlaceholderText("ex. Michel Durand")
-        self.role = QComboBox()
-        for role, label in ROLE_LABELS.items():
-            self.role.addItem(label, role.value)
-        self.role.setCurrentIndex(self.role.findData((agent.role if agent else Role.AGENT).value))
-        self.role_hint = QLabel()
-        self.role.currentIndexChanged.connect(self._show_hint)
-        self._show_hint()
-        box = QGroupBox("Structures où l'agent travaille")
-        box_layout = QVBoxLayout(box)
-        if agent is not None:
-            chosen = set(agent.structure_ids)
-        else:  # a town with one structure: that one
-            chosen = {s.id for s in structures} if len(structures) == 1 else set()
-        self.structures: dict[int, QCheckBox] = {}
-        for s in structures:
-            check = QCheckBox(s.name)
-            check.setChecked(s.id in chosen)
-            self.structures[s.id] = check
-            box_layout.addWidget(check)
-        self.structure_box = box
-        self.structures_hint = QLabel(
-            "Cochez une structure au moins ; l'agent y choisit celle où il travaille."
-        )
-        box_layout.addWidget(self.structures_hint)
-        form = QFormLayout()
-        form.addRow("Identifiant *", self.login)
-        form.addRow("Nom et prénom *", self.full_name)
-        form.addRow("Rôle", self.role)
-        form.addRow("", self.role_hint)
-        self.fields = {
-            "login": self.login,
-            "full_name": self.full_name,
-            "role": self.role,
-            "structures": self.structures_hint,
-        }
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(box)
-        if agent is None:
-            layout.addWidget(
-                QLabel("Le mot de passe provisoire s'affichera une seule fois, après l'enregistrement.")
-            )
-        layout.addWidget(self.errors)
-        layout.addWidget(self.buttons)
-        self.resize(560, 0)
-
-    def show_failure(self, failure: Failure) -> None:
-        super().show_failure(failure)
-        self.adjustSize()  # room for the messages, fields never squeezed
-
-    def value(self) -> AgentValues:
-        return AgentValues(
-            self.login.text(), self.full_name.text(), self.chosen_role(), self.chosen_structures()
-        )
-
-    def _show_hint(self) -> None:
-        self.role_hint.setText(ROLE_HINTS[self.chosen_role()])
-
-    def chosen_role(self) -> Role:
-        return Role(self.role.currentData())
-
-    def chosen_structures(self) -> list[int]:
-        return [sid for sid, check in self.structures.items() if check.isChecked()]
-
-    def check(self) -> None:
-        """The form's own checks, all at once (the services check them again)."""
-        errors: dict[str, str] = {}
-        for checker, text in ((check_login, self.login.text()), (check_full_name, self.full_name.text())):
-            try:
-                checker(text)
-            except FieldErrors as exc:
-                errors.update(exc.fields)
-        if not self.chosen_structures():
-            errors["structures"] = "Cochez au moins une structure où l'agent travaille."
-        if errors:
-            raise FieldErrors(errors)
 
 
 class AgentsPanel(QWidget):
