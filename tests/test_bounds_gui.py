@@ -34,7 +34,7 @@ from app.ui.families.family_list import FamilyList
 from app.ui.fields import LOGIN, PASSWORD, AmountValidator, limit_of, max_length
 from app.ui.money.aid_dialog import AidDialog
 from app.ui.money.payment_dialog import AdjustmentDialog, PaymentDialog, ReasonDialog
-from app.ui.setup.admin_activities import ActivityDialog
+from app.ui.setup.activity_dialog import ActivityDialog
 from app.ui.setup.agent_dialog import AgentDialog
 from app.ui.setup.setup_wizard import SetupWizard
 from app.ui.setup.structure_dialog import StructureDialog

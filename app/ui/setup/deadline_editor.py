@@ -1,4 +1,4 @@
-"""Editing a booking or cancellation deadline (the policy is data, DESIGN.md §2.2)."""
+"""Editing a booking or cancellation deadline (the booking policy is data an administrator edits, not code)."""
 
 from __future__ import annotations
 
