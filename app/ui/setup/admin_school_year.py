@@ -1,32 +1,25 @@
 """Administration → "Année scolaire": the zone's holiday calendar (school holidays, public holidays, local
-closings), editable before and after the days are generated, and the generation of the activity days
-(DESIGN.md §2.1 and §2.7). Administrators only; every write goes through the services."""
+closings), editable before and after the days are generated, and the generation of the activity days from it.
+Administrators only; every write goes through the services. The two tables edited in place are in
+``calendar_tables``, the local closings in ``local_closings``."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
 
-from babel.dates import format_date
-from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,72 +28,12 @@ from ...clock import local_today
 from ...services.booking.calendar import school_year_of
 from ...services.errors import DomainError
 from ...services.setup import activities, school_year, structures
-from ...services.setup.school_year import HolidayRow, PublicHolidayRow, SchoolCalendar
+from ...services.setup.school_year import SchoolCalendar
 from ..context import CounterContext
 from ..operations import Failure, succeeded
-from ..table_model import Column, RowsModel
-from ..widgets import EditorDelegate, NameCombo, bound, date_edit, date_of, table_view
-
-DATE_FORMAT = "dd/MM/yyyy"
-EDIT = Qt.ItemDataRole.EditRole
-ALL_STRUCTURES = "Toutes les structures"
-
-
-def _qdate(d: date) -> QDate:
-    return QDate(d.year, d.month, d.day)
-
-
-def _pydate(q: QDate) -> date:
-    return date(q.year(), q.month(), q.day())
-
-
-class DateDelegate(QStyledItemDelegate):
-    """Date cells shown and edited as jj/mm/aaaa, with a calendar."""
-
-    def displayText(self, value, locale) -> str:  # noqa: N802 - Qt's name
-        if isinstance(value, QDate):
-            return value.toString(DATE_FORMAT)
-        return super().displayText(value, locale)
-
-    def createEditor(  # noqa: N802 - Qt's name
-        self, parent: QWidget, _option: QStyleOptionViewItem, _index: QModelIndex | QPersistentModelIndex
-    ) -> QWidget:
-        editor = QDateEdit(parent)
-        editor.setDisplayFormat(DATE_FORMAT)
-        editor.setCalendarPopup(True)
-        return editor
-
-
-def _editable_table(headers: list[str], date_columns: tuple[int, ...], stretch: int) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().setVisible(False)
-    table.verticalHeader().setDefaultSectionSize(24)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.setEditTriggers(
-        QAbstractItemView.EditTrigger.DoubleClicked
-        | QAbstractItemView.EditTrigger.EditKeyPressed
-        | QAbstractItemView.EditTrigger.AnyKeyPressed
-        | QAbstractItemView.EditTrigger.SelectedClicked
-    )
-    delegate = DateDelegate(table)
-    for column in date_columns:
-        table.setItemDelegateForColumn(column, delegate)
-    header = table.horizontalHeader()
-    for column in range(len(headers)):
-        mode = (
-            QHeaderView.ResizeMode.Stretch if column == stretch else QHeaderView.ResizeMode.ResizeToContents
-        )
-        header.setSectionResizeMode(column, mode)
-    return table
-
-
-def _date_item(d: date) -> QTableWidgetItem:
-    item = QTableWidgetItem()
-    item.setData(EDIT, _qdate(d))
-    return item
+from ..widgets import bound
+from .calendar_tables import CalendarTable, HolidaysTable, PublicHolidaysTable
+from .local_closings import LocalClosingsBox
 
 
 class SchoolYearPanel(QWidget):
@@ -153,10 +86,7 @@ class SchoolYearPanel(QWidget):
         self.note.hide()
 
         # --- school holidays ----------------------------------------------------------------------------
-        self.holidays = _editable_table(["Vacances", "Du", "Au"], (1, 2), stretch=0)
-        self.holidays.setItemDelegateForColumn(
-            0, EditorDelegate(self.holidays, lambda e: bound(e, HolidayRow, "name"))
-        )
+        self.holidays = HolidaysTable()
         self.add_holiday_button = QPushButton("Ajouter des vacances")
         self.remove_holiday_button = QPushButton("Retirer")
         self.add_holiday_button.clicked.connect(self.add_holiday)
@@ -166,10 +96,7 @@ class SchoolYearPanel(QWidget):
         )
 
         # --- public holidays ----------------------------------------------------------------------------
-        self.public = _editable_table(["Date", "Jour férié"], (0,), stretch=1)
-        self.public.setItemDelegateForColumn(
-            1, EditorDelegate(self.public, lambda e: bound(e, PublicHolidayRow, "name"))
-        )
+        self.public = PublicHolidaysTable()
         self.add_public_button = QPushButton("Ajouter un jour férié")
         self.remove_public_button = QPushButton("Retirer")
         self.add_public_button.clicked.connect(self.add_public_holiday)
@@ -190,47 +117,13 @@ class SchoolYearPanel(QWidget):
         save_row.addWidget(self.save_button)
         save_row.addWidget(self.save_state, 1)
 
-        # --- local closings (saved at once) -------------------------------------------------------------
-        self.closing_rows = RowsModel(
-            [
-                Column("Date", lambda c: f"{c.day:%d/%m/%Y}"),
-                Column("Motif", lambda c: c.name),
-                Column("Structure", lambda c: c.structure[:1].upper() + c.structure[1:]),
-            ]
-        )
-        self.closings = table_view(self.closing_rows, stretch=1)
-        self.closing_day = date_edit(today)
-        self.closing_name = bound(QLineEdit(), school_year.add_local_closing, "name")
-        self.closing_name.setPlaceholderText("motif (ex. formation des animateurs)")
-        self.closing_structure = NameCombo(24)
-        self.closing_structure.addItem(ALL_STRUCTURES, None)
-        for s in structure_rows:
-            self.closing_structure.addItem(s.name, s.id)
-        self.add_closing_button = QPushButton("Ajouter la fermeture")
-        self.remove_closing_button = QPushButton("Retirer la fermeture choisie")
-        self.add_closing_button.clicked.connect(self.add_closing)
-        self.remove_closing_button.clicked.connect(self.remove_closing)
-        closing_form = QHBoxLayout()
-        for w in (self.closing_day, self.closing_name, self.closing_structure, self.add_closing_button):
-            closing_form.addWidget(w)
-        closing_form.setStretch(1, 1)
-        closings_box = QGroupBox("Fermetures exceptionnelles (enregistrées aussitôt)")
-        closings_layout = QVBoxLayout(closings_box)
-        closings_layout.addWidget(self.closings)
-        closings_layout.addLayout(closing_form)
-        remove_row = QHBoxLayout()
-        remove_row.addWidget(self.remove_closing_button)
-        remove_row.addStretch(1)
-        self.bridge_button = QPushButton()
-        """« Fermer le pont de l'Ascension (vendredi 7 mai 2027) »: offered while that Friday is open."""
-        self.bridge_button.setToolTip(
-            "Le vendredi après l'Ascension : la plupart des communes ferment l'accueil ce "
-            "jour-là ; une fermeture de toutes les structures est ajoutée."
-        )
-        self.bridge_button.clicked.connect(self.close_bridge)
-        self.bridge_button.hide()
-        remove_row.addWidget(self.bridge_button)
-        closings_layout.addLayout(remove_row)
+        # --- local closings (saved at once); their fields and actions under the panel's names too ------------
+        box = self.closings_box = LocalClosingsBox(ctx, structure_rows, today)
+        box.reloaded.connect(self._closings_reloaded)
+        self.closing_day, self.closing_name, self.closing_structure = box.day, box.name, box.structure
+        self.closing_rows, self.closings, self.bridge_button = box.rows, box.view, box.bridge_button
+        self.add_closing_button, self.remove_closing_button = box.add_button, box.remove_button
+        self.add_closing, self.remove_closing, self.close_bridge = box.add, box.remove, box.close_bridge
 
         # --- generating the days ------------------------------------------------------------------------
         self.activity_list = QListWidget()
@@ -277,7 +170,7 @@ class SchoolYearPanel(QWidget):
         left = QVBoxLayout()
         left.addLayout(tables, 3)
         left.addLayout(save_row)
-        left.addWidget(closings_box, 2)
+        left.addWidget(self.closings_box, 2)
         body = QHBoxLayout()
         body.addLayout(left, 5)
         body.addWidget(days_box, 2)
@@ -325,16 +218,12 @@ class SchoolYearPanel(QWidget):
         self._filling = True
         self.holidays.setRowCount(0)
         for h in loaded.holidays:
-            self._append_holiday(h.name, h.start, h.end)
+            self.holidays.append(h.name, h.start, h.end)
         self.public.setRowCount(0)
         for p in loaded.public_holidays:
-            self._append_public(p.day, p.name)
+            self.public.append(p.day, p.name)
         self._filling = False
-        self.closing_rows.set_rows(loaded.closings)
-        self._show_bridge()
-        start = date(int(loaded.school_year[:4]), 9, 1)
-        if not start <= date_of(self.closing_day) <= date(start.year + 1, 8, 31):
-            self.closing_day.setDate(_qdate(start))
+        self.closings_box.show_calendar(loaded)
         notes = [loaded.note] if loaded.note else []
         if not loaded.stored and loaded.holidays:
             notes.append(
@@ -347,21 +236,6 @@ class SchoolYearPanel(QWidget):
         self.note.setText(" ".join(notes))
         self.note.setVisible(bool(notes))
         self._set_dirty(False)
-
-    def _append_holiday(self, name: str, start: date, end: date) -> int:
-        row = self.holidays.rowCount()
-        self.holidays.insertRow(row)
-        self.holidays.setItem(row, 0, QTableWidgetItem(name))
-        self.holidays.setItem(row, 1, _date_item(start))
-        self.holidays.setItem(row, 2, _date_item(end))
-        return row
-
-    def _append_public(self, day: date, name: str) -> int:
-        row = self.public.rowCount()
-        self.public.insertRow(row)
-        self.public.setItem(row, 0, _date_item(day))
-        self.public.setItem(row, 1, QTableWidgetItem(name))
-        return row
 
     # --- editing ----------------------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
@@ -415,68 +289,29 @@ class SchoolYearPanel(QWidget):
     def add_holiday(self) -> int:
         """A new line after the last holidays, its name to type."""
         start, end = self._span()
-        last = max((h.end for h in self.holiday_rows()), default=start - timedelta(days=1))
+        last = max((h.end for h in self.holidays.values()), default=start - timedelta(days=1))
         first = min(last + timedelta(days=1), end)
-        row = self._append_holiday("", first, min(first + timedelta(days=6), end))
+        row = self.holidays.append("", first, min(first + timedelta(days=6), end))
         self._mark_dirty()
-        self._edit_name(self.holidays, row, 0)
+        self.holidays.edit_name(row)
         return row
 
     def add_public_holiday(self) -> int:
         start, _end = self._span()
-        row = self._append_public(start, "")
+        row = self.public.append(start, "")
         self._mark_dirty()
-        self._edit_name(self.public, row, 1)
+        self.public.edit_name(row)
         return row
 
-    @staticmethod
-    def _edit_name(table: QTableWidget, row: int, column: int) -> None:
-        item = table.item(row, column)
-        assert item is not None, "the row was just appended with its items"
-        table.selectRow(row)
-        table.scrollToItem(item)
-        table.setCurrentCell(row, column)
-        table.editItem(item)
-
-    def _remove_row(self, table: QTableWidget) -> None:
-        row = table.currentRow()
-        if row >= 0:
-            table.removeRow(row)
+    def _remove_row(self, table: CalendarTable) -> None:
+        if table.remove_current():
             self._mark_dirty()
-
-    @staticmethod
-    def _text(table: QTableWidget, row: int, column: int) -> str:
-        item = table.item(row, column)
-        return item.text().strip() if item is not None else ""
-
-    @staticmethod
-    def _date(table: QTableWidget, row: int, column: int) -> date | None:
-        item = table.item(row, column)
-        value = item.data(EDIT) if item is not None else None
-        return _pydate(value) if isinstance(value, QDate) and value.isValid() else None
-
-    def holiday_rows(self) -> list[HolidayRow]:
-        """The school holidays as shown in the table (a line without a name is refused by the service)."""
-        out = []
-        for row in range(self.holidays.rowCount()):
-            start, end = self._date(self.holidays, row, 1), self._date(self.holidays, row, 2)
-            if start is not None and end is not None:
-                out.append(HolidayRow(self._text(self.holidays, row, 0), start, end))
-        return out
-
-    def public_rows(self) -> list[PublicHolidayRow]:
-        out = []
-        for row in range(self.public.rowCount()):
-            day = self._date(self.public, row, 0)
-            if day is not None:
-                out.append(PublicHolidayRow(day, self._text(self.public, row, 1)))
-        return out
 
     def save(self) -> bool:
         if self.calendar is None:
             return False
         zone, year = self.calendar.zone, self.calendar.school_year
-        holidays, public = self.holiday_rows(), self.public_rows()
+        holidays, public = self.holidays.values(), self.public.values()
         done = self.ctx.ops.run(
             succeeded(
                 lambda: school_year.save_calendar(self.ctx.db, self.ctx.actor, zone, year, holidays, public)
@@ -490,61 +325,10 @@ class SchoolYearPanel(QWidget):
         self.load()
         return True
 
-    # --- local closings ---------------------------------------------------------------------------------
-    def _reload_closings(self) -> None:
-        if self.calendar is None:
-            return
-        zone, year = self.calendar.zone, self.calendar.school_year
-        loaded = self.ctx.ops.run(lambda: school_year.school_calendar(self.ctx.db, zone, year))
-        if loaded is not None:
-            self.closing_rows.set_rows(loaded.closings)
+    def _closings_reloaded(self, loaded: SchoolCalendar) -> None:
+        """A closing added or removed: the calendar shown keeps its edits, its closings and bridge are read again."""
+        if self.calendar is not None:
             self.calendar = replace(self.calendar, closings=loaded.closings, bridge=loaded.bridge)
-            self._show_bridge()
-
-    def add_closing(self) -> int | None:
-        day, name = date_of(self.closing_day), self.closing_name.text()
-        structure_id = self.closing_structure.currentData()
-        closing_id = self.ctx.ops.run(
-            lambda: school_year.add_local_closing(self.ctx.db, self.ctx.actor, day, name, structure_id),
-            write=True,
-        )
-        if closing_id is not None:
-            self.closing_name.clear()
-            self._reload_closings()
-        return closing_id
-
-    def close_bridge(self) -> int | None:
-        """The Friday after Ascension closed for every structure (the days generated next follow)."""
-        bridge = self.calendar.bridge if self.calendar is not None else None
-        if bridge is None:
-            return None
-        closing_id = self.ctx.ops.run(
-            lambda: school_year.add_local_closing(
-                self.ctx.db, self.ctx.actor, bridge, "Pont de l'Ascension", None
-            ),
-            write=True,
-        )
-        self._reload_closings()  # the holidays being edited stay as they are
-        return closing_id
-
-    def _show_bridge(self) -> None:
-        bridge = self.calendar.bridge if self.calendar is not None else None
-        if bridge is not None:
-            when = format_date(bridge, "EEEE d MMMM y", locale="fr_FR")
-            self.bridge_button.setText(f"Fermer le pont de l'Ascension ({when})")
-        self.bridge_button.setVisible(bridge is not None)
-
-    def remove_closing(self) -> bool:
-        index = self.closings.currentIndex()
-        if not index.isValid():
-            return False
-        closing_id = self.closing_rows.rows[index.row()].id
-        done = self.ctx.ops.run(
-            succeeded(lambda: school_year.remove_local_closing(self.ctx.db, self.ctx.actor, closing_id)),
-            write=True,
-        )
-        self._reload_closings()
-        return bool(done)
 
     # --- generating -------------------------------------------------------------------------------------
     def checked_activities(self) -> list[int]:
