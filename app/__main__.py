@@ -527,6 +527,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from .logging_setup import setup_logging
     from .services.end_of_day.mailer import SmtpSettings
     from .services.money.online_backends import PaymentGateway
+    from .text import moment
     from .worker import END_OF_DAY_ENV, Worker, configured_end_of_day, parse_hour
 
     try:
@@ -549,7 +550,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         smtp.password()  # a missing keyring entry stops here, in one French line (exit 2), not at every round
 
     def say(line: str) -> None:
-        print(f"{local_now(db.clock):%d/%m/%Y %H:%M:%S} {line}", flush=True)
+        print(f"{moment(local_now(db.clock), compact=True, seconds=True)} {line}", flush=True)
         log.info(line)
 
     worker = Worker(
@@ -898,10 +899,11 @@ def cmd_portal(args: argparse.Namespace) -> int:
     # the background work in the same process: e-mails within a minute, online payments settled, end of day
     from .clock import local_now
     from .services.end_of_day.mailer import SmtpSettings
+    from .text import clock_time
     from .worker import Worker, configured_end_of_day, start_in_thread
 
     def say(line: str) -> None:
-        print(f"{local_now(db.clock):%H:%M:%S} {line}", flush=True)
+        print(f"{clock_time(local_now(db.clock), seconds=True)} {line}", flush=True)
 
     worker = Worker(
         db,

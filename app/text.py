@@ -8,7 +8,8 @@ counter screens, family portal): dates, times, amounts, counted nouns, the label
 - Times: ``clock_time`` (« 14:05 »), ``moment`` (« 01/09/2026 à 14:05 »), ``long_moment`` (« lundi 1er septembre
   2026 à 14:05 »).
 - Amounts (cents in, Babel's fr_FR out): ``format_eur`` (« 13,00 € », « −4,50 € », « 1 234,50 € » with a narrow
-  no-break space), ``plain_amount`` (« 12,50 », what a field shows), ``amount_in_words``.
+  no-break space), ``plain_amount`` (« 12,50 », what a field shows), ``denomination`` (« 20 € », a note or a
+  coin), ``amount_in_words``.
 - Counts: ``count`` / ``plural`` (CLDR's rule through Babel: in French 0 and 1 take the singular, « 0 jour copié »,
   « 1 place »; 2 and more the plural, « 5 jours copiés »; a million and more is "many" in CLDR and takes the plural
   too).
@@ -126,6 +127,12 @@ def format_eur(cents: int) -> str:
     no-break space between the thousands, a no-break space before « € ») and a true minus sign."""
     text = format_currency(Decimal(cents) / 100, "EUR", locale=LOCALE)
     return MINUS + text[1:] if text.startswith("-") else text
+
+
+def denomination(cents: int) -> str:
+    """A note or a coin: « 20 € », « 2 € », « 0,50 € » (no « ,00 » on a whole number of euros)."""
+    text = format_eur(cents)
+    return text.replace(",00", "") if cents % 100 == 0 else text
 
 
 def plain_amount(cents: int) -> str:

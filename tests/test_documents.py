@@ -88,7 +88,7 @@ def test_reservation_sheet_lists_every_state_with_french_amounts_over_several_pa
         "Fiche de réservations – Famille LEFÈVRE-N'DIAYE",
         "Léa Lefèvre-N'Diaye",
         "Noé Lefèvre-N'Diaye",
-        "Du 1 septembre 2026 au 31 août 2027",
+        "Du 1er septembre 2026 au 31 août 2027",
         "ALAE Mercredi après-midi – décembre 2026",
         "Non transmise",
         "Transmise",
@@ -111,7 +111,7 @@ def test_reservation_sheet_lists_every_state_with_french_amounts_over_several_pa
 def test_sheet_range_and_bad_input(db):
     family_id, _ = new_family(db, "Vide")
     text, pages = text_of(reservation_sheet_pdf(db, family_id, date(2026, 12, 1), date(2026, 12, 31)))
-    assert "Du 1 décembre 2026 au 31 décembre 2026" in text and "Aucune réservation sur la période" in text
+    assert "Du 1er décembre 2026 au 31 décembre 2026" in text and "Aucune réservation sur la période" in text
     with pytest.raises(ValidationError, match="Période invalide"):
         reservation_sheet_pdf(db, family_id, date(2026, 12, 31), date(2026, 12, 1))
     with pytest.raises(UnknownEntity, match="Famille inconnue"):

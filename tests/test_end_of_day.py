@@ -22,7 +22,6 @@ from app.models import Attendance, OutboxMessage, OutboxStatus, PaymentMethod, R
 from app.models import WalletKind as W
 from app.services.booking.attendance import record_attendance
 from app.services.booking.basket import Action, Basket
-from app.services.booking.rules import short_date
 from app.services.booking.validation import confirm
 from app.services.documents.closing_report import closing_report_pdf
 from app.services.end_of_day.mailer import SmtpSettings, send_pending, store_password
@@ -40,6 +39,7 @@ from app.services.money.cash_closing import (
 from app.services.money.payments import PaymentInput, adjust, record_payment, reverse_payment
 from app.services.money.till import DayClosed
 from app.services.uow import new_operation_key
+from app.text import short_date
 from tests.helpers import KILLED_EXIT, activity_id, actor, kill_hard, new_family, row_counts, structure_of
 from tests.smtp_server import Server
 
@@ -100,7 +100,8 @@ def test_comptes_rendus_are_sent_once_with_french_outcomes(db, smtp):
     assert "Léa – CLSH Petites vacances – lun. 21/12/2026 : Réservation acceptée – 13,00 €" in body
     assert "mar. 22/12/2026 : Réservation en liste d'attente rang 4" in body
     assert (
-        f"ALAE Mercredi après-midi – {short_date(full_wednesday(db))} : Réservation refusée : Complet" in body
+        f"ALAE Mercredi après-midi – {short_date(full_wednesday(db), weekday=True)} : Réservation refusée : Complet"
+        in body
     )
     # idempotent: nothing more to transmit, nothing more to send
     again = transmit_day(db, TODAY)

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
-from ..clock import PARIS
 from ..models import Agent, LoginFailure
+from ..text import clock_time
 from . import audit
 from .actors import Actor
 from .bounds import PasswordText, checked
@@ -128,7 +128,7 @@ def _session_of(agent: Agent) -> CounterSession:
 
 def _refusal(outcome: str, until: datetime | None, here: bool | None, wrong: DomainError) -> DomainError:
     if outcome == "locked" and until is not None:
-        return AccountLocked(f"{until.astimezone(PARIS):%H:%M}", here=bool(here))
+        return AccountLocked(clock_time(until), here=bool(here))
     return wrong
 
 
@@ -201,7 +201,7 @@ def _locked(s: Session, agent: Agent, station: str, now: datetime) -> AccountLoc
         agent_id=agent.id,
         after={"poste": station, "bloqué jusqu'à": until},
     )
-    return AccountLocked(f"{until.astimezone(PARIS):%H:%M}", here=not everywhere)
+    return AccountLocked(clock_time(until), here=not everywhere)
 
 
 def _failed(s: Session, agent: Agent, station: str, now: datetime) -> AccountLocked | None:
@@ -229,7 +229,7 @@ def _failed(s: Session, agent: Agent, station: str, now: datetime) -> AccountLoc
     )
     if not locked:
         return None
-    return AccountLocked(f"{(now + LOCKOUT).astimezone(PARIS):%H:%M}", here=not everywhere)
+    return AccountLocked(clock_time(now + LOCKOUT), here=not everywhere)
 
 
 def _succeeded(s: Session, agent: Agent, station: str) -> None:

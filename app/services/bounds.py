@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Annotated, Any, ParamSpec, TypeVar, get_args, get_origin, get_type_hints
 
+from ..text import short_date
 from .errors import ValidationError
 
 P = ParamSpec("P")
@@ -154,7 +155,7 @@ def calendar_date(value: object, label: str = "date", years: tuple[int, int] = Y
     if isinstance(value, datetime) or not isinstance(value, date):
         raise BadArgument(f"{_cap(label)} : date attendue.")
     if not years[0] <= value.year <= years[1]:
-        raise BadArgument(f"{_cap(label)} : {value:%d/%m/%Y} hors des années {years[0]} à {years[1]}.")
+        raise BadArgument(f"{_cap(label)} : {short_date(value)} hors des années {years[0]} à {years[1]}.")
     return value
 
 

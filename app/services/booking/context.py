@@ -20,6 +20,7 @@ from ...models import (
     Wallet,
     agent_structures,
 )
+from ...text import short_date
 from ..actors import Actor, authorize
 from ..errors import (
     DateOutsideCalendar,
@@ -117,7 +118,7 @@ def load_basket(session: Session, basket: Basket, actor: Actor, *, locked: bool 
         for d in outside:
             if coverage is None or not coverage[0] <= d <= coverage[1]:
                 raise DateOutsideCalendar(
-                    f"Le {d:%d/%m/%Y} est en dehors du calendrier de l'activité « {activity.name} »."
+                    f"Le {short_date(d)} est en dehors du calendrier de l'activité « {activity.name} »."
                 )
     all_dates = [ln.day for ln in basket.lines]
     holidays = calendar.public_holiday_set(session, min(all_dates) - HOLIDAY_MARGIN, max(all_dates))

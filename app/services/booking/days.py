@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import PARIS
 from ...models import ActivityDay, Family
-from ...text import collation_key
+from ...text import collation_key, long_date, short_date
 from ..actors import Actor
 from ..bounds import Capacity, DayReason, OperationKey, Reason, checked
 from ..errors import InvalidCapacity, ReasonRequired, UnknownEntity, ValidationError
@@ -20,7 +20,6 @@ from ..permissions import rule
 from ..uow import Database, Operation, Shown
 from . import lifecycle
 from .lifecycle import ClosedDay
-from .rules import long_date
 from .waitlist import accepted_count, change_capacity, lock_days
 
 __all__ = ["ClosedDay", "close_day", "reorder", "set_capacity"]
@@ -98,11 +97,11 @@ def close_day(db: Database, actor: Actor, day_id: int, reason: DayReason, *, key
         day = _locked_day(s, day_id)
         if day.day < now.astimezone(PARIS).date():
             raise ValidationError(
-                f"La journée du {day.day:%d/%m/%Y} est passée : elle ne peut plus être fermée."
+                f"La journée du {short_date(day.day)} est passée : elle ne peut plus être fermée."
             )
         if day.closed:
             raise ValidationError(
-                f"La journée du {day.day:%d/%m/%Y} est déjà fermée ({day.closed_reason or 'sans motif'})."
+                f"La journée du {short_date(day.day)} est déjà fermée ({day.closed_reason or 'sans motif'})."
             )
         return lifecycle.close_day(s, day, reason, now, actor)
 

@@ -41,16 +41,15 @@ from ...models import (
     WalletKind,
     table_of,
 )
-from ...text import debit_warning, of, signature
+from ...text import debit_warning, format_eur, long_date, long_moment, of, short_date, signature
 from .. import audit
 from ..actors import Actor
 from ..end_of_day.outbox import Email, queue_emails
 from ..errors import CertificateRefused, ValidationError
 from ..money import ledger
-from ..money.amounts import format_eur
 from ..money.pricing import day_price
 from .decide import FULL_REASON, Accept, Decision, Refuse, Slot, Waitlist, promoted
-from .rules import certificate_limit, long_date
+from .rules import certificate_limit
 from .waitlist import accepted_count, change_capacity, lock_days, waitlist, waitlist_queues
 
 # --- a basket's decisions, written in one plan --------------------------------------------------------
@@ -394,7 +393,7 @@ def _promotion_emails(s: Session, promoted: Sequence[tuple[Reservation, Activity
                 kind="waitlist_promotion",
                 dedup_key=f"promotion:{res.id}",
                 family=family,
-                subject=f"Une place s'est libérée – {activity.name} le {day.day:%d/%m/%Y}",
+                subject=f"Une place s'est libérée – {activity.name} le {short_date(day.day)}",
                 body=(
                     f"Bonjour,\n\nUne place s'est libérée : la demande en liste d'attente {of(child.first_name)} "
                     f"pour « {activity.name} » le {long_date(day.day)} est acceptée.\n"
@@ -409,7 +408,7 @@ def _promotion_emails(s: Session, promoted: Sequence[tuple[Reservation, Activity
 
 
 def _charge_label(activity: Activity, child: Child, day: ActivityDay) -> str:
-    return f"{activity.name} – {child.first_name} – {day.day:%d/%m/%Y}"
+    return f"{activity.name} – {child.first_name} – {short_date(day.day)}"
 
 
 # --- cancelling ------------------------------------------------------------------------------------------
@@ -448,7 +447,7 @@ def cancel_future(s: Session, family: Family, after: date, now: datetime, actor:
                 family.id,
                 day.activity,
                 refund_due(res),
-                f"Annulation avant anonymisation – {day.activity.name} – {day.day:%d/%m/%Y}",
+                f"Annulation avant anonymisation – {day.activity.name} – {short_date(day.day)}",
                 action="reservation.cancel_anonymised",
             )
         )
@@ -562,7 +561,7 @@ def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: A
                 family.id,
                 activity,
                 refund,
-                f"Journée fermée – {activity.name} – {day.day:%d/%m/%Y}",
+                f"Journée fermée – {activity.name} – {short_date(day.day)}",
                 action="reservation.cancel_day_closed",
             )
         )
@@ -577,7 +576,7 @@ def close_day(s: Session, day: ActivityDay, reason: str, now: datetime, actor: A
                 "day_closed",
                 f"closed:{res.id}",
                 family,
-                f"Journée annulée – {activity.name} le {day.day:%d/%m/%Y}",
+                f"Journée annulée – {activity.name} le {short_date(day.day)}",
                 body,
             )
         )
@@ -633,17 +632,13 @@ def record_attendance(
 
 def record_certificate(s: Session, res: Reservation, now: datetime, actor: Actor) -> int:
     """A medical certificate for an absence, within 48 hours after the day: the charge is refunded."""
-    from babel.dates import format_datetime
-
-    from ...clock import PARIS
-
     if res.status is not ReservationStatus.ACCEPTED or res.attendance is not Attendance.ABSENT:
         raise CertificateRefused("Un certificat médical ne s'enregistre que pour une absence pointée.")
     if res.certificate_at is not None:
         raise CertificateRefused("Un certificat médical est déjà enregistré pour cette absence.")
     limit = certificate_limit(res.activity_day.day)
     if now >= limit:
-        last = format_datetime(limit.astimezone(PARIS), "EEEE d MMMM y 'à' HH:mm", locale="fr_FR")
+        last = long_moment(limit)
         raise CertificateRefused(
             f"Certificat hors délai : il devait être présenté dans les 48 heures (avant le {last})."
         )
@@ -660,7 +655,7 @@ def record_certificate(s: Session, res: Reservation, now: datetime, actor: Actor
             structure_id=activity.structure_id,
             agent_id=actor.agent_id,
             label=f"Certificat médical – {activity.name} – {res.child.first_name} – "
-            f"{res.activity_day.day:%d/%m/%Y}",
+            f"{short_date(res.activity_day.day)}",
             reservation_id=res.id,
         )
     audit.record(

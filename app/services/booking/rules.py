@@ -11,19 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 
-from babel.dates import format_date
-
+from ... import text
 from ...clock import PARIS
 from ...models import DeadlineKind, DeadlineRule, OpeningKind
-from ..money.amounts import format_eur
-
-
-@lru_cache(maxsize=4096)
-def long_date(d: date) -> str:
-    """ "dimanche 6 décembre 2026"."""
-    return format_date(d, "EEEE d MMMM y", locale="fr_FR")
+from ...text import clock_time, format_eur, long_date
 
 
 class Verdict(StrEnum):
@@ -104,7 +96,7 @@ def _deadline_check(
     last = deadline_day(rule, day, holidays)
     return RuleCheck(
         Verdict.DEADLINE_PASSED,
-        f"Délai dépassé : {what} possible jusqu'au {long_date(last)} à {rule.at:%H:%M}",
+        f"Délai dépassé : {what} possible jusqu'au {long_date(last)} à {clock_time(rule.at)}",
         limit,
     )
 
@@ -217,7 +209,7 @@ def certificate_limit(day: date) -> datetime:
     return end_of_day.astimezone(UTC) + timedelta(hours=48)
 
 
-@lru_cache(maxsize=4096)
 def short_date(d: date) -> str:
-    """ "lun. 21/12/2026"."""
-    return format_date(d, "EEE dd/MM/y", locale="fr_FR")
+    """ "lun. 21/12/2026": ``app.text.short_date(d, weekday=True)``, kept here for the screens that import it from
+    this module (transition, issue 32)."""
+    return text.short_date(d, weekday=True)

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from ...models import Reservation, ReservationStatus
+from ...text import short_date
 from ..actors import Actor
 from ..bounds import OperationKey, checked
 from ..errors import AccountInDebit, InsufficientBalance
@@ -231,7 +232,7 @@ def _confirm_in(s: Session, db: Database, actor: Actor, basket: Basket) -> Confi
                 ctx.family.id,
                 activity,
                 decision.refund_cents,
-                f"Annulation – {activity.name} – {child_name} – {line.day:%d/%m/%Y}",
+                f"Annulation – {activity.name} – {child_name} – {short_date(line.day)}",
                 basket.override_reason if line.overridden else None,
             )
         )

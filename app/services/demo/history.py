@@ -26,6 +26,7 @@ from ...models import (
     Wallet,
     WalletKind,
 )
+from ...text import short_date
 from .. import audit
 from ..money import ledger
 from ..money.pricing import day_price
@@ -198,7 +199,7 @@ class DemoBuilder(PeopleBuilder):
         price = day_price(activity, day.day, family.quotient_familial, family.aids).cents
         res = self._reservation(child, day, ReservationStatus.ACCEPTED, requested, agents, price=price)
         wallet = self.wallets[(family.id, activity.wallet_kind)]
-        label = f"{activity.name} – {child.first_name} – {day.day:%d/%m/%Y}"
+        label = f"{activity.name} – {child.first_name} – {short_date(day.day)}"
         if price:
             self._entry(wallet, LedgerKind.CHARGE, -price, label, requested, activity.structure_id, res)
         if allow_cancel and day.day > self.today + timedelta(days=20) and self.rng.random() < 0.06:

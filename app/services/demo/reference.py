@@ -25,6 +25,7 @@ from ...models import (
     Wallet,
     WalletKind,
 )
+from ...text import short_date
 from ..booking import calendar
 from ..errors import ValidationError
 from ..security import hash_password
@@ -61,7 +62,7 @@ class DemoSummary:
         states = ", ".join(f"{words.get(k, k)} {v}" for k, v in sorted(self.reservations.items()))
         bal = ", ".join(f"{k} {v}" for k, v in sorted(self.balances.items()))
         return [
-            f"Démonstration créée pour le {self.today:%d/%m/%Y} (année scolaire {self.school_year}, zone {ZONE}).",
+            f"Démonstration créée pour le {short_date(self.today)} (année scolaire {self.school_year}, zone {ZONE}).",
             f"{self.structures} structures, {self.agents} agents (mot de passe « {DEMO_PASSWORD} »), "
             f"{self.families} familles, {self.children} enfants.",
             f"{self.activities} activités, {self.activity_days} journées, {self.payments} règlements.",

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
-from babel.dates import format_date
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Activity, ActivityDay, Attendance, Child, Family, Reservation, ReservationStatus
-from ...text import collation_key, count
+from ...text import collation_key, count, long_date, short_date
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
 from ..uow import Database
@@ -97,13 +96,13 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: Person
             )
         ).one_or_none()
         if found is None:
-            raise UnknownEntity(f"« {activity.name} » n'a pas de journée le {day:%d/%m/%Y}.")
+            raise UnknownEntity(f"« {activity.name} » n'a pas de journée le {short_date(day)}.")
         day_id, capacity = found
         accepted, waiting = children(s, day_id)
         name, letterhead = activity.name, Letterhead.of(activity.structure)
     st = styles()
     heading = f"Liste de présence – {name}"
-    when = format_date(day, "EEEE d MMMM y", locale="fr_FR")
+    when = long_date(day)
     story: list[Flowable] = [
         Paragraph(esc(heading), st["title"]),
         Paragraph(
@@ -132,7 +131,7 @@ def attendance_pdf(db: Database, activity_id: int, day: date, printed_by: Person
         ]
     return render(
         story,
-        title=f"{heading} – {day:%d/%m/%Y}",
+        title=f"{heading} – {short_date(day)}",
         letterhead=letterhead,
         printed_at=db.clock.now(),
         printed_by=printed_by or "Guichet Enfance",

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 from sqlalchemy import select
 
-from ...clock import PARIS
 from ...models import (
     TILL_METHODS,
     Agent,
@@ -21,11 +19,10 @@ from ...models import (
     PaymentMethod,
     Structure,
 )
-from ...text import amount_in_words, collation_key
+from ...text import amount_in_words, clock_time, collation_key, format_eur, long_date, short_date
 from ..bounds import PersonName, checked
 from ..end_of_day.transmission import absences, absences_recorded, families_without_email
 from ..errors import UnknownEntity
-from ..money.amounts import format_eur
 from ..money.cash_closing import closings_of_day
 from ..money.online import online_payments_of_day
 from ..money.payments import METHOD_LABELS
@@ -89,9 +86,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
     st = styles()
     closings = closings_of_day(db, structure_id, day)
     story = [
-        Paragraph(
-            esc(f"Arrêté journalier du {format_date(day, 'EEEE d MMMM y', locale='fr_FR')}"), st["title"]
-        ),
+        Paragraph(esc(f"Arrêté journalier du {long_date(day)}"), st["title"]),
         Paragraph(
             esc(f"{structure.name} – clôture de caisse, règlements, absences et comptes-rendus"), st["normal"]
         ),
@@ -143,7 +138,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
             rows.append(
                 (
                     p.receipt_number,
-                    f"{p.paid_at.astimezone(PARIS):%H:%M}",
+                    clock_time(p.paid_at),
                     family,
                     method,
                     names.get(p.agent_id, "portail"),
@@ -156,7 +151,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
                 rows.append(
                     (
                         p.receipt_number,
-                        f"{reversal.created_at.astimezone(PARIS):%d/%m %H:%M}",
+                        f"{short_date(reversal.created_at, year=False)} {clock_time(reversal.created_at)}",
                         family,
                         f"Annulé par {names.get(reversal.agent_id, '?')}",
                         names.get(p.agent_id, "portail"),
@@ -201,7 +196,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
         rows = [
             (
                 p.receipt_number,
-                f"{p.at.astimezone(PARIS):%H:%M}",
+                clock_time(p.at),
                 p.family,
                 p.reference,
                 p.transaction_id.removeprefix(p.reference).strip() + (" (test)" if p.test_mode else ""),
@@ -265,7 +260,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
         )
         rows = [
             (
-                f"{a.day:%d/%m/%Y}",
+                short_date(a.day),
                 a.child,
                 a.family,
                 a.activity,
@@ -310,7 +305,7 @@ def closing_report_pdf(db: Database, structure_id: int, day: date, printed_by: P
     story.append(KeepTogether(closing_words))  # the sum and the signatures on one page
     return render(
         story,
-        title=f"Arrêté journalier {structure.name} {day:%d/%m/%Y}",
+        title=f"Arrêté journalier {structure.name} {short_date(day)}",
         letterhead=Letterhead.of(structure),
         printed_at=db.clock.now(),
         printed_by=printed_by or "Guichet Enfance",

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from babel.dates import format_date
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 from sqlalchemy import select
 
 from ...clock import local_today
 from ...models import Family, Structure
+from ...text import format_eur, long_date
 from ..booking.kinds import all_kinds_text
 from ..bounds import PersonName, Text, checked
 from ..errors import UnknownEntity
-from ..money.amounts import format_eur
 from ..setup.town_settings import portal_access_sentence, portal_address
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
@@ -53,7 +52,7 @@ def portal_letter_pdf(
     if portal:  # the address as the family types it, in bold
         where = where.replace(esc(portal), f"<b>{esc(portal)}</b>", 1)
     st = styles()
-    today = format_date(local_today(db.clock), "d MMMM y", locale="fr_FR")
+    today = long_date(local_today(db.clock), weekday=False)
     story = [
         Paragraph(esc(f"Famille {name}"), st["big"]),
         Paragraph(esc(address), st["normal"]),

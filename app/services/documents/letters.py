@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from ...clock import local_today
 from ...models import Structure
+from ...text import long_date, short_date
 from ..bounds import PersonName, checked
 from ..end_of_day.transmission import compte_rendu_letters
 from ..errors import UnknownEntity
@@ -31,7 +31,7 @@ def letters_pdf(db: Database, structure_id: int, day: date, printed_by: PersonNa
         letterhead = Letterhead.of(structure)
         town = structure.city
     st = styles()
-    today = format_date(local_today(db.clock), "d MMMM y", locale="fr_FR")
+    today = long_date(local_today(db.clock), weekday=False)
     story: list[Flowable] = []
     for i, letter in enumerate(letters):
         if i:
@@ -44,14 +44,14 @@ def letters_pdf(db: Database, structure_id: int, day: date, printed_by: PersonNa
             Spacer(1, 10 * mm),
             Paragraph(esc(f"{town + ', le ' if town else 'Le '}{today}"), st["normal"]),
             Spacer(1, 4 * mm),
-            Paragraph(esc(f"Objet : compte-rendu de vos réservations du {day:%d/%m/%Y}"), st["h2"]),
+            Paragraph(esc(f"Objet : compte-rendu de vos réservations du {short_date(day)}"), st["h2"]),
         ]
         for paragraph in letter.body.split("\n\n"):
             story.append(Paragraph("<br/>".join(esc(line) for line in paragraph.split("\n")), st["normal"]))
             story.append(Spacer(1, 3 * mm))
     return render(
         story,
-        title=f"Comptes-rendus du {day:%d/%m/%Y} (courriers)",
+        title=f"Comptes-rendus du {short_date(day)} (courriers)",
         letterhead=letterhead,
         printed_at=db.clock.now(),
         printed_by=printed_by or "Guichet Enfance",

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from babel.dates import format_datetime
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 from sqlalchemy import select
 
-from ...clock import PARIS
 from ...models import Agent, LedgerEntry, LedgerKind, Payment, PaymentMethod, Structure
-from ...text import amount_in_words
+from ...text import amount_in_words, format_eur, long_moment, moment
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity
 from ..families.view import WALLET_LABELS
-from ..money.amounts import format_eur
 from ..money.payments import METHOD_LABELS
 from ..money.till import printed_receipt_number, regie_of
 from ..sealing import opened_text
@@ -36,9 +33,7 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> b
             select(LedgerEntry).where(LedgerEntry.payment_id == p.id, LedgerEntry.kind == LedgerKind.REVERSAL)
         )
         st = styles()
-        when = format_datetime(
-            p.paid_at.astimezone(PARIS), "d MMMM y 'à' HH:mm", tzinfo=PARIS, locale="fr_FR"
-        )
+        when = long_moment(p.paid_at, weekday=False)
         drawer = opened_text(s, p.cheque_drawer) if p.cheque_drawer else ""
         method = METHOD_LABELS[p.method]
         if p.method is PaymentMethod.CHEQUE:
@@ -71,7 +66,7 @@ def receipt_pdf(db: Database, payment_id: int, printed_by: PersonName = "") -> b
             story.append(
                 Paragraph(
                     esc(
-                        f"Règlement annulé le {reversal.created_at.astimezone(PARIS):%d/%m/%Y à %H:%M}"
+                        f"Règlement annulé le {moment(reversal.created_at)}"
                         + (f" par {by.full_name}" if by else "")
                         + " : ce reçu n'atteste plus aucun versement."
                     ),

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from datetime import date
 from typing import NamedTuple
 
-from babel.dates import format_date
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer
@@ -27,12 +25,11 @@ from ...models import (
     Wallet,
     WalletKind,
 )
+from ...text import format_eur, long_date, month_year, short_date
 from ..booking.calendar import school_year_range
-from ..booking.rules import short_date
 from ..bounds import PersonName, checked
 from ..errors import UnknownEntity, ValidationError
 from ..families.view import WALLET_LABELS
-from ..money.amounts import format_eur
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, FONT, Letterhead, PlainTable, esc, render, styles
 
@@ -131,21 +128,6 @@ def entries(s: Session, family_id: int, start: date, end: date) -> list[Entry]:
     ]
 
 
-@functools.lru_cache(maxsize=4096)
-def _short_date(day: date) -> str:
-    return short_date(day)
-
-
-@functools.lru_cache(maxsize=4096)
-def _month(month: date) -> str:
-    return format_date(month, "MMMM y", locale="fr_FR")
-
-
-@functools.lru_cache(maxsize=4096)
-def _eur(cents: int) -> str:
-    return format_eur(cents)
-
-
 @checked
 def reservation_sheet_pdf(
     db: Database,
@@ -161,7 +143,7 @@ def reservation_sheet_pdf(
     default_start, default_end = school_year_range(today)
     start, end = start or default_start, end or default_end
     if end < start:
-        raise ValidationError(f"Période invalide : du {start:%d/%m/%Y} au {end:%d/%m/%Y}.")
+        raise ValidationError(f"Période invalide : du {short_date(start)} au {short_date(end)}.")
     with db.reading() as uow:
         s = uow.session
         family = s.execute(
@@ -195,10 +177,7 @@ def reservation_sheet_pdf(
         story = [
             Paragraph(esc(f"Fiche de réservations – Famille {family.name}"), st["title"]),
             Paragraph(
-                esc(
-                    f"Du {format_date(start, 'd MMMM y', locale='fr_FR')} au "
-                    f"{format_date(end, 'd MMMM y', locale='fr_FR')}"
-                ),
+                esc(f"Du {long_date(start, weekday=False)} au {long_date(end, weekday=False)}"),
                 st["normal"],
             ),
             Paragraph(
@@ -246,12 +225,17 @@ def reservation_sheet_pdf(
                     price = row.price_cents
                     month_total += price or 0
                     lines.append(
-                        (_short_date(row.day), row.state, row.transmission, _eur(price) if price else "")
+                        (
+                            short_date(row.day, weekday=True),
+                            row.state,
+                            row.transmission,
+                            format_eur(price) if price else "",
+                        )
                     )
                 child_total += month_total
-                title = f"{activity_name} – {_month(month)}"
+                title = f"{activity_name} – {month_year(month)}"
                 header = ("Jour", "État", "Transmission", "Prix")
-                total = ("Total du mois", "", "", _eur(month_total))
+                total = ("Total du mois", "", "", format_eur(month_total))
                 story.append(PlainTable(header, lines, COLUMNS, right=(3,), total=total, title=title))
             grand_total += child_total
             story.append(
@@ -277,7 +261,7 @@ def reservation_sheet_pdf(
                     ),
                     Paragraph(
                         esc(
-                            f"Solde du compte famille au {today:%d/%m/%Y} : {format_eur(balance)}"
+                            f"Solde du compte famille au {short_date(today)} : {format_eur(balance)}"
                             + (" (compte débiteur)" if balance < 0 else "")
                         )
                         + detail_html,

@@ -24,9 +24,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
-from ...clock import PARIS
 from ...config import resources_dir
 from ...models import Structure
+from ...text import moment
 
 MARGIN = 16 * mm
 HEADER_HEIGHT = 24 * mm
@@ -481,8 +481,7 @@ def render(
     """Lay out ``story`` on A4 pages with the letterhead and footer; returns the PDF bytes."""
     buffer = io.BytesIO()
     logo = _logo_image(letterhead.logo)
-    local = printed_at.astimezone(PARIS)
-    footer = pdf_text(f"{title} – imprimé le {local:%d/%m/%Y à %H:%M} par {printed_by}")
+    footer = pdf_text(f"{title} – imprimé le {moment(printed_at)} par {printed_by}")
 
     def decorate(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()

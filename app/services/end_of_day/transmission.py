@@ -32,13 +32,11 @@ from ...models import (
     Structure,
     Wallet,
 )
-from ...text import collation_key, count, debit_warning, signature
+from ...text import collation_key, count, debit_warning, format_eur, long_date, short_date, signature
 from .. import audit
 from ..booking.lifecycle import refunded
-from ..booking.rules import long_date, short_date
 from ..bounds import checked
 from ..families.view import state_label
-from ..money.amounts import format_eur
 from ..uow import Database, Shown
 
 OUTCOMES = {
@@ -66,9 +64,9 @@ class EndOfDayReport:
 
     def lines(self) -> list[str]:
         if self.already_done:
-            return [f"Journée du {self.day:%d/%m/%Y} : déjà transmise, rien à faire."]
+            return [f"Journée du {short_date(self.day)} : déjà transmise, rien à faire."]
         lines = [
-            f"Journée du {self.day:%d/%m/%Y} : {transmitted(self.transmitted)}.",
+            f"Journée du {short_date(self.day)} : {transmitted(self.transmitted)}.",
             f"{count(self.families_notified, 'compte-rendu mis', 'comptes-rendus mis')} en file d'envoi.",
         ]
         if self.outcomes:
@@ -119,7 +117,7 @@ def transmit_day(
         for row in rows:
             outcomes[row.status.value] += 1
         step(f"{transmitted(len(rows))} ; préparation des comptes-rendus…", 50)
-        subject = f"Compte-rendu de vos réservations du {day:%d/%m/%Y}"
+        subject = f"Compte-rendu de vos réservations du {short_date(day)}"
         lines = _Lines()
         family_ids = sorted({row.family_id for row in rows})
         balances, refunds = _balances_and_refunds(s, family_ids, ids)
@@ -219,7 +217,7 @@ class _Lines:
     def day(self, d: date) -> str:
         text = self._days.get(d)
         if text is None:
-            text = self._days[d] = short_date(d)
+            text = self._days[d] = short_date(d, weekday=True)
         return text
 
     def amount(self, cents: int) -> str:

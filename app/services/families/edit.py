@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ...clock import local_today
 from ...models import Adult, Child, Family
+from ...text import short_date
 from .. import audit
 from ..actors import Actor
 from ..bounds import Text, Years, checked
@@ -148,12 +149,12 @@ def validate_child(data: ChildInput, today: date) -> dict[str, Any]:
     if born is None:
         errors["birth_date"] = "La date de naissance de l'enfant est obligatoire."
     elif born > today:
-        errors["birth_date"] = f"Date de naissance dans le futur : {born:%d/%m/%Y}."
+        errors["birth_date"] = f"Date de naissance dans le futur : {short_date(born)}."
     else:
         age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         if age > MAX_CHILD_AGE:
             errors["birth_date"] = (
-                f"Date de naissance improbable pour un enfant accueilli : {born:%d/%m/%Y} ({age} ans)."
+                f"Date de naissance improbable pour un enfant accueilli : {short_date(born)} ({age} ans)."
             )
     if data.school_level not in SCHOOL_LEVELS:
         errors["school_level"] = f"Niveau scolaire inconnu : « {data.school_level} »."

@@ -38,14 +38,13 @@ from ...models import (
     Wallet,
     WalletKind,
 )
-from ...text import count
+from ...text import count, format_eur
 from .. import audit
 from ..actors import Actor
 from ..booking import lifecycle
 from ..bounds import OperationKey, Range, checked
 from ..errors import UnknownEntity, ValidationError
 from ..money import ledger
-from ..money.amounts import format_eur
 from ..permissions import rule
 from ..sealing import forget
 from ..uow import Database, Operation, Shown

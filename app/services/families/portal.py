@@ -27,6 +27,7 @@ from ...models import (
     PortalSession,
     Structure,
 )
+from ...text import clock_time, short_date
 from .. import audit
 from ..actors import Actor, FamilyRefused, authorize
 from ..auth import LOCKOUT, MAX_FAILURES, LoginRefused, credentials_shape
@@ -74,7 +75,7 @@ class FamilyAccountLocked(DomainError):
     def __init__(self, until: datetime) -> None:
         super().__init__(
             f"Trop d'essais : l'accès avec cet identifiant est bloqué jusqu'à "
-            f"{until.astimezone(PARIS):%H:%M}. Réessayez plus tard ou appelez le service "
+            f"{clock_time(until)}. Réessayez plus tard ou appelez le service "
             "enfance-jeunesse de la mairie."
         )
 
@@ -440,7 +441,7 @@ def request_reset(db: Database, identifier: str, link_base: str, per_day: int = 
             subject="Portail famille : choisir un nouveau mot de passe",
             body=(
                 f"Bonjour,\n\nPour choisir un nouveau mot de passe pour le portail famille (identifiant "
-                f"{family.portal_login}), ouvrez ce lien avant {until:%H:%M} le {until:%d/%m/%Y} :\n\n"
+                f"{family.portal_login}), ouvrez ce lien avant {clock_time(until)} le {short_date(until)} :\n\n"
                 f"{link_base}{LINK}\n\nIl ne sert qu'une fois. Si vous n'avez rien demandé, ignorez ce "
                 "message : votre mot de passe ne change pas.\n\nLe service enfance-jeunesse"
             ),

@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from ...clock import local_today
 from ...models import Activity, ActivityDay, Child, Family, Reservation, ReservationStatus, Wallet, WalletKind
+from ...text import format_eur, short_date
 from ..bounds import checked
 from ..errors import UnknownEntity
-from ..money.amounts import format_eur
 from ..uow import Database
 
 WALLET_LABELS = {WalletKind.ALAE: "ALAE", WalletKind.ALSH: "ALSH", WalletKind.CANTINE: "Cantine"}
@@ -106,7 +106,9 @@ def family_summary(db: Database, family_id: int) -> FamilySummary:
                 f"Compte débiteur ({format_eur(total)}) : aucune réservation possible avant un règlement."
             )
         for first_name, activity_name, day, rank in waiting:
-            alerts.append(f"{first_name} en liste d'attente rang {rank} – {activity_name} le {day:%d/%m/%Y}")
+            alerts.append(
+                f"{first_name} en liste d'attente rang {rank} – {activity_name} le {short_date(day)}"
+            )
         return FamilySummary(
             id=family.id,
             name=family.name,

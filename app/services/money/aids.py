@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import AidType, Family, FamilyAid, WalletKind
+from ...text import format_eur, short_date
 from .. import audit
 from ..actors import Actor
 from ..bounds import AmountText, checked
@@ -19,6 +20,9 @@ from ..families.view import WALLET_LABELS
 from ..permissions import rule
 from ..uow import Database, Shown
 from .amounts import parse_amount
+
+MAX_AID_CENTS = 10_000
+"""The largest aid per day: 100,00 €."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,9 @@ def add_aid(
     except ValidationError as exc:
         errors["amount"] = str(exc)
     else:
-        if cents <= 0 or cents > 10_000:
+        if cents <= 0 or cents > MAX_AID_CENTS:
             errors["amount"] = (
-                f"Montant d'aide par jour invalide : « {amount.strip()} » (entre 0,01 € et 100,00 €)."
+                f"Montant d'aide par jour invalide : « {amount.strip()} » (entre {format_eur(1)} et {format_eur(MAX_AID_CENTS)})."
             )
     if not wallet_kinds:
         errors["wallets"] = "Cochez au moins une activité (ALAE, ALSH, Cantine) pour l'aide."
@@ -97,7 +101,7 @@ def add_aid(
         errors["dates"] = "Les dates de validité de l'aide sont obligatoires."
     elif valid_to < valid_from:
         errors["dates"] = (
-            f"La fin de validité ({valid_to:%d/%m/%Y}) précède le début ({valid_from:%d/%m/%Y})."
+            f"La fin de validité ({short_date(valid_to)}) précède le début ({short_date(valid_from)})."
         )
     if errors:
         raise FieldErrors(errors)

@@ -32,7 +32,7 @@ from ...models import (
     PaymentMethod,
     Structure,
 )
-from ...text import count
+from ...text import count, denomination, format_eur, short_date
 from .. import audit
 from ..actors import Actor
 from ..bounds import AmountText, OperationKey, Text, checked
@@ -40,14 +40,14 @@ from ..errors import DomainError, UnknownEntity, ValidationError
 from ..families.edit import FieldErrors
 from ..permissions import rule
 from ..uow import Database, Operation
-from .amounts import format_eur, parse_amount
+from .amounts import parse_amount
 from .payments import METHOD_LABELS
 from .till import lock_till
 
 
 class AlreadyClosed(DomainError):
     def __init__(self, day: date) -> None:
-        super().__init__(f"Votre caisse du {day:%d/%m/%Y} est déjà clôturée.")
+        super().__init__(f"Votre caisse du {short_date(day)} est déjà clôturée.")
 
 
 @dataclass(frozen=True)
@@ -195,9 +195,7 @@ def _denominations(detail: list[tuple[int, int]] | None) -> str | None:
     """« 3 × 20 €, 2 × 1 € »: the cash line's note."""
     if not detail:
         return None
-    return ", ".join(
-        f"{n} × {format_eur(v).replace(',00', '')}" for v, n in sorted(detail, reverse=True) if n
-    )[:200]
+    return ", ".join(f"{n} × {denomination(v)}" for v, n in sorted(detail, reverse=True) if n)[:200]
 
 
 def till_cheques(s: Session, structure_id: int, agent_id: int | None, day: date) -> list[ExpectedCheque]:

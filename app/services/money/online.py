@@ -41,7 +41,7 @@ from ...models import (
     Wallet,
     WalletKind,
 )
-from ...text import count
+from ...text import count, format_eur, moment, short_date
 from .. import audit
 from ..actors import Actor, FamilyRefused
 from ..booking.basket import Recap
@@ -52,7 +52,7 @@ from ..families.view import WALLET_LABELS
 from ..permissions import rule
 from ..uow import Database, Shown
 from . import ledger
-from .amounts import format_eur, parse_amount
+from .amounts import parse_amount
 from .online_backends import (
     Answer,
     BackendConfig,
@@ -644,7 +644,7 @@ def _record(
         subject=f"Paiement en ligne enregistré : reçu {payment.receipt_number}",
         body=(
             f"Bonjour,\n\nVotre paiement par carte de {format_eur(row.amount_cents)} est enregistré le "
-            f"{local:%d/%m/%Y} à {local:%H:%M} sur votre porte-monnaie {WALLET_LABELS[kind]} "
+            f"{moment(local)} sur votre porte-monnaie {WALLET_LABELS[kind]} "
             f"({structure}).\n\nReçu n° {payment.receipt_number}, référence {row.reference}"
             + (f", transaction {row.transaction_id}" if row.transaction_id else "")
             + f".\nSolde de votre compte : {format_eur(balance)}.\n\n"
@@ -947,7 +947,7 @@ def online_day_summary(db: Database, day: date) -> list[str]:
     for name, cents in rows:
         totals.setdefault(name, []).append(cents)
     return [
-        f"Paiements en ligne du {day:%d/%m/%Y}, {name} : {count(len(amounts), 'paiement')}, "
+        f"Paiements en ligne du {short_date(day)}, {name} : {count(len(amounts), 'paiement')}, "
         f"{format_eur(sum(amounts))} (hors caisse, à rapprocher du relevé du site de paiement)."
         for name, amounts in totals.items()
     ]

@@ -29,6 +29,7 @@ from ...models import (
     Wallet,
     WalletKind,
 )
+from ...text import format_eur, plain_amount
 from .. import audit
 from ..actors import Actor
 from ..bounds import AmountText, OperationKey, Reason, RowLimit, Text, checked
@@ -39,7 +40,7 @@ from ..permissions import rule
 from ..sealing import ERASED, opened_text, seal_optional
 from ..uow import Database, Operation, Shown
 from . import ledger
-from .amounts import MAX_PAYMENT_CENTS, format_eur, parse_amount
+from .amounts import MAX_PAYMENT_CENTS, parse_amount
 from .till import TillClosed, ensure_day_open, lock_till, next_receipt_seq, receipt_number, till_closing
 
 METHOD_LABELS = {
@@ -450,7 +451,7 @@ def _online_reference(online: OnlinePayment) -> str:
 
 def suggested_amount(missing_cents: int) -> str:
     """The amount proposed in the payment dialog ("65,00"), editable by the agent."""
-    return f"{missing_cents // 100},{missing_cents % 100:02d}" if missing_cents > 0 else ""
+    return plain_amount(missing_cents) if missing_cents > 0 else ""
 
 
 @checked

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ...models import Activity, AidKind, FamilyAid
-from .amounts import format_eur
+from ...text import format_eur
 
 AID_LABELS = {AidKind.CAF: "CAF", AidKind.MSA: "MSA", AidKind.EMPLOYER: "employeur"}
 

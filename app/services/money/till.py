@@ -13,13 +13,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ...models import DayClosing, ReceiptCounter
+from ...text import short_date
 from ..errors import DomainError
 
 
 class DayClosed(DomainError):
     def __init__(self, day: date) -> None:
         super().__init__(
-            f"La caisse du {day:%d/%m/%Y} est clôturée : aucun règlement, annulation ou ajustement ne peut y être "
+            f"La caisse du {short_date(day)} est clôturée : aucun règlement, annulation ou ajustement ne peut y être "
             "enregistré."
         )
 
@@ -34,7 +35,7 @@ class TillClosed(DomainError):
 
     def __init__(self, receipt: str, agent: str, day: date) -> None:
         super().__init__(
-            f"Le règlement {receipt} appartient à la caisse de {agent} du {day:%d/%m/%Y}, déjà clôturée : il ne peut "
+            f"Le règlement {receipt} appartient à la caisse de {agent} du {short_date(day)}, déjà clôturée : il ne peut "
             "plus être annulé. Pour rendre l'argent à la famille, faites un ajustement négatif (remboursement)."
         )
 
