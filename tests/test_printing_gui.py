@@ -49,3 +49,71 @@ def test_attendance_preview_from_the_calendar(qtbot, demo_rw):
     booking.grid.focus_day = date(2026, 12, 25)  # a public holiday: no list, a French message
     assert booking.preview_attendance() is None
     assert window.messages[-1] == "« CLSH Petites vacances » n'a pas de journée le 25/12/2026."
+
+
+def _one_page_pdf() -> bytes:
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    page = Canvas(buffer)
+    page.drawString(72, 720, "Fiche de réservations")
+    page.save()
+    return buffer.getvalue()
+
+
+def _unwritable_print(monkeypatch, tmp_path) -> list[str]:
+    """The system's print dialog answered « Imprimer » to a PDF file in a folder that does not exist: the printer
+    cannot start (as a printer switched off, removed or offline)."""
+    from PySide6.QtPrintSupport import QPrintDialog
+    from PySide6.QtWidgets import QDialog
+
+    asked: list[str] = []
+
+    def exec_(dialog: QPrintDialog) -> int:
+        printer: QPrinter = dialog.printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(tmp_path / "absent" / "fiche.pdf"))
+        asked.append(printer.outputFileName())
+        return QDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(QPrintDialog, "exec", exec_)
+    return asked
+
+
+def test_a_print_that_cannot_start_says_so_in_french_and_claims_nothing(qtbot, tmp_path, monkeypatch):
+    from app.ui.documents.print_preview import PrintPreview
+
+    preview = PrintPreview(None, _one_page_pdf(), "Fiche", "fiche.pdf")
+    qtbot.addWidget(preview)
+    preview.ops.show_messages = False
+    said: list[str] = []
+    preview.ops.failed.connect(said.append)
+    preview.ops.informed.connect(said.append)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    target = tmp_path / "absent" / "fiche.pdf"
+    printer.setOutputFileName(str(target))
+    assert preview.print_document(printer) is False
+    assert len(said) == 1, said
+    assert "n'a pas pu commencer" in said[0] and "Rien n'a été imprimé" in said[0] and str(target) in said[0]
+    asked = _unwritable_print(monkeypatch, tmp_path)  # the same through « Imprimer… » and the system's dialog
+    preview.print_button.click()
+    assert asked and len(said) == 2 and said[1] == said[0]
+    assert not target.parent.exists()
+
+
+def test_a_sheet_from_the_outcome_that_cannot_be_printed_says_so(qtbot, demo_rw, tmp_path, monkeypatch):
+    new_family(demo_rw, "Testeur", balance_cents=5000)
+    window = _window(qtbot, demo_rw)
+    open_family(qtbot, window, "Testeur")
+    booking = choose(window)
+    click_day(qtbot, booking, date(2026, 12, 21))
+    booking.validate.click()
+    window.recap_dialog.confirm.click()
+    asked = _unwritable_print(monkeypatch, tmp_path)
+    before = len(window.messages)
+    window.recap_dialog.sheet.click()
+    assert asked and window.page.last_sheet is not None  # the sheet was made; its print could not start
+    said = window.messages[before:]
+    assert len(said) == 1 and "n'a pas pu commencer" in said[0] and "Rien n'a été imprimé" in said[0], said
+    window.recap_dialog.close_button.click()

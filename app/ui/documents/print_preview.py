@@ -7,6 +7,7 @@ built off the GUI thread); the preview only shows them.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from ...files import write_document
+from ...services.errors import DomainError
 from ..operations import Operations
 from .file_dialogs import ask_save_path
 
 _pdfium = threading.Lock()  # pdfium is not thread-safe: one document drawn at a time
+log = logging.getLogger(__name__)
 
 
 def page_images(pdf: bytes, dpi: int = 110) -> list[QImage]:
@@ -111,7 +114,7 @@ class PrintPreview(QDialog):
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
         self.resize(800, 700)
-        self.print_button.clicked.connect(self.print_document)
+        self.print_button.clicked.connect(lambda: self.print_document())  # not clicked's bool as the printer
         self.save_button.clicked.connect(lambda: self.save())
         self.close_button.clicked.connect(self.accept)
 
@@ -128,8 +131,9 @@ class PrintPreview(QDialog):
         return self.ops.run(lambda: write_document(target, pdf))
 
     def print_document(self, printer=None) -> bool:
-        """Print every page at 300 dpi (asks for the printer unless one is given)."""
-        return print_pdf(self.pdf, self, printer)
+        """Print every page at 300 dpi (asks for the printer unless one is given); False when the agent cancelled
+        or the print could not start — then a French message says so, over the preview."""
+        return print_document(self.pdf, self, self.ops, printer)
 
 
 PRINT_DPI = 300
@@ -143,10 +147,36 @@ def _bitmap_image(bitmap) -> QImage:
     return QImage(bitmap.buffer, bitmap.width, bitmap.height, bitmap.stride, kind)
 
 
+class PrintFailed(DomainError):
+    """The printer did not take the document (switched off, removed, offline, a PDF file that cannot be written):
+    nothing was printed."""
+
+
+def _not_started(printer) -> str:
+    """Why a print could not start, in the agent's words."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat:
+        if printer.outputFileName():
+            what = f"L'impression dans le fichier {printer.outputFileName()}"
+            why = "son dossier n'existe pas ou est protégé, ou le fichier est ouvert dans un autre programme"
+        else:
+            what, why = "L'impression", "aucune imprimante n'est installée sur cet ordinateur"
+    else:
+        what = f"L'impression sur « {printer.printerName()} »" if printer.printerName() else "L'impression"
+        why = "vérifiez que l'imprimante est allumée, branchée et en ligne, puis relancez l'impression"
+    return f"{what} n'a pas pu commencer : {why}. Rien n'a été imprimé."
+
+
+def print_document(pdf: bytes, parent: QWidget | None, ops: Operations, printer=None) -> bool:
+    """``print_pdf``, its failure said by ``ops`` (a French message; False, nothing claimed printed)."""
+    return ops.run(lambda: print_pdf(pdf, parent, printer), default=False)
+
+
 def print_pdf(pdf: bytes, parent: QWidget | None, printer=None) -> bool:
     """Print a PDF: each page drawn by pdfium at ``PRINT_DPI``, one at a time, and
     scaled to the printable area. Without ``printer``, the system's print dialog asks for one (False when the
-    agent cancels it)."""
+    agent cancels it). A print that cannot start or stops raises ``PrintFailed`` (``print_document`` says it)."""
     import pypdfium2 as pdfium
     from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 
@@ -158,15 +188,21 @@ def print_pdf(pdf: bytes, parent: QWidget | None, printer=None) -> bool:
     dpi = PRINT_DPI
     painter = QPainter()
     if not painter.begin(printer):
-        return False
+        log.warning(
+            "print not started: printer %r, output %r", printer.printerName(), printer.outputFileName()
+        )
+        raise PrintFailed(_not_started(printer))
     try:
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         with _pdfium:
             document = pdfium.PdfDocument(pdf)
             try:
                 for i, page in enumerate(document):
-                    if i:
-                        printer.newPage()
+                    if i and not printer.newPage():
+                        raise PrintFailed(
+                            f"L'impression s'est arrêtée après la page {i} : la suite n'est pas partie. "
+                            "Vérifiez l'imprimante, puis relancez l'impression."
+                        )
                     bitmap = page.render(scale=dpi / 72, rev_byteorder=True)
                     image = _bitmap_image(bitmap)
                     area = painter.viewport()

@@ -28,7 +28,7 @@ from ...services.money.amounts import format_eur
 from ...text import count
 from ..booking.booking_view import BookingView
 from ..context import CounterContext
-from ..documents.print_preview import PrintPreview, Rendered, print_pdf, rendered
+from ..documents.print_preview import PrintPreview, Rendered, print_document, rendered
 from ..money.aid_dialog import AidDialog
 from ..money.balances_tab import BalancesTab
 from ..table_model import Column, RowsModel
@@ -287,7 +287,7 @@ class FamilyPage(QWidget):
     def print_sheet_now(self, around: list[date] | None = None, parent: QWidget | None = None) -> None:
         """« Imprimer la fiche » from the outcome: the sheet made, then straight to the print dialog (no preview
         to go through; the Réservations tab keeps the preview and « Enregistrer en PDF »)."""
-        self._make_sheet(around, lambda document: print_pdf(document.pdf, parent or self))
+        self._make_sheet(around, lambda document: print_document(document.pdf, parent or self, self.ctx.ops))
 
     def _make_sheet(self, around: list[date] | None, then: Callable[[Rendered], object]) -> None:
         if self.summary is None:
