@@ -8,19 +8,16 @@ for its own child at the recap. Every action has a keyboard path, shown in its t
 from __future__ import annotations
 
 from datetime import date
-from functools import partial
 
 from babel.dates import format_date
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,47 +27,18 @@ from ...services.booking.basket import Action, Basket
 from ...services.booking.copying import copy_days
 from ...services.booking.month_view import MonthView, activity_period, bookable_month, month_views
 from ...services.counter import ActivityRow, activities_for
-from ...services.families.view import ChildRow, FamilySummary
+from ...services.families.view import FamilySummary
 from ...text import count
 from ..context import CounterContext
 from ..documents.print_preview import PrintPreview, Rendered, rendered
-from ..theme import STATE_LEGEND
-from ..widgets import NameCombo, keyed
+from ..widgets import keyed
 from .attendance_dialog import AttendanceDialog
-from .calendar_grid import CalendarGrid, ChildMonth, supervisor_action
+from .basket_marks import copy_text, mark_open_days, names, period_cells, range_cells, toggle_day
+from .booking_header import ChildrenRow, Selectors, fill_activities
+from .calendar_grid import CalendarGrid
+from .calendar_paint import ChildMonth, Legend
 from .copy_dialog import CopyDialog
-
-CHILD_CHARS = 22
-"""A child's check box shows that many characters of its name at most (whole in its tooltip)."""
-
-
-CHILDREN_PER_ROW = 4
-"""Check boxes of children on one row of the booking view (more: another row)."""
-
-
-class Legend(QWidget):
-    def __init__(self) -> None:
-        super().__init__()
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(2)
-        for i, (background, text) in enumerate(STATE_LEGEND):
-            swatch = QLabel()
-            swatch.setFixedSize(14, 14)
-            swatch.setStyleSheet(f"background:{background}; border:1px solid #90a4ae; border-radius:2px;")
-            grid.addWidget(swatch, i // 4, (i % 4) * 2)
-            grid.addWidget(QLabel(text), i // 4, (i % 4) * 2 + 1)
-
-
-def child_text(child: ChildRow) -> str:
-    text = f"{child.first_name} ({child.school_level or f'{child.age} ans'})"
-    return text if len(text) <= CHILD_CHARS else text[: CHILD_CHARS - 1] + "…"
-
-
-def names(words: list[str]) -> str:
-    """ "Léa", "Léa et Tom", "Léa, Tom et Zoé"."""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " et " + words[-1]
+from .no_child_page import NoChildPage
 
 
 class BookingView(QWidget):
@@ -90,43 +58,16 @@ class BookingView(QWidget):
         self.year, self.month = today.year, today.month
         self.views: list[MonthView] = []
         self.preview: PrintPreview | None = None
-        self.child_boxes: dict[int, QCheckBox] = {}
 
-        self.children_row = QGridLayout()
-        """« Enfants » and a check box per child, CHILDREN_PER_ROW to a row: a family of seven children keeps the
-        window within a 1366-pixel screen."""
-        self.children_row.setHorizontalSpacing(14)
-        self.children_row.setVerticalSpacing(2)
-        self.children_label = QLabel("&Enfants")
-        self.children_label.setToolTip(
-            "Les jours marqués sont demandés pour chaque enfant coché (Alt+1, Alt+2…)"
-        )
-        self.activity = NameCombo()
-        self.activity.setAccessibleName("Activité")
-        self.activity.setToolTip("Toutes les activités de vos structures (Alt+A, puis les premières lettres)")
-        self.previous = QToolButton()
-        self.previous.setText("<")
-        self.previous.setToolTip("Mois précédent (Page préc.)")
-        self.next = QToolButton()
-        self.next.setText(">")
-        self.next.setToolTip("Mois suivant (Page suiv.)")
-        self.month_label = QLabel()
-        self.month_label.setMinimumWidth(130)
-        self.month_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.month_label.setObjectName("monthLabel")
         self.grid = CalendarGrid()
         self.grid.supervisor = ctx.may("booking.override")
         self.grid.setToolTip("")
-        self.no_child = QWidget()
-        hint = QLabel("Cette famille n'a pas encore d'enfant : ajoutez-en un pour réserver.")
-        hint.setStyleSheet("color:#455a64; font-size:12pt;")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.add_child = keyed(QPushButton("Ajouter un &enfant…"), "Ajouter un enfant à la famille")
-        no_child_layout = QVBoxLayout(self.no_child)
-        no_child_layout.addStretch(1)
-        no_child_layout.addWidget(hint)
-        no_child_layout.addWidget(self.add_child, 0, Qt.AlignmentFlag.AlignCenter)
-        no_child_layout.addStretch(2)
+        self.children_row = ChildrenRow(self.refresh)
+        self.selectors = Selectors(self.grid)
+        self.activity, self.month_label = self.selectors.activity, self.selectors.month_label
+        self.previous, self.next = self.selectors.previous, self.selectors.next
+        self.no_child = NoChildPage()
+        self.add_child = self.no_child.add_child
         self.calendar = QStackedWidget()
         self.calendar.addWidget(self.grid)
         self.calendar.addWidget(self.no_child)
@@ -162,23 +103,13 @@ class BookingView(QWidget):
         self.places_note.setWordWrap(True)
         self.places_note.setStyleSheet("color:#607d8b;")
 
-        self.children_label.setBuddy(self.activity)  # set to the first child's box once the family is known
-        activity_label, calendar_label = QLabel("&Activité"), QLabel("&Calendrier")
-        activity_label.setBuddy(self.activity)
-        calendar_label.setBuddy(self.grid)
-        calendar_label.setToolTip("Aller au calendrier (Alt+C) ; flèches : jour, espace : marquer")
-        self.children_row.addWidget(self.children_label, 0, 0)
+        self.children_row.label.setBuddy(self.activity)  # the first child's box once the family is known
+        self.children_row.grid.addWidget(self.children_row.label, 0, 0)
         children = QHBoxLayout()
-        children.addLayout(self.children_row)
+        children.addLayout(self.children_row.grid)
         children.addStretch(1)
-        selectors = QHBoxLayout()
-        widget: QWidget
-        for widget in (activity_label, self.activity):
-            selectors.addWidget(widget)
-        selectors.addStretch(1)
-        for widget in (calendar_label, self.previous, self.month_label, self.next):
-            selectors.addWidget(widget)
         buttons = QHBoxLayout()
+        widget: QWidget
         for widget in (self.clear, self.copy, self.whole_period, self.attendance, self.presences):
             buttons.addWidget(widget)
         buttons.addStretch(1)
@@ -187,7 +118,7 @@ class BookingView(QWidget):
         buttons.addWidget(self.validate)
         layout = QVBoxLayout(self)
         layout.addLayout(children)
-        layout.addLayout(selectors)
+        layout.addLayout(self.selectors.row)
         layout.addWidget(self.calendar, 1)
         layout.addWidget(self.places_note)
         layout.addWidget(Legend())
@@ -195,6 +126,8 @@ class BookingView(QWidget):
         layout.addLayout(buttons)
 
         self.activity.currentIndexChanged.connect(lambda _i: self._activity_chosen())
+        # the agent's choice (not a list filled again): on to the calendar
+        self.activity.activated.connect(lambda _i: QTimer.singleShot(0, self.grid.setFocus))
         self.previous.clicked.connect(lambda: self.shift_month(-1))
         self.next.clicked.connect(lambda: self.shift_month(1))
         self.grid.toggled.connect(self.toggle)
@@ -216,52 +149,23 @@ class BookingView(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self, slot)
             shortcut.setContext(here)
         for i in range(1, 10):
-            shortcut = QShortcut(QKeySequence(f"Alt+{i}"), self, lambda n=i: self._toggle_child_box(n - 1))
+            shortcut = QShortcut(QKeySequence(f"Alt+{i}"), self, lambda n=i: self.children_row.toggle(n - 1))
             shortcut.setContext(here)
         self._update_pending()
 
     # --- the children being booked ---------------------------------------------------------------
+    @property
+    def child_boxes(self) -> dict[int, QCheckBox]:
+        """The children's check boxes by child id, in the family's order."""
+        return self.children_row.boxes
+
     def checked_children(self) -> list[int]:
         """The children being booked, in the family's order."""
-        return [child_id for child_id, box in self.child_boxes.items() if box.isChecked()]
+        return self.children_row.checked()
 
     def set_checked(self, child_ids: list[int]) -> None:
-        for child_id, box in self.child_boxes.items():
-            box.blockSignals(True)
-            box.setChecked(child_id in child_ids)
-            box.blockSignals(False)
+        self.children_row.set_checked(child_ids)
         self.refresh()
-
-    def _toggle_child_box(self, index: int) -> None:
-        boxes = list(self.child_boxes.values())
-        if index < len(boxes):
-            boxes[index].toggle()
-
-    def _show_children(self, children: list[ChildRow]) -> None:
-        """One check box per child; the ones checked stay checked while the family stays open (the first child
-        is checked when none is)."""
-        if [(c, b.text()) for c, b in self.child_boxes.items()] == [(c.id, child_text(c)) for c in children]:
-            return
-        checked = set(self.checked_children())
-        for box in self.child_boxes.values():
-            self.children_row.removeWidget(box)
-            box.deleteLater()
-        self.child_boxes = {}
-        for i, child in enumerate(children):
-            box = QCheckBox(child_text(child))
-            box.setToolTip(
-                f"{child.first_name} {child.last_name} : réserver pour cet enfant (Alt+{i + 1})"
-                if i < 9
-                else f"{child.first_name} {child.last_name}"
-            )
-            box.setAccessibleName(f"Réserver pour {child.first_name}")
-            box.setChecked(child.id in checked)
-            box.toggled.connect(lambda _on: self.refresh())
-            self.children_row.addWidget(box, i // CHILDREN_PER_ROW, 1 + i % CHILDREN_PER_ROW)
-            self.child_boxes[child.id] = box
-        if children and not self.checked_children():
-            self.child_boxes[children[0].id].setChecked(True)
-        self.children_label.setBuddy(next(iter(self.child_boxes.values())) if children else self.activity)
 
     # --- loading ---------------------------------------------------------------------------------
     def set_family(self, family: FamilySummary | None) -> None:
@@ -273,12 +177,9 @@ class BookingView(QWidget):
             self.basket = Basket(family.id if family else 0)
             self.status.clear()
             self.grid.focus_day = self.grid.anchor = None  # the new family's first day that can change
-            for box in self.child_boxes.values():
-                box.blockSignals(True)
-                box.setChecked(False)
-                box.blockSignals(False)
+            self.children_row.set_checked([])
         self.blockSignals(True)
-        self._show_children(family.children if family else [])
+        self.children_row.show(family.children if family else [], self.activity)
         self.blockSignals(False)
         self.reload_activities(jump=changed)
 
@@ -293,23 +194,16 @@ class BookingView(QWidget):
         current = self.activity.currentData()
         if current is None:
             current = self.ctx.remembered("activity")
-        self.activity.blockSignals(True)
-        self.activity.clear()
-        repeated = {a.name for a in self.activities if [b.name for b in self.activities].count(a.name) > 1}
-        for a in self.activities:
-            self.activity.addItem(f"{a.name} ({a.structure_name})" if a.name in repeated else a.name, a.id)
-            self.activity.setItemData(
-                self.activity.count() - 1, a.structure_name, Qt.ItemDataRole.ToolTipRole
-            )
-        index = self.activity.findData(current)
-        self.activity.setCurrentIndex(index if index >= 0 else 0)
-        self.activity.blockSignals(False)
+        fill_activities(self.activity, self.activities, current)
         if jump:
             self._jump_to_bookable_month()
         self.refresh()
 
     def _activity_chosen(self) -> None:
+        """Another activity: its first bookable month, the cursor on its first day that can change (not the day
+        the previous activity had it on: a Wednesday of the club may be closed at the holiday centre)."""
         self.ctx.remember("activity", self.activity.currentData())
+        self.grid.focus_day = self.grid.anchor = None
         self._jump_to_bookable_month()
         self.refresh()
 
@@ -377,21 +271,7 @@ class BookingView(QWidget):
         cells = [(m.child_id, c) for m, c in self.grid.cells(d)]
         if activity_id is None or not cells:
             return
-        pending = self._pending()
-        if any((child_id, d) in pending for child_id, _c in cells):
-            for child_id, _c in cells:
-                if (child_id, d) in pending:
-                    self.basket.toggle(child_id, activity_id, d, pending[(child_id, d)])
-        else:
-            adds = [child_id for child_id, c in cells if c.can_book]
-            removes = [child_id for child_id, c in cells if c.can_remove]
-            for child_id in adds or removes:
-                self.basket.toggle(child_id, activity_id, d, Action.ADD if adds else Action.REMOVE)
-            if not adds and not removes and self.grid.supervisor:  # to pass over in the recap
-                for child_id, c in cells:
-                    action = supervisor_action(c)
-                    if action is not None:
-                        self.basket.toggle(child_id, activity_id, d, action)
+        toggle_day(self.basket, activity_id, d, cells, self._pending(), self.grid.supervisor)
         self.status.clear()
         self._show_grid()
 
@@ -402,26 +282,9 @@ class BookingView(QWidget):
         activity_id = self.activity.currentData()
         if activity_id is None:
             return
-        marked = self._mark(
-            [
-                (v.child_id, c)
-                for v in self.views
-                for c in v.cells
-                if lo <= c.day <= hi and c.day.weekday() < 5
-            ],
-            activity_id,
-        )
+        marked = mark_open_days(self.basket, activity_id, range_cells(self.views, lo, hi))
         self.status.setText(f"{count(marked, 'jour marqué', 'jours marqués')} du {lo:%d/%m} au {hi:%d/%m}.")
         self._show_grid()
-
-    def _mark(self, cells, activity_id: int) -> int:
-        pending = {(ln.child_id, ln.day) for ln in self.basket.lines if ln.activity_id == activity_id}
-        marked = 0
-        for child_id, cell in cells:
-            if cell.can_book and (child_id, cell.day) not in pending:
-                self.basket.toggle(child_id, activity_id, cell.day, Action.ADD)
-                marked += 1
-        return marked
 
     def mark_period(self) -> None:
         """ "Toute la période": every open day of the holiday period of the selected day, for each checked child
@@ -439,18 +302,8 @@ class BookingView(QWidget):
                 f"Le {day:%d/%m/%Y} n'appartient à aucune période de vacances de cette activité."
             )
             return
-        family_id = self.family.id
-        first, last = (d.year * 12 + d.month - 1 for d in (period.start, period.end))
-        months = [(i // 12, i % 12 + 1) for i in range(first, last + 1)]
-
-        def month_of(year: int, month: int) -> list[MonthView]:
-            return month_views(self.ctx.db, family_id, child_ids, activity_id, year, month)
-
-        cells = []
-        for year, month in months:
-            views = self.ctx.ops.run(partial(month_of, year, month), default=[]) or []
-            cells += [(v.child_id, c) for v in views for c in v.cells if period.start <= c.day <= period.end]
-        marked = self._mark(cells, activity_id)
+        cells = period_cells(self.ctx, self.family.id, child_ids, activity_id, period)
+        marked = mark_open_days(self.basket, activity_id, cells)
         who = names([self._child_name(c) for c in child_ids])
         self.status.setText(f"{period.name} : {count(marked, 'jour marqué', 'jours marqués')} pour {who}.")
         self._show_grid()
@@ -536,10 +389,5 @@ class BookingView(QWidget):
         if report is None:
             return
         self.last_copy = report
-        text = f"{count(len(report.added), 'jour copié', 'jours copiés')} dans les demandes en cours."
-        if report.skipped:
-            text += " Non copiés : " + " ; ".join(
-                f"{ln.day:%d/%m} ({reason})" for ln, reason in report.skipped
-            )
-        self.status.setText(text)
+        self.status.setText(copy_text(report))
         self._show_grid()

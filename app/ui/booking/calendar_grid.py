@@ -1,66 +1,35 @@
 """The month calendar (Monday–Friday) of one activity for the children being booked: each day's places and
 waitlist, and for each child its state or what the basket asks; clicks and the keyboard mark days.
 
-A single painted widget. A click (or space) on a day marks it for every child being booked; Maj+clic and
-Maj+flèches mark every open day between the first day and the one reached; a click on a week's label marks its
-open days. The widget only says what was asked (``toggled``, ``range_requested``): the booking view decides.
+A single painted widget: here its data, its geometry (weeks, days, the text size that fits the window) and the
+agent's clicks and keys; how a day looks is ``calendar_paint``'s. A click (or space) on a day marks it for every
+child being booked; Maj+clic, a drag from one day to another and Maj+flèches mark every open day between the
+first day and the one reached; a click on a week's label marks its open days. The widget only says what was
+asked (``toggled``, ``range_requested``): the booking view decides.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QFontMetrics,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QPen,
-    QResizeEvent,
-)
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from ...calendar_words import availability, child_label
-from ...calendar_words import colours as colour_names
 from ...services.booking.basket import Action
-from ...services.booking.month_view import DayCell, DayState, MonthView
-from ...text import count
-from ..theme import STATE_STYLE
+from ...services.booking.month_view import DayCell, DayState
+from .calendar_paint import (
+    ChildMonth,
+    day_tooltip,
+    paint_day,
+    paint_day_names,
+    paint_empty,
+    paint_week,
+)
 
-DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
 THIN = 0.4
 """Height of a week in which nothing runs, relative to the others."""
 MIN_TEXT_PX, MAX_TEXT_PX = 11, 20
-
-
-@dataclass(frozen=True)
-class ChildMonth:
-    """One child's month in the calendar."""
-
-    child_id: int
-    name: str
-    view: MonthView
-
-
-def availability_texts(cell: DayCell) -> list[str]:
-    """``availability`` and shorter forms of it, for a narrow cell: "complet · 3 en attente", "complet · 3 att."."""
-    text = availability(cell)
-    if cell.state is DayState.FULL and cell.waiting and (cell.places_left or 0) <= 0:
-        return [text, f"complet · {cell.waiting} att.", f"complet ({cell.waiting})"]
-    return [text]
-
-
-def fitted(texts: list[str], metrics: QFontMetrics, width: int) -> str:
-    """The first text that fits ``width``, else the last one cut with an ellipsis."""
-    for text in texts:
-        if metrics.horizontalAdvance(text) <= width:
-            return text
-    return metrics.elidedText(texts[-1], Qt.TextElideMode.ElideRight, width)
 
 
 def supervisor_action(cell: DayCell) -> Action | None:
@@ -90,6 +59,8 @@ class CalendarGrid(QWidget):
         self.months: list[ChildMonth] = []
         self.pending: dict[tuple[int, date], Action] = {}
         self.focus_day: date | None = None
+        self.pressed_day: date | None = None
+        """The day under the mouse button while it is held (``mouseReleaseEvent``)."""
         self.anchor: date | None = None
         """The day a range starts from (the last day clicked or marked)."""
         self.empty_text = ""
@@ -269,13 +240,27 @@ class CalendarGrid(QWidget):
             self.range_requested.emit(start, d)
         elif self.can_toggle(d):
             self.focus_day = d
-            self.anchor = d
-            self.toggled.emit(d)
+            # toggled when the button is released there; released on another day: a range
+            self.pressed_day = d
         else:
             self.focus_day = d
             reasons = {c.reason for _m, c in self.cells(d) if c.reason}
             if reasons:
                 QToolTip.showText(event.globalPosition().toPoint(), "\n".join(sorted(reasons)), self)
+        self.update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        """The day pressed is marked; dragged over to another day, every open day between them (as Maj+clic)."""
+        first, self.pressed_day = self.pressed_day, None
+        if first is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        last = self.day_at(event.position().toPoint())
+        self.anchor = last or first
+        if last is not None and last != first:
+            self.focus_day = last
+            self.range_requested.emit(first, last)
+        else:
+            self.toggled.emit(first)
         self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -324,102 +309,21 @@ class CalendarGrid(QWidget):
     # --- drawing ---------------------------------------------------------------------------------
     def describe(self, d: date) -> str:
         """The tooltip of a day: its date, places and waitlist, each child's state and the reasons."""
-        cells = self.cells(d)
-        if not cells:
-            return ""
-        first = cells[0][1]
-        text = f"{d:%d/%m/%Y}"
-        if first.places_left is not None and first.state not in (DayState.CLOSED, DayState.PAST):
-            text += (
-                f" : {count(max(0, first.places_left), 'place libre', 'places libres')} sur {first.capacity}"
-            )
-            if first.waiting:
-                text += f", {first.waiting} en attente"
-        for month, cell in cells:
-            line = f"\n{month.name} : {child_label(cell, self.pending.get((month.child_id, d)))}"
-            if cell.reason and cell.state is not DayState.PAST:
-                line += f" – {cell.reason}"
-            text += line
-        return text
+        return day_tooltip(d, self.cells(d), self.pending)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         if not self.months:
-            p.setPen(QColor("#607d8b"))
-            p.setFont(self._font(1.1))
-            p.drawText(
-                self.rect().adjusted(20, 20, -20, -20),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.empty_text,
-            )
+            paint_empty(p, self.rect(), self.empty_text, self._font(1.1))
             p.end()
             return
-        width = self._column_width()
-        p.setPen(QColor("#455a64"))
-        p.setFont(self._font(0.85, bold=True))
-        for i, name in enumerate(DAY_NAMES):
-            rect = QRect(int(self._week_width() + i * width), 0, int(width), self._header())
-            p.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
-        for monday in self.weeks():
-            self._paint_week(p, monday)
-        for d in self.weekdays():
-            self._paint_day(p, d)
-        p.end()
-
-    def _paint_week(self, p: QPainter, monday: date) -> None:
-        rect = self.week_rect(monday)
-        p.setPen(QPen(QColor("#cfd8dc"), 1))
-        p.setBrush(QColor("#f5f7f8"))
-        p.drawRoundedRect(rect, 3, 3)
-        p.setPen(QColor("#546e7a"))
-        p.setFont(self._font(0.85))
-        p.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"sem. {monday.isocalendar()[1]}")
-
-    def _paint_day(self, p: QPainter, d: date) -> None:
-        rect = self.cell_rect(d)
-        cells = self.cells(d)
-        first = cells[0][1]
-        many = len(cells) > 1
-        closed = all(c.state is DayState.CLOSED for _m, c in cells)
-        p.setPen(QPen(QColor("#b0bec5"), 1))
-        p.setBrush(QColor(STATE_STYLE[DayState.CLOSED][0] if closed else "#fafafa"))
-        p.drawRoundedRect(rect, 4, 4)
-        number = self._font(1.0, bold=True)
-        line = QFontMetrics(number).height() + 4
-        p.setPen(QColor("#263238"))
-        p.setFont(number)
-        top = rect.adjusted(6, 2, -6, 0)
-        top.setHeight(line)
-        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"{d.day}")
-        p.setFont(self._font(0.9, bold=first.state is DayState.FULL))
-        p.setPen(QColor("#8e0000") if first.state is DayState.FULL else QColor("#455a64"))
-        room = top.adjusted(QFontMetrics(number).horizontalAdvance("31") + 6, 0, 0, 0)
-        p.drawText(
-            room,
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            fitted(availability_texts(first), QFontMetrics(p.font()), room.width()),
+        paint_day_names(
+            p, self._week_width(), self._column_width(), self._header(), self._font(0.85, bold=True)
         )
-        if not closed and rect.height() > line + 8:
-            body = rect.adjusted(3, line + 2, -3, -3)
-            band = body.height() / len(cells)
-            for i, (month, cell) in enumerate(cells):
-                action = self.pending.get((month.child_id, d))
-                part = QRect(
-                    body.left(), int(body.top() + i * band), body.width(), int(band) - (1 if many else 0)
-                )
-                background, foreground = (QColor(c) for c in colour_names(cell, action))
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(background)
-                p.drawRoundedRect(part, 3, 3)
-                p.setPen(foreground)
-                p.setFont(self._font(0.95 if many else 1.0, bold=action is not None))
-                text = child_label(cell, action)
-                if many:
-                    text = f"{month.name} : {text}"
-                shown = QFontMetrics(p.font()).elidedText(text, Qt.TextElideMode.ElideRight, part.width() - 8)
-                p.drawText(part.adjusted(4, 0, -4, 0), Qt.AlignmentFlag.AlignCenter, shown)
-        if d == self.focus_day and self.hasFocus():
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.setPen(QPen(QColor("#0d47a1"), 3))
-            p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 4, 4)
+        for monday in self.weeks():
+            paint_week(p, self.week_rect(monday), monday, self._font(0.85))
+        focused = self.focus_day if self.hasFocus() else None
+        for d in self.weekdays():
+            paint_day(p, self.cell_rect(d), d, self.cells(d), self.pending, self._font, d == focused)
+        p.end()

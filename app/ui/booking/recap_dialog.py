@@ -1,9 +1,11 @@
 """The recap ("Récapitulatif") over the family page: Modifier, Abandonner, Encaisser, Confirmer; then each line's
 outcome with the next steps (Imprimer la fiche, Reçu).
 
-Money as DESIGN §2.3 says: the waitlisted lines' estimate is a sub-total of its own (debited only if a place
-frees), counted by the balance rule but not in the "solde après", so that the recap's "solde après" is the
-outcome's when nothing changed meanwhile. Prices show the aids deducted.
+Money: the waitlisted lines' estimate is a sub-total of its own (debited only if a place frees), counted by the
+balance rule (the family pays before its days are booked) but not in the "solde après", so that the recap's
+"solde après" is the outcome's when nothing changed meanwhile. Prices show the aids deducted.
+
+Its parts: the tables (``recap_tables``), the words (``recap_texts``), the outcome's table (``recap_outcome``).
 """
 
 from __future__ import annotations
@@ -12,11 +14,10 @@ from enum import IntEnum
 from html import escape
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -25,42 +26,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...services.booking.basket import (
-    WAITLIST_MEANING,
-    Action,
-    ConfirmResult,
-    Likely,
-    LineOutcome,
-    OutcomeStatus,
-    Recap,
-    RecapLine,
-    Total,
-)
-from ...services.booking.rules import short_date
+from ...services.booking.basket import ConfirmResult, Recap
 from ...services.bounds import Reason
-from ...services.errors import OutcomeUnknown
-from ...services.money.amounts import format_eur
 from ...services.money.payments import Receipt
-from ...text import count
 from ..operations import Failure
-from ..table_model import Column, RowsModel
-from ..theme import DEBIT
-from ..widgets import bound, elide_cells, keyed
-
-OK_COLOUR, BAD_COLOUR, WAIT_COLOUR = QColor("#1b5e20"), QColor("#b00020"), QColor("#5e35b1")
-CANCEL_COLOUR = QColor("#616161")
-
-
-def _totals_html(totals: list[Total]) -> str:
-    """The service's totals (``Recap.totals``, ``ConfirmResult.totals``: the portal shows the same), on two lines."""
-    lines: dict[int, list[str]] = {}
-    for t in totals:
-        bold = f"<b style='color:{DEBIT.name()}'>" if t.debit else "<b>"
-        text = f"{t.label} : {bold}{format_eur(t.cents)}</b>"
-        if t.note:
-            text += f" <i>({t.note})</i>"
-        lines.setdefault(t.line, []).append(text)
-    return "<br>".join(" &nbsp;·&nbsp; ".join(parts) for _n, parts in sorted(lines.items()))
+from ..widgets import bound, keyed
+from .recap_outcome import outcome_model, outcome_title
+from .recap_tables import (
+    ROW_HEIGHT,
+    additions_model,
+    by_child,
+    fit_rows,
+    recap_table,
+    removals_model,
+)
+from .recap_texts import failure_note, missing_text, payment_text, recap_note, totals_html
 
 
 class RecapResult(IntEnum):
@@ -69,35 +49,6 @@ class RecapResult(IntEnum):
     ABANDON = 2
 
 
-def _likely(line: RecapLine) -> str:
-    if not line.ok:
-        return "Refusée"
-    if line.likely is Likely.WAITLISTED:
-        return f"En liste d'attente (rang {line.waitlist_rank} probable)"
-    if line.likely is Likely.REFUSED:
-        return "Refusée : complet"
-    return "Acceptée" + (" (dépassement)" if line.line.overridden else "")
-
-
-def _price(line: RecapLine) -> str:
-    return line.price.explained() if line.price is not None else format_eur(line.amount_cents)
-
-
-def _table(model: RowsModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.verticalHeader().setVisible(False)
-    view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-    view.setSelectionMode(QTableView.SelectionMode.NoSelection)
-    view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    elide_cells(view)  # one line a row, a long name cut with « … » and whole in its tooltip
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return view
-
-
-ROW_HEIGHT = 26
 AROUND_TABLES = 330
 """The recap's height besides its tables' rows (titles, totals, notes, buttons, the window's frame)."""
 
@@ -114,20 +65,14 @@ def rows_that_fit() -> int:
     return max(8, (available_height() - AROUND_TABLES) // ROW_HEIGHT)
 
 
-def _fit(view: QTableView, rows: int, room: int) -> None:
-    """Tall enough for every row up to ``room`` rows (then it scrolls), never a cut-off table."""
-    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
-    height = (
-        view.horizontalHeader().sizeHint().height()
-        + 2 * view.frameWidth()
-        + ROW_HEIGHT * max(1, min(rows, room))
-    )
-    view.setFixedHeight(height + 2)
-
-
-def _sorted(lines: list[RecapLine]) -> list[RecapLine]:
-    """By child, activity and day: a sibling's lines together."""
-    return sorted(lines, key=lambda r: (r.child_name, r.activity_name, r.line.day))
+def _alert() -> QLabel:
+    """A severe message (money missing, a failure): plain text, a service's message holds names, never markup."""
+    label = QLabel()
+    label.setObjectName("alert")
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setProperty("severe", True)
+    label.setWordWrap(True)
+    return label
 
 
 class RecapDialog(QDialog):
@@ -143,6 +88,8 @@ class RecapDialog(QDialog):
     override_requested = Signal(object, str)
     sheet_requested = Signal()
     receipt_requested = Signal(object)
+    next_family_requested = Signal(str)
+    """After the outcome, Échap or a letter typed: the next family's search (with what was typed)."""
 
     def __init__(self, parent: QWidget, recap: Recap, *, can_override: bool = False) -> None:
         super().__init__(parent)
@@ -156,43 +103,8 @@ class RecapDialog(QDialog):
         self.room = rows_that_fit()
         self.setWindowTitle(f"Récapitulatif des demandes – Famille {recap.family_name}")
 
-        check = Column(
-            "Contrôle",
-            lambda r: "Conforme" if r.ok else r.check.reason,
-            colour=lambda r: OK_COLOUR if r.ok else BAD_COLOUR,
-            tooltip=lambda r: r.check.reason,
-        )
-        places = Column(
-            "Places", lambda r: "" if r.places_left is None else str(max(0, r.places_left)), right=True
-        )
-        self.additions = RowsModel(
-            [
-                Column("Enfant", lambda r: r.child_name),
-                Column("Activité", lambda r: r.activity_name),
-                Column("Jour", lambda r: short_date(r.line.day)),
-                Column(
-                    "Prix", _price, right=True, tooltip=lambda r: "Prix du jour moins les aides de la famille"
-                ),
-                check,
-                places,
-                Column(
-                    "Prévision",
-                    _likely,
-                    colour=lambda r: WAIT_COLOUR if r.likely is Likely.WAITLISTED else None,
-                    tooltip=lambda r: WAITLIST_MEANING.capitalize() if r.likely is Likely.WAITLISTED else "",
-                ),
-            ]
-        )
-        self.removals = RowsModel(
-            [
-                Column("Enfant", lambda r: r.child_name),
-                Column("Activité", lambda r: r.activity_name),
-                Column("Jour", lambda r: short_date(r.line.day)),
-                Column("Remboursement", lambda r: format_eur(r.amount_cents), right=True),
-                check,
-            ]
-        )
-        self.additions_view, self.removals_view = _table(self.additions), _table(self.removals)
+        self.additions, self.removals = additions_model(), removals_model()
+        self.additions_view, self.removals_view = recap_table(self.additions), recap_table(self.removals)
         if can_override:  # a supervisor picks the lines to pass over (all of them when none is picked)
             self.additions_view.setSelectionMode(QTableView.SelectionMode.ExtendedSelection)
             self.additions_view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -201,24 +113,12 @@ class RecapDialog(QDialog):
         self.totals = QLabel()
         self.totals.setTextFormat(Qt.TextFormat.RichText)
         self.totals.setWordWrap(True)
-        self.missing = QLabel()
-        self.missing.setObjectName("alert")
-        self.missing.setTextFormat(
-            Qt.TextFormat.PlainText
-        )  # a service's message holds names: text, never markup
-        self.missing.setProperty("severe", True)
-        self.missing.setWordWrap(True)
+        self.missing = _alert()
         self.paid = QLabel()
         self.paid.setObjectName("paid")
         self.paid.setStyleSheet("color:#1b5e20; font-weight:bold;")
         self.paid.hide()
-        self.error = QLabel()
-        self.error.setObjectName("alert")
-        self.error.setTextFormat(
-            Qt.TextFormat.PlainText
-        )  # a service's message holds names: text, never markup
-        self.error.setProperty("severe", True)
-        self.error.setWordWrap(True)
+        self.error = _alert()
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.hide()
         self.note = QLabel()
@@ -305,11 +205,20 @@ class RecapDialog(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Ctrl+Entrée confirms whatever has the focus (also when the shortcut map does not see the dialog as
-        the active window); Entrée is the default button's; Échap = Modifier."""
+        the active window); Entrée is the default button's; Échap = Modifier. After the outcome, Échap or a letter
+        goes on to the next family's search."""
         ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
         if ctrl and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self._confirm()
             return
+        if self.result_value is RecapResult.CONFIRMED and not self.confirming:
+            typed = event.text()
+            plain = not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+            if event.key() == Qt.Key.Key_Escape or (plain and typed.isprintable() and typed.strip()):
+                # the next family: the outcome closes, the search takes the letter typed (no action lost)
+                self.accept()
+                self.next_family_requested.emit("" if event.key() == Qt.Key.Key_Escape else typed)
+                return
         super().keyPressEvent(event)
 
     def maximum_height(self) -> int:
@@ -319,12 +228,12 @@ class RecapDialog(QDialog):
     def set_recap(self, recap: Recap) -> None:
         """Show a (fresh) recap: the first one, or after a payment or an override, same basket, new figures."""
         self.recap = recap
-        self.additions.set_rows(_sorted(recap.additions))
-        self.removals.set_rows(_sorted(recap.removals))
+        self.additions.set_rows(by_child(recap.additions))
+        self.removals.set_rows(by_child(recap.removals))
         self.title_additions.setText(f"<b>Réservations demandées</b> ({len(recap.additions)})")
         self.title_removals.setText(f"<b>Annulations demandées</b> ({len(recap.removals)})")
-        _fit(self.additions_view, len(recap.additions), self.room)
-        _fit(self.removals_view, len(recap.removals), self.room)
+        fit_rows(self.additions_view, len(recap.additions), self.room)
+        fit_rows(self.removals_view, len(recap.removals), self.room)
         for widget, hidden in (
             (self.title_additions, not recap.additions),
             (self.additions_view, not recap.additions),
@@ -333,33 +242,20 @@ class RecapDialog(QDialog):
         ):
             widget.setHidden(hidden)
         self.totals.setText(self._totals_text())
-        note = (
-            "Une vérification des places est faite au moment de la confirmation. Les réservations confirmées "
-            "restent « Non transmises » jusqu'à la clôture de la journée."
-        )
-        if recap.has_overrides:
-            note += f"\nDépassement accordé par un régisseur : {recap.override_reason}"
-        self.note.setText(note)
+        self.note.setText(recap_note(recap))
         overridable = [r for r in recap.additions + recap.removals if r.overridable]
         self.override_bar.setVisible(self.can_override and bool(overridable))
         self._show_balance_rule()
         self._grow()
 
     def _totals_text(self) -> str:
-        return _totals_html(self.recap.totals())
+        return totals_html(self.recap.totals())
 
     def _show_balance_rule(self) -> None:
         r = self.recap
         self.pay.setVisible(r.missing_cents > 0)
         if r.missing_cents:
-            why = "Compte famille débiteur. " if r.in_debit else ""
-            text = (
-                f"{why}Il manque {format_eur(r.missing_cents)} : la famille doit régler au moins ce montant "
-                "avant de confirmer"
-            )
-            if r.waitlist_cents:
-                text += " (la liste d'attente compte : elle sera débitée si une place se libère)"
-            self.missing.setText(text + ".")
+            self.missing.setText(missing_text(r))
             self.missing.show()
         else:
             self.missing.hide()
@@ -412,10 +308,7 @@ class RecapDialog(QDialog):
         """A payment was taken from this recap: said here (no message box), its receipt offered after the
         confirmation."""
         self.receipts.append(receipt)
-        self.paid.setText(
-            f"Règlement de {format_eur(receipt.amount_cents)} encaissé : reçu n° {receipt.number}. "
-            f"Nouveau solde : {format_eur(receipt.balance_after_cents)}."
-        )
+        self.paid.setText(payment_text(receipt))
         self.paid.show()
         QTimer.singleShot(0, self._come_back)  # once the payment dialog has closed
 
@@ -448,16 +341,7 @@ class RecapDialog(QDialog):
             button.setEnabled(True)
         self.error.setText(failure.message)
         self.error.show()
-        if isinstance(failure.error, OutcomeUnknown):
-            self.note.setText(
-                "Cliquez de nouveau sur Confirmer quand le serveur répond : les demandes ne seront "
-                "pas enregistrées deux fois et leur résultat s'affichera."
-            )
-        else:
-            self.note.setText(
-                "Les demandes en cours sont conservées : vous pouvez confirmer de nouveau, modifier "
-                "ou abandonner."
-            )
+        self.note.setText(failure_note(failure))
         self._show_balance_rule()
         self._grow()
 
@@ -481,43 +365,10 @@ class RecapDialog(QDialog):
         self.setWindowTitle(f"Demandes enregistrées – Famille {self.recap.family_name}")
         self.heading.setText(f"<b>Famille {escape(self.recap.family_name)}</b> – résultat des demandes")
 
-        def colour(o: LineOutcome) -> QColor:
-            return {
-                OutcomeStatus.ACCEPTED: OK_COLOUR,
-                OutcomeStatus.CANCELLED: CANCEL_COLOUR,
-                OutcomeStatus.WAITLISTED: WAIT_COLOUR,
-            }.get(o.status, BAD_COLOUR)
-
-        def amount(o: LineOutcome) -> str:
-            if not o.amount_cents:
-                return ""
-            if o.status is OutcomeStatus.CANCELLED:
-                return f"+{format_eur(o.amount_cents)} remboursés"
-            if o.status is OutcomeStatus.WAITLISTED:
-                return f"{format_eur(o.amount_cents)} si une place se libère"
-            return format_eur(o.amount_cents) if o.status is OutcomeStatus.ACCEPTED else ""
-
-        def transmission(o: LineOutcome) -> str:
-            return "Non transmise" if o.reservation_id is not None else ""
-
-        outcome_model = RowsModel(
-            [
-                Column("Enfant", lambda o: o.child_name),
-                Column("Activité", lambda o: o.activity_name),
-                Column("Jour", lambda o: short_date(o.line.day)),
-                Column("Demande", lambda o: "Réservation" if o.line.action is Action.ADD else "Annulation"),
-                Column("Montant", amount, right=True),
-                Column("Résultat", lambda o: o.label, colour=colour),
-                Column("Transmission", transmission),
-            ]
-        )
-        outcome_model.set_rows(
-            sorted(result.outcomes, key=lambda o: (o.child_name, o.activity_name, o.line.day))
-        )
-        self.outcome_model = outcome_model
-        self.additions_view.setModel(outcome_model)
+        self.outcome_model = outcome_model(result)
+        self.additions_view.setModel(self.outcome_model)
         self.additions_view.setSelectionMode(QTableView.SelectionMode.NoSelection)
-        _fit(self.additions_view, len(result.outcomes), self.room)
+        fit_rows(self.additions_view, len(result.outcomes), self.room)
         self.additions_view.show()
         for widget in (
             self.title_removals,
@@ -530,18 +381,9 @@ class RecapDialog(QDialog):
             self.override_bar,
         ):
             widget.hide()
-        tally = {status: sum(1 for o in result.outcomes if o.status is status) for status in OutcomeStatus}
-        parts = [
-            count(tally[OutcomeStatus.ACCEPTED], "acceptée"),
-            f"{tally[OutcomeStatus.WAITLISTED]} en liste d'attente",
-            count(tally[OutcomeStatus.REFUSED] + tally[OutcomeStatus.NOT_CANCELLED], "refusée"),
-            count(tally[OutcomeStatus.CANCELLED], "annulée"),
-        ]
-        self.title_additions.setText(
-            "<b>Résultat</b> : " + ", ".join(p for p in parts if not p.startswith("0 "))
-        )
+        self.title_additions.setText(outcome_title(result))
         self.title_additions.show()
-        text = _totals_html(result.totals())
+        text = totals_html(result.totals())
         self.totals.setText(text)
         self.note.setText("Les réservations restent « Non transmises » jusqu'à la clôture de la journée.")
         self.sheet.show()

@@ -4,6 +4,8 @@ recap closes. The main window owns one; the recap dialog itself only shows and c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from ...models import WalletKind
@@ -18,13 +20,21 @@ from .recap_dialog import RecapDialog, RecapResult
 
 
 class RecapFlow:
-    def __init__(self, ctx: CounterContext, page: FamilyPage, window: QWidget) -> None:
+    def __init__(
+        self,
+        ctx: CounterContext,
+        page: FamilyPage,
+        window: QWidget,
+        next_family: Callable[[str], object] = lambda _typed: None,
+    ) -> None:
         self.ctx = ctx
         self.db = ctx.db
         self.ops = ctx.ops
         self.page = page
         self.window = window
         self.dialog: RecapDialog | None = None
+        self.next_family = next_family
+        """The search for the next family, with what the agent started typing over the outcome."""
 
     def open(self) -> None:
         """The recap of the basket. Its operation key is made here, once: every Confirmer of this recap (after a
@@ -40,6 +50,7 @@ class RecapFlow:
         dialog = RecapDialog(self.window, summary, can_override=self.ctx.may("booking.override"))
         dialog.confirm_requested.connect(lambda: self._confirm(dialog, basket, key))
         dialog.finished.connect(lambda _code: self._recap_closed(dialog))
+        dialog.next_family_requested.connect(self.next_family)
         dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))
         dialog.override_requested.connect(lambda lines, reason: self._override(dialog, basket, lines, reason))
         dialog.sheet_requested.connect(
