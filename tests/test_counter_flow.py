@@ -24,13 +24,13 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from sqlalchemy import select
 
-from app.models import ActivityDay, Child, Family, Payment, Reservation, ReservationStatus
+from app.models import ActivityDay, Child, Family, Payment, PaymentMethod, Reservation, ReservationStatus
 from app.services.invariants import check
 from app.ui.shell.main_window import MainWindow
 from tests.test_counter_gui import NOW
 
 CHRISTMAS = [date(2026, 12, d) for d in (21, 22, 23, 24, 28)]
-MOUSE_TARGET, KEYBOARD_TARGET = 12, 20
+MOUSE_TARGET, KEYBOARD_TARGET = 12, 16
 ACTION_LISTS: dict[str, list[str]] = {}
 """Each path's actions, printed in the run's summary (conftest)."""
 
@@ -283,3 +283,191 @@ def test_the_first_family_of_a_session_costs_the_activity_choice(qtbot, demo_rw)
     assert (booking.year, booking.month) == (2026, 12)
     ACTION_LISTS["première famille de la session, en plus"] = act.done
     print("\nPremière famille de la session : +", len(act.done), "actions :", "; ".join(act.done))
+
+
+# --- the second scenario: a cheque from the recap, days with gaps, the first family of a session and the next one --
+
+GAPS = [date(2026, 12, d) for d in (21, 22, 24, 29, 30)]
+"""Five days with gaps (not the 23rd, nor the 28th); the 22nd is full (its waitlist takes them)."""
+SEARCH = {"LEFÉBURE": "lefeb", "ROGER": "roger"}
+"""What the agent types to find each family (the search ignores accents; QTest types ASCII only)."""
+SECOND = {"first": (16, 22), "next": (14, 20)}
+"""The issue's targets (mouse, keyboard only) for the first family of a session and for the next one."""
+
+
+def _two_children_and_a_cheque(db, name: str) -> tuple[int, list[int], str]:
+    """A demo family with two children whose last payment by cheque gave the bank the dialog proposes."""
+    from app.services.money.payments import last_cheque_bank
+
+    with db.reading() as uow:
+        family = uow.session.scalar(select(Family).where(Family.name == name))
+        assert family is not None
+        children = list(
+            uow.session.scalars(select(Child.id).where(Child.family_id == family.id).order_by(Child.id))
+        )
+    assert len(children) == 2
+    bank = last_cheque_bank(db, family.id)
+    assert bank, f"{name} paid by cheque before"
+    return family.id, children, bank
+
+
+def _type_over(act: Actions, qtbot, window: MainWindow, text: str, what: str) -> None:
+    """A word typed wherever the focus is, each letter to the widget that has the focus then (the outcome hands
+    the first letter to the search)."""
+    for letter in text:
+        modal = QApplication.activeModalWidget()  # the outcome over the counter gets the keys, as on screen
+        target = (modal.focusWidget() or modal) if modal is not None else QApplication.focusWidget()
+        if target is None:  # offscreen, no window may be active: the keys go where the counter put the focus
+            shown = window.recap_dialog if window.recap_dialog and window.recap_dialog.isVisible() else window
+            target = shown.focusWidget() or shown
+        assert target is not None
+        qtbot.keyClicks(target, letter)
+    if QApplication.activeWindow() is None:  # offscreen: the closed outcome does not hand activation back
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    act.done.append(f"saisie : « {text} » ({what})")
+
+
+def _wait_shown(qtbot, getter):
+    """A dialog shown (the mouse needs no active window)."""
+    qtbot.waitUntil(lambda: getter() is not None and getter().isVisible(), timeout=5000)
+    return getter()
+
+
+def _booked(grid) -> int:
+    """The days a child already has (booked or waiting): nothing to ask for them."""
+    return sum(1 for m in grid.months for c in m.view.cells if c.day in GAPS and c.reservation_id is not None)
+
+
+def _drag(act: Actions, qtbot, grid, first: date, last: date) -> None:
+    start, end = grid.cell_rect(first).center(), grid.cell_rect(last).center()
+    qtbot.mousePress(grid, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    qtbot.mouseMove(grid, end)
+    qtbot.mouseRelease(grid, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    act.done.append(f"glisser : du {first:%d} au {last:%d} décembre")
+
+
+def _check_gaps(db, window: MainWindow, family_id: int, children: list[int], bank: str) -> None:
+    with db.reading() as uow:
+        rows = uow.session.execute(
+            select(Reservation.child_id, ActivityDay.day, Reservation.status)
+            .join(ActivityDay, ActivityDay.id == Reservation.activity_day_id)
+            .where(Reservation.child_id.in_(children), ActivityDay.day.in_(GAPS))
+            .where(Reservation.status != ReservationStatus.CANCELLED)
+        ).all()
+        payment = uow.session.scalars(
+            select(Payment).where(Payment.family_id == family_id).order_by(Payment.id.desc())
+        ).first()
+    state = {(c, d): st for c, d, st in rows}
+    assert len(state) == 10, state  # each child has the five days (a day held before stays as it was)
+    assert ReservationStatus.WAITLISTED in {state[(child, date(2026, 12, 22))] for child in children}
+    assert payment is not None and payment.method is PaymentMethod.CHEQUE
+    dialog = window.recap_dialog
+    assert dialog is not None and dialog.receipts[-1].number == payment.receipt_number
+    assert check(db) == []
+
+
+def _mouse_family(qtbot, window: MainWindow, act: Actions, name: str, number: str, first: bool) -> None:
+    """One family with the mouse (and the words typed), from wherever the previous one left the counter."""
+    _type_over(act, qtbot, window, SEARCH[name], "recherche de la famille")
+    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=3000)
+    table = window.families.table
+    act.click(table.viewport(), "la famille", table.visualRect(table.model().index(0, 0)).center())
+    booking = window.page.booking
+    if first:  # nothing remembered yet: the activity chosen in its list
+        act.click(booking.activity, "la liste des activités")
+        view = booking.activity.view()
+        qtbot.waitUntil(view.isVisible, timeout=3000)
+        qtbot.wait(QApplication.doubleClickInterval() + 50)  # a release sooner is the opening click's own
+        index = booking.activity.model().index(booking.activity.findText("CLSH Petites vacances"), 0)
+        act.click(view.viewport(), "CLSH Petites vacances", view.visualRect(index).center())
+    assert booking.activity.currentText() == "CLSH Petites vacances"
+    assert (booking.year, booking.month) == (2026, 12)
+    second = list(booking.child_boxes.values())[1]
+    act.click(second, "cocher le deuxième enfant", QPoint(8, second.height() // 2))
+    grid = booking.grid
+    _drag(act, qtbot, grid, date(2026, 12, 21), date(2026, 12, 22))
+    act.click(grid, "le 24 décembre", grid.cell_rect(date(2026, 12, 24)).center())
+    _drag(act, qtbot, grid, date(2026, 12, 29), date(2026, 12, 30))
+    assert {d for (_c, d) in grid.pending} == set(GAPS) and len(grid.pending) == 10 - _booked(grid)
+    act.click(booking.validate, "Valider")
+    recap = _wait_shown(qtbot, lambda: window.recap_dialog)
+    act.click(recap.pay, "Encaisser…")
+    payment = _wait_shown(qtbot, lambda: window.page.balances.dialog)
+    act.click(payment.method.button(PaymentMethod.CHEQUE), "Chèque", QPoint(8, 8))
+    assert payment.bank.text() and payment.focusWidget() is payment.number  # the family's bank proposed
+    act.type(payment.number, number, "n° du chèque")
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    act.click(payment.buttons.button(QDialogButtonBox.StandardButton.Save), "Encaisser")
+    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: recap.confirm.isEnabled(), timeout=3000)
+    act.click(recap.confirm, "Confirmer")
+    assert recap.outcomes is not None
+    act.click(recap.sheet, "Imprimer la fiche…")
+    act.external("« Imprimer » dans la fenêtre d'impression")
+
+
+def _keyboard_family(qtbot, window: MainWindow, act: Actions, name: str, number: str, first: bool) -> None:
+    Alt, Shift, Ctrl = (
+        Qt.KeyboardModifier.AltModifier,
+        Qt.KeyboardModifier.ShiftModifier,
+        Qt.KeyboardModifier.ControlModifier,
+    )
+    _type_over(act, qtbot, window, SEARCH[name], "recherche de la famille")
+    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=3000)
+    act.key(Qt.Key.Key_Return, "Entrée (ouvrir la famille)")
+    booking = window.page.booking
+    assert window.page.title.text() == f"Famille {name}"
+    if first:
+        act.key(Qt.Key.Key_A, "Alt+A (Activité)", Alt)
+        act.key(Qt.Key.Key_C, "C (CLSH Petites vacances)")
+        qtbot.waitUntil(booking.grid.hasFocus, timeout=3000)  # the choice made, the cursor in the calendar
+    assert booking.activity.currentText() == "CLSH Petites vacances"
+    assert booking.grid.hasFocus() and booking.grid.focus_day == date(2026, 12, 21)
+    act.key(Qt.Key.Key_2, "Alt+2 (cocher le deuxième enfant)", Alt)
+    act.key(Qt.Key.Key_Right, "Maj+→ (21 et 22)", Shift)
+    act.key(Qt.Key.Key_Down, "↓ (le 29)")
+    act.key(Qt.Key.Key_Right, "Maj+→ (29 et 30)", Shift)
+    act.key(Qt.Key.Key_Up, "↑ (le 23)")
+    act.key(Qt.Key.Key_Right, "→ (le 24)")
+    act.key(Qt.Key.Key_Space, "Espace (le 24)")
+    grid = booking.grid
+    assert {d for (_c, d) in grid.pending} == set(GAPS) and len(grid.pending) == 10 - _booked(grid)
+    act.key(Qt.Key.Key_Return, "Ctrl+Entrée (Valider)", Ctrl)
+    recap = _wait_dialog(qtbot, lambda: window.recap_dialog)
+    act.key(Qt.Key.Key_E, "Alt+E (Encaisser…)", Alt)
+    payment = _wait_dialog(qtbot, lambda: window.page.balances.dialog)
+    act.key(Qt.Key.Key_C, "Alt+C (Chèque)", Alt)
+    assert payment.number.hasFocus()
+    act.type(payment.number, number, "n° du chèque")
+    act.key(Qt.Key.Key_Return, "Entrée (encaisser)")
+    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is recap and recap.confirm.hasFocus(), timeout=3000)
+    act.key(Qt.Key.Key_Return, "Entrée (Confirmer)")
+    assert recap.outcomes is not None
+    act.key(Qt.Key.Key_I, "Alt+I (Imprimer la fiche…)", Alt)
+    act.external("Entrée dans la fenêtre d'impression")
+
+
+@pytest.mark.parametrize("way", ["souris", "clavier"])
+def test_a_cheque_from_the_recap_for_two_families_in_a_row(qtbot, demo_rw, printed, way):
+    """The issue's second scenario, for the first family of a session and the next one: two children, five days
+    with gaps (one full), a cheque from the recap (the bank the family's last cheque gave), the sheet printed;
+    the next family starts by typing its name over the first one's outcome."""
+    families = [("LEFÉBURE", "1234567"), ("ROGER", "7654321")]  # ROGER's younger child has the 22nd already
+    known = [_two_children_and_a_cheque(demo_rw, name) for name, _ in families]
+    window = _window(qtbot, demo_rw)
+    assert window.families.search.hasFocus()  # a session starts in the search
+    run = _mouse_family if way == "souris" else _keyboard_family
+    for (name, number), (family_id, children, bank), which in zip(families, known, SECOND, strict=True):
+        act = Actions(qtbot)
+        run(qtbot, window, act, name, number, which == "first")
+        ACTION_LISTS[
+            f"chèque, {way}, famille {'suivante' if which == 'next' else 'première de la session'}"
+        ] = act.done
+        print(f"\n{way}, {which} :", len(act.done), "actions\n  " + "\n  ".join(act.done))
+        _check_gaps(demo_rw, window, family_id, children, bank)
+        mouse, keyboard = SECOND[which]
+        assert len(act.done) <= (mouse if way == "souris" else keyboard)
+    assert len(printed) == 2

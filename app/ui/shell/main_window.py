@@ -107,7 +107,7 @@ class MainWindow(AgentSession, QMainWindow):
         self.statusBar().addPermanentWidget(self.busy)
         self.statusBar().addPermanentWidget(where)
         self.ops.busy.connect(self.busy.setVisible)
-        self.recap = RecapFlow(self.ctx, self.page, self)
+        self.recap = RecapFlow(self.ctx, self.page, self, self.search_next)
         self.family_dialog: FamilyDialog | None = None
 
         self.families.search_changed.connect(self.refresh_families)
@@ -159,6 +159,12 @@ class MainWindow(AgentSession, QMainWindow):
     def focus_search(self) -> None:
         self.families.search.setFocus()
         self.families.search.selectAll()
+
+    def search_next(self, typed: str) -> None:
+        """The next family, straight from the outcome: the search focused, the letters typed there already in it."""
+        self.focus_search()
+        if typed:
+            self.families.search.insert(typed)
 
     def refresh_families(self, query: str | None = None, *, background: bool = False) -> None:
         """The families matching the search read again, the one highlighted kept. ``background``: on a worker
