@@ -1,50 +1,26 @@
-"""The family page: header with balance, alerts, and the tabs Réservation, Réservations, Soldes et paiements,
-Famille. Everything comes from plain rows returned by the services."""
+"""The family page: its header (name, balance and wallets), its alerts, and the tabs Réservation, Réservations, Soldes
+et paiements, Famille (each in its own module). Everything comes from plain rows returned by the services."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from ...clock import local_today
-from ...services.booking.calendar import school_year_range
-from ...services.booking.rules import short_date
-from ...services.families.edit import save_child, update_family
-from ...services.families.view import FamilySummary, family_summary, reservation_rows
-from ...services.money.aids import add_aid, aid_types, family_aids, remove_aid
-from ...services.money.amounts import format_eur
-from ...text import count
+from ...services.families.view import FamilySummary, family_summary
+from ...text import count, format_eur
 from ..booking.booking_view import BookingView
 from ..context import CounterContext
-from ..documents.print_preview import PrintPreview, Rendered, print_document, rendered
-from ..money.aid_dialog import AidDialog
+from ..documents.print_preview import PrintPreview, Rendered, print_document
 from ..money.balances_tab import BalancesTab
-from ..table_model import Column, RowsModel
-from ..theme import DEBIT
-from ..widgets import ElidedLabel, date_edit, date_of, table_view
-from .family_dialog import ChildDialog, FamilyDialog, SavingDialog
+from ..widgets import ElidedLabel
+from .family_dialog import SavingDialog
+from .family_tab import FamilyTab
+from .reservations_tab import ReservationsTab
 
-
-def state_colour(state: str) -> QColor | None:
-    if state == "Acceptée":
-        return QColor("#1b5e20")
-    if state.startswith("En liste"):
-        return QColor("#5e35b1")
-    if state.startswith("Refusée"):
-        return DEBIT
-    return QColor("#757575")
+MAX_ALERTS = 4
+"""Alerts shown one by one above the tabs; the others are counted."""
 
 
 class FamilyPage(QWidget):
@@ -54,8 +30,8 @@ class FamilyPage(QWidget):
         super().__init__()
         self.ctx = ctx
         self.summary: FamilySummary | None = None
-        self.last_sheet: Rendered | None = None
-        """The last reservation sheet made (printed or previewed)."""
+        self.preview: PrintPreview | None = None
+        """The last preview opened from the page (a reservation sheet, a portal letter)."""
         self.title = ElidedLabel()  # a long name is cut, whole in its tooltip
         self.title.setObjectName("familyTitle")
         self.balance = QLabel()
@@ -65,52 +41,22 @@ class FamilyPage(QWidget):
         self.alerts.setSpacing(2)
 
         self.booking = BookingView(ctx)
-        self.reservations = RowsModel(
-            [
-                Column("Jour", lambda r: short_date(r.day)),
-                Column("Enfant", lambda r: r.child_name),
-                Column("Activité", lambda r: r.activity_name),
-                Column(
-                    "Transmission",
-                    lambda r: r.transmission,
-                    colour=lambda r: QColor("#8a4b00") if r.transmission == "Non transmise" else None,
-                ),
-                Column("État", lambda r: r.state, colour=lambda r: state_colour(r.state)),
-                Column(
-                    "Prix", lambda r: "" if r.price_cents is None else format_eur(r.price_cents), right=True
-                ),
-            ]
-        )
-        self.aids = RowsModel(
-            [
-                Column("Aide", lambda a: a.name),
-                Column("Activité", lambda a: a.wallet),
-                Column("Par jour", lambda a: format_eur(a.amount_cents), right=True),
-                Column("Valable", lambda a: f"du {a.valid_from:%d/%m/%Y} au {a.valid_to:%d/%m/%Y}"),
-                Column(
-                    "",
-                    lambda a: "en cours" if a.current else "expirée",
-                    colour=lambda a: None if a.current else QColor("#757575"),
-                ),
-            ]
-        )
-        self.children_model = RowsModel(
-            [
-                Column("Prénom", lambda c: c.first_name),
-                Column("Nom", lambda c: c.last_name),
-                Column("Né(e) le", lambda c: f"{c.birth_date:%d/%m/%Y}"),
-                Column("Âge", lambda c: f"{c.age} ans"),
-                Column("Niveau", lambda c: c.school_level),
-                Column("Remarques", lambda c: c.notes),
-            ]
-        )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.booking, "Réservation")
-        self.reservations_view = table_view(self.reservations, stretch=2)
-        self.tabs.addTab(self._reservations_tab(), "Réservations")
+        self.reservations_tab = ReservationsTab(ctx)
+        self.reservations_tab.print_sheet.clicked.connect(self.preview_sheet)
+        self.tabs.addTab(self.reservations_tab, "Réservations")
         self.balances = BalancesTab(ctx)
         self.tabs.addTab(self.balances, "Soldes et paiements")
-        self.tabs.addTab(self._family_tab(), "Famille")
+        self.family_tab = FamilyTab(ctx, self._open_preview)
+        self.family_tab.anonymised.connect(self._anonymised)
+        self.tabs.addTab(self.family_tab, "Famille")
+        # the tabs' rows and buttons, as the window and its tests reach them from the page
+        self.reservations = self.reservations_tab.reservations
+        self.aids = self.family_tab.aids
+        self.add_child = self.family_tab.add_child
+        self.add_aid = self.family_tab.add_aid
+        self.anonymise = self.family_tab.anonymise
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -124,65 +70,22 @@ class FamilyPage(QWidget):
         layout.addLayout(self.alerts)
         layout.addWidget(self.tabs, 1)
 
-    def _family_tab(self) -> QWidget:
-        page = QWidget()
-        self.contacts = QLabel()
-        self.contacts.setTextFormat(Qt.TextFormat.RichText)
-        self.contacts.setWordWrap(True)
-        self.contacts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.children_view = table_view(self.children_model, stretch=5)
-        self.edit_family = QPushButton("Modifier la famille…")
-        self.add_child = QPushButton("Ajouter un enfant…")
-        self.edit_child = QPushButton("Modifier l'enfant…")
-        self.portal = QPushButton("Accès portail…")
-        self.portal.setToolTip("Nouveau mot de passe provisoire du portail famille (courrier ou e-mail)")
-        self.export = QPushButton("Exporter les données…")
-        self.anonymise = QPushButton("Anonymiser…")
-        self.ctx.role_changed.connect(lambda: self.anonymise.setVisible(self.ctx.may("family.anonymise")))
-        buttons = QHBoxLayout()
-        for button in (self.edit_family, self.add_child, self.edit_child):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        for button in (self.portal, self.export, self.anonymise):
-            buttons.addWidget(button)
-        self.aids_view = table_view(self.aids, stretch=3)
-        self.aids_view.setMaximumHeight(130)
-        self.add_aid = QPushButton("Ajouter une aide…")
-        self.remove_aid = QPushButton("Supprimer l'aide")
-        aid_buttons = QHBoxLayout()
-        aid_buttons.addWidget(QLabel("<b>Aides</b> (CAF, MSA, employeur) : déduites du prix de chaque jour"))
-        aid_buttons.addStretch(1)
-        aid_buttons.addWidget(self.add_aid)
-        aid_buttons.addWidget(self.remove_aid)
-        layout = QVBoxLayout(page)
-        layout.addWidget(self.contacts)
-        layout.addWidget(QLabel("<b>Enfants</b>"))
-        layout.addWidget(self.children_view, 1)
-        layout.addLayout(buttons)
-        layout.addLayout(aid_buttons)
-        layout.addWidget(self.aids_view)
-        self.add_aid.clicked.connect(self.open_aid_dialog)
-        self.remove_aid.clicked.connect(self.remove_selected_aid)
-        self.edit_family.clicked.connect(self.open_family_dialog)
-        self.portal.clicked.connect(self.issue_portal)
-        self.export.clicked.connect(lambda: self.export_data())
-        self.anonymise.clicked.connect(self.anonymise_family)
-        self.add_child.clicked.connect(lambda: self.open_child_dialog(None))
-        self.edit_child.clicked.connect(self._edit_selected_child)
-        self.children_view.selectionModel().currentRowChanged.connect(
-            lambda current, _previous: self.edit_child.setEnabled(current.isValid())
-        )
-        self.children_view.activated.connect(
-            lambda index: self.open_child_dialog(self.children_model.rows[index.row()])
-        )
-        return page
-
     # --- data ------------------------------------------------------------------------------------
     def show_family(self, family_id: int) -> bool:
         summary = self.ctx.ops.run(lambda: family_summary(self.ctx.db, family_id))
         if summary is None:
             return False
         self.summary = summary
+        self._show_header(summary)
+        self._show_alerts(summary.alerts)
+        self.balances.set_family(summary)
+        self.family_tab.set_family(summary)
+        self.reservations_tab.set_family(summary.id)
+        self.booking.set_family(summary)
+        return True
+
+    def _show_header(self, summary: FamilySummary) -> None:
+        """The family's name, its balance (red when in debit) and its wallets' balances."""
         self.title.setText(f"Famille {summary.name}")
         self.balance.setText(format_eur(summary.balance_cents))
         self.balance.setProperty("debit", summary.in_debit)
@@ -197,117 +100,66 @@ class FamilyPage(QWidget):
             if any(w.balance_cents for w in summary.wallets)
             else ""
         )
+
+    def _show_alerts(self, alerts: list[str]) -> None:
+        """The first alerts one by one (a debit in red), the others counted."""
         while self.alerts.count():
             item = self.alerts.takeAt(0)
             assert item is not None, "count() > 0"
             widget = item.widget()
             if widget:
                 widget.deleteLater()
-        for text in summary.alerts[:4]:
+        for text in alerts[:MAX_ALERTS]:
             label = QLabel(text)
             label.setTextFormat(Qt.TextFormat.PlainText)  # a child's name, a health note: text
             label.setObjectName("alert")
             label.setProperty("severe", text.startswith("Compte débiteur"))
             self.alerts.addWidget(label)
-        if len(summary.alerts) > 4:
+        if len(alerts) > MAX_ALERTS:
             self.alerts.addWidget(
-                QLabel(f"… et {count(len(summary.alerts) - 4, 'autre alerte', 'autres alertes')}")
+                QLabel(f"… et {count(len(alerts) - MAX_ALERTS, 'autre alerte', 'autres alertes')}")
             )
-        self.balances.set_family(summary)
-        self.aids.set_rows(
-            self.ctx.ops.run(
-                lambda: family_aids(self.ctx.db, family_id, local_today(self.ctx.db.clock)), default=[]
-            )
-        )
-        self.children_model.set_rows(summary.children)
-        e = html.escape  # what the family typed is text: « <b>Anne</b> » is shown as typed
-        adults = "<br>".join(
-            e(
-                f"{a.first_name} {a.last_name}"
-                + (f" ({a.relationship})" if a.relationship else "")
-                + "".join(f" · {x}" for x in (a.phone, a.email) if x)
-            )
-            for a in summary.adults
-        )
-        address = e(
-            ", ".join(x for x in (summary.address, f"{summary.postal_code} {summary.city}".strip()) if x)
-        )
-        qf = "non renseigné" if summary.quotient_familial is None else str(summary.quotient_familial)
-        first = summary.adults[0] if summary.adults else None
-        contact = ""
-        if not first or (summary.phone, summary.email) != (first.phone, first.email):
-            contact = (
-                f"<b>Contact de la famille</b> : {e(summary.phone or '—')} · "
-                f"{e(summary.email or 'pas d’e-mail')}<br>"
-            )
-        self.contacts.setText(
-            f"<b>Responsables</b><br>{adults or '—'}<br>{contact}<b>Adresse</b> : {address or '—'}<br>"
-            f"<b>Quotient familial</b> : {qf}"
-        )
-        self.edit_child.setEnabled(False)
-        self.anonymise.setVisible(self.ctx.may("family.anonymise"))
-        rows = self.ctx.ops.run(lambda: reservation_rows(self.ctx.db, family_id), default=[])
-        self.reservations.set_rows(rows)
-        self.booking.set_family(summary)
-        return True
 
-    def _reservations_tab(self) -> QWidget:
-        page = QWidget()
-        start, end = school_year_range(local_today(self.ctx.db.clock))
-        self.sheet_from, self.sheet_to = date_edit(start), date_edit(end)
-        self.print_sheet = QPushButton("&Imprimer la fiche…")
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("Fiche de réservations du"))
-        bar.addWidget(self.sheet_from)
-        bar.addWidget(QLabel("au"))
-        bar.addWidget(self.sheet_to)
-        bar.addWidget(self.print_sheet)
-        bar.addStretch(1)
-        layout = QVBoxLayout(page)
-        layout.addLayout(bar)
-        layout.addWidget(self.reservations_view, 1)
-        self.print_sheet.clicked.connect(self.preview_sheet)
-        return page
+    def refresh(self) -> None:
+        if self.summary is not None:
+            self.show_family(self.summary.id)
 
+    def _anonymised(self, family_id: int) -> None:
+        self.summary = None
+        self.family_changed.emit(family_id)
+
+    # --- the reservation sheet and the previews --------------------------------------------------
     def preview_sheet(
         self, around: list[date] | None = None, parent: QWidget | None = None
     ) -> PrintPreview | None:
         """The sheet made and drawn on a worker thread; the preview opens when it is ready (and is returned when
         the call ran inline). ``around``: the days just booked (from the outcome), whose school years it covers."""
         name = self.summary.name if self.summary is not None else ""
-        self.preview: PrintPreview | None = None
-        self._make_sheet(
-            around,
-            lambda document: self._open_preview(
-                document, f"Fiche de réservations {name}", f"fiche-{name.lower()}.pdf", parent
-            ),
-        )
+        self.preview = None
+        if self.summary is not None:
+            self.reservations_tab.make_sheet(
+                self.summary.id,
+                around,
+                lambda document: self._open_preview(
+                    document, f"Fiche de réservations {name}", f"fiche-{name.lower()}.pdf", parent
+                ),
+            )
         return self.preview
 
     def print_sheet_now(self, around: list[date] | None = None, parent: QWidget | None = None) -> None:
         """« Imprimer la fiche » from the outcome: the sheet made, then straight to the print dialog (no preview
         to go through; the Réservations tab keeps the preview and « Enregistrer en PDF »)."""
-        self._make_sheet(around, lambda document: print_document(document.pdf, parent or self, self.ctx.ops))
+        if self.summary is not None:
+            self.reservations_tab.make_sheet(
+                self.summary.id,
+                around,
+                lambda document: print_document(document.pdf, parent or self, self.ctx.ops),
+            )
 
-    def _make_sheet(self, around: list[date] | None, then: Callable[[Rendered], object]) -> None:
-        if self.summary is None:
-            return
-        family_id = self.summary.id
-        start, end = date_of(self.sheet_from), date_of(self.sheet_to)
-        if around:
-            start, end = school_year_range(min(around))[0], school_year_range(max(around))[1]
-        agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
-        from ...services.documents.sheet import reservation_sheet_pdf  # reportlab only when printing
-
-        def made(document: Rendered) -> None:
-            self.last_sheet = document
-            then(document)
-
-        self.ctx.ops.run(
-            rendered(lambda: reservation_sheet_pdf(self.ctx.db, family_id, start, end, agent, structure_id)),
-            made,
-            background=True,
-        )
+    @property
+    def last_sheet(self) -> Rendered | None:
+        """The last reservation sheet made (printed or previewed)."""
+        return self.reservations_tab.last_sheet
 
     def _open_preview(
         self, document: Rendered, title: str, filename: str, parent: QWidget | None = None
@@ -315,189 +167,20 @@ class FamilyPage(QWidget):
         self.preview = PrintPreview(parent or self, document, title, filename)
         self.preview.open()
 
-    def refresh(self) -> None:
-        if self.summary is not None:
-            self.show_family(self.summary.id)
-
-    # --- editing ---------------------------------------------------------------------------------
-    def open_family_dialog(self) -> None:
-        if self.summary is None:
-            return
-        family_id = self.summary.id
-        dialog = FamilyDialog(self, self.summary)
-        dialog.submitted.connect(lambda: self._update_family(dialog, family_id))
-        self.dialog: SavingDialog = dialog
-        dialog.open()
-
-    def _update_family(self, dialog: FamilyDialog, family_id: int) -> None:
-        data = dialog.value()
-        self.ctx.ops.form(dialog, lambda: update_family(self.ctx.db, self.ctx.actor, family_id, data))
+    # --- the Famille tab's actions, as the window reaches them -----------------------------------
+    @property
+    def dialog(self) -> SavingDialog:
+        """The last form opened from the Famille tab (the family's, a child's, an aid's)."""
+        return self.family_tab.dialog
 
     def open_child_dialog(self, child) -> None:
-        if self.summary is None:
-            return
-        family_id = self.summary.id
-        child_id = child.id if child else None
-        dialog = ChildDialog(self, self.summary.name, local_today(self.ctx.db.clock), child)
-        dialog.submitted.connect(lambda: self._save_child(dialog, family_id, child_id))
-        self.dialog = dialog
-        dialog.open()
-
-    def _save_child(self, dialog: ChildDialog, family_id: int, child_id: int | None) -> None:
-        data = dialog.value()
-        self.ctx.ops.form(dialog, lambda: save_child(self.ctx.db, self.ctx.actor, family_id, data, child_id))
+        self.family_tab.open_child_dialog(child)
 
     def issue_portal(self):
-        """A new temporary portal password: e-mailed at once when the family has an address, else — or when the
-        e-mail cannot leave, whose reason is shown — a letter with the same password (made and drawn on a worker
-        thread, then previewed)."""
-        if self.summary is None:
-            return None
-        from ...services.end_of_day.mailer import SmtpSettings
-        from ...services.families.privacy import issue_portal_password
-
-        family_id, by_email = self.summary.id, bool(self.summary.email)
-        credentials = self.ctx.ops.run(
-            lambda: issue_portal_password(
-                self.ctx.db,
-                self.ctx.actor,
-                family_id,
-                by_email=by_email,
-                smtp=SmtpSettings.from_env() if by_email else None,
-            ),
-            write=True,
-        )
-        if credentials is None:
-            return None
-        if credentials.emailed:
-            self.ctx.ops.inform(
-                "Accès portail",
-                f"Identifiant {credentials.login} : mot de passe provisoire envoyé "
-                "par e-mail (il ne pourra plus être affiché).",
-            )
-            return credentials
-        if by_email:
-            self.ctx.ops.inform(
-                "Accès portail",
-                f"L'e-mail n'a pas pu partir ({credentials.email_error}) : "
-                "imprimez le courrier, il porte le même mot de passe provisoire.",
-            )
-        from ...services.documents.family_papers import portal_letter_pdf  # reportlab only when printing
-
-        agent, structure_id = self.ctx.actor.name, self.ctx.structure_id
-        self.ctx.ops.run(
-            rendered(
-                lambda: portal_letter_pdf(
-                    self.ctx.db,
-                    family_id,
-                    credentials.login,
-                    credentials.temporary_password,
-                    agent,
-                    structure_id,
-                )
-            ),
-            lambda document: self._open_preview(
-                document, "Courrier d'accès au portail", f"portail-{credentials.login}.pdf"
-            ),
-            background=True,
-        )
-        return credentials
+        return self.family_tab.issue_portal()
 
     def export_data(self, path: str | None = None):
-        """Everything held about the family, as a JSON file (right of access) and its PDF, written on a worker
-        thread; returns the JSON file's path (once written when the call ran inline)."""
-        if self.summary is None:
-            return None
-        from pathlib import Path
-
-        from ..documents.file_dialogs import ask_save_path
-
-        family_id, name = self.summary.id, self.summary.name
-        if not path:
-            chosen = ask_save_path(
-                self, "Exporter les données", f"donnees-{name.lower()}.json", "JSON (*.json)"
-            )
-            if chosen is None:
-                return None
-            path = str(chosen)
-        target = Path(path)
-        actor, agent, structure_id = self.ctx.actor, self.ctx.actor.name, self.ctx.structure_id
-
-        def export() -> Path:
-            import json
-
-            from ...files import write_documents
-            from ...services.documents.family_papers import family_export_pdf  # reportlab only when exporting
-            from ...services.families.privacy import export_family
-
-            data = export_family(self.ctx.db, actor, family_id)
-            pdf = family_export_pdf(self.ctx.db, data, agent, structure_id)
-            content = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-            # both, or neither; readable by the agent's user only (a family's personal data)
-            write_documents({target: content, target.with_suffix(".pdf"): pdf}, private=True)
-            return target
-
-        written: list[Path] = []
-
-        def exported(done: Path) -> None:
-            written.append(done)
-            self.ctx.ops.inform(
-                "Exporter les données",
-                f"Données de la famille {name} enregistrées : {done} (et {done.with_suffix('.pdf').name}).",
-            )
-
-        self.ctx.ops.run(export, exported, background=True)
-        return written[0] if written else None
+        return self.family_tab.export_data(path)
 
     def anonymise_family(self):
-        """« Anonymiser… »: the confirmation (what will be erased, the balance's choice), then the anonymisation; the
-        page goes back to the search once it is done. Returns the dialog (None without a family)."""
-        if self.summary is None:
-            return None
-        from .anonymise_dialog import ask_anonymise
-
-        family_id = self.summary.id
-
-        def done(result, _name: str) -> None:
-            self.summary = None
-            self.family_changed.emit(family_id)
-
-        self.anonymise_dialog = ask_anonymise(self, self.ctx, family_id, done)
-        return self.anonymise_dialog
-
-    def open_aid_dialog(self) -> None:
-        if self.summary is None:
-            return
-        family_id = self.summary.id
-        types = self.ctx.ops.run(lambda: aid_types(self.ctx.db), default=[])
-        dialog = AidDialog(self, types, local_today(self.ctx.db.clock))
-        dialog.submitted.connect(lambda: self._add_aid(dialog, family_id))
-        self.dialog = dialog
-        dialog.open()
-
-    def _add_aid(self, dialog: AidDialog, family_id: int) -> None:
-        v = dialog.value()
-        self.ctx.ops.form(
-            dialog,
-            lambda: add_aid(
-                self.ctx.db,
-                self.ctx.actor,
-                family_id,
-                v.aid_type_id,
-                v.wallets,
-                v.amount,
-                v.valid_from,
-                v.valid_to,
-            ),
-        )
-
-    def remove_selected_aid(self) -> None:
-        index = self.aids_view.currentIndex()
-        if index.isValid():
-            aid_id = self.aids.rows[index.row()].id
-            self.ctx.ops.run(lambda: remove_aid(self.ctx.db, self.ctx.actor, aid_id), write=True)
-
-    def _edit_selected_child(self) -> None:
-        index = self.children_view.currentIndex()
-        if index.isValid():
-            self.open_child_dialog(self.children_model.rows[index.row()])
+        return self.family_tab.anonymise_family()
