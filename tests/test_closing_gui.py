@@ -17,7 +17,7 @@ from app.services.money.cash_closing import CountedInput, close_cash, closings_o
 from app.services.money.payments import PaymentInput, record_payment
 from app.services.uow import new_operation_key
 from app.ui.money import closing_dialog
-from app.ui.money.closing_dialog import Step
+from app.ui.money.end_of_day import Step
 from tests.helpers import actor, balance, new_family, row_counts, structure_of
 from tests.test_counter_gui import choose, click_day, open_family
 from tests.test_payments_gui import _window
