@@ -92,7 +92,7 @@ def _window(qtbot, db) -> MainWindow:
     window.resize(1366, 768)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10000)
     return window
 
 
@@ -119,9 +119,9 @@ def _previous_family(qtbot, window: MainWindow) -> None:
 
 
 def _wait_dialog(qtbot, getter):
-    qtbot.waitUntil(lambda: getter() is not None and getter().isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: getter() is not None and getter().isVisible(), timeout=10000)
     dialog = getter()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=10000)
     return dialog
 
 
@@ -175,7 +175,7 @@ def test_with_the_mouse(qtbot, demo_rw, printed):
     qtbot.wait(10)
     act.type(window.families.search, "fouch", "recherche de la famille")
     assert window.families.search.text() == "fouch"
-    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=3000)
+    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=10000)
     table = window.families.table
     act.click(
         table.viewport(), "la famille dans la liste", table.visualRect(table.model().index(0, 0)).center()
@@ -201,8 +201,8 @@ def test_with_the_mouse(qtbot, demo_rw, printed):
     from PySide6.QtWidgets import QDialogButtonBox
 
     act.click(payment.buttons.button(QDialogButtonBox.StandardButton.Save), "Enregistrer le règlement")
-    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=3000)
-    qtbot.waitUntil(lambda: recap.confirm.hasFocus(), timeout=3000)  # Confirmer focused for Entrée
+    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: recap.confirm.hasFocus(), timeout=10000)  # Confirmer focused for Entrée
     assert recap.confirm.isEnabled()
     act.click(recap.confirm, "Confirmer")
     assert recap.outcomes is not None and recap.sheet.isVisible() and recap.receipt.isVisible()
@@ -253,8 +253,8 @@ def test_with_the_keyboard_only(qtbot, demo_rw, printed):
     act.key(Qt.Key.Key_E, "Alt+E (Encaisser…)", Alt)
     payment = _wait_dialog(qtbot, lambda: window.page.balances.dialog)
     act.key(Qt.Key.Key_Return, "Entrée (enregistrer le règlement)")
-    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=3000)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is recap, timeout=3000)
+    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is recap, timeout=10000)
     act.key(Qt.Key.Key_Return, "Entrée (Confirmer)")
     assert recap.outcomes is not None
     act.key(Qt.Key.Key_I, "Alt+I (Imprimer la fiche…)", Alt)
@@ -324,13 +324,13 @@ def _type_over(act: Actions, qtbot, window: MainWindow, text: str, what: str) ->
         qtbot.keyClicks(target, letter)
     if QApplication.activeWindow() is None:  # offscreen: the closed outcome does not hand activation back
         window.activateWindow()
-        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10000)
     act.done.append(f"saisie : « {text} » ({what})")
 
 
 def _wait_shown(qtbot, getter):
     """A dialog shown (the mouse needs no active window)."""
-    qtbot.waitUntil(lambda: getter() is not None and getter().isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: getter() is not None and getter().isVisible(), timeout=10000)
     return getter()
 
 
@@ -370,14 +370,14 @@ def _check_gaps(db, window: MainWindow, family_id: int, children: list[int], ban
 def _mouse_family(qtbot, window: MainWindow, act: Actions, name: str, number: str, first: bool) -> None:
     """One family with the mouse (and the words typed), from wherever the previous one left the counter."""
     _type_over(act, qtbot, window, SEARCH[name], "recherche de la famille")
-    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=3000)
+    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=10000)
     table = window.families.table
     act.click(table.viewport(), "la famille", table.visualRect(table.model().index(0, 0)).center())
     booking = window.page.booking
     if first:  # nothing remembered yet: the activity chosen in its list
         act.click(booking.activity, "la liste des activités")
         view = booking.activity.view()
-        qtbot.waitUntil(view.isVisible, timeout=3000)
+        qtbot.waitUntil(view.isVisible, timeout=10000)
         qtbot.wait(QApplication.doubleClickInterval() + 50)  # a release sooner is the opening click's own
         index = booking.activity.model().index(booking.activity.findText("CLSH Petites vacances"), 0)
         act.click(view.viewport(), "CLSH Petites vacances", view.visualRect(index).center())
@@ -400,8 +400,8 @@ def _mouse_family(qtbot, window: MainWindow, act: Actions, name: str, number: st
     from PySide6.QtWidgets import QDialogButtonBox
 
     act.click(payment.buttons.button(QDialogButtonBox.StandardButton.Save), "Encaisser")
-    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=3000)
-    qtbot.waitUntil(lambda: recap.confirm.isEnabled(), timeout=3000)
+    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: recap.confirm.isEnabled(), timeout=10000)
     act.click(recap.confirm, "Confirmer")
     assert recap.outcomes is not None
     act.click(recap.sheet, "Imprimer la fiche…")
@@ -415,14 +415,14 @@ def _keyboard_family(qtbot, window: MainWindow, act: Actions, name: str, number:
         Qt.KeyboardModifier.ControlModifier,
     )
     _type_over(act, qtbot, window, SEARCH[name], "recherche de la famille")
-    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=3000)
+    qtbot.waitUntil(lambda: [r.name for r in window.families.model.rows][:1] == [name], timeout=10000)
     act.key(Qt.Key.Key_Return, "Entrée (ouvrir la famille)")
     booking = window.page.booking
     assert window.page.title.text() == f"Famille {name}"
     if first:
         act.key(Qt.Key.Key_A, "Alt+A (Activité)", Alt)
         act.key(Qt.Key.Key_C, "C (CLSH Petites vacances)")
-        qtbot.waitUntil(booking.grid.hasFocus, timeout=3000)  # the choice made, the cursor in the calendar
+        qtbot.waitUntil(booking.grid.hasFocus, timeout=10000)  # the choice made, the cursor in the calendar
     assert booking.activity.currentText() == "CLSH Petites vacances"
     assert booking.grid.hasFocus() and booking.grid.focus_day == date(2026, 12, 21)
     act.key(Qt.Key.Key_2, "Alt+2 (cocher le deuxième enfant)", Alt)
@@ -442,8 +442,8 @@ def _keyboard_family(qtbot, window: MainWindow, act: Actions, name: str, number:
     assert payment.number.hasFocus()
     act.type(payment.number, number, "n° du chèque")
     act.key(Qt.Key.Key_Return, "Entrée (encaisser)")
-    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=3000)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is recap and recap.confirm.hasFocus(), timeout=3000)
+    qtbot.waitUntil(lambda: not payment.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is recap and recap.confirm.hasFocus(), timeout=10000)
     act.key(Qt.Key.Key_Return, "Entrée (Confirmer)")
     assert recap.outcomes is not None
     act.key(Qt.Key.Key_I, "Alt+I (Imprimer la fiche…)", Alt)
