@@ -1,4 +1,4 @@
-"""The town's « adresse du portail famille » (issue 30, item 2): an administrator's setting (a web address, audited),
+"""The town's « adresse du portail famille »: an administrator's setting (a web address, audited),
 written on the portal access letter and in the access e-mail, so that a family knows where to type its identifier;
 set in Administration → Familles, where the town's retention period is."""
 

@@ -1,4 +1,4 @@
-"""The family portal in a real browser (issue 20): Debian's Chromium, headless, driven by Selenium. A demonstration
+"""The family portal in a real browser: Debian's Chromium, headless, driven by Selenium. A demonstration
 family logs in, books three holiday days of which one is full (→ waitlist), confirms, reads the outcomes and
 downloads its sheet; screenshots at 390×844 (a phone) and 1366×768; axe-core checks every page (WCAG 2.1 AA:
 no serious or critical violation). `.ci/run` installs chromium, chromium-driver and axe-core."""
@@ -382,7 +382,7 @@ def test_a_demo_family_pays_50_euros_by_card_on_payfip_then_books_in_chromium(ba
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
 
 
-# --- issue 30: the portal as families find it --------------------------------------------------------------------
+# --- the portal as families find it -------------------------------------------------------------------------
 
 DESKTOP, PHONE = (1280, 800), (375, 812)
 

@@ -1,4 +1,4 @@
-"""Both channels at once (issue 20): families on the portal over real HTTP and agents at their counters, booking
+"""Both channels at once: families on the portal over real HTTP and agents at their counters, booking
 the same days on the shared PostgreSQL server; and a counter's calendar showing a place taken online."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``python -m app portal`` (issue 30, item 1): the command serves the database of its own ``--db`` with its own
+"""``python -m app portal``: the command serves the database of its own ``--db`` with its own
 address (``--url``), whatever ``GUICHET_PORTAL_*`` the environment holds for ``app.web.asgi``; importing
 ``app.web.asgi`` builds nothing; plain HTTP off this machine is said, in French, on the standard error, and only a
 plain-HTTP address gets cookies without « Secure »."""

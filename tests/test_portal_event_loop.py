@@ -1,5 +1,5 @@
 """A family's request waiting on the database (a confirmation behind the days' locks, a login's argon2) does not hold
-up the others served by the same uvicorn worker (issue 31: the opening rush through the portal). The portal's
+up the others served by the same uvicorn worker (the opening rush through the portal). The portal's
 handlers run their blocking work in the server's threads, never on its event loop.
 
 The check is on order, not on time: a confirmation is held inside the service until the test lets it go; meanwhile

@@ -1,5 +1,6 @@
-"""The family portal over HTTP (issue 20), on SQLite and PostgreSQL: every page, the booking rules through the
-portal (DESIGN §2.2's worked examples included), and the security: sessions, CSRF, authorization, lockout."""
+"""The family portal over HTTP, on SQLite and PostgreSQL: every page, the booking rules through the portal (the
+rules' worked examples of ``tests.test_rules_examples`` included), and the security: sessions, CSRF, authorization,
+lockout."""
 
 from __future__ import annotations
 
@@ -326,7 +327,8 @@ def test_an_uncovered_basket_says_what_is_missing_and_cannot_be_confirmed(client
 
 @pytest.mark.parametrize(("n", "code", "day", "at", "verdict", "words"), EXAMPLES)
 def test_design_examples_through_the_portal(client, db, n, code, day, at, verdict, words):
-    """DESIGN.md §2.2 example {n}, asked on the portal: its recap says the same as the counter's."""
+    """The rules' worked example {n} (``test_rules_examples``), asked on the portal: its recap says the same as the
+    counter's."""
     _family_id, (child,), identifier = family_with_access(db, balance_cents=100_000)
     db.clock.set(at)
     login(client, identifier)

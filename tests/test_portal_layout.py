@@ -1,4 +1,4 @@
-"""The portal as families find it (issue 30), over HTTP on SQLite and PostgreSQL: every table cell names its column
+"""The portal as families find it, over HTTP on SQLite and PostgreSQL: every table cell names its column
 (the phone shows rows as cards), a booked day past its cancellation deadline says so in words with its reason, the
 no-JavaScript path lands back on the day just clicked, « Copier » offers another child or another activity of the
 same child, and the Réserver page picks a structure, then one of its activities, under a header that says when the

@@ -1,4 +1,4 @@
-"""« Soldes et paiements » and the online payment over HTTP (issue 26), on SQLite and PostgreSQL: the amount the
+"""« Soldes et paiements » and the online payment over HTTP, on SQLite and PostgreSQL: the amount the
 bookings in progress need suggested per wallet, « Payer par carte » to the payment site (the PayFiP double), the
 site's notification and the family's return settled once, forged notifications refused, bad input refused in
 French with nothing written, and the demonstration's own payment page."""

@@ -1,6 +1,6 @@
-"""The portal's recap is the counter's (issue 30): one service result (``Recap.totals``), two renderings — the
+"""The portal's recap is the counter's: one service result (``Recap.totals``), two renderings — the
 waitlist's part of the reservations as its own sub-total, the « solde après » without it, and the outcome's figures
-the same as the recap's when nothing changed in between (DESIGN §2.3)."""
+the same as the recap's when nothing changed in between."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The family portal's services (issue 20): accounts (login, lockout, forced change, reset link through the
+"""The family portal's services: accounts (login, lockout, forced change, reset link through the
 outbox) and a family acting for itself through the same booking services as the counter."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The portal's sessions and what an attacker finds at its door (issue 30): sessions that end for real (logout, a
+"""The portal's sessions and what an attacker finds at its door: sessions that end for real (logout, a
 new password, a lockout, a new temporary password from the counter), pages nobody's browser keeps, inputs too long
 or with NUL answered with a French page, French 404/500 pages with the security headers, a login that tells
 nothing of which identifiers exist, random identifiers, limits kept in the database (so they hold across the
