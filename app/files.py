@@ -1,4 +1,4 @@
-"""Local files: readable by their owner only (DESIGN §2.8: the database and its WAL/SHM files, backups and logs
+"""Local files: readable by their owner only (personal data protection: the database and its WAL/SHM files, backups and logs
 0600, their folders 0700; on Windows the user's profile folders already are private, nothing is changed there);
 where a local database may not live (a network share, a mapped drive, OneDrive); and documents the agent saves,
 written whole or not at all."""

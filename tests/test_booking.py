@@ -72,7 +72,7 @@ def test_balance_6499_is_refused_missing_one_cent_and_writes_nothing(db):
 
 
 def test_in_debit_cancellations_are_allowed_but_no_addition(db):
-    """DESIGN §2.3: a basket of in-time cancellations only is allowed even in debit (it lowers the debt); with an
+    """The balance rule: a basket of in-time cancellations only is allowed even in debit (it lowers the debt); with an
     addition, the debit must be paid back first. Example: −0,01 € and one 13,00 € day cancelled → 12,99 €."""
     family_id, (child,) = new_family(db, balance_cents=1300)
     confirm(db, actor(db, Role.AGENT), _basket(db, family_id, child, NOEL[:1]), key=new_operation_key())

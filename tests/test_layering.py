@@ -144,7 +144,7 @@ def _other_table(line: str) -> bool:
 
 
 def test_an_online_payments_state_is_written_only_by_its_settlement_module():
-    """« pending » → paid / refused / abandoned / expired: in ``money/online.py`` only (DESIGN §2.9)."""
+    """« pending » → paid / refused / abandoned / expired: in ``money/online.py`` only (docs/regie.md)."""
     offenders = []
     for path in sorted((ROOT / "app").rglob("*.py")):
         source = path.read_text(encoding="utf-8")

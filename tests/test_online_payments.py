@@ -1,4 +1,4 @@
-"""Online payments by card (issue 26, DESIGN §2.9) through eopayment's PayFiP client and a test double of PayFiP on
+"""Online payments by card (docs/regie.md) through eopayment's PayFiP client and a test double of PayFiP on
 loopback, on SQLite and PostgreSQL: paid once whatever the notifications do, refused and abandoned write nothing
 else, forged notifications write nothing, the worker settles what nobody announced and expires what never ended, and
 a process killed between PayFiP's « paid » and our commit loses nothing and doubles nothing."""

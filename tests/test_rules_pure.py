@@ -1,4 +1,4 @@
-"""The rules as pure functions, with no database: DESIGN §2.2's worked examples (zone C, 2026–2027), the DST
+"""The rules as pure functions, with no database: the booking rules' worked examples (docs/architecture.md) (zone C, 2026–2027), the DST
 change, and the balance rule of §2.3 including a basket of cancellations from an account in debit."""
 
 from __future__ import annotations

@@ -103,7 +103,9 @@ def test_installation_refuses_a_database_that_is_not_empty(town):
 def test_days_never_fall_on_public_holidays_nor_in_school_holidays_and_nothing_is_made_twice(town):
     db, admin, _sid = town
     alae, pv = days_of(db, "ALAE-MER"), days_of(db, "CLSH-PV")
-    assert date(2026, 11, 11) not in alae and date(2026, 12, 23) not in alae  # DESIGN examples 3 and 4
+    assert (
+        date(2026, 11, 11) not in alae and date(2026, 12, 23) not in alae
+    )  # worked examples 3 and 4 (docs/architecture.md)
     assert date(2026, 12, 9) in alae and date(2027, 2, 24) in alae
     assert {date(2026, 12, 25), date(2027, 1, 1)}.isdisjoint(pv)  # example 13
     assert date(2026, 12, 21) in pv and date(2026, 12, 28) in pv

@@ -84,7 +84,7 @@ class PaymentMethod(enum.StrEnum):
     CARD = "card"
     TRANSFER = "transfer"
     ONLINE = "online"
-    """« Carte en ligne »: paid by the family on the portal (PayFiP…); in no till (DESIGN §2.9)."""
+    """« Carte en ligne »: paid by the family on the portal (PayFiP…); in no till (docs/regie.md)."""
 
 
 TILL_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CARD, PaymentMethod.TRANSFER)

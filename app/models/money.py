@@ -153,7 +153,7 @@ class FamilyAid(Base):
 
 
 class OnlinePayment(Base):
-    """A payment a family started on the portal (DESIGN §2.9): ``pending`` from the moment it is sent to the payment
+    """A payment a family started on the portal (docs/regie.md): ``pending`` from the moment it is sent to the payment
     site until the backend says how it ended; ``paid`` once, with the one ``Payment`` it recorded."""
 
     __tablename__ = "online_payments"

@@ -1,4 +1,4 @@
-"""Who may do what (DESIGN §2.8): one table, service → the least role that may call it, checked by every service
+"""Who may do what (the roles in docs/security.md): one table, service → the least role that may call it, checked by every service
 from the role the database holds now, and asked by every screen when it offers the action.
 
 A service in the table is checked twice: by ``@checked`` before its body runs (``authorize`` on a read: a refusal

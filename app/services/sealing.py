@@ -1,4 +1,4 @@
-"""Personal data that must outlive nothing but cannot be rewritten (DESIGN §2.8, issue 27): the audit trail's before
+"""Personal data that must outlive nothing but cannot be rewritten (the GDPR's right to erasure): the audit trail's before
 and after of a family's rows, the ledger's labels and reasons, the cheques' bank and number, the stored outcomes of a
 family's operations. They are append-only — no UPDATE, no DELETE, even for anonymisation — so they are written
 *sealed* with a key of their family (AES-256-GCM, the family's number bound to every token), and anonymisation

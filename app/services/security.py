@@ -154,7 +154,7 @@ def _plain(text: str) -> str:
 
 
 def check_new_password(password: str, *, minimum: int = AGENT_MIN, personal: tuple[str, ...] = ()) -> str:
-    """The one password policy, for agents and families (DESIGN §2.8): ``minimum`` characters at least (12 for
+    """The one password policy, for agents and families (docs/security.md): ``minimum`` characters at least (12 for
     agents, 10 for families), 128 at most, no control character, neither the identifier nor a name of ``personal``
     inside it, and not a common or guessable one (zxcvbn's score ≥ ``STRENGTH``). French ``ValidationError``."""
     from .errors import ValidationError

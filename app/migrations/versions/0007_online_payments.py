@@ -1,4 +1,4 @@
-"""online payments (DESIGN §2.9): their rows, each structure's payment settings, the payment method « online » and
+"""online payments (the prepaid wallet topped up by card on the portal): their rows, each structure's payment settings, the payment method « online » and
 the outbox's « sending » state
 
 Revision ID: 0007

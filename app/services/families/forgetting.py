@@ -1,4 +1,4 @@
-"""Anonymising a family that has left (DESIGN §2.8, issue 27): its future requests cancelled and refunded first, its
+"""Anonymising a family that has left (the GDPR's right to erasure): its future requests cancelled and refunded first, its
 balance refunded or kept as an unidentified credit as the régisseur chooses, then everything that names it erased —
 its own rows rewritten, its key destroyed, so that what the append-only tables hold sealed for it (the journal's
 details, the ledger's labels, the cheques' details, stored outcomes: ``sealing``) can no longer be read. The amounts,
