@@ -117,3 +117,52 @@ def test_a_sheet_from_the_outcome_that_cannot_be_printed_says_so(qtbot, demo_rw,
     said = window.messages[before:]
     assert len(said) == 1 and "n'a pas pu commencer" in said[0] and "Rien n'a été imprimé" in said[0], said
     window.recap_dialog.close_button.click()
+
+
+def _printed(monkeypatch, tmp_path) -> list[str]:
+    """The system's print dialog answered « Imprimer » with a PDF printer, a file per print (the counter flow's
+    ``printed``)."""
+    from PySide6.QtPrintSupport import QPrintDialog
+    from PySide6.QtWidgets import QDialog
+
+    files: list[str] = []
+
+    def exec_(dialog: QPrintDialog) -> int:
+        printer: QPrinter = dialog.printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        files.append(str(tmp_path / f"printed-{len(files)}.pdf"))
+        printer.setOutputFileName(files[-1])
+        return QDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(QPrintDialog, "exec", exec_)
+    return files
+
+
+def test_both_print_the_sheet_buttons_print_the_same_pages(qtbot, demo_rw, tmp_path, monkeypatch):
+    """« Imprimer la fiche… » of the recap's outcome and of the Réservations tab: the same sheet (the school year
+    of the days booked, the tab's period), through the system's print dialog; the tab keeps its preview."""
+    new_family(demo_rw, "Testeur", balance_cents=5000)
+    window = _window(qtbot, demo_rw)
+    open_family(qtbot, window, "Testeur")
+    booking = choose(window)
+    for day in (date(2026, 12, 21), date(2026, 12, 22)):
+        click_day(qtbot, booking, day)
+    booking.validate.click()
+    window.recap_dialog.confirm.click()
+    printed = _printed(monkeypatch, tmp_path)
+    window.recap_dialog.sheet.click()
+    assert len(printed) == 1
+    window.recap_dialog.close_button.click()
+    window.page.tabs.setCurrentIndex(1)
+    tab = window.page.reservations_tab
+    tab.print_sheet.click()
+    assert len(printed) == 2, "the Réservations tab's « Imprimer la fiche… » did not open the print dialog"
+    outcome, reservations = (PdfReader(path) for path in printed)
+    assert len(outcome.pages) == len(reservations.pages) >= 1
+    for one, other in zip(outcome.pages, reservations.pages, strict=True):
+        drawn = [image.data for image in one.images]
+        assert drawn and drawn == [image.data for image in other.images]  # the page, drawn at 300 dpi
+    tab.show_sheet.click()  # the tab's preview, « Enregistrer en PDF » with it, is still there
+    preview = window.page.preview
+    assert preview is not None and preview.isVisible() and preview.pdf == window.page.last_sheet.pdf
+    preview.accept()

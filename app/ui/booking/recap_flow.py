@@ -54,7 +54,7 @@ class RecapFlow:
         dialog.pay_requested.connect(lambda: self._pay_from_recap(dialog))
         dialog.override_requested.connect(lambda lines, reason: self._override(dialog, basket, lines, reason))
         dialog.sheet_requested.connect(
-            lambda: self.page.print_sheet_now(around=[ln.day for ln in basket.lines], parent=dialog)
+            lambda: self.page.print_sheet(around=[ln.day for ln in basket.lines], parent=dialog)
         )
         dialog.receipt_requested.connect(
             lambda receipt: self.page.balances.preview_receipt(receipt.payment_id, receipt.number, dialog)

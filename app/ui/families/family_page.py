@@ -44,7 +44,9 @@ class FamilyPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.booking, "Réservation")
         self.reservations_tab = ReservationsTab(ctx)
-        self.reservations_tab.print_sheet.clicked.connect(self.preview_sheet)
+        # (lambdas: not clicked's bool as the days)
+        self.reservations_tab.print_sheet.clicked.connect(lambda: self.print_sheet())
+        self.reservations_tab.show_sheet.clicked.connect(lambda: self.preview_sheet())
         self.tabs.addTab(self.reservations_tab, "Réservations")
         self.balances = BalancesTab(ctx)
         self.tabs.addTab(self.balances, "Soldes et paiements")
@@ -146,9 +148,11 @@ class FamilyPage(QWidget):
             )
         return self.preview
 
-    def print_sheet_now(self, around: list[date] | None = None, parent: QWidget | None = None) -> None:
-        """« Imprimer la fiche » from the outcome: the sheet made, then straight to the print dialog (no preview
-        to go through; the Réservations tab keeps the preview and « Enregistrer en PDF »)."""
+    def print_sheet(self, around: list[date] | None = None, parent: QWidget | None = None) -> None:
+        """« Imprimer la fiche… », of the recap's outcome and of the Réservations tab alike: the family's sheet
+        over the school years of ``around`` (the days just booked) or else over the tab's period, made on a worker
+        thread, then straight to the system's print dialog (a print that cannot start is said). The tab's
+        « Aperçu… » keeps the preview and « Enregistrer en PDF »."""
         if self.summary is not None:
             self.reservations_tab.make_sheet(
                 self.summary.id,

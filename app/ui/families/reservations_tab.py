@@ -16,7 +16,7 @@ from ...services.families.view import reservation_rows
 from ...text import format_eur
 from ..context import CounterContext
 from ..documents.print_preview import Rendered, rendered
-from ..fields import date_edit, date_of
+from ..fields import date_edit, date_of, keyed
 from ..table_model import Column, RowsModel
 from ..theme import DEBIT
 from ..widgets import table_view
@@ -34,7 +34,8 @@ def state_colour(state: str) -> QColor | None:
 
 class ReservationsTab(QWidget):
     """The family's reservations, and the period of its sheet (the current school year at first) with « Imprimer la
-    fiche… », which the page wires to its preview."""
+    fiche… » and « Aperçu… », which the page wires to its print (the recap's outcome prints the same way) and to
+    its preview."""
 
     def __init__(self, ctx: CounterContext) -> None:
         super().__init__()
@@ -60,13 +61,20 @@ class ReservationsTab(QWidget):
         self.reservations_view = table_view(self.reservations, stretch=2)
         start, end = school_year_range(local_today(self.ctx.db.clock))
         self.sheet_from, self.sheet_to = date_edit(start), date_edit(end)
-        self.print_sheet = QPushButton("&Imprimer la fiche…")
+        self.print_sheet = keyed(
+            QPushButton("&Imprimer la fiche…"),
+            "Imprimer la fiche de réservations de la famille sur la période",
+        )
+        self.show_sheet = keyed(
+            QPushButton("A&perçu…"), "La fiche à l'écran, pour l'imprimer ou l'enregistrer en PDF"
+        )
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Fiche de réservations du"))
         bar.addWidget(self.sheet_from)
         bar.addWidget(QLabel("au"))
         bar.addWidget(self.sheet_to)
         bar.addWidget(self.print_sheet)
+        bar.addWidget(self.show_sheet)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
