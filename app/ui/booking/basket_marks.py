@@ -9,7 +9,7 @@ from functools import partial
 from ...services.booking.basket import Action, Basket
 from ...services.booking.copying import CopyReport
 from ...services.booking.month_view import DayCell, MonthView, PeriodRow, month_views
-from ...text import count
+from ...text import count, short_date
 from ..context import CounterContext
 from .calendar_grid import supervisor_action
 
@@ -71,11 +71,14 @@ def period_cells(
     return cells
 
 
-def mark_open_days(basket: Basket, activity_id: int, cells: ChildCells) -> int:
-    """Each day that can be booked asked to book (days already asked stay as they are): how many were marked."""
+def mark_open_days(basket: Basket, activity_id: int, cells: ChildCells, *, waitlist: bool = True) -> int:
+    """Each day that can be booked asked to book (days already asked stay as they are): how many were marked.
+    ``waitlist=False``: not the full days (a place there is a waitlist request, asked by its own click)."""
     pending = {(ln.child_id, ln.day) for ln in basket.lines if ln.activity_id == activity_id}
     marked = 0
     for child_id, cell in cells:
+        if not waitlist and cell.waitlist_if_booked:
+            continue
         if cell.can_book and (child_id, cell.day) not in pending:
             basket.toggle(child_id, activity_id, cell.day, Action.ADD)
             marked += 1
@@ -86,5 +89,7 @@ def copy_text(report: CopyReport) -> str:
     """The copy's result: the days copied, and the ones not copied with the reason."""
     text = f"{count(len(report.added), 'jour copié', 'jours copiés')} dans les demandes en cours."
     if report.skipped:
-        text += " Non copiés : " + " ; ".join(f"{ln.day:%d/%m} ({reason})" for ln, reason in report.skipped)
+        text += " Non copiés : " + " ; ".join(
+            f"{short_date(ln.day, year=False)} ({reason})" for ln, reason in report.skipped
+        )
     return text

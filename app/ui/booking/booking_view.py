@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -28,7 +27,7 @@ from ...services.booking.copying import copy_days
 from ...services.booking.month_view import MonthView, activity_period, bookable_month, month_views
 from ...services.counter import ActivityRow, activities_for
 from ...services.families.view import FamilySummary
-from ...text import count
+from ...text import count, month_year, short_date
 from ..context import CounterContext
 from ..documents.print_preview import PrintPreview, Rendered, rendered
 from ..widgets import keyed
@@ -132,6 +131,7 @@ class BookingView(QWidget):
         self.next.clicked.connect(lambda: self.shift_month(1))
         self.grid.toggled.connect(self.toggle)
         self.grid.range_requested.connect(self.mark_range)
+        self.grid.week_requested.connect(lambda first, last: self.mark_range(first, last, waitlist=False))
         self.clear.clicked.connect(self.clear_basket)
         self.copy.clicked.connect(self.copy_to)
         self.whole_period.clicked.connect(self.mark_period)
@@ -224,7 +224,7 @@ class BookingView(QWidget):
         self.show_month(index // 12, index % 12 + 1)
 
     def refresh(self) -> None:
-        self.month_label.setText(format_date(date(self.year, self.month, 1), "MMMM y", locale="fr_FR"))
+        self.month_label.setText(month_year(date(self.year, self.month, 1)))
         has_children = bool(self.family and self.family.children)
         self.grid.supervisor = self.ctx.may("booking.override")  # the agent (or their role) may have changed
         self.calendar.setCurrentWidget(self.grid if has_children or self.family is None else self.no_child)
@@ -275,15 +275,21 @@ class BookingView(QWidget):
         self.status.clear()
         self._show_grid()
 
-    def mark_range(self, first: date, last: date) -> None:
+    def mark_range(self, first: date, last: date, *, waitlist: bool = True) -> None:
         """Every open day from ``first`` to ``last`` asked to book for each checked child who can be booked then
-        (days already asked stay as they are)."""
+        (days already asked stay as they are); ``waitlist=False`` (a week's label): not its full days."""
         lo, hi = sorted((first, last))
         activity_id = self.activity.currentData()
         if activity_id is None:
             return
-        marked = mark_open_days(self.basket, activity_id, range_cells(self.views, lo, hi))
-        self.status.setText(f"{count(marked, 'jour marqué', 'jours marqués')} du {lo:%d/%m} au {hi:%d/%m}.")
+        cells = range_cells(self.views, lo, hi)
+        marked = mark_open_days(self.basket, activity_id, cells, waitlist=waitlist)
+        span = f"du {short_date(lo, year=False)} au {short_date(hi, year=False)}"
+        full = sorted({c.day for _child, c in cells if not waitlist and c.can_book and c.waitlist_if_booked})
+        left = f" Complet, à cliquer pour la liste d'attente : {', '.join(short_date(d, year=False) for d in full)}."
+        self.status.setText(
+            f"{count(marked, 'jour marqué', 'jours marqués')} {span}." + (left if full else "")
+        )
         self._show_grid()
 
     def mark_period(self) -> None:
@@ -299,7 +305,7 @@ class BookingView(QWidget):
         period = self.ctx.ops.run(lambda: activity_period(self.ctx.db, activity_id, day))
         if period is None:
             self.status.setText(
-                f"Le {day:%d/%m/%Y} n'appartient à aucune période de vacances de cette activité."
+                f"Le {short_date(day)} n'appartient à aucune période de vacances de cette activité."
             )
             return
         cells = period_cells(self.ctx, self.family.id, child_ids, activity_id, period)
@@ -339,7 +345,7 @@ class BookingView(QWidget):
 
         def show(document: Rendered) -> None:
             self.preview = PrintPreview(
-                self, document, f"Liste de présence du {day:%d/%m/%Y}", f"presence-{day:%Y-%m-%d}.pdf"
+                self, document, f"Liste de présence du {short_date(day)}", f"presence-{day:%Y-%m-%d}.pdf"
             )
             self.preview.open()
 

@@ -4,8 +4,9 @@ waitlist, and for each child its state or what the basket asks; clicks and the k
 A single painted widget: here its data, its geometry (weeks, days, the text size that fits the window) and the
 agent's clicks and keys; how a day looks is ``calendar_paint``'s. A click (or space) on a day marks it for every
 child being booked; Maj+clic, a drag from one day to another and Maj+flèches mark every open day between the
-first day and the one reached; a click on a week's label marks its open days. The widget only says what was
-asked (``toggled``, ``range_requested``): the booking view decides.
+first day and the one reached; a click on a week's label marks its days with a place left (a full day's waitlist
+is asked by its own click). The widget only says what was asked (``toggled``, ``range_requested``,
+``week_requested``): the booking view decides.
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ def supervisor_action(cell: DayCell) -> Action | None:
 
 
 class CalendarGrid(QWidget):
-    """Emits ``toggled(date)`` for a click or space on a day, ``range_requested(first, last)`` for Maj+clic,
-    Maj+flèches and a click on a week's label."""
+    """Emits ``toggled(date)`` for a click or space on a day, ``range_requested(first, last)`` for Maj+clic, a
+    drag and Maj+flèches, ``week_requested(first, last)`` for a click on a week's label."""
 
     toggled = Signal(object)
     range_requested = Signal(object, object)
+    week_requested = Signal(object, object)
+    """A week's label clicked: its days with a place (a full day's waitlist is asked by its own click)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -195,7 +198,7 @@ class CalendarGrid(QWidget):
         return None
 
     def week_days(self, monday: date) -> tuple[date, date]:
-        """The first and last day of the month shown in that week (a range for ``range_requested``)."""
+        """The first and last day of the month shown in that week (for ``week_requested``)."""
         days = [d for d in self.weekdays() if monday <= d < monday + timedelta(days=5)]
         return days[0], days[-1]
 
@@ -225,7 +228,7 @@ class CalendarGrid(QWidget):
         if monday is not None:
             first, last = self.week_days(monday)
             self.setFocus()
-            self.range_requested.emit(first, last)
+            self.week_requested.emit(first, last)
             self.anchor = last
             return
         d = self.day_at(pos)
@@ -267,7 +270,9 @@ class CalendarGrid(QWidget):
         pos = event.position().toPoint()
         monday = self.week_at(pos)
         if monday is not None:
-            self.setToolTip("Marquer les jours ouverts de la semaine pour les enfants cochés")
+            self.setToolTip(
+                "Marquer les jours de la semaine où il reste de la place (un jour complet : cliquez-le pour la liste d'attente)"
+            )
             return
         d = self.day_at(pos)
         self.setToolTip(self.describe(d) if d else "")
