@@ -1,4 +1,4 @@
-"""What a probe found by calling every service and command with bad input (SQLite and PostgreSQL): each case is
+"""Every service and command called with bad input (SQLite and PostgreSQL): each case is
 refused with a French domain error and writes nothing; roles come from the database; the lockout counts every
 failure; local files are private; the keyring is a real one; the commands never create a database."""
 

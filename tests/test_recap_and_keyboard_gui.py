@@ -1,4 +1,6 @@
-"""pytest-qt: the defects an agent hit at the counter (issue #17), each driven through the real widgets."""
+"""The counter screen through the real widgets: a cheque from the payment dialog, Page préc./suiv. wherever the
+focus is, Entrée and Ctrl+Entrée in the recap, the recap and the outcome agreeing on money, a family without child,
+ten lines on a 1366×768 screen, full days' words, a supervisor's override, and every label's keyboard path."""
 
 from __future__ import annotations
 

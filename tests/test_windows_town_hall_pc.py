@@ -1,6 +1,6 @@
-"""Issue 19: what a reading of the code for Windows found, each defect simulated here on Linux — a UNC path, a
-database another program has open, a document locked by a PDF reader, a cp1252 standard output, a keyring backend
-raising something else than ``KeyringError``, a windowed program without a console, two instances sharing a log."""
+"""A town hall PC under Windows, simulated here on Linux: a UNC path, a database another program has open, a
+document locked by a PDF reader, a cp1252 standard output, a keyring backend raising something else than
+``KeyringError``, a windowed program without a console, two instances sharing a log."""
 
 from __future__ import annotations
 
@@ -648,7 +648,7 @@ def test_the_nightly_says_in_french_that_the_keyring_failed(demo_copies, tmp_pat
     db.engine.dispose()
     (tmp_path / "sitecustomize.py").write_text(
         "import keyring\n"
-        "from tests.test_windows_defects import _broken_windows_keyring\n"
+        "from tests.test_windows_town_hall_pc import _broken_windows_keyring\n"
         "keyring.set_keyring(_broken_windows_keyring())\n",
         encoding="utf-8",
     )
