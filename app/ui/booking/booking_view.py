@@ -97,7 +97,8 @@ class BookingView(QWidget):
         self.validate.setToolTip("Afficher le récapitulatif (Alt+V ou Ctrl+Entrée)")
         self.places_note = QLabel(
             "Places indicatives : ce nombre peut évoluer, la vérification se fait à la confirmation. "
-            "Maj+clic ou Maj+flèches : tous les jours entre deux jours ; clic sur « sem. » : la semaine."
+            "Maj+clic, glisser ou Maj+flèches : tous les jours entre deux jours ; clic sur « sem. » : ses jours avec "
+            "de la place."
         )
         self.places_note.setWordWrap(True)
         self.places_note.setStyleSheet("color:#607d8b;")

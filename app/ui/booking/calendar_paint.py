@@ -19,10 +19,8 @@ from ...calendar_words import availability, child_label
 from ...calendar_words import colours as colour_names
 from ...services.booking.basket import Action
 from ...services.booking.month_view import DayCell, DayState, MonthView
-from ...text import count
+from ...text import WEEKDAYS, count, short_date
 from ..theme import STATE_LEGEND, STATE_STYLE
-
-DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
 
 Font = Callable[[float, bool], QFont]
 """The calendar's font at a scale of its text size, bold or not (``CalendarGrid._font``)."""
@@ -48,11 +46,16 @@ def availability_texts(cell: DayCell) -> list[str]:
 
 def child_texts(cell: DayCell, action: Action | None, name: str | None) -> list[str]:
     """``child_label`` with the child's first name (several children), then shorter forms that keep what matters
-    (the waitlist): "Léa : à réserver (attente)", "Léa : attente", "à réserver (attente)", "attente"."""
+    (the child, then the waitlist): "Léa : à réserver (attente)", "Léa : attente", "à réserver (attente)",
+    "attente"."""
     label = child_label(cell, action)
     short = [label]
     if action is Action.ADD and cell.waitlist_if_booked:
         short.append("attente")
+    elif action is Action.ADD:
+        short.append("réserver")
+    elif action is Action.REMOVE:
+        short.append("supprimer")
     elif cell.state is DayState.WAITLISTED:
         short.append(f"rang {cell.rank}")
     if name is None:
@@ -75,7 +78,7 @@ def day_tooltip(
     if not cells:
         return ""
     first = cells[0][1]
-    text = f"{d:%d/%m/%Y}"
+    text = short_date(d)
     if first.places_left is not None and first.state not in (DayState.CLOSED, DayState.PAST):
         text += f" : {count(max(0, first.places_left), 'place libre', 'places libres')} sur {first.capacity}"
         if first.waiting:
@@ -103,7 +106,7 @@ def paint_day_names(p: QPainter, left: int, width: float, height: int, font: QFo
     """« lundi » to « vendredi » over the five columns that start at ``left``."""
     p.setPen(QColor("#455a64"))
     p.setFont(font)
-    for i, name in enumerate(DAY_NAMES):
+    for i, name in enumerate(WEEKDAYS[:5]):
         rect = QRect(int(left + i * width), 0, int(width), height)
         p.drawText(rect, Qt.AlignmentFlag.AlignCenter, name)
 
