@@ -1,4 +1,4 @@
-"""The portal's background work (``python -m app worker``, DESIGN §5): a process that runs continuously beside the
+"""The portal's background work (``python -m app worker``, docs/architecture.md): a process that runs continuously beside the
 portal and the counters, on the same database.
 
 Every round (about every 15 seconds):
@@ -32,6 +32,7 @@ from .services.errors import DomainError
 from .services.money.online import settle_due_online_payments
 from .services.money.online_backends import PaymentGateway
 from .services.uow import Database
+from .text import clock_time, short_date
 
 log = logging.getLogger("app.worker")
 
@@ -119,13 +120,13 @@ class Worker:
             release_daily(self.db, END_OF_DAY_JOB, self.name[:120], retry_minutes=RETRY_MINUTES)
             raise
         finish_daily(self.db, END_OF_DAY_JOB, day, self.name[:120], "\n".join(lines)[:4000])
-        return [f"Fin de journée du {day:%d/%m/%Y} :", *lines]
+        return [f"Fin de journée du {short_date(day)} :", *lines]
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until ``stop`` is set; a failed round is logged, and the next one tries again."""
         self.say(
             f"Travaux de fond démarrés ({self.name}) : un tour toutes les {self.interval:g} s"
-            + (f", fin de journée à {self.end_of_day_at:%H:%M}" if self.end_of_day_at else "")
+            + (f", fin de journée à {clock_time(self.end_of_day_at)}" if self.end_of_day_at else "")
             + ("" if self.smtp else " ; pas de serveur SMTP configuré : les e-mails restent en file")
             + "."
         )

@@ -419,7 +419,7 @@ def test_admin_input_checks_brackets_weekdays_and_past_days(db):
     activities.set_brackets(db, administrator, pv, [(0, 900, "8"), (901, None, "13")])  # same qf_min again
     from app.services.errors import ValidationError
 
-    with pytest.raises(ValidationError, match="entre 0 et 1 000,00"):
+    with pytest.raises(ValidationError, match="entre 0 et 1\u202f000,00"):
         activities.set_brackets(db, administrator, pv, [(0, None, "-1")])
     every_day = DeadlineRule(DeadlineKind.COUNTED_DAYS, 2, "0,1,2,3,4,5,6", False, None, time(23, 59))
     with pytest.raises(ValidationError, match="Jours à ne pas décompter"):

@@ -28,6 +28,7 @@ from ...models import (
     Structure,
     WalletKind,
 )
+from ...text import format_eur
 from .. import audit
 from ..actors import Actor
 from ..booking.kinds import Policy, kind_entry
@@ -90,7 +91,9 @@ def _check_text_name(name: str) -> str:
 def _check_price(text: str) -> int:
     cents = parse_amount(text)
     if not 0 <= cents <= MAX_PRICE_CENTS:
-        raise ValidationError("Le prix d'une journée doit être compris entre 0 et 1 000,00 €.")
+        raise ValidationError(
+            f"Le prix d'une journée doit être compris entre 0 et {format_eur(MAX_PRICE_CENTS)}."
+        )
     return cents
 
 

@@ -24,15 +24,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...clock import local_today
 from ...models import Adult, Child, Family, LedgerKind, Wallet, WalletKind, search_key
-from ...text import count
+from ...text import count, format_eur, plain_amount, short_date
 from .. import audit
 from ..actors import Actor
 from ..bounds import checked
 from ..errors import ValidationError
 from ..families.edit import EMAIL, MAX_CHILD_AGE, SCHOOL_LEVELS, normalise_phone
 from ..families.search import refresh_search_text
+from ..families.view import WALLET_LABELS
 from ..money import ledger
-from ..money.amounts import format_eur, parse_amount
+from ..money.amounts import parse_amount
 from ..permissions import rule
 from ..uow import Database, Shown
 
@@ -447,7 +448,7 @@ class ImportPreview:
 
     def summary(self) -> list[str]:
         balances = ", ".join(
-            f"{k.value.upper()} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
+            f"{WALLET_LABELS[k]} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
         )
         out = [
             f"Fichier « {self.filename} » ({self.detail}) : "
@@ -589,7 +590,9 @@ class _Line:
                 self._error(h[key], f"montant invalide « {r[key]} » (ex. 12,50 ou -3,00)")
                 continue
             if abs(cents) > MAX_BALANCE_CENTS:
-                self._error(h[key], f"solde hors limites « {r[key]} » (± 100 000,00 € au plus)")
+                self._error(
+                    h[key], f"solde hors limites « {r[key]} » (± {format_eur(MAX_BALANCE_CENTS)} au plus)"
+                )
             elif cents:
                 balances[kind] = cents
         return {
@@ -620,10 +623,10 @@ class _Line:
         elif isinstance(born, str):
             self._error(h["enfant_naissance"], born)
         elif born > today:
-            self._error(h["enfant_naissance"], f"date de naissance dans le futur ({born:%d/%m/%Y})")
+            self._error(h["enfant_naissance"], f"date de naissance dans le futur ({short_date(born)})")
         elif today.year - born.year - ((today.month, today.day) < (born.month, born.day)) > MAX_CHILD_AGE:
             self._error(
-                h["enfant_naissance"], f"date de naissance improbable pour un enfant ({born:%d/%m/%Y})"
+                h["enfant_naissance"], f"date de naissance improbable pour un enfant ({short_date(born)})"
             )
         level = ""
         if r["enfant_niveau"]:
@@ -849,7 +852,7 @@ class ImportResult:
 
     def lines(self) -> list[str]:
         balances = ", ".join(
-            f"{k.value.upper()} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
+            f"{WALLET_LABELS[k]} {format_eur(v)}" for k, v in sorted(self.balances.items()) if v
         )
         known = count(self.families_existing, "famille déjà connue", "familles déjà connues")
         out = [
@@ -916,7 +919,7 @@ def import_families(
 def _write(
     s: Session, actor: Actor, now: datetime, preview: ImportPreview, progress: Progress | None
 ) -> ImportResult:
-    label = f"Solde repris (import du {now:%d/%m/%Y})"
+    label = f"Solde repris (import du {short_date(now)})"
     total = len(preview.families)
     created: list[tuple[FamilyPlan, Family]] = []
     children = 0
@@ -1027,11 +1030,6 @@ def _write(
 # --- exporting -------------------------------------------------------------------------------------------
 
 
-def _euros(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
-
-
 @checked
 def export_families(db: Database, actor: Actor) -> bytes:
     """Every family (not anonymised) in the import format: CSV, UTF-8 with BOM, ";" separator (what French
@@ -1066,9 +1064,9 @@ def export_families(db: Database, actor: Actor) -> bytes:
                 "quotient_familial": ""
                 if family.quotient_familial is None
                 else str(family.quotient_familial),
-                "solde_alae": _euros(balances.get(WalletKind.ALAE, 0)),
-                "solde_alsh": _euros(balances.get(WalletKind.ALSH, 0)),
-                "solde_cantine": _euros(balances.get(WalletKind.CANTINE, 0)),
+                "solde_alae": plain_amount(balances.get(WalletKind.ALAE, 0)),
+                "solde_alsh": plain_amount(balances.get(WalletKind.ALSH, 0)),
+                "solde_cantine": plain_amount(balances.get(WalletKind.CANTINE, 0)),
             }
             kids: Sequence[Child | None] = family.children or [None]
             for child in kids:
@@ -1077,7 +1075,7 @@ def export_families(db: Database, actor: Actor) -> bytes:
                     {
                         "enfant_nom": child.last_name if child else "",
                         "enfant_prenom": child.first_name if child else "",
-                        "enfant_naissance": f"{child.birth_date:%d/%m/%Y}" if child else "",
+                        "enfant_naissance": short_date(child.birth_date) if child else "",
                         "enfant_niveau": child.school_level if child else "",
                     }
                 )

@@ -33,7 +33,7 @@ from ...models import (
     Structure,
     search_key,
 )
-from ...text import count
+from ...text import count, short_date
 from .. import audit
 from ..actors import Actor
 from ..booking import calendar
@@ -232,11 +232,11 @@ def _check_calendar(
             raise ValidationError(f"Le nom des vacances est obligatoire ({NAME_MAX} caractères au plus).")
         if h.end < h.start:
             raise ValidationError(
-                f"{label} : la fin ({h.end:%d/%m/%Y}) précède le début ({h.start:%d/%m/%Y})."
+                f"{label} : la fin ({short_date(h.end)}) précède le début ({short_date(h.start)})."
             )
         if not start <= h.start <= end or h.end > latest:
             raise ValidationError(
-                f"{label} : du {h.start:%d/%m/%Y} au {h.end:%d/%m/%Y}, hors de l'année scolaire {school_year}."
+                f"{label} : du {short_date(h.start)} au {short_date(h.end)}, hors de l'année scolaire {school_year}."
             )
     for before, after in zip(ordered, ordered[1:], strict=False):
         if after.start <= before.end:
@@ -246,9 +246,11 @@ def _check_calendar(
         if not p.name.strip() or len(p.name.strip()) > NAME_MAX:
             raise ValidationError(f"Le nom du jour férié est obligatoire ({NAME_MAX} caractères au plus).")
         if not start <= p.day <= end:
-            raise ValidationError(f"Jour férié du {p.day:%d/%m/%Y} hors de l'année scolaire {school_year}.")
+            raise ValidationError(
+                f"Jour férié du {short_date(p.day)} hors de l'année scolaire {school_year}."
+            )
         if p.day in seen:
-            raise ValidationError(f"Le {p.day:%d/%m/%Y} est donné deux fois comme jour férié.")
+            raise ValidationError(f"Le {short_date(p.day)} est donné deux fois comme jour férié.")
         seen.add(p.day)
 
 
@@ -343,7 +345,7 @@ def add_local_closing(
             else LocalClosing.structure_id == structure_id
         )
         if s.scalar(clash) is not None:
-            raise ValidationError(f"Une fermeture existe déjà le {day:%d/%m/%Y}.")
+            raise ValidationError(f"Une fermeture existe déjà le {short_date(day)}.")
         row = LocalClosing(day=day, name=name, structure_id=structure_id)
         s.add(row)
         s.flush()
@@ -533,7 +535,7 @@ def _sync_days(
             continue
         if booked.get(row.id):
             result.conflicts.append(
-                f"{d:%d/%m/%Y} : n'est plus un jour d'accueil mais "
+                f"{short_date(d)} : n'est plus un jour d'accueil mais "
                 f"{count(booked[row.id], 'réservation existe', 'réservations existent')} ; "
                 "fermez cette journée (Administration → Journées) pour prévenir et rembourser les familles."
             )
