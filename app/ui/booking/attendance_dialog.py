@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-from babel.dates import format_date
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from ...models import Attendance
 from ...services.booking.attendance import day_attendance, record_attendance, record_certificate
+from ...text import long_date
 from ..context import CounterContext
 from ..keys import kept_keys
 from ..table_model import Column, RowsModel
@@ -63,9 +63,7 @@ class AttendanceDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout = QVBoxLayout(self)
-        heading = QLabel(
-            f"<b>{escape(activity_name)}</b> – {format_date(day, 'EEEE d MMMM y', locale='fr_FR')}"
-        )
+        heading = QLabel(f"<b>{escape(activity_name)}</b> – {long_date(day)}")
         heading.setWordWrap(True)  # a long activity name never widens the dialog
         layout.addWidget(heading)
         layout.addWidget(self.view, 1)

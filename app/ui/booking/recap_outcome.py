@@ -6,9 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor
 
 from ...services.booking.basket import Action, ConfirmResult, LineOutcome, OutcomeStatus
-from ...services.booking.rules import short_date
-from ...services.money.amounts import format_eur
-from ...text import count
+from ...text import count, format_eur, short_date
 from ..table_model import Column, RowsModel
 from .recap_tables import BAD_COLOUR, CANCEL_COLOUR, OK_COLOUR, WAIT_COLOUR
 
@@ -41,7 +39,7 @@ def outcome_model(result: ConfirmResult) -> RowsModel:
         [
             Column("Enfant", lambda o: o.child_name),
             Column("Activité", lambda o: o.activity_name),
-            Column("Jour", lambda o: short_date(o.line.day)),
+            Column("Jour", lambda o: short_date(o.line.day, weekday=True)),
             Column("Demande", lambda o: "Réservation" if o.line.action is Action.ADD else "Annulation"),
             Column("Montant", _amount, right=True),
             Column("Résultat", lambda o: o.label, colour=_colour),

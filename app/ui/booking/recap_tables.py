@@ -9,8 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QTableView
 
 from ...services.booking.basket import WAITLIST_MEANING, Likely, RecapLine
-from ...services.booking.rules import short_date
-from ...services.money.amounts import format_eur
+from ...text import format_eur, short_date
 from ..table_model import Column, RowsModel
 from ..widgets import elide_cells
 
@@ -53,7 +52,7 @@ def additions_model() -> RowsModel:
         [
             Column("Enfant", lambda r: r.child_name),
             Column("Activité", lambda r: r.activity_name),
-            Column("Jour", lambda r: short_date(r.line.day)),
+            Column("Jour", lambda r: short_date(r.line.day, weekday=True)),
             Column(
                 "Prix", _price, right=True, tooltip=lambda r: "Prix du jour moins les aides de la famille"
             ),
@@ -75,7 +74,7 @@ def removals_model() -> RowsModel:
         [
             Column("Enfant", lambda r: r.child_name),
             Column("Activité", lambda r: r.activity_name),
-            Column("Jour", lambda r: short_date(r.line.day)),
+            Column("Jour", lambda r: short_date(r.line.day, weekday=True)),
             Column("Remboursement", lambda r: format_eur(r.amount_cents), right=True),
             _check(),
         ]

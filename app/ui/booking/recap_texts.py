@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ...services.booking.basket import Recap, Total
 from ...services.errors import OutcomeUnknown
-from ...services.money.amounts import format_eur
 from ...services.money.payments import Receipt
+from ...text import format_eur
 from ..operations import Failure
 from ..theme import DEBIT
 

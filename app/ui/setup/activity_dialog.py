@@ -21,8 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...models import ActivityKind, DeadlineRule, OpeningKind, PeriodOpeningRule, PeriodScope, WalletKind
+from ...services.booking.kinds import kind_entry, periods_note, registered_kinds
 from ...services.errors import ValidationError
 from ...services.families.edit import FieldErrors
+from ...services.families.view import WALLET_LABELS
 from ...services.money.amounts import parse_amount
 from ...services.setup.activities import (
     MAX_CAPACITY,
@@ -33,20 +35,11 @@ from ...services.setup.activities import (
     check_deadline,
     policy_for,
 )
-from ...services.setup.defaults import USUAL_ACTIVITIES
 from ...services.setup.structures import StructureDetail
-from ...text import count, plural
+from ...text import count, plain_amount, plural
 from ..families.family_dialog import SavingDialog
 from ..widgets import NameCombo, amount, bound
-from .activity_words import (
-    KIND_LABELS,
-    OPENING_LABELS,
-    RULE_LABELS,
-    SCOPE_LABELS,
-    WALLET_LABELS,
-    amount_text,
-    fixed_text,
-)
+from .activity_words import OPENING_LABELS, RULE_LABELS, SCOPE_LABELS, fixed_text
 from .deadline_editor import DeadlineEditor
 from .price_grid_editor import BracketsEditor
 
@@ -79,8 +72,8 @@ class ActivityDialog(SavingDialog):
         """Set once created: saving the same form again edits it, never creates a second one."""
         self.setWindowTitle(f"Modifier l'activité {activity.name}" if activity else "Nouvelle activité")
         self.kind = QComboBox()
-        for kind, label in KIND_LABELS.items():
-            self.kind.addItem(label, kind.value)
+        for entry in registered_kinds():
+            self.kind.addItem(entry.label, entry.kind.value)
         self.structure = NameCombo()
         for s in structures:
             self.structure.addItem(s.name, s.id)
@@ -133,7 +126,7 @@ class ActivityDialog(SavingDialog):
         form.addRow("", self.waitlist)
         prices = QGroupBox("Tarifs selon le quotient familial (facultatif)")
         QVBoxLayout(prices).addWidget(self.brackets)
-        self.periods = QGroupBox("Périodes de vacances (ALSH)")
+        self.periods = QGroupBox("Périodes de vacances")
         periods = QGridLayout(self.periods)
         periods.addWidget(QLabel("Vacances"), 0, 0)
         periods.addWidget(self.scope, 0, 1, 1, 2)
@@ -212,8 +205,8 @@ class ActivityDialog(SavingDialog):
         """The usual settings of this kind (what a new town's activities start with): wallet, waitlist, periods,
         policy."""
         p = policy_for(kind)
-        usual = next(t for t in USUAL_ACTIVITIES if t.kind is kind)
-        self.name.setPlaceholderText(f"ex. {usual.name}")
+        usual = kind_entry(kind)
+        self.name.setPlaceholderText(f"ex. {usual.example_name}")
         if self.capacity.value() == 0:
             self.capacity.setValue(usual.default_capacity)
         self._set(self.wallet, p.wallet_kind)
@@ -233,7 +226,7 @@ class ActivityDialog(SavingDialog):
         self.kind.setEnabled(False)
         self.structure.setEnabled(False)
         self.name.setText(a.name)
-        self.price.setText(amount_text(a.price_cents))
+        self.price.setText(plain_amount(a.price_cents))
         self.capacity.setValue(a.default_capacity)
         self._set(self.wallet, a.wallet)
         self.wallet.setEnabled(not a.booked)
@@ -258,11 +251,8 @@ class ActivityDialog(SavingDialog):
         )
 
     def _enable(self) -> None:
-        alsh = self.chosen_kind() is ActivityKind.ALSH_HOLIDAYS
-        self.periods.setEnabled(alsh)
-        self.periods.setToolTip(
-            "" if alsh else "L'ALAE du mercredi suit le calendrier scolaire, sans périodes."
-        )
+        self.periods.setEnabled(kind_entry(self.chosen_kind()).has_periods)
+        self.periods.setToolTip(periods_note(self.chosen_kind()))
         rule = PeriodOpeningRule(self.opening_rule.currentData())
         self.opening_weeks.setVisible(rule is PeriodOpeningRule.WEEKS_BEFORE)
         self.opening_fixed.setVisible(rule is PeriodOpeningRule.FIXED_DATE)
@@ -305,7 +295,7 @@ class ActivityDialog(SavingDialog):
 
     def value(self) -> ActivityInput:
         """The activity as typed, booking policy included (FieldErrors for brackets that are not numbers)."""
-        alsh = self.chosen_kind() is ActivityKind.ALSH_HOLIDAYS
+        periods = kind_entry(self.chosen_kind()).has_periods
         rule = self.rule()
         data = ActivityInput(
             structure_id=self.structure.currentData(),
@@ -315,7 +305,7 @@ class ActivityDialog(SavingDialog):
             default_capacity=self.capacity.value(),
             wallet_kind=WalletKind(self.wallet.currentData()),
             waitlist_enabled=self.waitlist.isChecked(),
-            period_scope=PeriodScope(self.scope.currentData()) if alsh else PeriodScope.ALL,
+            period_scope=PeriodScope(self.scope.currentData()) if periods else PeriodScope.ALL,
             period_opening_rule=rule,
             period_opening_weeks=self.opening_weeks.value()
             if rule is PeriodOpeningRule.WEEKS_BEFORE

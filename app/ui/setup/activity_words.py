@@ -1,41 +1,26 @@
 """How an activity's settings read in French, in the Activités table, under it and in its form: the labels of its
-kind, wallet, holidays and opening rule, its prices, its booking opening and its deadlines."""
+holidays and opening rule (its kind's are the registry's, ``booking.kinds``; its wallet's ``families.view``'s), its
+prices, its booking opening and its deadlines."""
 
 from __future__ import annotations
 
 from html import escape
 
-from ...models import (
-    ActivityKind,
-    DeadlineKind,
-    DeadlineRule,
-    OpeningKind,
-    PeriodOpeningRule,
-    PeriodScope,
-    WalletKind,
-)
-from ...services.money.amounts import format_eur
+from ...models import DeadlineKind, DeadlineRule, OpeningKind, PeriodOpeningRule, PeriodScope
+from ...services.families.view import WALLET_LABELS
 from ...services.setup.activities import ActivityDetail
-from ...text import count
-from .deadline_editor import WEEKDAYS
+from ...text import WEEKDAYS, clock_time, count, format_eur, plain_amount
 
-KIND_LABELS = {ActivityKind.ALAE_WEDNESDAY: "ALAE mercredi", ActivityKind.ALSH_HOLIDAYS: "ALSH vacances"}
-WALLET_LABELS = {WalletKind.ALAE: "ALAE", WalletKind.ALSH: "ALSH", WalletKind.CANTINE: "Cantine"}
 SCOPE_LABELS = {PeriodScope.SHORT: "petites vacances", PeriodScope.SUMMER: "été", PeriodScope.ALL: "toutes"}
 RULE_LABELS = {
-    PeriodOpeningRule.WEEKS_BEFORE: "N semaines avant le début de la période",
-    PeriodOpeningRule.FIXED_DATE: "à date fixe (JJ/MM)",
+    PeriodOpeningRule.WEEKS_BEFORE: "semaines avant le début de la période",
+    PeriodOpeningRule.FIXED_DATE: "à date fixe",
     PeriodOpeningRule.AFTER_PREVIOUS_HOLIDAYS: "dès la fin des vacances précédentes",
 }
 OPENING_LABELS = {
     OpeningKind.ROLLING: "fenêtre glissante (jours à l'avance)",
     OpeningKind.PERIOD: "date d'ouverture de chaque période",
 }
-
-
-def amount_text(cents: int) -> str:
-    """1450 → "14,50" (what the price fields show and accept)."""
-    return f"{cents // 100},{cents % 100:02d}"
 
 
 def fixed_text(month_day: str | None) -> str:
@@ -48,7 +33,7 @@ def fixed_text(month_day: str | None) -> str:
 
 def deadline_text(rule: DeadlineRule, *, short: bool = False) -> str:
     """A French summary: "J-2 hors ven., sam., 23:59" or "dimanche avant, 23:59" (``short``: 23:59 left out)."""
-    at = "" if short and (rule.at.hour, rule.at.minute) == (23, 59) else f", {rule.at:%H:%M}"
+    at = "" if short and (rule.at.hour, rule.at.minute) == (23, 59) else f", {clock_time(rule.at)}"
     if rule.kind is DeadlineKind.LAST_WEEKDAY and rule.weekday is not None:
         return f"{WEEKDAYS[rule.weekday]} avant{at}"
     skipped = ", ".join(WEEKDAYS[i][:3] + "." for i in sorted(rule.skipped_weekdays))
@@ -70,7 +55,7 @@ def price_text(a: ActivityDetail) -> str:
     if not a.brackets:
         return format_eur(a.price_cents)
     prices = [p for _lo, _hi, p in a.brackets]
-    return f"{amount_text(min(prices))} à {format_eur(max(prices))} (QF)"
+    return f"{plain_amount(min(prices))} à {format_eur(max(prices))} (QF)"
 
 
 def brackets_tooltip(a: ActivityDetail) -> str:

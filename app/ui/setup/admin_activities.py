@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
+from ...services.booking.kinds import kind_label
 from ...services.setup.activities import (
     ActivityDetail,
     activity_details,
@@ -27,7 +28,6 @@ from ..table_model import Column, RowsModel
 from ..widgets import table_view
 from .activity_dialog import ActivityDialog
 from .activity_words import (
-    KIND_LABELS,
     brackets_tooltip,
     deadline_text,
     details_text,
@@ -57,7 +57,7 @@ class ActivitiesPanel(QWidget):
             [
                 Column("Activité", lambda a: a.name, colour=grey),
                 Column("Structure", lambda a: a.structure, colour=grey),
-                Column("Type", lambda a: KIND_LABELS[a.kind], colour=grey),
+                Column("Type", lambda a: kind_label(a.kind), colour=grey),
                 Column("Tarif", price_text, colour=grey, tooltip=brackets_tooltip),
                 Column("Places", lambda a: str(a.default_capacity), right=True, colour=grey),
                 Column("Attente", lambda a: "oui" if a.waitlist_enabled else "non", colour=grey),

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
-from ...clock import PARIS
 from ...services.setup.agents import (
     AgentRow,
     TemporaryPassword,
@@ -21,6 +20,7 @@ from ...services.setup.agents import (
     update_agent,
 )
 from ...services.setup.structures import StructureDetail, structure_details
+from ...text import clock_time
 from ..context import CounterContext
 from ..operations import succeeded
 from ..table_model import Column, RowsModel
@@ -36,10 +36,10 @@ def agent_state(agent: AgentRow, now) -> str:
         return "désactivé"
     parts = []
     if agent.locked_until is not None and agent.locked_until > now:
-        parts.append(f"bloqué partout jusqu'à {agent.locked_until.astimezone(PARIS):%H:%M}")
+        parts.append(f"bloqué partout jusqu'à {clock_time(agent.locked_until)}")
     for station, until in agent.locked_at:
         if until > now:
-            parts.append(f"bloqué sur {station} jusqu'à {until.astimezone(PARIS):%H:%M}")
+            parts.append(f"bloqué sur {station} jusqu'à {clock_time(until)}")
     if agent.must_change_password:
         parts.append("mot de passe à changer")
     return " · ".join(parts) or "actif"

@@ -21,6 +21,7 @@ from ...clock import local_today
 from ...models import AidKind
 from ...services.setup import catalogue as admin
 from ...services.setup import views as admin_views
+from ...text import short_date
 from ..context import CounterContext
 from ..table_model import Column, RowsModel
 from ..widgets import bound, date_edit, date_of, table_view
@@ -78,8 +79,8 @@ class MessagesPanel(QWidget):
         self.rows = RowsModel(
             [
                 Column("Titre", lambda m: m[1]),
-                Column("Du", lambda m: f"{m[2]:%d/%m/%Y}"),
-                Column("Au", lambda m: f"{m[3]:%d/%m/%Y}" if m[3] else "—"),
+                Column("Du", lambda m: short_date(m[2])),
+                Column("Au", lambda m: short_date(m[3]) if m[3] else "—"),
             ]
         )
         self.title = bound(QLineEdit(), admin.save_message, "title")

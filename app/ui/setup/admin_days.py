@@ -23,21 +23,15 @@ from ...clock import local_today
 from ...models import OpeningKind, PeriodOpeningRule
 from ...services.booking import days
 from ...services.bounds import Text
-from ...services.money.amounts import format_eur
 from ...services.setup import school_year
 from ...services.setup import views as admin_views
 from ...services.setup.activities import ActivityDetail, activity_details
-from ...text import count
+from ...text import count, format_eur, short_date
 from ..context import CounterContext
 from ..keys import kept_keys
 from ..table_model import Column, RowsModel
 from ..widgets import NameCombo, bound, date_edit, date_of, limit_of, number_range, table_view
-
-OPENING_RULES = {
-    PeriodOpeningRule.WEEKS_BEFORE.value: "semaines avant le début",
-    PeriodOpeningRule.FIXED_DATE.value: "date fixe",
-    PeriodOpeningRule.AFTER_PREVIOUS_HOLIDAYS.value: "dès la fin des vacances précédentes",
-}
+from .activity_words import RULE_LABELS
 
 
 def _qdate(d: date) -> QDate:
@@ -80,10 +74,10 @@ class PeriodsPanel(QWidget):
             [
                 Column("Période", lambda p: p.name),
                 Column("Année scolaire", lambda p: p.school_year),
-                Column("Du", lambda p: f"{p.start:%d/%m/%Y}"),
-                Column("Au", lambda p: f"{p.end:%d/%m/%Y}"),
-                Column("Ouverture des réservations", lambda p: f"{p.opening:%d/%m/%Y}"),
-                Column("Règle d'ouverture", lambda p: OPENING_RULES.get(p.rule, p.rule)),
+                Column("Du", lambda p: short_date(p.start)),
+                Column("Au", lambda p: short_date(p.end)),
+                Column("Ouverture des réservations", lambda p: short_date(p.opening)),
+                Column("Règle d'ouverture", lambda p: RULE_LABELS[PeriodOpeningRule(p.rule)]),
             ]
         )
         self.view = table_view(self.rows)
@@ -152,7 +146,7 @@ class DaysPanel(QWidget):
         self.month.setDisplayFormat("MM/yyyy")
         self.rows = RowsModel(
             [
-                Column("Jour", lambda d: f"{d.day:%d/%m/%Y}"),
+                Column("Jour", lambda d: short_date(d.day)),
                 Column("Capacité", lambda d: str(d.capacity), right=True),
                 Column("Acceptées", lambda d: str(d.accepted), right=True),
                 Column("En attente", lambda d: str(d.waiting), right=True),
@@ -255,7 +249,7 @@ class DaysPanel(QWidget):
         def done(report: days.ClosedDay) -> None:
             keys.succeeded(operation)
             self.result.setText(
-                f"Journée du {day.day:%d/%m/%Y} fermée : "
+                f"Journée du {short_date(day.day)} fermée : "
                 f"{count(len(report.families), 'famille concernée', 'familles concernées')}"
                 + (f" ({', '.join(report.families)})" if report.families else "")
                 + f", {format_eur(report.refunded_cents)} remboursés, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from ...services.families import forgetting
-from ...services.money.amounts import format_eur
+from ...text import format_eur, short_date
 from ..context import CounterContext
 from ..families.anonymise_dialog import AnonymiseDialog, ask_anonymise
 from ..operations import succeeded
@@ -27,7 +27,7 @@ class RetentionPanel(QGroupBox):
         self.rows = RowsModel(
             [
                 Column("Famille", lambda d: d.name),
-                Column("Dernière activité", lambda d: f"{d.last_activity:%d/%m/%Y}"),
+                Column("Dernière activité", lambda d: short_date(d.last_activity)),
                 Column("Enfants", lambda d: str(d.children), right=True),
                 Column("Solde", lambda d: format_eur(d.balance_cents), right=True),
             ]

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ...clock import local_today
 from ...services.booking.calendar import school_year_of
+from ...services.booking.kinds import days_explanation
 from ...services.errors import DomainError
 from ...services.setup import activities, school_year, structures
 from ...services.setup.school_year import SchoolCalendar
@@ -151,8 +152,7 @@ class SchoolYearPanel(QWidget):
         days_box = QGroupBox("Journées d'accueil")
         days_layout = QVBoxLayout(days_box)
         explain = QLabel(
-            "Mercredis de l'ALAE hors vacances, jours fériés et fermetures ; jours de semaine des vacances pour "
-            "l'ALSH. Relancer la génération ne crée rien deux fois et suit le calendrier enregistré."
+            f"{days_explanation()} Relancer la génération ne crée rien deux fois et suit le calendrier enregistré."
         )
         explain.setWordWrap(True)
         days_layout.addWidget(explain)

@@ -15,11 +15,12 @@ from ...services.setup.structures import (
     structure_logo,
     update_structure,
 )
+from ...text import zone_label
 from ..context import CounterContext
 from ..table_model import Column, RowsModel
 from ..widgets import table_view
 from .payment_settings_dialog import PaymentSettingsDialog
-from .structure_dialog import ZONE_LABELS, StructureDialog
+from .structure_dialog import StructureDialog
 
 
 def _address(s: StructureDetail) -> str:
@@ -43,7 +44,7 @@ class StructuresPanel(QWidget):
                 Column("Adresse", _address),
                 Column("Téléphone", lambda s: s.phone),
                 Column("E-mail", lambda s: s.email),
-                Column("Zone", lambda s: ZONE_LABELS.get(s.zone, s.zone)),
+                Column("Zone", lambda s: zone_label(s.zone)),
                 Column("Logo", lambda s: "personnalisé" if s.has_logo else "celui de l'application"),
                 Column("Paiement en ligne", self._payment_text),
             ]

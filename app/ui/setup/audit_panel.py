@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...clock import PARIS, local_today
+from ...clock import local_today
 from ...services.bounds import SearchText
 from ...services.setup import views as admin_views
+from ...text import moment
 from ..context import CounterContext
 from ..table_model import Column, RowsModel
 from ..widgets import NameCombo, bound, date_edit, date_of, table_view
@@ -41,7 +42,7 @@ class AuditPanel(QWidget):
         self.since, self.until = date_edit(today.replace(day=1)), date_edit(today)
         self.rows = RowsModel(
             [
-                Column("Date", lambda r: f"{r.at.astimezone(PARIS):%d/%m/%Y %H:%M}"),
+                Column("Date", lambda r: moment(r.at, compact=True)),
                 Column("Agent", lambda r: r.agent),
                 Column("Action", lambda r: r.action),
                 Column("Objet", lambda r: r.entity),

@@ -8,8 +8,7 @@ from PySide6.QtCore import QTime
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QTimeEdit, QWidget
 
 from ...models import DeadlineKind, DeadlineRule
-
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+from ...text import WEEKDAYS
 
 
 class DeadlineEditor(QWidget):

@@ -7,15 +7,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from ...services.money.amounts import format_eur
+from ...services.families.view import WALLET_LABELS
 from ...services.setup.family_import import FamilyPlan, ImportPreview, ImportResult
+from ...text import format_eur, short_date
 from ..table_model import Column, RowsModel
 from ..widgets import table_view
 from .import_words import ERROR_STYLE, counted, grouped
 
 
 def _balances(plan: FamilyPlan) -> str:
-    parts = [f"{kind.value.upper()} {format_eur(cents)}" for kind, cents in sorted(plan.balances.items())]
+    parts = [f"{WALLET_LABELS[kind]} {format_eur(cents)}" for kind, cents in sorted(plan.balances.items())]
     return " ; ".join(parts) or "—"
 
 
@@ -26,7 +27,7 @@ def _lines(plan: FamilyPlan) -> str:
 
 def _children(plan: FamilyPlan, new_only: bool = False) -> str:
     kids = [c for c in plan.children if not new_only or c.existing_id is None]
-    return ", ".join(f"{c.first_name} ({c.birth_date:%d/%m/%Y})" for c in kids) or "aucun"
+    return ", ".join(f"{c.first_name} ({short_date(c.birth_date)})" for c in kids) or "aucun"
 
 
 class PreviewStep(QWidget):

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout
 
 from ...services.setup import school_year
 from ...services.setup.school_year import SchoolCalendar
 from ...services.setup.structures import StructureDetail
+from ...text import long_date, short_date
 from ..context import CounterContext
 from ..operations import succeeded
 from ..table_model import Column, RowsModel
@@ -34,7 +34,7 @@ class LocalClosingsBox(QGroupBox):
         self.calendar: SchoolCalendar | None = None
         self.rows = RowsModel(
             [
-                Column("Date", lambda c: f"{c.day:%d/%m/%Y}"),
+                Column("Date", lambda c: short_date(c.day)),
                 Column("Motif", lambda c: c.name),
                 Column("Structure", lambda c: c.structure[:1].upper() + c.structure[1:]),
             ]
@@ -121,7 +121,7 @@ class LocalClosingsBox(QGroupBox):
     def _show_bridge(self) -> None:
         bridge = self.calendar.bridge if self.calendar is not None else None
         if bridge is not None:
-            when = format_date(bridge, "EEEE d MMMM y", locale="fr_FR")
+            when = long_date(bridge)
             self.bridge_button.setText(f"Fermer le pont de l'Ascension ({when})")
         self.bridge_button.setVisible(bridge is not None)
 

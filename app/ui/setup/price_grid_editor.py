@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 
 from ...services.families.edit import FamilyInput, FieldErrors
 from ...services.setup.activities import ActivityInput
+from ...text import plain_amount
 from ..widgets import EditorDelegate, amount, digits
-from .activity_words import amount_text
 
 
 def _number(text: str) -> bool:
@@ -71,7 +71,7 @@ class BracketsEditor(QWidget):
         """Rows from (qf_min, qf_max or None, price in cents or as typed)."""
         self.table.setRowCount(0)
         for lo, hi, price in brackets:
-            self.add_row(lo, hi, amount_text(price) if isinstance(price, int) else price)
+            self.add_row(lo, hi, plain_amount(price) if isinstance(price, int) else price)
 
     def _text(self, row: int, col: int) -> str:
         item = self.table.item(row, col)

@@ -22,9 +22,9 @@ from ...services.errors import ValidationError
 from ...services.families.edit import FieldErrors
 from ...services.setup.defaults import USUAL_ACTIVITIES
 from ...services.setup.install import InstallInput, InstallReport, NotAnEmptyDatabase
-from ...text import plural
+from ...text import plural, zone_label
 from ..operations import Failure
-from .wizard_pages import ZONE_LABELS, AdminPage, CalendarPage, SummaryPage, WelcomePage, fr
+from .wizard_pages import AdminPage, CalendarPage, SummaryPage, WelcomePage, fr
 from .wizard_structures_page import StructuresPage
 
 
@@ -125,7 +125,7 @@ class SetupWizard(QWizard):
             f"<b>{e(data.admin_login.strip().lower())}</b> ; mot de passe choisi (non affiché)</li>"
         )
         parts.append("</ul><h3>Calendrier</h3><ul>")
-        parts.append(f"<li>Zone de vacances scolaires : {e(ZONE_LABELS.get(data.zone, data.zone))}</li>")
+        parts.append(f"<li>Zone de vacances scolaires : {e(zone_label(data.zone))}</li>")
         if data.school_year:
             parts.append(
                 f"<li>Année scolaire {e(data.school_year)} préparée maintenant : vacances, jours "

@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from ...config import SCHOOL_ZONES, resources_dir
+from ...services.setup.defaults import USUAL_ACTIVITIES
 from ...services.setup.structures import LOGO_MAX_BYTES, StructureDetail, StructureInput
+from ...text import zone_label
 from ..documents.file_dialogs import ask_open_path
 from ..families.family_dialog import SavingDialog
 from ..widgets import bound, digits
 
-ZONE_LABELS = {"A": "zone A", "B": "zone B", "C": "zone C", "Corse": "Corse", "DOM": "outre-mer (DOM)"}
 PREVIEW = 72
 
 
@@ -56,7 +57,7 @@ class StructureDialog(SavingDialog):
         self.regie_act.setPlaceholderText("ex. arrêté n° 2019-042 du 3 juin 2019")
         self.zone = QComboBox()
         for zone in SCHOOL_ZONES:
-            self.zone.addItem(ZONE_LABELS.get(zone, zone), zone)
+            self.zone.addItem(zone_label(zone), zone)
         self.zone.setCurrentIndex(max(0, self.zone.findData(s.zone if s else "C")))
         self.logo: bytes | None = None
         """The chosen file's bytes; None keeps the current logo."""
@@ -118,9 +119,9 @@ class StructureDialog(SavingDialog):
         }
         layout = QVBoxLayout(self)
         if s is None:
+            usual = ", ".join(t.name for t in USUAL_ACTIVITIES)
             note = QLabel(
-                "La structure est créée avec les activités habituelles (ALAE mercredi après-midi,\n"
-                "CLSH petites vacances, CLSH vacances d'été), à modifier ou archiver ensuite."
+                f"La structure est créée avec les activités habituelles, à modifier ou archiver ensuite :\n{usual}."
             )
             layout.addWidget(note)
         layout.addLayout(form)

@@ -24,16 +24,17 @@ from PySide6.QtWidgets import (
 
 from ...config import DEFAULTS, SCHOOL_ZONES
 from ...services.booking.calendar import school_year_of
+from ...services.booking.kinds import days_explanation
 from ...services.errors import ValidationError
 from ...services.families.edit import FieldErrors
 from ...services.security import check_new_password
 from ...services.setup.agents import check_full_name, check_login
 from ...services.setup.defaults import USUAL_ACTIVITIES
 from ...services.setup.install import InstallInput
+from ...text import zone_label
 from ..families.family_dialog import INVALID
 from ..widgets import bound
 
-ZONE_LABELS = {"A": "Zone A", "B": "Zone B", "C": "Zone C", "Corse": "Corse", "DOM": "DOM (outre-mer)"}
 TYPED_LATER = frozenset({"Corse", "DOM"})
 """Zones whose holiday calendar does not come with the application: typed in the administration later."""
 
@@ -194,7 +195,7 @@ class CalendarPage(WizardPage):
         )
         self.zone = QComboBox()
         for zone in SCHOOL_ZONES:
-            self.zone.addItem(ZONE_LABELS.get(zone, zone), zone)
+            self.zone.addItem(zone_label(zone), zone)
         self.zone.setCurrentIndex(max(0, self.zone.findData(DEFAULTS["school_zone"])))
         current = school_year_of(today)
         first = int(current[:4])
@@ -216,9 +217,8 @@ class CalendarPage(WizardPage):
         layout.addWidget(self.prepare)
         layout.addWidget(
             note(
-                "Les mercredis d'ALAE hors vacances et les journées des petites vacances et de l'été sont "
-                "créés pour chaque structure ; l'administrateur peut ensuite modifier le calendrier, "
-                "fermer des journées ou préparer l'année suivante."
+                f"Journées d'accueil créées pour chaque structure. {days_explanation()} L'administrateur peut "
+                "ensuite modifier le calendrier, fermer des journées ou préparer l'année suivante."
             )
         )
         layout.addWidget(self.errors)

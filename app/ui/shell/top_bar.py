@@ -7,7 +7,7 @@ from datetime import datetime
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from ...clock import PARIS
+from ...text import moment
 from ..context import CounterContext
 from ..widgets import ElidedLabel, NameCombo, keyed
 
@@ -69,8 +69,7 @@ class TopBar(QFrame):
         if at is None:
             self.updated.setText("Dernière mise à jour : —")
         else:
-            local = at.astimezone(PARIS)
-            self.updated.setText(f"Dernière mise à jour : {local:%d/%m/%Y %H:%M}")
+            self.updated.setText(f"Dernière mise à jour : {moment(at, compact=True)}")
 
 
 class BusyIndicator(QWidget):
