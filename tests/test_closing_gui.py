@@ -358,7 +358,7 @@ def test_bad_counts_get_a_french_message_at_their_field_and_write_nothing(qtbot,
     window.top_bar.closing.click()
     dialog = window.closing_dialog
     assert (
-        "100 000,00 €" in dialog.cash.placeholderText()
+        "100\u202f000,00\xa0€" in dialog.cash.placeholderText()  # as format_eur writes it
         and "400 caractères" in dialog.comment.placeholderText()
     )
     assert "ALAE Montech" in dialog.cash_box.title()  # which till it closes: this structure's

@@ -10,9 +10,10 @@ from typing import Any
 from ..calendar_words import availability, child_label
 from ..services.booking.basket import Action
 from ..services.booking.month_view import DayState
-from .rendering import day_text
+from ..text import WEEKDAYS, day_of_month, long_date
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi")
+SCHOOL_DAYS = WEEKDAYS[:5]
+"""The calendar's columns, « lundi » to « vendredi » (no activity runs on a weekend)."""
 
 
 def parse_month(text: str) -> tuple[int, int] | None:
@@ -56,7 +57,7 @@ def day_cell(cell: Any, day: date, action: Action | None, month: int) -> dict[st
     if places.startswith(label):  # "fermé" / "fermé", "complet" / "complet · 3 en attente": said once
         places = places[len(label) :].lstrip(" ·")
     verb = "Retirer la demande" if action is not None else "Réserver" if click is Action.ADD else "Supprimer"
-    when = day_text(day, "EEEE d MMMM")
+    when = long_date(day, year=False)
     locked = click is None and cell.state is DayState.BOOKED
     css = f"st-{action.value}" if action is not None else f"st-{cell.state.value}"
     generic = cell.state is DayState.CLOSED and cell.reason.startswith("pas d'accueil")
@@ -99,9 +100,14 @@ def days_text(days: list[date]) -> str:
         else:
             runs.append([d])
     parts = [
-        day_text(r[0], "EEEE d MMMM")
+        long_date(r[0], year=False)
         if len(r) == 1
-        else f"du {day_text(r[0], 'EEEE d')} au {day_text(r[-1], 'EEEE d MMMM')}"
+        else f"du {weekday_and_day(r[0])} au {long_date(r[-1], year=False)}"
         for r in runs
     ]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " et " + parts[-1]
+
+
+def weekday_and_day(d: date) -> str:
+    """« lundi 1er », « vendredi 19 »: the first day of a span whose month the last one says."""
+    return f"{WEEKDAYS[d.weekday()]} {day_of_month(d)}"

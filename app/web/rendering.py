@@ -3,17 +3,15 @@ the next page."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from ..clock import PARIS
-from ..services.money.amounts import format_eur
+from ..text import format_eur, long_date, moment, plural, short_date
 from .security import CSRF_FIELD, csrf_token
 from .state import state_of
 
@@ -27,19 +25,19 @@ NAV = [
 ]
 
 
-def day_text(day: date, pattern: str = "EEEE d MMMM y") -> str:
-    return format_date(day, pattern, locale="fr_FR")
-
-
-def moment_text(at: datetime, pattern: str = "dd/MM/y HH:mm") -> str:
-    """An instant as the family reads it: Paris time (« 26/11/2026 10:05 »)."""
-    return format_datetime(at, pattern, tzinfo=PARIS, locale="fr_FR")
+def table_moment(at: datetime) -> str:
+    """An instant in a table's column, as the family reads it: Paris time (« 26/11/2026 10:05 »)."""
+    return moment(at, compact=True)
 
 
 templates = Jinja2Templates(directory=HERE / "templates")
+# The French formats of ``app.text``: « 13,00 € », « lundi 1er septembre 2026 », « 26/11/2026 » (an instant's day,
+# in Paris time), « 26/11/2026 10:05 »; ``plural(n, "demande")`` for a counted noun.
 templates.env.filters["eur"] = format_eur
-templates.env.filters["jour"] = day_text
-templates.env.filters["heure"] = moment_text
+templates.env.filters["jour"] = long_date
+templates.env.filters["date"] = short_date
+templates.env.filters["heure"] = table_moment
+templates.env.globals["plural"] = plural
 
 
 def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -57,7 +55,7 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
         "path": request.url.path,
         "flash": flash,
         "csrf_field": CSRF_FIELD,
-        "updated": moment_text(state_of(request).db.clock.now(), "dd/MM/y 'à' HH:mm"),
+        "updated": moment(state_of(request).db.clock.now()),
     }
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
 

@@ -18,8 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...services.families.forgetting import BALANCE_LABELS, AnonymisationPreview, Anonymised, BalanceChoice
-from ...services.money.amounts import format_eur
-from ...text import count
+from ...text import count, format_eur
 from ..context import CounterContext
 from .family_dialog import SavingDialog
 

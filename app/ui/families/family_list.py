@@ -15,8 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...services.families.search import SEARCH_LIMIT, FamilyRow, find_families
-from ...services.money.amounts import format_eur
-from ...text import count
+from ...text import count, format_eur
 from ..table_model import Column, RowsModel
 from ..widgets import bound, keyed, table_view
 

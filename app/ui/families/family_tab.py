@@ -15,7 +15,7 @@ from ...clock import local_today
 from ...services.families.edit import save_child, update_family
 from ...services.families.view import FamilySummary
 from ...services.money.aids import add_aid, aid_types, family_aids, remove_aid
-from ...text import format_eur
+from ...text import format_eur, short_date
 from ..context import CounterContext
 from ..documents.print_preview import Rendered, rendered
 from ..money.aid_dialog import AidDialog
@@ -40,7 +40,7 @@ class FamilyTab(QWidget):
                 Column("Aide", lambda a: a.name),
                 Column("Activité", lambda a: a.wallet),
                 Column("Par jour", lambda a: format_eur(a.amount_cents), right=True),
-                Column("Valable", lambda a: f"du {a.valid_from:%d/%m/%Y} au {a.valid_to:%d/%m/%Y}"),
+                Column("Valable", lambda a: f"du {short_date(a.valid_from)} au {short_date(a.valid_to)}"),
                 Column(
                     "",
                     lambda a: "en cours" if a.current else "expirée",
@@ -52,7 +52,7 @@ class FamilyTab(QWidget):
             [
                 Column("Prénom", lambda c: c.first_name),
                 Column("Nom", lambda c: c.last_name),
-                Column("Né(e) le", lambda c: f"{c.birth_date:%d/%m/%Y}"),
+                Column("Né(e) le", lambda c: short_date(c.birth_date)),
                 Column("Âge", lambda c: f"{c.age} ans"),
                 Column("Niveau", lambda c: c.school_level),
                 Column("Remarques", lambda c: c.notes),

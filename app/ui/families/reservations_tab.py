@@ -11,9 +11,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from ...clock import local_today
 from ...services.booking.calendar import school_year_range
-from ...services.booking.rules import short_date
 from ...services.families.view import reservation_rows
-from ...text import format_eur
+from ...text import format_eur, short_date
 from ..context import CounterContext
 from ..documents.print_preview import Rendered, rendered
 from ..fields import date_edit, date_of, keyed
@@ -44,7 +43,7 @@ class ReservationsTab(QWidget):
         """The last reservation sheet made (printed or previewed)."""
         self.reservations = RowsModel(
             [
-                Column("Jour", lambda r: short_date(r.day)),
+                Column("Jour", lambda r: short_date(r.day, weekday=True)),
                 Column("Enfant", lambda r: r.child_name),
                 Column("Activité", lambda r: r.activity_name),
                 Column(

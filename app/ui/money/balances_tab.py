@@ -19,10 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...clock import PARIS
 from ...models import WalletKind
 from ...services.families.view import FamilySummary
-from ...services.money.amounts import format_eur
 from ...services.money.payments import (
     Receipt,
     adjust,
@@ -33,6 +31,7 @@ from ...services.money.payments import (
     reverse_payment,
 )
 from ...services.uow import new_operation_key
+from ...text import format_eur, moment
 from ..context import CounterContext
 from ..documents.print_preview import PrintPreview, Rendered, rendered
 from ..families.family_dialog import SavingDialog
@@ -68,7 +67,7 @@ class BalancesTab(QWidget):
         )
         self.ledger = RowsModel(
             [
-                Column("Date", lambda e: f"{e.at.astimezone(PARIS):%d/%m/%Y %H:%M}"),
+                Column("Date", lambda e: moment(e.at, compact=True)),
                 Column("Porte-monnaie", lambda e: e.wallet),
                 Column("Libellé", lambda e: e.label),
                 Column(
@@ -87,7 +86,7 @@ class BalancesTab(QWidget):
         )
         self.payments = RowsModel(
             [
-                Column("Date", lambda p: f"{p.paid_at.astimezone(PARIS):%d/%m/%Y %H:%M}"),
+                Column("Date", lambda p: moment(p.paid_at, compact=True)),
                 Column("Reçu n°", lambda p: p.receipt_number),
                 Column("Mode", lambda p: p.method),
                 Column("Montant", lambda p: _money(p.amount_cents), right=True),

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...services.money.cash_closing import ClosingRow, CountedInput, ExpectedCheque, MethodTotal
-from ...text import format_eur
+from ...text import format_eur, plain_amount
 from ..families.family_dialog import INVALID
 from ..operations import Failure
 from ..table_model import Column, RowsModel
@@ -208,7 +208,7 @@ class CashBox(QGroupBox):
         ticked = set(self.cheques_present)
         cents = sum(c.cents for c in cheques if c.payment_id in ticked)
         self.cheque_count.setText(str(len(ticked)))
-        self.cheque_total.setText(f"{cents // 100},{cents % 100:02d}")
+        self.cheque_total.setText(plain_amount(cents))
         for edit in (self.cheque_count, self.cheque_total):
             edit.setReadOnly(True)
             edit.setToolTip("D'après les chèques cochés (« Cocher un à un… »)")
@@ -219,4 +219,4 @@ class CashBox(QGroupBox):
             return
         self.cash_detail = dialog.value() or None
         cents = dialog.cents()
-        self.cash.setText(f"{cents // 100},{cents % 100:02d}")
+        self.cash.setText(plain_amount(cents))

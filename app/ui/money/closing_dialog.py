@@ -27,6 +27,7 @@ from ...services.money.cash_closing import (
 )
 from ...services.money.online import online_payments_of_day
 from ...services.uow import Database
+from ...text import short_date
 from ..context import CounterContext
 from ..documents.print_preview import PrintPreview, Rendered, rendered
 from ..keys import kept_keys
@@ -311,7 +312,7 @@ class ClosingDialog(QDialog):
         self.preview = PrintPreview(
             self,
             document,
-            f"Comptes-rendus du {self.day:%d/%m/%Y} – courriers",
+            f"Comptes-rendus du {short_date(self.day)} – courriers",
             f"courriers-{self.day:%Y-%m-%d}.pdf",
         )
         self.preview.open()
@@ -319,7 +320,7 @@ class ClosingDialog(QDialog):
     def _show_report(self, document: Rendered) -> None:
         self.day_box.report_in_preparation(False)
         self.preview = PrintPreview(
-            self, document, f"Arrêté journalier du {self.day:%d/%m/%Y}", f"arrete-{self.day:%Y-%m-%d}.pdf"
+            self, document, f"Arrêté journalier du {short_date(self.day)}", f"arrete-{self.day:%Y-%m-%d}.pdf"
         )
         self.preview.open()
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from babel.dates import format_date
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ...services.money.cash_closing import ClosingRow, OpenTill
 from ...services.money.online import DayOnlinePayment
-from ...text import count, format_eur
+from ...text import count, format_eur, long_date, short_date
 from ..context import CounterContext
 from ..table_model import Column, RowsModel
 from ..widgets import table_view
@@ -22,9 +21,7 @@ class DayClosingsBox(QGroupBox):
     the window, beside the end of day where there is room."""
 
     def __init__(self, ctx: CounterContext, day: date, structure: str) -> None:
-        super().__init__(
-            f"Clôtures de caisse du {format_date(day, 'EEEE d MMMM y', locale='fr_FR')} – {structure}"
-        )
+        super().__init__(f"Clôtures de caisse du {long_date(day)} – {structure}")
         self.closings = RowsModel(
             [
                 Column("Agent", lambda c: c.agent),
@@ -86,7 +83,7 @@ class DayClosingsBox(QGroupBox):
         self.open_tills.clear()
         for till in tills:
             self.open_tills.addItem(
-                f"{till.agent} – {till.day:%d/%m/%Y} ({count(till.payments, 'règlement')}, "
+                f"{till.agent} – {short_date(till.day)} ({count(till.payments, 'règlement')}, "
                 f"{format_eur(till.cents)})",
                 till,
             )

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 from ...models import TILL_METHODS, PaymentMethod, WalletKind
 from ...services.bounds import Reason
 from ...services.families.view import WALLET_LABELS
-from ...services.money.amounts import format_eur
 from ...services.money.payments import METHOD_LABELS, PaymentInput, adjust
+from ...text import format_eur
 from ..families.family_dialog import SavingDialog
 from ..widgets import amount, bound, digits
 

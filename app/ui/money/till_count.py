@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...services.money.amounts import format_eur
+from ...services.money.amounts import MAX_AMOUNT_CENTS
 from ...services.money.cash_closing import DENOMINATIONS, CountedInput, ExpectedCheque, OpenTill
-from ...text import count
+from ...text import count, denomination, format_eur, short_date
 from ..families.family_dialog import SavingDialog
 from ..widgets import limit_of, said_not_cut
 
@@ -31,9 +31,9 @@ def counted_fields() -> dict[str, QLineEdit]:
     cut, no refused keystroke); the service says at the field what is wrong, and the limits are said in them."""
     comment = f"obligatoire en cas d'écart ({limit_of(CountedInput, 'comment')} caractères au plus)"
     return {
-        "cash": said_not_cut(QLineEdit(), "100 000,00 € au plus"),
+        "cash": said_not_cut(QLineEdit(), f"{format_eur(MAX_AMOUNT_CENTS)} au plus"),
         "cheque_count": said_not_cut(QLineEdit(), "ex. 3"),
-        "cheque_total": said_not_cut(QLineEdit(), "100 000,00 € au plus"),
+        "cheque_total": said_not_cut(QLineEdit(), f"{format_eur(MAX_AMOUNT_CENTS)} au plus"),
         "card_total": said_not_cut(QLineEdit(), "total du ticket du terminal"),
         "comment": said_not_cut(QLineEdit(), comment),
     }
@@ -98,7 +98,7 @@ class ChequeChecklist(QDialog):
 
 
 def _denomination_label(cents: int) -> str:
-    return ("Billets de " if cents >= 500 else "Pièces de ") + format_eur(cents).replace(",00", "")
+    return ("Billets de " if cents >= 500 else "Pièces de ") + denomination(cents)
 
 
 class DenominationDialog(QDialog):
@@ -144,7 +144,7 @@ class LateClosingDialog(SavingDialog):
     def __init__(self, parent: QWidget | None, till: OpenTill) -> None:
         super().__init__(parent)
         self.till = till
-        self.setWindowTitle(f"Clôture en retard – caisse de {till.agent} du {till.day:%d/%m/%Y}")
+        self.setWindowTitle(f"Clôture en retard – caisse de {till.agent} du {short_date(till.day)}")
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("Clôturer en retard")
         fields = counted_fields()
         self.fields = dict(fields)

@@ -10,7 +10,6 @@ from ...services.booking.basket import Recap
 from ...services.booking.validation import recap
 from ...services.errors import DomainError, FieldErrors
 from ...services.families.view import family_summary
-from ...services.money.amounts import format_eur
 from ...services.money.online import (
     MAX_CENTS,
     MIN_CENTS,
@@ -21,6 +20,7 @@ from ...services.money.online import (
     suggested_amounts,
 )
 from ...services.money.payments import ledger_rows, suggested_amount
+from ...text import format_eur
 from ..dependencies import CheckedForm, LoggedInFamily
 from ..forms import int_param
 from ..rendering import page

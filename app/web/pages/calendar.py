@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from babel.dates import format_date
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -17,11 +16,11 @@ from ...services.errors import DomainError
 from ...services.families import portal
 from ...services.families.view import family_summary
 from ...services.uow import Database
-from ...text import count
+from ...text import count, month_year, short_date
 from ..dependencies import CheckedForm, LoggedInFamily
 from ..errors import NotYours
 from ..forms import int_param
-from ..month_grid import WEEKDAYS, day_cell, day_id, month_weeks, parse_month, why_notes
+from ..month_grid import SCHOOL_DAYS, day_cell, day_id, month_weeks, parse_month, why_notes
 from ..rendering import go, page, say
 from ..session import MAX_BASKET, actor, basket_changed, basket_of, keep
 from ..state import Db
@@ -101,12 +100,12 @@ def book(
             "activities": activities,
             "child": child,
             "activity": activity,
-            "month_label": format_date(first, "MMMM y", locale="fr_FR"),
+            "month_label": month_year(first),
             "mois": f"{year:04d}-{month:02d}",
             "before": f"{before:%Y-%m}",
             "after": f"{after:%Y-%m}",
             "grid": grid,
-            "weekdays": WEEKDAYS,
+            "weekdays": SCHOOL_DAYS,
             "legend": STATE_LEGEND,
             "count": len(basket.lines),
             "why": why_notes([c for week in grid for c in week]),
@@ -192,7 +191,11 @@ def copy(request: Request, family_id: LoggedInFamily, form: CheckedForm, db: Db)
     who = children[child] if to_activity is None else f"{children[source]} – {activities[where].name}"
     text = f"{count(len(report.added), 'jour copié', 'jours copiés')} pour {who}."
     if report.skipped:
-        text += " Non copiés : " + "; ".join(f"{ln.day:%d/%m} ({why})" for ln, why in report.skipped) + "."
+        text += (
+            " Non copiés : "
+            + "; ".join(f"{short_date(ln.day, year=False)} ({why})" for ln, why in report.skipped)
+            + "."
+        )
     say(request, text, "ok" if report.added else "error")
     month = report.added[0].day if report.added else None
     return go(f"/reserver?enfant={child}&activite={where}" + (f"&mois={month:%Y-%m}" if month else ""))
