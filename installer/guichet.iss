@@ -42,6 +42,12 @@ OutputDir=..\dist\installer
 OutputBaseFilename=GuichetEnfance-{#AppVersion}-setup
 Compression=lzma2
 SolidCompression=yes
+#ifdef Sign
+; scripts\package.ps1 passes /DSign and the sign tool "guichet" (/S) when a certificate is configured: the installer
+; and the uninstaller it writes are signed too.
+SignTool=guichet
+SignedUninstaller=yes
+#endif
 
 [Languages]
 Name: "french"; MessagesFile: "compiler:Languages\French.isl"

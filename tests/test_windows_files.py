@@ -289,12 +289,210 @@ def test_package_ps1_looks_for_inno_setup_and_says_how_to_install_it():
     assert '"/DAppVersion=$version"' in text
 
 
-def test_setup_ps1_finds_python_3_11_and_explains_where_to_get_it():
+def _ps_list(text: str, variable: str) -> list[str]:
+    """The strings of a one-line `$Variable = @('a', 'b')`."""
+    match = re.search(rf"^\${variable} = @\(([^)]*)\)$", text, re.MULTILINE)
+    assert match, variable
+    return re.findall(r"'([^']*)'", match.group(1))
+
+
+def _ps_string(text: str, variable: str) -> str:
+    """The value of a one-line `$Variable = '...'`."""
+    match = re.search(rf"^\${variable} = '([^']*)'$", text, re.MULTILINE)
+    assert match, variable
+    return match.group(1)
+
+
+def supported_pythons() -> set[str]:
+    """The minor versions pyproject.toml's requires-python allows and the installed PySide6 (of the pin's newest
+    series) supports."""
+    from importlib.metadata import metadata, version
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    project = tomllib.loads(read(ROOT / "pyproject.toml"))["project"]
+    [pin] = [Requirement(d) for d in project["dependencies"] if d.startswith("PySide6-Essentials")]
+    installed = Version(version("PySide6-Essentials"))
+    assert installed in pin.specifier
+    newest_allowed = next(s for s in pin.specifier if s.operator == "<")  # "<6.12": the installed is its 6.11
+    assert Version(newest_allowed.version).release[:2] == (installed.major, installed.minor + 1)
+    pyside = SpecifierSet(metadata("PySide6-Essentials")["Requires-Python"])
+    ours = SpecifierSet(project["requires-python"])
+    return {f"3.{minor}" for minor in range(6, 30) if f"3.{minor}" in ours and f"3.{minor}" in pyside}
+
+
+def test_setup_ps1_tries_the_supported_pythons_and_names_them():
     text = read(SCRIPTS / "setup.ps1")
-    assert "@('py', '-3.11')" in text and "@('python')" in text and "[version]'3.11'" in text
-    assert "https://www.python.org/downloads/windows/" in text
+    tried = _ps_list(text, "SupportedPythons")
+    assert set(tried) == supported_pythons() == {"3.11", "3.12", "3.13", "3.14"}
+    assert tried[:2] == ["3.12", "3.11"]  # these first (CI and the developers run 3.11), then the newer ones
+    ordered = sorted(tried, key=lambda v: tuple(map(int, v.split("."))))
+    assert _ps_string(text, "SupportedWords") == ", ".join(ordered[:-1]) + " ou " + ordered[-1]
+    code = ps_code(text)
+    # the launcher asked for each supported version, never for "the newest 3.x"; python on PATH only if supported
+    assert "foreach ($supported in $SupportedPythons) { $candidates += , @('py', \"-$supported\") }" in text
+    assert not re.search(r"'-3'", text) and "@('python')" in text
+    assert re.search(r"if \(Test-SupportedPython \$version\) \{ return , \$candidate \}", code)
+    assert '$SupportedPythons -contains "$($Version.Major).$($Version.Minor)"' in text
+    assert _ps_string(text, "Download") == "https://www.python.org/downloads/windows/"
+    assert "Add python.exe to PATH" in text and "$SupportedWords" in text.split("function Find-Python", 1)[1]
+    # a .venv of an unsupported version is named, not used
+    assert re.search(r"-not \(Test-SupportedPython \$venvVersion\)", code)
     assert "'.[dev]'" in text and ".venv\\Scripts\\python.exe" in text
     assert "import app, sqlalchemy, PySide6" in text
+
+
+def test_setup_ps1_asks_the_package_index_only_when_pyproject_changed():
+    text = read(SCRIPTS / "setup.ps1")
+    code = ps_code(text)
+    assert re.search(r"^param\(\[switch\]\$Dev, \[switch\]\$Force\)$", text, re.MULTILINE)
+    assert "$Stamp = Join-Path (Get-Location) '.venv\\guichet-install.txt'" in text
+    assert "(Get-FileHash -Algorithm SHA256 -LiteralPath 'pyproject.toml').Hash" in text
+    lines, code_lines = text.splitlines(), code.splitlines()  # the same lines; comments and strings blanked
+    first_pip = min(n for n, line in enumerate(code_lines) if "-m pip install" in line)
+    up_to_date = [n for n, line in enumerate(code_lines) if re.search(r"\bexit 0\b", line)]
+    assert len(up_to_date) == 1 and up_to_date[0] < first_pip  # the only way out before pip: all installed
+    check = lines[up_to_date[0]]
+    assert "$sameProject -and $hasExtras -and (Test-Loads)" in check
+    block = "\n".join(lines[up_to_date[0] - 5 : up_to_date[0]])
+    assert "-not $Force -and (Test-Path $VenvPython) -and (Test-Path $Stamp)" in block
+    assert "$installed[0] -eq $pyprojectHash" in block and "$installed[1] -eq 'dev'" in block
+    # Test-Loads only imports (no network); the stamp is written last, after pip and the import check succeeded
+    loads = text.split("function Test-Loads", 1)[1].split("\n}\n", 1)[0]
+    assert "pip" not in loads and "import app, sqlalchemy, PySide6" in loads
+    written = [n for n, line in enumerate(code_lines) if "Set-Content -LiteralPath $Stamp" in line]
+    assert written == [len(lines) - 1]
+    assert "@($pyprojectHash, $extras)" in lines[-1]
+    # pip, the packages, the import checked: a failure exits before the stamp is written
+    assert "\n".join(lines[first_pip:-1]).count("Assert-Success") == 3
+
+
+def test_launch_ps1_starts_offline_and_falls_back_to_the_previous_install():
+    text = read(SCRIPTS / "launch.ps1")
+    code = ps_code(text)
+    assert "pip" not in code  # setup.ps1 decides whether to install, not the launch
+    setup = text.index("& (Join-Path $PSScriptRoot 'setup.ps1')")
+    failed = text.index("if ($setupCode -ne 0) {")
+    start = text.index("& $python -m app @args")
+    assert setup < failed < start
+    fallback = text[failed:start]
+    assert "if (-not (Test-Path $python)) { exit $setupCode }" in fallback  # nothing installed before: stop
+    assert "import app, sqlalchemy, PySide6" in fallback and "exit $setupCode" in fallback
+    assert "installation précédente" in fallback and "Attention" in fallback
+    assert "try {" in code[:failed] and "catch {" in code[:failed]  # setup.ps1 throwing counts as a failure
+
+
+def _package_limit() -> int:
+    match = re.search(r"^\$MaxMb = (\d+)\b", read(SCRIPTS / "package.ps1"), re.MULTILINE)
+    assert match
+    return int(match.group(1))
+
+
+def test_package_ps1_fails_above_the_size_limit_with_the_size():
+    text = read(SCRIPTS / "package.ps1")
+    limit = _package_limit()
+    assert re.search(rf"^MAX_MB={limit}$", read(SCRIPTS / "package.sh"), re.MULTILINE) and limit == 150
+    assert "Write-Warning" not in text  # above the limit is an error now, not a warning
+    stop = text.split("function Stop-Package", 1)[1].split("\n}\n", 1)[0]
+    assert "exit 1" in stop and "::error::" in stop  # a failing exit code, and a line GitHub shows on the run
+    block = text.split("if ($bytes -gt $MaxMb * 1e6) {", 1)[1].split("\n}\n", 1)[0]
+    assert re.search(r'Stop-Package ".*\$sizeMb Mo.*\$MaxMb Mo', block)
+    measured = text.index("$bytes = (Get-ChildItem -Path $program -Recurse -File")
+    assert measured < text.index("if ($bytes -gt $MaxMb * 1e6)") < text.index("# --- 3. Inno Setup")
+    assert 'Write-Host "Programme construit : dist\\guichet-enfance\\ ($sizeMb Mo, limite $MaxMb Mo)' in text
+
+
+def test_the_workflow_builds_the_package_and_prints_its_size():
+    steps = _workflow_steps()
+    package = next(n for n, step in enumerate(steps) if "scripts/package.ps1" in step.get("run", ""))
+    size = next(n for n, step in enumerate(steps) if step.get("name") == "Package size")
+    assert package < size and steps[size]["if"] == "always()"  # printed when the limit failed the build too
+    run = steps[size]["run"]
+    assert "dist/guichet-enfance" in run and "Measure-Object -Property Length -Sum" in run
+    assert "GITHUB_STEP_SUMMARY" in run and f"{_package_limit()} MB" in run
+    assert "if" not in steps[package]  # the build's failure fails the job
+
+
+def test_package_ps1_signs_when_a_certificate_is_configured():
+    text = read(SCRIPTS / "package.ps1")
+    code = ps_code(text)
+    assert re.search(r"^param\(\[string\]\$SignFile\)$", text, re.MULTILINE)
+    for name in (
+        "GUICHET_SIGN_CERT",
+        "GUICHET_SIGN_PASSWORD",
+        "GUICHET_SIGN_THUMBPRINT",
+        "GUICHET_SIGN_TIMESTAMP",
+    ):
+        assert f"$env:{name}" in code, name
+    signing = text.split("function Invoke-Signing", 1)[1].split("\n}\n", 1)[0]
+    assert "@('sign', '/fd', 'SHA256', '/tr', $timestamp, '/td', 'SHA256'" in signing
+    assert "@('/f', $env:GUICHET_SIGN_CERT)" in signing and "@('/p', $env:GUICHET_SIGN_PASSWORD)" in signing
+    assert "@('/sha1', $env:GUICHET_SIGN_THUMBPRINT)" in signing
+    assert re.search(r"^\$DefaultTimestamp = 'https?://\S+'$", text, re.MULTILINE)
+    assert "Windows Kits\\10\\bin" in text and "Get-Command signtool" in text
+    # the -SignFile mode (Inno Setup's sign tool) returns before anything is built
+    assert text.index("if ($SignFile) {") < text.index("& (Join-Path $PSScriptRoot 'setup.ps1')")
+    # the programs signed before their self-test; nothing configured: one line in the log
+    sign_programs = text.index("foreach ($exe in @($gui, $cli)) { Invoke-Signing $exe }")
+    assert text.index("if (Test-Signing) {") < sign_programs < text.index("& $cli --selftest")
+    assert "Signature : aucun certificat configuré" in text.split("foreach ($exe in @($gui, $cli))", 1)[1]
+    # the installer and its uninstaller: the sign tool given to ISCC, which the .iss uses under /DSign
+    tool = re.search(r"'/S(\w+)=\$q'", text)
+    assert tool and "'/DSign'" in text and "'$q -SignFile $f'" in text and "@isccOptions" in code
+    iss = read(ISS)
+    assert re.search(
+        rf"^#ifdef Sign\n(;.*\n)*SignTool={tool.group(1)}\nSignedUninstaller=yes\n#endif$", iss, re.M
+    )
+    # Inno Setup's $q and $f stay in single quotes: in double quotes PowerShell would put its own variables there
+    for line in text.splitlines():
+        for literal in re.findall(r"'[^']*'|\"[^\"]*\"", line):
+            if "$q" in literal or "$f" in literal:
+                assert literal.startswith("'"), line
+
+
+def _readme_sections() -> list[tuple[str, str]]:
+    text = read(ROOT / "README.md")
+    parts = re.split(r"^(## .+)$", text, flags=re.MULTILINE)
+    return list(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_the_readme_s_windows_section_follows_the_two_commands_and_matches_the_scripts():
+    readme = read(ROOT / "README.md")
+    assert readme.startswith("# Guichet Enfance\n")
+    sections = _readme_sections()
+    titles = [title for title, _ in sections]
+    assert titles[:2] == ["## Two commands", "## Windows"] and titles.count("## Windows") == 1
+    two_commands = sections[0][1]
+    assert "bash scripts/launch.sh" in two_commands and "bash .ci/run" in two_commands
+    windows = " ".join(sections[1][1].split())  # words, whatever the line breaks
+    setup = read(SCRIPTS / "setup.ps1")
+    for version in _ps_list(setup, "SupportedPythons"):
+        assert f"py -{version}" in windows, version
+    assert "Python **" + _ps_string(setup, "SupportedWords").replace(" ou ", " or ") + "**" in windows
+    assert "Add python.exe to PATH" in windows and _ps_string(setup, "Download") in windows
+    assert ".venv\\guichet-install.txt" in windows and "-Force" in windows
+    for words in (
+        "Windows a protégé votre ordinateur",
+        "Informations complémentaires",
+        "Exécuter quand même",
+    ):
+        assert f"« {words}" in windows, words
+    package = read(SCRIPTS / "package.ps1")
+    named = set(re.findall(r"GUICHET_SIGN\w*", windows))
+    assert named == set(re.findall(r"GUICHET_SIGN\w*", package)) and len(named) == 5
+    assert _ps_string(package, "DefaultTimestamp") in windows
+    assert "Signature : aucun certificat configuré" in windows
+    assert f"above {_package_limit()} MB" in windows
+    for words in (
+        "HTTPS_PROXY",
+        "pip config set global.proxy",
+        "LongPathsEnabled",
+        "C:\\Guichet",
+        "MAX_PATH",
+    ):
+        assert words in windows, words
 
 
 # --- build.spec: the programs and the folder ---------------------------------------------------------------------
