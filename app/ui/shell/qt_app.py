@@ -1,4 +1,5 @@
-"""The Qt application of the counter: its locale, style and icon, the crash handler, and the offscreen platform.
+"""The Qt application of the counter: its locale, Qt's own French words, style and icon, the crash handler, and the
+offscreen platform.
 
 Light on purpose: the login window is shown before anything heavy is imported (``startup``), and the first start,
 the self-test and the screenshots prepare the same application (``application``, ``screenshots``)."""
@@ -10,7 +11,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -20,6 +21,32 @@ from ...config import resources_dir
 if TYPE_CHECKING:
     from PySide6.QtCore import QMessageLogContext, QtMsgType
 
+log = logging.getLogger(__name__)
+
+QT_CATALOG = "qtbase_fr"
+"""Qt's own words in French: the standard buttons (« Annuler », « Oui »…), the file and print dialogs, the context
+menus of the text fields. The packaged program keeps this file (``build.spec``, ``QT_TRANSLATIONS_KEPT``)."""
+_translators: list[QTranslator] = []
+"""The installed translator: Qt keeps no reference of its own, a collected one would take its words away."""
+TRANSLATED = "guichetQtTranslation"
+"""The application's property once its translator is installed (a test may make a new application)."""
+
+
+def install_qt_translation(app: QApplication) -> bool:
+    """Load Qt's French catalog from Qt's translations folder (``QLibraryInfo``: beside the libraries, in the
+    PySide6 package as in the PyInstaller bundle) into ``app``, once. False (logged) when it cannot be read: Qt's
+    buttons then stay in English, nothing else changes."""
+    if app.property(TRANSLATED):
+        return True
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QTranslator()
+    if not translator.load(QT_CATALOG, folder) or not app.installTranslator(translator):
+        log.warning("Qt's French translations not loaded (%s in %s)", QT_CATALOG, folder)
+        return False
+    _translators[:] = [translator]  # an earlier application's, if any, is let go
+    app.setProperty(TRANSLATED, True)
+    return True
+
 
 def prepare_application() -> QApplication:
     QLocale.setDefault(QLocale(QLocale.Language.French, QLocale.Country.France))
@@ -28,6 +55,7 @@ def prepare_application() -> QApplication:
     os.environ.setdefault("QT_SCALE_FACTOR_ROUNDING_POLICY", "PassThrough")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication), "a widgets application"
+    install_qt_translation(app)
     style = resources_dir() / "style.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
