@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
@@ -19,6 +19,17 @@ if TYPE_CHECKING:
     from .services.uow import Database
 
 log = logging.getLogger("app")
+
+PROGRAM = "python -m app"
+FROZEN_PROGRAM = "guichet-enfance-cli"
+"""The command line's name in the packaged program (``scripts/pyinstaller_cli.py``; on Linux a link to the windowed
+program, which runs ``main`` under that name)."""
+
+
+def program_name() -> str:
+    """What ``--help`` and the argument errors call the program: ``guichet-enfance-cli`` once packaged by
+    PyInstaller (``sys.frozen``), ``python -m app`` from the sources."""
+    return FROZEN_PROGRAM if getattr(sys, "frozen", False) else PROGRAM
 
 
 ARGPARSE_FRENCH = {
@@ -53,7 +64,7 @@ class FrenchArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, French, exit 2
         for english, french in ARGPARSE_FRENCH.items():
             message = message.replace(english, french)
-        self.exit(2, f"Erreur : arguments invalides ({message}). Voir « python -m app --help ».\n")
+        self.exit(2, f"Erreur : arguments invalides ({message}). Voir « {self.prog} --help ».\n")
 
 
 def _date(text: str) -> date:
@@ -76,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sinon le fichier local de l'utilisateur",
     )
     parser = FrenchArgumentParser(
-        prog="python -m app",
+        prog=program_name(),
         description="Guichet Enfance : réservations ALAE / ALSH au guichet enfance-jeunesse.",
         parents=[common],
     )
@@ -495,40 +506,96 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+MAIL_NOT_SENT = 4
+"""``nightly``'s exit code when e-mails could not leave (the SMTP server unreachable, a message refused): the day is
+transmitted, the messages stay in the outbox for the next run (but those given up after several attempts)."""
+
+
+def _logged_job(name: str, job: Callable[[logging.Logger], int]) -> int:
+    """Run a command without a window (``nightly``, ``worker``) with its log in the counter's rotating file: its
+    start, what it says (``job`` logs its own steps on the logger it is given), its end with the exit code, and a
+    failure with its traceback (then raised again: ``main`` says it in French)."""
+    import os
+
+    from .logging_setup import FILE_ONLY, command_logging
+    from .services.errors import DomainError
+
+    job_log = logging.getLogger(f"app.{name}")
+    command_logging()
+    job_log.info("%s: start (%s, pid %d)", name, program_name(), os.getpid())
+    try:
+        code = job(job_log)
+    except DomainError as exc:
+        job_log.error("%s: stopped: %s", name, exc, extra=FILE_ONLY)
+        raise
+    except KeyboardInterrupt:
+        job_log.warning("%s: interrupted", name, extra=FILE_ONLY)
+        raise
+    except Exception:
+        job_log.exception("%s: failed", name, extra=FILE_ONLY)
+        raise
+    job_log.log(
+        logging.INFO if code == 0 else logging.WARNING, "%s: end, exit code %d", name, code, extra=FILE_ONLY
+    )
+    return code
+
+
 def cmd_nightly(args: argparse.Namespace) -> int:
-    """The scheduled end of day: transmit the day's requests, queue the comptes-rendus, send the outbox."""
+    """The scheduled end of day: transmit the day's requests, queue the comptes-rendus, send the outbox. Exit 0;
+    ``MAIL_NOT_SENT`` (4) when e-mails could not leave; 2 or 3 when the job stopped (``_failure_code``)."""
+    return _logged_job("nightly", lambda job_log: _nightly(args, job_log))
+
+
+def _nightly(args: argparse.Namespace, job_log: logging.Logger) -> int:
     from .bootstrap import open_database
     from .clock import local_today
+    from .db import describe
+    from .logging_setup import FILE_ONLY
     from .services.end_of_day.mailer import SmtpSettings, send_pending
     from .services.end_of_day.nightly import end_of_day
+    from .text import count, short_date
+
+    def say(lines: list[str]) -> None:
+        print("\n".join(lines))
+        for line in lines:
+            job_log.info(line)
 
     db = open_database(getattr(args, "db", None), create=False)
     day = args.date or local_today(db.clock)
-    print("\n".join(end_of_day(db, day, _command_line_actor(db).agent_id)))
+    job_log.info("Fin de journée du %s, %s.", short_date(day), describe(db.engine.url))
+    say(end_of_day(db, day, _command_line_actor(db).agent_id))
     settings = SmtpSettings.from_env()
     if args.no_send:
-        print("Envoi des e-mails non demandé.")
-    elif settings is None:
-        print("Pas de serveur SMTP configuré (GUICHET_SMTP_HOST) : les e-mails restent en file d'envoi.")
-    else:
-        print("\n".join(send_pending(db, settings).lines()))
-    return 0
+        say(["Envoi des e-mails non demandé."])
+        return 0
+    if settings is None:
+        say(["Pas de serveur SMTP configuré (GUICHET_SMTP_HOST) : les e-mails restent en file d'envoi."])
+        return 0
+    job_log.info("Envoi des e-mails par %s:%d.", settings.host, settings.port)
+    report = send_pending(db, settings)
+    say(report.lines())
+    if not (report.unreachable or report.retried or report.failed):
+        return 0
+    why = (
+        f"serveur d'envoi injoignable ({report.unreachable})"
+        if report.unreachable
+        else "le serveur d'envoi a refusé "
+        + count(report.retried + len(report.failed), "message", "messages")
+    )
+    message = (
+        f"Erreur : e-mails non envoyés, {why} ; "
+        + count(report.remaining, "message reste", "messages restent")
+        + " en file d'envoi pour la prochaine exécution."
+    )
+    print(message, file=sys.stderr)
+    job_log.error(message, extra=FILE_ONLY)
+    return MAIL_NOT_SENT
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """The background work, continuously (or ``--once``): settles the online payments, runs the end of day at its
     hour, sends the outbox. Stops cleanly on Ctrl+C or SIGTERM."""
-    import os
-    import signal
-    import threading
-
-    from .bootstrap import open_database
-    from .clock import local_now
-    from .logging_setup import setup_logging
-    from .services.end_of_day.mailer import SmtpSettings
-    from .services.money.online_backends import PaymentGateway
-    from .text import moment
-    from .worker import END_OF_DAY_ENV, Worker, configured_end_of_day, parse_hour
+    from .worker import END_OF_DAY_ENV, configured_end_of_day, parse_hour
 
     try:
         hour = parse_hour(args.end_of_day) if args.end_of_day is not None else configured_end_of_day()
@@ -538,20 +605,31 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.interval < 1 or args.interval > 3600:
         print("Erreur : --interval entre 1 et 3600 secondes.", file=sys.stderr)
         return 2
+    return _logged_job("worker", lambda job_log: _worker(args, hour, job_log))
+
+
+def _worker(args: argparse.Namespace, hour: time | None, job_log: logging.Logger) -> int:
+    import os
+    import signal
+    import threading
+
+    from .bootstrap import open_database
+    from .clock import local_now
+    from .db import describe
+    from .services.end_of_day.mailer import SmtpSettings
+    from .services.money.online_backends import PaymentGateway
+    from .text import moment
+    from .worker import Worker
+
     db = open_database(getattr(args, "db", None), create=False)
-    setup_logging()
-    for (
-        handler
-    ) in logging.getLogger().handlers:  # the console shows the rounds' lines once (``say``), the log all
-        if type(handler) is logging.StreamHandler:
-            handler.setLevel(logging.WARNING)
+    job_log.info("Travaux de fond sur %s.", describe(db.engine.url))
     smtp = SmtpSettings.from_env()
     if smtp is not None:
         smtp.password()  # a missing keyring entry stops here, in one French line (exit 2), not at every round
 
-    def say(line: str) -> None:
+    def say(line: str) -> None:  # the console shows the rounds' lines once, the log all
         print(f"{moment(local_now(db.clock), compact=True, seconds=True)} {line}", flush=True)
-        log.info(line)
+        job_log.info(line)
 
     worker = Worker(
         db,

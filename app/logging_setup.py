@@ -4,7 +4,10 @@ logged with their traceback and shown to the agent in French with the log's path
 Several instances write the same log (two windows on one computer, the scheduled ``nightly`` while the counter is
 open): the standard ``RotatingFileHandler`` renames the file while the other process holds it open, which Windows
 refuses (the rollover fails, records are lost, "--- Logging error ---" on every record). concurrent-log-handler
-takes a lock file around each write and rollover and closes the log between writes, so any instance may rotate it."""
+takes a lock file around each write and rollover and closes the log between writes, so any instance may rotate it.
+
+The commands run without a window — the scheduled ``nightly``, the portal's ``worker`` — write to the same file
+(``command_logging``): their start, each step and their failures are found where the counter's are."""
 
 from __future__ import annotations
 
@@ -23,6 +26,9 @@ LOG_FILE = "guichet-enfance.log"
 MAX_BYTES = 1_000_000
 BACKUPS = 5
 log = logging.getLogger("app")
+FILE_ONLY = {"file_only": True}
+"""``extra`` of a record that a command has already said in French on its own output: written to the log file, not a
+second time, in English, on the console."""
 
 
 def setup_logging(
@@ -53,6 +59,28 @@ def setup_logging(
     root.addHandler(handler)
     root.setLevel(min(root.level or level, level))
     return path
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
+
+
+def command_logging() -> Path | None:
+    """The log of a command run without a window (``nightly``, ``worker``): the counter's rotating file, INFO and up.
+    The console (``logging.basicConfig``'s handler on the standard error) keeps the warnings and up, less the records
+    logged with ``extra=FILE_ONLY``. None when the log cannot be written (said in one line on the standard error):
+    the job goes on without it."""
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.setLevel(max(handler.level, logging.WARNING))
+            handler.addFilter(_not_file_only)  # once: a filter already there is not added again
+    try:
+        return setup_logging()
+    except OSError as exc:
+        print(
+            f"Attention : journal impossible à écrire ({exc}) ; la tâche continue sans lui.", file=sys.stderr
+        )
+        return None
 
 
 def crash_message(log_path: Path) -> str:
