@@ -342,11 +342,6 @@ def test_the_schtasks_checks_know_a_right_and_a_wrong_line():
     assert any("program's path" in p for p in schtasks_problems(single))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="README.md's « fin de journee » line is being corrected: its >> and 2>&1 are outside cmd's quotes (cmd "
-    "redirects schtasks' own output) and the log's path is not quoted",
-)
 def test_the_readme_schtasks_lines_parse():
     commands = schtasks_commands(README.read_text(encoding="utf-8"))
     names = [re.search(r'/TN "([^"]+)"', command).group(1) for command in commands]
