@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .config import DB_URL_ENV, SCHOOL_ZONES
+from .config import DB_URL_ENV, SCHOOL_ZONES, command_line
 
 if TYPE_CHECKING:
     from .clock import Clock
@@ -20,16 +20,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("app")
 
-PROGRAM = "python -m app"
-FROZEN_PROGRAM = "guichet-enfance-cli"
-"""The command line's name in the packaged program (``scripts/pyinstaller_cli.py``; on Linux a link to the windowed
-program, which runs ``main`` under that name)."""
-
 
 def program_name() -> str:
     """What ``--help`` and the argument errors call the program: ``guichet-enfance-cli`` once packaged by
     PyInstaller (``sys.frozen``), ``python -m app`` from the sources."""
-    return FROZEN_PROGRAM if getattr(sys, "frozen", False) else PROGRAM
+    return command_line()
 
 
 ARGPARSE_FRENCH = {

@@ -14,6 +14,19 @@ from pathlib import Path
 from platformdirs import user_data_dir, user_log_dir
 
 APP_DIR_NAME = "GuichetEnfance"
+SOURCES_COMMAND_LINE = "python -m app"
+PACKAGED_COMMAND_LINE = "guichet-enfance-cli"
+"""The command line's name in the packaged program (``scripts/pyinstaller_cli.py``; on Linux a link to the windowed
+program, which runs ``main`` under that name)."""
+
+
+def command_line(command: str = "") -> str:
+    """How the agent types a command, as messages tell it: « guichet-enfance-cli migrate » in the packaged program
+    (PyInstaller sets ``sys.frozen``), « python -m app migrate » from the sources."""
+    program = PACKAGED_COMMAND_LINE if getattr(sys, "frozen", False) else SOURCES_COMMAND_LINE
+    return f"{program} {command}".strip()
+
+
 SCHOOL_ZONES: tuple[str, ...] = ("A", "B", "C", "Corse", "DOM")
 """The school holiday zones an administrator chooses from (A, B, C come with their calendar)."""
 DB_URL_ENV = "GUICHET_DB_URL"

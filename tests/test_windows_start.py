@@ -348,3 +348,13 @@ def test_the_readme_schtasks_lines_parse():
     assert {"Guichet Enfance - travaux de fond", "Guichet Enfance - fin de journee"} <= set(names)
     problems = {name: schtasks_problems(command) for name, command in zip(names, commands, strict=True)}
     assert not any(problems.values()), problems
+
+
+def test_messages_name_the_command_line_the_agent_has(monkeypatch):
+    """A message that tells the agent a command names the packaged program once packaged (the town's PCs have no
+    ``python -m app``), and the sources' command otherwise."""
+    from app.services.errors import DatabaseMissing
+
+    assert "« python -m app migrate »" in str(DatabaseMissing("guichet"))
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert "« guichet-enfance-cli migrate »" in str(DatabaseMissing("guichet"))

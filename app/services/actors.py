@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..config import command_line
 from ..models import Agent, Family, Role
 from .errors import DomainError, PermissionDenied, UnknownEntity
 from .permissions import RULES, Rule
@@ -104,5 +105,5 @@ def system_actor(s: Session) -> Actor:
     """The "système" agent, for the scheduled jobs and the command line (their database access is the trust)."""
     agent = s.scalar(select(Agent).where(Agent.system.is_(True)).order_by(Agent.id).limit(1))
     if agent is None:
-        raise UnknownEntity("Agent « système » absent : lancez « python -m app migrate ».")
+        raise UnknownEntity(f"Agent « système » absent : lancez « {command_line('migrate')} ».")
     return Actor(agent.id, agent.role, agent.full_name)

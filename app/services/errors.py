@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..config import command_line
+
 if TYPE_CHECKING:  # the login window imports this module before the models (and SQLAlchemy) are loaded
     from ..models.enums import Role
 
@@ -57,7 +59,7 @@ class DatabaseMissing(ConfigurationError):
     def __init__(self, target: str) -> None:
         super().__init__(
             f"La base de données {target} n'existe pas : vérifiez l'adresse donnée (--db). Une nouvelle base se "
-            "crée avec « python -m app migrate » (ou « setup ») ou au premier démarrage de l'application."
+            f"crée avec « {command_line('migrate')} » (ou « setup ») ou au premier démarrage de l'application."
         )
         self.target = target
 
@@ -109,7 +111,7 @@ class SchemaBehind(ConfigurationError):
         where = f"version {current}" if current else "base vide"
         super().__init__(
             f"La base de données n'est pas à jour ({where}, version attendue {head}) : "
-            "lancez « python -m app migrate » ou demandez-le à un superviseur."
+            f"lancez « {command_line('migrate')} » ou demandez-le à un superviseur."
         )
         self.current = current
         self.head = head

@@ -26,6 +26,7 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ...config import command_line
 from ...models import OutboxMessage, OutboxStatus
 from ...text import count
 from ..bounds import checked
@@ -82,7 +83,7 @@ class SmtpSettings:
         if secret is None:
             raise ConfigurationError(
                 f"Aucun mot de passe SMTP dans le trousseau pour {self.user}@{self.host} : "
-                "enregistrez-le avec « python -m app smtp-password »."
+                f"enregistrez-le avec « {command_line('smtp-password')} »."
             )
         return secret
 
