@@ -502,7 +502,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 MAIL_NOT_SENT = 4
-"""``nightly``'s exit code when e-mails could not leave (the SMTP server unreachable, a message refused): the day is
+"""``nightly``'s (and ``worker --once``'s) exit code when e-mails could not leave (the SMTP server unreachable, a message refused): the day is
 transmitted, the messages stay in the outbox for the next run (but those given up after several attempts)."""
 
 
@@ -638,7 +638,7 @@ def _worker(args: argparse.Namespace, hour: time | None, job_log: logging.Logger
     if args.once:
         for line in worker.round():
             say(line)
-        return 0
+        return MAIL_NOT_SENT if worker.mail_failed else 0
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())

@@ -73,11 +73,15 @@ class Worker:
     """Who the end of day is recorded under (the « système » agent)."""
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     say: Callable[[str], None] = log.info
+    mail_failed: bool = False
+    """The last round's e-mails could not all leave (the SMTP server unreachable, a message refused, the step
+    failed): ``worker --once`` then exits with ``nightly``'s code for it."""
 
     def round(self) -> list[str]:
         """One round of work; the French lines of what it did (nothing to say: an empty list). Each step stands
         alone: one that fails (logged, said in a line) does not keep the others from running."""
         lines: list[str] = []
+        self.mail_failed = False
         for step, name in (
             (self._payments, "paiements en ligne"),
             (self._end_of_day, "fin de journée"),
@@ -88,8 +92,10 @@ class Worker:
             except DomainError as exc:
                 log.warning("worker step %s refused: %s", name, exc)
                 lines.append(f"{name[:1].upper()}{name[1:]} : {exc}")
+                self.mail_failed |= step == self._outbox
             except Exception:  # noqa: BLE001 - the database or a server away: the next round tries again
                 log.exception("worker step %s failed", name)
+                self.mail_failed |= step == self._outbox
                 lines.append(
                     f"{name[:1].upper()}{name[1:]} : erreur (détail dans le journal), nouvel essai plus tard."
                 )
@@ -102,6 +108,7 @@ class Worker:
         if self.smtp is None:
             return []
         report = send_pending(self.db, self.smtp)
+        self.mail_failed = bool(report.unreachable or report.retried or report.failed)
         return report.lines() if report.sent or report.retried or report.failed or report.unreachable else []
 
     def _end_of_day(self) -> list[str]:

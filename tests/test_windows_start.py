@@ -358,3 +358,16 @@ def test_messages_name_the_command_line_the_agent_has(monkeypatch):
     assert "« python -m app migrate »" in str(DatabaseMissing("guichet"))
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert "« guichet-enfance-cli migrate »" in str(DatabaseMissing("guichet"))
+
+
+def test_worker_once_with_the_smtp_server_unreachable_exits_4(demo_copies):
+    """A scheduled ``worker --once`` tells the Task Scheduler that e-mails stayed behind, as ``nightly`` does."""
+    from app.__main__ import MAIL_NOT_SENT
+
+    db = demo_copies()
+    url = db.engine.url.render_as_string(hide_password=False)
+    assert run_app("nightly", "--db", url, "--date", "2026-11-26", "--no-send").returncode == 0  # mail queued
+    assert _pending(db) > 0
+    result = run_app("worker", "--once", "--db", url, env=_smtp_env(free_port()))
+    assert result.returncode == MAIL_NOT_SENT, result.stderr
+    assert "WARNING app.worker: worker: end, exit code 4" in _log_text()
