@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import holidays
 import pytest
-from vacances_scolaires_france import SchoolHolidayDates
 
 from app.clock import paris
 from app.models import OpeningKind
+from app.services.booking.calendar import package_holiday_days
 from app.services.booking.kinds import ALAE_DEADLINE, ALSH_BOOKING, ALSH_CANCEL
 from app.services.booking.rules import (
     DayFacts,
@@ -22,7 +22,7 @@ from app.services.booking.rules import (
 )
 
 FERIES = holidays.France(years=[2026, 2027], language="fr")
-SCHOOL = SchoolHolidayDates()
+SCHOOL_C = package_holiday_days("C")  # the package's days, read in UTF-8 whatever the locale (issue 33)
 NOEL_OPENING = date(2026, 11, 14)  # 5 weeks before Saturday 19 December
 NOEL = (date(2026, 12, 19), date(2027, 1, 3))
 
@@ -31,7 +31,7 @@ def alae_facts(d: date) -> DayFacts:
     """An ALAE Wednesday runs outside zone C's school holidays and the public holidays."""
     if d in FERIES:
         return DayFacts(d, False, f"jour férié ({FERIES[d]})")
-    if SCHOOL.is_holiday_for_zone(d, "C"):
+    if d in SCHOOL_C:
         return DayFacts(d, False, "vacances scolaires")
     return DayFacts(d, d.weekday() == 2)
 

@@ -7,9 +7,13 @@ administrator can edit; every rule reads the tables, never the packages directly
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -59,21 +63,50 @@ class HolidayRange:
     end: date
 
 
+PACKAGE_HOLIDAY_ZONES = ("A", "B", "C")
+
+
+@cache
+def _package_holiday_days() -> dict[str, dict[date, str]]:
+    """Every school holiday day of the ``vacances-scolaires-france`` package, by zone: its holiday's name.
+
+    The package's CSV is read here, in UTF-8, not through its ``SchoolHolidayDates``: that class opens the file
+    without an encoding, so under Windows' locale (cp1252) « Vacances de Noël » was stored as « Vacances de NoÃ«l »
+    (issue 33). Reading the file ourselves does not depend on the locale nor on ``PYTHONUTF8``, and patches nothing
+    (an ``open`` replaced in the package's module for the time of a call would be seen by every thread, and lost
+    if the package stopped calling ``open`` by that name); a change of its columns fails loudly (``KeyError``).
+    The file is found next to the package's module, as the package itself finds it (in the installer's folder too).
+    """
+    import vacances_scolaires_france
+
+    days: dict[str, dict[date, str]] = {zone: {} for zone in PACKAGE_HOLIDAY_ZONES}
+    path = Path(vacances_scolaires_france.__file__).parent / "data" / "data.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            for zone, zone_days in days.items():
+                if row[f"vacances_zone_{zone.lower()}"] == "True":
+                    if not row["nom_vacances"]:
+                        raise ValueError(f"{path}: vacances sans nom le {row['date']}")
+                    zone_days[date.fromisoformat(row["date"])] = row["nom_vacances"]
+    return days
+
+
+def package_holiday_days(zone: str) -> Mapping[date, str]:
+    """The school holiday days of zone A, B or C in the package, with their holiday's name (read-only)."""
+    if zone.upper() not in PACKAGE_HOLIDAY_ZONES:
+        raise ValidationError(f"Le calendrier scolaire de la zone {zone} n'est pas fourni.")
+    return MappingProxyType(_package_holiday_days()[zone.upper()])
+
+
 def package_school_holidays(zone: str, school_year: str) -> list[HolidayRange]:
     """School holiday ranges of a zone whose start falls in the school year (summer included, at its end)."""
-    from vacances_scolaires_france import SchoolHolidayDates, UnsupportedYearException
-
     first = _first_year(school_year)
-    source = SchoolHolidayDates()
-    days: dict[date, str] = {}
-    for year in (first, first + 1):
-        try:
-            for d, info in source.holidays_for_year_and_zone(year, zone.upper()).items():
-                days[d] = info["nom_vacances"]
-        except UnsupportedYearException as exc:
-            raise ValidationError(
-                f"Le calendrier scolaire {school_year} n'est pas connu pour la zone {zone}."
-            ) from exc
+    zone_days = package_holiday_days(zone)
+    # the years the package knows: from the first to the last one holding a holiday of any zone (as the package)
+    known = {d.year for days_of_zone in _package_holiday_days().values() for d in days_of_zone}
+    if not known or first < min(known) or first + 1 > max(known):
+        raise ValidationError(f"Le calendrier scolaire {school_year} n'est pas connu pour la zone {zone}.")
+    days = {d: name for d, name in zone_days.items() if d.year in (first, first + 1)}
     ranges: list[HolidayRange] = []
     for d in sorted(days):
         if ranges and (d - ranges[-1].end).days == 1 and ranges[-1].name == days[d]:
