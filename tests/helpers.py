@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import signal
+import subprocess
+import sys
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -177,3 +182,46 @@ def counter_window(qtbot: Any, db: Database, session: Any = None, *, exposed: bo
     if exposed:
         qtbot.waitExposed(window)
     return window
+
+
+# --- what a child process writes: in its own encoding -------------------------------------------------------------
+
+
+def child_encoding(env: Mapping[str, str] | None = None) -> str:
+    """The encoding a Python child started with ``env`` (default: this process's environment) reads its piped
+    standard input and writes its piped output and errors in: ``PYTHONIOENCODING`` when set, UTF-8 in UTF-8 mode
+    (``PYTHONUTF8=1``), else its locale's — cp1252 on a French Windows, as the scheduled ``nightly`` writes its
+    log, and in ``scripts/windows_like.sh``. Tests decode a child's output with it: read as UTF-8, the « é » a
+    Windows child wrote is a decoding error or a mojibake (issue 33). The locale's is asked of a child, not of this
+    process: on Linux, Qt switched this one to UTF-8 when its application started."""
+    env = os.environ if env is None else env
+    forced = env.get("PYTHONIOENCODING", "").split(":")[0].strip()
+    if forced:
+        return forced
+    if env.get("PYTHONUTF8") == "1":
+        return "utf-8"
+    return _locale_encoding(tuple(env.get(name, "") for name in LOCALE_VARIABLES))
+
+
+LOCALE_VARIABLES = ("LC_ALL", "LC_CTYPE", "LANG")
+
+
+@cache
+def _locale_encoding(chosen: tuple[str, ...]) -> str:
+    """The encoding of a locale (LC_ALL, LC_CTYPE, LANG), as a Python child started in it sees it."""
+    env = {k: v for k, v in os.environ.items() if k not in LOCALE_VARIABLES and k != "PYTHONWARNINGS"}
+    env.update({name: value for name, value in zip(LOCALE_VARIABLES, chosen, strict=True) if value})
+    probe = [sys.executable, "-c", "import locale; print(locale.getencoding())"]
+    return subprocess.run(
+        probe, capture_output=True, encoding="ascii", env=env, timeout=60, check=True
+    ).stdout.strip()
+
+
+def as_printed(text: str, env: Mapping[str, str] | None = None) -> str:
+    """``text`` as the program prints it to a child's output in its encoding (``child_encoding``): the characters
+    the code page lacks folded as ``app.console`` folds them (« 10\u202f000 » is « 10 000 » in cp1252)."""
+    from app.console import ERRORS, fold_unencodable
+
+    codecs.register_error(ERRORS, fold_unencodable)
+    encoding = child_encoding(env)
+    return text.encode(encoding, ERRORS).decode(encoding)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.db import current_revision, head_revision, make_engine
+from tests.helpers import child_encoding
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +29,7 @@ def run_app(
         [sys.executable, "-m", "app", *args],
         cwd=cwd or ROOT,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(full_env),  # cp1252 on Windows (issue 33)
         errors="replace",
         timeout=timeout,
         env=full_env,

@@ -40,7 +40,16 @@ from app.services.money.payments import PaymentInput, adjust, record_payment, re
 from app.services.money.till import DayClosed
 from app.services.uow import new_operation_key
 from app.text import short_date
-from tests.helpers import KILLED_EXIT, activity_id, actor, kill_hard, new_family, row_counts, structure_of
+from tests.helpers import (
+    KILLED_EXIT,
+    activity_id,
+    actor,
+    child_encoding,
+    kill_hard,
+    new_family,
+    row_counts,
+    structure_of,
+)
 from tests.smtp_server import Server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,7 +262,7 @@ def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_on
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        encoding="utf-8",
+        encoding=child_encoding(env),
     )
     killed = []
 
@@ -273,7 +282,7 @@ def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_on
         cwd=ROOT,
         env=env,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=120,
     )
     assert rerun.returncode == 0, rerun.stderr

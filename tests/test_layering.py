@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import child_encoding
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,7 +49,7 @@ def test_services_import_no_web_framework_and_the_portal_no_qt():
     assert offenders == []
     code = "import sys, app.web.app\nprint(sorted(n for n in sys.modules if n.split('.')[0] in ('PySide6', 'shiboken6')))"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding=child_encoding(), timeout=120
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
@@ -63,7 +65,7 @@ def test_importing_every_model_and_service_module_loads_no_qt():
         "print(bad); sys.exit(1 if bad else 0)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding=child_encoding(), timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

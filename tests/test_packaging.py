@@ -22,6 +22,7 @@ from app.backup import daily_backup, restore
 from app.logging_setup import install_excepthook, setup_logging
 from app.services.errors import ValidationError
 from app.settings import DEFAULTS, Settings
+from tests.helpers import child_encoding
 from tests.test_cli import ROOT, assert_one_line_french_error, run_app
 
 
@@ -208,7 +209,7 @@ def test_trimmed_icu_library_serves_qt_in_french(tmp_path):
     )
     env = {**os.environ, "LD_LIBRARY_PATH": str(tmp_path), "QT_QPA_PLATFORM": "offscreen", "LD_DEBUG": "libs"}
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, encoding="utf-8", env=env, timeout=60
+        [sys.executable, "-c", probe], capture_output=True, encoding=child_encoding(env), env=env, timeout=60
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"calling init: {trimmed}" in result.stderr  # the trimmed copy was the one loaded

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from app.__main__ import main
 from app.services.errors import ConfigurationError
+from tests.helpers import child_encoding
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "un-secret-de-test-assez-long-pour-signer-les-cookies"
@@ -82,7 +83,7 @@ def test_importing_the_asgi_module_builds_no_portal(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=60,
     )
     assert run.returncode == 0, run.stderr
@@ -93,7 +94,7 @@ def test_importing_the_asgi_module_builds_no_portal(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=60,
     )
     assert asked.returncode != 0 and "GUICHET_PORTAL_URL" in asked.stderr
@@ -180,7 +181,7 @@ def test_the_command_serves_over_http_end_to_end(db_url, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
     )
     try:
         assert server.stdout is not None

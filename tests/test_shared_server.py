@@ -38,7 +38,7 @@ from app.services.errors import ConnectionLost, PermissionDenied
 from app.services.security import hash_password
 from app.services.uow import new_operation_key
 from app.settings import Settings
-from tests.helpers import activity_id, actor, balance, new_family, row_counts
+from tests.helpers import activity_id, actor, balance, child_encoding, new_family, row_counts
 from tests.pg_password_server import PASSWORD, PasswordServer
 from tests.smtp_server import free_port
 
@@ -229,7 +229,7 @@ def test_a_booking_made_by_another_counter_shows_within_a_second(qtbot, demo_rw)
         ],
         cwd=ROOT,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(),
         timeout=120,
     )
     assert other.stdout.strip() == "Acceptée", other.stderr

@@ -16,6 +16,7 @@ import app.ui.shell.startup as startup
 from app.services.auth import login
 from app.ui.fields import LOGIN, PASSWORD, limit_of
 from app.ui.shell.login_window import LOGIN_LENGTH, PASSWORD_LENGTH, LoginDialog
+from tests.helpers import child_encoding
 from tests.test_cli import assert_one_line_french_error
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +59,7 @@ def probe(url: str, tmp_path: Path, login_name: str = "mdurand", password: str =
         cwd=ROOT,
         env=env,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
@@ -91,7 +92,7 @@ def test_the_probe_can_wait_as_an_agent_typing_before_it_clicks(demo_rw, tmp_pat
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        encoding="utf-8",
+        encoding=child_encoding(),
     )
     assert proc.stdout is not None
     lines, at = [], []
@@ -111,7 +112,7 @@ def test_the_typing_option_is_the_probes_only(tmp_path):
         cwd=ROOT,
         env=probe_env(tmp_path),
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(),
         timeout=120,
         stdin=subprocess.DEVNULL,
     )
@@ -151,7 +152,7 @@ def test_what_is_imported_before_the_login_window_is_pyside6_and_the_standard_li
         "print(heavy); sys.exit(1 if heavy else 0)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding="utf-8", timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, encoding=child_encoding(), timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import child_encoding
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,7 +29,7 @@ def collected(*options: str) -> tuple[list[str], str]:
         cwd=ROOT,
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(),
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

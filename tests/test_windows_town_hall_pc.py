@@ -15,6 +15,7 @@ import pytest
 from app import backup, files
 from app.db import make_engine
 from app.services.errors import DatabaseInUse, FileNotWritable, NetworkDatabase, ValidationError
+from tests.helpers import child_encoding
 from tests.test_cli import assert_one_line_french_error, run_app
 
 # --- SQLite on a network drive ----------------------------------------------------------------------------------
@@ -395,13 +396,18 @@ def _windowed(code: str, home: Path, timeout: int = 120):
 
     from tests.test_cli import ROOT
 
-    return subprocess.run(
-        [sys.executable, "-c", NO_CONSOLE + code],
-        cwd=ROOT,
-        capture_output=True,
-        encoding="utf-8",
-        timeout=timeout,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUICHET_HOME": str(home)},
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GUICHET_HOME": str(home)}
+    result = subprocess.run(
+        [sys.executable, "-c", NO_CONSOLE + code], cwd=ROOT, capture_output=True, timeout=timeout, env=env
+    )
+    # Each stream in its encoding: ``sys.__stdout__`` writes the locale's (cp1252 on Windows); without sys.stderr,
+    # what reaches the error stream (a SystemExit's text) is written by the interpreter itself, in UTF-8 whatever
+    # the code page, on Windows too.
+    return subprocess.CompletedProcess(
+        result.args,
+        result.returncode,
+        result.stdout.decode(child_encoding(env)),
+        result.stderr.decode("utf-8"),
     )
 
 
@@ -573,7 +579,7 @@ def test_two_instances_rotate_the_same_log_without_losing_a_record(tmp_path):
             [sys.executable, str(script), str(tmp_path / "logs"), name, "600", start],
             cwd=ROOT,
             stderr=subprocess.PIPE,
-            encoding="utf-8",
+            encoding=child_encoding(),
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         for name in ("guichet", "nightly")
@@ -665,7 +671,7 @@ def test_the_nightly_says_in_french_that_the_keyring_failed(demo_copies, tmp_pat
         [sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"],
         cwd=ROOT,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=120,
         env=env,
     )

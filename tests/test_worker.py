@@ -47,7 +47,7 @@ from app.services.uow import new_operation_key
 from app.web.app import create_app
 from app.web.security import Limits
 from app.worker import END_OF_DAY_JOB, Worker, parse_hour
-from tests.helpers import activity_id, actor, new_family, structure_of
+from tests.helpers import activity_id, actor, child_encoding, new_family, structure_of
 from tests.payfip_double import PayFiPDouble
 from tests.smtp_server import Server
 from tests.test_online_payments import PAYFIP, family, idop_of
@@ -226,7 +226,6 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
         "GUICHET_SMTP_HOST": "127.0.0.1",
         "GUICHET_SMTP_PORT": str(smtp.port),
         "GUICHET_SMTP_SECURITY": "none",
-        "PYTHONIOENCODING": "utf-8",
         "GUICHET_SMTP_FROM": "enfance@montech.example",
     }
     env.pop("GUICHET_SMTP_USER", None)
@@ -235,7 +234,7 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
         cwd=ROOT,
         env=env,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=120,
     )
     assert once.returncode == 0, once.stderr
@@ -247,7 +246,7 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        encoding="utf-8",
+        encoding=child_encoding(env),
     )
     try:
         deadline = time.monotonic() + 60
@@ -272,7 +271,6 @@ def test_the_worker_command_refuses_a_missing_smtp_password_and_a_bad_hour(demo_
         "GUICHET_SMTP_HOST": "127.0.0.1",
         "GUICHET_SMTP_USER": "guichet",
         "GUICHET_SMTP_SECURITY": "none",
-        "PYTHONIOENCODING": "utf-8",
         "GUICHET_SMTP_FROM": "enfance@montech.example",
         "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
         "XDG_DATA_HOME": str(tmp_path),
@@ -282,7 +280,7 @@ def test_the_worker_command_refuses_a_missing_smtp_password_and_a_bad_hour(demo_
         cwd=ROOT,
         env=env,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=120,
     )
     assert missing.returncode == 2 and "mot de passe SMTP" in missing.stderr
@@ -291,7 +289,7 @@ def test_the_worker_command_refuses_a_missing_smtp_password_and_a_bad_hour(demo_
         cwd=ROOT,
         env=env,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=120,
     )
     assert bad.returncode == 2 and "heure de fin de journée invalide" in bad.stderr
