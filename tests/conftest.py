@@ -8,9 +8,11 @@ drop it at the end.
 from __future__ import annotations
 
 import contextlib
+import locale
 import os
 import queue
 import shutil
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -55,9 +57,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, only the tests whose fixtures reach ``backend`` (every database fixture does): the others
-    (widgets without a database, files, texts, scripts, a server of their own) do the very same thing on both
-    passes, and the SQLite pass runs them."""
+    """The tests marked ``posix_only`` skipped on Windows, with their reason. On PostgreSQL, only the tests whose
+    fixtures reach ``backend`` (every database fixture does): the others (widgets without a database, files, texts,
+    scripts, a server of their own) do the very same thing on both passes, and the SQLite pass runs them."""
+    for item in items:
+        for marker in item.iter_markers("posix_only"):
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            if not reason:
+                raise pytest.UsageError(f"{item.nodeid}: posix_only without its reason (reason=...)")
+            if sys.platform == "win32":
+                item.add_marker(pytest.mark.skip(reason=f"needs POSIX: {reason}"))
     if config.getoption("--backend") != "postgresql" or config.getoption("--every-test"):
         return
     kept: list[pytest.Item] = []
@@ -67,6 +76,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if same:
         config.hook.pytest_deselected(items=same)
         items[:] = kept
+
+
+LOCALE_ENCODING = locale.getencoding()
+"""The locale's encoding when the run started: cp1252 in the Windows-like pass (``scripts/windows_like.sh``)."""
+
+
+def _locale_of_the_run() -> None:
+    """Back to the locale the run started in. On Linux, Qt 6 switches a process whose locale is not UTF-8 to
+    C.UTF-8 (LC_CTYPE) when its application starts: ``open()`` without an encoding would then use UTF-8 for the rest
+    of the run, and the Windows-like pass would try cp1252 only until the first widget (Windows' Qt leaves the code
+    page alone)."""
+    if locale.getencoding() != LOCALE_ENCODING:
+        locale.setlocale(locale.LC_CTYPE, "")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _locale_of_the_run()  # before the test's fixtures
+
+
+def pytest_runtest_call(item: pytest.Item) -> None:
+    _locale_of_the_run()  # and after them (the one that started Qt)
 
 
 @pytest.fixture(autouse=True)

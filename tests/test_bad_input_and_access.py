@@ -5,7 +5,6 @@ failure; local files are private; the keyring is a real one; the commands never 
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import stat
 from datetime import date, time
 
@@ -333,7 +332,7 @@ def test_an_unknown_identifier_costs_the_same_password_check(db, monkeypatch):
 # --- files, keyring, command line --------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.posix_only(reason="POSIX permissions (modes 0600/0700)")
 def test_local_files_are_readable_by_their_owner_only(tmp_path):
     from app.backup import daily_backup
     from app.db import make_engine, upgrade

@@ -336,7 +336,7 @@ def test_kill_9_while_holding_the_day_locks_frees_them_at_once(demo_rw):
     )
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="freezing a process (SIGSTOP, /proc) is POSIX's")
+@pytest.mark.posix_only(reason="freezes a process with SIGSTOP and reads its state in /proc")
 def test_a_frozen_counter_loses_its_locks_after_the_idle_timeout(demo_rw):
     db = demo_rw
     url, activity, agent, (fa, ca), (fb, cb) = _two_counters(db)

@@ -127,6 +127,7 @@ def _size_check(folder: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.posix_only(reason="runs bash scripts/package_size.sh (du, a symbolic link)")
 def test_package_script_fails_above_150_mb(tmp_path):
     script = (ROOT / "scripts" / "package.sh").read_text(encoding="utf-8")
     assert "MAX_MB=150" in script and 'bash scripts/package_size.sh dist/guichet-enfance "$MAX_MB"' in script
@@ -185,6 +186,7 @@ def test_icu_data_keeps_french_english_root_and_the_shared_data():
         assert not kept(name), name
 
 
+@pytest.mark.posix_only(reason="Linux's ICU library, readelf, LD_LIBRARY_PATH and LD_DEBUG")
 @pytest.mark.skipif(not (shutil.which("gcc") and shutil.which("readelf")), reason="needs gcc and binutils")
 def test_trimmed_icu_library_serves_qt_in_french(tmp_path):
     """The library build.spec packages: much smaller, and Qt still collates and names time zones in French."""

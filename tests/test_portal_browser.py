@@ -27,6 +27,7 @@ from tests.helpers import activity_id, actor, day_row
 from tests.test_cli import ROOT
 
 NOW = paris(date(2026, 11, 26), dtime(10, 0))
+pytestmark = pytest.mark.posix_only(reason="Debian's Chromium and its driver in /usr/bin")
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 AXE = Path(os.environ.get("GUICHET_AXE_JS", ROOT / "build/axe/node_modules/axe-core/axe.min.js"))
 SHOTS = Path(os.environ.get("GUICHET_PORTAL_SHOTS", ROOT / "build/portal-screens"))

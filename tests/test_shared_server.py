@@ -91,6 +91,7 @@ def test_without_keyring_the_password_is_asked_and_never_stored(no_keyring, sett
     assert "tap" not in (tmp_path / "settings.ini").read_text(encoding="utf-8")
 
 
+@pytest.mark.posix_only(reason="starts PostgreSQL from /usr/lib/postgresql with su and sh (PasswordServer)")
 def test_wrong_password_and_unreachable_server_give_french_messages_within_the_timeout():
     server = PasswordServer()
     try:

@@ -236,6 +236,7 @@ def _writable(path: Path) -> None:
     path.chmod(0o644)
 
 
+@pytest.mark.posix_only(reason="a read-only file by chmod and, as root, chattr +i (os.geteuid)")
 def test_saving_over_a_read_only_document_changes_nothing(tmp_path):
     target = tmp_path / "fiche.pdf"
     target.write_bytes(b"%PDF ancien")
@@ -316,6 +317,7 @@ def test_saving_a_pdf_over_one_open_in_a_reader_says_so_in_french(qtbot, tmp_pat
     )
 
 
+@pytest.mark.posix_only(reason="a read-only file by chmod and, as root, chattr +i (os.geteuid)")
 def test_printing_to_a_locked_file_from_the_command_line_is_one_french_line(
     tmp_path, demo_template, monkeypatch
 ):
@@ -562,6 +564,7 @@ for i in range(count):
 '''
 
 
+@pytest.mark.posix_only(reason="reads /proc to play Windows' rule on a file another process holds open")
 def test_two_instances_rotate_the_same_log_without_losing_a_record(tmp_path):
     """Two processes log 600 records each into one log rotated every 20 kB, with Windows' rule that a file another
     process holds open cannot be renamed: every record is found once, and no file grows past its limit."""
@@ -713,6 +716,7 @@ def test_with_a_console_the_windowed_entry_is_the_command_line(tmp_path, capsys)
     assert code == 2 and "n'existe pas" in capsys.readouterr().err
 
 
+@pytest.mark.posix_only(reason="POSIX modes, and as root chattr +i (os.geteuid)")
 def test_documents_keep_sensible_modes_and_a_protected_folder_is_said_so(tmp_path):
     import stat
     import subprocess

@@ -216,7 +216,7 @@ def test_several_workers_at_once_do_no_work_twice(demo_rw, smtp):
     assert transmissions == 1 and check(db) == []
 
 
-@pytest.mark.skipif(os.name == "nt", reason="Windows has no SIGTERM to send: a process is terminated there")
+@pytest.mark.posix_only(reason="sends SIGTERM (Windows has none to send: a process is terminated there)")
 def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
     db = demo_rw
     _queue(db, 3, "commande")
