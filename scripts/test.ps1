@@ -17,6 +17,11 @@ function Assert-Success([string]$What) {
 
 $env:QT_QPA_PLATFORM = 'offscreen'
 $env:PYTHONWARNDEFAULTENCODING = '1'
+# The child processes (the command line under test) warn too; not for the dependencies that open a file whose
+# reading no locale changes (the list of scripts/windows_like.sh, checked by tests/test_cp1252_locale.py): their
+# warning would be one more line in the errors the tests read.
+$env:PYTHONWARNINGS = 'ignore::EncodingWarning:pyuca.collator,ignore::EncodingWarning:pypdfium2_raw.version,' +
+    'ignore::EncodingWarning:openpyxl.worksheet._writer'
 $env:PIP_DISABLE_PIP_VERSION_CHECK = '1'
 
 & (Join-Path $PSScriptRoot 'setup.ps1') -Dev
@@ -32,7 +37,8 @@ Assert-Success 'ruff format --check'
 & $python -m mypy
 Assert-Success 'mypy'
 
-# pytest exits 5 when no test was collected: a failure here too.
+# pytest exits 5 when no test was collected: a failure here too. The tests marked posix_only (bash, /proc,
+# chattr, POSIX permissions and signals...) are skipped here with their reason (tests/conftest.py).
 $pytest = @('-X', 'warn_default_encoding', '-W', 'error::EncodingWarning', '-m', 'pytest', '-p', 'no:cacheprovider')
 Write-Host '=== tests sur SQLite ==='
 & $python @pytest --backend sqlite
