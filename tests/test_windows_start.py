@@ -5,6 +5,7 @@ them."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import child_encoding
 from tests.smtp_server import Server, free_port
 from tests.test_cli import ROOT, run_app
 
@@ -75,13 +77,14 @@ def test_the_packaged_command_line_entry_says_its_own_name(tmp_path):
         "sys.argv = ['guichet-enfance-cli', '--help']\n"
         f"runpy.run_path({str(ROOT / 'scripts' / 'pyinstaller_cli.py')!r}, run_name='__main__')\n"
     )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,
-        encoding="utf-8",
+        encoding=child_encoding(env),
         timeout=120,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("utilisation : guichet-enfance-cli ")
