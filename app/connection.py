@@ -14,7 +14,10 @@ from . import keyring_store
 from .services.errors import ConfigurationError
 
 KEYRING_SERVICE = "guichet-enfance-db"
-SSL_MODES = ("disable", "prefer", "require", "verify-full")
+SSL_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
+"""libpq's ``sslmode``: ``verify-ca`` and ``verify-full`` check the server's certificate against the certificate of
+its authority (``sslrootcert``, by default libpq's own file: ``db.default_root_cert``); ``verify-full`` also
+checks the server's name."""
 
 
 class NoKeyring(ConfigurationError):
@@ -32,6 +35,9 @@ class ServerSettings:
     database: str = "guichet"
     user: str = "guichet"
     sslmode: str = "prefer"
+    sslrootcert: str = ""
+    """The server's certificate authority (a ``.crt`` file; ``system``: the system's authorities, libpq 16);
+    empty: libpq's default file (``%APPDATA%\\postgresql\\root.crt`` on Windows)."""
 
     @property
     def account(self) -> str:
@@ -46,7 +52,10 @@ class ServerSettings:
             host=self.host,
             port=self.port,
             database=self.database,
-            query={"sslmode": self.sslmode},
+            query={
+                "sslmode": self.sslmode,
+                **({"sslrootcert": self.sslrootcert} if self.sslrootcert else {}),
+            },
         )
 
     def validate(self) -> None:
@@ -61,6 +70,12 @@ class ServerSettings:
             errors["database"] = "Le nom de la base est obligatoire."
         if self.sslmode not in SSL_MODES:
             errors["sslmode"] = f"Mode SSL inconnu : {self.sslmode}."
+        else:
+            from .db import missing_root_cert
+
+            missing = missing_root_cert(self.sslmode, self.sslrootcert)
+            if missing:
+                errors["sslrootcert"] = missing
         if errors:
             raise FieldErrors(errors)
 

@@ -103,6 +103,35 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
+VERIFYING_SSL_MODES = ("verify-ca", "verify-full")
+
+
+def default_root_cert() -> Path:
+    """libpq's certificate authority file when ``sslrootcert`` is not given: ``%APPDATA%\\postgresql\\root.crt``
+    on Windows, ``~/.postgresql/root.crt`` elsewhere."""
+    if os.name == "nt":
+        return Path(os.environ.get("APPDATA", "")) / "postgresql" / "root.crt"
+    return Path(os.path.expanduser("~")) / ".postgresql" / "root.crt"
+
+
+def missing_root_cert(sslmode: str | None, sslrootcert: str | None) -> str | None:
+    """In French, why the server's certificate cannot be checked (the authority's file is missing) with a
+    ``verify-ca`` / ``verify-full`` mode; None when it can (or is not checked). ``system``: the system's
+    authorities (libpq 16), no file; without ``sslrootcert``, ``PGSSLROOTCERT`` or libpq's default file."""
+    sslrootcert = sslrootcert or os.environ.get("PGSSLROOTCERT", "").strip() or None  # libpq reads it too
+    if sslmode not in VERIFYING_SSL_MODES or sslrootcert == "system":
+        return None
+    path = Path(sslrootcert).expanduser() if sslrootcert else default_root_cert()
+    if path.is_file():
+        return None
+    given = "" if sslrootcert else " (le fichier par défaut de PostgreSQL)"
+    return (
+        f"Mode SSL {sslmode} : certificat de l'autorité du serveur introuvable : {path}{given}. Indiquez le "
+        "fichier .crt remis par l'informaticien de la mairie dans « Certificat du serveur (CA) » des paramètres "
+        "de connexion, ou choisissez le mode require."
+    )
+
+
 def describe(url: URL) -> str:
     """A short, password-free description of where the data is, for messages."""
     if url.get_backend_name() == "sqlite":
@@ -140,6 +169,10 @@ def make_engine(
         )
         _configure_sqlite(engine)
     else:
+        query = parsed.query
+        missing = missing_root_cert(_one(query.get("sslmode")), _one(query.get("sslrootcert")))
+        if missing:  # said before libpq's own English message
+            raise ConfigurationError(missing)
         # A counter that freezes must not hold the others: the server ends a session idle inside a transaction
         # after a few seconds (its locks go with it) and TCP keepalives detect a counter or a server gone away.
         options = (
@@ -177,6 +210,11 @@ def make_engine(
         except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency
             raise InvalidDatabaseUrl(str(url), "pilote PostgreSQL absent") from exc
     return engine
+
+
+def _one(value: str | tuple[str, ...] | None) -> str | None:
+    """A URL's query value (a key given twice holds a tuple: its last)."""
+    return value[-1] if isinstance(value, tuple) else value
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -1,7 +1,8 @@
 """Local files: readable by their owner only (personal data protection: the database and its WAL/SHM files, backups and logs
-0600, their folders 0700; on Windows the user's profile folders already are private, nothing is changed there);
-where a local database may not live (a network share, a mapped drive, OneDrive); and documents the agent saves,
-written whole or not at all."""
+0600, their folders 0700; on Windows the user's profile folders already are private, nothing is changed there, but a
+database folder elsewhere gets an ACL for its user only, and a database file others can read is said:
+``owner_only_folder``, ``database_privacy``); where a local database may not live (a network share, a mapped drive,
+OneDrive); and documents the agent saves, written whole or not at all."""
 
 from __future__ import annotations
 
@@ -46,6 +47,158 @@ def private_database(database: Path) -> None:
     """The SQLite file and its companions (-wal, -shm, -journal)."""
     for suffix in ("", "-wal", "-shm", "-journal"):
         private_file(Path(f"{database}{suffix}"))
+
+
+# --- a database folder for its user only; a database file others can read ------------------------------------
+
+SYSTEM_SID, ADMINISTRATORS_SID = "*S-1-5-18", "*S-1-5-32-544"
+"""icacls takes ``*SID``: the same on a French Windows (« Système », « Administrateurs ») as on an English one."""
+OTHERS_NAMES = frozenset(
+    {"everyone", "tout le monde", "users", "utilisateurs", "authenticated users", "domain users"}
+    | {"utilisateurs du domaine", "s-1-1-0", "s-1-5-11", "s-1-5-32-545"}
+)
+"""The groups of every account of the computer (or of the domain), in English and French Windows, and their SIDs
+as icacls prints an unnamed one; « Utilisateurs authentifiés » is matched by its beginning (``_is_others``)."""
+READ_RIGHTS = frozenset({"F", "M", "RX", "R", "GR", "GA", "RD", "MA"})
+DENY_WORDS = frozenset({"DENY", "REFUSER", "REFUS"})  # a refusal, whatever the language of this Windows
+BACKUPS_FOLDER = "sauvegardes"  # ``backup.backup_dir_for``'s, beside the database
+
+
+def icacls_path() -> str:
+    """icacls by its full path: never a program of the same name in the working folder."""
+    return os.path.join(os.environ.get("SYSTEMROOT") or "C:\\Windows", "System32", "icacls.exe")
+
+
+def owner_only_command(folder: Path) -> list[str] | None:
+    """Windows: the folder's ACL for this account only (and what its files and folders inherit): the inherited
+    rights removed (``/inheritance:r``: « Utilisateurs », « Utilisateurs authentifiés » of ``D:\\``), full
+    control for this account, SYSTEM (Windows' own backup, the antivirus) and the Administrators group, which may
+    take any file anyway (and only with an elevated program: an administrator's ordinary session does not read
+    it). None when the account is unknown."""
+    user = os.environ.get("USERNAME", "").strip()
+    if not user:
+        return None
+    domain = os.environ.get("USERDOMAIN", "").strip()
+    account = f"{domain}\\{user}" if domain else user
+    grants = [f"{who}:(OI)(CI)F" for who in (account, SYSTEM_SID, ADMINISTRATORS_SID)]
+    return [icacls_path(), str(folder), "/inheritance:r", "/grant:r", *grants]
+
+
+def _decode(data: bytes) -> str:
+    """icacls writes in the console's code page (OEM: cp850 on a French Windows)."""
+    for encoding in ("utf-8", "oem"):
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):  # "oem" exists on Windows only
+            continue
+    return data.decode("cp1252", errors="replace")
+
+
+def _icacls(args: list[str]) -> str | None:
+    """icacls' output, None when it failed (said in the log)."""
+    import logging
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            args,
+            capture_output=True,
+            timeout=30,
+            check=False,
+            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),  # no console flashing
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        logging.getLogger(__name__).warning("icacls : %s", exc)
+        return None
+    if done.returncode != 0:
+        logging.getLogger(__name__).warning("icacls %s : code %s", args[1:], done.returncode)
+        return None
+    return _decode(done.stdout or b"")
+
+
+def owner_only_folder(folder: Path) -> bool:
+    """The folder readable by this account only: 0700 on POSIX, ``owner_only_command`` on Windows. False when it
+    could not be done."""
+    if sys.platform != "win32":
+        try:
+            folder.chmod(DIR_MODE)
+        except OSError:
+            return False
+        return True
+    command = owner_only_command(folder)
+    return command is not None and _icacls(command) is not None
+
+
+def _is_others(trustee: str) -> bool:
+    name = trustee.strip().rsplit("\\", 1)[-1].casefold()
+    return name in OTHERS_NAMES or name.startswith("utilisateurs authentifi") or name.endswith("-513")
+
+
+def others_in_icacls(output: str, path: str) -> list[str]:
+    """The groups of others (``OTHERS_NAMES``) that icacls' listing of ``path`` shows allowed to read it (a
+    ``DENY`` entry, or an inherit-only one, gives nothing)."""
+    found: list[str] = []
+    for number, line in enumerate(output.splitlines()):
+        text = line.strip()
+        if number == 0 and text.casefold().startswith(path.casefold()):
+            text = text[len(path) :].strip()
+        cut_at = text.rfind(":(")
+        if cut_at <= 0:
+            continue
+        trustee, rights = text[:cut_at], set(re.findall(r"\(([^)]*)\)", text[cut_at + 1 :]))
+        granted = {right for group in rights for right in group.split(",")}
+        if rights & DENY_WORDS or "IO" in rights or not granted & READ_RIGHTS:
+            continue
+        if _is_others(trustee) and trustee not in found:
+            found.append(trustee)
+    return found
+
+
+def privacy_warning(database: Path) -> str | None:
+    """In French, that other accounts of this computer can read the database file (POSIX: group or others' rights;
+    Windows: an icacls entry for a group of others); None when they cannot, or when it cannot be known."""
+    try:
+        if sys.platform == "win32":
+            output = _icacls([icacls_path(), str(database)]) if database.is_file() else None
+            who = ", ".join(others_in_icacls(output, str(database))) if output else ""
+        else:
+            rights = stat.S_IMODE(database.stat().st_mode)
+            who = f"permissions {rights:04o}" if rights & 0o077 else ""
+    except OSError:
+        return None
+    if not who:
+        return None
+    return (
+        f"Attention : la base de données {database} est lisible par d'autres comptes de cet ordinateur ({who}). "
+        "Placez-la dans un dossier réservé à ce compte, ou faites-en restreindre l'accès par l'informaticien."
+    )
+
+
+def dedicated_folder(database: Path) -> bool:
+    """The folder holds the database's files only (itself, -wal, -shm, its backups): its ACL may be changed.
+    Never a drive's root."""
+    folder = database.parent
+    if folder.parent == folder:
+        return False
+    try:
+        names = [entry.name for entry in folder.iterdir()]
+    except OSError:
+        return False
+    return all(name.startswith(database.name) or name == BACKUPS_FOLDER for name in names)
+
+
+def database_privacy(database: Path) -> str | None:
+    """``privacy_warning`` for a local database; on Windows, a database others can read in a folder of its own
+    first has that folder made ``owner_only_folder`` (its files inherit the new rights), then is read again."""
+    warning = privacy_warning(database)
+    if (
+        warning
+        and sys.platform == "win32"
+        and dedicated_folder(database)
+        and owner_only_folder(database.parent)
+    ):
+        warning = privacy_warning(database)
+    return warning
 
 
 # --- where a local database may live --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "database/name": "guichet",
     "database/user": "guichet",
     "database/sslmode": "prefer",
+    "database/sslrootcert": "",  # the server's certificate authority ("" = libpq's root.crt)
     "backup/keep": 14,  # daily copies of a local database kept in its "sauvegardes" folder
     "files/folder": "",  # the folder a document was last saved to or a file opened from ("" = « Documents »)
 }
@@ -81,6 +82,7 @@ class Settings:
             database=self.get("database/name"),
             user=self.get("database/user"),
             sslmode=self.get("database/sslmode"),
+            sslrootcert=self.get("database/sslrootcert"),
         )
 
     def use_server(self, server: ServerSettings) -> None:
@@ -91,6 +93,7 @@ class Settings:
             ("name", server.database),
             ("user", server.user),
             ("sslmode", server.sslmode),
+            ("sslrootcert", server.sslrootcert),
         ):
             self.set(f"database/{key}", value)
         self.set("database/mode", "server")

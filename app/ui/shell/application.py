@@ -58,13 +58,12 @@ def start_database(
     The demonstration fills the default local file only when it is created after the « démonstration » choice;
     after « Nouvelle installation » the settings remember that this counter's file stays without it, and the
     set-up assistant opens on the empty database (``run``)."""
-    from PySide6.QtWidgets import QInputDialog, QLineEdit
-
     from ...bootstrap import open_database, saved_database_url
     from ...config import choose_database
     from ...db import make_engine
     from ...services.errors import SchemaBehind
     from ...settings import Settings
+    from .login_window import ask_server_password
     from .settings_dialog import FirstRunDialog
 
     settings = settings or Settings()
@@ -82,15 +81,13 @@ def start_database(
             elif not settings_dialog(settings, ops).exec():
                 return None
 
-        def ask(account: str) -> str | None:
-            text, ok = QInputDialog.getText(
-                None, "Mot de passe du serveur", f"Mot de passe de {account} :", QLineEdit.EchoMode.Password
-            )
-            return text if ok else None
+        def ask(account: str, note: str | None = None) -> str | None:
+            return ask_server_password(None, account, note)
 
         saved = saved_database_url(settings, ask)
+    warned: list[str] = []
     try:
-        db = open_database(cli_url, first_run_demo=settings.demo, saved_url=saved)
+        db = open_database(cli_url, first_run_demo=settings.demo, saved_url=saved, warn=warned.append)
     except SchemaBehind:
         if not interactive:
             raise
@@ -101,11 +98,24 @@ def start_database(
         finally:
             engine.dispose()
         db = open_database(cli_url, saved_url=saved)
+    if warned and interactive:  # a database file other accounts of the computer can read: said once
+        _warn(ops, "Base de données")(Failure("\n".join(warned)))
     if chosen == "local":
         _demo_into_empty_file(db, ops)
     elif chosen == "install":
         _explain_if_not_empty(db, ops)
     return db
+
+
+def bring_schema_up_at(url: str) -> bool:
+    """``bring_server_schema_up`` for the database at ``url`` (the start behind the login window)."""
+    from ...db import make_engine
+
+    engine = make_engine(url)
+    try:
+        return bring_server_schema_up(engine, Operations())
+    finally:
+        engine.dispose()
 
 
 def bring_server_schema_up(engine: Engine, ops: Operations | None = None) -> bool:

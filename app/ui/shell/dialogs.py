@@ -68,6 +68,14 @@ def settings_dialog(settings: Settings, ops: Operations, parent: QWidget | None 
     return dialog
 
 
+def connection_settings(parent: QWidget | None = None) -> bool:
+    """« Paramètres de connexion… » of the login window: « Base de données » with an ``Operations`` of its own;
+    True once the new settings are saved."""
+    from ...settings import Settings
+
+    return bool(settings_dialog(Settings(), Operations(), parent).exec())
+
+
 def setup_wizard_for(db: Database, ops: Operations, parent: QWidget | None = None) -> SetupWizard:
     """The set-up assistant bound to this database: « Terminer » installs the town on it through ``ops``."""
     from ...clock import local_today

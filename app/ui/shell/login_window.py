@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from ..operations import Failure
@@ -34,13 +43,29 @@ def fit_height(dialog: QWidget) -> None:
     dialog.resize(dialog.width(), max(dialog.height(), dialog.sizeHint().height()))
 
 
+def ask_server_password(parent: QWidget | None, account: str, note: str | None = None) -> str | None:
+    """The shared server's password, typed for this session only (None: the agent cancelled); ``note`` says why it
+    is asked (the keyring could not be read)."""
+    label = f"Mot de passe de {account} :"
+    text, ok = QInputDialog.getText(
+        parent,
+        "Mot de passe du serveur",
+        f"{note}\n\n{label}" if note else label,
+        QLineEdit.EchoMode.Password,
+    )
+    return text if ok else None
+
+
 class LoginDialog(QDialog):
     """``value()`` is (identifier, password); ``session`` holds the CounterSession once the agent is logged in.
 
     « Se connecter » emits ``submitted``; ``set_waiting(text)`` says what is awaited (the database being opened)
-    with the button disabled, ``set_waiting(None)`` gives the button back."""
+    with the button disabled, ``set_waiting(None)`` gives the button back. « Paramètres de connexion… », offered
+    by ``offer_settings`` (at start, when the settings choose the database), emits ``settings_requested``;
+    ``show_note(text)`` shows a warning that does not stop anything (a database file others can read)."""
 
     submitted = Signal()
+    settings_requested = Signal()
 
     def __init__(self, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -70,6 +95,17 @@ class LoginDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
         self.buttons.accepted.connect(self._try_save)
         self.buttons.rejected.connect(self.reject)
+        self.settings_button = self.buttons.addButton(
+            "Paramètres de connexion…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.settings_button.setToolTip("Base locale ou serveur partagé, mot de passe du serveur, certificat")
+        self.settings_button.setHidden(True)
+        self.settings_button.clicked.connect(lambda: self.settings_requested.emit())
+        self.note = QLabel()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)  # a path: text, never markup
+        self.note.setStyleSheet("color:#8a5300;")
+        self.note.setWordWrap(True)
+        self.note.hide()
         self.login = QLineEdit()
         self.login.setMaxLength(LOGIN_LENGTH)
         self.login.setAccessibleName("Identifiant")
@@ -85,6 +121,7 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.errors)
         layout.addWidget(self.waiting)
+        layout.addWidget(self.note)
         layout.addWidget(self.buttons)
         self.login.setFocus()
 
@@ -121,7 +158,17 @@ class LoginDialog(QDialog):
         self.errors.show()
         self._fit()
 
+    def offer_settings(self) -> None:
+        self.settings_button.setHidden(False)
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+        self._fit()
+
     def set_waiting(self, text: str | None) -> None:
+        if text is not None:  # what is awaited now replaces a former failure
+            self.errors.hide()
         self.waiting.setText(text or "")
         self.waiting.setVisible(text is not None)
         self.connect_button.setEnabled(text is None)

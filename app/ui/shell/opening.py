@@ -4,12 +4,16 @@ open it said in French with the exit code the start ends with."""
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ...config import choose_database
 
 if TYPE_CHECKING:
     from ...services.uow import Database
+
+log = logging.getLogger("app.ui.shell.startup")  # the start's log lines, under the start's name
 
 
 def first_start(cli_url: str | None) -> bool:
@@ -40,11 +44,29 @@ def failure_text(exc: BaseException) -> tuple[str, int]:
     )
 
 
-def open_counter_database(cli_url: str | None, saved: str | None, ask: Any) -> tuple[Database, str | None]:
-    """The database this counter works on, open and at head, and the URL read from the settings.
+def say_failure(exc: BaseException) -> tuple[str, int]:
+    """``failure_text``, logged (a defect with its traceback) and said on the standard error in one line, as from
+    the command line."""
+    from ...services.errors import DomainError
 
-    The saved choice is read when no URL is given (``ask(account)`` asks a server's password missing from the
-    keyring, unless ``saved`` already holds it); ``SchemaBehind`` for a shared server not migrated yet."""
+    message, code = failure_text(exc)
+    if code == 1:  # not a refusal nor the database's answer: a defect, with its traceback
+        log.error("ouverture de la base de données", exc_info=exc)
+    else:
+        log.info("ouverture de la base de données : %s", message, exc_info=not isinstance(exc, DomainError))
+    print(message, file=sys.stderr, flush=True)
+    return message, code
+
+
+def open_counter_database(
+    cli_url: str | None, saved: str | None, ask: Any
+) -> tuple[Database, str | None, tuple[str, ...]]:
+    """The database this counter works on, open and at head, the URL read from the settings, and the warnings to
+    show in the login window (a local database file other accounts of the computer can read).
+
+    The saved choice is read when no URL is given (``ask(account[, note])`` asks a server's password missing from
+    the keyring or that the keyring could not give, unless ``saved`` already holds it); ``SchemaBehind`` for a
+    shared server not migrated yet."""
     from ...bootstrap import open_database, saved_database_url
     from ...services import auth  # noqa: F401 - imported here, not on the GUI thread when « Se connecter » runs
     from ...services.setup import install  # noqa: F401 - ``installed`` is asked next, on the GUI thread
@@ -54,7 +76,9 @@ def open_counter_database(cli_url: str | None, saved: str | None, ask: Any) -> t
     settings = Settings()
     if saved is None and choose_database(cli_url).is_default_local:
         saved = saved_database_url(settings, ask)
-    return open_database(cli_url, first_run_demo=settings.demo, saved_url=saved), saved
+    notes: list[str] = []
+    db = open_database(cli_url, first_run_demo=settings.demo, saved_url=saved, warn=notes.append)
+    return db, saved, tuple(notes)
 
 
 def warm_up() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -34,6 +35,8 @@ from ...connection import (
     keyring_available,
     save_password,
 )
+from ...db import default_root_cert
+from ...keyring_store import KeyringUnavailable
 from ...services.bounds import Text
 from ...settings import Settings
 from ..families.family_dialog import SavingDialog
@@ -65,7 +68,8 @@ def save_choice(settings: Settings, choice: DatabaseChoice) -> str:
         return "local"
     settings.use_server(choice.server)
     if choice.password:
-        with contextlib.suppress(NoKeyring):  # the dialog's note says so; the password is asked at start
+        # no keyring: the dialog's note says so; a keyring that refuses: the start says so; the password is asked
+        with contextlib.suppress(NoKeyring, KeyringUnavailable):
             save_password(choice.server, choice.password)
     return "server"
 
@@ -99,11 +103,20 @@ class SettingsDialog(SavingDialog):
         self.sslmode = QComboBox()
         self.sslmode.addItems(SSL_MODES)
         self.sslmode.setCurrentText(current.sslmode)
+        self.sslrootcert = bound(QLineEdit(current.sslrootcert), Text(label="certificat du serveur"))
+        self.sslrootcert.setPlaceholderText(f"par défaut : {default_root_cert()}")
+        self.sslrootcert.setToolTip(
+            "Le certificat de l'autorité qui a signé celui du serveur (fichier .crt remis par l'informaticien), "
+            "nécessaire aux modes verify-ca et verify-full ; « system » : les autorités du système."
+        )
+        self.browse = QPushButton("Parcourir…")
+        self.browse.clicked.connect(self._choose_root_cert)
         self.fields = {
             "host": self.host,
             "port": self.port,
             "database": self.database,
             "sslmode": self.sslmode,
+            "sslrootcert": self.sslrootcert,
         }
         self.test_button = QPushButton("&Tester la connexion")
         self.test_result = QLabel()
@@ -120,6 +133,10 @@ class SettingsDialog(SavingDialog):
         form.addRow("Utilisateur", self.user)
         form.addRow("Mot de passe", self.password)
         form.addRow("SSL", self.sslmode)
+        certificate = QHBoxLayout()
+        certificate.addWidget(self.sslrootcert, 1)
+        certificate.addWidget(self.browse)
+        form.addRow("Certificat du serveur (CA)", certificate)
         test = QHBoxLayout()
         test.addWidget(self.test_button)
         test.addWidget(self.test_result, 1)
@@ -142,6 +159,20 @@ class SettingsDialog(SavingDialog):
         self.path.setEnabled(not server)
         for widget in (self.host, self.port, self.database, self.user, self.password, self.sslmode):
             widget.setEnabled(server)
+        self.sslrootcert.setEnabled(server)
+        self.browse.setEnabled(server)
+
+    def _choose_root_cert(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            "Certificat de l'autorité du serveur",
+            self.sslrootcert.text(),
+            "Certificats (*.crt *.pem);;Tous (*)",
+        )
+        if path:
+            self.sslrootcert.setText(str(Path(path)))  # Windows' own separators
 
     def server_settings(self) -> ServerSettings:
         return ServerSettings(
@@ -150,6 +181,7 @@ class SettingsDialog(SavingDialog):
             self.database.text().strip(),
             self.user.text().strip(),
             self.sslmode.currentText(),
+            self.sslrootcert.text().strip(),
         )
 
     def target_url(self) -> str:

@@ -34,8 +34,8 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal, qInstallMessageHandl
 from PySide6.QtWidgets import QApplication
 
 from ...config import choose_database
-from .login_window import LoginDialog
-from .opening import failure_text, first_start, open_counter_database, warm_up
+from .login_window import LoginDialog, ask_server_password
+from .opening import first_start, open_counter_database, say_failure, warm_up
 from .qt_app import headless, install_crash_handler, prepare_application, quiet_offscreen
 
 if TYPE_CHECKING:  # PySide6 builds each class on first use: what the login window does not need waits
@@ -82,8 +82,8 @@ class Startup(QObject):
     """The login window, the worker that opens the database behind it, and what follows (``run``)."""
 
     news = Signal(str, object)
-    """From the worker: ``("ask", (account, answer, event))``, ``("opened", …)``, ``("failed", exc)``, ``("warm",
-    None)`` — a queued signal: the answer runs on the GUI thread."""
+    """From the worker: ``("ask", (account, answer, event, note))``, ``("opened", …)``, ``("failed", exc)``,
+    ``("warm", None)`` — a queued signal: the answer runs on the GUI thread."""
     warmed = Signal()
 
     def __init__(self, cli_url: str | None, *, probe: bool = False, typing: float = 0.0) -> None:
@@ -94,13 +94,17 @@ class Startup(QObject):
         self.dialog = LoginDialog(None)
         self.dialog.submitted.connect(self.submit)
         self.dialog.installEventFilter(self)
+        if choose_database(cli_url).is_default_local:  # the settings choose the database: they may be changed
+            self.dialog.offer_settings()
+            self.dialog.settings_requested.connect(self.change_settings)
         self.news.connect(self._news)
         self.db: Database | None = None
         self.ops: Operations | None = None
         self.saved: str | None = None
         """The URL read from the settings (with a password asked once), kept for an opening tried again."""
-        self.pending = False
-        """« Se connecter » was clicked before the database was open: the login runs once it is."""
+        self.pending = self.again = False
+        """« Se connecter » was clicked before the database was open: the login runs once it is; ``again``: the
+        settings changed while the worker was opening the database, whose result is thrown away (opened again)."""
         self.working = self.warm = self.painted = self.logging = self.closed = False
         self.installed = False
         """The database holds a town (the login follows, not the set-up assistant)."""
@@ -207,12 +211,12 @@ class Startup(QObject):
         except Exception:  # noqa: BLE001 - never the reason the counter does not start
             log.exception("sauvegarde quotidienne")
 
-    def _ask_password(self, account: str) -> str | None:
+    def _ask_password(self, account: str, note: str | None = None) -> str | None:
         """On the worker: the server's password, asked on the GUI thread (the worker waits for the answer)."""
         answer: list[str | None] = []
         done = threading.Event()
         self.asking.append(done)
-        if self._tell("ask", (account, answer, done)):
+        if self._tell("ask", (account, answer, done, note)):
             done.wait()
         return answer[0] if answer else None
 
@@ -241,19 +245,16 @@ class Startup(QObject):
                 value[2].set()
             return
         if what == "ask":
-            from PySide6.QtWidgets import QInputDialog, QLineEdit
-
-            account, answer, done = value
+            account, answer, done, *note = value
             try:
-                text, ok = QInputDialog.getText(
-                    self.dialog,
-                    "Mot de passe du serveur",
-                    f"Mot de passe de {account} :",
-                    QLineEdit.EchoMode.Password,
-                )
-                answer.append(text if ok else None)
+                answer.append(ask_server_password(self.dialog, account, *note))
             finally:
                 done.set()
+        elif what in ("opened", "failed") and self.again:  # for the former settings: thrown away
+            self.again = False
+            if what == "opened":
+                value[0].engine.dispose()
+            self._start_worker()
         elif what == "opened":
             self.working = False
             self._opened(*value)
@@ -265,11 +266,12 @@ class Startup(QObject):
             self.warmed.emit()
             self._prepare_soon()
 
-    def _opened(self, db: Database, saved: str | None) -> None:
+    def _opened(self, db: Database, saved: str | None, notes: tuple[str, ...] = ()) -> None:
         from ...services.setup.install import installed
         from ..operations import Operations
 
         self.saved, self.ops = saved, Operations()
+        self.dialog.show_note("\n".join(notes))  # a database file others can read
         self.exit_code = 0  # an earlier failure to open it is over
         state = self.ops.run(
             lambda: (installed(db),),
@@ -293,20 +295,18 @@ class Startup(QObject):
             self.dialog.set_waiting(None)
 
     def _failed(self, exc: BaseException) -> None:
-        from ...services.errors import DomainError, SchemaBehind
+        from ...services.errors import SchemaBehind
 
         if isinstance(exc, SchemaBehind):  # confirmed and migrated: opened again; otherwise the start stops
-            if self._bring_schema_up():
+            from .application import bring_schema_up_at
+
+            if bring_schema_up_at(self.saved or choose_database(self.cli_url).url):
                 self._start_worker()
+            else:
+                self.exit_code = 1
+                self.dialog.done(STOP)
             return
-        message, self.exit_code = failure_text(exc)
-        if self.exit_code == 1:  # not a refusal nor the database's answer: a defect, with its traceback
-            log.error("ouverture de la base de données", exc_info=exc)
-        else:  # in the log file; the standard error gets the one line below, as from the command line
-            log.info(
-                "ouverture de la base de données : %s", message, exc_info=not isinstance(exc, DomainError)
-            )
-        print(message, file=sys.stderr, flush=True)
+        message, self.exit_code = say_failure(exc)
         self.pending = False
         if self.ends_on_failure:
             self.dialog.done(STOP)
@@ -314,21 +314,23 @@ class Startup(QObject):
         SAID_IN_WINDOW.add(message)  # the windowed program does not say it again when the agent quits
         self.dialog.show_error(f"{message}\n{RETRY}")
 
-    def _bring_schema_up(self) -> bool:
-        """A shared server behind this version: its migration is confirmed here (False: the start stops)."""
-        from ...db import make_engine
-        from ..operations import Operations
-        from .application import bring_server_schema_up
+    def change_settings(self) -> None:
+        """« Paramètres de connexion… »: once saved, the start tries again with the new settings (the database
+        opened with the former ones, and the counter screen prepared for it, are let go)."""
+        from .dialogs import connection_settings
 
-        engine = make_engine(self.saved or choose_database(self.cli_url).url)
-        try:
-            if bring_server_schema_up(engine, Operations()):
-                return True
-        finally:
-            engine.dispose()
-        self.exit_code = 1
-        self.dialog.done(STOP)
-        return False
+        if not connection_settings(self.dialog):
+            return
+        db, window, self.db, self.window, self.saved = self.db, self.window, None, None, None
+        self.installed = self.tried = self.preparing = False
+        if window is not None:
+            window.deleteLater()
+        if db is not None:
+            db.engine.dispose()
+        self.dialog.set_waiting(OPENING)  # the former failure hidden
+        self.again = self.working
+        if not self.working:
+            self._start_worker()
 
     def _probe_failed(self, message: str) -> None:
         print(f"Erreur : {message}", file=sys.stderr, flush=True)
