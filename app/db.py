@@ -264,11 +264,14 @@ def ping(engine: Engine) -> None:
 def _reason(exc: DBAPIError) -> str:
     text = str(exc.orig or exc).strip().splitlines()[0] if (exc.orig or exc) else ""
     lowered = text.lower()
-    if "does not exist" in lowered:
+    if "does not exist" in lowered or "n'existe pas" in lowered:
         return "la base n'existe pas"
     if "password authentication failed" in lowered or "authentification" in lowered:
         return "identifiant ou mot de passe refusé"
-    if "connection refused" in lowered or "could not connect" in lowered or "timeout" in lowered:
+    # libpq's own words are English, the system's part is in the PC's language (« Connexion refusée », « Aucune
+    # connexion n'a pu être établie… » on a French Windows): the connection's failure is told by libpq's words.
+    failed_to_connect = "connection to server" in lowered and "failed" in lowered
+    if failed_to_connect or any(w in lowered for w in ("connection refused", "could not connect", "timeout")):
         return "serveur injoignable"
     if "unable to open database file" in lowered:
         return "fichier impossible à ouvrir"

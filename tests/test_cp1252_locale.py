@@ -176,3 +176,20 @@ def test_the_tests_own_files_stay_cp1252_once_qt_started(qapp):
         cp1252_env()  # skips, or fails in the pass
         pytest.skip(f"the run's locale is {LOCALE_ENCODING}")
     assert codecs.lookup(locale.getencoding()).name == "cp1252"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'connection failed: connection to server at "127.0.0.1", port 1 failed: Connexion refusée',
+        'connection failed: connection to server at "srv", port 5432 failed: Aucune connexion n’a pu être établie',
+        'connection failed: connection to server at "srv", port 5432 failed: timeout expired',
+    ],
+)
+def test_an_unreachable_server_is_told_whatever_the_language_of_the_system(message):
+    """libpq's words are English, the system's reason is in the PC's language (found by the cp1252 pass)."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.db import _reason
+
+    assert _reason(OperationalError("connect", {}, Exception(message))) == "serveur injoignable"
