@@ -85,6 +85,7 @@ TESTS=(
   tests/test_layering.py
   tests/test_worker.py
   tests/test_windows_start.py
+  tests/test_windows_counter_start.py
 )
 echo "=== tests sous la locale fr_FR.CP1252 (EncodingWarning = erreur, dépendances comprises) ==="
 exec .venv/bin/python -X warn_default_encoding "${WARNINGS[@]}" -m pytest -p no:cacheprovider --backend sqlite \

@@ -199,7 +199,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.posix_only(reason="POSIX permissions: chmod and the mode bits")
 def test_a_database_file_readable_by_others_is_said_in_french(tmp_path):
     database = tmp_path / "guichet.sqlite3"
     database.write_bytes(b"")
@@ -210,7 +210,7 @@ def test_a_database_file_readable_by_others_is_said_in_french(tmp_path):
     assert files.privacy_warning(database) is None
 
 
-@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.posix_only(reason="POSIX permissions: chmod and the mode bits")
 def test_opening_a_database_makes_its_new_folder_private_and_warns_once_when_the_file_stays_open(
     tmp_path, monkeypatch, caplog
 ):
