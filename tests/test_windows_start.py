@@ -150,7 +150,7 @@ def test_nightly_with_a_loopback_smtp_server_exits_0_and_logs_the_run(demo_copie
     assert sent > 0 and _pending(db) == 0
     log = _log_text()
     assert "INFO app.nightly: nightly: start (python -m app, pid " in log
-    assert "INFO app.nightly: Fin de journée du 26/11/2026, SQLite « " in log
+    assert re.search(r"INFO app\.nightly: Fin de journée du 26/11/2026, (SQLite|PostgreSQL) « ", log)
     assert f"INFO app.nightly: E-mails envoyés : {sent}." in log
     assert "INFO app.nightly: nightly: end, exit code 0" in log
     assert " ERROR " not in log and " WARNING " not in log
@@ -176,7 +176,7 @@ def test_worker_writes_its_start_steps_and_end_in_the_counters_log(demo_copies):
     assert result.returncode == 0, result.stderr
     log = _log_text()
     assert "INFO app.worker: worker: start (python -m app, pid " in log
-    assert "INFO app.worker: Travaux de fond sur SQLite « " in log
+    assert re.search(r"INFO app\.worker: Travaux de fond sur (SQLite|PostgreSQL) « ", log)
     assert re.search(r"INFO app\.worker: Fin de journée du \d\d/\d\d/\d{4} :", log)
     assert "INFO app.worker: worker: end, exit code 0" in log
 
