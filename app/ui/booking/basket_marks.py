@@ -71,18 +71,30 @@ def period_cells(
     return cells
 
 
-def mark_open_days(basket: Basket, activity_id: int, cells: ChildCells, *, waitlist: bool = True) -> int:
-    """Each day that can be booked asked to book (days already asked stay as they are): how many were marked.
-    ``waitlist=False``: not the full days (a place there is a waitlist request, asked by its own click)."""
+def mark_open_days(basket: Basket, activity_id: int, cells: ChildCells) -> int:
+    """Each day that can be booked asked to book (days already asked stay as they are): how many were marked."""
     pending = {(ln.child_id, ln.day) for ln in basket.lines if ln.activity_id == activity_id}
     marked = 0
     for child_id, cell in cells:
-        if not waitlist and cell.waitlist_if_booked:
-            continue
         if cell.can_book and (child_id, cell.day) not in pending:
             basket.toggle(child_id, activity_id, cell.day, Action.ADD)
             marked += 1
     return marked
+
+
+def mark_range(
+    basket: Basket, activity_id: int, cells: ChildCells, lo: date, hi: date, *, waitlist: bool
+) -> str:
+    """The open days of a range from ``lo`` to ``hi`` asked to book; ``waitlist=False`` (a week's label): not the
+    full days (a place there is a waitlist request, asked by its own click). The words that say what was marked."""
+    left_out = [] if waitlist else [(ch, c) for ch, c in cells if c.can_book and c.waitlist_if_booked]
+    marked = mark_open_days(basket, activity_id, [x for x in cells if x not in left_out])
+    span = f"du {short_date(lo, year=False)} au {short_date(hi, year=False)}"
+    text = f"{count(marked, 'jour marqué', 'jours marqués')} {span}."
+    if left_out:
+        full = ", ".join(short_date(d, year=False) for d in sorted({c.day for _child, c in left_out}))
+        text += f" Complet, à cliquer pour la liste d'attente : {full}."
+    return text
 
 
 def copy_text(report: CopyReport) -> str:

@@ -32,7 +32,7 @@ from ..context import CounterContext
 from ..documents.print_preview import PrintPreview, Rendered, rendered
 from ..widgets import keyed
 from .attendance_dialog import AttendanceDialog
-from .basket_marks import copy_text, mark_open_days, names, period_cells, range_cells, toggle_day
+from .basket_marks import copy_text, mark_open_days, mark_range, names, period_cells, range_cells, toggle_day
 from .booking_header import ChildrenRow, Selectors, fill_activities
 from .calendar_grid import CalendarGrid
 from .calendar_paint import ChildMonth, Legend
@@ -284,13 +284,7 @@ class BookingView(QWidget):
         if activity_id is None:
             return
         cells = range_cells(self.views, lo, hi)
-        marked = mark_open_days(self.basket, activity_id, cells, waitlist=waitlist)
-        span = f"du {short_date(lo, year=False)} au {short_date(hi, year=False)}"
-        full = sorted({c.day for _child, c in cells if not waitlist and c.can_book and c.waitlist_if_booked})
-        left = f" Complet, à cliquer pour la liste d'attente : {', '.join(short_date(d, year=False) for d in full)}."
-        self.status.setText(
-            f"{count(marked, 'jour marqué', 'jours marqués')} {span}." + (left if full else "")
-        )
+        self.status.setText(mark_range(self.basket, activity_id, cells, lo, hi, waitlist=waitlist))
         self._show_grid()
 
     def mark_period(self) -> None:
