@@ -11,7 +11,9 @@ import logging
 import sys
 from collections.abc import Callable
 
-CONSOLE_PROGRAM = "guichet-enfance-cli.exe"
+from .config import PACKAGED_COMMAND_LINE
+
+CONSOLE_PROGRAM = f"{PACKAGED_COMMAND_LINE}.exe"
 WINDOW_COMMANDS = {"gui", "screenshots"}
 """Commands that show windows: the others print their result and belong to the console program."""
 TITLE = "Guichet Enfance"
