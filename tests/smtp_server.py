@@ -56,6 +56,16 @@ class Recorder:
         return "250 Message accepted for delivery"
 
 
+def program_env(port: int) -> dict[str, str]:
+    """The program's settings (``GUICHET_SMTP_*``) for a plain SMTP server on loopback at ``port``, with no login."""
+    return {
+        "GUICHET_SMTP_HOST": "127.0.0.1",
+        "GUICHET_SMTP_PORT": str(port),
+        "GUICHET_SMTP_SECURITY": "none",
+        "GUICHET_SMTP_FROM": "enfance@montech.example",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -50,7 +50,7 @@ from tests.helpers import (
     row_counts,
     structure_of,
 )
-from tests.smtp_server import Server
+from tests.smtp_server import Server, program_env
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = paris(date(2026, 11, 26), time(10, 0))
@@ -248,14 +248,7 @@ def test_sending_job_killed_mid_run_then_restarted_sends_each_message_exactly_on
         family_id, (child,) = new_family(db, f"Kill{i}", balance_cents=1300, email=f"kill{i}@example.org")
         _book(db, family_id, child, [date(2026, 12, 28)])
     url = db.engine.url.render_as_string(hide_password=False)
-    env = {
-        **os.environ,
-        "GUICHET_SMTP_HOST": "127.0.0.1",
-        "GUICHET_SMTP_PORT": str(smtp.port),
-        "GUICHET_SMTP_SECURITY": "none",
-        "GUICHET_OUTBOX_LEASE_SECONDS": "1",
-        "GUICHET_SMTP_FROM": "enfance@montech.example",
-    }
+    env = {**os.environ, **program_env(smtp.port), "GUICHET_OUTBOX_LEASE_SECONDS": "1"}
     job = subprocess.Popen(
         [sys.executable, "-m", "app", "nightly", "--db", url, "--date", "2026-11-26"],
         cwd=ROOT,

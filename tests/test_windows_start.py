@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import child_encoding
-from tests.smtp_server import Server, free_port
+from tests.smtp_server import Server, free_port, program_env
 from tests.test_cli import ROOT, run_app
 
 # --- Qt's own words ---------------------------------------------------------------------------------------------
@@ -102,15 +102,6 @@ def _log_text() -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
 
 
-def _smtp_env(port: int) -> dict[str, str]:
-    return {
-        "GUICHET_SMTP_HOST": "127.0.0.1",
-        "GUICHET_SMTP_PORT": str(port),
-        "GUICHET_SMTP_SECURITY": "none",
-        "GUICHET_SMTP_FROM": "enfance@montech.example",
-    }
-
-
 def _pending(db) -> int:
     from app.models import OutboxMessage, OutboxStatus
 
@@ -123,7 +114,7 @@ def test_nightly_with_the_smtp_server_unreachable_exits_4_and_logs_the_failure(d
 
     db = demo_copies()
     url = db.engine.url.render_as_string(hide_password=False)
-    result = run_app("nightly", "--db", url, "--date", "2026-11-26", env=_smtp_env(free_port()))
+    result = run_app("nightly", "--db", url, "--date", "2026-11-26", env=program_env(free_port()))
     assert result.returncode == MAIL_NOT_SENT == 4, result.stderr
     assert "Journée du 26/11/2026 : 36 demandes transmises." in result.stdout  # the day is transmitted
     (line,) = result.stderr.strip().splitlines()  # one French line, nothing in English
@@ -142,7 +133,7 @@ def test_nightly_with_a_loopback_smtp_server_exits_0_and_logs_the_run(demo_copie
     url = db.engine.url.render_as_string(hide_password=False)
     server = Server()
     try:
-        result = run_app("nightly", "--db", url, "--date", "2026-11-26", env=_smtp_env(server.port))
+        result = run_app("nightly", "--db", url, "--date", "2026-11-26", env=program_env(server.port))
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
@@ -169,7 +160,7 @@ def test_worker_writes_its_start_steps_and_end_in_the_counters_log(demo_copies):
     server = Server()
     try:
         result = run_app(
-            "worker", "--once", "--db", url, env={**_smtp_env(server.port), "GUICHET_END_OF_DAY": "00:00"}
+            "worker", "--once", "--db", url, env={**program_env(server.port), "GUICHET_END_OF_DAY": "00:00"}
         )
     finally:
         server.stop()
@@ -371,6 +362,6 @@ def test_worker_once_with_the_smtp_server_unreachable_exits_4(demo_copies):
     url = db.engine.url.render_as_string(hide_password=False)
     assert run_app("nightly", "--db", url, "--date", "2026-11-26", "--no-send").returncode == 0  # mail queued
     assert _pending(db) > 0
-    result = run_app("worker", "--once", "--db", url, env=_smtp_env(free_port()))
+    result = run_app("worker", "--once", "--db", url, env=program_env(free_port()))
     assert result.returncode == MAIL_NOT_SENT, result.stderr
     assert "WARNING app.worker: worker: end, exit code 4" in _log_text()

@@ -49,7 +49,7 @@ from app.web.security import Limits
 from app.worker import END_OF_DAY_JOB, Worker, parse_hour
 from tests.helpers import activity_id, actor, child_encoding, new_family, structure_of
 from tests.payfip_double import PayFiPDouble
-from tests.smtp_server import Server
+from tests.smtp_server import Server, program_env
 from tests.test_online_payments import PAYFIP, family, idop_of
 from tests.test_portal_http import PUBLIC, SECRET, family_with_access, post
 
@@ -221,13 +221,7 @@ def test_the_worker_command_sends_in_rounds_and_stops_on_sigterm(demo_rw, smtp):
     db = demo_rw
     _queue(db, 3, "commande")
     url = db.engine.url.render_as_string(hide_password=False)
-    env = {
-        **os.environ,
-        "GUICHET_SMTP_HOST": "127.0.0.1",
-        "GUICHET_SMTP_PORT": str(smtp.port),
-        "GUICHET_SMTP_SECURITY": "none",
-        "GUICHET_SMTP_FROM": "enfance@montech.example",
-    }
+    env = {**os.environ, **program_env(smtp.port)}
     env.pop("GUICHET_SMTP_USER", None)
     once = subprocess.run(
         [sys.executable, "-m", "app", "worker", "--db", url, "--once", "--end-of-day", "aucune"],
