@@ -118,9 +118,15 @@ def _previous_family(qtbot, window: MainWindow) -> None:
     window.search_next("")  # its outcome closed with Échap: the search focused, its text selected
 
 
-def _wait_dialog(qtbot, getter):
+def _wait_shown(qtbot, getter):
+    """A dialog shown (the mouse needs no active window)."""
     qtbot.waitUntil(lambda: getter() is not None and getter().isVisible(), timeout=10000)
-    dialog = getter()
+    return getter()
+
+
+def _wait_dialog(qtbot, getter):
+    """A dialog shown and active (the keyboard's keys go to it)."""
+    dialog = _wait_shown(qtbot, getter)
     qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=10000)
     return dialog
 
@@ -327,12 +333,6 @@ def _type_over(act: Actions, qtbot, window: MainWindow, text: str, what: str) ->
         window.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10000)
     act.done.append(f"saisie : « {text} » ({what})")
-
-
-def _wait_shown(qtbot, getter):
-    """A dialog shown (the mouse needs no active window)."""
-    qtbot.waitUntil(lambda: getter() is not None and getter().isVisible(), timeout=10000)
-    return getter()
 
 
 def _booked(grid) -> int:
