@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from .files import private_database, private_dir, private_file
+from .files import BACKUPS_FOLDER, private_database, private_dir, private_file
 from .services.errors import DatabaseInUse, DomainError, ValidationError
 
 PREFIX = "guichet-enfance-"
@@ -23,7 +23,7 @@ JOURNAL = "anonymisations.csv"
 
 
 def backup_dir_for(database: Path) -> Path:
-    return database.parent / "sauvegardes"
+    return database.parent / BACKUPS_FOLDER
 
 
 def daily_backup(database: Path, today: date, keep: int = 14, directory: Path | None = None) -> Path | None:

@@ -61,7 +61,7 @@ OTHERS_NAMES = frozenset(
 as icacls prints an unnamed one; « Utilisateurs authentifiés » is matched by its beginning (``_is_others``)."""
 READ_RIGHTS = frozenset({"F", "M", "RX", "R", "GR", "GA", "RD", "MA"})
 DENY_WORDS = frozenset({"DENY", "REFUSER", "REFUS"})  # a refusal, whatever the language of this Windows
-BACKUPS_FOLDER = "sauvegardes"  # ``backup.backup_dir_for``'s, beside the database
+BACKUPS_FOLDER = "sauvegardes"  # the daily copies beside the database (``backup.backup_dir_for``)
 
 
 def icacls_path() -> str:
