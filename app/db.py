@@ -281,7 +281,7 @@ def _reason(exc: DBAPIError) -> str:
 # --- migrations -----------------------------------------------------------------------------------
 
 
-SCHEMA_HEAD = "0012"
+SCHEMA_HEAD = "0013"
 """The newest migration; checked against the migration scripts by a test, so that starting the application
 does not need to load Alembic (it is imported only to migrate)."""
 

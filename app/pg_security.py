@@ -324,8 +324,17 @@ def uninstall(conn: Connection) -> None:
 
 LEGACY_ROLE = "guichet_counter"
 """The server-wide role of the versions before 0009: it loses every right on this database."""
-APPEND_ONLY_TABLES = ("ledger_entries", "payments", "audit_log", "operation_keys", "family_keys")
-"""Read and added to only (a family's key is destroyed by ``guichet_forget_family``, an anonymisation)."""
+APPEND_ONLY_TABLES = (
+    "ledger_entries",
+    "payments",
+    "audit_log",
+    "operation_keys",
+    "family_keys",
+    "cheque_deposits",
+    "cheque_deposit_items",
+)
+"""Read and added to only (a family's key is destroyed by ``guichet_forget_family``, an anonymisation; a cheque
+deposit is never changed once made)."""
 PORTAL_ONLY_TABLES = ("portal_sessions", "portal_login_guards", "portal_attempts")
 """The portal's sessions and attempt counters: the services' role only (a counter could otherwise forge a family's
 session); the counters may end a family's sessions (a new temporary password, an anonymisation)."""

@@ -13,6 +13,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from datetime import time as dt_time
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -23,6 +24,7 @@ from app.models import (
     Activity,
     ActivityDay,
     ActivityKind,
+    CafCategory,
     Child,
     DeadlineKind,
     Family,
@@ -124,6 +126,9 @@ def _setup(
             horizon_days=400,
             **{f"book_deadline_{k}": v for k, v in deadline.items()},
             **{f"cancel_deadline_{k}": v for k, v in deadline.items()},
+            day_starts_at=dt_time(7, 30),
+            day_ends_at=dt_time(18, 30),
+            caf_category=CafCategory.EXTRASCOLAIRE,
         )
         s.add(activity)
         s.flush()

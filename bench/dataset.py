@@ -24,6 +24,7 @@ from app.models import (
     ActivityKind,
     Adult,
     Agent,
+    CafCategory,
     Child,
     DeadlineKind,
     Family,
@@ -154,6 +155,9 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
                 horizon_days=90,
                 **_wed_deadline("book_deadline"),
                 **_wed_deadline("cancel_deadline"),
+                day_starts_at=time(13, 30),
+                day_ends_at=time(18, 30),
+                caf_category=CafCategory.PERISCOLAIRE,
             )
             for i in range(2)
         ]
@@ -167,6 +171,9 @@ def build(db: Database, size: Size, seed: int = 42) -> Loaded:
             "opening_kind": OpeningKind.PERIOD,
             **_counted("book_deadline", 2, "4,5"),
             **_counted("cancel_deadline", 15, ""),
+            "day_starts_at": time(7, 30),
+            "day_ends_at": time(18, 30),
+            "caf_category": CafCategory.EXTRASCOLAIRE,
         }
         pv = Activity(code="CLSH-PV", name="CLSH Petites vacances", **alsh_common)
         ete = Activity(code="CLSH-ETE", name="CLSH Vacances d'été", **alsh_common)

@@ -10,6 +10,7 @@ from app.models import (
     Activity,
     ActivityDay,
     ActivityKind,
+    CafCategory,
     Child,
     DeadlineKind,
     Family,
@@ -55,6 +56,9 @@ def activity(
         cancel_deadline_skip_public_holidays=False,
         cancel_deadline_weekday=None,
         cancel_deadline_at=time(23, 59),
+        day_starts_at=time(7, 30),
+        day_ends_at=time(18, 30),
+        caf_category=CafCategory.EXTRASCOLAIRE,
     )
     session.add(a)
     session.flush()

@@ -19,7 +19,9 @@ from .enums import (
     ActivityKind,
     AidKind,
     Attendance,
+    CafCategory,
     ClosingStatus,
+    ContactKind,
     DeadlineKind,
     LedgerKind,
     OnlinePaymentStatus,
@@ -35,6 +37,8 @@ from .enums import (
 from .family import (
     Adult,
     Child,
+    ChildContact,
+    ChildHealth,
     Family,
     FamilyKey,
     PortalAttempt,
@@ -44,6 +48,9 @@ from .family import (
 )
 from .money import (
     AidType,
+    ChequeDeposit,
+    ChequeDepositItem,
+    DepositCounter,
     FamilyAid,
     LedgerEntry,
     OnlinePayment,
@@ -58,6 +65,13 @@ from .organisation import Agent, LoginFailure, Structure, TownSetting, agent_str
 from .reservation import Reservation
 
 __all__ = [
+    "DepositCounter",
+    "ChequeDepositItem",
+    "ChequeDeposit",
+    "ChildHealth",
+    "ChildContact",
+    "ContactKind",
+    "CafCategory",
     "configure",
     "table_of",
     "LIVE_STATUSES",

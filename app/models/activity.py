@@ -10,7 +10,15 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Time, Uniqu
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from .base import Base, str_enum
-from .enums import ActivityKind, DeadlineKind, OpeningKind, PeriodOpeningRule, PeriodScope, WalletKind
+from .enums import (
+    ActivityKind,
+    CafCategory,
+    DeadlineKind,
+    OpeningKind,
+    PeriodOpeningRule,
+    PeriodScope,
+    WalletKind,
+)
 
 if TYPE_CHECKING:
     from .organisation import Structure
@@ -54,6 +62,8 @@ class Activity(Base):
             "cancel_deadline_weekday IS NULL OR cancel_deadline_weekday BETWEEN 0 AND 6", name="cancel_wd"
         ),
         CheckConstraint("period_opening_weeks IS NULL OR period_opening_weeks >= 0", name="opening_weeks"),
+        CheckConstraint("meal_cents >= 0", name="meal_non_negative"),
+        CheckConstraint("day_ends_at > day_starts_at", name="day_hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +74,15 @@ class Activity(Base):
     wallet_kind: Mapped[WalletKind] = mapped_column(str_enum(WalletKind, "wallet_kind"))
     price_cents: Mapped[int] = mapped_column(Integer)
     default_capacity: Mapped[int] = mapped_column(Integer)
+    meal_cents: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", info={"label": "part repas du prix"}
+    )
+    """The meal part of a day's price (« frais de nourriture »): left out of the childcare tax certificate."""
+    day_starts_at: Mapped[time] = mapped_column(Time, info={"label": "heure d'ouverture"})
+    day_ends_at: Mapped[time] = mapped_column(Time, info={"label": "heure de fermeture"})
+    """A day's opening hours: the hours a day present counts for the CAF (13:30–18:30 = 5 h)."""
+    caf_category: Mapped[CafCategory] = mapped_column(str_enum(CafCategory, "caf_category"))
+    """Périscolaire (the Wednesdays) or extrascolaire (the holidays), as the CAF counts its hours."""
     waitlist_enabled: Mapped[bool] = mapped_column(default=True)
     active: Mapped[bool] = mapped_column(default=True)
     opening_kind: Mapped[OpeningKind] = mapped_column(str_enum(OpeningKind, "opening_kind"))

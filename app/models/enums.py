@@ -119,3 +119,18 @@ class OutboxStatus(enum.StrEnum):
 class ClosingStatus(enum.StrEnum):
     CLOSED = "closed"
     VALIDATED = "validated"
+
+
+class CafCategory(enum.StrEnum):
+    """How the CAF's prestation de service counts an activity's hours: the Wednesdays are périscolaire since the
+    Plan mercredi, the holidays extrascolaire."""
+
+    PERISCOLAIRE = "periscolaire"
+    EXTRASCOLAIRE = "extrascolaire"
+
+
+class ContactKind(enum.StrEnum):
+    """A person on a child's health and emergency file: to call in an emergency, or allowed to pick the child up."""
+
+    EMERGENCY = "emergency"
+    PICKUP = "pickup"

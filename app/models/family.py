@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from .base import Base, str_enum
+from .enums import ContactKind
 
 if TYPE_CHECKING:
     from .money import FamilyAid, Wallet
@@ -89,6 +90,12 @@ class Child(Base):
     notes: Mapped[str] = mapped_column(Text, default="", info={"label": "notes", "length": 2000})
 
     family: Mapped[Family] = relationship(back_populates="children")
+    health: Mapped[ChildHealth | None] = relationship(
+        back_populates="child", cascade="all, delete-orphan", uselist=False
+    )
+    contacts: Mapped[list[ChildContact]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", order_by="ChildContact.position"
+    )
 
     @property
     def full_name(self) -> str:
@@ -96,6 +103,51 @@ class Child(Base):
 
     def __repr__(self) -> str:
         return f"Child({self.id}, {self.full_name!r})"
+
+
+class ChildHealth(Base):
+    """A child's health and emergency file (« fiche sanitaire »): sensitive data (GDPR art. 9), seen only by the
+    agents with the right to it (``Agent.health_access``) and by the family itself, erased by an anonymisation.
+    The authorisations are None until the family answered; each answer has its date."""
+
+    __tablename__ = "child_health"
+    __table_args__ = (CheckConstraint("pai OR pai_until IS NULL", name="pai_until_only_with_pai"),)
+
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), primary_key=True)
+    has_allergy: Mapped[bool] = mapped_column(default=False)
+    allergies: Mapped[str] = mapped_column(Text, default="", info={"label": "allergies", "length": 1000})
+    pai: Mapped[bool] = mapped_column(default=False)
+    """A PAI (plan d'accueil individualisé) is in force."""
+    pai_until: Mapped[date | None]
+    diet: Mapped[str] = mapped_column(String(200), default="", info={"label": "régime alimentaire"})
+    doctor_name: Mapped[str] = mapped_column(String(120), default="", info={"label": "médecin traitant"})
+    doctor_phone: Mapped[str] = mapped_column(String(30), default="", info={"label": "téléphone du médecin"})
+    photos_allowed: Mapped[bool | None]
+    photos_answered_on: Mapped[date | None]
+    leave_alone_allowed: Mapped[bool | None]
+    leave_alone_answered_on: Mapped[date | None]
+    medical_allowed: Mapped[bool | None]
+    """Intervention médicale et chirurgicale d'urgence."""
+    medical_answered_on: Mapped[date | None]
+    updated_at: Mapped[datetime]
+
+    child: Mapped[Child] = relationship(back_populates="health")
+
+
+class ChildContact(Base):
+    """Someone to call in an emergency, or allowed to pick the child up, on the child's health file."""
+
+    __tablename__ = "child_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind, "contact_kind"))
+    name: Mapped[str] = mapped_column(String(120), info={"label": "nom du contact"})
+    relation: Mapped[str] = mapped_column(String(60), default="", info={"label": "lien avec l'enfant"})
+    phone: Mapped[str] = mapped_column(String(30), default="", info={"label": "téléphone du contact"})
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    child: Mapped[Child] = relationship(back_populates="contacts")
 
 
 class PortalResetToken(Base):

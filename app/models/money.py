@@ -121,6 +121,56 @@ class Payment(Base):
     wallet: Mapped[Wallet] = relationship()
 
 
+class DepositCounter(Base):
+    """Last cheque deposit sequence per structure and year; its row is locked to number without gaps."""
+
+    __tablename__ = "deposit_counters"
+
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("structures.id", ondelete="RESTRICT"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChequeDeposit(Base):
+    """Bordereau de remise de chèques: the cheques a régisseur takes to the bank or the Trésor together, numbered
+    per structure and year without gaps (``REM-2026-0001``). Never changed once made."""
+
+    __tablename__ = "cheque_deposits"
+    __table_args__ = (
+        UniqueConstraint("structure_id", "year", "seq"),
+        UniqueConstraint("structure_id", "number"),
+        CheckConstraint("seq > 0", name="seq_positive"),
+        CheckConstraint("cheque_count > 0", name="count_positive"),
+        CheckConstraint("total_cents > 0", name="total_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    structure_id: Mapped[int] = mapped_column(ForeignKey("structures.id", ondelete="RESTRICT"))
+    year: Mapped[int]
+    seq: Mapped[int]
+    number: Mapped[str] = mapped_column(String(20))
+    business_date: Mapped[date]
+    created_at: Mapped[datetime]
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="RESTRICT"))
+    cheque_count: Mapped[int]
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+
+    items: Mapped[list[ChequeDepositItem]] = relationship(order_by="ChequeDepositItem.payment_id")
+
+
+class ChequeDepositItem(Base):
+    """One cheque (a payment by cheque) in a deposit: a cheque is in one deposit at most (its primary key)."""
+
+    __tablename__ = "cheque_deposit_items"
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(ForeignKey("cheque_deposits.id", ondelete="RESTRICT"), index=True)
+
+    payment: Mapped[Payment] = relationship()
+
+
 class AidType(Base):
     """Catalogue of aids (CAF "Aide au temps libre", MSA "Pass accueil", employer aid…)."""
 

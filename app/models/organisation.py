@@ -46,6 +46,12 @@ class Structure(Base):
         String(160), default="", server_default="", info={"label": "acte constitutif de la régie"}
     )
     """The act that created it (« arrêté n° 2019-042 du 3 juin 2019 »)."""
+    siret: Mapped[str] = mapped_column(String(14), default="", server_default="", info={"label": "SIRET"})
+    """The organiser's SIRET (14 digits), printed on the childcare tax certificate."""
+    regisseur_name: Mapped[str] = mapped_column(
+        String(120), default="", server_default="", info={"label": "nom du régisseur"}
+    )
+    """Who signs the régie's papers (the tax certificates, the cheque deposit slips)."""
 
     activities: Mapped[list[Activity]] = relationship(back_populates="structure")
 
@@ -71,6 +77,9 @@ class Agent(Base):
     """Wrong passwords in a row from every workstation together (``LoginFailure`` counts them per workstation)."""
     locked_until: Mapped[datetime | None]
     """Locked on every workstation (many failures from several of them) until then."""
+    health_access: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Sees the children's health files (GDPR art. 9): the Famille tab's « Fiche sanitaire » and the attendance
+    list's health page. Given by an administrator to the agents who print the lists for the animators."""
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     """Set by an administrator's password reset: the agent chooses a new password at the next login."""
     system: Mapped[bool] = mapped_column(default=False, server_default=false())

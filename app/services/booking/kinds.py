@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 from ...models import (
     ActivityKind,
+    CafCategory,
     DeadlineKind,
     DeadlineRule,
     OpeningKind,
@@ -173,6 +174,11 @@ class Policy:
     period_opening_rule: PeriodOpeningRule = PeriodOpeningRule.WEEKS_BEFORE
     period_opening_weeks: int | None = 5
     period_opening_fixed: str | None = None
+    day_starts_at: time = time(7, 30)
+    day_ends_at: time = time(18, 30)
+    """A day's opening hours: the hours a day present counts for the CAF."""
+    caf_category: CafCategory = CafCategory.EXTRASCOLAIRE
+    """How the CAF counts its hours: the holidays are extrascolaire, the Wednesdays périscolaire."""
 
 
 @dataclass(frozen=True)
@@ -209,7 +215,15 @@ _ENTRIES = (
         long_label="l'ALAE du mercredi",
         days_text="les mercredis hors vacances scolaires, jours fériés et fermetures",
         policy=Policy(
-            WalletKind.ALAE, OpeningKind.ROLLING, 90, ALAE_DEADLINE, ALAE_DEADLINE, waitlist_enabled=False
+            WalletKind.ALAE,
+            OpeningKind.ROLLING,
+            90,
+            ALAE_DEADLINE,
+            ALAE_DEADLINE,
+            waitlist_enabled=False,
+            day_starts_at=time(13, 30),
+            day_ends_at=time(18, 30),
+            caf_category=CafCategory.PERISCOLAIRE,
         ),
         price_cents=650,
         default_capacity=30,
@@ -224,7 +238,15 @@ _ENTRIES = (
         long_label="l'ALSH des vacances",
         days_text="les jours de semaine des vacances scolaires, hors jours fériés et fermetures",
         policy=Policy(
-            WalletKind.ALSH, OpeningKind.PERIOD, None, ALSH_BOOKING, ALSH_CANCEL, waitlist_enabled=True
+            WalletKind.ALSH,
+            OpeningKind.PERIOD,
+            None,
+            ALSH_BOOKING,
+            ALSH_CANCEL,
+            waitlist_enabled=True,
+            day_starts_at=time(7, 30),
+            day_ends_at=time(18, 30),
+            caf_category=CafCategory.EXTRASCOLAIRE,
         ),
         price_cents=1300,
         default_capacity=24,

@@ -251,6 +251,9 @@ def _validated(data: ActivityInput) -> dict[str, object]:
         "period_opening_rule": PeriodOpeningRule(rule),
         "period_opening_weeks": weeks,
         "period_opening_fixed": fixed,
+        "day_starts_at": policy.day_starts_at,
+        "day_ends_at": policy.day_ends_at,
+        "caf_category": policy.caf_category,
     }
 
 

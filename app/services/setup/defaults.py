@@ -75,6 +75,9 @@ def new_activity(structure_id: int, template: ActivityTemplate) -> Activity:
         period_opening_rule=policy.period_opening_rule,
         period_opening_weeks=policy.period_opening_weeks,
         period_opening_fixed=policy.period_opening_fixed,
+        day_starts_at=policy.day_starts_at,
+        day_ends_at=policy.day_ends_at,
+        caf_category=policy.caf_category,
     )
 
 
