@@ -115,3 +115,66 @@ def test_going_back_before_the_online_payments_is_refused_once_one_is_recorded(e
         command.downgrade(alembic_config(engine), "0006")
     assert current_revision(engine) == "0007"
     engine.dispose()
+
+
+def test_activities_of_an_older_schema_get_their_kinds_hours_and_caf_category(empty_url):
+    """0013 fills the new columns of existing activities from their kind: ALAE 13:30–18:30 périscolaire, ALSH
+    7:30–18:30 extrascolaire, no meal part."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from app.db import alembic_config
+
+    engine = make_engine(empty_url)
+    command.upgrade(alembic_config(engine), "0012")
+    deadline = {
+        "kind": "counted_days",
+        "days": 2,
+        "skip_weekdays": "",
+        "skip_public_holidays": False,
+        "at": "23:59:00",
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO structures (code, name, address, postal_code, city, phone, email, school_zone) VALUES ('S', 'ALSH', '', '', '', '', '', 'C')"
+            )
+        )
+        for code, kind, wallet, opening in (
+            ("ALAE", "alae_wednesday", "alae", "rolling"),
+            ("CLSH", "alsh_holidays", "alsh", "period"),
+        ):
+            columns = {
+                "structure_id": 1,
+                "code": code,
+                "name": code,
+                "kind": kind,
+                "wallet_kind": wallet,
+                "price_cents": 1300,
+                "default_capacity": 24,
+                "waitlist_enabled": True,
+                "active": True,
+                "opening_kind": opening,
+            }
+            for prefix in ("book_deadline", "cancel_deadline"):
+                columns |= {f"{prefix}_{k}": v for k, v in deadline.items()}
+            names = ", ".join(columns)
+            conn.execute(
+                sa.text(f"INSERT INTO activities ({names}) VALUES ({', '.join(':' + c for c in columns)})"),
+                columns,
+            )
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT code, day_starts_at, day_ends_at, caf_category, meal_cents FROM activities ORDER BY code"
+            )
+        ).all()
+    as_time = [
+        (code, str(start)[:5], str(end)[:5], category, meal) for code, start, end, category, meal in rows
+    ]
+    assert as_time == [
+        ("ALAE", "13:30", "18:30", "periscolaire", 0),
+        ("CLSH", "07:30", "18:30", "extrascolaire", 0),
+    ]
+    engine.dispose()
