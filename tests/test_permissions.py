@@ -173,6 +173,21 @@ def _payment(w: World) -> int:
     ).payment_id
 
 
+def _cheque(w: World) -> int:
+    """A cheque taken by the agent, not yet deposited (a new number each time)."""
+    from app.models import PaymentMethod
+    from app.services.money.payments import PaymentInput, record_payment
+
+    data = PaymentInput(w.family_id, W.ALSH, PaymentMethod.CHEQUE, "10", "CIC", f"{1000 + w.fresh()}")
+    return record_payment(w.db, w.people["agent"], w.sid, data, key=_key()).payment_id
+
+
+def _deposit(w: World) -> int:
+    from app.services.money.deposits import create_deposit
+
+    return create_deposit(w.db, w.admin, w.sid, [_cheque(w)], key=_key()).id
+
+
 def _activity(w: World) -> int:
     from app.services.setup.activities import ActivityInput, create_activity
 
@@ -424,6 +439,14 @@ SAMPLES: dict[str, Sample] = {
     "money.online.start_online_payment": _start_online,
     "money.online.save_payment_settings": lambda w: _with(
         "money.online.save_payment_settings", w, w.sid, _settings()
+    ),
+    "money.deposits.undeposited_cheques": lambda w: _with("money.deposits.undeposited_cheques", w, w.sid),
+    "money.deposits.create_deposit": lambda w: _with(
+        "money.deposits.create_deposit", w, w.sid, [_cheque(w)], key=_key()
+    ),
+    "money.deposits.past_deposits": lambda w: _with("money.deposits.past_deposits", w, w.sid),
+    "documents.deposit_slip.deposit_slip_pdf": lambda w: _with(
+        "documents.deposit_slip.deposit_slip_pdf", w, _deposit(w)
     ),
     "setup.agents.create_agent": lambda w: _with(
         "setup.agents.create_agent", w, f"nouvel{w.fresh()}", "Nouvel Agent", Role.AGENT, [w.sid]

@@ -71,6 +71,11 @@ RULES: dict[str, Rule] = {
     "money.cash_closing.close_late": Rule(SUPERVISOR, "clôturer en retard la caisse d'un jour passé"),
     "money.online.start_online_payment": Rule(None, "payer en ligne", family=True),
     "money.online.save_payment_settings": Rule(ADMIN, "régler le paiement en ligne d'une structure"),
+    "money.deposits.undeposited_cheques": Rule(SUPERVISOR, "lire les chèques à remettre en banque"),
+    "money.deposits.create_deposit": Rule(SUPERVISOR, "faire un bordereau de remise de chèques"),
+    "money.deposits.past_deposits": Rule(SUPERVISOR, "lire les bordereaux de remise de chèques"),
+    # --- documents
+    "documents.deposit_slip.deposit_slip_pdf": Rule(SUPERVISOR, "imprimer un bordereau de remise de chèques"),
     # --- setting up a town
     "setup.agents.create_agent": Rule(ADMIN, "créer un agent"),
     "setup.agents.set_role": Rule(ADMIN, "changer le rôle d'un agent"),
@@ -113,6 +118,7 @@ SCREENS: dict[str, str] = {
     "payment.adjust": "money.payments.adjust",
     "closing.validate": "money.cash_closing.validate_closing",
     "closing.late": "money.cash_closing.close_late",
+    "closing.deposit": "money.deposits.create_deposit",
     "family.anonymise": "families.forgetting.anonymise_family",
 }
 """What a screen offers, by the service it calls: the screen asks ``may`` with the rule of that service."""
