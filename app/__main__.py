@@ -251,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         "export-families", parents=[common], help="exporter toutes les familles (format de l'import)"
     )
     exp.add_argument("file", metavar="FICHIER.csv")
+    caf = sub.add_parser(
+        "caf-hours", parents=[common], help="les heures CAF d'une période (FICHIER .xlsx, .csv ou .pdf)"
+    )
+    caf.add_argument("--from", dest="start", type=_date, required=True, help="premier jour (AAAA-MM-JJ)")
+    caf.add_argument("--to", dest="end", type=_date, required=True, help="dernier jour (AAAA-MM-JJ)")
+    caf.add_argument("--structure", metavar="CODE", help="une structure (défaut : toutes)")
+    caf.add_argument("file", metavar="FICHIER")
 
     web = sub.add_parser(
         "portal", parents=[common], help="le portail famille (serveur web, pour un essai ou un poste)"
@@ -316,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_import_families(args)
         if command == "export-families":
             return cmd_export_families(args)
+        if command == "caf-hours":
+            return cmd_caf_hours(args)
         if command == "portal":
             return cmd_portal(args)
         return cmd_gui(args)
@@ -840,6 +849,26 @@ def cmd_export_families(args: argparse.Namespace) -> int:
     write_document(Path(args.file), content, private=True)  # FileNotWritable: one French line, exit 2
     lines = content.count(b"\n") - 1
     print(f"{args.file} : {count(lines, 'ligne exportée', 'lignes exportées')}.")
+    return 0
+
+
+def cmd_caf_hours(args: argparse.Namespace) -> int:
+    """The CAF's hours of a period in the file's format (its suffix); a French line and exit 2 when refused."""
+    from pathlib import Path
+
+    from .bootstrap import open_database
+    from .files import write_document
+    from .services.booking.caf_hours import caf_hours, structure_by_code
+    from .services.documents.caf_hours import CafFormat, caf_file
+
+    path = Path(args.file)
+    fmt = CafFormat.of(path.suffix)
+    db = open_database(getattr(args, "db", None), create=False)
+    actor = _command_line_actor(db)
+    structure_id = structure_by_code(db, args.structure) if args.structure else None
+    report = caf_hours(db, actor, args.start, args.end, structure_id)
+    write_document(path, caf_file(report, fmt, actor.name))
+    print(f"{args.file} : heures CAF {report.period_text}, {report.scope_text}.")
     return 0
 
 

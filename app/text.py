@@ -230,3 +230,24 @@ def debit_warning(amount: str) -> str:
         f"Attention : votre compte est débiteur de {amount} ; merci de le régulariser au guichet ou par paiement "
         "en ligne, sans quoi aucune nouvelle réservation ne pourra être acceptée."
     )
+
+
+# --- hours (the CAF's hours) -------------------------------------------------------------------------------
+
+
+def hours_number(minutes: int) -> str:
+    """``330`` → ``"5,5"``, ``20`` → ``"0,33"``, ``74100`` → ``"1235"``: hours with a decimal comma (two decimals
+    at most, rounded), no thousands separator — what a French spreadsheet reads back as a number."""
+    return format_decimal(round(Decimal(minutes) / 60, 2), "0.##", locale=LOCALE)
+
+
+def hours_text(minutes: int) -> str:
+    """``330`` → ``"5,5 h"``, ``74100`` → ``"1 235 h"``: decimal hours for a reader (a narrow no-break space
+    between the thousands)."""
+    return format_decimal(round(Decimal(minutes) / 60, 2), "#,##0.##", locale=LOCALE) + "\xa0h"
+
+
+def duration_text(minutes: int) -> str:
+    """``300`` → ``"5 h"``, ``330`` → ``"5 h 30"``, ``605`` → ``"10 h 05"``: a day's opening hours."""
+    h, m = divmod(minutes, 60)
+    return f"{h}\xa0h" if m == 0 else f"{h}\xa0h\xa0{m:02d}"

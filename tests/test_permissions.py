@@ -421,6 +421,9 @@ SAMPLES: dict[str, Sample] = {
     "money.payments.adjust": lambda w: _with(
         "money.payments.adjust", w, w.sid, w.family_id, W.ALSH, "-1", "correction", key=_key()
     ),
+    "booking.caf_hours.caf_hours": lambda w: _with(
+        "booking.caf_hours.caf_hours", w, date(2026, 10, 1), date(2026, 10, 31), w.sid
+    ),
     "money.cash_closing.day_expected": lambda w: _with("money.cash_closing.day_expected", w, w.sid),
     "money.cash_closing.close_cash": lambda w: _with(
         "money.cash_closing.close_cash",

@@ -48,6 +48,7 @@ RULES: dict[str, Rule] = {
     "booking.days.set_capacity": Rule(SUPERVISOR, "changer la capacité d'une journée"),
     "booking.days.reorder": Rule(SUPERVISOR, "réordonner une liste d'attente"),
     "booking.days.close_day": Rule(SUPERVISOR, "fermer une journée"),
+    "booking.caf_hours.caf_hours": Rule(SUPERVISOR, "lire les heures CAF"),
     # --- families
     "families.edit.create_family": Rule(AGENT, "créer une famille"),
     "families.edit.update_family": Rule(AGENT, "modifier une famille"),

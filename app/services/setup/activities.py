@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, time
 from typing import Annotated
 
 from sqlalchemy import delete, func, select
@@ -17,6 +17,7 @@ from ...models import (
     Activity,
     ActivityDay,
     ActivityKind,
+    CafCategory,
     DeadlineKind,
     DeadlineRule,
     OpeningKind,
@@ -77,6 +78,13 @@ class ActivityInput:
     cancel: DeadlineRule | None = None
     opening_kind: OpeningKind | None = None
     horizon_days: int | None = None
+    day_starts_at: Annotated[str | None, Text(max_len=10, label="heure d'ouverture")] = None
+    """A day's opening hours as typed ("13:30", "13h30"); None: kept (a new activity: its kind's)."""
+    day_ends_at: Annotated[str | None, Text(max_len=10, label="heure de fermeture")] = None
+    caf_category: CafCategory | None = None
+    """Périscolaire or extrascolaire for the CAF's hours; None: kept (a new activity: its kind's)."""
+    meal: Annotated[str | None, Text(max_len=30, label="part repas du prix")] = None
+    """The meal part of the day price, typed like the price; None: kept (a new activity: 0)."""
 
 
 def _check_text_name(name: str) -> str:
@@ -101,6 +109,47 @@ def _check_capacity(capacity: int) -> int:
     if not isinstance(capacity, int) or not 0 <= capacity <= MAX_CAPACITY:
         raise ValidationError(f"La capacité par défaut doit être comprise entre 0 et {MAX_CAPACITY}.")
     return capacity
+
+
+def _check_hour(text: str, label: str) -> time:
+    """ "13:30", "13h30", "13 h", "8h05" → a time of day; a French message for anything else."""
+    raw = " ".join(text.split())
+    m = re.fullmatch(r"([0-9]{1,2}) ?[:hH] ?([0-9]{2})?", raw) or re.fullmatch(r"([0-9]{1,2})()", raw)
+    if m is None or int(m.group(1)) > 23 or (m.group(2) and int(m.group(2)) > 59):
+        raise ValidationError(f"{label} invalide : « {raw[:10]} » (une heure, ex. 13:30 ou 13h30).")
+    return time(int(m.group(1)), int(m.group(2) or 0))
+
+
+def _day_values(data: ActivityInput) -> dict[str, object]:
+    """The opening hours, the CAF category and the meal part given in the form (only those given)."""
+    values: dict[str, object] = {}
+    if data.day_starts_at is not None:
+        values["day_starts_at"] = _check_hour(data.day_starts_at, "Heure d'ouverture")
+    if data.day_ends_at is not None:
+        values["day_ends_at"] = _check_hour(data.day_ends_at, "Heure de fermeture")
+    if data.caf_category is not None:
+        values["caf_category"] = CafCategory(data.caf_category)
+    if data.meal is not None:
+        meal = parse_amount(data.meal) if data.meal.strip() else 0
+        if meal < 0:
+            raise ValidationError("La part repas du prix ne peut pas être négative.")
+        values["meal_cents"] = meal
+    return values
+
+
+def _check_day(a: Activity) -> None:
+    """What the activity holds once the form is applied: a day ends after it starts, the meal part within the
+    price."""
+    if a.day_ends_at <= a.day_starts_at:
+        raise ValidationError(
+            f"La journée finit après son début : fermeture à {a.day_ends_at:%H:%M}, ouverture à "
+            f"{a.day_starts_at:%H:%M}."
+        )
+    if a.meal_cents > a.price_cents:
+        raise ValidationError(
+            f"La part repas ({format_eur(a.meal_cents)}) ne peut pas dépasser le prix de la journée "
+            f"({format_eur(a.price_cents)})."
+        )
 
 
 def _fixed_opening(text: str | None) -> str | None:
@@ -223,6 +272,10 @@ def _snapshot(a: Activity) -> dict[str, object]:
         "period_opening_rule": a.period_opening_rule,
         "period_opening_weeks": a.period_opening_weeks,
         "period_opening_fixed": a.period_opening_fixed,
+        "day_starts_at": f"{a.day_starts_at:%H:%M}",
+        "day_ends_at": f"{a.day_ends_at:%H:%M}",
+        "caf_category": a.caf_category,
+        "meal_cents": a.meal_cents,
     }
 
 
@@ -251,10 +304,7 @@ def _validated(data: ActivityInput) -> dict[str, object]:
         "period_opening_rule": PeriodOpeningRule(rule),
         "period_opening_weeks": weeks,
         "period_opening_fixed": fixed,
-        "day_starts_at": policy.day_starts_at,
-        "day_ends_at": policy.day_ends_at,
-        "caf_category": policy.caf_category,
-    }
+    } | _day_values(data)
 
 
 def _policy_of(data: ActivityInput) -> tuple[DeadlineRule, DeadlineRule, OpeningKind, int | None]:
@@ -287,7 +337,13 @@ def _full_snapshot(a: Activity) -> dict[str, object]:
 @checked
 def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
     """A new activity with the seed's booking policy for its kind unless the form gives one. Returns its id."""
-    values = _validated(data)
+    policy = policy_for(data.kind)
+    values = {
+        "day_starts_at": policy.day_starts_at,
+        "day_ends_at": policy.day_ends_at,
+        "caf_category": policy.caf_category,
+        "meal_cents": 0,
+    } | _validated(data)
     brackets = check_brackets(data.brackets)
     booking, cancel, opening_kind, horizon = _policy_of(data)
 
@@ -304,6 +360,7 @@ def create_activity(db: Database, actor: Actor, data: ActivityInput) -> int:
             cancel_deadline=cancel,
             **values,
         )
+        _check_day(activity)
         activity.brackets = [PriceBracket(qf_min=lo, qf_max=hi, price_cents=p) for lo, hi, p in brackets]
         s.add(activity)
         s.flush()
@@ -352,6 +409,7 @@ def save_activity(db: Database, actor: Actor, activity_id: int, data: ActivityIn
         a.structure_id = data.structure_id
         a.booking_deadline, a.cancel_deadline = booking, cancel
         a.opening_kind, a.horizon_days = opening_kind, horizon
+        _check_day(a)
         _apply_brackets(s, a, brackets)
         s.flush()
         audit.record(
@@ -584,6 +642,10 @@ class ActivityDetail:
     period_opening_fixed: str | None
     days: int
     booked: bool
+    day_starts_at: time = time(7, 30)
+    day_ends_at: time = time(18, 30)
+    caf_category: CafCategory = CafCategory.EXTRASCOLAIRE
+    meal_cents: int = 0
 
 
 @checked
@@ -620,6 +682,10 @@ def activity_details(db: Database, *, include_archived: bool = True) -> list[Act
                 a.period_opening_fixed,
                 days.get(a.id, 0),
                 a.id in booked,
+                a.day_starts_at,
+                a.day_ends_at,
+                a.caf_category,
+                a.meal_cents,
             )
             for a in s.scalars(stmt.order_by(Activity.structure_id, Activity.name))
         ]
