@@ -530,7 +530,25 @@ SAMPLES: dict[str, Sample] = {
     "setup.town_settings.save_portal_address": lambda w: _with(
         "setup.town_settings.save_portal_address", w, f"https://portail{w.fresh()}.ville.example"
     ),
+    "documents.tax_certificate.tax_certificate_pdf": lambda w: _with(
+        "documents.tax_certificate.tax_certificate_pdf", w, w.family_id, *_eligible(w)
+    ),
+    "documents.tax_certificate.tax_certificates_batch": lambda w: _with(
+        "documents.tax_certificate.tax_certificates_batch",
+        w,
+        2025,
+        str(w.request.getfixturevalue("tmp_path")),
+    ),
 }
+
+
+def _eligible(w: World) -> tuple[int, int]:
+    """A year and structure for which the family has a childcare tax certificate (a child of 4, a day charged)."""
+    from tests.test_tax_certificates import eligible_child_day
+
+    if "eligible" not in w.__dict__:
+        w.__dict__["eligible"] = eligible_child_day(w.db, w.family_id)
+    return w.__dict__["eligible"]
 
 
 def _reorder_args(w: World) -> tuple[int, list[int]]:

@@ -272,3 +272,11 @@ class OutcomeUnknown(DomainError):
             f"La connexion au serveur a été perdue au moment d'enregistrer : l'opération a peut-être été "
             f"enregistrée. {then}"
         )
+
+
+class FutureYear(ValidationError):
+    """A childcare tax certificate asked for a year not begun: nothing printed, nothing written."""
+
+
+class NothingEligible(NotFound):
+    """No childcare tax certificate: nothing charged in that year for a child under 6 on 1 January."""

@@ -103,6 +103,13 @@ RULES: dict[str, Rule] = {
     "setup.structures.create_structure": Rule(ADMIN, "créer une structure"),
     "setup.structures.update_structure": Rule(ADMIN, "modifier une structure"),
     "setup.town_settings.save_portal_address": Rule(ADMIN, "régler l'adresse du portail famille"),
+    # --- the childcare tax certificates
+    "documents.tax_certificate.tax_certificate_pdf": Rule(
+        AGENT, "imprimer une attestation de frais de garde", family=True
+    ),
+    "documents.tax_certificate.tax_certificates_batch": Rule(
+        SUPERVISOR, "éditer les attestations de frais de garde de l'année"
+    ),
 }
 """Service (its module under ``app.services`` and its name) → who may call it. Every public service that takes an
 ``actor`` is here (a test checks it); the others read data and need no role."""
@@ -121,6 +128,7 @@ SCREENS: dict[str, str] = {
     "closing.late": "money.cash_closing.close_late",
     "closing.deposit": "money.deposits.create_deposit",
     "family.anonymise": "families.forgetting.anonymise_family",
+    "administration.tax_certificates": "documents.tax_certificate.tax_certificates_batch",
 }
 """What a screen offers, by the service it calls: the screen asks ``may`` with the rule of that service."""
 

@@ -21,6 +21,7 @@ NAV = [
     ("/soldes", "Soldes et paiements"),
     ("/reserver", "Réserver"),
     ("/reservations", "Mes réservations"),
+    ("/attestations", "Mes attestations"),
     ("/compte", "Mon compte"),
 ]
 

@@ -40,6 +40,10 @@ class StructureInput:
     """The régie de recettes (« Régie enfance-jeunesse de Montech »), printed on receipts and the arrêté."""
     regie_act: Annotated[str, Text(Structure.regie_act)] = ""
     """The act that created it (« arrêté n° 2019-042 du 3 juin 2019 »)."""
+    siret: Annotated[str, Text(max_len=40, label="SIRET")] = ""
+    """The organiser's SIRET (14 digits, spaces allowed when typed), printed on the childcare tax certificates."""
+    regisseur_name: Annotated[str, Text(Structure.regisseur_name)] = ""
+    """Who signs the régie's papers (the tax certificates)."""
     logo: bytes | None = None
     """PNG or JPEG bytes (at most 1 Mo); None keeps the current logo (or the application's)."""
     remove_logo: bool = False
@@ -61,6 +65,26 @@ def check_logo(content: bytes) -> bytes:
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the same answer for the agent
         raise FieldErrors({"logo": "Le logo n'est pas une image lisible (PNG ou JPEG)."}) from exc
     return content
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn check a SIRET passes (its 14 digits)."""
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def normalise_siret(text: str) -> str | None:
+    """The 14 digits of a SIRET typed with or without spaces (« 218 201 256 00011 »); None when it is not one: not 14
+    digits, or a wrong check digit (Luhn). Empty stays empty."""
+    digits = "".join(text.split())
+    if not digits:
+        return ""
+    if not (len(digits) == 14 and digits.isascii() and digits.isdigit() and luhn_valid(digits)):
+        return None
+    return digits
 
 
 def validate_structure(data: StructureInput) -> dict[str, object]:
@@ -87,6 +111,14 @@ def validate_structure(data: StructureInput) -> dict[str, object]:
         errors["address"] = "Adresse trop longue (200 caractères au plus)."
     if len(data.city.strip()) > 80:
         errors["city"] = "Ville trop longue (80 caractères au plus)."
+    siret = normalise_siret(data.siret)
+    if siret is None:
+        errors["siret"] = (
+            f"SIRET invalide : « {data.siret.strip()[:40]} » (14 chiffres, ex. 218 201 256 00011 ; vérifiez-le sur "
+            "l'avis de situation au répertoire SIRENE)."
+        )
+    if len(" ".join(data.regisseur_name.split())) > 120:
+        errors["regisseur_name"] = "Nom du régisseur trop long (120 caractères au plus)."
     if data.zone not in ZONES:
         errors["zone"] = f"Zone scolaire inconnue : « {data.zone[:12]} » (A, B, C, Corse ou DOM)."
     if data.logo is not None:
@@ -106,6 +138,8 @@ def validate_structure(data: StructureInput) -> dict[str, object]:
         "school_zone": data.zone,
         "regie_name": data.regie_name.strip(),
         "regie_act": data.regie_act.strip(),
+        "siret": siret or "",
+        "regisseur_name": " ".join(data.regisseur_name.split()),
     }
     if data.logo is not None:
         values["logo"] = data.logo
@@ -137,6 +171,8 @@ def _snapshot(structure: Structure) -> dict[str, object]:
         "zone": structure.school_zone,
         "régie": structure.regie_name,
         "acte": structure.regie_act,
+        "siret": structure.siret,
+        "régisseur": structure.regisseur_name,
         "logo": len(structure.logo) if structure.logo else None,
     }
 
@@ -223,6 +259,8 @@ class StructureDetail:
     has_logo: bool
     regie_name: str = ""
     regie_act: str = ""
+    siret: str = ""
+    regisseur_name: str = ""
 
 
 @checked
@@ -242,6 +280,8 @@ def structure_details(db: Database) -> list[StructureDetail]:
                 x.logo is not None,
                 x.regie_name,
                 x.regie_act,
+                x.siret,
+                x.regisseur_name,
             )
             for x in uow.session.scalars(select(Structure).order_by(Structure.name))
         ]

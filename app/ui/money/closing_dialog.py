@@ -34,6 +34,7 @@ from ..keys import kept_keys
 from ..operations import Failure
 from .cash_box import CashBox
 from .day_closings import DayClosingsBox
+from .deposit_dialog import DepositDialog
 from .end_of_day import EndOfDay, EndOfDayBox, end_of_day_for
 from .till_count import LateClosingDialog
 
@@ -119,6 +120,7 @@ class ClosingDialog(QDialog):
         self.close_button = QPushButton("&Fermer")
         self.close_button.clicked.connect(self.reject)
         bottom = QHBoxLayout()
+        bottom.addWidget(today.deposit_button)
         bottom.addStretch(1)
         bottom.addWidget(self.close_button)
         layout = QVBoxLayout(self)
@@ -132,6 +134,7 @@ class ClosingDialog(QDialog):
         today.validate_button.clicked.connect(self.validate_selected)
         today.report_button.clicked.connect(self.preview_report)
         today.late_button.clicked.connect(self.close_late_till)
+        today.deposit_button.clicked.connect(self.open_deposits)
         end.run_button.clicked.connect(self.run_end_of_day)
         end.letters_button.clicked.connect(self.preview_letters)
         ctx.ops.changed.connect(self._data_changed)
@@ -327,6 +330,12 @@ class ClosingDialog(QDialog):
     def _report_failed(self, failure: Failure) -> None:
         self.day_box.report_in_preparation(False)
         self.day_box.say(failure.message)
+
+    def open_deposits(self) -> None:
+        """« Remise de chèques… »: the structure's cheques not yet deposited, and its bordereaux (a régisseur)."""
+        if self.structure_id is not None:
+            self.deposit_dialog = DepositDialog(self, self.ctx, self.structure_id, self.structure_name)
+            self.deposit_dialog.open()
 
     # --- the end of day ---------------------------------------------------------------------------------
     def run_end_of_day(self) -> None:

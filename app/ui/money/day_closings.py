@@ -1,6 +1,7 @@
 """The day's closings in the closing window: each agent's cash closing at the structure (validated by a
-supervisor), the day's online payments that are in no till, « Rapport du jour… », and the past days' tills left
-open (closed late by a régisseur). The box shows what the closing window read; the window runs the services."""
+supervisor), the day's online payments that are in no till, « Rapport du jour… », « Remise de chèques… » (a
+régisseur), and the past days' tills left open (closed late by a régisseur). The box shows what the closing window
+read; the window runs the services."""
 
 from __future__ import annotations
 
@@ -36,6 +37,13 @@ class DayClosingsBox(QGroupBox):
         self.validate_button.setVisible(ctx.may("closing.validate"))
         ctx.role_changed.connect(lambda: self.validate_button.setVisible(ctx.may("closing.validate")))
         self.report_button = QPushButton("Rapport du jour…")
+        self.deposit_button = QPushButton("Remise de chèques…")
+        """For a régisseur; placed by the window, beside « Fermer » (the day's row has no room left)."""
+        self.deposit_button.setToolTip(
+            "Les chèques encaissés et pas encore remis en banque : un bordereau numéroté à imprimer."
+        )
+        self.deposit_button.setVisible(ctx.may("closing.deposit"))
+        ctx.role_changed.connect(lambda: self.deposit_button.setVisible(ctx.may("closing.deposit")))
         self.open_tills = QComboBox()
         """The tills of past days left open (a régisseur closes them late)."""
         self.late_button = QPushButton("Clôturer en retard…")

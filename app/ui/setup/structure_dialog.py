@@ -55,6 +55,14 @@ class StructureDialog(SavingDialog):
         )
         self.regie_act = bound(QLineEdit(s.regie_act if s else ""), StructureInput, "regie_act")
         self.regie_act.setPlaceholderText("ex. arrêté n° 2019-042 du 3 juin 2019")
+        self.siret = bound(QLineEdit(s.siret if s else ""), StructureInput, "siret")
+        self.siret.setPlaceholderText(
+            "14 chiffres, ex. 218 201 256 00011 (sur les attestations de frais de garde)"
+        )
+        self.regisseur_name = bound(
+            QLineEdit(s.regisseur_name if s else ""), StructureInput, "regisseur_name"
+        )
+        self.regisseur_name.setPlaceholderText("ex. Régine Sorel (signe les attestations de frais de garde)")
         self.zone = QComboBox()
         for zone in SCHOOL_ZONES:
             self.zone.addItem(zone_label(zone), zone)
@@ -104,6 +112,8 @@ class StructureDialog(SavingDialog):
         form.addRow("Zone de vacances scolaires", self.zone)
         form.addRow("Régie de recettes", self.regie_name)
         form.addRow("Acte constitutif", self.regie_act)
+        form.addRow("Nom du régisseur", self.regisseur_name)
+        form.addRow("SIRET", self.siret)
         form.addRow("Logo", self.logo_box)
         self.fields = {
             "name": self.name,
@@ -115,6 +125,8 @@ class StructureDialog(SavingDialog):
             "zone": self.zone,
             "regie_name": self.regie_name,
             "regie_act": self.regie_act,
+            "siret": self.siret,
+            "regisseur_name": self.regisseur_name,
             "logo": self.logo_text,
         }
         layout = QVBoxLayout(self)
@@ -182,6 +194,8 @@ class StructureDialog(SavingDialog):
             zone=self.zone.currentData(),
             regie_name=self.regie_name.text(),
             regie_act=self.regie_act.text(),
+            siret=self.siret.text(),
+            regisseur_name=self.regisseur_name.text(),
             logo=self.logo,
             remove_logo=self.remove_logo,
         )

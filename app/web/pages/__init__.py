@@ -7,6 +7,7 @@ from . import (
     account,
     balances,
     calendar,
+    certificates,
     home,
     licence,
     login,
@@ -27,4 +28,5 @@ ROUTERS = (
     validation.router,
     reservations.router,
     account.router,
+    certificates.router,
 )
