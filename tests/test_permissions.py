@@ -329,6 +329,24 @@ def _edit_inputs() -> Any:
     return edit
 
 
+def _health_right(w: World) -> World:
+    """The three agents given the right to the health files (the role matrix tests the roles; the right itself is
+    tested in test_health_file)."""
+    from app.models import Agent
+
+    with w.db.writing() as uow:
+        for who in ROLE_OF:
+            uow.session.get(Agent, w.people[who].agent_id).health_access = True
+        uow.commit()
+    return w
+
+
+def _fiche() -> Any:
+    from app.services.families.health import HealthInput
+
+    return HealthInput(diet="Sans porc")
+
+
 SAMPLES: dict[str, Sample] = {
     "auth.change_password": lambda w: _with(
         "auth.change_password", w, "demo", f"cheval-tulipe-{w.fresh()}-ardoise"
@@ -402,6 +420,13 @@ SAMPLES: dict[str, Sample] = {
     "families.forgetting.reapply_anonymisations": lambda w: _with(
         "families.forgetting.reapply_anonymisations", w, []
     ),
+    "families.health.health_file": lambda w: _with("families.health.health_file", _health_right(w), w.lea),
+    "families.health.save_health_file": lambda w: _with(
+        "families.health.save_health_file", _health_right(w), w.lea, _fiche()
+    ),
+    "documents.attendance.attendance_pdf": lambda w: (
+        lambda a: _svc("documents.attendance.attendance_pdf")(w.db, w.pv, date(2026, 12, 21), actor=a)
+    ),
     "money.aids.add_aid": lambda w: _with(
         "money.aids.add_aid", w, w.family_id, w.caf, [W.ALSH], "4", date(2026, 9, 1), date(2027, 8, 31)
     ),
@@ -466,6 +491,9 @@ SAMPLES: dict[str, Sample] = {
     ),
     "setup.agents.reset_password": lambda w: _with("setup.agents.reset_password", w, _target_agent(w)),
     "setup.agents.unlock": lambda w: _with("setup.agents.unlock", w, _target_agent(w)),
+    "setup.agents.set_health_access": lambda w: _with(
+        "setup.agents.set_health_access", w, _target_agent(w), True
+    ),
     "setup.activities.create_activity": lambda w: _with(
         "setup.activities.create_activity",
         w,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..config import command_line
 from ..models import Agent, Family, Role
-from .errors import DomainError, PermissionDenied, UnknownEntity
+from .errors import DomainError, HealthAccessDenied, PermissionDenied, UnknownEntity
 from .permissions import RULES, Rule
 
 
@@ -96,6 +96,8 @@ def authorize(s: Session, actor: Actor, rule: Rule | None = None) -> Actor:
     s.info.setdefault("agents", set()).add(agent)  # held: a second check in this transaction reads no row
     if rule is not None and not rule.allows(agent.role):
         raise PermissionDenied(rule.what, rule.need)
+    if rule is not None and rule.health and not agent.health_access:
+        raise HealthAccessDenied(rule.what)
     if agent.must_change_password and rule is not RULES["auth.change_password"]:
         raise PasswordChangeRequired()
     return Actor(agent.id, agent.role, agent.full_name)

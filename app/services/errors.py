@@ -170,6 +170,18 @@ class PermissionDenied(DomainError):
         self.need = need
 
 
+class HealthAccessDenied(PermissionDenied):
+    """An agent without the right to the children's health files (``Agent.health_access``; GDPR art. 9)."""
+
+    def __init__(self, what: str) -> None:
+        DomainError.__init__(
+            self,
+            f"Action réservée aux agents ayant l'accès aux fiches sanitaires : {what}. "
+            "Un administrateur peut vous le donner (Administration → Agents).",
+        )
+        self.need = None
+
+
 class DatabaseRefused(PermissionDenied):
     """The shared server refused this counter's login the write (``pg_security``): said as the server says it."""
 

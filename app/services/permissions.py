@@ -27,6 +27,9 @@ class Rule:
     """The action, in French, for the refusal (« créer un agent »)."""
     family: bool = False
     """A family may do it for itself on the portal."""
+    health: bool = False
+    """An agent needs, beside the role, the right to the children's health files (``Agent.health_access``, given by
+    an administrator; GDPR art. 9), read from the database like the role."""
 
     def allows(self, role: Role | None, *, family: bool = False) -> bool:
         if family:
@@ -54,6 +57,8 @@ RULES: dict[str, Rule] = {
     "families.edit.update_family": Rule(AGENT, "modifier une famille"),
     "families.edit.save_child": Rule(AGENT, "enregistrer un enfant"),
     "families.portal.update_contact": Rule(None, "modifier ses coordonnées sur le portail", family=True),
+    "families.health.health_file": Rule(AGENT, "lire une fiche sanitaire", family=True, health=True),
+    "families.health.save_health_file": Rule(AGENT, "modifier une fiche sanitaire", family=True, health=True),
     "families.privacy.issue_portal_password": Rule(AGENT, "donner un accès au portail"),
     "families.privacy.export_family": Rule(AGENT, "exporter les données d'une famille"),
     "families.forgetting.anonymise_family": Rule(SUPERVISOR, "anonymiser une famille"),
@@ -76,6 +81,7 @@ RULES: dict[str, Rule] = {
     "money.deposits.create_deposit": Rule(SUPERVISOR, "faire un bordereau de remise de chèques"),
     "money.deposits.past_deposits": Rule(SUPERVISOR, "lire les bordereaux de remise de chèques"),
     # --- documents
+    "documents.attendance.attendance_pdf": Rule(AGENT, "imprimer une liste de présence"),
     "documents.deposit_slip.deposit_slip_pdf": Rule(SUPERVISOR, "imprimer un bordereau de remise de chèques"),
     # --- setting up a town
     "setup.agents.create_agent": Rule(ADMIN, "créer un agent"),
@@ -84,6 +90,7 @@ RULES: dict[str, Rule] = {
     "setup.agents.update_agent": Rule(ADMIN, "modifier un agent"),
     "setup.agents.reset_password": Rule(ADMIN, "réinitialiser le mot de passe d'un agent"),
     "setup.agents.unlock": Rule(ADMIN, "débloquer un agent"),
+    "setup.agents.set_health_access": Rule(ADMIN, "donner ou retirer l'accès aux fiches sanitaires"),
     "setup.activities.create_activity": Rule(ADMIN, "créer une activité"),
     "setup.activities.save_activity": Rule(ADMIN, "modifier une activité"),
     "setup.activities.update_activity": Rule(ADMIN, "modifier une activité"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import random
 import unicodedata
 from datetime import date, timedelta
 
@@ -11,6 +12,9 @@ from ...models import (
     AidKind,
     AidType,
     Child,
+    ChildContact,
+    ChildHealth,
+    ContactKind,
     Family,
     FamilyAid,
     Wallet,
@@ -173,8 +177,71 @@ class PeopleBuilder(ReferenceBuilder):
             self.s.add(wallet)
             self.wallets[(family.id, kind)] = wallet
         self._aids(family, i, aid_types)
+        self._health(family)
         self.s.flush()
         return family
+
+    def _health(self, family: Family) -> None:
+        """Fiches sanitaires for the children, from their remarks (an allergy, a PAI, a diet), and emergency contacts
+        and pick-up persons for most of them. Drawn from a generator of its own: the rest of the demonstration (its
+        families, bookings and payments) stays what it was."""
+        rng = random.Random(family.id * 7919 + 2026)
+        first = int(self.school_year[:4])
+        others = [a for a in family.adults[1:] if a.phone]
+        for child in family.children:
+            notes = child.notes
+            if not notes and rng.random() < 0.3:
+                continue  # no fiche at all: « aucun contact d'urgence » on the list
+            health = ChildHealth(
+                child_id=child.id,
+                doctor_name=rng.choice(["Dr Marty", "Dr Combes", "Dr Lafon", "Dr Rouzaud"]),
+                doctor_phone=f"05 63 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                photos_allowed=rng.random() < 0.85,
+                leave_alone_allowed=child.birth_date.year <= self.today.year - 9 and rng.random() < 0.5,
+                medical_allowed=True,
+                updated_at=self.now - timedelta(days=rng.randint(20, 80)),
+            )
+            answered = (self.now - timedelta(days=rng.randint(80, 90))).date()
+            health.photos_answered_on = health.leave_alone_answered_on = health.medical_answered_on = answered
+            if "arachides" in notes:
+                health.has_allergy = True
+                health.allergies = (
+                    "Arachides et fruits à coque : aucune trace ; stylo d'adrénaline dans le sac"
+                )
+                health.pai, health.pai_until = True, date(first + 1, 7, 4)
+            elif "asthme" in notes:
+                health.pai, health.pai_until = True, date(first + 1, 7, 4)
+                health.allergies = "Asthme à l'effort : Ventoline (2 bouffées) avant le sport"
+            elif "porc" in notes:
+                health.diet = "Sans porc"
+            self.s.add(health)
+            contacts = [
+                (ContactKind.EMERGENCY, f"{a.first_name} {a.last_name}", a.relationship_label, a.phone or "")
+                for a in others
+            ]
+            grand = rng.choice(["Josiane", "Bernard", "Monique", "Alain", "Christiane"])
+            contacts.append(
+                (ContactKind.EMERGENCY, f"{grand} {child.last_name}", "grand-parent", self._health_phone(rng))
+            )
+            if rng.random() < 0.5:
+                contacts.append(
+                    (ContactKind.PICKUP, f"{rng.choice(['Laura', 'Inès', 'Paul'])} Vidal", "voisin(e)", "")
+                )
+            for position, (kind, name, relation, phone) in enumerate(contacts):
+                self.s.add(
+                    ChildContact(
+                        child_id=child.id,
+                        kind=kind,
+                        name=name,
+                        relation=relation,
+                        phone=phone,
+                        position=position,
+                    )
+                )
+
+    @staticmethod
+    def _health_phone(rng: random.Random) -> str:
+        return " ".join(["06", *(f"{rng.randint(0, 99):02d}" for _ in range(4))])
 
     def _phone(self) -> str:
         first = self.rng.choice(["05 63", "05 63", "06", "07", "05 61"])

@@ -141,6 +141,8 @@ class ReferenceBuilder:
             )
             for login, name, role in people
         ]
+        for agent in agents:  # the régisseur and the administrator print the lists with the fiches sanitaires
+            agent.health_access = agent.role is not Role.AGENT
         self.s.add_all(agents)
         self.s.flush()
         return agents

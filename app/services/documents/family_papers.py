@@ -94,6 +94,36 @@ def portal_letter_pdf(
     )
 
 
+def _health_row(child: dict[str, Any]) -> tuple[str, ...]:
+    """A child's fiche sanitaire in the export's PDF (or why it is not there: no right to it)."""
+    name = f"{child['prénom']} {child['nom']}"
+    f = child.get("fiche_sanitaire")
+    if not isinstance(f, dict):
+        return (name, str(f or ""), "", "", "")
+    pai = f"PAI jusqu'au {f['pai_jusqu_au']}" if f["pai_jusqu_au"] else "PAI"
+    health = [
+        f"Allergies : {f['allergies'] or 'oui'}" if f["allergie"] or f["allergies"] else "",
+        pai if f["pai"] else "",
+        f"Régime : {f['régime_alimentaire']}" if f["régime_alimentaire"] else "",
+        f"Médecin : {f['médecin']} {f['téléphone_du_médecin']}".strip() if f["médecin"] else "",
+    ]
+
+    def people(rows: list[dict[str, str]]) -> str:
+        return " · ".join(
+            " ".join(x for x in (r["nom"], f"({r['lien']})" if r["lien"] else "", r["téléphone"]) if x)
+            for r in rows
+        )
+
+    a = f["autorisations"]
+    return (
+        name,
+        " · ".join(x for x in health if x) or "—",
+        people(f["contacts_d_urgence"]) or "aucun contact d'urgence",
+        people(f["personnes_autorisées"]),
+        f"photos {a['photos']} · sortie seul {a['sortie_seul']} · soins {a['intervention_médicale']}",
+    )
+
+
 @checked
 def family_export_pdf(
     db: Database, data: dict[str, Any], printed_by: PersonName, structure_id: int | None = None
@@ -144,6 +174,11 @@ def family_export_pdf(
                 (c["prénom"], c["nom"], c["naissance"], c["niveau"], c["remarques_et_santé"])
                 for c in data["enfants"]
             ],
+        ),
+        (
+            "Fiches sanitaires et contacts",
+            ("Enfant", "Santé", "Contacts d'urgence", "Autorisés à venir", "Autorisations"),
+            [_health_row(c) for c in data["enfants"]],
         ),
         (
             "Aides",

@@ -25,6 +25,8 @@ from ...models import (
     ActivityDay,
     AuditEntry,
     Child,
+    ChildContact,
+    ChildHealth,
     Family,
     LedgerEntry,
     LedgerKind,
@@ -272,6 +274,9 @@ def _erase(s: Session, family: Family, now: datetime) -> None:
         child.first_name, child.last_name, child.notes = f"Enfant {i}", "ANONYME", ""
         child.birth_date = date(child.birth_date.year, 1, 1)
     child_ids = [c.id for c in family.children] or [-1]
+    # the fiches sanitaires and their contacts: rows deleted (health data, GDPR art. 9; nothing of them is kept)
+    s.execute(delete(ChildContact).where(ChildContact.child_id.in_(child_ids)))
+    s.execute(delete(ChildHealth).where(ChildHealth.child_id.in_(child_ids)))
     s.execute(
         update(Reservation)
         .where(Reservation.child_id.in_(child_ids), Reservation.override_reason.is_not(None))

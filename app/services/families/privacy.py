@@ -24,7 +24,7 @@ from ...models import (
     Wallet,
 )
 from .. import audit
-from ..actors import Actor
+from ..actors import Actor, authorize
 from ..bounds import checked
 from ..end_of_day.mailer import SmtpSettings, send_now
 from ..errors import DomainError, UnknownEntity, ValidationError
@@ -35,6 +35,8 @@ from ..sealing import opened, opened_text, preload
 from ..security import hash_password, temporary_password
 from ..setup.town_settings import portal_access_sentence, portal_address
 from ..uow import Database
+from .health import HIDDEN, files_of, sees_health
+from .health import export as health_export
 from .portal import cancel_reset_links, end_sessions, new_portal_login
 from .view import WALLET_LABELS, state_label
 
@@ -113,7 +115,8 @@ def _when(value: Any) -> str | None:
 @checked
 def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
     """Everything held about a family, as plain data in French (for a JSON file and its PDF): what the family may ask
-    for (GDPR article 15) — its contacts and adults, its children with their remarks, aids with their names,
+    for (GDPR article 15) — its contacts and adults, its children with their remarks (and their fiches sanitaires
+    for an agent with the right to them, ``health``), aids with their names,
     reservations by child and activity, every ledger entry and payment (cheque details included), the online
     payments, the e-mails sent to it, its portal account and the journal of what was done on its file. Audited."""
     with db.reading() as uow:
@@ -122,6 +125,12 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
         preload(s, {family.id})
         wallets = {w.id: w for w in s.scalars(select(Wallet).where(Wallet.family_id == family.id))}
         children = {c.id: c for c in family.children}
+        # the fiches sanitaires (GDPR art. 9) only for an agent with the right to them; said so otherwise
+        health = (
+            files_of(s, list(family.children))
+            if sees_health(s, authorize(s, actor, rule("families.privacy.export_family")))
+            else {}
+        )
         agents: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name)).all())
 
         def child_name(child_id: int) -> str:
@@ -174,6 +183,7 @@ def export_family(db: Database, actor: Actor, family_id: int) -> dict[str, Any]:
                     "naissance": c.birth_date.isoformat(),
                     "niveau": c.school_level,
                     "remarques_et_santé": c.notes,
+                    "fiche_sanitaire": health_export(health[c.id]) if health else HIDDEN,
                 }
                 for c in family.children
             ],

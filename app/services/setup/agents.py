@@ -45,6 +45,8 @@ class AgentRow:
     must_change_password: bool
     structure_ids: tuple[int, ...]
     structures: str
+    health_access: bool = False
+    """Sees the children's health files (« Accès aux fiches sanitaires »)."""
 
     @property
     def role_label(self) -> str:
@@ -331,6 +333,19 @@ def unlock(db: Database, actor: Actor, agent_id: int) -> None:
 
 
 @checked
+def set_health_access(db: Database, actor: Actor, agent_id: int, allowed: bool) -> None:
+    """Give an agent the right to the children's health files (the Famille tab's « Fiche sanitaire », the attendance
+    list's health page; GDPR art. 9), or take it back: effective at the agent's next action."""
+
+    def apply(s: Session, agent: Agent) -> _BeforeAfter:
+        before = {"health_access": agent.health_access}
+        agent.health_access = bool(allowed)
+        return before, {"health_access": agent.health_access}
+
+    _change(db, actor, agent_id, "agent.health_access", apply, "setup.agents.set_health_access")
+
+
+@checked
 def agents(db: Database) -> list[AgentRow]:
     with db.reading() as uow:
         rows = uow.session.scalars(
@@ -356,6 +371,7 @@ def agents(db: Database) -> list[AgentRow]:
                 a.must_change_password,
                 tuple(sorted(x.id for x in a.structures)),
                 ", ".join(sorted((x.name for x in a.structures), key=collation_key)),
+                a.health_access,
             )
             for a in sorted(rows, key=lambda a: (not a.active, collation_key(a.full_name)))
         ]

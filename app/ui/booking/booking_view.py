@@ -336,7 +336,7 @@ class BookingView(QWidget):
             return None
         from ...services.documents.attendance import attendance_pdf  # reportlab only when printing
 
-        agent = self.ctx.actor.name
+        agent, who = self.ctx.actor.name, self.ctx.actor  # with the right, the ⚠ and the fiches' page
 
         def show(document: Rendered) -> None:
             self.preview = PrintPreview(
@@ -346,7 +346,9 @@ class BookingView(QWidget):
 
         self.preview = None
         self.ctx.ops.run(
-            rendered(lambda: attendance_pdf(self.ctx.db, activity_id, day, agent)), show, background=True
+            rendered(lambda: attendance_pdf(self.ctx.db, activity_id, day, agent, actor=who)),
+            show,
+            background=True,
         )
         return self.preview
 

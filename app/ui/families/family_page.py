@@ -1,12 +1,13 @@
 """The family page: its header (name, balance and wallets), its alerts, and the tabs Réservation, Réservations, Soldes
-et paiements, Famille (each in its own module). Everything comes from plain rows returned by the services."""
+et paiements, Famille, Fiche sanitaire (the agents with the right to the health files only), each in its own module.
+Everything comes from plain rows returned by the services."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from ...services.families.view import FamilySummary, family_summary
 from ...text import count, format_eur
@@ -17,7 +18,9 @@ from ..money.balances_tab import BalancesTab
 from ..widgets import ElidedLabel
 from .family_dialog import SavingDialog
 from .family_tab import FamilyTab
+from .health_tab import HealthTab
 from .reservations_tab import ReservationsTab
+from .tax_certificate_dialog import TaxCertificateDialog, ask_tax_certificate
 
 MAX_ALERTS = 4
 """Alerts shown one by one above the tabs; the others are counted."""
@@ -39,6 +42,9 @@ class FamilyPage(QWidget):
         self.wallets = QLabel()
         self.alerts = QVBoxLayout()
         self.alerts.setSpacing(2)
+        self.tax_certificate = QPushButton("Attestation de frais de garde…")
+        self.tax_certificate.clicked.connect(lambda: self.open_tax_certificate())
+        self.tax_dialog: TaxCertificateDialog | None = None
 
         self.booking = BookingView(ctx)
         self.tabs = QTabWidget()
@@ -53,6 +59,9 @@ class FamilyPage(QWidget):
         self.family_tab = FamilyTab(ctx, self._open_preview)
         self.family_tab.anonymised.connect(self._anonymised)
         self.tabs.addTab(self.family_tab, "Famille")
+        self.health_tab = HealthTab(ctx)  # shown to the agents with the right to the health files only
+        self.tabs.addTab(self.health_tab, "Fiche sanitaire")
+        self.tabs.setTabVisible(self.tabs.indexOf(self.health_tab), False)
         # the tabs' rows and buttons, as the window and its tests reach them from the page
         self.reservations = self.reservations_tab.reservations
         self.aids = self.family_tab.aids
@@ -66,6 +75,7 @@ class FamilyPage(QWidget):
         header.addWidget(QLabel("Solde"))
         header.addWidget(self.balance)
         header.addWidget(self.wallets)
+        header.addWidget(self.tax_certificate)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(header)
@@ -82,6 +92,7 @@ class FamilyPage(QWidget):
         self._show_alerts(summary.alerts)
         self.balances.set_family(summary)
         self.family_tab.set_family(summary)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.health_tab), self.health_tab.set_family(summary))
         self.reservations_tab.set_family(summary.id)
         self.booking.set_family(summary)
         return True
@@ -170,6 +181,15 @@ class FamilyPage(QWidget):
     ) -> None:
         self.preview = PrintPreview(parent or self, document, title, filename)
         self.preview.open()
+
+    def open_tax_certificate(self) -> TaxCertificateDialog | None:
+        """« Attestation de frais de garde… »: the year chosen, then the certificate's preview."""
+        if self.summary is None:
+            return None
+        self.tax_dialog = ask_tax_certificate(
+            self, self.ctx, self.summary.id, self.summary.name, self._open_preview
+        )
+        return self.tax_dialog
 
     # --- the Famille tab's actions, as the window reaches them -----------------------------------
     @property

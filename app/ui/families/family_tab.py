@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from ...clock import local_today
 from ...services.families.edit import save_child, update_family
+from ...services.families.health import NO_EMERGENCY_CONTACT, emergency_contact_counts
 from ...services.families.view import FamilySummary
 from ...services.money.aids import add_aid, aid_types, family_aids, remove_aid
 from ...text import format_eur, short_date
@@ -56,8 +57,15 @@ class FamilyTab(QWidget):
                 Column("Âge", lambda c: f"{c.age} ans"),
                 Column("Niveau", lambda c: c.school_level),
                 Column("Remarques", lambda c: c.notes),
+                Column(
+                    "Contact d'urgence",
+                    lambda c: self._emergency(c.id),
+                    colour=lambda c: QColor("#b71c1c") if not self.emergency.get(c.id) else None,
+                ),
             ]
         )
+        self.emergency: dict[int, int] = {}
+        """The number of emergency contacts of each child (not health data: every agent sees « aucun »)."""
         self.contacts = QLabel()
         self.contacts.setTextFormat(Qt.TextFormat.RichText)
         self.contacts.setWordWrap(True)
@@ -117,6 +125,9 @@ class FamilyTab(QWidget):
                 lambda: family_aids(self.ctx.db, family_id, local_today(self.ctx.db.clock)), default=[]
             )
         )
+        self.emergency = self.ctx.ops.run(
+            lambda: emergency_contact_counts(self.ctx.db, family_id), default={}
+        )
         self.children_model.set_rows(summary.children)
         e = html.escape  # what the family typed is text: « <b>Anne</b> » is shown as typed
         adults = "<br>".join(
@@ -144,6 +155,10 @@ class FamilyTab(QWidget):
         )
         self.edit_child.setEnabled(False)
         self.anonymise.setVisible(self.ctx.may("family.anonymise"))
+
+    def _emergency(self, child_id: int) -> str:
+        n = self.emergency.get(child_id, 0)
+        return NO_EMERGENCY_CONTACT if not n else f"{n} contact{'s' if n > 1 else ''}"
 
     # --- editing ---------------------------------------------------------------------------------
     def open_family_dialog(self) -> None:

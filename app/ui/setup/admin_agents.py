@@ -16,6 +16,7 @@ from ...services.setup.agents import (
     create_agent,
     reset_password,
     set_active,
+    set_health_access,
     unlock,
     update_agent,
 )
@@ -62,13 +63,14 @@ class AgentsPanel(QWidget):
                 Column("Nom", lambda a: a.full_name),
                 Column("Rôle", lambda a: a.role_label),
                 Column("Structures", lambda a: a.structures),
+                Column("Fiches sanitaires", lambda a: "accès" if a.health_access else ""),
                 Column("État", lambda a: agent_state(a, self.ctx.db.clock.now()), colour=self._state_colour),
             ]
         )
         self.view = table_view(self.rows)
         self.view.doubleClicked.connect(lambda _index: self.open_edit())
         self.new = QPushButton("Nouvel agent…")
-        self.edit = QPushButton("Modifier (nom, rôle, structures)…")
+        self.edit = QPushButton("Modifier (nom, rôle, structures, fiches sanitaires)…")
         self.toggle = QPushButton("Désactiver")
         self.reset = QPushButton("Réinitialiser le mot de passe…")
         self.unlock_button = QPushButton("Débloquer")
@@ -146,7 +148,10 @@ class AgentsPanel(QWidget):
 
         def create() -> TemporaryPassword:
             v = dialog.value()
-            return create_agent(db, actor, v.login, v.full_name, v.role, v.structure_ids)
+            made = create_agent(db, actor, v.login, v.full_name, v.role, v.structure_ids)
+            if v.health_access:
+                set_health_access(db, actor, made.agent_id, True)
+            return made
 
         def created(temporary: TemporaryPassword) -> None:
             dialog.result_value = None  # the password dialog alone holds the temporary password
@@ -169,6 +174,8 @@ class AgentsPanel(QWidget):
             update_agent(
                 db, actor, agent.id, full_name=v.full_name, role=v.role, structure_ids=v.structure_ids
             )
+            if v.health_access != agent.health_access:  # its own audited change (GDPR art. 9)
+                set_health_access(db, actor, agent.id, v.health_access)
 
         dialog.submitted.connect(
             lambda: self.ctx.ops.form(dialog, update, lambda _none: self._after(agent.id))

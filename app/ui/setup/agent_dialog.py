@@ -1,5 +1,5 @@
 """Administration → Agents → « Nouvel agent… » / « Modifier… »: the form of one agent (identifiant, name, role,
-structures). It only collects and checks what is typed; the Agents panel saves it."""
+structures, the right to the children's health files). It only collects and checks what is typed; the Agents panel saves it."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ class AgentValues:
     full_name: str
     role: Role
     structure_ids: list[int]
+    health_access: bool = False
 
 
 class AgentDialog(SavingDialog):
@@ -90,11 +91,18 @@ class AgentDialog(SavingDialog):
             "Cochez une structure au moins ; l'agent y choisit celle où il travaille."
         )
         box_layout.addWidget(self.structures_hint)
+        self.health_access = QCheckBox("Accès aux fiches sanitaires")
+        self.health_access.setChecked(bool(agent and agent.health_access))
+        self.health_access.setToolTip(
+            "Allergies, PAI, régimes, contacts d'urgence : l'onglet « Fiche sanitaire » de la famille et la page des "
+            "fiches de la liste de présence (données de santé, à réserver à qui imprime les listes)"
+        )
         form = QFormLayout()
         form.addRow("Identifiant *", self.login)
         form.addRow("Nom et prénom *", self.full_name)
         form.addRow("Rôle", self.role)
         form.addRow("", self.role_hint)
+        form.addRow("", self.health_access)
         self.fields = {
             "login": self.login,
             "full_name": self.full_name,
@@ -118,7 +126,11 @@ class AgentDialog(SavingDialog):
 
     def value(self) -> AgentValues:
         return AgentValues(
-            self.login.text(), self.full_name.text(), self.chosen_role(), self.chosen_structures()
+            self.login.text(),
+            self.full_name.text(),
+            self.chosen_role(),
+            self.chosen_structures(),
+            self.health_access.isChecked(),
         )
 
     def _show_hint(self) -> None:

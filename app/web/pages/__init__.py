@@ -8,6 +8,7 @@ from . import (
     balances,
     calendar,
     certificates,
+    health,
     home,
     licence,
     login,
@@ -28,5 +29,6 @@ ROUTERS = (
     validation.router,
     reservations.router,
     account.router,
+    health.router,
     certificates.router,
 )

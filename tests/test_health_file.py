@@ -1,0 +1,549 @@
+"""The children's « fiche sanitaire et contacts » (issue 34, item 2), on SQLite and PostgreSQL: saved and read back,
+French messages for bad input, seen only by the agents with the right (and the family on the portal), on the
+attendance list (a ⚠ and a page of the fiches) only for them, in the family's export, erased by the anonymisation
+with nothing readable left in the audit trail."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from app.clock import paris
+from app.models import (
+    ActivityDay,
+    Agent,
+    AuditEntry,
+    Base,
+    ChildContact,
+    ChildHealth,
+    Reservation,
+    ReservationStatus,
+    Role,
+)
+from app.services.actors import Actor
+from app.services.documents.attendance import attendance_pdf
+from app.services.errors import FieldErrors, HealthAccessDenied, PermissionDenied, UnknownEntity
+from app.services.families.forgetting import BalanceChoice, anonymise_family
+from app.services.families.health import (
+    HIDDEN,
+    ContactInput,
+    HealthInput,
+    emergency_contact_counts,
+    health_access,
+    health_file,
+    save_health_file,
+)
+from app.services.families.privacy import export_family
+from app.services.setup.agents import agents, set_health_access
+from app.services.uow import Database, new_operation_key
+from tests.helpers import activity_id, actor, new_family, row_counts
+
+NOW = paris(date(2026, 11, 26), time(10, 0))
+ALLERGY = "Allergie sévère au kiwi (Zyrtec)"
+DIET = "Végétarien strict"
+WEDNESDAY = date(2026, 12, 9)
+
+
+@pytest.fixture
+def db(demo_rw):
+    demo_rw.clock.set(NOW)
+    return demo_rw
+
+
+def agent(db: Database, login: str) -> Actor:
+    with db.reading() as uow:
+        a = uow.session.scalar(select(Agent).where(Agent.login == login))
+        return Actor(a.id, a.role, a.full_name)
+
+
+def full_input(**changes) -> HealthInput:
+    data = HealthInput(
+        has_allergy=True,
+        allergies=ALLERGY,
+        pai=True,
+        pai_until=date(2027, 7, 4),
+        diet=DIET,
+        doctor_name="Dr Ribeiro",
+        doctor_phone="0563112233",
+        emergency=[
+            ContactInput("Odilonne Kiwanuka", "grand-mère", "+33 6 12 34 56 78"),
+            ContactInput(),
+            ContactInput("Marc Kiwanuka", "oncle", "07.11.22.33.44"),
+        ],
+        pickup=[ContactInput("Jeanne Voisin", "voisine", "")],
+        photos=False,
+        leave_alone=None,
+        medical=True,
+    )
+    for key, value in changes.items():
+        setattr(data, key, value)
+    return data
+
+
+def pdf_text(pdf: bytes) -> tuple[str, list[str]]:
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+    clean = [" ".join(p.replace("\xa0", " ").replace("\u202f", " ").split()) for p in pages]
+    return " ".join(clean), clean
+
+
+def booked_child(db: Database, name: str = "Kiwanuka") -> tuple[int, int]:
+    """A new family whose child is accepted on the ALAE's Wednesday 9 December 2026."""
+    family_id, (child_id,) = new_family(db, name, children=("Zoé",))
+    with db.writing() as uow:
+        s = uow.session
+        day_id = s.scalar(
+            select(ActivityDay.id).where(
+                ActivityDay.activity_id == activity_id(db, "ALAE-MER"), ActivityDay.day == WEDNESDAY
+            )
+        )
+        s.add(
+            Reservation(
+                child_id=child_id,
+                activity_day_id=day_id,
+                status=ReservationStatus.ACCEPTED,
+                requested_at=NOW - timedelta(days=3),
+                price_cents=900,
+            )
+        )
+        uow.commit()
+    return family_id, child_id
+
+
+def test_a_fiche_saved_and_read_back(db):
+    admin = actor(db, Role.ADMIN)
+    family_id, (child_id,) = new_family(db, "Kiwanuka", children=("Zoé",))
+    empty = health_file(db, admin, child_id)
+    assert empty.updated_at is None and empty.emergency == () and not empty.flagged(NOW.date())
+    assert emergency_contact_counts(db, family_id) == {child_id: 0}
+
+    save_health_file(db, admin, child_id, full_input())
+    f = health_file(db, admin, child_id)
+    assert (f.has_allergy, f.allergies, f.pai, f.pai_until, f.diet) == (
+        True,
+        ALLERGY,
+        True,
+        date(2027, 7, 4),
+        DIET,
+    )
+    assert (f.doctor_name, f.doctor_phone) == ("Dr Ribeiro", "05 63 11 22 33")
+    assert [(c.name, c.relation, c.phone) for c in f.emergency] == [
+        ("Odilonne Kiwanuka", "grand-mère", "06 12 34 56 78"),
+        ("Marc Kiwanuka", "oncle", "07 11 22 33 44"),
+    ]
+    assert [(c.name, c.phone) for c in f.pickup] == [("Jeanne Voisin", "")]
+    assert (f.photos, f.photos_on, f.leave_alone, f.leave_alone_on, f.medical, f.medical_on) == (
+        False,
+        date(2026, 11, 26),
+        None,
+        None,
+        True,
+        date(2026, 11, 26),
+    )
+    assert f.answer("photos") == "non (le 26/11/2026)" and f.answer("leave_alone") == "sans réponse"
+    assert f.flagged(NOW.date()) and emergency_contact_counts(db, family_id) == {child_id: 2}
+    assert f.as_input().emergency[1] == ContactInput("Marc Kiwanuka", "oncle", "07 11 22 33 44")
+
+    # a week later: photos now allowed (today's date), the other answers keep theirs
+    db.clock.set(NOW + timedelta(days=7))
+    save_health_file(db, admin, child_id, full_input(photos=True))
+    f = health_file(db, admin, child_id)
+    assert (f.photos, f.photos_on, f.medical_on) == (True, date(2026, 12, 3), date(2026, 11, 26))
+    with db.reading() as uow:
+        rows = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "child", AuditEntry.entity_id == str(child_id))
+        ).all()
+        from app.services.audit import opened
+
+        trail = [(r.action, opened(uow.session, r)[1]) for r in rows]
+    assert trail == [
+        ("child.health.create", {"champs_modifiés": list(trail[0][1]["champs_modifiés"])}),
+        ("child.health.update", {"champs_modifiés": ["photos"]}),
+    ]
+    assert "allergies" in trail[0][1]["champs_modifiés"]
+    # the same fiche again: nothing to record
+    save_health_file(db, admin, child_id, full_input(photos=True))
+    with db.reading() as uow:
+        assert uow.session.scalar(select(func.count()).where(AuditEntry.action.like("child.health%"))) == 2
+
+
+def test_bad_input_says_why_in_french_and_changes_nothing(db):
+    admin = actor(db, Role.ADMIN)
+    _family_id, (child_id,) = new_family(db, "Kiwanuka", children=("Zoé",))
+    cases = [
+        (full_input(allergies=""), "allergies", "Allergie cochée : précisez laquelle"),
+        (full_input(pai=False), "pai_until", "Date de fin de PAI sans PAI"),
+        (
+            full_input(pai_until=date(2026, 11, 25)),
+            "pai_until",
+            "Date de fin du PAI déjà passée : 25/11/2026",
+        ),
+        (full_input(doctor_phone="12 34"), "doctor_phone", "Téléphone du médecin invalide : « 12 34 »"),
+        (
+            full_input(emergency=[ContactInput("Odilonne Kiwanuka", "grand-mère", "")]),
+            "emergency1phone",
+            "Contact d'urgence n° 1 : le téléphone est obligatoire.",
+        ),
+        (
+            full_input(pickup=[ContactInput("", "voisine", "0612345678")]),
+            "pickup1name",
+            "Personne autorisée n° 1 : le nom est obligatoire.",
+        ),
+        (
+            full_input(pickup=[ContactInput(f"Personne {i}", "", "") for i in range(7)]),
+            "pickup",
+            "Personne autorisée : 6 personnes au plus.",
+        ),
+        (full_input(diet="x" * 201), "diet", "Régime alimentaire : trop long"),
+    ]
+    before = row_counts(db)
+    for data, field, message in cases:
+        with pytest.raises(FieldErrors) as refused:
+            save_health_file(db, admin, child_id, data)
+        assert message in refused.value.fields[field], refused.value.fields
+    assert row_counts(db) == before
+
+    # an end date kept from an earlier save may have passed since: the fiche stays editable
+    save_health_file(db, admin, child_id, full_input(pai_until=date(2026, 12, 1)))
+    db.clock.set(paris(date(2026, 12, 15), time(9, 0)))
+    save_health_file(db, admin, child_id, full_input(pai_until=date(2026, 12, 1), diet=""))
+    f = health_file(db, admin, child_id)
+    assert f.pai_text(date(2026, 12, 15)) == "terminé le 01/12/2026" and not f.pai_in_force(
+        date(2026, 12, 15)
+    )
+    assert f.flagged(date(2026, 12, 15))  # the allergy still
+    save_health_file(db, admin, child_id, full_input(pai_until=date(2026, 12, 1), diet="", has_allergy=False))
+    assert not health_file(db, admin, child_id).flagged(date(2026, 12, 15))  # an ended PAI marks no more
+
+
+def test_only_agents_with_the_right_read_or_save_a_fiche(db):
+    admin, plain = actor(db, Role.ADMIN), agent(db, "kbenali")
+    _family_id, (child_id,) = new_family(db, "Kiwanuka", children=("Zoé",))
+    assert health_access(db, admin.agent_id) and not health_access(db, plain.agent_id)
+    before = row_counts(db)
+    for call in (
+        lambda: health_file(db, plain, child_id),
+        lambda: save_health_file(db, plain, child_id, full_input()),
+    ):
+        with pytest.raises(HealthAccessDenied) as refused:
+            call()
+        assert "réservée aux agents ayant l'accès aux fiches sanitaires" in str(refused.value)
+        assert "Administration → Agents" in str(refused.value)
+    # an Actor claiming to be an administrator is not trusted: the database says who it is
+    with pytest.raises(HealthAccessDenied):
+        health_file(db, Actor(plain.agent_id, Role.ADMIN, "?"), child_id)
+    assert row_counts(db) == before
+
+    with pytest.raises(PermissionDenied, match="Action réservée à un administrateur : donner ou retirer"):
+        set_health_access(db, plain, plain.agent_id, True)
+    set_health_access(db, admin, plain.agent_id, True)
+    assert next(a for a in agents(db) if a.id == plain.agent_id).health_access
+    save_health_file(db, plain, child_id, full_input())
+    assert health_file(db, plain, child_id).allergies == ALLERGY
+    set_health_access(db, admin, plain.agent_id, False)
+    with pytest.raises(HealthAccessDenied):
+        health_file(db, plain, child_id)
+    with db.reading() as uow:
+        trail = uow.session.execute(
+            select(AuditEntry.action, AuditEntry.before, AuditEntry.after)
+            .where(AuditEntry.action == "agent.health_access")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(r) for r in trail] == [
+        ("agent.health_access", {"health_access": False}, {"health_access": True}),
+        ("agent.health_access", {"health_access": True}, {"health_access": False}),
+    ]
+
+
+def test_a_family_reads_and_saves_its_own_children_s_fiches_only(db):
+    family_id, (child_id,) = new_family(db, "Kiwanuka", children=("Zoé",))
+    _other, (stranger,) = new_family(db, "Autre", children=("Noé",))
+    with db.writing() as uow:
+        from app.models import Family
+        from app.services.security import hash_password
+
+        f = uow.session.get(Family, family_id)
+        f.portal_login, f.portal_password_hash = "kiwanuka01", hash_password("cheval-tulipe-ardoise")
+        uow.commit()
+    me = Actor.family(family_id)
+    save_health_file(db, me, child_id, full_input())
+    assert health_file(db, me, child_id).diet == DIET
+    with pytest.raises(UnknownEntity, match="Enfant inconnu"):
+        health_file(db, me, stranger)
+    with pytest.raises(UnknownEntity, match="Enfant inconnu"):
+        save_health_file(db, me, stranger, full_input())
+    with db.reading() as uow:
+        row = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "child.health.create"))
+        assert row.agent_id is None and row.family_id == family_id  # audited as the family
+
+
+def test_the_attendance_list_shows_the_fiches_to_an_agent_with_the_right_only(db):
+    admin, plain = actor(db, Role.ADMIN), agent(db, "kbenali")
+    _family_id, child_id = booked_child(db)
+    save_health_file(db, admin, child_id, full_input())
+    _other, bare = booked_child(db, "Sanscontact")
+    alae = activity_id(db, "ALAE-MER")
+
+    text, pages = pdf_text(attendance_pdf(db, alae, WEDNESDAY, admin.name, actor=admin))
+    first = pages[0]
+    assert "⚠ KIWANUKA Zoé" in first and "SANSCONTACT Zoé" in first and "⚠ SANSCONTACT" not in first
+    assert "Aucun contact d'urgence" in first and ALLERGY not in first  # the list itself: one line per child
+    start = next(i for i, p in enumerate(pages) if "Fiches sanitaires et contacts" in p)
+    assert start == 1  # the list on its page, the fiches from the next one
+    health = " ".join(pages[start:])
+    for expected in (
+        ALLERGY,
+        "PAI : oui, jusqu'au 04/07/2027",
+        f"Régime : {DIET}",
+        "Médecin : Dr Ribeiro 05 63 11 22 33",
+        "Odilonne Kiwanuka (grand-mère) 06 12 34 56 78",
+        "Marc Kiwanuka (oncle) 07 11 22 33 44",
+        "Jeanne Voisin (voisine)",
+        "Seul ? · Photo NON · Soins oui",
+        "Aucun contact d'urgence",
+    ):
+        assert expected in health, expected
+    assert re.search(r"\d+ enfants signalés ⚠", health)
+
+    for pdf in (
+        attendance_pdf(db, alae, WEDNESDAY, "Karim Benali", actor=plain),
+        attendance_pdf(db, alae, WEDNESDAY, "impression automatique"),  # the command line: no agent
+    ):
+        hidden, hidden_pages = pdf_text(pdf)
+        assert "KIWANUKA Zoé" in hidden and "Aucun contact d'urgence" in hidden
+        assert "⚠" not in hidden and "Fiches sanitaires" not in hidden
+        assert (
+            ALLERGY not in hidden
+            and DIET not in hidden
+            and "Odilonne" not in hidden
+            and "Dr Ribeiro" not in hidden
+        )
+        assert len(hidden_pages) < len(pages)
+    assert bare  # the child without a fiche is on both lists
+
+
+def test_the_export_holds_the_fiches_and_the_anonymisation_erases_them(db):
+    admin, plain = actor(db, Role.ADMIN), agent(db, "kbenali")
+    family_id, child_id = booked_child(db)
+    save_health_file(db, admin, child_id, full_input())
+
+    export = export_family(db, admin, family_id)
+    fiche = export["enfants"][0]["fiche_sanitaire"]
+    assert (
+        fiche["allergies"] == ALLERGY
+        and fiche["régime_alimentaire"] == DIET
+        and fiche["pai_jusqu_au"] == "2027-07-04"
+    )
+    assert [c["nom"] for c in fiche["contacts_d_urgence"]] == ["Odilonne Kiwanuka", "Marc Kiwanuka"]
+    assert fiche["personnes_autorisées"] == [{"nom": "Jeanne Voisin", "lien": "voisine", "téléphone": ""}]
+    assert fiche["autorisations"]["photos"] == "non (le 26/11/2026)"
+    # an agent without the right exports the rest, and is told the fiche is not his to read
+    hidden = export_family(db, plain, family_id)
+    assert hidden["enfants"][0]["fiche_sanitaire"] == HIDDEN
+    from app.services.documents.family_papers import family_export_pdf
+
+    shown, _pages = pdf_text(family_export_pdf(db, export, "Nathalie Roques"))
+    assert "Fiches sanitaires et contacts (1)" in shown and ALLERGY in shown
+    assert "Odilonne Kiwanuka (grand-mère) 06 12 34 56 78" in shown
+    withheld, _pages = pdf_text(family_export_pdf(db, hidden, "Karim Benali"))
+    assert "(réservée aux agents ayant l'accès aux fiches sanitaires)" in withheld and ALLERGY not in withheld
+    assert ALLERGY not in json.dumps(hidden, ensure_ascii=False)
+    assert "Odilonne" not in json.dumps(hidden, ensure_ascii=False)
+
+    assert raw_hits(db, ("kiwi", "Odilonne", "Végétarien strict")) == {
+        "child_health.allergies",
+        "child_health.diet",
+        "child_contacts.name",
+    }  # in clear in the fiche's own rows only: the audit trail has the changed fields' names, sealed
+
+    anonymise_family(
+        db, actor(db, Role.SUPERVISOR), family_id, balance=BalanceChoice.KEEP, key=new_operation_key()
+    )
+    with db.reading() as uow:
+        s = uow.session
+        assert (
+            s.scalar(select(func.count()).select_from(ChildHealth).where(ChildHealth.child_id == child_id))
+            == 0
+        )
+        assert (
+            s.scalar(select(func.count()).select_from(ChildContact).where(ChildContact.child_id == child_id))
+            == 0
+        )
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.family_id == family_id)).all()
+        from app.services.audit import opened
+        from app.services.sealing import ERASED
+
+        assert {opened(s, r)[1] for r in rows if r.action.startswith("child.health")} == {ERASED}
+    assert raw_hits(db, ("kiwi", "Odilonne", "Végétarien strict", "Ribeiro")) == set()
+
+
+def raw_hits(db: Database, needles: tuple[str, ...]) -> set[str]:
+    """Every table.column whose raw value (as stored: sealed values are ciphertext) holds one of ``needles``."""
+    found = set()
+    with db.reading() as uow:
+        conn = uow.session.connection()
+        for table in Base.metadata.sorted_tables:
+            for row in conn.execute(select(table)).mappings():
+                for column, value in row.items():
+                    if value is None or isinstance(value, bytes | int | float | date | datetime | time):
+                        continue
+                    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                    if any(n.lower() in text.lower() for n in needles):
+                        found.add(f"{table.name}.{column}")
+    return found
+
+
+# --- the portal: « Mon compte » → the child ---------------------------------------------------------------------
+
+
+def test_the_family_edits_its_child_s_fiche_on_the_portal(db):
+    from fastapi.testclient import TestClient
+
+    from app.web.app import create_app
+    from app.web.security import Limits
+    from tests.test_portal_http import SECRET, family_with_access, login, page_text, post
+
+    family_id, (child_id,), identifier = family_with_access(db, "Kiwanuka", children=("Zoé",))
+    _other, (stranger,) = new_family(db, "Autre", children=("Noé",))
+    app = create_app(
+        db, secret_key=SECRET, public_url="https://portail.ville.example", limits=Limits.relaxed()
+    )
+    with TestClient(app, base_url="http://portail.test") as client:
+        login(client, identifier)
+        account = page_text(client.get("/compte"))
+        assert "Vos enfants" in account and "fiche sanitaire et contacts" in account
+        assert f'href="/compte/enfant/{child_id}"' in client.get("/compte").text
+        form = client.get(f"/compte/enfant/{child_id}")
+        assert form.status_code == 200 and "Fiche sanitaire – Zoé Kiwanuka" in page_text(form)
+        fields = {
+            "has_allergy": "1",
+            "allergies": ALLERGY,
+            "pai": "1",
+            "pai_until": "2027-07-04",
+            "diet": DIET,
+            "doctor_name": "Dr Ribeiro",
+            "doctor_phone": "05 63 11 22 33",
+            "emergency0_name": "Odilonne Kiwanuka",
+            "emergency0_relation": "grand-mère",
+            "emergency0_phone": "0612345678",
+            "pickup0_name": "Jeanne Voisin",
+            "photos": "non",
+            "leave_alone": "",
+            "medical": "oui",
+        }
+        # without the form's token: refused, nothing saved
+        refused = client.post(f"/compte/enfant/{child_id}", data=fields, follow_redirects=False)
+        assert refused.status_code == 403
+        # a bad date and a bad phone: said in French, what was typed kept
+        wrong = post(
+            client,
+            f"/compte/enfant/{child_id}",
+            {**fields, "pai_until": "le 4 juillet", "emergency0_phone": "12"},
+        )
+        assert wrong.status_code == 400 and "Date de fin du PAI invalide : « le 4 juillet »" in page_text(
+            wrong
+        )
+        wrong = post(client, f"/compte/enfant/{child_id}", {**fields, "emergency0_phone": "12"})
+        assert wrong.status_code == 400
+        assert "Contact d'urgence n° 1 : téléphone invalide « 12 »" in page_text(wrong) and DIET in wrong.text
+        assert health_file(db, actor(db, Role.ADMIN), child_id).updated_at is None
+        done = post(client, f"/compte/enfant/{child_id}", fields)
+        assert done.status_code == 303 and done.headers["location"] == "/compte"
+        assert "La fiche sanitaire de Zoé Kiwanuka est enregistrée." in page_text(client.get("/compte"))
+        again = html.unescape(client.get(f"/compte/enfant/{child_id}").text)  # the values are in the fields
+        assert ALLERGY in again and "06 12 34 56 78" in again and "réponse du 26/11/2026" in again
+        # another family's child: not found, not shown
+        other = client.get(f"/compte/enfant/{stranger}")
+        assert other.status_code == 404 and "Noé" not in other.text
+    f = health_file(db, actor(db, Role.ADMIN), child_id)
+    assert (f.allergies, f.pai_until, f.photos, f.leave_alone, f.medical) == (
+        ALLERGY,
+        date(2027, 7, 4),
+        False,
+        None,
+        True,
+    )
+    with db.reading() as uow:
+        row = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "child.health.create"))
+        assert row.agent_id is None and row.family_id == family_id
+
+
+# --- the counter: the Fiche sanitaire tab and Administration → Agents ----------------------------------------
+
+
+def test_the_counter_s_tab_for_an_agent_with_the_right_only(qtbot, db):
+    from app.services.counter import CounterSession, default_session
+    from tests.helpers import counter_window
+    from tests.test_counter_gui import open_family
+
+    _family_id, child_id = booked_child(db)
+    admin = counter_window(qtbot, db, CounterSession(actor(db, Role.ADMIN), default_session(db).structures))
+    open_family(qtbot, admin, "Kiwanuka")
+    page = admin.page
+    tab = page.health_tab
+    assert page.tabs.isTabVisible(page.tabs.indexOf(tab))
+    assert [f.child_name for f in tab.rows.rows] == ["Zoé Kiwanuka"]
+    assert tab.rows.data(tab.rows.index(0, 4)) == "aucun contact d'urgence"
+    famille = page.family_tab.children_model
+    assert famille.data(famille.index(0, len(famille.columns) - 1)) == "aucun contact d'urgence"
+
+    dialog = tab.open_dialog(tab.rows.rows[0])
+    dialog.has_allergy.setChecked(True)  # no text: the service's message, on the form
+    dialog._try_save()
+    assert dialog.isVisible() and "Allergie cochée" in dialog.errors.text()
+    dialog.allergies.setPlainText(ALLERGY)
+    dialog.diet.setText(DIET)
+    name, relation, phone = dialog.emergency.rows[0]
+    name.setText("Odilonne Kiwanuka")
+    relation.setText("grand-mère")
+    phone.setText("0612345678")
+    dialog.photos.buttons[False].setChecked(True)
+    dialog._try_save()
+    assert not dialog.isVisible(), dialog.errors.text()
+    f = health_file(db, actor(db, Role.ADMIN), child_id)
+    assert (f.allergies, f.diet, f.photos, [c.phone for c in f.emergency]) == (
+        ALLERGY,
+        DIET,
+        False,
+        ["06 12 34 56 78"],
+    )
+    assert tab.rows.rows[0].allergies == ALLERGY  # read again after the save
+    assert tab.rows.data(tab.rows.index(0, 0)) == "⚠ Zoé Kiwanuka"
+    assert famille.data(famille.index(0, len(famille.columns) - 1)) == "1 contact"
+
+    plain = counter_window(qtbot, db, CounterSession(agent(db, "kbenali"), default_session(db).structures))
+    open_family(qtbot, plain, "Kiwanuka")
+    assert not plain.page.tabs.isTabVisible(plain.page.tabs.indexOf(plain.page.health_tab))
+    assert plain.page.health_tab.rows.rows == []
+
+
+def test_the_administrator_gives_and_takes_the_right(qtbot, db):
+    from app.services.counter import CounterSession, default_session
+    from tests.helpers import counter_window
+
+    window = counter_window(qtbot, db, CounterSession(actor(db, Role.ADMIN), default_session(db).structures))
+    dialog = window.open_admin()
+    dialog.tabs.setCurrentWidget(dialog.agents)
+    panel = dialog.agents
+    panel.select_login("kbenali")
+    form = panel.open_edit()
+    assert form.health_access.text() == "Accès aux fiches sanitaires" and not form.health_access.isChecked()
+    form.health_access.setChecked(True)
+    form._try_save()
+    row = next(a for a in panel.rows.rows if a.login == "kbenali")
+    assert row.health_access and health_access(db, row.id)
+    column = [c.header for c in panel.rows.columns].index("Fiches sanitaires")
+    shown = panel.rows.rows.index(row)
+    assert panel.rows.data(panel.rows.index(shown, column)) == "accès"
+    panel.select_login("kbenali")
+    form = panel.open_edit()
+    assert form.health_access.isChecked()
+    form.health_access.setChecked(False)
+    form._try_save()
+    assert not health_access(db, row.id)
