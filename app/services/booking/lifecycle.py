@@ -52,6 +52,12 @@ from .decide import FULL_REASON, Accept, Decision, Refuse, Slot, Waitlist, promo
 from .rules import certificate_limit
 from .waitlist import accepted_count, change_capacity, lock_days, waitlist, waitlist_queues
 
+COST_KINDS = (LedgerKind.CHARGE, LedgerKind.REFUND, LedgerKind.REVERSAL)
+"""The ledger entries tied to a reservation that make what its day cost the family: its charge, and what was given
+back for it (a cancellation's or a medical certificate's refund). Their sum is the day's net cost (the childcare
+tax certificate's, ``money.tax_certificates``)."""
+
+
 # --- a basket's decisions, written in one plan --------------------------------------------------------
 
 

@@ -27,16 +27,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...clock import local_today
-from ...models import Activity, ActivityDay, Child, Family, LedgerEntry, LedgerKind, Reservation, Structure
+from ...models import Activity, ActivityDay, Child, Family, LedgerEntry, Reservation, Structure
 from ...text import long_date
+from ..booking.lifecycle import COST_KINDS
 from ..bounds import Year, checked
 from ..errors import FutureYear, NothingEligible
 from ..uow import Database
 from .till import regie_of
 
 AGE_LIMIT = 6
-NET_KINDS = (LedgerKind.CHARGE, LedgerKind.REFUND, LedgerKind.REVERSAL)
-"""The ledger entries of a reservation that make what its day cost (a charge, what was given back)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ def certificates(
         .join(Child, Child.id == Reservation.child_id)
         .join(Family, Family.id == Child.family_id)
         .where(
-            LedgerEntry.kind.in_(NET_KINDS),
+            LedgerEntry.kind.in_(COST_KINDS),
             ActivityDay.day >= date(year, 1, 1),
             ActivityDay.day <= date(year, 12, 31),
             Child.birth_date > born_after(year),

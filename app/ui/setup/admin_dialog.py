@@ -17,6 +17,7 @@ from .admin_school_year import SchoolYearPanel
 from .admin_structures import StructuresPanel
 from .audit_panel import AuditPanel
 from .import_dialog import FamiliesPanel
+from .tax_certificates_dialog import TaxCertificatesDialog
 
 Tab = StructuresPanel | AgentsPanel | ActivitiesPanel | PeriodsPanel | DaysPanel | AidsPanel | MessagesPanel
 """A tab read again after a write in any tab (it says ``changed`` after its own writes)."""
@@ -54,6 +55,11 @@ class AdminDialog(QDialog):
         close = QPushButton("&Fermer")
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
+        if ctx.may("administration.tax_certificates"):
+            self.tax_button = QPushButton("Attestations de &frais de garde…")
+            self.tax_button.setToolTip("Les attestations fiscales d'une année, pour toutes les familles")
+            self.tax_button.clicked.connect(self.open_tax_certificates)
+            bottom.addWidget(self.tax_button)
         bottom.addStretch(1)
         bottom.addWidget(close)
         layout = QVBoxLayout(self)
@@ -72,6 +78,11 @@ class AdminDialog(QDialog):
             self.opening_date, self._change_opening = p.opening_date, p.change_opening
             self.aid_kind, self.aid_name, self.aid_rows = a.kind, a.name, a.rows
             self.msg_title, self.msg_body, self.message_rows = m.title, m.body, m.rows
+
+    def open_tax_certificates(self) -> TaxCertificatesDialog:
+        dialog = TaxCertificatesDialog(self, self.ctx)
+        dialog.open()
+        return dialog
 
     def _add(self, panel: P, title: str) -> P:
         self.tabs.addTab(panel, title)

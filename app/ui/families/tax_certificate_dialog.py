@@ -1,0 +1,89 @@
+"""The family page's « Attestation de frais de garde… »: the years (and structures) for which the family has a
+childcare tax certificate, one chosen, then its preview to print or save (``print_preview``). The amounts and the
+PDF are the services' (``money.tax_certificates``, ``documents.tax_certificate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+from ...services.money.tax_certificates import Choice, certificate_choices
+from ...text import format_eur, short_date
+from ..context import CounterContext
+from ..documents.print_preview import Rendered, rendered
+
+
+def choice_label(c: Choice) -> str:
+    """« 2025 – ALSH de Montech – 38,00 € », the current year's « (arrêtée au 10/02/2026) »."""
+    label = f"{c.year} – {c.structure_name} – {format_eur(c.total_cents)}"
+    return label + (f" (sommes arrêtées au {short_date(c.as_of)})" if c.as_of else "")
+
+
+class TaxCertificateDialog(QDialog):
+    """Choose the year (and the structure, when the family's children went to several): ``choice()``."""
+
+    def __init__(self, parent: QWidget | None, family_name: str, choices: list[Choice]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Attestation de frais de garde – famille {family_name}")
+        self.choices = choices
+        self.years = QComboBox()
+        for c in choices:
+            self.years.addItem(choice_label(c))
+        note = QLabel(
+            "Enfants de moins de 6 ans au 1er janvier de l'année : sommes facturées pour\n"
+            "les journées de l'année, nettes des aides et des remboursements, repas déduits.\n"
+            "Une attestation par organisme."
+        )
+        self.buttons = QDialogButtonBox()
+        self.show_button = self.buttons.addButton("Aperçu…", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton("Annuler", QDialogButtonBox.ButtonRole.RejectRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Année et organisme"))
+        layout.addWidget(self.years)
+        layout.addWidget(note)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(520)
+
+    def choice(self) -> Choice:
+        return self.choices[max(0, self.years.currentIndex())]
+
+
+def ask_tax_certificate(
+    parent: QWidget,
+    ctx: CounterContext,
+    family_id: int,
+    family_name: str,
+    open_preview: Callable[[Rendered, str, str], object],
+) -> TaxCertificateDialog | None:
+    """The chooser opened (None, and said, when the family has no certificate); its « Aperçu… » makes the PDF on a
+    worker thread, then the preview."""
+    choices = ctx.ops.run(lambda: certificate_choices(ctx.db, family_id), default=[])
+    if not choices:
+        ctx.ops.inform(
+            "Attestation de frais de garde",
+            f"Pas d'attestation de frais de garde pour la famille {family_name} : aucune somme facturée pour un "
+            "enfant de moins de 6 ans au 1er janvier de l'année.",
+        )
+        return None
+    dialog = TaxCertificateDialog(parent, family_name, choices)
+
+    def show() -> None:
+        from ...services.documents.tax_certificate import tax_certificate_pdf  # reportlab only when printing
+
+        c = dialog.choice()
+        ctx.ops.run(
+            rendered(lambda: tax_certificate_pdf(ctx.db, ctx.actor, family_id, c.year, c.structure_id)),
+            lambda document: open_preview(
+                document,
+                f"Attestation de frais de garde {c.year} – {family_name}",
+                f"attestation-frais-de-garde-{c.year}-{family_name.lower()}.pdf",
+            ),
+            background=True,
+        )
+
+    dialog.accepted.connect(show)
+    dialog.open()
+    return dialog

@@ -1,0 +1,111 @@
+"""Administration → « Attestations de frais de garde… » (supervisors and administrators): a past year's childcare
+tax certificates all at once — one PDF per family (and structure, when several) in a folder, an e-mail to each
+family with an address (sent by the outbox, never twice) — and how many families, files, e-mails and families
+without an address. The reading and the files are written off the GUI thread, through the operation helper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...clock import local_today
+from ...services.documents.tax_certificate import BatchResult, tax_certificates_batch
+from ...services.money.tax_certificates import YearCount, eligible_families
+from ...text import count
+from ..context import CounterContext
+from ..documents.file_dialogs import start_folder
+
+
+class TaxCertificatesDialog(QDialog):
+    def __init__(self, parent: QWidget | None, ctx: CounterContext) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Attestations de frais de garde")
+        today = local_today(ctx.db.clock)
+        self.year = QSpinBox()
+        self.year.setRange(2000, today.year - 1)
+        self.year.setValue(today.year - 1)
+        self.folder = QLineEdit(str(start_folder()))
+        choose = QPushButton("Choisir…")
+        choose.clicked.connect(self._choose_folder)
+        where = QHBoxLayout()
+        where.addWidget(self.folder, 1)
+        where.addWidget(choose)
+        self.found = QLabel()
+        self.result = QLabel()
+        self.result.setObjectName("result")
+        note = QLabel(
+            "Pour chaque famille : les enfants de moins de 6 ans au 1er janvier, les sommes facturées pour les\n"
+            "journées de l'année, nettes des aides et des remboursements, repas déduits ; une attestation par\n"
+            "organisme, signée au nom de son régisseur. Un PDF par famille dans le dossier choisi.\n"
+            "Les familles avec une adresse reçoivent un e-mail (une seule fois, même si vous recommencez) ;\n"
+            "l'attestation est aussi sur le portail famille, page « Mes attestations »."
+        )
+        self.run_button = QPushButton("Enregistrer les attestations et envoyer les e-mails")
+        self.run_button.clicked.connect(self.run_batch)
+        close = QPushButton("Fermer")
+        close.clicked.connect(self.accept)
+        form = QFormLayout()
+        form.addRow("Année", self.year)
+        form.addRow("Dossier", where)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.run_button)
+        bottom.addStretch(1)
+        bottom.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(self.found)
+        layout.addWidget(self.result)
+        layout.addLayout(bottom)
+        self.year.valueChanged.connect(lambda _year: self.load())
+        self.setMinimumWidth(640)
+        self.load()
+
+    def load(self) -> None:
+        """How many families the chosen year has."""
+        db, year = self.ctx.db, self.year.value()
+        found: YearCount | None = self.ctx.ops.run(lambda: eligible_families(db, year))
+        if found is None:
+            self.found.setText("")
+            return
+        self.found.setText(
+            f"{year} : {count(found.families, 'famille éligible', 'familles éligibles')} "
+            f"({count(found.certificates, 'attestation', 'attestations')}), "
+            f"dont {count(found.with_email, 'avec une adresse e-mail', 'avec une adresse e-mail')}."
+            if found.families
+            else f"{year} : aucune famille n'a de frais de garde éligibles."
+        )
+        self.run_button.setEnabled(bool(found.families))
+
+    def _choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Dossier des attestations", self.folder.text())
+        if chosen:
+            self.folder.setText(str(Path(chosen)))
+
+    def run_batch(self) -> None:
+        db, actor, year, folder = self.ctx.db, self.ctx.actor, self.year.value(), self.folder.text().strip()
+        self.result.setText("Attestations en cours…")
+        self.ctx.ops.run(
+            lambda: tax_certificates_batch(db, actor, year, folder),
+            self._done,
+            write=True,
+            background=True,
+            on_error=lambda failure: self.result.setText(failure.message),
+        )
+
+    def _done(self, result: BatchResult) -> None:
+        self.result.setText(result.message())
+        self.ctx.ops.notice(result.message())

@@ -1,0 +1,64 @@
+"""pytest-qt: the family page's « Attestation de frais de garde… » (the year chosen, the preview of the PDF) and
+Administration → « Attestations de frais de garde… » (a year's batch into a folder, its result said)."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from app.models import Role
+from app.services.money.tax_certificates import eligible_families
+from tests.helpers import new_family
+from tests.test_admin_gui import _window
+from tests.test_tax_certificates import eligible_child_day
+
+
+def test_the_family_page_previews_the_year_s_certificate(qtbot, demo_rw):
+    window = _window(qtbot, demo_rw, Role.AGENT)
+    family_id, _ = new_family(demo_rw, "Attestée", children=("Léa",))
+    year, _structure = eligible_child_day(demo_rw, family_id)
+    page = window.page
+    assert page.show_family(family_id)
+    page.tax_certificate.click()
+    dialog = page.tax_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.years.count() == 1
+    assert dialog.years.currentText() == (
+        f"{year} – ALSH Montech – 13,00\xa0€ (sommes arrêtées au 26/11/2026)"
+    )
+    dialog.show_button.click()
+    qtbot.waitUntil(lambda: page.preview is not None, timeout=20_000)
+    assert page.preview.windowTitle() == f"Aperçu – Attestation de frais de garde {year} – ATTESTÉE"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.preview.pdf)).pages)
+    assert "Zoé Attestée" in text and "sommes arrêtées au 26 novembre 2026" in text
+
+
+def test_a_family_without_a_certificate_is_told_so(qtbot, demo_rw):
+    window = _window(qtbot, demo_rw, Role.AGENT)
+    family_id, _ = new_family(demo_rw, "Sansattestation", children=("Tom",))
+    assert window.page.show_family(family_id)
+    window.page.tax_certificate.click()
+    assert window.page.tax_dialog is None
+    assert any(
+        "Pas d'attestation de frais de garde pour la famille SANSATTESTATION" in m for m in window.messages
+    )
+
+
+def test_administration_runs_a_year_s_batch_into_a_folder(qtbot, demo_rw, tmp_path):
+    folder = tmp_path / "attestations"
+    folder.mkdir()
+    agent_window = _window(qtbot, demo_rw, Role.AGENT)
+    assert not hasattr(agent_window.open_admin(), "tax_button")
+    window = _window(qtbot, demo_rw, Role.SUPERVISOR)
+    dialog = window.open_admin().open_tax_certificates()
+    assert dialog.year.value() == 2025 and dialog.year.maximum() == 2025
+    expected = eligible_families(demo_rw, 2025)
+    dialog.folder.setText(str(folder))
+    dialog.run_batch()
+    qtbot.waitUntil(
+        lambda: "attestation" in dialog.result.text() or "Aucune" in dialog.result.text(), timeout=60_000
+    )
+    assert len(list(folder.iterdir())) == expected.certificates
+    if expected.families:
+        assert dialog.result.text().startswith(f"{expected.families} ")
