@@ -57,8 +57,8 @@ def test_administration_runs_a_year_s_batch_into_a_folder(qtbot, demo_rw, tmp_pa
     dialog.folder.setText(str(folder))
     dialog.run_batch()
     qtbot.waitUntil(
-        lambda: "attestation" in dialog.result.text() or "Aucune" in dialog.result.text(), timeout=60_000
+        lambda: "attestation" in dialog.outcome.text() or "Aucune" in dialog.outcome.text(), timeout=60_000
     )
     assert len(list(folder.iterdir())) == expected.certificates
     if expected.families:
-        assert dialog.result.text().startswith(f"{expected.families} ")
+        assert dialog.outcome.text().startswith(f"{expected.families} ")

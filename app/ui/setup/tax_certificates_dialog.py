@@ -44,8 +44,8 @@ class TaxCertificatesDialog(QDialog):
         where.addWidget(self.folder, 1)
         where.addWidget(choose)
         self.found = QLabel()
-        self.result = QLabel()
-        self.result.setObjectName("result")
+        self.outcome = QLabel()
+        self.outcome.setObjectName("result")
         note = QLabel(
             "Pour chaque famille : les enfants de moins de 6 ans au 1er janvier, les sommes facturées pour les\n"
             "journées de l'année, nettes des aides et des remboursements, repas déduits ; une attestation par\n"
@@ -68,7 +68,7 @@ class TaxCertificatesDialog(QDialog):
         layout.addWidget(note)
         layout.addLayout(form)
         layout.addWidget(self.found)
-        layout.addWidget(self.result)
+        layout.addWidget(self.outcome)
         layout.addLayout(bottom)
         self.year.valueChanged.connect(lambda _year: self.load())
         self.setMinimumWidth(640)
@@ -97,15 +97,15 @@ class TaxCertificatesDialog(QDialog):
 
     def run_batch(self) -> None:
         db, actor, year, folder = self.ctx.db, self.ctx.actor, self.year.value(), self.folder.text().strip()
-        self.result.setText("Attestations en cours…")
+        self.outcome.setText("Attestations en cours…")
         self.ctx.ops.run(
             lambda: tax_certificates_batch(db, actor, year, folder),
             self._done,
             write=True,
             background=True,
-            on_error=lambda failure: self.result.setText(failure.message),
+            on_error=lambda failure: self.outcome.setText(failure.message),
         )
 
     def _done(self, result: BatchResult) -> None:
-        self.result.setText(result.message())
+        self.outcome.setText(result.message())
         self.ctx.ops.notice(result.message())
