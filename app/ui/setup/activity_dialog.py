@@ -39,6 +39,7 @@ from ...services.setup.structures import StructureDetail
 from ...text import count, plain_amount, plural
 from ..families.family_dialog import SavingDialog
 from ..widgets import NameCombo, amount, bound
+from .activity_day_group import DayHoursGroup
 from .activity_words import OPENING_LABELS, RULE_LABELS, SCOPE_LABELS, fixed_text
 from .deadline_editor import DeadlineEditor
 from .price_grid_editor import BracketsEditor
@@ -109,6 +110,7 @@ class ActivityDialog(SavingDialog):
         self.horizon = QSpinBox()
         self.horizon.setRange(0, MAX_HORIZON)
         counted_suffix(self.horizon, "jour", after=" à l'avance")
+        self.day_group = DayHoursGroup()
         self.booking_rule: DeadlineEditor | None = None
         self.cancel_rule: DeadlineEditor | None = None
         self.info = QLabel()
@@ -126,6 +128,9 @@ class ActivityDialog(SavingDialog):
         form.addRow("", self.waitlist)
         prices = QGroupBox("Tarifs selon le quotient familial (facultatif)")
         QVBoxLayout(prices).addWidget(self.brackets)
+        right = QVBoxLayout()
+        right.addWidget(prices, 1)
+        right.addWidget(self.info)
         self.periods = QGroupBox("Périodes de vacances")
         periods = QGridLayout(self.periods)
         periods.addWidget(QLabel("Vacances"), 0, 0)
@@ -147,10 +152,10 @@ class ActivityDialog(SavingDialog):
         self.policy_form.addRow("Annulation jusqu'à", self.cancel_holder)
         top = QHBoxLayout()
         top.addWidget(main, 3)
-        top.addWidget(prices, 2)
+        top.addLayout(right, 2)
         middle = QHBoxLayout()
         middle.addWidget(self.periods)
-        middle.addWidget(self.info, 1)
+        middle.addWidget(self.day_group, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(middle)
@@ -162,6 +167,7 @@ class ActivityDialog(SavingDialog):
             "price": self.price,
             "brackets": self.brackets.table,
             "opening_fixed": self.opening_fixed,
+            "meal": self.day_group.meal,
         }
 
         if activity is None:
@@ -218,6 +224,7 @@ class ActivityDialog(SavingDialog):
         self._set(self.opening_kind, p.opening_kind)
         self.horizon.setValue(p.horizon_days or 0)
         self._set_rules(p.booking, p.cancel)
+        self.day_group.set_hours(p.day_starts_at, p.day_ends_at, p.caf_category)
         self._enable()
 
     def show_activity(self, a: ActivityDetail) -> None:
@@ -241,6 +248,7 @@ class ActivityDialog(SavingDialog):
         self._set(self.opening_kind, a.opening_kind)
         self.horizon.setValue(a.horizon_days or 0)
         self._set_rules(a.booking, a.cancel)
+        self.day_group.set_values(a.day_starts_at, a.day_ends_at, a.caf_category, a.meal_cents)
         state = "archivée (plus proposée au guichet)" if not a.active else "proposée au guichet"
         booked = "déjà réservée" if a.booked else "jamais réservée"
         days = count(a.days, "journée")
@@ -268,6 +276,10 @@ class ActivityDialog(SavingDialog):
             parse_amount(self.price.text())
         except ValidationError as exc:
             errors["price"] = f"Prix de la journée : {exc}"
+        try:
+            parse_amount(self.day_group.meal.text() or "0")
+        except ValidationError as exc:
+            errors["meal"] = f"Part repas du prix : {exc}"
         try:
             brackets = self.brackets.value()
             if brackets:
@@ -314,6 +326,7 @@ class ActivityDialog(SavingDialog):
             brackets=self.brackets.value(),
         )
         data.booking, data.cancel, data.opening_kind, data.horizon_days = self.policy()
+        self.day_group.fill(data)
         return data
 
     def policy(self) -> tuple[DeadlineRule, DeadlineRule, OpeningKind, int | None]:

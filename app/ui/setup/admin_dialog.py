@@ -16,6 +16,7 @@ from .admin_days import DaysPanel, PeriodsPanel
 from .admin_school_year import SchoolYearPanel
 from .admin_structures import StructuresPanel
 from .audit_panel import AuditPanel
+from .caf_hours_dialog import CafHoursDialog
 from .import_dialog import FamiliesPanel
 from .tax_certificates_dialog import TaxCertificatesDialog
 
@@ -55,6 +56,11 @@ class AdminDialog(QDialog):
         close = QPushButton("&Fermer")
         close.clicked.connect(self.accept)
         bottom = QHBoxLayout()
+        if ctx.may("booking.caf_hours.caf_hours"):
+            self.caf_button = QPushButton("Heures &CAF…")
+            self.caf_button.setToolTip("Les heures de présence et facturées d'une période, pour la CAF")
+            self.caf_button.clicked.connect(self.open_caf_hours)
+            bottom.addWidget(self.caf_button)
         if ctx.may("administration.tax_certificates"):
             self.tax_button = QPushButton("Attestations de &frais de garde…")
             self.tax_button.setToolTip("Les attestations fiscales d'une année, pour toutes les familles")
@@ -78,6 +84,11 @@ class AdminDialog(QDialog):
             self.opening_date, self._change_opening = p.opening_date, p.change_opening
             self.aid_kind, self.aid_name, self.aid_rows = a.kind, a.name, a.rows
             self.msg_title, self.msg_body, self.message_rows = m.title, m.body, m.rows
+
+    def open_caf_hours(self) -> CafHoursDialog:
+        dialog = CafHoursDialog(self, self.ctx)
+        dialog.open()
+        return dialog
 
     def open_tax_certificates(self) -> TaxCertificatesDialog:
         dialog = TaxCertificatesDialog(self, self.ctx)
