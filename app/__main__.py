@@ -258,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     caf.add_argument("--to", dest="end", type=_date, required=True, help="dernier jour (AAAA-MM-JJ)")
     caf.add_argument("--structure", metavar="CODE", help="une structure (défaut : toutes)")
     caf.add_argument("file", metavar="FICHIER")
+    certificates = sub.add_parser(
+        "attestations",
+        parents=[common],
+        help="les attestations de frais de garde d'une année passée (un PDF par famille, e-mails par l'outbox)",
+    )
+    certificates.add_argument("--year", type=int, required=True, help="l'année (AAAA)")
+    certificates.add_argument("folder", metavar="DOSSIER", help="le dossier des PDF (créé s'il n'existe pas)")
 
     web = sub.add_parser(
         "portal", parents=[common], help="le portail famille (serveur web, pour un essai ou un poste)"
@@ -325,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_export_families(args)
         if command == "caf-hours":
             return cmd_caf_hours(args)
+        if command == "attestations":
+            return cmd_tax_certificates(args)
         if command == "portal":
             return cmd_portal(args)
         return cmd_gui(args)
@@ -869,6 +878,24 @@ def cmd_caf_hours(args: argparse.Namespace) -> int:
     report = caf_hours(db, actor, args.start, args.end, structure_id)
     write_document(path, caf_file(report, fmt, actor.name))
     print(f"{args.file} : heures CAF {report.period_text}, {report.scope_text}.")
+    return 0
+
+
+def cmd_tax_certificates(args: argparse.Namespace) -> int:
+    """A past year's childcare tax certificates into a folder, the e-mails queued in the outbox (sent by the worker
+    or ``nightly``); a French line and exit 2 when refused."""
+    from pathlib import Path
+
+    from .bootstrap import open_database
+    from .services.documents.tax_certificate import tax_certificates_batch
+
+    db = open_database(getattr(args, "db", None), create=False)
+    actor = _command_line_actor(db)
+    folder = Path(args.folder)
+    if not folder.exists():
+        folder.mkdir(parents=True)
+    result = tax_certificates_batch(db, actor, args.year, str(folder))
+    print(result.message())
     return 0
 
 

@@ -535,3 +535,21 @@ def eligible_child_day(db: Database, family_id: int, activity_code: str = "CLSH-
         _book(s, Actor(who.id, who.role, who.full_name), family, child, day.activity, day.day, 1300)
         uow.commit()
         return today.year, day.activity.structure_id
+
+
+def test_the_command_line_writes_the_year_s_certificates(town: Town, db_url: str, tmp_path: Path):
+    from tests.test_cli import run_app
+
+    folder = tmp_path / "attestations 2025"
+    done = run_app("attestations", "--db", db_url, "--year", "2025", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2 familles éligibles, 3 attestations enregistrées dans")
+    assert "2 e-mails mis en attente d’envoi, 1 famille sans adresse e-mail." in done.stdout
+    assert len(list(folder.glob("*.pdf"))) == 3
+    from datetime import date as real_date
+
+    next_year = real_date.today().year + 1  # the command's clock is the system's
+    future = run_app("attestations", "--db", db_url, "--year", str(next_year), str(folder))
+    assert future.returncode == 2 and future.stderr.startswith(
+        f"Erreur : L'année {next_year} n'a pas commencé"
+    )
