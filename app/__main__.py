@@ -254,10 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     caf = sub.add_parser(
         "caf-hours", parents=[common], help="les heures CAF d'une période (FICHIER .xlsx, .csv ou .pdf)"
     )
-    caf.add_argument("--from", dest="start", type=_date, required=True, help="premier jour (AAAA-MM-JJ)")
-    caf.add_argument("--to", dest="end", type=_date, required=True, help="dernier jour (AAAA-MM-JJ)")
+    caf.add_argument(
+        "--from", dest="start", type=_date, required=True, metavar="AAAA-MM-JJ", help="premier jour"
+    )
+    caf.add_argument("--to", dest="end", type=_date, required=True, metavar="AAAA-MM-JJ", help="dernier jour")
     caf.add_argument("--structure", metavar="CODE", help="une structure (défaut : toutes)")
-    caf.add_argument("file", metavar="FICHIER")
+    caf.add_argument("file", metavar="FICHIER", help="heures.xlsx, heures.csv ou heures.pdf (un an au plus)")
     certificates = sub.add_parser(
         "attestations",
         parents=[common],

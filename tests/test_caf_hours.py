@@ -28,6 +28,7 @@ from app.models import (
     Reservation,
     ReservationStatus,
     Role,
+    SchoolHoliday,
     Structure,
 )
 from app.services.actors import Actor
@@ -281,7 +282,20 @@ def test_bad_periods_and_roles(db, town):
 
 
 def test_the_periods_offered(db, town):
+    with db.writing() as uow:
+        for name, start, end in (
+            ("Vacances de la Toussaint", date(2026, 10, 17), date(2026, 11, 1)),
+            ("Pont de l'Ascension", date(2027, 5, 6), date(2027, 5, 8)),
+        ):
+            uow.session.add(
+                SchoolHoliday(zone="C", name=name, school_year="2026-2027", start_date=start, end_date=end)
+            )
+        uow.commit()
     choices = caf_periods(db, town["sid"], date(2026, 11, 26))
+    holidays = [c for c in choices if c.label.endswith("(2026-2027)")]
+    assert holidays[0].label == "Vacances de la Toussaint (2026-2027)"
+    assert (holidays[0].start, holidays[0].end) == (date(2026, 10, 17), date(2026, 11, 1))
+    assert not any(c.label.startswith("Pont") for c in choices)  # l'Ascension's « pont » is no period
     months = [c for c in choices if c.label.startswith(("Septembre", "Février", "Août"))]
     assert [(c.start, c.end) for c in months] == [
         (date(2026, 9, 1), date(2026, 9, 30)),

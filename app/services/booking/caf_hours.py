@@ -430,7 +430,12 @@ def caf_periods(db: Database, structure_id: int | None, today: date) -> list[Per
             .where(SchoolHoliday.zone == zone, SchoolHoliday.school_year == school_year)
             .order_by(SchoolHoliday.start_date)
         ).all()
-    choices = [PeriodChoice(f"{name} ({school_year})", start, end) for name, start, end in holidays]
+    # a « pont » is a day or two off school, not holidays (as ``kinds.holidays_in_scope``)
+    choices = [
+        PeriodChoice(f"{name} ({school_year})", start, end)
+        for name, start, end in holidays
+        if not name.startswith("Pont")
+    ]
     for i in range(12):
         month = 9 + i
         year, month = first_year + (month - 1) // 12, (month - 1) % 12 + 1
