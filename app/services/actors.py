@@ -75,7 +75,8 @@ class SessionEnded(AgentRefused):
 
 def authorize(s: Session, actor: Actor, rule: Rule | None = None) -> Actor:
     """The agent as the database knows it now (active, role), refused where ``rule`` (``permissions.RULES``) does not
-    let that role in. Returns who really acts.
+    let that role in — or, for a rule with ``health``, where the agent has not the right to the children's health
+    files (``Agent.health_access``). Returns who really acts.
 
     A family (``Actor.family``) may act on the portal while its account exists and is open, only where a rule says
     ``family`` (a write without a rule is a counter's)."""

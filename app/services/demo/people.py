@@ -108,6 +108,10 @@ def _ascii(text: str) -> str:
     ).lower()
 
 
+NEIGHBOURS = [("Laura Vidal", "voisine"), ("Inès Vidal", "voisine"), ("Paul Vidal", "voisin")]
+"""People the demonstration's families allow to pick a child up."""
+
+
 class PeopleBuilder(ReferenceBuilder):
     @functools.cached_property
     def _portal_hash(self) -> str:
@@ -224,9 +228,7 @@ class PeopleBuilder(ReferenceBuilder):
                 (ContactKind.EMERGENCY, f"{grand} {child.last_name}", "grand-parent", self._health_phone(rng))
             )
             if rng.random() < 0.5:
-                contacts.append(
-                    (ContactKind.PICKUP, f"{rng.choice(['Laura', 'Inès', 'Paul'])} Vidal", "voisin(e)", "")
-                )
+                contacts.append((ContactKind.PICKUP, *rng.choice(NEIGHBOURS), ""))
             for position, (kind, name, relation, phone) in enumerate(contacts):
                 self.s.add(
                     ChildContact(

@@ -63,8 +63,8 @@ class AgentsPanel(QWidget):
                 Column("Nom", lambda a: a.full_name),
                 Column("Rôle", lambda a: a.role_label),
                 Column("Structures", lambda a: a.structures),
-                Column("Fiches sanitaires", lambda a: "accès" if a.health_access else ""),
                 Column("État", lambda a: agent_state(a, self.ctx.db.clock.now()), colour=self._state_colour),
+                Column("Fiches sanitaires", lambda a: "accès" if a.health_access else ""),
             ]
         )
         self.view = table_view(self.rows)
