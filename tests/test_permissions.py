@@ -174,12 +174,20 @@ def _payment(w: World) -> int:
 
 
 def _cheque(w: World) -> int:
-    """A cheque taken by the agent, not yet deposited (a new number each time)."""
+    """A cheque taken by the agent on a day of its own, its till closed: ready to be deposited."""
     from app.models import PaymentMethod
+    from app.services.money.cash_closing import close_cash, day_expected
     from app.services.money.payments import PaymentInput, record_payment
 
-    data = PaymentInput(w.family_id, W.ALSH, PaymentMethod.CHEQUE, "10", "CIC", f"{1000 + w.fresh()}")
-    return record_payment(w.db, w.people["agent"], w.sid, data, key=_key()).payment_id
+    n, now, agent = w.fresh(), w.db.clock.now(), w.people["agent"]
+    w.db.clock.set(paris(date(2026, 12, 1) + timedelta(days=n), time(10, 0)))
+    try:
+        data = PaymentInput(w.family_id, W.ALSH, PaymentMethod.CHEQUE, "10", "CIC", f"{1000 + n}")
+        payment_id = record_payment(w.db, agent, w.sid, data, key=_key()).payment_id
+        close_cash(w.db, agent, w.sid, _counted(day_expected(w.db, agent, w.sid)), key=_key())
+    finally:
+        w.db.clock.set(now)
+    return payment_id
 
 
 def _deposit(w: World) -> int:

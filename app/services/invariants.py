@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 from ..models import (
     LIVE_STATUSES,
     ActivityDay,
+    ChequeDeposit,
+    ChequeDepositItem,
+    DepositCounter,
     LedgerEntry,
     OnlinePayment,
     OnlinePaymentStatus,
@@ -110,6 +113,45 @@ def violations(session: Session) -> list[str]:
                 f"({counters.get(key, 0)} contre {count(len(numbers), 'reçu')})."
             )
     problems += _online_payments(session)
+    problems += _cheque_deposits(session)
+    return problems
+
+
+def _cheque_deposits(session: Session) -> list[str]:
+    """Deposits numbered without gaps per structure and year (their counter at the last number); each holds the
+    count and total of its cheques, all cheques of its structure."""
+    problems: list[str] = []
+    seqs: dict[tuple[int, int], list[int]] = defaultdict(list)
+    deposits = list(session.scalars(select(ChequeDeposit).order_by(ChequeDeposit.year, ChequeDeposit.seq)))
+    for d in deposits:
+        seqs[(d.structure_id, d.year)].append(d.seq)
+    counters = {(c.structure_id, c.year): c.last_seq for c in session.scalars(select(DepositCounter))}
+    for key in sorted(set(seqs) | set(counters)):
+        numbers = seqs.get(key, [])
+        if numbers != list(range(1, len(numbers) + 1)) or counters.get(key, 0) != len(numbers):
+            problems.append(
+                f"Bordereaux de remise de chèques mal numérotés : structure {key[0]}, année {key[1]} "
+                f"(compteur {counters.get(key, 0)}, {count(len(numbers), 'bordereau')})."
+            )
+    items: dict[int, list[tuple[int, int, PaymentMethod]]] = defaultdict(list)
+    for deposit_id, structure_id, cents, method in session.execute(
+        select(ChequeDepositItem.deposit_id, Payment.structure_id, Payment.amount_cents, Payment.method).join(
+            Payment, Payment.id == ChequeDepositItem.payment_id
+        )
+    ):
+        items[deposit_id].append((structure_id, cents, method))
+    for d in deposits:
+        cheques = items.get(d.id, [])
+        if (len(cheques), sum(c for _, c, _ in cheques)) != (d.cheque_count, d.total_cents):
+            problems.append(
+                f"Bordereau {d.number} (structure {d.structure_id}) : {d.cheque_count} chèques pour "
+                f"{d.total_cents} centimes annoncés, {len(cheques)} pour {sum(c for _, c, _ in cheques)} trouvés."
+            )
+        if any(s != d.structure_id or m is not PaymentMethod.CHEQUE for s, _, m in cheques):
+            problems.append(
+                f"Bordereau {d.number} (structure {d.structure_id}) : un règlement qui n'est pas un "
+                "chèque de la structure."
+            )
     return problems
 
 

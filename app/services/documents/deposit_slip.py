@@ -16,7 +16,7 @@ from ..money.till import regie_of
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, signature_boxes, styles, table
 
-WIDTHS = (0.06, 0.22, 0.15, 0.28, 0.14, 0.15)
+WIDTHS = (0.05, 0.27, 0.14, 0.29, 0.13, 0.12)
 """N°, bank, cheque number, drawer, receipt, amount (fractions of the page's width)."""
 
 

@@ -5,12 +5,15 @@ A deposit is numbered per structure and year without gaps (« REM-2026-0001 »):
 row incremented and locked inside the deposit's own transaction, as receipts are (``till.next_receipt_seq``), so
 a refused or rolled-back deposit consumes none. A cheque is in one deposit at most: the counter row is locked
 before the cheques are checked, so two régisseurs depositing at once wait for each other and the second is told
-which cheque the first took; the primary key of ``cheque_deposit_items`` on the payment is the last guard. A
-reversed payment's cheque is never deposited: the tills of the cheques' years are locked too (a reversal locks its
-payment's till), so a reversal and a deposit of the same cheque come one after the other. A reversal made after
-the deposit (a cheque that bounced) leaves the deposit as it was made: deposits are never changed once made. The
-payments themselves are not locked: on a shared server they are append-only for the counters' login, which may
-not ``SELECT … FOR UPDATE`` them.
+which cheque the first took; the primary key of ``cheque_deposit_items`` on the payment is the last guard.
+
+A cheque is deposited once its till is closed — counted by its agent, it has left the drawer for the régisseur's
+hands — and never a reversed payment's. The tills of the chosen cheques' years are locked as well (a payment, a
+reversal and a closing lock them), so no closing or reversal of these cheques commits while the deposit checks
+them; and since a closed till's payments cannot be reversed (``till.TillClosed``), a deposited cheque is never
+reversed afterwards (a cheque that bounces is given back by an adjustment). Deposits are never changed once made.
+The payments themselves are not locked: on a shared server they are append-only for the counters' login, which
+may not ``SELECT … FOR UPDATE`` them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ...models import (
     Agent,
     ChequeDeposit,
     ChequeDepositItem,
+    DayClosing,
     DepositCounter,
     Family,
     LedgerEntry,
@@ -76,6 +80,10 @@ class DepositCheque:
     drawer: str
     """Who signed it: as recorded with the cheque, else the family's name."""
     cents: int
+    agent: str = ""
+    """Who took it (its till)."""
+    till_open: bool = False
+    """Its till is not closed yet: it is deposited once counted."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ def next_deposit_seq(session: Session, structure_id: int, year: int) -> int:
     ).scalar_one()
 
 
-def _cheque(s: Session, p: Payment, family: Family) -> DepositCheque:
+def _cheque(s: Session, p: Payment, family: Family, agent: str, till_open: bool) -> DepositCheque:
     erased = family.anonymized_at is not None
     drawer = opened_text(s, p.cheque_drawer) if p.cheque_drawer else (ERASED if erased else family.name)
     return DepositCheque(
@@ -142,12 +150,32 @@ def _cheque(s: Session, p: Payment, family: Family) -> DepositCheque:
         opened_text(s, p.cheque_number) or ERASED,
         drawer,
         p.amount_cents,
+        agent,
+        till_open,
     )
 
 
-def _cheques(s: Session, rows: list[tuple[Payment, Family]]) -> list[DepositCheque]:
+def _closed_tills(s: Session, structure_id: int) -> set[tuple[int | None, date]]:
+    """The structure's closed tills: (agent, day)."""
+    return {
+        (a, d)
+        for a, d in s.execute(
+            select(DayClosing.agent_id, DayClosing.business_date).where(
+                DayClosing.structure_id == structure_id
+            )
+        ).all()
+    }
+
+
+def _cheques(
+    s: Session, rows: list[tuple[Payment, Family]], closed: set[tuple[int | None, date]]
+) -> list[DepositCheque]:
     preload(s, {f.id for _, f in rows})
-    return [_cheque(s, p, f) for p, f in rows]
+    names: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+    return [
+        _cheque(s, p, f, names.get(p.agent_id, "?"), (p.agent_id, p.business_date) not in closed)
+        for p, f in rows
+    ]
 
 
 def _named(s: Session, p: Payment) -> str:
@@ -162,8 +190,8 @@ def _named(s: Session, p: Payment) -> str:
 def undeposited_cheques(
     db: Database, actor: Actor, structure_id: int, start: date | None = None, end: date | None = None
 ) -> list[DepositCheque]:
-    """The structure's cheques recorded and not yet deposited, not reversed, oldest first; ``start``/``end``: the
-    days they were taken (both included)."""
+    """The structure's cheques recorded and not yet deposited, not reversed, oldest first, each saying whether its
+    till is still open (not depositable yet); ``start``/``end``: the days they were taken (both included)."""
     if start is not None and end is not None and end < start:
         raise ValidationError(f"Période invalide : du {short_date(start)} au {short_date(end)}.")
     with db.reading() as uow:
@@ -183,7 +211,7 @@ def undeposited_cheques(
             stmt = stmt.where(Payment.business_date >= start)
         if end is not None:
             stmt = stmt.where(Payment.business_date <= end)
-        return _cheques(s, [(p, f) for p, f in s.execute(stmt).all()])
+        return _cheques(s, [(p, f) for p, f in s.execute(stmt).all()], _closed_tills(s, structure_id))
 
 
 def _check_chosen(s: Session, structure_id: int, ids: list[int]) -> list[Payment]:
@@ -224,6 +252,16 @@ def _check_chosen(s: Session, structure_id: int, ids: list[int]) -> list[Payment
         if payment_id in reversed_ids:
             raise DepositRefused(
                 f"{_named(s, p)} a été annulé : il ne se remet pas en banque. Rien n'a été enregistré."
+            )
+    closed = _closed_tills(s, structure_id)
+    for payment_id in ids:
+        p = payments[payment_id]
+        if (p.agent_id, p.business_date) not in closed:
+            taker = s.get(Agent, p.agent_id) if p.agent_id is not None else None
+            raise DepositRefused(
+                f"{_named(s, p)} est dans la caisse de {taker.full_name if taker else '?'} du "
+                f"{short_date(p.business_date)}, pas encore clôturée : il se remet une fois cette caisse comptée et "
+                "clôturée. Rien n'a été enregistré."
             )
     return [payments[i] for i in ids]
 
@@ -351,7 +389,7 @@ def slip_of(s: Session, deposit_id: int) -> DepositSlip:
         deposit.business_date,
         deposit.created_at,
         agent.full_name if agent else "?",
-        _cheques(s, rows),
+        _cheques(s, rows, _closed_tills(s, deposit.structure_id)),
         deposit.total_cents,
     )
 

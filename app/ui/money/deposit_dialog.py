@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -37,6 +38,9 @@ from ..operations import Failure
 from ..table_model import Column, RowsModel
 from ..widgets import date_edit, date_of, keyed, table_view
 
+OPEN_TILL = QColor("#b45309")
+"""A cheque whose till is still open: shown, not depositable yet."""
+
 CHEQUE_COLUMNS = [
     Column("À remettre", lambda c: ""),
     Column("Reçu", lambda c: c.receipt),
@@ -46,11 +50,23 @@ CHEQUE_COLUMNS = [
     Column("N° du chèque", lambda c: c.number),
     Column("Tireur", lambda c: c.drawer),
     Column("Montant", lambda c: format_eur(c.cents), right=True),
+    Column(
+        "Caisse",
+        lambda c: f"{c.agent} (ouverte)" if c.till_open else c.agent,
+        colour=lambda c: OPEN_TILL if c.till_open else None,
+        tooltip=lambda c: (
+            f"La caisse de {c.agent} du {short_date(c.day)} n'est pas encore clôturée : ce chèque se remet une "
+            "fois la caisse comptée et clôturée."
+            if c.till_open
+            else f"Caisse de {c.agent} du {short_date(c.day)}, clôturée."
+        ),
+    ),
 ]
 
 
 class ChequesModel(RowsModel):
-    """The cheques not yet deposited, each with a check box in its first column (ticked when read)."""
+    """The cheques not yet deposited, each with a check box in its first column: ticked when read, unless its till
+    is still open (its box then off and greyed)."""
 
     ticked = Signal()
 
@@ -59,13 +75,17 @@ class ChequesModel(RowsModel):
         self.chosen: set[int] = set()
 
     def set_rows(self, rows: Any) -> None:
-        self.chosen = {c.payment_id for c in rows}
+        self.chosen = {c.payment_id for c in rows if not c.till_open}
         super().set_rows(rows)
         self.ticked.emit()
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         flags = super().flags(index)
-        return flags | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 0 else flags
+        if index.column() != 0 or not index.isValid():
+            return flags
+        if self.rows[index.row()].till_open:
+            return flags & ~Qt.ItemFlag.ItemIsEnabled
+        return flags | Qt.ItemFlag.ItemIsUserCheckable
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
@@ -84,13 +104,15 @@ class ChequesModel(RowsModel):
         return True
 
     def tick(self, payment_id: int, on: bool) -> None:
-        (self.chosen.add if on else self.chosen.discard)(payment_id)
         row = next(i for i, c in enumerate(self.rows) if c.payment_id == payment_id)
+        if self.rows[row].till_open:
+            return
+        (self.chosen.add if on else self.chosen.discard)(payment_id)
         self.dataChanged.emit(self.index(row, 0), self.index(row, 0), [Qt.ItemDataRole.CheckStateRole])
         self.ticked.emit()
 
     def tick_all(self, on: bool) -> None:
-        self.chosen = {c.payment_id for c in self.rows} if on else set()
+        self.chosen = {c.payment_id for c in self.rows if not c.till_open} if on else set()
         if self.rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0))
         self.ticked.emit()
@@ -218,11 +240,14 @@ class DepositDialog(QDialog):
     def _show_total(self) -> None:
         chosen = self.cheques.chosen_cheques()
         cents = sum(c.cents for c in chosen)
-        if not self.cheques.rows:
-            self.total.setText("Aucun chèque à remettre")
+        ready = [c for c in self.cheques.rows if not c.till_open]
+        waiting = len(self.cheques.rows) - len(ready)
+        later = f" ; {count(waiting, 'chèque')} en caisse ouverte" if waiting else ""
+        if not ready:
+            self.total.setText("Aucun chèque à remettre" + later)
         else:
             ticked = count(len(chosen), "chèque coché", "chèques cochés")
-            self.total.setText(f"{ticked} sur {len(self.cheques.rows)} : {format_eur(cents)}")
+            self.total.setText(f"{ticked} sur {len(ready)} : {format_eur(cents)}{later}")
         self.create_button.setEnabled(bool(chosen))
 
     def say(self, text: str | None) -> None:
