@@ -633,6 +633,7 @@ PAGES = [
     "/reserver",
     "/recapitulatif",
     "/reservations",
+    "/attestations",
     "/compte",
     "/mot-de-passe",
     "/licence",
