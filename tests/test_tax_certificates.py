@@ -409,6 +409,8 @@ def test_the_batch_writes_a_pdf_per_family_and_structure_and_e_mails_once(town: 
     body = body.replace("\xa0", " ")
     assert "Léo Martin : 28,50 € (3 journées)" in body and "Total : 38,00 €" in body
     assert "« Mes attestations »" in body
+    assert "au 1er janvier 2025" in body
+    assert body.rstrip().endswith("Le service enfance-jeunesse de la mairie de Montech – ALSH de Montech")
 
 
 # --- the portal ------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ...clock import local_today
 from ...files import write_documents
 from ...models import Family, OutboxMessage
-from ...text import amount_in_words, count, format_eur, long_date, short_date
+from ...text import amount_in_words, count, format_eur, long_date, short_date, signature
 from .. import audit
 from ..actors import Actor
 from ..bounds import Text, Year, checked
@@ -37,6 +37,11 @@ NET_SENTENCE = (
     "absence non justifiée reste facturée. Les frais de nourriture (repas) en sont exclus."
 )
 PORTAL_PLACE = "« Mes attestations »"
+
+
+def new_year(year: int) -> str:
+    """« 1er janvier 2025 »."""
+    return long_date(date(year, 1, 1), weekday=False)
 
 
 def siret_text(siret: str) -> str:
@@ -101,7 +106,7 @@ def certificate_story(c: TaxCertificate, today: date) -> list[Flowable]:
             esc(
                 f"Je soussigné(e), {who}, régisseur, certifie que les sommes ci-dessous ont été facturées à la "
                 f"famille {c.family_name} par {o.name} pour l'accueil de ses enfants de moins de 6 ans au "
-                f"1er janvier {c.year}, pour les journées de l'année {c.year} :"
+                f"{new_year(c.year)}, pour les journées de l'année {c.year} :"
             ),
             st["normal"],
         ),
@@ -242,7 +247,7 @@ def email_body(c: TaxCertificate, signature: str) -> str:
     return (
         "Bonjour,\n\n"
         f"Votre attestation de frais de garde {c.year} ({LAW}) est disponible : {c.organiser.name} certifie les frais "
-        f"de garde de vos enfants de moins de 6 ans au 1er janvier {c.year} :\n\n"
+        f"de garde de vos enfants de moins de 6 ans au {new_year(c.year)} :\n\n"
         + "\n".join(f"- {line}" for line in lines)
         + f"\n\nTotal : {format_eur(c.total_cents)}.\n\n{NET_SENTENCE}\n\n"
         f"Vous trouverez l'attestation (PDF) sur le portail famille, page {PORTAL_PLACE}, ou au guichet.\n\n"
@@ -286,7 +291,7 @@ def tax_certificates_batch(
     if year == today.year:
         raise ValidationError(
             f"L'année {year} n'est pas terminée : les attestations de l'année s'éditent ensemble à partir du "
-            f"1er janvier {year + 1}. Pour une famille, imprimez la sienne depuis sa fiche (sommes arrêtées à ce jour)."
+            f"{new_year(year + 1)}. Pour une famille, imprimez la sienne depuis sa fiche (sommes arrêtées à ce jour)."
         )
     target = Path(folder)
     if not folder.strip() or not target.is_dir():
@@ -324,7 +329,7 @@ def tax_certificates_batch(
                 dedup_key(c),
                 rows[c.family_id],
                 f"Attestation de frais de garde {c.year} – {c.organiser.name}",
-                email_body(c, f"Le service enfance-jeunesse – {c.organiser.name}"),
+                email_body(c, f"{signature(c.organiser.city)} – {c.organiser.name}"),
             )
             for c in found
             if c.email and dedup_key(c) not in sent
