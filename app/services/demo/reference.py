@@ -104,6 +104,8 @@ class ReferenceBuilder:
             "school_zone": ZONE,
             "regie_name": "Régie enfance-jeunesse de Montech",
             "regie_act": "arrêté n° 2019-042 du 3 juin 2019",
+            "regisseur_name": "Régine Sorel",
+            "siret": "21820125600011",
         }
         alae = Structure(code="ALAE-MONTECH", name="ALAE Montech", **common)
         alsh = Structure(code="ALSH-MONTECH", name="ALSH Montech", **common)
