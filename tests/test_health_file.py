@@ -547,3 +547,15 @@ def test_the_administrator_gives_and_takes_the_right(qtbot, db):
     form.health_access.setChecked(False)
     form._try_save()
     assert not health_access(db, row.id)
+
+
+def test_the_flag_is_drawn_by_the_documents_embedded_font():
+    """The ⚠ of the attendance list is a glyph of DejaVu Sans Condensed, the font every document embeds (the
+    standard Helvetica has none: it would print a black box)."""
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    from app.services.documents.attendance import FLAG
+    from app.services.documents.toolkit import FONT, FONT_BOLD
+
+    for name in (FONT, FONT_BOLD):
+        assert ord(FLAG) in getFont(name).face.charToGlyph, name
