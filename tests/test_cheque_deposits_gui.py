@@ -145,6 +145,9 @@ def test_a_regisseur_deposits_the_ticked_cheques_and_prints_the_slip(qtbot, demo
     assert "est déjà dans le bordereau REM-2026-0002" in dialog.errors.text() and dialog.errors.isVisible()
     assert [c.payment_id for c in model.rows] == [c.payment_id for c in today if c.payment_id not in mine]
     assert [d.number for d in dialog.deposits.rows] == ["REM-2026-0002", "REM-2026-0001"]
+    dialog.close_button.click()
+    closing.day_box.deposit_button.click()  # the same window again, read again
+    assert closing.deposit_dialog is dialog and dialog.isVisible() and dialog.errors.isHidden()
 
 
 def test_a_plain_agent_has_no_remise_de_cheques(qtbot, demo_rw):

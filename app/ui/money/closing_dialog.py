@@ -79,6 +79,7 @@ class ClosingDialog(QDialog):
         self.structure_id = ctx.structure_id
         """The structure of the dialog, kept while it is open (the counter may change structure meanwhile)."""
         self.preview: PrintPreview | None = None
+        self.deposit_dialog: DepositDialog | None = None
         structure = self.structure_name = next(
             (s.name for s in ctx.structures if s.id == self.structure_id), ""
         )
@@ -333,9 +334,13 @@ class ClosingDialog(QDialog):
 
     def open_deposits(self) -> None:
         """« Remise de chèques… »: the structure's cheques not yet deposited, and its bordereaux (a régisseur)."""
-        if self.structure_id is not None:
+        if self.structure_id is None:
+            return
+        if self.deposit_dialog is None:
             self.deposit_dialog = DepositDialog(self, self.ctx, self.structure_id, self.structure_name)
-            self.deposit_dialog.open()
+        else:
+            self.deposit_dialog.refresh()  # what was taken or deposited since it was last open
+        self.deposit_dialog.open()
 
     # --- the end of day ---------------------------------------------------------------------------------
     def run_end_of_day(self) -> None:
