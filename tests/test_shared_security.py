@@ -439,3 +439,30 @@ def test_a_new_town_is_set_up_at_a_counter_through_the_counters_credential(login
             desk,
             InstallInput([StructureInput("Autre")], "pirate", "Pirate Pirate", "Mairie-2026-tulipe", "C"),
         )
+
+
+def test_a_regisseur_reverses_a_payment_through_the_counters_credential(logins):
+    """The payments are append-only for the counters' login (no UPDATE right, hence no ``SELECT … FOR UPDATE``):
+    the régisseur's reversal of a payment taken at another counter works through that login, and a second
+    reversal of it is refused in French (the till's lock puts reversals one after the other)."""
+    from app.services.money.payments import reverse_payment
+
+    town = logins
+    desk, clerk_desk = town.db(COUNTER, COUNTER_PW), town.db(COUNTER, COUNTER_PW)
+    boss = auth.login(desk, "mdurand", "demo", workstation="GUICHET-REGIE").actor
+    clerk = auth.login(clerk_desk, "kbenali", "demo", workstation="GUICHET-CAISSE").actor
+    sid = int(town.owner("SELECT structure_id FROM activities WHERE code = 'CLSH-PV'"))
+    family = int(town.owner("SELECT min(id) FROM families WHERE anonymized_at IS NULL"))
+    taken = record_payment(
+        clerk_desk,
+        clerk,
+        sid,
+        PaymentInput(family, WalletKind.ALSH, PaymentMethod.CHEQUE, "12", "LCL", "1234567"),
+        key=new_operation_key(),
+    )
+    entry = reverse_payment(desk, boss, taken.payment_id, "Chèque sans provision", key=new_operation_key())
+    assert town.owner(f"SELECT amount_cents FROM ledger_entries WHERE id = {entry}") == "-1200"
+    with pytest.raises(ValidationError, match="est déjà annulé"):
+        reverse_payment(desk, boss, taken.payment_id, "Encore", key=new_operation_key())
+    auth.logout(desk)
+    auth.logout(clerk_desk)

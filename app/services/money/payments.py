@@ -194,11 +194,13 @@ def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: Reason,
 
     def work(s: Session) -> int:
         now = db.clock.now()
-        payment = s.get(Payment, payment_id, with_for_update=True)
+        payment = s.get(Payment, payment_id)  # never changed once written: read, not locked (on a shared server
+        # the counters' login may not lock a row of an append-only table)
         if payment is None:
             raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
         # the reversal belongs to the till of the payment (who took it, that day), not to the reverser's: that
-        # till must still be open (docs/regie.md)
+        # till must still be open (docs/regie.md). Its lock also puts two reversals of the payment one after the
+        # other, so the second sees the first (and the unique ``reverses_id`` is the last guard).
         lock_till(s, payment.structure_id, payment.business_date.year)
         if (
             payment.method in TILL_METHODS
