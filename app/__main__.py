@@ -265,7 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="les attestations de frais de garde d'une année passée (un PDF par famille, e-mails par l'outbox)",
     )
-    certificates.add_argument("--year", type=int, required=True, help="l'année (AAAA)")
+    certificates.add_argument(
+        "--year",
+        type=int,
+        required=True,
+        metavar="AAAA",
+        help="l'année civile des attestations (une année terminée)",
+    )
     certificates.add_argument("folder", metavar="DOSSIER", help="le dossier des PDF (créé s'il n'existe pas)")
 
     web = sub.add_parser(

@@ -86,6 +86,10 @@ TESTS=(
   tests/test_worker.py
   tests/test_windows_start.py
   tests/test_windows_counter_start.py
+  tests/test_tax_certificates.py
+  tests/test_caf_hours.py
+  tests/test_cheque_deposits.py
+  tests/test_health_file.py
 )
 echo "=== tests sous la locale fr_FR.CP1252 (EncodingWarning = erreur, dépendances comprises) ==="
 exec .venv/bin/python -X warn_default_encoding "${WARNINGS[@]}" -m pytest -p no:cacheprovider --backend sqlite \

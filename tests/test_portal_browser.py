@@ -685,6 +685,10 @@ def test_every_page_at_1280_and_375_passes_axe_and_cuts_nothing(portal_url, demo
             if path == "/reserver":
                 driver.get(f"{portal_url}/reserver?activite={pv}&mois=2026-12")
             look(path if "?" not in path else "/erreur")
+        driver.get(f"{portal_url}/compte")  # the first child's health file, reached from « Mon compte »
+        driver.get(driver.find_element(By.CSS_SELECTOR, "a[href*='/compte/enfant/']").get_attribute("href"))
+        _shows(driver, "Contacts en cas d'urgence")
+        look("/compte/enfant")
         driver.get(f"{portal_url}/recapitulatif")
         _go(driver, driver.find_element(By.XPATH, "//button[text()='Confirmer']"))
         _shows(driver, "Lisez bien le résultat")

@@ -73,6 +73,10 @@ class DemoSummary:
         ]
 
 
+DEMO_MEAL_CENTS = 350
+"""The meal part of the demo's holiday days (the Wednesday afternoons have none)."""
+
+
 class ReferenceBuilder:
     def __init__(self, session: Session, today: date, seed: int) -> None:
         self.s = session
@@ -155,6 +159,10 @@ class ReferenceBuilder:
         alae = new_activity(alae_structure.id, template("ALAE-MER"))
         petites = new_activity(alsh_structure.id, template("CLSH-PV"))
         ete = new_activity(alsh_structure.id, template("CLSH-ETE"))
+        for holidays in (petites, ete):
+            holidays.meal_cents = (
+                DEMO_MEAL_CENTS  # the lunch in a holiday day's price, left out of the tax certificate
+            )
         self.s.add_all([alae, petites, ete])
         self.s.flush()
         calendar.add_alae_days(self.s, alae, ZONE, self.school_year)
