@@ -21,9 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,7 +48,7 @@ from ..sealing import ERASED, opened_text, preload
 from ..uow import Database, Operation
 from .cash_closing import reversed_payments
 from .payments import METHOD_LABELS
-from .till import lock_till
+from .till import lock_till, next_seq
 
 MAX_CHEQUES = 2_000
 """The most cheques one deposit takes (a year of a large structure's cheques is far below)."""
@@ -125,17 +123,8 @@ def deposit_number(year: int, seq: int) -> str:
 
 
 def next_deposit_seq(session: Session, structure_id: int, year: int) -> int:
-    """Increment and return the deposit counter of (structure, year), creating it on first use; the row stays
-    locked until the transaction ends (a rollback gives the number back)."""
-    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(DepositCounter).values(**values).on_conflict_do_nothing())
-    return session.execute(
-        update(DepositCounter)
-        .where(DepositCounter.structure_id == structure_id, DepositCounter.year == year)
-        .values(last_seq=DepositCounter.last_seq + 1)
-        .returning(DepositCounter.last_seq)
-    ).scalar_one()
+    """The next deposit number of (structure, year), its counter's row locked as a receipt's is."""
+    return next_seq(session, DepositCounter, structure_id, year)
 
 
 def _cheque(s: Session, p: Payment, family: Family, agent: str, till_open: bool) -> DepositCheque:

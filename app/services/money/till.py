@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from ...models import DayClosing, ReceiptCounter
+from ...models import DayClosing, DepositCounter, ReceiptCounter
 from ...text import short_date
 from ..errors import DomainError
 
@@ -68,26 +68,39 @@ def regie_of(structure: Any) -> str:
     return f"{name} ({structure.regie_act})" if structure.regie_act else name
 
 
-def next_receipt_seq(session: Session, structure_id: int, year: int) -> int:
-    """Increment and return the counter of (structure, year), creating it on first use; the row stays locked."""
+Counter = type[ReceiptCounter] | type[DepositCounter]
+"""A gapless sequence per structure and year: the receipts', the cheque deposits'."""
+
+
+def _ensure_counter(session: Session, counter: Counter, structure_id: int, year: int) -> None:
+    """The counter's row of (structure, year), created at 0 on first use (two transactions creating it at once:
+    one inserts, the other finds it)."""
     values = {"structure_id": structure_id, "year": year, "last_seq": 0}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(counter).values(**values).on_conflict_do_nothing())
+
+
+def next_seq(session: Session, counter: Counter, structure_id: int, year: int) -> int:
+    """Increment and return the counter of (structure, year), creating it on first use; the row stays locked
+    until the transaction ends, so a rollback gives the number back and the numbers have no gaps."""
+    _ensure_counter(session, counter, structure_id, year)
     return session.execute(
-        update(ReceiptCounter)
-        .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
-        .values(last_seq=ReceiptCounter.last_seq + 1)
-        .returning(ReceiptCounter.last_seq)
+        update(counter)
+        .where(counter.structure_id == structure_id, counter.year == year)
+        .values(last_seq=counter.last_seq + 1)
+        .returning(counter.last_seq)
     ).scalar_one()
+
+
+def next_receipt_seq(session: Session, structure_id: int, year: int) -> int:
+    """The next receipt number of (structure, year): it also locks the till (its counter's row)."""
+    return next_seq(session, ReceiptCounter, structure_id, year)
 
 
 def lock_till(session: Session, structure_id: int, year: int) -> None:
     """Lock the structure's till for the year (its receipt counter row): payments, reversals, adjustments and
     the cash closing of the same structure wait for each other, so none lands on a day being closed."""
-    values = {"structure_id": structure_id, "year": year, "last_seq": 0}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(ReceiptCounter).values(**values).on_conflict_do_nothing())
+    _ensure_counter(session, ReceiptCounter, structure_id, year)
     session.execute(
         select(ReceiptCounter.last_seq)
         .where(ReceiptCounter.structure_id == structure_id, ReceiptCounter.year == year)
