@@ -260,6 +260,25 @@ def test_a_child_of_5_with_days_a_refund_and_an_absence_billed(town: Town):
     assert town.emma not in {ch.child_id for ch in c.children}
 
 
+def test_a_child_born_on_1_january_six_years_before_is_eligible(town: Town):
+    """The tax forms: children « nés à compter du 1er janvier 2019 » for the 2025 income: born on 1 January 2019
+    counts (6 that very day), born on 31 December 2018 does not."""
+    with town.db.writing() as uow:
+        s = uow.session
+        leroy = _family(
+            s, "LEROY", "leroy@example.org", ("Chloé", date(2019, 1, 1)), ("Hugo", date(2018, 12, 31))
+        )
+        clsh = s.scalar(select(ActivityDay).where(ActivityDay.day == date(2025, 7, 7))).activity
+        for child in leroy.children:
+            _book(s, town.agent, leroy, child, clsh, date(2025, 7, 7), PRICE)
+        uow.commit()
+        leroy_id = leroy.id
+    (chloe,) = _certificate(town, leroy_id, town.alsh).children
+    assert (chloe.first_name, chloe.birth_date) == ("Chloé", date(2019, 1, 1))
+    assert (chloe.days, chloe.amount_cents) == (1, 1300 - 350)
+    assert eligible_families(town.db, YEAR).families == 3
+
+
 def test_another_structure_is_another_certificate(town: Town):
     c = _certificate(town, town.martin, town.alae)
     (leo,) = c.children
@@ -329,6 +348,7 @@ def test_the_pdf_says_what_the_tax_office_needs(town: Town):
         "SIRET : 218 201 256 00011",
         "Régie enfance-jeunesse de Montech (arrêté n° 2019-042)",
         "Famille MARTIN",
+        "pour l'accueil de ses enfants de moins de 6 ans (nés à compter du 1er janvier 2019)",
         "3 rue des Tilleuls, 82700 Montech",
         "Léo Martin",
         "03/10/2019",
@@ -409,7 +429,7 @@ def test_the_batch_writes_a_pdf_per_family_and_structure_and_e_mails_once(town: 
     body = body.replace("\xa0", " ")
     assert "Léo Martin : 28,50 € (3 journées)" in body and "Total : 38,00 €" in body
     assert "« Mes attestations »" in body
-    assert "au 1er janvier 2025" in body
+    assert "enfants de moins de 6 ans (nés à compter du 1er janvier 2019)" in body
     assert body.rstrip().endswith("Le service enfance-jeunesse de la mairie de Montech – ALSH de Montech")
 
 

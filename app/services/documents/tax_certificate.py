@@ -25,7 +25,13 @@ from ..actors import Actor
 from ..bounds import Text, Year, checked
 from ..end_of_day.outbox import Email, queue_emails
 from ..errors import UnknownEntity, ValidationError
-from ..money.tax_certificates import TaxCertificate, certificates, check_year, family_certificate
+from ..money.tax_certificates import (
+    TaxCertificate,
+    certificates,
+    check_year,
+    eligible_children,
+    family_certificate,
+)
 from ..permissions import rule
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, GRID, Letterhead, esc, render, signature_boxes, styles, table
@@ -105,8 +111,8 @@ def certificate_story(c: TaxCertificate, today: date) -> list[Flowable]:
         Paragraph(
             esc(
                 f"Je soussigné(e), {who}, régisseur, certifie que les sommes ci-dessous ont été facturées à la "
-                f"famille {c.family_name} par {o.name} pour l'accueil de ses enfants de moins de 6 ans au "
-                f"{new_year(c.year)}, pour les journées de l'année {c.year} :"
+                f"famille {c.family_name} par {o.name} pour l'accueil de ses {eligible_children(c.year)}, pour "
+                f"les journées de l'année {c.year} :"
             ),
             st["normal"],
         ),
@@ -247,7 +253,7 @@ def email_body(c: TaxCertificate, signature: str) -> str:
     return (
         "Bonjour,\n\n"
         f"Votre attestation de frais de garde {c.year} ({LAW}) est disponible : {c.organiser.name} certifie les frais "
-        f"de garde de vos enfants de moins de 6 ans au {new_year(c.year)} :\n\n"
+        f"de garde de vos {eligible_children(c.year)} :\n\n"
         + "\n".join(f"- {line}" for line in lines)
         + f"\n\nTotal : {format_eur(c.total_cents)}.\n\n{NET_SENTENCE}\n\n"
         f"Vous trouverez l'attestation (PDF) sur le portail famille, page {PORTAL_PLACE}, ou au guichet.\n\n"

@@ -3,8 +3,9 @@ of the tax code), per family, organising structure and calendar year.
 
 The rules (docs/tax_certificate.md):
 
-- a child counts when under 6 on 1 January of the year (born after 1 January six years before): a child turning 6
-  during the year counts for the whole year, a child already 6 on 1 January does not;
+- a child counts when born on or after 1 January six years before (the tax forms: for the 2025 income, children
+  « nés à compter du 1er janvier 2019 »): a child turning 6 during the year, or on 1 January itself, counts for the
+  whole year, a child born before (6 on 31 December of the year before) does not;
 - a day counts in the year of its date (the activity's day, not the day it was booked or paid);
 - what a day cost is what the ledger charged for its reservation, net of what was given back for it: the sum of its
   CHARGE, REFUND and REVERSAL entries (``lifecycle``: a cancellation in time and a medical certificate refund the
@@ -107,9 +108,15 @@ class Choice:
     as_of: date | None = None
 
 
-def born_after(year: int) -> date:
-    """A child born after this day is under 6 on 1 January of ``year``."""
+def born_from(year: int) -> date:
+    """The first birth date of a child eligible for ``year``: 1 January six years before, itself included (the tax
+    forms' « nés à compter du 1er janvier 2019 » for 2025)."""
     return date(year - AGE_LIMIT, 1, 1)
+
+
+def eligible_children(year: int) -> str:
+    """« enfants de moins de 6 ans (nés à compter du 1er janvier 2019) », the rule in the tax forms' words."""
+    return f"enfants de moins de 6 ans (nés à compter du {long_date(born_from(year), weekday=False)})"
 
 
 def check_year(year: int, today: date) -> date | None:
@@ -171,7 +178,7 @@ def certificates(
             LedgerEntry.kind.in_(COST_KINDS),
             ActivityDay.day >= date(year, 1, 1),
             ActivityDay.day <= date(year, 12, 31),
-            Child.birth_date > born_after(year),
+            Child.birth_date >= born_from(year),
             Family.anonymized_at.is_(None),
         )
         .group_by(Reservation.id, Child.id, Child.family_id, Activity.structure_id, Activity.meal_cents)
@@ -244,7 +251,8 @@ def family_certificate(
     if not found:
         raise NothingEligible(
             f"Pas d'attestation de frais de garde pour {year} : aucune somme facturée cette année-là pour un "
-            "enfant de moins de 6 ans au 1er janvier (repas déduits, remboursements déduits)."
+            f"enfant né à compter du {long_date(born_from(year), weekday=False)} (repas déduits, remboursements "
+            "déduits)."
         )
     return found[0]
 

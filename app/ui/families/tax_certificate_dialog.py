@@ -31,8 +31,9 @@ class TaxCertificateDialog(QDialog):
         for c in choices:
             self.years.addItem(choice_label(c))
         note = QLabel(
-            "Enfants de moins de 6 ans au 1er janvier de l'année : sommes facturées pour\n"
-            "les journées de l'année, nettes des aides et des remboursements, repas déduits.\n"
+            "Enfants de moins de 6 ans, nés à compter du 1er janvier six ans avant l'année\n"
+            "(2019 pour 2025) : sommes facturées pour les journées de l'année, nettes des\n"
+            "aides et des remboursements, repas déduits.\n"
             "Une attestation par organisme."
         )
         self.buttons = QDialogButtonBox()
@@ -65,7 +66,7 @@ def ask_tax_certificate(
         ctx.ops.inform(
             "Attestation de frais de garde",
             f"Pas d'attestation de frais de garde pour la famille {family_name} : aucune somme facturée pour un "
-            "enfant de moins de 6 ans au 1er janvier de l'année.",
+            "enfant de moins de 6 ans (né à compter du 1er janvier six ans avant l'année).",
         )
         return None
     dialog = TaxCertificateDialog(parent, family_name, choices)

@@ -47,9 +47,10 @@ class TaxCertificatesDialog(QDialog):
         self.outcome = QLabel()
         self.outcome.setObjectName("result")
         note = QLabel(
-            "Pour chaque famille : les enfants de moins de 6 ans au 1er janvier, les sommes facturées pour les\n"
-            "journées de l'année, nettes des aides et des remboursements, repas déduits ; une attestation par\n"
-            "organisme, signée au nom de son régisseur. Un PDF par famille dans le dossier choisi.\n"
+            "Pour chaque famille : les enfants de moins de 6 ans (nés à compter du 1er janvier six ans avant\n"
+            "l'année : 2019 pour 2025), les sommes facturées pour les journées de l'année, nettes des aides\n"
+            "et des remboursements, repas déduits ; une attestation par organisme, signée au nom de son\n"
+            "régisseur. Un PDF par famille dans le dossier choisi.\n"
             "Les familles avec une adresse reçoivent un e-mail (une seule fois, même si vous recommencez) ;\n"
             "l'attestation est aussi sur le portail famille, page « Mes attestations »."
         )
