@@ -462,3 +462,44 @@ def test_on_a_shared_server_the_counters_login_deposits_but_cannot_change_a_depo
     assert server.owner(f"SELECT count(*) FROM cheque_deposit_items WHERE deposit_id = {made.id}") == "3"
     auth.logout(desk)
     auth.logout(clerk_desk)
+
+
+def test_a_cheque_missing_at_its_till_s_closing_is_listed_unticked_until_found(day):
+    """The agent counts his till cheque by cheque and one is not in his drawer: the closing records it missing, the
+    régisseur's list says so (the dialog leaves it unticked), and once found it is deposited like the others."""
+    db, sid, _, (martin, durand, _) = day
+    boss, clerk = actor(db, Role.SUPERVISOR), actor(db, Role.AGENT)
+    db.clock.set(paris(NEXT, time(9, 0)))
+    here, lost = pay(db, sid, martin, "30", "LCL", "7000007"), pay(db, sid, durand, "12", "CIC", "7000008")
+    expected = {e.method: e for e in day_expected(db, clerk, sid)}
+    cash = expected[PaymentMethod.CASH].cents
+    close_cash(
+        db,
+        clerk,
+        sid,
+        CountedInput(f"{cash // 100},{cash % 100:02d}", comment="chèque introuvable", cheques_present=[here]),
+        key=new_operation_key(),
+    )
+    rows = {c.payment_id: c for c in undeposited_cheques(db, boss, sid, NEXT, NEXT)}
+    assert (rows[here].missing, rows[lost].missing) == (False, True)
+    assert deposit(db, sid, [here, lost]).cheque_count == 2  # found again: the régisseur ticks it himself
+
+
+def test_the_cheques_taken_before_the_deposits_began_are_neither_listed_nor_deposited(day):
+    """A town upgrading to the version with the bordereaux has years of cheques already at the bank: migration 0013
+    sets each structure's ``cheque_deposits_since`` to the day of the upgrade, and the older cheques stay out."""
+    from app.models import Structure
+
+    db, sid, cheques, _ = day
+    boss = actor(db, Role.SUPERVISOR)
+    db.clock.set(paris(NEXT, time(9, 0)))
+    with db.writing() as uow:
+        uow.session.get(Structure, sid).cheque_deposits_since = NEXT
+        uow.commit()
+    assert {c.payment_id for c in undeposited_cheques(db, boss, sid)}.isdisjoint(cheques)
+    before = written(db)
+    with pytest.raises(
+        DepositRefused, match=r"^Le chèque n° 1000001 .* avant les bordereaux de l'application"
+    ):
+        deposit(db, sid, cheques)
+    assert written(db) == before

@@ -12,7 +12,7 @@ from .activity import (
 )
 from .audit import AuditEntry
 from .base import Base, configure, search_key, table_of
-from .closing import ClosingLine, DayClosing
+from .closing import ClosingLine, DayClosing, MissingCheque
 from .enums import (
     LIVE_STATUSES,
     TILL_METHODS,
@@ -65,6 +65,7 @@ from .organisation import Agent, LoginFailure, Structure, TownSetting, agent_str
 from .reservation import Reservation
 
 __all__ = [
+    "MissingCheque",
     "DepositCounter",
     "ChequeDepositItem",
     "ChequeDeposit",

@@ -54,3 +54,13 @@ class ClosingLine(Base):
     note: Mapped[str | None] = mapped_column(String(200))
 
     closing: Mapped[DayClosing] = relationship(back_populates="lines")
+
+
+class MissingCheque(Base):
+    """A cheque of a till that its agent did not have when counting it (« Cocher les chèques… » left it unticked):
+    the régisseur's deposit dialog leaves it unticked and says so, until it is found."""
+
+    __tablename__ = "missing_cheques"
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="RESTRICT"), primary_key=True)
+    closing_id: Mapped[int] = mapped_column(ForeignKey("day_closings.id", ondelete="CASCADE"), index=True)

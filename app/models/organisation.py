@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, String, Table, UniqueConstraint, false
@@ -52,6 +52,9 @@ class Structure(Base):
         String(120), default="", server_default="", info={"label": "nom du régisseur"}
     )
     """Who signs the régie's papers (the tax certificates, the cheque deposit slips)."""
+    cheque_deposits_since: Mapped[date | None]
+    """The first day whose cheques go into the application's deposits: the cheques taken before the version that
+    makes the bordereaux were taken to the bank by hand (set by that version's migration); None: every cheque."""
 
     activities: Mapped[list[Activity]] = relationship(back_populates="structure")
 

@@ -9,7 +9,8 @@ Revises: 0012
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
@@ -179,10 +180,41 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("regisseur_name", sa.String(length=120), server_default="", nullable=False)
         )
+        batch_op.add_column(sa.Column("cheque_deposits_since", sa.Date(), nullable=True))
+    # The cheques a town took before this version went to the bank with a paper slip made by hand: the deposits
+    # start with the cheques taken from today (a structure created afterwards has None: every cheque).
+    structures = sa.table("structures", sa.column("cheque_deposits_since", sa.Date()))
+    op.execute(
+        structures.update().values(cheque_deposits_since=datetime.now(ZoneInfo("Europe/Paris")).date())
+    )
+    op.create_table(
+        "missing_cheques",
+        sa.Column("payment_id", sa.Integer(), nullable=False),
+        sa.Column("closing_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["closing_id"],
+            ["day_closings.id"],
+            name=op.f("fk_missing_cheques_closing_id_day_closings"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"],
+            ["payments.id"],
+            name=op.f("fk_missing_cheques_payment_id_payments"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("payment_id", name=op.f("pk_missing_cheques")),
+    )
+    with op.batch_alter_table("missing_cheques", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_missing_cheques_closing_id"), ["closing_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("missing_cheques", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_missing_cheques_closing_id"))
+    op.drop_table("missing_cheques")
     with op.batch_alter_table("structures", schema=None) as batch_op:
+        batch_op.drop_column("cheque_deposits_since")
         batch_op.drop_column("regisseur_name")
         batch_op.drop_column("siret")
 

@@ -34,6 +34,7 @@ from ...models import (
     DepositCounter,
     Family,
     LedgerEntry,
+    MissingCheque,
     Payment,
     PaymentMethod,
     Structure,
@@ -82,6 +83,9 @@ class DepositCheque:
     """Who took it (its till)."""
     till_open: bool = False
     """Its till is not closed yet: it is deposited once counted."""
+    missing: bool = False
+    """Its agent did not have it when counting the till (« chèque manquant » at the closing): left unticked until
+    the régisseur has it in hand."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,9 @@ def next_deposit_seq(session: Session, structure_id: int, year: int) -> int:
     return next_seq(session, DepositCounter, structure_id, year)
 
 
-def _cheque(s: Session, p: Payment, family: Family, agent: str, till_open: bool) -> DepositCheque:
+def _cheque(
+    s: Session, p: Payment, family: Family, agent: str, till_open: bool, missing: bool = False
+) -> DepositCheque:
     erased = family.anonymized_at is not None
     drawer = opened_text(s, p.cheque_drawer) if p.cheque_drawer else (ERASED if erased else family.name)
     return DepositCheque(
@@ -141,6 +147,7 @@ def _cheque(s: Session, p: Payment, family: Family, agent: str, till_open: bool)
         p.amount_cents,
         agent,
         till_open,
+        missing,
     )
 
 
@@ -161,8 +168,12 @@ def _cheques(
 ) -> list[DepositCheque]:
     preload(s, {f.id for _, f in rows})
     names: dict[int | None, str] = dict(s.execute(select(Agent.id, Agent.full_name)).all())
+    ids = [p.id for p, _ in rows]
+    missing = set(s.scalars(select(MissingCheque.payment_id).where(MissingCheque.payment_id.in_(ids))))
     return [
-        _cheque(s, p, f, names.get(p.agent_id, "?"), (p.agent_id, p.business_date) not in closed)
+        _cheque(
+            s, p, f, names.get(p.agent_id, "?"), (p.agent_id, p.business_date) not in closed, p.id in missing
+        )
         for p, f in rows
     ]
 
@@ -180,7 +191,10 @@ def undeposited_cheques(
     db: Database, actor: Actor, structure_id: int, start: date | None = None, end: date | None = None
 ) -> list[DepositCheque]:
     """The structure's cheques recorded and not yet deposited, not reversed, oldest first, each saying whether its
-    till is still open (not depositable yet); ``start``/``end``: the days they were taken (both included)."""
+    till is still open (not depositable yet) and whether it was missing at its till's closing; ``start``/``end``:
+    the days they were taken (both included). The cheques taken before the structure's
+    ``cheque_deposits_since`` (those of the versions before the deposits, taken to the bank by hand) are not
+    listed."""
     if start is not None and end is not None and end < start:
         raise ValidationError(f"Période invalide : du {short_date(start)} au {short_date(end)}.")
     with db.reading() as uow:
@@ -196,6 +210,9 @@ def undeposited_cheques(
             )
             .order_by(Payment.business_date, Payment.receipt_year, Payment.receipt_seq)
         )
+        since = s.scalar(select(Structure.cheque_deposits_since).where(Structure.id == structure_id))
+        if since is not None:
+            stmt = stmt.where(Payment.business_date >= since)
         if start is not None:
             stmt = stmt.where(Payment.business_date >= start)
         if end is not None:
@@ -241,6 +258,15 @@ def _check_chosen(s: Session, structure_id: int, ids: list[int]) -> list[Payment
         if payment_id in reversed_ids:
             raise DepositRefused(
                 f"{_named(s, p)} a été annulé : il ne se remet pas en banque. Rien n'a été enregistré."
+            )
+    since = s.scalar(select(Structure.cheque_deposits_since).where(Structure.id == structure_id))
+    for payment_id in ids:
+        p = payments[payment_id]
+        if since is not None and p.business_date < since:
+            raise DepositRefused(
+                f"{_named(s, p)} a été encaissé le {short_date(p.business_date)}, avant les bordereaux de "
+                f"l'application (à partir du {short_date(since)}) : il a été remis en banque avec un bordereau fait "
+                "à la main. Rien n'a été enregistré."
             )
     closed = _closed_tills(s, structure_id)
     for payment_id in ids:

@@ -52,16 +52,26 @@ CHEQUE_COLUMNS = [
     Column("Montant", lambda c: format_eur(c.cents), right=True),
     Column(
         "Caisse",
-        lambda c: f"{c.agent} (ouverte)" if c.till_open else c.agent,
-        colour=lambda c: OPEN_TILL if c.till_open else None,
+        lambda c: (
+            f"{c.agent} (ouverte)" if c.till_open else f"{c.agent} (manquant)" if c.missing else c.agent
+        ),
+        colour=lambda c: OPEN_TILL if c.till_open or c.missing else None,
         tooltip=lambda c: (
             f"La caisse de {c.agent} du {short_date(c.day)} n'est pas encore clôturée : ce chèque se remet une "
             "fois la caisse comptée et clôturée."
             if c.till_open
+            else f"Manquant à la clôture de la caisse de {c.agent} du {short_date(c.day)} : cochez-le une fois "
+            "retrouvé."
+            if c.missing
             else f"Caisse de {c.agent} du {short_date(c.day)}, clôturée."
         ),
     ),
 ]
+
+
+def _ready(cheque: DepositCheque) -> bool:
+    """Ticked when the list is read: its till is closed and its agent had it then."""
+    return not cheque.till_open and not cheque.missing
 
 
 class ChequesModel(RowsModel):
@@ -75,7 +85,7 @@ class ChequesModel(RowsModel):
         self.chosen: set[int] = set()
 
     def set_rows(self, rows: Any) -> None:
-        self.chosen = {c.payment_id for c in rows if not c.till_open}
+        self.chosen = {c.payment_id for c in rows if _ready(c)}
         super().set_rows(rows)
         self.ticked.emit()
 
@@ -112,7 +122,7 @@ class ChequesModel(RowsModel):
         self.ticked.emit()
 
     def tick_all(self, on: bool) -> None:
-        self.chosen = {c.payment_id for c in self.rows if not c.till_open} if on else set()
+        self.chosen = {c.payment_id for c in self.rows if _ready(c)} if on else set()
         if self.rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0))
         self.ticked.emit()
@@ -243,6 +253,10 @@ class DepositDialog(QDialog):
         ready = [c for c in self.cheques.rows if not c.till_open]
         waiting = len(self.cheques.rows) - len(ready)
         later = f" ; {count(waiting, 'chèque')} en caisse ouverte" if waiting else ""
+        missing = sum(c.missing for c in ready)
+        later += (
+            f" ; {count(missing, 'chèque manquant', 'chèques manquants')} à la clôture" if missing else ""
+        )
         if not ready:
             self.total.setText("Aucun chèque à remettre" + later)
         else:
