@@ -119,7 +119,7 @@ def test_going_back_before_the_online_payments_is_refused_once_one_is_recorded(e
 
 def test_activities_of_an_older_schema_get_their_kinds_hours_and_caf_category(empty_url):
     """0013 fills the new columns of existing activities from their kind: ALAE 13:30–18:30 périscolaire, ALSH
-    7:30–18:30 extrascolaire, no meal part."""
+    7:30–18:30 extrascolaire, no meal part; and dates the start of each existing structure's cheque deposits."""
     import sqlalchemy as sa
     from alembic import command
 
@@ -170,6 +170,9 @@ def test_activities_of_an_older_schema_get_their_kinds_hours_and_caf_category(em
                 "SELECT code, day_starts_at, day_ends_at, caf_category, meal_cents FROM activities ORDER BY code"
             )
         ).all()
+        since = conn.execute(sa.text("SELECT cheque_deposits_since FROM structures")).scalar_one()
+    # the cheques of the older versions were deposited by hand: the structure's deposits start on the upgrade's day
+    assert since is not None
     as_time = [
         (code, str(start)[:5], str(end)[:5], category, meal) for code, start, end, category, meal in rows
     ]
