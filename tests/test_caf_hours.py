@@ -41,7 +41,10 @@ from tests.test_cli import run_app
 AT = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 MON, TUE, WED, THU, FRI = (date(2026, 10, d) for d in (19, 20, 21, 22, 23))
 ALAE_DAY = date(2026, 10, 14)
-ALSH_MIN, ALAE_MIN = 11 * 60, 5 * 60  # 7:30–18:30 and 13:30–18:30
+ALSH_MIN, ALAE_MIN = (
+    10 * 60,
+    5 * 60,
+)  # 7:30–18:30 (11 h open, the CAF counts 10 h a day in extrascolaire), 13:30–18:30
 
 
 def _agent(s, login: str, role: Role) -> Actor:
@@ -156,14 +159,15 @@ def test_a_fortnight_computed_by_hand(db, town):
     by_name = {a.name: a for a in report.activities}
     assert list(by_name) == ["ALAE Mercredi", "CLSH Toussaint"]  # périscolaire first
     alsh, alae = by_name["CLSH Toussaint"], by_name["ALAE Mercredi"]
-    assert (alsh.category, alsh.day_minutes, alsh.days_open) == (CafCategory.EXTRASCOLAIRE, 660, 5)
+    assert (alsh.category, alsh.day_minutes, alsh.days_open) == (CafCategory.EXTRASCOLAIRE, 600, 5)
+    assert alsh.opening_minutes == 660  # open 11 h, counted 10 h: the CAF's daily limit in extrascolaire
     assert (alae.category, alae.day_minutes, alae.days_open) == (CafCategory.PERISCOLAIRE, 300, 1)
 
     # ALSH: Aline P P A C · (2 present, 4 billed: the certificate is not, the unrecorded Friday is),
     # Bruno P P | P A (under 6 Monday and Tuesday, 6 from Wednesday; Friday cancelled), Chloé P (Tuesday on the
     # waitlist, the closed Friday before not counted), Denis P P P P P.
     assert alsh.total == c(4, 11, 14, 1, 1, ALSH_MIN)
-    assert alsh.total.minutes_present == 121 * 60 and alsh.total.minutes_billed == 154 * 60
+    assert alsh.total.minutes_present == 110 * 60 and alsh.total.minutes_billed == 140 * 60
     bands = {r.band: r.counts for r in alsh.by_band}
     assert bands == {
         AgeBand.UNDER_6: c(3, 5, 7, 1, 1, ALSH_MIN),  # Aline 2/4, Bruno 2/2, Chloé 1/1
@@ -218,9 +222,9 @@ def test_the_files(db, town, tmp_path):
     ]
     rows = {(r[1], r[4], r[5]): r for r in ws.iter_rows(min_row=5, values_only=True)}
     total = rows["CLSH Toussaint", "tous âges", "tous QF"]
-    assert total[2:4] == ("extrascolaire", "07:30–18:30 (11\xa0h)")
-    assert total[6:] == (4, 11, 121, 14, 154, 1, 1)
-    assert rows["CLSH Toussaint", "moins de 6 ans", "QF 701–∞"][6:11] == (1, 2, 22, 2, 22)
+    assert total[2:4] == ("extrascolaire", "07:30–18:30 (11\xa0h, 10\xa0h comptées)")
+    assert total[6:] == (4, 11, 110, 14, 140, 1, 1)
+    assert rows["CLSH Toussaint", "moins de 6 ans", "QF 701–∞"][6:11] == (1, 2, 20, 2, 20)
     assert rows["ALAE Mercredi", "6 ans et plus", "tous QF"][6:11] == (1, 1, 5, 1, 5)
     assert rows["Total périscolaire", "tous âges", "tous QF"][6:11] == (3, 2, 10, 3, 15)
     assert ws.cell(row=5, column=9).number_format == "0.00"
@@ -230,7 +234,7 @@ def test_the_files(db, town, tmp_path):
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert lines[0][0] == "Structure" and len(lines) == ws.max_row - 3
     by_key = {(r[1], r[4], r[5]): r for r in lines[1:]}
-    assert by_key["CLSH Toussaint", "6 ans et plus", "tous QF"][6:] == ["2", "6", "66", "7", "77", "0", "0"]
+    assert by_key["CLSH Toussaint", "6 ans et plus", "tous QF"][6:] == ["2", "6", "60", "7", "70", "0", "0"]
     # a half hour shows with a decimal comma
     half = caf_csv(caf_hours(db, town["admin"], date(2026, 10, 14), date(2026, 10, 14)))
     assert b";2;10;3;15;" in half
@@ -241,8 +245,8 @@ def test_the_files(db, town, tmp_path):
         "Heures CAF (prestation de service)",
         "du 12 octobre 2026 au 23 octobre 2026",
         "extrascolaire",
-        "121 h",
-        "154 h",
+        "110 h",
+        "140 h",
         "QF 701–∞",
         "QF inconnu",
     ):

@@ -25,10 +25,10 @@ def test_the_activity_form_shows_and_saves_the_hours_the_category_and_the_meal(q
     form = panel.open_edit()
     group = form.day_group
     assert (group.starts.time().toString("HH:mm"), group.ends.time().toString("HH:mm")) == ("07:30", "18:30")
-    assert group.duration.text() == "(11\xa0h)"
-    assert (group.category.currentText(), group.meal.text()) == ("extrascolaire", "0,00")
+    assert group.duration.text() == "(11\xa0h ; 10\xa0h comptées par la CAF)"
+    assert (group.category.currentText(), group.meal.text()) == ("extrascolaire", "3,50")
     group.ends.setTime(group.ends.time().addSecs(-30 * 60))
-    assert group.duration.text() == "(10\xa0h\xa030)"
+    assert group.duration.text() == "(10\xa0h\xa030 ; 10\xa0h comptées par la CAF)"
     group.meal.setText("20,00")
     form._try_save()
     assert "ne peut pas dépasser le prix de la journée" in form.errors.text()

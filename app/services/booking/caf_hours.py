@@ -10,7 +10,9 @@ What is counted (``docs/caf_hours.md``):
 - **billed**: present, absent without a medical certificate, and not recorded yet (the day was charged and is not
   refunded; such days are also counted apart as « non pointés », so that the counter records them before it
   declares); an absence with a certificate is refunded, hence neither present nor billed;
-- **hours** = days × the activity's opening hours (``day_ends_at`` − ``day_starts_at``), in exact minutes;
+- **hours** = days × the activity's opening hours (``day_ends_at`` − ``day_starts_at``), in exact minutes, at
+  most the CAF's daily limit of its category (``CAF_DAY_LIMIT``: 10 h a day in extrascolaire, so that a holiday
+  day open 7:30–18:30, 11 h, counts 10 h);
 - **children**: distinct children with at least one day billed (a child of both age bands in the period, turning
   6, is in both bands' rows and once in the total);
 - **age band**: the child's age on the activity's day (6 years old on their sixth birthday; born on 29 February,
@@ -73,6 +75,20 @@ class AgeBand(enum.StrEnum):
 def day_minutes(starts: time, ends: time) -> int:
     """The minutes of a day's opening hours (13:30–18:30 → 300)."""
     return (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+
+
+CAF_DAY_LIMIT = {CafCategory.EXTRASCOLAIRE: 600}
+"""The most minutes a day present counts for the CAF, by category: 10 h a day and child in extrascolaire. A
+category without a limit counts the opening hours (a local convention that counts less: narrow the hours in the
+activity form)."""
+
+
+def caf_day_minutes(starts: time, ends: time, category: CafCategory) -> int:
+    """The minutes a day present counts for the CAF: its opening hours, at most its category's daily limit
+    (7:30–18:30 in extrascolaire → 600)."""
+    opening = day_minutes(starts, ends)
+    limit = CAF_DAY_LIMIT.get(CafCategory(category))
+    return opening if limit is None else min(opening, limit)
 
 
 @dataclass(frozen=True)
@@ -144,6 +160,11 @@ class CafActivity:
 
     @property
     def day_minutes(self) -> int:
+        """What a day present counts (the opening hours within the category's daily limit)."""
+        return caf_day_minutes(self.starts_at, self.ends_at, self.category)
+
+    @property
+    def opening_minutes(self) -> int:
         return day_minutes(self.starts_at, self.ends_at)
 
     @property
@@ -173,7 +194,8 @@ class CafReport:
     structure_id: int | None
     """None: every structure of the town."""
     heading: tuple[str, str, str]
-    """The letterhead (name, address, contact) of the structure, or of the town's first structure."""
+    """The letterhead (name, address, contact) of the structure asked for; for the whole town, of the one structure
+    whose activities ran in the period, else of the town's first structure."""
     made_at: Any
     """When it was read (an aware datetime)."""
     activities: tuple[CafActivity, ...]
@@ -282,15 +304,6 @@ def caf_hours(
         structures = {st.id: st for st in s.scalars(select(Structure).order_by(Structure.id))}
         if structure_id is not None and structure_id not in structures:
             raise UnknownEntity(f"Structure inconnue (n° {structure_id}).")
-        head = (
-            structures.get(structure_id)
-            if structure_id is not None
-            else next(iter(structures.values()), None)
-        )
-        heading = ("", "", "")
-        if head is not None:
-            address = ", ".join(x for x in (head.address, f"{head.postal_code} {head.city}".strip()) if x)
-            heading = (head.name, address, " · ".join(x for x in (head.phone, head.email) if x))
         open_days = (
             select(Activity, func.count(ActivityDay.id))
             .join(ActivityDay, ActivityDay.activity_id == Activity.id)
@@ -300,11 +313,23 @@ def caf_hours(
         if structure_id is not None:
             open_days = open_days.where(Activity.structure_id == structure_id)
         activities = {a.id: (a, int(n)) for a, n in s.execute(open_days).all()}
+        # the letterhead: the structure asked for; for the whole town, the one structure whose activities ran in
+        # the period if there is one, else the town's first structure
+        running = sorted({a.structure_id for a, _ in activities.values()})
+        head_id = structure_id if structure_id is not None else running[0] if len(running) == 1 else None
+        head = structures.get(head_id) if head_id is not None else next(iter(structures.values()), None)
+        heading = ("", "", "")
+        if head is not None:
+            address = ", ".join(x for x in (head.address, f"{head.postal_code} {head.city}".strip()) if x)
+            heading = (head.name, address, " · ".join(x for x in (head.phone, head.email) if x))
         brackets: dict[int, dict[int, str]] = {}
         for b in s.scalars(select(PriceBracket).where(PriceBracket.activity_id.in_(activities))):
             top = "∞" if b.qf_max is None else str(b.qf_max)
             brackets.setdefault(b.activity_id, {})[b.id] = f"QF {b.qf_min}–{top}"
-        minutes = {aid: day_minutes(a.day_starts_at, a.day_ends_at) for aid, (a, _) in activities.items()}
+        minutes = {
+            aid: caf_day_minutes(a.day_starts_at, a.day_ends_at, a.caf_category)
+            for aid, (a, _) in activities.items()
+        }
 
         def bracket_label(activity_id: int, bracket_id: int | None) -> str:
             if bracket_id is None:

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
+from ...models import CafCategory
 from ...text import clock_time, duration_text, hours_number, hours_text, short_date
-from ..booking.caf_hours import AgeBand, CafCounts, CafReport, CafRow
+from ..booking.caf_hours import CAF_DAY_LIMIT, AgeBand, CafCounts, CafReport, CafRow
 from ..errors import ValidationError
 from .toolkit import CONTENT_WIDTH, Letterhead, esc, render, styles, table
 
@@ -38,7 +39,9 @@ HOURS_COLUMNS = (8, 10)
 NOTE = (
     "Présent : pointé présent. Facturé : présent, absent sans certificat médical, ou non pointé (la journée "
     "est facturée ; les « non pointés » sont à pointer avant de déclarer). Une absence avec certificat n'est "
-    "ni présente ni facturée. Heures = journées × horaires de l'activité. Âge le jour de l'activité ; quotient "
+    "ni présente ni facturée. Heures = journées × horaires de l'activité, dans la limite de "
+    f"{duration_text(CAF_DAY_LIMIT[CafCategory.EXTRASCOLAIRE])} par jour en extrascolaire. Âge le jour de "
+    "l'activité ; quotient "
     "familial actuel de la famille, dans les tranches de prix de l'activité."
 )
 
@@ -62,7 +65,8 @@ class CafFormat(enum.StrEnum):
 def _lines(report: CafReport) -> Iterator[tuple[tuple[str, ...], CafCounts]]:
     """Each line's labels (the first six columns) and its counts."""
     for a in report.activities:
-        hours = f"{clock_time(a.starts_at)}–{clock_time(a.ends_at)} ({duration_text(a.day_minutes)})"
+        hours = f"{clock_time(a.starts_at)}–{clock_time(a.ends_at)} ({duration_text(a.opening_minutes)}"
+        hours += f", {duration_text(a.day_minutes)} comptées)" if a.day_minutes != a.opening_minutes else ")"
         head = (a.structure, a.name, a.category_label, hours)
         rows: tuple[CafRow, ...] = (
             CafRow(None, None, a.total),

@@ -29,7 +29,7 @@ from ...models import (
     Structure,
     WalletKind,
 )
-from ...text import format_eur
+from ...text import clock_time, format_eur
 from .. import audit
 from ..actors import Actor
 from ..booking.kinds import Policy, kind_entry
@@ -142,8 +142,8 @@ def _check_day(a: Activity) -> None:
     price."""
     if a.day_ends_at <= a.day_starts_at:
         raise ValidationError(
-            f"La journée finit après son début : fermeture à {a.day_ends_at:%H:%M}, ouverture à "
-            f"{a.day_starts_at:%H:%M}."
+            f"La journée finit après son début : fermeture à {clock_time(a.day_ends_at)}, ouverture à "
+            f"{clock_time(a.day_starts_at)}."
         )
     if a.meal_cents > a.price_cents:
         raise ValidationError(

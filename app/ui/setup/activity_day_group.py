@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...models import CafCategory
-from ...services.booking.caf_hours import CATEGORY_LABELS, day_minutes
+from ...services.booking.caf_hours import CATEGORY_LABELS, caf_day_minutes, day_minutes
 from ...services.errors import ValidationError
 from ...services.money.amounts import parse_amount
 from ...services.setup.activities import ActivityInput
@@ -69,6 +69,7 @@ class DayHoursGroup(QGroupBox):
         form.addRow("Part repas du prix", meal)
         self.starts.timeChanged.connect(lambda _t: self._show_duration())
         self.ends.timeChanged.connect(lambda _t: self._show_duration())
+        self.category.currentIndexChanged.connect(lambda _i: self._show_duration())
         self.set_values(time(7, 30), time(18, 30), CafCategory.EXTRASCOLAIRE, 0)
 
     def set_values(self, starts: time, ends: time, category: CafCategory, meal_cents: int) -> None:
@@ -89,8 +90,19 @@ class DayHoursGroup(QGroupBox):
             return 0
 
     def _show_duration(self) -> None:
-        minutes = day_minutes(self._time(self.starts), self._time(self.ends))
-        self.duration.setText(f"({duration_text(minutes)})" if minutes > 0 else "(la fin avant le début)")
+        starts, ends = self._time(self.starts), self._time(self.ends)
+        minutes, counted = day_minutes(starts, ends), caf_day_minutes(starts, ends, self.category_value())
+        if minutes <= 0:
+            self.duration.setText("(la fin avant le début)")
+        elif counted < minutes:
+            self.duration.setText(
+                f"({duration_text(minutes)} ; {duration_text(counted)} comptées par la CAF)"
+            )
+        else:
+            self.duration.setText(f"({duration_text(minutes)})")
+
+    def category_value(self) -> CafCategory:
+        return CafCategory(self.category.currentData() or CafCategory.EXTRASCOLAIRE.value)
 
     @staticmethod
     def _time(edit: QTimeEdit) -> time:
