@@ -374,6 +374,25 @@ def test_the_current_year_is_given_with_the_sums_stopped_today(town: Town):
     assert "Montant total des frais de garde : 9,50 €" in text
 
 
+def test_the_current_year_counts_the_days_up_to_today_only(town: Town):
+    """« Sommes arrêtées au 10 février 2026 »: a day of today counts; a day booked and prepaid after it (still
+    cancellable) does not."""
+    with town.db.writing() as uow:
+        s = uow.session
+        bernard = s.get(Family, town.bernard)
+        clsh = s.scalar(select(ActivityDay).where(ActivityDay.day == date(2026, 1, 5))).activity
+        for d in (date(2026, 2, 10), date(2026, 2, 11), date(2026, 7, 15)):
+            _book(s, town.agent, bernard, bernard.children[0], clsh, d, PRICE)
+        uow.commit()
+    # 5 January and 10 February: 2 × (13,00 € − 3,50 €) = 19,00 €; 11 February and 15 July not yet
+    text = _text(tax_certificate_pdf(town.db, town.agent, town.bernard, 2026, town.alsh))
+    assert "Année en cours : sommes arrêtées au 10 février 2026" in text
+    assert "Montant total des frais de garde : 19,00 €" in text
+    choices = certificate_choices(town.db, town.bernard)
+    assert [(c.year, c.total_cents) for c in choices] == [(2026, 2 * (1300 - 350)), (2025, 1100)]
+    assert eligible_families(town.db, 2026).certificates == 1
+
+
 def test_the_batch_writes_a_pdf_per_family_and_structure_and_e_mails_once(town: Town, tmp_path: Path):
     tmp_path = tmp_path / "attestations"
     tmp_path.mkdir()

@@ -15,7 +15,8 @@ The rules (docs/tax_certificate.md):
   charged, never below 0; a day refunded in full counts 0 and no meal is taken off;
 - one certificate per family and structure (each organiser certifies what it charged); a family, structure and year
   with nothing eligible has none (``NothingEligible``);
-- a year not begun yet is refused (``FutureYear``); the current year is given with the sums « arrêtées au » today.
+- a year not begun yet is refused (``FutureYear``); the current year is given with the sums « arrêtées au » today:
+  the days up to today only (a day booked for later may still be cancelled).
 """
 
 from __future__ import annotations
@@ -158,7 +159,8 @@ def certificates(
     structure_id: int | None = None,
 ) -> list[TaxCertificate]:
     """Every certificate of ``year`` with an eligible amount (of these families, of this structure), in the families'
-    and structures' order."""
+    and structures' order. The current year's (``as_of`` its day) counts the days up to that day only: a day booked
+    and prepaid for later may still be cancelled and refunded."""
     net = func.sum(LedgerEntry.amount_cents)
     query = (
         select(
@@ -177,7 +179,7 @@ def certificates(
         .where(
             LedgerEntry.kind.in_(COST_KINDS),
             ActivityDay.day >= date(year, 1, 1),
-            ActivityDay.day <= date(year, 12, 31),
+            ActivityDay.day <= min(date(year, 12, 31), as_of or date(year, 12, 31)),
             Child.birth_date >= born_from(year),
             Family.anonymized_at.is_(None),
         )
