@@ -391,9 +391,14 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                 cur.execute(
                     sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(who)
                 )
+                append_only = [
+                    t
+                    for t in APPEND_ONLY_TABLES  # (a schema older than 0013 has no cheque deposits)
+                    if cur.execute("SELECT to_regclass(%s)", (f"public.{t}",)).fetchone()[0] is not None
+                ]
                 cur.execute(
                     sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
-                        sql.SQL(", ").join(map(ident, APPEND_ONLY_TABLES)), who
+                        sql.SQL(", ").join(map(ident, append_only)), who
                     )
                 )
                 cur.execute(

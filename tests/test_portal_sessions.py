@@ -461,5 +461,9 @@ def test_a_server_brought_up_to_date_from_a_counter_gives_the_new_tables_to_its_
             assert not may(counter, "INSERT") and not may(counter, "SELECT")
             ends = "SELECT has_column_privilege(:r, 'portal_sessions', 'ended_at', 'UPDATE')"
             assert conn.execute(text(ends), {"r": counter}).scalar_one()  # it only ends a family's sessions
+            # 0013's cheque deposits, append-only for the counters once the server is brought up to date
+            deposits = "SELECT has_table_privilege(:r, 'cheque_deposits', :w)"
+            assert conn.execute(text(deposits), {"r": counter, "w": "INSERT"}).scalar_one()
+            assert not conn.execute(text(deposits), {"r": counter, "w": "UPDATE"}).scalar_one()
     finally:
         engine.dispose()
