@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--db URL] [--pg URL] [--json OUT]``: the city-scale benchmarks.
+"""``python -m bench [--quick] [--db URL] [--pg URL] [--json OUT] [--papers]``: the city-scale benchmarks.
 
 Builds (or reuses) the deterministic dataset in a SQLite file, measures the counter's interactive calls and
 writes against their floor, then the contention scenarios on PostgreSQL; prints a table and writes JSON.
@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="rebuild the dataset even if the file exists")
     parser.add_argument("--json", type=Path, help="write the results there")
     parser.add_argument(
+        "--papers",
+        action="store_true",
+        help="only the town's papers (CAF hours, tax certificates) on the dataset: no other measure, no "
+        "PostgreSQL; results in bench/results/papers-quick.json (or papers-city.json) unless --json",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         choices=SCENARIOS,
@@ -82,20 +88,28 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(working_copy(url))
         db = Database(engine, FixedClock(NOW))
     started = time.perf_counter()
-    results = run_single(db, loaded, args.quick)
+    if args.papers:
+        from .papers import town_papers
+
+        results = town_papers(db, args.quick)
+    else:
+        results = run_single(db, loaded, args.quick)
     with db.reading() as uow:
         problems = violations(uow.session)
     print(f"Invariants après les mesures : {'aucune anomalie' if not problems else problems[:5]}")
     report["invariants_after_single"] = problems
-    if not args.no_pg:
+    if not args.no_pg and not args.papers:
         scenarios = pg_scenarios(args.pg, args.quick)
         report["contention"] = [asdict(sc) | {"throughput_ratio": sc.throughput_ratio} for sc in scenarios]
         results += contention_results(scenarios)
-    results.append(package_size())
+    if not args.papers:
+        results.append(package_size())
     print(table(results))
     report["measures"] = [r.as_json() for r in results]
     report["seconds"] = round(time.perf_counter() - started, 1)
-    out = args.json or RESULTS / ("quick.json" if args.quick else "city.json")
+    out = args.json or RESULTS / (
+        ("papers-" if args.papers else "") + ("quick.json" if args.quick else "city.json")
+    )
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
     print(f"Résultats : {out}")
     engine.dispose()

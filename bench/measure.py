@@ -334,6 +334,9 @@ def run_single(db: Database, loaded: Loaded, quick: bool) -> list[Result]:
     results.append(
         compare(f"Liste de présence PDF ({day_300[2]} enfants)", ours, floor, 1.5, "p50", pdf_floor)
     )
+    from .papers import town_papers
+
+    results += town_papers(db, quick)
 
     # --- end of day with 2,000 operations -------------------------------------------------------------------
     ops = 300 if quick else 2000
