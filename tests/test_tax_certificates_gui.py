@@ -4,11 +4,14 @@ Administration → « Attestations de frais de garde… » (a year's batch into 
 from __future__ import annotations
 
 import io
+import re
 
 from pypdf import PdfReader
 
 from app.models import Role
+from app.services.demo.reference import DEMO_MEAL_CENTS
 from app.services.money.tax_certificates import eligible_families
+from app.text import format_eur
 from tests.helpers import new_family
 from tests.test_admin_gui import _window
 from tests.test_tax_certificates import eligible_child_day
@@ -24,14 +27,27 @@ def test_the_family_page_previews_the_year_s_certificate(qtbot, demo_rw):
     dialog = page.tax_dialog
     assert dialog is not None and dialog.isVisible()
     assert dialog.years.count() == 1
-    assert dialog.years.currentText() == (
-        f"{year} – ALSH Montech – 13,00\xa0€ (sommes arrêtées au 26/11/2026)"
-    )
+    amount = format_eur(1300 - DEMO_MEAL_CENTS)  # the demo's holiday days have a meal part
+    assert dialog.years.currentText() == f"{year} – ALSH Montech – {amount} (sommes arrêtées au 26/11/2026)"
     dialog.show_button.click()
     qtbot.waitUntil(lambda: page.preview is not None, timeout=20_000)
     assert page.preview.windowTitle() == f"Aperçu – Attestation de frais de garde {year} – ATTESTÉE"
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(page.preview.pdf)).pages)
     assert "Zoé Attestée" in text and "sommes arrêtées au 26 novembre 2026" in text
+
+
+def test_the_proposed_file_name_survives_a_slash_in_the_family_name(qtbot, demo_rw):
+    window = _window(qtbot, demo_rw, Role.AGENT)
+    family_id, _ = new_family(demo_rw, "N'Guyen/Tran: Lê", children=("Léa",))
+    year, _structure = eligible_child_day(demo_rw, family_id)
+    page = window.page
+    assert page.show_family(family_id)
+    page.tax_certificate.click()
+    page.tax_dialog.show_button.click()
+    qtbot.waitUntil(lambda: page.preview is not None, timeout=20_000)
+    name = page.preview.filename
+    assert name == f"Attestation frais de garde {year} - N'GUYEN_TRAN_ LÊ (n° {family_id}).pdf"
+    assert not re.search(r'[<>:"/\\|?*]', name)
 
 
 def test_a_family_without_a_certificate_is_told_so(qtbot, demo_rw):

@@ -232,13 +232,23 @@ def tax_certificate_pdf(db: Database, actor: Actor, family_id: int, year: Year, 
 FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
-def file_name(c: TaxCertificate, *, with_structure: bool) -> str:
-    """A name every file system takes (Windows' forbidden characters replaced, accents kept), unique per family and
-    structure."""
-    name = f"Attestation frais de garde {c.year} - {c.family_name} (n° {c.family_id})"
-    if with_structure:
-        name += f" - {c.organiser.name}"
+def certificate_file_name(
+    year: int, family_name: str, family_id: int, structure_name: str | None = None
+) -> str:
+    """« Attestation frais de garde 2025 - MARTIN (n° 12).pdf » (« - ALSH de Montech » added when a structure is
+    named): a name every file system takes (Windows' forbidden characters ``<>:"/\\|?*`` replaced, accents kept),
+    unique per family (and structure). The batch's files and the name proposed at the counter."""
+    name = f"Attestation frais de garde {year} - {family_name} (n° {family_id})"
+    if structure_name:
+        name += f" - {structure_name}"
     return FORBIDDEN.sub("_", name)[:180].rstrip(" .") + ".pdf"
+
+
+def file_name(c: TaxCertificate, *, with_structure: bool) -> str:
+    """The batch's file of a certificate (``certificate_file_name``)."""
+    return certificate_file_name(
+        c.year, c.family_name, c.family_id, c.organiser.name if with_structure else None
+    )
 
 
 def dedup_key(c: TaxCertificate) -> str:

@@ -72,15 +72,20 @@ def ask_tax_certificate(
     dialog = TaxCertificateDialog(parent, family_name, choices)
 
     def show() -> None:
-        from ...services.documents.tax_certificate import tax_certificate_pdf  # reportlab only when printing
+        from ...services.documents.tax_certificate import (  # reportlab only when printing
+            certificate_file_name,
+            tax_certificate_pdf,
+        )
 
         c = dialog.choice()
+        several = sum(1 for x in choices if x.year == c.year) > 1
+        name = certificate_file_name(c.year, family_name, family_id, c.structure_name if several else None)
         ctx.ops.run(
             rendered(lambda: tax_certificate_pdf(ctx.db, ctx.actor, family_id, c.year, c.structure_id)),
             lambda document: open_preview(
                 document,
                 f"Attestation de frais de garde {c.year} – {family_name}",
-                f"attestation-frais-de-garde-{c.year}-{family_name.lower()}.pdf",
+                name,
             ),
             background=True,
         )
