@@ -447,9 +447,46 @@ def test_the_batch_writes_a_pdf_per_family_and_structure_and_e_mails_once(town: 
     body = next(m.body for m in received if "ALSH de Montech" in m.subject).replace("\r\n", "\n")
     body = body.replace("\xa0", " ")
     assert "Léo Martin : 28,50 € (3 journées)" in body and "Total : 38,00 €" in body
-    assert "« Mes attestations »" in body
+    assert "demandez-la au guichet du service enfance-jeunesse" in body  # the town has no portal address
+    assert "Mes attestations" not in body
     assert "enfants de moins de 6 ans (nés à compter du 1er janvier 2019)" in body
     assert body.rstrip().endswith("Le service enfance-jeunesse de la mairie de Montech – ALSH de Montech")
+
+
+@pytest.mark.parametrize("address", ["https://portail.montech.example", ""])
+def test_the_e_mail_names_the_portal_only_with_a_login_and_its_address(
+    town: Town, tmp_path: Path, address: str
+):
+    """MARTIN has a portal login, BERNARD (given an e-mail address here) none: the portal, with its address, for
+    MARTIN when the town set it; the counter otherwise."""
+    from app.models import TownSetting
+    from app.services.setup.town_settings import PORTAL_ADDRESS_KEY
+
+    with town.db.writing() as uow:
+        s = uow.session
+        bernard = s.get(Family, town.bernard)
+        bernard.email, bernard.portal_login = "bernard@example.org", None
+        if address:
+            s.add(TownSetting(key=PORTAL_ADDRESS_KEY, value=address, updated_at=NOW))
+        uow.commit()
+    tax_certificates_batch(town.db, town.supervisor, YEAR, str(tmp_path))
+    with town.db.reading() as uow:
+        bodies = {
+            m.dedup_key: m.body.replace("\xa0", " ")
+            for m in uow.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "tax_certificate"))
+        }
+    martin = bodies[f"tax-certificate:{town.martin}:{town.alsh}:2025"]
+    bernard = bodies[f"tax-certificate:{town.bernard}:{town.alsh}:2025"]
+    counter = "Pour obtenir l'attestation (PDF), demandez-la au guichet du service enfance-jeunesse."
+    if address:
+        assert (
+            "Vous trouverez l'attestation (PDF) sur le portail famille, https://portail.montech.example, page "
+            "« Mes attestations », ou au guichet du service enfance-jeunesse."
+        ) in martin
+        assert counter not in martin
+    else:
+        assert counter in martin and "portail" not in martin
+    assert counter in bernard and "portail" not in bernard
 
 
 # --- the portal ------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from ..money.tax_certificates import (
     family_certificate,
 )
 from ..permissions import rule
+from ..setup.town_settings import portal_address
 from ..uow import Database
 from .toolkit import CONTENT_WIDTH, GRID, Letterhead, esc, render, signature_boxes, styles, table
 
@@ -255,7 +256,20 @@ def dedup_key(c: TaxCertificate) -> str:
     return f"tax-certificate:{c.family_id}:{c.organiser.id}:{c.year}"
 
 
-def email_body(c: TaxCertificate, signature: str) -> str:
+def where_to_find(portal: str) -> str:
+    """Where the family finds its PDF: the portal with its address (``portal``: the town's portal address, given
+    only to a family with a portal login), else the counter."""
+    if portal:
+        return (
+            f"Vous trouverez l'attestation (PDF) sur le portail famille, {portal}, page {PORTAL_PLACE}, ou au "
+            "guichet du service enfance-jeunesse."
+        )
+    return "Pour obtenir l'attestation (PDF), demandez-la au guichet du service enfance-jeunesse."
+
+
+def email_body(c: TaxCertificate, signature: str, portal: str = "") -> str:
+    """The batch's e-mail to a family; ``portal``: the portal's address when the family has a login there and the
+    town set it, "" otherwise (the counter)."""
     lines = [
         f"{ch.first_name} {ch.last_name} : {format_eur(ch.amount_cents)} ({count(ch.days, 'journée')})"
         for ch in c.children
@@ -266,8 +280,7 @@ def email_body(c: TaxCertificate, signature: str) -> str:
         f"de garde de vos {eligible_children(c.year)} :\n\n"
         + "\n".join(f"- {line}" for line in lines)
         + f"\n\nTotal : {format_eur(c.total_cents)}.\n\n{NET_SENTENCE}\n\n"
-        f"Vous trouverez l'attestation (PDF) sur le portail famille, page {PORTAL_PLACE}, ou au guichet.\n\n"
-        f"{signature}"
+        f"{where_to_find(portal)}\n\n{signature}"
     )
 
 
@@ -313,6 +326,7 @@ def tax_certificates_batch(
     if not folder.strip() or not target.is_dir():
         raise ValidationError(f"Dossier introuvable : « {folder[:200]} ». Choisissez un dossier existant.")
     now = db.clock.now()
+    portal = portal_address(db)
     with db.reading() as uow:
         found = certificates(uow.session, year, None)
     several = len({c.organiser.id for c in found}) > 1
@@ -345,7 +359,11 @@ def tax_certificates_batch(
                 dedup_key(c),
                 rows[c.family_id],
                 f"Attestation de frais de garde {c.year} – {c.organiser.name}",
-                email_body(c, f"{signature(c.organiser.city)} – {c.organiser.name}"),
+                email_body(
+                    c,
+                    f"{signature(c.organiser.city)} – {c.organiser.name}",
+                    portal if rows[c.family_id].portal_login else "",
+                ),
             )
             for c in found
             if c.email and dedup_key(c) not in sent
