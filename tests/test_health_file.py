@@ -559,3 +559,30 @@ def test_the_flag_is_drawn_by_the_documents_embedded_font():
 
     for name in (FONT, FONT_BOLD):
         assert ord(FLAG) in getFont(name).face.charToGlyph, name
+
+
+# --- the review's points: remarks, the right given in one transaction, French formats, the portal's date -------
+
+
+def test_the_child_s_remarks_invite_no_health_data(qtbot, db):
+    """The child's « Remarques » are shown to every agent and printed on every attendance list: their placeholder
+    sends health data to the fiche sanitaire, and the demonstration keeps its allergies, PAI and diets there."""
+    from app.models import Child
+    from app.ui.families.family_dialog import ChildDialog
+
+    dialog = ChildDialog(None, "Kiwanuka", NOW.date())
+    qtbot.addWidget(dialog)
+    hint = dialog.notes.placeholderText()
+    assert "fiche sanitaire" in hint and not re.search(r"allerg|\bPAI\b|traitement", hint, re.IGNORECASE), (
+        hint
+    )
+
+    health_words = re.compile(r"allerg|\bPAI\b|asthm|porc|régime|arachide", re.IGNORECASE)
+    with db.reading() as uow:
+        s = uow.session
+        notes = [n for n in s.scalars(select(Child.notes)) if n]
+        assert [n for n in notes if health_words.search(n)] == []
+        fiches = s.scalars(select(ChildHealth)).all()
+    assert any(f.has_allergy and "Arachides" in f.allergies for f in fiches)
+    assert any(f.pai and "Ventoline" in f.allergies for f in fiches)
+    assert any(f.diet == "Sans porc" for f in fiches)

@@ -108,6 +108,16 @@ def _ascii(text: str) -> str:
     ).lower()
 
 
+HEALTH_PROFILES = [
+    ("", ""),
+    ("", ""),
+    ("Prend le bus scolaire le mercredi midi", ""),
+    ("", "arachides"),
+    ("", "asthme"),
+    ("", "porc"),
+]
+"""A child's remarks (nothing of health: every agent sees them, every attendance list prints them) and its health
+profile, which becomes its fiche sanitaire: an allergy with a PAI, an asthma PAI, a diet, or nothing."""
 NEIGHBOURS = [("Laura Vidal", "voisine"), ("Inès Vidal", "voisine"), ("Paul Vidal", "voisin")]
 """People the demonstration's families allow to pick a child up."""
 
@@ -159,18 +169,22 @@ class PeopleBuilder(ReferenceBuilder):
                 )
             )
         n_children = rng.choices([1, 2, 3, 4], weights=[35, 40, 20, 5])[0]
+        profiles: list[str] = []
         for _ in range(n_children):
             age = rng.randint(3, 11)
             born = date(self.today.year - age, rng.randint(1, 12), rng.randint(1, 28))
+            first_name = rng.choice(CHILD_NAMES)
+            # the remarks (seen by every agent, printed on every list) say nothing of health: an allergy, a PAI,
+            # a diet go to the child's fiche sanitaire (``_health``)
+            notes, profile = rng.choice(HEALTH_PROFILES)
+            profiles.append(profile)
             family.children.append(
                 Child(
-                    first_name=rng.choice(CHILD_NAMES),
+                    first_name=first_name,
                     last_name=surname,
                     birth_date=born,
                     school_level=LEVELS[age],
-                    notes=rng.choice(
-                        ["", "", "", "Allergie aux arachides", "PAI asthme", "Ne mange pas de porc"]
-                    ),
+                    notes=notes,
                 )
             )
         refresh_search_text(family)
@@ -181,20 +195,20 @@ class PeopleBuilder(ReferenceBuilder):
             self.s.add(wallet)
             self.wallets[(family.id, kind)] = wallet
         self._aids(family, i, aid_types)
-        self._health(family)
+        self._health(family, profiles)
         self.s.flush()
         return family
 
-    def _health(self, family: Family) -> None:
-        """Fiches sanitaires for the children, from their remarks (an allergy, a PAI, a diet), and emergency contacts
-        and pick-up persons for most of them. Drawn from a generator of its own: the rest of the demonstration (its
-        families, bookings and payments) stays what it was."""
+    def _health(self, family: Family, profiles: list[str]) -> None:
+        """Fiches sanitaires for the children, from their health profile drawn with them (an allergy, a PAI, a
+        diet: ``HEALTH_PROFILES``), and emergency contacts and pick-up persons for most of them. Drawn from a
+        generator of its own: the rest of the demonstration (its families, bookings and payments) stays what it
+        was."""
         rng = random.Random(family.id * 7919 + 2026)
         first = int(self.school_year[:4])
         others = [a for a in family.adults[1:] if a.phone]
-        for child in family.children:
-            notes = child.notes
-            if not notes and rng.random() < 0.3:
+        for child, profile in zip(family.children, profiles, strict=True):
+            if not profile and rng.random() < 0.3:
                 continue  # no fiche at all: « aucun contact d'urgence » on the list
             health = ChildHealth(
                 child_id=child.id,
@@ -207,16 +221,16 @@ class PeopleBuilder(ReferenceBuilder):
             )
             answered = (self.now - timedelta(days=rng.randint(80, 90))).date()
             health.photos_answered_on = health.leave_alone_answered_on = health.medical_answered_on = answered
-            if "arachides" in notes:
+            if profile == "arachides":
                 health.has_allergy = True
                 health.allergies = (
                     "Arachides et fruits à coque : aucune trace ; stylo d'adrénaline dans le sac"
                 )
                 health.pai, health.pai_until = True, date(first + 1, 7, 4)
-            elif "asthme" in notes:
+            elif profile == "asthme":
                 health.pai, health.pai_until = True, date(first + 1, 7, 4)
                 health.allergies = "Asthme à l'effort : Ventoline (2 bouffées) avant le sport"
-            elif "porc" in notes:
+            elif profile == "porc":
                 health.diet = "Sans porc"
             self.s.add(health)
             contacts = [

@@ -178,7 +178,9 @@ class ChildDialog(SavingDialog):
         self.level.addItems(SCHOOL_LEVELS)
         self.level.setCurrentText(child.school_level if child else "")
         self.notes = bound(QPlainTextEdit(child.notes if child else ""), ChildInput, "notes")
-        self.notes.setPlaceholderText("Allergies, PAI, consignes…")
+        self.notes.setPlaceholderText(  # seen by every agent and printed on every list: no health data here
+            "Consignes non médicales (la santé va dans la fiche sanitaire)"
+        )
         self.notes.setMaximumHeight(70)
         self.fields = {
             "first_name": self.first_name,
