@@ -586,3 +586,102 @@ def test_the_child_s_remarks_invite_no_health_data(qtbot, db):
     assert any(f.has_allergy and "Arachides" in f.allergies for f in fiches)
     assert any(f.pai and "Ventoline" in f.allergies for f in fiches)
     assert any(f.diet == "Sans porc" for f in fiches)
+
+
+class _JournalDown:
+    """``audit.record`` failing on one action: what comes after the agent's row in its transaction fails."""
+
+    def __init__(self, action: str) -> None:
+        from app.services import audit
+
+        self.action, self.record = action, audit.record
+
+    def __call__(self, s, **kw):
+        from app.services.errors import ValidationError
+
+        if kw.get("action") == self.action:
+            raise ValidationError("Journal indisponible.")
+        return self.record(s, **kw)
+
+
+def test_an_agent_is_given_the_right_in_the_same_transaction(qtbot, db, monkeypatch):
+    from app.services import audit
+    from app.services.counter import CounterSession, default_session
+    from app.services.setup.agents import create_agent, update_agent
+    from tests.helpers import counter_window
+
+    admin = actor(db, Role.ADMIN)
+    window = counter_window(qtbot, db, CounterSession(admin, default_session(db).structures))
+    panel = window.open_admin().agents
+    form = panel.open_new()
+    form.login.setText("lgarcia")
+    form.full_name.setText("Léa Garcia")
+    next(iter(form.structures.values())).setChecked(True)
+    form.health_access.setChecked(True)
+    monkeypatch.setattr(audit, "record", _JournalDown("agent.health_access"))
+    form._try_save()
+    assert form.isVisible() and "Journal indisponible." in form.errors.text()
+    assert "lgarcia" not in [a.login for a in agents(db)]  # the right failed: no agent either
+    monkeypatch.undo()
+    form._try_save()
+    assert not form.isVisible(), form.errors.text()
+    made = next(a for a in agents(db) if a.login == "lgarcia")
+    assert made.health_access and health_access(db, made.id)
+    with db.reading() as uow:
+        trail = uow.session.execute(
+            select(AuditEntry.action, AuditEntry.before, AuditEntry.after)
+            .where(AuditEntry.entity == "agent", AuditEntry.entity_id == str(made.id))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [r.action for r in trail] == ["agent.create", "agent.health_access"]
+    assert (trail[1].before, trail[1].after) == ({"health_access": False}, {"health_access": True})
+
+    # the services: a creation without the right gives none; a change of name and right is one transaction
+    sid = made.structure_ids[0]
+    plain = create_agent(db, admin, "tmartin", "Théo Martin", Role.AGENT, [sid])
+    assert not health_access(db, plain.agent_id)
+    monkeypatch.setattr(audit, "record", _JournalDown("agent.health_access"))
+    with pytest.raises(Exception, match="Journal indisponible"):
+        update_agent(
+            db,
+            admin,
+            plain.agent_id,
+            full_name="Théo Martin-Roux",
+            role=Role.AGENT,
+            structure_ids=[sid],
+            health_access=True,
+        )
+    monkeypatch.undo()
+    row = next(a for a in agents(db) if a.id == plain.agent_id)
+    assert (row.full_name, row.health_access) == ("Théo Martin", False)
+    update_agent(
+        db,
+        admin,
+        plain.agent_id,
+        full_name="Théo Martin-Roux",
+        role=Role.AGENT,
+        structure_ids=[sid],
+        health_access=True,
+    )
+    row = next(a for a in agents(db) if a.id == plain.agent_id)
+    assert (row.full_name, row.health_access) == ("Théo Martin-Roux", True)
+    # the same right again (None: unchanged too): nothing recorded for it
+    update_agent(
+        db, admin, plain.agent_id, full_name="Théo Martin-Roux", role=Role.AGENT, structure_ids=[sid]
+    )
+    update_agent(
+        db,
+        admin,
+        plain.agent_id,
+        full_name="Théo Martin-Roux",
+        role=Role.AGENT,
+        structure_ids=[sid],
+        health_access=True,
+    )
+    with db.reading() as uow:
+        actions = uow.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.entity == "agent", AuditEntry.entity_id == str(plain.agent_id))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert sorted(actions) == ["agent.create", "agent.health_access", "agent.update"]

@@ -171,8 +171,10 @@ def create_agent(
     full_name: PersonName,
     role: Role,
     structure_ids: Sequence[int],
+    health_access: bool = False,
 ) -> TemporaryPassword:
-    """A new agent with a temporary password (returned once) to change at the first login."""
+    """A new agent with a temporary password (returned once) to change at the first login; with
+    ``health_access``, the right to the health files given in the same transaction (its own audit row)."""
     login, full_name = check_login(login), check_full_name(full_name)
     role = Role(role)
     if not structure_ids:
@@ -191,12 +193,33 @@ def create_agent(
             must_change=True,
             structures=_structures(s, structure_ids),
         )
+        if health_access:
+            _give_health_access(s, actor, db.clock.now(), agent, True)
         return agent.id
 
     return TemporaryPassword(
         db.write(work, actor=actor, rule=rule("setup.agents.create_agent"), changed=(Shown.TOWN,)),
         login,
         password,
+    )
+
+
+def _give_health_access(s: Session, actor: Actor, now: datetime, agent: Agent, allowed: bool) -> None:
+    """Inside a transaction: give or take the right to the health files, audited as ``agent.health_access`` (a
+    GDPR art. 9 decision, one row of its own); nothing when it does not change."""
+    if agent.health_access == bool(allowed):
+        return
+    before = {"health_access": agent.health_access}
+    agent.health_access = bool(allowed)
+    audit.record(
+        s,
+        at=now,
+        action="agent.health_access",
+        entity="agent",
+        entity_id=agent.id,
+        agent_id=actor.agent_id if actor.agent_id is not None else agent.id,
+        before=before,
+        after={"health_access": agent.health_access},
     )
 
 
@@ -267,8 +290,10 @@ def update_agent(
     full_name: PersonName,
     role: Role,
     structure_ids: Sequence[int],
+    health_access: bool | None = None,
 ) -> None:
-    """Name, role and structures of an agent in one transaction (the agent form's "Enregistrer")."""
+    """Name, role, structures and (unless ``health_access`` is None) the right to the health files of an agent in
+    one transaction (the agent form's "Enregistrer"); a change of the right has its own audit row."""
     name, role = check_full_name(full_name), Role(role)
     if not structure_ids:
         raise FieldErrors({"structures": "Un agent travaille dans une structure au moins."})
@@ -283,6 +308,8 @@ def update_agent(
         }
         agent.full_name, agent.role = name, role
         agent.structures = _structures(s, structure_ids)
+        if health_access is not None:
+            _give_health_access(s, actor, db.clock.now(), agent, health_access)
         return before, {"full_name": name, "role": role, "structures": sorted(x.id for x in agent.structures)}
 
     _change(db, actor, agent_id, "agent.update", apply, "setup.agents.update_agent")
@@ -338,9 +365,8 @@ def set_health_access(db: Database, actor: Actor, agent_id: int, allowed: bool) 
     list's health page; GDPR art. 9), or take it back: effective at the agent's next action."""
 
     def apply(s: Session, agent: Agent) -> _BeforeAfter:
-        before = {"health_access": agent.health_access}
-        agent.health_access = bool(allowed)
-        return before, {"health_access": agent.health_access}
+        _give_health_access(s, actor, db.clock.now(), agent, allowed)
+        return {}, {}  # audited by _give_health_access
 
     _change(db, actor, agent_id, "agent.health_access", apply, "setup.agents.set_health_access")
 

@@ -16,7 +16,6 @@ from ...services.setup.agents import (
     create_agent,
     reset_password,
     set_active,
-    set_health_access,
     unlock,
     update_agent,
 )
@@ -148,10 +147,7 @@ class AgentsPanel(QWidget):
 
         def create() -> TemporaryPassword:
             v = dialog.value()
-            made = create_agent(db, actor, v.login, v.full_name, v.role, v.structure_ids)
-            if v.health_access:
-                set_health_access(db, actor, made.agent_id, True)
-            return made
+            return create_agent(db, actor, v.login, v.full_name, v.role, v.structure_ids, v.health_access)
 
         def created(temporary: TemporaryPassword) -> None:
             dialog.result_value = None  # the password dialog alone holds the temporary password
@@ -172,10 +168,14 @@ class AgentsPanel(QWidget):
         def update() -> None:  # one transaction: the last administrator's refusal leaves everything unchanged
             v = dialog.value()
             update_agent(
-                db, actor, agent.id, full_name=v.full_name, role=v.role, structure_ids=v.structure_ids
+                db,
+                actor,
+                agent.id,
+                full_name=v.full_name,
+                role=v.role,
+                structure_ids=v.structure_ids,
+                health_access=v.health_access,  # its own audit row (GDPR art. 9), in the same transaction
             )
-            if v.health_access != agent.health_access:  # its own audited change (GDPR art. 9)
-                set_health_access(db, actor, agent.id, v.health_access)
 
         dialog.submitted.connect(
             lambda: self.ctx.ops.form(dialog, update, lambda _none: self._after(agent.id))
