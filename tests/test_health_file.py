@@ -350,6 +350,7 @@ def test_the_export_holds_the_fiches_and_the_anonymisation_erases_them(db):
 
     shown, _pages = pdf_text(family_export_pdf(db, export, "Nathalie Roques"))
     assert "Fiches sanitaires et contacts (1)" in shown and ALLERGY in shown
+    assert "PAI jusqu'au 04/07/2027" in shown and "2027-07-04" not in shown  # a French date on paper
     assert "Odilonne Kiwanuka (grand-mère) 06 12 34 56 78" in shown
     withheld, _pages = pdf_text(family_export_pdf(db, hidden, "Karim Benali"))
     assert "(réservée aux agents ayant l'accès aux fiches sanitaires)" in withheld and ALLERGY not in withheld
@@ -685,3 +686,31 @@ def test_an_agent_is_given_the_right_in_the_same_transaction(qtbot, db, monkeypa
             .order_by(AuditEntry.id)
         ).all()
     assert sorted(actions) == ["agent.create", "agent.health_access", "agent.update"]
+
+
+HAND_MADE = re.compile(r"strftime|:%d/%m|%d/%m/%Y|\{'s' if|\{\"s\" if|'s' if [a-z_]+ > 1")
+
+
+def test_the_health_file_writes_french_formats_through_app_text():
+    """Dates and plurals of the health file's screens, portal page and papers come from app/text.py (short_date, the
+    portal's « date » filter, count / plural), not from a format or an « s » written by hand."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [
+        "app/services/families/health.py",
+        "app/ui/families/health_tab.py",
+        "app/ui/families/health_dialog.py",
+        "app/ui/families/family_tab.py",
+        "app/web/pages/health.py",
+        "app/web/templates/fiche_sanitaire.html",
+        "app/services/documents/attendance.py",
+        "app/services/documents/family_papers.py",
+    ]
+    found = [
+        f"{name}:{n}: {line.strip()}"
+        for name in sources
+        for n, line in enumerate((root / name).read_text(encoding="utf-8").splitlines(), start=1)
+        if HAND_MADE.search(line)
+    ]
+    assert found == []

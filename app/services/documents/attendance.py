@@ -189,7 +189,7 @@ def _health_page(accepted: list[Line], files: dict[int, HealthFile], day: date) 
         Paragraph(esc("Fiches sanitaires et contacts"), st["title"]),
         Paragraph(
             esc(
-                f"{long_date(day).capitalize()} · {count(flagged, 'enfant')} signalé{'s' if flagged > 1 else ''} "
+                f"{long_date(day).capitalize()} · {count(flagged, 'enfant signalé', 'enfants signalés')} "
                 f"{FLAG} (allergie, PAI ou régime). Seul : peut partir seul ; Photo : peut être photographié ; "
                 "Soins : intervention médicale d'urgence autorisée ; ? : pas de réponse des parents."
             ),

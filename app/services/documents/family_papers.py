@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from reportlab.lib.units import mm
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from ...clock import local_today
 from ...models import Family, Structure
-from ...text import format_eur, long_date
+from ...text import format_eur, long_date, short_date
 from ..booking.kinds import all_kinds_text
 from ..bounds import PersonName, Text, checked
 from ..errors import UnknownEntity
@@ -100,7 +101,8 @@ def _health_row(child: dict[str, Any]) -> tuple[str, ...]:
     f = child.get("fiche_sanitaire")
     if not isinstance(f, dict):
         return (name, str(f or ""), "", "", "")
-    pai = f"PAI jusqu'au {f['pai_jusqu_au']}" if f["pai_jusqu_au"] else "PAI"
+    until = f["pai_jusqu_au"]  # ISO in the export's data (a machine reads it), French on its paper
+    pai = f"PAI jusqu'au {short_date(date.fromisoformat(until))}" if until else "PAI"
     health = [
         f"Allergies : {f['allergies'] or 'oui'}" if f["allergie"] or f["allergies"] else "",
         pai if f["pai"] else "",

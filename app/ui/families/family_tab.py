@@ -16,7 +16,7 @@ from ...services.families.edit import save_child, update_family
 from ...services.families.health import NO_EMERGENCY_CONTACT, emergency_contact_counts
 from ...services.families.view import FamilySummary
 from ...services.money.aids import add_aid, aid_types, family_aids, remove_aid
-from ...text import format_eur, short_date
+from ...text import count, format_eur, short_date
 from ..context import CounterContext
 from ..documents.print_preview import Rendered, rendered
 from ..money.aid_dialog import AidDialog
@@ -158,7 +158,7 @@ class FamilyTab(QWidget):
 
     def _emergency(self, child_id: int) -> str:
         n = self.emergency.get(child_id, 0)
-        return NO_EMERGENCY_CONTACT if not n else f"{n} contact{'s' if n > 1 else ''}"
+        return NO_EMERGENCY_CONTACT if not n else count(n, "contact")
 
     # --- editing ---------------------------------------------------------------------------------
     def open_family_dialog(self) -> None:

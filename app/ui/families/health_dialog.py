@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...services.families.health import MAX_CONTACTS, ContactInput, HealthFile, HealthInput
+from ...text import short_date
 from ..fields import date_edit, date_of
 from ..widgets import bound
 from .family_dialog import SavingDialog
@@ -82,7 +83,7 @@ class Answer(QWidget):
             self.buttons[answer] = button
             row.addWidget(button)
         if value is not None and answered is not None:
-            row.addWidget(QLabel(f"(réponse du {answered:%d/%m/%Y})"))
+            row.addWidget(QLabel(f"(réponse du {short_date(answered)})"))
         row.addStretch(1)
 
     def value(self) -> bool | None:
