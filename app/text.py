@@ -3,6 +3,7 @@ counter screens, family portal): dates, times, amounts, counted nouns, the label
 
 - Dates: ``long_date`` (« lundi 1er septembre 2026 », « 1er septembre 2026 », « 21 décembre »), ``short_date``
   (« 01/09/2026 », « lun. 01/09/2026 », « 01/09 »), ``month_year`` (« décembre 2026 »), ``MONTHS``, ``WEEKDAYS``;
+  ``read_date`` reads « 04/07/2027 » (or ISO) back;
   the first day of a month is written « 1er », every other day by its number. An aware datetime is read in Paris
   time.
 - Times: ``clock_time`` (« 14:05 »), ``moment`` (« 01/09/2026 à 14:05 »), ``long_moment`` (« lundi 1er septembre
@@ -20,6 +21,7 @@ Nothing here imports the models, the services, Qt or the web: the login window i
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -94,6 +96,19 @@ def short_date(d: date, *, weekday: bool = False, year: bool = True) -> str:
     d = _day(d)
     text = f"{d.day:02d}/{d.month:02d}" + (f"/{d.year:04d}" if year else "")
     return f"{_SHORT_WEEKDAYS[d.weekday()]} {text}" if weekday else text
+
+
+def read_date(text: str) -> date:
+    """A date typed as French writes it, « 04/07/2027 » (« 4/7/2027 » too), or as a date field sends it,
+    « 2027-07-04 »; ValueError for anything else (« 31/02/2027 », a two-digit year, words)."""
+    raw = text.strip()
+    if m := re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", raw):
+        day, month, year = (int(x) for x in m.groups())
+    elif m := re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", raw):
+        year, month, day = (int(x) for x in m.groups())
+    else:
+        raise ValueError(f"not a date: {raw!r}")
+    return date(year, month, day)
 
 
 def clock_time(at: time | datetime, *, seconds: bool = False) -> str:

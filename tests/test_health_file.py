@@ -714,3 +714,38 @@ def test_the_health_file_writes_french_formats_through_app_text():
         if HAND_MADE.search(line)
     ]
     assert found == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [("04/07/2027", date(2027, 7, 4)), ("5/7/2027", date(2027, 7, 5)), ("2027-07-06", date(2027, 7, 6))],
+)
+def test_the_portal_reads_a_pai_end_date_typed_in_french_or_iso(db, typed, saved):
+    """A browser without a date picker sends what the family typed: « 04/07/2027 » as the example says, or ISO."""
+    from fastapi.testclient import TestClient
+
+    from app.web.app import create_app
+    from app.web.security import Limits
+    from tests.test_portal_http import SECRET, family_with_access, login, page_text, post
+
+    _family_id, (child_id,), identifier = family_with_access(db, "Kiwanuka", children=("Zoé",))
+    app = create_app(
+        db, secret_key=SECRET, public_url="https://portail.ville.example", limits=Limits.relaxed()
+    )
+    fields = {"pai": "1", "pai_until": typed, "diet": DIET}
+    with TestClient(app, base_url="http://portail.test") as client:
+        login(client, identifier)
+        for bad in ("31/02/2027", "04/07/27", "2027-13-01", "le 4 juillet"):
+            before = row_counts(db)
+            wrong = post(client, f"/compte/enfant/{child_id}", {**fields, "pai_until": bad})
+            assert wrong.status_code == 400
+            assert f"Date de fin du PAI invalide : « {bad} » (ex. 04/07/2027)" in page_text(wrong)
+            assert f'value="{bad}"' in html.unescape(wrong.text)  # what was typed, kept to correct
+            assert row_counts(db) == before
+        assert health_file(db, actor(db, Role.ADMIN), child_id).updated_at is None
+        done = post(client, f"/compte/enfant/{child_id}", fields)
+        assert done.status_code == 303, page_text(done)
+        again = client.get(f"/compte/enfant/{child_id}").text
+        assert f'value="{saved.isoformat()}"' in again  # the date field's own format
+    f = health_file(db, actor(db, Role.ADMIN), child_id)
+    assert (f.pai, f.pai_until, f.diet) == (True, saved, DIET)

@@ -21,6 +21,7 @@ from ...services.families.health import (
     save_health_file,
 )
 from ...services.uow import Database
+from ...text import read_date
 from ..dependencies import CheckedForm, LoggedInFamily
 from ..errors import NotYours
 from ..rendering import go, page, say
@@ -43,9 +44,10 @@ def _answer(value: str) -> bool | None:
 
 
 def _date(value: str) -> date | str | None:
-    """The date field's value (AAAA-MM-JJ), None when empty, the text itself when it is no date."""
+    """The date field's value: JJ/MM/AAAA as typed where the browser has no date picker, or AAAA-MM-JJ as a date
+    picker sends it; None when empty, the text itself when it is no date."""
     try:
-        return date.fromisoformat(value.strip()) if value.strip() else None
+        return read_date(value) if value.strip() else None
     except ValueError:
         return value.strip()[:20]
 
@@ -133,7 +135,15 @@ def health_post(
         return page(
             request,
             "fiche_sanitaire.html",
-            _context(fiche.child_name, child_id, data, fiche=fiche, error=str(exc), fields=fields),
+            _context(
+                fiche.child_name,
+                child_id,
+                data,
+                fiche=fiche,
+                error=str(exc),
+                fields=fields,
+                pai_until_typed=bad_date,  # shown again to be corrected
+            ),
             status=400,
         )
     say(request, f"La fiche sanitaire de {fiche.child_name} est enregistrée.", "ok")
