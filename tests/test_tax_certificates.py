@@ -37,7 +37,13 @@ from app.services.actors import Actor
 from app.services.booking import lifecycle
 from app.services.booking.decide import Accept
 from app.services.documents.tax_certificate import tax_certificate_pdf, tax_certificates_batch
-from app.services.errors import FutureYear, NothingEligible, PermissionDenied, ValidationError
+from app.services.errors import (
+    FutureYear,
+    NothingEligible,
+    PermissionDenied,
+    StructureIdentityMissing,
+    ValidationError,
+)
 from app.services.families.search import refresh_search_text
 from app.services.money import ledger
 from app.services.money.pricing import day_price
@@ -144,6 +150,7 @@ def town(db: Database) -> Town:
         alsh.regie_name, alsh.regie_act = "Régie enfance-jeunesse de Montech", "arrêté n° 2019-042"
         alae = factories.structure(s, "ALAE-MONTECH")
         alae.name, alae.city = "ALAE de l'école Jules-Ferry", "Montech"
+        alae.siret, alae.regisseur_name = "73282932000074", "Paul Ferrand"
         clsh = factories.activity(s, alsh.id, code="CLSH", price=PRICE, capacity=10)
         clsh.meal_cents = MEAL  # the meal part, set in the database (the activity form is another helper's)
         mer = factories.activity(s, alae.id, code="MER", price=ALAE_PRICE, capacity=10)
@@ -487,6 +494,41 @@ def test_the_e_mail_names_the_portal_only_with_a_login_and_its_address(
     else:
         assert counter in martin and "portail" not in martin
     assert counter in bernard and "portail" not in bernard
+
+
+def test_the_batch_is_refused_while_a_structure_has_no_siret_or_regisseur(town: Town, tmp_path: Path):
+    """The e-mails go once: never with papers saying « non renseigné ». One family's paper may still be printed at
+    the counter, saying what is missing."""
+    db, folder = town.db, tmp_path / "attestations"
+    folder.mkdir()
+    with db.writing() as uow:
+        uow.session.get(Structure, town.alae).siret = ""
+        uow.session.get(Structure, town.alsh).regisseur_name = ""
+        uow.commit()
+    with db.reading() as uow:
+        audits = uow.session.scalar(select(func.count()).select_from(AuditEntry))
+    with pytest.raises(StructureIdentityMissing) as refused:
+        tax_certificates_batch(db, town.supervisor, YEAR, str(folder))
+    assert str(refused.value) == (
+        "Attestations de frais de garde 2025 non éditées : il manque le SIRET de « ALAE de l'école Jules-Ferry » ; "
+        "le nom du régisseur de « ALSH de Montech ». Renseignez-les dans Administration → Structures, puis "
+        "recommencez. Rien n'a été enregistré, aucun e-mail envoyé."
+    )
+    assert refused.value.structures == ["ALAE de l'école Jules-Ferry", "ALSH de Montech"]
+    assert list(folder.iterdir()) == []
+    with db.reading() as uow:
+        s = uow.session
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == audits
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    # at the counter: printed, the gaps said on the paper and in the chooser
+    alae = _text(tax_certificate_pdf(db, town.agent, town.martin, YEAR, town.alae))
+    assert "SIRET : non renseigné" in alae and "Paul Ferrand" in alae
+    alsh = _text(tax_certificate_pdf(db, town.agent, town.martin, YEAR, town.alsh))
+    assert "(nom du régisseur non renseigné), régisseur, certifie" in alsh
+    assert "SIRET : 218 201 256 00011" in alsh
+    choices = {(c.year, c.structure_id): c.missing for c in certificate_choices(db, town.martin)}
+    assert choices[(2025, town.alae)] == ("le SIRET",)
+    assert choices[(2025, town.alsh)] == ("le nom du régisseur",)
 
 
 # --- the portal ------------------------------------------------------------------------------------------------

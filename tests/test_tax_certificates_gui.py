@@ -26,7 +26,7 @@ def test_the_family_page_previews_the_year_s_certificate(qtbot, demo_rw):
     page.tax_certificate.click()
     dialog = page.tax_dialog
     assert dialog is not None and dialog.isVisible()
-    assert dialog.years.count() == 1
+    assert dialog.years.count() == 1 and dialog.gaps.isHidden()  # the demo's structure has its SIRET
     amount = format_eur(1300 - DEMO_MEAL_CENTS)  # the demo's holiday days have a meal part
     assert dialog.years.currentText() == f"{year} – ALSH Montech – {amount} (sommes arrêtées au 26/11/2026)"
     dialog.show_button.click()
@@ -48,6 +48,26 @@ def test_the_proposed_file_name_survives_a_slash_in_the_family_name(qtbot, demo_
     name = page.preview.filename
     assert name == f"Attestation frais de garde {year} - N'GUYEN_TRAN_ LÊ (n° {family_id}).pdf"
     assert not re.search(r'[<>:"/\\|?*]', name)
+
+
+def test_the_chooser_says_a_structure_s_missing_siret(qtbot, demo_rw):
+    from app.models import Structure
+
+    window = _window(qtbot, demo_rw, Role.AGENT)
+    family_id, _ = new_family(demo_rw, "Sanssiret", children=("Léa",))
+    _year, structure_id = eligible_child_day(demo_rw, family_id)
+    with demo_rw.writing() as uow:
+        uow.session.get(Structure, structure_id).siret = ""
+        uow.commit()
+    page = window.page
+    assert page.show_family(family_id)
+    page.tax_certificate.click()
+    dialog = page.tax_dialog
+    assert not dialog.gaps.isHidden()
+    assert dialog.gaps.text() == (
+        "⚠ Il manque le SIRET de « ALSH Montech » : l'attestation dira\n"
+        "« non renseigné ». À compléter dans Administration → Structures."
+    )
 
 
 def test_a_family_without_a_certificate_is_told_so(qtbot, demo_rw):

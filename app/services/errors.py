@@ -292,3 +292,17 @@ class FutureYear(ValidationError):
 
 class NothingEligible(NotFound):
     """No childcare tax certificate: nothing charged in that year for a child under 6 on 1 January."""
+
+
+class StructureIdentityMissing(ValidationError):
+    """A year's childcare tax certificates refused: a structure that certifies some has no SIRET or no régisseur's
+    name (the papers, and the e-mails sent once, would say « non renseigné »). Nothing written, no e-mail."""
+
+    def __init__(self, year: int, missing: dict[str, tuple[str, ...]]) -> None:
+        gaps = " ; ".join(f"{' et '.join(what)} de « {name} »" for name, what in missing.items())
+        super().__init__(
+            f"Attestations de frais de garde {year} non éditées : il manque {gaps}. Renseignez-les dans "
+            "Administration → Structures, puis recommencez. Rien n'a été enregistré, aucun e-mail envoyé."
+        )
+        self.year = year
+        self.structures = list(missing)

@@ -24,13 +24,14 @@ from .. import audit
 from ..actors import Actor
 from ..bounds import Text, Year, checked
 from ..end_of_day.outbox import Email, queue_emails
-from ..errors import UnknownEntity, ValidationError
+from ..errors import StructureIdentityMissing, UnknownEntity, ValidationError
 from ..money.tax_certificates import (
     TaxCertificate,
     certificates,
     check_year,
     eligible_children,
     family_certificate,
+    missing_identity,
 )
 from ..permissions import rule
 from ..setup.town_settings import portal_address
@@ -97,7 +98,7 @@ def certificate_story(c: TaxCertificate, today: date) -> list[Flowable]:
     st = styles()
     o = c.organiser
     place = o.city or "…"
-    who = o.regisseur_name or "…"
+    who = o.regisseur_name or "………………… (nom du régisseur non renseigné)"
     organiser = [o.name, ", ".join(x for x in (o.address, f"{o.postal_code} {o.city}".strip()) if x)]
     organiser.append(f"SIRET : {siret_text(o.siret)}")
     if o.regie:
@@ -176,7 +177,9 @@ def certificate_story(c: TaxCertificate, today: date) -> list[Flowable]:
             [
                 Paragraph(esc(f"Fait à {place}, le {long_date(today, weekday=False)}."), st["normal"]),
                 Spacer(1, 3 * mm),
-                signature_boxes([("Cachet de l'organisme", ""), ("Le régisseur", who)]),
+                signature_boxes(
+                    [("Cachet de l'organisme", ""), ("Le régisseur", o.regisseur_name or "nom non renseigné")]
+                ),
             ]
         ),
     ]
@@ -314,7 +317,8 @@ def tax_certificates_batch(
     """Every certificate of a past year: one PDF per family (and structure, when several) in ``folder`` (an existing
     folder; the files written all or none), an e-mail to each family with an address (once: run again, it queues
     nothing more), audited. The current year is refused: its sums are not final (one family's is printed at the
-    counter, « arrêtées au » that day)."""
+    counter, « arrêtées au » that day); so is a year with a structure lacking its SIRET or régisseur's name
+    (``StructureIdentityMissing``: the e-mails go once, never pointing at papers saying « non renseigné »)."""
     today = local_today(db.clock)
     check_year(year, today)
     if year == today.year:
@@ -329,6 +333,13 @@ def tax_certificates_batch(
     portal = portal_address(db)
     with db.reading() as uow:
         found = certificates(uow.session, year, None)
+    missing = {
+        o.name: gaps
+        for o in sorted({c.organiser.id: c.organiser for c in found}.values(), key=lambda o: (o.name, o.id))
+        if (gaps := missing_identity(o))
+    }
+    if missing:
+        raise StructureIdentityMissing(year, missing)
     several = len({c.organiser.id for c in found}) > 1
     printed_by = actor.name or "Guichet Enfance"
     documents = {

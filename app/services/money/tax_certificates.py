@@ -107,6 +107,18 @@ class Choice:
     structure_name: str
     total_cents: int
     as_of: date | None = None
+    missing: tuple[str, ...] = ()
+    """What the structure's identity lacks (``missing_identity``): the paper says « non renseigné »."""
+
+
+def missing_identity(o: Organiser) -> tuple[str, ...]:
+    """What a certificate's structure lacks: « le SIRET » (14 digits), « le nom du régisseur »; () when complete."""
+    gaps = []
+    if not (len(o.siret) == 14 and o.siret.isdigit()):
+        gaps.append("le SIRET")
+    if not o.regisseur_name.strip():
+        gaps.append("le nom du régisseur")
+    return tuple(gaps)
 
 
 def born_from(year: int) -> date:
@@ -278,7 +290,16 @@ def certificate_choices(db: Database, family_id: int) -> list[Choice]:
         for year in range(today.year, first.year - 1, -1):
             as_of = check_year(year, today)
             for c in certificates(s, year, as_of, family_ids=[family_id]):
-                choices.append(Choice(year, c.organiser.id, c.organiser.name, c.total_cents, as_of))
+                choices.append(
+                    Choice(
+                        year,
+                        c.organiser.id,
+                        c.organiser.name,
+                        c.total_cents,
+                        as_of,
+                        missing_identity(c.organiser),
+                    )
+                )
         return choices
 
 

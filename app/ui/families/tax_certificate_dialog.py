@@ -14,6 +14,16 @@ from ..context import CounterContext
 from ..documents.print_preview import Rendered, rendered
 
 
+def gaps_text(c: Choice) -> str:
+    """« ⚠ Il manque le SIRET de « ALSH de Montech » … » when the structure's identity is incomplete, else ""."""
+    if not c.missing:
+        return ""
+    return (
+        f"⚠ Il manque {' et '.join(c.missing)} de « {c.structure_name} » : l'attestation dira\n"
+        "« non renseigné ». À compléter dans Administration → Structures."
+    )
+
+
 def choice_label(c: Choice) -> str:
     """« 2025 – ALSH de Montech – 38,00 € », the current year's « (arrêtée au 10/02/2026) »."""
     label = f"{c.year} – {c.structure_name} – {format_eur(c.total_cents)}"
@@ -36,6 +46,9 @@ class TaxCertificateDialog(QDialog):
             "aides et des remboursements, repas déduits.\n"
             "Une attestation par organisme."
         )
+        self.gaps = QLabel()
+        self.gaps.setStyleSheet("color: #b71c1c; font-weight: bold;")
+        self.years.currentIndexChanged.connect(self._show_gaps)
         self.buttons = QDialogButtonBox()
         self.show_button = self.buttons.addButton("Aperçu…", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton("Annuler", QDialogButtonBox.ButtonRole.RejectRole)
@@ -44,9 +57,16 @@ class TaxCertificateDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Année et organisme"))
         layout.addWidget(self.years)
+        layout.addWidget(self.gaps)
         layout.addWidget(note)
         layout.addWidget(self.buttons)
         self.setMinimumWidth(520)
+        self._show_gaps()
+
+    def _show_gaps(self) -> None:
+        text = gaps_text(self.choice())
+        self.gaps.setText(text)
+        self.gaps.setVisible(bool(text))
 
     def choice(self) -> Choice:
         return self.choices[max(0, self.years.currentIndex())]
