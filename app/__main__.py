@@ -899,10 +899,9 @@ def cmd_tax_certificates(args: argparse.Namespace) -> int:
 
     db = open_database(getattr(args, "db", None), create=False)
     actor = _command_line_actor(db)
-    folder = Path(args.folder)
-    if not folder.exists():
-        folder.mkdir(parents=True)
-    result = tax_certificates_batch(db, actor, args.year, str(folder))
+    # the batch makes the folder once the year (and the structures' SIRET and régisseur) are accepted: a refused
+    # year leaves no new folder
+    result = tax_certificates_batch(db, actor, args.year, str(Path(args.folder)), create_folder=True)
     print(result.message())
     return 0
 

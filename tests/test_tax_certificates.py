@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -496,6 +498,92 @@ def test_the_e_mail_names_the_portal_only_with_a_login_and_its_address(
     assert counter in bernard and "portail" not in bernard
 
 
+def test_the_batch_writes_each_pdf_as_made_then_its_transaction_then_moves_them(
+    town: Town, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """No year's PDFs all in memory: each is on disk (in a temporary folder inside the target) before the next is
+    made; the e-mails and the audit row are written before any file is in place; the files owner-only."""
+    from app.services.documents import tax_certificate as module
+
+    folder = tmp_path / "attestations"
+    folder.mkdir()
+    on_disk: list[int] = []
+    in_place: list[list[str]] = []
+    make, queue = module.certificate_pdf, module.queue_emails
+
+    def spying_make(*args, **kwargs):
+        on_disk.append(sum(1 for _ in folder.rglob("*.pdf")))
+        return make(*args, **kwargs)
+
+    def spying_queue(*args, **kwargs):
+        on_disk.append(sum(1 for _ in folder.rglob("*.pdf")))
+        in_place.append(sorted(p.name for p in folder.glob("*.pdf")))
+        return queue(*args, **kwargs)
+
+    monkeypatch.setattr(module, "certificate_pdf", spying_make)
+    monkeypatch.setattr(module, "queue_emails", spying_queue)
+    done = tax_certificates_batch(town.db, town.supervisor, YEAR, str(folder))
+    assert done.pdfs == 3
+    assert on_disk == [0, 1, 2, 3] and in_place == [[]]
+    files = sorted(folder.iterdir())
+    assert [p.suffix for p in files] == [".pdf"] * 3  # the temporary folder removed
+    if os.name == "posix":
+        assert {stat.S_IMODE(p.stat().st_mode) for p in files} == {0o600}
+
+
+def test_a_failed_transaction_leaves_no_file_and_the_earlier_ones_whole(
+    town: Town, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from app.services.documents import tax_certificate as module
+
+    folder = tmp_path / "attestations"
+    folder.mkdir()
+    earlier = folder / f"Attestation frais de garde 2025 - BERNARD (n° {town.bernard}) - ALSH de Montech.pdf"
+    earlier.write_bytes(b"%PDF earlier run")
+
+    def failing(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(module, "queue_emails", failing)
+    with pytest.raises(RuntimeError):
+        tax_certificates_batch(town.db, town.supervisor, YEAR, str(folder))
+    assert list(folder.iterdir()) == [earlier] and earlier.read_bytes() == b"%PDF earlier run"
+    with town.db.reading() as uow:
+        s = uow.session
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "tax_certificate.batch")) is None
+
+
+def test_a_move_that_fails_after_the_transaction_puts_the_earlier_files_back(
+    town: Town, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from app.services.documents import tax_certificate as module
+    from app.services.errors import FilesNotPlaced
+
+    folder = tmp_path / "attestations"
+    folder.mkdir()
+    earlier = folder / f"Attestation frais de garde 2025 - BERNARD (n° {town.bernard}) - ALSH de Montech.pdf"
+    earlier.write_bytes(b"%PDF earlier run")
+    replace = os.replace
+    blocked = folder / f"Attestation frais de garde 2025 - MARTIN (n° {town.martin}) - ALSH de Montech.pdf"
+
+    def failing_replace(source, destination):
+        if Path(destination) == blocked:
+            raise PermissionError(13, "Accès refusé")
+        return replace(source, destination)
+
+    monkeypatch.setattr(module.os, "replace", failing_replace)
+    with pytest.raises(
+        FilesNotPlaced, match="Les attestations sont enregistrées et les e-mails mis en attente"
+    ):
+        tax_certificates_batch(town.db, town.supervisor, YEAR, str(folder))
+    assert list(folder.iterdir()) == [earlier] and earlier.read_bytes() == b"%PDF earlier run"
+    monkeypatch.undo()
+    again = tax_certificates_batch(town.db, town.supervisor, YEAR, str(folder))
+    assert (again.pdfs, again.emails_queued) == (3, 0)  # the e-mails were queued by the first run, once
+    assert len(list(folder.iterdir())) == 3 and earlier.read_bytes().startswith(b"%PDF-")
+
+
 def test_the_batch_is_refused_while_a_structure_has_no_siret_or_regisseur(town: Town, tmp_path: Path):
     """The e-mails go once: never with papers saying « non renseigné ». One family's paper may still be printed at
     the counter, saying what is missing."""
@@ -669,7 +757,12 @@ def test_the_command_line_writes_the_year_s_certificates(town: Town, db_url: str
     from datetime import date as real_date
 
     next_year = real_date.today().year + 1  # the command's clock is the system's
-    future = run_app("attestations", "--db", db_url, "--year", str(next_year), str(folder))
-    assert future.returncode == 2 and future.stderr.startswith(
-        f"Erreur : L'année {next_year} n'a pas commencé"
-    )
+    # a refused year leaves no new folder
+    for year, refusal in (
+        (next_year, f"Erreur : L'année {next_year} n'a pas commencé"),
+        (next_year - 1, f"Erreur : L'année {next_year - 1} n'est pas terminée"),
+    ):
+        absent = tmp_path / f"refusé {year}" / "attestations"
+        refused = run_app("attestations", "--db", db_url, "--year", str(year), str(absent))
+        assert refused.returncode == 2 and refused.stderr.startswith(refusal), refused.stderr
+        assert not absent.parent.exists()

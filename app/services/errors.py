@@ -306,3 +306,16 @@ class StructureIdentityMissing(ValidationError):
         )
         self.year = year
         self.structures = list(missing)
+
+
+class FilesNotPlaced(DomainError):
+    """A year's childcare tax certificates recorded (e-mails queued, audited) but their files could not be moved
+    into the folder afterwards: the earlier files are left as they were; run again (no e-mail goes twice)."""
+
+    def __init__(self, folder: str, reason: str) -> None:
+        super().__init__(
+            f"Les attestations sont enregistrées et les e-mails mis en attente, mais les fichiers n'ont pas pu être "
+            f"placés dans « {cut(folder)} » : {reason}. Les fichiers déjà présents sont inchangés. Réglez le "
+            "problème puis recommencez : les fichiers seront écrits, aucun e-mail ne partira deux fois."
+        )
+        self.folder = folder

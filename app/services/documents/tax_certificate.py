@@ -5,7 +5,11 @@ e-mail to each family with an address through the outbox)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,14 +21,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...clock import local_today
-from ...files import write_documents
+from ...files import write_document
 from ...models import Family, OutboxMessage
 from ...text import amount_in_words, count, format_eur, long_date, short_date, signature
 from .. import audit
 from ..actors import Actor
 from ..bounds import Text, Year, checked
 from ..end_of_day.outbox import Email, queue_emails
-from ..errors import StructureIdentityMissing, UnknownEntity, ValidationError
+from ..errors import (
+    FileNotWritable,
+    FilesNotPlaced,
+    StructureIdentityMissing,
+    UnknownEntity,
+    ValidationError,
+)
 from ..money.tax_certificates import (
     TaxCertificate,
     certificates,
@@ -312,13 +322,21 @@ class BatchResult:
 
 @checked
 def tax_certificates_batch(
-    db: Database, actor: Actor, year: Year, folder: Annotated[str, Text(max_len=1000, label="dossier")]
+    db: Database,
+    actor: Actor,
+    year: Year,
+    folder: Annotated[str, Text(max_len=1000, label="dossier")],
+    create_folder: bool = False,
 ) -> BatchResult:
     """Every certificate of a past year: one PDF per family (and structure, when several) in ``folder`` (an existing
     folder; the files written all or none), an e-mail to each family with an address (once: run again, it queues
     nothing more), audited. The current year is refused: its sums are not final (one family's is printed at the
     counter, « arrêtées au » that day); so is a year with a structure lacking its SIRET or régisseur's name
-    (``StructureIdentityMissing``: the e-mails go once, never pointing at papers saying « non renseigné »)."""
+    (``StructureIdentityMissing``: the e-mails go once, never pointing at papers saying « non renseigné »).
+
+    The order: everything checked (``create_folder``: the command line's folder made only then), each PDF written
+    as it is made into a temporary folder inside ``folder``, the audited transaction (e-mails, audit row), then the
+    files moved into place; any failure removes the temporary folder (and the folder made for the run)."""
     today = local_today(db.clock)
     check_year(year, today)
     if year == today.year:
@@ -327,7 +345,11 @@ def tax_certificates_batch(
             f"{new_year(year + 1)}. Pour une famille, imprimez la sienne depuis sa fiche (sommes arrêtées à ce jour)."
         )
     target = Path(folder)
-    if not folder.strip() or not target.is_dir():
+    if (
+        not folder.strip()
+        or (target.exists() and not target.is_dir())
+        or not (create_folder or target.is_dir())
+    ):
         raise ValidationError(f"Dossier introuvable : « {folder[:200]} ». Choisissez un dossier existant.")
     now = db.clock.now()
     portal = portal_address(db)
@@ -341,15 +363,8 @@ def tax_certificates_batch(
     if missing:
         raise StructureIdentityMissing(year, missing)
     several = len({c.organiser.id for c in found}) > 1
-    printed_by = actor.name or "Guichet Enfance"
-    documents = {
-        target / file_name(c, with_structure=several): certificate_pdf(
-            c, today=today, printed_at=now, printed_by=printed_by
-        )
-        for c in found
-    }
-    if documents:
-        write_documents(documents, private=True)
+    names = [file_name(c, with_structure=several) for c in found]
+    _check_replaceable(target, names)
     families = {c.family_id: c.email for c in found}
 
     def work(s: Session) -> int:
@@ -390,14 +405,102 @@ def tax_certificates_batch(
             after={
                 "year": year,
                 "families": len(families),
-                "pdfs": len(documents),
+                "pdfs": len(found),
                 "emails_queued": queued,
                 "without_email": sum(1 for e in families.values() if not e),
             },
         )
         return queued
 
-    queued = db.write(work, actor=actor, rule=rule("documents.tax_certificate.tax_certificates_batch"))
+    created = _make_folder(target) if create_folder else []
+    staging: Path | None = None
+    try:
+        if found:
+            staging = _staging_folder(target, year)
+            printed_by = actor.name or "Guichet Enfance"
+            for c, name in zip(found, names, strict=True):  # one PDF in memory at a time
+                pdf = certificate_pdf(c, today=today, printed_at=now, printed_by=printed_by)
+                write_document(staging / name, pdf, private=True)
+        queued = db.write(work, actor=actor, rule=rule("documents.tax_certificate.tax_certificates_batch"))
+        if staging is not None:
+            _move_into_place(staging, target, names)
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging = None
+        for made in created:  # the folder the command line asked for, left empty: removed
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return BatchResult(
-        year, len(families), len(documents), queued, sum(1 for e in families.values() if not e), str(target)
+        year, len(families), len(found), queued, sum(1 for e in families.values() if not e), str(target)
     )
+
+
+def _check_replaceable(target: Path, names: list[str]) -> None:
+    """Before anything is written: a file of an earlier run that cannot be replaced (open in a PDF reader on
+    Windows, read-only) is said now, ``FileNotWritable``, nothing changed."""
+    for name in names:
+        path = target / name
+        if path.is_dir():
+            raise FileNotWritable(str(path), "c'est un dossier")
+        if path.exists():
+            try:
+                with path.open("r+b"):
+                    pass
+            except OSError as exc:
+                raise FileNotWritable(
+                    str(path),
+                    "le fichier est ouvert dans un autre programme ou en lecture seule",
+                    locked=True,
+                ) from exc
+
+
+def _make_folder(target: Path) -> list[Path]:
+    """The folder and its missing parents made (the command line's); the ones made, deepest first."""
+    made = []
+    at = target
+    while not at.exists():
+        made.append(at)
+        at = at.parent
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FileNotWritable(str(target), exc.strerror or "dossier impossible à créer") from exc
+    return made
+
+
+def _staging_folder(target: Path, year: int) -> Path:
+    """A temporary folder inside the target (its owner's only): the PDFs wait there until the transaction is
+    written, then move in (a move within a folder is instant and does not copy)."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".attestations-{year}-", dir=target))
+    except OSError as exc:
+        raise FileNotWritable(str(target), exc.strerror or "le dossier est protégé en écriture") from exc
+
+
+def _move_into_place(staging: Path, target: Path, names: list[str]) -> None:
+    """The staged PDFs moved into ``target``, all or none: an earlier run's files set aside first and put back if a
+    move fails (``FilesNotPlaced``: the transaction is written by then)."""
+    aside = staging / ".precedents"
+    aside.mkdir()
+    moved: list[tuple[str, bool]] = []
+    try:
+        for name in names:
+            path = target / name
+            kept = path.exists()
+            if kept:
+                os.replace(path, aside / name)
+            moved.append((name, kept))
+            os.replace(staging / name, path)
+    except OSError as exc:
+        for name, kept in reversed(moved):
+            with contextlib.suppress(OSError):
+                if not (staging / name).exists():
+                    os.replace(target / name, staging / name)
+                if kept:
+                    os.replace(aside / name, target / name)
+        raise FilesNotPlaced(str(target), exc.strerror or type(exc).__name__) from exc
