@@ -98,3 +98,38 @@ def test_administration_runs_a_year_s_batch_into_a_folder(qtbot, demo_rw, tmp_pa
     assert len(list(folder.iterdir())) == expected.certificates
     if expected.families:
         assert dialog.outcome.text().startswith(f"{expected.families} ")
+
+
+def test_administration_counts_the_year_s_families_off_the_gui_thread_once_the_year_stays(
+    qtbot, demo_rw, monkeypatch
+):
+    """The year's count reads the whole town: on a worker thread, once, 300 ms after the spinbox stops."""
+    import threading
+
+    from app.ui.setup import tax_certificates_dialog as module
+
+    window = _window(qtbot, demo_rw, Role.SUPERVISOR)
+    dialog = window.open_admin().open_tax_certificates()
+    window.ops.asynchronous = True  # the real threaded path
+    asked: list[tuple[int, bool]] = []
+    count = module.eligible_families
+
+    def spying(db, year):
+        asked.append((year, threading.current_thread() is threading.main_thread()))
+        return count(db, year)
+
+    monkeypatch.setattr(module, "eligible_families", spying)
+    for year in (2024, 2023, 2022):
+        dialog.year.setValue(year)
+    assert dialog.found.text() == "2022 : recherche des familles éligibles…"
+    assert not dialog.run_button.isEnabled() and asked == []
+    qtbot.waitUntil(lambda: not dialog.found.text().endswith("…"), timeout=10_000)
+    assert asked == [(2022, False)]  # once, for the year shown, on a worker thread
+    assert dialog.found.text() == "2022 : aucune famille n'a de frais de garde éligibles."
+    dialog.year.setValue(2025)
+    qtbot.waitUntil(lambda: not dialog.found.text().endswith("…"), timeout=10_000)
+    expected = count(demo_rw, 2025)
+    assert dialog.found.text().startswith(
+        f"2025 : {expected.families} famille" if expected.families else "2025 : aucune famille"
+    )
+    assert dialog.run_button.isEnabled() == bool(expected.families) and asked[-1] == (2025, False)

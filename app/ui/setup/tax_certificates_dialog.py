@@ -1,12 +1,14 @@
 """Administration → « Attestations de frais de garde… » (supervisors and administrators): a past year's childcare
 tax certificates all at once — one PDF per family (and structure, when several) in a folder, an e-mail to each
 family with an address (sent by the outbox, never twice) — and how many families, files, e-mails and families
-without an address. The reading and the files are written off the GUI thread, through the operation helper."""
+without an address. The year's count (``eligible_families``, the whole town read) and the batch run off the GUI
+thread, through the operation helper; the count waits until the year stops changing (``COUNT_DELAY_MS``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -26,6 +28,10 @@ from ...services.money.tax_certificates import YearCount, eligible_families
 from ...text import count
 from ..context import CounterContext
 from ..documents.file_dialogs import start_folder
+from ..operations import Failure
+
+COUNT_DELAY_MS = 300
+"""The year's families are counted once the year spinbox has stayed this long on a year (not at every step)."""
 
 
 class TaxCertificatesDialog(QDialog):
@@ -72,17 +78,44 @@ class TaxCertificatesDialog(QDialog):
         layout.addWidget(self.found)
         layout.addWidget(self.outcome)
         layout.addLayout(bottom)
-        self.year.valueChanged.connect(lambda _year: self.load())
+        self.count_timer = QTimer(self)
+        self.count_timer.setSingleShot(True)
+        self.count_timer.setInterval(COUNT_DELAY_MS)
+        self.count_timer.timeout.connect(self.load)
+        self.year.valueChanged.connect(lambda _year: self._year_changed())
         self.setMinimumWidth(640)
         self.load()
 
+    def _year_changed(self) -> None:
+        self._counting(self.year.value())
+        self.count_timer.start()  # again: the count starts once the year stays
+
+    def _counting(self, year: int) -> None:
+        self.found.setText(f"{year} : recherche des familles éligibles…")
+        self.run_button.setEnabled(False)
+
     def load(self) -> None:
-        """How many families the chosen year has."""
+        """How many families the chosen year has, read on a worker thread."""
         db, year = self.ctx.db, self.year.value()
-        found: YearCount | None = self.ctx.ops.run(lambda: eligible_families(db, year))
-        if found is None:
-            self.found.setText("")
+        self._counting(year)
+        self.ctx.ops.fetch(
+            lambda: eligible_families(db, year),
+            self._show_found,
+            on_error=lambda failure: self._count_failed(year, failure),
+        )
+
+    def _current(self, year: int) -> bool:
+        """An answer for the year shown (not one the agent has since left)."""
+        return year == self.year.value() and not self.count_timer.isActive()
+
+    def _count_failed(self, year: int, failure: Failure) -> None:
+        if self._current(year):
+            self.found.setText(failure.message)
+
+    def _show_found(self, found: YearCount) -> None:
+        if not self._current(found.year):
             return
+        year = found.year
         self.found.setText(
             f"{year} : {count(found.families, 'famille éligible', 'familles éligibles')} "
             f"({count(found.certificates, 'attestation', 'attestations')}), "
