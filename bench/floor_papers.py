@@ -241,7 +241,9 @@ GROUP BY x.family_id, x.structure_id, c.id, c.first_name, c.last_name, c.birth_d
 HAVING sum(x.charged) > sum({_CAPPED_MEAL})
 ORDER BY x.family_id, x.structure_id, c.birth_date, c.id"""
 
-_FAMILIES = "SELECT id, name, address, postal_code, city, email FROM families WHERE id IN ({ids})"
+_FAMILIES = (
+    "SELECT id, name, address, postal_code, city, email, portal_login FROM families WHERE id IN ({ids})"
+)
 _STRUCTURES = "SELECT id, name, address, postal_code, city, siret, regie_name, regie_act, regisseur_name FROM structures"
 _AUDIT = """
 INSERT INTO audit_log (at, agent_id, structure_id, family_id, action, entity, entity_id, after)
@@ -271,6 +273,17 @@ _LAW = "article 200 quater B du code général des impôts"
 
 def _eligible_children(year: int) -> str:
     return f"enfants de moins de 6 ans (nés à compter du {long_date(date(year - 6, 1, 1), weekday=False)})"
+
+
+def _where(portal: str) -> str:
+    """Where the e-mail sends the family for its PDF: the portal (a family with a login, a town that set its
+    portal's address), else the counter."""
+    if portal:
+        return (
+            f"Vous trouverez l'attestation (PDF) sur le portail famille, {portal}, page « Mes attestations », ou au "
+            "guichet du service enfance-jeunesse."
+        )
+    return "Pour obtenir l'attestation (PDF), demandez-la au guichet du service enfance-jeunesse."
 
 
 def _joined(*parts: str) -> str:
@@ -333,7 +346,7 @@ def _draw(
     postal code, city, SIRET, régie, its act, régisseur)."""
     _, name, street, postal, city, siret, regie, act, regisseur = structure
     family_name = family[1]
-    who = regisseur or "…"
+    who = regisseur or "………………… (nom du régisseur non renseigné)"
     siret_text = (
         f"{siret[:3]} {siret[3:6]} {siret[6:9]} {siret[9:]}" if len(siret) == 14 else siret or "non renseigné"
     )
@@ -381,7 +394,11 @@ def _draw(
         ),
         Spacer(1, 6 * mm),
         Paragraph(escape(f"Fait à {city or '…'}, le {long_date(today, weekday=False)}."), _TEXT),
-        Table([["Cachet de l'organisme", f"Le régisseur\n{who}"]], rowHeights=[28 * mm], style=_BOXES),
+        Table(
+            [["Cachet de l'organisme", f"Le régisseur\n{regisseur or 'nom non renseigné'}"]],
+            rowHeights=[28 * mm],
+            style=_BOXES,
+        ),
     ]
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4).build(story)
@@ -445,7 +462,13 @@ def floor_certificates_batch(
             families.update((r[0], tuple(r)) for r in cur.fetchall())
         cur.execute(_STRUCTURES)
         structures = {r[0]: tuple(r) for r in cur.fetchall()}
+        cur.execute("SELECT value FROM town_settings WHERE key = 'portal_address'")
+        setting = cur.fetchall()
         raw.rollback()
+        portal = setting[0][0] if setting else ""
+        if portal and not pg:
+            portal = json.loads(portal)
+        portal = portal if isinstance(portal, str) else ""
         several = len({s for _, s in found}) > 1
         now = datetime.now(UTC)
         emails = []
@@ -465,8 +488,8 @@ def floor_certificates_batch(
                 body = (
                     f"Bonjour,\n\nVotre attestation de frais de garde {year} ({_LAW}) est disponible : "
                     f"{structure[1]} certifie les frais de garde de vos {_eligible_children(year)} :\n\n{lines}\n\nTotal : {format_eur(total)}."
-                    f"\n\n{_NET}\n\nVous trouverez l'attestation (PDF) sur le portail famille, page « Mes "
-                    f"attestations », ou au guichet.\n\n{signature(structure[4])} – {structure[1]}"
+                    f"\n\n{_NET}\n\n{_where(portal if family[6] else '')}\n\n{signature(structure[4])} – "
+                    f"{structure[1]}"
                 )
                 emails.append(
                     [

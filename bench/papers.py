@@ -12,13 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, text
 
-from app.models import OutboxMessage, SchoolHoliday
+from app.models import OutboxMessage, SchoolHoliday, Structure
 from app.services.actors import Actor, system_actor
 from app.services.booking.caf_hours import caf_hours
 from app.services.documents.tax_certificate import tax_certificate_pdf, tax_certificates_batch
 from app.services.money.tax_certificates import certificates
 from app.services.uow import Database
-from app.text import format_eur
+from app.text import count, format_eur
 
 from .dataset import BENCH_TODAY
 from .floor_papers import (
@@ -101,11 +101,23 @@ def caf_lines(db: Database, actor: Actor, runs: int, year_runs: int) -> list[Res
         result.sound = same
         billed = sum(a.total.days_billed for a in report.activities)
         result.note = (
-            f"{len(report.activities)} activités, {billed} journées facturées, "
+            f"{count(len(report.activities), 'activité')}, {count(billed, 'journée facturée', 'journées facturées')}, "
             f"{len(ours_numbers)} lignes de totaux ; mêmes nombres que le plancher : {'oui' if same else 'NON'}"
         )
         results.append(result)
     return results
+
+
+def identify_structures(db: Database) -> None:
+    """The structures' SIRET and régisseur, where the dataset left them empty: a town fills them in before it prints
+    its certificates (the year's batch refuses to go without them). Written on the run's copy of the dataset."""
+    with db.writing() as uow:
+        for structure in uow.session.scalars(select(Structure).order_by(Structure.id)):
+            if not structure.siret:
+                structure.siret = f"2138201150{structure.id:04d}"[:14]
+            if not structure.regisseur_name:
+                structure.regisseur_name = f"Régisseur {structure.code}"
+        uow.commit()
 
 
 def certificate_family(db: Database, year: int = TAX_YEAR) -> tuple[int, int]:
@@ -126,6 +138,7 @@ def certificate_family(db: Database, year: int = TAX_YEAR) -> tuple[int, int]:
 
 def certificate_line(db: Database, actor: Actor, runs: int) -> Result:
     """One family's certificate PDF, p50 against the floor's."""
+    identify_structures(db)
     family_id, structure_id = certificate_family(db)
     with db.reading() as uow:
         [c] = certificates(uow.session, TAX_YEAR, None, family_ids=[family_id], structure_id=structure_id)
@@ -195,6 +208,7 @@ def _forget_batch(db: Database, *folders: Path) -> None:
 def batch_line(db: Database, actor: Actor, runs: int) -> Result:
     """The year's batch (every family's certificate written in a folder, the e-mails queued), its time against
     the floor's, alternately; the first round checks that both write the same files and e-mails."""
+    identify_structures(db)
     import tempfile
 
     ours_ms, floor_ms = [], []

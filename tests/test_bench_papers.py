@@ -10,7 +10,7 @@ from datetime import date
 
 import pypdfium2 as pdfium
 import pytest
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, cast, delete, func, insert, literal, select, update
 
 from app.models import (
     Activity,
@@ -24,6 +24,7 @@ from app.models import (
     PriceBracket,
     Reservation,
     ReservationStatus,
+    TownSetting,
 )
 from app.services.actors import system_actor
 from app.services.booking.caf_hours import SINGLE_PRICE, UNKNOWN_QF, caf_hours
@@ -53,7 +54,8 @@ def _plain(value: str) -> str:
 
 def _beyond_the_dataset(db: Database, loaded) -> None:
     """Price brackets on the holidays' activity (a family without a quotient falls in none), medical certificates
-    on absences, a closed day with its reservations, a meal part on the Wednesdays."""
+    on absences, a closed day with its reservations, a meal part on the Wednesdays, the portal's address and some
+    families' logins; the structures' SIRET and régisseur, as the bench sets them."""
     with db.writing() as uow:
         s = uow.session
         s.execute(
@@ -84,7 +86,15 @@ def _beyond_the_dataset(db: Database, loaded) -> None:
             update(ActivityDay).where(ActivityDay.id == busy).values(closed=True, closed_reason="Grève")
         )
         s.execute(update(Activity).where(Activity.id.in_(loaded.alae_ids)).values(meal_cents=250))
+        # the e-mails' two endings: the portal for a family with a login, the counter for the others
+        s.add(TownSetting(key="portal_address", value="https://portail.example.org", updated_at=NOW))
+        s.execute(
+            update(Family)
+            .where(Family.id % 3 == 0)
+            .values(portal_login=literal("famille-") + cast(Family.id, String))
+        )
         uow.commit()
+    papers.identify_structures(db)
 
 
 def test_the_caf_floor_counts_what_the_service_counts(small_city):
@@ -217,6 +227,8 @@ def test_the_batch_floor_writes_the_files_and_e_mails_of_the_batch(small_city, t
     done = tax_certificates_batch(db, actor, TAX_YEAR, str(ours))
     mails = _mails(db)
     assert done.pdfs > done.families >= 10 and len(mails) == done.emails_queued > 0
+    endings = {body.rsplit("\n\n", 2)[-2] for *_, body in mails}
+    assert len(endings) == 2 and any("https://portail.example.org" in e for e in endings)
     with db.writing() as uow:
         uow.session.execute(delete(OutboxMessage).where(OutboxMessage.kind == "tax_certificate"))
         uow.commit()
