@@ -58,8 +58,7 @@ class TaxCertificatesDialog(QDialog):
             "et des remboursements, repas déduits ; une attestation par organisme, signée au nom de son\n"
             "régisseur. Un PDF par famille dans le dossier choisi.\n"
             "Les familles avec une adresse reçoivent un e-mail (une seule fois, même si vous recommencez) ;\n"
-            "l'attestation est aussi sur le portail famille (page « Mes attestations ») pour les familles\n"
-            "qui y ont un compte."
+            "celles qui ont un compte sur le portail famille y trouvent aussi l'attestation (« Mes attestations »)."
         )
         self.run_button = QPushButton("Enregistrer les attestations et envoyer les e-mails")
         self.run_button.clicked.connect(self.run_batch)
