@@ -20,8 +20,9 @@ What is counted (``docs/caf_hours.md``):
 - **bracket**: the activity's own price bracket (qf_min–qf_max) holding the family's current quotient familial;
   « QF inconnu » when the family has none, « Tarif unique » for an activity without brackets.
 
-Everything is read with a handful of grouped SQL queries (one per level of totals), never reservation by
-reservation: the work does not grow with a town's size in Python.
+The reservations are read with one grouped SQL query at the finest grain (activity, age band, bracket, child),
+never reservation by reservation, and every level of totals is added up from those rows: the period is scanned
+once, and the work in Python grows with the children, not with their days.
 """
 
 from __future__ import annotations
@@ -276,6 +277,23 @@ def _read(s: Session, start: date, end: date, structure_id: int | None, keys: Se
     return list(s.execute(stmt).all())
 
 
+class _Tally:
+    """One level's running totals: the days and minutes added up, the children counted once each (a child is
+    counted where it has a day billed)."""
+
+    def __init__(self) -> None:
+        self.children: set[int] = set()
+        self.total = CafCounts.zero()
+
+    def add(self, child: int, counts: CafCounts) -> None:
+        if counts.children:
+            self.children.add(child)
+        self.total = self.total.plus(replace(counts, children=0))
+
+    def counts(self) -> CafCounts:
+        return replace(self.total, children=len(self.children))
+
+
 def _counts(row: Sequence[Any], n_keys: int, minutes: int) -> CafCounts:
     children, present, billed, unrecorded, certificate = (int(x) for x in row[n_keys:])
     return CafCounts(children, present, billed, unrecorded, certificate, present * minutes, billed * minutes)
@@ -340,34 +358,50 @@ def caf_hours(
             labels = list(brackets.get(activity_id, {}).values())
             return labels.index(label) if label in labels else len(labels)
 
-        aid = Activity.id
-        args = (s, start, end, structure_id)
-        totals = {r[0]: _counts(r, 1, minutes[r[0]]) for r in _read(*args, [aid])}
+        # one grouped read at the finest grain (activity, age band, bracket, child), every level of totals added
+        # up from it: the period's reservations are scanned once, whatever the number of levels
+        of_activity: dict[int, _Tally] = {}
+        of_band: dict[tuple[int, AgeBand], _Tally] = {}
+        of_bracket: dict[tuple[int, int | None], _Tally] = {}
+        of_crossed: dict[tuple[int, AgeBand, int | None], _Tally] = {}
+        of_category_band: dict[tuple[int, CafCategory, AgeBand], _Tally] = {}
+        of_category: dict[tuple[int, CafCategory], _Tally] = {}
+        keys = [Activity.structure_id, Activity.caf_category, Activity.id, band, PriceBracket.id]
+        for r in _read(s, start, end, structure_id, [*keys, Reservation.child_id]):
+            sid, category, activity_id, age, bracket, child = (
+                r[0],
+                CafCategory(r[1]),
+                r[2],
+                _band(r[3]),
+                r[4],
+                r[5],
+            )
+            counted = _counts(r, 6, minutes[activity_id])
+            for tally in (
+                of_activity.setdefault(activity_id, _Tally()),
+                of_band.setdefault((activity_id, age), _Tally()),
+                of_bracket.setdefault((activity_id, bracket), _Tally()),
+                of_crossed.setdefault((activity_id, age, bracket), _Tally()),
+                of_category_band.setdefault((sid, category, age), _Tally()),
+                of_category.setdefault((sid, category), _Tally()),
+            ):
+                tally.add(child, counted)
+        totals = {activity_id: t.counts() for activity_id, t in of_activity.items()}
         by_band: dict[int, list[CafRow]] = {}
-        for r in _read(*args, [aid, band]):
-            by_band.setdefault(r[0], []).append(CafRow(_band(r[1]), None, _counts(r, 2, minutes[r[0]])))
+        for (activity_id, age), t in of_band.items():
+            by_band.setdefault(activity_id, []).append(CafRow(age, None, t.counts()))
         by_bracket: dict[int, list[CafRow]] = {}
-        for r in _read(*args, [aid, PriceBracket.id]):
-            row = CafRow(None, bracket_label(r[0], r[1]), _counts(r, 2, minutes[r[0]]))
-            by_bracket.setdefault(r[0], []).append(row)
+        for (activity_id, bracket), t in of_bracket.items():
+            row = CafRow(None, bracket_label(activity_id, bracket), t.counts())
+            by_bracket.setdefault(activity_id, []).append(row)
         crossed: dict[int, list[CafRow]] = {}
-        for r in _read(*args, [aid, band, PriceBracket.id]):
-            row = CafRow(_band(r[1]), bracket_label(r[0], r[2]), _counts(r, 3, minutes[r[0]]))
-            crossed.setdefault(r[0], []).append(row)
-
-        # per structure and category: distinct children across activities, minutes summed per activity
-        category_rows: dict[tuple[int, CafCategory, AgeBand | None], CafCounts] = {}
-        for r in _read(*args, [Activity.structure_id, Activity.caf_category, aid, band]):
-            key = (r[0], CafCategory(r[1]), _band(r[3]))
-            counts = _counts(r, 4, minutes[r[2]])
-            category_rows[key] = category_rows.get(key, CafCounts.zero()).plus(replace(counts, children=0))
-        for r in _read(*args, [Activity.structure_id, Activity.caf_category, band]):
-            key = (r[0], CafCategory(r[1]), _band(r[2]))
-            category_rows[key] = replace(category_rows[key], children=int(r[3]))
-        distinct_children = {
-            (r[0], CafCategory(r[1])): int(r[2])
-            for r in _read(*args, [Activity.structure_id, Activity.caf_category])
+        for (activity_id, age, bracket), t in of_crossed.items():
+            row = CafRow(age, bracket_label(activity_id, bracket), t.counts())
+            crossed.setdefault(activity_id, []).append(row)
+        category_rows: dict[tuple[int, CafCategory, AgeBand | None], CafCounts] = {
+            key: t.counts() for key, t in of_category_band.items()
         }
+        distinct_children = {key: t.counts().children for key, t in of_category.items()}
 
     def band_order(row: CafRow) -> tuple[int, int, str]:
         band_rank = 0 if row.band is None else (1 if row.band is AgeBand.UNDER_6 else 2)
