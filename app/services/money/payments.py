@@ -194,7 +194,9 @@ def reverse_payment(db: Database, actor: Actor, payment_id: int, reason: Reason,
 
     def work(s: Session) -> int:
         now = db.clock.now()
-        payment = s.get(Payment, payment_id)  # never changed once written: read, not locked (on a shared server
+        payment = s.get(
+            Payment, payment_id
+        )  # never changed once written: read, not locked (on a shared server
         # the counters' login may not lock a row of an append-only table)
         if payment is None:
             raise UnknownEntity(f"Règlement inconnu (n° {payment_id}).")
