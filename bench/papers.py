@@ -38,13 +38,13 @@ TAX_YEAR = 2025
 """A past calendar year (the bench's day is in 2026): the certificate's sums are final."""
 
 WHY = {
-    "caf": "the service reads each level of totals (activity; activity × age band; × bracket; × both; structure × "
-    "category × activity × band; × band; × category) with a query of its own, eight in all, each joining the "
-    "period's accepted reservations to their days, activities, children, families and brackets again; the floor "
-    "joins them once (a materialised CTE summed per child) and groups that at every level in the same statement",
-    "batch": "the batch draws each certificate as the counter's print does (the letterhead with the logo, the footer) "
-    "and reads the families, children and structures through the ORM; it keeps every PDF in memory until all are "
-    "drawn, to write them all or none",
+    "caf": "the service reads the period's accepted reservations in one grouped query at the finest grain (activity, "
+    "age band, bracket, child) and adds every level of totals up in Python; before it, its fixed part reads the "
+    "structures, the activities with their open days and their brackets through the ORM and checks the agent: on a "
+    "short period (a floor of a few ms) that fixed part is most of its time",
+    "batch": "the batch draws each certificate as the counter's print does (the letterhead with the logo, the footer), "
+    "reads the families, children and structures through the ORM, writes each PDF owner-only into a temporary "
+    "folder, then records the e-mails and the audit row and moves the files into place (all or none)",
     "certificate": "the page itself costs what the floor's whole work does (drawn alone, the service's page takes "
     "about the floor's time, letterhead, logo and footer included); the rest is the print's write transaction: the "
     "agent read and let in twice (the service's check, then the write's), the children, the family and the "
