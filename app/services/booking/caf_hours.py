@@ -279,19 +279,45 @@ def _read(s: Session, start: date, end: date, structure_id: int | None, keys: Se
 
 class _Tally:
     """One level's running totals: the days and minutes added up, the children counted once each (a child is
-    counted where it has a day billed)."""
+    counted where it has a day billed). Plain integers: it is added to once per row and level."""
+
+    __slots__ = (
+        "billed",
+        "certificate",
+        "children",
+        "minutes_billed",
+        "minutes_present",
+        "present",
+        "unrecorded",
+    )
 
     def __init__(self) -> None:
         self.children: set[int] = set()
-        self.total = CafCounts.zero()
+        self.present = self.billed = self.unrecorded = self.certificate = 0
+        self.minutes_present = self.minutes_billed = 0
 
-    def add(self, child: int, counts: CafCounts) -> None:
-        if counts.children:
+    def add(self, child: int, row: Sequence[Any], minutes: int) -> None:
+        """A row of ``_read`` at the child's grain: its billed-child flag and its four day counts (from index 6)."""
+        flag, present, billed, unrecorded, certificate = row[6:11]
+        if flag:
             self.children.add(child)
-        self.total = self.total.plus(replace(counts, children=0))
+        self.present += present
+        self.billed += billed
+        self.unrecorded += unrecorded
+        self.certificate += certificate
+        self.minutes_present += present * minutes
+        self.minutes_billed += billed * minutes
 
     def counts(self) -> CafCounts:
-        return replace(self.total, children=len(self.children))
+        return CafCounts(
+            len(self.children),
+            int(self.present),
+            int(self.billed),
+            int(self.unrecorded),
+            int(self.certificate),
+            int(self.minutes_present),
+            int(self.minutes_billed),
+        )
 
 
 def _counts(row: Sequence[Any], n_keys: int, minutes: int) -> CafCounts:
@@ -367,6 +393,14 @@ def caf_hours(
         of_category_band: dict[tuple[int, CafCategory, AgeBand], _Tally] = {}
         of_category: dict[tuple[int, CafCategory], _Tally] = {}
         keys = [Activity.structure_id, Activity.caf_category, Activity.id, band, PriceBracket.id]
+        levels: tuple[dict[Any, _Tally], ...] = (
+            of_activity,
+            of_band,
+            of_bracket,
+            of_crossed,
+            of_category_band,
+            of_category,
+        )
         for r in _read(s, start, end, structure_id, [*keys, Reservation.child_id]):
             sid, category, activity_id, age, bracket, child = (
                 r[0],
@@ -376,16 +410,20 @@ def caf_hours(
                 r[4],
                 r[5],
             )
-            counted = _counts(r, 6, minutes[activity_id])
-            for tally in (
-                of_activity.setdefault(activity_id, _Tally()),
-                of_band.setdefault((activity_id, age), _Tally()),
-                of_bracket.setdefault((activity_id, bracket), _Tally()),
-                of_crossed.setdefault((activity_id, age, bracket), _Tally()),
-                of_category_band.setdefault((sid, category, age), _Tally()),
-                of_category.setdefault((sid, category), _Tally()),
-            ):
-                tally.add(child, counted)
+            day = minutes[activity_id]
+            level_keys: tuple[Any, ...] = (
+                activity_id,
+                (activity_id, age),
+                (activity_id, bracket),
+                (activity_id, age, bracket),
+                (sid, category, age),
+                (sid, category),
+            )
+            for level, key in zip(levels, level_keys, strict=True):
+                tally = level.get(key)
+                if tally is None:
+                    tally = level[key] = _Tally()
+                tally.add(child, r, day)
         totals = {activity_id: t.counts() for activity_id, t in of_activity.items()}
         by_band: dict[int, list[CafRow]] = {}
         for (activity_id, age), t in of_band.items():
