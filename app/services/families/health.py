@@ -201,9 +201,12 @@ def files_of(s: Session, children: list[Child]) -> dict[int, HealthFile]:
 def sees_health(s: Session, who: Actor) -> bool:
     """Whether ``who`` (as ``authorize`` returned it, in this transaction) has the right to the health files now: an
     agent an administrator gave it to. A family sees its own children's fiches through ``health_file`` only."""
-    if who.agent_id is None:
-        return False
-    agent = s.get(Agent, who.agent_id)
+    return _agent_sees(s, who.agent_id)
+
+
+def _agent_sees(s: Session, agent_id: int | None) -> bool:
+    """An active agent with the right to the health files (None: no agent, no right)."""
+    agent = s.get(Agent, agent_id) if agent_id is not None else None
     return bool(agent is not None and agent.active and agent.health_access)
 
 
@@ -261,8 +264,7 @@ def health_access(db: Database, agent_id: int) -> bool:
     """Whether the agent has the right to the health files now (what a screen asks before offering the fiche; the
     services check it again)."""
     with db.reading() as uow:
-        agent = uow.session.get(Agent, agent_id)
-        return bool(agent is not None and agent.active and agent.health_access)
+        return _agent_sees(uow.session, agent_id)
 
 
 @checked
