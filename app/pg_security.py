@@ -377,6 +377,12 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                 cur.execute(
                     sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {}").format(ident(LEGACY_ROLE))
                 )
+            # the tables this schema has: one older than 0012 has no portal tables, older than 0013 no deposits
+            existing = {
+                t for (t,) in cur.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            }
+            append_only = [t for t in APPEND_ONLY_TABLES if t in existing]
+            portal = [t for t in PORTAL_ONLY_TABLES if t in existing]
             for role in (counter, service):
                 who = ident(role)
                 cur.execute(
@@ -391,11 +397,6 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                 cur.execute(
                     sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(who)
                 )
-                append_only = [
-                    t
-                    for t in APPEND_ONLY_TABLES  # (a schema older than 0013 has no cheque deposits)
-                    if cur.execute("SELECT to_regclass(%s)", (f"public.{t}",)).fetchone()[0] is not None
-                ]
                 cur.execute(
                     sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
                         sql.SQL(", ").join(map(ident, append_only)), who
@@ -407,11 +408,6 @@ def grant_roles(engine: Engine) -> tuple[str, str]:
                 cur.execute(
                     sql.SQL("REVOKE ALL ON guichet_agent_sessions, guichet_installing FROM {}").format(who)
                 )
-                portal = [
-                    t
-                    for t in PORTAL_ONLY_TABLES  # (a schema older than 0012 has none of them)
-                    if cur.execute("SELECT to_regclass(%s)", (f"public.{t}",)).fetchone()[0] is not None
-                ]
                 if (
                     role == counter and portal
                 ):  # the portal's own tables: a counter only ends a family's sessions
