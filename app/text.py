@@ -98,17 +98,32 @@ def short_date(d: date, *, weekday: bool = False, year: bool = True) -> str:
     return f"{_SHORT_WEEKDAYS[d.weekday()]} {text}" if weekday else text
 
 
-def read_date(text: str) -> date:
-    """A date typed as French writes it, « 04/07/2027 » (« 4/7/2027 » too), or as a date field sends it,
-    « 2027-07-04 »; ValueError for anything else (« 31/02/2027 », a two-digit year, words)."""
+def date_parts(text: str, *, spreadsheet: bool = False) -> tuple[int, int, int] | None:
+    """(year, month, day) of a date typed as French writes it, « 04/07/2027 » (« 4/7/2027 » too), or as a date field
+    sends it, « 2027-07-04 »; None for anything else (a two-digit year, words). ``spreadsheet``: also what older
+    software exports, « 2027-7-4 » and « 2027-07-04 00:00:00 ». The numbers are not checked as a date."""
     raw = text.strip()
+    iso = (
+        r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]00:00(?::00)?)?"
+        if spreadsheet
+        else r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    )
     if m := re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", raw):
         day, month, year = (int(x) for x in m.groups())
-    elif m := re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", raw):
+    elif m := re.fullmatch(iso, raw):
         year, month, day = (int(x) for x in m.groups())
     else:
-        raise ValueError(f"not a date: {raw!r}")
-    return date(year, month, day)
+        return None
+    return year, month, day
+
+
+def read_date(text: str) -> date:
+    """A date typed as French writes it or as a date field sends it (``date_parts``); ValueError for anything else
+    (« 31/02/2027 », a two-digit year, words)."""
+    parts = date_parts(text)
+    if parts is None:
+        raise ValueError(f"not a date: {text.strip()!r}")
+    return date(*parts)
 
 
 def clock_time(at: time | datetime, *, seconds: bool = False) -> str:

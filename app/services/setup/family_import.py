@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ...clock import local_today
 from ...models import Adult, Child, Family, LedgerKind, Wallet, WalletKind, search_key
-from ...text import count, format_eur, plain_amount, short_date
+from ...text import count, date_parts, format_eur, plain_amount, short_date
 from .. import audit
 from ..actors import Actor
 from ..bounds import checked
@@ -483,18 +483,16 @@ def is_reference(text: str) -> bool:
 
 
 def _parse_date(text: str) -> date | None | str:
-    """A date typed "jj/mm/aaaa" or "aaaa-mm-jj" (None if empty); an error message otherwise."""
+    """A date typed "jj/mm/aaaa" or "aaaa-mm-jj", as older software exports it too (None if empty); an error
+    message otherwise."""
     raw = text.strip()
     if not raw:
         return None
-    if m := re.fullmatch(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", raw):
-        day, month, year = (int(x) for x in m.groups())
-    elif m := re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T]00:00(?::00)?)?", raw):
-        year, month, day = (int(x) for x in m.groups())
-    else:
+    parts = date_parts(raw, spreadsheet=True)
+    if parts is None:
         return f"date illisible « {raw[:20]} » (attendu jj/mm/aaaa ou aaaa-mm-jj)"
     try:
-        return date(year, month, day)
+        return date(*parts)
     except ValueError:
         return f"date impossible « {raw[:20]} »"
 
